@@ -1,0 +1,121 @@
+/*
+ * error.c — status codes, their descriptions, and filling tsr_error.
+ *
+ * Errors carry where they happened (file:line:col or a JSON path) and are
+ * rendered the way compilers print them.  No global or thread-local state:
+ * the caller owns the tsr_error.
+ */
+#include "internal.h"
+
+#include <stdio.h>
+
+const char *tsr_strerror(int code)
+{
+    switch (code) {
+    case TSR_OK:       return "success";
+    case TSR_ENOMEM:   return "out of memory";
+    case TSR_EIO:      return "file could not be read";
+    case TSR_EPARSE:   return "syntax error";
+    case TSR_ESCHEMA:  return "invalid rule file";
+    case TSR_ETYPE:    return "type error";
+    case TSR_ENAME:    return "unknown name";
+    case TSR_EORDER:   return "invalid order";
+    case TSR_ELIMIT:   return "limit exceeded";
+    case TSR_EVALUE:   return "value out of range";
+    case TSR_EINVAL:   return "invalid argument";
+    case TSR_EEVAL:    return "evaluation failed";
+    case TSR_EINCLUDE: return "include failed";
+    default:           return "unknown error";
+    }
+}
+
+static void copy_trunc(char *dst, size_t size, const char *src)
+{
+    size_t n = src ? strlen(src) : 0;
+    if (n >= size)
+        n = size - 1;
+    if (n)
+        memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+void tsr__error_clear(tsr_error *err)
+{
+    if (!err)
+        return;
+    err->code = TSR_OK;
+    err->message[0] = '\0';
+    err->file[0] = '\0';
+    err->line = 0;
+    err->column = 0;
+    err->path[0] = '\0';
+}
+
+int tsr__errv(tsr_error *err, int code, const char *fmt, va_list ap)
+{
+    if (!err)
+        return code;
+    tsr__error_clear(err);
+    err->code = code;
+    if (fmt)
+        vsnprintf(err->message, sizeof err->message, fmt, ap);
+    else
+        copy_trunc(err->message, sizeof err->message, tsr_strerror(code));
+    return code;
+}
+
+int tsr__err(tsr_error *err, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    tsr__errv(err, code, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+int tsr__err_at(tsr_error *err, int code, const char *file, int line, int col,
+                const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    tsr__errv(err, code, fmt, ap);
+    va_end(ap);
+    if (err) {
+        copy_trunc(err->file, sizeof err->file, file);
+        err->line = line;
+        err->column = col;
+    }
+    return code;
+}
+
+int tsr__err_path(tsr_error *err, int code, const char *path, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    tsr__errv(err, code, fmt, ap);
+    va_end(ap);
+    if (err)
+        copy_trunc(err->path, sizeof err->path, path);
+    return code;
+}
+
+int tsr_error_format(char *buf, size_t size, const tsr_error *err)
+{
+    char empty[1];
+
+    if (!buf || size == 0) {
+        buf = empty;
+        size = 1;
+    }
+    if (!err)
+        return snprintf(buf, size, "no error");
+    if (err->file[0] && err->line > 0 && err->column > 0)
+        return snprintf(buf, size, "%s:%d:%d: %s", err->file, err->line, err->column, err->message);
+    if (err->file[0] && err->line > 0)
+        return snprintf(buf, size, "%s:%d: %s", err->file, err->line, err->message);
+    if (err->file[0])
+        return snprintf(buf, size, "%s: %s", err->file, err->message);
+    if (err->path[0])
+        return snprintf(buf, size, "%s: %s", err->path, err->message);
+    return snprintf(buf, size, "%s", err->message[0] ? err->message : tsr_strerror(err->code));
+}

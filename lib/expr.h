@@ -1,0 +1,229 @@
+/*
+ * expr.h — the expression language of SPEC §1–2: values, static types, the
+ * compiler (lex, parse, resolve names, type-check, fold constants, emit a
+ * compact program) and the evaluator that runs it.
+ *
+ * Names are resolved at compile time into slots and indexes; evaluation never
+ * looks anything up by string and never allocates (except PCRE2 match data,
+ * created once per evaluation context).
+ */
+#ifndef TSR_EXPR_H
+#define TSR_EXPR_H
+
+#include "internal.h"
+#include "money.h"
+#include "datetime.h"
+#include "yaml_tree.h"
+
+/* ---------------------------------------------------------------------
+ * Types and values.
+ */
+typedef enum tsr_type {
+    TSR_T_MISSING = 0,  /* runtime only: the value is missing */
+    TSR_T_BOOL,
+    TSR_T_INT,
+    TSR_T_DECIMAL,      /* int64 scaled by 10^6 */
+    TSR_T_MONEY,        /* int64 minor units of the rule set's currency */
+    TSR_T_STRING,
+    TSR_T_DATE,         /* days since 1970-01-01 */
+    TSR_T_DATETIME,     /* usec since epoch + offset */
+    TSR_T_DURATION,     /* usec */
+    TSR_T_LIST,         /* elements of one scalar type (see tsr_value.elem) */
+    TSR_T_ITEMS,        /* the order's lines: only in count/sum/any/all */
+    TSR_T_MAP,          /* a map table: only indexed, or as the right side of `in` */
+    TSR_T__COUNT
+} tsr_type;
+
+const char *tsr__type_name(tsr_type t);
+
+typedef struct tsr_value tsr_value;
+
+struct tsr_value {
+    uint8_t type;       /* tsr_type; TSR_T_MISSING when missing */
+    uint8_t elem;       /* element type of a list */
+    uint16_t flags;     /* reserved */
+    int32_t offset;     /* datetime: offset east of UTC in seconds */
+    uint32_t len;       /* string: bytes; list: elements */
+    uint32_t pad;
+    union {
+        int64_t i;      /* bool (0/1), int, decimal, money, date, datetime, duration */
+        const char *s;  /* string (not NUL-terminated in general) */
+        const tsr_value *list;
+    } u;
+};
+
+static inline tsr_value tsr__missing(void)
+{
+    tsr_value v;
+    memset(&v, 0, sizeof v);
+    return v;
+}
+
+/* Truthiness in a boolean context: missing is false. */
+static inline bool tsr__truthy(const tsr_value *v)
+{
+    return v->type == TSR_T_BOOL && v->u.i != 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Records.  An order, its customer and each line are arrays of tsr_value
+ * indexed by slot.  Slots of built-in fields are fixed (below); schema
+ * fields follow them in declaration order.  Computed item fields
+ * (category, price, subtotal, total) are written by the evaluator.
+ */
+enum {
+    TSR_ORDER_ID = 0, TSR_ORDER_DATETIME, TSR_ORDER_CHANNEL, TSR_ORDER_PROMO_CODES,
+    TSR_ORDER_REDEEM_POINTS, TSR_ORDER__BUILTIN
+};
+enum {
+    TSR_CUST_ID = 0, TSR_CUST_TAGS, TSR_CUST_POINTS_BALANCE, TSR_CUST__BUILTIN
+};
+enum {
+    TSR_ITEM_ID = 0, TSR_ITEM_KIND, TSR_ITEM_SKU, TSR_ITEM_QUANTITY, TSR_ITEM_PRICE,
+    TSR_ITEM_CATEGORY, TSR_ITEM_SUBTOTAL, TSR_ITEM_TOTAL, TSR_ITEM__BUILTIN
+};
+
+typedef enum tsr_record_kind { TSR_REC_ORDER, TSR_REC_CUSTOMER, TSR_REC_ITEM, TSR_REC__COUNT } tsr_record_kind;
+
+typedef struct tsr_field {
+    const char *name;
+    uint8_t type;       /* tsr_type */
+    uint8_t elem;       /* list element type */
+    uint16_t slot;
+    int line, col;      /* where the schema declares it (0 for built-ins) */
+} tsr_field;
+
+typedef struct tsr_record_schema {
+    tsr_field *fields;  /* built-ins first, in slot order, then the schema's */
+    size_t len;
+} tsr_record_schema;
+
+/* ---------------------------------------------------------------------
+ * Tables: constant lists and maps from the rule file's `tables:`.
+ */
+typedef struct tsr_table {
+    const char *name;
+    bool is_map;
+    uint8_t elem;            /* type of list elements / map values */
+    uint8_t key;             /* map keys: TSR_T_STRING (YAML keys are strings) */
+    bool money_ok;           /* numeric values written as decimals that fit the
+                                currency: usable where money is expected */
+    tsr_value *values;       /* list elements or map values, len entries */
+    const char **keys;       /* map keys, sorted for binary search */
+    uint32_t *key_lens;
+    size_t len;
+    int line, col;
+    bool used;               /* set by the compiler, for lint */
+} tsr_table;
+
+/* ---------------------------------------------------------------------
+ * Regular expressions (PCRE2, compiled at load).  A pool owns them; the
+ * rule set frees the pool.  Matching uses the pool's match context (limits).
+ */
+typedef struct tsr_regex_pool tsr_regex_pool;
+typedef struct tsr_regex tsr_regex;
+
+int tsr__regex_pool_new(tsr_regex_pool **out, const tsr_alloc *alloc, uint32_t match_limit,
+                        uint32_t depth_limit, uint32_t heap_limit_kib);
+void tsr__regex_pool_free(tsr_regex_pool *pool);
+/* Compile `pattern` (UTF-8).  `caseless`: case-insensitive; `full`: must
+ * match the whole subject.  On a bad pattern: TSR_EPARSE with the PCRE2
+ * message and the offset of the error in *erroffset. */
+int tsr__regex_compile(tsr_regex_pool *pool, tsr_regex **out, const char *pattern, size_t len,
+                       bool caseless, bool full, size_t *erroffset, char *msg, size_t msgsize);
+
+/* Per-evaluation scratch for matching (one per thread). */
+typedef struct tsr_regex_scratch tsr_regex_scratch;
+void tsr__regex_scratch_free(tsr_regex_scratch *s, const tsr_alloc *alloc);
+/* 1 match, 0 no match, TSR_EEVAL when a limit was hit (fails closed: the
+ * caller treats it as an error, reported), TSR_ENOMEM. */
+int tsr__regex_match(const tsr_regex *re, const char *subject, size_t len,
+                     tsr_regex_scratch **scratch, const tsr_alloc *alloc);
+
+/* ---------------------------------------------------------------------
+ * Compilation environment: what names an expression may use.
+ */
+enum {
+    TSR_ENV_ITEM     = 1u << 0,  /* `item.*` is in scope */
+    TSR_ENV_SEGMENTS = 1u << 1,  /* `segment.NAME` */
+    TSR_ENV_TIER     = 1u << 2,  /* `tier` */
+    TSR_ENV_PROMO    = 1u << 3,  /* `promo.ID` */
+    TSR_ENV_ITEMS    = 1u << 4,  /* `items` and count/sum/any/all */
+    TSR_ENV_LINE_TOTALS = 1u << 5  /* item.subtotal / item.total (discounts and later) */
+};
+
+typedef struct tsr_expr_env {
+    const char *file;                                   /* for errors */
+    const tsr_record_schema *records[TSR_REC__COUNT];
+    const char *const *segments;   /* names visible here (may be a prefix of all) */
+    size_t nsegments;
+    bool *segment_used;            /* optional: set when a segment is referenced */
+    tsr_table *tables;
+    size_t ntables;
+    const char *const *promos;     /* promo code ids */
+    size_t npromos;
+    bool *promo_used;              /* optional */
+    unsigned flags;                /* TSR_ENV_* */
+    unsigned minor_units;          /* the currency's */
+    tsr_rounding rounding;
+    tsr_regex_pool *regexes;
+    size_t max_length;             /* bytes per expression */
+} tsr_expr_env;
+
+/* A compiled expression.  Immutable; lives in the rule set's arena. */
+typedef struct tsr_expr tsr_expr;
+
+struct tsr_expr {
+    uint8_t type;            /* static result type (tsr_type) */
+    uint8_t elem;            /* for lists */
+    bool is_const;           /* folded to a constant */
+    tsr_value constant;      /* when is_const */
+    const char *src;         /* the source text, NUL-terminated (for traces) */
+    size_t src_len;
+    const void *code;        /* the compiled program (private to expr*.c) */
+    size_t code_len;
+};
+
+/* Compile src[0..len) expecting a value of type `want` (TSR_T_MISSING: any).
+ * `want` == TSR_T_MONEY accepts money expressions and numeric literals /
+ * decimal tables that are exact in the currency (converted at compile time);
+ * TSR_T_BOOL requires a bool.  `node` is the YAML scalar the text came from
+ * (for exact error positions; NULL: positions are line 1, column offset+1).
+ * Errors: TSR_EPARSE (syntax), TSR_ENAME (unknown name, with did-you-mean),
+ * TSR_ETYPE, TSR_EVALUE (literal overflow, money precision), TSR_ELIMIT. */
+int tsr__expr_compile(tsr_expr **out, const char *src, size_t len, tsr_type want,
+                      const tsr_ynode *node, const tsr_expr_env *env, tsr_arena *arena,
+                      tsr_error *err);
+
+/* ---------------------------------------------------------------------
+ * Evaluation.
+ */
+typedef struct tsr_expr_ctx {
+    const tsr_alloc *alloc;
+    const tsr_value *order;          /* order record */
+    const tsr_value *customer;       /* customer record (all missing if none) */
+    const tsr_value *item;           /* the current line's record, or NULL */
+    const tsr_value *lines;          /* all line records, `line_stride` values each */
+    size_t line_stride;
+    size_t nlines;
+    const uint8_t *segments;         /* 0/1 per segment, in declaration order */
+    tsr_value tier;                  /* string or missing */
+    const uint8_t *promo_accepted;   /* 0/1 per promo code */
+    const tsr_tz *tz;                /* the rule set's zone, or NULL */
+    unsigned minor_units;
+    tsr_rounding rounding;
+    tsr_regex_scratch *regex_scratch;
+    tsr_error *err;                  /* filled on TSR_EEVAL */
+} tsr_expr_ctx;
+
+/* Evaluate.  Missing values propagate as SPEC §1 says.  Returns TSR_OK,
+ * TSR_EEVAL (overflow, regex limit; err says which and where) or TSR_ENOMEM. */
+int tsr__expr_eval(const tsr_expr *e, tsr_expr_ctx *ctx, tsr_value *out);
+
+/* Evaluate a condition: *holds is its truthiness.  When it does not hold and
+ * `why` is not NULL, *why / *why_len point at the source text of the first
+ * failing operand of a top-level `and` chain (or the whole expression). */
+int tsr__expr_test(const tsr_expr *e, tsr_expr_ctx *ctx, bool *holds, const char **why,
+                   size_t *why_len);
+
+#endif /* TSR_EXPR_H */

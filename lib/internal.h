@@ -1,0 +1,115 @@
+/*
+ * internal.h — what every module of libtessera shares: the allocator
+ * wrapper, the bump arena, error reporting and small string helpers.
+ * Never installed; nothing here is API.
+ */
+#ifndef TSR_INTERNAL_H
+#define TSR_INTERNAL_H
+
+#define TSR_BUILDING 1
+#include "tessera.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__GNUC__)
+#  define TSR_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#  define TSR_LIKELY(x) __builtin_expect(!!(x), 1)
+#  define TSR_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#  define TSR_PRINTF(a, b)
+#  define TSR_LIKELY(x) (x)
+#  define TSR_UNLIKELY(x) (x)
+#endif
+
+#define TSR_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---------------------------------------------------------------------
+ * Allocator (alloc.c).  A copy of the caller's hook, or the default.
+ */
+typedef struct tsr_alloc {
+    tsr_realloc_fn fn;
+    void *ud;
+} tsr_alloc;
+
+void tsr__alloc_init(tsr_alloc *a, const tsr_allocator *user);
+void *tsr__malloc(const tsr_alloc *a, size_t n);
+void *tsr__calloc(const tsr_alloc *a, size_t count, size_t size);   /* overflow-checked */
+void *tsr__realloc(const tsr_alloc *a, void *p, size_t old_n, size_t new_n);
+void tsr__free(const tsr_alloc *a, void *p, size_t n);
+char *tsr__strndup(const tsr_alloc *a, const char *s, size_t n);
+
+/* Grow a dynamic array (*items, *cap) to hold at least `need` elements of
+ * `size` bytes.  Returns TSR_OK or TSR_ENOMEM (the array is left as it was). */
+int tsr__grow(const tsr_alloc *a, void **items, size_t *cap, size_t need, size_t size);
+
+/* ---------------------------------------------------------------------
+ * Arena (alloc.c): bump allocation in chunks, freed all at once.  Used for
+ * everything that lives as long as a rule set, and per evaluation.
+ * tsr__arena_reset keeps the first chunk so repeated use does not allocate.
+ */
+typedef struct tsr_arena_chunk tsr_arena_chunk;
+
+typedef struct tsr_arena {
+    const tsr_alloc *alloc;
+    tsr_arena_chunk *head;
+    size_t chunk_size;      /* size of the next ordinary chunk */
+    size_t total;           /* bytes held, for limits and statistics */
+} tsr_arena;
+
+void tsr__arena_init(tsr_arena *ar, const tsr_alloc *alloc, size_t first_chunk);
+void *tsr__arena_alloc(tsr_arena *ar, size_t n);       /* 8-byte aligned, NULL on OOM */
+void *tsr__arena_calloc(tsr_arena *ar, size_t count, size_t size);
+char *tsr__arena_strndup(tsr_arena *ar, const char *s, size_t n);
+void tsr__arena_reset(tsr_arena *ar);
+void tsr__arena_free(tsr_arena *ar);
+
+/* ---------------------------------------------------------------------
+ * Errors (error.c).  All return `code` so callers can `return tsr__err(...)`.
+ * `err` may be NULL.  The first error set wins only if the caller checks
+ * err->code; these functions always overwrite.
+ */
+void tsr__error_clear(tsr_error *err);
+int tsr__err(tsr_error *err, int code, const char *fmt, ...) TSR_PRINTF(3, 4);
+int tsr__errv(tsr_error *err, int code, const char *fmt, va_list ap);
+/* An error at a place in a rule file. */
+int tsr__err_at(tsr_error *err, int code, const char *file, int line, int col,
+                const char *fmt, ...) TSR_PRINTF(6, 7);
+/* An error at a JSON path of an order. */
+int tsr__err_path(tsr_error *err, int code, const char *path, const char *fmt, ...)
+    TSR_PRINTF(4, 5);
+
+/* ---------------------------------------------------------------------
+ * Strings (strutil.c).
+ */
+/* Levenshtein distance, capped: returns cap+1 when larger.  For did-you-mean. */
+size_t tsr__edit_distance(const char *a, size_t alen, const char *b, size_t blen, size_t cap);
+
+/* The closest of `candidates` (n of them) to `name`, or NULL if none is close
+ * enough to suggest (distance <= max(1, len/3)). */
+const char *tsr__closest(const char *name, size_t len, const char *const *candidates, size_t n);
+
+/* True when s[0..n) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
+bool tsr__utf8_valid(const char *s, size_t n);
+
+/* A growable byte buffer (for JSON output and messages). */
+typedef struct tsr_buf {
+    const tsr_alloc *alloc;
+    char *data;
+    size_t len, cap;
+    int failed;        /* sticky TSR_ENOMEM */
+} tsr_buf;
+
+void tsr__buf_init(tsr_buf *b, const tsr_alloc *alloc);
+void tsr__buf_free(tsr_buf *b);
+void tsr__buf_put(tsr_buf *b, const char *s, size_t n);
+void tsr__buf_puts(tsr_buf *b, const char *s);
+void tsr__buf_putc(tsr_buf *b, char c);
+void tsr__buf_printf(tsr_buf *b, const char *fmt, ...) TSR_PRINTF(2, 3);
+/* Append s as a JSON string literal, quotes included. */
+void tsr__buf_json_string(tsr_buf *b, const char *s, size_t n);
+
+#endif /* TSR_INTERNAL_H */

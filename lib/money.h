@@ -1,0 +1,86 @@
+/*
+ * money.h — exact numbers: overflow-checked int64 arithmetic, decimals and
+ * money.  No floating point anywhere.
+ *
+ *   int      int64_t
+ *   decimal  int64_t scaled by 10^6 (TSR_DEC_SCALE): 12.5 is 12500000
+ *   money    int64_t in the currency's minor units: 12.50 EUR is 1250
+ *
+ * Every function that can overflow returns false (or TSR_EVALUE) instead of
+ * wrapping.  Rounding modes are those of a rule set's `rounding:`.
+ */
+#ifndef TSR_MONEY_H
+#define TSR_MONEY_H
+
+#include "internal.h"
+
+#define TSR_DEC_DIGITS 6
+#define TSR_DEC_SCALE INT64_C(1000000)
+#define TSR_MAX_MINOR_UNITS 6
+
+typedef enum tsr_rounding {
+    TSR_ROUND_HALF_UP = 0,    /* away from zero on .5 (commercial rounding) */
+    TSR_ROUND_HALF_EVEN,      /* banker's rounding */
+    TSR_ROUND_DOWN            /* toward zero */
+} tsr_rounding;
+
+/* Checked int64 arithmetic: false on overflow (*out untouched). */
+bool tsr__add(int64_t a, int64_t b, int64_t *out);
+bool tsr__sub(int64_t a, int64_t b, int64_t *out);
+bool tsr__mul(int64_t a, int64_t b, int64_t *out);
+
+/* 10^n for n in 0..18. */
+int64_t tsr__pow10(unsigned n);
+
+/* a * b / d rounded with `mode`, exact (128-bit intermediate, portable);
+ * d != 0; false when the result does not fit int64. */
+bool tsr__muldiv(int64_t a, int64_t b, int64_t d, tsr_rounding mode, int64_t *out);
+
+/* floor(a * b / d) for a, b >= 0, d > 0, plus the remainder (for largest-
+ * remainder allocation): false on overflow. */
+bool tsr__muldiv_floor_rem(int64_t a, int64_t b, int64_t d, int64_t *q, int64_t *rem);
+
+/* Parse a decimal number: optional '-', digits, optional '.' and digits.
+ * No exponent, no '+', no leading '.', no spaces.  `scale_digits` is the number
+ * of fractional digits kept (6 for decimals, the currency's minor units for
+ * money); more non-zero fractional digits than that is an error unless
+ * `allow_excess_zeros` and the extra digits are zeros ("1.500" as money with 2
+ * digits is 1.50, "1.505" is an error).
+ * Returns TSR_OK, TSR_EPARSE (not a number) or TSR_EVALUE (too many digits,
+ * out of range). */
+int tsr__parse_fixed(const char *s, size_t n, unsigned scale_digits, int64_t *out);
+
+/* Format a fixed-point value with exactly `scale_digits` fractional digits
+ * ("1800.00", "-0.50", "7"); returns the length written.  buf needs 32 bytes. */
+size_t tsr__format_fixed(char *buf, int64_t v, unsigned scale_digits);
+
+/* Format a decimal (scale 6) with trailing zeros trimmed ("12.5", "3"). */
+size_t tsr__format_decimal(char *buf, int64_t v);
+
+/* Convert between decimals and money of a currency with `minor` digits.
+ * dec -> money is exact or fails (TSR_EVALUE) when digits would be lost. */
+int tsr__decimal_to_money(int64_t dec, unsigned minor, int64_t *out);
+/* money -> decimal: exact (fails only on overflow). */
+int tsr__money_to_decimal(int64_t money, unsigned minor, int64_t *out);
+
+/* money * decimal, rounded to the minor unit with `mode`. */
+bool tsr__money_mul_decimal(int64_t money, int64_t dec, tsr_rounding mode, int64_t *out);
+/* money / money as a decimal (scale 6), rounded with `mode`; b != 0. */
+bool tsr__money_div_money(int64_t a, int64_t b, tsr_rounding mode, int64_t *out);
+/* decimal * decimal and decimal / decimal (scale 6), rounded with `mode`. */
+bool tsr__decimal_mul(int64_t a, int64_t b, tsr_rounding mode, int64_t *out);
+bool tsr__decimal_div(int64_t a, int64_t b, tsr_rounding mode, int64_t *out);
+
+/* Currency table (ISO 4217).  Returns the minor units of an active ISO code
+ * (e.g. "EUR" 2, "JPY" 0, "BHD" 3), or -1 when the code is not in the table. */
+int tsr__currency_minor_units(const char *code);
+
+/* Largest-remainder allocation of `amount` (>= 0) over n weights (>= 0):
+ * out[i] = floor(amount * w[i] / W), then the units left over go one each
+ * to the largest remainders, ties to the lower index.  With W == 0 the
+ * amount is split as if all weights were equal.  Returns false on overflow.
+ * Does not allocate: the leftover units number fewer than n, so choosing
+ * them costs at most O(n * leftover). */
+bool tsr__allocate(int64_t amount, const int64_t *w, size_t n, int64_t *out);
+
+#endif /* TSR_MONEY_H */

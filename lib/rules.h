@@ -1,0 +1,208 @@
+/*
+ * rules.h — the loaded rule set (SPEC §3): every section resolved and
+ * compiled.  Built by rules_load.c from the YAML tree, read-only afterwards,
+ * shared by all evaluations.  Everything lives in the rule set's arena
+ * except the tz and the regex pool, which the rule set frees.
+ */
+#ifndef TSR_RULES_H
+#define TSR_RULES_H
+
+#include "expr.h"
+
+/* Where a rule came from, for diagnostics and lint. */
+typedef struct tsr_srcpos {
+    const char *file;
+    int line, col;
+} tsr_srcpos;
+
+/* `valid:` and `channels:` sugar, kept apart from `when` so the trace can name
+ * which part failed. */
+typedef struct tsr_validity {
+    bool has_from, has_until;
+    int64_t from, until;        /* dates, inclusive, at the local date of `now` */
+    uint8_t weekdays;           /* bit (d-1) for weekday d; 0 = any */
+    bool has_hours;
+    int32_t hours_from, hours_until;   /* minutes since midnight; [from, until) */
+    const char **channels;      /* NULL = any */
+    uint32_t *channel_lens;
+    size_t nchannels;
+} tsr_validity;
+
+typedef struct tsr_segment {
+    const char *id;
+    tsr_expr *when;
+    tsr_srcpos pos;
+    bool used;
+} tsr_segment;
+
+typedef struct tsr_tier {
+    const char *id;
+    tsr_expr *when;
+    tsr_srcpos pos;
+} tsr_tier;
+
+typedef struct tsr_category {
+    const char *id;
+    const char *label;          /* NULL if none */
+    tsr_expr *for_;             /* NULL = all lines */
+    tsr_expr *when;             /* NULL = always */
+    tsr_expr *price;            /* money; NULL = keep the line's price */
+    tsr_validity valid;
+    bool has_valid;
+    tsr_srcpos pos;
+} tsr_category;
+
+typedef struct tsr_promo {
+    const char *id;
+    const char *label;
+    const char *code;           /* exact code (normalised: trimmed, ASCII upper) */
+    size_t code_len;
+    tsr_regex *match;           /* or a full, case-insensitive pattern */
+    const char *match_src;
+    tsr_expr *when;
+    tsr_validity valid;
+    bool has_valid;
+    bool has_max_uses_per_customer, has_max_uses;
+    int64_t max_uses_per_customer, max_uses;
+    bool combinable;            /* default true */
+    tsr_srcpos pos;
+    bool used;                  /* named by some `requires` or `promo.ID` */
+} tsr_promo;
+
+typedef enum tsr_effect {
+    TSR_EFFECT_NONE = 0,
+    TSR_EFFECT_PERCENT,         /* value: decimal (scale 6) */
+    TSR_EFFECT_AMOUNT,          /* value: money off each unit */
+    TSR_EFFECT_PRICE,           /* value: money unit price */
+    TSR_EFFECT_ORDER_AMOUNT     /* value: money off the reward lines together */
+} tsr_effect;
+
+typedef struct tsr_bundle_part {
+    tsr_expr *for_;
+    int64_t quantity;
+} tsr_bundle_part;
+
+typedef struct tsr_discount {
+    const char *id;
+    const char *label;
+    int64_t priority;           /* default 100 */
+    size_t file_index;          /* position in file order (across includes) */
+    tsr_expr *when;             /* order level */
+    tsr_expr *for_;             /* eligible lines */
+    tsr_expr *reward;           /* reward lines; NULL = the eligible lines */
+    int requires;               /* promo index, -1 none */
+    const char *requires_name;
+    tsr_validity valid;
+    bool has_valid;
+    tsr_effect effect;
+    tsr_expr *value;            /* percent (decimal), amount/price/order_amount (money);
+                                   a constant unless written as an expression */
+    int64_t every, discounted;  /* 0 = not an every/discounted discount */
+    tsr_bundle_part *bundle;    /* with effect PRICE: bundle price */
+    size_t nbundle;
+    int64_t min_quantity;       /* 0 = none */
+    bool has_min_total;
+    int64_t min_total;          /* money */
+    int64_t max_applications;   /* 0 = unlimited */
+    bool has_limit;
+    int64_t limit_max_amount;   /* money */
+    bool exclusive;
+    const char *group;          /* NULL = none */
+    int group_index;            /* -1 = none; discounts of one group share it */
+    tsr_srcpos pos;
+} tsr_discount;
+
+typedef struct tsr_earn {
+    const char *id;
+    const char *label;
+    tsr_expr *for_;             /* lines (per/points rules) */
+    tsr_expr *when;
+    tsr_validity valid;
+    bool has_valid;
+    bool has_per;
+    int64_t per;                /* money */
+    int64_t points;             /* per `per`, or flat when !has_per */
+    bool is_multiply;
+    int64_t multiply;           /* factor (int) */
+    int *rules;                 /* earn indexes the multiplier applies to */
+    size_t nrules;
+    tsr_srcpos pos;
+} tsr_earn;
+
+typedef enum tsr_earn_on { TSR_EARN_ON_PAID = 0, TSR_EARN_ON_PRICE } tsr_earn_on;
+
+typedef struct tsr_loyalty {
+    bool present;
+    tsr_expr *member_when;      /* NULL: everyone with customer.id */
+    tsr_earn *earn;
+    size_t nearn;
+    tsr_earn_on on;
+    int64_t pending_days;
+    bool has_expire_days;
+    int64_t expire_days;
+    bool has_redeem;
+    int64_t point_value;        /* money per point */
+    tsr_expr *redeem_for;       /* NULL = all lines */
+    int64_t max_percent;        /* decimal (scale 6); 100% when absent */
+    int64_t min_points;         /* 0 = none */
+    int64_t step;               /* 1 = any */
+    tsr_srcpos pos;
+} tsr_loyalty;
+
+typedef enum tsr_refund_to { TSR_REFUND_TO_ACCOUNT_CREDIT = 0, TSR_REFUND_TO_ORIGINAL_PAYMENT } tsr_refund_to;
+
+typedef struct tsr_refunds {
+    bool present;
+    tsr_expr *allowed;          /* NULL = always */
+    tsr_expr *fee;              /* money; NULL = 0 */
+    tsr_refund_to to;
+    bool reprice;
+    tsr_srcpos pos;
+} tsr_refunds;
+
+typedef struct tsr_offer {
+    const char *id;
+    const char *label;
+    tsr_expr *when;
+    const char *message;
+    tsr_srcpos pos;
+} tsr_offer;
+
+struct tsr_ruleset {
+    tsr_alloc alloc;
+    tsr_arena arena;
+    tsr_load_options limits;    /* the options used (for order limits) */
+
+    const char *id;
+    const char *version;        /* "" when absent */
+    const char *currency;
+    unsigned minor_units;
+    tsr_rounding rounding;
+    const char *timezone;       /* NULL when absent */
+    tsr_tz *tz;
+    tsr_regex_pool *regexes;
+
+    tsr_record_schema records[TSR_REC__COUNT];
+    tsr_table *tables;
+    size_t ntables;
+    tsr_segment *segments;
+    size_t nsegments;
+    tsr_tier *tiers;
+    size_t ntiers;
+    tsr_category *categories;
+    size_t ncategories;
+    tsr_promo *promos;
+    size_t npromos;
+    tsr_discount *discounts;    /* in application order: priority, then file order */
+    size_t ndiscounts;
+    size_t ngroups;
+    tsr_loyalty loyalty;
+    tsr_refunds refunds;
+    tsr_offer *offers;
+    size_t noffers;
+
+    const char **files;         /* every file loaded (the main file first) */
+    size_t nfiles;
+};
+
+#endif /* TSR_RULES_H */

@@ -1,0 +1,97 @@
+/*
+ * yaml_tree.h — a YAML document read with libyaml's event API into a small
+ * tree of nodes that remember where they came from, with every limit of the
+ * load options enforced while reading (so a hostile file is refused early).
+ *
+ * The tree is allocated in an arena owned by the caller; it is the input of
+ * the rule-file model (rules_load.c) and of the YAML order reader.
+ */
+#ifndef TSR_YAML_TREE_H
+#define TSR_YAML_TREE_H
+
+#include "internal.h"
+
+typedef enum tsr_ynode_kind {
+    TSR_Y_SCALAR,
+    TSR_Y_SEQ,
+    TSR_Y_MAP
+} tsr_ynode_kind;
+
+typedef enum tsr_yscalar_style {
+    TSR_YS_PLAIN,
+    TSR_YS_SINGLE,      /* 'quoted' */
+    TSR_YS_DOUBLE,      /* "quoted" */
+    TSR_YS_LITERAL,     /* | */
+    TSR_YS_FOLDED       /* > */
+} tsr_yscalar_style;
+
+typedef struct tsr_ynode tsr_ynode;
+
+typedef struct tsr_ypair {
+    tsr_ynode *key;     /* always a scalar: non-scalar keys are refused */
+    tsr_ynode *value;
+} tsr_ypair;
+
+struct tsr_ynode {
+    tsr_ynode_kind kind;
+    int line, col;                 /* 1-based start of the node (its first character,
+                                      the opening quote for quoted scalars) */
+    union {
+        struct {
+            const char *text;      /* content, NUL-terminated, `len` bytes (a scalar
+                                      holding a NUL is refused) */
+            size_t len;
+            tsr_yscalar_style style;
+            /* The scalar as written in the source (quotes, escapes, block
+             * indicators included): text[raw_offset .. raw_offset+raw_len) of
+             * the parsed input.  tsr__yaml_scalar_pos re-scans it to map a
+             * content byte back to its exact line and column.  Valid only as
+             * long as the input text is. */
+            const char *raw;
+            size_t raw_len;
+        } scalar;
+        struct {
+            tsr_ynode **items;
+            size_t len;
+        } seq;
+        struct {
+            tsr_ypair *pairs;      /* in document order; keys unique (checked) */
+            size_t len;
+        } map;
+    } u;
+};
+
+typedef struct tsr_ylimits {
+    size_t max_size;         /* bytes of input */
+    unsigned max_depth;      /* nesting of sequences and mappings */
+    size_t max_scalar;       /* bytes per scalar */
+    size_t max_nodes;        /* nodes in the document */
+    unsigned max_aliases;    /* 0: any alias is an error */
+} tsr_ylimits;
+
+/* Parse exactly one YAML document from text[0..len).  `file` names the source
+ * in errors.  Refuses: more than one document, an empty document (unless
+ * allow_empty), duplicate keys, non-scalar keys, tags other than the core
+ * schema's (!!str, !!int, !!float, !!bool, !!null, !!map, !!seq), anchors
+ * used as aliases beyond max_aliases (aliases are expanded by copy, counted
+ * in max_nodes), invalid UTF-8, NUL bytes, and every limit above.
+ * On error: TSR_EPARSE / TSR_ELIMIT with err's file/line/col set. */
+int tsr__yaml_parse(tsr_ynode **out, const char *text, size_t len, const char *file,
+                    const tsr_ylimits *limits, tsr_arena *arena, tsr_error *err);
+
+/* Lookup in a mapping; NULL when absent. */
+tsr_ynode *tsr__ymap_get(const tsr_ynode *map, const char *key);
+
+/* Source position (1-based line and column, columns counted in bytes) of
+ * byte `offset` of a scalar's content, exact for every style: plain, single-
+ * and double-quoted (escapes, '' and folded lines) and block scalars.
+ * offset == len gives the position just after the content. */
+void tsr__yaml_scalar_pos(const tsr_ynode *scalar, size_t offset, int *line, int *col);
+
+/* The plain-scalar reading of YAML 1.2 core schema: is this scalar `null`
+ * (~, null, empty plain), a bool (true/false), an integer, a number? Quoted
+ * scalars are always strings. */
+bool tsr__yaml_is_null(const tsr_ynode *n);
+bool tsr__yaml_is_plain(const tsr_ynode *n);
+
+#endif /* TSR_YAML_TREE_H */

@@ -1,0 +1,11 @@
+/* Compiled as C99 with -pedantic -Werror: the public header must stand alone. */
+#include "tessera.h"
+
+int headertest_c(void);
+int headertest_c(void)
+{
+    tsr_load_options opts = TSR_LOAD_OPTIONS_INIT;
+    tsr_error err;
+    (void)err;
+    return (int)opts.version + TSR_VERSION_NUMBER;
+}

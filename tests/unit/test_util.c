@@ -1,0 +1,186 @@
+/* Unit tests for the shared helpers: allocator hook, arena, errors,
+ * did-you-mean, UTF-8 validation and the output buffer. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include "internal.h"
+
+typedef struct counting {
+    size_t live;       /* bytes currently allocated */
+    size_t calls;
+    size_t fail_at;    /* 0: never fail */
+} counting;
+
+static void *counting_realloc(void *ud, void *ptr, size_t old_size, size_t new_size)
+{
+    counting *c = ud;
+    if (new_size == 0) {
+        c->live -= old_size;
+        free(ptr);
+        return NULL;
+    }
+    if (c->fail_at && ++c->calls >= c->fail_at)
+        return NULL;
+    ptr = realloc(ptr, new_size);
+    if (ptr)
+        c->live += new_size - old_size;
+    return ptr;
+}
+
+static void test_arena_frees_everything_through_the_hook(void **state)
+{
+    counting c = { 0, 0, 0 };
+    tsr_allocator user = { counting_realloc, &c };
+    tsr_alloc a;
+    tsr_arena ar;
+    int i;
+    (void)state;
+
+    tsr__alloc_init(&a, &user);
+    tsr__arena_init(&ar, &a, 64);
+    for (i = 0; i < 1000; i++) {
+        char *p = tsr__arena_alloc(&ar, (size_t)(i % 100) + 1);
+        assert_non_null(p);
+        assert_int_equal((uintptr_t)p % 8, 0);
+        memset(p, 'x', (size_t)(i % 100) + 1);
+    }
+    assert_true(c.live > 0);
+    tsr__arena_reset(&ar);
+    assert_non_null(tsr__arena_alloc(&ar, 10));
+    tsr__arena_free(&ar);
+    assert_int_equal(c.live, 0);
+}
+
+static void test_arena_alloc_fails_cleanly_when_the_hook_fails(void **state)
+{
+    counting c = { 0, 0, 1 };
+    tsr_allocator user = { counting_realloc, &c };
+    tsr_alloc a;
+    tsr_arena ar;
+    (void)state;
+
+    tsr__alloc_init(&a, &user);
+    tsr__arena_init(&ar, &a, 64);
+    assert_null(tsr__arena_alloc(&ar, 16));
+    assert_null(tsr__arena_calloc(&ar, SIZE_MAX / 2, 4));
+    tsr__arena_free(&ar);
+    assert_int_equal(c.live, 0);
+}
+
+static void test_grow_keeps_the_array_on_failure(void **state)
+{
+    counting c = { 0, 0, 0 };
+    tsr_allocator user = { counting_realloc, &c };
+    tsr_alloc a;
+    void *items = NULL;
+    size_t cap = 0;
+    (void)state;
+
+    tsr__alloc_init(&a, &user);
+    assert_int_equal(tsr__grow(&a, &items, &cap, 3, sizeof(int)), TSR_OK);
+    assert_true(cap >= 3);
+    c.fail_at = c.calls + 1;
+    assert_int_equal(tsr__grow(&a, &items, &cap, 1000, sizeof(int)), TSR_ENOMEM);
+    assert_non_null(items);
+    tsr__free(&a, items, cap * sizeof(int));
+    assert_int_equal(c.live, 0);
+}
+
+static void test_error_format_renders_file_line_col(void **state)
+{
+    tsr_error err;
+    char buf[256];
+    (void)state;
+
+    tsr__err_at(&err, TSR_ENAME, "park.yaml", 12, 9, "unknown field `%s`", "item.heigth_cm");
+    tsr_error_format(buf, sizeof buf, &err);
+    assert_string_equal(buf, "park.yaml:12:9: unknown field `item.heigth_cm`");
+    assert_int_equal(err.code, TSR_ENAME);
+
+    tsr__err_path(&err, TSR_EORDER, "items[1].id", "duplicate line id `t1`");
+    tsr_error_format(buf, sizeof buf, &err);
+    assert_string_equal(buf, "items[1].id: duplicate line id `t1`");
+}
+
+static void test_error_format_truncates_like_snprintf(void **state)
+{
+    tsr_error err;
+    char small[8];
+    int n;
+    (void)state;
+
+    tsr__err(&err, TSR_EIO, "cannot read");
+    n = tsr_error_format(small, sizeof small, &err);
+    assert_int_equal(n, (int)strlen("cannot read"));
+    assert_string_equal(small, "cannot ");
+    assert_string_equal(tsr_strerror(TSR_ENOMEM), "out of memory");
+    assert_string_equal(tsr_strerror(12345), "unknown error");
+}
+
+static void test_closest_suggests_transpositions_and_typos(void **state)
+{
+    const char *const names[] = { "height_cm", "zone", "event_start", "validated" };
+    (void)state;
+
+    assert_string_equal(tsr__closest("heigth_cm", 9, names, 4), "height_cm");
+    assert_string_equal(tsr__closest("zome", 4, names, 4), "zone");
+    assert_string_equal(tsr__closest("validate", 8, names, 4), "validated");
+    assert_null(tsr__closest("price", 5, names, 4));
+    assert_int_equal(tsr__edit_distance("abc", 3, "abc", 3, 3), 0);
+    assert_int_equal(tsr__edit_distance("ab", 2, "ba", 2, 3), 1);
+}
+
+static void test_utf8_validation_refuses_overlongs_and_surrogates(void **state)
+{
+    (void)state;
+    assert_true(tsr__utf8_valid("Москва", strlen("Москва")));
+    assert_true(tsr__utf8_valid("\xF0\x9F\x8E\xA2", 4));     /* U+1F3A2 */
+    assert_false(tsr__utf8_valid("\xC0\xAF", 2));            /* overlong '/' */
+    assert_false(tsr__utf8_valid("\xE0\x80\xAF", 3));        /* overlong */
+    assert_false(tsr__utf8_valid("\xED\xA0\x80", 3));        /* surrogate */
+    assert_false(tsr__utf8_valid("\xF4\x90\x80\x80", 4));    /* > U+10FFFF */
+    assert_false(tsr__utf8_valid("\xFF", 1));
+    assert_false(tsr__utf8_valid("\xD0", 1));                /* truncated */
+}
+
+static void test_buf_escapes_json_strings(void **state)
+{
+    tsr_alloc a;
+    tsr_buf b;
+    (void)state;
+
+    tsr__alloc_init(&a, NULL);
+    tsr__buf_init(&b, &a);
+    tsr__buf_json_string(&b, "a\"b\\c\n\x01", 7);
+    tsr__buf_printf(&b, ",%d", 42);
+    assert_false(b.failed);
+    assert_string_equal(b.data, "\"a\\\"b\\\\c\\n\\u0001\",42");
+    tsr__buf_free(&b);
+}
+
+static void test_version_matches_the_header(void **state)
+{
+    (void)state;
+    assert_string_equal(tsr_version(), TSR_VERSION_STRING);
+    assert_int_equal(tsr_version_number(), TSR_VERSION_NUMBER);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_arena_frees_everything_through_the_hook),
+        cmocka_unit_test(test_arena_alloc_fails_cleanly_when_the_hook_fails),
+        cmocka_unit_test(test_grow_keeps_the_array_on_failure),
+        cmocka_unit_test(test_error_format_renders_file_line_col),
+        cmocka_unit_test(test_error_format_truncates_like_snprintf),
+        cmocka_unit_test(test_closest_suggests_transpositions_and_typos),
+        cmocka_unit_test(test_utf8_validation_refuses_overlongs_and_surrogates),
+        cmocka_unit_test(test_buf_escapes_json_strings),
+        cmocka_unit_test(test_version_matches_the_header),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
