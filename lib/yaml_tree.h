@@ -25,6 +25,19 @@ typedef enum tsr_yscalar_style {
     TSR_YS_FOLDED       /* > */
 } tsr_yscalar_style;
 
+/* An explicit core-schema tag on a scalar (`!!str 42`, `!!int "7"`).  Any
+ * other tag is refused by the parser.  The non-specific tag `!` counts as
+ * TSR_YT_STR, as the YAML spec says.  A tagged scalar's content has been
+ * checked to match its tag (`!!int abc` is refused). */
+typedef enum tsr_ytag {
+    TSR_YT_NONE,        /* no tag: plain scalars resolve by content */
+    TSR_YT_STR,         /* a string whatever it looks like */
+    TSR_YT_INT,
+    TSR_YT_FLOAT,
+    TSR_YT_BOOL,
+    TSR_YT_NULL
+} tsr_ytag;
+
 typedef struct tsr_ynode tsr_ynode;
 
 typedef struct tsr_ypair {
@@ -35,7 +48,12 @@ typedef struct tsr_ypair {
 struct tsr_ynode {
     tsr_ynode_kind kind;
     int line, col;                 /* 1-based start of the node (its first character,
-                                      the opening quote for quoted scalars) */
+                                      the opening quote for quoted scalars).  For a
+                                      scalar with an anchor or tag this is the scalar
+                                      itself (where `raw` starts); for a collection it
+                                      is libyaml's start, its properties included.
+                                      A copy made for an alias keeps the positions of
+                                      the anchored original. */
     union {
         struct {
             const char *text;      /* content, NUL-terminated, `len` bytes (a scalar
@@ -49,6 +67,7 @@ struct tsr_ynode {
              * long as the input text is. */
             const char *raw;
             size_t raw_len;
+            tsr_ytag tag;          /* explicit tag, TSR_YT_NONE when untagged */
         } scalar;
         struct {
             tsr_ynode **items;
@@ -70,12 +89,17 @@ typedef struct tsr_ylimits {
 } tsr_ylimits;
 
 /* Parse exactly one YAML document from text[0..len).  `file` names the source
- * in errors.  Refuses: more than one document, an empty document (unless
- * allow_empty), duplicate keys, non-scalar keys, tags other than the core
- * schema's (!!str, !!int, !!float, !!bool, !!null, !!map, !!seq), anchors
- * used as aliases beyond max_aliases (aliases are expanded by copy, counted
- * in max_nodes), invalid UTF-8, NUL bytes, and every limit above.
- * On error: TSR_EPARSE / TSR_ELIMIT with err's file/line/col set. */
+ * in errors.  Refuses: more than one document, an empty document (no content,
+ * or only an empty plain scalar), duplicate keys, non-scalar keys, `<<` merge
+ * keys, tags other than the core schema's (!!str, !!int, !!float, !!bool,
+ * !!null, !!map, !!seq), aliases beyond max_aliases (aliases are expanded by
+ * copy, every copied node counted in max_nodes and its nesting in max_depth),
+ * invalid UTF-8, NUL bytes (also from a "\0" escape), and every limit above.
+ * `limits` NULL means the defaults of TSR_LOAD_OPTIONS_INIT.
+ * On error: *out is NULL, TSR_EPARSE / TSR_ELIMIT / TSR_ENOMEM with err's
+ * file/line/column set (1-based, columns in bytes).  The arena may hold
+ * partial results; the caller frees it.  libyaml's own buffers come from
+ * malloc (libyaml has no allocator hook) and are always released. */
 int tsr__yaml_parse(tsr_ynode **out, const char *text, size_t len, const char *file,
                     const tsr_ylimits *limits, tsr_arena *arena, tsr_error *err);
 
@@ -88,9 +112,21 @@ tsr_ynode *tsr__ymap_get(const tsr_ynode *map, const char *key);
  * offset == len gives the position just after the content. */
 void tsr__yaml_scalar_pos(const tsr_ynode *scalar, size_t offset, int *line, int *col);
 
+/* Whether re-scanning the scalar's raw text reproduces its content byte for
+ * byte: the check tsr__yaml_scalar_pos relies on (when it fails, positions
+ * fall back to the scalar's start).  For tests. */
+bool tsr__yaml_scalar_rescan_ok(const tsr_ynode *scalar);
+
 /* The plain-scalar reading of YAML 1.2 core schema: is this scalar `null`
  * (~, null, empty plain), a bool (true/false), an integer, a number? Quoted
- * scalars are always strings. */
+ * scalars are always strings.
+ *
+ * tsr__yaml_is_plain: true when the scalar's type comes from its content by
+ * the core schema: written plain and untagged, or tagged !!int, !!float,
+ * !!bool or !!null in any style.  False for quoted and block scalars, for
+ * !!str and `!` tags, for collections and for NULL.
+ * tsr__yaml_is_null: an absent node (NULL), a !!null scalar, or a plain
+ * untagged `~`, `null`, `Null`, `NULL` or empty scalar. */
 bool tsr__yaml_is_null(const tsr_ynode *n);
 bool tsr__yaml_is_plain(const tsr_ynode *n);
 
