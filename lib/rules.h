@@ -3,6 +3,26 @@
  * compiled.  Built by rules_load.c from the YAML tree, read-only afterwards,
  * shared by all evaluations.  Everything lives in the rule set's arena
  * except the tz and the regex pool, which the rule set frees.
+ *
+ * What each compiled expression may use (its tsr_expr_env flags), so the
+ * evaluator knows what context to supply:
+ *
+ *   segments                   customer, order, now, tables, earlier segments
+ *   tiers                      + every segment
+ *   categories for/when/price  + tier, items, item
+ *   promo_codes when           + tier, items (order level: no item)
+ *   discounts when, effect     + promo, line totals (order level: no item)
+ *   discounts for/reward,      + item
+ *     bundle[].for
+ *   loyalty member_when, earn  like discounts (when: order level; for: item)
+ *     when, redeem.for
+ *   refunds allowed/fee        like discounts, item in scope
+ *   offers when                like discounts when (order level)
+ *
+ * "promo" means `promo.ID`; "line totals" means item.subtotal / item.total
+ * (TSR_ENV_LINE_TOTALS), "items" the order's lines and count/sum/any/all.
+ * A discount's effect value (percent/amount/price/order_amount) is order
+ * level: it is evaluated once per order, not per line.
  */
 #ifndef TSR_RULES_H
 #define TSR_RULES_H
@@ -16,14 +36,16 @@ typedef struct tsr_srcpos {
 } tsr_srcpos;
 
 /* `valid:` and `channels:` sugar, kept apart from `when` so the trace can name
- * which part failed. */
+ * which part failed.  Loaded by rules_validity.c. */
 typedef struct tsr_validity {
     bool has_from, has_until;
     int64_t from, until;        /* dates, inclusive, at the local date of `now` */
     uint8_t weekdays;           /* bit (d-1) for weekday d; 0 = any */
     bool has_hours;
-    int32_t hours_from, hours_until;   /* minutes since midnight; [from, until) */
-    const char **channels;      /* NULL = any */
+    int32_t hours_from, hours_until;   /* minutes since local midnight, 0..1440;
+                                          [from, until); from > until wraps past
+                                          midnight ("22:00-02:00"); never equal */
+    const char **channels;      /* NULL = any; else nchannels >= 1 strings */
     uint32_t *channel_lens;
     size_t nchannels;
 } tsr_validity;
@@ -37,7 +59,8 @@ typedef struct tsr_segment {
 
 typedef struct tsr_tier {
     const char *id;
-    tsr_expr *when;
+    const char *label;          /* NULL if none */
+    tsr_expr *when;             /* NULL = everyone (a catch-all last tier) */
     tsr_srcpos pos;
 } tsr_tier;
 
@@ -96,35 +119,44 @@ typedef struct tsr_discount {
     bool has_valid;
     tsr_effect effect;
     tsr_expr *value;            /* percent (decimal), amount/price/order_amount (money);
-                                   a constant unless written as an expression */
-    int64_t every, discounted;  /* 0 = not an every/discounted discount */
-    tsr_bundle_part *bundle;    /* with effect PRICE: bundle price */
+                                   a constant unless written as an expression; a
+                                   constant percent is within 0..100, a constant
+                                   amount or price is >= 0 */
+    int64_t every, discounted;  /* 0 = not an every/discounted discount; both or
+                                   neither, never with ORDER_AMOUNT */
+    tsr_bundle_part *bundle;    /* with effect PRICE: bundle price; nbundle >= 1 */
     size_t nbundle;
     int64_t min_quantity;       /* 0 = none */
     bool has_min_total;
     int64_t min_total;          /* money */
-    int64_t max_applications;   /* 0 = unlimited */
+    int64_t max_applications;   /* 0 = unlimited; only with every or bundle */
     bool has_limit;
     int64_t limit_max_amount;   /* money */
     bool exclusive;
     const char *group;          /* NULL = none */
-    int group_index;            /* -1 = none; discounts of one group share it */
+    int group_index;            /* -1 = none; discounts of one group share it:
+                                   index into tsr_ruleset.groups, numbered in
+                                   application order of each group's first member */
     tsr_srcpos pos;
 } tsr_discount;
 
+/* An earn rule is one of three kinds: `per` + `points` (has_per: `points`
+ * for every full `per` paid on the `for` lines), flat `points` (once per
+ * order; no `for`), or `multiply` + `rules` (is_multiply; no `for`). */
 typedef struct tsr_earn {
     const char *id;
     const char *label;
-    tsr_expr *for_;             /* lines (per/points rules) */
+    tsr_expr *for_;             /* lines (per rules only); NULL = all lines */
     tsr_expr *when;
     tsr_validity valid;
     bool has_valid;
     bool has_per;
-    int64_t per;                /* money */
-    int64_t points;             /* per `per`, or flat when !has_per */
+    int64_t per;                /* money, > 0 */
+    int64_t points;             /* >= 0; per `per`, or flat when !has_per */
     bool is_multiply;
-    int64_t multiply;           /* factor (int) */
-    int *rules;                 /* earn indexes the multiplier applies to */
+    int64_t multiply;           /* factor (int, >= 0) */
+    int *rules;                 /* earn indexes the multiplier applies to (never
+                                   another multiply rule), in the order written */
     size_t nrules;
     tsr_srcpos pos;
 } tsr_earn;
@@ -137,15 +169,15 @@ typedef struct tsr_loyalty {
     tsr_earn *earn;
     size_t nearn;
     tsr_earn_on on;
-    int64_t pending_days;
+    int64_t pending_days;       /* >= 0, default 0 */
     bool has_expire_days;
-    int64_t expire_days;
+    int64_t expire_days;        /* >= 1 */
     bool has_redeem;
-    int64_t point_value;        /* money per point */
+    int64_t point_value;        /* money per point, > 0 */
     tsr_expr *redeem_for;       /* NULL = all lines */
-    int64_t max_percent;        /* decimal (scale 6); 100% when absent */
+    int64_t max_percent;        /* decimal (scale 6) within 0..100; 100% when absent */
     int64_t min_points;         /* 0 = none */
-    int64_t step;               /* 1 = any */
+    int64_t step;               /* >= 1; 1 = any */
     tsr_srcpos pos;
 } tsr_loyalty;
 
@@ -200,9 +232,38 @@ struct tsr_ruleset {
     tsr_refunds refunds;
     tsr_offer *offers;
     size_t noffers;
+    const char **groups;        /* discount group names, by group_index */
 
-    const char **files;         /* every file loaded (the main file first) */
+    const char **files;         /* every file loaded (the main file first, then
+                                   the included ones in the order they were read) */
     size_t nfiles;
 };
+
+/* ---------------------------------------------------------------------
+ * Loading.  ruleset.c reads the files and follows `include:`; rules_load.c
+ * turns the parsed trees into the model above; rules_validity.c reads
+ * `valid:` / `channels:`.
+ */
+
+/* One parsed rule file. */
+typedef struct tsr_rule_source {
+    const char *name;           /* as shown in errors; in the rule set's arena */
+    const tsr_ynode *root;      /* its top-level mapping */
+    bool is_main;               /* the file the caller named (not included) */
+} tsr_rule_source;
+
+/* Build rs's model from srcs[0..n), given in merge order: every file's
+ * includes (depth first, in the order listed) before the file itself, so the
+ * main file comes last.  List sections concatenate in that order; map
+ * sections merge (a name defined twice is an error).  rs->alloc, arena,
+ * limits and regexes must be set up; `tzdir` is the load option (NULL: the
+ * default).  On error rs holds partial data that tsr_ruleset_free releases. */
+int tsr__rules_build(tsr_ruleset *rs, const tsr_rule_source *srcs, size_t n, const char *tzdir,
+                     tsr_error *err);
+
+/* Read a rule's `valid:` and `channels:` nodes (either may be NULL) into
+ * *out.  `where` names the rule in messages ("discounts[2]"). */
+int tsr__validity_load(tsr_validity *out, const tsr_ynode *valid, const tsr_ynode *channels,
+                       const char *file, const char *where, tsr_arena *arena, tsr_error *err);
 
 #endif /* TSR_RULES_H */

@@ -1,0 +1,2209 @@
+/*
+ * rules_load.c — the rule-file model (SPEC §3): turns the YAML trees of a
+ * rule file and its includes into struct tsr_ruleset, checking every key,
+ * every value and every expression, so that nothing is interpreted from text
+ * at evaluation time.
+ *
+ * Sections are read in dependency order (header, schema, tables, segments,
+ * tiers, categories, promo codes, discounts, loyalty, refunds, offers), each
+ * expression compiled with exactly the names its step of SPEC §4 has decided
+ * (see rules.h).  Every string kept is copied into the rule set's arena: the
+ * YAML text is gone after loading.
+ *
+ * Decisions where SPEC §3 is silent:
+ *   - An included file may hold only `include` and the sections (schema,
+ *     tables, segments, tiers, categories, promo_codes, discounts, loyalty,
+ *     refunds, offers); the header keys (tessera, ruleset, version, currency,
+ *     minor_units, rounding, timezone) belong to the main file, which is
+ *     what a rule set's identity and money are.  `loyalty` and `refunds` may
+ *     be given by one file only.
+ *   - `minor_units` for a currency of the built-in table must agree with it:
+ *     a rule set that says JPY has 2 decimals is a mistake, not an override.
+ *   - Money constants (min_total, limit.max_amount, per, point_value) must be
+ *     exact in the currency: 1.500 is 1.50, 1.505 is an error.
+ *   - Schema fields may be declared `list<T>` or `[T]` for a scalar type T.
+ *   - Table values: plain true/false are bools, plain YYYY-MM-DD dates,
+ *     plain numbers decimals, anything quoted (and plain words) strings; a
+ *     plain scalar that looks like a number but is not one Tessera reads
+ *     (1e3, 0x10) is an error rather than a string.  An empty table has
+ *     element type TSR_T_MISSING (`in` it is always false).
+ *   - Earn rules: `for` only on `per` rules (a flat rule is attached to the
+ *     order); `multiply` names `per`/flat rules, not other multipliers.
+ *   - max_applications only with `every` or `bundle`; `reward` not with
+ *     `bundle` — a key that would be ignored is refused.
+ */
+#include "rules.h"
+
+#include <limits.h>
+#include <stdio.h>
+
+/* ---------------------------------------------------------------------
+ * Allowed keys, one list per kind of mapping.
+ */
+#define KEYS(name, ...) static const char *const name[] = { __VA_ARGS__ }
+
+KEYS(main_keys, "tessera", "ruleset", "version", "currency", "minor_units", "rounding",
+     "timezone", "include", "schema", "tables", "segments", "tiers", "categories",
+     "promo_codes", "discounts", "loyalty", "refunds", "offers");
+KEYS(header_keys, "tessera", "ruleset", "version", "currency", "minor_units", "rounding",
+     "timezone");
+KEYS(schema_keys, "item", "customer", "order");
+KEYS(tier_keys, "id", "when", "label");
+KEYS(category_keys, "id", "label", "for", "when", "price", "valid", "channels");
+KEYS(promo_keys, "id", "label", "code", "match", "valid", "channels", "when",
+     "max_uses_per_customer", "max_uses", "combinable");
+KEYS(discount_keys, "id", "label", "priority", "requires", "for", "reward", "when", "valid",
+     "channels", "percent", "amount", "price", "order_amount", "every", "discounted", "bundle",
+     "min_quantity", "min_total", "max_applications", "limit", "exclusive", "group");
+KEYS(bundle_keys, "for", "quantity");
+KEYS(limit_keys, "max_amount");
+KEYS(loyalty_keys, "member_when", "earn", "on", "pending_days", "expire_days", "redeem");
+KEYS(earn_keys, "id", "label", "for", "when", "valid", "channels", "per", "points", "multiply",
+     "rules");
+KEYS(redeem_keys, "point_value", "for", "max_percent", "min_points", "step");
+KEYS(refund_keys, "allowed", "fee", "to", "reprice");
+KEYS(offer_keys, "id", "when", "message", "label");
+KEYS(effect_keys, "percent", "amount", "price", "order_amount");
+KEYS(rounding_names, "half_up", "half_even", "down");
+KEYS(earn_on_names, "paid", "price");
+KEYS(refund_to_names, "account_credit", "original_payment");
+KEYS(type_names, "bool", "int", "decimal", "money", "string", "date", "datetime",
+     "list<bool>", "list<int>", "list<decimal>", "list<money>", "list<string>", "list<date>",
+     "list<datetime>");
+
+static const tsr_type scalar_types[] = { TSR_T_BOOL, TSR_T_INT, TSR_T_DECIMAL, TSR_T_MONEY,
+                                         TSR_T_STRING, TSR_T_DATE, TSR_T_DATETIME };
+
+/* Expression scopes (see rules.h).  ORDER_LEVEL: what every step from the
+ * discounts on has decided; LINE adds the current line. */
+#define SCOPE_SEGMENT   (TSR_ENV_SEGMENTS)      /* limited to the earlier ones */
+#define SCOPE_TIER      (TSR_ENV_SEGMENTS)
+#define SCOPE_CATEGORY  (TSR_ENV_SEGMENTS | TSR_ENV_TIER | TSR_ENV_ITEMS | TSR_ENV_ITEM)
+#define SCOPE_PROMO     (TSR_ENV_SEGMENTS | TSR_ENV_TIER | TSR_ENV_ITEMS)
+#define SCOPE_ORDER     (TSR_ENV_SEGMENTS | TSR_ENV_TIER | TSR_ENV_ITEMS | TSR_ENV_PROMO | \
+                         TSR_ENV_LINE_TOTALS)
+#define SCOPE_LINE      (SCOPE_ORDER | TSR_ENV_ITEM)
+
+/* ---------------------------------------------------------------------
+ * Built-in record fields (SPEC §5), in slot order (expr.h), and the names
+ * that are built in without a slot (read by the order reader itself).
+ */
+typedef struct builtin_field {
+    const char *name;
+    tsr_type type, elem;
+} builtin_field;
+
+static const builtin_field order_builtins[] = {
+    { "id", TSR_T_STRING, 0 }, { "datetime", TSR_T_DATETIME, 0 }, { "channel", TSR_T_STRING, 0 },
+    { "promo_codes", TSR_T_LIST, TSR_T_STRING }, { "redeem_points", TSR_T_INT, 0 },
+};
+static const builtin_field customer_builtins[] = {
+    { "id", TSR_T_STRING, 0 }, { "tags", TSR_T_LIST, TSR_T_STRING },
+    { "points_balance", TSR_T_INT, 0 },
+};
+static const builtin_field item_builtins[] = {
+    { "id", TSR_T_STRING, 0 }, { "kind", TSR_T_STRING, 0 }, { "sku", TSR_T_STRING, 0 },
+    { "quantity", TSR_T_INT, 0 }, { "price", TSR_T_MONEY, 0 }, { "category", TSR_T_STRING, 0 },
+    { "subtotal", TSR_T_MONEY, 0 }, { "total", TSR_T_MONEY, 0 },
+};
+KEYS(order_reserved, "customer", "items", "promo_uses", "promo_total_uses");
+KEYS(customer_reserved, "points_lots");
+
+typedef struct record_def {
+    const char *key;                 /* under schema: */
+    const builtin_field *builtins;
+    size_t nbuiltins;
+    const char *const *reserved;
+    size_t nreserved;
+} record_def;
+
+static const record_def record_defs[TSR_REC__COUNT] = {
+    [TSR_REC_ORDER] = { "order", order_builtins, TSR_ARRAY_LEN(order_builtins), order_reserved,
+                        TSR_ARRAY_LEN(order_reserved) },
+    [TSR_REC_CUSTOMER] = { "customer", customer_builtins, TSR_ARRAY_LEN(customer_builtins),
+                           customer_reserved, TSR_ARRAY_LEN(customer_reserved) },
+    [TSR_REC_ITEM] = { "item", item_builtins, TSR_ARRAY_LEN(item_builtins), NULL, 0 },
+};
+
+/* ---------------------------------------------------------------------
+ * The builder and its helpers.
+ */
+
+/* One entry of a list section, with where it came from. */
+typedef struct entry {
+    const tsr_ynode *node;
+    const char *file;
+    size_t index;                    /* position in its file's list */
+} entry;
+
+/* One name of a map section (segments, tables, schema fields). */
+typedef struct named {
+    const tsr_ynode *key, *value;
+    const char *file;
+} named;
+
+/* A small open-addressing hash of names to indexes, for duplicate checks and
+ * lookups that stay linear however many rules a file has. */
+typedef struct name_index {
+    const char **keys;
+    int *vals;
+    size_t mask;
+} name_index;
+
+typedef struct builder {
+    tsr_ruleset *rs;
+    tsr_arena *ar;                   /* the rule set's */
+    tsr_arena tmp;                   /* scratch, freed when the build ends */
+    const tsr_rule_source *srcs;
+    size_t nsrcs;
+    const tsr_rule_source *main;
+    tsr_error *err;
+    const char *file;                /* file of the node being read */
+    tsr_expr_env env;                /* the parts common to every expression */
+    size_t seg_visible;              /* segments an expression may name */
+    const char *item_note;           /* why `item` is out of scope, if not the generic */
+    const char *tzdir;               /* where time zones are read from (NULL: default) */
+    const char **seg_names, **promo_ids, **earn_ids;
+    bool *seg_used, *promo_used;
+    name_index promo_ix;
+} builder;
+
+static int fail(builder *b, const tsr_ynode *n, int code, const char *fmt, ...) TSR_PRINTF(4, 5);
+
+static int fail(builder *b, const tsr_ynode *n, int code, const char *fmt, ...)
+{
+    char msg[TSR_ERROR_TEXT_MAX];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return tsr__err_at(b->err, code, b->file, n ? n->line : 0, n ? n->col : 0, "%s", msg);
+}
+
+static int nomem(builder *b)
+{
+    return tsr__err(b->err, TSR_ENOMEM, NULL);
+}
+
+/* "; did you mean `x`?" or "" — `buf` holds the text. */
+static const char *suggest(char *buf, size_t size, const char *name, size_t len,
+                           const char *const *cands, size_t n)
+{
+    const char *near = tsr__closest(name, len, cands, n);
+    if (!near)
+        return "";
+    snprintf(buf, size, "; did you mean `%s`?", near);
+    return buf;
+}
+
+static const char *kind_name(const tsr_ynode *n)
+{
+    switch (n->kind) {
+    case TSR_Y_SEQ: return "a list";
+    case TSR_Y_MAP: return "a mapping";
+    default: return "a scalar";
+    }
+}
+
+static bool is_null(const tsr_ynode *n)
+{
+    return !n || tsr__yaml_is_null(n);
+}
+
+/* Typed by its content (plain and untagged, or tagged !!int and the like),
+ * as opposed to a string (quoted, block, or !!str). */
+static bool is_plain(const tsr_ynode *n)
+{
+    return n->kind == TSR_Y_SCALAR && tsr__yaml_is_plain(n);
+}
+
+static const tsr_ypair *find_pair(const tsr_ynode *map, const char *key)
+{
+    size_t i;
+    for (i = 0; i < map->u.map.len; i++)
+        if (strcmp(map->u.map.pairs[i].key->u.scalar.text, key) == 0)
+            return &map->u.map.pairs[i];
+    return NULL;
+}
+
+/* The value under `key`, or NULL when absent or written as null. */
+static const tsr_ynode *get(const tsr_ynode *map, const char *key)
+{
+    const tsr_ynode *v = tsr__ymap_get(map, key);
+    return is_null(v) ? NULL : v;
+}
+
+static const tsr_ynode *key_node(const tsr_ynode *map, const char *key)
+{
+    const tsr_ypair *p = find_pair(map, key);
+    return p ? p->key : map;
+}
+
+static bool in_list(const char *s, const char *const *list, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (strcmp(s, list[i]) == 0)
+            return true;
+    return false;
+}
+
+/* Every key of `map` must be one of keys[0..n). */
+static int check_keys(builder *b, const tsr_ynode *map, const char *const *keys, size_t n,
+                      const char *where)
+{
+    size_t i;
+    char hint[96];
+
+    for (i = 0; i < map->u.map.len; i++) {
+        const tsr_ynode *k = map->u.map.pairs[i].key;
+        const char *name = k->u.scalar.text;
+        if (in_list(name, keys, n))
+            continue;
+        if (strcmp(name, "valid") == 0 || strcmp(name, "channels") == 0)
+            return fail(b, k, TSR_ESCHEMA,
+                        "`%s` is not allowed in %s; only categories, discounts, promo codes "
+                        "and earn rules take it", name, where);
+        return fail(b, k, TSR_ESCHEMA, "unknown key `%s` in %s%s", name, where,
+                    suggest(hint, sizeof hint, name, k->u.scalar.len, keys, n));
+    }
+    return TSR_OK;
+}
+
+static uint64_t hash_name(const char *s, size_t n)
+{
+    uint64_t h = UINT64_C(14695981039346656037);
+    size_t i;
+    for (i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= UINT64_C(1099511628211);
+    }
+    return h;
+}
+
+static int index_init(builder *b, name_index *ix, size_t n)
+{
+    size_t cap = 16;
+    while (cap < n * 2) {
+        if (cap > SIZE_MAX / 4)
+            return nomem(b);
+        cap *= 2;
+    }
+    ix->keys = tsr__arena_calloc(&b->tmp, cap, sizeof *ix->keys);
+    ix->vals = tsr__arena_calloc(&b->tmp, cap, sizeof *ix->vals);
+    ix->mask = cap - 1;
+    return ix->keys && ix->vals ? TSR_OK : nomem(b);
+}
+
+static size_t index_slot(const name_index *ix, const char *s, size_t n)
+{
+    size_t i = (size_t)hash_name(s, n) & ix->mask;
+    while (ix->keys[i] && !(strncmp(ix->keys[i], s, n) == 0 && ix->keys[i][n] == '\0'))
+        i = (i + 1) & ix->mask;
+    return i;
+}
+
+static int index_get(const name_index *ix, const char *s, size_t n)
+{
+    size_t i = index_slot(ix, s, n);
+    return ix->keys[i] ? ix->vals[i] : -1;
+}
+
+/* `s` must stay valid as long as the index (arena strings do). The index
+ * was sized for every name that will be put. */
+static void index_put(name_index *ix, const char *s, size_t n, int val)
+{
+    size_t i = index_slot(ix, s, n);
+    ix->keys[i] = s;
+    ix->vals[i] = val;
+}
+
+/* Stable merge sort of base[0..n) (elements of `size` bytes), with scratch
+ * from the build's arena: qsort would malloc behind the allocator hook and
+ * is not stable. */
+static int sort_stable(builder *b, void *base, size_t n, size_t size,
+                       int (*cmp)(const void *, const void *))
+{
+    char *a = base, *t, *src, *dst;
+    size_t width, i;
+
+    if (n < 2)
+        return TSR_OK;
+    if (!(t = tsr__arena_calloc(&b->tmp, n, size)))
+        return nomem(b);
+    src = a;
+    dst = t;
+    for (width = 1; width < n; width *= 2) {
+        for (i = 0; i < n; i += 2 * width) {
+            size_t l = i, mid = i + width < n ? i + width : n, r = mid;
+            size_t end = i + 2 * width < n ? i + 2 * width : n, k = i;
+            while (l < mid || r < end) {
+                size_t from = (r >= end || (l < mid && cmp(src + l * size, src + r * size) <= 0))
+                                  ? l++ : r++;
+                memcpy(dst + k++ * size, src + from * size, size);
+            }
+        }
+        t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != a)
+        memcpy(a, src, n * size);
+    return TSR_OK;
+}
+
+static char *copy_str(builder *b, const char *s, size_t n)
+{
+    return tsr__arena_strndup(b->ar, s, n);
+}
+
+/* A letter or _ then letters, digits and _: names used inside expressions. */
+static bool is_identifier(const char *s, size_t n)
+{
+    size_t i;
+    if (n == 0 || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') || s[0] == '_'))
+        return false;
+    for (i = 1; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+              (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+            return false;
+    return true;
+}
+
+/* "line 12" in the file being read, else "other.yaml:12". */
+static const char *place(char *buf, size_t size, const builder *b, const tsr_srcpos *pos)
+{
+    if (strcmp(pos->file, b->file) == 0)
+        snprintf(buf, size, "line %d", pos->line);
+    else
+        snprintf(buf, size, "%s:%d", pos->file, pos->line);
+    return buf;
+}
+
+static tsr_srcpos pos_of(const builder *b, const tsr_ynode *n)
+{
+    tsr_srcpos p;
+    p.file = b->file;
+    p.line = n->line;
+    p.col = n->col;
+    return p;
+}
+
+/* ---------------------------------------------------------------------
+ * Scalars.
+ */
+static int read_string(builder *b, const tsr_ynode *n, const char *what, const char *where,
+                       const char **out)
+{
+    if (n->kind != TSR_Y_SCALAR || tsr__yaml_is_null(n))
+        return fail(b, n, TSR_ESCHEMA, "`%s` in %s must be a string, not %s", what, where,
+                    n->kind == TSR_Y_SCALAR ? "null" : kind_name(n));
+    *out = copy_str(b, n->u.scalar.text, n->u.scalar.len);
+    return *out ? TSR_OK : nomem(b);
+}
+
+/* An optional string key. */
+static int opt_string(builder *b, const tsr_ynode *map, const char *key, const char *where,
+                      const char **out)
+{
+    const tsr_ynode *n = tsr__ymap_get(map, key);
+    *out = NULL;
+    return n ? read_string(b, n, key, where, out) : TSR_OK;
+}
+
+static bool parse_int_text(const char *s, size_t n, int64_t *out)
+{
+    size_t i = 0;
+    bool neg = false;
+    int64_t v = 0;
+
+    if (n > 0 && (s[0] == '-' || s[0] == '+')) {
+        neg = s[0] == '-';
+        i = 1;
+    }
+    if (i == n)
+        return false;
+    for (; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        if (!tsr__mul(v, 10, &v) || !(neg ? tsr__sub(v, s[i] - '0', &v) : tsr__add(v, s[i] - '0', &v)))
+            return false;
+    }
+    *out = v;
+    return true;
+}
+
+/* A plain integer within [min, max]. */
+static int read_int(builder *b, const tsr_ynode *n, const char *what, const char *where,
+                    int64_t min, int64_t max, int64_t *out)
+{
+    if (!is_plain(n) || !parse_int_text(n->u.scalar.text, n->u.scalar.len, out))
+        return fail(b, n, TSR_ESCHEMA, "`%s` in %s must be a whole number", what, where);
+    if (*out < min || *out > max) {
+        if (max == INT64_MAX)
+            return fail(b, n, TSR_EVALUE, "`%s` in %s must be at least %lld, not %s", what,
+                        where, (long long)min, n->u.scalar.text);
+        return fail(b, n, TSR_EVALUE, "`%s` in %s must be from %lld to %lld, not %s", what,
+                    where, (long long)min, (long long)max, n->u.scalar.text);
+    }
+    return TSR_OK;
+}
+
+static bool bool_text(const char *s, bool *out)
+{
+    if (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE"))
+        *out = true;
+    else if (!strcmp(s, "false") || !strcmp(s, "False") || !strcmp(s, "FALSE"))
+        *out = false;
+    else
+        return false;
+    return true;
+}
+
+static int read_bool(builder *b, const tsr_ynode *n, const char *what, const char *where,
+                     bool *out)
+{
+    if (!is_plain(n) || !bool_text(n->u.scalar.text, out))
+        return fail(b, n, TSR_ESCHEMA, "`%s` in %s must be true or false", what, where);
+    return TSR_OK;
+}
+
+/* One of names[0..n) (an enumeration such as `rounding`); *out is its index. */
+static int read_enum(builder *b, const tsr_ynode *n, const char *what, const char *where,
+                     const char *const *names, size_t count, int *out)
+{
+    char hint[96];
+    size_t i;
+
+    if (n->kind == TSR_Y_SCALAR)
+        for (i = 0; i < count; i++)
+            if (strcmp(n->u.scalar.text, names[i]) == 0) {
+                *out = (int)i;
+                return TSR_OK;
+            }
+    if (n->kind != TSR_Y_SCALAR)
+        return fail(b, n, TSR_ESCHEMA, "`%s` in %s must be one of %s, ... not %s", what, where,
+                    names[0], kind_name(n));
+    return fail(b, n, TSR_ESCHEMA, "unknown %s `%s` in %s%s", what, n->u.scalar.text, where,
+                suggest(hint, sizeof hint, n->u.scalar.text, n->u.scalar.len, names, count));
+}
+
+/* A decimal constant (scale 6) within [min, max]: percentages. */
+static int read_decimal(builder *b, const tsr_ynode *n, const char *what, const char *where,
+                        int64_t min, int64_t max, int64_t *out)
+{
+    int rc;
+    if (n->kind != TSR_Y_SCALAR || tsr__yaml_is_null(n))
+        return fail(b, n, TSR_ESCHEMA, "`%s` in %s must be a number", what, where);
+    rc = tsr__parse_fixed(n->u.scalar.text, n->u.scalar.len, TSR_DEC_DIGITS, out);
+    if (rc == TSR_EPARSE)
+        return fail(b, n, TSR_ESCHEMA, "`%s` in %s must be a number", what, where);
+    if (rc != TSR_OK || *out < min || *out > max) {
+        char lo[32], hi[32];
+        tsr__format_decimal(lo, min);
+        tsr__format_decimal(hi, max);
+        return fail(b, n, TSR_EVALUE, "`%s` in %s must be from %s to %s, not %s", what, where,
+                    lo, hi, n->u.scalar.text);
+    }
+    return TSR_OK;
+}
+
+/* A money constant, exact in the currency, at least `min` minor units. */
+static int read_money(builder *b, const tsr_ynode *n, const char *what, const char *where,
+                      int64_t min, int64_t *out)
+{
+    const tsr_ruleset *rs = b->rs;
+    int64_t dec;
+    int rc;
+
+    if (n->kind != TSR_Y_SCALAR || tsr__yaml_is_null(n))
+        return fail(b, n, TSR_ESCHEMA, "`%s` in %s must be an amount like 100.00", what, where);
+    rc = tsr__parse_fixed(n->u.scalar.text, n->u.scalar.len, TSR_DEC_DIGITS, &dec);
+    if (rc == TSR_EPARSE)
+        return fail(b, n, TSR_ESCHEMA, "`%s` in %s must be an amount like 100.00, not `%s`",
+                    what, where, n->u.scalar.text);
+    if (rc != TSR_OK || tsr__decimal_to_money(dec, rs->minor_units, out) != TSR_OK) {
+        const char *dot = strchr(n->u.scalar.text, '.');
+        if (dot && strlen(dot + 1) > rs->minor_units)
+            return fail(b, n, TSR_EVALUE,
+                        "money amount `%s` is more precise than %s allows (%u decimal places)",
+                        n->u.scalar.text, rs->currency, rs->minor_units);
+        return fail(b, n, TSR_EVALUE, "money amount `%s` is out of range", n->u.scalar.text);
+    }
+    if (*out < min) {
+        char lo[32];
+        tsr__format_fixed(lo, min, rs->minor_units);
+        return fail(b, n, TSR_EVALUE, "`%s` in %s must be at least %s, not %s", what, where, lo,
+                    n->u.scalar.text);
+    }
+    return TSR_OK;
+}
+
+/* The compile environment for an expression of `scope`; `note` (96 bytes)
+ * holds the text of env->item_note when it is built here. */
+static void make_env(const builder *b, tsr_expr_env *out, unsigned scope, const char *what,
+                     char *note)
+{
+    tsr_expr_env env = b->env;
+
+    env.file = b->file;
+    env.flags = scope;
+    env.nsegments = b->seg_visible;
+    if (!(scope & TSR_ENV_ITEM)) {
+        /* Why `item` is out of scope, for the compiler's message. */
+        if (b->item_note)
+            env.item_note = b->item_note;
+        else if (strcmp(what, "when") == 0 || strcmp(what, "member_when") == 0)
+            env.item_note = "`when` is checked once per order; choose lines with `for`, or "
+                            "look at them with any(items, ...)";
+        else {
+            snprintf(note, 96, "`%s` is computed once per order, not per line", what);
+            env.item_note = note;
+        }
+    }
+    *out = env;
+}
+
+/* Compile an expression scalar with the names of `scope`. */
+static int compile(builder *b, const tsr_ynode *n, tsr_type want, unsigned scope,
+                   const char *what, const char *where, tsr_expr **out)
+{
+    tsr_expr_env env;
+    char note[96];
+
+    if (n->kind != TSR_Y_SCALAR)
+        return fail(b, n, TSR_ESCHEMA, "`%s` in %s must be an expression, not %s", what, where,
+                    kind_name(n));
+    if (tsr__yaml_is_null(n) || n->u.scalar.len == 0)
+        return fail(b, n, TSR_ESCHEMA, "`%s` in %s is empty; it needs an expression", what,
+                    where);
+    make_env(b, &env, scope, what, note);
+    return tsr__expr_compile(out, n->u.scalar.text, n->u.scalar.len, want, n, &env, b->ar,
+                             b->err);
+}
+
+/* An optional expression key: *out stays NULL when it is absent. */
+static int opt_expr(builder *b, const tsr_ynode *map, const char *key, tsr_type want,
+                    unsigned scope, const char *where, tsr_expr **out)
+{
+    const tsr_ynode *n = tsr__ymap_get(map, key);
+    *out = NULL;
+    return n ? compile(b, n, want, scope, key, where, out) : TSR_OK;
+}
+
+/* The value of a constant expression as money / a decimal, when it is one. */
+static bool const_value(const tsr_expr *e, tsr_type as, unsigned minor, int64_t *out)
+{
+    if (!e->is_const)
+        return false;
+    switch (e->constant.type) {
+    case TSR_T_MONEY:
+        if (as == TSR_T_MONEY) {
+            *out = e->constant.u.i;
+            return true;
+        }
+        return tsr__money_to_decimal(e->constant.u.i, minor, out) == TSR_OK;
+    case TSR_T_DECIMAL:
+        if (as == TSR_T_DECIMAL) {
+            *out = e->constant.u.i;
+            return true;
+        }
+        return tsr__decimal_to_money(e->constant.u.i, minor, out) == TSR_OK;
+    case TSR_T_INT:
+        return tsr__mul(e->constant.u.i, as == TSR_T_DECIMAL ? TSR_DEC_SCALE
+                                                             : tsr__pow10(minor), out);
+    default:
+        return false;
+    }
+}
+
+/* A constant money expression (a price, an amount, a fee) must not be negative. */
+static int check_not_negative(builder *b, const tsr_ynode *n, const tsr_expr *e,
+                              const char *what, const char *where)
+{
+    int64_t v;
+    if (const_value(e, TSR_T_MONEY, b->rs->minor_units, &v) && v < 0)
+        return fail(b, n, TSR_EVALUE, "`%s` in %s must not be negative", what, where);
+    return TSR_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * Gathering sections across files.
+ */
+
+/* The entries of list section `key` of every file, in merge order. */
+static int gather_list(builder *b, const tsr_ynode *const *roots, const char *key,
+                       entry **out, size_t *count)
+{
+    size_t i, j, n = 0;
+    entry *e;
+
+    for (i = 0; i < b->nsrcs; i++) {
+        const tsr_ynode *v = roots[i] ? get(roots[i], key) : NULL;
+        if (!v)
+            continue;
+        if (v->kind != TSR_Y_SEQ) {
+            b->file = b->srcs[i].name;
+            return fail(b, v, TSR_ESCHEMA, "`%s` must be a list", key);
+        }
+        n += v->u.seq.len;
+    }
+    if (n > INT_MAX) {
+        b->file = b->main->name;
+        return fail(b, NULL, TSR_ELIMIT, "too many entries in `%s`", key);
+    }
+    e = tsr__arena_calloc(&b->tmp, n ? n : 1, sizeof *e);
+    if (!e)
+        return nomem(b);
+    for (i = 0, n = 0; i < b->nsrcs; i++) {
+        const tsr_ynode *v = roots[i] ? get(roots[i], key) : NULL;
+        for (j = 0; v && j < v->u.seq.len; j++, n++) {
+            e[n].node = v->u.seq.items[j];
+            e[n].file = b->srcs[i].name;
+            e[n].index = j;
+        }
+    }
+    *out = e;
+    *count = n;
+    return TSR_OK;
+}
+
+/* The name: value pairs of map section `key` (under `sub` when not NULL)
+ * of every file, in merge order. */
+static int gather_map(builder *b, const char *key, const char *sub, named **out, size_t *count)
+{
+    size_t i, j, n = 0;
+    named *e;
+
+    for (i = 0; i < b->nsrcs; i++) {
+        const tsr_ynode *v = get(b->srcs[i].root, key);
+        if (v && sub)
+            v = get(v, sub);
+        if (!v)
+            continue;
+        if (v->kind != TSR_Y_MAP) {
+            b->file = b->srcs[i].name;
+            if (sub)
+                return fail(b, v, TSR_ESCHEMA, "`%s.%s` must be a mapping of field: type", key,
+                            sub);
+            return fail(b, v, TSR_ESCHEMA, "`%s` must be a mapping of name: value", key);
+        }
+        n += v->u.map.len;
+    }
+    if (n > INT_MAX) {
+        b->file = b->main->name;
+        return fail(b, NULL, TSR_ELIMIT, "too many entries in `%s`", key);
+    }
+    e = tsr__arena_calloc(&b->tmp, n ? n : 1, sizeof *e);
+    if (!e)
+        return nomem(b);
+    for (i = 0, n = 0; i < b->nsrcs; i++) {
+        const tsr_ynode *v = get(b->srcs[i].root, key);
+        if (v && sub)
+            v = get(v, sub);
+        for (j = 0; v && j < v->u.map.len; j++, n++) {
+            e[n].key = v->u.map.pairs[j].key;
+            e[n].value = v->u.map.pairs[j].value;
+            e[n].file = b->srcs[i].name;
+        }
+    }
+    *out = e;
+    *count = n;
+    return TSR_OK;
+}
+
+/* Start reading entry `e` of `section`: it must be a mapping of known keys. */
+static int begin_entry(builder *b, const entry *e, const char *section, const char *const *keys,
+                       size_t nkeys, char *where, size_t wsize)
+{
+    b->file = e->file;
+    snprintf(where, wsize, "%s[%zu]", section, e->index);
+    if (e->node->kind != TSR_Y_MAP)
+        return fail(b, e->node, TSR_ESCHEMA, "%s must be a mapping, not %s", where,
+                    kind_name(e->node));
+    return check_keys(b, e->node, keys, nkeys, where);
+}
+
+/* The required `id` of a rule, unique in its section. */
+static int read_id(builder *b, const tsr_ynode *map, const char *where, const char *what,
+                   name_index *ix, const tsr_srcpos *first_pos, size_t stride, int self,
+                   const char **out)
+{
+    const tsr_ynode *n = tsr__ymap_get(map, "id");
+    char at[TSR_ERROR_PATH_MAX + 32];
+    int prev;
+    int rc;
+
+    if (!n)
+        return fail(b, map, TSR_ESCHEMA, "%s needs an `id`", where);
+    if ((rc = read_string(b, n, "id", where, out)) != TSR_OK)
+        return rc;
+    if (n->u.scalar.len == 0)
+        return fail(b, n, TSR_ESCHEMA, "the `id` of %s is empty", where);
+    prev = index_get(ix, *out, n->u.scalar.len);
+    if (prev >= 0) {
+        const tsr_srcpos *p = (const tsr_srcpos *)((const char *)first_pos + (size_t)prev * stride);
+        return fail(b, n, TSR_ESCHEMA, "duplicate %s id `%s` (first at %s)", what, *out,
+                    place(at, sizeof at, b, p));
+    }
+    index_put(ix, *out, n->u.scalar.len, self);
+    return TSR_OK;
+}
+
+static int read_validity(builder *b, const tsr_ynode *map, const char *where, tsr_validity *v,
+                         bool *has)
+{
+    const tsr_ynode *valid = get(map, "valid"), *channels = get(map, "channels");
+    *has = valid || channels;
+    return tsr__validity_load(v, valid, channels, b->file, where, b->ar, b->err);
+}
+
+/* ---------------------------------------------------------------------
+ * Header: tessera, ruleset, version, currency, minor_units, rounding,
+ * timezone.  Main file only.
+ */
+static int check_root_keys(builder *b)
+{
+    size_t i, j;
+    int rc;
+
+    for (i = 0; i < b->nsrcs; i++) {
+        const tsr_ynode *root = b->srcs[i].root;
+        b->file = b->srcs[i].name;
+        if (b->srcs[i].is_main) {
+            char hint[96];
+            for (j = 0; j < root->u.map.len; j++) {
+                const tsr_ynode *k = root->u.map.pairs[j].key;
+                if (!in_list(k->u.scalar.text, main_keys, TSR_ARRAY_LEN(main_keys)))
+                    return fail(b, k, TSR_ESCHEMA, "unknown top-level key `%s`%s",
+                                k->u.scalar.text,
+                                suggest(hint, sizeof hint, k->u.scalar.text, k->u.scalar.len,
+                                        main_keys, TSR_ARRAY_LEN(main_keys)));
+            }
+            continue;
+        }
+        for (j = 0; j < root->u.map.len; j++) {
+            const tsr_ynode *k = root->u.map.pairs[j].key;
+            if (in_list(k->u.scalar.text, header_keys, TSR_ARRAY_LEN(header_keys)))
+                return fail(b, k, TSR_ESCHEMA,
+                            "`%s` belongs in the main rule file, not in an included one",
+                            k->u.scalar.text);
+        }
+        rc = check_keys(b, root, main_keys, TSR_ARRAY_LEN(main_keys), "an included file");
+        if (rc != TSR_OK)
+            return rc;
+    }
+    return TSR_OK;
+}
+
+static int read_format(builder *b, const tsr_ynode *root)
+{
+    const tsr_ynode *n = tsr__ymap_get(root, "tessera");
+    int64_t v;
+
+    if (!n)
+        return fail(b, root, TSR_ESCHEMA,
+                    "missing required key `tessera` (the format version, `tessera: 1`)");
+    if (!is_plain(n) || !parse_int_text(n->u.scalar.text, n->u.scalar.len, &v))
+        return fail(b, n, TSR_ESCHEMA, "`tessera` must be the format version, 1");
+    if (v != 1)
+        return fail(b, n, TSR_ESCHEMA,
+                    "unsupported format version `tessera: %s`; this library reads version 1",
+                    n->u.scalar.text);
+    return TSR_OK;
+}
+
+static int read_currency(builder *b, const tsr_ynode *root)
+{
+    tsr_ruleset *rs = b->rs;
+    const tsr_ynode *n = tsr__ymap_get(root, "currency"), *mu = get(root, "minor_units");
+    const char *c;
+    int known;
+    int64_t units;
+    int rc;
+
+    if (!n)
+        return fail(b, root, TSR_ESCHEMA, "missing required key `currency` (an ISO 4217 code)");
+    c = n->kind == TSR_Y_SCALAR ? n->u.scalar.text : "";
+    if (n->kind != TSR_Y_SCALAR || n->u.scalar.len != 3 || c[0] < 'A' || c[0] > 'Z' ||
+        c[1] < 'A' || c[1] > 'Z' || c[2] < 'A' || c[2] > 'Z')
+        return fail(b, n, TSR_ESCHEMA,
+                    "currency `%s` is not an ISO 4217 code (three capital letters)", c);
+    if (!(rs->currency = copy_str(b, c, 3)))
+        return nomem(b);
+    known = tsr__currency_minor_units(c);
+    if (mu) {
+        if ((rc = read_int(b, mu, "minor_units", "the rule file", 0, TSR_MAX_MINOR_UNITS,
+                           &units)) != TSR_OK)
+            return rc;
+        if (known >= 0 && units != known)
+            return fail(b, mu, TSR_EVALUE, "`minor_units: %lld` disagrees with %s, which has %d",
+                        (long long)units, c, known);
+        rs->minor_units = (unsigned)units;
+    } else if (known < 0) {
+        return fail(b, n, TSR_ESCHEMA,
+                    "currency `%s` is not in the built-in table; give its `minor_units`", c);
+    } else {
+        rs->minor_units = (unsigned)known;
+    }
+    return TSR_OK;
+}
+
+static int read_timezone(builder *b, const tsr_ynode *n)
+{
+    tsr_ruleset *rs = b->rs;
+    char msg[TSR_ERROR_TEXT_MAX];
+    int rc;
+
+    if (n->kind != TSR_Y_SCALAR || n->u.scalar.len == 0)
+        return fail(b, n, TSR_ESCHEMA, "`timezone` must be an IANA zone name like Europe/Moscow");
+    if (!(rs->timezone = copy_str(b, n->u.scalar.text, n->u.scalar.len)))
+        return nomem(b);
+    rc = tsr__tz_load(&rs->tz, rs->timezone, b->tzdir, &rs->alloc, b->err);
+    if (rc == TSR_OK || rc == TSR_ENOMEM)
+        return rc == TSR_OK ? rc : nomem(b);
+    rs->tz = NULL;
+    if (rc == TSR_ENAME)
+        return fail(b, n, rc, "unknown time zone `%s`", rs->timezone);
+    /* Keep the zone reader's words, placed at the key. */
+    snprintf(msg, sizeof msg, "%s", b->err && b->err->message[0] ? b->err->message
+                                                                  : tsr_strerror(rc));
+    return fail(b, n, rc, "time zone `%s`: %s", rs->timezone, msg);
+}
+
+static int read_header(builder *b)
+{
+    tsr_ruleset *rs = b->rs;
+    const tsr_ynode *root = b->main->root, *n;
+    int rc, mode;
+
+    b->file = b->main->name;
+    if ((rc = read_format(b, root)) != TSR_OK)
+        return rc;
+    n = tsr__ymap_get(root, "ruleset");
+    if (!n)
+        return fail(b, root, TSR_ESCHEMA, "missing required key `ruleset` (the rule set's id)");
+    if ((rc = read_string(b, n, "ruleset", "the rule file", &rs->id)) != TSR_OK)
+        return rc;
+    if (!rs->id[0])
+        return fail(b, n, TSR_ESCHEMA, "`ruleset` is empty; it names the rule set");
+    /* Free text echoed in results: a plain 2026.1 stays "2026.1". */
+    rs->version = "";
+    if ((n = get(root, "version")) && (rc = read_string(b, n, "version", "the rule file",
+                                                        &rs->version)) != TSR_OK)
+        return rc;
+    if ((rc = read_currency(b, root)) != TSR_OK)
+        return rc;
+    rs->rounding = TSR_ROUND_HALF_UP;
+    if ((n = get(root, "rounding"))) {
+        if ((rc = read_enum(b, n, "rounding mode", "the rule file", rounding_names,
+                            TSR_ARRAY_LEN(rounding_names), &mode)) != TSR_OK)
+            return rc;
+        rs->rounding = (tsr_rounding)mode;   /* rounding_names is in enum order */
+    }
+    if ((n = get(root, "timezone")) && (rc = read_timezone(b, n)) != TSR_OK)
+        return rc;
+    return TSR_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * schema: fields orders may carry beyond the built-in ones.
+ */
+static bool scalar_type_named(const char *s, size_t n, tsr_type *out)
+{
+    size_t i;
+    for (i = 0; i < TSR_ARRAY_LEN(scalar_types); i++)
+        if (strlen(type_names[i]) == n && memcmp(type_names[i], s, n) == 0) {
+            *out = scalar_types[i];
+            return true;
+        }
+    return false;
+}
+
+/* `int`, `list<string>` or `[string]`. */
+static int read_type(builder *b, const tsr_ynode *n, const char *rec, const char *field,
+                     uint8_t *type, uint8_t *elem)
+{
+    char hint[96];
+    tsr_type t;
+    const char *s = n->kind == TSR_Y_SCALAR ? n->u.scalar.text : NULL;
+    size_t len = s ? n->u.scalar.len : 0;
+
+    *elem = 0;
+    if (n->kind == TSR_Y_SEQ && n->u.seq.len == 1 && n->u.seq.items[0]->kind == TSR_Y_SCALAR &&
+        scalar_type_named(n->u.seq.items[0]->u.scalar.text, n->u.seq.items[0]->u.scalar.len, &t)) {
+        *type = TSR_T_LIST;
+        *elem = (uint8_t)t;
+        return TSR_OK;
+    }
+    if (s && scalar_type_named(s, len, &t)) {
+        *type = (uint8_t)t;
+        return TSR_OK;
+    }
+    if (s && len > 6 && memcmp(s, "list<", 5) == 0 && s[len - 1] == '>' &&
+        scalar_type_named(s + 5, len - 6, &t)) {
+        *type = TSR_T_LIST;
+        *elem = (uint8_t)t;
+        return TSR_OK;
+    }
+    if (!s)
+        return fail(b, n, TSR_ESCHEMA,
+                    "the type of `%s.%s` must be a type name like int or list<string>", rec, field);
+    return fail(b, n, TSR_ESCHEMA, "unknown type `%s` for `%s.%s`%s", s, rec, field,
+                suggest(hint, sizeof hint, s, len, type_names, TSR_ARRAY_LEN(type_names)));
+}
+
+static int build_record(builder *b, tsr_record_kind kind)
+{
+    const record_def *def = &record_defs[kind];
+    tsr_record_schema *rec = &b->rs->records[kind];
+    named *fs;
+    size_t nf, i;
+    name_index ix;
+    int rc;
+
+    if ((rc = gather_map(b, "schema", def->key, &fs, &nf)) != TSR_OK)
+        return rc;
+    if (def->nbuiltins + nf > UINT16_MAX) {
+        b->file = b->main->name;
+        return fail(b, NULL, TSR_ELIMIT, "too many fields in `schema.%s`", def->key);
+    }
+    rec->len = def->nbuiltins + nf;
+    rec->fields = tsr__arena_calloc(b->ar, rec->len, sizeof *rec->fields);
+    if (!rec->fields || index_init(b, &ix, rec->len) != TSR_OK)
+        return nomem(b);
+    for (i = 0; i < def->nbuiltins; i++) {
+        tsr_field *f = &rec->fields[i];
+        f->name = def->builtins[i].name;
+        f->type = (uint8_t)def->builtins[i].type;
+        f->elem = (uint8_t)def->builtins[i].elem;
+        f->slot = (uint16_t)i;
+        index_put(&ix, f->name, strlen(f->name), (int)i);
+    }
+    for (i = 0; i < nf; i++) {
+        const tsr_ynode *k = fs[i].key;
+        const char *name = k->u.scalar.text;
+        tsr_field *f = &rec->fields[def->nbuiltins + i];
+        int prev;
+
+        b->file = fs[i].file;
+        if (!is_identifier(name, k->u.scalar.len))
+            return fail(b, k, TSR_ESCHEMA,
+                        "field name `%s.%s` must be letters, digits and _ (not starting with a "
+                        "digit)", def->key, name);
+        prev = index_get(&ix, name, k->u.scalar.len);
+        if ((prev >= 0 && (size_t)prev < def->nbuiltins) ||
+            in_list(name, def->reserved, def->nreserved))
+            return fail(b, k, TSR_ESCHEMA,
+                        "`%s.%s` is a built-in field; the schema declares only fields beyond "
+                        "the built-in ones", def->key, name);
+        if (prev >= 0) {
+            tsr_srcpos p = { fs[(size_t)prev - def->nbuiltins].file, rec->fields[prev].line,
+                             rec->fields[prev].col };
+            char at[TSR_ERROR_PATH_MAX + 32];
+            return fail(b, k, TSR_ESCHEMA, "field `%s.%s` is declared twice (first at %s)", def->key, name,
+                        place(at, sizeof at, b, &p));
+        }
+        if ((rc = read_type(b, fs[i].value, def->key, name, &f->type, &f->elem)) != TSR_OK)
+            return rc;
+        if (!(f->name = copy_str(b, name, k->u.scalar.len)))
+            return nomem(b);
+        f->slot = (uint16_t)(def->nbuiltins + i);
+        f->line = k->line;
+        f->col = k->col;
+        index_put(&ix, f->name, k->u.scalar.len, (int)(def->nbuiltins + i));
+    }
+    return TSR_OK;
+}
+
+static int build_schema(builder *b)
+{
+    size_t i;
+    int rc, k;
+
+    for (i = 0; i < b->nsrcs; i++) {
+        const tsr_ynode *s = get(b->srcs[i].root, "schema");
+        if (!s)
+            continue;
+        b->file = b->srcs[i].name;
+        if (s->kind != TSR_Y_MAP)
+            return fail(b, s, TSR_ESCHEMA, "`schema` must be a mapping of item, customer, order");
+        if ((rc = check_keys(b, s, schema_keys, TSR_ARRAY_LEN(schema_keys), "schema")) != TSR_OK)
+            return rc;
+    }
+    for (k = 0; k < TSR_REC__COUNT; k++)
+        if ((rc = build_record(b, (tsr_record_kind)k)) != TSR_OK)
+            return rc;
+    for (k = 0; k < TSR_REC__COUNT; k++)
+        b->env.records[k] = &b->rs->records[k];
+    return TSR_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * tables: constant lists and maps.
+ */
+
+/* Does a plain scalar look like a number (so it is not silently a string)? */
+static bool looks_numeric(const char *s)
+{
+    if (*s == '-' || *s == '+')
+        s++;
+    if (*s == '.')
+        s++;
+    return *s >= '0' && *s <= '9';
+}
+
+static int table_value(builder *b, const tsr_table *t, const tsr_ynode *n, tsr_value *v)
+{
+    const char *s = n->kind == TSR_Y_SCALAR ? n->u.scalar.text : NULL;
+    size_t len = s ? n->u.scalar.len : 0;
+    bool flag;
+    int rc;
+
+    memset(v, 0, sizeof *v);
+    if (!s)
+        return fail(b, n, TSR_ESCHEMA,
+                    "table `%s` holds %s; values must be numbers, dates, strings or bools",
+                    t->name, kind_name(n));
+    if (tsr__yaml_is_null(n))
+        return fail(b, n, TSR_ESCHEMA, "table `%s` holds a null value", t->name);
+    if (len > UINT32_MAX)
+        return fail(b, n, TSR_ELIMIT, "a value of table `%s` is too long", t->name);
+    if (is_plain(n)) {
+        if (bool_text(s, &flag)) {
+            v->type = TSR_T_BOOL;
+            v->u.i = flag;
+            return TSR_OK;
+        }
+        if (tsr__parse_date(s, len, &v->u.i) == TSR_OK) {
+            v->type = TSR_T_DATE;
+            return TSR_OK;
+        }
+        rc = tsr__parse_fixed(s, len, TSR_DEC_DIGITS, &v->u.i);
+        if (rc == TSR_OK) {
+            v->type = TSR_T_DECIMAL;
+            return TSR_OK;
+        }
+        if (rc == TSR_EVALUE)
+            return fail(b, n, TSR_EVALUE,
+                        "number `%s` in table `%s` has more than 6 decimal places or is out of "
+                        "range", s, t->name);
+        if (looks_numeric(s))
+            return fail(b, n, TSR_ESCHEMA,
+                        "`%s` in table `%s` is not a number Tessera reads (write 12.50); quote "
+                        "it for a string", s, t->name);
+    }
+    v->type = TSR_T_STRING;
+    v->len = (uint32_t)len;
+    v->u.s = copy_str(b, s, len);
+    return v->u.s ? TSR_OK : nomem(b);
+}
+
+/* Every value of one table has one type; decimals exact in the currency
+ * make the table usable where money is expected. */
+static int table_values(builder *b, tsr_table *t, const tsr_ynode *const *nodes)
+{
+    size_t i;
+    int64_t m;
+    int rc;
+
+    t->elem = TSR_T_MISSING;
+    t->money_ok = true;
+    for (i = 0; i < t->len; i++) {
+        if ((rc = table_value(b, t, nodes[i], &t->values[i])) != TSR_OK)
+            return rc;
+        if (i == 0)
+            t->elem = t->values[0].type;
+        else if (t->values[i].type != t->elem)
+            return fail(b, nodes[i], TSR_ETYPE, "table `%s` mixes %s and %s values", t->name,
+                        tsr__type_name((tsr_type)t->elem), tsr__type_name((tsr_type)t->values[i].type));
+        if (t->elem == TSR_T_DECIMAL &&
+            tsr__decimal_to_money(t->values[i].u.i, b->rs->minor_units, &m) != TSR_OK)
+            t->money_ok = false;
+    }
+    if (t->elem != TSR_T_DECIMAL)
+        t->money_ok = false;
+    return TSR_OK;
+}
+
+typedef struct map_row {
+    const char *key;
+    uint32_t len;
+    const tsr_ynode *node;
+} map_row;
+
+static int cmp_rows(const void *a, const void *b)
+{
+    const map_row *x = a, *y = b;
+    int c = memcmp(x->key, y->key, x->len < y->len ? x->len : y->len);
+    if (c)
+        return c;
+    return x->len < y->len ? -1 : x->len > y->len;
+}
+
+static int load_table(builder *b, tsr_table *t, const named *src)
+{
+    const tsr_ynode *v = src->value;
+    const tsr_ynode **nodes;
+    size_t i, n;
+
+    n = v->kind == TSR_Y_SEQ ? v->u.seq.len : v->kind == TSR_Y_MAP ? v->u.map.len : 0;
+    if (v->kind == TSR_Y_SCALAR)
+        return fail(b, v, TSR_ESCHEMA, "table `%s` must be a list or a mapping", t->name);
+    t->len = n;
+    t->values = tsr__arena_calloc(b->ar, n ? n : 1, sizeof *t->values);
+    nodes = tsr__arena_calloc(&b->tmp, n ? n : 1, sizeof *nodes);
+    if (!t->values || !nodes)
+        return nomem(b);
+    if (v->kind == TSR_Y_SEQ) {
+        for (i = 0; i < n; i++)
+            nodes[i] = v->u.seq.items[i];
+        return table_values(b, t, nodes);
+    }
+    /* A map: keys sorted (bytewise) for binary search at evaluation. */
+    {
+        map_row *rows = tsr__arena_calloc(&b->tmp, n ? n : 1, sizeof *rows);
+        t->is_map = true;
+        t->key = TSR_T_STRING;
+        t->keys = tsr__arena_calloc(b->ar, n ? n : 1, sizeof *t->keys);
+        t->key_lens = tsr__arena_calloc(b->ar, n ? n : 1, sizeof *t->key_lens);
+        if (!rows || !t->keys || !t->key_lens)
+            return nomem(b);
+        for (i = 0; i < n; i++) {
+            const tsr_ynode *k = v->u.map.pairs[i].key;
+            if (k->u.scalar.len > UINT32_MAX)
+                return fail(b, k, TSR_ELIMIT, "a key of table `%s` is too long", t->name);
+            rows[i].key = k->u.scalar.text;
+            rows[i].len = (uint32_t)k->u.scalar.len;
+            rows[i].node = v->u.map.pairs[i].value;
+        }
+        if (sort_stable(b, rows, n, sizeof *rows, cmp_rows) != TSR_OK)
+            return TSR_ENOMEM;
+        for (i = 0; i < n; i++) {
+            if (!(t->keys[i] = copy_str(b, rows[i].key, rows[i].len)))
+                return nomem(b);
+            t->key_lens[i] = rows[i].len;
+            nodes[i] = rows[i].node;
+        }
+        return table_values(b, t, nodes);
+    }
+}
+
+static int build_tables(builder *b)
+{
+    tsr_ruleset *rs = b->rs;
+    named *ts;
+    size_t n, i;
+    name_index ix;
+    int rc;
+
+    if ((rc = gather_map(b, "tables", NULL, &ts, &n)) != TSR_OK)
+        return rc;
+    rs->tables = tsr__arena_calloc(b->ar, n ? n : 1, sizeof *rs->tables);
+    if (!rs->tables || index_init(b, &ix, n) != TSR_OK)
+        return nomem(b);
+    for (i = 0; i < n; i++) {
+        tsr_table *t = &rs->tables[i];
+        const tsr_ynode *k = ts[i].key;
+        int prev;
+
+        b->file = ts[i].file;
+        if (!is_identifier(k->u.scalar.text, k->u.scalar.len))
+            return fail(b, k, TSR_ESCHEMA,
+                        "table name `%s` must be letters, digits and _ (not starting with a "
+                        "digit)", k->u.scalar.text);
+        if ((prev = index_get(&ix, k->u.scalar.text, k->u.scalar.len)) >= 0) {
+            char at[TSR_ERROR_PATH_MAX + 32];
+            tsr_srcpos p = { ts[prev].file, rs->tables[prev].line, rs->tables[prev].col };
+            return fail(b, k, TSR_ESCHEMA, "table `%s` is defined twice (first at %s)", k->u.scalar.text,
+                        place(at, sizeof at, b, &p));
+        }
+        if (!(t->name = copy_str(b, k->u.scalar.text, k->u.scalar.len)))
+            return nomem(b);
+        t->line = k->line;
+        t->col = k->col;
+        index_put(&ix, t->name, k->u.scalar.len, (int)i);
+        rs->ntables = i + 1;
+        if ((rc = load_table(b, t, &ts[i])) != TSR_OK)
+            return rc;
+    }
+    rs->ntables = n;
+    b->env.tables = rs->tables;
+    b->env.ntables = n;
+    return TSR_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * segments: named conditions, each over the segments before it.
+ */
+
+/* The identifier that starts at (line, col) of scalar n: what the compiler
+ * pointed at.  Its length, 0 when none starts there. */
+static size_t name_at(const tsr_ynode *n, int line, int col, const char **name)
+{
+    const char *s = n->u.scalar.text;
+    size_t o, e;
+
+    for (o = 0; o < n->u.scalar.len; o++) {
+        int l, c;
+        tsr__yaml_scalar_pos(n, o, &l, &c);
+        if (l != line || c != col)
+            continue;
+        for (e = o; e < n->u.scalar.len && (s[e] == '_' || (s[e] >= 'a' && s[e] <= 'z') ||
+                                            (s[e] >= 'A' && s[e] <= 'Z') ||
+                                            (s[e] >= '0' && s[e] <= '9')); e++)
+            ;
+        *name = s + o;
+        return e - o;
+    }
+    return 0;
+}
+
+/* Segment i failed with an unknown name.  The compiler sees only the
+ * segments before i, so naming a later one (or i itself) reads "unknown
+ * segment"; when the name it points at is such a segment, say so instead. */
+static int explain_later_segment(builder *b, size_t i, const tsr_ynode *n, const name_index *ix)
+{
+    const tsr_ruleset *rs = b->rs;
+    const char *name = NULL;
+    char at[TSR_ERROR_PATH_MAX + 32];
+    int line, col, j;
+    size_t len;
+
+    if (!b->err || strcmp(b->err->file, b->file) != 0)
+        return TSR_ENAME;
+    line = b->err->line;
+    col = b->err->column;
+    if ((len = name_at(n, line, col, &name)) == 0 || (j = index_get(ix, name, len)) < 0 ||
+        (size_t)j < i)
+        return TSR_ENAME;
+    if ((size_t)j == i)
+        return tsr__err_at(b->err, TSR_ENAME, b->file, line, col,
+                           "segment `%s` cannot use itself", rs->segments[i].id);
+    return tsr__err_at(b->err, TSR_ENAME, b->file, line, col,
+                       "segment `%s` is defined after `%s` (at %s); a segment may only use the "
+                       "segments before it", rs->segments[j].id, rs->segments[i].id,
+                       place(at, sizeof at, b, &rs->segments[j].pos));
+}
+
+static int build_segments(builder *b)
+{
+    tsr_ruleset *rs = b->rs;
+    named *ss;
+    size_t n, i;
+    name_index ix;
+    int rc;
+
+    if ((rc = gather_map(b, "segments", NULL, &ss, &n)) != TSR_OK)
+        return rc;
+    rs->segments = tsr__arena_calloc(b->ar, n ? n : 1, sizeof *rs->segments);
+    b->seg_names = tsr__arena_calloc(b->ar, n ? n : 1, sizeof *b->seg_names);
+    b->seg_used = tsr__arena_calloc(&b->tmp, n ? n : 1, sizeof *b->seg_used);
+    if (!rs->segments || !b->seg_names || !b->seg_used || index_init(b, &ix, n) != TSR_OK)
+        return nomem(b);
+    b->env.segments = b->seg_names;
+    b->env.segment_used = b->seg_used;
+    for (i = 0; i < n; i++) {
+        tsr_segment *s = &rs->segments[i];
+        const tsr_ynode *k = ss[i].key;
+        int prev;
+
+        b->file = ss[i].file;
+        if (!is_identifier(k->u.scalar.text, k->u.scalar.len))
+            return fail(b, k, TSR_ESCHEMA,
+                        "segment name `%s` must be letters, digits and _ (not starting with a "
+                        "digit)", k->u.scalar.text);
+        if ((prev = index_get(&ix, k->u.scalar.text, k->u.scalar.len)) >= 0) {
+            char at[TSR_ERROR_PATH_MAX + 32];
+            return fail(b, k, TSR_ESCHEMA, "segment `%s` is defined twice (first at %s)", k->u.scalar.text,
+                        place(at, sizeof at, b, &rs->segments[prev].pos));
+        }
+        if (!(s->id = copy_str(b, k->u.scalar.text, k->u.scalar.len)))
+            return nomem(b);
+        s->pos = pos_of(b, k);
+        b->seg_names[i] = s->id;
+        index_put(&ix, s->id, k->u.scalar.len, (int)i);
+    }
+    rs->nsegments = n;
+    b->item_note = "segments are computed once per order, not per line";
+    for (i = 0; i < n; i++) {
+        char where[TSR_ERROR_PATH_MAX];
+        b->file = ss[i].file;
+        b->seg_visible = i;     /* only the segments defined before this one */
+        snprintf(where, sizeof where, "segment `%s`", rs->segments[i].id);
+        rc = compile(b, ss[i].value, TSR_T_BOOL, SCOPE_SEGMENT, "condition", where,
+                     &rs->segments[i].when);
+        if (rc == TSR_ENAME)
+            rc = explain_later_segment(b, i, ss[i].value, &ix);
+        if (rc != TSR_OK)
+            return rc;
+    }
+    b->seg_visible = n;
+    b->item_note = NULL;
+    return TSR_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * tiers: first match wins.
+ */
+static int build_tiers(builder *b, const tsr_ynode *const *roots)
+{
+    tsr_ruleset *rs = b->rs;
+    entry *es;
+    size_t n, i;
+    name_index ix;
+    int rc;
+
+    if ((rc = gather_list(b, roots, "tiers", &es, &n)) != TSR_OK)
+        return rc;
+    rs->tiers = tsr__arena_calloc(b->ar, n ? n : 1, sizeof *rs->tiers);
+    if (!rs->tiers || index_init(b, &ix, n) != TSR_OK)
+        return nomem(b);
+    b->item_note = "tiers are computed once per order, not per line";
+    for (i = 0; i < n; i++) {
+        tsr_tier *t = &rs->tiers[i];
+        const tsr_ynode *m = es[i].node;
+        char where[64];
+
+        if ((rc = begin_entry(b, &es[i], "tiers", tier_keys, TSR_ARRAY_LEN(tier_keys), where,
+                              sizeof where)) != TSR_OK)
+            return rc;
+        t->pos = pos_of(b, m);
+        if ((rc = read_id(b, m, where, "tier", &ix, &rs->tiers[0].pos, sizeof *t, (int)i,
+                          &t->id)) != TSR_OK ||
+            (rc = opt_string(b, m, "label", where, &t->label)) != TSR_OK ||
+            (rc = opt_expr(b, m, "when", TSR_T_BOOL, SCOPE_TIER, where, &t->when)) != TSR_OK)
+            return rc;
+    }
+    rs->ntiers = n;
+    b->item_note = NULL;
+    return TSR_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * categories: first match wins, per line.
+ */
+static int build_categories(builder *b, const tsr_ynode *const *roots)
+{
+    tsr_ruleset *rs = b->rs;
+    entry *es;
+    size_t n, i;
+    name_index ix;
+    int rc;
+
+    if ((rc = gather_list(b, roots, "categories", &es, &n)) != TSR_OK)
+        return rc;
+    rs->categories = tsr__arena_calloc(b->ar, n ? n : 1, sizeof *rs->categories);
+    if (!rs->categories || index_init(b, &ix, n) != TSR_OK)
+        return nomem(b);
+    for (i = 0; i < n; i++) {
+        tsr_category *c = &rs->categories[i];
+        const tsr_ynode *m = es[i].node;
+        char where[64];
+
+        if ((rc = begin_entry(b, &es[i], "categories", category_keys,
+                              TSR_ARRAY_LEN(category_keys), where, sizeof where)) != TSR_OK)
+            return rc;
+        c->pos = pos_of(b, m);
+        if ((rc = read_id(b, m, where, "category", &ix, &rs->categories[0].pos, sizeof *c,
+                          (int)i, &c->id)) != TSR_OK ||
+            (rc = opt_string(b, m, "label", where, &c->label)) != TSR_OK ||
+            (rc = opt_expr(b, m, "for", TSR_T_BOOL, SCOPE_CATEGORY, where, &c->for_)) != TSR_OK ||
+            (rc = opt_expr(b, m, "when", TSR_T_BOOL, SCOPE_CATEGORY, where, &c->when)) != TSR_OK ||
+            (rc = opt_expr(b, m, "price", TSR_T_MONEY, SCOPE_CATEGORY, where, &c->price)) != TSR_OK ||
+            (rc = read_validity(b, m, where, &c->valid, &c->has_valid)) != TSR_OK)
+            return rc;
+        if (c->price && (rc = check_not_negative(b, get(m, "price"), c->price, "price", where)))
+            return rc;
+    }
+    rs->ncategories = n;
+    return TSR_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * promo_codes.
+ */
+
+/* An exact code, normalised as order codes are (SPEC §4 step 4): trimmed,
+ * ASCII letters upper-cased. */
+static int promo_code(builder *b, tsr_promo *p, const tsr_ynode *n, const char *where,
+                      name_index *codes)
+{
+    const char *s;
+    size_t len, i;
+    char *c;
+    int prev;
+
+    if (n->kind != TSR_Y_SCALAR || tsr__yaml_is_null(n))
+        return fail(b, n, TSR_ESCHEMA, "`code` in %s must be a string", where);
+    s = n->u.scalar.text;
+    len = n->u.scalar.len;
+    while (len && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')) {
+        s++;
+        len--;
+    }
+    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\n' ||
+                   s[len - 1] == '\r'))
+        len--;
+    if (len == 0)
+        return fail(b, n, TSR_ESCHEMA, "`code` in %s is empty", where);
+    if (!(c = copy_str(b, s, len)))
+        return nomem(b);
+    for (i = 0; i < len; i++)
+        if (c[i] >= 'a' && c[i] <= 'z')
+            c[i] = (char)(c[i] - 'a' + 'A');
+    if ((prev = index_get(codes, c, len)) >= 0)
+        return fail(b, n, TSR_ESCHEMA, "code `%s` is already the code of promo code `%s`", c,
+                    b->rs->promos[prev].id);
+    index_put(codes, c, len, (int)(p - b->rs->promos));
+    p->code = c;
+    p->code_len = len;
+    return TSR_OK;
+}
+
+/* A full, case-insensitive PCRE2 pattern, compiled now. */
+static int promo_match(builder *b, tsr_promo *p, const tsr_ynode *n, const char *where)
+{
+    char msg[256];
+    size_t off = 0;
+    int line, col, rc;
+
+    if (n->kind != TSR_Y_SCALAR || tsr__yaml_is_null(n) || n->u.scalar.len == 0)
+        return fail(b, n, TSR_ESCHEMA, "`match` in %s must be a pattern (a string)", where);
+    msg[0] = '\0';
+    rc = tsr__regex_compile(b->rs->regexes, &p->match, n->u.scalar.text, n->u.scalar.len, true,
+                            true, &off, msg, sizeof msg);
+    if (rc == TSR_ENOMEM)
+        return nomem(b);
+    if (rc != TSR_OK) {
+        if (off > n->u.scalar.len)
+            off = n->u.scalar.len;
+        tsr__yaml_scalar_pos(n, off, &line, &col);
+        return tsr__err_at(b->err, TSR_EPARSE, b->file, line, col,
+                           "bad pattern in `match` of %s: %s", where, msg[0] ? msg : "invalid");
+    }
+    if (!(p->match_src = copy_str(b, n->u.scalar.text, n->u.scalar.len)))
+        return nomem(b);
+    return TSR_OK;
+}
+
+static int read_promo(builder *b, tsr_promo *p, const tsr_ynode *m, const char *where,
+                      name_index *codes)
+{
+    const tsr_ynode *code = get(m, "code"), *match = get(m, "match"), *n;
+    int rc;
+
+    if (code && match)
+        return fail(b, key_node(m, "match"), TSR_ESCHEMA,
+                    "%s has both `code` and `match`; give one", where);
+    if (!code && !match)
+        return fail(b, m, TSR_ESCHEMA,
+                    "%s needs `code` (one exact code) or `match` (a pattern)", where);
+    if ((rc = code ? promo_code(b, p, code, where, codes) : promo_match(b, p, match, where)))
+        return rc;
+    if ((rc = opt_string(b, m, "label", where, &p->label)) != TSR_OK ||
+        (rc = opt_expr(b, m, "when", TSR_T_BOOL, SCOPE_PROMO, where, &p->when)) != TSR_OK ||
+        (rc = read_validity(b, m, where, &p->valid, &p->has_valid)) != TSR_OK)
+        return rc;
+    if ((n = get(m, "max_uses_per_customer"))) {
+        p->has_max_uses_per_customer = true;
+        if ((rc = read_int(b, n, "max_uses_per_customer", where, 0, INT64_MAX,
+                           &p->max_uses_per_customer)) != TSR_OK)
+            return rc;
+    }
+    if ((n = get(m, "max_uses"))) {
+        p->has_max_uses = true;
+        if ((rc = read_int(b, n, "max_uses", where, 0, INT64_MAX, &p->max_uses)) != TSR_OK)
+            return rc;
+    }
+    p->combinable = true;
+    if ((n = get(m, "combinable")) && (rc = read_bool(b, n, "combinable", where, &p->combinable)))
+        return rc;
+    return TSR_OK;
+}
+
+static int build_promos(builder *b, const tsr_ynode *const *roots)
+{
+    tsr_ruleset *rs = b->rs;
+    entry *es;
+    size_t n, i;
+    name_index codes;
+    int rc;
+
+    if ((rc = gather_list(b, roots, "promo_codes", &es, &n)) != TSR_OK)
+        return rc;
+    rs->promos = tsr__arena_calloc(b->ar, n ? n : 1, sizeof *rs->promos);
+    b->promo_ids = tsr__arena_calloc(b->ar, n ? n : 1, sizeof *b->promo_ids);
+    b->promo_used = tsr__arena_calloc(&b->tmp, n ? n : 1, sizeof *b->promo_used);
+    if (!rs->promos || !b->promo_ids || !b->promo_used ||
+        index_init(b, &b->promo_ix, n) != TSR_OK || index_init(b, &codes, n) != TSR_OK)
+        return nomem(b);
+    for (i = 0; i < n; i++) {
+        tsr_promo *p = &rs->promos[i];
+        char where[64];
+
+        if ((rc = begin_entry(b, &es[i], "promo_codes", promo_keys, TSR_ARRAY_LEN(promo_keys),
+                              where, sizeof where)) != TSR_OK)
+            return rc;
+        p->pos = pos_of(b, es[i].node);
+        if ((rc = read_id(b, es[i].node, where, "promo code", &b->promo_ix, &rs->promos[0].pos,
+                          sizeof *p, (int)i, &p->id)) != TSR_OK ||
+            (rc = read_promo(b, p, es[i].node, where, &codes)) != TSR_OK)
+            return rc;
+        b->promo_ids[i] = p->id;
+    }
+    rs->npromos = n;
+    b->env.promos = b->promo_ids;
+    b->env.npromos = n;
+    b->env.promo_used = b->promo_used;
+    return TSR_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * discounts.
+ */
+
+/* Exactly one of percent / amount / price / order_amount. */
+static int discount_effect(builder *b, tsr_discount *d, const tsr_ynode *m, const char *where)
+{
+    const tsr_ynode *value = NULL;
+    const char *first = NULL;
+    size_t i;
+    int rc;
+    int64_t pct;
+
+    for (i = 0; i < TSR_ARRAY_LEN(effect_keys); i++) {
+        const tsr_ynode *n = tsr__ymap_get(m, effect_keys[i]);
+        if (!n)
+            continue;
+        if (first)
+            return fail(b, key_node(m, effect_keys[i]), TSR_ESCHEMA,
+                        "discount `%s` has two effects, `%s` and `%s`; give exactly one", d->id,
+                        first, effect_keys[i]);
+        first = effect_keys[i];
+        value = n;
+        d->effect = (tsr_effect)(TSR_EFFECT_PERCENT + i);   /* effect_keys is in enum order */
+    }
+    if (!first)
+        return fail(b, m, TSR_ESCHEMA,
+                    "discount `%s` has no effect; give one of `percent`, `amount`, `price` or "
+                    "`order_amount`", d->id);
+    rc = compile(b, value, d->effect == TSR_EFFECT_PERCENT ? TSR_T_DECIMAL : TSR_T_MONEY,
+                 SCOPE_ORDER, first, where, &d->value);
+    if (rc != TSR_OK)
+        return rc;
+    if (d->effect == TSR_EFFECT_PERCENT) {
+        if (const_value(d->value, TSR_T_DECIMAL, b->rs->minor_units, &pct) &&
+            (pct < 0 || pct > 100 * TSR_DEC_SCALE))
+            return fail(b, value, TSR_EVALUE, "`percent` in %s must be from 0 to 100, not %s",
+                        where, value->u.scalar.text);
+        return TSR_OK;
+    }
+    return check_not_negative(b, value, d->value, first, where);
+}
+
+static int discount_bundle(builder *b, tsr_discount *d, const tsr_ynode *n, const char *where)
+{
+    size_t i;
+    int rc;
+
+    if (n->kind != TSR_Y_SEQ || n->u.seq.len == 0)
+        return fail(b, n, TSR_ESCHEMA,
+                    "`bundle` in %s must be a non-empty list of {for, quantity}", where);
+    d->bundle = tsr__arena_calloc(b->ar, n->u.seq.len, sizeof *d->bundle);
+    if (!d->bundle)
+        return nomem(b);
+    d->nbundle = n->u.seq.len;
+    for (i = 0; i < n->u.seq.len; i++) {
+        const tsr_ynode *part = n->u.seq.items[i], *q, *f;
+        char pw[96];
+
+        snprintf(pw, sizeof pw, "%s.bundle[%zu]", where, i);
+        if (part->kind != TSR_Y_MAP)
+            return fail(b, part, TSR_ESCHEMA, "%s must be a mapping of for, quantity", pw);
+        if ((rc = check_keys(b, part, bundle_keys, TSR_ARRAY_LEN(bundle_keys), pw)) != TSR_OK)
+            return rc;
+        if (!(f = tsr__ymap_get(part, "for")))
+            return fail(b, part, TSR_ESCHEMA, "%s needs `for` (which units it takes)", pw);
+        if ((rc = compile(b, f, TSR_T_BOOL, SCOPE_LINE, "for", pw, &d->bundle[i].for_)))
+            return rc;
+        d->bundle[i].quantity = 1;
+        if ((q = get(part, "quantity")) &&
+            (rc = read_int(b, q, "quantity", pw, 1, INT64_MAX, &d->bundle[i].quantity)))
+            return rc;
+    }
+    return TSR_OK;
+}
+
+/* every / discounted / bundle / max_applications and how they fit the effect. */
+static int discount_groups(builder *b, tsr_discount *d, const tsr_ynode *m, const char *where)
+{
+    const tsr_ynode *every = get(m, "every"), *disc = get(m, "discounted");
+    const tsr_ynode *bundle = get(m, "bundle"), *n;
+    int rc;
+
+    if (every && !disc)
+        return fail(b, key_node(m, "every"), TSR_ESCHEMA,
+                    "`every` in %s needs `discounted` (how many units of each group get the "
+                    "effect)", where);
+    if (disc && !every)
+        return fail(b, key_node(m, "discounted"), TSR_ESCHEMA,
+                    "`discounted` in %s needs `every` (the size of a group)", where);
+    if (every && bundle)
+        return fail(b, key_node(m, "bundle"), TSR_ESCHEMA,
+                    "%s has both `every` and `bundle`; give one", where);
+    if (every) {
+        if (d->effect == TSR_EFFECT_ORDER_AMOUNT)
+            return fail(b, key_node(m, "order_amount"), TSR_ESCHEMA,
+                        "`every` in %s works with `percent`, `amount` or `price`, not "
+                        "`order_amount`", where);
+        if ((rc = read_int(b, every, "every", where, 1, INT64_MAX, &d->every)) ||
+            (rc = read_int(b, disc, "discounted", where, 1, INT64_MAX, &d->discounted)))
+            return rc;
+    }
+    if (bundle) {
+        if (d->effect != TSR_EFFECT_PRICE)
+            return fail(b, key_node(m, "bundle"), TSR_ESCHEMA,
+                        "`bundle` in %s needs `price` (what one bundle costs)", where);
+        if (tsr__ymap_get(m, "reward"))
+            return fail(b, key_node(m, "reward"), TSR_ESCHEMA,
+                        "`reward` cannot be used with `bundle` in %s; each part says its units",
+                        where);
+        if ((rc = discount_bundle(b, d, bundle, where)) != TSR_OK)
+            return rc;
+    }
+    if ((n = get(m, "max_applications"))) {
+        if (!every && !bundle)
+            return fail(b, key_node(m, "max_applications"), TSR_ESCHEMA,
+                        "`max_applications` in %s needs `every` or `bundle`", where);
+        if ((rc = read_int(b, n, "max_applications", where, 1, INT64_MAX, &d->max_applications)))
+            return rc;
+    }
+    return TSR_OK;
+}
+
+static int discount_requires(builder *b, tsr_discount *d, const tsr_ynode *n, const char *where)
+{
+    char hint[96];
+    int idx;
+    int rc;
+
+    d->requires = -1;
+    if (!n)
+        return TSR_OK;
+    if ((rc = read_string(b, n, "requires", where, &d->requires_name)) != TSR_OK)
+        return rc;
+    idx = index_get(&b->promo_ix, d->requires_name, n->u.scalar.len);
+    if (idx < 0)
+        return fail(b, n, TSR_ENAME, "`requires` in %s names no promo code `%s`%s", where,
+                    d->requires_name,
+                    suggest(hint, sizeof hint, d->requires_name, n->u.scalar.len, b->promo_ids,
+                            b->rs->npromos));
+    d->requires = idx;
+    b->promo_used[idx] = true;
+    return TSR_OK;
+}
+
+static int discount_limits(builder *b, tsr_discount *d, const tsr_ynode *m, const char *where)
+{
+    const tsr_ynode *n;
+    int rc;
+
+    if ((n = get(m, "min_quantity")) &&
+        (rc = read_int(b, n, "min_quantity", where, 1, INT64_MAX, &d->min_quantity)))
+        return rc;
+    if ((n = get(m, "min_total"))) {
+        d->has_min_total = true;
+        if ((rc = read_money(b, n, "min_total", where, 0, &d->min_total)) != TSR_OK)
+            return rc;
+    }
+    if ((n = get(m, "limit"))) {
+        char lw[96];
+        const tsr_ynode *max;
+        snprintf(lw, sizeof lw, "%s.limit", where);
+        if (n->kind != TSR_Y_MAP)
+            return fail(b, n, TSR_ESCHEMA, "`limit` in %s must be a mapping like "
+                        "{ max_amount: 1000.00 }", where);
+        if ((rc = check_keys(b, n, limit_keys, TSR_ARRAY_LEN(limit_keys), lw)) != TSR_OK)
+            return rc;
+        if (!(max = get(n, "max_amount")))
+            return fail(b, n, TSR_ESCHEMA, "%s needs `max_amount`", lw);
+        d->has_limit = true;
+        if ((rc = read_money(b, max, "max_amount", lw, 1, &d->limit_max_amount)) != TSR_OK)
+            return rc;
+    }
+    return TSR_OK;
+}
+
+static int read_discount(builder *b, tsr_discount *d, const tsr_ynode *m, const char *where)
+{
+    const tsr_ynode *n;
+    int rc;
+
+    d->priority = 100;
+    d->group_index = -1;
+    if ((rc = opt_string(b, m, "label", where, &d->label)) != TSR_OK)
+        return rc;
+    if ((n = get(m, "priority")) &&
+        (rc = read_int(b, n, "priority", where, INT64_MIN, INT64_MAX, &d->priority)))
+        return rc;
+    if ((rc = discount_requires(b, d, get(m, "requires"), where)) != TSR_OK ||
+        (rc = opt_expr(b, m, "when", TSR_T_BOOL, SCOPE_ORDER, where, &d->when)) != TSR_OK ||
+        (rc = opt_expr(b, m, "for", TSR_T_BOOL, SCOPE_LINE, where, &d->for_)) != TSR_OK ||
+        (rc = opt_expr(b, m, "reward", TSR_T_BOOL, SCOPE_LINE, where, &d->reward)) != TSR_OK ||
+        (rc = read_validity(b, m, where, &d->valid, &d->has_valid)) != TSR_OK ||
+        (rc = discount_effect(b, d, m, where)) != TSR_OK ||
+        (rc = discount_groups(b, d, m, where)) != TSR_OK ||
+        (rc = discount_limits(b, d, m, where)) != TSR_OK)
+        return rc;
+    if ((n = get(m, "exclusive")) && (rc = read_bool(b, n, "exclusive", where, &d->exclusive)))
+        return rc;
+    if ((n = get(m, "group"))) {
+        if ((rc = read_string(b, n, "group", where, &d->group)) != TSR_OK)
+            return rc;
+        if (!d->group[0])
+            return fail(b, n, TSR_ESCHEMA, "`group` in %s is empty", where);
+    }
+    return TSR_OK;
+}
+
+static int cmp_discounts(const void *a, const void *b)
+{
+    const tsr_discount *x = a, *y = b;
+    if (x->priority != y->priority)
+        return x->priority < y->priority ? -1 : 1;
+    return x->file_index < y->file_index ? -1 : x->file_index > y->file_index;
+}
+
+/* Number the groups in application order of their first member. */
+static int index_groups(builder *b)
+{
+    tsr_ruleset *rs = b->rs;
+    name_index ix;
+    size_t i;
+
+    rs->groups = tsr__arena_calloc(b->ar, rs->ndiscounts ? rs->ndiscounts : 1,
+                                   sizeof *rs->groups);
+    if (!rs->groups || index_init(b, &ix, rs->ndiscounts) != TSR_OK)
+        return nomem(b);
+    for (i = 0; i < rs->ndiscounts; i++) {
+        tsr_discount *d = &rs->discounts[i];
+        size_t len;
+        if (!d->group)
+            continue;
+        len = strlen(d->group);
+        d->group_index = index_get(&ix, d->group, len);
+        if (d->group_index < 0) {
+            d->group_index = (int)rs->ngroups;
+            rs->groups[rs->ngroups++] = d->group;
+            index_put(&ix, d->group, len, d->group_index);
+        }
+    }
+    return TSR_OK;
+}
+
+static int build_discounts(builder *b, const tsr_ynode *const *roots)
+{
+    tsr_ruleset *rs = b->rs;
+    entry *es;
+    size_t n, i;
+    name_index ix;
+    int rc;
+
+    if ((rc = gather_list(b, roots, "discounts", &es, &n)) != TSR_OK)
+        return rc;
+    rs->discounts = tsr__arena_calloc(b->ar, n ? n : 1, sizeof *rs->discounts);
+    if (!rs->discounts || index_init(b, &ix, n) != TSR_OK)
+        return nomem(b);
+    for (i = 0; i < n; i++) {
+        tsr_discount *d = &rs->discounts[i];
+        char where[64];
+
+        if ((rc = begin_entry(b, &es[i], "discounts", discount_keys,
+                              TSR_ARRAY_LEN(discount_keys), where, sizeof where)) != TSR_OK)
+            return rc;
+        d->pos = pos_of(b, es[i].node);
+        d->file_index = i;
+        if ((rc = read_id(b, es[i].node, where, "discount", &ix, &rs->discounts[0].pos,
+                          sizeof *d, (int)i, &d->id)) != TSR_OK ||
+            (rc = read_discount(b, d, es[i].node, where)) != TSR_OK)
+            return rc;
+    }
+    rs->ndiscounts = n;
+    /* Application order: priority, then file order. */
+    if ((rc = sort_stable(b, rs->discounts, n, sizeof *rs->discounts, cmp_discounts)) != TSR_OK)
+        return rc;
+    return index_groups(b);
+}
+
+/* ---------------------------------------------------------------------
+ * loyalty.
+ */
+static int earn_kind(builder *b, tsr_earn *e, const tsr_ynode *m, const char *where)
+{
+    const tsr_ynode *per = get(m, "per"), *points = get(m, "points");
+    const tsr_ynode *mul = get(m, "multiply"), *rules = get(m, "rules");
+    int rc;
+
+    if (mul) {
+        if (points || per)
+            return fail(b, key_node(m, points ? "points" : "per"), TSR_ESCHEMA,
+                        "earn rule `%s` has both `multiply` and `%s`; a multiplier gives no "
+                        "points of its own", e->id, points ? "points" : "per");
+        if (!rules)
+            return fail(b, key_node(m, "multiply"), TSR_ESCHEMA,
+                        "`multiply` in %s needs `rules` (the earn rules it multiplies)", where);
+        e->is_multiply = true;
+        return read_int(b, mul, "multiply", where, 0, INT64_MAX, &e->multiply);
+    }
+    if (rules)
+        return fail(b, key_node(m, "rules"), TSR_ESCHEMA, "`rules` in %s needs `multiply`",
+                    where);
+    if (!points)
+        return fail(b, per ? key_node(m, "per") : m, TSR_ESCHEMA,
+                    "earn rule `%s` needs `points` (with `per` for points per amount paid) or "
+                    "`multiply`", e->id);
+    if ((rc = read_int(b, points, "points", where, 0, INT64_MAX, &e->points)) != TSR_OK)
+        return rc;
+    if (per) {
+        e->has_per = true;
+        return read_money(b, per, "per", where, 1, &e->per);
+    }
+    return TSR_OK;
+}
+
+static int read_earn(builder *b, tsr_earn *e, const tsr_ynode *m, const char *where)
+{
+    int rc;
+
+    if ((rc = opt_string(b, m, "label", where, &e->label)) != TSR_OK ||
+        (rc = earn_kind(b, e, m, where)) != TSR_OK ||
+        (rc = opt_expr(b, m, "when", TSR_T_BOOL, SCOPE_ORDER, where, &e->when)) != TSR_OK ||
+        (rc = read_validity(b, m, where, &e->valid, &e->has_valid)) != TSR_OK)
+        return rc;
+    if (tsr__ymap_get(m, "for") && !e->has_per)
+        return fail(b, key_node(m, "for"), TSR_ESCHEMA,
+                    "`for` in %s applies only to `per` rules; a %s rule counts once per order "
+                    "(use `when` with any(items, ...))", where,
+                    e->is_multiply ? "multiply" : "flat");
+    return opt_expr(b, m, "for", TSR_T_BOOL, SCOPE_LINE, where, &e->for_);
+}
+
+/* `rules:` of each multiplier, once every earn rule is known. */
+static int resolve_multiply(builder *b, tsr_loyalty *l, const entry *es, name_index *ix)
+{
+    size_t i, j;
+    char hint[96];
+
+    for (i = 0; i < l->nearn; i++) {
+        tsr_earn *e = &l->earn[i];
+        const tsr_ynode *rules;
+
+        if (!e->is_multiply)
+            continue;
+        b->file = es[i].file;
+        rules = get(es[i].node, "rules");
+        if (rules->kind != TSR_Y_SEQ || rules->u.seq.len == 0)
+            return fail(b, rules, TSR_ESCHEMA,
+                        "`rules` in loyalty.earn[%zu] must be a non-empty list of earn rule ids",
+                        es[i].index);
+        e->rules = tsr__arena_calloc(b->ar, rules->u.seq.len, sizeof *e->rules);
+        if (!e->rules)
+            return nomem(b);
+        e->nrules = rules->u.seq.len;
+        for (j = 0; j < rules->u.seq.len; j++) {
+            const tsr_ynode *r = rules->u.seq.items[j];
+            int idx = r->kind == TSR_Y_SCALAR ? index_get(ix, r->u.scalar.text, r->u.scalar.len) : -1;
+            if (r->kind != TSR_Y_SCALAR)
+                return fail(b, r, TSR_ESCHEMA, "`rules` in loyalty.earn[%zu] must list earn "
+                            "rule ids", es[i].index);
+            if (idx < 0)
+                return fail(b, r, TSR_ENAME, "`rules` of earn rule `%s` names no earn rule `%s`%s",
+                            e->id, r->u.scalar.text,
+                            suggest(hint, sizeof hint, r->u.scalar.text, r->u.scalar.len,
+                                    b->earn_ids, l->nearn));
+            if (l->earn[idx].is_multiply)
+                return fail(b, r, TSR_ESCHEMA,
+                            "`rules` of earn rule `%s` names `%s`, which is a multiplier itself",
+                            e->id, r->u.scalar.text);
+            e->rules[j] = idx;
+        }
+    }
+    return TSR_OK;
+}
+
+static int build_earn(builder *b, tsr_loyalty *l, const tsr_ynode *earn, const char *file)
+{
+    entry *es;
+    name_index ix;
+    size_t i;
+    int rc;
+
+    if (earn->kind != TSR_Y_SEQ)
+        return fail(b, earn, TSR_ESCHEMA, "`loyalty.earn` must be a list");
+    es = tsr__arena_calloc(&b->tmp, earn->u.seq.len ? earn->u.seq.len : 1, sizeof *es);
+    if (!es)
+        return nomem(b);
+    for (i = 0; i < earn->u.seq.len; i++) {
+        es[i].node = earn->u.seq.items[i];
+        es[i].file = file;
+        es[i].index = i;
+    }
+    l->nearn = earn->u.seq.len;
+    l->earn = tsr__arena_calloc(b->ar, l->nearn ? l->nearn : 1, sizeof *l->earn);
+    b->earn_ids = tsr__arena_calloc(&b->tmp, l->nearn ? l->nearn : 1, sizeof *b->earn_ids);
+    if (!l->earn || !b->earn_ids || index_init(b, &ix, l->nearn) != TSR_OK)
+        return nomem(b);
+    for (i = 0; i < l->nearn; i++) {
+        tsr_earn *e = &l->earn[i];
+        char where[64];
+
+        if ((rc = begin_entry(b, &es[i], "loyalty.earn", earn_keys, TSR_ARRAY_LEN(earn_keys),
+                              where, sizeof where)) != TSR_OK)
+            return rc;
+        e->pos = pos_of(b, es[i].node);
+        if ((rc = read_id(b, es[i].node, where, "earn rule", &ix, &l->earn[0].pos, sizeof *e,
+                          (int)i, &e->id)) != TSR_OK ||
+            (rc = read_earn(b, e, es[i].node, where)) != TSR_OK)
+            return rc;
+        b->earn_ids[i] = e->id;
+    }
+    return resolve_multiply(b, l, es, &ix);
+}
+
+static int build_redeem(builder *b, tsr_loyalty *l, const tsr_ynode *r)
+{
+    const char *where = "loyalty.redeem";
+    const tsr_ynode *n;
+    int rc;
+
+    if (r->kind != TSR_Y_MAP)
+        return fail(b, r, TSR_ESCHEMA, "`loyalty.redeem` must be a mapping");
+    if ((rc = check_keys(b, r, redeem_keys, TSR_ARRAY_LEN(redeem_keys), where)) != TSR_OK)
+        return rc;
+    if (!(n = get(r, "point_value")))
+        return fail(b, r, TSR_ESCHEMA, "`loyalty.redeem` needs `point_value` (the money value "
+                    "of one point)");
+    l->has_redeem = true;
+    l->max_percent = 100 * TSR_DEC_SCALE;
+    l->step = 1;
+    if ((rc = read_money(b, n, "point_value", where, 1, &l->point_value)) != TSR_OK ||
+        (rc = opt_expr(b, r, "for", TSR_T_BOOL, SCOPE_LINE, where, &l->redeem_for)) != TSR_OK)
+        return rc;
+    if ((n = get(r, "max_percent")) &&
+        (rc = read_decimal(b, n, "max_percent", where, 0, 100 * TSR_DEC_SCALE, &l->max_percent)))
+        return rc;
+    if ((n = get(r, "min_points")) &&
+        (rc = read_int(b, n, "min_points", where, 0, INT64_MAX, &l->min_points)))
+        return rc;
+    if ((n = get(r, "step")) && (rc = read_int(b, n, "step", where, 1, INT64_MAX, &l->step)))
+        return rc;
+    return TSR_OK;
+}
+
+/* The one file that defines singleton section `key` (loyalty, refunds). */
+static int singleton(builder *b, const char *key, const tsr_ynode **out, const char **file)
+{
+    size_t i;
+
+    *out = NULL;
+    for (i = 0; i < b->nsrcs; i++) {
+        const tsr_ynode *v = get(b->srcs[i].root, key);
+        if (!v)
+            continue;
+        if (*out) {
+            b->file = b->srcs[i].name;
+            return fail(b, key_node(b->srcs[i].root, key), TSR_ESCHEMA,
+                        "`%s` is already given in %s; a rule set has one", key, *file);
+        }
+        *out = v;
+        *file = b->srcs[i].name;
+    }
+    if (*out && (*out)->kind != TSR_Y_MAP) {
+        b->file = *file;
+        return fail(b, *out, TSR_ESCHEMA, "`%s` must be a mapping", key);
+    }
+    if (*out)
+        b->file = *file;
+    return TSR_OK;
+}
+
+static int build_loyalty(builder *b)
+{
+    tsr_loyalty *l = &b->rs->loyalty;
+    const tsr_ynode *m, *n;
+    const char *file = NULL, *where = "loyalty";
+    int rc, on;
+
+    if ((rc = singleton(b, "loyalty", &m, &file)) != TSR_OK || !m)
+        return rc;
+    l->present = true;
+    l->pos = pos_of(b, m);
+    if ((rc = check_keys(b, m, loyalty_keys, TSR_ARRAY_LEN(loyalty_keys), where)) != TSR_OK ||
+        (rc = opt_expr(b, m, "member_when", TSR_T_BOOL, SCOPE_ORDER, where, &l->member_when)))
+        return rc;
+    if ((n = get(m, "on"))) {
+        if ((rc = read_enum(b, n, "`on` value", where, earn_on_names,
+                            TSR_ARRAY_LEN(earn_on_names), &on)) != TSR_OK)
+            return rc;
+        l->on = (tsr_earn_on)on;
+    }
+    if ((n = get(m, "pending_days")) &&
+        (rc = read_int(b, n, "pending_days", where, 0, INT32_MAX, &l->pending_days)))
+        return rc;
+    if ((n = get(m, "expire_days"))) {
+        l->has_expire_days = true;
+        if ((rc = read_int(b, n, "expire_days", where, 1, INT32_MAX, &l->expire_days)) != TSR_OK)
+            return rc;
+    }
+    if ((n = get(m, "redeem")) && (rc = build_redeem(b, l, n)) != TSR_OK)
+        return rc;
+    if ((n = get(m, "earn")) && (rc = build_earn(b, l, n, file)) != TSR_OK)
+        return rc;
+    return TSR_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * refunds.
+ */
+static int build_refunds(builder *b)
+{
+    tsr_refunds *r = &b->rs->refunds;
+    const tsr_ynode *m, *n;
+    const char *file = NULL, *where = "refunds";
+    int rc, to;
+
+    if ((rc = singleton(b, "refunds", &m, &file)) != TSR_OK || !m)
+        return rc;
+    r->present = true;
+    r->pos = pos_of(b, m);
+    if ((rc = check_keys(b, m, refund_keys, TSR_ARRAY_LEN(refund_keys), where)) != TSR_OK ||
+        (rc = opt_expr(b, m, "allowed", TSR_T_BOOL, SCOPE_LINE, where, &r->allowed)) != TSR_OK ||
+        (rc = opt_expr(b, m, "fee", TSR_T_MONEY, SCOPE_LINE, where, &r->fee)) != TSR_OK)
+        return rc;
+    if (r->fee && (rc = check_not_negative(b, get(m, "fee"), r->fee, "fee", where)) != TSR_OK)
+        return rc;
+    if ((n = get(m, "to"))) {
+        if ((rc = read_enum(b, n, "refund destination", where, refund_to_names,
+                            TSR_ARRAY_LEN(refund_to_names), &to)) != TSR_OK)
+            return rc;
+        r->to = (tsr_refund_to)to;
+    }
+    if ((n = get(m, "reprice")) && (rc = read_bool(b, n, "reprice", where, &r->reprice)))
+        return rc;
+    return TSR_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * offers.
+ */
+static int build_offers(builder *b, const tsr_ynode *const *roots)
+{
+    tsr_ruleset *rs = b->rs;
+    entry *es;
+    size_t n, i;
+    name_index ix;
+    int rc;
+
+    if ((rc = gather_list(b, roots, "offers", &es, &n)) != TSR_OK)
+        return rc;
+    rs->offers = tsr__arena_calloc(b->ar, n ? n : 1, sizeof *rs->offers);
+    if (!rs->offers || index_init(b, &ix, n) != TSR_OK)
+        return nomem(b);
+    for (i = 0; i < n; i++) {
+        tsr_offer *o = &rs->offers[i];
+        const tsr_ynode *m = es[i].node, *msg;
+        char where[64];
+
+        if ((rc = begin_entry(b, &es[i], "offers", offer_keys, TSR_ARRAY_LEN(offer_keys), where,
+                              sizeof where)) != TSR_OK)
+            return rc;
+        o->pos = pos_of(b, m);
+        if ((rc = read_id(b, m, where, "offer", &ix, &rs->offers[0].pos, sizeof *o, (int)i,
+                          &o->id)) != TSR_OK ||
+            (rc = opt_string(b, m, "label", where, &o->label)) != TSR_OK ||
+            (rc = opt_expr(b, m, "when", TSR_T_BOOL, SCOPE_ORDER, where, &o->when)) != TSR_OK)
+            return rc;
+        if (!(msg = tsr__ymap_get(m, "message")))
+            return fail(b, m, TSR_ESCHEMA, "offer `%s` needs a `message`", o->id);
+        if ((rc = read_string(b, msg, "message", where, &o->message)) != TSR_OK)
+            return rc;
+    }
+    rs->noffers = n;
+    return TSR_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * The whole rule set.
+ */
+
+/* What the compiler marked while compiling, onto the rules themselves. */
+static void copy_used_marks(builder *b)
+{
+    size_t i;
+    for (i = 0; i < b->rs->nsegments; i++)
+        b->rs->segments[i].used = b->seg_used[i];
+    for (i = 0; i < b->rs->npromos; i++)
+        b->rs->promos[i].used = b->promo_used[i];
+}
+
+static void init_env(builder *b)
+{
+    tsr_ruleset *rs = b->rs;
+    memset(&b->env, 0, sizeof b->env);
+    b->env.minor_units = rs->minor_units;
+    b->env.rounding = rs->rounding;
+    b->env.regexes = rs->regexes;
+    b->env.max_length = rs->limits.max_expression_length;
+}
+
+static int build_all(builder *b)
+{
+    const tsr_ynode **roots;
+    size_t i;
+    int rc;
+
+    roots = tsr__arena_calloc(&b->tmp, b->nsrcs, sizeof *roots);
+    if (!roots)
+        return nomem(b);
+    for (i = 0; i < b->nsrcs; i++)
+        roots[i] = b->srcs[i].root;
+    if ((rc = check_root_keys(b)) != TSR_OK || (rc = read_header(b)) != TSR_OK)
+        return rc;
+    init_env(b);
+    if ((rc = build_schema(b)) != TSR_OK || (rc = build_tables(b)) != TSR_OK ||
+        (rc = build_segments(b)) != TSR_OK || (rc = build_tiers(b, roots)) != TSR_OK ||
+        (rc = build_categories(b, roots)) != TSR_OK || (rc = build_promos(b, roots)) != TSR_OK ||
+        (rc = build_discounts(b, roots)) != TSR_OK || (rc = build_loyalty(b)) != TSR_OK ||
+        (rc = build_refunds(b)) != TSR_OK || (rc = build_offers(b, roots)) != TSR_OK)
+        return rc;
+    copy_used_marks(b);
+    return TSR_OK;
+}
+
+int tsr__rules_build(tsr_ruleset *rs, const tsr_rule_source *srcs, size_t n, const char *tzdir,
+                     tsr_error *err)
+{
+    builder b;
+    size_t i;
+    int rc;
+
+    memset(&b, 0, sizeof b);
+    b.rs = rs;
+    b.ar = &rs->arena;
+    b.srcs = srcs;
+    b.nsrcs = n;
+    b.tzdir = tzdir;
+    b.err = err;
+    for (i = 0; i < n; i++)
+        if (srcs[i].is_main)
+            b.main = &srcs[i];
+    if (!b.main || n == 0)
+        return tsr__err(err, TSR_EINVAL, "no main rule file");
+    b.file = b.main->name;
+    tsr__arena_init(&b.tmp, &rs->alloc, 16u << 10);
+    rc = build_all(&b);
+    tsr__arena_free(&b.tmp);
+    return rc;
+}
