@@ -15,6 +15,10 @@
 
 #define TSR_USEC_PER_SEC INT64_C(1000000)
 #define TSR_USEC_PER_DAY INT64_C(86400000000)
+/* Day numbers of 0001-01-01 and 9999-12-31: the dates the parsers accept.
+ * Date arithmetic that leaves this range should be an evaluation error. */
+#define TSR_DATE_MIN_DAYS INT64_C(-719162)
+#define TSR_DATE_MAX_DAYS INT64_C(2932896)
 
 /* Civil calendar <-> day numbers (Howard Hinnant's algorithms).  Years are
  * limited to 1..9999 by the parsers; these functions work on any int32 year. */
@@ -31,12 +35,16 @@ int tsr__parse_date(const char *s, size_t n, int64_t *days);
  * ' ' are accepted for 'T', 'z' for 'Z'.  The offset is required.  Fractions
  * beyond microseconds are refused.  TSR_OK or TSR_EPARSE. */
 int tsr__parse_datetime(const char *s, size_t n, int64_t *usec, int32_t *offset);
-/* "YYYY-MM-DD"; returns length (10 for years 1..9999).  buf needs 16 bytes. */
+/* "YYYY-MM-DD"; returns length (10 for years 0..9999; other years are
+ * written "+YYYYY-MM-DD" / "-YYYY-MM-DD", clamped to +-999999).  buf: 16 bytes. */
 size_t tsr__format_date(char *buf, int64_t days);
-/* "YYYY-MM-DDTHH:MM:SS[.ffffff](Z|+HH:MM)" at the given offset.  buf: 40 bytes. */
+/* "YYYY-MM-DDTHH:MM:SS[.ffffff](Z|+HH:MM)" at the given offset (".ffffff"
+ * only when non-zero; an offset with seconds, as local mean time has, is
+ * written +HH:MM:SS).  buf: 40 bytes. */
 size_t tsr__format_datetime(char *buf, int64_t usec, int32_t offset);
 
-/* Whole years from `birthday` to `on` (age); negative if on < birthday. */
+/* Whole years from `birthday` to `on` (age); negative if on < birthday.  A
+ * 29 February birthday counts on 1 March in common years (see datetime.c). */
 int64_t tsr__age(int64_t birthday, int64_t on);
 /* True when an anniversary of `birthday` falls within [on - n, on + n] days,
  * across year ends; a 29 February birthday is celebrated on 28 February in
@@ -49,10 +57,13 @@ bool tsr__birthday_within(int64_t birthday, int64_t on, int64_t n);
  */
 typedef struct tsr_tz tsr_tz;
 
-/* Load zone `name` (e.g. "Europe/Moscow") from `tzdir` (NULL: $TZDIR, else
- * /usr/share/zoneinfo).  Names with "..", a leading '/', or characters other
- * than [A-Za-z0-9_+-/] are refused.  TSR_OK, TSR_ENAME (no such zone),
- * TSR_EPARSE (not a valid TZif file), TSR_ENOMEM. */
+/* Load zone `name` (e.g. "Europe/Moscow") from `tzdir` (NULL or "": $TZDIR,
+ * else /usr/share/zoneinfo).  Names with "..", a leading or trailing '/',
+ * "//", more than 255 bytes, or characters other than [A-Za-z0-9_+-/] are
+ * refused.  TSR_OK, TSR_ENAME (bad name, no such zone, a directory),
+ * TSR_EPARSE (not a valid TZif file, or larger than 512 KiB), TSR_EIO (the
+ * file exists but cannot be read), TSR_ENOMEM, TSR_EINVAL (out or name NULL).
+ * On failure *out is NULL. */
 int tsr__tz_load(tsr_tz **out, const char *name, const char *tzdir, const tsr_alloc *alloc,
                  tsr_error *err);
 void tsr__tz_free(tsr_tz *tz, const tsr_alloc *alloc);

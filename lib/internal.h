@@ -74,7 +74,7 @@ void tsr__arena_free(tsr_arena *ar);
  */
 void tsr__error_clear(tsr_error *err);
 int tsr__err(tsr_error *err, int code, const char *fmt, ...) TSR_PRINTF(3, 4);
-int tsr__errv(tsr_error *err, int code, const char *fmt, va_list ap);
+int tsr__errv(tsr_error *err, int code, const char *fmt, va_list ap) TSR_PRINTF(3, 0);
 /* An error at a place in a rule file. */
 int tsr__err_at(tsr_error *err, int code, const char *file, int line, int col,
                 const char *fmt, ...) TSR_PRINTF(6, 7);
@@ -111,5 +111,7 @@ void tsr__buf_putc(tsr_buf *b, char c);
 void tsr__buf_printf(tsr_buf *b, const char *fmt, ...) TSR_PRINTF(2, 3);
 /* Append s as a JSON string literal, quotes included. */
 void tsr__buf_json_string(tsr_buf *b, const char *s, size_t n);
+/* Append s escaped for inside a JSON string literal, without quotes. */
+void tsr__buf_json_escaped(tsr_buf *b, const char *s, size_t n);
 
 #endif /* TSR_INTERNAL_H */

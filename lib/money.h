@@ -29,11 +29,11 @@ bool tsr__add(int64_t a, int64_t b, int64_t *out);
 bool tsr__sub(int64_t a, int64_t b, int64_t *out);
 bool tsr__mul(int64_t a, int64_t b, int64_t *out);
 
-/* 10^n for n in 0..18. */
+/* 10^n for n in 0..18; 0 for larger n (no int64 holds it). */
 int64_t tsr__pow10(unsigned n);
 
 /* a * b / d rounded with `mode`, exact (128-bit intermediate, portable);
- * d != 0; false when the result does not fit int64. */
+ * false when d == 0, the mode is unknown or the result does not fit int64. */
 bool tsr__muldiv(int64_t a, int64_t b, int64_t d, tsr_rounding mode, int64_t *out);
 
 /* floor(a * b / d) for a, b >= 0, d > 0, plus the remainder (for largest-
@@ -41,26 +41,29 @@ bool tsr__muldiv(int64_t a, int64_t b, int64_t d, tsr_rounding mode, int64_t *ou
 bool tsr__muldiv_floor_rem(int64_t a, int64_t b, int64_t d, int64_t *q, int64_t *rem);
 
 /* Parse a decimal number: optional '-', digits, optional '.' and digits.
- * No exponent, no '+', no leading '.', no spaces.  `scale_digits` is the number
- * of fractional digits kept (6 for decimals, the currency's minor units for
- * money); more non-zero fractional digits than that is an error unless
- * `allow_excess_zeros` and the extra digits are zeros ("1.500" as money with 2
- * digits is 1.50, "1.505" is an error).
- * Returns TSR_OK, TSR_EPARSE (not a number) or TSR_EVALUE (too many digits,
- * out of range). */
+ * No exponent, no '+', no leading or trailing '.', no spaces; leading zeros
+ * are accepted.  `scale_digits` (0..18) is the number of fractional digits
+ * kept (6 for decimals, the currency's minor units for money); fractional
+ * digits beyond it must be zeros ("1.500" as money with 2 digits is 1.50,
+ * "1.505" is an error).  Exactly s[0..n) is read; *out is set only on TSR_OK.
+ * Returns TSR_OK, TSR_EPARSE (not a number; checked first) or TSR_EVALUE
+ * (a non-zero digit beyond the scale, out of int64 range, scale > 18). */
 int tsr__parse_fixed(const char *s, size_t n, unsigned scale_digits, int64_t *out);
 
 /* Format a fixed-point value with exactly `scale_digits` fractional digits
- * ("1800.00", "-0.50", "7"); returns the length written.  buf needs 32 bytes. */
+ * (0..18; larger is treated as 18) ("1800.00", "-0.50", "7"); returns the
+ * length written, NUL not counted.  buf needs 32 bytes. */
 size_t tsr__format_fixed(char *buf, int64_t v, unsigned scale_digits);
 
 /* Format a decimal (scale 6) with trailing zeros trimmed ("12.5", "3"). */
 size_t tsr__format_decimal(char *buf, int64_t v);
 
 /* Convert between decimals and money of a currency with `minor` digits.
- * dec -> money is exact or fails (TSR_EVALUE) when digits would be lost. */
+ * dec -> money is exact or fails (TSR_EVALUE) when digits would be lost
+ * (or, for minor > 6, on overflow). */
 int tsr__decimal_to_money(int64_t dec, unsigned minor, int64_t *out);
-/* money -> decimal: exact (fails only on overflow). */
+/* money -> decimal: exact; fails (TSR_EVALUE) on overflow, or for minor > 6
+ * when the money has digits a decimal cannot keep. */
 int tsr__money_to_decimal(int64_t money, unsigned minor, int64_t *out);
 
 /* money * decimal, rounded to the minor unit with `mode`. */
@@ -78,9 +81,11 @@ int tsr__currency_minor_units(const char *code);
 /* Largest-remainder allocation of `amount` (>= 0) over n weights (>= 0):
  * out[i] = floor(amount * w[i] / W), then the units left over go one each
  * to the largest remainders, ties to the lower index.  With W == 0 the
- * amount is split as if all weights were equal.  Returns false on overflow.
- * Does not allocate: the leftover units number fewer than n, so choosing
- * them costs at most O(n * leftover). */
+ * amount is split as if all weights were equal.  Returns false when
+ * amount or a weight is negative, W overflows int64, or n == 0 with
+ * amount > 0; out[] is unspecified then.  Does not allocate (out[] holds
+ * the remainders meanwhile) and runs in O(n * 64): the cut-off remainder
+ * is found by binary search over its value, not by n picks. */
 bool tsr__allocate(int64_t amount, const int64_t *w, size_t n, int64_t *out);
 
 #endif /* TSR_MONEY_H */

@@ -1,0 +1,338 @@
+/*
+ * datetime.c — the calendar: civil dates <-> day numbers, weekdays, strict
+ * ISO 8601 parsing and formatting of dates and datetimes, local days and
+ * times of an instant at an offset, ages and birthday windows.  Time zones
+ * (TZif files) live in tz.c.  No floating point, no libc time functions:
+ * the results must not depend on the process's TZ or locale.
+ */
+#include "datetime.h"
+
+#include <stdio.h>
+
+#define SEC_PER_DAY INT64_C(86400)
+/* Offsets the parser accepts: ISO 8601 / RFC 3339 in practice stop at
+ * +-18:00 (java.time draws the same line). */
+#define MAX_OFFSET_SEC (18 * 3600)
+
+/* The day numbers of int32 years' ends, so that civil_from_days never
+ * overflows on absurd input (see tsr__civil_from_days). */
+#define DAYS_MIN INT64_C(-784353015833)   /* -2147483648-01-01 */
+#define DAYS_MAX INT64_C(784351576776)    /*  2147483647-12-31 */
+
+static int64_t floor_div(int64_t a, int64_t b)   /* b > 0 */
+{
+    int64_t q = a / b;
+    return (a % b < 0) ? q - 1 : q;
+}
+
+static int64_t floor_mod(int64_t a, int64_t b)   /* b > 0; result in [0, b) */
+{
+    int64_t r = a % b;
+    return r < 0 ? r + b : r;
+}
+
+/* ---------------------------------------------------------------------
+ * Civil calendar.  Howard Hinnant, "chrono-Compatible Low-Level Date
+ * Algorithms": eras of 400 years (146097 days) starting on 1 March, so
+ * that the leap day is the last day of the shifted year.
+ */
+int64_t tsr__days_from_civil(int32_t year, unsigned m, unsigned d)
+{
+    int64_t y = (int64_t)year - (m <= 2);
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;                                          /* [0, 399] */
+    int64_t doy = (153 * (int64_t)(m > 2 ? m - 3 : m + 9) + 2) / 5 + (int64_t)d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;                 /* [0, 146096] */
+    return era * 146097 + doe - 719468;
+}
+
+void tsr__civil_from_days(int64_t days, int32_t *year, unsigned *m, unsigned *d)
+{
+    /* Clamped to the int32 years; parsers and callers stay far inside. */
+    int64_t z = (days < DAYS_MIN ? DAYS_MIN : days > DAYS_MAX ? DAYS_MAX : days) + 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;                                       /* [0, 146096] */
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;  /* [0, 399] */
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);                /* [0, 365] */
+    int64_t mp = (5 * doy + 2) / 153;                                     /* [0, 11] */
+    unsigned month = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
+    *d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
+    *m = month;
+    *year = (int32_t)(yoe + era * 400 + (month <= 2));
+}
+
+bool tsr__is_leap(int32_t y)
+{
+    return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+}
+
+unsigned tsr__days_in_month(int32_t y, unsigned m)
+{
+    static const unsigned char dim[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (m < 1 || m > 12)
+        return 0;
+    return m == 2 && tsr__is_leap(y) ? 29u : dim[m - 1];
+}
+
+unsigned tsr__weekday(int64_t days)
+{
+    /* Day 0, 1970-01-01, was a Thursday (4). */
+    return (unsigned)((floor_mod(days, 7) + 3) % 7) + 1u;
+}
+
+/* ---------------------------------------------------------------------
+ * Parsing.  Every field has a fixed width; nothing is skipped or guessed.
+ */
+
+/* `width` digits at s[*pos]; false if any is not a digit or s is short. */
+static bool take_digits(const char *s, size_t n, size_t *pos, unsigned width, unsigned *out)
+{
+    unsigned v = 0;
+    if (n - *pos < width)
+        return false;
+    for (unsigned k = 0; k < width; k++) {
+        char c = s[*pos + k];
+        if (c < '0' || c > '9')
+            return false;
+        v = v * 10u + (unsigned)(c - '0');
+    }
+    *pos += width;
+    *out = v;
+    return true;
+}
+
+static bool take_char(const char *s, size_t n, size_t *pos, char c)
+{
+    if (*pos < n && s[*pos] == c) {
+        (*pos)++;
+        return true;
+    }
+    return false;
+}
+
+/* "YYYY-MM-DD" at s[*pos], a real calendar date in 0001..9999. */
+static bool take_date(const char *s, size_t n, size_t *pos, int64_t *days)
+{
+    unsigned y, m, d;
+    if (!take_digits(s, n, pos, 4, &y) || !take_char(s, n, pos, '-') ||
+        !take_digits(s, n, pos, 2, &m) || !take_char(s, n, pos, '-') ||
+        !take_digits(s, n, pos, 2, &d))
+        return false;
+    if (y < 1 || m < 1 || m > 12 || d < 1 || d > tsr__days_in_month((int32_t)y, m))
+        return false;
+    *days = tsr__days_from_civil((int32_t)y, m, d);
+    return true;
+}
+
+int tsr__parse_date(const char *s, size_t n, int64_t *days)
+{
+    size_t pos = 0;
+    int64_t v;
+    if (s == NULL || !take_date(s, n, &pos, &v) || pos != n)
+        return TSR_EPARSE;
+    *days = v;
+    return TSR_OK;
+}
+
+/* Z, z, +HH:MM, -HH:MM, +HHMM, -HHMM; at most 18:00 either way. */
+static bool take_offset(const char *s, size_t n, size_t *pos, int32_t *offset)
+{
+    unsigned hh, mm;
+    int sign;
+    if (take_char(s, n, pos, 'Z') || take_char(s, n, pos, 'z')) {
+        *offset = 0;
+        return true;
+    }
+    if (take_char(s, n, pos, '+'))
+        sign = 1;
+    else if (take_char(s, n, pos, '-'))
+        sign = -1;
+    else
+        return false;
+    if (!take_digits(s, n, pos, 2, &hh))
+        return false;
+    (void)take_char(s, n, pos, ':');   /* optional: +0300 is common in logs and APIs */
+    if (!take_digits(s, n, pos, 2, &mm))
+        return false;
+    if (mm > 59 || hh * 3600u + mm * 60u > MAX_OFFSET_SEC)
+        return false;
+    *offset = sign * (int32_t)(hh * 3600u + mm * 60u);
+    return true;
+}
+
+int tsr__parse_datetime(const char *s, size_t n, int64_t *usec, int32_t *offset)
+{
+    size_t pos = 0;
+    int64_t days, frac = 0;
+    unsigned hh, mm, ss = 0;
+    int32_t off;
+
+    if (s == NULL || !take_date(s, n, &pos, &days))
+        return TSR_EPARSE;
+    if (!take_char(s, n, &pos, 'T') && !take_char(s, n, &pos, 't') &&
+        !take_char(s, n, &pos, ' '))
+        return TSR_EPARSE;
+    if (!take_digits(s, n, &pos, 2, &hh) || !take_char(s, n, &pos, ':') ||
+        !take_digits(s, n, &pos, 2, &mm))
+        return TSR_EPARSE;
+    if (take_char(s, n, &pos, ':')) {
+        if (!take_digits(s, n, &pos, 2, &ss))
+            return TSR_EPARSE;
+        if (take_char(s, n, &pos, '.')) {
+            /* 1 to 6 digits, scaled to microseconds; a 7th digit would be
+             * silently lost, so it is refused. */
+            unsigned width = 0;
+            while (pos < n && s[pos] >= '0' && s[pos] <= '9') {
+                if (++width > 6)
+                    return TSR_EPARSE;
+                frac = frac * 10 + (s[pos++] - '0');
+            }
+            if (width == 0)
+                return TSR_EPARSE;
+            for (; width < 6; width++)
+                frac *= 10;
+        }
+    }
+    /* No leap second (:60): a pricing engine has no use for it, and the
+     * instant it names is not representable in POSIX time anyway. */
+    if (hh > 23 || mm > 59 || ss > 59)
+        return TSR_EPARSE;
+    if (!take_offset(s, n, &pos, &off) || pos != n)
+        return TSR_EPARSE;
+    *usec = ((days * SEC_PER_DAY + hh * 3600 + mm * 60 + ss) - off) * TSR_USEC_PER_SEC + frac;
+    *offset = off;
+    return TSR_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * Formatting.
+ */
+
+/* Years 0000..9999 as four digits; others with a sign and at least four
+ * digits (ISO 8601 expanded form).  Only date arithmetic gone far out of
+ * range reaches the latter: the parsers stop at 0001..9999. */
+static size_t put_date(char *buf, int64_t days)
+{
+    int32_t y;
+    unsigned m, d;
+    tsr__civil_from_days(days, &y, &m, &d);
+    if (y >= 0 && y <= 9999)
+        return (size_t)snprintf(buf, 16, "%04d-%02u-%02u", (int)y, m, d);
+    return (size_t)snprintf(buf, 16, "%+05d-%02u-%02u", (int)y, m, d);
+}
+
+size_t tsr__format_date(char *buf, int64_t days)
+{
+    /* Clamped to a year of at most 7 digits, so the text fits 16 bytes. */
+    const int64_t lo = INT64_C(-365961662), hi = INT64_C(364522971);   /* -999999-01-01, 999999-12-31 */
+    return put_date(buf, days < lo ? lo : days > hi ? hi : days);
+}
+
+size_t tsr__format_datetime(char *buf, int64_t usec, int32_t offset)
+{
+    int64_t days = tsr__local_days(usec, offset);
+    int64_t tod = tsr__local_time_of_day(usec, offset);
+    int64_t sec = tod / TSR_USEC_PER_SEC, frac = tod % TSR_USEC_PER_SEC;
+    size_t len = tsr__format_date(buf, days);
+
+    len += (size_t)snprintf(buf + len, 40 - len, "T%02d:%02d:%02d", (int)(sec / 3600),
+                            (int)(sec / 60 % 60), (int)(sec % 60));
+    if (frac != 0)
+        len += (size_t)snprintf(buf + len, 40 - len, ".%06d", (int)frac);
+    if (offset == 0) {
+        buf[len++] = 'Z';
+        buf[len] = '\0';
+    } else {
+        /* int64: the magnitude of INT32_MIN does not fit an int32. */
+        int64_t a = offset < 0 ? -(int64_t)offset : offset;
+        len += (size_t)snprintf(buf + len, 40 - len, "%c%02d:%02d", offset < 0 ? '-' : '+',
+                                (int)(a / 3600 % 100), (int)(a / 60 % 60));
+        /* Historical zone offsets (local mean time) can have seconds: keep
+         * them, or the text would name another instant. */
+        if (a % 60 != 0)
+            len += (size_t)snprintf(buf + len, 40 - len, ":%02d", (int)(a % 60));
+    }
+    return len;
+}
+
+/* ---------------------------------------------------------------------
+ * Local time of an instant.  Split into whole days and a remainder before
+ * adding the offset, so no intermediate can overflow whatever usec is.
+ */
+int64_t tsr__local_days(int64_t usec, int32_t offset)
+{
+    int64_t days = floor_div(usec, TSR_USEC_PER_DAY);
+    int64_t rest = floor_mod(usec, TSR_USEC_PER_DAY) + (int64_t)offset * TSR_USEC_PER_SEC;
+    return days + floor_div(rest, TSR_USEC_PER_DAY);
+}
+
+int64_t tsr__local_time_of_day(int64_t usec, int32_t offset)
+{
+    int64_t rest = floor_mod(usec, TSR_USEC_PER_DAY) + (int64_t)offset * TSR_USEC_PER_SEC;
+    return floor_mod(rest, TSR_USEC_PER_DAY);
+}
+
+/* ---------------------------------------------------------------------
+ * Birthdays.
+ */
+
+/* The date a birthday of (month, day) is kept in `year`: 29 February
+ * falls back to 28 February in common years. */
+static int64_t anniversary(int32_t year, unsigned m, unsigned d)
+{
+    if (m == 2 && d == 29 && !tsr__is_leap(year))
+        d = 28;
+    return tsr__days_from_civil(year, m, d);
+}
+
+/*
+ * Whole years: the age goes up on the birthday's month and day.  Someone
+ * born on 29 February is a year older on 1 March in common years, not on
+ * 28 February: until the end of 28 February the year since the last
+ * birthday is not complete, so an age limit (an adult ticket from 18, a
+ * senior fare from 65) is never granted a day early.  Jurisdictions differ
+ * here; this choice is the conservative one, and it makes the result
+ * depend only on (month, day) comparisons.  (tsr__birthday_within
+ * celebrates such a birthday on 28 February instead: a treat a day early
+ * is harmless, none at all in three years of four is not.)
+ *
+ * The result is a floor, so it is negative for every `on` before the
+ * birthday and `age >= 18` never holds by accident.
+ */
+int64_t tsr__age(int64_t birthday, int64_t on)
+{
+    int32_t by, oy;
+    unsigned bm, bd, om, od;
+    tsr__civil_from_days(birthday, &by, &bm, &bd);
+    tsr__civil_from_days(on, &oy, &om, &od);
+    int64_t years = (int64_t)oy - by;
+    if (om < bm || (om == bm && od < bd))
+        years--;
+    return years;
+}
+
+/*
+ * Anniversaries are looked for in the years before, of and after `on`,
+ * which covers every window that crosses a year end (a window wider than
+ * half a year always contains one of them anyway).  Anniversaries before
+ * the birth itself do not count: nobody has a birthday before being born.
+ */
+bool tsr__birthday_within(int64_t birthday, int64_t on, int64_t n)
+{
+    int32_t by, oy;
+    unsigned bm, bd, om, od;
+
+    if (n < 0)
+        return false;
+    tsr__civil_from_days(birthday, &by, &bm, &bd);
+    tsr__civil_from_days(on, &oy, &om, &od);
+    for (int64_t y = (int64_t)oy - 1; y <= (int64_t)oy + 1; y++) {
+        if (y < by || y > INT32_MAX)
+            continue;
+        int64_t day = anniversary((int32_t)y, bm, bd);
+        int64_t dist = day > on ? day - on : on - day;
+        if (dist <= n)
+            return true;
+    }
+    return false;
+}
