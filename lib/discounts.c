@@ -1,0 +1,737 @@
+/*
+ * discounts.c — step 5 of evaluation (SPEC §4.5): discounts in application
+ * order (ascending priority, then file order; rs->discounts is already in
+ * that order), stacking sequentially on the lines' current totals.
+ *
+ * Each discount (or each group of discounts, at its first member's place) is
+ * first evaluated into an outcome — a rounded saving per line and the lines
+ * whose units it counted — without touching the lines; then the savings are
+ * applied (for a group: per line only the largest), exclusive discounts
+ * claim their lines, and the trace says what happened.  At the end promo.c
+ * learns which accepted codes had an effect (tsr__promos_settle).
+ *
+ * The unit-level mechanics — exact unit prices and savings on k of a line's
+ * q units, bundle forming — live in discount_units.c; this file decides
+ * what applies where, applies it and explains it.
+ */
+#include "discounts.h"
+
+/* What one discount would do, before anything is applied. */
+typedef struct outcome {
+    int64_t *saving;     /* per line: rounded, capped, <= the line's total */
+    uint8_t *counted;    /* per line: units counted for every/bundle/min_quantity */
+    bool stopped;        /* it does not apply; `why` says why */
+    const char *why;
+} outcome;
+
+/* Scratch for the whole step, allocated once from the result arena. */
+typedef struct step {
+    tsr_eval *ev;
+    size_t nlines;
+    uint8_t *eligible, *reward;   /* per line, for the discount being evaluated */
+    tsr_unit_run *runs;           /* nlines */
+    int64_t *w, *share;           /* compact weights and their allocation */
+    size_t *idx;                  /* compact -> line index */
+    outcome *out;                 /* one per member of the largest group */
+    size_t *members;
+    uint8_t *changed;             /* per member: kept on some line */
+    uint8_t *group_done;          /* per group */
+    uint8_t *promo_effect;        /* per promo code: TSR_PROMO_EFFECT_* */
+} step;
+
+/* ---------------------------------------------------------------------
+ * Small helpers.
+ */
+static bool tracing(const tsr_eval *ev)
+{
+    return !ev->opts->no_trace;
+}
+
+static int stop(outcome *o, const char *why)
+{
+    o->stopped = true;
+    o->why = why;
+    return why ? TSR_OK : TSR_ENOMEM;   /* tsr__why returns NULL only on OOM */
+}
+
+static int overflow(tsr_eval *ev, const tsr_discount *d)
+{
+    return tsr__err(ev->err, TSR_EEVAL, "discount `%s`: an amount overflows", d->id);
+}
+
+static const char *money_text(const tsr_eval *ev, char buf[32], int64_t v)
+{
+    tsr__format_fixed(buf, v, ev->rs->minor_units);
+    return buf;
+}
+
+static int test_cond(tsr_eval *ev, const tsr_expr *e, bool *holds, const char **why)
+{
+    const char *w = NULL;
+    size_t wl = 0;
+    int rc;
+
+    if (!e) {
+        *holds = true;
+        return TSR_OK;
+    }
+    rc = tsr__expr_test(e, &ev->x, holds, why ? &w : NULL, &wl);
+    if (rc != TSR_OK || *holds || !why)
+        return rc;
+    if (!w) {
+        w = e->src;
+        wl = e->src_len;
+    }
+    *why = tsr__why(ev, "`%.*s` was false", (int)(wl > 200 ? 200 : wl), w);
+    return TSR_OK;
+}
+
+/* The saving of d's effect on k of line's units (see tsr__units_saving). */
+static int unit_saving(tsr_eval *ev, const tsr_discount *d, int64_t value, size_t line,
+                       int64_t k, int64_t *out)
+{
+    const tsr_res_line *l = &ev->res->lines[line];
+
+    if (!tsr__units_saving(d->effect, value, l->total, l->quantity, k, ev->rs->rounding, out))
+        return overflow(ev, d);
+    return TSR_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * Evaluating one discount into an outcome.
+ */
+
+/* `when`, `valid`, `channels`, `requires`, in the SPEC's order. */
+static int check_gates(step *st, const tsr_discount *d, outcome *o, bool *ok)
+{
+    tsr_eval *ev = st->ev;
+    const char *why = "";
+    bool tr = tracing(ev);
+    int rc;
+
+    *ok = false;
+    ev->x.item = NULL;
+    if ((rc = test_cond(ev, d->when, ok, tr ? &why : NULL)) != TSR_OK)
+        return rc;
+    if (!*ok)
+        return stop(o, why);
+    if (!tsr__validity_holds(ev, &d->valid, tr ? &why : NULL)) {
+        *ok = false;
+        return stop(o, why);
+    }
+    if (d->requires >= 0 && !ev->res->promo_accepted[d->requires]) {
+        *ok = false;
+        return stop(o, tr ? tsr__why(ev, "requires promo code `%s`, not accepted",
+                                     ev->rs->promos[d->requires].id) : "");
+    }
+    return TSR_OK;
+}
+
+/* Eligible lines (`for`) and reward lines (`reward`, default the eligible
+ * ones), both without the lines claimed by earlier exclusive discounts. */
+static int select_lines(step *st, const tsr_discount *d, size_t *ne, size_t *nr)
+{
+    tsr_eval *ev = st->ev;
+    size_t i;
+    int rc;
+
+    *ne = *nr = 0;
+    for (i = 0; i < st->nlines; i++) {
+        bool e = false, r = false;
+        if (!ev->res->lines[i].claimed) {
+            tsr__eval_at_line(ev, i);
+            if ((rc = test_cond(ev, d->for_, &e, NULL)) != TSR_OK)
+                return rc;
+            r = e;
+            if (d->reward && (rc = test_cond(ev, d->reward, &r, NULL)) != TSR_OK)
+                return rc;
+        }
+        st->eligible[i] = e;
+        st->reward[i] = r;
+        *ne += e;
+        *nr += r;
+    }
+    ev->x.item = NULL;
+    return TSR_OK;
+}
+
+static int sum_lines(step *st, const tsr_discount *d, const uint8_t *flags, int64_t *units,
+                     int64_t *total)
+{
+    const tsr_res_line *lines = st->ev->res->lines;
+    size_t i;
+
+    *units = *total = 0;
+    for (i = 0; i < st->nlines; i++)
+        if (flags[i] && (!tsr__add(*units, lines[i].quantity, units) ||
+                         !tsr__add(*total, lines[i].total, total)))
+            return overflow(st->ev, d);
+    return TSR_OK;
+}
+
+static int check_thresholds(step *st, const tsr_discount *d, outcome *o, bool *ok)
+{
+    tsr_eval *ev = st->ev;
+    int64_t units, total;
+    char a[32], b[32];
+    int rc;
+
+    *ok = false;
+    if ((rc = sum_lines(st, d, st->eligible, &units, &total)) != TSR_OK)
+        return rc;
+    if (d->min_quantity > 0 && units < d->min_quantity)
+        return stop(o, tracing(ev) ? tsr__why(ev, "min_quantity %lld not reached: %lld",
+                                              (long long)d->min_quantity, (long long)units)
+                                   : "");
+    if (d->has_min_total && total < d->min_total)
+        return stop(o, tracing(ev) ? tsr__why(ev, "min_total %s not reached: %s",
+                                              money_text(ev, a, d->min_total),
+                                              money_text(ev, b, total))
+                                   : "");
+    *ok = true;
+    return TSR_OK;
+}
+
+/* The effect's value, evaluated once per order: a percent as a decimal
+ * (scale 6, at most 100 %), an amount or price in minor units. */
+static int effect_value(step *st, const tsr_discount *d, outcome *o, int64_t *out,
+                        bool *ok)
+{
+    tsr_eval *ev = st->ev;
+    bool tr = tracing(ev);
+    tsr_value v;
+    int rc;
+
+    *ok = false;
+    if (!d->value)
+        return stop(o, "no effect to apply");
+    ev->x.item = NULL;
+    if (d->value->is_const)
+        v = d->value->constant;
+    else if ((rc = tsr__expr_eval(d->value, &ev->x, &v)) != TSR_OK)
+        return rc;
+    if (v.type == TSR_T_MISSING)
+        return stop(o, tr ? tsr__why(ev, "`%s` is missing", d->value->src) : "");
+    *out = v.u.i;
+    if (d->effect == TSR_EFFECT_PERCENT && v.type == TSR_T_INT &&
+        !tsr__mul(v.u.i, TSR_DEC_SCALE, out))
+        return overflow(ev, d);
+    if (d->effect != TSR_EFFECT_PERCENT && v.type == TSR_T_DECIMAL &&
+        tsr__decimal_to_money(v.u.i, ev->rs->minor_units, out) != TSR_OK)
+        return stop(o, tr ? tsr__why(ev, "`%s` is not exact in the currency", d->value->src)
+                          : "");
+    if (*out < 0)
+        return stop(o, tr ? tsr__why(ev, "`%s` is negative", d->value->src) : "");
+    /* beyond 100 % a line could only fall below zero, which it never does */
+    if (d->effect == TSR_EFFECT_PERCENT && *out > 100 * TSR_DEC_SCALE)
+        *out = 100 * TSR_DEC_SCALE;
+    *ok = true;
+    return TSR_OK;
+}
+
+/* percent / amount / price on every unit of every reward line. */
+static int effect_on_lines(step *st, const tsr_discount *d, int64_t value, outcome *o)
+{
+    size_t i;
+    int rc;
+
+    for (i = 0; i < st->nlines; i++)
+        if (st->reward[i] &&
+            (rc = unit_saving(st->ev, d, value, i, st->ev->res->lines[i].quantity,
+                              &o->saving[i])) != TSR_OK)
+            return rc;
+    return TSR_OK;
+}
+
+/* order_amount: off the reward lines together, by largest remainder
+ * weighted by their current totals.  Never more than those totals, so no
+ * line's share exceeds its total. */
+static int effect_order_amount(step *st, const tsr_discount *d, int64_t amount,
+                               outcome *o)
+{
+    const tsr_res_line *lines = st->ev->res->lines;
+    int64_t weight = 0;
+    size_t i, m = 0;
+
+    for (i = 0; i < st->nlines; i++) {
+        if (!st->reward[i])
+            continue;
+        st->idx[m] = i;
+        st->w[m++] = lines[i].total;
+        if (!tsr__add(weight, lines[i].total, &weight))
+            return overflow(st->ev, d);
+    }
+    if (weight == 0)
+        return TSR_OK;   /* nothing to take off: "saves nothing" */
+    if (!tsr__allocate(amount < weight ? amount : weight, st->w, m, st->share))
+        return overflow(st->ev, d);
+    for (i = 0; i < m; i++)
+        o->saving[st->idx[i]] = st->share[i];
+    return TSR_OK;
+}
+
+/* limit.max_amount: the capped saving goes back over the lines by largest
+ * remainder, weighted by their uncapped savings. */
+static int apply_limit(step *st, const tsr_discount *d, outcome *o)
+{
+    int64_t sum = 0;
+    size_t i, m = 0;
+
+    if (!d->has_limit)
+        return TSR_OK;
+    for (i = 0; i < st->nlines; i++)
+        if (!tsr__add(sum, o->saving[i], &sum))
+            return overflow(st->ev, d);
+    if (sum <= d->limit_max_amount)
+        return TSR_OK;
+    for (i = 0; i < st->nlines; i++)
+        if (o->saving[i] > 0) {
+            st->idx[m] = i;
+            st->w[m++] = o->saving[i];
+        }
+    if (!tsr__allocate(d->limit_max_amount, st->w, m, st->share))
+        return overflow(st->ev, d);
+    for (i = 0; i < m; i++)
+        o->saving[st->idx[i]] = st->share[i];
+    return TSR_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * every/discounted and bundles, on top of discount_units.c.
+ */
+
+/* The flagged lines as runs, in line order. */
+static size_t fill_runs(step *st, const uint8_t *flags)
+{
+    const tsr_res_line *lines = st->ev->res->lines;
+    size_t i, n = 0;
+
+    for (i = 0; i < st->nlines; i++)
+        if (flags[i]) {
+            memset(&st->runs[n], 0, sizeof st->runs[n]);
+            st->runs[n].line = i;
+            st->runs[n].total = lines[i].total;
+            st->runs[n++].qty = lines[i].quantity;
+        }
+    return n;
+}
+
+/* every N / discounted M: g = min(⌊E/N⌋, ⌈R/M⌉) groups, capped by
+ * max_applications; the g·N cheapest eligible units are the groups' (they
+ * count, for claiming), the min(g·M, R) cheapest reward units get the
+ * effect.  The reward units that get it count too: they are in a group. */
+static int effect_every(step *st, const tsr_discount *d, int64_t value, outcome *o)
+{
+    int64_t eunits, runits, total, g, reward_groups, k;
+    size_t n, i;
+    int rc;
+
+    if ((rc = sum_lines(st, d, st->eligible, &eunits, &total)) != TSR_OK ||
+        (rc = sum_lines(st, d, st->reward, &runits, &total)) != TSR_OK)
+        return rc;
+    reward_groups = runits / d->discounted + (runits % d->discounted != 0);
+    g = eunits / d->every;
+    if (g > reward_groups)
+        g = reward_groups;
+    if (d->max_applications > 0 && g > d->max_applications)
+        g = d->max_applications;
+    if (g == 0)
+        return stop(o, tracing(st->ev) ? tsr__why(st->ev, "every %lld not reached: %lld "
+                                                  "eligible units", (long long)d->every,
+                                                  (long long)eunits) : "");
+    n = fill_runs(st, st->eligible);
+    tsr__units_sort(st->runs, n, false);
+    tsr__units_take(st->runs, n, g * d->every);   /* <= eunits: no overflow */
+    for (i = 0; i < n; i++)
+        if (st->runs[i].take > 0)
+            o->counted[st->runs[i].line] = 1;
+    /* g·M only overflows when g reaches ⌈R/M⌉, and then it covers all R */
+    k = g == reward_groups ? runits : g * d->discounted;
+    n = fill_runs(st, st->reward);
+    tsr__units_sort(st->runs, n, false);
+    tsr__units_take(st->runs, n, k);
+    for (i = 0; i < n; i++) {
+        const tsr_unit_run *r = &st->runs[i];
+        if (r->take == 0)
+            continue;
+        o->counted[r->line] = 1;
+        if ((rc = unit_saving(st->ev, d, value, r->line, r->take, &o->saving[r->line])) != TSR_OK)
+            return rc;
+    }
+    return TSR_OK;
+}
+
+/* The eligible runs dearest first, and the positions each component matches. */
+static int bundle_prepare(step *st, const tsr_discount *d, tsr_bundler *b)
+{
+    tsr_eval *ev = st->ev;
+    size_t n = fill_runs(st, st->eligible), c, j;
+    int rc;
+
+    tsr__units_sort(st->runs, n, true);
+    if ((rc = tsr__bundler_init(b, d, st->runs, n, ev->arena)) != TSR_OK)
+        return rc;
+    for (c = 0; c < d->nbundle; c++)
+        for (j = 0; j < n; j++) {
+            bool holds;
+            tsr__eval_at_line(ev, st->runs[j].line);
+            if ((rc = test_cond(ev, d->bundle[c].for_, &holds, NULL)) != TSR_OK)
+                return rc;
+            if (holds)
+                b->pos[c][b->npos[c]++] = j;
+        }
+    ev->x.item = NULL;
+    return TSR_OK;
+}
+
+/* The current value of the bundle's units per line (rounded: a line's
+ * unit price may be a fraction) into st->w, lines in order, and in all. */
+static int bundle_value(step *st, const tsr_discount *d, const tsr_bundler *b, int64_t *value)
+{
+    size_t i;
+
+    *value = 0;
+    for (i = 0; i < b->nparts; i++) {
+        const tsr_unit_run *r = &b->parts[i];
+        if (!tsr__muldiv(r->total, r->take, r->qty, st->ev->rs->rounding, &st->w[i]) ||
+            !tsr__add(*value, st->w[i], value))
+            return overflow(st->ev, d);
+    }
+    return TSR_OK;
+}
+
+/* Form the bundle `times` times: its saving is allocated over the lines
+ * that gave units, by largest remainder weighted by their units' value. */
+static int bundle_form(step *st, const tsr_discount *d, tsr_bundler *b, int64_t saving,
+                       int64_t times, outcome *o)
+{
+    size_t i;
+
+    if (!tsr__allocate(saving, st->w, b->nparts, st->share))
+        return overflow(st->ev, d);
+    for (i = 0; i < b->nparts; i++) {
+        size_t line = b->parts[i].line;
+        int64_t s;
+        if (!tsr__mul(st->share[i], times, &s) || !tsr__add(o->saving[line], s, &o->saving[line]))
+            return overflow(st->ev, d);
+        o->counted[line] = 1;
+    }
+    tsr__bundler_commit(b, times);
+    return TSR_OK;
+}
+
+/* Why no bundle formed: the first component short of units. */
+static int bundle_incomplete(step *st, const tsr_discount *d, long c, int64_t found, outcome *o)
+{
+    const tsr_expr *e = d->bundle[c].for_;
+
+    if (!tracing(st->ev))
+        return stop(o, "");
+    return stop(o, tsr__why(st->ev, "bundle incomplete: %lld of %lld `%s`", (long long)found,
+                            (long long)d->bundle[c].quantity, e ? e->src : "any line"));
+}
+
+/* bundle + price.  A bundle whose units are not worth more than the bundle
+ * price does not form: it would save nothing, and an exclusive bundle
+ * discount should not claim lines it gave nothing.  Units go dearest first,
+ * so no later bundle could save either. */
+static int effect_bundle(step *st, const tsr_discount *d, int64_t price, outcome *o)
+{
+    tsr_bundler b;
+    int64_t formed = 0, found, value, times;
+    char x[32], y[32];
+    long missing;
+    int rc;
+
+    if ((rc = bundle_prepare(st, d, &b)) != TSR_OK)
+        return rc;
+    while (d->max_applications == 0 || formed < d->max_applications) {
+        if ((missing = tsr__bundler_next(&b, &found)) >= 0)
+            return formed ? TSR_OK : bundle_incomplete(st, d, missing, found, o);
+        if ((rc = bundle_value(st, d, &b, &value)) != TSR_OK)
+            return rc;
+        if (value <= price) {
+            if (formed)
+                return TSR_OK;
+            return stop(o, tracing(st->ev)
+                               ? tsr__why(st->ev, "bundle price %s is not below its units' "
+                                          "current total %s", money_text(st->ev, x, price),
+                                          money_text(st->ev, y, value)) : "");
+        }
+        times = tsr__bundler_repeats(&b, formed);
+        if ((rc = bundle_form(st, d, &b, value - price, times, o)) != TSR_OK)
+            return rc;
+        formed += times;
+    }
+    return TSR_OK;
+}
+
+static bool saves_anything(const step *st, const outcome *o)
+{
+    size_t i;
+    for (i = 0; i < st->nlines; i++)
+        if (o->saving[i] > 0)
+            return true;
+    return false;
+}
+
+static int apply_effect(step *st, const tsr_discount *d, int64_t value, outcome *o)
+{
+    if (d->nbundle > 0)
+        return effect_bundle(st, d, value, o);
+    if (d->every > 0)
+        return effect_every(st, d, value, o);
+    if (d->effect == TSR_EFFECT_ORDER_AMOUNT)
+        return effect_order_amount(st, d, value, o);
+    return effect_on_lines(st, d, value, o);
+}
+
+/* Everything a discount would do on the current totals, applied nowhere. */
+static int evaluate(step *st, const tsr_discount *d, outcome *o)
+{
+    size_t ne, nr, i;
+    int64_t value;
+    bool ok;
+    int rc;
+
+    memset(o->saving, 0, st->nlines * sizeof *o->saving);
+    memset(o->counted, 0, st->nlines);
+    o->stopped = false;
+    o->why = NULL;
+    if ((rc = check_gates(st, d, o, &ok)) != TSR_OK || !ok)
+        return rc;
+    if ((rc = select_lines(st, d, &ne, &nr)) != TSR_OK)
+        return rc;
+    if (ne == 0)
+        return stop(o, "no eligible lines");
+    if ((rc = check_thresholds(st, d, o, &ok)) != TSR_OK || !ok)
+        return rc;
+    if (nr == 0 && d->nbundle == 0)
+        return stop(o, "no reward lines");
+    if ((rc = effect_value(st, d, o, &value, &ok)) != TSR_OK || !ok)
+        return rc;
+    if ((rc = apply_effect(st, d, value, o)) != TSR_OK || o->stopped)
+        return rc;
+    /* a line total never goes below zero, whatever the rounding of parts */
+    for (i = 0; i < st->nlines; i++)
+        if (o->saving[i] > st->ev->res->lines[i].total)
+            o->saving[i] = st->ev->res->lines[i].total;
+    /* min_quantity counted every eligible unit (claims even without a saving) */
+    for (i = 0; d->min_quantity > 0 && i < st->nlines; i++)
+        o->counted[i] |= st->eligible[i];
+    if ((rc = apply_limit(st, d, o)) != TSR_OK)
+        return rc;
+    if (!saves_anything(st, o))
+        return stop(o, "saves nothing on the current totals");
+    return TSR_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * Applying outcomes.
+ */
+
+static int record(tsr_eval *ev, size_t line, size_t di, int64_t amount)
+{
+    tsr_res_line *l = &ev->res->lines[line];
+
+    if (l->ndiscounts == l->discounts_cap) {
+        size_t cap = l->discounts_cap ? l->discounts_cap * 2 : 2;
+        tsr_line_discount *n = tsr__arena_alloc(ev->arena, cap * sizeof *n);
+        if (!n)
+            return TSR_ENOMEM;
+        if (l->ndiscounts)
+            memcpy(n, l->discounts, l->ndiscounts * sizeof *n);
+        l->discounts = n;
+        l->discounts_cap = cap;
+    }
+    if (!tsr__add(l->discount, amount, &l->discount))
+        return overflow(ev, &ev->rs->discounts[di]);
+    l->discounts[l->ndiscounts].discount = (int)di;
+    l->discounts[l->ndiscounts++].amount = amount;
+    l->total -= amount;   /* amount <= total: never below zero */
+    tsr__eval_sync_line(ev, line);
+    return TSR_OK;
+}
+
+/* Of the members that save on line i, the one kept: the largest saving,
+ * ties to the earlier discount in the file.  -1 when none saves. */
+static long best_member(const step *st, const size_t *members, size_t k, size_t i)
+{
+    const tsr_discount *ds = st->ev->rs->discounts;
+    long best = -1;
+    size_t m;
+
+    for (m = 0; m < k; m++) {
+        int64_t s = st->out[m].saving[i];
+        if (s <= 0)
+            continue;
+        if (best < 0 || s > st->out[best].saving[i] ||
+            (s == st->out[best].saving[i] &&
+             ds[members[m]].file_index < ds[members[best]].file_index))
+            best = (long)m;
+    }
+    return best;
+}
+
+/* Apply the kept savings line by line, then let exclusive members claim
+ * the lines they changed or counted. */
+static int apply_members(step *st, const size_t *members, size_t k)
+{
+    tsr_eval *ev = st->ev;
+    const tsr_discount *ds = ev->rs->discounts;
+    size_t i, m;
+    int rc;
+
+    for (m = 0; m < k; m++)
+        st->changed[m] = 0;
+    for (i = 0; i < st->nlines; i++) {
+        long best = best_member(st, members, k, i);
+        if (best >= 0) {
+            if ((rc = record(ev, i, members[best], st->out[best].saving[i])) != TSR_OK)
+                return rc;
+            st->changed[best] = 1;
+        }
+        for (m = 0; m < k; m++)
+            if (ds[members[m]].exclusive && ((long)m == best || st->out[m].counted[i]))
+                ev->res->lines[i].claimed = true;
+    }
+    return TSR_OK;
+}
+
+static int trace_member(step *st, size_t di, size_t m)
+{
+    tsr_eval *ev = st->ev;
+    const tsr_discount *d = &ev->rs->discounts[di];
+    const outcome *o = &st->out[m];
+    const char *why;
+
+    if (d->requires >= 0 && st->promo_effect[d->requires] != TSR_PROMO_EFFECT_SOME)
+        st->promo_effect[d->requires] = st->changed[m] ? TSR_PROMO_EFFECT_SOME
+                                                       : TSR_PROMO_EFFECT_NONE;
+    if (!tracing(ev))
+        return TSR_OK;
+    if (st->changed[m])
+        return tsr__trace(ev, "discounts", d->id, true, NULL);
+    if (o->stopped)
+        why = o->why;
+    else
+        why = tsr__why(ev, "group `%s`: another member saved more on every line", d->group);
+    if (!why)
+        return TSR_ENOMEM;
+    return tsr__trace(ev, "discounts", d->id, false, why);
+}
+
+/* One discount, or a whole group at its first member's place: all members
+ * see the same current totals and the same claimed lines. */
+static int run_members(step *st, const size_t *members, size_t k)
+{
+    size_t m;
+    int rc;
+
+    for (m = 0; m < k; m++)
+        if ((rc = evaluate(st, &st->ev->rs->discounts[members[m]], &st->out[m])) != TSR_OK)
+            return rc;
+    if ((rc = apply_members(st, members, k)) != TSR_OK)
+        return rc;
+    for (m = 0; m < k; m++)
+        if ((rc = trace_member(st, members[m], m)) != TSR_OK)
+            return rc;
+    return TSR_OK;
+}
+
+/* The members of discount `first`'s group, in application order. */
+static size_t gather_group(const step *st, size_t first, size_t *members)
+{
+    const tsr_ruleset *rs = st->ev->rs;
+    int g = rs->discounts[first].group_index;
+    size_t i, k = 0;
+
+    for (i = first; i < rs->ndiscounts; i++)
+        if (rs->discounts[i].group_index == g)
+            members[k++] = i;
+    return k;
+}
+
+/* The largest group (at least 1), to size the outcomes. */
+static int largest_group(tsr_eval *ev, size_t *out)
+{
+    const tsr_ruleset *rs = ev->rs;
+    size_t *count, i, best = 1;
+
+    if (rs->ngroups == 0) {
+        *out = 1;
+        return TSR_OK;
+    }
+    count = tsr__arena_calloc(ev->arena, rs->ngroups, sizeof *count);
+    if (!count)
+        return TSR_ENOMEM;
+    for (i = 0; i < rs->ndiscounts; i++) {
+        int g = rs->discounts[i].group_index;
+        if (g >= 0 && (size_t)g < rs->ngroups && ++count[g] > best)
+            best = count[g];
+    }
+    *out = best;
+    return TSR_OK;
+}
+
+/* Scratch for the whole step, sized by the line count once. */
+static int setup(tsr_eval *ev, step *st)
+{
+    tsr_arena *a = ev->arena;
+    size_t n = ev->res->nlines, k, m;
+    int rc;
+
+    memset(st, 0, sizeof *st);
+    st->ev = ev;
+    st->nlines = n;
+    if ((rc = largest_group(ev, &k)) != TSR_OK)
+        return rc;
+    st->eligible = tsr__arena_calloc(a, n, 1);
+    st->reward = tsr__arena_calloc(a, n, 1);
+    st->runs = tsr__arena_calloc(a, n, sizeof *st->runs);
+    st->w = tsr__arena_calloc(a, n, sizeof *st->w);
+    st->share = tsr__arena_calloc(a, n, sizeof *st->share);
+    st->idx = tsr__arena_calloc(a, n, sizeof *st->idx);
+    st->out = tsr__arena_calloc(a, k, sizeof *st->out);
+    st->members = tsr__arena_calloc(a, k, sizeof *st->members);
+    st->changed = tsr__arena_calloc(a, k, 1);
+    st->group_done = tsr__arena_calloc(a, ev->rs->ngroups + 1, 1);
+    st->promo_effect = tsr__arena_calloc(a, ev->rs->npromos + 1, 1);
+    if (!st->eligible || !st->reward || !st->runs || !st->w || !st->share || !st->idx ||
+        !st->out || !st->members || !st->changed || !st->group_done || !st->promo_effect)
+        return TSR_ENOMEM;
+    for (m = 0; m < k; m++) {
+        st->out[m].saving = tsr__arena_calloc(a, n, sizeof *st->out[m].saving);
+        st->out[m].counted = tsr__arena_calloc(a, n, 1);
+        if (!st->out[m].saving || !st->out[m].counted)
+            return TSR_ENOMEM;
+    }
+    return TSR_OK;
+}
+
+int tsr__eval_discounts(tsr_eval *ev)
+{
+    const tsr_ruleset *rs = ev->rs;
+    step st;
+    size_t i;
+    int rc;
+
+    if ((rc = setup(ev, &st)) != TSR_OK)
+        return rc;
+    for (i = 0; i < rs->ndiscounts; i++) {
+        int g = rs->discounts[i].group_index;
+        size_t k = 1;
+
+        st.members[0] = i;
+        if (g >= 0) {
+            if (st.group_done[g])
+                continue;   /* evaluated at the group's first member */
+            st.group_done[g] = 1;
+            k = gather_group(&st, i, st.members);
+        }
+        if ((rc = run_members(&st, st.members, k)) != TSR_OK)
+            return rc;
+    }
+    ev->x.item = NULL;
+    return tsr__promos_settle(ev, st.promo_effect);
+}

@@ -1,0 +1,57 @@
+/*
+ * discounts.h — the unit-level mechanics of step 5 (discount_units.c),
+ * shared with discounts.c: exact savings on k of q units, unit ordering,
+ * and bundle forming.  Private to the two files.
+ */
+#ifndef TSR_DISCOUNTS_H
+#define TSR_DISCOUNTS_H
+
+#include "eval.h"
+
+/* The unit-level mechanics of step 5 (discount_units.c, used by
+ * discounts.c).  A line is a run of `qty` units at its current unit price
+ * total/qty, a fraction in general, always compared and used exactly. */
+typedef struct tsr_unit_run {
+    size_t line;
+    int64_t total, qty;         /* the line's current total and its units */
+    int64_t take;               /* units chosen from it */
+    size_t pos;                 /* bundles: its position among the eligible runs */
+} tsr_unit_run;
+
+/* The saving of `effect` (PERCENT: value at scale 10^6; AMOUNT, PRICE: minor
+ * units) on k of q units of a line whose current total is `total`: computed
+ * on total·k/q exactly, rounded once with `mode`, at most `total`.  False
+ * on overflow. */
+bool tsr__units_saving(tsr_effect effect, int64_t value, int64_t total, int64_t q, int64_t k,
+                       tsr_rounding mode, int64_t *out);
+/* By current unit price, cheapest (or dearest) first, ties to the earlier line. */
+void tsr__units_sort(tsr_unit_run *runs, size_t n, bool dearest_first);
+/* The first `units` units of sorted runs go into .take. */
+void tsr__units_take(tsr_unit_run *runs, size_t n, int64_t units);
+
+/* Forming bundles: greedily, dearest matching units first, a unit serving
+ * one component of one bundle; a bundle once formed is repeated as often as
+ * its lines allow, so the work depends on lines, never on quantities. */
+typedef struct tsr_bundler {
+    const tsr_discount *d;
+    const tsr_unit_run *runs;   /* the eligible runs, dearest first ("positions") */
+    size_t n;
+    size_t **pos, *npos;        /* per component: the positions it matches,
+                                   ascending; filled by the caller after init */
+    size_t *cursor;             /* per component: positions before it are used up */
+    int64_t *rem, *use;         /* per position: units free; units in this bundle */
+    tsr_unit_run *parts;        /* the bundle formed: its runs by line, .take units */
+    size_t nparts;
+} tsr_bundler;
+
+int tsr__bundler_init(tsr_bundler *b, const tsr_discount *d, const tsr_unit_run *runs, size_t n,
+                      tsr_arena *arena);
+/* Form the next bundle into b->parts: -1, or the component short of units
+ * (*found: the units it found; nothing is kept). */
+long tsr__bundler_next(tsr_bundler *b, int64_t *found);
+/* How often b->parts can be formed as it is: >= 1, within max_applications. */
+int64_t tsr__bundler_repeats(const tsr_bundler *b, int64_t formed);
+/* Form b->parts `times` times (0: drop it). */
+void tsr__bundler_commit(tsr_bundler *b, int64_t times);
+
+#endif /* TSR_DISCOUNTS_H */

@@ -1,0 +1,392 @@
+/*
+ * promo.c — step 4 of evaluation (SPEC §4): the promo codes an order enters.
+ *
+ * Each entered code is normalised, matched against the rule set's promo
+ * codes (first in file order), then checked in the order the SPEC lists:
+ * validity window, eligibility, usage limits, combinability.  The statuses
+ * go to res->promos; res->promo_accepted feeds `promo.ID`.
+ *
+ * Step 5 decides whether an accepted code had any effect, so the final word
+ * is tsr__promos_settle, called by discounts.c at the end of step 5: it turns
+ * accepted codes that no requiring discount used into `no_effect`, masks
+ * reasons in customer-safe mode and brings the `promo_codes.ID` trace up to
+ * date.  Discounts therefore see `promo.ID` true while they are evaluated —
+ * otherwise a discount gated on a code could never apply and every code
+ * would end up `no_effect`.
+ */
+#include "eval.h"
+
+/* One entered code while step 4 runs: what the trace should say about the
+ * promo it matched when it was not accepted. */
+typedef struct entry_note {
+    const char *why;
+} entry_note;
+
+static bool tracing(const tsr_eval *ev)
+{
+    return !ev->opts->no_trace;
+}
+
+static bool is_ascii_space(unsigned char c)
+{
+    return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+/* Trim surrounding ASCII white space, upper-case ASCII letters: what the
+ * customer typed becomes what the result echoes and what is matched. */
+static const char *normalise(tsr_eval *ev, const char *s, size_t n, size_t *out_len)
+{
+    char *out;
+    size_t i;
+
+    while (n > 0 && is_ascii_space((unsigned char)s[0])) {
+        s++;
+        n--;
+    }
+    while (n > 0 && is_ascii_space((unsigned char)s[n - 1]))
+        n--;
+    out = tsr__arena_strndup(ev->arena, s, n);
+    if (!out)
+        return NULL;
+    for (i = 0; i < n; i++)
+        if (out[i] >= 'a' && out[i] <= 'z')
+            out[i] = (char)(out[i] - ('a' - 'A'));
+    *out_len = n;
+    return out;
+}
+
+static int regex_failed(tsr_eval *ev, const tsr_promo *p, const char *code, size_t len, int rc)
+{
+    if (rc == TSR_ENOMEM)
+        return rc;
+    return tsr__err(ev->err, TSR_EEVAL, "promo code `%.*s`: pattern of `%s` failed: %s",
+                    (int)(len > 64 ? 64 : len), code, p->id,
+                    tsr__regex_last_error(ev->x.regex_scratch));
+}
+
+/* The first promo code rule, in file order, whose `code` or `match` fits;
+ * *found is -1 when none does. */
+static int find_promo(tsr_eval *ev, const char *code, size_t len, int *found)
+{
+    const tsr_ruleset *rs = ev->rs;
+    size_t i;
+
+    *found = -1;
+    for (i = 0; i < rs->npromos; i++) {
+        const tsr_promo *p = &rs->promos[i];
+        if (p->code) {
+            if (p->code_len == len && memcmp(p->code, code, len) == 0) {
+                *found = (int)i;
+                return TSR_OK;
+            }
+        } else if (p->match) {
+            int rc = tsr__regex_match(p->match, code, len, &ev->x.regex_scratch, ev->x.alloc);
+            if (rc < 0)
+                return regex_failed(ev, p, code, len, rc);
+            if (rc == 1) {
+                *found = (int)i;
+                return TSR_OK;
+            }
+        }
+    }
+    return TSR_OK;
+}
+
+/* order.promo_uses[id] (or promo_total_uses[id]); absent counts as 0. */
+static int64_t uses_of(const tsr_order *o, const char *id, bool total)
+{
+    size_t len = strlen(id), i;
+
+    for (i = 0; i < o->npromo_uses; i++) {
+        const tsr_promo_use *u = &o->promo_uses[i];
+        if (u->id_len == len && memcmp(u->id, id, len) == 0) {
+            int64_t n = total ? u->total_uses : u->uses;
+            return n < 0 ? 0 : n;
+        }
+    }
+    return 0;
+}
+
+static const char *date_text(char buf[16], int64_t days)
+{
+    tsr__format_date(buf, days);
+    return buf;
+}
+
+/* `valid.from` / `valid.until` at the local date of `now`. */
+static tsr_promo_reason check_window(tsr_eval *ev, const tsr_promo *p, const char **why)
+{
+    char buf[16];
+
+    if (!p->has_valid)
+        return TSR_PR_NONE;
+    if (p->valid.has_from && ev->today < p->valid.from) {
+        if (tracing(ev))
+            *why = tsr__why(ev, "not yet valid: valid.from %s", date_text(buf, p->valid.from));
+        return TSR_PR_NOT_YET_VALID;
+    }
+    if (p->valid.has_until && ev->today > p->valid.until) {
+        if (tracing(ev))
+            *why = tsr__why(ev, "expired: valid.until %s passed", date_text(buf, p->valid.until));
+        return TSR_PR_EXPIRED;
+    }
+    return TSR_PR_NONE;
+}
+
+/* `when`, `valid.weekdays` / `valid.hours` and `channels`.  The date window
+ * has its own reasons (check_window), so it is masked out here. */
+static int check_eligible(tsr_eval *ev, const tsr_promo *p, tsr_promo_reason *reason,
+                          const char **why)
+{
+    tsr_validity rest = p->valid;
+    const char *w = NULL;
+    size_t wl = 0;
+    bool holds = true;
+    int rc;
+
+    rest.has_from = rest.has_until = false;
+    if (!tsr__validity_holds(ev, &rest, tracing(ev) ? &w : NULL)) {
+        *reason = TSR_PR_NOT_ELIGIBLE;
+        if (tracing(ev))
+            *why = tsr__why(ev, "not eligible: %s", w ? w : "valid");
+        return TSR_OK;
+    }
+    if (!p->when)
+        return TSR_OK;
+    ev->x.item = NULL;
+    rc = tsr__expr_test(p->when, &ev->x, &holds, tracing(ev) ? &w : NULL, &wl);
+    if (rc != TSR_OK)
+        return rc;
+    if (!holds) {
+        *reason = TSR_PR_NOT_ELIGIBLE;
+        if (tracing(ev)) {
+            if (!w) {
+                w = p->when->src;
+                wl = p->when->src_len;
+            }
+            *why = tsr__why(ev, "not eligible: `%.*s` was false", (int)(wl > 200 ? 200 : wl), w);
+        }
+    }
+    return TSR_OK;
+}
+
+/* Usage limits, counting an earlier entry of the same promo in this order
+ * as a use: one order uses a promo at most once, whatever became of the
+ * earlier entry. */
+static tsr_promo_reason check_usage(tsr_eval *ev, size_t entry, int promo, const char **why)
+{
+    const tsr_promo *p = &ev->rs->promos[promo];
+    const tsr_result *r = ev->res;
+    size_t i;
+
+    for (i = 0; i < entry; i++)
+        if (r->promos[i].promo == promo) {
+            if (tracing(ev))
+                *why = tsr__why(ev, "usage limit: entered twice (`%.*s` before)",
+                                (int)r->promos[i].code_len, r->promos[i].code);
+            return TSR_PR_USAGE_LIMIT;
+        }
+    if (p->has_max_uses_per_customer &&
+        uses_of(ev->order, p->id, false) >= p->max_uses_per_customer) {
+        if (tracing(ev))
+            *why = tsr__why(ev, "usage limit: max_uses_per_customer %lld reached",
+                            (long long)p->max_uses_per_customer);
+        return TSR_PR_USAGE_LIMIT;
+    }
+    if (p->has_max_uses && uses_of(ev->order, p->id, true) >= p->max_uses) {
+        if (tracing(ev))
+            *why = tsr__why(ev, "usage limit: max_uses %lld reached", (long long)p->max_uses);
+        return TSR_PR_USAGE_LIMIT;
+    }
+    return TSR_PR_NONE;
+}
+
+/* Entry order decides: a code is refused when it is not combinable and
+ * something was accepted before it, or when an accepted code before it is
+ * not combinable. */
+static tsr_promo_reason check_combinable(tsr_eval *ev, size_t entry, int promo, const char **why)
+{
+    const tsr_ruleset *rs = ev->rs;
+    const tsr_result *r = ev->res;
+    size_t i;
+
+    for (i = 0; i < entry; i++) {
+        const tsr_res_promo *e = &r->promos[i];
+        if (e->status != TSR_PROMO_ACCEPTED)
+            continue;
+        if (!rs->promos[promo].combinable || !rs->promos[e->promo].combinable) {
+            if (tracing(ev))
+                *why = tsr__why(ev, "not combinable with `%.*s`", (int)e->code_len, e->code);
+            return TSR_PR_NOT_COMBINABLE;
+        }
+    }
+    return TSR_PR_NONE;
+}
+
+/* Run every check on entry i, which matched `promo`. */
+static int check_entry(tsr_eval *ev, size_t i, int promo, entry_note *note)
+{
+    const tsr_promo *p = &ev->rs->promos[promo];
+    tsr_res_promo *e = &ev->res->promos[i];
+    tsr_promo_reason reason;
+    int rc;
+
+    reason = check_window(ev, p, &note->why);
+    if (reason == TSR_PR_NONE && (rc = check_eligible(ev, p, &reason, &note->why)) != TSR_OK)
+        return rc;
+    if (reason == TSR_PR_NONE)
+        reason = check_usage(ev, i, promo, &note->why);
+    if (reason == TSR_PR_NONE)
+        reason = check_combinable(ev, i, promo, &note->why);
+    e->status = reason == TSR_PR_NONE ? TSR_PROMO_ACCEPTED : TSR_PROMO_REJECTED;
+    e->reason = reason;
+    if (reason == TSR_PR_NONE)
+        ev->res->promo_accepted[promo] = 1;
+    return TSR_OK;
+}
+
+/* The `promo_codes.ID` trace entry of one rule, from the entries that
+ * matched it: applied when one was accepted, else the first one's reason. */
+static int trace_promo(tsr_eval *ev, size_t p, const entry_note *notes)
+{
+    const tsr_result *r = ev->res;
+    const char *why = NULL;
+    size_t i;
+
+    for (i = 0; i < r->npromos; i++) {
+        if (r->promos[i].promo != (int)p)
+            continue;
+        if (r->promos[i].status == TSR_PROMO_ACCEPTED)
+            return tsr__trace(ev, "promo_codes", ev->rs->promos[p].id, true, NULL);
+        if (!why) {
+            why = tsr__why(ev, "code `%.*s`: %s", (int)(r->promos[i].code_len > 64 ? 64 :
+                                                       r->promos[i].code_len),
+                           r->promos[i].code, notes[i].why ? notes[i].why :
+                           tsr__promo_reason_name(r->promos[i].reason));
+            if (!why)
+                return TSR_ENOMEM;
+        }
+    }
+    return tsr__trace(ev, "promo_codes", ev->rs->promos[p].id, false,
+                      why ? why : "no code entered");
+}
+
+int tsr__eval_promos(tsr_eval *ev)
+{
+    const tsr_order *o = ev->order;
+    tsr_result *r = ev->res;
+    entry_note *notes = NULL;
+    size_t i;
+    int rc;
+
+    ev->x.promo_accepted = r->promo_accepted;
+    if (o->npromo_codes) {
+        r->promos = tsr__arena_calloc(ev->arena, o->npromo_codes, sizeof *r->promos);
+        notes = tsr__arena_calloc(ev->arena, o->npromo_codes, sizeof *notes);
+        if (!r->promos || !notes)
+            return TSR_ENOMEM;
+    }
+    for (i = 0; i < o->npromo_codes; i++) {
+        tsr_res_promo *e = &r->promos[i];
+        int promo;
+
+        e->code = normalise(ev, o->promo_codes[i].code, o->promo_codes[i].len, &e->code_len);
+        if (!e->code)
+            return TSR_ENOMEM;
+        r->npromos = i + 1;   /* the checks look at the entries before this one */
+        e->promo = -1;
+        if ((rc = find_promo(ev, e->code, e->code_len, &promo)) != TSR_OK)
+            return rc;
+        e->promo = promo;
+        if (promo < 0) {
+            e->status = TSR_PROMO_REJECTED;
+            e->reason = TSR_PR_UNKNOWN;
+            continue;
+        }
+        if ((rc = check_entry(ev, i, promo, &notes[i])) != TSR_OK)
+            return rc;
+        if (tracing(ev) && e->status == TSR_PROMO_REJECTED && !notes[i].why)
+            return TSR_ENOMEM;   /* tsr__why ran out of memory */
+    }
+    for (i = 0; tracing(ev) && i < ev->rs->npromos; i++)
+        if ((rc = trace_promo(ev, i, notes)) != TSR_OK)
+            return rc;
+    return TSR_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * After step 5.
+ */
+
+/* The trace entry step 4 wrote for promo rule p, or NULL. */
+static tsr_trace_entry *promo_trace_entry(tsr_eval *ev, size_t p)
+{
+    tsr_result *r = ev->res;
+    const char *id = ev->rs->promos[p].id;
+    size_t i;
+
+    for (i = 0; i < r->ntrace; i++)
+        if (r->trace[i].id == id && strcmp(r->trace[i].section, "promo_codes") == 0)
+            return &r->trace[i];
+    return NULL;
+}
+
+static int settle_no_effect(tsr_eval *ev, size_t i)
+{
+    tsr_res_promo *e = &ev->res->promos[i];
+    tsr_trace_entry *t;
+
+    e->status = TSR_PROMO_REJECTED;
+    e->reason = TSR_PR_NO_EFFECT;
+    ev->res->promo_accepted[e->promo] = 0;
+    if (!tracing(ev) || !(t = promo_trace_entry(ev, (size_t)e->promo)))
+        return TSR_OK;
+    t->applied = false;
+    t->why = tsr__why(ev, "code `%.*s`: no effect: no discount that requires it changed a line",
+                      (int)(e->code_len > 64 ? 64 : e->code_len), e->code);
+    return t->why ? TSR_OK : TSR_ENOMEM;
+}
+
+/* Customer-safe mode: a rejection must not tell which codes exist.  So the
+ * trace of promo rules says the same for all of them, entered or not, and
+ * so does that of the discounts requiring a code: "no eligible lines" there
+ * would betray that a code was valid but had no effect. */
+static void mask_for_customer(tsr_eval *ev)
+{
+    const tsr_ruleset *rs = ev->rs;
+    tsr_result *r = ev->res;
+    size_t i, j;
+
+    for (i = 0; i < r->npromos; i++)
+        if (r->promos[i].status == TSR_PROMO_REJECTED)
+            r->promos[i].reason = TSR_PR_NOT_APPLICABLE;
+    for (i = 0; i < r->ntrace; i++) {
+        tsr_trace_entry *t = &r->trace[i];
+        if (t->applied)
+            continue;
+        if (strcmp(t->section, "promo_codes") == 0)
+            t->why = "not applicable";
+        else if (strcmp(t->section, "discounts") == 0)
+            for (j = 0; j < rs->ndiscounts; j++)
+                if (rs->discounts[j].id == t->id && rs->discounts[j].requires >= 0)
+                    t->why = "not applicable";
+    }
+}
+
+int tsr__promos_settle(tsr_eval *ev, const uint8_t *effect)
+{
+    tsr_result *r = ev->res;
+    size_t i;
+    int rc;
+
+    for (i = 0; i < r->npromos; i++) {
+        const tsr_res_promo *e = &r->promos[i];
+        if (e->status != TSR_PROMO_ACCEPTED || effect[e->promo] != TSR_PROMO_EFFECT_NONE)
+            continue;
+        if ((rc = settle_no_effect(ev, i)) != TSR_OK)
+            return rc;
+    }
+    if (ev->opts->customer_safe)
+        mask_for_customer(ev);
+    return TSR_OK;
+}

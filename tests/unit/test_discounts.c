@@ -1,0 +1,939 @@
+/* Unit tests for step 5, discounts (lib/discounts.c): every effect, the
+ * thresholds, caps, claiming, groups, gating, stacking and rounding —
+ * through the public API, peeking at struct tsr_result for the trace and
+ * the per-line discount records. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include "eval.h"
+
+#define HEADER "tessera: 1\nruleset: t\ncurrency: EUR\n"
+
+static tsr_ruleset *load(const char *yaml)
+{
+    tsr_ruleset *rs = NULL;
+    tsr_error err;
+    int rc = tsr_ruleset_load_string(&rs, yaml, strlen(yaml), "test.yaml", NULL, &err);
+    if (rc != TSR_OK) {
+        char buf[1024];
+        tsr_error_format(buf, sizeof buf, &err);
+        fail_msg("rule set did not load: %s", buf);
+    }
+    return rs;
+}
+
+static tsr_result *eval_opts(const tsr_ruleset *rs, const char *order, const tsr_eval_options *o)
+{
+    tsr_result *r = NULL;
+    tsr_error err;
+    int rc = tsr_evaluate_text(&r, rs, order, strlen(order), o, &err);
+    if (rc != TSR_OK) {
+        char buf[1024];
+        tsr_error_format(buf, sizeof buf, &err);
+        fail_msg("evaluation failed: %s", buf);
+    }
+    return r;
+}
+
+static tsr_result *eval(const tsr_ruleset *rs, const char *order)
+{
+    return eval_opts(rs, order, NULL);
+}
+
+static const tsr_trace_entry *trace_of(const tsr_result *r, const char *section, const char *id)
+{
+    size_t i;
+    for (i = 0; i < r->ntrace; i++)
+        if (strcmp(r->trace[i].section, section) == 0 && strcmp(r->trace[i].id, id) == 0)
+            return &r->trace[i];
+    fail_msg("no trace entry %s.%s", section, id);
+    return NULL;
+}
+
+static void assert_applied(const tsr_result *r, const char *id)
+{
+    const tsr_trace_entry *t = trace_of(r, "discounts", id);
+    if (!t->applied)
+        fail_msg("discounts.%s not applied: %s", id, t->why);
+}
+
+static void assert_not_applied(const tsr_result *r, const char *id, const char *why)
+{
+    const tsr_trace_entry *t = trace_of(r, "discounts", id);
+    assert_false(t->applied);
+    if (why)
+        assert_string_equal(t->why, why);
+}
+
+/* The id of the k-th discount recorded on line i. */
+static const char *line_discount(const tsr_result *r, size_t i, size_t k)
+{
+    assert_true(k < r->lines[i].ndiscounts);
+    return r->rs->discounts[r->lines[i].discounts[k].discount].id;
+}
+
+static void assert_totals(const tsr_result *r, const int64_t *want, size_t n)
+{
+    size_t i;
+    assert_int_equal(tsr_result_line_count(r), n);
+    for (i = 0; i < n; i++)
+        if (tsr_result_line_total(r, i) != want[i])
+            fail_msg("line %zu: total %lld, want %lld", i, (long long)tsr_result_line_total(r, i),
+                     (long long)want[i]);
+}
+
+#define ASSERT_TOTALS(r, ...) do { \
+        const int64_t want_[] = { __VA_ARGS__ }; \
+        assert_totals((r), want_, sizeof want_ / sizeof want_[0]); \
+    } while (0)
+
+#define DT "\"datetime\": \"2026-06-10T11:00:00+03:00\""
+
+/* ---------------------------------------------------------------------
+ * Effects.
+ */
+static void test_percent_comes_off_each_reward_line(void **state)
+{
+    tsr_ruleset *rs = load(HEADER "discounts:\n"
+                           "  - { id: ten, for: item.kind == \"ticket\", percent: 10 }\n");
+    tsr_result *r = eval(rs, "{" DT ", \"items\": ["
+                         "{\"id\": \"a\", \"kind\": \"ticket\", \"price\": \"25.00\"},"
+                         "{\"id\": \"b\", \"kind\": \"ticket\", \"price\": \"10.00\", \"quantity\": 3},"
+                         "{\"id\": \"c\", \"kind\": \"fnb\", \"price\": \"4.00\"}]}");
+    tsr_totals t;
+    (void)state;
+
+    ASSERT_TOTALS(r, 2250, 2700, 400);
+    assert_int_equal(r->lines[0].discount, 250);
+    assert_int_equal(r->lines[0].ndiscounts, 1);
+    assert_string_equal(line_discount(r, 0, 0), "ten");
+    assert_int_equal(r->lines[2].ndiscounts, 0);
+    tsr_result_totals(r, &t);
+    assert_int_equal(t.subtotal, 5900);
+    assert_int_equal(t.discount, 550);
+    assert_int_equal(t.due, 5350);
+    assert_applied(r, "ten");
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
+}
+
+/* 12.5 % of 8.20 saves 1.025; of 8.60, 1.075; of 8.30, 1.0375. */
+static void check_rounding(const char *mode, int64_t a, int64_t b, int64_t c)
+{
+    char yaml[256];
+    tsr_ruleset *rs;
+    tsr_result *r;
+
+    snprintf(yaml, sizeof yaml, HEADER "rounding: %s\ndiscounts:\n  - { id: p, percent: 12.5 }\n",
+             mode);
+    rs = load(yaml);
+    r = eval(rs, "{" DT ", \"items\": ["
+             "{\"id\": \"a\", \"kind\": \"x\", \"price\": \"8.20\"},"
+             "{\"id\": \"b\", \"kind\": \"x\", \"price\": \"8.60\"},"
+             "{\"id\": \"c\", \"kind\": \"x\", \"price\": \"8.30\"}]}");
+    assert_int_equal(r->lines[0].discount, a);
+    assert_int_equal(r->lines[1].discount, b);
+    assert_int_equal(r->lines[2].discount, c);
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
+}
+
+static void test_percent_saving_is_rounded_half_up(void **state)
+{
+    (void)state;
+    check_rounding("half_up", 103, 108, 104);
+}
+
+static void test_percent_saving_is_rounded_half_even(void **state)
+{
+    (void)state;
+    check_rounding("half_even", 102, 108, 104);
+}
+
+static void test_percent_saving_is_rounded_down(void **state)
+{
+    (void)state;
+    check_rounding("down", 102, 107, 103);
+}
+
+static void test_amount_comes_off_each_unit_and_never_below_zero(void **state)
+{
+    tsr_ruleset *rs = load(HEADER "discounts:\n"
+                           "  - { id: two-off, for: item.kind == \"fnb\", amount: 2.00 }\n"
+                           "  - { id: seven-off, for: item.kind == \"merch\", amount: 7.00 }\n");
+    tsr_result *r = eval(rs, "{" DT ", \"items\": ["
+                         "{\"id\": \"a\", \"kind\": \"fnb\", \"price\": \"5.00\", \"quantity\": 3},"
+                         "{\"id\": \"b\", \"kind\": \"merch\", \"price\": \"5.00\", \"quantity\": 2}]}");
+    (void)state;
+
+    ASSERT_TOTALS(r, 900, 0);
+    assert_int_equal(r->lines[1].discount, 1000);
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
+}
+
+static void test_price_sets_the_unit_price_only_where_lower(void **state)
+{
+    tsr_ruleset *rs = load(HEADER "discounts:\n  - { id: flat, price: 3.00 }\n");
+    tsr_result *r = eval(rs, "{" DT ", \"items\": ["
+                         "{\"id\": \"a\", \"kind\": \"x\", \"price\": \"5.00\", \"quantity\": 2},"
+                         "{\"id\": \"b\", \"kind\": \"x\", \"price\": \"2.00\"}]}");
+    (void)state;
+
+    ASSERT_TOTALS(r, 600, 200);
+    assert_int_equal(r->lines[1].ndiscounts, 0);
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
+}
+
+/* The park's welcome-back: 500.00 over 2500.00 and 1800.00. */
+static void test_order_amount_is_allocated_by_largest_remainder(void **state)
+{
+    tsr_ruleset *rs = load("tessera: 1\nruleset: t\ncurrency: RUB\ndiscounts:\n"
+                           "  - { id: back, for: item.kind == \"ticket\", order_amount: 500.00,"
+                           " min_total: 3000.00 }\n");
+    tsr_result *r = eval(rs, "{" DT ", \"items\": ["
+                         "{\"id\": \"t1\", \"kind\": \"ticket\", \"price\": \"2500.00\"},"
+                         "{\"id\": \"t2\", \"kind\": \"ticket\", \"price\": \"1800.00\"}]}");
+    (void)state;
+
+    ASSERT_TOTALS(r, 220930, 159070);
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
+}
+
+static void test_order_amount_leftover_unit_goes_to_the_earlier_line_on_a_tie(void **state)
+{
+    tsr_ruleset *rs = load(HEADER "discounts:\n  - { id: cent, order_amount: 0.01 }\n");
+    tsr_result *r = eval(rs, "{" DT ", \"items\": ["
+                         "{\"id\": \"a\", \"kind\": \"x\", \"price\": \"10.00\"},"
+                         "{\"id\": \"b\", \"kind\": \"x\", \"price\": \"10.00\"}]}");
+    (void)state;
+
+    ASSERT_TOTALS(r, 999, 1000);
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
+}
+
+static void test_order_amount_never_takes_more_than_the_lines_total(void **state)
+{
+    tsr_ruleset *rs = load(HEADER "discounts:\n  - { id: big, order_amount: 100.00 }\n");
+    tsr_result *r = eval(rs, "{" DT ", \"items\": ["
+                         "{\"id\": \"a\", \"kind\": \"x\", \"price\": \"10.00\"},"
+                         "{\"id\": \"b\", \"kind\": \"x\", \"price\": \"3.00\"}]}");
+    tsr_totals t;
+    (void)state;
+
+    ASSERT_TOTALS(r, 0, 0);
+    tsr_result_totals(r, &t);
+    assert_int_equal(t.discount, 1300);
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
+}
+
+/* ---------------------------------------------------------------------
+ * every / discounted.
+ */
+static void test_buy_three_get_one_makes_the_two_cheapest_of_six_free(void **state)
+{
+    tsr_ruleset *rs = load(HEADER "discounts:\n"
+                           "  - { id: b3g1, every: 3, discounted: 1, percent: 100 }\n");
+    tsr_result *r = eval(rs, "{" DT ", \"items\": ["
+                         "{\"id\": \"p4\", \"kind\": \"x\", \"price\": \"4.00\"},"
+                         "{\"id\": \"p1\", \"kind\": \"x\", \"price\": \"1.00\"},"
+                         "{\"id\": \"p6\", \"kind\": \"x\", \"price\": \"6.00\"},"
+                         "{\"id\": \"p2\", \"kind\": \"x\", \"price\": \"2.00\"},"
+                         "{\"id\": \"p5\", \"kind\": \"x\", \"price\": \"5.00\"},"
+                         "{\"id\": \"p3\", \"kind\": \"x\", \"price\": \"3.00\"}]}");
+    (void)state;
+
+    ASSERT_TOTALS(r, 400, 0, 600, 0, 500, 300);
+    assert_applied(r, "b3g1");
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
+}
+
+static void test_every_counts_units_across_one_line(void **state)
+{
+    tsr_ruleset *rs = load(HEADER "discounts:\n"
+                           "  - { id: b3g1, every: 3, discounted: 1, percent: 100 }\n");
+    tsr_result *r = eval(rs, "{" DT ", \"items\": ["
+                         "{\"id\": \"a\", \"kind\": \"x\", \"price\": \"1.50\", \"quantity\": 7}]}");
+    (void)state;
+
+    ASSERT_TOTALS(r, 750);   /* 2 of 7 free */
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
+}
+
+static void test_every_ties_go_to_the_earlier_line(void **state)
+{
+    tsr_ruleset *rs = load(HEADER "discounts:\n"
+                           "  - { id: half, every: 2, discounted: 1, percent: 50 }\n");
+    tsr_result *r = eval(rs, "{" DT ", \"items\": ["
+                         "{\"id\": \"a\", \"kind\": \"x\", \"price\": \"4.00\"},"
+                         "{\"id\": \"b\", \"kind\": \"x\", \"price\": \"4.00\"}]}");
+    (void)state;
+
+    ASSERT_TOTALS(r, 200, 400);
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
+}
+
+static void test_max_applications_caps_the_groups(void **state)
+{
+    tsr_ruleset *rs = load(HEADER "discounts:\n"
+                           "  - { id: once, every: 3, discounted: 1, percent: 100,"
+                           " max_applications: 1 }\n");
+    tsr_result *r = eval(rs, "{" DT ", \"items\": ["
+                         "{\"id\": \"a\", \"kind\": \"x\", \"price\": \"2.00\", \"quantity\": 3},"
+                         "{\"id\": \"b\", \"kind\": \"x\", \"price\": \"1.00\", \"quantity\": 3}]}");
+    (void)state;
+
+    ASSERT_TOTALS(r, 600, 200);
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
+}
+
+/* Cross-sell: groups are counted on tickets, the effect goes to drinks. */
+static void test_every_rewards_other_lines_than_it_counts(void **state)
+{
+    tsr_ruleset *rs = load(HEADER "discounts:\n"
+                           "  - id: tickets-get-a-drink\n"
+                           "    for: item.kind == \"ticket\"\n"
+                           "    reward: item.sku == \"DRINK\"\n"
+                           "    every: 2\n    discounted: 1\n    percent: 100\n");
+    tsr_result *r = eval(rs, "{" DT ", \"items\": ["
+                         "{\"id\": \"t\", \"kind\": \"ticket\", \"price\": \"20.00\", \"quantity\": 5},"
+                         "{\"id\": \"d\", \"kind\": \"fnb\", \"sku\": \"DRINK\", \"price\": \"3.00\", \"quantity\": 3},"
+                         "{\"id\": \"c\", \"kind\": \"fnb\", \"sku\": \"COLA\", \"price\": \"2.00\"}]}");
+    (void)state;
+
+    ASSERT_TOTALS(r, 10000, 300, 200);   /* 2 groups of 2 tickets: 2 drinks free */
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
+}
+
+static void test_every_with_amount_and_price_effects(void **state)
+{
+    tsr_ruleset *rs = load(HEADER "discounts:\n"
+                           "  - { id: off, for: item.kind == \"a\", every: 2, discounted: 1, amount: 1.00 }\n"
+                           "  - { id: at, for: item.kind == \"b\", every: 2, discounted: 1, price: 1.00 }\n");
+    tsr_result *r = eval(rs, "{" DT ", \"items\": ["
+                         "{\"id\": \"a1\", \"kind\": \"a\", \"price\": \"5.00\", \"quantity\": 4},"
+                         "{\"id\": \"b1\", \"kind\": \"b\", \"price\": \"5.00\"},"
+                         "{\"id\": \"b2\", \"kind\": \"b\", \"price\": \"3.00\"}]}");
+    (void)state;
+
+    ASSERT_TOTALS(r, 1800, 500, 100);
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
+}
+
+/* After a 0.01 order_amount the line's unit price is 2.99/3: 50 % of one
+ * unit is 0.49833…, rounded once. */
+static void test_unit_effects_compute_on_the_exact_share_of_the_line_total(void **state)
+{
+    const char *order = "{" DT ", \"items\": ["
+                        "{\"id\": \"a\", \"kind\": \"x\", \"price\": \"1.00\", \"quantity\": 3}]}";
+    tsr_ruleset *rs = load(HEADER "discounts:\n"
+                           "  - { id: cent, order_amount: 0.01, priority: 1 }\n"
+                           "  - { id: half, every: 3, discounted: 1, percent: 50 }\n");
+    tsr_ruleset *rs_down = load(HEADER "rounding: down\ndiscounts:\n"
+                                "  - { id: cent, order_amount: 0.01, priority: 1 }\n"
+                                "  - { id: half, every: 3, discounted: 1, percent: 50 }\n");
+    tsr_result *r = eval(rs, order), *rd = eval(rs_down, order);
+    (void)state;
+
+    ASSERT_TOTALS(r, 249);
+    ASSERT_TOTALS(rd, 250);
+    tsr_result_free(r);
+    tsr_result_free(rd);
+    tsr_ruleset_free(rs);
+    tsr_ruleset_free(rs_down);
+}
+
+static void test_every_not_reached_is_reported(void **state)
+{
+    tsr_ruleset *rs = load(HEADER "discounts:\n"
+                           "  - { id: b3g1, every: 4, discounted: 1, percent: 100 }\n");
+    tsr_result *r = eval(rs, "{" DT ", \"items\": ["
+                         "{\"id\": \"a\", \"kind\": \"x\", \"price\": \"1.00\", \"quantity\": 3}]}");
+    (void)state;
+
+    ASSERT_TOTALS(r, 300);
+    assert_not_applied(r, "b3g1", "every 4 not reached: 3 eligible units");
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
+}
+
+/* ---------------------------------------------------------------------
+ * Bundles.
+ */
+#define FAMILY_PACK(max) \
+    "tessera: 1\nruleset: t\ncurrency: RUB\ndiscounts:\n" \
+    "  - id: family-pack\n    bundle:\n" \
+    "      - { for: item.kind == \"adult\", quantity: 2 }\n" \
+    "      - { for: item.kind == \"child\", quantity: 2 }\n" \
+    "    price: 7000.00\n" max
+
+static void test_bundle_family_pack_allocates_the_saving_by_unit_prices(void **state)
+{
+    tsr_ruleset *rs = load(FAMILY_PACK("    max_applications: 2\n"));
+    tsr_result *r = eval(rs, "{" DT ", \"items\": ["
+                         "{\"id\": \"a1\", \"kind\": \"adult\", \"price\": \"2500.00\"},"
+                         "{\"id\": \"a2\", \"kind\": \"adult\", \"price\": \"2500.00\"},"
+                         "{\"id\": \"c1\", \"kind\": \"child\", \"price\": \"1800.00\"},"
+                         "{\"id\": \"c2\", \"kind\": \"child\", \"price\": \"1800.00\"}]}");
+    tsr_totals t;
+    (void)state;
+
+    ASSERT_TOTALS(r, 203488, 203488, 146512, 146512);
+    tsr_result_totals(r, &t);
+    assert_int_equal(t.discount, 160000);
+    assert_int_equal(t.due, 700000);
+    assert_applied(r, "family-pack");
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
+}
+
+static void test_bundle_takes_the_dearest_units_and_leaves_the_rest(void **state)
+{
+    tsr_ruleset *rs = load(FAMILY_PACK(""));
+    tsr_result *r = eval(rs, "{" DT ", \"items\": ["
+                         "{\"id\": \"a0\", \"kind\": \"adult\", \"price\": \"2000.00\"},"
+                         "{\"id\": \"a\", \"kind\": \"adult\", \"price\": \"2500.00\", \"quantity\": 2},"
+                         "{\"id\": \"c\", \"kind\": \"child\", \"price\": \"1800.00\", \"quantity\": 3}]}");
+    (void)state;
+
+    /* one bundle: both 2500 adults and two children; saving 1600 over
+     * 5000/3600 → 930.23 / 669.77 */
+    ASSERT_TOTALS(r, 200000, 406977, 473023);
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
+}
+
+static void test_bundle_incomplete_is_reported_with_the_missing_part(void **state)
+{
+    tsr_ruleset *rs = load(FAMILY_PACK(""));
+    tsr_result *r = eval(rs, "{" DT ", \"items\": ["
+                         "{\"id\": \"c\", \"kind\": \"child\", \"price\": \"1800.00\", \"quantity\": 2}]}");
+    (void)state;
+
+    ASSERT_TOTALS(r, 360000);
+    assert_not_applied(r, "family-pack", "bundle incomplete: 0 of 2 `item.kind == \"adult\"`");
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
+}
+
+static void test_bundle_that_would_not_save_does_not_form(void **state)
+{
+    tsr_ruleset *rs = load("tessera: 1\nruleset: t\ncurrency: RUB\ndiscounts:\n"
+                           "  - id: pack\n    exclusive: true\n    bundle:\n"
+                           "      - { for: item.kind == \"adult\", quantity: 2 }\n"
+                           "    price: 9000.00\n"
+                           "  - { id: ten, percent: 10 }\n");
+    tsr_result *r = eval(rs, "{" DT ", \"items\": ["
+                         "{\"id\": \"a\", \"kind\": \"adult\", \"price\": \"2500.00\", \"quantity\": 2}]}");
+    (void)state;
+
+    ASSERT_TOTALS(r, 450000);   /* not claimed: the 10 % still applies */
+    assert_not_applied(r, "pack", "bundle price 9000.00 is not below its units' current total 5000.00");
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
+}
+
+/* A billion bundles: formed in phases, never unit by unit. */
+static void test_bundle_handles_huge_quantities_without_iterating_units(void **state)
+{
+    tsr_ruleset *rs = load(FAMILY_PACK(""));
+    tsr_result *r = eval(rs, "{" DT ", \"items\": ["
+                         "{\"id\": \"a\", \"kind\": \"adult\", \"price\": \"2500.00\", \"quantity\": 2000000000},"
+                         "{\"id\": \"c\", \"kind\": \"child\", \"price\": \"1800.00\", \"quantity\": 2000000000}]}");
+    (void)state;
+
+    /* per bundle: 930.23 off the adults, 669.77 off the children */
+    ASSERT_TOTALS(r, INT64_C(406977000000000), INT64_C(293023000000000));
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
+}
+
+/* ---------------------------------------------------------------------
+ * Thresholds and caps.
+ */
+static void test_min_quantity_counts_eligible_units(void **state)
+{
+    tsr_ruleset *rs = load(HEADER "discounts:\n"
+                           "  - { id: group-of-10, for: item.kind == \"ticket\", min_quantity: 10,"
+                           " percent: 15 }\n");
+    tsr_result *nine = eval(rs, "{" DT ", \"items\": ["
+                            "{\"id\": \"a\", \"kind\": \"ticket\", \"price\": \"10.00\", \"quantity\": 4},"
+                            "{\"id\": \"b\", \"kind\": \"ticket\", \"price\": \"10.00\", \"quantity\": 5},"
+                            "{\"id\": \"f\", \"kind\": \"fnb\", \"price\": \"1.00\", \"quantity\": 5}]}");
+    tsr_result *ten = eval(rs, "{" DT ", \"items\": ["
+                           "{\"id\": \"a\", \"kind\": \"ticket\", \"price\": \"10.00\", \"quantity\": 4},"
+                           "{\"id\": \"b\", \"kind\": \"ticket\", \"price\": \"10.00\", \"quantity\": 6}]}");
+    (void)state;
+
+    ASSERT_TOTALS(nine, 4000, 5000, 500);
+    assert_not_applied(nine, "group-of-10", "min_quantity 10 not reached: 9");
+    ASSERT_TOTALS(ten, 3400, 5100);
+    tsr_result_free(nine);
+    tsr_result_free(ten);
+    tsr_ruleset_free(rs);
+}
+
+static void test_min_total_uses_the_eligible_current_total(void **state)
+{
+    tsr_ruleset *rs = load("tessera: 1\nruleset: t\ncurrency: RUB\ndiscounts:\n"
+                           "  - { id: back, for: item.kind == \"ticket\", order_amount: 500.00,"
+                           " min_total: 3000.00 }\n");
+    tsr_result *r = eval(rs, "{" DT ", \"items\": ["
+                         "{\"id\": \"t\", \"kind\": \"ticket\", \"price\": \"2500.00\"},"
+                         "{\"id\": \"f\", \"kind\": \"fnb\", \"price\": \"900.00\"}]}");
+    (void)state;
+
+    ASSERT_TOTALS(r, 250000, 90000);
+    assert_not_applied(r, "back", "min_total 3000.00 not reached: 2500.00");
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
+}
+
+static void test_limit_max_amount_caps_and_reallocates_the_saving(void **state)
+{
+    tsr_ruleset *rs = load(HEADER "discounts:\n"
+                           "  - { id: half, percent: 50, limit: { max_amount: 10.00 } }\n");
+    tsr_ruleset *rs2 = load(HEADER "discounts:\n"
+                            "  - { id: half, percent: 50, limit: { max_amount: 0.03 } }\n");
+    const char *order = "{" DT ", \"items\": ["
+                        "{\"id\": \"a\", \"kind\": \"x\", \"price\": \"10.00\"},"
+                        "{\"id\": \"b\", \"kind\": \"x\", \"price\": \"30.00\"}]}";
+    tsr_result *r = eval(rs, order), *r2 = eval(rs2, order);
+    (void)state;
+
+    ASSERT_TOTALS(r, 750, 2250);
+    /* 0.03 over savings 5.00 / 15.00: 0.75 and 2.25 → the larger remainder wins */
+    ASSERT_TOTALS(r2, 999, 2998);
+    tsr_result_free(r);
+    tsr_result_free(r2);
+    tsr_ruleset_free(rs);
+    tsr_ruleset_free(rs2);
+}
+
+/* ---------------------------------------------------------------------
+ * Claiming, groups, gating, order.
+ */
+static void test_exclusive_discount_claims_the_lines_it_changed(void **state)
+{
+    tsr_ruleset *rs = load(HEADER "discounts:\n"
+                           "  - { id: big, for: item.kind == \"ticket\", percent: 50, exclusive: true }\n"
+                           "  - { id: ten, percent: 10 }\n");
+    tsr_result *r = eval(rs, "{" DT ", \"items\": ["
+                         "{\"id\": \"t\", \"kind\": \"ticket\", \"price\": \"20.00\"},"
+                         "{\"id\": \"f\", \"kind\": \"fnb\", \"price\": \"10.00\"}]}");
+    (void)state;
+
+    ASSERT_TOTALS(r, 1000, 900);
+    assert_true(r->lines[0].claimed);
+    assert_false(r->lines[1].claimed);
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
+}
+
+/* Tickets counted for the groups are claimed though their totals stay. */
+static void test_exclusive_every_claims_counted_lines_without_changing_them(void **state)
+{
+    tsr_ruleset *rs = load(HEADER "discounts:\n"
+                           "  - { id: drink, for: item.kind == \"ticket\", reward: item.kind == \"drink\","
+                           " every: 2, discounted: 1, percent: 100, exclusive: true }\n"
+                           "  - { id: ten, percent: 10 }\n");
+    tsr_result *r = eval(rs, "{" DT ", \"items\": ["
+                         "{\"id\": \"t\", \"kind\": \"ticket\", \"price\": \"20.00\", \"quantity\": 2},"
+                         "{\"id\": \"d\", \"kind\": \"drink\", \"price\": \"3.00\", \"quantity\": 2},"
+                         "{\"id\": \"m\", \"kind\": \"merch\", \"price\": \"10.00\"}]}");
+    (void)state;
+
+    ASSERT_TOTALS(r, 4000, 300, 900);
+    assert_true(r->lines[0].claimed);
+    assert_true(r->lines[1].claimed);
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
+}
+
+static void test_exclusive_min_quantity_claims_but_min_total_alone_does_not(void **state)
+{
+    tsr_ruleset *rs = load(HEADER "discounts:\n"
+                           "  - { id: count, for: item.kind == \"a\", min_quantity: 2, percent: 0,"
+                           " exclusive: true }\n"
+                           "  - { id: total, for: item.kind == \"b\", min_total: 1.00, percent: 0,"
+                           " exclusive: true }\n"
+                           "  - { id: unmet, for: item.kind == \"c\", min_quantity: 5, percent: 50,"
+                           " exclusive: true }\n"
+                           "  - { id: ten, percent: 10 }\n");
+    tsr_result *r = eval(rs, "{" DT ", \"items\": ["
+                         "{\"id\": \"a\", \"kind\": \"a\", \"price\": \"10.00\", \"quantity\": 2},"
+                         "{\"id\": \"b\", \"kind\": \"b\", \"price\": \"10.00\"},"
+                         "{\"id\": \"c\", \"kind\": \"c\", \"price\": \"10.00\"}]}");
+    (void)state;
+
+    ASSERT_TOTALS(r, 2000, 900, 900);
+    assert_not_applied(r, "count", "saves nothing on the current totals");
+    assert_not_applied(r, "unmet", "min_quantity 5 not reached: 1");
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
+}
+
+/* B (earlier in the file, applied later) ties with A on line c: B wins. */
+static void test_group_keeps_the_largest_saving_per_line_ties_to_the_file_order(void **state)
+{
+    tsr_ruleset *rs = load(HEADER "discounts:\n"
+                           "  - { id: B, amount: 3.00, group: g }\n"
+                           "  - { id: A, percent: 10, group: g, priority: 50 }\n");
+    tsr_result *r = eval(rs, "{" DT ", \"items\": ["
+                         "{\"id\": \"a\", \"kind\": \"x\", \"price\": \"20.00\"},"
+                         "{\"id\": \"b\", \"kind\": \"x\", \"price\": \"50.00\"},"
+                         "{\"id\": \"c\", \"kind\": \"x\", \"price\": \"30.00\"}]}");
+    (void)state;
+
+    ASSERT_TOTALS(r, 1700, 4500, 2700);
+    assert_int_equal(r->lines[0].ndiscounts, 1);
+    assert_string_equal(line_discount(r, 0, 0), "B");
+    assert_string_equal(line_discount(r, 1, 0), "A");
+    assert_string_equal(line_discount(r, 2, 0), "B");
+    assert_applied(r, "A");
+    assert_applied(r, "B");
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
+}
+
+/* The group sits at its first member's place (priority 10), before `half`
+ * (20), though member `twenty` alone would come after it. */
+static void test_group_is_evaluated_at_its_first_members_place(void **state)
+{
+    tsr_ruleset *rs = load(HEADER "discounts:\n"
+                           "  - { id: ten, percent: 10, group: g, priority: 10 }\n"
+                           "  - { id: half, percent: 50, priority: 20 }\n"
+                           "  - { id: twenty, amount: 20.00, group: g, priority: 30 }\n");
+    tsr_result *r = eval(rs, "{" DT ", \"items\": ["
+                         "{\"id\": \"a\", \"kind\": \"x\", \"price\": \"100.00\"}]}");
+    (void)state;
+
+    ASSERT_TOTALS(r, 4000);
+    assert_string_equal(line_discount(r, 0, 0), "twenty");
+    assert_string_equal(line_discount(r, 0, 1), "half");
+    assert_not_applied(r, "ten", "group `g`: another member saved more on every line");
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
+}
+
+static void test_priorities_decide_the_stacking_order(void **state)
+{
+    tsr_ruleset *rs = load(HEADER "discounts:\n"
+                           "  - { id: ten, percent: 10, priority: 200 }\n"
+                           "  - { id: five, amount: 5.00, priority: 50 }\n");
+    tsr_result *r = eval(rs, "{" DT ", \"items\": ["
+                         "{\"id\": \"a\", \"kind\": \"x\", \"price\": \"100.00\"}]}");
+    (void)state;
+
+    ASSERT_TOTALS(r, 8550);   /* 100 − 5, then 10 % of 95 */
+    assert_string_equal(line_discount(r, 0, 0), "five");
+    assert_string_equal(line_discount(r, 0, 1), "ten");
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
+}
+
+/* `for` sees item.total after the discounts before it. */
+static void test_for_sees_the_current_total(void **state)
+{
+    tsr_ruleset *rs = load(HEADER "discounts:\n"
+                           "  - { id: first, amount: 10.00 }\n"
+                           "  - { id: big-only, for: item.total >= 50.00, percent: 50 }\n"
+                           "  - { id: by-price, for: item.price >= 55.00 and item.subtotal >= 55.00,"
+                           " amount: 1.00 }\n");
+    tsr_result *r = eval(rs, "{" DT ", \"items\": ["
+                         "{\"id\": \"a\", \"kind\": \"x\", \"price\": \"55.00\"},"
+                         "{\"id\": \"b\", \"kind\": \"x\", \"price\": \"70.00\"}]}");
+    (void)state;
+
+    ASSERT_TOTALS(r, 4400, 2900);
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
+}
+
+static void test_when_valid_and_channels_gate_a_discount(void **state)
+{
+    tsr_ruleset *rs = load(HEADER "discounts:\n"
+                           "  - { id: web, percent: 10, channels: [web] }\n"
+                           "  - { id: weekend, percent: 10, valid: { weekdays: [6, 7] } }\n"
+                           "  - { id: later, percent: 10, valid: { from: 2027-01-01 } }\n"
+                           "  - { id: never, percent: 10, when: order.channel == \"kiosk\" }\n"
+                           "  - { id: ok, percent: 10, valid: { weekdays: [3], until: 2026-12-31 } }\n");
+    tsr_result *r = eval(rs, "{" DT ", \"channel\": \"app\", \"items\": ["
+                         "{\"id\": \"a\", \"kind\": \"x\", \"price\": \"100.00\"}]}");
+    (void)state;
+
+    ASSERT_TOTALS(r, 9000);
+    assert_not_applied(r, "web", "channels: not on channel `app`");
+    assert_not_applied(r, "weekend", NULL);
+    assert_not_applied(r, "later", "valid.from 2027-01-01 not reached");
+    assert_not_applied(r, "never", "`order.channel == \"kiosk\"` was false");
+    assert_applied(r, "ok");
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
+}
+
+static void test_no_eligible_lines_is_reported(void **state)
+{
+    tsr_ruleset *rs = load(HEADER "discounts:\n"
+                           "  - { id: tickets, for: item.kind == \"ticket\", percent: 10 }\n"
+                           "  - { id: drinks, reward: item.kind == \"drink\", percent: 10 }\n");
+    tsr_result *r = eval(rs, "{" DT ", \"items\": ["
+                         "{\"id\": \"a\", \"kind\": \"x\", \"price\": \"100.00\"}]}");
+    (void)state;
+
+    assert_not_applied(r, "tickets", "no eligible lines");
+    assert_not_applied(r, "drinks", "no reward lines");
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
+}
+
+static void test_overflowing_sums_fail_the_evaluation(void **state)
+{
+    tsr_ruleset *rs = load(HEADER "discounts:\n  - { id: big, order_amount: 1.00 }\n");
+    const char *order = "{" DT ", \"items\": ["
+                        "{\"id\": \"a\", \"kind\": \"x\", \"price\": \"50000000000000000.00\"},"
+                        "{\"id\": \"b\", \"kind\": \"x\", \"price\": \"50000000000000000.00\"}]}";
+    tsr_result *r = NULL;
+    tsr_error err;
+    (void)state;
+
+    assert_int_equal(tsr_evaluate_text(&r, rs, order, strlen(order), NULL, &err), TSR_EEVAL);
+    assert_null(r);
+    tsr_ruleset_free(rs);
+}
+
+static void test_no_trace_gives_the_same_prices(void **state)
+{
+    tsr_eval_options o = TSR_EVAL_OPTIONS_INIT;
+    tsr_ruleset *rs = load(FAMILY_PACK(""));
+    tsr_result *r;
+    (void)state;
+
+    o.no_trace = 1;
+    r = eval_opts(rs, "{" DT ", \"items\": ["
+                  "{\"id\": \"a1\", \"kind\": \"adult\", \"price\": \"2500.00\", \"quantity\": 2},"
+                  "{\"id\": \"c1\", \"kind\": \"child\", \"price\": \"1800.00\", \"quantity\": 1}]}", &o);
+    ASSERT_TOTALS(r, 500000, 180000);
+    assert_int_equal(r->ntrace, 0);
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
+}
+
+/* One unit cannot serve two components, even when it matches both. */
+static void test_bundle_unit_serves_one_component_of_one_bundle(void **state)
+{
+    tsr_ruleset *rs = load(HEADER "discounts:\n"
+                           "  - id: pair\n    bundle:\n"
+                           "      - { for: item.kind == \"x\", quantity: 1 }\n"
+                           "      - { for: item.price >= 5.00, quantity: 1 }\n"
+                           "    price: 8.00\n");
+    tsr_result *one = eval(rs, "{" DT ", \"items\": ["
+                           "{\"id\": \"a\", \"kind\": \"x\", \"price\": \"5.00\"}]}");
+    tsr_result *three = eval(rs, "{" DT ", \"items\": ["
+                             "{\"id\": \"a\", \"kind\": \"x\", \"price\": \"5.00\", \"quantity\": 3}]}");
+    (void)state;
+
+    ASSERT_TOTALS(one, 500);
+    assert_not_applied(one, "pair", "bundle incomplete: 0 of 1 `item.price >= 5.00`");
+    ASSERT_TOTALS(three, 1300);   /* one bundle of two units at 8.00, one unit left */
+    tsr_result_free(one);
+    tsr_result_free(three);
+    tsr_ruleset_free(rs);
+}
+
+/* Phases: the first bundles take the dearer line, then mix lines. */
+static void test_bundles_span_lines_as_units_run_out(void **state)
+{
+    tsr_ruleset *rs = load(HEADER "discounts:\n"
+                           "  - id: trio\n    bundle:\n"
+                           "      - { for: item.kind == \"x\", quantity: 3 }\n"
+                           "    price: 10.00\n    max_applications: 3\n");
+    tsr_result *r = eval(rs, "{" DT ", \"items\": ["
+                         "{\"id\": \"cheap\", \"kind\": \"x\", \"price\": \"4.00\", \"quantity\": 10},"
+                         "{\"id\": \"dear\", \"kind\": \"x\", \"price\": \"6.00\", \"quantity\": 4}]}");
+    (void)state;
+
+    /* bundle 1: 3 dear (18 → 10, saves 8); bundle 2: 1 dear + 2 cheap
+     * (14 → 10: 6.00 / 8.00 of 4.00 → 1.71 / 2.29); bundle 3: 3 cheap
+     * (12 → 10, saves 2) */
+    ASSERT_TOTALS(r, 4000 - 229 - 200, 2400 - 800 - 171);
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
+}
+
+static void test_effect_values_may_be_expressions(void **state)
+{
+    tsr_ruleset *rs = load(HEADER "schema:\n  customer: { member: bool }\n"
+                           "tables:\n  off: { A: 2.00 }\n"
+                           "discounts:\n"
+                           "  - { id: pct, percent: '20 if customer.member else 5' }\n"
+                           "  - { id: none, amount: 'tables.off[order.channel]' }\n");
+    tsr_result *m = eval(rs, "{" DT ", \"channel\": \"B\", \"customer\": {\"id\": \"c\", \"member\": true},"
+                         " \"items\": [{\"id\": \"a\", \"kind\": \"x\", \"price\": \"10.00\"}]}");
+    tsr_result *n = eval(rs, "{" DT ", \"customer\": {\"id\": \"c\", \"member\": false},"
+                         " \"items\": [{\"id\": \"a\", \"kind\": \"x\", \"price\": \"10.00\"}]}");
+    (void)state;
+
+    ASSERT_TOTALS(m, 800);
+    ASSERT_TOTALS(n, 950);
+    assert_not_applied(m, "none", "`tables.off[order.channel]` is missing");
+    tsr_result_free(m);
+    tsr_result_free(n);
+    tsr_ruleset_free(rs);
+}
+
+/* An exclusive member claims only where it was kept (or counted). */
+static void test_exclusive_group_member_claims_only_the_lines_it_won(void **state)
+{
+    tsr_ruleset *rs = load(HEADER "discounts:\n"
+                           "  - { id: pct, percent: 10, group: g, exclusive: true }\n"
+                           "  - { id: amt, amount: 3.00, group: g }\n"
+                           "  - { id: after, amount: 1.00 }\n");
+    tsr_result *r = eval(rs, "{" DT ", \"items\": ["
+                         "{\"id\": \"a\", \"kind\": \"x\", \"price\": \"50.00\"},"
+                         "{\"id\": \"b\", \"kind\": \"x\", \"price\": \"20.00\"}]}");
+    (void)state;
+
+    ASSERT_TOTALS(r, 4500, 1600);
+    assert_true(r->lines[0].claimed);
+    assert_false(r->lines[1].claimed);
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
+}
+
+typedef struct counting {
+    size_t live, calls, fail_at;   /* fail_at 0: never */
+} counting;
+
+static void *counting_realloc(void *ud, void *ptr, size_t old_size, size_t new_size)
+{
+    counting *c = ud;
+    if (new_size == 0) {
+        c->live -= old_size;
+        free(ptr);
+        return NULL;
+    }
+    c->calls++;
+    if (c->fail_at && c->calls >= c->fail_at)
+        return NULL;
+    ptr = realloc(ptr, new_size);
+    if (ptr)
+        c->live += new_size - old_size;
+    return ptr;
+}
+
+/* Fail allocation 1, 2, 3, ... of an evaluation with many discounts and a
+ * large order: every failure is TSR_ENOMEM, with nothing leaked. */
+static void test_evaluation_fails_cleanly_out_of_memory(void **state)
+{
+    static const char yaml[] = HEADER "discounts:\n"
+        "  - { id: b3g1, every: 3, discounted: 1, percent: 100, exclusive: true }\n"
+        "  - id: pack\n    bundle:\n      - { for: item.kind == \"y\", quantity: 2 }\n"
+        "    price: 1.00\n"
+        "  - { id: p, percent: 10, group: g, limit: { max_amount: 0.05 } }\n"
+        "  - { id: q, amount: 0.10, group: g }\n"
+        "  - { id: o, order_amount: 1.00 }\n";
+    counting c = { 0, 0, 0 };
+    tsr_allocator user = { counting_realloc, &c };
+    tsr_load_options lo = TSR_LOAD_OPTIONS_INIT;
+    tsr_ruleset *rs = NULL;
+    tsr_order *order = NULL;
+    tsr_result *r = NULL;
+    char text[64 * 1024];
+    size_t len, i, baseline, n;
+    int rc = TSR_ENOMEM;
+    (void)state;
+
+    lo.allocator = &user;
+    assert_int_equal(tsr_ruleset_load_string(&rs, yaml, strlen(yaml), "oom.yaml", &lo, NULL),
+                     TSR_OK);
+    len = (size_t)snprintf(text, sizeof text, "{" DT ", \"items\": [");
+    for (i = 0; i < 300; i++)
+        len += (size_t)snprintf(text + len, sizeof text - len,
+                                "%s{\"id\": \"l%zu\", \"kind\": \"%s\", \"price\": \"%zu.%02zu\","
+                                " \"quantity\": %zu}", i ? "," : "", i, i % 2 ? "x" : "y",
+                                i % 7 + 1, i % 100, i % 4 + 1);
+    len += (size_t)snprintf(text + len, sizeof text - len, "]}");
+    assert_int_equal(tsr_order_new(&order, rs, NULL), TSR_OK);
+    assert_int_equal(tsr_order_parse(order, text, len, NULL), TSR_OK);
+    baseline = c.live;
+    for (n = 1; rc == TSR_ENOMEM && n < 10000; n++) {
+        c.calls = 0;
+        c.fail_at = n;
+        rc = tsr_evaluate(&r, rs, order, NULL, NULL);
+        if (rc == TSR_ENOMEM) {
+            assert_null(r);
+            assert_int_equal(c.live, baseline);
+        }
+    }
+    c.fail_at = 0;
+    assert_int_equal(rc, TSR_OK);
+    assert_true(n > 2);
+    tsr_result_free(r);
+    tsr_order_free(order);
+    tsr_ruleset_free(rs);
+    assert_int_equal(c.live, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_percent_comes_off_each_reward_line),
+        cmocka_unit_test(test_percent_saving_is_rounded_half_up),
+        cmocka_unit_test(test_percent_saving_is_rounded_half_even),
+        cmocka_unit_test(test_percent_saving_is_rounded_down),
+        cmocka_unit_test(test_amount_comes_off_each_unit_and_never_below_zero),
+        cmocka_unit_test(test_price_sets_the_unit_price_only_where_lower),
+        cmocka_unit_test(test_order_amount_is_allocated_by_largest_remainder),
+        cmocka_unit_test(test_order_amount_leftover_unit_goes_to_the_earlier_line_on_a_tie),
+        cmocka_unit_test(test_order_amount_never_takes_more_than_the_lines_total),
+        cmocka_unit_test(test_buy_three_get_one_makes_the_two_cheapest_of_six_free),
+        cmocka_unit_test(test_every_counts_units_across_one_line),
+        cmocka_unit_test(test_every_ties_go_to_the_earlier_line),
+        cmocka_unit_test(test_max_applications_caps_the_groups),
+        cmocka_unit_test(test_every_rewards_other_lines_than_it_counts),
+        cmocka_unit_test(test_every_with_amount_and_price_effects),
+        cmocka_unit_test(test_unit_effects_compute_on_the_exact_share_of_the_line_total),
+        cmocka_unit_test(test_every_not_reached_is_reported),
+        cmocka_unit_test(test_bundle_family_pack_allocates_the_saving_by_unit_prices),
+        cmocka_unit_test(test_bundle_takes_the_dearest_units_and_leaves_the_rest),
+        cmocka_unit_test(test_bundle_incomplete_is_reported_with_the_missing_part),
+        cmocka_unit_test(test_bundle_that_would_not_save_does_not_form),
+        cmocka_unit_test(test_bundle_handles_huge_quantities_without_iterating_units),
+        cmocka_unit_test(test_min_quantity_counts_eligible_units),
+        cmocka_unit_test(test_min_total_uses_the_eligible_current_total),
+        cmocka_unit_test(test_limit_max_amount_caps_and_reallocates_the_saving),
+        cmocka_unit_test(test_exclusive_discount_claims_the_lines_it_changed),
+        cmocka_unit_test(test_exclusive_every_claims_counted_lines_without_changing_them),
+        cmocka_unit_test(test_exclusive_min_quantity_claims_but_min_total_alone_does_not),
+        cmocka_unit_test(test_group_keeps_the_largest_saving_per_line_ties_to_the_file_order),
+        cmocka_unit_test(test_group_is_evaluated_at_its_first_members_place),
+        cmocka_unit_test(test_priorities_decide_the_stacking_order),
+        cmocka_unit_test(test_for_sees_the_current_total),
+        cmocka_unit_test(test_when_valid_and_channels_gate_a_discount),
+        cmocka_unit_test(test_no_eligible_lines_is_reported),
+        cmocka_unit_test(test_overflowing_sums_fail_the_evaluation),
+        cmocka_unit_test(test_no_trace_gives_the_same_prices),
+        cmocka_unit_test(test_bundle_unit_serves_one_component_of_one_bundle),
+        cmocka_unit_test(test_bundles_span_lines_as_units_run_out),
+        cmocka_unit_test(test_effect_values_may_be_expressions),
+        cmocka_unit_test(test_exclusive_group_member_claims_only_the_lines_it_won),
+        cmocka_unit_test(test_evaluation_fails_cleanly_out_of_memory),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,355 @@
+/* Unit tests for step 4, promo codes (lib/promo.c), and how step 5 settles
+ * them (no_effect, customer-safe mode): normalisation, matching, every
+ * rejection reason, combinability in both directions, the trace. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include "eval.h"
+
+static const char rules[] =
+    "tessera: 1\nruleset: t\ncurrency: EUR\n"
+    "schema:\n  customer: { member: bool }\n"
+    "promo_codes:\n"
+    "  - id: doctors\n"
+    "    match: '^DOC-[0-9]{6}$'\n"
+    "    valid: { from: 2026-01-01, until: 2026-12-31 }\n"
+    "    max_uses_per_customer: 1\n"
+    "  - { id: doc-zero, code: DOC-000000 }\n"
+    "  - { id: summer, code: ' summer10 ', max_uses: 100 }\n"
+    "  - { id: members, code: MEMBER, when: customer.member }\n"
+    "  - { id: weekend, code: WEEKEND, valid: { weekdays: [6, 7] } }\n"
+    "  - { id: web, code: WEB, channels: [web] }\n"
+    "  - { id: solo, code: SOLO, combinable: false }\n"
+    "  - { id: later, code: LATER, valid: { from: 2027-01-01 } }\n"
+    "  - { id: nothing, code: NOTHING }\n"
+    "  - { id: points, code: POINTS }\n"
+    "discounts:\n"
+    "  - { id: doctors-99, requires: doctors, for: item.kind == \"ticket\", percent: 99,"
+    " exclusive: true, priority: 10 }\n"
+    "  - { id: doc-zero-1, requires: doc-zero, amount: 1.00 }\n"
+    "  - { id: summer-10, requires: summer, percent: 10 }\n"
+    "  - { id: member-1, requires: members, amount: 1.00 }\n"
+    "  - { id: weekend-1, requires: weekend, amount: 1.00 }\n"
+    "  - { id: web-1, requires: web, amount: 1.00 }\n"
+    "  - { id: solo-1, requires: solo, amount: 1.00 }\n"
+    "  - { id: later-1, requires: later, amount: 1.00 }\n"
+    "  - { id: nothing-50, requires: nothing, for: item.kind == \"nothing\", percent: 50 }\n"
+    "  - { id: points-when, when: promo.points, amount: 0.50 }\n"
+    "offers:\n"
+    "  - { id: nothing-offer, when: promo.nothing, message: x }\n"
+    "  - { id: points-offer, when: promo.points, message: y }\n";
+
+static tsr_ruleset *rs;
+
+static int load_rules(void **state)
+{
+    tsr_error err;
+    (void)state;
+    if (tsr_ruleset_load_string(&rs, rules, strlen(rules), "promo.yaml", NULL, &err) != TSR_OK) {
+        char buf[1024];
+        tsr_error_format(buf, sizeof buf, &err);
+        fprintf(stderr, "rule set did not load: %s\n", buf);
+        return -1;
+    }
+    return 0;
+}
+
+static int free_rules(void **state)
+{
+    (void)state;
+    tsr_ruleset_free(rs);
+    return 0;
+}
+
+/* An order on Wednesday 2026-06-10 (or `when`), one 100.00 ticket, the
+ * codes given as a JSON list body, and `extra` JSON members. */
+static tsr_result *eval_codes(const char *when, const char *codes, const char *extra, int safe)
+{
+    tsr_eval_options o = TSR_EVAL_OPTIONS_INIT;
+    char order[1024];
+    tsr_result *r = NULL;
+    tsr_error err;
+
+    o.customer_safe = safe;
+    snprintf(order, sizeof order,
+             "{\"datetime\": \"%s\", \"channel\": \"app\","
+             " \"customer\": {\"id\": \"C1\", \"member\": false},"
+             " \"items\": [{\"id\": \"t1\", \"kind\": \"ticket\", \"price\": \"100.00\"}],"
+             " \"promo_codes\": [%s]%s%s}",
+             when ? when : "2026-06-10T11:00:00+03:00", codes, extra ? ", " : "",
+             extra ? extra : "");
+    if (tsr_evaluate_text(&r, rs, order, strlen(order), &o, &err) != TSR_OK) {
+        char buf[1024];
+        tsr_error_format(buf, sizeof buf, &err);
+        fail_msg("evaluation failed: %s\n%s", buf, order);
+    }
+    return r;
+}
+
+static const char *promo_id(const tsr_result *r, size_t i)
+{
+    return r->promos[i].promo >= 0 ? rs->promos[r->promos[i].promo].id : "-";
+}
+
+static int promo_index(const char *id)
+{
+    size_t i;
+    for (i = 0; i < rs->npromos; i++)
+        if (strcmp(rs->promos[i].id, id) == 0)
+            return (int)i;
+    fail_msg("no promo %s", id);
+    return -1;
+}
+
+static void assert_status(const tsr_result *r, size_t i, const char *code,
+                          tsr_promo_status status, tsr_promo_reason reason)
+{
+    assert_true(i < r->npromos);
+    assert_string_equal(r->promos[i].code, code);
+    assert_int_equal(r->promos[i].code_len, strlen(code));
+    if (r->promos[i].status != status || r->promos[i].reason != reason)
+        fail_msg("code %s: status %d reason %s, want %d %s", code, r->promos[i].status,
+                 tsr__promo_reason_name(r->promos[i].reason), status,
+                 tsr__promo_reason_name(reason));
+}
+
+#define ACCEPTED(r, i, code) assert_status((r), (i), (code), TSR_PROMO_ACCEPTED, TSR_PR_NONE)
+#define REJECTED(r, i, code, why) assert_status((r), (i), (code), TSR_PROMO_REJECTED, (why))
+
+static const tsr_trace_entry *trace_of(const tsr_result *r, const char *section, const char *id)
+{
+    size_t i;
+    for (i = 0; i < r->ntrace; i++)
+        if (strcmp(r->trace[i].section, section) == 0 && strcmp(r->trace[i].id, id) == 0)
+            return &r->trace[i];
+    fail_msg("no trace entry %s.%s", section, id);
+    return NULL;
+}
+
+static bool has_offer(const tsr_result *r, const char *id)
+{
+    size_t i;
+    for (i = 0; i < r->noffers; i++)
+        if (strcmp(rs->offers[r->offers[i]].id, id) == 0)
+            return true;
+    return false;
+}
+
+/* ---------------------------------------------------------------------
+ */
+static void test_code_is_trimmed_and_upper_cased_then_echoed(void **state)
+{
+    tsr_result *r = eval_codes(NULL, "\" doc-123456 \", \"\\tSummer10\\n\"", NULL, 0);
+    (void)state;
+
+    ACCEPTED(r, 0, "DOC-123456");
+    assert_string_equal(promo_id(r, 0), "doctors");
+    assert_true(r->promo_accepted[promo_index("doctors")]);
+    assert_true(trace_of(r, "promo_codes", "doctors")->applied);
+    /* doctors-99 claims the ticket (exclusive): summer-10 finds no line, so
+     * SUMMER10 had no effect */
+    assert_int_equal(tsr_result_line_total(r, 0), 100);
+    REJECTED(r, 1, "SUMMER10", TSR_PR_NO_EFFECT);
+    tsr_result_free(r);
+}
+
+static void test_pattern_must_match_the_whole_code(void **state)
+{
+    tsr_result *r = eval_codes(NULL, "\"DOC-1234567\", \"XDOC-123456\", \"NOPE\"", NULL, 0);
+    (void)state;
+
+    REJECTED(r, 0, "DOC-1234567", TSR_PR_UNKNOWN);
+    REJECTED(r, 1, "XDOC-123456", TSR_PR_UNKNOWN);
+    REJECTED(r, 2, "NOPE", TSR_PR_UNKNOWN);
+    assert_int_equal(r->promos[0].promo, -1);
+    assert_int_equal(tsr_result_line_total(r, 0), 10000);
+    assert_string_equal(trace_of(r, "promo_codes", "doctors")->why, "no code entered");
+    tsr_result_free(r);
+}
+
+static void test_first_matching_promo_in_file_order_wins(void **state)
+{
+    tsr_result *r = eval_codes(NULL, "\"doc-000000\"", NULL, 0);
+    (void)state;
+
+    ACCEPTED(r, 0, "DOC-000000");
+    assert_string_equal(promo_id(r, 0), "doctors");
+    tsr_result_free(r);
+}
+
+static void test_validity_window_rejects_expired_and_not_yet_valid(void **state)
+{
+    tsr_result *late = eval_codes("2027-01-05T12:00:00+03:00", "\"DOC-654321\"", NULL, 0);
+    tsr_result *early = eval_codes(NULL, "\"LATER\"", NULL, 0);
+    (void)state;
+
+    REJECTED(late, 0, "DOC-654321", TSR_PR_EXPIRED);
+    assert_string_equal(trace_of(late, "promo_codes", "doctors")->why,
+                        "code `DOC-654321`: expired: valid.until 2026-12-31 passed");
+    assert_string_equal(trace_of(late, "discounts", "doctors-99")->why,
+                        "requires promo code `doctors`, not accepted");
+    REJECTED(early, 0, "LATER", TSR_PR_NOT_YET_VALID);
+    assert_false(early->promo_accepted[promo_index("later")]);
+    tsr_result_free(late);
+    tsr_result_free(early);
+}
+
+static void test_eligibility_covers_when_weekdays_and_channels(void **state)
+{
+    tsr_result *r = eval_codes(NULL, "\"MEMBER\", \"WEEKEND\", \"WEB\"", NULL, 0);
+    (void)state;
+
+    REJECTED(r, 0, "MEMBER", TSR_PR_NOT_ELIGIBLE);
+    REJECTED(r, 1, "WEEKEND", TSR_PR_NOT_ELIGIBLE);
+    REJECTED(r, 2, "WEB", TSR_PR_NOT_ELIGIBLE);
+    assert_string_equal(trace_of(r, "promo_codes", "members")->why,
+                        "code `MEMBER`: not eligible: `customer.member` was false");
+    assert_string_equal(trace_of(r, "promo_codes", "web")->why,
+                        "code `WEB`: not eligible: channels: not on channel `app`");
+    tsr_result_free(r);
+}
+
+static void test_usage_limits_per_customer_and_in_total(void **state)
+{
+    tsr_result *r = eval_codes(NULL, "\"DOC-123456\", \"SUMMER10\"",
+                               "\"promo_uses\": {\"doctors\": 1},"
+                               " \"promo_total_uses\": {\"summer\": 100}", 0);
+    tsr_result *ok = eval_codes(NULL, "\"SUMMER10\"", "\"promo_total_uses\": {\"summer\": 99}", 0);
+    (void)state;
+
+    REJECTED(r, 0, "DOC-123456", TSR_PR_USAGE_LIMIT);
+    REJECTED(r, 1, "SUMMER10", TSR_PR_USAGE_LIMIT);
+    ACCEPTED(ok, 0, "SUMMER10");
+    assert_int_equal(tsr_result_line_total(ok, 0), 9000);
+    tsr_result_free(r);
+    tsr_result_free(ok);
+}
+
+static void test_same_promo_entered_twice_hits_the_usage_limit(void **state)
+{
+    tsr_result *same = eval_codes(NULL, "\"SUMMER10\", \"summer10\"", NULL, 0);
+    tsr_result *two = eval_codes(NULL, "\"DOC-111111\", \"DOC-222222\"", NULL, 0);
+    (void)state;
+
+    ACCEPTED(same, 0, "SUMMER10");
+    REJECTED(same, 1, "SUMMER10", TSR_PR_USAGE_LIMIT);
+    assert_true(trace_of(same, "promo_codes", "summer")->applied);
+    assert_int_equal(tsr_result_line_total(same, 0), 9000);
+    ACCEPTED(two, 0, "DOC-111111");
+    REJECTED(two, 1, "DOC-222222", TSR_PR_USAGE_LIMIT);
+    tsr_result_free(same);
+    tsr_result_free(two);
+}
+
+static void test_non_combinable_code_first_blocks_later_codes(void **state)
+{
+    tsr_result *r = eval_codes(NULL, "\"SOLO\", \"SUMMER10\"", NULL, 0);
+    (void)state;
+
+    ACCEPTED(r, 0, "SOLO");
+    REJECTED(r, 1, "SUMMER10", TSR_PR_NOT_COMBINABLE);
+    assert_int_equal(tsr_result_line_total(r, 0), 9900);
+    tsr_result_free(r);
+}
+
+static void test_non_combinable_code_after_an_accepted_one_is_refused(void **state)
+{
+    tsr_result *r = eval_codes(NULL, "\"NOPE\", \"SUMMER10\", \"SOLO\"", NULL, 0);
+    (void)state;
+
+    REJECTED(r, 0, "NOPE", TSR_PR_UNKNOWN);
+    ACCEPTED(r, 1, "SUMMER10");
+    REJECTED(r, 2, "SOLO", TSR_PR_NOT_COMBINABLE);
+    assert_string_equal(trace_of(r, "promo_codes", "solo")->why,
+                        "code `SOLO`: not combinable with `SUMMER10`");
+    assert_int_equal(tsr_result_line_total(r, 0), 9000);
+    tsr_result_free(r);
+}
+
+/* Accepted by the checks, but the discount requiring it finds no line:
+ * no_effect, and promo.nothing is false for the later steps. */
+static void test_code_without_effect_is_rejected_and_reads_false_afterwards(void **state)
+{
+    tsr_result *r = eval_codes(NULL, "\"NOTHING\"", NULL, 0);
+    const tsr_trace_entry *t;
+    (void)state;
+
+    REJECTED(r, 0, "NOTHING", TSR_PR_NO_EFFECT);
+    assert_false(r->promo_accepted[promo_index("nothing")]);
+    assert_false(has_offer(r, "nothing-offer"));
+    t = trace_of(r, "promo_codes", "nothing");
+    assert_false(t->applied);
+    assert_string_equal(t->why,
+                        "code `NOTHING`: no effect: no discount that requires it changed a line");
+    tsr_result_free(r);
+}
+
+/* No discount `requires` POINTS: it works through promo.points, which a
+ * discount's `when` and the offers see as true. */
+static void test_code_no_discount_requires_stays_accepted(void **state)
+{
+    tsr_result *r = eval_codes(NULL, "\"POINTS\"", NULL, 0);
+    (void)state;
+
+    ACCEPTED(r, 0, "POINTS");
+    assert_int_equal(tsr_result_line_total(r, 0), 9950);
+    assert_true(has_offer(r, "points-offer"));
+    assert_true(trace_of(r, "discounts", "points-when")->applied);
+    tsr_result_free(r);
+}
+
+static void test_customer_safe_mode_reports_every_rejection_as_not_applicable(void **state)
+{
+    tsr_result *r = eval_codes(NULL, "\"NOPE\", \"MEMBER\", \"NOTHING\", \"WEB\"", NULL, 1);
+    tsr_result *sold = eval_codes(NULL, "\"summer10\", \"NOPE\"", NULL, 1);
+    (void)state;
+
+    REJECTED(r, 0, "NOPE", TSR_PR_NOT_APPLICABLE);
+    REJECTED(r, 1, "MEMBER", TSR_PR_NOT_APPLICABLE);
+    REJECTED(r, 2, "NOTHING", TSR_PR_NOT_APPLICABLE);
+    REJECTED(r, 3, "WEB", TSR_PR_NOT_APPLICABLE);
+    assert_string_equal(trace_of(r, "promo_codes", "members")->why, "not applicable");
+    assert_string_equal(trace_of(r, "promo_codes", "doctors")->why, "not applicable");
+    assert_string_equal(trace_of(r, "discounts", "nothing-50")->why, "not applicable");
+    assert_string_equal(trace_of(r, "discounts", "doctors-99")->why, "not applicable");
+    ACCEPTED(sold, 0, "SUMMER10");
+    REJECTED(sold, 1, "NOPE", TSR_PR_NOT_APPLICABLE);
+    tsr_result_free(r);
+    tsr_result_free(sold);
+}
+
+static void test_no_codes_leave_the_trace_saying_so(void **state)
+{
+    tsr_result *r = eval_codes(NULL, "", NULL, 0);
+    (void)state;
+
+    assert_int_equal(r->npromos, 0);
+    assert_false(trace_of(r, "promo_codes", "summer")->applied);
+    assert_string_equal(trace_of(r, "promo_codes", "summer")->why, "no code entered");
+    tsr_result_free(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_code_is_trimmed_and_upper_cased_then_echoed),
+        cmocka_unit_test(test_pattern_must_match_the_whole_code),
+        cmocka_unit_test(test_first_matching_promo_in_file_order_wins),
+        cmocka_unit_test(test_validity_window_rejects_expired_and_not_yet_valid),
+        cmocka_unit_test(test_eligibility_covers_when_weekdays_and_channels),
+        cmocka_unit_test(test_usage_limits_per_customer_and_in_total),
+        cmocka_unit_test(test_same_promo_entered_twice_hits_the_usage_limit),
+        cmocka_unit_test(test_non_combinable_code_first_blocks_later_codes),
+        cmocka_unit_test(test_non_combinable_code_after_an_accepted_one_is_refused),
+        cmocka_unit_test(test_code_without_effect_is_rejected_and_reads_false_afterwards),
+        cmocka_unit_test(test_code_no_discount_requires_stays_accepted),
+        cmocka_unit_test(test_customer_safe_mode_reports_every_rejection_as_not_applicable),
+        cmocka_unit_test(test_no_codes_leave_the_trace_saying_so),
+    };
+    return cmocka_run_group_tests(tests, load_rules, free_rules);
+}
