@@ -41,7 +41,7 @@ typedef struct tsr_value tsr_value;
 struct tsr_value {
     uint8_t type;       /* tsr_type; TSR_T_MISSING when missing */
     uint8_t elem;       /* element type of a list */
-    uint16_t flags;     /* reserved */
+    uint16_t flags;     /* string: TSR_VF_LOWER / TSR_VF_UPPER (below); else 0 */
     int32_t offset;     /* datetime: offset east of UTC in seconds */
     uint32_t len;       /* string: bytes; list: elements */
     uint32_t pad;
@@ -51,6 +51,24 @@ struct tsr_value {
         const tsr_value *list;
     } u;
 };
+
+/* A string value whose flags say TSR_VF_LOWER (or _UPPER) is to be read
+ * through ASCII case mapping: lower()/upper() produce such views instead of
+ * allocating a copy at evaluation time.  Constants are always stored
+ * mapped, with flags 0; only run-time results of lower()/upper() carry them,
+ * and every operator of the language honours them.  A caller that takes a
+ * string result out of tsr__expr_eval should apply tsr__vf_map to each byte. */
+#define TSR_VF_LOWER 1u
+#define TSR_VF_UPPER 2u
+
+static inline unsigned char tsr__vf_map(unsigned char c, unsigned flags)
+{
+    if ((flags & TSR_VF_LOWER) && c >= 'A' && c <= 'Z')
+        return (unsigned char)(c + ('a' - 'A'));
+    if ((flags & TSR_VF_UPPER) && c >= 'a' && c <= 'z')
+        return (unsigned char)(c - ('a' - 'A'));
+    return c;
+}
 
 static inline tsr_value tsr__missing(void)
 {
@@ -139,6 +157,11 @@ void tsr__regex_scratch_free(tsr_regex_scratch *s, const tsr_alloc *alloc);
  * caller treats it as an error, reported), TSR_ENOMEM. */
 int tsr__regex_match(const tsr_regex *re, const char *subject, size_t len,
                      tsr_regex_scratch **scratch, const tsr_alloc *alloc);
+/* The pattern as compiled (for messages). */
+const char *tsr__regex_source(const tsr_regex *re, size_t *len);
+/* After tsr__regex_match returned TSR_EEVAL: which limit was hit ("match
+ * limit", "depth limit", "heap limit") or PCRE2's message for other errors. */
+const char *tsr__regex_last_error(const tsr_regex_scratch *s);
 
 /* ---------------------------------------------------------------------
  * Compilation environment: what names an expression may use.
@@ -167,7 +190,10 @@ typedef struct tsr_expr_env {
     unsigned minor_units;          /* the currency's */
     tsr_rounding rounding;
     tsr_regex_pool *regexes;
-    size_t max_length;             /* bytes per expression */
+    size_t max_length;             /* bytes per expression (0: no limit) */
+    /* Why `item` is not in scope here, for the error message (e.g. "segments
+     * are computed per order"); NULL: a generic reason. */
+    const char *item_note;
 } tsr_expr_env;
 
 /* A compiled expression.  Immutable; lives in the rule set's arena. */
@@ -184,7 +210,31 @@ struct tsr_expr {
     size_t code_len;
 };
 
-/* Compile src[0..len) expecting a value of type `want` (TSR_T_MISSING: any).
+/* Decisions the SPEC leaves open (implemented in expr_check.c / expr_eval.c):
+ *   - int / int is a decimal (7 / 2 == 3.5), rounded to 6 digits with the
+ *     rule set's rounding; decimal * decimal likewise; `%` is for ints only
+ *     and takes the sign of the dividend.
+ *   - money * decimal, money / int and money / decimal are money, rounded to
+ *     the minor unit with the rule set's rounding; money / money is a decimal.
+ *   - A numeric constant (literal or folded) next to money, or where money is
+ *     wanted, becomes money at compile time, exactly (`1800.005` with 2 minor
+ *     digits is a load error); so do decimal/int tables (a converted copy).
+ *     Non-constant decimals never convert implicitly.
+ *   - date - date is a duration of whole days; durations scale by numbers and
+ *     divide into decimals; date +/- a duration that is not whole days is an
+ *     evaluation error (a load error when the duration is constant).
+ *   - sum(items, x) skips lines where x is missing and is 0 over no lines.
+ *   - Functions of a missing argument are missing (so `matches(missing, p)`
+ *     is missing, i.e. false in a boolean context); has() is never missing.
+ *   - lower/upper map ASCII letters only; len(string) counts code points.
+ *   - String escapes: \" \' \\ \n \t \r; any other backslash is kept as
+ *     written, so regexes read naturally ("^\d+$").
+ *   - `a not in b` is accepted as `not (a in b)`; comparisons do not chain.
+ *   - segment["id-with-dashes"], promo["…"], tables["…"] reach ids that are
+ *     not identifiers.
+ *   - A constant key missing from a map table is a load error (a typo).
+ *
+ * Compile src[0..len) expecting a value of type `want` (TSR_T_MISSING: any).
  * `want` == TSR_T_MONEY accepts money expressions and numeric literals /
  * decimal tables that are exact in the currency (converted at compile time);
  * TSR_T_BOOL requires a bool.  `node` is the YAML scalar the text came from
@@ -194,6 +244,29 @@ struct tsr_expr {
 int tsr__expr_compile(tsr_expr **out, const char *src, size_t len, tsr_type want,
                       const tsr_ynode *node, const tsr_expr_env *env, tsr_arena *arena,
                       tsr_error *err);
+
+/* ---------------------------------------------------------------------
+ * Introspection of compiled conditions (for lint).
+ */
+typedef enum tsr_rel { TSR_REL_EQ = 0, TSR_REL_NE, TSR_REL_LT, TSR_REL_LE, TSR_REL_GT,
+                       TSR_REL_GE } tsr_rel;
+
+/* `FIELD <rel> CONSTANT`, the field always on the left (`100 <= item.h` is
+ * reported as `item.h >= 100`).  The constant has the field's type (a
+ * numeric literal compared with money has been converted to money). */
+typedef struct tsr_expr_cmp {
+    uint8_t record;           /* tsr_record_kind */
+    uint8_t rel;              /* tsr_rel */
+    uint16_t slot;
+    tsr_value constant;
+    const char *src;          /* the comparison's source text (in e->src) */
+    size_t src_len;
+} tsr_expr_cmp;
+
+/* When `e` is one comparison of a field with a constant, or an `and` chain
+ * made only of such comparisons, stores them (in source order) in
+ * out[0 .. min(n, max)) and returns n, their number; otherwise returns 0. */
+size_t tsr__expr_conjuncts(const tsr_expr *e, tsr_expr_cmp *out, size_t max);
 
 /* ---------------------------------------------------------------------
  * Evaluation.

@@ -1,0 +1,119 @@
+/*
+ * expr_compile.c — the compiler driver: tsr__expr_compile runs lex → parse
+ * → check (resolve, type-check, fold) → emit, and owns the compile context
+ * and the mapping of source offsets to file positions for errors.
+ */
+#include "expr_impl.h"
+
+#include <stdio.h>
+
+static const char *const type_names[TSR_T__COUNT] = {
+    [TSR_T_MISSING] = "missing", [TSR_T_BOOL] = "bool", [TSR_T_INT] = "int",
+    [TSR_T_DECIMAL] = "decimal", [TSR_T_MONEY] = "money", [TSR_T_STRING] = "string",
+    [TSR_T_DATE] = "date", [TSR_T_DATETIME] = "datetime", [TSR_T_DURATION] = "duration",
+    [TSR_T_LIST] = "list", [TSR_T_ITEMS] = "items", [TSR_T_MAP] = "table",
+};
+
+const char *tsr__type_name(tsr_type t)
+{
+    return (unsigned)t < TSR_T__COUNT ? type_names[t] : "?";
+}
+
+int tsr__xcx_init(tsr_xcx *cx, const char *src, size_t len, const tsr_ynode *node,
+                  const tsr_expr_env *env, tsr_arena *arena, tsr_error *err)
+{
+    memset(cx, 0, sizeof *cx);
+    cx->node = node;
+    cx->env = env;
+    cx->arena = arena;
+    cx->err = err;
+    tsr__arena_init(&cx->scratch, arena->alloc, 4096);
+    char *copy = tsr__arena_strndup(arena, src, len);
+    if (!copy)
+        return tsr__err(err, TSR_ENOMEM, "out of memory");
+    cx->src = copy;
+    cx->len = len;
+    return TSR_OK;
+}
+
+void tsr__xcx_fini(tsr_xcx *cx)
+{
+    if (!cx->arena)
+        return;   /* never initialised, or already finished */
+    const tsr_alloc *a = cx->arena->alloc;
+    if (cx->ops)
+        tsr__free(a, cx->ops, cx->capops * sizeof *cx->ops);
+    if (cx->kids)
+        tsr__free(a, cx->kids, cx->capkids * sizeof *cx->kids);
+    if (cx->fold_scratch)
+        tsr__regex_scratch_free(cx->fold_scratch, a);
+    tsr__arena_free(&cx->scratch);
+    cx->ops = NULL;
+    cx->kids = NULL;
+    cx->fold_scratch = NULL;
+    cx->arena = NULL;
+}
+
+int tsr__xerr(tsr_xcx *cx, int code, size_t off, const char *fmt, ...)
+{
+    char msg[TSR_ERROR_TEXT_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+
+    int line = 1, col = (int)off + 1;
+    if (cx->node && cx->node->kind == TSR_Y_SCALAR)
+        tsr__yaml_scalar_pos(cx->node, off, &line, &col);
+    const char *file = cx->env && cx->env->file ? cx->env->file : "";
+    return tsr__err_at(cx->err, code, file, line, col, "%s", msg);
+}
+
+int tsr__expr_compile(tsr_expr **out, const char *src, size_t len, tsr_type want,
+                      const tsr_ynode *node, const tsr_expr_env *env, tsr_arena *arena,
+                      tsr_error *err)
+{
+    tsr_xcx cx;
+    int rc;
+
+    *out = NULL;
+    if ((rc = tsr__xcx_init(&cx, src, len, node, env, arena, err)) != TSR_OK) {
+        tsr__xcx_fini(&cx);
+        return rc;
+    }
+    if (env->max_length && len > env->max_length) {
+        rc = tsr__xerr(&cx, TSR_ELIMIT, 0, "expression is longer than %zu bytes",
+                       env->max_length);
+        goto done;
+    }
+    if (!tsr__utf8_valid(src, len)) {
+        rc = tsr__xerr(&cx, TSR_EPARSE, 0, "expression is not valid UTF-8");
+        goto done;
+    }
+    tsr_xnode *tree;
+    uint32_t root;
+    tsr_prog *prog;
+    if ((rc = tsr__expr_parse(&cx, &tree)) != TSR_OK ||
+        (rc = tsr__expr_check(&cx, tree, want, &root)) != TSR_OK ||
+        (rc = tsr__expr_emit(&cx, root, &prog)) != TSR_OK)
+        goto done;
+
+    tsr_expr *e = tsr__arena_calloc(arena, 1, sizeof *e);
+    if (!e) {
+        rc = tsr__err(err, TSR_ENOMEM, "out of memory");
+        goto done;
+    }
+    const tsr_op *r = &prog->ops[prog->root];
+    e->type = r->type;
+    e->elem = r->elem;
+    e->is_const = r->op == OP_K;
+    e->constant = e->is_const ? r->k : tsr__missing();
+    e->src = cx.src;
+    e->src_len = cx.len;
+    e->code = prog;
+    e->code_len = prog->nops;
+    *out = e;
+done:
+    tsr__xcx_fini(&cx);
+    return rc;
+}

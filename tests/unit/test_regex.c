@@ -1,0 +1,269 @@
+/*
+ * test_regex.c — the PCRE2 wrapper (lib/regex.c): matching anywhere,
+ * caseless and full-match modes, UTF-8, compile errors with offsets, the
+ * match/depth/heap limits failing closed, and all PCRE2 memory going
+ * through the library's allocator (nothing leaks, failures are ENOMEM).
+ */
+#include "expr_fixture.h"
+
+/* A counting allocator that can fail the Nth allocation. */
+typedef struct counting {
+    long calls, fail_at;
+    long long live;
+} counting;
+
+static void *counting_realloc(void *ud, void *p, size_t old, size_t n)
+{
+    counting *c = ud;
+    if (n == 0) {
+        if (p)
+            c->live -= (long long)old;
+        free(p);
+        return NULL;
+    }
+    if (++c->calls == c->fail_at)
+        return NULL;
+    void *q = realloc(p, n);
+    if (q)
+        c->live += (long long)n - (long long)(p ? old : 0);
+    return q;
+}
+
+typedef struct rx {
+    counting cnt;
+    tsr_alloc alloc;
+    tsr_regex_pool *pool;
+    tsr_regex_scratch *scratch;
+} rx;
+
+static int rx_setup(void **state)
+{
+    rx *r = calloc(1, sizeof *r);
+    assert_non_null(r);
+    tsr_allocator user = { counting_realloc, &r->cnt };
+    tsr__alloc_init(&r->alloc, &user);
+    assert_int_equal(tsr__regex_pool_new(&r->pool, &r->alloc, 100000, 1000, 1024), TSR_OK);
+    *state = r;
+    return 0;
+}
+
+static int rx_teardown(void **state)
+{
+    rx *r = *state;
+    tsr__regex_scratch_free(r->scratch, &r->alloc);
+    tsr__regex_pool_free(r->pool);
+    assert_int_equal(r->cnt.live, 0);   /* everything came back through the hook */
+    free(r);
+    return 0;
+}
+
+static tsr_regex *compile(rx *r, const char *pat, bool caseless, bool full)
+{
+    tsr_regex *re = NULL;
+    size_t off;
+    char msg[128];
+    int rc = tsr__regex_compile(r->pool, &re, pat, strlen(pat), caseless, full, &off, msg,
+                                sizeof msg);
+    if (rc != TSR_OK)
+        fail_msg("compiling /%s/: %d %s at %zu", pat, rc, msg, off);
+    return re;
+}
+
+static int match(rx *r, const tsr_regex *re, const char *s)
+{
+    return tsr__regex_match(re, s, strlen(s), &r->scratch, &r->alloc);
+}
+
+static void a_pattern_matches_anywhere_by_default(void **state)
+{
+    rx *r = *state;
+    tsr_regex *re = compile(r, "[0-9]{3}", false, false);
+    assert_int_equal(match(r, re, "DOC-123456"), 1);
+    assert_int_equal(match(r, re, "DOC-12"), 0);
+    assert_int_equal(match(r, re, ""), 0);
+    size_t len;
+    assert_string_equal(tsr__regex_source(re, &len), "[0-9]{3}");
+    assert_int_equal(len, 8);
+}
+
+static void full_mode_must_match_the_whole_subject(void **state)
+{
+    rx *r = *state;
+    tsr_regex *re = compile(r, "DOC-[0-9]{6}", false, true);
+    assert_int_equal(match(r, re, "DOC-123456"), 1);
+    assert_int_equal(match(r, re, "XDOC-123456"), 0);
+    assert_int_equal(match(r, re, "DOC-1234567"), 0);
+    /* Alternation is anchored as a whole, not just its first branch. */
+    tsr_regex *alt = compile(r, "A|BC", false, true);
+    assert_int_equal(match(r, alt, "BC"), 1);
+    assert_int_equal(match(r, alt, "ABC"), 0);
+}
+
+static void caseless_mode_ignores_case_also_beyond_ascii(void **state)
+{
+    rx *r = *state;
+    tsr_regex *re = compile(r, "^summer-\\d+$", true, false);
+    assert_int_equal(match(r, re, "SUMMER-10"), 1);
+    assert_int_equal(match(r, re, "Summer-10"), 1);
+    tsr_regex *cs = compile(r, "^summer", false, false);
+    assert_int_equal(match(r, cs, "SUMMER"), 0);
+    tsr_regex *u = compile(r, "^zürich$", true, false);
+    assert_int_equal(match(r, u, "ZÜRICH"), 1);
+}
+
+static void subjects_and_patterns_are_utf8(void **state)
+{
+    rx *r = *state;
+    tsr_regex *re = compile(r, "^.{6}$", false, false);
+    assert_int_equal(match(r, re, "Zürich"), 1);   /* six characters, seven bytes */
+    /* Invalid UTF-8 in a subject is an error, not a silent non-match. */
+    assert_int_equal(tsr__regex_match(re, "\xC3", 1, &r->scratch, &r->alloc), TSR_EEVAL);
+    assert_non_null(strstr(tsr__regex_last_error(r->scratch), "UTF-8 error"));
+    /* Subjects need not be NUL-terminated. */
+    assert_int_equal(tsr__regex_match(compile(r, "^ab$", false, false), "abc", 2, &r->scratch,
+                                      &r->alloc), 1);
+}
+
+static void a_bad_pattern_reports_pcre2s_message_and_offset(void **state)
+{
+    rx *r = *state;
+    tsr_regex *re = (tsr_regex *)1;
+    size_t off = 99;
+    char msg[128];
+    assert_int_equal(tsr__regex_compile(r->pool, &re, "ab(c", 4, false, false, &off, msg,
+                                        sizeof msg), TSR_EPARSE);
+    assert_null(re);
+    assert_int_equal(off, 4);
+    assert_non_null(strstr(msg, "missing closing parenthesis"));
+    assert_int_equal(tsr__regex_compile(r->pool, &re, "a{2,1}", 6, false, false, &off, msg,
+                                        sizeof msg), TSR_EPARSE);
+    assert_non_null(strstr(msg, "out of order"));
+    /* \C could split a character: refused. */
+    assert_int_equal(tsr__regex_compile(r->pool, &re, "a\\Cb", 4, false, false, &off, msg,
+                                        sizeof msg), TSR_EPARSE);
+    assert_int_equal(tsr__regex_compile(r->pool, &re, "\xC3", 1, false, false, &off, msg,
+                                        sizeof msg), TSR_EPARSE);
+}
+
+static void a_catastrophic_pattern_hits_the_match_limit_and_fails_closed(void **state)
+{
+    rx *r = *state;
+    tsr_regex_pool *small;
+    assert_int_equal(tsr__regex_pool_new(&small, &r->alloc, 1000, 1000, 1024), TSR_OK);
+    tsr_regex *re;
+    size_t off;
+    char msg[128];
+    assert_int_equal(tsr__regex_compile(small, &re, "^(a+)+$", 7, false, false, &off, msg,
+                                        sizeof msg), TSR_OK);
+    assert_int_equal(match(r, re, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!"), TSR_EEVAL);
+    assert_string_equal(tsr__regex_last_error(r->scratch), "match limit");
+    /* The same pattern on a harmless subject is fine. */
+    assert_int_equal(match(r, re, "aaaa"), 1);
+    assert_string_equal(tsr__regex_last_error(r->scratch), "no error");
+    tsr__regex_pool_free(small);
+}
+
+static void the_depth_and_heap_limits_fail_closed_too(void **state)
+{
+    rx *r = *state;
+    char subject[4001];
+    memset(subject, 'a', 4000);
+    subject[4000] = '\0';
+    tsr_regex_pool *shallow;
+    assert_int_equal(tsr__regex_pool_new(&shallow, &r->alloc, 10000000, 10, 100000), TSR_OK);
+    tsr_regex *re;
+    size_t off;
+    char msg[128];
+    assert_int_equal(tsr__regex_compile(shallow, &re, "^(a|b)*$", 8, false, false, &off, msg,
+                                        sizeof msg), TSR_OK);
+    assert_int_equal(match(r, re, subject), TSR_EEVAL);
+    assert_string_equal(tsr__regex_last_error(r->scratch), "depth limit");
+    tsr__regex_pool_free(shallow);
+
+    tsr_regex_pool *tight;
+    assert_int_equal(tsr__regex_pool_new(&tight, &r->alloc, 10000000, 10000000, 1), TSR_OK);
+    assert_int_equal(tsr__regex_compile(tight, &re, "^(a|b)*$", 8, false, false, &off, msg,
+                                        sizeof msg), TSR_OK);
+    assert_int_equal(match(r, re, subject), TSR_EEVAL);
+    assert_string_equal(tsr__regex_last_error(r->scratch), "heap limit");
+    tsr__regex_pool_free(tight);
+}
+
+static void the_scratch_is_made_once_and_reused(void **state)
+{
+    rx *r = *state;
+    tsr_regex *re = compile(r, "b", false, false);
+    assert_null(r->scratch);
+    assert_int_equal(match(r, re, "abc"), 1);
+    tsr_regex_scratch *s = r->scratch;
+    assert_non_null(s);
+    long calls = r->cnt.calls;
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(match(r, re, "abc"), 1);
+    assert_ptr_equal(r->scratch, s);
+    assert_int_equal(r->cnt.calls, calls);   /* matching allocates nothing more */
+    char *buf = tsr__regex_scratch_buf(&r->scratch, &r->alloc, 10);
+    assert_non_null(buf);
+    assert_ptr_equal(tsr__regex_scratch_buf(&r->scratch, &r->alloc, 20), buf);
+    assert_non_null(tsr__regex_scratch_buf(&r->scratch, &r->alloc, 1000));
+}
+
+static void allocation_failures_are_enomem_and_leak_nothing(void **state)
+{
+    rx *r = *state;
+    /* Pool creation. */
+    int rc = TSR_ENOMEM;
+    for (long n = 1; rc != TSR_OK; n++) {
+        tsr_regex_pool *p = NULL;
+        r->cnt.calls = 0;
+        r->cnt.fail_at = n;
+        rc = tsr__regex_pool_new(&p, &r->alloc, 1000, 1000, 1000);
+        assert_true(rc == TSR_OK || rc == TSR_ENOMEM);
+        if (rc != TSR_OK)
+            assert_null(p);
+        r->cnt.fail_at = 0;
+        tsr__regex_pool_free(p);
+    }
+    /* Compiling. */
+    rc = TSR_ENOMEM;
+    for (long n = 1; rc != TSR_OK; n++) {
+        tsr_regex *re = NULL;
+        size_t off;
+        char msg[64];
+        r->cnt.calls = 0;
+        r->cnt.fail_at = n;
+        rc = tsr__regex_compile(r->pool, &re, "^(DOC|MED)-[0-9]{6}$", 20, true, true, &off, msg,
+                                sizeof msg);
+        assert_true(rc == TSR_OK || rc == TSR_ENOMEM);
+        r->cnt.fail_at = 0;
+    }
+    /* Matching with a fresh scratch. */
+    tsr_regex *re = compile(r, "x+y", false, false);
+    rc = TSR_ENOMEM;
+    for (long n = 1; rc != 1; n++) {
+        tsr_regex_scratch *s = NULL;
+        r->cnt.calls = 0;
+        r->cnt.fail_at = n;
+        rc = tsr__regex_match(re, "axxy", 4, &s, &r->alloc);
+        assert_true(rc == 1 || rc == TSR_ENOMEM);
+        r->cnt.fail_at = 0;
+        tsr__regex_scratch_free(s, &r->alloc);
+    }
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, rx_setup, rx_teardown)
+    const struct CMUnitTest tests[] = {
+        T(a_pattern_matches_anywhere_by_default),
+        T(full_mode_must_match_the_whole_subject),
+        T(caseless_mode_ignores_case_also_beyond_ascii),
+        T(subjects_and_patterns_are_utf8),
+        T(a_bad_pattern_reports_pcre2s_message_and_offset),
+        T(a_catastrophic_pattern_hits_the_match_limit_and_fails_closed),
+        T(the_depth_and_heap_limits_fail_closed_too),
+        T(the_scratch_is_made_once_and_reused),
+        T(allocation_failures_are_enomem_and_leak_nothing),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
