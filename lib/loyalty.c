@@ -1,0 +1,781 @@
+/*
+ * loyalty.c — SPEC §4 steps 6 and 7: redeeming the customer's points
+ * against the order, and earning new points on what is paid.
+ *
+ * Owns: membership (`member_when`), the redemption request and its limits
+ * (balance or usable lots, max_percent, step, min_points) with the reason
+ * reported when fewer points are redeemed than asked, the spending of points
+ * lots, and the earn rules (per/points, flat, multiply) with their entries,
+ * available_on / expires_on dates and trace.
+ *
+ * Decisions where the SPEC leaves room (also to be written in docs/):
+ *
+ *   - Redemption limits are applied in the SPEC's order: balance,
+ *     max_percent, step, min_points.  The reason reported is the LAST limit
+ *     that lowered the amount; min_points is reported only when it is what
+ *     zeroes a still positive amount.  So a customer with no points at all
+ *     hears `balance`, not `min_points`, and a request capped by both
+ *     balance and max_percent names the tighter one (the later to lower it;
+ *     on a tie the earlier, balance).
+ *   - A line's redeemed value is points x point_value, so a point worth more
+ *     than the minor unit could pay more than a small line costs.  A line
+ *     can therefore take at most floor(total / point_value) points, and the
+ *     redemption is capped by the sum of those too (reported as
+ *     `max_percent`: both limits are "the share of the eligible lines points
+ *     may pay").  With a point worth one minor unit that cap never binds.
+ *   - When an order carries `points_lots`, the lots are the balance and
+ *     customer.points_balance is not consulted.
+ *   - Several `multiply` rules naming the same rule compose by
+ *     multiplication (x2 and x3 make x6), whatever their order in the file.
+ *     They may name flat rules too.
+ *   - Flat (order-level) entries have no line, hence no event_start: their
+ *     service date is the order's local date.
+ *   - An earn rule is "applied" in the trace when it earned points; a
+ *     multiply rule when its conditions held and a rule it names earned
+ *     points.  The redemption appears as `loyalty.redeem` when the order
+ *     asked for points.
+ *
+ * No floating point: money in minor units, percentages as scale-6
+ * decimals, every product and sum checked.  All memory from ev->arena.
+ */
+#include "eval.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static bool tracing(const tsr_eval *ev)
+{
+    return !(ev->opts && ev->opts->no_trace);
+}
+
+static int overflow(tsr_eval *ev, const char *what)
+{
+    return tsr__err(ev->err, TSR_EEVAL, "loyalty: %s overflows", what);
+}
+
+static int nomem(tsr_eval *ev)
+{
+    return tsr__err(ev->err, TSR_ENOMEM, "out of memory");
+}
+
+/* A trace sentence; only built when a trace is wanted, so that no_trace
+ * evaluations do not spend arena memory on text nobody reads. */
+#define WHY(ev, ...) (tracing(ev) ? tsr__why((ev), __VA_ARGS__) : "")
+
+/* ---------------------------------------------------------------------
+ * Membership.
+ */
+
+typedef struct membership {
+    bool member;
+    const char *src;        /* failing condition's source text, if any */
+    size_t src_len;
+} membership;
+
+/* Evaluated by both steps rather than passed along in the result: the
+ * refund's re-pricing may run earning without redemption, and the
+ * condition is pure, so both see the same answer. */
+static int settle_membership(tsr_eval *ev, membership *m)
+{
+    const tsr_loyalty *L = &ev->rs->loyalty;
+    const tsr_value *cust = ev->x.customer;
+    int rc;
+
+    m->member = false;
+    m->src = NULL;
+    m->src_len = 0;
+    if (!L->present)
+        return TSR_OK;
+    ev->x.item = NULL;      /* order level */
+    if (L->member_when == NULL) {
+        m->member = cust != NULL && cust[TSR_CUST_ID].type != TSR_T_MISSING;
+        return TSR_OK;
+    }
+    rc = tsr__expr_test(L->member_when, &ev->x, &m->member, &m->src, &m->src_len);
+    if (rc != TSR_OK)
+        return rc;
+    if (!m->member && m->src == NULL) {
+        m->src = L->member_when->src;
+        m->src_len = L->member_when->src_len;
+    }
+    return TSR_OK;
+}
+
+static const char *not_member_why(tsr_eval *ev, const membership *m)
+{
+    if (!ev->rs->loyalty.present)
+        return WHY(ev, "the rule set has no loyalty program");
+    if (m->src == NULL)
+        return WHY(ev, "not a member: the order has no customer.id");
+    return WHY(ev, "not a member: `%.*s` was false", (int)m->src_len, m->src);
+}
+
+/* A rule's `when`, then its `valid`/`channels`, at order level.  *why is
+ * the trace sentence when they do not hold. */
+static int rule_gate(tsr_eval *ev, const tsr_expr *when, const tsr_validity *valid,
+                     bool has_valid, bool *holds, const char **why)
+{
+    const char *src = NULL;
+    size_t len = 0;
+    int rc;
+
+    *why = NULL;
+    *holds = true;
+    ev->x.item = NULL;
+    if (when) {
+        rc = tsr__expr_test(when, &ev->x, holds, &src, &len);
+        if (rc != TSR_OK)
+            return rc;
+        if (!*holds) {
+            if (src == NULL) {
+                src = when->src;
+                len = when->src_len;
+            }
+            *why = WHY(ev, "`%.*s` was false", (int)len, src);
+            return *why ? TSR_OK : nomem(ev);
+        }
+    }
+    /* channels live in the same struct; has_valid may be set for `valid:`
+     * alone depending on the loader, so look at both. */
+    if (has_valid || valid->channels != NULL) {
+        const char *vwhy = NULL;
+        *holds = tsr__validity_holds(ev, valid, &vwhy);
+        if (!*holds)
+            *why = vwhy ? vwhy : "`valid`/`channels` did not hold";
+    }
+    return TSR_OK;
+}
+
+/* Lines whose `for` holds (NULL: all), as indexes into idx[]; *n their count. */
+static int eligible_lines(tsr_eval *ev, const tsr_expr *for_, size_t *idx, size_t *n)
+{
+    size_t i, k = 0;
+    int rc;
+
+    for (i = 0; i < ev->res->nlines; i++) {
+        bool holds = true;
+        if (for_) {
+            tsr__eval_at_line(ev, i);
+            rc = tsr__expr_test(for_, &ev->x, &holds, NULL, NULL);
+            if (rc != TSR_OK) {
+                ev->x.item = NULL;
+                return rc;
+            }
+        }
+        if (holds)
+            idx[k++] = i;
+    }
+    ev->x.item = NULL;
+    *n = k;
+    return TSR_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * Redemption (step 6).
+ */
+
+typedef struct rank {
+    int64_t rem;
+    size_t pos;
+} rank;
+
+static int rank_cmp(const void *a, const void *b)
+{
+    const rank *x = a, *y = b;
+    if (x->rem != y->rem)
+        return x->rem > y->rem ? -1 : 1;       /* largest remainder first */
+    return x->pos < y->pos ? -1 : x->pos > y->pos;   /* then the earlier line */
+}
+
+/* Largest remainder (SPEC §4.5) of `amount` over weights w[], each out[k]
+ * at most cap[k].  Floors first (never above the cap, see the file comment:
+ * they cannot exceed it while amount <= sum of caps and amount * w <= cap *
+ * W), then one unit each to the largest remainders among the lines with
+ * room, ties to the earlier line; whatever is still left (only when caps
+ * bind) goes, in the same order, to lines with room, as much as each can
+ * take.  Without binding caps this is exactly tsr__allocate.  Requires
+ * amount <= sum(cap). */
+static int allocate_capped(tsr_eval *ev, int64_t amount, const int64_t *w, const int64_t *cap,
+                           size_t n, int64_t *out)
+{
+    int64_t total = 0, given = 0, left, q, r;
+    rank *order;
+    size_t k;
+
+    for (k = 0; k < n; k++)
+        if (!tsr__add(total, w[k], &total))
+            return overflow(ev, "eligible total");
+    if (amount == 0 || total == 0) {
+        for (k = 0; k < n; k++)
+            out[k] = 0;
+        return amount == 0 ? TSR_OK
+                           : tsr__err(ev->err, TSR_EEVAL, "loyalty: points with no weight");
+    }
+    order = tsr__arena_alloc(ev->arena, n * sizeof *order);
+    if (!order)
+        return nomem(ev);
+    for (k = 0; k < n; k++) {
+        if (!tsr__muldiv_floor_rem(amount, w[k], total, &q, &r))
+            return overflow(ev, "points allocation");
+        out[k] = q < cap[k] ? q : cap[k];
+        given += out[k];            /* <= amount: no overflow */
+        order[k].rem = r;
+        order[k].pos = k;
+    }
+    qsort(order, n, sizeof *order, rank_cmp);
+    left = amount - given;
+    for (k = 0; k < n && left > 0; k++) {
+        size_t i = order[k].pos;
+        if (out[i] < cap[i]) {
+            out[i]++;
+            left--;
+        }
+    }
+    for (k = 0; k < n && left > 0; k++) {
+        size_t i = order[k].pos;
+        int64_t room = cap[i] - out[i];
+        int64_t take = room < left ? room : left;
+        out[i] += take;
+        left -= take;
+    }
+    if (left != 0)
+        return tsr__err(ev->err, TSR_EEVAL, "loyalty: redeemed points do not fit the lines");
+    return TSR_OK;
+}
+
+typedef struct usable_lot {
+    const tsr_points_lot *lot;
+    size_t pos;             /* order given */
+} usable_lot;
+
+/* Soonest expiry first, lots that never expire last, ties in the order the
+ * lots were given (qsort is not stable, so the position decides). */
+static int lot_cmp(const void *a, const void *b)
+{
+    const usable_lot *x = a, *y = b;
+    if (x->lot->has_expires != y->lot->has_expires)
+        return x->lot->has_expires ? -1 : 1;
+    if (x->lot->has_expires && x->lot->expires_on != y->lot->expires_on)
+        return x->lot->expires_on < y->lot->expires_on ? -1 : 1;
+    return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* The usable lots, sorted for spending, and their sum.  A lot whose
+ * expires_on is on or before the order's local date is gone: expires_on is
+ * the first day it can no longer be used. */
+static int usable_lots(tsr_eval *ev, usable_lot **out, size_t *n, int64_t *sum)
+{
+    const tsr_order *o = ev->order;
+    usable_lot *u;
+    size_t i, k = 0;
+
+    *out = NULL;
+    *n = 0;
+    *sum = 0;
+    if (o->nlots == 0)
+        return TSR_OK;
+    u = tsr__arena_alloc(ev->arena, o->nlots * sizeof *u);
+    if (!u)
+        return nomem(ev);
+    for (i = 0; i < o->nlots; i++) {
+        const tsr_points_lot *lot = &o->lots[i];
+        if (lot->points <= 0 || (lot->has_expires && lot->expires_on <= ev->today))
+            continue;
+        if (!tsr__add(*sum, lot->points, sum))
+            return overflow(ev, "points lots");
+        u[k].lot = lot;
+        u[k].pos = i;
+        k++;
+    }
+    qsort(u, k, sizeof *u, lot_cmp);
+    *out = u;
+    *n = k;
+    return TSR_OK;
+}
+
+static int spend_lots(tsr_eval *ev, const usable_lot *u, size_t n, int64_t points)
+{
+    tsr_result *res = ev->res;
+    size_t k, used = 0;
+
+    for (k = 0; k < n && points > 0; k++) {
+        int64_t take = u[k].lot->points < points ? u[k].lot->points : points;
+        points -= take;
+        used++;
+    }
+    if (used == 0)
+        return TSR_OK;
+    res->lots_used = tsr__arena_alloc(ev->arena, used * sizeof *res->lots_used);
+    if (!res->lots_used)
+        return nomem(ev);
+    points = res->points_redeemed;
+    for (k = 0; k < used; k++) {
+        int64_t take = u[k].lot->points < points ? u[k].lot->points : points;
+        const char *id = u[k].lot->id ? u[k].lot->id : "";
+        /* The result outlives the order (tsr_evaluate_text frees it, and a
+         * builder order may be reset): copy, never borrow. */
+        res->lots_used[k].id = tsr__arena_strndup(ev->arena, id, strlen(id));
+        if (!res->lots_used[k].id)
+            return nomem(ev);
+        res->lots_used[k].points = take;
+        points -= take;
+    }
+    res->nlots_used = used;
+    return TSR_OK;
+}
+
+/* The points requested: order.redeem_points, from the order struct or,
+ * should a reader fill only the record slot, from there. */
+static int64_t requested_points(const tsr_eval *ev)
+{
+    const tsr_order *o = ev->order;
+    if (o->has_redeem)
+        return o->redeem_points;
+    if (ev->x.order && ev->x.order[TSR_ORDER_REDEEM_POINTS].type == TSR_T_INT)
+        return ev->x.order[TSR_ORDER_REDEEM_POINTS].u.i;
+    return 0;
+}
+
+static int trace_redeem(tsr_eval *ev, bool applied, const char *why)
+{
+    if (!tracing(ev))
+        return TSR_OK;
+    if (!applied && why == NULL)
+        return nomem(ev);
+    return tsr__trace(ev, "loyalty", "redeem", applied, applied ? NULL : why);
+}
+
+int tsr__eval_redeem(tsr_eval *ev)
+{
+    const tsr_loyalty *L = &ev->rs->loyalty;
+    tsr_result *res = ev->res;
+    membership m;
+    int64_t request, balance = 0, eligible_total = 0, cap_money, by_percent, line_caps = 0;
+    int64_t amount;
+    usable_lot *lots = NULL;
+    size_t nlots = 0, n = 0, k;
+    size_t *idx;
+    int64_t *w, *cap, *pts;
+    char b1[32], b2[32];
+    const char *why = NULL;
+    int rc;
+
+    res->points_redeemed = 0;
+    res->redeem_reason = TSR_RR_NONE;
+    res->lots_used = NULL;
+    res->nlots_used = 0;
+    for (k = 0; k < res->nlines; k++) {
+        res->lines[k].redeemed_points = 0;
+        res->lines[k].redeemed_value = 0;
+    }
+
+    rc = settle_membership(ev, &m);
+    if (rc != TSR_OK)
+        return rc;
+    res->member = m.member;
+
+    request = requested_points(ev);
+    if (request <= 0)
+        return TSR_OK;      /* nothing asked: nothing to explain */
+    if (!L->present || !L->has_redeem) {
+        res->redeem_reason = TSR_RR_NO_REDEEM;
+        return trace_redeem(ev, false, WHY(ev, "the rule set has no `loyalty.redeem`"));
+    }
+    if (!m.member) {
+        res->redeem_reason = TSR_RR_NOT_MEMBER;
+        return trace_redeem(ev, false, not_member_why(ev, &m));
+    }
+
+    if (L->point_value <= 0)     /* the loader refuses it; never divide by it */
+        return tsr__err(ev->err, TSR_EEVAL, "loyalty: point_value is not positive");
+
+    /* Balance: the usable lots when the customer has them, else the bare
+     * balance (missing or negative counts as none). */
+    if (ev->order->has_lots) {
+        rc = usable_lots(ev, &lots, &nlots, &balance);
+        if (rc != TSR_OK)
+            return rc;
+    } else if (ev->x.customer && ev->x.customer[TSR_CUST_POINTS_BALANCE].type == TSR_T_INT &&
+               ev->x.customer[TSR_CUST_POINTS_BALANCE].u.i > 0) {
+        balance = ev->x.customer[TSR_CUST_POINTS_BALANCE].u.i;
+    }
+
+    /* The eligible lines and, per line, how many points its total can pay. */
+    idx = tsr__arena_alloc(ev->arena, res->nlines * sizeof *idx);
+    w = tsr__arena_alloc(ev->arena, res->nlines * sizeof *w);
+    cap = tsr__arena_alloc(ev->arena, res->nlines * sizeof *cap);
+    pts = tsr__arena_alloc(ev->arena, res->nlines * sizeof *pts);
+    if (!idx || !w || !cap || !pts)
+        return nomem(ev);
+    rc = eligible_lines(ev, L->redeem_for, idx, &n);
+    if (rc != TSR_OK)
+        return rc;
+    for (k = 0; k < n; k++) {
+        int64_t t = res->lines[idx[k]].total;
+        w[k] = t > 0 ? t : 0;
+        cap[k] = w[k] / L->point_value;
+        if (!tsr__add(eligible_total, w[k], &eligible_total) ||
+            !tsr__add(line_caps, cap[k], &line_caps))
+            return overflow(ev, "eligible total");
+    }
+
+    /* points * point_value <= max_percent/100 * eligible total, exactly:
+     * floor(floor(E * p / 10^8) / v) == floor(E * p / (10^8 * v)) for
+     * positive integers, and the two-step form cannot overflow the divisor. */
+    if (!tsr__muldiv(eligible_total, L->max_percent, 100 * TSR_DEC_SCALE, TSR_ROUND_DOWN,
+                     &cap_money))
+        return overflow(ev, "max_percent of the eligible total");
+    by_percent = cap_money / L->point_value;
+    if (line_caps < by_percent)
+        by_percent = line_caps;
+
+    amount = request;
+    if (balance < amount) {
+        amount = balance;
+        res->redeem_reason = TSR_RR_BALANCE;
+        why = WHY(ev, "balance: %" PRId64 " of %" PRId64 " points requested available",
+                  balance, request);
+    }
+    if (by_percent < amount) {
+        amount = by_percent;
+        res->redeem_reason = TSR_RR_MAX_PERCENT;
+        tsr__format_decimal(b1, L->max_percent);
+        tsr__format_fixed(b2, eligible_total, ev->rs->minor_units);
+        why = WHY(ev, "max_percent: at most %" PRId64 " points (%s%% of eligible total %s)",
+                  by_percent, b1, b2);
+    }
+    if (L->step > 1 && amount % L->step != 0) {
+        amount -= amount % L->step;
+        res->redeem_reason = TSR_RR_STEP;
+        why = WHY(ev, "step: points are redeemed in multiples of %" PRId64, L->step);
+    }
+    if (amount > 0 && amount < L->min_points) {
+        res->redeem_reason = TSR_RR_MIN_POINTS;
+        why = WHY(ev, "min_points: %" PRId64 " points is below min_points %" PRId64, amount,
+                  L->min_points);
+        amount = 0;
+    }
+    if (amount == 0)
+        return trace_redeem(ev, false, why);
+
+    res->points_redeemed = amount;
+    rc = allocate_capped(ev, amount, w, cap, n, pts);
+    if (rc != TSR_OK)
+        return rc;
+    for (k = 0; k < n; k++) {
+        tsr_res_line *line = &res->lines[idx[k]];
+        int64_t value;
+        if (pts[k] == 0)
+            continue;
+        if (!tsr__mul(pts[k], L->point_value, &value))
+            return overflow(ev, "redeemed value");
+        if (value > line->total)     /* excluded by the caps; never go below zero */
+            return tsr__err(ev->err, TSR_EEVAL, "loyalty: redeemed value exceeds line `%s`",
+                            line->id);
+        line->redeemed_points = pts[k];
+        line->redeemed_value = value;
+        line->total -= value;
+        tsr__eval_sync_line(ev, idx[k]);
+    }
+    if (ev->order->has_lots) {
+        rc = spend_lots(ev, lots, nlots, amount);
+        if (rc != TSR_OK)
+            return rc;
+    }
+    return trace_redeem(ev, true, NULL);
+}
+
+/* ---------------------------------------------------------------------
+ * Earning (step 7).
+ */
+
+typedef struct earn_state {
+    bool gated;             /* when/valid/channels held (and member) */
+    const char *why;        /* trace sentence when not applied */
+    int64_t factor;         /* product of the multipliers naming this rule */
+    bool factor_overflow;   /* the product does not fit: fatal only if points > 0 */
+    const char *zeroed_by;  /* a multiply rule that made the points 0 */
+    bool applied;
+} earn_state;
+
+/* The item slot of `event_start` when the schema declares it a datetime,
+ * else -1: then every line's service date is the order date. */
+static int event_start_slot(const tsr_ruleset *rs)
+{
+    const tsr_record_schema *s = &rs->records[TSR_REC_ITEM];
+    size_t i;
+
+    for (i = 0; i < s->len; i++)
+        if (strcmp(s->fields[i].name, "event_start") == 0)
+            return s->fields[i].type == TSR_T_DATETIME ? (int)s->fields[i].slot : -1;
+    return -1;
+}
+
+static int64_t service_date(const tsr_eval *ev, int slot, int line)
+{
+    const tsr_value *v;
+
+    if (slot < 0 || line < 0)
+        return ev->today;
+    v = ev->recs + (size_t)line * ev->stride + (size_t)slot;
+    if (v->type != TSR_T_DATETIME)
+        return ev->today;
+    return tsr__local_days(v->u.i, tsr__local_offset(ev->rs->tz, v->u.i, v->offset));
+}
+
+static int push_entry(tsr_eval *ev, int rule, int line, int64_t points, int slot)
+{
+    const tsr_loyalty *L = &ev->rs->loyalty;
+    tsr_result *res = ev->res;
+    tsr_points_entry *e;
+
+    if (res->nentries == res->entries_cap) {
+        /* The arena cannot grow in place: double, so the copies left
+         * behind add up to less than the final array. */
+        size_t cap = res->entries_cap ? res->entries_cap * 2 : 8;
+        tsr_points_entry *p;
+        if (cap > SIZE_MAX / sizeof *p)
+            return nomem(ev);
+        p = tsr__arena_alloc(ev->arena, cap * sizeof *p);
+        if (!p)
+            return nomem(ev);
+        if (res->nentries)
+            memcpy(p, res->entries, res->nentries * sizeof *p);
+        res->entries = p;
+        res->entries_cap = cap;
+    }
+    e = &res->entries[res->nentries];
+    memset(e, 0, sizeof *e);
+    e->earn = rule;
+    e->line = line;
+    e->points = points;
+    /* Dates must stay printable (years 1..9999), like all date arithmetic. */
+    if (!tsr__add(service_date(ev, slot, line), L->pending_days, &e->available_on) ||
+        e->available_on > TSR_DATE_MAX_DAYS)
+        return tsr__err(ev->err, TSR_EEVAL, "loyalty: available_on is past 9999-12-31");
+    if (L->has_expire_days) {
+        e->has_expires = true;
+        if (!tsr__add(e->available_on, L->expire_days, &e->expires_on) ||
+            e->expires_on > TSR_DATE_MAX_DAYS)
+            return tsr__err(ev->err, TSR_EEVAL, "loyalty: expires_on is past 9999-12-31");
+    }
+    if (!tsr__add(res->points_earned, points, &res->points_earned))
+        return overflow(ev, "points earned");
+    if (line >= 0 && !tsr__add(res->lines[line].points_earned, points,
+                                &res->lines[line].points_earned))
+        return overflow(ev, "points earned");
+    res->nentries++;
+    return TSR_OK;
+}
+
+/* Multipliers first: their conditions are order level and do not depend on
+ * what other rules earn, so each target's factor is known before it earns. */
+static int settle_multipliers(tsr_eval *ev, earn_state *st)
+{
+    const tsr_loyalty *L = &ev->rs->loyalty;
+    size_t r, j;
+    int rc;
+
+    for (r = 0; r < L->nearn; r++) {
+        const tsr_earn *e = &L->earn[r];
+        if (!e->is_multiply)
+            continue;
+        rc = rule_gate(ev, e->when, &e->valid, e->has_valid, &st[r].gated, &st[r].why);
+        if (rc != TSR_OK)
+            return rc;
+        if (!st[r].gated)
+            continue;
+        for (j = 0; j < e->nrules; j++) {
+            int t = e->rules[j];
+            if (t < 0 || (size_t)t >= L->nearn || L->earn[t].is_multiply)
+                continue;   /* the loader refuses these; never trust an index */
+            if (!st[t].factor_overflow && !tsr__mul(st[t].factor, e->multiply, &st[t].factor))
+                st[t].factor_overflow = true;
+            if (e->multiply == 0)
+                st[t].zeroed_by = e->id;
+        }
+    }
+    return TSR_OK;
+}
+
+/* One per/points rule: base, points, multipliers, allocation, entries. */
+static int earn_per(tsr_eval *ev, size_t r, earn_state *st, size_t *idx, int64_t *w,
+                    int64_t *alloc, int slot)
+{
+    const tsr_loyalty *L = &ev->rs->loyalty;
+    const tsr_earn *e = &L->earn[r];
+    tsr_result *res = ev->res;
+    int64_t base = 0, points;
+    size_t n, k;
+    char b1[32], b2[32];
+    int rc;
+
+    if (e->per <= 0)             /* the loader refuses it; never divide by it */
+        return tsr__err(ev->err, TSR_EEVAL, "loyalty: `per` of earn rule `%s` is not positive",
+                        e->id);
+    rc = eligible_lines(ev, e->for_, idx, &n);
+    if (rc != TSR_OK)
+        return rc;
+    for (k = 0; k < n; k++) {
+        const tsr_res_line *line = &res->lines[idx[k]];
+        int64_t paid = line->total;
+        /* on: price = after discounts, before redemption. */
+        if (L->on == TSR_EARN_ON_PRICE && !tsr__add(paid, line->redeemed_value, &paid))
+            return overflow(ev, "line total");
+        w[k] = paid > 0 ? paid : 0;
+        if (!tsr__add(base, w[k], &base))
+            return overflow(ev, "earn base");
+    }
+    if (n == 0) {
+        st[r].why = WHY(ev, "0 points: no line matches `%s`", e->for_ ? e->for_->src : "");
+        return TSR_OK;
+    }
+    if (!tsr__mul(base / e->per, e->points, &points))
+        return overflow(ev, "earned points");
+    if (points == 0) {
+        tsr__format_fixed(b1, base, ev->rs->minor_units);
+        tsr__format_fixed(b2, e->per, ev->rs->minor_units);
+        if (e->points == 0)
+            st[r].why = WHY(ev, "0 points: `points` is 0");
+        else
+            st[r].why = WHY(ev, "0 points: %s total %s below per %s",
+                            L->on == TSR_EARN_ON_PRICE ? "price" : "paid", b1, b2);
+        return TSR_OK;
+    }
+    if (st[r].factor_overflow)
+        return overflow(ev, "multiplied points");
+    if (!tsr__mul(points, st[r].factor, &points))
+        return overflow(ev, "multiplied points");
+    if (points == 0) {
+        st[r].why = WHY(ev, "0 points: multiplied by 0 by `earn.%s`", st[r].zeroed_by);
+        return TSR_OK;
+    }
+    if (!tsr__allocate(points, w, n, alloc))
+        return overflow(ev, "points allocation");
+    for (k = 0; k < n; k++) {
+        if (alloc[k] == 0)
+            continue;
+        rc = push_entry(ev, (int)r, (int)idx[k], alloc[k], slot);
+        if (rc != TSR_OK)
+            return rc;
+    }
+    st[r].applied = true;
+    return TSR_OK;
+}
+
+static int earn_flat(tsr_eval *ev, size_t r, earn_state *st, int slot)
+{
+    const tsr_earn *e = &ev->rs->loyalty.earn[r];
+    int64_t points = e->points;
+
+    if (points == 0) {
+        st[r].why = WHY(ev, "0 points: `points` is 0");
+        return TSR_OK;
+    }
+    if (st[r].factor_overflow || !tsr__mul(points, st[r].factor, &points))
+        return overflow(ev, "multiplied points");
+    if (points == 0) {
+        st[r].why = WHY(ev, "0 points: multiplied by 0 by `earn.%s`", st[r].zeroed_by);
+        return TSR_OK;
+    }
+    st[r].applied = true;
+    return push_entry(ev, (int)r, -1, points, slot);
+}
+
+/* A multiply rule applies when its conditions held and some rule it names
+ * earned points. */
+static void settle_multiply_trace(tsr_eval *ev, size_t r, earn_state *st)
+{
+    const tsr_earn *e = &ev->rs->loyalty.earn[r];
+    size_t j;
+
+    if (!st[r].gated)
+        return;
+    for (j = 0; j < e->nrules; j++) {
+        int t = e->rules[j];
+        if (t >= 0 && (size_t)t < ev->rs->loyalty.nearn && st[t].applied) {
+            st[r].applied = true;
+            return;
+        }
+    }
+    st[r].why = WHY(ev, "nothing to multiply: the rules it names earned no points");
+}
+
+int tsr__eval_earn(tsr_eval *ev)
+{
+    const tsr_loyalty *L = &ev->rs->loyalty;
+    tsr_result *res = ev->res;
+    membership m;
+    earn_state *st;
+    size_t *idx;
+    int64_t *w, *alloc;
+    size_t r, i;
+    int slot, rc;
+
+    res->points_earned = 0;
+    res->nentries = 0;
+    for (i = 0; i < res->nlines; i++)
+        res->lines[i].points_earned = 0;
+    if (!L->present || L->nearn == 0)
+        return TSR_OK;
+
+    rc = settle_membership(ev, &m);
+    if (rc != TSR_OK)
+        return rc;
+    res->member = m.member;
+    if (!m.member) {
+        /* Every rule still appears in the trace, with the reason. */
+        const char *why = tracing(ev) ? not_member_why(ev, &m) : NULL;
+        if (tracing(ev) && why == NULL)
+            return nomem(ev);
+        for (r = 0; r < L->nearn; r++) {
+            rc = tracing(ev) ? tsr__trace(ev, "earn", L->earn[r].id, false, why) : TSR_OK;
+            if (rc != TSR_OK)
+                return rc;
+        }
+        return TSR_OK;
+    }
+
+    st = tsr__arena_calloc(ev->arena, L->nearn, sizeof *st);
+    idx = tsr__arena_alloc(ev->arena, res->nlines * sizeof *idx);
+    w = tsr__arena_alloc(ev->arena, res->nlines * sizeof *w);
+    alloc = tsr__arena_alloc(ev->arena, res->nlines * sizeof *alloc);
+    if (!st || !idx || !w || !alloc)
+        return nomem(ev);
+    for (r = 0; r < L->nearn; r++)
+        st[r].factor = 1;
+    slot = event_start_slot(ev->rs);
+
+    rc = settle_multipliers(ev, st);
+    if (rc != TSR_OK)
+        return rc;
+    for (r = 0; r < L->nearn; r++) {
+        const tsr_earn *e = &L->earn[r];
+        if (e->is_multiply)
+            continue;
+        rc = rule_gate(ev, e->when, &e->valid, e->has_valid, &st[r].gated, &st[r].why);
+        if (rc != TSR_OK)
+            return rc;
+        if (!st[r].gated)
+            continue;
+        rc = e->has_per ? earn_per(ev, r, st, idx, w, alloc, slot) : earn_flat(ev, r, st, slot);
+        if (rc != TSR_OK)
+            return rc;
+    }
+
+    /* The trace in file order, multipliers included. */
+    for (r = 0; r < L->nearn; r++) {
+        if (L->earn[r].is_multiply)
+            settle_multiply_trace(ev, r, st);
+        if (!tracing(ev))
+            continue;
+        if (!st[r].applied && st[r].why == NULL)
+            return nomem(ev);
+        rc = tsr__trace(ev, "earn", L->earn[r].id, st[r].applied,
+                        st[r].applied ? NULL : st[r].why);
+        if (rc != TSR_OK)
+            return rc;
+    }
+    return TSR_OK;
+}
