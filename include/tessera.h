@@ -177,6 +177,204 @@ TSR_API const char *tsr_ruleset_id(const tsr_ruleset *rs);
 TSR_API const char *tsr_ruleset_version(const tsr_ruleset *rs);
 TSR_API const char *tsr_ruleset_currency(const tsr_ruleset *rs);
 
+/* ---------------------------------------------------------------------
+ * Orders: the builder API, for callers that hold an order in memory.
+ *
+ * A tsr_order is tied to the rule set it was created for (field handles come
+ * from its schema) and may be reset and reused for the next order without
+ * allocating again.  Records: the order itself, its customer, and its lines.
+ * Setters check the value against the field's declared type; a wrong type,
+ * a money value more precise than the currency, or an unknown field is
+ * refused at once with TSR_EORDER and a JSON path in err.
+ */
+typedef struct tsr_order tsr_order;
+
+typedef enum tsr_record {
+    TSR_RECORD_ORDER = 0,
+    TSR_RECORD_CUSTOMER = 1,
+    TSR_RECORD_ITEM = 2
+} tsr_record;
+
+/* The handle (>= 0) of a field of a record: built-in fields (order id,
+ * datetime, channel; customer id, points_balance; item id, kind, sku,
+ * quantity, price, category) and those declared in the rule set's schema.
+ * Negative TSR_ENAME when there is no such field. */
+TSR_API int tsr_ruleset_field(const tsr_ruleset *rs, tsr_record record, const char *name);
+
+TSR_API int tsr_order_new(tsr_order **out, const tsr_ruleset *rs, tsr_error *err);
+/* Forget the current order's contents, keep the memory. */
+TSR_API void tsr_order_reset(tsr_order *order);
+TSR_API void tsr_order_free(tsr_order *order);
+
+/* Add a line (id and kind are required; quantity >= 1).  *line receives its
+ * index, used as `line` below. */
+TSR_API int tsr_order_add_line(tsr_order *order, const char *id, const char *kind,
+                               int64_t quantity, int *line, tsr_error *err);
+
+/* Set a field.  `line` is the line index for TSR_RECORD_ITEM and ignored
+ * otherwise.  Strings are copied.  Money is given in minor units; decimals
+ * scaled by 10^6; dates as "YYYY-MM-DD"; datetimes as ISO 8601 with offset. */
+TSR_API int tsr_order_set_string(tsr_order *order, tsr_record record, int line, int field,
+                                 const char *value, size_t len, tsr_error *err);
+TSR_API int tsr_order_set_int(tsr_order *order, tsr_record record, int line, int field,
+                              int64_t value, tsr_error *err);
+TSR_API int tsr_order_set_bool(tsr_order *order, tsr_record record, int line, int field,
+                               int value, tsr_error *err);
+TSR_API int tsr_order_set_money(tsr_order *order, tsr_record record, int line, int field,
+                                int64_t minor_units, tsr_error *err);
+TSR_API int tsr_order_set_decimal(tsr_order *order, tsr_record record, int line, int field,
+                                  int64_t micro, tsr_error *err);
+/* Dates, datetimes, and money or decimals written as text ("24.99"). */
+TSR_API int tsr_order_set_text(tsr_order *order, tsr_record record, int line, int field,
+                               const char *text, size_t len, tsr_error *err);
+/* Append to a list field (customer.tags, or a schema list of strings). */
+TSR_API int tsr_order_add_to_list(tsr_order *order, tsr_record record, int line, int field,
+                                  const char *value, size_t len, tsr_error *err);
+
+TSR_API int tsr_order_add_promo_code(tsr_order *order, const char *code, size_t len,
+                                     tsr_error *err);
+/* order.promo_uses[promo_id] and order.promo_total_uses[promo_id]. */
+TSR_API int tsr_order_set_promo_uses(tsr_order *order, const char *promo_id,
+                                     int64_t customer_uses, int64_t total_uses,
+                                     tsr_error *err);
+TSR_API int tsr_order_set_redeem_points(tsr_order *order, int64_t points, tsr_error *err);
+/* customer.points_lots: expires_on is "YYYY-MM-DD" (may be NULL: never). */
+TSR_API int tsr_order_add_points_lot(tsr_order *order, const char *id, int64_t points,
+                                     const char *expires_on, tsr_error *err);
+
+/* Read an order from JSON text, or from YAML when the text does not start
+ * with '{' (after white space).  Validated completely (SPEC §5) before
+ * anything is evaluated: errors carry the JSON path (items[1].id). */
+TSR_API int tsr_order_parse(tsr_order *order, const char *text, size_t len, tsr_error *err);
+
+/* ---------------------------------------------------------------------
+ * Evaluation.
+ */
+#define TSR_EVAL_OPTIONS_VERSION 1
+
+typedef struct tsr_eval_options {
+    unsigned version;
+    int customer_safe;     /* report every rejected promo code as `not_applicable` */
+    int no_trace;          /* skip building the trace (faster; the JSON has none) */
+} tsr_eval_options;
+
+#define TSR_EVAL_OPTIONS_INIT { TSR_EVAL_OPTIONS_VERSION, 0, 0 }
+
+typedef struct tsr_result tsr_result;
+
+/* Evaluate an order against a rule set: a pure function of the two.  The
+ * order is not modified and may be evaluated again.  Thread-safe for any
+ * number of threads sharing `rs` (each with its own order and result). */
+TSR_API int tsr_evaluate(tsr_result **out, const tsr_ruleset *rs, const tsr_order *order,
+                         const tsr_eval_options *opts, tsr_error *err);
+
+/* Parse and evaluate order text in one call (JSON, or YAML). */
+TSR_API int tsr_evaluate_text(tsr_result **out, const tsr_ruleset *rs, const char *text,
+                              size_t len, const tsr_eval_options *opts, tsr_error *err);
+
+TSR_API void tsr_result_free(tsr_result *result);
+
+/* The result as JSON (SPEC §6), NUL-terminated, built on first call; borrowed,
+ * valid while the result lives.  NULL on out of memory. */
+TSR_API const char *tsr_result_json(tsr_result *result, size_t *len);
+
+/* Accessors.  Money in minor units; strings borrowed from the result. */
+TSR_API size_t tsr_result_line_count(const tsr_result *r);
+TSR_API const char *tsr_result_line_id(const tsr_result *r, size_t i);
+TSR_API const char *tsr_result_line_category(const tsr_result *r, size_t i);  /* NULL: none */
+TSR_API int64_t tsr_result_line_total(const tsr_result *r, size_t i);
+TSR_API int64_t tsr_result_line_points(const tsr_result *r, size_t i);
+
+typedef struct tsr_totals {
+    int64_t subtotal, discount, redeemed_value, due;   /* minor units */
+    int64_t points_earned, points_redeemed;
+} tsr_totals;
+
+TSR_API void tsr_result_totals(const tsr_result *r, tsr_totals *out);
+
+/* --- rule tests and lint (ruletest.c, lint.c) --- */
+
+/* ---------------------------------------------------------------------
+ * Rule tests (SPEC §7): a YAML file of cases, each an order and what its
+ * result must contain, run against the rule file the test file names.
+ *
+ * tsr_test_run_file reads the test file, loads its rule file (with `opts`),
+ * checks every case and returns a report.  A test file or rule file that is
+ * broken (bad YAML, an unknown key, an expectation naming a rule that does
+ * not exist) fails the call with err at its file:line:col and *out NULL;
+ * failing cases do not: the call returns TSR_OK and the report counts them.
+ * Reports are independent of the rule set (which is freed before return).
+ */
+typedef struct tsr_test_report tsr_test_report;
+
+TSR_API int tsr_test_run_file(tsr_test_report **out, const char *path,
+                              const tsr_load_options *opts, tsr_error *err);
+/* The same for test text; `name` is used in messages and as the base for the
+ * relative `rules:` path (NULL: "<string>", relative to the working directory). */
+TSR_API int tsr_test_run_string(tsr_test_report **out, const char *text, size_t len,
+                                const char *name, const tsr_load_options *opts,
+                                tsr_error *err);
+/* NULL-safe. */
+TSR_API void tsr_test_report_free(tsr_test_report *r);
+
+TSR_API size_t tsr_test_report_passed(const tsr_test_report *r);
+TSR_API size_t tsr_test_report_failed(const tsr_test_report *r);
+
+/* Cases in file order.  Names and diffs are borrowed from the report; the
+ * diff is "" for a passing case, else one line per mismatch, e.g.
+ * "  lines.t1.total: expected \"25.00\", got \"2500.00\"\n". */
+TSR_API size_t tsr_test_report_case_count(const tsr_test_report *r);
+TSR_API const char *tsr_test_report_case_name(const tsr_test_report *r, size_t i);
+TSR_API int tsr_test_report_case_passed(const tsr_test_report *r, size_t i);
+TSR_API const char *tsr_test_report_case_diff(const tsr_test_report *r, size_t i);
+
+/* Rule coverage: of the rule set's categories, promo codes, discounts, earn
+ * rules and offers (tsr_test_report_rule_count), those that no case applied,
+ * as "SECTION.ID" in file order. */
+TSR_API size_t tsr_test_report_rule_count(const tsr_test_report *r);
+TSR_API size_t tsr_test_report_uncovered_count(const tsr_test_report *r);
+TSR_API const char *tsr_test_report_uncovered(const tsr_test_report *r, size_t i);
+
+/* Readable text, borrowed from the report.  failures: every failed case with
+ * its diff; coverage: the percentage and the `not covered:` list; text: both,
+ * then the line "N passed, N failed". */
+TSR_API const char *tsr_test_report_failures_text(const tsr_test_report *r);
+TSR_API const char *tsr_test_report_coverage_text(const tsr_test_report *r);
+TSR_API const char *tsr_test_report_text(const tsr_test_report *r);
+
+/* ---------------------------------------------------------------------
+ * Lint (SPEC §8): warnings about a rule set that loads but is probably not
+ * what its author meant: category bands on one numeric field that leave a
+ * gap or overlap, categories and discounts that can never apply because an
+ * earlier rule takes their lines, segments, tables and promo codes that
+ * nothing uses.  Computed on request; the rule set is not modified.
+ */
+typedef struct tsr_lint_report tsr_lint_report;
+
+TSR_API int tsr_ruleset_lint(tsr_lint_report **out, const tsr_ruleset *rs, tsr_error *err);
+/* NULL-safe. */
+TSR_API void tsr_lint_report_free(tsr_lint_report *r);
+
+/* Warnings sorted by file and position. */
+TSR_API size_t tsr_lint_report_count(const tsr_lint_report *r);
+/* Fill `out` with warning i (code TSR_OK, message, file, line, column), to be
+ * printed as "file:line:col: warning: message".  TSR_EINVAL when i is out of range. */
+TSR_API int tsr_lint_report_warning(const tsr_lint_report *r, size_t i, tsr_error *out);
+/* What kind of warning i is, a stable name for filtering: "band-gap",
+ * "band-overlap", "never-applies", "unused-segment", "unused-table",
+ * "unused-promo-code", "unknown-requires".  NULL when i is out of range. */
+TSR_API const char *tsr_lint_report_kind(const tsr_lint_report *r, size_t i);
+
+/* ---------------------------------------------------------------------
+ * A result explained for people (explain.c; what `tessera eval --explain`
+ * prints): the lines with category, unit price, discounts, redemption and
+ * total; totals; promo codes with reasons; points; offers; and the trace,
+ * one rule a line
+ * (`✓ discounts.family-pack`, `✗ discounts.season-pass-10: ...`).  Writes at
+ * most `size` bytes including the NUL and returns the length the whole text
+ * needs (like snprintf), or TSR_ENOMEM.  UTF-8. */
+TSR_API int tsr_result_explain(char *buf, size_t size, const tsr_result *r);
+
 #ifdef __cplusplus
 }
 #endif

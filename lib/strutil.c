@@ -204,10 +204,16 @@ void tsr__buf_printf(tsr_buf *b, const char *fmt, ...)
 
 void tsr__buf_json_string(tsr_buf *b, const char *s, size_t n)
 {
+    tsr__buf_putc(b, '"');
+    tsr__buf_json_escaped(b, s, n);
+    tsr__buf_putc(b, '"');
+}
+
+void tsr__buf_json_escaped(tsr_buf *b, const char *s, size_t n)
+{
     static const char hex[] = "0123456789abcdef";
     size_t i, start = 0;
 
-    tsr__buf_putc(b, '"');
     for (i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         const char *esc = NULL;
@@ -233,5 +239,4 @@ void tsr__buf_json_string(tsr_buf *b, const char *s, size_t n)
         tsr__buf_puts(b, esc);
     }
     tsr__buf_put(b, s + start, n - start);
-    tsr__buf_putc(b, '"');
 }

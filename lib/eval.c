@@ -1,0 +1,599 @@
+/*
+ * eval.c — the evaluation driver (SPEC §4): sets up one evaluation, runs the
+ * steps in order (segments, tier, categories, promo codes, discounts,
+ * redemption, earning, offers), and sums the totals.  Also owns the small
+ * helpers every step shares: validity windows, the trace, record syncing.
+ *
+ * All memory of an evaluation comes from one arena that the result owns;
+ * the result struct itself is the arena's first allocation, so a typical
+ * evaluation makes a single call to the allocator.
+ */
+#include "eval.h"
+
+#include <stdio.h>
+
+const char *tsr__promo_reason_name(tsr_promo_reason r)
+{
+    static const char *const names[] = {
+        "", "unknown", "expired", "not_yet_valid", "not_eligible", "usage_limit",
+        "not_combinable", "no_effect", "not_applicable"
+    };
+    return (unsigned)r < TSR_ARRAY_LEN(names) ? names[r] : "";
+}
+
+const char *tsr__redeem_reason_name(tsr_redeem_reason r)
+{
+    static const char *const names[] = {
+        "", "not_member", "balance", "max_percent", "step", "min_points", "no_redeem"
+    };
+    return (unsigned)r < TSR_ARRAY_LEN(names) ? names[r] : "";
+}
+
+/* ---------------------------------------------------------------------
+ * Shared helpers.
+ */
+void tsr__eval_sync_line(tsr_eval *ev, size_t i)
+{
+    tsr_value *rec = ev->recs + i * ev->stride;
+    const tsr_res_line *l = &ev->res->lines[i];
+
+    rec[TSR_ITEM_PRICE].type = TSR_T_MONEY;
+    rec[TSR_ITEM_PRICE].u.i = l->unit_price;
+    rec[TSR_ITEM_SUBTOTAL].type = TSR_T_MONEY;
+    rec[TSR_ITEM_SUBTOTAL].u.i = l->subtotal;
+    rec[TSR_ITEM_TOTAL].type = TSR_T_MONEY;
+    rec[TSR_ITEM_TOTAL].u.i = l->total;
+}
+
+const char *tsr__why(tsr_eval *ev, const char *fmt, ...)
+{
+    char small[256];
+    va_list ap;
+    int n;
+    char *p;
+
+    va_start(ap, fmt);
+    n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return "";
+    if ((size_t)n < sizeof small)
+        return tsr__arena_strndup(ev->arena, small, (size_t)n);
+    p = tsr__arena_alloc(ev->arena, (size_t)n + 1);
+    if (!p)
+        return NULL;
+    va_start(ap, fmt);
+    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return p;
+}
+
+int tsr__trace(tsr_eval *ev, const char *section, const char *id, bool applied, const char *why)
+{
+    tsr_result *r = ev->res;
+    tsr_trace_entry *e;
+
+    if (ev->opts->no_trace)
+        return TSR_OK;
+    if (r->ntrace == r->trace_cap) {
+        size_t ncap = r->trace_cap ? r->trace_cap * 2 : 32;
+        tsr_trace_entry *n = tsr__arena_alloc(ev->arena, ncap * sizeof *n);
+        if (!n)
+            return TSR_ENOMEM;
+        if (r->ntrace)
+            memcpy(n, r->trace, r->ntrace * sizeof *n);
+        r->trace = n;
+        r->trace_cap = ncap;
+    }
+    e = &r->trace[r->ntrace++];
+    e->section = section;
+    e->id = id;
+    e->applied = applied;
+    e->why = applied ? NULL : (why ? why : "");
+    return TSR_OK;
+}
+
+/* The text of a failing condition for the trace: "`expr` was false". */
+static const char *why_false(tsr_eval *ev, const char *text, size_t len)
+{
+    if (ev->opts->no_trace)
+        return "";
+    return tsr__why(ev, "`%.*s` was false", (int)(len > 200 ? 200 : len), text);
+}
+
+static const char *date_text(tsr_eval *ev, int64_t days)
+{
+    char buf[16];
+    tsr__format_date(buf, days);
+    return tsr__why(ev, "%s", buf);
+}
+
+bool tsr__validity_holds(const tsr_eval *cev, const tsr_validity *v, const char **why)
+{
+    tsr_eval *ev = (tsr_eval *)cev;   /* only the arena is written, for `why` */
+    bool trace = why && !ev->opts->no_trace;
+
+    if (v->has_from && ev->today < v->from) {
+        if (trace)
+            *why = tsr__why(ev, "valid.from %s not reached", date_text(ev, v->from));
+        return false;
+    }
+    if (v->has_until && ev->today > v->until) {
+        if (trace)
+            *why = tsr__why(ev, "valid.until %s passed", date_text(ev, v->until));
+        return false;
+    }
+    if (v->weekdays && !(v->weekdays & (1u << (ev->weekday - 1)))) {
+        if (trace)
+            *why = tsr__why(ev, "valid.weekdays: not on weekday %u", ev->weekday);
+        return false;
+    }
+    if (v->has_hours) {
+        int64_t m = ev->now_minutes;
+        bool in = v->hours_from <= v->hours_until
+                      ? (m >= v->hours_from && m < v->hours_until)
+                      : (m >= v->hours_from || m < v->hours_until);   /* overnight */
+        if (!in) {
+            if (trace)
+                *why = tsr__why(ev, "valid.hours %02d:%02d-%02d:%02d: not at %02d:%02d",
+                                (int)(v->hours_from / 60), (int)(v->hours_from % 60),
+                                (int)(v->hours_until / 60), (int)(v->hours_until % 60),
+                                (int)(m / 60), (int)(m % 60));
+            return false;
+        }
+    }
+    if (v->channels) {
+        const tsr_value *ch = &ev->order->order[TSR_ORDER_CHANNEL];
+        size_t i;
+        bool ok = false;
+        if (ch->type == TSR_T_STRING)
+            for (i = 0; i < v->nchannels && !ok; i++)
+                ok = v->channel_lens[i] == ch->len && memcmp(v->channels[i], ch->u.s, ch->len) == 0;
+        if (!ok) {
+            if (trace)
+                *why = ch->type == TSR_T_STRING
+                           ? tsr__why(ev, "channels: not on channel `%.*s`", (int)ch->len, ch->u.s)
+                           : "channels: the order names no channel";
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Evaluate a condition; NULL holds.  On failure *why gets the trace text. */
+static int test(tsr_eval *ev, const tsr_expr *e, bool *holds, const char **why)
+{
+    const char *w = NULL;
+    size_t wl = 0;
+    int rc;
+
+    if (!e) {
+        *holds = true;
+        return TSR_OK;
+    }
+    rc = tsr__expr_test(e, &ev->x, holds, why ? &w : NULL, &wl);
+    if (rc == TSR_OK && !*holds && why)
+        *why = w ? why_false(ev, w, wl) : why_false(ev, e->src, e->src_len);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------
+ * Steps 2 and 3: segments, tier, categories.
+ */
+static int eval_segments(tsr_eval *ev)
+{
+    const tsr_ruleset *rs = ev->rs;
+    size_t i;
+
+    ev->x.item = NULL;
+    for (i = 0; i < rs->nsegments; i++) {
+        bool holds;
+        int rc = test(ev, rs->segments[i].when, &holds, NULL);
+        if (rc != TSR_OK)
+            return rc;
+        ev->res->segments[i] = holds;
+    }
+    ev->res->tier = -1;
+    for (i = 0; i < rs->ntiers; i++) {
+        bool holds;
+        int rc = test(ev, rs->tiers[i].when, &holds, NULL);
+        if (rc != TSR_OK)
+            return rc;
+        if (holds) {
+            ev->res->tier = (int)i;
+            ev->x.tier.type = TSR_T_STRING;
+            ev->x.tier.u.s = rs->tiers[i].id;
+            ev->x.tier.len = (uint32_t)strlen(rs->tiers[i].id);
+            break;
+        }
+    }
+    return TSR_OK;
+}
+
+static int line_error(tsr_eval *ev, size_t i, const char *field, const char *fmt, ...)
+    TSR_PRINTF(4, 5);
+
+/* An order error about line i (or one of its fields), with its JSON path. */
+static int line_error(tsr_eval *ev, size_t i, const char *field, const char *fmt, ...)
+{
+    char path[64], msg[TSR_ERROR_TEXT_MAX];
+    va_list ap;
+
+    snprintf(path, sizeof path, "items[%zu]%s%s", i, field ? "." : "", field ? field : "");
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return tsr__err_path(ev->err, TSR_EORDER, path, "%s", msg);
+}
+
+static int category_index(const tsr_ruleset *rs, const tsr_value *name)
+{
+    size_t i;
+    for (i = 0; i < rs->ncategories; i++)
+        if (strlen(rs->categories[i].id) == name->len &&
+            memcmp(rs->categories[i].id, name->u.s, name->len) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Set line i's category and unit price; `c` is -1 for "keep the price". */
+static int price_line(tsr_eval *ev, size_t i, int c)
+{
+    tsr_res_line *l = &ev->res->lines[i];
+    const tsr_value *rec = ev->recs + i * ev->stride;
+    const tsr_ruleset *rs = ev->rs;
+    int64_t price;
+
+    l->category = c;
+    l->category_name = c >= 0 ? rs->categories[c].id : NULL;
+    if (c >= 0 && rs->categories[c].price) {
+        tsr_value v;
+        int rc = tsr__expr_eval(rs->categories[c].price, &ev->x, &v);
+        if (rc != TSR_OK)
+            return rc;
+        if (v.type != TSR_T_MONEY)
+            return line_error(ev, i, NULL, "the price of category `%s` is missing for this line",
+                              rs->categories[c].id);
+        if (v.u.i < 0)
+            return line_error(ev, i, NULL, "the price of category `%s` is negative for this line",
+                              rs->categories[c].id);
+        price = v.u.i;
+    } else if (rec[TSR_ITEM_PRICE].type == TSR_T_MONEY) {
+        price = rec[TSR_ITEM_PRICE].u.i;
+    } else if (c >= 0) {
+        return line_error(ev, i, "price", "category `%s` has no price and the line gives none",
+                          rs->categories[c].id);
+    } else {
+        return line_error(ev, i, NULL, "the line has no price and matches no category");
+    }
+    l->unit_price = price;
+    if (!tsr__mul(price, l->quantity, &l->subtotal))
+        return line_error(ev, i, NULL, "price × quantity overflows");
+    l->total = l->subtotal;
+    if (c >= 0) {
+        tsr_value *r = ev->recs + i * ev->stride;
+        r[TSR_ITEM_CATEGORY].type = TSR_T_STRING;
+        r[TSR_ITEM_CATEGORY].u.s = rs->categories[c].id;
+        r[TSR_ITEM_CATEGORY].len = (uint32_t)strlen(rs->categories[c].id);
+    }
+    tsr__eval_sync_line(ev, i);
+    return TSR_OK;
+}
+
+static int eval_categories(tsr_eval *ev)
+{
+    const tsr_ruleset *rs = ev->rs;
+    size_t nlines = ev->res->nlines, i, c;
+    /* Per category: did any line take it, and the first reason one did not. */
+    uint8_t *taken = NULL;
+    const char **why = NULL;
+    bool trace = !ev->opts->no_trace && rs->ncategories;
+
+    if (trace) {
+        taken = tsr__arena_calloc(ev->arena, rs->ncategories, 1);
+        why = tsr__arena_calloc(ev->arena, rs->ncategories, sizeof *why);
+        if (!taken || !why)
+            return TSR_ENOMEM;
+    }
+    for (i = 0; i < nlines; i++) {
+        const tsr_value *rec = ev->recs + i * ev->stride;
+        int found = -1, rc;
+
+        tsr__eval_at_line(ev, i);
+        if (rec[TSR_ITEM_CATEGORY].type == TSR_T_STRING) {
+            /* preset by the order: no matching (the reader checked it exists) */
+            found = category_index(rs, &rec[TSR_ITEM_CATEGORY]);
+            if (found < 0)
+                return line_error(ev, i, "category", "unknown category `%s`",
+                                  rec[TSR_ITEM_CATEGORY].u.s);
+        } else {
+            for (c = 0; c < rs->ncategories && found < 0; c++) {
+                const tsr_category *cat = &rs->categories[c];
+                const char *w = NULL;
+                bool holds = true;
+                if (cat->has_valid && !tsr__validity_holds(ev, &cat->valid, trace ? &w : NULL))
+                    holds = false;
+                if (holds && (rc = test(ev, cat->for_, &holds, trace ? &w : NULL)) != TSR_OK)
+                    return rc;
+                if (holds && (rc = test(ev, cat->when, &holds, trace ? &w : NULL)) != TSR_OK)
+                    return rc;
+                if (holds)
+                    found = (int)c;
+                else if (trace && !why[c])
+                    why[c] = w;
+            }
+        }
+        if ((rc = price_line(ev, i, found)) != TSR_OK)
+            return rc;
+        if (trace && found >= 0)
+            taken[found] = 1;
+    }
+    for (c = 0; trace && c < rs->ncategories; c++) {
+        int rc = tsr__trace(ev, "categories", rs->categories[c].id, taken[c],
+                            why[c] ? why[c] : "no line reached it: earlier categories took every line");
+        if (rc != TSR_OK)
+            return rc;
+    }
+    return TSR_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * Step 8: offers.  Then the totals.
+ */
+static int eval_offers(tsr_eval *ev)
+{
+    const tsr_ruleset *rs = ev->rs;
+    size_t i;
+
+    ev->x.item = NULL;
+    if (rs->noffers) {
+        ev->res->offers = tsr__arena_alloc(ev->arena, rs->noffers * sizeof(int));
+        if (!ev->res->offers)
+            return TSR_ENOMEM;
+    }
+    for (i = 0; i < rs->noffers; i++) {
+        const char *why = NULL;
+        bool holds;
+        int rc = test(ev, rs->offers[i].when, &holds, &why);
+        if (rc != TSR_OK)
+            return rc;
+        if (holds)
+            ev->res->offers[ev->res->noffers++] = (int)i;
+        if ((rc = tsr__trace(ev, "offers", rs->offers[i].id, holds, why)) != TSR_OK)
+            return rc;
+    }
+    return TSR_OK;
+}
+
+static int sum_totals(tsr_eval *ev)
+{
+    tsr_result *r = ev->res;
+    tsr_totals *t = &r->totals;
+    size_t i;
+
+    memset(t, 0, sizeof *t);
+    for (i = 0; i < r->nlines; i++) {
+        const tsr_res_line *l = &r->lines[i];
+        if (!tsr__add(t->subtotal, l->subtotal, &t->subtotal) ||
+            !tsr__add(t->discount, l->discount, &t->discount) ||
+            !tsr__add(t->redeemed_value, l->redeemed_value, &t->redeemed_value) ||
+            !tsr__add(t->due, l->total, &t->due))
+            return tsr__err(ev->err, TSR_EEVAL, "order totals overflow");
+    }
+    t->points_earned = r->points_earned;
+    t->points_redeemed = r->points_redeemed;
+    /* subtotal − discount − redeemed_value = due, by construction of every
+     * step; a violation is a bug, reported rather than returned as a price. */
+    if (t->subtotal - t->discount - t->redeemed_value != t->due)
+        return tsr__err(ev->err, TSR_EEVAL, "internal error: totals do not add up");
+    return TSR_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * Setup and the public entry points.
+ */
+static int setup(tsr_eval *ev, tsr_result *res, const tsr_ruleset *rs, const tsr_order *order,
+                 const tsr_eval_options *opts, tsr_error *err)
+{
+    const tsr_value *dt = &order->order[TSR_ORDER_DATETIME];
+    size_t n = order->nlines, i;
+    int32_t off;
+
+    memset(ev, 0, sizeof *ev);
+    ev->rs = rs;
+    ev->order = order;
+    ev->opts = opts;
+    ev->res = res;
+    ev->arena = &res->arena;
+    ev->err = err;
+    ev->stride = order->stride;
+
+    res->nlines = n;
+    res->lines = tsr__arena_calloc(ev->arena, n, sizeof *res->lines);
+    ev->recs = tsr__arena_alloc(ev->arena, n * ev->stride * sizeof(tsr_value));
+    res->segments = tsr__arena_calloc(ev->arena, rs->nsegments + 1, 1);
+    res->promo_accepted = tsr__arena_calloc(ev->arena, rs->npromos + 1, 1);
+    if (!res->lines || !ev->recs || !res->segments || !res->promo_accepted)
+        return TSR_ENOMEM;
+    memcpy(ev->recs, order->lines, n * ev->stride * sizeof(tsr_value));
+    /* The result outlives the order (tsr_evaluate_text frees it, a builder
+     * order may be reset), so the strings it reports are copied. */
+    for (i = 0; i < n; i++) {
+        const tsr_value *rec = order->lines + i * ev->stride;
+        tsr_res_line *l = &res->lines[i];
+        l->id = tsr__arena_strndup(ev->arena, rec[TSR_ITEM_ID].u.s, rec[TSR_ITEM_ID].len);
+        l->kind = tsr__arena_strndup(ev->arena, rec[TSR_ITEM_KIND].u.s, rec[TSR_ITEM_KIND].len);
+        if (!l->id || !l->kind)
+            return TSR_ENOMEM;
+        l->quantity = rec[TSR_ITEM_QUANTITY].type == TSR_T_INT ? rec[TSR_ITEM_QUANTITY].u.i : 1;
+        l->category = -1;
+    }
+    if (order->order[TSR_ORDER_ID].type == TSR_T_STRING) {
+        const tsr_value *id = &order->order[TSR_ORDER_ID];
+        res->order_id = tsr__arena_strndup(ev->arena, id->u.s, id->len);
+        if (!res->order_id)
+            return TSR_ENOMEM;
+    }
+
+    ev->x.alloc = &res->alloc;
+    ev->x.order = order->order;
+    ev->x.customer = order->customer;
+    ev->x.lines = ev->recs;
+    ev->x.line_stride = ev->stride;
+    ev->x.nlines = n;
+    ev->x.segments = res->segments;
+    ev->x.tier = tsr__missing();
+    ev->x.promo_accepted = res->promo_accepted;
+    ev->x.tz = rs->tz;
+    ev->x.minor_units = rs->minor_units;
+    ev->x.rounding = rs->rounding;
+    ev->x.err = err;
+
+    off = tsr__local_offset(rs->tz, dt->u.i, dt->offset);
+    ev->today = tsr__local_days(dt->u.i, off);
+    ev->now_minutes = tsr__local_time_of_day(dt->u.i, off) / (60 * TSR_USEC_PER_SEC);
+    ev->weekday = tsr__weekday(ev->today);
+    return TSR_OK;
+}
+
+static int run_steps(tsr_eval *ev)
+{
+    int rc;
+    if ((rc = eval_segments(ev)) != TSR_OK) return rc;
+    if ((rc = eval_categories(ev)) != TSR_OK) return rc;
+    if ((rc = tsr__eval_promos(ev)) != TSR_OK) return rc;
+    if ((rc = tsr__eval_discounts(ev)) != TSR_OK) return rc;
+    if ((rc = tsr__eval_redeem(ev)) != TSR_OK) return rc;
+    if ((rc = tsr__eval_earn(ev)) != TSR_OK) return rc;
+    if ((rc = eval_offers(ev)) != TSR_OK) return rc;
+    return sum_totals(ev);
+}
+
+int tsr_evaluate(tsr_result **out, const tsr_ruleset *rs, const tsr_order *order,
+                 const tsr_eval_options *opts, tsr_error *err)
+{
+    static const tsr_eval_options defaults = TSR_EVAL_OPTIONS_INIT;
+    tsr_eval_options o = defaults;
+    tsr_arena arena;
+    tsr_result *res;
+    tsr_eval ev;
+    int rc;
+
+    tsr__error_clear(err);
+    if (!out)
+        return tsr__err(err, TSR_EINVAL, "tsr_evaluate: `out` is NULL");
+    *out = NULL;
+    if (!rs || !order)
+        return tsr__err(err, TSR_EINVAL, "tsr_evaluate: rule set or order is NULL");
+    if (order->rs != rs)
+        return tsr__err(err, TSR_EINVAL, "tsr_evaluate: the order was built for another rule set");
+    if (order->nlines == 0 || order->order[TSR_ORDER_DATETIME].type != TSR_T_DATETIME)
+        return tsr__err(err, TSR_EORDER, "the order is incomplete (no datetime or no lines)");
+    if (opts) {
+        /* copy only the fields the caller's version knows */
+        o.customer_safe = opts->customer_safe;
+        o.no_trace = opts->no_trace;
+    }
+
+    /* The result lives in its own arena: size the first chunk so that a
+     * typical order needs no second one. */
+    tsr__arena_init(&arena, &rs->alloc, 4096 + order->nlines * 512);
+    res = tsr__arena_calloc(&arena, 1, sizeof *res);
+    if (!res) {
+        tsr__arena_free(&arena);
+        return tsr__err(err, TSR_ENOMEM, "out of memory");
+    }
+    res->alloc = rs->alloc;
+    res->arena = arena;
+    res->arena.alloc = &res->alloc;
+    res->rs = rs;
+
+    rc = setup(&ev, res, rs, order, &o, err);
+    if (rc == TSR_OK)
+        rc = run_steps(&ev);
+    tsr__regex_scratch_free(ev.x.regex_scratch, &res->alloc);
+    ev.x.regex_scratch = NULL;
+    if (rc != TSR_OK) {
+        if (rc == TSR_ENOMEM)
+            tsr__err(err, TSR_ENOMEM, "out of memory");
+        else if (err && err->code == TSR_OK)
+            tsr__err(err, rc, "%s", tsr_strerror(rc));
+        tsr_result_free(res);
+        return rc;
+    }
+    *out = res;
+    return TSR_OK;
+}
+
+int tsr_evaluate_text(tsr_result **out, const tsr_ruleset *rs, const char *text, size_t len,
+                      const tsr_eval_options *opts, tsr_error *err)
+{
+    tsr_order *order = NULL;
+    int rc;
+
+    if (out)
+        *out = NULL;
+    rc = tsr_order_new(&order, rs, err);
+    if (rc != TSR_OK)
+        return rc;
+    rc = tsr_order_parse(order, text, len, err);
+    if (rc == TSR_OK)
+        rc = tsr_evaluate(out, rs, order, opts, err);
+    tsr_order_free(order);
+    return rc;
+}
+
+void tsr_result_free(tsr_result *r)
+{
+    tsr_arena arena;
+    tsr_alloc alloc;
+
+    if (!r)
+        return;
+    if (r->json)
+        tsr__free(&r->alloc, r->json, r->json_cap);
+    /* the result lives inside its own arena: copy both out before freeing */
+    alloc = r->alloc;
+    arena = r->arena;
+    arena.alloc = &alloc;
+    tsr__arena_free(&arena);
+}
+
+/* ---------------------------------------------------------------------
+ * Accessors.
+ */
+size_t tsr_result_line_count(const tsr_result *r)
+{
+    return r ? r->nlines : 0;
+}
+
+const char *tsr_result_line_id(const tsr_result *r, size_t i)
+{
+    return r && i < r->nlines ? r->lines[i].id : NULL;
+}
+
+const char *tsr_result_line_category(const tsr_result *r, size_t i)
+{
+    return r && i < r->nlines ? r->lines[i].category_name : NULL;
+}
+
+int64_t tsr_result_line_total(const tsr_result *r, size_t i)
+{
+    return r && i < r->nlines ? r->lines[i].total : 0;
+}
+
+int64_t tsr_result_line_points(const tsr_result *r, size_t i)
+{
+    return r && i < r->nlines ? r->lines[i].points_earned : 0;
+}
+
+void tsr_result_totals(const tsr_result *r, tsr_totals *out)
+{
+    if (!out)
+        return;
+    if (!r) {
+        memset(out, 0, sizeof *out);
+        return;
+    }
+    *out = r->totals;
+}

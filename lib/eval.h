@@ -1,0 +1,195 @@
+/*
+ * eval.h — evaluation of one order against one rule set (SPEC §4) and the
+ * result it produces (SPEC §6).
+ *
+ * The steps live in one file each: eval.c (driver, segments, tiers,
+ * categories, offers), promo.c (promo codes), discounts.c (step 5),
+ * loyalty.c (redemption and earning), result_json.c (the JSON text and the
+ * accessors), trace.c (the explanation).  All of an evaluation's memory is
+ * the result's arena: one allocation in the common case.
+ */
+#ifndef TSR_EVAL_H
+#define TSR_EVAL_H
+
+#include "order.h"
+
+typedef enum tsr_promo_status {
+    TSR_PROMO_ACCEPTED = 0,
+    TSR_PROMO_REJECTED
+} tsr_promo_status;
+
+typedef enum tsr_promo_reason {
+    TSR_PR_NONE = 0,
+    TSR_PR_UNKNOWN,
+    TSR_PR_EXPIRED,
+    TSR_PR_NOT_YET_VALID,
+    TSR_PR_NOT_ELIGIBLE,
+    TSR_PR_USAGE_LIMIT,
+    TSR_PR_NOT_COMBINABLE,
+    TSR_PR_NO_EFFECT,
+    TSR_PR_NOT_APPLICABLE       /* customer-safe mode */
+} tsr_promo_reason;
+
+const char *tsr__promo_reason_name(tsr_promo_reason r);
+
+typedef struct tsr_res_promo {
+    const char *code;           /* normalised */
+    size_t code_len;
+    int promo;                  /* index into rs->promos, -1 when unknown */
+    tsr_promo_status status;
+    tsr_promo_reason reason;
+} tsr_res_promo;
+
+/* One discount's effect on one line. */
+typedef struct tsr_line_discount {
+    int discount;               /* index into rs->discounts */
+    int64_t amount;             /* saving, minor units, > 0 */
+} tsr_line_discount;
+
+typedef struct tsr_res_line {
+    const char *id;
+    const char *kind;
+    int category;               /* index into rs->categories, -1 none (or preset by
+                                   the order, see category_name) */
+    const char *category_name;  /* NULL when none */
+    int64_t quantity;
+    int64_t unit_price;
+    int64_t subtotal;           /* unit_price * quantity */
+    int64_t total;              /* after discounts (current total during step 5),
+                                   then after redemption: what the customer pays */
+    int64_t discount;           /* sum of discounts */
+    tsr_line_discount *discounts;
+    size_t ndiscounts, discounts_cap;
+    int64_t redeemed_points;
+    int64_t redeemed_value;
+    int64_t points_earned;
+    bool claimed;               /* by an exclusive discount */
+} tsr_res_line;
+
+typedef struct tsr_points_entry {
+    int earn;                   /* index into rs->loyalty.earn */
+    int line;                   /* line index, -1 for order-level (flat) entries */
+    int64_t points;
+    int64_t available_on;       /* date */
+    bool has_expires;
+    int64_t expires_on;
+} tsr_points_entry;
+
+typedef struct tsr_lot_use {
+    const char *id;
+    int64_t points;
+} tsr_lot_use;
+
+typedef enum tsr_redeem_reason {
+    TSR_RR_NONE = 0, TSR_RR_NOT_MEMBER, TSR_RR_BALANCE, TSR_RR_MAX_PERCENT, TSR_RR_STEP,
+    TSR_RR_MIN_POINTS, TSR_RR_NO_REDEEM      /* the rule set has no `redeem:` */
+} tsr_redeem_reason;
+
+const char *tsr__redeem_reason_name(tsr_redeem_reason r);
+
+/* One rule in the trace: applied or not, with why (source text of the first
+ * failing condition, or a sentence). */
+typedef struct tsr_trace_entry {
+    const char *section;        /* "categories", "promo_codes", "discounts", "earn", "offers" */
+    const char *id;
+    bool applied;
+    const char *why;            /* NULL when applied */
+} tsr_trace_entry;
+
+struct tsr_result {
+    tsr_alloc alloc;
+    tsr_arena arena;
+    const tsr_ruleset *rs;      /* the rule set must outlive the result */
+
+    const char *order_id;       /* NULL when the order has none */
+    uint8_t *segments;          /* 0/1 per rs->segments */
+    int tier;                   /* index into rs->tiers, -1 none */
+    tsr_res_line *lines;
+    size_t nlines;
+    tsr_res_promo *promos;
+    size_t npromos;
+    uint8_t *promo_accepted;    /* 0/1 per rs->promos (for promo.ID) */
+    bool member;
+    int64_t points_redeemed;
+    tsr_redeem_reason redeem_reason;
+    int64_t points_earned;
+    tsr_points_entry *entries;
+    size_t nentries, entries_cap;
+    tsr_lot_use *lots_used;
+    size_t nlots_used;
+    int *offers;                /* indexes into rs->offers */
+    size_t noffers;
+    tsr_trace_entry *trace;
+    size_t ntrace, trace_cap;
+    tsr_totals totals;
+
+    char *json;                 /* built on demand by tsr_result_json */
+    size_t json_len, json_cap;
+};
+
+/* The state of one evaluation, passed from step to step.  `recs` is a
+ * private copy of the order's line records whose computed fields
+ * (TSR_ITEM_CATEGORY, TSR_ITEM_PRICE, TSR_ITEM_SUBTOTAL, TSR_ITEM_TOTAL) the
+ * steps keep current, so `for`/`reward` expressions see item.total as the
+ * line's current total. */
+typedef struct tsr_eval {
+    const tsr_ruleset *rs;
+    const tsr_order *order;
+    const tsr_eval_options *opts;
+    tsr_result *res;
+    tsr_arena *arena;           /* &res->arena */
+    tsr_value *recs;            /* nlines * stride */
+    size_t stride;
+    tsr_expr_ctx x;             /* expression context; x.item set per line */
+    int64_t today;              /* local date of `now` (rule set zone or own offset) */
+    int64_t now_minutes;        /* local minutes since midnight */
+    unsigned weekday;           /* of `today` */
+    tsr_error *err;
+} tsr_eval;
+
+/* Point the expression context at line i (its record). */
+static inline void tsr__eval_at_line(tsr_eval *ev, size_t i)
+{
+    ev->x.item = ev->recs + i * ev->stride;
+}
+
+/* Keep the computed fields of line i's record in step with res->lines[i]. */
+void tsr__eval_sync_line(tsr_eval *ev, size_t i);
+
+/* Does a rule's `valid:`/`channels:` hold now?  When not, *why is a short
+ * sentence for the trace ("valid.from 2026-01-01 not reached"). */
+bool tsr__validity_holds(const tsr_eval *ev, const tsr_validity *v, const char **why);
+
+/* Add a trace entry (copies nothing: section/id/why must outlive the result,
+ * i.e. live in the rule set or the result arena).  No-op with no_trace. */
+int tsr__trace(tsr_eval *ev, const char *section, const char *id, bool applied, const char *why);
+/* A formatted why in the result arena ("`x` was false"). */
+const char *tsr__why(tsr_eval *ev, const char *fmt, ...) TSR_PRINTF(2, 3);
+
+/* The steps. */
+int tsr__eval_promos(tsr_eval *ev);          /* step 4 (promo.c) */
+int tsr__eval_discounts(tsr_eval *ev);       /* step 5 (discounts.c); also settles
+                                                `no_effect` for accepted codes */
+int tsr__eval_redeem(tsr_eval *ev);          /* step 6 (loyalty.c) */
+int tsr__eval_earn(tsr_eval *ev);            /* step 7 (loyalty.c) */
+
+/* ---------------------------------------------------------------------
+ * How step 5 hands its verdict on promo codes back to promo.c.
+ */
+
+/* Per promo code rule, what the discounts that `requires` it did. */
+enum {
+    TSR_PROMO_EFFECT_UNUSED = 0,   /* no discount requires it: its effect lies
+                                      elsewhere (promo.ID in earn rules, offers),
+                                      so it is never judged `no_effect` */
+    TSR_PROMO_EFFECT_NONE,         /* required, but no requiring discount changed a line */
+    TSR_PROMO_EFFECT_SOME
+};
+
+/* Called by tsr__eval_discounts at its end: accepted codes whose effect[]
+ * is TSR_PROMO_EFFECT_NONE become rejected/no_effect (promo.ID false from
+ * here on), customer-safe mode masks every rejection as not_applicable, and
+ * the `promo_codes.ID` trace entries are brought up to date. */
+int tsr__promos_settle(tsr_eval *ev, const uint8_t *effect);
+
+#endif /* TSR_EVAL_H */
