@@ -1,21 +1,49 @@
 /*
  * cmd_check.c — `tessera check RULES...`: load every file and report
- * problems the way a compiler does.
+ * problems the way a compiler does: errors that stop a file from loading,
+ * then lint warnings (SPEC §8) for the files that load.  Warnings alone
+ * leave the exit status 0 unless --strict asks otherwise.
  */
 #include "cli.h"
 
 #include <string.h>
 
+/* Print the lint warnings of a loaded rule set; returns how many. */
+static size_t print_warnings(const tsr_ruleset *rs)
+{
+    tsr_lint_report *lint = NULL;
+    tsr_error err;
+    size_t i, n;
+
+    if (tsr_ruleset_lint(&lint, rs, &err) != TSR_OK) {
+        fprintf(stderr, "tessera check: cannot lint: %s\n", err.message);
+        return 0;
+    }
+    n = tsr_lint_report_count(lint);
+    for (i = 0; i < n; i++)
+        if (tsr_lint_report_warning(lint, i, &err) == TSR_OK)
+            cli_print_error("warning", &err);
+    tsr_lint_report_free(lint);
+    return n;
+}
+
 int cmd_check(int argc, char **argv)
 {
-    int i, failed = 0, files = 0;
+    int i, failed = 0, files = 0, strict = 0;
+    size_t warnings = 0;
+
+    for (i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--") == 0)
+            break;
+        else if (strcmp(argv[i], "--strict") == 0)
+            strict = 1;
 
     for (i = 1; i < argc; i++) {
         tsr_ruleset *rs = NULL;
         tsr_error err;
         int rc;
 
-        if (strcmp(argv[i], "--") == 0)
+        if (strcmp(argv[i], "--") == 0 || strcmp(argv[i], "--strict") == 0)
             continue;
         if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "tessera check: unknown option `%s`\n", argv[i]);
@@ -33,11 +61,12 @@ int cmd_check(int argc, char **argv)
             failed = 1;
             continue;
         }
+        warnings += print_warnings(rs);
         tsr_ruleset_free(rs);
     }
     if (files == 0) {
         fprintf(stderr, "usage: tessera check RULES...\n");
         return CLI_USAGE;
     }
-    return failed ? CLI_ERRORS : CLI_OK;
+    return failed || (strict && warnings) ? CLI_ERRORS : CLI_OK;
 }

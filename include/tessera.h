@@ -369,10 +369,10 @@ TSR_API const char *tsr_lint_report_kind(const tsr_lint_report *r, size_t i);
  * A result explained for people (explain.c; what `tessera eval --explain`
  * prints): the lines with category, unit price, discounts, redemption and
  * total; totals; promo codes with reasons; points; offers; and the trace,
- * one rule a line
- * (`✓ discounts.family-pack`, `✗ discounts.season-pass-10: ...`).  Writes at
- * most `size` bytes including the NUL and returns the length the whole text
- * needs (like snprintf), or TSR_ENOMEM.  UTF-8. */
+ * one rule a line (`✓ discounts.family-pack`, `✗ discounts.season-pass-10:
+ * ...`).  Writes at most `size` bytes including the NUL and returns the
+ * length the whole text needs (like snprintf), or TSR_ENOMEM (TSR_EINVAL
+ * when r is NULL).  UTF-8. */
 TSR_API int tsr_result_explain(char *buf, size_t size, const tsr_result *r);
 
 #ifdef __cplusplus

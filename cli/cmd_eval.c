@@ -1,0 +1,507 @@
+/*
+ * cmd_eval.c — `tessera eval RULES [ORDER|-]`: evaluate one order and print
+ * the result JSON, or a readable explanation (--explain), or act as a
+ * streaming filter from JSON lines to JSON lines (--jsonl).
+ *
+ * Exit status: 0 evaluated; 1 the rule file is broken (or output failed);
+ * 2 the order is invalid (with --jsonl: some line was, after the whole
+ * stream has been processed); 64 a wrong command line.
+ *
+ * The --jsonl loop is built for batch engines: one tsr_order reused for
+ * every line, each result freed before the next, input read with read(2)
+ * into one growing buffer (lines are capped at the order size limit, so a
+ * runaway line cannot exhaust memory), output written with one fwrite per
+ * line and flushed only when the input has nothing more buffered — fast in
+ * a pipe, and still answers line by line when driven interactively.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct eval_args {
+    const char *rules;
+    const char *order;          /* NULL or "-": stdin */
+    int explain;
+    int jsonl;
+    tsr_eval_options opts;
+} eval_args;
+
+static int parse_args(eval_args *a, int argc, char **argv)
+{
+    static const tsr_eval_options defaults = TSR_EVAL_OPTIONS_INIT;
+    int i, npos = 0, options = 1;
+
+    memset(a, 0, sizeof *a);
+    a->opts = defaults;
+    for (i = 1; i < argc; i++) {
+        const char *s = argv[i];
+        if (options && strcmp(s, "--") == 0) {
+            options = 0;
+        } else if (options && strcmp(s, "--explain") == 0) {
+            a->explain = 1;
+        } else if (options && strcmp(s, "--jsonl") == 0) {
+            a->jsonl = 1;
+        } else if (options && strcmp(s, "--customer-safe") == 0) {
+            a->opts.customer_safe = 1;
+        } else if (options && strcmp(s, "--no-trace") == 0) {
+            a->opts.no_trace = 1;
+        } else if (options && s[0] == '-' && s[1]) {
+            fprintf(stderr, "tessera eval: unknown option `%s`; try `tessera help eval`\n", s);
+            return CLI_USAGE;
+        } else if (npos == 0) {
+            a->rules = s;
+            npos++;
+        } else if (npos == 1) {
+            a->order = s;
+            npos++;
+        } else {
+            fprintf(stderr, "tessera eval: too many arguments (`%s`); usage: tessera eval RULES "
+                            "[ORDER|-]\n", s);
+            return CLI_USAGE;
+        }
+    }
+    if (!a->rules) {
+        fprintf(stderr, "usage: tessera eval [--explain|--jsonl] [--customer-safe] [--no-trace] "
+                        "RULES [ORDER|-]\n");
+        return CLI_USAGE;
+    }
+    if (a->explain && a->jsonl) {
+        fprintf(stderr, "tessera eval: --explain and --jsonl do not go together\n");
+        return CLI_USAGE;
+    }
+    return CLI_OK;
+}
+
+static int load_rules(tsr_ruleset **rs, const char *path)
+{
+    tsr_error err;
+    if (tsr_ruleset_load_file(rs, path, NULL, &err) == TSR_OK)
+        return CLI_OK;
+    if (!err.file[0] && !err.path[0])
+        fprintf(stderr, "%s: error: %s\n", path, err.message);
+    else
+        cli_print_error("error", &err);
+    return CLI_ERRORS;
+}
+
+static int write_out(const char *data, size_t len)
+{
+    if (len && fwrite(data, 1, len, stdout) != len) {
+        fprintf(stderr, "tessera eval: cannot write the result: %s\n", strerror(errno));
+        return CLI_ERRORS;
+    }
+    return CLI_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * One order.
+ */
+
+/* Read all of `fd`, refusing more than `max` bytes. */
+static int read_all(int fd, const char *name, size_t max, char **out, size_t *len)
+{
+    size_t cap = 65536, n = 0;
+    char *buf = malloc(cap);
+
+    if (!buf) {
+        fprintf(stderr, "tessera eval: out of memory\n");
+        return CLI_ERRORS;
+    }
+    for (;;) {
+        ssize_t got;
+        if (n == cap) {
+            char *p;
+            if (cap > max) {
+                fprintf(stderr, "%s: error: the order is larger than the limit of %zu bytes\n",
+                        name, max);
+                free(buf);
+                return CLI_BAD_INPUT;
+            }
+            p = realloc(buf, cap * 2);
+            if (!p) {
+                fprintf(stderr, "tessera eval: out of memory\n");
+                free(buf);
+                return CLI_ERRORS;
+            }
+            buf = p;
+            cap *= 2;
+        }
+        got = read(fd, buf + n, cap - n);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            fprintf(stderr, "%s: error: cannot read the order: %s\n", name, strerror(errno));
+            free(buf);
+            return CLI_BAD_INPUT;
+        }
+        if (got == 0)
+            break;
+        n += (size_t)got;
+    }
+    if (n > max) {
+        fprintf(stderr, "%s: error: the order is larger than the limit of %zu bytes\n", name, max);
+        free(buf);
+        return CLI_BAD_INPUT;
+    }
+    *out = buf;
+    *len = n;
+    return CLI_OK;
+}
+
+static int open_input(const char *order, int *fd, const char **name)
+{
+    if (!order || strcmp(order, "-") == 0) {
+        *fd = STDIN_FILENO;
+        *name = "<stdin>";
+        return CLI_OK;
+    }
+    *name = order;
+    *fd = open(order, O_RDONLY);
+    if (*fd < 0) {
+        fprintf(stderr, "%s: error: cannot open the order: %s\n", order, strerror(errno));
+        return CLI_BAD_INPUT;
+    }
+    return CLI_OK;
+}
+
+static int print_result(tsr_result *res, int explain)
+{
+    const char *json;
+    size_t len;
+    char *text;
+    int n, rc;
+
+    if (!explain) {
+        json = tsr_result_json(res, &len);
+        if (!json) {
+            fprintf(stderr, "tessera eval: out of memory\n");
+            return CLI_ERRORS;
+        }
+        if ((rc = write_out(json, len)) != CLI_OK)
+            return rc;
+        return write_out("\n", 1);
+    }
+    n = tsr_result_explain(NULL, 0, res);
+    if (n < 0 || !(text = malloc((size_t)n + 1))) {
+        fprintf(stderr, "tessera eval: out of memory\n");
+        return CLI_ERRORS;
+    }
+    tsr_result_explain(text, (size_t)n + 1, res);
+    rc = write_out(text, (size_t)n);
+    free(text);
+    return rc;
+}
+
+/* An order that cannot be evaluated: 2, unless we ran out of memory. */
+static int order_failed(const tsr_error *err)
+{
+    cli_print_error("error", err);
+    return err->code == TSR_ENOMEM ? CLI_ERRORS : CLI_BAD_INPUT;
+}
+
+static int eval_one(const tsr_ruleset *rs, const eval_args *a)
+{
+    static const tsr_load_options limits = TSR_LOAD_OPTIONS_INIT;
+    tsr_order *order = NULL;
+    tsr_result *res = NULL;
+    const char *name;
+    char *text = NULL;
+    size_t len = 0;
+    tsr_error err;
+    int fd, rc;
+
+    if ((rc = open_input(a->order, &fd, &name)) != CLI_OK)
+        return rc;
+    rc = read_all(fd, name, limits.max_order_size, &text, &len);
+    if (fd != STDIN_FILENO)
+        close(fd);
+    if (rc != CLI_OK)
+        return rc;
+    if (tsr_order_new(&order, rs, &err) != TSR_OK ||
+        tsr_order_parse(order, text, len, &err) != TSR_OK ||
+        tsr_evaluate(&res, rs, order, &a->opts, &err) != TSR_OK)
+        rc = order_failed(&err);
+    else
+        rc = print_result(res, a->explain);
+    tsr_result_free(res);
+    tsr_order_free(order);
+    free(text);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------
+ * --jsonl: one order per line in, one result per line out.
+ */
+typedef struct line_reader {
+    int fd;
+    char *buf;
+    size_t cap, start, end;     /* unread data is buf[start..end) */
+    size_t max;                 /* longest line kept */
+    int eof;
+} line_reader;
+
+typedef enum { LR_LINE, LR_TOO_LONG, LR_END, LR_ERROR } lr_status;
+
+/* Make room to read more: drop consumed bytes, grow up to max + 1 bytes of
+ * line (one more than allowed, to notice a line that is too long). */
+static int lr_make_room(line_reader *lr)
+{
+    size_t want;
+    char *p;
+
+    if (lr->start > 0) {
+        memmove(lr->buf, lr->buf + lr->start, lr->end - lr->start);
+        lr->end -= lr->start;
+        lr->start = 0;
+    }
+    if (lr->end < lr->cap)
+        return 0;
+    want = lr->cap * 2;
+    if (want > lr->max + 2)
+        want = lr->max + 2;
+    if (want <= lr->cap)
+        return 0;
+    p = realloc(lr->buf, want);
+    if (!p)
+        return -1;
+    lr->buf = p;
+    lr->cap = want;
+    return 0;
+}
+
+/* Nothing buffered: the next read may block, so what was written so far
+ * must reach whoever waits for it. */
+static ssize_t lr_fill(line_reader *lr)
+{
+    ssize_t got;
+    fflush(stdout);
+    do
+        got = read(lr->fd, lr->buf + lr->end, lr->cap - lr->end);
+    while (got < 0 && errno == EINTR);
+    return got;
+}
+
+static lr_status next_line(line_reader *lr, char **line, size_t *len)
+{
+    size_t scan = lr->start;
+    int too_long = 0;
+
+    for (;;) {
+        char *nl = memchr(lr->buf + scan, '\n', lr->end - scan);
+        ssize_t got;
+        if (nl) {
+            *line = lr->buf + lr->start;
+            *len = (size_t)(nl - *line);
+            lr->start = (size_t)(nl - lr->buf) + 1;
+            return too_long ? LR_TOO_LONG : LR_LINE;
+        }
+        if (lr->eof) {
+            *line = lr->buf + lr->start;
+            *len = lr->end - lr->start;
+            lr->start = lr->end;
+            if (too_long)
+                return LR_TOO_LONG;
+            return *len ? LR_LINE : LR_END;
+        }
+        if (lr->end - lr->start > lr->max) {
+            /* too long: forget it, keep looking for its end */
+            too_long = 1;
+            lr->start = lr->end = 0;
+        }
+        if (lr_make_room(lr) != 0)
+            return LR_ERROR;
+        scan = lr->end;
+        got = lr_fill(lr);
+        if (got < 0)
+            return LR_ERROR;
+        if (got == 0)
+            lr->eof = 1;
+        lr->end += (size_t)got;
+    }
+}
+
+static int is_blank(const char *s, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+            return 0;
+    return 1;
+}
+
+/* A growable output line. */
+typedef struct outbuf {
+    char *data;
+    size_t len, cap;
+} outbuf;
+
+static int ob_put(outbuf *o, const char *s, size_t n)
+{
+    if (o->len + n > o->cap) {
+        size_t cap = o->cap ? o->cap : 4096;
+        char *p;
+        while (cap < o->len + n)
+            cap *= 2;
+        if (!(p = realloc(o->data, cap)))
+            return -1;
+        o->data = p;
+        o->cap = cap;
+    }
+    memcpy(o->data + o->len, s, n);
+    o->len += n;
+    return 0;
+}
+
+static int ob_json_string(outbuf *o, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    int rc = ob_put(o, "\"", 1);
+    for (; *s && rc == 0; s++) {
+        unsigned char c = (unsigned char)*s;
+        char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+        if (c == '"' || c == '\\') {
+            esc[1] = (char)c;
+            rc = ob_put(o, esc, 2);
+        } else if (c == '\n') {
+            rc = ob_put(o, "\\n", 2);
+        } else if (c < 0x20) {
+            rc = ob_put(o, esc, 6);
+        } else {
+            rc = ob_put(o, (const char *)&c, 1);
+        }
+    }
+    return rc ? rc : ob_put(o, "\"", 1);
+}
+
+/* {"error":{"line":N,"path":"items[1].id"|null,"message":"..."}} */
+static int error_line(outbuf *o, size_t lineno, const char *path, const char *message)
+{
+    char num[64];
+    int n = snprintf(num, sizeof num, "{\"error\":{\"line\":%zu,\"path\":", lineno);
+    if (ob_put(o, num, (size_t)n) != 0 ||
+        (path && path[0] ? ob_json_string(o, path) : ob_put(o, "null", 4)) != 0 ||
+        ob_put(o, ",\"message\":", 11) != 0 || ob_json_string(o, message) != 0)
+        return -1;
+    return ob_put(o, "}}\n", 3);
+}
+
+/* Evaluate one line into `o`: the result, or the error object.  Returns 0
+ * evaluated, 1 rejected, -1 out of memory. */
+static int eval_line(const tsr_ruleset *rs, tsr_order *order, const eval_args *a, outbuf *o,
+                     const char *line, size_t len, size_t lineno)
+{
+    tsr_result *res = NULL;
+    tsr_error err;
+    const char *json;
+    size_t jlen;
+    int rc;
+
+    tsr_order_reset(order);
+    if (tsr_order_parse(order, line, len, &err) != TSR_OK ||
+        tsr_evaluate(&res, rs, order, &a->opts, &err) != TSR_OK) {
+        if (err.code == TSR_ENOMEM)
+            return -1;
+        return error_line(o, lineno, err.path, err.message) == 0 ? 1 : -1;
+    }
+    json = tsr_result_json(res, &jlen);
+    rc = json && ob_put(o, json, jlen) == 0 && ob_put(o, "\n", 1) == 0 ? 0 : -1;
+    tsr_result_free(res);
+    return rc;
+}
+
+static int eval_stream(const tsr_ruleset *rs, const eval_args *a)
+{
+    static const tsr_load_options limits = TSR_LOAD_OPTIONS_INIT;
+    line_reader lr;
+    outbuf o = { NULL, 0, 0 };
+    tsr_order *order = NULL;
+    const char *name;
+    size_t lineno = 0, bad = 0, total = 0;
+    tsr_error err;
+    int rc = CLI_OK;
+
+    memset(&lr, 0, sizeof lr);
+    if ((rc = open_input(a->order, &lr.fd, &name)) != CLI_OK)
+        return rc;
+    lr.max = limits.max_order_size;
+    lr.cap = 65536;
+    lr.buf = malloc(lr.cap);
+    if (!lr.buf || tsr_order_new(&order, rs, &err) != TSR_OK) {
+        fprintf(stderr, "tessera eval: out of memory\n");
+        rc = CLI_ERRORS;
+        goto done;
+    }
+    for (;;) {
+        char *line;
+        size_t len;
+        lr_status st = next_line(&lr, &line, &len);
+        int r = 0;
+
+        if (st == LR_END)
+            break;
+        if (st == LR_ERROR) {
+            fprintf(stderr, "%s: error: cannot read: %s\n", name, strerror(errno));
+            rc = CLI_ERRORS;
+            break;
+        }
+        lineno++;
+        o.len = 0;
+        if (st == LR_TOO_LONG) {
+            char msg[128];
+            snprintf(msg, sizeof msg, "the line is longer than the limit of %zu bytes", lr.max);
+            r = error_line(&o, lineno, NULL, msg) == 0 ? 1 : -1;
+        } else if (is_blank(line, len)) {
+            continue;
+        } else {
+            r = eval_line(rs, order, a, &o, line, len, lineno);
+        }
+        if (r < 0) {
+            fprintf(stderr, "tessera eval: out of memory at line %zu\n", lineno);
+            rc = CLI_ERRORS;
+            break;
+        }
+        total++;
+        bad += (size_t)r;
+        if ((rc = write_out(o.data, o.len)) != CLI_OK)
+            break;
+    }
+    if (rc == CLI_OK && bad) {
+        fprintf(stderr, "tessera eval: %zu of %zu orders rejected (see the \"error\" lines)\n",
+                bad, total);
+        rc = CLI_BAD_INPUT;
+    }
+done:
+    if (fflush(stdout) != 0 && rc == CLI_OK) {
+        fprintf(stderr, "tessera eval: cannot write the results: %s\n", strerror(errno));
+        rc = CLI_ERRORS;
+    }
+    if (lr.fd != STDIN_FILENO)
+        close(lr.fd);
+    tsr_order_free(order);
+    free(lr.buf);
+    free(o.data);
+    return rc;
+}
+
+int cmd_eval(int argc, char **argv)
+{
+    tsr_ruleset *rs = NULL;
+    eval_args a;
+    int rc;
+
+    if ((rc = parse_args(&a, argc, argv)) != CLI_OK)
+        return rc;
+    if ((rc = load_rules(&rs, a.rules)) != CLI_OK)
+        return rc;
+    rc = a.jsonl ? eval_stream(rs, &a) : eval_one(rs, &a);
+    if (rc == CLI_OK && fflush(stdout) != 0) {
+        fprintf(stderr, "tessera eval: cannot write the result: %s\n", strerror(errno));
+        rc = CLI_ERRORS;
+    }
+    tsr_ruleset_free(rs);
+    return rc;
+}

@@ -1,0 +1,345 @@
+/*
+ * explain.c — a result rendered for people: what `tessera eval --explain`
+ * prints and what a newcomer sees first, so it reads like a receipt with
+ * the reasoning attached rather than like a data dump.
+ *
+ *   Order A-2, priced by shop (version 1), in EUR
+ *   Segments: member   Tier: gold
+ *
+ *   Lines
+ *     t1  ticket, adult: 1 × 20.00   20.00
+ *         - half-off                -10.00
+ *         - members-10               -1.00
+ *         = total                     9.00   earns 9 points
+ *   ...
+ *   Trace
+ *     ✓ discounts.half-off
+ *     ✗ offers.join: `not segment.member` was false
+ *
+ * Amounts are right-aligned in one column per section; widths count UTF-8
+ * characters, not bytes, so ids and labels in any script line up.
+ */
+#include "eval.h"
+
+#include <limits.h>
+#include <stdio.h>
+
+/* One row of a table: an indented label, an amount, and a note after it. */
+typedef struct row {
+    const char *label;
+    const char *amount;        /* "" for none */
+    const char *note;          /* "" for none */
+} row;
+
+typedef struct table {
+    const tsr_result *r;
+    tsr_arena *arena;
+    row *rows;
+    size_t n, cap;
+    int rc;
+} table;
+
+static size_t display_width(const char *s)
+{
+    size_t w = 0;
+    for (; *s; s++)
+        if (((unsigned char)*s & 0xC0) != 0x80)
+            w++;
+    return w;
+}
+
+static void pad(tsr_buf *b, size_t n)
+{
+    while (n--)
+        tsr__buf_putc(b, ' ');
+}
+
+static const char *fmt(table *t, const char *f, ...) TSR_PRINTF(2, 3);
+
+/* A formatted string in the arena ("" when out of memory: rc says so). */
+static const char *fmt(table *t, const char *f, ...)
+{
+    char small[512];
+    va_list ap;
+    int n;
+    char *p;
+
+    va_start(ap, f);
+    n = vsnprintf(small, sizeof small, f, ap);
+    va_end(ap);
+    if (n < 0)
+        return "";
+    if ((size_t)n < sizeof small)
+        p = tsr__arena_strndup(t->arena, small, (size_t)n);
+    else if ((p = tsr__arena_alloc(t->arena, (size_t)n + 1)) != NULL) {
+        va_start(ap, f);
+        vsnprintf(p, (size_t)n + 1, f, ap);
+        va_end(ap);
+    }
+    if (!p) {
+        t->rc = TSR_ENOMEM;
+        return "";
+    }
+    return p;
+}
+
+static const char *money(table *t, int64_t v)
+{
+    char num[40];
+    tsr__format_fixed(num, v, t->r->rs->minor_units);
+    return fmt(t, "%s", num);
+}
+
+static const char *minus(table *t, int64_t v)
+{
+    char num[40];
+    tsr__format_fixed(num, v, t->r->rs->minor_units);
+    return fmt(t, "-%s", num);
+}
+
+static void add(table *t, const char *label, const char *amount, const char *note)
+{
+    void *items = t->rows;
+    if (t->rc != TSR_OK)
+        return;
+    if (tsr__grow(&t->r->alloc, &items, &t->cap, t->n + 1, sizeof *t->rows) != TSR_OK) {
+        t->rc = TSR_ENOMEM;
+        return;
+    }
+    t->rows = items;
+    t->rows[t->n].label = label;
+    t->rows[t->n].amount = amount ? amount : "";
+    t->rows[t->n].note = note ? note : "";
+    t->n++;
+}
+
+/* Print the rows with the labels padded to one width and the amounts
+ * right-aligned in one column; then forget them. */
+static void flush(table *t, tsr_buf *b)
+{
+    size_t i, lw = 0, aw = 0;
+    for (i = 0; i < t->n; i++) {
+        size_t w = display_width(t->rows[i].label);
+        if (t->rows[i].amount[0] && w > lw)
+            lw = w;
+        if (display_width(t->rows[i].amount) > aw)
+            aw = display_width(t->rows[i].amount);
+    }
+    for (i = 0; i < t->n; i++) {
+        const row *rw = &t->rows[i];
+        tsr__buf_puts(b, "  ");
+        tsr__buf_puts(b, rw->label);
+        if (rw->amount[0]) {
+            pad(b, lw - display_width(rw->label) + 2 + aw - display_width(rw->amount));
+            tsr__buf_puts(b, rw->amount);
+        }
+        if (rw->note[0]) {
+            tsr__buf_puts(b, "   ");
+            tsr__buf_puts(b, rw->note);
+        }
+        tsr__buf_putc(b, '\n');
+    }
+    t->n = 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Sections.
+ */
+static void header(const tsr_result *r, tsr_buf *b)
+{
+    const tsr_ruleset *rs = r->rs;
+    size_t i;
+    bool any = false;
+
+    if (r->order_id)
+        tsr__buf_printf(b, "Order %s, ", r->order_id);
+    else
+        tsr__buf_puts(b, "An order without id, ");
+    tsr__buf_printf(b, "priced by %s", rs->id);
+    if (rs->version && rs->version[0])
+        tsr__buf_printf(b, " (version %s)", rs->version);
+    tsr__buf_printf(b, ", in %s\n", rs->currency);
+    tsr__buf_puts(b, "Segments: ");
+    for (i = 0; i < rs->nsegments; i++)
+        if (r->segments[i]) {
+            tsr__buf_printf(b, "%s%s", any ? ", " : "", rs->segments[i].id);
+            any = true;
+        }
+    tsr__buf_puts(b, any ? "" : "none");
+    if (rs->ntiers)
+        tsr__buf_printf(b, "   Tier: %s", r->tier >= 0 ? rs->tiers[r->tier].id : "none");
+    tsr__buf_putc(b, '\n');
+}
+
+static void lines(table *t, tsr_buf *b)
+{
+    const tsr_result *r = t->r;
+    const tsr_ruleset *rs = r->rs;
+    size_t i, d;
+
+    tsr__buf_puts(b, "\nLines\n");
+    for (i = 0; i < r->nlines; i++) {
+        const tsr_res_line *l = &r->lines[i];
+        char unit[40];
+        tsr__format_fixed(unit, l->unit_price, rs->minor_units);
+        add(t, fmt(t, "%s  %s, %s: %lld \xc3\x97 %s", l->id, l->kind,
+                   l->category_name ? l->category_name : "no category", (long long)l->quantity,
+                   unit),
+            money(t, l->subtotal), NULL);
+        for (d = 0; d < l->ndiscounts; d++) {
+            const tsr_discount *disc = &rs->discounts[l->discounts[d].discount];
+            add(t, fmt(t, "    - %s", disc->id), minus(t, l->discounts[d].amount),
+                disc->label ? disc->label : NULL);
+        }
+        if (l->redeemed_points)
+            add(t, fmt(t, "    - %lld point%s redeemed", (long long)l->redeemed_points,
+                       l->redeemed_points == 1 ? "" : "s"),
+                minus(t, l->redeemed_value), NULL);
+        add(t, "    = total", money(t, l->total),
+            l->points_earned ? fmt(t, "earns %lld point%s", (long long)l->points_earned,
+                                   l->points_earned == 1 ? "" : "s")
+                             : NULL);
+    }
+    flush(t, b);
+}
+
+static void totals(table *t, tsr_buf *b)
+{
+    const tsr_totals *tt = &t->r->totals;
+    tsr__buf_puts(b, "\nTotals\n");
+    add(t, "subtotal", money(t, tt->subtotal), NULL);
+    add(t, "discount", tt->discount ? minus(t, tt->discount) : money(t, 0), NULL);
+    add(t, "redeemed", tt->redeemed_value ? minus(t, tt->redeemed_value) : money(t, 0), NULL);
+    add(t, "due", money(t, tt->due), NULL);
+    flush(t, b);
+}
+
+static void promos(const tsr_result *r, tsr_buf *b)
+{
+    size_t i, w = 0;
+    if (!r->npromos)
+        return;
+    tsr__buf_puts(b, "\nPromo codes\n");
+    for (i = 0; i < r->npromos; i++)
+        if (r->promos[i].code_len > w)
+            w = r->promos[i].code_len;
+    for (i = 0; i < r->npromos; i++) {
+        const tsr_res_promo *p = &r->promos[i];
+        tsr__buf_printf(b, "  %.*s", (int)p->code_len, p->code);
+        pad(b, w - p->code_len + 2);
+        if (p->status == TSR_PROMO_ACCEPTED)
+            tsr__buf_printf(b, "accepted (promo code `%s`)\n", r->rs->promos[p->promo].id);
+        else if (p->promo >= 0 && p->reason != TSR_PR_NOT_APPLICABLE)
+            /* customer-safe results must not reveal which codes exist */
+            tsr__buf_printf(b, "rejected: %s (promo code `%s`)\n",
+                            tsr__promo_reason_name(p->reason), r->rs->promos[p->promo].id);
+        else
+            tsr__buf_printf(b, "rejected: %s\n", tsr__promo_reason_name(p->reason));
+    }
+}
+
+static void points(table *t, tsr_buf *b)
+{
+    const tsr_result *r = t->r;
+    const tsr_ruleset *rs = r->rs;
+    size_t i;
+
+    if (!rs->loyalty.present && !r->points_earned && !r->points_redeemed)
+        return;
+    tsr__buf_printf(b, "\nPoints: earned %lld, redeemed %lld", (long long)r->points_earned,
+                    (long long)r->points_redeemed);
+    if (r->redeem_reason != TSR_RR_NONE)
+        tsr__buf_printf(b, " (limited by %s)", tsr__redeem_reason_name(r->redeem_reason));
+    if (!r->member)
+        tsr__buf_puts(b, "; the customer is not a member");
+    tsr__buf_putc(b, '\n');
+    for (i = 0; i < r->nentries; i++) {
+        const tsr_points_entry *e = &r->entries[i];
+        char avail[16], exp[16];
+        tsr__format_date(avail, e->available_on);
+        if (e->has_expires)
+            tsr__format_date(exp, e->expires_on);
+        add(t, fmt(t, "%s%s%s", rs->loyalty.earn[e->earn].id, e->line >= 0 ? " on " : "",
+                   e->line >= 0 ? r->lines[e->line].id : ""),
+            fmt(t, "%lld", (long long)e->points),
+            e->has_expires ? fmt(t, "available %s, expires %s", avail, exp)
+                           : fmt(t, "available %s", avail));
+    }
+    for (i = 0; i < r->nlots_used; i++)
+        add(t, fmt(t, "lot %s used", r->lots_used[i].id),
+            fmt(t, "%lld", (long long)r->lots_used[i].points), NULL);
+    flush(t, b);
+}
+
+static void offers(const tsr_result *r, tsr_buf *b)
+{
+    size_t i;
+    if (!r->noffers)
+        return;
+    tsr__buf_puts(b, "\nOffers\n");
+    for (i = 0; i < r->noffers; i++) {
+        const tsr_offer *o = &r->rs->offers[r->offers[i]];
+        tsr__buf_printf(b, "  %s: %s\n", o->id, o->message ? o->message : "");
+    }
+}
+
+static void trace(const tsr_result *r, tsr_buf *b)
+{
+    const tsr_ruleset *rs = r->rs;
+    size_t i;
+    if (!r->ntrace) {
+        /* every rule is traced when the trace is built: none means no_trace */
+        if (rs->ncategories + rs->npromos + rs->ndiscounts + rs->loyalty.nearn + rs->noffers)
+            tsr__buf_puts(b, "\nTrace: left out (evaluated without a trace)\n");
+        return;
+    }
+    tsr__buf_puts(b, "\nTrace\n");
+    for (i = 0; i < r->ntrace; i++) {
+        const tsr_trace_entry *e = &r->trace[i];
+        tsr__buf_printf(b, "  %s %s.%s", e->applied ? "\xe2\x9c\x93" : "\xe2\x9c\x97", e->section,
+                        e->id);
+        if (!e->applied && e->why && e->why[0])
+            tsr__buf_printf(b, ": %s", e->why);
+        tsr__buf_putc(b, '\n');
+    }
+}
+
+int tsr_result_explain(char *buf, size_t size, const tsr_result *r)
+{
+    tsr_arena arena;
+    table t;
+    tsr_buf b;
+    int rc;
+
+    if (!r)
+        return TSR_EINVAL;
+    tsr__arena_init(&arena, &r->alloc, 4096);
+    memset(&t, 0, sizeof t);
+    t.r = r;
+    t.arena = &arena;
+    tsr__buf_init(&b, &r->alloc);
+
+    header(r, &b);
+    lines(&t, &b);
+    totals(&t, &b);
+    promos(r, &b);
+    points(&t, &b);
+    offers(r, &b);
+    trace(r, &b);
+
+    rc = t.rc != TSR_OK || b.failed ? TSR_ENOMEM : TSR_OK;
+    if (rc == TSR_OK && b.len > INT_MAX)
+        rc = TSR_ENOMEM;
+    if (rc == TSR_OK) {
+        if (buf && size) {
+            size_t n = b.len < size - 1 ? b.len : size - 1;
+            memcpy(buf, b.data, n);
+            buf[n] = '\0';
+        }
+        rc = (int)b.len;
+    }
+    tsr__buf_free(&b);
+    tsr__free(&r->alloc, t.rows, t.cap * sizeof *t.rows);
+    tsr__arena_free(&arena);
+    return rc;
+}

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# `tessera eval`: exit statuses 0/1/2/64, the JSON on one line, stdin,
+# YAML orders, --explain, --customer-safe, --no-trace, and --jsonl going on
+# past a bad line.
+. "$(dirname "$0")/lib.sh"
+
+run "an order file" "$TESSERA" eval "$FIX/shop.yaml" "$FIX/order.json"
+expect_status 0
+expect_lines out 1
+expect_regex out '^\{"ruleset":\{"id":"shop","version":"1"\},"order":"A-1",.*\}$'
+expect_grep out '"due":"17.00"'
+expect_empty err
+cp "$TMP/out" "$TMP/from-file"
+
+run "stdin with -" sh -c "'$TESSERA' eval '$FIX/shop.yaml' - < '$FIX/order.json'"
+expect_status 0
+cmp -s "$TMP/out" "$TMP/from-file" || bad "stdin output differs from file output"
+
+run "stdin without ORDER" sh -c "'$TESSERA' eval '$FIX/shop.yaml' < '$FIX/order.json'"
+expect_status 0
+cmp -s "$TMP/out" "$TMP/from-file" || bad "stdin output differs from file output"
+
+run "a YAML order" "$TESSERA" eval "$FIX/shop.yaml" "$FIX/order.yaml"
+expect_status 0
+expect_grep out '"tier":"gold"'
+expect_grep out '"due":"9.00"'
+
+run "an invalid order" "$TESSERA" eval "$FIX/shop.yaml" "$FIX/dup.json"
+expect_status 2
+expect_empty out
+expect_regex err '^items\[1\]\.id: error: .+'
+
+run "a missing order file" "$TESSERA" eval "$FIX/shop.yaml" "$FIX/no-such-order.json"
+expect_status 2
+expect_grep err "no-such-order.json: error: cannot open the order"
+
+run "a broken rule file" "$TESSERA" eval "$FIX/broken.yaml" "$FIX/order.json"
+expect_status 1
+expect_empty out
+expect_regex err 'broken\.yaml:7:[0-9]+: error: .*heigth_cm'
+
+run "a missing rule file" "$TESSERA" eval "$FIX/no-such-rules.yaml" "$FIX/order.json"
+expect_status 1
+expect_grep err "no-such-rules.yaml"
+
+run "--explain" "$TESSERA" eval --explain "$FIX/shop.yaml" "$FIX/order.json"
+expect_status 0
+expect_grep out "Order A-1, priced by shop (version 1), in EUR"
+expect_grep out "Lines"
+expect_regex out '^  t1  ticket, child: 1 × 10\.00 +10\.00$'
+expect_regex out '^      = total +10\.00$'
+expect_grep out "Totals"
+expect_regex out '^  due +17\.00$'
+expect_grep out "Promo codes"
+expect_grep out "NOPE  rejected: unknown"
+expect_grep out "Offers"
+expect_grep out "  join: Join the club"
+expect_grep out "Trace"
+expect_grep out "  ✓ categories.child"
+expect_grep out "  ✗ discounts.members-10: "
+
+run "--customer-safe" "$TESSERA" eval --customer-safe "$FIX/shop.yaml" "$FIX/order.json"
+expect_status 0
+expect_grep out '"reason":"not_applicable"'
+
+run "--no-trace" "$TESSERA" eval --no-trace "$FIX/shop.yaml" "$FIX/order.json"
+expect_status 0
+expect_grep out '"trace":[]'
+
+run "--jsonl with a bad line in the middle" "$TESSERA" eval --jsonl "$FIX/shop.yaml" "$FIX/orders.jsonl"
+expect_status 2
+expect_lines out 4
+expect_regex out '^\{"ruleset":.*"order":"L1"'
+expect_regex out '^\{"ruleset":.*"order":"L2"'
+expect_regex out '^\{"error":\{"line":3,"path":"items\[1\]\.id","message":"duplicate .+"\}\}$'
+expect_regex out '^\{"ruleset":.*"order":"L5"'
+sed -n 3p "$TMP/out" | grep -q '"error"' || bad "the error is not on the third output line"
+expect_grep err "1 of 4 orders rejected"
+
+run "--jsonl from stdin, all good" sh -c "'$TESSERA' eval --jsonl '$FIX/shop.yaml' < '$FIX/good.jsonl'"
+expect_status 0
+expect_lines out 2
+expect_empty err
+
+run "--jsonl with a line that is not JSON" sh -c "printf '%s\n' 'not an order' | '$TESSERA' eval --jsonl '$FIX/shop.yaml'"
+expect_status 2
+expect_regex out '^\{"error":\{"line":1,'
+
+run "an unknown option" "$TESSERA" eval --frobnicate "$FIX/shop.yaml"
+expect_status 64
+run "--explain with --jsonl" "$TESSERA" eval --explain --jsonl "$FIX/shop.yaml"
+expect_status 64
+run "no rule file" "$TESSERA" eval
+expect_status 64
+run "help" "$TESSERA" help eval
+expect_status 0
+expect_grep out "--jsonl"
+
+finish

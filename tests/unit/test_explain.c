@@ -1,0 +1,153 @@
+/* Unit tests for explain.c: the readable rendering of a result (what
+ * `tessera eval --explain` prints), its snprintf-like contract, and the
+ * customer-safe promo codes. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include "tessera.h"
+
+#include <string.h>
+
+static const char rules[] =
+    "tessera: 1\n"
+    "ruleset: shop\n"
+    "version: \"7\"\n"
+    "currency: EUR\n"
+    "schema: { customer: { member: bool } }\n"
+    "segments: { member: customer.member }\n"
+    "categories:\n"
+    "  - { id: adult, for: item.kind == \"ticket\", price: 20.00 }\n"
+    "promo_codes:\n"
+    "  - { id: half, code: HALF }\n"
+    "discounts:\n"
+    "  - { id: half-off, requires: half, for: item.kind == \"ticket\", percent: 50 }\n"
+    "  - { id: members-10, when: segment.member, percent: 10 }\n"
+    "loyalty:\n"
+    "  member_when: customer.member\n"
+    "  earn: [ { id: base, per: 1.00, points: 1 } ]\n"
+    "offers:\n"
+    "  - { id: join, when: not segment.member, message: Join the club }\n";
+
+static const char member_order[] =
+    "{\"id\": \"A-2\", \"datetime\": \"2026-06-10T11:00:00+03:00\","
+    " \"customer\": {\"id\": \"C1\", \"member\": true},"
+    " \"items\": [{\"id\": \"t1\", \"kind\": \"ticket\"}], \"promo_codes\": [\"HALF\", \"NOPE\"]}";
+
+typedef struct fixture {
+    tsr_ruleset *rs;
+    tsr_result *res;
+    char *text;
+} fixture;
+
+static fixture evaluate(const char *order, int customer_safe, int no_trace)
+{
+    tsr_eval_options eo = TSR_EVAL_OPTIONS_INIT;
+    fixture f;
+    tsr_error err;
+    int n;
+
+    eo.customer_safe = customer_safe;
+    eo.no_trace = no_trace;
+    assert_int_equal(tsr_ruleset_load_string(&f.rs, rules, strlen(rules), "shop.yaml", NULL, &err),
+                     TSR_OK);
+    assert_int_equal(tsr_evaluate_text(&f.res, f.rs, order, strlen(order), &eo, &err), TSR_OK);
+    n = tsr_result_explain(NULL, 0, f.res);
+    assert_true(n > 0);
+    f.text = malloc((size_t)n + 1);
+    assert_non_null(f.text);
+    assert_int_equal(tsr_result_explain(f.text, (size_t)n + 1, f.res), n);
+    assert_int_equal(strlen(f.text), (size_t)n);
+    return f;
+}
+
+static void release(fixture *f)
+{
+    free(f->text);
+    tsr_result_free(f->res);
+    tsr_ruleset_free(f->rs);
+}
+
+static void expect_text(const fixture *f, const char *part)
+{
+    if (!strstr(f->text, part))
+        fprintf(stderr, "explanation lacks:\n%s\n---- in:\n%s", part, f->text);
+    assert_non_null(strstr(f->text, part));
+}
+
+static void test_lines_read_like_a_receipt_with_aligned_amounts(void **state)
+{
+    fixture f = evaluate(member_order, 0, 0);
+    (void)state;
+    expect_text(&f, "Order A-2, priced by shop (version 7), in EUR\n"
+                    "Segments: member\n");
+    expect_text(&f, "Lines\n"
+                    "  t1  ticket, adult: 1 \xc3\x97 20.00   20.00\n"
+                    "      - half-off                -10.00\n"
+                    "      - members-10               -1.00\n"
+                    "      = total                     9.00   earns 9 points\n");
+    expect_text(&f, "Totals\n"
+                    "  subtotal   20.00\n"
+                    "  discount  -11.00\n"
+                    "  redeemed    0.00\n"
+                    "  due         9.00\n");
+    release(&f);
+}
+
+static void test_promo_codes_points_and_trace_are_explained(void **state)
+{
+    fixture f = evaluate(member_order, 0, 0);
+    (void)state;
+    expect_text(&f, "Promo codes\n"
+                    "  HALF  accepted (promo code `half`)\n"
+                    "  NOPE  rejected: unknown\n");
+    expect_text(&f, "Points: earned 9, redeemed 0\n"
+                    "  base on t1  9   available 2026-06-10\n");
+    expect_text(&f, "Trace\n  \xe2\x9c\x93 categories.adult\n");
+    expect_text(&f, "  \xe2\x9c\x93 discounts.half-off\n");
+    expect_text(&f, "  \xe2\x9c\x97 offers.join: `not segment.member` was false\n");
+    release(&f);
+}
+
+static void test_customer_safe_explanations_do_not_name_codes(void **state)
+{
+    static const char order[] =
+        "{\"datetime\": \"2026-06-10T11:00:00+03:00\", \"items\": [{\"id\": \"t1\", \"kind\": \"ticket\"}],"
+        " \"promo_codes\": [\"HALF\", \"HALF\"]}";
+    fixture f = evaluate(order, 1, 1);
+    (void)state;
+    expect_text(&f, "An order without id, priced by shop");
+    expect_text(&f, "  HALF  rejected: not_applicable\n");
+    assert_null(strstr(f.text, "rejected: not_applicable (promo code"));
+    expect_text(&f, "Offers\n  join: Join the club\n");
+    expect_text(&f, "Trace: left out (evaluated without a trace)\n");
+    release(&f);
+}
+
+static void test_a_small_buffer_gets_a_truncated_terminated_prefix(void **state)
+{
+    fixture f = evaluate(member_order, 0, 0);
+    char small[10];
+    (void)state;
+    memset(small, 'x', sizeof small);
+    assert_int_equal(tsr_result_explain(small, sizeof small, f.res), (int)strlen(f.text));
+    assert_int_equal(strlen(small), sizeof small - 1);
+    assert_memory_equal(small, f.text, sizeof small - 1);
+    assert_int_equal(tsr_result_explain(NULL, 0, NULL), TSR_EINVAL);
+    release(&f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_lines_read_like_a_receipt_with_aligned_amounts),
+        cmocka_unit_test(test_promo_codes_points_and_trace_are_explained),
+        cmocka_unit_test(test_customer_safe_explanations_do_not_name_codes),
+        cmocka_unit_test(test_a_small_buffer_gets_a_truncated_terminated_prefix),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

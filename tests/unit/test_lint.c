@@ -1,0 +1,421 @@
+/* Unit tests for lint.c: category bands (gaps, overlaps, shadowing),
+ * discounts shadowed by an exclusive one, and unused segments, tables and
+ * promo codes — each with the position and wording a rule author sees. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include "tessera.h"
+
+#include <string.h>
+
+#define HEADER "tessera: 1\nruleset: lint-test\ncurrency: EUR\n"
+
+static tsr_ruleset *load(const char *text)
+{
+    tsr_ruleset *rs = NULL;
+    tsr_error err;
+    int rc = tsr_ruleset_load_string(&rs, text, strlen(text), "rules.yaml", NULL, &err);
+    if (rc != TSR_OK)
+        fprintf(stderr, "load failed: %s:%d:%d: %s\n", err.file, err.line, err.column, err.message);
+    assert_int_equal(rc, TSR_OK);
+    return rs;
+}
+
+typedef struct linted {
+    tsr_ruleset *rs;
+    tsr_lint_report *rep;
+} linted;
+
+static linted lint(const char *text)
+{
+    linted l;
+    tsr_error err;
+    l.rs = load(text);
+    assert_int_equal(tsr_ruleset_lint(&l.rep, l.rs, &err), TSR_OK);
+    return l;
+}
+
+static void done(linted *l)
+{
+    tsr_lint_report_free(l->rep);
+    tsr_ruleset_free(l->rs);
+}
+
+static void dump(const tsr_lint_report *rep)
+{
+    size_t i;
+    for (i = 0; i < tsr_lint_report_count(rep); i++) {
+        tsr_error w;
+        tsr_lint_report_warning(rep, i, &w);
+        fprintf(stderr, "  [%s] %s:%d:%d: %s\n", tsr_lint_report_kind(rep, i), w.file, w.line,
+                w.column, w.message);
+    }
+}
+
+/* Warning i is of `kind`, at line:col of rules.yaml, and says `text`. */
+static void expect_warning(const tsr_lint_report *rep, size_t i, const char *kind, int line,
+                           int col, const char *text)
+{
+    tsr_error w;
+    if (i >= tsr_lint_report_count(rep))
+        dump(rep);
+    assert_true(i < tsr_lint_report_count(rep));
+    assert_int_equal(tsr_lint_report_warning(rep, i, &w), TSR_OK);
+    if (strcmp(tsr_lint_report_kind(rep, i), kind) != 0 || !strstr(w.message, text) ||
+        w.line != line || w.column != col)
+        dump(rep);
+    assert_string_equal(tsr_lint_report_kind(rep, i), kind);
+    assert_string_equal(w.file, "rules.yaml");
+    assert_int_equal(w.line, line);
+    assert_int_equal(w.column, col);
+    assert_non_null(strstr(w.message, text));
+    assert_int_equal(w.code, TSR_OK);
+}
+
+static void expect_count(const tsr_lint_report *rep, size_t n)
+{
+    if (tsr_lint_report_count(rep) != n)
+        dump(rep);
+    assert_int_equal(tsr_lint_report_count(rep), n);
+}
+
+static void test_height_bands_without_a_catch_all_report_the_gap(void **state)
+{
+    linted l = lint(HEADER
+        "schema: { item: { height_cm: int } }\n"
+        "categories:\n"
+        "  - { id: toddler, for: item.kind == \"ticket\", when: item.height_cm < 100, price: 0.00 }\n"
+        "  - { id: child, for: item.kind == \"ticket\", when: item.height_cm >= 100 and item.height_cm < 130, price: 18.00 }\n"
+        "  - { id: adult, for: item.kind == \"ticket\", when: item.height_cm >= 140, price: 25.00 }\n");
+    (void)state;
+    expect_count(l.rep, 1);
+    expect_warning(l.rep, 0, "band-gap", 8, 5,
+                   "category bands on `item.height_cm` leave a gap: 130\xe2\x80\x93" "139 gets no "
+                   "category (`child` ends below it, `adult` starts above it)");
+    done(&l);
+}
+
+static void test_bands_ending_in_a_catch_all_have_no_gap(void **state)
+{
+    linted l = lint(HEADER
+        "schema: { item: { height_cm: int } }\n"
+        "categories:\n"
+        "  - { id: toddler, for: item.kind == \"ticket\", when: item.height_cm < 100, price: 0.00 }\n"
+        "  - { id: child, for: item.kind == \"ticket\", when: 100 <= item.height_cm and item.height_cm < 130, price: 18.00 }\n"
+        "  - { id: adult, for: item.kind == \"ticket\", price: 25.00 }\n");
+    (void)state;
+    expect_count(l.rep, 0);
+    done(&l);
+}
+
+static void test_a_single_missing_value_is_named_alone(void **state)
+{
+    linted l = lint(HEADER
+        "schema: { item: { height_cm: int } }\n"
+        "categories:\n"
+        "  - { id: small, when: item.height_cm <= 99, price: 0.00 }\n"
+        "  - { id: big, when: item.height_cm > 100, price: 1.00 }\n");
+    (void)state;
+    expect_count(l.rep, 1);
+    expect_warning(l.rep, 0, "band-gap", 7, 5, "gap: 100 gets no category");
+    done(&l);
+}
+
+static void test_a_gap_filled_by_a_later_catch_all_for_every_line_is_not_reported(void **state)
+{
+    linted l = lint(HEADER
+        "schema: { item: { height_cm: int } }\n"
+        "categories:\n"
+        "  - { id: toddler, for: item.kind == \"ticket\", when: item.height_cm < 100, price: 0.00 }\n"
+        "  - { id: adult, for: item.kind == \"ticket\", when: item.height_cm >= 140, price: 25.00 }\n"
+        "  - { id: other, price: 1.00 }\n");
+    (void)state;
+    expect_count(l.rep, 0);
+    done(&l);
+}
+
+static void test_decimal_gaps_read_as_under_the_next_bound(void **state)
+{
+    linted l = lint(HEADER
+        "schema: { item: { weight_kg: decimal } }\n"
+        "categories:\n"
+        "  - { id: light, when: item.weight_kg < 1.5, price: 1.00 }\n"
+        "  - { id: heavy, when: item.weight_kg >= 2, price: 2.00 }\n");
+    (void)state;
+    expect_count(l.rep, 1);
+    expect_warning(l.rep, 0, "band-gap", 7, 5, "gap: 1.5 to under 2 gets no category");
+    done(&l);
+}
+
+static void test_overlapping_bands_name_the_range_the_earlier_band_takes(void **state)
+{
+    linted l = lint(HEADER
+        "schema: { item: { height_cm: int } }\n"
+        "categories:\n"
+        "  - { id: toddler, when: item.height_cm < 100, price: 0.00 }\n"
+        "  - { id: child, when: item.height_cm >= 90 and item.height_cm < 130, price: 18.00 }\n"
+        "  - { id: adult, price: 25.00 }\n");
+    (void)state;
+    expect_count(l.rep, 1);
+    expect_warning(l.rep, 0, "band-overlap", 7, 5,
+                   "category `child` overlaps `toddler` on `item.height_cm`: 90\xe2\x80\x93" "99 goes "
+                   "to `toddler`, which comes first");
+    done(&l);
+}
+
+static void test_a_band_inside_an_earlier_one_never_applies(void **state)
+{
+    linted l = lint(HEADER
+        "schema: { item: { height_cm: int } }\n"
+        "categories:\n"
+        "  - { id: toddler, when: item.height_cm < 100, price: 0.00 }\n"
+        "  - { id: baby, when: item.height_cm < 60, price: 0.00 }\n"
+        "  - { id: adult, price: 25.00 }\n");
+    (void)state;
+    expect_count(l.rep, 1);
+    expect_warning(l.rep, 0, "never-applies", 7, 5,
+                   "category `baby` can never apply: `item.height_cm` 59 and below already goes "
+                   "to `toddler` above");
+    done(&l);
+}
+
+static void test_a_category_after_one_without_when_never_applies(void **state)
+{
+    linted l = lint(HEADER
+        "categories:\n"
+        "  - id: adult\n"
+        "    for: item.kind == \"ticket\"\n"
+        "    price: 25.00\n"
+        "  - id: vip\n"
+        "    for: item.kind==\"ticket\"\n"
+        "    when: item.sku == \"VIP\"\n"
+        "    price: 99.00\n");
+    (void)state;
+    expect_count(l.rep, 1);
+    expect_warning(l.rep, 0, "never-applies", 8, 5,
+                   "category `vip` can never apply: `adult` above takes every line it could "
+                   "(same `for`, no `when`)");
+    done(&l);
+}
+
+static void test_a_catch_all_for_every_line_shadows_later_categories_of_any_for(void **state)
+{
+    linted l = lint(HEADER
+        "categories:\n"
+        "  - { id: anything, price: 1.00 }\n"
+        "  - { id: ticket, for: item.kind == \"ticket\", price: 25.00 }\n");
+    (void)state;
+    expect_count(l.rep, 1);
+    expect_warning(l.rep, 0, "never-applies", 6, 5, "`anything` above takes every line");
+    done(&l);
+}
+
+static void test_contradictory_conditions_never_apply(void **state)
+{
+    linted l = lint(HEADER
+        "schema: { item: { height_cm: int } }\n"
+        "categories:\n"
+        "  - { id: odd, when: item.height_cm > 130 and item.height_cm < 100, price: 1.00 }\n"
+        "  - { id: all, price: 2.00 }\n");
+    (void)state;
+    expect_count(l.rep, 1);
+    expect_warning(l.rep, 0, "never-applies", 6, 5,
+                   "`when` holds for no value of `item.height_cm`");
+    done(&l);
+}
+
+static void test_conditions_lint_cannot_read_are_left_alone(void **state)
+{
+    linted l = lint(HEADER
+        "schema: { item: { height_cm: int, zone: string } }\n"
+        "categories:\n"
+        "  - { id: a, when: item.height_cm < 100 or item.zone == \"A\", price: 1.00 }\n"
+        "  - { id: b, when: item.height_cm >= 140, price: 2.00 }\n"
+        "  - { id: c, when: item.height_cm < 100 and item.zone == \"B\", price: 3.00 }\n");
+    (void)state;
+    expect_count(l.rep, 0);
+    done(&l);
+}
+
+static void test_an_exclusive_discount_on_every_line_shadows_later_ones(void **state)
+{
+    linted l = lint(HEADER
+        "categories:\n"
+        "  - { id: adult, price: 25.00 }\n"
+        "discounts:\n"
+        "  - { id: staff, for: item.kind == \"ticket\", percent: 50, exclusive: true }\n"
+        "  - { id: later, for: item.kind == \"ticket\", percent: 10 }\n"
+        "  - { id: other, for: item.kind == \"fnb\", percent: 10 }\n");
+    (void)state;
+    expect_count(l.rep, 1);
+    expect_warning(l.rep, 0, "never-applies", 8, 5,
+                   "discount `later` can never apply: the exclusive discount `staff`, applied "
+                   "before it, takes every line it could");
+    done(&l);
+}
+
+static void test_a_conditional_exclusive_discount_shadows_nothing(void **state)
+{
+    linted l = lint(HEADER
+        "segments: { vip: customer.id == \"C1\" }\n"
+        "categories:\n"
+        "  - { id: adult, price: 25.00 }\n"
+        "discounts:\n"
+        "  - { id: staff, when: segment.vip, percent: 50, exclusive: true }\n"
+        "  - { id: later, percent: 10 }\n");
+    (void)state;
+    expect_count(l.rep, 0);
+    done(&l);
+}
+
+static void test_unused_segments_tables_and_promo_codes_are_reported_in_file_order(void **state)
+{
+    linted l = lint(HEADER
+        "tables:\n"
+        "  zones: { A: 1.00 }\n"
+        "segments:\n"
+        "  used: customer.id == \"C1\"\n"
+        "  idle: customer.id == \"C2\"\n"
+        "categories:\n"
+        "  - { id: adult, when: segment.used, price: 25.00 }\n"
+        "  - { id: other, price: 1.00 }\n"
+        "promo_codes:\n"
+        "  - { id: summer, code: SUMMER }\n"
+        "  - { id: winter, code: WINTER }\n"
+        "discounts:\n"
+        "  - { id: summer-10, requires: summer, percent: 10 }\n");
+    (void)state;
+    expect_count(l.rep, 3);
+    expect_warning(l.rep, 0, "unused-table", 5, 3,
+                   "table `zones` is never used: no rule reads `tables.zones`");
+    expect_warning(l.rep, 1, "unused-segment", 8, 3,
+                   "segment `idle` is never used: no rule reads `segment.idle`");
+    expect_warning(l.rep, 2, "unused-promo-code", 14, 5,
+                   "promo code `winter` is never used: no discount requires it and no rule "
+                   "reads `promo.winter`");
+    done(&l);
+}
+
+static void test_a_promo_code_read_by_an_expression_is_used(void **state)
+{
+    linted l = lint(HEADER
+        "categories:\n"
+        "  - { id: adult, price: 25.00 }\n"
+        "promo_codes:\n"
+        "  - { id: summer, code: SUMMER }\n"
+        "offers:\n"
+        "  - { id: thanks, when: promo.summer, message: Thanks }\n");
+    (void)state;
+    expect_count(l.rep, 0);
+    done(&l);
+}
+
+typedef struct counting {
+    size_t live;
+    size_t calls;
+    size_t fail_at;    /* 0: never fail */
+} counting;
+
+static void *counting_realloc(void *ud, void *ptr, size_t old_size, size_t new_size)
+{
+    counting *c = ud;
+    if (new_size == 0) {
+        c->live -= old_size;
+        free(ptr);
+        return NULL;
+    }
+    if (c->fail_at && ++c->calls >= c->fail_at)
+        return NULL;
+    ptr = realloc(ptr, new_size);
+    if (ptr)
+        c->live += new_size - old_size;
+    return ptr;
+}
+
+/* Lint with allocation 1, 2, 3, ... failing: TSR_ENOMEM and nothing leaked,
+ * until it succeeds with every warning. */
+static void test_running_out_of_memory_fails_cleanly(void **state)
+{
+    static const char text[] = HEADER
+        "schema: { item: { height_cm: int } }\n"
+        "tables: { zones: { A: 1.00 } }\n"
+        "segments: { idle: customer.id == \"x\" }\n"
+        "categories:\n"
+        "  - { id: toddler, when: item.height_cm < 100, price: 0.00 }\n"
+        "  - { id: child, when: item.height_cm >= 90 and item.height_cm < 130, price: 18.00 }\n"
+        "  - { id: adult, when: item.height_cm >= 140, price: 25.00 }\n";
+    counting c = { 0, 0, 0 };
+    tsr_allocator a = { counting_realloc, &c };
+    tsr_load_options opts = TSR_LOAD_OPTIONS_INIT;
+    tsr_ruleset *rs = NULL;
+    tsr_error err;
+    size_t n, baseline;
+    (void)state;
+
+    opts.allocator = &a;
+    assert_int_equal(tsr_ruleset_load_string(&rs, text, strlen(text), "rules.yaml", &opts, &err),
+                     TSR_OK);
+    baseline = c.live;
+    for (n = 1; n < 10000; n++) {
+        tsr_lint_report *rep = NULL;
+        int rc;
+        c.calls = 0;
+        c.fail_at = n;
+        rc = tsr_ruleset_lint(&rep, rs, &err);
+        c.fail_at = 0;
+        if (rc == TSR_OK) {
+            expect_count(rep, 4);
+            tsr_lint_report_free(rep);
+            assert_int_equal(c.live, baseline);
+            break;
+        }
+        assert_int_equal(rc, TSR_ENOMEM);
+        assert_null(rep);
+        assert_int_equal(c.live, baseline);
+    }
+    assert_true(n > 1 && n < 10000);
+    tsr_ruleset_free(rs);
+    assert_int_equal(c.live, 0);
+}
+
+static void test_the_report_api_is_null_safe(void **state)
+{
+    tsr_lint_report *rep = (tsr_lint_report *)1;
+    tsr_error err, w;
+    (void)state;
+    assert_int_equal(tsr_ruleset_lint(&rep, NULL, &err), TSR_EINVAL);
+    assert_null(rep);
+    assert_int_equal(tsr_lint_report_count(NULL), 0);
+    assert_int_equal(tsr_lint_report_warning(NULL, 0, &w), TSR_EINVAL);
+    assert_null(tsr_lint_report_kind(NULL, 0));
+    tsr_lint_report_free(NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_height_bands_without_a_catch_all_report_the_gap),
+        cmocka_unit_test(test_bands_ending_in_a_catch_all_have_no_gap),
+        cmocka_unit_test(test_a_single_missing_value_is_named_alone),
+        cmocka_unit_test(test_a_gap_filled_by_a_later_catch_all_for_every_line_is_not_reported),
+        cmocka_unit_test(test_decimal_gaps_read_as_under_the_next_bound),
+        cmocka_unit_test(test_overlapping_bands_name_the_range_the_earlier_band_takes),
+        cmocka_unit_test(test_a_band_inside_an_earlier_one_never_applies),
+        cmocka_unit_test(test_a_category_after_one_without_when_never_applies),
+        cmocka_unit_test(test_a_catch_all_for_every_line_shadows_later_categories_of_any_for),
+        cmocka_unit_test(test_contradictory_conditions_never_apply),
+        cmocka_unit_test(test_conditions_lint_cannot_read_are_left_alone),
+        cmocka_unit_test(test_an_exclusive_discount_on_every_line_shadows_later_ones),
+        cmocka_unit_test(test_a_conditional_exclusive_discount_shadows_nothing),
+        cmocka_unit_test(test_unused_segments_tables_and_promo_codes_are_reported_in_file_order),
+        cmocka_unit_test(test_a_promo_code_read_by_an_expression_is_used),
+        cmocka_unit_test(test_running_out_of_memory_fails_cleanly),
+        cmocka_unit_test(test_the_report_api_is_null_safe),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,527 @@
+/* Unit tests for ruletest.c: partial matching of every `expect` key, the
+ * diff text of a failure, expected order errors, coverage, refund cases,
+ * and test files that are broken (unknown keys, unknown rule names, bad
+ * values) — reported with their position and a suggestion. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include "tessera.h"
+
+#include <string.h>
+#include <unistd.h>
+
+static char dir[512];
+static char test_name[600];
+
+static const char rules[] =
+    "tessera: 1\n"
+    "ruleset: shop\n"
+    "version: \"1\"\n"
+    "currency: EUR\n"
+    "schema:\n"
+    "  item: { height_cm: int }\n"
+    "  customer: { member: bool }\n"
+    "segments:\n"
+    "  member: customer.member\n"
+    "tiers:\n"
+    "  - { id: gold, when: customer.member }\n"
+    "categories:\n"
+    "  - { id: child, for: item.kind == \"ticket\", when: item.height_cm < 130, price: 10.00 }\n"
+    "  - { id: adult, for: item.kind == \"ticket\", price: 20.00 }\n"
+    "promo_codes:\n"
+    "  - { id: half, code: HALF }\n"
+    "discounts:\n"
+    "  - { id: half-off, requires: half, for: item.kind == \"ticket\", percent: 50 }\n"
+    "  - { id: members-10, when: segment.member, percent: 10 }\n"
+    "loyalty:\n"
+    "  member_when: customer.member\n"
+    "  earn:\n"
+    "    - { id: base, per: 1.00, points: 1 }\n"
+    "  expire_days: 365\n"
+    "offers:\n"
+    "  - { id: join, when: not segment.member, message: Join the club }\n";
+
+#define TEST_HEAD "tessera_test: 1\nrules: shop.yaml\ncases:\n"
+
+/* A member buying an adult ticket with HALF: 20.00 - 10.00 - 1.00 = 9.00. */
+#define MEMBER_ORDER                                                                     \
+    "    order:\n"                                                                       \
+    "      datetime: \"2026-06-10T11:00:00+03:00\"\n"                                   \
+    "      customer: { id: C1, member: true }\n"                                         \
+    "      items: [ { id: t1, kind: ticket, height_cm: 180 } ]\n"                        \
+    "      promo_codes: [\" half \"]\n"
+
+#define GUEST_ORDER                                                                      \
+    "    order:\n"                                                                       \
+    "      datetime: \"2026-06-10T11:00:00+03:00\"\n"                                   \
+    "      items: [ { id: t1, kind: ticket, height_cm: 120 }, { id: f1, kind: fnb, price: \"3.50\", quantity: 2 } ]\n"
+
+static int setup(void **state)
+{
+    FILE *f;
+    const char *base = getenv("TMPDIR");
+    (void)state;
+    snprintf(dir, sizeof dir, "%s/tsr-ruletest-XXXXXX", base && base[0] ? base : "/tmp");
+    if (!mkdtemp(dir))
+        return -1;
+    snprintf(test_name, sizeof test_name, "%s/shop.test.yaml", dir);
+    {
+        char path[600];
+        snprintf(path, sizeof path, "%s/shop.yaml", dir);
+        f = fopen(path, "w");
+        if (!f)
+            return -1;
+        fputs(rules, f);
+        fclose(f);
+    }
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    char path[600];
+    (void)state;
+    snprintf(path, sizeof path, "%s/shop.yaml", dir);
+    unlink(path);
+    rmdir(dir);
+    return 0;
+}
+
+static tsr_test_report *run_ok(const char *text)
+{
+    tsr_test_report *rep = NULL;
+    tsr_error err;
+    int rc = tsr_test_run_string(&rep, text, strlen(text), test_name, NULL, &err);
+    if (rc != TSR_OK)
+        fprintf(stderr, "run failed: %s:%d:%d: %s\n", err.file, err.line, err.column, err.message);
+    assert_int_equal(rc, TSR_OK);
+    assert_non_null(rep);
+    return rep;
+}
+
+/* The run fails on the test file itself at line:col with `text` in the message. */
+static void run_broken(const char *test, int line, int col, const char *text)
+{
+    tsr_test_report *rep = (tsr_test_report *)1;
+    tsr_error err;
+    int rc = tsr_test_run_string(&rep, test, strlen(test), test_name, NULL, &err);
+    if (rc == TSR_OK || !strstr(err.message, text) || err.line != line || err.column != col)
+        fprintf(stderr, "got rc %d: %s:%d:%d: %s\n", rc, err.file, err.line, err.column,
+                err.message);
+    assert_int_not_equal(rc, TSR_OK);
+    assert_null(rep);
+    assert_string_equal(err.file, test_name);
+    assert_int_equal(err.line, line);
+    assert_int_equal(err.column, col);
+    assert_non_null(strstr(err.message, text));
+}
+
+static void expect_diff(const tsr_test_report *rep, size_t i, const char *diff)
+{
+    const char *got = tsr_test_report_case_diff(rep, i);
+    if (strcmp(got, diff) != 0)
+        fprintf(stderr, "diff of case %zu:\n%s---- expected:\n%s", i, got, diff);
+    assert_string_equal(got, diff);
+    assert_int_equal(tsr_test_report_case_passed(rep, i), diff[0] == '\0');
+}
+
+static void test_every_expect_key_matches_a_correct_result(void **state)
+{
+    tsr_test_report *rep = run_ok(TEST_HEAD
+        "  - name: a member with a code\n"
+        MEMBER_ORDER
+        "    expect:\n"
+        "      lines:\n"
+        "        t1: { category: adult, kind: ticket, quantity: 1, unit_price: 20, subtotal: \"20.00\",\n"
+        "              discount: 11.00, discounts: { half-off: \"10.00\", members-10: \"1.00\" },\n"
+        "              redeemed: { points: 0, value: \"0.00\" }, total: \"9.00\", points_earned: 9 }\n"
+        "      totals: { subtotal: \"20.00\", discount: \"11.00\", redeemed_value: \"0.00\", due: \"9.00\" }\n"
+        "      points:\n"
+        "        earned: 9\n"
+        "        redeemed: 0\n"
+        "        entries: [ { rule: base, line: t1, points: 9, available_on: 2026-06-10, expires_on: 2027-06-10 } ]\n"
+        "      promo_codes: { \"HALF\": accepted }\n"
+        "      applied: [ categories.adult, discounts.half-off, discounts.members-10, earn.base ]\n"
+        "      not_applied: [ categories.child, offers.join ]\n"
+        "      segments: [ member ]\n"
+        "      offers: []\n"
+        "      tier: gold\n"
+        "      error: ~\n");
+    (void)state;
+    expect_diff(rep, 0, "");
+    assert_int_equal(tsr_test_report_passed(rep), 1);
+    assert_int_equal(tsr_test_report_failed(rep), 0);
+    assert_string_equal(tsr_test_report_case_name(rep, 0), "a member with a code");
+    tsr_test_report_free(rep);
+}
+
+static void test_only_what_is_written_is_compared(void **state)
+{
+    tsr_test_report *rep = run_ok(TEST_HEAD
+        "  - name: just the due\n"
+        GUEST_ORDER
+        "    expect: { totals: { due: 17 } }\n"
+        "  - name: no expectations at all\n"
+        GUEST_ORDER);
+    (void)state;
+    expect_diff(rep, 0, "");
+    expect_diff(rep, 1, "");
+    tsr_test_report_free(rep);
+}
+
+static void test_a_mismatch_reads_as_a_diff_line_per_field(void **state)
+{
+    tsr_test_report *rep = run_ok(TEST_HEAD
+        "  - name: wrong on purpose\n"
+        GUEST_ORDER
+        "    expect:\n"
+        "      lines:\n"
+        "        t1: { category: adult, total: \"25.00\" }\n"
+        "        t9: { total: 1 }\n"
+        "      totals: { due: \"17.00\", discount: 1 }\n"
+        "      points: { earned: 3 }\n"
+        "      tier: gold\n");
+    (void)state;
+    expect_diff(rep, 0,
+        "  lines.t1.category: expected \"adult\", got \"child\"\n"
+        "  lines.t1.total: expected \"25.00\", got \"10.00\"\n"
+        "  lines.t9: the order has no line `t9`\n"
+        "  totals.discount: expected \"1.00\", got \"0.00\"\n"
+        "  points.earned: expected 3, got 0\n"
+        "  tier: expected \"gold\", got none\n");
+    assert_int_equal(tsr_test_report_failed(rep), 1);
+    tsr_test_report_free(rep);
+}
+
+static void test_sets_show_what_is_missing_and_what_is_extra(void **state)
+{
+    tsr_test_report *rep = run_ok(TEST_HEAD
+        "  - name: sets\n"
+        GUEST_ORDER
+        "    expect:\n"
+        "      segments: [ member ]\n"
+        "      offers: []\n");
+    (void)state;
+    expect_diff(rep, 0,
+        "  segments: expected [member], got []; missing member\n"
+        "  offers: expected [], got [join]; unexpected join\n");
+    tsr_test_report_free(rep);
+}
+
+static void test_applied_and_not_applied_quote_the_trace(void **state)
+{
+    tsr_test_report *rep = run_ok(TEST_HEAD
+        "  - name: trace\n"
+        GUEST_ORDER
+        "    expect:\n"
+        "      applied: [ discounts.members-10 ]\n"
+        "      not_applied: [ offers.join ]\n");
+    const char *diff;
+    (void)state;
+    diff = tsr_test_report_case_diff(rep, 0);
+    assert_non_null(strstr(diff, "  applied: discounts.members-10 did not apply: "));
+    assert_non_null(strstr(diff, "segment.member"));
+    assert_non_null(strstr(diff, "  not_applied: offers.join applied\n"));
+    tsr_test_report_free(rep);
+}
+
+static void test_promo_codes_match_by_status_or_status_and_reason(void **state)
+{
+    tsr_test_report *rep = run_ok(TEST_HEAD
+        "  - name: codes\n"
+        "    order:\n"
+        "      datetime: \"2026-06-10T11:00:00+03:00\"\n"
+        "      items: [ { id: t1, kind: ticket, height_cm: 180 } ]\n"
+        "      promo_codes: [\"nope\", \"HALF\"]\n"
+        "    expect:\n"
+        "      promo_codes: { NOPE: rejected, \"half\": accepted }\n"
+        "  - name: codes wrong\n"
+        "    order:\n"
+        "      datetime: \"2026-06-10T11:00:00+03:00\"\n"
+        "      items: [ { id: t1, kind: ticket, height_cm: 180 } ]\n"
+        "      promo_codes: [\"NOPE\"]\n"
+        "    expect:\n"
+        "      promo_codes: { NOPE: rejected/expired, HALF: accepted }\n");
+    (void)state;
+    expect_diff(rep, 0, "");
+    expect_diff(rep, 1,
+        "  promo_codes.NOPE: expected rejected/expired, got rejected/unknown\n"
+        "  promo_codes.HALF: expected accepted, but the order did not enter this code\n");
+    tsr_test_report_free(rep);
+}
+
+static void test_points_entries_match_partially_or_list_what_there_is(void **state)
+{
+    tsr_test_report *rep = run_ok(TEST_HEAD
+        "  - name: entries\n"
+        MEMBER_ORDER
+        "    expect:\n"
+        "      points:\n"
+        "        entries: [ { rule: base, points: 9 }, { rule: base, line: t1, points: 10 } ]\n");
+    (void)state;
+    expect_diff(rep, 0,
+        "  points.entries[1]: no entry matches {rule: base, line: t1, points: 10}; entries: "
+        "{rule: base, line: t1, points: 9, available_on: 2026-06-10, expires_on: 2027-06-10}\n");
+    tsr_test_report_free(rep);
+}
+
+static void test_an_expected_order_error_is_matched_against_path_and_message(void **state)
+{
+    tsr_test_report *rep = run_ok(TEST_HEAD
+        "  - name: duplicate ids\n"
+        "    order:\n"
+        "      datetime: \"2026-06-10T11:00:00+03:00\"\n"
+        "      items: [ { id: t1, kind: ticket }, { id: t1, kind: ticket } ]\n"
+        "    expect: { error: \"items[1].id\" }\n"
+        "  - name: a different error was expected\n"
+        "    order:\n"
+        "      datetime: \"2026-06-10T11:00:00+03:00\"\n"
+        "      items: [ { id: t1, kind: ticket }, { id: t1, kind: ticket } ]\n"
+        "    expect: { error: \"no such thing\" }\n"
+        "  - name: an error that did not happen\n"
+        GUEST_ORDER
+        "    expect: { error: duplicate }\n"
+        "  - name: an error nobody expected\n"
+        "    order:\n"
+        "      datetime: \"2026-06-10T11:00:00+03:00\"\n"
+        "      items: [ { id: t1, kind: ticket }, { id: t1, kind: ticket } ]\n"
+        "    expect: { totals: { due: 0 } }\n");
+    const char *d;
+    (void)state;
+    expect_diff(rep, 0, "");
+    d = tsr_test_report_case_diff(rep, 1);
+    assert_non_null(strstr(d, "  error: expected \"no such thing\", got \"items[1].id: "));
+    expect_diff(rep, 2,
+        "  error: expected the order to be rejected with \"duplicate\", but it was evaluated\n");
+    d = tsr_test_report_case_diff(rep, 3);
+    assert_non_null(strstr(d, "  error: the order was rejected: items[1].id: "));
+    assert_int_equal(tsr_test_report_passed(rep), 1);
+    assert_int_equal(tsr_test_report_failed(rep), 3);
+    tsr_test_report_free(rep);
+}
+
+static void test_refund_cases_fail_until_refunds_exist(void **state)
+{
+    tsr_test_report *rep = run_ok(TEST_HEAD
+        "  - name: refund\n"
+        GUEST_ORDER
+        "    refund: { lines: [t1], datetime: \"2026-06-09T10:00:00+03:00\" }\n"
+        "    expect: { refund: { totals: { amount: \"10.00\" } } }\n");
+    (void)state;
+    expect_diff(rep, 0, "  refund: refund cases need `tessera refund` (not yet implemented)\n");
+    tsr_test_report_free(rep);
+}
+
+static void test_coverage_lists_the_rules_no_case_applied(void **state)
+{
+    tsr_test_report *rep = run_ok(TEST_HEAD
+        "  - name: a guest\n"
+        GUEST_ORDER);
+    size_t i, n;
+    (void)state;
+    /* 2 categories + 1 promo + 2 discounts + 1 earn + 1 offer */
+    assert_int_equal(tsr_test_report_rule_count(rep), 7);
+    n = tsr_test_report_uncovered_count(rep);
+    assert_int_equal(n, 5);
+    {
+        static const char *const want[] = { "categories.adult", "promo_codes.half",
+                                            "discounts.half-off", "discounts.members-10",
+                                            "earn.base" };
+        for (i = 0; i < n; i++)
+            assert_string_equal(tsr_test_report_uncovered(rep, i), want[i]);
+    }
+    assert_string_equal(tsr_test_report_coverage_text(rep),
+        "coverage of shop.yaml: 2 of 7 rules applied (28%)\n"
+        "not covered: categories.adult, promo_codes.half, discounts.half-off, "
+        "discounts.members-10, earn.base\n");
+    tsr_test_report_free(rep);
+}
+
+static void test_the_report_text_ends_with_the_counts(void **state)
+{
+    tsr_test_report *rep = run_ok(TEST_HEAD
+        "  - name: passes\n"
+        GUEST_ORDER
+        "  - name: fails\n"
+        GUEST_ORDER
+        "    expect: { totals: { due: 1 } }\n");
+    const char *text;
+    size_t len;
+    (void)state;
+    text = tsr_test_report_text(rep);
+    len = strlen(text);
+    assert_true(len > 20);
+    assert_string_equal(text + len - strlen("1 passed, 1 failed\n"), "1 passed, 1 failed\n");
+    assert_non_null(strstr(text, "FAIL "));
+    assert_non_null(strstr(text, "shop.test.yaml:8: fails\n  totals.due: expected \"1.00\", got \"17.00\"\n"));
+    assert_string_equal(tsr_test_report_failures_text(rep),
+                        strstr(tsr_test_report_failures_text(rep), "FAIL "));
+    tsr_test_report_free(rep);
+}
+
+static void test_unknown_keys_are_errors_with_a_suggestion(void **state)
+{
+    (void)state;
+    run_broken(TEST_HEAD "  - name: x\n" GUEST_ORDER "    expcet: {}\n", 8, 5,
+               "unknown key `expcet` in a case; did you mean `expect`?");
+    run_broken(TEST_HEAD "  - name: x\n" GUEST_ORDER "    expect: { total: {} }\n", 8, 15,
+               "unknown key `total` in expect; did you mean `totals`?");
+    run_broken(TEST_HEAD "  - name: x\n" GUEST_ORDER "    expect: { lines: { t1: { totl: 1 } } }\n",
+               8, 30, "unknown key `totl` in expect.lines.t1; did you mean `total`?");
+    run_broken("tessera_test: 1\nrule: shop.yaml\ncases: []\n", 2, 1,
+               "unknown key `rule` in a test file; did you mean `rules`?");
+}
+
+static void test_names_the_rule_set_lacks_are_errors(void **state)
+{
+    (void)state;
+    run_broken(TEST_HEAD "  - name: x\n" GUEST_ORDER "    expect: { applied: [discounts.half-of] }\n",
+               8, 25, "the rule set has no rule `half-of` in discounts; did you mean `half-off`?");
+    run_broken(TEST_HEAD "  - name: x\n" GUEST_ORDER "    expect: { applied: [discount.half-off] }\n",
+               8, 25, "no rule section `discount`; did you mean `discounts`?");
+    run_broken(TEST_HEAD "  - name: x\n" GUEST_ORDER "    expect: { segments: [membr] }\n",
+               8, 26, "the rule set has no segment `membr`; did you mean `member`?");
+    run_broken(TEST_HEAD "  - name: x\n" GUEST_ORDER "    expect: { tier: silver }\n",
+               8, 21, "the rule set has no tier `silver`");
+}
+
+static void test_bad_values_are_errors(void **state)
+{
+    (void)state;
+    run_broken(TEST_HEAD "  - name: x\n" GUEST_ORDER "    expect: { totals: { due: \"1.005\" } }\n",
+               8, 30, "expect.totals.due must be an amount of EUR with at most 2 decimal places");
+    run_broken(TEST_HEAD "  - name: x\n" GUEST_ORDER "    expect: { promo_codes: { X: rejected/expird } }\n",
+               8, 33, "no promo code reason `expird`; did you mean `expired`?");
+    run_broken(TEST_HEAD "  - name: x\n" GUEST_ORDER
+               "    expect: { error: dup, totals: { due: 1 } }\n",
+               8, 27, "`totals` cannot be checked when the order is expected to fail");
+    run_broken("tessera_test: 2\nrules: shop.yaml\ncases: []\n", 1, 15,
+               "`tessera_test: 2` is not a version this library reads (1)");
+    run_broken(TEST_HEAD "  - order: {}\n", 4, 5, "every case needs a `name`");
+}
+
+static void test_a_missing_rule_file_fails_the_run(void **state)
+{
+    tsr_test_report *rep = (tsr_test_report *)1;
+    tsr_error err;
+    static const char text[] = "tessera_test: 1\nrules: nowhere.yaml\ncases: []\n";
+    (void)state;
+    assert_int_not_equal(tsr_test_run_string(&rep, text, strlen(text), test_name, NULL, &err),
+                         TSR_OK);
+    assert_null(rep);
+    assert_non_null(strstr(err.file, "nowhere.yaml"));
+}
+
+static void test_a_missing_test_file_fails_with_its_name(void **state)
+{
+    tsr_test_report *rep = (tsr_test_report *)1;
+    tsr_error err;
+    (void)state;
+    assert_int_equal(tsr_test_run_file(&rep, "/nonexistent/x.test.yaml", NULL, &err), TSR_EIO);
+    assert_null(rep);
+    assert_string_equal(err.file, "/nonexistent/x.test.yaml");
+}
+
+typedef struct counting {
+    size_t live;       /* bytes currently allocated */
+    size_t calls;
+    size_t fail_at;    /* 0: never fail */
+} counting;
+
+static void *counting_realloc(void *ud, void *ptr, size_t old_size, size_t new_size)
+{
+    counting *c = ud;
+    if (new_size == 0) {
+        c->live -= old_size;
+        free(ptr);
+        return NULL;
+    }
+    if (c->fail_at && ++c->calls >= c->fail_at)
+        return NULL;
+    ptr = realloc(ptr, new_size);
+    if (ptr)
+        c->live += new_size - old_size;
+    return ptr;
+}
+
+/* Fail allocation 1, 2, 3, ... until the run succeeds: every failure is
+ * TSR_ENOMEM with nothing leaked. */
+static void test_running_out_of_memory_fails_cleanly_at_every_allocation(void **state)
+{
+    static const char text[] = TEST_HEAD
+        "  - name: passes\n"
+        MEMBER_ORDER
+        "    expect: { totals: { due: 9 }, applied: [discounts.half-off] }\n"
+        "  - name: fails\n"
+        GUEST_ORDER
+        "    expect: { totals: { due: 1 }, segments: [member] }\n";
+    size_t n;
+    (void)state;
+    for (n = 1; n < 100000; n++) {
+        counting c = { 0, 0, n };
+        tsr_allocator a = { counting_realloc, &c };
+        tsr_load_options opts = TSR_LOAD_OPTIONS_INIT;
+        tsr_test_report *rep = NULL;
+        tsr_error err;
+        int rc;
+
+        opts.allocator = &a;
+        rc = tsr_test_run_string(&rep, text, strlen(text), test_name, &opts, &err);
+        if (rc == TSR_OK) {
+            assert_int_equal(tsr_test_report_passed(rep), 1);
+            assert_int_equal(tsr_test_report_failed(rep), 1);
+            tsr_test_report_free(rep);
+            assert_int_equal(c.live, 0);
+            break;
+        }
+        if (rc != TSR_ENOMEM)
+            fprintf(stderr, "allocation %zu: %d %s:%d:%d: %s\n", n, rc, err.file, err.line,
+                    err.column, err.message);
+        assert_int_equal(rc, TSR_ENOMEM);
+        assert_null(rep);
+        assert_int_equal(c.live, 0);
+    }
+    assert_true(n < 100000);
+}
+
+static void test_the_report_api_is_null_safe(void **state)
+{
+    (void)state;
+    tsr_test_report_free(NULL);
+    assert_int_equal(tsr_test_report_passed(NULL), 0);
+    assert_int_equal(tsr_test_report_failed(NULL), 0);
+    assert_int_equal(tsr_test_report_case_count(NULL), 0);
+    assert_null(tsr_test_report_case_name(NULL, 0));
+    assert_null(tsr_test_report_uncovered(NULL, 0));
+    assert_string_equal(tsr_test_report_text(NULL), "");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_expect_key_matches_a_correct_result),
+        cmocka_unit_test(test_only_what_is_written_is_compared),
+        cmocka_unit_test(test_a_mismatch_reads_as_a_diff_line_per_field),
+        cmocka_unit_test(test_sets_show_what_is_missing_and_what_is_extra),
+        cmocka_unit_test(test_applied_and_not_applied_quote_the_trace),
+        cmocka_unit_test(test_promo_codes_match_by_status_or_status_and_reason),
+        cmocka_unit_test(test_points_entries_match_partially_or_list_what_there_is),
+        cmocka_unit_test(test_an_expected_order_error_is_matched_against_path_and_message),
+        cmocka_unit_test(test_refund_cases_fail_until_refunds_exist),
+        cmocka_unit_test(test_coverage_lists_the_rules_no_case_applied),
+        cmocka_unit_test(test_the_report_text_ends_with_the_counts),
+        cmocka_unit_test(test_unknown_keys_are_errors_with_a_suggestion),
+        cmocka_unit_test(test_names_the_rule_set_lacks_are_errors),
+        cmocka_unit_test(test_bad_values_are_errors),
+        cmocka_unit_test(test_a_missing_rule_file_fails_the_run),
+        cmocka_unit_test(test_a_missing_test_file_fails_with_its_name),
+        cmocka_unit_test(test_running_out_of_memory_fails_cleanly_at_every_allocation),
+        cmocka_unit_test(test_the_report_api_is_null_safe),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
