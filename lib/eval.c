@@ -487,8 +487,10 @@ int tsr_evaluate(tsr_result **out, const tsr_ruleset *rs, const tsr_order *order
         return tsr__err(err, TSR_EINVAL, "tsr_evaluate: rule set or order is NULL");
     if (order->rs != rs)
         return tsr__err(err, TSR_EINVAL, "tsr_evaluate: the order was built for another rule set");
-    if (order->nlines == 0 || order->order[TSR_ORDER_DATETIME].type != TSR_T_DATETIME)
-        return tsr__err(err, TSR_EORDER, "the order is incomplete (no datetime or no lines)");
+    /* A builder order is checked as a whole here (required fields, unique
+     * line ids), as the readers check theirs. */
+    if ((rc = tsr__order_ready(order, err)) != TSR_OK)
+        return rc;
     if (opts) {
         /* copy only the fields the caller's version knows */
         o.customer_safe = opts->customer_safe;

@@ -1,0 +1,1618 @@
+/*
+ * order.c — an order in memory: its lifetime (init, clear, fini), the
+ * checks every input path shares (value conversion, string checks, the
+ * rules of the built-in fields, limits, required fields, unique line ids),
+ * and the event reader that the JSON and YAML readers drive, so that both
+ * read orders by the same rules and fail at the same JSON paths.
+ *
+ * The reader is schema-driven: every key is resolved against the built-in
+ * fields of SPEC §5 and the rule set's schema when it arrives, and every
+ * value is checked against its field's type before it is stored.  A
+ * container the order's shape does not allow is refused at its first
+ * bracket, so nothing deeper is ever looked at.
+ *
+ * No floating point: numbers arrive as their text and are parsed exactly.
+ */
+#include "order.h"
+
+#include <stdio.h>
+
+/* ---------------------------------------------------------------------
+ * The built-in input fields of SPEC §5, by slot.  Item subtotal and total
+ * are computed by the evaluator and are not input.
+ */
+static const tsr_field order_fields[] = {
+    { "id", TSR_T_STRING, 0, TSR_ORDER_ID, 0, 0 },
+    { "datetime", TSR_T_DATETIME, 0, TSR_ORDER_DATETIME, 0, 0 },
+    { "channel", TSR_T_STRING, 0, TSR_ORDER_CHANNEL, 0, 0 },
+    { "promo_codes", TSR_T_LIST, TSR_T_STRING, TSR_ORDER_PROMO_CODES, 0, 0 },
+    { "redeem_points", TSR_T_INT, 0, TSR_ORDER_REDEEM_POINTS, 0, 0 },
+};
+static const tsr_field customer_fields[] = {
+    { "id", TSR_T_STRING, 0, TSR_CUST_ID, 0, 0 },
+    { "tags", TSR_T_LIST, TSR_T_STRING, TSR_CUST_TAGS, 0, 0 },
+    { "points_balance", TSR_T_INT, 0, TSR_CUST_POINTS_BALANCE, 0, 0 },
+};
+static const tsr_field item_fields[] = {
+    { "id", TSR_T_STRING, 0, TSR_ITEM_ID, 0, 0 },
+    { "kind", TSR_T_STRING, 0, TSR_ITEM_KIND, 0, 0 },
+    { "sku", TSR_T_STRING, 0, TSR_ITEM_SKU, 0, 0 },
+    { "quantity", TSR_T_INT, 0, TSR_ITEM_QUANTITY, 0, 0 },
+    { "price", TSR_T_MONEY, 0, TSR_ITEM_PRICE, 0, 0 },
+    { "category", TSR_T_STRING, 0, TSR_ITEM_CATEGORY, 0, 0 },
+};
+/* A points lot is not a record; its fields only lend their types. */
+static const tsr_field lot_fields[] = {
+    { "id", TSR_T_STRING, 0, 0, 0, 0 },
+    { "points", TSR_T_INT, 0, 1, 0, 0 },
+    { "expires_on", TSR_T_DATE, 0, 2, 0, 0 },
+};
+
+typedef struct builtin_set {
+    const tsr_field *fields;
+    size_t ninput;          /* input fields, slots 0 .. ninput-1 */
+    size_t nbuiltin;        /* slots the evaluator reserves (schema fields follow) */
+    const char *what;       /* for messages */
+} builtin_set;
+
+static const builtin_set builtins[TSR_REC__COUNT] = {
+    { order_fields, TSR_ARRAY_LEN(order_fields), TSR_ORDER__BUILTIN, "the order" },
+    { customer_fields, TSR_ARRAY_LEN(customer_fields), TSR_CUST__BUILTIN, "the customer" },
+    { item_fields, TSR_ARRAY_LEN(item_fields), TSR_ITEM__BUILTIN, "a line" },
+};
+
+/* What a value at the reader's position must be. */
+enum {
+    X_ROOT,
+    X_FIELD,            /* a record field (scalar, or a list) */
+    X_CUSTOMER,         /* the record specials, in this order (seen indexes) */
+    X_ITEMS,
+    X_PROMO_USES,
+    X_PROMO_TOTAL,
+    X_LOTS,
+    X_PROMO_CODES,      /* order.promo_codes (also a field slot) */
+    X_LOT_FIELD,        /* id / points / expires_on of a points lot */
+    X_PROMO_COUNT,      /* a value of promo_uses / promo_total_uses */
+    X_ITEM,             /* an element of items */
+    X_PROMO_CODE,       /* an element of promo_codes */
+    X_LOT,              /* an element of points_lots */
+    X_ELEM              /* an element of a list field */
+};
+#define NSPECIAL (X_LOTS - X_CUSTOMER + 1)
+
+/* Keys of each object and what they name. */
+typedef struct okey {
+    const char *name;
+    uint8_t len;
+    uint8_t target;     /* X_* */
+    uint8_t slot;       /* X_FIELD, X_PROMO_CODES: record slot; X_LOT_FIELD: lot field */
+} okey;
+
+#define K(s) s, (uint8_t)(sizeof(s) - 1)
+static const okey order_keys[] = {
+    { K("id"), X_FIELD, TSR_ORDER_ID },
+    { K("datetime"), X_FIELD, TSR_ORDER_DATETIME },
+    { K("channel"), X_FIELD, TSR_ORDER_CHANNEL },
+    { K("customer"), X_CUSTOMER, 0 },
+    { K("items"), X_ITEMS, 0 },
+    { K("promo_codes"), X_PROMO_CODES, TSR_ORDER_PROMO_CODES },
+    { K("promo_uses"), X_PROMO_USES, 0 },
+    { K("promo_total_uses"), X_PROMO_TOTAL, 0 },
+    { K("redeem_points"), X_FIELD, TSR_ORDER_REDEEM_POINTS },
+};
+static const okey customer_keys[] = {
+    { K("id"), X_FIELD, TSR_CUST_ID },
+    { K("tags"), X_FIELD, TSR_CUST_TAGS },
+    { K("points_balance"), X_FIELD, TSR_CUST_POINTS_BALANCE },
+    { K("points_lots"), X_LOTS, 0 },
+};
+static const okey item_keys[] = {
+    { K("id"), X_FIELD, TSR_ITEM_ID },
+    { K("kind"), X_FIELD, TSR_ITEM_KIND },
+    { K("quantity"), X_FIELD, TSR_ITEM_QUANTITY },
+    { K("price"), X_FIELD, TSR_ITEM_PRICE },
+    { K("sku"), X_FIELD, TSR_ITEM_SKU },
+    { K("category"), X_FIELD, TSR_ITEM_CATEGORY },
+};
+static const okey lot_keys[] = {
+    { K("id"), X_LOT_FIELD, 0 },
+    { K("points"), X_LOT_FIELD, 1 },
+    { K("expires_on"), X_LOT_FIELD, 2 },
+};
+#undef K
+
+typedef struct key_set {
+    const okey *keys;
+    size_t n;
+} key_set;
+
+static const key_set record_keys[TSR_REC__COUNT] = {
+    { order_keys, TSR_ARRAY_LEN(order_keys) },
+    { customer_keys, TSR_ARRAY_LEN(customer_keys) },
+    { item_keys, TSR_ARRAY_LEN(item_keys) },
+};
+
+/* Frames of the reader. */
+enum { F_ORDER, F_CUSTOMER, F_ITEM, F_LOT, F_PROMO_MAP, F_ITEMS, F_PROMO_CODES, F_LOTS, F_LIST };
+
+static bool is_map(uint8_t kind)
+{
+    return kind <= F_PROMO_MAP;
+}
+
+const tsr_field *tsr__order_input_field(const tsr_ruleset *rs, tsr_record_kind rec, size_t slot)
+{
+    const builtin_set *b;
+    if (!rs || (unsigned)rec >= TSR_REC__COUNT)
+        return NULL;
+    b = &builtins[rec];
+    if (slot < b->nbuiltin)
+        return slot < b->ninput ? &b->fields[slot] : NULL;
+    if (slot < rs->records[rec].len)
+        return &rs->records[rec].fields[slot];
+    return NULL;
+}
+
+static tsr_value *record_of(tsr_order *o, tsr_record_kind rec, size_t line)
+{
+    switch (rec) {
+    case TSR_REC_ORDER: return o->order;
+    case TSR_REC_CUSTOMER: return o->customer;
+    default: return o->lines + line * o->stride;
+    }
+}
+
+/* ---------------------------------------------------------------------
+ * String -> index sets (unique line ids, promo ids).  Entries are always
+ * indexes 0 .. count-1 of an array the caller owns; key_fn reads them.
+ */
+typedef void (*key_fn)(const tsr_order *o, size_t i, const char **s, size_t *n);
+
+static void line_id_key(const tsr_order *o, size_t i, const char **s, size_t *n)
+{
+    const tsr_value *v = &o->lines[i * o->stride + TSR_ITEM_ID];
+    *s = v->u.s;
+    *n = v->len;
+}
+
+static void promo_id_key(const tsr_order *o, size_t i, const char **s, size_t *n)
+{
+    *s = o->promo_uses[i].id;
+    *n = o->promo_uses[i].id_len;
+}
+
+static uint32_t hash_bytes(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;    /* FNV-1a: short ids, no need for more */
+    size_t i;
+    for (i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 16777619u;
+    }
+    return h;
+}
+
+static void idmap_begin(tsr_idmap *m)
+{
+    m->count = 0;
+    if (++m->gen == 0) {
+        /* Wrapped after 2^32 orders: really empty the table once. */
+        if (m->gens)
+            memset(m->gens, 0, m->cap * sizeof *m->gens);
+        m->gen = 1;
+    }
+}
+
+static void idmap_free(tsr_idmap *m, const tsr_alloc *a)
+{
+    tsr__free(a, m->slots, m->cap * sizeof *m->slots);
+    tsr__free(a, m->gens, m->cap * sizeof *m->gens);
+    memset(m, 0, sizeof *m);
+}
+
+static void idmap_place(tsr_idmap *m, uint32_t h, size_t index)
+{
+    size_t mask = m->cap - 1, i = h & mask;
+    while (m->gens[i] == m->gen)
+        i = (i + 1) & mask;
+    m->gens[i] = m->gen;
+    m->slots[i] = (uint32_t)(index + 1);
+}
+
+/* Room for one more entry (load factor <= 1/2), so insert cannot fail. */
+static int idmap_reserve(tsr_order *o, tsr_idmap *m, key_fn key)
+{
+    size_t cap, i;
+    uint32_t *slots, *gens;
+
+    if ((m->count + 1) * 2 <= m->cap)
+        return TSR_OK;
+    cap = m->cap ? m->cap * 2 : 16;
+    if (cap > UINT32_MAX / 2)
+        return TSR_ENOMEM;
+    slots = tsr__malloc(&o->alloc, cap * sizeof *slots);
+    gens = tsr__calloc(&o->alloc, cap, sizeof *gens);
+    if (!slots || !gens) {
+        tsr__free(&o->alloc, slots, cap * sizeof *slots);
+        tsr__free(&o->alloc, gens, cap * sizeof *gens);
+        return TSR_ENOMEM;
+    }
+    tsr__free(&o->alloc, m->slots, m->cap * sizeof *m->slots);
+    tsr__free(&o->alloc, m->gens, m->cap * sizeof *m->gens);
+    m->slots = slots;
+    m->gens = gens;
+    m->cap = cap;
+    m->gen = 1;
+    for (i = 0; i < m->count; i++) {
+        const char *s;
+        size_t n;
+        key(o, i, &s, &n);
+        idmap_place(m, hash_bytes(s, n), i);
+    }
+    return TSR_OK;
+}
+
+/* The index of key s, or SIZE_MAX. */
+static size_t idmap_find(const tsr_order *o, const tsr_idmap *m, const char *s, size_t n,
+                         key_fn key)
+{
+    size_t mask, i;
+    if (m->cap == 0)
+        return SIZE_MAX;
+    mask = m->cap - 1;
+    for (i = hash_bytes(s, n) & mask; m->gens[i] == m->gen; i = (i + 1) & mask) {
+        const char *ks;
+        size_t kn, idx = m->slots[i] - 1;
+        key(o, idx, &ks, &kn);
+        if (kn == n && memcmp(ks, s, n) == 0)
+            return idx;
+    }
+    return SIZE_MAX;
+}
+
+/* After idmap_reserve: add entry m->count, whose key is s. */
+static void idmap_insert(tsr_idmap *m, const char *s, size_t n)
+{
+    idmap_place(m, hash_bytes(s, n), m->count);
+    m->count++;
+}
+
+/* ---------------------------------------------------------------------
+ * Lifetime.
+ */
+int tsr__order_init(tsr_order *o, const tsr_ruleset *rs)
+{
+    int k;
+
+    memset(o, 0, sizeof *o);
+    o->rs = rs;
+    o->alloc = rs->alloc;
+    /* A park-sized order (a few hundred bytes of strings) fits the first
+     * chunk; reset keeps the largest chunk, so bigger orders settle too. */
+    tsr__arena_init(&o->arena, &o->alloc, 2048);
+    tsr__arena_init(&o->scratch, &o->alloc, 4096);
+    o->stride = rs->records[TSR_REC_ITEM].len;
+    o->order = tsr__calloc(&o->alloc, rs->records[TSR_REC_ORDER].len + 1, sizeof(tsr_value));
+    o->customer = tsr__calloc(&o->alloc, rs->records[TSR_REC_CUSTOMER].len + 1, sizeof(tsr_value));
+    if (!o->order || !o->customer)
+        return TSR_ENOMEM;
+    for (k = 0; k < TSR_REC__COUNT; k++) {
+        o->seen_len[k] = rs->records[k].len + NSPECIAL;
+        o->seen[k] = tsr__calloc(&o->alloc, o->seen_len[k], 1);
+        if (!o->seen[k])
+            return TSR_ENOMEM;
+    }
+    return TSR_OK;
+}
+
+void tsr__order_clear(tsr_order *o)
+{
+    tsr__arena_reset(&o->arena);
+    tsr__arena_reset(&o->scratch);
+    memset(o->order, 0, o->rs->records[TSR_REC_ORDER].len * sizeof(tsr_value));
+    memset(o->customer, 0, o->rs->records[TSR_REC_CUSTOMER].len * sizeof(tsr_value));
+    o->has_customer = false;
+    o->nlines = 0;
+    o->npromo_codes = 0;
+    o->npromo_uses = 0;
+    o->has_redeem = false;
+    o->redeem_points = 0;
+    o->nlots = 0;
+    o->has_lots = false;
+    o->has_items = false;
+    o->finished = false;
+    idmap_begin(&o->promo_map);
+}
+
+void tsr__order_fini(tsr_order *o)
+{
+    const tsr_ruleset *rs = o->rs;
+    int k;
+
+    if (!rs)
+        return;
+    tsr__order_json_cache_free(o);
+    tsr__arena_free(&o->arena);
+    tsr__arena_free(&o->scratch);
+    tsr__free(&o->alloc, o->order, (rs->records[TSR_REC_ORDER].len + 1) * sizeof(tsr_value));
+    tsr__free(&o->alloc, o->customer, (rs->records[TSR_REC_CUSTOMER].len + 1) * sizeof(tsr_value));
+    tsr__free(&o->alloc, o->lines, o->lines_cap * o->stride * sizeof(tsr_value));
+    tsr__free(&o->alloc, o->promo_codes, o->promo_codes_cap * sizeof *o->promo_codes);
+    tsr__free(&o->alloc, o->promo_values, o->promo_values_cap * sizeof *o->promo_values);
+    tsr__free(&o->alloc, o->promo_uses, o->promo_uses_cap * sizeof *o->promo_uses);
+    tsr__free(&o->alloc, o->lots, o->lots_cap * sizeof *o->lots);
+    for (k = 0; k < TSR_REC__COUNT; k++)
+        tsr__free(&o->alloc, o->seen[k], o->seen_len[k]);
+    idmap_free(&o->promo_map, &o->alloc);
+    idmap_free(&o->line_map, &o->alloc);
+    o->rs = NULL;
+}
+
+/* ---------------------------------------------------------------------
+ * Messages.
+ */
+
+/* Up to 40 bytes of s for a message: control bytes (and, when s is not
+ * UTF-8, every non-ASCII byte) shown as '?', cut on a character boundary. */
+static const char *snippet(char *buf, size_t size, const char *s, size_t n)
+{
+    bool utf8 = tsr__utf8_valid(s, n);
+    size_t keep = n, i, j = 0;
+
+    if (keep > 40) {
+        keep = 40;
+        while (keep > 0 && ((unsigned char)s[keep] & 0xC0) == 0x80)
+            keep--;
+    }
+    for (i = 0; i < keep && j + 4 < size; i++) {
+        unsigned char c = (unsigned char)s[i];
+        buf[j++] = (c < 0x20 || c == 0x7F || (!utf8 && c >= 0x80)) ? '?' : (char)c;
+    }
+    if (keep < n && j + 4 < size) {
+        memcpy(buf + j, "...", 3);
+        j += 3;
+    }
+    buf[j] = '\0';
+    return buf;
+}
+
+static const char *type_want(uint8_t type)
+{
+    switch (type) {
+    case TSR_T_BOOL: return "true or false";
+    case TSR_T_INT: return "an integer";
+    case TSR_T_DECIMAL: return "a number";
+    case TSR_T_MONEY: return "an amount of money";
+    case TSR_T_STRING: return "a string";
+    case TSR_T_DATE: return "a date (YYYY-MM-DD)";
+    case TSR_T_DATETIME: return "a datetime (ISO 8601 with a UTC offset)";
+    case TSR_T_LIST: return "a list";
+    default: return "a value of a type orders cannot carry";
+    }
+}
+
+static bool has_exponent(const char *s, size_t n)
+{
+    return memchr(s, 'e', n) || memchr(s, 'E', n);
+}
+
+/* "expected X, got Y" for a scalar of the wrong kind. */
+static int scalar_type_error(const tsr_order *o, const char *want, tsr_otok tok, const char *s,
+                             size_t n, bool yaml, tsr_error *err)
+{
+    char sn[64];
+    (void)o;
+    switch (tok) {
+    case TSR_OT_NULL:
+        return tsr__err(err, TSR_EORDER, "expected %s, got null", want);
+    case TSR_OT_TRUE:
+    case TSR_OT_FALSE:
+        return tsr__err(err, TSR_EORDER, "expected %s, got %s", want,
+                        tok == TSR_OT_TRUE ? "true" : "false");
+    case TSR_OT_NUMBER:
+        return tsr__err(err, TSR_EORDER, "expected %s, got the number %s%s", want,
+                        snippet(sn, sizeof sn, s, n),
+                        yaml && strcmp(want, "a string") == 0 ? " (quote it to make it a string)"
+                                                              : "");
+    default:
+        return tsr__err(err, TSR_EORDER, "expected %s, got a string%s", want,
+                        yaml && tok == TSR_OT_STRING &&
+                        (strcmp(want, "an integer") == 0 || strcmp(want, "true or false") == 0)
+                            ? " (remove the quotes)" : "");
+    }
+}
+
+/* ---------------------------------------------------------------------
+ * Conversion of scalars.
+ */
+
+/* A JSON integer (optional '-', digits) to int64, refusing fractions,
+ * exponents and anything beyond int64. */
+static int int_from_text(const char *s, size_t n, int64_t *out, tsr_error *err)
+{
+    char sn[64];
+    uint64_t v = 0, limit;
+    bool neg = false;
+    size_t i = 0;
+
+    if (has_exponent(s, n))
+        return tsr__err(err, TSR_EORDER,
+                        "numbers with an exponent are not accepted: %s (write the digits out)",
+                        snippet(sn, sizeof sn, s, n));
+    if (n > 0 && s[0] == '-') {
+        neg = true;
+        i = 1;
+    }
+    if (i == n)
+        return tsr__err(err, TSR_EORDER, "expected an integer, got %s", snippet(sn, sizeof sn, s, n));
+    for (; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return tsr__err(err, TSR_EORDER, "expected an integer, got %s",
+                            snippet(sn, sizeof sn, s, n));
+    limit = neg ? (uint64_t)INT64_MAX + 1u : (uint64_t)INT64_MAX;
+    for (i = neg ? 1 : 0; i < n; i++) {
+        unsigned d = (unsigned)(s[i] - '0');
+        if (v > (limit - d) / 10u)
+            return tsr__err(err, TSR_EORDER, "integer %s is out of range (64-bit signed)",
+                            snippet(sn, sizeof sn, s, n));
+        v = v * 10u + d;
+    }
+    if (!neg)
+        *out = (int64_t)v;
+    else if (v == (uint64_t)INT64_MAX + 1u)
+        *out = INT64_MIN;
+    else
+        *out = -(int64_t)v;
+    return TSR_OK;
+}
+
+/* Fractional digits of a decimal text that matter (trailing zeros do not). */
+static size_t significant_decimals(const char *s, size_t n)
+{
+    const char *dot = memchr(s, '.', n);
+    size_t k;
+    if (!dot)
+        return 0;
+    k = n - (size_t)(dot - s) - 1;
+    while (k > 0 && dot[k] == '0')
+        k--;
+    return k;
+}
+
+/* A decimal (scale 6) or money (the currency's minor units) from a number
+ * or a numeric string. */
+static int fixed_from_text(const tsr_order *o, uint8_t type, tsr_otok tok, const char *s, size_t n,
+                           int64_t *out, tsr_error *err)
+{
+    unsigned digits = type == TSR_T_MONEY ? o->rs->minor_units : TSR_DEC_DIGITS;
+    char sn[64];
+    int rc;
+
+    if (tok == TSR_OT_NUMBER && has_exponent(s, n))
+        return tsr__err(err, TSR_EORDER,
+                        "numbers with an exponent are not accepted: %s (write the digits out)",
+                        snippet(sn, sizeof sn, s, n));
+    rc = tsr__parse_fixed(s, n, digits, out);
+    if (rc == TSR_OK)
+        return TSR_OK;
+    if (rc == TSR_EPARSE)
+        return tsr__err(err, TSR_EORDER, "expected %s, got \"%s\"", type_want(type),
+                        snippet(sn, sizeof sn, s, n));
+    if (significant_decimals(s, n) > digits) {
+        if (type == TSR_T_MONEY)
+            return tsr__err(err, TSR_EORDER, "%s has more decimals than %s allows (%u)",
+                            snippet(sn, sizeof sn, s, n), o->rs->currency ? o->rs->currency : "the currency",
+                            digits);
+        return tsr__err(err, TSR_EORDER, "%s has more than %u decimals",
+                        snippet(sn, sizeof sn, s, n), digits);
+    }
+    return tsr__err(err, TSR_EORDER, "%s is out of range", snippet(sn, sizeof sn, s, n));
+}
+
+static int convert(const tsr_order *o, uint8_t type, tsr_otok tok, const char *s, size_t n,
+                   bool yaml, tsr_value *out, tsr_error *err)
+{
+    char sn[64];
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    switch (type) {
+    case TSR_T_BOOL:
+        if (tok != TSR_OT_TRUE && tok != TSR_OT_FALSE)
+            break;
+        out->type = TSR_T_BOOL;
+        out->u.i = tok == TSR_OT_TRUE;
+        return TSR_OK;
+    case TSR_T_INT:
+        if (tok != TSR_OT_NUMBER)
+            break;
+        if ((rc = int_from_text(s, n, &out->u.i, err)) != TSR_OK)
+            return rc;
+        out->type = TSR_T_INT;
+        return TSR_OK;
+    case TSR_T_DECIMAL:
+    case TSR_T_MONEY:
+        if (tok != TSR_OT_NUMBER && tok != TSR_OT_STRING)
+            break;
+        if ((rc = fixed_from_text(o, type, tok, s, n, &out->u.i, err)) != TSR_OK)
+            return rc;
+        out->type = type;
+        return TSR_OK;
+    case TSR_T_STRING:
+        if (tok != TSR_OT_STRING)
+            break;
+        if (n > UINT32_MAX)
+            return tsr__err(err, TSR_ELIMIT, "string of %zu bytes is too long", n);
+        out->type = TSR_T_STRING;
+        out->u.s = s;
+        out->len = (uint32_t)n;
+        return TSR_OK;
+    case TSR_T_DATE:
+        if (tok != TSR_OT_STRING)
+            break;
+        if (tsr__parse_date(s, n, &out->u.i) != TSR_OK)
+            return tsr__err(err, TSR_EORDER, "\"%s\" is not a date (YYYY-MM-DD)",
+                            snippet(sn, sizeof sn, s, n));
+        out->type = TSR_T_DATE;
+        return TSR_OK;
+    case TSR_T_DATETIME:
+        if (tok != TSR_OT_STRING)
+            break;
+        if (tsr__parse_datetime(s, n, &out->u.i, &out->offset) != TSR_OK)
+            return tsr__err(err, TSR_EORDER,
+                            "\"%s\" is not an ISO 8601 datetime with a UTC offset "
+                            "(like 2026-06-13T14:30:00+03:00)", snippet(sn, sizeof sn, s, n));
+        out->type = TSR_T_DATETIME;
+        return TSR_OK;
+    default:
+        return tsr__err(err, TSR_EORDER, "a field of type %s cannot be given in an order",
+                        tsr__type_name((tsr_type)type));
+    }
+    return scalar_type_error(o, type_want(type), tok, s, n, yaml, err);
+}
+
+int tsr__order_convert(const tsr_order *o, uint8_t type, tsr_otok tok, const char *s, size_t n,
+                       tsr_value *out, tsr_error *err)
+{
+    return convert(o, type, tok, s, n, false, out, err);
+}
+
+/* ---------------------------------------------------------------------
+ * Storing values.
+ */
+int tsr__order_check_string(const tsr_order *o, const char *s, size_t n, tsr_error *err)
+{
+    size_t limit = o->rs->limits.max_string_length, i;
+
+    if (n > limit || n > UINT32_MAX)
+        return tsr__err(err, TSR_ELIMIT, "string of %zu bytes is longer than the limit (%zu bytes)",
+                        n, limit);
+    /* Most order strings are short ASCII ids: one pass settles them. */
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == 0 || c >= 0x80)
+            break;
+    }
+    if (i == n)
+        return TSR_OK;
+    /* Ids and codes end up in C strings and JSON output: a NUL would cut them. */
+    if (memchr(s + i, '\0', n - i))
+        return tsr__err(err, TSR_EORDER, "string contains a NUL character");
+    if (!tsr__utf8_valid(s + i, n - i))
+        return tsr__err(err, TSR_EORDER, "string is not valid UTF-8");
+    return TSR_OK;
+}
+
+/* Check a string and copy it into the arena (NUL-terminated). */
+static int own_string(tsr_order *o, tsr_value *v, tsr_error *err)
+{
+    char *copy;
+    int rc = tsr__order_check_string(o, v->u.s, v->len, err);
+    if (rc != TSR_OK)
+        return rc;
+    copy = tsr__arena_strndup(&o->arena, v->u.s, v->len);
+    if (!copy)
+        return tsr__err(err, TSR_ENOMEM, NULL);
+    v->u.s = copy;
+    return TSR_OK;
+}
+
+static int check_category(const tsr_order *o, const char *s, size_t n, tsr_error *err)
+{
+    const tsr_ruleset *rs = o->rs;
+    const char **names, *best = NULL;
+    char sn[64];
+    size_t i;
+
+    for (i = 0; i < rs->ncategories; i++)
+        if (strlen(rs->categories[i].id) == n && memcmp(rs->categories[i].id, s, n) == 0)
+            return TSR_OK;
+    names = rs->ncategories ? tsr__calloc(&o->alloc, rs->ncategories, sizeof *names) : NULL;
+    if (names) {
+        for (i = 0; i < rs->ncategories; i++)
+            names[i] = rs->categories[i].id;
+        best = tsr__closest(s, n, names, rs->ncategories);
+    }
+    if (best)
+        tsr__err(err, TSR_EORDER, "unknown category \"%s\"; did you mean \"%s\"?",
+                 snippet(sn, sizeof sn, s, n), best);
+    else
+        tsr__err(err, TSR_EORDER, "unknown category \"%s\": the rule set has no such category",
+                 snippet(sn, sizeof sn, s, n));
+    tsr__free(&o->alloc, names, rs->ncategories * sizeof *names);
+    return TSR_EORDER;
+}
+
+/* The rules of the built-in fields beyond their types. */
+static int check_builtin(const tsr_order *o, tsr_record_kind rec, unsigned slot, const tsr_value *v,
+                         tsr_error *err)
+{
+    if (v->type == TSR_T_MISSING)
+        return TSR_OK;
+    switch (rec) {
+    case TSR_REC_ORDER:
+        if (slot == TSR_ORDER_REDEEM_POINTS && v->u.i < 0)
+            return tsr__err(err, TSR_EORDER, "redeem_points must be >= 0, got %lld",
+                            (long long)v->u.i);
+        break;
+    case TSR_REC_CUSTOMER:
+        if (slot == TSR_CUST_POINTS_BALANCE && v->u.i < 0)
+            return tsr__err(err, TSR_EORDER, "points_balance must be >= 0, got %lld",
+                            (long long)v->u.i);
+        break;
+    default:
+        if (slot == TSR_ITEM_QUANTITY && v->u.i < 1)
+            return tsr__err(err, TSR_EORDER, "quantity must be at least 1, got %lld",
+                            (long long)v->u.i);
+        if (slot == TSR_ITEM_PRICE && v->u.i < 0)
+            return tsr__err(err, TSR_EORDER, "price must be >= 0");
+        if (slot == TSR_ITEM_CATEGORY)
+            return check_category(o, v->u.s, v->len, err);
+        break;
+    }
+    return TSR_OK;
+}
+
+/* The value is already in its slot: own its string, apply the built-in
+ * rules, note what the slot means for the order.  Working in place spares
+ * a copy of every value (the reader's hot path). */
+static int settle(tsr_order *o, tsr_record_kind rec, unsigned slot, tsr_value *v, tsr_error *err)
+{
+    int rc;
+
+    if (v->type == TSR_T_STRING && (rc = own_string(o, v, err)) != TSR_OK)
+        return rc;
+    if (slot < builtins[rec].nbuiltin) {
+        if ((rc = check_builtin(o, rec, slot, v, err)) != TSR_OK)
+            return rc;
+        if (rec == TSR_REC_ORDER && slot == TSR_ORDER_REDEEM_POINTS) {
+            o->has_redeem = v->type == TSR_T_INT;
+            o->redeem_points = o->has_redeem ? v->u.i : 0;
+        }
+    }
+    if (rec == TSR_REC_CUSTOMER)
+        o->has_customer = true;
+    o->finished = false;
+    return TSR_OK;
+}
+
+int tsr__order_store(tsr_order *o, tsr_record_kind rec, size_t line, const tsr_field *f,
+                     const tsr_value *v, tsr_error *err)
+{
+    tsr_value *slot = &record_of(o, rec, line)[f->slot], old = *slot;
+    int rc;
+
+    *slot = *v;
+    if ((rc = settle(o, rec, f->slot, slot, err)) != TSR_OK)
+        *slot = old;   /* a refused value changes nothing */
+    return rc;
+}
+
+int tsr__order_list_append(tsr_order *o, tsr_value *list, const tsr_value *elem, tsr_error *err)
+{
+    tsr_value val = *elem;
+    uint32_t n = list->len;
+    int rc;
+
+    if (val.type == TSR_T_STRING && (rc = own_string(o, &val, err)) != TSR_OK)
+        return rc;
+    if (n == UINT32_MAX)
+        return tsr__err(err, TSR_ELIMIT, "list too long");
+    /* Capacity is implied by the length (the next power of two), so lists
+     * grow by doubling in the arena without storing a capacity anywhere. */
+    if (n == 0 || (n & (n - 1)) == 0) {
+        size_t cap = n ? (size_t)n * 2 : 1;
+        tsr_value *items = tsr__arena_alloc(&o->arena, cap * sizeof *items);
+        if (!items)
+            return tsr__err(err, TSR_ENOMEM, NULL);
+        if (n)
+            memcpy(items, list->u.list, n * sizeof *items);
+        list->u.list = items;
+    }
+    ((tsr_value *)list->u.list)[n] = val;
+    list->len = n + 1;
+    o->finished = false;
+    return TSR_OK;
+}
+
+int tsr__order_new_line(tsr_order *o, size_t *line, tsr_error *err)
+{
+    void *p = o->lines;
+
+    if (o->nlines >= o->rs->limits.max_order_lines)
+        return tsr__err(err, TSR_ELIMIT, "an order may have at most %zu lines",
+                        o->rs->limits.max_order_lines);
+    if (tsr__grow(&o->alloc, &p, &o->lines_cap, o->nlines + 1, o->stride * sizeof(tsr_value)) != TSR_OK)
+        return tsr__err(err, TSR_ENOMEM, NULL);
+    o->lines = p;
+    memset(o->lines + o->nlines * o->stride, 0, o->stride * sizeof(tsr_value));
+    *line = o->nlines++;
+    o->finished = false;
+    return TSR_OK;
+}
+
+int tsr__order_add_promo(tsr_order *o, const char *code, size_t len, tsr_error *err)
+{
+    void *p;
+    char *copy;
+    tsr_value *slot = &o->order[TSR_ORDER_PROMO_CODES];
+    size_t n = o->npromo_codes;
+    int rc;
+
+    if (n >= o->rs->limits.max_promo_codes)
+        return tsr__err(err, TSR_ELIMIT, "an order may carry at most %zu promo codes",
+                        o->rs->limits.max_promo_codes);
+    if ((rc = tsr__order_check_string(o, code, len, err)) != TSR_OK)
+        return rc;
+    p = o->promo_codes;
+    if (tsr__grow(&o->alloc, &p, &o->promo_codes_cap, n + 1, sizeof *o->promo_codes) != TSR_OK)
+        return tsr__err(err, TSR_ENOMEM, NULL);
+    o->promo_codes = p;
+    p = o->promo_values;
+    if (tsr__grow(&o->alloc, &p, &o->promo_values_cap, n + 1, sizeof *o->promo_values) != TSR_OK)
+        return tsr__err(err, TSR_ENOMEM, NULL);
+    o->promo_values = p;
+    if (!(copy = tsr__arena_strndup(&o->arena, code, len)))
+        return tsr__err(err, TSR_ENOMEM, NULL);
+    o->promo_codes[n].code = copy;
+    o->promo_codes[n].len = len;
+    memset(&o->promo_values[n], 0, sizeof o->promo_values[n]);
+    o->promo_values[n].type = TSR_T_STRING;
+    o->promo_values[n].u.s = copy;
+    o->promo_values[n].len = (uint32_t)len;
+    o->npromo_codes = n + 1;
+    /* The order record mirrors the codes as a list for `order.promo_codes`;
+     * the array may have moved, so the slot is re-pointed every time. */
+    slot->type = TSR_T_LIST;
+    slot->elem = TSR_T_STRING;
+    slot->len = (uint32_t)(n + 1);
+    slot->u.list = o->promo_values;
+    o->finished = false;
+    return TSR_OK;
+}
+
+int tsr__order_promo_use(tsr_order *o, const char *id, size_t len, size_t *index, bool *created,
+                         tsr_error *err)
+{
+    size_t n = o->npromo_uses, found;
+    tsr_promo_use *u;
+    char *copy;
+    void *p;
+    int rc;
+
+    if ((rc = tsr__order_check_string(o, id, len, err)) != TSR_OK)
+        return rc;
+    if (idmap_reserve(o, &o->promo_map, promo_id_key) != TSR_OK)
+        return tsr__err(err, TSR_ENOMEM, NULL);
+    found = idmap_find(o, &o->promo_map, id, len, promo_id_key);
+    if (found != SIZE_MAX) {
+        *index = found;
+        *created = false;
+        return TSR_OK;
+    }
+    p = o->promo_uses;
+    if (tsr__grow(&o->alloc, &p, &o->promo_uses_cap, n + 1, sizeof *o->promo_uses) != TSR_OK)
+        return tsr__err(err, TSR_ENOMEM, NULL);
+    o->promo_uses = p;
+    if (!(copy = tsr__arena_strndup(&o->arena, id, len)))
+        return tsr__err(err, TSR_ENOMEM, NULL);
+    u = &o->promo_uses[n];
+    u->id = copy;
+    u->id_len = len;
+    u->uses = -1;
+    u->total_uses = -1;
+    u->seen = 0;
+    idmap_insert(&o->promo_map, copy, len);
+    o->npromo_uses = n + 1;
+    *index = n;
+    *created = true;
+    o->finished = false;
+    return TSR_OK;
+}
+
+int tsr__order_new_lot(tsr_order *o, size_t *index, tsr_error *err)
+{
+    void *p = o->lots;
+    if (tsr__grow(&o->alloc, &p, &o->lots_cap, o->nlots + 1, sizeof *o->lots) != TSR_OK)
+        return tsr__err(err, TSR_ENOMEM, NULL);
+    o->lots = p;
+    memset(&o->lots[o->nlots], 0, sizeof o->lots[o->nlots]);
+    o->lots[o->nlots].points = -1;
+    *index = o->nlots++;
+    o->has_lots = true;
+    o->has_customer = true;
+    o->finished = false;
+    return TSR_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * Paths.
+ */
+typedef struct pathbuf {
+    char *buf;
+    size_t size, len;
+} pathbuf;
+
+static void path_put(pathbuf *p, const char *s, size_t n)
+{
+    size_t room = p->size - 1 - p->len;
+    if (n > room)
+        n = room;
+    memcpy(p->buf + p->len, s, n);
+    p->len += n;
+    p->buf[p->len] = '\0';
+}
+
+static void path_key(pathbuf *p, const char *key, size_t n)
+{
+    size_t i;
+    if (p->len)
+        path_put(p, ".", 1);
+    /* A key may hold any byte; a path is printed, so control bytes (a NUL
+     * above all) are shown as '?'. */
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)key[i];
+        char out = (c < 0x20 || c == 0x7F) ? '?' : (char)c;
+        path_put(p, &out, 1);
+    }
+}
+
+static void path_index(pathbuf *p, size_t i)
+{
+    char tmp[32];
+    int n = snprintf(tmp, sizeof tmp, "[%zu]", i);
+    path_put(p, tmp, (size_t)n);
+}
+
+void tsr__order_field_path(char *buf, size_t size, tsr_record_kind rec, size_t line,
+                           const char *name)
+{
+    pathbuf p = { buf, size, 0 };
+    buf[0] = '\0';
+    if (rec == TSR_REC_CUSTOMER)
+        path_key(&p, "customer", 8);
+    else if (rec == TSR_REC_ITEM) {
+        path_key(&p, "items", 5);
+        path_index(&p, line);
+    }
+    if (name)
+        path_key(&p, name, strlen(name));
+}
+
+/* ---------------------------------------------------------------------
+ * Finishing.
+ */
+static int finish_error(tsr_error *err, const char *path, const char *fmt, ...) TSR_PRINTF(3, 4);
+
+static int finish_error(tsr_error *err, const char *path, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    tsr__errv(err, TSR_EORDER, fmt, ap);
+    va_end(ap);
+    if (err)
+        snprintf(err->path, sizeof err->path, "%s", path);
+    return TSR_EORDER;
+}
+
+static int unique_line_ids(tsr_order *o, tsr_error *err)
+{
+    char path[64], sn[64];
+    size_t i, j, first = SIZE_MAX;
+
+    if (o->nlines <= 16) {
+        /* Few lines (the common case): comparing them all is cheaper than hashing. */
+        for (i = 1; i < o->nlines && first == SIZE_MAX; i++) {
+            const tsr_value *a = &o->lines[i * o->stride + TSR_ITEM_ID];
+            for (j = 0; j < i; j++) {
+                const tsr_value *b = &o->lines[j * o->stride + TSR_ITEM_ID];
+                if (a->len == b->len && memcmp(a->u.s, b->u.s, a->len) == 0) {
+                    first = j;
+                    break;
+                }
+            }
+        }
+        if (first == SIZE_MAX)
+            return TSR_OK;
+        i--;
+    } else {
+        idmap_begin(&o->line_map);
+        for (i = 0; i < o->nlines; i++) {
+            const tsr_value *a = &o->lines[i * o->stride + TSR_ITEM_ID];
+            if (idmap_reserve(o, &o->line_map, line_id_key) != TSR_OK)
+                return tsr__err(err, TSR_ENOMEM, NULL);
+            first = idmap_find(o, &o->line_map, a->u.s, a->len, line_id_key);
+            if (first != SIZE_MAX)
+                break;
+            idmap_insert(&o->line_map, a->u.s, a->len);
+        }
+        if (first == SIZE_MAX)
+            return TSR_OK;
+    }
+    snprintf(path, sizeof path, "items[%zu].id", i);
+    return finish_error(err, path, "duplicate line id \"%s\": items[%zu] has it already",
+                        snippet(sn, sizeof sn, o->lines[i * o->stride + TSR_ITEM_ID].u.s,
+                                o->lines[i * o->stride + TSR_ITEM_ID].len),
+                        first);
+}
+
+int tsr__order_finish(tsr_order *o, tsr_error *err)
+{
+    char path[64];
+    size_t i;
+    int rc;
+
+    if (o->order[TSR_ORDER_DATETIME].type != TSR_T_DATETIME)
+        return finish_error(err, "datetime",
+                            "an order needs a datetime (ISO 8601 with a UTC offset)");
+    if (o->nlines == 0)
+        return finish_error(err, "items", o->has_items ? "an order needs at least one line"
+                                                       : "an order needs items: a non-empty list of lines");
+    for (i = 0; i < o->nlines; i++) {
+        tsr_value *rec = o->lines + i * o->stride;
+        if (rec[TSR_ITEM_ID].type != TSR_T_STRING) {
+            snprintf(path, sizeof path, "items[%zu].id", i);
+            return finish_error(err, path, "a line needs an id");
+        }
+        if (rec[TSR_ITEM_KIND].type != TSR_T_STRING) {
+            snprintf(path, sizeof path, "items[%zu].kind", i);
+            return finish_error(err, path, "a line needs a kind");
+        }
+        if (rec[TSR_ITEM_QUANTITY].type == TSR_T_MISSING) {
+            rec[TSR_ITEM_QUANTITY].type = TSR_T_INT;
+            rec[TSR_ITEM_QUANTITY].u.i = 1;
+        }
+    }
+    if ((rc = unique_line_ids(o, err)) != TSR_OK)
+        return rc;
+    for (i = 0; i < o->nlots; i++) {
+        if (!o->lots[i].id) {
+            snprintf(path, sizeof path, "customer.points_lots[%zu].id", i);
+            return finish_error(err, path, "a points lot needs an id");
+        }
+        if (o->lots[i].points < 0) {
+            snprintf(path, sizeof path, "customer.points_lots[%zu].points", i);
+            return finish_error(err, path, "a points lot needs points");
+        }
+    }
+    o->finished = true;
+    return TSR_OK;
+}
+
+int tsr__order_ready(const tsr_order *o, tsr_error *err)
+{
+    if (o->finished)
+        return TSR_OK;
+    /* Logically const: finishing only fills defaults the builder already
+     * set and records that the order was checked. */
+    return tsr__order_finish((tsr_order *)o, err);
+}
+
+/* ---------------------------------------------------------------------
+ * The event reader.
+ */
+void tsr__oread_init(tsr_oreader *r, tsr_order *o, bool yaml, tsr_error *err)
+{
+    /* Frames are set up when pushed: no need to clear them for every order. */
+    r->rc = TSR_OK;
+    r->done = false;
+    r->depth = 0;
+    r->o = o;
+    r->yaml = yaml;
+    r->err = err;
+}
+
+static tsr_oframe *top(tsr_oreader *r)
+{
+    return r->depth ? &r->frames[r->depth - 1] : NULL;
+}
+
+/* The JSON path of the reader's position.  `pending`: of the value about
+ * to begin (in an array, the next element) rather than the current one. */
+static void render_path(const tsr_oreader *r, bool pending, char *buf, size_t size)
+{
+    pathbuf p = { buf, size, 0 };
+    unsigned i;
+
+    buf[0] = '\0';
+    for (i = 0; i < r->depth; i++) {
+        const tsr_oframe *f = &r->frames[i];
+        if (is_map(f->kind)) {
+            if (f->key)
+                path_key(&p, f->key, f->key_len);
+        } else if (pending && i + 1 == r->depth) {
+            path_index(&p, f->index);
+        } else if (f->index > 0) {
+            path_index(&p, f->index - 1);
+        }
+    }
+    if (p.len == 0)
+        path_put(&p, "$", 1);
+}
+
+/* The error in r->err (message set by a helper) happened here. */
+static int fail(tsr_oreader *r, int rc)
+{
+    if (r->err) {
+        r->err->code = rc;
+        render_path(r, false, r->err->path, sizeof r->err->path);
+    }
+    r->rc = rc;
+    return rc;
+}
+
+static int failf(tsr_oreader *r, int code, const char *fmt, ...) TSR_PRINTF(3, 4);
+
+static int failf(tsr_oreader *r, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    tsr__errv(r->err, code, fmt, ap);
+    va_end(ap);
+    return fail(r, code);
+}
+
+int tsr__oread_fail(tsr_oreader *r, int code, const char *fmt, ...)
+{
+    va_list ap;
+    if (r->rc)
+        return r->rc;
+    va_start(ap, fmt);
+    tsr__errv(r->err, code, fmt, ap);
+    va_end(ap);
+    if (r->err)
+        render_path(r, true, r->err->path, sizeof r->err->path);
+    r->rc = code;
+    return code;
+}
+
+static const char *object_word(const tsr_oreader *r)
+{
+    return r->yaml ? "a mapping" : "an object";
+}
+
+static const char *array_word(const tsr_oreader *r)
+{
+    return r->yaml ? "a sequence" : "an array";
+}
+
+/* What the value at position x must be, in words. */
+static const char *want_of(const tsr_oreader *r, int x, const tsr_oframe *f)
+{
+    switch (x) {
+    case X_ROOT:
+    case X_CUSTOMER:
+    case X_PROMO_USES:
+    case X_PROMO_TOTAL:
+    case X_ITEM:
+    case X_LOT:
+        return object_word(r);
+    case X_ITEMS:
+    case X_LOTS:
+    case X_PROMO_CODES:
+        return r->yaml ? "a sequence" : "an array";
+    case X_PROMO_CODE:
+        return "a string";
+    case X_PROMO_COUNT:
+        return "an integer";
+    case X_ELEM:
+        return type_want(f->list.elem);
+    default:
+        return f->field->type == TSR_T_LIST ? array_word(r) : type_want(f->field->type);
+    }
+}
+
+/* The value is a container of the wrong kind. */
+static int container_error(tsr_oreader *r, int x, const tsr_oframe *f, bool is_object)
+{
+    if (x == X_ROOT)
+        return failf(r, TSR_EORDER, "an order must be %s", object_word(r));
+    return failf(r, TSR_EORDER, "expected %s, got %s", want_of(r, x, f),
+                 is_object ? object_word(r) : array_word(r));
+}
+
+static int push(tsr_oreader *r, uint8_t kind, tsr_oframe **out)
+{
+    tsr_oframe *f;
+    if (r->depth == TSR_OREAD_DEPTH)   /* not reachable with the order's shape */
+        return failf(r, TSR_ELIMIT, "nesting too deep");
+    f = &r->frames[r->depth++];
+    memset(f, 0, sizeof *f);
+    f->kind = kind;
+    *out = f;
+    return TSR_OK;
+}
+
+/* Start a value: bump the enclosing array's index (applying the line
+ * limit) and say what the value must be. */
+static int begin_value(tsr_oreader *r, int *x)
+{
+    tsr_oframe *f = top(r);
+
+    if (!f) {
+        if (r->done)
+            return failf(r, TSR_EORDER, "unexpected text after the order");
+        *x = X_ROOT;
+        return TSR_OK;
+    }
+    switch (f->kind) {
+    case F_ITEMS:
+        f->index++;
+        if (f->index > r->o->rs->limits.max_order_lines)
+            return failf(r, TSR_ELIMIT, "an order may have at most %zu lines",
+                         r->o->rs->limits.max_order_lines);
+        *x = X_ITEM;
+        return TSR_OK;
+    case F_PROMO_CODES:
+        f->index++;
+        *x = X_PROMO_CODE;
+        return TSR_OK;
+    case F_LOTS:
+        f->index++;
+        *x = X_LOT;
+        return TSR_OK;
+    case F_LIST:
+        f->index++;
+        *x = X_ELEM;
+        return TSR_OK;
+    default:
+        if (!f->key)   /* a well-formed event stream never does this */
+            return failf(r, TSR_EORDER, "a value without a key");
+        *x = f->target;
+        return TSR_OK;
+    }
+}
+
+static tsr_record_kind frame_record(const tsr_oframe *f)
+{
+    return f->kind == F_ORDER ? TSR_REC_ORDER : f->kind == F_CUSTOMER ? TSR_REC_CUSTOMER
+                                                                       : TSR_REC_ITEM;
+}
+
+/* Store v in the field named by map frame f's current key. */
+static int put_field(tsr_oreader *r, tsr_oframe *f, const tsr_value *v)
+{
+    int rc = tsr__order_store(r->o, frame_record(f), f->index, f->field, v, r->err);
+    return rc == TSR_OK ? TSR_OK : fail(r, rc);
+}
+
+static int put_lot_field(tsr_oreader *r, tsr_oframe *f, const tsr_value *v)
+{
+    tsr_points_lot *lot = &r->o->lots[f->index];
+    tsr_value val = *v;
+    int rc;
+
+    switch (f->field->slot) {
+    case 0:
+        if ((rc = own_string(r->o, &val, r->err)) != TSR_OK)
+            return fail(r, rc);
+        lot->id = val.u.s;
+        break;
+    case 1:
+        if (val.u.i < 0)
+            return failf(r, TSR_EORDER, "points must be >= 0, got %lld", (long long)val.u.i);
+        lot->points = val.u.i;
+        break;
+    default:
+        lot->has_expires = true;
+        lot->expires_on = val.u.i;
+        break;
+    }
+    return TSR_OK;
+}
+
+int tsr__oread_scalar(tsr_oreader *r, tsr_otok tok, const char *s, size_t n)
+{
+    tsr_order *o = r->o;
+    tsr_oframe *f;
+    tsr_value v;
+    int x = X_ROOT, rc;
+
+    if (r->rc)
+        return r->rc;
+    if ((rc = begin_value(r, &x)) != TSR_OK)
+        return rc;
+    /* Every string in the text counts against the limit, whatever it
+     * becomes (the YAML parser limits every scalar the same way). */
+    if (tok == TSR_OT_STRING && n > o->rs->limits.max_string_length)
+        return failf(r, TSR_ELIMIT, "string of %zu bytes is longer than the limit (%zu bytes)", n,
+                     o->rs->limits.max_string_length);
+    f = top(r);
+    switch (x) {
+    case X_FIELD:
+        if (tok == TSR_OT_NULL)   /* null: the field is absent */
+            return put_field(r, f, &(tsr_value){ 0 });
+        if (f->field->type == TSR_T_LIST) {
+            scalar_type_error(o, want_of(r, x, f), tok, s, n, r->yaml, r->err);
+            return fail(r, TSR_EORDER);
+        }
+        {
+            tsr_record_kind rec = frame_record(f);
+            tsr_value *slot = &record_of(o, rec, f->index)[f->field->slot];
+            /* Straight into the slot: the reader clears the order on error. */
+            if ((rc = convert(o, f->field->type, tok, s, n, r->yaml, slot, r->err)) != TSR_OK ||
+                (rc = settle(o, rec, f->field->slot, slot, r->err)) != TSR_OK)
+                return fail(r, rc);
+            return TSR_OK;
+        }
+    case X_LOT_FIELD:
+        if (tok == TSR_OT_NULL)
+            return TSR_OK;
+        if ((rc = convert(o, f->field->type, tok, s, n, r->yaml, &v, r->err)) != TSR_OK)
+            return fail(r, rc);
+        return put_lot_field(r, f, &v);
+    case X_PROMO_COUNT: {
+        tsr_promo_use *u = &o->promo_uses[f->index];
+        if (tok == TSR_OT_NULL)
+            return TSR_OK;
+        if ((rc = convert(o, TSR_T_INT, tok, s, n, r->yaml, &v, r->err)) != TSR_OK)
+            return fail(r, rc);
+        if (v.u.i < 0)
+            return failf(r, TSR_EORDER, "a use count must be >= 0, got %lld", (long long)v.u.i);
+        if (f->rec == 1)
+            u->uses = v.u.i;
+        else
+            u->total_uses = v.u.i;
+        o->finished = false;
+        return TSR_OK;
+    }
+    case X_PROMO_CODE:
+        if (tok != TSR_OT_STRING) {
+            scalar_type_error(o, "a string", tok, s, n, r->yaml, r->err);
+            return fail(r, TSR_EORDER);
+        }
+        rc = tsr__order_add_promo(o, s, n, r->err);
+        return rc == TSR_OK ? TSR_OK : fail(r, rc);
+    case X_ELEM:
+        if ((rc = convert(o, f->list.elem, tok, s, n, r->yaml, &v, r->err)) != TSR_OK)
+            return fail(r, rc);
+        rc = tsr__order_list_append(o, &f->list, &v, r->err);
+        return rc == TSR_OK ? TSR_OK : fail(r, rc);
+    case X_CUSTOMER:
+    case X_ITEMS:
+    case X_PROMO_USES:
+    case X_PROMO_TOTAL:
+    case X_LOTS:
+    case X_PROMO_CODES:
+        if (tok == TSR_OT_NULL)
+            return TSR_OK;
+        /* fall through */
+    default:
+        if (x == X_ROOT)
+            return failf(r, TSR_EORDER, "an order must be %s", object_word(r));
+        scalar_type_error(o, want_of(r, x, f), tok, s, n, r->yaml, r->err);
+        return fail(r, TSR_EORDER);
+    }
+}
+
+int tsr__oread_start_map(tsr_oreader *r)
+{
+    tsr_order *o = r->o;
+    tsr_oframe *f, *nf = NULL;
+    size_t index;
+    int x = X_ROOT, rc;
+
+    if (r->rc)
+        return r->rc;
+    if ((rc = begin_value(r, &x)) != TSR_OK)
+        return rc;
+    f = top(r);
+    switch (x) {
+    case X_ROOT:
+        memset(o->seen[TSR_REC_ORDER], 0, o->seen_len[TSR_REC_ORDER]);
+        return push(r, F_ORDER, &nf);
+    case X_CUSTOMER:
+        o->has_customer = true;
+        memset(o->seen[TSR_REC_CUSTOMER], 0, o->seen_len[TSR_REC_CUSTOMER]);
+        return push(r, F_CUSTOMER, &nf);
+    case X_ITEM:
+        if ((rc = tsr__order_new_line(o, &index, r->err)) != TSR_OK)
+            return fail(r, rc);
+        memset(o->seen[TSR_REC_ITEM], 0, o->seen_len[TSR_REC_ITEM]);
+        if ((rc = push(r, F_ITEM, &nf)) != TSR_OK)
+            return rc;
+        nf->index = index;
+        return TSR_OK;
+    case X_PROMO_USES:
+    case X_PROMO_TOTAL:
+        if ((rc = push(r, F_PROMO_MAP, &nf)) != TSR_OK)
+            return rc;
+        nf->rec = x == X_PROMO_USES ? 1 : 2;
+        return TSR_OK;
+    case X_LOT:
+        if ((rc = tsr__order_new_lot(o, &index, r->err)) != TSR_OK)
+            return fail(r, rc);
+        if ((rc = push(r, F_LOT, &nf)) != TSR_OK)
+            return rc;
+        nf->index = index;
+        return TSR_OK;
+    default:
+        return container_error(r, x, f, true);
+    }
+}
+
+int tsr__oread_start_array(tsr_oreader *r)
+{
+    tsr_order *o = r->o;
+    tsr_oframe *f, *nf = NULL;
+    int x = X_ROOT, rc;
+
+    if (r->rc)
+        return r->rc;
+    if ((rc = begin_value(r, &x)) != TSR_OK)
+        return rc;
+    f = top(r);
+    switch (x) {
+    case X_ITEMS:
+        o->has_items = true;
+        return push(r, F_ITEMS, &nf);
+    case X_PROMO_CODES: {
+        /* present, even if empty: `order.promo_codes` is then an empty list */
+        tsr_value *slot = &o->order[TSR_ORDER_PROMO_CODES];
+        memset(slot, 0, sizeof *slot);
+        slot->type = TSR_T_LIST;
+        slot->elem = TSR_T_STRING;
+        slot->u.list = o->promo_values;
+        return push(r, F_PROMO_CODES, &nf);
+    }
+    case X_LOTS:
+        o->has_lots = true;
+        return push(r, F_LOTS, &nf);
+    case X_FIELD:
+        if (f->field->type == TSR_T_LIST) {
+            uint8_t rec = (uint8_t)frame_record(f);
+            size_t line = f->index;
+            const tsr_field *field = f->field;
+            if ((rc = push(r, F_LIST, &nf)) != TSR_OK)
+                return rc;
+            nf->rec = rec;
+            nf->line = line;
+            nf->field = field;
+            nf->list.type = TSR_T_LIST;
+            nf->list.elem = field->elem;
+            return TSR_OK;
+        }
+        /* fall through */
+    default:
+        return container_error(r, x, f, false);
+    }
+}
+
+/* The did-you-mean for an unknown key of a record: built-in keys and the
+ * schema's fields (or a lot's keys). */
+static int unknown_key(tsr_oreader *r, tsr_oframe *f, const char *key, size_t n)
+{
+    const tsr_ruleset *rs = r->o->rs;
+    const char **names = NULL, *best = NULL, *what;
+    const okey *keys;
+    size_t nkeys, nschema = 0, first = 0, total, i;
+    char sn[64];
+
+    if (f->kind == F_LOT) {
+        keys = lot_keys;
+        nkeys = TSR_ARRAY_LEN(lot_keys);
+        what = "a points lot";
+    } else {
+        tsr_record_kind rec = frame_record(f);
+        keys = record_keys[rec].keys;
+        nkeys = record_keys[rec].n;
+        what = builtins[rec].what;
+        first = builtins[rec].nbuiltin;
+        nschema = rs->records[rec].len > first ? rs->records[rec].len - first : 0;
+    }
+    total = nkeys + nschema;
+    names = tsr__calloc(&r->o->alloc, total, sizeof *names);
+    if (names) {
+        for (i = 0; i < nkeys; i++)
+            names[i] = keys[i].name;
+        for (i = 0; i < nschema; i++)
+            names[nkeys + i] = rs->records[frame_record(f)].fields[first + i].name;
+        best = tsr__closest(key, n, names, total);
+    }
+    f->key = key;     /* only for the path, rendered now */
+    f->key_len = n;
+    snippet(sn, sizeof sn, key, n);
+    if (best)
+        failf(r, TSR_EORDER, "unknown field \"%s\" in %s; did you mean \"%s\"?", sn, what, best);
+    else if (f->kind == F_LOT)
+        failf(r, TSR_EORDER, "unknown field \"%s\" in %s (it has id, points, expires_on)", sn,
+              what);
+    else
+        failf(r, TSR_EORDER,
+              "unknown field \"%s\" in %s: fields beyond the built-in ones must be declared "
+              "in the rule set's schema", sn, what);
+    tsr__free(&r->o->alloc, names, total * sizeof *names);
+    return r->rc;
+}
+
+/* Keys are short: an inline loop beats a call to memcmp for each candidate. */
+static bool key_is(const char *name, const char *key, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (name[i] == '\0' || name[i] != key[i])   /* a NUL in the key ends it too */
+            return false;
+    return name[n] == '\0';
+}
+
+static int duplicate_key(tsr_oreader *r, tsr_oframe *f, const char *key, size_t n)
+{
+    char sn[64];
+    f->key = key;
+    f->key_len = n;
+    return failf(r, TSR_EORDER, "duplicate key \"%s\"", snippet(sn, sizeof sn, key, n));
+}
+
+static int record_key(tsr_oreader *r, tsr_oframe *f, const char *key, size_t n)
+{
+    tsr_record_kind rec = frame_record(f);
+    const key_set *ks = &record_keys[rec];
+    const tsr_record_schema *schema = &r->o->rs->records[rec];
+    uint8_t *seen = r->o->seen[rec];
+    size_t i, seen_at;
+
+    for (i = 0; i < ks->n; i++) {
+        const okey *k = &ks->keys[i];
+        if (k->len != n || !key_is(k->name, key, n))
+            continue;
+        seen_at = k->target == X_FIELD || k->target == X_PROMO_CODES
+                      ? k->slot : schema->len + (size_t)(k->target - X_CUSTOMER);
+        if (seen[seen_at])
+            return duplicate_key(r, f, key, n);
+        seen[seen_at] = 1;
+        f->target = k->target;
+        f->field = k->target == X_FIELD ? &builtins[rec].fields[k->slot] : NULL;
+        f->key = k->name;
+        f->key_len = n;
+        return TSR_OK;
+    }
+    for (i = builtins[rec].nbuiltin; i < schema->len; i++) {
+        const tsr_field *fd = &schema->fields[i];
+        if (!key_is(fd->name, key, n))
+            continue;
+        if (seen[fd->slot])
+            return duplicate_key(r, f, key, n);
+        seen[fd->slot] = 1;
+        f->target = X_FIELD;
+        f->field = fd;
+        f->key = fd->name;
+        f->key_len = n;
+        return TSR_OK;
+    }
+    return unknown_key(r, f, key, n);
+}
+
+int tsr__oread_key(tsr_oreader *r, const char *key, size_t n)
+{
+    tsr_oframe *f = top(r);
+    size_t i;
+    int rc;
+
+    if (r->rc)
+        return r->rc;
+    if (!f || !is_map(f->kind))
+        return failf(r, TSR_EORDER, "a key outside an object");
+    if (n > r->o->rs->limits.max_string_length)
+        return failf(r, TSR_ELIMIT, "key of %zu bytes is longer than the limit (%zu bytes)", n,
+                     r->o->rs->limits.max_string_length);
+    switch (f->kind) {
+    case F_LOT:
+        for (i = 0; i < TSR_ARRAY_LEN(lot_keys); i++) {
+            const okey *k = &lot_keys[i];
+            if (k->len != n || memcmp(k->name, key, n) != 0)
+                continue;
+            if (f->lot_seen & (1u << i))
+                return duplicate_key(r, f, key, n);
+            f->lot_seen |= (uint8_t)(1u << i);
+            f->target = X_LOT_FIELD;
+            f->field = &lot_fields[k->slot];
+            f->key = k->name;
+            f->key_len = n;
+            return TSR_OK;
+        }
+        return unknown_key(r, f, key, n);
+    case F_PROMO_MAP: {
+        size_t index;
+        bool created;
+        tsr_promo_use *u;
+        if ((rc = tsr__order_promo_use(r->o, key, n, &index, &created, r->err)) != TSR_OK)
+            return fail(r, rc);
+        u = &r->o->promo_uses[index];
+        if (u->seen & f->rec)
+            return duplicate_key(r, f, u->id, u->id_len);
+        u->seen |= f->rec;
+        f->target = X_PROMO_COUNT;
+        f->index = index;
+        f->key = u->id;
+        f->key_len = u->id_len;
+        return TSR_OK;
+    }
+    default:
+        return record_key(r, f, key, n);
+    }
+}
+
+int tsr__oread_end_map(tsr_oreader *r)
+{
+    tsr_oframe *f = top(r);
+
+    if (r->rc)
+        return r->rc;
+    if (!f || !is_map(f->kind))
+        return failf(r, TSR_EORDER, "unbalanced end of an object");
+    if (f->kind == F_ITEM) {
+        tsr_value *q = &r->o->lines[f->index * r->o->stride + TSR_ITEM_QUANTITY];
+        if (q->type == TSR_T_MISSING) {   /* SPEC §5: quantity defaults to 1 */
+            q->type = TSR_T_INT;
+            q->u.i = 1;
+        }
+    }
+    if (f->kind == F_ORDER)
+        r->done = true;
+    r->depth--;
+    return TSR_OK;
+}
+
+int tsr__oread_end_array(tsr_oreader *r)
+{
+    tsr_oframe *f = top(r);
+
+    if (r->rc)
+        return r->rc;
+    if (!f || is_map(f->kind))
+        return failf(r, TSR_EORDER, "unbalanced end of an array");
+    r->depth--;
+    if (f->kind == F_LIST) {
+        tsr_value list = f->list;
+        return put_field(r, top(r), &list);
+    }
+    return TSR_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * Text in.
+ */
+int tsr__order_parse_text(tsr_order *o, const char *text, size_t len, tsr_error *err)
+{
+    size_t i = 0;
+    int rc;
+
+    tsr__order_clear(o);
+    if (!text && len)
+        return tsr__err(err, TSR_EINVAL, "order text is NULL");
+    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {   /* a UTF-8 byte order mark */
+        text += 3;
+        len -= 3;
+    }
+    while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n'))
+        i++;
+    if (i < len && text[i] == '{')
+        rc = tsr__order_read_json(o, text, len, err);
+    else
+        rc = tsr__order_read_yaml(o, text ? text : "", len, err);
+    if (rc == TSR_OK)
+        rc = tsr__order_finish(o, err);
+    if (rc != TSR_OK)
+        tsr__order_clear(o);
+    return rc;
+}
