@@ -109,6 +109,8 @@ void tsr__buf_put(tsr_buf *b, const char *s, size_t n);
 void tsr__buf_puts(tsr_buf *b, const char *s);
 void tsr__buf_putc(tsr_buf *b, char c);
 void tsr__buf_printf(tsr_buf *b, const char *fmt, ...) TSR_PRINTF(2, 3);
+/* Append a decimal integer. */
+void tsr__buf_int(tsr_buf *b, int64_t v);
 /* Append s as a JSON string literal, quotes included. */
 void tsr__buf_json_string(tsr_buf *b, const char *s, size_t n);
 /* Append s escaped for inside a JSON string literal, without quotes. */

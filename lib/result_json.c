@@ -52,7 +52,8 @@ static void put_line(tsr_buf *b, const tsr_result *r, size_t i)
     put_str(b, l->kind);
     put_key(b, "category", false);
     put_str(b, l->category_name);
-    tsr__buf_printf(b, ",\"quantity\":%lld", (long long)l->quantity);
+    tsr__buf_puts(b, ",\"quantity\":");
+    tsr__buf_int(b, l->quantity);
     put_key(b, "unit_price", false);
     put_money(b, r, l->unit_price);
     put_key(b, "subtotal", false);
@@ -69,12 +70,16 @@ static void put_line(tsr_buf *b, const tsr_result *r, size_t i)
         tsr__buf_putc(b, '}');
     }
     tsr__buf_putc(b, ']');
-    tsr__buf_printf(b, ",\"redeemed\":{\"points\":%lld,\"value\":", (long long)l->redeemed_points);
+    tsr__buf_puts(b, ",\"redeemed\":{\"points\":");
+    tsr__buf_int(b, l->redeemed_points);
+    tsr__buf_puts(b, ",\"value\":");
     put_money(b, r, l->redeemed_value);
     tsr__buf_putc(b, '}');
     put_key(b, "total", false);
     put_money(b, r, l->total);
-    tsr__buf_printf(b, ",\"points_earned\":%lld}", (long long)l->points_earned);
+    tsr__buf_puts(b, ",\"points_earned\":");
+    tsr__buf_int(b, l->points_earned);
+    tsr__buf_putc(b, '}');
 }
 
 static void put_promos(tsr_buf *b, const tsr_result *r)
@@ -108,8 +113,10 @@ static void put_points(tsr_buf *b, const tsr_result *r)
     const tsr_ruleset *rs = r->rs;
     size_t i;
 
-    tsr__buf_printf(b, "{\"redeemed\":%lld,\"earned\":%lld", (long long)r->points_redeemed,
-                    (long long)r->points_earned);
+    tsr__buf_puts(b, "{\"redeemed\":");
+    tsr__buf_int(b, r->points_redeemed);
+    tsr__buf_puts(b, ",\"earned\":");
+    tsr__buf_int(b, r->points_earned);
     if (r->redeem_reason != TSR_RR_NONE) {
         put_key(b, "redeem_reason", false);
         put_str(b, tsr__redeem_reason_name(r->redeem_reason));
@@ -122,7 +129,9 @@ static void put_points(tsr_buf *b, const tsr_result *r)
                 tsr__buf_putc(b, ',');
             tsr__buf_puts(b, "{\"id\":");
             put_str(b, r->lots_used[i].id);
-            tsr__buf_printf(b, ",\"points\":%lld}", (long long)r->lots_used[i].points);
+            tsr__buf_puts(b, ",\"points\":");
+            tsr__buf_int(b, r->lots_used[i].points);
+            tsr__buf_putc(b, '}');
         }
         tsr__buf_putc(b, ']');
     }
@@ -136,7 +145,8 @@ static void put_points(tsr_buf *b, const tsr_result *r)
         put_str(b, rs->loyalty.earn[e->earn].id);
         put_key(b, "line", false);
         put_str(b, e->line >= 0 ? r->lines[e->line].id : NULL);
-        tsr__buf_printf(b, ",\"points\":%lld", (long long)e->points);
+        tsr__buf_puts(b, ",\"points\":");
+        tsr__buf_int(b, e->points);
         put_key(b, "available_on", false);
         put_date(b, e->available_on);
         put_key(b, "expires_on", false);
@@ -246,6 +256,13 @@ const char *tsr_result_json(tsr_result *r, size_t *len)
         return NULL;
     if (!r->json) {
         tsr__buf_init(&b, &r->alloc);
+        /* one allocation for a typical result: ~300 bytes a line */
+        tsr__buf_put(&b, "", 0);
+        if (!b.failed && b.cap < 1024 + r->nlines * 320) {
+            void *p = b.data;
+            if (tsr__grow(&r->alloc, &p, &b.cap, 1024 + r->nlines * 320, 1) == TSR_OK)
+                b.data = p;
+        }
         put_result(&b, r);
         if (b.failed || !b.data) {
             tsr__buf_free(&b);

@@ -876,7 +876,7 @@ static int read_header(builder *b)
 {
     tsr_ruleset *rs = b->rs;
     const tsr_ynode *root = b->main->root, *n;
-    int rc, mode;
+    int rc, mode = 0;
 
     b->file = b->main->name;
     if ((rc = read_format(b, root)) != TSR_OK)
@@ -960,7 +960,7 @@ static int build_record(builder *b, tsr_record_kind kind)
     tsr_record_schema *rec = &b->rs->records[kind];
     named *fs;
     size_t nf, i;
-    name_index ix;
+    name_index ix = { 0 };
     int rc;
 
     if ((rc = gather_map(b, "schema", def->key, &fs, &nf)) != TSR_OK)
@@ -1195,7 +1195,7 @@ static int build_tables(builder *b)
     tsr_ruleset *rs = b->rs;
     named *ts;
     size_t n, i;
-    name_index ix;
+    name_index ix = { 0 };
     int rc;
 
     if ((rc = gather_map(b, "tables", NULL, &ts, &n)) != TSR_OK)
@@ -1292,7 +1292,7 @@ static int build_segments(builder *b)
     tsr_ruleset *rs = b->rs;
     named *ss;
     size_t n, i;
-    name_index ix;
+    name_index ix = { 0 };
     int rc;
 
     if ((rc = gather_map(b, "segments", NULL, &ss, &n)) != TSR_OK)
@@ -1352,7 +1352,7 @@ static int build_tiers(builder *b, const tsr_ynode *const *roots)
     tsr_ruleset *rs = b->rs;
     entry *es;
     size_t n, i;
-    name_index ix;
+    name_index ix = { 0 };
     int rc;
 
     if ((rc = gather_list(b, roots, "tiers", &es, &n)) != TSR_OK)
@@ -1389,7 +1389,7 @@ static int build_categories(builder *b, const tsr_ynode *const *roots)
     tsr_ruleset *rs = b->rs;
     entry *es;
     size_t n, i;
-    name_index ix;
+    name_index ix = { 0 };
     int rc;
 
     if ((rc = gather_list(b, roots, "categories", &es, &n)) != TSR_OK)
@@ -1780,7 +1780,7 @@ static int cmp_discounts(const void *a, const void *b)
 static int index_groups(builder *b)
 {
     tsr_ruleset *rs = b->rs;
-    name_index ix;
+    name_index ix = { 0 };
     size_t i;
 
     rs->groups = tsr__arena_calloc(b->ar, rs->ndiscounts ? rs->ndiscounts : 1,
@@ -1808,7 +1808,7 @@ static int build_discounts(builder *b, const tsr_ynode *const *roots)
     tsr_ruleset *rs = b->rs;
     entry *es;
     size_t n, i;
-    name_index ix;
+    name_index ix = { 0 };
     int rc;
 
     if ((rc = gather_list(b, roots, "discounts", &es, &n)) != TSR_OK)
@@ -1936,7 +1936,7 @@ static int resolve_multiply(builder *b, tsr_loyalty *l, const entry *es, name_in
 static int build_earn(builder *b, tsr_loyalty *l, const tsr_ynode *earn, const char *file)
 {
     entry *es;
-    name_index ix;
+    name_index ix = { 0 };
     size_t i;
     int rc;
 
@@ -2034,7 +2034,7 @@ static int build_loyalty(builder *b)
     tsr_loyalty *l = &b->rs->loyalty;
     const tsr_ynode *m, *n;
     const char *file = NULL, *where = "loyalty";
-    int rc, on;
+    int rc, on = 0;
 
     if ((rc = singleton(b, "loyalty", &m, &file)) != TSR_OK || !m)
         return rc;
@@ -2072,7 +2072,7 @@ static int build_refunds(builder *b)
     tsr_refunds *r = &b->rs->refunds;
     const tsr_ynode *m, *n;
     const char *file = NULL, *where = "refunds";
-    int rc, to;
+    int rc, to = 0;
 
     if ((rc = singleton(b, "refunds", &m, &file)) != TSR_OK || !m)
         return rc;
@@ -2103,7 +2103,7 @@ static int build_offers(builder *b, const tsr_ynode *const *roots)
     tsr_ruleset *rs = b->rs;
     entry *es;
     size_t n, i;
-    name_index ix;
+    name_index ix = { 0 };
     int rc;
 
     if ((rc = gather_list(b, roots, "offers", &es, &n)) != TSR_OK)

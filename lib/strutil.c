@@ -139,6 +139,9 @@ void tsr__buf_free(tsr_buf *b)
 static bool buf_reserve(tsr_buf *b, size_t extra)
 {
     void *p;
+    /* the common case, a few bytes into a buffer that has room: no call */
+    if (TSR_LIKELY(b->cap && extra < b->cap - b->len))
+        return true;
     if (b->failed)
         return false;
     if (extra >= SIZE_MAX - b->len) {
@@ -175,6 +178,22 @@ void tsr__buf_putc(tsr_buf *b, char c)
         return;
     b->data[b->len++] = c;
     b->data[b->len] = '\0';
+}
+
+void tsr__buf_int(tsr_buf *b, int64_t v)
+{
+    char tmp[24];
+    size_t n = sizeof tmp;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+
+    /* digits from the right; no printf on the hot path of result JSON */
+    do {
+        tmp[--n] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        tmp[--n] = '-';
+    tsr__buf_put(b, tmp + n, sizeof tmp - n);
 }
 
 void tsr__buf_printf(tsr_buf *b, const char *fmt, ...)
