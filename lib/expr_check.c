@@ -329,6 +329,17 @@ static bool coercible(tsr_xcx *cx, uint32_t i)
     case OP_MIN:
     case OP_MAX:
         return coercible(cx, o->a) && coercible(cx, o->b);
+    /* Arithmetic on a table price where money is expected
+     * (`tables.zone_price[item.zone] * 0.5`): SPEC §3 makes table numbers
+     * money there, and money × decimal, money ± money and money / decimal
+     * are all money. */
+    case OP_ADD:
+    case OP_SUB:
+        return o->type == TSR_T_DECIMAL && coercible(cx, o->a) && coercible(cx, o->b);
+    case OP_MUL_SCALED:
+        return o->type == TSR_T_DECIMAL && (coercible(cx, o->a) || coercible(cx, o->b));
+    case OP_DIV_RATIO:
+        return o->type == TSR_T_DECIMAL && coercible(cx, o->a);
     default:
         return false;
     }
@@ -367,7 +378,20 @@ static int to_money(tsr_xcx *cx, uint32_t i)
         break;
     case OP_MIN:
     case OP_MAX:
+    case OP_ADD:
+    case OP_SUB:
         if ((rc = to_money(cx, o->a)) != TSR_OK || (rc = to_money(cx, cx->ops[i].b)) != TSR_OK)
+            return rc;
+        break;
+    case OP_MUL_SCALED:
+        /* a·b/10^6 is money × decimal once one factor is money (in minor
+         * units): convert one factor only. */
+        if ((rc = to_money(cx, coercible(cx, o->a) ? o->a : o->b)) != TSR_OK)
+            return rc;
+        break;
+    case OP_DIV_RATIO:
+        /* a·10^6/b: money / decimal is money once the dividend is */
+        if ((rc = to_money(cx, o->a)) != TSR_OK)
             return rc;
         break;
     default:

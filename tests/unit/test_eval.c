@@ -151,6 +151,22 @@ static void money_compares_with_numeric_constants_and_tables(void **state)
                  TSR_T_MONEY, 12000);
 }
 
+static void arithmetic_on_a_table_price_is_money_where_money_is_expected(void **state)
+{
+    fx *f = *state;
+    f->ctx.item = f->lines[2];   /* zone A (120.00) */
+    assert_value(fx_eval(f, "tables.zone_price[item.zone] * 0.5", TSR_T_MONEY), TSR_T_MONEY, 6000);
+    assert_value(fx_eval(f, "0.25 * tables.zone_price[item.zone]", TSR_T_MONEY), TSR_T_MONEY, 3000);
+    assert_value(fx_eval(f, "tables.zone_price[item.zone] / 3 + 1.00", TSR_T_MONEY), TSR_T_MONEY,
+                 4100);
+    assert_value(fx_eval(f, "tables.zone_price[item.zone] - 20", TSR_T_MONEY), TSR_T_MONEY, 10000);
+    /* where a number is expected the same expression stays a decimal */
+    assert_value(fx_eval(f, "tables.zone_price[item.zone] * 0.5", TSR_T_DECIMAL), TSR_T_DECIMAL,
+                 60000000);
+    /* a number read from the order never becomes money by context */
+    fx_compile_fails(f, "item.quantity / 2", TSR_T_MONEY, TSR_ETYPE, "expected money", 1);
+}
+
 /* ---------------------------------------------------------------------
  * Dates and times.
  */
@@ -485,6 +501,7 @@ int main(void)
         T(int_division_gives_a_rounded_decimal),
         T(money_rounds_with_the_rule_set_mode),
         T(money_compares_with_numeric_constants_and_tables),
+        T(arithmetic_on_a_table_price_is_money_where_money_is_expected),
         T(weekday_and_hour_use_the_values_own_offset_without_a_zone),
         T(weekday_and_hour_use_the_rule_set_zone_when_set),
         T(birthday_within_wraps_the_year_and_handles_29_february),
