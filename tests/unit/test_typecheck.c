@@ -156,8 +156,11 @@ static void the_wanted_type_is_enforced(void **state)
     fx_compile_fails(f, "1800.005", TSR_T_MONEY, TSR_EVALUE,
                      "money `1800.005` has more fractional digits than the currency allows (2)",
                      1);
-    fx_compile_fails(f, "item.height_cm * 1.5", TSR_T_MONEY, TSR_ETYPE,
-                     "expected money, got decimal `item.height_cm * 1.5` (only numeric constants "
+    /* a literal where money is expected is money, so a per-unit price
+     * times a count is a price (`item.days * 45.00`) */
+    assert_int_equal(fx_compile(f, "item.height_cm * 1.5", TSR_T_MONEY)->type, TSR_T_MONEY);
+    fx_compile_fails(f, "item.height_cm / 2", TSR_T_MONEY, TSR_ETYPE,
+                     "expected money, got decimal `item.height_cm / 2` (only numeric constants "
                      "and decimal tables convert to money)", 1);
     const_is(f, "3", TSR_T_DECIMAL, TSR_T_DECIMAL, 3000000);
     type_is(f, "item.height_cm", TSR_T_INT);
