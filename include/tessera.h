@@ -59,7 +59,8 @@ enum {
     TSR_EVALUE  = -9,  /* a value is out of range (money precision, overflow, ...) */
     TSR_EINVAL  = -10, /* the caller passed an invalid argument */
     TSR_EEVAL   = -11, /* evaluation failed (overflow, regex limit, ...) */
-    TSR_EINCLUDE = -12 /* an include could not be resolved or forms a cycle */
+    TSR_EINCLUDE = -12, /* an include could not be resolved or forms a cycle */
+    TSR_ERECEIPT = -13  /* a refund's receipt does not match its order and rule set */
 };
 
 /* A short English description of a status code; never NULL. */

@@ -599,3 +599,90 @@ void tsr_result_totals(const tsr_result *r, tsr_totals *out)
     }
     *out = r->totals;
 }
+
+size_t tsr_result_segment_count(const tsr_result *r)
+{
+    size_t i, n = 0;
+    if (!r)
+        return 0;
+    for (i = 0; i < r->rs->nsegments; i++)
+        n += r->segments[i] != 0;
+    return n;
+}
+
+const char *tsr_result_segment(const tsr_result *r, size_t k)
+{
+    size_t i;
+    if (!r)
+        return NULL;
+    for (i = 0; i < r->rs->nsegments; i++)
+        if (r->segments[i] && k-- == 0)
+            return r->rs->segments[i].id;
+    return NULL;
+}
+
+const char *tsr_result_tier(const tsr_result *r)
+{
+    return r && r->tier >= 0 ? r->rs->tiers[r->tier].id : NULL;
+}
+
+size_t tsr_result_promo_count(const tsr_result *r)
+{
+    return r ? r->npromos : 0;
+}
+
+int tsr_result_promo(const tsr_result *r, size_t i, const char **code, const char **id,
+                     int *status, const char **reason)
+{
+    const tsr_res_promo *p;
+    if (!r || i >= r->npromos)
+        return TSR_EINVAL;
+    p = &r->promos[i];
+    if (code)
+        *code = p->code;
+    if (id)
+        *id = p->promo >= 0 && p->reason != TSR_PR_NOT_APPLICABLE ? r->rs->promos[p->promo].id : NULL;
+    if (status)
+        *status = p->status == TSR_PROMO_ACCEPTED ? TSR_PROMO_STATUS_ACCEPTED
+                                                  : TSR_PROMO_STATUS_REJECTED;
+    if (reason)
+        *reason = p->status == TSR_PROMO_ACCEPTED ? "" : tsr__promo_reason_name(p->reason);
+    return TSR_OK;
+}
+
+size_t tsr_result_trace_count(const tsr_result *r)
+{
+    return r ? r->ntrace : 0;
+}
+
+int tsr_result_trace(const tsr_result *r, size_t i, char *rule, size_t rule_size, int *applied,
+                     const char **why)
+{
+    const tsr_trace_entry *t;
+    if (!r || i >= r->ntrace)
+        return TSR_EINVAL;
+    t = &r->trace[i];
+    if (rule && rule_size)
+        snprintf(rule, rule_size, "%s.%s", t->section, t->id);
+    if (applied)
+        *applied = t->applied;
+    if (why)
+        *why = t->applied ? NULL : t->why;
+    return TSR_OK;
+}
+
+size_t tsr_result_offer_count(const tsr_result *r)
+{
+    return r ? r->noffers : 0;
+}
+
+int tsr_result_offer(const tsr_result *r, size_t i, const char **id, const char **message)
+{
+    if (!r || i >= r->noffers)
+        return TSR_EINVAL;
+    if (id)
+        *id = r->rs->offers[r->offers[i]].id;
+    if (message)
+        *message = r->rs->offers[r->offers[i]].message;
+    return TSR_OK;
+}
