@@ -293,6 +293,31 @@ typedef struct tsr_totals {
 
 TSR_API void tsr_result_totals(const tsr_result *r, tsr_totals *out);
 
+/* Segments the customer is in and the tier (NULL: none), by name. */
+TSR_API size_t tsr_result_segment_count(const tsr_result *r);
+TSR_API const char *tsr_result_segment(const tsr_result *r, size_t i);
+TSR_API const char *tsr_result_tier(const tsr_result *r);
+
+/* Promo codes as entered, in order: the normalised code, the id of the
+ * promo-code rule it matched (NULL when unknown, or hidden in customer-safe
+ * mode), TSR_PROMO_STATUS_ACCEPTED or _REJECTED, and the reason ("" when
+ * accepted; "expired", "usage_limit", ... as in SPEC §4). */
+enum { TSR_PROMO_STATUS_ACCEPTED = 0, TSR_PROMO_STATUS_REJECTED = 1 };
+TSR_API size_t tsr_result_promo_count(const tsr_result *r);
+TSR_API int tsr_result_promo(const tsr_result *r, size_t i, const char **code, const char **id,
+                             int *status, const char **reason);
+
+/* The trace: every rule as "SECTION.ID" written into `rule` (NUL-terminated,
+ * truncated to rule_size), whether it applied, and why not (NULL when it
+ * applied).  Empty when evaluated with no_trace. */
+TSR_API size_t tsr_result_trace_count(const tsr_result *r);
+TSR_API int tsr_result_trace(const tsr_result *r, size_t i, char *rule, size_t rule_size,
+                             int *applied, const char **why);
+
+/* Offers whose `when` held: id and message. */
+TSR_API size_t tsr_result_offer_count(const tsr_result *r);
+TSR_API int tsr_result_offer(const tsr_result *r, size_t i, const char **id, const char **message);
+
 /* --- rule tests and lint (ruletest.c, lint.c) --- */
 
 /* ---------------------------------------------------------------------
@@ -375,6 +400,165 @@ TSR_API const char *tsr_lint_report_kind(const tsr_lint_report *r, size_t i);
  * length the whole text needs (like snprintf), or TSR_ENOMEM (TSR_EINVAL
  * when r is NULL).  UTF-8. */
 TSR_API int tsr_result_explain(char *buf, size_t size, const tsr_result *r);
+
+/* --- refunds and profiles (refund.c, profile.c) --- */
+
+/* ---------------------------------------------------------------------
+ * Refunds (SPEC §4, Refund; docs/refunds.md).
+ *
+ * A refund takes the original order, its receipt (the result JSON that
+ * evaluating it returned), the ids of the lines to refund and the refund
+ * time.  The receipt is checked against the order evaluated again under
+ * `rs`: a receipt priced by another rule set or version, for another
+ * order, with other line ids, or with amounts that do not add up or differ
+ * from what the rule set gives is refused with TSR_ERECEIPT and the JSON
+ * path of the first disagreement (receipt.lines[1].total).
+ *
+ * Per line, `refunds.allowed` decides, with `now` the refund time (rejected
+ * lines carry the reason).  A refunded line gives back what the customer
+ * paid for it (its total after discounts and redeemed points) minus
+ * `refunds.fee`, never below zero; the points redeemed on it are restored,
+ * the points earned on it revoked.  Order-level (flat) points are revoked
+ * by the refund that leaves no line of the order unrefunded.  With
+ * `refunds.reprice`, the lines that remain are priced again (original time
+ * and codes, no redemption); what they now cost above what the receipt
+ * says they cost is withheld as the clawback.
+ *
+ * The library keeps no state.  Lines refunded by earlier refunds of the
+ * same order, and the clawback those withheld, come in as `previous`; such
+ * a line is rejected as "already refunded".  The result names the order,
+ * the refund time and every line it refunded, for the caller to record.
+ * Naming a line twice, or a line the order does not have, is an error.
+ */
+typedef struct tsr_refund_result tsr_refund_result;
+
+typedef enum tsr_refund_status {
+    TSR_REFUND_REFUNDED = 0,
+    TSR_REFUND_REJECTED = 1
+} tsr_refund_status;
+
+#define TSR_REFUND_OPTIONS_VERSION 1
+
+typedef struct tsr_refund_options {
+    unsigned version;
+    const char *const *previous_lines;  /* ids of lines earlier refunds of this order refunded */
+    size_t nprevious_lines;
+    int64_t previous_clawback;          /* minor units those refunds withheld, net:
+                                           their totals.clawback − clawback_returned,
+                                           added up */
+} tsr_refund_options;
+
+#define TSR_REFUND_OPTIONS_INIT { TSR_REFUND_OPTIONS_VERSION, NULL, 0, 0 }
+
+/* A refund request as JSON:
+ *   {"order": {...}, "receipt": {...}, "lines": ["t1"],
+ *    "datetime": "2026-11-20T10:00:00+02:00",
+ *    "previous": {"lines": ["t2"], "clawback": "0.00"}}     (previous optional)
+ * Errors carry a path into the request: order.items[1].id,
+ * receipt.lines[0].total, lines[1], datetime.  TSR_EORDER for a bad
+ * request or order, TSR_ERECEIPT for a receipt that does not match. */
+TSR_API int tsr_refund(tsr_refund_result **out, const tsr_ruleset *rs, const char *request,
+                       size_t len, tsr_error *err);
+
+/* The same with the parts apart: an order (built or parsed for `rs`), the
+ * receipt JSON, the line ids (NUL-terminated) and the refund time (ISO 8601
+ * with offset).  `opts` NULL: nothing was refunded before. */
+TSR_API int tsr_refund_order(tsr_refund_result **out, const tsr_ruleset *rs,
+                             const tsr_order *order, const char *receipt, size_t receipt_len,
+                             const char *const *line_ids, size_t nline_ids,
+                             const char *datetime, const tsr_refund_options *opts,
+                             tsr_error *err);
+
+/* NULL-safe.  A refund result does not refer to the rule set or the order. */
+TSR_API void tsr_refund_result_free(tsr_refund_result *r);
+
+/* The refund as JSON, NUL-terminated, on one line; borrowed, valid while
+ * the result lives.  NULL on out of memory.
+ *   {"order":"A-1001","ruleset":{"id":"...","version":"..."},"currency":"RUB",
+ *    "datetime":"...","to":"account_credit",
+ *    "lines":[{"id":"t1","status":"refunded","amount":"118.00","fee":"2.00",
+ *              "points_restored":0,"points_revoked":12},
+ *             {"id":"t2","status":"rejected","why":"allowed: `...` was false"}],
+ *    "totals":{"amount":"118.00","fee":"2.00","clawback":"0.00","clawback_returned":"0.00",
+ *              "points_restored":0,"points_revoked":12,"order_points_revoked":0},
+ *    "reprice":{"lines":["t3"],"paid":"...","now":"..."}}   (reprice: when it ran) */
+TSR_API const char *tsr_refund_result_json(tsr_refund_result *r, size_t *len);
+
+/* Accessors.  Strings are borrowed from the result; money in minor units. */
+TSR_API const char *tsr_refund_result_order(const tsr_refund_result *r);    /* NULL: no id */
+/* Where the money goes: "account_credit" or "original_payment". */
+TSR_API const char *tsr_refund_result_to(const tsr_refund_result *r);
+TSR_API size_t tsr_refund_result_line_count(const tsr_refund_result *r);
+TSR_API const char *tsr_refund_result_line_id(const tsr_refund_result *r, size_t i);
+/* TSR_REFUND_REFUNDED or TSR_REFUND_REJECTED; TSR_EINVAL when i is out of range. */
+TSR_API int tsr_refund_result_line_status(const tsr_refund_result *r, size_t i);
+TSR_API const char *tsr_refund_result_line_why(const tsr_refund_result *r, size_t i); /* NULL: refunded */
+TSR_API int64_t tsr_refund_result_line_amount(const tsr_refund_result *r, size_t i);
+TSR_API int64_t tsr_refund_result_line_fee(const tsr_refund_result *r, size_t i);
+TSR_API int64_t tsr_refund_result_line_points_restored(const tsr_refund_result *r, size_t i);
+TSR_API int64_t tsr_refund_result_line_points_revoked(const tsr_refund_result *r, size_t i);
+
+typedef struct tsr_refund_totals {
+    int64_t amount;                /* paid back: the lines' amounts − clawback
+                                      + clawback_returned */
+    int64_t fee;                   /* kept as fees */
+    int64_t clawback;              /* withheld: what remains costs more re-priced
+                                      than on the receipt (less what earlier
+                                      refunds withheld) */
+    int64_t points_restored;
+    int64_t points_revoked;        /* the lines' and the order-level ones */
+    int64_t order_points_revoked;  /* of which order-level (flat) points */
+    int64_t clawback_returned;     /* withheld by earlier refunds and no longer
+                                      owed (the lines it was for came back) */
+} tsr_refund_totals;
+
+TSR_API void tsr_refund_result_totals(const tsr_refund_result *r, tsr_refund_totals *out);
+
+/* ---------------------------------------------------------------------
+ * Customer profiles: segments and tier without pricing anything (what
+ * `tessera segments` prints; docs/batch-tools.md).
+ *
+ * A profile is an order without items: JSON or YAML of the shape
+ *   {"customer": {"id": "C-77", "visits": 3, ...}, "datetime": "...", "channel": "web"}
+ * (every order line of `tessera eval --jsonl` is a profile too; items are
+ * read and ignored).  Segments and tier are computed at its `datetime`, or
+ * at the default datetime when it has none.  A tsr_profile is reused for
+ * any number of profiles without allocating in steady state.
+ */
+typedef struct tsr_profile tsr_profile;
+
+TSR_API int tsr_profile_new(tsr_profile **out, const tsr_ruleset *rs, tsr_error *err);
+/* NULL-safe. */
+TSR_API void tsr_profile_free(tsr_profile *p);
+
+/* The datetime of profiles that give none (ISO 8601 with offset); NULL
+ * forgets it, and a profile without datetime is then an error. */
+TSR_API int tsr_profile_set_datetime(tsr_profile *p, const char *datetime, tsr_error *err);
+
+/* Read a profile and compute its segments and tier.  TSR_EORDER with the
+ * JSON path (customer.visits) for a bad profile; `p` may be used again. */
+TSR_API int tsr_profile_parse(tsr_profile *p, const char *text, size_t len, tsr_error *err);
+
+/* The same for an order built or parsed for the same rule set (its lines
+ * are not needed and not looked at). */
+TSR_API int tsr_profile_from_order(tsr_profile *p, const tsr_order *order, tsr_error *err);
+
+/* The last profile computed; strings borrowed, valid until the next call. */
+TSR_API const char *tsr_profile_customer_id(const tsr_profile *p);           /* NULL: none */
+TSR_API size_t tsr_profile_segment_count(const tsr_profile *p);
+TSR_API const char *tsr_profile_segment(const tsr_profile *p, size_t i);    /* file order */
+TSR_API const char *tsr_profile_tier(const tsr_profile *p);                 /* NULL: none */
+/* {"id":"C-77","segments":["frequent"],"tier":"gold"} (id and tier may be
+ * null), NUL-terminated, without a newline.  NULL on out of memory. */
+TSR_API const char *tsr_profile_json(tsr_profile *p, size_t *len);
+
+/* The number of fractional digits of the rule set's currency (2 for RUB),
+ * for callers that format money given in minor units. */
+TSR_API unsigned tsr_ruleset_minor_units(const tsr_ruleset *rs);
+
+/* The order id a result was priced for (borrowed from the result); NULL
+ * when the order has none.  For reports over many orders (`tessera diff`). */
+TSR_API const char *tsr_result_order_id(const tsr_result *r);
 
 #ifdef __cplusplus
 }

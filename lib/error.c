@@ -25,6 +25,7 @@ const char *tsr_strerror(int code)
     case TSR_EINVAL:   return "invalid argument";
     case TSR_EEVAL:    return "evaluation failed";
     case TSR_EINCLUDE: return "include failed";
+    case TSR_ERECEIPT: return "receipt does not match";
     default:           return "unknown error";
     }
 }

@@ -20,7 +20,7 @@
  * cases) even though rule files may not: they are written by the same
  * people who run them, and the node limit still bounds what aliases expand to.
  */
-#include "eval.h"
+#include "refund.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -668,7 +668,7 @@ static int check_expect_key(runner *R, const char *key, const tsr_ynode *v)
         return TSR_OK;
     }
     /* refund: its shape belongs to the refund milestone; the case fails. */
-    return need_map(R, v, "expect.refund");
+    return TSR_OK; /* checked with the case's refund: (check_case) */
 }
 
 static int check_expect(runner *R, const tsr_ynode *e)
@@ -717,7 +717,10 @@ static int check_case(runner *R, const tsr_ynode *c, size_t index)
         return rc;
     if (refund && (rc = need_map(R, refund, "`refund`")) != TSR_OK)
         return rc;
-    return expect ? check_expect(R, expect) : TSR_OK;
+    if (expect && (rc = check_expect(R, expect)) != TSR_OK)
+        return rc;
+    return tsr__ruletest_refund_check(refund, expect ? tsr__ymap_get(expect, "refund") : NULL,
+                                      R->rs, R->file, R->err);
 }
 
 /* ---------------------------------------------------------------------
@@ -1442,18 +1445,22 @@ static int run_case(runner *R, const tsr_ynode *c, test_case *tc)
     tc->line = c->line;
     if (!tc->name)
         return TSR_ENOMEM;
-    if (tsr__ymap_get(c, "refund") || (expect && tsr__ymap_get(expect, "refund"))) {
-        mismatch(R, "refund", "refund cases need `tessera refund` (not yet implemented)");
-    } else {
-        tsr__error_clear(&oerr);
-        if ((rc = evaluate_case(R, tsr__ymap_get(c, "order"), &res, &oerr)) != TSR_OK)
+    tsr__error_clear(&oerr);
+    if ((rc = evaluate_case(R, tsr__ymap_get(c, "order"), &res, &oerr)) != TSR_OK)
+        return rc;
+    compare_error(R, want_error, res, &oerr);
+    if (res) {
+        const tsr_ynode *refund = tsr__ymap_get(c, "refund");
+        compare_result(R, expect, res);
+        cover(R, res);
+        /* a refund: case refunds with the receipt just produced (SPEC §7) */
+        rc = refund ? tsr__ruletest_refund_case(R->rs, R->order, res, refund,
+                                                expect ? tsr__ymap_get(expect, "refund") : NULL,
+                                                &R->diff)
+                    : TSR_OK;
+        tsr_result_free(res);
+        if (rc != TSR_OK)
             return rc;
-        compare_error(R, want_error, res, &oerr);
-        if (res) {
-            compare_result(R, expect, res);
-            cover(R, res);
-            tsr_result_free(res);
-        }
     }
     if (R->diff.failed)
         return TSR_ENOMEM;

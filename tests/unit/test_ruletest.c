@@ -305,15 +305,27 @@ static void test_an_expected_order_error_is_matched_against_path_and_message(voi
     tsr_test_report_free(rep);
 }
 
-static void test_refund_cases_fail_until_refunds_exist(void **state)
+static void test_refund_cases_refund_with_the_receipt_just_produced(void **state)
 {
+    /* shop.yaml has no `refunds:` section, so every line is rejected: the
+     * first case expects that and passes, the second expects a refund and
+     * fails with a diff naming the refund's line status. */
     tsr_test_report *rep = run_ok(TEST_HEAD
-        "  - name: refund\n"
+        "  - name: no refunds section, no refund\n"
         GUEST_ORDER
-        "    refund: { lines: [t1], datetime: \"2026-06-09T10:00:00+03:00\" }\n"
-        "    expect: { refund: { totals: { amount: \"10.00\" } } }\n");
+        "    refund: { lines: [t1], datetime: \"2026-06-11T10:00:00+03:00\" }\n"
+        "    expect: { refund: { lines: { t1: { status: rejected } }, totals: { amount: \"0.00\" } } }\n"
+        "  - name: expecting a refund that is not given\n"
+        GUEST_ORDER
+        "    refund: { lines: [t1], datetime: \"2026-06-11T10:00:00+03:00\" }\n"
+        "    expect: { refund: { lines: { t1: { status: refunded } } } }\n");
     (void)state;
-    expect_diff(rep, 0, "  refund: refund cases need `tessera refund` (not yet implemented)\n");
+    assert_int_equal(tsr_test_report_passed(rep), 1);
+    assert_int_equal(tsr_test_report_failed(rep), 1);
+    assert_true(tsr_test_report_case_passed(rep, 0));
+    assert_false(tsr_test_report_case_passed(rep, 1));
+    assert_non_null(strstr(tsr_test_report_case_diff(rep, 1), "t1"));
+    assert_non_null(strstr(tsr_test_report_case_diff(rep, 1), "status"));
     tsr_test_report_free(rep);
 }
 
@@ -512,7 +524,7 @@ int main(void)
         cmocka_unit_test(test_promo_codes_match_by_status_or_status_and_reason),
         cmocka_unit_test(test_points_entries_match_partially_or_list_what_there_is),
         cmocka_unit_test(test_an_expected_order_error_is_matched_against_path_and_message),
-        cmocka_unit_test(test_refund_cases_fail_until_refunds_exist),
+        cmocka_unit_test(test_refund_cases_refund_with_the_receipt_just_produced),
         cmocka_unit_test(test_coverage_lists_the_rules_no_case_applied),
         cmocka_unit_test(test_the_report_text_ends_with_the_counts),
         cmocka_unit_test(test_unknown_keys_are_errors_with_a_suggestion),

@@ -1,0 +1,192 @@
+/*
+ * batch.c — helpers of the batch commands (batch.h).  Kept out of the
+ * library: they are about terminals and files, not about rules.
+ */
+#include "batch.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+int batch_load_rules(tsr_ruleset **rs, const char *path)
+{
+    tsr_error err;
+    if (tsr_ruleset_load_file(rs, path, NULL, &err) == TSR_OK)
+        return CLI_OK;
+    if (!err.file[0] && !err.path[0])
+        fprintf(stderr, "%s: error: %s\n", path, err.message);
+    else
+        cli_print_error("error", &err);
+    return CLI_ERRORS;
+}
+
+FILE *batch_open(const char *path, const char *cmd)
+{
+    FILE *f;
+    if (!path || strcmp(path, "-") == 0)
+        return stdin;
+    if (!(f = fopen(path, "r")))
+        fprintf(stderr, "%s: error: cannot open: %s (tessera %s)\n", path, strerror(errno), cmd);
+    return f;
+}
+
+void batch_close(FILE *f)
+{
+    if (f && f != stdin)
+        fclose(f);
+}
+
+int batch_next_line(FILE *f, char **line, size_t *cap, size_t *len)
+{
+    ssize_t n;
+
+    errno = 0;
+    n = getline(line, cap, f);
+    if (n < 0)
+        return ferror(f) ? -1 : 0;
+    while (n > 0 && ((*line)[n - 1] == '\n' || (*line)[n - 1] == '\r'))
+        n--;
+    (*line)[n] = '\0';
+    *len = (size_t)n;
+    return 1;
+}
+
+int batch_is_blank(const char *s, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+            return 0;
+    return 1;
+}
+
+void batch_json_string(FILE *out, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    putc('"', out);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
+            putc('\\', out);
+            putc(c, out);
+        } else if (c == '\n') {
+            fputs("\\n", out);
+        } else if (c < 0x20) {
+            fprintf(out, "\\u00%c%c", hex[c >> 4], hex[c & 15]);
+        } else {
+            putc(c, out);
+        }
+    }
+    putc('"', out);
+}
+
+void batch_error_line(FILE *out, size_t lineno, const char *path, const char *message)
+{
+    fprintf(out, "{\"error\":{\"line\":%zu,\"path\":", lineno);
+    if (path && path[0])
+        batch_json_string(out, path);
+    else
+        fputs("null", out);
+    fputs(",\"message\":", out);
+    batch_json_string(out, message);
+    fputs("}}\n", out);
+}
+
+static uint64_t pow10u(unsigned n)
+{
+    uint64_t p = 1;
+    while (n-- > 0)
+        p *= 10;
+    return p;
+}
+
+const char *batch_money(char *buf, int64_t v, unsigned minor, int sign)
+{
+    /* the magnitude as unsigned, so that INT64_MIN formats too */
+    uint64_t m = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    uint64_t scale;
+    const char *s = v < 0 ? "-" : sign && v > 0 ? "+" : "";
+
+    if (minor > 18)
+        minor = 18;
+    scale = pow10u(minor);
+    if (minor == 0)
+        snprintf(buf, 32, "%s%llu", s, (unsigned long long)m);
+    else
+        snprintf(buf, 32, "%s%llu.%0*llu", s, (unsigned long long)(m / scale), (int)minor,
+                 (unsigned long long)(m % scale));
+    return buf;
+}
+
+const char *batch_percent(char *buf, int64_t delta, int64_t base)
+{
+    uint64_t d = delta < 0 ? (uint64_t)0 - (uint64_t)delta : (uint64_t)delta;
+    uint64_t b = base < 0 ? (uint64_t)0 - (uint64_t)base : (uint64_t)base;
+    uint64_t x100;      /* the percentage times 100, rounded half up */
+
+    if (b == 0) {
+        snprintf(buf, 32, "n/a");
+        return buf;
+    }
+    /* d * 10000 / b in integers: shrink both while the product would not
+     * fit (the digits lost are far below the two decimals shown) */
+    while (d > (UINT64_MAX - b) / 10000) {
+        d >>= 1;
+        b >>= 1;
+        if (b == 0) {
+            snprintf(buf, 32, "%s>999999%%", delta < 0 ? "-" : "+");
+            return buf;
+        }
+    }
+    x100 = (d * 10000 + b / 2) / b;
+    snprintf(buf, 32, "%s%llu.%02llu%%", delta < 0 ? "-" : x100 ? "+" : "",
+             (unsigned long long)(x100 / 100), (unsigned long long)(x100 % 100));
+    return buf;
+}
+
+/* ---------------------------------------------------------------------
+ * Progress.
+ */
+static int64_t ms_between(const struct timespec *a, const struct timespec *b)
+{
+    return (int64_t)(b->tv_sec - a->tv_sec) * 1000 + (b->tv_nsec - a->tv_nsec) / 1000000;
+}
+
+void progress_init(progress *p, const char *unit)
+{
+    memset(p, 0, sizeof *p);
+    p->unit = unit;
+    p->on = isatty(STDERR_FILENO);
+    if (p->on) {
+        clock_gettime(CLOCK_MONOTONIC, &p->start);
+        p->last = p->start;
+    }
+}
+
+void progress_tick(progress *p)
+{
+    struct timespec now;
+    int64_t ms;
+
+    p->count++;
+    /* the clock is read every 256 items only: cheap at millions a second */
+    if (!p->on || (p->count & 255) != 0)
+        return;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (ms_between(&p->last, &now) < 500)
+        return;
+    p->last = now;
+    ms = ms_between(&p->start, &now);
+    fprintf(stderr, "\r\033[K%zu %s, %lld/s", p->count, p->unit,
+            (long long)(ms > 0 ? (int64_t)p->count * 1000 / ms : 0));
+    fflush(stderr);
+}
+
+void progress_done(progress *p)
+{
+    if (p->on && ms_between(&p->start, &p->last) > 0) {
+        fputs("\r\033[K", stderr);
+        fflush(stderr);
+    }
+}

@@ -1,0 +1,55 @@
+/*
+ * batch.h — what `tessera refund`, `segments` and `diff` share: loading a
+ * rule file with compiler-style errors, opening an input (`-` is stdin),
+ * reading JSON lines, writing JSON strings, formatting money and
+ * percentages without floating point, and a progress line on stderr.
+ */
+#ifndef TSR_CLI_BATCH_H
+#define TSR_CLI_BATCH_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "cli.h"
+
+/* Load a rule file; on failure print `file:line:col: error: ...` and
+ * return CLI_ERRORS. */
+int batch_load_rules(tsr_ruleset **rs, const char *path);
+
+/* Open an input file, or stdin for NULL or "-"; prints why on failure. */
+FILE *batch_open(const char *path, const char *cmd);
+void batch_close(FILE *f);
+
+/* One line of `f` without its newline (and '\r'): 1 a line, 0 end of
+ * input, -1 a read error.  *line and *cap are getline's buffer, reused. */
+int batch_next_line(FILE *f, char **line, size_t *cap, size_t *len);
+int batch_is_blank(const char *s, size_t n);
+
+/* A JSON string literal of s on `out`. */
+void batch_json_string(FILE *out, const char *s);
+/* {"error":{"line":N,"path":"..."|null,"message":"..."}} and a newline. */
+void batch_error_line(FILE *out, size_t lineno, const char *path, const char *message);
+
+/* Money in minor units with `minor` fractional digits ("-12.50"); a sign
+ * always when `sign` ("+12.50").  buf: 32 bytes. */
+const char *batch_money(char *buf, int64_t v, unsigned minor, int sign);
+/* delta / base as a signed percentage with two decimals ("+12.34%"), or
+ * "n/a" when base is 0.  buf: 32 bytes. */
+const char *batch_percent(char *buf, int64_t delta, int64_t base);
+
+/* A progress line on stderr, only when stderr is a terminal: how many
+ * items and how many per second, redrawn about every half second and
+ * erased by progress_done. */
+typedef struct progress {
+    int on;
+    const char *unit;           /* "profiles", "orders" */
+    size_t count;
+    struct timespec start, last;
+} progress;
+
+void progress_init(progress *p, const char *unit);
+void progress_tick(progress *p);     /* one more item */
+void progress_done(progress *p);
+
+#endif

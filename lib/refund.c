@@ -1,0 +1,1158 @@
+/*
+ * refund.c — refunds (SPEC §4, Refund): the request, the refund of each
+ * line, re-pricing what remains and the clawback, the refund result with
+ * its JSON and accessors.  The receipt is read and checked by receipt.c.
+ *
+ * A refund is a pure function of its inputs, like an evaluation: the
+ * library keeps no record of refunds made.  What earlier refunds of the
+ * same order did comes in with the request (`previous`), and the result
+ * says exactly what this refund did, so the caller can record it and pass
+ * it back next time (docs/refunds.md).
+ *
+ * Money never passes through floating point: amounts are read as text and
+ * kept in minor units, and every sum is overflow-checked.
+ */
+#include "refund.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <yajl/yajl_parse.h>
+
+/* The request holds the order and its receipt (which, with a trace, is
+ * several times the order's size). */
+#define REQUEST_SIZE_FACTOR 4
+
+/* ---------------------------------------------------------------------
+ * Small helpers.
+ */
+
+/* Make an error found inside a part of the request name its place in the
+ * whole request: items[1].id becomes order.items[1].id. */
+static int prefix_path(tsr_error *err, const char *prefix, int code)
+{
+    char path[TSR_ERROR_PATH_MAX];
+
+    if (!err)
+        return code;
+    if (err->path[0] == '\0' || strcmp(err->path, "$") == 0)
+        snprintf(path, sizeof path, "%s", prefix);
+    else
+        snprintf(path, sizeof path, "%s.%s", prefix, err->path);
+    memcpy(err->path, path, sizeof path);
+    return code;
+}
+
+static const char *arena_printf(tsr_arena *ar, const char *fmt, ...) TSR_PRINTF(2, 3);
+
+static const char *arena_printf(tsr_arena *ar, const char *fmt, ...)
+{
+    char small[512];
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return NULL;
+    /* reasons are short; a longer one is cut rather than failed */
+    return tsr__arena_strndup(ar, small, (size_t)n < sizeof small ? (size_t)n : sizeof small - 1);
+}
+
+static const char *to_name(tsr_refund_to to)
+{
+    return to == TSR_REFUND_TO_ORIGINAL_PAYMENT ? "original_payment" : "account_credit";
+}
+
+/* ---------------------------------------------------------------------
+ * The request: {"order", "receipt", "lines", "datetime", "previous"}.  The
+ * order and the receipt are cut out of the text as they are and read by
+ * their own readers (order_json.c, receipt.c), so their errors and limits
+ * are the same as anywhere else.
+ */
+enum { RK_NONE = 0, RK_ORDER, RK_RECEIPT, RK_LINES, RK_DATETIME, RK_PREVIOUS };
+static const char *const request_keys[] = { "order", "receipt", "lines", "datetime", "previous" };
+enum { SUB_NONE = 0, SUB_LINES, SUB_CLAWBACK };
+
+typedef struct idlist {
+    const char **ids;
+    size_t n, cap;
+} idlist;
+
+typedef struct req {
+    const tsr_ruleset *rs;
+    const char *text;
+    tsr_json_parse jp;
+    tsr_arena *arena;
+    tsr_error *err;
+    int rc;
+    unsigned depth;             /* open containers */
+    int key;                    /* the top-level key being read (RK_*) */
+    int sub;                    /* inside `previous`: SUB_* */
+    unsigned capture;           /* > 0: inside the order or the receipt */
+    size_t capture_start;
+    unsigned seen, previous_seen;
+    const char *order, *receipt;
+    size_t order_len, receipt_len;
+    idlist lines, previous;
+    const char *datetime;
+    int64_t clawback;
+} req;
+
+static int req_fail(req *q, const char *path, const char *fmt, ...) TSR_PRINTF(3, 4);
+
+static int req_fail(req *q, const char *path, const char *fmt, ...)
+{
+    char msg[TSR_ERROR_TEXT_MAX];
+    va_list ap;
+
+    if (q->rc != TSR_OK)
+        return q->rc;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return q->rc = tsr__err_path(q->err, TSR_EORDER, path, "%s", msg);
+}
+
+static int req_nomem(req *q)
+{
+    return q->rc = tsr__err(q->err, TSR_ENOMEM, NULL);
+}
+
+/* The path of the value being read, for messages. */
+static const char *req_path(const req *q, char *buf, size_t size)
+{
+    const char *base = q->key > 0 ? request_keys[q->key - 1] : "";
+    if (q->key == RK_LINES && q->depth >= 2)
+        snprintf(buf, size, "lines[%zu]", q->lines.n);
+    else if (q->key == RK_PREVIOUS && q->sub == SUB_LINES && q->depth == 3)
+        snprintf(buf, size, "previous.lines[%zu]", q->previous.n);
+    else if (q->key == RK_PREVIOUS && q->sub != SUB_NONE)
+        snprintf(buf, size, "previous.%s", q->sub == SUB_LINES ? "lines" : "clawback");
+    else
+        snprintf(buf, size, "%s", base);
+    return buf;
+}
+
+/* What belongs at the position being read, for messages. */
+static const char *req_expected(const req *q)
+{
+    if (q->depth == 1)
+        return q->key == RK_LINES      ? "expected a list of line ids"
+               : q->key == RK_DATETIME ? "expected the refund time, ISO 8601 with a UTC offset"
+                                       : "expected an object";
+    if (q->key == RK_PREVIOUS && q->depth == 2)
+        return q->sub == SUB_CLAWBACK ? "expected a money amount such as \"12.00\""
+                                      : "expected a list of line ids";
+    return "expected a line id (a string)";
+}
+
+static int add_id(req *q, idlist *l, const char *s, size_t n)
+{
+    char path[64];
+    char *copy;
+
+    if (l->n >= q->rs->limits.max_order_lines)
+        return req_fail(q, req_path(q, path, sizeof path),
+                        "more line ids than an order may have lines (%zu)",
+                        q->rs->limits.max_order_lines);
+    if (n == 0 || memchr(s, '\0', n))
+        return req_fail(q, req_path(q, path, sizeof path), "not a line id");
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 8;
+        const char **ids = tsr__arena_alloc(q->arena, cap * sizeof *ids);
+        if (!ids)
+            return req_nomem(q);
+        if (l->n)
+            memcpy(ids, l->ids, l->n * sizeof *ids);
+        l->ids = ids;
+        l->cap = cap;
+    }
+    if (!(copy = tsr__arena_strndup(q->arena, s, n)))
+        return req_nomem(q);
+    l->ids[l->n++] = copy;
+    return TSR_OK;
+}
+
+static int req_start(req *q, bool is_map)
+{
+    char path[64];
+
+    if (q->rc != TSR_OK)
+        return q->rc;
+    if (q->capture) {
+        q->capture++;
+        q->depth++;
+        return TSR_OK;
+    }
+    if (q->depth == 0) {
+        if (!is_map)
+            return req_fail(q, "", "a refund request is a JSON object: "
+                                   "{\"order\", \"receipt\", \"lines\", \"datetime\"}");
+        q->depth = 1;
+        return TSR_OK;
+    }
+    if (q->depth == 1 && is_map && (q->key == RK_ORDER || q->key == RK_RECEIPT)) {
+        /* yajl's offset is just past the `{` it reports */
+        q->capture_start = tsr__json_offset(&q->jp) - 1;
+        q->capture = 1;
+        q->depth++;
+        return TSR_OK;
+    }
+    if (q->depth == 1 && ((q->key == RK_LINES && !is_map) || (q->key == RK_PREVIOUS && is_map))) {
+        q->depth++;
+        return TSR_OK;
+    }
+    if (q->depth == 2 && q->key == RK_PREVIOUS && q->sub == SUB_LINES && !is_map) {
+        q->depth++;
+        return TSR_OK;
+    }
+    return req_fail(q, req_path(q, path, sizeof path), "%s", req_expected(q));
+}
+
+static int req_end(req *q)
+{
+    if (q->rc != TSR_OK)
+        return q->rc;
+    q->depth--;
+    if (q->capture && --q->capture == 0) {
+        size_t end = tsr__json_offset(&q->jp);
+        const char *start = q->text + q->capture_start;
+        if (q->key == RK_ORDER) {
+            q->order = start;
+            q->order_len = end - q->capture_start;
+        } else {
+            q->receipt = start;
+            q->receipt_len = end - q->capture_start;
+        }
+    }
+    return TSR_OK;
+}
+
+static int req_key(req *q, const char *s, size_t n)
+{
+    size_t i;
+
+    if (q->rc != TSR_OK || q->capture)
+        return q->rc;
+    if (q->depth == 1) {
+        for (i = 0; i < TSR_ARRAY_LEN(request_keys); i++)
+            if (strlen(request_keys[i]) == n && memcmp(request_keys[i], s, n) == 0)
+                break;
+        if (i == TSR_ARRAY_LEN(request_keys)) {
+            const char *close = tsr__closest(s, n, request_keys, TSR_ARRAY_LEN(request_keys));
+            char path[64];
+            snprintf(path, sizeof path, "%.*s", (int)(n > 40 ? 40 : n), s);
+            return req_fail(q, path, "unknown key in a refund request%s%s%s", close ? "; did you mean `" : "",
+                            close ? close : "", close ? "`?" : "");
+        }
+        if (q->seen & (1u << i))
+            return req_fail(q, request_keys[i], "`%s` is given twice", request_keys[i]);
+        q->seen |= 1u << i;
+        q->key = (int)i + 1;
+        q->sub = SUB_NONE;
+        return TSR_OK;
+    }
+    /* depth 2: inside `previous` */
+    if (n == 5 && memcmp(s, "lines", 5) == 0)
+        q->sub = SUB_LINES;
+    else if (n == 8 && memcmp(s, "clawback", 8) == 0)
+        q->sub = SUB_CLAWBACK;
+    else
+        return req_fail(q, "previous", "unknown key `%.*s`: `previous` holds `lines` (the line "
+                                       "ids refunded before) and `clawback` (what was withheld)",
+                        (int)(n > 40 ? 40 : n), s);
+    if (q->previous_seen & (1u << q->sub))
+        return req_fail(q, "previous", "`%s` is given twice", q->sub == SUB_LINES ? "lines" : "clawback");
+    q->previous_seen |= 1u << q->sub;
+    return TSR_OK;
+}
+
+static int req_clawback(req *q, tsr_otok tok, const char *s, size_t n)
+{
+    int rc;
+    if (tok != TSR_OT_STRING && tok != TSR_OT_NUMBER)
+        return req_fail(q, "previous.clawback", "%s", req_expected(q));
+    rc = tsr__parse_fixed(s, n, q->rs->minor_units, &q->clawback);
+    if (rc != TSR_OK || q->clawback < 0)
+        return req_fail(q, "previous.clawback", "`%.*s` is not a money amount in %s", (int)(n > 40 ? 40 : n),
+                        s, q->rs->currency);
+    return TSR_OK;
+}
+
+static int req_scalar(req *q, tsr_otok tok, const char *s, size_t n)
+{
+    char path[64];
+
+    if (q->rc != TSR_OK || q->capture)
+        return q->rc;
+    if (q->depth == 0)
+        return req_fail(q, "", "a refund request is a JSON object: "
+                               "{\"order\", \"receipt\", \"lines\", \"datetime\"}");
+    req_path(q, path, sizeof path);
+    if (q->depth == 1 && q->key == RK_DATETIME) {
+        if (tok != TSR_OT_STRING)
+            return req_fail(q, path, "%s", req_expected(q));
+        if (!(q->datetime = tsr__arena_strndup(q->arena, s, n)))
+            return req_nomem(q);
+        return TSR_OK;
+    }
+    if (q->depth == 2 && q->key == RK_LINES)
+        return tok == TSR_OT_STRING ? add_id(q, &q->lines, s, n)
+                                    : req_fail(q, path, "expected a line id (a string)");
+    if (q->depth == 3)
+        return tok == TSR_OT_STRING ? add_id(q, &q->previous, s, n)
+                                    : req_fail(q, path, "expected a line id (a string)");
+    if (q->depth == 2 && q->sub == SUB_CLAWBACK)
+        return req_clawback(q, tok, s, n);
+    return req_fail(q, path, "%s", req_expected(q));
+}
+
+static int rq_null(void *c) { return req_scalar(c, TSR_OT_NULL, NULL, 0) == TSR_OK; }
+static int rq_bool(void *c, int b)
+{
+    return req_scalar(c, b ? TSR_OT_TRUE : TSR_OT_FALSE, NULL, 0) == TSR_OK;
+}
+static int rq_number(void *c, const char *s, size_t n)
+{
+    return req_scalar(c, TSR_OT_NUMBER, s, n) == TSR_OK;
+}
+static int rq_string(void *c, const unsigned char *s, size_t n)
+{
+    return req_scalar(c, TSR_OT_STRING, (const char *)s, n) == TSR_OK;
+}
+static int rq_start_map(void *c) { return req_start(c, true) == TSR_OK; }
+static int rq_key(void *c, const unsigned char *s, size_t n)
+{
+    return req_key(c, (const char *)s, n) == TSR_OK;
+}
+static int rq_end(void *c) { return req_end(c) == TSR_OK; }
+static int rq_start_array(void *c) { return req_start(c, false) == TSR_OK; }
+
+static const yajl_callbacks request_callbacks = {
+    rq_null, rq_bool, NULL, NULL, rq_number, rq_string,
+    rq_start_map, rq_key, rq_end, rq_start_array, rq_end
+};
+
+static int read_request(req *q, const tsr_ruleset *rs, const char *text, size_t len,
+                        tsr_arena *arena, tsr_error *err)
+{
+    static const char *const required[] = { "order", "receipt", "lines", "datetime" };
+    char msg[TSR_ERROR_TEXT_MAX];
+    size_t i;
+    int rc;
+
+    memset(q, 0, sizeof *q);
+    q->rs = rs;
+    q->text = text;
+    q->arena = arena;
+    q->err = err;
+    q->jp.alloc = arena->alloc;
+    if (rs->limits.max_order_size <= SIZE_MAX / REQUEST_SIZE_FACTOR &&
+        len > rs->limits.max_order_size * REQUEST_SIZE_FACTOR)
+        return tsr__err_path(err, TSR_ELIMIT, "", "a refund request may have at most %zu bytes",
+                             rs->limits.max_order_size * REQUEST_SIZE_FACTOR);
+    rc = tsr__json_parse(&q->jp, &request_callbacks, q, text, len, TSR_JSON_CANCELLED, msg, sizeof msg);
+    if (rc == TSR_JSON_CANCELLED)
+        return q->rc;
+    if (rc == TSR_ENOMEM)
+        return tsr__err(err, TSR_ENOMEM, NULL);
+    if (rc != TSR_OK)
+        return tsr__err_path(err, TSR_EORDER, "", "the refund request is not valid JSON: %s", msg);
+    for (i = 0; i < TSR_ARRAY_LEN(required); i++)
+        if (!(q->seen & (1u << i)))
+            return tsr__err_path(err, TSR_EORDER, "", "the refund request has no `%s`", required[i]);
+    return TSR_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * The refund.
+ */
+
+/* Line ids to line indexes, by binary search over the order's ids. */
+typedef struct id_index {
+    const char *id;
+    size_t line;
+} id_index;
+
+static int cmp_index(const void *a, const void *b)
+{
+    return strcmp(((const id_index *)a)->id, ((const id_index *)b)->id);
+}
+
+static size_t lookup(const id_index *ix, size_t n, const char *id)
+{
+    id_index key;
+    const id_index *hit;
+    key.id = id;
+    key.line = 0;
+    hit = n ? bsearch(&key, ix, n, sizeof *ix, cmp_index) : NULL;
+    return hit ? hit->line : SIZE_MAX;
+}
+
+/* Everything one refund works with; freed at the end but for the result. */
+typedef struct refund {
+    const tsr_ruleset *rs;
+    const tsr_refund_input *in;
+    tsr_error *err;
+    tsr_arena work;             /* receipt, indexes, records */
+    tsr_result *res;            /* the order evaluated again */
+    tsr_receipt receipt;
+    id_index *index;
+    uint8_t *requested;         /* per order line: named by this refund */
+    uint8_t *before;            /* per order line: refunded before */
+    uint8_t *refunded;          /* per order line: refunded by this refund */
+    size_t *line_of;            /* per requested line: its order line */
+    tsr_expr_ctx x;             /* `allowed` and `fee`: item in scope, now = refund time */
+    tsr_refund_result *out;
+} refund;
+
+static int nomem(refund *r)
+{
+    return tsr__err(r->err, TSR_ENOMEM, NULL);
+}
+
+/* Map the request's line ids to lines: each must be in the order, once. */
+static int resolve_ids(refund *r, const char *const *ids, size_t n, uint8_t *marks,
+                       const char *what, size_t *line_of)
+{
+    size_t i, nl = r->res->nlines;
+    char path[64];
+
+    for (i = 0; i < n; i++) {
+        size_t li = ids[i] ? lookup(r->index, nl, ids[i]) : SIZE_MAX;
+        snprintf(path, sizeof path, "%s[%zu]", what, i);
+        if (!ids[i])
+            return tsr__err_path(r->err, TSR_EINVAL, path, "a line id is NULL");
+        if (li == SIZE_MAX)
+            return tsr__err_path(r->err, TSR_EORDER, path, "line `%s` is not in the order",
+                                 ids[i]);
+        if (marks[li])
+            return tsr__err_path(r->err, TSR_EORDER, path, "line `%s` is named twice", ids[i]);
+        marks[li] = 1;
+        if (line_of)
+            line_of[i] = li;
+    }
+    return TSR_OK;
+}
+
+static int index_lines(refund *r)
+{
+    size_t n = r->res->nlines, i;
+
+    r->index = tsr__arena_alloc(&r->work, n * sizeof *r->index);
+    r->requested = tsr__arena_calloc(&r->work, n, 1);
+    r->before = tsr__arena_calloc(&r->work, n, 1);
+    r->refunded = tsr__arena_calloc(&r->work, n, 1);
+    r->line_of = tsr__arena_alloc(&r->work, (r->in->nlines + 1) * sizeof *r->line_of);
+    if (!r->index || !r->requested || !r->before || !r->refunded || !r->line_of)
+        return nomem(r);
+    for (i = 0; i < n; i++) {
+        r->index[i].id = r->res->lines[i].id;
+        r->index[i].line = i;
+    }
+    qsort(r->index, n, sizeof *r->index, cmp_index);
+    return TSR_OK;
+}
+
+static int check_request(refund *r)
+{
+    const tsr_refund_input *in = r->in;
+    const tsr_value *dt = &in->order->order[TSR_ORDER_DATETIME];
+    int rc;
+
+    if (in->nlines == 0)
+        return tsr__err_path(r->err, TSR_EORDER, "lines", "name at least one line to refund");
+    if (in->previous_clawback < 0)
+        return tsr__err_path(r->err, TSR_EINVAL, "previous.clawback", "must not be negative");
+    if ((rc = index_lines(r)) != TSR_OK ||
+        (rc = resolve_ids(r, in->lines, in->nlines, r->requested, "lines", r->line_of)) != TSR_OK ||
+        (rc = resolve_ids(r, in->previous, in->nprevious, r->before, "previous.lines", NULL)) != TSR_OK)
+        return rc;
+    if (in->at < dt->u.i) {
+        char a[40], b[40];
+        tsr__format_datetime(a, in->at, in->at_offset);
+        tsr__format_datetime(b, dt->u.i, dt->offset);
+        return tsr__err_path(r->err, TSR_EORDER, "datetime",
+                             "the refund time %s is before the order's time %s", a, b);
+    }
+    return TSR_OK;
+}
+
+/* The expression context of `allowed` and `fee`: the order's records as
+ * evaluation left them (category, price, subtotal; item.total is what the
+ * customer paid for the line), segments, tier and promo codes of the
+ * original evaluation, and `now` the refund time. */
+static int setup_context(refund *r)
+{
+    const tsr_ruleset *rs = r->rs;
+    const tsr_order *o = r->in->order;
+    const tsr_result *res = r->res;
+    size_t nfields = rs->records[TSR_REC_ORDER].len, i;
+    tsr_value *order_rec = tsr__arena_alloc(&r->work, (nfields + 1) * sizeof *order_rec);
+    tsr_value *recs = tsr__arena_alloc(&r->work, (res->nlines * o->stride + 1) * sizeof *recs);
+
+    if (!order_rec || !recs)
+        return nomem(r);
+    memcpy(order_rec, o->order, nfields * sizeof *order_rec);
+    order_rec[TSR_ORDER_DATETIME].type = TSR_T_DATETIME;
+    order_rec[TSR_ORDER_DATETIME].u.i = r->in->at;
+    order_rec[TSR_ORDER_DATETIME].offset = r->in->at_offset;
+    memcpy(recs, o->lines, res->nlines * o->stride * sizeof *recs);
+    for (i = 0; i < res->nlines; i++) {
+        tsr_value *rec = recs + i * o->stride;
+        const tsr_res_line *l = &res->lines[i];
+        if (l->category_name) {
+            rec[TSR_ITEM_CATEGORY].type = TSR_T_STRING;
+            rec[TSR_ITEM_CATEGORY].u.s = l->category_name;
+            rec[TSR_ITEM_CATEGORY].len = (uint32_t)strlen(l->category_name);
+        }
+        rec[TSR_ITEM_PRICE].type = TSR_T_MONEY;
+        rec[TSR_ITEM_PRICE].u.i = l->unit_price;
+        rec[TSR_ITEM_SUBTOTAL].type = TSR_T_MONEY;
+        rec[TSR_ITEM_SUBTOTAL].u.i = l->subtotal;
+        rec[TSR_ITEM_TOTAL].type = TSR_T_MONEY;
+        rec[TSR_ITEM_TOTAL].u.i = l->total;
+    }
+    memset(&r->x, 0, sizeof r->x);
+    r->x.alloc = &rs->alloc;
+    r->x.order = order_rec;
+    r->x.customer = o->customer;
+    r->x.lines = recs;
+    r->x.line_stride = o->stride;
+    r->x.nlines = res->nlines;
+    r->x.segments = res->segments;
+    r->x.tier = tsr__missing();
+    if (res->tier >= 0) {
+        r->x.tier.type = TSR_T_STRING;
+        r->x.tier.u.s = rs->tiers[res->tier].id;
+        r->x.tier.len = (uint32_t)strlen(rs->tiers[res->tier].id);
+    }
+    r->x.promo_accepted = res->promo_accepted;
+    r->x.tz = rs->tz;
+    r->x.minor_units = rs->minor_units;
+    r->x.rounding = rs->rounding;
+    r->x.err = r->err;
+    return TSR_OK;
+}
+
+static int reject(refund *r, tsr_refund_line *l, const char *why)
+{
+    l->status = TSR_REFUND_REJECTED;
+    l->why = why;
+    return why ? TSR_OK : nomem(r);
+}
+
+/* `refunds.fee` for the current line: *fee, or a rejection reason. */
+static int line_fee(refund *r, tsr_refund_line *l, int64_t *fee, bool *ok)
+{
+    const tsr_expr *e = r->rs->refunds.fee;
+    tsr_arena *ar = &r->out->arena;
+    char buf[40];
+    tsr_value v;
+    int rc;
+
+    *fee = 0;
+    *ok = true;
+    if (!e)
+        return TSR_OK;
+    if ((rc = tsr__expr_eval(e, &r->x, &v)) != TSR_OK)
+        return rc;
+    /* a fee that cannot be computed, or would add money, refunds nothing */
+    if (v.type != TSR_T_MONEY) {
+        *ok = false;
+        return reject(r, l, arena_printf(ar, "fee: `%.*s` has no value for this line",
+                                         (int)(e->src_len > 200 ? 200 : e->src_len), e->src));
+    }
+    if (v.u.i < 0) {
+        *ok = false;
+        tsr__format_fixed(buf, v.u.i, r->rs->minor_units);
+        return reject(r, l, arena_printf(ar, "fee: `%.*s` is negative (%s) for this line",
+                                         (int)(e->src_len > 200 ? 200 : e->src_len), e->src, buf));
+    }
+    *fee = v.u.i;
+    return TSR_OK;
+}
+
+/* Refund one line, or say why not. */
+static int refund_line(refund *r, size_t k, tsr_refund_line *l)
+{
+    const tsr_refunds *R = &r->rs->refunds;
+    size_t li = r->line_of[k];
+    const tsr_res_line *rl = &r->res->lines[li];
+    tsr_arena *ar = &r->out->arena;
+    int64_t fee;
+    bool holds, ok;
+    int rc;
+
+    l->id = tsr__arena_strndup(ar, rl->id, strlen(rl->id));
+    if (!l->id)
+        return nomem(r);
+    if (!R->present)
+        return reject(r, l, "the rule set has no `refunds:` section, so nothing is refundable");
+    if (r->before[li])
+        return reject(r, l, "already refunded");
+    r->x.item = r->x.lines + li * r->x.line_stride;
+    if (R->allowed) {
+        const char *w = NULL;
+        size_t wl = 0;
+        if ((rc = tsr__expr_test(R->allowed, &r->x, &holds, &w, &wl)) != TSR_OK)
+            return rc;
+        if (!holds) {
+            if (!w) {
+                w = R->allowed->src;
+                wl = R->allowed->src_len;
+            }
+            return reject(r, l, arena_printf(ar, "allowed: `%.*s` was false",
+                                             (int)(wl > 200 ? 200 : wl), w));
+        }
+    }
+    if ((rc = line_fee(r, l, &fee, &ok)) != TSR_OK || !ok)
+        return rc;
+    /* what the customer paid, less the fee; the fee kept is what was there */
+    l->status = TSR_REFUND_REFUNDED;
+    l->fee = fee < rl->total ? fee : rl->total;
+    l->amount = rl->total - l->fee;
+    l->points_restored = rl->redeemed_points;
+    l->points_revoked = rl->points_earned;
+    r->refunded[li] = 1;
+    return TSR_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * Re-pricing what remains.
+ */
+
+/* A copy of the order with only the remaining lines and no redemption: the
+ * records are copied as values (their strings stay in the original order,
+ * which outlives the copy), promo codes and their usage counts as given. */
+static int remaining_order(refund *r, tsr_order *sub)
+{
+    const tsr_ruleset *rs = r->rs;
+    const tsr_order *o = r->in->order;
+    size_t i, line;
+    int rc;
+
+    if ((rc = tsr__order_init(sub, rs)) != TSR_OK)
+        return nomem(r);
+    memcpy(sub->order, o->order, rs->records[TSR_REC_ORDER].len * sizeof(tsr_value));
+    memcpy(sub->customer, o->customer, rs->records[TSR_REC_CUSTOMER].len * sizeof(tsr_value));
+    sub->has_customer = o->has_customer;
+    sub->order[TSR_ORDER_REDEEM_POINTS] = tsr__missing();
+    sub->order[TSR_ORDER_PROMO_CODES] = tsr__missing();
+    sub->has_redeem = false;
+    sub->has_items = true;
+    for (i = 0; i < o->nlines; i++) {
+        if (r->refunded[i] || r->before[i])
+            continue;
+        if ((rc = tsr__order_new_line(sub, &line, r->err)) != TSR_OK)
+            return rc;
+        memcpy(sub->lines + line * sub->stride, o->lines + i * o->stride,
+               o->stride * sizeof(tsr_value));
+    }
+    for (i = 0; i < o->npromo_codes; i++)
+        if ((rc = tsr__order_add_promo(sub, o->promo_codes[i].code, o->promo_codes[i].len,
+                                       r->err)) != TSR_OK)
+            return rc;
+    for (i = 0; i < o->npromo_uses; i++) {
+        const tsr_promo_use *u = &o->promo_uses[i];
+        size_t at;
+        bool created;
+        if ((rc = tsr__order_promo_use(sub, u->id, u->id_len, &at, &created, r->err)) != TSR_OK)
+            return rc;
+        sub->promo_uses[at].uses = u->uses;
+        sub->promo_uses[at].total_uses = u->total_uses;
+        sub->promo_uses[at].seen = u->seen;
+    }
+    return tsr__order_finish(sub, r->err);
+}
+
+/* Re-price the lines that remain (refunds.reprice) and say what they now
+ * cost above what they cost on the receipt before redemption (their total
+ * + redeemed value: the points stay spent on them, so only the discounts
+ * are compared).  *owed is never below zero: a cheaper price for what is
+ * kept is not paid out.  Nothing remaining owes nothing. */
+static int reprice(refund *r, int64_t *owed)
+{
+    static const tsr_eval_options quiet = { TSR_EVAL_OPTIONS_VERSION, 0, 1 };
+    tsr_refund_result *out = r->out;
+    const tsr_result *res = r->res;
+    tsr_result *now = NULL;
+    tsr_order sub;
+    size_t i, k = 0, nrem = 0;
+    int64_t gap;
+    int rc;
+
+    *owed = 0;
+    for (i = 0; i < res->nlines; i++)
+        nrem += !r->refunded[i] && !r->before[i];
+    if (nrem == 0)
+        return TSR_OK;
+    rc = remaining_order(r, &sub);
+    if (rc == TSR_OK)
+        rc = tsr_evaluate(&now, r->rs, &sub, &quiet, r->err);
+    tsr__order_fini(&sub);
+    if (rc != TSR_OK)
+        return rc == TSR_ENOMEM ? rc : prefix_path(r->err, "reprice", rc);
+    out->reprice_now = now->totals.due;
+    tsr_result_free(now);
+    out->remaining = tsr__arena_alloc(&out->arena, nrem * sizeof *out->remaining);
+    if (!out->remaining)
+        return nomem(r);
+    for (i = 0; i < res->nlines; i++) {
+        const tsr_res_line *l = &res->lines[i];
+        if (r->refunded[i] || r->before[i])
+            continue;
+        if (!(out->remaining[k++] = tsr__arena_strndup(&out->arena, l->id, strlen(l->id))))
+            return nomem(r);
+        if (!tsr__add(out->reprice_paid, l->total, &out->reprice_paid) ||
+            !tsr__add(out->reprice_paid, l->redeemed_value, &out->reprice_paid))
+            return tsr__err(r->err, TSR_EEVAL, "refund amounts overflow");
+    }
+    out->nremaining = nrem;
+    out->repriced = true;
+    if (!tsr__sub(out->reprice_now, out->reprice_paid, &gap))
+        return tsr__err(r->err, TSR_EEVAL, "refund amounts overflow");
+    *owed = gap > 0 ? gap : 0;
+    return TSR_OK;
+}
+
+/* Settle the clawback against what earlier refunds of the order withheld,
+ * so that returning lines one at a time ends where returning them together
+ * would: more owed than withheld is withheld now (never more than this
+ * refund pays: the rest waits for the next one); less owed than withheld,
+ * because lines that carried part of it came back too, is paid back. */
+static int settle_clawback(refund *r, tsr_refund_totals *t)
+{
+    int64_t owed, delta;
+    int rc;
+
+    if ((rc = reprice(r, &owed)) != TSR_OK)
+        return rc;
+    if (!tsr__sub(owed, r->in->previous_clawback, &delta))
+        return tsr__err(r->err, TSR_EEVAL, "refund amounts overflow");
+    if (delta >= 0) {
+        t->clawback = delta < t->amount ? delta : t->amount;
+        t->amount -= t->clawback;
+    } else {
+        t->clawback_returned = -delta;
+        if (!tsr__add(t->amount, t->clawback_returned, &t->amount))
+            return tsr__err(r->err, TSR_EEVAL, "refund amounts overflow");
+    }
+    return TSR_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * Putting it together.
+ */
+static int new_result(refund *r)
+{
+    const tsr_ruleset *rs = r->rs;
+    tsr_refund_result *out;
+    tsr_arena arena;
+    char dt[48];
+
+    tsr__arena_init(&arena, &rs->alloc, 1024 + r->in->nlines * 96);
+    out = tsr__arena_calloc(&arena, 1, sizeof *out);
+    if (!out) {
+        tsr__arena_free(&arena);
+        return nomem(r);
+    }
+    out->alloc = rs->alloc;
+    out->arena = arena;
+    out->arena.alloc = &out->alloc;
+    r->out = out;
+    out->minor_units = rs->minor_units;
+    out->to = rs->refunds.to;
+    tsr__format_datetime(dt, r->in->at, r->in->at_offset);
+    out->datetime = tsr__arena_strndup(&out->arena, dt, strlen(dt));
+    out->ruleset_id = tsr__arena_strndup(&out->arena, rs->id, strlen(rs->id));
+    out->ruleset_version = tsr__arena_strndup(&out->arena, rs->version, strlen(rs->version));
+    out->currency = tsr__arena_strndup(&out->arena, rs->currency, strlen(rs->currency));
+    out->order_id = r->res->order_id
+                        ? tsr__arena_strndup(&out->arena, r->res->order_id, strlen(r->res->order_id))
+                        : NULL;
+    out->lines = tsr__arena_calloc(&out->arena, r->in->nlines, sizeof *out->lines);
+    if (!out->datetime || !out->ruleset_id || !out->ruleset_version || !out->currency ||
+        (r->res->order_id && !out->order_id) || !out->lines)
+        return nomem(r);
+    out->nlines = r->in->nlines;
+    return TSR_OK;
+}
+
+/* Order-level (flat) points belong to no line: they go with the refund
+ * that leaves the order with no line unrefunded. */
+static int64_t order_points_revoked(const refund *r, size_t nrefunded)
+{
+    int64_t lines = 0;
+    size_t i;
+
+    if (nrefunded == 0)
+        return 0;
+    for (i = 0; i < r->res->nlines; i++) {
+        if (!r->refunded[i] && !r->before[i])
+            return 0;
+        lines += r->res->lines[i].points_earned;   /* cannot overflow: checked by receipt.c */
+    }
+    return r->res->points_earned - lines;
+}
+
+static int refund_all(refund *r)
+{
+    tsr_refund_totals *t;
+    size_t k, nrefunded = 0;
+    int rc;
+
+    if ((rc = new_result(r)) != TSR_OK || (rc = setup_context(r)) != TSR_OK)
+        return rc;
+    t = &r->out->totals;
+    for (k = 0; k < r->in->nlines; k++) {
+        tsr_refund_line *l = &r->out->lines[k];
+        if ((rc = refund_line(r, k, l)) != TSR_OK)
+            return rc;
+        if (l->status != TSR_REFUND_REFUNDED)
+            continue;
+        nrefunded++;
+        if (!tsr__add(t->amount, l->amount, &t->amount) || !tsr__add(t->fee, l->fee, &t->fee) ||
+            !tsr__add(t->points_restored, l->points_restored, &t->points_restored) ||
+            !tsr__add(t->points_revoked, l->points_revoked, &t->points_revoked))
+            return tsr__err(r->err, TSR_EEVAL, "refund amounts overflow");
+    }
+    t->order_points_revoked = order_points_revoked(r, nrefunded);
+    if (!tsr__add(t->points_revoked, t->order_points_revoked, &t->points_revoked))
+        return tsr__err(r->err, TSR_EEVAL, "refund points overflow");
+    /* a refund that refunds nothing moves no money, clawback included */
+    if (r->rs->refunds.reprice && nrefunded > 0)
+        return settle_clawback(r, t);
+    return TSR_OK;
+}
+
+int tsr__refund_run(tsr_refund_result **out, const tsr_ruleset *rs, const tsr_refund_input *in,
+                    tsr_error *err)
+{
+    static const tsr_eval_options quiet = { TSR_EVAL_OPTIONS_VERSION, 0, 1 };
+    refund r;
+    int rc;
+
+    memset(&r, 0, sizeof r);
+    r.rs = rs;
+    r.in = in;
+    r.err = err;
+    tsr__arena_init(&r.work, &rs->alloc, 4096);
+    rc = tsr_evaluate(&r.res, rs, in->order, &quiet, err);
+    if (rc != TSR_OK && rc != TSR_ENOMEM)
+        prefix_path(err, "order", rc);
+    if (rc == TSR_OK)
+        rc = tsr__receipt_read(&r.receipt, rs, in->receipt, in->receipt_len, &r.work, err);
+    if (rc == TSR_OK)
+        rc = tsr__receipt_verify(&r.receipt, r.res, err);
+    if (rc == TSR_OK)
+        rc = check_request(&r);
+    if (rc == TSR_OK)
+        rc = refund_all(&r);
+    tsr__regex_scratch_free(r.x.regex_scratch, &rs->alloc);
+    tsr_result_free(r.res);
+    tsr__arena_free(&r.work);
+    if (rc != TSR_OK) {
+        if (rc == TSR_ENOMEM)
+            tsr__err(err, TSR_ENOMEM, NULL);
+        else if (err && err->code == TSR_OK)
+            tsr__err(err, rc, "%s", tsr_strerror(rc));
+        tsr_refund_result_free(r.out);
+        return rc;
+    }
+    *out = r.out;
+    return TSR_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * Public entry points.
+ */
+static int parse_time(const char *s, size_t n, tsr_refund_input *in, tsr_error *err)
+{
+    if (!s || tsr__parse_datetime(s, n, &in->at, &in->at_offset) != TSR_OK)
+        return tsr__err_path(err, TSR_EORDER, "datetime",
+                             "the refund time must be ISO 8601 with a UTC offset, such as "
+                             "\"2026-11-20T10:00:00+02:00\"");
+    return TSR_OK;
+}
+
+int tsr_refund_order(tsr_refund_result **out, const tsr_ruleset *rs, const tsr_order *order,
+                     const char *receipt, size_t receipt_len, const char *const *line_ids,
+                     size_t nline_ids, const char *datetime, const tsr_refund_options *opts,
+                     tsr_error *err)
+{
+    tsr_refund_input in;
+    int rc;
+
+    tsr__error_clear(err);
+    if (!out)
+        return tsr__err(err, TSR_EINVAL, "tsr_refund_order: `out` is NULL");
+    *out = NULL;
+    if (!rs || !order || !receipt || (nline_ids && !line_ids))
+        return tsr__err(err, TSR_EINVAL, "tsr_refund_order: rule set, order, receipt or line "
+                                         "ids are NULL");
+    if (order->rs != rs)
+        return tsr__err(err, TSR_EINVAL, "tsr_refund_order: the order was built for another "
+                                         "rule set");
+    if (opts && opts->nprevious_lines && !opts->previous_lines)
+        return tsr__err(err, TSR_EINVAL, "tsr_refund_order: previous_lines is NULL");
+    if ((rc = tsr__order_ready(order, err)) != TSR_OK)
+        return prefix_path(err, "order", rc);
+    memset(&in, 0, sizeof in);
+    in.order = order;
+    in.receipt = receipt;
+    in.receipt_len = receipt_len;
+    in.lines = line_ids;
+    in.nlines = nline_ids;
+    if (opts) {
+        in.previous = opts->previous_lines;
+        in.nprevious = opts->nprevious_lines;
+        in.previous_clawback = opts->previous_clawback;
+    }
+    if ((rc = parse_time(datetime, datetime ? strlen(datetime) : 0, &in, err)) != TSR_OK)
+        return rc;
+    return tsr__refund_run(out, rs, &in, err);
+}
+
+int tsr_refund(tsr_refund_result **out, const tsr_ruleset *rs, const char *request, size_t len,
+               tsr_error *err)
+{
+    tsr_refund_input in;
+    tsr_arena arena;
+    tsr_order order;
+    req q;
+    int rc;
+
+    tsr__error_clear(err);
+    if (!out)
+        return tsr__err(err, TSR_EINVAL, "tsr_refund: `out` is NULL");
+    *out = NULL;
+    if (!rs || (!request && len))
+        return tsr__err(err, TSR_EINVAL, "tsr_refund: rule set or request is NULL");
+    tsr__arena_init(&arena, &rs->alloc, 1024);
+    memset(&order, 0, sizeof order);
+    rc = read_request(&q, rs, request ? request : "", len, &arena, err);
+    if (rc == TSR_OK && (rc = tsr__order_init(&order, rs)) != TSR_OK)
+        tsr__err(err, rc, NULL);
+    if (rc == TSR_OK && (rc = tsr__order_parse_text(&order, q.order, q.order_len, err)) != TSR_OK &&
+        rc != TSR_ENOMEM)
+        prefix_path(err, "order", rc);
+    if (rc == TSR_OK) {
+        memset(&in, 0, sizeof in);
+        in.order = &order;
+        in.receipt = q.receipt;
+        in.receipt_len = q.receipt_len;
+        in.lines = q.lines.ids;
+        in.nlines = q.lines.n;
+        in.previous = q.previous.ids;
+        in.nprevious = q.previous.n;
+        in.previous_clawback = q.clawback;
+        rc = parse_time(q.datetime, strlen(q.datetime), &in, err);
+    }
+    if (rc == TSR_OK)
+        rc = tsr__refund_run(out, rs, &in, err);
+    tsr__order_fini(&order);
+    tsr__arena_free(&arena);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------
+ * The result.
+ */
+void tsr_refund_result_free(tsr_refund_result *r)
+{
+    tsr_arena arena;
+    tsr_alloc alloc;
+
+    if (!r)
+        return;
+    if (r->json)
+        tsr__free(&r->alloc, r->json, r->json_cap);
+    /* the result lives inside its own arena: copy both out before freeing */
+    alloc = r->alloc;
+    arena = r->arena;
+    arena.alloc = &alloc;
+    tsr__arena_free(&arena);
+}
+
+static void put_money(tsr_buf *b, const tsr_refund_result *r, int64_t v)
+{
+    char num[40];
+    size_t n = tsr__format_fixed(num, v, r->minor_units);
+    tsr__buf_putc(b, '"');
+    tsr__buf_put(b, num, n);
+    tsr__buf_putc(b, '"');
+}
+
+static void put_str(tsr_buf *b, const char *s)
+{
+    if (s)
+        tsr__buf_json_string(b, s, strlen(s));
+    else
+        tsr__buf_puts(b, "null");
+}
+
+static void put_line(tsr_buf *b, const tsr_refund_result *r, const tsr_refund_line *l)
+{
+    tsr__buf_puts(b, "{\"id\":");
+    put_str(b, l->id);
+    if (l->status != TSR_REFUND_REFUNDED) {
+        tsr__buf_puts(b, ",\"status\":\"rejected\",\"why\":");
+        put_str(b, l->why);
+        tsr__buf_putc(b, '}');
+        return;
+    }
+    tsr__buf_puts(b, ",\"status\":\"refunded\",\"amount\":");
+    put_money(b, r, l->amount);
+    tsr__buf_puts(b, ",\"fee\":");
+    put_money(b, r, l->fee);
+    tsr__buf_printf(b, ",\"points_restored\":%lld,\"points_revoked\":%lld}",
+                    (long long)l->points_restored, (long long)l->points_revoked);
+}
+
+static void put_refund(tsr_buf *b, const tsr_refund_result *r)
+{
+    const tsr_refund_totals *t = &r->totals;
+    size_t i;
+
+    tsr__buf_puts(b, "{\"order\":");
+    put_str(b, r->order_id);
+    tsr__buf_puts(b, ",\"ruleset\":{\"id\":");
+    put_str(b, r->ruleset_id);
+    tsr__buf_puts(b, ",\"version\":");
+    put_str(b, r->ruleset_version);
+    tsr__buf_puts(b, "},\"currency\":");
+    put_str(b, r->currency);
+    tsr__buf_puts(b, ",\"datetime\":");
+    put_str(b, r->datetime);
+    tsr__buf_puts(b, ",\"to\":");
+    put_str(b, to_name(r->to));
+    tsr__buf_puts(b, ",\"lines\":[");
+    for (i = 0; i < r->nlines; i++) {
+        if (i)
+            tsr__buf_putc(b, ',');
+        put_line(b, r, &r->lines[i]);
+    }
+    tsr__buf_puts(b, "],\"totals\":{\"amount\":");
+    put_money(b, r, t->amount);
+    tsr__buf_puts(b, ",\"fee\":");
+    put_money(b, r, t->fee);
+    tsr__buf_puts(b, ",\"clawback\":");
+    put_money(b, r, t->clawback);
+    tsr__buf_puts(b, ",\"clawback_returned\":");
+    put_money(b, r, t->clawback_returned);
+    tsr__buf_printf(b, ",\"points_restored\":%lld,\"points_revoked\":%lld,"
+                       "\"order_points_revoked\":%lld}",
+                    (long long)t->points_restored, (long long)t->points_revoked,
+                    (long long)t->order_points_revoked);
+    if (r->repriced) {
+        tsr__buf_puts(b, ",\"reprice\":{\"lines\":[");
+        for (i = 0; i < r->nremaining; i++) {
+            if (i)
+                tsr__buf_putc(b, ',');
+            put_str(b, r->remaining[i]);
+        }
+        tsr__buf_puts(b, "],\"paid\":");
+        put_money(b, r, r->reprice_paid);
+        tsr__buf_puts(b, ",\"now\":");
+        put_money(b, r, r->reprice_now);
+        tsr__buf_putc(b, '}');
+    }
+    tsr__buf_putc(b, '}');
+}
+
+const char *tsr_refund_result_json(tsr_refund_result *r, size_t *len)
+{
+    tsr_buf b;
+
+    if (!r)
+        return NULL;
+    if (!r->json) {
+        tsr__buf_init(&b, &r->alloc);
+        put_refund(&b, r);
+        if (b.failed || !b.data) {
+            tsr__buf_free(&b);
+            return NULL;
+        }
+        r->json = b.data;
+        r->json_len = b.len;
+        r->json_cap = b.cap;
+    }
+    if (len)
+        *len = r->json_len;
+    return r->json;
+}
+
+const char *tsr_refund_result_order(const tsr_refund_result *r)
+{
+    return r ? r->order_id : NULL;
+}
+
+const char *tsr_refund_result_to(const tsr_refund_result *r)
+{
+    return r ? to_name(r->to) : NULL;
+}
+
+size_t tsr_refund_result_line_count(const tsr_refund_result *r)
+{
+    return r ? r->nlines : 0;
+}
+
+static const tsr_refund_line *line_at(const tsr_refund_result *r, size_t i)
+{
+    return r && i < r->nlines ? &r->lines[i] : NULL;
+}
+
+const char *tsr_refund_result_line_id(const tsr_refund_result *r, size_t i)
+{
+    const tsr_refund_line *l = line_at(r, i);
+    return l ? l->id : NULL;
+}
+
+int tsr_refund_result_line_status(const tsr_refund_result *r, size_t i)
+{
+    const tsr_refund_line *l = line_at(r, i);
+    return l ? (int)l->status : TSR_EINVAL;
+}
+
+const char *tsr_refund_result_line_why(const tsr_refund_result *r, size_t i)
+{
+    const tsr_refund_line *l = line_at(r, i);
+    return l ? l->why : NULL;
+}
+
+int64_t tsr_refund_result_line_amount(const tsr_refund_result *r, size_t i)
+{
+    const tsr_refund_line *l = line_at(r, i);
+    return l ? l->amount : 0;
+}
+
+int64_t tsr_refund_result_line_fee(const tsr_refund_result *r, size_t i)
+{
+    const tsr_refund_line *l = line_at(r, i);
+    return l ? l->fee : 0;
+}
+
+int64_t tsr_refund_result_line_points_restored(const tsr_refund_result *r, size_t i)
+{
+    const tsr_refund_line *l = line_at(r, i);
+    return l ? l->points_restored : 0;
+}
+
+int64_t tsr_refund_result_line_points_revoked(const tsr_refund_result *r, size_t i)
+{
+    const tsr_refund_line *l = line_at(r, i);
+    return l ? l->points_revoked : 0;
+}
+
+void tsr_refund_result_totals(const tsr_refund_result *r, tsr_refund_totals *out)
+{
+    if (!out)
+        return;
+    if (!r) {
+        memset(out, 0, sizeof *out);
+        return;
+    }
+    *out = r->totals;
+}

@@ -1,0 +1,151 @@
+/*
+ * refund.h — refunds (SPEC §4, Refund): the receipt a refund is checked
+ * against, the refund itself, and the hook through which rule tests (§7,
+ * the `refund:` case form) run a refund.
+ *
+ *   receipt.c      reads a receipt (the result JSON an evaluation returned)
+ *                  and checks it against the order re-evaluated under the
+ *                  loaded rule set
+ *   refund.c       the request, the per-line refund, re-pricing and
+ *                  clawback, the refund result and its JSON
+ *   refund_case.c  the §7 `refund:` case form, for lib/ruletest.c
+ *
+ * The library keeps no state between refunds: what was refunded before
+ * comes in with the request (`previous`), and the result says exactly what
+ * this refund did so the caller can record it (docs/refunds.md).
+ */
+#ifndef TSR_REFUND_H
+#define TSR_REFUND_H
+
+#include "eval.h"
+
+/* ---------------------------------------------------------------------
+ * JSON through yajl's SAX parser, with the library's allocator (receipt.c).
+ * yajl cannot survive an allocator that returns NULL, so a refused block is
+ * taken from malloc instead and the parse reports TSR_ENOMEM at the end.
+ */
+typedef struct tsr_json_parse {
+    const tsr_alloc *alloc;
+    bool oom;                   /* the caller's allocator refused a block */
+    void *handle;               /* the yajl handle while parsing (for offsets) */
+} tsr_json_parse;
+
+/* Parse text[0..len) completely, calling `callbacks` (a yajl_callbacks *)
+ * with `ctx`.  Returns TSR_OK; TSR_ENOMEM; `cancelled` (pass a value that
+ * is no TSR_* code, such as TSR_JSON_CANCELLED) when a callback stopped the
+ * parse (the callback recorded why); or TSR_EPARSE with yajl's message and
+ * the byte offset in msg. */
+#define TSR_JSON_CANCELLED 1
+int tsr__json_parse(tsr_json_parse *jp, const void *callbacks, void *ctx, const char *text,
+                    size_t len, int cancelled, char *msg, size_t msgsize);
+/* During a callback: bytes consumed so far (just past the current token). */
+size_t tsr__json_offset(const tsr_json_parse *jp);
+
+/* ---------------------------------------------------------------------
+ * Receipts (receipt.c).  Only what a refund needs is read; everything else
+ * in the result JSON (trace, offers, promo codes, ...) is skipped, so a
+ * receipt from a newer library with more keys still reads.
+ */
+typedef struct tsr_receipt_line {
+    const char *id;             /* NUL-terminated */
+    int64_t subtotal;           /* money */
+    int64_t discount;           /* sum of discounts[].amount */
+    int64_t redeemed_points;
+    int64_t redeemed_value;     /* money */
+    int64_t total;              /* money: what the customer paid for the line */
+    int64_t points_earned;
+    unsigned seen;              /* which fields were given (receipt.c) */
+} tsr_receipt_line;
+
+typedef struct tsr_receipt {
+    const char *ruleset_id, *ruleset_version, *currency;
+    const char *order_id;       /* NULL: `"order": null` */
+    tsr_receipt_line *lines;
+    size_t nlines, lines_cap;
+    int64_t subtotal, discount, redeemed_value, due;     /* totals, money */
+    int64_t points_redeemed, points_earned;
+    unsigned seen;
+} tsr_receipt;
+
+/* Read receipt text (JSON) into *out; strings and lines live in `arena`.
+ * At most the rule set's max_order_lines lines are accepted.  Errors:
+ * TSR_ERECEIPT with a path ("receipt.lines[1].total"), TSR_ENOMEM. */
+int tsr__receipt_read(tsr_receipt *out, const tsr_ruleset *rs, const char *text, size_t len,
+                      tsr_arena *arena, tsr_error *err);
+
+/* Check a receipt against the rule set and the order's fresh evaluation
+ * `res` (same rule set id, version and currency, same order id, the same
+ * line ids in the same order, sums that add up, and every amount the
+ * refund relies on equal to what the rule set gives).  TSR_ERECEIPT with
+ * the path of the first disagreement. */
+int tsr__receipt_verify(const tsr_receipt *rc, const tsr_result *res, tsr_error *err);
+
+/* ---------------------------------------------------------------------
+ * Refunds (refund.c).
+ */
+typedef struct tsr_refund_line {
+    const char *id;
+    tsr_refund_status status;
+    const char *why;            /* rejected: the reason; NULL when refunded */
+    int64_t amount, fee;        /* money; both 0 when rejected */
+    int64_t points_restored, points_revoked;
+} tsr_refund_line;
+
+struct tsr_refund_result {
+    tsr_alloc alloc;
+    tsr_arena arena;            /* the result lives inside it */
+    unsigned minor_units;
+    const char *order_id;       /* NULL when the order has none */
+    const char *ruleset_id, *ruleset_version, *currency;
+    const char *datetime;       /* the refund time, as ISO 8601 */
+    tsr_refund_to to;
+    tsr_refund_line *lines;
+    size_t nlines;
+    bool repriced;              /* re-pricing ran: the `reprice` object is shown */
+    const char **remaining;     /* the lines kept, re-priced */
+    size_t nremaining;
+    int64_t reprice_paid;       /* their totals after discounts on the receipt */
+    int64_t reprice_now;        /* and re-priced without the refunded lines */
+    tsr_refund_totals totals;
+    char *json;
+    size_t json_len, json_cap;
+};
+
+/* One refund, every input already parsed.  Line ids are NUL-terminated. */
+typedef struct tsr_refund_input {
+    const tsr_order *order;
+    const char *receipt;
+    size_t receipt_len;
+    const char *const *lines;
+    size_t nlines;
+    int64_t at;                 /* the refund time: usec since the epoch */
+    int32_t at_offset;          /* and its UTC offset, seconds */
+    const char *const *previous;   /* lines refunded before */
+    size_t nprevious;
+    int64_t previous_clawback;     /* withheld by those refunds, money */
+} tsr_refund_input;
+
+int tsr__refund_run(tsr_refund_result **out, const tsr_ruleset *rs, const tsr_refund_input *in,
+                    tsr_error *err);
+
+/* ---------------------------------------------------------------------
+ * Rule tests (refund_case.c), for lib/ruletest.c.
+ *
+ * Pass 1: check the shape of a case's `refund:` (`lines`, `datetime`,
+ * optional `previous: {lines, clawback}`) and `expect.refund:` (`to`,
+ * `error`, `totals`, `lines: {ID: {status, why, amount, fee,
+ * points_restored, points_revoked}}`); either may be NULL.  An error is
+ * the test file's (TSR_ESCHEMA at file:line:col, `file` the test file).
+ *
+ * Pass 2: run the refund of a case whose order evaluated to `receipt` (the
+ * order still in `order`) and compare with `expect` (expect.refund, may be
+ * NULL: the refund must then merely succeed).  Mismatches are appended to
+ * `diff` as "  refund.totals.amount: expected \"118.00\", got \"120.00\"\n".
+ * Returns TSR_OK or TSR_ENOMEM (the run's failure, not the case's).
+ */
+int tsr__ruletest_refund_check(const tsr_ynode *refund, const tsr_ynode *expect,
+                               const tsr_ruleset *rs, const char *file, tsr_error *err);
+int tsr__ruletest_refund_case(const tsr_ruleset *rs, const tsr_order *order, tsr_result *receipt,
+                              const tsr_ynode *refund, const tsr_ynode *expect, tsr_buf *diff);
+
+#endif /* TSR_REFUND_H */

@@ -1,0 +1,466 @@
+/*
+ * refund_case.c — the `refund:` case form of rule tests (SPEC §7): a case
+ * whose order is evaluated and then refunded with the receipt just
+ * produced, and whose `expect.refund` is compared with the refund result.
+ * lib/ruletest.c owns the test file; it calls the two functions here, one
+ * per pass (refund.h says how).
+ *
+ *   - name: refund two days before the show
+ *     order: { ... }
+ *     refund: { lines: [t1], datetime: "2026-11-20T10:00:00+02:00",
+ *               previous: { lines: [t2], clawback: "0.00" } }      # optional
+ *     expect:
+ *       refund:
+ *         to: account_credit
+ *         totals: { amount: "118.00", fee: "2.00", clawback: "0.00", clawback_returned: "0.00",
+ *                   points_restored: 0, points_revoked: 12, order_points_revoked: 0 }
+ *         lines: { t1: { status: refunded, amount: "118.00", points_revoked: 12 },
+ *                  t2: { status: rejected, why: "already refunded" } }
+ *         error: ~                 # or a part of the expected refund error
+ *
+ * The refund goes through the receipt's JSON text, exactly as a shop's
+ * refund would, so the receipt check runs too.  As everywhere in rule
+ * tests, only what is written is compared, money by value ("2.00", 2.00
+ * and 2 are the same), `why` as a part of the reason.
+ */
+#include "refund.h"
+
+#include <stdio.h>
+
+static const char *const refund_keys[] = { "lines", "datetime", "previous" };
+static const char *const previous_keys[] = { "lines", "clawback" };
+static const char *const expect_keys[] = { "to", "error", "totals", "lines" };
+static const char *const totals_keys[] = {
+    "amount", "fee", "clawback", "clawback_returned", "points_restored", "points_revoked",
+    "order_points_revoked"
+};
+static const char *const line_keys[] = {
+    "status", "why", "amount", "fee", "points_restored", "points_revoked"
+};
+
+typedef enum kind { K_MONEY, K_POINTS, K_TEXT } kind;
+
+/* totals_keys / line_keys: which are money. */
+static kind key_kind(const char *key)
+{
+    if (strcmp(key, "amount") == 0 || strcmp(key, "fee") == 0 ||
+        strncmp(key, "clawback", 8) == 0)
+        return K_MONEY;
+    if (strcmp(key, "status") == 0 || strcmp(key, "why") == 0)
+        return K_TEXT;
+    return K_POINTS;
+}
+
+/* ---------------------------------------------------------------------
+ * Pass 1: the shape.
+ */
+typedef struct checker {
+    const tsr_ruleset *rs;
+    const char *file;
+    tsr_error *err;
+} checker;
+
+static int bad(const checker *c, const tsr_ynode *n, const char *fmt, ...) TSR_PRINTF(3, 4);
+
+static int bad(const checker *c, const tsr_ynode *n, const char *fmt, ...)
+{
+    char msg[TSR_ERROR_TEXT_MAX];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return tsr__err_at(c->err, TSR_ESCHEMA, c->file, n ? n->line : 0, n ? n->col : 0, "%s", msg);
+}
+
+static bool is_scalar(const tsr_ynode *n)
+{
+    return n && n->kind == TSR_Y_SCALAR;
+}
+
+static const char *text(const tsr_ynode *n)
+{
+    return is_scalar(n) ? n->u.scalar.text : "";
+}
+
+static int need(const checker *c, const tsr_ynode *n, tsr_ynode_kind k, const char *what)
+{
+    if (n && n->kind == k)
+        return TSR_OK;
+    return bad(c, n, "%s must be a %s", what, k == TSR_Y_MAP ? "mapping" : k == TSR_Y_SEQ
+                                                                         ? "sequence" : "scalar");
+}
+
+static int known_keys(const checker *c, const tsr_ynode *m, const char *where,
+                      const char *const *keys, size_t nkeys)
+{
+    size_t i, j;
+    for (i = 0; i < m->u.map.len; i++) {
+        const tsr_ynode *k = m->u.map.pairs[i].key;
+        const char *close;
+        for (j = 0; j < nkeys; j++)
+            if (strcmp(text(k), keys[j]) == 0)
+                break;
+        if (j < nkeys)
+            continue;
+        close = tsr__closest(text(k), k->u.scalar.len, keys, nkeys);
+        return bad(c, k, "unknown key `%s` in %s%s%s%s", text(k), where,
+                   close ? "; did you mean `" : "", close ? close : "", close ? "`?" : "");
+    }
+    return TSR_OK;
+}
+
+static bool parse_money(const tsr_ruleset *rs, const tsr_ynode *n, int64_t *v)
+{
+    return is_scalar(n) && tsr__parse_fixed(n->u.scalar.text, n->u.scalar.len, rs->minor_units,
+                                            v) == TSR_OK;
+}
+
+static bool parse_points(const tsr_ynode *n, int64_t *v)
+{
+    return is_scalar(n) && tsr__parse_fixed(n->u.scalar.text, n->u.scalar.len, 0, v) == TSR_OK;
+}
+
+static int check_ids(const checker *c, const tsr_ynode *n, const char *what)
+{
+    size_t i;
+    int rc;
+    if ((rc = need(c, n, TSR_Y_SEQ, what)) != TSR_OK)
+        return rc;
+    for (i = 0; i < n->u.seq.len; i++)
+        if (!is_scalar(n->u.seq.items[i]) || tsr__yaml_is_null(n->u.seq.items[i]))
+            return bad(c, n->u.seq.items[i], "%s must list line ids", what);
+    return TSR_OK;
+}
+
+static int check_request(const checker *c, const tsr_ynode *r)
+{
+    const tsr_ynode *lines, *dt, *prev, *claw;
+    int64_t usec, v;
+    int32_t off;
+    int rc;
+
+    if ((rc = need(c, r, TSR_Y_MAP, "`refund`")) != TSR_OK ||
+        (rc = known_keys(c, r, "`refund`", refund_keys, TSR_ARRAY_LEN(refund_keys))) != TSR_OK)
+        return rc;
+    lines = tsr__ymap_get(r, "lines");
+    dt = tsr__ymap_get(r, "datetime");
+    if (!lines)
+        return bad(c, r, "`refund` needs `lines`: the ids of the lines to refund");
+    if (!dt)
+        return bad(c, r, "`refund` needs `datetime`: the time of the refund");
+    if ((rc = check_ids(c, lines, "refund.lines")) != TSR_OK)
+        return rc;
+    if (!is_scalar(dt) || tsr__parse_datetime(dt->u.scalar.text, dt->u.scalar.len, &usec, &off) != TSR_OK)
+        return bad(c, dt, "refund.datetime must be ISO 8601 with a UTC offset, such as "
+                          "\"2026-11-20T10:00:00+02:00\"");
+    if (!(prev = tsr__ymap_get(r, "previous")))
+        return TSR_OK;
+    if ((rc = need(c, prev, TSR_Y_MAP, "refund.previous")) != TSR_OK ||
+        (rc = known_keys(c, prev, "refund.previous", previous_keys,
+                         TSR_ARRAY_LEN(previous_keys))) != TSR_OK)
+        return rc;
+    if (tsr__ymap_get(prev, "lines") &&
+        (rc = check_ids(c, tsr__ymap_get(prev, "lines"), "refund.previous.lines")) != TSR_OK)
+        return rc;
+    claw = tsr__ymap_get(prev, "clawback");
+    if (claw && (!parse_money(c->rs, claw, &v) || v < 0))
+        return bad(c, claw, "refund.previous.clawback must be a money amount in %s",
+                   c->rs->currency);
+    return TSR_OK;
+}
+
+static int check_value(const checker *c, const tsr_ynode *v, const char *key, const char *path)
+{
+    int64_t x;
+
+    switch (key_kind(key)) {
+    case K_MONEY:
+        if (!parse_money(c->rs, v, &x))
+            return bad(c, v, "%s must be a money amount in %s, such as \"118.00\"", path,
+                       c->rs->currency);
+        return TSR_OK;
+    case K_POINTS:
+        if (!parse_points(v, &x))
+            return bad(c, v, "%s must be a whole number of points", path);
+        return TSR_OK;
+    default:
+        if (!is_scalar(v) || tsr__yaml_is_null(v))
+            return bad(c, v, "%s must be text", path);
+        if (strcmp(key, "status") == 0 && strcmp(text(v), "refunded") != 0 &&
+            strcmp(text(v), "rejected") != 0)
+            return bad(c, v, "%s is `refunded` or `rejected`", path);
+        return TSR_OK;
+    }
+}
+
+static int check_map_values(const checker *c, const tsr_ynode *m, const char *where,
+                            const char *const *keys, size_t nkeys)
+{
+    char path[160];
+    size_t i;
+    int rc;
+
+    if ((rc = need(c, m, TSR_Y_MAP, where)) != TSR_OK ||
+        (rc = known_keys(c, m, where, keys, nkeys)) != TSR_OK)
+        return rc;
+    for (i = 0; i < m->u.map.len; i++) {
+        const char *key = text(m->u.map.pairs[i].key);
+        snprintf(path, sizeof path, "%s.%s", where, key);
+        if ((rc = check_value(c, m->u.map.pairs[i].value, key, path)) != TSR_OK)
+            return rc;
+    }
+    return TSR_OK;
+}
+
+static int check_expect(const checker *c, const tsr_ynode *e)
+{
+    const tsr_ynode *n, *err;
+    char where[160];
+    size_t i;
+    int rc;
+
+    if ((rc = need(c, e, TSR_Y_MAP, "expect.refund")) != TSR_OK ||
+        (rc = known_keys(c, e, "expect.refund", expect_keys, TSR_ARRAY_LEN(expect_keys))) != TSR_OK)
+        return rc;
+    if ((n = tsr__ymap_get(e, "to")) && strcmp(text(n), "account_credit") != 0 &&
+        strcmp(text(n), "original_payment") != 0)
+        return bad(c, n, "expect.refund.to is `account_credit` or `original_payment`");
+    err = tsr__ymap_get(e, "error");
+    if (err && !is_scalar(err))
+        return bad(c, err, "expect.refund.error must be ~ or a part of the expected error");
+    if (err && !tsr__yaml_is_null(err) && e->u.map.len > 1)
+        return bad(c, err, "nothing else in expect.refund can be checked when the refund is "
+                           "expected to fail; move it to another case");
+    if ((n = tsr__ymap_get(e, "totals")) &&
+        (rc = check_map_values(c, n, "expect.refund.totals", totals_keys,
+                               TSR_ARRAY_LEN(totals_keys))) != TSR_OK)
+        return rc;
+    if (!(n = tsr__ymap_get(e, "lines")))
+        return TSR_OK;
+    if ((rc = need(c, n, TSR_Y_MAP, "expect.refund.lines (line id: what to expect)")) != TSR_OK)
+        return rc;
+    for (i = 0; i < n->u.map.len; i++) {
+        snprintf(where, sizeof where, "expect.refund.lines.%s", text(n->u.map.pairs[i].key));
+        if ((rc = check_map_values(c, n->u.map.pairs[i].value, where, line_keys,
+                                   TSR_ARRAY_LEN(line_keys))) != TSR_OK)
+            return rc;
+    }
+    return TSR_OK;
+}
+
+int tsr__ruletest_refund_check(const tsr_ynode *refund, const tsr_ynode *expect,
+                               const tsr_ruleset *rs, const char *file, tsr_error *err)
+{
+    checker c;
+    int rc;
+
+    c.rs = rs;
+    c.file = file;
+    c.err = err;
+    if (expect && !refund)
+        return bad(&c, expect, "expect.refund needs a `refund:` in the case: the lines to "
+                               "refund and when");
+    if (refund && (rc = check_request(&c, refund)) != TSR_OK)
+        return rc;
+    return expect ? check_expect(&c, expect) : TSR_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * Pass 2: run and compare.
+ */
+typedef struct runner {
+    const tsr_ruleset *rs;
+    tsr_buf *diff;
+} runner;
+
+static void mismatch(runner *R, const char *path, const char *fmt, ...) TSR_PRINTF(3, 4);
+
+static void mismatch(runner *R, const char *path, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    tsr__buf_printf(R->diff, "  %s: %s\n", path, msg);
+}
+
+static void compare_number(runner *R, const char *path, const tsr_ynode *want, kind k, int64_t got)
+{
+    char a[40], b[40];
+    int64_t w = 0;
+
+    if (k == K_MONEY)
+        parse_money(R->rs, want, &w);
+    else
+        parse_points(want, &w);
+    if (w == got)
+        return;
+    if (k == K_POINTS) {
+        mismatch(R, path, "expected %lld, got %lld", (long long)w, (long long)got);
+        return;
+    }
+    tsr__format_fixed(a, w, R->rs->minor_units);
+    tsr__format_fixed(b, got, R->rs->minor_units);
+    mismatch(R, path, "expected \"%s\", got \"%s\"", a, b);
+}
+
+static void compare_totals(runner *R, const tsr_ynode *want, const tsr_refund_result *res)
+{
+    const tsr_refund_totals *t = &res->totals;
+    char path[160];
+    size_t i;
+
+    for (i = 0; i < want->u.map.len; i++) {
+        const char *key = text(want->u.map.pairs[i].key);
+        int64_t got = strcmp(key, "amount") == 0 ? t->amount
+                      : strcmp(key, "fee") == 0 ? t->fee
+                      : strcmp(key, "clawback") == 0 ? t->clawback
+                      : strcmp(key, "clawback_returned") == 0 ? t->clawback_returned
+                      : strcmp(key, "points_restored") == 0 ? t->points_restored
+                      : strcmp(key, "points_revoked") == 0 ? t->points_revoked
+                                                           : t->order_points_revoked;
+        snprintf(path, sizeof path, "refund.totals.%s", key);
+        compare_number(R, path, want->u.map.pairs[i].value, key_kind(key), got);
+    }
+}
+
+static void compare_text(runner *R, const char *path, const char *key, const tsr_ynode *want,
+                         const tsr_refund_line *l)
+{
+    const char *got = strcmp(key, "status") == 0
+                          ? (l->status == TSR_REFUND_REFUNDED ? "refunded" : "rejected")
+                          : l->why;
+    if (strcmp(key, "why") == 0) {
+        if (!got || !strstr(got, text(want)))
+            mismatch(R, path, "expected a reason containing \"%s\", got %s%s%s", text(want),
+                     got ? "\"" : "", got ? got : "none (the line was refunded)", got ? "\"" : "");
+        return;
+    }
+    if (strcmp(got, text(want)) != 0)
+        mismatch(R, path, "expected %s, got %s%s%s", text(want), got,
+                 l->why ? ": " : "", l->why ? l->why : "");
+}
+
+static void compare_line(runner *R, const char *id, const tsr_ynode *want,
+                         const tsr_refund_result *res)
+{
+    const tsr_refund_line *l = NULL;
+    char path[200];
+    size_t i;
+
+    for (i = 0; i < res->nlines && !l; i++)
+        if (strcmp(res->lines[i].id, id) == 0)
+            l = &res->lines[i];
+    if (!l) {
+        snprintf(path, sizeof path, "refund.lines.%s", id);
+        mismatch(R, path, "the refund has no line `%s`: name it in the case's refund.lines", id);
+        return;
+    }
+    for (i = 0; i < want->u.map.len; i++) {
+        const char *key = text(want->u.map.pairs[i].key);
+        const tsr_ynode *v = want->u.map.pairs[i].value;
+        kind k = key_kind(key);
+        snprintf(path, sizeof path, "refund.lines.%s.%s", id, key);
+        if (k == K_TEXT)
+            compare_text(R, path, key, v, l);
+        else
+            compare_number(R, path, v, k,
+                           strcmp(key, "amount") == 0 ? l->amount
+                           : strcmp(key, "fee") == 0 ? l->fee
+                           : strcmp(key, "points_restored") == 0 ? l->points_restored
+                                                                 : l->points_revoked);
+    }
+}
+
+static void compare(runner *R, const tsr_ynode *want, const tsr_refund_result *res)
+{
+    const tsr_ynode *n;
+    size_t i;
+
+    if (!want)
+        return;
+    if ((n = tsr__ymap_get(want, "to")) && strcmp(text(n), tsr_refund_result_to(res)) != 0)
+        mismatch(R, "refund.to", "expected %s, got %s", text(n), tsr_refund_result_to(res));
+    if ((n = tsr__ymap_get(want, "totals")))
+        compare_totals(R, n, res);
+    if ((n = tsr__ymap_get(want, "lines")))
+        for (i = 0; i < n->u.map.len; i++)
+            compare_line(R, text(n->u.map.pairs[i].key), n->u.map.pairs[i].value, res);
+}
+
+/* Settle expect.refund.error against how the refund fared. */
+static void compare_error(runner *R, const tsr_ynode *want, int rc, const tsr_error *err)
+{
+    char msg[TSR_ERROR_TEXT_MAX + TSR_ERROR_PATH_MAX + 8];
+    const tsr_ynode *w = want ? tsr__ymap_get(want, "error") : NULL;
+    bool expected = w && !tsr__yaml_is_null(w);
+
+    if (rc == TSR_OK) {
+        if (expected)
+            mismatch(R, "refund.error", "expected the refund to fail with \"%s\", but it "
+                                        "succeeded", text(w));
+        return;
+    }
+    tsr_error_format(msg, sizeof msg, err);
+    if (!expected)
+        mismatch(R, "refund", "the refund failed: %s", msg);
+    else if (!strstr(msg, text(w)))
+        mismatch(R, "refund.error", "expected \"%s\", got \"%s\"", text(w), msg);
+}
+
+/* The ids of a YAML sequence, as the C API takes them (in `arena`). */
+static const char **ids_of(tsr_arena *arena, const tsr_ynode *seq, size_t *n)
+{
+    const char **ids;
+    size_t i;
+
+    *n = seq ? seq->u.seq.len : 0;
+    ids = tsr__arena_alloc(arena, (*n + 1) * sizeof *ids);
+    for (i = 0; ids && i < *n; i++)
+        ids[i] = seq->u.seq.items[i]->u.scalar.text;
+    return ids;
+}
+
+int tsr__ruletest_refund_case(const tsr_ruleset *rs, const tsr_order *order, tsr_result *receipt,
+                              const tsr_ynode *refund, const tsr_ynode *expect, tsr_buf *diff)
+{
+    tsr_refund_options opts = TSR_REFUND_OPTIONS_INIT;
+    const tsr_ynode *prev = tsr__ymap_get(refund, "previous");
+    tsr_refund_result *res = NULL;
+    const char *json, **ids, **before = NULL;
+    size_t len, n, nbefore = 0;
+    tsr_arena arena;
+    tsr_error err;
+    runner R;
+    int rc;
+
+    if (!(json = tsr_result_json(receipt, &len)))
+        return TSR_ENOMEM;
+    tsr__arena_init(&arena, &rs->alloc, 512);
+    ids = ids_of(&arena, tsr__ymap_get(refund, "lines"), &n);
+    if (prev && tsr__ymap_get(prev, "lines"))
+        before = ids_of(&arena, tsr__ymap_get(prev, "lines"), &nbefore);
+    if (!ids || (prev && tsr__ymap_get(prev, "lines") && !before)) {
+        tsr__arena_free(&arena);
+        return TSR_ENOMEM;
+    }
+    opts.previous_lines = before;
+    opts.nprevious_lines = nbefore;
+    if (prev && tsr__ymap_get(prev, "clawback"))
+        parse_money(rs, tsr__ymap_get(prev, "clawback"), &opts.previous_clawback);
+    rc = tsr_refund_order(&res, rs, order, json, len, ids, n,
+                          text(tsr__ymap_get(refund, "datetime")), &opts, &err);
+    tsr__arena_free(&arena);
+    if (rc == TSR_ENOMEM)
+        return rc;
+    R.rs = rs;
+    R.diff = diff;
+    compare_error(&R, expect, rc, &err);
+    if (res)
+        compare(&R, expect, res);
+    tsr_refund_result_free(res);
+    return diff->failed ? TSR_ENOMEM : TSR_OK;
+}
