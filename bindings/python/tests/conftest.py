@@ -1,0 +1,81 @@
+"""Shared fixtures of the Python binding's tests.
+
+Run through ctest (`ctest -R bindings.python`), which puts the package built
+in the tree on PYTHONPATH and says where the CLI and the shared scenarios
+are; by hand:
+
+    PYTHONPATH=build/bindings/python TESSERA_CLI=build/tessera \\
+        /usr/bin/python3 -m pytest bindings/python/tests
+
+(from the repository root, not from bindings/python, where the source
+package without its extension would shadow the built one).
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import tessera
+
+SOURCE = Path(os.environ.get("TESSERA_SOURCE_DIR") or Path(__file__).resolve().parents[3])
+SHARED = Path(os.environ.get("TESSERA_SHARED") or SOURCE.parent / "shared")
+CLI = os.environ.get("TESSERA_CLI") or None
+
+PARK_RULES = SOURCE / "rules" / "park" / "park.yaml"
+SCENARIO_DIR = SHARED / "scenarios" / "park"
+PARK10_RULES = SOURCE / "rules" / "park10" / "park10.yaml"
+PARK10_ORDERS = SHARED / "bench" / "park10" / "orders.jsonl"
+
+# A dated park order (rules/park/park.yaml prices tickets by their visit day).
+PARK_ORDER: dict[str, Any] = {
+    "id": "A-1001",
+    "datetime": "2026-06-10T11:00:00+03:00",
+    "customer": {"id": "C-77", "member": True, "visits": 3, "points_balance": 1200},
+    "items": [
+        {"id": "t1", "kind": "ticket", "height_cm": 118,
+         "event_start": "2026-06-13T10:00:00+03:00"},
+        {"id": "t2", "kind": "ticket", "height_cm": 175,
+         "event_start": "2026-06-13T10:00:00+03:00"},
+        {"id": "f1", "kind": "fnb", "price": "150.00", "quantity": 2},
+    ],
+}
+
+
+def plain_json(value: Any) -> str:
+    """JSON for the CLI, written without the binding's encoder."""
+    def default(v: Any) -> str:
+        if isinstance(v, (date, datetime)):
+            return v.isoformat()
+        raise TypeError(type(v).__name__)
+    return json.dumps(value, default=default)
+
+
+@dataclass
+class CliRun:
+    status: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(*args: str, stdin: str | None = None) -> CliRun:
+    if not CLI:
+        pytest.skip("TESSERA_CLI is not set: the tessera CLI was not built (TSR_BUILD_CLI=OFF)")
+    p = subprocess.run([CLI, *args], input=stdin, capture_output=True, text=True, check=False)
+    return CliRun(p.returncode, p.stdout, p.stderr)
+
+
+@pytest.fixture(scope="session")
+def park() -> tessera.RuleSet:
+    return tessera.RuleSet.from_file(PARK_RULES)
+
+
+@pytest.fixture
+def order() -> dict[str, Any]:
+    return json.loads(json.dumps(PARK_ORDER))
