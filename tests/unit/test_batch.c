@@ -233,8 +233,8 @@ static void *counting_realloc(void *ud, void *ptr, size_t old_size, size_t new_s
 }
 
 static const char *const stream[] = {
-    "{\"customer\":{\"id\":\"C-1\",\"visits\":6,\"tags\":[\"season_pass\",\"vip\"],\"spend_12m\":70000,"
-    "\"email\":\"x@gmail.com\",\"birthday\":\"1990-06-12\"},\"channel\":\"app\"}",
+    ("{\"customer\":{\"id\":\"C-1\",\"visits\":6,\"tags\":[\"season_pass\",\"vip\"],\"spend_12m\":70000,"
+     "\"email\":\"x@gmail.com\",\"birthday\":\"1990-06-12\"},\"channel\":\"app\"}"),
     "{\"customer\":{\"id\":\"C-2\",\"visits\":0}}",
     "{\"customer\":{\"id\":\"C-3\",\"visits\":\"bad\"}}",
     "{\"customer\":{\"id\":\"C-4\",\"email\":\"y@example.org\"},\"datetime\":\"2026-01-01T00:00:00Z\"}",
