@@ -674,11 +674,31 @@ static int largest_group(tsr_eval *ev, size_t *out)
     return TSR_OK;
 }
 
-/* Scratch for the whole step, sized by the line count once. */
+/* Reserve `count` items of `size` bytes at *off in the step's scratch block,
+ * 8-byte aligned (as the arena aligns); false on overflow. */
+static bool carve(size_t *off, size_t count, size_t size, size_t *at)
+{
+    size_t n, start = (*off + 7u) & ~(size_t)7u;
+
+    if (start < *off || (size && count > SIZE_MAX / size))
+        return false;
+    n = count * size;
+    if (n > SIZE_MAX - start)
+        return false;
+    *at = start;
+    *off = start + n;
+    return true;
+}
+
+/* Scratch for the whole step, sized by the line count once.  It is one
+ * zeroed block from the arena rather than a dozen arena_calloc calls: this
+ * runs on every evaluation, and the calls cost more than the work. */
 static int setup(tsr_eval *ev, step *st)
 {
-    tsr_arena *a = ev->arena;
-    size_t n = ev->res->nlines, k, m;
+    size_t n = ev->res->nlines, k, m, off = 0;
+    size_t o_elig, o_rew, o_runs, o_w, o_share, o_idx, o_out, o_members, o_changed, o_gdone,
+        o_peff, o_saving, o_counted;
+    unsigned char *base;
     int rc;
 
     memset(st, 0, sizeof *st);
@@ -686,25 +706,34 @@ static int setup(tsr_eval *ev, step *st)
     st->nlines = n;
     if ((rc = largest_group(ev, &k)) != TSR_OK)
         return rc;
-    st->eligible = tsr__arena_calloc(a, n, 1);
-    st->reward = tsr__arena_calloc(a, n, 1);
-    st->runs = tsr__arena_calloc(a, n, sizeof *st->runs);
-    st->w = tsr__arena_calloc(a, n, sizeof *st->w);
-    st->share = tsr__arena_calloc(a, n, sizeof *st->share);
-    st->idx = tsr__arena_calloc(a, n, sizeof *st->idx);
-    st->out = tsr__arena_calloc(a, k, sizeof *st->out);
-    st->members = tsr__arena_calloc(a, k, sizeof *st->members);
-    st->changed = tsr__arena_calloc(a, k, 1);
-    st->group_done = tsr__arena_calloc(a, ev->rs->ngroups + 1, 1);
-    st->promo_effect = tsr__arena_calloc(a, ev->rs->npromos + 1, 1);
-    if (!st->eligible || !st->reward || !st->runs || !st->w || !st->share || !st->idx ||
-        !st->out || !st->members || !st->changed || !st->group_done || !st->promo_effect)
+    /* the per-member savings and counts are k arrays laid end to end */
+    if (k > SIZE_MAX / (n ? n : 1) ||
+        !carve(&off, n, sizeof *st->runs, &o_runs) || !carve(&off, n, sizeof *st->w, &o_w) ||
+        !carve(&off, n, sizeof *st->share, &o_share) || !carve(&off, n, sizeof *st->idx, &o_idx) ||
+        !carve(&off, k, sizeof *st->out, &o_out) ||
+        !carve(&off, k, sizeof *st->members, &o_members) ||
+        !carve(&off, k * n, sizeof *st->out[0].saving, &o_saving) ||
+        !carve(&off, n, 1, &o_elig) || !carve(&off, n, 1, &o_rew) ||
+        !carve(&off, k, 1, &o_changed) || !carve(&off, ev->rs->ngroups + 1, 1, &o_gdone) ||
+        !carve(&off, ev->rs->npromos + 1, 1, &o_peff) || !carve(&off, k * n, 1, &o_counted))
         return TSR_ENOMEM;
+    base = tsr__arena_calloc(ev->arena, off, 1);
+    if (!base)
+        return TSR_ENOMEM;
+    st->eligible = base + o_elig;
+    st->reward = base + o_rew;
+    st->runs = (tsr_unit_run *)(void *)(base + o_runs);
+    st->w = (int64_t *)(void *)(base + o_w);
+    st->share = (int64_t *)(void *)(base + o_share);
+    st->idx = (size_t *)(void *)(base + o_idx);
+    st->out = (outcome *)(void *)(base + o_out);
+    st->members = (size_t *)(void *)(base + o_members);
+    st->changed = base + o_changed;
+    st->group_done = base + o_gdone;
+    st->promo_effect = base + o_peff;
     for (m = 0; m < k; m++) {
-        st->out[m].saving = tsr__arena_calloc(a, n, sizeof *st->out[m].saving);
-        st->out[m].counted = tsr__arena_calloc(a, n, 1);
-        if (!st->out[m].saving || !st->out[m].counted)
-            return TSR_ENOMEM;
+        st->out[m].saving = (int64_t *)(void *)(base + o_saving) + m * n;
+        st->out[m].counted = base + o_counted + m * n;
     }
     return TSR_OK;
 }

@@ -409,30 +409,76 @@ static int setup(tsr_eval *ev, tsr_result *res, const tsr_ruleset *rs, const tsr
     ev->stride = order->stride;
 
     res->nlines = n;
-    res->lines = tsr__arena_calloc(ev->arena, n, sizeof *res->lines);
-    ev->recs = tsr__arena_alloc(ev->arena, n * ev->stride * sizeof(tsr_value));
-    res->segments = tsr__arena_calloc(ev->arena, rs->nsegments + 1, 1);
-    res->promo_accepted = tsr__arena_calloc(ev->arena, rs->npromos + 1, 1);
-    if (!res->lines || !ev->recs || !res->segments || !res->promo_accepted)
-        return TSR_ENOMEM;
-    memcpy(ev->recs, order->lines, n * ev->stride * sizeof(tsr_value));
-    /* The result outlives the order (tsr_evaluate_text frees it, a builder
-     * order may be reset), so the strings it reports are copied. */
-    for (i = 0; i < n; i++) {
-        const tsr_value *rec = order->lines + i * ev->stride;
-        tsr_res_line *l = &res->lines[i];
-        l->id = tsr__arena_strndup(ev->arena, rec[TSR_ITEM_ID].u.s, rec[TSR_ITEM_ID].len);
-        l->kind = tsr__arena_strndup(ev->arena, rec[TSR_ITEM_KIND].u.s, rec[TSR_ITEM_KIND].len);
-        if (!l->id || !l->kind)
+    /* One arena block for the line results, the working copy of the line
+     * records, the segment and promo flags and the strings the result
+     * reports (line ids and kinds, the order id): this runs on every
+     * evaluation, and one allocation is cheaper than a dozen.  The result
+     * outlives the order (tsr_evaluate_text frees it, a builder order may
+     * be reset), so the strings are copied. */
+    {
+        size_t strings = 0, lines_sz, recs_sz, flags_sz, memo_sz, total;
+        const tsr_value *oid = &order->order[TSR_ORDER_ID];
+        unsigned char *block;
+        char *sp;
+
+        for (i = 0; i < n; i++) {
+            const tsr_value *rec = order->lines + i * ev->stride;
+            strings += (size_t)rec[TSR_ITEM_ID].len + rec[TSR_ITEM_KIND].len + 2;
+        }
+        if (oid->type == TSR_T_STRING)
+            strings += (size_t)oid->len + 1;
+        /* n and the stride are bounded by the order's limits: no overflow
+         * below for any order a reader or the builder accepts; checked
+         * anyway, as tsr__arena_calloc would. */
+        if (n > SIZE_MAX / sizeof *res->lines || ev->stride > SIZE_MAX / sizeof(tsr_value) ||
+            (ev->stride && n > SIZE_MAX / (ev->stride * sizeof(tsr_value))))
             return TSR_ENOMEM;
-        l->quantity = rec[TSR_ITEM_QUANTITY].type == TSR_T_INT ? rec[TSR_ITEM_QUANTITY].u.i : 1;
-        l->category = -1;
-    }
-    if (order->order[TSR_ORDER_ID].type == TSR_T_STRING) {
-        const tsr_value *id = &order->order[TSR_ORDER_ID];
-        res->order_id = tsr__arena_strndup(ev->arena, id->u.s, id->len);
-        if (!res->order_id)
+        lines_sz = (n * sizeof *res->lines + 7u) & ~(size_t)7u;
+        recs_sz = n * ev->stride * sizeof(tsr_value);
+        if (rs->nmemo && n > SIZE_MAX / rs->nmemo)
             return TSR_ENOMEM;
+        memo_sz = n * rs->nmemo;
+        flags_sz = (rs->nsegments + 1) + (rs->npromos + 1) + memo_sz;
+        total = lines_sz;
+        if (recs_sz > SIZE_MAX - total || flags_sz > SIZE_MAX - total - recs_sz ||
+            strings > SIZE_MAX - total - recs_sz - flags_sz)
+            return TSR_ENOMEM;
+        total += recs_sz + flags_sz + strings;
+        block = tsr__arena_alloc(ev->arena, total);
+        if (!block)
+            return TSR_ENOMEM;
+        res->lines = (tsr_res_line *)(void *)block;
+        memset(res->lines, 0, n * sizeof *res->lines);
+        ev->recs = (tsr_value *)(void *)(block + lines_sz);
+        res->segments = block + lines_sz + recs_sz;
+        res->promo_accepted = res->segments + rs->nsegments + 1;
+        ev->memo = memo_sz ? res->promo_accepted + rs->npromos + 1 : NULL;
+        memset(res->segments, 0, flags_sz);
+        sp = (char *)(res->segments + flags_sz);
+        if (recs_sz)
+            memcpy(ev->recs, order->lines, recs_sz);
+        for (i = 0; i < n; i++) {
+            const tsr_value *rec = order->lines + i * ev->stride;
+            tsr_res_line *l = &res->lines[i];
+            l->id = sp;
+            if (rec[TSR_ITEM_ID].len)
+                memcpy(sp, rec[TSR_ITEM_ID].u.s, rec[TSR_ITEM_ID].len);
+            sp += rec[TSR_ITEM_ID].len;
+            *sp++ = '\0';
+            l->kind = sp;
+            if (rec[TSR_ITEM_KIND].len)
+                memcpy(sp, rec[TSR_ITEM_KIND].u.s, rec[TSR_ITEM_KIND].len);
+            sp += rec[TSR_ITEM_KIND].len;
+            *sp++ = '\0';
+            l->quantity = rec[TSR_ITEM_QUANTITY].type == TSR_T_INT ? rec[TSR_ITEM_QUANTITY].u.i : 1;
+            l->category = -1;
+        }
+        if (oid->type == TSR_T_STRING) {
+            res->order_id = sp;
+            if (oid->len)
+                memcpy(sp, oid->u.s, oid->len);
+            sp[oid->len] = '\0';
+        }
     }
 
     ev->x.alloc = &res->alloc;

@@ -141,6 +141,7 @@ typedef struct tsr_eval {
     tsr_value *recs;            /* nlines * stride */
     size_t stride;
     tsr_expr_ctx x;             /* expression context; x.item set per line */
+    uint8_t *memo;              /* nlines rows of rs->nmemo; NULL when rs->nmemo is 0 */
     int64_t today;              /* local date of `now` (rule set zone or own offset) */
     int64_t now_minutes;        /* local minutes since midnight */
     unsigned weekday;           /* of `today` */
@@ -151,6 +152,10 @@ typedef struct tsr_eval {
 static inline void tsr__eval_at_line(tsr_eval *ev, size_t i)
 {
     ev->x.item = ev->recs + i * ev->stride;
+    if (ev->memo) {   /* the line's row of the condition memo (tsr__expr_test) */
+        ev->x.memo_row = ev->memo + i * ev->rs->nmemo;
+        ev->x.memo_item = ev->x.item;
+    }
 }
 
 /* Keep the computed fields of line i's record in step with res->lines[i]. */

@@ -208,6 +208,10 @@ struct tsr_expr {
     size_t src_len;
     const void *code;        /* the compiled program (private to expr*.c) */
     size_t code_len;
+    /* 0, or 1 + this condition's slot in the per-line memo of an
+     * evaluation (see tsr__expr_memo_same and memo_assign in ruleset.c):
+     * set at load, then read-only. */
+    uint32_t memo;
 };
 
 /* Decisions the SPEC leaves open (implemented in expr_check.c / expr_eval.c):
@@ -287,6 +291,12 @@ typedef struct tsr_expr_ctx {
     tsr_rounding rounding;
     tsr_regex_scratch *regex_scratch;
     tsr_error *err;                  /* filled on TSR_EEVAL */
+    /* The per-line memo of conditions with e->memo (NULL: none).  memo_row
+     * is the row of the line whose record is memo_item; it is used only
+     * while item == memo_item, so a caller that sets `item` itself never
+     * reads another line's row. */
+    uint8_t *memo_row;               /* per memo slot: 0 unknown, 1 false, 2 true */
+    const tsr_value *memo_item;
 } tsr_expr_ctx;
 
 /* Evaluate.  Missing values propagate as SPEC §1 says.  Returns TSR_OK,
@@ -298,5 +308,12 @@ int tsr__expr_eval(const tsr_expr *e, tsr_expr_ctx *ctx, tsr_value *out);
  * failing operand of a top-level `and` chain (or the whole expression). */
 int tsr__expr_test(const tsr_expr *e, tsr_expr_ctx *ctx, bool *holds, const char **why,
                    size_t *why_len);
+
+/* Can a and b share a memo slot: is each a single comparison of an item
+ * field that evaluation never changes (id, kind, sku, quantity, schema
+ * fields) with a constant, and are the two the same comparison?  Such a
+ * condition gives the same answer for a line all through an evaluation,
+ * so rules that repeat it (`for: item.kind == "ticket"`) can share it. */
+bool tsr__expr_memo_same(const tsr_expr *a, const tsr_expr *b);
 
 #endif /* TSR_EXPR_H */

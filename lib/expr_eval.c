@@ -648,8 +648,72 @@ int tsr__expr_eval(const tsr_expr *e, tsr_expr_ctx *ctx, tsr_value *out)
     return ev(&s, p->root, ctx->item, out);
 }
 
+/* The root of a memoizable condition (see tsr__expr_memo_same), or NULL. */
+static const tsr_op *memo_root(const tsr_expr *e)
+{
+    const tsr_prog *p;
+    const tsr_op *o;
+
+    if (!e || e->is_const || !e->code)
+        return NULL;
+    p = e->code;
+    o = &p->ops[p->root];
+    if (o->op != OP_CMP_FK || o->aux != TSR_REC_ITEM)
+        return NULL;
+    /* evaluation rewrites these in its copy of the line records */
+    if (o->a == TSR_ITEM_PRICE || o->a == TSR_ITEM_CATEGORY || o->a == TSR_ITEM_SUBTOTAL ||
+        o->a == TSR_ITEM_TOTAL)
+        return NULL;
+    return o;
+}
+
+bool tsr__expr_memo_same(const tsr_expr *a, const tsr_expr *b)
+{
+    const tsr_op *x = memo_root(a), *y = memo_root(b);
+
+    if (!x || !y || x->a != y->a || x->b != y->b || x->c != y->c || x->aux2 != y->aux2 ||
+        x->k.type != y->k.type)
+        return false;
+    /* fk_holds reads only these: the slot, its type, the class, the
+     * relation and the constant */
+    if (x->c == CLS_NUM)
+        return x->k.u.i == y->k.u.i;
+    return x->k.len == y->k.len && x->k.flags == y->k.flags &&
+           (x->k.len == 0 || memcmp(x->k.u.s, y->k.u.s, x->k.len) == 0);
+}
+
+static int expr_test(const tsr_expr *e, tsr_expr_ctx *ctx, bool *holds, const char **why,
+                     size_t *why_len);
+
 int tsr__expr_test(const tsr_expr *e, tsr_expr_ctx *ctx, bool *holds, const char **why,
                    size_t *why_len)
+{
+    uint8_t *m;
+    int rc;
+
+    if (!e->memo || !ctx->memo_row || ctx->item != ctx->memo_item)
+        return expr_test(e, ctx, holds, why, why_len);
+    m = &ctx->memo_row[e->memo - 1];
+    if (*m) {
+        /* the memo's root is a lone comparison: `why` is its whole text,
+         * as expr_test gives it */
+        const tsr_prog *p = e->code;
+        const tsr_op *root = &p->ops[p->root];
+        *holds = *m == 2;
+        if (!*holds && why) {
+            *why = e->src + root->off;
+            *why_len = root->len;
+        }
+        return TSR_OK;
+    }
+    rc = expr_test(e, ctx, holds, why, why_len);
+    if (rc == TSR_OK)
+        *m = *holds ? 2 : 1;
+    return rc;
+}
+
+static int expr_test(const tsr_expr *e, tsr_expr_ctx *ctx, bool *holds, const char **why,
+                     size_t *why_len)
 {
     if (e->is_const) {
         *holds = tsr__truthy(&e->constant);

@@ -2,42 +2,134 @@
  * result_json.c — the result as JSON text (SPEC §6).  Built on demand from
  * the result structs, with a fixed key order so that the same rule set and
  * order always give byte-identical output.
+ *
+ * Speed: this is the largest cost of `tessera eval --jsonl` after parsing.
+ * tsr_result_json sizes the buffer for a typical result up front, so nearly
+ * every append fits.  The writers below therefore copy inline (a literal's
+ * length is a compile-time constant: no strlen, no call) and fall back to
+ * the tsr__buf_* functions only when the buffer has to grow.  They do not
+ * write a terminating NUL after each append as tsr__buf_put does: their
+ * fast path always leaves room for one (n < cap - len) and tsr_result_json
+ * writes it once at the end.
  */
 #include "eval.h"
 
+/* Append n bytes. */
+static inline void put(tsr_buf *b, const char *s, size_t n)
+{
+    if (TSR_LIKELY(n < b->cap - b->len)) {
+        memcpy(b->data + b->len, s, n);
+        b->len += n;
+    } else {
+        tsr__buf_put(b, s, n);   /* grows, or marks the buffer failed */
+    }
+}
+
+/* Append a string literal (its length is known at compile time). */
+#define LIT(b, s) put((b), "" s, sizeof(s) - 1)
+
+static inline void putc_(tsr_buf *b, char c)
+{
+    if (TSR_LIKELY(1 < b->cap - b->len))
+        b->data[b->len++] = c;
+    else
+        tsr__buf_putc(b, c);
+}
+
+/* Ids, kinds and codes rarely need escaping: scan once, then copy. */
+static bool needs_no_escape(const char *s, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == '"' || c == '\\')
+            return false;
+    }
+    return true;
+}
+
+/* s as a JSON string literal, quotes included, in one copy when it can. */
+static void put_jstr(tsr_buf *b, const char *s, size_t n)
+{
+    if (needs_no_escape(s, n) && n + 2 < b->cap - b->len) {
+        char *d = b->data + b->len;
+        d[0] = '"';
+        memcpy(d + 1, s, n);
+        d[n + 1] = '"';
+        b->len += n + 2;
+        return;
+    }
+    tsr__buf_json_string(b, s, n);
+}
+
+/* s escaped for inside a JSON string, without quotes. */
+static void put_jesc(tsr_buf *b, const char *s, size_t n)
+{
+    if (needs_no_escape(s, n))
+        put(b, s, n);
+    else
+        tsr__buf_json_escaped(b, s, n);
+}
+
+/* A decimal integer, digits from the right (as tsr__buf_int). */
+static void put_int(tsr_buf *b, int64_t v)
+{
+    char tmp[24], *e = tmp + sizeof tmp, *p = e;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    put(b, p, (size_t)(e - p));
+}
+
+/* Money in minor units as a quoted fixed-point string, byte for byte what
+ * tsr__format_fixed writes ("0.05", "-12.30"), formatted from the right
+ * straight into one copy. */
 static void put_money(tsr_buf *b, const tsr_result *r, int64_t v)
 {
-    char num[40];
-    size_t n = tsr__format_fixed(num, v, r->rs->minor_units);
-    tsr__buf_putc(b, '"');
-    tsr__buf_put(b, num, n);
-    tsr__buf_putc(b, '"');
+    char tmp[48], *e = tmp + sizeof tmp, *p = e;
+    uint64_t m = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    unsigned scale = r->rs->minor_units, k;
+
+    if (scale > 18)   /* as tsr__format_fixed: the largest scale an int64 carries */
+        scale = 18;
+    *--p = '"';
+    for (k = 0; k < scale; k++) {
+        *--p = (char)('0' + m % 10u);
+        m /= 10u;
+    }
+    if (scale)
+        *--p = '.';
+    do {
+        *--p = (char)('0' + m % 10u);
+        m /= 10u;
+    } while (m);
+    if (v < 0)
+        *--p = '-';
+    *--p = '"';
+    put(b, p, (size_t)(e - p));
 }
 
 static void put_str(tsr_buf *b, const char *s)
 {
     if (s)
-        tsr__buf_json_string(b, s, strlen(s));
+        put_jstr(b, s, strlen(s));
     else
-        tsr__buf_puts(b, "null");
+        LIT(b, "null");
 }
 
 static void put_date(tsr_buf *b, int64_t days)
 {
-    char d[16];
-    size_t n = tsr__format_date(d, days);
-    tsr__buf_putc(b, '"');
-    tsr__buf_put(b, d, n);
-    tsr__buf_putc(b, '"');
-}
-
-static void put_key(tsr_buf *b, const char *key, bool first)
-{
-    if (!first)
-        tsr__buf_putc(b, ',');
-    tsr__buf_putc(b, '"');
-    tsr__buf_puts(b, key);
-    tsr__buf_puts(b, "\":");
+    char d[24];
+    size_t n = tsr__format_date(d + 1, days);
+    d[0] = '"';
+    d[n + 1] = '"';
+    put(b, d, n + 2);
 }
 
 static void put_line(tsr_buf *b, const tsr_result *r, size_t i)
@@ -46,66 +138,69 @@ static void put_line(tsr_buf *b, const tsr_result *r, size_t i)
     const tsr_res_line *l = &r->lines[i];
     size_t d;
 
-    tsr__buf_puts(b, "{\"id\":");
+    LIT(b, "{\"id\":");
     put_str(b, l->id);
-    put_key(b, "kind", false);
+    LIT(b, ",\"kind\":");
     put_str(b, l->kind);
-    put_key(b, "category", false);
+    LIT(b, ",\"category\":");
     put_str(b, l->category_name);
-    tsr__buf_puts(b, ",\"quantity\":");
-    tsr__buf_int(b, l->quantity);
-    put_key(b, "unit_price", false);
+    LIT(b, ",\"quantity\":");
+    put_int(b, l->quantity);
+    LIT(b, ",\"unit_price\":");
     put_money(b, r, l->unit_price);
-    put_key(b, "subtotal", false);
+    LIT(b, ",\"subtotal\":");
     put_money(b, r, l->subtotal);
-    put_key(b, "discounts", false);
-    tsr__buf_putc(b, '[');
+    LIT(b, ",\"discounts\":");
+    putc_(b, '[');
     for (d = 0; d < l->ndiscounts; d++) {
         if (d)
-            tsr__buf_putc(b, ',');
-        tsr__buf_puts(b, "{\"id\":");
+            putc_(b, ',');
+        LIT(b, "{\"id\":");
         put_str(b, rs->discounts[l->discounts[d].discount].id);
-        put_key(b, "amount", false);
+        LIT(b, ",\"amount\":");
         put_money(b, r, l->discounts[d].amount);
-        tsr__buf_putc(b, '}');
+        putc_(b, '}');
     }
-    tsr__buf_putc(b, ']');
-    tsr__buf_puts(b, ",\"redeemed\":{\"points\":");
-    tsr__buf_int(b, l->redeemed_points);
-    tsr__buf_puts(b, ",\"value\":");
+    putc_(b, ']');
+    LIT(b, ",\"redeemed\":{\"points\":");
+    put_int(b, l->redeemed_points);
+    LIT(b, ",\"value\":");
     put_money(b, r, l->redeemed_value);
-    tsr__buf_putc(b, '}');
-    put_key(b, "total", false);
+    putc_(b, '}');
+    LIT(b, ",\"total\":");
     put_money(b, r, l->total);
-    tsr__buf_puts(b, ",\"points_earned\":");
-    tsr__buf_int(b, l->points_earned);
-    tsr__buf_putc(b, '}');
+    LIT(b, ",\"points_earned\":");
+    put_int(b, l->points_earned);
+    putc_(b, '}');
 }
 
 static void put_promos(tsr_buf *b, const tsr_result *r)
 {
     size_t i;
-    tsr__buf_putc(b, '[');
+    putc_(b, '[');
     for (i = 0; i < r->npromos; i++) {
         const tsr_res_promo *p = &r->promos[i];
         if (i)
-            tsr__buf_putc(b, ',');
-        tsr__buf_puts(b, "{\"code\":");
-        tsr__buf_json_string(b, p->code, p->code_len);
+            putc_(b, ',');
+        LIT(b, "{\"code\":");
+        put_jstr(b, p->code, p->code_len);
         /* Customer-safe results must not reveal which codes exist. */
         if (p->promo >= 0 && p->reason != TSR_PR_NOT_APPLICABLE) {
-            put_key(b, "id", false);
+            LIT(b, ",\"id\":");
             put_str(b, r->rs->promos[p->promo].id);
         }
-        put_key(b, "status", false);
-        tsr__buf_puts(b, p->status == TSR_PROMO_ACCEPTED ? "\"accepted\"" : "\"rejected\"");
+        LIT(b, ",\"status\":");
+        if (p->status == TSR_PROMO_ACCEPTED)
+            LIT(b, "\"accepted\"");
+        else
+            LIT(b, "\"rejected\"");
         if (p->status != TSR_PROMO_ACCEPTED) {
-            put_key(b, "reason", false);
+            LIT(b, ",\"reason\":");
             put_str(b, tsr__promo_reason_name(p->reason));
         }
-        tsr__buf_putc(b, '}');
+        putc_(b, '}');
     }
-    tsr__buf_putc(b, ']');
+    putc_(b, ']');
 }
 
 static void put_points(tsr_buf *b, const tsr_result *r)
@@ -113,73 +208,76 @@ static void put_points(tsr_buf *b, const tsr_result *r)
     const tsr_ruleset *rs = r->rs;
     size_t i;
 
-    tsr__buf_puts(b, "{\"redeemed\":");
-    tsr__buf_int(b, r->points_redeemed);
-    tsr__buf_puts(b, ",\"earned\":");
-    tsr__buf_int(b, r->points_earned);
+    LIT(b, "{\"redeemed\":");
+    put_int(b, r->points_redeemed);
+    LIT(b, ",\"earned\":");
+    put_int(b, r->points_earned);
     if (r->redeem_reason != TSR_RR_NONE) {
-        put_key(b, "redeem_reason", false);
+        LIT(b, ",\"redeem_reason\":");
         put_str(b, tsr__redeem_reason_name(r->redeem_reason));
     }
     if (r->nlots_used) {
-        put_key(b, "lots_used", false);
-        tsr__buf_putc(b, '[');
+        LIT(b, ",\"lots_used\":");
+        putc_(b, '[');
         for (i = 0; i < r->nlots_used; i++) {
             if (i)
-                tsr__buf_putc(b, ',');
-            tsr__buf_puts(b, "{\"id\":");
+                putc_(b, ',');
+            LIT(b, "{\"id\":");
             put_str(b, r->lots_used[i].id);
-            tsr__buf_puts(b, ",\"points\":");
-            tsr__buf_int(b, r->lots_used[i].points);
-            tsr__buf_putc(b, '}');
+            LIT(b, ",\"points\":");
+            put_int(b, r->lots_used[i].points);
+            putc_(b, '}');
         }
-        tsr__buf_putc(b, ']');
+        putc_(b, ']');
     }
-    put_key(b, "entries", false);
-    tsr__buf_putc(b, '[');
+    LIT(b, ",\"entries\":");
+    putc_(b, '[');
     for (i = 0; i < r->nentries; i++) {
         const tsr_points_entry *e = &r->entries[i];
         if (i)
-            tsr__buf_putc(b, ',');
-        tsr__buf_puts(b, "{\"rule\":");
+            putc_(b, ',');
+        LIT(b, "{\"rule\":");
         put_str(b, rs->loyalty.earn[e->earn].id);
-        put_key(b, "line", false);
+        LIT(b, ",\"line\":");
         put_str(b, e->line >= 0 ? r->lines[e->line].id : NULL);
-        tsr__buf_puts(b, ",\"points\":");
-        tsr__buf_int(b, e->points);
-        put_key(b, "available_on", false);
+        LIT(b, ",\"points\":");
+        put_int(b, e->points);
+        LIT(b, ",\"available_on\":");
         put_date(b, e->available_on);
-        put_key(b, "expires_on", false);
+        LIT(b, ",\"expires_on\":");
         if (e->has_expires)
             put_date(b, e->expires_on);
         else
-            tsr__buf_puts(b, "null");
-        tsr__buf_putc(b, '}');
+            LIT(b, "null");
+        putc_(b, '}');
     }
-    tsr__buf_puts(b, "]}");
+    LIT(b, "]}");
 }
 
 static void put_trace(tsr_buf *b, const tsr_result *r)
 {
     size_t i;
-    tsr__buf_putc(b, '[');
+    putc_(b, '[');
     for (i = 0; i < r->ntrace; i++) {
         const tsr_trace_entry *t = &r->trace[i];
         if (i)
-            tsr__buf_putc(b, ',');
-        tsr__buf_puts(b, "{\"rule\":\"");
-        tsr__buf_puts(b, t->section);
-        tsr__buf_putc(b, '.');
-        tsr__buf_json_escaped(b, t->id, strlen(t->id));
-        tsr__buf_puts(b, "\",\"applied\":");
-        tsr__buf_puts(b, t->applied ? "true" : "false");
+            putc_(b, ',');
+        LIT(b, "{\"rule\":\"");
+        put(b, t->section, strlen(t->section));
+        putc_(b, '.');
+        put_jesc(b, t->id, strlen(t->id));
+        LIT(b, "\",\"applied\":");
+        if (t->applied)
+            LIT(b, "true");
+        else
+            LIT(b, "false");
         if (!t->applied) {
-            put_key(b, "why", false);
+            LIT(b, ",\"why\":");
             put_str(b, t->why);
         }
-        tsr__buf_putc(b, '}');
+        putc_(b, '}');
     }
-    tsr__buf_putc(b, ']');
+    putc_(b, ']');
 }
 
 static void put_result(tsr_buf *b, const tsr_result *r)
@@ -189,63 +287,63 @@ static void put_result(tsr_buf *b, const tsr_result *r)
     size_t i;
     bool first = true;
 
-    tsr__buf_puts(b, "{\"ruleset\":{\"id\":");
+    LIT(b, "{\"ruleset\":{\"id\":");
     put_str(b, rs->id);
-    put_key(b, "version", false);
+    LIT(b, ",\"version\":");
     put_str(b, rs->version);
-    tsr__buf_puts(b, "},\"order\":");
+    LIT(b, "},\"order\":");
     put_str(b, r->order_id);
-    put_key(b, "currency", false);
+    LIT(b, ",\"currency\":");
     put_str(b, rs->currency);
-    put_key(b, "segments", false);
-    tsr__buf_putc(b, '[');
+    LIT(b, ",\"segments\":");
+    putc_(b, '[');
     for (i = 0; i < rs->nsegments; i++) {
         if (!r->segments[i])
             continue;
         if (!first)
-            tsr__buf_putc(b, ',');
+            putc_(b, ',');
         first = false;
         put_str(b, rs->segments[i].id);
     }
-    tsr__buf_putc(b, ']');
-    put_key(b, "tier", false);
+    putc_(b, ']');
+    LIT(b, ",\"tier\":");
     put_str(b, r->tier >= 0 ? rs->tiers[r->tier].id : NULL);
-    put_key(b, "lines", false);
-    tsr__buf_putc(b, '[');
+    LIT(b, ",\"lines\":");
+    putc_(b, '[');
     for (i = 0; i < r->nlines; i++) {
         if (i)
-            tsr__buf_putc(b, ',');
+            putc_(b, ',');
         put_line(b, r, i);
     }
-    tsr__buf_putc(b, ']');
-    put_key(b, "promo_codes", false);
+    putc_(b, ']');
+    LIT(b, ",\"promo_codes\":");
     put_promos(b, r);
-    tsr__buf_puts(b, ",\"totals\":{\"subtotal\":");
+    LIT(b, ",\"totals\":{\"subtotal\":");
     put_money(b, r, t->subtotal);
-    put_key(b, "discount", false);
+    LIT(b, ",\"discount\":");
     put_money(b, r, t->discount);
-    put_key(b, "redeemed_value", false);
+    LIT(b, ",\"redeemed_value\":");
     put_money(b, r, t->redeemed_value);
-    put_key(b, "due", false);
+    LIT(b, ",\"due\":");
     put_money(b, r, t->due);
-    tsr__buf_puts(b, "},\"points\":");
+    LIT(b, "},\"points\":");
     put_points(b, r);
-    put_key(b, "offers", false);
-    tsr__buf_putc(b, '[');
+    LIT(b, ",\"offers\":");
+    putc_(b, '[');
     for (i = 0; i < r->noffers; i++) {
         const tsr_offer *o = &rs->offers[r->offers[i]];
         if (i)
-            tsr__buf_putc(b, ',');
-        tsr__buf_puts(b, "{\"id\":");
+            putc_(b, ',');
+        LIT(b, "{\"id\":");
         put_str(b, o->id);
-        put_key(b, "message", false);
+        LIT(b, ",\"message\":");
         put_str(b, o->message);
-        tsr__buf_putc(b, '}');
+        putc_(b, '}');
     }
-    tsr__buf_putc(b, ']');
-    put_key(b, "trace", false);
+    putc_(b, ']');
+    LIT(b, ",\"trace\":");
     put_trace(b, r);
-    tsr__buf_putc(b, '}');
+    putc_(b, '}');
 }
 
 const char *tsr_result_json(tsr_result *r, size_t *len)
@@ -264,6 +362,7 @@ const char *tsr_result_json(tsr_result *r, size_t *len)
                 b.data = p;
         }
         put_result(&b, r);
+        tsr__buf_put(&b, "", 0);   /* the NUL the inline writers leave out */
         if (b.failed || !b.data) {
             tsr__buf_free(&b);
             return NULL;

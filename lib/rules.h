@@ -233,6 +233,7 @@ struct tsr_ruleset {
     tsr_offer *offers;
     size_t noffers;
     const char **groups;        /* discount group names, by group_index */
+    size_t nmemo;               /* memo slots of line conditions (tsr_expr.memo) */
 
     const char **files;         /* every file loaded (the main file first, then
                                    the included ones in the order they were read) */

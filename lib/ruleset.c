@@ -487,6 +487,57 @@ static int build_model(loader *ld)
     return tsr__rules_build(rs, order, ld->nmerge, ld->opts->tzdir, ld->err);
 }
 
+/* Line conditions that several rules repeat (`for: item.kind == "ticket"`
+ * in every category and discount) share a memo slot, so an evaluation
+ * tests each once per line: tsr__expr_test keeps the answer in the line's
+ * row of a memo the evaluation owns.  Only conditions tsr__expr_memo_same
+ * accepts (a constant comparison of a field evaluation never changes) and
+ * only those that occur at least twice get a slot.  Done once at load; the
+ * rule set is read-only afterwards. */
+#define MEMO_MAX_SLOTS 64
+#define MEMO_MAX_CANDIDATES 1024
+
+static void memo_add(tsr_expr **cand, size_t *n, tsr_expr *e)
+{
+    if (e && *n < MEMO_MAX_CANDIDATES)
+        cand[(*n)++] = e;
+}
+
+static int memo_assign(tsr_ruleset *rs, tsr_arena *tmp)
+{
+    tsr_expr **cand;
+    size_t n = 0, i, j, c;
+
+    rs->nmemo = 0;
+    cand = tsr__arena_alloc(tmp, MEMO_MAX_CANDIDATES * sizeof *cand);
+    if (!cand)
+        return TSR_ENOMEM;
+    for (i = 0; i < rs->ncategories; i++)
+        memo_add(cand, &n, rs->categories[i].for_);
+    for (i = 0; i < rs->ndiscounts; i++) {
+        const tsr_discount *d = &rs->discounts[i];
+        memo_add(cand, &n, d->for_);
+        memo_add(cand, &n, d->reward);
+        for (c = 0; c < d->nbundle; c++)
+            memo_add(cand, &n, d->bundle[c].for_);
+    }
+    for (i = 0; i < rs->loyalty.nearn; i++)
+        memo_add(cand, &n, rs->loyalty.earn[i].for_);
+    for (i = 0; i < n && rs->nmemo < MEMO_MAX_SLOTS; i++) {
+        size_t same = 0;
+        if (cand[i]->memo)
+            continue;   /* already shares an earlier one's slot */
+        for (j = i + 1; j < n; j++)
+            if (!cand[j]->memo && tsr__expr_memo_same(cand[i], cand[j])) {
+                cand[j]->memo = (uint32_t)rs->nmemo + 1;
+                same++;
+            }
+        if (same)
+            cand[i]->memo = (uint32_t)rs->nmemo++ + 1;
+    }
+    return TSR_OK;
+}
+
 static void loader_free(loader *ld)
 {
     size_t i;
@@ -590,6 +641,8 @@ static int load_into(tsr_ruleset *rs, const tsr_load_options *eff, const char *n
         rc = visit(&ld, main_index);
     if (rc == TSR_OK)
         rc = build_model(&ld);
+    if (rc == TSR_OK && memo_assign(rs, &ld.tmp) != TSR_OK)
+        rc = nomem(err);
     loader_free(&ld);
     return rc;
 }
