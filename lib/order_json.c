@@ -254,10 +254,13 @@ static const yajl_callbacks callbacks = {
 };
 
 /* yajl's message ("parse error: premature EOF\n ...") without the newline. */
-static int syntax_error(jreader *j)
+/* `at_end`: the error came from yajl_complete_parse, whose byte count covers
+ * only that call (0), so the place is the end of the text. */
+static int syntax_error(jreader *j, bool at_end, size_t len)
 {
     unsigned char *msg = yajl_get_error(j->h, 0, NULL, 0);
-    size_t at = yajl_get_bytes_consumed(j->h), n = msg ? strlen((const char *)msg) : 0;
+    size_t at = at_end ? len : yajl_get_bytes_consumed(j->h);
+    size_t n = msg ? strlen((const char *)msg) : 0;
     int rc;
 
     while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' ' || msg[n - 1] == '.'))
@@ -274,6 +277,7 @@ int tsr__order_read_json(tsr_order *o, const char *text, size_t len, tsr_error *
     yajl_alloc_funcs afs = { j_malloc, j_realloc, j_free, NULL };
     yajl_status st;
     jreader j;
+    bool at_end;
     int rc;
 
     if (len > o->rs->limits.max_order_size)
@@ -291,14 +295,15 @@ int tsr__order_read_json(tsr_order *o, const char *text, size_t len, tsr_error *
     /* The reader checks UTF-8 strictly itself (yajl's check is weaker). */
     yajl_config(j.h, yajl_dont_validate_strings, 1);
     st = yajl_parse(j.h, (const unsigned char *)text, len);
-    if (st == yajl_status_ok)
+    at_end = st == yajl_status_ok;
+    if (at_end)
         st = yajl_complete_parse(j.h);
     if (j.oom)
         rc = tsr__err(err, TSR_ENOMEM, NULL);
     else if (st == yajl_status_client_canceled)
         rc = j.r.rc;
     else if (st != yajl_status_ok)
-        rc = syntax_error(&j);
+        rc = syntax_error(&j, at_end, len);
     else if (!j.r.done)
         rc = tsr__err_path(err, TSR_EORDER, "$", "the order is incomplete");
     else

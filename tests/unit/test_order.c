@@ -725,6 +725,8 @@ static void test_syntax_errors_are_order_errors(void **state)
     expect_error(f, "{\"datetime\":\"2026-06-13T14:30:00Z\",\"items\":[", TSR_EORDER, "items[0]",
                  "invalid JSON");
     expect_error(f, "{\"id\":\"a\"} x", TSR_EORDER, "$", "invalid JSON");
+    /* a truncated order is placed at its end, not at byte 1 */
+    expect_error(f, "{\"id\":\"abcdefghij\"", TSR_EORDER, "id", "near byte 18: ");
     expect_error(f, "{\"id\":\"a\",,}", TSR_EORDER, "id", "invalid JSON");
     expect_error(f, "{\"customer\":{\"tags\":[\"a\" \"b\"]}}", TSR_EORDER, "customer.tags[1]",
                  "invalid JSON");
