@@ -268,7 +268,7 @@ static int trace_promo(tsr_eval *ev, size_t p, const entry_note *notes)
         }
     }
     return tsr__trace(ev, "promo_codes", ev->rs->promos[p].id, false,
-                      why ? why : "no code entered");
+                      why ? why : r->npromos ? "no entered code matches it" : "no code entered");
 }
 
 int tsr__eval_promos(tsr_eval *ev)

@@ -168,7 +168,7 @@ static void test_pattern_must_match_the_whole_code(void **state)
     REJECTED(r, 2, "NOPE", TSR_PR_UNKNOWN);
     assert_int_equal(r->promos[0].promo, -1);
     assert_int_equal(tsr_result_line_total(r, 0), 10000);
-    assert_string_equal(trace_of(r, "promo_codes", "doctors")->why, "no code entered");
+    assert_string_equal(trace_of(r, "promo_codes", "doctors")->why, "no entered code matches it");
     tsr_result_free(r);
 }
 
