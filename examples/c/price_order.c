@@ -23,8 +23,8 @@
 
 #include <tessera.h>
 
-/* Minor units -> "8740.00", for a currency with `digits` minor digits (the
- * park prices in roubles: two).  The result JSON carries the same amounts
+/* Minor units -> "8740.00", for a currency with `digits` minor digits
+ * (tsr_ruleset_minor_units).  The result JSON carries the same amounts
  * already formatted. */
 static void format_money(char *buf, size_t size, int64_t minor, int digits)
 {
@@ -150,7 +150,7 @@ static int build_order(tsr_order *o, const fields *f, tsr_error *err)
     return TSR_OK;
 }
 
-static void print_result(tsr_result *r, const char *currency)
+static void print_result(tsr_result *r, const char *currency, int digits)
 {
     tsr_totals t;
     size_t i, n = tsr_result_line_count(r);
@@ -159,12 +159,12 @@ static void print_result(tsr_result *r, const char *currency)
 
     for (i = 0; i < n; i++) {
         const char *category = tsr_result_line_category(r, i);
-        format_money(money, sizeof money, tsr_result_line_total(r, i), 2);
+        format_money(money, sizeof money, tsr_result_line_total(r, i), digits);
         printf("%-4s %-8s %10s %s   %3" PRId64 " points\n", tsr_result_line_id(r, i),
                category ? category : "-", money, currency, tsr_result_line_points(r, i));
     }
     tsr_result_totals(r, &t);
-    format_money(money, sizeof money, t.due, 2);
+    format_money(money, sizeof money, t.due, digits);
     printf("due %s %s\n", money, currency);
     printf("points earned %" PRId64 ", redeemed %" PRId64 "\n", t.points_earned,
            t.points_redeemed);
@@ -208,7 +208,7 @@ int main(int argc, char **argv)
         goto done;
     }
     printf("%s (%s)\n", tsr_ruleset_id(rs), tsr_ruleset_version(rs));
-    print_result(result, tsr_ruleset_currency(rs));
+    print_result(result, tsr_ruleset_currency(rs), (int)tsr_ruleset_minor_units(rs));
 
 done:
     /* All three are NULL-safe.  Free in the reverse order of creation: the
