@@ -82,7 +82,9 @@ static int test_cond(tsr_eval *ev, const tsr_expr *e, bool *holds, const char **
         w = e->src;
         wl = e->src_len;
     }
-    *why = tsr__why(ev, "`%.*s` was false", (int)(wl > 200 ? 200 : wl), w);
+    /* formatted at load for the ranges tsr__expr_test names */
+    if ((*why = tsr__expr_why_false(e, w, wl)) == NULL)
+        *why = tsr__why(ev, "`%.*s` was false", (int)(wl > 200 ? 200 : wl), w);
     return TSR_OK;
 }
 
@@ -121,8 +123,7 @@ static int check_gates(step *st, const tsr_discount *d, outcome *o, bool *ok)
     }
     if (d->requires >= 0 && !ev->res->promo_accepted[d->requires]) {
         *ok = false;
-        return stop(o, tr ? tsr__why(ev, "requires promo code `%s`, not accepted",
-                                     ev->rs->promos[d->requires].id) : "");
+        return stop(o, tr ? d->requires_why : "");
     }
     return TSR_OK;
 }

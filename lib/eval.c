@@ -93,11 +93,16 @@ int tsr__trace(tsr_eval *ev, const char *section, const char *id, bool applied, 
     return TSR_OK;
 }
 
-/* The text of a failing condition for the trace: "`expr` was false". */
-static const char *why_false(tsr_eval *ev, const char *text, size_t len)
+/* The text of a failing condition of e for the trace: "`expr` was false",
+ * as formatted at load when text/len is one of e's sites. */
+static const char *why_false(tsr_eval *ev, const tsr_expr *e, const char *text, size_t len)
 {
+    const char *pre;
+
     if (ev->opts->no_trace)
         return "";
+    if ((pre = tsr__expr_why_false(e, text, len)) != NULL)
+        return pre;
     return tsr__why(ev, "`%.*s` was false", (int)(len > 200 ? 200 : len), text);
 }
 
@@ -173,7 +178,7 @@ static int test(tsr_eval *ev, const tsr_expr *e, bool *holds, const char **why)
     }
     rc = tsr__expr_test(e, &ev->x, holds, why ? &w : NULL, &wl);
     if (rc == TSR_OK && !*holds && why)
-        *why = w ? why_false(ev, w, wl) : why_false(ev, e->src, e->src_len);
+        *why = w ? why_false(ev, e, w, wl) : why_false(ev, e, e->src, e->src_len);
     return rc;
 }
 
@@ -310,12 +315,14 @@ static int eval_categories(tsr_eval *ev)
             for (c = 0; c < rs->ncategories && found < 0; c++) {
                 const tsr_category *cat = &rs->categories[c];
                 const char *w = NULL;
-                bool holds = true;
-                if (cat->has_valid && !tsr__validity_holds(ev, &cat->valid, trace ? &w : NULL))
+                /* only the first reason per category is kept: ask for one
+                 * only while the category has none */
+                bool holds = true, want = trace && !why[c];
+                if (cat->has_valid && !tsr__validity_holds(ev, &cat->valid, want ? &w : NULL))
                     holds = false;
-                if (holds && (rc = test(ev, cat->for_, &holds, trace ? &w : NULL)) != TSR_OK)
+                if (holds && (rc = test(ev, cat->for_, &holds, want ? &w : NULL)) != TSR_OK)
                     return rc;
-                if (holds && (rc = test(ev, cat->when, &holds, trace ? &w : NULL)) != TSR_OK)
+                if (holds && (rc = test(ev, cat->when, &holds, want ? &w : NULL)) != TSR_OK)
                     return rc;
                 if (holds)
                     found = (int)c;

@@ -199,6 +199,15 @@ typedef struct tsr_expr_env {
 /* A compiled expression.  Immutable; lives in the rule set's arena. */
 typedef struct tsr_expr tsr_expr;
 
+/* A place a condition can fail at, as tsr__expr_test names it: the source
+ * range src[off .. off+len) and its trace sentence "`text` was false" (text
+ * cut at 200 bytes), formatted once at load so that a traced evaluation
+ * does not format it again for every rule that fails. */
+typedef struct tsr_why_site {
+    uint32_t off, len;
+    const char *text;        /* NUL-terminated, in the rule set's arena */
+} tsr_why_site;
+
 struct tsr_expr {
     uint8_t type;            /* static result type (tsr_type) */
     uint8_t elem;            /* for lists */
@@ -212,6 +221,10 @@ struct tsr_expr {
      * evaluation (see tsr__expr_memo_same and memo_assign in ruleset.c):
      * set at load, then read-only. */
     uint32_t memo;
+    /* Bool expressions: the sites tsr__expr_test can name (the whole text,
+     * the root, each operand of a top-level `and`); see tsr__expr_why_false. */
+    const tsr_why_site *whys;
+    uint32_t nwhys;
 };
 
 /* Decisions the SPEC leaves open (implemented in expr_check.c / expr_eval.c):
@@ -308,6 +321,11 @@ int tsr__expr_eval(const tsr_expr *e, tsr_expr_ctx *ctx, tsr_value *out);
  * failing operand of a top-level `and` chain (or the whole expression). */
 int tsr__expr_test(const tsr_expr *e, tsr_expr_ctx *ctx, bool *holds, const char **why,
                    size_t *why_len);
+
+/* The sentence "`w` was false" (w cut at 200 bytes) for a range w/wl that
+ * tsr__expr_test gave for e, as formatted at load; NULL when w is not one of
+ * e's sites (the caller formats the sentence itself). */
+const char *tsr__expr_why_false(const tsr_expr *e, const char *w, size_t wl);
 
 /* Can a and b share a memo slot: is each a single comparison of an item
  * field that evaluation never changes (id, kind, sku, quantity, schema

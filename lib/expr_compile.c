@@ -69,6 +69,61 @@ int tsr__xerr(tsr_xcx *cx, int code, size_t off, const char *fmt, ...)
     return tsr__err_at(cx->err, code, file, line, col, "%s", msg);
 }
 
+/* Longest condition text a "`...` was false" trace sentence quotes. */
+#define WHY_TEXT_MAX 200
+
+/* Fill one site of e: src[off .. off+len) and its trace sentence. */
+static int why_site(tsr_why_site *site, const tsr_expr *e, uint32_t off, uint32_t len,
+                    tsr_arena *arena)
+{
+    int n = len > WHY_TEXT_MAX ? WHY_TEXT_MAX : (int)len;
+    char *t = tsr__arena_alloc(arena, (size_t)n + sizeof "`` was false");
+    if (!t)
+        return TSR_ENOMEM;
+    snprintf(t, (size_t)n + sizeof "`` was false", "`%.*s` was false", n, e->src + off);
+    site->off = off;
+    site->len = len;
+    site->text = t;
+    return TSR_OK;
+}
+
+/* The trace sentences of a bool expression, one per range tsr__expr_test
+ * can name when it fails (expr_test in expr_eval.c): the whole text (a
+ * constant, or a caller's fallback), the root op, each operand of a root
+ * `and`.  Formatting them here keeps vsnprintf out of traced evaluations. */
+static int why_sites(tsr_expr *e, const tsr_prog *prog, tsr_arena *arena)
+{
+    const tsr_op *r = &prog->ops[prog->root];
+    uint32_t n = 2 + (r->op == OP_AND ? r->b : 0), k = 0, i;
+    tsr_why_site *sites = tsr__arena_alloc(arena, n * sizeof *sites);
+
+    if (!sites || why_site(&sites[k++], e, 0, (uint32_t)e->src_len, arena) != TSR_OK ||
+        why_site(&sites[k++], e, r->off, r->len, arena) != TSR_OK)
+        return TSR_ENOMEM;
+    for (i = 0; r->op == OP_AND && i < r->b; i++) {
+        const tsr_op *kid = &prog->ops[prog->kids[r->a + i]];
+        if (why_site(&sites[k++], e, kid->off, kid->len, arena) != TSR_OK)
+            return TSR_ENOMEM;
+    }
+    e->whys = sites;
+    e->nwhys = k;
+    return TSR_OK;
+}
+
+const char *tsr__expr_why_false(const tsr_expr *e, const char *w, size_t wl)
+{
+    size_t off;
+    uint32_t i;
+
+    if (!e->whys || w < e->src || w > e->src + e->src_len)
+        return NULL;
+    off = (size_t)(w - e->src);
+    for (i = 0; i < e->nwhys; i++)
+        if (e->whys[i].off == off && e->whys[i].len == wl)
+            return e->whys[i].text;
+    return NULL;
+}
+
 int tsr__expr_compile(tsr_expr **out, const char *src, size_t len, tsr_type want,
                       const tsr_ynode *node, const tsr_expr_env *env, tsr_arena *arena,
                       tsr_error *err)
@@ -112,6 +167,10 @@ int tsr__expr_compile(tsr_expr **out, const char *src, size_t len, tsr_type want
     e->src_len = cx.len;
     e->code = prog;
     e->code_len = prog->nops;
+    if (e->type == TSR_T_BOOL && why_sites(e, prog, arena) != TSR_OK) {
+        rc = tsr__err(err, TSR_ENOMEM, "out of memory");
+        goto done;
+    }
     *out = e;
 done:
     tsr__xcx_fini(&cx);

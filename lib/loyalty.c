@@ -132,7 +132,11 @@ static int rule_gate(tsr_eval *ev, const tsr_expr *when, const tsr_validity *val
                 src = when->src;
                 len = when->src_len;
             }
-            *why = WHY(ev, "`%.*s` was false", (int)len, src);
+            /* formatted at load (quoting at most 200 bytes, so only
+             * for texts that fit: this sentence quotes all of it) */
+            *why = len <= 200 && tracing(ev) ? tsr__expr_why_false(when, src, len) : NULL;
+            if (*why == NULL)
+                *why = WHY(ev, "`%.*s` was false", (int)len, src);
             return *why ? TSR_OK : nomem(ev);
         }
     }
@@ -499,19 +503,6 @@ typedef struct earn_state {
     bool applied;
 } earn_state;
 
-/* The item slot of `event_start` when the schema declares it a datetime,
- * else -1: then every line's service date is the order date. */
-static int event_start_slot(const tsr_ruleset *rs)
-{
-    const tsr_record_schema *s = &rs->records[TSR_REC_ITEM];
-    size_t i;
-
-    for (i = 0; i < s->len; i++)
-        if (strcmp(s->fields[i].name, "event_start") == 0)
-            return s->fields[i].type == TSR_T_DATETIME ? (int)s->fields[i].slot : -1;
-    return -1;
-}
-
 static int64_t service_date(const tsr_eval *ev, int slot, int line)
 {
     const tsr_value *v;
@@ -745,7 +736,7 @@ int tsr__eval_earn(tsr_eval *ev)
         return nomem(ev);
     for (r = 0; r < L->nearn; r++)
         st[r].factor = 1;
-    slot = event_start_slot(ev->rs);
+    slot = L->event_start_slot;
 
     rc = settle_multipliers(ev, st);
     if (rc != TSR_OK)

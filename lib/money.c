@@ -519,7 +519,7 @@ static size_t count_at_least(const int64_t *rem, size_t n, int64_t t)
  * picking the maximum `left` times would be O(n^2) on a 10,000-line order.
  * Since sum(rem) = left * W and every rem < W, more than `left`
  * remainders are positive, so t = 1 always qualifies. */
-static int64_t remainder_cut(const int64_t *rem, size_t n, size_t left, int64_t total)
+static int64_t remainder_cut_search(const int64_t *rem, size_t n, size_t left, int64_t total)
 {
     int64_t lo = 1, hi = total - 1;
     while (lo < hi) {
@@ -530,6 +530,42 @@ static int64_t remainder_cut(const int64_t *rem, size_t n, size_t left, int64_t 
             hi = mid - 1;
     }
     return lo;
+}
+
+/* The same cut for a short order: the left-th largest remainder, counted
+ * with repeats, found by walking down the distinct values from the top.
+ * Each step is one pass and at most `left` < n steps are taken, so up to
+ * REMAINDER_WALK_MAX lines this beats the ~log2(W) passes of the search
+ * (a typical order has a few lines, W tens of thousands of cents). */
+#define REMAINDER_WALK_MAX 16
+
+static int64_t remainder_cut(const int64_t *rem, size_t n, size_t left, int64_t total)
+{
+    int64_t below = INT64_MAX;   /* the values >= below are counted */
+    size_t counted = 0;
+
+    if (n > REMAINDER_WALK_MAX)
+        return remainder_cut_search(rem, n, left, total);
+    for (;;) {
+        int64_t top = -1;
+        size_t at_top = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (rem[i] >= below)
+                continue;
+            if (rem[i] > top) {
+                top = rem[i];
+                at_top = 1;
+            } else if (rem[i] == top) {
+                at_top++;
+            }
+        }
+        if (at_top == 0)   /* cannot happen (left < n); the search is the rule */
+            return remainder_cut_search(rem, n, left, total);
+        counted += at_top;
+        if (counted >= left)
+            return top;
+        below = top;
+    }
 }
 
 bool tsr__allocate(int64_t amount, const int64_t *w, size_t n, int64_t *out)

@@ -435,20 +435,21 @@ static int int_from_text(const char *s, size_t n, int64_t *out, tsr_error *err)
     bool neg = false;
     size_t i = 0;
 
-    if (has_exponent(s, n))
-        return tsr__err(err, TSR_EORDER,
-                        "numbers with an exponent are not accepted: %s (write the digits out)",
-                        snippet(sn, sizeof sn, s, n));
     if (n > 0 && s[0] == '-') {
         neg = true;
         i = 1;
     }
-    if (i == n)
-        return tsr__err(err, TSR_EORDER, "expected an integer, got %s", snippet(sn, sizeof sn, s, n));
-    for (; i < n; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return tsr__err(err, TSR_EORDER, "expected an integer, got %s",
+    while (i < n && s[i] >= '0' && s[i] <= '9')
+        i++;
+    if (i == (neg ? 1u : 0u) || i < n) {
+        /* Not all digits.  An exponent is named first, as it always was;
+         * looking for one only here spares the scan on valid numbers. */
+        if (has_exponent(s, n))
+            return tsr__err(err, TSR_EORDER,
+                            "numbers with an exponent are not accepted: %s (write the digits out)",
                             snippet(sn, sizeof sn, s, n));
+        return tsr__err(err, TSR_EORDER, "expected an integer, got %s", snippet(sn, sizeof sn, s, n));
+    }
     limit = neg ? (uint64_t)INT64_MAX + 1u : (uint64_t)INT64_MAX;
     for (i = neg ? 1 : 0; i < n; i++) {
         unsigned d = (unsigned)(s[i] - '0');
@@ -488,13 +489,15 @@ static int fixed_from_text(const tsr_order *o, uint8_t type, tsr_otok tok, const
     char sn[64];
     int rc;
 
+    rc = tsr__parse_fixed(s, n, digits, out);
+    if (rc == TSR_OK)   /* only [-]digits[.digits] parse: no exponent */
+        return TSR_OK;
+    /* The exponent is looked for only now, on the error path, and named
+     * before any other fault, as it always was. */
     if (tok == TSR_OT_NUMBER && has_exponent(s, n))
         return tsr__err(err, TSR_EORDER,
                         "numbers with an exponent are not accepted: %s (write the digits out)",
                         snippet(sn, sizeof sn, s, n));
-    rc = tsr__parse_fixed(s, n, digits, out);
-    if (rc == TSR_OK)
-        return TSR_OK;
     if (rc == TSR_EPARSE)
         return tsr__err(err, TSR_EORDER, "expected %s, got \"%s\"", type_want(type),
                         snippet(sn, sizeof sn, s, n));
@@ -1445,16 +1448,6 @@ static int unknown_key(tsr_oreader *r, tsr_oframe *f, const char *key, size_t n)
     return r->rc;
 }
 
-/* Keys are short: an inline loop beats a call to memcmp for each candidate. */
-static bool key_is(const char *name, const char *key, size_t n)
-{
-    size_t i;
-    for (i = 0; i < n; i++)
-        if (name[i] == '\0' || name[i] != key[i])   /* a NUL in the key ends it too */
-            return false;
-    return name[n] == '\0';
-}
-
 static int duplicate_key(tsr_oreader *r, tsr_oframe *f, const char *key, size_t n)
 {
     char sn[64];
@@ -1463,43 +1456,100 @@ static int duplicate_key(tsr_oreader *r, tsr_oframe *f, const char *key, size_t 
     return failf(r, TSR_EORDER, "duplicate key \"%s\"", snippet(sn, sizeof sn, key, n));
 }
 
-static int record_key(tsr_oreader *r, tsr_oframe *f, const char *key, size_t n)
+/* The slot of the key index a key hashes to: its length and three of its
+ * bytes (cheap, and enough to spread a record's few dozen names). */
+static uint32_t okey_hash(const char *key, size_t n)
 {
-    tsr_record_kind rec = frame_record(f);
-    const key_set *ks = &record_keys[rec];
-    const tsr_record_schema *schema = &r->o->rs->records[rec];
-    uint8_t *seen = r->o->seen[rec];
-    size_t i, seen_at;
+    uint32_t h = (uint32_t)n;
+    if (n == 0)
+        return 0;
+    h = h * 31u + (unsigned char)key[0];
+    h = h * 31u + (unsigned char)key[n / 2];
+    h = h * 31u + (unsigned char)key[n - 1];
+    return h ^ (h >> 5);
+}
 
+/* Put a name into an index with room to spare; a name already there keeps
+ * its first entry (built-in keys are added first and win, as the reader's
+ * former scan of built-ins, then schema fields, did). */
+static void okey_put(tsr_okey_index *ix, const tsr_okey_slot *e)
+{
+    uint32_t i = okey_hash(e->name, e->len) & ix->mask;
+    for (; ix->slots[i].name; i = (i + 1) & ix->mask)
+        if (ix->slots[i].len == e->len && memcmp(ix->slots[i].name, e->name, e->len) == 0)
+            return;
+    ix->slots[i] = *e;
+}
+
+/* One record's index: every built-in key, then every schema field. */
+static int okey_build(tsr_ruleset *rs, tsr_record_kind rec)
+{
+    const key_set *ks = &record_keys[rec];
+    const tsr_record_schema *schema = &rs->records[rec];
+    size_t nb = builtins[rec].nbuiltin, count, cap = 8, i;
+    tsr_okey_index *ix = &rs->okeys[rec];
+    tsr_okey_slot e;
+
+    count = ks->n + (schema->len > nb ? schema->len - nb : 0);
+    while (cap < 2 * count)   /* at most half full: probes stay short */
+        cap *= 2;
+    if (cap > UINT32_MAX / 2 || !(ix->slots = tsr__arena_calloc(&rs->arena, cap, sizeof *ix->slots)))
+        return TSR_ENOMEM;
+    ix->mask = (uint32_t)(cap - 1);
     for (i = 0; i < ks->n; i++) {
         const okey *k = &ks->keys[i];
-        if (k->len != n || !key_is(k->name, key, n))
-            continue;
-        seen_at = k->target == X_FIELD || k->target == X_PROMO_CODES
-                      ? k->slot : schema->len + (size_t)(k->target - X_CUSTOMER);
-        if (seen[seen_at])
-            return duplicate_key(r, f, key, n);
-        seen[seen_at] = 1;
-        f->target = k->target;
-        f->field = k->target == X_FIELD ? &builtins[rec].fields[k->slot] : NULL;
-        f->key = k->name;
-        f->key_len = n;
-        return TSR_OK;
+        e.name = k->name;
+        e.len = k->len;
+        e.target = k->target;
+        e.field = k->target == X_FIELD ? &builtins[rec].fields[k->slot] : NULL;
+        e.seen_at = k->target == X_FIELD || k->target == X_PROMO_CODES
+                        ? k->slot : (uint32_t)(schema->len + (size_t)(k->target - X_CUSTOMER));
+        okey_put(ix, &e);
     }
-    for (i = builtins[rec].nbuiltin; i < schema->len; i++) {
+    for (i = nb; i < schema->len; i++) {
         const tsr_field *fd = &schema->fields[i];
-        if (!key_is(fd->name, key, n))
-            continue;
-        if (seen[fd->slot])
-            return duplicate_key(r, f, key, n);
-        seen[fd->slot] = 1;
-        f->target = X_FIELD;
-        f->field = fd;
-        f->key = fd->name;
-        f->key_len = n;
-        return TSR_OK;
+        e.name = fd->name;
+        e.len = (uint32_t)strlen(fd->name);
+        e.target = X_FIELD;
+        e.field = fd;
+        e.seen_at = fd->slot;
+        okey_put(ix, &e);
     }
-    return unknown_key(r, f, key, n);
+    return TSR_OK;
+}
+
+int tsr__order_keys_build(tsr_ruleset *rs)
+{
+    int rec, rc;
+    for (rec = 0; rec < TSR_REC__COUNT; rec++)
+        if ((rc = okey_build(rs, (tsr_record_kind)rec)) != TSR_OK)
+            return rc;
+    return TSR_OK;
+}
+
+static int record_key(tsr_oreader *r, tsr_oframe *f, const char *key, size_t n)
+{
+    const tsr_okey_index *ix = &r->o->rs->okeys[frame_record(f)];
+    uint8_t *seen = r->o->seen[frame_record(f)];
+    const tsr_okey_slot *k;
+    uint32_t i = okey_hash(key, n) & ix->mask;
+
+    for (;; i = (i + 1) & ix->mask) {
+        k = &ix->slots[i];
+        if (!k->name)
+            return unknown_key(r, f, key, n);
+        /* a name holds no NUL, so equal bytes mean the key holds none either */
+        if (k->len == n && memcmp(k->name, key, n) == 0)
+            break;
+    }
+    if (seen[k->seen_at])
+        return duplicate_key(r, f, key, n);
+    seen[k->seen_at] = 1;
+    f->target = k->target;
+    f->field = k->field;
+    f->key = k->name;
+    f->key_len = n;
+    return TSR_OK;
 }
 
 int tsr__oread_key(tsr_oreader *r, const char *key, size_t n)

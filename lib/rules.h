@@ -115,6 +115,9 @@ typedef struct tsr_discount {
     tsr_expr *reward;           /* reward lines; NULL = the eligible lines */
     int requires;               /* promo index, -1 none */
     const char *requires_name;
+    /* "requires promo code `ID`, not accepted": formatted at load, since a
+     * traced evaluation without the code says it for this discount */
+    const char *requires_why;
     tsr_validity valid;
     bool has_valid;
     tsr_effect effect;
@@ -178,6 +181,10 @@ typedef struct tsr_loyalty {
     int64_t max_percent;        /* decimal (scale 6) within 0..100; 100% when absent */
     int64_t min_points;         /* 0 = none */
     int64_t step;               /* >= 1; 1 = any */
+    /* The item slot of `event_start` when the schema declares it a
+     * datetime, else -1 (every line's service date is then the order
+     * date).  Found at load, so earning does not look it up by name. */
+    int event_start_slot;
     tsr_srcpos pos;
 } tsr_loyalty;
 
@@ -199,6 +206,23 @@ typedef struct tsr_offer {
     const char *message;
     tsr_srcpos pos;
 } tsr_offer;
+
+/* An order record's keys (built-in ones first, then the schema's fields) in
+ * a small open-addressing table, built at load by tsr__order_keys_build
+ * (order.c) for the order reader, which then resolves a key with one hash
+ * and usually one compare instead of a scan of every name. */
+typedef struct tsr_okey_slot {
+    const char *name;           /* NULL: an empty slot */
+    const tsr_field *field;     /* the field a key of target X_FIELD names, else NULL */
+    uint32_t len;
+    uint32_t seen_at;           /* index in the order's seen[] for duplicate keys */
+    uint8_t target;             /* what the key's value is (order.c's X_*) */
+} tsr_okey_slot;
+
+typedef struct tsr_okey_index {
+    tsr_okey_slot *slots;       /* mask + 1 of them, a power of two */
+    uint32_t mask;
+} tsr_okey_index;
 
 struct tsr_ruleset {
     tsr_alloc alloc;
@@ -234,11 +258,16 @@ struct tsr_ruleset {
     size_t noffers;
     const char **groups;        /* discount group names, by group_index */
     size_t nmemo;               /* memo slots of line conditions (tsr_expr.memo) */
+    tsr_okey_index okeys[TSR_REC__COUNT];   /* order keys by record (order.c) */
 
     const char **files;         /* every file loaded (the main file first, then
                                    the included ones in the order they were read) */
     size_t nfiles;
 };
+
+/* Build rs->okeys in rs's arena from the built-in keys and the schema (once,
+ * at load, after the model is built).  TSR_OK or TSR_ENOMEM.  (order.c) */
+int tsr__order_keys_build(tsr_ruleset *rs);
 
 /* ---------------------------------------------------------------------
  * Loading.  ruleset.c reads the files and follows `include:`; rules_load.c

@@ -1683,6 +1683,22 @@ static int discount_groups(builder *b, tsr_discount *d, const tsr_ynode *m, cons
     return TSR_OK;
 }
 
+/* The trace sentence of a discount whose required code was not accepted
+ * (see check_gates in discounts.c), formatted once here. */
+static int discount_requires_why(builder *b, tsr_discount *d)
+{
+    static const char fmt[] = "requires promo code `%s`, not accepted";
+    const char *id = b->rs->promos[d->requires].id;
+    int n = snprintf(NULL, 0, fmt, id);
+    char *t;
+
+    if (n < 0 || (t = tsr__arena_alloc(b->ar, (size_t)n + 1)) == NULL)
+        return nomem(b);
+    snprintf(t, (size_t)n + 1, fmt, id);
+    d->requires_why = t;
+    return TSR_OK;
+}
+
 static int discount_requires(builder *b, tsr_discount *d, const tsr_ynode *n, const char *where)
 {
     char hint[96];
@@ -1702,7 +1718,7 @@ static int discount_requires(builder *b, tsr_discount *d, const tsr_ynode *n, co
                             b->rs->npromos));
     d->requires = idx;
     b->promo_used[idx] = true;
-    return TSR_OK;
+    return discount_requires_why(b, d);
 }
 
 static int discount_limits(builder *b, tsr_discount *d, const tsr_ynode *m, const char *where)
@@ -2029,6 +2045,19 @@ static int singleton(builder *b, const char *key, const tsr_ynode **out, const c
     return TSR_OK;
 }
 
+/* The item slot of `event_start` when the schema declares it a datetime,
+ * else -1: then every line's service date is the order date. */
+static int event_start_slot(const tsr_ruleset *rs)
+{
+    const tsr_record_schema *s = &rs->records[TSR_REC_ITEM];
+    size_t i;
+
+    for (i = 0; i < s->len; i++)
+        if (strcmp(s->fields[i].name, "event_start") == 0)
+            return s->fields[i].type == TSR_T_DATETIME ? (int)s->fields[i].slot : -1;
+    return -1;
+}
+
 static int build_loyalty(builder *b)
 {
     tsr_loyalty *l = &b->rs->loyalty;
@@ -2036,6 +2065,7 @@ static int build_loyalty(builder *b)
     const char *file = NULL, *where = "loyalty";
     int rc, on = 0;
 
+    l->event_start_slot = event_start_slot(b->rs);   /* the schema is built */
     if ((rc = singleton(b, "loyalty", &m, &file)) != TSR_OK || !m)
         return rc;
     l->present = true;
