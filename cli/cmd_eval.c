@@ -15,6 +15,7 @@
  * a pipe, and still answers line by line when driven interactively.
  */
 #include "cli.h"
+#include "batch.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -423,10 +424,16 @@ static int eval_stream(const tsr_ruleset *rs, const eval_args *a)
     size_t lineno = 0, bad = 0, total = 0;
     tsr_error err;
     int rc = CLI_OK;
+    progress prog;
 
     memset(&lr, 0, sizeof lr);
     if ((rc = open_input(a->order, &lr.fd, &name)) != CLI_OK)
         return rc;
+    /* A progress line for long batch runs: only when someone watches stderr
+     * and neither the input nor the results are that same terminal. */
+    progress_init(&prog, "orders");
+    if (isatty(lr.fd) || isatty(STDOUT_FILENO))
+        prog.on = 0;
     lr.max = limits.max_order_size;
     lr.cap = 65536;
     lr.buf = malloc(lr.cap);
@@ -466,9 +473,11 @@ static int eval_stream(const tsr_ruleset *rs, const eval_args *a)
         }
         total++;
         bad += (size_t)r;
+        progress_tick(&prog);
         if ((rc = write_out(o.data, o.len)) != CLI_OK)
             break;
     }
+    progress_done(&prog);
     if (rc == CLI_OK && bad) {
         fprintf(stderr, "tessera eval: %zu of %zu orders rejected (see the \"error\" lines)\n",
                 bad, total);

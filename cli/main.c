@@ -58,6 +58,8 @@ static const cli_command commands[] = {
       "                   that is not a valid order gives, in its place,\n"
       "                     {\"error\":{\"line\":7,\"path\":\"items[1].id\",\"message\":\"...\"}}\n"
       "                   (path is null when the error has none) and the stream goes on.\n"
+      "                   When stderr is a terminal (and neither the input nor the\n"
+      "                   results are), a progress line shows orders done and per second.\n"
       "  --customer-safe  report every rejected promo code as `not_applicable`, so the\n"
       "                   output can go to the customer without revealing which codes exist\n"
       "  --no-trace       leave the trace out (faster; --explain then shows no reasons)\n"
