@@ -170,10 +170,17 @@ static int test(tsr_eval *ev, const tsr_expr *e, bool *holds, const char **why)
 {
     const char *w = NULL;
     size_t wl = 0;
+    unsigned m;
     int rc;
 
     if (!e) {
         *holds = true;
+        return TSR_OK;
+    }
+    /* a memoised answer for this line: no call (see tsr__expr_memo_get) */
+    m = tsr__expr_memo_get(e, &ev->x);
+    if (m == 2 || (m == 1 && !why)) {
+        *holds = m == 2;
         return TSR_OK;
     }
     rc = tsr__expr_test(e, &ev->x, holds, why ? &w : NULL, &wl);
@@ -241,8 +248,17 @@ static int category_index(const tsr_ruleset *rs, const tsr_value *name)
     return -1;
 }
 
+/* Per category, the value of an order-level price (price_order_level)
+ * once computed in this step: such a price is the same for every line
+ * (`70.00 if weekday(now) >= 6 else 60.00`), so it is evaluated for the
+ * first line that takes the category only.  NULL: no cache. */
+typedef struct price_cache {
+    tsr_value *v;
+    uint8_t *have;
+} price_cache;
+
 /* Set line i's category and unit price; `c` is -1 for "keep the price". */
-static int price_line(tsr_eval *ev, size_t i, int c)
+static int price_line(tsr_eval *ev, size_t i, int c, price_cache *pc)
 {
     tsr_res_line *l = &ev->res->lines[i];
     const tsr_value *rec = ev->recs + i * ev->stride;
@@ -253,9 +269,17 @@ static int price_line(tsr_eval *ev, size_t i, int c)
     l->category_name = c >= 0 ? rs->categories[c].id : NULL;
     if (c >= 0 && rs->categories[c].price) {
         tsr_value v;
-        int rc = tsr__expr_eval(rs->categories[c].price, &ev->x, &v);
-        if (rc != TSR_OK)
-            return rc;
+        if (pc->v && pc->have[c]) {
+            v = pc->v[c];
+        } else {
+            int rc = tsr__expr_eval(rs->categories[c].price, &ev->x, &v);
+            if (rc != TSR_OK)
+                return rc;
+            if (pc->v && rs->categories[c].price_order_level) {
+                pc->v[c] = v;
+                pc->have[c] = 1;
+            }
+        }
         if (v.type != TSR_T_MONEY)
             return line_error(ev, i, NULL, "the price of category `%s` is missing for this line",
                               rs->categories[c].id);
@@ -293,7 +317,15 @@ static int eval_categories(tsr_eval *ev)
     uint8_t *taken = NULL;
     const char **why = NULL;
     bool trace = !ev->opts->no_trace && rs->ncategories;
+    /* up to 16 categories cached on the stack; more are priced per line */
+    tsr_value pv[16];
+    uint8_t phave[16] = { 0 };
+    price_cache pc = { NULL, NULL };
 
+    if (rs->ncategories <= 16) {
+        pc.v = pv;
+        pc.have = phave;
+    }
     if (trace) {
         taken = tsr__arena_calloc(ev->arena, rs->ncategories, 1);
         why = tsr__arena_calloc(ev->arena, rs->ncategories, sizeof *why);
@@ -330,7 +362,7 @@ static int eval_categories(tsr_eval *ev)
                     why[c] = w;
             }
         }
-        if ((rc = price_line(ev, i, found)) != TSR_OK)
+        if ((rc = price_line(ev, i, found, &pc)) != TSR_OK)
             return rc;
         if (trace && found >= 0)
             taken[found] = 1;

@@ -334,4 +334,21 @@ const char *tsr__expr_why_false(const tsr_expr *e, const char *w, size_t wl);
  * so rules that repeat it (`for: item.kind == "ticket"`) can share it. */
 bool tsr__expr_memo_same(const tsr_expr *a, const tsr_expr *b);
 
+/* The memo's answer for e on the current line, without a call: 0 not
+ * known (ask tsr__expr_test), 1 false, 2 true.  Conditions like
+ * `item.kind == "ticket"` are asked by several rules per line, and the call
+ * and wrappers around tsr__expr_test cost more than the answer.  A caller
+ * that wants the trace text of a false answer still asks tsr__expr_test. */
+static inline unsigned tsr__expr_memo_get(const tsr_expr *e, const tsr_expr_ctx *ctx)
+{
+    return e->memo && ctx->memo_row && ctx->item == ctx->memo_item
+               ? ctx->memo_row[e->memo - 1] : 0u;
+}
+
+/* Whether e reads nothing of the current line nor of any line (no item
+ * field, no sum/count/any/all/len over items) and no promo flag: its value
+ * is then the same for every line of one evaluation step.  Conservative: an
+ * unknown case answers false.  Used at load (see tsr_category). */
+bool tsr__expr_order_level(const tsr_expr *e);
+
 #endif /* TSR_EXPR_H */

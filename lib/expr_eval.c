@@ -682,6 +682,35 @@ bool tsr__expr_memo_same(const tsr_expr *a, const tsr_expr *b)
            (x->k.len == 0 || memcmp(x->k.u.s, y->k.u.s, x->k.len) == 0);
 }
 
+bool tsr__expr_order_level(const tsr_expr *e)
+{
+    const tsr_prog *p;
+    uint32_t i;
+
+    if (!e)
+        return false;
+    if (e->is_const)
+        return true;
+    if (!e->code)
+        return false;
+    p = e->code;
+    for (i = 0; i < p->nops; i++) {
+        const tsr_op *o = &p->ops[i];
+        switch (o->op) {
+        case OP_FIELD: case OP_CMP_FK: case OP_HAS_F:
+            if (o->aux != TSR_REC_ORDER && o->aux != TSR_REC_CUSTOMER)
+                return false;
+            break;
+        case OP_COUNT: case OP_SUM: case OP_ANY: case OP_ALL: case OP_LEN_ITEMS:
+        case OP_PROMO:
+            return false;
+        default:
+            break;
+        }
+    }
+    return true;
+}
+
 static int expr_test(const tsr_expr *e, tsr_expr_ctx *ctx, bool *holds, const char **why,
                      size_t *why_len);
 

@@ -160,8 +160,12 @@ static int eligible_lines(tsr_eval *ev, const tsr_expr *for_, size_t *idx, size_
     for (i = 0; i < ev->res->nlines; i++) {
         bool holds = true;
         if (for_) {
+            unsigned m;
             tsr__eval_at_line(ev, i);
-            rc = tsr__expr_test(for_, &ev->x, &holds, NULL, NULL);
+            /* a memoised answer for this line: no call (tsr__expr_memo_get) */
+            m = tsr__expr_memo_get(for_, &ev->x);
+            rc = m ? (holds = m == 2, TSR_OK)
+                   : tsr__expr_test(for_, &ev->x, &holds, NULL, NULL);
             if (rc != TSR_OK) {
                 ev->x.item = NULL;
                 return rc;

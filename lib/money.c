@@ -202,7 +202,17 @@ static MAYBE_UNUSED bool umuldiv_portable(uint64_t a, uint64_t b, uint64_t d, ui
 static bool umuldiv_native(uint64_t a, uint64_t b, uint64_t d, uint64_t *q, uint64_t *r)
 {
     u128 p = (u128)a * b;
-    u128 quo = p / d;
+    u128 quo;
+    /* Most products (money × a small count or a scale-6 percent) fit 64
+     * bits: a 64-bit divide is then exact and much cheaper than the
+     * 128-bit library division (__udivmodti4) it replaces. */
+    if (!(p >> 64)) {
+        uint64_t lo = (uint64_t)p;
+        *q = lo / d;
+        *r = lo % d;
+        return true;
+    }
+    quo = p / d;
     if (quo >> 64)
         return false;
     *q = (uint64_t)quo;
@@ -577,6 +587,14 @@ bool tsr__allocate(int64_t amount, const int64_t *w, size_t n, int64_t *out)
         return false;
     if (n == 0)
         return amount == 0;   /* nothing to give to */
+    if (n == 1) {
+        /* One line takes everything, whatever its weight (amount·w/w, or
+         * split_evenly over one line): skip the divisions. */
+        if (w[0] < 0)
+            return false;
+        out[0] = amount;
+        return true;
+    }
     for (size_t i = 0; i < n; i++)
         if (w[i] < 0 || !tsr__add(total, w[i], &total))
             return false;

@@ -70,6 +70,10 @@ typedef struct tsr_category {
     tsr_expr *for_;             /* NULL = all lines */
     tsr_expr *when;             /* NULL = always */
     tsr_expr *price;            /* money; NULL = keep the line's price */
+    /* Set at load: `price` reads no line (tsr__expr_order_level), so one
+     * evaluation prices every line of this category alike and computes the
+     * value once (eval_categories) rather than once per line. */
+    bool price_order_level;
     tsr_validity valid;
     bool has_valid;
     tsr_srcpos pos;

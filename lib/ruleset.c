@@ -643,6 +643,11 @@ static int load_into(tsr_ruleset *rs, const tsr_load_options *eff, const char *n
         rc = build_model(&ld);
     if (rc == TSR_OK && memo_assign(rs, &ld.tmp) != TSR_OK)
         rc = nomem(err);
+    if (rc == TSR_OK) {
+        size_t c;
+        for (c = 0; c < rs->ncategories; c++)
+            rs->categories[c].price_order_level = tsr__expr_order_level(rs->categories[c].price);
+    }
     if (rc == TSR_OK && tsr__order_keys_build(rs) != TSR_OK)
         rc = nomem(err);
     loader_free(&ld);
