@@ -21,6 +21,10 @@ typedef struct outcome {
     int64_t *saving;     /* per line: rounded, capped, <= the line's total */
     uint8_t *counted;    /* per line: units counted for every/bundle/min_quantity */
     bool stopped;        /* it does not apply; `why` says why */
+    /* Stopped at its order-level gates (when/valid/channels/requires):
+     * saving[] and counted[] were not cleared and must not be read; they
+     * stand for all zeros (see evaluate, best_member, apply_members). */
+    bool gated;
     const char *why;
 } outcome;
 
@@ -82,6 +86,10 @@ static int test_cond(tsr_eval *ev, const tsr_expr *e, bool *holds, const char **
         *holds = m == 2;
         return TSR_OK;
     }
+    /* a lone `FIELD <op> CONSTANT` answered inline (see tsr__expr_fast_test);
+     * a false answer that needs its trace text takes the full path */
+    if (tsr__expr_fast_test(e, &ev->x, holds) && (*holds || !why))
+        return TSR_OK;
     rc = tsr__expr_test(e, &ev->x, holds, why ? &w : NULL, &wl);
     if (rc != TSR_OK || *holds || !why)
         return rc;
@@ -502,12 +510,20 @@ static int evaluate(step *st, const tsr_discount *d, outcome *o)
     bool ok;
     int rc;
 
+    o->stopped = false;
+    o->gated = false;
+    o->why = NULL;
+    /* The gates read no per-line scratch: check them before clearing it, so
+     * that a discount that does not apply to this order (most of them)
+     * costs no memsets; its outcome is marked `gated` (all zeros). */
+    if ((rc = check_gates(st, d, o, &ok)) != TSR_OK)
+        return rc;
+    if (!ok) {
+        o->gated = true;
+        return TSR_OK;
+    }
     memset(o->saving, 0, st->nlines * sizeof *o->saving);
     memset(o->counted, 0, st->nlines);
-    o->stopped = false;
-    o->why = NULL;
-    if ((rc = check_gates(st, d, o, &ok)) != TSR_OK || !ok)
-        return rc;
     if ((rc = select_lines(st, d, &ne, &nr)) != TSR_OK)
         return rc;
     if (ne == 0)
@@ -570,7 +586,10 @@ static long best_member(const step *st, const size_t *members, size_t k, size_t 
     size_t m;
 
     for (m = 0; m < k; m++) {
-        int64_t s = st->out[m].saving[i];
+        int64_t s;
+        if (st->out[m].gated)
+            continue;   /* saves nothing anywhere (its saving[] is not cleared) */
+        s = st->out[m].saving[i];
         if (s <= 0)
             continue;
         if (best < 0 || s > st->out[best].saving[i] ||
@@ -592,6 +611,11 @@ static int apply_members(step *st, const size_t *members, size_t k)
 
     for (m = 0; m < k; m++)
         st->changed[m] = 0;
+    /* every member stopped at its gates: no saving and no claim on any line */
+    for (m = 0; m < k && st->out[m].gated; m++)
+        ;
+    if (m == k)
+        return TSR_OK;
     for (i = 0; i < st->nlines; i++) {
         long best = best_member(st, members, k, i);
         if (best >= 0) {
@@ -600,7 +624,8 @@ static int apply_members(step *st, const size_t *members, size_t k)
             st->changed[best] = 1;
         }
         for (m = 0; m < k; m++)
-            if (ds[members[m]].exclusive && ((long)m == best || st->out[m].counted[i]))
+            if (ds[members[m]].exclusive && !st->out[m].gated &&
+                ((long)m == best || st->out[m].counted[i]))
                 ev->res->lines[i].claimed = true;
     }
     return TSR_OK;

@@ -183,6 +183,10 @@ static int test(tsr_eval *ev, const tsr_expr *e, bool *holds, const char **why)
         *holds = m == 2;
         return TSR_OK;
     }
+    /* a lone `FIELD <op> CONSTANT` answered inline (see tsr__expr_fast_test);
+     * a false answer that needs its trace text takes the full path */
+    if (tsr__expr_fast_test(e, &ev->x, holds) && (*holds || !why))
+        return TSR_OK;
     rc = tsr__expr_test(e, &ev->x, holds, why ? &w : NULL, &wl);
     if (rc == TSR_OK && !*holds && why)
         *why = w ? why_false(ev, e, w, wl) : why_false(ev, e, e->src, e->src_len);

@@ -225,7 +225,22 @@ struct tsr_expr {
      * the root, each operand of a top-level `and`); see tsr__expr_why_false. */
     const tsr_why_site *whys;
     uint32_t nwhys;
+    /* A pre-decoded copy of a root that is one fused `FIELD <rel> CONSTANT`
+     * (OP_CMP_FK), set at load by tsr__expr_compile, then read-only: most
+     * `for`/`when` conditions are this shape, and answering them inline
+     * (tsr__expr_fast_test) costs a few instructions where the call into
+     * expr_eval.c through tsr__expr_test costs ~100.  fast: 0 none,
+     * TSR_FAST_NUM (compared through u.i), TSR_FAST_STR_EQ / _NE (string
+     * == / != with a constant of flags 0). */
+    uint8_t fast;
+    uint8_t fast_record;     /* tsr_record_kind */
+    uint8_t fast_type;       /* the field's declared type */
+    uint8_t fast_rel;        /* tsr_rel (TSR_FAST_NUM) */
+    uint16_t fast_slot;
+    tsr_value fast_k;        /* the constant */
 };
+
+enum { TSR_FAST_NONE = 0, TSR_FAST_NUM, TSR_FAST_STR_EQ, TSR_FAST_STR_NE };
 
 /* Decisions the SPEC leaves open (implemented in expr_check.c / expr_eval.c):
  *   - int / int is a decimal (7 / 2 == 3.5), rounded to 6 digits with the
@@ -343,6 +358,53 @@ static inline unsigned tsr__expr_memo_get(const tsr_expr *e, const tsr_expr_ctx 
 {
     return e->memo && ctx->memo_row && ctx->item == ctx->memo_item
                ? ctx->memo_row[e->memo - 1] : 0u;
+}
+
+/* Answer e inline when it is a pre-decoded fused comparison (e->fast) and
+ * the field holds a value of its declared type (strings: without case
+ * mapping flags): returns 1 and sets *holds, exactly as fk_holds in
+ * expr_eval.c would.  Returns 0 for anything else (no fast form, a missing
+ * field, a type mismatch that must be reported): the caller then asks
+ * tsr__expr_test, which also gives the trace text of a false answer. */
+static inline int tsr__expr_fast_test(const tsr_expr *e, tsr_expr_ctx *ctx, bool *holds)
+{
+    const tsr_value *rec, *v;
+    bool h;
+
+    if (!e->fast)
+        return 0;
+    rec = e->fast_record == TSR_REC_ITEM ? ctx->item
+          : e->fast_record == TSR_REC_ORDER ? ctx->order : ctx->customer;
+    if (!rec)
+        return 0;
+    v = &rec[e->fast_slot];
+    if (v->type != e->fast_type)
+        return 0;
+    if (e->fast == TSR_FAST_NUM) {
+        int64_t x = v->u.i, y = e->fast_k.u.i;
+        int c = (x > y) - (x < y);
+        switch (e->fast_rel) {
+        case TSR_REL_EQ: h = c == 0; break;
+        case TSR_REL_NE: h = c != 0; break;
+        case TSR_REL_LT: h = c < 0; break;
+        case TSR_REL_LE: h = c <= 0; break;
+        case TSR_REL_GT: h = c > 0; break;
+        default: h = c >= 0; break;
+        }
+    } else {
+        bool eq;
+        if (v->flags)
+            return 0;
+        eq = v->len == e->fast_k.len &&
+             (v->len == 0 || memcmp(v->u.s, e->fast_k.u.s, v->len) == 0);
+        h = e->fast == TSR_FAST_STR_EQ ? eq : !eq;
+    }
+    /* keep the line's memo as tsr__expr_test would (same answer, same
+     * slot), so that later rules asking e on this line read it there */
+    if (e->memo && ctx->memo_row && ctx->item == ctx->memo_item)
+        ctx->memo_row[e->memo - 1] = h ? 2 : 1;
+    *holds = h;
+    return 1;
 }
 
 /* Whether e reads nothing of the current line nor of any line (no item

@@ -167,6 +167,29 @@ int tsr__expr_compile(tsr_expr **out, const char *src, size_t len, tsr_type want
     e->src_len = cx.len;
     e->code = prog;
     e->code_len = prog->nops;
+    /* A lone fused comparison is pre-decoded for tsr__expr_fast_test (see
+     * tsr_expr.fast): the same reads fk_holds makes, answered inline by the
+     * callers.  String constants with case-mapping flags, ordering
+     * relations on strings and unusual records stay on the full path. */
+    if (r->op == OP_CMP_FK && r->a <= UINT16_MAX && r->b < TSR_T__COUNT &&
+        r->b != TSR_T_MISSING &&
+        (r->aux == TSR_REC_ORDER || r->aux == TSR_REC_CUSTOMER || r->aux == TSR_REC_ITEM)) {
+        uint8_t fast = TSR_FAST_NONE;
+        if (r->c == CLS_NUM)
+            fast = TSR_FAST_NUM;
+        else if (r->c == CLS_STR && r->k.flags == 0 && r->aux2 == REL_EQ)
+            fast = TSR_FAST_STR_EQ;
+        else if (r->c == CLS_STR && r->k.flags == 0 && r->aux2 == REL_NE)
+            fast = TSR_FAST_STR_NE;
+        if (fast != TSR_FAST_NONE) {
+            e->fast = fast;
+            e->fast_record = r->aux;
+            e->fast_type = (uint8_t)r->b;
+            e->fast_rel = r->aux2;
+            e->fast_slot = (uint16_t)r->a;
+            e->fast_k = r->k;
+        }
+    }
     if (e->type == TSR_T_BOOL && why_sites(e, prog, arena) != TSR_OK) {
         rc = tsr__err(err, TSR_ENOMEM, "out of memory");
         goto done;

@@ -124,7 +124,12 @@ static int rule_gate(tsr_eval *ev, const tsr_expr *when, const tsr_validity *val
     *holds = true;
     ev->x.item = NULL;
     if (when) {
-        rc = tsr__expr_test(when, &ev->x, holds, &src, &len);
+        /* a lone `FIELD <op> CONSTANT` that holds is answered inline
+         * (tsr__expr_fast_test); a false one takes the full path for its text */
+        if (tsr__expr_fast_test(when, &ev->x, holds) && *holds)
+            rc = TSR_OK;
+        else
+            rc = tsr__expr_test(when, &ev->x, holds, &src, &len);
         if (rc != TSR_OK)
             return rc;
         if (!*holds) {
@@ -164,8 +169,10 @@ static int eligible_lines(tsr_eval *ev, const tsr_expr *for_, size_t *idx, size_
             tsr__eval_at_line(ev, i);
             /* a memoised answer for this line: no call (tsr__expr_memo_get) */
             m = tsr__expr_memo_get(for_, &ev->x);
+            /* then a lone `FIELD <op> CONSTANT` inline (tsr__expr_fast_test) */
             rc = m ? (holds = m == 2, TSR_OK)
-                   : tsr__expr_test(for_, &ev->x, &holds, NULL, NULL);
+                 : tsr__expr_fast_test(for_, &ev->x, &holds) ? TSR_OK
+                 : tsr__expr_test(for_, &ev->x, &holds, NULL, NULL);
             if (rc != TSR_OK) {
                 ev->x.item = NULL;
                 return rc;
