@@ -669,6 +669,22 @@ static int gather_list(builder *b, const tsr_ynode *const *roots, const char *ke
     return TSR_OK;
 }
 
+/* What every list section of rules starts with: its entries (from every
+ * file), a zeroed array of `size`-byte rules for them (never empty, so
+ * callers can index it), and an index for their ids. */
+static int begin_list(builder *b, const tsr_ynode *const *roots, const char *key, size_t size,
+                      entry **es, size_t *n, void **rules, name_index *ix)
+{
+    int rc;
+
+    if ((rc = gather_list(b, roots, key, es, n)) != TSR_OK)
+        return rc;
+    *rules = tsr__arena_calloc(b->ar, *n ? *n : 1, size);
+    if (!*rules || index_init(b, ix, *n) != TSR_OK)
+        return nomem(b);
+    return TSR_OK;
+}
+
 /* The name: value pairs of map section `key` (under `sub` when not NULL)
  * of every file, in merge order. */
 static int gather_map(builder *b, const char *key, const char *sub, named **out, size_t *count)
@@ -1351,15 +1367,15 @@ static int build_tiers(builder *b, const tsr_ynode *const *roots)
 {
     tsr_ruleset *rs = b->rs;
     entry *es;
+    void *rules;
     size_t n, i;
     name_index ix = { 0 };
     int rc;
 
-    if ((rc = gather_list(b, roots, "tiers", &es, &n)) != TSR_OK)
+    if ((rc = begin_list(b, roots, "tiers", sizeof *rs->tiers, &es, &n, &rules,
+                        &ix)) != TSR_OK)
         return rc;
-    rs->tiers = tsr__arena_calloc(b->ar, n ? n : 1, sizeof *rs->tiers);
-    if (!rs->tiers || index_init(b, &ix, n) != TSR_OK)
-        return nomem(b);
+    rs->tiers = rules;
     b->item_note = "tiers are computed once per order, not per line";
     for (i = 0; i < n; i++) {
         tsr_tier *t = &rs->tiers[i];
@@ -1388,15 +1404,15 @@ static int build_categories(builder *b, const tsr_ynode *const *roots)
 {
     tsr_ruleset *rs = b->rs;
     entry *es;
+    void *rules;
     size_t n, i;
     name_index ix = { 0 };
     int rc;
 
-    if ((rc = gather_list(b, roots, "categories", &es, &n)) != TSR_OK)
+    if ((rc = begin_list(b, roots, "categories", sizeof *rs->categories, &es, &n, &rules,
+                        &ix)) != TSR_OK)
         return rc;
-    rs->categories = tsr__arena_calloc(b->ar, n ? n : 1, sizeof *rs->categories);
-    if (!rs->categories || index_init(b, &ix, n) != TSR_OK)
-        return nomem(b);
+    rs->categories = rules;
     for (i = 0; i < n; i++) {
         tsr_category *c = &rs->categories[i];
         const tsr_ynode *m = es[i].node;
@@ -1823,15 +1839,15 @@ static int build_discounts(builder *b, const tsr_ynode *const *roots)
 {
     tsr_ruleset *rs = b->rs;
     entry *es;
+    void *rules;
     size_t n, i;
     name_index ix = { 0 };
     int rc;
 
-    if ((rc = gather_list(b, roots, "discounts", &es, &n)) != TSR_OK)
+    if ((rc = begin_list(b, roots, "discounts", sizeof *rs->discounts, &es, &n, &rules,
+                        &ix)) != TSR_OK)
         return rc;
-    rs->discounts = tsr__arena_calloc(b->ar, n ? n : 1, sizeof *rs->discounts);
-    if (!rs->discounts || index_init(b, &ix, n) != TSR_OK)
-        return nomem(b);
+    rs->discounts = rules;
     for (i = 0; i < n; i++) {
         tsr_discount *d = &rs->discounts[i];
         char where[64];
@@ -2132,15 +2148,15 @@ static int build_offers(builder *b, const tsr_ynode *const *roots)
 {
     tsr_ruleset *rs = b->rs;
     entry *es;
+    void *rules;
     size_t n, i;
     name_index ix = { 0 };
     int rc;
 
-    if ((rc = gather_list(b, roots, "offers", &es, &n)) != TSR_OK)
+    if ((rc = begin_list(b, roots, "offers", sizeof *rs->offers, &es, &n, &rules,
+                        &ix)) != TSR_OK)
         return rc;
-    rs->offers = tsr__arena_calloc(b->ar, n ? n : 1, sizeof *rs->offers);
-    if (!rs->offers || index_init(b, &ix, n) != TSR_OK)
-        return nomem(b);
+    rs->offers = rules;
     for (i = 0; i < n; i++) {
         tsr_offer *o = &rs->offers[i];
         const tsr_ynode *m = es[i].node, *msg;
