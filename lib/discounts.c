@@ -69,40 +69,6 @@ static const char *money_text(const tsr_eval *ev, char buf[32], int64_t v)
     return buf;
 }
 
-static int test_cond(tsr_eval *ev, const tsr_expr *e, bool *holds, const char **why)
-{
-    const char *w = NULL;
-    size_t wl = 0;
-    unsigned m;
-    int rc;
-
-    if (!e) {
-        *holds = true;
-        return TSR_OK;
-    }
-    /* a memoised answer for this line: no call (see tsr__expr_memo_get) */
-    m = tsr__expr_memo_get(e, &ev->x);
-    if (m == 2 || (m == 1 && !why)) {
-        *holds = m == 2;
-        return TSR_OK;
-    }
-    /* a lone `FIELD <op> CONSTANT` answered inline (see tsr__expr_fast_test);
-     * a false answer that needs its trace text takes the full path */
-    if (tsr__expr_fast_test(e, &ev->x, holds) && (*holds || !why))
-        return TSR_OK;
-    rc = tsr__expr_test(e, &ev->x, holds, why ? &w : NULL, &wl);
-    if (rc != TSR_OK || *holds || !why)
-        return rc;
-    if (!w) {
-        w = e->src;
-        wl = e->src_len;
-    }
-    /* formatted at load for the ranges tsr__expr_test names */
-    if ((*why = tsr__expr_why_false(e, w, wl)) == NULL)
-        *why = tsr__why(ev, "`%.*s` was false", (int)(wl > 200 ? 200 : wl), w);
-    return TSR_OK;
-}
-
 /* The saving of d's effect on k of line's units (see tsr__units_saving). */
 static int unit_saving(tsr_eval *ev, const tsr_discount *d, int64_t value, size_t line,
                        int64_t k, int64_t *out)
@@ -128,7 +94,7 @@ static int check_gates(step *st, const tsr_discount *d, outcome *o, bool *ok)
 
     *ok = false;
     ev->x.item = NULL;
-    if ((rc = test_cond(ev, d->when, ok, tr ? &why : NULL)) != TSR_OK)
+    if ((rc = tsr__eval_test(ev, d->when, ok, tr ? &why : NULL)) != TSR_OK)
         return rc;
     if (!*ok)
         return stop(o, why);
@@ -156,10 +122,10 @@ static int select_lines(step *st, const tsr_discount *d, size_t *ne, size_t *nr)
         bool e = false, r = false;
         if (!ev->res->lines[i].claimed) {
             tsr__eval_at_line(ev, i);
-            if ((rc = test_cond(ev, d->for_, &e, NULL)) != TSR_OK)
+            if ((rc = tsr__eval_test(ev, d->for_, &e, NULL)) != TSR_OK)
                 return rc;
             r = e;
-            if (d->reward && (rc = test_cond(ev, d->reward, &r, NULL)) != TSR_OK)
+            if (d->reward && (rc = tsr__eval_test(ev, d->reward, &r, NULL)) != TSR_OK)
                 return rc;
         }
         st->eligible[i] = e;
@@ -391,7 +357,7 @@ static int bundle_prepare(step *st, const tsr_discount *d, tsr_bundler *b)
         for (j = 0; j < n; j++) {
             bool holds;
             tsr__eval_at_line(ev, st->runs[j].line);
-            if ((rc = test_cond(ev, d->bundle[c].for_, &holds, NULL)) != TSR_OK)
+            if ((rc = tsr__eval_test(ev, d->bundle[c].for_, &holds, NULL)) != TSR_OK)
                 return rc;
             if (holds)
                 b->pos[c][b->npos[c]++] = j;

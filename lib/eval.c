@@ -165,8 +165,7 @@ bool tsr__validity_holds(const tsr_eval *cev, const tsr_validity *v, const char 
     return true;
 }
 
-/* Evaluate a condition; NULL holds.  On failure *why gets the trace text. */
-static int test(tsr_eval *ev, const tsr_expr *e, bool *holds, const char **why)
+int tsr__eval_test(tsr_eval *ev, const tsr_expr *e, bool *holds, const char **why)
 {
     const char *w = NULL;
     size_t wl = 0;
@@ -204,7 +203,7 @@ static int eval_segments(tsr_eval *ev)
     ev->x.item = NULL;
     for (i = 0; i < rs->nsegments; i++) {
         bool holds;
-        int rc = test(ev, rs->segments[i].when, &holds, NULL);
+        int rc = tsr__eval_test(ev, rs->segments[i].when, &holds, NULL);
         if (rc != TSR_OK)
             return rc;
         ev->res->segments[i] = holds;
@@ -212,7 +211,7 @@ static int eval_segments(tsr_eval *ev)
     ev->res->tier = -1;
     for (i = 0; i < rs->ntiers; i++) {
         bool holds;
-        int rc = test(ev, rs->tiers[i].when, &holds, NULL);
+        int rc = tsr__eval_test(ev, rs->tiers[i].when, &holds, NULL);
         if (rc != TSR_OK)
             return rc;
         if (holds) {
@@ -356,9 +355,9 @@ static int eval_categories(tsr_eval *ev)
                 bool holds = true, want = trace && !why[c];
                 if (cat->has_valid && !tsr__validity_holds(ev, &cat->valid, want ? &w : NULL))
                     holds = false;
-                if (holds && (rc = test(ev, cat->for_, &holds, want ? &w : NULL)) != TSR_OK)
+                if (holds && (rc = tsr__eval_test(ev, cat->for_, &holds, want ? &w : NULL)) != TSR_OK)
                     return rc;
-                if (holds && (rc = test(ev, cat->when, &holds, want ? &w : NULL)) != TSR_OK)
+                if (holds && (rc = tsr__eval_test(ev, cat->when, &holds, want ? &w : NULL)) != TSR_OK)
                     return rc;
                 if (holds)
                     found = (int)c;
@@ -397,7 +396,7 @@ static int eval_offers(tsr_eval *ev)
     for (i = 0; i < rs->noffers; i++) {
         const char *why = NULL;
         bool holds;
-        int rc = test(ev, rs->offers[i].when, &holds, &why);
+        int rc = tsr__eval_test(ev, rs->offers[i].when, &holds, &why);
         if (rc != TSR_OK)
             return rc;
         if (holds)

@@ -161,6 +161,11 @@ static inline void tsr__eval_at_line(tsr_eval *ev, size_t i)
 /* Keep the computed fields of line i's record in step with res->lines[i]. */
 void tsr__eval_sync_line(tsr_eval *ev, size_t i);
 
+/* Evaluate a condition at the current line (NULL holds), answering
+ * memoised and single-comparison conditions inline.  When it does not hold
+ * and `why` is not NULL, *why is the trace text ("`x` was false"). */
+int tsr__eval_test(tsr_eval *ev, const tsr_expr *e, bool *holds, const char **why);
+
 /* Does a rule's `valid:`/`channels:` hold now?  When not, *why is a short
  * sentence for the trace ("valid.from 2026-01-01 not reached"). */
 bool tsr__validity_holds(const tsr_eval *ev, const tsr_validity *v, const char **why);
