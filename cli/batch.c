@@ -5,6 +5,7 @@
 #include "batch.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -37,19 +38,98 @@ void batch_close(FILE *f)
         fclose(f);
 }
 
-int batch_next_line(FILE *f, char **line, size_t *cap, size_t *len)
+int lr_init(line_reader *lr, int fd, size_t max)
 {
-    ssize_t n;
+    memset(lr, 0, sizeof *lr);
+    lr->fd = fd;
+    lr->max = max;
+    lr->cap = 65536;
+    lr->buf = malloc(lr->cap);
+    return lr->buf ? 0 : -1;
+}
 
-    errno = 0;
-    n = getline(line, cap, f);
-    if (n < 0)
-        return ferror(f) ? -1 : 0;
-    while (n > 0 && ((*line)[n - 1] == '\n' || (*line)[n - 1] == '\r'))
-        n--;
-    (*line)[n] = '\0';
-    *len = (size_t)n;
-    return 1;
+void lr_free(line_reader *lr)
+{
+    free(lr->buf);
+    lr->buf = NULL;
+}
+
+/* Make room to read more: drop consumed bytes, grow up to max + 1 bytes of
+ * line (one more than allowed, to notice a line that is too long). */
+static int lr_make_room(line_reader *lr)
+{
+    size_t want;
+    char *p;
+
+    if (lr->start > 0) {
+        memmove(lr->buf, lr->buf + lr->start, lr->end - lr->start);
+        lr->end -= lr->start;
+        lr->start = 0;
+    }
+    if (lr->end < lr->cap)
+        return 0;
+    want = lr->cap * 2;
+    if (want > lr->max + 2)
+        want = lr->max + 2;
+    if (want <= lr->cap)
+        return 0;
+    p = realloc(lr->buf, want);
+    if (!p)
+        return -1;
+    lr->buf = p;
+    lr->cap = want;
+    return 0;
+}
+
+/* Nothing buffered: the next read may block, so what was written so far
+ * must reach whoever waits for it. */
+static ssize_t lr_fill(line_reader *lr)
+{
+    ssize_t got;
+    fflush(stdout);
+    do
+        got = read(lr->fd, lr->buf + lr->end, lr->cap - lr->end);
+    while (got < 0 && errno == EINTR);
+    return got;
+}
+
+lr_status lr_next(line_reader *lr, char **line, size_t *len)
+{
+    size_t scan = lr->start;
+    int too_long = 0;
+
+    for (;;) {
+        char *nl = memchr(lr->buf + scan, '\n', lr->end - scan);
+        ssize_t got;
+        if (nl) {
+            *line = lr->buf + lr->start;
+            *len = (size_t)(nl - *line);
+            lr->start = (size_t)(nl - lr->buf) + 1;
+            return too_long ? LR_TOO_LONG : LR_LINE;
+        }
+        if (lr->eof) {
+            *line = lr->buf + lr->start;
+            *len = lr->end - lr->start;
+            lr->start = lr->end;
+            if (too_long)
+                return LR_TOO_LONG;
+            return *len ? LR_LINE : LR_END;
+        }
+        if (lr->end - lr->start > lr->max) {
+            /* too long: forget it, keep looking for its end */
+            too_long = 1;
+            lr->start = lr->end = 0;
+        }
+        if (lr_make_room(lr) != 0)
+            return LR_ERROR;
+        scan = lr->end;
+        got = lr_fill(lr);
+        if (got < 0)
+            return LR_ERROR;
+        if (got == 0)
+            lr->eof = 1;
+        lr->end += (size_t)got;
+    }
 }
 
 int batch_is_blank(const char *s, size_t n)

@@ -21,9 +21,26 @@ int batch_load_rules(tsr_ruleset **rs, const char *path);
 FILE *batch_open(const char *path, const char *cmd);
 void batch_close(FILE *f);
 
-/* One line of `f` without its newline (and '\r'): 1 a line, 0 end of
- * input, -1 a read error.  *line and *cap are getline's buffer, reused. */
-int batch_next_line(FILE *f, char **line, size_t *cap, size_t *len);
+/* A line reader with a bound: lines of any length are read, but at most
+ * `max` bytes of one are kept, so a hostile input cannot make the program
+ * grow without limit (a longer line is reported as LR_TOO_LONG and
+ * skipped).  Reads the file descriptor directly, in large blocks; before a
+ * read that may block, stdout is flushed so a streaming consumer sees every
+ * result it is owed. */
+typedef struct line_reader {
+    int fd;
+    char *buf;
+    size_t cap, start, end;     /* unread data is buf[start..end) */
+    size_t max;                 /* longest line kept */
+    int eof;
+} line_reader;
+
+typedef enum { LR_LINE, LR_TOO_LONG, LR_END, LR_ERROR } lr_status;
+
+int lr_init(line_reader *lr, int fd, size_t max);   /* 0, or -1 out of memory */
+/* The next line, without its newline (a trailing '\r' is kept). */
+lr_status lr_next(line_reader *lr, char **line, size_t *len);
+void lr_free(line_reader *lr);
 int batch_is_blank(const char *s, size_t n);
 
 /* A JSON string literal of s on `out`. */

@@ -243,17 +243,23 @@ static int run(diff *d, FILE *in, const char *name)
 {
     static const tsr_load_options limits = TSR_LOAD_OPTIONS_INIT;
     char *line = NULL;
-    size_t cap = 0, len, lineno = 0;
+    size_t len, lineno = 0;
+    line_reader lr;
+    lr_status got;
     progress pg;
-    int rc = CLI_OK, got;
+    int rc = CLI_OK;
 
+    if (lr_init(&lr, fileno(in), limits.max_order_size) != 0) {
+        fprintf(stderr, "tessera diff: out of memory\n");
+        return CLI_ERRORS;
+    }
     progress_init(&pg, "orders");
-    while ((got = batch_next_line(in, &line, &cap, &len)) > 0) {
+    while ((got = lr_next(&lr, &line, &len)) == LR_LINE || got == LR_TOO_LONG) {
         lineno++;
-        if (batch_is_blank(line, len))
+        if (got == LR_LINE && batch_is_blank(line, len))
             continue;
         d->read++;
-        if (len > limits.max_order_size) {
+        if (got == LR_TOO_LONG) {
             d->err_both++;
             continue;
         }
@@ -265,11 +271,11 @@ static int run(diff *d, FILE *in, const char *name)
         progress_tick(&pg);
     }
     progress_done(&pg);
-    if (got < 0) {
+    if (got == LR_ERROR) {
         fprintf(stderr, "%s: error: cannot read: %s\n", name, strerror(errno));
         rc = CLI_BAD_INPUT;
     }
-    free(line);
+    lr_free(&lr);
     if (rc == CLI_OK && d->overflow) {
         fprintf(stderr, "tessera diff: the sums overflow: too many orders for one report\n");
         rc = CLI_ERRORS;

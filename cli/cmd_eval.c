@@ -237,94 +237,6 @@ static int eval_one(const tsr_ruleset *rs, const eval_args *a)
 /* ---------------------------------------------------------------------
  * --jsonl: one order per line in, one result per line out.
  */
-typedef struct line_reader {
-    int fd;
-    char *buf;
-    size_t cap, start, end;     /* unread data is buf[start..end) */
-    size_t max;                 /* longest line kept */
-    int eof;
-} line_reader;
-
-typedef enum { LR_LINE, LR_TOO_LONG, LR_END, LR_ERROR } lr_status;
-
-/* Make room to read more: drop consumed bytes, grow up to max + 1 bytes of
- * line (one more than allowed, to notice a line that is too long). */
-static int lr_make_room(line_reader *lr)
-{
-    size_t want;
-    char *p;
-
-    if (lr->start > 0) {
-        memmove(lr->buf, lr->buf + lr->start, lr->end - lr->start);
-        lr->end -= lr->start;
-        lr->start = 0;
-    }
-    if (lr->end < lr->cap)
-        return 0;
-    want = lr->cap * 2;
-    if (want > lr->max + 2)
-        want = lr->max + 2;
-    if (want <= lr->cap)
-        return 0;
-    p = realloc(lr->buf, want);
-    if (!p)
-        return -1;
-    lr->buf = p;
-    lr->cap = want;
-    return 0;
-}
-
-/* Nothing buffered: the next read may block, so what was written so far
- * must reach whoever waits for it. */
-static ssize_t lr_fill(line_reader *lr)
-{
-    ssize_t got;
-    fflush(stdout);
-    do
-        got = read(lr->fd, lr->buf + lr->end, lr->cap - lr->end);
-    while (got < 0 && errno == EINTR);
-    return got;
-}
-
-static lr_status next_line(line_reader *lr, char **line, size_t *len)
-{
-    size_t scan = lr->start;
-    int too_long = 0;
-
-    for (;;) {
-        char *nl = memchr(lr->buf + scan, '\n', lr->end - scan);
-        ssize_t got;
-        if (nl) {
-            *line = lr->buf + lr->start;
-            *len = (size_t)(nl - *line);
-            lr->start = (size_t)(nl - lr->buf) + 1;
-            return too_long ? LR_TOO_LONG : LR_LINE;
-        }
-        if (lr->eof) {
-            *line = lr->buf + lr->start;
-            *len = lr->end - lr->start;
-            lr->start = lr->end;
-            if (too_long)
-                return LR_TOO_LONG;
-            return *len ? LR_LINE : LR_END;
-        }
-        if (lr->end - lr->start > lr->max) {
-            /* too long: forget it, keep looking for its end */
-            too_long = 1;
-            lr->start = lr->end = 0;
-        }
-        if (lr_make_room(lr) != 0)
-            return LR_ERROR;
-        scan = lr->end;
-        got = lr_fill(lr);
-        if (got < 0)
-            return LR_ERROR;
-        if (got == 0)
-            lr->eof = 1;
-        lr->end += (size_t)got;
-    }
-}
-
 static int is_blank(const char *s, size_t n)
 {
     size_t i;
@@ -434,10 +346,8 @@ static int eval_stream(const tsr_ruleset *rs, const eval_args *a)
     progress_init(&prog, "orders");
     if (isatty(lr.fd) || isatty(STDOUT_FILENO))
         prog.on = 0;
-    lr.max = limits.max_order_size;
-    lr.cap = 65536;
-    lr.buf = malloc(lr.cap);
-    if (!lr.buf || tsr_order_new(&order, rs, &err) != TSR_OK) {
+    if (lr_init(&lr, lr.fd, limits.max_order_size) != 0 ||
+        tsr_order_new(&order, rs, &err) != TSR_OK) {
         fprintf(stderr, "tessera eval: out of memory\n");
         rc = CLI_ERRORS;
         goto done;
@@ -445,7 +355,7 @@ static int eval_stream(const tsr_ruleset *rs, const eval_args *a)
     for (;;) {
         char *line;
         size_t len;
-        lr_status st = next_line(&lr, &line, &len);
+        lr_status st = lr_next(&lr, &line, &len);
         int r = 0;
 
         if (st == LR_END)
@@ -491,7 +401,7 @@ done:
     if (lr.fd != STDIN_FILENO)
         close(lr.fd);
     tsr_order_free(order);
-    free(lr.buf);
+    lr_free(&lr);
     free(o.data);
     return rc;
 }

@@ -110,17 +110,23 @@ static int segment_line(tsr_profile *p, const char *line, size_t len, size_t lin
 static int run(tsr_profile *p, FILE *in, const char *name, size_t max_line)
 {
     char *line = NULL;
-    size_t cap = 0, len, lineno = 0, bad = 0, total = 0;
+    size_t len, lineno = 0, bad = 0, total = 0;
+    line_reader lr;
+    lr_status got;
     progress pg;
-    int rc = CLI_OK, got;
+    int rc = CLI_OK;
 
+    if (lr_init(&lr, fileno(in), max_line) != 0) {
+        fprintf(stderr, "tessera segments: out of memory\n");
+        return CLI_ERRORS;
+    }
     progress_init(&pg, "profiles");
-    while ((got = batch_next_line(in, &line, &cap, &len)) > 0) {
+    while ((got = lr_next(&lr, &line, &len)) == LR_LINE || got == LR_TOO_LONG) {
         int r;
         lineno++;
-        if (batch_is_blank(line, len))
+        if (got == LR_LINE && batch_is_blank(line, len))
             continue;
-        if (len > max_line) {
+        if (got == LR_TOO_LONG) {
             batch_error_line(stdout, lineno, NULL, "the line is longer than the limit of an order");
             r = 1;
         } else {
@@ -136,11 +142,11 @@ static int run(tsr_profile *p, FILE *in, const char *name, size_t max_line)
         progress_tick(&pg);
     }
     progress_done(&pg);
-    if (got < 0) {
+    if (got == LR_ERROR) {
         fprintf(stderr, "%s: error: cannot read: %s\n", name, strerror(errno));
         rc = CLI_ERRORS;
     }
-    free(line);
+    lr_free(&lr);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "tessera segments: cannot write: %s\n", strerror(errno));
         return CLI_ERRORS;

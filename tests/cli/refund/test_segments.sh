@@ -45,6 +45,16 @@ run "a broken rule file" "$TESSERA" segments "$TMP/broken.yaml" "$TMP/good.jsonl
 expect_status 1
 expect_empty out
 
+# a line longer than an order may be (16 MiB) is refused without being
+# held whole, and the stream goes on
+{ printf '{"customer":{"id":"C-1"}}\n{"customer":{"id":"'
+  head -c 17000000 /dev/zero | tr '\0' x
+  printf '"}}\n{"customer":{"id":"C-3"}}\n'; } > "$TMP/long.jsonl"
+run "an over-long line" "$TESSERA" segments --at 2026-06-10T11:00:00+03:00 "$RULES/park.yaml" "$TMP/long.jsonl"
+expect_status 2
+expect_line out 2 '{"error":{"line":2,"path":null,"message":"the line is longer than the limit of an order"}}'
+expect_line out 3 '{"id":"C-3","segments":[],"tier":null}'
+
 run "a missing input" "$TESSERA" segments "$RULES/park.yaml" "$TMP/none.jsonl"
 expect_status 2
 run "no arguments" "$TESSERA" segments
