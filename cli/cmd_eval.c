@@ -77,18 +77,6 @@ static int parse_args(eval_args *a, int argc, char **argv)
     return CLI_OK;
 }
 
-static int load_rules(tsr_ruleset **rs, const char *path)
-{
-    tsr_error err;
-    if (tsr_ruleset_load_file(rs, path, NULL, &err) == TSR_OK)
-        return CLI_OK;
-    if (!err.file[0] && !err.path[0])
-        fprintf(stderr, "%s: error: %s\n", path, err.message);
-    else
-        cli_print_error("error", &err);
-    return CLI_ERRORS;
-}
-
 static int write_out(const char *data, size_t len)
 {
     if (len && fwrite(data, 1, len, stdout) != len) {
@@ -414,7 +402,7 @@ int cmd_eval(int argc, char **argv)
 
     if ((rc = parse_args(&a, argc, argv)) != CLI_OK)
         return rc;
-    if ((rc = load_rules(&rs, a.rules)) != CLI_OK)
+    if ((rc = batch_load_rules(&rs, a.rules)) != CLI_OK)
         return rc;
     rc = a.jsonl ? eval_stream(rs, &a) : eval_one(rs, &a);
     if (rc == CLI_OK && fflush(stdout) != 0) {

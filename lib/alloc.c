@@ -208,6 +208,17 @@ void tsr__arena_reset(tsr_arena *ar)
     }
 }
 
+void tsr__arena_free_holder(tsr_arena *ar)
+{
+    /* ar and the tsr_alloc it points at both live inside the arena: copy
+     * them out before the chunks go */
+    tsr_alloc alloc = *ar->alloc;
+    tsr_arena copy = *ar;
+
+    copy.alloc = &alloc;
+    tsr__arena_free(&copy);
+}
+
 void tsr__arena_free(tsr_arena *ar)
 {
     tsr_arena_chunk *c = ar->head;

@@ -54,14 +54,19 @@ void tsr__error_clear(tsr_error *err)
 
 int tsr__errv(tsr_error *err, int code, const char *fmt, va_list ap)
 {
+    char msg[TSR_ERROR_TEXT_MAX];
+
     if (!err)
         return code;
+    /* Format before clearing: an argument may be the error's own old
+     * message or file (a caller adding context to an error). */
+    if (fmt)
+        vsnprintf(msg, sizeof msg, fmt, ap);
+    else
+        copy_trunc(msg, sizeof msg, tsr_strerror(code));
     tsr__error_clear(err);
     err->code = code;
-    if (fmt)
-        vsnprintf(err->message, sizeof err->message, fmt, ap);
-    else
-        copy_trunc(err->message, sizeof err->message, tsr_strerror(code));
+    memcpy(err->message, msg, sizeof msg);
     return code;
 }
 
@@ -74,18 +79,39 @@ int tsr__err(tsr_error *err, int code, const char *fmt, ...)
     return code;
 }
 
+int tsr__err_atv(tsr_error *err, int code, const char *file, int line, int col,
+                 const char *fmt, va_list ap)
+{
+    char where[TSR_ERROR_PATH_MAX];
+
+    copy_trunc(where, sizeof where, file);   /* file may be err->file */
+    tsr__errv(err, code, fmt, ap);
+    if (err) {
+        memcpy(err->file, where, sizeof where);
+        err->line = line;
+        err->column = col;
+    }
+    return code;
+}
+
 int tsr__err_at(tsr_error *err, int code, const char *file, int line, int col,
                 const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    tsr__errv(err, code, fmt, ap);
+    tsr__err_atv(err, code, file, line, col, fmt, ap);
     va_end(ap);
-    if (err) {
-        copy_trunc(err->file, sizeof err->file, file);
-        err->line = line;
-        err->column = col;
-    }
+    return code;
+}
+
+int tsr__err_pathv(tsr_error *err, int code, const char *path, const char *fmt, va_list ap)
+{
+    char where[TSR_ERROR_PATH_MAX];
+
+    copy_trunc(where, sizeof where, path);   /* path may be err->path */
+    tsr__errv(err, code, fmt, ap);
+    if (err)
+        memcpy(err->path, where, sizeof where);
     return code;
 }
 
@@ -93,10 +119,8 @@ int tsr__err_path(tsr_error *err, int code, const char *path, const char *fmt, .
 {
     va_list ap;
     va_start(ap, fmt);
-    tsr__errv(err, code, fmt, ap);
+    tsr__err_pathv(err, code, path, fmt, ap);
     va_end(ap);
-    if (err)
-        copy_trunc(err->path, sizeof err->path, path);
     return code;
 }
 

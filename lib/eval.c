@@ -231,14 +231,14 @@ static int line_error(tsr_eval *ev, size_t i, const char *field, const char *fmt
 /* An order error about line i (or one of its fields), with its JSON path. */
 static int line_error(tsr_eval *ev, size_t i, const char *field, const char *fmt, ...)
 {
-    char path[64], msg[TSR_ERROR_TEXT_MAX];
+    char path[64];
     va_list ap;
 
     snprintf(path, sizeof path, "items[%zu]%s%s", i, field ? "." : "", field ? field : "");
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    tsr__err_pathv(ev->err, TSR_EORDER, path, fmt, ap);
     va_end(ap);
-    return tsr__err_path(ev->err, TSR_EORDER, path, "%s", msg);
+    return TSR_EORDER;
 }
 
 static int category_index(const tsr_ruleset *rs, const tsr_value *name)
@@ -635,18 +635,11 @@ int tsr_evaluate_text(tsr_result **out, const tsr_ruleset *rs, const char *text,
 
 void tsr_result_free(tsr_result *r)
 {
-    tsr_arena arena;
-    tsr_alloc alloc;
-
     if (!r)
         return;
     if (r->json)
         tsr__free(&r->alloc, r->json, r->json_cap);
-    /* the result lives inside its own arena: copy both out before freeing */
-    alloc = r->alloc;
-    arena = r->arena;
-    arena.alloc = &alloc;
-    tsr__arena_free(&arena);
+    tsr__arena_free_holder(&r->arena);   /* the result lives inside it */
 }
 
 /* ---------------------------------------------------------------------

@@ -66,6 +66,9 @@ void *tsr__arena_calloc(tsr_arena *ar, size_t count, size_t size);
 char *tsr__arena_strndup(tsr_arena *ar, const char *s, size_t n);
 void tsr__arena_reset(tsr_arena *ar);
 void tsr__arena_free(tsr_arena *ar);
+/* Free an arena that holds its own owner (a result allocated as the
+ * arena's first block, with the arena and the allocator as fields). */
+void tsr__arena_free_holder(tsr_arena *ar);
 
 /* ---------------------------------------------------------------------
  * Errors (error.c).  All return `code` so callers can `return tsr__err(...)`.
@@ -81,6 +84,11 @@ int tsr__err_at(tsr_error *err, int code, const char *file, int line, int col,
 /* An error at a JSON path of an order. */
 int tsr__err_path(tsr_error *err, int code, const char *path, const char *fmt, ...)
     TSR_PRINTF(4, 5);
+/* The same with a va_list, for modules' own printf-like error helpers. */
+int tsr__err_atv(tsr_error *err, int code, const char *file, int line, int col,
+                 const char *fmt, va_list ap) TSR_PRINTF(6, 0);
+int tsr__err_pathv(tsr_error *err, int code, const char *path, const char *fmt, va_list ap)
+    TSR_PRINTF(4, 0);
 
 /* ---------------------------------------------------------------------
  * Strings (strutil.c).

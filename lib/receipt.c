@@ -234,13 +234,12 @@ static int failv(rreader *r, bool with_key, const char *fmt, va_list ap) TSR_PRI
 
 static int failv(rreader *r, bool with_key, const char *fmt, va_list ap)
 {
-    char path[TSR_ERROR_PATH_MAX], msg[TSR_ERROR_TEXT_MAX];
+    char path[TSR_ERROR_PATH_MAX];
 
     if (r->rc != TSR_OK)
         return r->rc;
     render_path(r, r->depth, with_key, path, sizeof path);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    r->rc = tsr__err_path(r->err, TSR_ERECEIPT, path, "%s", msg);
+    r->rc = tsr__err_pathv(r->err, TSR_ERECEIPT, path, fmt, ap);
     return r->rc;
 }
 
@@ -558,13 +557,12 @@ static int mismatch(tsr_error *err, const char *path, const char *fmt, ...) TSR_
 
 static int mismatch(tsr_error *err, const char *path, const char *fmt, ...)
 {
-    char msg[TSR_ERROR_TEXT_MAX];
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    tsr__err_pathv(err, TSR_ERECEIPT, path, fmt, ap);
     va_end(ap);
-    return tsr__err_path(err, TSR_ERECEIPT, path, "%s", msg);
+    return TSR_ERECEIPT;
 }
 
 static bool same_str(const char *a, const char *b)

@@ -103,15 +103,14 @@ static int req_fail(req *q, const char *path, const char *fmt, ...) TSR_PRINTF(3
 
 static int req_fail(req *q, const char *path, const char *fmt, ...)
 {
-    char msg[TSR_ERROR_TEXT_MAX];
     va_list ap;
 
     if (q->rc != TSR_OK)
         return q->rc;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    q->rc = tsr__err_pathv(q->err, TSR_EORDER, path, fmt, ap);
     va_end(ap);
-    return q->rc = tsr__err_path(q->err, TSR_EORDER, path, "%s", msg);
+    return q->rc;
 }
 
 static int req_nomem(req *q)
@@ -962,18 +961,11 @@ int tsr_refund(tsr_refund_result **out, const tsr_ruleset *rs, const char *reque
  */
 void tsr_refund_result_free(tsr_refund_result *r)
 {
-    tsr_arena arena;
-    tsr_alloc alloc;
-
     if (!r)
         return;
     if (r->json)
         tsr__free(&r->alloc, r->json, r->json_cap);
-    /* the result lives inside its own arena: copy both out before freeing */
-    alloc = r->alloc;
-    arena = r->arena;
-    arena.alloc = &alloc;
-    tsr__arena_free(&arena);
+    tsr__arena_free_holder(&r->arena);   /* the result lives inside it */
 }
 
 static void put_money(tsr_buf *b, const tsr_refund_result *r, int64_t v)

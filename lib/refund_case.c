@@ -64,13 +64,12 @@ static int bad(const checker *c, const tsr_ynode *n, const char *fmt, ...) TSR_P
 
 static int bad(const checker *c, const tsr_ynode *n, const char *fmt, ...)
 {
-    char msg[TSR_ERROR_TEXT_MAX];
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    tsr__err_atv(c->err, TSR_ESCHEMA, c->file, n ? n->line : 0, n ? n->col : 0, fmt, ap);
     va_end(ap);
-    return tsr__err_at(c->err, TSR_ESCHEMA, c->file, n ? n->line : 0, n ? n->col : 0, "%s", msg);
+    return TSR_ESCHEMA;
 }
 
 static bool is_scalar(const tsr_ynode *n)

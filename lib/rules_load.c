@@ -172,13 +172,12 @@ static int fail(builder *b, const tsr_ynode *n, int code, const char *fmt, ...) 
 
 static int fail(builder *b, const tsr_ynode *n, int code, const char *fmt, ...)
 {
-    char msg[TSR_ERROR_TEXT_MAX];
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    tsr__err_atv(b->err, code, b->file, n ? n->line : 0, n ? n->col : 0, fmt, ap);
     va_end(ap);
-    return tsr__err_at(b->err, code, b->file, n ? n->line : 0, n ? n->col : 0, "%s", msg);
+    return code;
 }
 
 static int nomem(builder *b)

@@ -19,13 +19,12 @@ static int fail(tsr_error *err, int code, const char *file, const tsr_ynode *n,
 static int fail(tsr_error *err, int code, const char *file, const tsr_ynode *n,
                 const char *fmt, ...)
 {
-    char msg[TSR_ERROR_TEXT_MAX];
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    tsr__err_atv(err, code, file, n->line, n->col, fmt, ap);
     va_end(ap);
-    return tsr__err_at(err, code, file, n->line, n->col, "%s", msg);
+    return code;
 }
 
 /* A date scalar, plain (2026-01-31) or quoted ("2026-01-31"). */

@@ -109,13 +109,12 @@ static int fail(runner *R, const tsr_ynode *n, const char *fmt, ...) TSR_PRINTF(
 /* A problem with the test file itself, at node n. */
 static int fail(runner *R, const tsr_ynode *n, const char *fmt, ...)
 {
-    char msg[TSR_ERROR_TEXT_MAX];
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    tsr__err_atv(R->err, TSR_ESCHEMA, R->file, n ? n->line : 0, n ? n->col : 0, fmt, ap);
     va_end(ap);
-    return tsr__err_at(R->err, TSR_ESCHEMA, R->file, n ? n->line : 0, n ? n->col : 0, "%s", msg);
+    return TSR_ESCHEMA;
 }
 
 static bool is_scalar(const tsr_ynode *n)
