@@ -305,6 +305,24 @@ static int parse_postfix(tsr_xcx *cx, tsr_xnode **out)
     return TSR_OK;
 }
 
+/* The node of a prefix operator (`-x`, `not x`) at token t over x. */
+static int prefix_node(tsr_xcx *cx, tsr_xkind kind, const tsr_token *t, tsr_xnode *x,
+                       tsr_xnode **out)
+{
+    tsr_xnode *n = mk(cx, kind, t->off, end_of(x));
+    int rc;
+
+    if (!n)
+        return TSR_ENOMEM;
+    n->a = x;
+    n->tok_off = t->off;
+    n->tok_len = t->len;
+    if ((rc = seal(cx, n)) != TSR_OK)
+        return rc;
+    *out = n;
+    return TSR_OK;
+}
+
 static int parse_unary(tsr_xcx *cx, tsr_xnode **out)
 {
     const tsr_token *t = peek(cx);
@@ -334,16 +352,7 @@ static int parse_unary(tsr_xcx *cx, tsr_xnode **out)
     if ((rc = parse_unary(cx, &x)) != TSR_OK)
         return rc;
     cx->depth--;
-    tsr_xnode *n = mk(cx, XK_NEG, t->off, end_of(x));
-    if (!n)
-        return TSR_ENOMEM;
-    n->a = x;
-    n->tok_off = t->off;
-    n->tok_len = t->len;
-    if ((rc = seal(cx, n)) != TSR_OK)
-        return rc;
-    *out = n;
-    return TSR_OK;
+    return prefix_node(cx, XK_NEG, t, x, out);
 }
 
 static int binary(tsr_xcx *cx, const tsr_token *op, tsr_xnode *l, tsr_xnode *r,
@@ -458,16 +467,7 @@ static int parse_not(tsr_xcx *cx, tsr_xnode **out)
     if ((rc = parse_not(cx, &x)) != TSR_OK)
         return rc;
     cx->depth--;
-    tsr_xnode *n = mk(cx, XK_NOT, t->off, end_of(x));
-    if (!n)
-        return TSR_ENOMEM;
-    n->a = x;
-    n->tok_off = t->off;
-    n->tok_len = t->len;
-    if ((rc = seal(cx, n)) != TSR_OK)
-        return rc;
-    *out = n;
-    return TSR_OK;
+    return prefix_node(cx, XK_NOT, t, x, out);
 }
 
 /* and_expr / or_expr: collect the operands of a chain into one n-ary node,
