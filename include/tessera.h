@@ -425,10 +425,15 @@ TSR_API int tsr_result_explain(char *buf, size_t size, const tsr_result *r);
  * says they cost is withheld as the clawback.
  *
  * The library keeps no state.  Lines refunded by earlier refunds of the
- * same order, and the clawback those withheld, come in as `previous`; such
- * a line is rejected as "already refunded".  The result names the order,
- * the refund time and every line it refunded, for the caller to record.
- * Naming a line twice, or a line the order does not have, is an error.
+ * same order come in as `previous` (take them from your own records); such
+ * a line is rejected as "already refunded".  What those refunds withheld is
+ * recomputed from the receipt and `previous` (the lines they left, priced
+ * again); a stated `previous` clawback that differs is refused with
+ * TSR_ERECEIPT at previous.clawback.  A refund never pays back more than
+ * the receipt says its lines paid plus that recomputed clawback.  The
+ * result names the order, the refund time and every line it refunded, for
+ * the caller to record.  Naming a line twice, or a line the order does not
+ * have, is an error.
  */
 typedef struct tsr_refund_result tsr_refund_result;
 
@@ -445,15 +450,21 @@ typedef struct tsr_refund_options {
     size_t nprevious_lines;
     int64_t previous_clawback;          /* minor units those refunds withheld, net:
                                            their totals.clawback − clawback_returned,
-                                           added up */
+                                           added up; checked (TSR_ERECEIPT when it
+                                           differs from the recomputed value), or
+                                           TSR_REFUND_CLAWBACK_UNSTATED */
 } tsr_refund_options;
 
 #define TSR_REFUND_OPTIONS_INIT { TSR_REFUND_OPTIONS_VERSION, NULL, 0, 0 }
 
+/* previous_clawback not stated: the refund uses the value it recomputes. */
+#define TSR_REFUND_CLAWBACK_UNSTATED INT64_MIN
+
 /* A refund request as JSON:
  *   {"order": {...}, "receipt": {...}, "lines": ["t1"],
  *    "datetime": "2026-11-20T10:00:00+02:00",
- *    "previous": {"lines": ["t2"], "clawback": "0.00"}}     (previous optional)
+ *    "previous": {"lines": ["t2"], "clawback": "0.00"}}
+ * (previous optional, and in it clawback: checked when given.)
  * Errors carry a path into the request: order.items[1].id,
  * receipt.lines[0].total, lines[1], datetime.  TSR_EORDER for a bad
  * request or order, TSR_ERECEIPT for a receipt that does not match. */

@@ -402,6 +402,8 @@ typedef struct refund {
     uint8_t *before;            /* per order line: refunded before */
     uint8_t *refunded;          /* per order line: refunded by this refund */
     size_t *line_of;            /* per requested line: its order line */
+    int64_t withheld_before;    /* what the refunds of `previous` withheld,
+                                   recomputed (never the caller's figure) */
     tsr_expr_ctx x;             /* `allowed` and `fee`: item in scope, now = refund time */
     tsr_refund_result *out;
 } refund;
@@ -462,7 +464,7 @@ static int check_request(refund *r)
 
     if (in->nlines == 0)
         return tsr__err_path(r->err, TSR_EORDER, "lines", "name at least one line to refund");
-    if (in->previous_clawback < 0)
+    if (in->previous_clawback_stated && in->previous_clawback < 0)
         return tsr__err_path(r->err, TSR_EINVAL, "previous.clawback", "must not be negative");
     if ((rc = index_lines(r)) != TSR_OK ||
         (rc = resolve_ids(r, in->lines, in->nlines, r->requested, "lines", r->line_of)) != TSR_OK ||
@@ -622,10 +624,16 @@ static int refund_line(refund *r, size_t k, tsr_refund_line *l)
  * Re-pricing what remains.
  */
 
+/* Gone from the order: refunded before, or (with_this) by this refund. */
+static bool gone(const refund *r, size_t i, bool with_this)
+{
+    return r->before[i] || (with_this && r->refunded[i]);
+}
+
 /* A copy of the order with only the remaining lines and no redemption: the
  * records are copied as values (their strings stay in the original order,
  * which outlives the copy), promo codes and their usage counts as given. */
-static int remaining_order(refund *r, tsr_order *sub)
+static int remaining_order(refund *r, tsr_order *sub, bool with_this)
 {
     const tsr_ruleset *rs = r->rs;
     const tsr_order *o = r->in->order;
@@ -642,7 +650,7 @@ static int remaining_order(refund *r, tsr_order *sub)
     sub->has_redeem = false;
     sub->has_items = true;
     for (i = 0; i < o->nlines; i++) {
-        if (r->refunded[i] || r->before[i])
+        if (gone(r, i, with_this))
             continue;
         if ((rc = tsr__order_new_line(sub, &line, r->err)) != TSR_OK)
             return rc;
@@ -666,79 +674,212 @@ static int remaining_order(refund *r, tsr_order *sub)
     return tsr__order_finish(sub, r->err);
 }
 
-/* Re-price the lines that remain (refunds.reprice) and say what they now
- * cost above what they cost on the receipt before redemption (their total
- * + redeemed value: the points stay spent on them, so only the discounts
- * are compared).  *owed is never below zero: a cheaper price for what is
- * kept is not paid out.  Nothing remaining owes nothing. */
-static int reprice(refund *r, int64_t *owed)
+/* What the lines that remain cost, re-priced and on the receipt. */
+typedef struct repriced {
+    size_t nremaining;
+    int64_t paid;               /* their totals after discounts on the receipt */
+    int64_t now;                /* and re-priced without the lines gone */
+    int64_t owed;               /* now − paid, never below zero */
+} repriced;
+
+/* Re-price the lines that remain once the lines refunded before and (with
+ * `with_this`) those of this refund are gone, and say what they now cost
+ * above what they cost on the receipt before redemption (their total +
+ * redeemed value: the points stay spent on them, so only the discounts are
+ * compared).  The owed amount is never below zero: a cheaper price for what
+ * is kept is not paid out.  Nothing remaining owes nothing.
+ *
+ * This is the whole of the clawback's state: what the refunds of a set of
+ * lines withheld, in total, is what the lines they left owe, so it follows
+ * from the receipt and the line ids alone and a request cannot inflate it. */
+static int reprice(refund *r, bool with_this, repriced *p)
 {
     static const tsr_eval_options quiet = { TSR_EVAL_OPTIONS_VERSION, 0, 1 };
-    tsr_refund_result *out = r->out;
     const tsr_result *res = r->res;
     tsr_result *now = NULL;
     tsr_order sub;
-    size_t i, k = 0, nrem = 0;
     int64_t gap;
+    size_t i;
     int rc;
 
-    *owed = 0;
-    for (i = 0; i < res->nlines; i++)
-        nrem += !r->refunded[i] && !r->before[i];
-    if (nrem == 0)
+    memset(p, 0, sizeof *p);
+    for (i = 0; i < res->nlines; i++) {
+        const tsr_res_line *l = &res->lines[i];
+        if (gone(r, i, with_this))
+            continue;
+        p->nremaining++;
+        if (!tsr__add(p->paid, l->total, &p->paid) ||
+            !tsr__add(p->paid, l->redeemed_value, &p->paid))
+            return tsr__err(r->err, TSR_EEVAL, "refund amounts overflow");
+    }
+    if (p->nremaining == 0)
         return TSR_OK;
-    rc = remaining_order(r, &sub);
+    rc = remaining_order(r, &sub, with_this);
     if (rc == TSR_OK)
         rc = tsr_evaluate(&now, r->rs, &sub, &quiet, r->err);
     tsr__order_fini(&sub);
     if (rc != TSR_OK)
         return rc == TSR_ENOMEM ? rc : prefix_path(r->err, "reprice", rc);
-    out->reprice_now = now->totals.due;
+    p->now = now->totals.due;
     tsr_result_free(now);
-    out->remaining = tsr__arena_alloc(&out->arena, nrem * sizeof *out->remaining);
+    if (!tsr__sub(p->now, p->paid, &gap))
+        return tsr__err(r->err, TSR_EEVAL, "refund amounts overflow");
+    p->owed = gap > 0 ? gap : 0;
+    return TSR_OK;
+}
+
+static const char *money_text(const refund *r, char buf[32], int64_t v)
+{
+    tsr__format_fixed(buf, v, r->rs->minor_units);
+    return buf;
+}
+
+/* What the refunds of `previous.lines` withheld, net, is recomputed: the
+ * clawback owed by the lines they left.  A stated `previous.clawback` must
+ * be that figure: a larger one would be paid back as clawback_returned, a
+ * smaller one withheld again. */
+static int check_withheld_before(refund *r)
+{
+    const tsr_refund_input *in = r->in;
+    char said[32], is[32], now[32], paid[32];
+    repriced p;
+    int rc;
+
+    memset(&p, 0, sizeof p);
+    if (r->rs->refunds.reprice && in->nprevious > 0 && (rc = reprice(r, false, &p)) != TSR_OK)
+        return rc;
+    r->withheld_before = p.owed;
+    if (!in->previous_clawback_stated || in->previous_clawback == p.owed)
+        return TSR_OK;
+    money_text(r, said, in->previous_clawback);
+    money_text(r, is, p.owed);
+    if (in->nprevious == 0)
+        return tsr__err_path(r->err, TSR_ERECEIPT, "previous.clawback",
+                             "no line was refunded before (`previous.lines` is empty), so %s "
+                             "was withheld, not %s: pass %s, or leave `clawback` out",
+                             is, said, is);
+    if (!r->rs->refunds.reprice)
+        return tsr__err_path(r->err, TSR_ERECEIPT, "previous.clawback",
+                             "the rule set does not re-price (`refunds.reprice` is false), so "
+                             "earlier refunds withheld %s, not %s: pass %s, or leave "
+                             "`clawback` out", is, said, is);
+    return tsr__err_path(r->err, TSR_ERECEIPT, "previous.clawback",
+                         "the refunds of `previous.lines` withheld %s, not %s (the %zu line%s "
+                         "they left cost %s re-priced, %s on the receipt): pass %s, or leave "
+                         "`clawback` out", is, said, p.nremaining, p.nremaining == 1 ? "" : "s",
+                         money_text(r, now, p.now), money_text(r, paid, p.paid), is);
+}
+
+/* Show the re-pricing in the result: the lines kept, paid and now. */
+static int show_reprice(refund *r, const repriced *p)
+{
+    tsr_refund_result *out = r->out;
+    size_t i, k = 0;
+
+    out->repriced = true;
+    out->reprice_paid = p->paid;
+    out->reprice_now = p->now;
+    out->remaining = tsr__arena_alloc(&out->arena, (p->nremaining + 1) * sizeof *out->remaining);
     if (!out->remaining)
         return nomem(r);
-    for (i = 0; i < res->nlines; i++) {
-        const tsr_res_line *l = &res->lines[i];
-        if (r->refunded[i] || r->before[i])
+    for (i = 0; i < r->res->nlines; i++) {
+        const char *id = r->res->lines[i].id;
+        if (gone(r, i, true))
             continue;
-        if (!(out->remaining[k++] = tsr__arena_strndup(&out->arena, l->id, strlen(l->id))))
+        if (!(out->remaining[k++] = tsr__arena_strndup(&out->arena, id, strlen(id))))
             return nomem(r);
-        if (!tsr__add(out->reprice_paid, l->total, &out->reprice_paid) ||
-            !tsr__add(out->reprice_paid, l->redeemed_value, &out->reprice_paid))
-            return tsr__err(r->err, TSR_EEVAL, "refund amounts overflow");
     }
-    out->nremaining = nrem;
-    out->repriced = true;
-    if (!tsr__sub(out->reprice_now, out->reprice_paid, &gap))
-        return tsr__err(r->err, TSR_EEVAL, "refund amounts overflow");
-    *owed = gap > 0 ? gap : 0;
+    out->nremaining = k;
+    return TSR_OK;
+}
+
+/* This refund cannot pay for the discounts its lines break: what the lines
+ * kept would owe more than it pays back.  Withholding only part of it
+ * would leave a debt the library cannot see the next time (the clawback
+ * would no longer follow from the line ids), so nothing is refunded and
+ * each line says why; returned with the lines it shares the discount
+ * with, or all at once, it is refunded. */
+static int refuse_all(refund *r, int64_t pays, int64_t owes)
+{
+    tsr_refund_result *out = r->out;
+    char a[32], b[32];
+    const char *why;
+    size_t k;
+
+    why = arena_printf(&out->arena,
+                       "returning this breaks a bundle or threshold: the lines kept would owe "
+                       "%s in lost discounts, more than the %s this refund pays back; refund "
+                       "it together with the lines that shared the discount",
+                       money_text(r, a, owes), money_text(r, b, pays));
+    if (!why)
+        return nomem(r);
+    for (k = 0; k < out->nlines; k++) {
+        tsr_refund_line *l = &out->lines[k];
+        if (l->status != TSR_REFUND_REFUNDED)
+            continue;
+        r->refunded[r->line_of[k]] = 0;
+        l->amount = l->fee = l->points_restored = l->points_revoked = 0;
+        l->status = TSR_REFUND_REJECTED;
+        l->why = why;
+    }
+    memset(&out->totals, 0, sizeof out->totals);
     return TSR_OK;
 }
 
 /* Settle the clawback against what earlier refunds of the order withheld,
  * so that returning lines one at a time ends where returning them together
- * would: more owed than withheld is withheld now (never more than this
- * refund pays: the rest waits for the next one); less owed than withheld,
+ * would: more owed than withheld is withheld now; less owed than withheld,
  * because lines that carried part of it came back too, is paid back. */
 static int settle_clawback(refund *r, tsr_refund_totals *t)
 {
-    int64_t owed, delta;
+    int64_t delta;
+    repriced p;
     int rc;
 
-    if ((rc = reprice(r, &owed)) != TSR_OK)
+    if ((rc = reprice(r, true, &p)) != TSR_OK)
         return rc;
-    if (!tsr__sub(owed, r->in->previous_clawback, &delta))
+    if (!tsr__sub(p.owed, r->withheld_before, &delta))
         return tsr__err(r->err, TSR_EEVAL, "refund amounts overflow");
+    if (delta > t->amount)
+        return refuse_all(r, t->amount, delta);
+    if (p.nremaining > 0 && (rc = show_reprice(r, &p)) != TSR_OK)
+        return rc;
     if (delta >= 0) {
-        t->clawback = delta < t->amount ? delta : t->amount;
-        t->amount -= t->clawback;
+        t->clawback = delta;
+        t->amount -= delta;
     } else {
         t->clawback_returned = -delta;
         if (!tsr__add(t->amount, t->clawback_returned, &t->amount))
             return tsr__err(r->err, TSR_EEVAL, "refund amounts overflow");
     }
     return TSR_OK;
+}
+
+/* The invariant every refund keeps, checked on the result rather than
+ * trusted to the arithmetic above: what it pays back is never below zero
+ * and never more than the receipt says its lines paid plus what earlier
+ * refunds of the order withheld (recomputed).  Refunds in turn therefore
+ * never pay back more than the order paid. */
+static int check_payout(refund *r)
+{
+    const tsr_refund_totals *t = &r->out->totals;
+    int64_t paid = 0, bound;
+    char a[32], b[32], c[32];
+    size_t i;
+
+    for (i = 0; i < r->res->nlines; i++)
+        if (r->refunded[i] && !tsr__add(paid, r->receipt.lines[i].total, &paid))
+            return tsr__err(r->err, TSR_EEVAL, "refund amounts overflow");
+    if (!tsr__add(paid, r->withheld_before, &bound))
+        return tsr__err(r->err, TSR_EEVAL, "refund amounts overflow");
+    if (t->amount >= 0 && t->amount <= bound && t->clawback >= 0 && t->clawback_returned >= 0 &&
+        t->clawback_returned <= r->withheld_before)
+        return TSR_OK;
+    return tsr__err(r->err, TSR_EEVAL,
+                    "internal error: the refund would pay back %s, but its lines paid %s and "
+                    "earlier refunds withheld %s; nothing was refunded",
+                    money_text(r, a, t->amount), money_text(r, b, paid),
+                    money_text(r, c, r->withheld_before));
 }
 
 /* ---------------------------------------------------------------------
@@ -821,9 +962,9 @@ static int refund_all(refund *r)
     if (!tsr__add(t->points_revoked, t->order_points_revoked, &t->points_revoked))
         return tsr__err(r->err, TSR_EEVAL, "refund points overflow");
     /* a refund that refunds nothing moves no money, clawback included */
-    if (r->rs->refunds.reprice && nrefunded > 0)
-        return settle_clawback(r, t);
-    return TSR_OK;
+    if (r->rs->refunds.reprice && nrefunded > 0 && (rc = settle_clawback(r, t)) != TSR_OK)
+        return rc;
+    return check_payout(r);
 }
 
 int tsr__refund_run(tsr_refund_result **out, const tsr_ruleset *rs, const tsr_refund_input *in,
@@ -847,6 +988,8 @@ int tsr__refund_run(tsr_refund_result **out, const tsr_ruleset *rs, const tsr_re
         rc = tsr__receipt_verify(&r.receipt, r.res, err);
     if (rc == TSR_OK)
         rc = check_request(&r);
+    if (rc == TSR_OK)
+        rc = check_withheld_before(&r);
     if (rc == TSR_OK)
         rc = refund_all(&r);
     tsr__regex_scratch_free(r.x.regex_scratch, &rs->alloc);
@@ -907,7 +1050,8 @@ int tsr_refund_order(tsr_refund_result **out, const tsr_ruleset *rs, const tsr_o
     if (opts) {
         in.previous = opts->previous_lines;
         in.nprevious = opts->nprevious_lines;
-        in.previous_clawback = opts->previous_clawback;
+        in.previous_clawback_stated = opts->previous_clawback != TSR_REFUND_CLAWBACK_UNSTATED;
+        in.previous_clawback = in.previous_clawback_stated ? opts->previous_clawback : 0;
     }
     if ((rc = parse_time(datetime, datetime ? strlen(datetime) : 0, &in, err)) != TSR_OK)
         return rc;
@@ -947,6 +1091,7 @@ int tsr_refund(tsr_refund_result **out, const tsr_ruleset *rs, const char *reque
         in.previous = q.previous.ids;
         in.nprevious = q.previous.n;
         in.previous_clawback = q.clawback;
+        in.previous_clawback_stated = (q.previous_seen & (1u << SUB_CLAWBACK)) != 0;
         rc = parse_time(q.datetime, strlen(q.datetime), &in, err);
     }
     if (rc == TSR_OK)

@@ -450,6 +450,8 @@ int tsr__ruletest_refund_case(const tsr_ruleset *rs, const tsr_order *order, tsr
     opts.nprevious_lines = nbefore;
     if (prev && tsr__ymap_get(prev, "clawback"))
         parse_money(rs, tsr__ymap_get(prev, "clawback"), &opts.previous_clawback);
+    else
+        opts.previous_clawback = TSR_REFUND_CLAWBACK_UNSTATED;   /* recomputed */
     rc = tsr_refund_order(&res, rs, order, json, len, ids, n,
                           text(tsr__ymap_get(refund, "datetime")), &opts, &err);
     tsr__arena_free(&arena);

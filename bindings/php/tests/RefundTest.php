@@ -87,6 +87,26 @@ final class RefundTest extends TestCase
                           array_column($again['lines'], 'status', 'id'));
     }
 
+    public function testAForgedPreviousClawbackIsAReceiptError(): void
+    {
+        $order = TestEnv::parkOrder();
+        $receipt = self::$park->evaluate($order);
+        $withheld = self::$park->refund($order, $receipt, ['t1'], self::BEFORE_THE_VISIT)['totals']['clawback'];
+        try {
+            self::$park->refund($order, $receipt, ['t2'], self::BEFORE_THE_VISIT,
+                ['lines' => ['t1'], 'clawback' => '1000000.00']);
+            $this->fail('refunded');
+        } catch (ReceiptError $e) {
+            $this->assertSame('previous.clawback', $e->getPath());
+            $this->assertStringContainsString("withheld $withheld, not 1000000.00", $e->getMessage());
+        }
+        // left out, the figure is recomputed
+        $this->assertSame(
+            self::$park->refund($order, $receipt, ['t2'], self::BEFORE_THE_VISIT,
+                ['lines' => ['t1'], 'clawback' => $withheld]),
+            self::$park->refund($order, $receipt, ['t2'], self::BEFORE_THE_VISIT, ['lines' => ['t1']]));
+    }
+
     public function testTamperedReceiptIsAReceiptErrorWithItsPath(): void
     {
         $order = TestEnv::parkOrder();

@@ -87,6 +87,22 @@ def test_previous_refunds_are_rejected_as_already_refunded(park: tessera.RuleSet
     assert status == {"t1": "rejected", "t2": "refunded"}
 
 
+def test_a_forged_previous_clawback_is_a_receipt_error(park: tessera.RuleSet,
+                                                       order: dict[str, Any]) -> None:
+    receipt = park.evaluate(order)
+    first = park.refund(order, receipt, ["t1"], BEFORE_THE_VISIT)
+    withheld = first["totals"]["clawback"]
+    with pytest.raises(tessera.ReceiptError) as e:
+        park.refund(order, receipt, ["t2"], BEFORE_THE_VISIT,
+                    previous={"lines": ["t1"], "clawback": "1000000.00"})
+    assert e.value.path == "previous.clawback"
+    assert f"withheld {withheld}, not 1000000.00" in str(e.value)
+    # left out, the figure is recomputed
+    assert park.refund(order, receipt, ["t2"], BEFORE_THE_VISIT, previous={"lines": ["t1"]}) \
+        == park.refund(order, receipt, ["t2"], BEFORE_THE_VISIT,
+                       previous={"lines": ["t1"], "clawback": withheld})
+
+
 def test_tampered_receipt_is_a_receipt_error_with_its_path(park: tessera.RuleSet,
                                                            order: dict[str, Any]) -> None:
     receipt = copy.deepcopy(park.evaluate(order))

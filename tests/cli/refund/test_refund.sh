@@ -119,4 +119,29 @@ expect_grep out '{"id":"c2","status":"refunded","amount":"1239.84","fee":"100.00
 expect_grep out '"totals":{"amount":"791.00","fee":"100.00","clawback":"448.84"'
 expect_grep out '"reprice":{"lines":["a1","a2","c1","f1"],"paid":"6151.16","now":"6600.00"}'
 
+# previous.clawback is recomputed from the receipt and previous.lines, not
+# trusted: the family ticket (7900.00) after c2 came back withheld 553.49;
+# a request claiming 1000000.00 was withheld would be paid 1005946.51
+"$TESSERA" eval "$RULES/park.yaml" "$FIX/family-order.json" > "$TMP/family-receipt.json" ||
+  { echo "FAIL: cannot price the family order"; exit 1; }
+request "$FIX/family-order.json" "$TMP/family-receipt.json" '["a1","a2","c1"]' \
+  "2026-07-06T12:00:00+03:00" ',"previous":{"lines":["c2"],"clawback":"1000000.00"}' > "$TMP/req.json"
+run "a forged previous.clawback" "$TESSERA" refund "$RULES/park.yaml" "$TMP/req.json"
+expect_status 2
+expect_empty out
+cmp -s "$TMP/err" "$FIX/forged-clawback.stderr" ||
+  bad "stderr differs from fixtures/forged-clawback.stderr"
+
+request "$FIX/family-order.json" "$TMP/family-receipt.json" '["a1","a2","c1"]' \
+  "2026-07-06T12:00:00+03:00" ',"previous":{"lines":["c2"],"clawback":"553.49"}' > "$TMP/req.json"
+run "the clawback withheld before" "$TESSERA" refund "$RULES/park.yaml" "$TMP/req.json"
+expect_status 0
+expect_grep out '"totals":{"amount":"6500.00","fee":"300.00","clawback":"0.00","clawback_returned":"553.49"'
+cp "$TMP/out" "$TMP/stated"
+request "$FIX/family-order.json" "$TMP/family-receipt.json" '["a1","a2","c1"]' \
+  "2026-07-06T12:00:00+03:00" ',"previous":{"lines":["c2"]}' > "$TMP/req.json"
+run "the clawback withheld before, left out" "$TESSERA" refund "$RULES/park.yaml" "$TMP/req.json"
+expect_status 0
+cmp -s "$TMP/out" "$TMP/stated" || bad "a left-out clawback is not the recomputed one"
+
 finish
