@@ -1090,27 +1090,32 @@ static void previous_lines_must_be_lines_of_the_receipt_once(void **state)
  * all refunds together pay back at most what the refunded lines paid; at
  * the end exactly what one refund of every line pays, with nothing held. */
 typedef struct ledger {
+    const char *const *ids;     /* the order's lines */
+    int64_t totals[8];          /* and their totals on the receipt */
     char previous[256];         /* "\"c1\",\"a1\"" */
     int64_t withheld;           /* Σ clawback − Σ clawback_returned */
     int64_t paid_back, paid;    /* by the refunds; what their lines paid */
 } ledger;
 
-static int64_t receipt_total(const fixture *f, const char *id)
+/* The receipt's line totals, in the order of `ids`. */
+static void receipt_totals(const fixture *f, ledger *l, size_t n)
 {
     tsr_result *r = NULL;
-    int64_t total = -1;
-    size_t i;
+    size_t i, k;
 
     assert_int_equal(tsr_evaluate_text(&r, f->rs, f->order, strlen(f->order), NULL, NULL), TSR_OK);
-    for (i = 0; i < tsr_result_line_count(r); i++)
-        if (strcmp(tsr_result_line_id(r, i), id) == 0)
-            total = tsr_result_line_total(r, i);
+    for (k = 0; k < n; k++) {
+        l->totals[k] = -1;
+        for (i = 0; i < tsr_result_line_count(r); i++)
+            if (strcmp(tsr_result_line_id(r, i), l->ids[k]) == 0)
+                l->totals[k] = tsr_result_line_total(r, i);
+        assert_true(l->totals[k] >= 0);
+    }
     tsr_result_free(r);
-    assert_true(total >= 0);
-    return total;
 }
 
-static void refund_step(fixture *f, ledger *l, const char *const *ids, size_t n)
+/* Refund the lines ids[group[0..n)] and check and record what was paid. */
+static void refund_step(fixture *f, ledger *l, const size_t *group, size_t n)
 {
     char lines[256] = "[", extra[400], *json;
     int64_t paid = 0, withheld = l->withheld;
@@ -1119,8 +1124,8 @@ static void refund_step(fixture *f, ledger *l, const char *const *ids, size_t n)
 
     for (i = 0; i < n; i++) {
         snprintf(lines + strlen(lines), sizeof lines - strlen(lines), "%s\"%s\"", i ? "," : "",
-                 ids[i]);
-        paid += receipt_total(f, ids[i]);
+                 l->ids[group[i]]);
+        paid += l->totals[group[i]];
     }
     strcat(lines, "]");
     /* left out, the figure is recomputed: the same refund */
@@ -1135,7 +1140,7 @@ static void refund_step(fixture *f, ledger *l, const char *const *ids, size_t n)
     for (i = 0; i < n; i++) {
         assert_int_equal(tsr_refund_result_line_status(f->res, i), TSR_REFUND_REFUNDED);
         snprintf(l->previous + strlen(l->previous), sizeof l->previous - strlen(l->previous),
-                 "%s\"%s\"", l->previous[0] ? "," : "", ids[i]);
+                 "%s\"%s\"", l->previous[0] ? "," : "", l->ids[group[i]]);
     }
     t = totals(f);
     assert_true(t.amount >= 0);
@@ -1153,6 +1158,11 @@ static void every_ordered_grouping(fixture *f, const char *const *ids, size_t n,
                                    size_t *count)
 {
     size_t step[8] = { 0 }, i, s, k;
+    ledger base;
+
+    memset(&base, 0, sizeof base);
+    base.ids = ids;
+    receipt_totals(f, &base, n);
 
     for (;;) {
         /* the steps used must be 0..k-1 with none skipped */
@@ -1160,14 +1170,12 @@ static void every_ordered_grouping(fixture *f, const char *const *ids, size_t n,
         for (i = 0; i < n; i++)
             used |= (size_t)1 << step[i];
         if ((used & (used + 1)) == 0) {
-            ledger l;
-            memset(&l, 0, sizeof l);
+            ledger l = base;
             for (k = 0; (used >> k) & 1; k++) {
-                const char *group[8];
-                size_t m = 0;
+                size_t group[8], m = 0;
                 for (i = 0; i < n; i++)
                     if (step[i] == k)
-                        group[m++] = ids[i];
+                        group[m++] = i;
                 refund_step(f, &l, group, m);
             }
             assert_int_equal(l.withheld, 0);
