@@ -422,7 +422,9 @@ TSR_API int tsr_result_explain(char *buf, size_t size, const tsr_result *r);
  * by the refund that leaves no line of the order unrefunded.  With
  * `refunds.reprice`, the lines that remain are priced again (original time
  * and codes, no redemption); what they now cost above what the receipt
- * says they cost is withheld as the clawback.
+ * says they cost is withheld as the clawback; a refund whose lines pay back
+ * less than the clawback they cause refunds nothing (its lines are
+ * rejected, saying why).
  *
  * The library keeps no state.  Lines refunded by earlier refunds of the
  * same order come in as `previous` (take them from your own records); such
