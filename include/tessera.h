@@ -422,17 +422,17 @@ TSR_API int tsr_result_explain(char *buf, size_t size, const tsr_result *r);
  * by the refund that leaves no line of the order unrefunded.  With
  * `refunds.reprice`, the lines that remain are priced again (original time
  * and codes, no redemption); what they now cost above what the receipt
- * says they cost is withheld as the clawback; a refund whose lines pay back
- * less than the clawback they cause refunds nothing (its lines are
- * rejected, saying why).
+ * says they cost is withheld as the clawback, never more than the refund
+ * pays back (what it cannot withhold stays owed; the refund pays 0.00).
  *
  * The library keeps no state.  Lines refunded by earlier refunds of the
- * same order come in as `previous` (take them from your own records); such
- * a line is rejected as "already refunded".  What those refunds withheld is
- * recomputed from the receipt and `previous` (the lines they left, priced
- * again); a stated `previous` clawback that differs is refused with
- * TSR_ERECEIPT at previous.clawback.  A refund never pays back more than
- * the receipt says its lines paid plus that recomputed clawback.  The
+ * same order, and the clawback those withheld, come in as `previous` (take
+ * them from your own records); such a line is rejected as "already
+ * refunded".  The clawback they can have withheld is at most what the
+ * lines they left owe, priced again: a stated `previous` clawback above
+ * that recomputed figure is refused with TSR_ERECEIPT at previous.clawback;
+ * left out, the recomputed figure is used.  A refund never pays back more
+ * than the receipt says its lines paid plus that recomputed clawback.  The
  * result names the order, the refund time and every line it refunded, for
  * the caller to record.  Naming a line twice, or a line the order does not
  * have, is an error.
@@ -452,21 +452,21 @@ typedef struct tsr_refund_options {
     size_t nprevious_lines;
     int64_t previous_clawback;          /* minor units those refunds withheld, net:
                                            their totals.clawback − clawback_returned,
-                                           added up; checked (TSR_ERECEIPT when it
-                                           differs from the recomputed value), or
-                                           TSR_REFUND_CLAWBACK_UNSTATED */
+                                           added up; TSR_ERECEIPT when above the
+                                           most they can have withheld (recomputed),
+                                           or TSR_REFUND_CLAWBACK_UNSTATED */
 } tsr_refund_options;
 
 #define TSR_REFUND_OPTIONS_INIT { TSR_REFUND_OPTIONS_VERSION, NULL, 0, 0 }
 
-/* previous_clawback not stated: the refund uses the value it recomputes. */
+/* previous_clawback not stated: the refund uses the most it recomputes. */
 #define TSR_REFUND_CLAWBACK_UNSTATED INT64_MIN
 
 /* A refund request as JSON:
  *   {"order": {...}, "receipt": {...}, "lines": ["t1"],
  *    "datetime": "2026-11-20T10:00:00+02:00",
  *    "previous": {"lines": ["t2"], "clawback": "0.00"}}
- * (previous optional, and in it clawback: checked when given.)
+ * (previous optional, and in it clawback: at most what is recomputed.)
  * Errors carry a path into the request: order.items[1].id,
  * receipt.lines[0].total, lines[1], datetime.  TSR_EORDER for a bad
  * request or order, TSR_ERECEIPT for a receipt that does not match. */

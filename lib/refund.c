@@ -402,8 +402,10 @@ typedef struct refund {
     uint8_t *before;            /* per order line: refunded before */
     uint8_t *refunded;          /* per order line: refunded by this refund */
     size_t *line_of;            /* per requested line: its order line */
-    int64_t withheld_before;    /* what the refunds of `previous` withheld,
-                                   recomputed (never the caller's figure) */
+    int64_t owed_before;        /* what the lines `previous` left owe, re-priced:
+                                   the most its refunds can have withheld */
+    int64_t withheld_before;    /* what they withheld: the caller's figure, checked
+                                   against owed_before, or owed_before */
     tsr_expr_ctx x;             /* `allowed` and `fee`: item in scope, now = refund time */
     tsr_refund_result *out;
 } refund;
@@ -734,10 +736,14 @@ static const char *money_text(const refund *r, char buf[32], int64_t v)
     return buf;
 }
 
-/* What the refunds of `previous.lines` withheld, net, is recomputed: the
- * clawback owed by the lines they left.  A stated `previous.clawback` must
- * be that figure: a larger one would be paid back as clawback_returned, a
- * smaller one withheld again. */
+/* What the refunds of `previous.lines` withheld, net, is at most what the
+ * lines they left owe, re-priced: each refund withholds what is newly owed,
+ * capped at what it pays back, so it can be less (a refund of a cheap line
+ * that broke an expensive discount), never more.  A stated
+ * `previous.clawback` above that is refused: it would be paid back as
+ * clawback_returned.  One at or below it is the caller's record of what
+ * was withheld and is used; a smaller figure only makes this refund
+ * withhold more or return less.  Left out, it is taken to be the most. */
 static int check_withheld_before(refund *r)
 {
     const tsr_refund_input *in = r->in;
@@ -748,9 +754,14 @@ static int check_withheld_before(refund *r)
     memset(&p, 0, sizeof p);
     if (r->rs->refunds.reprice && in->nprevious > 0 && (rc = reprice(r, false, &p)) != TSR_OK)
         return rc;
+    r->owed_before = p.owed;
     r->withheld_before = p.owed;
-    if (!in->previous_clawback_stated || in->previous_clawback == p.owed)
+    if (!in->previous_clawback_stated)
         return TSR_OK;
+    if (in->previous_clawback >= 0 && in->previous_clawback <= p.owed) {
+        r->withheld_before = in->previous_clawback;
+        return TSR_OK;
+    }
     money_text(r, said, in->previous_clawback);
     money_text(r, is, p.owed);
     if (in->nprevious == 0)
@@ -764,10 +775,11 @@ static int check_withheld_before(refund *r)
                              "earlier refunds withheld %s, not %s: pass %s, or leave "
                              "`clawback` out", is, said, is);
     return tsr__err_path(r->err, TSR_ERECEIPT, "previous.clawback",
-                         "the refunds of `previous.lines` withheld %s, not %s (the %zu line%s "
-                         "they left cost %s re-priced, %s on the receipt): pass %s, or leave "
-                         "`clawback` out", is, said, p.nremaining, p.nremaining == 1 ? "" : "s",
-                         money_text(r, now, p.now), money_text(r, paid, p.paid), is);
+                         "the refunds of `previous.lines` withheld at most %s, not %s (the %zu "
+                         "line%s they left cost %s re-priced, %s on the receipt): check "
+                         "`previous` against your records", is, said,
+                         p.nremaining, p.nremaining == 1 ? "" : "s",
+                         money_text(r, now, p.now), money_text(r, paid, p.paid));
 }
 
 /* Show the re-pricing in the result: the lines kept, paid and now. */
@@ -793,43 +805,13 @@ static int show_reprice(refund *r, const repriced *p)
     return TSR_OK;
 }
 
-/* This refund cannot pay for the discounts its lines break: what the lines
- * kept would owe more than it pays back.  Withholding only part of it
- * would leave a debt the library cannot see the next time (the clawback
- * would no longer follow from the line ids), so nothing is refunded and
- * each line says why; returned with the lines it shares the discount
- * with, or all at once, it is refunded. */
-static int refuse_all(refund *r, int64_t pays, int64_t owes)
-{
-    tsr_refund_result *out = r->out;
-    char a[32], b[32];
-    const char *why;
-    size_t k;
-
-    why = arena_printf(&out->arena,
-                       "returning this breaks a bundle or threshold: the lines kept would owe "
-                       "%s in lost discounts, more than the %s this refund pays back; refund "
-                       "it together with the lines that shared the discount",
-                       money_text(r, a, owes), money_text(r, b, pays));
-    if (!why)
-        return nomem(r);
-    for (k = 0; k < out->nlines; k++) {
-        tsr_refund_line *l = &out->lines[k];
-        if (l->status != TSR_REFUND_REFUNDED)
-            continue;
-        r->refunded[r->line_of[k]] = 0;
-        l->amount = l->fee = l->points_restored = l->points_revoked = 0;
-        l->status = TSR_REFUND_REJECTED;
-        l->why = why;
-    }
-    memset(&out->totals, 0, sizeof out->totals);
-    return TSR_OK;
-}
-
 /* Settle the clawback against what earlier refunds of the order withheld,
  * so that returning lines one at a time ends where returning them together
- * would: more owed than withheld is withheld now; less owed than withheld,
- * because lines that carried part of it came back too, is paid back. */
+ * would: more owed than withheld is withheld now, never more than this
+ * refund pays back (what it cannot withhold stays owed, and a later refund
+ * of the order, withholding against what was really withheld, takes it);
+ * less owed than withheld, because lines that carried part of it came back
+ * too, is paid back. */
 static int settle_clawback(refund *r, tsr_refund_totals *t)
 {
     int64_t delta;
@@ -838,15 +820,13 @@ static int settle_clawback(refund *r, tsr_refund_totals *t)
 
     if ((rc = reprice(r, true, &p)) != TSR_OK)
         return rc;
-    if (!tsr__sub(p.owed, r->withheld_before, &delta))
-        return tsr__err(r->err, TSR_EEVAL, "refund amounts overflow");
-    if (delta > t->amount)
-        return refuse_all(r, t->amount, delta);
     if (p.nremaining > 0 && (rc = show_reprice(r, &p)) != TSR_OK)
         return rc;
+    if (!tsr__sub(p.owed, r->withheld_before, &delta))
+        return tsr__err(r->err, TSR_EEVAL, "refund amounts overflow");
     if (delta >= 0) {
-        t->clawback = delta;
-        t->amount -= delta;
+        t->clawback = delta < t->amount ? delta : t->amount;
+        t->amount -= t->clawback;
     } else {
         t->clawback_returned = -delta;
         if (!tsr__add(t->amount, t->clawback_returned, &t->amount))
@@ -857,9 +837,11 @@ static int settle_clawback(refund *r, tsr_refund_totals *t)
 
 /* The invariant every refund keeps, checked on the result rather than
  * trusted to the arithmetic above: what it pays back is never below zero
- * and never more than the receipt says its lines paid plus what earlier
- * refunds of the order withheld (recomputed).  Refunds in turn therefore
- * never pay back more than the order paid. */
+ * and never more than the receipt says its lines paid plus the clawback it
+ * returns, which is never more than the caller says was withheld before,
+ * which is never more than the lines `previous` left owe, re-priced.  So a
+ * request can lower its own refund (a smaller `previous.clawback`), never
+ * raise it past what its lines paid plus that recomputed figure. */
 static int check_payout(refund *r)
 {
     const tsr_refund_totals *t = &r->out->totals;
@@ -870,16 +852,17 @@ static int check_payout(refund *r)
     for (i = 0; i < r->res->nlines; i++)
         if (r->refunded[i] && !tsr__add(paid, r->receipt.lines[i].total, &paid))
             return tsr__err(r->err, TSR_EEVAL, "refund amounts overflow");
-    if (!tsr__add(paid, r->withheld_before, &bound))
+    if (!tsr__add(paid, t->clawback_returned, &bound))
         return tsr__err(r->err, TSR_EEVAL, "refund amounts overflow");
     if (t->amount >= 0 && t->amount <= bound && t->clawback >= 0 && t->clawback_returned >= 0 &&
-        t->clawback_returned <= r->withheld_before)
+        t->clawback_returned <= r->withheld_before && r->withheld_before >= 0 &&
+        r->withheld_before <= r->owed_before)
         return TSR_OK;
     return tsr__err(r->err, TSR_EEVAL,
                     "internal error: the refund would pay back %s, but its lines paid %s and "
-                    "earlier refunds withheld %s; nothing was refunded",
+                    "earlier refunds withheld at most %s; nothing was refunded",
                     money_text(r, a, t->amount), money_text(r, b, paid),
-                    money_text(r, c, r->withheld_before));
+                    money_text(r, c, r->owed_before));
 }
 
 /* ---------------------------------------------------------------------

@@ -123,8 +123,8 @@ typedef struct tsr_refund_input {
     const char *const *previous;   /* lines refunded before */
     size_t nprevious;
     int64_t previous_clawback;     /* what the caller says those refunds withheld,
-                                      money; checked against what the library
-                                      recomputes from the receipt and `previous` */
+                                      money; at most what the library recomputes
+                                      from the receipt and `previous` */
     bool previous_clawback_stated; /* false: use the recomputed value */
 } tsr_refund_input;
 

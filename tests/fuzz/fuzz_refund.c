@@ -2,7 +2,7 @@
  * fuzz_refund.c — libFuzzer harness for refunds (SPEC §4, Refund): the
  * request reader, the receipt check (the order evaluated again and compared
  * with the receipt), `refunds.allowed` and `fee`, points restored and revoked,
- * re-pricing with clawback, `previous` and the clawback recomputed for it,
+ * re-pricing with clawback, `previous` and the most its clawback can be,
  * the payout bound, and the refund result's JSON and accessors.
  *
  * Two kinds of input:
@@ -209,16 +209,29 @@ static void read_refund(tsr_refund_result *r)
  * arithmetic: fees at different times, bundles and thresholds broken and
  * restored by re-pricing, the clawback withheld and returned.
  *
+ * The harness works out on its own the most that the refunds of a set of
+ * lines can have withheld (most_withheld: the order without them and
+ * without redemption, priced with tsr_evaluate_text, against what the lines
+ * left cost on the receipt before redemption).
+ *
  * Checked on top of read_refund():
  *   - a refund pays back at least 0 and at most what the receipt says its
- *     refunded lines paid plus what the ledger says was withheld before;
- *   - all refunds so far pay back at most what their lines paid, and
- *     exactly the lines' amounts less what is still withheld;
+ *     refunded lines paid plus the clawback it returns, which is at most
+ *     the figure stated (or, left out, the most), which is at most the most;
+ *   - a `previous.clawback` above the most is refused at previous.clawback
+ *     with TSR_ERECEIPT and a message naming the most, and a negative one
+ *     is refused; any figure from 0 to the most is accepted, the ledger's
+ *     always (it never exceeds the most), and against the ledger's a
+ *     smaller figure never pays back more and a larger one never less
+ *     (left out: the most; the same refund when the ledger holds the most);
+ *   - all refunds so far, made with the ledger's figure, pay back at most
+ *     what their lines paid, exactly the lines' amounts less what is still
+ *     withheld, and what the ledger holds never exceeds the most; while no
+ *     refund was capped (withheld less than was newly owed) it is the most;
  *   - no line is refunded twice; once every line is back nothing is held;
- *   - the clawback the ledger holds is accepted, any other stated figure is
- *     refused at previous.clawback, and leaving it out gives the same refund;
  *   - refunds at one time, in steps, end where one refund of the same lines
- *     does (money and points);
+ *     does (fees and points always; money when the ledger holds the most,
+ *     otherwise the steps pay back no less);
  *   - a receipt with a byte changed is refused, or refunds exactly the same;
  *   - a request the harness made invalid is refused, and an order that
  *     cannot be priced is refused by the refund with the same code;
@@ -230,7 +243,8 @@ static void read_refund(tsr_refund_result *r)
 /* Counts, printed at exit with TSR_FUZZ_STATS set: how far inputs get. */
 static struct {
     unsigned long inputs, structured, priced, refunds, refunded, amount, clawback, returned,
-        breaks, forged_refused, honest_checked, steps_after_first, one_shot, tampered_same;
+        capped, forged_refused, negative_refused, within_accepted, honest_checked, left_out_more,
+        steps_after_first, one_shot, one_shot_more, tampered_same;
     /* inputs with at least one refund that refunded a line, paid back
      * money, withheld or returned clawback */
     unsigned long in_refunded, in_amount, in_clawback;
@@ -242,14 +256,16 @@ static void print_stats(void)
             "fuzz_refund: %lu inputs (%lu structured, %lu priced); inputs reaching a refund "
             "that refunded a line %lu, paid back money %lu, withheld or returned clawback "
             "%lu; refunds: %lu succeeded, %lu refunding a line, %lu with amount > 0, %lu "
-            "with clawback > 0, %lu with clawback_returned > 0, %lu refused for a broken "
-            "discount; %lu forged clawbacks refused, %lu ledger clawbacks accepted; %lu "
-            "later steps; %lu one-shot comparisons; %lu tampered receipts refunding the "
-            "same\n",
+            "with clawback > 0, %lu with clawback_returned > 0, %lu capped (withheld less "
+            "than newly owed); clawbacks: %lu above the most refused, %lu negative refused, "
+            "%lu others within the most accepted, %lu ledger's accepted, %lu left out "
+            "paying more than the ledger's; %lu later steps; %lu one-shot comparisons (%lu "
+            "with the steps paying more); %lu tampered receipts refunding the same\n",
             stats.inputs, stats.structured, stats.priced, stats.in_refunded, stats.in_amount,
             stats.in_clawback, stats.refunds, stats.refunded, stats.amount, stats.clawback,
-            stats.returned, stats.breaks, stats.forged_refused, stats.honest_checked,
-            stats.steps_after_first, stats.one_shot, stats.tampered_same);
+            stats.returned, stats.capped, stats.forged_refused, stats.negative_refused,
+            stats.within_accepted, stats.honest_checked, stats.left_out_more,
+            stats.steps_after_first, stats.one_shot, stats.one_shot_more, stats.tampered_same);
 }
 
 /* The bytes, read as choices; past the end every choice is 0. */
@@ -306,15 +322,19 @@ static void put_money(out *o, int64_t v)
         (long long)(v < 0 ? -(v % 100) : v % 100));
 }
 
-/* The order: each rule set's own kinds of line, with what its rules read. */
-static size_t make_order(src *s, unsigned rules, out *o)
+/* The order: each rule set's own kinds of line, with what its rules read.
+ * The lines in `skip` and (no_redeem) the redemption are left out of the
+ * text, their choices read all the same: the same bytes then give the
+ * order the refund re-prices (what remains, without redemption). */
+static size_t make_order(src *s, unsigned rules, out *o, unsigned skip, int no_redeem)
 {
     static const char *const fnb_prices[] = { "0.00", "0.01", "3.50", "12.30", "150.00",
                                               "300.00", "450.00", "999.99" };
     static const unsigned heights[] = { 85, 100, 115, 129, 130, 180 };
     static const char *const zones[] = { "A", "B", "C", "A", "B", "C", "A", "Z" };
     static const char *const shop_codes[] = { "SPRING", "VIP-123", " vip-007 ", "VIP-12", "NOPE" };
-    size_t n = 1 + pick(s, MAX_LINES), i;
+    static char scratch[512];
+    size_t n = 1 + pick(s, MAX_LINES), i, shown = 0;
     unsigned balance = pick(s, 4) * 700;
 
     put(o, "{\"id\":\"F-%u\",\"datetime\":", pick(s, 3));
@@ -324,8 +344,11 @@ static size_t make_order(src *s, unsigned rules, out *o)
     if (rules == 0)
         put(o, ",\"last_visit\":\"%s\"", pick(s, 2) ? "2024-01-10" : "2026-05-01");
     put(o, "}");
-    if (balance && pick(s, 2))
-        put(o, ",\"redeem_points\":%u", pick(s, 3) == 0 ? balance : 10 * (1 + pick(s, 60)));
+    if (balance && pick(s, 2)) {
+        unsigned points = pick(s, 3) == 0 ? balance : 10 * (1 + pick(s, 60));
+        if (!no_redeem)
+            put(o, ",\"redeem_points\":%u", points);
+    }
     if (rules == 1 && pick(s, 2))
         put(o, ",\"promo_codes\":[\"%s\"]", pick(s, 4) ? "FRIENDS10" : " friends10");
     if (rules == 2) {
@@ -341,7 +364,12 @@ static size_t make_order(src *s, unsigned rules, out *o)
     put(o, ",\"items\":[");
     for (i = 0; i < n; i++) {
         unsigned kind = pick(s, 3), quantity = pick(s, 4) ? 1 : 1 + pick(s, 3);
-        put(o, "%s{\"id\":\"L%zu\",\"quantity\":%u,\"event_start\":", i ? "," : "", i, quantity);
+        out line = { scratch, 0, sizeof scratch };
+        out *keep = o;
+        if (skip >> i & 1)
+            o = &line;   /* read, not written */
+        put(o, "%s{\"id\":\"L%zu\",\"quantity\":%u,\"event_start\":", shown ? "," : "", i,
+            quantity);
         put_time(o, rules, pick(s, 4) ? 8 + pick(s, 23) : 1 + pick(s, 30), pick(s, 24 * 4));
         if (pick(s, 8) == 0)
             put(o, ",\"validated\":true");
@@ -356,6 +384,9 @@ static size_t make_order(src *s, unsigned rules, out *o)
         else
             put(o, ",\"kind\":\"fnb\",\"price\":\"%u.%02u\"", pick(s, 500), pick(s, 100));
         put(o, "}");
+        if (o == keep)
+            shown++;
+        o = keep;
     }
     put(o, "]}");
     return n;
@@ -365,6 +396,9 @@ static size_t make_order(src *s, unsigned rules, out *o)
 typedef struct ledger {
     uint8_t refunded[MAX_LINES];
     int64_t withheld;           /* Σ clawback − Σ clawback_returned */
+    int64_t most;               /* the most the refunds so far can have withheld */
+    int most_known;             /* most_withheld() could work it out */
+    int capped;                 /* a refund withheld less than was newly owed */
     int64_t paid_back;          /* Σ totals.amount */
     int64_t lines_paid;         /* Σ receipt totals of the lines refunded */
     int64_t lines_amount;       /* Σ the refunded lines' amounts, before clawback */
@@ -378,6 +412,7 @@ typedef struct step {
     int bad;                    /* the harness made it invalid: 1 unknown line, 2 twice, 3 none */
     unsigned day, hour;
     int claw;                   /* 0 left out, 1 the ledger's, 2 another figure */
+    int claw_above;             /* 2: the figure is above the most (when known) */
     int64_t clawback;
     int prev_bad;               /* previous.lines names a line twice */
     int via_c;                  /* tsr_refund_order instead of tsr_refund */
@@ -389,6 +424,9 @@ typedef struct sequence {
     const char *order, *receipt;
     size_t order_len, receipt_len, nlines;
     int64_t totals[MAX_LINES];  /* the receipt's line totals */
+    src start;                  /* the choices the order was made from */
+    int64_t before[MAX_LINES];  /* the lines' totals before redemption */
+    int before_known;
     ledger l;
 } sequence;
 
@@ -453,6 +491,54 @@ static int run_step(const sequence *q, const step *st, tsr_refund_result **res, 
     }
 }
 
+/* The most the refunds of the lines in `gone` can have withheld, worked out
+ * without the library's refund code: the order made again from the same
+ * choices without those lines and without redemption, priced, against what
+ * the lines left cost on the receipt before redemption.  0: unknown (the
+ * smaller order does not price); opera.yaml does not re-price: 0.00. */
+static int most_withheld(const sequence *q, unsigned gone, int64_t *most)
+{
+    static char text[ORDER_MAX];
+    src s = q->start;
+    out o = { text, 0, sizeof text };
+    tsr_result *r = NULL;
+    int64_t paid = 0, now = 0;
+    size_t i, left = 0;
+
+    *most = 0;
+    if (q->rules == 1)
+        return 1;   /* refund_rules.h: opera.yaml has `reprice: false` */
+    if (!q->before_known)
+        return 0;
+    for (i = 0; i < q->nlines; i++)
+        if (!(gone >> i & 1)) {
+            paid += q->before[i];
+            left++;
+        }
+    if (left == 0)
+        return 1;
+    make_order(&s, q->rules, &o, gone, 1);
+    if (tsr_evaluate_text(&r, q->rs, text, o.len, NULL, NULL) != TSR_OK)
+        return 0;
+    for (i = 0; i < tsr_result_line_count(r); i++)
+        now += tsr_result_line_total(r, i);
+    tsr_result_free(r);
+    *most = now > paid ? now - paid : 0;
+    return 1;
+}
+
+/* The lines of the order refunded before, as a mask. */
+static unsigned refunded_mask(const ledger *l, size_t n)
+{
+    unsigned mask = 0;
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (l->refunded[i])
+            mask |= 1u << i;
+    return mask;
+}
+
 static int is_internal(const tsr_error *err)
 {
     return strncmp(err->message, "internal error", 14) == 0;
@@ -465,12 +551,8 @@ static void count_refund(tsr_refund_result *res)
     size_t k, n = tsr_refund_result_line_count(res), refunded = 0;
 
     tsr_refund_result_totals(res, &t);
-    for (k = 0; k < n; k++) {
-        const char *why = tsr_refund_result_line_why(res, k);
+    for (k = 0; k < n; k++)
         refunded += tsr_refund_result_line_status(res, k) == TSR_REFUND_REFUNDED;
-        if (why && strstr(why, "breaks a bundle or threshold"))
-            stats.breaks++;
-    }
     stats.refunds++;
     stats.refunded += refunded > 0;
     stats.amount += t.amount > 0;
@@ -478,37 +560,72 @@ static void count_refund(tsr_refund_result *res)
     stats.returned += t.clawback_returned > 0;
 }
 
-/* Check one successful refund against the ledger, then record it. */
-static void settle(sequence *q, const step *st, tsr_refund_result *res)
+/* What the receipt says the lines a refund refunded paid; marks them 2 in
+ * `mark` (NULL: no marks) and adds up their amounts and fees. */
+static int64_t lines_paid(const sequence *q, const step *st, tsr_refund_result *res,
+                          uint8_t *mark, int64_t *amount, int64_t *fee)
 {
-    ledger *l = &q->l;
-    tsr_refund_totals t;
-    int64_t paid = 0, amount = 0, fee = 0;
-    size_t k, i, left = 0;
+    int64_t paid = 0;
+    size_t k, i;
 
-    read_refund(res);
-    count_refund(res);
-    tsr_refund_result_totals(res, &t);
     for (k = 0; k < tsr_refund_result_line_count(res); k++) {
         i = st->lines[k];
         if (strcmp(tsr_refund_result_line_id(res, k), line_ids[i]) != 0)
             fuzz_die("refund lines not in the order asked for", k, i);
         if (tsr_refund_result_line_status(res, k) != TSR_REFUND_REFUNDED)
             continue;
-        if (l->refunded[i])
+        if (q->l.refunded[i])
             fuzz_die("a line refunded twice", i, 0);
-        l->refunded[i] = 2;   /* by this step; 1 once settled */
+        if (mark)
+            mark[i] = 2;   /* by this step; 1 once settled */
         paid += q->totals[i];
-        amount += tsr_refund_result_line_amount(res, k);
-        fee += tsr_refund_result_line_fee(res, k);
+        if (amount)
+            *amount += tsr_refund_result_line_amount(res, k);
+        if (fee)
+            *fee += tsr_refund_result_line_fee(res, k);
     }
-    /* the invariant of one refund, as the library promises it */
-    if (t.amount < 0 || t.amount > paid + l->withheld)
-        fuzz_die("a refund pays back more than its lines paid plus what was withheld",
-                 (size_t)t.amount, (size_t)(paid + l->withheld));
-    if (t.clawback_returned > l->withheld)
+    return paid;
+}
+
+/* The invariant of one refund made with `used` as what was withheld
+ * before: it pays back at least 0 and at most what its lines paid plus the
+ * clawback it returns, which is at most `used`, at most the most. */
+static void check_one(const sequence *q, const step *st, tsr_refund_result *res, int64_t used)
+{
+    tsr_refund_totals t;
+    int64_t paid;
+
+    read_refund(res);
+    count_refund(res);
+    tsr_refund_result_totals(res, &t);
+    paid = lines_paid(q, st, res, NULL, NULL, NULL);
+    if (t.amount < 0 || t.amount > paid + t.clawback_returned)
+        fuzz_die("a refund pays back more than its lines paid plus the clawback it returns",
+                 (size_t)t.amount, (size_t)(paid + t.clawback_returned));
+    if (t.clawback_returned > used)
         fuzz_die("a refund returns more clawback than was withheld", (size_t)t.clawback_returned,
-                 (size_t)l->withheld);
+                 (size_t)used);
+    if (q->l.most_known && used > q->l.most)
+        fuzz_die("a refund settled against more than can have been withheld", (size_t)used,
+                 (size_t)q->l.most);
+}
+
+/* Check one successful refund with the ledger's clawback, then record it. */
+static void settle(sequence *q, const step *st, tsr_refund_result *res)
+{
+    ledger *l = &q->l;
+    tsr_refund_totals t;
+    int64_t paid, amount = 0, fee = 0, most = 0, before = l->withheld;
+    unsigned mask = refunded_mask(l, q->nlines);
+    size_t i, left = 0;
+    int known;
+
+    if (l->most_known && l->withheld > l->most)
+        fuzz_die("the ledger holds more than can have been withheld", (size_t)l->withheld,
+                 (size_t)l->most);
+    check_one(q, st, res, l->withheld);
+    tsr_refund_result_totals(res, &t);
+    paid = lines_paid(q, st, res, l->refunded, &amount, &fee);
     l->withheld += t.clawback - t.clawback_returned;
     l->paid_back += t.amount;
     l->lines_paid += paid;
@@ -528,12 +645,28 @@ static void settle(sequence *q, const step *st, tsr_refund_result *res)
                  (size_t)l->paid_back, (size_t)l->lines_paid);
     if (left == 0 && l->withheld != 0)
         fuzz_die("every line is back but clawback is still withheld", (size_t)l->withheld, 0);
+    known = l->most_known && most_withheld(q, refunded_mask(l, q->nlines), &most);
+    if (known) {
+        if (refunded_mask(l, q->nlines) != mask && t.clawback < most - before) {
+            l->capped = 1;   /* newly owed: most − before; withheld: t.clawback */
+            stats.capped++;
+        }
+        if (l->withheld > most)
+            fuzz_die("refunds so far withheld more than the lines they left owe",
+                     (size_t)l->withheld, (size_t)most);
+        if (!l->capped && l->withheld != most)
+            fuzz_die("no refund was capped, yet less is withheld than the lines left owe",
+                     (size_t)l->withheld, (size_t)most);
+    }
+    l->most = most;
+    l->most_known = known;
 }
 
 /* The step's lines, time, `previous` and clawback, from the input. */
 static void make_step(src *s, const sequence *q, step *st, int first, const step *before)
 {
     unsigned mask = pick(s, 1u << q->nlines), i, odd = pick(s, 32);
+    int64_t w = q->l.withheld, most = q->l.most_known ? q->l.most : w;
 
     memset(st, 0, sizeof *st);
     if (!mask)
@@ -568,16 +701,98 @@ static void make_step(src *s, const sequence *q, step *st, int first, const step
     if (st->claw == 3)
         st->claw = 1;
     if (st->claw == 1)
-        st->clawback = q->l.withheld;
-    else if (st->claw == 2)
-        st->clawback = pick(s, 3) == 0 ? q->l.withheld + 100000000
-                       : pick(s, 2) && q->l.withheld > 0 ? q->l.withheld - 1 - pick(s, 100)
-                                                         : q->l.withheld + 1 + pick(s, 100);
+        st->clawback = w;
+    else if (st->claw == 2) {
+        switch (pick(s, 6)) {
+        case 0: st->clawback = most + 100000000; break;               /* forged */
+        case 1: st->clawback = most + 1 + pick(s, 100); break;        /* just above */
+        case 2: st->clawback = most - (int64_t)pick(s, 100); break;   /* just below, or < 0 */
+        case 3: st->clawback = 0; break;
+        case 4: st->clawback = w - 1 - (int64_t)pick(s, 100); break;  /* below the ledger */
+        default:                                                      /* ledger .. most */
+            st->clawback = w + (most > w ? (int64_t)pick(s, (unsigned)(most - w > 65535
+                                                                           ? 65536
+                                                                           : most - w + 1))
+                                         : 0);
+        }
+        st->claw_above = q->l.most_known && st->clawback > q->l.most;
+    }
     st->via_c = (int)pick(s, 2);
 }
 
+/* A stated or left-out clawback refused at previous.clawback: only a
+ * negative one, or one above the most, and the message names the most. */
+static void check_refused_clawback(const sequence *q, const step *st, int rc,
+                                   const tsr_error *err)
+{
+    char most[40], a[48], b[48];
+    out o = { most, 0, sizeof most };
+
+    if (st->claw == 1)
+        fuzz_die("the clawback the ledger holds was refused", (size_t)st->clawback, 0);
+    if (st->claw == 0)
+        fuzz_die("a left-out clawback was refused", 0, 0);
+    if (st->clawback < 0) {
+        if (rc != TSR_EORDER && rc != TSR_EINVAL)
+            fuzz_die("a negative clawback refused with an unexpected code", (size_t)-rc, 0);
+        stats.negative_refused++;
+        return;
+    }
+    if (!q->l.most_known)
+        return;
+    if (!st->claw_above)
+        fuzz_die("a clawback no larger than can have been withheld was refused",
+                 (size_t)st->clawback, (size_t)q->l.most);
+    if (rc != TSR_ERECEIPT)
+        fuzz_die("a clawback above the most refused with an unexpected code", (size_t)-rc, 0);
+    put_money(&o, q->l.most);
+    most[o.len - 1] = '\0';
+    snprintf(a, sizeof a, " %s, not ", most + 1);
+    snprintf(b, sizeof b, " %s was withheld, not ", most + 1);
+    if (!strstr(err->message, a) && !strstr(err->message, b))
+        fuzz_die("the refusal of a clawback does not name the most", (size_t)q->l.most, 0);
+    stats.forged_refused++;
+}
+
+/* A refund with another figure than the ledger's (stated, or left out and
+ * so the most) against the same refund with the ledger's: a figure the
+ * library accepted is no larger than the most and never negative; a
+ * smaller one pays back no more, a larger one no less, the same one the
+ * same. */
+static void compare_with_ledger(const sequence *q, const step *st, tsr_refund_result *res,
+                                tsr_refund_result *honest)
+{
+    tsr_refund_totals a, h;
+    int64_t used;
+
+    if (st->claw == 2 && st->clawback < 0)
+        fuzz_die("a negative clawback was accepted", 0, 0);
+    if (st->claw == 2 && st->claw_above)
+        fuzz_die("a clawback above what can have been withheld was accepted",
+                 (size_t)st->clawback, (size_t)q->l.most);
+    if (st->claw == 0 && !q->l.most_known)
+        return;
+    used = st->claw == 2 ? st->clawback : q->l.most;
+    check_one(q, st, res, used);
+    tsr_refund_result_totals(res, &a);
+    tsr_refund_result_totals(honest, &h);
+    if (used == q->l.withheld) {
+        if (strcmp(tsr_refund_result_json(res, NULL), tsr_refund_result_json(honest, NULL)))
+            fuzz_die("the same clawback, stated or left out, refunds otherwise", 0, 0);
+    } else if (used < q->l.withheld ? a.amount > h.amount : a.amount < h.amount) {
+        fuzz_die("a smaller clawback paid back more, or a larger one less", (size_t)a.amount,
+                 (size_t)h.amount);
+    }
+    if (st->claw == 2)
+        stats.within_accepted++;
+    else if (a.amount > h.amount)
+        stats.left_out_more++;
+}
+
 /* Refund at one time what the steps refunded, in one request: the same
- * money and points.  Only when every step ran at that time. */
+ * fees and points, and the same money when the ledger holds the most the
+ * lines left owe (no refund stayed capped); otherwise the steps pay back
+ * more.  Only when every step ran at that time. */
 static void compare_one_shot(const sequence *q, const step *at)
 {
     tsr_refund_result *res = NULL;
@@ -608,10 +823,15 @@ static void compare_one_shot(const sequence *q, const step *at)
     for (k = 0; k < tsr_refund_result_line_count(res); k++)
         if (tsr_refund_result_line_status(res, k) != TSR_REFUND_REFUNDED)
             fuzz_die("a line refunded in steps is rejected in one refund", k, 0);
-    if (t.amount != q->l.paid_back || t.fee != q->l.fee || t.points_restored != q->l.restored ||
+    if (t.fee != q->l.fee || t.points_restored != q->l.restored ||
         t.points_revoked != q->l.revoked)
+        fuzz_die("refunds in steps keep other fees or points than one refund of the same lines",
+                 (size_t)q->l.fee, (size_t)t.fee);
+    if (q->l.most_known && q->l.withheld == q->l.most ? t.amount != q->l.paid_back
+                                                      : t.amount > q->l.paid_back)
         fuzz_die("refunds in steps pay back other than one refund of the same lines",
                  (size_t)q->l.paid_back, (size_t)t.amount);
+    stats.one_shot_more += t.amount < q->l.paid_back;
     tsr_refund_result_free(res);
 }
 
@@ -633,6 +853,8 @@ static void tamper(src *s, const sequence *q, const step *st, const char *json)
     copy[at] = (char)(pick(s, 2) ? copy[at] ^ (1 << pick(s, 7)) : "0123456789.\"-"[pick(s, 13)]);
     bad.receipt = copy;
     plain.via_c = 0;
+    plain.claw = 1;
+    plain.clawback = q->l.withheld;
     memset(&err, 0, sizeof err);
     if (run_step(&bad, &plain, &res, &err) != TSR_OK) {
         if (is_internal(&err))
@@ -643,6 +865,30 @@ static void tamper(src *s, const sequence *q, const step *st, const char *json)
         fuzz_die("a changed receipt refunds something else", at, 0);
     stats.tampered_same++;
     tsr_refund_result_free(res);
+}
+
+/* What the lines cost before redemption: the same order priced without it
+ * (redemption comes after the discounts, so the discounts are the same). */
+static void totals_before_redemption(sequence *q)
+{
+    static char text[ORDER_MAX];
+    src s = q->start;
+    out o = { text, 0, sizeof text };
+    tsr_result *r = NULL;
+    size_t i;
+
+    make_order(&s, q->rules, &o, 0, 1);
+    if (tsr_evaluate_text(&r, q->rs, text, o.len, NULL, NULL) != TSR_OK)
+        return;
+    if (tsr_result_line_count(r) == q->nlines) {
+        q->before_known = 1;
+        for (i = 0; i < q->nlines; i++) {
+            q->before[i] = tsr_result_line_total(r, i);
+            if (q->before[i] < q->totals[i])
+                fuzz_die("a line costs less before redemption than after", i, 0);
+        }
+    }
+    tsr_result_free(r);
 }
 
 static void structured(const uint8_t *data, size_t size)
@@ -661,7 +907,8 @@ static void structured(const uint8_t *data, size_t size)
     memset(&q, 0, sizeof q);
     q.rules = data[0] % 3;
     q.rs = rules_at(q.rules);
-    q.nlines = make_order(&s, q.rules, &o);
+    q.start = s;
+    q.nlines = make_order(&s, q.rules, &o, 0, 0);
     q.order = order;
     q.order_len = o.len;
     memset(&err, 0, sizeof err);
@@ -686,9 +933,11 @@ static void structured(const uint8_t *data, size_t size)
         fuzz_die("an evaluation without JSON or with other lines", 0, q.nlines);
     for (i = 0; i < q.nlines; i++)
         q.totals[i] = tsr_result_line_total(priced, i);
+    totals_before_redemption(&q);
+    q.l.most_known = most_withheld(&q, 0, &q.l.most);
     nsteps = 1 + pick(&s, 4);
     for (k = 0; k < nsteps; k++) {
-        tsr_refund_result *res = NULL;
+        tsr_refund_result *res = NULL, *honest = NULL;
         step *st = &steps[k];
 
         make_step(&s, &q, st, k == 0, k ? &steps[k - 1] : NULL);
@@ -699,53 +948,44 @@ static void structured(const uint8_t *data, size_t size)
         rc = run_step(&q, st, &res, &err);
         fuzz_say("refund", rc, &err);
         if (rc != TSR_OK) {
-            int at_clawback = strcmp(err.path, "previous.clawback") == 0;
             if (res)
                 fuzz_die("failed refund left a result in *out", 0, 0);
             fuzz_check_error(rc, &err);
             if (is_internal(&err))
                 fuzz_die("internal error in a refund", 0, 0);
-            if (st->claw == 1 && !st->bad && !st->prev_bad && at_clawback)
-                fuzz_die("the clawback earlier refunds withheld was refused", 0, 0);
-            if (st->claw != 2 || !at_clawback || st->bad || st->prev_bad)
+            if (st->bad || st->prev_bad || strcmp(err.path, "previous.clawback") != 0)
                 break;   /* the request was wrong, or a limit: the sequence ends */
-            if (rc != TSR_ERECEIPT && !((rc == TSR_EORDER || rc == TSR_EINVAL) && st->clawback < 0))
-                fuzz_die("a wrong clawback refused with an unexpected code", (size_t)-rc, 0);
-            stats.forged_refused++;
-            st->claw = 0;   /* as a caller would after reading the message */
+            check_refused_clawback(&q, st, rc, &err);
+        } else if (st->bad || st->prev_bad) {
+            fuzz_die("an invalid refund request was accepted", (size_t)st->bad, 0);
+        }
+        /* the refund the ledger's figure gives is the one recorded */
+        if (st->claw == 1 && res) {
+            honest = res;
             res = NULL;
-            if ((rc = run_step(&q, st, &res, &err)) != TSR_OK) {
+        } else {
+            step plain = *st;
+            plain.claw = 1;
+            plain.clawback = q.l.withheld;
+            if ((rc = run_step(&q, &plain, &honest, &err)) != TSR_OK) {
                 if (is_internal(&err))
                     fuzz_die("internal error in a refund", 0, 0);
+                if (strcmp(err.path, "previous.clawback") == 0)
+                    fuzz_die("the clawback the ledger holds was refused", 0, 0);
+                if (res)
+                    fuzz_die("another clawback refunds where the ledger's fails", 0, 0);
                 break;
             }
-        } else {
-            if (st->bad || st->prev_bad)
-                fuzz_die("an invalid refund request was accepted", (size_t)st->bad, 0);
-            if (st->claw == 2)
-                fuzz_die("a clawback other than what was withheld was accepted",
-                         (size_t)st->clawback, (size_t)q.l.withheld);
-            if (st->claw == 1 && k > 0)
-                stats.honest_checked++;
+            if (res)
+                compare_with_ledger(&q, st, res, honest);
+            tsr_refund_result_free(res);
         }
-        if (st->claw == 0 && q.l.withheld != 0) {
-            /* stated, the ledger's figure gives the same refund */
-            tsr_refund_result *again = NULL;
-            step stated = *st;
-            stated.claw = 1;
-            stated.clawback = q.l.withheld;
-            if (run_step(&q, &stated, &again, &err) != TSR_OK)
-                fuzz_die("the clawback earlier refunds withheld was refused", 0, 0);
-            if (strcmp(tsr_refund_result_json(again, NULL), tsr_refund_result_json(res, NULL)))
-                fuzz_die("a left-out clawback is not the one withheld", 0, 0);
-            tsr_refund_result_free(again);
-            stats.honest_checked++;
-        }
+        stats.honest_checked += k > 0;
         if (k == 0 && pick(&s, 8) == 0)
-            tamper(&s, &q, st, tsr_refund_result_json(res, NULL));
+            tamper(&s, &q, st, tsr_refund_result_json(honest, NULL));
         stats.steps_after_first += k > 0;
-        settle(&q, st, res);
-        tsr_refund_result_free(res);
+        settle(&q, st, honest);
+        tsr_refund_result_free(honest);
     }
     if (k == nsteps && same_time)
         compare_one_shot(&q, &steps[0]);

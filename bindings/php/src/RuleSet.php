@@ -118,10 +118,11 @@ final class RuleSet
      * Refund lines of an order evaluated earlier.
      *
      * The library keeps no state: what earlier refunds of the same order took
-     * comes in as $previous, ['lines' => [ids]] from your own records; those
-     * lines are rejected as already refunded.  An optional 'clawback' (their
-     * totals.clawback minus clawback_returned, added up) is checked against
-     * the figure the library recomputes (ReceiptError at previous.clawback).
+     * comes in as $previous, ['lines' => [ids], 'clawback' => '0.00'] from
+     * your own records; those lines are rejected as already refunded.
+     * 'clawback' (their totals.clawback minus clawback_returned, added up)
+     * may be at most the figure the library recomputes (ReceiptError at
+     * previous.clawback when above it); left out, that figure is used.
      *
      * @param array<string, mixed> $order the order as it was evaluated
      * @param array<string, mixed> $receipt the result evaluate() returned for it

@@ -98,9 +98,9 @@ final class RefundTest extends TestCase
             $this->fail('refunded');
         } catch (ReceiptError $e) {
             $this->assertSame('previous.clawback', $e->getPath());
-            $this->assertStringContainsString("withheld $withheld, not 1000000.00", $e->getMessage());
+            $this->assertStringContainsString("withheld at most $withheld, not 1000000.00", $e->getMessage());
         }
-        // left out, the figure is recomputed
+        // left out, the figure is the most it can be (recomputed)
         $this->assertSame(
             self::$park->refund($order, $receipt, ['t2'], self::BEFORE_THE_VISIT,
                 ['lines' => ['t1'], 'clawback' => $withheld]),

@@ -167,11 +167,12 @@ class RuleSet:
         refund, ``datetime`` the refund time (an aware
         :class:`~datetime.datetime` or an ISO 8601 string with offset).
         ``previous`` is what earlier refunds of the same order took,
-        ``{"lines": [ids]}`` from your own records (the library keeps no
-        state): those lines are rejected as already refunded.  An optional
-        ``"clawback"`` (what they withheld, net) is checked against the
-        figure the library recomputes (:class:`ReceiptError` at
-        ``previous.clawback`` when it differs).
+        ``{"lines": [ids], "clawback": "0.00"}`` from your own records (the
+        library keeps no state): those lines are rejected as already
+        refunded.  ``"clawback"`` (what they withheld, net) may be at most
+        the figure the library recomputes (:class:`ReceiptError` at
+        ``previous.clawback`` when above it); left out, that figure is
+        used.
 
         Returns the refund dict (SPEC §4, Refund): per line ``refunded`` with
         amount, fee and points, or ``rejected`` with the reason ``why``;

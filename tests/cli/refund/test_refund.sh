@@ -119,9 +119,10 @@ expect_grep out '{"id":"c2","status":"refunded","amount":"1239.84","fee":"100.00
 expect_grep out '"totals":{"amount":"791.00","fee":"100.00","clawback":"448.84"'
 expect_grep out '"reprice":{"lines":["a1","a2","c1","f1"],"paid":"6151.16","now":"6600.00"}'
 
-# previous.clawback is recomputed from the receipt and previous.lines, not
-# trusted: the family ticket (7900.00) after c2 came back withheld 553.49;
-# a request claiming 1000000.00 was withheld would be paid 1005946.51
+# previous.clawback is checked against the most it can be, recomputed from
+# the receipt and previous.lines: the family ticket (7900.00) after c2 came
+# back withheld 553.49; a request claiming 1000000.00 was withheld would be
+# paid 1005946.51
 "$TESSERA" eval "$RULES/park.yaml" "$FIX/family-order.json" > "$TMP/family-receipt.json" ||
   { echo "FAIL: cannot price the family order"; exit 1; }
 request "$FIX/family-order.json" "$TMP/family-receipt.json" '["a1","a2","c1"]' \
@@ -143,5 +144,25 @@ request "$FIX/family-order.json" "$TMP/family-receipt.json" '["a1","a2","c1"]' \
 run "the clawback withheld before, left out" "$TESSERA" refund "$RULES/park.yaml" "$TMP/req.json"
 expect_status 0
 cmp -s "$TMP/out" "$TMP/stated" || bad "a left-out clawback is not the recomputed one"
+
+# less than the most is the caller's record (an earlier refund could not pay
+# for all it broke): accepted, and it only lowers the refund
+request "$FIX/family-order.json" "$TMP/family-receipt.json" '["a1","a2","c1"]' \
+  "2026-07-06T12:00:00+03:00" ',"previous":{"lines":["c2"],"clawback":"100.00"}' > "$TMP/req.json"
+run "a smaller clawback withheld before" "$TESSERA" refund "$RULES/park.yaml" "$TMP/req.json"
+expect_status 0
+expect_grep out '"totals":{"amount":"6046.51","fee":"300.00","clawback":"0.00","clawback_returned":"100.00"'
+
+# a refund that cannot pay for the discount it breaks is refunded, paying
+# back 0.00: the 100.00 drink (90.00 in the basket, 40.00 after the fee)
+# leaves the 900.00 one 90.00 dearer; 40.00 is withheld
+"$TESSERA" eval "$RULES/kiosk.yaml" "$FIX/kiosk-order.json" > "$TMP/kiosk-receipt.json" ||
+  { echo "FAIL: cannot price the kiosk order"; exit 1; }
+request "$FIX/kiosk-order.json" "$TMP/kiosk-receipt.json" '["f2"]' "2026-07-01T11:00:00+03:00" > "$TMP/req.json"
+run "a refund capped at what it pays back" "$TESSERA" refund "$RULES/kiosk.yaml" "$TMP/req.json"
+expect_status 0
+expect_grep out '{"id":"f2","status":"refunded","amount":"40.00","fee":"50.00","points_restored":0,"points_revoked":0}'
+expect_grep out '"totals":{"amount":"0.00","fee":"50.00","clawback":"40.00","clawback_returned":"0.00"'
+expect_grep out '"reprice":{"lines":["f1"],"paid":"810.00","now":"900.00"}'
 
 finish
