@@ -428,14 +428,16 @@ TSR_API int tsr_result_explain(char *buf, size_t size, const tsr_result *r);
  * The library keeps no state.  Lines refunded by earlier refunds of the
  * same order, and the clawback those withheld, come in as `previous` (take
  * them from your own records); such a line is rejected as "already
- * refunded".  The clawback they can have withheld is at most what the
- * lines they left owe, priced again: a stated `previous` clawback above
- * that recomputed figure is refused with TSR_ERECEIPT at previous.clawback;
- * left out, the recomputed figure is used.  A refund never pays back more
- * than the receipt says its lines paid plus that recomputed clawback.  The
- * result names the order, the refund time and every line it refunded, for
- * the caller to record.  Naming a line twice, or a line the order does not
- * have, is an error.
+ * refunded".  With `refunds.reprice` and lines refunded before, the
+ * clawback they withheld must be stated (TSR_EORDER at previous.clawback
+ * when it is not); otherwise it may be left out and is 0.  It is checked
+ * against the most they can have withheld: what the lines they left owe,
+ * priced again, and what their own lines paid on the receipt, whichever is
+ * less; a figure above that is refused with TSR_ERECEIPT at
+ * previous.clawback.  A refund never pays back more than the receipt says
+ * its lines paid plus that bound.  The result names the order, the refund
+ * time and every line it refunded, for the caller to record.  Naming a
+ * line twice, or a line the order does not have, is an error.
  */
 typedef struct tsr_refund_result tsr_refund_result;
 
@@ -452,21 +454,26 @@ typedef struct tsr_refund_options {
     size_t nprevious_lines;
     int64_t previous_clawback;          /* minor units those refunds withheld, net:
                                            their totals.clawback − clawback_returned,
-                                           added up; TSR_ERECEIPT when above the
-                                           most they can have withheld (recomputed),
-                                           or TSR_REFUND_CLAWBACK_UNSTATED */
+                                           added up, from your records; TSR_ERECEIPT
+                                           when above the most they can have
+                                           withheld, or TSR_REFUND_CLAWBACK_UNSTATED */
 } tsr_refund_options;
 
-#define TSR_REFUND_OPTIONS_INIT { TSR_REFUND_OPTIONS_VERSION, NULL, 0, 0 }
-
-/* previous_clawback not stated: the refund uses the most it recomputes. */
+/* previous_clawback not stated: 0 when nothing can have been withheld (no
+ * previous_lines, or no `refunds.reprice`); otherwise TSR_EORDER at
+ * previous.clawback, since neither 0 nor the most is right after every
+ * kind of earlier refund. */
 #define TSR_REFUND_CLAWBACK_UNSTATED INT64_MIN
+
+#define TSR_REFUND_OPTIONS_INIT \
+    { TSR_REFUND_OPTIONS_VERSION, NULL, 0, TSR_REFUND_CLAWBACK_UNSTATED }
 
 /* A refund request as JSON:
  *   {"order": {...}, "receipt": {...}, "lines": ["t1"],
  *    "datetime": "2026-11-20T10:00:00+02:00",
  *    "previous": {"lines": ["t2"], "clawback": "0.00"}}
- * (previous optional, and in it clawback: at most what is recomputed.)
+ * (previous optional; in it clawback required with lines and reprice, and
+ * at most what they can have withheld.)
  * Errors carry a path into the request: order.items[1].id,
  * receipt.lines[0].total, lines[1], datetime.  TSR_EORDER for a bad
  * request or order, TSR_ERECEIPT for a receipt that does not match. */

@@ -402,10 +402,11 @@ typedef struct refund {
     uint8_t *before;            /* per order line: refunded before */
     uint8_t *refunded;          /* per order line: refunded by this refund */
     size_t *line_of;            /* per requested line: its order line */
-    int64_t owed_before;        /* what the lines `previous` left owe, re-priced:
-                                   the most its refunds can have withheld */
+    int64_t most_before;        /* the most the refunds of `previous` can have
+                                   withheld: what the lines they left owe,
+                                   re-priced, and what their own lines paid */
     int64_t withheld_before;    /* what they withheld: the caller's figure, checked
-                                   against owed_before, or owed_before */
+                                   against most_before (0 when nothing can be) */
     tsr_expr_ctx x;             /* `allowed` and `fee`: item in scope, now = refund time */
     tsr_refund_result *out;
 } refund;
@@ -691,9 +692,9 @@ typedef struct repriced {
  * compared).  The owed amount is never below zero: a cheaper price for what
  * is kept is not paid out.  Nothing remaining owes nothing.
  *
- * This is the whole of the clawback's state: what the refunds of a set of
- * lines withheld, in total, is what the lines they left owe, so it follows
- * from the receipt and the line ids alone and a request cannot inflate it. */
+ * Without `with_this` it bounds the clawback's state: the refunds of a set
+ * of lines withheld, net, at most what the lines they left owe (each
+ * withholds what is newly owed, or less when it cannot pay for it). */
 static int reprice(refund *r, bool with_this, repriced *p)
 {
     static const tsr_eval_options quiet = { TSR_EVAL_OPTIONS_VERSION, 0, 1 };
@@ -736,50 +737,85 @@ static const char *money_text(const refund *r, char buf[32], int64_t v)
     return buf;
 }
 
-/* What the refunds of `previous.lines` withheld, net, is at most what the
- * lines they left owe, re-priced: each refund withholds what is newly owed,
- * capped at what it pays back, so it can be less (a refund of a cheap line
- * that broke an expensive discount), never more.  A stated
- * `previous.clawback` above that is refused: it would be paid back as
- * clawback_returned.  One at or below it is the caller's record of what
- * was withheld and is used; a smaller figure only makes this refund
- * withhold more or return less.  Left out, it is taken to be the most. */
+/* What the lines of `previous.lines` paid on the receipt (before fees). */
+static int paid_before(const refund *r, int64_t *paid)
+{
+    size_t i;
+
+    *paid = 0;
+    for (i = 0; i < r->res->nlines; i++)
+        if (r->before[i] && !tsr__add(*paid, r->receipt.lines[i].total, paid))
+            return tsr__err(r->err, TSR_EEVAL, "refund amounts overflow");
+    return TSR_OK;
+}
+
+/* What the refunds of `previous.lines` withheld, net, has two bounds that
+ * follow from the receipt and the line ids: what the lines they left owe,
+ * re-priced (each refund withholds what is newly owed, or less when it
+ * cannot pay for it), and what those refunds paid back before clawback,
+ * at most what their lines paid on the receipt (a refund never withholds
+ * more than it pays back: a 0.01 line that broke a 1000.00 discount
+ * withheld 0.01).  A stated `previous.clawback` above the smaller is
+ * refused: it would be paid back as clawback_returned.  One at or below it
+ * is the caller's record of what was withheld and is used; a smaller
+ * figure only makes this refund withhold more or return less.
+ *
+ * No default is safe when something can have been withheld (the most
+ * overpays after a capped refund, 0 withholds twice after an uncapped
+ * one), so with `refunds.reprice` and `previous.lines` the figure is
+ * required.  Otherwise nothing can have been withheld: left out means 0. */
 static int check_withheld_before(refund *r)
 {
     const tsr_refund_input *in = r->in;
-    char said[32], is[32], now[32], paid[32];
+    bool can_have = r->rs->refunds.reprice && in->nprevious > 0;
+    char said[32], most[32], now[32], was[32];
+    int64_t paid = 0;
     repriced p;
     int rc;
 
     memset(&p, 0, sizeof p);
-    if (r->rs->refunds.reprice && in->nprevious > 0 && (rc = reprice(r, false, &p)) != TSR_OK)
+    if (can_have && ((rc = reprice(r, false, &p)) != TSR_OK ||
+                     (rc = paid_before(r, &paid)) != TSR_OK))
         return rc;
-    r->owed_before = p.owed;
-    r->withheld_before = p.owed;
-    if (!in->previous_clawback_stated)
-        return TSR_OK;
-    if (in->previous_clawback >= 0 && in->previous_clawback <= p.owed) {
+    r->most_before = p.owed < paid ? p.owed : paid;
+    r->withheld_before = 0;
+    if (!in->previous_clawback_stated) {
+        if (!can_have)
+            return TSR_OK;
+        return tsr__err_path(r->err, TSR_EORDER, "previous.clawback",
+                             "the refunds of `previous.lines` may have withheld a clawback, and "
+                             "this refund settles against it: pass `clawback`, what your records "
+                             "say they withheld (the sum of their `totals.clawback` minus their "
+                             "`totals.clawback_returned`)");
+    }
+    if (in->previous_clawback >= 0 && in->previous_clawback <= r->most_before) {
         r->withheld_before = in->previous_clawback;
         return TSR_OK;
     }
     money_text(r, said, in->previous_clawback);
-    money_text(r, is, p.owed);
+    money_text(r, most, r->most_before);
     if (in->nprevious == 0)
         return tsr__err_path(r->err, TSR_ERECEIPT, "previous.clawback",
                              "no line was refunded before (`previous.lines` is empty), so %s "
                              "was withheld, not %s: pass %s, or leave `clawback` out",
-                             is, said, is);
+                             most, said, most);
     if (!r->rs->refunds.reprice)
         return tsr__err_path(r->err, TSR_ERECEIPT, "previous.clawback",
                              "the rule set does not re-price (`refunds.reprice` is false), so "
                              "earlier refunds withheld %s, not %s: pass %s, or leave "
-                             "`clawback` out", is, said, is);
+                             "`clawback` out", most, said, most);
+    if (p.owed <= paid)
+        return tsr__err_path(r->err, TSR_ERECEIPT, "previous.clawback",
+                             "the refunds of `previous.lines` withheld at most %s: the %zu "
+                             "line%s they left cost %s re-priced, %s on the receipt (you passed "
+                             "%s: check `previous` against your records)", most, p.nremaining,
+                             p.nremaining == 1 ? "" : "s", money_text(r, now, p.now),
+                             money_text(r, was, p.paid), said);
     return tsr__err_path(r->err, TSR_ERECEIPT, "previous.clawback",
-                         "the refunds of `previous.lines` withheld at most %s, not %s (the %zu "
-                         "line%s they left cost %s re-priced, %s on the receipt): check "
-                         "`previous` against your records", is, said,
-                         p.nremaining, p.nremaining == 1 ? "" : "s",
-                         money_text(r, now, p.now), money_text(r, paid, p.paid));
+                         "the refunds of `previous.lines` withheld at most %s: their %zu "
+                         "line%s paid %s on the receipt, and a refund withholds no more than "
+                         "it pays back (you passed %s: check `previous` against your records)",
+                         most, in->nprevious, in->nprevious == 1 ? "" : "s", most, said);
 }
 
 /* Show the re-pricing in the result: the lines kept, paid and now. */
@@ -839,9 +875,10 @@ static int settle_clawback(refund *r, tsr_refund_totals *t)
  * trusted to the arithmetic above: what it pays back is never below zero
  * and never more than the receipt says its lines paid plus the clawback it
  * returns, which is never more than the caller says was withheld before,
- * which is never more than the lines `previous` left owe, re-priced.  So a
- * request can lower its own refund (a smaller `previous.clawback`), never
- * raise it past what its lines paid plus that recomputed figure. */
+ * which is never more than the lines `previous` left owe, re-priced, nor
+ * what those lines paid.  So a request can lower its own refund (a smaller
+ * `previous.clawback`), never raise it past what its lines paid plus that
+ * bound. */
 static int check_payout(refund *r)
 {
     const tsr_refund_totals *t = &r->out->totals;
@@ -856,13 +893,13 @@ static int check_payout(refund *r)
         return tsr__err(r->err, TSR_EEVAL, "refund amounts overflow");
     if (t->amount >= 0 && t->amount <= bound && t->clawback >= 0 && t->clawback_returned >= 0 &&
         t->clawback_returned <= r->withheld_before && r->withheld_before >= 0 &&
-        r->withheld_before <= r->owed_before)
+        r->withheld_before <= r->most_before)
         return TSR_OK;
     return tsr__err(r->err, TSR_EEVAL,
                     "internal error: the refund would pay back %s, but its lines paid %s and "
                     "earlier refunds withheld at most %s; nothing was refunded",
                     money_text(r, a, t->amount), money_text(r, b, paid),
-                    money_text(r, c, r->owed_before));
+                    money_text(r, c, r->most_before));
 }
 
 /* ---------------------------------------------------------------------

@@ -448,10 +448,9 @@ int tsr__ruletest_refund_case(const tsr_ruleset *rs, const tsr_order *order, tsr
     }
     opts.previous_lines = before;
     opts.nprevious_lines = nbefore;
+    /* left out: 0 when nothing can have been withheld, else an error */
     if (prev && tsr__ymap_get(prev, "clawback"))
         parse_money(rs, tsr__ymap_get(prev, "clawback"), &opts.previous_clawback);
-    else
-        opts.previous_clawback = TSR_REFUND_CLAWBACK_UNSTATED;   /* recomputed */
     rc = tsr_refund_order(&res, rs, order, json, len, ids, n,
                           text(tsr__ymap_get(refund, "datetime")), &opts, &err);
     tsr__arena_free(&arena);

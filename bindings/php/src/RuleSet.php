@@ -121,8 +121,10 @@ final class RuleSet
      * comes in as $previous, ['lines' => [ids], 'clawback' => '0.00'] from
      * your own records; those lines are rejected as already refunded.
      * 'clawback' (their totals.clawback minus clawback_returned, added up)
-     * may be at most the figure the library recomputes (ReceiptError at
-     * previous.clawback when above it); left out, that figure is used.
+     * is required when 'lines' is not empty and the rule set re-prices
+     * (OrderError at previous.clawback when left out), otherwise 0 when left
+     * out; above the most they can have withheld it is a ReceiptError at
+     * previous.clawback.
      *
      * @param array<string, mixed> $order the order as it was evaluated
      * @param array<string, mixed> $receipt the result evaluate() returned for it

@@ -98,13 +98,33 @@ final class RefundTest extends TestCase
             $this->fail('refunded');
         } catch (ReceiptError $e) {
             $this->assertSame('previous.clawback', $e->getPath());
-            $this->assertStringContainsString("withheld at most $withheld, not 1000000.00", $e->getMessage());
+            $this->assertStringContainsString("withheld at most $withheld: ", $e->getMessage());
+            $this->assertStringContainsString('(you passed 1000000.00: ', $e->getMessage());
         }
-        // left out, the figure is the most it can be (recomputed)
+        // the ledger's figure is accepted
+        $second = self::$park->refund($order, $receipt, ['t2'], self::BEFORE_THE_VISIT,
+            ['lines' => ['t1'], 'clawback' => $withheld]);
+        $this->assertSame('refunded', $second['lines'][0]['status']);
+    }
+
+    public function testAMissingPreviousClawbackIsAnOrderError(): void
+    {
+        // the park re-prices: after an earlier refund no default is right,
+        // so the figure from the caller's records is asked for
+        $order = TestEnv::parkOrder();
+        $receipt = self::$park->evaluate($order);
+        try {
+            self::$park->refund($order, $receipt, ['t2'], self::BEFORE_THE_VISIT, ['lines' => ['t1']]);
+            $this->fail('refunded');
+        } catch (OrderError $e) {
+            $this->assertNotInstanceOf(ReceiptError::class, $e);
+            $this->assertSame('previous.clawback', $e->getPath());
+            $this->assertStringContainsString('pass `clawback`', $e->getMessage());
+        }
+        // with nothing refunded before it may be left out
         $this->assertSame(
-            self::$park->refund($order, $receipt, ['t2'], self::BEFORE_THE_VISIT,
-                ['lines' => ['t1'], 'clawback' => $withheld]),
-            self::$park->refund($order, $receipt, ['t2'], self::BEFORE_THE_VISIT, ['lines' => ['t1']]));
+            self::$park->refund($order, $receipt, ['t2'], self::BEFORE_THE_VISIT),
+            self::$park->refund($order, $receipt, ['t2'], self::BEFORE_THE_VISIT, ['lines' => []]));
     }
 
     public function testTamperedReceiptIsAReceiptErrorWithItsPath(): void

@@ -169,10 +169,12 @@ class RuleSet:
         ``previous`` is what earlier refunds of the same order took,
         ``{"lines": [ids], "clawback": "0.00"}`` from your own records (the
         library keeps no state): those lines are rejected as already
-        refunded.  ``"clawback"`` (what they withheld, net) may be at most
-        the figure the library recomputes (:class:`ReceiptError` at
-        ``previous.clawback`` when above it); left out, that figure is
-        used.
+        refunded.  ``"clawback"`` is what they withheld, net (their
+        ``totals.clawback`` minus ``totals.clawback_returned``, added up):
+        required when ``"lines"`` is not empty and the rule set re-prices
+        (:class:`OrderError` at ``previous.clawback`` when left out),
+        otherwise 0 when left out; above the most they can have withheld it
+        is a :class:`ReceiptError` at ``previous.clawback``.
 
         Returns the refund dict (SPEC §4, Refund): per line ``refunded`` with
         amount, fee and points, or ``rejected`` with the reason ``why``;

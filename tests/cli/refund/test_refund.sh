@@ -138,12 +138,15 @@ request "$FIX/family-order.json" "$TMP/family-receipt.json" '["a1","a2","c1"]' \
 run "the clawback withheld before" "$TESSERA" refund "$RULES/park.yaml" "$TMP/req.json"
 expect_status 0
 expect_grep out '"totals":{"amount":"6500.00","fee":"300.00","clawback":"0.00","clawback_returned":"553.49"'
-cp "$TMP/out" "$TMP/stated"
+# left out after earlier refunds of a re-pricing rule set: no default is
+# right, so the request is refused, saying what to pass
 request "$FIX/family-order.json" "$TMP/family-receipt.json" '["a1","a2","c1"]' \
   "2026-07-06T12:00:00+03:00" ',"previous":{"lines":["c2"]}' > "$TMP/req.json"
 run "the clawback withheld before, left out" "$TESSERA" refund "$RULES/park.yaml" "$TMP/req.json"
-expect_status 0
-cmp -s "$TMP/out" "$TMP/stated" || bad "a left-out clawback is not the recomputed one"
+expect_status 2
+expect_empty out
+cmp -s "$TMP/err" "$FIX/missing-clawback.stderr" ||
+  bad "stderr differs from fixtures/missing-clawback.stderr"
 
 # less than the most is the caller's record (an earlier refund could not pay
 # for all it broke): accepted, and it only lowers the refund
@@ -164,5 +167,24 @@ expect_status 0
 expect_grep out '{"id":"f2","status":"refunded","amount":"40.00","fee":"50.00","points_restored":0,"points_revoked":0}'
 expect_grep out '"totals":{"amount":"0.00","fee":"50.00","clawback":"40.00","clawback_returned":"0.00"'
 expect_grep out '"reprice":{"lines":["f1"],"paid":"810.00","now":"900.00"}'
+
+# what earlier refunds withheld is also at most what their lines paid: the
+# 5.00 drink (4.50 in the basket) breaks the 99.50 discount on the 995.00
+# one but pays back nothing after the fee, so a request saying 99.50 was
+# withheld is refused
+"$TESSERA" eval "$RULES/kiosk.yaml" "$FIX/kiosk-cheap-order.json" > "$TMP/cheap-receipt.json" ||
+  { echo "FAIL: cannot price the cheap kiosk order"; exit 1; }
+request "$FIX/kiosk-cheap-order.json" "$TMP/cheap-receipt.json" '["f1"]' "2026-07-01T11:30:00+03:00" \
+  ',"previous":{"lines":["f3"],"clawback":"99.50"}' > "$TMP/req.json"
+run "a clawback above what the lines before paid" "$TESSERA" refund "$RULES/kiosk.yaml" "$TMP/req.json"
+expect_status 2
+expect_empty out
+cmp -s "$TMP/err" "$FIX/clawback-above-paid.stderr" ||
+  bad "stderr differs from fixtures/clawback-above-paid.stderr"
+request "$FIX/kiosk-cheap-order.json" "$TMP/cheap-receipt.json" '["f1"]' "2026-07-01T11:30:00+03:00" \
+  ',"previous":{"lines":["f3"],"clawback":"0.00"}' > "$TMP/req.json"
+run "the ledger's clawback after a refund that withheld nothing" "$TESSERA" refund "$RULES/kiosk.yaml" "$TMP/req.json"
+expect_status 0
+expect_grep out '"totals":{"amount":"845.50","fee":"50.00","clawback":"0.00","clawback_returned":"0.00"'
 
 finish
