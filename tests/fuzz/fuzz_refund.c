@@ -209,25 +209,35 @@ static void read_refund(tsr_refund_result *r)
  * arithmetic: fees at different times, bundles and thresholds broken and
  * restored by re-pricing, the clawback withheld and returned.
  *
- * The harness works out on its own the most that the refunds of a set of
- * lines can have withheld (most_withheld: the order without them and
- * without redemption, priced with tsr_evaluate_text, against what the lines
- * left cost on the receipt before redemption).
+ * The harness works out on its own what the lines the refunds of a set of
+ * lines left owe (most_withheld: the order without them and without
+ * redemption, priced with tsr_evaluate_text, against what the lines left
+ * cost on the receipt before redemption); the most those refunds can have
+ * withheld is that or what their lines paid on the receipt, whichever is
+ * less (bound()).
  *
  * Checked on top of read_refund():
  *   - a refund pays back at least 0 and at most what the receipt says its
  *     refunded lines paid plus the clawback it returns, which is at most
- *     the figure stated (or, left out, the most), which is at most the most;
+ *     the figure stated, which is at most the most;
  *   - a `previous.clawback` above the most is refused at previous.clawback
- *     with TSR_ERECEIPT and a message naming the most, and a negative one
- *     is refused; any figure from 0 to the most is accepted, the ledger's
- *     always (it never exceeds the most), and against the ledger's a
- *     smaller figure never pays back more and a larger one never less
- *     (left out: the most; the same refund when the ledger holds the most);
+ *     with TSR_ERECEIPT and a message naming the most and the bound that
+ *     set it, and a negative one is refused; left out, it is refused with
+ *     TSR_EORDER when the rule set re-prices and lines were refunded
+ *     before, else taken as 0; any figure from 0 to the most is accepted,
+ *     the ledger's always (it never exceeds the most), and against the
+ *     ledger's a smaller figure never pays back more and a larger one never
+ *     less (the same refund when the ledger holds the most);
+ *   - every step is also made stating the most: it pays back no less than
+ *     with the ledger's figure and no more than the difference more, and
+ *     the same while no refund was capped (so stating more than the ledger
+ *     matters only after a capped refund; TSR_FUZZ_STATS counts how often
+ *     such steps end up paying back more than the refunded lines paid);
  *   - all refunds so far, made with the ledger's figure, pay back at most
  *     what their lines paid, exactly the lines' amounts less what is still
- *     withheld, and what the ledger holds never exceeds the most; while no
- *     refund was capped (withheld less than was newly owed) it is the most;
+ *     withheld, and what the ledger holds never exceeds what the lines left
+ *     owe nor what the lines refunded paid; while no refund was capped
+ *     (withheld less than was newly owed) it is what the lines left owe;
  *   - no line is refunded twice; once every line is back nothing is held;
  *   - refunds at one time, in steps, end where one refund of the same lines
  *     does (fees and points always; money when the ledger holds the most,
@@ -243,8 +253,10 @@ static void read_refund(tsr_refund_result *r)
 /* Counts, printed at exit with TSR_FUZZ_STATS set: how far inputs get. */
 static struct {
     unsigned long inputs, structured, priced, refunds, refunded, amount, clawback, returned,
-        capped, forged_refused, negative_refused, within_accepted, honest_checked, left_out_more,
-        steps_after_first, one_shot, one_shot_more, tampered_same;
+        capped, forged_refused, negative_refused, within_accepted, honest_checked,
+        missing_refused, left_out_zero, most_checked, most_more, most_over, steps_after_first,
+        one_shot, one_shot_more, tampered_same;
+    long long most_over_max;    /* by how much, at most, in minor units */
     /* inputs with at least one refund that refunded a line, paid back
      * money, withheld or returned clawback */
     unsigned long in_refunded, in_amount, in_clawback;
@@ -258,14 +270,18 @@ static void print_stats(void)
             "%lu; refunds: %lu succeeded, %lu refunding a line, %lu with amount > 0, %lu "
             "with clawback > 0, %lu with clawback_returned > 0, %lu capped (withheld less "
             "than newly owed); clawbacks: %lu above the most refused, %lu negative refused, "
-            "%lu others within the most accepted, %lu ledger's accepted, %lu left out "
-            "paying more than the ledger's; %lu later steps; %lu one-shot comparisons (%lu "
+            "%lu others within the most accepted, %lu ledger's accepted, %lu left out and "
+            "required refused, %lu left out as 0; stating the most: %lu steps, %lu paying "
+            "more than the ledger's, %lu sequences paying back more than their lines paid "
+            "(by up to %lld minor units); %lu later steps; %lu one-shot comparisons (%lu "
             "with the steps paying more); %lu tampered receipts refunding the same\n",
             stats.inputs, stats.structured, stats.priced, stats.in_refunded, stats.in_amount,
             stats.in_clawback, stats.refunds, stats.refunded, stats.amount, stats.clawback,
             stats.returned, stats.capped, stats.forged_refused, stats.negative_refused,
-            stats.within_accepted, stats.honest_checked, stats.left_out_more,
-            stats.steps_after_first, stats.one_shot, stats.one_shot_more, stats.tampered_same);
+            stats.within_accepted, stats.honest_checked, stats.missing_refused,
+            stats.left_out_zero, stats.most_checked, stats.most_more, stats.most_over,
+            stats.most_over_max, stats.steps_after_first, stats.one_shot, stats.one_shot_more,
+            stats.tampered_same);
 }
 
 /* The bytes, read as choices; past the end every choice is 0. */
@@ -396,13 +412,15 @@ static size_t make_order(src *s, unsigned rules, out *o, unsigned skip, int no_r
 typedef struct ledger {
     uint8_t refunded[MAX_LINES];
     int64_t withheld;           /* Σ clawback − Σ clawback_returned */
-    int64_t most;               /* the most the refunds so far can have withheld */
+    int64_t most;               /* what the lines the refunds so far left owe */
     int most_known;             /* most_withheld() could work it out */
     int capped;                 /* a refund withheld less than was newly owed */
     int64_t paid_back;          /* Σ totals.amount */
     int64_t lines_paid;         /* Σ receipt totals of the lines refunded */
     int64_t lines_amount;       /* Σ the refunded lines' amounts, before clawback */
     int64_t fee, restored, revoked;
+    int64_t most_paid_back;     /* Σ totals.amount of the steps stating the most */
+    int over;                   /* those paid back more than their lines paid */
 } ledger;
 
 /* One refund request of a step. */
@@ -411,7 +429,8 @@ typedef struct step {
     size_t nlines;
     int bad;                    /* the harness made it invalid: 1 unknown line, 2 twice, 3 none */
     unsigned day, hour;
-    int claw;                   /* 0 left out, 1 the ledger's, 2 another figure */
+    int claw;                   /* 0 left out, 1 the ledger's, 2 another figure,
+                                   3 the most (bound()) */
     int claw_above;             /* 2: the figure is above the most (when known) */
     int64_t clawback;
     int prev_bad;               /* previous.lines names a line twice */
@@ -539,6 +558,21 @@ static unsigned refunded_mask(const ledger *l, size_t n)
     return mask;
 }
 
+/* The most the refunds so far can have withheld: what the lines they left
+ * owe, or what their own lines paid on the receipt (a refund withholds no
+ * more than it pays back), whichever is less.  Only when most_known. */
+static int64_t bound(const ledger *l)
+{
+    return l->most < l->lines_paid ? l->most : l->lines_paid;
+}
+
+/* `previous.clawback` must be stated: the rule set re-prices (not opera)
+ * and lines were refunded before. */
+static int required(const sequence *q)
+{
+    return q->rules != 1 && refunded_mask(&q->l, q->nlines) != 0;
+}
+
 static int is_internal(const tsr_error *err)
 {
     return strncmp(err->message, "internal error", 14) == 0;
@@ -605,9 +639,9 @@ static void check_one(const sequence *q, const step *st, tsr_refund_result *res,
     if (t.clawback_returned > used)
         fuzz_die("a refund returns more clawback than was withheld", (size_t)t.clawback_returned,
                  (size_t)used);
-    if (q->l.most_known && used > q->l.most)
+    if (q->l.most_known && used > bound(&q->l))
         fuzz_die("a refund settled against more than can have been withheld", (size_t)used,
-                 (size_t)q->l.most);
+                 (size_t)bound(&q->l));
 }
 
 /* Check one successful refund with the ledger's clawback, then record it. */
@@ -620,9 +654,9 @@ static void settle(sequence *q, const step *st, tsr_refund_result *res)
     size_t i, left = 0;
     int known;
 
-    if (l->most_known && l->withheld > l->most)
+    if (l->most_known && l->withheld > bound(l))
         fuzz_die("the ledger holds more than can have been withheld", (size_t)l->withheld,
-                 (size_t)l->most);
+                 (size_t)bound(l));
     check_one(q, st, res, l->withheld);
     tsr_refund_result_totals(res, &t);
     paid = lines_paid(q, st, res, l->refunded, &amount, &fee);
@@ -645,6 +679,9 @@ static void settle(sequence *q, const step *st, tsr_refund_result *res)
                  (size_t)l->paid_back, (size_t)l->lines_paid);
     if (left == 0 && l->withheld != 0)
         fuzz_die("every line is back but clawback is still withheld", (size_t)l->withheld, 0);
+    if (l->withheld > l->lines_paid)
+        fuzz_die("refunds so far withheld more than their lines paid", (size_t)l->withheld,
+                 (size_t)l->lines_paid);
     known = l->most_known && most_withheld(q, refunded_mask(l, q->nlines), &most);
     if (known) {
         if (refunded_mask(l, q->nlines) != mask && t.clawback < most - before) {
@@ -666,7 +703,7 @@ static void settle(sequence *q, const step *st, tsr_refund_result *res)
 static void make_step(src *s, const sequence *q, step *st, int first, const step *before)
 {
     unsigned mask = pick(s, 1u << q->nlines), i, odd = pick(s, 32);
-    int64_t w = q->l.withheld, most = q->l.most_known ? q->l.most : w;
+    int64_t w = q->l.withheld, most = q->l.most_known ? bound(&q->l) : w;
 
     memset(st, 0, sizeof *st);
     if (!mask)
@@ -715,23 +752,32 @@ static void make_step(src *s, const sequence *q, step *st, int first, const step
                                                                            : most - w + 1))
                                          : 0);
         }
-        st->claw_above = q->l.most_known && st->clawback > q->l.most;
+        st->claw_above = q->l.most_known && st->clawback > bound(&q->l);
     }
     st->via_c = (int)pick(s, 2);
 }
 
-/* A stated or left-out clawback refused at previous.clawback: only a
- * negative one, or one above the most, and the message names the most. */
+/* A stated or left-out clawback refused at previous.clawback: a left-out
+ * one when it is required, a negative one, or one above the most, and the
+ * message names the most and the bound that set it. */
 static void check_refused_clawback(const sequence *q, const step *st, int rc,
                                    const tsr_error *err)
 {
-    char most[40], a[48], b[48];
+    char most[40], a[64], b[48], c[48];
     out o = { most, 0, sizeof most };
+    int64_t m = bound(&q->l);
 
     if (st->claw == 1)
         fuzz_die("the clawback the ledger holds was refused", (size_t)st->clawback, 0);
-    if (st->claw == 0)
-        fuzz_die("a left-out clawback was refused", 0, 0);
+    if (st->claw == 0) {
+        if (!required(q))
+            fuzz_die("a left-out clawback was refused where it may be left out", 0, 0);
+        if (rc != TSR_EORDER || !strstr(err->message, "pass `clawback`"))
+            fuzz_die("a missing clawback refused with an unexpected code or message",
+                     (size_t)-rc, 0);
+        stats.missing_refused++;
+        return;
+    }
     if (st->clawback < 0) {
         if (rc != TSR_EORDER && rc != TSR_EINVAL)
             fuzz_die("a negative clawback refused with an unexpected code", (size_t)-rc, 0);
@@ -742,23 +788,37 @@ static void check_refused_clawback(const sequence *q, const step *st, int rc,
         return;
     if (!st->claw_above)
         fuzz_die("a clawback no larger than can have been withheld was refused",
-                 (size_t)st->clawback, (size_t)q->l.most);
+                 (size_t)st->clawback, (size_t)m);
     if (rc != TSR_ERECEIPT)
         fuzz_die("a clawback above the most refused with an unexpected code", (size_t)-rc, 0);
-    put_money(&o, q->l.most);
+    put_money(&o, m);
     most[o.len - 1] = '\0';
-    snprintf(a, sizeof a, " %s, not ", most + 1);
-    snprintf(b, sizeof b, " %s was withheld, not ", most + 1);
-    if (!strstr(err->message, a) && !strstr(err->message, b))
-        fuzz_die("the refusal of a clawback does not name the most", (size_t)q->l.most, 0);
+    /* re-pricing: "withheld at most M: the N lines they left cost ..." or
+     * "withheld at most M: their N lines paid M on the receipt ..."; else
+     * "so M was withheld, not" or "earlier refunds withheld M, not" */
+    if (q->rules != 1 && refunded_mask(&q->l, q->nlines)) {
+        snprintf(a, sizeof a, "withheld at most %s: ", most + 1);
+        if (!strstr(err->message, a))
+            fuzz_die("the refusal of a clawback does not name the most", (size_t)m, 0);
+        if (q->l.most <= q->l.lines_paid ? !strstr(err->message, " re-priced, ")
+                                         : !strstr(err->message, " on the receipt, and a refund "
+                                                                 "withholds no more than it pays "
+                                                                 "back"))
+            fuzz_die("the refusal of a clawback names the wrong bound", (size_t)q->l.most,
+                     (size_t)q->l.lines_paid);
+    } else {
+        snprintf(b, sizeof b, " %s was withheld, not ", most + 1);
+        snprintf(c, sizeof c, " withheld %s, not ", most + 1);
+        if (!strstr(err->message, b) && !strstr(err->message, c))
+            fuzz_die("the refusal of a clawback does not name the most", (size_t)m, 0);
+    }
     stats.forged_refused++;
 }
 
 /* A refund with another figure than the ledger's (stated, or left out and
- * so the most) against the same refund with the ledger's: a figure the
- * library accepted is no larger than the most and never negative; a
- * smaller one pays back no more, a larger one no less, the same one the
- * same. */
+ * so 0) against the same refund with the ledger's: a figure the library
+ * accepted is no larger than the most and never negative; a smaller one
+ * pays back no more, a larger one no less, the same one the same. */
 static void compare_with_ledger(const sequence *q, const step *st, tsr_refund_result *res,
                                 tsr_refund_result *honest)
 {
@@ -769,10 +829,10 @@ static void compare_with_ledger(const sequence *q, const step *st, tsr_refund_re
         fuzz_die("a negative clawback was accepted", 0, 0);
     if (st->claw == 2 && st->claw_above)
         fuzz_die("a clawback above what can have been withheld was accepted",
-                 (size_t)st->clawback, (size_t)q->l.most);
-    if (st->claw == 0 && !q->l.most_known)
-        return;
-    used = st->claw == 2 ? st->clawback : q->l.most;
+                 (size_t)st->clawback, (size_t)bound(&q->l));
+    if (st->claw == 0 && required(q))
+        fuzz_die("a missing clawback was accepted where it is required", 0, 0);
+    used = st->claw == 2 ? st->clawback : 0;
     check_one(q, st, res, used);
     tsr_refund_result_totals(res, &a);
     tsr_refund_result_totals(honest, &h);
@@ -785,8 +845,54 @@ static void compare_with_ledger(const sequence *q, const step *st, tsr_refund_re
     }
     if (st->claw == 2)
         stats.within_accepted++;
-    else if (a.amount > h.amount)
-        stats.left_out_more++;
+    else
+        stats.left_out_zero++;
+}
+
+/* The step stating the most it may: no less than with the ledger's figure,
+ * no more than the difference more, the same while no refund was capped;
+ * added up over the steps, and counted when that passes what the refunded
+ * lines paid (possible only after a capped refund: docs/refunds.md, what
+ * the library trusts). */
+static void try_the_most(sequence *q, const step *st, tsr_refund_result *honest)
+{
+    tsr_refund_result *res = NULL;
+    tsr_refund_totals a, h;
+    tsr_error err;
+    step most = *st;
+    int64_t m, paid;
+
+    if (!q->l.most_known)
+        return;
+    m = bound(&q->l);
+    most.claw = 3;
+    most.clawback = m;
+    memset(&err, 0, sizeof err);
+    if (run_step(q, &most, &res, &err) != TSR_OK) {
+        if (is_internal(&err))
+            fuzz_die("internal error in a refund", 0, 0);
+        fuzz_die("the most a clawback can be was refused", (size_t)m, 0);
+    }
+    stats.most_checked++;
+    check_one(q, st, res, m);
+    tsr_refund_result_totals(res, &a);
+    tsr_refund_result_totals(honest, &h);
+    if (a.amount < h.amount || a.amount - h.amount > m - q->l.withheld)
+        fuzz_die("stating the most pays back less than the ledger's figure, or more than the "
+                 "difference more", (size_t)a.amount, (size_t)h.amount);
+    if (!q->l.capped && strcmp(tsr_refund_result_json(res, NULL),
+                               tsr_refund_result_json(honest, NULL)) != 0)
+        fuzz_die("no refund was capped, yet the most refunds otherwise than the ledger", 0, 0);
+    stats.most_more += a.amount > h.amount;
+    paid = lines_paid(q, st, res, NULL, NULL, NULL);
+    q->l.most_paid_back += a.amount;
+    if (q->l.most_paid_back > q->l.lines_paid + paid && !q->l.over) {
+        q->l.over = 1;
+        stats.most_over++;
+        if (q->l.most_paid_back - q->l.lines_paid - paid > stats.most_over_max)
+            stats.most_over_max = q->l.most_paid_back - q->l.lines_paid - paid;
+    }
+    tsr_refund_result_free(res);
 }
 
 /* Refund at one time what the steps refunded, in one request: the same
@@ -981,6 +1087,7 @@ static void structured(const uint8_t *data, size_t size)
             tsr_refund_result_free(res);
         }
         stats.honest_checked += k > 0;
+        try_the_most(&q, st, honest);
         if (k == 0 && pick(&s, 8) == 0)
             tamper(&s, &q, st, tsr_refund_result_json(honest, NULL));
         stats.steps_after_first += k > 0;
