@@ -172,7 +172,8 @@ enum {
     TSR_ENV_TIER     = 1u << 2,  /* `tier` */
     TSR_ENV_PROMO    = 1u << 3,  /* `promo.ID` */
     TSR_ENV_ITEMS    = 1u << 4,  /* `items` and count/sum/any/all */
-    TSR_ENV_LINE_TOTALS = 1u << 5  /* item.subtotal / item.total (discounts and later) */
+    TSR_ENV_LINE_TOTALS = 1u << 5  /* item.subtotal / item.total (every step after the
+                                      categories: promo codes and later) */
 };
 
 typedef struct tsr_expr_env {

@@ -516,8 +516,9 @@ static int field_op(tsr_xcx *cx, const tsr_xnode *n, tsr_record_kind rk, const c
     if (rk == TSR_REC_ITEM && (f->slot == TSR_ITEM_SUBTOTAL || f->slot == TSR_ITEM_TOTAL) &&
         !(env->flags & TSR_ENV_LINE_TOTALS))
         return tsr__xerr(cx, TSR_ENAME, n->off,
-                         "`item.%s` is not available here: line totals exist only from "
-                         "discounts on", f->name);
+                         "`item.%s` is not known while categories set the price: line "
+                         "totals exist once every line has its price (from the promo codes "
+                         "on)", f->name);
     tsr_op o = mkop(OP_FIELD, (tsr_type)f->type, n);
     o.elem = f->elem;
     o.aux = (uint8_t)rk;

@@ -9,8 +9,9 @@
  *
  *   segments                   customer, order, now, tables, earlier segments
  *   tiers                      + every segment
- *   categories for/when/price  + tier, items, item
- *   promo_codes when           + tier, items (order level: no item)
+ *   categories for/when/price  + tier, items, item (no line totals: the
+ *                                categories set the prices they come from)
+ *   promo_codes when           + tier, items, line totals (order level: no item)
  *   discounts when, effect     + promo, line totals (order level: no item)
  *   discounts for/reward,      + item
  *     bundle[].for

@@ -75,11 +75,13 @@ static const tsr_type scalar_types[] = { TSR_T_BOOL, TSR_T_INT, TSR_T_DECIMAL, T
                                          TSR_T_STRING, TSR_T_DATE, TSR_T_DATETIME };
 
 /* Expression scopes (see rules.h).  ORDER_LEVEL: what every step from the
- * discounts on has decided; LINE adds the current line. */
+ * discounts on has decided; LINE adds the current line.  Line totals exist
+ * once every line is priced: from the promo codes on, never in the
+ * categories that set the prices. */
 #define SCOPE_SEGMENT   (TSR_ENV_SEGMENTS)      /* limited to the earlier ones */
 #define SCOPE_TIER      (TSR_ENV_SEGMENTS)
 #define SCOPE_CATEGORY  (TSR_ENV_SEGMENTS | TSR_ENV_TIER | TSR_ENV_ITEMS | TSR_ENV_ITEM)
-#define SCOPE_PROMO     (TSR_ENV_SEGMENTS | TSR_ENV_TIER | TSR_ENV_ITEMS)
+#define SCOPE_PROMO     (TSR_ENV_SEGMENTS | TSR_ENV_TIER | TSR_ENV_ITEMS | TSR_ENV_LINE_TOTALS)
 #define SCOPE_ORDER     (TSR_ENV_SEGMENTS | TSR_ENV_TIER | TSR_ENV_ITEMS | TSR_ENV_PROMO | \
                          TSR_ENV_LINE_TOTALS)
 #define SCOPE_LINE      (SCOPE_ORDER | TSR_ENV_ITEM)
