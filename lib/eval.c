@@ -251,6 +251,88 @@ static int category_index(const tsr_ruleset *rs, const tsr_value *name)
     return -1;
 }
 
+/* The name of item field `slot`, for messages. */
+static const char *item_field_name(const tsr_ruleset *rs, int slot)
+{
+    const tsr_record_schema *r = &rs->records[TSR_REC_ITEM];
+    size_t k;
+    for (k = 0; k < r->len; k++)
+        if (r->fields[k].slot == slot)
+            return r->fields[k].name;
+    return "?";
+}
+
+/* Does the chosen category's `for` or `when` (e, written as `key`) hold for
+ * line i?  If not, the order error says which part failed, and when that
+ * part reads a field the line does not carry, that the field is missing
+ * (a missing field makes a condition false). */
+static int choice_holds(tsr_eval *ev, size_t i, const tsr_category *cat, const tsr_expr *e,
+                        const char *key)
+{
+    const char *w = NULL;
+    size_t wl = 0;
+    bool holds;
+    int rc, slot;
+
+    if (!e)
+        return TSR_OK;
+    if ((rc = tsr__expr_test(e, &ev->x, &holds, &w, &wl)) != TSR_OK || holds)
+        return rc;
+    if (!w) {
+        w = e->src;
+        wl = e->src_len;
+    }
+    slot = tsr__expr_missing_item_field(e, ev->x.item, (uint32_t)(w - e->src), (uint32_t)wl);
+    if (wl > 200)
+        wl = 200;
+    if (slot >= 0)
+        return line_error(ev, i, "category",
+                          "category \"%s\" cannot be chosen for this line: its `%s` does not "
+                          "hold (`%.*s` is false: the line has no `%s`)",
+                          cat->id, key, (int)wl, w, item_field_name(ev->rs, slot));
+    return line_error(ev, i, "category",
+                      "category \"%s\" cannot be chosen for this line: its `%s` does not hold "
+                      "(`%.*s` is false)", cat->id, key, (int)wl, w);
+}
+
+/* A category the order names for line i: only one declared selectable
+ * whose `valid`, `for` and `when` hold for the line, exactly as if matching
+ * had reached it; anything else is an order error at items[i].category, so
+ * that an order can never choose its own price.  Unknown and non-selectable
+ * names never get this far: every way into an order (the readers, the
+ * builder's setters) refuses them with a did-you-mean (order.c); checked
+ * again here all the same, as this is what sets the price. */
+static int chosen_category(tsr_eval *ev, size_t i, int *out)
+{
+    const tsr_ruleset *rs = ev->rs;
+    const tsr_value *name = ev->recs + i * ev->stride + TSR_ITEM_CATEGORY;
+    const tsr_category *cat;
+    int c = category_index(rs, name), rc;
+
+    if (c < 0 || !rs->categories[c].selectable)
+        return line_error(ev, i, "category", "category \"%.*s\" may not be named by an order",
+                          (int)(name->len > 64 ? 64 : name->len), name->u.s);
+    cat = &rs->categories[c];
+    if (cat->has_valid && !tsr__validity_holds(ev, &cat->valid, NULL)) {
+        /* the reason, also when the caller asked for no trace */
+        tsr_eval_options traced = *ev->opts;
+        const tsr_eval_options *saved = ev->opts;
+        const char *w = NULL;
+        traced.no_trace = false;
+        ev->opts = &traced;
+        (void)tsr__validity_holds(ev, &cat->valid, &w);
+        ev->opts = saved;
+        return line_error(ev, i, "category",
+                          "category \"%s\" cannot be chosen for this line: %s", cat->id,
+                          w ? w : "its `valid` does not hold");
+    }
+    if ((rc = choice_holds(ev, i, cat, cat->for_, "for")) != TSR_OK ||
+        (rc = choice_holds(ev, i, cat, cat->when, "when")) != TSR_OK)
+        return rc;
+    *out = c;
+    return TSR_OK;
+}
+
 /* Per category, the value of an order-level price (price_order_level)
  * once computed in this step: such a price is the same for every line
  * (`70.00 if weekday(now) >= 6 else 60.00`), so it is evaluated for the
@@ -341,11 +423,9 @@ static int eval_categories(tsr_eval *ev)
 
         tsr__eval_at_line(ev, i);
         if (rec[TSR_ITEM_CATEGORY].type == TSR_T_STRING) {
-            /* preset by the order: no matching (the reader checked it exists) */
-            found = category_index(rs, &rec[TSR_ITEM_CATEGORY]);
-            if (found < 0)
-                return line_error(ev, i, "category", "unknown category `%s`",
-                                  rec[TSR_ITEM_CATEGORY].u.s);
+            /* named by the order: no matching, but the same conditions */
+            if ((rc = chosen_category(ev, i, &found)) != TSR_OK)
+                return rc;
         } else {
             for (c = 0; c < rs->ncategories && found < 0; c++) {
                 const tsr_category *cat = &rs->categories[c];

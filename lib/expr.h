@@ -408,6 +408,13 @@ static inline int tsr__expr_fast_test(const tsr_expr *e, tsr_expr_ctx *ctx, bool
     return 1;
 }
 
+/* The slot of the first field of the line in scope (`item`, not a line
+ * that count/sum/any/all iterate) that e's source range src[off .. off+len)
+ * reads and that `item` does not carry, or -1: why a condition was false,
+ * for an order error ("`item.height_cm` is missing"). */
+int tsr__expr_missing_item_field(const tsr_expr *e, const tsr_value *item, uint32_t off,
+                                 uint32_t len);
+
 /* Whether e reads nothing of the current line nor of any line (no item
  * field, no sum/count/any/all/len over items) and no promo flag: its value
  * is then the same for every line of one evaluation step.  Conservative: an

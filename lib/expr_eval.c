@@ -711,6 +711,39 @@ bool tsr__expr_order_level(const tsr_expr *e)
     return true;
 }
 
+static bool op_within(const tsr_op *o, uint32_t off, uint32_t len)
+{
+    return o->off >= off && o->off - off <= len && o->len <= len - (o->off - off);
+}
+
+int tsr__expr_missing_item_field(const tsr_expr *e, const tsr_value *item, uint32_t off,
+                                 uint32_t len)
+{
+    const tsr_prog *p;
+    uint32_t i, j;
+
+    if (!e || e->is_const || !e->code || !item)
+        return -1;
+    p = e->code;
+    for (i = 0; i < p->nops; i++) {
+        const tsr_op *o = &p->ops[i];
+        bool iterated = false;
+        if ((o->op != OP_FIELD && o->op != OP_CMP_FK && o->op != OP_HAS_F) ||
+            o->aux != TSR_REC_ITEM || !op_within(o, off, len) ||
+            item[o->a].type != TSR_T_MISSING)
+            continue;
+        /* inside count/sum/any/all, `item` is the iterated line */
+        for (j = 0; j < p->nops && !iterated; j++) {
+            const tsr_op *g = &p->ops[j];
+            iterated = (g->op == OP_COUNT || g->op == OP_SUM || g->op == OP_ANY ||
+                        g->op == OP_ALL) && op_within(o, g->off, g->len);
+        }
+        if (!iterated)
+            return (int)o->a;
+    }
+    return -1;
+}
+
 static int expr_test(const tsr_expr *e, tsr_expr_ctx *ctx, bool *holds, const char **why,
                      size_t *why_len);
 

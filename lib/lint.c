@@ -5,7 +5,8 @@
  *   - category bands on one numeric item field that leave a gap between
  *     them, or overlap so that part of a later band is never reached;
  *   - categories and discounts that can never apply because an earlier
- *     first-match (or exclusive) rule takes every line they could;
+ *     first-match (or exclusive) rule takes every line they could (not a
+ *     selectable category: an order may name it, whatever comes first);
  *   - segments, tables and promo codes that nothing uses;
  *   - a discount whose `requires` names no promo code.
  *
@@ -806,6 +807,15 @@ static void lint_categories(linter *L)
             }
         for (j = 0; j < k; j++) {
             const tsr_category *c = &rs->categories[group[j]];
+            /* An order may name a selectable category: earlier categories
+             * that take its lines in matching do not make it unreachable
+             * (one chosen only is placed after the catch-all on purpose).
+             * Its own `when` may still hold for no line. */
+            if (c->selectable) {
+                if (bands[group[j]].kind == BAND_NEVER)
+                    check_unreachable(L, bands, group, 0, group[j]);
+                continue;
+            }
             /* a catch-all for every line in another group, earlier in the
              * file, takes this category's lines too */
             if (catchall < group[j] && !for_all_lines(c->for_)) {

@@ -620,28 +620,64 @@ static int own_string(tsr_order *o, tsr_value *v, tsr_error *err)
     return TSR_OK;
 }
 
+/* "; an order may name `student`, `young`" (cut short when long), or that
+ * it may name none: what an integrator needs to fix a refused category. */
+static const char *selectable_note(const tsr_ruleset *rs, char *buf, size_t size)
+{
+    size_t i, used = 0, k = 0;
+
+    for (i = 0; i < rs->ncategories && used < size; i++) {
+        int w;
+        if (!rs->categories[i].selectable)
+            continue;
+        w = snprintf(buf + used, size - used, "%s`%s`", k++ ? ", " : "; an order may name ",
+                     rs->categories[i].id);
+        if (w < 0 || (size_t)w >= size - used) {
+            /* cut after the last whole name */
+            snprintf(buf + used, size - used, "%s...", k > 1 ? ", " : "; an order may name ");
+            return buf;
+        }
+        used += (size_t)w;
+    }
+    if (k == 0)
+        snprintf(buf, size, "; no category of this rule set may be named by an order");
+    return buf;
+}
+
+/* An order may name only a category declared `selectable: true`: an order
+ * never chooses its own price.  Whether the category's `for`, `when` and
+ * `valid` hold for the line is known only when the order is evaluated
+ * (eval.c checks it there); this refuses what no line could name. */
 static int check_category(const tsr_order *o, const char *s, size_t n, tsr_error *err)
 {
     const tsr_ruleset *rs = o->rs;
     const char **names, *best = NULL;
-    char sn[64];
-    size_t i;
+    char sn[64], note[160];
+    size_t i, nsel = 0;
 
     for (i = 0; i < rs->ncategories; i++)
-        if (strlen(rs->categories[i].id) == n && memcmp(rs->categories[i].id, s, n) == 0)
-            return TSR_OK;
+        if (strlen(rs->categories[i].id) == n && memcmp(rs->categories[i].id, s, n) == 0) {
+            if (rs->categories[i].selectable)
+                return TSR_OK;
+            return tsr__err(err, TSR_EORDER,
+                            "category \"%s\" is not selectable: the rules assign it, an order "
+                            "cannot name it%s", rs->categories[i].id,
+                            selectable_note(rs, note, sizeof note));
+        }
+    /* suggest only what the order could name */
     names = rs->ncategories ? tsr__calloc(&o->alloc, rs->ncategories, sizeof *names) : NULL;
     if (names) {
         for (i = 0; i < rs->ncategories; i++)
-            names[i] = rs->categories[i].id;
-        best = tsr__closest(s, n, names, rs->ncategories);
+            if (rs->categories[i].selectable)
+                names[nsel++] = rs->categories[i].id;
+        best = tsr__closest(s, n, names, nsel);
     }
     if (best)
         tsr__err(err, TSR_EORDER, "unknown category \"%s\"; did you mean \"%s\"?",
                  snippet(sn, sizeof sn, s, n), best);
     else
-        tsr__err(err, TSR_EORDER, "unknown category \"%s\": the rule set has no such category",
-                 snippet(sn, sizeof sn, s, n));
+        tsr__err(err, TSR_EORDER, "unknown category \"%s\": the rule set has no such category%s",
+                 snippet(sn, sizeof sn, s, n), selectable_note(rs, note, sizeof note));
     tsr__free(&o->alloc, names, rs->ncategories * sizeof *names);
     return TSR_EORDER;
 }

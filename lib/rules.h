@@ -71,6 +71,10 @@ typedef struct tsr_category {
     tsr_expr *for_;             /* NULL = all lines */
     tsr_expr *when;             /* NULL = always */
     tsr_expr *price;            /* money; NULL = keep the line's price */
+    /* `selectable: true`: an order may name this category for a line whose
+     * `for`, `when` and `valid` hold (eval_categories); any other category
+     * an order names is refused. */
+    bool selectable;
     /* Set at load: `price` reads no line (tsr__expr_order_level), so one
      * evaluation prices every line of this category alike and computes the
      * value once (eval_categories) rather than once per line. */

@@ -49,7 +49,7 @@ KEYS(header_keys, "tessera", "ruleset", "version", "currency", "minor_units", "r
      "timezone");
 KEYS(schema_keys, "item", "customer", "order");
 KEYS(tier_keys, "id", "when", "label");
-KEYS(category_keys, "id", "label", "for", "when", "price", "valid", "channels");
+KEYS(category_keys, "id", "label", "for", "when", "price", "selectable", "valid", "channels");
 KEYS(promo_keys, "id", "label", "code", "match", "valid", "channels", "when",
      "max_uses_per_customer", "max_uses", "combinable");
 KEYS(discount_keys, "id", "label", "priority", "requires", "for", "reward", "when", "valid",
@@ -1416,7 +1416,7 @@ static int build_categories(builder *b, const tsr_ynode *const *roots)
     rs->categories = rules;
     for (i = 0; i < n; i++) {
         tsr_category *c = &rs->categories[i];
-        const tsr_ynode *m = es[i].node;
+        const tsr_ynode *m = es[i].node, *sel;
         char where[64];
 
         if ((rc = begin_entry(b, &es[i], "categories", category_keys,
@@ -1432,6 +1432,9 @@ static int build_categories(builder *b, const tsr_ynode *const *roots)
             (rc = read_validity(b, m, where, &c->valid, &c->has_valid)) != TSR_OK)
             return rc;
         if (c->price && (rc = check_not_negative(b, get(m, "price"), c->price, "price", where)))
+            return rc;
+        if ((sel = get(m, "selectable")) &&
+            (rc = read_bool(b, sel, "selectable", where, &c->selectable)) != TSR_OK)
             return rc;
     }
     rs->ncategories = n;

@@ -215,6 +215,39 @@ static void test_a_catch_all_for_every_line_shadows_later_categories_of_any_for(
     done(&l);
 }
 
+/* A selectable category is reached by an order naming it: one meant to be
+ * chosen only sits after the catch-all on purpose, in its own group or in
+ * another, and is not reported; a non-selectable one beside it still is.
+ * A `when` that holds for no line is reported all the same. */
+static void test_a_selectable_category_after_a_catch_all_is_not_shadowed(void **state)
+{
+    linted l = lint(HEADER
+        "schema: { item: { age: int } }\n"
+        "categories:\n"
+        "  - id: adult\n"
+        "    for: item.kind == \"ticket\"\n"
+        "    price: 25.00\n"
+        "  - id: student\n"
+        "    for: item.kind == \"ticket\"\n"
+        "    when: item.age < 27\n"
+        "    selectable: true\n"
+        "    price: 15.00\n"
+        "  - { id: companion, for: item.kind == \"ticket\", selectable: true }\n"
+        "  - { id: senior, for: item.kind == \"ticket\", when: item.age >= 65, price: 18.00 }\n"
+        "  - { id: nobody, for: item.kind == \"ticket\", when: item.age > 9 and item.age < 3,"
+        " selectable: true, price: 1.00 }\n"
+        "  - { id: anything, price: 1.00 }\n"
+        "  - { id: staff, for: item.kind == \"staff\", selectable: true, price: 0.00 }\n");
+    (void)state;
+    expect_count(l.rep, 2);
+    expect_warning(l.rep, 0, "never-applies", 15, 5,
+                   "category `senior` can never apply: `adult` above takes every line it could "
+                   "(same `for`, no `when`)");
+    expect_warning(l.rep, 1, "never-applies", 16, 5,
+                   "category `nobody` can never apply: `when` holds for no value of `item.age`");
+    done(&l);
+}
+
 static void test_contradictory_conditions_never_apply(void **state)
 {
     linted l = lint(HEADER
@@ -408,6 +441,7 @@ int main(void)
         cmocka_unit_test(test_a_band_inside_an_earlier_one_never_applies),
         cmocka_unit_test(test_a_category_after_one_without_when_never_applies),
         cmocka_unit_test(test_a_catch_all_for_every_line_shadows_later_categories_of_any_for),
+        cmocka_unit_test(test_a_selectable_category_after_a_catch_all_is_not_shadowed),
         cmocka_unit_test(test_contradictory_conditions_never_apply),
         cmocka_unit_test(test_conditions_lint_cannot_read_are_left_alone),
         cmocka_unit_test(test_an_exclusive_discount_on_every_line_shadows_later_ones),
