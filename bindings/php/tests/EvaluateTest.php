@@ -103,6 +103,40 @@ final class EvaluateTest extends TestCase
         }
     }
 
+    public function testATicketTypePassedThroughIsASelectableCategory(): void
+    {
+        $order = TestEnv::parkOrder();
+        $order['items'][1]['category'] = 'concession';          // the park's only selectable type
+        $lines = array_column(self::$park->evaluate($order)['lines'], null, 'id');
+        $this->assertSame('concession', $lines['t2']['category']);
+        $this->assertSame('2300.00', $lines['t2']['unit_price']);
+    }
+
+    /** @return array<string, array{int, string, string}> */
+    public static function chosenCategories(): array
+    {
+        return [
+            'a free ticket for an adult' => [1, 'toddler', 'category "toddler" is not selectable'],
+            'a free cafe line' => [2, 'toddler', 'category "toddler" is not selectable'],
+            'a concession for a child' => [0, 'concession', 'its `when` does not hold'],
+            'an unknown type' => [1, 'vip', 'unknown category "vip"'],
+        ];
+    }
+
+    /** @dataProvider chosenCategories */
+    public function testAnOrderNeverChoosesItsOwnPrice(int $line, string $category, string $message): void
+    {
+        $order = TestEnv::parkOrder();
+        $order['items'][$line]['category'] = $category;
+        try {
+            self::$park->evaluate($order);
+            $this->fail('evaluated');
+        } catch (OrderError $e) {
+            $this->assertSame("items[$line].category", $e->getPath());
+            $this->assertStringContainsString($message, $e->getDetail());
+        }
+    }
+
     public function testDuplicateLineIdIsAnOrderErrorAtItems1Id(): void
     {
         $order = TestEnv::parkOrder();

@@ -141,6 +141,30 @@ def test_duplicate_line_id_is_an_order_error_at_items_1_id(park: tessera.RuleSet
     assert cli.status == 2 and err.message in cli.stderr and "items[1].id" in cli.stderr
 
 
+def test_a_ticket_type_passed_through_is_a_selectable_category(park: tessera.RuleSet,
+                                                               order: dict[str, Any]) -> None:
+    order["items"][1]["category"] = "concession"         # the park's only selectable type
+    lines = {line["id"]: line for line in park.evaluate(order)["lines"]}
+    assert (lines["t2"]["category"], lines["t2"]["unit_price"]) == ("concession", "2300.00")
+
+
+@pytest.mark.parametrize("line, category, message", [
+    (1, "toddler", 'category "toddler" is not selectable'),         # a free ticket for an adult
+    (2, "toddler", 'category "toddler" is not selectable'),         # a free cafe line
+    (0, "concession", "its `when` does not hold"),                  # 118 cm: a child's price
+    (1, "vip", 'unknown category "vip"'),
+])
+def test_an_order_never_chooses_its_own_price(park: tessera.RuleSet, order: dict[str, Any],
+                                              line: int, category: str, message: str) -> None:
+    order["items"][line]["category"] = category
+    with pytest.raises(tessera.OrderError) as e:
+        park.evaluate(order)
+    assert e.value.path == f"items[{line}].category"
+    assert message in e.value.message
+    cli = run_cli("eval", str(PARK_RULES), "-", stdin=plain_json(order))
+    assert cli.status == 2 and f"items[{line}].category" in cli.stderr
+
+
 def test_malformed_json_is_an_order_error(park: tessera.RuleSet) -> None:
     with pytest.raises(tessera.OrderError) as e:
         park.evaluate_json('{"datetime": ')
