@@ -121,7 +121,7 @@ typedef int (*tsr_include_fn)(void *ud, const char *including, const char *name,
  * Load options.  Start from TSR_LOAD_OPTIONS_INIT; fields are only appended,
  * and `version` says which ones the caller knows about.  NULL = defaults.
  */
-#define TSR_LOAD_OPTIONS_VERSION 1
+#define TSR_LOAD_OPTIONS_VERSION 2
 
 typedef struct tsr_load_options {
     unsigned version;
@@ -146,10 +146,18 @@ typedef struct tsr_load_options {
     void *include_ud;
     /* Directory holding the IANA tz database (default: $TZDIR or /usr/share/zoneinfo). */
     const char *tzdir;
+    /* Version 2.  Work budget of one evaluation (tsr_evaluate, each
+     * evaluation a refund or a rule test makes, and a refund's `allowed` /
+     * `fee`), in expression steps: one per operation evaluated, the body of
+     * count/sum/any/all once per line it visits.  Past it the call fails
+     * with TSR_ELIMIT naming the rule, instead of running on (default
+     * 100,000,000, about half a second of work; 0: the default). */
+    uint64_t max_eval_steps;
 } tsr_load_options;
 
 #define TSR_LOAD_OPTIONS_INIT { TSR_LOAD_OPTIONS_VERSION, NULL, 4u << 20, 64, 64u << 10, \
-    200000, 0, 32, 4096, 10000, 64, 64u << 10, 16u << 20, 100000, 1000, 1024, NULL, NULL, NULL }
+    200000, 0, 32, 4096, 10000, 64, 64u << 10, 16u << 20, 100000, 1000, 1024, NULL, NULL, NULL, \
+    100000000u }
 
 /* Initialise `opts` to the defaults of this library version. */
 TSR_API int tsr_load_options_init(tsr_load_options *opts, unsigned version);
@@ -373,7 +381,8 @@ TSR_API const char *tsr_test_report_text(const tsr_test_report *r);
  * what its author meant: category bands on one numeric field that leave a
  * gap or overlap, categories and discounts that can never apply because an
  * earlier rule takes their lines, segments, tables and promo codes that
- * nothing uses.  Computed on request; the rule set is not modified.
+ * nothing uses, aggregates whose cost grows with the square of the number
+ * of lines.  Computed on request; the rule set is not modified.
  */
 typedef struct tsr_lint_report tsr_lint_report;
 
@@ -388,7 +397,8 @@ TSR_API size_t tsr_lint_report_count(const tsr_lint_report *r);
 TSR_API int tsr_lint_report_warning(const tsr_lint_report *r, size_t i, tsr_error *out);
 /* What kind of warning i is, a stable name for filtering: "band-gap",
  * "band-overlap", "never-applies", "unused-segment", "unused-table",
- * "unused-promo-code", "unknown-requires".  NULL when i is out of range. */
+ * "unused-promo-code", "unknown-requires", "quadratic-aggregate".  NULL when
+ * i is out of range. */
 TSR_API const char *tsr_lint_report_kind(const tsr_lint_report *r, size_t i);
 
 /* ---------------------------------------------------------------------

@@ -43,6 +43,24 @@ void tsr__eval_sync_line(tsr_eval *ev, size_t i)
     rec[TSR_ITEM_SUBTOTAL].u.i = l->subtotal;
     rec[TSR_ITEM_TOTAL].type = TSR_T_MONEY;
     rec[TSR_ITEM_TOTAL].u.i = l->total;
+    ev->x.lines_gen++;
+}
+
+int tsr__eval_ctx_limits(tsr_expr_ctx *x, const tsr_ruleset *rs, tsr_arena *arena)
+{
+    tsr__expr_ctx_budget(x, rs->limits.max_eval_steps);
+    x->aggs = NULL;
+    x->naggs = 0;
+    /* generation 1: a slot that was never filled (all zero) is never fresh */
+    x->lines_gen = 1;
+    x->flags_gen = 1;
+    if (rs->naggs) {
+        x->aggs = tsr__arena_calloc(arena, rs->naggs, sizeof *x->aggs);
+        if (!x->aggs)
+            return TSR_ENOMEM;
+        x->naggs = rs->naggs;
+    }
+    return TSR_OK;
 }
 
 const char *tsr__why(tsr_eval *ev, const char *fmt, ...)
@@ -208,6 +226,7 @@ static int eval_segments(tsr_eval *ev)
             return rc;
         ev->res->segments[i] = holds;
     }
+    tsr__eval_flags_changed(ev);
     ev->res->tier = -1;
     for (i = 0; i < rs->ntiers; i++) {
         bool holds;
@@ -219,6 +238,7 @@ static int eval_segments(tsr_eval *ev)
             ev->x.tier.type = TSR_T_STRING;
             ev->x.tier.u.s = rs->tiers[i].id;
             ev->x.tier.len = (uint32_t)strlen(rs->tiers[i].id);
+            tsr__eval_flags_changed(ev);
             break;
         }
     }
@@ -616,6 +636,8 @@ static int setup(tsr_eval *ev, tsr_result *res, const tsr_ruleset *rs, const tsr
     ev->x.minor_units = rs->minor_units;
     ev->x.rounding = rs->rounding;
     ev->x.err = err;
+    if (tsr__eval_ctx_limits(&ev->x, rs, ev->arena) != TSR_OK)
+        return TSR_ENOMEM;
 
     off = tsr__local_offset(rs->tz, dt->u.i, dt->offset);
     ev->today = tsr__local_days(dt->u.i, off);
@@ -681,6 +703,7 @@ int tsr_evaluate(tsr_result **out, const tsr_ruleset *rs, const tsr_order *order
     rc = setup(&ev, res, rs, order, &o, err);
     if (rc == TSR_OK)
         rc = run_steps(&ev);
+    res->steps = tsr__expr_ctx_steps(&ev.x);
     tsr__regex_scratch_free(ev.x.regex_scratch, &res->alloc);
     ev.x.regex_scratch = NULL;
     if (rc != TSR_OK) {

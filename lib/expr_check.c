@@ -164,7 +164,7 @@ static int fold(tsr_xcx *cx, uint32_t i)
     if (!foldable(o->op) || !kids_const(cx, o))
         return TSR_OK;
 
-    tsr_prog p = { cx->ops, cx->kids, (uint32_t)cx->nops, (uint32_t)cx->nkids, i };
+    tsr_prog p = { cx->ops, cx->kids, (uint32_t)cx->nops, (uint32_t)cx->nkids, i, 0, 0 };
     tsr_error e;
     memset(&e, 0, sizeof e);
     tsr_expr_ctx ctx;

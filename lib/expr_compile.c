@@ -167,6 +167,22 @@ int tsr__expr_compile(tsr_expr **out, const char *src, size_t len, tsr_type want
     e->src_len = cx.len;
     e->code = prog;
     e->code_len = prog->nops;
+    e->cost = prog->cost ? prog->cost : 1;
+    /* the aggregates' cache slots, numbered across the rule set */
+    if (prog->naggs && env->agg_slots) {
+        if (*env->agg_slots > UINT32_MAX - prog->naggs) {
+            rc = tsr__xerr(&cx, TSR_ELIMIT, 0, "too many count/sum/any/all in the rule set");
+            goto done;
+        }
+        e->agg_base = *env->agg_slots;
+        e->naggs = prog->naggs;
+        *env->agg_slots += prog->naggs;
+    }
+    e->file = env->file;
+    e->line = 1;
+    e->col = 1;
+    if (node && node->kind == TSR_Y_SCALAR)
+        tsr__yaml_scalar_pos(node, 0, &e->line, &e->col);
     /* A lone fused comparison is pre-decoded for tsr__expr_fast_test (see
      * tsr_expr.fast): the same reads fk_holds makes, answered inline by the
      * callers.  String constants with case-mapping flags, ordering

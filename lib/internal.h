@@ -103,6 +103,10 @@ const char *tsr__closest(const char *name, size_t len, const char *const *candid
 /* True when s[0..n) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 bool tsr__utf8_valid(const char *s, size_t n);
 
+/* How many bytes of s[0..n) to quote in at most `max` bytes without
+ * cutting a UTF-8 character: n, or less than max at a character start. */
+size_t tsr__utf8_prefix(const char *s, size_t n, size_t max);
+
 /* A growable byte buffer (for JSON output and messages). */
 typedef struct tsr_buf {
     const tsr_alloc *alloc;

@@ -8,7 +8,9 @@
  *     first-match (or exclusive) rule takes every line they could (not a
  *     selectable category: an order may name it, whatever comes first);
  *   - segments, tables and promo codes that nothing uses;
- *   - a discount whose `requires` names no promo code.
+ *   - a discount whose `requires` names no promo code;
+ *   - an aggregate in a category that is computed again for every line
+ *     (its cost grows with lines²).
  *
  * Bands are read from the source text of `when` with a small recogniser of
  * `item.FIELD OP NUMBER (and item.FIELD OP NUMBER)*` rather than from the
@@ -900,6 +902,46 @@ static void lint_discounts(linter *L)
 }
 
 /* ---------------------------------------------------------------------
+ * Aggregates whose cost grows with the square of the number of lines.
+ *
+ * Evaluation computes each count/sum/any/all once and keeps its value
+ * while nothing it reads changes (`item` inside it is its own line, never
+ * the line a rule is looking at, so nesting and per-line rules cost no
+ * more than one pass over the lines).  The one case it cannot keep is a
+ * per-line expression of `categories` whose aggregate reads item.category
+ * or item.price (or, through them, anything categories set): categories
+ * assign those line by line, so the value changes after every line and is
+ * computed again for each one — lines² work, which a large order turns into
+ * the work budget's TSR_ELIMIT.
+ */
+static void check_aggregate(linter *L, const tsr_category *c, const tsr_expr *e,
+                            const char *key)
+{
+    uint32_t off, len;
+
+    if (!tsr__expr_line_state_aggregate(e, &off, &len))
+        return;
+    warn(L, "quadratic-aggregate", e->file, e->line, e->col,
+         "`%.*s%s` in `%s` of category `%s` is computed again for every line, because "
+         "categories set item.category and item.price line by line: its cost grows with the "
+         "square of the number of lines", (int)tsr__utf8_prefix(e->src + off, len, 80),
+         e->src + off, len > 80 ? "…" : "", key, c->id);
+}
+
+static void lint_aggregates(linter *L)
+{
+    const tsr_ruleset *rs = L->rs;
+    size_t i;
+
+    for (i = 0; i < rs->ncategories; i++) {
+        const tsr_category *c = &rs->categories[i];
+        check_aggregate(L, c, c->for_, "for");
+        check_aggregate(L, c, c->when, "when");
+        check_aggregate(L, c, c->price, "price");
+    }
+}
+
+/* ---------------------------------------------------------------------
  * What nothing uses.
  */
 static void lint_unused(linter *L)
@@ -975,6 +1017,7 @@ int tsr_ruleset_lint(tsr_lint_report **out, const tsr_ruleset *rs, tsr_error *er
     L.rc = TSR_OK;
     lint_categories(&L);
     lint_discounts(&L);
+    lint_aggregates(&L);
     lint_unused(&L);
     if (L.rc != TSR_OK) {
         tsr_lint_report_free(rep);

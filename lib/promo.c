@@ -240,8 +240,10 @@ static int check_entry(tsr_eval *ev, size_t i, int promo, entry_note *note)
         reason = check_combinable(ev, i, promo, &note->why);
     e->status = reason == TSR_PR_NONE ? TSR_PROMO_ACCEPTED : TSR_PROMO_REJECTED;
     e->reason = reason;
-    if (reason == TSR_PR_NONE)
+    if (reason == TSR_PR_NONE) {
         ev->res->promo_accepted[promo] = 1;
+        tsr__eval_flags_changed(ev);
+    }
     return TSR_OK;
 }
 
@@ -339,6 +341,7 @@ static int settle_no_effect(tsr_eval *ev, size_t i)
     e->status = TSR_PROMO_REJECTED;
     e->reason = TSR_PR_NO_EFFECT;
     ev->res->promo_accepted[e->promo] = 0;
+    tsr__eval_flags_changed(ev);
     if (!tracing(ev) || !(t = promo_trace_entry(ev, (size_t)e->promo)))
         return TSR_OK;
     t->applied = false;

@@ -532,6 +532,9 @@ static int setup_context(refund *r)
     r->x.minor_units = rs->minor_units;
     r->x.rounding = rs->rounding;
     r->x.err = r->err;
+    /* the same work budget as an evaluation, for all its `allowed` and `fee` */
+    if (tsr__eval_ctx_limits(&r->x, rs, &r->work) != TSR_OK)
+        return nomem(r);
     return TSR_OK;
 }
 

@@ -267,6 +267,7 @@ struct tsr_ruleset {
     size_t noffers;
     const char **groups;        /* discount group names, by group_index */
     size_t nmemo;               /* memo slots of line conditions (tsr_expr.memo) */
+    uint32_t naggs;             /* aggregate cache slots (tsr_expr.agg_base) */
     tsr_okey_index okeys[TSR_REC__COUNT];   /* order keys by record (order.c) */
 
     const char **files;         /* every file loaded (the main file first, then

@@ -42,7 +42,7 @@ static const tsr_load_options default_options = TSR_LOAD_OPTIONS_INIT;
 /* sizeof(tsr_load_options) as each version of the header declared it, so
  * tsr_load_options_init never writes past an older caller's struct. */
 static const size_t options_size[TSR_LOAD_OPTIONS_VERSION + 1] = {
-    0, sizeof(tsr_load_options)
+    0, offsetof(tsr_load_options, max_eval_steps), sizeof(tsr_load_options)
 };
 
 int tsr_load_options_init(tsr_load_options *opts, unsigned version)
@@ -90,6 +90,8 @@ static int effective_options(tsr_load_options *eff, const tsr_load_options *opts
     eff->include = opts->include;
     eff->include_ud = opts->include_ud;
     eff->tzdir = opts->tzdir;
+    if (opts->version >= 2)
+        PICK(max_eval_steps);
 #undef PICK
     return TSR_OK;
 }

@@ -73,6 +73,15 @@ const char *tsr__closest(const char *name, size_t len, const char *const *candid
     return found;
 }
 
+size_t tsr__utf8_prefix(const char *s, size_t n, size_t max)
+{
+    if (n <= max)
+        return n;
+    while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
+        max--;
+    return max;
+}
+
 bool tsr__utf8_valid(const char *str, size_t n)
 {
     const unsigned char *s = (const unsigned char *)str;

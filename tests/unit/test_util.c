@@ -147,6 +147,19 @@ static void test_utf8_validation_refuses_overlongs_and_surrogates(void **state)
     assert_false(tsr__utf8_valid("\xD0", 1));                /* truncated */
 }
 
+static void test_utf8_prefix_never_cuts_a_character(void **state)
+{
+    static const char s[] = "ab\xD0\x9C\xF0\x9F\x8E\xA2";   /* a b М U+1F3A2 */
+    (void)state;
+    assert_int_equal(tsr__utf8_prefix(s, 8, 100), 8);   /* short enough: all of it */
+    assert_int_equal(tsr__utf8_prefix(s, 8, 8), 8);
+    assert_int_equal(tsr__utf8_prefix(s, 8, 7), 4);     /* not into the 4-byte one */
+    assert_int_equal(tsr__utf8_prefix(s, 8, 5), 4);
+    assert_int_equal(tsr__utf8_prefix(s, 8, 4), 4);
+    assert_int_equal(tsr__utf8_prefix(s, 8, 3), 2);     /* not into М */
+    assert_int_equal(tsr__utf8_prefix(s, 8, 0), 0);
+}
+
 static void test_buf_escapes_json_strings(void **state)
 {
     tsr_alloc a;
@@ -179,6 +192,7 @@ int main(void)
         cmocka_unit_test(test_error_format_truncates_like_snprintf),
         cmocka_unit_test(test_closest_suggests_transpositions_and_typos),
         cmocka_unit_test(test_utf8_validation_refuses_overlongs_and_surrogates),
+        cmocka_unit_test(test_utf8_prefix_never_cuts_a_character),
         cmocka_unit_test(test_buf_escapes_json_strings),
         cmocka_unit_test(test_version_matches_the_header),
     };
