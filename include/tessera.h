@@ -15,8 +15,11 @@
  * Threads
  *   The library has no global mutable state and needs no init call.  A loaded
  *   tsr_ruleset is immutable: any number of threads may evaluate against the
- *   same rule set at once.  Everything else (errors, options, results) belongs
- *   to one thread at a time.
+ *   same rule set at once.  What a function takes as `const` it does not
+ *   write to: threads may also evaluate (or refund, or profile) one order at
+ *   once, as long as no thread changes it meanwhile.  Everything else
+ *   (errors, results, profiles, an order being built) belongs to one thread
+ *   at a time.
  */
 #ifndef TESSERA_H
 #define TESSERA_H
@@ -264,8 +267,11 @@ typedef struct tsr_eval_options {
 typedef struct tsr_result tsr_result;
 
 /* Evaluate an order against a rule set: a pure function of the two.  The
- * order is not modified and may be evaluated again.  Thread-safe for any
- * number of threads sharing `rs` (each with its own order and result). */
+ * order is not written to and may be evaluated again, by any number of
+ * threads at once (each with its own result): a built order nobody
+ * evaluated before is checked as a whole (required fields, unique line
+ * ids) in the evaluation's own memory, every time it is evaluated; an
+ * order read by tsr_order_parse was checked when it was read. */
 TSR_API int tsr_evaluate(tsr_result **out, const tsr_ruleset *rs, const tsr_order *order,
                          const tsr_eval_options *opts, tsr_error *err);
 
