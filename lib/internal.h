@@ -134,9 +134,17 @@ void tsr__buf_json_escaped(tsr_buf *b, const char *s, size_t n);
 
 /* Is `version` one this library knows (1 .. nsizes-1)?  When not, fill err
  * with a message naming `what` (e.g. "eval options") and the macro to start
- * from, and return TSR_EINVAL. */
-int tsr__check_version(unsigned version, size_t nsizes, const char *what, const char *init,
+ * from, and return TSR_EINVAL.  Inline: every evaluation with options asks. */
+int tsr__version_error(unsigned version, size_t nsizes, const char *what, const char *init,
                        tsr_error *err);
+
+static inline int tsr__check_version(unsigned version, size_t nsizes, const char *what,
+                                     const char *init, tsr_error *err)
+{
+    if (TSR_LIKELY(version >= 1 && version < nsizes))
+        return TSR_OK;
+    return tsr__version_error(version, nsizes, what, init, err);
+}
 
 /* Copy a versioned struct the library filled (`src`, of the newest
  * version) out to the caller's `out`: only the bytes out's version has

@@ -18,11 +18,9 @@ int tsr_version_number(void)
     return TSR_VERSION_NUMBER;
 }
 
-int tsr__check_version(unsigned version, size_t nsizes, const char *what, const char *init,
+int tsr__version_error(unsigned version, size_t nsizes, const char *what, const char *init,
                        tsr_error *err)
 {
-    if (version >= 1 && version < nsizes)
-        return TSR_OK;
     if (nsizes == 2)
         return tsr__err(err, TSR_EINVAL,
                         "%s version %u is not supported (libtessera %s knows version 1); "
