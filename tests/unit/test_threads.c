@@ -196,17 +196,37 @@ static void *work_on_one_order(void *arg)
     return NULL;
 }
 
+/* Start NORDER_THREADS threads running fn on the shared order, which meet
+ * at a barrier first so that they reach it at once; every one must finish
+ * without a failure or a mismatch. */
+static void meet_at_the_order(order_share *s, void *(*fn)(void *))
+{
+    order_worker w[NORDER_THREADS];
+    pthread_t t[NORDER_THREADS];
+    int i;
+
+    assert_int_equal(pthread_barrier_init(&s->start, NULL, NORDER_THREADS), 0);
+    for (i = 0; i < NORDER_THREADS; i++) {
+        w[i].s = s;
+        w[i].mismatches = w[i].failures = 0;
+        assert_int_equal(pthread_create(&t[i], NULL, fn, &w[i]), 0);
+    }
+    for (i = 0; i < NORDER_THREADS; i++) {
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+        assert_int_equal(w[i].failures, 0);
+        assert_int_equal(w[i].mismatches, 0);
+    }
+    pthread_barrier_destroy(&s->start);
+}
+
 static void four_threads_meet_one_fresh_order(int nlines)
 {
     order_share s;
-    order_worker w[NORDER_THREADS];
-    pthread_t t[NORDER_THREADS];
     tsr_ruleset *rs = NULL;
     tsr_order *shared_order = NULL, *twin = NULL;
     tsr_result *r = NULL;
     tsr_error err;
     char *expected;
-    int i;
 
     assert_int_equal(tsr_ruleset_load_file(&rs, TSR_SOURCE_DIR "/rules/park10/park10.yaml", NULL, &err),
                      TSR_OK);
@@ -222,18 +242,7 @@ static void four_threads_meet_one_fresh_order(int nlines)
     s.rs = rs;
     s.order = shared_order;
     s.expected = expected;
-    assert_int_equal(pthread_barrier_init(&s.start, NULL, NORDER_THREADS), 0);
-    for (i = 0; i < NORDER_THREADS; i++) {
-        w[i].s = &s;
-        w[i].mismatches = w[i].failures = 0;
-        assert_int_equal(pthread_create(&t[i], NULL, work_on_one_order, &w[i]), 0);
-    }
-    for (i = 0; i < NORDER_THREADS; i++) {
-        assert_int_equal(pthread_join(t[i], NULL), 0);
-        assert_int_equal(w[i].failures, 0);
-        assert_int_equal(w[i].mismatches, 0);
-    }
-    pthread_barrier_destroy(&s.start);
+    meet_at_the_order(&s, work_on_one_order);
     free(expected);
     tsr_order_free(twin);
     tsr_order_free(shared_order);
@@ -271,13 +280,11 @@ static void *refuse_one_order(void *arg)
 static void test_four_threads_are_refused_one_invalid_builder_order_alike(void **state)
 {
     order_share s;
-    order_worker w[NORDER_THREADS];
-    pthread_t t[NORDER_THREADS];
     tsr_ruleset *rs = NULL;
     tsr_order *o = NULL;
     tsr_result *r = NULL;
     tsr_error err;
-    int i, line;
+    int line;
     (void)state;
 
     assert_int_equal(tsr_ruleset_load_file(&rs, TSR_SOURCE_DIR "/rules/park10/park10.yaml", NULL, &err),
@@ -291,17 +298,7 @@ static void test_four_threads_are_refused_one_invalid_builder_order_alike(void *
     s.rs = rs;
     s.order = o;
     s.expected = NULL;
-    assert_int_equal(pthread_barrier_init(&s.start, NULL, NORDER_THREADS), 0);
-    for (i = 0; i < NORDER_THREADS; i++) {
-        w[i].s = &s;
-        w[i].mismatches = w[i].failures = 0;
-        assert_int_equal(pthread_create(&t[i], NULL, refuse_one_order, &w[i]), 0);
-    }
-    for (i = 0; i < NORDER_THREADS; i++) {
-        assert_int_equal(pthread_join(t[i], NULL), 0);
-        assert_int_equal(w[i].mismatches, 0);
-    }
-    pthread_barrier_destroy(&s.start);
+    meet_at_the_order(&s, refuse_one_order);
     /* fixed, it evaluates */
     assert_int_equal(tsr_order_set_string(o, TSR_RECORD_ITEM, line,
                                           tsr_ruleset_field(rs, TSR_RECORD_ITEM, "id"),
