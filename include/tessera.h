@@ -108,9 +108,9 @@ TSR_API int tsr_error_format(char *buf, size_t size, const tsr_error *err);
 
 /* ---------------------------------------------------------------------
  * Version: the library's at run time, to compare with the TSR_VERSION_*
- * macros a program was compiled with.  The shared library's SONAME,
- * libtessera.so.1, names its ABI; it changes only with an incompatible
- * change (docs/c-api.md, "Versions").
+ * macros a program was compiled with.  The shared library's SONAME
+ * (libtessera.so.N) names its ABI, not the release: N changes only with an
+ * incompatible ABI change (docs/c-api.md, "Versions").
  */
 TSR_API const char *tsr_version(void);
 TSR_API int tsr_version_number(void);

@@ -6,8 +6,6 @@
  */
 #include "internal.h"
 
-#include <stdio.h>
-
 const char *tsr_version(void)
 {
     return TSR_VERSION_STRING;

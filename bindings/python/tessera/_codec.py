@@ -15,8 +15,9 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
+from ._native import has_float
 from ._tessera import OrderError
 
 _EORDER = -7  # TSR_EORDER
@@ -69,19 +70,6 @@ def _paths(value: Any, path: str, seen: set[int] | None = None) -> Iterator[tupl
                 yield from _paths(v, f"{path}[{i}]", seen)
 
 
-def _may_hold_float(text: str) -> bool:
-    """Whether the encoder's output may hold a float, at C speed.  Every
-    value but a float goes out as a JSON string, an integer, true, false or
-    null (Decimal, date and datetime as strings), so outside the strings a
-    "." or an exponent ("1e+16", "1e-05") can only come from a float.  Text
-    with an escaped quote is not split into strings here: it may hold one,
-    and _reject_floats decides."""
-    if '\\"' in text:
-        return True
-    outside = "".join(text.split('"')[::2])
-    return "." in outside or "e+" in outside or "e-" in outside
-
-
 def _reject_floats(document: Any, what: str) -> None:
     """TypeError naming the path of the first float: money must be exact, and
     a float is a binary fraction (0.1 + 0.2 is not 0.3)."""
@@ -121,7 +109,7 @@ def encode(document: Mapping[str, Any], what: str) -> str:
         raise _order_error(f"the {what} is nested too deeply or contains itself", None) from None
     except TypeError as e:                   # a key that is not a string
         raise _order_error(f"the {what} cannot be written as JSON: {e}", None) from None
-    if _may_hold_float(text):
+    if has_float(document):                  # C: no cycle left, the encoder took it
         _reject_floats(document, what)
     return text
 
@@ -135,8 +123,9 @@ def decode(text: str) -> dict[str, Any]:
 # -- money as Decimal, on request -------------------------------------------
 #
 # Where money is, as the result and refund JSON are shaped: a dict maps a key
-# to the shape of its value, a one-element list means "every element has this
-# shape", MONEY is a money string, and EVERY_STRING an object whose string
+# to the shape of its value, a one-element list means "every element (an
+# object) has this shape", MONEY is a money string, and EVERY_STRING an
+# object whose string
 # values are all money (totals: money is a string there and points are ints,
 # so whatever money field a later version adds to the totals is converted
 # too).  The taxes parts are those of the contract's tax extension; absent
@@ -160,32 +149,50 @@ _REFUND_SHAPE: dict[str, Any] = {
 }
 
 
-def _money_by_shape(value: Any, shape: Any) -> Any:
-    """value with its money strings (where shape says) turned into Decimal;
-    containers are changed in place."""
-    if shape == MONEY:
-        return Decimal(value) if isinstance(value, str) else value
+def _every_string(value: Any) -> None:
+    if type(value) is dict:
+        for k, v in value.items():
+            if type(v) is str:
+                value[k] = Decimal(v)
+
+
+def _converter(shape: Any) -> Callable[[Any], None]:
+    """A function that turns the money strings in a container of this shape
+    into Decimal, in place; built once per shape, at import.  Money fields
+    are converted in the loop, nested containers by their own converter."""
     if shape == EVERY_STRING:
-        if isinstance(value, dict):
-            for k, v in value.items():
-                if isinstance(v, str):
-                    value[k] = Decimal(v)
-        return value
+        return _every_string
     if isinstance(shape, list):
-        if isinstance(value, list):
-            for i, v in enumerate(value):
-                value[i] = _money_by_shape(v, shape[0])
-        return value
-    if isinstance(value, dict):
-        for k, sub in shape.items():
-            if k in value:
-                value[k] = _money_by_shape(value[k], sub)
-    return value
+        element = _converter(shape[0])
+
+        def each(value: Any) -> None:
+            if type(value) is list:
+                for v in value:
+                    element(v)
+        return each
+    money = tuple(k for k, sub in shape.items() if sub == MONEY)
+    nested = tuple((k, _converter(sub)) for k, sub in shape.items() if sub != MONEY)
+
+    def record(value: Any) -> None:
+        if type(value) is dict:
+            for key in money:
+                v = value.get(key)
+                if type(v) is str:
+                    value[key] = Decimal(v)
+            for key, convert in nested:
+                v = value.get(key)
+                if v is not None:
+                    convert(v)
+    return record
+
+
+_result_money = _converter(_RESULT_SHAPE)
+_refund_money = _converter(_REFUND_SHAPE)
 
 
 def decimal_result_money(result: dict[str, Any]) -> None:
-    _money_by_shape(result, _RESULT_SHAPE)
+    _result_money(result)
 
 
 def decimal_refund_money(refund: dict[str, Any]) -> None:
-    _money_by_shape(refund, _REFUND_SHAPE)
+    _refund_money(refund)
