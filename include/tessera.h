@@ -11,12 +11,33 @@
  *   - Objects returned through `**out` belong to the caller and are released
  *     with the matching NULL-safe `_free` function.
  *   - Borrowed `const char *` results live as long as the object they came from.
+ *   - Structs the caller allocates and the library reads (options) or
+ *     writes (totals) start with `unsigned version`: start from the
+ *     matching _INIT macro or _init function.  Fields are only ever
+ *     appended; the library reads and writes only the fields the caller's
+ *     version has, and refuses a version it does not know with TSR_EINVAL.
+ *
+ * Lifetimes
+ *   A tsr_ruleset must outlive everything made for it or from it: orders
+ *   (tsr_order_new), results (tsr_evaluate) and profiles (tsr_profile_new)
+ *   refer to it.  Refund results, lint reports and rule-test reports do not;
+ *   they may outlive it.  The rule set owns the strings that name its own
+ *   parts: tsr_ruleset_id / _version / _currency, and what a result or a
+ *   profile gives out about the rules (segment, tier, category, promo-code
+ *   and offer ids, offer messages, trace reasons).  Such strings live as
+ *   long as the rule set and the object that gave them out, whichever ends
+ *   first.  Whatever the caller passes in (strings, options, the allocator
+ *   struct) is copied or used during the call only; an allocator's `ud`
+ *   and functions must stay usable while anything of the rule set lives.
  *
  * Threads
  *   The library has no global mutable state and needs no init call.  A loaded
  *   tsr_ruleset is immutable: any number of threads may evaluate against the
- *   same rule set at once.  Everything else (errors, options, results) belongs
- *   to one thread at a time.
+ *   same rule set at once.  What a function takes as `const` it does not
+ *   write to: threads may also evaluate (or refund, or profile) one order at
+ *   once, as long as no thread changes it meanwhile.  Everything else
+ *   (errors, results, profiles, an order being built) belongs to one thread
+ *   at a time.
  */
 #ifndef TESSERA_H
 #define TESSERA_H
@@ -28,12 +49,10 @@
 extern "C" {
 #endif
 
-#define TSR_VERSION_MAJOR 0
-#define TSR_VERSION_MINOR 1
-#define TSR_VERSION_PATCH 0
-#define TSR_VERSION_STRING "0.1.0"
-/* MAJOR*1000000 + MINOR*1000 + PATCH, comparable with tsr_version_number(). */
-#define TSR_VERSION_NUMBER 1000
+/* TSR_VERSION_MAJOR, _MINOR, _PATCH, _STRING ("0.1.0") and _NUMBER
+ * (MAJOR*1000000 + MINOR*1000 + PATCH, comparable with tsr_version_number()),
+ * generated from the one version number of the build (CMake project()). */
+#include "tessera_version.h"
 
 #if defined(_WIN32) && defined(TSR_BUILDING_DLL)
 #  define TSR_API __declspec(dllexport)
@@ -88,7 +107,10 @@ typedef struct tsr_error {
 TSR_API int tsr_error_format(char *buf, size_t size, const tsr_error *err);
 
 /* ---------------------------------------------------------------------
- * Version.
+ * Version: the library's at run time, to compare with the TSR_VERSION_*
+ * macros a program was compiled with.  The shared library's SONAME
+ * (libtessera.so.N) names its ABI, not the release: N changes only with an
+ * incompatible ABI change (docs/c-api.md, "Versions").
  */
 TSR_API const char *tsr_version(void);
 TSR_API int tsr_version_number(void);
@@ -269,11 +291,19 @@ typedef struct tsr_eval_options {
 
 #define TSR_EVAL_OPTIONS_INIT { TSR_EVAL_OPTIONS_VERSION, 0, 0 }
 
+/* Initialise `opts` to the defaults of the given version (pass
+ * TSR_EVAL_OPTIONS_VERSION).  TSR_EINVAL for a version this library does
+ * not know. */
+TSR_API int tsr_eval_options_init(tsr_eval_options *opts, unsigned version);
+
 typedef struct tsr_result tsr_result;
 
 /* Evaluate an order against a rule set: a pure function of the two.  The
- * order is not modified and may be evaluated again.  Thread-safe for any
- * number of threads sharing `rs` (each with its own order and result). */
+ * order is not written to and may be evaluated again, by any number of
+ * threads at once (each with its own result): a built order nobody
+ * evaluated before is checked as a whole (required fields, unique line
+ * ids) in the evaluation's own memory, every time it is evaluated; an
+ * order read by tsr_order_parse was checked when it was read. */
 TSR_API int tsr_evaluate(tsr_result **out, const tsr_ruleset *rs, const tsr_order *order,
                          const tsr_eval_options *opts, tsr_error *err);
 
@@ -294,12 +324,22 @@ TSR_API const char *tsr_result_line_category(const tsr_result *r, size_t i);  /*
 TSR_API int64_t tsr_result_line_total(const tsr_result *r, size_t i);
 TSR_API int64_t tsr_result_line_points(const tsr_result *r, size_t i);
 
+/* The result's totals, written into the caller's struct.  Set `version`
+ * first (TSR_TOTALS_INIT): fields are only appended, and the library
+ * writes those the caller's version has and not a byte more. */
+#define TSR_TOTALS_VERSION 1
+
 typedef struct tsr_totals {
+    unsigned version;      /* in: the caller's TSR_TOTALS_VERSION */
     int64_t subtotal, discount, redeemed_value, due;   /* minor units */
     int64_t points_earned, points_redeemed;
 } tsr_totals;
 
-TSR_API void tsr_result_totals(const tsr_result *r, tsr_totals *out);
+#define TSR_TOTALS_INIT { TSR_TOTALS_VERSION, 0, 0, 0, 0, 0, 0 }
+
+/* TSR_OK; TSR_EINVAL when `out` is NULL or its version unknown (nothing is
+ * written), or when `r` is NULL (the fields are zeroed). */
+TSR_API int tsr_result_totals(const tsr_result *r, tsr_totals *out);
 
 /* Segments the customer is in and the tier (NULL: none), by name. */
 TSR_API size_t tsr_result_segment_count(const tsr_result *r);
@@ -460,6 +500,11 @@ typedef struct tsr_refund_options {
 
 #define TSR_REFUND_OPTIONS_INIT { TSR_REFUND_OPTIONS_VERSION, NULL, 0, 0 }
 
+/* Initialise `opts` to the defaults of the given version (pass
+ * TSR_REFUND_OPTIONS_VERSION).  TSR_EINVAL for a version this library
+ * does not know. */
+TSR_API int tsr_refund_options_init(tsr_refund_options *opts, unsigned version);
+
 /* A refund request as JSON:
  *   {"order": {...}, "receipt": {...}, "lines": ["t1"],
  *    "datetime": "2026-11-20T10:00:00+02:00",
@@ -508,7 +553,11 @@ TSR_API int64_t tsr_refund_result_line_fee(const tsr_refund_result *r, size_t i)
 TSR_API int64_t tsr_refund_result_line_points_restored(const tsr_refund_result *r, size_t i);
 TSR_API int64_t tsr_refund_result_line_points_revoked(const tsr_refund_result *r, size_t i);
 
+/* Versioned like tsr_totals: set `version` first (TSR_REFUND_TOTALS_INIT). */
+#define TSR_REFUND_TOTALS_VERSION 1
+
 typedef struct tsr_refund_totals {
+    unsigned version;              /* in: the caller's TSR_REFUND_TOTALS_VERSION */
     int64_t amount;                /* paid back: the lines' amounts − clawback
                                       + clawback_returned */
     int64_t fee;                   /* kept as fees */
@@ -522,7 +571,11 @@ typedef struct tsr_refund_totals {
                                       owed (the lines it was for came back) */
 } tsr_refund_totals;
 
-TSR_API void tsr_refund_result_totals(const tsr_refund_result *r, tsr_refund_totals *out);
+#define TSR_REFUND_TOTALS_INIT { TSR_REFUND_TOTALS_VERSION, 0, 0, 0, 0, 0, 0, 0 }
+
+/* TSR_OK; TSR_EINVAL when `out` is NULL or its version unknown (nothing is
+ * written), or when `r` is NULL (the fields are zeroed). */
+TSR_API int tsr_refund_result_totals(const tsr_refund_result *r, tsr_refund_totals *out);
 
 /* ---------------------------------------------------------------------
  * Customer profiles: segments and tier without pricing anything (what

@@ -659,6 +659,22 @@ static int run_steps(tsr_eval *ev)
     return sum_totals(ev);
 }
 
+/* Bytes of tsr_eval_options each version of the header declares (see
+ * totals_size below). */
+static const size_t eval_options_size[TSR_EVAL_OPTIONS_VERSION + 1] = {
+    0,
+    TSR_END_OF(tsr_eval_options, no_trace),     /* version 1 */
+};
+_Static_assert(sizeof(tsr_eval_options) == TSR_END_OF(tsr_eval_options, no_trace),
+               "a field was appended to tsr_eval_options: add a version and its size");
+
+int tsr_eval_options_init(tsr_eval_options *opts, unsigned version)
+{
+    static const tsr_eval_options defaults = TSR_EVAL_OPTIONS_INIT;
+    return tsr__init_versioned(opts, &defaults, version, eval_options_size,
+                               TSR_ARRAY_LEN(eval_options_size));
+}
+
 int tsr_evaluate(tsr_result **out, const tsr_ruleset *rs, const tsr_order *order,
                  const tsr_eval_options *opts, tsr_error *err)
 {
@@ -677,12 +693,17 @@ int tsr_evaluate(tsr_result **out, const tsr_ruleset *rs, const tsr_order *order
         return tsr__err(err, TSR_EINVAL, "tsr_evaluate: rule set or order is NULL");
     if (order->rs != rs)
         return tsr__err(err, TSR_EINVAL, "tsr_evaluate: the order was built for another rule set");
+    if (opts && (rc = tsr__check_version(opts->version, TSR_ARRAY_LEN(eval_options_size),
+                                         "tsr_evaluate: eval options", "TSR_EVAL_OPTIONS_INIT",
+                                         err)) != TSR_OK)
+        return rc;
     /* A builder order is checked as a whole here (required fields, unique
      * line ids), as the readers check theirs. */
     if ((rc = tsr__order_ready(order, err)) != TSR_OK)
         return rc;
     if (opts) {
-        /* copy only the fields the caller's version knows */
+        /* Version 1.  Fields of a later version are read only when
+         * opts->version says the caller's struct has them. */
         o.customer_safe = opts->customer_safe;
         o.no_trace = opts->no_trace;
     }
@@ -773,15 +794,23 @@ int64_t tsr_result_line_points(const tsr_result *r, size_t i)
     return r && i < r->nlines ? r->lines[i].points_earned : 0;
 }
 
-void tsr_result_totals(const tsr_result *r, tsr_totals *out)
+/* Bytes of tsr_totals each version of the header declares.  Appending a
+ * field means a new TSR_TOTALS_VERSION and a new entry here; the assert
+ * below fails until both are done, so an older caller's struct is never
+ * written past. */
+static const size_t totals_size[TSR_TOTALS_VERSION + 1] = {
+    0,
+    TSR_END_OF(tsr_totals, points_redeemed),    /* version 1 */
+};
+_Static_assert(sizeof(tsr_totals) == TSR_END_OF(tsr_totals, points_redeemed),
+               "a field was appended to tsr_totals: add a TSR_TOTALS_VERSION and its size");
+
+int tsr_result_totals(const tsr_result *r, tsr_totals *out)
 {
-    if (!out)
-        return;
-    if (!r) {
-        memset(out, 0, sizeof *out);
-        return;
-    }
-    *out = r->totals;
+    static const tsr_totals zero = TSR_TOTALS_INIT;
+    int rc = tsr__copy_out_versioned(out, r ? &r->totals : &zero, totals_size,
+                                     TSR_ARRAY_LEN(totals_size));
+    return rc == TSR_OK && !r ? TSR_EINVAL : rc;
 }
 
 size_t tsr_result_segment_count(const tsr_result *r)

@@ -219,8 +219,9 @@ static void idmap_place(tsr_idmap *m, uint32_t h, size_t index)
     m->slots[i] = (uint32_t)(index + 1);
 }
 
-/* Room for one more entry (load factor <= 1/2), so insert cannot fail. */
-static int idmap_reserve(tsr_order *o, tsr_idmap *m, key_fn key)
+/* Room for one more entry (load factor <= 1/2), so insert cannot fail.
+ * Only `m` changes: the order is read for its allocator and keys. */
+static int idmap_reserve(const tsr_order *o, tsr_idmap *m, key_fn key)
 {
     size_t cap, i;
     uint32_t *slots, *gens;
@@ -785,6 +786,10 @@ int tsr__order_new_line(tsr_order *o, size_t *line, tsr_error *err)
         return tsr__err(err, TSR_ENOMEM, NULL);
     o->lines = p;
     memset(o->lines + o->nlines * o->stride, 0, o->stride * sizeof(tsr_value));
+    /* SPEC §5: quantity defaults to 1.  Set at birth, so that checking an
+     * order never has to fill it in (tsr__order_ready writes nothing). */
+    o->lines[o->nlines * o->stride + TSR_ITEM_QUANTITY].type = TSR_T_INT;
+    o->lines[o->nlines * o->stride + TSR_ITEM_QUANTITY].u.i = 1;
     *line = o->nlines++;
     o->finished = false;
     return TSR_OK;
@@ -954,7 +959,10 @@ static int finish_error(tsr_error *err, const char *path, const char *fmt, ...)
     return TSR_EORDER;
 }
 
-static int unique_line_ids(tsr_order *o, tsr_error *err)
+/* `ids` is the hash set for orders of more than 16 lines: the order's own
+ * (kept across orders) when finishing, a temporary one when checking an
+ * order that must not change. */
+static int unique_line_ids(const tsr_order *o, tsr_idmap *ids, tsr_error *err)
 {
     char path[64], sn[64];
     size_t i, j, first = SIZE_MAX;
@@ -975,15 +983,15 @@ static int unique_line_ids(tsr_order *o, tsr_error *err)
             return TSR_OK;
         i--;
     } else {
-        idmap_begin(&o->line_map);
+        idmap_begin(ids);
         for (i = 0; i < o->nlines; i++) {
             const tsr_value *a = &o->lines[i * o->stride + TSR_ITEM_ID];
-            if (idmap_reserve(o, &o->line_map, line_id_key) != TSR_OK)
+            if (idmap_reserve(o, ids, line_id_key) != TSR_OK)
                 return tsr__err(err, TSR_ENOMEM, NULL);
-            first = idmap_find(o, &o->line_map, a->u.s, a->len, line_id_key);
+            first = idmap_find(o, ids, a->u.s, a->len, line_id_key);
             if (first != SIZE_MAX)
                 break;
-            idmap_insert(&o->line_map, a->u.s, a->len);
+            idmap_insert(ids, a->u.s, a->len);
         }
         if (first == SIZE_MAX)
             return TSR_OK;
@@ -995,7 +1003,11 @@ static int unique_line_ids(tsr_order *o, tsr_error *err)
                         first);
 }
 
-int tsr__order_finish(tsr_order *o, tsr_error *err)
+/* Everything finishing checks, without changing the order.  The default
+ * quantity needs no filling here: a line is born with quantity 1
+ * (tsr__order_new_line) and neither the builder nor the readers can leave
+ * it without one. */
+static int check_order(const tsr_order *o, tsr_idmap *ids, tsr_error *err)
 {
     char path[64];
     size_t i;
@@ -1008,7 +1020,7 @@ int tsr__order_finish(tsr_order *o, tsr_error *err)
         return finish_error(err, "items", o->has_items ? "an order needs at least one line"
                                                        : "an order needs items: a non-empty list of lines");
     for (i = 0; i < o->nlines; i++) {
-        tsr_value *rec = o->lines + i * o->stride;
+        const tsr_value *rec = o->lines + i * o->stride;
         if (rec[TSR_ITEM_ID].type != TSR_T_STRING) {
             snprintf(path, sizeof path, "items[%zu].id", i);
             return finish_error(err, path, "a line needs an id");
@@ -1017,12 +1029,8 @@ int tsr__order_finish(tsr_order *o, tsr_error *err)
             snprintf(path, sizeof path, "items[%zu].kind", i);
             return finish_error(err, path, "a line needs a kind");
         }
-        if (rec[TSR_ITEM_QUANTITY].type == TSR_T_MISSING) {
-            rec[TSR_ITEM_QUANTITY].type = TSR_T_INT;
-            rec[TSR_ITEM_QUANTITY].u.i = 1;
-        }
     }
-    if ((rc = unique_line_ids(o, err)) != TSR_OK)
+    if ((rc = unique_line_ids(o, ids, err)) != TSR_OK)
         return rc;
     for (i = 0; i < o->nlots; i++) {
         if (!o->lots[i].id) {
@@ -1034,17 +1042,32 @@ int tsr__order_finish(tsr_order *o, tsr_error *err)
             return finish_error(err, path, "a points lot needs points");
         }
     }
-    o->finished = true;
     return TSR_OK;
+}
+
+int tsr__order_finish(tsr_order *o, tsr_error *err)
+{
+    int rc = check_order(o, &o->line_map, err);
+    if (rc == TSR_OK)
+        o->finished = true;
+    return rc;
 }
 
 int tsr__order_ready(const tsr_order *o, tsr_error *err)
 {
+    tsr_idmap ids;
+    int rc;
+
     if (o->finished)
         return TSR_OK;
-    /* Logically const: finishing only fills defaults the builder already
-     * set and records that the order was checked. */
-    return tsr__order_finish((tsr_order *)o, err);
+    /* A builder order nobody finished: check it without writing to it, so
+     * any number of threads may evaluate one const order at once.  The
+     * check is repeated per evaluation (parsed orders are finished once,
+     * when read). */
+    memset(&ids, 0, sizeof ids);
+    rc = check_order(o, &ids, err);
+    idmap_free(&ids, &o->alloc);
+    return rc;
 }
 
 /* ---------------------------------------------------------------------

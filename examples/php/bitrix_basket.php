@@ -10,7 +10,8 @@
  *   php -d extension=build/bindings/php/tessera.so examples/php/bitrix_basket.php
  *
  * Bitrix keeps prices as floats; Tessera never does: money crosses as
- * decimal strings and is written back from integer minor units.  Nothing
+ * decimal strings and is written back from integer minor units, converted
+ * with bcmath (Debian: php-bcmath).  Nothing
  * about prices is decided here: the rule file decides, in the C library.
  * The ticket type a customer picks in the shop (the TICKET_TYPE property,
  * e.g. `concession`) is passed through as the line's `category`: the rule
@@ -119,12 +120,10 @@ final class TesseraBasketHandler
         ];
     }
 
-    /** "1234.50" -> 123450 (the currency's minor units; Tessera writes exact strings). */
+    /** "1234.50" -> 123450: the currency's minor units, exactly (bcmath, never float). */
     private static function minor(string $money): int
     {
-        [$units, $cents] = explode('.', $money) + [1 => ''];
-        $sign = str_starts_with($units, '-') ? -1 : 1;
-        return $sign * (abs((int) $units) * 100 + (int) str_pad($cents, 2, '0'));
+        return (int) bcmul($money, '100', 0);
     }
 
     private static function money(int $minor): float

@@ -1055,6 +1055,9 @@ static void test_builder_order_is_checked_when_finished(void **state)
     /* the caller can fix it: nothing was thrown away */
     assert_int_equal(tsr_order_set_string(o, TSR_RECORD_ITEM, 1, TSR_ITEM_ID, "f1", 2, &f->err), TSR_OK);
     assert_int_equal(tsr__order_ready(o, &f->err), TSR_OK);
+    /* checked, not written to: a const order stays as it was */
+    assert_false(o->finished);
+    assert_int_equal(tsr__order_finish(o, &f->err), TSR_OK);
     assert_true(o->finished);
 }
 

@@ -41,6 +41,24 @@ final class EvaluateTest extends TestCase
         $this->assertSame(rtrim($cli['stdout'], "\n"), self::$park->evaluateJson(TestEnv::json($order)));
     }
 
+    /** The documented way to do sums with the result's money: bcmath (php-bcmath). */
+    public function testMoneyStringsAddUpWithBcmath(): void
+    {
+        $this->assertTrue(extension_loaded('bcmath'),
+            'ext-bcmath is missing: docs/php.md recommends it (Debian: php-bcmath, .ci/install-deps)');
+        $order = TestEnv::parkOrder();
+        $order['redeem_points'] = 300;
+        $result = self::$park->evaluate($order);
+        $t = $result['totals'];
+        $due = '0.00';
+        foreach ($result['lines'] as $line) {
+            $due = bcadd($due, $line['total'], 2);
+        }
+        $this->assertSame($t['due'], $due);
+        $this->assertSame($t['due'], bcsub(bcsub($t['subtotal'], $t['discount'], 2), $t['redeemed_value'], 2));
+        $this->assertSame('300.00', $t['redeemed_value']);
+    }
+
     public function testOptionsTraceAndCustomerSafe(): void
     {
         $order = TestEnv::parkOrder();
