@@ -133,8 +133,8 @@ static void same_cached_or_not(tsr_ruleset *rs, const tsr_order *o)
 
 static int64_t due(const tsr_result *r)
 {
-    tsr_totals t;
-    tsr_result_totals(r, &t);
+    tsr_totals t = TSR_TOTALS_INIT;
+    assert_int_equal(tsr_result_totals(r, &t), TSR_OK);
     return t.due;
 }
 
