@@ -51,9 +51,7 @@ typedef struct request {
     /* query options */
     int explain, no_trace, customer_safe;
     char at[64];
-    /* the body */
-    char *body;
-    size_t len, cap;
+    outbuf body;                        /* up to --max-body */
     int too_large;
     /* the answer */
     int answered;
@@ -189,20 +187,20 @@ static char *json_syntax_error(const char *text, size_t len)
 static int refuse_non_object(serve_http *h, struct MHD_Connection *c, request *q,
                              const char *invalid, enum MHD_Result *rc)
 {
-    size_t i = 0;
+    const char *b = q->body.data;
+    size_t i = 0, n = q->body.len;
     char *why;
 
-    while (i < q->len && (q->body[i] == ' ' || q->body[i] == '\t' || q->body[i] == '\r' ||
-                          q->body[i] == '\n'))
+    while (i < n && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n'))
         i++;
-    if (i == q->len) {
+    if (i == n) {
         *rc = fail(h, c, q, MHD_HTTP_BAD_REQUEST, "bad_json",
                    "the body is empty: send a JSON object", NULL, NULL);
         return 1;
     }
-    if (q->body[i] == '{')
+    if (b[i] == '{')
         return 0;
-    if ((why = json_syntax_error(q->body, q->len)) != NULL) {
+    if ((why = json_syntax_error(b, n)) != NULL) {
         *rc = fail(h, c, q, MHD_HTTP_BAD_REQUEST, "bad_json", why, NULL, NULL);
         free(why);
     } else {
@@ -235,7 +233,7 @@ static enum MHD_Result refuse(serve_http *h, struct MHD_Connection *c, request *
         code = "limit_exceeded";
         break;
     case TSR_EORDER:
-        if ((why = json_syntax_error(q->body, q->len)) != NULL) {
+        if ((why = json_syntax_error(q->body.data, q->body.len)) != NULL) {
             rc = fail(h, c, q, MHD_HTTP_BAD_REQUEST, "bad_json", why, NULL, NULL);
             free(why);
             return rc;
@@ -256,6 +254,15 @@ static enum MHD_Result out_of_memory(serve_http *h, struct MHD_Connection *c, re
                 "the server is out of memory; try again", NULL, NULL);
 }
 
+/* 200 with a result's JSON and the newline the command line ends it with;
+ * NULL JSON is out of memory. */
+static enum MHD_Result answer_json(serve_http *h, struct MHD_Connection *c, request *q,
+                                   const char *json, size_t len)
+{
+    return json ? queue_copy(h, c, q, MHD_HTTP_OK, json_type, json, len, 1)
+                : out_of_memory(h, c, q);
+}
+
 static enum MHD_Result evaluate(serve_http *h, struct MHD_Connection *c, request *q,
                                 const tsr_ruleset *rs)
 {
@@ -269,7 +276,8 @@ static enum MHD_Result evaluate(serve_http *h, struct MHD_Connection *c, request
     opts.no_trace = q->no_trace;
     if (refuse_non_object(h, c, q, "invalid_order", &rc))
         return rc;
-    if (tsr_order_new(&order, rs, &err) != TSR_OK || tsr_order_parse(order, q->body, q->len, &err) != TSR_OK ||
+    if (tsr_order_new(&order, rs, &err) != TSR_OK ||
+        tsr_order_parse(order, q->body.data, q->body.len, &err) != TSR_OK ||
         tsr_evaluate(&res, rs, order, &opts, &err) != TSR_OK) {
         rc = refuse(h, c, q, &err, "invalid_order");
     } else if (q->explain) {
@@ -284,8 +292,7 @@ static enum MHD_Result evaluate(serve_http *h, struct MHD_Connection *c, request
     } else {
         size_t len;
         const char *json = tsr_result_json(res, &len);
-        rc = json ? queue_copy(h, c, q, MHD_HTTP_OK, json_type, json, len, 1)
-                  : out_of_memory(h, c, q);
+        rc = answer_json(h, c, q, json, len);
     }
     tsr_result_free(res);
     tsr_order_free(order);
@@ -299,16 +306,16 @@ static enum MHD_Result refund(serve_http *h, struct MHD_Connection *c, request *
     tsr_error err;
     enum MHD_Result rc;
     const char *json;
-    size_t len;
+    size_t len = 0;
 
     if (refuse_non_object(h, c, q, "invalid_request", &rc))
         return rc;
-    if (tsr_refund(&res, rs, q->body, q->len, &err) != TSR_OK)
+    if (tsr_refund(&res, rs, q->body.data, q->body.len, &err) != TSR_OK) {
         rc = refuse(h, c, q, &err, "invalid_request");
-    else if ((json = tsr_refund_result_json(res, &len)) != NULL)
-        rc = queue_copy(h, c, q, MHD_HTTP_OK, json_type, json, len, 1);
-    else
-        rc = out_of_memory(h, c, q);
+    } else {
+        json = tsr_refund_result_json(res, &len);
+        rc = answer_json(h, c, q, json, len);
+    }
     tsr_refund_result_free(res);
     return rc;
 }
@@ -338,12 +345,11 @@ static enum MHD_Result segments(serve_http *h, struct MHD_Connection *c, request
         char msg[TSR_ERROR_TEXT_MAX + 16];
         snprintf(msg, sizeof msg, "at: %s", err.message);
         rc = fail(h, c, q, MHD_HTTP_BAD_REQUEST, "bad_query", msg, NULL, NULL);
-    } else if (tsr_profile_parse(p, q->body, q->len, &err) != TSR_OK) {
+    } else if (tsr_profile_parse(p, q->body.data, q->body.len, &err) != TSR_OK) {
         rc = refuse(h, c, q, &err, "invalid_profile");
-    } else if ((json = tsr_profile_json(p, &len)) != NULL) {
-        rc = queue_copy(h, c, q, MHD_HTTP_OK, json_type, json, len, 1);
     } else {
-        rc = out_of_memory(h, c, q);
+        json = tsr_profile_json(p, &len);
+        rc = answer_json(h, c, q, json, len);
     }
     tsr_profile_free(p);
     return rc;
@@ -353,9 +359,9 @@ static enum MHD_Result segments(serve_http *h, struct MHD_Connection *c, request
  * a JSON body, is not part of the JSON: dropped. */
 static void drop_bom(request *q)
 {
-    if (q->len >= 3 && memcmp(q->body, "\xef\xbb\xbf", 3) == 0) {
-        memmove(q->body, q->body + 3, q->len - 3);
-        q->len -= 3;
+    if (q->body.len >= 3 && memcmp(q->body.data, "\xef\xbb\xbf", 3) == 0) {
+        memmove(q->body.data, q->body.data + 3, q->body.len - 3);
+        q->body.len -= 3;
     }
 }
 
@@ -597,9 +603,12 @@ static enum MHD_Result first_call(serve_http *h, struct MHD_Connection *c, reque
                      h->cfg.max_body);
             return fail(h, c, q, MHD_HTTP_CONTENT_TOO_LARGE, "body_too_large", msg, NULL, NULL);
         }
-        if (errno == 0 && *end == '\0' && n > 0 && !(q->body = malloc((size_t)n)))
-            return out_of_memory(h, c, q);
-        q->cap = q->body ? (size_t)n : 0;
+        /* the declared length, at once: no growing while it arrives */
+        if (errno == 0 && *end == '\0' && n > 0) {
+            if (!(q->body.data = malloc((size_t)n)))
+                return out_of_memory(h, c, q);
+            q->body.cap = (size_t)n;
+        }
     }
     return MHD_YES;
 }
@@ -608,26 +617,13 @@ static enum MHD_Result first_call(serve_http *h, struct MHD_Connection *c, reque
  * remember to answer 413. */
 static int collect(serve_http *h, request *q, const char *data, size_t n)
 {
-    if (q->too_large || n > h->cfg.max_body - q->len) {
+    if (q->too_large || n > h->cfg.max_body - q->body.len) {
         q->too_large = 1;
-        free(q->body);
-        q->body = NULL;
-        q->len = q->cap = 0;
+        free(q->body.data);
+        memset(&q->body, 0, sizeof q->body);
         return 0;
     }
-    if (q->len + n > q->cap) {
-        size_t cap = q->cap ? q->cap : 4096;
-        char *p;
-        while (cap < q->len + n)
-            cap = cap > h->cfg.max_body / 2 ? h->cfg.max_body : cap * 2;
-        if (!(p = realloc(q->body, cap)))
-            return -1;
-        q->body = p;
-        q->cap = cap;
-    }
-    memcpy(q->body + q->len, data, n);
-    q->len += n;
-    return 0;
+    return ob_put(&q->body, data, n);
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
@@ -727,7 +723,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **req_cls,
     if (h->cfg.log_requests)
         log_request(q, us, toe);
     free(q->url);
-    free(q->body);
+    free(q->body.data);
     free(q);
     *req_cls = NULL;
     serve_metrics_in_flight(-1);

@@ -108,28 +108,30 @@ static void seconds(FILE *out, uint64_t us)
     fprintf(out, "%llu.%s", (unsigned long long)(us / 1000000), frac);
 }
 
+/* One counter family of a route and one other label: the cells of a
+ * [ROUTE__COUNT][width] table, those that are not zero. */
+static void counters(FILE *out, const char *name, const char *help, const char *label,
+                     atomic_ullong *cells, size_t width, const char *const *values)
+{
+    size_t r, i;
+    fprintf(out, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+    for (r = 0; r < ROUTE__COUNT; r++)
+        for (i = 0; i < width; i++) {
+            unsigned long long n = get(&cells[r * width + i]);
+            if (n)
+                fprintf(out, "%s{route=\"%s\",%s=\"%s\"} %llu\n", name, route_names[r], label,
+                        values[i], n);
+        }
+}
+
 void serve_metrics_write(FILE *out)
 {
     size_t r, i;
 
-    fputs("# HELP tessera_http_requests_total HTTP requests answered, by route and status.\n"
-          "# TYPE tessera_http_requests_total counter\n", out);
-    for (r = 0; r < ROUTE__COUNT; r++)
-        for (i = 0; i < NSTATUS; i++) {
-            unsigned long long n = get(&m.requests[r][i]);
-            if (n)
-                fprintf(out, "tessera_http_requests_total{route=\"%s\",status=\"%s\"} %llu\n",
-                        route_names[r], status_labels[i], n);
-        }
-    fputs("# HELP tessera_http_errors_total Requests refused, by route and error code.\n"
-          "# TYPE tessera_http_errors_total counter\n", out);
-    for (r = 0; r < ROUTE__COUNT; r++)
-        for (i = 0; i < NERROR; i++) {
-            unsigned long long n = get(&m.errors[r][i]);
-            if (n)
-                fprintf(out, "tessera_http_errors_total{route=\"%s\",code=\"%s\"} %llu\n",
-                        route_names[r], error_codes[i], n);
-        }
+    counters(out, "tessera_http_requests_total", "HTTP requests answered, by route and status.",
+             "status", &m.requests[0][0], NSTATUS, status_labels);
+    counters(out, "tessera_http_errors_total", "Requests refused, by route and error code.",
+             "code", &m.errors[0][0], NERROR, error_codes);
     fputs("# HELP tessera_http_request_duration_seconds Time from the request's headers to "
           "its response sent.\n"
           "# TYPE tessera_http_request_duration_seconds histogram\n", out);

@@ -560,6 +560,34 @@ static void label(FILE *out, const char *s)
     }
 }
 
+static unsigned long long reloads_of(const serve_entry *e)
+{
+    return e->reloads;
+}
+
+static unsigned long long failures_of(const serve_entry *e)
+{
+    return e->failures;
+}
+
+static unsigned long long failing_of(const serve_entry *e)
+{
+    return e->last_error != NULL;
+}
+
+/* One metric with a line per rule set. */
+static void per_ruleset(FILE *out, const serve_rules *r, const char *name, const char *type,
+                        const char *help, unsigned long long (*value)(const serve_entry *))
+{
+    size_t i;
+    fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+    for (i = 0; i < r->n; i++) {
+        fprintf(out, "%s{ruleset=\"", name);
+        label(out, r->entries[i].id);
+        fprintf(out, "\"} %llu\n", value(&r->entries[i]));
+    }
+}
+
 void serve_rules_metrics(serve_rules *r, FILE *out)
 {
     size_t i;
@@ -575,26 +603,11 @@ void serve_rules_metrics(serve_rules *r, FILE *out)
         label(out, tsr_ruleset_version(e->current->rs));
         fprintf(out, "\",sha256=\"%s\"} 1\n", e->current->files[0].sha256);
     }
-    fputs("# HELP tessera_reloads_total Reloads that replaced a rule set.\n"
-          "# TYPE tessera_reloads_total counter\n", out);
-    for (i = 0; i < r->n; i++) {
-        fputs("tessera_reloads_total{ruleset=\"", out);
-        label(out, r->entries[i].id);
-        fprintf(out, "\"} %llu\n", (unsigned long long)r->entries[i].reloads);
-    }
-    fputs("# HELP tessera_reload_failures_total Reloads refused: the old rule set kept serving.\n"
-          "# TYPE tessera_reload_failures_total counter\n", out);
-    for (i = 0; i < r->n; i++) {
-        fputs("tessera_reload_failures_total{ruleset=\"", out);
-        label(out, r->entries[i].id);
-        fprintf(out, "\"} %llu\n", (unsigned long long)r->entries[i].failures);
-    }
-    fputs("# HELP tessera_ruleset_reload_error 1 while the last reload of the rule set failed.\n"
-          "# TYPE tessera_ruleset_reload_error gauge\n", out);
-    for (i = 0; i < r->n; i++) {
-        fputs("tessera_ruleset_reload_error{ruleset=\"", out);
-        label(out, r->entries[i].id);
-        fprintf(out, "\"} %d\n", r->entries[i].last_error ? 1 : 0);
-    }
+    per_ruleset(out, r, "tessera_reloads_total", "counter",
+                "Reloads that replaced a rule set.", reloads_of);
+    per_ruleset(out, r, "tessera_reload_failures_total", "counter",
+                "Reloads refused: the old rule set kept serving.", failures_of);
+    per_ruleset(out, r, "tessera_ruleset_reload_error", "gauge",
+                "1 while the last reload of the rule set failed.", failing_of);
     pthread_mutex_unlock(&r->lock);
 }
