@@ -63,9 +63,10 @@ typedef struct request {
 static uint64_t elapsed_us(const struct timespec *since)
 {
     struct timespec now;
+    int64_t ns;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    return (uint64_t)(now.tv_sec - since->tv_sec) * 1000000u +
-           (uint64_t)((now.tv_nsec - since->tv_nsec) / 1000);
+    ns = (int64_t)(now.tv_sec - since->tv_sec) * 1000000000 + (now.tv_nsec - since->tv_nsec);
+    return ns > 0 ? (uint64_t)ns / 1000u : 0;
 }
 
 /* ---------------------------------------------------------------------
@@ -671,23 +672,31 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
  * Completion: metrics and the log line.
  */
 
-/* A URL for the log: bytes outside printable ASCII become '?', so the line
- * stays valid JSON whatever a client sent. */
-static void log_request(const request *q, uint64_t us, enum MHD_RequestTerminationCode toe)
+/* What a client sent, for the log: bytes outside printable ASCII become
+ * '?', so that the line is valid JSON (and UTF-8) whatever it was. */
+static void printable(char *s)
+{
+    for (; s && *s; s++)
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+            *s = '?';
+}
+
+static void log_request(request *q, uint64_t us, enum MHD_RequestTerminationCode toe)
 {
     static const char *const ends[] = { "ok", "error", "timeout", "shutdown", "read_error",
                                         "client_abort" };
-    char *text = NULL, *p;
+    char *text = NULL;
     size_t len = 0;
     FILE *f;
 
-    if (q->url)
-        for (p = q->url; *p; p++)
-            if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
-                *p = '?';
+    printable(q->url);
+    printable(q->method);
+    printable(q->id);
     if (!(f = open_memstream(&text, &len)))
         return;
-    fprintf(f, "\"method\":\"%s\",\"path\":", q->method[0] ? q->method : "?");
+    fputs("\"method\":", f);
+    batch_json_string(f, q->method);
+    fputs(",\"path\":", f);
     batch_json_string(f, q->url ? q->url : "");
     fprintf(f, ",\"route\":\"%s\",\"status\":%u", serve_route_name(q->route), q->status);
     if (q->id[0]) {

@@ -799,6 +799,9 @@ static void test_hostile_input_never_5xx(void **state)
                       "Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n");
     expect_no_5xx_raw("a NUL in the path", "GET /v1/rulesets/shop%00/evaluate HTTP/1.1\r\n"
                       "Host: t\r\n\r\n");
+    expect_no_5xx_raw("bytes that are not UTF-8 in the path",
+                      "POST /v1/rulesets/%ff%fe\"x/evaluate HTTP/1.1\r\nHost: t\r\n"
+                      "Content-Length: 2\r\n\r\n{}");
     /* a header larger than the connection's memory */
     huge_header = malloc(200000);
     n = (size_t)snprintf(huge_header, 200000, "GET /healthz HTTP/1.1\r\nHost: t\r\nX-Big: ");
@@ -1332,10 +1335,25 @@ static void test_start_failures(void **state)
     assert_int_equal(run_command(a7, NULL, out), 1);
 }
 
+/* SIGTERM: exit 0.  Then every line it logged, hostile requests
+ * included, is a JSON object. */
 static void test_main_server_exits_0(void **state)
 {
+    char log[512];
+    lines l;
+    size_t i;
     (void)state;
+
     assert_int_equal(serve_proc_stop(&main_srv, 20000), 0);
+    path_of(log, sizeof log, tmp, "main.log");
+    l = read_lines(log);
+    assert_true(l.n > 1000);
+    for (i = 0; i < l.n; i++) {
+        yajl_val v = json(l.v[i]);
+        assert_true(YAJL_IS_OBJECT(v));
+        yajl_tree_free(v);
+    }
+    free_lines(&l);
 }
 
 int main(int argc, char **argv)
