@@ -1,6 +1,6 @@
 /*
  * serve_http.c — the routes of `tessera serve` on libmicrohttpd
- * (docs/decisions/serve.md says why that library and this threading).
+ * (docs/decisions/http-server.md says why that library and this threading).
  *
  *   POST /v1/rulesets/ID/evaluate   an order -> what `tessera eval` prints
  *   POST /v1/rulesets/ID/refund     a refund request -> what `tessera refund` prints

@@ -12,12 +12,12 @@
  * when it fails, the old version keeps serving and the error is kept for
  * GET /v1/rulesets and logged.
  *
- * Watching is by polling (decided in docs/decisions/serve.md): every look
- * stats the files of the current version (and, after a failed reload, the
- * file the error was in); a changed size, mtime, inode or presence makes
- * the file's digest be computed again, and a changed digest triggers the
- * reload once the files have settled — unchanged since the previous look —
- * so a file caught half-written is not loaded.
+ * Watching is by polling (docs/decisions/http-server.md says why): every
+ * look stats the files of the current version (and, after a failed reload,
+ * the file the error was in); a changed size, mtime, inode or presence
+ * makes the file's digest be computed again, and a changed digest triggers
+ * the reload once the files have settled — unchanged since the previous
+ * look — so a file caught half-written is not loaded.
  */
 #include "serve.h"
 #include "batch.h"

@@ -2,7 +2,7 @@
  * http_floor.c — what an HTTP server library costs per request with no
  * work behind it: every request (its body read and dropped) is answered
  * with a fixed 1.5 kB JSON-sized body, the size of a park10 result.  Built
- * once per candidate library of docs/decisions/serve.md:
+ * once per candidate library of docs/decisions/http-server.md:
  *
  *   http_floor_mhd       libmicrohttpd, configured as `tessera serve` is
  *   http_floor_evhttp    libevent's evhttp, one event base per thread on
