@@ -36,6 +36,9 @@ void serve_now(char out[SERVE_TIME_LEN]);
  * or JSON object members without the braces: "\"ruleset\":\"park\"". */
 void serve_log_event(const char *event, const char *fields);
 
+/* SHA-256 of a byte string (nettle), for the bearer token. */
+void serve_sha256(const void *data, size_t len, unsigned char out[32]);
+
 /* ---------------------------------------------------------------------
  * Rule sets (serve_rules.c).
  */
@@ -96,8 +99,8 @@ typedef enum serve_route {
 
 const char *serve_route_name(serve_route r);
 
-/* A finished request: its route, HTTP status, error code ("" when none)
- * and latency in microseconds. */
+/* A finished request: its route, HTTP status (0: none was sent), error
+ * code (NULL when none) and latency in microseconds. */
 void serve_metrics_request(serve_route route, unsigned status, const char *error,
                            uint64_t latency_us);
 void serve_metrics_in_flight(int delta);
@@ -131,8 +134,5 @@ void serve_http_quiesce(serve_http *h);
 /* Wait up to `ms` milliseconds for requests in flight; 1 when none remain. */
 int serve_http_drain(serve_http *h, unsigned ms);
 void serve_http_stop(serve_http *h);
-
-/* SHA-256 of a byte string (nettle), for the bearer token. */
-void serve_sha256(const void *data, size_t len, unsigned char out[32]);
 
 #endif
