@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -109,6 +110,8 @@ int serve_proc_start(serve_proc *p, const char *tessera, const char *const *args
     if (p->pid == 0) {
         int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         int null = open("/dev/null", O_RDWR);
+        /* a test killed by its timeout takes its servers with it */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (fd < 0 || null < 0)
             _exit(127);
         dup2(null, STDIN_FILENO);

@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <yaml.h>
@@ -189,6 +190,58 @@ static int stop_main(void **state)
         serve_proc_stop(&main_srv, 20000);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
     return system(cmd) == 0 ? 0 : -1;
+}
+
+/* ---------------------------------------------------------------------
+ * Servers a test starts for itself.  Each is registered until stopped, so
+ * that a test that fails half-way (cmocka leaves it by longjmp) leaves no
+ * server behind: its teardown kills what is still registered.
+ */
+static pid_t strays[8];
+
+static void start(serve_proc *p, const char *name, const char *const *args)
+{
+    char log[512];
+    size_t i;
+
+    path_of(log, sizeof log, tmp, name);
+    if (serve_proc_start(p, tessera, args, log) != 0) {
+        char *text = read_file(log, NULL);
+        fail_msg("%s did not start:\n%s", name, text ? text : "");
+    }
+    for (i = 0; i < sizeof strays / sizeof strays[0]; i++)
+        if (!strays[i]) {
+            strays[i] = p->pid;
+            break;
+        }
+}
+
+/* SIGTERM and the exit status (0 expected). */
+static int stop(serve_proc *p)
+{
+    pid_t pid = p->pid;
+    size_t i;
+    int rc = serve_proc_stop(p, 20000);
+    for (i = 0; i < sizeof strays / sizeof strays[0]; i++)
+        if (strays[i] == pid)
+            strays[i] = 0;
+    return rc;
+}
+
+static void stop_hammers(void);
+
+static int kill_strays(void **state)
+{
+    size_t i;
+    (void)state;
+    stop_hammers();
+    for (i = 0; i < sizeof strays / sizeof strays[0]; i++)
+        if (strays[i]) {
+            kill(strays[i], SIGKILL);
+            waitpid(strays[i], NULL, 0);
+            strays[i] = 0;
+        }
+    return 0;
 }
 
 /* ---------------------------------------------------------------------
@@ -458,7 +511,7 @@ static size_t test_file_orders(const char *test, const char *out, char *rules, s
  * (message and path) as a 422. */
 static void rule_test_file(const char *test)
 {
-    char rules[512], orders[512], out[512], log[512], path[300];
+    char rules[512], orders[512], out[512], path[300];
     const char *args[] = { rules, NULL };
     const char *argv[] = { tessera, "eval", "--jsonl", rules, orders, NULL };
     serve_proc p;
@@ -470,11 +523,10 @@ static void rule_test_file(const char *test)
 
     path_of(orders, sizeof orders, tmp, "test-orders.jsonl");
     path_of(out, sizeof out, tmp, "test-orders.out");
-    path_of(log, sizeof log, tmp, "ruletest.log");
     assert_true(test_file_orders(test, orders, rules, sizeof rules) > 0);
     rc = run_command(argv, NULL, out);
     assert_true(rc == 0 || rc == 2);
-    assert_int_equal(serve_proc_start(&p, tessera, args, log), 0);
+    start(&p, "ruletest.log", args);
     http_init(&c, p.addr);
     {
         http_response r = get(&c, "/v1/rulesets");
@@ -520,7 +572,7 @@ static void rule_test_file(const char *test)
     free_lines(&in);
     free_lines(&want);
     free(id);
-    assert_int_equal(serve_proc_stop(&p, 20000), 0);
+    assert_int_equal(stop(&p), 0);
 }
 
 static void test_rule_test_orders_same_as_eval(void **state)
@@ -960,16 +1012,6 @@ static void test_rulesets_health_metrics(void **state)
 /* ---------------------------------------------------------------------
  * Servers of their own.
  */
-static void start(serve_proc *p, const char *name, const char *const *args)
-{
-    char log[512];
-    path_of(log, sizeof log, tmp, name);
-    if (serve_proc_start(p, tessera, args, log) != 0) {
-        char *text = read_file(log, NULL);
-        fail_msg("%s did not start:\n%s", name, text ? text : "");
-    }
-}
-
 static void test_token_required(void **state)
 {
     char token[512], shop[512];
@@ -1025,7 +1067,7 @@ static void test_token_required(void **state)
     assert_int_equal(r.status, 200);
     http_response_free(&r);
     http_close(&c);
-    assert_int_equal(serve_proc_stop(&p, 20000), 0);
+    assert_int_equal(stop(&p), 0);
 }
 
 /* A client that stops sending is cut off after --timeout, and a client
@@ -1079,18 +1121,30 @@ static void test_slow_and_too_many_clients(void **state)
     assert_int_equal(r.status, 200);
     http_response_free(&r);
     http_close(&c);
-    assert_int_equal(serve_proc_stop(&p, 20000), 0);
+    assert_int_equal(stop(&p), 0);
 }
 
 /* ---------------------------------------------------------------------
  * Reloading under load.
  */
 typedef struct hammer {
-    const char *addr;
-    atomic_int *stop;
+    char addr[64];
     long ok, failed;
     char why[256];
 } hammer;
+
+/* Static, not on a test's stack: a failed test's teardown stops them. */
+static atomic_int hammers_stop;
+static hammer hammers[3];
+static pthread_t hammer_threads[3];
+static int nhammers;
+
+static void stop_hammers(void)
+{
+    atomic_store(&hammers_stop, 1);
+    while (nhammers > 0)
+        pthread_join(hammer_threads[--nhammers], NULL);
+}
 
 static const char hot_order[] =
     "{\"datetime\":\"2026-06-10T11:00:00+03:00\",\"items\":[{\"id\":\"t1\",\"kind\":\"ticket\"}]}";
@@ -1100,7 +1154,7 @@ static void *hammer_run(void *arg)
     hammer *h = arg;
     http_conn c;
     http_init(&c, h->addr);
-    while (!atomic_load(h->stop)) {
+    while (!atomic_load(&hammers_stop)) {
         http_response r;
         if (http_request(&c, "POST", "/v1/rulesets/hot/evaluate", NULL, hot_order,
                          sizeof hot_order - 1, &r) != 0 || r.status != 200) {
@@ -1174,9 +1228,6 @@ static void test_reload_under_load(void **state)
         "discounts:\n  - { id: d, when: item.heigth_cm > 1, percent: 5 }\n";
     char dir[512], hot[512];
     const char *args[] = { "--poll", "50", "--threads", "2", hot, NULL };
-    atomic_int stop;
-    hammer hs[3];
-    pthread_t th[3];
     serve_proc p;
     http_conn c;
     http_response r;
@@ -1193,12 +1244,12 @@ static void test_reload_under_load(void **state)
     http_init(&c, p.addr);
     expect_served(&c, "1", "10.00");
 
-    atomic_init(&stop, 0);
+    atomic_store(&hammers_stop, 0);
     for (i = 0; i < 3; i++) {
-        memset(&hs[i], 0, sizeof hs[i]);
-        hs[i].addr = p.addr;
-        hs[i].stop = &stop;
-        assert_int_equal(pthread_create(&th[i], NULL, hammer_run, &hs[i]), 0);
+        memset(&hammers[i], 0, sizeof hammers[i]);
+        snprintf(hammers[i].addr, sizeof hammers[i].addr, "%s", p.addr);
+        assert_int_equal(pthread_create(&hammer_threads[i], NULL, hammer_run, &hammers[i]), 0);
+        nhammers++;
     }
     nap_ms(200);
 
@@ -1238,13 +1289,12 @@ static void test_reload_under_load(void **state)
     assert_non_null(strstr(r.body, "tessera_reload_failures_total{ruleset=\"hot\"} 3\n"));
     http_response_free(&r);
 
-    atomic_store(&stop, 1);
+    stop_hammers();
     for (i = 0; i < 3; i++) {
-        pthread_join(th[i], NULL);
-        if (hs[i].failed)
-            fail_msg("client %d: %ld of %ld requests failed; first: %s", i, hs[i].failed,
-                     hs[i].failed + hs[i].ok, hs[i].why);
-        total += hs[i].ok;
+        if (hammers[i].failed)
+            fail_msg("client %d: %ld of %ld requests failed; first: %s", i, hammers[i].failed,
+                     hammers[i].failed + hammers[i].ok, hammers[i].why);
+        total += hammers[i].ok;
     }
     assert_true(total > 0);
     print_message("5 reloads and 3 refused ones under %ld concurrent requests, none failed\n",
@@ -1252,7 +1302,7 @@ static void test_reload_under_load(void **state)
     http_close(&c);
     assert_int_equal(serve_proc_wait_log(&p, "\"event\":\"reload_failed\"", 0), 0);
     assert_int_equal(serve_proc_wait_log(&p, "\"event\":\"reload\"", 0), 0);
-    assert_int_equal(serve_proc_stop(&p, 20000), 0);
+    assert_int_equal(stop(&p), 0);
 }
 
 /* SIGTERM: no new connections; a request whose body is still arriving is
@@ -1303,7 +1353,7 @@ static void test_sigterm_drains(void **state)
     assert_non_null(strstr(r.body, "\"ruleset\":{\"id\":\"shop\""));
     http_response_free(&r);
     http_close(&inflight);
-    assert_int_equal(serve_proc_stop(&p, 20000), 0);
+    assert_int_equal(stop(&p), 0);
     assert_int_equal(serve_proc_wait_log(&p, "\"event\":\"stopped\"", 0), 0);
 }
 
@@ -1359,21 +1409,21 @@ static void test_main_server_exits_0(void **state)
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_park10_answers),
-        cmocka_unit_test(test_evaluate_same_bytes_as_eval),
-        cmocka_unit_test(test_explain_same_as_eval),
-        cmocka_unit_test(test_rule_test_orders_same_as_eval),
-        cmocka_unit_test(test_refund_same_as_cli),
-        cmocka_unit_test(test_segments_same_as_cli),
-        cmocka_unit_test(test_error_statuses),
-        cmocka_unit_test(test_hostile_input_never_5xx),
-        cmocka_unit_test(test_rulesets_health_metrics),
-        cmocka_unit_test(test_token_required),
-        cmocka_unit_test(test_slow_and_too_many_clients),
-        cmocka_unit_test(test_reload_under_load),
-        cmocka_unit_test(test_sigterm_drains),
-        cmocka_unit_test(test_start_failures),
-        cmocka_unit_test(test_main_server_exits_0),
+        cmocka_unit_test_teardown(test_park10_answers, kill_strays),
+        cmocka_unit_test_teardown(test_evaluate_same_bytes_as_eval, kill_strays),
+        cmocka_unit_test_teardown(test_explain_same_as_eval, kill_strays),
+        cmocka_unit_test_teardown(test_rule_test_orders_same_as_eval, kill_strays),
+        cmocka_unit_test_teardown(test_refund_same_as_cli, kill_strays),
+        cmocka_unit_test_teardown(test_segments_same_as_cli, kill_strays),
+        cmocka_unit_test_teardown(test_error_statuses, kill_strays),
+        cmocka_unit_test_teardown(test_hostile_input_never_5xx, kill_strays),
+        cmocka_unit_test_teardown(test_rulesets_health_metrics, kill_strays),
+        cmocka_unit_test_teardown(test_token_required, kill_strays),
+        cmocka_unit_test_teardown(test_slow_and_too_many_clients, kill_strays),
+        cmocka_unit_test_teardown(test_reload_under_load, kill_strays),
+        cmocka_unit_test_teardown(test_sigterm_drains, kill_strays),
+        cmocka_unit_test_teardown(test_start_failures, kill_strays),
+        cmocka_unit_test_teardown(test_main_server_exits_0, kill_strays),
     };
 
     if (argc != 4) {
