@@ -31,8 +31,12 @@ int cmd_test(int argc, char **argv);
 int cmd_refund(int argc, char **argv);
 int cmd_segments(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
-/* Print "file:line:col: error: message" (or with the JSON path) to stderr. */
+/* "file:line:col: error: message" (or with the JSON path), into buf or
+ * on stderr; CLI_ERROR_TEXT_MAX holds any. */
+#define CLI_ERROR_TEXT_MAX (TSR_ERROR_TEXT_MAX + TSR_ERROR_PATH_MAX + 64)
+void cli_format_error(char *buf, size_t size, const char *severity, const tsr_error *err);
 void cli_print_error(const char *severity, const tsr_error *err);
 
 /* True when argv[i] is -h or --help. */

@@ -208,6 +208,16 @@ TSR_API const char *tsr_ruleset_id(const tsr_ruleset *rs);
 TSR_API const char *tsr_ruleset_version(const tsr_ruleset *rs);
 TSR_API const char *tsr_ruleset_currency(const tsr_ruleset *rs);
 
+/* The files the rule set was read from: 0 is the main file (the path or
+ * name it was loaded under), then every included file in the order it was
+ * read, by the name it was read under (relative to the working directory
+ * as the includer's path was, or the resolver's name).  Each file once.
+ * For programs that watch the files for changes or fingerprint them.
+ * tsr_ruleset_file returns NULL when i is out of range; borrowed strings,
+ * valid while the rule set lives. */
+TSR_API size_t tsr_ruleset_file_count(const tsr_ruleset *rs);
+TSR_API const char *tsr_ruleset_file(const tsr_ruleset *rs, size_t i);
+
 /* ---------------------------------------------------------------------
  * Orders: the builder API, for callers that hold an order in memory.
  *

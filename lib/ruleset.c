@@ -751,3 +751,13 @@ const char *tsr_ruleset_currency(const tsr_ruleset *rs)
 {
     return rs ? rs->currency : NULL;
 }
+
+size_t tsr_ruleset_file_count(const tsr_ruleset *rs)
+{
+    return rs ? rs->nfiles : 0;
+}
+
+const char *tsr_ruleset_file(const tsr_ruleset *rs, size_t i)
+{
+    return rs && i < rs->nfiles ? rs->files[i] : NULL;
+}
