@@ -99,6 +99,10 @@ size_t tsr__edit_distance(const char *a, size_t alen, const char *b, size_t blen
 /* The closest of `candidates` (n of them) to `name`, or NULL if none is close
  * enough to suggest (distance <= max(1, len/3)). */
 const char *tsr__closest(const char *name, size_t len, const char *const *candidates, size_t n);
+/* The same over n records `stride` bytes apart, each starting with its
+ * name (a `const char *`): tables of keys, rules, fields. */
+const char *tsr__closest_in(const char *name, size_t len, const void *base, size_t n,
+                            size_t stride);
 
 /* True when s[0..n) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 bool tsr__utf8_valid(const char *s, size_t n);

@@ -50,7 +50,8 @@ size_t tsr__edit_distance(const char *a, size_t alen, const char *b, size_t blen
     return prev[blen] > cap ? cap + 1 : prev[blen];
 }
 
-const char *tsr__closest(const char *name, size_t len, const char *const *candidates, size_t n)
+const char *tsr__closest_in(const char *name, size_t len, const void *base, size_t n,
+                            size_t stride)
 {
     size_t best = SIZE_MAX, i;
     const char *found = NULL;
@@ -61,16 +62,22 @@ const char *tsr__closest(const char *name, size_t len, const char *const *candid
     if (cap > 4)
         cap = 4;
     for (i = 0; i < n; i++) {
+        const char *cand = *(const char *const *)(const void *)((const char *)base + i * stride);
         size_t d;
-        if (!candidates[i])
+        if (!cand)
             continue;
-        d = tsr__edit_distance(name, len, candidates[i], strlen(candidates[i]), cap);
+        d = tsr__edit_distance(name, len, cand, strlen(cand), cap);
         if (d <= cap && d < best) {
             best = d;
-            found = candidates[i];
+            found = cand;
         }
     }
     return found;
+}
+
+const char *tsr__closest(const char *name, size_t len, const char *const *candidates, size_t n)
+{
+    return tsr__closest_in(name, len, candidates, n, sizeof *candidates);
 }
 
 bool tsr__utf8_valid(const char *str, size_t n)
