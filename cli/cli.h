@@ -31,6 +31,7 @@ int cmd_test(int argc, char **argv);
 int cmd_refund(int argc, char **argv);
 int cmd_segments(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
+int cmd_schema(int argc, char **argv);
 
 /* Print "file:line:col: error: message" (or with the JSON path) to stderr. */
 void cli_print_error(const char *severity, const tsr_error *err);

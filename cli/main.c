@@ -226,6 +226,34 @@ static const cli_command commands[] = {
       "failure); 1 a rule file is broken or the currencies differ; 2 the orders\n"
       "cannot be read.\n",
       cmd_diff },
+    { "schema", "KIND [RULES]",
+      "JSON Schema of rule files, orders or tests",
+      "Prints the JSON Schema (draft 2020-12) of rule files (KIND `rules`),\n"
+      "orders (`order`) or rule-test files (`test`).  It is generated from the\n"
+      "tables the readers check keys with, so an editor that knows it (VS Code\n"
+      "with the YAML extension, or any yaml-language-server client) completes\n"
+      "every key, shows its description and default, and flags a misspelt key\n"
+      "where `tessera check` would refuse it.  Expressions are text to the\n"
+      "schema; `tessera check` type-checks them.\n"
+      "\n"
+      "  tessera schema rules > rules.schema.json\n"
+      "\n"
+      "With RULES, the order schema holds exactly the fields that rule set's\n"
+      "`schema:` declares, and offers its category ids; the test schema's\n"
+      "orders do the same, and it offers the rule set's segments, tiers, offers\n"
+      "and rule names.  Without RULES, orders may carry further fields.\n"
+      "\n"
+      "  tessera schema order rules/park/park.yaml > park-order.schema.json\n"
+      "\n"
+      "A YAML file names its schema in a comment, relative to the file:\n"
+      "\n"
+      "  # yaml-language-server: $schema=../../docs/schema/rules.schema.json\n"
+      "\n"
+      "docs/schema/ holds the three schemas without RULES; docs/editors.md\n"
+      "shows the set-up.\n"
+      "\n"
+      "Exit status: 0 printed; 1 RULES is broken; 64 no such KIND.\n",
+      cmd_schema },
 };
 
 static void print_overview(FILE *out)

@@ -75,6 +75,11 @@ typedef struct runner {
 static const char *const sections[] = { "categories", "promo_codes", "discounts", "earn", "offers" };
 
 /* The keys of every mapping of a test file (keys.h), checked in pass 1. */
+static const char *const promo_statuses[] = { "accepted", "rejected" };
+static const char *const promo_reasons[] = {
+    "unknown", "expired", "not_yet_valid", "not_eligible", "usage_limit", "not_combinable",
+    "no_effect", "not_applicable"
+};
 static const char *const redeem_reasons[] = {
     "not_member", "balance", "max_percent", "step", "min_points", "no_redeem"
 };
@@ -156,11 +161,11 @@ static const tsr_key expect_keys[] = {
       .desc = "What the totals must be." },
     { "points", TSR_KS_MAP, 0, .sub = &points_set, .example = "{\"earned\": 0}",
       .desc = "What the points must be." },
-    { "promo_codes", TSR_KS_PROMO_STATUSES, 0, .example = "{\"DOC-123456\": \"rejected/expired\"}",
+    { "promo_codes", TSR_KS_PROMO_STATUSES, 0, TSR_K_ENUM(promo_reasons), .example = "{\"DOC-123456\": \"rejected/expired\"}",
       .desc = "By code as entered (normalised): `accepted`, `rejected` or `rejected/REASON`." },
-    { "applied", TSR_KS_RULE_NAMES, 0, .example = "[\"categories.toddler\"]",
+    { "applied", TSR_KS_RULE_NAMES, 0, TSR_K_ENUM(sections), .example = "[\"categories.toddler\"]",
       .desc = "Rules, as SECTION.ID, that the trace must show applied." },
-    { "not_applied", TSR_KS_RULE_NAMES, 0, .example = "[\"discounts.family-pack\"]",
+    { "not_applied", TSR_KS_RULE_NAMES, 0, TSR_K_ENUM(sections), .example = "[\"discounts.family-pack\"]",
       .desc = "Rules, as SECTION.ID, that the trace must show not applied." },
     { "segments", TSR_KS_TEXT_LIST, 0, .ids = TSR_KI_SEGMENT, .example = "[\"first_timer\"]",
       .desc = "Exactly the segments the customer must be in." },
@@ -199,11 +204,6 @@ static const tsr_key top_keys[] = {
 };
 TSR_KEYSET(tsr__keys_test, "test", "A rule-test file: a rule file and cases.", top_keys);
 
-static const char *const promo_statuses[] = { "accepted", "rejected" };
-static const char *const promo_reasons[] = {
-    "unknown", "expired", "not_yet_valid", "not_eligible", "usage_limit", "not_combinable",
-    "no_effect", "not_applicable"
-};
 #define N(a) TSR_ARRAY_LEN(a)
 
 /* ---------------------------------------------------------------------
