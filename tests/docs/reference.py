@@ -60,8 +60,10 @@ def keysets(schemas):
 # ---------------------------------------------------------------------
 # Rendering values as YAML (flow style), the way a rule file writes them.
 
+# Plain scalars YAML 1.2 would not read as a string (bools, nulls, numbers).
 PLAIN_NOT = re.compile(r"^(?:true|True|TRUE|false|False|FALSE|~|null|Null|NULL|"
-                       r"[-+]?[0-9][0-9_.eE+-]*|\.inf|\.nan)$")
+                       r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|"
+                       r"0o[0-7]+|0x[0-9a-fA-F]+|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")
 
 
 def yaml_scalar(v):
