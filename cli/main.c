@@ -95,7 +95,9 @@ static const cli_command commands[] = {
       "discount, redeemed_value, due), points (earned, redeemed, redeem_reason,\n"
       "entries, lots_used), promo_codes ({CODE: accepted | rejected/REASON}),\n"
       "applied / not_applied (SECTION.ID from the trace), segments and offers\n"
-      "(exact sets), tier (or ~), error (a part of the expected order error).\n"
+      "(exact sets), tier (or ~), error (a part of the expected order error),\n"
+      "refund (what the case's `refund:` gives).  docs/rule-tests.md lists every\n"
+      "key; `tessera schema test` is the same as a JSON Schema for editors.\n"
       "\n"
       "Each failure is shown with what differs:\n"
       "\n"
@@ -272,7 +274,8 @@ static void print_overview(FILE *out)
             "  tessera help COMMAND    more about one command\n"
             "  tessera --version       the library version\n"
             "\n"
-            "The rule language and the C API are described in docs/.\n");
+            "The rule language (docs/reference/), the C API and the rest are\n"
+            "described in docs/.\n");
 }
 
 static const cli_command *find_command(const char *name)

@@ -218,6 +218,13 @@ def refresh(expected, actual):
             j = actual.index(e, ai)
             out.extend(actual[ai:j + 1])
             ai = j + 1
+        elif ai < len(actual):
+            # a line that changed in place: take the line now at its place,
+            # unless that is where the next expected line already is
+            nxt = next((x for x in expected[idx + 1:] if not is_ellipsis(x)), None)
+            if actual[ai] != nxt:
+                out.append(actual[ai])
+                ai += 1
     out.extend(actual[ai:])
     return out
 

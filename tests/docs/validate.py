@@ -18,6 +18,7 @@ import glob
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -116,6 +117,7 @@ class Run:
         self.tessera, self.repo, self.shared = tessera, repo, shared
         self.failures = 0
         self.composed = {}
+        self.scratch = {}
         self.checked = 0
         self.refused = 0
         self.rules = schema(tessera, "rules")
@@ -159,8 +161,14 @@ class Run:
         text = misspell_text(*self.composed[path], mpath, key)
         if text is None:          # a key the text search cannot place (quoted, ...)
             return
+        # in a copy of the file's directory (a test file's `rules:` is
+        # relative to it): the source tree is never written to
         d = os.path.dirname(path)
-        with tempfile.NamedTemporaryFile("w", suffix=".yaml", dir=d, delete=False) as t:
+        if d not in self.scratch:
+            self.scratch[d] = os.path.join(tempfile.mkdtemp(prefix="tessera-validate-"), "d")
+            shutil.copytree(d, self.scratch[d])
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml", dir=self.scratch[d],
+                                         delete=False) as t:
             t.write(text)
         try:
             cmd = [self.tessera, "check" if kind == "rules" else "test", t.name]
@@ -225,6 +233,8 @@ def main():
         if not list(run.rules.iter_errors(load(path))):
             run.fail(f"{os.path.relpath(path, repo)}: the rules schema accepts it")
 
+    for d in run.scratch.values():
+        shutil.rmtree(os.path.dirname(d), ignore_errors=True)
     print(f"validate.py: {run.checked} validations, {run.refused} misspelt keys refused, "
           f"{run.failures} failures")
     return 1 if run.failures else 0
