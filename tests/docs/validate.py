@@ -153,6 +153,21 @@ class Run:
             if kind in ("rules", "test"):
                 self.tessera_refuses(path, mpath, key, kind)
 
+    def examples_fit(self, kind):
+        s = json.loads(subprocess.run([self.tessera, "schema", kind], check=True,
+                                      capture_output=True, text=True).stdout)
+        objs = [("(top)", s)] + list(s.get("$defs", {}).items())
+        for name, obj in objs:
+            for key, prop in obj.get("properties", {}).items():
+                sub = dict(prop, **{"$defs": s.get("$defs", {})})
+                v = jsonschema.Draft202012Validator(sub)
+                for what, value in [("example", x) for x in prop.get("examples", [])] + \
+                        ([("default", prop["default"])] if "default" in prop else []):
+                    self.checked += 1
+                    for e in v.iter_errors(value):
+                        self.fail(f"{kind} schema, {name}.{key}: the {what} {value!r} does not "
+                                  f"fit: {e.message[:200]}")
+
     def tessera_refuses(self, path, mpath, key, kind):
         if path not in self.composed:
             with open(path) as f:
@@ -226,6 +241,11 @@ def main():
         strict = schema(tessera, "order", rules)
         run.valid(path, strict, doc)
         run.refuses_misspellings(path, strict, doc, "order")
+
+    # The examples and defaults the schemas give (and the reference shows)
+    # fit their own keys.
+    for kind in ("rules", "order", "test"):
+        run.examples_fit(kind)
 
     # The schemas refuse what the golden unknown-key cases hold.
     for case in sorted(glob.glob(os.path.join(repo, "tests", "rules", "invalid", "unknown-*-key"))):
