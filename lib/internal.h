@@ -121,6 +121,11 @@ void tsr__buf_put(tsr_buf *b, const char *s, size_t n);
 void tsr__buf_puts(tsr_buf *b, const char *s);
 void tsr__buf_putc(tsr_buf *b, char c);
 void tsr__buf_printf(tsr_buf *b, const char *fmt, ...) TSR_PRINTF(2, 3);
+/* The snprintf contract of the public text calls: the text of b, cut to
+ * size-1 bytes and NUL-terminated, into buf (may be NULL when size is 0);
+ * returns the whole text's length, or TSR_ENOMEM when b failed or is over
+ * INT_MAX bytes. */
+int tsr__buf_copy_out(const tsr_buf *b, char *buf, size_t size);
 /* Append a decimal integer. */
 void tsr__buf_int(tsr_buf *b, int64_t v);
 /* Append s as a JSON string literal, quotes included. */

@@ -22,7 +22,6 @@
 #include "keys.h"
 #include "rules.h"
 
-#include <limits.h>
 #include <stdio.h>
 
 #define MAX_DEFS 64
@@ -833,17 +832,8 @@ int tsr_schema_json(char *buf, size_t size, tsr_schema_kind kind, const tsr_rule
     }
     if (!compact.failed)
         pretty(&text, compact.data, compact.len);
-    rc = g.rc != TSR_OK ? g.rc : compact.failed || text.failed ? TSR_ENOMEM : TSR_OK;
-    if (rc == TSR_OK && text.len > INT_MAX)
-        rc = TSR_ELIMIT;
-    if (rc == TSR_OK) {
-        if (buf && size) {
-            size_t n = text.len < size - 1 ? text.len : size - 1;
-            memcpy(buf, text.data, n);
-            buf[n] = '\0';
-        }
-        rc = (int)text.len;
-    }
+    rc = g.rc != TSR_OK ? g.rc : compact.failed ? TSR_ENOMEM
+                                                : tsr__buf_copy_out(&text, buf, size);
     tsr__buf_free(&compact);
     tsr__buf_free(&text);
     return rc;

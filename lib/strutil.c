@@ -4,6 +4,8 @@
  */
 #include "internal.h"
 
+#include <limits.h>
+
 #include <stdio.h>
 
 size_t tsr__edit_distance(const char *a, size_t alen, const char *b, size_t blen, size_t cap)
@@ -141,6 +143,19 @@ void tsr__buf_free(tsr_buf *b)
     tsr__free(b->alloc, b->data, b->cap);
     b->data = NULL;
     b->len = b->cap = 0;
+}
+
+int tsr__buf_copy_out(const tsr_buf *b, char *buf, size_t size)
+{
+    if (b->failed || b->len > INT_MAX)
+        return TSR_ENOMEM;
+    if (buf && size) {
+        size_t n = b->len < size - 1 ? b->len : size - 1;
+        if (n)
+            memcpy(buf, b->data, n);
+        buf[n] = '\0';
+    }
+    return (int)b->len;
 }
 
 static bool buf_reserve(tsr_buf *b, size_t extra)

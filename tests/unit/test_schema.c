@@ -13,6 +13,7 @@
 
 #include <yajl/yajl_tree.h>
 
+#include "alloc_fixture.h"
 #include "keys.h"
 #include "rules.h"
 
@@ -290,28 +291,6 @@ static void test_test_schema_for_a_rule_set_offers_its_names(void **state)
 /* ---------------------------------------------------------------------
  * Out of memory.
  */
-typedef struct counting {
-    size_t live;
-    size_t calls;
-    size_t fail_at;    /* 0: never */
-} counting;
-
-static void *counting_realloc(void *ud, void *ptr, size_t old_size, size_t new_size)
-{
-    counting *c = ud;
-    if (new_size == 0) {
-        c->live -= old_size;
-        free(ptr);
-        return NULL;
-    }
-    if (c->fail_at && ++c->calls >= c->fail_at)
-        return NULL;
-    ptr = realloc(ptr, new_size);
-    if (ptr)
-        c->live += new_size - old_size;
-    return ptr;
-}
-
 /* Fail allocation 1, 2, 3, ... of a schema for a rule set: TSR_ENOMEM each
  * time, nothing leaked, until it succeeds with the same text. */
 static void test_out_of_memory_fails_cleanly(void **state)
