@@ -56,8 +56,8 @@ KEYS(type_names, "bool", "int", "decimal", "money", "string", "date", "datetime"
 const char *const *const tsr__field_type_names = type_names;
 const size_t tsr__nfield_type_names = TSR_ARRAY_LEN(type_names);
 
-#define KEY_LABEL \
-    { "label", TSR_KS_TEXT, 0, .example = "Family ticket 2 + 2", \
+#define KEY_LABEL(ex) \
+    { "label", TSR_KS_TEXT, 0, .example = ex, \
       .desc = "Text echoed in results and explanations." }
 #define KEY_VALID \
     { "valid", TSR_KS_MAP, 0, .sub = &tsr__keys_valid, \
@@ -81,9 +81,9 @@ static TSR_KEYSET(schema_set, "schema", "Fields orders may carry beyond the buil
 static const tsr_key tier_keys[] = {
     { "id", TSR_KS_TEXT, TSR_KF_REQUIRED, .example = "gold",
       .desc = "The tier's id, unique among tiers: the value of `tier`." },
-    { "when", TSR_KS_CONDITION, 0, .example = "customer.spend_12m >= 50000.00",
+    { "when", TSR_KS_CONDITION, 0, .dflt = "true", .example = "customer.spend_12m >= 50000.00",
       .desc = "Who is in the tier; without it, everyone who gets this far (a last catch-all tier)." },
-    KEY_LABEL,
+    KEY_LABEL("Gold"),
 };
 static TSR_KEYSET(tier_set, "tier", "A loyalty tier; the first that matches is the customer's.",
                   tier_keys);
@@ -91,7 +91,7 @@ static TSR_KEYSET(tier_set, "tier", "A loyalty tier; the first that matches is t
 static const tsr_key category_keys[] = {
     { "id", TSR_KS_TEXT, TSR_KF_REQUIRED, .example = "child",
       .desc = "The category's id, unique among categories: the value of `item.category`." },
-    KEY_LABEL,
+    KEY_LABEL("Under 100 cm"),
     { "for", TSR_KS_LINE_CONDITION, 0, .dflt = "true", .example = "item.kind == \"ticket\"",
       .desc = "Which lines may take the category." },
     { "when", TSR_KS_LINE_CONDITION, 0, .dflt = "true",
@@ -109,7 +109,7 @@ static TSR_KEYSET(category_set, "category",
 static const tsr_key promo_keys[] = {
     { "id", TSR_KS_TEXT, TSR_KF_REQUIRED, .example = "doctors",
       .desc = "The promo code's id, unique among promo codes; `promo.ID` tells whether it was accepted." },
-    KEY_LABEL,
+    KEY_LABEL("Thank you, doctors"),
     { "code", TSR_KS_TEXT, 0, .example = "SUMMER26",
       .desc = "One exact code, compared trimmed and case-insensitively; give this or `match`." },
     { "match", TSR_KS_TEXT, 0, .example = "^DOC-[0-9]{6}$",
@@ -145,7 +145,7 @@ static TSR_KEYSET(limit_set, "limit", "Caps on a discount's effect in one order.
 static const tsr_key discount_keys[] = {
     { "id", TSR_KS_TEXT, TSR_KF_REQUIRED, .example = "family-pack",
       .desc = "The discount's id, unique among discounts." },
-    KEY_LABEL,
+    KEY_LABEL("Family ticket 2 + 2"),
     { "priority", TSR_KS_INT, 0, TSR_K_RANGE(INT64_MIN, INT64_MAX), .dflt = "100", .example = "10",
       .desc = "Application order: lower first; equal priorities in file order." },
     { "requires", TSR_KS_TEXT, 0, .example = "doctors",
@@ -192,7 +192,7 @@ static TSR_KEYSET(discount_set, "discount", "A discount.", discount_keys);
 static const tsr_key earn_keys[] = {
     { "id", TSR_KS_TEXT, TSR_KF_REQUIRED, .example = "base",
       .desc = "The earn rule's id, unique among earn rules." },
-    KEY_LABEL,
+    KEY_LABEL("5 points per 100.00"),
     { "for", TSR_KS_LINE_CONDITION, 0, .dflt = "true", .example = "item.kind in [\"ticket\", \"fnb\"]",
       .desc = "The eligible lines of a `per` rule (flat and `multiply` rules take none)." },
     { "when", TSR_KS_CONDITION, 0, .dflt = "true", .example = "segment.birthday",
@@ -262,7 +262,7 @@ static const tsr_key offer_keys[] = {
       .desc = "When the offer is listed." },
     { "message", TSR_KS_TEXT, TSR_KF_REQUIRED, .example = "Pre-order refreshments and skip the queue.",
       .desc = "The text for the customer." },
-    KEY_LABEL,
+    KEY_LABEL("Intermission"),
 };
 static TSR_KEYSET(offer_set, "offer", "A message for the customer.", offer_keys);
 

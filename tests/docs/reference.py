@@ -142,7 +142,7 @@ class Docs:
             rows.append("| " + " | ".join(cell(c) for c in (
                 k, self.type_text(page, prop), default, prop.get("description", ""), example))
                 + " |")
-        return "\n".join(rows) + "\n"
+        return "\n".join(rows) + "\n\n"
 
 
 def doc_pages(repo):
