@@ -32,6 +32,7 @@ int cmd_refund(int argc, char **argv);
 int cmd_segments(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_schema(int argc, char **argv);
 
 /* "file:line:col: error: message" (or with the JSON path), into buf or
  * on stderr; CLI_ERROR_TEXT_MAX holds any. */

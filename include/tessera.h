@@ -633,6 +633,29 @@ TSR_API unsigned tsr_ruleset_minor_units(const tsr_ruleset *rs);
  * when the order has none.  For reports over many orders (`tessera diff`). */
 TSR_API const char *tsr_result_order_id(const tsr_result *r);
 
+/* ---------------------------------------------------------------------
+ * JSON Schemas (draft 2020-12) of the files Tessera reads, generated from
+ * the key tables its readers check keys with (what `tessera schema`
+ * prints): for editors (yaml-language-server) and for validating files in
+ * other tools.  A misspelt key is refused as the reader would refuse it;
+ * expressions are text, checked by loading the rule set, not by the schema.
+ *
+ * With a rule set, the order schema (and the orders of a test schema) holds
+ * the fields the rule set's `schema:` declares and no others, and names of
+ * categories, segments, tiers, offers and rules are its ids; with NULL,
+ * orders may carry further fields.  The rules schema ignores `rs`.
+ */
+typedef enum tsr_schema_kind {
+    TSR_SCHEMA_RULES = 0,   /* a rule file, main or included */
+    TSR_SCHEMA_ORDER = 1,   /* an order, JSON or YAML */
+    TSR_SCHEMA_TEST = 2     /* a rule-test file */
+} tsr_schema_kind;
+
+/* Writes the schema, indented JSON ending in a newline, NUL-terminated, at
+ * most `size` bytes including the NUL; returns the length the whole text
+ * needs, like snprintf, or TSR_EINVAL (unknown kind) or TSR_ENOMEM. */
+TSR_API int tsr_schema_json(char *buf, size_t size, tsr_schema_kind kind, const tsr_ruleset *rs);
+
 #ifdef __cplusplus
 }
 #endif
