@@ -112,12 +112,41 @@ static void consider(tally *t, size_t max_top, const mover *m)
     t->top[at] = *m;
 }
 
+/* Keep a kept text valid UTF-8, for the state and the JSON report are JSON:
+ * a character cut by truncation is dropped, and any byte that starts no
+ * valid character (a message may quote the bytes of a broken order) becomes
+ * '?'. */
+static void utf8_fix(char *s)
+{
+    size_t i = 0, n = strlen(s), k;
+
+    while (i < n) {
+        unsigned char c = (unsigned char)s[i];
+        size_t len = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3
+                   : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+        if (len > n - i) {
+            for (k = i + 1; k < n && ((unsigned char)s[k] & 0xC0) == 0x80; k++)
+                ;
+            if (k == n) {               /* a character cut short at the end */
+                s[i] = '\0';
+                return;
+            }
+        }
+        if (len == 0 || len > n - i || !tsr__utf8_valid(s + i, len)) {
+            s[i++] = '?';
+            continue;
+        }
+        i += len;
+    }
+}
+
 static void copy_text(char *dst, size_t size, const char *s, size_t n)
 {
     if (n >= size)
         n = size - 1;
     memcpy(dst, s, n);
     dst[n] = '\0';
+    utf8_fix(dst);
 }
 
 static void note_error(char *buf, size_t size, const tsr_error *err)
@@ -126,6 +155,7 @@ static void note_error(char *buf, size_t size, const tsr_error *err)
         snprintf(buf, size, "%s: %s", err->path, err->message);
     else
         snprintf(buf, size, "%s", err->message);
+    utf8_fix(buf);
 }
 
 /* ---------------------------------------------------------------------

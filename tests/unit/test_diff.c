@@ -181,6 +181,41 @@ static void unread_lines_count_as_rejected_by_both(void **state)
     tsr_diff_free(d);
 }
 
+/* A reason that quotes the bytes of a broken order, or that is cut inside
+ * a character, is kept as valid UTF-8: the state and the JSON report are
+ * JSON, and the state must merge. */
+static void reasons_and_ids_stay_valid_utf8(void **state)
+{
+    const fixture *f = *state;
+    tsr_diff *d = diff_of(f, 10, 0, 0), *again = diff_of(f, 10, 0, 0);
+    tsr_error err;
+    char bad[400], id[120];
+    const char *st, *json;
+    size_t i;
+
+    snprintf(bad, sizeof bad, "{\"datetime\":\"2026-07-01T10:00:00+03:00\",\"items\":"
+             "[{\"id\":\"a1\",\"k\xff\xfe\":1}]}");
+    assert_int_equal(tsr_diff_add_line(d, bad, strlen(bad), &err), TSR_OK);
+    /* an id of 62 ASCII bytes and a two-byte character: cut after 63 bytes */
+    memset(id, 'x', 62);
+    snprintf(id + 62, sizeof id - 62, "\xc3\xa9\"");
+    snprintf(bad, sizeof bad, "{\"id\":\"%s,\"datetime\":\"2026-07-01T10:00:00+03:00\",\"customer\":"
+             "{\"id\":\"C-1\",\"member\":true},\"items\":[{\"id\":\"a1\",\"kind\":\"ticket\","
+             "\"height_cm\":180},{\"id\":\"a2\",\"kind\":\"ticket\",\"height_cm\":170},{\"id\":\"c1\","
+             "\"kind\":\"ticket\",\"height_cm\":120},{\"id\":\"c2\",\"kind\":\"ticket\",\"height_cm\":110}]}",
+             id);
+    assert_int_equal(tsr_diff_add_line(d, bad, strlen(bad), &err), TSR_OK);
+    st = tsr_diff_state_json(d, NULL);
+    assert_int_equal(tsr_diff_merge_json(again, st, strlen(st), &err), TSR_OK);
+    json = tsr_diff_report(again, TSR_DIFF_JSON, NULL, NULL, NULL);
+    for (i = 0; json[i]; i++)
+        assert_true((unsigned char)json[i] < 0x80);     /* the one character was cut whole */
+    assert_non_null(strstr(json, "\"order\":\"xxxxxxxxxx"));
+    assert_non_null(strstr(json, "items[0].k??: "));
+    tsr_diff_free(d);
+    tsr_diff_free(again);
+}
+
 static void states_of_other_comparisons_are_refused(void **state)
 {
     const fixture *f = *state;
@@ -347,6 +382,7 @@ int main(void)
         T(one_pass_counts_sums_rejections_and_movers),
         T(merged_partitions_report_as_one_pass),
         T(unread_lines_count_as_rejected_by_both),
+        T(reasons_and_ids_stay_valid_utf8),
         T(states_of_other_comparisons_are_refused),
         T(limits_and_null_arguments),
         cmocka_unit_test(allocation_failures_fail_cleanly),
