@@ -238,9 +238,16 @@ final class BitrixBasketTest extends TestCase
     public function testAResultOfAnotherBasketIsRefused(): void
     {
         $rows = self::fixture('family-day');
-        $result = self::$park->evaluate(TestEnv::parkOrder());
-        $this->expectException(\InvalidArgumentException::class);
-        self::basket()->apply($rows, $result);
+        $before = $rows;
+        $result = self::$park->evaluate(self::handWrittenOrder());
+        unset($result['lines'][3]);                          // no line for 4104
+        try {
+            self::basket()->apply($rows, $result);
+            $this->fail('applied');
+        } catch (\InvalidArgumentException $e) {
+            $this->assertStringContainsString('4104', $e->getMessage());
+        }
+        $this->assertSame($before, $rows, 'no row is written when one cannot be');
     }
 
     public function testAnUnknownMapKeyIsRefused(): void

@@ -125,13 +125,15 @@ final class Basket
     public function apply(array &$rows, array $result): void
     {
         $lines = array_column($result['lines'], null, 'id');
+        $written = $rows;                            // all rows or none
         foreach ($this->priced($rows) as $i => $key) {
             $id = self::itemId($rows[$key], $i);
             if (!isset($lines[$id])) {
                 throw new \InvalidArgumentException("the result has no line $id: it is not this basket's");
             }
-            $rows[$key] = self::writeLine($rows[$key], $lines[$id], $result['currency']);
+            $written[$key] = self::writeLine($rows[$key], $lines[$id], $result['currency']);
         }
+        $rows = $written;
     }
 
     /**
