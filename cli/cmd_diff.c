@@ -47,9 +47,13 @@ typedef struct mover {
     int64_t ddue, dpoints;      /* magnitudes of the changes, for ranking */
 } mover;
 
+/* Room for a whole rendered error ("path: message"): the library's
+ * messages are clean UTF-8, and cutting them here could split a character. */
+#define EXAMPLE_MAX (TSR_ERROR_PATH_MAX + TSR_ERROR_TEXT_MAX + 2)
+
 typedef struct example {
     size_t line;
-    char old_error[200], new_error[200];   /* "" when that side priced it */
+    char old_error[EXAMPLE_MAX], new_error[EXAMPLE_MAX];   /* "" when that side priced it */
 } example;
 
 typedef struct diff {
@@ -239,6 +243,20 @@ static int diff_line(diff *d, const char *line, size_t len, size_t lineno)
     return 0;
 }
 
+/* A line neither side could read (longer than an order may be): rejected
+ * by both, for the same reason, which the report gives like any other. */
+static void too_long(diff *d, size_t lineno, size_t max)
+{
+    d->err_both++;
+    if (d->nexamples < MAX_EXAMPLES) {
+        example *x = &d->examples[d->nexamples++];
+        x->line = lineno;
+        snprintf(x->old_error, sizeof x->old_error,
+                 "the line is longer than the limit of %zu bytes", max);
+        memcpy(x->new_error, x->old_error, sizeof x->new_error);
+    }
+}
+
 static int run(diff *d, FILE *in, const char *name)
 {
     static const tsr_load_options limits = TSR_LOAD_OPTIONS_INIT;
@@ -260,7 +278,7 @@ static int run(diff *d, FILE *in, const char *name)
             continue;
         d->read++;
         if (got == LR_TOO_LONG) {
-            d->err_both++;
+            too_long(d, lineno, lr.max);
             continue;
         }
         if (diff_line(d, line, len, lineno) < 0) {

@@ -53,11 +53,16 @@ static const cli_command commands[] = {
       "                   applied or not:\n"
       "                     ✓ discounts.family-pack\n"
       "                     ✗ discounts.season-pass-10: `segment.season_pass` was false\n"
+      "                   Control characters in ids, codes and labels are shown as `?`,\n"
+      "                   so an order cannot send escape sequences to the terminal.\n"
       "  --jsonl          a streaming filter: one JSON order per input line, one result\n"
       "                   per output line, in order.  Blank lines are skipped.  A line\n"
       "                   that is not a valid order gives, in its place,\n"
       "                     {\"error\":{\"line\":7,\"path\":\"items[1].id\",\"message\":\"...\"}}\n"
       "                   (path is null when the error has none) and the stream goes on.\n"
+      "                   An order the rules cannot evaluate (a pattern past its limit,\n"
+      "                   an overflow) adds \"rule\":\"FILE:LINE:COL\", where in the rule\n"
+      "                   file it failed; path is then the order's part (items[3]).\n"
       "                   When stderr is a terminal (and neither the input nor the\n"
       "                   results are), a progress line shows orders done and per second.\n"
       "  --customer-safe  report every rejected promo code as `not_applicable`, so the\n"
@@ -279,8 +284,9 @@ int cli_wants_help(int argc, char **argv)
 void cli_print_error(const char *severity, const tsr_error *err)
 {
     if (err->file[0] && err->line > 0)
-        fprintf(stderr, "%s:%d:%d: %s: %s\n", err->file, err->line,
-                err->column > 0 ? err->column : 1, severity, err->message);
+        fprintf(stderr, "%s:%d:%d: %s: %s%s%s%s\n", err->file, err->line,
+                err->column > 0 ? err->column : 1, severity, err->message,
+                err->path[0] ? " (at " : "", err->path, err->path[0] ? ")" : "");
     else if (err->file[0])
         fprintf(stderr, "%s: %s: %s\n", err->file, severity, err->message);
     else if (err->path[0])

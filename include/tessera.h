@@ -68,7 +68,12 @@ TSR_API const char *tsr_strerror(int code);
 
 /* ---------------------------------------------------------------------
  * Errors.  Filled by every fallible call that is given one; never needs
- * freeing.  Strings are truncated to fit and always NUL-terminated.
+ * freeing.  Strings are always NUL-terminated, valid UTF-8 and free of
+ * control characters: text quoted from an order, a request or a file is
+ * cut on a character boundary to fit, with control characters and bytes
+ * that are not UTF-8 shown as '?'.  An evaluation error (TSR_EEVAL) names
+ * both the rule (file, line, column of its expression) and the place in
+ * the order (path, e.g. items[3] or promo_codes[1]) when it has them.
  */
 #define TSR_ERROR_TEXT_MAX 512
 #define TSR_ERROR_PATH_MAX 256
@@ -82,9 +87,10 @@ typedef struct tsr_error {
     char path[TSR_ERROR_PATH_MAX];     /* JSON path into an order, e.g. items[1].id */
 } tsr_error;
 
-/* Render an error as "file:line:col: message" (or "path: message").
- * Writes at most `size` bytes including the NUL; returns the length the full
- * text needs, like snprintf. */
+/* Render an error as "file:line:col: message" (or "path: message"; an
+ * error with both, "file:line:col: message (at path)").  Writes at most
+ * `size` bytes including the NUL, never splitting a UTF-8 character;
+ * returns the length the full text needs, like snprintf. */
 TSR_API int tsr_error_format(char *buf, size_t size, const tsr_error *err);
 
 /* ---------------------------------------------------------------------

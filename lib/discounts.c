@@ -16,6 +16,8 @@
  */
 #include "discounts.h"
 
+#include <stdio.h>
+
 /* What one discount would do, before anything is applied. */
 typedef struct outcome {
     int64_t *saving;     /* per line: rounded, capped, <= the line's total */
@@ -58,9 +60,20 @@ static int stop(outcome *o, const char *why)
     return why ? TSR_OK : TSR_ENOMEM;   /* tsr__why returns NULL only on OOM */
 }
 
+/* An amount of d overflows, on line `line` (-1: not one line's). */
+static int overflow_at(tsr_eval *ev, const tsr_discount *d, size_t line)
+{
+    char path[40] = "";
+
+    if (line != SIZE_MAX)
+        snprintf(path, sizeof path, "items[%zu]", line);
+    tsr__err(ev->err, TSR_EEVAL, "discount `%s`: an amount overflows", d->id);
+    return tsr__eval_locate(ev, TSR_EEVAL, &d->pos, path);
+}
+
 static int overflow(tsr_eval *ev, const tsr_discount *d)
 {
-    return tsr__err(ev->err, TSR_EEVAL, "discount `%s`: an amount overflows", d->id);
+    return overflow_at(ev, d, SIZE_MAX);
 }
 
 static const char *money_text(const tsr_eval *ev, char buf[32], int64_t v)
@@ -76,7 +89,7 @@ static int unit_saving(tsr_eval *ev, const tsr_discount *d, int64_t value, size_
     const tsr_res_line *l = &ev->res->lines[line];
 
     if (!tsr__units_saving(d->effect, value, l->total, l->quantity, k, ev->rs->rounding, out))
-        return overflow(ev, d);
+        return overflow_at(ev, d, line);
     return TSR_OK;
 }
 
@@ -535,7 +548,7 @@ static int record(tsr_eval *ev, size_t line, size_t di, int64_t amount)
         l->discounts_cap = cap;
     }
     if (!tsr__add(l->discount, amount, &l->discount))
-        return overflow(ev, &ev->rs->discounts[di]);
+        return overflow_at(ev, &ev->rs->discounts[di], line);
     l->discounts[l->ndiscounts].discount = (int)di;
     l->discounts[l->ndiscounts++].amount = amount;
     l->total -= amount;   /* amount <= total: never below zero */
@@ -627,9 +640,11 @@ static int run_members(step *st, const size_t *members, size_t k)
     size_t m;
     int rc;
 
-    for (m = 0; m < k; m++)
-        if ((rc = evaluate(st, &st->ev->rs->discounts[members[m]], &st->out[m])) != TSR_OK)
-            return rc;
+    for (m = 0; m < k; m++) {
+        const tsr_discount *d = &st->ev->rs->discounts[members[m]];
+        if ((rc = evaluate(st, d, &st->out[m])) != TSR_OK)
+            return tsr__eval_locate(st->ev, rc, &d->pos, NULL);
+    }
     if ((rc = apply_members(st, members, k)) != TSR_OK)
         return rc;
     for (m = 0; m < k; m++)

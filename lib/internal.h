@@ -89,6 +89,10 @@ int tsr__err_atv(tsr_error *err, int code, const char *file, int line, int col,
                  const char *fmt, va_list ap) TSR_PRINTF(6, 0);
 int tsr__err_pathv(tsr_error *err, int code, const char *path, const char *fmt, va_list ap)
     TSR_PRINTF(4, 0);
+/* Add places to an error already set, keeping its message: the rule's
+ * (file, line > 0, col) and the order's (path); NULL / 0 / "" leave that
+ * part as it is.  For evaluation errors, which have both. */
+void tsr__err_locate(tsr_error *err, const char *file, int line, int col, const char *path);
 
 /* ---------------------------------------------------------------------
  * Strings (strutil.c).
@@ -102,6 +106,32 @@ const char *tsr__closest(const char *name, size_t len, const char *const *candid
 
 /* True when s[0..n) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 bool tsr__utf8_valid(const char *s, size_t n);
+
+/* ---------------------------------------------------------------------
+ * Text in messages, traces and output for people (strutil.c).  Every
+ * message that quotes text cuts it with these, so that what the library
+ * writes is always valid UTF-8 (`eval --jsonl` lines decode strictly) and
+ * never carries a control character to a terminal.
+ */
+/* How much of a quoted rule text (a condition in "`...` was false", an
+ * expression in an error) a message shows, in bytes. */
+#define TSR_QUOTE_MAX 200
+
+/* The length of the longest prefix of s[0..n) that has at most max bytes
+ * and does not split a UTF-8 character: for `%.*s` of rule text, which is
+ * valid UTF-8 already. */
+size_t tsr__utf8_cut(const char *s, size_t n, size_t max);
+
+/* Outside text (an order's ids and codes, a request, a file's bytes) made
+ * fit to quote: at most max bytes of s[0..n) (and at most size - 4) into
+ * buf, cut on a character boundary, every control character (C0, DEL, C1)
+ * and every byte that is not UTF-8 shown as '?', and "..." after it when
+ * it was cut.  Always NUL-terminated; returns buf. */
+const char *tsr__clip(char *buf, size_t size, const char *s, size_t n, size_t max);
+
+/* Make a NUL-terminated string clean in place as tsr__clip does (control
+ * characters and invalid bytes become '?'); returns its new length. */
+size_t tsr__clean_in_place(char *s);
 
 /* A growable byte buffer (for JSON output and messages). */
 typedef struct tsr_buf {
@@ -123,5 +153,8 @@ void tsr__buf_int(tsr_buf *b, int64_t v);
 void tsr__buf_json_string(tsr_buf *b, const char *s, size_t n);
 /* Append s escaped for inside a JSON string literal, without quotes. */
 void tsr__buf_json_escaped(tsr_buf *b, const char *s, size_t n);
+/* Append s with control characters and invalid bytes shown as '?', as
+ * tsr__clip quotes them: for text meant for a terminal (explain). */
+void tsr__buf_put_clean(tsr_buf *b, const char *s, size_t n);
 
 #endif /* TSR_INTERNAL_H */

@@ -352,28 +352,10 @@ void tsr__order_fini(tsr_order *o)
  * Messages.
  */
 
-/* Up to 40 bytes of s for a message: control bytes (and, when s is not
- * UTF-8, every non-ASCII byte) shown as '?', cut on a character boundary. */
+/* Up to 40 bytes of s for a message, as tsr__clip shows outside text. */
 static const char *snippet(char *buf, size_t size, const char *s, size_t n)
 {
-    bool utf8 = tsr__utf8_valid(s, n);
-    size_t keep = n, i, j = 0;
-
-    if (keep > 40) {
-        keep = 40;
-        while (keep > 0 && ((unsigned char)s[keep] & 0xC0) == 0x80)
-            keep--;
-    }
-    for (i = 0; i < keep && j + 4 < size; i++) {
-        unsigned char c = (unsigned char)s[i];
-        buf[j++] = (c < 0x20 || c == 0x7F || (!utf8 && c >= 0x80)) ? '?' : (char)c;
-    }
-    if (keep < n && j + 4 < size) {
-        memcpy(buf + j, "...", 3);
-        j += 3;
-    }
-    buf[j] = '\0';
-    return buf;
+    return tsr__clip(buf, size, s, n, 40);
 }
 
 static const char *type_want(uint8_t type)
@@ -858,9 +840,7 @@ typedef struct pathbuf {
 
 static void path_put(pathbuf *p, const char *s, size_t n)
 {
-    size_t room = p->size - 1 - p->len;
-    if (n > room)
-        n = room;
+    n = tsr__utf8_cut(s, n, p->size - 1 - p->len);
     memcpy(p->buf + p->len, s, n);
     p->len += n;
     p->buf[p->len] = '\0';
@@ -868,16 +848,13 @@ static void path_put(pathbuf *p, const char *s, size_t n)
 
 static void path_key(pathbuf *p, const char *key, size_t n)
 {
-    size_t i;
+    char shown[TSR_ERROR_PATH_MAX];
     if (p->len)
         path_put(p, ".", 1);
     /* A key may hold any byte; a path is printed, so control bytes (a NUL
      * above all) are shown as '?'. */
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)key[i];
-        char out = (c < 0x20 || c == 0x7F) ? '?' : (char)c;
-        path_put(p, &out, 1);
-    }
+    tsr__clip(shown, sizeof shown, key, n, sizeof shown);
+    path_put(p, shown, strlen(shown));
 }
 
 static void path_index(pathbuf *p, size_t i)

@@ -881,10 +881,13 @@ static int read_timezone(builder *b, const tsr_ynode *n)
     rs->tz = NULL;
     if (rc == TSR_ENAME)
         return fail(b, n, rc, "unknown time zone `%s`", rs->timezone);
-    /* Keep the zone reader's words, placed at the key. */
-    snprintf(msg, sizeof msg, "%s", b->err && b->err->message[0] ? b->err->message
-                                                                  : tsr_strerror(rc));
-    return fail(b, n, rc, "time zone `%s`: %s", rs->timezone, msg);
+    /* Keep the zone reader's words, placed at the key: they name the zone
+     * already ("time zone \"X\": not a valid TZif file (...)"). */
+    if (b->err && b->err->message[0])
+        snprintf(msg, sizeof msg, "%s", b->err->message);
+    else
+        snprintf(msg, sizeof msg, "time zone `%s`: %s", rs->timezone, tsr_strerror(rc));
+    return fail(b, n, rc, "%s", msg);
 }
 
 static int read_header(builder *b)

@@ -758,6 +758,10 @@ static void the_request_is_checked_with_paths(void **state)
     refund_fails(f, f->receipt, "[1]", "", TSR_EORDER, "lines[0]", "expected a line id");
     refund_fails(f, f->receipt, "[\"a1\"]", ",\"previous\":{\"clawback\":\"x\"}", TSR_EORDER,
                  "previous.clawback", "not a money amount");
+    refund_fails(f, f->receipt, "[\"a1\"]", ",\"previous\":{\"clawback\":\"-1.00\"}", TSR_EORDER,
+                 "previous.clawback", "`-1.00` is negative");
+    refund_fails(f, f->receipt, "[\"a1\"]", ",\"previous\":{\"\\u001b[2J\":[]}", TSR_EORDER,
+                 "previous", "unknown key `?[2J`");
     refund_fails(f, f->receipt, "[\"a1\"]", ",\"previous\":{\"lins\":[]}", TSR_EORDER,
                  "previous", "unknown key `lins`");
     refund_fails(f, f->receipt, "[\"a1\"]", ",\"previous\":{\"lines\":{}}", TSR_EORDER,

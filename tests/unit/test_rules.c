@@ -795,6 +795,33 @@ static void test_time_zones_come_from_tzdir(void **state)
     assert_int_equal(err.column, 11);
 }
 
+/* A zone file that is not one: the zone reader's words, said once. */
+static void test_a_broken_zone_file_is_reported_once_at_the_key(void **state)
+{
+    char dir[] = "/tmp/tsr_tz_XXXXXX", path[256];
+    tsr_load_options opts = TSR_LOAD_OPTIONS_INIT;
+    tsr_ruleset *rs = NULL;
+    tsr_error err;
+    const char *text = HEADER "timezone: Broken\n";
+    FILE *f;
+    (void)state;
+
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/Broken", dir);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("not a zone\n", f);
+    fclose(f);
+    opts.tzdir = dir;
+    assert_int_equal(tsr_ruleset_load_string(&rs, text, strlen(text), "t.yaml", &opts, &err),
+                     TSR_EPARSE);
+    assert_string_equal(err.message, "time zone \"Broken\": not a valid TZif file (bad header)");
+    assert_int_equal(err.line, 4);
+    assert_int_equal(err.column, 11);
+    remove(path);
+    remove(dir);
+}
+
 static void test_custom_allocator_sees_everything(void **state)
 {
     counting c = { 0, 0, 0, 0 };
@@ -1089,6 +1116,7 @@ int main(void)
         cmocka_unit_test(test_load_string_names_the_text),
         cmocka_unit_test(test_options_versions),
         cmocka_unit_test(test_time_zones_come_from_tzdir),
+        cmocka_unit_test(test_a_broken_zone_file_is_reported_once_at_the_key),
         cmocka_unit_test(test_custom_allocator_sees_everything),
         cmocka_unit_test(test_includes_merge_included_content_first),
         cmocka_unit_test(test_include_errors),
