@@ -28,6 +28,7 @@ typedef struct outcome {
      * stand for all zeros (see evaluate, best_member, apply_members). */
     bool gated;
     const char *why;
+    const char *note;    /* for the trace when it applies ("percent 150 capped at 100") */
 } outcome;
 
 /* Scratch for the whole step, allocated once from the result arena. */
@@ -217,9 +218,17 @@ static int effect_value(step *st, const tsr_discount *d, outcome *o, int64_t *ou
                           : "");
     if (*out < 0)
         return stop(o, tr ? tsr__why(ev, "`%s` is negative", d->value->src) : "");
-    /* beyond 100 % a line could only fall below zero, which it never does */
-    if (d->effect == TSR_EFFECT_PERCENT && *out > 100 * TSR_DEC_SCALE)
+    /* beyond 100 % a line could only fall below zero, which it never does;
+     * the trace says so, as it says a negative value stopped the discount */
+    if (d->effect == TSR_EFFECT_PERCENT && *out > 100 * TSR_DEC_SCALE) {
+        if (tr) {
+            char pct[32];
+            tsr__format_decimal(pct, *out);
+            if (!(o->note = tsr__why(ev, "percent %s capped at 100", pct)))
+                return TSR_ENOMEM;
+        }
         *out = 100 * TSR_DEC_SCALE;
+    }
     *ok = true;
     return TSR_OK;
 }
@@ -492,6 +501,7 @@ static int evaluate(step *st, const tsr_discount *d, outcome *o)
     o->stopped = false;
     o->gated = false;
     o->why = NULL;
+    o->note = NULL;
     /* The gates read no per-line scratch: check them before clearing it, so
      * that a discount that does not apply to this order (most of them)
      * costs no memsets; its outcome is marked `gated` (all zeros). */
@@ -622,8 +632,12 @@ static int trace_member(step *st, size_t di, size_t m)
                                                        : TSR_PROMO_EFFECT_NONE;
     if (!tracing(ev))
         return TSR_OK;
-    if (st->changed[m])
-        return tsr__trace(ev, "discounts", d->id, true, NULL);
+    if (st->changed[m]) {
+        int rc = tsr__trace(ev, "discounts", d->id, true, NULL);
+        if (rc == TSR_OK)
+            ev->res->trace[ev->res->ntrace - 1].note = o->note;
+        return rc;
+    }
     if (o->stopped)
         why = o->why;
     else

@@ -90,6 +90,7 @@ int tsr__trace(tsr_eval *ev, const char *section, const char *id, bool applied, 
     e->id = id;
     e->applied = applied;
     e->why = applied ? NULL : (why ? why : "");
+    e->note = NULL;
     return TSR_OK;
 }
 

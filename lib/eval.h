@@ -94,6 +94,8 @@ typedef struct tsr_trace_entry {
     const char *id;
     bool applied;
     const char *why;            /* NULL when applied */
+    const char *note;           /* NULL, or a remark on how it applied
+                                   ("percent 150 capped at 100") */
 } tsr_trace_entry;
 
 struct tsr_result {

@@ -329,6 +329,8 @@ static void trace(const tsr_result *r, tsr_buf *b)
                         e->id);
         if (!e->applied && e->why && e->why[0])
             tsr__buf_printf(b, ": %s", e->why);
+        else if (e->applied && e->note)
+            tsr__buf_printf(b, ": %s", e->note);
         end_line(b, mark);
     }
 }

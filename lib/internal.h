@@ -133,6 +133,23 @@ const char *tsr__clip(char *buf, size_t size, const char *s, size_t n, size_t ma
  * characters and invalid bytes become '?'); returns its new length. */
 size_t tsr__clean_in_place(char *s);
 
+/* ---------------------------------------------------------------------
+ * A keyed hash for hash sets whose keys come from outside (an order's line
+ * ids and promo ids, YAML keys, rule ids), so that crafted keys cannot be
+ * made to collide: SipHash-1-3 (as Python and Rust use for their tables)
+ * under a key drawn per set (strutil.c).
+ */
+typedef struct tsr_hash_key {
+    uint64_t k0, k1;
+} tsr_hash_key;
+
+/* A fresh key: from the address of the set's owner, a counter the owner
+ * bumps, the monotonic clock and where the library and the stack are
+ * mapped (ASLR).  No global state; not a cryptographic secret, but nothing
+ * an order can see or choose, so it cannot aim its keys at one bucket. */
+void tsr__hash_key_init(tsr_hash_key *key, const void *owner, uint64_t counter);
+uint64_t tsr__hash(const tsr_hash_key *key, const char *s, size_t n);
+
 /* A growable byte buffer (for JSON output and messages). */
 typedef struct tsr_buf {
     const tsr_alloc *alloc;

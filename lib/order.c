@@ -181,15 +181,9 @@ static void promo_id_key(const tsr_order *o, size_t i, const char **s, size_t *n
     *n = o->promo_uses[i].id_len;
 }
 
-static uint32_t hash_bytes(const char *s, size_t n)
+static uint32_t hash_bytes(const tsr_idmap *m, const char *s, size_t n)
 {
-    uint32_t h = 2166136261u;    /* FNV-1a: short ids, no need for more */
-    size_t i;
-    for (i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 16777619u;
-    }
-    return h;
+    return (uint32_t)tsr__hash(&m->key, s, n);
 }
 
 static void idmap_begin(tsr_idmap *m)
@@ -225,6 +219,10 @@ static int idmap_reserve(tsr_order *o, tsr_idmap *m, key_fn key)
     size_t cap, i;
     uint32_t *slots, *gens;
 
+    /* A new key for every order that fills the set: the table is empty
+     * now (gen was bumped), so nothing placed under the old key remains. */
+    if (m->count == 0)
+        tsr__hash_key_init(&m->key, m, ++m->keys_drawn);
     if ((m->count + 1) * 2 <= m->cap)
         return TSR_OK;
     cap = m->cap ? m->cap * 2 : 16;
@@ -247,7 +245,7 @@ static int idmap_reserve(tsr_order *o, tsr_idmap *m, key_fn key)
         const char *s;
         size_t n;
         key(o, i, &s, &n);
-        idmap_place(m, hash_bytes(s, n), i);
+        idmap_place(m, hash_bytes(m, s, n), i);
     }
     return TSR_OK;
 }
@@ -260,7 +258,7 @@ static size_t idmap_find(const tsr_order *o, const tsr_idmap *m, const char *s, 
     if (m->cap == 0)
         return SIZE_MAX;
     mask = m->cap - 1;
-    for (i = hash_bytes(s, n) & mask; m->gens[i] == m->gen; i = (i + 1) & mask) {
+    for (i = hash_bytes(m, s, n) & mask; m->gens[i] == m->gen; i = (i + 1) & mask) {
         const char *ks;
         size_t kn, idx = m->slots[i] - 1;
         key(o, idx, &ks, &kn);
@@ -273,8 +271,16 @@ static size_t idmap_find(const tsr_order *o, const tsr_idmap *m, const char *s, 
 /* After idmap_reserve: add entry m->count, whose key is s. */
 static void idmap_insert(tsr_idmap *m, const char *s, size_t n)
 {
-    idmap_place(m, hash_bytes(s, n), m->count);
+    idmap_place(m, hash_bytes(m, s, n), m->count);
     m->count++;
+}
+
+size_t tsr__order_line_id_bucket(const tsr_order *o, const char *s, size_t n)
+{
+    const tsr_idmap *m = &o->line_map;
+    if (m->cap == 0 || o->nlines <= 16)
+        return SIZE_MAX;
+    return hash_bytes(m, s, n) & (m->cap - 1);
 }
 
 /* ---------------------------------------------------------------------

@@ -143,11 +143,13 @@ typedef struct named {
 } named;
 
 /* A small open-addressing hash of names to indexes, for duplicate checks and
- * lookups that stay linear however many rules a file has. */
+ * lookups that stay linear however many rules a file has (keyed: ids
+ * crafted to collide cannot make a hostile file's load quadratic). */
 typedef struct name_index {
     const char **keys;
     int *vals;
     size_t mask;
+    tsr_hash_key key;
 } name_index;
 
 typedef struct builder {
@@ -270,17 +272,6 @@ static int check_keys(builder *b, const tsr_ynode *map, const char *const *keys,
     return TSR_OK;
 }
 
-static uint64_t hash_name(const char *s, size_t n)
-{
-    uint64_t h = UINT64_C(14695981039346656037);
-    size_t i;
-    for (i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= UINT64_C(1099511628211);
-    }
-    return h;
-}
-
 static int index_init(builder *b, name_index *ix, size_t n)
 {
     size_t cap = 16;
@@ -292,12 +283,13 @@ static int index_init(builder *b, name_index *ix, size_t n)
     ix->keys = tsr__arena_calloc(&b->tmp, cap, sizeof *ix->keys);
     ix->vals = tsr__arena_calloc(&b->tmp, cap, sizeof *ix->vals);
     ix->mask = cap - 1;
+    tsr__hash_key_init(&ix->key, ix, (uint64_t)cap);
     return ix->keys && ix->vals ? TSR_OK : nomem(b);
 }
 
 static size_t index_slot(const name_index *ix, const char *s, size_t n)
 {
-    size_t i = (size_t)hash_name(s, n) & ix->mask;
+    size_t i = (size_t)tsr__hash(&ix->key, s, n) & ix->mask;
     while (ix->keys[i] && !(strncmp(ix->keys[i], s, n) == 0 && ix->keys[i][n] == '\0'))
         i = (i + 1) & ix->mask;
     return i;
