@@ -32,6 +32,11 @@ int cmd_refund(int argc, char **argv);
 int cmd_segments(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 
+/* The load options of every rule file and test file this run reads: the
+ * defaults, with the directories given by --allow-path (main.c takes that
+ * option out of any command's arguments). */
+const tsr_load_options *cli_load_options(void);
+
 /* Print "file:line:col: error: message" (or with the JSON path) to stderr. */
 void cli_print_error(const char *severity, const tsr_error *err);
 

@@ -126,14 +126,29 @@ typedef int (*tsr_include_fn)(void *ud, const char *including, const char *name,
 /* ---------------------------------------------------------------------
  * Load options.  Start from TSR_LOAD_OPTIONS_INIT; fields are only appended,
  * and `version` says which ones the caller knows about.  NULL = defaults.
+ *
+ * Files a rule file names (`include:`, read from disk when there is no
+ * resolver) and the rule file a test file names (`rules:`) are read only
+ * from inside the directory of the main rule file (of the test file) and
+ * its subdirectories, after resolving `..` and symbolic links: a rule file
+ * cannot make the library read /proc/self/environ or ~/.ssh.  Version 2's
+ * `allow_paths` names more directories to read from.
  */
-#define TSR_LOAD_OPTIONS_VERSION 1
+#define TSR_LOAD_OPTIONS_VERSION 2
+
+/* Largest max_depth accepted (TSR_EINVAL above it).  libyaml keeps a
+ * stack of open collections whose cost per event grows with its depth, so
+ * parsing time grows with the square of the nesting a file may use: 1,024
+ * levels parse in milliseconds, far more than any rule file or order needs,
+ * while 100,000 would let one file take minutes. */
+#define TSR_MAX_DEPTH_LIMIT 1024
 
 typedef struct tsr_load_options {
     unsigned version;
     const tsr_allocator *allocator;   /* NULL: malloc/realloc/free */
     size_t max_file_size;             /* bytes per rule file (default 4 MiB) */
-    unsigned max_depth;               /* YAML nesting (default 64) */
+    unsigned max_depth;               /* YAML nesting (default 64, at most
+                                         TSR_MAX_DEPTH_LIMIT) */
     size_t max_scalar_length;         /* bytes per YAML scalar (default 64 KiB) */
     size_t max_nodes;                 /* YAML nodes per file (default 200,000) */
     unsigned max_aliases;             /* YAML aliases per file (default 0: refused) */
@@ -152,10 +167,16 @@ typedef struct tsr_load_options {
     void *include_ud;
     /* Directory holding the IANA tz database (default: $TZDIR or /usr/share/zoneinfo). */
     const char *tzdir;
+    /* Version 2.  Directories (NULL-terminated list; NULL: none) from which
+     * `include:` and `rules:` may read too, besides the rule set's (test
+     * file's) own directory tree; "/" allows every path.  Not kept after
+     * the load call. */
+    const char *const *allow_paths;
 } tsr_load_options;
 
 #define TSR_LOAD_OPTIONS_INIT { TSR_LOAD_OPTIONS_VERSION, NULL, 4u << 20, 64, 64u << 10, \
-    200000, 0, 32, 4096, 10000, 64, 64u << 10, 16u << 20, 100000, 1000, 1024, NULL, NULL, NULL }
+    200000, 0, 32, 4096, 10000, 64, 64u << 10, 16u << 20, 100000, 1000, 1024, NULL, NULL, NULL, \
+    NULL }
 
 /* Initialise `opts` to the defaults of this library version. */
 TSR_API int tsr_load_options_init(tsr_load_options *opts, unsigned version);

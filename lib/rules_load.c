@@ -255,7 +255,7 @@ static int check_keys(builder *b, const tsr_ynode *map, const char *const *keys,
                       const char *where)
 {
     size_t i;
-    char hint[96];
+    char hint[96], shown[80];
 
     for (i = 0; i < map->u.map.len; i++) {
         const tsr_ynode *k = map->u.map.pairs[i].key;
@@ -266,7 +266,10 @@ static int check_keys(builder *b, const tsr_ynode *map, const char *const *keys,
             return fail(b, k, TSR_ESCHEMA,
                         "`%s` is not allowed in %s; only categories, discounts, promo codes "
                         "and earn rules take it", name, where);
-        return fail(b, k, TSR_ESCHEMA, "unknown key `%s` in %s%s", name, where,
+        /* at most 60 bytes of it: a file that is no rule file (an
+         * include gone astray) has its first line quoted, not more */
+        return fail(b, k, TSR_ESCHEMA, "unknown key `%s` in %s%s",
+                    tsr__clip(shown, sizeof shown, name, k->u.scalar.len, 60), where,
                     suggest(hint, sizeof hint, name, k->u.scalar.len, keys, n));
     }
     return TSR_OK;
@@ -779,12 +782,13 @@ static int check_root_keys(builder *b)
         const tsr_ynode *root = b->srcs[i].root;
         b->file = b->srcs[i].name;
         if (b->srcs[i].is_main) {
-            char hint[96];
+            char hint[96], shown[80];
             for (j = 0; j < root->u.map.len; j++) {
                 const tsr_ynode *k = root->u.map.pairs[j].key;
                 if (!in_list(k->u.scalar.text, main_keys, TSR_ARRAY_LEN(main_keys)))
                     return fail(b, k, TSR_ESCHEMA, "unknown top-level key `%s`%s",
-                                k->u.scalar.text,
+                                tsr__clip(shown, sizeof shown, k->u.scalar.text,
+                                          k->u.scalar.len, 60),
                                 suggest(hint, sizeof hint, k->u.scalar.text, k->u.scalar.len,
                                         main_keys, TSR_ARRAY_LEN(main_keys)));
             }

@@ -13,6 +13,7 @@
 #include "tessera.h"
 
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char dir[512];
@@ -429,6 +430,42 @@ static void test_a_missing_rule_file_fails_the_run(void **state)
     assert_non_null(strstr(err.file, "nowhere.yaml"));
 }
 
+/* `rules:` leads into the test file's directory tree, as `include:` must
+ * stay in the rule set's: a test file cannot load (and quote in errors)
+ * any file the process may read, unless allow_paths says so. */
+static void test_rules_outside_the_test_files_directory_are_refused(void **state)
+{
+    static const char text[] = "tessera_test: 1\nrules: ../shop.yaml\ncases: []\n";
+    static const char abs_text[] = "tessera_test: 1\nrules: /proc/self/status\ncases: []\n";
+    tsr_load_options opts = TSR_LOAD_OPTIONS_INIT;
+    tsr_test_report *rep = (tsr_test_report *)1;
+    char sub[600], name[700];
+    const char *allow[2] = { dir, NULL };
+    tsr_error err;
+    (void)state;
+
+    snprintf(sub, sizeof sub, "%s/sub", dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    snprintf(name, sizeof name, "%s/t.test.yaml", sub);
+    assert_int_equal(tsr_test_run_string(&rep, text, strlen(text), name, NULL, &err), TSR_EINCLUDE);
+    assert_null(rep);
+    assert_string_equal(err.file, name);
+    assert_int_equal(err.line, 2);
+    assert_int_equal(err.column, 8);
+    assert_string_equal(err.message, "`rules: ../shop.yaml` is outside the directory of the test "
+                        "file (the load option allow_paths, or tessera --allow-path DIR, allows "
+                        "more)");
+    assert_int_equal(tsr_test_run_string(&rep, abs_text, strlen(abs_text), name, NULL, &err),
+                     TSR_EINCLUDE);
+    assert_null(strstr(err.message, "Name"));   /* nothing of the file is quoted */
+
+    opts.allow_paths = allow;
+    assert_int_equal(tsr_test_run_string(&rep, text, strlen(text), name, &opts, &err), TSR_OK);
+    assert_int_equal(tsr_test_report_case_count(rep), 0);
+    tsr_test_report_free(rep);
+    rmdir(sub);
+}
+
 static void test_a_missing_test_file_fails_with_its_name(void **state)
 {
     tsr_test_report *rep = (tsr_test_report *)1;
@@ -532,6 +569,7 @@ int main(void)
         cmocka_unit_test(test_bad_values_are_errors),
         cmocka_unit_test(test_a_missing_rule_file_fails_the_run),
         cmocka_unit_test(test_a_missing_test_file_fails_with_its_name),
+        cmocka_unit_test(test_rules_outside_the_test_files_directory_are_refused),
         cmocka_unit_test(test_running_out_of_memory_fails_cleanly_at_every_allocation),
         cmocka_unit_test(test_the_report_api_is_null_safe),
     };
