@@ -170,8 +170,5 @@ void tsr__buf_int(tsr_buf *b, int64_t v);
 void tsr__buf_json_string(tsr_buf *b, const char *s, size_t n);
 /* Append s escaped for inside a JSON string literal, without quotes. */
 void tsr__buf_json_escaped(tsr_buf *b, const char *s, size_t n);
-/* Append s with control characters and invalid bytes shown as '?', as
- * tsr__clip quotes them: for text meant for a terminal (explain). */
-void tsr__buf_put_clean(tsr_buf *b, const char *s, size_t n);
 
 #endif /* TSR_INTERNAL_H */

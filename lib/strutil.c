@@ -195,28 +195,6 @@ const char *tsr__clip(char *buf, size_t size, const char *str, size_t n, size_t 
     return buf;
 }
 
-void tsr__buf_put_clean(tsr_buf *b, const char *str, size_t n)
-{
-    const unsigned char *s = (const unsigned char *)str;
-    size_t i = 0, start = 0, k;
-
-    while (i < n) {
-        const char *c;
-        if (s[i] >= 0x20 && s[i] < 0x7F) {   /* printable ASCII: the common case */
-            i++;
-            continue;
-        }
-        c = clean_char(s + i, n - i, &k);
-        if (c != (const char *)s + i) {
-            tsr__buf_put(b, str + start, i - start);
-            tsr__buf_putc(b, '?');
-            start = i + k;
-        }
-        i += k;
-    }
-    tsr__buf_put(b, str + start, n - start);
-}
-
 size_t tsr__clean_in_place(char *str)
 {
     unsigned char *s = (unsigned char *)str;
