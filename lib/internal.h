@@ -170,5 +170,11 @@ void tsr__buf_int(tsr_buf *b, int64_t v);
 void tsr__buf_json_string(tsr_buf *b, const char *s, size_t n);
 /* Append s escaped for inside a JSON string literal, without quotes. */
 void tsr__buf_json_escaped(tsr_buf *b, const char *s, size_t n);
+/* Append "  PATH: MESSAGE\n", one mismatch of a rule-test report
+ * (ruletest.c, refund_case.c): the message cut at 1,023 bytes between
+ * characters, both shown clean as tsr__clip shows outside text (the report
+ * is printed on terminals and read by programs). */
+void tsr__buf_diff_linev(tsr_buf *b, const char *path, const char *fmt, va_list ap)
+    TSR_PRINTF(3, 0);
 
 #endif /* TSR_INTERNAL_H */

@@ -564,8 +564,8 @@ static int line_fee(refund *r, tsr_refund_line *l, int64_t *fee, bool *ok)
     *ok = true;
     if (!e)
         return TSR_OK;
-    if ((rc = tsr__expr_eval(e, &r->x, &v)) != TSR_OK)
-        return rc;
+    if ((rc = tsr__expr_eval(e, &r->x, &v)) != TSR_OK)   /* items[k] is in the order */
+        return rc == TSR_EEVAL ? prefix_path(r->err, "order", rc) : rc;
     /* a fee that cannot be computed, or would add money, refunds nothing */
     if (v.type != TSR_T_MONEY) {
         *ok = false;
@@ -607,7 +607,7 @@ static int refund_line(refund *r, size_t k, tsr_refund_line *l)
         const char *w = NULL;
         size_t wl = 0;
         if ((rc = tsr__expr_test(R->allowed, &r->x, &holds, &w, &wl)) != TSR_OK)
-            return rc;
+            return rc == TSR_EEVAL ? prefix_path(r->err, "order", rc) : rc;
         if (!holds) {
             if (!w) {
                 w = R->allowed->src;

@@ -435,3 +435,16 @@ void tsr__buf_json_escaped(tsr_buf *b, const char *s, size_t n)
     }
     tsr__buf_put(b, s + start, n - start);
 }
+
+void tsr__buf_diff_linev(tsr_buf *b, const char *path, const char *fmt, va_list ap)
+{
+    char msg[2048], shown[256];
+
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    msg[tsr__utf8_cut(msg, strlen(msg), 1023)] = '\0';
+    tsr__clean_in_place(msg);
+    /* paths are made with snprintf into short buffers: a character split
+     * there shows as '?' */
+    tsr__buf_printf(b, "  %s: %s\n", tsr__clip(shown, sizeof shown, path, strlen(path),
+                                               sizeof shown), msg);
+}
