@@ -141,6 +141,23 @@ int batch_is_blank(const char *s, size_t n)
     return 1;
 }
 
+int ob_put(outbuf *o, const char *s, size_t n)
+{
+    if (n > o->cap - o->len) {
+        size_t cap = o->cap ? o->cap : 4096;
+        char *p;
+        while (cap < o->len + n)
+            cap *= 2;
+        if (!(p = realloc(o->data, cap)))
+            return -1;
+        o->data = p;
+        o->cap = cap;
+    }
+    memcpy(o->data + o->len, s, n);
+    o->len += n;
+    return 0;
+}
+
 void batch_json_string(FILE *out, const char *s)
 {
     static const char hex[] = "0123456789abcdef";

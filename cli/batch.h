@@ -43,6 +43,15 @@ lr_status lr_next(line_reader *lr, char **line, size_t *len);
 void lr_free(line_reader *lr);
 int batch_is_blank(const char *s, size_t n);
 
+/* A growable buffer (an output line, a request body). */
+typedef struct outbuf {
+    char *data;
+    size_t len, cap;
+} outbuf;
+
+/* Append s[0..n); 0, or -1 out of memory (the buffer is then unchanged). */
+int ob_put(outbuf *o, const char *s, size_t n);
+
 /* A JSON string literal of s on `out`. */
 void batch_json_string(FILE *out, const char *s);
 /* {"error":{"line":N,"path":"..."|null,"message":"..."}} and a newline. */

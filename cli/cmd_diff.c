@@ -170,6 +170,7 @@ static void compare(diff *d, size_t lineno, const tsr_result *before, const tsr_
     mover m;
 
     memset(&m, 0, sizeof m);
+    m.before.version = m.after.version = TSR_TOTALS_VERSION;
     tsr_result_totals(before, &m.before);
     tsr_result_totals(after, &m.after);
     d->priced++;

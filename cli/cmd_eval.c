@@ -234,29 +234,6 @@ static int is_blank(const char *s, size_t n)
     return 1;
 }
 
-/* A growable output line. */
-typedef struct outbuf {
-    char *data;
-    size_t len, cap;
-} outbuf;
-
-static int ob_put(outbuf *o, const char *s, size_t n)
-{
-    if (o->len + n > o->cap) {
-        size_t cap = o->cap ? o->cap : 4096;
-        char *p;
-        while (cap < o->len + n)
-            cap *= 2;
-        if (!(p = realloc(o->data, cap)))
-            return -1;
-        o->data = p;
-        o->cap = cap;
-    }
-    memcpy(o->data + o->len, s, n);
-    o->len += n;
-    return 0;
-}
-
 static int ob_json_string(outbuf *o, const char *s)
 {
     static const char hex[] = "0123456789abcdef";

@@ -24,7 +24,9 @@ static const cli_command commands[] = {
       "Lint looks for: category bands on one numeric field (`item.height_cm < 100`,\n"
       "`>= 100 and < 130`, ...) that leave gaps or overlap; categories and\n"
       "discounts that can never apply because an earlier rule takes their lines;\n"
-      "segments, tables and promo codes that nothing uses.\n"
+      "segments, tables and promo codes that nothing uses; count/sum/any/all in a\n"
+      "category that read item.category or item.price, and so are computed again\n"
+      "for every line (their cost grows with the square of the number of lines).\n"
       "\n"
       "Options:\n"
       "  --strict    exit 1 on warnings too (for CI)\n"
@@ -231,6 +233,62 @@ static const cli_command commands[] = {
       "failure); 1 a rule file is broken or the currencies differ; 2 the orders\n"
       "cannot be read.\n",
       cmd_diff },
+    { "serve", "[OPTIONS] RULES...",
+      "serve the rule sets over HTTP/JSON",
+      "Serves rule sets over HTTP, for tills, ticketing systems and sites in any\n"
+      "language: the same rule files, the same results byte for byte as the\n"
+      "commands above, and rule changes without a restart.\n"
+      "\n"
+      "  tessera serve rules/park/park.yaml rules/opera/opera.yaml\n"
+      "  curl --data-binary @order.json 127.0.0.1:8080/v1/rulesets/island-park/evaluate\n"
+      "\n"
+      "Routes (ID is the rule file's `ruleset:` id):\n"
+      "  POST /v1/rulesets/ID/evaluate   an order -> what `tessera eval` prints;\n"
+      "                                  ?explain=1, ?trace=0, ?customer_safe=1 as\n"
+      "                                  --explain, --no-trace, --customer-safe\n"
+      "  POST /v1/rulesets/ID/refund     a refund request -> what `tessera refund` prints\n"
+      "  POST /v1/rulesets/ID/segments   one profile -> its `tessera segments` line;\n"
+      "                                  ?at=DATETIME as --at (default: now)\n"
+      "  GET  /v1/rulesets               id, version, SHA-256 of the files, loaded_at,\n"
+      "                                  the last reload error\n"
+      "  GET  /healthz                   200 while serving, 503 while draining\n"
+      "  GET  /metrics                   Prometheus text: requests and errors by route\n"
+      "                                  and status, latency, reloads\n"
+      "\n"
+      "Bodies are JSON.  Refusals are JSON too,\n"
+      "  {\"error\":{\"code\":\"invalid_order\",\"message\":\"...\",\"path\":\"items[1].id\"}}\n"
+      "with 400 (not JSON), 422 (JSON the rule set refuses), 401 (no or wrong\n"
+      "token), 404 (unknown route or rule set), 405 (wrong method), 413 (body\n"
+      "over --max-body); 503 only when the server itself runs out of memory.\n"
+      "\n"
+      "Rule files are reloaded on SIGHUP and when they (or files they include)\n"
+      "change on disk: the new version is loaded and checked first and then\n"
+      "replaces the old one at once; requests in flight finish on the old one.\n"
+      "A broken file is not loaded: the old version keeps serving and the error\n"
+      "is logged and shown in GET /v1/rulesets.  SIGTERM (or SIGINT) stops\n"
+      "accepting connections, answers the requests in flight, and exits 0.\n"
+      "\n"
+      "Options:\n"
+      "  --listen ADDR:PORT     where to listen (default 127.0.0.1:8080; port 0: any\n"
+      "                         free port, logged at start)\n"
+      "  --threads N            threads answering requests (default: one per CPU)\n"
+      "  --token-file F         require `Authorization: Bearer TOKEN`, TOKEN being the\n"
+      "                         first line of F (GET /healthz stays open)\n"
+      "  --max-body BYTES       the largest request body (default 1048576)\n"
+      "  --max-connections N    open connections at most (default 256)\n"
+      "  --timeout SECONDS      close a connection idle this long (default 10); also\n"
+      "                         the longest SIGTERM waits for requests in flight\n"
+      "  --poll MS              how often to look at the rule files (default 1000;\n"
+      "                         0: only on SIGHUP)\n"
+      "  --log                  one JSON line per request on stderr: time, method,\n"
+      "                         path, route, status, ruleset, version, latency_us\n"
+      "\n"
+      "Starts, reloads and stops are logged as JSON lines on stderr always.  For\n"
+      "TLS, put a reverse proxy (nginx) in front; see docs/serve.md.\n"
+      "\n"
+      "Exit status: 0 stopped by SIGTERM or SIGINT; 1 a rule file is broken or\n"
+      "the address cannot be used; 64 a wrong command line.\n",
+      cmd_serve },
 };
 
 static void print_overview(FILE *out)
@@ -338,18 +396,25 @@ int cli_wants_help(int argc, char **argv)
     return 0;
 }
 
-void cli_print_error(const char *severity, const tsr_error *err)
+void cli_format_error(char *buf, size_t size, const char *severity, const tsr_error *err)
 {
     if (err->file[0] && err->line > 0)
-        fprintf(stderr, "%s:%d:%d: %s: %s%s%s%s\n", err->file, err->line,
-                err->column > 0 ? err->column : 1, severity, err->message,
-                err->path[0] ? " (at " : "", err->path, err->path[0] ? ")" : "");
+        snprintf(buf, size, "%s:%d:%d: %s: %s%s%s%s", err->file, err->line,
+                 err->column > 0 ? err->column : 1, severity, err->message,
+                 err->path[0] ? " (at " : "", err->path, err->path[0] ? ")" : "");
     else if (err->file[0])
-        fprintf(stderr, "%s: %s: %s\n", err->file, severity, err->message);
+        snprintf(buf, size, "%s: %s: %s", err->file, severity, err->message);
     else if (err->path[0])
-        fprintf(stderr, "%s: %s: %s\n", err->path, severity, err->message);
+        snprintf(buf, size, "%s: %s: %s", err->path, severity, err->message);
     else
-        fprintf(stderr, "tessera: %s: %s\n", severity, err->message);
+        snprintf(buf, size, "tessera: %s: %s", severity, err->message);
+}
+
+void cli_print_error(const char *severity, const tsr_error *err)
+{
+    char buf[CLI_ERROR_TEXT_MAX];
+    cli_format_error(buf, sizeof buf, severity, err);
+    fprintf(stderr, "%s\n", buf);
 }
 
 int main(int argc, char **argv)

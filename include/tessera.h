@@ -11,12 +11,33 @@
  *   - Objects returned through `**out` belong to the caller and are released
  *     with the matching NULL-safe `_free` function.
  *   - Borrowed `const char *` results live as long as the object they came from.
+ *   - Structs the caller allocates and the library reads (options) or
+ *     writes (totals) start with `unsigned version`: start from the
+ *     matching _INIT macro or _init function.  Fields are only ever
+ *     appended; the library reads and writes only the fields the caller's
+ *     version has, and refuses a version it does not know with TSR_EINVAL.
+ *
+ * Lifetimes
+ *   A tsr_ruleset must outlive everything made for it or from it: orders
+ *   (tsr_order_new), results (tsr_evaluate) and profiles (tsr_profile_new)
+ *   refer to it.  Refund results, lint reports and rule-test reports do not;
+ *   they may outlive it.  The rule set owns the strings that name its own
+ *   parts: tsr_ruleset_id / _version / _currency, and what a result or a
+ *   profile gives out about the rules (segment, tier, category, promo-code
+ *   and offer ids, offer messages, trace reasons).  Such strings live as
+ *   long as the rule set and the object that gave them out, whichever ends
+ *   first.  Whatever the caller passes in (strings, options, the allocator
+ *   struct) is copied or used during the call only; an allocator's `ud`
+ *   and functions must stay usable while anything of the rule set lives.
  *
  * Threads
  *   The library has no global mutable state and needs no init call.  A loaded
  *   tsr_ruleset is immutable: any number of threads may evaluate against the
- *   same rule set at once.  Everything else (errors, options, results) belongs
- *   to one thread at a time.
+ *   same rule set at once.  What a function takes as `const` it does not
+ *   write to: threads may also evaluate (or refund, or profile) one order at
+ *   once, as long as no thread changes it meanwhile.  Everything else
+ *   (errors, results, profiles, an order being built) belongs to one thread
+ *   at a time.
  */
 #ifndef TESSERA_H
 #define TESSERA_H
@@ -28,12 +49,10 @@
 extern "C" {
 #endif
 
-#define TSR_VERSION_MAJOR 0
-#define TSR_VERSION_MINOR 1
-#define TSR_VERSION_PATCH 0
-#define TSR_VERSION_STRING "0.1.0"
-/* MAJOR*1000000 + MINOR*1000 + PATCH, comparable with tsr_version_number(). */
-#define TSR_VERSION_NUMBER 1000
+/* TSR_VERSION_MAJOR, _MINOR, _PATCH, _STRING ("0.1.0") and _NUMBER
+ * (MAJOR*1000000 + MINOR*1000 + PATCH, comparable with tsr_version_number()),
+ * generated from the one version number of the build (CMake project()). */
+#include "tessera_version.h"
 
 #if defined(_WIN32) && defined(TSR_BUILDING_DLL)
 #  define TSR_API __declspec(dllexport)
@@ -94,7 +113,10 @@ typedef struct tsr_error {
 TSR_API int tsr_error_format(char *buf, size_t size, const tsr_error *err);
 
 /* ---------------------------------------------------------------------
- * Version.
+ * Version: the library's at run time, to compare with the TSR_VERSION_*
+ * macros a program was compiled with.  The shared library's SONAME
+ * (libtessera.so.N) names its ABI, not the release: N changes only with an
+ * incompatible ABI change (docs/c-api.md, "Versions").
  */
 TSR_API const char *tsr_version(void);
 TSR_API int tsr_version_number(void);
@@ -131,10 +153,10 @@ typedef int (*tsr_include_fn)(void *ud, const char *including, const char *name,
  * resolver) and the rule file a test file names (`rules:`) are read only
  * from inside the directory of the main rule file (of the test file) and
  * its subdirectories, after resolving `..` and symbolic links: a rule file
- * cannot make the library read /proc/self/environ or ~/.ssh.  Version 2's
+ * cannot make the library read /proc/self/environ or ~/.ssh.  Version 3's
  * `allow_paths` names more directories to read from.
  */
-#define TSR_LOAD_OPTIONS_VERSION 2
+#define TSR_LOAD_OPTIONS_VERSION 3
 
 /* Largest max_depth accepted (TSR_EINVAL above it).  libyaml keeps a
  * stack of open collections whose cost per event grows with its depth, so
@@ -167,7 +189,14 @@ typedef struct tsr_load_options {
     void *include_ud;
     /* Directory holding the IANA tz database (default: $TZDIR or /usr/share/zoneinfo). */
     const char *tzdir;
-    /* Version 2.  Directories (NULL-terminated list; NULL: none) from which
+    /* Version 2.  Work budget of one evaluation (tsr_evaluate, each
+     * evaluation a refund or a rule test makes, and a refund's `allowed` /
+     * `fee`), in expression steps: one per operation evaluated, the body of
+     * count/sum/any/all once per line it visits.  Past it the call fails
+     * with TSR_ELIMIT naming the rule, instead of running on (default
+     * 100,000,000, about half a second of work; 0: the default). */
+    uint64_t max_eval_steps;
+    /* Version 3.  Directories (NULL-terminated list; NULL: none) from which
      * `include:` and `rules:` may read too, besides the rule set's (test
      * file's) own directory tree; "/" allows every path.  Not kept after
      * the load call. */
@@ -176,7 +205,7 @@ typedef struct tsr_load_options {
 
 #define TSR_LOAD_OPTIONS_INIT { TSR_LOAD_OPTIONS_VERSION, NULL, 4u << 20, 64, 64u << 10, \
     200000, 0, 32, 4096, 10000, 64, 64u << 10, 16u << 20, 100000, 1000, 1024, NULL, NULL, NULL, \
-    NULL }
+    100000000u, NULL }
 
 /* Initialise `opts` to the defaults of this library version. */
 TSR_API int tsr_load_options_init(tsr_load_options *opts, unsigned version);
@@ -204,6 +233,16 @@ TSR_API void tsr_ruleset_free(tsr_ruleset *rs);
 TSR_API const char *tsr_ruleset_id(const tsr_ruleset *rs);
 TSR_API const char *tsr_ruleset_version(const tsr_ruleset *rs);
 TSR_API const char *tsr_ruleset_currency(const tsr_ruleset *rs);
+
+/* The files the rule set was read from: 0 is the main file (the path or
+ * name it was loaded under), then every included file in the order it was
+ * read, by the name it was read under (relative to the working directory
+ * as the includer's path was, or the resolver's name).  Each file once.
+ * For programs that watch the files for changes or fingerprint them.
+ * tsr_ruleset_file returns NULL when i is out of range; borrowed strings,
+ * valid while the rule set lives. */
+TSR_API size_t tsr_ruleset_file_count(const tsr_ruleset *rs);
+TSR_API const char *tsr_ruleset_file(const tsr_ruleset *rs, size_t i);
 
 /* ---------------------------------------------------------------------
  * Orders: the builder API, for callers that hold an order in memory.
@@ -288,11 +327,19 @@ typedef struct tsr_eval_options {
 
 #define TSR_EVAL_OPTIONS_INIT { TSR_EVAL_OPTIONS_VERSION, 0, 0 }
 
+/* Initialise `opts` to the defaults of the given version (pass
+ * TSR_EVAL_OPTIONS_VERSION).  TSR_EINVAL for a version this library does
+ * not know. */
+TSR_API int tsr_eval_options_init(tsr_eval_options *opts, unsigned version);
+
 typedef struct tsr_result tsr_result;
 
 /* Evaluate an order against a rule set: a pure function of the two.  The
- * order is not modified and may be evaluated again.  Thread-safe for any
- * number of threads sharing `rs` (each with its own order and result). */
+ * order is not written to and may be evaluated again, by any number of
+ * threads at once (each with its own result): a built order nobody
+ * evaluated before is checked as a whole (required fields, unique line
+ * ids) in the evaluation's own memory, every time it is evaluated; an
+ * order read by tsr_order_parse was checked when it was read. */
 TSR_API int tsr_evaluate(tsr_result **out, const tsr_ruleset *rs, const tsr_order *order,
                          const tsr_eval_options *opts, tsr_error *err);
 
@@ -313,12 +360,22 @@ TSR_API const char *tsr_result_line_category(const tsr_result *r, size_t i);  /*
 TSR_API int64_t tsr_result_line_total(const tsr_result *r, size_t i);
 TSR_API int64_t tsr_result_line_points(const tsr_result *r, size_t i);
 
+/* The result's totals, written into the caller's struct.  Set `version`
+ * first (TSR_TOTALS_INIT): fields are only appended, and the library
+ * writes those the caller's version has and not a byte more. */
+#define TSR_TOTALS_VERSION 1
+
 typedef struct tsr_totals {
+    unsigned version;      /* in: the caller's TSR_TOTALS_VERSION */
     int64_t subtotal, discount, redeemed_value, due;   /* minor units */
     int64_t points_earned, points_redeemed;
 } tsr_totals;
 
-TSR_API void tsr_result_totals(const tsr_result *r, tsr_totals *out);
+#define TSR_TOTALS_INIT { TSR_TOTALS_VERSION, 0, 0, 0, 0, 0, 0 }
+
+/* TSR_OK; TSR_EINVAL when `out` is NULL or its version unknown (nothing is
+ * written), or when `r` is NULL (the fields are zeroed). */
+TSR_API int tsr_result_totals(const tsr_result *r, tsr_totals *out);
 
 /* Segments the customer is in and the tier (NULL: none), by name. */
 TSR_API size_t tsr_result_segment_count(const tsr_result *r);
@@ -400,7 +457,8 @@ TSR_API const char *tsr_test_report_text(const tsr_test_report *r);
  * what its author meant: category bands on one numeric field that leave a
  * gap or overlap, categories and discounts that can never apply because an
  * earlier rule takes their lines, segments, tables and promo codes that
- * nothing uses.  Computed on request; the rule set is not modified.
+ * nothing uses, aggregates whose cost grows with the square of the number
+ * of lines.  Computed on request; the rule set is not modified.
  */
 typedef struct tsr_lint_report tsr_lint_report;
 
@@ -415,7 +473,8 @@ TSR_API size_t tsr_lint_report_count(const tsr_lint_report *r);
 TSR_API int tsr_lint_report_warning(const tsr_lint_report *r, size_t i, tsr_error *out);
 /* What kind of warning i is, a stable name for filtering: "band-gap",
  * "band-overlap", "never-applies", "unused-segment", "unused-table",
- * "unused-promo-code", "unknown-requires".  NULL when i is out of range. */
+ * "unused-promo-code", "unknown-requires", "quadratic-aggregate".  NULL when
+ * i is out of range. */
 TSR_API const char *tsr_lint_report_kind(const tsr_lint_report *r, size_t i);
 
 /* ---------------------------------------------------------------------
@@ -477,6 +536,11 @@ typedef struct tsr_refund_options {
 
 #define TSR_REFUND_OPTIONS_INIT { TSR_REFUND_OPTIONS_VERSION, NULL, 0, 0 }
 
+/* Initialise `opts` to the defaults of the given version (pass
+ * TSR_REFUND_OPTIONS_VERSION).  TSR_EINVAL for a version this library
+ * does not know. */
+TSR_API int tsr_refund_options_init(tsr_refund_options *opts, unsigned version);
+
 /* A refund request as JSON:
  *   {"order": {...}, "receipt": {...}, "lines": ["t1"],
  *    "datetime": "2026-11-20T10:00:00+02:00",
@@ -525,7 +589,11 @@ TSR_API int64_t tsr_refund_result_line_fee(const tsr_refund_result *r, size_t i)
 TSR_API int64_t tsr_refund_result_line_points_restored(const tsr_refund_result *r, size_t i);
 TSR_API int64_t tsr_refund_result_line_points_revoked(const tsr_refund_result *r, size_t i);
 
+/* Versioned like tsr_totals: set `version` first (TSR_REFUND_TOTALS_INIT). */
+#define TSR_REFUND_TOTALS_VERSION 1
+
 typedef struct tsr_refund_totals {
+    unsigned version;              /* in: the caller's TSR_REFUND_TOTALS_VERSION */
     int64_t amount;                /* paid back: the lines' amounts − clawback
                                       + clawback_returned */
     int64_t fee;                   /* kept as fees */
@@ -539,7 +607,11 @@ typedef struct tsr_refund_totals {
                                       owed (the lines it was for came back) */
 } tsr_refund_totals;
 
-TSR_API void tsr_refund_result_totals(const tsr_refund_result *r, tsr_refund_totals *out);
+#define TSR_REFUND_TOTALS_INIT { TSR_REFUND_TOTALS_VERSION, 0, 0, 0, 0, 0, 0, 0 }
+
+/* TSR_OK; TSR_EINVAL when `out` is NULL or its version unknown (nothing is
+ * written), or when `r` is NULL (the fields are zeroed). */
+TSR_API int tsr_refund_result_totals(const tsr_refund_result *r, tsr_refund_totals *out);
 
 /* ---------------------------------------------------------------------
  * Customer profiles: segments and tier without pricing anything (what

@@ -37,7 +37,7 @@ static void copy_clean(char *dst, size_t size, const char *src)
 {
     size_t n = src ? strlen(src) : 0;
 
-    n = tsr__utf8_cut(src, n, size - 1);
+    n = tsr__utf8_prefix(src, n, size - 1);
     if (n)
         memmove(dst, src, n);
     dst[n] = '\0';
@@ -170,7 +170,7 @@ int tsr_error_format(char *buf, size_t size, const tsr_error *err)
         return n;
     if (buf && size) {
         /* a short buffer gets a prefix that does not split a character */
-        k = tsr__utf8_cut(text, strlen(text), size - 1);
+        k = tsr__utf8_prefix(text, strlen(text), size - 1);
         memcpy(buf, text, k);
         buf[k] = '\0';
     }

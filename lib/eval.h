@@ -124,6 +124,7 @@ struct tsr_result {
     tsr_trace_entry *trace;
     size_t ntrace, trace_cap;
     tsr_totals totals;
+    uint64_t steps;             /* expression steps the evaluation took (budget) */
 
     char *json;                 /* built on demand by tsr_result_json */
     size_t json_len, json_cap;
@@ -160,8 +161,21 @@ static inline void tsr__eval_at_line(tsr_eval *ev, size_t i)
     }
 }
 
-/* Keep the computed fields of line i's record in step with res->lines[i]. */
+/* Keep the computed fields of line i's record in step with res->lines[i]
+ * (and let the aggregate cache know they changed). */
 void tsr__eval_sync_line(tsr_eval *ev, size_t i);
+
+/* Call after changing segments, the tier or a promo flag: aggregates that
+ * read them are computed again (tsr_expr_ctx.flags_gen). */
+static inline void tsr__eval_flags_changed(tsr_eval *ev)
+{
+    ev->x.flags_gen++;
+}
+
+/* Give x the work budget of rs (tsr_load_options.max_eval_steps) and an
+ * aggregate cache for rs's aggregates, allocated from `arena`.  TSR_OK or
+ * TSR_ENOMEM. */
+int tsr__eval_ctx_limits(tsr_expr_ctx *x, const tsr_ruleset *rs, tsr_arena *arena);
 
 /* Evaluate a condition at the current line (NULL holds), answering
  * memoised and single-comparison conditions inline.  When it does not hold

@@ -364,7 +364,7 @@ int tsr_result_explain(char *buf, size_t size, const tsr_result *r)
     if (rc == TSR_OK) {
         if (buf && size) {
             /* a short buffer gets a prefix that does not split a character */
-            size_t n = tsr__utf8_cut(b.data, b.len, size - 1);
+            size_t n = tsr__utf8_prefix(b.data, b.len, size - 1);
             memcpy(buf, b.data, n);
             buf[n] = '\0';
         }

@@ -75,7 +75,7 @@ static int why_site(tsr_why_site *site, const tsr_expr *e, uint32_t off, uint32_
                     tsr_arena *arena)
 {
     /* a long condition is quoted in part, never splitting a character */
-    int n = (int)tsr__utf8_cut(e->src + off, len, TSR_QUOTE_MAX);
+    int n = (int)tsr__utf8_prefix(e->src + off, len, TSR_QUOTE_MAX);
     char *t = tsr__arena_alloc(arena, (size_t)n + sizeof "`` was false");
     if (!t)
         return TSR_ENOMEM;
@@ -164,8 +164,23 @@ int tsr__expr_compile(tsr_expr **out, const char *src, size_t len, tsr_type want
     e->constant = e->is_const ? r->k : tsr__missing();
     e->src = cx.src;
     e->src_len = cx.len;
+    e->code = prog;
+    e->code_len = prog->nops;
+    e->cost = prog->cost ? prog->cost : 1;
+    /* the aggregates' cache slots, numbered across the rule set */
+    if (prog->naggs && env->agg_slots) {
+        if (*env->agg_slots > UINT32_MAX - prog->naggs) {
+            rc = tsr__xerr(&cx, TSR_ELIMIT, 0, "too many count/sum/any/all in the rule set");
+            goto done;
+        }
+        e->agg_base = *env->agg_slots;
+        e->naggs = prog->naggs;
+        *env->agg_slots += prog->naggs;
+    }
     e->file = env->file;
-    if (node && node->kind == TSR_Y_SCALAR && env->file) {
+    e->line = 1;
+    e->col = 1;
+    if (node && node->kind == TSR_Y_SCALAR) {
         int l2, c2;
         tsr__yaml_scalar_pos(node, 0, &e->line, &e->col);
         tsr__yaml_scalar_pos(node, len, &l2, &c2);
@@ -173,8 +188,6 @@ int tsr__expr_compile(tsr_expr **out, const char *src, size_t len, tsr_type want
          * nothing folded (an escape is never shorter than what it means) */
         e->pos_exact = l2 == e->line && len <= INT_MAX && c2 - e->col == (int)len;
     }
-    e->code = prog;
-    e->code_len = prog->nops;
     /* A lone fused comparison is pre-decoded for tsr__expr_fast_test (see
      * tsr_expr.fast): the same reads fk_holds makes, answered inline by the
      * callers.  String constants with case-mapping flags, ordering

@@ -17,6 +17,7 @@
  */
 #include "expr_impl.h"
 
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 
@@ -25,7 +26,7 @@ typedef struct est {
     const uint32_t *kids;
     tsr_expr_ctx *ctx;
     const char *src;
-    const tsr_expr *e;      /* where src is written; NULL while folding constants */
+    const tsr_expr *e;      /* where src is written; NULL when folding constants at load */
 } est;
 
 static const tsr_value missing_value;
@@ -60,13 +61,53 @@ static int locate(const est *s, const tsr_op *o, const tsr_value *item)
 static int fail(const est *s, const tsr_op *o, const tsr_value *item, const char *what)
 {
     tsr__err(s->ctx->err, TSR_EEVAL, "%s in `%.*s`", what,
-             (int)tsr__utf8_cut(s->src + o->off, o->len, TSR_QUOTE_MAX), s->src + o->off);
+             (int)tsr__utf8_prefix(s->src + o->off, o->len, TSR_QUOTE_MAX), s->src + o->off);
     return locate(s, o, item);
 }
 
 static int overflow(const est *s, const tsr_op *o, const tsr_value *item)
 {
     return fail(s, o, item, "arithmetic overflow");
+}
+
+/* ---------------------------------------------------------------------
+ * The work budget (tsr_expr_ctx.steps_left).  Charging is a subtraction
+ * and a sign test; only running out takes this call.
+ */
+static int out_of_steps(const est *s)
+{
+    tsr_expr_ctx *ctx = s->ctx;
+    const tsr_expr *e = s->e;
+    char rule[160];
+
+    if (!ctx->max_steps) {   /* a context without a budget */
+        ctx->steps_left = INT64_MAX;
+        return TSR_OK;
+    }
+    ctx->steps_left = -1;    /* stays spent: every later charge fails too */
+    if (!e)
+        return tsr__err(ctx->err, TSR_ELIMIT,
+                        "the evaluation took more than %" PRId64 " expression steps "
+                        "(max_eval_steps) and was stopped", ctx->max_steps);
+    /* " in `for` of discounts.family", " in segments.vip", " in `fee` of refunds" */
+    if (!e->section)
+        rule[0] = '\0';
+    else
+        snprintf(rule, sizeof rule, " in %s%s%s%s%s%s", e->key ? "`" : "", e->key ? e->key : "",
+                 e->key ? "` of " : "", e->section, e->rule_id ? "." : "",
+                 e->rule_id ? e->rule_id : "");
+    return tsr__err_at(ctx->err, TSR_ELIMIT, e->file ? e->file : "", e->line, e->col,
+                       "the evaluation took more than %" PRId64 " expression steps "
+                       "(max_eval_steps) and was stopped%s: `%.*s%s`", ctx->max_steps, rule,
+                       (int)tsr__utf8_prefix(e->src, e->src_len, 120), e->src,
+                       e->src_len > 120 ? "…" : "");
+}
+
+static inline int charge(const est *s, uint32_t steps)
+{
+    if (TSR_LIKELY((s->ctx->steps_left -= steps) >= 0))
+        return TSR_OK;
+    return out_of_steps(s);
 }
 
 static inline tsr_value mkval(uint8_t type, int64_t i)
@@ -100,7 +141,7 @@ static inline int load(const est *s, const tsr_op *o, unsigned rk, uint32_t slot
         tsr__err(s->ctx->err, TSR_EEVAL, "%s field %u holds a %s where a %s was declared in `%.*s`",
                  rk < TSR_REC__COUNT ? rec_names[rk] : "?", slot,
                  tsr__type_name((tsr_type)v->type), tsr__type_name((tsr_type)type),
-                 (int)tsr__utf8_cut(s->src + o->off, o->len, TSR_QUOTE_MAX), s->src + o->off);
+                 (int)tsr__utf8_prefix(s->src + o->off, o->len, TSR_QUOTE_MAX), s->src + o->off);
         locate(s, o, item);
         return TSR_EEVAL;
     }
@@ -213,6 +254,82 @@ static inline const tsr_value *line_at(const tsr_expr_ctx *ctx, size_t k)
     return ctx->lines + k * ctx->line_stride;
 }
 
+/* ---------------------------------------------------------------------
+ * Aggregates and their cache (tsr_expr_ctx.aggs).
+ */
+
+/* Aggregate o's cache slot, or NULL when it has none. */
+static inline tsr_agg_memo *agg_slot(const est *s, const tsr_op *o)
+{
+    const tsr_expr_ctx *ctx = s->ctx;
+    uint64_t at;
+
+    if (!ctx->aggs || !o->c || !s->e || o->c > s->e->naggs)
+        return NULL;
+    at = (uint64_t)s->e->agg_base + o->c - 1;
+    return at < ctx->naggs ? &ctx->aggs[at] : NULL;
+}
+
+/* Whether slot m holds o's value now: computed (count/sum/any/all are
+ * never missing) and nothing the body reads has changed since. */
+static inline bool agg_fresh(const tsr_expr_ctx *ctx, const tsr_op *o, const tsr_agg_memo *m)
+{
+    return m->v.type != TSR_T_MISSING &&
+           (!(o->aux & AGG_LINES) || m->lines_gen == ctx->lines_gen) &&
+           (!(o->aux & AGG_FLAGS) || m->flags_gen == ctx->flags_gen);
+}
+
+static int test(const est *s, uint32_t i, const tsr_value *item, bool *out);
+
+/* count/sum/any/all over the lines (any/all as a bool value): from the
+ * cache when it still holds, else computed, charging the body's cost for
+ * every line visited. */
+static int aggregate(const est *s, const tsr_op *o, tsr_value *out)
+{
+    tsr_expr_ctx *ctx = s->ctx;
+    tsr_agg_memo *m = agg_slot(s, o);
+    bool any = o->op == OP_ANY, decided = false, t;
+    int64_t n = 0;
+    tsr_value a;
+    int rc;
+
+    if (m && agg_fresh(ctx, o, m)) {
+        *out = m->v;
+        return TSR_OK;
+    }
+    for (size_t k = 0; k < ctx->nlines && !decided; k++) {
+        const tsr_value *line = line_at(ctx, k);
+        if ((rc = charge(s, o->b)) != TSR_OK)
+            return rc;
+        if (o->op == OP_SUM) {
+            if ((rc = ev(s, o->a, line, &a)) != TSR_OK)
+                return rc;
+            /* missing values are skipped (SQL's SUM) */
+            if (a.type != TSR_T_MISSING && !tsr__add(n, a.u.i, &n))
+                return overflow(s, o, line);   /* the line that made it overflow */
+            continue;
+        }
+        if ((rc = test(s, o->a, line, &t)) != TSR_OK)
+            return rc;
+        if (o->op == OP_COUNT)
+            n += t;
+        else
+            decided = t == any;
+    }
+    if (o->op == OP_SUM)
+        *out = mkval(o->type, n);
+    else if (o->op == OP_COUNT)
+        *out = mkval(TSR_T_INT, n);
+    else
+        *out = mkval(TSR_T_BOOL, decided ? any : !any);
+    if (m) {
+        m->v = *out;
+        m->lines_gen = ctx->lines_gen;
+        m->flags_gen = ctx->flags_gen;
+    }
+    return TSR_OK;
+}
+
 /* Ops whose value is a bool that test() computes directly. */
 #define CASE_TESTED                                                                        \
     case OP_NOT: case OP_AND: case OP_OR: case OP_CMP: case OP_CMP_FK: case OP_HAS:        \
@@ -322,18 +439,11 @@ static int test(const est *s, uint32_t i, const tsr_value *item, bool *out)
         *out = b.type == TSR_T_LIST && list_has(b.u.list, b.len, &a, o->aux);
         return TSR_OK;
     case OP_ANY:
-    case OP_ALL: {
-        bool any = o->op == OP_ANY;
-        const tsr_expr_ctx *ctx = s->ctx;
-        for (size_t k = 0; k < ctx->nlines; k++) {
-            if ((rc = test(s, o->a, line_at(ctx, k), &r)) != TSR_OK)
-                return rc;
-            if (r == any)
-                return (*out = any, TSR_OK);
-        }
-        *out = !any;
+    case OP_ALL:
+        if ((rc = aggregate(s, o, &a)) != TSR_OK)
+            return rc;
+        *out = a.u.i != 0;
         return TSR_OK;
-    }
     case OP_SEGMENT:
         *out = s->ctx->segments && s->ctx->segments[o->a];
         return TSR_OK;
@@ -398,10 +508,10 @@ static int matches(const est *s, const tsr_op *o, const tsr_value *item, const t
     size_t plen;
     const char *pat = tsr__regex_source(o->p, &plen);
     tsr__err(ctx->err, TSR_EEVAL, "pattern `%.*s` %s %s in `%.*s`",
-             (int)tsr__utf8_cut(pat, plen, 100), pat,
+             (int)tsr__utf8_prefix(pat, plen, 100), pat,
              tsr__regex_hit_limit(ctx->regex_scratch) ? "hit the" : "failed:",
              tsr__regex_last_error(ctx->regex_scratch),
-             (int)tsr__utf8_cut(s->src + o->off, o->len, TSR_QUOTE_MAX), s->src + o->off);
+             (int)tsr__utf8_prefix(s->src + o->off, o->len, TSR_QUOTE_MAX), s->src + o->off);
     return locate(s, o, item);
 }
 
@@ -519,30 +629,9 @@ static int ev(const est *s, uint32_t i, const tsr_value *item, tsr_value *out)
             return overflow(s, o, item);
         *out = mkval(TSR_T_DURATION, r);
         return TSR_OK;
-    case OP_COUNT: {
-        int64_t n = 0;
-        bool t;
-        for (size_t k = 0; k < ctx->nlines; k++) {
-            if ((rc = test(s, o->a, line_at(ctx, k), &t)) != TSR_OK)
-                return rc;
-            n += t;
-        }
-        *out = mkval(TSR_T_INT, n);
-        return TSR_OK;
-    }
-    case OP_SUM: {
-        int64_t sum = 0;
-        for (size_t k = 0; k < ctx->nlines; k++) {
-            if ((rc = ev(s, o->a, line_at(ctx, k), &a)) != TSR_OK)
-                return rc;
-            if (a.type == TSR_T_MISSING)
-                continue;
-            if (!tsr__add(sum, a.u.i, &sum))   /* the line that made it overflow */
-                return overflow(s, o, line_at(ctx, k));
-        }
-        *out = mkval(o->type, sum);
-        return TSR_OK;
-    }
+    case OP_COUNT:
+    case OP_SUM:
+        return aggregate(s, o, out);
     case OP_MIN:
     case OP_MAX: {
         ARG(o->a, a);
@@ -682,6 +771,9 @@ int tsr__expr_eval(const tsr_expr *e, tsr_expr_ctx *ctx, tsr_value *out)
     }
     const tsr_prog *p = e->code;
     est s = { p->ops, p->kids, ctx, e->src, e };
+    int rc = charge(&s, e->cost);
+    if (rc != TSR_OK)
+        return rc;
     return ev(&s, p->root, ctx->item, out);
 }
 
@@ -748,6 +840,39 @@ bool tsr__expr_order_level(const tsr_expr *e)
     return true;
 }
 
+static bool op_within(const tsr_op *o, uint32_t off, uint32_t len)
+{
+    return o->off >= off && o->off - off <= len && o->len <= len - (o->off - off);
+}
+
+int tsr__expr_missing_item_field(const tsr_expr *e, const tsr_value *item, uint32_t off,
+                                 uint32_t len)
+{
+    const tsr_prog *p;
+    uint32_t i, j;
+
+    if (!e || e->is_const || !e->code || !item)
+        return -1;
+    p = e->code;
+    for (i = 0; i < p->nops; i++) {
+        const tsr_op *o = &p->ops[i];
+        bool iterated = false;
+        if ((o->op != OP_FIELD && o->op != OP_CMP_FK && o->op != OP_HAS_F) ||
+            o->aux != TSR_REC_ITEM || !op_within(o, off, len) ||
+            item[o->a].type != TSR_T_MISSING)
+            continue;
+        /* inside count/sum/any/all, `item` is the iterated line */
+        for (j = 0; j < p->nops && !iterated; j++) {
+            const tsr_op *g = &p->ops[j];
+            iterated = (g->op == OP_COUNT || g->op == OP_SUM || g->op == OP_ANY ||
+                        g->op == OP_ALL) && op_within(o, g->off, g->len);
+        }
+        if (!iterated)
+            return (int)o->a;
+    }
+    return -1;
+}
+
 static int expr_test(const tsr_expr *e, tsr_expr_ctx *ctx, bool *holds, const char **why,
                      size_t *why_len);
 
@@ -793,6 +918,8 @@ static int expr_test(const tsr_expr *e, tsr_expr_ctx *ctx, bool *holds, const ch
     est s = { p->ops, p->kids, ctx, e->src, e };
     const tsr_op *root = &p->ops[p->root];
     int rc;
+    if ((rc = charge(&s, e->cost)) != TSR_OK)
+        return rc;
     if (root->op == OP_CMP_FK) {
         if ((rc = fk_holds(&s, root, ctx->item, holds)) != TSR_OK)
             return rc;

@@ -117,10 +117,10 @@ bool tsr__utf8_valid(const char *s, size_t n);
  * expression in an error) a message shows, in bytes. */
 #define TSR_QUOTE_MAX 200
 
-/* The length of the longest prefix of s[0..n) that has at most max bytes
- * and does not split a UTF-8 character: for `%.*s` of rule text, which is
- * valid UTF-8 already. */
-size_t tsr__utf8_cut(const char *s, size_t n, size_t max);
+/* How many bytes of s[0..n) to quote in at most `max` bytes without
+ * cutting a UTF-8 character: n, or less than max at a character start.
+ * For `%.*s` of rule text, which is valid UTF-8 already. */
+size_t tsr__utf8_prefix(const char *s, size_t n, size_t max);
 
 /* Outside text (an order's ids and codes, a request, a file's bytes) made
  * fit to quote: at most max bytes of s[0..n) (and at most size - 4) into
@@ -176,5 +176,39 @@ void tsr__buf_json_escaped(tsr_buf *b, const char *s, size_t n);
  * is printed on terminals and read by programs). */
 void tsr__buf_diff_linev(tsr_buf *b, const char *path, const char *fmt, va_list ap)
     TSR_PRINTF(3, 0);
+
+/* ---------------------------------------------------------------------
+ * Versioned structs (version.c): options and totals start with
+ * `unsigned version`, and fields are only appended.  A table per struct
+ * says how many bytes each version has, indexed by version (entry 0
+ * unused); TSR_END_OF gives such a size.
+ */
+#define TSR_END_OF(type, member) (offsetof(type, member) + sizeof(((type *)0)->member))
+
+/* Is `version` one this library knows (1 .. nsizes-1)?  When not, fill err
+ * with a message naming `what` (e.g. "eval options") and the macro to start
+ * from, and return TSR_EINVAL.  Inline: every evaluation with options asks. */
+int tsr__version_error(unsigned version, size_t nsizes, const char *what, const char *init,
+                       tsr_error *err);
+
+static inline int tsr__check_version(unsigned version, size_t nsizes, const char *what,
+                                     const char *init, tsr_error *err)
+{
+    if (TSR_LIKELY(version >= 1 && version < nsizes))
+        return TSR_OK;
+    return tsr__version_error(version, nsizes, what, init, err);
+}
+
+/* Copy a versioned struct the library filled (`src`, of the newest
+ * version) out to the caller's `out`: only the bytes out's version has
+ * (sizes[version]); out's version stays.  TSR_EINVAL, nothing written,
+ * when out is NULL or its version unknown. */
+int tsr__copy_out_versioned(void *out, const void *src, const size_t *sizes, size_t nsizes);
+
+/* What every tsr_*_options_init does: the defaults' first sizes[version]
+ * bytes into opts, with opts->version = version.  TSR_EINVAL, nothing
+ * written, when opts is NULL or the version unknown. */
+int tsr__init_versioned(void *opts, const void *defaults, unsigned version, const size_t *sizes,
+                        size_t nsizes);
 
 #endif /* TSR_INTERNAL_H */

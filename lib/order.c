@@ -213,8 +213,9 @@ static void idmap_place(tsr_idmap *m, uint32_t h, size_t index)
     m->slots[i] = (uint32_t)(index + 1);
 }
 
-/* Room for one more entry (load factor <= 1/2), so insert cannot fail. */
-static int idmap_reserve(tsr_order *o, tsr_idmap *m, key_fn key)
+/* Room for one more entry (load factor <= 1/2), so insert cannot fail.
+ * Only `m` changes: the order is read for its allocator and keys. */
+static int idmap_reserve(const tsr_order *o, tsr_idmap *m, key_fn key)
 {
     size_t cap, i;
     uint32_t *slots, *gens;
@@ -608,28 +609,64 @@ static int own_string(tsr_order *o, tsr_value *v, tsr_error *err)
     return TSR_OK;
 }
 
+/* "; an order may name `student`, `young`" (cut short when long), or that
+ * it may name none: what an integrator needs to fix a refused category. */
+static const char *selectable_note(const tsr_ruleset *rs, char *buf, size_t size)
+{
+    size_t i, used = 0, k = 0;
+
+    for (i = 0; i < rs->ncategories && used < size; i++) {
+        int w;
+        if (!rs->categories[i].selectable)
+            continue;
+        w = snprintf(buf + used, size - used, "%s`%s`", k++ ? ", " : "; an order may name ",
+                     rs->categories[i].id);
+        if (w < 0 || (size_t)w >= size - used) {
+            /* cut after the last whole name */
+            snprintf(buf + used, size - used, "%s...", k > 1 ? ", " : "; an order may name ");
+            return buf;
+        }
+        used += (size_t)w;
+    }
+    if (k == 0)
+        snprintf(buf, size, "; no category of this rule set may be named by an order");
+    return buf;
+}
+
+/* An order may name only a category declared `selectable: true`: an order
+ * never chooses its own price.  Whether the category's `for`, `when` and
+ * `valid` hold for the line is known only when the order is evaluated
+ * (eval.c checks it there); this refuses what no line could name. */
 static int check_category(const tsr_order *o, const char *s, size_t n, tsr_error *err)
 {
     const tsr_ruleset *rs = o->rs;
     const char **names, *best = NULL;
-    char sn[64];
-    size_t i;
+    char sn[64], note[160];
+    size_t i, nsel = 0;
 
     for (i = 0; i < rs->ncategories; i++)
-        if (strlen(rs->categories[i].id) == n && memcmp(rs->categories[i].id, s, n) == 0)
-            return TSR_OK;
+        if (strlen(rs->categories[i].id) == n && memcmp(rs->categories[i].id, s, n) == 0) {
+            if (rs->categories[i].selectable)
+                return TSR_OK;
+            return tsr__err(err, TSR_EORDER,
+                            "category \"%s\" is not selectable: the rules assign it, an order "
+                            "cannot name it%s", rs->categories[i].id,
+                            selectable_note(rs, note, sizeof note));
+        }
+    /* suggest only what the order could name */
     names = rs->ncategories ? tsr__calloc(&o->alloc, rs->ncategories, sizeof *names) : NULL;
     if (names) {
         for (i = 0; i < rs->ncategories; i++)
-            names[i] = rs->categories[i].id;
-        best = tsr__closest(s, n, names, rs->ncategories);
+            if (rs->categories[i].selectable)
+                names[nsel++] = rs->categories[i].id;
+        best = tsr__closest(s, n, names, nsel);
     }
     if (best)
         tsr__err(err, TSR_EORDER, "unknown category \"%s\"; did you mean \"%s\"?",
                  snippet(sn, sizeof sn, s, n), best);
     else
-        tsr__err(err, TSR_EORDER, "unknown category \"%s\": the rule set has no such category",
-                 snippet(sn, sizeof sn, s, n));
+        tsr__err(err, TSR_EORDER, "unknown category \"%s\": the rule set has no such category%s",
+                 snippet(sn, sizeof sn, s, n), selectable_note(rs, note, sizeof note));
     tsr__free(&o->alloc, names, rs->ncategories * sizeof *names);
     return TSR_EORDER;
 }
@@ -737,6 +774,10 @@ int tsr__order_new_line(tsr_order *o, size_t *line, tsr_error *err)
         return tsr__err(err, TSR_ENOMEM, NULL);
     o->lines = p;
     memset(o->lines + o->nlines * o->stride, 0, o->stride * sizeof(tsr_value));
+    /* SPEC §5: quantity defaults to 1.  Set at birth, so that checking an
+     * order never has to fill it in (tsr__order_ready writes nothing). */
+    o->lines[o->nlines * o->stride + TSR_ITEM_QUANTITY].type = TSR_T_INT;
+    o->lines[o->nlines * o->stride + TSR_ITEM_QUANTITY].u.i = 1;
     *line = o->nlines++;
     o->finished = false;
     return TSR_OK;
@@ -846,7 +887,7 @@ typedef struct pathbuf {
 
 static void path_put(pathbuf *p, const char *s, size_t n)
 {
-    n = tsr__utf8_cut(s, n, p->size - 1 - p->len);
+    n = tsr__utf8_prefix(s, n, p->size - 1 - p->len);
     memcpy(p->buf + p->len, s, n);
     p->len += n;
     p->buf[p->len] = '\0';
@@ -901,7 +942,10 @@ static int finish_error(tsr_error *err, const char *path, const char *fmt, ...)
     return TSR_EORDER;
 }
 
-static int unique_line_ids(tsr_order *o, tsr_error *err)
+/* `ids` is the hash set for orders of more than 16 lines: the order's own
+ * (kept across orders) when finishing, a temporary one when checking an
+ * order that must not change. */
+static int unique_line_ids(const tsr_order *o, tsr_idmap *ids, tsr_error *err)
 {
     char path[64], sn[64];
     size_t i, j, first = SIZE_MAX;
@@ -922,15 +966,15 @@ static int unique_line_ids(tsr_order *o, tsr_error *err)
             return TSR_OK;
         i--;
     } else {
-        idmap_begin(&o->line_map);
+        idmap_begin(ids);
         for (i = 0; i < o->nlines; i++) {
             const tsr_value *a = &o->lines[i * o->stride + TSR_ITEM_ID];
-            if (idmap_reserve(o, &o->line_map, line_id_key) != TSR_OK)
+            if (idmap_reserve(o, ids, line_id_key) != TSR_OK)
                 return tsr__err(err, TSR_ENOMEM, NULL);
-            first = idmap_find(o, &o->line_map, a->u.s, a->len, line_id_key);
+            first = idmap_find(o, ids, a->u.s, a->len, line_id_key);
             if (first != SIZE_MAX)
                 break;
-            idmap_insert(&o->line_map, a->u.s, a->len);
+            idmap_insert(ids, a->u.s, a->len);
         }
         if (first == SIZE_MAX)
             return TSR_OK;
@@ -942,7 +986,11 @@ static int unique_line_ids(tsr_order *o, tsr_error *err)
                         first);
 }
 
-int tsr__order_finish(tsr_order *o, tsr_error *err)
+/* Everything finishing checks, without changing the order.  The default
+ * quantity needs no filling here: a line is born with quantity 1
+ * (tsr__order_new_line) and neither the builder nor the readers can leave
+ * it without one. */
+static int check_order(const tsr_order *o, tsr_idmap *ids, tsr_error *err)
 {
     char path[64];
     size_t i;
@@ -955,7 +1003,7 @@ int tsr__order_finish(tsr_order *o, tsr_error *err)
         return finish_error(err, "items", o->has_items ? "an order needs at least one line"
                                                        : "an order needs items: a non-empty list of lines");
     for (i = 0; i < o->nlines; i++) {
-        tsr_value *rec = o->lines + i * o->stride;
+        const tsr_value *rec = o->lines + i * o->stride;
         if (rec[TSR_ITEM_ID].type != TSR_T_STRING) {
             snprintf(path, sizeof path, "items[%zu].id", i);
             return finish_error(err, path, "a line needs an id");
@@ -964,12 +1012,8 @@ int tsr__order_finish(tsr_order *o, tsr_error *err)
             snprintf(path, sizeof path, "items[%zu].kind", i);
             return finish_error(err, path, "a line needs a kind");
         }
-        if (rec[TSR_ITEM_QUANTITY].type == TSR_T_MISSING) {
-            rec[TSR_ITEM_QUANTITY].type = TSR_T_INT;
-            rec[TSR_ITEM_QUANTITY].u.i = 1;
-        }
     }
-    if ((rc = unique_line_ids(o, err)) != TSR_OK)
+    if ((rc = unique_line_ids(o, ids, err)) != TSR_OK)
         return rc;
     for (i = 0; i < o->nlots; i++) {
         if (!o->lots[i].id) {
@@ -981,17 +1025,32 @@ int tsr__order_finish(tsr_order *o, tsr_error *err)
             return finish_error(err, path, "a points lot needs points");
         }
     }
-    o->finished = true;
     return TSR_OK;
+}
+
+int tsr__order_finish(tsr_order *o, tsr_error *err)
+{
+    int rc = check_order(o, &o->line_map, err);
+    if (rc == TSR_OK)
+        o->finished = true;
+    return rc;
 }
 
 int tsr__order_ready(const tsr_order *o, tsr_error *err)
 {
+    tsr_idmap ids;
+    int rc;
+
     if (o->finished)
         return TSR_OK;
-    /* Logically const: finishing only fills defaults the builder already
-     * set and records that the order was checked. */
-    return tsr__order_finish((tsr_order *)o, err);
+    /* A builder order nobody finished: check it without writing to it, so
+     * any number of threads may evaluate one const order at once.  The
+     * check is repeated per evaluation (parsed orders are finished once,
+     * when read). */
+    memset(&ids, 0, sizeof ids);
+    rc = check_order(o, &ids, err);
+    idmap_free(&ids, &o->alloc);
+    return rc;
 }
 
 /* ---------------------------------------------------------------------

@@ -119,14 +119,16 @@ void tsr__order_fini(tsr_order *o);
 
 /* Check what the builder or a reader could not check field by field:
  * required fields (order datetime, at least one line, line id and kind,
- * lot id and points), unique line ids; fills the default quantity.
+ * lot id and points), unique line ids, and mark the order finished.
  * TSR_EORDER with the JSON path on failure; the order is left as it was
- * (a builder's caller may fix it). */
+ * (a builder's caller may fix it).  The readers' callers finish; so does
+ * tsr_order_parse. */
 int tsr__order_finish(tsr_order *o, tsr_error *err);
 
 /* For the evaluator: TSR_OK at once when the order was finished and not
- * changed since, else tsr__order_finish.  The order is logically const:
- * only the validation state changes (an order belongs to one thread). */
+ * changed since, else the same checks as tsr__order_finish made on the
+ * const order, which is not written to (temporary memory comes from its
+ * allocator), so threads may share one order that nobody finished. */
 int tsr__order_ready(const tsr_order *o, tsr_error *err);
 
 /* Read JSON / YAML text into a cleared order (tsr__order_finish not

@@ -183,7 +183,7 @@ static int check_eligible(tsr_eval *ev, const tsr_promo *p, tsr_promo_reason *re
                 wl = p->when->src_len;
             }
             *why = tsr__why(ev, "not eligible: `%.*s` was false",
-                            (int)tsr__utf8_cut(w, wl, TSR_QUOTE_MAX), w);
+                            (int)tsr__utf8_prefix(w, wl, TSR_QUOTE_MAX), w);
         }
     }
     return TSR_OK;
@@ -259,8 +259,10 @@ static int check_entry(tsr_eval *ev, size_t i, int promo, entry_note *note)
         reason = check_combinable(ev, i, promo, &note->why);
     e->status = reason == TSR_PR_NONE ? TSR_PROMO_ACCEPTED : TSR_PROMO_REJECTED;
     e->reason = reason;
-    if (reason == TSR_PR_NONE)
+    if (reason == TSR_PR_NONE) {
         ev->res->promo_accepted[promo] = 1;
+        tsr__eval_flags_changed(ev);
+    }
     return TSR_OK;
 }
 
@@ -279,7 +281,7 @@ static int trace_promo(tsr_eval *ev, size_t p, const entry_note *notes)
             return tsr__trace(ev, "promo_codes", ev->rs->promos[p].id, true, NULL);
         if (!why) {
             why = tsr__why(ev, "code `%.*s`: %s",
-                           (int)tsr__utf8_cut(r->promos[i].code, r->promos[i].code_len, 64),
+                           (int)tsr__utf8_prefix(r->promos[i].code, r->promos[i].code_len, 64),
                            r->promos[i].code, notes[i].why ? notes[i].why :
                            tsr__promo_reason_name(r->promos[i].reason));
             if (!why)
@@ -361,11 +363,12 @@ static int settle_no_effect(tsr_eval *ev, size_t i)
     e->status = TSR_PROMO_REJECTED;
     e->reason = TSR_PR_NO_EFFECT;
     ev->res->promo_accepted[e->promo] = 0;
+    tsr__eval_flags_changed(ev);
     if (!tracing(ev) || !(t = promo_trace_entry(ev, (size_t)e->promo)))
         return TSR_OK;
     t->applied = false;
     t->why = tsr__why(ev, "code `%.*s`: no effect: no discount that requires it changed a line",
-                      (int)tsr__utf8_cut(e->code, e->code_len, 64), e->code);
+                      (int)tsr__utf8_prefix(e->code, e->code_len, 64), e->code);
     return t->why ? TSR_OK : TSR_ENOMEM;
 }
 

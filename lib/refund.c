@@ -39,7 +39,7 @@ static int prefix_path(tsr_error *err, const char *prefix, int code)
         snprintf(path, sizeof path, "%s", prefix);
     else
         snprintf(path, sizeof path, "%s.%s", prefix, err->path);
-    n = tsr__utf8_cut(path, strlen(path), sizeof err->path - 1);
+    n = tsr__utf8_prefix(path, strlen(path), sizeof err->path - 1);
     memcpy(err->path, path, n);
     err->path[n] = '\0';
     return code;
@@ -541,6 +541,9 @@ static int setup_context(refund *r)
     r->x.minor_units = rs->minor_units;
     r->x.rounding = rs->rounding;
     r->x.err = r->err;
+    /* the same work budget as an evaluation, for all its `allowed` and `fee` */
+    if (tsr__eval_ctx_limits(&r->x, rs, &r->work) != TSR_OK)
+        return nomem(r);
     return TSR_OK;
 }
 
@@ -570,14 +573,14 @@ static int line_fee(refund *r, tsr_refund_line *l, int64_t *fee, bool *ok)
     if (v.type != TSR_T_MONEY) {
         *ok = false;
         return reject(r, l, arena_printf(ar, "fee: `%.*s` has no value for this line",
-                                         (int)tsr__utf8_cut(e->src, e->src_len, TSR_QUOTE_MAX),
+                                         (int)tsr__utf8_prefix(e->src, e->src_len, TSR_QUOTE_MAX),
                                          e->src));
     }
     if (v.u.i < 0) {
         *ok = false;
         tsr__format_fixed(buf, v.u.i, r->rs->minor_units);
         return reject(r, l, arena_printf(ar, "fee: `%.*s` is negative (%s) for this line",
-                                         (int)tsr__utf8_cut(e->src, e->src_len, TSR_QUOTE_MAX),
+                                         (int)tsr__utf8_prefix(e->src, e->src_len, TSR_QUOTE_MAX),
                                          e->src, buf));
     }
     *fee = v.u.i;
@@ -614,7 +617,7 @@ static int refund_line(refund *r, size_t k, tsr_refund_line *l)
                 wl = R->allowed->src_len;
             }
             return reject(r, l, arena_printf(ar, "allowed: `%.*s` was false",
-                                             (int)tsr__utf8_cut(w, wl, TSR_QUOTE_MAX), w));
+                                             (int)tsr__utf8_prefix(w, wl, TSR_QUOTE_MAX), w));
         }
     }
     if ((rc = line_fee(r, l, &fee, &ok)) != TSR_OK || !ok)
@@ -887,6 +890,23 @@ static int parse_time(const char *s, size_t n, tsr_refund_input *in, tsr_error *
     return TSR_OK;
 }
 
+/* Bytes of tsr_refund_options each version of the header declares.
+ * Appending a field means a new TSR_REFUND_OPTIONS_VERSION and a new entry
+ * here (the assert fails until both are done). */
+static const size_t refund_options_size[TSR_REFUND_OPTIONS_VERSION + 1] = {
+    0,
+    TSR_END_OF(tsr_refund_options, previous_clawback),     /* version 1 */
+};
+_Static_assert(sizeof(tsr_refund_options) == TSR_END_OF(tsr_refund_options, previous_clawback),
+               "a field was appended to tsr_refund_options: add a version and its size");
+
+int tsr_refund_options_init(tsr_refund_options *opts, unsigned version)
+{
+    static const tsr_refund_options defaults = TSR_REFUND_OPTIONS_INIT;
+    return tsr__init_versioned(opts, &defaults, version, refund_options_size,
+                               TSR_ARRAY_LEN(refund_options_size));
+}
+
 int tsr_refund_order(tsr_refund_result **out, const tsr_ruleset *rs, const tsr_order *order,
                      const char *receipt, size_t receipt_len, const char *const *line_ids,
                      size_t nline_ids, const char *datetime, const tsr_refund_options *opts,
@@ -905,6 +925,10 @@ int tsr_refund_order(tsr_refund_result **out, const tsr_ruleset *rs, const tsr_o
     if (order->rs != rs)
         return tsr__err(err, TSR_EINVAL, "tsr_refund_order: the order was built for another "
                                          "rule set");
+    if (opts && (rc = tsr__check_version(opts->version, TSR_ARRAY_LEN(refund_options_size),
+                                         "tsr_refund_order: refund options",
+                                         "TSR_REFUND_OPTIONS_INIT", err)) != TSR_OK)
+        return rc;
     if (opts && opts->nprevious_lines && !opts->previous_lines)
         return tsr__err(err, TSR_EINVAL, "tsr_refund_order: previous_lines is NULL");
     if ((rc = tsr__order_ready(order, err)) != TSR_OK)
@@ -1149,13 +1173,19 @@ int64_t tsr_refund_result_line_points_revoked(const tsr_refund_result *r, size_t
     return l ? l->points_revoked : 0;
 }
 
-void tsr_refund_result_totals(const tsr_refund_result *r, tsr_refund_totals *out)
+/* Bytes of tsr_refund_totals each version of the header declares (as
+ * refund_options_size). */
+static const size_t refund_totals_size[TSR_REFUND_TOTALS_VERSION + 1] = {
+    0,
+    TSR_END_OF(tsr_refund_totals, clawback_returned),      /* version 1 */
+};
+_Static_assert(sizeof(tsr_refund_totals) == TSR_END_OF(tsr_refund_totals, clawback_returned),
+               "a field was appended to tsr_refund_totals: add a version and its size");
+
+int tsr_refund_result_totals(const tsr_refund_result *r, tsr_refund_totals *out)
 {
-    if (!out)
-        return;
-    if (!r) {
-        memset(out, 0, sizeof *out);
-        return;
-    }
-    *out = r->totals;
+    static const tsr_refund_totals zero = TSR_REFUND_TOTALS_INIT;
+    int rc = tsr__copy_out_versioned(out, r ? &r->totals : &zero, refund_totals_size,
+                                     TSR_ARRAY_LEN(refund_totals_size));
+    return rc == TSR_OK && !r ? TSR_EINVAL : rc;
 }

@@ -9,8 +9,9 @@
  *
  *   segments                   customer, order, now, tables, earlier segments
  *   tiers                      + every segment
- *   categories for/when/price  + tier, items, item
- *   promo_codes when           + tier, items (order level: no item)
+ *   categories for/when/price  + tier, items, item (no line totals: the
+ *                                categories set the prices they come from)
+ *   promo_codes when           + tier, items, line totals (order level: no item)
  *   discounts when, effect     + promo, line totals (order level: no item)
  *   discounts for/reward,      + item
  *     bundle[].for
@@ -70,6 +71,10 @@ typedef struct tsr_category {
     tsr_expr *for_;             /* NULL = all lines */
     tsr_expr *when;             /* NULL = always */
     tsr_expr *price;            /* money; NULL = keep the line's price */
+    /* `selectable: true`: an order may name this category for a line whose
+     * `for`, `when` and `valid` hold (eval_categories); any other category
+     * an order names is refused. */
+    bool selectable;
     /* Set at load: `price` reads no line (tsr__expr_order_level), so one
      * evaluation prices every line of this category alike and computes the
      * value once (eval_categories) rather than once per line. */
@@ -262,6 +267,7 @@ struct tsr_ruleset {
     size_t noffers;
     const char **groups;        /* discount group names, by group_index */
     size_t nmemo;               /* memo slots of line conditions (tsr_expr.memo) */
+    uint32_t naggs;             /* aggregate cache slots (tsr_expr.agg_base) */
     tsr_okey_index okeys[TSR_REC__COUNT];   /* order keys by record (order.c) */
 
     const char **files;         /* every file loaded (the main file first, then

@@ -49,7 +49,7 @@ KEYS(header_keys, "tessera", "ruleset", "version", "currency", "minor_units", "r
      "timezone");
 KEYS(schema_keys, "item", "customer", "order");
 KEYS(tier_keys, "id", "when", "label");
-KEYS(category_keys, "id", "label", "for", "when", "price", "valid", "channels");
+KEYS(category_keys, "id", "label", "for", "when", "price", "selectable", "valid", "channels");
 KEYS(promo_keys, "id", "label", "code", "match", "valid", "channels", "when",
      "max_uses_per_customer", "max_uses", "combinable");
 KEYS(discount_keys, "id", "label", "priority", "requires", "for", "reward", "when", "valid",
@@ -75,11 +75,13 @@ static const tsr_type scalar_types[] = { TSR_T_BOOL, TSR_T_INT, TSR_T_DECIMAL, T
                                          TSR_T_STRING, TSR_T_DATE, TSR_T_DATETIME };
 
 /* Expression scopes (see rules.h).  ORDER_LEVEL: what every step from the
- * discounts on has decided; LINE adds the current line. */
+ * discounts on has decided; LINE adds the current line.  Line totals exist
+ * once every line is priced: from the promo codes on, never in the
+ * categories that set the prices. */
 #define SCOPE_SEGMENT   (TSR_ENV_SEGMENTS)      /* limited to the earlier ones */
 #define SCOPE_TIER      (TSR_ENV_SEGMENTS)
 #define SCOPE_CATEGORY  (TSR_ENV_SEGMENTS | TSR_ENV_TIER | TSR_ENV_ITEMS | TSR_ENV_ITEM)
-#define SCOPE_PROMO     (TSR_ENV_SEGMENTS | TSR_ENV_TIER | TSR_ENV_ITEMS)
+#define SCOPE_PROMO     (TSR_ENV_SEGMENTS | TSR_ENV_TIER | TSR_ENV_ITEMS | TSR_ENV_LINE_TOTALS)
 #define SCOPE_ORDER     (TSR_ENV_SEGMENTS | TSR_ENV_TIER | TSR_ENV_ITEMS | TSR_ENV_PROMO | \
                          TSR_ENV_LINE_TOTALS)
 #define SCOPE_LINE      (SCOPE_ORDER | TSR_ENV_ITEM)
@@ -1413,7 +1415,7 @@ static int build_categories(builder *b, const tsr_ynode *const *roots)
     rs->categories = rules;
     for (i = 0; i < n; i++) {
         tsr_category *c = &rs->categories[i];
-        const tsr_ynode *m = es[i].node;
+        const tsr_ynode *m = es[i].node, *sel;
         char where[64];
 
         if ((rc = begin_entry(b, &es[i], "categories", category_keys,
@@ -1429,6 +1431,9 @@ static int build_categories(builder *b, const tsr_ynode *const *roots)
             (rc = read_validity(b, m, where, &c->valid, &c->has_valid)) != TSR_OK)
             return rc;
         if (c->price && (rc = check_not_negative(b, get(m, "price"), c->price, "price", where)))
+            return rc;
+        if ((sel = get(m, "selectable")) &&
+            (rc = read_bool(b, sel, "selectable", where, &c->selectable)) != TSR_OK)
             return rc;
     }
     rs->ncategories = n;
@@ -2192,6 +2197,59 @@ static void copy_used_marks(builder *b)
         b->rs->promos[i].used = b->promo_used[i];
 }
 
+/* Name the rule that holds each expression (tsr_expr.section, rule_id,
+ * key), for the messages of evaluation errors about the expression itself
+ * (the work budget): section and id as the trace writes them. */
+static void label(tsr_expr *e, const char *section, const char *id, const char *key)
+{
+    if (!e)
+        return;
+    e->section = section;
+    e->rule_id = id;
+    e->key = key;
+}
+
+static void label_exprs(tsr_ruleset *rs)
+{
+    size_t i, j;
+
+    for (i = 0; i < rs->nsegments; i++)
+        label(rs->segments[i].when, "segments", rs->segments[i].id, NULL);
+    for (i = 0; i < rs->ntiers; i++)
+        label(rs->tiers[i].when, "tiers", rs->tiers[i].id, "when");
+    for (i = 0; i < rs->ncategories; i++) {
+        tsr_category *c = &rs->categories[i];
+        label(c->for_, "categories", c->id, "for");
+        label(c->when, "categories", c->id, "when");
+        label(c->price, "categories", c->id, "price");
+    }
+    for (i = 0; i < rs->npromos; i++)
+        label(rs->promos[i].when, "promo_codes", rs->promos[i].id, "when");
+    for (i = 0; i < rs->ndiscounts; i++) {
+        tsr_discount *d = &rs->discounts[i];
+        label(d->when, "discounts", d->id, "when");
+        label(d->for_, "discounts", d->id, "for");
+        label(d->reward, "discounts", d->id, "reward");
+        /* effect_keys is in enum order, from TSR_EFFECT_PERCENT */
+        label(d->value, "discounts", d->id,
+              d->effect >= TSR_EFFECT_PERCENT &&
+                      (size_t)(d->effect - TSR_EFFECT_PERCENT) < TSR_ARRAY_LEN(effect_keys)
+                  ? effect_keys[d->effect - TSR_EFFECT_PERCENT] : "value");
+        for (j = 0; j < d->nbundle; j++)
+            label(d->bundle[j].for_, "discounts", d->id, "bundle.for");
+    }
+    label(rs->loyalty.member_when, "loyalty", NULL, "member_when");
+    label(rs->loyalty.redeem_for, "loyalty", NULL, "redeem.for");
+    for (i = 0; i < rs->loyalty.nearn; i++) {
+        label(rs->loyalty.earn[i].for_, "earn", rs->loyalty.earn[i].id, "for");
+        label(rs->loyalty.earn[i].when, "earn", rs->loyalty.earn[i].id, "when");
+    }
+    label(rs->refunds.allowed, "refunds", NULL, "allowed");
+    label(rs->refunds.fee, "refunds", NULL, "fee");
+    for (i = 0; i < rs->noffers; i++)
+        label(rs->offers[i].when, "offers", rs->offers[i].id, "when");
+}
+
 static void init_env(builder *b)
 {
     tsr_ruleset *rs = b->rs;
@@ -2200,6 +2258,7 @@ static void init_env(builder *b)
     b->env.rounding = rs->rounding;
     b->env.regexes = rs->regexes;
     b->env.max_length = rs->limits.max_expression_length;
+    b->env.agg_slots = &rs->naggs;
 }
 
 static int build_all(builder *b)
@@ -2223,6 +2282,7 @@ static int build_all(builder *b)
         (rc = build_refunds(b)) != TSR_OK || (rc = build_offers(b, roots)) != TSR_OK)
         return rc;
     copy_used_marks(b);
+    label_exprs(b->rs);
     return TSR_OK;
 }
 

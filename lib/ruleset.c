@@ -53,7 +53,8 @@ static const tsr_load_options default_options = TSR_LOAD_OPTIONS_INIT;
 /* sizeof(tsr_load_options) as each version of the header declared it, so
  * tsr_load_options_init never writes past an older caller's struct. */
 static const size_t options_size[TSR_LOAD_OPTIONS_VERSION + 1] = {
-    0, offsetof(tsr_load_options, allow_paths), sizeof(tsr_load_options)
+    0, offsetof(tsr_load_options, max_eval_steps), offsetof(tsr_load_options, allow_paths),
+    sizeof(tsr_load_options)
 };
 
 int tsr_load_options_init(tsr_load_options *opts, unsigned version)
@@ -102,6 +103,8 @@ int tsr__load_options_effective(tsr_load_options *eff, const tsr_load_options *o
     eff->include_ud = opts->include_ud;
     eff->tzdir = opts->tzdir;
     if (opts->version >= 2)
+        PICK(max_eval_steps);
+    if (opts->version >= 3)
         eff->allow_paths = opts->allow_paths;
 #undef PICK
     /* libyaml's work per event grows with the nesting open at that point:
@@ -829,4 +832,14 @@ const char *tsr_ruleset_version(const tsr_ruleset *rs)
 const char *tsr_ruleset_currency(const tsr_ruleset *rs)
 {
     return rs ? rs->currency : NULL;
+}
+
+size_t tsr_ruleset_file_count(const tsr_ruleset *rs)
+{
+    return rs ? rs->nfiles : 0;
+}
+
+const char *tsr_ruleset_file(const tsr_ruleset *rs, size_t i)
+{
+    return rs && i < rs->nfiles ? rs->files[i] : NULL;
 }

@@ -111,6 +111,15 @@ static inline size_t utf8_char(const unsigned char *s, size_t n)
     return 0;
 }
 
+size_t tsr__utf8_prefix(const char *s, size_t n, size_t max)
+{
+    if (n <= max)
+        return n;
+    while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
+        max--;
+    return max;
+}
+
 bool tsr__utf8_valid(const char *str, size_t n)
 {
     const unsigned char *s = (const unsigned char *)str;
@@ -126,24 +135,6 @@ bool tsr__utf8_valid(const char *str, size_t n)
         i += k;
     }
     return true;
-}
-
-size_t tsr__utf8_cut(const char *str, size_t n, size_t max)
-{
-    const unsigned char *s = (const unsigned char *)str;
-    size_t k = max;
-
-    if (n <= max)
-        return n;
-    /* s[k] is the first byte left out: while it continues a character,
-     * that character would be split, so leave it out whole.  A character
-     * has at most three continuation bytes; a longer run is not UTF-8 and
-     * is cut where asked. */
-    while (k > 0 && max - k < 3 && (s[k] & 0xC0) == 0x80)
-        k--;
-    if ((s[k] & 0xC0) == 0x80)
-        return max;
-    return k;
 }
 
 /* What one character of outside text is shown as: itself, or "?" for a
@@ -441,7 +432,7 @@ void tsr__buf_diff_linev(tsr_buf *b, const char *path, const char *fmt, va_list 
     char msg[2048], shown[256];
 
     vsnprintf(msg, sizeof msg, fmt, ap);
-    msg[tsr__utf8_cut(msg, strlen(msg), 1023)] = '\0';
+    msg[tsr__utf8_prefix(msg, strlen(msg), 1023)] = '\0';
     tsr__clean_in_place(msg);
     /* paths are made with snprintf into short buffers: a character split
      * there shows as '?' */

@@ -152,7 +152,7 @@ static int build_order(tsr_order *o, const fields *f, tsr_error *err)
 
 static void print_result(tsr_result *r, const char *currency, int digits)
 {
-    tsr_totals t;
+    tsr_totals t = TSR_TOTALS_INIT;
     size_t i, n = tsr_result_line_count(r);
     char money[32];
     const char *json;

@@ -10,8 +10,14 @@
  *   php -d extension=build/bindings/php/tessera.so examples/php/bitrix_basket.php
  *
  * Bitrix keeps prices as floats; Tessera never does: money crosses as
- * decimal strings and is written back from integer minor units.  Nothing
+ * decimal strings and is written back from integer minor units, converted
+ * with bcmath (Debian: php-bcmath).  Nothing
  * about prices is decided here: the rule file decides, in the C library.
+ * The ticket type a customer picks in the shop (the TICKET_TYPE property,
+ * e.g. `concession`) is passed through as the line's `category`: the rule
+ * file declares which types an order may name (`selectable: true`) and
+ * checks each against the line, so a customer who edits the basket cannot
+ * choose a price (a `toddler` ticket for an adult is refused, with the row).
  */
 
 declare(strict_types=1);
@@ -91,6 +97,10 @@ final class TesseraBasketHandler
             if ($item['kind'] === 'ticket') {
                 $item['height_cm'] = (int) $props['HEIGHT_CM'];
                 $item['event_start'] = $props['VISIT_START'];
+                if (($props['TICKET_TYPE'] ?? '') !== '') {
+                    // the type the customer chose; the rules accept it or refuse the order
+                    $item['category'] = (string) $props['TICKET_TYPE'];
+                }
             } else {
                 // the shop's catalog price, a float in Bitrix: sent as an exact decimal string
                 $item['price'] = number_format((float) $row['BASE_PRICE'], 2, '.', '');
@@ -110,12 +120,10 @@ final class TesseraBasketHandler
         ];
     }
 
-    /** "1234.50" -> 123450 (the currency's minor units; Tessera writes exact strings). */
+    /** "1234.50" -> 123450: the currency's minor units, exactly (bcmath, never float). */
     private static function minor(string $money): int
     {
-        [$units, $cents] = explode('.', $money) + [1 => ''];
-        $sign = str_starts_with($units, '-') ? -1 : 1;
-        return $sign * (abs((int) $units) * 100 + (int) str_pad($cents, 2, '0'));
+        return (int) bcmul($money, '100', 0);
     }
 
     private static function money(int $minor): float
@@ -129,15 +137,17 @@ final class TesseraBasketHandler
 $rules = \Tessera\RuleSet::fromFile(__DIR__ . '/../../rules/park/park.yaml');
 $handler = new TesseraBasketHandler($rules);
 $tz = new DateTimeZone('Europe/Moscow');
-$ticket = fn (int $id, int $height): array => [
-    'ID' => $id, 'PRODUCT_XML_ID' => 'PARK-DAY', 'NAME' => 'Day ticket', 'QUANTITY' => 1.0,
-    'BASE_PRICE' => 0.0, 'PRICE' => 0.0, 'CURRENCY' => 'RUB',
+$ticket = fn (int $id, int $height, string $type = ''): array => [
+    'ID' => $id, 'PRODUCT_XML_ID' => 'PARK-DAY', 'NAME' => $type === '' ? 'Day ticket' : "Day ticket ($type)",
+    'QUANTITY' => 1.0, 'BASE_PRICE' => 0.0, 'PRICE' => 0.0, 'CURRENCY' => 'RUB',
     'PROPS' => [['CODE' => 'KIND', 'VALUE' => 'ticket'], ['CODE' => 'HEIGHT_CM', 'VALUE' => (string) $height],
-                ['CODE' => 'VISIT_START', 'VALUE' => '2026-06-13T10:00:00+03:00']],
+                ['CODE' => 'VISIT_START', 'VALUE' => '2026-06-13T10:00:00+03:00'],
+                ['CODE' => 'TICKET_TYPE', 'VALUE' => $type]],
 ];
 $basket = [
     $ticket(101, 182),
     $ticket(102, 121),
+    $ticket(105, 168, 'concession'),
     ['ID' => 103, 'PRODUCT_XML_ID' => 'COLA-05', 'NAME' => 'Cola 0.5 l', 'QUANTITY' => 3.0,
      'BASE_PRICE' => 150.0, 'PRICE' => 150.0, 'CURRENCY' => 'RUB',
      'PROPS' => [['CODE' => 'KIND', 'VALUE' => 'fnb']]],
@@ -151,7 +161,7 @@ $summary = $handler->price($basket, $user, ['DOC-123456'], 300,
 
 foreach ($basket as $row) {
     $props = array_column($row['PROPS'], 'VALUE', 'CODE');
-    printf("%-4d %-16s %d x %7.2f (base %7.2f, %7.2f off)  points paid %6s  to pay %7s  +%d points  %s\n",
+    printf("%-4d %-24s %d x %7.2f (base %7.2f, %7.2f off)  points paid %6s  to pay %7s  +%d points  %s\n",
            $row['ID'], $row['NAME'], $row['QUANTITY'], $row['PRICE'], $row['BASE_PRICE'],
            $row['DISCOUNT_PRICE'], $props['TESSERA_POINTS_PAID'], $props['TESSERA_TOTAL'],
            $props['TESSERA_POINTS'], $props['TESSERA_DISCOUNTS']);
@@ -170,5 +180,15 @@ try {
     $handler->price($broken, $user, [], 0, new DateTimeImmutable('2026-06-10 16:20', $tz), 'B-5502');
 } catch (\Tessera\OrderError $e) {
     $row = TesseraBasketHandler::basketRowOf($e, $broken);
+    printf("cannot price basket row %s (%s): %s\n", $row['ID'] ?? '?', $row['NAME'] ?? '?', $e->getMessage());
+}
+
+// A ticket type the customer may not choose: a free toddler's ticket for an adult.
+$edited = $basket;
+$edited[0]['PROPS'][3]['VALUE'] = 'toddler';
+try {
+    $handler->price($edited, $user, [], 0, new DateTimeImmutable('2026-06-10 16:20', $tz), 'B-5503');
+} catch (\Tessera\OrderError $e) {
+    $row = TesseraBasketHandler::basketRowOf($e, $edited);
     printf("cannot price basket row %s (%s): %s\n", $row['ID'] ?? '?', $row['NAME'] ?? '?', $e->getMessage());
 }

@@ -73,7 +73,7 @@ static void touch(const char *s)
 /* Read everything the refund result offers and check what tessera.h says of it. */
 static void read_refund(tsr_refund_result *r)
 {
-    tsr_refund_totals t;
+    tsr_refund_totals t = TSR_REFUND_TOTALS_INIT;
     int64_t amount = 0, fee = 0, restored = 0, revoked = 0;
     size_t i, n, jlen = 0;
     const char *json, *to;
@@ -120,7 +120,9 @@ static void read_refund(tsr_refund_result *r)
         fuzz_die("refund line accessor out of range returned something", n, n);
 
     memset(&t, 0xa5, sizeof t);
-    tsr_refund_result_totals(r, &t);
+    t.version = TSR_REFUND_TOTALS_VERSION;
+    if (tsr_refund_result_totals(r, &t) != TSR_OK)
+        fuzz_die("tsr_refund_result_totals refused a refund result", 0, 0);
     if (t.amount != amount - t.clawback + t.clawback_returned)
         fuzz_die("totals.amount != lines - clawback + clawback_returned", (size_t)t.amount,
                  (size_t)(amount - t.clawback + t.clawback_returned));

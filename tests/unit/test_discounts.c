@@ -105,7 +105,7 @@ static void test_percent_comes_off_each_reward_line(void **state)
                          "{\"id\": \"a\", \"kind\": \"ticket\", \"price\": \"25.00\"},"
                          "{\"id\": \"b\", \"kind\": \"ticket\", \"price\": \"10.00\", \"quantity\": 3},"
                          "{\"id\": \"c\", \"kind\": \"fnb\", \"price\": \"4.00\"}]}");
-    tsr_totals t;
+    tsr_totals t = TSR_TOTALS_INIT;
     (void)state;
 
     ASSERT_TOTALS(r, 2250, 2700, 400);
@@ -226,7 +226,7 @@ static void test_order_amount_never_takes_more_than_the_lines_total(void **state
     tsr_result *r = eval(rs, "{" DT ", \"items\": ["
                          "{\"id\": \"a\", \"kind\": \"x\", \"price\": \"10.00\"},"
                          "{\"id\": \"b\", \"kind\": \"x\", \"price\": \"3.00\"}]}");
-    tsr_totals t;
+    tsr_totals t = TSR_TOTALS_INIT;
     (void)state;
 
     ASSERT_TOTALS(r, 0, 0);
@@ -390,7 +390,7 @@ static void test_bundle_family_pack_allocates_the_saving_by_unit_prices(void **s
                          "{\"id\": \"a2\", \"kind\": \"adult\", \"price\": \"2500.00\"},"
                          "{\"id\": \"c1\", \"kind\": \"child\", \"price\": \"1800.00\"},"
                          "{\"id\": \"c2\", \"kind\": \"child\", \"price\": \"1800.00\"}]}");
-    tsr_totals t;
+    tsr_totals t = TSR_TOTALS_INIT;
     (void)state;
 
     ASSERT_TOTALS(r, 203488, 203488, 146512, 146512);

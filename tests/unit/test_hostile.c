@@ -383,7 +383,7 @@ static void test_a_well_formed_order_still_evaluates(void **state)
         "\"items\":[{\"id\":\"t1\",\"kind\":\"ticket\",\"note\":\"\xC3\xA9t\xC3\xA9\"}]}";
     fixture *fx = *state;
     tsr_result *res = NULL;
-    tsr_totals t;
+    tsr_totals t = TSR_TOTALS_INIT;
     tsr_error err;
 
     assert_int_equal(tsr_evaluate_text(&res, fx->rs, ok, sizeof ok - 1, NULL, &err), TSR_OK);

@@ -21,7 +21,8 @@ static const char rules[] =
     "  order: { note: string }\n"
     "categories:\n"
     "  - { id: child, for: item.kind == \"ticket\", when: item.height_cm < 130, price: 10.00 }\n"
-    "  - { id: adult, for: item.kind == \"ticket\", price: 20.00 }\n";
+    "  - { id: adult, for: item.kind == \"ticket\", price: 20.00 }\n"
+    "  - { id: student, for: item.kind == \"ticket\", selectable: true, price: 15.00 }\n";
 
 /* SPEC §5's example order, with every built-in and schema field. */
 static const char full_json[] =
@@ -40,7 +41,7 @@ static const char full_json[] =
     "      \"zone\": \"A\", \"event_start\": \"2026-06-14T10:00:00Z\", \"validated\": false,\n"
     "      \"ratio\": 0.25, \"labels\": [\"x\", \"y\"] },\n"
     "    { \"id\": \"f1\", \"kind\": \"fnb\", \"sku\": \"COLA-05\", \"quantity\": 2, \"price\": \"150.00\" },\n"
-    "    { \"id\": \"t2\", \"kind\": \"ticket\", \"category\": \"adult\", \"price\": 24.5 }\n"
+    "    { \"id\": \"t2\", \"kind\": \"ticket\", \"category\": \"student\", \"price\": 24.5 }\n"
     "  ],\n"
     "  \"promo_codes\": [\"DOC-123456\", \"SUMMER\"],\n"
     "  \"promo_uses\": { \"doctors\": 0 },\n"
@@ -69,7 +70,7 @@ static const char full_yaml[] =
     "  - { id: t1, kind: ticket, sku: PARK-DAY, quantity: 1, height_cm: 118, zone: A,\n"
     "      event_start: '2026-06-14T10:00:00Z', validated: false, ratio: 0.25, labels: [x, y] }\n"
     "  - { id: f1, kind: fnb, sku: COLA-05, quantity: 2, price: \"150.00\" }\n"
-    "  - { id: t2, kind: ticket, category: adult, price: 24.5 }\n"
+    "  - { id: t2, kind: ticket, category: student, price: 24.5 }\n"
     "promo_codes: [DOC-123456, SUMMER]\n"
     "promo_uses: { doctors: 0 }\n"
     "promo_total_uses: { doctors: 17, summer: 3 }\n"
@@ -343,7 +344,7 @@ static void test_full_order_fills_every_slot(void **state)
     assert_int_equal(line_value(o, 1, TSR_ITEM_PRICE)->type, TSR_T_MONEY);
     assert_int_equal(line_value(o, 1, TSR_ITEM_PRICE)->u.i, 15000);
     assert_int_equal(line_value(o, 1, f->height_cm)->type, TSR_T_MISSING);
-    assert_string_value(line_value(o, 2, TSR_ITEM_CATEGORY), "adult");
+    assert_string_value(line_value(o, 2, TSR_ITEM_CATEGORY), "student");
     assert_int_equal(line_value(o, 2, TSR_ITEM_PRICE)->u.i, 2450);   /* a JSON number */
     assert_int_equal(line_value(o, 2, TSR_ITEM_QUANTITY)->u.i, 1);   /* the default */
     /* computed fields are the evaluator's */
@@ -787,16 +788,28 @@ static void test_numbers_with_exponents_or_beyond_int64_are_refused(void **state
     assert_true(line_value(f->order, 0, f->height_cm)->u.i == INT64_MAX);
 }
 
+/* An order may name only a selectable category: an unknown one is refused
+ * with the closest name it could have meant, one the rules assign (child,
+ * adult) as not selectable; both list what the order may name. */
 static void test_unknown_preset_category_suggests_the_closest(void **state)
 {
     fixture *f = *state;
     char buf[1024];
 
-    expect_item_error(f, "\"category\":\"chlid\"", TSR_EORDER, "items[0].category",
-                      "unknown category \"chlid\"; did you mean \"child\"?");
+    expect_item_error(f, "\"category\":\"stduent\"", TSR_EORDER, "items[0].category",
+                      "unknown category \"stduent\"; did you mean \"student\"?");
     expect_item_error(f, "\"category\":\"senior\"", TSR_EORDER, "items[0].category",
-                      "no such category");
-    assert_int_equal(parse(f, with_item(buf, sizeof buf, "\"category\":\"child\"")), TSR_OK);
+                      "unknown category \"senior\": the rule set has no such category; an order "
+                      "may name `student`");
+    /* not suggested: the order could not name it either */
+    expect_item_error(f, "\"category\":\"chlid\"", TSR_EORDER, "items[0].category",
+                      "unknown category \"chlid\": the rule set has no such category");
+    expect_item_error(f, "\"category\":\"child\"", TSR_EORDER, "items[0].category",
+                      "category \"child\" is not selectable: the rules assign it, an order cannot "
+                      "name it; an order may name `student`");
+    expect_item_error(f, "\"category\":\"adult\"", TSR_EORDER, "items[0].category",
+                      "is not selectable");
+    assert_int_equal(parse(f, with_item(buf, sizeof buf, "\"category\":\"student\"")), TSR_OK);
 }
 
 static void test_duplicate_keys_are_refused_in_every_object(void **state)
@@ -977,7 +990,7 @@ static void build_full_order(fixture *f, tsr_order *o)
     OK(tsr_order_set_string(o, TSR_RECORD_ITEM, f1, TSR_ITEM_SKU, "COLA-05", 7, err));
     OK(tsr_order_set_money(o, TSR_RECORD_ITEM, f1, TSR_ITEM_PRICE, 15000, err));
     OK(tsr_order_add_line(o, "t2", "ticket", 1, &t2, err));
-    OK(tsr_order_set_string(o, TSR_RECORD_ITEM, t2, TSR_ITEM_CATEGORY, "adult", 5, err));
+    OK(tsr_order_set_string(o, TSR_RECORD_ITEM, t2, TSR_ITEM_CATEGORY, "student", 7, err));
     OK(tsr_order_set_text(o, TSR_RECORD_ITEM, t2, TSR_ITEM_PRICE, "24.50", 5, err));
 
     OK(tsr_order_add_promo_code(o, "DOC-123456", 10, err));
@@ -1065,9 +1078,19 @@ static void test_builder_refuses_wrong_types_with_a_path(void **state)
     assert_string_equal(f->err.path, "items[0].quantity");
     assert_int_equal(tsr_order_set_money(o, TSR_RECORD_ITEM, line, TSR_ITEM_PRICE, -1, &f->err),
                      TSR_EORDER);
-    assert_int_equal(tsr_order_set_string(o, TSR_RECORD_ITEM, line, TSR_ITEM_CATEGORY, "chlid", 5,
+    assert_int_equal(tsr_order_set_string(o, TSR_RECORD_ITEM, line, TSR_ITEM_CATEGORY, "studnet", 7,
                                           &f->err), TSR_EORDER);
-    assert_non_null(strstr(f->err.message, "did you mean \"child\""));
+    assert_string_equal(f->err.path, "items[0].category");
+    assert_non_null(strstr(f->err.message, "did you mean \"student\""));
+    /* the builder names only what the reader would accept: not a category
+     * the rules assign */
+    assert_int_equal(tsr_order_set_string(o, TSR_RECORD_ITEM, line, TSR_ITEM_CATEGORY, "child", 5,
+                                          &f->err), TSR_EORDER);
+    assert_string_equal(f->err.path, "items[0].category");
+    assert_non_null(strstr(f->err.message, "category \"child\" is not selectable"));
+    assert_int_equal(tsr_order_set_text(o, TSR_RECORD_ITEM, line, TSR_ITEM_CATEGORY, "adult", 5,
+                                        &f->err), TSR_EORDER);
+    assert_non_null(strstr(f->err.message, "category \"adult\" is not selectable"));
     assert_int_equal(tsr_order_set_string(o, TSR_RECORD_ITEM, line, f->zone, "\xC0\xAF", 2, &f->err),
                      TSR_EORDER);
     assert_int_equal(tsr_order_set_redeem_points(o, -1, &f->err), TSR_EORDER);
@@ -1086,6 +1109,7 @@ static void test_builder_refuses_wrong_types_with_a_path(void **state)
     assert_int_equal(line_value(o, 0, f->height_cm)->type, TSR_T_MISSING);
     assert_int_equal(line_value(o, 0, TSR_ITEM_QUANTITY)->u.i, 1);
     assert_int_equal(line_value(o, 0, TSR_ITEM_PRICE)->type, TSR_T_MISSING);
+    assert_int_equal(line_value(o, 0, TSR_ITEM_CATEGORY)->type, TSR_T_MISSING);
 }
 
 static void test_builder_refuses_bad_handles_and_lines(void **state)
@@ -1128,6 +1152,9 @@ static void test_builder_order_is_checked_when_finished(void **state)
     /* the caller can fix it: nothing was thrown away */
     assert_int_equal(tsr_order_set_string(o, TSR_RECORD_ITEM, 1, TSR_ITEM_ID, "f1", 2, &f->err), TSR_OK);
     assert_int_equal(tsr__order_ready(o, &f->err), TSR_OK);
+    /* checked, not written to: a const order stays as it was */
+    assert_false(o->finished);
+    assert_int_equal(tsr__order_finish(o, &f->err), TSR_OK);
     assert_true(o->finished);
 }
 

@@ -425,6 +425,52 @@ static void test_trace_quotes_a_long_code_without_splitting_a_character(void **s
     assert_int_equal(eval_hostile(0, codes, &r, &err), TSR_OK);
 }
 
+/* A minimum-spend code reads the line totals: they exist from this step
+ * on, and as no discount has run yet, each line's total is its subtotal —
+ * whatever the discounts take off afterwards. */
+static void test_minimum_spend_code_reads_line_totals_before_any_discount(void **state)
+{
+    static const char spend[] =
+        "tessera: 1\nruleset: spend\ncurrency: EUR\n"
+        "promo_codes:\n"
+        "  - { id: spend50, code: SPEND50, when: 'sum(items, item.subtotal) >= 50.00' }\n"
+        "  - { id: total50, code: TOTAL50, when: 'sum(items, item.total) >= 50.00' }\n"
+        "discounts:\n"
+        "  - { id: half, percent: 50 }\n"
+        "  - { id: spend50-1, requires: spend50, order_amount: 1.00 }\n"
+        "  - { id: total50-1, requires: total50, order_amount: 1.00 }\n";
+    tsr_ruleset *own = NULL;
+    tsr_result *r = NULL;
+    tsr_error err;
+    const char *big = "{\"datetime\": \"2026-06-10T11:00:00+02:00\", \"items\": ["
+                      "{\"id\": \"a\", \"kind\": \"ticket\", \"price\": \"20.00\", \"quantity\": 2},"
+                      " {\"id\": \"b\", \"kind\": \"fnb\", \"price\": \"10.00\"}],"
+                      " \"promo_codes\": [\"SPEND50\", \"TOTAL50\"]}";
+    const char *small = "{\"datetime\": \"2026-06-10T11:00:00+02:00\", \"items\": ["
+                        "{\"id\": \"a\", \"kind\": \"ticket\", \"price\": \"49.99\"}],"
+                        " \"promo_codes\": [\"SPEND50\", \"TOTAL50\"]}";
+    (void)state;
+
+    assert_int_equal(tsr_ruleset_load_string(&own, spend, strlen(spend), "spend.yaml", NULL, &err),
+                     TSR_OK);
+    /* 2 x 20.00 + 10.00 = 50.00: both accepted, though `half` then leaves 25.00 */
+    assert_int_equal(tsr_evaluate_text(&r, own, big, strlen(big), NULL, &err), TSR_OK);
+    assert_int_equal(r->npromos, 2);
+    assert_int_equal(r->promos[0].status, TSR_PROMO_ACCEPTED);
+    assert_int_equal(r->promos[1].status, TSR_PROMO_ACCEPTED);
+    assert_int_equal(r->totals.subtotal, 5000);
+    assert_int_equal(r->totals.due, 2500 - 100 - 100);
+    tsr_result_free(r);
+    /* 49.99: below the minimum */
+    assert_int_equal(tsr_evaluate_text(&r, own, small, strlen(small), NULL, &err), TSR_OK);
+    assert_int_equal(r->promos[0].status, TSR_PROMO_REJECTED);
+    assert_int_equal(r->promos[0].reason, TSR_PR_NOT_ELIGIBLE);
+    assert_int_equal(r->promos[1].reason, TSR_PR_NOT_ELIGIBLE);
+    assert_int_equal(r->totals.due, 2499);   /* the saving 24.995 rounds half up to 25.00 */
+    tsr_result_free(r);
+    tsr_ruleset_free(own);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -441,6 +487,7 @@ int main(void)
         cmocka_unit_test(test_code_no_discount_requires_stays_accepted),
         cmocka_unit_test(test_customer_safe_mode_reports_every_rejection_as_not_applicable),
         cmocka_unit_test(test_no_codes_leave_the_trace_saying_so),
+        cmocka_unit_test(test_minimum_spend_code_reads_line_totals_before_any_discount),
         cmocka_unit_test(test_a_pattern_past_its_limit_names_the_rule_and_the_entered_code),
         cmocka_unit_test(test_trace_quotes_a_long_code_without_splitting_a_character),
     };

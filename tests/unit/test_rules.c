@@ -881,6 +881,13 @@ static void test_includes_merge_included_content_first(void **state)
     assert_string_equal(rs->files[1], "shared.yaml");
     assert_string_equal(rs->files[2], "base.yaml");
     assert_string_equal(rs->files[3], "promos.yaml");
+    /* the same through the public accessors */
+    assert_int_equal(tsr_ruleset_file_count(rs), 4);
+    assert_string_equal(tsr_ruleset_file(rs, 0), "main.yaml");
+    assert_string_equal(tsr_ruleset_file(rs, 3), "promos.yaml");
+    assert_null(tsr_ruleset_file(rs, 4));
+    assert_int_equal(tsr_ruleset_file_count(NULL), 0);
+    assert_null(tsr_ruleset_file(NULL, 0));
     /* depth first: base, shared, (promos), then main's own */
     assert_int_equal(rs->ncategories, 3);
     assert_string_equal(rs->categories[0].id, "base");

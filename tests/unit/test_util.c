@@ -147,6 +147,19 @@ static void test_utf8_validation_refuses_overlongs_and_surrogates(void **state)
     assert_false(tsr__utf8_valid("\xD0", 1));                /* truncated */
 }
 
+static void test_utf8_prefix_never_cuts_a_character(void **state)
+{
+    static const char s[] = "ab\xD0\x9C\xF0\x9F\x8E\xA2";   /* a b М U+1F3A2 */
+    (void)state;
+    assert_int_equal(tsr__utf8_prefix(s, 8, 100), 8);   /* short enough: all of it */
+    assert_int_equal(tsr__utf8_prefix(s, 8, 8), 8);
+    assert_int_equal(tsr__utf8_prefix(s, 8, 7), 4);     /* not into the 4-byte one */
+    assert_int_equal(tsr__utf8_prefix(s, 8, 5), 4);
+    assert_int_equal(tsr__utf8_prefix(s, 8, 4), 4);
+    assert_int_equal(tsr__utf8_prefix(s, 8, 3), 2);     /* not into М */
+    assert_int_equal(tsr__utf8_prefix(s, 8, 0), 0);
+}
+
 static void test_buf_escapes_json_strings(void **state)
 {
     tsr_alloc a;
@@ -206,12 +219,10 @@ static void test_utf8_cut_and_clip_never_split_a_character(void **state)
     char buf[16];
     (void)state;
 
-    assert_int_equal(tsr__utf8_cut(s, 5, 10), 5);
-    assert_int_equal(tsr__utf8_cut(s, 5, 4), 3);      /* not inside the second Ж */
-    assert_int_equal(tsr__utf8_cut(s, 5, 2), 1);
-    assert_int_equal(tsr__utf8_cut(s, 5, 0), 0);
-    /* a run of stray continuation bytes is not UTF-8: cut where asked */
-    assert_int_equal(tsr__utf8_cut("\x80\x80\x80\x80\x80\x80", 6, 5), 5);
+    assert_int_equal(tsr__utf8_prefix(s, 5, 10), 5);
+    assert_int_equal(tsr__utf8_prefix(s, 5, 4), 3);      /* not inside the second Ж */
+    assert_int_equal(tsr__utf8_prefix(s, 5, 2), 1);
+    assert_int_equal(tsr__utf8_prefix(s, 5, 0), 0);
 
     assert_string_equal(tsr__clip(buf, sizeof buf, s, 5, 4), "a\xD0\x96...");
     assert_string_equal(tsr__clip(buf, sizeof buf, "ok", 2, 40), "ok");
@@ -226,6 +237,23 @@ static void test_utf8_cut_and_clip_never_split_a_character(void **state)
     strcpy(buf, "t1\x1b]0;x\x07\xD0\x96\xC2\x85.");
     assert_int_equal(tsr__clean_in_place(buf), 12);
     assert_string_equal(buf, "t1?]0;x?\xD0\x96?.");
+}
+
+/* SipHash-1-3 with an all-zero key, as other implementations publish it
+ * (the same algorithm as the SipHash-2-4 reference, with 1 and 3 rounds). */
+static void test_keyed_hash_is_siphash_1_3(void **state)
+{
+    tsr_hash_key zero = { 0, 0 }, k1, k2;
+    (void)state;
+
+    assert_true(tsr__hash(&zero, "", 0) == UINT64_C(0xd1fba762150c532c));
+    assert_true(tsr__hash(&zero, "siphash", 7) == UINT64_C(0x8264ceeccb16bcbe));
+    assert_true(tsr__hash(&zero, "digest-sip_hash", 15) == UINT64_C(0xce31007e34130c0a));
+    /* keys drawn for two owners (or twice for one) differ */
+    tsr__hash_key_init(&k1, &k1, 1);
+    tsr__hash_key_init(&k2, &k2, 1);
+    assert_false(k1.k0 == k2.k0 && k1.k1 == k2.k1);
+    assert_true(tsr__hash(&k1, "t1", 2) != tsr__hash(&k2, "t1", 2));
 }
 
 static void test_version_matches_the_header(void **state)
@@ -245,9 +273,11 @@ int main(void)
         cmocka_unit_test(test_error_format_truncates_like_snprintf),
         cmocka_unit_test(test_closest_suggests_transpositions_and_typos),
         cmocka_unit_test(test_utf8_validation_refuses_overlongs_and_surrogates),
+        cmocka_unit_test(test_utf8_prefix_never_cuts_a_character),
         cmocka_unit_test(test_buf_escapes_json_strings),
         cmocka_unit_test(test_error_text_is_cut_on_characters_and_clean),
         cmocka_unit_test(test_utf8_cut_and_clip_never_split_a_character),
+        cmocka_unit_test(test_keyed_hash_is_siphash_1_3),
         cmocka_unit_test(test_version_matches_the_header),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
