@@ -190,58 +190,6 @@ void batch_error_line(FILE *out, size_t lineno, const char *path, const char *me
     fputs("}}\n", out);
 }
 
-static uint64_t pow10u(unsigned n)
-{
-    uint64_t p = 1;
-    while (n-- > 0)
-        p *= 10;
-    return p;
-}
-
-const char *batch_money(char *buf, int64_t v, unsigned minor, int sign)
-{
-    /* the magnitude as unsigned, so that INT64_MIN formats too */
-    uint64_t m = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    uint64_t scale;
-    const char *s = v < 0 ? "-" : sign && v > 0 ? "+" : "";
-
-    if (minor > 18)
-        minor = 18;
-    scale = pow10u(minor);
-    if (minor == 0)
-        snprintf(buf, 32, "%s%llu", s, (unsigned long long)m);
-    else
-        snprintf(buf, 32, "%s%llu.%0*llu", s, (unsigned long long)(m / scale), (int)minor,
-                 (unsigned long long)(m % scale));
-    return buf;
-}
-
-const char *batch_percent(char *buf, int64_t delta, int64_t base)
-{
-    uint64_t d = delta < 0 ? (uint64_t)0 - (uint64_t)delta : (uint64_t)delta;
-    uint64_t b = base < 0 ? (uint64_t)0 - (uint64_t)base : (uint64_t)base;
-    uint64_t x100;      /* the percentage times 100, rounded half up */
-
-    if (b == 0) {
-        snprintf(buf, 32, "n/a");
-        return buf;
-    }
-    /* d * 10000 / b in integers: shrink both while the product would not
-     * fit (the digits lost are far below the two decimals shown) */
-    while (d > (UINT64_MAX - b) / 10000) {
-        d >>= 1;
-        b >>= 1;
-        if (b == 0) {
-            snprintf(buf, 32, "%s>999999%%", delta < 0 ? "-" : "+");
-            return buf;
-        }
-    }
-    x100 = (d * 10000 + b / 2) / b;
-    snprintf(buf, 32, "%s%llu.%02llu%%", delta < 0 ? "-" : x100 ? "+" : "",
-             (unsigned long long)(x100 / 100), (unsigned long long)(x100 % 100));
-    return buf;
-}
-
 /* ---------------------------------------------------------------------
  * Progress.
  */

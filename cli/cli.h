@@ -32,6 +32,7 @@ int cmd_refund(int argc, char **argv);
 int cmd_segments(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_schema(int argc, char **argv);
 
 /* The load options of every rule file and test file this run reads: the
  * defaults, with the directories given by --allow-path (main.c takes that

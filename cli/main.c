@@ -102,7 +102,9 @@ static const cli_command commands[] = {
       "discount, redeemed_value, due), points (earned, redeemed, redeem_reason,\n"
       "entries, lots_used), promo_codes ({CODE: accepted | rejected/REASON}),\n"
       "applied / not_applied (SECTION.ID from the trace), segments and offers\n"
-      "(exact sets), tier (or ~), error (a part of the expected order error).\n"
+      "(exact sets), tier (or ~), error (a part of the expected order error),\n"
+      "refund (what the case's `refund:` gives).  docs/rule-tests.md lists every\n"
+      "key; `tessera schema test` is the same as a JSON Schema for editors.\n"
       "\n"
       "Each failure is shown with what differs:\n"
       "\n"
@@ -289,6 +291,34 @@ static const cli_command commands[] = {
       "Exit status: 0 stopped by SIGTERM or SIGINT; 1 a rule file is broken or\n"
       "the address cannot be used; 64 a wrong command line.\n",
       cmd_serve },
+    { "schema", "KIND [RULES]",
+      "JSON Schema of rule files, orders or tests",
+      "Prints the JSON Schema (draft 2020-12) of rule files (KIND `rules`),\n"
+      "orders (`order`) or rule-test files (`test`).  It is generated from the\n"
+      "tables the readers check keys with, so an editor that knows it (VS Code\n"
+      "with the YAML extension, or any yaml-language-server client) completes\n"
+      "every key, shows its description and default, and flags a misspelt key\n"
+      "where `tessera check` would refuse it.  Expressions are text to the\n"
+      "schema; `tessera check` type-checks them.\n"
+      "\n"
+      "  tessera schema rules > rules.schema.json\n"
+      "\n"
+      "With RULES, the order schema holds exactly the fields that rule set's\n"
+      "`schema:` declares, and offers its category ids; the test schema's\n"
+      "orders do the same, and it offers the rule set's segments, tiers, offers\n"
+      "and rule names.  Without RULES, orders may carry further fields.\n"
+      "\n"
+      "  tessera schema order rules/park/park.yaml > park-order.schema.json\n"
+      "\n"
+      "A YAML file names its schema in a comment, relative to the file:\n"
+      "\n"
+      "  # yaml-language-server: $schema=../../docs/schema/rules.schema.json\n"
+      "\n"
+      "docs/schema/ holds the three schemas without RULES; docs/editors.md\n"
+      "shows the set-up.\n"
+      "\n"
+      "Exit status: 0 printed; 1 RULES is broken; 64 no such KIND.\n",
+      cmd_schema },
 };
 
 static void print_overview(FILE *out)
@@ -308,7 +338,8 @@ static void print_overview(FILE *out)
             "  --allow-path DIR        (any command) also read included rule files from DIR\n"
             "  tessera --version       the library version\n"
             "\n"
-            "The rule language and the C API are described in docs/.\n");
+            "The rule language (docs/reference/), the C API and the rest are\n"
+            "described in docs/.\n");
 }
 
 static const cli_command *find_command(const char *name)

@@ -659,6 +659,90 @@ TSR_API unsigned tsr_ruleset_minor_units(const tsr_ruleset *rs);
  * when the order has none.  For reports over many orders (`tessera diff`). */
 TSR_API const char *tsr_result_order_id(const tsr_result *r);
 
+/* ---------------------------------------------------------------------
+ * JSON Schemas (draft 2020-12) of the files Tessera reads, generated from
+ * the key tables its readers check keys with (what `tessera schema`
+ * prints): for editors (yaml-language-server) and for validating files in
+ * other tools.  A misspelt key is refused as the reader would refuse it;
+ * expressions are text, checked by loading the rule set, not by the schema.
+ *
+ * With a rule set, the order schema (and the orders of a test schema) holds
+ * the fields the rule set's `schema:` declares and no others, and names of
+ * categories, segments, tiers, offers and rules are its ids; with NULL,
+ * orders may carry further fields.  The rules schema ignores `rs`.
+ */
+typedef enum tsr_schema_kind {
+    TSR_SCHEMA_RULES = 0,   /* a rule file, main or included */
+    TSR_SCHEMA_ORDER = 1,   /* an order, JSON or YAML */
+    TSR_SCHEMA_TEST = 2     /* a rule-test file */
+} tsr_schema_kind;
+
+/* Writes the schema, indented JSON ending in a newline, NUL-terminated, at
+ * most `size` bytes including the NUL; returns the length the whole text
+ * needs, like snprintf, or TSR_EINVAL (unknown kind) or TSR_ENOMEM. */
+TSR_API int tsr_schema_json(char *buf, size_t size, tsr_schema_kind kind, const tsr_ruleset *rs);
+
+/* --- comparing two rule sets over many orders (diff.c) --- */
+
+/* ---------------------------------------------------------------------
+ * What `tessera diff` reports (docs/batch-tools.md), for any caller: a
+ * tsr_diff prices each order under an old and a new rule set and keeps the
+ * sums of due, discount and points under each, how many orders were read,
+ * priced under both, changed (any total moved) and rejected (by old only,
+ * new only, both), the first five rejections with their reasons and the
+ * `top` orders that moved most.  Memory does not grow with the orders.
+ *
+ * Lines are numbered from 1 in the order given, blank ones counted, so the
+ * report names lines of the input.  Beyond one machine (docs/scale-out.md):
+ * each partition of the input goes through its own tsr_diff, whose state
+ * (tsr_diff_state_json) is merged into one tsr_diff in the input's order;
+ * that one's report is exactly what one pass over the whole input gives.
+ *
+ * The two rule sets must price in one currency and outlive the tsr_diff;
+ * a tsr_diff belongs to one thread at a time.
+ */
+typedef struct tsr_diff tsr_diff;
+
+#define TSR_DIFF_MAX_TOP 1000
+enum { TSR_DIFF_TEXT = 0, TSR_DIFF_JSON = 1 };
+
+/* TSR_EINVAL when top > TSR_DIFF_MAX_TOP or the currencies differ. */
+TSR_API int tsr_diff_new(tsr_diff **out, const tsr_ruleset *old_rs, const tsr_ruleset *new_rs,
+                         size_t top, tsr_error *err);
+/* NULL-safe. */
+TSR_API void tsr_diff_free(tsr_diff *d);
+
+/* The next input line (without its newline): a blank line is counted and
+ * skipped, any other is an order (JSON or YAML) priced under both rule
+ * sets.  An order that either side rejects is part of the report, not a
+ * failure: the call fails only with TSR_ENOMEM, or TSR_EVALUE when the
+ * sums would overflow.  A line longer than the old rule set's
+ * max_order_size counts as unread. */
+TSR_API int tsr_diff_add_line(tsr_diff *d, const char *text, size_t len, tsr_error *err);
+/* The next input line, when the caller could not read it (longer than its
+ * reader keeps): counted as rejected by both, the reason for both being
+ * that the line is longer than the old rule set's max_order_size. */
+TSR_API int tsr_diff_add_unread_line(tsr_diff *d, tsr_error *err);
+
+/* The comparison so far as one line of JSON, for tsr_diff_merge_json (its
+ * shape is the library's, versioned; pass it on as it is).  Borrowed, valid
+ * until the next call on d; NULL on out of memory. */
+TSR_API const char *tsr_diff_state_json(tsr_diff *d, size_t *len);
+/* Add a state of a tsr_diff over the same two rule sets (ids and versions)
+ * with the same `top`, as if its lines followed the lines d has seen.
+ * TSR_EPARSE when it is not JSON, TSR_EINVAL when it is not such a state,
+ * TSR_ELIMIT over 1 MiB, TSR_EVALUE when the sums would overflow; d is
+ * unchanged on failure. */
+TSR_API int tsr_diff_merge_json(tsr_diff *d, const char *state, size_t len, tsr_error *err);
+
+/* The report, ending in a newline: TSR_DIFF_TEXT is the table `tessera
+ * diff` prints, TSR_DIFF_JSON the object of `tessera diff --json`;
+ * old_name and new_name are what it calls the two rule files (NULL: "old",
+ * "new").  Borrowed, valid until the next call on d; NULL on out of memory
+ * or an unknown format. */
+TSR_API const char *tsr_diff_report(tsr_diff *d, int format, const char *old_name,
+                                    const char *new_name, size_t *len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -27,7 +27,6 @@
  */
 #include "eval.h"
 
-#include <limits.h>
 #include <stdio.h>
 
 /* One row of a table: an indented label, an amount, and a note after it. */
@@ -358,18 +357,7 @@ int tsr_result_explain(char *buf, size_t size, const tsr_result *r)
     offers(r, &b);
     trace(r, &b);
 
-    rc = t.rc != TSR_OK || b.failed ? TSR_ENOMEM : TSR_OK;
-    if (rc == TSR_OK && b.len > INT_MAX)
-        rc = TSR_ENOMEM;
-    if (rc == TSR_OK) {
-        if (buf && size) {
-            /* a short buffer gets a prefix that does not split a character */
-            size_t n = tsr__utf8_prefix(b.data, b.len, size - 1);
-            memcpy(buf, b.data, n);
-            buf[n] = '\0';
-        }
-        rc = (int)b.len;
-    }
+    rc = t.rc != TSR_OK ? TSR_ENOMEM : tsr__buf_copy_out(&b, buf, size);
     tsr__buf_free(&b);
     tsr__free(&r->alloc, t.rows, t.cap * sizeof *t.rows);
     tsr__arena_free(&arena);

@@ -103,6 +103,10 @@ size_t tsr__edit_distance(const char *a, size_t alen, const char *b, size_t blen
 /* The closest of `candidates` (n of them) to `name`, or NULL if none is close
  * enough to suggest (distance <= max(1, len/3)). */
 const char *tsr__closest(const char *name, size_t len, const char *const *candidates, size_t n);
+/* The same over n records `stride` bytes apart, each starting with its
+ * name (a `const char *`): tables of keys, rules, fields. */
+const char *tsr__closest_in(const char *name, size_t len, const void *base, size_t n,
+                            size_t stride);
 
 /* True when s[0..n) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 bool tsr__utf8_valid(const char *s, size_t n);
@@ -164,6 +168,11 @@ void tsr__buf_put(tsr_buf *b, const char *s, size_t n);
 void tsr__buf_puts(tsr_buf *b, const char *s);
 void tsr__buf_putc(tsr_buf *b, char c);
 void tsr__buf_printf(tsr_buf *b, const char *fmt, ...) TSR_PRINTF(2, 3);
+/* The snprintf contract of the public text calls: the text of b, cut to
+ * size-1 bytes and NUL-terminated, into buf (may be NULL when size is 0);
+ * returns the whole text's length, or TSR_ENOMEM when b failed or is over
+ * INT_MAX bytes. */
+int tsr__buf_copy_out(const tsr_buf *b, char *buf, size_t size);
 /* Append a decimal integer. */
 void tsr__buf_int(tsr_buf *b, int64_t v);
 /* Append s as a JSON string literal, quotes included. */

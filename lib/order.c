@@ -13,6 +13,7 @@
  *
  * No floating point: numbers arrive as their text and are parsed exactly.
  */
+#include "keys.h"
 #include "order.h"
 
 #include <stdio.h>
@@ -80,56 +81,85 @@ enum {
 };
 #define NSPECIAL (X_LOTS - X_CUSTOMER + 1)
 
-/* Keys of each object and what they name. */
-typedef struct okey {
-    const char *name;
-    uint8_t len;
-    uint8_t target;     /* X_* */
-    uint8_t slot;       /* X_FIELD, X_PROMO_CODES: record slot; X_LOT_FIELD: lot field */
-} okey;
+/* The keys of each object of an order (keys.h), and what each names for
+ * the reader: its tag is X_* << 8 | slot (X_FIELD, X_PROMO_CODES: record
+ * slot; X_LOT_FIELD: lot field).  Null is always allowed: the key is then
+ * absent. */
+#define OTAG(target, slot) .tag = (uint16_t)((unsigned)(target) << 8 | (unsigned)(slot))
+#define TAG_TARGET(k) ((uint8_t)((k)->tag >> 8))
+#define TAG_SLOT(k) ((uint8_t)((k)->tag & 0xFFu))
+#define OPT TSR_KF_NULL
 
-#define K(s) s, (uint8_t)(sizeof(s) - 1)
-static const okey order_keys[] = {
-    { K("id"), X_FIELD, TSR_ORDER_ID },
-    { K("datetime"), X_FIELD, TSR_ORDER_DATETIME },
-    { K("channel"), X_FIELD, TSR_ORDER_CHANNEL },
-    { K("customer"), X_CUSTOMER, 0 },
-    { K("items"), X_ITEMS, 0 },
-    { K("promo_codes"), X_PROMO_CODES, TSR_ORDER_PROMO_CODES },
-    { K("promo_uses"), X_PROMO_USES, 0 },
-    { K("promo_total_uses"), X_PROMO_TOTAL, 0 },
-    { K("redeem_points"), X_FIELD, TSR_ORDER_REDEEM_POINTS },
+static const tsr_key lot_keys[] = {
+    { "id", TSR_KS_STRING, OPT, OTAG(X_LOT_FIELD, 0), .example = "L-2026-01",
+      .desc = "The lot's id, listed in `points.lots_used` of the result." },
+    { "points", TSR_KS_INT, OPT, OTAG(X_LOT_FIELD, 1), TSR_K_AT_LEAST(0), .example = "500",
+      .desc = "The points in the lot." },
+    { "expires_on", TSR_KS_DATE, OPT, OTAG(X_LOT_FIELD, 2), .example = "2027-01-01",
+      .desc = "The first day its points can no longer be used; without it, they do not expire." },
 };
-static const okey customer_keys[] = {
-    { K("id"), X_FIELD, TSR_CUST_ID },
-    { K("tags"), X_FIELD, TSR_CUST_TAGS },
-    { K("points_balance"), X_FIELD, TSR_CUST_POINTS_BALANCE },
-    { K("points_lots"), X_LOTS, 0 },
-};
-static const okey item_keys[] = {
-    { K("id"), X_FIELD, TSR_ITEM_ID },
-    { K("kind"), X_FIELD, TSR_ITEM_KIND },
-    { K("quantity"), X_FIELD, TSR_ITEM_QUANTITY },
-    { K("price"), X_FIELD, TSR_ITEM_PRICE },
-    { K("sku"), X_FIELD, TSR_ITEM_SKU },
-    { K("category"), X_FIELD, TSR_ITEM_CATEGORY },
-};
-static const okey lot_keys[] = {
-    { K("id"), X_LOT_FIELD, 0 },
-    { K("points"), X_LOT_FIELD, 1 },
-    { K("expires_on"), X_LOT_FIELD, 2 },
-};
-#undef K
+TSR_KEYSET(tsr__keys_points_lot, "points_lot", "A lot of points with its expiry.", lot_keys);
 
-typedef struct key_set {
-    const okey *keys;
-    size_t n;
-} key_set;
+static const tsr_key customer_keys[] = {
+    { "id", TSR_KS_STRING, OPT, OTAG(X_FIELD, TSR_CUST_ID), .example = "C-77",
+      .desc = "The customer's id; by default only customers with one earn and redeem points." },
+    { "tags", TSR_KS_STRING_LIST, OPT, OTAG(X_FIELD, TSR_CUST_TAGS), .example = "[\"season_pass\"]",
+      .desc = "Free tags, read as `customer.tags` (`\"season_pass\" in customer.tags`)." },
+    { "points_balance", TSR_KS_INT, OPT, OTAG(X_FIELD, TSR_CUST_POINTS_BALANCE), TSR_K_AT_LEAST(0),
+      .example = "1200", .desc = "The points the customer holds and may redeem." },
+    { "points_lots", TSR_KS_LIST, OPT, OTAG(X_LOTS, 0), .sub = &tsr__keys_points_lot,
+      .desc = "The points the customer holds by lot, instead of a bare balance." },
+};
+TSR_KEYSET(tsr__keys_customer, "customer",
+           "The customer; fields beyond these must be declared in `schema.customer`.",
+           customer_keys);
 
-static const key_set record_keys[TSR_REC__COUNT] = {
-    { order_keys, TSR_ARRAY_LEN(order_keys) },
-    { customer_keys, TSR_ARRAY_LEN(customer_keys) },
-    { item_keys, TSR_ARRAY_LEN(item_keys) },
+static const tsr_key item_keys[] = {
+    { "id", TSR_KS_STRING, TSR_KF_REQUIRED, OTAG(X_FIELD, TSR_ITEM_ID), .example = "t1",
+      .desc = "The line's id, unique in the order." },
+    { "kind", TSR_KS_STRING, TSR_KF_REQUIRED, OTAG(X_FIELD, TSR_ITEM_KIND), .example = "ticket",
+      .desc = "What the line sells, in the venue's own words: ticket, fnb, merch, ..." },
+    { "quantity", TSR_KS_INT, OPT, OTAG(X_FIELD, TSR_ITEM_QUANTITY), TSR_K_AT_LEAST(1),
+      .dflt = "1", .example = "2", .desc = "The number of units on the line." },
+    { "price", TSR_KS_MONEY, OPT, OTAG(X_FIELD, TSR_ITEM_PRICE), TSR_K_AT_LEAST(0),
+      .example = "150.00", .desc = "The unit price, for a line that no category prices." },
+    { "sku", TSR_KS_STRING, OPT, OTAG(X_FIELD, TSR_ITEM_SKU), .example = "COLA-05",
+      .desc = "The product code." },
+    { "category", TSR_KS_STRING, OPT, OTAG(X_FIELD, TSR_ITEM_CATEGORY), .ids = TSR_KI_CATEGORY,
+      .example = "student", .desc = "A category the order names for the line itself: only one declared `selectable: true` whose conditions hold for the line." },
+};
+TSR_KEYSET(tsr__keys_item, "item",
+           "A line of an order; fields beyond these must be declared in `schema.item`.", item_keys);
+
+static const tsr_key order_keys[] = {
+    { "id", TSR_KS_STRING, OPT, OTAG(X_FIELD, TSR_ORDER_ID), .example = "A-1001",
+      .desc = "The order's id, echoed in the result." },
+    { "datetime", TSR_KS_DATETIME, TSR_KF_REQUIRED, OTAG(X_FIELD, TSR_ORDER_DATETIME),
+      .example = "2026-06-13T14:30:00+03:00",
+      .desc = "When the order is placed: `now` in the rules." },
+    { "channel", TSR_KS_STRING, OPT, OTAG(X_FIELD, TSR_ORDER_CHANNEL), .example = "web",
+      .desc = "The sales channel, for `channels:` and `order.channel`." },
+    { "customer", TSR_KS_MAP, OPT, OTAG(X_CUSTOMER, 0), .sub = &tsr__keys_customer,
+      .desc = "Who orders." },
+    { "items", TSR_KS_LIST, TSR_KF_REQUIRED | TSR_KF_NONEMPTY, OTAG(X_ITEMS, 0),
+      .sub = &tsr__keys_item, .desc = "The order's lines." },
+    { "promo_codes", TSR_KS_STRING_LIST, OPT, OTAG(X_PROMO_CODES, TSR_ORDER_PROMO_CODES),
+      .example = "[\"DOC-123456\"]", .desc = "The promo codes entered, in the order entered." },
+    { "promo_uses", TSR_KS_COUNTS, OPT, OTAG(X_PROMO_USES, 0), .example = "{\"doctors\": 0}",
+      .desc = "By promo code id: how often this customer used it before (`max_uses_per_customer`)." },
+    { "promo_total_uses", TSR_KS_COUNTS, OPT, OTAG(X_PROMO_TOTAL, 0),
+      .example = "{\"doctors\": 17}",
+      .desc = "By promo code id: how often it was used in all before (`max_uses`)." },
+    { "redeem_points", TSR_KS_INT, OPT, OTAG(X_FIELD, TSR_ORDER_REDEEM_POINTS), TSR_K_AT_LEAST(0),
+      .example = "300", .desc = "The points the customer asks to pay with." },
+};
+TSR_KEYSET(tsr__keys_order, "order",
+           "An order, in JSON or YAML; fields beyond these must be declared in `schema.order`.",
+           order_keys);
+#undef OPT
+
+static const tsr_keyset *const record_keys[TSR_REC__COUNT] = {
+    &tsr__keys_order, &tsr__keys_customer, &tsr__keys_item,
 };
 
 /* Frames of the reader. */
@@ -1449,18 +1479,18 @@ static int unknown_key(tsr_oreader *r, tsr_oframe *f, const char *key, size_t n)
 {
     const tsr_ruleset *rs = r->o->rs;
     const char **names = NULL, *best = NULL, *what;
-    const okey *keys;
+    const tsr_keyset *keys;
     size_t nkeys, nschema = 0, first = 0, total, i;
     char sn[64];
 
     if (f->kind == F_LOT) {
-        keys = lot_keys;
-        nkeys = TSR_ARRAY_LEN(lot_keys);
+        keys = &tsr__keys_points_lot;
+        nkeys = keys->n;
         what = "a points lot";
     } else {
         tsr_record_kind rec = frame_record(f);
-        keys = record_keys[rec].keys;
-        nkeys = record_keys[rec].n;
+        keys = record_keys[rec];
+        nkeys = keys->n;
         what = builtins[rec].what;
         first = builtins[rec].nbuiltin;
         nschema = rs->records[rec].len > first ? rs->records[rec].len - first : 0;
@@ -1469,7 +1499,7 @@ static int unknown_key(tsr_oreader *r, tsr_oframe *f, const char *key, size_t n)
     names = tsr__calloc(&r->o->alloc, total, sizeof *names);
     if (names) {
         for (i = 0; i < nkeys; i++)
-            names[i] = keys[i].name;
+            names[i] = keys->keys[i].name;
         for (i = 0; i < nschema; i++)
             names[nkeys + i] = rs->records[frame_record(f)].fields[first + i].name;
         best = tsr__closest(key, n, names, total);
@@ -1526,7 +1556,7 @@ static void okey_put(tsr_okey_index *ix, const tsr_okey_slot *e)
 /* One record's index: every built-in key, then every schema field. */
 static int okey_build(tsr_ruleset *rs, tsr_record_kind rec)
 {
-    const key_set *ks = &record_keys[rec];
+    const tsr_keyset *ks = record_keys[rec];
     const tsr_record_schema *schema = &rs->records[rec];
     size_t nb = builtins[rec].nbuiltin, count, cap = 8, i;
     tsr_okey_index *ix = &rs->okeys[rec];
@@ -1539,13 +1569,14 @@ static int okey_build(tsr_ruleset *rs, tsr_record_kind rec)
         return TSR_ENOMEM;
     ix->mask = (uint32_t)(cap - 1);
     for (i = 0; i < ks->n; i++) {
-        const okey *k = &ks->keys[i];
+        const tsr_key *k = &ks->keys[i];
+        uint8_t target = TAG_TARGET(k), slot = TAG_SLOT(k);
         e.name = k->name;
-        e.len = k->len;
-        e.target = k->target;
-        e.field = k->target == X_FIELD ? &builtins[rec].fields[k->slot] : NULL;
-        e.seen_at = k->target == X_FIELD || k->target == X_PROMO_CODES
-                        ? k->slot : (uint32_t)(schema->len + (size_t)(k->target - X_CUSTOMER));
+        e.len = (uint32_t)strlen(k->name);
+        e.target = target;
+        e.field = target == X_FIELD ? &builtins[rec].fields[slot] : NULL;
+        e.seen_at = target == X_FIELD || target == X_PROMO_CODES
+                        ? slot : (uint32_t)(schema->len + (size_t)(target - X_CUSTOMER));
         okey_put(ix, &e);
     }
     for (i = nb; i < schema->len; i++) {
@@ -1610,14 +1641,14 @@ int tsr__oread_key(tsr_oreader *r, const char *key, size_t n)
     switch (f->kind) {
     case F_LOT:
         for (i = 0; i < TSR_ARRAY_LEN(lot_keys); i++) {
-            const okey *k = &lot_keys[i];
-            if (k->len != n || memcmp(k->name, key, n) != 0)
+            const tsr_key *k = &lot_keys[i];
+            if (strlen(k->name) != n || memcmp(k->name, key, n) != 0)
                 continue;
             if (f->lot_seen & (1u << i))
                 return duplicate_key(r, f, key, n);
             f->lot_seen |= (uint8_t)(1u << i);
             f->target = X_LOT_FIELD;
-            f->field = &lot_fields[k->slot];
+            f->field = &lot_fields[TAG_SLOT(k)];
             f->key = k->name;
             f->key_len = n;
             return TSR_OK;

@@ -4,6 +4,8 @@
  */
 #include "internal.h"
 
+#include <limits.h>
+
 #include <stdio.h>
 #include <time.h>
 
@@ -51,7 +53,8 @@ size_t tsr__edit_distance(const char *a, size_t alen, const char *b, size_t blen
     return prev[blen] > cap ? cap + 1 : prev[blen];
 }
 
-const char *tsr__closest(const char *name, size_t len, const char *const *candidates, size_t n)
+const char *tsr__closest_in(const char *name, size_t len, const void *base, size_t n,
+                            size_t stride)
 {
     size_t best = SIZE_MAX, i;
     const char *found = NULL;
@@ -62,13 +65,14 @@ const char *tsr__closest(const char *name, size_t len, const char *const *candid
     if (cap > 4)
         cap = 4;
     for (i = 0; i < n; i++) {
+        const char *cand = *(const char *const *)(const void *)((const char *)base + i * stride);
         size_t d;
-        if (!candidates[i])
+        if (!cand)
             continue;
-        d = tsr__edit_distance(name, len, candidates[i], strlen(candidates[i]), cap);
+        d = tsr__edit_distance(name, len, cand, strlen(cand), cap);
         if (d <= cap && d < best) {
             best = d;
-            found = candidates[i];
+            found = cand;
         }
     }
     return found;
@@ -118,6 +122,11 @@ size_t tsr__utf8_prefix(const char *s, size_t n, size_t max)
     while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
         max--;
     return max;
+}
+
+const char *tsr__closest(const char *name, size_t len, const char *const *candidates, size_t n)
+{
+    return tsr__closest_in(name, len, candidates, n, sizeof *candidates);
 }
 
 bool tsr__utf8_valid(const char *str, size_t n)
@@ -301,6 +310,20 @@ void tsr__buf_free(tsr_buf *b)
     tsr__free(b->alloc, b->data, b->cap);
     b->data = NULL;
     b->len = b->cap = 0;
+}
+
+int tsr__buf_copy_out(const tsr_buf *b, char *buf, size_t size)
+{
+    if (b->failed || b->len > INT_MAX)
+        return TSR_ENOMEM;
+    if (buf && size) {
+        /* a short buffer gets a prefix that does not split a character */
+        size_t n = tsr__utf8_prefix(b->data, b->len, size - 1);
+        if (n)
+            memcpy(buf, b->data, n);
+        buf[n] = '\0';
+    }
+    return (int)b->len;
 }
 
 static bool buf_reserve(tsr_buf *b, size_t extra)

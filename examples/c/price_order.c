@@ -5,7 +5,7 @@
  * instead of writing JSON only for the library to read it back, it looks up
  * the handle of each field once (tsr_ruleset_field), fills a tsr_order with
  * typed setters, evaluates it, and reads the result through accessors.  The
- * result JSON (SPEC §6) is printed as well, for the receipt archive.
+ * result JSON is printed as well, for the receipt archive.
  *
  * The order built here is the park's family day with a birthday and points,
  * the same as examples/orders/park-family-birthday.json:

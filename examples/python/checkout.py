@@ -5,8 +5,8 @@ process (it is immutable and thread-safe) and call it for every basket.
 
     PYTHONPATH=build/bindings/python python3 examples/python/checkout.py
 
-The shop keeps its own basket type; Tessera sees an order dict (SPEC §5) and
-answers with a result dict (SPEC §6).  Money is Decimal on both sides here,
+The shop keeps its own basket type; Tessera sees an order dict (docs/reference/order.md) and
+answers with a result dict (what `tessera eval` prints).  Money is Decimal on both sides here,
 times are aware datetimes; nothing about prices is decided in this file.
 """
 from __future__ import annotations
