@@ -13,7 +13,7 @@
 int batch_load_rules(tsr_ruleset **rs, const char *path)
 {
     tsr_error err;
-    if (tsr_ruleset_load_file(rs, path, NULL, &err) == TSR_OK)
+    if (tsr_ruleset_load_file(rs, path, cli_load_options(), &err) == TSR_OK)
         return CLI_OK;
     if (!err.file[0] && !err.path[0])
         fprintf(stderr, "%s: error: %s\n", path, err.message);
@@ -141,6 +141,23 @@ int batch_is_blank(const char *s, size_t n)
     return 1;
 }
 
+int ob_put(outbuf *o, const char *s, size_t n)
+{
+    if (n > o->cap - o->len) {
+        size_t cap = o->cap ? o->cap : 4096;
+        char *p;
+        while (cap < o->len + n)
+            cap *= 2;
+        if (!(p = realloc(o->data, cap)))
+            return -1;
+        o->data = p;
+        o->cap = cap;
+    }
+    memcpy(o->data + o->len, s, n);
+    o->len += n;
+    return 0;
+}
+
 void batch_json_string(FILE *out, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
@@ -171,58 +188,6 @@ void batch_error_line(FILE *out, size_t lineno, const char *path, const char *me
     fputs(",\"message\":", out);
     batch_json_string(out, message);
     fputs("}}\n", out);
-}
-
-static uint64_t pow10u(unsigned n)
-{
-    uint64_t p = 1;
-    while (n-- > 0)
-        p *= 10;
-    return p;
-}
-
-const char *batch_money(char *buf, int64_t v, unsigned minor, int sign)
-{
-    /* the magnitude as unsigned, so that INT64_MIN formats too */
-    uint64_t m = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    uint64_t scale;
-    const char *s = v < 0 ? "-" : sign && v > 0 ? "+" : "";
-
-    if (minor > 18)
-        minor = 18;
-    scale = pow10u(minor);
-    if (minor == 0)
-        snprintf(buf, 32, "%s%llu", s, (unsigned long long)m);
-    else
-        snprintf(buf, 32, "%s%llu.%0*llu", s, (unsigned long long)(m / scale), (int)minor,
-                 (unsigned long long)(m % scale));
-    return buf;
-}
-
-const char *batch_percent(char *buf, int64_t delta, int64_t base)
-{
-    uint64_t d = delta < 0 ? (uint64_t)0 - (uint64_t)delta : (uint64_t)delta;
-    uint64_t b = base < 0 ? (uint64_t)0 - (uint64_t)base : (uint64_t)base;
-    uint64_t x100;      /* the percentage times 100, rounded half up */
-
-    if (b == 0) {
-        snprintf(buf, 32, "n/a");
-        return buf;
-    }
-    /* d * 10000 / b in integers: shrink both while the product would not
-     * fit (the digits lost are far below the two decimals shown) */
-    while (d > (UINT64_MAX - b) / 10000) {
-        d >>= 1;
-        b >>= 1;
-        if (b == 0) {
-            snprintf(buf, 32, "%s>999999%%", delta < 0 ? "-" : "+");
-            return buf;
-        }
-    }
-    x100 = (d * 10000 + b / 2) / b;
-    snprintf(buf, 32, "%s%llu.%02llu%%", delta < 0 ? "-" : x100 ? "+" : "",
-             (unsigned long long)(x100 / 100), (unsigned long long)(x100 % 100));
-    return buf;
 }
 
 /* ---------------------------------------------------------------------

@@ -1,8 +1,8 @@
 /*
  * batch.h — what `tessera refund`, `segments` and `diff` share: loading a
  * rule file with compiler-style errors, opening an input (`-` is stdin),
- * reading JSON lines, writing JSON strings, formatting money and
- * percentages without floating point, and a progress line on stderr.
+ * reading JSON lines, writing error lines, and a progress line on stderr.
+ * (The report of `diff`, money and percentages, is the library's tsr_diff.)
  */
 #ifndef TSR_CLI_BATCH_H
 #define TSR_CLI_BATCH_H
@@ -43,17 +43,19 @@ lr_status lr_next(line_reader *lr, char **line, size_t *len);
 void lr_free(line_reader *lr);
 int batch_is_blank(const char *s, size_t n);
 
+/* A growable buffer (an output line, a request body). */
+typedef struct outbuf {
+    char *data;
+    size_t len, cap;
+} outbuf;
+
+/* Append s[0..n); 0, or -1 out of memory (the buffer is then unchanged). */
+int ob_put(outbuf *o, const char *s, size_t n);
+
 /* A JSON string literal of s on `out`. */
 void batch_json_string(FILE *out, const char *s);
 /* {"error":{"line":N,"path":"..."|null,"message":"..."}} and a newline. */
 void batch_error_line(FILE *out, size_t lineno, const char *path, const char *message);
-
-/* Money in minor units with `minor` fractional digits ("-12.50"); a sign
- * always when `sign` ("+12.50").  buf: 32 bytes. */
-const char *batch_money(char *buf, int64_t v, unsigned minor, int sign);
-/* delta / base as a signed percentage with two decimals ("+12.34%"), or
- * "n/a" when base is 0.  buf: 32 bytes. */
-const char *batch_percent(char *buf, int64_t delta, int64_t base);
 
 /* A progress line on stderr, only when stderr is a terminal: how many
  * items and how many per second, redrawn about every half second and

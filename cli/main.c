@@ -24,7 +24,9 @@ static const cli_command commands[] = {
       "Lint looks for: category bands on one numeric field (`item.height_cm < 100`,\n"
       "`>= 100 and < 130`, ...) that leave gaps or overlap; categories and\n"
       "discounts that can never apply because an earlier rule takes their lines;\n"
-      "segments, tables and promo codes that nothing uses.\n"
+      "segments, tables and promo codes that nothing uses; count/sum/any/all in a\n"
+      "category that read item.category or item.price, and so are computed again\n"
+      "for every line (their cost grows with the square of the number of lines).\n"
       "\n"
       "Options:\n"
       "  --strict    exit 1 on warnings too (for CI)\n"
@@ -53,11 +55,16 @@ static const cli_command commands[] = {
       "                   applied or not:\n"
       "                     ✓ discounts.family-pack\n"
       "                     ✗ discounts.season-pass-10: `segment.season_pass` was false\n"
+      "                   Control characters in ids, codes and labels are shown as `?`,\n"
+      "                   so an order cannot send escape sequences to the terminal.\n"
       "  --jsonl          a streaming filter: one JSON order per input line, one result\n"
       "                   per output line, in order.  Blank lines are skipped.  A line\n"
       "                   that is not a valid order gives, in its place,\n"
       "                     {\"error\":{\"line\":7,\"path\":\"items[1].id\",\"message\":\"...\"}}\n"
       "                   (path is null when the error has none) and the stream goes on.\n"
+      "                   An order the rules cannot evaluate (a pattern past its limit,\n"
+      "                   an overflow) adds \"rule\":\"FILE:LINE:COL\", where in the rule\n"
+      "                   file it failed; path is then the order's part (items[3]).\n"
       "                   When stderr is a terminal (and neither the input nor the\n"
       "                   results are), a progress line shows orders done and per second.\n"
       "  --customer-safe  report every rejected promo code as `not_applicable`, so the\n"
@@ -95,7 +102,9 @@ static const cli_command commands[] = {
       "discount, redeemed_value, due), points (earned, redeemed, redeem_reason,\n"
       "entries, lots_used), promo_codes ({CODE: accepted | rejected/REASON}),\n"
       "applied / not_applied (SECTION.ID from the trace), segments and offers\n"
-      "(exact sets), tier (or ~), error (a part of the expected order error).\n"
+      "(exact sets), tier (or ~), error (a part of the expected order error),\n"
+      "refund (what the case's `refund:` gives).  docs/rule-tests.md lists every\n"
+      "key; `tessera schema test` is the same as a JSON Schema for editors.\n"
       "\n"
       "Each failure is shown with what differs:\n"
       "\n"
@@ -230,6 +239,90 @@ static const cli_command commands[] = {
       "failure); 1 a rule file is broken or the currencies differ; 2 the orders\n"
       "cannot be read.\n",
       cmd_diff },
+    { "serve", "[OPTIONS] RULES...",
+      "serve the rule sets over HTTP/JSON",
+      "Serves rule sets over HTTP, for tills, ticketing systems and sites in any\n"
+      "language: the same rule files, the same results byte for byte as the\n"
+      "commands above, and rule changes without a restart.\n"
+      "\n"
+      "  tessera serve rules/park/park.yaml rules/opera/opera.yaml\n"
+      "  curl --data-binary @order.json 127.0.0.1:8080/v1/rulesets/island-park/evaluate\n"
+      "\n"
+      "Routes (ID is the rule file's `ruleset:` id):\n"
+      "  POST /v1/rulesets/ID/evaluate   an order -> what `tessera eval` prints;\n"
+      "                                  ?explain=1, ?trace=0, ?customer_safe=1 as\n"
+      "                                  --explain, --no-trace, --customer-safe\n"
+      "  POST /v1/rulesets/ID/refund     a refund request -> what `tessera refund` prints\n"
+      "  POST /v1/rulesets/ID/segments   one profile -> its `tessera segments` line;\n"
+      "                                  ?at=DATETIME as --at (default: now)\n"
+      "  GET  /v1/rulesets               id, version, SHA-256 of the files, loaded_at,\n"
+      "                                  the last reload error\n"
+      "  GET  /healthz                   200 while serving, 503 while draining\n"
+      "  GET  /metrics                   Prometheus text: requests and errors by route\n"
+      "                                  and status, latency, reloads\n"
+      "\n"
+      "Bodies are JSON.  Refusals are JSON too,\n"
+      "  {\"error\":{\"code\":\"invalid_order\",\"message\":\"...\",\"path\":\"items[1].id\"}}\n"
+      "with 400 (not JSON), 422 (JSON the rule set refuses), 401 (no or wrong\n"
+      "token), 404 (unknown route or rule set), 405 (wrong method), 413 (body\n"
+      "over --max-body); 503 only when the server itself runs out of memory.\n"
+      "\n"
+      "Rule files are reloaded on SIGHUP and when they (or files they include)\n"
+      "change on disk: the new version is loaded and checked first and then\n"
+      "replaces the old one at once; requests in flight finish on the old one.\n"
+      "A broken file is not loaded: the old version keeps serving and the error\n"
+      "is logged and shown in GET /v1/rulesets.  SIGTERM (or SIGINT) stops\n"
+      "accepting connections, answers the requests in flight, and exits 0.\n"
+      "\n"
+      "Options:\n"
+      "  --listen ADDR:PORT     where to listen (default 127.0.0.1:8080; port 0: any\n"
+      "                         free port, logged at start)\n"
+      "  --threads N            threads answering requests (default: one per CPU)\n"
+      "  --token-file F         require `Authorization: Bearer TOKEN`, TOKEN being the\n"
+      "                         first line of F (GET /healthz stays open)\n"
+      "  --max-body BYTES       the largest request body (default 1048576)\n"
+      "  --max-connections N    open connections at most (default 256)\n"
+      "  --timeout SECONDS      close a connection idle this long (default 10); also\n"
+      "                         the longest SIGTERM waits for requests in flight\n"
+      "  --poll MS              how often to look at the rule files (default 1000;\n"
+      "                         0: only on SIGHUP)\n"
+      "  --log                  one JSON line per request on stderr: time, method,\n"
+      "                         path, route, status, ruleset, version, latency_us\n"
+      "\n"
+      "Starts, reloads and stops are logged as JSON lines on stderr always.  For\n"
+      "TLS, put a reverse proxy (nginx) in front; see docs/serve.md.\n"
+      "\n"
+      "Exit status: 0 stopped by SIGTERM or SIGINT; 1 a rule file is broken or\n"
+      "the address cannot be used; 64 a wrong command line.\n",
+      cmd_serve },
+    { "schema", "KIND [RULES]",
+      "JSON Schema of rule files, orders or tests",
+      "Prints the JSON Schema (draft 2020-12) of rule files (KIND `rules`),\n"
+      "orders (`order`) or rule-test files (`test`).  It is generated from the\n"
+      "tables the readers check keys with, so an editor that knows it (VS Code\n"
+      "with the YAML extension, or any yaml-language-server client) completes\n"
+      "every key, shows its description and default, and flags a misspelt key\n"
+      "where `tessera check` would refuse it.  Expressions are text to the\n"
+      "schema; `tessera check` type-checks them.\n"
+      "\n"
+      "  tessera schema rules > rules.schema.json\n"
+      "\n"
+      "With RULES, the order schema holds exactly the fields that rule set's\n"
+      "`schema:` declares, and offers its category ids; the test schema's\n"
+      "orders do the same, and it offers the rule set's segments, tiers, offers\n"
+      "and rule names.  Without RULES, orders may carry further fields.\n"
+      "\n"
+      "  tessera schema order rules/park/park.yaml > park-order.schema.json\n"
+      "\n"
+      "A YAML file names its schema in a comment, relative to the file:\n"
+      "\n"
+      "  # yaml-language-server: $schema=../../docs/schema/rules.schema.json\n"
+      "\n"
+      "docs/schema/ holds the three schemas without RULES; docs/editors.md\n"
+      "shows the set-up.\n"
+      "\n"
+      "Exit status: 0 printed; 1 RULES is broken; 64 no such KIND.\n",
+      cmd_schema },
 };
 
 static void print_overview(FILE *out)
@@ -246,9 +339,11 @@ static void print_overview(FILE *out)
     fprintf(out,
             "\n"
             "  tessera help COMMAND    more about one command\n"
+            "  --allow-path DIR        (any command) also read included rule files from DIR\n"
             "  tessera --version       the library version\n"
             "\n"
-            "The rule language and the C API are described in docs/.\n");
+            "The rule language (docs/reference/), the C API and the rest are\n"
+            "described in docs/.\n");
 }
 
 static const cli_command *find_command(const char *name)
@@ -260,12 +355,68 @@ static const cli_command *find_command(const char *name)
     return NULL;
 }
 
+/* Options every command takes: it reads rule files. */
+static const char common_help[] =
+    "\n"
+    "Every command also takes:\n"
+    "  --allow-path DIR  also read files from DIR and below it when a rule file\n"
+    "                    includes them (`include:`) or a test file names its rule\n"
+    "                    file (`rules:`); by default only files in the directory of\n"
+    "                    the rule file (or test file) and below it are read, `..`\n"
+    "                    and symbolic links resolved first, so that a rule file\n"
+    "                    cannot read /etc/passwd.  May be given more than once;\n"
+    "                    `--allow-path /` allows every file.\n";
+
 void cli_usage(const char *name)
 {
     const cli_command *c = find_command(name);
     if (!c)
         return;
-    fprintf(stdout, "usage: tessera %s %s\n\n%s", c->name, c->args, c->help);
+    fprintf(stdout, "usage: tessera %s %s\n\n%s%s", c->name, c->args, c->help, common_help);
+}
+
+/* --allow-path DIR (or --allow-path=DIR) of any command, before `--`. */
+static const char *allow_paths[64];
+static tsr_load_options load_options = TSR_LOAD_OPTIONS_INIT;
+
+const tsr_load_options *cli_load_options(void)
+{
+    return &load_options;
+}
+
+/* Take --allow-path out of argv[1..argc) (the command's arguments), keeping
+ * the rest in order; returns the new argc, or -1 after a usage message. */
+static int take_allow_paths(int argc, char **argv)
+{
+    int i, out = 1, n = 0, options = 1;
+
+    for (i = 1; i < argc; i++) {
+        const char *dir = NULL;
+        if (options && strcmp(argv[i], "--") == 0)
+            options = 0;
+        if (options && strcmp(argv[i], "--allow-path") == 0) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "tessera: --allow-path needs a directory\n");
+                return -1;
+            }
+            dir = argv[++i];
+        } else if (options && strncmp(argv[i], "--allow-path=", 13) == 0) {
+            dir = argv[i] + 13;
+        }
+        if (!dir) {
+            argv[out++] = argv[i];
+            continue;
+        }
+        if (!dir[0] || n + 1 >= (int)(sizeof allow_paths / sizeof allow_paths[0])) {
+            fprintf(stderr, "tessera: %s\n", dir[0] ? "too many --allow-path directories"
+                                                     : "--allow-path needs a directory");
+            return -1;
+        }
+        allow_paths[n++] = dir;
+    }
+    allow_paths[n] = NULL;
+    load_options.allow_paths = n ? allow_paths : NULL;
+    return out;
 }
 
 int cli_wants_help(int argc, char **argv)
@@ -280,17 +431,25 @@ int cli_wants_help(int argc, char **argv)
     return 0;
 }
 
-void cli_print_error(const char *severity, const tsr_error *err)
+void cli_format_error(char *buf, size_t size, const char *severity, const tsr_error *err)
 {
     if (err->file[0] && err->line > 0)
-        fprintf(stderr, "%s:%d:%d: %s: %s\n", err->file, err->line,
-                err->column > 0 ? err->column : 1, severity, err->message);
+        snprintf(buf, size, "%s:%d:%d: %s: %s%s%s%s", err->file, err->line,
+                 err->column > 0 ? err->column : 1, severity, err->message,
+                 err->path[0] ? " (at " : "", err->path, err->path[0] ? ")" : "");
     else if (err->file[0])
-        fprintf(stderr, "%s: %s: %s\n", err->file, severity, err->message);
+        snprintf(buf, size, "%s: %s: %s", err->file, severity, err->message);
     else if (err->path[0])
-        fprintf(stderr, "%s: %s: %s\n", err->path, severity, err->message);
+        snprintf(buf, size, "%s: %s: %s", err->path, severity, err->message);
     else
-        fprintf(stderr, "tessera: %s: %s\n", severity, err->message);
+        snprintf(buf, size, "tessera: %s: %s", severity, err->message);
+}
+
+void cli_print_error(const char *severity, const tsr_error *err)
+{
+    char buf[CLI_ERROR_TEXT_MAX];
+    cli_format_error(buf, sizeof buf, severity, err);
+    fprintf(stderr, "%s\n", buf);
 }
 
 int main(int argc, char **argv)
@@ -330,5 +489,7 @@ int main(int argc, char **argv)
         cli_usage(c->name);
         return CLI_OK;
     }
-    return c->run(argc - 1, argv + 1);
+    if ((argc = take_allow_paths(argc - 1, argv + 1)) < 0)
+        return CLI_USAGE;
+    return c->run(argc, argv + 1);
 }

@@ -11,12 +11,33 @@
  *   - Objects returned through `**out` belong to the caller and are released
  *     with the matching NULL-safe `_free` function.
  *   - Borrowed `const char *` results live as long as the object they came from.
+ *   - Structs the caller allocates and the library reads (options) or
+ *     writes (totals) start with `unsigned version`: start from the
+ *     matching _INIT macro or _init function.  Fields are only ever
+ *     appended; the library reads and writes only the fields the caller's
+ *     version has, and refuses a version it does not know with TSR_EINVAL.
+ *
+ * Lifetimes
+ *   A tsr_ruleset must outlive everything made for it or from it: orders
+ *   (tsr_order_new), results (tsr_evaluate) and profiles (tsr_profile_new)
+ *   refer to it.  Refund results, lint reports and rule-test reports do not;
+ *   they may outlive it.  The rule set owns the strings that name its own
+ *   parts: tsr_ruleset_id / _version / _currency, and what a result or a
+ *   profile gives out about the rules (segment, tier, category, promo-code
+ *   and offer ids, offer messages, trace reasons).  Such strings live as
+ *   long as the rule set and the object that gave them out, whichever ends
+ *   first.  Whatever the caller passes in (strings, options, the allocator
+ *   struct) is copied or used during the call only; an allocator's `ud`
+ *   and functions must stay usable while anything of the rule set lives.
  *
  * Threads
  *   The library has no global mutable state and needs no init call.  A loaded
  *   tsr_ruleset is immutable: any number of threads may evaluate against the
- *   same rule set at once.  Everything else (errors, options, results) belongs
- *   to one thread at a time.
+ *   same rule set at once.  What a function takes as `const` it does not
+ *   write to: threads may also evaluate (or refund, or profile) one order at
+ *   once, as long as no thread changes it meanwhile.  Everything else
+ *   (errors, results, profiles, an order being built) belongs to one thread
+ *   at a time.
  */
 #ifndef TESSERA_H
 #define TESSERA_H
@@ -28,12 +49,10 @@
 extern "C" {
 #endif
 
-#define TSR_VERSION_MAJOR 0
-#define TSR_VERSION_MINOR 1
-#define TSR_VERSION_PATCH 0
-#define TSR_VERSION_STRING "0.1.0"
-/* MAJOR*1000000 + MINOR*1000 + PATCH, comparable with tsr_version_number(). */
-#define TSR_VERSION_NUMBER 1000
+/* TSR_VERSION_MAJOR, _MINOR, _PATCH, _STRING ("0.1.0") and _NUMBER
+ * (MAJOR*1000000 + MINOR*1000 + PATCH, comparable with tsr_version_number()),
+ * generated from the one version number of the build (CMake project()). */
+#include "tessera_version.h"
 
 #if defined(_WIN32) && defined(TSR_BUILDING_DLL)
 #  define TSR_API __declspec(dllexport)
@@ -68,7 +87,12 @@ TSR_API const char *tsr_strerror(int code);
 
 /* ---------------------------------------------------------------------
  * Errors.  Filled by every fallible call that is given one; never needs
- * freeing.  Strings are truncated to fit and always NUL-terminated.
+ * freeing.  Strings are always NUL-terminated, valid UTF-8 and free of
+ * control characters: text quoted from an order, a request or a file is
+ * cut on a character boundary to fit, with control characters and bytes
+ * that are not UTF-8 shown as '?'.  An evaluation error (TSR_EEVAL) names
+ * both the rule (file, line, column of its expression) and the place in
+ * the order (path, e.g. items[3] or promo_codes[1]) when it has them.
  */
 #define TSR_ERROR_TEXT_MAX 512
 #define TSR_ERROR_PATH_MAX 256
@@ -82,13 +106,17 @@ typedef struct tsr_error {
     char path[TSR_ERROR_PATH_MAX];     /* JSON path into an order, e.g. items[1].id */
 } tsr_error;
 
-/* Render an error as "file:line:col: message" (or "path: message").
- * Writes at most `size` bytes including the NUL; returns the length the full
- * text needs, like snprintf. */
+/* Render an error as "file:line:col: message" (or "path: message"; an
+ * error with both, "file:line:col: message (at path)").  Writes at most
+ * `size` bytes including the NUL, never splitting a UTF-8 character;
+ * returns the length the full text needs, like snprintf. */
 TSR_API int tsr_error_format(char *buf, size_t size, const tsr_error *err);
 
 /* ---------------------------------------------------------------------
- * Version.
+ * Version: the library's at run time, to compare with the TSR_VERSION_*
+ * macros a program was compiled with.  The shared library's SONAME
+ * (libtessera.so.N) names its ABI, not the release: N changes only with an
+ * incompatible ABI change (docs/c-api.md, "Versions").
  */
 TSR_API const char *tsr_version(void);
 TSR_API int tsr_version_number(void);
@@ -120,14 +148,29 @@ typedef int (*tsr_include_fn)(void *ud, const char *including, const char *name,
 /* ---------------------------------------------------------------------
  * Load options.  Start from TSR_LOAD_OPTIONS_INIT; fields are only appended,
  * and `version` says which ones the caller knows about.  NULL = defaults.
+ *
+ * Files a rule file names (`include:`, read from disk when there is no
+ * resolver) and the rule file a test file names (`rules:`) are read only
+ * from inside the directory of the main rule file (of the test file) and
+ * its subdirectories, after resolving `..` and symbolic links: a rule file
+ * cannot make the library read /proc/self/environ or ~/.ssh.  Version 3's
+ * `allow_paths` names more directories to read from.
  */
-#define TSR_LOAD_OPTIONS_VERSION 1
+#define TSR_LOAD_OPTIONS_VERSION 3
+
+/* Largest max_depth accepted (TSR_EINVAL above it).  libyaml keeps a
+ * stack of open collections whose cost per event grows with its depth, so
+ * parsing time grows with the square of the nesting a file may use: 1,024
+ * levels parse in milliseconds, far more than any rule file or order needs,
+ * while 100,000 would let one file take minutes. */
+#define TSR_MAX_DEPTH_LIMIT 1024
 
 typedef struct tsr_load_options {
     unsigned version;
     const tsr_allocator *allocator;   /* NULL: malloc/realloc/free */
     size_t max_file_size;             /* bytes per rule file (default 4 MiB) */
-    unsigned max_depth;               /* YAML nesting (default 64) */
+    unsigned max_depth;               /* YAML nesting (default 64, at most
+                                         TSR_MAX_DEPTH_LIMIT) */
     size_t max_scalar_length;         /* bytes per YAML scalar (default 64 KiB) */
     size_t max_nodes;                 /* YAML nodes per file (default 200,000) */
     unsigned max_aliases;             /* YAML aliases per file (default 0: refused) */
@@ -146,10 +189,23 @@ typedef struct tsr_load_options {
     void *include_ud;
     /* Directory holding the IANA tz database (default: $TZDIR or /usr/share/zoneinfo). */
     const char *tzdir;
+    /* Version 2.  Work budget of one evaluation (tsr_evaluate, each
+     * evaluation a refund or a rule test makes, and a refund's `allowed` /
+     * `fee`), in expression steps: one per operation evaluated, the body of
+     * count/sum/any/all once per line it visits.  Past it the call fails
+     * with TSR_ELIMIT naming the rule, instead of running on (default
+     * 100,000,000, about half a second of work; 0: the default). */
+    uint64_t max_eval_steps;
+    /* Version 3.  Directories (NULL-terminated list; NULL: none) from which
+     * `include:` and `rules:` may read too, besides the rule set's (test
+     * file's) own directory tree; "/" allows every path.  Not kept after
+     * the load call. */
+    const char *const *allow_paths;
 } tsr_load_options;
 
 #define TSR_LOAD_OPTIONS_INIT { TSR_LOAD_OPTIONS_VERSION, NULL, 4u << 20, 64, 64u << 10, \
-    200000, 0, 32, 4096, 10000, 64, 64u << 10, 16u << 20, 100000, 1000, 1024, NULL, NULL, NULL }
+    200000, 0, 32, 4096, 10000, 64, 64u << 10, 16u << 20, 100000, 1000, 1024, NULL, NULL, NULL, \
+    100000000u, NULL }
 
 /* Initialise `opts` to the defaults of this library version. */
 TSR_API int tsr_load_options_init(tsr_load_options *opts, unsigned version);
@@ -177,6 +233,16 @@ TSR_API void tsr_ruleset_free(tsr_ruleset *rs);
 TSR_API const char *tsr_ruleset_id(const tsr_ruleset *rs);
 TSR_API const char *tsr_ruleset_version(const tsr_ruleset *rs);
 TSR_API const char *tsr_ruleset_currency(const tsr_ruleset *rs);
+
+/* The files the rule set was read from: 0 is the main file (the path or
+ * name it was loaded under), then every included file in the order it was
+ * read, by the name it was read under (relative to the working directory
+ * as the includer's path was, or the resolver's name).  Each file once.
+ * For programs that watch the files for changes or fingerprint them.
+ * tsr_ruleset_file returns NULL when i is out of range; borrowed strings,
+ * valid while the rule set lives. */
+TSR_API size_t tsr_ruleset_file_count(const tsr_ruleset *rs);
+TSR_API const char *tsr_ruleset_file(const tsr_ruleset *rs, size_t i);
 
 /* ---------------------------------------------------------------------
  * Orders: the builder API, for callers that hold an order in memory.
@@ -261,11 +327,19 @@ typedef struct tsr_eval_options {
 
 #define TSR_EVAL_OPTIONS_INIT { TSR_EVAL_OPTIONS_VERSION, 0, 0 }
 
+/* Initialise `opts` to the defaults of the given version (pass
+ * TSR_EVAL_OPTIONS_VERSION).  TSR_EINVAL for a version this library does
+ * not know. */
+TSR_API int tsr_eval_options_init(tsr_eval_options *opts, unsigned version);
+
 typedef struct tsr_result tsr_result;
 
 /* Evaluate an order against a rule set: a pure function of the two.  The
- * order is not modified and may be evaluated again.  Thread-safe for any
- * number of threads sharing `rs` (each with its own order and result). */
+ * order is not written to and may be evaluated again, by any number of
+ * threads at once (each with its own result): a built order nobody
+ * evaluated before is checked as a whole (required fields, unique line
+ * ids) in the evaluation's own memory, every time it is evaluated; an
+ * order read by tsr_order_parse was checked when it was read. */
 TSR_API int tsr_evaluate(tsr_result **out, const tsr_ruleset *rs, const tsr_order *order,
                          const tsr_eval_options *opts, tsr_error *err);
 
@@ -286,12 +360,22 @@ TSR_API const char *tsr_result_line_category(const tsr_result *r, size_t i);  /*
 TSR_API int64_t tsr_result_line_total(const tsr_result *r, size_t i);
 TSR_API int64_t tsr_result_line_points(const tsr_result *r, size_t i);
 
+/* The result's totals, written into the caller's struct.  Set `version`
+ * first (TSR_TOTALS_INIT): fields are only appended, and the library
+ * writes those the caller's version has and not a byte more. */
+#define TSR_TOTALS_VERSION 1
+
 typedef struct tsr_totals {
+    unsigned version;      /* in: the caller's TSR_TOTALS_VERSION */
     int64_t subtotal, discount, redeemed_value, due;   /* minor units */
     int64_t points_earned, points_redeemed;
 } tsr_totals;
 
-TSR_API void tsr_result_totals(const tsr_result *r, tsr_totals *out);
+#define TSR_TOTALS_INIT { TSR_TOTALS_VERSION, 0, 0, 0, 0, 0, 0 }
+
+/* TSR_OK; TSR_EINVAL when `out` is NULL or its version unknown (nothing is
+ * written), or when `r` is NULL (the fields are zeroed). */
+TSR_API int tsr_result_totals(const tsr_result *r, tsr_totals *out);
 
 /* Segments the customer is in and the tier (NULL: none), by name. */
 TSR_API size_t tsr_result_segment_count(const tsr_result *r);
@@ -373,7 +457,8 @@ TSR_API const char *tsr_test_report_text(const tsr_test_report *r);
  * what its author meant: category bands on one numeric field that leave a
  * gap or overlap, categories and discounts that can never apply because an
  * earlier rule takes their lines, segments, tables and promo codes that
- * nothing uses.  Computed on request; the rule set is not modified.
+ * nothing uses, aggregates whose cost grows with the square of the number
+ * of lines.  Computed on request; the rule set is not modified.
  */
 typedef struct tsr_lint_report tsr_lint_report;
 
@@ -388,7 +473,8 @@ TSR_API size_t tsr_lint_report_count(const tsr_lint_report *r);
 TSR_API int tsr_lint_report_warning(const tsr_lint_report *r, size_t i, tsr_error *out);
 /* What kind of warning i is, a stable name for filtering: "band-gap",
  * "band-overlap", "never-applies", "unused-segment", "unused-table",
- * "unused-promo-code", "unknown-requires".  NULL when i is out of range. */
+ * "unused-promo-code", "unknown-requires", "quadratic-aggregate".  NULL when
+ * i is out of range. */
 TSR_API const char *tsr_lint_report_kind(const tsr_lint_report *r, size_t i);
 
 /* ---------------------------------------------------------------------
@@ -468,6 +554,11 @@ typedef struct tsr_refund_options {
 #define TSR_REFUND_OPTIONS_INIT \
     { TSR_REFUND_OPTIONS_VERSION, NULL, 0, TSR_REFUND_CLAWBACK_UNSTATED }
 
+/* Initialise `opts` to the defaults of the given version (pass
+ * TSR_REFUND_OPTIONS_VERSION).  TSR_EINVAL for a version this library
+ * does not know. */
+TSR_API int tsr_refund_options_init(tsr_refund_options *opts, unsigned version);
+
 /* A refund request as JSON:
  *   {"order": {...}, "receipt": {...}, "lines": ["t1"],
  *    "datetime": "2026-11-20T10:00:00+02:00",
@@ -518,7 +609,11 @@ TSR_API int64_t tsr_refund_result_line_fee(const tsr_refund_result *r, size_t i)
 TSR_API int64_t tsr_refund_result_line_points_restored(const tsr_refund_result *r, size_t i);
 TSR_API int64_t tsr_refund_result_line_points_revoked(const tsr_refund_result *r, size_t i);
 
+/* Versioned like tsr_totals: set `version` first (TSR_REFUND_TOTALS_INIT). */
+#define TSR_REFUND_TOTALS_VERSION 1
+
 typedef struct tsr_refund_totals {
+    unsigned version;              /* in: the caller's TSR_REFUND_TOTALS_VERSION */
     int64_t amount;                /* paid back: the lines' amounts − clawback
                                       + clawback_returned */
     int64_t fee;                   /* kept as fees */
@@ -532,7 +627,11 @@ typedef struct tsr_refund_totals {
                                       owed (the lines it was for came back) */
 } tsr_refund_totals;
 
-TSR_API void tsr_refund_result_totals(const tsr_refund_result *r, tsr_refund_totals *out);
+#define TSR_REFUND_TOTALS_INIT { TSR_REFUND_TOTALS_VERSION, 0, 0, 0, 0, 0, 0, 0 }
+
+/* TSR_OK; TSR_EINVAL when `out` is NULL or its version unknown (nothing is
+ * written), or when `r` is NULL (the fields are zeroed). */
+TSR_API int tsr_refund_result_totals(const tsr_refund_result *r, tsr_refund_totals *out);
 
 /* ---------------------------------------------------------------------
  * Customer profiles: segments and tier without pricing anything (what
@@ -579,6 +678,90 @@ TSR_API unsigned tsr_ruleset_minor_units(const tsr_ruleset *rs);
 /* The order id a result was priced for (borrowed from the result); NULL
  * when the order has none.  For reports over many orders (`tessera diff`). */
 TSR_API const char *tsr_result_order_id(const tsr_result *r);
+
+/* ---------------------------------------------------------------------
+ * JSON Schemas (draft 2020-12) of the files Tessera reads, generated from
+ * the key tables its readers check keys with (what `tessera schema`
+ * prints): for editors (yaml-language-server) and for validating files in
+ * other tools.  A misspelt key is refused as the reader would refuse it;
+ * expressions are text, checked by loading the rule set, not by the schema.
+ *
+ * With a rule set, the order schema (and the orders of a test schema) holds
+ * the fields the rule set's `schema:` declares and no others, and names of
+ * categories, segments, tiers, offers and rules are its ids; with NULL,
+ * orders may carry further fields.  The rules schema ignores `rs`.
+ */
+typedef enum tsr_schema_kind {
+    TSR_SCHEMA_RULES = 0,   /* a rule file, main or included */
+    TSR_SCHEMA_ORDER = 1,   /* an order, JSON or YAML */
+    TSR_SCHEMA_TEST = 2     /* a rule-test file */
+} tsr_schema_kind;
+
+/* Writes the schema, indented JSON ending in a newline, NUL-terminated, at
+ * most `size` bytes including the NUL; returns the length the whole text
+ * needs, like snprintf, or TSR_EINVAL (unknown kind) or TSR_ENOMEM. */
+TSR_API int tsr_schema_json(char *buf, size_t size, tsr_schema_kind kind, const tsr_ruleset *rs);
+
+/* --- comparing two rule sets over many orders (diff.c) --- */
+
+/* ---------------------------------------------------------------------
+ * What `tessera diff` reports (docs/batch-tools.md), for any caller: a
+ * tsr_diff prices each order under an old and a new rule set and keeps the
+ * sums of due, discount and points under each, how many orders were read,
+ * priced under both, changed (any total moved) and rejected (by old only,
+ * new only, both), the first five rejections with their reasons and the
+ * `top` orders that moved most.  Memory does not grow with the orders.
+ *
+ * Lines are numbered from 1 in the order given, blank ones counted, so the
+ * report names lines of the input.  Beyond one machine (docs/scale-out.md):
+ * each partition of the input goes through its own tsr_diff, whose state
+ * (tsr_diff_state_json) is merged into one tsr_diff in the input's order;
+ * that one's report is exactly what one pass over the whole input gives.
+ *
+ * The two rule sets must price in one currency and outlive the tsr_diff;
+ * a tsr_diff belongs to one thread at a time.
+ */
+typedef struct tsr_diff tsr_diff;
+
+#define TSR_DIFF_MAX_TOP 1000
+enum { TSR_DIFF_TEXT = 0, TSR_DIFF_JSON = 1 };
+
+/* TSR_EINVAL when top > TSR_DIFF_MAX_TOP or the currencies differ. */
+TSR_API int tsr_diff_new(tsr_diff **out, const tsr_ruleset *old_rs, const tsr_ruleset *new_rs,
+                         size_t top, tsr_error *err);
+/* NULL-safe. */
+TSR_API void tsr_diff_free(tsr_diff *d);
+
+/* The next input line (without its newline): a blank line is counted and
+ * skipped, any other is an order (JSON or YAML) priced under both rule
+ * sets.  An order that either side rejects is part of the report, not a
+ * failure: the call fails only with TSR_ENOMEM, or TSR_EVALUE when the
+ * sums would overflow.  A line longer than the old rule set's
+ * max_order_size counts as unread. */
+TSR_API int tsr_diff_add_line(tsr_diff *d, const char *text, size_t len, tsr_error *err);
+/* The next input line, when the caller could not read it (longer than its
+ * reader keeps): counted as rejected by both, the reason for both being
+ * that the line is longer than the old rule set's max_order_size. */
+TSR_API int tsr_diff_add_unread_line(tsr_diff *d, tsr_error *err);
+
+/* The comparison so far as one line of JSON, for tsr_diff_merge_json (its
+ * shape is the library's, versioned; pass it on as it is).  Borrowed, valid
+ * until the next call on d; NULL on out of memory. */
+TSR_API const char *tsr_diff_state_json(tsr_diff *d, size_t *len);
+/* Add a state of a tsr_diff over the same two rule sets (ids and versions)
+ * with the same `top`, as if its lines followed the lines d has seen.
+ * TSR_EPARSE when it is not JSON, TSR_EINVAL when it is not such a state,
+ * TSR_ELIMIT over 1 MiB, TSR_EVALUE when the sums would overflow; d is
+ * unchanged on failure. */
+TSR_API int tsr_diff_merge_json(tsr_diff *d, const char *state, size_t len, tsr_error *err);
+
+/* The report, ending in a newline: TSR_DIFF_TEXT is the table `tessera
+ * diff` prints, TSR_DIFF_JSON the object of `tessera diff --json`;
+ * old_name and new_name are what it calls the two rule files (NULL: "old",
+ * "new").  Borrowed, valid until the next call on d; NULL on out of memory
+ * or an unknown format. */
+TSR_API const char *tsr_diff_report(tsr_diff *d, int format, const char *old_name,
+                                    const char *new_name, size_t *len);
 
 #ifdef __cplusplus
 }

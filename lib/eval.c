@@ -43,6 +43,24 @@ void tsr__eval_sync_line(tsr_eval *ev, size_t i)
     rec[TSR_ITEM_SUBTOTAL].u.i = l->subtotal;
     rec[TSR_ITEM_TOTAL].type = TSR_T_MONEY;
     rec[TSR_ITEM_TOTAL].u.i = l->total;
+    ev->x.lines_gen++;
+}
+
+int tsr__eval_ctx_limits(tsr_expr_ctx *x, const tsr_ruleset *rs, tsr_arena *arena)
+{
+    tsr__expr_ctx_budget(x, rs->limits.max_eval_steps);
+    x->aggs = NULL;
+    x->naggs = 0;
+    /* generation 1: a slot that was never filled (all zero) is never fresh */
+    x->lines_gen = 1;
+    x->flags_gen = 1;
+    if (rs->naggs) {
+        x->aggs = tsr__arena_calloc(arena, rs->naggs, sizeof *x->aggs);
+        if (!x->aggs)
+            return TSR_ENOMEM;
+        x->naggs = rs->naggs;
+    }
+    return TSR_OK;
 }
 
 const char *tsr__why(tsr_eval *ev, const char *fmt, ...)
@@ -90,7 +108,19 @@ int tsr__trace(tsr_eval *ev, const char *section, const char *id, bool applied, 
     e->id = id;
     e->applied = applied;
     e->why = applied ? NULL : (why ? why : "");
+    e->note = NULL;
     return TSR_OK;
+}
+
+int tsr__eval_locate(tsr_eval *ev, int rc, const tsr_srcpos *rule, const char *path)
+{
+    tsr_error *err = ev->err;
+
+    if (rc != TSR_EEVAL || !err)
+        return rc;
+    tsr__err_locate(err, rule && !err->file[0] ? rule->file : NULL, rule ? rule->line : 0,
+                    rule ? rule->col : 0, err->path[0] ? NULL : path);
+    return rc;
 }
 
 /* The text of a failing condition of e for the trace: "`expr` was false",
@@ -103,7 +133,7 @@ static const char *why_false(tsr_eval *ev, const tsr_expr *e, const char *text, 
         return "";
     if ((pre = tsr__expr_why_false(e, text, len)) != NULL)
         return pre;
-    return tsr__why(ev, "`%.*s` was false", (int)(len > 200 ? 200 : len), text);
+    return tsr__why(ev, "`%.*s` was false", (int)tsr__utf8_prefix(text, len, TSR_QUOTE_MAX), text);
 }
 
 static const char *date_text(tsr_eval *ev, int64_t days)
@@ -208,6 +238,7 @@ static int eval_segments(tsr_eval *ev)
             return rc;
         ev->res->segments[i] = holds;
     }
+    tsr__eval_flags_changed(ev);
     ev->res->tier = -1;
     for (i = 0; i < rs->ntiers; i++) {
         bool holds;
@@ -219,6 +250,7 @@ static int eval_segments(tsr_eval *ev)
             ev->x.tier.type = TSR_T_STRING;
             ev->x.tier.u.s = rs->tiers[i].id;
             ev->x.tier.len = (uint32_t)strlen(rs->tiers[i].id);
+            tsr__eval_flags_changed(ev);
             break;
         }
     }
@@ -249,6 +281,88 @@ static int category_index(const tsr_ruleset *rs, const tsr_value *name)
             memcmp(rs->categories[i].id, name->u.s, name->len) == 0)
             return (int)i;
     return -1;
+}
+
+/* The name of item field `slot`, for messages. */
+static const char *item_field_name(const tsr_ruleset *rs, int slot)
+{
+    const tsr_record_schema *r = &rs->records[TSR_REC_ITEM];
+    size_t k;
+    for (k = 0; k < r->len; k++)
+        if (r->fields[k].slot == slot)
+            return r->fields[k].name;
+    return "?";
+}
+
+/* Does the chosen category's `for` or `when` (e, written as `key`) hold for
+ * line i?  If not, the order error says which part failed, and when that
+ * part reads a field the line does not carry, that the field is missing
+ * (a missing field makes a condition false). */
+static int choice_holds(tsr_eval *ev, size_t i, const tsr_category *cat, const tsr_expr *e,
+                        const char *key)
+{
+    const char *w = NULL;
+    size_t wl = 0;
+    bool holds;
+    int rc, slot;
+
+    if (!e)
+        return TSR_OK;
+    if ((rc = tsr__expr_test(e, &ev->x, &holds, &w, &wl)) != TSR_OK || holds)
+        return rc;
+    if (!w) {
+        w = e->src;
+        wl = e->src_len;
+    }
+    slot = tsr__expr_missing_item_field(e, ev->x.item, (uint32_t)(w - e->src), (uint32_t)wl);
+    if (wl > 200)
+        wl = 200;
+    if (slot >= 0)
+        return line_error(ev, i, "category",
+                          "category \"%s\" cannot be chosen for this line: its `%s` does not "
+                          "hold (`%.*s` is false: the line has no `%s`)",
+                          cat->id, key, (int)wl, w, item_field_name(ev->rs, slot));
+    return line_error(ev, i, "category",
+                      "category \"%s\" cannot be chosen for this line: its `%s` does not hold "
+                      "(`%.*s` is false)", cat->id, key, (int)wl, w);
+}
+
+/* A category the order names for line i: only one declared selectable
+ * whose `valid`, `for` and `when` hold for the line, exactly as if matching
+ * had reached it; anything else is an order error at items[i].category, so
+ * that an order can never choose its own price.  Unknown and non-selectable
+ * names never get this far: every way into an order (the readers, the
+ * builder's setters) refuses them with a did-you-mean (order.c); checked
+ * again here all the same, as this is what sets the price. */
+static int chosen_category(tsr_eval *ev, size_t i, int *out)
+{
+    const tsr_ruleset *rs = ev->rs;
+    const tsr_value *name = ev->recs + i * ev->stride + TSR_ITEM_CATEGORY;
+    const tsr_category *cat;
+    int c = category_index(rs, name), rc;
+
+    if (c < 0 || !rs->categories[c].selectable)
+        return line_error(ev, i, "category", "category \"%.*s\" may not be named by an order",
+                          (int)(name->len > 64 ? 64 : name->len), name->u.s);
+    cat = &rs->categories[c];
+    if (cat->has_valid && !tsr__validity_holds(ev, &cat->valid, NULL)) {
+        /* the reason, also when the caller asked for no trace */
+        tsr_eval_options traced = *ev->opts;
+        const tsr_eval_options *saved = ev->opts;
+        const char *w = NULL;
+        traced.no_trace = false;
+        ev->opts = &traced;
+        (void)tsr__validity_holds(ev, &cat->valid, &w);
+        ev->opts = saved;
+        return line_error(ev, i, "category",
+                          "category \"%s\" cannot be chosen for this line: %s", cat->id,
+                          w ? w : "its `valid` does not hold");
+    }
+    if ((rc = choice_holds(ev, i, cat, cat->for_, "for")) != TSR_OK ||
+        (rc = choice_holds(ev, i, cat, cat->when, "when")) != TSR_OK)
+        return rc;
+    *out = c;
+    return TSR_OK;
 }
 
 /* Per category, the value of an order-level price (price_order_level)
@@ -341,11 +455,9 @@ static int eval_categories(tsr_eval *ev)
 
         tsr__eval_at_line(ev, i);
         if (rec[TSR_ITEM_CATEGORY].type == TSR_T_STRING) {
-            /* preset by the order: no matching (the reader checked it exists) */
-            found = category_index(rs, &rec[TSR_ITEM_CATEGORY]);
-            if (found < 0)
-                return line_error(ev, i, "category", "unknown category `%s`",
-                                  rec[TSR_ITEM_CATEGORY].u.s);
+            /* named by the order: no matching, but the same conditions */
+            if ((rc = chosen_category(ev, i, &found)) != TSR_OK)
+                return rc;
         } else {
             for (c = 0; c < rs->ncategories && found < 0; c++) {
                 const tsr_category *cat = &rs->categories[c];
@@ -536,6 +648,8 @@ static int setup(tsr_eval *ev, tsr_result *res, const tsr_ruleset *rs, const tsr
     ev->x.minor_units = rs->minor_units;
     ev->x.rounding = rs->rounding;
     ev->x.err = err;
+    if (tsr__eval_ctx_limits(&ev->x, rs, ev->arena) != TSR_OK)
+        return TSR_ENOMEM;
 
     off = tsr__local_offset(rs->tz, dt->u.i, dt->offset);
     ev->today = tsr__local_days(dt->u.i, off);
@@ -557,6 +671,22 @@ static int run_steps(tsr_eval *ev)
     return sum_totals(ev);
 }
 
+/* Bytes of tsr_eval_options each version of the header declares (see
+ * totals_size below). */
+static const size_t eval_options_size[TSR_EVAL_OPTIONS_VERSION + 1] = {
+    0,
+    TSR_END_OF(tsr_eval_options, no_trace),     /* version 1 */
+};
+_Static_assert(sizeof(tsr_eval_options) == TSR_END_OF(tsr_eval_options, no_trace),
+               "a field was appended to tsr_eval_options: add a version and its size");
+
+int tsr_eval_options_init(tsr_eval_options *opts, unsigned version)
+{
+    static const tsr_eval_options defaults = TSR_EVAL_OPTIONS_INIT;
+    return tsr__init_versioned(opts, &defaults, version, eval_options_size,
+                               TSR_ARRAY_LEN(eval_options_size));
+}
+
 int tsr_evaluate(tsr_result **out, const tsr_ruleset *rs, const tsr_order *order,
                  const tsr_eval_options *opts, tsr_error *err)
 {
@@ -575,12 +705,17 @@ int tsr_evaluate(tsr_result **out, const tsr_ruleset *rs, const tsr_order *order
         return tsr__err(err, TSR_EINVAL, "tsr_evaluate: rule set or order is NULL");
     if (order->rs != rs)
         return tsr__err(err, TSR_EINVAL, "tsr_evaluate: the order was built for another rule set");
+    if (opts && (rc = tsr__check_version(opts->version, TSR_ARRAY_LEN(eval_options_size),
+                                         "tsr_evaluate: eval options", "TSR_EVAL_OPTIONS_INIT",
+                                         err)) != TSR_OK)
+        return rc;
     /* A builder order is checked as a whole here (required fields, unique
      * line ids), as the readers check theirs. */
     if ((rc = tsr__order_ready(order, err)) != TSR_OK)
         return rc;
     if (opts) {
-        /* copy only the fields the caller's version knows */
+        /* Version 1.  Fields of a later version are read only when
+         * opts->version says the caller's struct has them. */
         o.customer_safe = opts->customer_safe;
         o.no_trace = opts->no_trace;
     }
@@ -601,6 +736,7 @@ int tsr_evaluate(tsr_result **out, const tsr_ruleset *rs, const tsr_order *order
     rc = setup(&ev, res, rs, order, &o, err);
     if (rc == TSR_OK)
         rc = run_steps(&ev);
+    res->steps = tsr__expr_ctx_steps(&ev.x);
     tsr__regex_scratch_free(ev.x.regex_scratch, &res->alloc);
     ev.x.regex_scratch = NULL;
     if (rc != TSR_OK) {
@@ -670,15 +806,23 @@ int64_t tsr_result_line_points(const tsr_result *r, size_t i)
     return r && i < r->nlines ? r->lines[i].points_earned : 0;
 }
 
-void tsr_result_totals(const tsr_result *r, tsr_totals *out)
+/* Bytes of tsr_totals each version of the header declares.  Appending a
+ * field means a new TSR_TOTALS_VERSION and a new entry here; the assert
+ * below fails until both are done, so an older caller's struct is never
+ * written past. */
+static const size_t totals_size[TSR_TOTALS_VERSION + 1] = {
+    0,
+    TSR_END_OF(tsr_totals, points_redeemed),    /* version 1 */
+};
+_Static_assert(sizeof(tsr_totals) == TSR_END_OF(tsr_totals, points_redeemed),
+               "a field was appended to tsr_totals: add a TSR_TOTALS_VERSION and its size");
+
+int tsr_result_totals(const tsr_result *r, tsr_totals *out)
 {
-    if (!out)
-        return;
-    if (!r) {
-        memset(out, 0, sizeof *out);
-        return;
-    }
-    *out = r->totals;
+    static const tsr_totals zero = TSR_TOTALS_INIT;
+    int rc = tsr__copy_out_versioned(out, r ? &r->totals : &zero, totals_size,
+                                     TSR_ARRAY_LEN(totals_size));
+    return rc == TSR_OK && !r ? TSR_EINVAL : rc;
 }
 
 size_t tsr_result_segment_count(const tsr_result *r)
@@ -743,8 +887,12 @@ int tsr_result_trace(const tsr_result *r, size_t i, char *rule, size_t rule_size
     if (!r || i >= r->ntrace)
         return TSR_EINVAL;
     t = &r->trace[i];
-    if (rule && rule_size)
-        snprintf(rule, rule_size, "%s.%s", t->section, t->id);
+    if (rule && rule_size) {
+        /* sections are ASCII; a short buffer cuts the id, never inside a character */
+        size_t sl = strlen(t->section) + 1;
+        size_t n = sl < rule_size - 1 ? tsr__utf8_prefix(t->id, strlen(t->id), rule_size - 1 - sl) : 0;
+        snprintf(rule, rule_size, "%s.%.*s", t->section, (int)n, t->id);
+    }
     if (applied)
         *applied = t->applied;
     if (why)

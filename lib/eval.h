@@ -94,6 +94,8 @@ typedef struct tsr_trace_entry {
     const char *id;
     bool applied;
     const char *why;            /* NULL when applied */
+    const char *note;           /* NULL, or a remark on how it applied
+                                   ("percent 150 capped at 100") */
 } tsr_trace_entry;
 
 struct tsr_result {
@@ -122,6 +124,7 @@ struct tsr_result {
     tsr_trace_entry *trace;
     size_t ntrace, trace_cap;
     tsr_totals totals;
+    uint64_t steps;             /* expression steps the evaluation took (budget) */
 
     char *json;                 /* built on demand by tsr_result_json */
     size_t json_len, json_cap;
@@ -158,8 +161,21 @@ static inline void tsr__eval_at_line(tsr_eval *ev, size_t i)
     }
 }
 
-/* Keep the computed fields of line i's record in step with res->lines[i]. */
+/* Keep the computed fields of line i's record in step with res->lines[i]
+ * (and let the aggregate cache know they changed). */
 void tsr__eval_sync_line(tsr_eval *ev, size_t i);
+
+/* Call after changing segments, the tier or a promo flag: aggregates that
+ * read them are computed again (tsr_expr_ctx.flags_gen). */
+static inline void tsr__eval_flags_changed(tsr_eval *ev)
+{
+    ev->x.flags_gen++;
+}
+
+/* Give x the work budget of rs (tsr_load_options.max_eval_steps) and an
+ * aggregate cache for rs's aggregates, allocated from `arena`.  TSR_OK or
+ * TSR_ENOMEM. */
+int tsr__eval_ctx_limits(tsr_expr_ctx *x, const tsr_ruleset *rs, tsr_arena *arena);
 
 /* Evaluate a condition at the current line (NULL holds), answering
  * memoised and single-comparison conditions inline.  When it does not hold
@@ -175,6 +191,13 @@ bool tsr__validity_holds(const tsr_eval *ev, const tsr_validity *v, const char *
 int tsr__trace(tsr_eval *ev, const char *section, const char *id, bool applied, const char *why);
 /* A formatted why in the result arena ("`x` was false"). */
 const char *tsr__why(tsr_eval *ev, const char *fmt, ...) TSR_PRINTF(2, 3);
+
+/* Give an evaluation error (rc TSR_EEVAL) the rule it happened in (its
+ * place; NULL: none) and the part of the order (path, e.g. items[3] or
+ * promo_codes[1]; NULL: none), each unless the error names one already:
+ * an error from an expression names its exact sub-expression and line.
+ * Returns rc; other codes pass through untouched. */
+int tsr__eval_locate(tsr_eval *ev, int rc, const tsr_srcpos *rule, const char *path);
 
 /* The steps. */
 int tsr__eval_promos(tsr_eval *ev);          /* step 4 (promo.c) */

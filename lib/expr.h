@@ -162,6 +162,9 @@ const char *tsr__regex_source(const tsr_regex *re, size_t *len);
 /* After tsr__regex_match returned TSR_EEVAL: which limit was hit ("match
  * limit", "depth limit", "heap limit") or PCRE2's message for other errors. */
 const char *tsr__regex_last_error(const tsr_regex_scratch *s);
+/* Whether the last TSR_EEVAL of tsr__regex_match was a limit (else another
+ * matching error, e.g. invalid UTF-8 in the subject). */
+bool tsr__regex_hit_limit(const tsr_regex_scratch *s);
 
 /* ---------------------------------------------------------------------
  * Compilation environment: what names an expression may use.
@@ -172,7 +175,8 @@ enum {
     TSR_ENV_TIER     = 1u << 2,  /* `tier` */
     TSR_ENV_PROMO    = 1u << 3,  /* `promo.ID` */
     TSR_ENV_ITEMS    = 1u << 4,  /* `items` and count/sum/any/all */
-    TSR_ENV_LINE_TOTALS = 1u << 5  /* item.subtotal / item.total (discounts and later) */
+    TSR_ENV_LINE_TOTALS = 1u << 5  /* item.subtotal / item.total (every step after the
+                                      categories: promo codes and later) */
 };
 
 typedef struct tsr_expr_env {
@@ -194,6 +198,10 @@ typedef struct tsr_expr_env {
     /* Why `item` is not in scope here, for the error message (e.g. "segments
      * are computed per order"); NULL: a generic reason. */
     const char *item_note;
+    /* The rule set's count of aggregate cache slots (see tsr_expr.agg_base):
+     * each compiled count/sum/any/all takes the next one.  NULL: the
+     * expression's aggregates are never cached. */
+    uint32_t *agg_slots;
 } tsr_expr_env;
 
 /* A compiled expression.  Immutable; lives in the rule set's arena. */
@@ -201,8 +209,9 @@ typedef struct tsr_expr tsr_expr;
 
 /* A place a condition can fail at, as tsr__expr_test names it: the source
  * range src[off .. off+len) and its trace sentence "`text` was false" (text
- * cut at 200 bytes), formatted once at load so that a traced evaluation
- * does not format it again for every rule that fails. */
+ * cut at TSR_QUOTE_MAX bytes on a character boundary), formatted once at
+ * load so that a traced evaluation does not format it again for every rule
+ * that fails. */
 typedef struct tsr_why_site {
     uint32_t off, len;
     const char *text;        /* NUL-terminated, in the rule set's arena */
@@ -238,6 +247,24 @@ struct tsr_expr {
     uint8_t fast_rel;        /* tsr_rel (TSR_FAST_NUM) */
     uint16_t fast_slot;
     tsr_value fast_k;        /* the constant */
+    /* The work budget (see tsr_expr_ctx.steps_left): steps one evaluation
+     * of the expression is charged, its operations outside the bodies of
+     * count/sum/any/all (a body is charged per line it visits). */
+    uint32_t cost;
+    /* Its aggregates use the cache slots agg_base .. agg_base + naggs - 1
+     * of an evaluation's tsr_expr_ctx.aggs (naggs 0: none, or not cached). */
+    uint32_t agg_base, naggs;
+    /* Where the expression is, for messages about its evaluation: the file,
+     * line and column of its first byte, and the rule that holds it
+     * ("discounts" + "family" + "for"; section NULL when unknown, id NULL
+     * for a singleton section such as `refunds`).  Set at load. */
+    const char *file;
+    int line, col;
+    const char *section, *rule_id, *key;
+    /* src sits on `line` byte for byte (no escapes, no folding), so byte
+     * `off` of src is at column col + off: an evaluation error points at
+     * the sub-expression that failed; otherwise at the start. */
+    bool pos_exact;
 };
 
 enum { TSR_FAST_NONE = 0, TSR_FAST_NUM, TSR_FAST_STR_EQ, TSR_FAST_STR_NE };
@@ -303,6 +330,8 @@ size_t tsr__expr_conjuncts(const tsr_expr *e, tsr_expr_cmp *out, size_t max);
 /* ---------------------------------------------------------------------
  * Evaluation.
  */
+typedef struct tsr_agg_memo tsr_agg_memo;
+
 typedef struct tsr_expr_ctx {
     const tsr_alloc *alloc;
     const tsr_value *order;          /* order record */
@@ -325,7 +354,46 @@ typedef struct tsr_expr_ctx {
      * reads another line's row. */
     uint8_t *memo_row;               /* per memo slot: 0 unknown, 1 false, 2 true */
     const tsr_value *memo_item;
+    /* The work budget: steps left before the evaluation stops with
+     * TSR_ELIMIT, out of max_steps (tsr_load_options.max_eval_steps).  An
+     * evaluation of an expression is charged its cost, an aggregate its
+     * body's cost per line it visits, a condition answered inline
+     * (tsr__expr_fast_test) one step; cached answers are free.  max_steps
+     * 0 (a zeroed context): no budget. */
+    int64_t steps_left;
+    int64_t max_steps;
+    /* The aggregate cache: the value of each count/sum/any/all of the rule
+     * set (slots tsr_expr.agg_base ...), computed at most once for as long
+     * as what it reads stays the same (NULL: no cache).  An aggregate reads
+     * no line of the rule that evaluates it (`item` inside it is its own
+     * line), so its value depends only on the order, the line records and
+     * the flags; whoever changes a computed field of a line record
+     * (category, price, subtotal, total) bumps lines_gen, whoever changes
+     * segments, the tier or promo flags bumps flags_gen. */
+    tsr_agg_memo *aggs;
+    uint32_t naggs;
+    uint64_t lines_gen, flags_gen;
 } tsr_expr_ctx;
+
+/* One slot of the aggregate cache: the value (missing: never computed) and
+ * the generations it was computed at. */
+struct tsr_agg_memo {
+    tsr_value v;
+    uint64_t lines_gen, flags_gen;
+};
+
+/* Give ctx a budget of max steps (0: none). */
+static inline void tsr__expr_ctx_budget(tsr_expr_ctx *ctx, uint64_t max)
+{
+    ctx->max_steps = max > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)max;
+    ctx->steps_left = ctx->max_steps;
+}
+
+/* The steps ctx's evaluations have taken so far (0 without a budget). */
+static inline uint64_t tsr__expr_ctx_steps(const tsr_expr_ctx *ctx)
+{
+    return ctx->max_steps ? (uint64_t)(ctx->max_steps - ctx->steps_left) : 0;
+}
 
 /* Evaluate.  Missing values propagate as SPEC §1 says.  Returns TSR_OK,
  * TSR_EEVAL (overflow, regex limit; err says which and where) or TSR_ENOMEM. */
@@ -337,7 +405,7 @@ int tsr__expr_eval(const tsr_expr *e, tsr_expr_ctx *ctx, tsr_value *out);
 int tsr__expr_test(const tsr_expr *e, tsr_expr_ctx *ctx, bool *holds, const char **why,
                    size_t *why_len);
 
-/* The sentence "`w` was false" (w cut at 200 bytes) for a range w/wl that
+/* The sentence "`w` was false" (w cut at TSR_QUOTE_MAX bytes) for a range w/wl that
  * tsr__expr_test gave for e, as formatted at load; NULL when w is not one of
  * e's sites (the caller formats the sentence itself). */
 const char *tsr__expr_why_false(const tsr_expr *e, const char *w, size_t wl);
@@ -373,6 +441,9 @@ static inline int tsr__expr_fast_test(const tsr_expr *e, tsr_expr_ctx *ctx, bool
 
     if (!e->fast)
         return 0;
+    /* one step; when the budget is spent the full path reports it */
+    if (TSR_UNLIKELY(--ctx->steps_left < 0))
+        return 0;
     rec = e->fast_record == TSR_REC_ITEM ? ctx->item
           : e->fast_record == TSR_REC_ORDER ? ctx->order : ctx->customer;
     if (!rec)
@@ -406,6 +477,21 @@ static inline int tsr__expr_fast_test(const tsr_expr *e, tsr_expr_ctx *ctx, bool
     *holds = h;
     return 1;
 }
+
+/* The slot of the first field of the line in scope (`item`, not a line
+ * that count/sum/any/all iterate) that e's source range src[off .. off+len)
+ * reads and that `item` does not carry, or -1: why a condition was false,
+ * for an order error ("`item.height_cm` is missing"). */
+int tsr__expr_missing_item_field(const tsr_expr *e, const tsr_value *item, uint32_t off,
+                                 uint32_t len);
+
+/* The first count/sum/any/all of e (in evaluation order) whose value
+ * depends on a computed field of the lines read inside it (item.category,
+ * item.price, item.subtotal, item.total): the aggregate cache keeps such a
+ * value only until one of those fields changes.  Stores its source range
+ * (in e->src) in *off / *len and returns true; false when there is none.
+ * Used by lint. */
+bool tsr__expr_line_state_aggregate(const tsr_expr *e, uint32_t *off, uint32_t *len);
 
 /* Whether e reads nothing of the current line nor of any line (no item
  * field, no sum/count/any/all/len over items) and no promo flag: its value

@@ -92,8 +92,8 @@ static const char *desc(tsr_xcx *cx, uint32_t i, char *buf, size_t size)
                  o->elem == TSR_T_MISSING ? "nothing" : tsr__type_name((tsr_type)o->elem));
     else
         snprintf(tn, sizeof tn, "%s", tsr__type_name((tsr_type)o->type));
-    unsigned n = o->len > 80 ? 80 : o->len;
-    snprintf(buf, size, "%s `%.*s%s`", tn, (int)n, cx->src + o->off, o->len > 80 ? "…" : "");
+    size_t n = tsr__utf8_prefix(cx->src + o->off, o->len, 80);
+    snprintf(buf, size, "%s `%.*s%s`", tn, (int)n, cx->src + o->off, n < o->len ? "…" : "");
     return buf;
 }
 
@@ -164,7 +164,7 @@ static int fold(tsr_xcx *cx, uint32_t i)
     if (!foldable(o->op) || !kids_const(cx, o))
         return TSR_OK;
 
-    tsr_prog p = { cx->ops, cx->kids, (uint32_t)cx->nops, (uint32_t)cx->nkids, i };
+    tsr_prog p = { cx->ops, cx->kids, (uint32_t)cx->nops, (uint32_t)cx->nkids, i, 0, 0 };
     tsr_error e;
     memset(&e, 0, sizeof e);
     tsr_expr_ctx ctx;
@@ -516,8 +516,9 @@ static int field_op(tsr_xcx *cx, const tsr_xnode *n, tsr_record_kind rk, const c
     if (rk == TSR_REC_ITEM && (f->slot == TSR_ITEM_SUBTOTAL || f->slot == TSR_ITEM_TOTAL) &&
         !(env->flags & TSR_ENV_LINE_TOTALS))
         return tsr__xerr(cx, TSR_ENAME, n->off,
-                         "`item.%s` is not available here: line totals exist only from "
-                         "discounts on", f->name);
+                         "`item.%s` is not known while categories set the price: line "
+                         "totals exist once every line has its price (from the promo codes "
+                         "on)", f->name);
     tsr_op o = mkop(OP_FIELD, (tsr_type)f->type, n);
     o.elem = f->elem;
     o.aux = (uint8_t)rk;
@@ -715,7 +716,7 @@ static int table_get(tsr_xcx *cx, const tsr_xnode *n, uint32_t ti, uint32_t key,
             }
         char sug[160] = "";
         char name[128];
-        snprintf(name, sizeof name, "%.*s", (int)(k->len < 100 ? k->len : 100), k->u.s);
+        snprintf(name, sizeof name, "%.*s", (int)tsr__utf8_prefix(k->u.s, k->len, 100), k->u.s);
         /* Keys are often codes where only the case differs (`b` for `B`):
          * prefer such a key over the closest by edit distance. */
         for (size_t i = 0; i < t->len && !sug[0]; i++) {

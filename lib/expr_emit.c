@@ -8,6 +8,8 @@
  * files and are worth the dispatch they save:
  *   FIELD <rel> CONSTANT   (item.height_cm >= 100, item.kind == "ticket")
  *   has(FIELD)
+ * It also works out, once, what the evaluator needs for the work budget
+ * and the aggregate cache (annotate).
  */
 #include "expr_impl.h"
 
@@ -96,6 +98,71 @@ static int emit(em *e, uint32_t i, uint32_t *out)
     return TSR_OK;
 }
 
+/* What op o itself reads that evaluation changes (AGG_*). */
+static unsigned reads(const tsr_op *o)
+{
+    switch (o->op) {
+    case OP_FIELD: case OP_CMP_FK: case OP_HAS_F:
+        return o->aux == TSR_REC_ITEM &&
+                       (o->a == TSR_ITEM_CATEGORY || o->a == TSR_ITEM_PRICE ||
+                        o->a == TSR_ITEM_SUBTOTAL || o->a == TSR_ITEM_TOTAL)
+                   ? AGG_LINES : 0;
+    case OP_SEGMENT: case OP_TIER: case OP_PROMO:
+        return AGG_FLAGS;
+    default:
+        return 0;
+    }
+}
+
+/* The work budget and the aggregate cache, decided here once: each op's
+ * cost is 1 plus its operands' (an aggregate counts 1, its body being
+ * charged per line it visits), and each aggregate gets its body's cost, a
+ * cache slot and what its body reads that can change (AGG_*).  The ops are
+ * in post-order, so operands come before the ops that use them.  Nothing
+ * in this language can name an enclosing line from inside an aggregate
+ * (`item` there is the aggregate's own line), so every aggregate's value is
+ * the same for every line of a rule and for every line of an enclosing
+ * aggregate: caching it is the loop-invariant hoisting that keeps nested
+ * aggregates linear in the number of lines. */
+static int annotate(tsr_xcx *cx, tsr_op *ops, const uint32_t *kids, uint32_t n, tsr_prog *p)
+{
+    uint32_t *cost = tsr__arena_alloc(&cx->scratch, (n ? n : 1) * sizeof *cost);
+    uint8_t *dep = tsr__arena_alloc(&cx->scratch, n ? n : 1);
+    uint32_t i, naggs = 0;
+
+    if (!cost || !dep)
+        return tsr__err(cx->err, TSR_ENOMEM, "out of memory");
+    for (i = 0; i < n; i++) {
+        tsr_op *o = &ops[i];
+        uint64_t c = 1;
+        unsigned d = reads(o);
+        int ar = tsr__op_arity(o->op);
+        if (ar < 0) {
+            for (uint32_t k = 0; k < o->b; k++) {
+                c += cost[kids[o->a + k]];
+                d |= dep[kids[o->a + k]];
+            }
+        } else {
+            const uint32_t f[3] = { o->a, o->b, o->c };
+            for (int k = 0; k < ar; k++) {
+                c += cost[f[k]];
+                d |= dep[f[k]];
+            }
+        }
+        if (o->op == OP_COUNT || o->op == OP_SUM || o->op == OP_ANY || o->op == OP_ALL) {
+            o->b = cost[o->a];
+            o->c = ++naggs;
+            o->aux = (uint8_t)dep[o->a];
+            c = 1;
+        }
+        cost[i] = c > UINT32_MAX ? UINT32_MAX : (uint32_t)c;
+        dep[i] = (uint8_t)d;
+    }
+    p->cost = n ? cost[p->root] : 1;
+    p->naggs = naggs;
+    return TSR_OK;
+}
+
 int tsr__expr_emit(tsr_xcx *cx, uint32_t root, tsr_prog **out)
 {
     em e;
@@ -123,6 +190,8 @@ int tsr__expr_emit(tsr_xcx *cx, uint32_t root, tsr_prog **out)
     p->nops = e.n;
     p->nkids = e.nk;
     p->root = r;
+    if ((rc = annotate(cx, ops, kids, e.n, p)) != TSR_OK)
+        return rc;
     *out = p;
     return TSR_OK;
 }
@@ -159,4 +228,28 @@ size_t tsr__expr_conjuncts(const tsr_expr *e, tsr_expr_cmp *out, size_t max)
     for (uint32_t k = 0; k < root->b; k++)
         conjunct(e, &p->ops[p->kids[root->a + k]], k < max ? &out[k] : NULL);
     return root->b;
+}
+
+bool tsr__expr_line_state_aggregate(const tsr_expr *e, uint32_t *off, uint32_t *len)
+{
+    const tsr_prog *p;
+    const tsr_op *best = NULL;
+
+    if (!e || e->is_const || !e->code)
+        return false;
+    p = e->code;
+    /* the first in the source, and of nested ones the outermost */
+    for (uint32_t i = 0; i < p->nops; i++) {
+        const tsr_op *o = &p->ops[i];
+        if ((o->op != OP_COUNT && o->op != OP_SUM && o->op != OP_ANY && o->op != OP_ALL) ||
+            !(o->aux & AGG_LINES))
+            continue;
+        if (!best || o->off < best->off || (o->off == best->off && o->len > best->len))
+            best = o;
+    }
+    if (!best)
+        return false;
+    *off = best->off;
+    *len = best->len;
+    return true;
 }

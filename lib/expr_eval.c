@@ -17,23 +17,97 @@
  */
 #include "expr_impl.h"
 
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+
 typedef struct est {
     const tsr_op *ops;
     const uint32_t *kids;
     tsr_expr_ctx *ctx;
     const char *src;
+    const tsr_expr *e;      /* where src is written; NULL when folding constants at load */
 } est;
 
 static const tsr_value missing_value;
 
-static int fail(const est *s, const tsr_op *o, const char *what)
+/* Give the error just set the places it happened at: the rule's file, line
+ * and column of op o (see tsr_expr.pos_exact), and items[k] when it was
+ * evaluated for line record `item` of the order.  Returns TSR_EEVAL. */
+static int locate(const est *s, const tsr_op *o, const tsr_value *item)
 {
-    return tsr__err(s->ctx->err, TSR_EEVAL, "%s in `%.*s`", what, (int)o->len, s->src + o->off);
+    const tsr_expr_ctx *ctx = s->ctx;
+    const tsr_expr *e = s->e;
+    char path[40] = "";
+
+    if (!ctx->err)
+        return TSR_EEVAL;
+    if (item && ctx->lines && ctx->line_stride) {
+        uintptr_t at = (uintptr_t)item, base = (uintptr_t)ctx->lines;
+        size_t k = (size_t)(at - base) / (ctx->line_stride * sizeof *item);
+        if (at >= base && k < ctx->nlines)
+            snprintf(path, sizeof path, "items[%zu]", k);
+    }
+    if (e && e->line > 0)
+        tsr__err_locate(ctx->err, e->file, e->line,
+                        e->col + (e->pos_exact && o->off <= (uint32_t)(INT_MAX - e->col)
+                                      ? (int)o->off : 0), path);
+    else
+        tsr__err_locate(ctx->err, NULL, 0, 0, path);
+    return TSR_EEVAL;
 }
 
-static int overflow(const est *s, const tsr_op *o)
+/* what, at op o, quoting o's source text (cut at TSR_QUOTE_MAX bytes). */
+static int fail(const est *s, const tsr_op *o, const tsr_value *item, const char *what)
 {
-    return fail(s, o, "arithmetic overflow");
+    tsr__err(s->ctx->err, TSR_EEVAL, "%s in `%.*s`", what,
+             (int)tsr__utf8_prefix(s->src + o->off, o->len, TSR_QUOTE_MAX), s->src + o->off);
+    return locate(s, o, item);
+}
+
+static int overflow(const est *s, const tsr_op *o, const tsr_value *item)
+{
+    return fail(s, o, item, "arithmetic overflow");
+}
+
+/* ---------------------------------------------------------------------
+ * The work budget (tsr_expr_ctx.steps_left).  Charging is a subtraction
+ * and a sign test; only running out takes this call.
+ */
+static int out_of_steps(const est *s)
+{
+    tsr_expr_ctx *ctx = s->ctx;
+    const tsr_expr *e = s->e;
+    char rule[160];
+
+    if (!ctx->max_steps) {   /* a context without a budget */
+        ctx->steps_left = INT64_MAX;
+        return TSR_OK;
+    }
+    ctx->steps_left = -1;    /* stays spent: every later charge fails too */
+    if (!e)
+        return tsr__err(ctx->err, TSR_ELIMIT,
+                        "the evaluation took more than %" PRId64 " expression steps "
+                        "(max_eval_steps) and was stopped", ctx->max_steps);
+    /* " in `for` of discounts.family", " in segments.vip", " in `fee` of refunds" */
+    if (!e->section)
+        rule[0] = '\0';
+    else
+        snprintf(rule, sizeof rule, " in %s%s%s%s%s%s", e->key ? "`" : "", e->key ? e->key : "",
+                 e->key ? "` of " : "", e->section, e->rule_id ? "." : "",
+                 e->rule_id ? e->rule_id : "");
+    return tsr__err_at(ctx->err, TSR_ELIMIT, e->file ? e->file : "", e->line, e->col,
+                       "the evaluation took more than %" PRId64 " expression steps "
+                       "(max_eval_steps) and was stopped%s: `%.*s%s`", ctx->max_steps, rule,
+                       (int)tsr__utf8_prefix(e->src, e->src_len, 120), e->src,
+                       e->src_len > 120 ? "…" : "");
+}
+
+static inline int charge(const est *s, uint32_t steps)
+{
+    if (TSR_LIKELY((s->ctx->steps_left -= steps) >= 0))
+        return TSR_OK;
+    return out_of_steps(s);
 }
 
 static inline tsr_value mkval(uint8_t type, int64_t i)
@@ -66,8 +140,9 @@ static inline int load(const est *s, const tsr_op *o, unsigned rk, uint32_t slot
     if (TSR_UNLIKELY(v->type != type && v->type != TSR_T_MISSING)) {
         tsr__err(s->ctx->err, TSR_EEVAL, "%s field %u holds a %s where a %s was declared in `%.*s`",
                  rk < TSR_REC__COUNT ? rec_names[rk] : "?", slot,
-                 tsr__type_name((tsr_type)v->type), tsr__type_name((tsr_type)type), (int)o->len,
-                 s->src + o->off);
+                 tsr__type_name((tsr_type)v->type), tsr__type_name((tsr_type)type),
+                 (int)tsr__utf8_prefix(s->src + o->off, o->len, TSR_QUOTE_MAX), s->src + o->off);
+        locate(s, o, item);
         return TSR_EEVAL;
     }
     *out = v;
@@ -179,6 +254,82 @@ static inline const tsr_value *line_at(const tsr_expr_ctx *ctx, size_t k)
     return ctx->lines + k * ctx->line_stride;
 }
 
+/* ---------------------------------------------------------------------
+ * Aggregates and their cache (tsr_expr_ctx.aggs).
+ */
+
+/* Aggregate o's cache slot, or NULL when it has none. */
+static inline tsr_agg_memo *agg_slot(const est *s, const tsr_op *o)
+{
+    const tsr_expr_ctx *ctx = s->ctx;
+    uint64_t at;
+
+    if (!ctx->aggs || !o->c || !s->e || o->c > s->e->naggs)
+        return NULL;
+    at = (uint64_t)s->e->agg_base + o->c - 1;
+    return at < ctx->naggs ? &ctx->aggs[at] : NULL;
+}
+
+/* Whether slot m holds o's value now: computed (count/sum/any/all are
+ * never missing) and nothing the body reads has changed since. */
+static inline bool agg_fresh(const tsr_expr_ctx *ctx, const tsr_op *o, const tsr_agg_memo *m)
+{
+    return m->v.type != TSR_T_MISSING &&
+           (!(o->aux & AGG_LINES) || m->lines_gen == ctx->lines_gen) &&
+           (!(o->aux & AGG_FLAGS) || m->flags_gen == ctx->flags_gen);
+}
+
+static int test(const est *s, uint32_t i, const tsr_value *item, bool *out);
+
+/* count/sum/any/all over the lines (any/all as a bool value): from the
+ * cache when it still holds, else computed, charging the body's cost for
+ * every line visited. */
+static int aggregate(const est *s, const tsr_op *o, tsr_value *out)
+{
+    tsr_expr_ctx *ctx = s->ctx;
+    tsr_agg_memo *m = agg_slot(s, o);
+    bool any = o->op == OP_ANY, decided = false, t;
+    int64_t n = 0;
+    tsr_value a;
+    int rc;
+
+    if (m && agg_fresh(ctx, o, m)) {
+        *out = m->v;
+        return TSR_OK;
+    }
+    for (size_t k = 0; k < ctx->nlines && !decided; k++) {
+        const tsr_value *line = line_at(ctx, k);
+        if ((rc = charge(s, o->b)) != TSR_OK)
+            return rc;
+        if (o->op == OP_SUM) {
+            if ((rc = ev(s, o->a, line, &a)) != TSR_OK)
+                return rc;
+            /* missing values are skipped (SQL's SUM) */
+            if (a.type != TSR_T_MISSING && !tsr__add(n, a.u.i, &n))
+                return overflow(s, o, line);   /* the line that made it overflow */
+            continue;
+        }
+        if ((rc = test(s, o->a, line, &t)) != TSR_OK)
+            return rc;
+        if (o->op == OP_COUNT)
+            n += t;
+        else
+            decided = t == any;
+    }
+    if (o->op == OP_SUM)
+        *out = mkval(o->type, n);
+    else if (o->op == OP_COUNT)
+        *out = mkval(TSR_T_INT, n);
+    else
+        *out = mkval(TSR_T_BOOL, decided ? any : !any);
+    if (m) {
+        m->v = *out;
+        m->lines_gen = ctx->lines_gen;
+        m->flags_gen = ctx->flags_gen;
+    }
+    return TSR_OK;
+}
+
 /* Ops whose value is a bool that test() computes directly. */
 #define CASE_TESTED                                                                        \
     case OP_NOT: case OP_AND: case OP_OR: case OP_CMP: case OP_CMP_FK: case OP_HAS:        \
@@ -288,18 +439,11 @@ static int test(const est *s, uint32_t i, const tsr_value *item, bool *out)
         *out = b.type == TSR_T_LIST && list_has(b.u.list, b.len, &a, o->aux);
         return TSR_OK;
     case OP_ANY:
-    case OP_ALL: {
-        bool any = o->op == OP_ANY;
-        const tsr_expr_ctx *ctx = s->ctx;
-        for (size_t k = 0; k < ctx->nlines; k++) {
-            if ((rc = test(s, o->a, line_at(ctx, k), &r)) != TSR_OK)
-                return rc;
-            if (r == any)
-                return (*out = any, TSR_OK);
-        }
-        *out = !any;
+    case OP_ALL:
+        if ((rc = aggregate(s, o, &a)) != TSR_OK)
+            return rc;
+        *out = a.u.i != 0;
         return TSR_OK;
-    }
     case OP_SEGMENT:
         *out = s->ctx->segments && s->ctx->segments[o->a];
         return TSR_OK;
@@ -341,7 +485,8 @@ static int64_t floor_div(int64_t a, int64_t d)
     return q;
 }
 
-static int matches(const est *s, const tsr_op *o, const tsr_value *subj, bool *out)
+static int matches(const est *s, const tsr_op *o, const tsr_value *item, const tsr_value *subj,
+                   bool *out)
 {
     tsr_expr_ctx *ctx = s->ctx;
     const char *p = subj->u.s;
@@ -362,10 +507,12 @@ static int matches(const est *s, const tsr_op *o, const tsr_value *subj, bool *o
         return tsr__err(ctx->err, TSR_ENOMEM, "out of memory");
     size_t plen;
     const char *pat = tsr__regex_source(o->p, &plen);
-    return tsr__err(ctx->err, TSR_EEVAL, "pattern `%.*s` %s %s in `%.*s`",
-                    (int)(plen > 100 ? 100 : plen), pat,
-                    tsr__regex_hit_limit(ctx->regex_scratch) ? "hit the" : "failed:",
-                    tsr__regex_last_error(ctx->regex_scratch), (int)o->len, s->src + o->off);
+    tsr__err(ctx->err, TSR_EEVAL, "pattern `%.*s` %s %s in `%.*s`",
+             (int)tsr__utf8_prefix(pat, plen, 100), pat,
+             tsr__regex_hit_limit(ctx->regex_scratch) ? "hit the" : "failed:",
+             tsr__regex_last_error(ctx->regex_scratch),
+             (int)tsr__utf8_prefix(s->src + o->off, o->len, TSR_QUOTE_MAX), s->src + o->off);
+    return locate(s, o, item);
 }
 
 static int ev(const est *s, uint32_t i, const tsr_value *item, tsr_value *out)
@@ -398,7 +545,7 @@ static int ev(const est *s, uint32_t i, const tsr_value *item, tsr_value *out)
         *out = ctx->tier.type == TSR_T_STRING ? ctx->tier : tsr__missing();
         return TSR_OK;
     case OP_TABLE:
-        return fail(s, o, "internal error: a table used as a value");
+        return fail(s, o, item, "internal error: a table used as a value");
     case OP_TABLE_GET: {
         size_t at;
         ARG(o->a, a);
@@ -408,7 +555,7 @@ static int ev(const est *s, uint32_t i, const tsr_value *item, tsr_value *out)
     case OP_I2D:
         ARG(o->a, a);
         if (!tsr__mul(a.u.i, TSR_DEC_SCALE, &r))
-            return overflow(s, o);
+            return overflow(s, o, item);
         *out = mkval(TSR_T_DECIMAL, r);
         return TSR_OK;
     case OP_COND: {
@@ -420,7 +567,7 @@ static int ev(const est *s, uint32_t i, const tsr_value *item, tsr_value *out)
     case OP_NEG:
         ARG(o->a, a);
         if (!tsr__sub(0, a.u.i, &r))
-            return overflow(s, o);
+            return overflow(s, o, item);
         *out = mkval(o->type, r);
         return TSR_OK;
     case OP_ADD:
@@ -435,7 +582,7 @@ static int ev(const est *s, uint32_t i, const tsr_value *item, tsr_value *out)
                   : o->op == OP_MUL                     ? tsr__mul(a.u.i, b.u.i, &r)
                                                         : tsr__sub(a.u.i, b.u.i, &r);
         if (!ok)
-            return overflow(s, o);
+            return overflow(s, o, item);
         *out = mkval(o->type, r);
         if (o->type == TSR_T_DATETIME)
             out->offset = a.offset;   /* the instant moves, the written offset stays */
@@ -445,7 +592,7 @@ static int ev(const est *s, uint32_t i, const tsr_value *item, tsr_value *out)
         ARG(o->a, a);
         ARG(o->b, b);
         if (!tsr__muldiv(a.u.i, b.u.i, TSR_DEC_SCALE, ctx->rounding, &r))
-            return overflow(s, o);
+            return overflow(s, o, item);
         *out = mkval(o->type, r);
         return TSR_OK;
     case OP_DIV_RATIO:
@@ -454,12 +601,12 @@ static int ev(const est *s, uint32_t i, const tsr_value *item, tsr_value *out)
         ARG(o->a, a);
         ARG(o->b, b);
         if (b.u.i == 0)
-            return fail(s, o, "division by zero");
+            return fail(s, o, item, "division by zero");
         if (o->op == OP_MOD)
             r = b.u.i == -1 ? 0 : a.u.i % b.u.i;   /* sign of the dividend, as in C and SQL */
         else if (!tsr__muldiv(a.u.i, o->op == OP_DIV_RATIO ? TSR_DEC_SCALE : 1, b.u.i,
                               ctx->rounding, &r))
-            return overflow(s, o);
+            return overflow(s, o, item);
         *out = mkval(o->type, r);
         return TSR_OK;
     case OP_DATE_ADD:
@@ -467,11 +614,11 @@ static int ev(const est *s, uint32_t i, const tsr_value *item, tsr_value *out)
         ARG(o->a, a);
         ARG(o->b, b);
         if (b.u.i % TSR_USEC_PER_DAY != 0)
-            return fail(s, o, "a date moves by whole days only");
+            return fail(s, o, item, "a date moves by whole days only");
         int64_t d = b.u.i / TSR_USEC_PER_DAY;
         if (!(o->op == OP_DATE_ADD ? tsr__add(a.u.i, d, &r) : tsr__sub(a.u.i, d, &r)) ||
             r < TSR_DATE_MIN_DAYS || r > TSR_DATE_MAX_DAYS)
-            return fail(s, o, "date out of range (years 1 to 9999)");
+            return fail(s, o, item, "date out of range (years 1 to 9999)");
         *out = mkval(TSR_T_DATE, r);
         return TSR_OK;
     }
@@ -479,33 +626,12 @@ static int ev(const est *s, uint32_t i, const tsr_value *item, tsr_value *out)
         ARG(o->a, a);
         ARG(o->b, b);
         if (!tsr__sub(a.u.i, b.u.i, &r) || !tsr__mul(r, TSR_USEC_PER_DAY, &r))
-            return overflow(s, o);
+            return overflow(s, o, item);
         *out = mkval(TSR_T_DURATION, r);
         return TSR_OK;
-    case OP_COUNT: {
-        int64_t n = 0;
-        bool t;
-        for (size_t k = 0; k < ctx->nlines; k++) {
-            if ((rc = test(s, o->a, line_at(ctx, k), &t)) != TSR_OK)
-                return rc;
-            n += t;
-        }
-        *out = mkval(TSR_T_INT, n);
-        return TSR_OK;
-    }
-    case OP_SUM: {
-        int64_t sum = 0;
-        for (size_t k = 0; k < ctx->nlines; k++) {
-            if ((rc = ev(s, o->a, line_at(ctx, k), &a)) != TSR_OK)
-                return rc;
-            if (a.type == TSR_T_MISSING)
-                continue;
-            if (!tsr__add(sum, a.u.i, &sum))
-                return overflow(s, o);
-        }
-        *out = mkval(o->type, sum);
-        return TSR_OK;
-    }
+    case OP_COUNT:
+    case OP_SUM:
+        return aggregate(s, o, out);
     case OP_MIN:
     case OP_MAX: {
         ARG(o->a, a);
@@ -519,7 +645,7 @@ static int ev(const est *s, uint32_t i, const tsr_value *item, tsr_value *out)
     case OP_ABS:
         ARG(o->a, a);
         if (a.u.i < 0 && !tsr__sub(0, a.u.i, &a.u.i))
-            return overflow(s, o);
+            return overflow(s, o, item);
         *out = mkval(o->type, a.u.i);
         return TSR_OK;
     case OP_FLOOR_D:
@@ -530,7 +656,7 @@ static int ev(const est *s, uint32_t i, const tsr_value *item, tsr_value *out)
         ARG(o->a, a);
         int64_t unit = tsr__pow10(ctx->minor_units);
         if (!tsr__mul(floor_div(a.u.i, unit), unit, &r))
-            return overflow(s, o);
+            return overflow(s, o, item);
         *out = mkval(TSR_T_MONEY, r);
         return TSR_OK;
     }
@@ -566,7 +692,7 @@ static int ev(const est *s, uint32_t i, const tsr_value *item, tsr_value *out)
     case OP_MATCHES: {
         bool m = false;
         ARG(o->a, a);
-        if ((rc = matches(s, o, &a, &m)) != TSR_OK)
+        if ((rc = matches(s, o, item, &a, &m)) != TSR_OK)
             return rc;
         *out = mkval(TSR_T_BOOL, m);
         return TSR_OK;
@@ -594,21 +720,21 @@ static int ev(const est *s, uint32_t i, const tsr_value *item, tsr_value *out)
     case OP_DURATION:
         ARG(o->a, a);
         if (!tsr__mul(a.u.i, o->k.u.i, &r))
-            return overflow(s, o);
+            return overflow(s, o, item);
         *out = mkval(TSR_T_DURATION, r);
         return TSR_OK;
     case OP_DURATION_D:
         ARG(o->a, a);
         /* Exact: every unit is a whole number of seconds (10^6 us). */
         if (!tsr__muldiv(a.u.i, o->k.u.i, TSR_DEC_SCALE, ctx->rounding, &r))
-            return overflow(s, o);
+            return overflow(s, o, item);
         *out = mkval(TSR_T_DURATION, r);
         return TSR_OK;
     case OP_DAYS_BETWEEN:
         ARG(o->a, a);
         ARG(o->b, b);
         if (!tsr__sub(b.u.i, a.u.i, &r))
-            return overflow(s, o);
+            return overflow(s, o, item);
         *out = mkval(TSR_T_INT, r);
         return TSR_OK;
     case OP_AGE:
@@ -621,19 +747,19 @@ static int ev(const est *s, uint32_t i, const tsr_value *item, tsr_value *out)
         ARG(o->b, b);
         ARG(o->c, c);
         if (c.u.i < 0)
-            return fail(s, o, "negative number of days");
+            return fail(s, o, item, "negative number of days");
         *out = mkval(TSR_T_BOOL, tsr__birthday_within(a.u.i, b.u.i, c.u.i));
         return TSR_OK;
     case OP__COUNT:
         break;
     }
-    return fail(s, o, "internal error: unknown op");
+    return fail(s, o, item, "internal error: unknown op");
 }
 
 int tsr__prog_eval(const tsr_prog *p, uint32_t idx, const char *src, tsr_expr_ctx *ctx,
                    tsr_value *out)
 {
-    est s = { p->ops, p->kids, ctx, src };
+    est s = { p->ops, p->kids, ctx, src, NULL };
     return ev(&s, idx, ctx->item, out);
 }
 
@@ -644,7 +770,10 @@ int tsr__expr_eval(const tsr_expr *e, tsr_expr_ctx *ctx, tsr_value *out)
         return TSR_OK;
     }
     const tsr_prog *p = e->code;
-    est s = { p->ops, p->kids, ctx, e->src };
+    est s = { p->ops, p->kids, ctx, e->src, e };
+    int rc = charge(&s, e->cost);
+    if (rc != TSR_OK)
+        return rc;
     return ev(&s, p->root, ctx->item, out);
 }
 
@@ -711,6 +840,39 @@ bool tsr__expr_order_level(const tsr_expr *e)
     return true;
 }
 
+static bool op_within(const tsr_op *o, uint32_t off, uint32_t len)
+{
+    return o->off >= off && o->off - off <= len && o->len <= len - (o->off - off);
+}
+
+int tsr__expr_missing_item_field(const tsr_expr *e, const tsr_value *item, uint32_t off,
+                                 uint32_t len)
+{
+    const tsr_prog *p;
+    uint32_t i, j;
+
+    if (!e || e->is_const || !e->code || !item)
+        return -1;
+    p = e->code;
+    for (i = 0; i < p->nops; i++) {
+        const tsr_op *o = &p->ops[i];
+        bool iterated = false;
+        if ((o->op != OP_FIELD && o->op != OP_CMP_FK && o->op != OP_HAS_F) ||
+            o->aux != TSR_REC_ITEM || !op_within(o, off, len) ||
+            item[o->a].type != TSR_T_MISSING)
+            continue;
+        /* inside count/sum/any/all, `item` is the iterated line */
+        for (j = 0; j < p->nops && !iterated; j++) {
+            const tsr_op *g = &p->ops[j];
+            iterated = (g->op == OP_COUNT || g->op == OP_SUM || g->op == OP_ANY ||
+                        g->op == OP_ALL) && op_within(o, g->off, g->len);
+        }
+        if (!iterated)
+            return (int)o->a;
+    }
+    return -1;
+}
+
 static int expr_test(const tsr_expr *e, tsr_expr_ctx *ctx, bool *holds, const char **why,
                      size_t *why_len);
 
@@ -753,9 +915,11 @@ static int expr_test(const tsr_expr *e, tsr_expr_ctx *ctx, bool *holds, const ch
         return TSR_OK;
     }
     const tsr_prog *p = e->code;
-    est s = { p->ops, p->kids, ctx, e->src };
+    est s = { p->ops, p->kids, ctx, e->src, e };
     const tsr_op *root = &p->ops[p->root];
     int rc;
+    if ((rc = charge(&s, e->cost)) != TSR_OK)
+        return rc;
     if (root->op == OP_CMP_FK) {
         if ((rc = fk_holds(&s, root, ctx->item, holds)) != TSR_OK)
             return rc;

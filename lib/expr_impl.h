@@ -118,7 +118,10 @@ typedef enum tsr_opcode {
     OP_IN_LIST,        /* a: needle; k: the constant list; aux: class */
     OP_IN_MAP,         /* a: key (string); p: table; aux: 1 = linear search */
     OP_IN_DYN,         /* a: needle; b: list-valued child; aux: class */
-    OP_COUNT, OP_SUM, OP_ANY, OP_ALL,  /* a: body, run once per line */
+    OP_COUNT, OP_SUM, OP_ANY, OP_ALL,  /* a: body, run once per line; b: the body's
+                          cost (steps per line); c: 1 + the cache slot relative to
+                          tsr_expr.agg_base (0: not cached); aux: AGG_* (what the
+                          body reads that evaluation changes) */
     OP_MIN, OP_MAX,    /* aux: class */
     OP_ABS,
     OP_FLOOR_D,        /* decimal -> int */
@@ -135,6 +138,16 @@ typedef enum tsr_opcode {
     OP_DAYS_BETWEEN, OP_AGE, OP_BDAY_WITHIN,
     OP__COUNT
 } tsr_opcode;
+
+/* What the body of an aggregate reads that can change during one
+ * evaluation (its cache slot is then valid only for one generation of it,
+ * see tsr_expr_ctx.lines_gen / flags_gen).  Anything else it can read (the
+ * order, the customer, the fixed fields of the lines, tables, constants)
+ * is the same all through an evaluation. */
+enum {
+    AGG_LINES = 1u << 0,   /* item.category, item.price, item.subtotal, item.total */
+    AGG_FLAGS = 1u << 1    /* segment.NAME, tier, promo.ID */
+};
 
 /* Comparison classes: every type but string compares through u.i. */
 enum { CLS_NUM = 0, CLS_STR = 1 };
@@ -180,6 +193,8 @@ typedef struct tsr_prog {
     const uint32_t *kids;   /* children of AND / OR */
     uint32_t nops, nkids;
     uint32_t root;
+    uint32_t cost;          /* steps of one evaluation outside aggregate bodies */
+    uint32_t naggs;         /* aggregates (cache slots 1..naggs in their ops' c) */
 } tsr_prog;
 
 /* Evaluate op `idx` of a program (also used for constant folding).  `src`
@@ -240,8 +255,5 @@ int tsr__expr_emit(tsr_xcx *cx, uint32_t root, tsr_prog **out);
 /* Regex scratch: a byte buffer of at least n bytes, kept in the scratch
  * (subjects that need case mapping before matching). */
 char *tsr__regex_scratch_buf(tsr_regex_scratch **s, const tsr_alloc *alloc, size_t n);
-/* Whether the last TSR_EEVAL of tsr__regex_match was a limit (else another
- * matching error, e.g. invalid UTF-8 in the subject). */
-bool tsr__regex_hit_limit(const tsr_regex_scratch *s);
 
 #endif /* TSR_EXPR_IMPL_H */

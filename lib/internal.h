@@ -89,6 +89,10 @@ int tsr__err_atv(tsr_error *err, int code, const char *file, int line, int col,
                  const char *fmt, va_list ap) TSR_PRINTF(6, 0);
 int tsr__err_pathv(tsr_error *err, int code, const char *path, const char *fmt, va_list ap)
     TSR_PRINTF(4, 0);
+/* Add places to an error already set, keeping its message: the rule's
+ * (file, line > 0, col) and the order's (path); NULL / 0 / "" leave that
+ * part as it is.  For evaluation errors, which have both. */
+void tsr__err_locate(tsr_error *err, const char *file, int line, int col, const char *path);
 
 /* ---------------------------------------------------------------------
  * Strings (strutil.c).
@@ -99,9 +103,56 @@ size_t tsr__edit_distance(const char *a, size_t alen, const char *b, size_t blen
 /* The closest of `candidates` (n of them) to `name`, or NULL if none is close
  * enough to suggest (distance <= max(1, len/3)). */
 const char *tsr__closest(const char *name, size_t len, const char *const *candidates, size_t n);
+/* The same over n records `stride` bytes apart, each starting with its
+ * name (a `const char *`): tables of keys, rules, fields. */
+const char *tsr__closest_in(const char *name, size_t len, const void *base, size_t n,
+                            size_t stride);
 
 /* True when s[0..n) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 bool tsr__utf8_valid(const char *s, size_t n);
+
+/* ---------------------------------------------------------------------
+ * Text in messages, traces and output for people (strutil.c).  Every
+ * message that quotes text cuts it with these, so that what the library
+ * writes is always valid UTF-8 (`eval --jsonl` lines decode strictly) and
+ * never carries a control character to a terminal.
+ */
+/* How much of a quoted rule text (a condition in "`...` was false", an
+ * expression in an error) a message shows, in bytes. */
+#define TSR_QUOTE_MAX 200
+
+/* How many bytes of s[0..n) to quote in at most `max` bytes without
+ * cutting a UTF-8 character: n, or less than max at a character start.
+ * For `%.*s` of rule text, which is valid UTF-8 already. */
+size_t tsr__utf8_prefix(const char *s, size_t n, size_t max);
+
+/* Outside text (an order's ids and codes, a request, a file's bytes) made
+ * fit to quote: at most max bytes of s[0..n) (and at most size - 4) into
+ * buf, cut on a character boundary, every control character (C0, DEL, C1)
+ * and every byte that is not UTF-8 shown as '?', and "..." after it when
+ * it was cut.  Always NUL-terminated; returns buf. */
+const char *tsr__clip(char *buf, size_t size, const char *s, size_t n, size_t max);
+
+/* Make a NUL-terminated string clean in place as tsr__clip does (control
+ * characters and invalid bytes become '?'); returns its new length. */
+size_t tsr__clean_in_place(char *s);
+
+/* ---------------------------------------------------------------------
+ * A keyed hash for hash sets whose keys come from outside (an order's line
+ * ids and promo ids, YAML keys, rule ids), so that crafted keys cannot be
+ * made to collide: SipHash-1-3 (as Python and Rust use for their tables)
+ * under a key drawn per set (strutil.c).
+ */
+typedef struct tsr_hash_key {
+    uint64_t k0, k1;
+} tsr_hash_key;
+
+/* A fresh key: from the address of the set's owner, a counter the owner
+ * bumps, the monotonic clock and where the library and the stack are
+ * mapped (ASLR).  No global state; not a cryptographic secret, but nothing
+ * an order can see or choose, so it cannot aim its keys at one bucket. */
+void tsr__hash_key_init(tsr_hash_key *key, const void *owner, uint64_t counter);
+uint64_t tsr__hash(const tsr_hash_key *key, const char *s, size_t n);
 
 /* A growable byte buffer (for JSON output and messages). */
 typedef struct tsr_buf {
@@ -117,11 +168,56 @@ void tsr__buf_put(tsr_buf *b, const char *s, size_t n);
 void tsr__buf_puts(tsr_buf *b, const char *s);
 void tsr__buf_putc(tsr_buf *b, char c);
 void tsr__buf_printf(tsr_buf *b, const char *fmt, ...) TSR_PRINTF(2, 3);
+/* The snprintf contract of the public text calls: the text of b, cut to
+ * size-1 bytes and NUL-terminated, into buf (may be NULL when size is 0);
+ * returns the whole text's length, or TSR_ENOMEM when b failed or is over
+ * INT_MAX bytes. */
+int tsr__buf_copy_out(const tsr_buf *b, char *buf, size_t size);
 /* Append a decimal integer. */
 void tsr__buf_int(tsr_buf *b, int64_t v);
 /* Append s as a JSON string literal, quotes included. */
 void tsr__buf_json_string(tsr_buf *b, const char *s, size_t n);
 /* Append s escaped for inside a JSON string literal, without quotes. */
 void tsr__buf_json_escaped(tsr_buf *b, const char *s, size_t n);
+/* Append "  PATH: MESSAGE\n", one mismatch of a rule-test report
+ * (ruletest.c, refund_case.c): the message cut at 1,023 bytes between
+ * characters, both shown clean as tsr__clip shows outside text (the report
+ * is printed on terminals and read by programs). */
+void tsr__buf_diff_linev(tsr_buf *b, const char *path, const char *fmt, va_list ap)
+    TSR_PRINTF(3, 0);
+
+/* ---------------------------------------------------------------------
+ * Versioned structs (version.c): options and totals start with
+ * `unsigned version`, and fields are only appended.  A table per struct
+ * says how many bytes each version has, indexed by version (entry 0
+ * unused); TSR_END_OF gives such a size.
+ */
+#define TSR_END_OF(type, member) (offsetof(type, member) + sizeof(((type *)0)->member))
+
+/* Is `version` one this library knows (1 .. nsizes-1)?  When not, fill err
+ * with a message naming `what` (e.g. "eval options") and the macro to start
+ * from, and return TSR_EINVAL.  Inline: every evaluation with options asks. */
+int tsr__version_error(unsigned version, size_t nsizes, const char *what, const char *init,
+                       tsr_error *err);
+
+static inline int tsr__check_version(unsigned version, size_t nsizes, const char *what,
+                                     const char *init, tsr_error *err)
+{
+    if (TSR_LIKELY(version >= 1 && version < nsizes))
+        return TSR_OK;
+    return tsr__version_error(version, nsizes, what, init, err);
+}
+
+/* Copy a versioned struct the library filled (`src`, of the newest
+ * version) out to the caller's `out`: only the bytes out's version has
+ * (sizes[version]); out's version stays.  TSR_EINVAL, nothing written,
+ * when out is NULL or its version unknown. */
+int tsr__copy_out_versioned(void *out, const void *src, const size_t *sizes, size_t nsizes);
+
+/* What every tsr_*_options_init does: the defaults' first sizes[version]
+ * bytes into opts, with opts->version = version.  TSR_EINVAL, nothing
+ * written, when opts is NULL or the version unknown. */
+int tsr__init_versioned(void *opts, const void *defaults, unsigned version, const size_t *sizes,
+                        size_t nsizes);
 
 #endif /* TSR_INTERNAL_H */

@@ -5,9 +5,12 @@
  *   - category bands on one numeric item field that leave a gap between
  *     them, or overlap so that part of a later band is never reached;
  *   - categories and discounts that can never apply because an earlier
- *     first-match (or exclusive) rule takes every line they could;
+ *     first-match (or exclusive) rule takes every line they could (not a
+ *     selectable category: an order may name it, whatever comes first);
  *   - segments, tables and promo codes that nothing uses;
- *   - a discount whose `requires` names no promo code.
+ *   - a discount whose `requires` names no promo code;
+ *   - an aggregate in a category that is computed again for every line
+ *     (its cost grows with lines²).
  *
  * Bands are read from the source text of `when` with a small recogniser of
  * `item.FIELD OP NUMBER (and item.FIELD OP NUMBER)*` rather than from the
@@ -504,8 +507,8 @@ static void append(char *buf, size_t size, size_t *used, const char *a, const ch
     parts[0] = a; parts[1] = b; parts[2] = c;
     for (i = 0; i < 3; i++) {
         size_t n = parts[i] ? strlen(parts[i]) : 0;
-        if (*used + n >= size)
-            n = size - 1 - *used;
+        if (*used + n >= size)   /* cut, but not inside a character */
+            n = tsr__utf8_prefix(parts[i], n, size - 1 - *used);
         memcpy(buf + *used, parts[i] ? parts[i] : "", n);
         *used += n;
         buf[*used] = '\0';
@@ -806,6 +809,15 @@ static void lint_categories(linter *L)
             }
         for (j = 0; j < k; j++) {
             const tsr_category *c = &rs->categories[group[j]];
+            /* An order may name a selectable category: earlier categories
+             * that take its lines in matching do not make it unreachable
+             * (one chosen only is placed after the catch-all on purpose).
+             * Its own `when` may still hold for no line. */
+            if (c->selectable) {
+                if (bands[group[j]].kind == BAND_NEVER)
+                    check_unreachable(L, bands, group, 0, group[j]);
+                continue;
+            }
             /* a catch-all for every line in another group, earlier in the
              * file, takes this category's lines too */
             if (catchall < group[j] && !for_all_lines(c->for_)) {
@@ -890,6 +902,46 @@ static void lint_discounts(linter *L)
 }
 
 /* ---------------------------------------------------------------------
+ * Aggregates whose cost grows with the square of the number of lines.
+ *
+ * Evaluation computes each count/sum/any/all once and keeps its value
+ * while nothing it reads changes (`item` inside it is its own line, never
+ * the line a rule is looking at, so nesting and per-line rules cost no
+ * more than one pass over the lines).  The one case it cannot keep is a
+ * per-line expression of `categories` whose aggregate reads item.category
+ * or item.price (or, through them, anything categories set): categories
+ * assign those line by line, so the value changes after every line and is
+ * computed again for each one — lines² work, which a large order turns into
+ * the work budget's TSR_ELIMIT.
+ */
+static void check_aggregate(linter *L, const tsr_category *c, const tsr_expr *e,
+                            const char *key)
+{
+    uint32_t off, len;
+
+    if (!tsr__expr_line_state_aggregate(e, &off, &len))
+        return;
+    warn(L, "quadratic-aggregate", e->file, e->line, e->col,
+         "`%.*s%s` in `%s` of category `%s` is computed again for every line, because "
+         "categories set item.category and item.price line by line: its cost grows with the "
+         "square of the number of lines", (int)tsr__utf8_prefix(e->src + off, len, 80),
+         e->src + off, len > 80 ? "…" : "", key, c->id);
+}
+
+static void lint_aggregates(linter *L)
+{
+    const tsr_ruleset *rs = L->rs;
+    size_t i;
+
+    for (i = 0; i < rs->ncategories; i++) {
+        const tsr_category *c = &rs->categories[i];
+        check_aggregate(L, c, c->for_, "for");
+        check_aggregate(L, c, c->when, "when");
+        check_aggregate(L, c, c->price, "price");
+    }
+}
+
+/* ---------------------------------------------------------------------
  * What nothing uses.
  */
 static void lint_unused(linter *L)
@@ -965,6 +1017,7 @@ int tsr_ruleset_lint(tsr_lint_report **out, const tsr_ruleset *rs, tsr_error *er
     L.rc = TSR_OK;
     lint_categories(&L);
     lint_discounts(&L);
+    lint_aggregates(&L);
     lint_unused(&L);
     if (L.rc != TSR_OK) {
         tsr_lint_report_free(rep);

@@ -13,6 +13,7 @@
  *
  * No floating point: numbers arrive as their text and are parsed exactly.
  */
+#include "keys.h"
 #include "order.h"
 
 #include <stdio.h>
@@ -80,56 +81,85 @@ enum {
 };
 #define NSPECIAL (X_LOTS - X_CUSTOMER + 1)
 
-/* Keys of each object and what they name. */
-typedef struct okey {
-    const char *name;
-    uint8_t len;
-    uint8_t target;     /* X_* */
-    uint8_t slot;       /* X_FIELD, X_PROMO_CODES: record slot; X_LOT_FIELD: lot field */
-} okey;
+/* The keys of each object of an order (keys.h), and what each names for
+ * the reader: its tag is X_* << 8 | slot (X_FIELD, X_PROMO_CODES: record
+ * slot; X_LOT_FIELD: lot field).  Null is always allowed: the key is then
+ * absent. */
+#define OTAG(target, slot) .tag = (uint16_t)((unsigned)(target) << 8 | (unsigned)(slot))
+#define TAG_TARGET(k) ((uint8_t)((k)->tag >> 8))
+#define TAG_SLOT(k) ((uint8_t)((k)->tag & 0xFFu))
+#define OPT TSR_KF_NULL
 
-#define K(s) s, (uint8_t)(sizeof(s) - 1)
-static const okey order_keys[] = {
-    { K("id"), X_FIELD, TSR_ORDER_ID },
-    { K("datetime"), X_FIELD, TSR_ORDER_DATETIME },
-    { K("channel"), X_FIELD, TSR_ORDER_CHANNEL },
-    { K("customer"), X_CUSTOMER, 0 },
-    { K("items"), X_ITEMS, 0 },
-    { K("promo_codes"), X_PROMO_CODES, TSR_ORDER_PROMO_CODES },
-    { K("promo_uses"), X_PROMO_USES, 0 },
-    { K("promo_total_uses"), X_PROMO_TOTAL, 0 },
-    { K("redeem_points"), X_FIELD, TSR_ORDER_REDEEM_POINTS },
+static const tsr_key lot_keys[] = {
+    { "id", TSR_KS_STRING, OPT, OTAG(X_LOT_FIELD, 0), .example = "L-2026-01",
+      .desc = "The lot's id, listed in `points.lots_used` of the result." },
+    { "points", TSR_KS_INT, OPT, OTAG(X_LOT_FIELD, 1), TSR_K_AT_LEAST(0), .example = "500",
+      .desc = "The points in the lot." },
+    { "expires_on", TSR_KS_DATE, OPT, OTAG(X_LOT_FIELD, 2), .example = "2027-01-01",
+      .desc = "The first day its points can no longer be used; without it, they do not expire." },
 };
-static const okey customer_keys[] = {
-    { K("id"), X_FIELD, TSR_CUST_ID },
-    { K("tags"), X_FIELD, TSR_CUST_TAGS },
-    { K("points_balance"), X_FIELD, TSR_CUST_POINTS_BALANCE },
-    { K("points_lots"), X_LOTS, 0 },
-};
-static const okey item_keys[] = {
-    { K("id"), X_FIELD, TSR_ITEM_ID },
-    { K("kind"), X_FIELD, TSR_ITEM_KIND },
-    { K("quantity"), X_FIELD, TSR_ITEM_QUANTITY },
-    { K("price"), X_FIELD, TSR_ITEM_PRICE },
-    { K("sku"), X_FIELD, TSR_ITEM_SKU },
-    { K("category"), X_FIELD, TSR_ITEM_CATEGORY },
-};
-static const okey lot_keys[] = {
-    { K("id"), X_LOT_FIELD, 0 },
-    { K("points"), X_LOT_FIELD, 1 },
-    { K("expires_on"), X_LOT_FIELD, 2 },
-};
-#undef K
+TSR_KEYSET(tsr__keys_points_lot, "points_lot", "A lot of points with its expiry.", lot_keys);
 
-typedef struct key_set {
-    const okey *keys;
-    size_t n;
-} key_set;
+static const tsr_key customer_keys[] = {
+    { "id", TSR_KS_STRING, OPT, OTAG(X_FIELD, TSR_CUST_ID), .example = "C-77",
+      .desc = "The customer's id; by default only customers with one earn and redeem points." },
+    { "tags", TSR_KS_STRING_LIST, OPT, OTAG(X_FIELD, TSR_CUST_TAGS), .example = "[\"season_pass\"]",
+      .desc = "Free tags, read as `customer.tags` (`\"season_pass\" in customer.tags`)." },
+    { "points_balance", TSR_KS_INT, OPT, OTAG(X_FIELD, TSR_CUST_POINTS_BALANCE), TSR_K_AT_LEAST(0),
+      .example = "1200", .desc = "The points the customer holds and may redeem." },
+    { "points_lots", TSR_KS_LIST, OPT, OTAG(X_LOTS, 0), .sub = &tsr__keys_points_lot,
+      .desc = "The points the customer holds by lot, instead of a bare balance." },
+};
+TSR_KEYSET(tsr__keys_customer, "customer",
+           "The customer; fields beyond these must be declared in `schema.customer`.",
+           customer_keys);
 
-static const key_set record_keys[TSR_REC__COUNT] = {
-    { order_keys, TSR_ARRAY_LEN(order_keys) },
-    { customer_keys, TSR_ARRAY_LEN(customer_keys) },
-    { item_keys, TSR_ARRAY_LEN(item_keys) },
+static const tsr_key item_keys[] = {
+    { "id", TSR_KS_STRING, TSR_KF_REQUIRED, OTAG(X_FIELD, TSR_ITEM_ID), .example = "t1",
+      .desc = "The line's id, unique in the order." },
+    { "kind", TSR_KS_STRING, TSR_KF_REQUIRED, OTAG(X_FIELD, TSR_ITEM_KIND), .example = "ticket",
+      .desc = "What the line sells, in the venue's own words: ticket, fnb, merch, ..." },
+    { "quantity", TSR_KS_INT, OPT, OTAG(X_FIELD, TSR_ITEM_QUANTITY), TSR_K_AT_LEAST(1),
+      .dflt = "1", .example = "2", .desc = "The number of units on the line." },
+    { "price", TSR_KS_MONEY, OPT, OTAG(X_FIELD, TSR_ITEM_PRICE), TSR_K_AT_LEAST(0),
+      .example = "150.00", .desc = "The unit price, for a line that no category prices." },
+    { "sku", TSR_KS_STRING, OPT, OTAG(X_FIELD, TSR_ITEM_SKU), .example = "COLA-05",
+      .desc = "The product code." },
+    { "category", TSR_KS_STRING, OPT, OTAG(X_FIELD, TSR_ITEM_CATEGORY), .ids = TSR_KI_CATEGORY,
+      .example = "student", .desc = "A category the order names for the line itself: only one declared `selectable: true` whose conditions hold for the line." },
+};
+TSR_KEYSET(tsr__keys_item, "item",
+           "A line of an order; fields beyond these must be declared in `schema.item`.", item_keys);
+
+static const tsr_key order_keys[] = {
+    { "id", TSR_KS_STRING, OPT, OTAG(X_FIELD, TSR_ORDER_ID), .example = "A-1001",
+      .desc = "The order's id, echoed in the result." },
+    { "datetime", TSR_KS_DATETIME, TSR_KF_REQUIRED, OTAG(X_FIELD, TSR_ORDER_DATETIME),
+      .example = "2026-06-13T14:30:00+03:00",
+      .desc = "When the order is placed: `now` in the rules." },
+    { "channel", TSR_KS_STRING, OPT, OTAG(X_FIELD, TSR_ORDER_CHANNEL), .example = "web",
+      .desc = "The sales channel, for `channels:` and `order.channel`." },
+    { "customer", TSR_KS_MAP, OPT, OTAG(X_CUSTOMER, 0), .sub = &tsr__keys_customer,
+      .desc = "Who orders." },
+    { "items", TSR_KS_LIST, TSR_KF_REQUIRED | TSR_KF_NONEMPTY, OTAG(X_ITEMS, 0),
+      .sub = &tsr__keys_item, .desc = "The order's lines." },
+    { "promo_codes", TSR_KS_STRING_LIST, OPT, OTAG(X_PROMO_CODES, TSR_ORDER_PROMO_CODES),
+      .example = "[\"DOC-123456\"]", .desc = "The promo codes entered, in the order entered." },
+    { "promo_uses", TSR_KS_COUNTS, OPT, OTAG(X_PROMO_USES, 0), .example = "{\"doctors\": 0}",
+      .desc = "By promo code id: how often this customer used it before (`max_uses_per_customer`)." },
+    { "promo_total_uses", TSR_KS_COUNTS, OPT, OTAG(X_PROMO_TOTAL, 0),
+      .example = "{\"doctors\": 17}",
+      .desc = "By promo code id: how often it was used in all before (`max_uses`)." },
+    { "redeem_points", TSR_KS_INT, OPT, OTAG(X_FIELD, TSR_ORDER_REDEEM_POINTS), TSR_K_AT_LEAST(0),
+      .example = "300", .desc = "The points the customer asks to pay with." },
+};
+TSR_KEYSET(tsr__keys_order, "order",
+           "An order, in JSON or YAML; fields beyond these must be declared in `schema.order`.",
+           order_keys);
+#undef OPT
+
+static const tsr_keyset *const record_keys[TSR_REC__COUNT] = {
+    &tsr__keys_order, &tsr__keys_customer, &tsr__keys_item,
 };
 
 /* Frames of the reader. */
@@ -181,15 +211,9 @@ static void promo_id_key(const tsr_order *o, size_t i, const char **s, size_t *n
     *n = o->promo_uses[i].id_len;
 }
 
-static uint32_t hash_bytes(const char *s, size_t n)
+static uint32_t hash_bytes(const tsr_idmap *m, const char *s, size_t n)
 {
-    uint32_t h = 2166136261u;    /* FNV-1a: short ids, no need for more */
-    size_t i;
-    for (i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 16777619u;
-    }
-    return h;
+    return (uint32_t)tsr__hash(&m->key, s, n);
 }
 
 static void idmap_begin(tsr_idmap *m)
@@ -219,12 +243,17 @@ static void idmap_place(tsr_idmap *m, uint32_t h, size_t index)
     m->slots[i] = (uint32_t)(index + 1);
 }
 
-/* Room for one more entry (load factor <= 1/2), so insert cannot fail. */
-static int idmap_reserve(tsr_order *o, tsr_idmap *m, key_fn key)
+/* Room for one more entry (load factor <= 1/2), so insert cannot fail.
+ * Only `m` changes: the order is read for its allocator and keys. */
+static int idmap_reserve(const tsr_order *o, tsr_idmap *m, key_fn key)
 {
     size_t cap, i;
     uint32_t *slots, *gens;
 
+    /* A new key for every order that fills the set: the table is empty
+     * now (gen was bumped), so nothing placed under the old key remains. */
+    if (m->count == 0)
+        tsr__hash_key_init(&m->key, m, ++m->keys_drawn);
     if ((m->count + 1) * 2 <= m->cap)
         return TSR_OK;
     cap = m->cap ? m->cap * 2 : 16;
@@ -247,7 +276,7 @@ static int idmap_reserve(tsr_order *o, tsr_idmap *m, key_fn key)
         const char *s;
         size_t n;
         key(o, i, &s, &n);
-        idmap_place(m, hash_bytes(s, n), i);
+        idmap_place(m, hash_bytes(m, s, n), i);
     }
     return TSR_OK;
 }
@@ -260,7 +289,7 @@ static size_t idmap_find(const tsr_order *o, const tsr_idmap *m, const char *s, 
     if (m->cap == 0)
         return SIZE_MAX;
     mask = m->cap - 1;
-    for (i = hash_bytes(s, n) & mask; m->gens[i] == m->gen; i = (i + 1) & mask) {
+    for (i = hash_bytes(m, s, n) & mask; m->gens[i] == m->gen; i = (i + 1) & mask) {
         const char *ks;
         size_t kn, idx = m->slots[i] - 1;
         key(o, idx, &ks, &kn);
@@ -273,8 +302,16 @@ static size_t idmap_find(const tsr_order *o, const tsr_idmap *m, const char *s, 
 /* After idmap_reserve: add entry m->count, whose key is s. */
 static void idmap_insert(tsr_idmap *m, const char *s, size_t n)
 {
-    idmap_place(m, hash_bytes(s, n), m->count);
+    idmap_place(m, hash_bytes(m, s, n), m->count);
     m->count++;
+}
+
+size_t tsr__order_line_id_bucket(const tsr_order *o, const char *s, size_t n)
+{
+    const tsr_idmap *m = &o->line_map;
+    if (m->cap == 0 || o->nlines <= 16)
+        return SIZE_MAX;
+    return hash_bytes(m, s, n) & (m->cap - 1);
 }
 
 /* ---------------------------------------------------------------------
@@ -352,28 +389,10 @@ void tsr__order_fini(tsr_order *o)
  * Messages.
  */
 
-/* Up to 40 bytes of s for a message: control bytes (and, when s is not
- * UTF-8, every non-ASCII byte) shown as '?', cut on a character boundary. */
+/* Up to 40 bytes of s for a message, as tsr__clip shows outside text. */
 static const char *snippet(char *buf, size_t size, const char *s, size_t n)
 {
-    bool utf8 = tsr__utf8_valid(s, n);
-    size_t keep = n, i, j = 0;
-
-    if (keep > 40) {
-        keep = 40;
-        while (keep > 0 && ((unsigned char)s[keep] & 0xC0) == 0x80)
-            keep--;
-    }
-    for (i = 0; i < keep && j + 4 < size; i++) {
-        unsigned char c = (unsigned char)s[i];
-        buf[j++] = (c < 0x20 || c == 0x7F || (!utf8 && c >= 0x80)) ? '?' : (char)c;
-    }
-    if (keep < n && j + 4 < size) {
-        memcpy(buf + j, "...", 3);
-        j += 3;
-    }
-    buf[j] = '\0';
-    return buf;
+    return tsr__clip(buf, size, s, n, 40);
 }
 
 static const char *type_want(uint8_t type)
@@ -620,28 +639,64 @@ static int own_string(tsr_order *o, tsr_value *v, tsr_error *err)
     return TSR_OK;
 }
 
+/* "; an order may name `student`, `young`" (cut short when long), or that
+ * it may name none: what an integrator needs to fix a refused category. */
+static const char *selectable_note(const tsr_ruleset *rs, char *buf, size_t size)
+{
+    size_t i, used = 0, k = 0;
+
+    for (i = 0; i < rs->ncategories && used < size; i++) {
+        int w;
+        if (!rs->categories[i].selectable)
+            continue;
+        w = snprintf(buf + used, size - used, "%s`%s`", k++ ? ", " : "; an order may name ",
+                     rs->categories[i].id);
+        if (w < 0 || (size_t)w >= size - used) {
+            /* cut after the last whole name */
+            snprintf(buf + used, size - used, "%s...", k > 1 ? ", " : "; an order may name ");
+            return buf;
+        }
+        used += (size_t)w;
+    }
+    if (k == 0)
+        snprintf(buf, size, "; no category of this rule set may be named by an order");
+    return buf;
+}
+
+/* An order may name only a category declared `selectable: true`: an order
+ * never chooses its own price.  Whether the category's `for`, `when` and
+ * `valid` hold for the line is known only when the order is evaluated
+ * (eval.c checks it there); this refuses what no line could name. */
 static int check_category(const tsr_order *o, const char *s, size_t n, tsr_error *err)
 {
     const tsr_ruleset *rs = o->rs;
     const char **names, *best = NULL;
-    char sn[64];
-    size_t i;
+    char sn[64], note[160];
+    size_t i, nsel = 0;
 
     for (i = 0; i < rs->ncategories; i++)
-        if (strlen(rs->categories[i].id) == n && memcmp(rs->categories[i].id, s, n) == 0)
-            return TSR_OK;
+        if (strlen(rs->categories[i].id) == n && memcmp(rs->categories[i].id, s, n) == 0) {
+            if (rs->categories[i].selectable)
+                return TSR_OK;
+            return tsr__err(err, TSR_EORDER,
+                            "category \"%s\" is not selectable: the rules assign it, an order "
+                            "cannot name it%s", rs->categories[i].id,
+                            selectable_note(rs, note, sizeof note));
+        }
+    /* suggest only what the order could name */
     names = rs->ncategories ? tsr__calloc(&o->alloc, rs->ncategories, sizeof *names) : NULL;
     if (names) {
         for (i = 0; i < rs->ncategories; i++)
-            names[i] = rs->categories[i].id;
-        best = tsr__closest(s, n, names, rs->ncategories);
+            if (rs->categories[i].selectable)
+                names[nsel++] = rs->categories[i].id;
+        best = tsr__closest(s, n, names, nsel);
     }
     if (best)
         tsr__err(err, TSR_EORDER, "unknown category \"%s\"; did you mean \"%s\"?",
                  snippet(sn, sizeof sn, s, n), best);
     else
-        tsr__err(err, TSR_EORDER, "unknown category \"%s\": the rule set has no such category",
-                 snippet(sn, sizeof sn, s, n));
+        tsr__err(err, TSR_EORDER, "unknown category \"%s\": the rule set has no such category%s",
+                 snippet(sn, sizeof sn, s, n), selectable_note(rs, note, sizeof note));
     tsr__free(&o->alloc, names, rs->ncategories * sizeof *names);
     return TSR_EORDER;
 }
@@ -749,6 +804,10 @@ int tsr__order_new_line(tsr_order *o, size_t *line, tsr_error *err)
         return tsr__err(err, TSR_ENOMEM, NULL);
     o->lines = p;
     memset(o->lines + o->nlines * o->stride, 0, o->stride * sizeof(tsr_value));
+    /* SPEC §5: quantity defaults to 1.  Set at birth, so that checking an
+     * order never has to fill it in (tsr__order_ready writes nothing). */
+    o->lines[o->nlines * o->stride + TSR_ITEM_QUANTITY].type = TSR_T_INT;
+    o->lines[o->nlines * o->stride + TSR_ITEM_QUANTITY].u.i = 1;
     *line = o->nlines++;
     o->finished = false;
     return TSR_OK;
@@ -858,9 +917,7 @@ typedef struct pathbuf {
 
 static void path_put(pathbuf *p, const char *s, size_t n)
 {
-    size_t room = p->size - 1 - p->len;
-    if (n > room)
-        n = room;
+    n = tsr__utf8_prefix(s, n, p->size - 1 - p->len);
     memcpy(p->buf + p->len, s, n);
     p->len += n;
     p->buf[p->len] = '\0';
@@ -868,16 +925,13 @@ static void path_put(pathbuf *p, const char *s, size_t n)
 
 static void path_key(pathbuf *p, const char *key, size_t n)
 {
-    size_t i;
+    char shown[TSR_ERROR_PATH_MAX];
     if (p->len)
         path_put(p, ".", 1);
     /* A key may hold any byte; a path is printed, so control bytes (a NUL
      * above all) are shown as '?'. */
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)key[i];
-        char out = (c < 0x20 || c == 0x7F) ? '?' : (char)c;
-        path_put(p, &out, 1);
-    }
+    tsr__clip(shown, sizeof shown, key, n, sizeof shown);
+    path_put(p, shown, strlen(shown));
 }
 
 static void path_index(pathbuf *p, size_t i)
@@ -918,7 +972,10 @@ static int finish_error(tsr_error *err, const char *path, const char *fmt, ...)
     return TSR_EORDER;
 }
 
-static int unique_line_ids(tsr_order *o, tsr_error *err)
+/* `ids` is the hash set for orders of more than 16 lines: the order's own
+ * (kept across orders) when finishing, a temporary one when checking an
+ * order that must not change. */
+static int unique_line_ids(const tsr_order *o, tsr_idmap *ids, tsr_error *err)
 {
     char path[64], sn[64];
     size_t i, j, first = SIZE_MAX;
@@ -939,15 +996,15 @@ static int unique_line_ids(tsr_order *o, tsr_error *err)
             return TSR_OK;
         i--;
     } else {
-        idmap_begin(&o->line_map);
+        idmap_begin(ids);
         for (i = 0; i < o->nlines; i++) {
             const tsr_value *a = &o->lines[i * o->stride + TSR_ITEM_ID];
-            if (idmap_reserve(o, &o->line_map, line_id_key) != TSR_OK)
+            if (idmap_reserve(o, ids, line_id_key) != TSR_OK)
                 return tsr__err(err, TSR_ENOMEM, NULL);
-            first = idmap_find(o, &o->line_map, a->u.s, a->len, line_id_key);
+            first = idmap_find(o, ids, a->u.s, a->len, line_id_key);
             if (first != SIZE_MAX)
                 break;
-            idmap_insert(&o->line_map, a->u.s, a->len);
+            idmap_insert(ids, a->u.s, a->len);
         }
         if (first == SIZE_MAX)
             return TSR_OK;
@@ -959,7 +1016,11 @@ static int unique_line_ids(tsr_order *o, tsr_error *err)
                         first);
 }
 
-int tsr__order_finish(tsr_order *o, tsr_error *err)
+/* Everything finishing checks, without changing the order.  The default
+ * quantity needs no filling here: a line is born with quantity 1
+ * (tsr__order_new_line) and neither the builder nor the readers can leave
+ * it without one. */
+static int check_order(const tsr_order *o, tsr_idmap *ids, tsr_error *err)
 {
     char path[64];
     size_t i;
@@ -972,7 +1033,7 @@ int tsr__order_finish(tsr_order *o, tsr_error *err)
         return finish_error(err, "items", o->has_items ? "an order needs at least one line"
                                                        : "an order needs items: a non-empty list of lines");
     for (i = 0; i < o->nlines; i++) {
-        tsr_value *rec = o->lines + i * o->stride;
+        const tsr_value *rec = o->lines + i * o->stride;
         if (rec[TSR_ITEM_ID].type != TSR_T_STRING) {
             snprintf(path, sizeof path, "items[%zu].id", i);
             return finish_error(err, path, "a line needs an id");
@@ -981,12 +1042,8 @@ int tsr__order_finish(tsr_order *o, tsr_error *err)
             snprintf(path, sizeof path, "items[%zu].kind", i);
             return finish_error(err, path, "a line needs a kind");
         }
-        if (rec[TSR_ITEM_QUANTITY].type == TSR_T_MISSING) {
-            rec[TSR_ITEM_QUANTITY].type = TSR_T_INT;
-            rec[TSR_ITEM_QUANTITY].u.i = 1;
-        }
     }
-    if ((rc = unique_line_ids(o, err)) != TSR_OK)
+    if ((rc = unique_line_ids(o, ids, err)) != TSR_OK)
         return rc;
     for (i = 0; i < o->nlots; i++) {
         if (!o->lots[i].id) {
@@ -998,17 +1055,32 @@ int tsr__order_finish(tsr_order *o, tsr_error *err)
             return finish_error(err, path, "a points lot needs points");
         }
     }
-    o->finished = true;
     return TSR_OK;
+}
+
+int tsr__order_finish(tsr_order *o, tsr_error *err)
+{
+    int rc = check_order(o, &o->line_map, err);
+    if (rc == TSR_OK)
+        o->finished = true;
+    return rc;
 }
 
 int tsr__order_ready(const tsr_order *o, tsr_error *err)
 {
+    tsr_idmap ids;
+    int rc;
+
     if (o->finished)
         return TSR_OK;
-    /* Logically const: finishing only fills defaults the builder already
-     * set and records that the order was checked. */
-    return tsr__order_finish((tsr_order *)o, err);
+    /* A builder order nobody finished: check it without writing to it, so
+     * any number of threads may evaluate one const order at once.  The
+     * check is repeated per evaluation (parsed orders are finished once,
+     * when read). */
+    memset(&ids, 0, sizeof ids);
+    rc = check_order(o, &ids, err);
+    idmap_free(&ids, &o->alloc);
+    return rc;
 }
 
 /* ---------------------------------------------------------------------
@@ -1407,18 +1479,18 @@ static int unknown_key(tsr_oreader *r, tsr_oframe *f, const char *key, size_t n)
 {
     const tsr_ruleset *rs = r->o->rs;
     const char **names = NULL, *best = NULL, *what;
-    const okey *keys;
+    const tsr_keyset *keys;
     size_t nkeys, nschema = 0, first = 0, total, i;
     char sn[64];
 
     if (f->kind == F_LOT) {
-        keys = lot_keys;
-        nkeys = TSR_ARRAY_LEN(lot_keys);
+        keys = &tsr__keys_points_lot;
+        nkeys = keys->n;
         what = "a points lot";
     } else {
         tsr_record_kind rec = frame_record(f);
-        keys = record_keys[rec].keys;
-        nkeys = record_keys[rec].n;
+        keys = record_keys[rec];
+        nkeys = keys->n;
         what = builtins[rec].what;
         first = builtins[rec].nbuiltin;
         nschema = rs->records[rec].len > first ? rs->records[rec].len - first : 0;
@@ -1427,7 +1499,7 @@ static int unknown_key(tsr_oreader *r, tsr_oframe *f, const char *key, size_t n)
     names = tsr__calloc(&r->o->alloc, total, sizeof *names);
     if (names) {
         for (i = 0; i < nkeys; i++)
-            names[i] = keys[i].name;
+            names[i] = keys->keys[i].name;
         for (i = 0; i < nschema; i++)
             names[nkeys + i] = rs->records[frame_record(f)].fields[first + i].name;
         best = tsr__closest(key, n, names, total);
@@ -1484,7 +1556,7 @@ static void okey_put(tsr_okey_index *ix, const tsr_okey_slot *e)
 /* One record's index: every built-in key, then every schema field. */
 static int okey_build(tsr_ruleset *rs, tsr_record_kind rec)
 {
-    const key_set *ks = &record_keys[rec];
+    const tsr_keyset *ks = record_keys[rec];
     const tsr_record_schema *schema = &rs->records[rec];
     size_t nb = builtins[rec].nbuiltin, count, cap = 8, i;
     tsr_okey_index *ix = &rs->okeys[rec];
@@ -1497,13 +1569,14 @@ static int okey_build(tsr_ruleset *rs, tsr_record_kind rec)
         return TSR_ENOMEM;
     ix->mask = (uint32_t)(cap - 1);
     for (i = 0; i < ks->n; i++) {
-        const okey *k = &ks->keys[i];
+        const tsr_key *k = &ks->keys[i];
+        uint8_t target = TAG_TARGET(k), slot = TAG_SLOT(k);
         e.name = k->name;
-        e.len = k->len;
-        e.target = k->target;
-        e.field = k->target == X_FIELD ? &builtins[rec].fields[k->slot] : NULL;
-        e.seen_at = k->target == X_FIELD || k->target == X_PROMO_CODES
-                        ? k->slot : (uint32_t)(schema->len + (size_t)(k->target - X_CUSTOMER));
+        e.len = (uint32_t)strlen(k->name);
+        e.target = target;
+        e.field = target == X_FIELD ? &builtins[rec].fields[slot] : NULL;
+        e.seen_at = target == X_FIELD || target == X_PROMO_CODES
+                        ? slot : (uint32_t)(schema->len + (size_t)(target - X_CUSTOMER));
         okey_put(ix, &e);
     }
     for (i = nb; i < schema->len; i++) {
@@ -1568,14 +1641,14 @@ int tsr__oread_key(tsr_oreader *r, const char *key, size_t n)
     switch (f->kind) {
     case F_LOT:
         for (i = 0; i < TSR_ARRAY_LEN(lot_keys); i++) {
-            const okey *k = &lot_keys[i];
-            if (k->len != n || memcmp(k->name, key, n) != 0)
+            const tsr_key *k = &lot_keys[i];
+            if (strlen(k->name) != n || memcmp(k->name, key, n) != 0)
                 continue;
             if (f->lot_seen & (1u << i))
                 return duplicate_key(r, f, key, n);
             f->lot_seen |= (uint8_t)(1u << i);
             f->target = X_LOT_FIELD;
-            f->field = &lot_fields[k->slot];
+            f->field = &lot_fields[TAG_SLOT(k)];
             f->key = k->name;
             f->key_len = n;
             return TSR_OK;

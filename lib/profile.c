@@ -138,6 +138,7 @@ static int compute(tsr_profile *p, const tsr_value *customer, tsr_error *err)
     x.rounding = rs->rounding;
     x.regex_scratch = p->scratch;
     x.err = err;
+    tsr__expr_ctx_budget(&x, rs->limits.max_eval_steps);
     p->nheld = 0;
     p->tier = -1;
     for (i = 0; i < rs->nsegments && rc == TSR_OK; i++) {

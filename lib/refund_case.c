@@ -23,20 +23,76 @@
  * tests, only what is written is compared, money by value ("2.00", 2.00
  * and 2 are the same), `why` as a part of the reason.
  */
+#include "keys.h"
 #include "refund.h"
 
 #include <stdio.h>
 
-static const char *const refund_keys[] = { "lines", "datetime", "previous" };
-static const char *const previous_keys[] = { "lines", "clawback" };
-static const char *const expect_keys[] = { "to", "error", "totals", "lines" };
-static const char *const totals_keys[] = {
-    "amount", "fee", "clawback", "clawback_returned", "points_restored", "points_revoked",
-    "order_points_revoked"
+/* The keys of `refund:` and `expect.refund` (keys.h), checked in pass 1. */
+static const char *const destinations[] = { "account_credit", "original_payment" };
+static const char *const statuses[] = { "refunded", "rejected" };
+
+static const tsr_key previous_keys[] = {
+    { "lines", TSR_KS_TEXT_LIST, 0, .example = "[\"t2\"]",
+      .desc = "The lines earlier refunds of the order refunded." },
+    { "clawback", TSR_KS_MONEY, 0, TSR_K_AT_LEAST(0), .example = "0.00",
+      .desc = "What they withheld, net (clawback less clawback_returned); required with "
+              "`lines` under `reprice`." },
 };
-static const char *const line_keys[] = {
-    "status", "why", "amount", "fee", "points_restored", "points_revoked"
+static TSR_KEYSET(previous_set, "refund_previous", "What earlier refunds of the order did.",
+                  previous_keys);
+
+static const tsr_key refund_keys[] = {
+    { "lines", TSR_KS_TEXT_LIST, TSR_KF_REQUIRED, .example = "[\"t1\"]",
+      .desc = "The ids of the lines to refund." },
+    { "datetime", TSR_KS_DATETIME, TSR_KF_REQUIRED, .example = "2026-11-20T10:00:00+02:00",
+      .desc = "The time of the refund: `now` in `refunds.allowed` and `refunds.fee`." },
+    { "previous", TSR_KS_MAP, 0, .sub = &previous_set,
+      .example = "{\"lines\": [\"t2\"], \"clawback\": \"0.00\"}",
+      .desc = "What earlier refunds of the same order did." },
 };
+TSR_KEYSET(tsr__keys_refund_case, "refund_request",
+           "A refund of lines of the case's order, with the receipt just produced.", refund_keys);
+
+#define MONEY_KEY(nm, ex, text) { nm, TSR_KS_MONEY, 0, TSR_K_AT_LEAST(0), .example = ex, .desc = text }
+#define POINTS_KEY(nm, ex, text) { nm, TSR_KS_INT, 0, TSR_K_AT_LEAST(0), .example = ex, .desc = text }
+
+static const tsr_key totals_keys[] = {
+    MONEY_KEY("amount", "118.00", "Paid back: the lines' amounts less clawback plus clawback_returned."),
+    MONEY_KEY("fee", "2.00", "Kept as fees."),
+    MONEY_KEY("clawback", "0.00", "Withheld because what remains costs more priced again."),
+    MONEY_KEY("clawback_returned", "0.00", "Withheld by earlier refunds and no longer owed."),
+    POINTS_KEY("points_restored", "0", "Redeemed points given back."),
+    POINTS_KEY("points_revoked", "12", "Earned points taken back, order-level ones included."),
+    POINTS_KEY("order_points_revoked", "0", "Of those, order-level (flat) points."),
+};
+static TSR_KEYSET(totals_set, "refund_totals", "What the refund's totals must be.", totals_keys);
+
+static const tsr_key line_keys[] = {
+    { "status", TSR_KS_ENUM, 0, TSR_K_ENUM(statuses), .example = "refunded",
+      .desc = "Whether the line was refunded." },
+    { "why", TSR_KS_TEXT, 0, .example = "already refunded",
+      .desc = "A part of the reason a rejected line gives." },
+    MONEY_KEY("amount", "118.00", "Paid back for the line."),
+    MONEY_KEY("fee", "2.00", "Kept as the fee."),
+    POINTS_KEY("points_restored", "0", "Redeemed points given back."),
+    POINTS_KEY("points_revoked", "12", "Earned points taken back."),
+};
+static TSR_KEYSET(line_set, "refund_line", "What a line of the refund must hold.", line_keys);
+
+static const tsr_key expect_keys[] = {
+    { "to", TSR_KS_ENUM, 0, TSR_K_ENUM(destinations), .example = "account_credit",
+      .desc = "Where the money goes." },
+    { "error", TSR_KS_TEXT, TSR_KF_NULL, .example = "receipt",
+      .desc = "~: the refund must succeed; text: it must fail with an error containing it." },
+    { "totals", TSR_KS_MAP, 0, .sub = &totals_set, .example = "{\"amount\": \"118.00\"}",
+      .desc = "What the refund's totals must be." },
+    { "lines", TSR_KS_MAP_OF, 0, .sub = &line_set,
+      .example = "{\"t1\": {\"status\": \"refunded\", \"points_revoked\": 12}}",
+      .desc = "By line id: what the refund says about the line." },
+};
+TSR_KEYSET(tsr__keys_refund_expect, "expect_refund", "What the case's refund must give.",
+           expect_keys);
 
 typedef enum kind { K_MONEY, K_POINTS, K_TEXT } kind;
 
@@ -91,22 +147,9 @@ static int need(const checker *c, const tsr_ynode *n, tsr_ynode_kind k, const ch
 }
 
 static int known_keys(const checker *c, const tsr_ynode *m, const char *where,
-                      const char *const *keys, size_t nkeys)
+                      const tsr_keyset *ks)
 {
-    size_t i, j;
-    for (i = 0; i < m->u.map.len; i++) {
-        const tsr_ynode *k = m->u.map.pairs[i].key;
-        const char *close;
-        for (j = 0; j < nkeys; j++)
-            if (strcmp(text(k), keys[j]) == 0)
-                break;
-        if (j < nkeys)
-            continue;
-        close = tsr__closest(text(k), k->u.scalar.len, keys, nkeys);
-        return bad(c, k, "unknown key `%s` in %s%s%s%s", text(k), where,
-                   close ? "; did you mean `" : "", close ? close : "", close ? "`?" : "");
-    }
-    return TSR_OK;
+    return tsr__keys_check(ks, m, c->file, where, c->err);
 }
 
 static bool parse_money(const tsr_ruleset *rs, const tsr_ynode *n, int64_t *v)
@@ -140,7 +183,7 @@ static int check_request(const checker *c, const tsr_ynode *r)
     int rc;
 
     if ((rc = need(c, r, TSR_Y_MAP, "`refund`")) != TSR_OK ||
-        (rc = known_keys(c, r, "`refund`", refund_keys, TSR_ARRAY_LEN(refund_keys))) != TSR_OK)
+        (rc = known_keys(c, r, "`refund`", &tsr__keys_refund_case)) != TSR_OK)
         return rc;
     lines = tsr__ymap_get(r, "lines");
     dt = tsr__ymap_get(r, "datetime");
@@ -156,8 +199,7 @@ static int check_request(const checker *c, const tsr_ynode *r)
     if (!(prev = tsr__ymap_get(r, "previous")))
         return TSR_OK;
     if ((rc = need(c, prev, TSR_Y_MAP, "refund.previous")) != TSR_OK ||
-        (rc = known_keys(c, prev, "refund.previous", previous_keys,
-                         TSR_ARRAY_LEN(previous_keys))) != TSR_OK)
+        (rc = known_keys(c, prev, "refund.previous", &previous_set)) != TSR_OK)
         return rc;
     if (tsr__ymap_get(prev, "lines") &&
         (rc = check_ids(c, tsr__ymap_get(prev, "lines"), "refund.previous.lines")) != TSR_OK)
@@ -194,14 +236,14 @@ static int check_value(const checker *c, const tsr_ynode *v, const char *key, co
 }
 
 static int check_map_values(const checker *c, const tsr_ynode *m, const char *where,
-                            const char *const *keys, size_t nkeys)
+                            const tsr_keyset *ks)
 {
     char path[160];
     size_t i;
     int rc;
 
     if ((rc = need(c, m, TSR_Y_MAP, where)) != TSR_OK ||
-        (rc = known_keys(c, m, where, keys, nkeys)) != TSR_OK)
+        (rc = known_keys(c, m, where, ks)) != TSR_OK)
         return rc;
     for (i = 0; i < m->u.map.len; i++) {
         const char *key = text(m->u.map.pairs[i].key);
@@ -220,7 +262,7 @@ static int check_expect(const checker *c, const tsr_ynode *e)
     int rc;
 
     if ((rc = need(c, e, TSR_Y_MAP, "expect.refund")) != TSR_OK ||
-        (rc = known_keys(c, e, "expect.refund", expect_keys, TSR_ARRAY_LEN(expect_keys))) != TSR_OK)
+        (rc = known_keys(c, e, "expect.refund", &tsr__keys_refund_expect)) != TSR_OK)
         return rc;
     if ((n = tsr__ymap_get(e, "to")) && strcmp(text(n), "account_credit") != 0 &&
         strcmp(text(n), "original_payment") != 0)
@@ -232,8 +274,7 @@ static int check_expect(const checker *c, const tsr_ynode *e)
         return bad(c, err, "nothing else in expect.refund can be checked when the refund is "
                            "expected to fail; move it to another case");
     if ((n = tsr__ymap_get(e, "totals")) &&
-        (rc = check_map_values(c, n, "expect.refund.totals", totals_keys,
-                               TSR_ARRAY_LEN(totals_keys))) != TSR_OK)
+        (rc = check_map_values(c, n, "expect.refund.totals", &totals_set)) != TSR_OK)
         return rc;
     if (!(n = tsr__ymap_get(e, "lines")))
         return TSR_OK;
@@ -241,8 +282,7 @@ static int check_expect(const checker *c, const tsr_ynode *e)
         return rc;
     for (i = 0; i < n->u.map.len; i++) {
         snprintf(where, sizeof where, "expect.refund.lines.%s", text(n->u.map.pairs[i].key));
-        if ((rc = check_map_values(c, n->u.map.pairs[i].value, where, line_keys,
-                                   TSR_ARRAY_LEN(line_keys))) != TSR_OK)
+        if ((rc = check_map_values(c, n->u.map.pairs[i].value, where, &line_set)) != TSR_OK)
             return rc;
     }
     return TSR_OK;
@@ -277,13 +317,11 @@ static void mismatch(runner *R, const char *path, const char *fmt, ...) TSR_PRIN
 
 static void mismatch(runner *R, const char *path, const char *fmt, ...)
 {
-    char msg[1024];
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    tsr__buf_diff_linev(R->diff, path, fmt, ap);
     va_end(ap);
-    tsr__buf_printf(R->diff, "  %s: %s\n", path, msg);
 }
 
 static void compare_number(runner *R, const char *path, const tsr_ynode *want, kind k, int64_t got)

@@ -9,8 +9,9 @@
  *
  *   segments                   customer, order, now, tables, earlier segments
  *   tiers                      + every segment
- *   categories for/when/price  + tier, items, item
- *   promo_codes when           + tier, items (order level: no item)
+ *   categories for/when/price  + tier, items, item (no line totals: the
+ *                                categories set the prices they come from)
+ *   promo_codes when           + tier, items, line totals (order level: no item)
  *   discounts when, effect     + promo, line totals (order level: no item)
  *   discounts for/reward,      + item
  *     bundle[].for
@@ -70,6 +71,10 @@ typedef struct tsr_category {
     tsr_expr *for_;             /* NULL = all lines */
     tsr_expr *when;             /* NULL = always */
     tsr_expr *price;            /* money; NULL = keep the line's price */
+    /* `selectable: true`: an order may name this category for a line whose
+     * `for`, `when` and `valid` hold (eval_categories); any other category
+     * an order names is refused. */
+    bool selectable;
     /* Set at load: `price` reads no line (tsr__expr_order_level), so one
      * evaluation prices every line of this category alike and computes the
      * value once (eval_categories) rather than once per line. */
@@ -262,6 +267,7 @@ struct tsr_ruleset {
     size_t noffers;
     const char **groups;        /* discount group names, by group_index */
     size_t nmemo;               /* memo slots of line conditions (tsr_expr.memo) */
+    uint32_t naggs;             /* aggregate cache slots (tsr_expr.agg_base) */
     tsr_okey_index okeys[TSR_REC__COUNT];   /* order keys by record (order.c) */
 
     const char **files;         /* every file loaded (the main file first, then
@@ -294,6 +300,24 @@ typedef struct tsr_rule_source {
  * default).  On error rs holds partial data that tsr_ruleset_free releases. */
 int tsr__rules_build(tsr_ruleset *rs, const tsr_rule_source *srcs, size_t n, const char *tzdir,
                      tsr_error *err);
+
+/* The options in force for `opts` (NULL: the defaults): the defaults,
+ * overridden by the fields the caller's version of the struct has.
+ * TSR_EINVAL for an unknown version or a max_depth above
+ * TSR_MAX_DEPTH_LIMIT.  (ruleset.c; the test runner uses it too.) */
+int tsr__load_options_effective(tsr_load_options *eff, const tsr_load_options *opts,
+                                tsr_error *err);
+
+/* Whether the file `path` may be read for `base` (the file that names it:
+ * a rule file's `include:`, a test file's `rules:`): after resolving `..`
+ * and symbolic links it must lie in the directory of `root` (the main rule
+ * file or the test file; without a directory part, the working directory)
+ * or below it, or in or below one of the NULL-terminated `allow`
+ * directories.  `real` (PATH_MAX bytes) receives the resolved path, which
+ * is what to open.  Returns TSR_OK; TSR_EINCLUDE when it lies outside; or
+ * TSR_EIO with errno set when the path cannot be resolved (it does not
+ * exist).  (ruleset.c) */
+int tsr__path_allowed(const char *root, const char *path, const char *const *allow, char *real);
 
 /* Read a rule's `valid:` and `channels:` nodes (either may be NULL) into
  * *out.  `where` names the rule in messages ("discounts[2]"). */

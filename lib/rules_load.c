@@ -32,54 +32,295 @@
  *   - max_applications only with `every` or `bundle`; `reward` not with
  *     `bundle` — a key that would be ignored is refused.
  */
+#include "keys.h"
 #include "rules.h"
 
 #include <limits.h>
 #include <stdio.h>
 
 /* ---------------------------------------------------------------------
- * Allowed keys, one list per kind of mapping.
+ * The keys of every mapping of a rule file (keys.h): what check_keys
+ * allows, what `tessera schema rules` and docs/reference describe.  A new
+ * key goes into its set here, with its description, and is then read below.
  */
 #define KEYS(name, ...) static const char *const name[] = { __VA_ARGS__ }
 
-KEYS(main_keys, "tessera", "ruleset", "version", "currency", "minor_units", "rounding",
-     "timezone", "include", "schema", "tables", "segments", "tiers", "categories",
-     "promo_codes", "discounts", "loyalty", "refunds", "offers");
-KEYS(header_keys, "tessera", "ruleset", "version", "currency", "minor_units", "rounding",
-     "timezone");
-KEYS(schema_keys, "item", "customer", "order");
-KEYS(tier_keys, "id", "when", "label");
-KEYS(category_keys, "id", "label", "for", "when", "price", "valid", "channels");
-KEYS(promo_keys, "id", "label", "code", "match", "valid", "channels", "when",
-     "max_uses_per_customer", "max_uses", "combinable");
-KEYS(discount_keys, "id", "label", "priority", "requires", "for", "reward", "when", "valid",
-     "channels", "percent", "amount", "price", "order_amount", "every", "discounted", "bundle",
-     "min_quantity", "min_total", "max_applications", "limit", "exclusive", "group");
-KEYS(bundle_keys, "for", "quantity");
-KEYS(limit_keys, "max_amount");
-KEYS(loyalty_keys, "member_when", "earn", "on", "pending_days", "expire_days", "redeem");
-KEYS(earn_keys, "id", "label", "for", "when", "valid", "channels", "per", "points", "multiply",
-     "rules");
-KEYS(redeem_keys, "point_value", "for", "max_percent", "min_points", "step");
-KEYS(refund_keys, "allowed", "fee", "to", "reprice");
-KEYS(offer_keys, "id", "when", "message", "label");
-KEYS(effect_keys, "percent", "amount", "price", "order_amount");
 KEYS(rounding_names, "half_up", "half_even", "down");
 KEYS(earn_on_names, "paid", "price");
 KEYS(refund_to_names, "account_credit", "original_payment");
+KEYS(effect_keys, "percent", "amount", "price", "order_amount");
 KEYS(type_names, "bool", "int", "decimal", "money", "string", "date", "datetime",
      "list<bool>", "list<int>", "list<decimal>", "list<money>", "list<string>", "list<date>",
      "list<datetime>");
+
+const char *const *const tsr__field_type_names = type_names;
+const size_t tsr__nfield_type_names = TSR_ARRAY_LEN(type_names);
+
+#define KEY_LABEL(ex) \
+    { "label", TSR_KS_TEXT, 0, .example = ex, \
+      .desc = "Text echoed in results and explanations." }
+#define KEY_VALID \
+    { "valid", TSR_KS_MAP, 0, .sub = &tsr__keys_valid, \
+      .example = "{\"from\": \"2026-06-01\", \"until\": \"2026-08-31\", \"weekdays\": [1, 2, 3, 4, 5]}", \
+      .desc = "When it applies: local dates, weekdays and hours of `now`." }
+#define KEY_CHANNELS \
+    { "channels", TSR_KS_TEXT_LIST, TSR_KF_NONEMPTY, .example = "[\"web\", \"app\"]", \
+      .desc = "The sales channels (`order.channel`) it applies to." }
+
+static const tsr_key schema_keys[] = {
+    { "item", TSR_KS_FIELDS, 0, .example = "{\"height_cm\": \"int\", \"event_start\": \"datetime\"}",
+      .desc = "Fields of an order line, read as `item.FIELD`." },
+    { "customer", TSR_KS_FIELDS, 0, .example = "{\"visits\": \"int\", \"birthday\": \"date\"}",
+      .desc = "Fields of the customer, read as `customer.FIELD`." },
+    { "order", TSR_KS_FIELDS, 0, .example = "{\"table_no\": \"int\"}",
+      .desc = "Fields of the order itself, read as `order.FIELD`." },
+};
+static TSR_KEYSET(schema_set, "schema", "Fields orders may carry beyond the built-in ones.",
+                  schema_keys);
+
+static const tsr_key tier_keys[] = {
+    { "id", TSR_KS_TEXT, TSR_KF_REQUIRED, .example = "gold",
+      .desc = "The tier's id, unique among tiers: the value of `tier`." },
+    { "when", TSR_KS_CONDITION, 0, .dflt = "true", .example = "customer.spend_12m >= 50000.00",
+      .desc = "Who is in the tier; without it, everyone who gets this far (a last catch-all tier)." },
+    KEY_LABEL("Gold"),
+};
+static TSR_KEYSET(tier_set, "tier", "A loyalty tier; the first that matches is the customer's.",
+                  tier_keys);
+
+static const tsr_key category_keys[] = {
+    { "id", TSR_KS_TEXT, TSR_KF_REQUIRED, .example = "child",
+      .desc = "The category's id, unique among categories: the value of `item.category`." },
+    KEY_LABEL("Under 100 cm"),
+    { "for", TSR_KS_LINE_CONDITION, 0, .dflt = "true", .example = "item.kind == \"ticket\"",
+      .desc = "Which lines may take the category." },
+    { "when", TSR_KS_LINE_CONDITION, 0, .dflt = "true",
+      .example = "item.height_cm >= 100 and item.height_cm < 130",
+      .desc = "What such a line must meet to take it." },
+    { "price", TSR_KS_LINE_AMOUNT, 0, .example = "1800.00",
+      .desc = "The unit price of a line that takes it; without it, the line keeps the price its order gives." },
+    { "selectable", TSR_KS_BOOL, 0, .dflt = "false", .example = "true",
+      .desc = "true: an order may name it for a line whose `for` and `when` hold (`items[].category`)." },
+    KEY_VALID,
+    KEY_CHANNELS,
+};
+static TSR_KEYSET(category_set, "category",
+                  "A ticket category: per line, the first that matches sets the category and price.",
+                  category_keys);
+
+static const tsr_key promo_keys[] = {
+    { "id", TSR_KS_TEXT, TSR_KF_REQUIRED, .example = "doctors",
+      .desc = "The promo code's id, unique among promo codes; `promo.ID` tells whether it was accepted." },
+    KEY_LABEL("Thank you, doctors"),
+    { "code", TSR_KS_TEXT, 0, .example = "SUMMER26",
+      .desc = "One exact code, compared trimmed and case-insensitively; give this or `match`." },
+    { "match", TSR_KS_TEXT, 0, .example = "^DOC-[0-9]{6}$",
+      .desc = "A PCRE2 pattern the whole entered code must match, case-insensitively; give this or `code`." },
+    KEY_VALID,
+    KEY_CHANNELS,
+    { "when", TSR_KS_CONDITION, 0, .dflt = "true", .example = "customer.member",
+      .desc = "Who may use the code; otherwise it is rejected as `not_eligible`." },
+    { "max_uses_per_customer", TSR_KS_INT, 0, TSR_K_AT_LEAST(0), .example = "1",
+      .desc = "How often one customer may use it, against `order.promo_uses[ID]` from the caller." },
+    { "max_uses", TSR_KS_INT, 0, TSR_K_AT_LEAST(0), .example = "5000",
+      .desc = "How often it may be used in all, against `order.promo_total_uses[ID]` from the caller." },
+    { "combinable", TSR_KS_BOOL, 0, .dflt = "true", .example = "false",
+      .desc = "false: it is never accepted together with another code." },
+};
+static TSR_KEYSET(promo_set, "promo_code", "A promo code: which codes it matches and when it is accepted.",
+                  promo_keys);
+
+static const tsr_key bundle_keys[] = {
+    { "for", TSR_KS_LINE_CONDITION, TSR_KF_REQUIRED, .example = "item.category == \"adult\"",
+      .desc = "Which units the component takes." },
+    { "quantity", TSR_KS_INT, 0, TSR_K_AT_LEAST(1), .dflt = "1", .example = "2",
+      .desc = "How many units of the component one bundle takes." },
+};
+static TSR_KEYSET(bundle_set, "bundle_part", "One component of a bundle.", bundle_keys);
+
+static const tsr_key limit_keys[] = {
+    { "max_amount", TSR_KS_MONEY, TSR_KF_REQUIRED, TSR_K_AT_LEAST(1), .example = "1000.00",
+      .desc = "The discount's total saving in one order is at most this." },
+};
+static TSR_KEYSET(limit_set, "limit", "Caps on a discount's effect in one order.", limit_keys);
+
+static const tsr_key discount_keys[] = {
+    { "id", TSR_KS_TEXT, TSR_KF_REQUIRED, .example = "family-pack",
+      .desc = "The discount's id, unique among discounts." },
+    KEY_LABEL("Family ticket 2 + 2"),
+    { "priority", TSR_KS_INT, 0, TSR_K_RANGE(INT64_MIN, INT64_MAX), .dflt = "100", .example = "10",
+      .desc = "Application order: lower first; equal priorities in file order." },
+    { "requires", TSR_KS_TEXT, 0, .example = "doctors",
+      .desc = "Applies only when the promo code with this id was accepted." },
+    { "for", TSR_KS_LINE_CONDITION, 0, .dflt = "true", .example = "item.kind == \"ticket\"",
+      .desc = "The eligible lines." },
+    { "reward", TSR_KS_LINE_CONDITION, 0, .example = "item.sku == \"DRINK\"",
+      .desc = "The lines that get the effect, when not the eligible lines themselves (a cross-sell)." },
+    { "when", TSR_KS_CONDITION, 0, .dflt = "true", .example = "segment.lapsed",
+      .desc = "A condition on the order as a whole." },
+    KEY_VALID,
+    KEY_CHANNELS,
+    { "percent", TSR_KS_PERCENT, 0, .example = "10",
+      .desc = "Effect: this percent off each reward line's current total." },
+    { "amount", TSR_KS_AMOUNT, 0, .example = "50.00",
+      .desc = "Effect: this much off each reward unit." },
+    { "price", TSR_KS_AMOUNT, 0, .example = "7900.00",
+      .desc = "Effect: each reward unit costs this, where that is lower; with `bundle`, one bundle's price." },
+    { "order_amount", TSR_KS_AMOUNT, 0, .example = "500.00",
+      .desc = "Effect: this much off the reward lines together, shared by largest remainder." },
+    { "every", TSR_KS_INT, 0, TSR_K_AT_LEAST(1), .example = "4",
+      .desc = "Group size: for every full group of this many eligible units, `discounted` units get the effect." },
+    { "discounted", TSR_KS_INT, 0, TSR_K_AT_LEAST(1), .example = "1",
+      .desc = "How many reward units per group get the effect, the cheapest first." },
+    { "bundle", TSR_KS_LIST, TSR_KF_NONEMPTY, .sub = &bundle_set,
+      .example = "[{\"for\": \"item.category == \\\"adult\\\"\", \"quantity\": 2}, "
+                 "{\"for\": \"item.category == \\\"child\\\"\", \"quantity\": 2}]",
+      .desc = "Components bought together for the set `price`." },
+    { "min_quantity", TSR_KS_INT, 0, TSR_K_AT_LEAST(1), .example = "10",
+      .desc = "Threshold: the eligible units must number at least this." },
+    { "min_total", TSR_KS_MONEY, 0, TSR_K_AT_LEAST(0), .example = "3000.00",
+      .desc = "Threshold: the eligible lines' current total must reach this." },
+    { "max_applications", TSR_KS_INT, 0, TSR_K_AT_LEAST(1), .example = "30",
+      .desc = "At most this many groups (`every`) or bundles per order." },
+    { "limit", TSR_KS_MAP, 0, .sub = &limit_set, .example = "{\"max_amount\": 1000.00}",
+      .desc = "Caps on the discount's saving in one order." },
+    { "exclusive", TSR_KS_BOOL, 0, .dflt = "false", .example = "true",
+      .desc = "true: later discounts do not see the lines this one claimed." },
+    { "group", TSR_KS_TEXT, 0, .example = "ticket-offer",
+      .desc = "Discounts of one group do not stack: per line, only the largest saving applies." },
+};
+static TSR_KEYSET(discount_set, "discount", "A discount.", discount_keys);
+
+static const tsr_key earn_keys[] = {
+    { "id", TSR_KS_TEXT, TSR_KF_REQUIRED, .example = "base",
+      .desc = "The earn rule's id, unique among earn rules." },
+    KEY_LABEL("5 points per 100.00"),
+    { "for", TSR_KS_LINE_CONDITION, 0, .dflt = "true", .example = "item.kind in [\"ticket\", \"fnb\"]",
+      .desc = "The eligible lines of a `per` rule (flat and `multiply` rules take none)." },
+    { "when", TSR_KS_CONDITION, 0, .dflt = "true", .example = "segment.birthday",
+      .desc = "A condition on the order as a whole." },
+    KEY_VALID,
+    KEY_CHANNELS,
+    { "per", TSR_KS_MONEY, 0, TSR_K_AT_LEAST(1), .example = "100.00",
+      .desc = "Give `points` for every full `per` paid on the eligible lines together." },
+    { "points", TSR_KS_INT, 0, TSR_K_AT_LEAST(0), .example = "5",
+      .desc = "Points given: per `per` paid, or once per order when there is no `per` (a flat rule)." },
+    { "multiply", TSR_KS_INT, 0, TSR_K_AT_LEAST(0), .example = "2",
+      .desc = "Multiply the points of the earn rules listed in `rules` by this." },
+    { "rules", TSR_KS_TEXT_LIST, TSR_KF_NONEMPTY, .ids = TSR_KI_EARN, .example = "[\"base\"]",
+      .desc = "The earn rules a `multiply` rule multiplies." },
+};
+static TSR_KEYSET(earn_set, "earn_rule",
+                  "An earn rule: points per amount paid, flat points, or a multiplier.", earn_keys);
+
+static const tsr_key redeem_keys[] = {
+    { "point_value", TSR_KS_MONEY, TSR_KF_REQUIRED, TSR_K_AT_LEAST(1), .example = "1.00",
+      .desc = "The money value of one point." },
+    { "for", TSR_KS_LINE_CONDITION, 0, .dflt = "true", .example = "item.kind != \"merch\"",
+      .desc = "The lines that may be paid with points." },
+    { "max_percent", TSR_KS_DECIMAL, 0, TSR_K_RANGE(0, 100 * TSR_DEC_SCALE), .dflt = "100",
+      .example = "50", .desc = "At most this percent of the eligible lines' total after discounts." },
+    { "min_points", TSR_KS_INT, 0, TSR_K_AT_LEAST(0), .dflt = "0", .example = "100",
+      .desc = "The smallest redemption: below it, nothing is redeemed." },
+    { "step", TSR_KS_INT, 0, TSR_K_AT_LEAST(1), .dflt = "1", .example = "10",
+      .desc = "Points are redeemed in multiples of this." },
+};
+static TSR_KEYSET(redeem_set, "redeem", "Paying with points.", redeem_keys);
+
+static const tsr_key loyalty_keys[] = {
+    { "member_when", TSR_KS_CONDITION, 0, .dflt = "has(customer.id)", .example = "customer.member",
+      .desc = "Who earns and redeems points." },
+    { "earn", TSR_KS_LIST, 0, .sub = &earn_set,
+      .desc = "Earn rules; the points of all that match add up." },
+    { "on", TSR_KS_ENUM, 0, TSR_K_ENUM(earn_on_names), .dflt = "paid", .example = "price",
+      .desc = "Earn on what is paid after discounts and redeemed points, or on the price after discounts." },
+    { "pending_days", TSR_KS_INT, 0, TSR_K_RANGE(0, INT32_MAX), .dflt = "0", .example = "1",
+      .desc = "Earned points become available this many days after the service date." },
+    { "expire_days", TSR_KS_INT, 0, TSR_K_RANGE(1, INT32_MAX), .example = "365",
+      .desc = "Earned points expire this many days after they become available; without it, never." },
+    { "redeem", TSR_KS_MAP, 0, .sub = &redeem_set,
+      .example = "{\"point_value\": 1.00, \"max_percent\": 50}",
+      .desc = "Paying with points; without it, points cannot be redeemed." },
+};
+static TSR_KEYSET(loyalty_set, "loyalty", "The loyalty program.", loyalty_keys);
+
+static const tsr_key refund_keys[] = {
+    { "allowed", TSR_KS_LINE_CONDITION, 0, .dflt = "true",
+      .example = "not item.validated and now <= item.event_start - hours(24)",
+      .desc = "Which lines may be refunded; `now` is the time of the refund." },
+    { "fee", TSR_KS_LINE_AMOUNT, 0, .dflt = "0", .example = "50.00",
+      .desc = "Kept per refunded line, never more than the line cost." },
+    { "to", TSR_KS_ENUM, 0, TSR_K_ENUM(refund_to_names), .dflt = "account_credit",
+      .example = "original_payment", .desc = "Where the money goes, echoed in the refund." },
+    { "reprice", TSR_KS_BOOL, 0, .dflt = "false", .example = "true",
+      .desc = "true: the lines kept are priced again, and what they now cost more is withheld." },
+};
+static TSR_KEYSET(refund_set, "refunds", "The refund policy.", refund_keys);
+
+static const tsr_key offer_keys[] = {
+    { "id", TSR_KS_TEXT, TSR_KF_REQUIRED, .example = "intermission-upsell",
+      .desc = "The offer's id, unique among offers." },
+    { "when", TSR_KS_CONDITION, 0, .dflt = "true", .example = "segment.first_timer",
+      .desc = "When the offer is listed." },
+    { "message", TSR_KS_TEXT, TSR_KF_REQUIRED, .example = "Pre-order refreshments and skip the queue.",
+      .desc = "The text for the customer." },
+    KEY_LABEL("Intermission"),
+};
+static TSR_KEYSET(offer_set, "offer", "A message for the customer.", offer_keys);
+
+static const tsr_key rules_keys[] = {
+    { "tessera", TSR_KS_INT, TSR_KF_REQUIRED | TSR_KF_MAIN, TSR_K_RANGE(1, 1), .example = "1",
+      .desc = "The format version of the rule file: 1." },
+    { "ruleset", TSR_KS_TEXT, TSR_KF_REQUIRED | TSR_KF_MAIN, .example = "island-park",
+      .desc = "The rule set's id, echoed in every result." },
+    { "version", TSR_KS_TEXT, TSR_KF_MAIN, .example = "2026-11-22",
+      .desc = "Free text naming this version of the rules, echoed in every result." },
+    { "currency", TSR_KS_CURRENCY, TSR_KF_REQUIRED | TSR_KF_MAIN, .example = "RUB",
+      .desc = "The ISO 4217 code of the currency of every amount." },
+    { "minor_units", TSR_KS_INT, TSR_KF_MAIN, TSR_K_RANGE(0, TSR_MAX_MINOR_UNITS), .example = "2",
+      .desc = "Decimal places of the currency: needed for a code the built-in ISO 4217 table lacks." },
+    { "rounding", TSR_KS_ENUM, TSR_KF_MAIN, TSR_K_ENUM(rounding_names), .dflt = "half_up",
+      .example = "half_even",
+      .desc = "How computed amounts are rounded to the minor unit: half away from zero, half to even, or towards zero." },
+    { "timezone", TSR_KS_TEXT, TSR_KF_MAIN, .example = "Europe/Moscow",
+      .desc = "IANA time zone of local dates, weekdays and hours; without it, each datetime's own offset." },
+    { "include", TSR_KS_TEXT_LIST, 0, .example = "[\"segments.yaml\"]",
+      .desc = "Rule files to load into this rule set, relative to this file; their sections come first." },
+    { "schema", TSR_KS_MAP, 0, .sub = &schema_set,
+      .desc = "Fields orders may carry beyond the built-in ones, with their types." },
+    { "tables", TSR_KS_TABLES, 0, .example = "{\"holidays\": [\"2026-12-24\", \"2026-12-25\"]}",
+      .desc = "Constant lookup tables and lists, read as `tables.NAME`." },
+    { "segments", TSR_KS_SEGMENTS, 0, .example = "{\"frequent\": \"customer.visits >= 5\"}",
+      .desc = "Named conditions on the customer and the order, read as `segment.NAME`." },
+    { "tiers", TSR_KS_LIST, 0, .sub = &tier_set,
+      .desc = "Loyalty tiers: the first whose `when` holds is the customer's `tier`." },
+    { "categories", TSR_KS_LIST, 0, .sub = &category_set,
+      .desc = "Ticket categories: per line, the first that matches sets its category and unit price." },
+    { "promo_codes", TSR_KS_LIST, 0, .sub = &promo_set,
+      .desc = "The promo codes an order may enter, and when each is accepted." },
+    { "discounts", TSR_KS_LIST, 0, .sub = &discount_set,
+      .desc = "Discounts, applied by priority, then file order, each on what the earlier ones left." },
+    { "loyalty", TSR_KS_MAP, 0, .sub = &loyalty_set,
+      .desc = "The loyalty program: who is a member, how points are earned and redeemed." },
+    { "refunds", TSR_KS_MAP, 0, .sub = &refund_set,
+      .desc = "The refund policy: which lines may be refunded, the fee, where the money goes." },
+    { "offers", TSR_KS_LIST, 0, .sub = &offer_set,
+      .desc = "Messages for the customer: every offer whose `when` holds is listed." },
+};
+TSR_KEYSET(tsr__keys_rules, "rules", "A rule file: the header, then sections, each optional.",
+           rules_keys);
 
 static const tsr_type scalar_types[] = { TSR_T_BOOL, TSR_T_INT, TSR_T_DECIMAL, TSR_T_MONEY,
                                          TSR_T_STRING, TSR_T_DATE, TSR_T_DATETIME };
 
 /* Expression scopes (see rules.h).  ORDER_LEVEL: what every step from the
- * discounts on has decided; LINE adds the current line. */
+ * discounts on has decided; LINE adds the current line.  Line totals exist
+ * once every line is priced: from the promo codes on, never in the
+ * categories that set the prices. */
 #define SCOPE_SEGMENT   (TSR_ENV_SEGMENTS)      /* limited to the earlier ones */
 #define SCOPE_TIER      (TSR_ENV_SEGMENTS)
 #define SCOPE_CATEGORY  (TSR_ENV_SEGMENTS | TSR_ENV_TIER | TSR_ENV_ITEMS | TSR_ENV_ITEM)
-#define SCOPE_PROMO     (TSR_ENV_SEGMENTS | TSR_ENV_TIER | TSR_ENV_ITEMS)
+#define SCOPE_PROMO     (TSR_ENV_SEGMENTS | TSR_ENV_TIER | TSR_ENV_ITEMS | TSR_ENV_LINE_TOTALS)
 #define SCOPE_ORDER     (TSR_ENV_SEGMENTS | TSR_ENV_TIER | TSR_ENV_ITEMS | TSR_ENV_PROMO | \
                          TSR_ENV_LINE_TOTALS)
 #define SCOPE_LINE      (SCOPE_ORDER | TSR_ENV_ITEM)
@@ -143,11 +384,13 @@ typedef struct named {
 } named;
 
 /* A small open-addressing hash of names to indexes, for duplicate checks and
- * lookups that stay linear however many rules a file has. */
+ * lookups that stay linear however many rules a file has (keyed: ids
+ * crafted to collide cannot make a hostile file's load quadratic). */
 typedef struct name_index {
     const char **keys;
     int *vals;
     size_t mask;
+    tsr_hash_key key;
 } name_index;
 
 typedef struct builder {
@@ -248,37 +491,16 @@ static bool in_list(const char *s, const char *const *list, size_t n)
     return false;
 }
 
-/* Every key of `map` must be one of keys[0..n). */
-static int check_keys(builder *b, const tsr_ynode *map, const char *const *keys, size_t n,
-                      const char *where)
+/* Every key of `map` must be one of `ks`. */
+static int check_keys(builder *b, const tsr_ynode *map, const tsr_keyset *ks, const char *where)
 {
-    size_t i;
-    char hint[96];
+    const tsr_ynode *k = tsr__keys_unknown(ks, map);
 
-    for (i = 0; i < map->u.map.len; i++) {
-        const tsr_ynode *k = map->u.map.pairs[i].key;
-        const char *name = k->u.scalar.text;
-        if (in_list(name, keys, n))
-            continue;
-        if (strcmp(name, "valid") == 0 || strcmp(name, "channels") == 0)
-            return fail(b, k, TSR_ESCHEMA,
-                        "`%s` is not allowed in %s; only categories, discounts, promo codes "
-                        "and earn rules take it", name, where);
-        return fail(b, k, TSR_ESCHEMA, "unknown key `%s` in %s%s", name, where,
-                    suggest(hint, sizeof hint, name, k->u.scalar.len, keys, n));
-    }
-    return TSR_OK;
-}
-
-static uint64_t hash_name(const char *s, size_t n)
-{
-    uint64_t h = UINT64_C(14695981039346656037);
-    size_t i;
-    for (i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= UINT64_C(1099511628211);
-    }
-    return h;
+    if (k && (strcmp(k->u.scalar.text, "valid") == 0 || strcmp(k->u.scalar.text, "channels") == 0))
+        return fail(b, k, TSR_ESCHEMA,
+                    "`%s` is not allowed in %s; only categories, discounts, promo codes "
+                    "and earn rules take it", k->u.scalar.text, where);
+    return k ? tsr__keys_check(ks, map, b->file, where, b->err) : TSR_OK;
 }
 
 static int index_init(builder *b, name_index *ix, size_t n)
@@ -292,12 +514,13 @@ static int index_init(builder *b, name_index *ix, size_t n)
     ix->keys = tsr__arena_calloc(&b->tmp, cap, sizeof *ix->keys);
     ix->vals = tsr__arena_calloc(&b->tmp, cap, sizeof *ix->vals);
     ix->mask = cap - 1;
+    tsr__hash_key_init(&ix->key, ix, (uint64_t)cap);
     return ix->keys && ix->vals ? TSR_OK : nomem(b);
 }
 
 static size_t index_slot(const name_index *ix, const char *s, size_t n)
 {
-    size_t i = (size_t)hash_name(s, n) & ix->mask;
+    size_t i = (size_t)tsr__hash(&ix->key, s, n) & ix->mask;
     while (ix->keys[i] && !(strncmp(ix->keys[i], s, n) == 0 && ix->keys[i][n] == '\0'))
         i = (i + 1) & ix->mask;
     return i;
@@ -729,15 +952,15 @@ static int gather_map(builder *b, const char *key, const char *sub, named **out,
 }
 
 /* Start reading entry `e` of `section`: it must be a mapping of known keys. */
-static int begin_entry(builder *b, const entry *e, const char *section, const char *const *keys,
-                       size_t nkeys, char *where, size_t wsize)
+static int begin_entry(builder *b, const entry *e, const char *section, const tsr_keyset *ks,
+                       char *where, size_t wsize)
 {
     b->file = e->file;
     snprintf(where, wsize, "%s[%zu]", section, e->index);
     if (e->node->kind != TSR_Y_MAP)
         return fail(b, e->node, TSR_ESCHEMA, "%s must be a mapping, not %s", where,
                     kind_name(e->node));
-    return check_keys(b, e->node, keys, nkeys, where);
+    return check_keys(b, e->node, ks, where);
 }
 
 /* The required `id` of a rule, unique in its section. */
@@ -787,25 +1010,26 @@ static int check_root_keys(builder *b)
         const tsr_ynode *root = b->srcs[i].root;
         b->file = b->srcs[i].name;
         if (b->srcs[i].is_main) {
-            char hint[96];
-            for (j = 0; j < root->u.map.len; j++) {
-                const tsr_ynode *k = root->u.map.pairs[j].key;
-                if (!in_list(k->u.scalar.text, main_keys, TSR_ARRAY_LEN(main_keys)))
-                    return fail(b, k, TSR_ESCHEMA, "unknown top-level key `%s`%s",
-                                k->u.scalar.text,
-                                suggest(hint, sizeof hint, k->u.scalar.text, k->u.scalar.len,
-                                        main_keys, TSR_ARRAY_LEN(main_keys)));
-            }
-            continue;
+            const tsr_ynode *k = tsr__keys_unknown(&tsr__keys_rules, root);
+            const char *near;
+            char shown[80];
+            if (!k)
+                continue;
+            near = tsr__keys_closest(&tsr__keys_rules, k->u.scalar.text, k->u.scalar.len);
+            /* at most 60 bytes of it (see tsr__keys_check) */
+            return fail(b, k, TSR_ESCHEMA, "unknown top-level key `%s`%s%s%s",
+                        tsr__clip(shown, sizeof shown, k->u.scalar.text, k->u.scalar.len, 60),
+                        near ? "; did you mean `" : "", near ? near : "", near ? "`?" : "");
         }
         for (j = 0; j < root->u.map.len; j++) {
             const tsr_ynode *k = root->u.map.pairs[j].key;
-            if (in_list(k->u.scalar.text, header_keys, TSR_ARRAY_LEN(header_keys)))
+            const tsr_key *key = tsr__key_find(&tsr__keys_rules, k->u.scalar.text, k->u.scalar.len);
+            if (key && (key->flags & TSR_KF_MAIN))
                 return fail(b, k, TSR_ESCHEMA,
                             "`%s` belongs in the main rule file, not in an included one",
                             k->u.scalar.text);
         }
-        rc = check_keys(b, root, main_keys, TSR_ARRAY_LEN(main_keys), "an included file");
+        rc = check_keys(b, root, &tsr__keys_rules, "an included file");
         if (rc != TSR_OK)
             return rc;
     }
@@ -881,10 +1105,13 @@ static int read_timezone(builder *b, const tsr_ynode *n)
     rs->tz = NULL;
     if (rc == TSR_ENAME)
         return fail(b, n, rc, "unknown time zone `%s`", rs->timezone);
-    /* Keep the zone reader's words, placed at the key. */
-    snprintf(msg, sizeof msg, "%s", b->err && b->err->message[0] ? b->err->message
-                                                                  : tsr_strerror(rc));
-    return fail(b, n, rc, "time zone `%s`: %s", rs->timezone, msg);
+    /* Keep the zone reader's words, placed at the key: they name the zone
+     * already ("time zone \"X\": not a valid TZif file (...)"). */
+    if (b->err && b->err->message[0])
+        snprintf(msg, sizeof msg, "%s", b->err->message);
+    else
+        snprintf(msg, sizeof msg, "time zone `%s`: %s", rs->timezone, tsr_strerror(rc));
+    return fail(b, n, rc, "%s", msg);
 }
 
 static int read_header(builder *b)
@@ -1044,7 +1271,7 @@ static int build_schema(builder *b)
         b->file = b->srcs[i].name;
         if (s->kind != TSR_Y_MAP)
             return fail(b, s, TSR_ESCHEMA, "`schema` must be a mapping of item, customer, order");
-        if ((rc = check_keys(b, s, schema_keys, TSR_ARRAY_LEN(schema_keys), "schema")) != TSR_OK)
+        if ((rc = check_keys(b, s, &schema_set, "schema")) != TSR_OK)
             return rc;
     }
     for (k = 0; k < TSR_REC__COUNT; k++)
@@ -1381,8 +1608,7 @@ static int build_tiers(builder *b, const tsr_ynode *const *roots)
         const tsr_ynode *m = es[i].node;
         char where[64];
 
-        if ((rc = begin_entry(b, &es[i], "tiers", tier_keys, TSR_ARRAY_LEN(tier_keys), where,
-                              sizeof where)) != TSR_OK)
+        if ((rc = begin_entry(b, &es[i], "tiers", &tier_set, where, sizeof where)) != TSR_OK)
             return rc;
         t->pos = pos_of(b, m);
         if ((rc = read_id(b, m, where, "tier", &ix, &rs->tiers[0].pos, sizeof *t, (int)i,
@@ -1414,11 +1640,11 @@ static int build_categories(builder *b, const tsr_ynode *const *roots)
     rs->categories = rules;
     for (i = 0; i < n; i++) {
         tsr_category *c = &rs->categories[i];
-        const tsr_ynode *m = es[i].node;
+        const tsr_ynode *m = es[i].node, *sel;
         char where[64];
 
-        if ((rc = begin_entry(b, &es[i], "categories", category_keys,
-                              TSR_ARRAY_LEN(category_keys), where, sizeof where)) != TSR_OK)
+        if ((rc = begin_entry(b, &es[i], "categories", &category_set, where,
+                              sizeof where)) != TSR_OK)
             return rc;
         c->pos = pos_of(b, m);
         if ((rc = read_id(b, m, where, "category", &ix, &rs->categories[0].pos, sizeof *c,
@@ -1430,6 +1656,9 @@ static int build_categories(builder *b, const tsr_ynode *const *roots)
             (rc = read_validity(b, m, where, &c->valid, &c->has_valid)) != TSR_OK)
             return rc;
         if (c->price && (rc = check_not_negative(b, get(m, "price"), c->price, "price", where)))
+            return rc;
+        if ((sel = get(m, "selectable")) &&
+            (rc = read_bool(b, sel, "selectable", where, &c->selectable)) != TSR_OK)
             return rc;
     }
     rs->ncategories = n;
@@ -1558,8 +1787,8 @@ static int build_promos(builder *b, const tsr_ynode *const *roots)
         tsr_promo *p = &rs->promos[i];
         char where[64];
 
-        if ((rc = begin_entry(b, &es[i], "promo_codes", promo_keys, TSR_ARRAY_LEN(promo_keys),
-                              where, sizeof where)) != TSR_OK)
+        if ((rc = begin_entry(b, &es[i], "promo_codes", &promo_set, where,
+                              sizeof where)) != TSR_OK)
             return rc;
         p->pos = pos_of(b, es[i].node);
         if ((rc = read_id(b, es[i].node, where, "promo code", &b->promo_ix, &rs->promos[0].pos,
@@ -1637,7 +1866,7 @@ static int discount_bundle(builder *b, tsr_discount *d, const tsr_ynode *n, cons
         snprintf(pw, sizeof pw, "%s.bundle[%zu]", where, i);
         if (part->kind != TSR_Y_MAP)
             return fail(b, part, TSR_ESCHEMA, "%s must be a mapping of for, quantity", pw);
-        if ((rc = check_keys(b, part, bundle_keys, TSR_ARRAY_LEN(bundle_keys), pw)) != TSR_OK)
+        if ((rc = check_keys(b, part, &bundle_set, pw)) != TSR_OK)
             return rc;
         if (!(f = tsr__ymap_get(part, "for")))
             return fail(b, part, TSR_ESCHEMA, "%s needs `for` (which units it takes)", pw);
@@ -1756,7 +1985,7 @@ static int discount_limits(builder *b, tsr_discount *d, const tsr_ynode *m, cons
         if (n->kind != TSR_Y_MAP)
             return fail(b, n, TSR_ESCHEMA, "`limit` in %s must be a mapping like "
                         "{ max_amount: 1000.00 }", where);
-        if ((rc = check_keys(b, n, limit_keys, TSR_ARRAY_LEN(limit_keys), lw)) != TSR_OK)
+        if ((rc = check_keys(b, n, &limit_set, lw)) != TSR_OK)
             return rc;
         if (!(max = get(n, "max_amount")))
             return fail(b, n, TSR_ESCHEMA, "%s needs `max_amount`", lw);
@@ -1851,8 +2080,8 @@ static int build_discounts(builder *b, const tsr_ynode *const *roots)
         tsr_discount *d = &rs->discounts[i];
         char where[64];
 
-        if ((rc = begin_entry(b, &es[i], "discounts", discount_keys,
-                              TSR_ARRAY_LEN(discount_keys), where, sizeof where)) != TSR_OK)
+        if ((rc = begin_entry(b, &es[i], "discounts", &discount_set, where,
+                              sizeof where)) != TSR_OK)
             return rc;
         d->pos = pos_of(b, es[i].node);
         d->file_index = i;
@@ -1990,8 +2219,8 @@ static int build_earn(builder *b, tsr_loyalty *l, const tsr_ynode *earn, const c
         tsr_earn *e = &l->earn[i];
         char where[64];
 
-        if ((rc = begin_entry(b, &es[i], "loyalty.earn", earn_keys, TSR_ARRAY_LEN(earn_keys),
-                              where, sizeof where)) != TSR_OK)
+        if ((rc = begin_entry(b, &es[i], "loyalty.earn", &earn_set, where,
+                              sizeof where)) != TSR_OK)
             return rc;
         e->pos = pos_of(b, es[i].node);
         if ((rc = read_id(b, es[i].node, where, "earn rule", &ix, &l->earn[0].pos, sizeof *e,
@@ -2011,7 +2240,7 @@ static int build_redeem(builder *b, tsr_loyalty *l, const tsr_ynode *r)
 
     if (r->kind != TSR_Y_MAP)
         return fail(b, r, TSR_ESCHEMA, "`loyalty.redeem` must be a mapping");
-    if ((rc = check_keys(b, r, redeem_keys, TSR_ARRAY_LEN(redeem_keys), where)) != TSR_OK)
+    if ((rc = check_keys(b, r, &redeem_set, where)) != TSR_OK)
         return rc;
     if (!(n = get(r, "point_value")))
         return fail(b, r, TSR_ESCHEMA, "`loyalty.redeem` needs `point_value` (the money value "
@@ -2085,7 +2314,7 @@ static int build_loyalty(builder *b)
         return rc;
     l->present = true;
     l->pos = pos_of(b, m);
-    if ((rc = check_keys(b, m, loyalty_keys, TSR_ARRAY_LEN(loyalty_keys), where)) != TSR_OK ||
+    if ((rc = check_keys(b, m, &loyalty_set, where)) != TSR_OK ||
         (rc = opt_expr(b, m, "member_when", TSR_T_BOOL, SCOPE_ORDER, where, &l->member_when)))
         return rc;
     if ((n = get(m, "on"))) {
@@ -2123,7 +2352,7 @@ static int build_refunds(builder *b)
         return rc;
     r->present = true;
     r->pos = pos_of(b, m);
-    if ((rc = check_keys(b, m, refund_keys, TSR_ARRAY_LEN(refund_keys), where)) != TSR_OK ||
+    if ((rc = check_keys(b, m, &refund_set, where)) != TSR_OK ||
         (rc = opt_expr(b, m, "allowed", TSR_T_BOOL, SCOPE_LINE, where, &r->allowed)) != TSR_OK ||
         (rc = opt_expr(b, m, "fee", TSR_T_MONEY, SCOPE_LINE, where, &r->fee)) != TSR_OK)
         return rc;
@@ -2161,7 +2390,7 @@ static int build_offers(builder *b, const tsr_ynode *const *roots)
         const tsr_ynode *m = es[i].node, *msg;
         char where[64];
 
-        if ((rc = begin_entry(b, &es[i], "offers", offer_keys, TSR_ARRAY_LEN(offer_keys), where,
+        if ((rc = begin_entry(b, &es[i], "offers", &offer_set, where,
                               sizeof where)) != TSR_OK)
             return rc;
         o->pos = pos_of(b, m);
@@ -2193,6 +2422,59 @@ static void copy_used_marks(builder *b)
         b->rs->promos[i].used = b->promo_used[i];
 }
 
+/* Name the rule that holds each expression (tsr_expr.section, rule_id,
+ * key), for the messages of evaluation errors about the expression itself
+ * (the work budget): section and id as the trace writes them. */
+static void label(tsr_expr *e, const char *section, const char *id, const char *key)
+{
+    if (!e)
+        return;
+    e->section = section;
+    e->rule_id = id;
+    e->key = key;
+}
+
+static void label_exprs(tsr_ruleset *rs)
+{
+    size_t i, j;
+
+    for (i = 0; i < rs->nsegments; i++)
+        label(rs->segments[i].when, "segments", rs->segments[i].id, NULL);
+    for (i = 0; i < rs->ntiers; i++)
+        label(rs->tiers[i].when, "tiers", rs->tiers[i].id, "when");
+    for (i = 0; i < rs->ncategories; i++) {
+        tsr_category *c = &rs->categories[i];
+        label(c->for_, "categories", c->id, "for");
+        label(c->when, "categories", c->id, "when");
+        label(c->price, "categories", c->id, "price");
+    }
+    for (i = 0; i < rs->npromos; i++)
+        label(rs->promos[i].when, "promo_codes", rs->promos[i].id, "when");
+    for (i = 0; i < rs->ndiscounts; i++) {
+        tsr_discount *d = &rs->discounts[i];
+        label(d->when, "discounts", d->id, "when");
+        label(d->for_, "discounts", d->id, "for");
+        label(d->reward, "discounts", d->id, "reward");
+        /* effect_keys is in enum order, from TSR_EFFECT_PERCENT */
+        label(d->value, "discounts", d->id,
+              d->effect >= TSR_EFFECT_PERCENT &&
+                      (size_t)(d->effect - TSR_EFFECT_PERCENT) < TSR_ARRAY_LEN(effect_keys)
+                  ? effect_keys[d->effect - TSR_EFFECT_PERCENT] : "value");
+        for (j = 0; j < d->nbundle; j++)
+            label(d->bundle[j].for_, "discounts", d->id, "bundle.for");
+    }
+    label(rs->loyalty.member_when, "loyalty", NULL, "member_when");
+    label(rs->loyalty.redeem_for, "loyalty", NULL, "redeem.for");
+    for (i = 0; i < rs->loyalty.nearn; i++) {
+        label(rs->loyalty.earn[i].for_, "earn", rs->loyalty.earn[i].id, "for");
+        label(rs->loyalty.earn[i].when, "earn", rs->loyalty.earn[i].id, "when");
+    }
+    label(rs->refunds.allowed, "refunds", NULL, "allowed");
+    label(rs->refunds.fee, "refunds", NULL, "fee");
+    for (i = 0; i < rs->noffers; i++)
+        label(rs->offers[i].when, "offers", rs->offers[i].id, "when");
+}
+
 static void init_env(builder *b)
 {
     tsr_ruleset *rs = b->rs;
@@ -2201,6 +2483,7 @@ static void init_env(builder *b)
     b->env.rounding = rs->rounding;
     b->env.regexes = rs->regexes;
     b->env.max_length = rs->limits.max_expression_length;
+    b->env.agg_slots = &rs->naggs;
 }
 
 static int build_all(builder *b)
@@ -2224,6 +2507,7 @@ static int build_all(builder *b)
         (rc = build_refunds(b)) != TSR_OK || (rc = build_offers(b, roots)) != TSR_OK)
         return rc;
     copy_used_marks(b);
+    label_exprs(b->rs);
     return TSR_OK;
 }
 

@@ -7,11 +7,24 @@
  * evaluator checks it against the local date and time of `now` and
  * order.channel.
  */
+#include "keys.h"
 #include "rules.h"
 
 #include <stdio.h>
 
-static const char *const valid_keys[] = { "from", "until", "weekdays", "hours" };
+/* The keys of `valid:` (keys.h).  load_valid reads each by name. */
+static const tsr_key valid_keys[] = {
+    { "from", TSR_KS_DATE, 0, .example = "2026-06-01",
+      .desc = "The first local date of `now` on which it applies." },
+    { "until", TSR_KS_DATE, 0, .example = "2026-08-31",
+      .desc = "The last local date of `now` on which it applies." },
+    { "weekdays", TSR_KS_WEEKDAYS, TSR_KF_NONEMPTY, .example = "[1, 2, 3, 4, 5]",
+      .desc = "The weekdays of `now` on which it applies: 1 = Monday ... 7 = Sunday." },
+    { "hours", TSR_KS_HOURS, 0, .example = "10:00-14:00",
+      .desc = "The local time window of `now`, start inclusive, end exclusive; may span midnight." },
+};
+TSR_KEYSET(tsr__keys_valid, "valid", "When a rule applies, by the local date and time of `now`.",
+           valid_keys);
 
 static int fail(tsr_error *err, int code, const char *file, const tsr_ynode *n,
                 const char *fmt, ...) TSR_PRINTF(5, 6);
@@ -131,8 +144,7 @@ static int load_valid(tsr_validity *v, const tsr_ynode *n, const char *file, con
         } else if (strcmp(key, "hours") == 0) {
             rc = load_hours(v, val, file, where, err);
         } else {
-            const char *near = tsr__closest(key, k->u.scalar.len, valid_keys,
-                                            TSR_ARRAY_LEN(valid_keys));
+            const char *near = tsr__keys_closest(&tsr__keys_valid, key, k->u.scalar.len);
             return fail(err, TSR_ESCHEMA, file, k, "unknown key `%s` in %s.valid%s%s%s", key,
                         where, near ? "; did you mean `" : "", near ? near : "",
                         near ? "`?" : "");

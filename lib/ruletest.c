@@ -20,9 +20,11 @@
  * cases) even though rule files may not: they are written by the same
  * people who run them, and the node limit still bounds what aliases expand to.
  */
+#include "keys.h"
 #include "refund.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 
 #define TEST_FORMAT_VERSION 1
@@ -73,23 +75,7 @@ typedef struct runner {
 
 static const char *const sections[] = { "categories", "promo_codes", "discounts", "earn", "offers" };
 
-static const char *const top_keys[] = { "tessera_test", "rules", "cases" };
-static const char *const case_keys[] = { "name", "order", "expect", "refund" };
-static const char *const expect_keys[] = {
-    "lines", "totals", "points", "promo_codes", "applied", "not_applied", "segments",
-    "offers", "tier", "error", "refund"
-};
-static const char *const line_keys[] = {
-    "id", "kind", "category", "quantity", "unit_price", "subtotal", "discount", "discounts",
-    "redeemed", "total", "points_earned"
-};
-static const char *const totals_keys[] = { "subtotal", "discount", "redeemed_value", "due" };
-static const char *const points_keys[] = {
-    "earned", "redeemed", "redeem_reason", "entries", "lots_used"
-};
-static const char *const entry_keys[] = { "rule", "line", "points", "available_on", "expires_on" };
-static const char *const lot_keys[] = { "id", "points" };
-static const char *const redeemed_keys[] = { "points", "value" };
+/* The keys of every mapping of a test file (keys.h), checked in pass 1. */
 static const char *const promo_statuses[] = { "accepted", "rejected" };
 static const char *const promo_reasons[] = {
     "unknown", "expired", "not_yet_valid", "not_eligible", "usage_limit", "not_combinable",
@@ -98,6 +84,126 @@ static const char *const promo_reasons[] = {
 static const char *const redeem_reasons[] = {
     "not_member", "balance", "max_percent", "step", "min_points", "no_redeem"
 };
+
+#define MONEY_KEY(nm, ex, text) \
+    { nm, TSR_KS_MONEY, 0, TSR_K_RANGE(INT64_MIN, INT64_MAX), .example = ex, .desc = text }
+#define INT_KEY(nm, ex, text) \
+    { nm, TSR_KS_INT, 0, TSR_K_RANGE(INT64_MIN, INT64_MAX), .example = ex, .desc = text }
+
+static const tsr_key redeemed_keys[] = {
+    INT_KEY("points", "122", "Points redeemed on the line."),
+    MONEY_KEY("value", "122.00", "Their money value."),
+};
+static TSR_KEYSET(redeemed_set, "expect_redeemed", "Points redeemed on a line.", redeemed_keys);
+
+static const tsr_key line_keys[] = {
+    { "id", TSR_KS_TEXT, 0, .example = "t1", .desc = "The line's id." },
+    { "kind", TSR_KS_TEXT, 0, .example = "ticket", .desc = "The line's kind." },
+    { "category", TSR_KS_TEXT, TSR_KF_NULL, .ids = TSR_KI_CATEGORY, .example = "toddler",
+      .desc = "The category the line took; ~ for none." },
+    INT_KEY("quantity", "2", "The number of units."),
+    MONEY_KEY("unit_price", "1800.00", "The unit price."),
+    MONEY_KEY("subtotal", "3600.00", "Unit price times quantity."),
+    MONEY_KEY("discount", "360.00", "All discounts on the line together."),
+    { "discounts", TSR_KS_LINE_DISCOUNTS, 0, .example = "{\"family-pack\": \"653.92\"}",
+      .desc = "By discount id, the amount each took off; or a list of the ids that applied." },
+    { "redeemed", TSR_KS_MAP, 0, .sub = &redeemed_set, .example = "{\"points\": 122, \"value\": \"122.00\"}",
+      .desc = "The points redeemed on the line and their value." },
+    MONEY_KEY("total", "2124.08", "What the customer pays for the line."),
+    INT_KEY("points_earned", "106", "Points earned on the line."),
+};
+static TSR_KEYSET(line_set, "expect_line", "What a line of the result must hold.", line_keys);
+
+static const tsr_key totals_keys[] = {
+    MONEY_KEY("subtotal", "11540.00", "The lines' subtotals together."),
+    MONEY_KEY("discount", "2300.00", "All discounts together."),
+    MONEY_KEY("redeemed_value", "500.00", "The value of the points redeemed."),
+    MONEY_KEY("due", "8740.00", "What the customer pays: subtotal - discount - redeemed_value."),
+};
+static TSR_KEYSET(totals_set, "expect_totals", "What the result's totals must be.", totals_keys);
+
+static const tsr_key entry_keys[] = {
+    { "rule", TSR_KS_TEXT, 0, .ids = TSR_KI_EARN, .example = "base",
+      .desc = "The earn rule that gave the points." },
+    { "line", TSR_KS_TEXT, TSR_KF_NULL, .example = "t1",
+      .desc = "The line they were earned on; ~ for order-level (flat) points." },
+    INT_KEY("points", "106", "The points of the entry."),
+    { "available_on", TSR_KS_DATE, 0, .example = "2026-07-19",
+      .desc = "The day the points become usable." },
+    { "expires_on", TSR_KS_DATE, TSR_KF_NULL, .example = "2027-07-19",
+      .desc = "The first day they can no longer be used; ~ for never." },
+};
+static TSR_KEYSET(entry_set, "expect_points_entry",
+                  "An entry some entry of `points.entries` must match (partially).", entry_keys);
+
+static const tsr_key lot_keys[] = {
+    { "id", TSR_KS_TEXT, 0, .example = "L-2026-01", .desc = "The lot's id." },
+    INT_KEY("points", "300", "The points spent from it."),
+};
+static TSR_KEYSET(lot_set, "expect_lot_used",
+                  "A lot some entry of `points.lots_used` must match (partially).", lot_keys);
+
+static const tsr_key points_keys[] = {
+    INT_KEY("earned", "935", "All points earned."),
+    INT_KEY("redeemed", "500", "All points redeemed."),
+    { "redeem_reason", TSR_KS_ENUM, TSR_KF_NULL, TSR_K_ENUM(redeem_reasons), .example = "max_percent",
+      .desc = "Why fewer points were redeemed than asked; ~ for none." },
+    { "entries", TSR_KS_LIST, 0, .sub = &entry_set,
+      .desc = "Entries each of which must match some entry of the result." },
+    { "lots_used", TSR_KS_LIST, 0, .sub = &lot_set,
+      .desc = "Lots each of which must match some lot the redemption used." },
+};
+static TSR_KEYSET(points_set, "expect_points", "What the result's points must be.", points_keys);
+
+static const tsr_key expect_keys[] = {
+    { "lines", TSR_KS_MAP_OF, 0, .sub = &line_set, .example = "{\"t1\": {\"category\": \"toddler\", \"total\": \"0.00\"}}",
+      .desc = "By line id: what the line must hold." },
+    { "totals", TSR_KS_MAP, 0, .sub = &totals_set, .example = "{\"due\": \"0.00\"}",
+      .desc = "What the totals must be." },
+    { "points", TSR_KS_MAP, 0, .sub = &points_set, .example = "{\"earned\": 0}",
+      .desc = "What the points must be." },
+    { "promo_codes", TSR_KS_PROMO_STATUSES, 0, TSR_K_ENUM(promo_reasons), .example = "{\"DOC-123456\": \"rejected/expired\"}",
+      .desc = "By code as entered (normalised): `accepted`, `rejected` or `rejected/REASON`." },
+    { "applied", TSR_KS_RULE_NAMES, 0, TSR_K_ENUM(sections), .example = "[\"categories.toddler\"]",
+      .desc = "Rules, as SECTION.ID, that the trace must show applied." },
+    { "not_applied", TSR_KS_RULE_NAMES, 0, TSR_K_ENUM(sections), .example = "[\"discounts.family-pack\"]",
+      .desc = "Rules, as SECTION.ID, that the trace must show not applied." },
+    { "segments", TSR_KS_TEXT_LIST, 0, .ids = TSR_KI_SEGMENT, .example = "[\"first_timer\"]",
+      .desc = "Exactly the segments the customer must be in." },
+    { "offers", TSR_KS_TEXT_LIST, 0, .ids = TSR_KI_OFFER, .example = "[\"meal-voucher\"]",
+      .desc = "Exactly the ids of the offers that must be listed." },
+    { "tier", TSR_KS_TEXT, TSR_KF_NULL, .ids = TSR_KI_TIER, .example = "gold",
+      .desc = "The customer's tier; ~ for none." },
+    { "error", TSR_KS_TEXT, TSR_KF_NULL, .example = "items[1].id",
+      .desc = "~: the order must be accepted; text: it must be refused with an error containing it." },
+    { "refund", TSR_KS_MAP, 0, .sub = &tsr__keys_refund_expect,
+      .example = "{\"totals\": {\"amount\": \"118.00\"}}",
+      .desc = "What the case's `refund:` must give." },
+};
+static TSR_KEYSET(expect_set, "expect", "What a case's result must hold; only what is written is compared.",
+                  expect_keys);
+
+static const tsr_key case_keys[] = {
+    { "name", TSR_KS_TEXT, TSR_KF_REQUIRED, .example = "a toddler rides free",
+      .desc = "What the case checks, printed when it fails." },
+    { "order", TSR_KS_ORDER, TSR_KF_REQUIRED,
+      .example = "{\"datetime\": \"2026-06-10T11:00:00+03:00\", \"items\": [{\"id\": \"t1\", \"kind\": \"ticket\"}]}",
+      .desc = "The order to evaluate, written as in an order file." },
+    { "expect", TSR_KS_MAP, 0, .sub = &expect_set, .desc = "What the result must hold." },
+    { "refund", TSR_KS_MAP, 0, .sub = &tsr__keys_refund_case,
+      .example = "{\"lines\": [\"t1\"], \"datetime\": \"2026-11-20T10:00:00+02:00\"}",
+      .desc = "Then refund these lines with the receipt just produced; `expect.refund` checks it." },
+};
+static TSR_KEYSET(case_set, "case", "One case: an order and what its result must hold.", case_keys);
+
+static const tsr_key top_keys[] = {
+    { "tessera_test", TSR_KS_INT, TSR_KF_REQUIRED, TSR_K_RANGE(1, 1), .example = "1",
+      .desc = "The format version of the test file: 1." },
+    { "rules", TSR_KS_TEXT, TSR_KF_REQUIRED, .example = "park.yaml",
+      .desc = "The rule file under test, relative to this file." },
+    { "cases", TSR_KS_LIST, TSR_KF_REQUIRED, .sub = &case_set, .desc = "The cases, run in order." },
+};
+TSR_KEYSET(tsr__keys_test, "test", "A rule-test file: a rule file and cases.", top_keys);
 
 #define N(a) TSR_ARRAY_LEN(a)
 
@@ -152,20 +258,10 @@ static const char *suggest(char *buf, size_t size, const char *s, size_t len,
     return buf;
 }
 
-/* Refuse keys of `map` that are not in `keys`. */
-static int check_keys(runner *R, const tsr_ynode *map, const char *where,
-                      const char *const *keys, size_t nkeys)
+/* Refuse keys of `map` that are not in `ks`. */
+static int check_keys(runner *R, const tsr_ynode *map, const char *where, const tsr_keyset *ks)
 {
-    size_t i;
-    for (i = 0; i < map->u.map.len; i++) {
-        const tsr_ynode *k = map->u.map.pairs[i].key;
-        char hint[96];
-        if (in_list(k->u.scalar.text, k->u.scalar.len, keys, nkeys))
-            continue;
-        return fail(R, k, "unknown key `%s` in %s%s", k->u.scalar.text, where,
-                    suggest(hint, sizeof hint, k->u.scalar.text, k->u.scalar.len, keys, nkeys));
-    }
-    return TSR_OK;
+    return tsr__keys_check(ks, map, R->file, where, R->err);
 }
 
 static int need_map(runner *R, const tsr_ynode *n, const char *where)
@@ -424,7 +520,7 @@ static int check_redeemed(runner *R, const tsr_ynode *n, const char *path)
     char p[256];
 
     if ((rc = need_map(R, n, path)) != TSR_OK ||
-        (rc = check_keys(R, n, path, redeemed_keys, N(redeemed_keys))) != TSR_OK)
+        (rc = check_keys(R, n, path, &redeemed_set)) != TSR_OK)
         return rc;
     for (i = 0; i < n->u.map.len; i++) {
         const tsr_ypair *pr = &n->u.map.pairs[i];
@@ -447,7 +543,7 @@ static int check_lines(runner *R, const tsr_ynode *n)
         char where[256];
         join(where, sizeof where, "expect.lines", text_of(pr->key));
         if ((rc = need_map(R, pr->value, where)) != TSR_OK ||
-            (rc = check_keys(R, pr->value, where, line_keys, N(line_keys))) != TSR_OK)
+            (rc = check_keys(R, pr->value, where, &line_set)) != TSR_OK)
             return rc;
         for (j = 0; j < pr->value->u.map.len; j++) {
             const tsr_ypair *f = &pr->value->u.map.pairs[j];
@@ -473,7 +569,7 @@ static int check_totals(runner *R, const tsr_ynode *n)
     int rc;
 
     if ((rc = need_map(R, n, "expect.totals")) != TSR_OK ||
-        (rc = check_keys(R, n, "expect.totals", totals_keys, N(totals_keys))) != TSR_OK)
+        (rc = check_keys(R, n, "expect.totals", &totals_set)) != TSR_OK)
         return rc;
     for (i = 0; i < n->u.map.len; i++) {
         char p[256];
@@ -514,8 +610,7 @@ static int check_partial_list(runner *R, const tsr_ynode *n, const char *path, b
         char where[256];
         snprintf(where, sizeof where, "%s[%zu]", path, i);
         if ((rc = need_map(R, e, where)) != TSR_OK ||
-            (rc = check_keys(R, e, where, entries ? entry_keys : lot_keys,
-                             entries ? N(entry_keys) : N(lot_keys))) != TSR_OK)
+            (rc = check_keys(R, e, where, entries ? &entry_set : &lot_set)) != TSR_OK)
             return rc;
         for (j = 0; j < e->u.map.len; j++) {
             const tsr_ypair *pr = &e->u.map.pairs[j];
@@ -540,7 +635,7 @@ static int check_points(runner *R, const tsr_ynode *n)
     int rc;
 
     if ((rc = need_map(R, n, "expect.points")) != TSR_OK ||
-        (rc = check_keys(R, n, "expect.points", points_keys, N(points_keys))) != TSR_OK)
+        (rc = check_keys(R, n, "expect.points", &points_set)) != TSR_OK)
         return rc;
     for (i = 0; i < n->u.map.len; i++) {
         const tsr_ypair *pr = &n->u.map.pairs[i];
@@ -677,7 +772,7 @@ static int check_expect(runner *R, const tsr_ynode *e)
     int rc;
 
     if ((rc = need_map(R, e, "expect")) != TSR_OK ||
-        (rc = check_keys(R, e, "expect", expect_keys, N(expect_keys))) != TSR_OK)
+        (rc = check_keys(R, e, "expect", &expect_set)) != TSR_OK)
         return rc;
     for (i = 0; i < e->u.map.len; i++)
         if ((rc = check_expect_key(R, text_of(e->u.map.pairs[i].key), e->u.map.pairs[i].value)) != TSR_OK)
@@ -702,7 +797,7 @@ static int check_case(runner *R, const tsr_ynode *c, size_t index)
 
     snprintf(where, sizeof where, "cases[%zu]", index);
     if ((rc = need_map(R, c, where)) != TSR_OK ||
-        (rc = check_keys(R, c, "a case", case_keys, N(case_keys))) != TSR_OK)
+        (rc = check_keys(R, c, "a case", &case_set)) != TSR_OK)
         return rc;
     name = tsr__ymap_get(c, "name");
     order = tsr__ymap_get(c, "order");
@@ -729,13 +824,11 @@ static void mismatch(runner *R, const char *path, const char *fmt, ...) TSR_PRIN
 
 static void mismatch(runner *R, const char *path, const char *fmt, ...)
 {
-    char msg[1024];
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    tsr__buf_diff_linev(&R->diff, path, fmt, ap);
     va_end(ap);
-    tsr__buf_printf(&R->diff, "  %s: %s\n", path, msg);
 }
 
 /* What the result holds for one compared field. */
@@ -1609,7 +1702,7 @@ static int check_top(runner *R, const tsr_ynode *root, const tsr_ynode **rules,
 
     if (root->kind != TSR_Y_MAP)
         return fail(R, root, "a test file is a mapping with `tessera_test: 1`, `rules:` and `cases:`");
-    if ((rc = check_keys(R, root, "a test file", top_keys, N(top_keys))) != TSR_OK)
+    if ((rc = check_keys(R, root, "a test file", &tsr__keys_test)) != TSR_OK)
         return rc;
     version = tsr__ymap_get(root, "tessera_test");
     if (!version)
@@ -1627,15 +1720,31 @@ static int check_top(runner *R, const tsr_ynode *root, const tsr_ynode **rules,
     return need_seq(R, *cases, "`cases`");
 }
 
-static void effective_limits(tsr_ylimits *lim, const tsr_load_options *opts)
+/* The YAML limits of the test file: the rule file's, but with aliases
+ * (test files share orders through anchors). */
+static void test_limits(tsr_ylimits *lim, const tsr_load_options *eff)
 {
-    static const tsr_load_options defaults = TSR_LOAD_OPTIONS_INIT;
-    const tsr_load_options *o = opts && opts->version >= 1 ? opts : &defaults;
-    lim->max_size = o->max_file_size ? o->max_file_size : defaults.max_file_size;
-    lim->max_depth = o->max_depth ? o->max_depth : defaults.max_depth;
-    lim->max_scalar = o->max_scalar_length ? o->max_scalar_length : defaults.max_scalar_length;
-    lim->max_nodes = o->max_nodes ? o->max_nodes : defaults.max_nodes;
+    lim->max_size = eff->max_file_size;
+    lim->max_depth = eff->max_depth;
+    lim->max_scalar = eff->max_scalar_length;
+    lim->max_nodes = eff->max_nodes;
     lim->max_aliases = TEST_MAX_ALIASES;
+}
+
+/* `rules:` must lead into the test file's directory tree (or an allowed
+ * one), as a rule file's `include:` must: a test file cannot make the
+ * runner read, and echo in its errors, any file the process may read. */
+static int check_rules_path(runner *R, const tsr_ynode *rules, const char *path,
+                            const tsr_load_options *eff)
+{
+    char real[PATH_MAX];
+
+    if (tsr__path_allowed(R->file, path, eff->allow_paths, real) != TSR_EINCLUDE)
+        return TSR_OK;   /* inside, or not there: loading it says so */
+    tsr__err_at(R->err, TSR_EINCLUDE, R->file, rules->line, rules->col,
+                "`rules: %s` is outside the directory of the test file (the load option "
+                "allow_paths, or tessera --allow-path DIR, allows more)", rules->u.scalar.text);
+    return TSR_EINCLUDE;
 }
 
 static int run_cases(runner *R, const tsr_ynode *cases)
@@ -1672,12 +1781,15 @@ static int run(runner *R, const char *text, size_t len, const tsr_load_options *
 {
     const tsr_ynode *root, *rules = NULL, *cases = NULL;
     tsr_ynode *parsed = NULL;
+    tsr_load_options eff;
     tsr_ylimits lim;
     const char *path;
     size_t i;
     int rc;
 
-    effective_limits(&lim, opts);
+    if ((rc = tsr__load_options_effective(&eff, opts, R->err)) != TSR_OK)
+        return rc;
+    test_limits(&lim, &eff);
     if ((rc = tsr__yaml_parse(&parsed, text, len, R->file, &lim, tmp, R->err)) != TSR_OK)
         return rc;
     root = parsed;
@@ -1687,7 +1799,8 @@ static int run(runner *R, const char *text, size_t len, const tsr_load_options *
     path = rules_path(tmp, R->file, rules->u.scalar.text);
     if (!R->rules_file || !path)
         return TSR_ENOMEM;
-    if ((rc = tsr_ruleset_load_file(rs, path, opts, R->err)) != TSR_OK)
+    if ((rc = check_rules_path(R, rules, path, &eff)) != TSR_OK ||
+        (rc = tsr_ruleset_load_file(rs, path, opts, R->err)) != TSR_OK)
         return rc;
     R->rs = *rs;
     for (i = 0; i < cases->u.seq.len; i++)

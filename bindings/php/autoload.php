@@ -3,15 +3,8 @@
 declare(strict_types=1);
 
 /*
- * Autoloader for the Tessera\ wrapper without Composer: require this file
- * (or install src/ as share/php/Tessera and use your own PSR-4 loader).
- * With Composer, composer.json's autoload section does the same.
+ * Autoloader for the Tessera\ wrapper without Composer, from the source
+ * tree: require this file.  Installed, the same loader is
+ * Tessera/autoload.php on the include_path (src/autoload.php).
  */
-spl_autoload_register(static function (string $class): void {
-    if (str_starts_with($class, 'Tessera\\')) {
-        $file = __DIR__ . '/src/' . str_replace('\\', '/', substr($class, 8)) . '.php';
-        if (is_file($file)) {
-            require $file;
-        }
-    }
-});
+require_once __DIR__ . '/src/autoload.php';

@@ -31,11 +31,30 @@ BUILD_BASE = os.environ.get("TESSERA_BUILD_BASE") or str(HERE / "build")
 
 
 def library_version() -> str:
-    header = (ROOT / "include" / "tessera.h").read_text(encoding="utf-8")
-    m = re.search(r'#define\s+TSR_VERSION_STRING\s+"([^"]+)"', header)
+    """The version of this tree: project(VERSION) in CMakeLists.txt, the one
+    place it is written (CMake generates tessera_version.h from it); outside
+    the tree, the installed libtessera's."""
+    cmakelists = ROOT / "CMakeLists.txt"
+    if not cmakelists.exists():
+        return pkg_config("--modversion", "tessera")[0]
+    m = re.search(r"^project\(\s*tessera\s+VERSION\s+(\d+)\.(\d+)\.(\d+)\b",
+                  cmakelists.read_text(encoding="utf-8"), re.M)
     if not m:
-        raise SystemExit(f"no TSR_VERSION_STRING in {ROOT / 'include' / 'tessera.h'}")
-    return m.group(1)
+        raise SystemExit(f"no project(tessera VERSION x.y.z) in {cmakelists}")
+    return ".".join(m.groups())
+
+
+def write_version_header(directory: Path) -> None:
+    """tessera_version.h as CMake's configure_file writes it from
+    cmake/tessera_version.h.in, for a build of this tree without CMake."""
+    major, minor, patch = (int(x) for x in library_version().split("."))
+    values = {"PROJECT_VERSION_MAJOR": str(major), "PROJECT_VERSION_MINOR": str(minor),
+              "PROJECT_VERSION_PATCH": str(patch), "PROJECT_VERSION": f"{major}.{minor}.{patch}",
+              "TSR_VERSION_NUMBER": str(major * 1000000 + minor * 1000 + patch)}
+    template = (ROOT / "cmake" / "tessera_version.h.in").read_text(encoding="utf-8")
+    text = re.sub(r"@(\w+)@", lambda m: values[m.group(1)], template)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "tessera_version.h").write_text(text, encoding="utf-8")
 
 
 def pkg_config(*args: str) -> list[str]:
@@ -65,6 +84,9 @@ class BuildTessera(build_ext):
                     "-o", str(wrapper), str(SWIG_INTERFACE)])
         ext = self.extensions[0]
         ext.sources = [str(wrapper)] + ext.sources
+        if LIB_SOURCES:                              # the C library of this tree
+            write_version_header(temp / "include")
+            ext.include_dirs.insert(0, str(temp / "include"))
         super().run()
 
 

@@ -132,3 +132,33 @@ fail:
     if (!$result)
         SWIG_fail;
 }
+
+/* For tessera._codec: whether a float is anywhere in an order (dicts, lists
+ * and tuples), at C speed.  Money is never a binary fraction, so the codec
+ * refuses a float with its path, which it looks for only when this says
+ * there is one.  Called after the JSON encoder took the order, so the
+ * order holds no cycle and nests no deeper than Python's recursion limit. */
+%{
+static int tsrb_py_has_float(PyObject *o)
+{
+    if (PyFloat_Check(o))
+        return 1;
+    if (PyDict_Check(o)) {
+        Py_ssize_t pos = 0;
+        PyObject *key, *value;
+        while (PyDict_Next(o, &pos, &key, &value))
+            if (tsrb_py_has_float(value))
+                return 1;
+    } else if (PyList_Check(o) || PyTuple_Check(o)) {
+        Py_ssize_t i, n = PySequence_Fast_GET_SIZE(o);
+        for (i = 0; i < n; i++)
+            if (tsrb_py_has_float(PySequence_Fast_GET_ITEM(o, i)))
+                return 1;
+    }
+    return 0;
+}
+%}
+
+%rename(has_float) tsrb_py_has_float;
+%typemap(out) int tsrb_py_has_float "$result = PyBool_FromLong($1);";
+int tsrb_py_has_float(PyObject *o);

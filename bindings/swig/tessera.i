@@ -300,3 +300,68 @@ typedef struct {} tsrb_ruleset;
     /* The version of the C library the binding runs on (tsr_version()). */
     static const char *library_version() { return tsr_version(); }
 }
+
+/* ---------------------------------------------------------------------
+ * A comparison of two rule sets over many orders (tsr_diff: what `tessera
+ * diff` reports), for batch engines (Python's tessera.batch).  It borrows
+ * its two rule sets: the idiomatic layer keeps them referenced for as long
+ * as the comparison lives.  Failures raise like an order's do (a state of
+ * another comparison is TSR_EINVAL: tessera.Error).  Python only: PHP has no
+ * batch layer, and a bare handle there could outlive its rule sets.
+ */
+#if defined(SWIGPYTHON)
+%{
+typedef struct tsr_diff tsrb_diff;
+
+static void tsrb_release_nothing(void *owner)
+{
+    (void)owner;
+}
+%}
+%rename(NativeDiff) tsrb_diff;
+%nodefaultdtor tsrb_diff;
+
+typedef struct {} tsrb_diff;
+
+%extend tsrb_diff {
+    /* Compare `old_rs` and `new_rs`, keeping the `top` orders that moved most. */
+    tsrb_diff(tsrb_ruleset *old_rs, tsrb_ruleset *new_rs, size_t top, tsr_error *order_err) {
+        tsr_diff *d = NULL;
+        tsrb_settle(order_err, tsr_diff_new(&d, old_rs, new_rs, top, order_err));
+        return d;
+    }
+
+    ~tsrb_diff() {
+        tsr_diff_free($self);
+    }
+
+    /* The next input line (without its newline). */
+    void add_line(const char *text, size_t len, tsr_error *order_err) {
+        tsrb_settle(order_err, tsr_diff_add_line($self, text, len, order_err));
+    }
+
+    /* The comparison so far, as the library's state JSON. */
+    tsrb_text state_json(tsr_error *order_err) {
+        tsrb_text out = { NULL, 0, NULL, tsrb_release_nothing };
+        if (!(out.text = tsr_diff_state_json($self, &out.len)))
+            tsrb_settle(order_err, TSR_ENOMEM);
+        return out;
+    }
+
+    /* Add a state of another part of the input (which follows what this
+     * comparison has seen). */
+    void merge_json(const char *text, size_t len, tsr_error *order_err) {
+        tsrb_settle(order_err, tsr_diff_merge_json($self, text, len, order_err));
+    }
+
+    /* The report: format 0 text (`tessera diff`), 1 JSON (`--json`). */
+    tsrb_text report(int format, const char *old_name, const char *new_name, tsr_error *order_err) {
+        tsrb_text out = { NULL, 0, NULL, tsrb_release_nothing };
+        if (format != TSR_DIFF_TEXT && format != TSR_DIFF_JSON)
+            tsrb_settle(order_err, TSR_EINVAL);
+        else if (!(out.text = tsr_diff_report($self, format, old_name, new_name, &out.len)))
+            tsrb_settle(order_err, TSR_ENOMEM);
+        return out;
+    }
+}
+#endif

@@ -5,7 +5,7 @@
  * instead of writing JSON only for the library to read it back, it looks up
  * the handle of each field once (tsr_ruleset_field), fills a tsr_order with
  * typed setters, evaluates it, and reads the result through accessors.  The
- * result JSON (SPEC §6) is printed as well, for the receipt archive.
+ * result JSON is printed as well, for the receipt archive.
  *
  * The order built here is the park's family day with a birthday and points,
  * the same as examples/orders/park-family-birthday.json:
@@ -152,7 +152,7 @@ static int build_order(tsr_order *o, const fields *f, tsr_error *err)
 
 static void print_result(tsr_result *r, const char *currency, int digits)
 {
-    tsr_totals t;
+    tsr_totals t = TSR_TOTALS_INIT;
     size_t i, n = tsr_result_line_count(r);
     char money[32];
     const char *json;

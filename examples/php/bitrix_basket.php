@@ -1,174 +1,108 @@
 <?php
 
 /*
- * A Bitrix-style basket handler: takes the basket array a PHP shop holds,
- * prices it with Tessera, and writes the line prices, discounts and points
- * back into the basket.  Copy TesseraBasketHandler into your shop (in
- * Bitrix: call it from an OnSaleBasketBeforeSaved / OnBeforeSaleOrderFinalAction
- * handler with the basket's getFieldValues() rows).
+ * A Bitrix shop's basket priced by Tessera, through Tessera\Bitrix\Basket:
+ * the rows as the sale module hands them over (BasketItem::getFieldValues()
+ * with PROPS), priced by the park's rule file, with line prices, discounts,
+ * points and coupon statuses written back.  In a Bitrix module the same
+ * calls sit in an OnSaleBasketBeforeSaved handler (docs/php.md shows it).
  *
  *   php -d extension=build/bindings/php/tessera.so examples/php/bitrix_basket.php
  *
- * Bitrix keeps prices as floats; Tessera never does: money crosses as
- * decimal strings and is written back from integer minor units.  Nothing
- * about prices is decided here: the rule file decides, in the C library.
+ * With the php-tessera package the extension is enabled already and the
+ * classes are found with require_once 'Tessera/autoload.php'.
  */
 
 declare(strict_types=1);
 
-// With Composer: require 'vendor/autoload.php';
 require getenv('TESSERA_PHP_AUTOLOAD') ?: __DIR__ . '/../../bindings/php/autoload.php';
 
-final class TesseraBasketHandler
-{
-    /** @param \Tessera\RuleSet $rules loaded once per worker (immutable, reusable) */
-    public function __construct(private \Tessera\RuleSet $rules)
-    {
-    }
+use Tessera\Bitrix\Basket;
+use Tessera\Bitrix\BasketError;
 
-    /**
-     * Price $basket in place.  Each row gets BASE_PRICE (unit price before
-     * discounts), DISCOUNT_PRICE (discount per unit), PRICE (one unit after
-     * discounts), CUSTOM_PRICE = 'Y' (the price was set here, the catalog
-     * must not reprice it), and PROPS TESSERA_DISCOUNTS (which discounts
-     * applied), TESSERA_POINTS_PAID (the value paid on the line with points:
-     * in Bitrix an inner payment from the bonus account, not a discount),
-     * TESSERA_TOTAL (the exact figure left to pay for the line) and
-     * TESSERA_POINTS (points earned on it).  Returns the order-level part of
-     * the result: totals, points, promo-code statuses, offers.
-     *
-     * @param list<array<string, mixed>> $basket Bitrix basket rows
-     * @param array<string, mixed> $user the buyer (ID, IS_MEMBER, VISITS, BONUS_BALANCE, GROUP_TAGS)
-     * @param list<string> $coupons coupons entered at checkout
-     * @throws \Tessera\OrderError with getPath() mapped back by basketRowOf()
-     */
-    public function price(array &$basket, array $user, array $coupons, int $redeemPoints,
-                          \DateTimeInterface $now, string $orderId): array
-    {
-        $result = $this->rules->evaluate($this->order($basket, $user, $coupons, $redeemPoints, $now, $orderId),
-                                         trace: false);
-        $lines = array_column($result['lines'], null, 'id');
-        foreach ($basket as &$row) {
-            $line = $lines[(string) $row['ID']];
-            $quantity = (int) $line['quantity'];
-            $unit = self::minor($line['unit_price']);
-            $afterDiscounts = self::minor($line['subtotal'])
-                - array_sum(array_map(fn (array $d): int => self::minor($d['amount']), $line['discounts']));
-            // Bitrix stores a price per unit; a line total that does not divide by
-            // the quantity keeps its last kopecks in TESSERA_TOTAL, the figure to charge.
-            $row['BASE_PRICE'] = self::money($unit);
-            $row['PRICE'] = self::money(intdiv($afterDiscounts, $quantity));
-            $row['DISCOUNT_PRICE'] = self::money($unit - intdiv($afterDiscounts, $quantity));
-            $row['CUSTOM_PRICE'] = 'Y';
-            $row['CURRENCY'] = $result['currency'];
-            $row['PROPS'] = array_values(array_filter($row['PROPS'] ?? [],
-                fn (array $p): bool => !str_starts_with($p['CODE'], 'TESSERA_')));
-            $row['PROPS'][] = ['CODE' => 'TESSERA_DISCOUNTS',
-                               'VALUE' => implode(', ', array_column($line['discounts'], 'id'))];
-            $row['PROPS'][] = ['CODE' => 'TESSERA_POINTS_PAID', 'VALUE' => $line['redeemed']['value']];
-            $row['PROPS'][] = ['CODE' => 'TESSERA_TOTAL', 'VALUE' => $line['total']];
-            $row['PROPS'][] = ['CODE' => 'TESSERA_POINTS', 'VALUE' => (string) $line['points_earned']];
-        }
-        unset($row);
-        return ['totals' => $result['totals'], 'points' => $result['points'],
-                'promo_codes' => $result['promo_codes'], 'offers' => $result['offers']];
-    }
+// Loaded once per worker (immutable, reusable).
+$rules = Tessera\RuleSet::fromFile(__DIR__ . '/../../rules/park/park.yaml');
+// How this shop's basket properties map to the rule file's schema.
+$basket = new Basket($rules, [
+    'kind' => 'KIND',
+    'fields' => ['height_cm' => ['HEIGHT_CM', 'int'], 'event_start' => ['VISIT_START', 'string']],
+    // The ticket type the buyer picked in the shop goes through as the line's
+    // category: the rule file says which an order may name (`selectable`).
+    'category' => 'TICKET_TYPE',
+]);
 
-    /** The basket row an OrderError's path (items[2].price) is about, or null. */
-    public static function basketRowOf(\Tessera\OrderError $e, array $basket): ?array
-    {
-        return preg_match('/^items\[(\d+)\]/', (string) $e->getPath(), $m) ? ($basket[(int) $m[1]] ?? null) : null;
-    }
-
-    private function order(array $basket, array $user, array $coupons, int $redeemPoints,
-                           \DateTimeInterface $now, string $orderId): array
-    {
-        $items = [];
-        foreach ($basket as $row) {
-            $props = array_column($row['PROPS'] ?? [], 'VALUE', 'CODE');
-            $item = ['id' => (string) $row['ID'], 'kind' => $props['KIND'] ?? 'merch',
-                     'sku' => (string) $row['PRODUCT_XML_ID'], 'quantity' => (int) $row['QUANTITY']];
-            if ($item['kind'] === 'ticket') {
-                $item['height_cm'] = (int) $props['HEIGHT_CM'];
-                $item['event_start'] = $props['VISIT_START'];
-            } else {
-                // the shop's catalog price, a float in Bitrix: sent as an exact decimal string
-                $item['price'] = number_format((float) $row['BASE_PRICE'], 2, '.', '');
-            }
-            $items[] = $item;
-        }
-        return [
-            'id' => $orderId,
-            'datetime' => $now,
-            'channel' => 'web',
-            'customer' => ['id' => (string) $user['ID'], 'member' => $user['IS_MEMBER'] === 'Y',
-                           'visits' => (int) $user['VISITS'], 'points_balance' => (int) $user['BONUS_BALANCE'],
-                           'tags' => $user['GROUP_TAGS']],
-            'items' => $items,
-            'promo_codes' => $coupons,
-            'redeem_points' => $redeemPoints,
-        ];
-    }
-
-    /** "1234.50" -> 123450 (the currency's minor units; Tessera writes exact strings). */
-    private static function minor(string $money): int
-    {
-        [$units, $cents] = explode('.', $money) + [1 => ''];
-        $sign = str_starts_with($units, '-') ? -1 : 1;
-        return $sign * (abs((int) $units) * 100 + (int) str_pad($cents, 2, '0'));
-    }
-
-    private static function money(int $minor): float
-    {
-        return $minor / 100;   // Bitrix's own float fields; exact figures stay in PROPS
-    }
-}
-
-// --- a basket as the shop holds it -------------------------------------------------
-
-$rules = \Tessera\RuleSet::fromFile(__DIR__ . '/../../rules/park/park.yaml');
-$handler = new TesseraBasketHandler($rules);
-$tz = new DateTimeZone('Europe/Moscow');
-$ticket = fn (int $id, int $height): array => [
-    'ID' => $id, 'PRODUCT_XML_ID' => 'PARK-DAY', 'NAME' => 'Day ticket', 'QUANTITY' => 1.0,
-    'BASE_PRICE' => 0.0, 'PRICE' => 0.0, 'CURRENCY' => 'RUB',
-    'PROPS' => [['CODE' => 'KIND', 'VALUE' => 'ticket'], ['CODE' => 'HEIGHT_CM', 'VALUE' => (string) $height],
-                ['CODE' => 'VISIT_START', 'VALUE' => '2026-06-13T10:00:00+03:00']],
+// --- a basket as Bitrix hands it over: integer IDs, strings from the database ----
+$row = fn (int $id, string $xmlId, string $name, string $quantity, string $price, array $props): array => [
+    'ID' => $id, 'FUSER_ID' => 3307, 'ORDER_ID' => null, 'PRODUCT_ID' => $id - 3300,
+    'PRODUCT_XML_ID' => $xmlId, 'NAME' => $name, 'MODULE' => 'catalog',
+    'QUANTITY' => $quantity, 'BASE_PRICE' => $price, 'PRICE' => $price, 'DISCOUNT_PRICE' => '0.0000',
+    'CURRENCY' => 'RUB', 'CUSTOM_PRICE' => 'N', 'CAN_BUY' => 'Y', 'DELAY' => 'N',
+    'PROPS' => array_map(fn ($code, $value) => ['NAME' => $code, 'CODE' => $code, 'VALUE' => $value],
+                         array_keys($props), $props),
 ];
-$basket = [
-    $ticket(101, 182),
-    $ticket(102, 121),
-    ['ID' => 103, 'PRODUCT_XML_ID' => 'COLA-05', 'NAME' => 'Cola 0.5 l', 'QUANTITY' => 3.0,
-     'BASE_PRICE' => 150.0, 'PRICE' => 150.0, 'CURRENCY' => 'RUB',
-     'PROPS' => [['CODE' => 'KIND', 'VALUE' => 'fnb']]],
-    ['ID' => 104, 'PRODUCT_XML_ID' => 'MUG', 'NAME' => 'Island Park mug', 'QUANTITY' => 1.0,
-     'BASE_PRICE' => 890.0, 'PRICE' => 890.0, 'CURRENCY' => 'RUB', 'PROPS' => [['CODE' => 'KIND', 'VALUE' => 'merch']]],
+$visit = '2026-06-16T10:00:00+03:00';
+$rows = [
+    $row(4101, 'PARK-DAY', 'Day ticket', '2.0000', '2500.0000', ['KIND' => 'ticket', 'VISIT_START' => $visit]),
+    $row(4102, 'PARK-DAY', 'Day ticket', '1.0000', '2500.0000',
+         ['KIND' => 'ticket', 'VISIT_START' => $visit, 'HEIGHT_CM' => '121']),
+    $row(4105, 'PARK-DAY', 'Day ticket', '1.0000', '2500.0000',
+         ['KIND' => 'ticket', 'VISIT_START' => $visit, 'HEIGHT_CM' => '168', 'TICKET_TYPE' => 'concession']),
+    $row(4103, 'COLA-05', 'Cola 0.5 l', '3.0000', '150.0000', ['KIND' => 'fnb']),
+    $row(4104, 'MUG', 'Island Park mug', '1.0000', '890.0000', ['KIND' => 'merch']),
 ];
-$user = ['ID' => 77, 'IS_MEMBER' => 'Y', 'VISITS' => 2, 'BONUS_BALANCE' => 400, 'GROUP_TAGS' => ['season_pass']];
+// The order-level part comes from the shop: the buyer (their UF_ fields),
+// the coupons entered (DiscountCouponsManager::get()), points to spend.
+$order = [
+    'id' => 'B-5501',
+    'datetime' => new DateTimeImmutable('2026-06-10 16:20', new DateTimeZone('Europe/Moscow')),
+    'channel' => 'web',
+    'customer' => ['id' => '3307', 'member' => true, 'visits' => 2, 'points_balance' => 400,
+                   'tags' => ['season_pass']],
+    'promo_codes' => ['summer26', 'NOPE-1'],
+    'redeem_points' => 300,
+];
 
-$summary = $handler->price($basket, $user, ['DOC-123456'], 300,
-                           new DateTimeImmutable('2026-06-10 16:20', $tz), 'B-5501');
+$summary = $basket->price($rows, $order);
 
-foreach ($basket as $row) {
-    $props = array_column($row['PROPS'], 'VALUE', 'CODE');
-    printf("%-4d %-16s %d x %7.2f (base %7.2f, %7.2f off)  points paid %6s  to pay %7s  +%d points  %s\n",
-           $row['ID'], $row['NAME'], $row['QUANTITY'], $row['PRICE'], $row['BASE_PRICE'],
-           $row['DISCOUNT_PRICE'], $props['TESSERA_POINTS_PAID'], $props['TESSERA_TOTAL'],
+foreach ($rows as $r) {
+    $props = array_column($r['PROPS'], 'VALUE', 'CODE');
+    printf("%-4d %-16s %d x %8s (base %8s, %7s off)  %-9s points paid %6s  to pay %8s  +%s points  %s\n",
+           $r['ID'], $r['NAME'], (int) $r['QUANTITY'], $r['PRICE'], $r['BASE_PRICE'], $r['DISCOUNT_PRICE'],
+           $props['TESSERA_CATEGORY'] ?: '-', $props['TESSERA_POINTS_PAID'], $props['TESSERA_TOTAL'],
            $props['TESSERA_POINTS'], $props['TESSERA_DISCOUNTS']);
 }
-printf("due %s RUB (subtotal %s, discounts %s, paid with points %s); points earned %d, redeemed %d\n",
-       $summary['totals']['due'], $summary['totals']['subtotal'], $summary['totals']['discount'],
-       $summary['totals']['redeemed_value'], $summary['points']['earned'], $summary['points']['redeemed']);
-foreach ($summary['promo_codes'] as $code) {
-    printf("coupon %s: %s%s\n", $code['code'], $code['status'], isset($code['reason']) ? " ({$code['reason']})" : '');
+printf("due %s %s (subtotal %s, discounts %s, paid with points %s); points earned %d, redeemed %d\n",
+       $summary['totals']['due'], $summary['currency'], $summary['totals']['subtotal'],
+       $summary['totals']['discount'], $summary['totals']['redeemed_value'],
+       $summary['points']['earned'], $summary['points']['redeemed']);
+foreach ($summary['coupons'] as $code => $c) {
+    printf("coupon %s: %s%s\n", $code, $c['STATUS'], $c['REASON'] ? " ({$c['REASON']})" : '');
 }
 
-// A row the rules refuse: the error's JSON path leads back to the basket row.
-$broken = $basket;
-$broken[1]['PROPS'][2]['VALUE'] = '2026-06-13 10:00';    // VISIT_START without its offset
+// Sweets sold by weight: 0.35 kg is not a whole unit, and the error names the row.
+$withFudge = $rows;
+$withFudge[] = $row(4105, 'FUDGE-KG', 'Fudge by weight', '0.3500', '1200.0000', ['KIND' => 'fnb']);
 try {
-    $handler->price($broken, $user, [], 0, new DateTimeImmutable('2026-06-10 16:20', $tz), 'B-5502');
-} catch (\Tessera\OrderError $e) {
-    $row = TesseraBasketHandler::basketRowOf($e, $broken);
-    printf("cannot price basket row %s (%s): %s\n", $row['ID'] ?? '?', $row['NAME'] ?? '?', $e->getMessage());
+    $basket->price($withFudge, $order);
+} catch (BasketError $e) {
+    printf("cannot price basket item %s: %s\n", $e->getBasketItemId(), $e->getMessage());
+}
+
+// A ticket type the rules assign themselves: an edited basket never chooses
+// its price (a free `toddler` ticket for an adult is refused, naming the row).
+$edited = $rows;
+$edited[2]['PROPS'][3]['VALUE'] = 'toddler';
+try {
+    $basket->price($edited, $order);
+} catch (BasketError $e) {
+    printf("cannot price basket item %s: %s\n", $e->getBasketItemId(), $e->getMessage());
+}
+
+// A property the rules refuse: the library's path leads back to the row.
+$broken = $rows;
+$broken[1]['PROPS'][1]['VALUE'] = '2026-06-16 10:00';     // VISIT_START without its offset
+try {
+    $basket->price($broken, $order);
+} catch (BasketError $e) {
+    printf("cannot price basket item %s: %s\n", $e->getBasketItemId(), $e->getMessage());
 }

@@ -5,8 +5,8 @@ process (it is immutable and thread-safe) and call it for every basket.
 
     PYTHONPATH=build/bindings/python python3 examples/python/checkout.py
 
-The shop keeps its own basket type; Tessera sees an order dict (SPEC §5) and
-answers with a result dict (SPEC §6).  Money is Decimal on both sides here,
+The shop keeps its own basket type; Tessera sees an order dict (docs/reference/order.md) and
+answers with a result dict (what `tessera eval` prints).  Money is Decimal on both sides here,
 times are aware datetimes; nothing about prices is decided in this file.
 """
 from __future__ import annotations
@@ -35,6 +35,7 @@ class BasketLine:
     price: Decimal | None = None     # tickets are priced by the rules
     height_cm: int | None = None     # tickets: the visitor's height
     visit: datetime | None = None    # tickets: opening time of the visit day
+    ticket_type: str | None = None   # tickets: the type the customer chose, if any
 
 
 @dataclass
@@ -66,6 +67,11 @@ def checkout(rules: tessera.RuleSet, order_id: str, basket: Sequence[BasketLine]
             item["height_cm"] = line.height_cm
         if line.visit is not None:
             item["event_start"] = line.visit
+        if line.ticket_type:
+            # Passed through as the line's category: the rule file says which
+            # types an order may name (`selectable`) and checks each against
+            # the line, so a customer cannot pick a price (OrderError if not).
+            item["category"] = line.ticket_type
         items.append(item)
     order = {
         "id": order_id,
@@ -131,6 +137,8 @@ def main() -> int:
         BasketLine("b3", "Day ticket", "ticket", height_cm=121, visit=visit),
         BasketLine("b4", "Day ticket", "ticket", height_cm=109, visit=visit),
         BasketLine("b5", "Cola 0.5 l", "fnb", quantity=4, price=Decimal("150.00")),
+        BasketLine("b6", "Day ticket", "ticket", height_cm=171, visit=visit,
+                   ticket_type="concession"),
     ]
     customer = Customer("C-77", member=True, visits=6, points_balance=1200)
     result = checkout(rules, "WEB-10231", basket, customer, promo_codes=["summer26"],
@@ -143,6 +151,14 @@ def main() -> int:
         checkout(rules, "WEB-10232", broken, customer)
     except CheckoutError as e:
         print(f"\ncannot check out: basket line {e.line_id}: {e}")
+
+    # A ticket type the customer may not choose: a toddler's free ticket for an adult.
+    edited = basket[:1] + [BasketLine("b7", "Day ticket", "ticket", height_cm=176, visit=visit,
+                                      ticket_type="toddler")]
+    try:
+        checkout(rules, "WEB-10233", edited, customer)
+    except CheckoutError as e:
+        print(f"cannot check out: basket line {e.line_id}: {e}")
     return 0
 
 

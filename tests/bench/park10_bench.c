@@ -75,7 +75,7 @@ static void free_lines(lines *l)
 /* The canonical answer line of park10's expected.jsonl for one result. */
 static void answer(const tsr_result *r, const char *id, char *out, size_t size)
 {
-    tsr_totals t;
+    tsr_totals t = TSR_TOTALS_INIT;
     size_t i, n = tsr_result_line_count(r), len;
     int first = 1;
     int64_t due;
@@ -161,7 +161,7 @@ typedef struct bench {
 static int one(bench *b, size_t i)
 {
     tsr_result *r = NULL;
-    tsr_totals t;
+    tsr_totals t = TSR_TOTALS_INIT;
     size_t k, n;
 
     b->evals++;

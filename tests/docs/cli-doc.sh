@@ -17,7 +17,7 @@ gen() {
   echo '```'
   "$tessera" --help
   echo '```'
-  for c in check eval test refund segments diff; do
+  for c in check eval test refund segments diff serve schema; do
     echo
     echo "## tessera $c"
     echo

@@ -188,7 +188,7 @@ static void evaluate(const tsr_ruleset *rs, const tsr_order *order, unsigned fla
 {
     tsr_eval_options eo = TSR_EVAL_OPTIONS_INIT;
     tsr_result *res = (tsr_result *)&eo;   /* must come back NULL on failure */
-    tsr_totals t;
+    tsr_totals t = TSR_TOTALS_INIT;
     tsr_error err;
     size_t i, n, jlen = 0;
     const char *json;

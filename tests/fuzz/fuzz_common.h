@@ -112,6 +112,9 @@ static void fuzz_load_options(tsr_load_options *o)
     o->regex_match_limit = 20000;
     o->regex_depth_limit = 200;
     o->regex_heap_limit_kib = 256;
+    /* A small work budget: no input runs for long, and running out of it
+     * (TSR_ELIMIT naming the rule) is exercised too. */
+    o->max_eval_steps = 1000000;
     o->include = fuzz_refuse_include;
     o->include_ud = NULL;
 }

@@ -51,7 +51,7 @@ static const tsr_ruleset *park_ruleset(void)
 /* Read everything the result offers, so that ASan sees each borrowed string. */
 static void read_result(tsr_result *res)
 {
-    tsr_totals t;
+    tsr_totals t = TSR_TOTALS_INIT;
     size_t i, n, jlen = 0;
     const char *json;
     char small[64];

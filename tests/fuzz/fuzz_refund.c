@@ -137,7 +137,7 @@ static void touch(const char *s)
 /* Read everything the refund result offers and check what tessera.h says of it. */
 static void read_refund(tsr_refund_result *r)
 {
-    tsr_refund_totals t;
+    tsr_refund_totals t = TSR_REFUND_TOTALS_INIT;
     int64_t amount = 0, fee = 0, restored = 0, revoked = 0;
     size_t i, n, jlen = 0;
     const char *json, *to;
@@ -184,7 +184,9 @@ static void read_refund(tsr_refund_result *r)
         fuzz_die("refund line accessor out of range returned something", n, n);
 
     memset(&t, 0xa5, sizeof t);
-    tsr_refund_result_totals(r, &t);
+    t.version = TSR_REFUND_TOTALS_VERSION;
+    if (tsr_refund_result_totals(r, &t) != TSR_OK)
+        fuzz_die("tsr_refund_result_totals refused a refund result", 0, 0);
     if (t.amount != amount - t.clawback + t.clawback_returned)
         fuzz_die("totals.amount != lines - clawback + clawback_returned", (size_t)t.amount,
                  (size_t)(amount - t.clawback + t.clawback_returned));
@@ -581,7 +583,7 @@ static int is_internal(const tsr_error *err)
 /* Count how far a successful refund got (TSR_FUZZ_STATS). */
 static void count_refund(tsr_refund_result *res)
 {
-    tsr_refund_totals t;
+    tsr_refund_totals t = TSR_REFUND_TOTALS_INIT;
     size_t k, n = tsr_refund_result_line_count(res), refunded = 0;
 
     tsr_refund_result_totals(res, &t);
@@ -626,7 +628,7 @@ static int64_t lines_paid(const sequence *q, const step *st, tsr_refund_result *
  * clawback it returns, which is at most `used`, at most the most. */
 static void check_one(const sequence *q, const step *st, tsr_refund_result *res, int64_t used)
 {
-    tsr_refund_totals t;
+    tsr_refund_totals t = TSR_REFUND_TOTALS_INIT;
     int64_t paid;
 
     read_refund(res);
@@ -648,7 +650,7 @@ static void check_one(const sequence *q, const step *st, tsr_refund_result *res,
 static void settle(sequence *q, const step *st, tsr_refund_result *res)
 {
     ledger *l = &q->l;
-    tsr_refund_totals t;
+    tsr_refund_totals t = TSR_REFUND_TOTALS_INIT;
     int64_t paid, amount = 0, fee = 0, most = 0, before = l->withheld;
     unsigned mask = refunded_mask(l, q->nlines);
     size_t i, left = 0;
@@ -822,7 +824,7 @@ static void check_refused_clawback(const sequence *q, const step *st, int rc,
 static void compare_with_ledger(const sequence *q, const step *st, tsr_refund_result *res,
                                 tsr_refund_result *honest)
 {
-    tsr_refund_totals a, h;
+    tsr_refund_totals a = TSR_REFUND_TOTALS_INIT, h = TSR_REFUND_TOTALS_INIT;
     int64_t used;
 
     if (st->claw == 2 && st->clawback < 0)
@@ -857,7 +859,7 @@ static void compare_with_ledger(const sequence *q, const step *st, tsr_refund_re
 static void try_the_most(sequence *q, const step *st, tsr_refund_result *honest)
 {
     tsr_refund_result *res = NULL;
-    tsr_refund_totals a, h;
+    tsr_refund_totals a = TSR_REFUND_TOTALS_INIT, h = TSR_REFUND_TOTALS_INIT;
     tsr_error err;
     step most = *st;
     int64_t m, paid;
@@ -902,7 +904,7 @@ static void try_the_most(sequence *q, const step *st, tsr_refund_result *honest)
 static void compare_one_shot(const sequence *q, const step *at)
 {
     tsr_refund_result *res = NULL;
-    tsr_refund_totals t;
+    tsr_refund_totals t = TSR_REFUND_TOTALS_INIT;
     sequence once = *q;
     step st;
     tsr_error err;

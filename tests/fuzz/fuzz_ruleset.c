@@ -38,7 +38,7 @@ static void evaluate(const tsr_ruleset *rs)
     rc = tsr_evaluate_text(&res, rs, order, sizeof order - 1, NULL, &err);
     fuzz_say("  evaluate", rc, &err);
     if (rc == TSR_OK) {
-        tsr_totals t;
+        tsr_totals t = TSR_TOTALS_INIT;
         size_t jlen = 0;
         const char *json = tsr_result_json(res, &jlen);
 

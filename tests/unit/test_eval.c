@@ -3,7 +3,10 @@
  * missing values exactly as SPEC §1 says, checked overflow, money and
  * decimal rounding modes, dates and times with and without the rule set's
  * zone, aggregates over lines (nested too), lists, tables, regex matching
- * with limits, and the `why` of a failed condition.
+ * with limits, and the `why` of a failed condition.  Then, through the
+ * public API, the evaluation step that depends on these answers most
+ * (lib/eval.c, step 3): a category an order names is taken only when it is
+ * selectable and its conditions hold, else the order is refused.
  */
 #include "expr_fixture.h"
 
@@ -489,6 +492,187 @@ static void a_simple_condition_evaluates_fast(void **state)
     assert_int_equal(held, 333334);
 }
 
+/* The field a failing condition reads and the line does not carry, so
+ * that an order error can say why a condition was false. */
+static void a_missing_field_of_the_line_is_named(void **state)
+{
+    fx *f = *state;
+    tsr_expr *e;
+    const char *first = "item.kind == \"fnb\"";
+
+    f->ctx.item = f->lines[1];   /* fnb: no height, no zone */
+    e = fx_compile(f, "item.height_cm < 130", TSR_T_BOOL);
+    assert_int_equal(tsr__expr_missing_item_field(e, f->ctx.item, 0, (uint32_t)e->src_len),
+                     I_HEIGHT);
+    e = fx_compile(f, "item.kind == \"fnb\" and item.zone == \"A\"", TSR_T_BOOL);
+    assert_int_equal(tsr__expr_missing_item_field(e, f->ctx.item, 0, (uint32_t)e->src_len), I_ZONE);
+    /* only within the range asked about */
+    assert_int_equal(tsr__expr_missing_item_field(e, f->ctx.item, 0, (uint32_t)strlen(first)), -1);
+    e = fx_compile(f, "not has(item.validated)", TSR_T_BOOL);
+    assert_int_equal(tsr__expr_missing_item_field(e, f->ctx.item, 0, (uint32_t)e->src_len),
+                     I_VALIDATED);
+    /* inside an aggregate, `item` is another line */
+    e = fx_compile(f, "any(items, item.height_cm > 100) and item.quantity > 5", TSR_T_BOOL);
+    assert_int_equal(tsr__expr_missing_item_field(e, f->ctx.item, 0, (uint32_t)e->src_len), -1);
+    e = fx_compile(f, "age(customer.birthday, date(item.event_start)) < 27", TSR_T_BOOL);
+    assert_int_equal(tsr__expr_missing_item_field(e, f->ctx.item, 0, (uint32_t)e->src_len),
+                     I_EVENT_START);
+    /* a line that carries them */
+    f->ctx.item = f->lines[0];
+    e = fx_compile(f, "item.height_cm < 100", TSR_T_BOOL);
+    assert_int_equal(tsr__expr_missing_item_field(e, f->ctx.item, 0, (uint32_t)e->src_len), -1);
+}
+
+/* ---------------------------------------------------------------------
+ * Step 3 (lib/eval.c): a category the order names.
+ */
+static const char choice_rules[] =
+    "tessera: 1\nruleset: choice\ncurrency: EUR\n"
+    "schema: { item: { age: int } }\n"
+    "categories:\n"
+    "  - { id: child, for: item.kind == \"ticket\", when: item.age < 16, price: 5.00 }\n"
+    "  - { id: adult, for: item.kind == \"ticket\", price: 20.00 }\n"
+    "  - { id: student, for: item.kind == \"ticket\", when: item.age < 27, selectable: true,"
+    " price: 12.00 }\n"
+    "  - { id: companion, for: item.kind == \"ticket\", selectable: true }\n"
+    "  - { id: staff, for: item.kind == \"ticket\", channels: [till], selectable: true,"
+    " price: 0.00 }\n";
+
+static tsr_ruleset *choice_load(void)
+{
+    tsr_ruleset *rs = NULL;
+    tsr_error err;
+    if (tsr_ruleset_load_string(&rs, choice_rules, strlen(choice_rules), "choice.yaml", NULL,
+                                &err) != TSR_OK)
+        fail_msg("rule set did not load: %s", err.message);
+    return rs;
+}
+
+/* Evaluate {"datetime": ..., ORDER_EXTRA, "items": [ITEMS]}: TSR_OK and
+ * the result, or the status with err filled and *out NULL. */
+static int choice_eval(const tsr_ruleset *rs, const char *extra, const char *items, int trace,
+                       tsr_result **out, tsr_error *err)
+{
+    tsr_eval_options o = TSR_EVAL_OPTIONS_INIT;
+    char text[1024];
+
+    o.no_trace = !trace;
+    snprintf(text, sizeof text, "{\"datetime\": \"2026-06-10T11:00:00+02:00\"%s, \"items\": [%s]}",
+             extra, items);
+    *out = (tsr_result *)1;   /* must become NULL on failure */
+    return tsr_evaluate_text(out, rs, text, strlen(text), &o, err);
+}
+
+static void expect_refused(const tsr_ruleset *rs, const char *extra, const char *items,
+                           const char *path, const char *message)
+{
+    for (int trace = 0; trace <= 1; trace++) {   /* the same refusal, traced or not */
+        tsr_result *r;
+        tsr_error err;
+        int rc = choice_eval(rs, extra, items, trace, &r, &err);
+        if (rc != TSR_EORDER || r != NULL || strcmp(err.path, path) != 0 ||
+            strcmp(err.message, message) != 0)
+            fail_msg("items [%s]: want %s: %s\n got %d %s: %s", items, path, message, rc,
+                     err.path, err.message);
+    }
+}
+
+static void an_order_names_only_a_selectable_category_whose_conditions_hold(void **state)
+{
+    tsr_ruleset *rs = choice_load();
+    tsr_result *r;
+    tsr_error err;
+    (void)state;
+
+    /* accepted: the category and its price, the other lines matched */
+    assert_int_equal(choice_eval(rs, "", "{\"id\": \"s\", \"kind\": \"ticket\", \"age\": 22,"
+                                 " \"category\": \"student\"}, {\"id\": \"a\", \"kind\": \"ticket\","
+                                 " \"age\": 22}", 1, &r, &err), TSR_OK);
+    assert_string_equal(tsr_result_line_category(r, 0), "student");
+    assert_int_equal(tsr_result_line_total(r, 0), 1200);
+    assert_string_equal(tsr_result_line_category(r, 1), "adult");
+    assert_int_equal(tsr_result_line_total(r, 1), 2000);
+    tsr_result_free(r);
+    /* a selectable category without a price keeps the line's */
+    assert_int_equal(choice_eval(rs, "", "{\"id\": \"c\", \"kind\": \"ticket\", \"quantity\": 2,"
+                                 " \"price\": \"15.00\", \"category\": \"companion\"}", 0, &r, &err),
+                     TSR_OK);
+    assert_string_equal(tsr_result_line_category(r, 0), "companion");
+    assert_int_equal(tsr_result_line_total(r, 0), 3000);
+    tsr_result_free(r);
+    assert_int_equal(choice_eval(rs, ", \"channel\": \"till\"", "{\"id\": \"s\", \"kind\": "
+                                 "\"ticket\", \"category\": \"staff\"}", 0, &r, &err), TSR_OK);
+    assert_int_equal(tsr_result_line_total(r, 0), 0);
+    tsr_result_free(r);
+
+    /* refused, each with what is wrong */
+    expect_refused(rs, "", "{\"id\": \"s\", \"kind\": \"ticket\", \"category\": \"studnet\"}",
+                   "items[0].category", "unknown category \"studnet\"; did you mean \"student\"?");
+    expect_refused(rs, "", "{\"id\": \"a\", \"kind\": \"ticket\", \"age\": 40}, {\"id\": \"b\","
+                   " \"kind\": \"ticket\", \"age\": 40, \"category\": \"child\"}",
+                   "items[1].category",
+                   "category \"child\" is not selectable: the rules assign it, an order cannot "
+                   "name it; an order may name `student`, `companion`, `staff`");
+    expect_refused(rs, "", "{\"id\": \"c\", \"kind\": \"fnb\", \"price\": \"9.00\", \"age\": 20,"
+                   " \"category\": \"student\"}", "items[0].category",
+                   "category \"student\" cannot be chosen for this line: its `for` does not hold "
+                   "(`item.kind == \"ticket\"` is false)");
+    expect_refused(rs, "", "{\"id\": \"s\", \"kind\": \"ticket\", \"age\": 40, \"category\":"
+                   " \"student\"}", "items[0].category",
+                   "category \"student\" cannot be chosen for this line: its `when` does not hold "
+                   "(`item.age < 27` is false)");
+    expect_refused(rs, "", "{\"id\": \"s\", \"kind\": \"ticket\", \"category\": \"student\"}",
+                   "items[0].category",
+                   "category \"student\" cannot be chosen for this line: its `when` does not hold "
+                   "(`item.age < 27` is false: the line has no `age`)");
+    expect_refused(rs, ", \"channel\": \"web\"", "{\"id\": \"s\", \"kind\": \"ticket\","
+                   " \"category\": \"staff\"}", "items[0].category",
+                   "category \"staff\" cannot be chosen for this line: channels: not on channel "
+                   "`web`");
+    tsr_ruleset_free(rs);
+}
+
+/* A builder order goes through the same checks: the setter refuses what no
+ * line may name, evaluation what this line may not. */
+static void a_builder_order_names_a_category_under_the_same_checks(void **state)
+{
+    tsr_ruleset *rs = choice_load();
+    tsr_order *o = NULL;
+    tsr_result *r = NULL;
+    tsr_error err;
+    int line, age = tsr_ruleset_field(rs, TSR_RECORD_ITEM, "age");
+    (void)state;
+
+    assert_int_equal(tsr_order_new(&o, rs, &err), TSR_OK);
+    assert_int_equal(tsr_order_set_text(o, TSR_RECORD_ORDER, 0, TSR_ORDER_DATETIME,
+                                        "2026-06-10T11:00:00+02:00", 25, &err), TSR_OK);
+    assert_int_equal(tsr_order_add_line(o, "s", "ticket", 1, &line, &err), TSR_OK);
+    assert_int_equal(tsr_order_set_string(o, TSR_RECORD_ITEM, line, TSR_ITEM_CATEGORY, "adult", 5,
+                                          &err), TSR_EORDER);
+    assert_string_equal(err.path, "items[0].category");
+    assert_non_null(strstr(err.message, "category \"adult\" is not selectable"));
+    assert_int_equal(tsr_order_set_string(o, TSR_RECORD_ITEM, line, TSR_ITEM_CATEGORY, "vip", 3,
+                                          &err), TSR_EORDER);
+    assert_non_null(strstr(err.message, "unknown category \"vip\""));
+    assert_int_equal(tsr_order_set_string(o, TSR_RECORD_ITEM, line, TSR_ITEM_CATEGORY, "student",
+                                          7, &err), TSR_OK);
+    /* no age yet: `when` cannot hold */
+    assert_int_equal(tsr_evaluate(&r, rs, o, NULL, &err), TSR_EORDER);
+    assert_null(r);
+    assert_string_equal(err.path, "items[0].category");
+    assert_non_null(strstr(err.message, "(`item.age < 27` is false: the line has no `age`)"));
+    assert_int_equal(tsr_order_set_int(o, TSR_RECORD_ITEM, line, age, 40, &err), TSR_OK);
+    assert_int_equal(tsr_evaluate(&r, rs, o, NULL, &err), TSR_EORDER);
+    assert_non_null(strstr(err.message, "its `when` does not hold (`item.age < 27` is false)"));
+    assert_int_equal(tsr_order_set_int(o, TSR_RECORD_ITEM, line, age, 19, &err), TSR_OK);
+    assert_int_equal(tsr_evaluate(&r, rs, o, NULL, &err), TSR_OK);
+    assert_string_equal(tsr_result_line_category(r, 0), "student");
+    assert_int_equal(tsr_result_line_total(r, 0), 1200);
+    tsr_result_free(r);
+    tsr_order_free(o);
+    tsr_ruleset_free(rs);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
@@ -518,6 +702,9 @@ int main(void)
         T(why_names_the_first_failing_operand_of_an_and_chain),
         T(a_field_of_the_wrong_runtime_type_is_reported),
         T(a_simple_condition_evaluates_fast),
+        T(a_missing_field_of_the_line_is_named),
+        cmocka_unit_test(an_order_names_only_a_selectable_category_whose_conditions_hold),
+        cmocka_unit_test(a_builder_order_names_a_category_under_the_same_checks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /* Unit tests for lint.c: category bands (gaps, overlaps, shadowing),
- * discounts shadowed by an exclusive one, and unused segments, tables and
- * promo codes — each with the position and wording a rule author sees. */
+ * discounts shadowed by an exclusive one, unused segments, tables and
+ * promo codes, and aggregates whose cost grows with lines² — each with the
+ * position and wording a rule author sees. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -215,6 +216,39 @@ static void test_a_catch_all_for_every_line_shadows_later_categories_of_any_for(
     done(&l);
 }
 
+/* A selectable category is reached by an order naming it: one meant to be
+ * chosen only sits after the catch-all on purpose, in its own group or in
+ * another, and is not reported; a non-selectable one beside it still is.
+ * A `when` that holds for no line is reported all the same. */
+static void test_a_selectable_category_after_a_catch_all_is_not_shadowed(void **state)
+{
+    linted l = lint(HEADER
+        "schema: { item: { age: int } }\n"
+        "categories:\n"
+        "  - id: adult\n"
+        "    for: item.kind == \"ticket\"\n"
+        "    price: 25.00\n"
+        "  - id: student\n"
+        "    for: item.kind == \"ticket\"\n"
+        "    when: item.age < 27\n"
+        "    selectable: true\n"
+        "    price: 15.00\n"
+        "  - { id: companion, for: item.kind == \"ticket\", selectable: true }\n"
+        "  - { id: senior, for: item.kind == \"ticket\", when: item.age >= 65, price: 18.00 }\n"
+        "  - { id: nobody, for: item.kind == \"ticket\", when: item.age > 9 and item.age < 3,"
+        " selectable: true, price: 1.00 }\n"
+        "  - { id: anything, price: 1.00 }\n"
+        "  - { id: staff, for: item.kind == \"staff\", selectable: true, price: 0.00 }\n");
+    (void)state;
+    expect_count(l.rep, 2);
+    expect_warning(l.rep, 0, "never-applies", 15, 5,
+                   "category `senior` can never apply: `adult` above takes every line it could "
+                   "(same `for`, no `when`)");
+    expect_warning(l.rep, 1, "never-applies", 16, 5,
+                   "category `nobody` can never apply: `when` holds for no value of `item.age`");
+    done(&l);
+}
+
 static void test_contradictory_conditions_never_apply(void **state)
 {
     linted l = lint(HEADER
@@ -383,6 +417,58 @@ static void test_running_out_of_memory_fails_cleanly(void **state)
     assert_int_equal(c.live, 0);
 }
 
+static void test_an_aggregate_a_category_recomputes_per_line_is_quadratic(void **state)
+{
+    /* item.price and item.category change as categories go line by line:
+     * the aggregates reading them are computed again for every line */
+    linted l = lint(HEADER
+        "schema: { item: { n: int } }\n"
+        "categories:\n"
+        "  - id: first\n"
+        "    when: 'item.n > 0 and count(items, item.category == \"first\") < 2'\n"
+        "    price: 5.00\n"
+        "  - id: cheap\n"
+        "    for: item.n > 1\n"
+        "    price: 'sum(items, sum(items, item.n) * item.price) / 100'\n"
+        "  - id: rest\n"
+        "    price: 7.00\n");
+    (void)state;
+    expect_count(l.rep, 2);
+    expect_warning(l.rep, 0, "quadratic-aggregate", 7, 12,
+                   "`count(items, item.category == \"first\")` in `when` of category `first` is "
+                   "computed again for every line, because categories set item.category and "
+                   "item.price line by line: its cost grows with the square of the number of "
+                   "lines");
+    /* the outer sum reads item.price; the inner one, alone, would not warn */
+    expect_warning(l.rep, 1, "quadratic-aggregate", 11, 13,
+                   "`sum(items, sum(items, item.n) * item.price)` in `price` of category `cheap`");
+    done(&l);
+}
+
+static void test_aggregates_evaluation_computes_once_are_not_reported(void **state)
+{
+    /* nested aggregates, aggregates of fields the order gives, and
+     * aggregates of item.total outside categories cost one pass each */
+    linted l = lint(HEADER
+        "schema: { item: { n: int } }\n"
+        "categories:\n"
+        "  - id: c\n"
+        "    when: 'sum(items, count(items, item.n > 0)) > 0 and any(items, item.kind == \"x\")'\n"
+        "    price: 1.00\n"
+        "discounts:\n"
+        "  - id: d\n"
+        "    when: 'sum(items, item.total) > 10.00'\n"
+        "    for: 'item.total * 2 > sum(items, item.total)'\n"
+        "    percent: 10\n"
+        "offers:\n"
+        "  - id: o\n"
+        "    when: 'sum(items, sum(items, sum(items, item.price))) > 0.00'\n"
+        "    message: m\n");
+    (void)state;
+    expect_count(l.rep, 0);
+    done(&l);
+}
+
 static void test_the_report_api_is_null_safe(void **state)
 {
     tsr_lint_report *rep = (tsr_lint_report *)1;
@@ -408,6 +494,7 @@ int main(void)
         cmocka_unit_test(test_a_band_inside_an_earlier_one_never_applies),
         cmocka_unit_test(test_a_category_after_one_without_when_never_applies),
         cmocka_unit_test(test_a_catch_all_for_every_line_shadows_later_categories_of_any_for),
+        cmocka_unit_test(test_a_selectable_category_after_a_catch_all_is_not_shadowed),
         cmocka_unit_test(test_contradictory_conditions_never_apply),
         cmocka_unit_test(test_conditions_lint_cannot_read_are_left_alone),
         cmocka_unit_test(test_an_exclusive_discount_on_every_line_shadows_later_ones),
@@ -415,6 +502,8 @@ int main(void)
         cmocka_unit_test(test_unused_segments_tables_and_promo_codes_are_reported_in_file_order),
         cmocka_unit_test(test_a_promo_code_read_by_an_expression_is_used),
         cmocka_unit_test(test_running_out_of_memory_fails_cleanly),
+        cmocka_unit_test(test_an_aggregate_a_category_recomputes_per_line_is_quadratic),
+        cmocka_unit_test(test_aggregates_evaluation_computes_once_are_not_reported),
         cmocka_unit_test(test_the_report_api_is_null_safe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

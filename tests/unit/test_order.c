@@ -21,7 +21,8 @@ static const char rules[] =
     "  order: { note: string }\n"
     "categories:\n"
     "  - { id: child, for: item.kind == \"ticket\", when: item.height_cm < 130, price: 10.00 }\n"
-    "  - { id: adult, for: item.kind == \"ticket\", price: 20.00 }\n";
+    "  - { id: adult, for: item.kind == \"ticket\", price: 20.00 }\n"
+    "  - { id: student, for: item.kind == \"ticket\", selectable: true, price: 15.00 }\n";
 
 /* SPEC §5's example order, with every built-in and schema field. */
 static const char full_json[] =
@@ -40,7 +41,7 @@ static const char full_json[] =
     "      \"zone\": \"A\", \"event_start\": \"2026-06-14T10:00:00Z\", \"validated\": false,\n"
     "      \"ratio\": 0.25, \"labels\": [\"x\", \"y\"] },\n"
     "    { \"id\": \"f1\", \"kind\": \"fnb\", \"sku\": \"COLA-05\", \"quantity\": 2, \"price\": \"150.00\" },\n"
-    "    { \"id\": \"t2\", \"kind\": \"ticket\", \"category\": \"adult\", \"price\": 24.5 }\n"
+    "    { \"id\": \"t2\", \"kind\": \"ticket\", \"category\": \"student\", \"price\": 24.5 }\n"
     "  ],\n"
     "  \"promo_codes\": [\"DOC-123456\", \"SUMMER\"],\n"
     "  \"promo_uses\": { \"doctors\": 0 },\n"
@@ -69,7 +70,7 @@ static const char full_yaml[] =
     "  - { id: t1, kind: ticket, sku: PARK-DAY, quantity: 1, height_cm: 118, zone: A,\n"
     "      event_start: '2026-06-14T10:00:00Z', validated: false, ratio: 0.25, labels: [x, y] }\n"
     "  - { id: f1, kind: fnb, sku: COLA-05, quantity: 2, price: \"150.00\" }\n"
-    "  - { id: t2, kind: ticket, category: adult, price: 24.5 }\n"
+    "  - { id: t2, kind: ticket, category: student, price: 24.5 }\n"
     "promo_codes: [DOC-123456, SUMMER]\n"
     "promo_uses: { doctors: 0 }\n"
     "promo_total_uses: { doctors: 17, summer: 3 }\n"
@@ -343,7 +344,7 @@ static void test_full_order_fills_every_slot(void **state)
     assert_int_equal(line_value(o, 1, TSR_ITEM_PRICE)->type, TSR_T_MONEY);
     assert_int_equal(line_value(o, 1, TSR_ITEM_PRICE)->u.i, 15000);
     assert_int_equal(line_value(o, 1, f->height_cm)->type, TSR_T_MISSING);
-    assert_string_value(line_value(o, 2, TSR_ITEM_CATEGORY), "adult");
+    assert_string_value(line_value(o, 2, TSR_ITEM_CATEGORY), "student");
     assert_int_equal(line_value(o, 2, TSR_ITEM_PRICE)->u.i, 2450);   /* a JSON number */
     assert_int_equal(line_value(o, 2, TSR_ITEM_QUANTITY)->u.i, 1);   /* the default */
     /* computed fields are the evaluator's */
@@ -556,6 +557,103 @@ static void test_duplicate_line_id_names_the_first(void **state)
     expect_error(f, buf, TSR_EORDER, "items[33].id", "duplicate line id \"l7\": items[7]");
 }
 
+/* Plain FNV-1a, 32 bits: the hash line ids used to be put in buckets by. */
+static uint32_t fnv1a(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 16777619u;
+    }
+    return h;
+}
+
+#define CRAFTED 1000
+
+/* Ids an attacker can compute offline to fall into one bucket of any table
+ * of up to 2^14 slots under plain FNV-1a: equal in their 14 low bits. */
+static char (*crafted_ids(void))[16]
+{
+    char (*ids)[16] = calloc(CRAFTED, sizeof *ids);
+    unsigned long u;
+    size_t n = 0;
+
+    assert_non_null(ids);
+    for (u = 0; n < CRAFTED; u++) {
+        snprintf(ids[n], sizeof ids[n], "c%lu", u);
+        if ((fnv1a(ids[n]) & 0x3FFF) == 0)
+            n++;
+    }
+    return ids;
+}
+
+static size_t distinct(const size_t *b, size_t n)
+{
+    size_t i, j, d = 0;
+    for (i = 0; i < n; i++) {
+        for (j = 0; j < i && b[j] != b[i]; j++)
+            ;
+        d += j == i;
+    }
+    return d;
+}
+
+/* Line ids are checked for duplicates in a hash set keyed afresh for every
+ * order: ids crafted to share a bucket under FNV-1a spread out (no
+ * quadratic probing), and the next order puts them elsewhere again. */
+static void test_crafted_colliding_line_ids_do_not_collide(void **state)
+{
+    fixture *f = *state;
+    char (*ids)[16] = crafted_ids();
+    size_t *first = calloc(CRAFTED, sizeof *first), *again = calloc(CRAFTED, sizeof *again);
+    size_t cap = 64 + CRAFTED * 40, len, i, moved = 0, max = 0;
+    char *text = malloc(cap);
+
+    assert_non_null(first);
+    assert_non_null(again);
+    assert_non_null(text);
+    len = (size_t)snprintf(text, cap, "{\"datetime\":\"2026-06-13T14:30:00Z\",\"items\":[");
+    for (i = 0; i < CRAFTED; i++)
+        len += (size_t)snprintf(text + len, cap - len, "%s{\"id\":\"%s\",\"kind\":\"k\"}",
+                                i ? "," : "", ids[i]);
+    snprintf(text + len, cap - len, "]}");
+
+    /* the attack as it was: every id in one bucket of a 2048-slot table */
+    for (i = 0; i < CRAFTED; i++)
+        first[i] = fnv1a(ids[i]) & 2047;
+    assert_int_equal(distinct(first, CRAFTED), 1);
+
+    assert_int_equal(parse(f, text), TSR_OK);
+    for (i = 0; i < CRAFTED; i++) {
+        first[i] = tsr__order_line_id_bucket(f->order, ids[i], strlen(ids[i]));
+        assert_true(first[i] < 2048);
+    }
+    /* 1000 keys thrown at random into 2048 buckets fill about 790 of them,
+     * the fullest holding a handful */
+    assert_true(distinct(first, CRAFTED) > 600);
+    for (i = 0; i < CRAFTED; i++) {
+        size_t j, load = 0;
+        for (j = 0; j < CRAFTED; j++)
+            load += first[j] == first[i];
+        if (load > max)
+            max = load;
+    }
+    assert_true(max < 12);
+
+    /* the next order draws a new key */
+    tsr_order_reset(f->order);
+    assert_int_equal(parse(f, text), TSR_OK);
+    for (i = 0; i < CRAFTED; i++) {
+        again[i] = tsr__order_line_id_bucket(f->order, ids[i], strlen(ids[i]));
+        moved += again[i] != first[i];
+    }
+    assert_true(moved > CRAFTED / 2);
+    free(text);
+    free(again);
+    free(first);
+    free(ids);
+}
+
 static void test_quantity_must_be_at_least_one(void **state)
 {
     fixture *f = *state;
@@ -690,16 +788,28 @@ static void test_numbers_with_exponents_or_beyond_int64_are_refused(void **state
     assert_true(line_value(f->order, 0, f->height_cm)->u.i == INT64_MAX);
 }
 
+/* An order may name only a selectable category: an unknown one is refused
+ * with the closest name it could have meant, one the rules assign (child,
+ * adult) as not selectable; both list what the order may name. */
 static void test_unknown_preset_category_suggests_the_closest(void **state)
 {
     fixture *f = *state;
     char buf[1024];
 
-    expect_item_error(f, "\"category\":\"chlid\"", TSR_EORDER, "items[0].category",
-                      "unknown category \"chlid\"; did you mean \"child\"?");
+    expect_item_error(f, "\"category\":\"stduent\"", TSR_EORDER, "items[0].category",
+                      "unknown category \"stduent\"; did you mean \"student\"?");
     expect_item_error(f, "\"category\":\"senior\"", TSR_EORDER, "items[0].category",
-                      "no such category");
-    assert_int_equal(parse(f, with_item(buf, sizeof buf, "\"category\":\"child\"")), TSR_OK);
+                      "unknown category \"senior\": the rule set has no such category; an order "
+                      "may name `student`");
+    /* not suggested: the order could not name it either */
+    expect_item_error(f, "\"category\":\"chlid\"", TSR_EORDER, "items[0].category",
+                      "unknown category \"chlid\": the rule set has no such category");
+    expect_item_error(f, "\"category\":\"child\"", TSR_EORDER, "items[0].category",
+                      "category \"child\" is not selectable: the rules assign it, an order cannot "
+                      "name it; an order may name `student`");
+    expect_item_error(f, "\"category\":\"adult\"", TSR_EORDER, "items[0].category",
+                      "is not selectable");
+    assert_int_equal(parse(f, with_item(buf, sizeof buf, "\"category\":\"student\"")), TSR_OK);
 }
 
 static void test_duplicate_keys_are_refused_in_every_object(void **state)
@@ -880,7 +990,7 @@ static void build_full_order(fixture *f, tsr_order *o)
     OK(tsr_order_set_string(o, TSR_RECORD_ITEM, f1, TSR_ITEM_SKU, "COLA-05", 7, err));
     OK(tsr_order_set_money(o, TSR_RECORD_ITEM, f1, TSR_ITEM_PRICE, 15000, err));
     OK(tsr_order_add_line(o, "t2", "ticket", 1, &t2, err));
-    OK(tsr_order_set_string(o, TSR_RECORD_ITEM, t2, TSR_ITEM_CATEGORY, "adult", 5, err));
+    OK(tsr_order_set_string(o, TSR_RECORD_ITEM, t2, TSR_ITEM_CATEGORY, "student", 7, err));
     OK(tsr_order_set_text(o, TSR_RECORD_ITEM, t2, TSR_ITEM_PRICE, "24.50", 5, err));
 
     OK(tsr_order_add_promo_code(o, "DOC-123456", 10, err));
@@ -968,9 +1078,19 @@ static void test_builder_refuses_wrong_types_with_a_path(void **state)
     assert_string_equal(f->err.path, "items[0].quantity");
     assert_int_equal(tsr_order_set_money(o, TSR_RECORD_ITEM, line, TSR_ITEM_PRICE, -1, &f->err),
                      TSR_EORDER);
-    assert_int_equal(tsr_order_set_string(o, TSR_RECORD_ITEM, line, TSR_ITEM_CATEGORY, "chlid", 5,
+    assert_int_equal(tsr_order_set_string(o, TSR_RECORD_ITEM, line, TSR_ITEM_CATEGORY, "studnet", 7,
                                           &f->err), TSR_EORDER);
-    assert_non_null(strstr(f->err.message, "did you mean \"child\""));
+    assert_string_equal(f->err.path, "items[0].category");
+    assert_non_null(strstr(f->err.message, "did you mean \"student\""));
+    /* the builder names only what the reader would accept: not a category
+     * the rules assign */
+    assert_int_equal(tsr_order_set_string(o, TSR_RECORD_ITEM, line, TSR_ITEM_CATEGORY, "child", 5,
+                                          &f->err), TSR_EORDER);
+    assert_string_equal(f->err.path, "items[0].category");
+    assert_non_null(strstr(f->err.message, "category \"child\" is not selectable"));
+    assert_int_equal(tsr_order_set_text(o, TSR_RECORD_ITEM, line, TSR_ITEM_CATEGORY, "adult", 5,
+                                        &f->err), TSR_EORDER);
+    assert_non_null(strstr(f->err.message, "category \"adult\" is not selectable"));
     assert_int_equal(tsr_order_set_string(o, TSR_RECORD_ITEM, line, f->zone, "\xC0\xAF", 2, &f->err),
                      TSR_EORDER);
     assert_int_equal(tsr_order_set_redeem_points(o, -1, &f->err), TSR_EORDER);
@@ -989,6 +1109,7 @@ static void test_builder_refuses_wrong_types_with_a_path(void **state)
     assert_int_equal(line_value(o, 0, f->height_cm)->type, TSR_T_MISSING);
     assert_int_equal(line_value(o, 0, TSR_ITEM_QUANTITY)->u.i, 1);
     assert_int_equal(line_value(o, 0, TSR_ITEM_PRICE)->type, TSR_T_MISSING);
+    assert_int_equal(line_value(o, 0, TSR_ITEM_CATEGORY)->type, TSR_T_MISSING);
 }
 
 static void test_builder_refuses_bad_handles_and_lines(void **state)
@@ -1031,6 +1152,9 @@ static void test_builder_order_is_checked_when_finished(void **state)
     /* the caller can fix it: nothing was thrown away */
     assert_int_equal(tsr_order_set_string(o, TSR_RECORD_ITEM, 1, TSR_ITEM_ID, "f1", 2, &f->err), TSR_OK);
     assert_int_equal(tsr__order_ready(o, &f->err), TSR_OK);
+    /* checked, not written to: a const order stays as it was */
+    assert_false(o->finished);
+    assert_int_equal(tsr__order_finish(o, &f->err), TSR_OK);
     assert_true(o->finished);
 }
 
@@ -1171,6 +1295,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_items_must_be_a_non_empty_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_line_needs_id_and_kind, setup, teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_line_id_names_the_first, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_crafted_colliding_line_ids_do_not_collide, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_quantity_must_be_at_least_one, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_field_suggests_the_closest, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_type_for_every_schema_type, setup, teardown),

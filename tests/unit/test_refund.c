@@ -238,7 +238,7 @@ static void assert_rejected(const fixture *f, const char *id, const char *why)
 
 static tsr_refund_totals totals(const fixture *f)
 {
-    tsr_refund_totals t;
+    tsr_refund_totals t = TSR_REFUND_TOTALS_INIT;
     tsr_refund_result_totals(f->res, &t);
     return t;
 }
@@ -270,7 +270,7 @@ static int teardown(void **state)
 static void a_line_in_time_is_refunded_less_the_fee(void **state)
 {
     fixture *f = *state;
-    tsr_refund_totals t;
+    tsr_refund_totals t = TSR_REFUND_TOTALS_INIT;
 
     /* f1 paid 18.00 (10 % basket discount), earned 18 points */
     refund_ok(f, "[\"f1\"]", EARLY, "");
@@ -349,7 +349,7 @@ static void a_fee_expression_sees_the_line_and_the_refund_time(void **state)
 static void a_fee_above_what_was_paid_keeps_only_what_was_paid(void **state)
 {
     fixture *f = *state;
-    tsr_refund_totals t;
+    tsr_refund_totals t = TSR_REFUND_TOTALS_INIT;
 
     use_rules(f, "refunds: { fee: 50.00 }\n");
     price(f, family_order);
@@ -388,6 +388,28 @@ static void a_fee_without_value_or_below_zero_rejects_the_line(void **state)
     assert_int_equal(tsr_refund_result_line_status(f->res, 1), TSR_REFUND_REFUNDED);
 }
 
+/* A fee that cannot be computed (an overflow) stops the refund with the
+ * rule's place and the line, as a path into the request's order. */
+static void a_fee_that_overflows_names_the_rule_and_the_line(void **state)
+{
+    fixture *f = *state;
+
+    use_rules(f, "refunds:\n  fee: item.total * 1000000000000000000\n");
+    price(f, family_order);
+    refund_fails(f, f->receipt, "[\"f2\"]", "", TSR_EEVAL, "order.items[3]",
+                 "arithmetic overflow in `item.total * 1000000000000000000`");
+    assert_string_equal(f->err.file, "refund-test.yaml");
+    /* the line after `refunds:`, which follows base_rules */
+    {
+        int line = 2;
+        const char *c;
+        for (c = base_rules; *c; c++)
+            line += *c == '\n';
+        assert_int_equal(f->err.line, line);
+    }
+    assert_int_equal(f->err.column, 8);
+}
+
 /* ---------------------------------------------------------------------
  * Points.
  */
@@ -416,7 +438,7 @@ static void redeemed_points_come_back_and_earned_ones_go(void **state)
 static void order_points_go_with_the_last_line(void **state)
 {
     fixture *f = *state;
-    tsr_refund_totals t;
+    tsr_refund_totals t = TSR_REFUND_TOTALS_INIT;
     char previous[96];
 
     price(f, paid_with_points);
@@ -482,7 +504,7 @@ static void the_json_identifies_what_was_refunded(void **state)
 
 static void accessors_are_null_safe(void **state)
 {
-    tsr_refund_totals t;
+    tsr_refund_totals t = TSR_REFUND_TOTALS_INIT;
     (void)state;
 
     tsr_refund_result_free(NULL);
@@ -495,9 +517,12 @@ static void accessors_are_null_safe(void **state)
     assert_null(tsr_refund_result_line_why(NULL, 0));
     assert_int_equal(tsr_refund_result_line_amount(NULL, 0), 0);
     memset(&t, 0xff, sizeof t);
-    tsr_refund_result_totals(NULL, &t);
+    t.version = TSR_REFUND_TOTALS_VERSION;
+    assert_int_equal(tsr_refund_result_totals(NULL, &t), TSR_EINVAL);
     assert_int_equal(t.amount, 0);
-    tsr_refund_result_totals(NULL, NULL);
+    assert_int_equal(t.clawback_returned, 0);
+    assert_int_equal(t.version, TSR_REFUND_TOTALS_VERSION);
+    assert_int_equal(tsr_refund_result_totals(NULL, NULL), TSR_EINVAL);
     assert_string_equal(tsr_strerror(TSR_ERECEIPT), "receipt does not match");
 }
 
@@ -725,6 +750,72 @@ static void the_low_level_call_checks_a_bare_receipt(void **state)
     tsr_order_free(o);
 }
 
+/* The totals go into the caller's struct as its version declares it: a
+ * version the library does not know gets nothing written, and no byte
+ * after the struct is touched. */
+static void refund_totals_are_written_as_the_callers_version_says(void **state)
+{
+    fixture *f = *state;
+    struct { tsr_refund_totals t; unsigned char guard[32]; } box;
+    unsigned v;
+    size_t i;
+
+    refund_ok(f, "[\"f2\"]", EARLY, "");
+    memset(&box, 0x5a, sizeof box);
+    box.t.version = TSR_REFUND_TOTALS_VERSION;
+    assert_int_equal(tsr_refund_result_totals(f->res, &box.t), TSR_OK);
+    assert_int_equal(box.t.version, TSR_REFUND_TOTALS_VERSION);
+    assert_int_equal(box.t.amount, 1400);
+    assert_int_equal(box.t.clawback, 200);
+    assert_int_equal(box.t.clawback_returned, 0);
+    for (i = 0; i < sizeof box.guard; i++)
+        assert_int_equal(box.guard[i], 0x5a);
+    for (v = 0; v <= TSR_REFUND_TOTALS_VERSION + 1; v += TSR_REFUND_TOTALS_VERSION + 1) {
+        memset(&box, 0x5a, sizeof box);
+        box.t.version = v;
+        assert_int_equal(tsr_refund_result_totals(f->res, &box.t), TSR_EINVAL);
+        assert_int_equal(box.t.version, v);
+        assert_int_equal((uint64_t)box.t.amount, 0x5a5a5a5a5a5a5a5aull);
+    }
+}
+
+/* Options: a version the library does not know is refused with a message
+ * that says where to start from; _init gives the defaults of a version. */
+static void refund_options_are_versioned(void **state)
+{
+    fixture *f = *state;
+    const char *ids[] = { "f1" };
+    tsr_refund_options ro;
+    tsr_order *o = NULL;
+
+    assert_int_equal(tsr_order_new(&o, f->rs, &f->err), TSR_OK);
+    assert_int_equal(tsr_order_parse(o, f->order, strlen(f->order), &f->err), TSR_OK);
+    memset(&ro, 0x5a, sizeof ro);
+    assert_int_equal(tsr_refund_options_init(&ro, TSR_REFUND_OPTIONS_VERSION), TSR_OK);
+    assert_int_equal(ro.version, TSR_REFUND_OPTIONS_VERSION);
+    assert_null(ro.previous_lines);
+    assert_int_equal(ro.nprevious_lines, 0);
+    assert_true(ro.previous_clawback == TSR_REFUND_CLAWBACK_UNSTATED);
+    assert_int_equal(tsr_refund_options_init(&ro, 0), TSR_EINVAL);
+    assert_int_equal(tsr_refund_options_init(&ro, TSR_REFUND_OPTIONS_VERSION + 1), TSR_EINVAL);
+    assert_int_equal(tsr_refund_options_init(NULL, TSR_REFUND_OPTIONS_VERSION), TSR_EINVAL);
+
+    ro.version = TSR_REFUND_OPTIONS_VERSION + 1;
+    assert_int_equal(tsr_refund_order(&f->res, f->rs, o, f->receipt, strlen(f->receipt), ids, 1,
+                                      EARLY, &ro, &f->err), TSR_EINVAL);
+    assert_null(f->res);
+    assert_non_null(strstr(f->err.message, "refund options version 2 is not supported"));
+    assert_non_null(strstr(f->err.message, "TSR_REFUND_OPTIONS_INIT"));
+    ro.version = 0;
+    assert_int_equal(tsr_refund_order(&f->res, f->rs, o, f->receipt, strlen(f->receipt), ids, 1,
+                                      EARLY, &ro, &f->err), TSR_EINVAL);
+    assert_int_equal(tsr_refund_options_init(&ro, TSR_REFUND_OPTIONS_VERSION), TSR_OK);
+    assert_int_equal(tsr_refund_order(&f->res, f->rs, o, f->receipt, strlen(f->receipt), ids, 1,
+                                      EARLY, &ro, &f->err), TSR_OK);
+    assert_refunded(f, "f1", 1600, 200, 0, 18);
+    tsr_order_free(o);
+}
+
 /* ---------------------------------------------------------------------
  * The request's own errors.
  */
@@ -768,6 +859,10 @@ static void the_request_is_checked_with_paths(void **state)
     refund_fails(f, f->receipt, "[1]", "", TSR_EORDER, "lines[0]", "expected a line id");
     refund_fails(f, f->receipt, "[\"a1\"]", ",\"previous\":{\"clawback\":\"x\"}", TSR_EORDER,
                  "previous.clawback", "not a money amount");
+    refund_fails(f, f->receipt, "[\"a1\"]", ",\"previous\":{\"clawback\":\"-1.00\"}", TSR_EORDER,
+                 "previous.clawback", "`-1.00` is negative");
+    refund_fails(f, f->receipt, "[\"a1\"]", ",\"previous\":{\"\\u001b[2J\":[]}", TSR_EORDER,
+                 "previous", "unknown key `?[2J`");
     refund_fails(f, f->receipt, "[\"a1\"]", ",\"previous\":{\"lins\":[]}", TSR_EORDER,
                  "previous", "unknown key `lins`");
     refund_fails(f, f->receipt, "[\"a1\"]", ",\"previous\":{\"lines\":{}}", TSR_EORDER,
@@ -812,7 +907,7 @@ static void the_request_is_checked_with_paths(void **state)
 static void a_broken_bundle_is_clawed_back(void **state)
 {
     fixture *f = *state;
-    tsr_refund_totals t;
+    tsr_refund_totals t = TSR_REFUND_TOTALS_INIT;
     const char *json;
 
     /* the pair: 30.00 for 25.00, 5.00 saved: 3.33 on the adult, 1.67 on
@@ -831,7 +926,7 @@ static void a_broken_bundle_is_clawed_back(void **state)
 static void a_broken_threshold_is_clawed_back(void **state)
 {
     fixture *f = *state;
-    tsr_refund_totals t;
+    tsr_refund_totals t = TSR_REFUND_TOTALS_INIT;
 
     /* two drinks reach 30.00 and get 10 %; one alone does not */
     refund_ok(f, "[\"f2\"]", EARLY, "");
@@ -1409,7 +1504,7 @@ static void refund_step(fixture *f, ledger *l, const size_t *group, size_t n)
     char lines[256], extra[400], *json;
     int64_t paid = 0, most, at_zero, at_most, owed;
     unsigned mask = 0;
-    tsr_refund_totals t;
+    tsr_refund_totals t = TSR_REFUND_TOTALS_INIT;
     size_t i;
 
     for (i = 0; i < n; i++) {
@@ -1805,6 +1900,7 @@ int main(void)
         T(a_fee_above_what_was_paid_keeps_only_what_was_paid),
         T(a_free_line_is_refunded_with_nothing_to_pay_back),
         T(a_fee_without_value_or_below_zero_rejects_the_line),
+        T(a_fee_that_overflows_names_the_rule_and_the_line),
         T(redeemed_points_come_back_and_earned_ones_go),
         T(order_points_go_with_the_last_line),
         T(money_goes_where_the_rule_set_says),
@@ -1819,6 +1915,8 @@ int main(void)
         T(a_receipt_priced_by_changed_rules_is_refused),
         T(a_malformed_receipt_is_refused_at_its_path),
         T(the_low_level_call_checks_a_bare_receipt),
+        T(refund_totals_are_written_as_the_callers_version_says),
+        T(refund_options_are_versioned),
         T(line_ids_must_be_in_the_order_and_named_once),
         T(a_line_refunded_before_is_rejected),
         T(the_request_is_checked_with_paths),

@@ -118,7 +118,7 @@ static void test_json_is_byte_identical_and_totals_add_up(void **state)
         "\"redeem_points\":1000}";
     tsr_ruleset *rs = NULL;
     tsr_result *a, *b;
-    tsr_totals t;
+    tsr_totals t = TSR_TOTALS_INIT;
     size_t la, lb, i;
     int64_t due = 0;
     (void)state;
@@ -151,15 +151,93 @@ static void test_json_is_byte_identical_and_totals_add_up(void **state)
 
 static void test_accessors_are_null_safe(void **state)
 {
-    tsr_totals t;
+    tsr_totals t = TSR_TOTALS_INIT;
     (void)state;
     assert_int_equal(tsr_result_line_count(NULL), 0);
     assert_null(tsr_result_json(NULL, NULL));
     assert_int_equal(tsr_result_trace_count(NULL), 0);
     assert_int_equal(tsr_result_promo(NULL, 0, NULL, NULL, NULL, NULL), TSR_EINVAL);
-    tsr_result_totals(NULL, &t);
+    t.due = 7;
+    assert_int_equal(tsr_result_totals(NULL, &t), TSR_EINVAL);
     assert_int_equal(t.due, 0);
+    assert_int_equal(t.version, TSR_TOTALS_VERSION);
+    assert_int_equal(tsr_result_totals(NULL, NULL), TSR_EINVAL);
     tsr_result_free(NULL);
+}
+
+static const char *const small_order =
+    "{\"datetime\":\"2026-06-10T11:00:00+03:00\","
+    "\"items\":[{\"id\":\"f1\",\"kind\":\"fnb\",\"price\":\"150.00\",\"quantity\":2}]}";
+
+/* tsr_totals is written into the caller's memory: as much as the caller's
+ * version declares and not a byte more; an unknown version gets nothing. */
+static void test_totals_are_written_as_the_callers_version_says(void **state)
+{
+    struct { tsr_totals t; unsigned char guard[32]; } box;
+    tsr_ruleset *rs = NULL;
+    tsr_result *r;
+    unsigned v;
+    size_t i;
+    (void)state;
+
+    assert_int_equal(tsr_ruleset_load_file(&rs, park, NULL, NULL), TSR_OK);
+    r = eval(rs, small_order, NULL);
+    memset(&box, 0x5a, sizeof box);
+    box.t.version = TSR_TOTALS_VERSION;
+    assert_int_equal(tsr_result_totals(r, &box.t), TSR_OK);
+    assert_int_equal(box.t.version, TSR_TOTALS_VERSION);
+    assert_int_equal(box.t.subtotal, 30000);
+    assert_int_equal(box.t.due, 30000);
+    assert_int_equal(box.t.discount, 0);
+    assert_int_equal(box.t.points_redeemed, 0);
+    for (i = 0; i < sizeof box.guard; i++)
+        assert_int_equal(box.guard[i], 0x5a);
+    for (v = 0; v <= TSR_TOTALS_VERSION + 1; v += TSR_TOTALS_VERSION + 1) {
+        memset(&box, 0x5a, sizeof box);
+        box.t.version = v;
+        assert_int_equal(tsr_result_totals(r, &box.t), TSR_EINVAL);
+        assert_int_equal(box.t.version, v);
+        assert_int_equal((uint64_t)box.t.subtotal, 0x5a5a5a5a5a5a5a5aull);
+    }
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
+}
+
+/* Eval options: a version this library does not know is refused with a
+ * message saying where to start; _init gives a version's defaults. */
+static void test_eval_options_are_versioned(void **state)
+{
+    tsr_ruleset *rs = NULL;
+    tsr_result *r = NULL;
+    tsr_eval_options eo;
+    tsr_error err;
+    (void)state;
+
+    memset(&eo, 0x5a, sizeof eo);
+    assert_int_equal(tsr_eval_options_init(&eo, TSR_EVAL_OPTIONS_VERSION), TSR_OK);
+    assert_int_equal(eo.version, TSR_EVAL_OPTIONS_VERSION);
+    assert_int_equal(eo.customer_safe, 0);
+    assert_int_equal(eo.no_trace, 0);
+    assert_int_equal(tsr_eval_options_init(&eo, 0), TSR_EINVAL);
+    assert_int_equal(tsr_eval_options_init(&eo, TSR_EVAL_OPTIONS_VERSION + 1), TSR_EINVAL);
+    assert_int_equal(tsr_eval_options_init(NULL, TSR_EVAL_OPTIONS_VERSION), TSR_EINVAL);
+
+    assert_int_equal(tsr_ruleset_load_file(&rs, park, NULL, NULL), TSR_OK);
+    eo.version = TSR_EVAL_OPTIONS_VERSION + 1;
+    assert_int_equal(tsr_evaluate_text(&r, rs, small_order, strlen(small_order), &eo, &err),
+                     TSR_EINVAL);
+    assert_null(r);
+    assert_non_null(strstr(err.message, "eval options version 2 is not supported"));
+    assert_non_null(strstr(err.message, "TSR_EVAL_OPTIONS_INIT"));
+    eo.version = 0;
+    assert_int_equal(tsr_evaluate_text(&r, rs, small_order, strlen(small_order), &eo, &err),
+                     TSR_EINVAL);
+    assert_int_equal(tsr_eval_options_init(&eo, TSR_EVAL_OPTIONS_VERSION), TSR_OK);
+    eo.no_trace = 1;
+    r = eval(rs, small_order, &eo);
+    assert_int_equal(tsr_result_trace_count(r), 0);
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
 }
 
 int main(void)
@@ -169,6 +247,8 @@ int main(void)
         cmocka_unit_test(test_customer_safe_mode_hides_which_codes_exist),
         cmocka_unit_test(test_json_is_byte_identical_and_totals_add_up),
         cmocka_unit_test(test_accessors_are_null_safe),
+        cmocka_unit_test(test_totals_are_written_as_the_callers_version_says),
+        cmocka_unit_test(test_eval_options_are_versioned),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

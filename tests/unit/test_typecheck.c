@@ -420,8 +420,8 @@ static void names_out_of_context_say_why(void **state)
     fx_compile_fails(f, "segment.frequent", TSR_T_BOOL, TSR_ENAME,
                      "`segment.frequent` is not available here", 1);
     fx_compile_fails(f, "item.total > 10.00", TSR_T_BOOL, TSR_ENAME,
-                     "`item.total` is not available here: line totals exist only from discounts "
-                     "on", 1);
+                     "`item.total` is not known while categories set the price: line totals "
+                     "exist once every line has its price (from the promo codes on)", 1);
     f->env.flags = FX_ALL_FLAGS;
     fx_compile(f, "item.total > 10.00", TSR_T_BOOL);
     fx_compile_fails(f, "items", TSR_T_MISSING, TSR_ETYPE,

@@ -41,6 +41,24 @@ final class EvaluateTest extends TestCase
         $this->assertSame(rtrim($cli['stdout'], "\n"), self::$park->evaluateJson(TestEnv::json($order)));
     }
 
+    /** The documented way to do sums with the result's money: bcmath (php-bcmath). */
+    public function testMoneyStringsAddUpWithBcmath(): void
+    {
+        $this->assertTrue(extension_loaded('bcmath'),
+            'ext-bcmath is missing: docs/php.md recommends it (Debian: php-bcmath, .ci/install-deps)');
+        $order = TestEnv::parkOrder();
+        $order['redeem_points'] = 300;
+        $result = self::$park->evaluate($order);
+        $t = $result['totals'];
+        $due = '0.00';
+        foreach ($result['lines'] as $line) {
+            $due = bcadd($due, $line['total'], 2);
+        }
+        $this->assertSame($t['due'], $due);
+        $this->assertSame($t['due'], bcsub(bcsub($t['subtotal'], $t['discount'], 2), $t['redeemed_value'], 2));
+        $this->assertSame('300.00', $t['redeemed_value']);
+    }
+
     public function testOptionsTraceAndCustomerSafe(): void
     {
         $order = TestEnv::parkOrder();
@@ -100,6 +118,40 @@ final class EvaluateTest extends TestCase
             $this->fail('evaluated');
         } catch (OrderError $e) {
             $this->assertSame('items[2].price', $e->getPath());
+        }
+    }
+
+    public function testATicketTypePassedThroughIsASelectableCategory(): void
+    {
+        $order = TestEnv::parkOrder();
+        $order['items'][1]['category'] = 'concession';          // the park's only selectable type
+        $lines = array_column(self::$park->evaluate($order)['lines'], null, 'id');
+        $this->assertSame('concession', $lines['t2']['category']);
+        $this->assertSame('2300.00', $lines['t2']['unit_price']);
+    }
+
+    /** @return array<string, array{int, string, string}> */
+    public static function chosenCategories(): array
+    {
+        return [
+            'a free ticket for an adult' => [1, 'toddler', 'category "toddler" is not selectable'],
+            'a free cafe line' => [2, 'toddler', 'category "toddler" is not selectable'],
+            'a concession for a child' => [0, 'concession', 'its `when` does not hold'],
+            'an unknown type' => [1, 'vip', 'unknown category "vip"'],
+        ];
+    }
+
+    /** @dataProvider chosenCategories */
+    public function testAnOrderNeverChoosesItsOwnPrice(int $line, string $category, string $message): void
+    {
+        $order = TestEnv::parkOrder();
+        $order['items'][$line]['category'] = $category;
+        try {
+            self::$park->evaluate($order);
+            $this->fail('evaluated');
+        } catch (OrderError $e) {
+            $this->assertSame("items[$line].category", $e->getPath());
+            $this->assertStringContainsString($message, $e->getDetail());
         }
     }
 

@@ -51,6 +51,14 @@ __all__ = [
     "library_version",
 ]
 
+
+
+def __dir__() -> list[str]:
+    """The API, not the names the package imports for itself (os, typing's
+    Any, ...): what ``dir(tessera)`` and tab completion show."""
+    return sorted(__all__)
+
+
 #: Version of the C library this package runs on (``tsr_version()``); the
 #: Python package is versioned with the library it wraps.
 __version__: str = _NativeRuleSet.library_version()

@@ -1,6 +1,7 @@
 """Evaluating orders: dicts in and out, Python values, errors with paths."""
 from __future__ import annotations
 
+import copy
 import json
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -10,7 +11,7 @@ import pytest
 
 import tessera
 
-from conftest import PARK_RULES, plain_json, run_cli
+from conftest import FAMILY_ORDER, PARK_RULES, assert_money_is_decimal, plain_json, run_cli
 
 MSK = timezone(timedelta(hours=3))
 
@@ -92,7 +93,6 @@ def test_naive_datetime_is_an_order_error_with_its_path(park: tessera.RuleSet,
 
 
 @pytest.mark.parametrize("value, path", [
-    (float("nan"), "items[2].price"),
     ({1, 2}, "items[2].price"),
     (Decimal("NaN"), "items[2].price"),
 ])
@@ -141,6 +141,30 @@ def test_duplicate_line_id_is_an_order_error_at_items_1_id(park: tessera.RuleSet
     assert cli.status == 2 and err.message in cli.stderr and "items[1].id" in cli.stderr
 
 
+def test_a_ticket_type_passed_through_is_a_selectable_category(park: tessera.RuleSet,
+                                                               order: dict[str, Any]) -> None:
+    order["items"][1]["category"] = "concession"         # the park's only selectable type
+    lines = {line["id"]: line for line in park.evaluate(order)["lines"]}
+    assert (lines["t2"]["category"], lines["t2"]["unit_price"]) == ("concession", "2300.00")
+
+
+@pytest.mark.parametrize("line, category, message", [
+    (1, "toddler", 'category "toddler" is not selectable'),         # a free ticket for an adult
+    (2, "toddler", 'category "toddler" is not selectable'),         # a free cafe line
+    (0, "concession", "its `when` does not hold"),                  # 118 cm: a child's price
+    (1, "vip", 'unknown category "vip"'),
+])
+def test_an_order_never_chooses_its_own_price(park: tessera.RuleSet, order: dict[str, Any],
+                                              line: int, category: str, message: str) -> None:
+    order["items"][line]["category"] = category
+    with pytest.raises(tessera.OrderError) as e:
+        park.evaluate(order)
+    assert e.value.path == f"items[{line}].category"
+    assert message in e.value.message
+    cli = run_cli("eval", str(PARK_RULES), "-", stdin=plain_json(order))
+    assert cli.status == 2 and f"items[{line}].category" in cli.stderr
+
+
 def test_malformed_json_is_an_order_error(park: tessera.RuleSet) -> None:
     with pytest.raises(tessera.OrderError) as e:
         park.evaluate_json('{"datetime": ')
@@ -176,3 +200,65 @@ categories:
     assert e.value.code == -11                                 # TSR_EEVAL
     assert "overflow" in e.value.message
     assert not isinstance(e.value, tessera.OrderError)
+
+
+# -- money is never a float ---------------------------------------------------
+
+@pytest.mark.parametrize("where, value", [
+    ("items[2].price", 19.99),                 # the one that used to pass
+    ("items[2].price", 0.1 + 0.2),             # the one that used to fail
+    ("items[2].price", 150.0),
+    ("items[0].height_cm", 118.0),
+    ("customer.visits", 3.0),
+    ("redeem_points", float("nan")),
+    ("customer.points_lots[0].points", 100.0),
+])
+def test_a_float_anywhere_is_a_type_error_naming_its_path(park: tessera.RuleSet,
+                                                          order: dict[str, Any],
+                                                          where: str, value: float) -> None:
+    if where.startswith("items"):
+        index, key = int(where[6]), where.split(".")[1]
+        order["items"][index][key] = value
+    elif where == "customer.visits":
+        order["customer"]["visits"] = value
+    elif where == "redeem_points":
+        order["redeem_points"] = value
+    else:
+        order["customer"]["points_lots"] = [{"id": "L1", "points": value}]
+    with pytest.raises(TypeError) as e:
+        park.evaluate(order)
+    assert str(e.value).startswith(f"{where}: a float cannot be sent in the order")
+    assert repr(value) in str(e.value)
+
+
+def test_strings_that_look_like_floats_are_not_floats(park: tessera.RuleSet,
+                                                      order: dict[str, Any]) -> None:
+    for text in ('C-"77",1.5e+3', "C-77:1.5", '"'):
+        order["customer"]["id"] = text
+        assert park.evaluate(order)["order"] == "A-1001"
+        order["items"][2]["price"] = 150.0                # and a float is still found
+        with pytest.raises(TypeError, match=r"^items\[2\]\.price: "):
+            park.evaluate(order)
+        order["items"][2]["price"] = "150.00"
+
+
+def test_money_as_str_int_and_decimal_agree(park: tessera.RuleSet,
+                                            order: dict[str, Any]) -> None:
+    prices: list[Any] = ["150.00", 150, Decimal("150.00"), Decimal("150")]
+    results = []
+    for price in prices:
+        order["items"][2]["price"] = price
+        results.append(park.evaluate(order))
+    assert all(r == results[0] for r in results)
+
+
+# -- decimal=True converts every money field ---------------------------------
+
+def test_decimal_result_leaves_no_money_as_str(park: tessera.RuleSet) -> None:
+    # a family pack, a promo code, points redeemed and earned
+    order = copy.deepcopy(FAMILY_ORDER)
+    as_text = park.evaluate(order)
+    as_decimal = park.evaluate(order, decimal=True)
+    assert any(line["discounts"] for line in as_text["lines"])
+    assert as_text["points"]["redeemed"] > 0
+    assert assert_money_is_decimal(as_text, as_decimal) >= 5 * 4 + 4

@@ -44,6 +44,18 @@ def test_version_is_the_c_library_version() -> None:
     assert tessera.__version__.count(".") == 2
 
 
+def test_dir_shows_the_api_and_nothing_the_package_imports() -> None:
+    assert dir(tessera) == sorted(tessera.__all__)
+    for name in ("Any", "Union", "Mapping", "os", "annotations", "StrPath"):
+        assert name not in dir(tessera)
+    assert {"RuleSet", "RuleError", "OrderError", "library_version"} <= set(dir(tessera))
+    for name in tessera.__all__:
+        assert hasattr(tessera, name), name
+    namespace: dict[str, object] = {}
+    exec("from tessera import *", namespace)
+    assert set(namespace) - {"__builtins__"} == set(tessera.__all__)
+
+
 def test_ruleset_is_not_constructible_directly() -> None:
     with pytest.raises(TypeError):
         tessera.RuleSet()

@@ -12,7 +12,7 @@ import pytest
 
 import tessera
 
-from conftest import PARK_RULES, run_cli
+from conftest import FAMILY_ORDER, PARK_RULES, assert_money_is_decimal, run_cli
 
 MSK = timezone(timedelta(hours=3))
 BEFORE_THE_VISIT = "2026-06-11T10:00:00+03:00"      # the tickets are for 2026-06-13
@@ -150,3 +150,36 @@ def test_lines_must_not_be_a_single_string(park: tessera.RuleSet,
                                            order: dict[str, Any]) -> None:
     with pytest.raises(TypeError):
         park.refund(order, park.evaluate(order), "t1", BEFORE_THE_VISIT)
+
+
+def test_decimal_refunds_leave_no_money_as_str(park: tessera.RuleSet) -> None:
+    # a child leaves the family pack (clawback), then the rest go too
+    # (what was withheld comes back: clawback_returned)
+    order = copy.deepcopy(FAMILY_ORDER)
+    receipt = park.evaluate(order)
+    first = park.refund(order, receipt, ["c1"], BEFORE_THE_VISIT)
+    first_decimal = park.refund(order, receipt, ["c1"], BEFORE_THE_VISIT, decimal=True)
+    assert Decimal(first["totals"]["clawback"]) > 0
+    assert "reprice" in first
+    assert assert_money_is_decimal(first, first_decimal) >= 2 + 4 + 2
+    previous = {"lines": ["c1"], "clawback": first["totals"]["clawback"]}
+    rest = park.refund(order, receipt, ["a1", "a2", "c2"], BEFORE_THE_VISIT, previous=previous)
+    rest_decimal = park.refund(order, receipt, ["a1", "a2", "c2"], BEFORE_THE_VISIT,
+                               previous=previous, decimal=True)
+    assert Decimal(rest["totals"]["clawback_returned"]) > 0
+    assert isinstance(rest_decimal["totals"]["clawback_returned"], Decimal)
+    assert assert_money_is_decimal(rest, rest_decimal) >= 3 * 2 + 4
+
+
+@pytest.mark.parametrize("where", ["receipt.totals.due", "previous.clawback"])
+def test_a_float_in_a_refund_request_is_a_type_error(park: tessera.RuleSet,
+                                                     order: dict[str, Any], where: str) -> None:
+    receipt = park.evaluate(order)
+    previous = None
+    if where == "receipt.totals.due":
+        receipt["totals"]["due"] = float(receipt["totals"]["due"])
+    else:
+        previous = {"lines": [], "clawback": 0.0}
+    with pytest.raises(TypeError) as e:
+        park.refund(order, receipt, ["t1"], BEFORE_THE_VISIT, previous=previous)
+    assert str(e.value).startswith(f"{where}: a float cannot be sent in the refund request")
