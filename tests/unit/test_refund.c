@@ -1642,6 +1642,28 @@ static void show(const char *what, const groupings *g)
                   (long long)(g->most_over % 100), g->over_at_end);
 }
 
+/* Every ordered grouping of the lines `ids` of `order`, under `refunds`. */
+static void group(fixture *f, const char *what, const char *refunds, const char *order,
+                  const char *const *ids, size_t n, groupings *g)
+{
+    use_rules(f, refunds);
+    price(f, order);
+    every_ordered_grouping(f, ids, n, g);
+    show(what, g);
+}
+
+/* Some groupings have a capped step, and in each of them stating the most
+ * pays back more than the ledger's figure, by up to `most_above`, never
+ * more than the lines paid. */
+static void assert_capped_but_never_over(const groupings *g, size_t count, int64_t most_above)
+{
+    assert_int_equal(g->count, count);
+    assert_true(g->capped > 0);
+    assert_int_equal(g->above, g->capped);
+    assert_int_equal(g->most_above, most_above);
+    assert_int_equal(g->over, 0);
+}
+
 static void refunds_in_any_order_and_grouping_pay_what_one_refund_does(void **state)
 {
     fixture *f = *state;
@@ -1654,8 +1676,7 @@ static void refunds_in_any_order_and_grouping_pay_what_one_refund_does(void **st
     /* the pair and the basket: 75 ways to return four lines; with a fee of
      * 2.00 every refund can pay for what it breaks, so the most is always
      * the ledger's figure */
-    every_ordered_grouping(f, four, 4, &g);
-    show("fee 2.00", &g);
+    group(f, "fee 2.00", default_refunds, family_order, four, 4, &g);
     assert_int_equal(g.count, 75);
     assert_int_equal(g.capped, 0);
     assert_int_equal(g.above, 0);
@@ -1663,33 +1684,17 @@ static void refunds_in_any_order_and_grouping_pay_what_one_refund_does(void **st
      * the child's refund alone is capped.  After it, a request stating the
      * most is paid more than with the ledger's figure (up to 2.00), but
      * the fees kept cover it: never more than the lines paid. */
-    use_rules(f, "refunds: { fee: 7.00, reprice: true }\n");
-    price(f, family_order);
-    every_ordered_grouping(f, four, 4, &g);
-    show("fee 7.00", &g);
-    assert_int_equal(g.count, 75);
-    assert_true(g.capped > 0);
-    assert_int_equal(g.above, g.capped);
-    assert_int_equal(g.most_above, 200);
-    assert_int_equal(g.over, 0);
+    group(f, "fee 7.00", "refunds: { fee: 7.00, reprice: true }\n", family_order, four, 4, &g);
+    assert_capped_but_never_over(&g, 75, 200);
     /* a fee of 15.00: the child pays back nothing, the others 1.67 and 3.00 */
-    use_rules(f, "refunds: { fee: 15.00, reprice: true }\n");
-    price(f, family_order);
-    every_ordered_grouping(f, four, 4, &g);
-    show("fee 15.00", &g);
-    assert_int_equal(g.count, 75);
-    assert_true(g.capped > 0);
-    assert_int_equal(g.above, g.capped);
-    assert_int_equal(g.most_above, 333);
-    assert_int_equal(g.over, 0);
+    group(f, "fee 15.00", "refunds: { fee: 15.00, reprice: true }\n", family_order, four, 4,
+          &g);
+    assert_capped_but_never_over(&g, 75, 333);
     /* the gifts and a ticket, no fee: 13 ways to return three lines.  One
      * pays back more than the order paid when each step states the most:
      * a1, then g2, then g1 (a_figure_within_the_bounds_can_still_be_above_
      * the_truth), by 20.00 */
-    use_rules(f, "refunds: { reprice: true }\n");
-    price(f, gift_order);
-    every_ordered_grouping(f, gifts, 3, &g);
-    show("gifts", &g);
+    group(f, "gifts", "refunds: { reprice: true }\n", gift_order, gifts, 3, &g);
     assert_int_equal(g.count, 13);
     assert_true(g.capped > 0);
     assert_int_equal(g.above, 1);
@@ -1697,26 +1702,17 @@ static void refunds_in_any_order_and_grouping_pay_what_one_refund_does(void **st
     assert_int_equal(g.over_at_end, 1);
     assert_int_equal(g.most_over, 2000);
     /* two pairs and the basket: 4683 ways to return six lines */
-    use_rules(f, default_refunds);
     order = replace(family_order, "\"items\":[",
                     "\"items\":[{\"id\":\"a2\",\"kind\":\"ticket\",\"event_start\":\"" SHOW "\"},"
                     "{\"id\":\"c2\",\"kind\":\"kid\",\"event_start\":\"" SHOW "\"},");
-    price(f, order);
-    every_ordered_grouping(f, six, 6, &g);
-    show("six lines, fee 2.00", &g);
+    group(f, "six lines, fee 2.00", default_refunds, order, six, 6, &g);
     assert_int_equal(g.count, 4683);
     assert_int_equal(g.capped, 0);
     assert_int_equal(g.above, 0);
-    use_rules(f, "refunds: { fee: 15.00, reprice: true }\n");
-    price(f, order);
+    group(f, "six lines, fee 15.00", "refunds: { fee: 15.00, reprice: true }\n", order, six, 6,
+          &g);
+    assert_capped_but_never_over(&g, 4683, 666);
     free(order);
-    every_ordered_grouping(f, six, 6, &g);
-    show("six lines, fee 15.00", &g);
-    assert_int_equal(g.count, 4683);
-    assert_true(g.capped > 0);
-    assert_int_equal(g.above, g.capped);
-    assert_int_equal(g.most_above, 666);
-    assert_int_equal(g.over, 0);
 }
 
 static void reprice_keeps_the_original_time_and_codes(void **state)
