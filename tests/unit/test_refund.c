@@ -1295,6 +1295,8 @@ static void the_previous_clawback_is_required_when_something_can_have_been_withh
     /* the C call: the figure, or TSR_REFUND_CLAWBACK_UNSTATED, which
      * TSR_REFUND_OPTIONS_INIT sets */
     assert_true(opts.previous_clawback == TSR_REFUND_CLAWBACK_UNSTATED);
+    tsr_refund_result_free(f->res);
+    f->res = NULL;
     assert_int_equal(tsr_order_new(&o, f->rs, &f->err), TSR_OK);
     assert_int_equal(tsr_order_parse(o, f->order, strlen(f->order), &f->err), TSR_OK);
     opts.previous_lines = before;
@@ -1341,6 +1343,8 @@ static void the_previous_clawback_is_required_when_something_can_have_been_withh
     price(f, family_order);
     refund_ok(f, "[\"f2\"]", EARLY, ",\"previous\":{\"lines\":[\"c1\"]}");
     assert_int_equal(totals(f).amount, 1600);
+    tsr_refund_result_free(f->res);
+    f->res = NULL;
     assert_int_equal(tsr_order_new(&o, f->rs, &f->err), TSR_OK);
     assert_int_equal(tsr_order_parse(o, f->order, strlen(f->order), &f->err), TSR_OK);
     opts.nprevious_lines = 1;
@@ -1709,9 +1713,6 @@ static void refunds_in_any_order_and_grouping_pay_what_one_refund_does(void **st
     assert_int_equal(g.count, 4683);
     assert_int_equal(g.capped, 0);
     assert_int_equal(g.above, 0);
-    group(f, "six lines, fee 15.00", "refunds: { fee: 15.00, reprice: true }\n", order, six, 6,
-          &g);
-    assert_capped_but_never_over(&g, 4683, 666);
     free(order);
 }
 
