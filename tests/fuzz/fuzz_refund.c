@@ -381,14 +381,18 @@ static size_t make_order(src *s, unsigned rules, out *o, unsigned skip, int no_r
     }
     put(o, ",\"items\":[");
     for (i = 0; i < n; i++) {
-        unsigned kind = pick(s, 3), quantity = pick(s, 4) ? 1 : 1 + pick(s, 3);
+        unsigned kind = pick(s, 3), quantity = pick(s, 4) ? 1 : 1 + pick(s, 3), day;
         out line = { scratch, 0, sizeof scratch };
         out *keep = o;
         if (skip >> i & 1)
             o = &line;   /* read, not written */
         put(o, "%s{\"id\":\"L%zu\",\"quantity\":%u,\"event_start\":", shown ? "," : "", i,
             quantity);
-        put_time(o, rules, pick(s, 4) ? 8 + pick(s, 23) : 1 + pick(s, 30), pick(s, 24 * 4));
+        /* one choice per statement: the order in which a call's arguments
+         * or an operator's operands are evaluated is unspecified, and an
+         * input must mean the same order with every compiler */
+        day = pick(s, 4) ? 8 + pick(s, 23) : 1 + pick(s, 30);
+        put_time(o, rules, day, pick(s, 24 * 4));
         if (pick(s, 8) == 0)
             put(o, ",\"validated\":true");
         if (kind == 0 && rules == 0)
@@ -399,8 +403,10 @@ static size_t make_order(src *s, unsigned rules, out *o, unsigned skip, int no_r
             put(o, ",\"kind\":\"ticket\",\"height_cm\":%u", 100 + pick(s, 30));
         else if (pick(s, 2))
             put(o, ",\"kind\":\"fnb\",\"price\":\"%s\"", fnb_prices[pick(s, 8)]);
-        else
-            put(o, ",\"kind\":\"fnb\",\"price\":\"%u.%02u\"", pick(s, 500), pick(s, 100));
+        else {
+            unsigned units = pick(s, 500), cents = pick(s, 100);
+            put(o, ",\"kind\":\"fnb\",\"price\":\"%u.%02u\"", units, cents);
+        }
         put(o, "}");
         if (o == keep)
             shown++;
@@ -730,8 +736,12 @@ static void make_step(src *s, const sequence *q, step *st, int first, const step
         /* mostly before the events (from the 8th), so that lines are allowed */
         st->day = pick(s, 4) ? 1 + pick(s, 7) : pick(s, 32);
         /* the order is on the 1st at 10:00: mostly not before it */
-        st->hour = st->day == 1 && pick(s, 4) ? 10 + pick(s, 14) + 24 * pick(s, 4)
-                                              : pick(s, 24 * 4);
+        if (st->day == 1 && pick(s, 4)) {
+            st->hour = 10 + pick(s, 14);   /* then the day: one choice per statement */
+            st->hour += 24 * pick(s, 4);
+        } else {
+            st->hour = pick(s, 24 * 4);
+        }
     } else {
         st->day = before->day;
         st->hour = before->hour;
