@@ -111,6 +111,13 @@ bool tsr__utf8_valid(const char *s, size_t n);
  * cutting a UTF-8 character: n, or less than max at a character start. */
 size_t tsr__utf8_prefix(const char *s, size_t n, size_t max);
 
+/* Stable merge sort of base[0..n) (elements of `size` bytes) with scratch
+ * from `scratch`: qsort would malloc behind the allocator hook, is not
+ * stable, and some are quadratic on crafted input.  TSR_OK or TSR_ENOMEM
+ * (base unchanged). */
+int tsr__sort_stable(tsr_arena *scratch, void *base, size_t n, size_t size,
+                     int (*cmp)(const void *, const void *));
+
 /* A growable byte buffer (for JSON output and messages). */
 typedef struct tsr_buf {
     const tsr_alloc *alloc;

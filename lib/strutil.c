@@ -1,6 +1,7 @@
 /*
  * strutil.c — small string helpers: did-you-mean suggestions, UTF-8
- * validation and a growable output buffer (JSON text, messages).
+ * validation, a stable sort, and a growable output buffer (JSON text,
+ * messages).
  */
 #include "internal.h"
 
@@ -133,6 +134,37 @@ bool tsr__utf8_valid(const char *str, size_t n)
         }
     }
     return true;
+}
+
+int tsr__sort_stable(tsr_arena *scratch, void *base, size_t n, size_t size,
+                     int (*cmp)(const void *, const void *))
+{
+    char *a = base, *t, *src, *dst;
+    size_t width, i;
+
+    if (n < 2)
+        return TSR_OK;
+    if (!(t = tsr__arena_calloc(scratch, n, size)))
+        return TSR_ENOMEM;
+    src = a;
+    dst = t;
+    for (width = 1; width < n; width *= 2) {
+        for (i = 0; i < n; i += 2 * width) {
+            size_t l = i, mid = i + width < n ? i + width : n, r = mid;
+            size_t end = i + 2 * width < n ? i + 2 * width : n, k = i;
+            while (l < mid || r < end) {
+                size_t from = (r >= end || (l < mid && cmp(src + l * size, src + r * size) <= 0))
+                                  ? l++ : r++;
+                memcpy(dst + k++ * size, src + from * size, size);
+            }
+        }
+        t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != a)
+        memcpy(a, src, n * size);
+    return TSR_OK;
 }
 
 /* ---------------------------------------------------------------------
