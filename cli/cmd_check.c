@@ -113,7 +113,7 @@ int cmd_check(int argc, char **argv)
         if (!opts_done && argv[i][0] == '-' && argv[i][1])
             continue;
         files++;
-        if (tsr_ruleset_check_file(&rs, &report, argv[i], NULL, &err) != TSR_OK) {
+        if (tsr_ruleset_check_file(&rs, &report, argv[i], cli_load_options(), &err) != TSR_OK) {
             print_errors(argv[i], report, &err);
             tsr_check_report_free(report);
             failed = 1;

@@ -416,8 +416,8 @@ static void append(char *buf, size_t size, size_t *used, const char *a, const ch
     parts[0] = a; parts[1] = b; parts[2] = c;
     for (i = 0; i < 3; i++) {
         size_t n = parts[i] ? strlen(parts[i]) : 0;
-        if (*used + n >= size)
-            n = size - 1 - *used;
+        if (*used + n >= size)   /* cut, but not inside a character */
+            n = tsr__utf8_prefix(parts[i], n, size - 1 - *used);
         memcpy(buf + *used, parts[i] ? parts[i] : "", n);
         *used += n;
         buf[*used] = '\0';
@@ -523,33 +523,10 @@ static bool same_text(const tsr_expr *a, const tsr_expr *b)
     }
 }
 
-/* A hash of the text same_text compares: equal texts hash alike. */
-static uint64_t text_hash(const tsr_expr *e)
-{
-    uint64_t h = UINT64_C(14695981039346656037);
-    const char *p, *pe;
-    char quote = 0;
-
-    if (for_all_lines(e) || !e->src)
-        return 0;
-    for (p = e->src, pe = p + e->src_len; p < pe; p++) {
-        if (!quote && is_space(*p))
-            continue;
-        h = (h ^ (unsigned char)*p) * UINT64_C(1099511628211);
-        if (quote && *p == '\\' && p + 1 < pe) {
-            p++;
-            h = (h ^ (unsigned char)*p) * UINT64_C(1099511628211);
-        } else if (quote && *p == quote) {
-            quote = 0;
-        } else if (!quote && (*p == '"' || *p == '\'')) {
-            quote = *p;
-        }
-    }
-    return h;
-}
-
 /* An open-addressing table of texts (`for` of a category, or `when` within
- * a group), each slot the first category that has it. */
+ * a group), each slot the first category that has it.  Keyed hashing, as
+ * the loader's (tsr__hash): texts crafted to collide cannot make lint
+ * quadratic. */
 typedef struct text_slot {
     uint64_t hash;
     uint32_t group;           /* the `for` group a `when` is in; 0 for `for` */
@@ -557,8 +534,12 @@ typedef struct text_slot {
 } text_slot;
 
 typedef struct text_table {
+    linter *L;
     text_slot *slots;
     size_t mask;
+    tsr_hash_key key;
+    char *buf;                /* the text being hashed, white space left out */
+    size_t cap;
 } text_table;
 
 static bool table_init(linter *L, text_table *t, size_t n)
@@ -566,23 +547,65 @@ static bool table_init(linter *L, text_table *t, size_t n)
     size_t cap = 16, i;
     while (cap < 2 * n)
         cap *= 2;
+    t->L = L;
+    t->buf = NULL;
+    t->cap = 0;
     if (!(t->slots = scratch(L, cap, sizeof *t->slots)))
         return false;
     for (i = 0; i < cap; i++)
         t->slots[i].cat = -1;
     t->mask = cap - 1;
+    tsr__hash_key_init(&t->key, t, (uint64_t)cap);
+    return true;
+}
+
+/* A hash of the text same_text compares (equal texts hash alike) in
+ * `group`; false when out of memory. */
+static bool text_hash(text_table *t, const tsr_expr *e, uint32_t group, uint64_t *out)
+{
+    const char *p, *pe;
+    size_t n = 0, need;
+    char quote = 0;
+
+    if (for_all_lines(e) || !e->src) {
+        *out = group;
+        return true;
+    }
+    need = e->src_len + sizeof group;
+    if (need > t->cap) {
+        t->cap = need > 2 * t->cap ? need : 2 * t->cap;
+        if (!(t->buf = scratch(t->L, t->cap, 1)))
+            return false;
+    }
+    for (p = e->src, pe = p + e->src_len; p < pe; p++) {
+        if (!quote && is_space(*p))
+            continue;
+        t->buf[n++] = *p;
+        if (quote && *p == '\\' && p + 1 < pe) {
+            t->buf[n++] = *++p;
+        } else if (quote && *p == quote) {
+            quote = 0;
+        } else if (!quote && (*p == '"' || *p == '\'')) {
+            quote = *p;
+        }
+    }
+    memcpy(t->buf + n, &group, sizeof group);
+    *out = tsr__hash(&t->key, t->buf, n + sizeof group);
     return true;
 }
 
 /* The first category with the same text as e (by `for`, or by `when` in
- * `group`), or -1 after recording category c as the first. */
+ * `group`), or -1 after recording category c as the first (or when out of
+ * memory, which L->rc says). */
 static int32_t table_find_or_add(text_table *t, const tsr_ruleset *rs, const tsr_expr *e,
                                  bool is_for, uint32_t group, int32_t c)
 {
-    uint64_t h = text_hash(e);
-    size_t i = (size_t)((h ^ (h >> 29) ^ group * UINT64_C(0x9e3779b97f4a7c15)) & t->mask);
+    uint64_t h;
+    size_t i;
 
-    for (;; i = (i + 1) & t->mask) {
+    if (!text_hash(t, e, group, &h))
+        return -1;
+    for (i = (size_t)h & t->mask;; i = (i + 1) & t->mask) {
         text_slot *s = &t->slots[i];
         const tsr_category *k;
         if (s->cat < 0) {
