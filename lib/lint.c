@@ -40,11 +40,9 @@
  * The report.
  */
 typedef struct warning {
+    tsr_place at;           /* first: warnings sort by it (tsr__place_cmp) */
     const char *kind;
     const char *file;
-    int line, col;
-    size_t file_rank;       /* position of `file` in rs->files, for sorting */
-    size_t seq;             /* emission order, to keep the sort stable */
     const char *message;
 } warning;
 
@@ -61,15 +59,6 @@ typedef struct linter {
     tsr_arena tmp;          /* scratch of one run, freed when it ends */
     int rc;                 /* sticky TSR_ENOMEM */
 } linter;
-
-static size_t file_rank(const tsr_ruleset *rs, const char *file)
-{
-    size_t i;
-    for (i = 0; file && i < rs->nfiles; i++)
-        if (rs->files[i] == file || strcmp(rs->files[i], file) == 0)
-            return i;
-    return rs->nfiles;
-}
 
 static void add_warning(linter *L, const char *kind, const char *file, int line, int col,
                         const char *msg)
@@ -93,10 +82,10 @@ static void add_warning(linter *L, const char *kind, const char *file, int line,
         L->rc = TSR_ENOMEM;
         return;
     }
-    w->line = line;
-    w->col = col;
-    w->file_rank = file_rank(L->rs, file);
-    w->seq = rep->n;
+    w->at.line = line;
+    w->at.col = col;
+    w->at.rank = tsr__file_rank(L->rs, file);
+    w->at.seq = rep->n;
     rep->n++;
 }
 
@@ -529,8 +518,9 @@ static bool same_text(const tsr_expr *a, const tsr_expr *b)
  * quadratic. */
 typedef struct text_slot {
     uint64_t hash;
+    const tsr_expr *e;        /* the text's first holder */
     uint32_t group;           /* the `for` group a `when` is in; 0 for `for` */
-    int32_t cat;              /* -1: empty */
+    int32_t idx;              /* its rule (category, discount); -1: empty */
 } text_slot;
 
 typedef struct text_table {
@@ -553,7 +543,7 @@ static bool table_init(linter *L, text_table *t, size_t n)
     if (!(t->slots = scratch(L, cap, sizeof *t->slots)))
         return false;
     for (i = 0; i < cap; i++)
-        t->slots[i].cat = -1;
+        t->slots[i].idx = -1;
     t->mask = cap - 1;
     tsr__hash_key_init(&t->key, t, (uint64_t)cap);
     return true;
@@ -594,30 +584,52 @@ static bool text_hash(text_table *t, const tsr_expr *e, uint32_t group, uint64_t
     return true;
 }
 
-/* The first category with the same text as e (by `for`, or by `when` in
- * `group`), or -1 after recording category c as the first (or when out of
- * memory, which L->rc says). */
-static int32_t table_find_or_add(text_table *t, const tsr_ruleset *rs, const tsr_expr *e,
-                                 bool is_for, uint32_t group, int32_t c)
+/* The slot of e's text in `group`: the first rule that has it, or rule
+ * idx now (NULL when out of memory, which L->rc says). */
+static text_slot *table_slot(text_table *t, const tsr_expr *e, uint32_t group, int32_t idx)
 {
     uint64_t h;
     size_t i;
 
     if (!text_hash(t, e, group, &h))
-        return -1;
+        return NULL;
     for (i = (size_t)h & t->mask;; i = (i + 1) & t->mask) {
         text_slot *s = &t->slots[i];
-        const tsr_category *k;
-        if (s->cat < 0) {
+        if (s->idx < 0) {
             s->hash = h;
+            s->e = e;
             s->group = group;
-            s->cat = c;
-            return -1;
+            s->idx = idx;
+            return s;
         }
-        k = &rs->categories[s->cat];
-        if (s->hash == h && s->group == group && same_text(is_for ? k->for_ : k->when, e))
-            return s->cat;
+        if (s->hash == h && s->group == group && same_text(s->e, e))
+            return s;
     }
+}
+
+/* The first rule with the same text as e (in `group`), or -1 after
+ * recording rule idx as the first. */
+static int32_t table_find_or_add(text_table *t, const tsr_expr *e, uint32_t group, int32_t idx)
+{
+    text_slot *s = table_slot(t, e, group, idx);
+    return !s || s->idx == idx ? -1 : s->idx;
+}
+
+/* A band keyed by its value (hash) and lower bound, for sorting. */
+typedef struct keyed {
+    uint64_t hash;
+    int64_t lo, reach;
+    uint32_t cat;
+} keyed;
+
+static int cmp_keyed(const void *a, const void *b)
+{
+    const keyed *x = a, *y = b;
+    if (x->hash != y->hash)
+        return x->hash < y->hash ? -1 : 1;
+    if (x->lo != y->lo)
+        return x->lo < y->lo ? -1 : 1;
+    return (x->cat > y->cat) - (x->cat < y->cat);
 }
 
 /* ---------------------------------------------------------------------
@@ -648,18 +660,6 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-typedef struct by_lo {
-    int64_t lo;
-    uint32_t pos;
-} by_lo;
-
-static int cmp_by_lo(const void *a, const void *b)
-{
-    const by_lo *x = a, *y = b;
-    if (x->lo != y->lo)
-        return x->lo < y->lo ? -1 : 1;
-    return (x->pos > y->pos) - (x->pos < y->pos);
-}
 
 static void heap_push(uint32_t *h, size_t *n, uint32_t v)
 {
@@ -698,7 +698,7 @@ static const interval *iv_at(const sweep *s, size_t pos)
 static bool sweep_runs(linter *L, sweep *s)
 {
     int64_t *bounds = scratch(L, 2 * s->n, sizeof *bounds);
-    by_lo *order = scratch(L, s->n, sizeof *order);
+    keyed *order = scratch(L, s->n, sizeof *order);
     uint32_t *heap = scratch(L, s->n, sizeof *heap);
     size_t nb = 0, m = 0, i, k, next = 0, nh = 0;
 
@@ -712,11 +712,13 @@ static bool sweep_runs(linter *L, sweep *s)
         bounds[nb++] = iv->lo;
         if (iv->hi != NO_HI && tsr__add(iv->hi, s->g, &end))
             bounds[nb++] = end;
+        order[i].hash = 0;
         order[i].lo = iv->lo;
-        order[i].pos = (uint32_t)i;
+        order[i].reach = iv->hi;
+        order[i].cat = (uint32_t)i;   /* here: the position in the list */
     }
     sort(L, bounds, nb, sizeof *bounds, cmp_i64);
-    sort(L, order, s->n, sizeof *order, cmp_by_lo);
+    sort(L, order, s->n, sizeof *order, cmp_keyed);
     if (L->rc != TSR_OK)
         return false;
     for (i = 0; i < nb; i++)
@@ -728,7 +730,7 @@ static bool sweep_runs(linter *L, sweep *s)
         seg.lo = bounds[k];
         seg.hi = k + 1 < m ? bounds[k + 1] - s->g : NO_HI;
         while (next < s->n && order[next].lo <= seg.lo)
-            heap_push(heap, &nh, order[next++].pos);
+            heap_push(heap, &nh, order[next++].cat);
         while (nh && iv_at(s, heap[0])->hi < seg.lo)
             heap_pop(heap, &nh);
         who = nh ? (int32_t)heap[0] : -1;
@@ -872,23 +874,6 @@ typedef struct cats {
     text_table whens;         /* `when` texts within each group */
 } cats;
 
-/* A category's band keyed by its value, for sorting. */
-typedef struct keyed {
-    uint64_t hash;
-    int64_t lo, reach;
-    uint32_t cat;
-} keyed;
-
-static int cmp_keyed(const void *a, const void *b)
-{
-    const keyed *x = a, *y = b;
-    if (x->hash != y->hash)
-        return x->hash < y->hash ? -1 : 1;
-    if (x->lo != y->lo)
-        return x->lo < y->lo ? -1 : 1;
-    return (x->cat > y->cat) - (x->cat < y->cat);
-}
-
 static bool build_groups(linter *L, cats *C)
 {
     const tsr_ruleset *rs = L->rs;
@@ -903,7 +888,7 @@ static bool build_groups(linter *L, cats *C)
     C->ngroups = 0;
     C->all_group = UINT32_MAX;
     for (i = 0; i < n; i++) {
-        int32_t first = table_find_or_add(&fors, rs, rs->categories[i].for_, true, 0, (int32_t)i);
+        int32_t first = table_find_or_add(&fors, rs->categories[i].for_, 0, (int32_t)i);
         C->group[i] = first < 0 ? (uint32_t)C->ngroups++ : C->group[first];
         if (C->all_group == UINT32_MAX && for_all_lines(rs->categories[i].for_))
             C->all_group = C->group[i];
@@ -1014,7 +999,7 @@ static size_t check_shadowed(linter *L, cats *C, size_t g)
         int32_t same = -1;
 
         if (cat->when && !cat->has_valid)
-            same = table_find_or_add(&C->whens, rs, cat->when, false, (uint32_t)g, (int32_t)c);
+            same = table_find_or_add(&C->whens, cat->when, (uint32_t)g, (int32_t)c);
         if (b->kind == BAND_ALWAYS && first_always == k)
             first_always = j;
         /* An order may name a selectable category: earlier categories that
@@ -1405,13 +1390,76 @@ static void check_requires(linter *L, const tsr_discount *d)
             near ? "`?" : "");
 }
 
+/* The exclusive discounts that claim every line of their `for` (see
+ * claims_every_line) by the text of their `for`, in application order:
+ * per text the first, and the first of another group than it (a
+ * discount of the first's group sees the same lines as it, so it is the
+ * second that shadows it). */
+typedef struct claimers {
+    text_table fors;
+    int32_t *first, *second;  /* by slot; -1: none */
+} claimers;
+
+static void claimers_add(claimers *c, const tsr_ruleset *rs, size_t i)
+{
+    text_slot *s = table_slot(&c->fors, rs->discounts[i].for_, 0, (int32_t)i);
+    size_t k;
+
+    if (!s)
+        return;
+    k = (size_t)(s - c->fors.slots);
+    if (c->first[k] < 0)
+        c->first[k] = (int32_t)i;
+    else if (c->second[k] < 0 &&
+             (rs->discounts[c->first[k]].group_index < 0 ||
+              rs->discounts[c->first[k]].group_index != rs->discounts[i].group_index))
+        c->second[k] = (int32_t)i;
+}
+
+/* Of the claimers of text `e`, the first that shadows discount d, or -1. */
+static int32_t claimer_of(claimers *c, const tsr_ruleset *rs, const tsr_expr *e,
+                          const tsr_discount *d)
+{
+    text_slot *s = table_slot(&c->fors, e, 0, -2);
+    int32_t both[2];
+    size_t k;
+    int i;
+
+    if (!s || s->idx == -2) {
+        if (s)
+            s->idx = -1;   /* only looked: leave the slot empty */
+        return -1;
+    }
+    k = (size_t)(s - c->fors.slots);
+    both[0] = c->first[k];
+    both[1] = c->second[k];
+    for (i = 0; i < 2; i++) {
+        const tsr_discount *e2 = both[i] >= 0 ? &rs->discounts[both[i]] : NULL;
+        /* discounts of one group see the same lines */
+        if (e2 && !(e2->group_index >= 0 && e2->group_index == d->group_index))
+            return both[i];
+    }
+    return -1;
+}
+
 static void lint_discounts(linter *L)
 {
     const tsr_ruleset *rs = L->rs;
-    size_t i, j;
+    claimers c;
+    size_t j, k, cap;
 
-    for (j = 0; j < rs->ndiscounts; j++) {
+    if (!table_init(L, &c.fors, rs->ndiscounts))
+        return;
+    cap = c.fors.mask + 1;
+    c.first = scratch(L, cap, sizeof *c.first);
+    c.second = scratch(L, cap, sizeof *c.second);
+    if (!c.first || !c.second)
+        return;
+    for (k = 0; k < cap; k++)
+        c.first[k] = c.second[k] = -1;
+    for (j = 0; j < rs->ndiscounts && L->rc == TSR_OK; j++) {
         const tsr_discount *d = &rs->discounts[j];
+        int32_t all, same;
 
         /* The loader refuses such a rule set today (an error naming the
          * missing code); kept so a lenient loader could not hide it. */
@@ -1419,20 +1467,17 @@ static void lint_discounts(linter *L)
             check_requires(L, d);
             continue;
         }
-        for (i = 0; i < j; i++) {
-            const tsr_discount *e = &rs->discounts[i];
-            if (!claims_every_line(e))
-                continue;
-            /* discounts of one group see the same lines */
-            if (e->group_index >= 0 && e->group_index == d->group_index)
-                continue;
-            if (!for_all_lines(e->for_) && (d->reward || !same_text(e->for_, d->for_)))
-                continue;
+        /* an earlier one for every line, or for the same `for` (not when
+         * d rewards other lines than its `for`) */
+        all = claimer_of(&c, rs, NULL, d);
+        same = d->reward || for_all_lines(d->for_) ? -1 : claimer_of(&c, rs, d->for_, d);
+        if (all >= 0 || same >= 0)
             warn_at(L, "never-applies", &d->pos,
                     "discount `%s` can never apply: the exclusive discount `%s`, applied "
-                    "before it, takes every line it could", d->id, e->id);
-            break;
-        }
+                    "before it, takes every line it could", d->id,
+                    rs->discounts[all >= 0 && (same < 0 || all < same) ? all : same].id);
+        if (claims_every_line(d))
+            claimers_add(&c, rs, j);
     }
 }
 
@@ -1506,18 +1551,6 @@ static void lint_unused(linter *L)
 /* ---------------------------------------------------------------------
  * Entry points.
  */
-static int cmp_warning(const void *pa, const void *pb)
-{
-    const warning *a = pa, *b = pb;
-    if (a->file_rank != b->file_rank)
-        return a->file_rank < b->file_rank ? -1 : 1;
-    if (a->line != b->line)
-        return a->line < b->line ? -1 : 1;
-    if (a->col != b->col)
-        return a->col < b->col ? -1 : 1;
-    return a->seq < b->seq ? -1 : a->seq > b->seq;
-}
-
 int tsr_ruleset_lint(tsr_lint_report **out, const tsr_ruleset *rs, tsr_error *err)
 {
     tsr_lint_report *rep;
@@ -1546,7 +1579,7 @@ int tsr_ruleset_lint(tsr_lint_report **out, const tsr_ruleset *rs, tsr_error *er
     lint_aggregates(&L);
     lint_unused(&L);
     lint_valid(&L);
-    sort(&L, rep->w, rep->n, sizeof *rep->w, cmp_warning);
+    sort(&L, rep->w, rep->n, sizeof *rep->w, tsr__place_cmp);
     tsr__arena_free(&L.tmp);
     if (L.rc != TSR_OK) {
         tsr_lint_report_free(rep);
@@ -1579,7 +1612,7 @@ int tsr_lint_report_warning(const tsr_lint_report *r, size_t i, tsr_error *out)
     if (!r || i >= r->n || !out)
         return TSR_EINVAL;
     w = &r->w[i];
-    tsr__err_at(out, TSR_OK, w->file, w->line, w->col, "%s", w->message);
+    tsr__err_at(out, TSR_OK, w->file, w->at.line, w->at.col, "%s", w->message);
     return TSR_OK;
 }
 

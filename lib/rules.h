@@ -306,6 +306,10 @@ struct tsr_check_report {
  * already holds TSR_CHECK_MAX_ERRORS (then marked truncated): stop. */
 int tsr__check_report_add(tsr_check_report *r, const tsr_error *e);
 
+/* The position of `file` in rs->files (the main file 0), rs->nfiles when
+ * it is none of them: the rank of a diagnostic's file (tsr_place). */
+size_t tsr__file_rank(const tsr_ruleset *rs, const char *file);
+
 /* Build rs's model from srcs[0..n), given in merge order: every file's
  * includes (depth first, in the order listed) before the file itself, so the
  * main file comes last.  List sections concatenate in that order; map

@@ -741,33 +741,23 @@ static int load_into(tsr_ruleset *rs, const tsr_load_options *eff, const char *n
     return rc;
 }
 
-/* A check's errors in file order: the main file, then the included ones as
- * they were read, each by line and column.  They are found section by
- * section, which is not the order of the text.  Stable: errors at one
- * place keep the order they were found in. */
-typedef struct error_key {
-    size_t rank, seq;
-    int line, col;
-} error_key;
-
-static int cmp_error_key(const void *pa, const void *pb)
+size_t tsr__file_rank(const tsr_ruleset *rs, const char *file)
 {
-    const error_key *a = pa, *b = pb;
-    if (a->rank != b->rank)
-        return a->rank < b->rank ? -1 : 1;
-    if (a->line != b->line)
-        return a->line < b->line ? -1 : 1;
-    if (a->col != b->col)
-        return a->col < b->col ? -1 : 1;
-    return (a->seq > b->seq) - (a->seq < b->seq);
+    size_t i;
+    for (i = 0; file && i < rs->nfiles; i++)
+        if (rs->files[i] == file || strcmp(rs->files[i], file) == 0)
+            return i;
+    return rs->nfiles;
 }
 
+/* A check's errors in file order (tsr_place): they are found section by
+ * section, which is not the order of the text. */
 static int sort_report(tsr_check_report *r, const tsr_ruleset *rs)
 {
     tsr_arena tmp;
-    error_key *keys;
+    tsr_place *keys;
     tsr_error *sorted;
-    size_t i, f;
+    size_t i;
     int rc = TSR_ENOMEM;
 
     if (r->n < 2)
@@ -777,14 +767,12 @@ static int sort_report(tsr_check_report *r, const tsr_ruleset *rs)
     sorted = tsr__arena_calloc(&tmp, r->n, sizeof *sorted);
     if (keys && sorted) {
         for (i = 0; i < r->n; i++) {
-            for (f = 0; f < rs->nfiles && strcmp(rs->files[f], r->errors[i].file) != 0; f++)
-                ;
-            keys[i].rank = f;
+            keys[i].rank = tsr__file_rank(rs, r->errors[i].file);
             keys[i].seq = i;
             keys[i].line = r->errors[i].line;
             keys[i].col = r->errors[i].column;
         }
-        if (tsr__sort_stable(&tmp, keys, r->n, sizeof *keys, cmp_error_key) == TSR_OK) {
+        if (tsr__sort_stable(&tmp, keys, r->n, sizeof *keys, tsr__place_cmp) == TSR_OK) {
             for (i = 0; i < r->n; i++)
                 sorted[i] = r->errors[keys[i].seq];
             memcpy(r->errors, sorted, r->n * sizeof *sorted);
