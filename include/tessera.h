@@ -499,8 +499,8 @@ TSR_API const char *tsr_test_report_text(const tsr_test_report *r);
  * lines, segments, tables and promo codes that nothing uses, aggregates
  * whose cost grows with the square of the number of lines, `valid` (the
  * time of the order) on ticket lines whose visit day is item.event_start.
- * Computed on request, in time and memory linear in the rule set; the rule
- * set is not modified.
+ * Computed on request, in time n log n and memory linear in the size of
+ * the rule set; the rule set is not modified.
  */
 typedef struct tsr_lint_report tsr_lint_report;
 

@@ -28,9 +28,10 @@
  *
  * Categories are compared within groups of the same `for` text (white
  * space outside string literals ignored), since first match only competes
- * among categories that can take the same lines.  Everything is linear in
- * the number of rules (hashing and sorting; no pairwise comparison), and
- * scratch memory lives in an arena freed when the run ends.
+ * among categories that can take the same lines.  Nothing compares rules
+ * pairwise: hashing, sorting and one sweep per group keep the time at
+ * n log n in the number of rules, and scratch memory lives in an arena
+ * freed when the run ends.
  */
 #include "rules.h"
 
@@ -659,7 +660,6 @@ static int cmp_i64(const void *a, const void *b)
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
     return (x > y) - (x < y);
 }
-
 
 static void heap_push(uint32_t *h, size_t *n, uint32_t v)
 {
