@@ -229,6 +229,45 @@ TSR_API int tsr_ruleset_load_string(tsr_ruleset **out, const char *text, size_t 
 /* NULL-safe. */
 TSR_API void tsr_ruleset_free(tsr_ruleset *rs);
 
+/* Check a rule file the way a compiler does (what `tessera check` runs):
+ * load it as tsr_ruleset_load_file would, but go on after an error, with
+ * the next rule (a broken rule is left out; what only follows from it is
+ * not reported again), so that one run finds every error, up to
+ * TSR_CHECK_MAX_ERRORS, each with its own place.  Errors in the YAML
+ * itself, in following an include, and in the currency stop the check.
+ * With no error: TSR_OK, *out the rule set and *report empty.  Otherwise
+ * the first error's code, *out NULL, err the first error (as
+ * tsr_ruleset_load_file would give) and *report every one.  `report` may
+ * be NULL; *report belongs to the caller (tsr_check_report_free), also on
+ * failure (NULL only when the arguments or options are refused, or memory
+ * runs out before it is made). */
+#define TSR_CHECK_MAX_ERRORS 50
+
+typedef struct tsr_check_report tsr_check_report;
+
+TSR_API int tsr_ruleset_check_file(tsr_ruleset **out, tsr_check_report **report,
+                                   const char *path, const tsr_load_options *opts,
+                                   tsr_error *err);
+TSR_API int tsr_ruleset_check_string(tsr_ruleset **out, tsr_check_report **report,
+                                     const char *text, size_t len, const char *name,
+                                     const tsr_load_options *opts, tsr_error *err);
+/* How many errors, in file order: the main file, then the included ones as
+ * they were read, each by line and column (err of the check is the first
+ * found, which a load stops at); 0 for NULL. */
+TSR_API size_t tsr_check_report_count(const tsr_check_report *r);
+/* Fill `out` with error i (code, message, file, line, column), to be
+ * printed as "file:line:col: error: message".  TSR_EINVAL when out of range. */
+TSR_API int tsr_check_report_error(const tsr_check_report *r, size_t i, tsr_error *out);
+/* 1 when the check stopped at TSR_CHECK_MAX_ERRORS with more to find, else 0. */
+TSR_API int tsr_check_report_truncated(const tsr_check_report *r);
+/* NULL-safe. */
+TSR_API void tsr_check_report_free(tsr_check_report *r);
+
+/* How many rules a loaded rule set has in `section`: "tables", "segments",
+ * "tiers", "categories", "promo_codes", "discounts", "earn" (the loyalty
+ * program's earn rules) or "offers"; 0 for any other name or a NULL rule set. */
+TSR_API size_t tsr_ruleset_count(const tsr_ruleset *rs, const char *section);
+
 /* Borrowed strings, valid while the rule set lives. */
 TSR_API const char *tsr_ruleset_id(const tsr_ruleset *rs);
 TSR_API const char *tsr_ruleset_version(const tsr_ruleset *rs);
@@ -454,11 +493,14 @@ TSR_API const char *tsr_test_report_text(const tsr_test_report *r);
 
 /* ---------------------------------------------------------------------
  * Lint (SPEC §8): warnings about a rule set that loads but is probably not
- * what its author meant: category bands on one numeric field that leave a
- * gap or overlap, categories and discounts that can never apply because an
- * earlier rule takes their lines, segments, tables and promo codes that
- * nothing uses, aggregates whose cost grows with the square of the number
- * of lines.  Computed on request; the rule set is not modified.
+ * what its author meant: category bands on one numeric value that leave a
+ * gap (also one a catch-all category takes) or overlap, categories and
+ * discounts that can never apply because an earlier rule takes their
+ * lines, segments, tables and promo codes that nothing uses, aggregates
+ * whose cost grows with the square of the number of lines, `valid` (the
+ * time of the order) on ticket lines whose visit day is item.event_start.
+ * Computed on request, in time n log n and memory linear in the size of
+ * the rule set; the rule set is not modified.
  */
 typedef struct tsr_lint_report tsr_lint_report;
 
@@ -473,8 +515,8 @@ TSR_API size_t tsr_lint_report_count(const tsr_lint_report *r);
 TSR_API int tsr_lint_report_warning(const tsr_lint_report *r, size_t i, tsr_error *out);
 /* What kind of warning i is, a stable name for filtering: "band-gap",
  * "band-overlap", "never-applies", "unused-segment", "unused-table",
- * "unused-promo-code", "unknown-requires", "quadratic-aggregate".  NULL when
- * i is out of range. */
+ * "unused-promo-code", "unknown-requires", "quadratic-aggregate",
+ * "valid-booking-time".  NULL when i is out of range. */
 TSR_API const char *tsr_lint_report_kind(const tsr_lint_report *r, size_t i);
 
 /* ---------------------------------------------------------------------
