@@ -8,7 +8,8 @@
  *                    count, files fingerprinted (SHA-256) and watched,
  *                    reload checked first and swapped in atomically;
  *   serve_http.c     the routes on libmicrohttpd: bounded bodies, bearer
- *                    token, errors as JSON, one log line per request;
+ *                    token, errors as JSON, JSON lines answered as they are
+ *                    priced, one log line per request;
  *   serve_metrics.c  counters and latency histograms, Prometheus text.
  *
  * The library does every rule semantic; none of this looks inside an order.
@@ -108,8 +109,8 @@ void serve_rules_metrics(serve_rules *r, FILE *out);
  * them from its own thread.
  */
 typedef enum serve_route {
-    ROUTE_EVALUATE, ROUTE_EVALUATE_JSONL, ROUTE_REFUND, ROUTE_SEGMENTS, ROUTE_RULESETS, ROUTE_HEALTHZ,
-    ROUTE_METRICS, ROUTE_OTHER, ROUTE__COUNT
+    ROUTE_EVALUATE, ROUTE_EVALUATE_JSONL, ROUTE_REFUND, ROUTE_SEGMENTS, ROUTE_RULESETS,
+    ROUTE_HEALTHZ, ROUTE_METRICS, ROUTE_OTHER, ROUTE__COUNT
 } serve_route;
 
 const char *serve_route_name(serve_route r);
