@@ -64,6 +64,10 @@ void tsr__arena_init(tsr_arena *ar, const tsr_alloc *alloc, size_t first_chunk);
 void *tsr__arena_alloc(tsr_arena *ar, size_t n);       /* 8-byte aligned, NULL on OOM */
 void *tsr__arena_calloc(tsr_arena *ar, size_t count, size_t size);
 char *tsr__arena_strndup(tsr_arena *ar, const char *s, size_t n);
+/* Formatted text in the arena: NULL when out of memory, "" when the format
+ * itself fails. */
+const char *tsr__arena_printf(tsr_arena *ar, const char *fmt, ...) TSR_PRINTF(2, 3);
+const char *tsr__arena_vprintf(tsr_arena *ar, const char *fmt, va_list ap) TSR_PRINTF(2, 0);
 void tsr__arena_reset(tsr_arena *ar);
 void tsr__arena_free(tsr_arena *ar);
 /* Free an arena that holds its own owner (a result allocated as the

@@ -49,6 +49,10 @@ typedef struct tsr_validity {
     const char **channels;      /* NULL = any; else nchannels >= 1 strings */
     uint32_t *channel_lens;
     size_t nchannels;
+    /* Some part above restricts when the rule applies; false (no `valid:`
+     * nor `channels:`, or `valid: {}`): it always holds, and evaluation
+     * checks nothing else (tsr__validity_holds).  Set by tsr__validity_load. */
+    bool any;
 } tsr_validity;
 
 typedef struct tsr_segment {
@@ -80,7 +84,8 @@ typedef struct tsr_category {
      * value once (eval_categories) rather than once per line. */
     bool price_order_level;
     tsr_validity valid;
-    bool has_valid;
+    bool has_valid;             /* `valid:` or `channels:` written (lint only;
+                                   evaluation reads valid.any) */
     tsr_srcpos pos;
 } tsr_category;
 
@@ -93,7 +98,8 @@ typedef struct tsr_promo {
     const char *match_src;
     tsr_expr *when;
     tsr_validity valid;
-    bool has_valid;
+    bool has_valid;             /* `valid:` or `channels:` written (lint only;
+                                   evaluation reads valid.any) */
     bool has_max_uses_per_customer, has_max_uses;
     int64_t max_uses_per_customer, max_uses;
     bool combinable;            /* default true */
@@ -128,7 +134,8 @@ typedef struct tsr_discount {
      * traced evaluation without the code says it for this discount */
     const char *requires_why;
     tsr_validity valid;
-    bool has_valid;
+    bool has_valid;             /* `valid:` or `channels:` written (lint only;
+                                   evaluation reads valid.any) */
     tsr_effect effect;
     tsr_expr *value;            /* percent (decimal), amount/price/order_amount (money);
                                    a constant unless written as an expression; a
@@ -161,7 +168,8 @@ typedef struct tsr_earn {
     tsr_expr *for_;             /* lines (per rules only); NULL = all lines */
     tsr_expr *when;
     tsr_validity valid;
-    bool has_valid;
+    bool has_valid;             /* `valid:` or `channels:` written (lint only;
+                                   evaluation reads valid.any) */
     bool has_per;
     int64_t per;                /* money, > 0 */
     int64_t points;             /* >= 0; per `per`, or flat when !has_per */

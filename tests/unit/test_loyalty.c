@@ -383,6 +383,37 @@ static void test_earn_rule_when_false_is_traced_with_its_source(void **state)
     tsr_ruleset_free(rs);
 }
 
+/* A long condition is quoted in the trace as every rule's is: its first
+ * TSR_QUOTE_MAX bytes, by an earn rule as by a discount. */
+static void test_earn_rule_long_when_is_quoted_like_any_rule(void **state)
+{
+    char text[1024], id[260];
+    tsr_ruleset *rs;
+    tsr_result *r;
+    const tsr_trace_entry *earn, *disc;
+    (void)state;
+
+    memset(id, 'X', 250);
+    id[250] = '\0';
+    snprintf(text, sizeof text, HEAD
+             "discounts:\n"
+             "  - { id: d, when: 'customer.id == \"%s\"', percent: 10 }\n"
+             "loyalty:\n"
+             "  earn:\n"
+             "    - { id: e, when: 'customer.id == \"%s\"', points: 5 }\n", id, id);
+    rs = load(text);
+    r = eval(rs, "{" WHEN "," MEMBER ",\"items\":[{\"id\":\"a\",\"kind\":\"ticket\",\"price\":\"5.00\"}]}");
+    earn = trace(r, "earn", "e");
+    disc = trace(r, "discounts", "d");
+    assert_non_null(earn);
+    assert_non_null(disc);
+    assert_false(earn->applied);
+    assert_string_equal(earn->why, disc->why);
+    assert_int_equal(strlen(earn->why), TSR_QUOTE_MAX + strlen("`` was false"));
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
+}
+
 static void test_earn_rule_valid_window_and_channels_gate_it(void **state)
 {
     tsr_ruleset *rs = load(HEAD
@@ -1143,6 +1174,7 @@ int main(void)
         cmocka_unit_test(test_multipliers_scale_order_points_before_allocation_and_compose),
         cmocka_unit_test(test_multiplier_with_nothing_to_multiply_is_not_applied),
         cmocka_unit_test(test_earn_rule_when_false_is_traced_with_its_source),
+        cmocka_unit_test(test_earn_rule_long_when_is_quoted_like_any_rule),
         cmocka_unit_test(test_earn_rule_valid_window_and_channels_gate_it),
         cmocka_unit_test(test_member_when_false_earns_nothing_and_says_why),
         cmocka_unit_test(test_default_membership_is_having_a_customer_id),

@@ -217,7 +217,7 @@ static void test_park_yaml_loads_with_its_model(void **state)
     assert_int_equal(rs->npromos, 1);
     assert_non_null(rs->promos[0].match);
     assert_null(rs->promos[0].code);
-    assert_true(rs->promos[0].has_valid);
+    assert_true(rs->promos[0].valid.any);
     assert_int_equal(rs->promos[0].valid.from, tsr__days_from_civil(2026, 1, 1));
     assert_int_equal(rs->promos[0].valid.until, tsr__days_from_civil(2026, 12, 31));
     assert_true(rs->promos[0].has_max_uses_per_customer);
@@ -420,7 +420,7 @@ static void test_validity_and_channels_are_parsed(void **state)
         "    - { id: e, points: 1, channels: [kiosk] }\n");
     const tsr_validity *v = &rs->categories[0].valid;
     (void)state;
-    assert_true(rs->categories[0].has_valid);
+    assert_true(v->any);
     assert_true(v->has_from && v->has_until);
     assert_int_equal(v->from, tsr__days_from_civil(2026, 1, 1));
     assert_int_equal(v->until, tsr__days_from_civil(2026, 3, 31));
@@ -436,8 +436,32 @@ static void test_validity_and_channels_are_parsed(void **state)
     assert_int_equal(v->hours_until, 2 * 60);
     assert_int_equal(v->weekdays, 0);
     assert_null(v->channels);
-    assert_true(rs->loyalty.earn[0].has_valid);
+    assert_true(rs->discounts[0].valid.any);
+    assert_true(rs->loyalty.earn[0].valid.any);
     assert_int_equal(rs->loyalty.earn[0].valid.nchannels, 1);
+    tsr_ruleset_free(rs);
+}
+
+/* An empty validity (`valid: {}`, or none) restricts nothing: it always
+ * holds, and evaluation does not look further (tsr__validity_holds). */
+static void test_an_empty_validity_always_holds(void **state)
+{
+    tsr_ruleset *rs = load_ok(HEADER
+        "categories:\n"
+        "  - { id: empty, valid: {}, for: 'item.kind == \"a\"', price: 1.00 }\n"
+        "  - { id: none, price: 2.00 }\n");
+    static const char order[] =
+        "{\"datetime\": \"2026-06-01T10:00:00Z\", \"items\": ["
+        "{\"id\": \"x\", \"kind\": \"a\"}, {\"id\": \"y\", \"kind\": \"b\"}]}";
+    tsr_result *r = NULL;
+    tsr_error err;
+    (void)state;
+    assert_false(rs->categories[0].valid.any);
+    assert_false(rs->categories[1].valid.any);
+    assert_int_equal(tsr_evaluate_text(&r, rs, order, sizeof order - 1, NULL, &err), TSR_OK);
+    assert_string_equal(tsr_result_line_category(r, 0), "empty");
+    assert_string_equal(tsr_result_line_category(r, 1), "none");
+    tsr_result_free(r);
     tsr_ruleset_free(rs);
 }
 
@@ -1269,6 +1293,7 @@ int main(void)
         cmocka_unit_test(test_many_discounts_keep_file_order_within_a_priority),
         cmocka_unit_test(test_discount_shapes),
         cmocka_unit_test(test_validity_and_channels_are_parsed),
+        cmocka_unit_test(test_an_empty_validity_always_holds),
         cmocka_unit_test(test_tables_hold_typed_values),
         cmocka_unit_test(test_schema_fields_follow_the_builtins),
         cmocka_unit_test(test_header_values),
