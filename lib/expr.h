@@ -12,7 +12,7 @@
 
 #include "internal.h"
 #include "money.h"
-#include "datetime.h"
+#include "tz.h"
 #include "yaml_tree.h"
 
 /* ---------------------------------------------------------------------
