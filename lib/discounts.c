@@ -530,14 +530,11 @@ static int record(tsr_eval *ev, size_t line, size_t di, int64_t amount)
     tsr_res_line *l = &ev->res->lines[line];
 
     if (l->ndiscounts == l->discounts_cap) {
-        size_t cap = l->discounts_cap ? l->discounts_cap * 2 : 2;
-        tsr_line_discount *n = tsr__arena_alloc(ev->arena, cap * sizeof *n);
-        if (!n)
+        void *p = l->discounts;
+        if (tsr__arena_grow(ev->arena, &p, &l->discounts_cap, l->ndiscounts,
+                            sizeof *l->discounts, 2) != TSR_OK)
             return TSR_ENOMEM;
-        if (l->ndiscounts)
-            memcpy(n, l->discounts, l->ndiscounts * sizeof *n);
-        l->discounts = n;
-        l->discounts_cap = cap;
+        l->discounts = p;
     }
     if (!tsr__add(l->discount, amount, &l->discount))
         return overflow_at(ev, &ev->rs->discounts[di], line);

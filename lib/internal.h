@@ -64,6 +64,36 @@ void tsr__arena_init(tsr_arena *ar, const tsr_alloc *alloc, size_t first_chunk);
 void *tsr__arena_alloc(tsr_arena *ar, size_t n);       /* 8-byte aligned, NULL on OOM */
 void *tsr__arena_calloc(tsr_arena *ar, size_t count, size_t size);
 char *tsr__arena_strndup(tsr_arena *ar, const char *s, size_t n);
+/* tsr__grow for an array in the arena: room for element n (the n before it
+ * are copied), doubling from `first` elements of `size` bytes.  An arena
+ * block cannot grow in place, so the copies left behind add up to less than
+ * the final array.  TSR_OK or TSR_ENOMEM (the array is left as it was).
+ * Inline: evaluation grows small arrays on its hot path. */
+static inline int tsr__arena_grow(tsr_arena *ar, void **items, size_t *cap, size_t n,
+                                  size_t size, size_t first)
+{
+    size_t ncap;
+    void *p;
+
+    if (TSR_LIKELY(n < *cap))
+        return TSR_OK;
+    ncap = *cap ? *cap : first;
+    while (ncap <= n) {
+        if (ncap > SIZE_MAX / 2)
+            return TSR_ENOMEM;
+        ncap *= 2;
+    }
+    if (size && ncap > SIZE_MAX / size)
+        return TSR_ENOMEM;
+    p = tsr__arena_alloc(ar, ncap * size);
+    if (!p)
+        return TSR_ENOMEM;
+    if (n)
+        memcpy(p, *items, n * size);
+    *items = p;
+    *cap = ncap;
+    return TSR_OK;
+}
 /* Formatted text in the arena: NULL when out of memory, "" when the format
  * itself fails. */
 const char *tsr__arena_printf(tsr_arena *ar, const char *fmt, ...) TSR_PRINTF(2, 3);

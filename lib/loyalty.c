@@ -484,19 +484,11 @@ static int push_entry(tsr_eval *ev, int rule, int line, int64_t points, int slot
     tsr_points_entry *e;
 
     if (res->nentries == res->entries_cap) {
-        /* The arena cannot grow in place: double, so the copies left
-         * behind add up to less than the final array. */
-        size_t cap = res->entries_cap ? res->entries_cap * 2 : 8;
-        tsr_points_entry *p;
-        if (cap > SIZE_MAX / sizeof *p)
+        void *p = res->entries;
+        if (tsr__arena_grow(ev->arena, &p, &res->entries_cap, res->nentries,
+                            sizeof *res->entries, 8) != TSR_OK)
             return nomem(ev);
-        p = tsr__arena_alloc(ev->arena, cap * sizeof *p);
-        if (!p)
-            return nomem(ev);
-        if (res->nentries)
-            memcpy(p, res->entries, res->nentries * sizeof *p);
         res->entries = p;
-        res->entries_cap = cap;
     }
     e = &res->entries[res->nentries];
     memset(e, 0, sizeof *e);

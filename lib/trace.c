@@ -39,14 +39,10 @@ int tsr__trace(tsr_eval *ev, const char *section, const char *id, bool applied, 
     if (!tsr__tracing(ev))
         return TSR_OK;
     if (r->ntrace == r->trace_cap) {
-        size_t ncap = r->trace_cap ? r->trace_cap * 2 : 32;
-        tsr_trace_entry *n = tsr__arena_alloc(ev->arena, ncap * sizeof *n);
-        if (!n)
+        void *p = r->trace;
+        if (tsr__arena_grow(ev->arena, &p, &r->trace_cap, r->ntrace, sizeof *r->trace, 32) != TSR_OK)
             return TSR_ENOMEM;
-        if (r->ntrace)
-            memcpy(n, r->trace, r->ntrace * sizeof *n);
-        r->trace = n;
-        r->trace_cap = ncap;
+        r->trace = p;
     }
     e = &r->trace[r->ntrace++];
     e->section = section;
