@@ -1,5 +1,6 @@
 /*
- * alloc.c — the allocator hook and the bump arena.
+ * alloc.c — memory: the allocator hook every byte goes through, and the
+ * bump arena built on it.
  *
  * Every byte the library holds comes through tsr_alloc, so a caller's hook
  * sees all of it and tests can fail the Nth allocation.  Long-lived data (a

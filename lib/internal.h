@@ -1,7 +1,8 @@
 /*
- * internal.h — what every module of libtessera shares: the allocator
- * wrapper, the bump arena, error reporting and small string helpers.
- * Never installed; nothing here is API.
+ * internal.h — the base every module of libtessera stands on: memory
+ * (alloc.c), errors (error.c), did-you-mean (suggest.c), UTF-8 in what
+ * people read (utf8.c), keyed hashing (hash.c), the output buffer (buf.c)
+ * and versioned structs (version.c).  Never installed; nothing here is API.
  */
 #ifndef TSR_INTERNAL_H
 #define TSR_INTERNAL_H
@@ -129,7 +130,7 @@ int tsr__err_pathv(tsr_error *err, int code, const char *path, const char *fmt, 
 void tsr__err_locate(tsr_error *err, const char *file, int line, int col, const char *path);
 
 /* ---------------------------------------------------------------------
- * Strings (strutil.c).
+ * Did-you-mean (suggest.c) and UTF-8 (utf8.c).
  */
 /* Levenshtein distance, capped: returns cap+1 when larger.  For did-you-mean. */
 size_t tsr__edit_distance(const char *a, size_t alen, const char *b, size_t blen, size_t cap);
@@ -146,7 +147,7 @@ const char *tsr__closest_in(const char *name, size_t len, const void *base, size
 bool tsr__utf8_valid(const char *s, size_t n);
 
 /* ---------------------------------------------------------------------
- * Text in messages, traces and output for people (strutil.c).  Every
+ * Text in messages, traces and output for people (utf8.c).  Every
  * message that quotes text cuts it with these, so that what the library
  * writes is always valid UTF-8 (`eval --jsonl` lines decode strictly) and
  * never carries a control character to a terminal.
@@ -175,7 +176,7 @@ size_t tsr__clean_in_place(char *s);
  * A keyed hash for hash sets whose keys come from outside (an order's line
  * ids and promo ids, YAML keys, rule ids), so that crafted keys cannot be
  * made to collide: SipHash-1-3 (as Python and Rust use for their tables)
- * under a key drawn per set (strutil.c).
+ * under a key drawn per set (hash.c).
  */
 typedef struct tsr_hash_key {
     uint64_t k0, k1;
@@ -188,7 +189,7 @@ typedef struct tsr_hash_key {
 void tsr__hash_key_init(tsr_hash_key *key, const void *owner, uint64_t counter);
 uint64_t tsr__hash(const tsr_hash_key *key, const char *s, size_t n);
 
-/* A growable byte buffer (for JSON output and messages). */
+/* A growable byte buffer (for JSON output and messages; buf.c). */
 typedef struct tsr_buf {
     const tsr_alloc *alloc;
     char *data;
