@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "eval.h"
+#include "alloc_fixture.h"
 
 static const char rules[] =
     "tessera: 1\n"
@@ -206,32 +207,6 @@ static void a_result_names_its_order(void **state)
     tsr_result_free(r);
 }
 
-/* ---------------------------------------------------------------------
- * Memory.
- */
-typedef struct counting {
-    size_t live, allocs, calls, fail_at;
-} counting;
-
-static void *counting_realloc(void *ud, void *ptr, size_t old_size, size_t new_size)
-{
-    counting *c = ud;
-    if (new_size == 0) {
-        c->live -= old_size;
-        free(ptr);
-        return NULL;
-    }
-    c->calls++;
-    if (c->fail_at && c->calls == c->fail_at)
-        return NULL;
-    ptr = realloc(ptr, new_size);
-    if (ptr) {
-        c->live += new_size - old_size;
-        c->allocs++;
-    }
-    return ptr;
-}
-
 static const char *const stream[] = {
     ("{\"customer\":{\"id\":\"C-1\",\"visits\":6,\"tags\":[\"season_pass\",\"vip\"],\"spend_12m\":70000,"
      "\"email\":\"x@gmail.com\",\"birthday\":\"1990-06-12\"},\"channel\":\"app\"}"),
@@ -242,7 +217,7 @@ static const char *const stream[] = {
 
 static void streaming_reuses_memory(void **state)
 {
-    counting c = { 0, 0, 0, 0 };
+    counting c = { .fail_once = true };
     tsr_allocator hook = { counting_realloc, &c };
     tsr_load_options opts = TSR_LOAD_OPTIONS_INIT;
     tsr_ruleset *rs = NULL;
@@ -273,7 +248,7 @@ static void streaming_reuses_memory(void **state)
 
 static void allocation_failures_fail_cleanly(void **state)
 {
-    counting c = { 0, 0, 0, 0 };
+    counting c = { .fail_once = true };
     tsr_allocator hook = { counting_realloc, &c };
     tsr_load_options opts = TSR_LOAD_OPTIONS_INIT;
     tsr_ruleset *rs = NULL;

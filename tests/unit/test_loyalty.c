@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "eval.h"
+#include "alloc_fixture.h"
 
 /* ---------------------------------------------------------------------
  * Helpers.
@@ -1064,35 +1065,13 @@ static void test_without_a_trace_the_points_are_the_same(void **state)
     tsr_ruleset_free(rs);
 }
 
-typedef struct counting {
-    size_t live;
-    size_t calls;
-    size_t fail_at;    /* 0: never */
-} counting;
-
-static void *counting_realloc(void *ud, void *ptr, size_t old_size, size_t new_size)
-{
-    counting *c = ud;
-    if (new_size == 0) {
-        c->live -= old_size;
-        free(ptr);
-        return NULL;
-    }
-    if (c->fail_at && ++c->calls >= c->fail_at)
-        return NULL;
-    ptr = realloc(ptr, new_size);
-    if (ptr)
-        c->live += new_size - old_size;
-    return ptr;
-}
-
 /* Fail allocation 1, 2, 3, ... of an evaluation that redeems lots and earns
  * on many lines: each failure is a clean TSR_ENOMEM with nothing leaked.
  * Eight per-rules give every line eight entries, more than the evaluation
  * arena's first chunk holds, so the failures reach the entry list too. */
 static void test_out_of_memory_during_loyalty_fails_cleanly(void **state)
 {
-    counting c = { 0, 0, 0 };
+    counting c = { 0 };
     tsr_allocator user = { counting_realloc, &c };
     tsr_load_options opts = TSR_LOAD_OPTIONS_INIT;
     const char *rules = HEAD

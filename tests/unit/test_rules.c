@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "rules.h"
+#include "alloc_fixture.h"
 
 #ifndef TSR_SOURCE_DIR
 #  define TSR_SOURCE_DIR "."
@@ -79,34 +80,6 @@ static const tsr_discount *discount(const tsr_ruleset *rs, const char *id)
             return &rs->discounts[i];
     fail_msg("no discount %s", id);
     return NULL;
-}
-
-/* A counting allocator that can fail exactly the Nth allocation. */
-typedef struct counting {
-    size_t live;        /* bytes held */
-    size_t allocs;      /* allocations (and growing reallocations) so far */
-    size_t fail_at;     /* 0: never */
-    size_t failed;
-} counting;
-
-static void *counting_realloc(void *ud, void *ptr, size_t old_size, size_t new_size)
-{
-    counting *c = ud;
-    void *p;
-
-    if (new_size == 0) {
-        c->live -= old_size;
-        free(ptr);
-        return NULL;
-    }
-    if (++c->allocs == c->fail_at) {
-        c->failed++;
-        return NULL;
-    }
-    p = realloc(ptr, new_size);
-    if (p)
-        c->live = c->live - old_size + new_size;
-    return p;
 }
 
 /* In-memory files for the include resolver. */
@@ -849,7 +822,7 @@ static void test_a_broken_zone_file_is_reported_once_at_the_key(void **state)
 
 static void test_custom_allocator_sees_everything(void **state)
 {
-    counting c = { 0, 0, 0, 0 };
+    counting c = { .fail_once = true };
     tsr_allocator a = { counting_realloc, &c };
     tsr_load_options opts = TSR_LOAD_OPTIONS_INIT;
     tsr_ruleset *rs = NULL;
@@ -1221,7 +1194,7 @@ static void oom_loop(const char *path, const mem_fs *fs)
     size_t n;
 
     for (n = 1; n < 100000; n++) {
-        counting c = { 0, 0, n, 0 };
+        counting c = { .fail_at = n, .fail_once = true };
         tsr_allocator a = { counting_realloc, &c };
         tsr_load_options opts = TSR_LOAD_OPTIONS_INIT;
         tsr_ruleset *rs = (tsr_ruleset *)1;

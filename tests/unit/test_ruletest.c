@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "internal.h"
+#include "alloc_fixture.h"
 
 #include <string.h>
 #include <sys/stat.h>
@@ -507,28 +508,6 @@ static void test_a_missing_test_file_fails_with_its_name(void **state)
     assert_string_equal(err.file, "/nonexistent/x.test.yaml");
 }
 
-typedef struct counting {
-    size_t live;       /* bytes currently allocated */
-    size_t calls;
-    size_t fail_at;    /* 0: never fail */
-} counting;
-
-static void *counting_realloc(void *ud, void *ptr, size_t old_size, size_t new_size)
-{
-    counting *c = ud;
-    if (new_size == 0) {
-        c->live -= old_size;
-        free(ptr);
-        return NULL;
-    }
-    if (c->fail_at && ++c->calls >= c->fail_at)
-        return NULL;
-    ptr = realloc(ptr, new_size);
-    if (ptr)
-        c->live += new_size - old_size;
-    return ptr;
-}
-
 /* Fail allocation 1, 2, 3, ... until the run succeeds: every failure is
  * TSR_ENOMEM with nothing leaked. */
 static void test_running_out_of_memory_fails_cleanly_at_every_allocation(void **state)
@@ -543,7 +522,7 @@ static void test_running_out_of_memory_fails_cleanly_at_every_allocation(void **
     size_t n;
     (void)state;
     for (n = 1; n < 100000; n++) {
-        counting c = { 0, 0, n };
+        counting c = { .fail_at = n };
         tsr_allocator a = { counting_realloc, &c };
         tsr_load_options opts = TSR_LOAD_OPTIONS_INIT;
         tsr_test_report *rep = NULL;

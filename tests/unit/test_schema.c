@@ -295,7 +295,7 @@ static void test_test_schema_for_a_rule_set_offers_its_names(void **state)
  * time, nothing leaked, until it succeeds with the same text. */
 static void test_out_of_memory_fails_cleanly(void **state)
 {
-    counting c = { 0, 0, 0 };
+    counting c = { 0 };
     tsr_allocator user = { counting_realloc, &c };
     tsr_load_options opts = TSR_LOAD_OPTIONS_INIT;
     tsr_ruleset *rs = NULL;

@@ -7,6 +7,7 @@
  * inside YAML scalars, limits, and allocation failure at every step.
  */
 #include "expr_fixture.h"
+#include "alloc_fixture.h"
 
 static const tsr_prog *prog_of(const tsr_expr *e)
 {
@@ -533,29 +534,6 @@ static void overlong_and_invalid_expressions_are_refused(void **state)
     fx_compile_fails(f, "\"\xC3\"", TSR_T_MISSING, TSR_EPARSE, "not valid UTF-8", 1);
 }
 
-/* An allocator that fails the Nth allocation and counts what is live. */
-typedef struct failing {
-    long calls, fail_at;
-    long long live;
-} failing;
-
-static void *failing_realloc(void *ud, void *p, size_t old, size_t n)
-{
-    failing *fl = ud;
-    if (n == 0) {
-        if (p)
-            fl->live -= (long long)old;
-        free(p);
-        return NULL;
-    }
-    if (++fl->calls == fl->fail_at)
-        return NULL;
-    void *q = realloc(p, n);
-    if (q)
-        fl->live += (long long)n - (long long)(p ? old : 0);
-    return q;
-}
-
 static void every_allocation_failure_is_reported_cleanly(void **state)
 {
     fx *f = *state;
@@ -563,8 +541,8 @@ static void every_allocation_failure_is_reported_cleanly(void **state)
         "item.price > tables.zone_price[item.zone] and matches(lower(item.sku), \"^park\") "
         "and item.height_cm in [1, 2.5, 3] and \"x\" in customer.tags and "
         "count(items, item.kind == \"ticket\" and lower(\"A\") == \"a\") > 1";
-    failing fl = { 0, 0, 0 };
-    tsr_allocator user = { failing_realloc, &fl };
+    counting fl = { .fail_once = true };
+    tsr_allocator user = { counting_realloc, &fl };
     tsr_alloc a;
     tsr__alloc_init(&a, &user);
     tsr_regex_pool *pool;
@@ -576,7 +554,7 @@ static void every_allocation_failure_is_reported_cleanly(void **state)
         tsr_arena ar;
         tsr__arena_init(&ar, &a, 256);
         fl.calls = 0;
-        fl.fail_at = n;
+        fl.fail_at = (size_t)n;
         tsr_expr *e = NULL;
         memset(&f->err, 0, sizeof f->err);
         rc = tsr__expr_compile(&e, src, strlen(src), TSR_T_BOOL, NULL, &f->env, &ar, &f->err);

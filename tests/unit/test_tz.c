@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "tz.h"
+#include "alloc_fixture.h"
 
 #define SYSTEM_TZDIR "/usr/share/zoneinfo"
 
@@ -35,33 +36,8 @@ static int64_t instant(const char *text)
     return usec;
 }
 
-/* An allocator that counts live bytes (to find leaks) and can fail one
- * chosen allocation (to test every out-of-memory path). */
-typedef struct counting_alloc {
-    long long live;
-    unsigned long calls;
-    unsigned long fail_at;   /* 1-based allocation to fail; 0: none */
-} counting_alloc;
-
-static void *counting_realloc(void *ud, void *ptr, size_t old_size, size_t new_size)
-{
-    counting_alloc *c = ud;
-    void *p;
-    if (new_size == 0) {
-        free(ptr);
-        c->live -= (long long)old_size;
-        return NULL;
-    }
-    if (++c->calls == c->fail_at)
-        return NULL;
-    p = realloc(ptr, new_size);
-    if (p != NULL)
-        c->live += (long long)new_size - (long long)(ptr ? old_size : 0);
-    return p;
-}
-
 typedef struct fixture {
-    counting_alloc counter;
+    counting counter;
     tsr_allocator hook;
     tsr_alloc alloc;
     char dir[64];   /* a temporary tzdir for hand-made files */
@@ -72,6 +48,7 @@ static int setup(void **state)
     fixture *f = calloc(1, sizeof *f);
     if (f == NULL)
         return -1;
+    f->counter.fail_once = true;
     f->hook.realloc = counting_realloc;
     f->hook.ud = &f->counter;
     tsr__alloc_init(&f->alloc, &f->hook);

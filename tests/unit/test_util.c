@@ -8,32 +8,11 @@
 #include <cmocka.h>
 
 #include "internal.h"
-
-typedef struct counting {
-    size_t live;       /* bytes currently allocated */
-    size_t calls;
-    size_t fail_at;    /* 0: never fail */
-} counting;
-
-static void *counting_realloc(void *ud, void *ptr, size_t old_size, size_t new_size)
-{
-    counting *c = ud;
-    if (new_size == 0) {
-        c->live -= old_size;
-        free(ptr);
-        return NULL;
-    }
-    if (c->fail_at && ++c->calls >= c->fail_at)
-        return NULL;
-    ptr = realloc(ptr, new_size);
-    if (ptr)
-        c->live += new_size - old_size;
-    return ptr;
-}
+#include "alloc_fixture.h"
 
 static void test_arena_frees_everything_through_the_hook(void **state)
 {
-    counting c = { 0, 0, 0 };
+    counting c = { 0 };
     tsr_allocator user = { counting_realloc, &c };
     tsr_alloc a;
     tsr_arena ar;
@@ -57,7 +36,7 @@ static void test_arena_frees_everything_through_the_hook(void **state)
 
 static void test_arena_alloc_fails_cleanly_when_the_hook_fails(void **state)
 {
-    counting c = { 0, 0, 1 };
+    counting c = { .fail_at = 1 };
     tsr_allocator user = { counting_realloc, &c };
     tsr_alloc a;
     tsr_arena ar;
@@ -73,7 +52,7 @@ static void test_arena_alloc_fails_cleanly_when_the_hook_fails(void **state)
 
 static void test_grow_keeps_the_array_on_failure(void **state)
 {
-    counting c = { 0, 0, 0 };
+    counting c = { 0 };
     tsr_allocator user = { counting_realloc, &c };
     tsr_alloc a;
     void *items = NULL;

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "yaml_tree.h"
+#include "alloc_fixture.h"
 
 /* The load defaults (TSR_LOAD_OPTIONS_INIT). */
 static const tsr_ylimits defaults = { 4u << 20, 64, 64u << 10, 200000, 0 };
@@ -679,31 +680,6 @@ static void test_allowed_aliases_expand_to_copies(void **state)
               "mapping keys must be scalars, not a sequence");
 }
 
-/* ---------------------------------------------------------------------
- * Out of memory: every failing allocation is reported, nothing leaks.
- */
-typedef struct counting {
-    size_t live;
-    size_t calls;
-    size_t fail_at;
-} counting;
-
-static void *counting_realloc(void *ud, void *ptr, size_t old_size, size_t new_size)
-{
-    counting *c = ud;
-    if (new_size == 0) {
-        c->live -= old_size;
-        free(ptr);
-        return NULL;
-    }
-    if (c->fail_at && ++c->calls >= c->fail_at)
-        return NULL;
-    ptr = realloc(ptr, new_size);
-    if (ptr)
-        c->live += new_size - old_size;
-    return ptr;
-}
-
 static void test_every_allocation_failure_is_reported_without_leaks(void **state)
 {
     char text[2048];
@@ -722,7 +698,7 @@ static void test_every_allocation_failure_is_reported_without_leaks(void **state
     assert_true(n < sizeof text - 1);
     lim.max_aliases = 30;
     for (fail_at = 1; rc == TSR_ENOMEM; fail_at++) {
-        counting c = { 0, 0, fail_at };
+        counting c = { .fail_at = fail_at };
         tsr_allocator user = { counting_realloc, &c };
         tsr_alloc a;
         tsr_arena ar;
