@@ -355,7 +355,7 @@ static void allocation_failures_fail_cleanly(void **state)
     assert_int_equal(c.live, 0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -368,5 +368,8 @@ int main(void)
         cmocka_unit_test(allocation_failures_fail_cleanly),
 #undef T
     };
+    /* `test_x NAME` runs the cases NAME matches (a * wildcard) alone */
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -906,7 +906,7 @@ static void test_evaluation_fails_cleanly_out_of_memory(void **state)
     assert_int_equal(c.live, 0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_percent_comes_off_each_reward_line),
@@ -952,5 +952,8 @@ int main(void)
         cmocka_unit_test(test_exclusive_group_member_claims_only_the_lines_it_won),
         cmocka_unit_test(test_evaluation_fails_cleanly_out_of_memory),
     };
+    /* `test_x NAME` runs the cases NAME matches (a * wildcard) alone */
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1139,7 +1139,7 @@ static void test_out_of_memory_during_loyalty_fails_cleanly(void **state)
     assert_int_equal(c.live, 0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_per_rule_earns_points_for_every_full_per_only),
@@ -1179,5 +1179,8 @@ int main(void)
         cmocka_unit_test(test_without_a_trace_the_points_are_the_same),
         cmocka_unit_test(test_out_of_memory_during_loyalty_fails_cleanly),
     };
+    /* `test_x NAME` runs the cases NAME matches (a * wildcard) alone */
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -858,7 +858,7 @@ static void test_allocate_over_ten_thousand_lines_stays_linear(void **state)
     assert_true(total == INT64_C(123456789));
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_add_refuses_overflow_and_leaves_out_untouched),
@@ -901,5 +901,8 @@ int main(void)
         cmocka_unit_test(test_allocate_matches_a_reference_on_random_inputs),
         cmocka_unit_test(test_allocate_over_ten_thousand_lines_stays_linear),
     };
+    /* `test_x NAME` runs the cases NAME matches (a * wildcard) alone */
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

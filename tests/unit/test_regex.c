@@ -230,7 +230,7 @@ static void allocation_failures_are_enomem_and_leak_nothing(void **state)
     }
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, rx_setup, rx_teardown)
     const struct CMUnitTest tests[] = {
@@ -244,5 +244,8 @@ int main(void)
         T(the_scratch_is_made_once_and_reused),
         T(allocation_failures_are_enomem_and_leak_nothing),
     };
+    /* `test_x NAME` runs the cases NAME matches (a * wildcard) alone */
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

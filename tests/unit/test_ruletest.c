@@ -560,7 +560,7 @@ static void test_the_report_api_is_null_safe(void **state)
     assert_string_equal(tsr_test_report_text(NULL), "");
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_expect_key_matches_a_correct_result),
@@ -584,5 +584,8 @@ int main(void)
         cmocka_unit_test(test_running_out_of_memory_fails_cleanly_at_every_allocation),
         cmocka_unit_test(test_the_report_api_is_null_safe),
     };
+    /* `test_x NAME` runs the cases NAME matches (a * wildcard) alone */
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
     return cmocka_run_group_tests(tests, setup, teardown);
 }

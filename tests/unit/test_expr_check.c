@@ -1,5 +1,5 @@
 /*
- * test_typecheck.c — name resolution, type checking and constant folding
+ * test_expr_check.c — name resolution, type checking and constant folding
  * (lib/expr_check.c, lib/expr_emit.c, lib/expr_compile.c): every type rule
  * and its error message, did-you-mean for fields, functions, segments,
  * tables and promo codes, names out of context, money conversion of
@@ -573,7 +573,7 @@ static void every_allocation_failure_is_reported_cleanly(void **state)
     assert_int_equal(fl.live, 0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
     const struct CMUnitTest tests[] = {
@@ -600,5 +600,8 @@ int main(void)
         T(overlong_and_invalid_expressions_are_refused),
         T(every_allocation_failure_is_reported_cleanly),
     };
+    /* `test_x NAME` runs the cases NAME matches (a * wildcard) alone */
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1257,7 +1257,7 @@ static void test_out_of_memory_with_includes(void **state)
     oom_loop(NULL, &fs);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_park_yaml_loads_with_its_model),
@@ -1291,5 +1291,8 @@ int main(void)
         cmocka_unit_test(test_out_of_memory_park),
         cmocka_unit_test(test_out_of_memory_with_includes),
     };
+    /* `test_x NAME` runs the cases NAME matches (a * wildcard) alone */
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

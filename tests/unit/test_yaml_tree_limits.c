@@ -350,7 +350,7 @@ static void test_wide_documents_are_accepted(void **state)
     free(text);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_deep_flow_sequences_are_refused_at_level_65, setup, teardown),
@@ -372,5 +372,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_file_size_limit_is_checked_before_parsing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wide_documents_are_accepted, setup, teardown),
     };
+    /* `test_x NAME` runs the cases NAME matches (a * wildcard) alone */
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,5 @@
 /*
- * test_eval.c — the evaluator (lib/expr_eval.c) on a hand-built order:
+ * test_expr_eval.c — the evaluator (lib/expr_eval.c) on a hand-built order:
  * missing values exactly as SPEC §1 says, checked overflow, money and
  * decimal rounding modes, dates and times with and without the rule set's
  * zone, aggregates over lines (nested too), lists, tables, regex matching
@@ -673,7 +673,7 @@ static void a_builder_order_names_a_category_under_the_same_checks(void **state)
     tsr_ruleset_free(rs);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
     const struct CMUnitTest tests[] = {
@@ -706,5 +706,8 @@ int main(void)
         cmocka_unit_test(an_order_names_only_a_selectable_category_whose_conditions_hold),
         cmocka_unit_test(a_builder_order_names_a_category_under_the_same_checks),
     };
+    /* `test_x NAME` runs the cases NAME matches (a * wildcard) alone */
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -240,7 +240,7 @@ static void test_eval_options_are_versioned(void **state)
     tsr_ruleset_free(rs);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_promo_codes_segments_and_trace_are_readable),
@@ -250,5 +250,8 @@ int main(void)
         cmocka_unit_test(test_totals_are_written_as_the_callers_version_says),
         cmocka_unit_test(test_eval_options_are_versioned),
     };
+    /* `test_x NAME` runs the cases NAME matches (a * wildcard) alone */
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,7 +3,7 @@
  * and the mapping of content offsets back to source columns, and everything
  * the reader refuses (duplicate keys, extra documents, tags, merge keys,
  * empty documents, invalid UTF-8, NUL bytes, aliases).  The limits have
- * their own file, test_limits.c.
+ * their own file, test_yaml_tree_limits.c.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -718,7 +718,7 @@ static void test_every_allocation_failure_is_reported_without_leaks(void **state
     }
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_mappings_sequences_and_scalars_keep_their_positions, setup, teardown),
@@ -749,5 +749,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_allowed_aliases_expand_to_copies, setup, teardown),
         cmocka_unit_test(test_every_allocation_failure_is_reported_without_leaks),
     };
+    /* `test_x NAME` runs the cases NAME matches (a * wildcard) alone */
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,5 @@
 /*
- * test_lexer.c — the expression tokenizer (lib/expr_lex.c): token kinds,
+ * test_expr_lex.c — the expression tokenizer (lib/expr_lex.c): token kinds,
  * exact byte positions, literal decoding and the errors (with columns)
  * for malformed numbers, strings and characters from other languages.
  */
@@ -221,7 +221,7 @@ static void whitespace_and_newlines_separate_tokens(void **state)
     expect_tok(l, 3, TK_EOF, 14, 0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(tokens_of_a_condition_have_exact_positions, lx_setup, lx_teardown),
@@ -237,5 +237,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(stray_characters_are_quoted_whole, lx_setup, lx_teardown),
         cmocka_unit_test_setup_teardown(whitespace_and_newlines_separate_tokens, lx_setup, lx_teardown),
     };
+    /* `test_x NAME` runs the cases NAME matches (a * wildcard) alone */
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,5 @@
 /*
- * test_parser.c — the expression parser (lib/expr_parse.c): precedence and
+ * test_expr_parse.c — the expression parser (lib/expr_parse.c): precedence and
  * associativity of every level, the conditional form, `not in`, n-ary
  * and/or chains, source ranges, syntax errors with their columns, and the
  * nesting limit that keeps hostile input off the C stack.
@@ -249,7 +249,7 @@ static void long_operator_chains_are_bounded_but_and_chains_are_flat(void **stat
     free(ands);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, px_setup, px_teardown)
     const struct CMUnitTest tests[] = {
@@ -266,5 +266,8 @@ int main(void)
         T(nesting_is_bounded),
         T(long_operator_chains_are_bounded_but_and_chains_are_flat),
     };
+    /* `test_x NAME` runs the cases NAME matches (a * wildcard) alone */
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
