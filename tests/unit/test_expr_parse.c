@@ -191,7 +191,7 @@ static void comparisons_do_not_chain(void **state)
 static char *repeat(const char *prefix, int n, const char *middle, const char *suffix)
 {
     size_t lp = strlen(prefix), ls = strlen(suffix);
-    char *s = malloc(n * (lp + ls) + strlen(middle) + 1);
+    char *s = malloc((size_t)n * (lp + ls) + strlen(middle) + 1);
     assert_non_null(s);
     char *w = s;
     for (int i = 0; i < n; i++, w += lp)

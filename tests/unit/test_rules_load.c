@@ -112,13 +112,14 @@ static int mem_resolve(void *ud, const char *including, const char *name, char *
     return TSR_EIO;
 }
 
-static int load_mem(tsr_ruleset **rs, const mem_fs *fs, const char *main_name, tsr_error *err)
+/* fs is written: the resolver counts its calls there. */
+static int load_mem(tsr_ruleset **rs, mem_fs *fs, const char *main_name, tsr_error *err)
 {
     tsr_load_options opts = TSR_LOAD_OPTIONS_INIT;
     size_t i;
 
     opts.include = mem_resolve;
-    opts.include_ud = (void *)fs;
+    opts.include_ud = fs;
     for (i = 0; i < fs->n; i++)
         if (strcmp(fs->files[i].name, main_name) == 0)
             return tsr_ruleset_load_string(rs, fs->files[i].text, strlen(fs->files[i].text),
@@ -1189,7 +1190,7 @@ static void test_max_depth_above_the_cap_is_refused(void **state)
 /* ---------------------------------------------------------------------
  * Out of memory: fail allocation 1, 2, 3, ... until the load succeeds.
  */
-static void oom_loop(const char *path, const mem_fs *fs)
+static void oom_loop(const char *path, mem_fs *fs)
 {
     size_t n;
 
@@ -1204,7 +1205,7 @@ static void oom_loop(const char *path, const mem_fs *fs)
         opts.allocator = &a;
         if (fs) {
             opts.include = mem_resolve;
-            opts.include_ud = (void *)fs;
+            opts.include_ud = fs;
             rc = tsr_ruleset_load_string(&rs, fs->files[0].text, strlen(fs->files[0].text),
                                          fs->files[0].name, &opts, &err);
         } else {
