@@ -244,7 +244,9 @@ int tsr__expr_lex(tsr_xcx *cx)
             if ((rc = lex_string(cx, i, &t, &end)) != TSR_OK)
                 return rc;
         } else {
-            char n = i + 1 < cx->len ? s[i + 1] : '\0';
+            char n = '\0';
+            if (i + 1 < cx->len)
+                n = s[i + 1];
             switch (c) {
             case '(': t.kind = TK_LPAREN; break;
             case ')': t.kind = TK_RPAREN; break;

@@ -303,7 +303,7 @@ static char *join_path(tsr_arena *ar, const char *includer, const char *name, si
 static void cycle_chain(const loader *ld, size_t parent, const char *again, char *buf,
                         size_t size)
 {
-    size_t chain[64], n = 0, i, used = 0;
+    size_t chain[64] = { 0 }, n = 0, i, used = 0;
     size_t at;
 
     for (at = parent; at != NO_PARENT && n < TSR_ARRAY_LEN(chain); at = ld->srcs[at].parent)

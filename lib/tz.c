@@ -344,7 +344,7 @@ int tsr__tz_parse(tsr_tz **out, const unsigned char *p, size_t n, const char *na
     tzif_header h1, h;
     size_t data;
     unsigned tsize;
-    posix_rule rule;
+    posix_rule rule = { 0 };   /* all zero when the file has no footer rule */
     bool has_rule = false;
 
     *out = NULL;
@@ -445,10 +445,7 @@ int tsr__tz_parse(tsr_tz **out, const unsigned char *p, size_t n, const char *na
     tz->offset = offset;
     tz->first_offset = (int32_t)be_signed(types, 4);
     tz->has_rule = has_rule;
-    if (has_rule)
-        tz->rule = rule;
-    else
-        memset(&tz->rule, 0, sizeof tz->rule);
+    tz->rule = rule;
     *out = tz;
     return TSR_OK;
 }
