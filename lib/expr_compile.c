@@ -48,20 +48,6 @@ static int why_sites(tsr_expr *e, const tsr_prog *prog, tsr_arena *arena)
     return TSR_OK;
 }
 
-const char *tsr__expr_why_false(const tsr_expr *e, const char *w, size_t wl)
-{
-    size_t off;
-    uint32_t i;
-
-    if (!e->whys || w < e->src || w > e->src + e->src_len)
-        return NULL;
-    off = (size_t)(w - e->src);
-    for (i = 0; i < e->nwhys; i++)
-        if (e->whys[i].off == off && e->whys[i].len == wl)
-            return e->whys[i].text;
-    return NULL;
-}
-
 int tsr__expr_compile(tsr_expr **out, const char *src, size_t len, tsr_type want,
                       const tsr_ynode *node, const tsr_expr_env *env, tsr_arena *arena,
                       tsr_error *err)
