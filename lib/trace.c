@@ -3,9 +3,9 @@
  * rule applied, and why not), the sentences they quote, and where an
  * evaluation error happened.
  *
- * Every step writes through these; none of them reads a rule or the order.
- * Sentences live in the result arena, so they cost nothing to free; with
- * no_trace the steps ask for none (tsr__tracing).
+ * Every step writes through these; none of them decides whether a rule
+ * applies (gate.c does).  Sentences live in the result arena, so they cost
+ * nothing to free; with no_trace the steps ask for none (tsr__tracing).
  */
 #include "eval.h"
 
