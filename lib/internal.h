@@ -1,8 +1,8 @@
 /*
  * internal.h — the base every module of libtessera stands on: memory
  * (alloc.c), errors (error.c), did-you-mean (suggest.c), UTF-8 in what
- * people read (utf8.c), keyed hashing (hash.c), the output buffer (buf.c)
- * and versioned structs (version.c).  Never installed; nothing here is API.
+ * people read (utf8.c), sorting (sort.c), keyed hashing (hash.c), the
+ * output buffer (buf.c) and versioned structs (version.c).  Never installed; nothing here is API.
  */
 #ifndef TSR_INTERNAL_H
 #define TSR_INTERNAL_H
@@ -171,6 +171,27 @@ const char *tsr__clip(char *buf, size_t size, const char *s, size_t n, size_t ma
 /* Make a NUL-terminated string clean in place as tsr__clip does (control
  * characters and invalid bytes become '?'); returns its new length. */
 size_t tsr__clean_in_place(char *s);
+
+/* ---------------------------------------------------------------------
+ * Sorting (sort.c).
+ */
+/* Where a diagnostic is, to sort a list of them into file order: its
+ * file's rank (the main file 0, then the included ones as read), line,
+ * column, then the order it was found in.  tsr__place_cmp compares two
+ * (for tsr__sort_stable over records that start with a tsr_place). */
+typedef struct tsr_place {
+    size_t rank, seq;
+    int line, col;
+} tsr_place;
+
+int tsr__place_cmp(const void *a, const void *b);
+
+/* Stable merge sort of base[0..n) (elements of `size` bytes) with scratch
+ * from `scratch`: qsort would malloc behind the allocator hook, is not
+ * stable, and some are quadratic on crafted input.  TSR_OK or TSR_ENOMEM
+ * (base unchanged). */
+int tsr__sort_stable(tsr_arena *scratch, void *base, size_t n, size_t size,
+                     int (*cmp)(const void *, const void *));
 
 /* ---------------------------------------------------------------------
  * A keyed hash for hash sets whose keys come from outside (an order's line
