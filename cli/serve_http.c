@@ -365,6 +365,7 @@ static enum MHD_Result segments(serve_http *h, struct MHD_Connection *c, request
         gmtime_r(&t, &tm);
         strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
     }
+    /* NOLINTNEXTLINE(bugprone-branch-clone): a profile refused when made or when read */
     if (tsr_profile_new(&p, rs, &err) != TSR_OK) {
         rc = refuse(h, c, q, &err, "invalid_profile");
     } else if (tsr_profile_set_datetime(p, q->at[0] ? q->at : now, &err) != TSR_OK) {

@@ -492,6 +492,7 @@ static void reload(serve_rules *r, serve_entry *e)
         if (rc != TSR_OK)
             watch_also(e, err.file);
     }
+    /* cppcheck-suppress memleak ; msg is set only when v is NULL, and e owns it then */
 }
 
 /* 1 when a file's content changed since its digest was taken.  A changed

@@ -1,5 +1,6 @@
 /*
- * alloc.c — the allocator hook and the bump arena.
+ * alloc.c — memory: the allocator hook every byte goes through, and the
+ * bump arena built on it.
  *
  * Every byte the library holds comes through tsr_alloc, so a caller's hook
  * sees all of it and tests can fail the Nth allocation.  Long-lived data (a
@@ -8,6 +9,7 @@
  */
 #include "internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 static void *default_realloc(void *ud, void *ptr, size_t old_size, size_t new_size)
@@ -186,6 +188,41 @@ char *tsr__arena_strndup(tsr_arena *ar, const char *s, size_t n)
             memcpy(p, s, n);
         p[n] = '\0';
     }
+    return p;
+}
+
+const char *tsr__arena_vprintf(tsr_arena *ar, const char *fmt, va_list ap)
+{
+    char small[256];
+    va_list again;
+    char *p;
+    int n;
+
+    va_copy(again, ap);
+    n = vsnprintf(small, sizeof small, fmt, ap);
+    if (n < 0) {
+        va_end(again);
+        return "";
+    }
+    if ((size_t)n < sizeof small) {
+        va_end(again);
+        return tsr__arena_strndup(ar, small, (size_t)n);
+    }
+    p = tsr__arena_alloc(ar, (size_t)n + 1);
+    if (p)
+        vsnprintf(p, (size_t)n + 1, fmt, again);
+    va_end(again);
+    return p;
+}
+
+const char *tsr__arena_printf(tsr_arena *ar, const char *fmt, ...)
+{
+    const char *p;
+    va_list ap;
+
+    va_start(ap, fmt);
+    p = tsr__arena_vprintf(ar, fmt, ap);
+    va_end(ap);
     return p;
 }
 

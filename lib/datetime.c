@@ -199,7 +199,8 @@ int tsr__parse_datetime(const char *s, size_t n, int64_t *usec, int32_t *offset)
         return TSR_EPARSE;
     if (!take_offset(s, n, &pos, &off) || pos != n)
         return TSR_EPARSE;
-    *usec = ((days * SEC_PER_DAY + hh * 3600 + mm * 60 + ss) - off) * TSR_USEC_PER_SEC + frac;
+    *usec = ((days * SEC_PER_DAY + (int64_t)hh * 3600 + (int64_t)mm * 60 + ss) - off) *
+                TSR_USEC_PER_SEC + frac;
     *offset = off;
     return TSR_OK;
 }

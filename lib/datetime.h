@@ -1,7 +1,7 @@
 /*
- * datetime.h — calendar dates, instants with offsets, durations, and time
- * zones read from the system tz database (TZif, RFC 8536) without touching
- * the process-wide TZ.
+ * datetime.h — calendar dates, instants with offsets, durations, and the
+ * local day and time of an instant at an offset (datetime.c).  Time zones,
+ * which give that offset, are tz.h.
  *
  *   date      int64_t days since 1970-01-01 (proleptic Gregorian)
  *   datetime  int64_t microseconds since 1970-01-01T00:00:00Z (the instant)
@@ -50,33 +50,6 @@ int64_t tsr__age(int64_t birthday, int64_t on);
  * across year ends; a 29 February birthday is celebrated on 28 February in
  * common years.  n >= 0. */
 bool tsr__birthday_within(int64_t birthday, int64_t on, int64_t n);
-
-/* ---------------------------------------------------------------------
- * Time zones.  A tsr_tz is immutable once loaded and may be shared by
- * threads.
- */
-typedef struct tsr_tz tsr_tz;
-
-/* Load zone `name` (e.g. "Europe/Moscow") from `tzdir` (NULL or "": $TZDIR,
- * else /usr/share/zoneinfo).  Names with "..", a leading or trailing '/',
- * "//", more than 255 bytes, or characters other than [A-Za-z0-9_+-/] are
- * refused.  TSR_OK, TSR_ENAME (bad name, no such zone, a directory),
- * TSR_EPARSE (not a valid TZif file, or larger than 512 KiB), TSR_EIO (the
- * file exists but cannot be read), TSR_ENOMEM, TSR_EINVAL (out or name NULL).
- * On failure *out is NULL. */
-int tsr__tz_load(tsr_tz **out, const char *name, const char *tzdir, const tsr_alloc *alloc,
-                 tsr_error *err);
-void tsr__tz_free(tsr_tz *tz, const tsr_alloc *alloc);
-/* Offset east of UTC, in seconds, in effect at the instant `usec` (DST-aware,
- * POSIX TZ footer rule applied after the last transition). */
-int32_t tsr__tz_offset(const tsr_tz *tz, int64_t usec);
-
-/* The local offset for a datetime: the zone's when tz != NULL, else the
- * datetime's own. */
-static inline int32_t tsr__local_offset(const tsr_tz *tz, int64_t usec, int32_t own)
-{
-    return tz ? tsr__tz_offset(tz, usec) : own;
-}
 
 /* Local calendar day and microseconds since local midnight of an instant. */
 int64_t tsr__local_days(int64_t usec, int32_t offset);

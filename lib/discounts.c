@@ -7,8 +7,9 @@
  * first evaluated into an outcome — a rounded saving per line and the lines
  * whose units it counted — without touching the lines; then the savings are
  * applied (for a group: per line only the largest), exclusive discounts
- * claim their lines, and the trace says what happened.  At the end promo.c
- * learns which accepted codes had an effect (tsr__promos_settle).
+ * claim their lines, and the trace says what happened.  At the end the
+ * driver learns which promo codes the discounts requiring them used (for
+ * tsr__promos_settle).
  *
  * The unit-level mechanics — exact unit prices and savings on k of a line's
  * q units, bundle forming — live in discount_units.c; this file decides
@@ -49,11 +50,6 @@ typedef struct step {
 /* ---------------------------------------------------------------------
  * Small helpers.
  */
-static bool tracing(const tsr_eval *ev)
-{
-    return !ev->opts->no_trace;
-}
-
 static int stop(outcome *o, const char *why)
 {
     o->stopped = true;
@@ -101,26 +97,12 @@ static int unit_saving(tsr_eval *ev, const tsr_discount *d, int64_t value, size_
 /* `when`, `valid`, `channels`, `requires`, in the SPEC's order. */
 static int check_gates(step *st, const tsr_discount *d, outcome *o, bool *ok)
 {
-    tsr_eval *ev = st->ev;
-    const char *why = "";
-    bool tr = tracing(ev);
-    int rc;
+    const char *why;
+    int rc = tsr__rule_gate(st->ev, d->when, &d->valid, d->requires, d->requires_why, ok, &why);
 
-    *ok = false;
-    ev->x.item = NULL;
-    if ((rc = tsr__eval_test(ev, d->when, ok, tr ? &why : NULL)) != TSR_OK)
+    if (rc != TSR_OK || *ok)
         return rc;
-    if (!*ok)
-        return stop(o, why);
-    if (!tsr__validity_holds(ev, &d->valid, tr ? &why : NULL)) {
-        *ok = false;
-        return stop(o, why);
-    }
-    if (d->requires >= 0 && !ev->res->promo_accepted[d->requires]) {
-        *ok = false;
-        return stop(o, tr ? d->requires_why : "");
-    }
-    return TSR_OK;
+    return stop(o, why);
 }
 
 /* Eligible lines (`for`) and reward lines (`reward`, default the eligible
@@ -176,11 +158,11 @@ static int check_thresholds(step *st, const tsr_discount *d, outcome *o, bool *o
     if ((rc = sum_lines(st, d, st->eligible, &units, &total)) != TSR_OK)
         return rc;
     if (d->min_quantity > 0 && units < d->min_quantity)
-        return stop(o, tracing(ev) ? tsr__why(ev, "min_quantity %lld not reached: %lld",
+        return stop(o, tsr__tracing(ev) ? tsr__why(ev, "min_quantity %lld not reached: %lld",
                                               (long long)d->min_quantity, (long long)units)
                                    : "");
     if (d->has_min_total && total < d->min_total)
-        return stop(o, tracing(ev) ? tsr__why(ev, "min_total %s not reached: %s",
+        return stop(o, tsr__tracing(ev) ? tsr__why(ev, "min_total %s not reached: %s",
                                               money_text(ev, a, d->min_total),
                                               money_text(ev, b, total))
                                    : "");
@@ -194,7 +176,7 @@ static int effect_value(step *st, const tsr_discount *d, outcome *o, int64_t *ou
                         bool *ok)
 {
     tsr_eval *ev = st->ev;
-    bool tr = tracing(ev);
+    bool tr = tsr__tracing(ev);
     tsr_value v;
     int rc;
 
@@ -340,7 +322,7 @@ static int effect_every(step *st, const tsr_discount *d, int64_t value, outcome 
     if (d->max_applications > 0 && g > d->max_applications)
         g = d->max_applications;
     if (g == 0)
-        return stop(o, tracing(st->ev) ? tsr__why(st->ev, "every %lld not reached: %lld "
+        return stop(o, tsr__tracing(st->ev) ? tsr__why(st->ev, "every %lld not reached: %lld "
                                                   "eligible units", (long long)d->every,
                                                   (long long)eunits) : "");
     n = fill_runs(st, st->eligible);
@@ -429,7 +411,7 @@ static int bundle_incomplete(step *st, const tsr_discount *d, long c, int64_t fo
 {
     const tsr_expr *e = d->bundle[c].for_;
 
-    if (!tracing(st->ev))
+    if (!tsr__tracing(st->ev))
         return stop(o, "");
     return stop(o, tsr__why(st->ev, "bundle incomplete: %lld of %lld `%s`", (long long)found,
                             (long long)d->bundle[c].quantity, e ? e->src : "any line"));
@@ -457,7 +439,7 @@ static int effect_bundle(step *st, const tsr_discount *d, int64_t price, outcome
         if (value <= price) {
             if (formed)
                 return TSR_OK;
-            return stop(o, tracing(st->ev)
+            return stop(o, tsr__tracing(st->ev)
                                ? tsr__why(st->ev, "bundle price %s is not below its units' "
                                           "current total %s", money_text(st->ev, x, price),
                                           money_text(st->ev, y, value)) : "");
@@ -548,14 +530,11 @@ static int record(tsr_eval *ev, size_t line, size_t di, int64_t amount)
     tsr_res_line *l = &ev->res->lines[line];
 
     if (l->ndiscounts == l->discounts_cap) {
-        size_t cap = l->discounts_cap ? l->discounts_cap * 2 : 2;
-        tsr_line_discount *n = tsr__arena_alloc(ev->arena, cap * sizeof *n);
-        if (!n)
+        void *p = l->discounts;
+        if (tsr__arena_grow(ev->arena, &p, &l->discounts_cap, l->ndiscounts,
+                            sizeof *l->discounts, 2) != TSR_OK)
             return TSR_ENOMEM;
-        if (l->ndiscounts)
-            memcpy(n, l->discounts, l->ndiscounts * sizeof *n);
-        l->discounts = n;
-        l->discounts_cap = cap;
+        l->discounts = p;
     }
     if (!tsr__add(l->discount, amount, &l->discount))
         return overflow_at(ev, &ev->rs->discounts[di], line);
@@ -630,7 +609,7 @@ static int trace_member(step *st, size_t di, size_t m)
     if (d->requires >= 0 && st->promo_effect[d->requires] != TSR_PROMO_EFFECT_SOME)
         st->promo_effect[d->requires] = st->changed[m] ? TSR_PROMO_EFFECT_SOME
                                                        : TSR_PROMO_EFFECT_NONE;
-    if (!tracing(ev))
+    if (!tsr__tracing(ev))
         return TSR_OK;
     if (st->changed[m]) {
         int rc = tsr__trace(ev, "discounts", d->id, true, NULL);
@@ -766,7 +745,7 @@ static int setup(tsr_eval *ev, step *st)
     return TSR_OK;
 }
 
-int tsr__eval_discounts(tsr_eval *ev)
+int tsr__eval_discounts(tsr_eval *ev, const uint8_t **effect)
 {
     const tsr_ruleset *rs = ev->rs;
     step st;
@@ -790,5 +769,6 @@ int tsr__eval_discounts(tsr_eval *ev)
             return rc;
     }
     ev->x.item = NULL;
-    return tsr__promos_settle(ev, st.promo_effect);
+    *effect = st.promo_effect;
+    return TSR_OK;
 }

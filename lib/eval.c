@@ -1,8 +1,9 @@
 /*
- * eval.c — the evaluation driver (SPEC §4): sets up one evaluation, runs the
- * steps in order (segments, tier, categories, promo codes, discounts,
- * redemption, earning, offers), and sums the totals.  Also owns the small
- * helpers every step shares: validity windows, the trace, record syncing.
+ * eval.c — the evaluation driver (SPEC §4): sets up one evaluation, calls
+ * the steps in order (segments, tier, categories, promo codes, discounts
+ * and the promo codes' verdict on them, redemption, earning, offers), and
+ * sums the totals.  Steps 2, 3 and 8 are short enough to live here; the
+ * others have a file each (see eval.h), and none of them calls back here.
  *
  * All memory of an evaluation comes from one arena that the result owns;
  * the result struct itself is the arena's first allocation, so a typical
@@ -11,40 +12,6 @@
 #include "eval.h"
 
 #include <stdio.h>
-
-const char *tsr__promo_reason_name(tsr_promo_reason r)
-{
-    static const char *const names[] = {
-        "", "unknown", "expired", "not_yet_valid", "not_eligible", "usage_limit",
-        "not_combinable", "no_effect", "not_applicable"
-    };
-    return (unsigned)r < TSR_ARRAY_LEN(names) ? names[r] : "";
-}
-
-const char *tsr__redeem_reason_name(tsr_redeem_reason r)
-{
-    static const char *const names[] = {
-        "", "not_member", "balance", "max_percent", "step", "min_points", "no_redeem"
-    };
-    return (unsigned)r < TSR_ARRAY_LEN(names) ? names[r] : "";
-}
-
-/* ---------------------------------------------------------------------
- * Shared helpers.
- */
-void tsr__eval_sync_line(tsr_eval *ev, size_t i)
-{
-    tsr_value *rec = ev->recs + i * ev->stride;
-    const tsr_res_line *l = &ev->res->lines[i];
-
-    rec[TSR_ITEM_PRICE].type = TSR_T_MONEY;
-    rec[TSR_ITEM_PRICE].u.i = l->unit_price;
-    rec[TSR_ITEM_SUBTOTAL].type = TSR_T_MONEY;
-    rec[TSR_ITEM_SUBTOTAL].u.i = l->subtotal;
-    rec[TSR_ITEM_TOTAL].type = TSR_T_MONEY;
-    rec[TSR_ITEM_TOTAL].u.i = l->total;
-    ev->x.lines_gen++;
-}
 
 int tsr__eval_ctx_limits(tsr_expr_ctx *x, const tsr_ruleset *rs, tsr_arena *arena)
 {
@@ -61,165 +28,6 @@ int tsr__eval_ctx_limits(tsr_expr_ctx *x, const tsr_ruleset *rs, tsr_arena *aren
         x->naggs = rs->naggs;
     }
     return TSR_OK;
-}
-
-const char *tsr__why(tsr_eval *ev, const char *fmt, ...)
-{
-    char small[256];
-    va_list ap;
-    int n;
-    char *p;
-
-    va_start(ap, fmt);
-    n = vsnprintf(small, sizeof small, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return "";
-    if ((size_t)n < sizeof small)
-        return tsr__arena_strndup(ev->arena, small, (size_t)n);
-    p = tsr__arena_alloc(ev->arena, (size_t)n + 1);
-    if (!p)
-        return NULL;
-    va_start(ap, fmt);
-    vsnprintf(p, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    return p;
-}
-
-int tsr__trace(tsr_eval *ev, const char *section, const char *id, bool applied, const char *why)
-{
-    tsr_result *r = ev->res;
-    tsr_trace_entry *e;
-
-    if (ev->opts->no_trace)
-        return TSR_OK;
-    if (r->ntrace == r->trace_cap) {
-        size_t ncap = r->trace_cap ? r->trace_cap * 2 : 32;
-        tsr_trace_entry *n = tsr__arena_alloc(ev->arena, ncap * sizeof *n);
-        if (!n)
-            return TSR_ENOMEM;
-        if (r->ntrace)
-            memcpy(n, r->trace, r->ntrace * sizeof *n);
-        r->trace = n;
-        r->trace_cap = ncap;
-    }
-    e = &r->trace[r->ntrace++];
-    e->section = section;
-    e->id = id;
-    e->applied = applied;
-    e->why = applied ? NULL : (why ? why : "");
-    e->note = NULL;
-    return TSR_OK;
-}
-
-int tsr__eval_locate(tsr_eval *ev, int rc, const tsr_srcpos *rule, const char *path)
-{
-    tsr_error *err = ev->err;
-
-    if (rc != TSR_EEVAL || !err)
-        return rc;
-    tsr__err_locate(err, rule && !err->file[0] ? rule->file : NULL, rule ? rule->line : 0,
-                    rule ? rule->col : 0, err->path[0] ? NULL : path);
-    return rc;
-}
-
-/* The text of a failing condition of e for the trace: "`expr` was false",
- * as formatted at load when text/len is one of e's sites. */
-static const char *why_false(tsr_eval *ev, const tsr_expr *e, const char *text, size_t len)
-{
-    const char *pre;
-
-    if (ev->opts->no_trace)
-        return "";
-    if ((pre = tsr__expr_why_false(e, text, len)) != NULL)
-        return pre;
-    return tsr__why(ev, "`%.*s` was false", (int)tsr__utf8_prefix(text, len, TSR_QUOTE_MAX), text);
-}
-
-static const char *date_text(tsr_eval *ev, int64_t days)
-{
-    char buf[16];
-    tsr__format_date(buf, days);
-    return tsr__why(ev, "%s", buf);
-}
-
-bool tsr__validity_holds(const tsr_eval *cev, const tsr_validity *v, const char **why)
-{
-    tsr_eval *ev = (tsr_eval *)cev;   /* only the arena is written, for `why` */
-    bool trace = why && !ev->opts->no_trace;
-
-    if (v->has_from && ev->today < v->from) {
-        if (trace)
-            *why = tsr__why(ev, "valid.from %s not reached", date_text(ev, v->from));
-        return false;
-    }
-    if (v->has_until && ev->today > v->until) {
-        if (trace)
-            *why = tsr__why(ev, "valid.until %s passed", date_text(ev, v->until));
-        return false;
-    }
-    if (v->weekdays && !(v->weekdays & (1u << (ev->weekday - 1)))) {
-        if (trace)
-            *why = tsr__why(ev, "valid.weekdays: not on weekday %u", ev->weekday);
-        return false;
-    }
-    if (v->has_hours) {
-        int64_t m = ev->now_minutes;
-        bool in = v->hours_from <= v->hours_until
-                      ? (m >= v->hours_from && m < v->hours_until)
-                      : (m >= v->hours_from || m < v->hours_until);   /* overnight */
-        if (!in) {
-            if (trace)
-                *why = tsr__why(ev, "valid.hours %02d:%02d-%02d:%02d: not at %02d:%02d",
-                                (int)(v->hours_from / 60), (int)(v->hours_from % 60),
-                                (int)(v->hours_until / 60), (int)(v->hours_until % 60),
-                                (int)(m / 60), (int)(m % 60));
-            return false;
-        }
-    }
-    if (v->channels) {
-        const tsr_value *ch = &ev->order->order[TSR_ORDER_CHANNEL];
-        size_t i;
-        bool ok = false;
-        if (ch->type == TSR_T_STRING)
-            for (i = 0; i < v->nchannels && !ok; i++)
-                ok = v->channel_lens[i] == ch->len && memcmp(v->channels[i], ch->u.s, ch->len) == 0;
-        if (!ok) {
-            if (trace)
-                *why = ch->type == TSR_T_STRING
-                           ? tsr__why(ev, "channels: not on channel `%.*s`", (int)ch->len, ch->u.s)
-                           : "channels: the order names no channel";
-            return false;
-        }
-    }
-    return true;
-}
-
-int tsr__eval_test(tsr_eval *ev, const tsr_expr *e, bool *holds, const char **why)
-{
-    const char *w = NULL;
-    size_t wl = 0;
-    unsigned m;
-    int rc;
-
-    if (!e) {
-        *holds = true;
-        return TSR_OK;
-    }
-    /* a memoised answer for this line: no call (see tsr__expr_memo_get) */
-    m = tsr__expr_memo_get(e, &ev->x);
-    if (m == 2 || (m == 1 && !why)) {
-        *holds = m == 2;
-        return TSR_OK;
-    }
-    /* a lone `FIELD <op> CONSTANT` answered inline (see tsr__expr_fast_test);
-     * a false answer that needs its trace text takes the full path */
-    if (tsr__expr_fast_test(e, &ev->x, holds) && (*holds || !why))
-        return TSR_OK;
-    rc = tsr__expr_test(e, &ev->x, holds, why ? &w : NULL, &wl);
-    if (rc == TSR_OK && !*holds && why)
-        *why = w ? why_false(ev, e, w, wl) : why_false(ev, e, e->src, e->src_len);
-    return rc;
 }
 
 /* ---------------------------------------------------------------------
@@ -315,8 +123,7 @@ static int choice_holds(tsr_eval *ev, size_t i, const tsr_category *cat, const t
         wl = e->src_len;
     }
     slot = tsr__expr_missing_item_field(e, ev->x.item, (uint32_t)(w - e->src), (uint32_t)wl);
-    if (wl > 200)
-        wl = 200;
+    wl = tsr__utf8_prefix(w, wl, TSR_QUOTE_MAX);
     if (slot >= 0)
         return line_error(ev, i, "category",
                           "category \"%s\" cannot be chosen for this line: its `%s` does not "
@@ -345,14 +152,14 @@ static int chosen_category(tsr_eval *ev, size_t i, int *out)
         return line_error(ev, i, "category", "category \"%.*s\" may not be named by an order",
                           (int)(name->len > 64 ? 64 : name->len), name->u.s);
     cat = &rs->categories[c];
-    if (cat->has_valid && !tsr__validity_holds(ev, &cat->valid, NULL)) {
+    if (!tsr__validity_holds(ev, &cat->valid, NULL)) {
         /* the reason, also when the caller asked for no trace */
         tsr_eval_options traced = *ev->opts;
         const tsr_eval_options *saved = ev->opts;
         const char *w = NULL;
         traced.no_trace = false;
         ev->opts = &traced;
-        (void)tsr__validity_holds(ev, &cat->valid, &w);
+        (void)tsr__validity_check(ev, &cat->valid, &w);
         ev->opts = saved;
         return line_error(ev, i, "category",
                           "category \"%s\" cannot be chosen for this line: %s", cat->id,
@@ -433,7 +240,7 @@ static int eval_categories(tsr_eval *ev)
     /* Per category: did any line take it, and the first reason one did not. */
     uint8_t *taken = NULL;
     const char **why = NULL;
-    bool trace = !ev->opts->no_trace && rs->ncategories;
+    bool trace = tsr__tracing(ev) && rs->ncategories;
     /* up to 16 categories cached on the stack; more are priced per line */
     tsr_value pv[16];
     uint8_t phave[16] = { 0 };
@@ -465,7 +272,7 @@ static int eval_categories(tsr_eval *ev)
                 /* only the first reason per category is kept: ask for one
                  * only while the category has none */
                 bool holds = true, want = trace && !why[c];
-                if (cat->has_valid && !tsr__validity_holds(ev, &cat->valid, want ? &w : NULL))
+                if (!tsr__validity_holds(ev, &cat->valid, want ? &w : NULL))
                     holds = false;
                 if (holds && (rc = tsr__eval_test(ev, cat->for_, &holds, want ? &w : NULL)) != TSR_OK)
                     return rc;
@@ -660,11 +467,13 @@ static int setup(tsr_eval *ev, tsr_result *res, const tsr_ruleset *rs, const tsr
 
 static int run_steps(tsr_eval *ev)
 {
+    const uint8_t *effect;
     int rc;
     if ((rc = eval_segments(ev)) != TSR_OK) return rc;
     if ((rc = eval_categories(ev)) != TSR_OK) return rc;
     if ((rc = tsr__eval_promos(ev)) != TSR_OK) return rc;
-    if ((rc = tsr__eval_discounts(ev)) != TSR_OK) return rc;
+    if ((rc = tsr__eval_discounts(ev, &effect)) != TSR_OK) return rc;
+    if ((rc = tsr__promos_settle(ev, effect)) != TSR_OK) return rc;
     if ((rc = tsr__eval_redeem(ev)) != TSR_OK) return rc;
     if ((rc = tsr__eval_earn(ev)) != TSR_OK) return rc;
     if ((rc = eval_offers(ev)) != TSR_OK) return rc;
@@ -776,142 +585,4 @@ void tsr_result_free(tsr_result *r)
     if (r->json)
         tsr__free(&r->alloc, r->json, r->json_cap);
     tsr__arena_free_holder(&r->arena);   /* the result lives inside it */
-}
-
-/* ---------------------------------------------------------------------
- * Accessors.
- */
-size_t tsr_result_line_count(const tsr_result *r)
-{
-    return r ? r->nlines : 0;
-}
-
-const char *tsr_result_line_id(const tsr_result *r, size_t i)
-{
-    return r && i < r->nlines ? r->lines[i].id : NULL;
-}
-
-const char *tsr_result_line_category(const tsr_result *r, size_t i)
-{
-    return r && i < r->nlines ? r->lines[i].category_name : NULL;
-}
-
-int64_t tsr_result_line_total(const tsr_result *r, size_t i)
-{
-    return r && i < r->nlines ? r->lines[i].total : 0;
-}
-
-int64_t tsr_result_line_points(const tsr_result *r, size_t i)
-{
-    return r && i < r->nlines ? r->lines[i].points_earned : 0;
-}
-
-/* Bytes of tsr_totals each version of the header declares.  Appending a
- * field means a new TSR_TOTALS_VERSION and a new entry here; the assert
- * below fails until both are done, so an older caller's struct is never
- * written past. */
-static const size_t totals_size[TSR_TOTALS_VERSION + 1] = {
-    0,
-    TSR_END_OF(tsr_totals, points_redeemed),    /* version 1 */
-};
-_Static_assert(sizeof(tsr_totals) == TSR_END_OF(tsr_totals, points_redeemed),
-               "a field was appended to tsr_totals: add a TSR_TOTALS_VERSION and its size");
-
-int tsr_result_totals(const tsr_result *r, tsr_totals *out)
-{
-    static const tsr_totals zero = TSR_TOTALS_INIT;
-    int rc = tsr__copy_out_versioned(out, r ? &r->totals : &zero, totals_size,
-                                     TSR_ARRAY_LEN(totals_size));
-    return rc == TSR_OK && !r ? TSR_EINVAL : rc;
-}
-
-size_t tsr_result_segment_count(const tsr_result *r)
-{
-    size_t i, n = 0;
-    if (!r)
-        return 0;
-    for (i = 0; i < r->rs->nsegments; i++)
-        n += r->segments[i] != 0;
-    return n;
-}
-
-const char *tsr_result_segment(const tsr_result *r, size_t k)
-{
-    size_t i;
-    if (!r)
-        return NULL;
-    for (i = 0; i < r->rs->nsegments; i++)
-        if (r->segments[i] && k-- == 0)
-            return r->rs->segments[i].id;
-    return NULL;
-}
-
-const char *tsr_result_tier(const tsr_result *r)
-{
-    return r && r->tier >= 0 ? r->rs->tiers[r->tier].id : NULL;
-}
-
-size_t tsr_result_promo_count(const tsr_result *r)
-{
-    return r ? r->npromos : 0;
-}
-
-int tsr_result_promo(const tsr_result *r, size_t i, const char **code, const char **id,
-                     int *status, const char **reason)
-{
-    const tsr_res_promo *p;
-    if (!r || i >= r->npromos)
-        return TSR_EINVAL;
-    p = &r->promos[i];
-    if (code)
-        *code = p->code;
-    if (id)
-        *id = p->promo >= 0 && p->reason != TSR_PR_NOT_APPLICABLE ? r->rs->promos[p->promo].id : NULL;
-    if (status)
-        *status = p->status == TSR_PROMO_ACCEPTED ? TSR_PROMO_STATUS_ACCEPTED
-                                                  : TSR_PROMO_STATUS_REJECTED;
-    if (reason)
-        *reason = p->status == TSR_PROMO_ACCEPTED ? "" : tsr__promo_reason_name(p->reason);
-    return TSR_OK;
-}
-
-size_t tsr_result_trace_count(const tsr_result *r)
-{
-    return r ? r->ntrace : 0;
-}
-
-int tsr_result_trace(const tsr_result *r, size_t i, char *rule, size_t rule_size, int *applied,
-                     const char **why)
-{
-    const tsr_trace_entry *t;
-    if (!r || i >= r->ntrace)
-        return TSR_EINVAL;
-    t = &r->trace[i];
-    if (rule && rule_size) {
-        /* sections are ASCII; a short buffer cuts the id, never inside a character */
-        size_t sl = strlen(t->section) + 1;
-        size_t n = sl < rule_size - 1 ? tsr__utf8_prefix(t->id, strlen(t->id), rule_size - 1 - sl) : 0;
-        snprintf(rule, rule_size, "%s.%.*s", t->section, (int)n, t->id);
-    }
-    if (applied)
-        *applied = t->applied;
-    if (why)
-        *why = t->applied ? NULL : t->why;
-    return TSR_OK;
-}
-
-size_t tsr_result_offer_count(const tsr_result *r)
-{
-    return r ? r->noffers : 0;
-}
-
-int tsr_result_offer(const tsr_result *r, size_t i, const char **id, const char **message)
-{
-    if (!r || i >= r->noffers)
-        return TSR_EINVAL;
-    if (id)
-        *id = r->rs->offers[r->offers[i]].id;
-    if (message)
-        *message = r->rs->offers[r->offers[i]].message;
-    return TSR_OK;
 }

@@ -2,11 +2,17 @@
  * eval.h — evaluation of one order against one rule set (SPEC §4) and the
  * result it produces (SPEC §6).
  *
- * The steps live in one file each: eval.c (driver, segments, tiers,
- * categories, offers), promo.c (promo codes), discounts.c (step 5),
- * loyalty.c (redemption and earning), result_json.c (the JSON text and the
- * accessors), trace.c (the explanation).  All of an evaluation's memory is
- * the result's arena: one allocation in the common case.
+ * The driver, eval.c, sets an evaluation up and calls each step in turn:
+ * segments and tier, categories and prices (eval.c), promo codes (promo.c),
+ * discounts (discounts.c, with discount_units.c), the promo codes' verdict
+ * after the discounts (promo.c), redemption and earning (loyalty.c), offers
+ * (eval.c), then the totals.  The steps call no step and not the driver:
+ * what they share is the kit below, gate.c (does a rule apply now:
+ * conditions, `valid:`, `channels:`, `requires:`) and trace.c (the trace,
+ * its sentences, where an evaluation error happened).  result_json.c reads
+ * a result out: its JSON text and the accessors; explain.c renders it for
+ * people.  All of an evaluation's memory is the result's arena: one
+ * allocation in the common case.
  */
 #ifndef TSR_EVAL_H
 #define TSR_EVAL_H
@@ -30,6 +36,7 @@ typedef enum tsr_promo_reason {
     TSR_PR_NOT_APPLICABLE       /* customer-safe mode */
 } tsr_promo_reason;
 
+/* The reason as the result and the JSON write it ("" for none; result_json.c). */
 const char *tsr__promo_reason_name(tsr_promo_reason r);
 
 typedef struct tsr_res_promo {
@@ -85,6 +92,7 @@ typedef enum tsr_redeem_reason {
     TSR_RR_MIN_POINTS, TSR_RR_NO_REDEEM      /* the rule set has no `redeem:` */
 } tsr_redeem_reason;
 
+/* As the result and the JSON write it ("" for none; result_json.c). */
 const char *tsr__redeem_reason_name(tsr_redeem_reason r);
 
 /* One rule in the trace: applied or not, with why (source text of the first
@@ -163,7 +171,19 @@ static inline void tsr__eval_at_line(tsr_eval *ev, size_t i)
 
 /* Keep the computed fields of line i's record in step with res->lines[i]
  * (and let the aggregate cache know they changed). */
-void tsr__eval_sync_line(tsr_eval *ev, size_t i);
+static inline void tsr__eval_sync_line(tsr_eval *ev, size_t i)
+{
+    tsr_value *rec = ev->recs + i * ev->stride;
+    const tsr_res_line *l = &ev->res->lines[i];
+
+    rec[TSR_ITEM_PRICE].type = TSR_T_MONEY;
+    rec[TSR_ITEM_PRICE].u.i = l->unit_price;
+    rec[TSR_ITEM_SUBTOTAL].type = TSR_T_MONEY;
+    rec[TSR_ITEM_SUBTOTAL].u.i = l->subtotal;
+    rec[TSR_ITEM_TOTAL].type = TSR_T_MONEY;
+    rec[TSR_ITEM_TOTAL].u.i = l->total;
+    ev->x.lines_gen++;
+}
 
 /* Call after changing segments, the tier or a promo flag: aggregates that
  * read them are computed again (tsr_expr_ctx.flags_gen). */
@@ -177,20 +197,79 @@ static inline void tsr__eval_flags_changed(tsr_eval *ev)
  * TSR_ENOMEM. */
 int tsr__eval_ctx_limits(tsr_expr_ctx *x, const tsr_ruleset *rs, tsr_arena *arena);
 
+/* Is a trace wanted (tsr_eval_options.no_trace not set)?  Steps build no
+ * sentence for the trace without it. */
+static inline bool tsr__tracing(const tsr_eval *ev)
+{
+    return !ev->opts->no_trace;
+}
+
+/* ---------------------------------------------------------------------
+ * gate.c: does a rule apply now.
+ */
+
+/* tsr__eval_test when neither the memo nor the inline comparison answers. */
+int tsr__eval_test_full(tsr_eval *ev, const tsr_expr *e, bool *holds, const char **why);
+
 /* Evaluate a condition at the current line (NULL holds), answering
  * memoised and single-comparison conditions inline.  When it does not hold
- * and `why` is not NULL, *why is the trace text ("`x` was false"). */
-int tsr__eval_test(tsr_eval *ev, const tsr_expr *e, bool *holds, const char **why);
+ * and `why` is not NULL, *why is the trace text ("`x` was false"; "" with
+ * no_trace, NULL when out of memory). */
+static inline int tsr__eval_test(tsr_eval *ev, const tsr_expr *e, bool *holds, const char **why)
+{
+    unsigned m;
 
-/* Does a rule's `valid:`/`channels:` hold now?  When not, *why is a short
+    if (!e) {
+        *holds = true;
+        return TSR_OK;
+    }
+    /* a memoised answer for this line: no call (see tsr__expr_memo_get) */
+    m = tsr__expr_memo_get(e, &ev->x);
+    if (m == 2 || (m == 1 && !why)) {
+        *holds = m == 2;
+        return TSR_OK;
+    }
+    /* a lone `FIELD <op> CONSTANT` answered inline (see tsr__expr_fast_test);
+     * a false answer that needs its trace text takes the full path */
+    if (tsr__expr_fast_test(e, &ev->x, holds) && (*holds || !why))
+        return TSR_OK;
+    return tsr__eval_test_full(ev, e, holds, why);
+}
+
+/* tsr__validity_holds for a validity that restricts something. */
+bool tsr__validity_check(tsr_eval *ev, const tsr_validity *v, const char **why);
+
+/* Does a rule's `valid:`/`channels:` hold now?  An empty one (v->any
+ * false: the rule has neither) always does, at the cost of one test.  When
+ * not, and `why` is not NULL and a trace is wanted, *why is a short
  * sentence for the trace ("valid.from 2026-01-01 not reached"). */
-bool tsr__validity_holds(const tsr_eval *ev, const tsr_validity *v, const char **why);
+static inline bool tsr__validity_holds(tsr_eval *ev, const tsr_validity *v, const char **why)
+{
+    return !v->any || tsr__validity_check(ev, v, why);
+}
+
+/* The gates of an order-level rule, in the order the rule language gives
+ * them: `when`, `valid` and `channels`, then `requires` (a promo code rule
+ * index, -1 none; `requires_why` is its trace sentence).  Clears the line
+ * in scope.  When they do not all hold, *why says why for the trace ("" with
+ * no_trace).  TSR_OK, an evaluation error, or TSR_ENOMEM. */
+int tsr__rule_gate(tsr_eval *ev, const tsr_expr *when, const tsr_validity *valid, int requires,
+                   const char *requires_why, bool *holds, const char **why);
+
+/* ---------------------------------------------------------------------
+ * trace.c: what an evaluation says about itself.
+ */
 
 /* Add a trace entry (copies nothing: section/id/why must outlive the result,
  * i.e. live in the rule set or the result arena).  No-op with no_trace. */
 int tsr__trace(tsr_eval *ev, const char *section, const char *id, bool applied, const char *why);
-/* A formatted why in the result arena ("`x` was false"). */
+/* A formatted why in the result arena ("`x` was false"); NULL when out of
+ * memory. */
 const char *tsr__why(tsr_eval *ev, const char *fmt, ...) TSR_PRINTF(2, 3);
+/* "`text` was false" for a failing condition of e (text/len as
+ * tsr__expr_test named it, quoted up to TSR_QUOTE_MAX bytes): prepared at
+ * load when it is one of e's sites, else formatted.  "" with no_trace. */
+const char *tsr__why_false(tsr_eval *ev, const tsr_expr *e, const char *text, size_t len);
 
 /* Give an evaluation error (rc TSR_EEVAL) the rule it happened in (its
  * place; NULL: none) and the part of the order (path, e.g. items[3] or
@@ -199,18 +278,12 @@ const char *tsr__why(tsr_eval *ev, const char *fmt, ...) TSR_PRINTF(2, 3);
  * Returns rc; other codes pass through untouched. */
 int tsr__eval_locate(tsr_eval *ev, int rc, const tsr_srcpos *rule, const char *path);
 
-/* The steps. */
-int tsr__eval_promos(tsr_eval *ev);          /* step 4 (promo.c) */
-int tsr__eval_discounts(tsr_eval *ev);       /* step 5 (discounts.c); also settles
-                                                `no_effect` for accepted codes */
-int tsr__eval_redeem(tsr_eval *ev);          /* step 6 (loyalty.c) */
-int tsr__eval_earn(tsr_eval *ev);            /* step 7 (loyalty.c) */
-
 /* ---------------------------------------------------------------------
- * How step 5 hands its verdict on promo codes back to promo.c.
+ * The steps, in the order the driver (eval.c) calls them.
  */
 
-/* Per promo code rule, what the discounts that `requires` it did. */
+/* Per promo code rule, what the discounts that `requires` it did (step 5's
+ * verdict, handed by the driver to tsr__promos_settle). */
 enum {
     TSR_PROMO_EFFECT_UNUSED = 0,   /* no discount requires it: its effect lies
                                       elsewhere (promo.ID in earn rules, offers),
@@ -219,10 +292,16 @@ enum {
     TSR_PROMO_EFFECT_SOME
 };
 
-/* Called by tsr__eval_discounts at its end: accepted codes whose effect[]
- * is TSR_PROMO_EFFECT_NONE become rejected/no_effect (promo.ID false from
+int tsr__eval_promos(tsr_eval *ev);          /* step 4 (promo.c) */
+/* Step 5 (discounts.c).  *effect: per promo code rule, TSR_PROMO_EFFECT_*
+ * (in the result arena). */
+int tsr__eval_discounts(tsr_eval *ev, const uint8_t **effect);
+/* After step 5 (promo.c): accepted codes whose effect[] is
+ * TSR_PROMO_EFFECT_NONE become rejected/no_effect (promo.ID false from
  * here on), customer-safe mode masks every rejection as not_applicable, and
  * the `promo_codes.ID` trace entries are brought up to date. */
 int tsr__promos_settle(tsr_eval *ev, const uint8_t *effect);
+int tsr__eval_redeem(tsr_eval *ev);          /* step 6 (loyalty.c) */
+int tsr__eval_earn(tsr_eval *ev);            /* step 7 (loyalty.c) */
 
 #endif /* TSR_EVAL_H */

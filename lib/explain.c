@@ -27,8 +27,6 @@
  */
 #include "eval.h"
 
-#include <stdio.h>
-
 /* One row of a table: an indented label, an amount, and a note after it. */
 typedef struct row {
     const char *label;
@@ -78,23 +76,12 @@ static const char *fmt(table *t, const char *f, ...) TSR_PRINTF(2, 3);
 /* A formatted string in the arena ("" when out of memory: rc says so). */
 static const char *fmt(table *t, const char *f, ...)
 {
-    char small[512];
+    const char *p;
     va_list ap;
-    int n;
-    char *p;
 
     va_start(ap, f);
-    n = vsnprintf(small, sizeof small, f, ap);
+    p = tsr__arena_vprintf(t->arena, f, ap);
     va_end(ap);
-    if (n < 0)
-        return "";
-    if ((size_t)n < sizeof small)
-        p = tsr__arena_strndup(t->arena, small, (size_t)n);
-    else if ((p = tsr__arena_alloc(t->arena, (size_t)n + 1)) != NULL) {
-        va_start(ap, f);
-        vsnprintf(p, (size_t)n + 1, f, ap);
-        va_end(ap);
-    }
     if (!p) {
         t->rc = TSR_ENOMEM;
         return "";

@@ -12,7 +12,7 @@
 
 #include "internal.h"
 #include "money.h"
-#include "datetime.h"
+#include "tz.h"
 #include "yaml_tree.h"
 
 /* ---------------------------------------------------------------------
@@ -34,6 +34,7 @@ typedef enum tsr_type {
     TSR_T__COUNT
 } tsr_type;
 
+/* "money", "date", ...: a type as messages name it (expr_ctx.c). */
 const char *tsr__type_name(tsr_type t);
 
 typedef struct tsr_value tsr_value;

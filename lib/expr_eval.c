@@ -876,6 +876,22 @@ int tsr__expr_missing_item_field(const tsr_expr *e, const tsr_value *item, uint3
 static int expr_test(const tsr_expr *e, tsr_expr_ctx *ctx, bool *holds, const char **why,
                      size_t *why_len);
 
+/* The sentences themselves are prepared at compile time (why_sites in
+ * expr_compile.c); this only finds the one for w/wl. */
+const char *tsr__expr_why_false(const tsr_expr *e, const char *w, size_t wl)
+{
+    size_t off;
+    uint32_t i;
+
+    if (!e->whys || w < e->src || w > e->src + e->src_len)
+        return NULL;
+    off = (size_t)(w - e->src);
+    for (i = 0; i < e->nwhys; i++)
+        if (e->whys[i].off == off && e->whys[i].len == wl)
+            return e->whys[i].text;
+    return NULL;
+}
+
 int tsr__expr_test(const tsr_expr *e, tsr_expr_ctx *ctx, bool *holds, const char **why,
                    size_t *why_len)
 {

@@ -1,8 +1,8 @@
 /*
  * expr_impl.h — private structures of the expression compiler and
- * evaluator (expr_lex.c, expr_parse.c, expr_check.c, expr_emit.c,
- * expr_eval.c, regex.c).  Nothing outside expr*.c and regex.c includes it,
- * except the unit tests of those files.
+ * evaluator (expr_ctx.c, expr_lex.c, expr_parse.c, expr_check.c,
+ * expr_emit.c, expr_compile.c, expr_eval.c, regex.c).  Nothing outside
+ * expr*.c and regex.c includes it, except the unit tests of those files.
  *
  * Pipeline:  text --lex--> tokens --parse--> syntax tree (tsr_xnode)
  *            --check--> typed op tree (tsr_op, folded) --emit--> tsr_prog
@@ -206,7 +206,7 @@ int tsr__prog_eval(const tsr_prog *p, uint32_t idx, const char *src, tsr_expr_ct
 int tsr__value_strcmp(const tsr_value *a, const tsr_value *b);
 
 /* ---------------------------------------------------------------------
- * Compile context, shared by the compiler stages.
+ * Compile context, shared by the compiler stages (expr_ctx.c).
  */
 typedef struct tsr_xcx {
     const char *src;            /* NUL-terminated copy in the rule set arena */

@@ -52,14 +52,10 @@ static bool is_ident_char(unsigned char c)
 static int push(tsr_xcx *cx, size_t *cap, const tsr_token *t)
 {
     if (cx->ntoks == *cap) {
-        size_t ncap = *cap ? *cap * 2 : 32;
-        tsr_token *n = tsr__arena_alloc(&cx->scratch, ncap * sizeof *n);
-        if (!n)
+        void *p = cx->toks;
+        if (tsr__arena_grow(&cx->scratch, &p, cap, cx->ntoks, sizeof *cx->toks, 32) != TSR_OK)
             return tsr__err(cx->err, TSR_ENOMEM, "out of memory");
-        if (cx->ntoks)
-            memcpy(n, cx->toks, cx->ntoks * sizeof *n);
-        cx->toks = n;
-        *cap = ncap;
+        cx->toks = p;
     }
     cx->toks[cx->ntoks++] = *t;
     return TSR_OK;
@@ -248,7 +244,9 @@ int tsr__expr_lex(tsr_xcx *cx)
             if ((rc = lex_string(cx, i, &t, &end)) != TSR_OK)
                 return rc;
         } else {
-            char n = i + 1 < cx->len ? s[i + 1] : '\0';
+            char n = '\0';
+            if (i + 1 < cx->len)
+                n = s[i + 1];
             switch (c) {
             case '(': t.kind = TK_LPAREN; break;
             case ')': t.kind = TK_RPAREN; break;

@@ -588,7 +588,7 @@ static void dump_lit(const tsr_value *v, tsr_buf *b)
         uint64_t m = v->u.i < 0 ? (uint64_t)0 - (uint64_t)v->u.i : (uint64_t)v->u.i;
         int n = snprintf(buf, sizeof buf, "%s%llu.%06llu", v->u.i < 0 ? "-" : "",
                          (unsigned long long)(m / 1000000u), (unsigned long long)(m % 1000000u));
-        while (n > 0 && buf[n - 1] == '0' && buf[n - 2] != '.')
+        while (n > 2 && buf[n - 1] == '0' && buf[n - 2] != '.')
             buf[--n] = '\0';
         tsr__buf_puts(b, buf);
         break;

@@ -1,7 +1,8 @@
 /*
- * internal.h — what every module of libtessera shares: the allocator
- * wrapper, the bump arena, error reporting and small string helpers.
- * Never installed; nothing here is API.
+ * internal.h — the base every module of libtessera stands on: memory
+ * (alloc.c), errors (error.c), did-you-mean (suggest.c), UTF-8 in what
+ * people read (utf8.c), sorting (sort.c), keyed hashing (hash.c), the
+ * output buffer (buf.c) and versioned structs (version.c).  Never installed; nothing here is API.
  */
 #ifndef TSR_INTERNAL_H
 #define TSR_INTERNAL_H
@@ -64,6 +65,40 @@ void tsr__arena_init(tsr_arena *ar, const tsr_alloc *alloc, size_t first_chunk);
 void *tsr__arena_alloc(tsr_arena *ar, size_t n);       /* 8-byte aligned, NULL on OOM */
 void *tsr__arena_calloc(tsr_arena *ar, size_t count, size_t size);
 char *tsr__arena_strndup(tsr_arena *ar, const char *s, size_t n);
+/* tsr__grow for an array in the arena: room for element n (the n before it
+ * are copied), doubling from `first` elements of `size` bytes.  An arena
+ * block cannot grow in place, so the copies left behind add up to less than
+ * the final array.  TSR_OK or TSR_ENOMEM (the array is left as it was).
+ * Inline: evaluation grows small arrays on its hot path. */
+static inline int tsr__arena_grow(tsr_arena *ar, void **items, size_t *cap, size_t n,
+                                  size_t size, size_t first)
+{
+    size_t ncap;
+    void *p;
+
+    if (TSR_LIKELY(n < *cap))
+        return TSR_OK;
+    ncap = *cap ? *cap : first;
+    while (ncap <= n) {
+        if (ncap > SIZE_MAX / 2)
+            return TSR_ENOMEM;
+        ncap *= 2;
+    }
+    if (size && ncap > SIZE_MAX / size)
+        return TSR_ENOMEM;
+    p = tsr__arena_alloc(ar, ncap * size);
+    if (!p)
+        return TSR_ENOMEM;
+    if (n)
+        memcpy(p, *items, n * size);
+    *items = p;
+    *cap = ncap;
+    return TSR_OK;
+}
+/* Formatted text in the arena: NULL when out of memory, "" when the format
+ * itself fails. */
+const char *tsr__arena_printf(tsr_arena *ar, const char *fmt, ...) TSR_PRINTF(2, 3);
+const char *tsr__arena_vprintf(tsr_arena *ar, const char *fmt, va_list ap) TSR_PRINTF(2, 0);
 void tsr__arena_reset(tsr_arena *ar);
 void tsr__arena_free(tsr_arena *ar);
 /* Free an arena that holds its own owner (a result allocated as the
@@ -95,7 +130,7 @@ int tsr__err_pathv(tsr_error *err, int code, const char *path, const char *fmt, 
 void tsr__err_locate(tsr_error *err, const char *file, int line, int col, const char *path);
 
 /* ---------------------------------------------------------------------
- * Strings (strutil.c).
+ * Did-you-mean (suggest.c) and UTF-8 (utf8.c).
  */
 /* Levenshtein distance, capped: returns cap+1 when larger.  For did-you-mean. */
 size_t tsr__edit_distance(const char *a, size_t alen, const char *b, size_t blen, size_t cap);
@@ -112,7 +147,7 @@ const char *tsr__closest_in(const char *name, size_t len, const void *base, size
 bool tsr__utf8_valid(const char *s, size_t n);
 
 /* ---------------------------------------------------------------------
- * Text in messages, traces and output for people (strutil.c).  Every
+ * Text in messages, traces and output for people (utf8.c).  Every
  * message that quotes text cuts it with these, so that what the library
  * writes is always valid UTF-8 (`eval --jsonl` lines decode strictly) and
  * never carries a control character to a terminal.
@@ -126,6 +161,20 @@ bool tsr__utf8_valid(const char *s, size_t n);
  * For `%.*s` of rule text, which is valid UTF-8 already. */
 size_t tsr__utf8_prefix(const char *s, size_t n, size_t max);
 
+/* Outside text (an order's ids and codes, a request, a file's bytes) made
+ * fit to quote: at most max bytes of s[0..n) (and at most size - 4) into
+ * buf, cut on a character boundary, every control character (C0, DEL, C1)
+ * and every byte that is not UTF-8 shown as '?', and "..." after it when
+ * it was cut.  Always NUL-terminated; returns buf. */
+const char *tsr__clip(char *buf, size_t size, const char *s, size_t n, size_t max);
+
+/* Make a NUL-terminated string clean in place as tsr__clip does (control
+ * characters and invalid bytes become '?'); returns its new length. */
+size_t tsr__clean_in_place(char *s);
+
+/* ---------------------------------------------------------------------
+ * Sorting (sort.c).
+ */
 /* Where a diagnostic is, to sort a list of them into file order: its
  * file's rank (the main file 0, then the included ones as read), line,
  * column, then the order it was found in.  tsr__place_cmp compares two
@@ -144,22 +193,11 @@ int tsr__place_cmp(const void *a, const void *b);
 int tsr__sort_stable(tsr_arena *scratch, void *base, size_t n, size_t size,
                      int (*cmp)(const void *, const void *));
 
-/* Outside text (an order's ids and codes, a request, a file's bytes) made
- * fit to quote: at most max bytes of s[0..n) (and at most size - 4) into
- * buf, cut on a character boundary, every control character (C0, DEL, C1)
- * and every byte that is not UTF-8 shown as '?', and "..." after it when
- * it was cut.  Always NUL-terminated; returns buf. */
-const char *tsr__clip(char *buf, size_t size, const char *s, size_t n, size_t max);
-
-/* Make a NUL-terminated string clean in place as tsr__clip does (control
- * characters and invalid bytes become '?'); returns its new length. */
-size_t tsr__clean_in_place(char *s);
-
 /* ---------------------------------------------------------------------
  * A keyed hash for hash sets whose keys come from outside (an order's line
  * ids and promo ids, YAML keys, rule ids), so that crafted keys cannot be
  * made to collide: SipHash-1-3 (as Python and Rust use for their tables)
- * under a key drawn per set (strutil.c).
+ * under a key drawn per set (hash.c).
  */
 typedef struct tsr_hash_key {
     uint64_t k0, k1;
@@ -172,7 +210,7 @@ typedef struct tsr_hash_key {
 void tsr__hash_key_init(tsr_hash_key *key, const void *owner, uint64_t counter);
 uint64_t tsr__hash(const tsr_hash_key *key, const char *s, size_t n);
 
-/* A growable byte buffer (for JSON output and messages). */
+/* A growable byte buffer (for JSON output and messages; buf.c). */
 typedef struct tsr_buf {
     const tsr_alloc *alloc;
     char *data;

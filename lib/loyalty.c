@@ -44,11 +44,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static bool tracing(const tsr_eval *ev)
-{
-    return !(ev->opts && ev->opts->no_trace);
-}
-
 static int overflow(tsr_eval *ev, const char *what)
 {
     return tsr__err(ev->err, TSR_EEVAL, "loyalty: %s overflows", what);
@@ -61,7 +56,7 @@ static int nomem(tsr_eval *ev)
 
 /* A trace sentence; only built when a trace is wanted, so that no_trace
  * evaluations do not spend arena memory on text nobody reads. */
-#define WHY(ev, ...) (tracing(ev) ? tsr__why((ev), __VA_ARGS__) : "")
+#define WHY(ev, ...) (tsr__tracing(ev) ? tsr__why((ev), __VA_ARGS__) : "")
 
 /* ---------------------------------------------------------------------
  * Membership.
@@ -111,52 +106,6 @@ static const char *not_member_why(tsr_eval *ev, const membership *m)
     return WHY(ev, "not a member: `%.*s` was false", (int)m->src_len, m->src);
 }
 
-/* A rule's `when`, then its `valid`/`channels`, at order level.  *why is
- * the trace sentence when they do not hold. */
-static int rule_gate(tsr_eval *ev, const tsr_expr *when, const tsr_validity *valid,
-                     bool has_valid, bool *holds, const char **why)
-{
-    const char *src = NULL;
-    size_t len = 0;
-    int rc;
-
-    *why = NULL;
-    *holds = true;
-    ev->x.item = NULL;
-    if (when) {
-        /* a lone `FIELD <op> CONSTANT` that holds is answered inline
-         * (tsr__expr_fast_test); a false one takes the full path for its text */
-        if (tsr__expr_fast_test(when, &ev->x, holds) && *holds)
-            rc = TSR_OK;
-        else
-            rc = tsr__expr_test(when, &ev->x, holds, &src, &len);
-        if (rc != TSR_OK)
-            return rc;
-        if (!*holds) {
-            if (src == NULL) {
-                src = when->src;
-                len = when->src_len;
-            }
-            /* formatted at load (quoting at most TSR_QUOTE_MAX bytes, so
-             * only for texts that fit: this sentence quotes all of it) */
-            *why = len <= TSR_QUOTE_MAX && tracing(ev) ? tsr__expr_why_false(when, src, len)
-                                                      : NULL;
-            if (*why == NULL)
-                *why = WHY(ev, "`%.*s` was false", (int)len, src);
-            return *why ? TSR_OK : nomem(ev);
-        }
-    }
-    /* channels live in the same struct; has_valid may be set for `valid:`
-     * alone depending on the loader, so look at both. */
-    if (has_valid || valid->channels != NULL) {
-        const char *vwhy = NULL;
-        *holds = tsr__validity_holds(ev, valid, &vwhy);
-        if (!*holds)
-            *why = vwhy ? vwhy : "`valid`/`channels` did not hold";
-    }
-    return TSR_OK;
-}
-
 /* Lines whose `for` holds (NULL: all), as indexes into idx[]; *n their count. */
 static int eligible_lines(tsr_eval *ev, const tsr_expr *for_, size_t *idx, size_t *n)
 {
@@ -166,15 +115,8 @@ static int eligible_lines(tsr_eval *ev, const tsr_expr *for_, size_t *idx, size_
     for (i = 0; i < ev->res->nlines; i++) {
         bool holds = true;
         if (for_) {
-            unsigned m;
             tsr__eval_at_line(ev, i);
-            /* a memoised answer for this line: no call (tsr__expr_memo_get) */
-            m = tsr__expr_memo_get(for_, &ev->x);
-            /* then a lone `FIELD <op> CONSTANT` inline (tsr__expr_fast_test) */
-            rc = m ? (holds = m == 2, TSR_OK)
-                 : tsr__expr_fast_test(for_, &ev->x, &holds) ? TSR_OK
-                 : tsr__expr_test(for_, &ev->x, &holds, NULL, NULL);
-            if (rc != TSR_OK) {
+            if ((rc = tsr__eval_test(ev, for_, &holds, NULL)) != TSR_OK) {
                 ev->x.item = NULL;
                 return rc;
             }
@@ -355,7 +297,7 @@ static int64_t requested_points(const tsr_eval *ev)
 
 static int trace_redeem(tsr_eval *ev, bool applied, const char *why)
 {
-    if (!tracing(ev))
+    if (!tsr__tracing(ev))
         return TSR_OK;
     if (!applied && why == NULL)
         return nomem(ev);
@@ -542,19 +484,11 @@ static int push_entry(tsr_eval *ev, int rule, int line, int64_t points, int slot
     tsr_points_entry *e;
 
     if (res->nentries == res->entries_cap) {
-        /* The arena cannot grow in place: double, so the copies left
-         * behind add up to less than the final array. */
-        size_t cap = res->entries_cap ? res->entries_cap * 2 : 8;
-        tsr_points_entry *p;
-        if (cap > SIZE_MAX / sizeof *p)
+        void *p = res->entries;
+        if (tsr__arena_grow(ev->arena, &p, &res->entries_cap, res->nentries,
+                            sizeof *res->entries, 8) != TSR_OK)
             return nomem(ev);
-        p = tsr__arena_alloc(ev->arena, cap * sizeof *p);
-        if (!p)
-            return nomem(ev);
-        if (res->nentries)
-            memcpy(p, res->entries, res->nentries * sizeof *p);
         res->entries = p;
-        res->entries_cap = cap;
     }
     e = &res->entries[res->nentries];
     memset(e, 0, sizeof *e);
@@ -592,7 +526,7 @@ static int settle_multipliers(tsr_eval *ev, earn_state *st)
         const tsr_earn *e = &L->earn[r];
         if (!e->is_multiply)
             continue;
-        rc = rule_gate(ev, e->when, &e->valid, e->has_valid, &st[r].gated, &st[r].why);
+        rc = tsr__rule_gate(ev, e->when, &e->valid, -1, NULL, &st[r].gated, &st[r].why);
         if (rc != TSR_OK)
             return rc;
         if (!st[r].gated)
@@ -737,11 +671,11 @@ int tsr__eval_earn(tsr_eval *ev)
     res->member = m.member;
     if (!m.member) {
         /* Every rule still appears in the trace, with the reason. */
-        const char *why = tracing(ev) ? not_member_why(ev, &m) : NULL;
-        if (tracing(ev) && why == NULL)
+        const char *why = tsr__tracing(ev) ? not_member_why(ev, &m) : NULL;
+        if (tsr__tracing(ev) && why == NULL)
             return nomem(ev);
         for (r = 0; r < L->nearn; r++) {
-            rc = tracing(ev) ? tsr__trace(ev, "earn", L->earn[r].id, false, why) : TSR_OK;
+            rc = tsr__tracing(ev) ? tsr__trace(ev, "earn", L->earn[r].id, false, why) : TSR_OK;
             if (rc != TSR_OK)
                 return rc;
         }
@@ -765,7 +699,7 @@ int tsr__eval_earn(tsr_eval *ev)
         const tsr_earn *e = &L->earn[r];
         if (e->is_multiply)
             continue;
-        rc = rule_gate(ev, e->when, &e->valid, e->has_valid, &st[r].gated, &st[r].why);
+        rc = tsr__rule_gate(ev, e->when, &e->valid, -1, NULL, &st[r].gated, &st[r].why);
         if (rc != TSR_OK)
             return rc;
         if (!st[r].gated)
@@ -779,7 +713,7 @@ int tsr__eval_earn(tsr_eval *ev)
     for (r = 0; r < L->nearn; r++) {
         if (L->earn[r].is_multiply)
             settle_multiply_trace(ev, r, st);
-        if (!tracing(ev))
+        if (!tsr__tracing(ev))
             continue;
         if (!st[r].applied && st[r].why == NULL)
             return nomem(ev);

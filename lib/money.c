@@ -7,8 +7,9 @@
  *
  * Two implementations of the low-level pieces live side by side: compiler
  * built-ins / unsigned __int128 where the compiler has them, and portable C
- * everywhere else.  The portable code is always compiled (it is tiny), so
- * tests/unit/test_money.c, which includes this file, can check one against
+ * everywhere else.  The portable code is compiled where it is the
+ * library's, and where TSR_MONEY_BOTH_PATHS is defined: by
+ * tests/unit/test_money.c, which includes this file to check one against
  * the other on any machine.  Defining TSR_NO_INT128 or
  * TSR_NO_BUILTIN_OVERFLOW forces the portable code into the library itself.
  */
@@ -30,12 +31,11 @@ __extension__ typedef unsigned __int128 u128;   /* __extension__: quiet under -p
 #  endif
 #endif
 
-/* The portable variants are unused in the library when the native ones
- * exist; they stay compiled for the tests. */
-#if defined(__GNUC__)
-#  define MAYBE_UNUSED __attribute__((unused))
-#else
-#  define MAYBE_UNUSED
+#if !defined(HAVE_BUILTIN_OVERFLOW) || defined(TSR_MONEY_BOTH_PATHS)
+#  define PORTABLE_CHECKED 1
+#endif
+#if !defined(HAVE_INT128) || defined(TSR_MONEY_BOTH_PATHS)
+#  define PORTABLE_MULDIV 1
 #endif
 
 #define INT64_MIN_MAG ((uint64_t)INT64_MAX + 1u)
@@ -69,7 +69,8 @@ static bool from_magnitude(uint64_t m, bool negative, int64_t *out)
 /* ---------------------------------------------------------------------
  * Checked int64 arithmetic.
  */
-static MAYBE_UNUSED bool add_portable(int64_t a, int64_t b, int64_t *out)
+#ifdef PORTABLE_CHECKED
+static bool add_portable(int64_t a, int64_t b, int64_t *out)
 {
     if ((b > 0 && a > INT64_MAX - b) || (b < 0 && a < INT64_MIN - b))
         return false;
@@ -77,7 +78,7 @@ static MAYBE_UNUSED bool add_portable(int64_t a, int64_t b, int64_t *out)
     return true;
 }
 
-static MAYBE_UNUSED bool sub_portable(int64_t a, int64_t b, int64_t *out)
+static bool sub_portable(int64_t a, int64_t b, int64_t *out)
 {
     if ((b < 0 && a > INT64_MAX + b) || (b > 0 && a < INT64_MIN + b))
         return false;
@@ -85,13 +86,14 @@ static MAYBE_UNUSED bool sub_portable(int64_t a, int64_t b, int64_t *out)
     return true;
 }
 
-static MAYBE_UNUSED bool mul_portable(int64_t a, int64_t b, int64_t *out)
+static bool mul_portable(int64_t a, int64_t b, int64_t *out)
 {
     uint64_t ma = magnitude(a), mb = magnitude(b);
     if (ma != 0 && mb > UINT64_MAX / ma)
         return false;
     return from_magnitude(ma * mb, (a < 0) != (b < 0), out);
 }
+#endif
 
 bool tsr__add(int64_t a, int64_t b, int64_t *out)
 {
@@ -153,6 +155,7 @@ int64_t tsr__pow10(unsigned n)
  */
 typedef bool (*umuldiv_fn)(uint64_t a, uint64_t b, uint64_t d, uint64_t *q, uint64_t *r);
 
+#ifdef PORTABLE_MULDIV
 /* Schoolbook multiply on 32-bit halves.  The middle sum is below 2^34, so
  * nothing is lost before it is split into the two words. */
 static void umul128_portable(uint64_t a, uint64_t b, uint64_t *hi, uint64_t *lo)
@@ -187,8 +190,7 @@ static void udiv128_portable(uint64_t hi, uint64_t lo, uint64_t d, uint64_t *q, 
     *r = rem;
 }
 
-static MAYBE_UNUSED bool umuldiv_portable(uint64_t a, uint64_t b, uint64_t d, uint64_t *q,
-                                          uint64_t *r)
+static bool umuldiv_portable(uint64_t a, uint64_t b, uint64_t d, uint64_t *q, uint64_t *r)
 {
     uint64_t hi, lo;
     umul128_portable(a, b, &hi, &lo);
@@ -197,6 +199,7 @@ static MAYBE_UNUSED bool umuldiv_portable(uint64_t a, uint64_t b, uint64_t d, ui
     udiv128_portable(hi, lo, d, q, r);
     return true;
 }
+#endif
 
 #ifdef HAVE_INT128
 static bool umuldiv_native(uint64_t a, uint64_t b, uint64_t d, uint64_t *q, uint64_t *r)
@@ -417,26 +420,6 @@ int tsr__money_to_decimal(int64_t money, unsigned minor, int64_t *out)
         return TSR_EVALUE;
     *out = money / unit;
     return TSR_OK;
-}
-
-bool tsr__money_mul_decimal(int64_t money, int64_t dec, tsr_rounding mode, int64_t *out)
-{
-    return tsr__muldiv(money, dec, TSR_DEC_SCALE, mode, out);
-}
-
-bool tsr__money_div_money(int64_t a, int64_t b, tsr_rounding mode, int64_t *out)
-{
-    return tsr__muldiv(a, TSR_DEC_SCALE, b, mode, out);
-}
-
-bool tsr__decimal_mul(int64_t a, int64_t b, tsr_rounding mode, int64_t *out)
-{
-    return tsr__muldiv(a, b, TSR_DEC_SCALE, mode, out);
-}
-
-bool tsr__decimal_div(int64_t a, int64_t b, tsr_rounding mode, int64_t *out)
-{
-    return tsr__muldiv(a, TSR_DEC_SCALE, b, mode, out);
 }
 
 /* ---------------------------------------------------------------------

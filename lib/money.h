@@ -66,14 +66,6 @@ int tsr__decimal_to_money(int64_t dec, unsigned minor, int64_t *out);
  * when the money has digits a decimal cannot keep. */
 int tsr__money_to_decimal(int64_t money, unsigned minor, int64_t *out);
 
-/* money * decimal, rounded to the minor unit with `mode`. */
-bool tsr__money_mul_decimal(int64_t money, int64_t dec, tsr_rounding mode, int64_t *out);
-/* money / money as a decimal (scale 6), rounded with `mode`; b != 0. */
-bool tsr__money_div_money(int64_t a, int64_t b, tsr_rounding mode, int64_t *out);
-/* decimal * decimal and decimal / decimal (scale 6), rounded with `mode`. */
-bool tsr__decimal_mul(int64_t a, int64_t b, tsr_rounding mode, int64_t *out);
-bool tsr__decimal_div(int64_t a, int64_t b, tsr_rounding mode, int64_t *out);
-
 /* Currency table (ISO 4217).  Returns the minor units of an active ISO code
  * (e.g. "EUR" 2, "JPY" 0, "BHD" 3), or -1 when the code is not in the table. */
 int tsr__currency_minor_units(const char *code);

@@ -7,10 +7,10 @@
  * go to res->promos; res->promo_accepted feeds `promo.ID`.
  *
  * Step 5 decides whether an accepted code had any effect, so the final word
- * is tsr__promos_settle, called by discounts.c at the end of step 5: it turns
- * accepted codes that no requiring discount used into `no_effect`, masks
- * reasons in customer-safe mode and brings the `promo_codes.ID` trace up to
- * date.  Discounts therefore see `promo.ID` true while they are evaluated —
+ * is tsr__promos_settle, which the driver calls after step 5 with what the
+ * discounts did: it turns accepted codes that no requiring discount used
+ * into `no_effect`, masks reasons in customer-safe mode and brings the
+ * `promo_codes.ID` trace up to date.  Discounts therefore see `promo.ID` true while they are evaluated —
  * otherwise a discount gated on a code could never apply and every code
  * would end up `no_effect`.
  */
@@ -23,11 +23,6 @@
 typedef struct entry_note {
     const char *why;
 } entry_note;
-
-static bool tracing(const tsr_eval *ev)
-{
-    return !ev->opts->no_trace;
-}
 
 static bool is_ascii_space(unsigned char c)
 {
@@ -136,15 +131,13 @@ static tsr_promo_reason check_window(tsr_eval *ev, const tsr_promo *p, const cha
 {
     char buf[16];
 
-    if (!p->has_valid)
-        return TSR_PR_NONE;
     if (p->valid.has_from && ev->today < p->valid.from) {
-        if (tracing(ev))
+        if (tsr__tracing(ev))
             *why = tsr__why(ev, "not yet valid: valid.from %s", date_text(buf, p->valid.from));
         return TSR_PR_NOT_YET_VALID;
     }
     if (p->valid.has_until && ev->today > p->valid.until) {
-        if (tracing(ev))
+        if (tsr__tracing(ev))
             *why = tsr__why(ev, "expired: valid.until %s passed", date_text(buf, p->valid.until));
         return TSR_PR_EXPIRED;
     }
@@ -163,21 +156,21 @@ static int check_eligible(tsr_eval *ev, const tsr_promo *p, tsr_promo_reason *re
     int rc;
 
     rest.has_from = rest.has_until = false;
-    if (!tsr__validity_holds(ev, &rest, tracing(ev) ? &w : NULL)) {
+    if (rest.any && !tsr__validity_check(ev, &rest, tsr__tracing(ev) ? &w : NULL)) {
         *reason = TSR_PR_NOT_ELIGIBLE;
-        if (tracing(ev))
+        if (tsr__tracing(ev))
             *why = tsr__why(ev, "not eligible: %s", w ? w : "valid");
         return TSR_OK;
     }
     if (!p->when)
         return TSR_OK;
     ev->x.item = NULL;
-    rc = tsr__expr_test(p->when, &ev->x, &holds, tracing(ev) ? &w : NULL, &wl);
+    rc = tsr__expr_test(p->when, &ev->x, &holds, tsr__tracing(ev) ? &w : NULL, &wl);
     if (rc != TSR_OK)
         return rc;
     if (!holds) {
         *reason = TSR_PR_NOT_ELIGIBLE;
-        if (tracing(ev)) {
+        if (tsr__tracing(ev)) {
             if (!w) {
                 w = p->when->src;
                 wl = p->when->src_len;
@@ -200,20 +193,20 @@ static tsr_promo_reason check_usage(tsr_eval *ev, size_t entry, int promo, const
 
     for (i = 0; i < entry; i++)
         if (r->promos[i].promo == promo) {
-            if (tracing(ev))
+            if (tsr__tracing(ev))
                 *why = tsr__why(ev, "usage limit: entered twice (`%.*s` before)",
                                 (int)r->promos[i].code_len, r->promos[i].code);
             return TSR_PR_USAGE_LIMIT;
         }
     if (p->has_max_uses_per_customer &&
         uses_of(ev->order, p->id, false) >= p->max_uses_per_customer) {
-        if (tracing(ev))
+        if (tsr__tracing(ev))
             *why = tsr__why(ev, "usage limit: max_uses_per_customer %lld reached",
                             (long long)p->max_uses_per_customer);
         return TSR_PR_USAGE_LIMIT;
     }
     if (p->has_max_uses && uses_of(ev->order, p->id, true) >= p->max_uses) {
-        if (tracing(ev))
+        if (tsr__tracing(ev))
             *why = tsr__why(ev, "usage limit: max_uses %lld reached", (long long)p->max_uses);
         return TSR_PR_USAGE_LIMIT;
     }
@@ -234,7 +227,7 @@ static tsr_promo_reason check_combinable(tsr_eval *ev, size_t entry, int promo, 
         if (e->status != TSR_PROMO_ACCEPTED)
             continue;
         if (!rs->promos[promo].combinable || !rs->promos[e->promo].combinable) {
-            if (tracing(ev))
+            if (tsr__tracing(ev))
                 *why = tsr__why(ev, "not combinable with `%.*s`", (int)e->code_len, e->code);
             return TSR_PR_NOT_COMBINABLE;
         }
@@ -329,10 +322,10 @@ int tsr__eval_promos(tsr_eval *ev)
             snprintf(path, sizeof path, "promo_codes[%zu]", i);
             return tsr__eval_locate(ev, rc, &ev->rs->promos[promo].pos, path);
         }
-        if (tracing(ev) && e->status == TSR_PROMO_REJECTED && !notes[i].why)
+        if (tsr__tracing(ev) && e->status == TSR_PROMO_REJECTED && !notes[i].why)
             return TSR_ENOMEM;   /* tsr__why ran out of memory */
     }
-    for (i = 0; tracing(ev) && i < ev->rs->npromos; i++)
+    for (i = 0; tsr__tracing(ev) && i < ev->rs->npromos; i++)
         if ((rc = trace_promo(ev, i, notes)) != TSR_OK)
             return rc;
     return TSR_OK;
@@ -364,7 +357,7 @@ static int settle_no_effect(tsr_eval *ev, size_t i)
     e->reason = TSR_PR_NO_EFFECT;
     ev->res->promo_accepted[e->promo] = 0;
     tsr__eval_flags_changed(ev);
-    if (!tracing(ev) || !(t = promo_trace_entry(ev, (size_t)e->promo)))
+    if (!tsr__tracing(ev) || !(t = promo_trace_entry(ev, (size_t)e->promo)))
         return TSR_OK;
     t->applied = false;
     t->why = tsr__why(ev, "code `%.*s`: no effect: no discount that requires it changed a line",

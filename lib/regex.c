@@ -177,9 +177,11 @@ const char *tsr__regex_source(const tsr_regex *re, size_t *len)
 
 static tsr_regex_scratch *scratch_get(tsr_regex_scratch **sp, const tsr_alloc *alloc)
 {
-    if (*sp)
-        return *sp;
-    tsr_regex_scratch *s = tsr__calloc(alloc, 1, sizeof *s);
+    tsr_regex_scratch *s = *sp;
+
+    if (s)
+        return s;
+    s = tsr__calloc(alloc, 1, sizeof *s);
     if (!s)
         return NULL;
     s->alloc = *alloc;

@@ -1,19 +1,180 @@
 /*
- * result_json.c — the result as JSON text (SPEC §6).  Built on demand from
- * the result structs, with a fixed key order so that the same rule set and
- * order always give byte-identical output.
+ * result_json.c — a result read out (SPEC §6): the accessors of the public
+ * API and the JSON text, both from the result structs evaluation filled.
+ * The JSON is built on demand, with a fixed key order so that the same rule
+ * set and order always give byte-identical output.
  *
- * Speed: this is the largest cost of `tessera eval --jsonl` after parsing.
- * tsr_result_json sizes the buffer for a typical result up front, so nearly
- * every append fits.  The writers below therefore copy inline (a literal's
- * length is a compile-time constant: no strlen, no call) and fall back to
- * the tsr__buf_* functions only when the buffer has to grow.  They do not
- * write a terminating NUL after each append as tsr__buf_put does: their
- * fast path always leaves room for one (n < cap - len) and tsr_result_json
- * writes it once at the end.
+ * Speed: the JSON is the largest cost of `tessera eval --jsonl` after
+ * parsing.  tsr_result_json sizes the buffer for a typical result up front,
+ * so nearly every append fits.  The writers below therefore copy inline (a
+ * literal's length is a compile-time constant: no strlen, no call) and fall
+ * back to the tsr__buf_* functions only when the buffer has to grow.  They
+ * do not write a terminating NUL after each append as tsr__buf_put does:
+ * their fast path always leaves room for one (n < cap - len) and
+ * tsr_result_json writes it once at the end.
  */
 #include "eval.h"
 
+#include <stdio.h>
+
+const char *tsr__promo_reason_name(tsr_promo_reason r)
+{
+    static const char *const names[] = {
+        "", "unknown", "expired", "not_yet_valid", "not_eligible", "usage_limit",
+        "not_combinable", "no_effect", "not_applicable"
+    };
+    return (unsigned)r < TSR_ARRAY_LEN(names) ? names[r] : "";
+}
+
+const char *tsr__redeem_reason_name(tsr_redeem_reason r)
+{
+    static const char *const names[] = {
+        "", "not_member", "balance", "max_percent", "step", "min_points", "no_redeem"
+    };
+    return (unsigned)r < TSR_ARRAY_LEN(names) ? names[r] : "";
+}
+
+/* ---------------------------------------------------------------------
+ * Accessors.
+ */
+size_t tsr_result_line_count(const tsr_result *r)
+{
+    return r ? r->nlines : 0;
+}
+
+const char *tsr_result_line_id(const tsr_result *r, size_t i)
+{
+    return r && i < r->nlines ? r->lines[i].id : NULL;
+}
+
+const char *tsr_result_line_category(const tsr_result *r, size_t i)
+{
+    return r && i < r->nlines ? r->lines[i].category_name : NULL;
+}
+
+int64_t tsr_result_line_total(const tsr_result *r, size_t i)
+{
+    return r && i < r->nlines ? r->lines[i].total : 0;
+}
+
+int64_t tsr_result_line_points(const tsr_result *r, size_t i)
+{
+    return r && i < r->nlines ? r->lines[i].points_earned : 0;
+}
+
+/* Bytes of tsr_totals each version of the header declares.  Appending a
+ * field means a new TSR_TOTALS_VERSION and a new entry here; the assert
+ * below fails until both are done, so an older caller's struct is never
+ * written past. */
+static const size_t totals_size[TSR_TOTALS_VERSION + 1] = {
+    0,
+    TSR_END_OF(tsr_totals, points_redeemed),    /* version 1 */
+};
+_Static_assert(sizeof(tsr_totals) == TSR_END_OF(tsr_totals, points_redeemed),
+               "a field was appended to tsr_totals: add a TSR_TOTALS_VERSION and its size");
+
+int tsr_result_totals(const tsr_result *r, tsr_totals *out)
+{
+    static const tsr_totals zero = TSR_TOTALS_INIT;
+    int rc = tsr__copy_out_versioned(out, r ? &r->totals : &zero, totals_size,
+                                     TSR_ARRAY_LEN(totals_size));
+    return rc == TSR_OK && !r ? TSR_EINVAL : rc;
+}
+
+size_t tsr_result_segment_count(const tsr_result *r)
+{
+    size_t i, n = 0;
+    if (!r)
+        return 0;
+    for (i = 0; i < r->rs->nsegments; i++)
+        n += r->segments[i] != 0;
+    return n;
+}
+
+const char *tsr_result_segment(const tsr_result *r, size_t k)
+{
+    size_t i;
+    if (!r)
+        return NULL;
+    for (i = 0; i < r->rs->nsegments; i++)
+        if (r->segments[i] && k-- == 0)
+            return r->rs->segments[i].id;
+    return NULL;
+}
+
+const char *tsr_result_tier(const tsr_result *r)
+{
+    return r && r->tier >= 0 ? r->rs->tiers[r->tier].id : NULL;
+}
+
+size_t tsr_result_promo_count(const tsr_result *r)
+{
+    return r ? r->npromos : 0;
+}
+
+int tsr_result_promo(const tsr_result *r, size_t i, const char **code, const char **id,
+                     int *status, const char **reason)
+{
+    const tsr_res_promo *p;
+    if (!r || i >= r->npromos)
+        return TSR_EINVAL;
+    p = &r->promos[i];
+    if (code)
+        *code = p->code;
+    if (id)
+        *id = p->promo >= 0 && p->reason != TSR_PR_NOT_APPLICABLE ? r->rs->promos[p->promo].id : NULL;
+    if (status)
+        *status = p->status == TSR_PROMO_ACCEPTED ? TSR_PROMO_STATUS_ACCEPTED
+                                                  : TSR_PROMO_STATUS_REJECTED;
+    if (reason)
+        *reason = p->status == TSR_PROMO_ACCEPTED ? "" : tsr__promo_reason_name(p->reason);
+    return TSR_OK;
+}
+
+size_t tsr_result_trace_count(const tsr_result *r)
+{
+    return r ? r->ntrace : 0;
+}
+
+int tsr_result_trace(const tsr_result *r, size_t i, char *rule, size_t rule_size, int *applied,
+                     const char **why)
+{
+    const tsr_trace_entry *t;
+    if (!r || i >= r->ntrace)
+        return TSR_EINVAL;
+    t = &r->trace[i];
+    if (rule && rule_size) {
+        /* sections are ASCII; a short buffer cuts the id, never inside a character */
+        size_t sl = strlen(t->section) + 1;
+        size_t n = sl < rule_size - 1 ? tsr__utf8_prefix(t->id, strlen(t->id), rule_size - 1 - sl) : 0;
+        snprintf(rule, rule_size, "%s.%.*s", t->section, (int)n, t->id);
+    }
+    if (applied)
+        *applied = t->applied;
+    if (why)
+        *why = t->applied ? NULL : t->why;
+    return TSR_OK;
+}
+
+size_t tsr_result_offer_count(const tsr_result *r)
+{
+    return r ? r->noffers : 0;
+}
+
+int tsr_result_offer(const tsr_result *r, size_t i, const char **id, const char **message)
+{
+    if (!r || i >= r->noffers)
+        return TSR_EINVAL;
+    if (id)
+        *id = r->rs->offers[r->offers[i]].id;
+    if (message)
+        *message = r->rs->offers[r->offers[i]].message;
+    return TSR_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * The JSON text.
+ */
 /* Append n bytes. */
 static inline void put(tsr_buf *b, const char *s, size_t n)
 {

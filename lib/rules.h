@@ -50,6 +50,10 @@ typedef struct tsr_validity {
     uint32_t *channel_lens;
     size_t nchannels;
     int line, col;              /* of the `valid` key (lint); 0 without one */
+    /* Some part above restricts when the rule applies; false (no `valid:`
+     * nor `channels:`, or `valid: {}`): it always holds, and evaluation
+     * checks nothing else (tsr__validity_holds).  Set by tsr__validity_load. */
+    bool any;
 } tsr_validity;
 
 typedef struct tsr_segment {
@@ -81,7 +85,8 @@ typedef struct tsr_category {
      * value once (eval_categories) rather than once per line. */
     bool price_order_level;
     tsr_validity valid;
-    bool has_valid;
+    bool has_valid;             /* `valid:` or `channels:` written (lint only;
+                                   evaluation reads valid.any) */
     tsr_srcpos pos;
 } tsr_category;
 
@@ -94,7 +99,8 @@ typedef struct tsr_promo {
     const char *match_src;
     tsr_expr *when;
     tsr_validity valid;
-    bool has_valid;
+    bool has_valid;             /* `valid:` or `channels:` written (lint only;
+                                   evaluation reads valid.any) */
     bool has_max_uses_per_customer, has_max_uses;
     int64_t max_uses_per_customer, max_uses;
     bool combinable;            /* default true */
@@ -129,7 +135,8 @@ typedef struct tsr_discount {
      * traced evaluation without the code says it for this discount */
     const char *requires_why;
     tsr_validity valid;
-    bool has_valid;
+    bool has_valid;             /* `valid:` or `channels:` written (lint only;
+                                   evaluation reads valid.any) */
     tsr_effect effect;
     tsr_expr *value;            /* percent (decimal), amount/price/order_amount (money);
                                    a constant unless written as an expression; a
@@ -162,7 +169,8 @@ typedef struct tsr_earn {
     tsr_expr *for_;             /* lines (per rules only); NULL = all lines */
     tsr_expr *when;
     tsr_validity valid;
-    bool has_valid;
+    bool has_valid;             /* `valid:` or `channels:` written (lint only;
+                                   evaluation reads valid.any) */
     bool has_per;
     int64_t per;                /* money, > 0 */
     int64_t points;             /* >= 0; per `per`, or flat when !has_per */
@@ -293,8 +301,9 @@ typedef struct tsr_rule_source {
     bool is_main;               /* the file the caller named (not included) */
 } tsr_rule_source;
 
-/* The errors of a check (tsr_ruleset_check_file): ruleset.c makes it,
- * rules_load.c adds to it while it goes on building after an error. */
+/* The errors of a check (tsr_ruleset_check_file; check_report.c): ruleset.c
+ * makes it, rules_load.c adds to it while it goes on building after an
+ * error. */
 struct tsr_check_report {
     tsr_alloc alloc;
     tsr_error *errors;

@@ -196,5 +196,7 @@ int tsr__validity_load(tsr_validity *out, const tsr_ynode *valid, const tsr_ynod
         return rc;
     if (channels && (rc = load_channels(out, channels, file, where, arena, err)) != TSR_OK)
         return rc;
+    out->any = out->has_from || out->has_until || out->weekdays || out->has_hours ||
+               out->channels;
     return TSR_OK;
 }

@@ -304,7 +304,7 @@ static char *join_path(tsr_arena *ar, const char *includer, const char *name, si
 static void cycle_chain(const loader *ld, size_t parent, const char *again, char *buf,
                         size_t size)
 {
-    size_t chain[64], n = 0, i, used = 0;
+    size_t chain[64] = { 0 }, n = 0, i, used = 0;
     size_t at;
 
     for (at = parent; at != NO_PARENT && n < TSR_ARRAY_LEN(chain); at = ld->srcs[at].parent)
@@ -875,19 +875,6 @@ int tsr_ruleset_load_string(tsr_ruleset **out, const char *text, size_t len, con
 /* ---------------------------------------------------------------------
  * Checking: loading that reports every error (tsr_check_report).
  */
-int tsr__check_report_add(tsr_check_report *r, const tsr_error *e)
-{
-    if (r->n >= TSR_CHECK_MAX_ERRORS) {
-        r->truncated = true;
-        return TSR_ELIMIT;
-    }
-    if (tsr__grow(&r->alloc, (void **)&r->errors, &r->cap, r->n + 1, sizeof *r->errors) !=
-        TSR_OK)
-        return TSR_ENOMEM;
-    r->errors[r->n++] = *e;
-    return TSR_OK;
-}
-
 /* The check proper, with an error struct of its own when the caller gives
  * none (the first error is also what the report is built from). */
 static int check(tsr_ruleset **out, tsr_check_report **report, const char *path,
@@ -930,35 +917,6 @@ int tsr_ruleset_check_string(tsr_ruleset **out, tsr_check_report **report, const
         return tsr__err(err, TSR_EINVAL, "no rule text given");
     }
     return check(out, report, NULL, text ? text : "", len, name ? name : "<string>", opts, err);
-}
-
-size_t tsr_check_report_count(const tsr_check_report *r)
-{
-    return r ? r->n : 0;
-}
-
-int tsr_check_report_error(const tsr_check_report *r, size_t i, tsr_error *out)
-{
-    if (!r || i >= r->n || !out)
-        return TSR_EINVAL;
-    *out = r->errors[i];
-    return TSR_OK;
-}
-
-int tsr_check_report_truncated(const tsr_check_report *r)
-{
-    return r && r->truncated;
-}
-
-void tsr_check_report_free(tsr_check_report *r)
-{
-    tsr_alloc alloc;
-
-    if (!r)
-        return;
-    alloc = r->alloc;
-    tsr__free(&alloc, r->errors, r->cap * sizeof *r->errors);
-    tsr__free(&alloc, r, sizeof *r);
 }
 
 void tsr_ruleset_free(tsr_ruleset *rs)

@@ -10,7 +10,7 @@
  * so every count in it is checked against the bytes actually read before
  * anything is indexed, and the file is refused rather than guessed at.
  */
-#include "datetime.h"
+#include "tz.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -338,15 +338,16 @@ static int bad_file(tsr_error *err, const char *name, const char *why)
     return tsr__err(err, TSR_EPARSE, "time zone \"%s\": not a valid TZif file (%s)", name, why);
 }
 
-static int parse_tzif(tsr_tz **out, const unsigned char *p, size_t n, const char *name,
-                      const tsr_alloc *alloc, tsr_error *err)
+int tsr__tz_parse(tsr_tz **out, const unsigned char *p, size_t n, const char *name,
+                  const tsr_alloc *alloc, tsr_error *err)
 {
     tzif_header h1, h;
     size_t data;
     unsigned tsize;
-    posix_rule rule;
+    posix_rule rule = { 0 };   /* all zero when the file has no footer rule */
     bool has_rule = false;
 
+    *out = NULL;
     if (n < HEADER_SIZE || !read_header(p, &h1))
         return bad_file(err, name, "bad header");
     if (block_size(&h1, 4) > n - HEADER_SIZE)
@@ -444,10 +445,7 @@ static int parse_tzif(tsr_tz **out, const unsigned char *p, size_t n, const char
     tz->offset = offset;
     tz->first_offset = (int32_t)be_signed(types, 4);
     tz->has_rule = has_rule;
-    if (has_rule)
-        tz->rule = rule;
-    else
-        memset(&tz->rule, 0, sizeof tz->rule);
+    tz->rule = rule;
     *out = tz;
     return TSR_OK;
 }
@@ -577,7 +575,7 @@ int tsr__tz_load(tsr_tz **out, const char *name, const char *tzdir, const tsr_al
 
     rc = read_zone_file(path, name, alloc, &data, &len, &cap, err);
     if (rc == TSR_OK) {
-        rc = parse_tzif(out, data, len, name, alloc, err);
+        rc = tsr__tz_parse(out, data, len, name, alloc, err);
         tsr__free(alloc, data, cap);
     }
     tsr__free(alloc, path, path_size);

@@ -1,8 +1,8 @@
 /*
- * version.c — the library's version at run time, to compare with the
- * TSR_VERSION_* macros a program was compiled against, and the checks
- * behind every versioned struct (options the library reads, totals it
- * writes into the caller's memory).
+ * version.c — versions: the library's own at run time, to compare with the
+ * TSR_VERSION_* macros a program was compiled against, and those of the
+ * versioned structs a caller shares with it (options the library reads,
+ * totals it writes into the caller's memory).
  */
 #include "internal.h"
 

@@ -1027,7 +1027,7 @@ static int check_key(parse_state *st, frame *f, const tsr_ynode *key, int line, 
                 first = map_key(st, f, i);
     } else {
         if (!f->keys || (k + 1) * 2 > f->keys_cap) {
-            if (keys_rehash(st, f, k, f->keys ? f->keys_cap * 2 : 4 * SMALL_MAP))
+            if (keys_rehash(st, f, k, f->keys ? f->keys_cap * 2 : (size_t)4 * SMALL_MAP))
                 return tsr__err_at(st->err, TSR_ENOMEM, st->file, line, col, "out of memory");
         }
         for (h = key_slot(st, key, f->keys_cap); f->keys[h]; h = (h + 1) & (f->keys_cap - 1)) {

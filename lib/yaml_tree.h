@@ -106,6 +106,25 @@ int tsr__yaml_parse(tsr_ynode **out, const char *text, size_t len, const char *f
 /* Lookup in a mapping; NULL when absent. */
 tsr_ynode *tsr__ymap_get(const tsr_ynode *map, const char *key);
 
+/* Scalar accessors for code that checks a tree's shape: is n a scalar
+ * (NULL is not), is it the scalar s (exactly, any style), and its text (""
+ * for anything but a scalar). */
+static inline bool tsr__yscalar(const tsr_ynode *n)
+{
+    return n && n->kind == TSR_Y_SCALAR;
+}
+
+static inline bool tsr__yscalar_is(const tsr_ynode *n, const char *s)
+{
+    return tsr__yscalar(n) && n->u.scalar.len == strlen(s) &&
+           memcmp(n->u.scalar.text, s, n->u.scalar.len) == 0;
+}
+
+static inline const char *tsr__ytext(const tsr_ynode *n)
+{
+    return tsr__yscalar(n) ? n->u.scalar.text : "";
+}
+
 /* Source position (1-based line and column, columns counted in bytes) of
  * byte `offset` of a scalar's content, exact for every style: plain, single-
  * and double-quoted (escapes, '' and folded lines) and block scalars.

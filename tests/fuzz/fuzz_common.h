@@ -94,7 +94,7 @@ static int fuzz_refuse_include(void *ud, const char *including, const char *name
 /* Limits small enough that no single input can make the loader spend
  * seconds or hundreds of MiB, large enough that the real rule files in the
  * corpus load. */
-static void fuzz_load_options(tsr_load_options *o)
+static inline void fuzz_load_options(tsr_load_options *o)   /* inline: fuzz_tz loads no rules */
 {
     tsr_load_options_init(o, TSR_LOAD_OPTIONS_VERSION);
     o->allocator = &fuzz_allocator;

@@ -14,6 +14,15 @@
 #include <time.h>
 #include <unistd.h>
 
+/* execv with the const strings a test writes: execv's char *const[] is
+ * historical, it writes to none of them. */
+static void exec_argv(const char *path, const char *const *argv)
+{
+    char *const *args;
+    memcpy(&args, &argv, sizeof args);
+    execv(path, args);
+}
+
 static void nap_ms(int ms)
 {
     struct timespec t = { ms / 1000, (long)(ms % 1000) * 1000000L };
@@ -117,7 +126,7 @@ int serve_proc_start(serve_proc *p, const char *tessera, const char *const *args
         dup2(null, STDIN_FILENO);
         dup2(null, STDOUT_FILENO);
         dup2(fd, STDERR_FILENO);
-        execv(tessera, (char *const *)argv);
+        exec_argv(tessera, argv);
         _exit(127);
     }
     /* up to 20 s: sanitizer builds start slowly on a busy machine */
@@ -187,7 +196,7 @@ int run_command(const char *const *argv, const char *in, const char *out)
         dup2(i, STDIN_FILENO);
         dup2(o, STDOUT_FILENO);
         dup2(e, STDERR_FILENO);
-        execv(argv[0], (char *const *)argv);
+        exec_argv(argv[0], argv);
         _exit(127);
     }
     if (waitpid(pid, &status, 0) != pid)

@@ -618,7 +618,7 @@ static void the_budget_defaults_for_old_and_zeroed_options(void **state)
     tsr_ruleset_free(rs);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(eight_nested_sums_over_20_lines_take_a_few_hundred_steps),
@@ -636,5 +636,8 @@ int main(void)
         cmocka_unit_test(a_rule_test_over_budget_fails_its_case),
         cmocka_unit_test(the_budget_defaults_for_old_and_zeroed_options),
     };
+    /* `test_x NAME` runs the cases NAME matches (a * wildcard) alone */
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

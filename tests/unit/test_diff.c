@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "tessera.h"
+#include "alloc_fixture.h"
 
 #define OLD_RULES TSR_SOURCE_DIR "/tests/rules/refunds/park.yaml"
 #define NEW_RULES TSR_SOURCE_DIR "/tests/cli/refund/fixtures/park-next.yaml"
@@ -304,33 +305,9 @@ static void limits_and_null_arguments(void **state)
     tsr_ruleset_free(eur);
 }
 
-/* ---------------------------------------------------------------------
- * Memory.
- */
-typedef struct counting {
-    size_t live, calls, fail_at;
-} counting;
-
-static void *counting_realloc(void *ud, void *ptr, size_t old_size, size_t new_size)
-{
-    counting *c = ud;
-    if (new_size == 0) {
-        c->live -= old_size;
-        free(ptr);
-        return NULL;
-    }
-    c->calls++;
-    if (c->fail_at && c->calls == c->fail_at)
-        return NULL;
-    ptr = realloc(ptr, new_size);
-    if (ptr)
-        c->live += new_size - old_size;
-    return ptr;
-}
-
 static void allocation_failures_fail_cleanly(void **state)
 {
-    counting c = { 0, 0, 0 };
+    counting c = { .fail_once = true };
     tsr_allocator hook = { counting_realloc, &c };
     tsr_load_options opts = TSR_LOAD_OPTIONS_INIT;
     tsr_ruleset *old_rs = NULL, *new_rs = NULL;
@@ -378,7 +355,7 @@ static void allocation_failures_fail_cleanly(void **state)
     assert_int_equal(c.live, 0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -391,5 +368,8 @@ int main(void)
         cmocka_unit_test(allocation_failures_fail_cleanly),
 #undef T
     };
+    /* `test_x NAME` runs the cases NAME matches (a * wildcard) alone */
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "eval.h"
+#include "alloc_fixture.h"
 
 #define HEADER "tessera: 1\nruleset: t\ncurrency: EUR\n"
 
@@ -852,27 +853,6 @@ static void test_exclusive_group_member_claims_only_the_lines_it_won(void **stat
     tsr_ruleset_free(rs);
 }
 
-typedef struct counting {
-    size_t live, calls, fail_at;   /* fail_at 0: never */
-} counting;
-
-static void *counting_realloc(void *ud, void *ptr, size_t old_size, size_t new_size)
-{
-    counting *c = ud;
-    if (new_size == 0) {
-        c->live -= old_size;
-        free(ptr);
-        return NULL;
-    }
-    c->calls++;
-    if (c->fail_at && c->calls >= c->fail_at)
-        return NULL;
-    ptr = realloc(ptr, new_size);
-    if (ptr)
-        c->live += new_size - old_size;
-    return ptr;
-}
-
 /* Fail allocation 1, 2, 3, ... of an evaluation with many discounts and a
  * large order: every failure is TSR_ENOMEM, with nothing leaked. */
 static void test_evaluation_fails_cleanly_out_of_memory(void **state)
@@ -884,7 +864,7 @@ static void test_evaluation_fails_cleanly_out_of_memory(void **state)
         "  - { id: p, percent: 10, group: g, limit: { max_amount: 0.05 } }\n"
         "  - { id: q, amount: 0.10, group: g }\n"
         "  - { id: o, order_amount: 1.00 }\n";
-    counting c = { 0, 0, 0 };
+    counting c = { 0 };
     tsr_allocator user = { counting_realloc, &c };
     tsr_load_options lo = TSR_LOAD_OPTIONS_INIT;
     tsr_ruleset *rs = NULL;
@@ -926,7 +906,7 @@ static void test_evaluation_fails_cleanly_out_of_memory(void **state)
     assert_int_equal(c.live, 0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_percent_comes_off_each_reward_line),
@@ -972,5 +952,8 @@ int main(void)
         cmocka_unit_test(test_exclusive_group_member_claims_only_the_lines_it_won),
         cmocka_unit_test(test_evaluation_fails_cleanly_out_of_memory),
     };
+    /* `test_x NAME` runs the cases NAME matches (a * wildcard) alone */
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

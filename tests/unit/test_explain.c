@@ -177,7 +177,7 @@ static void test_escape_sequences_in_order_text_are_shown_clean(void **state)
     release(&f);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lines_read_like_a_receipt_with_aligned_amounts),
@@ -186,5 +186,8 @@ int main(void)
         cmocka_unit_test(test_a_small_buffer_gets_a_truncated_terminated_prefix),
         cmocka_unit_test(test_escape_sequences_in_order_text_are_shown_clean),
     };
+    /* `test_x NAME` runs the cases NAME matches (a * wildcard) alone */
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

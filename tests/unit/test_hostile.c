@@ -473,7 +473,7 @@ static void test_evaluation_errors_name_the_rule_and_the_order_line(void **state
     assert_int_equal(err.column, 7);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rule_file_nested_100000_deep_in_flow_style_is_refused),
@@ -505,5 +505,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_order_with_invalid_utf8_in_yaml_is_refused, setup,
                                         teardown),
     };
+    /* `test_x NAME` runs the cases NAME matches (a * wildcard) alone */
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

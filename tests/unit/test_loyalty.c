@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "eval.h"
+#include "alloc_fixture.h"
 
 /* ---------------------------------------------------------------------
  * Helpers.
@@ -379,6 +380,37 @@ static void test_earn_rule_when_false_is_traced_with_its_source(void **state)
     r = eval(rs, "{" WHEN "," MEMBER ",\"items\":[{\"id\":\"a\",\"kind\":\"ticket\",\"price\":\"5.00\"}]}");
     assert_int_equal(r->points_earned, 0);
     assert_not_applied(r, "earn", "gold-only", "`customer.gold` was false");
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
+}
+
+/* A long condition is quoted in the trace as every rule's is: its first
+ * TSR_QUOTE_MAX bytes, by an earn rule as by a discount. */
+static void test_earn_rule_long_when_is_quoted_like_any_rule(void **state)
+{
+    char text[1024], id[260];
+    tsr_ruleset *rs;
+    tsr_result *r;
+    const tsr_trace_entry *earn, *disc;
+    (void)state;
+
+    memset(id, 'X', 250);
+    id[250] = '\0';
+    snprintf(text, sizeof text, HEAD
+             "discounts:\n"
+             "  - { id: d, when: 'customer.id == \"%s\"', percent: 10 }\n"
+             "loyalty:\n"
+             "  earn:\n"
+             "    - { id: e, when: 'customer.id == \"%s\"', points: 5 }\n", id, id);
+    rs = load(text);
+    r = eval(rs, "{" WHEN "," MEMBER ",\"items\":[{\"id\":\"a\",\"kind\":\"ticket\",\"price\":\"5.00\"}]}");
+    earn = trace(r, "earn", "e");
+    disc = trace(r, "discounts", "d");
+    assert_non_null(earn);
+    assert_non_null(disc);
+    assert_false(earn->applied);
+    assert_string_equal(earn->why, disc->why);
+    assert_int_equal(strlen(earn->why), TSR_QUOTE_MAX + strlen("`` was false"));
     tsr_result_free(r);
     tsr_ruleset_free(rs);
 }
@@ -1033,35 +1065,13 @@ static void test_without_a_trace_the_points_are_the_same(void **state)
     tsr_ruleset_free(rs);
 }
 
-typedef struct counting {
-    size_t live;
-    size_t calls;
-    size_t fail_at;    /* 0: never */
-} counting;
-
-static void *counting_realloc(void *ud, void *ptr, size_t old_size, size_t new_size)
-{
-    counting *c = ud;
-    if (new_size == 0) {
-        c->live -= old_size;
-        free(ptr);
-        return NULL;
-    }
-    if (c->fail_at && ++c->calls >= c->fail_at)
-        return NULL;
-    ptr = realloc(ptr, new_size);
-    if (ptr)
-        c->live += new_size - old_size;
-    return ptr;
-}
-
 /* Fail allocation 1, 2, 3, ... of an evaluation that redeems lots and earns
  * on many lines: each failure is a clean TSR_ENOMEM with nothing leaked.
  * Eight per-rules give every line eight entries, more than the evaluation
  * arena's first chunk holds, so the failures reach the entry list too. */
 static void test_out_of_memory_during_loyalty_fails_cleanly(void **state)
 {
-    counting c = { 0, 0, 0 };
+    counting c = { 0 };
     tsr_allocator user = { counting_realloc, &c };
     tsr_load_options opts = TSR_LOAD_OPTIONS_INIT;
     const char *rules = HEAD
@@ -1129,7 +1139,7 @@ static void test_out_of_memory_during_loyalty_fails_cleanly(void **state)
     assert_int_equal(c.live, 0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_per_rule_earns_points_for_every_full_per_only),
@@ -1143,6 +1153,7 @@ int main(void)
         cmocka_unit_test(test_multipliers_scale_order_points_before_allocation_and_compose),
         cmocka_unit_test(test_multiplier_with_nothing_to_multiply_is_not_applied),
         cmocka_unit_test(test_earn_rule_when_false_is_traced_with_its_source),
+        cmocka_unit_test(test_earn_rule_long_when_is_quoted_like_any_rule),
         cmocka_unit_test(test_earn_rule_valid_window_and_channels_gate_it),
         cmocka_unit_test(test_member_when_false_earns_nothing_and_says_why),
         cmocka_unit_test(test_default_membership_is_having_a_customer_id),
@@ -1168,5 +1179,8 @@ int main(void)
         cmocka_unit_test(test_without_a_trace_the_points_are_the_same),
         cmocka_unit_test(test_out_of_memory_during_loyalty_fails_cleanly),
     };
+    /* `test_x NAME` runs the cases NAME matches (a * wildcard) alone */
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#define TSR_MONEY_BOTH_PATHS 1   /* the portable code beside the native one */
 #include "../../lib/money.c"
 
 #if defined(__SIZEOF_INT128__)
@@ -252,14 +253,14 @@ static void test_spec_example_twelve_and_a_half_percent_of_8_20(void **state)
     assert_int_equal(md(820, pct, 100 * TSR_DEC_SCALE, TSR_ROUND_HALF_UP), 103);
     assert_int_equal(md(820, pct, 100 * TSR_DEC_SCALE, TSR_ROUND_HALF_EVEN), 102);
     assert_int_equal(md(820, pct, 100 * TSR_DEC_SCALE, TSR_ROUND_DOWN), 102);
-    /* the same through money * decimal (0.125) */
-    assert_true(tsr__money_mul_decimal(820, 125000, TSR_ROUND_HALF_UP, &r));
+    /* the same as money * decimal (0.125), as expressions compute it */
+    assert_true(tsr__muldiv(820, 125000, TSR_DEC_SCALE, TSR_ROUND_HALF_UP, &r));
     assert_int_equal(r, 103);
-    assert_true(tsr__money_mul_decimal(820, 125000, TSR_ROUND_HALF_EVEN, &r));
+    assert_true(tsr__muldiv(820, 125000, TSR_DEC_SCALE, TSR_ROUND_HALF_EVEN, &r));
     assert_int_equal(r, 102);
-    assert_true(tsr__money_mul_decimal(-820, 125000, TSR_ROUND_HALF_UP, &r));
+    assert_true(tsr__muldiv(-820, 125000, TSR_DEC_SCALE, TSR_ROUND_HALF_UP, &r));
     assert_int_equal(r, -103);
-    assert_true(tsr__money_mul_decimal(-820, 125000, TSR_ROUND_HALF_EVEN, &r));
+    assert_true(tsr__muldiv(-820, 125000, TSR_DEC_SCALE, TSR_ROUND_HALF_EVEN, &r));
     assert_int_equal(r, -102);
 }
 
@@ -556,24 +557,26 @@ static void test_money_to_decimal_is_exact_and_checks_overflow(void **state)
     assert_int_equal(tsr__money_to_decimal(101, 8, &v), TSR_EVALUE);
 }
 
+/* The products and quotients of money and decimals are tsr__muldiv with the
+ * decimal scale, as expr_eval.c computes them. */
 static void test_money_times_decimal_rounds_to_the_minor_unit(void **state)
 {
     int64_t v = 0;
     (void)state;
     /* 19.99 * 0.5 = 9.995 */
-    assert_true(tsr__money_mul_decimal(1999, 500000, TSR_ROUND_HALF_UP, &v));
+    assert_true(tsr__muldiv(1999, 500000, TSR_DEC_SCALE, TSR_ROUND_HALF_UP, &v));
     assert_int_equal(v, 1000);
-    assert_true(tsr__money_mul_decimal(1999, 500000, TSR_ROUND_HALF_EVEN, &v));
+    assert_true(tsr__muldiv(1999, 500000, TSR_DEC_SCALE, TSR_ROUND_HALF_EVEN, &v));
     assert_int_equal(v, 1000);
-    assert_true(tsr__money_mul_decimal(1999, 500000, TSR_ROUND_DOWN, &v));
+    assert_true(tsr__muldiv(1999, 500000, TSR_DEC_SCALE, TSR_ROUND_DOWN, &v));
     assert_int_equal(v, 999);
     /* 19.97 * 0.5 = 9.985: half_even keeps 9.98 */
-    assert_true(tsr__money_mul_decimal(1997, 500000, TSR_ROUND_HALF_EVEN, &v));
+    assert_true(tsr__muldiv(1997, 500000, TSR_DEC_SCALE, TSR_ROUND_HALF_EVEN, &v));
     assert_int_equal(v, 998);
-    assert_true(tsr__money_mul_decimal(-1997, 500000, TSR_ROUND_HALF_UP, &v));
+    assert_true(tsr__muldiv(-1997, 500000, TSR_DEC_SCALE, TSR_ROUND_HALF_UP, &v));
     assert_int_equal(v, -999);
-    assert_false(tsr__money_mul_decimal(INT64_MAX, 2000000, TSR_ROUND_DOWN, &v));
-    assert_true(tsr__money_mul_decimal(INT64_MAX, TSR_DEC_SCALE, TSR_ROUND_DOWN, &v));
+    assert_false(tsr__muldiv(INT64_MAX, 2000000, TSR_DEC_SCALE, TSR_ROUND_DOWN, &v));
+    assert_true(tsr__muldiv(INT64_MAX, TSR_DEC_SCALE, TSR_DEC_SCALE, TSR_ROUND_DOWN, &v));
     assert_true(v == INT64_MAX);
 }
 
@@ -581,37 +584,37 @@ static void test_money_divided_by_money_is_a_rounded_decimal(void **state)
 {
     int64_t v = 0;
     (void)state;
-    assert_true(tsr__money_div_money(100, 300, TSR_ROUND_HALF_UP, &v));
+    assert_true(tsr__muldiv(100, TSR_DEC_SCALE, 300, TSR_ROUND_HALF_UP, &v));
     assert_int_equal(v, 333333);
-    assert_true(tsr__money_div_money(200, 300, TSR_ROUND_HALF_UP, &v));
+    assert_true(tsr__muldiv(200, TSR_DEC_SCALE, 300, TSR_ROUND_HALF_UP, &v));
     assert_int_equal(v, 666667);
-    assert_true(tsr__money_div_money(200, 300, TSR_ROUND_DOWN, &v));
+    assert_true(tsr__muldiv(200, TSR_DEC_SCALE, 300, TSR_ROUND_DOWN, &v));
     assert_int_equal(v, 666666);
-    assert_true(tsr__money_div_money(-200, 300, TSR_ROUND_HALF_EVEN, &v));
+    assert_true(tsr__muldiv(-200, TSR_DEC_SCALE, 300, TSR_ROUND_HALF_EVEN, &v));
     assert_int_equal(v, -666667);
-    assert_false(tsr__money_div_money(1, 0, TSR_ROUND_HALF_UP, &v));
-    assert_false(tsr__money_div_money(INT64_MAX, 1, TSR_ROUND_HALF_UP, &v));
+    assert_false(tsr__muldiv(1, TSR_DEC_SCALE, 0, TSR_ROUND_HALF_UP, &v));
+    assert_false(tsr__muldiv(INT64_MAX, TSR_DEC_SCALE, 1, TSR_ROUND_HALF_UP, &v));
 }
 
 static void test_decimal_multiply_and_divide(void **state)
 {
     int64_t v = 0;
     (void)state;
-    assert_true(tsr__decimal_mul(1500000, 1500000, TSR_ROUND_HALF_UP, &v));   /* 1.5 * 1.5 */
+    assert_true(tsr__muldiv(1500000, 1500000, TSR_DEC_SCALE, TSR_ROUND_HALF_UP, &v));   /* 1.5 * 1.5 */
     assert_int_equal(v, 2250000);
-    assert_true(tsr__decimal_mul(1, 500000, TSR_ROUND_HALF_EVEN, &v));        /* 0.0000005 */
+    assert_true(tsr__muldiv(1, 500000, TSR_DEC_SCALE, TSR_ROUND_HALF_EVEN, &v));        /* 0.0000005 */
     assert_int_equal(v, 0);
-    assert_true(tsr__decimal_mul(1, 500000, TSR_ROUND_HALF_UP, &v));
+    assert_true(tsr__muldiv(1, 500000, TSR_DEC_SCALE, TSR_ROUND_HALF_UP, &v));
     assert_int_equal(v, 1);
-    assert_true(tsr__decimal_div(1000000, 3000000, TSR_ROUND_HALF_UP, &v));   /* 1/3 */
+    assert_true(tsr__muldiv(1000000, TSR_DEC_SCALE, 3000000, TSR_ROUND_HALF_UP, &v));   /* 1/3 */
     assert_int_equal(v, 333333);
-    assert_true(tsr__decimal_div(-2000000, 3000000, TSR_ROUND_HALF_UP, &v));
+    assert_true(tsr__muldiv(-2000000, TSR_DEC_SCALE, 3000000, TSR_ROUND_HALF_UP, &v));
     assert_int_equal(v, -666667);
-    assert_true(tsr__decimal_div(INT64_MAX, TSR_DEC_SCALE, TSR_ROUND_DOWN, &v));
+    assert_true(tsr__muldiv(INT64_MAX, TSR_DEC_SCALE, TSR_DEC_SCALE, TSR_ROUND_DOWN, &v));
     assert_true(v == INT64_MAX);
-    assert_false(tsr__decimal_div(INT64_MAX, 500000, TSR_ROUND_DOWN, &v));
-    assert_false(tsr__decimal_div(1, 0, TSR_ROUND_DOWN, &v));
-    assert_false(tsr__decimal_mul(INT64_MAX, INT64_MAX, TSR_ROUND_DOWN, &v));
+    assert_false(tsr__muldiv(INT64_MAX, TSR_DEC_SCALE, 500000, TSR_ROUND_DOWN, &v));
+    assert_false(tsr__muldiv(1, TSR_DEC_SCALE, 0, TSR_ROUND_DOWN, &v));
+    assert_false(tsr__muldiv(INT64_MAX, INT64_MAX, TSR_DEC_SCALE, TSR_ROUND_DOWN, &v));
 }
 
 /* ---------------------------------------------------------------------
@@ -855,7 +858,7 @@ static void test_allocate_over_ten_thousand_lines_stays_linear(void **state)
     assert_true(total == INT64_C(123456789));
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_add_refuses_overflow_and_leaves_out_untouched),
@@ -898,5 +901,8 @@ int main(void)
         cmocka_unit_test(test_allocate_matches_a_reference_on_random_inputs),
         cmocka_unit_test(test_allocate_over_ten_thousand_lines_stays_linear),
     };
+    /* `test_x NAME` runs the cases NAME matches (a * wildcard) alone */
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -471,7 +471,7 @@ static void test_minimum_spend_code_reads_line_totals_before_any_discount(void *
     tsr_ruleset_free(own);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_code_is_trimmed_and_upper_cased_then_echoed),
@@ -491,5 +491,8 @@ int main(void)
         cmocka_unit_test(test_a_pattern_past_its_limit_names_the_rule_and_the_entered_code),
         cmocka_unit_test(test_trace_quotes_a_long_code_without_splitting_a_character),
     };
+    /* `test_x NAME` runs the cases NAME matches (a * wildcard) alone */
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
     return cmocka_run_group_tests(tests, load_rules, free_rules);
 }

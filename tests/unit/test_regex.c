@@ -5,29 +5,7 @@
  * through the library's allocator (nothing leaks, failures are ENOMEM).
  */
 #include "expr_fixture.h"
-
-/* A counting allocator that can fail the Nth allocation. */
-typedef struct counting {
-    long calls, fail_at;
-    long long live;
-} counting;
-
-static void *counting_realloc(void *ud, void *p, size_t old, size_t n)
-{
-    counting *c = ud;
-    if (n == 0) {
-        if (p)
-            c->live -= (long long)old;
-        free(p);
-        return NULL;
-    }
-    if (++c->calls == c->fail_at)
-        return NULL;
-    void *q = realloc(p, n);
-    if (q)
-        c->live += (long long)n - (long long)(p ? old : 0);
-    return q;
-}
+#include "alloc_fixture.h"
 
 typedef struct rx {
     counting cnt;
@@ -40,6 +18,7 @@ static int rx_setup(void **state)
 {
     rx *r = calloc(1, sizeof *r);
     assert_non_null(r);
+    r->cnt.fail_once = true;
     tsr_allocator user = { counting_realloc, &r->cnt };
     tsr__alloc_init(&r->alloc, &user);
     assert_int_equal(tsr__regex_pool_new(&r->pool, &r->alloc, 100000, 1000, 1024), TSR_OK);
@@ -197,7 +176,7 @@ static void the_scratch_is_made_once_and_reused(void **state)
     assert_int_equal(match(r, re, "abc"), 1);
     tsr_regex_scratch *s = r->scratch;
     assert_non_null(s);
-    long calls = r->cnt.calls;
+    size_t calls = r->cnt.calls;
     for (int i = 0; i < 100; i++)
         assert_int_equal(match(r, re, "abc"), 1);
     assert_ptr_equal(r->scratch, s);
@@ -216,7 +195,7 @@ static void allocation_failures_are_enomem_and_leak_nothing(void **state)
     for (long n = 1; rc != TSR_OK; n++) {
         tsr_regex_pool *p = NULL;
         r->cnt.calls = 0;
-        r->cnt.fail_at = n;
+        r->cnt.fail_at = (size_t)n;
         rc = tsr__regex_pool_new(&p, &r->alloc, 1000, 1000, 1000);
         assert_true(rc == TSR_OK || rc == TSR_ENOMEM);
         if (rc != TSR_OK)
@@ -231,7 +210,7 @@ static void allocation_failures_are_enomem_and_leak_nothing(void **state)
         size_t off;
         char msg[64];
         r->cnt.calls = 0;
-        r->cnt.fail_at = n;
+        r->cnt.fail_at = (size_t)n;
         rc = tsr__regex_compile(r->pool, &re, "^(DOC|MED)-[0-9]{6}$", 20, true, true, &off, msg,
                                 sizeof msg);
         assert_true(rc == TSR_OK || rc == TSR_ENOMEM);
@@ -243,7 +222,7 @@ static void allocation_failures_are_enomem_and_leak_nothing(void **state)
     for (long n = 1; rc != 1; n++) {
         tsr_regex_scratch *s = NULL;
         r->cnt.calls = 0;
-        r->cnt.fail_at = n;
+        r->cnt.fail_at = (size_t)n;
         rc = tsr__regex_match(re, "axxy", 4, &s, &r->alloc);
         assert_true(rc == 1 || rc == TSR_ENOMEM);
         r->cnt.fail_at = 0;
@@ -251,7 +230,7 @@ static void allocation_failures_are_enomem_and_leak_nothing(void **state)
     }
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, rx_setup, rx_teardown)
     const struct CMUnitTest tests[] = {
@@ -265,5 +244,8 @@ int main(void)
         T(the_scratch_is_made_once_and_reused),
         T(allocation_failures_are_enomem_and_leak_nothing),
     };
+    /* `test_x NAME` runs the cases NAME matches (a * wildcard) alone */
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

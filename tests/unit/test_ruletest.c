@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "internal.h"
+#include "alloc_fixture.h"
 
 #include <string.h>
 #include <sys/stat.h>
@@ -507,28 +508,6 @@ static void test_a_missing_test_file_fails_with_its_name(void **state)
     assert_string_equal(err.file, "/nonexistent/x.test.yaml");
 }
 
-typedef struct counting {
-    size_t live;       /* bytes currently allocated */
-    size_t calls;
-    size_t fail_at;    /* 0: never fail */
-} counting;
-
-static void *counting_realloc(void *ud, void *ptr, size_t old_size, size_t new_size)
-{
-    counting *c = ud;
-    if (new_size == 0) {
-        c->live -= old_size;
-        free(ptr);
-        return NULL;
-    }
-    if (c->fail_at && ++c->calls >= c->fail_at)
-        return NULL;
-    ptr = realloc(ptr, new_size);
-    if (ptr)
-        c->live += new_size - old_size;
-    return ptr;
-}
-
 /* Fail allocation 1, 2, 3, ... until the run succeeds: every failure is
  * TSR_ENOMEM with nothing leaked. */
 static void test_running_out_of_memory_fails_cleanly_at_every_allocation(void **state)
@@ -543,7 +522,7 @@ static void test_running_out_of_memory_fails_cleanly_at_every_allocation(void **
     size_t n;
     (void)state;
     for (n = 1; n < 100000; n++) {
-        counting c = { 0, 0, n };
+        counting c = { .fail_at = n };
         tsr_allocator a = { counting_realloc, &c };
         tsr_load_options opts = TSR_LOAD_OPTIONS_INIT;
         tsr_test_report *rep = NULL;
@@ -581,7 +560,7 @@ static void test_the_report_api_is_null_safe(void **state)
     assert_string_equal(tsr_test_report_text(NULL), "");
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_expect_key_matches_a_correct_result),
@@ -605,5 +584,8 @@ int main(void)
         cmocka_unit_test(test_running_out_of_memory_fails_cleanly_at_every_allocation),
         cmocka_unit_test(test_the_report_api_is_null_safe),
     };
+    /* `test_x NAME` runs the cases NAME matches (a * wildcard) alone */
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -309,7 +309,7 @@ static void test_four_threads_are_refused_one_invalid_builder_order_alike(void *
     tsr_ruleset_free(rs);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_eight_threads_share_one_rule_set_and_agree_with_one),
@@ -317,5 +317,8 @@ int main(void)
         cmocka_unit_test(test_four_threads_evaluate_one_never_evaluated_order_of_many_lines),
         cmocka_unit_test(test_four_threads_are_refused_one_invalid_builder_order_alike),
     };
+    /* `test_x NAME` runs the cases NAME matches (a * wildcard) alone */
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

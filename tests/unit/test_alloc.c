@@ -1,0 +1,142 @@
+/* Unit tests for lib/alloc.c: the allocator hook every byte goes through,
+ * the arena, growing arrays on the heap and in the arena, and formatted
+ * text in the arena. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include "internal.h"
+#include "alloc_fixture.h"
+
+static void test_arena_frees_everything_through_the_hook(void **state)
+{
+    counting c = { 0 };
+    tsr_allocator user = { counting_realloc, &c };
+    tsr_alloc a;
+    tsr_arena ar;
+    int i;
+    (void)state;
+
+    tsr__alloc_init(&a, &user);
+    tsr__arena_init(&ar, &a, 64);
+    for (i = 0; i < 1000; i++) {
+        char *p = tsr__arena_alloc(&ar, (size_t)(i % 100) + 1);
+        assert_non_null(p);
+        assert_int_equal((uintptr_t)p % 8, 0);
+        memset(p, 'x', (size_t)(i % 100) + 1);
+    }
+    assert_true(c.live > 0);
+    tsr__arena_reset(&ar);
+    assert_non_null(tsr__arena_alloc(&ar, 10));
+    tsr__arena_free(&ar);
+    assert_int_equal(c.live, 0);
+}
+
+static void test_arena_alloc_fails_cleanly_when_the_hook_fails(void **state)
+{
+    counting c = { .fail_at = 1 };
+    tsr_allocator user = { counting_realloc, &c };
+    tsr_alloc a;
+    tsr_arena ar;
+    (void)state;
+
+    tsr__alloc_init(&a, &user);
+    tsr__arena_init(&ar, &a, 64);
+    assert_null(tsr__arena_alloc(&ar, 16));
+    assert_null(tsr__arena_calloc(&ar, SIZE_MAX / 2, 4));
+    tsr__arena_free(&ar);
+    assert_int_equal(c.live, 0);
+}
+
+static void test_grow_keeps_the_array_on_failure(void **state)
+{
+    counting c = { 0 };
+    tsr_allocator user = { counting_realloc, &c };
+    tsr_alloc a;
+    void *items = NULL;
+    size_t cap = 0;
+    (void)state;
+
+    tsr__alloc_init(&a, &user);
+    assert_int_equal(tsr__grow(&a, &items, &cap, 3, sizeof(int)), TSR_OK);
+    assert_true(cap >= 3);
+    c.fail_at = c.calls + 1;
+    assert_int_equal(tsr__grow(&a, &items, &cap, 1000, sizeof(int)), TSR_ENOMEM);
+    assert_non_null(items);
+    tsr__free(&a, items, cap * sizeof(int));
+    assert_int_equal(c.live, 0);
+}
+
+/* An array in the arena grows by doubling from its first capacity, keeps
+ * what it held, and is left as it was when the arena cannot give more. */
+static void test_arena_grow_doubles_and_keeps_the_elements(void **state)
+{
+    counting c = { 0 };
+    tsr_allocator user = { counting_realloc, &c };
+    tsr_alloc a;
+    tsr_arena ar;
+    void *p = NULL;
+    int *v;
+    size_t cap = 0, n;
+    (void)state;
+
+    tsr__alloc_init(&a, &user);
+    tsr__arena_init(&ar, &a, 64);
+    for (n = 0; n < 100; n++) {
+        assert_int_equal(tsr__arena_grow(&ar, &p, &cap, n, sizeof *v, 4), TSR_OK);
+        v = p;
+        v[n] = (int)n;
+        assert_true(cap > n);
+    }
+    assert_int_equal(cap, 128);   /* 4, 8, ..., 128 */
+    for (n = 0; n < 100; n++)
+        assert_int_equal(v[n], (int)n);
+    c.fail_at = c.calls + 1;      /* the next chunk cannot be had */
+    assert_int_equal(tsr__arena_grow(&ar, &p, &cap, 128, 4096, 4), TSR_ENOMEM);
+    assert_ptr_equal(p, v);
+    assert_int_equal(cap, 128);
+    c.fail_at = 0;
+    /* sizes that overflow are refused, not wrapped */
+    assert_int_equal(tsr__arena_grow(&ar, &p, &cap, 128, SIZE_MAX / 64, 4), TSR_ENOMEM);
+    tsr__arena_free(&ar);
+    assert_int_equal(c.live, 0);
+}
+
+/* Formatted text in the arena, short or longer than the stack buffer. */
+static void test_arena_printf_formats_any_length(void **state)
+{
+    char big[600];
+    tsr_alloc a;
+    tsr_arena ar;
+    const char *s;
+    (void)state;
+
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    tsr__alloc_init(&a, NULL);
+    tsr__arena_init(&ar, &a, 64);
+    assert_string_equal(tsr__arena_printf(&ar, "%s=%d", "n", 42), "n=42");
+    s = tsr__arena_printf(&ar, "<%s>", big);
+    assert_non_null(s);
+    assert_int_equal(strlen(s), sizeof big + 1);
+    assert_true(s[0] == '<' && s[sizeof big] == '>' && s[300] == 'x');
+    tsr__arena_free(&ar);
+}
+
+int main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_arena_frees_everything_through_the_hook),
+        cmocka_unit_test(test_arena_alloc_fails_cleanly_when_the_hook_fails),
+        cmocka_unit_test(test_grow_keeps_the_array_on_failure),
+        cmocka_unit_test(test_arena_grow_doubles_and_keeps_the_elements),
+        cmocka_unit_test(test_arena_printf_formats_any_length),
+    };
+    /* `test_x NAME` runs the cases NAME matches (a * wildcard) alone */
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,433 @@
+/*
+ * test_datetime.c — unit tests for lib/datetime.c: the civil calendar,
+ * ISO 8601 parsing and formatting, local days and times at an offset, ages
+ * and birthday windows.  Time zones are test_tz.c.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "datetime.h"
+
+/* ---------------------------------------------------------------------
+ * Helpers.
+ */
+static int64_t days_of(int y, unsigned m, unsigned d)
+{
+    return tsr__days_from_civil((int32_t)y, m, d);
+}
+
+/* The instant of an ISO 8601 text that must parse. */
+static int64_t instant(const char *text)
+{
+    int64_t usec = 0;
+    int32_t offset = 0;
+    if (tsr__parse_datetime(text, strlen(text), &usec, &offset) != TSR_OK)
+        fail_msg("\"%s\" did not parse", text);
+    return usec;
+}
+
+static int parse_dt(const char *text, int64_t *usec, int32_t *offset)
+{
+    return tsr__parse_datetime(text, strlen(text), usec, offset);
+}
+
+static int parse_d(const char *text, int64_t *days)
+{
+    return tsr__parse_date(text, strlen(text), days);
+}
+
+/* ---------------------------------------------------------------------
+ * Civil calendar.
+ */
+static void test_civil_days_round_trip_over_every_day_of_years_1_to_9999(void **state)
+{
+    int32_t py = 0;
+    unsigned pm = 0, pd = 0;
+    (void)state;
+    assert_true(days_of(1, 1, 1) == TSR_DATE_MIN_DAYS);
+    assert_true(days_of(9999, 12, 31) == TSR_DATE_MAX_DAYS);
+    for (int64_t day = TSR_DATE_MIN_DAYS; day <= TSR_DATE_MAX_DAYS; day++) {
+        int32_t y;
+        unsigned m, d;
+        tsr__civil_from_days(day, &y, &m, &d);
+        if (tsr__days_from_civil(y, m, d) != day)
+            fail_msg("day %lld -> %d-%u-%u does not come back", (long long)day, (int)y, m, d);
+        /* Each day follows the previous one on the calendar. */
+        if (day > TSR_DATE_MIN_DAYS) {
+            bool next_in_month = y == py && m == pm && d == pd + 1;
+            bool next_month = y == py && m == pm + 1 && d == 1 && pd == tsr__days_in_month(py, pm);
+            bool next_year = y == py + 1 && m == 1 && d == 1 && pm == 12 && pd == 31;
+            if (!next_in_month && !next_month && !next_year)
+                fail_msg("%d-%u-%u follows %d-%u-%u", (int)y, m, d, (int)py, pm, pd);
+        }
+        py = y;
+        pm = m;
+        pd = d;
+    }
+}
+
+static void test_civil_days_of_known_dates_including_negative_years(void **state)
+{
+    int32_t y;
+    unsigned m, d;
+    (void)state;
+    assert_int_equal(days_of(1970, 1, 1), 0);
+    assert_int_equal(days_of(1969, 12, 31), -1);
+    assert_int_equal(days_of(2000, 3, 1), 11017);
+    assert_int_equal(days_of(2026, 7, 18), 20652);
+    assert_int_equal(days_of(0, 3, 1), -719468);
+    tsr__civil_from_days(-719469, &y, &m, &d);   /* the day before 0000-03-01 */
+    assert_true(y == 0 && m == 2 && d == 29);    /* year 0 is a leap year */
+    tsr__civil_from_days(days_of(-400, 1, 1) - 1, &y, &m, &d);
+    assert_true(y == -401 && m == 12 && d == 31);
+    /* Absurd day numbers are clamped, not undefined behaviour. */
+    tsr__civil_from_days(INT64_MAX, &y, &m, &d);
+    assert_true(y == INT32_MAX && m == 12 && d == 31);
+    tsr__civil_from_days(INT64_MIN, &y, &m, &d);
+    assert_true(y == INT32_MIN && m == 1 && d == 1);
+}
+
+static void test_weekday_of_known_dates(void **state)
+{
+    (void)state;
+    assert_int_equal(tsr__weekday(days_of(2026, 7, 18)), 6);   /* Saturday */
+    assert_int_equal(tsr__weekday(days_of(2026, 7, 19)), 7);   /* Sunday */
+    assert_int_equal(tsr__weekday(days_of(2026, 7, 20)), 1);   /* Monday */
+    assert_int_equal(tsr__weekday(days_of(1970, 1, 1)), 4);    /* Thursday */
+    assert_int_equal(tsr__weekday(days_of(1969, 12, 31)), 3);  /* Wednesday */
+    assert_int_equal(tsr__weekday(days_of(2000, 1, 1)), 6);
+    assert_int_equal(tsr__weekday(days_of(1900, 1, 1)), 1);
+    assert_int_equal(tsr__weekday(days_of(1, 1, 1)), 1);
+    assert_int_equal(tsr__weekday(days_of(9999, 12, 31)), 5);
+    assert_true(tsr__weekday(INT64_MIN) >= 1 && tsr__weekday(INT64_MIN) <= 7);
+    assert_true(tsr__weekday(INT64_MAX) >= 1 && tsr__weekday(INT64_MAX) <= 7);
+}
+
+static void test_leap_years_follow_the_gregorian_rule(void **state)
+{
+    (void)state;
+    assert_false(tsr__is_leap(1900));
+    assert_true(tsr__is_leap(2000));
+    assert_true(tsr__is_leap(2024));
+    assert_false(tsr__is_leap(2026));
+    assert_false(tsr__is_leap(2100));
+    assert_true(tsr__is_leap(2400));
+    assert_true(tsr__is_leap(0));
+    assert_true(tsr__is_leap(-4));
+    assert_false(tsr__is_leap(-100));
+    assert_int_equal(tsr__days_in_month(2024, 2), 29);
+    assert_int_equal(tsr__days_in_month(2026, 2), 28);
+    assert_int_equal(tsr__days_in_month(1900, 2), 28);
+    assert_int_equal(tsr__days_in_month(2026, 4), 30);
+    assert_int_equal(tsr__days_in_month(2026, 12), 31);
+    assert_int_equal(tsr__days_in_month(2026, 0), 0);
+    assert_int_equal(tsr__days_in_month(2026, 13), 0);
+}
+
+/* ---------------------------------------------------------------------
+ * Parsing and formatting.
+ */
+static void test_parse_date_accepts_real_dates_in_years_1_to_9999(void **state)
+{
+    int64_t d = 0;
+    (void)state;
+    assert_int_equal(parse_d("2026-07-18", &d), TSR_OK);
+    assert_int_equal(d, 20652);
+    assert_int_equal(parse_d("2024-02-29", &d), TSR_OK);
+    assert_int_equal(d, days_of(2024, 2, 29));
+    assert_int_equal(parse_d("0001-01-01", &d), TSR_OK);
+    assert_true(d == TSR_DATE_MIN_DAYS);
+    assert_int_equal(parse_d("9999-12-31", &d), TSR_OK);
+    assert_true(d == TSR_DATE_MAX_DAYS);
+    assert_int_equal(tsr__parse_date("2026-07-18T10:00", 10, &d), TSR_OK);   /* exactly n bytes */
+}
+
+static void test_parse_date_refuses_impossible_and_malformed_dates(void **state)
+{
+    static const char *const bad[] = {
+        "2026-02-29", "2026-13-01", "2026-00-10", "2026-01-00", "2026-04-31", "1900-02-29",
+        "0000-01-01", "2026-7-18",  "2026/07/18", "2026-07-18 ", " 2026-07-18", "20260718",
+        "+2026-07-18", "2026-07-1a", "", "2026-07", "12026-07-18", "2026-07-18Z", "2026-07-032",
+        "２０２６-07-18",
+    };
+    int64_t d = 42;
+    (void)state;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (parse_d(bad[i], &d) != TSR_EPARSE)
+            fail_msg("\"%s\" was accepted as a date", bad[i]);
+    assert_int_equal(d, 42);
+    assert_int_equal(tsr__parse_date("2026-07-18", 9, &d), TSR_EPARSE);
+    assert_int_equal(tsr__parse_date(NULL, 0, &d), TSR_EPARSE);
+}
+
+static void test_parse_datetime_takes_offsets_and_separators(void **state)
+{
+    int64_t u = 0;
+    int32_t off = 1;
+    int64_t utc_2130 = (days_of(2026, 7, 17) * 86400 + 21 * 3600 + 30 * 60) * TSR_USEC_PER_SEC;
+    (void)state;
+    assert_int_equal(parse_dt("2026-07-18T00:30:00+03:00", &u, &off), TSR_OK);
+    assert_true(u == utc_2130);
+    assert_int_equal(off, 10800);
+    assert_int_equal(parse_dt("2026-07-17T21:30:00Z", &u, &off), TSR_OK);
+    assert_true(u == utc_2130 && off == 0);
+    assert_int_equal(parse_dt("2026-07-17t21:30:00z", &u, &off), TSR_OK);
+    assert_true(u == utc_2130 && off == 0);
+    assert_int_equal(parse_dt("2026-07-17 21:30Z", &u, &off), TSR_OK);   /* seconds optional */
+    assert_true(u == utc_2130);
+    assert_int_equal(parse_dt("2026-07-18T00:30:00+0300", &u, &off), TSR_OK);
+    assert_true(u == utc_2130 && off == 10800);
+    assert_int_equal(parse_dt("2026-07-17T16:00:00-05:30", &u, &off), TSR_OK);
+    assert_true(u == utc_2130 && off == -19800);
+    assert_int_equal(parse_dt("2026-07-17T21:30:00-00:00", &u, &off), TSR_OK);
+    assert_true(u == utc_2130 && off == 0);
+    assert_int_equal(parse_dt("2026-07-18T15:30:00+18:00", &u, &off), TSR_OK);
+    assert_int_equal(off, 18 * 3600);
+    assert_int_equal(parse_dt("2026-07-17T03:30:00-18:00", &u, &off), TSR_OK);
+    assert_int_equal(off, -18 * 3600);
+    assert_true(u == utc_2130);
+}
+
+static void test_parse_datetime_reads_fractions_up_to_microseconds(void **state)
+{
+    int64_t u = 0, base = instant("2026-07-18T00:30:00Z");
+    int32_t off = 0;
+    (void)state;
+    assert_int_equal(parse_dt("2026-07-18T00:30:00.5Z", &u, &off), TSR_OK);
+    assert_true(u == base + 500000);
+    assert_int_equal(parse_dt("2026-07-18T00:30:00.000001Z", &u, &off), TSR_OK);
+    assert_true(u == base + 1);
+    assert_int_equal(parse_dt("2026-07-18T00:30:00.123456+00:00", &u, &off), TSR_OK);
+    assert_true(u == base + 123456);
+    assert_int_equal(parse_dt("2026-07-18T00:30:00.1234567Z", &u, &off), TSR_EPARSE);
+    assert_int_equal(parse_dt("2026-07-18T00:30:00.Z", &u, &off), TSR_EPARSE);
+    assert_int_equal(parse_dt("2026-07-18T00:30.5Z", &u, &off), TSR_EPARSE);
+    assert_int_equal(parse_dt("2026-07-18T00:30:00,5Z", &u, &off), TSR_EPARSE);
+}
+
+static void test_parse_datetime_refuses_missing_or_bad_offsets_and_bad_times(void **state)
+{
+    static const char *const bad[] = {
+        "2026-07-18T00:30:00",        /* no offset */
+        "2026-07-18T00:30",
+        "2026-07-18",
+        "2026-07-18T00:30:00+03",     /* minutes required */
+        "2026-07-18T00:30:00+3:00",
+        "2026-07-18T00:30:00+03:60",
+        "2026-07-18T00:30:00+18:01",
+        "2026-07-18T00:30:00+19:00",
+        "2026-07-18T00:30:00-99:00",
+        "2026-07-18T00:30:00 +03:00",
+        "2026-07-18T00:30:00GMT",
+        "2026-07-18T00:30:00UTC",
+        "2026-07-18T00:30:00+03:00:00",
+        "2026-07-18T00:30:00Zjunk",
+        "2026-07-18T24:00:00Z",
+        "2026-07-18T23:60:00Z",
+        "2026-07-18T23:59:60Z",       /* no leap seconds */
+        "2026-07-18T7:30:00Z",
+        "2026-07-18T07:3:00Z",
+        "2026-07-18T07:30:0Z",
+        "2026-02-29T10:00:00Z",
+        "2026-07-18X00:30:00Z",
+        "2026-07-18TT00:30:00Z",
+        "",
+    };
+    int64_t u = 42;
+    int32_t off = 42;
+    (void)state;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (parse_dt(bad[i], &u, &off) != TSR_EPARSE)
+            fail_msg("\"%s\" was accepted as a datetime", bad[i]);
+    assert_true(u == 42 && off == 42);
+}
+
+static void test_format_date_writes_iso_dates_and_expanded_years(void **state)
+{
+    char buf[16];
+    (void)state;
+    assert_int_equal(tsr__format_date(buf, 0), 10);
+    assert_string_equal(buf, "1970-01-01");
+    tsr__format_date(buf, 20652);
+    assert_string_equal(buf, "2026-07-18");
+    tsr__format_date(buf, TSR_DATE_MIN_DAYS);
+    assert_string_equal(buf, "0001-01-01");
+    tsr__format_date(buf, TSR_DATE_MAX_DAYS);
+    assert_string_equal(buf, "9999-12-31");
+    tsr__format_date(buf, TSR_DATE_MAX_DAYS + 1);
+    assert_string_equal(buf, "+10000-01-01");
+    tsr__format_date(buf, TSR_DATE_MIN_DAYS - 1);
+    assert_string_equal(buf, "0000-12-31");
+    tsr__format_date(buf, days_of(-1, 12, 31));
+    assert_string_equal(buf, "-0001-12-31");
+    assert_true(tsr__format_date(buf, INT64_MAX) < 16);   /* clamped, never overflows buf */
+    assert_true(tsr__format_date(buf, INT64_MIN) < 16);
+}
+
+static void test_format_datetime_writes_the_offset_it_is_given(void **state)
+{
+    char buf[40];
+    int64_t u = instant("2026-07-18T00:30:00+03:00");
+    (void)state;
+    assert_int_equal(tsr__format_datetime(buf, u, 10800), 25);
+    assert_string_equal(buf, "2026-07-18T00:30:00+03:00");
+    tsr__format_datetime(buf, u, 0);
+    assert_string_equal(buf, "2026-07-17T21:30:00Z");
+    tsr__format_datetime(buf, u + 500000, -19800);
+    assert_string_equal(buf, "2026-07-17T16:00:00.500000-05:30");
+    tsr__format_datetime(buf, -1, 0);
+    assert_string_equal(buf, "1969-12-31T23:59:59.999999Z");
+    tsr__format_datetime(buf, 0, 3208);   /* Berlin's local mean time, +0:53:28 */
+    assert_string_equal(buf, "1970-01-01T00:53:28+00:53:28");
+    tsr__format_datetime(buf, 0, -3208);
+    assert_string_equal(buf, "1969-12-31T23:06:32-00:53:28");
+    assert_true(tsr__format_datetime(buf, INT64_MIN, -93599) < 40);
+    assert_true(tsr__format_datetime(buf, INT64_MAX, 93599) < 40);
+}
+
+static void test_format_then_parse_datetime_round_trips(void **state)
+{
+    uint64_t seed = 12345;
+    char buf[40];
+    (void)state;
+    for (int i = 0; i < 100000; i++) {
+        seed = seed * UINT64_C(6364136223846793005) + UINT64_C(1442695040888963407);
+        int64_t span = (TSR_DATE_MAX_DAYS - TSR_DATE_MIN_DAYS - 2) * TSR_USEC_PER_DAY;
+        int64_t u = (TSR_DATE_MIN_DAYS + 1) * TSR_USEC_PER_DAY + (int64_t)((seed >> 1) % (uint64_t)span);
+        int32_t off = (int32_t)((int64_t)((seed >> 20) % 2161) - 1080) * 60;   /* +-18:00 */
+        int64_t back = 0;
+        int32_t back_off = 0;
+        if (i % 3 == 0)
+            u -= u % TSR_USEC_PER_SEC;   /* also without a fraction */
+        size_t len = tsr__format_datetime(buf, u, off);
+        assert_int_equal(tsr__parse_datetime(buf, len, &back, &back_off), TSR_OK);
+        assert_true(back == u && back_off == off);
+    }
+}
+
+/* ---------------------------------------------------------------------
+ * Local days and times.
+ */
+static void test_local_day_of_half_past_midnight_plus_three_differs_from_utc(void **state)
+{
+    int64_t u = 0;
+    int32_t off = 0;
+    (void)state;
+    assert_int_equal(parse_dt("2026-07-18T00:30:00+03:00", &u, &off), TSR_OK);
+    assert_true(tsr__local_days(u, off) == days_of(2026, 7, 18));
+    assert_true(tsr__local_days(u, 0) == days_of(2026, 7, 17));
+    assert_true(tsr__local_time_of_day(u, off) == 30 * 60 * TSR_USEC_PER_SEC);
+    assert_true(tsr__local_time_of_day(u, 0) == (21 * 3600 + 30 * 60) * TSR_USEC_PER_SEC);
+    assert_int_equal(tsr__weekday(tsr__local_days(u, off)), 6);
+    assert_int_equal(tsr__weekday(tsr__local_days(u, 0)), 5);
+}
+
+static void test_local_day_floors_negative_instants(void **state)
+{
+    (void)state;
+    assert_true(tsr__local_days(-1, 0) == -1);
+    assert_true(tsr__local_time_of_day(-1, 0) == TSR_USEC_PER_DAY - 1);
+    assert_true(tsr__local_days(-TSR_USEC_PER_DAY, 0) == -1);
+    assert_true(tsr__local_days(-TSR_USEC_PER_DAY - 1, 0) == -2);
+    assert_true(tsr__local_days(0, -1) == -1);
+    assert_true(tsr__local_time_of_day(0, -1) == TSR_USEC_PER_DAY - TSR_USEC_PER_SEC);
+    /* No overflow at the ends of the range (UBSan watches). */
+    assert_true(tsr__local_days(INT64_MIN, -64800) < 0);
+    assert_true(tsr__local_days(INT64_MAX, 64800) > 0);
+    assert_true(tsr__local_time_of_day(INT64_MIN, -64800) >= 0);
+    assert_true(tsr__local_time_of_day(INT64_MAX, 64800) < TSR_USEC_PER_DAY);
+}
+
+/* ---------------------------------------------------------------------
+ * Ages and birthdays.
+ */
+static void test_age_counts_whole_years(void **state)
+{
+    int64_t b = days_of(2015, 6, 15);
+    (void)state;
+    assert_int_equal(tsr__age(b, days_of(2026, 6, 14)), 10);
+    assert_int_equal(tsr__age(b, days_of(2026, 6, 15)), 11);
+    assert_int_equal(tsr__age(b, days_of(2026, 12, 31)), 11);
+    assert_int_equal(tsr__age(b, b), 0);
+    assert_int_equal(tsr__age(b, b - 1), -1);   /* before birth: negative */
+    assert_int_equal(tsr__age(b, days_of(2014, 6, 16)), -1);
+    assert_int_equal(tsr__age(b, days_of(2014, 6, 15)), -1);
+    assert_int_equal(tsr__age(b, days_of(2014, 6, 14)), -2);
+}
+
+static void test_age_of_a_29_february_birthday_goes_up_on_1_march_in_common_years(void **state)
+{
+    int64_t b = days_of(2008, 2, 29);
+    (void)state;
+    assert_int_equal(tsr__age(b, days_of(2026, 2, 28)), 17);
+    assert_int_equal(tsr__age(b, days_of(2026, 3, 1)), 18);
+    assert_int_equal(tsr__age(b, days_of(2028, 2, 28)), 19);
+    assert_int_equal(tsr__age(b, days_of(2028, 2, 29)), 20);
+}
+
+static void test_birthday_within_crosses_the_year_end(void **state)
+{
+    (void)state;
+    /* Birthday 30 December, order on 2 January: three days after. */
+    assert_true(tsr__birthday_within(days_of(1990, 12, 30), days_of(2027, 1, 2), 3));
+    assert_false(tsr__birthday_within(days_of(1990, 12, 30), days_of(2027, 1, 2), 2));
+    /* Birthday 2 January, order on 30 December: three days before. */
+    assert_true(tsr__birthday_within(days_of(1990, 1, 2), days_of(2026, 12, 30), 3));
+    assert_false(tsr__birthday_within(days_of(1990, 1, 2), days_of(2026, 12, 30), 2));
+    /* Same day with n = 0; far away; negative n. */
+    assert_true(tsr__birthday_within(days_of(2015, 6, 15), days_of(2026, 6, 15), 0));
+    assert_false(tsr__birthday_within(days_of(2015, 6, 15), days_of(2026, 6, 16), 0));
+    assert_false(tsr__birthday_within(days_of(2015, 6, 15), days_of(2026, 1, 1), 30));
+    assert_true(tsr__birthday_within(days_of(2015, 6, 15), days_of(2026, 1, 1), 200));
+    assert_false(tsr__birthday_within(days_of(2015, 6, 15), days_of(2026, 6, 15), -1));
+    /* No birthday before being born. */
+    assert_false(tsr__birthday_within(days_of(2026, 12, 30), days_of(2026, 1, 2), 3));
+    assert_true(tsr__birthday_within(days_of(2026, 12, 30), days_of(2026, 12, 30), 0));
+}
+
+static void test_birthday_within_keeps_29_february_on_28_february_in_common_years(void **state)
+{
+    int64_t b = days_of(2000, 2, 29);
+    (void)state;
+    assert_true(tsr__birthday_within(b, days_of(2026, 2, 28), 0));
+    assert_false(tsr__birthday_within(b, days_of(2026, 3, 1), 0));
+    assert_true(tsr__birthday_within(b, days_of(2026, 3, 1), 1));
+    assert_true(tsr__birthday_within(b, days_of(2028, 2, 29), 0));
+    assert_false(tsr__birthday_within(b, days_of(2028, 2, 28), 0));
+    assert_false(tsr__birthday_within(b, days_of(2028, 3, 1), 0));
+    assert_true(tsr__birthday_within(b, days_of(2028, 3, 3), 3));
+}
+
+int main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_civil_days_round_trip_over_every_day_of_years_1_to_9999),
+        cmocka_unit_test(test_civil_days_of_known_dates_including_negative_years),
+        cmocka_unit_test(test_weekday_of_known_dates),
+        cmocka_unit_test(test_leap_years_follow_the_gregorian_rule),
+        cmocka_unit_test(test_parse_date_accepts_real_dates_in_years_1_to_9999),
+        cmocka_unit_test(test_parse_date_refuses_impossible_and_malformed_dates),
+        cmocka_unit_test(test_parse_datetime_takes_offsets_and_separators),
+        cmocka_unit_test(test_parse_datetime_reads_fractions_up_to_microseconds),
+        cmocka_unit_test(test_parse_datetime_refuses_missing_or_bad_offsets_and_bad_times),
+        cmocka_unit_test(test_format_date_writes_iso_dates_and_expanded_years),
+        cmocka_unit_test(test_format_datetime_writes_the_offset_it_is_given),
+        cmocka_unit_test(test_format_then_parse_datetime_round_trips),
+        cmocka_unit_test(test_local_day_of_half_past_midnight_plus_three_differs_from_utc),
+        cmocka_unit_test(test_local_day_floors_negative_instants),
+        cmocka_unit_test(test_age_counts_whole_years),
+        cmocka_unit_test(test_age_of_a_29_february_birthday_goes_up_on_1_march_in_common_years),
+        cmocka_unit_test(test_birthday_within_crosses_the_year_end),
+        cmocka_unit_test(test_birthday_within_keeps_29_february_on_28_february_in_common_years),
+    };
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
