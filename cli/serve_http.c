@@ -27,6 +27,7 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -126,7 +127,8 @@ static enum MHD_Result queue_static(serve_http *h, struct MHD_Connection *c, req
                                     size_t len)
 {
     return send_response(h, c, q, status, type,
-                         MHD_create_response_from_buffer(len, (void *)text,
+                         /* PERSISTENT: libmicrohttpd only reads it */
+                         MHD_create_response_from_buffer(len, (void *)(uintptr_t)text,
                                                          MHD_RESPMEM_PERSISTENT), NULL);
 }
 

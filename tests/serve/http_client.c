@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
@@ -93,9 +94,10 @@ static int send_two(http_conn *c, const char *head, size_t hlen, const char *bod
 
     if (c->fd < 0 && http_connect(c) != 0)
         return -1;
-    iov[0].iov_base = (void *)head;
+    /* sendmsg only reads iov_base; struct iovec has no const form */
+    iov[0].iov_base = (void *)(uintptr_t)head;
     iov[0].iov_len = hlen;
-    iov[1].iov_base = (void *)body;
+    iov[1].iov_base = (void *)(uintptr_t)body;
     iov[1].iov_len = blen;
     memset(&m, 0, sizeof m);
     m.msg_iov = iov;
