@@ -13,7 +13,7 @@
 int batch_load_rules(tsr_ruleset **rs, const char *path)
 {
     tsr_error err;
-    if (tsr_ruleset_load_file(rs, path, NULL, &err) == TSR_OK)
+    if (tsr_ruleset_load_file(rs, path, cli_load_options(), &err) == TSR_OK)
         return CLI_OK;
     if (!err.file[0] && !err.path[0])
         fprintf(stderr, "%s: error: %s\n", path, err.message);

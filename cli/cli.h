@@ -34,9 +34,14 @@ int cmd_diff(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_schema(int argc, char **argv);
 
+/* The load options of every rule file and test file this run reads: the
+ * defaults, with the directories given by --allow-path (main.c takes that
+ * option out of any command's arguments). */
+const tsr_load_options *cli_load_options(void);
+
 /* "file:line:col: error: message" (or with the JSON path), into buf or
  * on stderr; CLI_ERROR_TEXT_MAX holds any. */
-#define CLI_ERROR_TEXT_MAX (TSR_ERROR_TEXT_MAX + TSR_ERROR_PATH_MAX + 64)
+#define CLI_ERROR_TEXT_MAX (TSR_ERROR_TEXT_MAX + 2 * TSR_ERROR_PATH_MAX + 64)
 void cli_format_error(char *buf, size_t size, const char *severity, const tsr_error *err);
 void cli_print_error(const char *severity, const tsr_error *err);
 

@@ -50,7 +50,7 @@ int cmd_check(int argc, char **argv)
             return CLI_USAGE;
         }
         files++;
-        rc = tsr_ruleset_load_file(&rs, argv[i], NULL, &err);
+        rc = tsr_ruleset_load_file(&rs, argv[i], cli_load_options(), &err);
         if (rc != TSR_OK) {
             if (!err.file[0] && !err.path[0]) {
                 /* an error with no place (a file that cannot be opened) */

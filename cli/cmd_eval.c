@@ -255,14 +255,24 @@ static int ob_json_string(outbuf *o, const char *s)
     return rc ? rc : ob_put(o, "\"", 1);
 }
 
-/* {"error":{"line":N,"path":"items[1].id"|null,"message":"..."}} */
-static int error_line(outbuf *o, size_t lineno, const char *path, const char *message)
+/* {"error":{"line":N,"path":"items[1].id"|null,"message":"..."}}, with
+ * "rule":"FILE:LINE:COL" before the message when a rule's evaluation
+ * failed (a regex limit, an overflow: `err` names the rule). */
+static int error_line(outbuf *o, size_t lineno, const tsr_error *err, const char *message)
 {
     char num[64];
+    const char *path = err ? err->path : NULL;
     int n = snprintf(num, sizeof num, "{\"error\":{\"line\":%zu,\"path\":", lineno);
     if (ob_put(o, num, (size_t)n) != 0 ||
-        (path && path[0] ? ob_json_string(o, path) : ob_put(o, "null", 4)) != 0 ||
-        ob_put(o, ",\"message\":", 11) != 0 || ob_json_string(o, message) != 0)
+        (path && path[0] ? ob_json_string(o, path) : ob_put(o, "null", 4)) != 0)
+        return -1;
+    if (err && err->file[0] && err->line > 0) {
+        char at[TSR_ERROR_PATH_MAX + 32];
+        snprintf(at, sizeof at, "%s:%d:%d", err->file, err->line, err->column);
+        if (ob_put(o, ",\"rule\":", 8) != 0 || ob_json_string(o, at) != 0)
+            return -1;
+    }
+    if (ob_put(o, ",\"message\":", 11) != 0 || ob_json_string(o, message) != 0)
         return -1;
     return ob_put(o, "}}\n", 3);
 }
@@ -283,7 +293,7 @@ static int eval_line(const tsr_ruleset *rs, tsr_order *order, const eval_args *a
         tsr_evaluate(&res, rs, order, &a->opts, &err) != TSR_OK) {
         if (err.code == TSR_ENOMEM)
             return -1;
-        return error_line(o, lineno, err.path, err.message) == 0 ? 1 : -1;
+        return error_line(o, lineno, &err, err.message) == 0 ? 1 : -1;
     }
     json = tsr_result_json(res, &jlen);
     rc = json && ob_put(o, json, jlen) == 0 && ob_put(o, "\n", 1) == 0 ? 0 : -1;

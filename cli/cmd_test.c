@@ -75,7 +75,7 @@ int cmd_test(int argc, char **argv)
         }
         if (options && argv[i][0] == '-' && argv[i][1])
             continue;
-        if (tsr_test_run_file(&rep, argv[i], NULL, &err) != TSR_OK) {
+        if (tsr_test_run_file(&rep, argv[i], cli_load_options(), &err) != TSR_OK) {
             /* stdout first: the error belongs after what was already printed */
             fflush(stdout);
             if (!err.file[0] && !err.path[0])

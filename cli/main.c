@@ -55,11 +55,16 @@ static const cli_command commands[] = {
       "                   applied or not:\n"
       "                     ✓ discounts.family-pack\n"
       "                     ✗ discounts.season-pass-10: `segment.season_pass` was false\n"
+      "                   Control characters in ids, codes and labels are shown as `?`,\n"
+      "                   so an order cannot send escape sequences to the terminal.\n"
       "  --jsonl          a streaming filter: one JSON order per input line, one result\n"
       "                   per output line, in order.  Blank lines are skipped.  A line\n"
       "                   that is not a valid order gives, in its place,\n"
       "                     {\"error\":{\"line\":7,\"path\":\"items[1].id\",\"message\":\"...\"}}\n"
       "                   (path is null when the error has none) and the stream goes on.\n"
+      "                   An order the rules cannot evaluate (a pattern past its limit,\n"
+      "                   an overflow) adds \"rule\":\"FILE:LINE:COL\", where in the rule\n"
+      "                   file it failed; path is then the order's part (items[3]).\n"
       "                   When stderr is a terminal (and neither the input nor the\n"
       "                   results are), a progress line shows orders done and per second.\n"
       "  --customer-safe  report every rejected promo code as `not_applicable`, so the\n"
@@ -330,6 +335,7 @@ static void print_overview(FILE *out)
     fprintf(out,
             "\n"
             "  tessera help COMMAND    more about one command\n"
+            "  --allow-path DIR        (any command) also read included rule files from DIR\n"
             "  tessera --version       the library version\n"
             "\n"
             "The rule language (docs/reference/), the C API and the rest are\n"
@@ -345,12 +351,68 @@ static const cli_command *find_command(const char *name)
     return NULL;
 }
 
+/* Options every command takes: it reads rule files. */
+static const char common_help[] =
+    "\n"
+    "Every command also takes:\n"
+    "  --allow-path DIR  also read files from DIR and below it when a rule file\n"
+    "                    includes them (`include:`) or a test file names its rule\n"
+    "                    file (`rules:`); by default only files in the directory of\n"
+    "                    the rule file (or test file) and below it are read, `..`\n"
+    "                    and symbolic links resolved first, so that a rule file\n"
+    "                    cannot read /etc/passwd.  May be given more than once;\n"
+    "                    `--allow-path /` allows every file.\n";
+
 void cli_usage(const char *name)
 {
     const cli_command *c = find_command(name);
     if (!c)
         return;
-    fprintf(stdout, "usage: tessera %s %s\n\n%s", c->name, c->args, c->help);
+    fprintf(stdout, "usage: tessera %s %s\n\n%s%s", c->name, c->args, c->help, common_help);
+}
+
+/* --allow-path DIR (or --allow-path=DIR) of any command, before `--`. */
+static const char *allow_paths[64];
+static tsr_load_options load_options = TSR_LOAD_OPTIONS_INIT;
+
+const tsr_load_options *cli_load_options(void)
+{
+    return &load_options;
+}
+
+/* Take --allow-path out of argv[1..argc) (the command's arguments), keeping
+ * the rest in order; returns the new argc, or -1 after a usage message. */
+static int take_allow_paths(int argc, char **argv)
+{
+    int i, out = 1, n = 0, options = 1;
+
+    for (i = 1; i < argc; i++) {
+        const char *dir = NULL;
+        if (options && strcmp(argv[i], "--") == 0)
+            options = 0;
+        if (options && strcmp(argv[i], "--allow-path") == 0) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "tessera: --allow-path needs a directory\n");
+                return -1;
+            }
+            dir = argv[++i];
+        } else if (options && strncmp(argv[i], "--allow-path=", 13) == 0) {
+            dir = argv[i] + 13;
+        }
+        if (!dir) {
+            argv[out++] = argv[i];
+            continue;
+        }
+        if (!dir[0] || n + 1 >= (int)(sizeof allow_paths / sizeof allow_paths[0])) {
+            fprintf(stderr, "tessera: %s\n", dir[0] ? "too many --allow-path directories"
+                                                     : "--allow-path needs a directory");
+            return -1;
+        }
+        allow_paths[n++] = dir;
+    }
+    allow_paths[n] = NULL;
+    load_options.allow_paths = n ? allow_paths : NULL;
+    return out;
 }
 
 int cli_wants_help(int argc, char **argv)
@@ -368,8 +430,9 @@ int cli_wants_help(int argc, char **argv)
 void cli_format_error(char *buf, size_t size, const char *severity, const tsr_error *err)
 {
     if (err->file[0] && err->line > 0)
-        snprintf(buf, size, "%s:%d:%d: %s: %s", err->file, err->line,
-                 err->column > 0 ? err->column : 1, severity, err->message);
+        snprintf(buf, size, "%s:%d:%d: %s: %s%s%s%s", err->file, err->line,
+                 err->column > 0 ? err->column : 1, severity, err->message,
+                 err->path[0] ? " (at " : "", err->path, err->path[0] ? ")" : "");
     else if (err->file[0])
         snprintf(buf, size, "%s: %s: %s", err->file, severity, err->message);
     else if (err->path[0])
@@ -422,5 +485,7 @@ int main(int argc, char **argv)
         cli_usage(c->name);
         return CLI_OK;
     }
-    return c->run(argc - 1, argv + 1);
+    if ((argc = take_allow_paths(argc - 1, argv + 1)) < 0)
+        return CLI_USAGE;
+    return c->run(argc, argv + 1);
 }

@@ -234,7 +234,7 @@ static int version_load(serve_version **out, const char *path, const watched *kn
             }
             file_sha256(before[i].name, before[i].sha256);
         }
-        rc = tsr_ruleset_load_file(&rs, path, NULL, err);
+        rc = tsr_ruleset_load_file(&rs, path, cli_load_options(), err);
         if (rc == TSR_OK && !(after = watch_of(rs, &na)))
             rc = nomem(err);
         if (rc != TSR_OK) {

@@ -87,7 +87,12 @@ TSR_API const char *tsr_strerror(int code);
 
 /* ---------------------------------------------------------------------
  * Errors.  Filled by every fallible call that is given one; never needs
- * freeing.  Strings are truncated to fit and always NUL-terminated.
+ * freeing.  Strings are always NUL-terminated, valid UTF-8 and free of
+ * control characters: text quoted from an order, a request or a file is
+ * cut on a character boundary to fit, with control characters and bytes
+ * that are not UTF-8 shown as '?'.  An evaluation error (TSR_EEVAL) names
+ * both the rule (file, line, column of its expression) and the place in
+ * the order (path, e.g. items[3] or promo_codes[1]) when it has them.
  */
 #define TSR_ERROR_TEXT_MAX 512
 #define TSR_ERROR_PATH_MAX 256
@@ -101,9 +106,10 @@ typedef struct tsr_error {
     char path[TSR_ERROR_PATH_MAX];     /* JSON path into an order, e.g. items[1].id */
 } tsr_error;
 
-/* Render an error as "file:line:col: message" (or "path: message").
- * Writes at most `size` bytes including the NUL; returns the length the full
- * text needs, like snprintf. */
+/* Render an error as "file:line:col: message" (or "path: message"; an
+ * error with both, "file:line:col: message (at path)").  Writes at most
+ * `size` bytes including the NUL, never splitting a UTF-8 character;
+ * returns the length the full text needs, like snprintf. */
 TSR_API int tsr_error_format(char *buf, size_t size, const tsr_error *err);
 
 /* ---------------------------------------------------------------------
@@ -142,14 +148,29 @@ typedef int (*tsr_include_fn)(void *ud, const char *including, const char *name,
 /* ---------------------------------------------------------------------
  * Load options.  Start from TSR_LOAD_OPTIONS_INIT; fields are only appended,
  * and `version` says which ones the caller knows about.  NULL = defaults.
+ *
+ * Files a rule file names (`include:`, read from disk when there is no
+ * resolver) and the rule file a test file names (`rules:`) are read only
+ * from inside the directory of the main rule file (of the test file) and
+ * its subdirectories, after resolving `..` and symbolic links: a rule file
+ * cannot make the library read /proc/self/environ or ~/.ssh.  Version 3's
+ * `allow_paths` names more directories to read from.
  */
-#define TSR_LOAD_OPTIONS_VERSION 2
+#define TSR_LOAD_OPTIONS_VERSION 3
+
+/* Largest max_depth accepted (TSR_EINVAL above it).  libyaml keeps a
+ * stack of open collections whose cost per event grows with its depth, so
+ * parsing time grows with the square of the nesting a file may use: 1,024
+ * levels parse in milliseconds, far more than any rule file or order needs,
+ * while 100,000 would let one file take minutes. */
+#define TSR_MAX_DEPTH_LIMIT 1024
 
 typedef struct tsr_load_options {
     unsigned version;
     const tsr_allocator *allocator;   /* NULL: malloc/realloc/free */
     size_t max_file_size;             /* bytes per rule file (default 4 MiB) */
-    unsigned max_depth;               /* YAML nesting (default 64) */
+    unsigned max_depth;               /* YAML nesting (default 64, at most
+                                         TSR_MAX_DEPTH_LIMIT) */
     size_t max_scalar_length;         /* bytes per YAML scalar (default 64 KiB) */
     size_t max_nodes;                 /* YAML nodes per file (default 200,000) */
     unsigned max_aliases;             /* YAML aliases per file (default 0: refused) */
@@ -175,11 +196,16 @@ typedef struct tsr_load_options {
      * with TSR_ELIMIT naming the rule, instead of running on (default
      * 100,000,000, about half a second of work; 0: the default). */
     uint64_t max_eval_steps;
+    /* Version 3.  Directories (NULL-terminated list; NULL: none) from which
+     * `include:` and `rules:` may read too, besides the rule set's (test
+     * file's) own directory tree; "/" allows every path.  Not kept after
+     * the load call. */
+    const char *const *allow_paths;
 } tsr_load_options;
 
 #define TSR_LOAD_OPTIONS_INIT { TSR_LOAD_OPTIONS_VERSION, NULL, 4u << 20, 64, 64u << 10, \
     200000, 0, 32, 4096, 10000, 64, 64u << 10, 16u << 20, 100000, 1000, 1024, NULL, NULL, NULL, \
-    100000000u }
+    100000000u, NULL }
 
 /* Initialise `opts` to the defaults of this library version. */
 TSR_API int tsr_load_options_init(tsr_load_options *opts, unsigned version);
@@ -694,7 +720,8 @@ TSR_API void tsr_diff_free(tsr_diff *d);
  * max_order_size counts as unread. */
 TSR_API int tsr_diff_add_line(tsr_diff *d, const char *text, size_t len, tsr_error *err);
 /* The next input line, when the caller could not read it (longer than its
- * reader keeps): counted as rejected by both, without a reason. */
+ * reader keeps): counted as rejected by both, the reason for both being
+ * that the line is longer than the old rule set's max_order_size. */
 TSR_API int tsr_diff_add_unread_line(tsr_diff *d, tsr_error *err);
 
 /* The comparison so far as one line of JSON, for tsr_diff_merge_json (its

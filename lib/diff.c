@@ -112,50 +112,27 @@ static void consider(tally *t, size_t max_top, const mover *m)
     t->top[at] = *m;
 }
 
-/* Keep a kept text valid UTF-8, for the state and the JSON report are JSON:
- * a character cut by truncation is dropped, and any byte that starts no
- * valid character (a message may quote the bytes of a broken order) becomes
- * '?'. */
-static void utf8_fix(char *s)
-{
-    size_t i = 0, n = strlen(s), k;
-
-    while (i < n) {
-        unsigned char c = (unsigned char)s[i];
-        size_t len = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3
-                   : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
-        if (len > n - i) {
-            for (k = i + 1; k < n && ((unsigned char)s[k] & 0xC0) == 0x80; k++)
-                ;
-            if (k == n) {               /* a character cut short at the end */
-                s[i] = '\0';
-                return;
-            }
-        }
-        if (len == 0 || len > n - i || !tsr__utf8_valid(s + i, len)) {
-            s[i++] = '?';
-            continue;
-        }
-        i += len;
-    }
-}
-
+/* Keep a kept text valid UTF-8, for the state and the JSON report are JSON,
+ * and fit for a terminal: cut between characters, any byte that starts no
+ * valid character (a state file may hold anything) and any control
+ * character shown as '?' (tsr__clean_in_place). */
 static void copy_text(char *dst, size_t size, const char *s, size_t n)
 {
-    if (n >= size)
-        n = size - 1;
+    n = tsr__utf8_prefix(s, n, size - 1);
     memcpy(dst, s, n);
     dst[n] = '\0';
-    utf8_fix(dst);
+    tsr__clean_in_place(dst);
 }
 
 static void note_error(char *buf, size_t size, const tsr_error *err)
 {
+    char text[TSR_ERROR_PATH_MAX + TSR_ERROR_TEXT_MAX + 2];
+
     if (err->path[0])
-        snprintf(buf, size, "%s: %s", err->path, err->message);
+        snprintf(text, sizeof text, "%s: %s", err->path, err->message);
     else
-        snprintf(buf, size, "%s", err->message);
-    utf8_fix(buf);
+        snprintf(text, sizeof text, "%s", err->message);
+    copy_text(buf, size, text, strlen(text));
 }
 
 /* ---------------------------------------------------------------------
@@ -298,12 +275,18 @@ static int is_blank(const char *s, size_t n)
 
 int tsr_diff_add_unread_line(tsr_diff *d, tsr_error *err)
 {
+    tsr_error why[2];
+
     tsr__error_clear(err);
     if (!d)
         return tsr__err(err, TSR_EINVAL, "the diff is NULL");
     d->t.lines++;
     d->t.read++;
-    reject(&d->t, 1, 1, NULL);
+    /* neither side could read it: the reason is the same for both */
+    tsr__err(&why[0], TSR_ELIMIT, "the line is longer than the limit of %zu bytes",
+             d->rs[0]->limits.max_order_size);
+    why[1] = why[0];
+    reject(&d->t, 1, 1, why);
     return TSR_OK;
 }
 

@@ -16,6 +16,8 @@
  */
 #include "discounts.h"
 
+#include <stdio.h>
+
 /* What one discount would do, before anything is applied. */
 typedef struct outcome {
     int64_t *saving;     /* per line: rounded, capped, <= the line's total */
@@ -26,6 +28,7 @@ typedef struct outcome {
      * stand for all zeros (see evaluate, best_member, apply_members). */
     bool gated;
     const char *why;
+    const char *note;    /* for the trace when it applies ("percent 150 capped at 100") */
 } outcome;
 
 /* Scratch for the whole step, allocated once from the result arena. */
@@ -58,9 +61,20 @@ static int stop(outcome *o, const char *why)
     return why ? TSR_OK : TSR_ENOMEM;   /* tsr__why returns NULL only on OOM */
 }
 
+/* An amount of d overflows, on line `line` (-1: not one line's). */
+static int overflow_at(tsr_eval *ev, const tsr_discount *d, size_t line)
+{
+    char path[40] = "";
+
+    if (line != SIZE_MAX)
+        snprintf(path, sizeof path, "items[%zu]", line);
+    tsr__err(ev->err, TSR_EEVAL, "discount `%s`: an amount overflows", d->id);
+    return tsr__eval_locate(ev, TSR_EEVAL, &d->pos, path);
+}
+
 static int overflow(tsr_eval *ev, const tsr_discount *d)
 {
-    return tsr__err(ev->err, TSR_EEVAL, "discount `%s`: an amount overflows", d->id);
+    return overflow_at(ev, d, SIZE_MAX);
 }
 
 static const char *money_text(const tsr_eval *ev, char buf[32], int64_t v)
@@ -76,7 +90,7 @@ static int unit_saving(tsr_eval *ev, const tsr_discount *d, int64_t value, size_
     const tsr_res_line *l = &ev->res->lines[line];
 
     if (!tsr__units_saving(d->effect, value, l->total, l->quantity, k, ev->rs->rounding, out))
-        return overflow(ev, d);
+        return overflow_at(ev, d, line);
     return TSR_OK;
 }
 
@@ -204,9 +218,17 @@ static int effect_value(step *st, const tsr_discount *d, outcome *o, int64_t *ou
                           : "");
     if (*out < 0)
         return stop(o, tr ? tsr__why(ev, "`%s` is negative", d->value->src) : "");
-    /* beyond 100 % a line could only fall below zero, which it never does */
-    if (d->effect == TSR_EFFECT_PERCENT && *out > 100 * TSR_DEC_SCALE)
+    /* beyond 100 % a line could only fall below zero, which it never does;
+     * the trace says so, as it says a negative value stopped the discount */
+    if (d->effect == TSR_EFFECT_PERCENT && *out > 100 * TSR_DEC_SCALE) {
+        if (tr) {
+            char pct[32];
+            tsr__format_decimal(pct, *out);
+            if (!(o->note = tsr__why(ev, "percent %s capped at 100", pct)))
+                return TSR_ENOMEM;
+        }
         *out = 100 * TSR_DEC_SCALE;
+    }
     *ok = true;
     return TSR_OK;
 }
@@ -479,6 +501,7 @@ static int evaluate(step *st, const tsr_discount *d, outcome *o)
     o->stopped = false;
     o->gated = false;
     o->why = NULL;
+    o->note = NULL;
     /* The gates read no per-line scratch: check them before clearing it, so
      * that a discount that does not apply to this order (most of them)
      * costs no memsets; its outcome is marked `gated` (all zeros). */
@@ -535,7 +558,7 @@ static int record(tsr_eval *ev, size_t line, size_t di, int64_t amount)
         l->discounts_cap = cap;
     }
     if (!tsr__add(l->discount, amount, &l->discount))
-        return overflow(ev, &ev->rs->discounts[di]);
+        return overflow_at(ev, &ev->rs->discounts[di], line);
     l->discounts[l->ndiscounts].discount = (int)di;
     l->discounts[l->ndiscounts++].amount = amount;
     l->total -= amount;   /* amount <= total: never below zero */
@@ -609,8 +632,12 @@ static int trace_member(step *st, size_t di, size_t m)
                                                        : TSR_PROMO_EFFECT_NONE;
     if (!tracing(ev))
         return TSR_OK;
-    if (st->changed[m])
-        return tsr__trace(ev, "discounts", d->id, true, NULL);
+    if (st->changed[m]) {
+        int rc = tsr__trace(ev, "discounts", d->id, true, NULL);
+        if (rc == TSR_OK)
+            ev->res->trace[ev->res->ntrace - 1].note = o->note;
+        return rc;
+    }
     if (o->stopped)
         why = o->why;
     else
@@ -627,9 +654,11 @@ static int run_members(step *st, const size_t *members, size_t k)
     size_t m;
     int rc;
 
-    for (m = 0; m < k; m++)
-        if ((rc = evaluate(st, &st->ev->rs->discounts[members[m]], &st->out[m])) != TSR_OK)
-            return rc;
+    for (m = 0; m < k; m++) {
+        const tsr_discount *d = &st->ev->rs->discounts[members[m]];
+        if ((rc = evaluate(st, d, &st->out[m])) != TSR_OK)
+            return tsr__eval_locate(st->ev, rc, &d->pos, NULL);
+    }
     if ((rc = apply_members(st, members, k)) != TSR_OK)
         return rc;
     for (m = 0; m < k; m++)

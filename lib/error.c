@@ -30,14 +30,18 @@ const char *tsr_strerror(int code)
     }
 }
 
-static void copy_trunc(char *dst, size_t size, const char *src)
+/* src cut to fit dst[size] on a character boundary, control characters
+ * and bytes that are not UTF-8 shown as '?': what a tsr_error holds is
+ * always clean text, whatever a message quoted.  src may overlap dst. */
+static void copy_clean(char *dst, size_t size, const char *src)
 {
     size_t n = src ? strlen(src) : 0;
-    if (n >= size)
-        n = size - 1;
+
+    n = tsr__utf8_prefix(src, n, size - 1);
     if (n)
-        memcpy(dst, src, n);
+        memmove(dst, src, n);
     dst[n] = '\0';
+    tsr__clean_in_place(dst);
 }
 
 void tsr__error_clear(tsr_error *err)
@@ -54,19 +58,19 @@ void tsr__error_clear(tsr_error *err)
 
 int tsr__errv(tsr_error *err, int code, const char *fmt, va_list ap)
 {
-    char msg[TSR_ERROR_TEXT_MAX];
+    /* twice the room, so that the byte after the cut is known and the cut
+     * never splits a character */
+    char msg[2 * TSR_ERROR_TEXT_MAX];
 
     if (!err)
         return code;
     /* Format before clearing: an argument may be the error's own old
      * message or file (a caller adding context to an error). */
-    if (fmt)
-        vsnprintf(msg, sizeof msg, fmt, ap);
-    else
-        copy_trunc(msg, sizeof msg, tsr_strerror(code));
+    if (!fmt || vsnprintf(msg, sizeof msg, fmt, ap) < 0)
+        snprintf(msg, sizeof msg, "%s", tsr_strerror(code));
     tsr__error_clear(err);
     err->code = code;
-    memcpy(err->message, msg, sizeof msg);
+    copy_clean(err->message, sizeof err->message, msg);
     return code;
 }
 
@@ -84,7 +88,7 @@ int tsr__err_atv(tsr_error *err, int code, const char *file, int line, int col,
 {
     char where[TSR_ERROR_PATH_MAX];
 
-    copy_trunc(where, sizeof where, file);   /* file may be err->file */
+    copy_clean(where, sizeof where, file);   /* file may be err->file */
     tsr__errv(err, code, fmt, ap);
     if (err) {
         memcpy(err->file, where, sizeof where);
@@ -108,7 +112,7 @@ int tsr__err_pathv(tsr_error *err, int code, const char *path, const char *fmt, 
 {
     char where[TSR_ERROR_PATH_MAX];
 
-    copy_trunc(where, sizeof where, path);   /* path may be err->path */
+    copy_clean(where, sizeof where, path);   /* path may be err->path */
     tsr__errv(err, code, fmt, ap);
     if (err)
         memcpy(err->path, where, sizeof where);
@@ -124,23 +128,51 @@ int tsr__err_path(tsr_error *err, int code, const char *path, const char *fmt, .
     return code;
 }
 
+void tsr__err_locate(tsr_error *err, const char *file, int line, int col, const char *path)
+{
+    if (!err)
+        return;
+    if (file && file[0] && line > 0) {
+        copy_clean(err->file, sizeof err->file, file);
+        err->line = line;
+        err->column = col;
+    }
+    if (path && path[0])
+        copy_clean(err->path, sizeof err->path, path);
+}
+
+/* The whole rendering into text[size] (large enough for every field at its
+ * maximum); returns its length. */
+static int render(char *text, size_t size, const tsr_error *err)
+{
+    if (!err)
+        return snprintf(text, size, "no error");
+    if (err->file[0] && err->line > 0 && err->column > 0)
+        return snprintf(text, size, "%s:%d:%d: %s%s%s%s", err->file, err->line, err->column,
+                        err->message, err->path[0] ? " (at " : "", err->path,
+                        err->path[0] ? ")" : "");
+    if (err->file[0] && err->line > 0)
+        return snprintf(text, size, "%s:%d: %s", err->file, err->line, err->message);
+    if (err->file[0])
+        return snprintf(text, size, "%s: %s", err->file, err->message);
+    if (err->path[0])
+        return snprintf(text, size, "%s: %s", err->path, err->message);
+    return snprintf(text, size, "%s", err->message[0] ? err->message : tsr_strerror(err->code));
+}
+
 int tsr_error_format(char *buf, size_t size, const tsr_error *err)
 {
-    char empty[1];
+    char text[TSR_ERROR_TEXT_MAX + 2 * TSR_ERROR_PATH_MAX + 64];
+    int n = render(text, sizeof text, err);
+    size_t k;
 
-    if (!buf || size == 0) {
-        buf = empty;
-        size = 1;
+    if (n < 0)
+        return n;
+    if (buf && size) {
+        /* a short buffer gets a prefix that does not split a character */
+        k = tsr__utf8_prefix(text, strlen(text), size - 1);
+        memcpy(buf, text, k);
+        buf[k] = '\0';
     }
-    if (!err)
-        return snprintf(buf, size, "no error");
-    if (err->file[0] && err->line > 0 && err->column > 0)
-        return snprintf(buf, size, "%s:%d:%d: %s", err->file, err->line, err->column, err->message);
-    if (err->file[0] && err->line > 0)
-        return snprintf(buf, size, "%s:%d: %s", err->file, err->line, err->message);
-    if (err->file[0])
-        return snprintf(buf, size, "%s: %s", err->file, err->message);
-    if (err->path[0])
-        return snprintf(buf, size, "%s: %s", err->path, err->message);
-    return snprintf(buf, size, "%s", err->message[0] ? err->message : tsr_strerror(err->code));
+    return n;
 }

@@ -108,7 +108,19 @@ int tsr__trace(tsr_eval *ev, const char *section, const char *id, bool applied, 
     e->id = id;
     e->applied = applied;
     e->why = applied ? NULL : (why ? why : "");
+    e->note = NULL;
     return TSR_OK;
+}
+
+int tsr__eval_locate(tsr_eval *ev, int rc, const tsr_srcpos *rule, const char *path)
+{
+    tsr_error *err = ev->err;
+
+    if (rc != TSR_EEVAL || !err)
+        return rc;
+    tsr__err_locate(err, rule && !err->file[0] ? rule->file : NULL, rule ? rule->line : 0,
+                    rule ? rule->col : 0, err->path[0] ? NULL : path);
+    return rc;
 }
 
 /* The text of a failing condition of e for the trace: "`expr` was false",
@@ -121,7 +133,7 @@ static const char *why_false(tsr_eval *ev, const tsr_expr *e, const char *text, 
         return "";
     if ((pre = tsr__expr_why_false(e, text, len)) != NULL)
         return pre;
-    return tsr__why(ev, "`%.*s` was false", (int)(len > 200 ? 200 : len), text);
+    return tsr__why(ev, "`%.*s` was false", (int)tsr__utf8_prefix(text, len, TSR_QUOTE_MAX), text);
 }
 
 static const char *date_text(tsr_eval *ev, int64_t days)
@@ -875,8 +887,12 @@ int tsr_result_trace(const tsr_result *r, size_t i, char *rule, size_t rule_size
     if (!r || i >= r->ntrace)
         return TSR_EINVAL;
     t = &r->trace[i];
-    if (rule && rule_size)
-        snprintf(rule, rule_size, "%s.%s", t->section, t->id);
+    if (rule && rule_size) {
+        /* sections are ASCII; a short buffer cuts the id, never inside a character */
+        size_t sl = strlen(t->section) + 1;
+        size_t n = sl < rule_size - 1 ? tsr__utf8_prefix(t->id, strlen(t->id), rule_size - 1 - sl) : 0;
+        snprintf(rule, rule_size, "%s.%.*s", t->section, (int)n, t->id);
+    }
     if (applied)
         *applied = t->applied;
     if (why)

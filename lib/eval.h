@@ -94,6 +94,8 @@ typedef struct tsr_trace_entry {
     const char *id;
     bool applied;
     const char *why;            /* NULL when applied */
+    const char *note;           /* NULL, or a remark on how it applied
+                                   ("percent 150 capped at 100") */
 } tsr_trace_entry;
 
 struct tsr_result {
@@ -189,6 +191,13 @@ bool tsr__validity_holds(const tsr_eval *ev, const tsr_validity *v, const char *
 int tsr__trace(tsr_eval *ev, const char *section, const char *id, bool applied, const char *why);
 /* A formatted why in the result arena ("`x` was false"). */
 const char *tsr__why(tsr_eval *ev, const char *fmt, ...) TSR_PRINTF(2, 3);
+
+/* Give an evaluation error (rc TSR_EEVAL) the rule it happened in (its
+ * place; NULL: none) and the part of the order (path, e.g. items[3] or
+ * promo_codes[1]; NULL: none), each unless the error names one already:
+ * an error from an expression names its exact sub-expression and line.
+ * Returns rc; other codes pass through untouched. */
+int tsr__eval_locate(tsr_eval *ev, int rc, const tsr_srcpos *rule, const char *path);
 
 /* The steps. */
 int tsr__eval_promos(tsr_eval *ev);          /* step 4 (promo.c) */

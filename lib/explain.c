@@ -18,6 +18,12 @@
  *
  * Amounts are right-aligned in one column per section; widths count UTF-8
  * characters, not bytes, so ids and labels in any script line up.
+ *
+ * Ids, codes, labels and reasons come from the order and the rule file and
+ * are printed on terminals: every piece of text is shown clean (control
+ * characters as '?', as in error messages), so a line id holding
+ * ESC ] 0 ; ... BEL cannot retitle the terminal nor ESC [ 2 J clear it.
+ * The newlines that end lines are the only control characters written.
  */
 #include "eval.h"
 
@@ -45,6 +51,20 @@ static size_t display_width(const char *s)
         if (((unsigned char)*s & 0xC0) != 0x80)
             w++;
     return w;
+}
+
+/* Show what b got since `mark` clean (see the top of the file): each line
+ * is written, then cleaned, then ended with its newline. */
+static void clean_since(tsr_buf *b, size_t mark)
+{
+    if (!b->failed && b->data && b->len > mark)
+        b->len = mark + tsr__clean_in_place(b->data + mark);
+}
+
+static void end_line(tsr_buf *b, size_t mark)
+{
+    clean_since(b, mark);
+    tsr__buf_putc(b, '\n');
 }
 
 static void pad(tsr_buf *b, size_t n)
@@ -126,6 +146,7 @@ static void flush(table *t, tsr_buf *b)
     }
     for (i = 0; i < t->n; i++) {
         const row *rw = &t->rows[i];
+        size_t mark = b->len;
         tsr__buf_puts(b, "  ");
         tsr__buf_puts(b, rw->label);
         if (rw->amount[0]) {
@@ -136,7 +157,7 @@ static void flush(table *t, tsr_buf *b)
             tsr__buf_puts(b, "   ");
             tsr__buf_puts(b, rw->note);
         }
-        tsr__buf_putc(b, '\n');
+        end_line(b, mark);
     }
     t->n = 0;
 }
@@ -147,7 +168,7 @@ static void flush(table *t, tsr_buf *b)
 static void header(const tsr_result *r, tsr_buf *b)
 {
     const tsr_ruleset *rs = r->rs;
-    size_t i;
+    size_t i, mark = b->len;
     bool any = false;
 
     if (r->order_id)
@@ -157,7 +178,9 @@ static void header(const tsr_result *r, tsr_buf *b)
     tsr__buf_printf(b, "priced by %s", rs->id);
     if (rs->version && rs->version[0])
         tsr__buf_printf(b, " (version %s)", rs->version);
-    tsr__buf_printf(b, ", in %s\n", rs->currency);
+    tsr__buf_printf(b, ", in %s", rs->currency);
+    end_line(b, mark);
+    mark = b->len;
     tsr__buf_puts(b, "Segments: ");
     for (i = 0; i < rs->nsegments; i++)
         if (r->segments[i]) {
@@ -167,7 +190,7 @@ static void header(const tsr_result *r, tsr_buf *b)
     tsr__buf_puts(b, any ? "" : "none");
     if (rs->ntiers)
         tsr__buf_printf(b, "   Tier: %s", r->tier >= 0 ? rs->tiers[r->tier].id : "none");
-    tsr__buf_putc(b, '\n');
+    end_line(b, mark);
 }
 
 static void lines(table *t, tsr_buf *b)
@@ -224,16 +247,19 @@ static void promos(const tsr_result *r, tsr_buf *b)
             w = r->promos[i].code_len;
     for (i = 0; i < r->npromos; i++) {
         const tsr_res_promo *p = &r->promos[i];
-        tsr__buf_printf(b, "  %.*s", (int)p->code_len, p->code);
+        size_t mark = b->len;
+        tsr__buf_puts(b, "  ");
+        tsr__buf_put(b, p->code, p->code_len);
         pad(b, w - p->code_len + 2);
         if (p->status == TSR_PROMO_ACCEPTED)
-            tsr__buf_printf(b, "accepted (promo code `%s`)\n", r->rs->promos[p->promo].id);
+            tsr__buf_printf(b, "accepted (promo code `%s`)", r->rs->promos[p->promo].id);
         else if (p->promo >= 0 && p->reason != TSR_PR_NOT_APPLICABLE)
             /* customer-safe results must not reveal which codes exist */
-            tsr__buf_printf(b, "rejected: %s (promo code `%s`)\n",
+            tsr__buf_printf(b, "rejected: %s (promo code `%s`)",
                             tsr__promo_reason_name(p->reason), r->rs->promos[p->promo].id);
         else
-            tsr__buf_printf(b, "rejected: %s\n", tsr__promo_reason_name(p->reason));
+            tsr__buf_printf(b, "rejected: %s", tsr__promo_reason_name(p->reason));
+        end_line(b, mark);
     }
 }
 
@@ -278,7 +304,9 @@ static void offers(const tsr_result *r, tsr_buf *b)
     tsr__buf_puts(b, "\nOffers\n");
     for (i = 0; i < r->noffers; i++) {
         const tsr_offer *o = &r->rs->offers[r->offers[i]];
-        tsr__buf_printf(b, "  %s: %s\n", o->id, o->message ? o->message : "");
+        size_t mark = b->len;
+        tsr__buf_printf(b, "  %s: %s", o->id, o->message ? o->message : "");
+        end_line(b, mark);
     }
 }
 
@@ -295,11 +323,14 @@ static void trace(const tsr_result *r, tsr_buf *b)
     tsr__buf_puts(b, "\nTrace\n");
     for (i = 0; i < r->ntrace; i++) {
         const tsr_trace_entry *e = &r->trace[i];
+        size_t mark = b->len;
         tsr__buf_printf(b, "  %s %s.%s", e->applied ? "\xe2\x9c\x93" : "\xe2\x9c\x97", e->section,
                         e->id);
         if (!e->applied && e->why && e->why[0])
             tsr__buf_printf(b, ": %s", e->why);
-        tsr__buf_putc(b, '\n');
+        else if (e->applied && e->note)
+            tsr__buf_printf(b, ": %s", e->note);
+        end_line(b, mark);
     }
 }
 

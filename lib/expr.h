@@ -162,6 +162,9 @@ const char *tsr__regex_source(const tsr_regex *re, size_t *len);
 /* After tsr__regex_match returned TSR_EEVAL: which limit was hit ("match
  * limit", "depth limit", "heap limit") or PCRE2's message for other errors. */
 const char *tsr__regex_last_error(const tsr_regex_scratch *s);
+/* Whether the last TSR_EEVAL of tsr__regex_match was a limit (else another
+ * matching error, e.g. invalid UTF-8 in the subject). */
+bool tsr__regex_hit_limit(const tsr_regex_scratch *s);
 
 /* ---------------------------------------------------------------------
  * Compilation environment: what names an expression may use.
@@ -206,8 +209,9 @@ typedef struct tsr_expr tsr_expr;
 
 /* A place a condition can fail at, as tsr__expr_test names it: the source
  * range src[off .. off+len) and its trace sentence "`text` was false" (text
- * cut at 200 bytes), formatted once at load so that a traced evaluation
- * does not format it again for every rule that fails. */
+ * cut at TSR_QUOTE_MAX bytes on a character boundary), formatted once at
+ * load so that a traced evaluation does not format it again for every rule
+ * that fails. */
 typedef struct tsr_why_site {
     uint32_t off, len;
     const char *text;        /* NUL-terminated, in the rule set's arena */
@@ -257,6 +261,10 @@ struct tsr_expr {
     const char *file;
     int line, col;
     const char *section, *rule_id, *key;
+    /* src sits on `line` byte for byte (no escapes, no folding), so byte
+     * `off` of src is at column col + off: an evaluation error points at
+     * the sub-expression that failed; otherwise at the start. */
+    bool pos_exact;
 };
 
 enum { TSR_FAST_NONE = 0, TSR_FAST_NUM, TSR_FAST_STR_EQ, TSR_FAST_STR_NE };
@@ -397,7 +405,7 @@ int tsr__expr_eval(const tsr_expr *e, tsr_expr_ctx *ctx, tsr_value *out);
 int tsr__expr_test(const tsr_expr *e, tsr_expr_ctx *ctx, bool *holds, const char **why,
                    size_t *why_len);
 
-/* The sentence "`w` was false" (w cut at 200 bytes) for a range w/wl that
+/* The sentence "`w` was false" (w cut at TSR_QUOTE_MAX bytes) for a range w/wl that
  * tsr__expr_test gave for e, as formatted at load; NULL when w is not one of
  * e's sites (the caller formats the sentence itself). */
 const char *tsr__expr_why_false(const tsr_expr *e, const char *w, size_t wl);

@@ -92,8 +92,8 @@ static const char *desc(tsr_xcx *cx, uint32_t i, char *buf, size_t size)
                  o->elem == TSR_T_MISSING ? "nothing" : tsr__type_name((tsr_type)o->elem));
     else
         snprintf(tn, sizeof tn, "%s", tsr__type_name((tsr_type)o->type));
-    unsigned n = o->len > 80 ? 80 : o->len;
-    snprintf(buf, size, "%s `%.*s%s`", tn, (int)n, cx->src + o->off, o->len > 80 ? "…" : "");
+    size_t n = tsr__utf8_prefix(cx->src + o->off, o->len, 80);
+    snprintf(buf, size, "%s `%.*s%s`", tn, (int)n, cx->src + o->off, n < o->len ? "…" : "");
     return buf;
 }
 
@@ -716,7 +716,7 @@ static int table_get(tsr_xcx *cx, const tsr_xnode *n, uint32_t ti, uint32_t key,
             }
         char sug[160] = "";
         char name[128];
-        snprintf(name, sizeof name, "%.*s", (int)(k->len < 100 ? k->len : 100), k->u.s);
+        snprintf(name, sizeof name, "%.*s", (int)tsr__utf8_prefix(k->u.s, k->len, 100), k->u.s);
         /* Keys are often codes where only the case differs (`b` for `B`):
          * prefer such a key over the closest by edit distance. */
         for (size_t i = 0; i < t->len && !sug[0]; i++) {

@@ -5,6 +5,7 @@
  */
 #include "expr_impl.h"
 
+#include <limits.h>
 #include <stdio.h>
 
 static const char *const type_names[TSR_T__COUNT] = {
@@ -69,14 +70,12 @@ int tsr__xerr(tsr_xcx *cx, int code, size_t off, const char *fmt, ...)
     return tsr__err_at(cx->err, code, file, line, col, "%s", msg);
 }
 
-/* Longest condition text a "`...` was false" trace sentence quotes. */
-#define WHY_TEXT_MAX 200
-
 /* Fill one site of e: src[off .. off+len) and its trace sentence. */
 static int why_site(tsr_why_site *site, const tsr_expr *e, uint32_t off, uint32_t len,
                     tsr_arena *arena)
 {
-    int n = len > WHY_TEXT_MAX ? WHY_TEXT_MAX : (int)len;
+    /* a long condition is quoted in part, never splitting a character */
+    int n = (int)tsr__utf8_prefix(e->src + off, len, TSR_QUOTE_MAX);
     char *t = tsr__arena_alloc(arena, (size_t)n + sizeof "`` was false");
     if (!t)
         return TSR_ENOMEM;
@@ -181,8 +180,14 @@ int tsr__expr_compile(tsr_expr **out, const char *src, size_t len, tsr_type want
     e->file = env->file;
     e->line = 1;
     e->col = 1;
-    if (node && node->kind == TSR_Y_SCALAR)
+    if (node && node->kind == TSR_Y_SCALAR) {
+        int l2, c2;
         tsr__yaml_scalar_pos(node, 0, &e->line, &e->col);
+        tsr__yaml_scalar_pos(node, len, &l2, &c2);
+        /* content no longer than its source on one line: nothing escaped,
+         * nothing folded (an escape is never shorter than what it means) */
+        e->pos_exact = l2 == e->line && len <= INT_MAX && c2 - e->col == (int)len;
+    }
     /* A lone fused comparison is pre-decoded for tsr__expr_fast_test (see
      * tsr_expr.fast): the same reads fk_holds makes, answered inline by the
      * callers.  String constants with case-mapping flags, ordering

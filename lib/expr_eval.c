@@ -18,6 +18,7 @@
 #include "expr_impl.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 
 typedef struct est {
@@ -25,19 +26,48 @@ typedef struct est {
     const uint32_t *kids;
     tsr_expr_ctx *ctx;
     const char *src;
-    const tsr_expr *e;      /* NULL when folding constants at load */
+    const tsr_expr *e;      /* where src is written; NULL when folding constants at load */
 } est;
 
 static const tsr_value missing_value;
 
-static int fail(const est *s, const tsr_op *o, const char *what)
+/* Give the error just set the places it happened at: the rule's file, line
+ * and column of op o (see tsr_expr.pos_exact), and items[k] when it was
+ * evaluated for line record `item` of the order.  Returns TSR_EEVAL. */
+static int locate(const est *s, const tsr_op *o, const tsr_value *item)
 {
-    return tsr__err(s->ctx->err, TSR_EEVAL, "%s in `%.*s`", what, (int)o->len, s->src + o->off);
+    const tsr_expr_ctx *ctx = s->ctx;
+    const tsr_expr *e = s->e;
+    char path[40] = "";
+
+    if (!ctx->err)
+        return TSR_EEVAL;
+    if (item && ctx->lines && ctx->line_stride) {
+        uintptr_t at = (uintptr_t)item, base = (uintptr_t)ctx->lines;
+        size_t k = (size_t)(at - base) / (ctx->line_stride * sizeof *item);
+        if (at >= base && k < ctx->nlines)
+            snprintf(path, sizeof path, "items[%zu]", k);
+    }
+    if (e && e->line > 0)
+        tsr__err_locate(ctx->err, e->file, e->line,
+                        e->col + (e->pos_exact && o->off <= (uint32_t)(INT_MAX - e->col)
+                                      ? (int)o->off : 0), path);
+    else
+        tsr__err_locate(ctx->err, NULL, 0, 0, path);
+    return TSR_EEVAL;
 }
 
-static int overflow(const est *s, const tsr_op *o)
+/* what, at op o, quoting o's source text (cut at TSR_QUOTE_MAX bytes). */
+static int fail(const est *s, const tsr_op *o, const tsr_value *item, const char *what)
 {
-    return fail(s, o, "arithmetic overflow");
+    tsr__err(s->ctx->err, TSR_EEVAL, "%s in `%.*s`", what,
+             (int)tsr__utf8_prefix(s->src + o->off, o->len, TSR_QUOTE_MAX), s->src + o->off);
+    return locate(s, o, item);
+}
+
+static int overflow(const est *s, const tsr_op *o, const tsr_value *item)
+{
+    return fail(s, o, item, "arithmetic overflow");
 }
 
 /* ---------------------------------------------------------------------
@@ -110,8 +140,9 @@ static inline int load(const est *s, const tsr_op *o, unsigned rk, uint32_t slot
     if (TSR_UNLIKELY(v->type != type && v->type != TSR_T_MISSING)) {
         tsr__err(s->ctx->err, TSR_EEVAL, "%s field %u holds a %s where a %s was declared in `%.*s`",
                  rk < TSR_REC__COUNT ? rec_names[rk] : "?", slot,
-                 tsr__type_name((tsr_type)v->type), tsr__type_name((tsr_type)type), (int)o->len,
-                 s->src + o->off);
+                 tsr__type_name((tsr_type)v->type), tsr__type_name((tsr_type)type),
+                 (int)tsr__utf8_prefix(s->src + o->off, o->len, TSR_QUOTE_MAX), s->src + o->off);
+        locate(s, o, item);
         return TSR_EEVAL;
     }
     *out = v;
@@ -275,7 +306,7 @@ static int aggregate(const est *s, const tsr_op *o, tsr_value *out)
                 return rc;
             /* missing values are skipped (SQL's SUM) */
             if (a.type != TSR_T_MISSING && !tsr__add(n, a.u.i, &n))
-                return overflow(s, o);
+                return overflow(s, o, line);   /* the line that made it overflow */
             continue;
         }
         if ((rc = test(s, o->a, line, &t)) != TSR_OK)
@@ -454,7 +485,8 @@ static int64_t floor_div(int64_t a, int64_t d)
     return q;
 }
 
-static int matches(const est *s, const tsr_op *o, const tsr_value *subj, bool *out)
+static int matches(const est *s, const tsr_op *o, const tsr_value *item, const tsr_value *subj,
+                   bool *out)
 {
     tsr_expr_ctx *ctx = s->ctx;
     const char *p = subj->u.s;
@@ -475,10 +507,12 @@ static int matches(const est *s, const tsr_op *o, const tsr_value *subj, bool *o
         return tsr__err(ctx->err, TSR_ENOMEM, "out of memory");
     size_t plen;
     const char *pat = tsr__regex_source(o->p, &plen);
-    return tsr__err(ctx->err, TSR_EEVAL, "pattern `%.*s` %s %s in `%.*s`",
-                    (int)(plen > 100 ? 100 : plen), pat,
-                    tsr__regex_hit_limit(ctx->regex_scratch) ? "hit the" : "failed:",
-                    tsr__regex_last_error(ctx->regex_scratch), (int)o->len, s->src + o->off);
+    tsr__err(ctx->err, TSR_EEVAL, "pattern `%.*s` %s %s in `%.*s`",
+             (int)tsr__utf8_prefix(pat, plen, 100), pat,
+             tsr__regex_hit_limit(ctx->regex_scratch) ? "hit the" : "failed:",
+             tsr__regex_last_error(ctx->regex_scratch),
+             (int)tsr__utf8_prefix(s->src + o->off, o->len, TSR_QUOTE_MAX), s->src + o->off);
+    return locate(s, o, item);
 }
 
 static int ev(const est *s, uint32_t i, const tsr_value *item, tsr_value *out)
@@ -511,7 +545,7 @@ static int ev(const est *s, uint32_t i, const tsr_value *item, tsr_value *out)
         *out = ctx->tier.type == TSR_T_STRING ? ctx->tier : tsr__missing();
         return TSR_OK;
     case OP_TABLE:
-        return fail(s, o, "internal error: a table used as a value");
+        return fail(s, o, item, "internal error: a table used as a value");
     case OP_TABLE_GET: {
         size_t at;
         ARG(o->a, a);
@@ -521,7 +555,7 @@ static int ev(const est *s, uint32_t i, const tsr_value *item, tsr_value *out)
     case OP_I2D:
         ARG(o->a, a);
         if (!tsr__mul(a.u.i, TSR_DEC_SCALE, &r))
-            return overflow(s, o);
+            return overflow(s, o, item);
         *out = mkval(TSR_T_DECIMAL, r);
         return TSR_OK;
     case OP_COND: {
@@ -533,7 +567,7 @@ static int ev(const est *s, uint32_t i, const tsr_value *item, tsr_value *out)
     case OP_NEG:
         ARG(o->a, a);
         if (!tsr__sub(0, a.u.i, &r))
-            return overflow(s, o);
+            return overflow(s, o, item);
         *out = mkval(o->type, r);
         return TSR_OK;
     case OP_ADD:
@@ -548,7 +582,7 @@ static int ev(const est *s, uint32_t i, const tsr_value *item, tsr_value *out)
                   : o->op == OP_MUL                     ? tsr__mul(a.u.i, b.u.i, &r)
                                                         : tsr__sub(a.u.i, b.u.i, &r);
         if (!ok)
-            return overflow(s, o);
+            return overflow(s, o, item);
         *out = mkval(o->type, r);
         if (o->type == TSR_T_DATETIME)
             out->offset = a.offset;   /* the instant moves, the written offset stays */
@@ -558,7 +592,7 @@ static int ev(const est *s, uint32_t i, const tsr_value *item, tsr_value *out)
         ARG(o->a, a);
         ARG(o->b, b);
         if (!tsr__muldiv(a.u.i, b.u.i, TSR_DEC_SCALE, ctx->rounding, &r))
-            return overflow(s, o);
+            return overflow(s, o, item);
         *out = mkval(o->type, r);
         return TSR_OK;
     case OP_DIV_RATIO:
@@ -567,12 +601,12 @@ static int ev(const est *s, uint32_t i, const tsr_value *item, tsr_value *out)
         ARG(o->a, a);
         ARG(o->b, b);
         if (b.u.i == 0)
-            return fail(s, o, "division by zero");
+            return fail(s, o, item, "division by zero");
         if (o->op == OP_MOD)
             r = b.u.i == -1 ? 0 : a.u.i % b.u.i;   /* sign of the dividend, as in C and SQL */
         else if (!tsr__muldiv(a.u.i, o->op == OP_DIV_RATIO ? TSR_DEC_SCALE : 1, b.u.i,
                               ctx->rounding, &r))
-            return overflow(s, o);
+            return overflow(s, o, item);
         *out = mkval(o->type, r);
         return TSR_OK;
     case OP_DATE_ADD:
@@ -580,11 +614,11 @@ static int ev(const est *s, uint32_t i, const tsr_value *item, tsr_value *out)
         ARG(o->a, a);
         ARG(o->b, b);
         if (b.u.i % TSR_USEC_PER_DAY != 0)
-            return fail(s, o, "a date moves by whole days only");
+            return fail(s, o, item, "a date moves by whole days only");
         int64_t d = b.u.i / TSR_USEC_PER_DAY;
         if (!(o->op == OP_DATE_ADD ? tsr__add(a.u.i, d, &r) : tsr__sub(a.u.i, d, &r)) ||
             r < TSR_DATE_MIN_DAYS || r > TSR_DATE_MAX_DAYS)
-            return fail(s, o, "date out of range (years 1 to 9999)");
+            return fail(s, o, item, "date out of range (years 1 to 9999)");
         *out = mkval(TSR_T_DATE, r);
         return TSR_OK;
     }
@@ -592,7 +626,7 @@ static int ev(const est *s, uint32_t i, const tsr_value *item, tsr_value *out)
         ARG(o->a, a);
         ARG(o->b, b);
         if (!tsr__sub(a.u.i, b.u.i, &r) || !tsr__mul(r, TSR_USEC_PER_DAY, &r))
-            return overflow(s, o);
+            return overflow(s, o, item);
         *out = mkval(TSR_T_DURATION, r);
         return TSR_OK;
     case OP_COUNT:
@@ -611,7 +645,7 @@ static int ev(const est *s, uint32_t i, const tsr_value *item, tsr_value *out)
     case OP_ABS:
         ARG(o->a, a);
         if (a.u.i < 0 && !tsr__sub(0, a.u.i, &a.u.i))
-            return overflow(s, o);
+            return overflow(s, o, item);
         *out = mkval(o->type, a.u.i);
         return TSR_OK;
     case OP_FLOOR_D:
@@ -622,7 +656,7 @@ static int ev(const est *s, uint32_t i, const tsr_value *item, tsr_value *out)
         ARG(o->a, a);
         int64_t unit = tsr__pow10(ctx->minor_units);
         if (!tsr__mul(floor_div(a.u.i, unit), unit, &r))
-            return overflow(s, o);
+            return overflow(s, o, item);
         *out = mkval(TSR_T_MONEY, r);
         return TSR_OK;
     }
@@ -658,7 +692,7 @@ static int ev(const est *s, uint32_t i, const tsr_value *item, tsr_value *out)
     case OP_MATCHES: {
         bool m = false;
         ARG(o->a, a);
-        if ((rc = matches(s, o, &a, &m)) != TSR_OK)
+        if ((rc = matches(s, o, item, &a, &m)) != TSR_OK)
             return rc;
         *out = mkval(TSR_T_BOOL, m);
         return TSR_OK;
@@ -686,21 +720,21 @@ static int ev(const est *s, uint32_t i, const tsr_value *item, tsr_value *out)
     case OP_DURATION:
         ARG(o->a, a);
         if (!tsr__mul(a.u.i, o->k.u.i, &r))
-            return overflow(s, o);
+            return overflow(s, o, item);
         *out = mkval(TSR_T_DURATION, r);
         return TSR_OK;
     case OP_DURATION_D:
         ARG(o->a, a);
         /* Exact: every unit is a whole number of seconds (10^6 us). */
         if (!tsr__muldiv(a.u.i, o->k.u.i, TSR_DEC_SCALE, ctx->rounding, &r))
-            return overflow(s, o);
+            return overflow(s, o, item);
         *out = mkval(TSR_T_DURATION, r);
         return TSR_OK;
     case OP_DAYS_BETWEEN:
         ARG(o->a, a);
         ARG(o->b, b);
         if (!tsr__sub(b.u.i, a.u.i, &r))
-            return overflow(s, o);
+            return overflow(s, o, item);
         *out = mkval(TSR_T_INT, r);
         return TSR_OK;
     case OP_AGE:
@@ -713,13 +747,13 @@ static int ev(const est *s, uint32_t i, const tsr_value *item, tsr_value *out)
         ARG(o->b, b);
         ARG(o->c, c);
         if (c.u.i < 0)
-            return fail(s, o, "negative number of days");
+            return fail(s, o, item, "negative number of days");
         *out = mkval(TSR_T_BOOL, tsr__birthday_within(a.u.i, b.u.i, c.u.i));
         return TSR_OK;
     case OP__COUNT:
         break;
     }
-    return fail(s, o, "internal error: unknown op");
+    return fail(s, o, item, "internal error: unknown op");
 }
 
 int tsr__prog_eval(const tsr_prog *p, uint32_t idx, const char *src, tsr_expr_ctx *ctx,

@@ -255,8 +255,5 @@ int tsr__expr_emit(tsr_xcx *cx, uint32_t root, tsr_prog **out);
 /* Regex scratch: a byte buffer of at least n bytes, kept in the scratch
  * (subjects that need case mapping before matching). */
 char *tsr__regex_scratch_buf(tsr_regex_scratch **s, const tsr_alloc *alloc, size_t n);
-/* Whether the last TSR_EEVAL of tsr__regex_match was a limit (else another
- * matching error, e.g. invalid UTF-8 in the subject). */
-bool tsr__regex_hit_limit(const tsr_regex_scratch *s);
 
 #endif /* TSR_EXPR_IMPL_H */

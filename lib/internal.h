@@ -89,6 +89,10 @@ int tsr__err_atv(tsr_error *err, int code, const char *file, int line, int col,
                  const char *fmt, va_list ap) TSR_PRINTF(6, 0);
 int tsr__err_pathv(tsr_error *err, int code, const char *path, const char *fmt, va_list ap)
     TSR_PRINTF(4, 0);
+/* Add places to an error already set, keeping its message: the rule's
+ * (file, line > 0, col) and the order's (path); NULL / 0 / "" leave that
+ * part as it is.  For evaluation errors, which have both. */
+void tsr__err_locate(tsr_error *err, const char *file, int line, int col, const char *path);
 
 /* ---------------------------------------------------------------------
  * Strings (strutil.c).
@@ -107,9 +111,48 @@ const char *tsr__closest_in(const char *name, size_t len, const void *base, size
 /* True when s[0..n) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 bool tsr__utf8_valid(const char *s, size_t n);
 
+/* ---------------------------------------------------------------------
+ * Text in messages, traces and output for people (strutil.c).  Every
+ * message that quotes text cuts it with these, so that what the library
+ * writes is always valid UTF-8 (`eval --jsonl` lines decode strictly) and
+ * never carries a control character to a terminal.
+ */
+/* How much of a quoted rule text (a condition in "`...` was false", an
+ * expression in an error) a message shows, in bytes. */
+#define TSR_QUOTE_MAX 200
+
 /* How many bytes of s[0..n) to quote in at most `max` bytes without
- * cutting a UTF-8 character: n, or less than max at a character start. */
+ * cutting a UTF-8 character: n, or less than max at a character start.
+ * For `%.*s` of rule text, which is valid UTF-8 already. */
 size_t tsr__utf8_prefix(const char *s, size_t n, size_t max);
+
+/* Outside text (an order's ids and codes, a request, a file's bytes) made
+ * fit to quote: at most max bytes of s[0..n) (and at most size - 4) into
+ * buf, cut on a character boundary, every control character (C0, DEL, C1)
+ * and every byte that is not UTF-8 shown as '?', and "..." after it when
+ * it was cut.  Always NUL-terminated; returns buf. */
+const char *tsr__clip(char *buf, size_t size, const char *s, size_t n, size_t max);
+
+/* Make a NUL-terminated string clean in place as tsr__clip does (control
+ * characters and invalid bytes become '?'); returns its new length. */
+size_t tsr__clean_in_place(char *s);
+
+/* ---------------------------------------------------------------------
+ * A keyed hash for hash sets whose keys come from outside (an order's line
+ * ids and promo ids, YAML keys, rule ids), so that crafted keys cannot be
+ * made to collide: SipHash-1-3 (as Python and Rust use for their tables)
+ * under a key drawn per set (strutil.c).
+ */
+typedef struct tsr_hash_key {
+    uint64_t k0, k1;
+} tsr_hash_key;
+
+/* A fresh key: from the address of the set's owner, a counter the owner
+ * bumps, the monotonic clock and where the library and the stack are
+ * mapped (ASLR).  No global state; not a cryptographic secret, but nothing
+ * an order can see or choose, so it cannot aim its keys at one bucket. */
+void tsr__hash_key_init(tsr_hash_key *key, const void *owner, uint64_t counter);
+uint64_t tsr__hash(const tsr_hash_key *key, const char *s, size_t n);
 
 /* A growable byte buffer (for JSON output and messages). */
 typedef struct tsr_buf {
@@ -136,6 +179,12 @@ void tsr__buf_int(tsr_buf *b, int64_t v);
 void tsr__buf_json_string(tsr_buf *b, const char *s, size_t n);
 /* Append s escaped for inside a JSON string literal, without quotes. */
 void tsr__buf_json_escaped(tsr_buf *b, const char *s, size_t n);
+/* Append "  PATH: MESSAGE\n", one mismatch of a rule-test report
+ * (ruletest.c, refund_case.c): the message cut at 1,023 bytes between
+ * characters, both shown clean as tsr__clip shows outside text (the report
+ * is printed on terminals and read by programs). */
+void tsr__buf_diff_linev(tsr_buf *b, const char *path, const char *fmt, va_list ap)
+    TSR_PRINTF(3, 0);
 
 /* ---------------------------------------------------------------------
  * Versioned structs (version.c): options and totals start with

@@ -35,11 +35,14 @@ int tsr__keys_check(const tsr_keyset *ks, const tsr_ynode *map, const char *file
 {
     const tsr_ynode *k = tsr__keys_unknown(ks, map);
     const char *near;
+    char shown[80];
 
     if (!k)
         return TSR_OK;
     near = tsr__keys_closest(ks, k->u.scalar.text, k->u.scalar.len);
+    /* at most 60 bytes of it: a file that is no rule file (an include gone
+     * astray) has its first line quoted, not more */
     return tsr__err_at(err, TSR_ESCHEMA, file, k->line, k->col, "unknown key `%s` in %s%s%s%s",
-                       k->u.scalar.text, where, near ? "; did you mean `" : "", near ? near : "",
-                       near ? "`?" : "");
+                       tsr__clip(shown, sizeof shown, k->u.scalar.text, k->u.scalar.len, 60),
+                       where, near ? "; did you mean `" : "", near ? near : "", near ? "`?" : "");
 }

@@ -507,8 +507,8 @@ static void append(char *buf, size_t size, size_t *used, const char *a, const ch
     parts[0] = a; parts[1] = b; parts[2] = c;
     for (i = 0; i < 3; i++) {
         size_t n = parts[i] ? strlen(parts[i]) : 0;
-        if (*used + n >= size)
-            n = size - 1 - *used;
+        if (*used + n >= size)   /* cut, but not inside a character */
+            n = tsr__utf8_prefix(parts[i], n, size - 1 - *used);
         memcpy(buf + *used, parts[i] ? parts[i] : "", n);
         *used += n;
         buf[*used] = '\0';

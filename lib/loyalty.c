@@ -137,9 +137,10 @@ static int rule_gate(tsr_eval *ev, const tsr_expr *when, const tsr_validity *val
                 src = when->src;
                 len = when->src_len;
             }
-            /* formatted at load (quoting at most 200 bytes, so only
-             * for texts that fit: this sentence quotes all of it) */
-            *why = len <= 200 && tracing(ev) ? tsr__expr_why_false(when, src, len) : NULL;
+            /* formatted at load (quoting at most TSR_QUOTE_MAX bytes, so
+             * only for texts that fit: this sentence quotes all of it) */
+            *why = len <= TSR_QUOTE_MAX && tracing(ev) ? tsr__expr_why_false(when, src, len)
+                                                      : NULL;
             if (*why == NULL)
                 *why = WHY(ev, "`%.*s` was false", (int)len, src);
             return *why ? TSR_OK : nomem(ev);
@@ -361,7 +362,15 @@ static int trace_redeem(tsr_eval *ev, bool applied, const char *why)
     return tsr__trace(ev, "loyalty", "redeem", applied, applied ? NULL : why);
 }
 
+static int redeem(tsr_eval *ev);
+
+/* An error while redeeming names the loyalty section. */
 int tsr__eval_redeem(tsr_eval *ev)
+{
+    return tsr__eval_locate(ev, redeem(ev), &ev->rs->loyalty.pos, NULL);
+}
+
+static int redeem(tsr_eval *ev)
 {
     const tsr_loyalty *L = &ev->rs->loyalty;
     tsr_result *res = ev->res;
@@ -763,7 +772,7 @@ int tsr__eval_earn(tsr_eval *ev)
             continue;
         rc = e->has_per ? earn_per(ev, r, st, idx, w, alloc, slot) : earn_flat(ev, r, st, slot);
         if (rc != TSR_OK)
-            return rc;
+            return tsr__eval_locate(ev, rc, &e->pos, NULL);
     }
 
     /* The trace in file order, multipliers included. */

@@ -211,15 +211,9 @@ static void promo_id_key(const tsr_order *o, size_t i, const char **s, size_t *n
     *n = o->promo_uses[i].id_len;
 }
 
-static uint32_t hash_bytes(const char *s, size_t n)
+static uint32_t hash_bytes(const tsr_idmap *m, const char *s, size_t n)
 {
-    uint32_t h = 2166136261u;    /* FNV-1a: short ids, no need for more */
-    size_t i;
-    for (i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 16777619u;
-    }
-    return h;
+    return (uint32_t)tsr__hash(&m->key, s, n);
 }
 
 static void idmap_begin(tsr_idmap *m)
@@ -256,6 +250,10 @@ static int idmap_reserve(const tsr_order *o, tsr_idmap *m, key_fn key)
     size_t cap, i;
     uint32_t *slots, *gens;
 
+    /* A new key for every order that fills the set: the table is empty
+     * now (gen was bumped), so nothing placed under the old key remains. */
+    if (m->count == 0)
+        tsr__hash_key_init(&m->key, m, ++m->keys_drawn);
     if ((m->count + 1) * 2 <= m->cap)
         return TSR_OK;
     cap = m->cap ? m->cap * 2 : 16;
@@ -278,7 +276,7 @@ static int idmap_reserve(const tsr_order *o, tsr_idmap *m, key_fn key)
         const char *s;
         size_t n;
         key(o, i, &s, &n);
-        idmap_place(m, hash_bytes(s, n), i);
+        idmap_place(m, hash_bytes(m, s, n), i);
     }
     return TSR_OK;
 }
@@ -291,7 +289,7 @@ static size_t idmap_find(const tsr_order *o, const tsr_idmap *m, const char *s, 
     if (m->cap == 0)
         return SIZE_MAX;
     mask = m->cap - 1;
-    for (i = hash_bytes(s, n) & mask; m->gens[i] == m->gen; i = (i + 1) & mask) {
+    for (i = hash_bytes(m, s, n) & mask; m->gens[i] == m->gen; i = (i + 1) & mask) {
         const char *ks;
         size_t kn, idx = m->slots[i] - 1;
         key(o, idx, &ks, &kn);
@@ -304,8 +302,16 @@ static size_t idmap_find(const tsr_order *o, const tsr_idmap *m, const char *s, 
 /* After idmap_reserve: add entry m->count, whose key is s. */
 static void idmap_insert(tsr_idmap *m, const char *s, size_t n)
 {
-    idmap_place(m, hash_bytes(s, n), m->count);
+    idmap_place(m, hash_bytes(m, s, n), m->count);
     m->count++;
+}
+
+size_t tsr__order_line_id_bucket(const tsr_order *o, const char *s, size_t n)
+{
+    const tsr_idmap *m = &o->line_map;
+    if (m->cap == 0 || o->nlines <= 16)
+        return SIZE_MAX;
+    return hash_bytes(m, s, n) & (m->cap - 1);
 }
 
 /* ---------------------------------------------------------------------
@@ -382,28 +388,10 @@ void tsr__order_fini(tsr_order *o)
  * Messages.
  */
 
-/* Up to 40 bytes of s for a message: control bytes (and, when s is not
- * UTF-8, every non-ASCII byte) shown as '?', cut on a character boundary. */
+/* Up to 40 bytes of s for a message, as tsr__clip shows outside text. */
 static const char *snippet(char *buf, size_t size, const char *s, size_t n)
 {
-    bool utf8 = tsr__utf8_valid(s, n);
-    size_t keep = n, i, j = 0;
-
-    if (keep > 40) {
-        keep = 40;
-        while (keep > 0 && ((unsigned char)s[keep] & 0xC0) == 0x80)
-            keep--;
-    }
-    for (i = 0; i < keep && j + 4 < size; i++) {
-        unsigned char c = (unsigned char)s[i];
-        buf[j++] = (c < 0x20 || c == 0x7F || (!utf8 && c >= 0x80)) ? '?' : (char)c;
-    }
-    if (keep < n && j + 4 < size) {
-        memcpy(buf + j, "...", 3);
-        j += 3;
-    }
-    buf[j] = '\0';
-    return buf;
+    return tsr__clip(buf, size, s, n, 40);
 }
 
 static const char *type_want(uint8_t type)
@@ -939,9 +927,7 @@ typedef struct pathbuf {
 
 static void path_put(pathbuf *p, const char *s, size_t n)
 {
-    size_t room = p->size - 1 - p->len;
-    if (n > room)
-        n = room;
+    n = tsr__utf8_prefix(s, n, p->size - 1 - p->len);
     memcpy(p->buf + p->len, s, n);
     p->len += n;
     p->buf[p->len] = '\0';
@@ -949,16 +935,13 @@ static void path_put(pathbuf *p, const char *s, size_t n)
 
 static void path_key(pathbuf *p, const char *key, size_t n)
 {
-    size_t i;
+    char shown[TSR_ERROR_PATH_MAX];
     if (p->len)
         path_put(p, ".", 1);
     /* A key may hold any byte; a path is printed, so control bytes (a NUL
      * above all) are shown as '?'. */
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)key[i];
-        char out = (c < 0x20 || c == 0x7F) ? '?' : (char)c;
-        path_put(p, &out, 1);
-    }
+    tsr__clip(shown, sizeof shown, key, n, sizeof shown);
+    path_put(p, shown, strlen(shown));
 }
 
 static void path_index(pathbuf *p, size_t i)

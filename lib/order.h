@@ -40,14 +40,25 @@ typedef struct tsr_promo_entry {
 } tsr_promo_entry;
 
 /* A string -> index hash set (unique line ids, promo ids).  Its table is
- * kept across orders; bumping `gen` empties it without touching memory. */
+ * kept across orders; bumping `gen` empties it without touching memory.
+ * The ids come from the order, so they are hashed with a key drawn afresh
+ * for every order that fills the set (tsr__hash): ids crafted to collide
+ * under one key do not collide under the next. */
 typedef struct tsr_idmap {
     uint32_t *slots;           /* entry index + 1 */
     uint32_t *gens;            /* a slot is in use when gens[i] == gen */
     size_t cap;                /* 0 or a power of two */
     size_t count;
     uint32_t gen;
+    uint64_t keys_drawn;       /* how many keys this set has had */
+    tsr_hash_key key;
 } tsr_idmap;
+
+/* The bucket line id s[0..n) falls in, of the line-id set as the last
+ * tsr__order_finish of `o` keyed and sized it (for tests of the hashing;
+ * SIZE_MAX when the set was not used: orders of up to 16 lines compare
+ * their ids directly). */
+size_t tsr__order_line_id_bucket(const tsr_order *o, const char *s, size_t n);
 
 struct tsr_order {
     const tsr_ruleset *rs;

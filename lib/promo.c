@@ -16,6 +16,8 @@
  */
 #include "eval.h"
 
+#include <stdio.h>
+
 /* One entered code while step 4 runs: what the trace should say about the
  * promo it matched when it was not accepted. */
 typedef struct entry_note {
@@ -55,18 +57,34 @@ static const char *normalise(tsr_eval *ev, const char *s, size_t n, size_t *out_
     return out;
 }
 
-static int regex_failed(tsr_eval *ev, const tsr_promo *p, const char *code, size_t len, int rc)
+/* The pattern of promo rule p could not be matched against entry
+ * `entry` (a PCRE2 limit): an error at the rule and at promo_codes[entry].
+ * Customer-safe mode does not name the rule, as it names no rule that a
+ * code was checked against anywhere. */
+static int regex_failed(tsr_eval *ev, const tsr_promo *p, size_t entry, const char *code,
+                        size_t len, int rc)
 {
+    char shown[80], path[40];
+    const char *verb;
+
     if (rc == TSR_ENOMEM)
         return rc;
-    return tsr__err(ev->err, TSR_EEVAL, "promo code `%.*s`: pattern of `%s` failed: %s",
-                    (int)(len > 64 ? 64 : len), code, p->id,
-                    tsr__regex_last_error(ev->x.regex_scratch));
+    verb = tsr__regex_hit_limit(ev->x.regex_scratch) ? "hit the" : "failed:";
+
+    tsr__clip(shown, sizeof shown, code, len, 64);
+    if (ev->opts->customer_safe)
+        tsr__err(ev->err, TSR_EEVAL, "promo code `%s` could not be checked: the pattern %s %s",
+                 shown, verb, tsr__regex_last_error(ev->x.regex_scratch));
+    else
+        tsr__err(ev->err, TSR_EEVAL, "promo code `%s`: the pattern of `promo_codes.%s` %s %s",
+                 shown, p->id, verb, tsr__regex_last_error(ev->x.regex_scratch));
+    snprintf(path, sizeof path, "promo_codes[%zu]", entry);
+    return tsr__eval_locate(ev, TSR_EEVAL, &p->pos, path);
 }
 
-/* The first promo code rule, in file order, whose `code` or `match` fits;
- * *found is -1 when none does. */
-static int find_promo(tsr_eval *ev, const char *code, size_t len, int *found)
+/* The first promo code rule, in file order, whose `code` or `match` fits
+ * entered code `entry`; *found is -1 when none does. */
+static int find_promo(tsr_eval *ev, size_t entry, const char *code, size_t len, int *found)
 {
     const tsr_ruleset *rs = ev->rs;
     size_t i;
@@ -82,7 +100,7 @@ static int find_promo(tsr_eval *ev, const char *code, size_t len, int *found)
         } else if (p->match) {
             int rc = tsr__regex_match(p->match, code, len, &ev->x.regex_scratch, ev->x.alloc);
             if (rc < 0)
-                return regex_failed(ev, p, code, len, rc);
+                return regex_failed(ev, p, entry, code, len, rc);
             if (rc == 1) {
                 *found = (int)i;
                 return TSR_OK;
@@ -164,7 +182,8 @@ static int check_eligible(tsr_eval *ev, const tsr_promo *p, tsr_promo_reason *re
                 w = p->when->src;
                 wl = p->when->src_len;
             }
-            *why = tsr__why(ev, "not eligible: `%.*s` was false", (int)(wl > 200 ? 200 : wl), w);
+            *why = tsr__why(ev, "not eligible: `%.*s` was false",
+                            (int)tsr__utf8_prefix(w, wl, TSR_QUOTE_MAX), w);
         }
     }
     return TSR_OK;
@@ -261,8 +280,8 @@ static int trace_promo(tsr_eval *ev, size_t p, const entry_note *notes)
         if (r->promos[i].status == TSR_PROMO_ACCEPTED)
             return tsr__trace(ev, "promo_codes", ev->rs->promos[p].id, true, NULL);
         if (!why) {
-            why = tsr__why(ev, "code `%.*s`: %s", (int)(r->promos[i].code_len > 64 ? 64 :
-                                                       r->promos[i].code_len),
+            why = tsr__why(ev, "code `%.*s`: %s",
+                           (int)tsr__utf8_prefix(r->promos[i].code, r->promos[i].code_len, 64),
                            r->promos[i].code, notes[i].why ? notes[i].why :
                            tsr__promo_reason_name(r->promos[i].reason));
             if (!why)
@@ -297,7 +316,7 @@ int tsr__eval_promos(tsr_eval *ev)
             return TSR_ENOMEM;
         r->npromos = i + 1;   /* the checks look at the entries before this one */
         e->promo = -1;
-        if ((rc = find_promo(ev, e->code, e->code_len, &promo)) != TSR_OK)
+        if ((rc = find_promo(ev, i, e->code, e->code_len, &promo)) != TSR_OK)
             return rc;
         e->promo = promo;
         if (promo < 0) {
@@ -305,8 +324,11 @@ int tsr__eval_promos(tsr_eval *ev)
             e->reason = TSR_PR_UNKNOWN;
             continue;
         }
-        if ((rc = check_entry(ev, i, promo, &notes[i])) != TSR_OK)
-            return rc;
+        if ((rc = check_entry(ev, i, promo, &notes[i])) != TSR_OK) {
+            char path[40];
+            snprintf(path, sizeof path, "promo_codes[%zu]", i);
+            return tsr__eval_locate(ev, rc, &ev->rs->promos[promo].pos, path);
+        }
         if (tracing(ev) && e->status == TSR_PROMO_REJECTED && !notes[i].why)
             return TSR_ENOMEM;   /* tsr__why ran out of memory */
     }
@@ -346,7 +368,7 @@ static int settle_no_effect(tsr_eval *ev, size_t i)
         return TSR_OK;
     t->applied = false;
     t->why = tsr__why(ev, "code `%.*s`: no effect: no discount that requires it changed a line",
-                      (int)(e->code_len > 64 ? 64 : e->code_len), e->code);
+                      (int)tsr__utf8_prefix(e->code, e->code_len, 64), e->code);
     return t->why ? TSR_OK : TSR_ENOMEM;
 }
 

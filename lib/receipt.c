@@ -311,6 +311,7 @@ static int parse_number(rreader *r, const key_spec *k, tsr_otok tok, const char 
                         int64_t *v)
 {
     bool money = k->vkind == V_MONEY;
+    char shown[64];
     int rc;
 
     /* money is written as a string; a bare number is accepted too */
@@ -318,11 +319,11 @@ static int parse_number(rreader *r, const key_spec *k, tsr_otok tok, const char 
         return fail_value(r, "expected %s", vkind_text((vkind)k->vkind));
     rc = tsr__parse_fixed(s, n, money ? r->rs->minor_units : 0, v);
     if (rc == TSR_EVALUE && money)
-        return fail_value(r, "`%.*s` is out of range or has more decimals than %s has",
-                          (int)(n > 40 ? 40 : n), s, r->rs->currency);
+        return fail_value(r, "`%s` is out of range or has more decimals than %s has",
+                          tsr__clip(shown, sizeof shown, s, n, 40), r->rs->currency);
     if (rc != TSR_OK)
-        return fail_value(r, "expected %s, not `%.*s`", vkind_text((vkind)k->vkind),
-                          (int)(n > 40 ? 40 : n), s);
+        return fail_value(r, "expected %s, not `%s`", vkind_text((vkind)k->vkind),
+                          tsr__clip(shown, sizeof shown, s, n, 40));
     if (*v < 0)
         return fail_value(r, "must not be negative");
     return TSR_OK;

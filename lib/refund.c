@@ -30,7 +30,8 @@
  * whole request: items[1].id becomes order.items[1].id. */
 static int prefix_path(tsr_error *err, const char *prefix, int code)
 {
-    char path[TSR_ERROR_PATH_MAX];
+    char path[2 * TSR_ERROR_PATH_MAX];
+    size_t n;
 
     if (!err)
         return code;
@@ -38,7 +39,9 @@ static int prefix_path(tsr_error *err, const char *prefix, int code)
         snprintf(path, sizeof path, "%s", prefix);
     else
         snprintf(path, sizeof path, "%s.%s", prefix, err->path);
-    memcpy(err->path, path, sizeof path);
+    n = tsr__utf8_prefix(path, strlen(path), sizeof err->path - 1);
+    memcpy(err->path, path, n);
+    err->path[n] = '\0';
     return code;
 }
 
@@ -241,7 +244,7 @@ static int req_key(req *q, const char *s, size_t n)
         if (i == TSR_ARRAY_LEN(request_keys)) {
             const char *close = tsr__closest(s, n, request_keys, TSR_ARRAY_LEN(request_keys));
             char path[64];
-            snprintf(path, sizeof path, "%.*s", (int)(n > 40 ? 40 : n), s);
+            tsr__clip(path, sizeof path, s, n, 40);
             return req_fail(q, path, "unknown key in a refund request%s%s%s", close ? "; did you mean `" : "",
                             close ? close : "", close ? "`?" : "");
         }
@@ -257,10 +260,12 @@ static int req_key(req *q, const char *s, size_t n)
         q->sub = SUB_LINES;
     else if (n == 8 && memcmp(s, "clawback", 8) == 0)
         q->sub = SUB_CLAWBACK;
-    else
-        return req_fail(q, "previous", "unknown key `%.*s`: `previous` holds `lines` (the line "
+    else {
+        char shown[64];
+        return req_fail(q, "previous", "unknown key `%s`: `previous` holds `lines` (the line "
                                        "ids refunded before) and `clawback` (what was withheld)",
-                        (int)(n > 40 ? 40 : n), s);
+                        tsr__clip(shown, sizeof shown, s, n, 40));
+    }
     if (q->previous_seen & (1u << q->sub))
         return req_fail(q, "previous", "`%s` is given twice", q->sub == SUB_LINES ? "lines" : "clawback");
     q->previous_seen |= 1u << q->sub;
@@ -269,13 +274,17 @@ static int req_key(req *q, const char *s, size_t n)
 
 static int req_clawback(req *q, tsr_otok tok, const char *s, size_t n)
 {
+    char shown[64];
     int rc;
     if (tok != TSR_OT_STRING && tok != TSR_OT_NUMBER)
         return req_fail(q, "previous.clawback", "%s", req_expected(q));
     rc = tsr__parse_fixed(s, n, q->rs->minor_units, &q->clawback);
-    if (rc != TSR_OK || q->clawback < 0)
-        return req_fail(q, "previous.clawback", "`%.*s` is not a money amount in %s", (int)(n > 40 ? 40 : n),
-                        s, q->rs->currency);
+    if (rc != TSR_OK)
+        return req_fail(q, "previous.clawback", "`%s` is not a money amount in %s",
+                        tsr__clip(shown, sizeof shown, s, n, 40), q->rs->currency);
+    if (q->clawback < 0)
+        return req_fail(q, "previous.clawback", "`%s` is negative: a clawback is what earlier "
+                        "refunds withheld, 0 or more", tsr__clip(shown, sizeof shown, s, n, 40));
     return TSR_OK;
 }
 
@@ -558,19 +567,21 @@ static int line_fee(refund *r, tsr_refund_line *l, int64_t *fee, bool *ok)
     *ok = true;
     if (!e)
         return TSR_OK;
-    if ((rc = tsr__expr_eval(e, &r->x, &v)) != TSR_OK)
-        return rc;
+    if ((rc = tsr__expr_eval(e, &r->x, &v)) != TSR_OK)   /* items[k] is in the order */
+        return rc == TSR_EEVAL ? prefix_path(r->err, "order", rc) : rc;
     /* a fee that cannot be computed, or would add money, refunds nothing */
     if (v.type != TSR_T_MONEY) {
         *ok = false;
         return reject(r, l, arena_printf(ar, "fee: `%.*s` has no value for this line",
-                                         (int)(e->src_len > 200 ? 200 : e->src_len), e->src));
+                                         (int)tsr__utf8_prefix(e->src, e->src_len, TSR_QUOTE_MAX),
+                                         e->src));
     }
     if (v.u.i < 0) {
         *ok = false;
         tsr__format_fixed(buf, v.u.i, r->rs->minor_units);
         return reject(r, l, arena_printf(ar, "fee: `%.*s` is negative (%s) for this line",
-                                         (int)(e->src_len > 200 ? 200 : e->src_len), e->src, buf));
+                                         (int)tsr__utf8_prefix(e->src, e->src_len, TSR_QUOTE_MAX),
+                                         e->src, buf));
     }
     *fee = v.u.i;
     return TSR_OK;
@@ -599,14 +610,14 @@ static int refund_line(refund *r, size_t k, tsr_refund_line *l)
         const char *w = NULL;
         size_t wl = 0;
         if ((rc = tsr__expr_test(R->allowed, &r->x, &holds, &w, &wl)) != TSR_OK)
-            return rc;
+            return rc == TSR_EEVAL ? prefix_path(r->err, "order", rc) : rc;
         if (!holds) {
             if (!w) {
                 w = R->allowed->src;
                 wl = R->allowed->src_len;
             }
             return reject(r, l, arena_printf(ar, "allowed: `%.*s` was false",
-                                             (int)(wl > 200 ? 200 : wl), w));
+                                             (int)tsr__utf8_prefix(w, wl, TSR_QUOTE_MAX), w));
         }
     }
     if ((rc = line_fee(r, l, &fee, &ok)) != TSR_OK || !ok)

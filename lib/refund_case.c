@@ -316,13 +316,11 @@ static void mismatch(runner *R, const char *path, const char *fmt, ...) TSR_PRIN
 
 static void mismatch(runner *R, const char *path, const char *fmt, ...)
 {
-    char msg[1024];
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    tsr__buf_diff_linev(R->diff, path, fmt, ap);
     va_end(ap);
-    tsr__buf_printf(R->diff, "  %s: %s\n", path, msg);
 }
 
 static void compare_number(runner *R, const char *path, const tsr_ynode *want, kind k, int64_t got)

@@ -274,6 +274,9 @@ static void put_trace(tsr_buf *b, const tsr_result *r)
         if (!t->applied) {
             LIT(b, ",\"why\":");
             put_str(b, t->why);
+        } else if (t->note) {
+            LIT(b, ",\"note\":");
+            put_str(b, t->note);
         }
         putc_(b, '}');
     }

@@ -318,6 +318,24 @@ typedef struct tsr_rule_source {
 int tsr__rules_build(tsr_ruleset *rs, const tsr_rule_source *srcs, size_t n, const char *tzdir,
                      tsr_error *err);
 
+/* The options in force for `opts` (NULL: the defaults): the defaults,
+ * overridden by the fields the caller's version of the struct has.
+ * TSR_EINVAL for an unknown version or a max_depth above
+ * TSR_MAX_DEPTH_LIMIT.  (ruleset.c; the test runner uses it too.) */
+int tsr__load_options_effective(tsr_load_options *eff, const tsr_load_options *opts,
+                                tsr_error *err);
+
+/* Whether the file `path` may be read for `base` (the file that names it:
+ * a rule file's `include:`, a test file's `rules:`): after resolving `..`
+ * and symbolic links it must lie in the directory of `root` (the main rule
+ * file or the test file; without a directory part, the working directory)
+ * or below it, or in or below one of the NULL-terminated `allow`
+ * directories.  `real` (PATH_MAX bytes) receives the resolved path, which
+ * is what to open.  Returns TSR_OK; TSR_EINCLUDE when it lies outside; or
+ * TSR_EIO with errno set when the path cannot be resolved (it does not
+ * exist).  (ruleset.c) */
+int tsr__path_allowed(const char *root, const char *path, const char *const *allow, char *real);
+
 /* Read a rule's `valid:` and `channels:` nodes (either may be NULL) into
  * *out.  `where` names the rule in messages ("discounts[2]"). */
 int tsr__validity_load(tsr_validity *out, const tsr_ynode *valid, const tsr_ynode *channels,

@@ -384,11 +384,13 @@ typedef struct named {
 } named;
 
 /* A small open-addressing hash of names to indexes, for duplicate checks and
- * lookups that stay linear however many rules a file has. */
+ * lookups that stay linear however many rules a file has (keyed: ids
+ * crafted to collide cannot make a hostile file's load quadratic). */
 typedef struct name_index {
     const char **keys;
     int *vals;
     size_t mask;
+    tsr_hash_key key;
 } name_index;
 
 typedef struct builder {
@@ -501,17 +503,6 @@ static int check_keys(builder *b, const tsr_ynode *map, const tsr_keyset *ks, co
     return k ? tsr__keys_check(ks, map, b->file, where, b->err) : TSR_OK;
 }
 
-static uint64_t hash_name(const char *s, size_t n)
-{
-    uint64_t h = UINT64_C(14695981039346656037);
-    size_t i;
-    for (i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= UINT64_C(1099511628211);
-    }
-    return h;
-}
-
 static int index_init(builder *b, name_index *ix, size_t n)
 {
     size_t cap = 16;
@@ -523,12 +514,13 @@ static int index_init(builder *b, name_index *ix, size_t n)
     ix->keys = tsr__arena_calloc(&b->tmp, cap, sizeof *ix->keys);
     ix->vals = tsr__arena_calloc(&b->tmp, cap, sizeof *ix->vals);
     ix->mask = cap - 1;
+    tsr__hash_key_init(&ix->key, ix, (uint64_t)cap);
     return ix->keys && ix->vals ? TSR_OK : nomem(b);
 }
 
 static size_t index_slot(const name_index *ix, const char *s, size_t n)
 {
-    size_t i = (size_t)hash_name(s, n) & ix->mask;
+    size_t i = (size_t)tsr__hash(&ix->key, s, n) & ix->mask;
     while (ix->keys[i] && !(strncmp(ix->keys[i], s, n) == 0 && ix->keys[i][n] == '\0'))
         i = (i + 1) & ix->mask;
     return i;
@@ -1020,10 +1012,13 @@ static int check_root_keys(builder *b)
         if (b->srcs[i].is_main) {
             const tsr_ynode *k = tsr__keys_unknown(&tsr__keys_rules, root);
             const char *near;
+            char shown[80];
             if (!k)
                 continue;
             near = tsr__keys_closest(&tsr__keys_rules, k->u.scalar.text, k->u.scalar.len);
-            return fail(b, k, TSR_ESCHEMA, "unknown top-level key `%s`%s%s%s", k->u.scalar.text,
+            /* at most 60 bytes of it (see tsr__keys_check) */
+            return fail(b, k, TSR_ESCHEMA, "unknown top-level key `%s`%s%s%s",
+                        tsr__clip(shown, sizeof shown, k->u.scalar.text, k->u.scalar.len, 60),
                         near ? "; did you mean `" : "", near ? near : "", near ? "`?" : "");
         }
         for (j = 0; j < root->u.map.len; j++) {
@@ -1110,10 +1105,13 @@ static int read_timezone(builder *b, const tsr_ynode *n)
     rs->tz = NULL;
     if (rc == TSR_ENAME)
         return fail(b, n, rc, "unknown time zone `%s`", rs->timezone);
-    /* Keep the zone reader's words, placed at the key. */
-    snprintf(msg, sizeof msg, "%s", b->err && b->err->message[0] ? b->err->message
-                                                                  : tsr_strerror(rc));
-    return fail(b, n, rc, "time zone `%s`: %s", rs->timezone, msg);
+    /* Keep the zone reader's words, placed at the key: they name the zone
+     * already ("time zone \"X\": not a valid TZif file (...)"). */
+    if (b->err && b->err->message[0])
+        snprintf(msg, sizeof msg, "%s", b->err->message);
+    else
+        snprintf(msg, sizeof msg, "time zone `%s`: %s", rs->timezone, tsr_strerror(rc));
+    return fail(b, n, rc, "%s", msg);
 }
 
 static int read_header(builder *b)

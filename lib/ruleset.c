@@ -21,15 +21,26 @@
  *     discounts, ...) read "shared rules first, then this file's", and a
  *     segment of the main file may use segments of its includes;
  *   - max_includes counts the included files, not the main one (0: includes
- *     are refused).
+ *     are refused);
+ *   - read from disk, an included file must lie in the main file's directory
+ *     or below it, `..` and symbolic links resolved (realpath) before the
+ *     check, unless opts->allow_paths names its directory: a rule file
+ *     cannot make the library read any file the process may read
+ *     (`include: [/proc/self/environ]`).  The main file's tree rather than
+ *     each includer's own, so shared/x.yaml may include ../common.yaml of
+ *     the same rule set.  A resolver (opts->include) is its own policy.
  */
 #ifndef _POSIX_C_SOURCE
 #  define _POSIX_C_SOURCE 200809L
+#endif
+#ifndef _XOPEN_SOURCE
+#  define _XOPEN_SOURCE 700      /* realpath */
 #endif
 #include "rules.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -42,7 +53,8 @@ static const tsr_load_options default_options = TSR_LOAD_OPTIONS_INIT;
 /* sizeof(tsr_load_options) as each version of the header declared it, so
  * tsr_load_options_init never writes past an older caller's struct. */
 static const size_t options_size[TSR_LOAD_OPTIONS_VERSION + 1] = {
-    0, offsetof(tsr_load_options, max_eval_steps), sizeof(tsr_load_options)
+    0, offsetof(tsr_load_options, max_eval_steps), offsetof(tsr_load_options, allow_paths),
+    sizeof(tsr_load_options)
 };
 
 int tsr_load_options_init(tsr_load_options *opts, unsigned version)
@@ -58,8 +70,8 @@ int tsr_load_options_init(tsr_load_options *opts, unsigned version)
  * version of the struct has.  A zero limit means "the default" (a zero
  * max_file_size or max_depth would refuse every file); max_aliases and
  * max_includes are taken as given, since 0 ("refused") is a useful value. */
-static int effective_options(tsr_load_options *eff, const tsr_load_options *opts,
-                             tsr_error *err)
+int tsr__load_options_effective(tsr_load_options *eff, const tsr_load_options *opts,
+                                tsr_error *err)
 {
     *eff = default_options;
     if (!opts)
@@ -92,7 +104,17 @@ static int effective_options(tsr_load_options *eff, const tsr_load_options *opts
     eff->tzdir = opts->tzdir;
     if (opts->version >= 2)
         PICK(max_eval_steps);
+    if (opts->version >= 3)
+        eff->allow_paths = opts->allow_paths;
 #undef PICK
+    /* libyaml's work per event grows with the nesting open at that point:
+     * a document nested N deep costs N^2 (see TSR_MAX_DEPTH_LIMIT).  Refused
+     * rather than quietly lowered, so that the caller learns it at once. */
+    if (eff->max_depth > TSR_MAX_DEPTH_LIMIT)
+        return tsr__err(err, TSR_EINVAL,
+                        "load option max_depth %u is above the largest allowed, %d (parsing "
+                        "time grows with the square of the nesting)",
+                        eff->max_depth, TSR_MAX_DEPTH_LIMIT);
     return TSR_OK;
 }
 
@@ -326,7 +348,8 @@ static int include_error(loader *ld, size_t parent, const tsr_ynode *entry, int 
  * when a resolver supplied it. */
 typedef struct target {
     const char *name, *canon;
-    const char *text;       /* from the resolver, else NULL: read `name` */
+    const char *open;       /* the resolved path to read (on disk) */
+    const char *text;       /* from the resolver, else NULL: read `open` */
     size_t len;
 } target;
 
@@ -368,17 +391,75 @@ static bool file_identity(const char *path, char *buf, size_t size)
     return true;
 }
 
+/* The resolved directory of file name f (its directory part; "." when it
+ * has none) in out[PATH_MAX]. */
+static bool real_dir_of(const char *f, char *out)
+{
+    char dir[PATH_MAX];
+    const char *slash = f ? strrchr(f, '/') : NULL;
+    size_t n;
+
+    if (!slash)
+        return realpath(".", out) != NULL;
+    n = slash == f ? 1 : (size_t)(slash - f);   /* "/x.yaml": the root */
+    if (n >= sizeof dir) {
+        errno = ENAMETOOLONG;
+        return false;
+    }
+    memcpy(dir, f, n);
+    dir[n] = '\0';
+    return realpath(dir, out) != NULL;
+}
+
+/* Is resolved path `real` the resolved directory `dir` or inside it? */
+static bool inside(const char *real, const char *dir)
+{
+    size_t n = strlen(dir);
+    if (n == 0 || strncmp(real, dir, n) != 0)
+        return false;
+    return dir[n - 1] == '/' || real[n] == '/' || real[n] == '\0';   /* "/" holds all */
+}
+
+int tsr__path_allowed(const char *root, const char *path, const char *const *allow, char *real)
+{
+    char dir[PATH_MAX];
+    size_t i;
+
+    if (!realpath(path, real))
+        return TSR_EIO;
+    if (real_dir_of(root, dir) && inside(real, dir))
+        return TSR_OK;
+    for (i = 0; allow && allow[i]; i++)
+        if (realpath(allow[i], dir) && inside(real, dir))
+            return TSR_OK;
+    return TSR_EINCLUDE;
+}
+
 static int resolve_on_disk(loader *ld, size_t parent, const tsr_ynode *entry, target *t)
 {
-    char id[64], ebuf[128];
+    char id[64], ebuf[128], real[PATH_MAX], why[TSR_ERROR_TEXT_MAX];
     char *path = join_path(&ld->tmp, ld->srcs[parent].name, entry->u.scalar.text,
                            entry->u.scalar.len);
+    int rc;
 
     if (!path)
         return nomem(ld->err);
     t->name = path;
     t->text = NULL;
-    if (!file_identity(path, id, sizeof id))
+    /* Confined to the main file's tree (see the top of the file).  Nothing
+     * of a refused file is read, so no message can echo what it holds. */
+    rc = tsr__path_allowed(ld->srcs[0].name, path, ld->opts->allow_paths, real);
+    if (rc == TSR_EIO)
+        return include_error(ld, parent, entry, TSR_EINCLUDE, errno_text(errno, ebuf, sizeof ebuf));
+    if (rc == TSR_EINCLUDE) {
+        snprintf(why, sizeof why, "it is outside the directory of %s, the rule set's main file "
+                 "(the load option allow_paths, or tessera --allow-path DIR, allows more)",
+                 ld->srcs[0].name);
+        return include_error(ld, parent, entry, TSR_EINCLUDE, why);
+    }
+    if (!(t->open = tsr__arena_strndup(&ld->tmp, real, strlen(real))))
+        return nomem(ld->err);
+    if (!file_identity(real, id, sizeof id))
         return include_error(ld, parent, entry, TSR_EINCLUDE, errno_text(errno, ebuf, sizeof ebuf));
     t->canon = tsr__arena_strndup(&ld->tmp, id, strlen(id));
     if (!t->canon)
@@ -417,7 +498,7 @@ static int include_one(loader *ld, size_t parent, const tsr_ynode *entry)
     if (!t.text) {
         char ebuf[128];
         int e = 0;
-        switch (read_all(&ld->rs->alloc, t.name, ld->opts->max_file_size, &buf, &t.len, &cap,
+        switch (read_all(&ld->rs->alloc, t.open, ld->opts->max_file_size, &buf, &t.len, &cap,
                          &e)) {
         case READ_OK:
             break;
@@ -599,6 +680,7 @@ static int new_ruleset(tsr_ruleset **out, const tsr_alloc *alloc, const tsr_load
     rs->limits.include = NULL;
     rs->limits.include_ud = NULL;
     rs->limits.tzdir = NULL;
+    rs->limits.allow_paths = NULL;
     rc = tsr__regex_pool_new(&rs->regexes, &rs->alloc, eff->regex_match_limit,
                              eff->regex_depth_limit, eff->regex_heap_limit_kib);
     if (rc != TSR_OK) {
@@ -672,7 +754,7 @@ static int load(tsr_ruleset **out, const char *path, const char *text, size_t le
     if (!out)
         return tsr__err(err, TSR_EINVAL, "no place to store the rule set");
     *out = NULL;
-    if ((rc = effective_options(&eff, opts, err)) != TSR_OK)
+    if ((rc = tsr__load_options_effective(&eff, opts, err)) != TSR_OK)
         return rc;
     tsr__alloc_init(&alloc, eff.allocator);
     if (!text) {

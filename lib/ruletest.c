@@ -24,6 +24,7 @@
 #include "refund.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 
 #define TEST_FORMAT_VERSION 1
@@ -823,13 +824,11 @@ static void mismatch(runner *R, const char *path, const char *fmt, ...) TSR_PRIN
 
 static void mismatch(runner *R, const char *path, const char *fmt, ...)
 {
-    char msg[1024];
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    tsr__buf_diff_linev(&R->diff, path, fmt, ap);
     va_end(ap);
-    tsr__buf_printf(&R->diff, "  %s: %s\n", path, msg);
 }
 
 /* What the result holds for one compared field. */
@@ -1721,15 +1720,31 @@ static int check_top(runner *R, const tsr_ynode *root, const tsr_ynode **rules,
     return need_seq(R, *cases, "`cases`");
 }
 
-static void effective_limits(tsr_ylimits *lim, const tsr_load_options *opts)
+/* The YAML limits of the test file: the rule file's, but with aliases
+ * (test files share orders through anchors). */
+static void test_limits(tsr_ylimits *lim, const tsr_load_options *eff)
 {
-    static const tsr_load_options defaults = TSR_LOAD_OPTIONS_INIT;
-    const tsr_load_options *o = opts && opts->version >= 1 ? opts : &defaults;
-    lim->max_size = o->max_file_size ? o->max_file_size : defaults.max_file_size;
-    lim->max_depth = o->max_depth ? o->max_depth : defaults.max_depth;
-    lim->max_scalar = o->max_scalar_length ? o->max_scalar_length : defaults.max_scalar_length;
-    lim->max_nodes = o->max_nodes ? o->max_nodes : defaults.max_nodes;
+    lim->max_size = eff->max_file_size;
+    lim->max_depth = eff->max_depth;
+    lim->max_scalar = eff->max_scalar_length;
+    lim->max_nodes = eff->max_nodes;
     lim->max_aliases = TEST_MAX_ALIASES;
+}
+
+/* `rules:` must lead into the test file's directory tree (or an allowed
+ * one), as a rule file's `include:` must: a test file cannot make the
+ * runner read, and echo in its errors, any file the process may read. */
+static int check_rules_path(runner *R, const tsr_ynode *rules, const char *path,
+                            const tsr_load_options *eff)
+{
+    char real[PATH_MAX];
+
+    if (tsr__path_allowed(R->file, path, eff->allow_paths, real) != TSR_EINCLUDE)
+        return TSR_OK;   /* inside, or not there: loading it says so */
+    tsr__err_at(R->err, TSR_EINCLUDE, R->file, rules->line, rules->col,
+                "`rules: %s` is outside the directory of the test file (the load option "
+                "allow_paths, or tessera --allow-path DIR, allows more)", rules->u.scalar.text);
+    return TSR_EINCLUDE;
 }
 
 static int run_cases(runner *R, const tsr_ynode *cases)
@@ -1766,12 +1781,15 @@ static int run(runner *R, const char *text, size_t len, const tsr_load_options *
 {
     const tsr_ynode *root, *rules = NULL, *cases = NULL;
     tsr_ynode *parsed = NULL;
+    tsr_load_options eff;
     tsr_ylimits lim;
     const char *path;
     size_t i;
     int rc;
 
-    effective_limits(&lim, opts);
+    if ((rc = tsr__load_options_effective(&eff, opts, R->err)) != TSR_OK)
+        return rc;
+    test_limits(&lim, &eff);
     if ((rc = tsr__yaml_parse(&parsed, text, len, R->file, &lim, tmp, R->err)) != TSR_OK)
         return rc;
     root = parsed;
@@ -1781,7 +1799,8 @@ static int run(runner *R, const char *text, size_t len, const tsr_load_options *
     path = rules_path(tmp, R->file, rules->u.scalar.text);
     if (!R->rules_file || !path)
         return TSR_ENOMEM;
-    if ((rc = tsr_ruleset_load_file(rs, path, opts, R->err)) != TSR_OK)
+    if ((rc = check_rules_path(R, rules, path, &eff)) != TSR_OK ||
+        (rc = tsr_ruleset_load_file(rs, path, opts, R->err)) != TSR_OK)
         return rc;
     R->rs = *rs;
     for (i = 0; i < cases->u.seq.len; i++)

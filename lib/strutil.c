@@ -7,6 +7,7 @@
 #include <limits.h>
 
 #include <stdio.h>
+#include <time.h>
 
 size_t tsr__edit_distance(const char *a, size_t alen, const char *b, size_t blen, size_t cap)
 {
@@ -77,6 +78,43 @@ const char *tsr__closest_in(const char *name, size_t len, const void *base, size
     return found;
 }
 
+/* The length of the valid UTF-8 character at s[0..n) (n >= 1), or 0 when
+ * the bytes there are not one: no overlongs, no surrogates, <= U+10FFFF. */
+static inline size_t utf8_char(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0], c1;
+
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        return n >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
+    if (c >= 0xE0 && c <= 0xEF) {
+        if (n < 3)
+            return 0;
+        c1 = s[1];
+        if ((c1 & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
+            return 0;
+        if (c == 0xE0 && c1 < 0xA0)   /* overlong */
+            return 0;
+        if (c == 0xED && c1 > 0x9F)   /* surrogates */
+            return 0;
+        return 3;
+    }
+    if (c >= 0xF0 && c <= 0xF4) {
+        if (n < 4)
+            return 0;
+        c1 = s[1];
+        if ((c1 & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
+            return 0;
+        if (c == 0xF0 && c1 < 0x90)   /* overlong */
+            return 0;
+        if (c == 0xF4 && c1 > 0x8F)   /* beyond U+10FFFF */
+            return 0;
+        return 4;
+    }
+    return 0;
+}
+
 size_t tsr__utf8_prefix(const char *s, size_t n, size_t max)
 {
     if (n <= max)
@@ -94,45 +132,165 @@ const char *tsr__closest(const char *name, size_t len, const char *const *candid
 bool tsr__utf8_valid(const char *str, size_t n)
 {
     const unsigned char *s = (const unsigned char *)str;
-    size_t i = 0;
+    size_t i = 0, k;
 
     while (i < n) {
-        unsigned c = s[i];
-        if (c < 0x80) {
+        if (s[i] < 0x80) {
             i++;
-        } else if (c >= 0xC2 && c <= 0xDF) {
-            if (i + 1 >= n || (s[i + 1] & 0xC0) != 0x80)
-                return false;
-            i += 2;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            unsigned c1;
-            if (i + 2 >= n)
-                return false;
-            c1 = s[i + 1];
-            if ((c1 & 0xC0) != 0x80 || (s[i + 2] & 0xC0) != 0x80)
-                return false;
-            if (c == 0xE0 && c1 < 0xA0)   /* overlong */
-                return false;
-            if (c == 0xED && c1 > 0x9F)   /* surrogates */
-                return false;
-            i += 3;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            unsigned c1;
-            if (i + 3 >= n)
-                return false;
-            c1 = s[i + 1];
-            if ((c1 & 0xC0) != 0x80 || (s[i + 2] & 0xC0) != 0x80 || (s[i + 3] & 0xC0) != 0x80)
-                return false;
-            if (c == 0xF0 && c1 < 0x90)   /* overlong */
-                return false;
-            if (c == 0xF4 && c1 > 0x8F)   /* beyond U+10FFFF */
-                return false;
-            i += 4;
-        } else {
-            return false;
+            continue;
         }
+        if ((k = utf8_char(s + i, n - i)) == 0)
+            return false;
+        i += k;
     }
     return true;
+}
+
+/* What one character of outside text is shown as: itself, or "?" for a
+ * control character (C0, DEL, C1: a terminal acts on them) or for bytes
+ * that are not UTF-8.  *len is how many bytes of s it stands for. */
+static const char *clean_char(const unsigned char *s, size_t n, size_t *len)
+{
+    size_t k = s[0] < 0x80 ? 1 : utf8_char(s, n);
+
+    if (k == 0) {
+        *len = 1;
+        return "?";
+    }
+    *len = k;
+    if (s[0] < 0x20 || s[0] == 0x7F || (s[0] == 0xC2 && s[1] < 0xA0))
+        return "?";
+    return (const char *)s;
+}
+
+const char *tsr__clip(char *buf, size_t size, const char *str, size_t n, size_t max)
+{
+    static const char more[] = "...";
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0, j = 0, k;
+
+    if (size == 0)
+        return buf;
+    if (size - 1 < sizeof more - 1) {
+        buf[0] = '\0';
+        return buf;
+    }
+    /* room for the text and, when it is cut, the "..." after it */
+    if (max > size - sizeof more)
+        max = size - sizeof more;
+    while (i < n) {
+        const char *c = clean_char(s + i, n - i, &k);
+        size_t w = c == (const char *)s + i ? k : 1;
+        if (j + w > max)
+            break;
+        memcpy(buf + j, c, w);
+        j += w;
+        i += k;
+    }
+    if (i < n) {
+        memcpy(buf + j, more, sizeof more - 1);
+        j += sizeof more - 1;
+    }
+    buf[j] = '\0';
+    return buf;
+}
+
+size_t tsr__clean_in_place(char *str)
+{
+    unsigned char *s = (unsigned char *)str;
+    size_t i = 0, j = 0, k, n = strlen(str);
+
+    while (i < n) {
+        const char *c = clean_char(s + i, n - i, &k);
+        if (c == (const char *)s + i) {
+            memmove(s + j, s + i, k);
+            j += k;
+        } else {
+            s[j++] = '?';
+        }
+        i += k;
+    }
+    s[j] = '\0';
+    return j;
+}
+
+/* ---------------------------------------------------------------------
+ * Keyed hashing: SipHash-1-3 (Aumasson and Bernstein's SipHash with one
+ * compression and three finalisation rounds).
+ */
+#define ROTL64(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND                                                                           \
+    do {                                                                                   \
+        v0 += v1; v1 = ROTL64(v1, 13); v1 ^= v0; v0 = ROTL64(v0, 32);                      \
+        v2 += v3; v3 = ROTL64(v3, 16); v3 ^= v2;                                           \
+        v0 += v3; v3 = ROTL64(v3, 21); v3 ^= v0;                                           \
+        v2 += v1; v1 = ROTL64(v1, 17); v1 ^= v2; v2 = ROTL64(v2, 32);                      \
+    } while (0)
+
+static uint64_t load_le64(const unsigned char *p)
+{
+    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 |
+           (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 |
+           (uint64_t)p[7] << 56;
+}
+
+uint64_t tsr__hash(const tsr_hash_key *key, const char *s, size_t n)
+{
+    const unsigned char *in = (const unsigned char *)s, *end = in + (n - n % 8);
+    uint64_t v0 = UINT64_C(0x736f6d6570736575) ^ key->k0;
+    uint64_t v1 = UINT64_C(0x646f72616e646f6d) ^ key->k1;
+    uint64_t v2 = UINT64_C(0x6c7967656e657261) ^ key->k0;
+    uint64_t v3 = UINT64_C(0x7465646279746573) ^ key->k1;
+    uint64_t b = (uint64_t)n << 56, m;
+
+    for (; in != end; in += 8) {
+        m = load_le64(in);
+        v3 ^= m;
+        SIPROUND;
+        v0 ^= m;
+    }
+    switch (n & 7) {
+    case 7: b |= (uint64_t)in[6] << 48; /* fall through */
+    case 6: b |= (uint64_t)in[5] << 40; /* fall through */
+    case 5: b |= (uint64_t)in[4] << 32; /* fall through */
+    case 4: b |= (uint64_t)in[3] << 24; /* fall through */
+    case 3: b |= (uint64_t)in[2] << 16; /* fall through */
+    case 2: b |= (uint64_t)in[1] << 8;  /* fall through */
+    case 1: b |= (uint64_t)in[0];       /* fall through */
+    default: break;
+    }
+    v3 ^= b;
+    SIPROUND;
+    v0 ^= b;
+    v2 ^= 0xff;
+    SIPROUND;
+    SIPROUND;
+    SIPROUND;
+    return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/* splitmix64: spreads the few varying bits of the seed material over the
+ * whole key. */
+static uint64_t splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += UINT64_C(0x9e3779b97f4a7c15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+
+void tsr__hash_key_init(tsr_hash_key *key, const void *owner, uint64_t counter)
+{
+    static const char here = 0;   /* where the library is mapped */
+    struct timespec ts = { 0, 0 };
+    uint64_t x;
+
+    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
+    x = (uint64_t)(uintptr_t)owner ^ ((uint64_t)(uintptr_t)&ts << 17) ^
+        ((uint64_t)(uintptr_t)&here << 31) ^ ((uint64_t)ts.tv_sec << 32) ^
+        (uint64_t)ts.tv_nsec ^ counter * UINT64_C(0xd1342543de82ef95);
+    key->k0 = splitmix64(&x);
+    key->k1 = splitmix64(&x);
 }
 
 /* ---------------------------------------------------------------------
@@ -159,7 +317,8 @@ int tsr__buf_copy_out(const tsr_buf *b, char *buf, size_t size)
     if (b->failed || b->len > INT_MAX)
         return TSR_ENOMEM;
     if (buf && size) {
-        size_t n = b->len < size - 1 ? b->len : size - 1;
+        /* a short buffer gets a prefix that does not split a character */
+        size_t n = tsr__utf8_prefix(b->data, b->len, size - 1);
         if (n)
             memcpy(buf, b->data, n);
         buf[n] = '\0';
@@ -289,4 +448,17 @@ void tsr__buf_json_escaped(tsr_buf *b, const char *s, size_t n)
         tsr__buf_puts(b, esc);
     }
     tsr__buf_put(b, s + start, n - start);
+}
+
+void tsr__buf_diff_linev(tsr_buf *b, const char *path, const char *fmt, va_list ap)
+{
+    char msg[2048], shown[256];
+
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    msg[tsr__utf8_prefix(msg, strlen(msg), 1023)] = '\0';
+    tsr__clean_in_place(msg);
+    /* paths are made with snprintf into short buffers: a character split
+     * there shows as '?' */
+    tsr__buf_printf(b, "  %s: %s\n", tsr__clip(shown, sizeof shown, path, strlen(path),
+                                               sizeof shown), msg);
 }

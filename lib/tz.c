@@ -558,7 +558,7 @@ int tsr__tz_load(tsr_tz **out, const char *name, const char *tzdir, const tsr_al
     name_len = strlen(name);
     if (!valid_zone_name(name, name_len))
         return tsr__err(err, TSR_ENAME, "invalid time zone name \"%.*s\"",
-                        (int)(name_len > 64 ? 64 : name_len), name);
+                        (int)tsr__utf8_prefix(name, name_len, 64), name);
     if (tzdir == NULL || tzdir[0] == '\0') {
         tzdir = getenv("TZDIR");
         if (tzdir == NULL || tzdir[0] == '\0')

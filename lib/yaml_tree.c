@@ -72,7 +72,7 @@ typedef struct parse_state {
     const tsr_alloc *alloc;
     tsr_arena scratch;  /* anchor names: gone when parsing ends */
     tsr_error *err;
-    uint64_t seed;      /* hash seed, varies with ASLR against crafted collisions */
+    tsr_hash_key key;   /* of the key and anchor tables, drawn per document */
 
     yaml_parser_t parser;
     cursor cur;
@@ -111,25 +111,11 @@ static int clamp_int(size_t v)
     return v > INT_MAX ? INT_MAX : (int)v;
 }
 
-static uint64_t mix64(uint64_t h)
+/* Keys and anchor names come from the document (an order, in YAML): a
+ * keyed hash, so that crafted names cannot pile into one bucket. */
+static uint64_t hash_bytes(const parse_state *st, const char *s, size_t n)
 {
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    h ^= h >> 33;
-    return h;
-}
-
-static uint64_t hash_bytes(uint64_t seed, const char *s, size_t n)
-{
-    uint64_t h = seed ^ 0xcbf29ce484222325ULL;
-    size_t i;
-    for (i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 0x100000001b3ULL;
-    }
-    return mix64(h);
+    return tsr__hash(&st->key, s, n);
 }
 
 /* A tag as the author wrote it (the core prefix shown as `!!`). */
@@ -892,7 +878,7 @@ static size_t anchor_find(const parse_state *st, const char *name, size_t len)
 
     if (!st->anchor_tab)
         return SIZE_MAX;
-    for (h = hash_bytes(st->seed, name, len) & mask; st->anchor_tab[h]; h = (h + 1) & mask) {
+    for (h = hash_bytes(st, name, len) & mask; st->anchor_tab[h]; h = (h + 1) & mask) {
         const anchor *a = &st->anchors[st->anchor_tab[h] - 1];
         if (a->name_len == len && memcmp(a->name, name, len) == 0)
             return st->anchor_tab[h] - 1;
@@ -924,7 +910,7 @@ static int anchor_set(parse_state *st, const char *name, const tsr_ynode *node, 
                 return err_here(st, TSR_ENOMEM, "out of memory");
             for (j = 0; j < st->nanchors; j++)
                 anchor_place(tab, cap,
-                             hash_bytes(st->seed, st->anchors[j].name, st->anchors[j].name_len),
+                             hash_bytes(st, st->anchors[j].name, st->anchors[j].name_len),
                              j + 1);
             tsr__free(st->alloc, st->anchor_tab, st->anchor_tab_cap * sizeof *tab);
             st->anchor_tab = tab;
@@ -940,7 +926,7 @@ static int anchor_set(parse_state *st, const char *name, const tsr_ynode *node, 
             return err_here(st, TSR_ENOMEM, "out of memory");
         a->name_len = len;
         st->nanchors++;
-        anchor_place(st->anchor_tab, st->anchor_tab_cap, hash_bytes(st->seed, name, len), i + 1);
+        anchor_place(st->anchor_tab, st->anchor_tab_cap, hash_bytes(st, name, len), i + 1);
     }
     a = &st->anchors[i];
     a->node = node;
@@ -999,7 +985,7 @@ static const tsr_ynode *map_key(const parse_state *st, const frame *f, size_t i)
 
 static size_t key_slot(const parse_state *st, const tsr_ynode *key, size_t cap)
 {
-    return (size_t)hash_bytes(st->seed, key->u.scalar.text, key->u.scalar.len) & (cap - 1);
+    return (size_t)hash_bytes(st, key->u.scalar.text, key->u.scalar.len) & (cap - 1);
 }
 
 /* (Re)build a large mapping's key table for its first nkeys keys. */
@@ -1511,8 +1497,7 @@ int tsr__yaml_parse(tsr_ynode **out, const char *text, size_t len, const char *f
     st.arena = arena;
     st.alloc = arena->alloc;
     st.err = err;
-    st.seed = mix64((uint64_t)(uintptr_t)&st ^ ((uint64_t)(uintptr_t)text << 17) ^
-                    (uint64_t)(uintptr_t)&default_limits);
+    tsr__hash_key_init(&st.key, &st, (uint64_t)(uintptr_t)text);
     if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
         st.base = 3;
     st.cur.bi = st.cur.ls = st.base;

@@ -86,6 +86,36 @@ run "--jsonl with a line that is not JSON" sh -c "printf '%s\n' 'not an order' |
 expect_status 2
 expect_regex out '^\{"error":\{"line":1,'
 
+# Hostile order text.  A long multibyte code past a pattern's match limit:
+# the error line is strict UTF-8 (the code is cut between characters) and
+# names the rule and the entered code; customer-safe, not the rule's id.
+code=A
+for _ in $(seq 40); do code="${code}Ж"; done
+printf '{"datetime":"2026-06-10T11:00:00+03:00","items":[{"id":"t1","kind":"ticket"}],"promo_codes":["%s!"]}\n' \
+  "$code" > "$TMP/hostile.jsonl"
+run "--jsonl: a pattern past its limit" "$TESSERA" eval --jsonl "$FIX/hostile.yaml" "$TMP/hostile.jsonl"
+expect_status 2
+iconv -f UTF-8 -t UTF-8 "$TMP/out" >/dev/null 2>&1 || bad "the error line is not valid UTF-8"
+expect_grep out '"path":"promo_codes[0]","rule":"'
+expect_grep out 'hostile.yaml:9:5","message":"promo code `AЖЖЖ'
+expect_grep out '...`: the pattern of `promo_codes.cyrillic` hit the match limit"'
+run "--jsonl --customer-safe: a pattern past its limit" "$TESSERA" eval --jsonl --customer-safe \
+  "$FIX/hostile.yaml" "$TMP/hostile.jsonl"
+expect_status 2
+iconv -f UTF-8 -t UTF-8 "$TMP/out" >/dev/null 2>&1 || bad "the error line is not valid UTF-8"
+expect_grep out '"path":"promo_codes[0]"'
+expect_no_grep out 'cyrillic'
+
+# Escape sequences in ids reach no terminal: --explain shows them as '?'.
+printf '%s\n' '{"id":"A\u001b]0;owned\u0007","datetime":"2026-06-10T11:00:00+03:00","items":[{"id":"t1\u001b[2J","kind":"ticket"}],"promo_codes":["\u001b[31mX"]}' \
+  > "$TMP/escapes.json"
+run "--explain with escape sequences in ids" "$TESSERA" eval --explain "$FIX/hostile.yaml" "$TMP/escapes.json"
+expect_status 0
+expect_grep out "Order A?]0;owned?, priced by hostile"
+expect_grep out "  t1?[2J  ticket, ticket: 1"
+! LC_ALL=C grep -q "$(printf '\033')" "$TMP/out" || bad "an ESC byte reached the output"
+! LC_ALL=C grep -q "$(printf '\007')" "$TMP/out" || bad "a BEL byte reached the output"
+
 run "an unknown option" "$TESSERA" eval --frobnicate "$FIX/shop.yaml"
 expect_status 64
 run "--explain with --jsonl" "$TESSERA" eval --explain --jsonl "$FIX/shop.yaml"

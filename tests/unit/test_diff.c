@@ -175,7 +175,10 @@ static void unread_lines_count_as_rejected_by_both(void **state)
     text = tsr_diff_report(d, TSR_DIFF_JSON, NULL, NULL, NULL);
     assert_non_null(strstr(text, "\"orders\":{\"read\":4,\"priced\":3,\"changed\":2,\"rejected_old\":0,"
                                  "\"rejected_new\":0,\"rejected_both\":1}"));
-    assert_non_null(strstr(text, "\"rejected\":[]"));
+    /* the reason, for both sides (issue 15: a line both reject says why) */
+    assert_non_null(strstr(text, "\"rejected\":[{\"line\":3,"
+                                 "\"old\":\"the line is longer than the limit of 16777216 bytes\","
+                                 "\"new\":\"the line is longer than the limit of 16777216 bytes\"}]"));
     assert_non_null(strstr(text, "{\"line\":4,\"order\":\"D-3\""));   /* the unread line is line 3 */
     assert_non_null(strstr(text, "\"old\":{\"file\":\"old\""));
     tsr_diff_free(d);

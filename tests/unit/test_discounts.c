@@ -797,6 +797,42 @@ static void test_effect_values_may_be_expressions(void **state)
     tsr_ruleset_free(rs);
 }
 
+/* A run-time percent past 100 takes the whole line, as 100 would, and the
+ * trace says it was capped (as it says a negative one stopped). */
+static void test_a_run_time_percent_above_100_is_capped_and_says_so(void **state)
+{
+    tsr_ruleset *rs = load(HEADER "schema:\n  customer: { pct: decimal }\n"
+                           "discounts:\n"
+                           "  - { id: pct, percent: customer.pct }\n");
+    tsr_result *big = eval(rs, "{" DT ", \"customer\": {\"id\": \"c\", \"pct\": 150.5},"
+                           " \"items\": [{\"id\": \"a\", \"kind\": \"x\", \"price\": \"10.00\"}]}");
+    tsr_result *neg = eval(rs, "{" DT ", \"customer\": {\"id\": \"c\", \"pct\": -5},"
+                           " \"items\": [{\"id\": \"a\", \"kind\": \"x\", \"price\": \"10.00\"}]}");
+    tsr_result *ok = eval(rs, "{" DT ", \"customer\": {\"id\": \"c\", \"pct\": 100},"
+                          " \"items\": [{\"id\": \"a\", \"kind\": \"x\", \"price\": \"10.00\"}]}");
+    char text[2048];
+    (void)state;
+
+    ASSERT_TOTALS(big, 0);
+    assert_applied(big, "pct");
+    assert_non_null(trace_of(big, "discounts", "pct")->note);
+    assert_string_equal(trace_of(big, "discounts", "pct")->note, "percent 150.5 capped at 100");
+    assert_non_null(strstr(tsr_result_json(big, NULL),
+                           "{\"rule\":\"discounts.pct\",\"applied\":true,"
+                           "\"note\":\"percent 150.5 capped at 100\"}"));
+    assert_true(tsr_result_explain(text, sizeof text, big) > 0);
+    assert_non_null(strstr(text, "\xe2\x9c\x93 discounts.pct: percent 150.5 capped at 100\n"));
+    assert_not_applied(neg, "pct", "`customer.pct` is negative");
+    ASSERT_TOTALS(ok, 0);
+    assert_null(trace_of(ok, "discounts", "pct")->note);
+    assert_non_null(strstr(tsr_result_json(ok, NULL),
+                           "{\"rule\":\"discounts.pct\",\"applied\":true}"));
+    tsr_result_free(big);
+    tsr_result_free(neg);
+    tsr_result_free(ok);
+    tsr_ruleset_free(rs);
+}
+
 /* An exclusive member claims only where it was kept (or counted). */
 static void test_exclusive_group_member_claims_only_the_lines_it_won(void **state)
 {
@@ -932,6 +968,7 @@ int main(void)
         cmocka_unit_test(test_bundle_unit_serves_one_component_of_one_bundle),
         cmocka_unit_test(test_bundles_span_lines_as_units_run_out),
         cmocka_unit_test(test_effect_values_may_be_expressions),
+        cmocka_unit_test(test_a_run_time_percent_above_100_is_capped_and_says_so),
         cmocka_unit_test(test_exclusive_group_member_claims_only_the_lines_it_won),
         cmocka_unit_test(test_evaluation_fails_cleanly_out_of_memory),
     };

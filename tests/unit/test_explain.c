@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
-#include "tessera.h"
+#include "internal.h"
 
 #include <string.h>
 
@@ -141,6 +141,42 @@ static void test_a_small_buffer_gets_a_truncated_terminated_prefix(void **state)
     release(&f);
 }
 
+/* Ids and codes come from the order: an explanation printed on a terminal
+ * must not carry their escape sequences (retitle the window, clear the
+ * screen) nor let an id start a line of its own. */
+static void test_escape_sequences_in_order_text_are_shown_clean(void **state)
+{
+    static const char order[] =
+        "{\"id\": \"A\\u001b]0;owned\\u0007\", \"datetime\": \"2026-06-10T11:00:00+03:00\","
+        " \"items\": [{\"id\": \"t1\\u001b[2J\\n\\u009b1;1H\", \"kind\": \"ticket\"}],"
+        " \"promo_codes\": [\"\\u001b[31mRED\", \"HALF\"]}";
+    fixture f = evaluate(order, 0, 0);
+    const unsigned char *p;
+    size_t k;
+    (void)state;
+
+    for (p = (const unsigned char *)f.text; *p; p++) {
+        if (*p < 0x20 && *p != '\n')
+            fail_msg("control byte 0x%02x at %ld:\n%s", *p, (long)(p - (const unsigned char *)f.text),
+                     f.text);
+        if (p[0] == 0xC2 && p[1] >= 0x80 && p[1] < 0xA0)
+            fail_msg("C1 control at %ld", (long)(p - (const unsigned char *)f.text));
+    }
+    expect_text(&f, "Order A?]0;owned?, priced by shop");
+    expect_text(&f, "  t1?[2J??1;1H  ticket, adult: 1 \xc3\x97 20.00");
+    expect_text(&f, "  ?[31MRED  rejected: unknown\n");
+    /* a short buffer holds a prefix that splits no character */
+    for (k = 1; k < 200; k++) {
+        char buf[200];
+        tsr_result_explain(buf, k, f.res);
+        assert_true(strlen(buf) < k);
+        assert_memory_equal(buf, f.text, strlen(buf));
+        assert_true(tsr__utf8_valid(buf, strlen(buf)));
+        assert_true(strlen(buf) + 4 > k);   /* at most a character's bytes short */
+    }
+    release(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -148,6 +184,7 @@ int main(void)
         cmocka_unit_test(test_promo_codes_points_and_trace_are_explained),
         cmocka_unit_test(test_customer_safe_explanations_do_not_name_codes),
         cmocka_unit_test(test_a_small_buffer_gets_a_truncated_terminated_prefix),
+        cmocka_unit_test(test_escape_sequences_in_order_text_are_shown_clean),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

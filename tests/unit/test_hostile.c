@@ -392,6 +392,87 @@ static void test_a_well_formed_order_still_evaluates(void **state)
     tsr_result_free(res);
 }
 
+/* ------------------------------------------------------------ evaluation */
+
+/* An evaluation that cannot finish (a regex limit, an overflow) names the
+ * rule where it failed (file:line:col of the sub-expression) and the order
+ * line it was evaluating, so that one bad order in a batch can be found. */
+static const char eval_rules[] =
+    "tessera: 1\n"                                                             /* 1 */
+    "ruleset: e\n"
+    "currency: EUR\n"
+    "schema: { item: { note: string } }\n"
+    "categories:\n"                                                            /* 5 */
+    "  - id: adult\n"
+    "    for: item.kind == \"ticket\" and not matches(item.note, \"^(a+)+$\")\n"
+    "    price: 10.00\n"
+    "  - id: big\n"
+    "    for: item.kind == \"big\"\n"                                          /* 10 */
+    "    price: item.price * 1000000000\n"
+    "loyalty:\n"
+    "  earn:\n"
+    "    - { id: base, per: 0.01, points: 1000000000000000000 }\n";          /* 14 */
+
+static int evaluate_refused(const char *order, tsr_error *err)
+{
+    tsr_load_options lo;
+    tsr_ruleset *rs = NULL;
+    tsr_result *res = NULL;
+    int rc;
+
+    tsr_load_options_init(&lo, TSR_LOAD_OPTIONS_VERSION);
+    lo.regex_match_limit = 1000;
+    assert_int_equal(tsr_ruleset_load_string(&rs, eval_rules, sizeof eval_rules - 1, "e.yaml",
+                                             &lo, err), TSR_OK);
+    rc = tsr_evaluate_text(&res, rs, order, strlen(order), NULL, err);
+    assert_null(res);
+    tsr_ruleset_free(rs);
+    return rc;
+}
+
+static void test_evaluation_errors_name_the_rule_and_the_order_line(void **state)
+{
+    static const char regex[] =
+        "{\"datetime\":\"2026-06-13T14:30:00+03:00\",\"items\":["
+        "{\"id\":\"a\",\"kind\":\"ticket\",\"note\":\"x\"},{\"id\":\"b\",\"kind\":\"ticket\",\"note\":\"y\"},"
+        "{\"id\":\"c\",\"kind\":\"ticket\",\"note\":\"\"},"
+        "{\"id\":\"d\",\"kind\":\"ticket\",\"note\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!\"}]}";
+    static const char money[] =
+        "{\"datetime\":\"2026-06-13T14:30:00+03:00\",\"items\":["
+        "{\"id\":\"a\",\"kind\":\"ticket\",\"note\":\"\"},"
+        "{\"id\":\"b\",\"kind\":\"big\",\"price\":\"99999999999.00\"}]}";
+    static const char points[] =
+        "{\"datetime\":\"2026-06-13T14:30:00+03:00\",\"customer\":{\"id\":\"C1\"},\"items\":["
+        "{\"id\":\"a\",\"kind\":\"ticket\",\"note\":\"\"}]}";
+    char text[1024];
+    tsr_error err;
+    (void)state;
+
+    assert_int_equal(evaluate_refused(regex, &err), TSR_EEVAL);
+    assert_non_null(strstr(err.message, "match limit"));
+    assert_string_equal(err.file, "e.yaml");
+    assert_int_equal(err.line, 7);
+    /* `    for: ` is 9 columns; the call starts 30 bytes into the text */
+    assert_int_equal(err.column, 10 + 30);
+    assert_string_equal(err.path, "items[3]");
+    tsr_error_format(text, sizeof text, &err);
+    assert_non_null(strstr(text, "e.yaml:7:40: "));
+    assert_non_null(strstr(text, " (at items[3])"));
+
+    assert_int_equal(evaluate_refused(money, &err), TSR_EEVAL);
+    assert_non_null(strstr(err.message, "overflow in `item.price * 1000000000`"));
+    assert_int_equal(err.line, 11);
+    assert_int_equal(err.column, 12);
+    assert_string_equal(err.path, "items[1]");
+
+    /* outside an expression: the earn rule */
+    assert_int_equal(evaluate_refused(points, &err), TSR_EEVAL);
+    assert_non_null(strstr(err.message, "overflows"));
+    assert_string_equal(err.file, "e.yaml");
+    assert_int_equal(err.line, 14);
+    assert_int_equal(err.column, 7);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -401,6 +482,7 @@ int main(void)
         cmocka_unit_test(test_rule_file_with_a_20_mib_scalar_is_refused),
         cmocka_unit_test(test_rule_file_with_invalid_utf8_is_refused),
         cmocka_unit_test(test_rule_file_with_a_nul_byte_is_refused),
+        cmocka_unit_test(test_evaluation_errors_name_the_rule_and_the_order_line),
         cmocka_unit_test_setup_teardown(test_a_well_formed_order_still_evaluates, setup, teardown),
         cmocka_unit_test_setup_teardown(test_order_json_nested_100000_deep_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_order_json_nested_100000_deep_at_the_top_is_refused,

@@ -557,6 +557,103 @@ static void test_duplicate_line_id_names_the_first(void **state)
     expect_error(f, buf, TSR_EORDER, "items[33].id", "duplicate line id \"l7\": items[7]");
 }
 
+/* Plain FNV-1a, 32 bits: the hash line ids used to be put in buckets by. */
+static uint32_t fnv1a(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 16777619u;
+    }
+    return h;
+}
+
+#define CRAFTED 1000
+
+/* Ids an attacker can compute offline to fall into one bucket of any table
+ * of up to 2^14 slots under plain FNV-1a: equal in their 14 low bits. */
+static char (*crafted_ids(void))[16]
+{
+    char (*ids)[16] = calloc(CRAFTED, sizeof *ids);
+    unsigned long u;
+    size_t n = 0;
+
+    assert_non_null(ids);
+    for (u = 0; n < CRAFTED; u++) {
+        snprintf(ids[n], sizeof ids[n], "c%lu", u);
+        if ((fnv1a(ids[n]) & 0x3FFF) == 0)
+            n++;
+    }
+    return ids;
+}
+
+static size_t distinct(const size_t *b, size_t n)
+{
+    size_t i, j, d = 0;
+    for (i = 0; i < n; i++) {
+        for (j = 0; j < i && b[j] != b[i]; j++)
+            ;
+        d += j == i;
+    }
+    return d;
+}
+
+/* Line ids are checked for duplicates in a hash set keyed afresh for every
+ * order: ids crafted to share a bucket under FNV-1a spread out (no
+ * quadratic probing), and the next order puts them elsewhere again. */
+static void test_crafted_colliding_line_ids_do_not_collide(void **state)
+{
+    fixture *f = *state;
+    char (*ids)[16] = crafted_ids();
+    size_t *first = calloc(CRAFTED, sizeof *first), *again = calloc(CRAFTED, sizeof *again);
+    size_t cap = 64 + CRAFTED * 40, len, i, moved = 0, max = 0;
+    char *text = malloc(cap);
+
+    assert_non_null(first);
+    assert_non_null(again);
+    assert_non_null(text);
+    len = (size_t)snprintf(text, cap, "{\"datetime\":\"2026-06-13T14:30:00Z\",\"items\":[");
+    for (i = 0; i < CRAFTED; i++)
+        len += (size_t)snprintf(text + len, cap - len, "%s{\"id\":\"%s\",\"kind\":\"k\"}",
+                                i ? "," : "", ids[i]);
+    snprintf(text + len, cap - len, "]}");
+
+    /* the attack as it was: every id in one bucket of a 2048-slot table */
+    for (i = 0; i < CRAFTED; i++)
+        first[i] = fnv1a(ids[i]) & 2047;
+    assert_int_equal(distinct(first, CRAFTED), 1);
+
+    assert_int_equal(parse(f, text), TSR_OK);
+    for (i = 0; i < CRAFTED; i++) {
+        first[i] = tsr__order_line_id_bucket(f->order, ids[i], strlen(ids[i]));
+        assert_true(first[i] < 2048);
+    }
+    /* 1000 keys thrown at random into 2048 buckets fill about 790 of them,
+     * the fullest holding a handful */
+    assert_true(distinct(first, CRAFTED) > 600);
+    for (i = 0; i < CRAFTED; i++) {
+        size_t j, load = 0;
+        for (j = 0; j < CRAFTED; j++)
+            load += first[j] == first[i];
+        if (load > max)
+            max = load;
+    }
+    assert_true(max < 12);
+
+    /* the next order draws a new key */
+    tsr_order_reset(f->order);
+    assert_int_equal(parse(f, text), TSR_OK);
+    for (i = 0; i < CRAFTED; i++) {
+        again[i] = tsr__order_line_id_bucket(f->order, ids[i], strlen(ids[i]));
+        moved += again[i] != first[i];
+    }
+    assert_true(moved > CRAFTED / 2);
+    free(text);
+    free(again);
+    free(first);
+    free(ids);
+}
+
 static void test_quantity_must_be_at_least_one(void **state)
 {
     fixture *f = *state;
@@ -1198,6 +1295,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_items_must_be_a_non_empty_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_line_needs_id_and_kind, setup, teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_line_id_names_the_first, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_crafted_colliding_line_ids_do_not_collide, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_quantity_must_be_at_least_one, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_field_suggests_the_closest, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_type_for_every_schema_type, setup, teardown),

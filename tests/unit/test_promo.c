@@ -334,6 +334,97 @@ static void test_no_codes_leave_the_trace_saying_so(void **state)
     tsr_result_free(r);
 }
 
+/* A rule set whose patterns meet hostile codes: `cyrillic` backtracks
+ * without end on "AЖЖ…Ж!" (with a small match limit), `old` takes any code
+ * starting with B but has expired. */
+static const char hostile_rules[] =
+    "tessera: 1\nruleset: h\ncurrency: EUR\n"
+    "promo_codes:\n"
+    "  - { id: old, match: 'B.*', valid: { until: 2020-01-01 } }\n"
+    "  - { id: cyrillic, match: 'A(\xD0\x96+)+' }\n";
+
+/* "A" or "B", 40 × "Ж" (so a cut at 64 bytes falls inside one), then "!". */
+static const char *long_code(char first, char *buf)
+{
+    size_t i;
+    buf[0] = first;
+    for (i = 0; i < 40; i++)
+        memcpy(buf + 1 + 2 * i, "\xD0\x96", 2);
+    buf[81] = '!';
+    buf[82] = '\0';
+    return buf;
+}
+
+static int eval_hostile(int safe, const char *codes, tsr_result **out, tsr_error *err)
+{
+    tsr_load_options lo = TSR_LOAD_OPTIONS_INIT;
+    tsr_eval_options eo = TSR_EVAL_OPTIONS_INIT;
+    tsr_ruleset *h = NULL;
+    char order[1024];
+    int rc;
+
+    lo.regex_match_limit = 1000;
+    if (tsr_ruleset_load_string(&h, hostile_rules, strlen(hostile_rules), "hostile.yaml", &lo,
+                                err) != TSR_OK)
+        fail_msg("hostile rules: %s", err->message);
+    eo.customer_safe = safe;
+    snprintf(order, sizeof order,
+             "{\"datetime\": \"2026-06-10T11:00:00+03:00\","
+             " \"items\": [{\"id\": \"t1\", \"kind\": \"ticket\", \"price\": \"1.00\"}],"
+             " \"promo_codes\": [%s]}", codes);
+    *out = NULL;
+    rc = tsr_evaluate_text(out, h, order, strlen(order), &eo, err);
+    if (rc == TSR_OK) {
+        /* the result outlives nothing here: check it before the rule set goes */
+        size_t len;
+        const char *json = tsr_result_json(*out, &len);
+        assert_non_null(json);
+        assert_true(tsr__utf8_valid(json, len));
+        tsr_result_free(*out);
+        *out = NULL;
+    }
+    tsr_ruleset_free(h);
+    return rc;
+}
+
+static void test_a_pattern_past_its_limit_names_the_rule_and_the_entered_code(void **state)
+{
+    char code[90], codes[200];
+    tsr_result *r;
+    tsr_error err;
+    (void)state;
+
+    snprintf(codes, sizeof codes, "\"NOPE\", \"%s\"", long_code('A', code));
+    assert_int_equal(eval_hostile(0, codes, &r, &err), TSR_EEVAL);
+    assert_true(tsr__utf8_valid(err.message, strlen(err.message)));
+    assert_non_null(strstr(err.message, "`promo_codes.cyrillic`"));
+    assert_non_null(strstr(err.message, "match limit"));
+    assert_non_null(strstr(err.message, "...`"));          /* the code, cut */
+    assert_string_equal(err.path, "promo_codes[1]");
+    assert_string_equal(err.file, "hostile.yaml");
+    assert_int_equal(err.line, 6);
+    assert_int_equal(err.column, 5);
+
+    /* customer-safe: the same places, but no rule id */
+    assert_int_equal(eval_hostile(1, codes, &r, &err), TSR_EEVAL);
+    assert_true(tsr__utf8_valid(err.message, strlen(err.message)));
+    assert_null(strstr(err.message, "cyrillic"));
+    assert_non_null(strstr(err.message, "could not be checked"));
+    assert_string_equal(err.path, "promo_codes[1]");
+}
+
+static void test_trace_quotes_a_long_code_without_splitting_a_character(void **state)
+{
+    char code[90], codes[200];
+    tsr_result *r;
+    tsr_error err;
+    (void)state;
+
+    /* the JSON of the result is checked inside eval_hostile */
+    snprintf(codes, sizeof codes, "\"%s\"", long_code('B', code));
+    assert_int_equal(eval_hostile(0, codes, &r, &err), TSR_OK);
+}
+
 /* A minimum-spend code reads the line totals: they exist from this step
  * on, and as no discount has run yet, each line's total is its subtotal —
  * whatever the discounts take off afterwards. */
@@ -397,6 +488,8 @@ int main(void)
         cmocka_unit_test(test_customer_safe_mode_reports_every_rejection_as_not_applicable),
         cmocka_unit_test(test_no_codes_leave_the_trace_saying_so),
         cmocka_unit_test(test_minimum_spend_code_reads_line_totals_before_any_discount),
+        cmocka_unit_test(test_a_pattern_past_its_limit_names_the_rule_and_the_entered_code),
+        cmocka_unit_test(test_trace_quotes_a_long_code_without_splitting_a_character),
     };
     return cmocka_run_group_tests(tests, load_rules, free_rules);
 }

@@ -384,6 +384,28 @@ static void a_fee_without_value_or_below_zero_rejects_the_line(void **state)
     assert_int_equal(tsr_refund_result_line_status(f->res, 1), TSR_REFUND_REFUNDED);
 }
 
+/* A fee that cannot be computed (an overflow) stops the refund with the
+ * rule's place and the line, as a path into the request's order. */
+static void a_fee_that_overflows_names_the_rule_and_the_line(void **state)
+{
+    fixture *f = *state;
+
+    use_rules(f, "refunds:\n  fee: item.total * 1000000000000000000\n");
+    price(f, family_order);
+    refund_fails(f, f->receipt, "[\"f2\"]", "", TSR_EEVAL, "order.items[3]",
+                 "arithmetic overflow in `item.total * 1000000000000000000`");
+    assert_string_equal(f->err.file, "refund-test.yaml");
+    /* the line after `refunds:`, which follows base_rules */
+    {
+        int line = 2;
+        const char *c;
+        for (c = base_rules; *c; c++)
+            line += *c == '\n';
+        assert_int_equal(f->err.line, line);
+    }
+    assert_int_equal(f->err.column, 8);
+}
+
 /* ---------------------------------------------------------------------
  * Points.
  */
@@ -827,6 +849,10 @@ static void the_request_is_checked_with_paths(void **state)
     refund_fails(f, f->receipt, "[1]", "", TSR_EORDER, "lines[0]", "expected a line id");
     refund_fails(f, f->receipt, "[\"a1\"]", ",\"previous\":{\"clawback\":\"x\"}", TSR_EORDER,
                  "previous.clawback", "not a money amount");
+    refund_fails(f, f->receipt, "[\"a1\"]", ",\"previous\":{\"clawback\":\"-1.00\"}", TSR_EORDER,
+                 "previous.clawback", "`-1.00` is negative");
+    refund_fails(f, f->receipt, "[\"a1\"]", ",\"previous\":{\"\\u001b[2J\":[]}", TSR_EORDER,
+                 "previous", "unknown key `?[2J`");
     refund_fails(f, f->receipt, "[\"a1\"]", ",\"previous\":{\"lins\":[]}", TSR_EORDER,
                  "previous", "unknown key `lins`");
     refund_fails(f, f->receipt, "[\"a1\"]", ",\"previous\":{\"lines\":{}}", TSR_EORDER,
@@ -1171,6 +1197,7 @@ int main(void)
         T(a_fee_above_what_was_paid_keeps_only_what_was_paid),
         T(a_free_line_is_refunded_with_nothing_to_pay_back),
         T(a_fee_without_value_or_below_zero_rejects_the_line),
+        T(a_fee_that_overflows_names_the_rule_and_the_line),
         T(redeemed_points_come_back_and_earned_ones_go),
         T(order_points_go_with_the_last_line),
         T(money_goes_where_the_rule_set_says),

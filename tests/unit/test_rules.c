@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "rules.h"
@@ -795,6 +796,33 @@ static void test_time_zones_come_from_tzdir(void **state)
     assert_int_equal(err.column, 11);
 }
 
+/* A zone file that is not one: the zone reader's words, said once. */
+static void test_a_broken_zone_file_is_reported_once_at_the_key(void **state)
+{
+    char dir[] = "/tmp/tsr_tz_XXXXXX", path[256];
+    tsr_load_options opts = TSR_LOAD_OPTIONS_INIT;
+    tsr_ruleset *rs = NULL;
+    tsr_error err;
+    const char *text = HEADER "timezone: Broken\n";
+    FILE *f;
+    (void)state;
+
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/Broken", dir);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("not a zone\n", f);
+    fclose(f);
+    opts.tzdir = dir;
+    assert_int_equal(tsr_ruleset_load_string(&rs, text, strlen(text), "t.yaml", &opts, &err),
+                     TSR_EPARSE);
+    assert_string_equal(err.message, "time zone \"Broken\": not a valid TZif file (bad header)");
+    assert_int_equal(err.line, 4);
+    assert_int_equal(err.column, 11);
+    remove(path);
+    remove(dir);
+}
+
 static void test_custom_allocator_sees_everything(void **state)
 {
     counting c = { 0, 0, 0, 0 };
@@ -1004,6 +1032,164 @@ static void test_includes_from_disk_are_relative_to_the_includer(void **state)
 }
 
 /* ---------------------------------------------------------------------
+ * Where includes may lead.
+ */
+static void put_file(const char *dir, const char *name, const char *text)
+{
+    char path[600];
+    FILE *f;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static int load_main(const char *dir, const char *text, const tsr_load_options *opts,
+                     tsr_ruleset **rs, tsr_error *err)
+{
+    char path[600];
+    put_file(dir, "main.yaml", text);
+    snprintf(path, sizeof path, "%s/main.yaml", dir);
+    *rs = NULL;
+    return tsr_ruleset_load_file(rs, path, opts, err);
+}
+
+static void expect_refused(const char *dir, const char *include, const tsr_load_options *opts)
+{
+    char text[800], want[700];
+    tsr_ruleset *rs;
+    tsr_error err;
+
+    snprintf(text, sizeof text, HEADER "include: [%s]\n", include);
+    assert_int_equal(load_main(dir, text, opts, &rs, &err), TSR_EINCLUDE);
+    assert_null(rs);
+    snprintf(want, sizeof want, "cannot include `%s`: it is outside the directory of ", include);
+    if (!strstr(err.message, want))
+        fail_msg("message \"%s\" lacks \"%s\"", err.message, want);
+    assert_int_equal(err.line, 4);
+    assert_int_equal(err.column, 11);
+    /* nothing of the refused file was read, so nothing of it is echoed */
+    assert_null(strstr(err.message, "from-outside"));
+}
+
+static void test_includes_stay_inside_the_main_files_directory(void **state)
+{
+    char root[] = "/tmp/tsr_confine_XXXXXX", rules[100], shared[120], other[100];
+    char abs_inc[200], link[200];
+    const char *allow[2];
+    tsr_load_options opts = TSR_LOAD_OPTIONS_INIT;
+    tsr_ruleset *rs;
+    tsr_error err;
+    (void)state;
+
+    assert_non_null(mkdtemp(root));
+    snprintf(rules, sizeof rules, "%s/rules", root);
+    snprintf(shared, sizeof shared, "%s/rules/shared", root);
+    snprintf(other, sizeof other, "%s/other", root);
+    assert_int_equal(mkdir(rules, 0700), 0);
+    assert_int_equal(mkdir(shared, 0700), 0);
+    assert_int_equal(mkdir(other, 0700), 0);
+    put_file(other, "secret.yaml", "categories:\n  - { id: from-outside }\n");
+    put_file(rules, "common.yaml", "categories:\n  - { id: common }\n");
+    put_file(shared, "part.yaml", "include: [../common.yaml]\ncategories:\n  - { id: part }\n");
+    snprintf(link, sizeof link, "%s/link.yaml", rules);
+    assert_int_equal(symlink("../other/secret.yaml", link), 0);
+    snprintf(abs_inc, sizeof abs_inc, "%s/secret.yaml", other);
+
+    expect_refused(rules, "../other/secret.yaml", NULL);        /* `..` out of the tree */
+    expect_refused(rules, abs_inc, NULL);                       /* an absolute path */
+    expect_refused(rules, "link.yaml", NULL);                   /* a link that leads out */
+    expect_refused(rules, "/proc/self/status", NULL);
+
+    /* inside the tree: `..` that stays in it, and an include's own include
+     * of a file elsewhere in the main file's tree */
+    assert_int_equal(load_main(rules, HEADER "include: [shared/../shared/part.yaml]\n", NULL,
+                               &rs, &err), TSR_OK);
+    assert_int_equal(rs->ncategories, 2);
+    assert_string_equal(rs->categories[0].id, "common");
+    tsr_ruleset_free(rs);
+
+    /* allow_paths opens a directory (and only with a version 2 struct) */
+    allow[0] = other;
+    allow[1] = NULL;
+    opts.allow_paths = allow;
+    assert_int_equal(load_main(rules, HEADER "include: [../other/secret.yaml, link.yaml]\n", &opts,
+                               &rs, &err), TSR_OK);
+    assert_string_equal(rs->categories[0].id, "from-outside");
+    assert_null(rs->limits.allow_paths);   /* the caller's memory is not kept */
+    tsr_ruleset_free(rs);
+    opts.version = 1;
+    expect_refused(rules, "../other/secret.yaml", &opts);
+    opts.version = TSR_LOAD_OPTIONS_VERSION;
+    allow[0] = "/";
+    assert_int_equal(load_main(rules, HEADER "include: [../other/secret.yaml]\n", &opts, &rs, &err),
+                     TSR_OK);
+    tsr_ruleset_free(rs);
+
+    /* an old caller's version 1 struct is never written past */
+    {
+        struct { tsr_load_options o; } box;
+        memset(&box, 0x5A, sizeof box);
+        assert_int_equal(tsr_load_options_init(&box.o, 1), TSR_OK);
+        assert_int_equal(box.o.version, 1);
+        assert_int_equal(box.o.max_depth, 64);
+        assert_ptr_equal(box.o.allow_paths, (const char *const *)(uintptr_t)0x5A5A5A5A5A5A5A5AULL);
+    }
+
+    remove(link);
+    put_file(rules, "main.yaml", "");
+    snprintf(link, sizeof link, "%s/main.yaml", rules);
+    remove(link);
+    snprintf(link, sizeof link, "%s/common.yaml", rules);
+    remove(link);
+    snprintf(link, sizeof link, "%s/part.yaml", shared);
+    remove(link);
+    remove(abs_inc);
+    remove(shared);
+    remove(rules);
+    remove(other);
+    remove(root);
+}
+
+/* libyaml's parsing time grows with the square of the nesting: an embedder
+ * cannot raise max_depth past TSR_MAX_DEPTH_LIMIT. */
+static void test_max_depth_above_the_cap_is_refused(void **state)
+{
+    tsr_load_options opts = TSR_LOAD_OPTIONS_INIT;
+    tsr_ruleset *rs = NULL;
+    tsr_error err;
+    char *text;
+    size_t n = 0, i;
+    (void)state;
+
+    opts.max_depth = TSR_MAX_DEPTH_LIMIT + 1;
+    assert_int_equal(tsr_ruleset_load_string(&rs, HEADER, strlen(HEADER), "t.yaml", &opts, &err),
+                     TSR_EINVAL);
+    assert_null(rs);
+    assert_non_null(strstr(err.message, "max_depth 1025 is above the largest allowed, 1024"));
+    opts.max_depth = 1u << 30;
+    assert_int_equal(tsr_ruleset_load_string(&rs, HEADER, strlen(HEADER), "t.yaml", &opts, &err),
+                     TSR_EINVAL);
+    assert_int_equal(tsr_test_run_string(NULL, "tessera_test: 1\n", 16, "t.test.yaml", &opts,
+                                         &err), TSR_EINVAL);
+
+    /* at the cap, a document nested that deep loads (in milliseconds) */
+    opts.max_depth = TSR_MAX_DEPTH_LIMIT;
+    text = malloc(strlen(HEADER) + 2 * TSR_MAX_DEPTH_LIMIT + 16);
+    assert_non_null(text);
+    n = (size_t)sprintf(text, "%stables: { t: ", HEADER);
+    for (i = 0; i < TSR_MAX_DEPTH_LIMIT - 3; i++)
+        text[n++] = '[';
+    for (i = 0; i < TSR_MAX_DEPTH_LIMIT - 3; i++)
+        text[n++] = ']';
+    n += (size_t)sprintf(text + n, " }\n");
+    assert_int_not_equal(tsr_ruleset_load_string(&rs, text, n, "t.yaml", &opts, &err), TSR_ELIMIT);
+    tsr_ruleset_free(rs);
+    free(text);
+}
+
+/* ---------------------------------------------------------------------
  * Out of memory: fail allocation 1, 2, 3, ... until the load succeeds.
  */
 static void oom_loop(const char *path, const mem_fs *fs)
@@ -1096,6 +1282,9 @@ int main(void)
         cmocka_unit_test(test_load_string_names_the_text),
         cmocka_unit_test(test_options_versions),
         cmocka_unit_test(test_time_zones_come_from_tzdir),
+        cmocka_unit_test(test_a_broken_zone_file_is_reported_once_at_the_key),
+        cmocka_unit_test(test_includes_stay_inside_the_main_files_directory),
+        cmocka_unit_test(test_max_depth_above_the_cap_is_refused),
         cmocka_unit_test(test_custom_allocator_sees_everything),
         cmocka_unit_test(test_includes_merge_included_content_first),
         cmocka_unit_test(test_include_errors),

@@ -10,9 +10,10 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
-#include "tessera.h"
+#include "internal.h"
 
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char dir[512];
@@ -210,6 +211,37 @@ static void test_sets_show_what_is_missing_and_what_is_extra(void **state)
     expect_diff(rep, 0,
         "  segments: expected [member], got []; missing member\n"
         "  offers: expected [], got [join]; unexpected join\n");
+    tsr_test_report_free(rep);
+}
+
+/* The report is printed on terminals and read by programs: a line id with
+ * escape sequences shows them as '?', and a path past its buffer is cut
+ * without leaving half a character. */
+static void test_diffs_are_clean_text(void **state)
+{
+    char text[4096], id[400];
+    tsr_test_report *rep;
+    const char *diff;
+    size_t i, n = 0;
+    (void)state;
+
+    for (i = 0; i < 130; i++)
+        n += (size_t)sprintf(id + n, "\xD0\x96");   /* 260 bytes: past the 256-byte path */
+    snprintf(text, sizeof text, TEST_HEAD
+             "  - name: escapes\n"
+             "    order:\n"
+             "      datetime: \"2026-06-10T11:00:00+03:00\"\n"
+             "      items: [ { id: \"t\\e[2J\", kind: ticket, height_cm: 180 },"
+             " { id: \"x%s\", kind: ticket, height_cm: 180 } ]\n"
+             "    expect:\n"
+             "      lines: { \"t\\e[2J\": { total: \"1.00\" }, \"x%s\": { total: \"1.00\" } }\n",
+             id, id);
+    rep = run_ok(text);
+    diff = tsr_test_report_case_diff(rep, 0);
+    assert_non_null(strstr(diff, "  lines.t?[2J.total: expected \"1.00\", got \"20.00\"\n"));
+    assert_null(strchr(diff, '\x1b'));
+    assert_true(tsr__utf8_valid(diff, strlen(diff)));
+    assert_true(tsr__utf8_valid(tsr_test_report_text(rep), strlen(tsr_test_report_text(rep))));
     tsr_test_report_free(rep);
 }
 
@@ -429,6 +461,42 @@ static void test_a_missing_rule_file_fails_the_run(void **state)
     assert_non_null(strstr(err.file, "nowhere.yaml"));
 }
 
+/* `rules:` leads into the test file's directory tree, as `include:` must
+ * stay in the rule set's: a test file cannot load (and quote in errors)
+ * any file the process may read, unless allow_paths says so. */
+static void test_rules_outside_the_test_files_directory_are_refused(void **state)
+{
+    static const char text[] = "tessera_test: 1\nrules: ../shop.yaml\ncases: []\n";
+    static const char abs_text[] = "tessera_test: 1\nrules: /proc/self/status\ncases: []\n";
+    tsr_load_options opts = TSR_LOAD_OPTIONS_INIT;
+    tsr_test_report *rep = (tsr_test_report *)1;
+    char sub[600], name[700];
+    const char *allow[2] = { dir, NULL };
+    tsr_error err;
+    (void)state;
+
+    snprintf(sub, sizeof sub, "%s/sub", dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    snprintf(name, sizeof name, "%s/t.test.yaml", sub);
+    assert_int_equal(tsr_test_run_string(&rep, text, strlen(text), name, NULL, &err), TSR_EINCLUDE);
+    assert_null(rep);
+    assert_string_equal(err.file, name);
+    assert_int_equal(err.line, 2);
+    assert_int_equal(err.column, 8);
+    assert_string_equal(err.message, "`rules: ../shop.yaml` is outside the directory of the test "
+                        "file (the load option allow_paths, or tessera --allow-path DIR, allows "
+                        "more)");
+    assert_int_equal(tsr_test_run_string(&rep, abs_text, strlen(abs_text), name, NULL, &err),
+                     TSR_EINCLUDE);
+    assert_null(strstr(err.message, "Name"));   /* nothing of the file is quoted */
+
+    opts.allow_paths = allow;
+    assert_int_equal(tsr_test_run_string(&rep, text, strlen(text), name, &opts, &err), TSR_OK);
+    assert_int_equal(tsr_test_report_case_count(rep), 0);
+    tsr_test_report_free(rep);
+    rmdir(sub);
+}
+
 static void test_a_missing_test_file_fails_with_its_name(void **state)
 {
     tsr_test_report *rep = (tsr_test_report *)1;
@@ -532,6 +600,8 @@ int main(void)
         cmocka_unit_test(test_bad_values_are_errors),
         cmocka_unit_test(test_a_missing_rule_file_fails_the_run),
         cmocka_unit_test(test_a_missing_test_file_fails_with_its_name),
+        cmocka_unit_test(test_rules_outside_the_test_files_directory_are_refused),
+        cmocka_unit_test(test_diffs_are_clean_text),
         cmocka_unit_test(test_running_out_of_memory_fails_cleanly_at_every_allocation),
         cmocka_unit_test(test_the_report_api_is_null_safe),
     };

@@ -175,6 +175,87 @@ static void test_buf_escapes_json_strings(void **state)
     tsr__buf_free(&b);
 }
 
+/* Every message is valid UTF-8 without control characters, however long
+ * the text it quotes and whatever that text holds: cut on a character
+ * boundary, control characters and stray bytes shown as '?'. */
+static void test_error_text_is_cut_on_characters_and_clean(void **state)
+{
+    char zh[3 * 300 + 1], buf[32], wide[128];
+    tsr_error err;
+    size_t i;
+    int n;
+    (void)state;
+
+    /* 300 three-byte characters after one ASCII byte: the 511-byte cut of
+     * the message falls inside a character */
+    for (i = 0; i < 300; i++)
+        memcpy(zh + 3 * i, "\xE6\x96\x87", 3);   /* U+6587 */
+    zh[900] = '\0';
+    tsr__err(&err, TSR_EEVAL, "x%s", zh);
+    assert_true(strlen(err.message) <= TSR_ERROR_TEXT_MAX - 1);
+    assert_true(strlen(err.message) >= TSR_ERROR_TEXT_MAX - 4);
+    assert_true(tsr__utf8_valid(err.message, strlen(err.message)));
+
+    tsr__err_path(&err, TSR_EORDER, "items[0].id\x1b[2J", "id `\x1b]0;owned\x07\xC2\x9B\xFF`");
+    assert_string_equal(err.message, "id `?]0;owned???`");
+    assert_string_equal(err.path, "items[0].id?[2J");
+
+    /* a short buffer never ends in half a character */
+    tsr__err(&err, TSR_EEVAL, "ab\xE6\x96\x87\xE6\x96\x87");
+    n = tsr_error_format(buf, 6, &err);
+    assert_int_equal(n, 8);
+    assert_string_equal(buf, "ab\xE6\x96\x87");
+
+    /* both places: the rule's and the order's */
+    tsr__err_at(&err, TSR_EEVAL, "park.yaml", 3, 7, "arithmetic overflow in `x * y`");
+    tsr__err_locate(&err, NULL, 0, 0, "items[3]");
+    tsr_error_format(wide, sizeof wide, &err);
+    assert_string_equal(wide, "park.yaml:3:7: arithmetic overflow in `x * y` (at items[3])");
+}
+
+static void test_utf8_cut_and_clip_never_split_a_character(void **state)
+{
+    const char *s = "a\xD0\x96\xD0\x96";          /* "aЖЖ" */
+    char buf[16];
+    (void)state;
+
+    assert_int_equal(tsr__utf8_prefix(s, 5, 10), 5);
+    assert_int_equal(tsr__utf8_prefix(s, 5, 4), 3);      /* not inside the second Ж */
+    assert_int_equal(tsr__utf8_prefix(s, 5, 2), 1);
+    assert_int_equal(tsr__utf8_prefix(s, 5, 0), 0);
+
+    assert_string_equal(tsr__clip(buf, sizeof buf, s, 5, 4), "a\xD0\x96...");
+    assert_string_equal(tsr__clip(buf, sizeof buf, "ok", 2, 40), "ok");
+    assert_string_equal(tsr__clip(buf, sizeof buf, "\x1b[2J\tx", 6, 40), "?[2J?x");
+    assert_string_equal(tsr__clip(buf, sizeof buf, "\xC2\x9B" "1;2H", 6, 40), "?1;2H");  /* C1 CSI */
+    assert_string_equal(tsr__clip(buf, sizeof buf, "\xC2\xA0\xFF\xD0", 4, 40), "\xC2\xA0??");
+    /* the buffer bounds it too, "..." included */
+    assert_string_equal(tsr__clip(buf, 8, "abcdefghij", 10, 40), "abcd...");
+    assert_string_equal(tsr__clip(buf, 3, "abcdefghij", 10, 40), "");
+
+    /* in place, as explain cleans each line it writes */
+    strcpy(buf, "t1\x1b]0;x\x07\xD0\x96\xC2\x85.");
+    assert_int_equal(tsr__clean_in_place(buf), 12);
+    assert_string_equal(buf, "t1?]0;x?\xD0\x96?.");
+}
+
+/* SipHash-1-3 with an all-zero key, as other implementations publish it
+ * (the same algorithm as the SipHash-2-4 reference, with 1 and 3 rounds). */
+static void test_keyed_hash_is_siphash_1_3(void **state)
+{
+    tsr_hash_key zero = { 0, 0 }, k1, k2;
+    (void)state;
+
+    assert_true(tsr__hash(&zero, "", 0) == UINT64_C(0xd1fba762150c532c));
+    assert_true(tsr__hash(&zero, "siphash", 7) == UINT64_C(0x8264ceeccb16bcbe));
+    assert_true(tsr__hash(&zero, "digest-sip_hash", 15) == UINT64_C(0xce31007e34130c0a));
+    /* keys drawn for two owners (or twice for one) differ */
+    tsr__hash_key_init(&k1, &k1, 1);
+    tsr__hash_key_init(&k2, &k2, 1);
+    assert_false(k1.k0 == k2.k0 && k1.k1 == k2.k1);
+    assert_true(tsr__hash(&k1, "t1", 2) != tsr__hash(&k2, "t1", 2));
+}
+
 static void test_version_matches_the_header(void **state)
 {
     (void)state;
@@ -194,6 +275,9 @@ int main(void)
         cmocka_unit_test(test_utf8_validation_refuses_overlongs_and_surrogates),
         cmocka_unit_test(test_utf8_prefix_never_cuts_a_character),
         cmocka_unit_test(test_buf_escapes_json_strings),
+        cmocka_unit_test(test_error_text_is_cut_on_characters_and_clean),
+        cmocka_unit_test(test_utf8_cut_and_clip_never_split_a_character),
+        cmocka_unit_test(test_keyed_hash_is_siphash_1_3),
         cmocka_unit_test(test_version_matches_the_header),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

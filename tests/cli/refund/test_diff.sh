@@ -43,6 +43,18 @@ run "two currencies" "$TESSERA" diff "$RULES/park.yaml" "$TMP/eur.yaml" "$FIX/or
 expect_status 1
 expect_grep err "only rule sets in one currency can be compared"
 
+# an order both sides reject gives its reason too, also a line longer than
+# an order may be (16 MiB), which neither side can read
+{ head -n 4 "$FIX/orders.jsonl"
+  printf '{"id":"'
+  head -c 17000000 /dev/zero | tr '\0' x
+  printf '"}\n'; } > "$TMP/long.jsonl"
+run "a line both reject" "$TESSERA" diff "$RULES/park.yaml" "$FIX/park-next.yaml" "$TMP/long.jsonl"
+expect_status 0
+expect_grep out "rejected: 0 only by old, 0 only by new, 1 by both"
+expect_grep out "line 5: old: the line is longer than the limit of 16777216 bytes"
+expect_grep out "line 5: new: the line is longer than the limit of 16777216 bytes"
+
 run "a missing order file" "$TESSERA" diff "$RULES/park.yaml" "$FIX/park-next.yaml" "$TMP/none.jsonl"
 expect_status 2
 run "too few arguments" "$TESSERA" diff "$RULES/park.yaml" "$FIX/park-next.yaml"

@@ -191,6 +191,9 @@ for k, v in {
         "refund-no-lines": "tessera_test: 1\nrules: park.yaml\ncases:\n  - name: x\n    order: {datetime: \"2026-07-01T10:00:00+03:00\", items: [{id: a1, kind: ticket, height_cm: 180, event_start: \"2026-07-10T10:00:00+03:00\"}]}\n    refund: {datetime: \"2026-07-02T10:00:00+03:00\"}\n    expect: {refund: {totals: {amount: \"1.00\"}}}\n",
         "refund-previous": "tessera_test: 1\nrules: park.yaml\ncases:\n  - name: x\n    order: {datetime: \"2026-07-01T10:00:00+03:00\", items: [{id: a1, kind: ticket, height_cm: 180, event_start: \"2026-07-10T10:00:00+03:00\"}]}\n    refund: {lines: [a1, a1], datetime: \"2026-07-02T10:00:00+03:00\", previous: {lines: [a1], clawback: \"x\"}}\n    expect: {refund: {lines: {a1: {status: refunded}}}}\n",
         "aliases": "tessera_test: 1\nrules: park.yaml\ncases:\n  - &c {name: x, order: {datetime: \"2026-07-01T10:00:00+03:00\", items: []}, expect: {}}\n  - *c\n  - *c\n  - *c\n",
+        # issue 15: a test file's rules: outside its directory is refused
+        "rules-outside": "tessera_test: 1\nrules: ../../../../../../../etc/hostname\ncases: []\n",
+        "rules-absolute": "tessera_test: 1\nrules: /etc/hostname\ncases: []\n",
 }.items():
     put("ruletest", "hostile-%s.test.yaml" % k, v)
 

@@ -134,6 +134,11 @@ def deep(open_, close, n):
 
 
 hostile = {
+    # issue 15: paths out of the rule file's directory (the fuzz harness
+    # refuses every include through its resolver; the CLI and the loader
+    # refuse these by default)
+    "include-outside-absolute": MIN + "include: [/proc/self/status]\n",
+    "include-outside-parent": MIN + "include: [../../etc/hostname]\n",
     "deep-flow-seq": MIN + "tables:\n  t: " + deep("[", "]", 10000) + "\n",
     "deep-flow-map": MIN + "tables:\n  t: " + "{a: " * 5000 + "1" + "}" * 5000 + "\n",
     "deep-block": MIN + "tables:\n" + "".join("  " * (i + 1) + "k%d:\n" % i for i in range(200)) + "  " * 201 + "1\n",
@@ -345,6 +350,38 @@ raw = {
     "many-lines": json.dumps(dict(park_order, items=[{"id": "i%d" % i, "kind": "fnb", "price": "1.00"} for i in range(300)])).encode(),
     "long-string": json.dumps(dict(park_order, id="x" * 5000)).encode(),
 }
+
+
+def fnv1a(s):
+    h = 2166136261
+    for c in s.encode():
+        h = ((h ^ c) * 16777619) & 0xFFFFFFFF
+    return h
+
+
+def colliding_ids(n, bits):
+    """n line ids equal in their `bits` low FNV-1a bits: one bucket of any
+    table of up to 2**bits slots under unseeded FNV-1a (issue 15)."""
+    out, u = [], 0
+    while len(out) < n:
+        s = "c%d" % u
+        u += 1
+        if fnv1a(s) & ((1 << bits) - 1) == 0:
+            out.append(s)
+    return out
+
+
+# Issue 15: text that must reach no terminal raw and no message half cut.
+raw.update({
+    "escape-ids": json.dumps(dict(park_order, id="A\x1b]0;owned\x07",
+                                  items=[{"id": "t1\x1b[2J\n\u009b1;1H", "kind": "ticket",
+                                          "height_cm": 118}],
+                                  promo_codes=["\x1b[31mRED", "DOC-\x1b[0m"])).encode(),
+    "long-multibyte-promo": json.dumps(dict(park_order, promo_codes=[
+        "A" + "\u0416" * 40 + "!", "DOC-" + "\u6587" * 30])).encode(),
+    "colliding-ids": json.dumps(dict(park_order, items=[
+        {"id": i, "kind": "fnb", "price": "1.00"} for i in colliding_ids(300, 12)])).encode(),
+})
 for k, v in raw.items():
     put("order", "order-hostile-" + k + (".yaml" if k.startswith("yaml") else ".json"), v)
 
