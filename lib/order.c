@@ -666,6 +666,9 @@ static const char *selectable_note(const tsr_ruleset *rs, char *buf, size_t size
  * never chooses its own price.  Whether the category's `for`, `when` and
  * `valid` hold for the line is known only when the order is evaluated
  * (eval.c checks it there); this refuses what no line could name. */
+#if defined(__GNUC__)
+__attribute__((noinline))   /* its buffers would weigh on the readers' fast path */
+#endif
 static int check_category(const tsr_order *o, const char *s, size_t n, tsr_error *err)
 {
     const tsr_ruleset *rs = o->rs;

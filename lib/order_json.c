@@ -584,6 +584,74 @@ static int lex_key(jreader *j)
     return lex(j);
 }
 
+/* j->off at a '"': the length of the string when it is plain ASCII up to
+ * its closing quote (no escape, control or non-ASCII byte), else SIZE_MAX.
+ * Read from the order's copy, eight bytes at a time: its zeroed padding
+ * stops the scan at the end of the text at the latest. */
+#if defined(__GNUC__)
+__attribute__((always_inline))   /* in the loops that call it, its constants stay put */
+#endif
+static inline size_t plain_len(const jreader *j)
+{
+#ifdef WORDWISE
+    const char *p = j->copy + j->off + 1;
+    size_t i = 0;
+    uint64_t x, m;
+
+    for (;;) {
+        memcpy(&x, p + i, 8);
+        if ((m = stops(x)) != 0)
+            break;
+        i += 8;
+    }
+    i += (size_t)__builtin_ctzll(m) / 8;
+    return j->off + 1 + i < j->len && p[i] == '"' ? i : SIZE_MAX;
+#else
+    (void)j;
+    return SIZE_MAX;
+#endif
+}
+
+/* The plain string at j->off, n bytes long, read as lex_string reads it. */
+static void take_plain(jreader *j, size_t n)
+{
+    j->start = j->off;
+    j->s = (const char *)j->t + j->off + 1;
+    j->n = n;
+    j->toklen = n;
+    j->escaped = false;
+    j->clean = true;
+    j->off += n + 2;
+}
+
+/* j->off at a '"' where a key is expected: when the string is one of the
+ * record's names, plainly written and shorter than 16 bytes, its entry in
+ * the key index, the token read.  NULL, nothing read: lex it the ordinary
+ * way.  The key's 16 bytes are compared with the name's two words. */
+static const tsr_okey_slot *match_key(jreader *j, const tsr_okey_index *ix)
+{
+    const char *p = j->copy + j->off + 1;
+    const tsr_okey_slot *k;
+    uint64_t x0, x1;
+    size_t n = plain_len(j);
+
+    if (n >= 16)   /* SIZE_MAX too */
+        return NULL;
+    memcpy(&x0, p, 8);
+    memcpy(&x1, p + 8, 8);
+    if (n < 8) {
+        x0 &= ((uint64_t)1 << (8 * n)) - 1;
+        x1 = 0;
+    } else {
+        x1 &= ((uint64_t)1 << (8 * (n - 8))) - 1;
+    }
+    k = &ix->slots[tsr__okey_hash(p, n, ix->seed) & ix->mask];
+    if (!k->name || k->len != n || x0 != k->head[0] || x1 != k->head[1])
+        return NULL;
+    take_plain(j, n);
+    return k;
+}
+
 /* A value, read from here: the common first bytes go straight to their
  * lexer, the rest through lex(). */
 static int value_here(jreader *j)
@@ -592,6 +660,11 @@ static int value_here(jreader *j)
         unsigned char c = j->t[j->off];
         j->start = j->off;
         if (c == '"') {
+            size_t n = plain_len(j);
+            if (n != SIZE_MAX) {
+                take_plain(j, n);
+                return value(j, T_STRING);
+            }
             j->off++;
             return value(j, lex_string(j));
         }
@@ -599,52 +672,6 @@ static int value_here(jreader *j)
             return value(j, lex_number(j));
     }
     return value(j, lex(j));
-}
-
-/* j->off at a '"' where a key is expected: when the string is one of the
- * record's names, plainly written (its closing quote within 16 bytes, no
- * escape, control or non-ASCII byte before it), its entry in the key
- * index, the token read as lex_string reads it.  NULL, nothing read: lex
- * it the ordinary way.  The 16 bytes are read from the order's padded
- * copy of the text. */
-static const tsr_okey_slot *match_key(jreader *j, const tsr_okey_index *ix)
-{
-#ifdef WORDWISE
-    const char *p = j->copy + j->off + 1;
-    const tsr_okey_slot *k;
-    uint64_t x0, x1, m;
-    size_t n;
-
-    memcpy(&x0, p, 8);
-    memcpy(&x1, p + 8, 8);
-    if ((m = stops(x0)) != 0) {
-        n = (size_t)__builtin_ctzll(m) / 8;
-        x0 &= ((uint64_t)1 << (8 * n)) - 1;   /* n < 8: only the key's bytes */
-        x1 = 0;
-    } else if ((m = stops(x1)) != 0) {
-        n = 8 + (size_t)__builtin_ctzll(m) / 8;
-        x1 &= ((uint64_t)1 << (8 * (n - 8))) - 1;
-    } else {
-        return NULL;
-    }
-    if (p[n] != '"')
-        return NULL;
-    k = &ix->slots[tsr__okey_hash(p, n, ix->seed) & ix->mask];
-    if (!k->name || k->len != n || x0 != k->head[0] || x1 != k->head[1])
-        return NULL;
-    j->start = j->off;
-    j->s = (const char *)j->t + j->off + 1;
-    j->n = n;
-    j->toklen = n;
-    j->escaped = false;
-    j->clean = true;
-    j->off += n + 2;
-    return k;
-#else
-    (void)j;
-    (void)ix;
-    return NULL;
-#endif
 }
 
 /* After '{' (the event reader has it). */
