@@ -32,11 +32,11 @@
  * replaced it, the messages are part of the library's contract, and yajl
  * remains the oracle the tests hold this reader to
  * (tests/fuzz/oracle_json_yajl.c, tests/fuzz/fuzz_order_diff.c).  The
- * grammar below follows yajl's parser state for state.  yajl read the text
- * in one call and then one space (yajl_complete_parse), and an error it
- * found only on that space was reported at the text's length; so the
- * lexer reads the text as if one space followed it, and notes when it
- * reads that space.
+ * grammar below answers every token as yajl's parser did in the same
+ * state.  yajl read the text in one call and then one space
+ * (yajl_complete_parse), and an error it found only on that space was
+ * reported at the text's length; so the lexer reads the text as if one
+ * space followed it, and notes when it reads that space.
  */
 #include "order.h"
 
@@ -73,7 +73,8 @@ typedef struct jreader {
     size_t len;
     size_t off;          /* the next byte; len is the space after the text */
     bool past_end;       /* that space was read: an error now is at byte len */
-    char *copy;          /* the order's copy of the text (len + 1 bytes, in its arena) */
+    char *copy;          /* the order's copy of the text, in its arena, with 1 + KEY_PAD
+                            zero bytes after it */
     int lexerr;          /* LEX_*, after T_ERROR */
     /* The last token. */
     size_t start;        /* its first byte */
@@ -108,36 +109,6 @@ static int hex_digit(int c)
     if (c >= 'A' && c <= 'F')
         return c - 'A' + 10;
     return -1;
-}
-
-/* The length of the well-formed UTF-8 character at s (the rules of
- * tsr__utf8_valid: no overlong forms, no surrogates, nothing beyond
- * U+10FFFF), or 0. */
-static size_t utf8_char(const unsigned char *s, size_t avail)
-{
-    unsigned c = s[0], c1;
-
-    if (c >= 0xC2 && c <= 0xDF)
-        return avail >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
-    if (c >= 0xE0 && c <= 0xEF) {
-        if (avail < 3)
-            return 0;
-        c1 = s[1];
-        if ((c1 & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (c == 0xE0 && c1 < 0xA0) ||
-            (c == 0xED && c1 > 0x9F))
-            return 0;
-        return 3;
-    }
-    if (c >= 0xF0 && c <= 0xF4) {
-        if (avail < 4)
-            return 0;
-        c1 = s[1];
-        if ((c1 & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80 ||
-            (c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 > 0x8F))
-            return 0;
-        return 4;
-    }
-    return 0;
 }
 
 /* ---------------------------------------------------------------------
@@ -270,7 +241,7 @@ static int lex_string(jreader *j)
         /* 0x80 and up: yajl took any byte (its check of the UTF-8 was
          * off); the event reader refuses bad UTF-8 where it keeps a
          * string, so here it is only noted. */
-        k = utf8_char(t + i, len - i);
+        k = tsr__utf8_char(t + i, len - i);
         if (k) {
             i += k;
         } else {
@@ -312,7 +283,8 @@ static int lex_number(jreader *j)
         return lex_fail(j, LEX_MINUS);
     }
     j->is_int = digits <= 18 && c != '.' && c != 'e' && c != 'E';
-    j->ival = neg ? -(int64_t)v : (int64_t)v;
+    if (j->is_int)   /* below 10^18: negated without overflow */
+        j->ival = neg ? -(int64_t)v : (int64_t)v;
     if (c == '.') {
         bool fraction = false;
         if ((c = next(j)) < 0)

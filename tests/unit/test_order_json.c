@@ -639,6 +639,71 @@ static void test_limits_are_enforced_as_before(void **state)
     assert_string_equal(f->err.message, "order of 301 bytes is larger than the limit (300 bytes)");
 }
 
+/* ---------------------------------------------------------------------
+ * The key index.
+ */
+
+/* Every name of a record's index is found at its home slot: one hash, one
+ * compare. */
+static bool index_is_perfect(const tsr_okey_index *ix)
+{
+    uint32_t i;
+    for (i = 0; i <= ix->mask; i++) {
+        const tsr_okey_slot *k = &ix->slots[i];
+        if (k->name && (tsr__okey_hash(k->name, k->len, ix->seed) & ix->mask) != i)
+            return false;
+    }
+    return true;
+}
+
+static void test_key_index_is_a_perfect_hash_for_ordinary_schemas(void **state)
+{
+    fixture *f = *state;
+    int rec;
+
+    for (rec = 0; rec < TSR_REC__COUNT; rec++)
+        assert_true(index_is_perfect(&f->rs->okeys[rec]));
+}
+
+/* More names than a perfect hash is looked for, some of them alike in
+ * length and first, middle and last byte: the index probes, and every key
+ * still reads. */
+static void test_keys_of_a_wide_schema_read_as_before(void **state)
+{
+    fixture *f = *state;
+    char text[4096], order[4096];
+    size_t used = 0, o = 0;
+    tsr_ruleset *rs = NULL;
+    int i;
+
+    used += (size_t)snprintf(text, sizeof text, "tessera: 1\nruleset: wide\nversion: \"1\"\n"
+                             "currency: KWD\nschema:\n  item:\n");
+    for (i = 0; i < 70; i++)
+        used += (size_t)snprintf(text + used, sizeof text - used, "    f%d_x: int\n", i);
+    used += (size_t)snprintf(text + used, sizeof text - used,
+                             "    paxb: int\n    pbxb: string\n    pcxb: money\n");
+    assert_int_equal(tsr_ruleset_load_string(&rs, text, used, "wide.yaml", NULL, &f->err),
+                     TSR_OK);
+    assert_false(index_is_perfect(&rs->okeys[TSR_REC_ITEM]));
+    o += (size_t)snprintf(order, sizeof order, "{" DT ",\"items\":[{\"id\":\"t1\",\"kind\":\"k\"");
+    for (i = 0; i < 70; i++)
+        o += (size_t)snprintf(order + o, sizeof order - o, ",\"f%d_x\":%d", i, i);
+    o += (size_t)snprintf(order + o, sizeof order - o,
+                          ",\"paxb\":1,\"pbxb\":\"b\",\"pcxb\":\"1.234\",\"price\":0.5}]}");
+    assert_int_equal(read_both(f, rs, order, o), TSR_OK);
+    assert_int_equal(item_value(f, tsr_ruleset_field(rs, TSR_RECORD_ITEM, "f69_x"))->u.i, 69);
+    assert_int_equal(item_value(f, tsr_ruleset_field(rs, TSR_RECORD_ITEM, "pcxb"))->u.i, 1234);
+    assert_int_equal(item_value(f, TSR_ITEM_PRICE)->u.i, 500);
+    /* a key alike to a name but not one is still unknown */
+    o = (size_t)snprintf(order, sizeof order, ITEM("\"pdxb\":1"));
+    assert_int_equal(read_both(f, rs, order, o), TSR_EORDER);
+    assert_string_equal(f->err.path, "items[0].pdxb");
+    tsr_order_free(f->order);
+    tsr_order_free(f->oracle);
+    f->order = f->oracle = NULL;
+    tsr_ruleset_free(rs);
+}
+
 /* The park10 workload reads to the same orders through both readers. */
 static void test_park10_orders_read_as_before(void **state)
 {
@@ -685,6 +750,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_syntax_errors_say_what_yajl_said, setup, teardown),
         cmocka_unit_test_setup_teardown(test_white_space_and_a_byte_order_mark, setup, teardown),
         cmocka_unit_test_setup_teardown(test_limits_are_enforced_as_before, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_key_index_is_a_perfect_hash_for_ordinary_schemas,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_keys_of_a_wide_schema_read_as_before, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_park10_orders_read_as_before, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
