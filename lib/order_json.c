@@ -394,11 +394,11 @@ static int decode(jreader *j, const char *what)
     while (i < n) {
         uint32_t cp;
         const char *bs = memchr(s + i, '\\', n - i);
-        size_t plain_len = bs ? (size_t)(bs - (s + i)) : n - i;
+        size_t run = bs ? (size_t)(bs - (s + i)) : n - i;   /* up to the next escape */
 
-        memcpy(out + w, s + i, plain_len);
-        w += plain_len;
-        i += plain_len;
+        memcpy(out + w, s + i, run);
+        w += run;
+        i += run;
         if (i == n)
             break;
         switch (s[i + 1]) {   /* the lexer let only these through */
