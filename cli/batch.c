@@ -191,6 +191,79 @@ void batch_error_line(FILE *out, size_t lineno, const char *path, const char *me
 }
 
 /* ---------------------------------------------------------------------
+ * `tessera eval --jsonl` lines, shared with `tessera serve`'s JSON-lines
+ * route so that both print the same bytes.
+ */
+static int ob_json_string(outbuf *o, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    int rc = ob_put(o, "\"", 1);
+    for (; *s && rc == 0; s++) {
+        unsigned char c = (unsigned char)*s;
+        char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+        if (c == '"' || c == '\\') {
+            esc[1] = (char)c;
+            rc = ob_put(o, esc, 2);
+        } else if (c == '\n') {
+            rc = ob_put(o, "\\n", 2);
+        } else if (c < 0x20) {
+            rc = ob_put(o, esc, 6);
+        } else {
+            rc = ob_put(o, (const char *)&c, 1);
+        }
+    }
+    return rc ? rc : ob_put(o, "\"", 1);
+}
+
+int batch_eval_error(outbuf *o, size_t lineno, const tsr_error *err, const char *message)
+{
+    char num[64];
+    const char *path = err ? err->path : NULL;
+    int n = snprintf(num, sizeof num, "{\"error\":{\"line\":%zu,\"path\":", lineno);
+    if (ob_put(o, num, (size_t)n) != 0 ||
+        (path && path[0] ? ob_json_string(o, path) : ob_put(o, "null", 4)) != 0)
+        return -1;
+    if (err && err->file[0] && err->line > 0) {
+        char at[TSR_ERROR_PATH_MAX + 32];
+        snprintf(at, sizeof at, "%s:%d:%d", err->file, err->line, err->column);
+        if (ob_put(o, ",\"rule\":", 8) != 0 || ob_json_string(o, at) != 0)
+            return -1;
+    }
+    if (ob_put(o, ",\"message\":", 11) != 0 || ob_json_string(o, message) != 0)
+        return -1;
+    return ob_put(o, "}}\n", 3);
+}
+
+int batch_eval_too_long(outbuf *o, size_t lineno, size_t max)
+{
+    char msg[128];
+    snprintf(msg, sizeof msg, "the line is longer than the limit of %zu bytes", max);
+    return batch_eval_error(o, lineno, NULL, msg);
+}
+
+int batch_eval_line(const tsr_ruleset *rs, tsr_order *order, const tsr_eval_options *opts,
+                    outbuf *o, const char *line, size_t len, size_t lineno)
+{
+    tsr_result *res = NULL;
+    tsr_error err;
+    const char *json;
+    size_t jlen;
+    int rc;
+
+    tsr_order_reset(order);
+    if (tsr_order_parse(order, line, len, &err) != TSR_OK ||
+        tsr_evaluate(&res, rs, order, opts, &err) != TSR_OK) {
+        if (err.code == TSR_ENOMEM)
+            return -1;
+        return batch_eval_error(o, lineno, &err, err.message) == 0 ? 1 : -1;
+    }
+    json = tsr_result_json(res, &jlen);
+    rc = json && ob_put(o, json, jlen) == 0 && ob_put(o, "\n", 1) == 0 ? 0 : -1;
+    tsr_result_free(res);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------
  * Progress.
  */
 static int64_t ms_between(const struct timespec *a, const struct timespec *b)

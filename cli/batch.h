@@ -57,6 +57,18 @@ void batch_json_string(FILE *out, const char *s);
 /* {"error":{"line":N,"path":"..."|null,"message":"..."}} and a newline. */
 void batch_error_line(FILE *out, size_t lineno, const char *path, const char *message);
 
+/* One line of `tessera eval --jsonl` into `o`: the result JSON and a
+ * newline, or the error object {"error":{"line":N,"path":...|null,
+ * ["rule":"FILE:LINE:COL",]"message":...}} and a newline.  `order` is
+ * reset first.  Returns 0 priced, 1 rejected, -1 out of memory. */
+int batch_eval_line(const tsr_ruleset *rs, tsr_order *order, const tsr_eval_options *opts,
+                    outbuf *o, const char *line, size_t len, size_t lineno);
+/* The error object of a line: `err` NULL or the library's error (its path
+ * and rule), `message` the text.  0, or -1 out of memory. */
+int batch_eval_error(outbuf *o, size_t lineno, const tsr_error *err, const char *message);
+/* The error object of a line longer than `max` bytes (not read). */
+int batch_eval_too_long(outbuf *o, size_t lineno, size_t max);
+
 /* A progress line on stderr, only when stderr is a terminal: how many
  * items and how many per second, redrawn about every half second and
  * erased by progress_done. */

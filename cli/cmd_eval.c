@@ -225,82 +225,6 @@ static int eval_one(const tsr_ruleset *rs, const eval_args *a)
 /* ---------------------------------------------------------------------
  * --jsonl: one order per line in, one result per line out.
  */
-static int is_blank(const char *s, size_t n)
-{
-    size_t i;
-    for (i = 0; i < n; i++)
-        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
-            return 0;
-    return 1;
-}
-
-static int ob_json_string(outbuf *o, const char *s)
-{
-    static const char hex[] = "0123456789abcdef";
-    int rc = ob_put(o, "\"", 1);
-    for (; *s && rc == 0; s++) {
-        unsigned char c = (unsigned char)*s;
-        char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
-        if (c == '"' || c == '\\') {
-            esc[1] = (char)c;
-            rc = ob_put(o, esc, 2);
-        } else if (c == '\n') {
-            rc = ob_put(o, "\\n", 2);
-        } else if (c < 0x20) {
-            rc = ob_put(o, esc, 6);
-        } else {
-            rc = ob_put(o, (const char *)&c, 1);
-        }
-    }
-    return rc ? rc : ob_put(o, "\"", 1);
-}
-
-/* {"error":{"line":N,"path":"items[1].id"|null,"message":"..."}}, with
- * "rule":"FILE:LINE:COL" before the message when a rule's evaluation
- * failed (a regex limit, an overflow: `err` names the rule). */
-static int error_line(outbuf *o, size_t lineno, const tsr_error *err, const char *message)
-{
-    char num[64];
-    const char *path = err ? err->path : NULL;
-    int n = snprintf(num, sizeof num, "{\"error\":{\"line\":%zu,\"path\":", lineno);
-    if (ob_put(o, num, (size_t)n) != 0 ||
-        (path && path[0] ? ob_json_string(o, path) : ob_put(o, "null", 4)) != 0)
-        return -1;
-    if (err && err->file[0] && err->line > 0) {
-        char at[TSR_ERROR_PATH_MAX + 32];
-        snprintf(at, sizeof at, "%s:%d:%d", err->file, err->line, err->column);
-        if (ob_put(o, ",\"rule\":", 8) != 0 || ob_json_string(o, at) != 0)
-            return -1;
-    }
-    if (ob_put(o, ",\"message\":", 11) != 0 || ob_json_string(o, message) != 0)
-        return -1;
-    return ob_put(o, "}}\n", 3);
-}
-
-/* Evaluate one line into `o`: the result, or the error object.  Returns 0
- * evaluated, 1 rejected, -1 out of memory. */
-static int eval_line(const tsr_ruleset *rs, tsr_order *order, const eval_args *a, outbuf *o,
-                     const char *line, size_t len, size_t lineno)
-{
-    tsr_result *res = NULL;
-    tsr_error err;
-    const char *json;
-    size_t jlen;
-    int rc;
-
-    tsr_order_reset(order);
-    if (tsr_order_parse(order, line, len, &err) != TSR_OK ||
-        tsr_evaluate(&res, rs, order, &a->opts, &err) != TSR_OK) {
-        if (err.code == TSR_ENOMEM)
-            return -1;
-        return error_line(o, lineno, &err, err.message) == 0 ? 1 : -1;
-    }
-    json = tsr_result_json(res, &jlen);
-    rc = json && ob_put(o, json, jlen) == 0 && ob_put(o, "\n", 1) == 0 ? 0 : -1;
-    tsr_result_free(res);
-    return rc;
-}
-
 static int eval_stream(const tsr_ruleset *rs, const eval_args *a)
 {
     static const tsr_load_options limits = TSR_LOAD_OPTIONS_INIT;
@@ -343,13 +267,11 @@ static int eval_stream(const tsr_ruleset *rs, const eval_args *a)
         lineno++;
         o.len = 0;
         if (st == LR_TOO_LONG) {
-            char msg[128];
-            snprintf(msg, sizeof msg, "the line is longer than the limit of %zu bytes", lr.max);
-            r = error_line(&o, lineno, NULL, msg) == 0 ? 1 : -1;
-        } else if (is_blank(line, len)) {
+            r = batch_eval_too_long(&o, lineno, lr.max) == 0 ? 1 : -1;
+        } else if (batch_is_blank(line, len)) {
             continue;
         } else {
-            r = eval_line(rs, order, a, &o, line, len, lineno);
+            r = batch_eval_line(rs, order, &a->opts, &o, line, len, lineno);
         }
         if (r < 0) {
             fprintf(stderr, "tessera eval: out of memory at line %zu\n", lineno);

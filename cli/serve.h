@@ -8,7 +8,8 @@
  *                    count, files fingerprinted (SHA-256) and watched,
  *                    reload checked first and swapped in atomically;
  *   serve_http.c     the routes on libmicrohttpd: bounded bodies, bearer
- *                    token, errors as JSON, one log line per request;
+ *                    token, errors as JSON, JSON lines answered as they are
+ *                    priced, one log line per request;
  *   serve_metrics.c  counters and latency histograms, Prometheus text.
  *
  * The library does every rule semantic; none of this looks inside an order.
@@ -49,15 +50,23 @@ typedef struct serve_file {
     char sha256[SERVE_SHA256_HEX];      /* "" when it could not be read */
 } serve_file;
 
+#define SERVE_ORDER_POOL 64     /* orders kept for reuse, per version */
+
 /* One loaded version of a rule file, immutable once published.  Requests
  * hold a reference while they use it, so a reload never frees a rule set
- * under a request: the last release frees it. */
+ * under a request: the last release frees it, with the orders it kept. */
 typedef struct serve_version {
     tsr_ruleset *rs;
     atomic_uint refs;
     char loaded_at[SERVE_TIME_LEN];
     serve_file *files;                  /* files[0] is the main file */
     size_t nfiles;
+    /* orders of this rule set, empty, for reuse: one taken per evaluation
+     * and given back at once, so there are never more than evaluations
+     * run at the same time (one per thread) */
+    pthread_mutex_t pool_lock;
+    tsr_order *pool[SERVE_ORDER_POOL];
+    size_t npool;
 } serve_version;
 
 typedef struct serve_entry serve_entry;
@@ -78,6 +87,13 @@ void serve_rules_close(serve_rules *r);
 serve_version *serve_rules_acquire(serve_rules *r, const char *id);
 void serve_version_release(serve_version *v);
 
+/* An empty order of v's rule set: one it kept (with the memory of an
+ * earlier order, which spares the allocations of a new one) or a new one;
+ * NULL when out of memory.  Give it back with serve_version_order_done
+ * before the version is released. */
+tsr_order *serve_version_order(serve_version *v);
+void serve_version_order_done(serve_version *v, tsr_order *o);
+
 /* Look at the files on disk: reload the rule sets whose files changed
  * (settled: unchanged since the previous look) or all of them when
  * `force` (SIGHUP).  Called from one thread only. */
@@ -93,8 +109,8 @@ void serve_rules_metrics(serve_rules *r, FILE *out);
  * them from its own thread.
  */
 typedef enum serve_route {
-    ROUTE_EVALUATE, ROUTE_REFUND, ROUTE_SEGMENTS, ROUTE_RULESETS, ROUTE_HEALTHZ,
-    ROUTE_METRICS, ROUTE_OTHER, ROUTE__COUNT
+    ROUTE_EVALUATE, ROUTE_EVALUATE_JSONL, ROUTE_REFUND, ROUTE_SEGMENTS, ROUTE_RULESETS,
+    ROUTE_HEALTHZ, ROUTE_METRICS, ROUTE_OTHER, ROUTE__COUNT
 } serve_route;
 
 const char *serve_route_name(serve_route r);
@@ -103,6 +119,8 @@ const char *serve_route_name(serve_route r);
  * code (NULL when none) and latency in microseconds. */
 void serve_metrics_request(serve_route route, unsigned status, const char *error,
                            uint64_t latency_us);
+/* Orders answered in JSON-lines requests: priced and rejected. */
+void serve_metrics_lines(uint64_t priced, uint64_t rejected);
 void serve_metrics_in_flight(int delta);
 uint64_t serve_metrics_in_flight_now(void);
 /* The HTTP part of /metrics. */

@@ -2,7 +2,10 @@
  * serve_http.c — the routes of `tessera serve` on libmicrohttpd
  * (docs/decisions/http-server.md says why that library and this threading).
  *
- *   POST /v1/rulesets/ID/evaluate   an order -> what `tessera eval` prints
+ *   POST /v1/rulesets/ID/evaluate   an order -> what `tessera eval` prints;
+ *                                   with Content-Type: application/x-ndjson,
+ *                                   orders as JSON lines -> what `tessera
+ *                                   eval --jsonl` prints
  *   POST /v1/rulesets/ID/refund     a refund request -> what `tessera refund` prints
  *   POST /v1/rulesets/ID/segments   one profile -> the line `tessera segments` prints
  *   GET  /v1/rulesets               what is loaded, digests, reload errors
@@ -72,18 +75,10 @@ static uint64_t elapsed_us(const struct timespec *since)
 /* ---------------------------------------------------------------------
  * Answers.
  */
-static enum MHD_Result queue(serve_http *h, struct MHD_Connection *c, request *q,
-                             unsigned status, const char *type, char *body, size_t len,
-                             const char *allow)
+/* The headers every answer gets besides its body's type. */
+static void add_headers(serve_http *h, struct MHD_Response *resp, unsigned status,
+                        const char *type, const char *allow)
 {
-    struct MHD_Response *resp;
-    enum MHD_Result rc;
-
-    resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-    if (!resp) {
-        free(body);
-        return MHD_NO;
-    }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     if (allow)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
@@ -95,6 +90,18 @@ static enum MHD_Result queue(serve_http *h, struct MHD_Connection *c, request *q
      * reconnect to an instance that stays */
     if (atomic_load(&h->draining))
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+}
+
+/* Queue `resp` (NULL: out of memory) as the answer, and let it go. */
+static enum MHD_Result send_response(serve_http *h, struct MHD_Connection *c, request *q,
+                                     unsigned status, const char *type,
+                                     struct MHD_Response *resp, const char *allow)
+{
+    enum MHD_Result rc;
+
+    if (!resp)
+        return MHD_NO;
+    add_headers(h, resp, status, type, allow);
     rc = MHD_queue_response(c, status, resp);
     MHD_destroy_response(resp);
     q->answered = 1;
@@ -102,17 +109,25 @@ static enum MHD_Result queue(serve_http *h, struct MHD_Connection *c, request *q
     return rc;
 }
 
-static enum MHD_Result queue_copy(serve_http *h, struct MHD_Connection *c, request *q,
-                                  unsigned status, const char *type, const char *text,
-                                  size_t len, int newline)
+static enum MHD_Result queue(serve_http *h, struct MHD_Connection *c, request *q,
+                             unsigned status, const char *type, char *body, size_t len,
+                             const char *allow)
 {
-    char *body = malloc(len + 1);
-    if (!body)
-        return MHD_NO;
-    memcpy(body, text, len);
-    if (newline)
-        body[len++] = '\n';
-    return queue(h, c, q, status, type, body, len, NULL);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, body,
+                                                                MHD_RESPMEM_MUST_FREE);
+    if (!resp)
+        free(body);
+    return send_response(h, c, q, status, type, resp, allow);
+}
+
+/* A body that outlives every request (a constant). */
+static enum MHD_Result queue_static(serve_http *h, struct MHD_Connection *c, request *q,
+                                    unsigned status, const char *type, const char *text,
+                                    size_t len)
+{
+    return send_response(h, c, q, status, type,
+                         MHD_create_response_from_buffer(len, (void *)text,
+                                                         MHD_RESPMEM_PERSISTENT), NULL);
 }
 
 static const char json_type[] = "application/json";
@@ -256,19 +271,26 @@ static enum MHD_Result out_of_memory(serve_http *h, struct MHD_Connection *c, re
 }
 
 /* 200 with a result's JSON and the newline the command line ends it with;
- * NULL JSON is out of memory. */
+ * NULL JSON is out of memory.  The JSON is copied: a result must not
+ * outlive its rule set, which a reload may free before the answer is sent
+ * (the copy costs nothing measurable beside the evaluation). */
 static enum MHD_Result answer_json(serve_http *h, struct MHD_Connection *c, request *q,
                                    const char *json, size_t len)
 {
-    return json ? queue_copy(h, c, q, MHD_HTTP_OK, json_type, json, len, 1)
-                : out_of_memory(h, c, q);
+    char *body;
+
+    if (!json || !(body = malloc(len + 1)))
+        return out_of_memory(h, c, q);
+    memcpy(body, json, len);
+    body[len] = '\n';
+    return queue(h, c, q, MHD_HTTP_OK, json_type, body, len + 1, NULL);
 }
 
 static enum MHD_Result evaluate(serve_http *h, struct MHD_Connection *c, request *q,
-                                const tsr_ruleset *rs)
+                                serve_version *v)
 {
     tsr_eval_options opts = TSR_EVAL_OPTIONS_INIT;
-    tsr_order *order = NULL;
+    tsr_order *order;
     tsr_result *res = NULL;
     tsr_error err;
     enum MHD_Result rc;
@@ -277,11 +299,15 @@ static enum MHD_Result evaluate(serve_http *h, struct MHD_Connection *c, request
     opts.no_trace = q->no_trace;
     if (refuse_non_object(h, c, q, "invalid_order", &rc))
         return rc;
-    if (tsr_order_new(&order, rs, &err) != TSR_OK ||
-        tsr_order_parse(order, q->body.data, q->body.len, &err) != TSR_OK ||
-        tsr_evaluate(&res, rs, order, &opts, &err) != TSR_OK) {
-        rc = refuse(h, c, q, &err, "invalid_order");
-    } else if (q->explain) {
+    if (!(order = serve_version_order(v)))
+        return out_of_memory(h, c, q);
+    if (tsr_order_parse(order, q->body.data, q->body.len, &err) != TSR_OK ||
+        tsr_evaluate(&res, v->rs, order, &opts, &err) != TSR_OK) {
+        serve_version_order_done(v, order);
+        return refuse(h, c, q, &err, "invalid_order");
+    }
+    serve_version_order_done(v, order);
+    if (q->explain) {
         int n = tsr_result_explain(NULL, 0, res);
         char *text = n >= 0 ? malloc((size_t)n + 1) : NULL;
         if (text) {
@@ -296,7 +322,6 @@ static enum MHD_Result evaluate(serve_http *h, struct MHD_Connection *c, request
         rc = answer_json(h, c, q, json, len);
     }
     tsr_result_free(res);
-    tsr_order_free(order);
     return rc;
 }
 
@@ -356,6 +381,137 @@ static enum MHD_Result segments(serve_http *h, struct MHD_Connection *c, request
     return rc;
 }
 
+/* ---------------------------------------------------------------------
+ * JSON lines: several orders a request, answered as `tessera eval --jsonl`
+ * answers them, line for line.  An answer of up to LINES_BUFFERED bytes
+ * (some 40 park10 results) is built whole and sent with its length, in
+ * one write with the headers; a longer one is produced as libmicrohttpd
+ * sends it (chunked), a block of lines per call, so that memory holds the
+ * body and about a block of results however many orders the body has.
+ * The version is held until the last line is answered.
+ */
+#define LINES_BUFFERED (64 * 1024)
+
+typedef struct lines_answer {
+    serve_version *v;
+    tsr_eval_options opts;
+    char *body;                 /* the request's, taken over */
+    size_t len, pos;            /* lines before pos are answered */
+    size_t lineno;
+    outbuf out;                 /* answers not yet handed over */
+    size_t sent;                /* bytes of out handed over */
+    int failed;                 /* out of memory: the answer ends short */
+} lines_answer;
+
+/* Evaluate lines until about `want` bytes of answers wait in s->out. */
+static void lines_fill(lines_answer *s, size_t want)
+{
+    static const tsr_load_options limits = TSR_LOAD_OPTIONS_INIT;
+    tsr_order *order = NULL;
+    uint64_t priced = 0, rejected = 0;
+
+    while (s->out.len < want && s->pos < s->len) {
+        const char *line = s->body + s->pos;
+        const char *nl = memchr(line, '\n', s->len - s->pos);
+        size_t n = nl ? (size_t)(nl - line) : s->len - s->pos;
+        int r;
+
+        s->pos += n + (nl != NULL);
+        s->lineno++;
+        if (n > limits.max_order_size) {
+            /* what `tessera eval --jsonl` says of a line it does not keep */
+            r = batch_eval_too_long(&s->out, s->lineno, limits.max_order_size) == 0 ? 1 : -1;
+        } else if (batch_is_blank(line, n)) {
+            continue;
+        } else if (!order && !(order = serve_version_order(s->v))) {
+            r = -1;
+        } else {
+            r = batch_eval_line(s->v->rs, order, &s->opts, &s->out, line, n, s->lineno);
+        }
+        if (r < 0) {
+            s->failed = 1;
+            break;
+        }
+        if (r == 0)
+            priced++;
+        else
+            rejected++;
+    }
+    serve_version_order_done(s->v, order);
+    serve_metrics_lines(priced, rejected);
+}
+
+static ssize_t lines_read(void *cls, uint64_t at, char *buf, size_t max)
+{
+    lines_answer *s = cls;
+    size_t n;
+
+    (void)at;
+    if (s->sent == s->out.len) {
+        s->out.len = s->sent = 0;
+        if (!s->failed)
+            lines_fill(s, max);
+        if (s->out.len == 0)
+            return s->failed ? MHD_CONTENT_READER_END_WITH_ERROR
+                             : MHD_CONTENT_READER_END_OF_STREAM;
+    }
+    n = s->out.len - s->sent < max ? s->out.len - s->sent : max;
+    memcpy(buf, s->out.data + s->sent, n);
+    s->sent += n;
+    return (ssize_t)n;
+}
+
+static void lines_free(void *cls)
+{
+    lines_answer *s = cls;
+    serve_version_release(s->v);
+    free(s->body);
+    free(s->out.data);
+    free(s);
+}
+
+static enum MHD_Result evaluate_lines(serve_http *h, struct MHD_Connection *c, request *q,
+                                      serve_version *v)
+{
+    static const tsr_eval_options init = TSR_EVAL_OPTIONS_INIT;
+    static const char type[] = "application/x-ndjson";
+    lines_answer *s = calloc(1, sizeof *s);
+    struct MHD_Response *resp;
+
+    if (!s)
+        return out_of_memory(h, c, q);
+    s->opts = init;
+    s->opts.customer_safe = q->customer_safe;
+    s->opts.no_trace = q->no_trace;
+    s->v = v;
+    s->body = q->body.data;
+    s->len = q->body.len;
+    lines_fill(s, LINES_BUFFERED);
+    if (s->failed || s->pos >= s->len) {
+        /* answered whole, or nothing sent yet that a 503 would contradict */
+        char *text = s->out.data;
+        size_t len = s->out.len;
+        int failed = s->failed;
+        free(s);
+        if (failed) {
+            free(text);
+            return out_of_memory(h, c, q);
+        }
+        return queue(h, c, q, MHD_HTTP_OK, type, text, len, NULL);
+    }
+    resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, lines_read, s,
+                                             lines_free);
+    if (!resp) {
+        free(s->out.data);
+        free(s);
+        return out_of_memory(h, c, q);
+    }
+    /* the answer holds the version and the body until it is sent */
+    atomic_fetch_add_explicit(&v->refs, 1, memory_order_relaxed);
+    memset(&q->body, 0, sizeof q->body);
+    return send_response(h, c, q, MHD_HTTP_OK, type, resp, NULL);
+}
+
 /* A UTF-8 byte order mark, which some systems (1C among them) put before
  * a JSON body, is not part of the JSON: dropped. */
 static void drop_bom(request *q)
@@ -380,7 +536,9 @@ static enum MHD_Result answer_rules(serve_http *h, struct MHD_Connection *c, req
     snprintf(q->version, sizeof q->version, "%s", tsr_ruleset_version(v->rs));
     drop_bom(q);
     if (q->route == ROUTE_EVALUATE)
-        rc = evaluate(h, c, q, v->rs);
+        rc = evaluate(h, c, q, v);
+    else if (q->route == ROUTE_EVALUATE_JSONL)
+        rc = evaluate_lines(h, c, q, v);
     else if (q->route == ROUTE_REFUND)
         rc = refund(h, c, q, v->rs);
     else
@@ -427,9 +585,9 @@ static enum MHD_Result answer_get(serve_http *h, struct MHD_Connection *c, reque
     switch (q->route) {
     case ROUTE_HEALTHZ:
         if (atomic_load(&h->draining))
-            return queue_copy(h, c, q, MHD_HTTP_SERVICE_UNAVAILABLE, json_type, draining,
-                              sizeof draining - 1, 0);
-        return queue_copy(h, c, q, MHD_HTTP_OK, json_type, ok, sizeof ok - 1, 0);
+            return queue_static(h, c, q, MHD_HTTP_SERVICE_UNAVAILABLE, json_type, draining,
+                                sizeof draining - 1);
+        return queue_static(h, c, q, MHD_HTTP_OK, json_type, ok, sizeof ok - 1);
     case ROUTE_RULESETS:
         return answer_stream(h, c, q, json_type, write_rulesets);
     default:
@@ -473,7 +631,24 @@ static serve_route route_of(const char *url, request *q)
 
 static int is_post_route(serve_route r)
 {
-    return r == ROUTE_EVALUATE || r == ROUTE_REFUND || r == ROUTE_SEGMENTS;
+    return r == ROUTE_EVALUATE || r == ROUTE_EVALUATE_JSONL || r == ROUTE_REFUND ||
+           r == ROUTE_SEGMENTS;
+}
+
+/* Content-Type: application/x-ndjson (parameters such as charset aside)
+ * asks for the JSON-lines evaluation. */
+static int wants_lines(struct MHD_Connection *c)
+{
+    static const char ndjson[] = "application/x-ndjson";
+    const char *t = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                MHD_HTTP_HEADER_CONTENT_TYPE);
+    size_t n = sizeof ndjson - 1;
+
+    if (!t || strncasecmp(t, ndjson, n) != 0)
+        return 0;
+    while (t[n] == ' ' || t[n] == '\t')
+        n++;
+    return t[n] == '\0' || t[n] == ';';
 }
 
 /* The bearer token, compared through digests of equal length in constant
@@ -525,14 +700,21 @@ static enum MHD_Result query_arg(void *cls, enum MHD_ValueKind kind, const char 
     query_scan *s = cls;
     request *q = s->q;
     int on = 0, rc = 0;
+    int evaluating = q->route == ROUTE_EVALUATE || q->route == ROUTE_EVALUATE_JSONL;
 
     (void)kind;
     if (q->route == ROUTE_EVALUATE && strcmp(key, "explain") == 0) {
         rc = flag_value(value, &q->explain);
-    } else if (q->route == ROUTE_EVALUATE && strcmp(key, "trace") == 0) {
+    } else if (q->route == ROUTE_EVALUATE_JSONL && strcmp(key, "explain") == 0) {
+        if ((rc = flag_value(value, &on)) == 0 && on) {
+            snprintf(s->bad, sizeof s->bad, "explain does not go with JSON lines (nor does "
+                     "`tessera eval --explain` with --jsonl): send one order as application/json");
+            return MHD_NO;
+        }
+    } else if (evaluating && strcmp(key, "trace") == 0) {
         rc = flag_value(value, &on);
         q->no_trace = !on;
-    } else if (q->route == ROUTE_EVALUATE && strcmp(key, "customer_safe") == 0) {
+    } else if (evaluating && strcmp(key, "customer_safe") == 0) {
         rc = flag_value(value, &q->customer_safe);
     } else if (q->route == ROUTE_SEGMENTS && strcmp(key, "at") == 0) {
         if (!value || strlen(value) >= sizeof q->at)
@@ -542,6 +724,8 @@ static enum MHD_Result query_arg(void *cls, enum MHD_ValueKind kind, const char 
     } else {
         snprintf(s->bad, sizeof s->bad, "unknown query option `%.60s`%s", key,
                  q->route == ROUTE_EVALUATE ? "; evaluate takes explain, trace and customer_safe"
+                 : q->route == ROUTE_EVALUATE_JSONL ? "; evaluate takes trace and customer_safe "
+                                                      "with JSON lines"
                  : q->route == ROUTE_SEGMENTS ? "; segments takes at"
                  : q->route == ROUTE_REFUND ? "; refund takes none" : "");
         return MHD_NO;
@@ -645,6 +829,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         *req_cls = q;
         serve_metrics_in_flight(1);
         q->route = route_of(url, q);
+        if (q->route == ROUTE_EVALUATE && wants_lines(c))
+            q->route = ROUTE_EVALUATE_JSONL;
         return first_call(h, c, q, method);
     }
     if (q->answered) {

@@ -1,7 +1,8 @@
 /*
  * serve_metrics.c — what `tessera serve` counts, in the Prometheus text
  * format (version 0.0.4): requests by route and status, errors by route
- * and error code, a latency histogram per route, requests in flight.
+ * and error code, a latency histogram per route, requests in flight, and
+ * the orders of JSON-lines requests, priced and rejected.
  *
  * Every counter is a relaxed atomic added to by the request's own thread;
  * a scrape reads them without stopping anyone, so the figures of one
@@ -14,7 +15,7 @@
 #include <string.h>
 
 static const char *const route_names[ROUTE__COUNT] = {
-    "evaluate", "refund", "segments", "rulesets", "healthz", "metrics", "other"
+    "evaluate", "evaluate_jsonl", "refund", "segments", "rulesets", "healthz", "metrics", "other"
 };
 
 /* The statuses the server answers with; 0 is a request that ended without
@@ -45,6 +46,7 @@ static struct {
     atomic_ullong errors[ROUTE__COUNT][NERROR];
     atomic_ullong buckets[ROUTE__COUNT][NBUCKET + 1];   /* last: above every bound */
     atomic_ullong sum_us[ROUTE__COUNT];
+    atomic_ullong lines[2];             /* priced, rejected */
     atomic_llong in_flight;
 } m;
 
@@ -80,6 +82,14 @@ void serve_metrics_request(serve_route route, unsigned status, const char *error
         ;
     atomic_fetch_add_explicit(&m.buckets[route][i], 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&m.sum_us[route], latency_us, memory_order_relaxed);
+}
+
+void serve_metrics_lines(uint64_t priced, uint64_t rejected)
+{
+    if (priced)
+        atomic_fetch_add_explicit(&m.lines[0], priced, memory_order_relaxed);
+    if (rejected)
+        atomic_fetch_add_explicit(&m.lines[1], rejected, memory_order_relaxed);
 }
 
 void serve_metrics_in_flight(int delta)
@@ -152,6 +162,12 @@ void serve_metrics_write(FILE *out)
         fprintf(out, "\ntessera_http_request_duration_seconds_count{route=\"%s\"} %llu\n",
                 route_names[r], cum);
     }
+    fprintf(out, "# HELP tessera_jsonl_orders_total Orders of JSON-lines requests, by "
+                 "result.\n"
+                 "# TYPE tessera_jsonl_orders_total counter\n"
+                 "tessera_jsonl_orders_total{result=\"priced\"} %llu\n"
+                 "tessera_jsonl_orders_total{result=\"rejected\"} %llu\n",
+            get(&m.lines[0]), get(&m.lines[1]));
     fprintf(out, "# HELP tessera_http_requests_in_flight Requests being received, evaluated or "
                  "sent.\n"
                  "# TYPE tessera_http_requests_in_flight gauge\n"

@@ -137,11 +137,42 @@ static void version_free(serve_version *v)
     size_t i;
     if (!v)
         return;
+    for (i = 0; i < v->npool; i++)
+        tsr_order_free(v->pool[i]);
+    pthread_mutex_destroy(&v->pool_lock);
     for (i = 0; i < v->nfiles; i++)
         free(v->files[i].name);
     free(v->files);
     tsr_ruleset_free(v->rs);
     free(v);
+}
+
+tsr_order *serve_version_order(serve_version *v)
+{
+    tsr_order *o = NULL;
+
+    pthread_mutex_lock(&v->pool_lock);
+    if (v->npool > 0)
+        o = v->pool[--v->npool];
+    pthread_mutex_unlock(&v->pool_lock);
+    if (o)
+        tsr_order_reset(o);
+    else if (tsr_order_new(&o, v->rs, NULL) != TSR_OK)
+        o = NULL;
+    return o;
+}
+
+void serve_version_order_done(serve_version *v, tsr_order *o)
+{
+    if (!o)
+        return;
+    pthread_mutex_lock(&v->pool_lock);
+    if (v->npool < SERVE_ORDER_POOL) {
+        v->pool[v->npool++] = o;
+        o = NULL;
+    }
+    pthread_mutex_unlock(&v->pool_lock);
+    tsr_order_free(o);
 }
 
 void serve_version_release(serve_version *v)
@@ -266,6 +297,7 @@ static int version_load(serve_version **out, const char *path, const watched *kn
     }
     v->rs = rs;
     atomic_init(&v->refs, 1);
+    pthread_mutex_init(&v->pool_lock, NULL);
     serve_now(v->loaded_at);
     for (i = 0; i < na; i++) {
         v->files[i].name = strdup(after[i].name);

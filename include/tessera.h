@@ -229,6 +229,45 @@ TSR_API int tsr_ruleset_load_string(tsr_ruleset **out, const char *text, size_t 
 /* NULL-safe. */
 TSR_API void tsr_ruleset_free(tsr_ruleset *rs);
 
+/* Check a rule file the way a compiler does (what `tessera check` runs):
+ * load it as tsr_ruleset_load_file would, but go on after an error, with
+ * the next rule (a broken rule is left out; what only follows from it is
+ * not reported again), so that one run finds every error, up to
+ * TSR_CHECK_MAX_ERRORS, each with its own place.  Errors in the YAML
+ * itself, in following an include, and in the currency stop the check.
+ * With no error: TSR_OK, *out the rule set and *report empty.  Otherwise
+ * the first error's code, *out NULL, err the first error (as
+ * tsr_ruleset_load_file would give) and *report every one.  `report` may
+ * be NULL; *report belongs to the caller (tsr_check_report_free), also on
+ * failure (NULL only when the arguments or options are refused, or memory
+ * runs out before it is made). */
+#define TSR_CHECK_MAX_ERRORS 50
+
+typedef struct tsr_check_report tsr_check_report;
+
+TSR_API int tsr_ruleset_check_file(tsr_ruleset **out, tsr_check_report **report,
+                                   const char *path, const tsr_load_options *opts,
+                                   tsr_error *err);
+TSR_API int tsr_ruleset_check_string(tsr_ruleset **out, tsr_check_report **report,
+                                     const char *text, size_t len, const char *name,
+                                     const tsr_load_options *opts, tsr_error *err);
+/* How many errors, in file order: the main file, then the included ones as
+ * they were read, each by line and column (err of the check is the first
+ * found, which a load stops at); 0 for NULL. */
+TSR_API size_t tsr_check_report_count(const tsr_check_report *r);
+/* Fill `out` with error i (code, message, file, line, column), to be
+ * printed as "file:line:col: error: message".  TSR_EINVAL when out of range. */
+TSR_API int tsr_check_report_error(const tsr_check_report *r, size_t i, tsr_error *out);
+/* 1 when the check stopped at TSR_CHECK_MAX_ERRORS with more to find, else 0. */
+TSR_API int tsr_check_report_truncated(const tsr_check_report *r);
+/* NULL-safe. */
+TSR_API void tsr_check_report_free(tsr_check_report *r);
+
+/* How many rules a loaded rule set has in `section`: "tables", "segments",
+ * "tiers", "categories", "promo_codes", "discounts", "earn" (the loyalty
+ * program's earn rules) or "offers"; 0 for any other name or a NULL rule set. */
+TSR_API size_t tsr_ruleset_count(const tsr_ruleset *rs, const char *section);
+
 /* Borrowed strings, valid while the rule set lives. */
 TSR_API const char *tsr_ruleset_id(const tsr_ruleset *rs);
 TSR_API const char *tsr_ruleset_version(const tsr_ruleset *rs);
@@ -454,11 +493,14 @@ TSR_API const char *tsr_test_report_text(const tsr_test_report *r);
 
 /* ---------------------------------------------------------------------
  * Lint (SPEC §8): warnings about a rule set that loads but is probably not
- * what its author meant: category bands on one numeric field that leave a
- * gap or overlap, categories and discounts that can never apply because an
- * earlier rule takes their lines, segments, tables and promo codes that
- * nothing uses, aggregates whose cost grows with the square of the number
- * of lines.  Computed on request; the rule set is not modified.
+ * what its author meant: category bands on one numeric value that leave a
+ * gap (also one a catch-all category takes) or overlap, categories and
+ * discounts that can never apply because an earlier rule takes their
+ * lines, segments, tables and promo codes that nothing uses, aggregates
+ * whose cost grows with the square of the number of lines, `valid` (the
+ * time of the order) on ticket lines whose visit day is item.event_start.
+ * Computed on request, in time n log n and memory linear in the size of
+ * the rule set; the rule set is not modified.
  */
 typedef struct tsr_lint_report tsr_lint_report;
 
@@ -473,8 +515,8 @@ TSR_API size_t tsr_lint_report_count(const tsr_lint_report *r);
 TSR_API int tsr_lint_report_warning(const tsr_lint_report *r, size_t i, tsr_error *out);
 /* What kind of warning i is, a stable name for filtering: "band-gap",
  * "band-overlap", "never-applies", "unused-segment", "unused-table",
- * "unused-promo-code", "unknown-requires", "quadratic-aggregate".  NULL when
- * i is out of range. */
+ * "unused-promo-code", "unknown-requires", "quadratic-aggregate",
+ * "valid-booking-time".  NULL when i is out of range. */
 TSR_API const char *tsr_lint_report_kind(const tsr_lint_report *r, size_t i);
 
 /* ---------------------------------------------------------------------
@@ -508,13 +550,22 @@ TSR_API int tsr_result_explain(char *buf, size_t size, const tsr_result *r);
  * by the refund that leaves no line of the order unrefunded.  With
  * `refunds.reprice`, the lines that remain are priced again (original time
  * and codes, no redemption); what they now cost above what the receipt
- * says they cost is withheld as the clawback.
+ * says they cost is withheld as the clawback, never more than the refund
+ * pays back (what it cannot withhold stays owed; the refund pays 0.00).
  *
  * The library keeps no state.  Lines refunded by earlier refunds of the
- * same order, and the clawback those withheld, come in as `previous`; such
- * a line is rejected as "already refunded".  The result names the order,
- * the refund time and every line it refunded, for the caller to record.
- * Naming a line twice, or a line the order does not have, is an error.
+ * same order, and the clawback those withheld, come in as `previous` (take
+ * them from your own records); such a line is rejected as "already
+ * refunded".  With `refunds.reprice` and lines refunded before, the
+ * clawback they withheld must be stated (TSR_EORDER at previous.clawback
+ * when it is not); otherwise it may be left out and is 0.  It is checked
+ * against the most they can have withheld: what the lines they left owe,
+ * priced again, and what their own lines paid on the receipt, whichever is
+ * less; a figure above that is refused with TSR_ERECEIPT at
+ * previous.clawback.  A refund never pays back more than the receipt says
+ * its lines paid plus that bound.  The result names the order, the refund
+ * time and every line it refunded, for the caller to record.  Naming a
+ * line twice, or a line the order does not have, is an error.
  */
 typedef struct tsr_refund_result tsr_refund_result;
 
@@ -531,10 +582,19 @@ typedef struct tsr_refund_options {
     size_t nprevious_lines;
     int64_t previous_clawback;          /* minor units those refunds withheld, net:
                                            their totals.clawback − clawback_returned,
-                                           added up */
+                                           added up, from your records; TSR_ERECEIPT
+                                           when above the most they can have
+                                           withheld, or TSR_REFUND_CLAWBACK_UNSTATED */
 } tsr_refund_options;
 
-#define TSR_REFUND_OPTIONS_INIT { TSR_REFUND_OPTIONS_VERSION, NULL, 0, 0 }
+/* previous_clawback not stated: 0 when nothing can have been withheld (no
+ * previous_lines, or no `refunds.reprice`); otherwise TSR_EORDER at
+ * previous.clawback, since neither 0 nor the most is right after every
+ * kind of earlier refund. */
+#define TSR_REFUND_CLAWBACK_UNSTATED INT64_MIN
+
+#define TSR_REFUND_OPTIONS_INIT \
+    { TSR_REFUND_OPTIONS_VERSION, NULL, 0, TSR_REFUND_CLAWBACK_UNSTATED }
 
 /* Initialise `opts` to the defaults of the given version (pass
  * TSR_REFUND_OPTIONS_VERSION).  TSR_EINVAL for a version this library
@@ -544,7 +604,9 @@ TSR_API int tsr_refund_options_init(tsr_refund_options *opts, unsigned version);
 /* A refund request as JSON:
  *   {"order": {...}, "receipt": {...}, "lines": ["t1"],
  *    "datetime": "2026-11-20T10:00:00+02:00",
- *    "previous": {"lines": ["t2"], "clawback": "0.00"}}     (previous optional)
+ *    "previous": {"lines": ["t2"], "clawback": "0.00"}}
+ * (previous optional; in it clawback required with lines and reprice, and
+ * at most what they can have withheld.)
  * Errors carry a path into the request: order.items[1].id,
  * receipt.lines[0].total, lines[1], datetime.  TSR_EORDER for a bad
  * request or order, TSR_ERECEIPT for a receipt that does not match. */

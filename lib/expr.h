@@ -198,6 +198,14 @@ typedef struct tsr_expr_env {
     /* Why `item` is not in scope here, for the error message (e.g. "segments
      * are computed per order"); NULL: a generic reason. */
     const char *item_note;
+    /* The ids `item.category` and `tier` can hold, sorted bytewise (strcmp):
+     * a string literal compared with either (==, !=, `in` a list) must be
+     * one of them, since such a comparison could never hold.  NULL: not
+     * checked (the ids are not all known). */
+    const char *const *category_ids;
+    size_t ncategory_ids;
+    const char *const *tier_ids;
+    size_t ntier_ids;
     /* The rule set's count of aggregate cache slots (see tsr_expr.agg_base):
      * each compiled count/sum/any/all takes the next one.  NULL: the
      * expression's aggregates are never cached. */
@@ -308,24 +316,56 @@ int tsr__expr_compile(tsr_expr **out, const char *src, size_t len, tsr_type want
  * Introspection of compiled conditions (for lint).
  */
 typedef enum tsr_rel { TSR_REL_EQ = 0, TSR_REL_NE, TSR_REL_LT, TSR_REL_LE, TSR_REL_GT,
-                       TSR_REL_GE } tsr_rel;
+                       TSR_REL_GE, TSR_REL_IN } tsr_rel;
 
-/* `FIELD <rel> CONSTANT`, the field always on the left (`100 <= item.h` is
- * reported as `item.h >= 100`).  The constant has the field's type (a
- * numeric literal compared with money has been converted to money). */
+/* What one conjunct of a condition is (tsr_expr_cmp.kind). */
+enum {
+    TSR_CMP_OTHER = 0,        /* anything but a comparison of a value with a constant */
+    TSR_CMP_FIELD,            /* FIELD <rel> CONSTANT */
+    TSR_CMP_EXPR              /* SUBJECT <rel> CONSTANT, the subject an expression:
+                                 `age(item.birthday, date(item.event_start)) < 16` */
+};
+
+/* One conjunct of a condition, read from the compiled program, so that
+ * every spelling the compiler takes to one form reads alike: the subject
+ * always on the left (`100 <= item.h` is `item.h >= 100`), `not` folded
+ * into the relation (`not (item.h < 110)` is `item.h >= 110`, which holds
+ * for exactly the same lines, a missing value included), constant
+ * arithmetic folded (`100 + 10` is 110), parentheses gone, and an int
+ * subject compared with a decimal (`item.h < 99.5`) read as the int. */
 typedef struct tsr_expr_cmp {
-    uint8_t record;           /* tsr_record_kind */
-    uint8_t rel;              /* tsr_rel */
-    uint16_t slot;
-    tsr_value constant;
-    const char *src;          /* the comparison's source text (in e->src) */
+    uint8_t kind;             /* TSR_CMP_* */
+    uint8_t rel;              /* tsr_rel; TSR_REL_IN: `constant` is a list */
+    uint8_t record;           /* TSR_CMP_FIELD: tsr_record_kind */
+    uint8_t type;             /* the subject's static type (a field's declared type) */
+    uint16_t slot;            /* TSR_CMP_FIELD: the field's slot */
+    uint32_t subject;         /* TSR_CMP_EXPR: private to the expression module */
+    tsr_value constant;       /* int, decimal, money, string, ...; a list for IN */
+    const char *src;          /* the conjunct's source text (in e->src) */
     size_t src_len;
+    const char *subject_src;  /* TSR_CMP_EXPR: the subject's source text (in e->src);
+                                 a field is named from the schema */
+    size_t subject_len;
 } tsr_expr_cmp;
 
-/* When `e` is one comparison of a field with a constant, or an `and` chain
- * made only of such comparisons, stores them (in source order) in
- * out[0 .. min(n, max)) and returns n, their number; otherwise returns 0. */
+/* The conjuncts of condition e: its top-level `and` operands (through
+ * `not`: `not (a or b)` is `not a and not b`), each described in
+ * out[0 .. min(n, max)) in source order; returns n, their number (0 for a
+ * NULL or constant e).  A conjunct that is no comparison with a constant
+ * is TSR_CMP_OTHER. */
 size_t tsr__expr_conjuncts(const tsr_expr *e, tsr_expr_cmp *out, size_t max);
+
+/* Whether conjuncts a (of expression ea) and b (of eb) compare the same
+ * subject: the same field, or structurally the same expression. */
+bool tsr__expr_same_subject(const tsr_expr *ea, const tsr_expr_cmp *a, const tsr_expr *eb,
+                            const tsr_expr_cmp *b);
+
+/* A hash of a conjunct's subject: equal for subjects tsr__expr_same_subject
+ * finds the same. */
+uint64_t tsr__expr_subject_hash(const tsr_expr *e, const tsr_expr_cmp *c);
+
+/* Whether e reads field `slot` of record `record` anywhere. */
+bool tsr__expr_reads_field(const tsr_expr *e, tsr_record_kind record, uint16_t slot);
 
 /* ---------------------------------------------------------------------
  * Evaluation.

@@ -460,9 +460,11 @@ static const fninfo fns[FN__COUNT] = {
     [FN_BIRTHDAY_WITHIN] = { "birthday_within", 3 },
 };
 
+/* lit may be NULL: a name whose rule failed while a check goes on
+ * (tsr_ruleset_check_file), which nothing can name. */
 static bool name_is(const char *s, size_t n, const char *lit)
 {
-    return strlen(lit) == n && memcmp(s, lit, n) == 0;
+    return lit && strlen(lit) == n && memcmp(s, lit, n) == 0;
 }
 
 static int find_fn(const char *s, size_t n)
@@ -826,6 +828,94 @@ static int check_list(tsr_xcx *cx, const tsr_xnode *n, uint32_t *out)
     return add_op(cx, &o, out);
 }
 
+/* ---------------------------------------------------------------------
+ * Ids: `item.category` only ever holds a declared category, `tier` a
+ * declared tier, so a literal naming anything else is a typo that makes
+ * the comparison silently constant.
+ */
+typedef struct id_set {
+    const char *what;                /* "category", "tier" */
+    const char *const *ids;
+    size_t n;
+} id_set;
+
+/* Is op i `item.category` or `tier`, with its ids known?  Fills *set. */
+static bool id_subject(tsr_xcx *cx, uint32_t i, id_set *set)
+{
+    const tsr_op *o = &cx->ops[i];
+    const tsr_expr_env *env = cx->env;
+
+    if (o->op == OP_FIELD && o->aux == TSR_REC_ITEM && o->a == TSR_ITEM_CATEGORY &&
+        env->category_ids) {
+        set->what = "category";
+        set->ids = env->category_ids;
+        set->n = env->ncategory_ids;
+        return true;
+    }
+    if (o->op == OP_TIER && env->tier_ids) {
+        set->what = "tier";
+        set->ids = env->tier_ids;
+        set->n = env->ntier_ids;
+        return true;
+    }
+    return false;
+}
+
+/* Binary search of the sorted ids for s[0..len). */
+static bool id_known(const id_set *set, const char *s, size_t len)
+{
+    size_t lo = 0, hi = set->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const char *id = set->ids[mid];
+        size_t il = strlen(id);
+        int c = memcmp(id, s, il < len ? il : len);
+        if (c == 0)
+            c = il < len ? -1 : il > len;
+        if (c == 0)
+            return true;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
+/* Where the literal v is written inside src[off .. off+len) (an element of
+ * a list): the offset of its opening quote, or `off` when not found. */
+static size_t literal_at(const tsr_xcx *cx, size_t off, size_t len, const tsr_value *v)
+{
+    for (size_t i = off; i + v->len + 2 <= off + len; i++) {
+        char q = cx->src[i];
+        if ((q == '"' || q == '\'') && cx->src[i + v->len + 1] == q &&
+            (v->len == 0 || memcmp(cx->src + i + 1, v->u.s, v->len) == 0))
+            return i;
+    }
+    return off;
+}
+
+/* A string constant v compared with an id subject (at source offset off)
+ * must be one of set's ids.  `never`: the comparison would never hold
+ * (==, in), else always (!=). */
+static int check_id(tsr_xcx *cx, const id_set *set, const tsr_value *v, size_t off, bool never)
+{
+    char sug[160] = "";
+    const char *near;
+
+    if (v->type != TSR_T_STRING || v->flags || id_known(set, v->u.s, v->len))
+        return TSR_OK;
+    near = set->n ? tsr__closest(v->u.s, v->len, set->ids, set->n) : NULL;
+    if (near)
+        snprintf(sug, sizeof sug, "; did you mean `%s`?", near);
+    else if (set->n == 0)
+        snprintf(sug, sizeof sug, " (no %s is declared)", set->what);
+    return tsr__xerr(cx, TSR_ENAME, off,
+                     "unknown %s `%.*s%s`: no %s has this id, so this comparison %s holds%s",
+                     set->what, (int)tsr__utf8_prefix(v->u.s, v->len, 100), v->u.s,
+                     v->len > 100 ? "…" : "", set->what, never ? "never" : "always", sug);
+}
+
 static int check_in(tsr_xcx *cx, const tsr_xnode *n, uint32_t l, uint32_t r, uint32_t *out)
 {
     char a[160], b[160];
@@ -874,6 +964,15 @@ static int check_in(tsr_xcx *cx, const tsr_xnode *n, uint32_t l, uint32_t r, uin
                          desc(cx, l, a, sizeof a), desc(cx, r, b, sizeof b));
     uint8_t cls = tl == TSR_T_STRING ? CLS_STR : CLS_NUM;
     ro = &cx->ops[r];
+    id_set set;
+    if (ro->op == OP_K && !ro->p && id_subject(cx, l, &set)) {
+        /* an inline list, not a table */
+        for (uint32_t i = 0; i < ro->k.len; i++) {
+            const tsr_value *v = &ro->k.u.list[i];
+            if ((rc = check_id(cx, &set, v, literal_at(cx, ro->off, ro->len, v), true)) != TSR_OK)
+                return rc;
+        }
+    }
     if (ro->op == OP_K) {
         tsr_op o = mkop(OP_IN_LIST, TSR_T_BOOL, n);
         o.a = l;
@@ -914,6 +1013,17 @@ static int check_cmp(tsr_xcx *cx, const tsr_xnode *n, uint32_t l, uint32_t r, ui
     if (t == TSR_T_BOOL && rel != REL_EQ && rel != REL_NE)
         return tsr__xerr(cx, TSR_ETYPE, n->tok_off, "bools cannot be ordered with `%.*s`",
                          (int)n->tok_len, cx->src + n->tok_off);
+    id_set set;
+    if (t == TSR_T_STRING && (rel == REL_EQ || rel == REL_NE)) {
+        uint32_t subj = l, k = r;
+        if (IS_K(cx, l)) {
+            subj = r;
+            k = l;
+        }
+        if (IS_K(cx, k) && !cx->ops[k].p && id_subject(cx, subj, &set) &&
+            (rc = check_id(cx, &set, &cx->ops[k].k, cx->ops[k].off, rel == REL_EQ)) != TSR_OK)
+            return rc;
+    }
     tsr_op o = mkop(OP_CMP, TSR_T_BOOL, n);
     o.a = l;
     o.b = r;

@@ -199,35 +199,223 @@ int tsr__expr_emit(tsr_xcx *cx, uint32_t root, tsr_prog **out)
 /* ---------------------------------------------------------------------
  * Introspection.
  */
-static bool conjunct(const tsr_expr *e, const tsr_op *o, tsr_expr_cmp *c)
+static uint8_t negate_rel(uint8_t rel)
 {
-    if (o->op != OP_CMP_FK)
-        return false;
-    if (c) {
-        c->record = o->aux;
-        c->rel = o->aux2;
-        c->slot = (uint16_t)o->a;
-        c->constant = o->k;
-        c->src = e->src + o->off;
-        c->src_len = o->len;
+    switch (rel) {
+    case REL_EQ: return REL_NE;
+    case REL_NE: return REL_EQ;
+    case REL_LT: return REL_GE;
+    case REL_LE: return REL_GT;
+    case REL_GT: return REL_LE;
+    default: return REL_LT;
     }
-    return true;
+}
+
+/* The subject of a comparison: an int converted for a decimal constant
+ * is read as the int (the constant keeps its decimal value). */
+static uint32_t strip_i2d(const tsr_prog *p, uint32_t i)
+{
+    while (p->ops[i].op == OP_I2D)
+        i = p->ops[i].a;
+    return i;
+}
+
+static void describe_subject(const tsr_expr *e, const tsr_prog *p, uint32_t s,
+                             tsr_expr_cmp *c)
+{
+    const tsr_op *o = &p->ops[s];
+    c->type = o->type;
+    c->subject_src = e->src + o->off;
+    c->subject_len = o->len;
+    if (o->op == OP_FIELD) {
+        c->kind = TSR_CMP_FIELD;
+        c->record = o->aux;
+        c->slot = (uint16_t)o->a;
+    } else {
+        c->kind = TSR_CMP_EXPR;
+        c->subject = s;
+    }
+}
+
+/* One conjunct: op o of e's program, negated when `neg`. */
+static void describe(const tsr_expr *e, const tsr_prog *p, const tsr_op *o, bool neg,
+                     tsr_expr_cmp *c)
+{
+    memset(c, 0, sizeof *c);
+    c->kind = TSR_CMP_OTHER;
+    c->src = e->src + o->off;
+    c->src_len = o->len;
+    if (o->op == OP_CMP_FK) {
+        c->kind = TSR_CMP_FIELD;   /* fused: no op of its own for the field */
+        c->record = o->aux;
+        c->slot = (uint16_t)o->a;
+        c->type = (uint8_t)o->b;
+        c->rel = neg ? negate_rel(o->aux2) : o->aux2;
+        c->constant = o->k;
+        return;
+    }
+    if (o->op == OP_CMP) {
+        uint32_t l = o->a, r = o->b;
+        uint8_t rel = o->aux2;
+        if (p->ops[l].op == OP_K && p->ops[r].op != OP_K) {
+            uint32_t t = l;
+            l = r;
+            r = t;
+            rel = swap_rel(rel);
+        }
+        if (p->ops[r].op != OP_K || p->ops[l].op == OP_K)
+            return;
+        describe_subject(e, p, strip_i2d(p, l), c);
+        c->rel = neg ? negate_rel(rel) : rel;
+        c->constant = p->ops[r].k;
+        return;
+    }
+    if (o->op == OP_IN_LIST && !neg) {
+        describe_subject(e, p, strip_i2d(p, o->a), c);
+        c->rel = TSR_REL_IN;
+        c->constant = o->k;
+    }
+}
+
+/* Depth first through `and` (and `not (... or ...)`); the recursion is
+ * bounded by the parser's limit on the height of the tree. */
+static void walk(const tsr_expr *e, const tsr_prog *p, uint32_t i, bool neg, tsr_expr_cmp *out,
+                 size_t max, size_t *n)
+{
+    const tsr_op *o = &p->ops[i];
+
+    if (o->op == OP_NOT) {
+        walk(e, p, o->a, !neg, out, max, n);
+        return;
+    }
+    if ((o->op == OP_AND && !neg) || (o->op == OP_OR && neg)) {
+        for (uint32_t k = 0; k < o->b; k++)
+            walk(e, p, p->kids[o->a + k], neg, out, max, n);
+        return;
+    }
+    if (*n < max)
+        describe(e, p, o, neg, &out[*n]);
+    (*n)++;
 }
 
 size_t tsr__expr_conjuncts(const tsr_expr *e, tsr_expr_cmp *out, size_t max)
 {
+    size_t n = 0;
+
     if (!e || e->is_const || !e->code)
         return 0;
     const tsr_prog *p = e->code;
-    const tsr_op *root = &p->ops[p->root];
-    if (root->op != OP_AND)
-        return conjunct(e, root, max ? out : NULL) ? 1 : 0;
-    for (uint32_t k = 0; k < root->b; k++)
-        if (p->ops[p->kids[root->a + k]].op != OP_CMP_FK)
-            return 0;
-    for (uint32_t k = 0; k < root->b; k++)
-        conjunct(e, &p->ops[p->kids[root->a + k]], k < max ? &out[k] : NULL);
-    return root->b;
+    walk(e, p, p->root, false, out, max, &n);
+    return n;
+}
+
+static bool same_value(const tsr_value *a, const tsr_value *b)
+{
+    if (a->type != b->type || a->elem != b->elem || a->len != b->len || a->flags != b->flags ||
+        a->offset != b->offset)
+        return false;
+    if (a->type == TSR_T_STRING)
+        return a->len == 0 || memcmp(a->u.s, b->u.s, a->len) == 0;
+    if (a->type == TSR_T_LIST) {
+        for (uint32_t i = 0; i < a->len; i++)
+            if (!same_value(&a->u.list[i], &b->u.list[i]))
+                return false;
+        return true;
+    }
+    return a->type == TSR_T_MISSING || a->u.i == b->u.i;
+}
+
+static bool is_aggregate(uint8_t op)
+{
+    return op == OP_COUNT || op == OP_SUM || op == OP_ANY || op == OP_ALL;
+}
+
+/* Are op x of program p and op y of program q the same computation?
+ * Source positions aside; an aggregate's cost and cache slot aside. */
+static bool same_tree(const tsr_prog *p, uint32_t x, const tsr_prog *q, uint32_t y)
+{
+    const tsr_op *a = &p->ops[x], *b = &q->ops[y];
+    int ar = tsr__op_arity(a->op);
+
+    if (a->op != b->op || a->type != b->type || a->elem != b->elem || a->aux != b->aux ||
+        a->aux2 != b->aux2 || a->p != b->p || !same_value(&a->k, &b->k))
+        return false;
+    if (ar < 0) {
+        if (a->b != b->b)
+            return false;
+        for (uint32_t k = 0; k < a->b; k++)
+            if (!same_tree(p, p->kids[a->a + k], q, q->kids[b->a + k]))
+                return false;
+        return true;
+    }
+    if (is_aggregate(a->op))
+        return same_tree(p, a->a, q, b->a);
+    const uint32_t fa[3] = { a->a, a->b, a->c }, fb[3] = { b->a, b->b, b->c };
+    for (int k = 0; k < 3; k++) {
+        if (k < ar ? !same_tree(p, fa[k], q, fb[k]) : fa[k] != fb[k])
+            return false;
+    }
+    return true;
+}
+
+bool tsr__expr_same_subject(const tsr_expr *ea, const tsr_expr_cmp *a, const tsr_expr *eb,
+                            const tsr_expr_cmp *b)
+{
+    if (a->kind != b->kind || a->kind == TSR_CMP_OTHER)
+        return false;
+    if (a->kind == TSR_CMP_FIELD)
+        return a->record == b->record && a->slot == b->slot;
+    return same_tree(ea->code, a->subject, eb->code, b->subject);
+}
+
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+    h ^= v + UINT64_C(0x9e3779b97f4a7c15) + (h << 6) + (h >> 2);
+    return h;
+}
+
+static uint64_t hash_tree(const tsr_prog *p, uint32_t x)
+{
+    const tsr_op *o = &p->ops[x];
+    int ar = tsr__op_arity(o->op);
+    uint64_t h = mix(mix(o->op, o->type), (uint64_t)o->aux << 8 | o->aux2);
+
+    if (o->k.type != TSR_T_STRING && o->k.type != TSR_T_LIST)
+        h = mix(h, (uint64_t)o->k.u.i);
+    if (ar < 0) {
+        for (uint32_t k = 0; k < o->b; k++)
+            h = mix(h, hash_tree(p, p->kids[o->a + k]));
+        return h;
+    }
+    if (is_aggregate(o->op))
+        return mix(h, hash_tree(p, o->a));
+    const uint32_t f[3] = { o->a, o->b, o->c };
+    for (int k = 0; k < 3; k++)
+        h = mix(h, k < ar ? hash_tree(p, f[k]) : f[k]);
+    return h;
+}
+
+uint64_t tsr__expr_subject_hash(const tsr_expr *e, const tsr_expr_cmp *c)
+{
+    if (c->kind == TSR_CMP_FIELD)
+        return mix(mix(1, c->record), c->slot);
+    if (c->kind == TSR_CMP_EXPR)
+        return mix(2, hash_tree(e->code, c->subject));
+    return 0;
+}
+
+bool tsr__expr_reads_field(const tsr_expr *e, tsr_record_kind record, uint16_t slot)
+{
+    if (!e || e->is_const || !e->code)
+        return false;
+    const tsr_prog *p = e->code;
+    for (uint32_t i = 0; i < p->nops; i++) {
+        const tsr_op *o = &p->ops[i];
+        if ((o->op == OP_FIELD || o->op == OP_CMP_FK || o->op == OP_HAS_F) &&
+            o->aux == record && o->a == slot)
+            return true;
+    }
+    return false;
 }
 
 bool tsr__expr_line_state_aggregate(const tsr_expr *e, uint32_t *off, uint32_t *len)

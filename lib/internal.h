@@ -164,6 +164,24 @@ static inline size_t tsr__utf8_char(const unsigned char *s, size_t n)
  * For `%.*s` of rule text, which is valid UTF-8 already. */
 size_t tsr__utf8_prefix(const char *s, size_t n, size_t max);
 
+/* Where a diagnostic is, to sort a list of them into file order: its
+ * file's rank (the main file 0, then the included ones as read), line,
+ * column, then the order it was found in.  tsr__place_cmp compares two
+ * (for tsr__sort_stable over records that start with a tsr_place). */
+typedef struct tsr_place {
+    size_t rank, seq;
+    int line, col;
+} tsr_place;
+
+int tsr__place_cmp(const void *a, const void *b);
+
+/* Stable merge sort of base[0..n) (elements of `size` bytes) with scratch
+ * from `scratch`: qsort would malloc behind the allocator hook, is not
+ * stable, and some are quadratic on crafted input.  TSR_OK or TSR_ENOMEM
+ * (base unchanged). */
+int tsr__sort_stable(tsr_arena *scratch, void *base, size_t n, size_t size,
+                     int (*cmp)(const void *, const void *));
+
 /* Outside text (an order's ids and codes, a request, a file's bytes) made
  * fit to quote: at most max bytes of s[0..n) (and at most size - 4) into
  * buf, cut on a character boundary, every control character (C0, DEL, C1)

@@ -411,6 +411,11 @@ typedef struct refund {
     uint8_t *before;            /* per order line: refunded before */
     uint8_t *refunded;          /* per order line: refunded by this refund */
     size_t *line_of;            /* per requested line: its order line */
+    int64_t most_before;        /* the most the refunds of `previous` can have
+                                   withheld: what the lines they left owe,
+                                   re-priced, and what their own lines paid */
+    int64_t withheld_before;    /* what they withheld: the caller's figure, checked
+                                   against most_before (0 when nothing can be) */
     tsr_expr_ctx x;             /* `allowed` and `fee`: item in scope, now = refund time */
     tsr_refund_result *out;
 } refund;
@@ -471,7 +476,7 @@ static int check_request(refund *r)
 
     if (in->nlines == 0)
         return tsr__err_path(r->err, TSR_EORDER, "lines", "name at least one line to refund");
-    if (in->previous_clawback < 0)
+    if (in->previous_clawback_stated && in->previous_clawback < 0)
         return tsr__err_path(r->err, TSR_EINVAL, "previous.clawback", "must not be negative");
     if ((rc = index_lines(r)) != TSR_OK ||
         (rc = resolve_ids(r, in->lines, in->nlines, r->requested, "lines", r->line_of)) != TSR_OK ||
@@ -636,10 +641,16 @@ static int refund_line(refund *r, size_t k, tsr_refund_line *l)
  * Re-pricing what remains.
  */
 
+/* Gone from the order: refunded before, or (with_this) by this refund. */
+static bool gone(const refund *r, size_t i, bool with_this)
+{
+    return r->before[i] || (with_this && r->refunded[i]);
+}
+
 /* A copy of the order with only the remaining lines and no redemption: the
  * records are copied as values (their strings stay in the original order,
  * which outlives the copy), promo codes and their usage counts as given. */
-static int remaining_order(refund *r, tsr_order *sub)
+static int remaining_order(refund *r, tsr_order *sub, bool with_this)
 {
     const tsr_ruleset *rs = r->rs;
     const tsr_order *o = r->in->order;
@@ -656,7 +667,7 @@ static int remaining_order(refund *r, tsr_order *sub)
     sub->has_redeem = false;
     sub->has_items = true;
     for (i = 0; i < o->nlines; i++) {
-        if (r->refunded[i] || r->before[i])
+        if (gone(r, i, with_this))
             continue;
         if ((rc = tsr__order_new_line(sub, &line, r->err)) != TSR_OK)
             return rc;
@@ -680,69 +691,188 @@ static int remaining_order(refund *r, tsr_order *sub)
     return tsr__order_finish(sub, r->err);
 }
 
-/* Re-price the lines that remain (refunds.reprice) and say what they now
- * cost above what they cost on the receipt before redemption (their total
- * + redeemed value: the points stay spent on them, so only the discounts
- * are compared).  *owed is never below zero: a cheaper price for what is
- * kept is not paid out.  Nothing remaining owes nothing. */
-static int reprice(refund *r, int64_t *owed)
+/* What the lines that remain cost, re-priced and on the receipt. */
+typedef struct repriced {
+    size_t nremaining;
+    int64_t paid;               /* their totals after discounts on the receipt */
+    int64_t now;                /* and re-priced without the lines gone */
+    int64_t owed;               /* now − paid, never below zero */
+} repriced;
+
+/* Re-price the lines that remain once the lines refunded before and (with
+ * `with_this`) those of this refund are gone, and say what they now cost
+ * above what they cost on the receipt before redemption (their total +
+ * redeemed value: the points stay spent on them, so only the discounts are
+ * compared).  The owed amount is never below zero: a cheaper price for what
+ * is kept is not paid out.  Nothing remaining owes nothing.
+ *
+ * Without `with_this` it bounds the clawback's state: the refunds of a set
+ * of lines withheld, net, at most what the lines they left owe (each
+ * withholds what is newly owed, or less when it cannot pay for it). */
+static int reprice(refund *r, bool with_this, repriced *p)
 {
     static const tsr_eval_options quiet = { TSR_EVAL_OPTIONS_VERSION, 0, 1 };
-    tsr_refund_result *out = r->out;
     const tsr_result *res = r->res;
     tsr_result *now = NULL;
     tsr_order sub;
-    size_t i, k = 0, nrem = 0;
     int64_t gap;
+    size_t i;
     int rc;
 
-    *owed = 0;
-    for (i = 0; i < res->nlines; i++)
-        nrem += !r->refunded[i] && !r->before[i];
-    if (nrem == 0)
+    memset(p, 0, sizeof *p);
+    for (i = 0; i < res->nlines; i++) {
+        const tsr_res_line *l = &res->lines[i];
+        if (gone(r, i, with_this))
+            continue;
+        p->nremaining++;
+        if (!tsr__add(p->paid, l->total, &p->paid) ||
+            !tsr__add(p->paid, l->redeemed_value, &p->paid))
+            return tsr__err(r->err, TSR_EEVAL, "refund amounts overflow");
+    }
+    if (p->nremaining == 0)
         return TSR_OK;
-    rc = remaining_order(r, &sub);
+    rc = remaining_order(r, &sub, with_this);
     if (rc == TSR_OK)
         rc = tsr_evaluate(&now, r->rs, &sub, &quiet, r->err);
     tsr__order_fini(&sub);
     if (rc != TSR_OK)
         return rc == TSR_ENOMEM ? rc : prefix_path(r->err, "reprice", rc);
-    out->reprice_now = now->totals.due;
+    p->now = now->totals.due;
     tsr_result_free(now);
-    out->remaining = tsr__arena_alloc(&out->arena, nrem * sizeof *out->remaining);
+    if (!tsr__sub(p->now, p->paid, &gap))
+        return tsr__err(r->err, TSR_EEVAL, "refund amounts overflow");
+    p->owed = gap > 0 ? gap : 0;
+    return TSR_OK;
+}
+
+static const char *money_text(const refund *r, char buf[32], int64_t v)
+{
+    tsr__format_fixed(buf, v, r->rs->minor_units);
+    return buf;
+}
+
+/* What the lines of `previous.lines` paid on the receipt (before fees). */
+static int paid_before(const refund *r, int64_t *paid)
+{
+    size_t i;
+
+    *paid = 0;
+    for (i = 0; i < r->res->nlines; i++)
+        if (r->before[i] && !tsr__add(*paid, r->receipt.lines[i].total, paid))
+            return tsr__err(r->err, TSR_EEVAL, "refund amounts overflow");
+    return TSR_OK;
+}
+
+/* What the refunds of `previous.lines` withheld, net, has two bounds that
+ * follow from the receipt and the line ids: what the lines they left owe,
+ * re-priced (each refund withholds what is newly owed, or less when it
+ * cannot pay for it), and what those refunds paid back before clawback,
+ * at most what their lines paid on the receipt (a refund never withholds
+ * more than it pays back: a 0.01 line that broke a 1000.00 discount
+ * withheld 0.01).  A stated `previous.clawback` above the smaller is
+ * refused: it would be paid back as clawback_returned.  One at or below it
+ * is the caller's record of what was withheld and is used; a smaller
+ * figure only makes this refund withhold more or return less.
+ *
+ * No default is safe when something can have been withheld (the most
+ * overpays after a capped refund, 0 withholds twice after an uncapped
+ * one), so with `refunds.reprice` and `previous.lines` the figure is
+ * required.  Otherwise nothing can have been withheld: left out means 0. */
+static int check_withheld_before(refund *r)
+{
+    const tsr_refund_input *in = r->in;
+    bool can_have = r->rs->refunds.reprice && in->nprevious > 0;
+    char said[32], most[32], now[32], was[32];
+    int64_t paid = 0;
+    repriced p;
+    int rc;
+
+    memset(&p, 0, sizeof p);
+    if (can_have && ((rc = reprice(r, false, &p)) != TSR_OK ||
+                     (rc = paid_before(r, &paid)) != TSR_OK))
+        return rc;
+    r->most_before = p.owed < paid ? p.owed : paid;
+    r->withheld_before = 0;
+    if (!in->previous_clawback_stated) {
+        if (!can_have)
+            return TSR_OK;
+        return tsr__err_path(r->err, TSR_EORDER, "previous.clawback",
+                             "the refunds of `previous.lines` may have withheld a clawback, and "
+                             "this refund settles against it: pass `clawback`, what your records "
+                             "say they withheld (the sum of their `totals.clawback` minus their "
+                             "`totals.clawback_returned`)");
+    }
+    if (in->previous_clawback >= 0 && in->previous_clawback <= r->most_before) {
+        r->withheld_before = in->previous_clawback;
+        return TSR_OK;
+    }
+    money_text(r, said, in->previous_clawback);
+    money_text(r, most, r->most_before);
+    if (in->nprevious == 0)
+        return tsr__err_path(r->err, TSR_ERECEIPT, "previous.clawback",
+                             "no line was refunded before (`previous.lines` is empty), so %s "
+                             "was withheld, not %s: pass %s, or leave `clawback` out",
+                             most, said, most);
+    if (!r->rs->refunds.reprice)
+        return tsr__err_path(r->err, TSR_ERECEIPT, "previous.clawback",
+                             "the rule set does not re-price (`refunds.reprice` is false), so "
+                             "earlier refunds withheld %s, not %s: pass %s, or leave "
+                             "`clawback` out", most, said, most);
+    if (p.owed <= paid)
+        return tsr__err_path(r->err, TSR_ERECEIPT, "previous.clawback",
+                             "the refunds of `previous.lines` withheld at most %s: the %zu "
+                             "line%s they left cost %s re-priced, %s on the receipt (you passed "
+                             "%s: check `previous` against your records)", most, p.nremaining,
+                             p.nremaining == 1 ? "" : "s", money_text(r, now, p.now),
+                             money_text(r, was, p.paid), said);
+    return tsr__err_path(r->err, TSR_ERECEIPT, "previous.clawback",
+                         "the refunds of `previous.lines` withheld at most %s: their %zu "
+                         "line%s paid %s on the receipt, and a refund withholds no more than "
+                         "it pays back (you passed %s: check `previous` against your records)",
+                         most, in->nprevious, in->nprevious == 1 ? "" : "s", most, said);
+}
+
+/* Show the re-pricing in the result: the lines kept, paid and now. */
+static int show_reprice(refund *r, const repriced *p)
+{
+    tsr_refund_result *out = r->out;
+    size_t i, k = 0;
+
+    out->repriced = true;
+    out->reprice_paid = p->paid;
+    out->reprice_now = p->now;
+    out->remaining = tsr__arena_alloc(&out->arena, (p->nremaining + 1) * sizeof *out->remaining);
     if (!out->remaining)
         return nomem(r);
-    for (i = 0; i < res->nlines; i++) {
-        const tsr_res_line *l = &res->lines[i];
-        if (r->refunded[i] || r->before[i])
+    for (i = 0; i < r->res->nlines; i++) {
+        const char *id = r->res->lines[i].id;
+        if (gone(r, i, true))
             continue;
-        if (!(out->remaining[k++] = tsr__arena_strndup(&out->arena, l->id, strlen(l->id))))
+        if (!(out->remaining[k++] = tsr__arena_strndup(&out->arena, id, strlen(id))))
             return nomem(r);
-        if (!tsr__add(out->reprice_paid, l->total, &out->reprice_paid) ||
-            !tsr__add(out->reprice_paid, l->redeemed_value, &out->reprice_paid))
-            return tsr__err(r->err, TSR_EEVAL, "refund amounts overflow");
     }
-    out->nremaining = nrem;
-    out->repriced = true;
-    if (!tsr__sub(out->reprice_now, out->reprice_paid, &gap))
-        return tsr__err(r->err, TSR_EEVAL, "refund amounts overflow");
-    *owed = gap > 0 ? gap : 0;
+    out->nremaining = k;
     return TSR_OK;
 }
 
 /* Settle the clawback against what earlier refunds of the order withheld,
  * so that returning lines one at a time ends where returning them together
- * would: more owed than withheld is withheld now (never more than this
- * refund pays: the rest waits for the next one); less owed than withheld,
- * because lines that carried part of it came back too, is paid back. */
+ * would: more owed than withheld is withheld now, never more than this
+ * refund pays back (what it cannot withhold stays owed, and a later refund
+ * of the order, withholding against what was really withheld, takes it);
+ * less owed than withheld, because lines that carried part of it came back
+ * too, is paid back. */
 static int settle_clawback(refund *r, tsr_refund_totals *t)
 {
-    int64_t owed, delta;
+    int64_t delta;
+    repriced p;
     int rc;
 
-    if ((rc = reprice(r, &owed)) != TSR_OK)
+    if ((rc = reprice(r, true, &p)) != TSR_OK)
         return rc;
-    if (!tsr__sub(owed, r->in->previous_clawback, &delta))
+    if (p.nremaining > 0 && (rc = show_reprice(r, &p)) != TSR_OK)
+        return rc;
+    if (!tsr__sub(p.owed, r->withheld_before, &delta))
         return tsr__err(r->err, TSR_EEVAL, "refund amounts overflow");
     if (delta >= 0) {
         t->clawback = delta < t->amount ? delta : t->amount;
@@ -753,6 +883,37 @@ static int settle_clawback(refund *r, tsr_refund_totals *t)
             return tsr__err(r->err, TSR_EEVAL, "refund amounts overflow");
     }
     return TSR_OK;
+}
+
+/* The invariant every refund keeps, checked on the result rather than
+ * trusted to the arithmetic above: what it pays back is never below zero
+ * and never more than the receipt says its lines paid plus the clawback it
+ * returns, which is never more than the caller says was withheld before,
+ * which is never more than the lines `previous` left owe, re-priced, nor
+ * what those lines paid.  So a request can lower its own refund (a smaller
+ * `previous.clawback`), never raise it past what its lines paid plus that
+ * bound. */
+static int check_payout(refund *r)
+{
+    const tsr_refund_totals *t = &r->out->totals;
+    int64_t paid = 0, bound;
+    char a[32], b[32], c[32];
+    size_t i;
+
+    for (i = 0; i < r->res->nlines; i++)
+        if (r->refunded[i] && !tsr__add(paid, r->receipt.lines[i].total, &paid))
+            return tsr__err(r->err, TSR_EEVAL, "refund amounts overflow");
+    if (!tsr__add(paid, t->clawback_returned, &bound))
+        return tsr__err(r->err, TSR_EEVAL, "refund amounts overflow");
+    if (t->amount >= 0 && t->amount <= bound && t->clawback >= 0 && t->clawback_returned >= 0 &&
+        t->clawback_returned <= r->withheld_before && r->withheld_before >= 0 &&
+        r->withheld_before <= r->most_before)
+        return TSR_OK;
+    return tsr__err(r->err, TSR_EEVAL,
+                    "internal error: the refund would pay back %s, but its lines paid %s and "
+                    "earlier refunds withheld at most %s; nothing was refunded",
+                    money_text(r, a, t->amount), money_text(r, b, paid),
+                    money_text(r, c, r->most_before));
 }
 
 /* ---------------------------------------------------------------------
@@ -835,9 +996,9 @@ static int refund_all(refund *r)
     if (!tsr__add(t->points_revoked, t->order_points_revoked, &t->points_revoked))
         return tsr__err(r->err, TSR_EEVAL, "refund points overflow");
     /* a refund that refunds nothing moves no money, clawback included */
-    if (r->rs->refunds.reprice && nrefunded > 0)
-        return settle_clawback(r, t);
-    return TSR_OK;
+    if (r->rs->refunds.reprice && nrefunded > 0 && (rc = settle_clawback(r, t)) != TSR_OK)
+        return rc;
+    return check_payout(r);
 }
 
 int tsr__refund_run(tsr_refund_result **out, const tsr_ruleset *rs, const tsr_refund_input *in,
@@ -861,6 +1022,8 @@ int tsr__refund_run(tsr_refund_result **out, const tsr_ruleset *rs, const tsr_re
         rc = tsr__receipt_verify(&r.receipt, r.res, err);
     if (rc == TSR_OK)
         rc = check_request(&r);
+    if (rc == TSR_OK)
+        rc = check_withheld_before(&r);
     if (rc == TSR_OK)
         rc = refund_all(&r);
     tsr__regex_scratch_free(r.x.regex_scratch, &rs->alloc);
@@ -942,7 +1105,8 @@ int tsr_refund_order(tsr_refund_result **out, const tsr_ruleset *rs, const tsr_o
     if (opts) {
         in.previous = opts->previous_lines;
         in.nprevious = opts->nprevious_lines;
-        in.previous_clawback = opts->previous_clawback;
+        in.previous_clawback_stated = opts->previous_clawback != TSR_REFUND_CLAWBACK_UNSTATED;
+        in.previous_clawback = in.previous_clawback_stated ? opts->previous_clawback : 0;
     }
     if ((rc = parse_time(datetime, datetime ? strlen(datetime) : 0, &in, err)) != TSR_OK)
         return rc;
@@ -982,6 +1146,7 @@ int tsr_refund(tsr_refund_result **out, const tsr_ruleset *rs, const char *reque
         in.previous = q.previous.ids;
         in.nprevious = q.previous.n;
         in.previous_clawback = q.clawback;
+        in.previous_clawback_stated = (q.previous_seen & (1u << SUB_CLAWBACK)) != 0;
         rc = parse_time(q.datetime, strlen(q.datetime), &in, err);
     }
     if (rc == TSR_OK)

@@ -122,7 +122,10 @@ typedef struct tsr_refund_input {
     int32_t at_offset;          /* and its UTC offset, seconds */
     const char *const *previous;   /* lines refunded before */
     size_t nprevious;
-    int64_t previous_clawback;     /* withheld by those refunds, money */
+    int64_t previous_clawback;     /* what the caller says those refunds withheld,
+                                      money; at most what the library recomputes
+                                      from the receipt and `previous` */
+    bool previous_clawback_stated; /* false: use the recomputed value */
 } tsr_refund_input;
 
 int tsr__refund_run(tsr_refund_result **out, const tsr_ruleset *rs, const tsr_refund_input *in,

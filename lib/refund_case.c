@@ -36,7 +36,8 @@ static const tsr_key previous_keys[] = {
     { "lines", TSR_KS_TEXT_LIST, 0, .example = "[\"t2\"]",
       .desc = "The lines earlier refunds of the order refunded." },
     { "clawback", TSR_KS_MONEY, 0, TSR_K_AT_LEAST(0), .example = "0.00",
-      .desc = "What those refunds withheld, net: their clawback less clawback_returned." },
+      .desc = "What they withheld, net (clawback less clawback_returned); required with "
+              "`lines` under `reprice`." },
 };
 static TSR_KEYSET(previous_set, "refund_previous", "What earlier refunds of the order did.",
                   previous_keys);
@@ -485,6 +486,7 @@ int tsr__ruletest_refund_case(const tsr_ruleset *rs, const tsr_order *order, tsr
     }
     opts.previous_lines = before;
     opts.nprevious_lines = nbefore;
+    /* left out: 0 when nothing can have been withheld, else an error */
     if (prev && tsr__ymap_get(prev, "clawback"))
         parse_money(rs, tsr__ymap_get(prev, "clawback"), &opts.previous_clawback);
     rc = tsr_refund_order(&res, rs, order, json, len, ids, n,

@@ -49,6 +49,7 @@ typedef struct tsr_validity {
     const char **channels;      /* NULL = any; else nchannels >= 1 strings */
     uint32_t *channel_lens;
     size_t nchannels;
+    int line, col;              /* of the `valid` key (lint); 0 without one */
 } tsr_validity;
 
 typedef struct tsr_segment {
@@ -309,14 +310,33 @@ typedef struct tsr_rule_source {
     bool is_main;               /* the file the caller named (not included) */
 } tsr_rule_source;
 
+/* The errors of a check (tsr_ruleset_check_file): ruleset.c makes it,
+ * rules_load.c adds to it while it goes on building after an error. */
+struct tsr_check_report {
+    tsr_alloc alloc;
+    tsr_error *errors;
+    size_t n, cap;
+    bool truncated;             /* it stopped at TSR_CHECK_MAX_ERRORS */
+};
+
+/* Keep a copy of e: TSR_OK, TSR_ENOMEM, or TSR_ELIMIT when the report
+ * already holds TSR_CHECK_MAX_ERRORS (then marked truncated): stop. */
+int tsr__check_report_add(tsr_check_report *r, const tsr_error *e);
+
+/* The position of `file` in rs->files (the main file 0), rs->nfiles when
+ * it is none of them: the rank of a diagnostic's file (tsr_place). */
+size_t tsr__file_rank(const tsr_ruleset *rs, const char *file);
+
 /* Build rs's model from srcs[0..n), given in merge order: every file's
  * includes (depth first, in the order listed) before the file itself, so the
  * main file comes last.  List sections concatenate in that order; map
  * sections merge (a name defined twice is an error).  rs->alloc, arena,
  * limits and regexes must be set up; `tzdir` is the load option (NULL: the
- * default).  On error rs holds partial data that tsr_ruleset_free releases. */
+ * default).  With `diags` (a check), every error goes there and the build
+ * goes on with the next rule; err gets the first.  On error rs holds
+ * partial data that tsr_ruleset_free releases. */
 int tsr__rules_build(tsr_ruleset *rs, const tsr_rule_source *srcs, size_t n, const char *tzdir,
-                     tsr_error *err);
+                     tsr_check_report *diags, tsr_error *err);
 
 /* The options in force for `opts` (NULL: the defaults): the defaults,
  * overridden by the fields the caller's version of the struct has.
@@ -337,7 +357,7 @@ int tsr__load_options_effective(tsr_load_options *eff, const tsr_load_options *o
 int tsr__path_allowed(const char *root, const char *path, const char *const *allow, char *real);
 
 /* Read a rule's `valid:` and `channels:` nodes (either may be NULL) into
- * *out.  `where` names the rule in messages ("discounts[2]"). */
+ * *out.  `where` names the rule in messages ("discounts.family-pack"). */
 int tsr__validity_load(tsr_validity *out, const tsr_ynode *valid, const tsr_ynode *channels,
                        const char *file, const char *where, tsr_arena *arena, tsr_error *err);
 

@@ -409,7 +409,23 @@ typedef struct builder {
     const char **seg_names, **promo_ids, **earn_ids;
     bool *seg_used, *promo_used;
     name_index promo_ix;
+    /* Checking (tsr_ruleset_check_*): errors go to `diags` and the build
+     * goes on with the next rule; err is then the builder's own. */
+    tsr_check_report *diags;
+    tsr_error own_err;
+    /* Names whose definition failed ("item.height_cm", "tables.zones", or
+     * "tables." for all of a section): a failed expression that mentions
+     * one is a consequence of that error and is not reported again. */
+    const char *poison[64];
+    size_t npoison;
+    bool suppress;                   /* the failure at hand is such a consequence */
+    bool ids_unknown[2];             /* categories, tiers: a misspelt section */
+    const char *misspelt[4];         /* required header keys seen misspelt */
+    size_t nmisspelt;
 } builder;
+
+/* Room for "discounts.<id cut to 64 bytes>…" and a key path after it. */
+#define WHERE_MAX 160
 
 static int fail(builder *b, const tsr_ynode *n, int code, const char *fmt, ...) TSR_PRINTF(4, 5);
 
@@ -426,6 +442,73 @@ static int fail(builder *b, const tsr_ynode *n, int code, const char *fmt, ...)
 static int nomem(builder *b)
 {
     return tsr__err(b->err, TSR_ENOMEM, NULL);
+}
+
+/* After a rule (an entry of a list section, a name of a map section, a
+ * key) failed with rc: when loading, stop (return rc); when checking, keep
+ * the error and return TSR_OK to go on with the next rule, which is how one
+ * run reports every error.  A failure that only follows from an earlier
+ * one (b->suppress) is not kept.  Running out of memory, or of room in the
+ * report, stops the check too. */
+static int keep_going(builder *b, int rc)
+{
+    int added;
+
+    if (rc == TSR_OK || !b->diags || rc == TSR_ENOMEM || rc == TSR_EINVAL)
+        return rc;
+    if (b->suppress) {
+        b->suppress = false;
+        tsr__error_clear(b->err);
+        return TSR_OK;
+    }
+    added = tsr__check_report_add(b->diags, b->err);
+    tsr__error_clear(b->err);
+    if (added == TSR_ENOMEM)
+        return nomem(b);
+    return added == TSR_OK ? TSR_OK : rc;
+}
+
+/* An error the build cannot go on after (the currency, which every amount
+ * depends on): kept when checking, and returned. */
+static int fatal(builder *b, int rc)
+{
+    if (rc != TSR_OK && b->diags && rc != TSR_ENOMEM && rc != TSR_EINVAL && !b->suppress &&
+        tsr__check_report_add(b->diags, b->err) == TSR_ENOMEM)
+        return nomem(b);
+    return rc;
+}
+
+/* Remember that `name` failed to be defined (see builder.poison). */
+static void poison(builder *b, const char *name)
+{
+    if (b->diags && name && b->npoison < TSR_ARRAY_LEN(b->poison))
+        b->poison[b->npoison++] = name;
+}
+
+static bool ident_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_';
+}
+
+/* Does expression text s[0..n) mention a poisoned name? */
+static bool mentions_poison(const builder *b, const char *s, size_t n)
+{
+    size_t i, j;
+
+    for (i = 0; i < b->npoison; i++) {
+        const char *name = b->poison[i];
+        size_t len = strlen(name);
+        bool prefix = len && name[len - 1] == '.';
+        for (j = 0; j + len <= n; j++) {
+            if (memcmp(s + j, name, len) != 0 || (j > 0 && ident_char(s[j - 1])))
+                continue;
+            if (prefix ? (j + len < n && ident_char(s[j + len]))
+                       : (j + len == n || !ident_char(s[j + len])))
+                return true;
+        }
+    }
+    return false;
 }
 
 /* "; did you mean `x`?" or "" — `buf` holds the text. */
@@ -541,38 +624,11 @@ static void index_put(name_index *ix, const char *s, size_t n, int val)
     ix->vals[i] = val;
 }
 
-/* Stable merge sort of base[0..n) (elements of `size` bytes), with scratch
- * from the build's arena: qsort would malloc behind the allocator hook and
- * is not stable. */
+/* Stable sort with scratch from the build's arena (tsr__sort_stable). */
 static int sort_stable(builder *b, void *base, size_t n, size_t size,
                        int (*cmp)(const void *, const void *))
 {
-    char *a = base, *t, *src, *dst;
-    size_t width, i;
-
-    if (n < 2)
-        return TSR_OK;
-    if (!(t = tsr__arena_calloc(&b->tmp, n, size)))
-        return nomem(b);
-    src = a;
-    dst = t;
-    for (width = 1; width < n; width *= 2) {
-        for (i = 0; i < n; i += 2 * width) {
-            size_t l = i, mid = i + width < n ? i + width : n, r = mid;
-            size_t end = i + 2 * width < n ? i + 2 * width : n, k = i;
-            while (l < mid || r < end) {
-                size_t from = (r >= end || (l < mid && cmp(src + l * size, src + r * size) <= 0))
-                                  ? l++ : r++;
-                memcpy(dst + k++ * size, src + from * size, size);
-            }
-        }
-        t = src;
-        src = dst;
-        dst = t;
-    }
-    if (src != a)
-        memcpy(a, src, n * size);
-    return TSR_OK;
+    return tsr__sort_stable(&b->tmp, base, n, size, cmp) == TSR_OK ? TSR_OK : nomem(b);
 }
 
 static char *copy_str(builder *b, const char *s, size_t n)
@@ -793,6 +849,7 @@ static int compile(builder *b, const tsr_ynode *n, tsr_type want, unsigned scope
 {
     tsr_expr_env env;
     char note[96];
+    int rc;
 
     if (n->kind != TSR_Y_SCALAR)
         return fail(b, n, TSR_ESCHEMA, "`%s` in %s must be an expression, not %s", what, where,
@@ -801,8 +858,11 @@ static int compile(builder *b, const tsr_ynode *n, tsr_type want, unsigned scope
         return fail(b, n, TSR_ESCHEMA, "`%s` in %s is empty; it needs an expression", what,
                     where);
     make_env(b, &env, scope, what, note);
-    return tsr__expr_compile(out, n->u.scalar.text, n->u.scalar.len, want, n, &env, b->ar,
-                             b->err);
+    rc = tsr__expr_compile(out, n->u.scalar.text, n->u.scalar.len, want, n, &env, b->ar,
+                           b->err);
+    if (rc != TSR_OK && rc != TSR_ENOMEM && mentions_poison(b, n->u.scalar.text, n->u.scalar.len))
+        b->suppress = true;
+    return rc;
 }
 
 /* An optional expression key: *out stays NULL when it is absent. */
@@ -854,12 +914,15 @@ static int check_not_negative(builder *b, const tsr_ynode *n, const tsr_expr *e,
  * Gathering sections across files.
  */
 
-/* The entries of list section `key` of every file, in merge order. */
+/* The entries of list section `key` of every file, in merge order.  A file
+ * whose section is not a list is an error; when checking, the other files'
+ * entries are still read. */
 static int gather_list(builder *b, const tsr_ynode *const *roots, const char *key,
                        entry **out, size_t *count)
 {
     size_t i, j, n = 0;
     entry *e;
+    int rc;
 
     for (i = 0; i < b->nsrcs; i++) {
         const tsr_ynode *v = roots[i] ? get(roots[i], key) : NULL;
@@ -867,20 +930,22 @@ static int gather_list(builder *b, const tsr_ynode *const *roots, const char *ke
             continue;
         if (v->kind != TSR_Y_SEQ) {
             b->file = b->srcs[i].name;
-            return fail(b, v, TSR_ESCHEMA, "`%s` must be a list", key);
+            if ((rc = keep_going(b, fail(b, v, TSR_ESCHEMA, "`%s` must be a list", key))))
+                return rc;
+            continue;
         }
         n += v->u.seq.len;
     }
     if (n > INT_MAX) {
         b->file = b->main->name;
-        return fail(b, NULL, TSR_ELIMIT, "too many entries in `%s`", key);
+        return fatal(b, fail(b, NULL, TSR_ELIMIT, "too many entries in `%s`", key));
     }
     e = tsr__arena_calloc(&b->tmp, n ? n : 1, sizeof *e);
     if (!e)
         return nomem(b);
     for (i = 0, n = 0; i < b->nsrcs; i++) {
         const tsr_ynode *v = roots[i] ? get(roots[i], key) : NULL;
-        for (j = 0; v && j < v->u.seq.len; j++, n++) {
+        for (j = 0; v && v->kind == TSR_Y_SEQ && j < v->u.seq.len; j++, n++) {
             e[n].node = v->u.seq.items[j];
             e[n].file = b->srcs[i].name;
             e[n].index = j;
@@ -907,39 +972,58 @@ static int begin_list(builder *b, const tsr_ynode *const *roots, const char *key
     return TSR_OK;
 }
 
+/* Map section `key` of file i (under `sub` when not NULL), or NULL when
+ * absent or not a mapping.  `report`: say so when it is not one. */
+static int section_map(builder *b, size_t i, const char *key, const char *sub, bool report,
+                       const tsr_ynode **out)
+{
+    const tsr_ynode *v = get(b->srcs[i].root, key);
+
+    *out = NULL;
+    if (v && sub) {
+        if (v->kind != TSR_Y_MAP)
+            return TSR_OK;   /* build_schema says so */
+        v = get(v, sub);
+    }
+    if (!v)
+        return TSR_OK;
+    if (v->kind == TSR_Y_MAP) {
+        *out = v;
+        return TSR_OK;
+    }
+    if (!report)
+        return TSR_OK;
+    b->file = b->srcs[i].name;
+    if (sub)
+        return keep_going(b, fail(b, v, TSR_ESCHEMA,
+                                   "`%s.%s` must be a mapping of field: type", key, sub));
+    return keep_going(b, fail(b, v, TSR_ESCHEMA, "`%s` must be a mapping of name: value", key));
+}
+
 /* The name: value pairs of map section `key` (under `sub` when not NULL)
  * of every file, in merge order. */
 static int gather_map(builder *b, const char *key, const char *sub, named **out, size_t *count)
 {
     size_t i, j, n = 0;
+    const tsr_ynode *v;
     named *e;
+    int rc;
 
     for (i = 0; i < b->nsrcs; i++) {
-        const tsr_ynode *v = get(b->srcs[i].root, key);
-        if (v && sub)
-            v = get(v, sub);
-        if (!v)
-            continue;
-        if (v->kind != TSR_Y_MAP) {
-            b->file = b->srcs[i].name;
-            if (sub)
-                return fail(b, v, TSR_ESCHEMA, "`%s.%s` must be a mapping of field: type", key,
-                            sub);
-            return fail(b, v, TSR_ESCHEMA, "`%s` must be a mapping of name: value", key);
-        }
-        n += v->u.map.len;
+        if ((rc = section_map(b, i, key, sub, true, &v)) != TSR_OK)
+            return rc;
+        if (v)
+            n += v->u.map.len;
     }
     if (n > INT_MAX) {
         b->file = b->main->name;
-        return fail(b, NULL, TSR_ELIMIT, "too many entries in `%s`", key);
+        return fatal(b, fail(b, NULL, TSR_ELIMIT, "too many entries in `%s`", key));
     }
     e = tsr__arena_calloc(&b->tmp, n ? n : 1, sizeof *e);
     if (!e)
         return nomem(b);
     for (i = 0, n = 0; i < b->nsrcs; i++) {
-        const tsr_ynode *v = get(b->srcs[i].root, key);
-        if (v && sub)
-            v = get(v, sub);
+        (void)section_map(b, i, key, sub, false, &v);
         for (j = 0; v && j < v->u.map.len; j++, n++) {
             e[n].key = v->u.map.pairs[j].key;
             e[n].value = v->u.map.pairs[j].value;
@@ -951,12 +1035,27 @@ static int gather_map(builder *b, const char *key, const char *sub, named **out,
     return TSR_OK;
 }
 
+/* How a rule is named in messages: SECTION.ID (`discounts.family-pack`),
+ * the id cut to 64 bytes; "an entry of `SECTION`" when it has no usable id
+ * (the message's place points at it). */
+static void rule_name(char *where, size_t wsize, const char *section, const tsr_ynode *m)
+{
+    const tsr_ynode *id = m->kind == TSR_Y_MAP ? tsr__ymap_get(m, "id") : NULL;
+
+    if (id && id->kind == TSR_Y_SCALAR && !tsr__yaml_is_null(id) && id->u.scalar.len > 0)
+        snprintf(where, wsize, "%s.%.*s%s", section,
+                 (int)tsr__utf8_prefix(id->u.scalar.text, id->u.scalar.len, 64),
+                 id->u.scalar.text, id->u.scalar.len > 64 ? "…" : "");
+    else
+        snprintf(where, wsize, "an entry of `%s`", section);
+}
+
 /* Start reading entry `e` of `section`: it must be a mapping of known keys. */
 static int begin_entry(builder *b, const entry *e, const char *section, const tsr_keyset *ks,
                        char *where, size_t wsize)
 {
     b->file = e->file;
-    snprintf(where, wsize, "%s[%zu]", section, e->index);
+    rule_name(where, wsize, section, e->node);
     if (e->node->kind != TSR_Y_MAP)
         return fail(b, e->node, TSR_ESCHEMA, "%s must be a mapping, not %s", where,
                     kind_name(e->node));
@@ -993,14 +1092,108 @@ static int read_validity(builder *b, const tsr_ynode *map, const char *where, ts
                          bool *has)
 {
     const tsr_ynode *valid = get(map, "valid"), *channels = get(map, "channels");
+    int rc;
+
     *has = valid || channels;
-    return tsr__validity_load(v, valid, channels, b->file, where, b->ar, b->err);
+    rc = tsr__validity_load(v, valid, channels, b->file, where, b->ar, b->err);
+    if (rc == TSR_OK && valid) {
+        v->line = key_node(map, "valid")->line;
+        v->col = key_node(map, "valid")->col;
+    }
+    return rc;
 }
 
 /* ---------------------------------------------------------------------
  * Header: tessera, ruleset, version, currency, minor_units, rounding,
  * timezone.  Main file only.
  */
+/* A misspelt section is reported once; what the rules it held define
+ * (fields, tables, segments) is then unknown, so the errors of expressions
+ * naming them are not reported again (see builder.poison).  Categories
+ * and tiers are seen to by collect_ids. */
+static void poison_section(builder *b, const char *section)
+{
+    if (!section)
+        return;
+    if (strcmp(section, "schema") == 0) {
+        poison(b, "item.");
+        poison(b, "customer.");
+        poison(b, "order.");
+    } else if (strcmp(section, "tables") == 0) {
+        poison(b, "tables.");
+    } else if (strcmp(section, "segments") == 0) {
+        poison(b, "segment.");
+    } else if (strcmp(section, "promo_codes") == 0) {
+        poison(b, "promo.");
+    } else if (strcmp(section, "categories") == 0) {
+        b->ids_unknown[0] = true;
+    } else if (strcmp(section, "tiers") == 0) {
+        b->ids_unknown[1] = true;
+    } else if (b->nmisspelt < TSR_ARRAY_LEN(b->misspelt)) {
+        b->misspelt[b->nmisspelt++] = section;   /* `currancy:`: "missing currency" repeats it */
+    }
+}
+
+/* Required header key `key` is missing (said already when misspelt). */
+static int missing_key(builder *b, const tsr_ynode *root, const char *key, const char *what)
+{
+    size_t i;
+    for (i = 0; i < b->nmisspelt; i++)
+        if (b->diags && strcmp(key, b->misspelt[i]) == 0)
+            b->suppress = true;
+    return fail(b, root, TSR_ESCHEMA, "missing required key `%s` (%s)", key, what);
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Every id of list section `key` ("categories", "tiers") in every file,
+ * sorted: what a string compared with item.category or tier must be one
+ * of (tsr_expr_env.category_ids), known before any expression is compiled
+ * (a category's own conditions may name a later one).  *out stays NULL
+ * (no such check) when some id cannot be read: that error is reported
+ * where the section is read, and every comparison naming the missing id
+ * would only repeat it. */
+static int collect_ids(builder *b, const tsr_ynode *const *roots, const char *key, bool unknown,
+                       const char *const **out, size_t *count)
+{
+    size_t i, j, n = 0;
+    const char **ids = NULL;
+    int pass;
+
+    *out = NULL;
+    *count = 0;
+    if (unknown)
+        return TSR_OK;
+    for (pass = 0; pass < 2; pass++) {
+        for (i = 0, n = 0; i < b->nsrcs; i++) {
+            const tsr_ynode *v = get(roots[i], key);
+            if (!v)
+                continue;
+            if (v->kind != TSR_Y_SEQ)
+                return TSR_OK;
+            for (j = 0; j < v->u.seq.len; j++) {
+                const tsr_ynode *m = v->u.seq.items[j];
+                const tsr_ynode *id = m->kind == TSR_Y_MAP ? tsr__ymap_get(m, "id") : NULL;
+                if (!id || id->kind != TSR_Y_SCALAR || tsr__yaml_is_null(id) || !id->u.scalar.len)
+                    return TSR_OK;
+                if (pass)
+                    ids[n] = id->u.scalar.text;
+                n++;
+            }
+        }
+        if (!pass && !(ids = tsr__arena_calloc(&b->tmp, n ? n : 1, sizeof *ids)))
+            return nomem(b);
+    }
+    if (sort_stable(b, ids, n, sizeof *ids, cmp_id) != TSR_OK)
+        return TSR_ENOMEM;
+    *out = ids;
+    *count = n;
+    return TSR_OK;
+}
+
 static int check_root_keys(builder *b)
 {
     size_t i, j;
@@ -1009,29 +1202,30 @@ static int check_root_keys(builder *b)
     for (i = 0; i < b->nsrcs; i++) {
         const tsr_ynode *root = b->srcs[i].root;
         b->file = b->srcs[i].name;
-        if (b->srcs[i].is_main) {
-            const tsr_ynode *k = tsr__keys_unknown(&tsr__keys_rules, root);
-            const char *near;
-            char shown[80];
-            if (!k)
-                continue;
-            near = tsr__keys_closest(&tsr__keys_rules, k->u.scalar.text, k->u.scalar.len);
-            /* at most 60 bytes of it (see tsr__keys_check) */
-            return fail(b, k, TSR_ESCHEMA, "unknown top-level key `%s`%s%s%s",
-                        tsr__clip(shown, sizeof shown, k->u.scalar.text, k->u.scalar.len, 60),
-                        near ? "; did you mean `" : "", near ? near : "", near ? "`?" : "");
-        }
         for (j = 0; j < root->u.map.len; j++) {
             const tsr_ynode *k = root->u.map.pairs[j].key;
             const tsr_key *key = tsr__key_find(&tsr__keys_rules, k->u.scalar.text, k->u.scalar.len);
-            if (key && (key->flags & TSR_KF_MAIN))
-                return fail(b, k, TSR_ESCHEMA,
-                            "`%s` belongs in the main rule file, not in an included one",
-                            k->u.scalar.text);
+            const char *near;
+            char shown[80];
+            if (key && (b->srcs[i].is_main || !(key->flags & TSR_KF_MAIN)))
+                continue;
+            if (key) {
+                rc = fail(b, k, TSR_ESCHEMA,
+                          "`%s` belongs in the main rule file, not in an included one",
+                          k->u.scalar.text);
+            } else {
+                near = tsr__keys_closest(&tsr__keys_rules, k->u.scalar.text, k->u.scalar.len);
+                poison_section(b, near);
+                /* at most 60 bytes of it (see tsr__keys_check) */
+                rc = fail(b, k, TSR_ESCHEMA, "unknown %skey `%s`%s%s%s%s",
+                          b->srcs[i].is_main ? "top-level " : "",
+                          tsr__clip(shown, sizeof shown, k->u.scalar.text, k->u.scalar.len, 60),
+                          b->srcs[i].is_main ? "" : " in an included file",
+                          near ? "; did you mean `" : "", near ? near : "", near ? "`?" : "");
+            }
+            if ((rc = keep_going(b, rc)) != TSR_OK)
+                return rc;
         }
-        rc = check_keys(b, root, &tsr__keys_rules, "an included file");
-        if (rc != TSR_OK)
-            return rc;
     }
     return TSR_OK;
 }
@@ -1042,8 +1236,7 @@ static int read_format(builder *b, const tsr_ynode *root)
     int64_t v;
 
     if (!n)
-        return fail(b, root, TSR_ESCHEMA,
-                    "missing required key `tessera` (the format version, `tessera: 1`)");
+        return missing_key(b, root, "tessera", "the format version, `tessera: 1`");
     if (!is_plain(n) || !parse_int_text(n->u.scalar.text, n->u.scalar.len, &v))
         return fail(b, n, TSR_ESCHEMA, "`tessera` must be the format version, 1");
     if (v != 1)
@@ -1063,7 +1256,7 @@ static int read_currency(builder *b, const tsr_ynode *root)
     int rc;
 
     if (!n)
-        return fail(b, root, TSR_ESCHEMA, "missing required key `currency` (an ISO 4217 code)");
+        return missing_key(b, root, "currency", "an ISO 4217 code");
     c = n->kind == TSR_Y_SCALAR ? n->u.scalar.text : "";
     if (n->kind != TSR_Y_SCALAR || n->u.scalar.len != 3 || c[0] < 'A' || c[0] > 'Z' ||
         c[1] < 'A' || c[1] > 'Z' || c[2] < 'A' || c[2] > 'Z')
@@ -1114,6 +1307,8 @@ static int read_timezone(builder *b, const tsr_ynode *n)
     return fail(b, n, rc, "%s", msg);
 }
 
+/* Each header key is read on its own (when checking, an error in one does
+ * not hide the next), except the currency: every amount depends on it. */
 static int read_header(builder *b)
 {
     tsr_ruleset *rs = b->rs;
@@ -1121,30 +1316,33 @@ static int read_header(builder *b)
     int rc, mode = 0;
 
     b->file = b->main->name;
-    if ((rc = read_format(b, root)) != TSR_OK)
+    rs->id = "";
+    rs->version = "";
+    if ((rc = keep_going(b, read_format(b, root))) != TSR_OK)
         return rc;
     n = tsr__ymap_get(root, "ruleset");
     if (!n)
-        return fail(b, root, TSR_ESCHEMA, "missing required key `ruleset` (the rule set's id)");
-    if ((rc = read_string(b, n, "ruleset", "the rule file", &rs->id)) != TSR_OK)
+        rc = missing_key(b, root, "ruleset", "the rule set's id");
+    else if ((rc = read_string(b, n, "ruleset", "the rule file", &rs->id)) == TSR_OK && !rs->id[0])
+        rc = fail(b, n, TSR_ESCHEMA, "`ruleset` is empty; it names the rule set");
+    if ((rc = keep_going(b, rc)) != TSR_OK)
         return rc;
-    if (!rs->id[0])
-        return fail(b, n, TSR_ESCHEMA, "`ruleset` is empty; it names the rule set");
     /* Free text echoed in results: a plain 2026.1 stays "2026.1". */
-    rs->version = "";
-    if ((n = get(root, "version")) && (rc = read_string(b, n, "version", "the rule file",
-                                                        &rs->version)) != TSR_OK)
+    if ((n = get(root, "version")) &&
+        (rc = keep_going(b, read_string(b, n, "version", "the rule file", &rs->version))))
         return rc;
     if ((rc = read_currency(b, root)) != TSR_OK)
-        return rc;
+        return fatal(b, rc);
     rs->rounding = TSR_ROUND_HALF_UP;
     if ((n = get(root, "rounding"))) {
-        if ((rc = read_enum(b, n, "rounding mode", "the rule file", rounding_names,
-                            TSR_ARRAY_LEN(rounding_names), &mode)) != TSR_OK)
+        rc = read_enum(b, n, "rounding mode", "the rule file", rounding_names,
+                       TSR_ARRAY_LEN(rounding_names), &mode);
+        if (rc == TSR_OK)
+            rs->rounding = (tsr_rounding)mode;   /* rounding_names is in enum order */
+        else if ((rc = keep_going(b, rc)) != TSR_OK)
             return rc;
-        rs->rounding = (tsr_rounding)mode;   /* rounding_names is in enum order */
     }
-    if ((n = get(root, "timezone")) && (rc = read_timezone(b, n)) != TSR_OK)
+    if ((n = get(root, "timezone")) && (rc = keep_going(b, read_timezone(b, n))) != TSR_OK)
         return rc;
     return TSR_OK;
 }
@@ -1196,11 +1394,63 @@ static int read_type(builder *b, const tsr_ynode *n, const char *rec, const char
                 suggest(hint, sizeof hint, s, len, type_names, TSR_ARRAY_LEN(type_names)));
 }
 
+/* One field of the schema: refused ones are left out (and, when checking,
+ * poisoned: expressions naming them are not reported again). */
+static int schema_field(builder *b, const record_def *def, tsr_record_schema *rec,
+                        name_index *ix, const named *fd, const char **files)
+{
+    const tsr_ynode *k = fd->key;
+    const char *name = k->u.scalar.text;
+    tsr_field *f = &rec->fields[rec->len];
+    int prev, rc;
+
+    b->file = fd->file;
+    if (!is_identifier(name, k->u.scalar.len))
+        return fail(b, k, TSR_ESCHEMA,
+                    "field name `%s.%s` must be letters, digits and _ (not starting with a "
+                    "digit)", def->key, name);
+    prev = index_get(ix, name, k->u.scalar.len);
+    if ((prev >= 0 && (size_t)prev < def->nbuiltins) ||
+        in_list(name, def->reserved, def->nreserved)) {
+        rc = fail(b, k, TSR_ESCHEMA,
+                  "`%s.%s` is a built-in field; the schema declares only fields beyond "
+                  "the built-in ones", def->key, name);
+        goto poisoned;
+    }
+    if (prev >= 0) {
+        tsr_srcpos p = { files[prev], rec->fields[prev].line, rec->fields[prev].col };
+        char at[TSR_ERROR_PATH_MAX + 32];
+        return fail(b, k, TSR_ESCHEMA, "field `%s.%s` is declared twice (first at %s)", def->key,
+                    name, place(at, sizeof at, b, &p));
+    }
+    if ((rc = read_type(b, fd->value, def->key, name, &f->type, &f->elem)) != TSR_OK)
+        goto poisoned;
+    if (!(f->name = copy_str(b, name, k->u.scalar.len)))
+        return nomem(b);
+    f->slot = (uint16_t)rec->len;
+    f->line = k->line;
+    f->col = k->col;
+    files[rec->len] = fd->file;
+    index_put(ix, f->name, k->u.scalar.len, (int)rec->len);
+    rec->len++;
+    return TSR_OK;
+poisoned:
+    if (b->diags) {
+        char *q = tsr__arena_alloc(&b->tmp, strlen(def->key) + k->u.scalar.len + 2);
+        if (!q)
+            return nomem(b);
+        snprintf(q, strlen(def->key) + k->u.scalar.len + 2, "%s.%s", def->key, name);
+        poison(b, q);
+    }
+    return rc;
+}
+
 static int build_record(builder *b, tsr_record_kind kind)
 {
     const record_def *def = &record_defs[kind];
     tsr_record_schema *rec = &b->rs->records[kind];
     named *fs;
+    const char **files;
     size_t nf, i;
     name_index ix = { 0 };
     int rc;
@@ -1209,11 +1459,11 @@ static int build_record(builder *b, tsr_record_kind kind)
         return rc;
     if (def->nbuiltins + nf > UINT16_MAX) {
         b->file = b->main->name;
-        return fail(b, NULL, TSR_ELIMIT, "too many fields in `schema.%s`", def->key);
+        return fatal(b, fail(b, NULL, TSR_ELIMIT, "too many fields in `schema.%s`", def->key));
     }
-    rec->len = def->nbuiltins + nf;
-    rec->fields = tsr__arena_calloc(b->ar, rec->len, sizeof *rec->fields);
-    if (!rec->fields || index_init(b, &ix, rec->len) != TSR_OK)
+    rec->fields = tsr__arena_calloc(b->ar, def->nbuiltins + nf, sizeof *rec->fields);
+    files = tsr__arena_calloc(&b->tmp, def->nbuiltins + nf, sizeof *files);
+    if (!rec->fields || !files || index_init(b, &ix, def->nbuiltins + nf) != TSR_OK)
         return nomem(b);
     for (i = 0; i < def->nbuiltins; i++) {
         tsr_field *f = &rec->fields[i];
@@ -1223,39 +1473,10 @@ static int build_record(builder *b, tsr_record_kind kind)
         f->slot = (uint16_t)i;
         index_put(&ix, f->name, strlen(f->name), (int)i);
     }
-    for (i = 0; i < nf; i++) {
-        const tsr_ynode *k = fs[i].key;
-        const char *name = k->u.scalar.text;
-        tsr_field *f = &rec->fields[def->nbuiltins + i];
-        int prev;
-
-        b->file = fs[i].file;
-        if (!is_identifier(name, k->u.scalar.len))
-            return fail(b, k, TSR_ESCHEMA,
-                        "field name `%s.%s` must be letters, digits and _ (not starting with a "
-                        "digit)", def->key, name);
-        prev = index_get(&ix, name, k->u.scalar.len);
-        if ((prev >= 0 && (size_t)prev < def->nbuiltins) ||
-            in_list(name, def->reserved, def->nreserved))
-            return fail(b, k, TSR_ESCHEMA,
-                        "`%s.%s` is a built-in field; the schema declares only fields beyond "
-                        "the built-in ones", def->key, name);
-        if (prev >= 0) {
-            tsr_srcpos p = { fs[(size_t)prev - def->nbuiltins].file, rec->fields[prev].line,
-                             rec->fields[prev].col };
-            char at[TSR_ERROR_PATH_MAX + 32];
-            return fail(b, k, TSR_ESCHEMA, "field `%s.%s` is declared twice (first at %s)", def->key, name,
-                        place(at, sizeof at, b, &p));
-        }
-        if ((rc = read_type(b, fs[i].value, def->key, name, &f->type, &f->elem)) != TSR_OK)
+    rec->len = def->nbuiltins;
+    for (i = 0; i < nf; i++)
+        if ((rc = keep_going(b, schema_field(b, def, rec, &ix, &fs[i], files))) != TSR_OK)
             return rc;
-        if (!(f->name = copy_str(b, name, k->u.scalar.len)))
-            return nomem(b);
-        f->slot = (uint16_t)(def->nbuiltins + i);
-        f->line = k->line;
-        f->col = k->col;
-        index_put(&ix, f->name, k->u.scalar.len, (int)(def->nbuiltins + i));
-    }
     return TSR_OK;
 }
 
@@ -1269,9 +1490,19 @@ static int build_schema(builder *b)
         if (!s)
             continue;
         b->file = b->srcs[i].name;
-        if (s->kind != TSR_Y_MAP)
-            return fail(b, s, TSR_ESCHEMA, "`schema` must be a mapping of item, customer, order");
-        if ((rc = check_keys(b, s, &schema_set, "schema")) != TSR_OK)
+        if (s->kind != TSR_Y_MAP) {
+            poison_section(b, "schema");
+            rc = fail(b, s, TSR_ESCHEMA, "`schema` must be a mapping of item, customer, order");
+        } else {
+            const tsr_ynode *bad = tsr__keys_unknown(&schema_set, s);
+            const char *near = bad ? tsr__keys_closest(&schema_set, bad->u.scalar.text,
+                                                       bad->u.scalar.len) : NULL;
+            /* `itme:` leaves every `item.` field unknown */
+            poison(b, !near ? NULL : !strcmp(near, "item") ? "item." :
+                      !strcmp(near, "customer") ? "customer." : "order.");
+            rc = check_keys(b, s, &schema_set, "schema");
+        }
+        if ((rc = keep_going(b, rc)) != TSR_OK)
             return rc;
     }
     for (k = 0; k < TSR_REC__COUNT; k++)
@@ -1294,6 +1525,18 @@ static bool looks_numeric(const char *s)
     if (*s == '.')
         s++;
     return *s >= '0' && *s <= '9';
+}
+
+/* NNNN-NN-NN: meant as a date, whether or not the calendar has it. */
+static bool looks_like_date(const char *s, size_t n)
+{
+    size_t i;
+    if (n != 10 || s[4] != '-' || s[7] != '-')
+        return false;
+    for (i = 0; i < n; i++)
+        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+            return false;
+    return true;
 }
 
 static int table_value(builder *b, const tsr_table *t, const tsr_ynode *n, tsr_value *v)
@@ -1331,6 +1574,9 @@ static int table_value(builder *b, const tsr_table *t, const tsr_ynode *n, tsr_v
             return fail(b, n, TSR_EVALUE,
                         "number `%s` in table `%s` has more than 6 decimal places or is out of "
                         "range", s, t->name);
+        if (looks_like_date(s, len))
+            return fail(b, n, TSR_EVALUE, "invalid date `%s` in table `%s` (expected YYYY-MM-DD)",
+                        s, t->name);
         if (looks_numeric(s))
             return fail(b, n, TSR_ESCHEMA,
                         "`%s` in table `%s` is not a number Tessera reads (write 12.50); quote "
@@ -1432,10 +1678,49 @@ static int load_table(builder *b, tsr_table *t, const named *src)
     }
 }
 
+/* Table ts[i]: its name, then its values.  A table whose values fail
+ * stays declared (expressions naming it are then not reported again when
+ * checking); a refused name or a second definition is left out. */
+static int one_table(builder *b, const named *ts, size_t i, name_index *ix, const char **files)
+{
+    tsr_ruleset *rs = b->rs;
+    tsr_table *t = &rs->tables[rs->ntables];
+    const tsr_ynode *k = ts[i].key;
+    char *q;
+    int prev, rc;
+
+    b->file = ts[i].file;
+    if (!is_identifier(k->u.scalar.text, k->u.scalar.len))
+        return fail(b, k, TSR_ESCHEMA,
+                    "table name `%s` must be letters, digits and _ (not starting with a "
+                    "digit)", k->u.scalar.text);
+    if ((prev = index_get(ix, k->u.scalar.text, k->u.scalar.len)) >= 0) {
+        char at[TSR_ERROR_PATH_MAX + 32];
+        tsr_srcpos p = { files[prev], rs->tables[prev].line, rs->tables[prev].col };
+        return fail(b, k, TSR_ESCHEMA, "table `%s` is defined twice (first at %s)",
+                    k->u.scalar.text, place(at, sizeof at, b, &p));
+    }
+    if (!(t->name = copy_str(b, k->u.scalar.text, k->u.scalar.len)))
+        return nomem(b);
+    t->line = k->line;
+    t->col = k->col;
+    files[rs->ntables] = ts[i].file;
+    index_put(ix, t->name, k->u.scalar.len, (int)rs->ntables);
+    rs->ntables++;
+    if ((rc = load_table(b, t, &ts[i])) != TSR_OK && rc != TSR_ENOMEM && b->diags) {
+        if (!(q = tsr__arena_alloc(&b->tmp, k->u.scalar.len + sizeof "tables.")))
+            return nomem(b);
+        snprintf(q, k->u.scalar.len + sizeof "tables.", "tables.%s", t->name);
+        poison(b, q);
+    }
+    return rc;
+}
+
 static int build_tables(builder *b)
 {
     tsr_ruleset *rs = b->rs;
     named *ts;
+    const char **files;
     size_t n, i;
     name_index ix = { 0 };
     int rc;
@@ -1443,36 +1728,15 @@ static int build_tables(builder *b)
     if ((rc = gather_map(b, "tables", NULL, &ts, &n)) != TSR_OK)
         return rc;
     rs->tables = tsr__arena_calloc(b->ar, n ? n : 1, sizeof *rs->tables);
-    if (!rs->tables || index_init(b, &ix, n) != TSR_OK)
+    files = tsr__arena_calloc(&b->tmp, n ? n : 1, sizeof *files);
+    if (!rs->tables || !files || index_init(b, &ix, n) != TSR_OK)
         return nomem(b);
-    for (i = 0; i < n; i++) {
-        tsr_table *t = &rs->tables[i];
-        const tsr_ynode *k = ts[i].key;
-        int prev;
-
-        b->file = ts[i].file;
-        if (!is_identifier(k->u.scalar.text, k->u.scalar.len))
-            return fail(b, k, TSR_ESCHEMA,
-                        "table name `%s` must be letters, digits and _ (not starting with a "
-                        "digit)", k->u.scalar.text);
-        if ((prev = index_get(&ix, k->u.scalar.text, k->u.scalar.len)) >= 0) {
-            char at[TSR_ERROR_PATH_MAX + 32];
-            tsr_srcpos p = { ts[prev].file, rs->tables[prev].line, rs->tables[prev].col };
-            return fail(b, k, TSR_ESCHEMA, "table `%s` is defined twice (first at %s)", k->u.scalar.text,
-                        place(at, sizeof at, b, &p));
-        }
-        if (!(t->name = copy_str(b, k->u.scalar.text, k->u.scalar.len)))
-            return nomem(b);
-        t->line = k->line;
-        t->col = k->col;
-        index_put(&ix, t->name, k->u.scalar.len, (int)i);
-        rs->ntables = i + 1;
-        if ((rc = load_table(b, t, &ts[i])) != TSR_OK)
+    rs->ntables = 0;
+    for (i = 0; i < n; i++)
+        if ((rc = keep_going(b, one_table(b, ts, i, &ix, files))) != TSR_OK)
             return rc;
-    }
-    rs->ntables = n;
     b->env.tables = rs->tables;
-    b->env.ntables = n;
+    b->env.ntables = rs->ntables;
     return TSR_OK;
 }
 
@@ -1529,10 +1793,38 @@ static int explain_later_segment(builder *b, size_t i, const tsr_ynode *n, const
                        place(at, sizeof at, b, &rs->segments[j].pos));
 }
 
+/* Segment ss[i]'s name; a refused name or a second definition is left out. */
+static int segment_name(builder *b, const named *ss, size_t i, name_index *ix)
+{
+    tsr_ruleset *rs = b->rs;
+    tsr_segment *s = &rs->segments[rs->nsegments];
+    const tsr_ynode *k = ss[i].key;
+    int prev;
+
+    b->file = ss[i].file;
+    if (!is_identifier(k->u.scalar.text, k->u.scalar.len))
+        return fail(b, k, TSR_ESCHEMA,
+                    "segment name `%s` must be letters, digits and _ (not starting with a "
+                    "digit)", k->u.scalar.text);
+    if ((prev = index_get(ix, k->u.scalar.text, k->u.scalar.len)) >= 0) {
+        char at[TSR_ERROR_PATH_MAX + 32];
+        return fail(b, k, TSR_ESCHEMA, "segment `%s` is defined twice (first at %s)",
+                    k->u.scalar.text, place(at, sizeof at, b, &rs->segments[prev].pos));
+    }
+    if (!(s->id = copy_str(b, k->u.scalar.text, k->u.scalar.len)))
+        return nomem(b);
+    s->pos = pos_of(b, k);
+    b->seg_names[rs->nsegments] = s->id;
+    index_put(ix, s->id, k->u.scalar.len, (int)rs->nsegments);
+    rs->nsegments++;
+    return TSR_OK;
+}
+
 static int build_segments(builder *b)
 {
     tsr_ruleset *rs = b->rs;
     named *ss;
+    const named **src;
     size_t n, i;
     name_index ix = { 0 };
     int rc;
@@ -1542,46 +1834,31 @@ static int build_segments(builder *b)
     rs->segments = tsr__arena_calloc(b->ar, n ? n : 1, sizeof *rs->segments);
     b->seg_names = tsr__arena_calloc(b->ar, n ? n : 1, sizeof *b->seg_names);
     b->seg_used = tsr__arena_calloc(&b->tmp, n ? n : 1, sizeof *b->seg_used);
-    if (!rs->segments || !b->seg_names || !b->seg_used || index_init(b, &ix, n) != TSR_OK)
+    src = tsr__arena_calloc(&b->tmp, n ? n : 1, sizeof *src);
+    if (!rs->segments || !b->seg_names || !b->seg_used || !src || index_init(b, &ix, n) != TSR_OK)
         return nomem(b);
     b->env.segments = b->seg_names;
     b->env.segment_used = b->seg_used;
+    rs->nsegments = 0;
     for (i = 0; i < n; i++) {
-        tsr_segment *s = &rs->segments[i];
-        const tsr_ynode *k = ss[i].key;
-        int prev;
-
-        b->file = ss[i].file;
-        if (!is_identifier(k->u.scalar.text, k->u.scalar.len))
-            return fail(b, k, TSR_ESCHEMA,
-                        "segment name `%s` must be letters, digits and _ (not starting with a "
-                        "digit)", k->u.scalar.text);
-        if ((prev = index_get(&ix, k->u.scalar.text, k->u.scalar.len)) >= 0) {
-            char at[TSR_ERROR_PATH_MAX + 32];
-            return fail(b, k, TSR_ESCHEMA, "segment `%s` is defined twice (first at %s)", k->u.scalar.text,
-                        place(at, sizeof at, b, &rs->segments[prev].pos));
-        }
-        if (!(s->id = copy_str(b, k->u.scalar.text, k->u.scalar.len)))
-            return nomem(b);
-        s->pos = pos_of(b, k);
-        b->seg_names[i] = s->id;
-        index_put(&ix, s->id, k->u.scalar.len, (int)i);
-    }
-    rs->nsegments = n;
-    b->item_note = "segments are computed once per order, not per line";
-    for (i = 0; i < n; i++) {
-        char where[TSR_ERROR_PATH_MAX];
-        b->file = ss[i].file;
-        b->seg_visible = i;     /* only the segments defined before this one */
-        snprintf(where, sizeof where, "segment `%s`", rs->segments[i].id);
-        rc = compile(b, ss[i].value, TSR_T_BOOL, SCOPE_SEGMENT, "condition", where,
-                     &rs->segments[i].when);
-        if (rc == TSR_ENAME)
-            rc = explain_later_segment(b, i, ss[i].value, &ix);
-        if (rc != TSR_OK)
+        src[rs->nsegments] = &ss[i];
+        if ((rc = keep_going(b, segment_name(b, ss, i, &ix))) != TSR_OK)
             return rc;
     }
-    b->seg_visible = n;
+    b->item_note = "segments are computed once per order, not per line";
+    for (i = 0; i < rs->nsegments; i++) {
+        char where[TSR_ERROR_PATH_MAX];
+        b->file = src[i]->file;
+        b->seg_visible = i;     /* only the segments defined before this one */
+        snprintf(where, sizeof where, "segment `%s`", rs->segments[i].id);
+        rc = compile(b, src[i]->value, TSR_T_BOOL, SCOPE_SEGMENT, "condition", where,
+                     &rs->segments[i].when);
+        if (rc == TSR_ENAME)
+            rc = explain_later_segment(b, i, src[i]->value, &ix);
+        if ((rc = keep_going(b, rc)) != TSR_OK)
+            return rc;
+    }
+    b->seg_visible = rs->nsegments;
     b->item_note = NULL;
     return TSR_OK;
 }
@@ -1589,6 +1866,24 @@ static int build_segments(builder *b)
 /* ---------------------------------------------------------------------
  * tiers: first match wins.
  */
+static int read_tier(builder *b, const entry *e, name_index *ix, size_t i)
+{
+    tsr_ruleset *rs = b->rs;
+    tsr_tier *t = &rs->tiers[i];
+    const tsr_ynode *m = e->node;
+    char where[WHERE_MAX];
+    int rc;
+
+    if ((rc = begin_entry(b, e, "tiers", &tier_set, where, sizeof where)) != TSR_OK)
+        return rc;
+    t->pos = pos_of(b, m);
+    if ((rc = read_id(b, m, where, "tier", ix, &rs->tiers[0].pos, sizeof *t, (int)i,
+                      &t->id)) != TSR_OK ||
+        (rc = opt_string(b, m, "label", where, &t->label)) != TSR_OK)
+        return rc;
+    return opt_expr(b, m, "when", TSR_T_BOOL, SCOPE_TIER, where, &t->when);
+}
+
 static int build_tiers(builder *b, const tsr_ynode *const *roots)
 {
     tsr_ruleset *rs = b->rs;
@@ -1603,20 +1898,9 @@ static int build_tiers(builder *b, const tsr_ynode *const *roots)
         return rc;
     rs->tiers = rules;
     b->item_note = "tiers are computed once per order, not per line";
-    for (i = 0; i < n; i++) {
-        tsr_tier *t = &rs->tiers[i];
-        const tsr_ynode *m = es[i].node;
-        char where[64];
-
-        if ((rc = begin_entry(b, &es[i], "tiers", &tier_set, where, sizeof where)) != TSR_OK)
+    for (i = 0; i < n; i++)
+        if ((rc = keep_going(b, read_tier(b, &es[i], &ix, i))) != TSR_OK)
             return rc;
-        t->pos = pos_of(b, m);
-        if ((rc = read_id(b, m, where, "tier", &ix, &rs->tiers[0].pos, sizeof *t, (int)i,
-                          &t->id)) != TSR_OK ||
-            (rc = opt_string(b, m, "label", where, &t->label)) != TSR_OK ||
-            (rc = opt_expr(b, m, "when", TSR_T_BOOL, SCOPE_TIER, where, &t->when)) != TSR_OK)
-            return rc;
-    }
     rs->ntiers = n;
     b->item_note = NULL;
     return TSR_OK;
@@ -1625,6 +1909,32 @@ static int build_tiers(builder *b, const tsr_ynode *const *roots)
 /* ---------------------------------------------------------------------
  * categories: first match wins, per line.
  */
+static int read_category(builder *b, const entry *e, name_index *ix, size_t i)
+{
+    tsr_ruleset *rs = b->rs;
+    tsr_category *c = &rs->categories[i];
+    const tsr_ynode *m = e->node, *sel;
+    char where[WHERE_MAX];
+    int rc;
+
+    if ((rc = begin_entry(b, e, "categories", &category_set, where, sizeof where)) != TSR_OK)
+        return rc;
+    c->pos = pos_of(b, m);
+    if ((rc = read_id(b, m, where, "category", ix, &rs->categories[0].pos, sizeof *c, (int)i,
+                      &c->id)) != TSR_OK ||
+        (rc = opt_string(b, m, "label", where, &c->label)) != TSR_OK ||
+        (rc = opt_expr(b, m, "for", TSR_T_BOOL, SCOPE_CATEGORY, where, &c->for_)) != TSR_OK ||
+        (rc = opt_expr(b, m, "when", TSR_T_BOOL, SCOPE_CATEGORY, where, &c->when)) != TSR_OK ||
+        (rc = opt_expr(b, m, "price", TSR_T_MONEY, SCOPE_CATEGORY, where, &c->price)) != TSR_OK ||
+        (rc = read_validity(b, m, where, &c->valid, &c->has_valid)) != TSR_OK)
+        return rc;
+    if (c->price && (rc = check_not_negative(b, get(m, "price"), c->price, "price", where)))
+        return rc;
+    if ((sel = get(m, "selectable")))
+        return read_bool(b, sel, "selectable", where, &c->selectable);
+    return TSR_OK;
+}
+
 static int build_categories(builder *b, const tsr_ynode *const *roots)
 {
     tsr_ruleset *rs = b->rs;
@@ -1638,29 +1948,9 @@ static int build_categories(builder *b, const tsr_ynode *const *roots)
                         &ix)) != TSR_OK)
         return rc;
     rs->categories = rules;
-    for (i = 0; i < n; i++) {
-        tsr_category *c = &rs->categories[i];
-        const tsr_ynode *m = es[i].node, *sel;
-        char where[64];
-
-        if ((rc = begin_entry(b, &es[i], "categories", &category_set, where,
-                              sizeof where)) != TSR_OK)
+    for (i = 0; i < n; i++)
+        if ((rc = keep_going(b, read_category(b, &es[i], &ix, i))) != TSR_OK)
             return rc;
-        c->pos = pos_of(b, m);
-        if ((rc = read_id(b, m, where, "category", &ix, &rs->categories[0].pos, sizeof *c,
-                          (int)i, &c->id)) != TSR_OK ||
-            (rc = opt_string(b, m, "label", where, &c->label)) != TSR_OK ||
-            (rc = opt_expr(b, m, "for", TSR_T_BOOL, SCOPE_CATEGORY, where, &c->for_)) != TSR_OK ||
-            (rc = opt_expr(b, m, "when", TSR_T_BOOL, SCOPE_CATEGORY, where, &c->when)) != TSR_OK ||
-            (rc = opt_expr(b, m, "price", TSR_T_MONEY, SCOPE_CATEGORY, where, &c->price)) != TSR_OK ||
-            (rc = read_validity(b, m, where, &c->valid, &c->has_valid)) != TSR_OK)
-            return rc;
-        if (c->price && (rc = check_not_negative(b, get(m, "price"), c->price, "price", where)))
-            return rc;
-        if ((sel = get(m, "selectable")) &&
-            (rc = read_bool(b, sel, "selectable", where, &c->selectable)) != TSR_OK)
-            return rc;
-    }
     rs->ncategories = n;
     return TSR_OK;
 }
@@ -1785,17 +2075,21 @@ static int build_promos(builder *b, const tsr_ynode *const *roots)
         return nomem(b);
     for (i = 0; i < n; i++) {
         tsr_promo *p = &rs->promos[i];
-        char where[64];
+        char where[WHERE_MAX];
 
-        if ((rc = begin_entry(b, &es[i], "promo_codes", &promo_set, where,
-                              sizeof where)) != TSR_OK)
+        rc = begin_entry(b, &es[i], "promo_codes", &promo_set, where, sizeof where);
+        if (rc == TSR_OK) {
+            p->pos = pos_of(b, es[i].node);
+            rc = read_id(b, es[i].node, where, "promo code", &b->promo_ix, &rs->promos[0].pos,
+                         sizeof *p, (int)i, &p->id);
+        }
+        if (rc == TSR_OK) {
+            /* declared from here on, even if the rest of it fails */
+            b->promo_ids[i] = p->id;
+            rc = read_promo(b, p, es[i].node, where, &codes);
+        }
+        if ((rc = keep_going(b, rc)) != TSR_OK)
             return rc;
-        p->pos = pos_of(b, es[i].node);
-        if ((rc = read_id(b, es[i].node, where, "promo code", &b->promo_ix, &rs->promos[0].pos,
-                          sizeof *p, (int)i, &p->id)) != TSR_OK ||
-            (rc = read_promo(b, p, es[i].node, where, &codes)) != TSR_OK)
-            return rc;
-        b->promo_ids[i] = p->id;
     }
     rs->npromos = n;
     b->env.promos = b->promo_ids;
@@ -1861,7 +2155,7 @@ static int discount_bundle(builder *b, tsr_discount *d, const tsr_ynode *n, cons
     d->nbundle = n->u.seq.len;
     for (i = 0; i < n->u.seq.len; i++) {
         const tsr_ynode *part = n->u.seq.items[i], *q, *f;
-        char pw[96];
+        char pw[WHERE_MAX + 32];
 
         snprintf(pw, sizeof pw, "%s.bundle[%zu]", where, i);
         if (part->kind != TSR_Y_MAP)
@@ -1955,6 +2249,8 @@ static int discount_requires(builder *b, tsr_discount *d, const tsr_ynode *n, co
     if ((rc = read_string(b, n, "requires", where, &d->requires_name)) != TSR_OK)
         return rc;
     idx = index_get(&b->promo_ix, d->requires_name, n->u.scalar.len);
+    if (idx < 0 && mentions_poison(b, "promo.x", 7))
+        b->suppress = true;   /* `promo_codes` itself is misspelt */
     if (idx < 0)
         return fail(b, n, TSR_ENAME, "`requires` in %s names no promo code `%s`%s", where,
                     d->requires_name,
@@ -1979,7 +2275,7 @@ static int discount_limits(builder *b, tsr_discount *d, const tsr_ynode *m, cons
             return rc;
     }
     if ((n = get(m, "limit"))) {
-        char lw[96];
+        char lw[WHERE_MAX + 32];
         const tsr_ynode *max;
         snprintf(lw, sizeof lw, "%s.limit", where);
         if (n->kind != TSR_Y_MAP)
@@ -2078,16 +2374,18 @@ static int build_discounts(builder *b, const tsr_ynode *const *roots)
     rs->discounts = rules;
     for (i = 0; i < n; i++) {
         tsr_discount *d = &rs->discounts[i];
-        char where[64];
+        char where[WHERE_MAX];
 
-        if ((rc = begin_entry(b, &es[i], "discounts", &discount_set, where,
-                              sizeof where)) != TSR_OK)
-            return rc;
-        d->pos = pos_of(b, es[i].node);
         d->file_index = i;
-        if ((rc = read_id(b, es[i].node, where, "discount", &ix, &rs->discounts[0].pos,
-                          sizeof *d, (int)i, &d->id)) != TSR_OK ||
-            (rc = read_discount(b, d, es[i].node, where)) != TSR_OK)
+        rc = begin_entry(b, &es[i], "discounts", &discount_set, where, sizeof where);
+        if (rc == TSR_OK) {
+            d->pos = pos_of(b, es[i].node);
+            rc = read_id(b, es[i].node, where, "discount", &ix, &rs->discounts[0].pos,
+                         sizeof *d, (int)i, &d->id);
+        }
+        if (rc == TSR_OK)
+            rc = read_discount(b, d, es[i].node, where);
+        if ((rc = keep_going(b, rc)) != TSR_OK)
             return rc;
     }
     rs->ndiscounts = n;
@@ -2150,60 +2448,73 @@ static int read_earn(builder *b, tsr_earn *e, const tsr_ynode *m, const char *wh
     return opt_expr(b, m, "for", TSR_T_BOOL, SCOPE_LINE, where, &e->for_);
 }
 
-/* `rules:` of each multiplier, once every earn rule is known. */
-static int resolve_multiply(builder *b, tsr_loyalty *l, const entry *es, name_index *ix)
+/* `rules:` of multiplier e (entry es), once every earn rule is known. */
+static int resolve_one_multiply(builder *b, tsr_loyalty *l, tsr_earn *e, const entry *es,
+                                name_index *ix)
 {
-    size_t i, j;
-    char hint[96];
+    const tsr_ynode *rules;
+    char hint[96], where[WHERE_MAX];
+    size_t j;
 
-    for (i = 0; i < l->nearn; i++) {
-        tsr_earn *e = &l->earn[i];
-        const tsr_ynode *rules;
-
-        if (!e->is_multiply)
-            continue;
-        b->file = es[i].file;
-        rules = get(es[i].node, "rules");
-        if (rules->kind != TSR_Y_SEQ || rules->u.seq.len == 0)
-            return fail(b, rules, TSR_ESCHEMA,
-                        "`rules` in loyalty.earn[%zu] must be a non-empty list of earn rule ids",
-                        es[i].index);
-        e->rules = tsr__arena_calloc(b->ar, rules->u.seq.len, sizeof *e->rules);
-        if (!e->rules)
-            return nomem(b);
-        e->nrules = rules->u.seq.len;
-        for (j = 0; j < rules->u.seq.len; j++) {
-            const tsr_ynode *r = rules->u.seq.items[j];
-            int idx = r->kind == TSR_Y_SCALAR ? index_get(ix, r->u.scalar.text, r->u.scalar.len) : -1;
-            if (r->kind != TSR_Y_SCALAR)
-                return fail(b, r, TSR_ESCHEMA, "`rules` in loyalty.earn[%zu] must list earn "
-                            "rule ids", es[i].index);
-            if (idx < 0)
-                return fail(b, r, TSR_ENAME, "`rules` of earn rule `%s` names no earn rule `%s`%s",
-                            e->id, r->u.scalar.text,
-                            suggest(hint, sizeof hint, r->u.scalar.text, r->u.scalar.len,
-                                    b->earn_ids, l->nearn));
-            if (l->earn[idx].is_multiply)
-                return fail(b, r, TSR_ESCHEMA,
-                            "`rules` of earn rule `%s` names `%s`, which is a multiplier itself",
-                            e->id, r->u.scalar.text);
-            e->rules[j] = idx;
-        }
+    b->file = es->file;
+    rule_name(where, sizeof where, "loyalty.earn", es->node);
+    rules = get(es->node, "rules");
+    if (rules->kind != TSR_Y_SEQ || rules->u.seq.len == 0)
+        return fail(b, rules, TSR_ESCHEMA,
+                    "`rules` in %s must be a non-empty list of earn rule ids", where);
+    e->rules = tsr__arena_calloc(b->ar, rules->u.seq.len, sizeof *e->rules);
+    if (!e->rules)
+        return nomem(b);
+    e->nrules = rules->u.seq.len;
+    for (j = 0; j < rules->u.seq.len; j++) {
+        const tsr_ynode *r = rules->u.seq.items[j];
+        int idx = r->kind == TSR_Y_SCALAR ? index_get(ix, r->u.scalar.text, r->u.scalar.len) : -1;
+        if (r->kind != TSR_Y_SCALAR)
+            return fail(b, r, TSR_ESCHEMA, "`rules` in %s must list earn rule ids", where);
+        if (idx < 0)
+            return fail(b, r, TSR_ENAME, "`rules` of earn rule `%s` names no earn rule `%s`%s",
+                        e->id, r->u.scalar.text,
+                        suggest(hint, sizeof hint, r->u.scalar.text, r->u.scalar.len,
+                                b->earn_ids, l->nearn));
+        if (l->earn[idx].is_multiply)
+            return fail(b, r, TSR_ESCHEMA,
+                        "`rules` of earn rule `%s` names `%s`, which is a multiplier itself",
+                        e->id, r->u.scalar.text);
+        e->rules[j] = idx;
     }
     return TSR_OK;
+}
+
+static int read_earn_entry(builder *b, tsr_loyalty *l, const entry *e, name_index *ix,
+                           size_t i)
+{
+    tsr_earn *r = &l->earn[i];
+    char where[WHERE_MAX];
+    int rc;
+
+    if ((rc = begin_entry(b, e, "loyalty.earn", &earn_set, where, sizeof where)) != TSR_OK)
+        return rc;
+    r->pos = pos_of(b, e->node);
+    if ((rc = read_id(b, e->node, where, "earn rule", ix, &l->earn[0].pos, sizeof *r, (int)i,
+                      &r->id)) != TSR_OK)
+        return rc;
+    b->earn_ids[i] = r->id;   /* declared from here on, even if the rest of it fails */
+    return read_earn(b, r, e->node, where);
 }
 
 static int build_earn(builder *b, tsr_loyalty *l, const tsr_ynode *earn, const char *file)
 {
     entry *es;
     name_index ix = { 0 };
+    bool *ok;
     size_t i;
     int rc;
 
     if (earn->kind != TSR_Y_SEQ)
         return fail(b, earn, TSR_ESCHEMA, "`loyalty.earn` must be a list");
     es = tsr__arena_calloc(&b->tmp, earn->u.seq.len ? earn->u.seq.len : 1, sizeof *es);
-    if (!es)
+    ok = tsr__arena_calloc(&b->tmp, earn->u.seq.len ? earn->u.seq.len : 1, sizeof *ok);
+    if (!es || !ok)
         return nomem(b);
     for (i = 0; i < earn->u.seq.len; i++) {
         es[i].node = earn->u.seq.items[i];
@@ -2216,20 +2527,16 @@ static int build_earn(builder *b, tsr_loyalty *l, const tsr_ynode *earn, const c
     if (!l->earn || !b->earn_ids || index_init(b, &ix, l->nearn) != TSR_OK)
         return nomem(b);
     for (i = 0; i < l->nearn; i++) {
-        tsr_earn *e = &l->earn[i];
-        char where[64];
-
-        if ((rc = begin_entry(b, &es[i], "loyalty.earn", &earn_set, where,
-                              sizeof where)) != TSR_OK)
+        rc = read_earn_entry(b, l, &es[i], &ix, i);
+        ok[i] = rc == TSR_OK;
+        if ((rc = keep_going(b, rc)) != TSR_OK)
             return rc;
-        e->pos = pos_of(b, es[i].node);
-        if ((rc = read_id(b, es[i].node, where, "earn rule", &ix, &l->earn[0].pos, sizeof *e,
-                          (int)i, &e->id)) != TSR_OK ||
-            (rc = read_earn(b, e, es[i].node, where)) != TSR_OK)
-            return rc;
-        b->earn_ids[i] = e->id;
     }
-    return resolve_multiply(b, l, es, &ix);
+    for (i = 0; i < l->nearn; i++)
+        if (ok[i] && l->earn[i].is_multiply &&
+            (rc = keep_going(b, resolve_one_multiply(b, l, &l->earn[i], &es[i], &ix))) != TSR_OK)
+            return rc;
+    return TSR_OK;
 }
 
 static int build_redeem(builder *b, tsr_loyalty *l, const tsr_ynode *r)
@@ -2273,16 +2580,22 @@ static int singleton(builder *b, const char *key, const tsr_ynode **out, const c
         if (!v)
             continue;
         if (*out) {
+            int rc;
             b->file = b->srcs[i].name;
-            return fail(b, key_node(b->srcs[i].root, key), TSR_ESCHEMA,
-                        "`%s` is already given in %s; a rule set has one", key, *file);
+            rc = fail(b, key_node(b->srcs[i].root, key), TSR_ESCHEMA,
+                      "`%s` is already given in %s; a rule set has one", key, *file);
+            if ((rc = keep_going(b, rc)) != TSR_OK)
+                return rc;
+            continue;   /* checking: the first one is read */
         }
         *out = v;
         *file = b->srcs[i].name;
     }
     if (*out && (*out)->kind != TSR_Y_MAP) {
+        const tsr_ynode *v = *out;
         b->file = *file;
-        return fail(b, *out, TSR_ESCHEMA, "`%s` must be a mapping", key);
+        *out = NULL;
+        return keep_going(b, fail(b, v, TSR_ESCHEMA, "`%s` must be a mapping", key));
     }
     if (*out)
         b->file = *file;
@@ -2314,26 +2627,32 @@ static int build_loyalty(builder *b)
         return rc;
     l->present = true;
     l->pos = pos_of(b, m);
-    if ((rc = check_keys(b, m, &loyalty_set, where)) != TSR_OK ||
-        (rc = opt_expr(b, m, "member_when", TSR_T_BOOL, SCOPE_ORDER, where, &l->member_when)))
+    /* each key on its own: an error in one does not hide the next */
+    if ((rc = keep_going(b, check_keys(b, m, &loyalty_set, where))) != TSR_OK ||
+        (rc = keep_going(b, opt_expr(b, m, "member_when", TSR_T_BOOL, SCOPE_ORDER, where,
+                                     &l->member_when))) != TSR_OK)
         return rc;
     if ((n = get(m, "on"))) {
-        if ((rc = read_enum(b, n, "`on` value", where, earn_on_names,
-                            TSR_ARRAY_LEN(earn_on_names), &on)) != TSR_OK)
-            return rc;
+        rc = read_enum(b, n, "`on` value", where, earn_on_names, TSR_ARRAY_LEN(earn_on_names),
+                       &on);
         l->on = (tsr_earn_on)on;
+        if ((rc = keep_going(b, rc)) != TSR_OK)
+            return rc;
     }
     if ((n = get(m, "pending_days")) &&
-        (rc = read_int(b, n, "pending_days", where, 0, INT32_MAX, &l->pending_days)))
+        (rc = keep_going(b, read_int(b, n, "pending_days", where, 0, INT32_MAX,
+                                     &l->pending_days))) != TSR_OK)
         return rc;
     if ((n = get(m, "expire_days"))) {
         l->has_expire_days = true;
-        if ((rc = read_int(b, n, "expire_days", where, 1, INT32_MAX, &l->expire_days)) != TSR_OK)
+        if ((rc = keep_going(b, read_int(b, n, "expire_days", where, 1, INT32_MAX,
+                                         &l->expire_days))) != TSR_OK)
             return rc;
     }
-    if ((n = get(m, "redeem")) && (rc = build_redeem(b, l, n)) != TSR_OK)
+    if ((n = get(m, "redeem")) && (rc = keep_going(b, build_redeem(b, l, n))) != TSR_OK)
         return rc;
-    if ((n = get(m, "earn")) && (rc = build_earn(b, l, n, file)) != TSR_OK)
+    b->file = file;
+    if ((n = get(m, "earn")) && (rc = keep_going(b, build_earn(b, l, n, file))) != TSR_OK)
         return rc;
     return TSR_OK;
 }
@@ -2341,15 +2660,11 @@ static int build_loyalty(builder *b)
 /* ---------------------------------------------------------------------
  * refunds.
  */
-static int build_refunds(builder *b)
+static int read_refunds(builder *b, tsr_refunds *r, const tsr_ynode *m, const char *where)
 {
-    tsr_refunds *r = &b->rs->refunds;
-    const tsr_ynode *m, *n;
-    const char *file = NULL, *where = "refunds";
+    const tsr_ynode *n;
     int rc, to = 0;
 
-    if ((rc = singleton(b, "refunds", &m, &file)) != TSR_OK || !m)
-        return rc;
     r->present = true;
     r->pos = pos_of(b, m);
     if ((rc = check_keys(b, m, &refund_set, where)) != TSR_OK ||
@@ -2369,9 +2684,42 @@ static int build_refunds(builder *b)
     return TSR_OK;
 }
 
+static int build_refunds(builder *b)
+{
+    tsr_refunds *r = &b->rs->refunds;
+    const tsr_ynode *m;
+    const char *file = NULL, *where = "refunds";
+    int rc;
+
+    if ((rc = singleton(b, "refunds", &m, &file)) != TSR_OK || !m)
+        return rc;
+    return keep_going(b, read_refunds(b, r, m, where));
+}
+
 /* ---------------------------------------------------------------------
  * offers.
  */
+static int read_offer(builder *b, const entry *e, name_index *ix, size_t i)
+{
+    tsr_ruleset *rs = b->rs;
+    tsr_offer *o = &rs->offers[i];
+    const tsr_ynode *m = e->node, *msg;
+    char where[WHERE_MAX];
+    int rc;
+
+    if ((rc = begin_entry(b, e, "offers", &offer_set, where, sizeof where)) != TSR_OK)
+        return rc;
+    o->pos = pos_of(b, m);
+    if ((rc = read_id(b, m, where, "offer", ix, &rs->offers[0].pos, sizeof *o, (int)i,
+                      &o->id)) != TSR_OK ||
+        (rc = opt_string(b, m, "label", where, &o->label)) != TSR_OK ||
+        (rc = opt_expr(b, m, "when", TSR_T_BOOL, SCOPE_ORDER, where, &o->when)) != TSR_OK)
+        return rc;
+    if (!(msg = tsr__ymap_get(m, "message")))
+        return fail(b, m, TSR_ESCHEMA, "offer `%s` needs a `message`", o->id);
+    return read_string(b, msg, "message", where, &o->message);
+}
+
 static int build_offers(builder *b, const tsr_ynode *const *roots)
 {
     tsr_ruleset *rs = b->rs;
@@ -2385,25 +2733,9 @@ static int build_offers(builder *b, const tsr_ynode *const *roots)
                         &ix)) != TSR_OK)
         return rc;
     rs->offers = rules;
-    for (i = 0; i < n; i++) {
-        tsr_offer *o = &rs->offers[i];
-        const tsr_ynode *m = es[i].node, *msg;
-        char where[64];
-
-        if ((rc = begin_entry(b, &es[i], "offers", &offer_set, where,
-                              sizeof where)) != TSR_OK)
+    for (i = 0; i < n; i++)
+        if ((rc = keep_going(b, read_offer(b, &es[i], &ix, i))) != TSR_OK)
             return rc;
-        o->pos = pos_of(b, m);
-        if ((rc = read_id(b, m, where, "offer", &ix, &rs->offers[0].pos, sizeof *o, (int)i,
-                          &o->id)) != TSR_OK ||
-            (rc = opt_string(b, m, "label", where, &o->label)) != TSR_OK ||
-            (rc = opt_expr(b, m, "when", TSR_T_BOOL, SCOPE_ORDER, where, &o->when)) != TSR_OK)
-            return rc;
-        if (!(msg = tsr__ymap_get(m, "message")))
-            return fail(b, m, TSR_ESCHEMA, "offer `%s` needs a `message`", o->id);
-        if ((rc = read_string(b, msg, "message", where, &o->message)) != TSR_OK)
-            return rc;
-    }
     rs->noffers = n;
     return TSR_OK;
 }
@@ -2500,6 +2832,11 @@ static int build_all(builder *b)
     if ((rc = check_root_keys(b)) != TSR_OK || (rc = read_header(b)) != TSR_OK)
         return rc;
     init_env(b);
+    if ((rc = collect_ids(b, roots, "categories", b->ids_unknown[0], &b->env.category_ids,
+                          &b->env.ncategory_ids)) != TSR_OK ||
+        (rc = collect_ids(b, roots, "tiers", b->ids_unknown[1], &b->env.tier_ids,
+                          &b->env.ntier_ids)) != TSR_OK)
+        return rc;
     if ((rc = build_schema(b)) != TSR_OK || (rc = build_tables(b)) != TSR_OK ||
         (rc = build_segments(b)) != TSR_OK || (rc = build_tiers(b, roots)) != TSR_OK ||
         (rc = build_categories(b, roots)) != TSR_OK || (rc = build_promos(b, roots)) != TSR_OK ||
@@ -2512,7 +2849,7 @@ static int build_all(builder *b)
 }
 
 int tsr__rules_build(tsr_ruleset *rs, const tsr_rule_source *srcs, size_t n, const char *tzdir,
-                     tsr_error *err)
+                     tsr_check_report *diags, tsr_error *err)
 {
     builder b;
     size_t i;
@@ -2525,6 +2862,11 @@ int tsr__rules_build(tsr_ruleset *rs, const tsr_rule_source *srcs, size_t n, con
     b.nsrcs = n;
     b.tzdir = tzdir;
     b.err = err;
+    if (diags) {
+        b.diags = diags;
+        b.err = &b.own_err;
+        tsr__error_clear(b.err);
+    }
     for (i = 0; i < n; i++)
         if (srcs[i].is_main)
             b.main = &srcs[i];
@@ -2534,5 +2876,15 @@ int tsr__rules_build(tsr_ruleset *rs, const tsr_rule_source *srcs, size_t n, con
     tsr__arena_init(&b.tmp, &rs->alloc, 16u << 10);
     rc = build_all(&b);
     tsr__arena_free(&b.tmp);
+    if (!diags)
+        return rc;
+    /* checking: the first error kept is the one the caller's err gets */
+    if (rc == TSR_ENOMEM)
+        return tsr__err(err, TSR_ENOMEM, NULL);
+    if (diags->n) {
+        if (err)
+            *err = diags->errors[0];
+        return diags->errors[0].code;
+    }
     return rc;
 }

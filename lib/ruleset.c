@@ -227,6 +227,7 @@ typedef struct loader {
     size_t nsrcs, srcs_cap;
     size_t *merge;          /* source indexes in merge order */
     size_t nmerge, merge_cap;
+    tsr_check_report *diags;  /* checking: the builder goes on after an error */
     tsr_error *err;
 } loader;
 
@@ -567,7 +568,7 @@ static int build_model(loader *ld)
         order[i].root = s->root;
         order[i].is_main = s->parent == NO_PARENT;
     }
-    return tsr__rules_build(rs, order, ld->nmerge, ld->opts->tzdir, ld->err);
+    return tsr__rules_build(rs, order, ld->nmerge, ld->opts->tzdir, ld->diags, ld->err);
 }
 
 /* Line conditions that several rules repeat (`for: item.kind == "ticket"`
@@ -709,7 +710,8 @@ static void loader_init(loader *ld, tsr_ruleset *rs, const tsr_load_options *eff
 /* Read the main file's text (and everything it includes) into rs.  `buf`
  * is the main text when we read it ourselves: the loader frees it. */
 static int load_into(tsr_ruleset *rs, const tsr_load_options *eff, const char *name,
-                     const char *text, size_t len, char *buf, size_t cap, tsr_error *err)
+                     const char *text, size_t len, char *buf, size_t cap,
+                     tsr_check_report *diags, tsr_error *err)
 {
     loader ld;
     char id[64];
@@ -717,6 +719,7 @@ static int load_into(tsr_ruleset *rs, const tsr_load_options *eff, const char *n
     int rc;
 
     loader_init(&ld, rs, eff, err);
+    ld.diags = diags;
     rc = add_source(&ld, name, main_identity(eff, name, id, sizeof id), buf, cap, NO_PARENT,
                     &main_index);
     if (rc == TSR_OK)
@@ -738,48 +741,111 @@ static int load_into(tsr_ruleset *rs, const tsr_load_options *eff, const char *n
     return rc;
 }
 
+size_t tsr__file_rank(const tsr_ruleset *rs, const char *file)
+{
+    size_t i;
+    for (i = 0; file && i < rs->nfiles; i++)
+        if (rs->files[i] == file || strcmp(rs->files[i], file) == 0)
+            return i;
+    return rs->nfiles;
+}
+
+/* A check's errors in file order (tsr_place): they are found section by
+ * section, which is not the order of the text. */
+static int sort_report(tsr_check_report *r, const tsr_ruleset *rs)
+{
+    tsr_arena tmp;
+    tsr_place *keys;
+    tsr_error *sorted;
+    size_t i;
+    int rc = TSR_ENOMEM;
+
+    if (r->n < 2)
+        return TSR_OK;
+    tsr__arena_init(&tmp, &r->alloc, 1024);
+    keys = tsr__arena_calloc(&tmp, r->n, sizeof *keys);
+    sorted = tsr__arena_calloc(&tmp, r->n, sizeof *sorted);
+    if (keys && sorted) {
+        for (i = 0; i < r->n; i++) {
+            keys[i].rank = tsr__file_rank(rs, r->errors[i].file);
+            keys[i].seq = i;
+            keys[i].line = r->errors[i].line;
+            keys[i].col = r->errors[i].column;
+        }
+        if (tsr__sort_stable(&tmp, keys, r->n, sizeof *keys, tsr__place_cmp) == TSR_OK) {
+            for (i = 0; i < r->n; i++)
+                sorted[i] = r->errors[keys[i].seq];
+            memcpy(r->errors, sorted, r->n * sizeof *sorted);
+            rc = TSR_OK;
+        }
+    }
+    tsr__arena_free(&tmp);
+    return rc;
+}
+
 /* Load a rule set whose main file is `path` (text == NULL: read it) or
- * text[0..len) named `name`. */
+ * text[0..len) named `name`.  With `report`, check: make a report and
+ * collect every error in it (tsr_ruleset_check_file). */
 static int load(tsr_ruleset **out, const char *path, const char *text, size_t len,
-                const char *name, const tsr_load_options *opts, tsr_error *err)
+                const char *name, const tsr_load_options *opts, tsr_check_report **report,
+                tsr_error *err)
 {
     tsr_load_options eff;
     tsr_alloc alloc;
     tsr_ruleset *rs;
+    tsr_check_report *diags = NULL;
     char *buf = NULL;
     size_t cap = 0;
     int rc;
 
     tsr__error_clear(err);
+    if (report)
+        *report = NULL;
     if (!out)
         return tsr__err(err, TSR_EINVAL, "no place to store the rule set");
     *out = NULL;
     if ((rc = tsr__load_options_effective(&eff, opts, err)) != TSR_OK)
         return rc;
     tsr__alloc_init(&alloc, eff.allocator);
+    if (report) {
+        if (!(diags = tsr__calloc(&alloc, 1, sizeof *diags)))
+            return nomem(err);
+        diags->alloc = alloc;
+        *report = diags;
+    }
     if (!text) {
         rc = read_main_file(&alloc, path, eff.max_file_size, &buf, &len, &cap, err);
         if (rc != TSR_OK)
-            return rc;
+            goto failed;
         text = buf;
         name = path;
     } else if (len > eff.max_file_size) {
-        return tsr__err_at(err, TSR_ELIMIT, name, 0, 0,
-                           "the rule text is larger than the limit of %zu bytes", eff.max_file_size);
+        rc = tsr__err_at(err, TSR_ELIMIT, name, 0, 0,
+                         "the rule text is larger than the limit of %zu bytes", eff.max_file_size);
+        goto failed;
     }
     if ((rc = new_ruleset(&rs, &alloc, &eff, err)) != TSR_OK) {
         tsr__free(&alloc, buf, cap);
-        return rc;
+        goto failed;
     }
-    rc = load_into(rs, &eff, name, text, len, buf, cap, err);
+    rc = load_into(rs, &eff, name, text, len, buf, cap, diags, err);
     if (rc != TSR_OK) {
         if (err && err->code == TSR_OK)
             tsr__err(err, rc, NULL);
+        if (diags && rc != TSR_ENOMEM && sort_report(diags, rs) != TSR_OK)
+            rc = nomem(err);
         tsr_ruleset_free(rs);
-        return rc;
+        goto failed;
     }
     *out = rs;
     return TSR_OK;
+failed:
+    /* an error before the rules (the file, its YAML, an include) is the
+     * check's one error */
+    if (diags && diags->n == 0 && rc != TSR_ENOMEM && err && err->code != TSR_OK &&
+        tsr__check_report_add(diags, err) == TSR_ENOMEM)
+        rc = nomem(err);
+    return rc;
 }
 
 int tsr_ruleset_load_file(tsr_ruleset **out, const char *path, const tsr_load_options *opts,
@@ -791,7 +857,7 @@ int tsr_ruleset_load_file(tsr_ruleset **out, const char *path, const tsr_load_op
             *out = NULL;
         return tsr__err(err, TSR_EINVAL, "no rule file named");
     }
-    return load(out, path, NULL, 0, NULL, opts, err);
+    return load(out, path, NULL, 0, NULL, opts, NULL, err);
 }
 
 int tsr_ruleset_load_string(tsr_ruleset **out, const char *text, size_t len, const char *name,
@@ -803,7 +869,96 @@ int tsr_ruleset_load_string(tsr_ruleset **out, const char *text, size_t len, con
             *out = NULL;
         return tsr__err(err, TSR_EINVAL, "no rule text given");
     }
-    return load(out, NULL, text ? text : "", len, name ? name : "<string>", opts, err);
+    return load(out, NULL, text ? text : "", len, name ? name : "<string>", opts, NULL, err);
+}
+
+/* ---------------------------------------------------------------------
+ * Checking: loading that reports every error (tsr_check_report).
+ */
+int tsr__check_report_add(tsr_check_report *r, const tsr_error *e)
+{
+    if (r->n >= TSR_CHECK_MAX_ERRORS) {
+        r->truncated = true;
+        return TSR_ELIMIT;
+    }
+    if (tsr__grow(&r->alloc, (void **)&r->errors, &r->cap, r->n + 1, sizeof *r->errors) !=
+        TSR_OK)
+        return TSR_ENOMEM;
+    r->errors[r->n++] = *e;
+    return TSR_OK;
+}
+
+/* The check proper, with an error struct of its own when the caller gives
+ * none (the first error is also what the report is built from). */
+static int check(tsr_ruleset **out, tsr_check_report **report, const char *path,
+                 const char *text, size_t len, const char *name, const tsr_load_options *opts,
+                 tsr_error *err)
+{
+    tsr_check_report *own = NULL;
+    tsr_error local;
+    int rc;
+
+    rc = load(out, path, text, len, name, opts, report ? report : &own, err ? err : &local);
+    tsr_check_report_free(own);
+    return rc;
+}
+
+int tsr_ruleset_check_file(tsr_ruleset **out, tsr_check_report **report, const char *path,
+                           const tsr_load_options *opts, tsr_error *err)
+{
+    if (report)
+        *report = NULL;
+    if (!path) {
+        tsr__error_clear(err);
+        if (out)
+            *out = NULL;
+        return tsr__err(err, TSR_EINVAL, "no rule file named");
+    }
+    return check(out, report, path, NULL, 0, NULL, opts, err);
+}
+
+int tsr_ruleset_check_string(tsr_ruleset **out, tsr_check_report **report, const char *text,
+                             size_t len, const char *name, const tsr_load_options *opts,
+                             tsr_error *err)
+{
+    if (report)
+        *report = NULL;
+    if (!text && len) {
+        tsr__error_clear(err);
+        if (out)
+            *out = NULL;
+        return tsr__err(err, TSR_EINVAL, "no rule text given");
+    }
+    return check(out, report, NULL, text ? text : "", len, name ? name : "<string>", opts, err);
+}
+
+size_t tsr_check_report_count(const tsr_check_report *r)
+{
+    return r ? r->n : 0;
+}
+
+int tsr_check_report_error(const tsr_check_report *r, size_t i, tsr_error *out)
+{
+    if (!r || i >= r->n || !out)
+        return TSR_EINVAL;
+    *out = r->errors[i];
+    return TSR_OK;
+}
+
+int tsr_check_report_truncated(const tsr_check_report *r)
+{
+    return r && r->truncated;
+}
+
+void tsr_check_report_free(tsr_check_report *r)
+{
+    tsr_alloc alloc;
+
+    if (!r)
+        return;
+    alloc = r->alloc;
+    tsr__free(&alloc, r->errors, r->cap * sizeof *r->errors);
+    tsr__free(&alloc, r, sizeof *r);
 }
 
 void tsr_ruleset_free(tsr_ruleset *rs)
@@ -842,4 +997,27 @@ size_t tsr_ruleset_file_count(const tsr_ruleset *rs)
 const char *tsr_ruleset_file(const tsr_ruleset *rs, size_t i)
 {
     return rs && i < rs->nfiles ? rs->files[i] : NULL;
+}
+
+size_t tsr_ruleset_count(const tsr_ruleset *rs, const char *section)
+{
+    if (!rs || !section)
+        return 0;
+    if (strcmp(section, "tables") == 0)
+        return rs->ntables;
+    if (strcmp(section, "segments") == 0)
+        return rs->nsegments;
+    if (strcmp(section, "tiers") == 0)
+        return rs->ntiers;
+    if (strcmp(section, "categories") == 0)
+        return rs->ncategories;
+    if (strcmp(section, "promo_codes") == 0)
+        return rs->npromos;
+    if (strcmp(section, "discounts") == 0)
+        return rs->ndiscounts;
+    if (strcmp(section, "earn") == 0)
+        return rs->loyalty.nearn;
+    if (strcmp(section, "offers") == 0)
+        return rs->noffers;
+    return 0;
 }

@@ -45,7 +45,8 @@ static void wait_for_sigterm(void)
     sigemptyset(&s);
     sigaddset(&s, SIGTERM);
     sigprocmask(SIG_BLOCK, &s, NULL);
-    sigwaitinfo(&s, NULL);
+    while (sigwaitinfo(&s, NULL) < 0)     /* EINTR: a tracer attached */
+        ;
 }
 
 static unsigned threads_of(int argc, char **argv)
@@ -84,12 +85,51 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     return rc;
 }
 
+/* HTTP_FLOOR_MODE: a comma-separated list of libmicrohttpd modes to try:
+ * "epoll" (the default), "poll", "select" or "tpc" (a thread per
+ * connection, with poll), and "turbo", "fastopen". */
+static int has_mode(const char *list, const char *word)
+{
+    size_t n = strlen(word);
+    const char *p;
+    for (p = list; (p = strstr(p, word)) != NULL; p += n)
+        if ((p == list || p[-1] == ',') && (p[n] == '\0' || p[n] == ','))
+            return 1;
+    return 0;
+}
+
+static unsigned mode_flags(int *tpc)
+{
+    const char *m = getenv("HTTP_FLOOR_MODE");
+    unsigned f = MHD_USE_ITC;
+
+    if (!m)
+        m = "";
+    *tpc = has_mode(m, "tpc");
+    if (*tpc)
+        f |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD;
+    else if (has_mode(m, "select"))
+        f |= MHD_USE_INTERNAL_POLLING_THREAD;
+    else if (has_mode(m, "poll"))
+        f |= MHD_USE_POLL_INTERNAL_THREAD;
+    else
+        f |= MHD_USE_EPOLL_INTERNAL_THREAD;
+    if (has_mode(m, "turbo"))
+        f |= MHD_USE_TURBO;
+    if (has_mode(m, "fastopen"))
+        f |= MHD_USE_TCP_FASTOPEN;
+    return f;
+}
+
 int main(int argc, char **argv)
 {
     struct MHD_Daemon *d;
+    int tpc;
+    unsigned flags = mode_flags(&tpc);
+
     make_body();
-    d = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC, 0, NULL, NULL, handle, NULL,
-                         MHD_OPTION_THREAD_POOL_SIZE, threads_of(argc, argv),
+    d = MHD_start_daemon(flags, 0, NULL, NULL, handle, NULL,
+                         MHD_OPTION_THREAD_POOL_SIZE, tpc ? 0u : threads_of(argc, argv),
                          MHD_OPTION_CONNECTION_LIMIT, 1024u, MHD_OPTION_CONNECTION_TIMEOUT, 10u,
                          MHD_OPTION_END);
     if (!d)

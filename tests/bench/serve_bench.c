@@ -6,7 +6,13 @@
  *
  * Environment: BENCH_THREADS (server threads and in-process threads,
  * default 2), BENCH_CONNECTIONS (keep-alive client connections, each on
- * its own thread, default 4), BENCH_SECONDS (per timed run, default 3).
+ * its own thread, default 4), BENCH_SECONDS (per timed run, default 3),
+ * BENCH_RUNS (timed runs of each measurement, default 3: the median is
+ * the figure, the range shows how much the shared machine moved it),
+ * BENCH_TRACE (on, off or both, default both), BENCH_BATCH (orders per
+ * request of the JSON-lines runs, comma-separated, default "10,100"; 0:
+ * none), BENCH_IN_PROCESS (0: skip the in-process runs, e.g. against the
+ * HTTP floor programs).
  *
  * For each of trace on (the default result) and trace off (?trace=0):
  *   1. in-process: BENCH_THREADS threads each parse + evaluate + print
@@ -18,9 +24,11 @@
  *      orders back to back: requests per second, p50 and p99 latency, and
  *      the server's own CPU per request (from /proc), which is the figure
  *      to hold beside the in-process one: client and server share the
- *      machine's cores, so requests per second also pays for the client.
- * After a 1 s warm-up each; every answer must be 200 (else exit 1).
- * Timings are printed, never asserted.
+ *      machine's cores, so requests per second also pays for the client;
+ *   3. (trace on) JSON lines: the same clients posting BENCH_BATCH orders
+ *      per request as application/x-ndjson: the server's CPU per order.
+ * After a 1 s warm-up each; every answer must be 200, with one line per
+ * order in a batch (else exit 1).  Timings are printed, never asserted.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -193,35 +201,76 @@ static int in_process(const tsr_ruleset *rs, const orders *o, int no_trace, int 
  * Over HTTP.
  */
 typedef struct client {
-    const char *addr, *path;
+    const char *addr, *path, *headers;
     const orders *o;
-    size_t first;
+    size_t first, batch;        /* batch: orders per request, 0 for one order */
     atomic_int *go, *stop;
     uint32_t *lat_us;           /* one per request while timing */
     size_t nlat, cap;
     uint64_t failed;
 } client;
 
+/* Orders at, at+1, ... as JSON lines into buf (large enough). */
+static size_t join_orders(const orders *o, size_t at, size_t n, char *buf)
+{
+    size_t k, len = 0;
+    for (k = 0; k < n; k++) {
+        size_t i = (at + k) % o->n;
+        memcpy(buf + len, o->v[i], o->len[i]);
+        len += o->len[i];
+        buf[len++] = '\n';
+    }
+    return len;
+}
+
+static size_t count_lines(const char *s, size_t n)
+{
+    size_t k = 0;
+    for (; n > 0; n--)
+        k += *s++ == '\n';
+    return k;
+}
+
 static void *client_run(void *arg)
 {
     client *c = arg;
     http_conn conn;
-    size_t i = c->first;
+    size_t i = c->first, longest = 0, k;
+    char *buf = NULL;
 
+    for (k = 0; k < c->o->n; k++)
+        longest = c->o->len[k] > longest ? c->o->len[k] : longest;
+    if (c->batch && !(buf = malloc(c->batch * (longest + 1)))) {
+        c->failed++;
+        return NULL;
+    }
     http_init(&conn, c->addr);
     while (!atomic_load(c->stop)) {
         http_response r;
-        size_t at = i++ % c->o->n;
+        size_t at = i % c->o->n, len;
+        const char *body;
         double t0 = now_s();
         int timing = atomic_load(c->go);
-        if (http_request(&conn, "POST", c->path, NULL, c->o->v[at], c->o->len[at], &r) != 0 ||
-            r.status != 200)
+
+        if (c->batch) {
+            len = join_orders(c->o, at, c->batch, buf);
+            body = buf;
+            i += c->batch;
+        } else {
+            body = c->o->v[at];
+            len = c->o->len[at];
+            i++;
+        }
+        if (http_request(&conn, "POST", c->path, c->headers, body, len, &r) != 0 ||
+            r.status != 200 ||
+            (c->batch && count_lines(r.body, r.body_len) != c->batch))
             c->failed++;
         http_response_free(&r);
         if (timing && c->nlat < c->cap)
             c->lat_us[c->nlat++] = (uint32_t)((now_s() - t0) * 1e6);
     }
     http_close(&conn);
+    free(buf);
     return NULL;
 }
 
@@ -231,8 +280,15 @@ static int cmp_u32(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* One timed run's figures. */
+typedef struct figures {
+    double per_s;               /* requests (or evaluations) per second */
+    double cpu_us;              /* CPU per request, or per order in a batch */
+    uint32_t p50, p99;
+} figures;
+
 static int over_http(const serve_proc *p, const orders *o, int no_trace, int conns,
-                     double secs)
+                     size_t batch, double secs, figures *out)
 {
     client c[64];
     pthread_t th[64];
@@ -250,7 +306,10 @@ static int over_http(const serve_proc *p, const orders *o, int no_trace, int con
         c[i].addr = p->addr;
         c[i].path = no_trace ? "/v1/rulesets/park10/evaluate?trace=0"
                              : "/v1/rulesets/park10/evaluate";
+        c[i].headers = batch ? "Content-Type: application/x-ndjson\r\n"
+                             : "Content-Type: application/json\r\n";
         c[i].o = o;
+        c[i].batch = batch;
         c[i].first = (size_t)i * o->n / (size_t)conns;
         c[i].go = &go;
         c[i].stop = &stop;
@@ -282,14 +341,43 @@ static int over_http(const serve_proc *p, const orders *o, int no_trace, int con
         free(c[i].lat_us);
     }
     qsort(all, n, sizeof *all, cmp_u32);
-    printf("  over HTTP, %d keep-alive connections: %.0f requests/s, p50 %u us, p99 %u us; "
-           "server CPU %.2f us per request\n",
-           conns, (double)n / wall, n ? all[n / 2] : 0, n ? all[n * 99 / 100] : 0,
-           n ? cpu / (double)n * 1e6 : 0.0);
+    out->per_s = (double)n / wall;
+    out->p50 = n ? all[n / 2] : 0;
+    out->p99 = n ? all[n * 99 / 100] : 0;
+    out->cpu_us = n ? cpu / (double)n / (double)(batch ? batch : 1) * 1e6 : 0.0;
     free(all);
     if (failed)
         printf("  %llu requests failed\n", (unsigned long long)failed);
     return failed ? -1 : 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Runs: the median of BENCH_RUNS, and every run's CPU figure beside it.
+ */
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The run whose CPU figure is the median (its other figures with it). */
+static figures median(figures *f, int runs, char *spread, size_t size)
+{
+    double cpu[64];
+    size_t used = 0;
+    int i;
+
+    for (i = 0; i < runs; i++)
+        cpu[i] = f[i].cpu_us;
+    qsort(cpu, (size_t)runs, sizeof *cpu, cmp_double);
+    for (i = 0; i < runs && used < size; i++) {
+        int n = snprintf(spread + used, size - used, "%s%.2f", i ? " " : "", cpu[i]);
+        used += n > 0 ? (size_t)n : 0;
+    }
+    for (i = 0; i < runs; i++)
+        if (f[i].cpu_us == cpu[runs / 2])
+            return f[i];
+    return f[0];
 }
 
 static int env_int(const char *name, int dflt, int min, int max)
@@ -303,8 +391,11 @@ int main(int argc, char **argv)
 {
     int threads = env_int("BENCH_THREADS", 2, 1, 64);
     int conns = env_int("BENCH_CONNECTIONS", 4, 1, 64);
+    int runs = env_int("BENCH_RUNS", 3, 1, 64);
+    int local_runs = env_int("BENCH_IN_PROCESS", 1, 0, 1);
     double secs = env_int("BENCH_SECONDS", 3, 1, 600);
-    char threads_s[16], log[64];
+    const char *trace_env = getenv("BENCH_TRACE"), *batch_env = getenv("BENCH_BATCH");
+    char threads_s[16], log[64], spread[512];
     const char *args[] = { "--threads", threads_s, "--max-connections", "1024", NULL, NULL };
     tsr_ruleset *rs = NULL;
     tsr_error err;
@@ -316,6 +407,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: serve_bench TESSERA RULES ORDERS.jsonl\n");
         return 64;
     }
+    if (!trace_env || !*trace_env)
+        trace_env = "both";
+    if (!batch_env || !*batch_env)
+        batch_env = "10,100";
     if (read_orders(argv[3], &o) != 0) {
         fprintf(stderr, "serve_bench: cannot read %s\n", argv[3]);
         return 1;
@@ -331,20 +426,55 @@ int main(int argc, char **argv)
         fprintf(stderr, "serve_bench: the server did not start (see %s)\n", log);
         return 1;
     }
-    printf("serve_bench: %s, %zu orders, %d threads (server and in-process), %.0f s runs, "
-           "%ld CPUs\n", argv[2], o.n, threads, secs, sysconf(_SC_NPROCESSORS_ONLN));
+    printf("serve_bench: %s, %zu orders, %d threads (server and in-process), %d runs of "
+           "%.0f s, %ld CPUs; CPU figures are medians, every run's in brackets\n",
+           argv[2], o.n, threads, runs, secs, sysconf(_SC_NPROCESSORS_ONLN));
     for (trace = 1; trace >= 0; trace--) {
-        double eps, cpu_per;
+        figures f[64], m;
+        const char *b;
+        int i;
+
+        if ((trace && strcmp(trace_env, "off") == 0) || (!trace && strcmp(trace_env, "on") == 0))
+            continue;
         printf("trace %s:\n", trace ? "on (the default)" : "off (?trace=0, --no-trace)");
-        in_process(rs, &o, !trace, threads, 1.0, &eps, &cpu_per);   /* warm-up */
-        if (in_process(rs, &o, !trace, threads, secs, &eps, &cpu_per) != 0) {
-            fprintf(stderr, "serve_bench: an order failed in process\n");
-            rc = 1;
+        if (local_runs) {
+            double eps, cpu_per;
+            in_process(rs, &o, !trace, threads, 1.0, &eps, &cpu_per);   /* warm-up */
+            for (i = 0; i < runs; i++) {
+                if (in_process(rs, &o, !trace, threads, secs, &eps, &cpu_per) != 0) {
+                    fprintf(stderr, "serve_bench: an order failed in process\n");
+                    rc = 1;
+                }
+                f[i].per_s = eps;
+                f[i].cpu_us = cpu_per * 1e6;
+            }
+            m = median(f, runs, spread, sizeof spread);
+            printf("  in process (parse + evaluate + result JSON): %.0f evaluations/s, "
+                   "CPU %.2f us per evaluation [%s]\n", m.per_s, m.cpu_us, spread);
         }
-        printf("  in process (parse + evaluate + result JSON): %.0f evaluations/s, "
-               "CPU %.2f us per evaluation\n", eps, cpu_per * 1e6);
-        if (over_http(&p, &o, !trace, conns, secs) != 0)
-            rc = 1;
+        for (i = 0; i < runs; i++)
+            if (over_http(&p, &o, !trace, conns, 0, secs, &f[i]) != 0)
+                rc = 1;
+        m = median(f, runs, spread, sizeof spread);
+        printf("  over HTTP, %d keep-alive connections: %.0f requests/s, p50 %u us, p99 %u us; "
+               "server CPU %.2f us per request [%s]\n",
+               conns, m.per_s, m.p50, m.p99, m.cpu_us, spread);
+        for (b = batch_env; trace && *b; ) {
+            char *end;
+            long batch = strtol(b, &end, 10);
+            if (end == b)
+                break;
+            b = *end == ',' ? end + 1 : end;
+            if (batch <= 0)
+                continue;
+            for (i = 0; i < runs; i++)
+                if (over_http(&p, &o, !trace, conns, (size_t)batch, secs, &f[i]) != 0)
+                    rc = 1;
+            m = median(f, runs, spread, sizeof spread);
+            printf("  JSON lines, %ld orders per request: %.0f requests/s (%.0f orders/s), "
+                   "p50 %u us, p99 %u us; server CPU %.2f us per order [%s]\n",
+                   batch, m.per_s, m.per_s * (double)batch, m.p50, m.p99, m.cpu_us, spread);
+        }
     }
     if (serve_proc_stop(&p, 20000) != 0)
         rc = 1;

@@ -8,7 +8,10 @@
  * comes back to where it was), and on failure a well-formed error.  A rule
  * set that loads is also linted, since lint walks the loaded model in ways
  * evaluation does not, and a fixed order is evaluated against it, so that
- * mutated discounts, bundles, loyalty and offers run too.
+ * mutated discounts, bundles, loyalty and offers run too.  The same input is
+ * then checked (tsr_ruleset_check_string), which goes on building after an
+ * error over whatever the broken rules left: it must agree with the load
+ * (same status, same first error) and report only well-formed errors.
  */
 #include "fuzz_common.h"
 
@@ -58,6 +61,50 @@ static void evaluate(const tsr_ruleset *rs)
     }
 }
 
+/* The check of the same input agrees with the load (rc, err). */
+static void check(const uint8_t *data, size_t size, const tsr_load_options *opts, int load_rc,
+                  const tsr_error *load_err)
+{
+    tsr_ruleset *rs = NULL;
+    tsr_check_report *report = NULL;
+    tsr_error err;
+    size_t i, n;
+    int rc;
+
+    memset(&err, 0, sizeof err);
+    rc = tsr_ruleset_check_string(&rs, &report, (const char *)data, size, "fuzz.yaml", opts,
+                                  &err);
+    fuzz_say("check", rc, &err);
+    n = tsr_check_report_count(report);
+    if (rc == TSR_ENOMEM || load_rc == TSR_ENOMEM) {
+        /* the limits may run out on one path and not the other */
+    } else if (rc != load_rc) {
+        fuzz_die("check and load disagree", (size_t)-rc, (size_t)-load_rc);
+    } else if (rc != TSR_OK && (strcmp(err.message, load_err->message) != 0 ||
+                                err.line != load_err->line || err.column != load_err->column)) {
+        fuzz_die("the check's first error is not the load's", (size_t)err.line,
+                 (size_t)load_err->line);
+    }
+    if (rc == TSR_OK) {
+        if (!rs || n != 0)
+            fuzz_die("checked OK without a rule set, or with errors", n, 0);
+        tsr_ruleset_free(rs);
+    } else {
+        if (rs)
+            fuzz_die("failed check left a rule set in *out", 0, 0);
+        fuzz_check_error(rc, &err);
+        if (rc != TSR_ENOMEM && (n == 0 || n > TSR_CHECK_MAX_ERRORS))
+            fuzz_die("failed check with no errors, or too many", n, TSR_CHECK_MAX_ERRORS);
+        for (i = 0; i < n; i++) {
+            tsr_error e;
+            if (tsr_check_report_error(report, i, &e) != TSR_OK)
+                fuzz_die("report error out of range", i, n);
+            fuzz_check_error(e.code, &e);
+        }
+    }
+    tsr_check_report_free(report);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     tsr_load_options opts;
@@ -102,6 +149,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fuzz_check_error(rc, &err);
         (void)tsr_error_format(line, sizeof line, &err);
     }
+    check(data, size, &opts, rc, &err);
     fuzz_check_balance(before);
     return 0;
 }

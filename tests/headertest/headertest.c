@@ -13,5 +13,5 @@ int headertest_c(void)
     (void)err;
     return (int)(opts.version + eo.version + ro.version + t.version + rt.version) +
            TSR_VERSION_NUMBER + TSR_VERSION_MAJOR + TSR_VERSION_MINOR + TSR_VERSION_PATCH +
-           (int)sizeof TSR_VERSION_STRING;
+           (int)sizeof TSR_VERSION_STRING + (ro.previous_clawback == TSR_REFUND_CLAWBACK_UNSTATED);
 }

@@ -12,5 +12,5 @@ int headertest_cxx()
     tsr_ruleset *rs = 0;
     tsr_ruleset_free(rs);
     return static_cast<int>(opts.version + eo.version + ro.version + t.version + rt.version) +
-           TSR_VERSION_NUMBER;
+           TSR_VERSION_NUMBER + (ro.previous_clawback == TSR_REFUND_CLAWBACK_UNSTATED);
 }

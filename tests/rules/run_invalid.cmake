@@ -1,6 +1,6 @@
 # Runs `tessera check rules.yaml` inside CASE_DIR and compares what it prints
-# on stderr with the file `expected` (exact, trailing newline ignored), and
-# the exit status with 1.
+# on stderr (every error, then the summary line) with the file `expected`
+# (exact, trailing newline ignored), and the exit status with 1.
 execute_process(COMMAND ${TESSERA} check rules.yaml
   WORKING_DIRECTORY ${CASE_DIR}
   RESULT_VARIABLE rc ERROR_VARIABLE err OUTPUT_VARIABLE out TIMEOUT 20)

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 void http_init(http_conn *c, const char *addr)
@@ -81,6 +82,37 @@ int http_send_raw(http_conn *c, const char *data, size_t len)
     return 0;
 }
 
+/* Send head and body with one sendmsg when the kernel takes them whole,
+ * as clients do for small bodies (one segment, one wake-up of the server);
+ * the rest, if any, after it. */
+static int send_two(http_conn *c, const char *head, size_t hlen, const char *body, size_t blen)
+{
+    struct iovec iov[2];
+    struct msghdr m;
+    ssize_t w;
+
+    if (c->fd < 0 && http_connect(c) != 0)
+        return -1;
+    iov[0].iov_base = (void *)head;
+    iov[0].iov_len = hlen;
+    iov[1].iov_base = (void *)body;
+    iov[1].iov_len = blen;
+    memset(&m, 0, sizeof m);
+    m.msg_iov = iov;
+    m.msg_iovlen = blen ? 2 : 1;
+    do
+        w = sendmsg(c->fd, &m, MSG_NOSIGNAL);
+    while (w < 0 && errno == EINTR);
+    if (w < 0)
+        return -1;
+    if ((size_t)w < hlen) {
+        if (http_send_raw(c, head + w, hlen - (size_t)w) != 0)
+            return -1;
+        w = (ssize_t)hlen;
+    }
+    return blen ? http_send_raw(c, body + ((size_t)w - hlen), blen - ((size_t)w - hlen)) : 0;
+}
+
 /* Read more into the buffer: 1 got bytes, 0 the peer closed, -1 error or
  * timeout. */
 static int fill(http_conn *c, int timeout_ms)
@@ -145,6 +177,83 @@ void http_response_free(http_response *r)
     memset(r, 0, sizeof *r);
 }
 
+/* Wait until the buffer holds n bytes from `at`; 0, or -1. */
+static int have(http_conn *c, size_t at, size_t n, int timeout_ms)
+{
+    while (c->len < at + n)
+        if (fill(c, timeout_ms) <= 0)
+            return -1;
+    return 0;
+}
+
+/* The offset of the CRLF ending the line that starts at `at`, or -1. */
+static long line_end(http_conn *c, size_t at, int timeout_ms)
+{
+    size_t scan = at;
+    for (;;) {
+        for (; scan + 1 < c->len; scan++)
+            if (c->buf[scan] == '\r' && c->buf[scan + 1] == '\n')
+                return (long)scan;
+        if (fill(c, timeout_ms) <= 0)
+            return -1;
+    }
+}
+
+/* A chunked body from `at` into out->body; *end receives the offset after
+ * it (its trailers too).  0, or -1. */
+static int read_chunked(http_conn *c, size_t at, http_response *out, int timeout_ms,
+                        size_t *end)
+{
+    char *body = malloc(4096);
+    size_t len = 0, cap = 4096;
+
+    if (!body)
+        return -1;
+    for (;;) {
+        long e = line_end(c, at, timeout_ms);
+        char *hex_end, *grown;
+        unsigned long size;
+
+        if (e < 0)
+            goto fail;
+        size = strtoul(c->buf + at, &hex_end, 16);
+        if (hex_end == c->buf + at)
+            goto fail;
+        at = (size_t)e + 2;
+        if (size == 0)
+            break;
+        if (have(c, at, size + 2, timeout_ms) != 0)
+            goto fail;
+        if (len + size + 1 > cap) {
+            while (len + size + 1 > cap)
+                cap *= 2;
+            if (!(grown = realloc(body, cap)))
+                goto fail;
+            body = grown;
+        }
+        memcpy(body + len, c->buf + at, size);
+        len += size;
+        at += size + 2;
+    }
+    for (;;) {     /* trailers, up to the empty line */
+        long e = line_end(c, at, timeout_ms);
+        int empty = e == (long)at;
+        if (e < 0)
+            goto fail;
+        at = (size_t)e + 2;
+        if (empty)
+            break;
+    }
+    body[len] = '\0';
+    out->body = body;
+    out->body_len = len;
+    *end = at;
+    return 0;
+fail:
+    free(body);
+    return -1;
+}
+
 int http_read_response(http_conn *c, http_response *out, int timeout_ms)
 {
     char *end, value[64];
@@ -180,6 +289,17 @@ int http_read_response(http_conn *c, http_response *out, int timeout_ms)
         length = atol(value);
     if (http_header(out, "Connection", value, sizeof value) && strcasecmp(value, "close") == 0)
         out->closed = 1;
+    if (http_header(out, "Transfer-Encoding", value, sizeof value) &&
+        strcasecmp(value, "chunked") == 0) {
+        size_t after;
+        if (read_chunked(c, head_len, out, timeout_ms, &after) != 0)
+            return -1;
+        memmove(c->buf, c->buf + after, c->len - after);
+        c->len -= after;
+        if (out->closed)
+            http_close(c);
+        return 0;
+    }
     /* the body: Content-Length bytes, or up to the end of the connection */
     for (;;) {
         size_t have = c->len - head_len;
@@ -225,8 +345,7 @@ int http_request(http_conn *c, const char *method, const char *path, const char 
         int fresh = c->fd < 0;
         /* a server may answer before the whole body is sent (413 from
          * Content-Length) and close: its answer is still read */
-        if (http_send_raw(c, head, (size_t)n) == 0 &&
-            ((!body || !len || http_send_raw(c, body, len) == 0) || c->fd >= 0) &&
+        if ((send_two(c, head, (size_t)n, body, body ? len : 0) == 0 || c->fd >= 0) &&
             http_read_response(c, out, 30000) == 0)
             return 0;
         http_response_free(out);

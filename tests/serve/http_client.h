@@ -1,9 +1,9 @@
 /*
  * http_client.h — a small HTTP/1.1 keep-alive client for the tests and the
  * load benchmark of `tessera serve`.  It speaks only what that server
- * answers with (every response has a Content-Length, or ends with the
- * connection), which is all a test needs to observe; it is not a general
- * client.
+ * answers with (every response has a Content-Length, is chunked, or ends
+ * with the connection), which is all a test needs to observe; it is not a
+ * general client.
  */
 #ifndef TSR_TEST_HTTP_CLIENT_H
 #define TSR_TEST_HTTP_CLIENT_H

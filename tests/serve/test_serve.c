@@ -6,7 +6,8 @@
  *
  * It checks that the server gives what the command line gives, byte for
  * byte (the 1024 park10 orders with their expected answers, every order
- * of every rule-test file, refunds, segments, the query options), that
+ * of every rule-test file, refunds, segments, the query options; the same
+ * orders as JSON lines, as `tessera eval --jsonl` answers them), that
  * everything a client can send wrong is a 4xx with a JSON error and never
  * a 5xx or a crash (malformed JSON, invalid orders, unknown rule sets and
  * routes, wrong methods, bodies over the limit, garbage requests, slow and
@@ -72,6 +73,22 @@ static http_response get(http_conn *c, const char *path)
     http_response r;
     if (http_request(c, "GET", path, NULL, NULL, 0, &r) != 0)
         fail_msg("GET %s: no response (%s)", path, strerror(errno));
+    return r;
+}
+
+/* An order the shop refuses: two lines with one id. */
+#define DUP_ORDER                                                                         \
+    "{\"datetime\":\"2026-06-10T11:00:00+03:00\",\"items\":[{\"id\":\"t1\",\"kind\":\"ticket\"," \
+    "\"height_cm\":120},{\"id\":\"t1\",\"kind\":\"ticket\",\"height_cm\":150}]}"
+
+/* Orders as JSON lines: the batch form of evaluate. */
+static const char ndjson_header[] = "Content-Type: application/x-ndjson\r\n";
+
+static http_response post_lines(http_conn *c, const char *path, const char *body, size_t len)
+{
+    http_response r;
+    if (http_request(c, "POST", path, ndjson_header, body, len, &r) != 0)
+        fail_msg("POST %s (JSON lines): no response (%s)", path, strerror(errno));
     return r;
 }
 
@@ -384,6 +401,280 @@ static void test_explain_same_as_eval(void **state)
     free_lines(&in);
 }
 
+/* `tessera eval --jsonl [option] RULES INPUT` into `out`; its exit status. */
+static int eval_jsonl(const char *rules, const char *input, const char *option, const char *out)
+{
+    const char *argv[] = { tessera, "eval", "--jsonl", option, rules, input, NULL };
+    if (!option) {
+        argv[3] = rules;
+        argv[4] = input;
+        argv[5] = NULL;
+    }
+    return run_command(argv, NULL, out);
+}
+
+/* POST `input` (a file) as JSON lines; the answer must be 200 and the
+ * exact bytes of `tessera eval --jsonl` on the same file.  Returns the
+ * response for more checks. */
+static http_response expect_jsonl(http_conn *c, const char *path, const char *rules,
+                                  const char *input, const char *option)
+{
+    char out[512], ct[64];
+    size_t blen, wlen;
+    char *body = read_file(input, &blen), *want;
+    http_response r;
+    int rc;
+
+    assert_non_null(body);
+    path_of(out, sizeof out, tmp, "jsonl-batch.out");
+    rc = eval_jsonl(rules, input, option, out);
+    assert_true(rc == 0 || rc == 2);
+    want = read_file(out, &wlen);
+    r = post_lines(c, path, body, blen);
+    if (r.status != 200)
+        fail_msg("%s: status %d: %.300s", path, r.status, r.body);
+    assert_string_equal(http_header(&r, "Content-Type", ct, sizeof ct), "application/x-ndjson");
+    if (r.body_len != wlen || memcmp(r.body, want, wlen) != 0) {
+        size_t i = 0;
+        while (i < wlen && i < r.body_len && r.body[i] == want[i])
+            i++;
+        fail_msg("%s: differs from tessera eval --jsonl at byte %zu of %zu/%zu:\n"
+                 "  eval  %.200s\n  serve %.200s", path, i, wlen, r.body_len, want + i,
+                 r.body + i);
+    }
+    free(body);
+    free(want);
+    return r;
+}
+
+/* The park10 orders, one a line, into `path`: the first `count`, going
+ * round again when count is over 1024. */
+static void write_park10(const char *path, size_t count)
+{
+    char orders[512];
+    lines in;
+    FILE *f;
+    size_t i;
+
+    path_of(orders, sizeof orders, shared, "bench/park10/orders.jsonl");
+    in = read_lines(orders);
+    assert_true(in.n > 0);
+    assert_non_null(f = fopen(path, "w"));
+    for (i = 0; i < count; i++)
+        fprintf(f, "%s\n", in.v[i % in.n]);
+    assert_int_equal(fclose(f), 0);
+    free_lines(&in);
+}
+
+/* The 1024 park10 orders in one request (an answer of 1.5 MB, sent as it
+ * is produced) and the first ten (one answer built whole, sent with its
+ * length) give what `tessera eval --jsonl` gives, with the CLI's options
+ * and their query twins. */
+static void test_jsonl_same_bytes_as_eval(void **state)
+{
+    static const char *const twins[][2] = {
+        { "", NULL }, { "?trace=0", "--no-trace" }, { "?customer_safe=1", "--customer-safe" },
+        { "?explain=0&trace=1", NULL },
+    };
+    char rules[512], orders[512], ten[512], path[256], hdr[64];
+    http_conn c;
+    size_t i;
+    (void)state;
+
+    path_of(rules, sizeof rules, src, "rules/park10/park10.yaml");
+    path_of(orders, sizeof orders, shared, "bench/park10/orders.jsonl");
+    path_of(ten, sizeof ten, tmp, "ten.jsonl");
+    write_park10(ten, 10);
+    http_init(&c, main_srv.addr);
+    for (i = 0; i < sizeof twins / sizeof twins[0]; i++) {
+        http_response r;
+        snprintf(path, sizeof path, "/v1/rulesets/park10/evaluate%s", twins[i][0]);
+        r = expect_jsonl(&c, path, rules, orders, twins[i][1]);
+        assert_string_equal(http_header(&r, "Transfer-Encoding", hdr, sizeof hdr), "chunked");
+        assert_int_equal(r.closed, 0);      /* keep-alive */
+        http_response_free(&r);
+        r = expect_jsonl(&c, path, rules, ten, twins[i][1]);
+        assert_non_null(http_header(&r, "Content-Length", hdr, sizeof hdr));
+        assert_int_equal(r.closed, 0);
+        http_response_free(&r);
+    }
+    http_close(&c);
+}
+
+/* A bad line is an error line, numbered as `tessera eval --jsonl` numbers
+ * it (blank lines counted), and the lines after it are answered; what is
+ * wrong with the request as a whole is a 4xx like any request's. */
+static void test_jsonl_errors_per_line(void **state)
+{
+    static const char mixed[] =
+        "{\"datetime\":\"2026-06-10T11:00:00+03:00\",\"items\":[{\"id\":\"t1\","
+        "\"kind\":\"ticket\",\"height_cm\":120}]}\r\n"
+        "\n"
+        "   \t\n"
+        DUP_ORDER "\n"
+        "{\"datetime\": \n"
+        "[1, 2]\n"
+        "datetime: 2026-06-10T11:00:00+03:00\n"
+        "{\"datetime\":\"2026-06-10T11:00:00+03:00\",\"items\":[{\"id\":\"t2\","
+        "\"kind\":\"ticket\",\"height_cm\":150}]}";      /* no newline at the end */
+    char rules[512], input[512], *big, *log;
+    http_conn c;
+    http_response r;
+    (void)state;
+
+    path_of(rules, sizeof rules, src, "tests/cli/fixtures/shop.yaml");
+    path_of(input, sizeof input, tmp, "mixed.jsonl");
+    assert_int_equal(write_file_atomic(input, mixed), 0);
+    http_init(&c, main_srv.addr);
+    r = expect_jsonl(&c, "/v1/rulesets/shop/evaluate", rules, input, NULL);
+    assert_non_null(strstr(r.body, "\n{\"error\":{\"line\":4,\"path\":\"items[1].id\","));
+    assert_non_null(strstr(r.body, "\n{\"error\":{\"line\":5,\"path\":\"datetime\","
+                                   "\"message\":\"invalid JSON near byte 13: "));
+    assert_non_null(strstr(r.body, "\n{\"error\":{\"line\":7,"));     /* read as YAML */
+    /* line 8, after the errors, is priced */
+    assert_non_null(strstr(strstr(r.body, "{\"error\":{\"line\":7,"), "\"lines\":[{\"id\":\"t2\""));
+    http_response_free(&r);
+
+    /* charset and case in the media type do not matter */
+    if (http_request(&c, "POST", "/v1/rulesets/shop/evaluate",
+                     "Content-Type: Application/X-NDJSON; charset=utf-8\r\n", mixed,
+                     sizeof mixed - 1, &r) != 0)
+        fail_msg("no response");
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "\n{\"error\":{\"line\":4,"));
+    http_response_free(&r);
+
+    /* no orders, no answers */
+    r = post_lines(&c, "/v1/rulesets/shop/evaluate", "", 0);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.body_len, 0);
+    http_response_free(&r);
+    r = post_lines(&c, "/v1/rulesets/shop/evaluate", "\n \n", 3);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.body_len, 0);
+    http_response_free(&r);
+
+    /* the request as a whole */
+    r = post_lines(&c, "/v1/rulesets/shop/evaluate?explain=1", mixed, sizeof mixed - 1);
+    expect_error(&r, 400, "bad_query");
+    assert_non_null(strstr(r.body, "explain does not go with JSON lines"));
+    http_response_free(&r);
+    r = post_lines(&c, "/v1/rulesets/shop/evaluate?at=2026-06-10", mixed, sizeof mixed - 1);
+    expect_error(&r, 400, "bad_query");
+    http_response_free(&r);
+    r = post_lines(&c, "/v1/rulesets/nope/evaluate", mixed, sizeof mixed - 1);
+    expect_error(&r, 404, "unknown_ruleset");
+    http_response_free(&r);
+    if (http_request(&c, "GET", "/v1/rulesets/shop/evaluate", ndjson_header, NULL, 0, &r) != 0)
+        fail_msg("no response");
+    expect_error(&r, 405, "method_not_allowed");
+    http_response_free(&r);
+    /* --max-body bounds the whole batch (1 MiB here) */
+    big = malloc((1u << 20) + 2);
+    memset(big, '\n', (1u << 20) + 1);
+    r = post_lines(&c, "/v1/rulesets/shop/evaluate", big, (1u << 20) + 1);
+    expect_error(&r, 413, "body_too_large");
+    http_response_free(&r);
+    free(big);
+
+    r = get(&c, "/metrics");
+    assert_non_null(strstr(r.body, "tessera_http_requests_total{route=\"evaluate_jsonl\","
+                                   "status=\"200\"} "));
+    assert_null(strstr(r.body, "tessera_jsonl_orders_total{result=\"rejected\"} 0\n"));
+    assert_null(strstr(r.body, "tessera_jsonl_orders_total{result=\"priced\"} 0\n"));
+    http_response_free(&r);
+    http_close(&c);
+    log = serve_proc_read_log(&main_srv);
+    assert_non_null(strstr(log, "\"route\":\"evaluate_jsonl\",\"status\":200,\"ruleset\":"
+                                "\"shop\",\"version\":\"1\",\"latency_us\":"));
+    free(log);
+}
+
+/* Wait until the server has one request in flight besides the probe's. */
+static void wait_in_flight(const serve_proc *p)
+{
+    http_conn probe;
+    int waited, found = 0;
+
+    http_init(&probe, p->addr);
+    for (waited = 0; waited < 10000 && !found; waited += 20) {
+        http_response r = get(&probe, "/metrics");
+        found = strstr(r.body, "tessera_http_requests_in_flight 2\n") != NULL;
+        http_response_free(&r);
+        if (!found)
+            nap_ms(20);
+    }
+    http_close(&probe);
+    assert_true(found);
+}
+
+/* With a larger --max-body: a line longer than an order may be is an
+ * error line, as `tessera eval --jsonl` makes it; and SIGTERM while a long
+ * answer is being produced lets it finish whole, then exits 0. */
+static void test_jsonl_long_lines_and_drain(void **state)
+{
+    char shop[512], park10[512], input[512], out[512], *big, *want;
+    const char *args[] = { "--max-body", "40000000", "--poll", "0", shop, park10, NULL };
+    const size_t line = (16u << 20) + 100;     /* over the 16 MiB of an order */
+    size_t blen, wlen, i;
+    serve_proc p;
+    http_conn c;
+    http_response r;
+    FILE *f;
+    (void)state;
+
+    path_of(shop, sizeof shop, src, "tests/cli/fixtures/shop.yaml");
+    path_of(park10, sizeof park10, src, "rules/park10/park10.yaml");
+    path_of(input, sizeof input, tmp, "long.jsonl");
+    start(&p, "jsonl.log", args);
+    http_init(&c, p.addr);
+
+    assert_non_null(f = fopen(input, "w"));
+    fputs("{\"datetime\":\"2026-06-10T11:00:00+03:00\",\"items\":[]}\n", f);
+    for (i = 0; i < line; i++)
+        fputc(i % 2 ? ' ' : '{', f);
+    fputs("\n{\"datetime\":\"2026-06-10T11:00:00+03:00\",\"items\":[]}\n", f);
+    fclose(f);
+    r = expect_jsonl(&c, "/v1/rulesets/shop/evaluate", shop, input, NULL);
+    assert_non_null(strstr(r.body, "{\"error\":{\"line\":2,\"path\":null,\"message\":"
+                                   "\"the line is longer than the limit of 16777216 bytes\"}}\n"));
+    http_response_free(&r);
+
+    /* twenty times the park10 orders (10 MB in, 30 MB out), SIGTERM as
+     * soon as they are sent */
+    write_park10(input, 20 * 1024);
+    path_of(out, sizeof out, tmp, "long.out");
+    assert_int_equal(eval_jsonl(park10, input, NULL, out), 0);
+    big = read_file(input, &blen);
+    want = read_file(out, &wlen);
+    /* a new connection: the kept one may have timed out meanwhile */
+    http_close(&c);
+    http_init(&c, p.addr);
+    {
+        char head[256];
+        int n = snprintf(head, sizeof head, "POST /v1/rulesets/park10/evaluate HTTP/1.1\r\n"
+                                            "Host: t\r\n%sContent-Length: %zu\r\n\r\n",
+                         ndjson_header, blen);
+        assert_int_equal(http_send_raw(&c, head, (size_t)n), 0);
+        assert_int_equal(http_send_raw(&c, big, blen), 0);
+    }
+    /* the answer cannot be over before it is read: 30 MB is more than
+     * the sockets hold */
+    wait_in_flight(&p);
+    serve_proc_signal(&p, SIGTERM);
+    assert_int_equal(http_read_response(&c, &r, 60000), 0);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.body_len, wlen);
+    assert_memory_equal(r.body, want, wlen);
+    http_response_free(&r);
+    http_close(&c);
+    free(big);
+    free(want);
+    assert_int_equal(stop(&p), 0);
+    assert_int_equal(serve_proc_wait_log(&p, "\"event\":\"draining\"", 0), 0);
+    assert_int_not_equal(serve_proc_wait_log(&p, "\"event\":\"drain_timeout\"", 0), 0);
+}
+
 /* YAML of a rule-test order as JSON: plain scalars that look like numbers,
  * booleans or null are those; everything else is a string. */
 static void json_text(FILE *f, const char *s, size_t n)
@@ -566,8 +857,22 @@ static void rule_test_file(const char *test)
         }
         http_response_free(&r);
     }
-    print_message("%s: %zu orders, %zu of them refused, same as tessera eval\n", test, in.n,
-                  errors);
+    /* all of them in one request as JSON lines: the very bytes of
+     * `tessera eval --jsonl`, error lines included */
+    {
+        size_t blen, wlen;
+        char *body = read_file(orders, &blen), *whole = read_file(out, &wlen);
+        http_response r = post_lines(&c, path, body, blen);
+        assert_int_equal(r.status, 200);
+        if (r.body_len != wlen || memcmp(r.body, whole, wlen) != 0)
+            fail_msg("%s as JSON lines differs from tessera eval --jsonl:\n  eval  %.300s\n"
+                     "  serve %.300s", test, whole, r.body);
+        http_response_free(&r);
+        free(body);
+        free(whole);
+    }
+    print_message("%s: %zu orders, %zu of them refused, same as tessera eval, one by one and "
+                  "as JSON lines\n", test, in.n, errors);
     http_close(&c);
     free_lines(&in);
     free_lines(&want);
@@ -697,10 +1002,6 @@ static void test_segments_same_as_cli(void **state)
 /* ---------------------------------------------------------------------
  * Bad input never hurts.
  */
-#define DUP_ORDER                                                                         \
-    "{\"datetime\":\"2026-06-10T11:00:00+03:00\",\"items\":[{\"id\":\"t1\",\"kind\":\"ticket\"," \
-    "\"height_cm\":120},{\"id\":\"t1\",\"kind\":\"ticket\",\"height_cm\":150}]}"
-
 /* Every refusal: its status, code, and a part of its body. */
 static const struct refusal {
     const char *method, *path, *body;
@@ -1129,6 +1430,8 @@ static void test_slow_and_too_many_clients(void **state)
  */
 typedef struct hammer {
     char addr[64];
+    const char *body;           /* NULL: hot_order alone */
+    size_t len, lines;          /* a JSON-lines body and its orders */
     long ok, failed;
     char why[256];
 } hammer;
@@ -1156,8 +1459,18 @@ static void *hammer_run(void *arg)
     http_init(&c, h->addr);
     while (!atomic_load(&hammers_stop)) {
         http_response r;
-        if (http_request(&c, "POST", "/v1/rulesets/hot/evaluate", NULL, hot_order,
-                         sizeof hot_order - 1, &r) != 0 || r.status != 200) {
+        int bad = h->body ? http_request(&c, "POST", "/v1/rulesets/hot/evaluate", ndjson_header,
+                                         h->body, h->len, &r) != 0
+                          : http_request(&c, "POST", "/v1/rulesets/hot/evaluate", NULL,
+                                         hot_order, sizeof hot_order - 1, &r) != 0;
+        if (!bad && h->body) {
+            /* every line answered, none refused */
+            size_t n = 0, i;
+            for (i = 0; i < r.body_len; i++)
+                n += r.body[i] == '\n';
+            bad = n != h->lines || strstr(r.body, "{\"error\"") != NULL;
+        }
+        if (bad || r.status != 200) {
             if (!h->failed)
                 snprintf(h->why, sizeof h->why, "status %d: %.200s", r.status,
                          r.body ? r.body : strerror(errno));
@@ -1231,6 +1544,8 @@ static void test_reload_under_load(void **state)
     serve_proc p;
     http_conn c;
     http_response r;
+    char *batch;
+    size_t blen;
     int i;
     long total = 0;
     (void)state;
@@ -1244,10 +1559,23 @@ static void test_reload_under_load(void **state)
     http_init(&c, p.addr);
     expect_served(&c, "1", "10.00");
 
+    /* the third client sends 300 orders a request as JSON lines: answers
+     * long enough to be sent as they are produced, holding their version */
+    batch = malloc(300 * sizeof hot_order);
+    for (i = 0, blen = 0; i < 300; i++) {
+        memcpy(batch + blen, hot_order, sizeof hot_order - 1);
+        blen += sizeof hot_order - 1;
+        batch[blen++] = '\n';
+    }
     atomic_store(&hammers_stop, 0);
     for (i = 0; i < 3; i++) {
         memset(&hammers[i], 0, sizeof hammers[i]);
         snprintf(hammers[i].addr, sizeof hammers[i].addr, "%s", p.addr);
+        if (i == 2) {
+            hammers[i].body = batch;
+            hammers[i].len = blen;
+            hammers[i].lines = 300;
+        }
         assert_int_equal(pthread_create(&hammer_threads[i], NULL, hammer_run, &hammers[i]), 0);
         nhammers++;
     }
@@ -1297,8 +1625,10 @@ static void test_reload_under_load(void **state)
         total += hammers[i].ok;
     }
     assert_true(total > 0);
-    print_message("5 reloads and 3 refused ones under %ld concurrent requests, none failed\n",
-                  total);
+    assert_true(hammers[2].ok > 0);
+    free(batch);
+    print_message("5 reloads and 3 refused ones under %ld concurrent requests (%ld of them of "
+                  "300 orders), none failed\n", total, hammers[2].ok);
     http_close(&c);
     assert_int_equal(serve_proc_wait_log(&p, "\"event\":\"reload_failed\"", 0), 0);
     assert_int_equal(serve_proc_wait_log(&p, "\"event\":\"reload\"", 0), 0);
@@ -1317,7 +1647,7 @@ static void test_sigterm_drains(void **state)
     http_conn inflight, probe;
     http_response r;
     char head[256];
-    int n, waited;
+    int n;
     (void)state;
 
     path_of(shop, sizeof shop, src, "tests/cli/fixtures/shop.yaml");
@@ -1327,18 +1657,7 @@ static void test_sigterm_drains(void **state)
                                     "Content-Length: %zu\r\n\r\n", sizeof order - 1);
     assert_int_equal(http_send_raw(&inflight, head, (size_t)n), 0);
     assert_int_equal(http_send_raw(&inflight, order, 10), 0);
-    /* wait until the server has the request */
-    http_init(&probe, p.addr);
-    for (waited = 0; waited < 10000; waited += 20) {
-        r = get(&probe, "/metrics");
-        n = strstr(r.body, "tessera_http_requests_in_flight 2\n") != NULL;
-        http_response_free(&r);
-        if (n)
-            break;
-        nap_ms(20);
-    }
-    assert_true(waited < 10000);
-    http_close(&probe);
+    wait_in_flight(&p);
     serve_proc_signal(&p, SIGTERM);
     assert_int_equal(serve_proc_wait_log(&p, "\"event\":\"draining\"", 10000), 0);
     nap_ms(100);
@@ -1412,6 +1731,9 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(test_park10_answers, kill_strays),
         cmocka_unit_test_teardown(test_evaluate_same_bytes_as_eval, kill_strays),
         cmocka_unit_test_teardown(test_explain_same_as_eval, kill_strays),
+        cmocka_unit_test_teardown(test_jsonl_same_bytes_as_eval, kill_strays),
+        cmocka_unit_test_teardown(test_jsonl_errors_per_line, kill_strays),
+        cmocka_unit_test_teardown(test_jsonl_long_lines_and_drain, kill_strays),
         cmocka_unit_test_teardown(test_rule_test_orders_same_as_eval, kill_strays),
         cmocka_unit_test_teardown(test_refund_same_as_cli, kill_strays),
         cmocka_unit_test_teardown(test_segments_same_as_cli, kill_strays),

@@ -127,15 +127,174 @@ static void test_a_single_missing_value_is_named_alone(void **state)
     done(&l);
 }
 
-static void test_a_gap_filled_by_a_later_catch_all_for_every_line_is_not_reported(void **state)
+/* A gap a catch-all takes is reported when it is no wider than the bands
+ * on either side (a slip, or a band left out), the catch-all in the group
+ * or for every line. */
+static void test_a_narrow_gap_a_catch_all_takes_is_reported(void **state)
+{
+    linted l = lint(HEADER
+        "schema: { item: { height_cm: int, age: int } }\n"
+        "categories:\n"
+        "  - { id: toddler, for: item.kind == \"ticket\", when: item.height_cm < 100, price: 0.00 }\n"
+        "  - { id: adult, for: item.kind == \"ticket\", when: item.height_cm >= 140, price: 25.00 }\n"
+        "  - { id: infant, for: item.kind == \"pass\", when: item.age < 3, price: 0.00 }\n"
+        "  - { id: child, for: item.kind == \"pass\", when: item.age >= 4, price: 10.00 }\n"
+        "  - { id: grown, for: item.kind == \"pass\", price: 20.00 }\n"
+        "  - { id: other, price: 1.00 }\n");
+    (void)state;
+    expect_count(l.rep, 2);
+    expect_warning(l.rep, 0, "band-gap", 7, 5,
+                   "category bands on `item.height_cm` leave a gap: 100\xe2\x80\x93" "139 falls "
+                   "through to the catch-all `other` (`toddler` ends below it, `adult` starts "
+                   "above it)");
+    expect_warning(l.rep, 1, "band-gap", 9, 5,
+                   "category bands on `item.age` leave a gap: 3 falls through to the catch-all "
+                   "`grown` (`infant` ends below it, `child` starts above it)");
+    done(&l);
+}
+
+/* A catch-all that takes a gap wider than a band beside it is that band:
+ * adults between youth and seniors. */
+static void test_a_wide_gap_a_catch_all_takes_is_its_own_band(void **state)
+{
+    linted l = lint(HEADER
+        "schema: { item: { age: int } }\n"
+        "categories:\n"
+        "  - { id: mini, when: item.age < 6, price: 0.00 }\n"
+        "  - { id: child, when: item.age < 16, price: 5.00 }\n"
+        "  - { id: youth, when: item.age < 20, price: 7.00 }\n"
+        "  - { id: senior, when: item.age >= 65, price: 8.00 }\n"
+        "  - { id: adult, price: 9.00 }\n");
+    (void)state;
+    expect_count(l.rep, 0);
+    done(&l);
+}
+
+/* Bands written with parentheses, `not`, constant arithmetic or the value
+ * on the right read as the plain form. */
+static void test_bands_read_alike_in_any_spelling(void **state)
 {
     linted l = lint(HEADER
         "schema: { item: { height_cm: int } }\n"
         "categories:\n"
-        "  - { id: toddler, for: item.kind == \"ticket\", when: item.height_cm < 100, price: 0.00 }\n"
-        "  - { id: adult, for: item.kind == \"ticket\", when: item.height_cm >= 140, price: 25.00 }\n"
-        "  - { id: other, price: 1.00 }\n");
+        "  - { id: small, when: (item.height_cm < 100), price: 0.00 }\n"
+        "  - { id: mid, when: not (item.height_cm < 110) and item.height_cm < 100 + 40, price: 1.00 }\n"
+        "  - { id: tall, when: 140 <= item.height_cm, price: 2.00 }\n"
+        "  - { id: odd, when: not (item.height_cm < 150 or item.height_cm >= 160), price: 3.00 }\n");
     (void)state;
+    expect_count(l.rep, 2);
+    expect_warning(l.rep, 0, "band-gap", 7, 5,
+                   "category bands on `item.height_cm` leave a gap: 100\xe2\x80\x93" "109 gets no "
+                   "category (`small` ends below it, `mid` starts above it)");
+    expect_warning(l.rep, 1, "never-applies", 9, 5,
+                   "category `odd` can never apply: `item.height_cm` 150\xe2\x80\x93" "159 already "
+                   "goes to `tall` above");
+    done(&l);
+}
+
+/* A value computed by an expression is a band like a field. */
+static void test_bands_on_an_expression(void **state)
+{
+    linted l = lint(HEADER
+        "schema: { item: { birthday: date, event_start: datetime } }\n"
+        "categories:\n"
+        "  - { id: mini, when: 'age(item.birthday, date(item.event_start)) < 6', price: 0.00 }\n"
+        "  - { id: kid, when: 'age(item.birthday, date(item.event_start)) >= 5 and"
+        " age(item.birthday, date(item.event_start)) < 16', price: 5.00 }\n"
+        "  - { id: teen, when: 'age(item.birthday, date(item.event_start)) >= 17 and"
+        " age( item.birthday , date(item.event_start) ) < 20', price: 6.00 }\n"
+        "  - { id: adult, price: 9.00 }\n");
+    (void)state;
+    expect_count(l.rep, 2);
+    expect_warning(l.rep, 0, "band-overlap", 7, 5,
+                   "category `kid` overlaps `mini` on `age(item.birthday, date(item.event_start))`:"
+                   " 5 goes to `mini`, which comes first");
+    expect_warning(l.rep, 1, "band-gap", 8, 5,
+                   "category bands on `age(item.birthday, date(item.event_start))` leave a gap: 16 "
+                   "falls through to the catch-all `adult` (`kid` ends below it, `teen` starts "
+                   "above it)");
+    done(&l);
+}
+
+/* A band that holds an earlier one takes what is left of it: first match
+ * used as meant (`< 6`, then `< 16`), not an overlap. */
+static void test_a_band_holding_an_earlier_one_is_not_an_overlap(void **state)
+{
+    linted l = lint(HEADER
+        "schema: { item: { age: int } }\n"
+        "categories:\n"
+        "  - { id: mini, when: item.age < 6, price: 0.00 }\n"
+        "  - { id: special, when: item.age >= 10 and item.age < 12, price: 1.00 }\n"
+        "  - { id: child, when: item.age < 16, price: 5.00 }\n"
+        "  - { id: teen, when: item.age >= 14 and item.age < 20, price: 6.00 }\n"
+        "  - { id: adult, price: 9.00 }\n");
+    (void)state;
+    expect_count(l.rep, 1);
+    expect_warning(l.rep, 0, "band-overlap", 9, 5,
+                   "category `teen` overlaps `child` on `item.age`: 14\xe2\x80\x93" "15 goes to "
+                   "`child`, which comes first");
+    done(&l);
+}
+
+/* Thousands of bands: the one gap among them is found, and nothing else. */
+static void test_many_bands_are_checked_alike(void **state)
+{
+    char *text = malloc(600 * 1024), *p;
+    linted l;
+    int i;
+    (void)state;
+
+    assert_non_null(text);
+    p = text + sprintf(text, HEADER "schema: { item: { height_cm: int } }\ncategories:\n");
+    for (i = 0; i < 5000; i++)
+        if (i != 2345)
+            p += sprintf(p, "  - { id: h%d, for: item.kind == \"ticket\", when: item.height_cm >= "
+                         "%d and item.height_cm < %d, price: 1.00 }\n", i, i * 2, i * 2 + 2);
+    p += sprintf(p, "  - { id: rest, for: item.kind == \"ticket\", price: 2.00 }\n");
+    l = lint(text);
+    expect_count(l.rep, 1);
+    expect_warning(l.rep, 0, "band-gap", 6 + 2345, 5,
+                   "category bands on `item.height_cm` leave a gap: 4690\xe2\x80\x93" "4691 falls "
+                   "through to the catch-all `rest` (`h2344` ends below it, `h2346` starts above "
+                   "it)");
+    done(&l);
+    free(text);
+}
+
+/* `valid` tests when the order is placed; on ticket lines, which carry the
+ * visit day in item.event_start, the visit day was probably meant. */
+static void test_valid_on_ticket_lines_hints_at_the_visit_day(void **state)
+{
+    linted l = lint(HEADER
+        "schema: { item: { event_start: datetime } }\n"
+        "categories:\n"
+        "  - { id: weekend, for: item.kind == \"ticket\", valid: { weekdays: [6, 7] }, price: 25.00 }\n"
+        "  - { id: ride, for: item.kind == \"ride\" and has(item.event_start), price: 5.00 }\n"
+        "  - { id: day, for: item.kind == \"ticket\", price: 20.00 }\n"
+        "discounts:\n"
+        "  - { id: summer, for: 'item.kind in [\"ride\", \"fnb\"]', valid: { from: 2026-06-01 },"
+        " percent: 10 }\n"
+        "  - { id: happy, for: item.kind == \"fnb\", valid: { hours: \"15:00-17:00\" }, percent: 10 }\n"
+        "  - { id: web, for: item.kind == \"ticket\", channels: [web], percent: 5 }\n"
+        "  - { id: sale, valid: { from: 2026-11-27, until: 2026-11-27 }, percent: 20 }\n"
+        "  - { id: morning, for: item.kind == \"ticket\" and date(item.event_start) == date(now),"
+        " valid: { hours: \"07:00-09:00\" }, percent: 10 }\n");
+    (void)state;
+    expect_count(l.rep, 2);
+    expect_warning(l.rep, 0, "valid-booking-time", 6, 48,
+                   "`valid` of category `weekend` tests when the order is placed (`now`), not "
+                   "the visit day its `ticket` lines carry in `item.event_start`; if the visit "
+                   "day is meant, test `item.event_start` in `when` instead");
+    expect_warning(l.rep, 1, "valid-booking-time", 10, 56,
+                   "`valid` of discount `summer` tests when the order is placed (`now`), not the "
+                   "visit day its `ride` lines carry in `item.event_start`; if the visit day is "
+                   "meant, test `item.event_start` in `for` instead");
+    done(&l);
+
+    /* without item.event_start there is no visit day to mean */
+    l = lint(HEADER
+        "categories:\n"
+        "  - { id: weekend, for: item.kind == \"ticket\", valid: { weekdays: [6, 7] }, price: 25.00 }\n");
     expect_count(l.rep, 0);
     done(&l);
 }
@@ -376,13 +535,17 @@ static void *counting_realloc(void *ud, void *ptr, size_t old_size, size_t new_s
 static void test_running_out_of_memory_fails_cleanly(void **state)
 {
     static const char text[] = HEADER
-        "schema: { item: { height_cm: int } }\n"
+        "schema: { item: { height_cm: int, birthday: date, event_start: datetime } }\n"
         "tables: { zones: { A: 1.00 } }\n"
         "segments: { idle: customer.id == \"x\" }\n"
         "categories:\n"
         "  - { id: toddler, when: item.height_cm < 100, price: 0.00 }\n"
         "  - { id: child, when: item.height_cm >= 90 and item.height_cm < 130, price: 18.00 }\n"
-        "  - { id: adult, when: item.height_cm >= 140, price: 25.00 }\n";
+        "  - { id: adult, when: item.height_cm >= 140, price: 25.00 }\n"
+        "  - { id: mini, for: item.kind == \"ticket\", when: 'age(item.birthday, date(item.event_start)) < 3' }\n"
+        "  - { id: kid, for: item.kind == \"ticket\", when: 'age(item.birthday, date(item.event_start)) > 3' }\n"
+        "discounts:\n"
+        "  - { id: weekend, for: item.kind == \"ticket\", valid: { weekdays: [6, 7] }, percent: 5 }\n";
     counting c = { 0, 0, 0 };
     tsr_allocator a = { counting_realloc, &c };
     tsr_load_options opts = TSR_LOAD_OPTIONS_INIT;
@@ -403,7 +566,7 @@ static void test_running_out_of_memory_fails_cleanly(void **state)
         rc = tsr_ruleset_lint(&rep, rs, &err);
         c.fail_at = 0;
         if (rc == TSR_OK) {
-            expect_count(rep, 4);
+            expect_count(rep, 6);
             tsr_lint_report_free(rep);
             assert_int_equal(c.live, baseline);
             break;
@@ -488,7 +651,13 @@ int main(void)
         cmocka_unit_test(test_height_bands_without_a_catch_all_report_the_gap),
         cmocka_unit_test(test_bands_ending_in_a_catch_all_have_no_gap),
         cmocka_unit_test(test_a_single_missing_value_is_named_alone),
-        cmocka_unit_test(test_a_gap_filled_by_a_later_catch_all_for_every_line_is_not_reported),
+        cmocka_unit_test(test_a_narrow_gap_a_catch_all_takes_is_reported),
+        cmocka_unit_test(test_a_wide_gap_a_catch_all_takes_is_its_own_band),
+        cmocka_unit_test(test_bands_read_alike_in_any_spelling),
+        cmocka_unit_test(test_bands_on_an_expression),
+        cmocka_unit_test(test_a_band_holding_an_earlier_one_is_not_an_overlap),
+        cmocka_unit_test(test_many_bands_are_checked_alike),
+        cmocka_unit_test(test_valid_on_ticket_lines_hints_at_the_visit_day),
         cmocka_unit_test(test_decimal_gaps_read_as_under_the_next_bound),
         cmocka_unit_test(test_overlapping_bands_name_the_range_the_earlier_band_takes),
         cmocka_unit_test(test_a_band_inside_an_earlier_one_never_applies),

@@ -19,8 +19,8 @@
 
 /* Prices: adult ticket 20.00, child ticket 10.00; the pair bundle sells one
  * of each for 25.00; fnb lines carry their price and get 10 % off when they
- * reach 30.00 together.  1 point per full 1.00 paid, 5 flat points per
- * order; a point is worth 0.10. */
+ * reach 30.00 together, gifts 10 % when they reach 10000.00.  1 point per
+ * full 1.00 paid, 5 flat points per order; a point is worth 0.10. */
 static const char base_rules[] =
     "tessera: 1\n"
     "ruleset: refund-test\n"
@@ -41,6 +41,10 @@ static const char base_rules[] =
     "  - id: big-basket\n"
     "    for: item.kind == \"fnb\"\n"
     "    min_total: 30.00\n"
+    "    percent: 10\n"
+    "  - id: big-spender\n"
+    "    for: item.kind == \"gift\"\n"
+    "    min_total: 10000.00\n"
     "    percent: 10\n"
     "loyalty:\n"
     "  member_when: customer.member\n"
@@ -435,6 +439,7 @@ static void order_points_go_with_the_last_line(void **state)
 {
     fixture *f = *state;
     tsr_refund_totals t = TSR_REFUND_TOTALS_INIT;
+    char previous[96];
 
     price(f, paid_with_points);
     refund_ok(f, "[\"f1\",\"f2\"]", EARLY, "");
@@ -445,11 +450,14 @@ static void order_points_go_with_the_last_line(void **state)
     /* in two refunds: the second takes them */
     refund_ok(f, "[\"f1\"]", EARLY, "");
     assert_int_equal(totals(f).order_points_revoked, 0);
-    refund_ok(f, "[\"f2\"]", EARLY, ",\"previous\":{\"lines\":[\"f1\"]}");
+    t = totals(f);
+    snprintf(previous, sizeof previous, ",\"previous\":{\"lines\":[\"f1\"],\"clawback\":\"%d.%02d\"}",
+             (int)(t.clawback / 100), (int)(t.clawback % 100));
+    refund_ok(f, "[\"f2\"]", EARLY, previous);
     assert_int_equal(totals(f).order_points_revoked, 5);
     assert_int_equal(totals(f).points_revoked, 6 + 5);
     /* not when the last line is rejected */
-    refund_ok(f, "[\"f2\"]", LATE, ",\"previous\":{\"lines\":[\"f1\"]}");
+    refund_ok(f, "[\"f2\"]", LATE, previous);
     assert_int_equal(totals(f).order_points_revoked, 0);
 }
 
@@ -787,7 +795,7 @@ static void refund_options_are_versioned(void **state)
     assert_int_equal(ro.version, TSR_REFUND_OPTIONS_VERSION);
     assert_null(ro.previous_lines);
     assert_int_equal(ro.nprevious_lines, 0);
-    assert_int_equal(ro.previous_clawback, 0);
+    assert_true(ro.previous_clawback == TSR_REFUND_CLAWBACK_UNSTATED);
     assert_int_equal(tsr_refund_options_init(&ro, 0), TSR_EINVAL);
     assert_int_equal(tsr_refund_options_init(&ro, TSR_REFUND_OPTIONS_VERSION + 1), TSR_EINVAL);
     assert_int_equal(tsr_refund_options_init(NULL, TSR_REFUND_OPTIONS_VERSION), TSR_EINVAL);
@@ -830,12 +838,14 @@ static void a_line_refunded_before_is_rejected(void **state)
 {
     fixture *f = *state;
 
-    refund_ok(f, "[\"f1\",\"f2\"]", EARLY, ",\"previous\":{\"lines\":[\"f1\"],\"clawback\":\"0.00\"}");
+    refund_ok(f, "[\"f1\",\"f2\"]", EARLY, ",\"previous\":{\"lines\":[\"f1\"],\"clawback\":\"2.00\"}");
     assert_rejected(f, "f1", "already refunded");
-    /* the basket broke with f1, and that refund withheld it: nothing new */
+    /* the basket broke with f1, and that refund withheld 2.00; with f2
+     * back too no drink is kept, so it comes back */
     assert_refunded(f, "f2", 1600, 200, 0, 18);
     assert_int_equal(totals(f).clawback, 0);
-    assert_int_equal(totals(f).amount, 1600);
+    assert_int_equal(totals(f).clawback_returned, 200);
+    assert_int_equal(totals(f).amount, 1800);
 }
 
 static void the_request_is_checked_with_paths(void **state)
@@ -950,22 +960,84 @@ static void nothing_broken_means_no_clawback(void **state)
     assert_null(strstr(tsr_refund_result_json(f->res, NULL), "\"reprice\""));
 }
 
-static void the_clawback_never_exceeds_the_refund(void **state)
+/* Two drinks for a threshold: 26.00 and a cheap 4.00 reach the basket's
+ * 30.00 together and get 10 % off. */
+static const char drinks_order[] =
+    "{\"id\":\"A-2\",\"datetime\":\"" ORDER_TIME "\","
+    "\"customer\":{\"id\":\"C-1\",\"member\":true},"
+    "\"items\":["
+    "{\"id\":\"f1\",\"kind\":\"fnb\",\"price\":\"26.00\",\"event_start\":\"" SHOW "\"},"
+    "{\"id\":\"f3\",\"kind\":\"fnb\",\"price\":\"4.00\",\"event_start\":\"" SHOW "\"}]}";
+
+static void a_refund_that_cannot_pay_for_the_discount_it_breaks_withholds_what_it_pays(void **state)
 {
     fixture *f = *state;
 
-    /* a fee of 7.00 leaves 1.33 of the child; the 3.33 owed is capped there */
+    /* By hand.  The receipt: 26.00 + 4.00 = 30.00 reaches min_total 30.00,
+     * 10 % off: f1 23.40, f3 3.60 (points: the 27 for 27.00 paid shared as
+     * 23 and 4, the larger remainder first, and 5 for the order).
+     * f3 back with the 2.00 fee pays 3.60 − 2.00 = 1.60.  f1 kept is priced
+     * again alone: 26.00 is under 30.00, no discount, so it now costs 26.00
+     * against 23.40 on the receipt: 2.60 owed.  The refund withholds what it
+     * can, 1.60 (never below zero), and pays 0.00: refunded, not rejected. */
+    price(f, drinks_order);
+    assert_non_null(strstr(f->receipt, "\"total\":\"23.40\""));
+    assert_non_null(strstr(f->receipt, "\"total\":\"3.60\""));
+    refund_ok(f, "[\"f3\"]", EARLY, "");
+    assert_refunded(f, "f3", 160, 200, 0, 4);
+    assert_int_equal(totals(f).clawback, 160);
+    assert_int_equal(totals(f).clawback_returned, 0);
+    assert_int_equal(totals(f).amount, 0);
+    assert_int_equal(totals(f).points_revoked, 4);
+    assert_non_null(strstr(tsr_refund_result_json(f->res, NULL),
+                           "\"totals\":{\"amount\":\"0.00\",\"fee\":\"2.00\",\"clawback\":\"1.60\","
+                           "\"clawback_returned\":\"0.00\""));
+    assert_non_null(strstr(tsr_refund_result_json(f->res, NULL),
+                           "\"reprice\":{\"lines\":[\"f1\"],\"paid\":\"23.40\",\"now\":\"26.00\"}"));
+    /* f1 next, with the ledger's 1.60 (the recomputed 2.60 is the most it
+     * could be): nothing is kept, the 1.60 comes back with f1's 23.40 −
+     * 2.00 = 21.40: 23.00, with its 23 points and the order's 5 */
+    refund_ok(f, "[\"f1\"]", EARLY, ",\"previous\":{\"lines\":[\"f3\"],\"clawback\":\"1.60\"}");
+    assert_refunded(f, "f1", 2140, 200, 0, 23);
+    assert_int_equal(totals(f).clawback_returned, 160);
+    assert_int_equal(totals(f).amount, 2300);
+    assert_int_equal(totals(f).points_revoked, 28);
+    /* 0.00 + 23.00 is what one refund of both pays: 1.60 + 21.40 */
+    refund_ok(f, "[\"f1\",\"f3\"]", EARLY, "");
+    assert_int_equal(totals(f).amount, 2300);
+    assert_int_equal(totals(f).clawback, 0);
+    /* the most the request may say is 2.60 (f1 owes 2.60; f3 paid 3.60),
+     * and with it the 1.00 never withheld is paid out too: 24.00.  No
+     * default is right: left out, the figure is refused, and the caller
+     * passes its ledger's. */
+    refund_ok(f, "[\"f1\"]", EARLY, ",\"previous\":{\"lines\":[\"f3\"],\"clawback\":\"2.60\"}");
+    assert_int_equal(totals(f).clawback_returned, 260);
+    assert_int_equal(totals(f).amount, 2400);
+    refund_fails(f, f->receipt, "[\"f1\"]", ",\"previous\":{\"lines\":[\"f3\"]}", TSR_EORDER,
+                 "previous.clawback", "pass `clawback`, what your records say they withheld");
+
+    /* A bundle: a fee of 7.00 leaves 1.33 of the child (8.33 in the pair),
+     * but the adult kept costs 20.00 instead of 16.67: 3.33 owed, 1.33
+     * withheld, 0.00 paid */
     use_rules(f, "refunds: { fee: 7.00, reprice: true }\n");
     price(f, family_order);
     refund_ok(f, "[\"c1\"]", EARLY, "");
     assert_refunded(f, "c1", 133, 700, 0, 8);
     assert_int_equal(totals(f).clawback, 133);
     assert_int_equal(totals(f).amount, 0);
-    /* the next refund withholds the rest, given what was withheld */
+    /* the next refund withholds the rest, given what was really withheld:
+     * f1 back (18.00 − 7.00 = 11.00) leaves the adult at 20.00 (paid 16.67)
+     * and f2 at 20.00 (paid 18.00): 5.33 owed, 1.33 withheld, 4.00 now */
     refund_ok(f, "[\"f1\"]", EARLY, ",\"previous\":{\"lines\":[\"c1\"],\"clawback\":\"1.33\"}");
-    /* adult 20.00 (paid 16.67) + f2 20.00 (paid 18.00) now: 5.33 owed, 1.33 withheld */
+    assert_refunded(f, "f1", 1100, 700, 0, 18);
     assert_int_equal(totals(f).clawback, 400);
-    assert_int_equal(totals(f).amount, 1800 - 700 - 400);
+    assert_int_equal(totals(f).amount, 1100 - 400);
+    /* and the pair together breaks nothing: 1.33 + 9.67, nothing owed */
+    refund_ok(f, "[\"c1\",\"a1\"]", EARLY, "");
+    assert_refunded(f, "c1", 133, 700, 0, 8);
+    assert_refunded(f, "a1", 967, 700, 0, 17);
+    assert_int_equal(totals(f).clawback, 0);
+    assert_int_equal(totals(f).amount, 1100);
 }
 
 static void a_second_refund_withholds_only_what_is_new(void **state)
@@ -978,8 +1050,8 @@ static void a_second_refund_withholds_only_what_is_new(void **state)
     refund_ok(f, "[\"f2\"]", EARLY, ",\"previous\":{\"lines\":[\"c1\"],\"clawback\":\"3.33\"}");
     assert_int_equal(totals(f).clawback, 200);
     assert_int_equal(totals(f).clawback_returned, 0);
-    /* a caller that forgets the clawback withholds it twice */
-    refund_ok(f, "[\"f2\"]", EARLY, ",\"previous\":{\"lines\":[\"c1\"]}");
+    /* 0.00 would withhold the 3.33 again */
+    refund_ok(f, "[\"f2\"]", EARLY, ",\"previous\":{\"lines\":[\"c1\"],\"clawback\":\"0.00\"}");
     assert_int_equal(totals(f).clawback, 533);
 }
 
@@ -1015,6 +1087,633 @@ static void one_at_a_time_ends_where_all_at_once_does(void **state)
     refund_ok(f, "[\"a1\"]", LATE, ",\"previous\":{\"lines\":[\"c1\"],\"clawback\":\"3.33\"}");
     assert_int_equal(totals(f).clawback_returned, 0);
     assert_int_equal(totals(f).amount, 0);
+}
+
+/* ---------------------------------------------------------------------
+ * `previous`: the clawback withheld before is recomputed, not trusted.
+ */
+static void a_forged_previous_clawback_is_refused(void **state)
+{
+    fixture *f = *state;
+    const char *ids[] = { "a1", "f1", "f2" }, *before[] = { "c1" };
+    tsr_refund_options opts = TSR_REFUND_OPTIONS_INIT;
+    tsr_order *o = NULL;
+
+    /* c1 back withheld 3.33 (the adult kept costs 20.00, not 16.67); a
+     * request that says 1000000.00 was withheld would be paid it back */
+    refund_fails(f, f->receipt, "[\"a1\",\"f1\",\"f2\"]",
+                 ",\"previous\":{\"lines\":[\"c1\"],\"clawback\":\"1000000.00\"}", TSR_ERECEIPT,
+                 "previous.clawback",
+                 "the refunds of `previous.lines` withheld at most 3.33: the 3 lines they "
+                 "left cost 56.00 re-priced, 52.67 on the receipt (you passed 1000000.00: "
+                 "check `previous` against your records)");
+    /* a cent above the most is refused too */
+    refund_fails(f, f->receipt, "[\"f2\"]", ",\"previous\":{\"lines\":[\"c1\"],\"clawback\":\"3.34\"}",
+                 TSR_ERECEIPT, "previous.clawback", "withheld at most 3.33: the 3 lines they "
+                 "left cost 56.00 re-priced, 52.67 on the receipt (you passed 3.34");
+    /* the same through the C call */
+    assert_int_equal(tsr_order_new(&o, f->rs, &f->err), TSR_OK);
+    assert_int_equal(tsr_order_parse(o, f->order, strlen(f->order), &f->err), TSR_OK);
+    opts.previous_lines = before;
+    opts.nprevious_lines = 1;
+    opts.previous_clawback = 100000000;
+    f->res = (tsr_refund_result *)&opts;
+    assert_int_equal(tsr_refund_order(&f->res, f->rs, o, f->receipt, strlen(f->receipt), ids, 3,
+                                      EARLY, &opts, &f->err), TSR_ERECEIPT);
+    assert_null(f->res);
+    assert_string_equal(f->err.path, "previous.clawback");
+    assert_non_null(strstr(f->err.message, "withheld at most 3.33: "));
+    assert_non_null(strstr(f->err.message, "(you passed 1000000.00: "));
+    tsr_order_free(o);
+}
+
+static void a_misplaced_previous_clawback_is_refused(void **state)
+{
+    fixture *f = *state;
+
+    /* c1 and a1 back together left nothing of the pair owed */
+    refund_fails(f, f->receipt, "[\"f2\"]",
+                 ",\"previous\":{\"lines\":[\"c1\",\"a1\"],\"clawback\":\"3.33\"}", TSR_ERECEIPT,
+                 "previous.clawback", "withheld at most 0.00: the 2 lines they left cost "
+                                      "36.00 re-priced, 36.00 on the receipt (you passed 3.33");
+    /* nothing refunded before, nothing withheld */
+    refund_fails(f, f->receipt, "[\"f2\"]", ",\"previous\":{\"clawback\":\"1.00\"}", TSR_ERECEIPT,
+                 "previous.clawback", "no line was refunded before (`previous.lines` is empty), "
+                                      "so 0.00 was withheld, not 1.00: pass 0.00");
+    refund_fails(f, f->receipt, "[\"f2\"]", ",\"previous\":{\"lines\":[],\"clawback\":\"0.01\"}",
+                 TSR_ERECEIPT, "previous.clawback", "so 0.00 was withheld, not 0.01");
+    refund_ok(f, "[\"f2\"]", EARLY, ",\"previous\":{\"lines\":[],\"clawback\":\"0.00\"}");
+    /* without re-pricing nothing is ever withheld */
+    use_rules(f, "refunds: { fee: 2.00 }\n");
+    price(f, family_order);
+    refund_fails(f, f->receipt, "[\"f2\"]", ",\"previous\":{\"lines\":[\"c1\"],\"clawback\":\"3.33\"}",
+                 TSR_ERECEIPT, "previous.clawback",
+                 "the rule set does not re-price (`refunds.reprice` is false), so earlier refunds "
+                 "withheld 0.00, not 3.33");
+}
+
+/* Gifts: 10 % off when they reach 10000.00 together.  9999.99 and 0.01
+ * reach it: g1 gets 1000.00 off and pays 8999.99, g2 pays 0.01.  An adult
+ * ticket (20.00) breaks nothing. */
+static const char gift_order[] =
+    "{\"id\":\"G-1\",\"datetime\":\"" ORDER_TIME "\","
+    "\"customer\":{\"id\":\"C-1\",\"member\":false},"
+    "\"items\":["
+    "{\"id\":\"a1\",\"kind\":\"ticket\",\"event_start\":\"" SHOW "\"},"
+    "{\"id\":\"g1\",\"kind\":\"gift\",\"price\":\"9999.99\",\"event_start\":\"" SHOW "\"},"
+    "{\"id\":\"g2\",\"kind\":\"gift\",\"price\":\"0.01\",\"event_start\":\"" SHOW "\"}]}";
+
+/* A refund withholds no more than it pays back, so the refunds of
+ * `previous.lines` withheld at most what those lines paid: g2 (0.01) back
+ * first breaks the 1000.00 discount and withholds 0.01, and a later
+ * request may not say it withheld the 1000.00 that g1 kept owes. */
+static void a_clawback_above_what_the_lines_before_paid_is_refused(void **state)
+{
+    fixture *f = *state;
+
+    use_rules(f, "refunds: { reprice: true }\n");
+    price(f, gift_order);
+    assert_non_null(strstr(f->receipt, "\"total\":\"8999.99\""));
+    refund_ok(f, "[\"g2\"]", EARLY, "");
+    assert_int_equal(totals(f).clawback, 1);
+    assert_int_equal(totals(f).amount, 0);
+    assert_non_null(strstr(tsr_refund_result_json(f->res, NULL),
+                           "\"reprice\":{\"lines\":[\"a1\",\"g1\"],\"paid\":\"9019.99\","
+                           "\"now\":\"10019.99\"}"));
+    refund_fails(f, f->receipt, "[\"g1\"]",
+                 ",\"previous\":{\"lines\":[\"g2\"],\"clawback\":\"1000.00\"}", TSR_ERECEIPT,
+                 "previous.clawback",
+                 "the refunds of `previous.lines` withheld at most 0.01: their 1 line paid 0.01 "
+                 "on the receipt, and a refund withholds no more than it pays back (you passed "
+                 "1000.00: check `previous` against your records)");
+    refund_fails(f, f->receipt, "[\"g1\"]",
+                 ",\"previous\":{\"lines\":[\"g2\"],\"clawback\":\"0.02\"}", TSR_ERECEIPT,
+                 "previous.clawback", "withheld at most 0.01: their 1 line paid 0.01");
+    /* the ledger's 0.01 comes back with g1's 8999.99: the order's 9000.00 */
+    refund_ok(f, "[\"g1\"]", EARLY, ",\"previous\":{\"lines\":[\"g2\"],\"clawback\":\"0.01\"}");
+    assert_int_equal(totals(f).clawback_returned, 1);
+    assert_int_equal(totals(f).amount, 900000);
+    /* the 1000.00 g1 owes is the smaller bound after the ticket and g2:
+     * they paid 20.01 */
+    refund_fails(f, f->receipt, "[\"g1\"]",
+                 ",\"previous\":{\"lines\":[\"a1\",\"g2\"],\"clawback\":\"20.02\"}",
+                 TSR_ERECEIPT, "previous.clawback", "withheld at most 20.01: their 2 lines paid 20.01");
+}
+
+/* What the bounds cannot rule out.  The ticket back first withholds
+ * nothing and pays 20.00; g2 back then breaks the discount and withholds
+ * 0.01 of the 1000.00 g1 now owes.  For g1, the refunds of a1 and g2 can
+ * have withheld up to 20.01 as far as the receipt and the lines show
+ * (their lines paid 20.01; g1 owes 1000.00): a request saying 20.01 is
+ * accepted and pays 20.00 more than the order paid.  Only the ledger's
+ * figure (0.01) is right; this is the trust docs/refunds.md describes. */
+static void a_figure_within_the_bounds_can_still_be_above_the_truth(void **state)
+{
+    fixture *f = *state;
+    int64_t step1, step2;
+
+    use_rules(f, "refunds: { reprice: true }\n");
+    price(f, gift_order);
+    refund_ok(f, "[\"a1\"]", EARLY, "");
+    step1 = totals(f).amount;
+    assert_int_equal(step1, 2000);
+    refund_ok(f, "[\"g2\"]", EARLY, ",\"previous\":{\"lines\":[\"a1\"],\"clawback\":\"0.00\"}");
+    step2 = totals(f).amount;
+    assert_int_equal(step2, 0);
+    assert_int_equal(totals(f).clawback, 1);
+    /* the ledger: 0.01; the three refunds pay back the 9020.00 paid */
+    refund_ok(f, "[\"g1\"]", EARLY,
+              ",\"previous\":{\"lines\":[\"a1\",\"g2\"],\"clawback\":\"0.01\"}");
+    assert_int_equal(step1 + step2 + totals(f).amount, 902000);
+    /* the most the request may say: 20.01, and 20.00 too much is paid */
+    refund_ok(f, "[\"g1\"]", EARLY,
+              ",\"previous\":{\"lines\":[\"a1\",\"g2\"],\"clawback\":\"20.01\"}");
+    assert_int_equal(step1 + step2 + totals(f).amount, 902000 + 2000);
+}
+
+/* An earlier refund that could not pay for what it broke withheld less
+ * than the lines it left owe, so any figure from 0 to the recomputed one
+ * may be the caller's true record and is accepted; a smaller one only
+ * makes this refund withhold more or return less. */
+static void a_smaller_previous_clawback_is_accepted_and_can_only_lower_the_payout(void **state)
+{
+    fixture *f = *state;
+    static const char *const lines[] = { "[\"f2\"]", "[\"a1\"]", "[\"a1\",\"f1\",\"f2\"]" };
+    /* c1 back left 3.33 owed.  With W withheld before: f2 back leaves 5.33
+     * owed (a1 3.33, f1 2.00), so it withholds 5.33 − W of its 16.00; a1
+     * back leaves the basket whole, 0.00 owed, so it returns W with its
+     * 14.67; the last three lines return W with 14.67 + 16.00 + 16.00 */
+    static const int64_t paid[] = { 1600, 1467, 4667 }, owed[] = { 533, 0, 0 };
+    static const int64_t withheld[] = { 0, 1, 100, 200, 332, 333 };
+    char extra[128];
+    size_t k, i;
+    int64_t w, last;
+
+    for (k = 0; k < 3; k++) {
+        last = -1;
+        for (i = 0; i < sizeof withheld / sizeof *withheld; i++) {
+            w = withheld[i];
+            snprintf(extra, sizeof extra, ",\"previous\":{\"lines\":[\"c1\"],\"clawback\":\"%d.%02d\"}",
+                     (int)(w / 100), (int)(w % 100));
+            refund_ok(f, lines[k], EARLY, extra);
+            assert_int_equal(totals(f).amount, paid[k] - owed[k] + w);
+            assert_int_equal(totals(f).clawback, owed[k] > w ? owed[k] - w : 0);
+            assert_int_equal(totals(f).clawback_returned, owed[k] < w ? w - owed[k] : 0);
+            /* never more than with the recomputed figure */
+            assert_true(totals(f).amount <= paid[k] - owed[k] + 333);
+            assert_true(totals(f).amount > last);
+            last = totals(f).amount;
+        }
+        /* left out, it is refused: no figure is right for every history */
+        refund_fails(f, f->receipt, lines[k], ",\"previous\":{\"lines\":[\"c1\"]}", TSR_EORDER,
+                     "previous.clawback", "may have withheld a clawback");
+    }
+}
+
+static void the_previous_clawback_is_required_when_something_can_have_been_withheld(void **state)
+{
+    fixture *f = *state;
+    const char *ids[] = { "f2" }, *before[] = { "c1" };
+    tsr_refund_options opts = TSR_REFUND_OPTIONS_INIT;
+    tsr_order *o = NULL;
+    char *stated;
+
+    refund_ok(f, "[\"f2\"]", EARLY, ",\"previous\":{\"lines\":[\"c1\"],\"clawback\":\"3.33\"}");
+    stated = dup(tsr_refund_result_json(f->res, NULL));
+    assert_int_equal(totals(f).clawback, 200);
+    /* with re-pricing and lines refunded before, no default is right (the
+     * most overpays after a capped refund, 0 withholds twice): left out is
+     * an error that says what to pass */
+    refund_fails(f, f->receipt, "[\"f2\"]", ",\"previous\":{\"lines\":[\"c1\"]}", TSR_EORDER,
+                 "previous.clawback",
+                 "the refunds of `previous.lines` may have withheld a clawback, and this refund "
+                 "settles against it: pass `clawback`, what your records say they withheld (the "
+                 "sum of their `totals.clawback` minus their `totals.clawback_returned`)");
+    /* with nothing refunded before it may be left out and is 0 */
+    refund_ok(f, "[\"f2\"]", EARLY, ",\"previous\":{\"lines\":[]}");
+    assert_int_equal(totals(f).clawback, 200);
+    /* the C call: the figure, or TSR_REFUND_CLAWBACK_UNSTATED, which
+     * TSR_REFUND_OPTIONS_INIT sets */
+    assert_true(opts.previous_clawback == TSR_REFUND_CLAWBACK_UNSTATED);
+    tsr_refund_result_free(f->res);
+    f->res = NULL;
+    assert_int_equal(tsr_order_new(&o, f->rs, &f->err), TSR_OK);
+    assert_int_equal(tsr_order_parse(o, f->order, strlen(f->order), &f->err), TSR_OK);
+    opts.previous_lines = before;
+    opts.nprevious_lines = 1;
+    assert_int_equal(tsr_refund_order(&f->res, f->rs, o, f->receipt, strlen(f->receipt), ids, 1,
+                                      EARLY, &opts, &f->err), TSR_EORDER);
+    assert_null(f->res);
+    assert_string_equal(f->err.path, "previous.clawback");
+    assert_non_null(strstr(f->err.message, "pass `clawback`"));
+    opts.previous_clawback = 333;
+    assert_int_equal(tsr_refund_order(&f->res, f->rs, o, f->receipt, strlen(f->receipt), ids, 1,
+                                      EARLY, &opts, &f->err), TSR_OK);
+    assert_string_equal(tsr_refund_result_json(f->res, NULL), stated);
+    tsr_refund_result_free(f->res);
+    f->res = NULL;
+    /* 0 is a figure like any other: nothing withheld before, so f2
+     * withholds all 5.33 the kept lines owe */
+    opts.previous_clawback = 0;
+    assert_int_equal(tsr_refund_order(&f->res, f->rs, o, f->receipt, strlen(f->receipt), ids, 1,
+                                      EARLY, &opts, &f->err), TSR_OK);
+    assert_int_equal(totals(f).clawback, 533);
+    assert_int_equal(totals(f).amount, 1600 - 533);
+    tsr_refund_result_free(f->res);
+    f->res = NULL;
+    opts.previous_clawback = 334;
+    assert_int_equal(tsr_refund_order(&f->res, f->rs, o, f->receipt, strlen(f->receipt), ids, 1,
+                                      EARLY, &opts, &f->err), TSR_ERECEIPT);
+    assert_non_null(strstr(f->err.message, "withheld at most 3.33: "));
+    opts.previous_clawback = -1;
+    assert_int_equal(tsr_refund_order(&f->res, f->rs, o, f->receipt, strlen(f->receipt), ids, 1,
+                                      EARLY, &opts, &f->err), TSR_EINVAL);
+    assert_string_equal(f->err.path, "previous.clawback");
+    /* no previous lines: unstated is 0 */
+    opts.previous_clawback = TSR_REFUND_CLAWBACK_UNSTATED;
+    opts.nprevious_lines = 0;
+    assert_int_equal(tsr_refund_order(&f->res, f->rs, o, f->receipt, strlen(f->receipt), ids, 1,
+                                      EARLY, &opts, &f->err), TSR_OK);
+    assert_int_equal(totals(f).clawback, 200);
+    tsr_refund_result_free(f->res);
+    f->res = NULL;
+    tsr_order_free(o);
+    /* without re-pricing nothing can have been withheld: left out is 0 */
+    use_rules(f, "refunds: { fee: 2.00 }\n");
+    price(f, family_order);
+    refund_ok(f, "[\"f2\"]", EARLY, ",\"previous\":{\"lines\":[\"c1\"]}");
+    assert_int_equal(totals(f).amount, 1600);
+    tsr_refund_result_free(f->res);
+    f->res = NULL;
+    assert_int_equal(tsr_order_new(&o, f->rs, &f->err), TSR_OK);
+    assert_int_equal(tsr_order_parse(o, f->order, strlen(f->order), &f->err), TSR_OK);
+    opts.nprevious_lines = 1;
+    assert_int_equal(tsr_refund_order(&f->res, f->rs, o, f->receipt, strlen(f->receipt), ids, 1,
+                                      EARLY, &opts, &f->err), TSR_OK);
+    assert_int_equal(totals(f).amount, 1600);
+    assert_int_equal(totals(f).clawback, 0);
+    tsr_order_free(o);
+    free(stated);
+}
+
+static void previous_lines_must_be_lines_of_the_receipt_once(void **state)
+{
+    fixture *f = *state;
+    const char *ids[] = { "f2" }, *unknown[] = { "c1", "t9" }, *twice[] = { "c1", "a1", "c1" };
+    tsr_refund_options opts = TSR_REFUND_OPTIONS_INIT;
+    tsr_order *o = NULL;
+
+    refund_fails(f, f->receipt, "[\"f2\"]", ",\"previous\":{\"lines\":[\"t9\"],\"clawback\":\"0.00\"}",
+                 TSR_EORDER, "previous.lines[0]", "line `t9` is not in the order");
+    refund_fails(f, f->receipt, "[\"f2\"]", ",\"previous\":{\"lines\":[\"c1\",\"c1\"]}", TSR_EORDER,
+                 "previous.lines[1]", "line `c1` is named twice");
+    assert_int_equal(tsr_order_new(&o, f->rs, &f->err), TSR_OK);
+    assert_int_equal(tsr_order_parse(o, f->order, strlen(f->order), &f->err), TSR_OK);
+    opts.previous_clawback = TSR_REFUND_CLAWBACK_UNSTATED;
+    opts.previous_lines = unknown;
+    opts.nprevious_lines = 2;
+    assert_int_equal(tsr_refund_order(&f->res, f->rs, o, f->receipt, strlen(f->receipt), ids, 1,
+                                      EARLY, &opts, &f->err), TSR_EORDER);
+    assert_string_equal(f->err.path, "previous.lines[1]");
+    opts.previous_lines = twice;
+    opts.nprevious_lines = 3;
+    assert_int_equal(tsr_refund_order(&f->res, f->rs, o, f->receipt, strlen(f->receipt), ids, 1,
+                                      EARLY, &opts, &f->err), TSR_EORDER);
+    assert_string_equal(f->err.path, "previous.lines[2]");
+    assert_null(f->res);
+    tsr_order_free(o);
+}
+
+/* Refund the order's lines in steps, in every order and grouping, keeping
+ * a ledger as docs/refunds.md asks (lines refunded, clawback withheld net)
+ * and passing it as `previous`.  Each refund pays back at most what the
+ * receipt says its lines paid plus the clawback it returns, which is at
+ * most the ledger's figure, which is at most the most: what the lines kept
+ * owe or what the lines refunded before paid, whichever is less.  A figure
+ * above that is refused, and so is none.  At every step all refunds
+ * together pay back at most what the refunded lines paid and at least what
+ * one refund of the same lines does, exactly that when no step withheld
+ * less than was owed (capped at what it paid back); at the end exactly
+ * what one refund of every line pays, nothing held.
+ *
+ * Beside the ledger, the same steps each stating the most they may (any
+ * figure in between pays back in between): what those refunds pay back in
+ * total, and by how much it exceeds what was paid. */
+typedef struct ledger {
+    const char *const *ids;     /* the order's lines */
+    size_t n;
+    int64_t totals[8];          /* and their totals on the receipt */
+    int64_t at_once[256];       /* one refund of the lines of a mask; -1: not yet */
+    char previous[256];         /* "\"c1\",\"a1\"" */
+    unsigned mask;              /* the lines refunded so far */
+    int64_t withheld;           /* Σ clawback − Σ clawback_returned */
+    int64_t owed;               /* what the lines kept owe, re-priced */
+    int64_t paid_back, paid;    /* by the refunds; what their lines paid */
+    size_t capped;              /* steps that withheld less than was owed */
+    int64_t most_paid_back;     /* by the refunds each stating the most */
+    int64_t over;               /* the most that exceeded what was paid, so far */
+} ledger;
+
+/* Of every ordered grouping of an order's lines. */
+typedef struct groupings {
+    size_t count;               /* groupings */
+    size_t capped;              /* with a step capped */
+    size_t over;                /* where refunds stating the most pay back more
+                                   than their lines paid, at some step */
+    int64_t most_over;          /* by at most */
+    size_t over_at_end;         /* more than the order paid, in the end */
+    size_t above;               /* where they pay back more than the ledger's */
+    int64_t most_above;         /* by at most */
+} groupings;
+
+/* The receipt's line totals, in the order of `ids`. */
+static void receipt_totals(const fixture *f, ledger *l)
+{
+    tsr_result *r = NULL;
+    size_t i, k;
+
+    assert_int_equal(tsr_evaluate_text(&r, f->rs, f->order, strlen(f->order), NULL, NULL), TSR_OK);
+    for (k = 0; k < l->n; k++) {
+        l->totals[k] = -1;
+        for (i = 0; i < tsr_result_line_count(r); i++)
+            if (strcmp(tsr_result_line_id(r, i), l->ids[k]) == 0)
+                l->totals[k] = tsr_result_line_total(r, i);
+        assert_true(l->totals[k] >= 0);
+    }
+    tsr_result_free(r);
+}
+
+/* "12.34" after `key` in the refund's JSON, in cents; 0 when absent. */
+static int64_t json_cents(const char *json, const char *key)
+{
+    const char *at = strstr(json, key);
+    long long units = 0, cents = 0;
+
+    if (!at)
+        return 0;
+    assert_int_equal(sscanf(at + strlen(key), "\"%lld.%2lld\"", &units, &cents), 2);
+    return units * 100 + cents;
+}
+
+/* What the lines this refund kept owe: its `reprice` now − paid, ≥ 0. */
+static int64_t owed_after(const fixture *f)
+{
+    const char *json = tsr_refund_result_json(f->res, NULL);
+    const char *at = strstr(json, "\"reprice\":");
+    int64_t gap;
+
+    if (!at)
+        return 0;
+    gap = json_cents(at, "\"now\":") - json_cents(at, "\"paid\":");
+    return gap > 0 ? gap : 0;
+}
+
+static void lines_of(const ledger *l, unsigned mask, char *buf, size_t size)
+{
+    size_t i;
+
+    snprintf(buf, size, "[");
+    for (i = 0; i < l->n; i++)
+        if (mask >> i & 1)
+            snprintf(buf + strlen(buf), size - strlen(buf), "%s\"%s\"", buf[1] ? "," : "",
+                     l->ids[i]);
+    snprintf(buf + strlen(buf), size - strlen(buf), "]");
+}
+
+/* One refund of the lines of `mask`, nothing refunded before. */
+static int64_t at_once(fixture *f, ledger *l, unsigned mask)
+{
+    char lines[256];
+
+    if (l->at_once[mask] < 0) {
+        lines_of(l, mask, lines, sizeof lines);
+        refund_ok(f, lines, EARLY, "");
+        l->at_once[mask] = totals(f).amount;
+    }
+    return l->at_once[mask];
+}
+
+static void previous_with(char *buf, size_t size, const ledger *l, int64_t clawback)
+{
+    if (clawback < 0)
+        snprintf(buf, size, ",\"previous\":{\"lines\":[%s]}", l->previous);
+    else
+        snprintf(buf, size, ",\"previous\":{\"lines\":[%s],\"clawback\":\"%lld.%02lld\"}",
+                 l->previous, (long long)(clawback / 100), (long long)(clawback % 100));
+}
+
+/* Refund the lines ids[group[0..n)] and check and record what was paid. */
+static void refund_step(fixture *f, ledger *l, const size_t *group, size_t n)
+{
+    char lines[256], extra[400], *json;
+    int64_t paid = 0, most, at_zero, at_most, owed;
+    unsigned mask = 0;
+    tsr_refund_totals t = TSR_REFUND_TOTALS_INIT;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        mask |= 1u << group[i];
+        paid += l->totals[group[i]];
+    }
+    lines_of(l, mask, lines, sizeof lines);
+    most = l->owed < l->paid ? l->owed : l->paid;
+    /* left out: refused once lines were refunded before, else 0 */
+    previous_with(extra, sizeof extra, l, -1);
+    if (l->previous[0]) {
+        assert_int_equal(refund_with(f, f->receipt, lines, EARLY, extra), TSR_EORDER);
+        assert_string_equal(f->err.path, "previous.clawback");
+    } else {
+        refund_ok(f, lines, EARLY, extra);
+    }
+    /* a cent above the most is refused */
+    previous_with(extra, sizeof extra, l, most + 1);
+    assert_int_equal(refund_with(f, f->receipt, lines, EARLY, extra), TSR_ERECEIPT);
+    assert_string_equal(f->err.path, "previous.clawback");
+    /* 0.00 and the most are accepted: the least and the most it pays */
+    previous_with(extra, sizeof extra, l, 0);
+    refund_ok(f, lines, EARLY, extra);
+    at_zero = totals(f).amount;
+    previous_with(extra, sizeof extra, l, most);
+    refund_ok(f, lines, EARLY, extra);
+    json = dup(tsr_refund_result_json(f->res, NULL));
+    at_most = totals(f).amount;
+    assert_true(at_most <= paid + most);
+    /* the ledger's figure: the same refund when it is the most, else one
+     * that pays back no more, and less by no more than the difference */
+    previous_with(extra, sizeof extra, l, l->withheld);
+    refund_ok(f, lines, EARLY, extra);
+    if (l->withheld == most)
+        assert_string_equal(tsr_refund_result_json(f->res, NULL), json);
+    free(json);
+    for (i = 0; i < n; i++) {
+        assert_int_equal(tsr_refund_result_line_status(f->res, i), TSR_REFUND_REFUNDED);
+        snprintf(l->previous + strlen(l->previous), sizeof l->previous - strlen(l->previous),
+                 "%s\"%s\"", l->previous[0] ? "," : "", l->ids[group[i]]);
+    }
+    t = totals(f);
+    assert_true(at_zero <= t.amount && t.amount <= at_most);
+    assert_true(at_most - t.amount <= most - l->withheld);
+    /* the invariant of one refund */
+    assert_true(t.amount >= 0 && t.clawback >= 0 && t.clawback_returned >= 0);
+    assert_true(t.amount <= paid + t.clawback_returned);
+    assert_true(t.clawback_returned <= l->withheld && l->withheld <= most);
+    owed = owed_after(f);
+    if (owed - l->withheld > t.clawback)
+        l->capped++;   /* could not withhold all that was newly owed */
+    l->withheld += t.clawback - t.clawback_returned;
+    l->owed = owed;
+    l->mask |= mask;
+    l->paid_back += t.amount;
+    l->paid += paid;
+    l->most_paid_back += at_most;
+    if (l->most_paid_back - l->paid > l->over)
+        l->over = l->most_paid_back - l->paid;
+    /* and of the refunds so far */
+    assert_true(l->withheld >= 0 && l->withheld <= l->owed && l->withheld <= l->paid);
+    assert_true(l->paid_back <= l->paid);
+    assert_true(l->paid_back >= at_once(f, l, l->mask));
+    if (!l->capped) {
+        assert_int_equal(l->paid_back, at_once(f, l, l->mask));
+        /* the ledger holds the most: nothing else can be said */
+        assert_int_equal(l->most_paid_back, l->paid_back);
+    }
+}
+
+/* Every ordered grouping of the order's n lines: step[i] is the refund
+ * (0, 1, ...) that returns line i; the steps used are 0..k-1. */
+static void every_ordered_grouping(fixture *f, const char *const *ids, size_t n, groupings *g)
+{
+    size_t step[8] = { 0 }, i, s, k;
+    ledger base;
+
+    memset(g, 0, sizeof *g);
+    memset(&base, 0, sizeof base);
+    base.ids = ids;
+    base.n = n;
+    for (i = 0; i < sizeof base.at_once / sizeof *base.at_once; i++)
+        base.at_once[i] = -1;
+    receipt_totals(f, &base);
+
+    for (;;) {
+        /* the steps used must be 0..k-1 with none skipped */
+        size_t used = 0;
+        for (i = 0; i < n; i++)
+            used |= (size_t)1 << step[i];
+        if ((used & (used + 1)) == 0) {
+            ledger l = base;
+            for (k = 0; (used >> k) & 1; k++) {
+                size_t group[8], m = 0;
+                for (i = 0; i < n; i++)
+                    if (step[i] == k)
+                        group[m++] = i;
+                refund_step(f, &l, group, m);
+            }
+            assert_int_equal(l.withheld, 0);
+            assert_int_equal(l.paid_back, at_once(f, &l, l.mask));
+            /* stating more than the ledger only matters after a capped step */
+            assert_true((l.over == 0 && l.most_paid_back == l.paid_back) || l.capped > 0);
+            g->count++;
+            g->capped += l.capped > 0;
+            g->over += l.over > 0;
+            g->over_at_end += l.most_paid_back > l.paid;
+            g->above += l.most_paid_back > l.paid_back;
+            if (l.most_paid_back - l.paid_back > g->most_above)
+                g->most_above = l.most_paid_back - l.paid_back;
+            if (l.over > g->most_over)
+                g->most_over = l.over;
+            base = l;   /* keep the refunds at once found */
+            base.mask = 0;
+            base.previous[0] = '\0';
+            base.withheld = base.owed = base.paid_back = base.paid = 0;
+            base.most_paid_back = base.over = 0;
+            base.capped = 0;
+        }
+        /* next assignment, as an n-digit number in base n */
+        for (s = 0; s < n && ++step[s] == n; s++)
+            step[s] = 0;
+        if (s == n)
+            return;
+    }
+}
+
+static void show(const char *what, const groupings *g)
+{
+    print_message("%s: %zu groupings, %zu with a capped step; stating the most: %zu pay back "
+                  "more than the ledger's figure (by up to %lld.%02lld), %zu more than their "
+                  "lines paid (by up to %lld.%02lld), %zu more than the order paid\n", what,
+                  g->count, g->capped, g->above, (long long)(g->most_above / 100),
+                  (long long)(g->most_above % 100), g->over, (long long)(g->most_over / 100),
+                  (long long)(g->most_over % 100), g->over_at_end);
+}
+
+/* Every ordered grouping of the lines `ids` of `order`, under `refunds`. */
+static void group(fixture *f, const char *what, const char *refunds, const char *order,
+                  const char *const *ids, size_t n, groupings *g)
+{
+    use_rules(f, refunds);
+    price(f, order);
+    every_ordered_grouping(f, ids, n, g);
+    show(what, g);
+}
+
+/* Some groupings have a capped step, and in each of them stating the most
+ * pays back more than the ledger's figure, by up to `most_above`, never
+ * more than the lines paid. */
+static void assert_capped_but_never_over(const groupings *g, size_t count, int64_t most_above)
+{
+    assert_int_equal(g->count, count);
+    assert_true(g->capped > 0);
+    assert_int_equal(g->above, g->capped);
+    assert_int_equal(g->most_above, most_above);
+    assert_int_equal(g->over, 0);
+}
+
+static void refunds_in_any_order_and_grouping_pay_what_one_refund_does(void **state)
+{
+    fixture *f = *state;
+    static const char *const four[] = { "a1", "c1", "f1", "f2" };
+    static const char *const six[] = { "a1", "c1", "a2", "c2", "f1", "f2" };
+    static const char *const gifts[] = { "a1", "g1", "g2" };
+    char *order;
+    groupings g;
+
+    /* the pair and the basket: 75 ways to return four lines; with a fee of
+     * 2.00 every refund can pay for what it breaks, so the most is always
+     * the ledger's figure */
+    group(f, "fee 2.00", default_refunds, family_order, four, 4, &g);
+    assert_int_equal(g.count, 75);
+    assert_int_equal(g.capped, 0);
+    assert_int_equal(g.above, 0);
+    /* a fee of 7.00 leaves 1.33 of the child, who breaks the pair's 3.33:
+     * the child's refund alone is capped.  After it, a request stating the
+     * most is paid more than with the ledger's figure (up to 2.00), but
+     * the fees kept cover it: never more than the lines paid. */
+    group(f, "fee 7.00", "refunds: { fee: 7.00, reprice: true }\n", family_order, four, 4, &g);
+    assert_capped_but_never_over(&g, 75, 200);
+    /* a fee of 15.00: the child pays back nothing, the others 1.67 and 3.00 */
+    group(f, "fee 15.00", "refunds: { fee: 15.00, reprice: true }\n", family_order, four, 4,
+          &g);
+    assert_capped_but_never_over(&g, 75, 333);
+    /* the gifts and a ticket, no fee: 13 ways to return three lines.  One
+     * pays back more than the order paid when each step states the most:
+     * a1, then g2, then g1 (a_figure_within_the_bounds_can_still_be_above_
+     * the_truth), by 20.00 */
+    group(f, "gifts", "refunds: { reprice: true }\n", gift_order, gifts, 3, &g);
+    assert_int_equal(g.count, 13);
+    assert_true(g.capped > 0);
+    assert_int_equal(g.above, 1);
+    assert_int_equal(g.over, 1);
+    assert_int_equal(g.over_at_end, 1);
+    assert_int_equal(g.most_over, 2000);
+    /* two pairs and the basket: 4683 ways to return six lines */
+    order = replace(family_order, "\"items\":[",
+                    "\"items\":[{\"id\":\"a2\",\"kind\":\"ticket\",\"event_start\":\"" SHOW "\"},"
+                    "{\"id\":\"c2\",\"kind\":\"kid\",\"event_start\":\"" SHOW "\"},");
+    group(f, "six lines, fee 2.00", default_refunds, order, six, 6, &g);
+    assert_int_equal(g.count, 4683);
+    assert_int_equal(g.capped, 0);
+    assert_int_equal(g.above, 0);
+    free(order);
 }
 
 static void reprice_keeps_the_original_time_and_codes(void **state)
@@ -1152,7 +1851,8 @@ static void allocation_failures_fail_cleanly(void **state)
     tsr_allocator hook = { counting_realloc, &c };
     tsr_load_options opts = TSR_LOAD_OPTIONS_INIT;
     tsr_ruleset *rs;
-    char *q = request(f, f->receipt, "[\"c1\",\"f1\"]", EARLY, ",\"previous\":{\"lines\":[\"f2\"]}");
+    char *q = request(f, f->receipt, "[\"c1\",\"f1\"]", EARLY,
+                      ",\"previous\":{\"lines\":[\"f2\"],\"clawback\":\"2.00\"}");
     size_t n, live;
 
     opts.allocator = &hook;
@@ -1220,9 +1920,17 @@ int main(void)
         T(a_broken_bundle_is_clawed_back),
         T(a_broken_threshold_is_clawed_back),
         T(nothing_broken_means_no_clawback),
-        T(the_clawback_never_exceeds_the_refund),
+        T(a_refund_that_cannot_pay_for_the_discount_it_breaks_withholds_what_it_pays),
         T(a_second_refund_withholds_only_what_is_new),
         T(one_at_a_time_ends_where_all_at_once_does),
+        T(a_forged_previous_clawback_is_refused),
+        T(a_misplaced_previous_clawback_is_refused),
+        T(a_clawback_above_what_the_lines_before_paid_is_refused),
+        T(a_figure_within_the_bounds_can_still_be_above_the_truth),
+        T(a_smaller_previous_clawback_is_accepted_and_can_only_lower_the_payout),
+        T(the_previous_clawback_is_required_when_something_can_have_been_withheld),
+        T(previous_lines_must_be_lines_of_the_receipt_once),
+        T(refunds_in_any_order_and_grouping_pay_what_one_refund_does),
         T(reprice_keeps_the_original_time_and_codes),
         T(ruletest_hook_runs_and_compares),
         T(ruletest_hook_checks_the_shape),

@@ -569,12 +569,12 @@ static void test_unknown_keys_suggest_the_closest(void **state)
                  "unknown top-level key `discount`; did you mean `discounts`?");
     assert_error(HEADER "discounts:\n  - { id: a, percent: 5 }\n  - id: b\n    percent: 5\n"
                         "    discount: 1\n",
-                 TSR_ESCHEMA, 8, 5, "unknown key `discount` in discounts[1]; did you mean `discounted`?");
+                 TSR_ESCHEMA, 8, 5, "unknown key `discount` in discounts.b; did you mean `discounted`?");
     assert_error(HEADER "categories:\n  - { id: a, valid: { form: 2026-01-01 } }\n",
                  TSR_ESCHEMA, 5, 23,
-                 "unknown key `form` in categories[0].valid; did you mean `from`?");
+                 "unknown key `form` in categories.a.valid; did you mean `from`?");
     assert_error(HEADER "offers:\n  - { id: a, message: hi, valid: {} }\n", TSR_ESCHEMA, 5, 27,
-                 "`valid` is not allowed in offers[0]; only categories, discounts, promo codes "
+                 "`valid` is not allowed in offers.a; only categories, discounts, promo codes "
                  "and earn rules take it");
     assert_error(HEADER "zzzzzz: 1\n", TSR_ESCHEMA, 4, 1, "unknown top-level key `zzzzzz`");
     assert_error(HEADER "rounding: half-up\n", TSR_ESCHEMA, 4, 11,
@@ -618,28 +618,28 @@ static void test_model_errors(void **state)
                  "discount `a` has no effect; give one of `percent`, `amount`, `price` or "
                  "`order_amount`");
     assert_error(HEADER "discounts:\n  - { id: a, percent: 5, every: 2 }\n", TSR_ESCHEMA, 5, 26,
-                 "`every` in discounts[0] needs `discounted` (how many units of each group get "
+                 "`every` in discounts.a needs `discounted` (how many units of each group get "
                  "the effect)");
     assert_error(HEADER "discounts:\n  - { id: a, percent: 5, bundle: [ { for: 'true' } ] }\n",
-                 TSR_ESCHEMA, 5, 26, "`bundle` in discounts[0] needs `price` (what one bundle costs)");
+                 TSR_ESCHEMA, 5, 26, "`bundle` in discounts.a needs `price` (what one bundle costs)");
     assert_error(HEADER "discounts:\n  - { id: a, percent: 101 }\n", TSR_EVALUE, 5, 23,
-                 "`percent` in discounts[0] must be from 0 to 100, not 101");
+                 "`percent` in discounts.a must be from 0 to 100, not 101");
     assert_error(HEADER "discounts:\n  - { id: a, percent: 5, requires: doctor }\n"
                         "promo_codes:\n  - { id: doctors, code: DOC }\n",
                  TSR_ENAME, 5, 36,
-                 "`requires` in discounts[0] names no promo code `doctor`; did you mean `doctors`?");
+                 "`requires` in discounts.a names no promo code `doctor`; did you mean `doctors`?");
     assert_error(HEADER "discounts:\n  - { id: a, percent: 5, min_total: 10.005 }\n", TSR_EVALUE,
                  5, 37, "money amount `10.005` is more precise than EUR allows (2 decimal places)");
     assert_error(HEADER "discounts:\n  - { id: a, percent: 5, every: 0, discounted: 1 }\n",
-                 TSR_EVALUE, 5, 33, "`every` in discounts[0] must be at least 1, not 0");
+                 TSR_EVALUE, 5, 33, "`every` in discounts.a must be at least 1, not 0");
     assert_error(HEADER "loyalty:\n  earn:\n    - { id: base, points: 1 }\n"
                         "    - { id: x, multiply: 2, rules: [bsae] }\n",
                  TSR_ENAME, 7, 37,
                  "`rules` of earn rule `x` names no earn rule `bsae`; did you mean `base`?");
     assert_error(HEADER "categories:\n  - { id: a, valid: { weekdays: [1, 8] } }\n", TSR_EVALUE,
-                 5, 37, "weekday `8` in categories[0] is not a day from 1 (Monday) to 7 (Sunday)");
+                 5, 37, "weekday `8` in categories.a is not a day from 1 (Monday) to 7 (Sunday)");
     assert_error(HEADER "categories:\n  - { id: a, valid: { hours: '9-17' } }\n", TSR_ESCHEMA, 5,
-                 30, "`valid.hours` in categories[0] must be a window like \"10:00-14:00\", not "
+                 30, "`valid.hours` in categories.a must be a window like \"10:00-14:00\", not "
                  "`9-17`");
     assert_error(HEADER "tables:\n  t: [1, two]\n", TSR_ETYPE, 5, 10,
                  "table `t` mixes decimal and string values");
@@ -649,12 +649,12 @@ static void test_model_errors(void **state)
     assert_error(HEADER "schema:\n  item: { zone: strng }\n", TSR_ESCHEMA, 5, 17,
                  "unknown type `strng` for `item.zone`; did you mean `string`?");
     assert_error(HEADER "promo_codes:\n  - { id: p, code: A, match: B }\n", TSR_ESCHEMA, 5, 23,
-                 "promo_codes[0] has both `code` and `match`; give one");
+                 "promo_codes.p has both `code` and `match`; give one");
     assert_error(HEADER "promo_codes:\n  - { id: p, code: a }\n  - { id: q, code: ' A' }\n",
                  TSR_ESCHEMA, 6, 20, "code `A` is already the code of promo code `p`");
     assert_error(HEADER "loyalty:\n  earn:\n    - { id: flat, points: 5, for: 'true' }\n",
                  TSR_ESCHEMA, 6, 30,
-                 "`for` in loyalty.earn[0] applies only to `per` rules; a flat rule counts once "
+                 "`for` in loyalty.earn.flat applies only to `per` rules; a flat rule counts once "
                  "per order (use `when` with any(items, ...))");
     end_errors();
 }
@@ -691,7 +691,7 @@ static void test_bad_promo_pattern_points_into_the_pattern(void **state)
                               &err), TSR_EPARSE);
     assert_int_equal(err.line, 6);
     assert_true(err.column > 12);
-    assert_non_null(strstr(err.message, "bad pattern in `match` of promo_codes[0]: "));
+    assert_non_null(strstr(err.message, "bad pattern in `match` of promo_codes.p: "));
 }
 
 static void test_missing_file_is_an_io_error(void **state)
@@ -1032,6 +1032,302 @@ static void test_includes_from_disk_are_relative_to_the_includer(void **state)
 }
 
 /* ---------------------------------------------------------------------
+ * Ids compared with item.category and tier.
+ */
+static void test_ids_compared_with_category_or_tier_must_be_declared(void **state)
+{
+    tsr_ruleset *rs;
+    (void)state;
+    assert_error(HEADER "categories:\n  - { id: child }\n"
+                        "discounts:\n  - { id: d, for: item.category == \"chlid\", percent: 5 }\n",
+                 TSR_ENAME, 7, 36, "unknown category `chlid`: no category has this id, so this "
+                 "comparison never holds; did you mean `child`?");
+    assert_error(HEADER "categories:\n  - { id: child }\n"
+                        "discounts:\n  - { id: d, for: '\"chlid\" != item.category', percent: 5 }\n",
+                 TSR_ENAME, 7, 20, "unknown category `chlid`: no category has this id, so this "
+                 "comparison always holds; did you mean `child`?");
+    assert_error(HEADER "categories:\n  - { id: child }\n  - { id: adult }\n"
+                        "discounts:\n  - { id: d, for: 'item.category in [\"adult\", \"chlid\"]',"
+                        " percent: 5 }\n",
+                 TSR_ENAME, 8, 47, "unknown category `chlid`: no category has this id, so this "
+                 "comparison never holds; did you mean `child`?");
+    assert_error(HEADER "tiers:\n  - { id: gold, when: customer.id == \"x\" }\n"
+                        "discounts:\n  - { id: d, when: tier == \"golden\", percent: 5 }\n",
+                 TSR_ENAME, 7, 28, "unknown tier `golden`: no tier has this id, so this "
+                 "comparison never holds; did you mean `gold`?");
+    assert_error(HEADER "discounts:\n  - { id: d, when: 'tier in [\"gold\"]', percent: 5 }\n",
+                 TSR_ENAME, 5, 30, "unknown tier `gold`: no tier has this id, so this "
+                 "comparison never holds (no tier is declared)");
+    end_errors();
+    /* a category's conditions may name a later one; any spelling of the
+     * comparison that is not a literal is left alone */
+    rs = load_ok(HEADER "categories:\n"
+                 "  - { id: early, when: 'count(items, item.category == \"late\") < 2' }\n"
+                 "  - { id: late }\n"
+                 "discounts:\n  - { id: d, for: lower(item.category) == \"nope\", percent: 5 }\n");
+    tsr_ruleset_free(rs);
+}
+
+static void test_ids_declared_in_an_included_file_count(void **state)
+{
+    static const mem_file files[] = {
+        { "main.yaml",
+          "tessera: 1\nruleset: m\ncurrency: EUR\ninclude: [shared.yaml]\n"
+          "categories:\n  - { id: child, when: 'tier == \"gold\"' }\n" },
+        { "shared.yaml",
+          "tiers:\n  - { id: gold }\n"
+          "discounts:\n  - { id: kids, for: item.category == \"child\", percent: 5 }\n"
+          "  - { id: teens, for: item.category == \"teen\", percent: 5 }\n" },
+    };
+    mem_fs fs = { files, 2, 0, "" };
+    tsr_ruleset *rs = NULL;
+    tsr_error err;
+    (void)state;
+
+    assert_int_equal(load_mem(&rs, &fs, "main.yaml", &err), TSR_ENAME);
+    assert_string_equal(err.file, "shared.yaml");
+    assert_int_equal(err.line, 5);
+    assert_int_equal(err.column, 40);
+    assert_string_equal(err.message, "unknown category `teen`: no category has this id, so this "
+                        "comparison never holds");
+}
+
+static void test_a_bad_date_in_a_table_is_an_invalid_date(void **state)
+{
+    (void)state;
+    assert_error(HEADER "tables:\n  holidays: [2026-12-25, 2026-02-30]\n", TSR_EVALUE, 5, 26,
+                 "invalid date `2026-02-30` in table `holidays` (expected YYYY-MM-DD)");
+    end_errors();
+}
+
+/* ---------------------------------------------------------------------
+ * Checking: every error in one run.
+ */
+typedef struct checked {
+    int rc;
+    tsr_ruleset *rs;
+    tsr_check_report *report;
+    tsr_error err;
+} checked;
+
+static checked check_text(const char *text)
+{
+    checked c;
+    c.rs = (tsr_ruleset *)1;
+    c.rc = tsr_ruleset_check_string(&c.rs, &c.report, text, strlen(text), "t.yaml", NULL,
+                                     &c.err);
+    return c;
+}
+
+/* Error i of the report is at line:col and says `message`. */
+static void expect_check_error(const checked *c, size_t i, int line, int col, const char *message)
+{
+    tsr_error e;
+    assert_int_equal(tsr_check_report_error(c->report, i, &e), TSR_OK);
+    if (e.line != line || e.column != col || strcmp(e.message, message) != 0)
+        fail_msg("error %zu: expected %d:%d `%s`\n     got %s:%d:%d `%s`", i, line, col, message,
+                 e.file, e.line, e.column, e.message);
+    assert_string_equal(e.file, "t.yaml");
+    assert_int_not_equal(e.code, TSR_OK);
+}
+
+static void test_check_reports_every_error_at_its_place(void **state)
+{
+    static const char text[] =
+        HEADER                                                         /* 1-3 */
+        "rounding: half-up\n"                                          /* 4 */
+        "tiers:\n  - { id: gold, when: customer.spend >= 5 }\n"        /* 5-6 */
+        "categories:\n"                                                /* 7 */
+        "  - { id: child, when: item.age < 16, price: 10.00 }\n"       /* 8 */
+        "  - { id: adult, price: 20.00, selectable: maybe }\n"         /* 9 */
+        "discounts:\n"                                                 /* 10 */
+        "  - { id: family-deal, percent: 110 }\n"                      /* 11 */
+        "  - { id: kids, for: item.category == \"chlid\", percent: 5 }\n" /* 12 */
+        "  - { id: fine, percent: 5 }\n"                               /* 13 */
+        "offers:\n  - 42\n";                                           /* 14-15 */
+    tsr_ruleset *rs = (tsr_ruleset *)1;
+    tsr_error first;
+    checked c = check_text(text);
+    (void)state;
+
+    assert_int_equal(c.rc, TSR_ESCHEMA);
+    assert_null(c.rs);
+    assert_int_equal(tsr_check_report_count(c.report), 7);
+    assert_int_equal(tsr_check_report_truncated(c.report), 0);
+    expect_check_error(&c, 0, 4, 11, "unknown rounding mode `half-up` in the rule file; did you "
+                       "mean `half_up`?");
+    expect_check_error(&c, 1, 6, 32, "unknown field `customer.spend`");
+    expect_check_error(&c, 2, 8, 29, "unknown field `item.age`");
+    expect_check_error(&c, 3, 9, 44, "`selectable` in categories.adult must be true or false");
+    expect_check_error(&c, 4, 11, 33, "`percent` in discounts.family-deal must be from 0 to 100, "
+                       "not 110");
+    expect_check_error(&c, 5, 12, 39, "unknown category `chlid`: no category has this id, so this "
+                       "comparison never holds; did you mean `child`?");
+    expect_check_error(&c, 6, 15, 5, "an entry of `offers` must be a mapping, not a scalar");
+    /* err is the first, and a load stops there with the same error */
+    assert_int_equal(c.err.code, TSR_ESCHEMA);
+    assert_int_equal(c.err.line, 4);
+    assert_int_equal(tsr_ruleset_load_string(&rs, text, strlen(text), "t.yaml", NULL, &first),
+                     TSR_ESCHEMA);
+    assert_null(rs);
+    assert_string_equal(first.message, c.err.message);
+    assert_int_equal(first.line, 4);
+    assert_int_equal(first.column, 11);
+    tsr_check_report_free(c.report);
+}
+
+/* What only follows from an error is not reported again: expressions that
+ * name a field, a table or a section that failed to load. */
+static void test_check_does_not_repeat_what_follows_from_an_error(void **state)
+{
+    checked c = check_text(HEADER
+        "schema:\n  item: { height_cm: strng }\n"                       /* 4-5 */
+        "tables:\n  holidays: [2026-02-30]\n"                           /* 6-7 */
+        "segment:\n  vip: customer.id == \"v\"\n"                       /* 8-9 */
+        "categories:\n"
+        "  - { id: small, when: item.height_cm < 100 }\n"
+        "  - { id: dayoff, when: date(now) in tables.holidays }\n"
+        "  - { id: vip, when: segment.vip }\n"
+        "  - { id: typo, when: item.heigth < 1 }\n");                   /* 14 */
+    (void)state;
+
+    assert_int_equal(c.rc, TSR_ESCHEMA);
+    assert_int_equal(tsr_check_report_count(c.report), 4);
+    /* in file order; err is the first found, where a load stops */
+    expect_check_error(&c, 0, 5, 22, "unknown type `strng` for `item.height_cm`; did you mean "
+                       "`string`?");
+    expect_check_error(&c, 1, 7, 14, "invalid date `2026-02-30` in table `holidays` (expected "
+                       "YYYY-MM-DD)");
+    expect_check_error(&c, 2, 8, 1, "unknown top-level key `segment`; did you mean `segments`?");
+    expect_check_error(&c, 3, 14, 28, "unknown field `item.heigth`");
+    assert_int_equal(c.err.line, 8);
+    tsr_check_report_free(c.report);
+
+    /* a category whose id cannot be read: comparisons with ids are not
+     * checked, since the one it meant is unknown */
+    c = check_text(HEADER "categories:\n  - { id: child }\n  - { label: Adult }\n"
+                   "discounts:\n  - { id: d, for: item.category == \"adult\", percent: 5 }\n");
+    assert_int_equal(tsr_check_report_count(c.report), 1);
+    expect_check_error(&c, 0, 6, 5, "an entry of `categories` needs an `id`");
+    tsr_check_report_free(c.report);
+}
+
+static void test_check_stops_at_the_limit(void **state)
+{
+    char text[8192];
+    size_t used, i;
+    checked c;
+    (void)state;
+
+    used = (size_t)snprintf(text, sizeof text, HEADER "discounts:\n");
+    for (i = 0; i < TSR_CHECK_MAX_ERRORS + 10; i++)
+        used += (size_t)snprintf(text + used, sizeof text - used,
+                                 "  - { id: d%zu, percent: 200 }\n", i);
+    c = check_text(text);
+    assert_int_equal(c.rc, TSR_EVALUE);
+    assert_int_equal(tsr_check_report_count(c.report), TSR_CHECK_MAX_ERRORS);
+    assert_int_equal(tsr_check_report_truncated(c.report), 1);
+    expect_check_error(&c, TSR_CHECK_MAX_ERRORS - 1, 5 + TSR_CHECK_MAX_ERRORS - 1, 25,
+                       "`percent` in discounts.d49 must be from 0 to 100, not 200");
+    tsr_check_report_free(c.report);
+}
+
+static void test_check_of_a_good_file_gives_the_rule_set(void **state)
+{
+    checked c = check_text(HEADER
+        "segments:\n  vip: customer.id == \"v\"\n"
+        "tiers:\n  - { id: gold }\n"
+        "categories:\n  - { id: a }\n  - { id: b }\n"
+        "discounts:\n  - { id: d, percent: 5 }\n"
+        "loyalty:\n  earn:\n    - { id: e, points: 1 }\n"
+        "offers:\n  - { id: o, message: hi, when: segment.vip }\n");
+    tsr_error e;
+    (void)state;
+
+    assert_int_equal(c.rc, TSR_OK);
+    assert_non_null(c.rs);
+    assert_int_equal(c.err.code, TSR_OK);
+    assert_int_equal(tsr_check_report_count(c.report), 0);
+    assert_int_equal(tsr_check_report_error(c.report, 0, &e), TSR_EINVAL);
+    assert_int_equal(tsr_ruleset_count(c.rs, "segments"), 1);
+    assert_int_equal(tsr_ruleset_count(c.rs, "tiers"), 1);
+    assert_int_equal(tsr_ruleset_count(c.rs, "categories"), 2);
+    assert_int_equal(tsr_ruleset_count(c.rs, "promo_codes"), 0);
+    assert_int_equal(tsr_ruleset_count(c.rs, "discounts"), 1);
+    assert_int_equal(tsr_ruleset_count(c.rs, "earn"), 1);
+    assert_int_equal(tsr_ruleset_count(c.rs, "offers"), 1);
+    assert_int_equal(tsr_ruleset_count(c.rs, "tables"), 0);
+    assert_int_equal(tsr_ruleset_count(c.rs, "nonsense"), 0);
+    assert_int_equal(tsr_ruleset_count(NULL, "tiers"), 0);
+    tsr_ruleset_free(c.rs);
+    tsr_check_report_free(c.report);
+
+    /* NULL-safe; the report is optional; a YAML error is the one error */
+    assert_int_equal(tsr_check_report_count(NULL), 0);
+    assert_int_equal(tsr_check_report_truncated(NULL), 0);
+    tsr_check_report_free(NULL);
+    c.rs = (tsr_ruleset *)1;
+    assert_int_equal(tsr_ruleset_check_string(&c.rs, NULL, "a: [", 4, "t.yaml", NULL, NULL),
+                     TSR_EPARSE);
+    assert_null(c.rs);
+    c = check_text("a: [");
+    assert_int_equal(c.rc, TSR_EPARSE);
+    assert_int_equal(tsr_check_report_count(c.report), 1);
+    assert_int_equal(tsr_check_report_error(c.report, 0, &e), TSR_OK);
+    assert_int_equal(e.code, TSR_EPARSE);
+    tsr_check_report_free(c.report);
+    assert_int_equal(tsr_ruleset_check_file(&c.rs, &c.report, NULL, NULL, &e), TSR_EINVAL);
+    assert_null(c.report);
+    assert_int_equal(tsr_ruleset_check_file(&c.rs, &c.report, "/nonexistent/r.yaml", NULL, &e),
+                     TSR_EIO);
+    assert_int_equal(tsr_check_report_count(c.report), 1);
+    tsr_check_report_free(c.report);
+}
+
+/* A check that runs out of memory at any allocation says so, leaks
+ * nothing, and otherwise finds what it finds with memory to spare. */
+static void test_check_out_of_memory(void **state)
+{
+    static const char text[] = HEADER
+        "schema:\n  item: { height_cm: int }\n"
+        "tables:\n  t: [1, 2]\n"
+        "categories:\n  - { id: a, when: item.height_cm < 100 }\n  - { id: b, when: item.x }\n"
+        "discounts:\n  - { id: d, for: item.category == \"c\", percent: 5 }\n"
+        "  - { id: e, percent: 500 }\n";
+    size_t n;
+    (void)state;
+
+    for (n = 1; n < 100000; n++) {
+        counting c = { 0, 0, n, 0 };
+        tsr_allocator a = { counting_realloc, &c };
+        tsr_load_options opts = TSR_LOAD_OPTIONS_INIT;
+        tsr_ruleset *rs = (tsr_ruleset *)1;
+        tsr_check_report *report = NULL;
+        tsr_error err;
+        int rc;
+
+        opts.allocator = &a;
+        rc = tsr_ruleset_check_string(&rs, &report, text, strlen(text), "t.yaml", &opts, &err);
+        assert_null(rs);
+        if (c.failed == 0) {
+            assert_int_equal(rc, TSR_ENAME);
+            assert_int_equal(tsr_check_report_count(report), 3);
+            tsr_check_report_free(report);
+            assert_int_equal(c.live, 0);
+            return;
+        }
+        if (rc != TSR_ENOMEM)
+            fail_msg("allocation %zu failed: got %d (%s:%d:%d: %s), not TSR_ENOMEM", n, rc,
+                     err.file, err.line, err.column, err.message);
+        assert_int_equal(err.code, TSR_ENOMEM);
+        tsr_check_report_free(report);
+        if (c.live != 0)
+            fail_msg("allocation %zu failed: %zu bytes leaked", n, c.live);
+    }
+    fail_msg("the check never finished");
+}
+
+/* ---------------------------------------------------------------------
  * Where includes may lead.
  */
 static void put_file(const char *dir, const char *name, const char *text)
@@ -1292,6 +1588,14 @@ int main(void)
         cmocka_unit_test(test_includes_from_disk_are_relative_to_the_includer),
         cmocka_unit_test(test_out_of_memory_park),
         cmocka_unit_test(test_out_of_memory_with_includes),
+        cmocka_unit_test(test_ids_compared_with_category_or_tier_must_be_declared),
+        cmocka_unit_test(test_ids_declared_in_an_included_file_count),
+        cmocka_unit_test(test_a_bad_date_in_a_table_is_an_invalid_date),
+        cmocka_unit_test(test_check_reports_every_error_at_its_place),
+        cmocka_unit_test(test_check_does_not_repeat_what_follows_from_an_error),
+        cmocka_unit_test(test_check_stops_at_the_limit),
+        cmocka_unit_test(test_check_of_a_good_file_gives_the_rule_set),
+        cmocka_unit_test(test_check_out_of_memory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

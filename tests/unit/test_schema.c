@@ -173,7 +173,7 @@ static void test_readers_refuse_keys_their_sets_do_not_list(void **state)
     assert_int_equal(err.line, 5);
     assert_int_equal(err.column, 14);
     assert_string_equal(err.message,
-                        "unknown key `precent` in discounts[0]; did you mean `percent`?");
+                        "unknown key `precent` in discounts.d; did you mean `percent`?");
     rs = load();
     assert_int_equal(tsr_evaluate_text(&res, rs, bad_order, strlen(bad_order), NULL, &err),
                      TSR_EORDER);

@@ -271,24 +271,95 @@ static void field_comparisons_can_be_listed_for_lint(void **state)
     tsr_expr_cmp c[4];
     tsr_expr *e = fx_compile(f, "item.height_cm >= 100 and 130 > item.height_cm", TSR_T_BOOL);
     assert_int_equal(tsr__expr_conjuncts(e, c, 4), 2);
+    assert_int_equal(c[0].kind, TSR_CMP_FIELD);
     assert_int_equal(c[0].record, TSR_REC_ITEM);
     assert_int_equal(c[0].slot, I_HEIGHT);
+    assert_int_equal(c[0].type, TSR_T_INT);
     assert_int_equal(c[0].rel, TSR_REL_GE);
     assert_value(c[0].constant, TSR_T_INT, 100);
     assert_int_equal(c[1].rel, TSR_REL_LT);   /* turned around: the field on the left */
     assert_value(c[1].constant, TSR_T_INT, 130);
     assert_int_equal(c[1].src_len, strlen("130 > item.height_cm"));
     assert_memory_equal(c[1].src, "130 > item.height_cm", c[1].src_len);
+    assert_true(tsr__expr_same_subject(e, &c[0], e, &c[1]));
+    assert_true(tsr__expr_subject_hash(e, &c[0]) == tsr__expr_subject_hash(e, &c[1]));
     assert_int_equal(tsr__expr_conjuncts(e, c, 1), 2);   /* counts beyond max */
     e = fx_compile(f, "customer.spend_12m >= 50000.00", TSR_T_BOOL);
     assert_int_equal(tsr__expr_conjuncts(e, c, 4), 1);
     assert_value(c[0].constant, TSR_T_MONEY, 5000000);
+    /* what is no comparison with a constant is there, as such */
     e = fx_compile(f, "item.height_cm >= 100 and item.height_cm + 1 < 130", TSR_T_BOOL);
-    assert_int_equal(tsr__expr_conjuncts(e, c, 4), 0);
+    assert_int_equal(tsr__expr_conjuncts(e, c, 4), 2);
+    assert_int_equal(c[0].kind, TSR_CMP_FIELD);
+    assert_int_equal(c[1].kind, TSR_CMP_EXPR);
     e = fx_compile(f, "item.height_cm >= 100 or item.height_cm < 50", TSR_T_BOOL);
-    assert_int_equal(tsr__expr_conjuncts(e, c, 4), 0);
+    assert_int_equal(tsr__expr_conjuncts(e, c, 4), 1);
+    assert_int_equal(c[0].kind, TSR_CMP_OTHER);
     e = fx_compile(f, "true", TSR_T_BOOL);
     assert_int_equal(tsr__expr_conjuncts(e, c, 4), 0);
+}
+
+/* Every spelling the compiler takes to one form reads alike. */
+static void comparisons_read_alike_in_any_spelling(void **state)
+{
+    fx *f = *state;
+    tsr_expr_cmp c[4], d[4];
+    tsr_expr *e;
+
+    e = fx_compile(f, "(item.height_cm >= 110)", TSR_T_BOOL);
+    assert_int_equal(tsr__expr_conjuncts(e, c, 4), 1);
+    assert_int_equal(c[0].rel, TSR_REL_GE);
+    assert_value(c[0].constant, TSR_T_INT, 110);
+    e = fx_compile(f, "item.height_cm >= 100 + 10", TSR_T_BOOL);
+    assert_int_equal(tsr__expr_conjuncts(e, c, 4), 1);
+    assert_value(c[0].constant, TSR_T_INT, 110);
+    /* not: the relation turned over, not (a or b) taken apart */
+    e = fx_compile(f, "not (item.height_cm < 110)", TSR_T_BOOL);
+    assert_int_equal(tsr__expr_conjuncts(e, c, 4), 1);
+    assert_int_equal(c[0].kind, TSR_CMP_FIELD);
+    assert_int_equal(c[0].rel, TSR_REL_GE);
+    e = fx_compile(f, "not (item.height_cm < 100 or item.height_cm >= 130)", TSR_T_BOOL);
+    assert_int_equal(tsr__expr_conjuncts(e, c, 4), 2);
+    assert_int_equal(c[0].rel, TSR_REL_GE);
+    assert_int_equal(c[1].rel, TSR_REL_LT);
+    e = fx_compile(f, "not not (item.zone == \"A\")", TSR_T_BOOL);
+    assert_int_equal(tsr__expr_conjuncts(e, c, 4), 1);
+    assert_int_equal(c[0].rel, TSR_REL_EQ);
+    e = fx_compile(f, "not (item.zone == \"A\" and item.height_cm < 3)", TSR_T_BOOL);
+    assert_int_equal(tsr__expr_conjuncts(e, c, 4), 1);
+    assert_int_equal(c[0].kind, TSR_CMP_OTHER);
+    /* an int compared with a decimal reads as the int */
+    e = fx_compile(f, "item.height_cm < 99.5", TSR_T_BOOL);
+    assert_int_equal(tsr__expr_conjuncts(e, c, 4), 1);
+    assert_int_equal(c[0].kind, TSR_CMP_FIELD);
+    assert_int_equal(c[0].type, TSR_T_INT);
+    assert_value(c[0].constant, TSR_T_DECIMAL, 99500000);
+    /* `in` a constant list */
+    e = fx_compile(f, "item.zone in [\"A\", \"B\"]", TSR_T_BOOL);
+    assert_int_equal(tsr__expr_conjuncts(e, c, 4), 1);
+    assert_int_equal(c[0].rel, TSR_REL_IN);
+    assert_int_equal(c[0].constant.len, 2);
+    /* an expression as the subject, the same in two conditions */
+    e = fx_compile(f, "age(customer.birthday, date(item.event_start)) < 16", TSR_T_BOOL);
+    assert_int_equal(tsr__expr_conjuncts(e, c, 4), 1);
+    assert_int_equal(c[0].kind, TSR_CMP_EXPR);
+    assert_int_equal(c[0].type, TSR_T_INT);
+    assert_int_equal(c[0].subject_len, strlen("age(customer.birthday, date(item.event_start))"));
+    assert_memory_equal(c[0].subject_src, "age(customer.birthday, date(item.event_start))",
+                        c[0].subject_len);
+    tsr_expr *g = fx_compile(f, "6 <= age(customer.birthday, date( item.event_start ))",
+                             TSR_T_BOOL);
+    assert_int_equal(tsr__expr_conjuncts(g, d, 4), 1);
+    assert_int_equal(d[0].rel, TSR_REL_GE);
+    assert_true(tsr__expr_same_subject(e, &c[0], g, &d[0]));
+    assert_true(tsr__expr_subject_hash(e, &c[0]) == tsr__expr_subject_hash(g, &d[0]));
+    g = fx_compile(f, "age(customer.birthday, date(now)) < 16", TSR_T_BOOL);
+    assert_int_equal(tsr__expr_conjuncts(g, d, 4), 1);
+    assert_false(tsr__expr_same_subject(e, &c[0], g, &d[0]));
+    /* fields it reads */
+    assert_true(tsr__expr_reads_field(e, TSR_REC_ITEM, I_EVENT_START));
+    assert_false(tsr__expr_reads_field(g, TSR_REC_ITEM, I_EVENT_START));
+    assert_false(tsr__expr_reads_field(NULL, TSR_REC_ITEM, I_EVENT_START));
 }
 
 /* ---------------------------------------------------------------------
@@ -609,6 +680,7 @@ int main(void)
         T(overflow_while_folding_is_a_load_error),
         T(the_commonest_conditions_compile_to_fused_ops),
         T(field_comparisons_can_be_listed_for_lint),
+        T(comparisons_read_alike_in_any_spelling),
         T(unknown_fields_suggest_the_closest),
         T(unknown_names_functions_segments_tables_and_promos_suggest_too),
         T(quoted_ids_reach_names_that_are_not_identifiers),

@@ -118,15 +118,19 @@ final class RuleSet
      * Refund lines of an order evaluated earlier.
      *
      * The library keeps no state: what earlier refunds of the same order took
-     * comes in as $previous, ['lines' => [ids], 'clawback' => '0.00'] (their
-     * lines, and their totals.clawback added up); those lines are rejected as
-     * already refunded.
+     * comes in as $previous, ['lines' => [ids], 'clawback' => '0.00'] from
+     * your own records; those lines are rejected as already refunded.
+     * 'clawback' (their totals.clawback minus clawback_returned, added up)
+     * is required when 'lines' is not empty and the rule set re-prices
+     * (OrderError at previous.clawback when left out), otherwise 0 when left
+     * out; above the most they can have withheld it is a ReceiptError at
+     * previous.clawback.
      *
      * @param array<string, mixed> $order the order as it was evaluated
      * @param array<string, mixed> $receipt the result evaluate() returned for it
      * @param list<string> $lines ids of the lines to refund
      * @param \DateTimeInterface|string $datetime the refund time (ISO 8601 with offset)
-     * @param array{lines: list<string>, clawback: string}|null $previous earlier refunds
+     * @param array{lines: list<string>, clawback?: string}|null $previous earlier refunds
      * @return array<string, mixed> the refund (SPEC §4, Refund): per line `refunded`
      *     with amount, fee and points, or `rejected` with the reason `why`; totals
      * @throws ReceiptError with getPath() (receipt.lines[0].total) when the receipt

@@ -87,6 +87,46 @@ final class RefundTest extends TestCase
                           array_column($again['lines'], 'status', 'id'));
     }
 
+    public function testAForgedPreviousClawbackIsAReceiptError(): void
+    {
+        $order = TestEnv::parkOrder();
+        $receipt = self::$park->evaluate($order);
+        $withheld = self::$park->refund($order, $receipt, ['t1'], self::BEFORE_THE_VISIT)['totals']['clawback'];
+        try {
+            self::$park->refund($order, $receipt, ['t2'], self::BEFORE_THE_VISIT,
+                ['lines' => ['t1'], 'clawback' => '1000000.00']);
+            $this->fail('refunded');
+        } catch (ReceiptError $e) {
+            $this->assertSame('previous.clawback', $e->getPath());
+            $this->assertStringContainsString("withheld at most $withheld: ", $e->getMessage());
+            $this->assertStringContainsString('(you passed 1000000.00: ', $e->getMessage());
+        }
+        // the ledger's figure is accepted
+        $second = self::$park->refund($order, $receipt, ['t2'], self::BEFORE_THE_VISIT,
+            ['lines' => ['t1'], 'clawback' => $withheld]);
+        $this->assertSame('refunded', $second['lines'][0]['status']);
+    }
+
+    public function testAMissingPreviousClawbackIsAnOrderError(): void
+    {
+        // the park re-prices: after an earlier refund no default is right,
+        // so the figure from the caller's records is asked for
+        $order = TestEnv::parkOrder();
+        $receipt = self::$park->evaluate($order);
+        try {
+            self::$park->refund($order, $receipt, ['t2'], self::BEFORE_THE_VISIT, ['lines' => ['t1']]);
+            $this->fail('refunded');
+        } catch (OrderError $e) {
+            $this->assertNotInstanceOf(ReceiptError::class, $e);
+            $this->assertSame('previous.clawback', $e->getPath());
+            $this->assertStringContainsString('pass `clawback`', $e->getMessage());
+        }
+        // with nothing refunded before it may be left out
+        $this->assertSame(
+            self::$park->refund($order, $receipt, ['t2'], self::BEFORE_THE_VISIT),
+            self::$park->refund($order, $receipt, ['t2'], self::BEFORE_THE_VISIT, ['lines' => []]));
+    }
+
     public function testTamperedReceiptIsAReceiptErrorWithItsPath(): void
     {
         $order = TestEnv::parkOrder();

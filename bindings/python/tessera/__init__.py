@@ -175,8 +175,14 @@ class RuleSet:
         refund, ``datetime`` the refund time (an aware
         :class:`~datetime.datetime` or an ISO 8601 string with offset).
         ``previous`` is what earlier refunds of the same order took,
-        ``{"lines": [ids], "clawback": "0.00"}`` (the library keeps no
-        state): those lines are rejected as already refunded.
+        ``{"lines": [ids], "clawback": "0.00"}`` from your own records (the
+        library keeps no state): those lines are rejected as already
+        refunded.  ``"clawback"`` is what they withheld, net (their
+        ``totals.clawback`` minus ``totals.clawback_returned``, added up):
+        required when ``"lines"`` is not empty and the rule set re-prices
+        (:class:`OrderError` at ``previous.clawback`` when left out),
+        otherwise 0 when left out; above the most they can have withheld it
+        is a :class:`ReceiptError` at ``previous.clawback``.
 
         Returns the refund dict (SPEC §4, Refund): per line ``refunded`` with
         amount, fee and points, or ``rejected`` with the reason ``why``;

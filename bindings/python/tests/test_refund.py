@@ -87,6 +87,38 @@ def test_previous_refunds_are_rejected_as_already_refunded(park: tessera.RuleSet
     assert status == {"t1": "rejected", "t2": "refunded"}
 
 
+def test_a_forged_previous_clawback_is_a_receipt_error(park: tessera.RuleSet,
+                                                       order: dict[str, Any]) -> None:
+    receipt = park.evaluate(order)
+    first = park.refund(order, receipt, ["t1"], BEFORE_THE_VISIT)
+    withheld = first["totals"]["clawback"]
+    with pytest.raises(tessera.ReceiptError) as e:
+        park.refund(order, receipt, ["t2"], BEFORE_THE_VISIT,
+                    previous={"lines": ["t1"], "clawback": "1000000.00"})
+    assert e.value.path == "previous.clawback"
+    assert f"withheld at most {withheld}: " in str(e.value)
+    assert "(you passed 1000000.00: " in str(e.value)
+    # the ledger's figure is accepted
+    second = park.refund(order, receipt, ["t2"], BEFORE_THE_VISIT,
+                         previous={"lines": ["t1"], "clawback": withheld})
+    assert second["lines"][0]["status"] == "refunded"
+
+
+def test_a_missing_previous_clawback_is_an_order_error(park: tessera.RuleSet,
+                                                      order: dict[str, Any]) -> None:
+    # the park re-prices: after an earlier refund no default is right, so
+    # the figure from the caller's records is asked for
+    receipt = park.evaluate(order)
+    with pytest.raises(tessera.OrderError) as e:
+        park.refund(order, receipt, ["t2"], BEFORE_THE_VISIT, previous={"lines": ["t1"]})
+    assert not isinstance(e.value, tessera.ReceiptError)
+    assert e.value.path == "previous.clawback"
+    assert "pass `clawback`" in str(e.value)
+    # with nothing refunded before it may be left out
+    assert park.refund(order, receipt, ["t2"], BEFORE_THE_VISIT, previous={"lines": []}) \
+        == park.refund(order, receipt, ["t2"], BEFORE_THE_VISIT)
+
+
 def test_tampered_receipt_is_a_receipt_error_with_its_path(park: tessera.RuleSet,
                                                            order: dict[str, Any]) -> None:
     receipt = copy.deepcopy(park.evaluate(order))

@@ -119,4 +119,72 @@ expect_grep out '{"id":"c2","status":"refunded","amount":"1239.84","fee":"100.00
 expect_grep out '"totals":{"amount":"791.00","fee":"100.00","clawback":"448.84"'
 expect_grep out '"reprice":{"lines":["a1","a2","c1","f1"],"paid":"6151.16","now":"6600.00"}'
 
+# previous.clawback is checked against the most it can be, recomputed from
+# the receipt and previous.lines: the family ticket (7900.00) after c2 came
+# back withheld 553.49; a request claiming 1000000.00 was withheld would be
+# paid 1005946.51
+"$TESSERA" eval "$RULES/park.yaml" "$FIX/family-order.json" > "$TMP/family-receipt.json" ||
+  { echo "FAIL: cannot price the family order"; exit 1; }
+request "$FIX/family-order.json" "$TMP/family-receipt.json" '["a1","a2","c1"]' \
+  "2026-07-06T12:00:00+03:00" ',"previous":{"lines":["c2"],"clawback":"1000000.00"}' > "$TMP/req.json"
+run "a forged previous.clawback" "$TESSERA" refund "$RULES/park.yaml" "$TMP/req.json"
+expect_status 2
+expect_empty out
+cmp -s "$TMP/err" "$FIX/forged-clawback.stderr" ||
+  bad "stderr differs from fixtures/forged-clawback.stderr"
+
+request "$FIX/family-order.json" "$TMP/family-receipt.json" '["a1","a2","c1"]' \
+  "2026-07-06T12:00:00+03:00" ',"previous":{"lines":["c2"],"clawback":"553.49"}' > "$TMP/req.json"
+run "the clawback withheld before" "$TESSERA" refund "$RULES/park.yaml" "$TMP/req.json"
+expect_status 0
+expect_grep out '"totals":{"amount":"6500.00","fee":"300.00","clawback":"0.00","clawback_returned":"553.49"'
+# left out after earlier refunds of a re-pricing rule set: no default is
+# right, so the request is refused, saying what to pass
+request "$FIX/family-order.json" "$TMP/family-receipt.json" '["a1","a2","c1"]' \
+  "2026-07-06T12:00:00+03:00" ',"previous":{"lines":["c2"]}' > "$TMP/req.json"
+run "the clawback withheld before, left out" "$TESSERA" refund "$RULES/park.yaml" "$TMP/req.json"
+expect_status 2
+expect_empty out
+cmp -s "$TMP/err" "$FIX/missing-clawback.stderr" ||
+  bad "stderr differs from fixtures/missing-clawback.stderr"
+
+# less than the most is the caller's record (an earlier refund could not pay
+# for all it broke): accepted, and it only lowers the refund
+request "$FIX/family-order.json" "$TMP/family-receipt.json" '["a1","a2","c1"]' \
+  "2026-07-06T12:00:00+03:00" ',"previous":{"lines":["c2"],"clawback":"100.00"}' > "$TMP/req.json"
+run "a smaller clawback withheld before" "$TESSERA" refund "$RULES/park.yaml" "$TMP/req.json"
+expect_status 0
+expect_grep out '"totals":{"amount":"6046.51","fee":"300.00","clawback":"0.00","clawback_returned":"100.00"'
+
+# a refund that cannot pay for the discount it breaks is refunded, paying
+# back 0.00: the 100.00 drink (90.00 in the basket, 40.00 after the fee)
+# leaves the 900.00 one 90.00 dearer; 40.00 is withheld
+"$TESSERA" eval "$RULES/kiosk.yaml" "$FIX/kiosk-order.json" > "$TMP/kiosk-receipt.json" ||
+  { echo "FAIL: cannot price the kiosk order"; exit 1; }
+request "$FIX/kiosk-order.json" "$TMP/kiosk-receipt.json" '["f2"]' "2026-07-01T11:00:00+03:00" > "$TMP/req.json"
+run "a refund capped at what it pays back" "$TESSERA" refund "$RULES/kiosk.yaml" "$TMP/req.json"
+expect_status 0
+expect_grep out '{"id":"f2","status":"refunded","amount":"40.00","fee":"50.00","points_restored":0,"points_revoked":0}'
+expect_grep out '"totals":{"amount":"0.00","fee":"50.00","clawback":"40.00","clawback_returned":"0.00"'
+expect_grep out '"reprice":{"lines":["f1"],"paid":"810.00","now":"900.00"}'
+
+# what earlier refunds withheld is also at most what their lines paid: the
+# 5.00 drink (4.50 in the basket) breaks the 99.50 discount on the 995.00
+# one but pays back nothing after the fee, so a request saying 99.50 was
+# withheld is refused
+"$TESSERA" eval "$RULES/kiosk.yaml" "$FIX/kiosk-cheap-order.json" > "$TMP/cheap-receipt.json" ||
+  { echo "FAIL: cannot price the cheap kiosk order"; exit 1; }
+request "$FIX/kiosk-cheap-order.json" "$TMP/cheap-receipt.json" '["f1"]' "2026-07-01T11:30:00+03:00" \
+  ',"previous":{"lines":["f3"],"clawback":"99.50"}' > "$TMP/req.json"
+run "a clawback above what the lines before paid" "$TESSERA" refund "$RULES/kiosk.yaml" "$TMP/req.json"
+expect_status 2
+expect_empty out
+cmp -s "$TMP/err" "$FIX/clawback-above-paid.stderr" ||
+  bad "stderr differs from fixtures/clawback-above-paid.stderr"
+request "$FIX/kiosk-cheap-order.json" "$TMP/cheap-receipt.json" '["f1"]' "2026-07-01T11:30:00+03:00" \
+  ',"previous":{"lines":["f3"],"clawback":"0.00"}' > "$TMP/req.json"
+run "the ledger's clawback after a refund that withheld nothing" "$TESSERA" refund "$RULES/kiosk.yaml" "$TMP/req.json"
+expect_status 0
+expect_grep out '"totals":{"amount":"845.50","fee":"50.00","clawback":"0.00","clawback_returned":"0.00"'
+
 finish

@@ -9,14 +9,16 @@ tests/rules/refunds/*.test.yaml is priced with `tessera eval`, and the receipt
 is wrapped into {order, receipt, lines, datetime, previous?}; tampered
 variants change one thing each.  fuzz_refund picks the rule set by the low
 bit of the input's size (even: park.yaml, odd: opera.yaml), so each seed is
-padded with one trailing space where needed.  Writes only seed-*/tamper-*/
-hostile-* files; never touches reproducers (crash-*, leak-*, timeout-*,
+padded with one trailing space where needed.  steps-* seeds are fuzz_refund's
+other kind of input, choices (see the harness).  Writes only seed-*/tamper-*/
+hostile-*/steps-* files; never touches reproducers (crash-*, leak-*, timeout-*,
 ubsan-*) nor grown-* (small inputs a fuzzing session found new coverage
 with, kept so the replay reaches further than the seeds)."""
 import copy
 import datetime
 import json
 import os
+import random
 import struct
 import subprocess
 import sys
@@ -141,6 +143,18 @@ for i, (k, v) in enumerate({
         "deep": b'{"order":' + b"[" * 1000 + b"]" * 1000 + b"}",
         "lines-number": b'{"order":{},"receipt":{},"lines":7,"datetime":"x"}'}.items()):
     put("refund", "hostile-%s.json" % k, v)
+
+# --- refund, as choices --------------------------------------------------
+# An input whose first byte is 0x80 or above is read by fuzz_refund as
+# choices (that byte mod 3 picks park, opera or the harness's shop; the rest
+# build an order, which is priced, and refunds of it in steps), so that the
+# fuzzer starts where the refund arithmetic is.  Fixed pseudo-random bytes:
+rng = random.Random(15)
+for r, name in enumerate(("park", "opera", "shop")):
+    for k in range(8):
+        first = rng.choice([b for b in range(0x80, 0x100) if b % 3 == r])
+        put("refund", "steps-%s-%02d" % (name, k),
+            bytes([first] + [rng.randrange(256) for _ in range(24 + 12 * k)]))
 
 # --- ruletest -------------------------------------------------------------
 for rules in ("park", "opera"):
