@@ -112,7 +112,7 @@ struct tsr_keyset {
 /* The key sets, each defined by the file that reads such mappings. */
 extern const tsr_keyset tsr__keys_rules;        /* rules_load.c: a rule file's top level */
 extern const tsr_keyset tsr__keys_valid;        /* rules_validity.c: `valid:` */
-extern const tsr_keyset tsr__keys_order;        /* order.c: an order */
+extern const tsr_keyset tsr__keys_order;        /* order_keys.c: an order */
 extern const tsr_keyset tsr__keys_customer;
 extern const tsr_keyset tsr__keys_item;
 extern const tsr_keyset tsr__keys_points_lot;

@@ -7,15 +7,26 @@
  * (order_json.c, order_yaml.c); validated by tsr__order_finish before
  * evaluation.  Everything lives in the order's arena, so reset is cheap.
  *
- * Both readers drive one event reader (tsr_oreader, order.c): map and array
- * starts and ends, keys and typed scalars.  It checks every value against
- * the built-in fields and the rule set's schema as it arrives and keeps the
- * JSON path of the current position for errors, so JSON and YAML orders
- * obey the same rules and fail at the same paths (`items[2].height_cm`).
+ * Both readers drive one event reader (tsr_oreader, order_read.c): map and
+ * array starts and ends, keys and typed scalars.  It checks every value
+ * against the built-in fields and the rule set's schema as it arrives and
+ * keeps the JSON path of the current position for errors, so JSON and
+ * YAML orders obey the same rules and fail at the same paths
+ * (`items[2].height_cm`).
+ *
+ * The files of an order, each leaning only on those before it:
+ *   idmap.c        the hash set of line ids and promo ids
+ *   order.c        lifetime, built-in fields, the rules every value passes,
+ *                  required fields and unique line ids (tsr__order_finish)
+ *   order_keys.c   the keys of an order's objects and their index per record
+ *   order_read.c   the event reader and its fast path
+ *   order_json.c, order_yaml.c   JSON and YAML text into events
+ *   order_build.c  the public API: builder, tsr_order_parse (JSON or YAML)
  */
 #ifndef TSR_ORDER_H
 #define TSR_ORDER_H
 
+#include "idmap.h"
 #include "rules.h"
 
 typedef struct tsr_promo_use {
@@ -38,21 +49,6 @@ typedef struct tsr_promo_entry {
     const char *code;          /* as given (NUL-terminated) */
     size_t len;
 } tsr_promo_entry;
-
-/* A string -> index hash set (unique line ids, promo ids).  Its table is
- * kept across orders; bumping `gen` empties it without touching memory.
- * The ids come from the order, so they are hashed with a key drawn afresh
- * for every order that fills the set (tsr__hash): ids crafted to collide
- * under one key do not collide under the next. */
-typedef struct tsr_idmap {
-    uint32_t *slots;           /* entry index + 1 */
-    uint32_t *gens;            /* a slot is in use when gens[i] == gen */
-    size_t cap;                /* 0 or a power of two */
-    size_t count;
-    uint32_t gen;
-    uint64_t keys_drawn;       /* how many keys this set has had */
-    tsr_hash_key key;
-} tsr_idmap;
 
 /* The bucket line id s[0..n) falls in, of the line-id set as the last
  * tsr__order_finish of `o` keyed and sized it (for tests of the hashing;
@@ -133,7 +129,8 @@ int tsr__order_read_yaml(tsr_order *o, const char *text, size_t len, tsr_error *
 int tsr__order_read_ynode(tsr_order *o, const tsr_ynode *root, tsr_error *err);
 
 /* Clear, read JSON (text starting with '{' after white space) or YAML,
- * finish.  What tsr_order_parse does; on error the order is left cleared. */
+ * finish.  What tsr_order_parse does; on error the order is left cleared
+ * (order_build.c). */
 int tsr__order_parse_text(tsr_order *o, const char *text, size_t len, tsr_error *err);
 
 /* ---------------------------------------------------------------------
@@ -157,9 +154,10 @@ typedef enum tsr_otok {
 
 /* Convert a scalar to a value of `type` (a field type, or a list's element
  * type).  Strings are not copied: out->u.s points at s.  Refuses wrong JSON
- * types, exponents, int64 overflow, money more precise than the currency. */
+ * types, exponents, int64 overflow, money more precise than the currency.
+ * `yaml`: the scalar was YAML (a refusal may then hint at quoting). */
 int tsr__order_convert(const tsr_order *o, uint8_t type, tsr_otok tok, const char *s, size_t n,
-                       tsr_value *out, tsr_error *err);
+                       bool yaml, tsr_value *out, tsr_error *err);
 
 /* A string the order may hold: length limit (TSR_ELIMIT), valid UTF-8,
  * no NUL character. */
@@ -172,7 +170,8 @@ int tsr__order_store(tsr_order *o, tsr_record_kind rec, size_t line, const tsr_f
                      const tsr_value *v, tsr_error *err);
 
 /* Append an element (checked and copied when a string) to a list value
- * whose storage is in the order's arena. */
+ * that is empty or was built by this function (its storage is in the
+ * order's arena, behind a note that keeps it writable). */
 int tsr__order_list_append(tsr_order *o, tsr_value *list, const tsr_value *elem, tsr_error *err);
 
 /* Append an empty line (all fields missing); TSR_ELIMIT past max_order_lines. */
@@ -197,7 +196,7 @@ void tsr__order_field_path(char *buf, size_t size, tsr_record_kind rec, size_t l
                                points_lots, a lot */
 
 typedef struct tsr_oframe {
-    uint8_t kind;              /* what this container is (order.c) */
+    uint8_t kind;              /* what this container is (order_read.c) */
     uint8_t target;            /* maps: what the current key names */
     uint8_t rec;               /* lists: the record holding the list; promo maps: 1 for
                                   promo_uses, 2 for promo_total_uses */
@@ -232,7 +231,7 @@ int tsr__oread_end_array(tsr_oreader *r);
  * syntax layer finds: bad JSON, a bad escape).  Returns `code`. */
 int tsr__oread_fail(tsr_oreader *r, int code, const char *fmt, ...) TSR_PRINTF(3, 4);
 
-/* The JSON reader's fast path (order.c): what tsr__oread_key and
+/* The JSON reader's fast path (order_read.c): what tsr__oread_key and
  * tsr__oread_scalar do, for a key its record knows and meets for the first
  * time, and for a value its record field's type takes as it stands.  For
  * anything else they return TSR_OREAD_SLOW, having changed nothing: make

@@ -2,9 +2,10 @@
  * order_build.c — the public order API of tessera.h: field handles by
  * name, creating and reusing orders, typed setters that check each value
  * against its field's declared type at once (a refused value changes
- * nothing), and tsr_order_parse.  The checks themselves live in order.c,
- * shared with the JSON and YAML readers, so a built order obeys exactly
- * the rules a parsed one does.
+ * nothing), and tsr_order_parse, which tells JSON from YAML and hands the
+ * text to its reader.  The checks themselves live in order.c, shared with
+ * the JSON and YAML readers, so a built order obeys exactly the rules a
+ * parsed one does.
  */
 #include "order.h"
 
@@ -65,6 +66,31 @@ void tsr_order_free(tsr_order *order)
     a = order->alloc;   /* the order holds its own allocator: copy it out first */
     tsr__order_fini(order);
     tsr__free(&a, order, sizeof *order);
+}
+
+int tsr__order_parse_text(tsr_order *o, const char *text, size_t len, tsr_error *err)
+{
+    size_t i = 0;
+    int rc;
+
+    tsr__order_clear(o);
+    if (!text && len)
+        return tsr__err(err, TSR_EINVAL, "order text is NULL");
+    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {   /* a UTF-8 byte order mark */
+        text += 3;
+        len -= 3;
+    }
+    while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n'))
+        i++;
+    if (i < len && text[i] == '{')
+        rc = tsr__order_read_json(o, text, len, err);
+    else
+        rc = tsr__order_read_yaml(o, text ? text : "", len, err);
+    if (rc == TSR_OK)
+        rc = tsr__order_finish(o, err);
+    if (rc != TSR_OK)
+        tsr__order_clear(o);
+    return rc;
 }
 
 int tsr_order_parse(tsr_order *order, const char *text, size_t len, tsr_error *err)
@@ -230,7 +256,8 @@ int tsr_order_set_text(tsr_order *order, tsr_record record, int line, int field,
         text = "";
     if (f->type == TSR_T_LIST)
         return type_mismatch(err, record, ln, f, "text");
-    rc = tsr__order_convert(order, f->type, text_token(f->type, text, len), text, len, &v, err);
+    rc = tsr__order_convert(order, f->type, text_token(f->type, text, len), text, len, false, &v,
+                            err);
     if (rc != TSR_OK)
         return at_field(err, rc, record, ln, f);
     return store(order, record, ln, f, &v, err);
@@ -267,7 +294,8 @@ int tsr_order_add_to_list(tsr_order *order, tsr_record record, int line, int fie
         return type_mismatch(err, record, ln, f, "a list element");
     if (record == TSR_RECORD_ORDER && f->slot == TSR_ORDER_PROMO_CODES)
         return tsr_order_add_promo_code(order, value, len, err);
-    rc = tsr__order_convert(order, f->elem, text_token(f->elem, value, len), value, len, &v, err);
+    rc = tsr__order_convert(order, f->elem, text_token(f->elem, value, len), value, len, false,
+                            &v, err);
     if (rc != TSR_OK)
         return at_field(err, rc, record, ln, f);
     list = (record == TSR_RECORD_ORDER ? order->order

@@ -2,7 +2,7 @@
  * order_json.c — reads an order from JSON in one pass over the text, with
  * no JSON library in between (docs/decisions/json-library.md).
  *
- * Each token goes to the order's event reader (order.c) as soon as it is
+ * Each token goes to the order's event reader (order_read.c) as soon as it is
  * whole, and the event reader checks it against the built-in fields and
  * the rule set's schema at once.  The common cases take its fast path: a
  * key is resolved by the record's perfect hash (built at load from the

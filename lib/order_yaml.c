@@ -2,8 +2,8 @@
  * order_yaml.c — reads an order written as YAML (a mapping of the same
  * shape as the JSON order, SPEC §5): the text is parsed into a tree
  * (yaml_tree.c, with the order's limits), then walked, each node fed to
- * the order's event reader (order.c), so the rules and error paths are the
- * JSON reader's.
+ * the order's event reader (order_read.c), so the rules and error paths
+ * are the JSON reader's.
  *
  * Scalars resolve by the YAML 1.2 core schema, as JSON would type them: a
  * plain 118 is a number, "118" a string, plain true a boolean, ~ or null

@@ -227,9 +227,10 @@ typedef struct tsr_offer {
 
 /* An order record's keys (built-in ones first, then the schema's fields) in
  * a small open-addressing table, built at load by tsr__order_keys_build
- * (order.c) for the order readers, which then resolve a key with one hash
- * and one compare instead of a scan of every name: the seed is chosen so
- * that every name has its own slot (a perfect hash) whenever one is found. */
+ * (order_keys.c) for the order readers, which then resolve a key with one
+ * hash and one compare instead of a scan of every name: the seed is chosen
+ * so that every name has its own slot (a perfect hash) whenever one is
+ * found. */
 typedef struct tsr_okey_slot {
     uint64_t head[2];           /* the name's first 16 bytes, zero-padded: the JSON
                                    reader compares a key 8 bytes at a time */
@@ -237,7 +238,7 @@ typedef struct tsr_okey_slot {
     const tsr_field *field;     /* the field a key of target X_FIELD names, else NULL */
     uint32_t len;
     uint32_t seen_at;           /* index in the order's seen[] for duplicate keys */
-    uint8_t target;             /* what the key's value is (order.c's X_*) */
+    uint8_t target;             /* what the key's value is (TSR_X_*, order_impl.h) */
 } tsr_okey_slot;
 
 typedef struct tsr_okey_index {
@@ -294,7 +295,7 @@ struct tsr_ruleset {
     const char **groups;        /* discount group names, by group_index */
     size_t nmemo;               /* memo slots of line conditions (tsr_expr.memo) */
     uint32_t naggs;             /* aggregate cache slots (tsr_expr.agg_base) */
-    tsr_okey_index okeys[TSR_REC__COUNT];   /* order keys by record (order.c) */
+    tsr_okey_index okeys[TSR_REC__COUNT];   /* order keys by record (order_keys.c) */
 
     const char **files;         /* every file loaded (the main file first, then
                                    the included ones in the order they were read) */
@@ -302,7 +303,7 @@ struct tsr_ruleset {
 };
 
 /* Build rs->okeys in rs's arena from the built-in keys and the schema (once,
- * at load, after the model is built).  TSR_OK or TSR_ENOMEM.  (order.c) */
+ * at load, after the model is built).  TSR_OK or TSR_ENOMEM.  (order_keys.c) */
 int tsr__order_keys_build(tsr_ruleset *rs);
 
 /* ---------------------------------------------------------------------
