@@ -290,8 +290,8 @@ static band read_band(const tsr_ruleset *rs, const tsr_category *cat)
     b.kind = BAND_OTHER;
     b.iv.lo = NO_LO;
     b.iv.hi = NO_HI;
-    if (cat->has_valid)
-        return b;     /* depends on the time of the order: not a band */
+    if (cat->valid.any)
+        return b;     /* depends on the time or channel of the order: not a band */
     if (!w || is_const_bool(w, true)) {
         b.kind = BAND_ALWAYS;
         return b;
@@ -998,7 +998,7 @@ static size_t check_shadowed(linter *L, cats *C, size_t g)
         const band *b = &C->bands[c];
         int32_t same = -1;
 
-        if (cat->when && !cat->has_valid)
+        if (cat->when && !cat->valid.any)
             same = table_find_or_add(&C->whens, cat->when, (uint32_t)g, (int32_t)c);
         if (b->kind == BAND_ALWAYS && first_always == k)
             first_always = j;
@@ -1280,7 +1280,8 @@ static rule_exprs discount_exprs(const tsr_discount *d)
 }
 
 /* `valid` of rule `id` (a `what`), whose `lines` (its `for`) are of a kind
- * in `tickets`, and where such a test belongs (`key`). */
+ * in `tickets`, and where such a test belongs (`key`).  Only a `valid:`
+ * that names dates, weekdays or hours tests the time of the order. */
 static void check_valid(linter *L, const kinds *tickets, const char *what, const char *key,
                         const char *id, const tsr_validity *v, const tsr_expr *lines,
                         const rule_exprs *r, uint16_t slot, const tsr_srcpos *pos)
@@ -1340,16 +1341,14 @@ static void lint_valid(linter *L)
     for (i = 0; i < rs->ncategories; i++) {
         const tsr_category *c = &rs->categories[i];
         rule_exprs r = category_exprs(c);
-        if (c->has_valid)
-            check_valid(L, &tickets, "category", "when", c->id, &c->valid, c->for_, &r,
-                        (uint16_t)slot, &c->pos);
+        check_valid(L, &tickets, "category", "when", c->id, &c->valid, c->for_, &r,
+                    (uint16_t)slot, &c->pos);
     }
     for (i = 0; i < rs->ndiscounts; i++) {
         const tsr_discount *d = &rs->discounts[i];
         rule_exprs r = discount_exprs(d);
-        if (d->has_valid)
-            check_valid(L, &tickets, "discount", d->reward ? "reward" : "for", d->id, &d->valid,
-                        d->reward ? d->reward : d->for_, &r, (uint16_t)slot, &d->pos);
+        check_valid(L, &tickets, "discount", d->reward ? "reward" : "for", d->id, &d->valid,
+                    d->reward ? d->reward : d->for_, &r, (uint16_t)slot, &d->pos);
     }
 }
 
@@ -1363,7 +1362,7 @@ static void lint_valid(linter *L)
  */
 static bool claims_every_line(const tsr_discount *d)
 {
-    if (!d->exclusive || d->when || d->has_valid || d->requires >= 0 || d->requires_name ||
+    if (!d->exclusive || d->when || d->valid.any || d->requires >= 0 || d->requires_name ||
         d->reward || d->every || d->nbundle || d->min_quantity || d->has_min_total ||
         d->has_limit || !d->value || !d->value->is_const)
         return false;

@@ -85,8 +85,8 @@ typedef struct tsr_category {
      * value once (eval_categories) rather than once per line. */
     bool price_order_level;
     tsr_validity valid;
-    bool has_valid;             /* `valid:` or `channels:` written (lint only;
-                                   evaluation reads valid.any) */
+    bool has_valid;             /* unread, to go: valid.any says all (an empty
+                                   validity always holds) */
     tsr_srcpos pos;
 } tsr_category;
 
@@ -99,8 +99,8 @@ typedef struct tsr_promo {
     const char *match_src;
     tsr_expr *when;
     tsr_validity valid;
-    bool has_valid;             /* `valid:` or `channels:` written (lint only;
-                                   evaluation reads valid.any) */
+    bool has_valid;             /* unread, to go: valid.any says all (an empty
+                                   validity always holds) */
     bool has_max_uses_per_customer, has_max_uses;
     int64_t max_uses_per_customer, max_uses;
     bool combinable;            /* default true */
@@ -135,8 +135,8 @@ typedef struct tsr_discount {
      * traced evaluation without the code says it for this discount */
     const char *requires_why;
     tsr_validity valid;
-    bool has_valid;             /* `valid:` or `channels:` written (lint only;
-                                   evaluation reads valid.any) */
+    bool has_valid;             /* unread, to go: valid.any says all (an empty
+                                   validity always holds) */
     tsr_effect effect;
     tsr_expr *value;            /* percent (decimal), amount/price/order_amount (money);
                                    a constant unless written as an expression; a
@@ -169,8 +169,8 @@ typedef struct tsr_earn {
     tsr_expr *for_;             /* lines (per rules only); NULL = all lines */
     tsr_expr *when;
     tsr_validity valid;
-    bool has_valid;             /* `valid:` or `channels:` written (lint only;
-                                   evaluation reads valid.any) */
+    bool has_valid;             /* unread, to go: valid.any says all (an empty
+                                   validity always holds) */
     bool has_per;
     int64_t per;                /* money, > 0 */
     int64_t points;             /* >= 0; per `per`, or flat when !has_per */
