@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "order.h"
+#include "alloc_fixture.h"
 
 static const char rules[] =
     "tessera: 1\nruleset: order-test\nversion: \"1\"\ncurrency: EUR\n"
@@ -1161,32 +1162,9 @@ static void test_builder_order_is_checked_when_finished(void **state)
 /* ---------------------------------------------------------------------
  * Reuse and memory.
  */
-typedef struct counting {
-    size_t live, allocs, fail_at, calls;
-} counting;
-
-static void *counting_realloc(void *ud, void *ptr, size_t old_size, size_t new_size)
-{
-    counting *c = ud;
-    if (new_size == 0) {
-        c->live -= old_size;
-        free(ptr);
-        return NULL;
-    }
-    c->calls++;
-    if (c->fail_at && c->calls == c->fail_at)
-        return NULL;
-    ptr = realloc(ptr, new_size);
-    if (ptr) {
-        c->live += new_size - old_size;
-        c->allocs++;
-    }
-    return ptr;
-}
-
 static void test_reset_reuses_memory_without_allocating(void **state)
 {
-    counting c = { 0, 0, 0, 0 };
+    counting c = { 0 };
     tsr_allocator hook = { counting_realloc, &c };
     tsr_load_options opts = TSR_LOAD_OPTIONS_INIT;
     tsr_ruleset *rs;
@@ -1236,7 +1214,7 @@ static void test_failed_parse_leaves_the_order_cleared_and_reusable(void **state
 
 static void test_allocation_failures_fail_cleanly(void **state)
 {
-    counting c = { 0, 0, 0, 0 };
+    counting c = { .fail_once = true };
     tsr_allocator hook = { counting_realloc, &c };
     tsr_load_options opts = TSR_LOAD_OPTIONS_INIT;
     const char *texts[2] = { full_json, full_yaml };
@@ -1278,7 +1256,7 @@ static void test_allocation_failures_fail_cleanly(void **state)
     assert_int_equal(c.live, 0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_full_order_fills_every_slot, setup, teardown),
@@ -1324,5 +1302,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test(test_allocation_failures_fail_cleanly),
     };
+    /* `test_x NAME` runs the cases NAME matches (a * wildcard) alone */
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -731,7 +731,7 @@ static void test_park10_orders_read_as_before(void **state)
     assert_int_equal(n, 1024);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_escapes_decode_as_yajl_did, setup, teardown),
@@ -756,5 +756,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_park10_orders_read_as_before, setup, teardown),
     };
+    /* `test_x NAME` runs the cases NAME matches (a * wildcard) alone */
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "refund.h"
+#include "alloc_fixture.h"
 
 /* Prices: adult ticket 20.00, child ticket 10.00; the pair bundle sells one
  * of each for 25.00; fnb lines carry their price and get 10 % off when they
@@ -1823,31 +1824,10 @@ static void ruletest_hook_checks_the_shape(void **state)
 /* ---------------------------------------------------------------------
  * Memory.
  */
-typedef struct counting {
-    size_t live, calls, fail_at;
-} counting;
-
-static void *counting_realloc(void *ud, void *ptr, size_t old_size, size_t new_size)
-{
-    counting *c = ud;
-    if (new_size == 0) {
-        c->live -= old_size;
-        free(ptr);
-        return NULL;
-    }
-    c->calls++;
-    if (c->fail_at && c->calls == c->fail_at)
-        return NULL;
-    ptr = realloc(ptr, new_size);
-    if (ptr)
-        c->live += new_size - old_size;
-    return ptr;
-}
-
 static void allocation_failures_fail_cleanly(void **state)
 {
     fixture *f = *state;
-    counting c = { 0, 0, 0 };
+    counting c = { .fail_once = true };
     tsr_allocator hook = { counting_realloc, &c };
     tsr_load_options opts = TSR_LOAD_OPTIONS_INIT;
     tsr_ruleset *rs;
@@ -1884,7 +1864,7 @@ static void allocation_failures_fail_cleanly(void **state)
     assert_int_equal(c.live, 0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -1937,5 +1917,8 @@ int main(void)
         T(allocation_failures_fail_cleanly),
 #undef T
     };
+    /* `test_x NAME` runs the cases NAME matches (a * wildcard) alone */
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
