@@ -168,12 +168,15 @@ static int push(tsr_oreader *r, uint8_t kind, tsr_oframe **out)
     return TSR_OK;
 }
 
-/* Start a value: bump the enclosing array's index (applying the line
- * limit) and say what the value must be. */
-static int begin_value(tsr_oreader *r, int *x)
+/* Start a value (every event that starts one begins here): bump the
+ * enclosing array's index (applying the line limit), say what the value
+ * must be, and hand out the enclosing frame (*fp, NULL at the root). */
+static int begin_value(tsr_oreader *r, int *x, tsr_oframe **fp)
 {
-    tsr_oframe *f = top(r);
+    tsr_oframe *f = *fp = top(r);
 
+    if (r->rc)
+        return r->rc;
     if (!f) {
         if (r->done)
             return failf(r, TSR_EORDER, "unexpected text after the order");
@@ -253,16 +256,13 @@ int tsr__oread_scalar(tsr_oreader *r, tsr_otok tok, const char *s, size_t n)
     tsr_value v;
     int x = TSR_X_ROOT, rc;
 
-    if (r->rc)
-        return r->rc;
-    if ((rc = begin_value(r, &x)) != TSR_OK)
+    if ((rc = begin_value(r, &x, &f)) != TSR_OK)
         return rc;
     /* Every string in the text counts against the limit, whatever it
      * becomes (the YAML parser limits every scalar the same way). */
     if (tok == TSR_OT_STRING && n > o->rs->limits.max_string_length)
         return failf(r, TSR_ELIMIT, "string of %zu bytes is longer than the limit (%zu bytes)", n,
                      o->rs->limits.max_string_length);
-    f = top(r);
     switch (x) {
     case TSR_X_FIELD:
         if (tok == TSR_OT_NULL)   /* null: the field is absent */
@@ -338,11 +338,8 @@ int tsr__oread_start_map(tsr_oreader *r)
     size_t index;
     int x = TSR_X_ROOT, rc;
 
-    if (r->rc)
-        return r->rc;
-    if ((rc = begin_value(r, &x)) != TSR_OK)
+    if ((rc = begin_value(r, &x, &f)) != TSR_OK)
         return rc;
-    f = top(r);
     switch (x) {
     case TSR_X_ROOT:
         memset(o->seen[TSR_REC_ORDER], 0, o->seen_len[TSR_REC_ORDER]);
@@ -383,11 +380,8 @@ int tsr__oread_start_array(tsr_oreader *r)
     tsr_oframe *f, *nf = NULL;
     int x = TSR_X_ROOT, rc;
 
-    if (r->rc)
-        return r->rc;
-    if ((rc = begin_value(r, &x)) != TSR_OK)
+    if ((rc = begin_value(r, &x, &f)) != TSR_OK)
         return rc;
-    f = top(r);
     switch (x) {
     case TSR_X_ITEMS:
         o->has_items = true;
