@@ -126,10 +126,14 @@ static enum MHD_Result queue_static(serve_http *h, struct MHD_Connection *c, req
                                     unsigned status, const char *type, const char *text,
                                     size_t len)
 {
+    /* PERSISTENT: libmicrohttpd only reads the buffer, but its prototype
+     * takes void *; the union drops const without a cast (-Wcast-qual) */
+    union { const char *in; void *out; } buf;
+
+    buf.in = text;
     return send_response(h, c, q, status, type,
-                         /* PERSISTENT: libmicrohttpd only reads it */
-                         MHD_create_response_from_buffer(len, (void *)(uintptr_t)text,
-                                                         MHD_RESPMEM_PERSISTENT), NULL);
+                         MHD_create_response_from_buffer(len, buf.out, MHD_RESPMEM_PERSISTENT),
+                         NULL);
 }
 
 static const char json_type[] = "application/json";
@@ -393,7 +397,7 @@ static enum MHD_Result segments(serve_http *h, struct MHD_Connection *c, request
  * body and about a block of results however many orders the body has.
  * The version is held until the last line is answered.
  */
-#define LINES_BUFFERED (64 * 1024)
+#define LINES_BUFFERED ((size_t)64 * 1024)
 
 typedef struct lines_answer {
     serve_version *v;
@@ -502,7 +506,7 @@ static enum MHD_Result evaluate_lines(serve_http *h, struct MHD_Connection *c, r
         }
         return queue(h, c, q, MHD_HTTP_OK, type, text, len, NULL);
     }
-    resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, lines_read, s,
+    resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, (size_t)32 * 1024, lines_read, s,
                                              lines_free);
     if (!resp) {
         free(s->out.data);

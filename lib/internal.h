@@ -146,6 +146,44 @@ const char *tsr__closest_in(const char *name, size_t len, const void *base, size
 /* True when s[0..n) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 bool tsr__utf8_valid(const char *s, size_t n);
 
+/* The length of the valid UTF-8 character at s[0..n) (n >= 1), or 0 when
+ * the bytes there are not one: no overlongs, no surrogates, <= U+10FFFF.
+ * Inline: the JSON order reader checks strings with it as it scans them. */
+static inline size_t tsr__utf8_char(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0], c1;
+
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        return n >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
+    if (c >= 0xE0 && c <= 0xEF) {
+        if (n < 3)
+            return 0;
+        c1 = s[1];
+        if ((c1 & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
+            return 0;
+        if (c == 0xE0 && c1 < 0xA0)   /* overlong */
+            return 0;
+        if (c == 0xED && c1 > 0x9F)   /* surrogates */
+            return 0;
+        return 3;
+    }
+    if (c >= 0xF0 && c <= 0xF4) {
+        if (n < 4)
+            return 0;
+        c1 = s[1];
+        if ((c1 & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
+            return 0;
+        if (c == 0xF0 && c1 < 0x90)   /* overlong */
+            return 0;
+        if (c == 0xF4 && c1 > 0x8F)   /* beyond U+10FFFF */
+            return 0;
+        return 4;
+    }
+    return 0;
+}
+
 /* ---------------------------------------------------------------------
  * Text in messages, traces and output for people (utf8.c).  Every
  * message that quotes text cuts it with these, so that what the library

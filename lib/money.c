@@ -341,14 +341,25 @@ int tsr__parse_fixed(const char *s, size_t n, unsigned scale_digits, int64_t *ou
     size_t frac_len = frac_end - frac_begin;
     size_t kept = frac_len < scale_digits ? frac_len : scale_digits;
 
+    for (i = kept; i < frac_len; i++)   /* "1.500" is 1.50; "1.505" loses a digit */
+        if (s[frac_begin + i] != '0')
+            return TSR_EVALUE;
+    if ((int_end - int_begin) + scale_digits <= 18) {
+        /* At most 18 digits in all: below 10^18, no need to check each
+         * step (prices and quantities as orders give them). */
+        for (i = int_begin; i < int_end; i++)
+            v = v * 10u + (unsigned)(s[i] - '0');
+        for (i = 0; i < kept; i++)
+            v = v * 10u + (unsigned)(s[frac_begin + i] - '0');
+        v *= (uint64_t)pow10_table[scale_digits - kept];
+        *out = negative ? -(int64_t)v : (int64_t)v;
+        return TSR_OK;
+    }
     for (i = int_begin; i < int_end; i++)
         if (!push_digit(&v, (unsigned)(s[i] - '0'), limit))
             return TSR_EVALUE;
     for (i = 0; i < kept; i++)
         if (!push_digit(&v, (unsigned)(s[frac_begin + i] - '0'), limit))
-            return TSR_EVALUE;
-    for (i = kept; i < frac_len; i++)   /* "1.500" is 1.50; "1.505" loses a digit */
-        if (s[frac_begin + i] != '0')
             return TSR_EVALUE;
     for (i = kept; i < scale_digits; i++)
         if (!push_digit(&v, 0, limit))

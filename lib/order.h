@@ -60,14 +60,6 @@ typedef struct tsr_idmap {
  * their ids directly). */
 size_t tsr__order_line_id_bucket(const tsr_order *o, const char *s, size_t n);
 
-/* Blocks the JSON library freed, kept for the next parse so that reading
- * orders in a loop does not go back to the allocator (order_json.c). */
-#define TSR_JSON_CACHE 8
-typedef struct tsr_json_cache {
-    void *blocks[TSR_JSON_CACHE];
-    size_t n;
-} tsr_json_cache;
-
 struct tsr_order {
     const tsr_ruleset *rs;
     tsr_alloc alloc;
@@ -104,7 +96,6 @@ struct tsr_order {
     size_t seen_len[TSR_REC__COUNT];
     tsr_idmap promo_map;       /* promo_uses entries by id (lives as long as they do) */
     tsr_idmap line_map;        /* line ids, rebuilt by each finish */
-    tsr_json_cache json_cache;
 };
 
 /* Set up an order for a rule set (used by the public builder, the readers
@@ -132,7 +123,9 @@ int tsr__order_finish(tsr_order *o, tsr_error *err);
 int tsr__order_ready(const tsr_order *o, tsr_error *err);
 
 /* Read JSON / YAML text into a cleared order (tsr__order_finish not
- * included).  On error the order is cleared again: nothing is half read. */
+ * included).  On error the order is cleared again: nothing is half read.
+ * JSON is read by order_json.c's own single-pass reader, YAML through the
+ * YAML tree (order_yaml.c); both drive the event reader below. */
 int tsr__order_read_json(tsr_order *o, const char *text, size_t len, tsr_error *err);
 int tsr__order_read_yaml(tsr_order *o, const char *text, size_t len, tsr_error *err);
 /* Read an order from a YAML node parsed elsewhere (a rule test's `order:`);
@@ -239,7 +232,27 @@ int tsr__oread_end_array(tsr_oreader *r);
  * syntax layer finds: bad JSON, a bad escape).  Returns `code`. */
 int tsr__oread_fail(tsr_oreader *r, int code, const char *fmt, ...) TSR_PRINTF(3, 4);
 
-/* Free the blocks the JSON reader cached (order_json.c). */
-void tsr__order_json_cache_free(tsr_order *o);
+/* The JSON reader's fast path (order.c): what tsr__oread_key and
+ * tsr__oread_scalar do, for a key its record knows and meets for the first
+ * time, and for a value its record field's type takes as it stands.  For
+ * anything else they return TSR_OREAD_SLOW, having changed nothing: make
+ * the generic call, which decides and words the error.  `hints` say what
+ * the JSON reader knows already. */
+#define TSR_OREAD_SLOW 1
+#define TSR_OHINT_OWNED 1u  /* a string that is valid UTF-8 without NUL, NUL-terminated at
+                               s[n], in the order's arena: the order may keep s itself */
+#define TSR_OHINT_INT 2u    /* a number that is [-]digits, whose value (within int64) is ival */
+/* The key's bytes are read 8 at a time: 16 bytes from key must be readable
+ * whatever n is (the JSON reader pads its copy of the text). */
+int tsr__oread_key_fast(tsr_oreader *r, const char *key, size_t n);
+int tsr__oread_field_fast(tsr_oreader *r, tsr_otok tok, const char *s, size_t n, unsigned hints,
+                          int64_t ival);
+/* For a map just started: the key index of its record, or NULL when it is
+ * not a record's (a points lot, promo uses).  The JSON reader matches keys
+ * against it where they lie in the text, then takes the one it found with
+ * tsr__oread_take_key (same contract as tsr__oread_key_fast), while that
+ * map is the innermost open one. */
+const tsr_okey_index *tsr__oread_key_index(const tsr_oreader *r);
+int tsr__oread_take_key(tsr_oreader *r, const tsr_okey_slot *k);
 
 #endif /* TSR_ORDER_H */

@@ -1,314 +1,783 @@
 /*
- * order_json.c — reads an order from JSON with yajl 2's SAX parser, each
- * event fed straight to the order's event reader (order.c): no tree is
- * built, numbers reach the reader as their text (yajl_number), so nothing
- * passes through floating point.  Chosen by measurement:
- * docs/decisions/json-library.md.
+ * order_json.c — reads an order from JSON in one pass over the text, with
+ * no JSON library in between (docs/decisions/json-library.md).
  *
- * What yajl does not do for us, done here:
- *   - UTF-8: yajl checks only the shape of multi-byte sequences (it lets
- *     overlong forms and surrogates through), so its check is turned off
- *     and the reader validates every string strictly instead.
- *   - \u escapes: yajl turns a lone UTF-16 surrogate into '?' or into
- *     bytes that are not UTF-8.  The text is scanned for bad surrogate
- *     escapes first (only when it holds a backslash), and the string that
- *     contains the first one is refused at its path.
- *   - Memory: yajl cannot survive an allocator that returns NULL.  Its
- *     blocks come from the caller's allocator through a small cache kept in
- *     the order (so a loop of parses allocates nothing); if the allocator
- *     refuses, the block is taken from malloc so that yajl can unwind, and
- *     the parse ends with TSR_ENOMEM at the next event.
+ * Each token goes to the order's event reader (order.c) as soon as it is
+ * whole, and the event reader checks it against the built-in fields and
+ * the rule set's schema at once.  The common cases take its fast path: a
+ * key is resolved by the record's perfect hash (built at load from the
+ * built-in fields and the schema) and checked for a duplicate;
+ * a value its field's type takes as it stands is converted straight from
+ * the text (int64, money in minor units, decimals in millionths, dates)
+ * into its slot.  Everything else, and every error, goes the generic way,
+ * which is also how YAML orders are read.
+ *
+ * In the same pass:
+ *   - strings are referenced in place: the order gets one copy of the text
+ *     (its arena must hold what it keeps, as the caller may free the text
+ *     once the call returns), and a string value is kept where it lies in
+ *     that copy, its closing quote overwritten by a NUL; only a string with
+ *     escapes is decoded, in place too (it never grows);
+ *   - the UTF-8 of an unescaped string is validated while it is scanned,
+ *     so a clean string is stored without a second look (a string with
+ *     bad UTF-8 is refused by the event reader when it would be stored,
+ *     with the message it always had);
+ *   - a \u escape of a lone UTF-16 surrogate is found while decoding;
+ *   - numbers stay text until the event reader converts them: nothing
+ *     passes through floating point, exponents are refused there.
+ *
+ * The syntax is checked exactly as yajl 2 checked it, down to its messages
+ * and the byte offsets it gave them ("invalid JSON near byte 41: parse
+ * error: premature EOF"): orders were read with yajl until this reader
+ * replaced it, the messages are part of the library's contract, and yajl
+ * remains the oracle the tests hold this reader to
+ * (tests/fuzz/oracle_json_yajl.c, tests/fuzz/fuzz_order_diff.c).  The
+ * grammar below answers every token as yajl's parser did in the same
+ * state.  yajl read the text in one call and then one space
+ * (yajl_complete_parse), and an error it found only on that space was
+ * reported at the text's length; so the lexer reads the text as if one
+ * space followed it, and notes when it reads that space.
  */
 #include "order.h"
 
-#include <stdlib.h>
-#include <yajl/yajl_parse.h>
+/* Tokens. */
+enum {
+    T_EOF,        /* the text (and the space after it) ended inside a token */
+    T_ERROR,      /* a lexical error: j->lexerr says which */
+    T_LBRACE, T_RBRACE, T_LBRACK, T_RBRACK, T_COLON, T_COMMA,
+    T_STRING, T_NUMBER, T_TRUE, T_FALSE, T_NULL
+};
+
+/* yajl's lexical errors, worded as it worded them (without its final '.'). */
+enum { LEX_CHAR, LEX_LITERAL, LEX_ESCAPE, LEX_STRING_CHAR, LEX_HEX, LEX_MINUS, LEX_DECIMAL,
+       LEX_EXPONENT, LEX_COMMENT };
+static const char *const lex_messages[] = {
+    "invalid char in json text",
+    "invalid string in json text",
+    "inside a string, '\\' occurs before a character which it may not",
+    "invalid character inside string",
+    "invalid (non-hex) character occurs after '\\u' inside string",
+    "malformed number, a digit is required after the minus sign",
+    "malformed number, a digit is required after the decimal point",
+    "malformed number, a digit is required after the exponent",
+    "probable comment found in input text, comments are not enabled",
+};
+
+/* Bytes after the order's copy of the text that may be read. */
+#define KEY_PAD 16
 
 typedef struct jreader {
     tsr_oreader r;
     tsr_order *o;
-    yajl_handle h;
-    size_t bad_escape;   /* offset of the first bad surrogate escape, SIZE_MAX: none */
-    bool oom;            /* the caller's allocator refused a block */
+    const unsigned char *t;
+    size_t len;
+    size_t off;          /* the next byte; len is the space after the text */
+    bool past_end;       /* that space was read: an error now is at byte len */
+    char *copy;          /* the order's copy of the text, in its arena, with 1 + KEY_PAD
+                            zero bytes after it */
+    int lexerr;          /* LEX_*, after T_ERROR */
+    /* The last token. */
+    size_t start;        /* its first byte */
+    size_t toklen;       /* its length as yajl counted it (a string's without quotes) */
+    const char *s;       /* strings: the contents (decoded when escaped); numbers: the text */
+    size_t n;
+    bool escaped;        /* strings: has escapes (s is raw until decoded) */
+    bool clean;          /* strings: no escapes, valid UTF-8 (so no NUL either) */
+    bool is_int;         /* numbers: [-]digits, at most 18 of them: ival is the value */
+    int64_t ival;
 } jreader;
 
-/* ---------------------------------------------------------------------
- * yajl's allocator.  Every block has a header with its size and where it
- * came from.
- */
-typedef struct jblock {
-    size_t size;
-    size_t from_malloc;  /* 1: the fallback after a refusal; never cached */
-} jblock;
-
-static void *j_malloc(void *ctx, size_t size)
-{
-    jreader *j = ctx;
-    tsr_json_cache *c = &j->o->json_cache;
-    size_t i, best = SIZE_MAX;
-    jblock *b;
-
-    for (i = 0; i < c->n; i++) {
-        jblock *cb = c->blocks[i];
-        if (cb->size >= size && (best == SIZE_MAX || cb->size < ((jblock *)c->blocks[best])->size))
-            best = i;
-    }
-    if (best != SIZE_MAX) {
-        b = c->blocks[best];
-        c->blocks[best] = c->blocks[--c->n];
-        return b + 1;
-    }
-    if (size > SIZE_MAX - sizeof *b)
-        return NULL;
-    b = tsr__malloc(&j->o->alloc, sizeof *b + size);
-    if (b) {
-        b->from_malloc = 0;
-    } else {
-        j->oom = true;
-        b = malloc(sizeof *b + size);
-        if (!b)
-            return NULL;
-        b->from_malloc = 1;
-    }
-    b->size = size;
-    return b + 1;
-}
-
-static void j_free(void *ctx, void *ptr)
-{
-    jreader *j = ctx;
-    tsr_json_cache *c = &j->o->json_cache;
-    jblock *b;
-
-    if (!ptr)
-        return;
-    b = (jblock *)ptr - 1;
-    if (b->from_malloc)
-        free(b);
-    else if (c->n < TSR_JSON_CACHE)
-        c->blocks[c->n++] = b;
-    else
-        tsr__free(&j->o->alloc, b, sizeof *b + b->size);
-}
-
-static void *j_realloc(void *ctx, void *ptr, size_t size)
-{
-    jblock *b;
-    void *n;
-
-    if (!ptr)
-        return j_malloc(ctx, size);
-    b = (jblock *)ptr - 1;
-    if (b->size >= size)
-        return ptr;
-    n = j_malloc(ctx, size);
-    if (!n)
-        return NULL;
-    memcpy(n, ptr, b->size);
-    j_free(ctx, ptr);
-    return n;
-}
-
-void tsr__order_json_cache_free(tsr_order *o)
-{
-    tsr_json_cache *c = &o->json_cache;
-    while (c->n > 0) {
-        jblock *b = c->blocks[--c->n];
-        tsr__free(&o->alloc, b, sizeof *b + b->size);
-    }
-}
-
-/* ---------------------------------------------------------------------
- * Surrogate escapes.
- */
-static int hex4(const char *s)
-{
-    int v = 0, i;
-    for (i = 0; i < 4; i++) {
-        char c = s[i];
-        v <<= 4;
-        if (c >= '0' && c <= '9')
-            v |= c - '0';
-        else if (c >= 'a' && c <= 'f')
-            v |= c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F')
-            v |= c - 'A' + 10;
-        else
-            return -1;
-    }
-    return v;
-}
-
-/* The offset of the first \u escape that is a lone surrogate (a high one
- * not followed by a low one, or a low one alone), or SIZE_MAX.  Backslashes
- * occur only inside strings in JSON, so walking from one escape to the
- * next needs no knowledge of the structure; malformed escapes are left
- * for yajl to report. */
-static size_t find_bad_surrogate(const char *t, size_t n)
-{
-    const char *p = memchr(t, '\\', n);
-
-    while (p) {
-        size_t i = (size_t)(p - t), next = i + 2;
-        if (i + 5 < n && t[i + 1] == 'u') {
-            int cu = hex4(t + i + 2);
-            next = i + 6;
-            if (cu >= 0xD800 && cu <= 0xDBFF) {
-                int lo = i + 11 < n && t[i + 6] == '\\' && t[i + 7] == 'u' ? hex4(t + i + 8) : -1;
-                if (lo < 0xDC00 || lo > 0xDFFF)
-                    return i;
-                next = i + 12;
-            } else if (cu >= 0xDC00 && cu <= 0xDFFF) {
-                return i;
-            }
-        }
-        if (next >= n)
-            break;
-        p = memchr(t + next, '\\', n - next);
-    }
-    return SIZE_MAX;
-}
-
-/* ---------------------------------------------------------------------
- * Callbacks: 1 to go on, 0 to stop (the reason is in the reader).
- */
-static int go(jreader *j, int rc)
-{
-    if (j->oom && j->r.rc == TSR_OK) {
-        tsr__err(j->r.err, TSR_ENOMEM, NULL);
-        j->r.rc = TSR_ENOMEM;
-    }
-    return rc == TSR_OK && j->r.rc == TSR_OK;
-}
-
-/* The string just lexed holds the first bad escape.  yajl's count of bytes
- * consumed is live during callbacks: it points just past the token. */
-static bool bad_escape_here(jreader *j)
-{
-    return j->bad_escape != SIZE_MAX && yajl_get_bytes_consumed(j->h) > j->bad_escape;
-}
-
-static int j_null(void *ctx)
-{
-    jreader *j = ctx;
-    return go(j, tsr__oread_scalar(&j->r, TSR_OT_NULL, NULL, 0));
-}
-
-static int j_boolean(void *ctx, int b)
-{
-    jreader *j = ctx;
-    return go(j, tsr__oread_scalar(&j->r, b ? TSR_OT_TRUE : TSR_OT_FALSE, NULL, 0));
-}
-
-static int j_number(void *ctx, const char *s, size_t n)
-{
-    jreader *j = ctx;
-    return go(j, tsr__oread_scalar(&j->r, TSR_OT_NUMBER, s, n));
-}
-
-static int j_string(void *ctx, const unsigned char *s, size_t n)
-{
-    jreader *j = ctx;
-    if (bad_escape_here(j))
-        return go(j, tsr__oread_fail(&j->r, TSR_EORDER,
-                                     "string has a \\u escape of a lone UTF-16 surrogate"));
-    return go(j, tsr__oread_scalar(&j->r, TSR_OT_STRING, (const char *)s, n));
-}
-
-static int j_start_map(void *ctx)
-{
-    jreader *j = ctx;
-    return go(j, tsr__oread_start_map(&j->r));
-}
-
-static int j_map_key(void *ctx, const unsigned char *s, size_t n)
-{
-    jreader *j = ctx;
-    if (bad_escape_here(j))
-        return go(j, tsr__oread_fail(&j->r, TSR_EORDER,
-                                     "key has a \\u escape of a lone UTF-16 surrogate"));
-    return go(j, tsr__oread_key(&j->r, (const char *)s, n));
-}
-
-static int j_end_map(void *ctx)
-{
-    jreader *j = ctx;
-    return go(j, tsr__oread_end_map(&j->r));
-}
-
-static int j_start_array(void *ctx)
-{
-    jreader *j = ctx;
-    return go(j, tsr__oread_start_array(&j->r));
-}
-
-static int j_end_array(void *ctx)
-{
-    jreader *j = ctx;
-    return go(j, tsr__oread_end_array(&j->r));
-}
-
-static const yajl_callbacks callbacks = {
-    j_null, j_boolean, NULL, NULL, j_number, j_string,
-    j_start_map, j_map_key, j_end_map, j_start_array, j_end_array
+/* Bytes that go on a string unremarked: printable ASCII but '"' and '\\'. */
+static const unsigned char plain[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,   /* 0x00 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,   /* 0x10 */
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,   /* 0x20: '"' */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,   /* 0x30 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,   /* 0x40 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,   /* 0x50: '\\' */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,   /* 0x60 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,   /* 0x70 */
+    /* 0x80 - 0xFF: 0, looked at as UTF-8 */
 };
 
-/* yajl's message ("parse error: premature EOF\n ...") without the newline. */
-/* `at_end`: the error came from yajl_complete_parse, whose byte count covers
- * only that call (0), so the place is the end of the text. */
-static int syntax_error(jreader *j, bool at_end, size_t len)
+static int hex_digit(int c)
 {
-    unsigned char *msg = yajl_get_error(j->h, 0, NULL, 0);
-    size_t at = at_end ? len : yajl_get_bytes_consumed(j->h);
-    size_t n = msg ? strlen((const char *)msg) : 0;
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* ---------------------------------------------------------------------
+ * The lexer: yajl_lex.c's, over the text and the one space after it.
+ */
+
+/* The next character; -1, without moving, past the space after the text. */
+static int next(jreader *j)
+{
+    if (j->off < j->len)
+        return j->t[j->off++];
+    if (j->off == j->len) {
+        j->off++;
+        j->past_end = true;
+        return ' ';
+    }
+    return -1;
+}
+
+static int lex_fail(jreader *j, int what)
+{
+    j->lexerr = what;
+    return T_ERROR;
+}
+
+static int lex_literal(jreader *j, const char *rest, int tok)
+{
+    for (; *rest; rest++) {
+        int c = next(j);
+        if (c < 0)
+            return T_EOF;
+        if (c != *rest) {
+            j->off--;   /* yajl points at the byte that differs */
+            return lex_fail(j, LEX_LITERAL);
+        }
+    }
+    j->toklen = j->off - j->start;
+    return tok;
+}
+
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define WORDWISE 1
+/* Eight bytes of a string at once: the high bit of each byte that is not
+ * plain ('"', '\\', below 0x20, from 0x80 on), by the usual has-zero-byte
+ * tricks.  Bits above the lowest may be false alarms; the lowest is
+ * exact, and its byte (ctz / 8) is the first that is not plain. */
+static uint64_t stops(uint64_t x)
+{
+    const uint64_t ones = 0x0101010101010101u;
+    uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+    return (((q - ones) & ~q) | ((b - ones) & ~b) | ((x - ones * 0x20) & ~x) | x) &
+           0x8080808080808080u;
+}
+#endif
+
+/* The index of the first byte from i on that is not plain (or len). */
+static size_t skip_plain(const unsigned char *t, size_t i, size_t len)
+{
+#ifdef WORDWISE
+    while (i + 8 <= len) {
+        uint64_t x, m;
+        memcpy(&x, t + i, 8);
+        if ((m = stops(x)) != 0)
+            return i + (size_t)__builtin_ctzll(m) / 8;
+        i += 8;
+    }
+#endif
+    while (i < len && plain[t[i]])
+        i++;
+    return i;
+}
+
+/* j->off: just past the opening quote.  Plain ASCII is skipped eight
+ * bytes at a time; the rest is looked at byte by byte. */
+static int lex_string(jreader *j)
+{
+    const unsigned char *t = j->t;
+    size_t len = j->len, i = j->off, k;
+    bool escaped = false, clean = true;
+    int c;
+
+    for (;;) {
+        i = skip_plain(t, i, len);
+        if (i >= len)
+            break;
+        c = t[i];
+        if (c == '"') {
+            j->off = i + 1;
+            j->s = (const char *)t + j->start + 1;
+            j->n = i - j->start - 1;
+            j->toklen = j->n;
+            j->escaped = escaped;
+            j->clean = clean && !escaped;
+            return T_STRING;
+        }
+        if (c == '\\') {
+            escaped = true;
+            if (i + 1 >= len) {        /* the escaped character is the space after the text */
+                j->off = j->len;
+                j->past_end = true;
+                return lex_fail(j, LEX_ESCAPE);
+            }
+            c = t[i + 1];
+            if (c == 'u') {
+                for (k = i + 2; k < i + 6; k++) {
+                    if (k >= len) {    /* so is this hex digit */
+                        j->off = j->len;
+                        j->past_end = true;
+                        return lex_fail(j, LEX_HEX);
+                    }
+                    if (hex_digit(t[k]) < 0) {
+                        j->off = k;
+                        return lex_fail(j, LEX_HEX);
+                    }
+                }
+                i += 6;
+            } else if (c == '"' || c == '\\' || c == '/' || c == 'b' || c == 'f' || c == 'n' ||
+                       c == 'r' || c == 't') {
+                i += 2;
+            } else {
+                j->off = i + 1;
+                return lex_fail(j, LEX_ESCAPE);
+            }
+            continue;
+        }
+        if (c < 0x20) {
+            j->off = i;
+            return lex_fail(j, LEX_STRING_CHAR);
+        }
+        /* 0x80 and up: yajl took any byte (its check of the UTF-8 was
+         * off); the event reader refuses bad UTF-8 where it keeps a
+         * string, so here it is only noted. */
+        k = tsr__utf8_char(t + i, len - i);
+        if (k) {
+            i += k;
+        } else {
+            clean = false;
+            i++;
+        }
+    }
+    /* The text ended inside the string: the space after it is one more
+     * character of it, then nothing. */
+    j->off = j->len + 1;
+    j->past_end = true;
+    return T_EOF;
+}
+
+/* j->off: the '-' or first digit.  An integer's value is taken on the
+ * way (up to 18 digits, which cannot overflow; longer ones are converted,
+ * and refused when out of range, by the event reader). */
+static int lex_number(jreader *j)
+{
+    int c = next(j), digits = 0;
+    bool neg = c == '-';
+    uint64_t v = 0;
+
+    if (neg && (c = next(j)) < 0)
+        return T_EOF;
+    if (c == '0') {
+        digits = 1;
+        if ((c = next(j)) < 0)
+            return T_EOF;
+    } else if (c >= '1' && c <= '9') {
+        do {
+            v = v * 10u + (unsigned)(c - '0');
+            digits++;
+            if ((c = next(j)) < 0)
+                return T_EOF;
+        } while (c >= '0' && c <= '9');
+    } else {
+        j->off--;
+        return lex_fail(j, LEX_MINUS);
+    }
+    j->is_int = digits <= 18 && c != '.' && c != 'e' && c != 'E';
+    if (j->is_int)   /* below 10^18: negated without overflow */
+        j->ival = neg ? -(int64_t)v : (int64_t)v;
+    if (c == '.') {
+        bool fraction = false;
+        if ((c = next(j)) < 0)
+            return T_EOF;
+        while (c >= '0' && c <= '9') {
+            fraction = true;
+            if ((c = next(j)) < 0)
+                return T_EOF;
+        }
+        if (!fraction) {
+            j->off--;
+            return lex_fail(j, LEX_DECIMAL);
+        }
+    }
+    if (c == 'e' || c == 'E') {
+        if ((c = next(j)) < 0)
+            return T_EOF;
+        if ((c == '+' || c == '-') && (c = next(j)) < 0)
+            return T_EOF;
+        if (c < '0' || c > '9') {
+            j->off--;
+            return lex_fail(j, LEX_EXPONENT);
+        }
+        do {
+            if ((c = next(j)) < 0)
+                return T_EOF;
+        } while (c >= '0' && c <= '9');
+    }
+    j->off--;   /* the byte after the number is not part of it */
+    j->s = (const char *)j->t + j->start;
+    j->n = j->off - j->start;
+    j->toklen = j->n;
+    return T_NUMBER;
+}
+
+static int lex(jreader *j)
+{
+    int c;
+
+    for (;;) {
+        j->start = j->off;
+        if ((c = next(j)) < 0)
+            return T_EOF;
+        j->toklen = 1;
+        switch (c) {
+        case '{': return T_LBRACE;
+        case '}': return T_RBRACE;
+        case '[': return T_LBRACK;
+        case ']': return T_RBRACK;
+        case ':': return T_COLON;
+        case ',': return T_COMMA;
+        case ' ': case '\t': case '\n': case '\v': case '\f': case '\r':
+            continue;
+        case '"':
+            return lex_string(j);
+        case '-': case '0': case '1': case '2': case '3': case '4':
+        case '5': case '6': case '7': case '8': case '9':
+            j->off--;
+            return lex_number(j);
+        case 't':
+            return lex_literal(j, "rue", T_TRUE);
+        case 'f':
+            return lex_literal(j, "alse", T_FALSE);
+        case 'n':
+            return lex_literal(j, "ull", T_NULL);
+        case '/':
+            j->off--;
+            return lex_fail(j, LEX_COMMENT);
+        default:
+            return lex_fail(j, LEX_CHAR);
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------
+ * Events.
+ */
+static int syntax_error(jreader *j, const char *kind, const char *what)
+{
+    return tsr__oread_fail(&j->r, TSR_EORDER, "invalid JSON near byte %zu: %s error: %s",
+                           j->past_end ? j->len : j->off, kind, what);
+}
+
+static int parse_error(jreader *j, const char *what)
+{
+    return syntax_error(j, "parse", what);
+}
+
+/* Where the string token's contents lie in the order's copy of the text. */
+static char *in_copy(const jreader *j)
+{
+    return j->copy + (j->s - (const char *)j->t);
+}
+
+/* Decode the escapes of the string token, as yajl did, into the order's
+ * copy of the text, where it lies (it never grows: an escape of 2, 6 or 12
+ * bytes gives 1 to 4), NUL-terminated.  A \u escape of a lone UTF-16
+ * surrogate (a high one not followed by a low one, or a low one alone)
+ * refuses the string, where yajl would have made '?' or bytes that are not
+ * UTF-8 of it. */
+static int decode(jreader *j, const char *what)
+{
+    const char *s = j->s;
+    size_t n = j->n, i = 0, w = 0;
+    char *out = in_copy(j);
+
+    while (i < n) {
+        uint32_t cp;
+        const char *bs = memchr(s + i, '\\', n - i);
+        size_t run = bs ? (size_t)(bs - (s + i)) : n - i;   /* up to the next escape */
+
+        memcpy(out + w, s + i, run);
+        w += run;
+        i += run;
+        if (i == n)
+            break;
+        switch (s[i + 1]) {   /* the lexer let only these through */
+        case 'b': out[w++] = '\b'; i += 2; continue;
+        case 'f': out[w++] = '\f'; i += 2; continue;
+        case 'n': out[w++] = '\n'; i += 2; continue;
+        case 'r': out[w++] = '\r'; i += 2; continue;
+        case 't': out[w++] = '\t'; i += 2; continue;
+        case 'u': break;
+        default: out[w++] = s[i + 1]; i += 2; continue;   /* " \ / */
+        }
+        cp = (uint32_t)(hex_digit(s[i + 2]) << 12 | hex_digit(s[i + 3]) << 8 |
+                        hex_digit(s[i + 4]) << 4 | hex_digit(s[i + 5]));
+        i += 6;
+        if (cp >= 0xD800 && cp <= 0xDBFF) {
+            uint32_t lo = 0;
+            if (i + 6 <= n && s[i] == '\\' && s[i + 1] == 'u')
+                lo = (uint32_t)(hex_digit(s[i + 2]) << 12 | hex_digit(s[i + 3]) << 8 |
+                                hex_digit(s[i + 4]) << 4 | hex_digit(s[i + 5]));
+            if (lo < 0xDC00 || lo > 0xDFFF)
+                cp = 0xD800;   /* lone: refused below */
+            else {
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                i += 6;
+            }
+        }
+        if (cp >= 0xD800 && cp <= 0xDFFF)
+            return tsr__oread_fail(&j->r, TSR_EORDER,
+                                   "%s has a \\u escape of a lone UTF-16 surrogate", what);
+        if (cp < 0x80) {
+            out[w++] = (char)cp;   /* \u0000 too: a NUL, which the event reader refuses */
+        } else if (cp < 0x800) {
+            out[w++] = (char)(0xC0 | cp >> 6);
+            out[w++] = (char)(0x80 | (cp & 0x3F));
+        } else if (cp < 0x10000) {
+            out[w++] = (char)(0xE0 | cp >> 12);
+            out[w++] = (char)(0x80 | (cp >> 6 & 0x3F));
+            out[w++] = (char)(0x80 | (cp & 0x3F));
+        } else {
+            out[w++] = (char)(0xF0 | cp >> 18);
+            out[w++] = (char)(0x80 | (cp >> 12 & 0x3F));
+            out[w++] = (char)(0x80 | (cp >> 6 & 0x3F));
+            out[w++] = (char)(0x80 | (cp & 0x3F));
+        }
+    }
+    out[w] = '\0';
+    j->s = out;
+    j->n = w;
+    return TSR_OK;
+}
+
+static int on_key(jreader *j)
+{
+    const char *key;
     int rc;
 
-    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' ' || msg[n - 1] == '.'))
-        n--;
-    rc = tsr__oread_fail(&j->r, TSR_EORDER, "invalid JSON near byte %zu: %.*s", at, (int)n,
-                         msg ? (const char *)msg : "syntax error");
-    if (msg)
-        yajl_free_error(j->h, msg);
-    return rc;
+    /* the key as it lies in the order's copy (decoded there when it has
+     * escapes), which is padded for the fast path's 8-byte reads */
+    if (j->escaped) {
+        if ((rc = decode(j, "key")) != TSR_OK)
+            return rc;
+        key = j->s;
+    } else {
+        key = in_copy(j);
+    }
+    rc = tsr__oread_key_fast(&j->r, key, j->n);
+    return rc == TSR_OREAD_SLOW ? tsr__oread_key(&j->r, key, j->n) : rc;
+}
+
+static int on_scalar(jreader *j, int tok)
+{
+    tsr_otok ot;
+    const char *s = NULL;
+    size_t n = 0;
+    unsigned hints = 0;
+    int rc;
+
+    switch (tok) {
+    case T_STRING:
+        ot = TSR_OT_STRING;
+        if (j->escaped) {
+            if ((rc = decode(j, "string")) != TSR_OK)
+                return rc;
+            s = j->s;
+        } else {
+            /* the same bytes in the order's copy, terminated there */
+            char *c = in_copy(j);
+            c[j->n] = '\0';
+            s = c;
+            if (j->clean)
+                hints = TSR_OHINT_OWNED;
+        }
+        n = j->n;
+        break;
+    case T_NUMBER:
+        ot = TSR_OT_NUMBER;
+        s = j->s;
+        n = j->n;
+        if (j->is_int)
+            hints = TSR_OHINT_INT;
+        break;
+    case T_TRUE:
+        ot = TSR_OT_TRUE;
+        break;
+    case T_FALSE:
+        ot = TSR_OT_FALSE;
+        break;
+    default:
+        ot = TSR_OT_NULL;
+        break;
+    }
+    rc = tsr__oread_field_fast(&j->r, ot, s, n, hints, j->ival);
+    return rc == TSR_OREAD_SLOW ? tsr__oread_scalar(&j->r, ot, s, n) : rc;
+}
+
+/* ---------------------------------------------------------------------
+ * The grammar: yajl_parser.c's, by recursive descent.  yajl kept a stack
+ * of states; here each state is a place in value(), map() or array(), and
+ * each answers a token it does not expect with the message yajl gave in
+ * that state (the comments name them).  Recursion is as deep as the
+ * order's shape: the event reader refuses any other container at its
+ * first bracket, before it is descended into.
+ */
+static int value(jreader *j, int tok);
+
+/* A token no state takes: the end of the text or a lexical error, or
+ * else the state's own complaint. */
+static int unexpected(jreader *j, int tok, const char *what)
+{
+    if (tok == T_EOF)
+        return parse_error(j, "premature EOF");
+    if (tok == T_ERROR)
+        return syntax_error(j, "lexical", lex_messages[j->lexerr]);
+    return parse_error(j, what);
+}
+
+/* Compact JSON: the punctuation expected next, right there (no white
+ * space before it), taken without the lexer. */
+static bool take(jreader *j, unsigned char c)
+{
+    if (j->off < j->len && j->t[j->off] == c) {
+        j->off++;
+        return true;
+    }
+    return false;
+}
+
+/* The next token where a key is expected. */
+static int lex_key(jreader *j)
+{
+    if (j->off < j->len && j->t[j->off] == '"') {
+        j->start = j->off++;
+        return lex_string(j);
+    }
+    return lex(j);
+}
+
+/* j->off at a '"': the length of the string when it is plain ASCII up to
+ * its closing quote (no escape, control or non-ASCII byte), else SIZE_MAX.
+ * Read from the order's copy, eight bytes at a time: its zeroed padding
+ * stops the scan at the end of the text at the latest. */
+#if defined(__GNUC__)
+__attribute__((always_inline))   /* in the loops that call it, its constants stay put */
+#endif
+static inline size_t plain_len(const jreader *j)
+{
+#ifdef WORDWISE
+    const char *p = j->copy + j->off + 1;
+    size_t i = 0;
+    uint64_t x, m;
+
+    for (;;) {
+        memcpy(&x, p + i, 8);
+        if ((m = stops(x)) != 0)
+            break;
+        i += 8;
+    }
+    i += (size_t)__builtin_ctzll(m) / 8;
+    return j->off + 1 + i < j->len && p[i] == '"' ? i : SIZE_MAX;
+#else
+    (void)j;
+    return SIZE_MAX;
+#endif
+}
+
+/* The plain string at j->off, n bytes long, read as lex_string reads it. */
+static void take_plain(jreader *j, size_t n)
+{
+    j->start = j->off;
+    j->s = (const char *)j->t + j->off + 1;
+    j->n = n;
+    j->toklen = n;
+    j->escaped = false;
+    j->clean = true;
+    j->off += n + 2;
+}
+
+/* j->off at a '"' where a key is expected: when the string is one of the
+ * record's names, plainly written and shorter than 16 bytes, its entry in
+ * the key index, the token read.  NULL, nothing read: lex it the ordinary
+ * way.  The key's 16 bytes are compared with the name's two words. */
+static const tsr_okey_slot *match_key(jreader *j, const tsr_okey_index *ix)
+{
+    const char *p = j->copy + j->off + 1;
+    const tsr_okey_slot *k;
+    uint64_t x0, x1;
+    size_t n = plain_len(j);
+
+    if (n >= 16)   /* SIZE_MAX too */
+        return NULL;
+    memcpy(&x0, p, 8);
+    memcpy(&x1, p + 8, 8);
+    if (n < 8) {
+        x0 &= ((uint64_t)1 << (8 * n)) - 1;
+        x1 = 0;
+    } else {
+        x1 &= ((uint64_t)1 << (8 * (n - 8))) - 1;
+    }
+    k = &ix->slots[tsr__okey_hash(p, n, ix->seed) & ix->mask];
+    if (!k->name || k->len != n || x0 != k->head[0] || x1 != k->head[1])
+        return NULL;
+    take_plain(j, n);
+    return k;
+}
+
+/* A value, read from here: the common first bytes go straight to their
+ * lexer, the rest through lex(). */
+static int value_here(jreader *j)
+{
+    if (j->off < j->len) {
+        unsigned char c = j->t[j->off];
+        j->start = j->off;
+        if (c == '"') {
+            size_t n = plain_len(j);
+            if (n != SIZE_MAX) {
+                take_plain(j, n);
+                return value(j, T_STRING);
+            }
+            j->off++;
+            return value(j, lex_string(j));
+        }
+        if ((c >= '0' && c <= '9') || c == '-')
+            return value(j, lex_number(j));
+    }
+    return value(j, lex(j));
+}
+
+/* After '{' (the event reader has it). */
+static int map(jreader *j)
+{
+    const tsr_okey_index *ix = tsr__oread_key_index(&j->r);
+    const tsr_okey_slot *k;
+    bool first = true;
+    int tok, rc;
+
+    for (;;) {
+        /* map_start, map_need_key */
+        k = ix && j->off < j->len && j->t[j->off] == '"' ? match_key(j, ix) : NULL;
+        if (k) {
+            if ((rc = tsr__oread_take_key(&j->r, k)) == TSR_OREAD_SLOW)
+                rc = on_key(j);   /* met before, or too long: the generic way says so */
+        } else {
+            tok = lex_key(j);
+            if (first && tok == T_RBRACE)   /* map_start: an empty object */
+                return tsr__oread_end_map(&j->r);
+            if (tok != T_STRING)
+                return unexpected(j, tok, "invalid object key (must be a string)");
+            rc = on_key(j);
+        }
+        if (rc != TSR_OK)
+            return rc;
+        first = false;
+        /* map_sep */
+        if (!take(j, ':') && (tok = lex(j)) != T_COLON)
+            return unexpected(j, tok, "object key and value must be separated by a colon (':')");
+        /* map_need_val */
+        if ((rc = value_here(j)) != TSR_OK)
+            return rc;
+        /* map_got_val */
+        if (!take(j, ',')) {
+            tok = lex(j);
+            if (tok == T_RBRACE)
+                return tsr__oread_end_map(&j->r);
+            if (tok != T_COMMA) {
+                /* yajl steps back by the token's length (a string's
+                 * without its quotes) for this one message */
+                if (tok != T_EOF && tok != T_ERROR)
+                    j->off = j->off >= j->toklen ? j->off - j->toklen : 0;
+                return unexpected(j, tok, "after key and value, inside map, I expect ',' or '}'");
+            }
+        }
+    }
+}
+
+/* After '[' (the event reader has it). */
+static int array(jreader *j)
+{
+    int tok = lex(j), rc;
+
+    if (tok == T_RBRACK)   /* array_start: an empty array */
+        return tsr__oread_end_array(&j->r);
+    for (;;) {
+        /* array_start, array_need_val */
+        if ((rc = value(j, tok)) != TSR_OK)
+            return rc;
+        /* array_got_val */
+        if (!take(j, ',')) {
+            tok = lex(j);
+            if (tok == T_RBRACK)
+                return tsr__oread_end_array(&j->r);
+            if (tok != T_COMMA)
+                return unexpected(j, tok, "after array element, I expect ',' or ']'");
+        }
+        tok = lex(j);
+    }
+}
+
+/* A value whose first token is tok (start, map_need_val, array_need_val;
+ * array_start's ']' is array()'s). */
+static int value(jreader *j, int tok)
+{
+    int rc;
+
+    switch (tok) {
+    case T_LBRACE:
+        if ((rc = tsr__oread_start_map(&j->r)) != TSR_OK)
+            return rc;
+        return map(j);
+    case T_LBRACK:
+        if ((rc = tsr__oread_start_array(&j->r)) != TSR_OK)
+            return rc;
+        return array(j);
+    case T_STRING:
+    case T_NUMBER:
+    case T_TRUE:
+    case T_FALSE:
+    case T_NULL:
+        return on_scalar(j, tok);
+    default:
+        return unexpected(j, tok, "unallowed token at this point in JSON text");
+    }
+}
+
+static int parse(jreader *j)
+{
+    int rc, tok;
+
+    if ((rc = value(j, lex(j))) != TSR_OK)
+        return rc;
+    /* parse_complete: nothing but white space may follow */
+    tok = lex(j);
+    return tok == T_EOF ? TSR_OK : parse_error(j, "trailing garbage");
 }
 
 int tsr__order_read_json(tsr_order *o, const char *text, size_t len, tsr_error *err)
 {
-    yajl_alloc_funcs afs = { j_malloc, j_realloc, j_free, NULL };
-    yajl_status st;
     jreader j;
-    bool at_end;
     int rc;
 
     if (len > o->rs->limits.max_order_size)
         return tsr__err_path(err, TSR_ELIMIT, "$",
                              "order of %zu bytes is larger than the limit (%zu bytes)", len,
                              o->rs->limits.max_order_size);
+    /* + 16: a key is read 8 bytes at a time (tsr__oread_key_fast) */
+    if (len > SIZE_MAX - 1 - KEY_PAD || !(j.copy = tsr__arena_alloc(&o->arena, len + 1 + KEY_PAD)))
+        return tsr__err(err, TSR_ENOMEM, NULL);
+    if (len)
+        memcpy(j.copy, text, len);
+    memset(j.copy + len, 0, 1 + KEY_PAD);
     tsr__oread_init(&j.r, o, false, err);
     j.o = o;
-    j.oom = false;
-    j.bad_escape = find_bad_surrogate(text, len);
-    afs.ctx = &j;
-    j.h = yajl_alloc(&callbacks, &afs, &j);
-    if (!j.h)
-        return tsr__err(err, TSR_ENOMEM, NULL);
-    /* The reader checks UTF-8 strictly itself (yajl's check is weaker). */
-    yajl_config(j.h, yajl_dont_validate_strings, 1);
-    st = yajl_parse(j.h, (const unsigned char *)text, len);
-    at_end = st == yajl_status_ok;
-    if (at_end)
-        st = yajl_complete_parse(j.h);
-    if (j.oom)
-        rc = tsr__err(err, TSR_ENOMEM, NULL);
-    else if (st == yajl_status_client_canceled)
-        rc = j.r.rc;
-    else if (st != yajl_status_ok)
-        rc = syntax_error(&j, at_end, len);
-    else if (!j.r.done)
+    j.t = (const unsigned char *)text;
+    j.len = len;
+    j.off = 0;
+    j.past_end = false;
+    j.ival = 0;
+    rc = parse(&j);
+    if (rc == TSR_OK && !j.r.done)   /* not reachable: a whole value was read */
         rc = tsr__err_path(err, TSR_EORDER, "$", "the order is incomplete");
-    else
-        rc = TSR_OK;
-    yajl_free(j.h);
     if (rc != TSR_OK)
         tsr__order_clear(o);
     return rc;

@@ -261,9 +261,12 @@ typedef struct tsr_offer {
 
 /* An order record's keys (built-in ones first, then the schema's fields) in
  * a small open-addressing table, built at load by tsr__order_keys_build
- * (order.c) for the order reader, which then resolves a key with one hash
- * and usually one compare instead of a scan of every name. */
+ * (order.c) for the order readers, which then resolve a key with one hash
+ * and one compare instead of a scan of every name: the seed is chosen so
+ * that every name has its own slot (a perfect hash) whenever one is found. */
 typedef struct tsr_okey_slot {
+    uint64_t head[2];           /* the name's first 16 bytes, zero-padded: the JSON
+                                   reader compares a key 8 bytes at a time */
     const char *name;           /* NULL: an empty slot */
     const tsr_field *field;     /* the field a key of target X_FIELD names, else NULL */
     uint32_t len;
@@ -274,7 +277,21 @@ typedef struct tsr_okey_slot {
 typedef struct tsr_okey_index {
     tsr_okey_slot *slots;       /* mask + 1 of them, a power of two */
     uint32_t mask;
+    uint32_t seed;              /* of the hash, tsr__okey_hash */
 } tsr_okey_index;
+
+/* The home slot of key[0..n) in an index (& mask): a seeded mix of its
+ * length and three of its bytes, so no pass over the key. */
+static inline uint32_t tsr__okey_hash(const char *key, size_t n, uint32_t seed)
+{
+    uint32_t h = (seed + (uint32_t)n) * 0x9E3779B1u;
+    if (n == 0)
+        return h ^ (h >> 16);
+    h = (h ^ (unsigned char)key[0]) * 0x85EBCA77u;
+    h = (h ^ (unsigned char)key[n / 2]) * 0xC2B2AE3Du;
+    h = (h ^ (unsigned char)key[n - 1]) * 0x27D4EB2Fu;
+    return h ^ (h >> 16);
+}
 
 struct tsr_ruleset {
     tsr_alloc alloc;

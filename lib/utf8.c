@@ -6,43 +6,6 @@
  */
 #include "internal.h"
 
-/* The length of the valid UTF-8 character at s[0..n) (n >= 1), or 0 when
- * the bytes there are not one: no overlongs, no surrogates, <= U+10FFFF. */
-static inline size_t utf8_char(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0], c1;
-
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        return n >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
-    if (c >= 0xE0 && c <= 0xEF) {
-        if (n < 3)
-            return 0;
-        c1 = s[1];
-        if ((c1 & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
-            return 0;
-        if (c == 0xE0 && c1 < 0xA0)   /* overlong */
-            return 0;
-        if (c == 0xED && c1 > 0x9F)   /* surrogates */
-            return 0;
-        return 3;
-    }
-    if (c >= 0xF0 && c <= 0xF4) {
-        if (n < 4)
-            return 0;
-        c1 = s[1];
-        if ((c1 & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
-            return 0;
-        if (c == 0xF0 && c1 < 0x90)   /* overlong */
-            return 0;
-        if (c == 0xF4 && c1 > 0x8F)   /* beyond U+10FFFF */
-            return 0;
-        return 4;
-    }
-    return 0;
-}
-
 size_t tsr__utf8_prefix(const char *s, size_t n, size_t max)
 {
     if (n <= max)
@@ -62,7 +25,7 @@ bool tsr__utf8_valid(const char *str, size_t n)
             i++;
             continue;
         }
-        if ((k = utf8_char(s + i, n - i)) == 0)
+        if ((k = tsr__utf8_char(s + i, n - i)) == 0)
             return false;
         i += k;
     }
@@ -74,7 +37,7 @@ bool tsr__utf8_valid(const char *str, size_t n)
  * that are not UTF-8.  *len is how many bytes of s it stands for. */
 static const char *clean_char(const unsigned char *s, size_t n, size_t *len)
 {
-    size_t k = s[0] < 0x80 ? 1 : utf8_char(s, n);
+    size_t k = s[0] < 0x80 ? 1 : tsr__utf8_char(s, n);
 
     if (k == 0) {
         *len = 1;

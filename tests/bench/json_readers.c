@@ -13,8 +13,11 @@
  * readers, text to a validated order:
  *   tessera-yaml-tree  tsr__yaml_parse (the tree the YAML order reader walks)
  *   tessera-yaml       tsr__order_read_yaml + tsr__order_finish
- *   tessera-json       tsr_order_parse (yajl SAX filling the order) on a
- *                      reused order: the path of `tessera eval --jsonl`
+ *   tessera-json-yajl  the former JSON reader, yajl SAX filling the order
+ *                      (tests/fuzz/oracle_json_yajl.c) + tsr__order_finish
+ *   tessera-json       tsr_order_parse (the schema-aware reader, no JSON
+ *                      library) on a reused order: the path of
+ *                      `tessera eval --jsonl`
  *
  * Prints ns per order (median of 5 timed runs of >= 0.3 s after a warm-up).
  * All arithmetic is integer: no floating point in this project, even here.
@@ -30,7 +33,7 @@
 #include <yajl/yajl_parse.h>
 #include <yaml.h>
 
-#include "order.h"
+#include "order_oracle.h"
 
 #define RUNS 5
 #define RUN_NS INT64_C(300000000)
@@ -237,6 +240,16 @@ static int parse_order_yaml(void *ctx, const char *text, size_t len)
     return 0;
 }
 
+static int parse_order_json_yajl(void *ctx, const char *text, size_t len)
+{
+    tsr_ctx *c = ctx;
+    tsr__order_clear(c->order);
+    if (tsr_oracle_order_read_json(c->order, text, len, &c->err) != TSR_OK ||
+        tsr__order_finish(c->order, &c->err) != TSR_OK)
+        return -1;
+    return 0;
+}
+
 static int parse_order_json(void *ctx, const char *text, size_t len)
 {
     tsr_ctx *c = ctx;
@@ -262,6 +275,7 @@ static int run_tessera(const char *rules, const orders *o)
     tsr__arena_init(&c.arena, &rs->alloc, 8192);
     if (measure("tessera-yaml-tree", parse_yaml_tree, &c, o) != 0 ||
         measure("tessera-yaml", parse_order_yaml, &c, o) != 0 ||
+        measure("tessera-json-yajl", parse_order_json_yajl, &c, o) != 0 ||
         measure("tessera-json", parse_order_json, &c, o) != 0) {
         char msg[1024];
         tsr_error_format(msg, sizeof msg, &c.err);

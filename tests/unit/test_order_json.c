@@ -1,0 +1,760 @@
+/* Unit tests for the JSON order reader (lib/order_json.c): the cases where
+ * a hand-written JSON reader goes wrong first — escapes (\u surrogate
+ * pairs), UTF-8 at each position a byte can be wrong, duplicate keys at
+ * every level, numbers at the edges of int64, money precision, exponents,
+ * nesting, text that ends early (errors placed at its end), a byte order
+ * mark, white space, limits — each asserted against the exact code,
+ * message and JSON path that the former yajl reader gave (its messages are
+ * part of the contract).  Every case is also run through that reader, kept
+ * as the oracle (tests/fuzz/oracle_json_yajl.c), and where both accept,
+ * the two orders must be identical slot for slot. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include "order_oracle.h"
+
+static const char rules[] =
+    "tessera: 1\nruleset: order-json-test\nversion: \"1\"\ncurrency: EUR\n"
+    "schema:\n"
+    "  item: { height_cm: int, zone: string, event_start: datetime, validated: bool,"
+    " ratio: decimal, labels: list<string> }\n"
+    "  customer: { visits: int, birthday: date, member: bool, spend_12m: money }\n"
+    "  order: { note: string }\n"
+    "categories:\n"
+    "  - { id: adult, for: item.kind == \"ticket\", price: 20.00 }\n"
+    "  - { id: student, for: item.kind == \"ticket\", selectable: true, price: 15.00 }\n";
+
+typedef struct fixture {
+    tsr_ruleset *rs, *small;     /* small: tight limits on strings, lines, codes, size */
+    tsr_order *order, *oracle;
+    tsr_error err, oracle_err;
+} fixture;
+
+static tsr_ruleset *load(const tsr_load_options *opts)
+{
+    tsr_ruleset *rs = NULL;
+    tsr_error err;
+    if (tsr_ruleset_load_string(&rs, rules, strlen(rules), "order-json-test.yaml", opts, &err) !=
+        TSR_OK) {
+        fprintf(stderr, "rule set did not load: %d:%d: %s\n", err.line, err.column, err.message);
+        return NULL;
+    }
+    return rs;
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    tsr_load_options opts = TSR_LOAD_OPTIONS_INIT;
+
+    opts.max_string_length = 32;
+    opts.max_order_lines = 2;
+    opts.max_promo_codes = 1;
+    opts.max_order_size = 300;
+    if (!f || !(f->rs = load(NULL)) || !(f->small = load(&opts)))
+        return -1;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    tsr_order_free(f->order);
+    tsr_order_free(f->oracle);
+    tsr_ruleset_free(f->rs);
+    tsr_ruleset_free(f->small);
+    free(f);
+    return 0;
+}
+
+/* Read `text` with the library's reader and with the oracle, each into a
+ * fresh order of rs, and finish both when read: the library's status. */
+static int read_both(fixture *f, const tsr_ruleset *rs, const char *text, size_t len)
+{
+    int rc, orc;
+
+    tsr_order_free(f->order);
+    tsr_order_free(f->oracle);
+    f->order = f->oracle = NULL;
+    assert_int_equal(tsr_order_new(&f->order, rs, &f->err), TSR_OK);
+    assert_int_equal(tsr_order_new(&f->oracle, rs, &f->err), TSR_OK);
+    memset(&f->err, 0, sizeof f->err);
+    memset(&f->oracle_err, 0, sizeof f->oracle_err);
+    rc = tsr__order_read_json(f->order, text, len, &f->err);
+    if (rc == TSR_OK)
+        rc = tsr__order_finish(f->order, &f->err);
+    orc = tsr_oracle_order_read_json(f->oracle, text, len, &f->oracle_err);
+    if (orc == TSR_OK)
+        orc = tsr__order_finish(f->oracle, &f->oracle_err);
+    /* the oracle is what the expectations were taken from */
+    if (rc != orc)
+        fail_msg("reader %d [%s] %s, oracle %d [%s] %s", rc, f->err.path, f->err.message, orc,
+                 f->oracle_err.path, f->oracle_err.message);
+    if (rc != TSR_OK) {
+        assert_int_equal(f->err.code, f->oracle_err.code);
+        assert_string_equal(f->err.message, f->oracle_err.message);
+        assert_string_equal(f->err.path, f->oracle_err.path);
+    } else {
+        char *a = tsr_oracle_order_dump(f->order), *b = tsr_oracle_order_dump(f->oracle);
+        assert_non_null(a);
+        assert_non_null(b);
+        assert_string_equal(a, b);
+        free(a);
+        free(b);
+    }
+    return rc;
+}
+
+static int read_str(fixture *f, const tsr_ruleset *rs, const char *text)
+{
+    return read_both(f, rs, text, strlen(text));
+}
+
+typedef struct jcase {
+    const char *text;
+    size_t len;              /* 0: strlen(text) */
+    int code;
+    const char *path;        /* errors */
+    const char *message;
+} jcase;
+
+/* With TSR_TEST_PRINT set, print what each case gave instead of checking
+ * it (for writing the expectations of a new case; review before use). */
+static void run_cases(fixture *f, const tsr_ruleset *rs, const jcase *cases, size_t n)
+{
+    bool print = getenv("TSR_TEST_PRINT") != NULL;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        const jcase *c = &cases[i];
+        size_t len = c->len ? c->len : strlen(c->text);
+        int rc = read_both(f, rs, c->text, len);
+        if (print) {
+            printf("case %zu: %d \"%s\" \"%s\"\n", i, rc, rc ? f->err.path : "",
+                   rc ? f->err.message : "");
+            continue;
+        }
+        if (rc != c->code || (rc != TSR_OK && (strcmp(f->err.path, c->path) != 0 ||
+                                              strcmp(f->err.message, c->message) != 0)))
+            fail_msg("case %zu: want %d [%s] %s\n got %d [%s] %s", i, c->code,
+                     c->path ? c->path : "", c->message ? c->message : "", rc, f->err.path,
+                     f->err.message);
+    }
+}
+
+#define OK_CASE(t) { t, 0, TSR_OK, NULL, NULL }
+#define DT "\"datetime\":\"2026-06-13T14:30:00+03:00\""
+#define LINE "{\"id\":\"t1\",\"kind\":\"ticket\"}"
+/* an order with one line, plus `more` at the top level */
+#define ORDER(more) "{" DT ",\"items\":[" LINE "]" more "}"
+/* an order whose one line holds `fields` too */
+#define ITEM(fields) "{" DT ",\"items\":[{\"id\":\"t1\",\"kind\":\"ticket\"," fields "}]}"
+#define CUSTOMER(fields) "{" DT ",\"customer\":{" fields "},\"items\":[" LINE "]}"
+
+static const tsr_value *item_value(const fixture *f, int slot)
+{
+    return &f->order->lines[(size_t)slot];
+}
+
+static void assert_bytes(const tsr_value *v, const char *s, size_t n)
+{
+    assert_int_equal(v->type, TSR_T_STRING);
+    assert_int_equal(v->len, n);
+    assert_memory_equal(v->u.s, s, n);
+    assert_int_equal(v->u.s[n], '\0');
+}
+
+/* ---------------------------------------------------------------------
+ * Escapes.
+ */
+static void test_escapes_decode_as_yajl_did(void **state)
+{
+    fixture *f = *state;
+
+    assert_int_equal(read_str(f, f->rs, ITEM("\"zone\":\"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\te\"")),
+                     TSR_OK);
+    assert_bytes(item_value(f, tsr_ruleset_field(f->rs, TSR_RECORD_ITEM, "zone")),
+                 "a\"b\\c/d\b\f\n\r\te", 13);
+    /* \u: two, three and four bytes of UTF-8, the last from a surrogate pair */
+    assert_int_equal(read_str(f, f->rs, ITEM("\"zone\":\"\\u00e9\\u20AC\\ud83d\\ude00\"")),
+                     TSR_OK);
+    assert_bytes(item_value(f, tsr_ruleset_field(f->rs, TSR_RECORD_ITEM, "zone")),
+                 "\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80", 9);
+    /* a key with escapes is the key it decodes to */
+    assert_int_equal(read_str(f, f->rs, "{\"d\\u0061tetime\":\"2026-06-13T14:30:00Z\",\"items\":["
+                               LINE "]}"), TSR_OK);
+}
+
+static void test_bad_escapes_are_refused_where_yajl_refused_them(void **state)
+{
+    static const jcase cases[] = {
+        /* 0: lone surrogates, in a value and in a key */
+        { ITEM("\"zone\":\"a\\ud800\""), 0, TSR_EORDER, "items[0].zone",
+          "string has a \\u escape of a lone UTF-16 surrogate" },
+        { ITEM("\"zone\":\"\\udc00b\""), 0, TSR_EORDER, "items[0].zone",
+          "string has a \\u escape of a lone UTF-16 surrogate" },
+        { ITEM("\"zone\":\"\\ud800\\u0041\""), 0, TSR_EORDER, "items[0].zone",
+          "string has a \\u escape of a lone UTF-16 surrogate" },
+        { ITEM("\"zone\":\"\\ud800\\\\udc00\""), 0, TSR_EORDER, "items[0].zone",
+          "string has a \\u escape of a lone UTF-16 surrogate" },
+        { ITEM("\"zone\":\"\\ud800\\ud800\""), 0, TSR_EORDER, "items[0].zone",
+          "string has a \\u escape of a lone UTF-16 surrogate" },
+        /* 5: a key's path is the previous key's, as yajl's reader had it */
+        { ORDER(",\"\\udc00x\":1"), 0, TSR_EORDER, "items",
+          "key has a \\u escape of a lone UTF-16 surrogate" },
+        { ORDER(",\"promo_codes\":[\"A\",\"\\ud83d\"]"), 0, TSR_EORDER, "promo_codes[1]",
+          "string has a \\u escape of a lone UTF-16 surrogate" },
+        /* \u0000 decodes to a NUL, which no string may hold */
+        { ITEM("\"zone\":\"a\\u0000b\""), 0, TSR_EORDER, "items[0].zone",
+          "string contains a NUL character" },
+        /* malformed escapes are syntax errors, at the offending byte */
+        { ITEM("\"zone\":\"a\\xb\""), 0, TSR_EORDER, "items[0].zone",
+          "invalid JSON near byte 86: lexical error: inside a string, '\\' occurs before a "
+          "character which it may not" },
+        { ITEM("\"zone\":\"\\u12G4\""), 0, TSR_EORDER, "items[0].zone",
+          "invalid JSON near byte 88: lexical error: invalid (non-hex) character occurs after "
+          "'\\u' inside string" },
+        /* 10: a raw control byte inside a string */
+        { ITEM("\"zone\":\"a\tb\""), 0, TSR_EORDER, "items[0].zone",
+          "invalid JSON near byte 85: lexical error: invalid character inside string" },
+        /* the surrogate check comes before the string's type */
+        { ITEM("\"height_cm\":\"\\udfff\""), 0, TSR_EORDER, "items[0].height_cm",
+          "string has a \\u escape of a lone UTF-16 surrogate" },
+    };
+    run_cases(*state, ((fixture *)*state)->rs, cases, TSR_ARRAY_LEN(cases));
+}
+
+/* ---------------------------------------------------------------------
+ * UTF-8: checked where a string is kept, at every kind of fault.
+ */
+static void test_invalid_utf8_is_refused_at_each_kind_of_fault(void **state)
+{
+    static const jcase cases[] = {
+        /* 0: a continuation byte alone, a lead byte cut short (at the end
+         * and before an ASCII byte) */
+        { ITEM("\"zone\":\"a\x80\""), 0, TSR_EORDER, "items[0].zone",
+          "string is not valid UTF-8" },
+        { ITEM("\"zone\":\"a\xC3\""), 0, TSR_EORDER, "items[0].zone",
+          "string is not valid UTF-8" },
+        { ITEM("\"zone\":\"\xE2\x82x\""), 0, TSR_EORDER, "items[0].zone",
+          "string is not valid UTF-8" },
+        /* overlong forms, an encoded surrogate, beyond U+10FFFF, 0xFF */
+        { ITEM("\"zone\":\"\xC0\xAF\""), 0, TSR_EORDER, "items[0].zone",
+          "string is not valid UTF-8" },
+        { ITEM("\"zone\":\"\xE0\x80\xAF\""), 0, TSR_EORDER, "items[0].zone",
+          "string is not valid UTF-8" },
+        /* 5 */
+        { ITEM("\"zone\":\"\xF0\x80\x80\xAF\""), 0, TSR_EORDER, "items[0].zone",
+          "string is not valid UTF-8" },
+        { ITEM("\"zone\":\"\xED\xA0\x80\""), 0, TSR_EORDER, "items[0].zone",
+          "string is not valid UTF-8" },
+        { ITEM("\"zone\":\"\xF4\x90\x80\x80\""), 0, TSR_EORDER, "items[0].zone",
+          "string is not valid UTF-8" },
+        { ITEM("\"zone\":\"\xFF\""), 0, TSR_EORDER, "items[0].zone",
+          "string is not valid UTF-8" },
+        /* in a built-in string, a promo code, a list element, a promo id */
+        { "{\"id\":\"A\x80\"," DT ",\"items\":[" LINE "]}", 0, TSR_EORDER, "id",
+          "string is not valid UTF-8" },
+        /* 10 */
+        { ORDER(",\"promo_codes\":[\"\xC3\"]"), 0, TSR_EORDER, "promo_codes[0]",
+          "string is not valid UTF-8" },
+        { ITEM("\"labels\":[\"x\",\"\xF5\x80\x80\x80\"]"), 0, TSR_EORDER, "items[0].labels[1]",
+          "string is not valid UTF-8" },
+        { ORDER(",\"promo_uses\":{\"d\xC3\":1}"), 0, TSR_EORDER, "promo_uses",
+          "string is not valid UTF-8" },
+        /* in a key: an unknown field, shown with '?' */
+        { ITEM("\"zo\xC3ne\":\"A\""), 0, TSR_EORDER, "items[0].zo?ne",
+          "unknown field \"zo?ne\" in a line; did you mean \"zone\"?" },
+        /* in a string of the wrong type: that is the error */
+        { ITEM("\"height_cm\":\"\x80\""), 0, TSR_EORDER, "items[0].height_cm",
+          "expected an integer, got a string" },
+        /* 15: in a date: not a date */
+        { CUSTOMER("\"birthday\":\"2015-06-1\xC3\""), 0, TSR_EORDER, "customer.birthday",
+          "\"2015-06-1?\" is not a date (YYYY-MM-DD)" },
+        /* outside a string: a syntax error */
+        { "{\xC3\xA9:1}", 0, TSR_EORDER, "$",
+          "invalid JSON near byte 2: lexical error: invalid char in json text" },
+        /* valid: two, three and four bytes, with the NUL-free check */
+        OK_CASE(ITEM("\"zone\":\"\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80\xF4\x8F\xBF\xBF\"")),
+    };
+    run_cases(*state, ((fixture *)*state)->rs, cases, TSR_ARRAY_LEN(cases));
+}
+
+/* ---------------------------------------------------------------------
+ * Duplicate keys, at every level.
+ */
+static void test_duplicate_keys_are_refused_at_every_level(void **state)
+{
+    static const jcase cases[] = {
+        /* 0: the order, written as it stands and through an escape */
+        { "{" DT ",\"id\":\"a\",\"id\":\"b\"}", 0, TSR_EORDER, "id",
+          "duplicate key \"id\"" },
+        { "{" DT ",\"id\":\"a\",\"i\\u0064\":\"b\"}", 0, TSR_EORDER, "id",
+          "duplicate key \"id\"" },
+        /* a special key (customer, items, promo_codes) given twice */
+        { ORDER(",\"customer\":{},\"customer\":{}"), 0, TSR_EORDER, "customer",
+          "duplicate key \"customer\"" },
+        { ORDER(",\"items\":[]"), 0, TSR_EORDER, "items",
+          "duplicate key \"items\"" },
+        { ORDER(",\"promo_codes\":[],\"promo_codes\":[]"), 0, TSR_EORDER, "promo_codes",
+          "duplicate key \"promo_codes\"" },
+        /* 5: the customer, a line, a schema field, a points lot, promo uses */
+        { CUSTOMER("\"visits\":1,\"visits\":2"), 0, TSR_EORDER, "customer.visits",
+          "duplicate key \"visits\"" },
+        { ITEM("\"zone\":\"A\",\"zone\":null"), 0, TSR_EORDER, "items[0].zone",
+          "duplicate key \"zone\"" },
+        { "{" DT ",\"items\":[" LINE ",{\"id\":\"t2\",\"kind\":\"x\",\"kind\":\"y\"}]}", 0,
+          TSR_EORDER, "items[1].kind",
+          "duplicate key \"kind\"" },
+        { CUSTOMER("\"points_lots\":[{\"id\":\"L\",\"points\":1,\"points\":2}]"), 0, TSR_EORDER,
+          "customer.points_lots[0].points",
+          "duplicate key \"points\"" },
+        { ORDER(",\"promo_uses\":{\"a\":1,\"b\":2,\"a\":3}"), 0, TSR_EORDER, "promo_uses.a",
+          "duplicate key \"a\"" },
+        /* 10: one id in promo_uses and promo_total_uses is not a duplicate */
+        OK_CASE(ORDER(",\"promo_uses\":{\"a\":1},\"promo_total_uses\":{\"a\":2}")),
+    };
+    run_cases(*state, ((fixture *)*state)->rs, cases, TSR_ARRAY_LEN(cases));
+}
+
+/* ---------------------------------------------------------------------
+ * Numbers.
+ */
+static void test_integers_at_the_edges_of_int64(void **state)
+{
+    static const jcase cases[] = {
+        /* 0 */
+        OK_CASE(CUSTOMER("\"visits\":9223372036854775807")),
+        OK_CASE(CUSTOMER("\"visits\":-9223372036854775808")),
+        { CUSTOMER("\"visits\":9223372036854775808"), 0, TSR_EORDER, "customer.visits",
+          "integer 9223372036854775808 is out of range (64-bit signed)" },
+        { CUSTOMER("\"visits\":-9223372036854775809"), 0, TSR_EORDER, "customer.visits",
+          "integer -9223372036854775809 is out of range (64-bit signed)" },
+        { CUSTOMER("\"visits\":123456789012345678901234567890"), 0, TSR_EORDER, "customer.visits",
+          "integer 123456789012345678901234567890 is out of range (64-bit signed)" },
+        /* 5: a fraction, an exponent, -0, a leading zero */
+        { CUSTOMER("\"visits\":2.0"), 0, TSR_EORDER, "customer.visits",
+          "expected an integer, got 2.0" },
+        { CUSTOMER("\"visits\":1e3"), 0, TSR_EORDER, "customer.visits",
+          "numbers with an exponent are not accepted: 1e3 (write the digits out)" },
+        OK_CASE(CUSTOMER("\"visits\":-0")),
+        { CUSTOMER("\"visits\":012"), 0, TSR_EORDER, "customer.visits",
+          "invalid JSON near byte 62: parse error: after key and value, inside map, I expect ',' "
+          "or '}'" },
+        /* built-in rules on integers */
+        { ITEM("\"quantity\":0"), 0, TSR_EORDER, "items[0].quantity",
+          "quantity must be at least 1, got 0" },
+        /* 10 */
+        { ORDER(",\"redeem_points\":-1"), 0, TSR_EORDER, "redeem_points",
+          "redeem_points must be >= 0, got -1" },
+        { CUSTOMER("\"points_balance\":-9223372036854775808"), 0, TSR_EORDER,
+          "customer.points_balance",
+          "points_balance must be >= 0, got -9223372036854775808" },
+        OK_CASE(ITEM("\"quantity\":1000000000000000000")),
+        { ITEM("\"quantity\":\"2\""), 0, TSR_EORDER, "items[0].quantity",
+          "expected an integer, got a string" },
+        { CUSTOMER("\"points_lots\":[{\"id\":\"L\",\"points\":1.5}]"), 0, TSR_EORDER,
+          "customer.points_lots[0].points",
+          "expected an integer, got 1.5" },
+    };
+    run_cases(*state, ((fixture *)*state)->rs, cases, TSR_ARRAY_LEN(cases));
+}
+
+static void test_money_and_decimals_are_exact(void **state)
+{
+    fixture *f = *state;
+    static const jcase cases[] = {
+        /* 0: EUR has two decimals; zeros beyond them are no precision */
+        OK_CASE(ITEM("\"price\":1.5")),
+        OK_CASE(ITEM("\"price\":\"1.500\"")),
+        { ITEM("\"price\":1.505"), 0, TSR_EORDER, "items[0].price",
+          "1.505 has more decimals than EUR allows (2)" },
+        { ITEM("\"price\":\"1.505\""), 0, TSR_EORDER, "items[0].price",
+          "1.505 has more decimals than EUR allows (2)" },
+        OK_CASE(ITEM("\"price\":92233720368547758.07")),
+        /* 5 */
+        { ITEM("\"price\":92233720368547758.08"), 0, TSR_EORDER, "items[0].price",
+          "92233720368547758.08 is out of range" },
+        { ITEM("\"price\":-0.01"), 0, TSR_EORDER, "items[0].price",
+          "price must be >= 0" },
+        { ITEM("\"price\":1.5e2"), 0, TSR_EORDER, "items[0].price",
+          "numbers with an exponent are not accepted: 1.5e2 (write the digits out)" },
+        { ITEM("\"price\":\"1.5e2\""), 0, TSR_EORDER, "items[0].price",
+          "expected an amount of money, got \"1.5e2\"" },
+        { ITEM("\"price\":\" 1.50\""), 0, TSR_EORDER, "items[0].price",
+          "expected an amount of money, got \" 1.50\"" },
+        /* 10: decimals: six digits */
+        OK_CASE(ITEM("\"ratio\":-0.123456")),
+        { ITEM("\"ratio\":0.1234567"), 0, TSR_EORDER, "items[0].ratio",
+          "0.1234567 has more than 6 decimals" },
+        { ITEM("\"ratio\":1E-7"), 0, TSR_EORDER, "items[0].ratio",
+          "numbers with an exponent are not accepted: 1E-7 (write the digits out)" },
+        { CUSTOMER("\"spend_12m\":true"), 0, TSR_EORDER, "customer.spend_12m",
+          "expected an amount of money, got true" },
+    };
+    run_cases(f, f->rs, cases, TSR_ARRAY_LEN(cases));
+    assert_int_equal(read_str(f, f->rs, ITEM("\"price\":\"0024.90\",\"ratio\":12.5")), TSR_OK);
+    assert_int_equal(item_value(f, TSR_ITEM_PRICE)->u.i, 2490);
+    assert_int_equal(item_value(f, tsr_ruleset_field(f->rs, TSR_RECORD_ITEM, "ratio"))->u.i,
+                     12500000);
+}
+
+/* ---------------------------------------------------------------------
+ * Shape and syntax.
+ */
+static void test_nesting_is_refused_at_its_first_bracket(void **state)
+{
+    fixture *f = *state;
+    char deep[2100];
+    size_t i, n = 0;
+    static const jcase cases[] = {
+        /* 0 */
+        { ORDER(",\"note\":[[[[1]]]]"), 0, TSR_EORDER, "note",
+          "expected a string, got an array" },
+        { ORDER(",\"note\":{\"a\":{\"b\":1}}"), 0, TSR_EORDER, "note",
+          "expected a string, got an object" },
+        { CUSTOMER("\"points_lots\":[{\"id\":{\"x\":[1]}}]"), 0, TSR_EORDER,
+          "customer.points_lots[0].id",
+          "expected a string, got an object" },
+        { ITEM("\"labels\":[[\"x\"]]"), 0, TSR_EORDER, "items[0].labels[0]",
+          "expected a string, got an array" },
+        { ORDER(",\"promo_uses\":{\"a\":{}}"), 0, TSR_EORDER, "promo_uses.a",
+          "expected an integer, got an object" },
+        /* 5: not an object at all */
+        { "[1]", 0, TSR_EORDER, "$",
+          "an order must be an object" },
+        { "\"order\"", 0, TSR_EORDER, "$",
+          "an order must be an object" },
+        { "12", 0, TSR_EORDER, "$",
+          "an order must be an object" },
+    };
+
+    run_cases(f, f->rs, cases, TSR_ARRAY_LEN(cases));
+    for (i = 0; i < 1000; i++)
+        deep[n++] = '[';
+    for (i = 0; i < 1000; i++)
+        deep[n++] = ']';
+    assert_int_equal(read_both(f, f->rs, deep, n), TSR_EORDER);
+    assert_string_equal(f->err.message, "an order must be an object");
+}
+
+static void test_text_that_ends_early_is_refused_at_its_end(void **state)
+{
+    static const jcase cases[] = {
+        /* 0 */
+        { "{", 0, TSR_EORDER, "$",
+          "invalid JSON near byte 1: parse error: premature EOF" },
+        { "{\"id\":\"A-1", 0, TSR_EORDER, "id",
+          "invalid JSON near byte 10: parse error: premature EOF" },
+        { "{\"id\":\"A-1\"", 0, TSR_EORDER, "id",
+          "invalid JSON near byte 11: parse error: premature EOF" },
+        { "{\"redeem_points\":12", 0, TSR_EORDER, "redeem_points",
+          "invalid JSON near byte 19: parse error: premature EOF" },
+        { "{\"redeem_points\":-", 0, TSR_EORDER, "redeem_points",
+          "invalid JSON near byte 18: lexical error: malformed number, a digit is required after "
+          "the minus sign" },
+        /* 5 */
+        { "{\"redeem_points\":1.", 0, TSR_EORDER, "redeem_points",
+          "invalid JSON near byte 19: lexical error: malformed number, a digit is required after "
+          "the decimal point" },
+        { "{\"redeem_points\":1e", 0, TSR_EORDER, "redeem_points",
+          "invalid JSON near byte 19: lexical error: malformed number, a digit is required after "
+          "the exponent" },
+        { "{\"channel\":tr", 0, TSR_EORDER, "channel",
+          "invalid JSON near byte 13: lexical error: invalid string in json text" },
+        { "{\"channel\":\"ab\\", 0, TSR_EORDER, "channel",
+          "invalid JSON near byte 15: lexical error: inside a string, '\\' occurs before a "
+          "character which it may not" },
+        { "{\"channel\":\"\\u12", 0, TSR_EORDER, "channel",
+          "invalid JSON near byte 16: lexical error: invalid (non-hex) character occurs after "
+          "'\\u' inside string" },
+        /* 10: the value decides before the end does */
+        { "{\"channel\":12", 0, TSR_EORDER, "channel",
+          "expected a string, got the number 12" },
+        { "{\"items\":[{\"id\":\"x\"}", 0, TSR_EORDER, "items[1]",
+          "invalid JSON near byte 20: parse error: premature EOF" },
+        { "{\"id\"", 0, TSR_EORDER, "id",
+          "invalid JSON near byte 5: parse error: premature EOF" },
+        { "{\"id\":", 0, TSR_EORDER, "id",
+          "invalid JSON near byte 6: parse error: premature EOF" },
+        { "", 0, TSR_EORDER, "$",
+          "invalid JSON near byte 0: parse error: premature EOF" },
+    };
+    run_cases(*state, ((fixture *)*state)->rs, cases, TSR_ARRAY_LEN(cases));
+}
+
+static void test_syntax_errors_say_what_yajl_said(void **state)
+{
+    static const jcase cases[] = {
+        /* 0: missing colon, key not a string, value missing */
+        { "{\"id\" \"x\"}", 0, TSR_EORDER, "id",
+          "invalid JSON near byte 9: parse error: object key and value must be separated by a "
+          "colon (':')" },
+        { "{1:2}", 0, TSR_EORDER, "$",
+          "invalid JSON near byte 2: parse error: invalid object key (must be a string)" },
+        { "{\"id\":}", 0, TSR_EORDER, "id",
+          "invalid JSON near byte 7: parse error: unallowed token at this point in JSON text" },
+        { "{\"id\":\"a\",}", 0, TSR_EORDER, "id",
+          "invalid JSON near byte 11: parse error: invalid object key (must be a string)" },
+        { "{\"id\":\"a\",,}", 0, TSR_EORDER, "id",
+          "invalid JSON near byte 11: parse error: invalid object key (must be a string)" },
+        /* 5: after a value, each kind of token where ',' or '}' belongs
+         * (yajl steps back by the token's length for this message) */
+        { "{\"id\":\"a\" \"bcd\"}", 0, TSR_EORDER, "id",
+          "invalid JSON near byte 12: parse error: after key and value, inside map, I expect ',' "
+          "or '}'" },
+        { "{\"id\":\"a\" 12345}", 0, TSR_EORDER, "id",
+          "invalid JSON near byte 10: parse error: after key and value, inside map, I expect ',' "
+          "or '}'" },
+        { "{\"id\":\"a\" true}", 0, TSR_EORDER, "id",
+          "invalid JSON near byte 10: parse error: after key and value, inside map, I expect ',' "
+          "or '}'" },
+        { "{\"id\":\"a\":1}", 0, TSR_EORDER, "id",
+          "invalid JSON near byte 9: parse error: after key and value, inside map, I expect ',' "
+          "or '}'" },
+        { "{\"id\":\"a\"]", 0, TSR_EORDER, "id",
+          "invalid JSON near byte 9: parse error: after key and value, inside map, I expect ',' "
+          "or '}'" },
+        /* 10: arrays */
+        { ORDER(",\"promo_codes\":[\"A\",]"), 0, TSR_EORDER, "promo_codes[1]",
+          "invalid JSON near byte 98: parse error: unallowed token at this point in JSON text" },
+        { ORDER(",\"promo_codes\":[\"A\" \"B\"]"), 0, TSR_EORDER, "promo_codes[1]",
+          "invalid JSON near byte 100: parse error: after array element, I expect ',' or ']'" },
+        { ORDER(",\"promo_codes\":[,]"), 0, TSR_EORDER, "promo_codes[0]",
+          "invalid JSON near byte 94: parse error: unallowed token at this point in JSON text" },
+        /* literals, comments, stray bytes, numbers */
+        { "{\"channel\":nul}", 0, TSR_EORDER, "channel",
+          "invalid JSON near byte 14: lexical error: invalid string in json text" },
+        { "{/* c */}", 0, TSR_EORDER, "$",
+          "invalid JSON near byte 1: lexical error: probable comment found in input text, "
+          "comments are not enabled" },
+        /* 15 */
+        { "{\"id\":'a'}", 0, TSR_EORDER, "id",
+          "invalid JSON near byte 7: lexical error: invalid char in json text" },
+        { "{\"id\":-x}", 0, TSR_EORDER, "id",
+          "invalid JSON near byte 7: lexical error: malformed number, a digit is required after "
+          "the minus sign" },
+        { "{\"id\":1.e5}", 0, TSR_EORDER, "id",
+          "invalid JSON near byte 8: lexical error: malformed number, a digit is required after "
+          "the decimal point" },
+        { "{\"id\":1e+}", 0, TSR_EORDER, "id",
+          "invalid JSON near byte 9: lexical error: malformed number, a digit is required after "
+          "the exponent" },
+        { "{\"id\":+1}", 0, TSR_EORDER, "id",
+          "invalid JSON near byte 7: lexical error: invalid char in json text" },
+        /* 20: after the order: anything but white space, lexed once */
+        { ORDER("") " x", 0, TSR_EORDER, "$",
+          "invalid JSON near byte 80: parse error: trailing garbage" },
+        { ORDER("") " 1", 0, TSR_EORDER, "$",
+          "invalid JSON near byte 80: parse error: trailing garbage" },
+        { ORDER("") "{}", 0, TSR_EORDER, "$",
+          "invalid JSON near byte 79: parse error: trailing garbage" },
+        { ORDER("") " tru", 0, TSR_EORDER, "$",
+          "invalid JSON near byte 82: parse error: trailing garbage" },
+        /* an unterminated string after the order is all yajl never saw */
+        OK_CASE(ORDER("") " \"abc"),
+        /* 25: a NUL byte outside a string */
+        { "{\"id\":\"a\"\0}", 12, TSR_EORDER, "id",
+          "invalid JSON near byte 10: lexical error: invalid char in json text" },
+    };
+    run_cases(*state, ((fixture *)*state)->rs, cases, TSR_ARRAY_LEN(cases));
+}
+
+/* White space is JSON's plus \v and \f (yajl's); a byte order mark is
+ * dropped by tsr_order_parse before the reader sees the text. */
+static void test_white_space_and_a_byte_order_mark(void **state)
+{
+    fixture *f = *state;
+    static const char spaced[] =
+        " \t\r\n{ \"datetime\" \v:\f\"2026-06-13T14:30:00Z\" ,\n\"items\"\r:\t[ {\"id\" : \"t1\" ,"
+        " \"kind\":\"ticket\" , \"quantity\" : 2 } ] , \"promo_codes\" : [ \"A\" , \"B\" ] } \n\t";
+    static const char bom[] = "\xEF\xBB\xBF{" DT ",\"items\":[" LINE "]}";
+    static const jcase cases[] = {
+        OK_CASE(spaced),
+        /* a mark inside the text is not white space */
+        { "{\xEF\xBB\xBF" DT ",\"items\":[" LINE "]}", 0, TSR_EORDER, "$",
+          "invalid JSON near byte 2: lexical error: invalid char in json text" },
+        /* nor is a NBSP */
+        { "{\xC2\xA0" DT ",\"items\":[" LINE "]}", 0, TSR_EORDER, "$",
+          "invalid JSON near byte 2: lexical error: invalid char in json text" },
+    };
+
+    run_cases(f, f->rs, cases, TSR_ARRAY_LEN(cases));
+    assert_int_equal(read_str(f, f->rs, spaced), TSR_OK);
+    assert_int_equal(f->order->nlines, 1);
+    assert_int_equal(item_value(f, TSR_ITEM_QUANTITY)->u.i, 2);
+    assert_int_equal(f->order->npromo_codes, 2);
+    assert_int_equal(tsr_order_parse(f->order, bom, strlen(bom), &f->err), TSR_OK);
+    assert_int_equal(f->order->nlines, 1);
+}
+
+/* ---------------------------------------------------------------------
+ * Limits, as they were.
+ */
+static void test_limits_are_enforced_as_before(void **state)
+{
+    fixture *f = *state;
+    char big[400];
+    static const jcase cases[] = {
+        /* 0: strings (32 bytes): a value, a key, a promo id, a decoded string */
+        { ITEM("\"zone\":\"123456789012345678901234567890123\""), 0, TSR_ELIMIT, "items[0].zone",
+          "string of 33 bytes is longer than the limit (32 bytes)" },
+        OK_CASE(ITEM("\"zone\":\"12345678901234567890123456789012\"")),
+        { ORDER(",\"promo_total_uses_and_then_some_xy\":{}"), 0, TSR_ELIMIT, "items",
+          "key of 33 bytes is longer than the limit (32 bytes)" },
+        { ORDER(",\"promo_uses\":{\"123456789012345678901234567890123\":1}"), 0, TSR_ELIMIT,
+          "promo_uses",
+          "key of 33 bytes is longer than the limit (32 bytes)" },
+        OK_CASE(ITEM("\"zone\":\"\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9"
+                     "\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\"")),
+        /* 5 */
+        { ITEM("\"zone\":\"\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9"
+               "\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9x\""), 0, TSR_ELIMIT,
+                 "items[0].zone",
+          "string of 33 bytes is longer than the limit (32 bytes)" },
+        /* lines (2), promo codes (1) */
+        { "{" DT ",\"items\":[" LINE "," LINE "," LINE "]}", 0, TSR_ELIMIT, "items[2]",
+          "an order may have at most 2 lines" },
+        { ORDER(",\"promo_codes\":[\"A\",\"B\"]"), 0, TSR_ELIMIT, "promo_codes[1]",
+          "an order may carry at most 1 promo codes" },
+        /* a date string over the limit: the limit speaks first */
+        { CUSTOMER("\"birthday\":\"2015-06-15T00:00:00.000000000+03:00\""), 0, TSR_ELIMIT,
+          "customer.birthday",
+          "string of 35 bytes is longer than the limit (32 bytes)" },
+    };
+
+    run_cases(f, f->small, cases, TSR_ARRAY_LEN(cases));
+    /* the order's size (300 bytes) */
+    memset(big, ' ', sizeof big);
+    memcpy(big, ORDER(""), strlen(ORDER("")));
+    assert_int_equal(read_both(f, f->small, big, 300), TSR_OK);
+    assert_int_equal(read_both(f, f->small, big, 301), TSR_ELIMIT);
+    assert_string_equal(f->err.path, "$");
+    assert_string_equal(f->err.message, "order of 301 bytes is larger than the limit (300 bytes)");
+}
+
+/* ---------------------------------------------------------------------
+ * The key index.
+ */
+
+/* Every name of a record's index is found at its home slot: one hash, one
+ * compare. */
+static bool index_is_perfect(const tsr_okey_index *ix)
+{
+    uint32_t i;
+    for (i = 0; i <= ix->mask; i++) {
+        const tsr_okey_slot *k = &ix->slots[i];
+        if (k->name && (tsr__okey_hash(k->name, k->len, ix->seed) & ix->mask) != i)
+            return false;
+    }
+    return true;
+}
+
+static void test_key_index_is_a_perfect_hash_for_ordinary_schemas(void **state)
+{
+    fixture *f = *state;
+    int rec;
+
+    for (rec = 0; rec < TSR_REC__COUNT; rec++)
+        assert_true(index_is_perfect(&f->rs->okeys[rec]));
+}
+
+/* More names than a perfect hash is looked for, some of them alike in
+ * length and first, middle and last byte: the index probes, and every key
+ * still reads. */
+static void test_keys_of_a_wide_schema_read_as_before(void **state)
+{
+    fixture *f = *state;
+    char text[4096], order[4096];
+    size_t used = 0, o = 0;
+    tsr_ruleset *rs = NULL;
+    int i;
+
+    used += (size_t)snprintf(text, sizeof text, "tessera: 1\nruleset: wide\nversion: \"1\"\n"
+                             "currency: KWD\nschema:\n  item:\n");
+    for (i = 0; i < 70; i++)
+        used += (size_t)snprintf(text + used, sizeof text - used, "    f%d_x: int\n", i);
+    used += (size_t)snprintf(text + used, sizeof text - used,
+                             "    paxb: int\n    pbxb: string\n    pcxb: money\n");
+    assert_int_equal(tsr_ruleset_load_string(&rs, text, used, "wide.yaml", NULL, &f->err),
+                     TSR_OK);
+    assert_false(index_is_perfect(&rs->okeys[TSR_REC_ITEM]));
+    o += (size_t)snprintf(order, sizeof order, "{" DT ",\"items\":[{\"id\":\"t1\",\"kind\":\"k\"");
+    for (i = 0; i < 70; i++)
+        o += (size_t)snprintf(order + o, sizeof order - o, ",\"f%d_x\":%d", i, i);
+    o += (size_t)snprintf(order + o, sizeof order - o,
+                          ",\"paxb\":1,\"pbxb\":\"b\",\"pcxb\":\"1.234\",\"price\":0.5}]}");
+    assert_int_equal(read_both(f, rs, order, o), TSR_OK);
+    assert_int_equal(item_value(f, tsr_ruleset_field(rs, TSR_RECORD_ITEM, "f69_x"))->u.i, 69);
+    assert_int_equal(item_value(f, tsr_ruleset_field(rs, TSR_RECORD_ITEM, "pcxb"))->u.i, 1234);
+    assert_int_equal(item_value(f, TSR_ITEM_PRICE)->u.i, 500);
+    /* a key alike to a name but not one is still unknown */
+    o = (size_t)snprintf(order, sizeof order, ITEM("\"pdxb\":1"));
+    assert_int_equal(read_both(f, rs, order, o), TSR_EORDER);
+    assert_string_equal(f->err.path, "items[0].pdxb");
+    tsr_order_free(f->order);
+    tsr_order_free(f->oracle);
+    f->order = f->oracle = NULL;
+    tsr_ruleset_free(rs);
+}
+
+/* The park10 workload reads to the same orders through both readers. */
+static void test_park10_orders_read_as_before(void **state)
+{
+    fixture *f = *state;
+    tsr_ruleset *rs = NULL;
+    FILE *in = fopen(TSR_SOURCE_DIR "/../shared/bench/park10/orders.jsonl", "r");
+    char *line = NULL;
+    size_t cap = 0, n = 0;
+    ssize_t got;
+
+    if (!in)
+        skip();
+    assert_int_equal(tsr_ruleset_load_file(&rs, TSR_SOURCE_DIR "/rules/park10/park10.yaml", NULL,
+                                           &f->err), TSR_OK);
+    while ((got = getline(&line, &cap, in)) > 0) {
+        assert_int_equal(read_both(f, rs, line, (size_t)got), TSR_OK);
+        n++;
+    }
+    free(line);
+    fclose(in);
+    tsr_order_free(f->order);
+    tsr_order_free(f->oracle);
+    f->order = f->oracle = NULL;
+    tsr_ruleset_free(rs);
+    assert_int_equal(n, 1024);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_escapes_decode_as_yajl_did, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_escapes_are_refused_where_yajl_refused_them,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_invalid_utf8_is_refused_at_each_kind_of_fault, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_duplicate_keys_are_refused_at_every_level, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_integers_at_the_edges_of_int64, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_money_and_decimals_are_exact, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nesting_is_refused_at_its_first_bracket, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_text_that_ends_early_is_refused_at_its_end, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_syntax_errors_say_what_yajl_said, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_white_space_and_a_byte_order_mark, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_limits_are_enforced_as_before, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_key_index_is_a_perfect_hash_for_ordinary_schemas,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_keys_of_a_wide_schema_read_as_before, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_park10_orders_read_as_before, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
