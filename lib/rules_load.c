@@ -804,8 +804,16 @@ static int read_enum(builder *b, const tsr_ynode *n, const char *what, const cha
     if (n->kind != TSR_Y_SCALAR)
         return fail(b, n, TSR_ESCHEMA, "`%s` in %s must be one of %s, ... not %s", what, where,
                     names[0], kind_name(n));
+    /* nothing near: say what is allowed (every enum here has two or three values) */
+    if (!*suggest(hint, sizeof hint, n->u.scalar.text, n->u.scalar.len, names, count)) {
+        size_t len = 0;
+        for (i = 0; i < count && len < sizeof hint; i++)
+            len += (size_t)snprintf(hint + len, sizeof hint - len, "%s`%s`",
+                                    i == 0 ? "; one of " : i + 1 == count ? " or " : ", ",
+                                    names[i]);
+    }
     return fail(b, n, TSR_ESCHEMA, "unknown %s `%s` in %s%s", what, n->u.scalar.text, where,
-                suggest(hint, sizeof hint, n->u.scalar.text, n->u.scalar.len, names, count));
+                hint);
 }
 
 /* A decimal constant (scale 6) within [min, max]: percentages. */

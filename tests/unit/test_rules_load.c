@@ -413,7 +413,8 @@ static void test_discount_base_and_pick_are_checked(void **state)
                  5, 32, "unknown `base` value `orignal` in discounts.a; did you mean `original`?");
     assert_error(HEADER "discounts:\n  - { id: a, every: 1, discounted: 1, percent: 5, "
                  "pick: dearest }\n", TSR_ESCHEMA, 5, 57,
-                 "unknown `pick` value `dearest` in discounts.a");
+                 "unknown `pick` value `dearest` in discounts.a; one of `cheapest` or "
+                 "`most_expensive`");
     end_errors();
 }
 
@@ -485,12 +486,13 @@ static void test_tax_errors(void **state)
     assert_error(HEADER "taxes: { rates: [] }\n", TSR_ESCHEMA, 4, 17,
                  "`taxes` needs `rates`, a non-empty list of {id, for, rate}");
     assert_error(HEADER "taxes: { prices: included, rates: [{ id: a, rate: 5 }] }\n",
-                 TSR_ESCHEMA, 4, 18, "unknown `prices` value `included` in taxes");
+                 TSR_ESCHEMA, 4, 18, "unknown `prices` value `included` in taxes; one of `inclusive` or "
+                 "`exclusive`");
     assert_error(HEADER "taxes: { prices: exclusiv, rates: [{ id: a, rate: 5 }] }\n",
                  TSR_ESCHEMA, 4, 18, "unknown `prices` value `exclusiv` in taxes; did you mean "
                  "`exclusive`?");
     assert_error(HEADER "taxes: { rounding: order, rates: [{ id: a, rate: 5 }] }\n",
-                 TSR_ESCHEMA, 4, 20, "unknown `rounding` value `order` in taxes");
+                 TSR_ESCHEMA, 4, 20, "unknown `rounding` value `order` in taxes; one of `line` or `rate`");
     assert_error(HEADER "taxes: { rate: [{ id: a, rate: 5 }] }\n", TSR_ESCHEMA, 4, 10,
                  "unknown key `rate` in taxes; did you mean `rates`?");
     assert_error(HEADER "taxes: { rates: [{ id: a, rate: 5, valid: {} }] }\n", TSR_ESCHEMA, 4, 36,
