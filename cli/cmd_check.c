@@ -39,6 +39,7 @@ static void print_ok(const char *path, const tsr_ruleset *rs, size_t warnings)
         { "discounts", "discount", "discounts" },
         { "earn", "earn rule", "earn rules" },
         { "offers", "offer", "offers" },
+        { "taxes", "tax rate", "tax rates" },
     };
     const char *version = tsr_ruleset_version(rs);
     const char *sep = ": ";

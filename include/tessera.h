@@ -2,8 +2,8 @@
  * tessera.h — the whole public contract of libtessera.
  *
  * Tessera loads declarative YAML rule sets (ticket categories, discounts,
- * promo codes, loyalty points, refunds, offers) and evaluates them against
- * orders.  If it is not declared in this header it is not API.
+ * promo codes, loyalty points, refunds, taxes, offers) and evaluates them
+ * against orders.  If it is not declared in this header it is not API.
  *
  * Conventions
  *   - Every fallible function returns an int status: TSR_OK (0) or a negative
@@ -265,7 +265,8 @@ TSR_API void tsr_check_report_free(tsr_check_report *r);
 
 /* How many rules a loaded rule set has in `section`: "tables", "segments",
  * "tiers", "categories", "promo_codes", "discounts", "earn" (the loyalty
- * program's earn rules) or "offers"; 0 for any other name or a NULL rule set. */
+ * program's earn rules), "offers" or "taxes" (the tax rates); 0 for any
+ * other name or a NULL rule set. */
 TSR_API size_t tsr_ruleset_count(const tsr_ruleset *rs, const char *section);
 
 /* Borrowed strings, valid while the rule set lives. */
@@ -402,19 +403,38 @@ TSR_API int64_t tsr_result_line_points(const tsr_result *r, size_t i);
 /* The result's totals, written into the caller's struct.  Set `version`
  * first (TSR_TOTALS_INIT): fields are only appended, and the library
  * writes those the caller's version has and not a byte more. */
-#define TSR_TOTALS_VERSION 1
+#define TSR_TOTALS_VERSION 2
 
 typedef struct tsr_totals {
     unsigned version;      /* in: the caller's TSR_TOTALS_VERSION */
     int64_t subtotal, discount, redeemed_value, due;   /* minor units */
     int64_t points_earned, points_redeemed;
+    /* Version 2.  All tax of the order (rule sets with `taxes`; else 0):
+     * included in `due` with inclusive prices, added to it with
+     * exclusive ones (subtotal − discount − redeemed_value + tax = due). */
+    int64_t tax;
 } tsr_totals;
 
-#define TSR_TOTALS_INIT { TSR_TOTALS_VERSION, 0, 0, 0, 0, 0, 0 }
+#define TSR_TOTALS_INIT { TSR_TOTALS_VERSION, 0, 0, 0, 0, 0, 0, 0 }
 
 /* TSR_OK; TSR_EINVAL when `out` is NULL or its version unknown (nothing is
  * written), or when `r` is NULL (the fields are zeroed). */
 TSR_API int tsr_result_totals(const tsr_result *r, tsr_totals *out);
+
+/* Taxes (rule sets with `taxes`).  The tax of line i: the id of the rate
+ * it took and the rate as the result writes it ("10", "25.5"), borrowed
+ * from the result, and its tax in minor units.  Returns 1 when the line
+ * took a rate, 0 when it took none or the rule set has no taxes (*id and
+ * *rate NULL, *amount 0), TSR_EINVAL when i is out of range.  Any out
+ * parameter may be NULL. */
+TSR_API int tsr_result_line_tax(const tsr_result *r, size_t i, const char **id,
+                                const char **rate, int64_t *amount);
+/* The rates the order used, in the order of `taxes.rates` (what a fiscal
+ * receipt prints): id, rate, the base of their lines and their tax.
+ * TSR_EINVAL when i is out of range. */
+TSR_API size_t tsr_result_tax_count(const tsr_result *r);
+TSR_API int tsr_result_tax(const tsr_result *r, size_t i, const char **id, const char **rate,
+                           int64_t *base, int64_t *amount);
 
 /* Segments the customer is in and the tier (NULL: none), by name. */
 TSR_API size_t tsr_result_segment_count(const tsr_result *r);
@@ -478,8 +498,8 @@ TSR_API int tsr_test_report_case_passed(const tsr_test_report *r, size_t i);
 TSR_API const char *tsr_test_report_case_diff(const tsr_test_report *r, size_t i);
 
 /* Rule coverage: of the rule set's categories, promo codes, discounts, earn
- * rules and offers (tsr_test_report_rule_count), those that no case applied,
- * as "SECTION.ID" in file order. */
+ * rules, offers and tax rates (tsr_test_report_rule_count), those that no
+ * case applied, as "SECTION.ID" in file order. */
 TSR_API size_t tsr_test_report_rule_count(const tsr_test_report *r);
 TSR_API size_t tsr_test_report_uncovered_count(const tsr_test_report *r);
 TSR_API const char *tsr_test_report_uncovered(const tsr_test_report *r, size_t i);
@@ -521,8 +541,9 @@ TSR_API const char *tsr_lint_report_kind(const tsr_lint_report *r, size_t i);
 
 /* ---------------------------------------------------------------------
  * A result explained for people (explain.c; what `tessera eval --explain`
- * prints): the lines with category, unit price, discounts, redemption and
- * total; totals; promo codes with reasons; points; offers; and the trace,
+ * prints): the lines with category, unit price, discounts, redemption,
+ * total and tax; totals; the tax per rate (with `taxes`); promo codes with
+ * reasons; points; offers; and the trace,
  * one rule a line (`✓ discounts.family-pack`, `✗ discounts.season-pass-10:
  * ...`).  Writes at most `size` bytes including the NUL and returns the
  * length the whole text needs (like snprintf), or TSR_ENOMEM (TSR_EINVAL
@@ -540,12 +561,15 @@ TSR_API int tsr_result_explain(char *buf, size_t size, const tsr_result *r);
  * `rs`: a receipt priced by another rule set or version, for another
  * order, with other line ids, or with amounts that do not add up or differ
  * from what the rule set gives is refused with TSR_ERECEIPT and the JSON
- * path of the first disagreement (receipt.lines[1].total).
+ * path of the first disagreement (receipt.lines[1].total); with `taxes`,
+ * its tax figures are checked too (receipt.lines[1].tax.amount).
  *
  * Per line, `refunds.allowed` decides, with `now` the refund time (rejected
  * lines carry the reason).  A refunded line gives back what the customer
- * paid for it (its total after discounts and redeemed points) minus
- * `refunds.fee`, never below zero; the points redeemed on it are restored,
+ * paid for it (its total after discounts and redeemed points, and the tax
+ * added on top with `taxes.prices: exclusive`) minus `refunds.fee`, never
+ * below zero, and says the tax that amount contains (with `taxes`,
+ * tsr_refund_result_line_tax); the points redeemed on it are restored,
  * the points earned on it revoked.  Order-level (flat) points are revoked
  * by the refund that leaves no line of the order unrefunded.  With
  * `refunds.reprice`, the lines that remain are priced again (original time
@@ -634,7 +658,9 @@ TSR_API void tsr_refund_result_free(tsr_refund_result *r);
  *             {"id":"t2","status":"rejected","why":"allowed: `...` was false"}],
  *    "totals":{"amount":"118.00","fee":"2.00","clawback":"0.00","clawback_returned":"0.00",
  *              "points_restored":0,"points_revoked":12,"order_points_revoked":0},
- *    "reprice":{"lines":["t3"],"paid":"...","now":"..."}}   (reprice: when it ran) */
+ *    "reprice":{"lines":["t3"],"paid":"...","now":"..."}}   (reprice: when it ran)
+ * With `taxes`, a refunded line has "tax" after "fee" ({"id","rate","amount"},
+ * or null when no rate took it) and the totals have "tax" after "fee". */
 TSR_API const char *tsr_refund_result_json(tsr_refund_result *r, size_t *len);
 
 /* Accessors.  Strings are borrowed from the result; money in minor units. */
@@ -650,9 +676,17 @@ TSR_API int64_t tsr_refund_result_line_amount(const tsr_refund_result *r, size_t
 TSR_API int64_t tsr_refund_result_line_fee(const tsr_refund_result *r, size_t i);
 TSR_API int64_t tsr_refund_result_line_points_restored(const tsr_refund_result *r, size_t i);
 TSR_API int64_t tsr_refund_result_line_points_revoked(const tsr_refund_result *r, size_t i);
+/* With `taxes`: the rate refunded line i took (id and rate as in the
+ * result, borrowed from the refund result) and the tax its amount
+ * contains, amount × rate / (100 + rate), in minor units (what a refund
+ * receipt prints).  Returns 1 with a rate, 0 without one (a rejected line,
+ * a line no rate took, a rule set without taxes: *id and *rate NULL,
+ * *amount 0), TSR_EINVAL when i is out of range. */
+TSR_API int tsr_refund_result_line_tax(const tsr_refund_result *r, size_t i, const char **id,
+                                       const char **rate, int64_t *amount);
 
 /* Versioned like tsr_totals: set `version` first (TSR_REFUND_TOTALS_INIT). */
-#define TSR_REFUND_TOTALS_VERSION 1
+#define TSR_REFUND_TOTALS_VERSION 2
 
 typedef struct tsr_refund_totals {
     unsigned version;              /* in: the caller's TSR_REFUND_TOTALS_VERSION */
@@ -667,9 +701,12 @@ typedef struct tsr_refund_totals {
     int64_t order_points_revoked;  /* of which order-level (flat) points */
     int64_t clawback_returned;     /* withheld by earlier refunds and no longer
                                       owed (the lines it was for came back) */
+    /* Version 2.  The tax the lines' amounts contain (rule sets with
+     * `taxes`; else 0), before any clawback. */
+    int64_t tax;
 } tsr_refund_totals;
 
-#define TSR_REFUND_TOTALS_INIT { TSR_REFUND_TOTALS_VERSION, 0, 0, 0, 0, 0, 0, 0 }
+#define TSR_REFUND_TOTALS_INIT { TSR_REFUND_TOTALS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 /* TSR_OK; TSR_EINVAL when `out` is NULL or its version unknown (nothing is
  * written), or when `r` is NULL (the fields are zeroed). */

@@ -26,10 +26,13 @@
 #define WHY_MAX 200
 /* a state holds at most TSR_DIFF_MAX_TOP movers of ~250 bytes */
 #define MAX_STATE (1u << 20)
-#define STATE_VERSION 1
+/* Version 2 sums the tax too; a comparison of rule sets without `taxes`
+ * writes and reads version 1, the shape before taxes, unchanged. */
+#define STATE_VERSION_NO_TAX 1
+#define STATE_VERSION_TAX 2
 
 typedef struct sums {
-    int64_t due, discount, earned, redeemed;
+    int64_t due, discount, earned, redeemed, tax;
 } sums;
 
 typedef struct mover {
@@ -71,7 +74,8 @@ static int add_sums(sums *s, const sums *t)
 {
     sums r;
     if (!tsr__add(s->due, t->due, &r.due) || !tsr__add(s->discount, t->discount, &r.discount) ||
-        !tsr__add(s->earned, t->earned, &r.earned) || !tsr__add(s->redeemed, t->redeemed, &r.redeemed))
+        !tsr__add(s->earned, t->earned, &r.earned) || !tsr__add(s->redeemed, t->redeemed, &r.redeemed) ||
+        !tsr__add(s->tax, t->tax, &r.tax))
         return -1;
     *s = r;
     return 0;
@@ -133,6 +137,12 @@ static void note_error(char *buf, size_t size, const tsr_error *err)
     else
         snprintf(text, sizeof text, "%s", err->message);
     copy_text(buf, size, text, strlen(text));
+}
+
+/* Does either rule set have `taxes`: the report shows tax, the state sums it. */
+static bool with_tax(const tsr_diff *d)
+{
+    return d->rs[0]->taxes.present || d->rs[1]->taxes.present;
 }
 
 /* ---------------------------------------------------------------------
@@ -222,6 +232,7 @@ static int compare(tsr_diff *d, tsr_result *const res[2], tsr_error *err)
         s[i].discount = t[i].discount;
         s[i].earned = t[i].points_earned;
         s[i].redeemed = t[i].points_redeemed;
+        s[i].tax = t[i].tax;
     }
     {
         sums before = d->t.side[0], after = d->t.side[1];
@@ -233,7 +244,7 @@ static int compare(tsr_diff *d, tsr_result *const res[2], tsr_error *err)
     d->t.priced++;
     if (t[0].due == t[1].due && t[0].discount == t[1].discount &&
         t[0].redeemed_value == t[1].redeemed_value && t[0].points_earned == t[1].points_earned &&
-        t[0].points_redeemed == t[1].points_redeemed)
+        t[0].points_redeemed == t[1].points_redeemed && t[0].tax == t[1].tax)
         return TSR_OK;
     d->t.changed++;
     memset(&m, 0, sizeof m);
@@ -321,10 +332,13 @@ int tsr_diff_add_line(tsr_diff *d, const char *text, size_t len, tsr_error *err)
 /* ---------------------------------------------------------------------
  * The state, written.
  */
-static void put_sums(tsr_buf *b, const char *key, const sums *s)
+static void put_sums(tsr_buf *b, const char *key, const sums *s, bool tax)
 {
-    tsr__buf_printf(b, ",\"%s\":[%lld,%lld,%lld,%lld]", key, (long long)s->due,
+    tsr__buf_printf(b, ",\"%s\":[%lld,%lld,%lld,%lld", key, (long long)s->due,
                     (long long)s->discount, (long long)s->earned, (long long)s->redeemed);
+    if (tax)
+        tsr__buf_printf(b, ",%lld", (long long)s->tax);
+    tsr__buf_putc(b, ']');
 }
 
 static void put_text_or_null(tsr_buf *b, const char *s)
@@ -366,7 +380,8 @@ const char *tsr_diff_state_json(tsr_diff *d, size_t *len)
         return NULL;
     t = &d->t;
     b = fresh_out(d);
-    tsr__buf_printf(b, "{\"tessera_diff_state\":%d,\"old\":", STATE_VERSION);
+    tsr__buf_printf(b, "{\"tessera_diff_state\":%d,\"old\":",
+                    with_tax(d) ? STATE_VERSION_TAX : STATE_VERSION_NO_TAX);
     tsr__buf_json_string(b, d->rs[0]->id, strlen(d->rs[0]->id));
     tsr__buf_puts(b, ",\"old_version\":");
     tsr__buf_json_string(b, d->rs[0]->version, strlen(d->rs[0]->version));
@@ -379,8 +394,8 @@ const char *tsr_diff_state_json(tsr_diff *d, size_t *len)
                     (unsigned long long)t->priced, (unsigned long long)t->changed,
                     (unsigned long long)t->rejected[0], (unsigned long long)t->rejected[1],
                     (unsigned long long)t->rejected[2]);
-    put_sums(b, "old_sums", &t->side[0]);
-    put_sums(b, "new_sums", &t->side[1]);
+    put_sums(b, "old_sums", &t->side[0], with_tax(d));
+    put_sums(b, "new_sums", &t->side[1], with_tax(d));
     tsr__buf_puts(b, ",\"movers\":[");
     for (i = 0; i < t->ntop; i++) {
         const mover *m = &t->top[i];
@@ -417,9 +432,11 @@ static const char *const skey_names[K_COUNT] = {
     "old_sums", "new_sums", "movers", "rejected"
 };
 
-/* Scalars per key: 0 a scalar; else an array of that many (counts, sums),
- * or of entries of that many (movers, rejected). */
+/* Scalars per key: 0 a scalar; else an array of that many (counts, sums:
+ * one more, the tax, in version 2), or of entries of that many (movers,
+ * rejected). */
 static const size_t skey_width[K_COUNT] = { 0, 0, 0, 0, 0, 0, 0, 7, 4, 4, 6, 3 };
+
 
 typedef struct sreader {
     const tsr_diff *d;
@@ -431,6 +448,11 @@ typedef struct sreader {
     int64_t version, top_n;
     char why[160];
 } sreader;
+
+static size_t width(const sreader *r, skey k)
+{
+    return skey_width[k] + ((k == K_OLD_SUMS || k == K_NEW_SUMS) && with_tax(r->d));
+}
 
 /* Stop the parse: why it is not a state (returns 0, yajl's "cancel"). */
 static int stop(sreader *r, const char *why)
@@ -450,7 +472,7 @@ static int stop_in(sreader *r, const char *why)
  * field's index, or -1 after stop(). */
 static int scalar_at(sreader *r, size_t *field)
 {
-    size_t w = skey_width[r->key];
+    size_t w = width(r, r->key);
 
     if (r->depth == 1 && w == 0) {
         *field = 0;
@@ -502,7 +524,8 @@ static int cb_number(void *ctx, const char *s, size_t n)
     case K_OLD_SUMS:
     case K_NEW_SUMS: {
         sums *side = &r->t.side[r->key == K_NEW_SUMS];
-        int64_t *p[4] = { &side->due, &side->discount, &side->earned, &side->redeemed };
+        int64_t *p[5] = { &side->due, &side->discount, &side->earned, &side->redeemed,
+                          &side->tax };
         *p[f] = v;
         return 1;
     }
@@ -627,7 +650,7 @@ static int cb_end(void *ctx)
     sreader *r = ctx;
 
     if (r->depth == 3) {
-        if (r->field != skey_width[r->key])
+        if (r->field != width(r, r->key))
             return stop_in(r, "an entry of the wrong length");
         r->index++;
         if (r->key == K_MOVERS)
@@ -635,7 +658,7 @@ static int cb_end(void *ctx)
         else
             r->t.nexamples = r->index;
     } else if (r->depth == 2 && r->key != K_MOVERS && r->key != K_REJECTED &&
-               r->index != skey_width[r->key]) {
+               r->index != width(r, r->key)) {
         return stop_in(r, "the wrong number of values");
     }
     r->depth--;
@@ -656,8 +679,12 @@ static int check_state(sreader *r)
 
     if (r->seen != ((1u << K_COUNT) - 2))
         return stop(r, "a key is missing");
-    if (r->version != STATE_VERSION)
-        return stop(r, "the state is of another version (this library reads version 1)");
+    if (r->version != (with_tax(r->d) ? STATE_VERSION_TAX : STATE_VERSION_NO_TAX))
+        return stop(r, with_tax(r->d)
+                           ? "the state is of another version (a comparison of rule sets with "
+                             "`taxes` reads version 2)"
+                           : "the state is of another version (a comparison of rule sets "
+                             "without `taxes` reads version 1)");
     if (r->top_n != (int64_t)r->d->max_top)
         return stop(r, "the state keeps another number of orders that moved most (top)");
     if (t->read > t->lines || t->priced > t->read || t->changed > t->priced ||
@@ -819,6 +846,8 @@ static void put_text(tsr_buf *b, const tsr_diff *d, const char *old_name, const 
     tsr__buf_printf(b, "\n  %-17s %16s %16s %16s\n", "", "old", "new", "change");
     text_row(b, "revenue (due)", t->side[0].due, t->side[1].due, minor);
     text_row(b, "discounts", t->side[0].discount, t->side[1].discount, minor);
+    if (with_tax(d))
+        text_row(b, "tax", t->side[0].tax, t->side[1].tax, minor);
     text_row(b, "points earned", t->side[0].earned, t->side[1].earned, 0);
     text_row(b, "points redeemed", t->side[0].redeemed, t->side[1].redeemed, 0);
     percent(s, (int64_t)t->changed, (int64_t)t->priced);
@@ -882,6 +911,8 @@ static void put_json(tsr_buf *b, const tsr_diff *d, const char *old_name, const 
     tsr__buf_puts(b, ",\"totals\":{");
     json_change(b, "revenue", t->side[0].due, t->side[1].due, minor, 1);
     json_change(b, "discounts", t->side[0].discount, t->side[1].discount, minor, 0);
+    if (with_tax(d))
+        json_change(b, "tax", t->side[0].tax, t->side[1].tax, minor, 0);
     json_change(b, "points_earned", t->side[0].earned, t->side[1].earned, 0, 0);
     json_change(b, "points_redeemed", t->side[0].redeemed, t->side[1].redeemed, 0, 0);
     tsr__buf_puts(b, "},\"rejected\":[");

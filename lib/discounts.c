@@ -79,13 +79,16 @@ static const char *money_text(const tsr_eval *ev, char buf[32], int64_t v)
     return buf;
 }
 
-/* The saving of d's effect on k of line's units (see tsr__units_saving). */
+/* The saving of d's effect on k of line's units (see tsr__units_saving),
+ * computed on the line's current total, or with `base: original` on its
+ * subtotal (evaluate() then keeps it within the current total). */
 static int unit_saving(tsr_eval *ev, const tsr_discount *d, int64_t value, size_t line,
                        int64_t k, int64_t *out)
 {
     const tsr_res_line *l = &ev->res->lines[line];
+    int64_t on = d->base_original ? l->subtotal : l->total;
 
-    if (!tsr__units_saving(d->effect, value, l->total, l->quantity, k, ev->rs->rounding, out))
+    if (!tsr__units_saving(d->effect, value, on, l->quantity, k, ev->rs->rounding, out))
         return overflow_at(ev, d, line);
     return TSR_OK;
 }
@@ -305,7 +308,8 @@ static size_t fill_runs(step *st, const uint8_t *flags)
 /* every N / discounted M: g = min(⌊E/N⌋, ⌈R/M⌉) groups, capped by
  * max_applications; the g·N cheapest eligible units are the groups' (they
  * count, for claiming), the min(g·M, R) cheapest reward units get the
- * effect.  The reward units that get it count too: they are in a group. */
+ * effect — the dearest, with `pick: most_expensive`.  The reward units that
+ * get it count too: they are in a group. */
 static int effect_every(step *st, const tsr_discount *d, int64_t value, outcome *o)
 {
     int64_t eunits, runits, total, g, reward_groups, k;
@@ -326,7 +330,7 @@ static int effect_every(step *st, const tsr_discount *d, int64_t value, outcome 
                                                   "eligible units", (long long)d->every,
                                                   (long long)eunits) : "");
     n = fill_runs(st, st->eligible);
-    tsr__units_sort(st->runs, n, false);
+    tsr__units_sort(st->runs, n, d->pick_dearest);
     tsr__units_take(st->runs, n, g * d->every);   /* <= eunits: no overflow */
     for (i = 0; i < n; i++)
         if (st->runs[i].take > 0)
@@ -334,7 +338,7 @@ static int effect_every(step *st, const tsr_discount *d, int64_t value, outcome 
     /* g·M only overflows when g reaches ⌈R/M⌉, and then it covers all R */
     k = g == reward_groups ? runits : g * d->discounted;
     n = fill_runs(st, st->reward);
-    tsr__units_sort(st->runs, n, false);
+    tsr__units_sort(st->runs, n, d->pick_dearest);
     tsr__units_take(st->runs, n, k);
     for (i = 0; i < n; i++) {
         const tsr_unit_run *r = &st->runs[i];

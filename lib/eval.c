@@ -1,9 +1,10 @@
 /*
  * eval.c — the evaluation driver (SPEC §4): sets up one evaluation, calls
  * the steps in order (segments, tier, categories, promo codes, discounts
- * and the promo codes' verdict on them, redemption, earning, offers), and
- * sums the totals.  Steps 2, 3 and 8 are short enough to live here; the
- * others have a file each (see eval.h), and none of them calls back here.
+ * and the promo codes' verdict on them, redemption, earning, offers,
+ * taxes), and sums the totals.  Steps 2, 3 and 8 are short enough to live
+ * here; the others have a file each (see eval.h), and none of them calls
+ * back here.
  *
  * All memory of an evaluation comes from one arena that the result owns;
  * the result struct itself is the arena's first allocation, so a typical
@@ -326,11 +327,28 @@ static int eval_offers(tsr_eval *ev)
     return TSR_OK;
 }
 
+/* The tax of every line (step 10) into totals.tax; with exclusive prices
+ * it is added to what is due. */
+static int sum_tax(tsr_eval *ev, tsr_totals *t)
+{
+    const tsr_result *r = ev->res;
+    size_t i;
+
+    for (i = 0; i < r->nlines; i++)
+        if (!tsr__add(t->tax, r->line_tax[i].amount, &t->tax))
+            return tsr__err(ev->err, TSR_EEVAL, "order totals overflow");
+    if (ev->rs->taxes.prices == TSR_TAX_EXCLUSIVE && !tsr__add(t->due, t->tax, &t->due))
+        return tsr__err(ev->err, TSR_EEVAL, "order totals overflow");
+    return TSR_OK;
+}
+
 static int sum_totals(tsr_eval *ev)
 {
     tsr_result *r = ev->res;
     tsr_totals *t = &r->totals;
+    int64_t added = 0;
     size_t i;
+    int rc;
 
     memset(t, 0, sizeof *t);
     for (i = 0; i < r->nlines; i++) {
@@ -343,9 +361,17 @@ static int sum_totals(tsr_eval *ev)
     }
     t->points_earned = r->points_earned;
     t->points_redeemed = r->points_redeemed;
-    /* subtotal − discount − redeemed_value = due, by construction of every
-     * step; a violation is a bug, reported rather than returned as a price. */
-    if (t->subtotal - t->discount - t->redeemed_value != t->due)
+    if (r->line_tax) {
+        if ((rc = sum_tax(ev, t)) != TSR_OK)
+            return rc;
+        if (ev->rs->taxes.prices == TSR_TAX_EXCLUSIVE)
+            added = t->tax;
+    }
+    /* subtotal − discount − redeemed_value (+ tax added on top) = due, by
+     * construction of every step; a violation is a bug, reported rather
+     * than returned as a price.  (Each part is at most the subtotal, and
+     * the tax at most the due it was added to: no overflow.) */
+    if (t->subtotal - t->discount - t->redeemed_value + added != t->due)
         return tsr__err(ev->err, TSR_EEVAL, "internal error: totals do not add up");
     return TSR_OK;
 }
@@ -477,6 +503,8 @@ static int run_steps(tsr_eval *ev)
     if ((rc = tsr__eval_redeem(ev)) != TSR_OK) return rc;
     if ((rc = tsr__eval_earn(ev)) != TSR_OK) return rc;
     if ((rc = eval_offers(ev)) != TSR_OK) return rc;
+    /* a rule set without taxes pays this one test, not a call */
+    if (ev->rs->taxes.present && (rc = tsr__eval_taxes(ev)) != TSR_OK) return rc;
     return sum_totals(ev);
 }
 

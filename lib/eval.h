@@ -6,8 +6,8 @@
  * segments and tier, categories and prices (eval.c), promo codes (promo.c),
  * discounts (discounts.c, with discount_units.c), the promo codes' verdict
  * after the discounts (promo.c), redemption and earning (loyalty.c), offers
- * (eval.c), then the totals.  The steps call no step and not the driver:
- * what they share is the kit below, gate.c (does a rule apply now:
+ * (eval.c), taxes (taxes.c), then the totals.  The steps call no step and
+ * not the driver: what they share is the kit below, gate.c (does a rule apply now:
  * conditions, `valid:`, `channels:`, `requires:`) and trace.c (the trace,
  * its sentences, where an evaluation error happened).  result_json.c reads
  * a result out: its JSON text and the accessors; explain.c renders it for
@@ -73,6 +73,19 @@ typedef struct tsr_res_line {
     bool claimed;               /* by an exclusive discount */
 } tsr_res_line;
 
+/* One line's tax (step 10; rule sets with `taxes` only). */
+typedef struct tsr_res_tax {
+    int rate;                   /* index into rs->taxes.rates, -1: no rate took the line */
+    int64_t base;               /* its tax base: total, or total + redeemed value */
+    int64_t amount;             /* its tax, minor units (included or added) */
+} tsr_res_tax;
+
+/* One rate over the order: what a fiscal receipt prints. */
+typedef struct tsr_rate_tax {
+    int64_t base, amount;       /* of the lines that took it */
+    size_t nlines;              /* how many took it; 0: the rate is not used */
+} tsr_rate_tax;
+
 typedef struct tsr_points_entry {
     int earn;                   /* index into rs->loyalty.earn */
     int line;                   /* line index, -1 for order-level (flat) entries */
@@ -98,7 +111,8 @@ const char *tsr__redeem_reason_name(tsr_redeem_reason r);
 /* One rule in the trace: applied or not, with why (source text of the first
  * failing condition, or a sentence). */
 typedef struct tsr_trace_entry {
-    const char *section;        /* "categories", "promo_codes", "discounts", "earn", "offers" */
+    const char *section;        /* "categories", "promo_codes", "discounts", "earn", "offers",
+                                   "loyalty", "taxes" */
     const char *id;
     bool applied;
     const char *why;            /* NULL when applied */
@@ -129,6 +143,8 @@ struct tsr_result {
     size_t nlots_used;
     int *offers;                /* indexes into rs->offers */
     size_t noffers;
+    tsr_res_tax *line_tax;      /* per line; NULL when the rule set has no `taxes` */
+    tsr_rate_tax *rate_tax;     /* per rs->taxes.rates; NULL likewise */
     tsr_trace_entry *trace;
     size_t ntrace, trace_cap;
     tsr_totals totals;
@@ -303,5 +319,14 @@ int tsr__eval_discounts(tsr_eval *ev, const uint8_t **effect);
 int tsr__promos_settle(tsr_eval *ev, const uint8_t *effect);
 int tsr__eval_redeem(tsr_eval *ev);          /* step 6 (loyalty.c) */
 int tsr__eval_earn(tsr_eval *ev);            /* step 7 (loyalty.c) */
+/* Step 10 (taxes.c): res->line_tax and res->rate_tax, with `taxes`; the
+ * driver then adds the tax into the totals. */
+int tsr__eval_taxes(tsr_eval *ev);
+
+/* The tax in `base` minor units at `rate` (percent, decimal scale 10^6),
+ * rounded with `mode`: base × rate / (100 + rate) when the base includes it,
+ * base × rate / 100 when it is added on top.  False on overflow.  (taxes.c;
+ * refunds use it for the tax their amounts contain.) */
+bool tsr__tax_of(int64_t base, int64_t rate, bool included, tsr_rounding mode, int64_t *out);
 
 #endif /* TSR_EVAL_H */

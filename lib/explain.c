@@ -180,6 +180,24 @@ static void header(const tsr_result *r, tsr_buf *b)
     end_line(b, mark);
 }
 
+/* The tax row under a line's total: included in it, or added to it. */
+static void line_tax(table *t, size_t i)
+{
+    const tsr_result *r = t->r;
+    const tsr_res_tax *lt = &r->line_tax[i];
+    const tsr_tax_rate *rate;
+
+    if (lt->rate < 0) {
+        add(t, "    no tax", NULL, NULL);
+        return;
+    }
+    rate = &r->rs->taxes.rates[lt->rate];
+    add(t, fmt(t, r->rs->taxes.prices == TSR_TAX_INCLUSIVE ? "    incl. tax %s %s %%"
+                                                          : "    + tax %s %s %%",
+               rate->id, rate->rate_text),
+        money(t, lt->amount), rate->label);
+}
+
 static void lines(table *t, tsr_buf *b)
 {
     const tsr_result *r = t->r;
@@ -208,6 +226,8 @@ static void lines(table *t, tsr_buf *b)
             l->points_earned ? fmt(t, "earns %lld point%s", (long long)l->points_earned,
                                    l->points_earned == 1 ? "" : "s")
                              : NULL);
+        if (r->line_tax)
+            line_tax(t, i);
     }
     flush(t, b);
 }
@@ -219,7 +239,47 @@ static void totals(table *t, tsr_buf *b)
     add(t, "subtotal", money(t, tt->subtotal), NULL);
     add(t, "discount", tt->discount ? minus(t, tt->discount) : money(t, 0), NULL);
     add(t, "redeemed", tt->redeemed_value ? minus(t, tt->redeemed_value) : money(t, 0), NULL);
+    if (t->r->line_tax && t->r->rs->taxes.prices == TSR_TAX_EXCLUSIVE)
+        add(t, "tax", money(t, tt->tax), "added");
     add(t, "due", money(t, tt->due), NULL);
+    if (t->r->line_tax && t->r->rs->taxes.prices == TSR_TAX_INCLUSIVE)
+        add(t, "incl. tax", money(t, tt->tax), NULL);
+    flush(t, b);
+}
+
+/* The receipt's tax summary: per rate used, its base and its tax, the
+ * bases aligned in the label. */
+static void taxes(table *t, tsr_buf *b)
+{
+    const tsr_result *r = t->r;
+    const tsr_taxes *tx = &r->rs->taxes;
+    size_t k, rw = 0, bw = 0;
+
+    if (!r->line_tax)
+        return;
+    tsr__buf_puts(b, tx->prices == TSR_TAX_INCLUSIVE ? "\nTaxes (included in the prices)\n"
+                                                     : "\nTaxes (added to the prices)\n");
+    for (k = 0; k < tx->nrates; k++) {
+        size_t w;
+        if (r->rate_tax[k].nlines == 0)
+            continue;
+        w = display_width(tx->rates[k].id) + 1 + strlen(tx->rates[k].rate_text) + 2;
+        rw = w > rw ? w : rw;
+        w = strlen(money(t, r->rate_tax[k].base));
+        bw = w > bw ? w : bw;
+    }
+    for (k = 0; k < tx->nrates; k++) {
+        const tsr_rate_tax *rt = &r->rate_tax[k];
+        const char *name, *base;
+        if (rt->nlines == 0)
+            continue;
+        name = fmt(t, "%s %s %%", tx->rates[k].id, tx->rates[k].rate_text);
+        base = money(t, rt->base);
+        add(t, fmt(t, "%s%*s on %*s", name, (int)(rw - display_width(name)), "", (int)bw, base),
+            money(t, rt->amount), tx->rates[k].label);
+    }
+    if (t->n == 0)
+        add(t, "no line took a rate", NULL, NULL);
     flush(t, b);
 }
 
@@ -303,7 +363,8 @@ static void trace(const tsr_result *r, tsr_buf *b)
     size_t i;
     if (!r->ntrace) {
         /* every rule is traced when the trace is built: none means no_trace */
-        if (rs->ncategories + rs->npromos + rs->ndiscounts + rs->loyalty.nearn + rs->noffers)
+        if (rs->ncategories + rs->npromos + rs->ndiscounts + rs->loyalty.nearn + rs->noffers +
+            rs->taxes.nrates)
             tsr__buf_puts(b, "\nTrace: left out (evaluated without a trace)\n");
         return;
     }
@@ -339,6 +400,7 @@ int tsr_result_explain(char *buf, size_t size, const tsr_result *r)
     header(r, &b);
     lines(&t, &b);
     totals(&t, &b);
+    taxes(&t, &b);
     promos(r, &b);
     points(&t, &b);
     offers(r, &b);

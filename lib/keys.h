@@ -54,7 +54,9 @@ typedef enum tsr_kshape {
     TSR_KS_ORDER,           /* an order (rule tests) */
     TSR_KS_PROMO_STATUSES,  /* code -> accepted | rejected[/REASON] (rule tests) */
     TSR_KS_RULE_NAMES,      /* a list of SECTION.ID (rule tests) */
-    TSR_KS_LINE_DISCOUNTS   /* discount id -> amount, or a list of ids (rule tests) */
+    TSR_KS_LINE_DISCOUNTS,  /* discount id -> amount, or a list of ids (rule tests) */
+    TSR_KS_LINE_TAX,        /* an amount, ~, or a mapping of `sub` (rule tests) */
+    TSR_KS_AMOUNTS          /* id -> amount (rule tests) */
 } tsr_kshape;
 
 /* Flags of a key. */
@@ -74,7 +76,8 @@ enum {
     TSR_KI_TIER,                 /* a tier id */
     TSR_KI_OFFER,                /* an offer id */
     TSR_KI_DISCOUNT,             /* a discount id */
-    TSR_KI_EARN                  /* an earn rule id */
+    TSR_KI_EARN,                 /* an earn rule id */
+    TSR_KI_TAX                   /* a tax rate id */
 };
 
 typedef struct tsr_keyset tsr_keyset;

@@ -129,18 +129,23 @@ int tsr__json_parse(tsr_json_parse *jp, const void *callbacks, void *ctx, const 
  * does not need are skipped whole, whatever they hold.
  */
 typedef enum frame_kind {
-    F_TOP, F_RULESET, F_LINES, F_LINE, F_DISCOUNTS, F_DISCOUNT, F_REDEEMED, F_TOTALS, F_POINTS
+    F_TOP, F_RULESET, F_LINES, F_LINE, F_DISCOUNTS, F_DISCOUNT, F_REDEEMED, F_LINE_TAX,
+    F_TOTALS, F_TAXES, F_TAX, F_POINTS
 } frame_kind;
 
-typedef enum vkind { V_OBJECT, V_ARRAY, V_STRING, V_STRING_OR_NULL, V_MONEY, V_POINTS } vkind;
+typedef enum vkind {
+    V_OBJECT, V_OBJECT_OR_NULL, V_ARRAY, V_STRING, V_STRING_OR_NULL, V_MONEY, V_POINTS
+} vkind;
 
 enum {
-    K_RULESET = 1, K_ORDER, K_CURRENCY, K_LINES, K_TOTALS, K_POINTS,
+    K_RULESET = 1, K_ORDER, K_CURRENCY, K_LINES, K_TOTALS, K_TAXES, K_POINTS,
     K_RS_ID, K_RS_VERSION,
-    K_L_ID, K_L_SUBTOTAL, K_L_DISCOUNTS, K_L_REDEEMED, K_L_TOTAL, K_L_POINTS_EARNED,
+    K_L_ID, K_L_SUBTOTAL, K_L_DISCOUNTS, K_L_REDEEMED, K_L_TOTAL, K_L_TAX, K_L_POINTS_EARNED,
     K_D_AMOUNT,
     K_R_POINTS, K_R_VALUE,
-    K_T_SUBTOTAL, K_T_DISCOUNT, K_T_REDEEMED_VALUE, K_T_DUE,
+    K_LT_ID, K_LT_RATE, K_LT_AMOUNT,
+    K_T_SUBTOTAL, K_T_DISCOUNT, K_T_REDEEMED_VALUE, K_T_TAX, K_T_DUE,
+    K_X_ID, K_X_RATE, K_X_BASE, K_X_AMOUNT,
     K_P_REDEEMED, K_P_EARNED
 };
 
@@ -149,44 +154,69 @@ typedef struct key_spec {
     uint8_t key;                /* K_* (also its bit in the frame's `seen`) */
     uint8_t vkind;
     uint8_t child;              /* frame pushed for an object or array value */
+    bool optional;              /* the tax keys: only a rule set with `taxes` writes them */
     const char *name;
 } key_spec;
 
-/* Every key is required: a receipt is the library's own output, so one
- * without, say, a line's `total` was not made by tsr_result_json. */
+/* Every key but the tax keys is required: a receipt is the library's own
+ * output, so one without, say, a line's `total` was not made by
+ * tsr_result_json.  Whether the tax keys must be there depends on the rule
+ * set (tsr__receipt_verify). */
 static const key_spec keys[] = {
-    { F_TOP, K_RULESET, V_OBJECT, F_RULESET, "ruleset" },
-    { F_TOP, K_ORDER, V_STRING_OR_NULL, 0, "order" },
-    { F_TOP, K_CURRENCY, V_STRING, 0, "currency" },
-    { F_TOP, K_LINES, V_ARRAY, F_LINES, "lines" },
-    { F_TOP, K_TOTALS, V_OBJECT, F_TOTALS, "totals" },
-    { F_TOP, K_POINTS, V_OBJECT, F_POINTS, "points" },
-    { F_RULESET, K_RS_ID, V_STRING, 0, "id" },
-    { F_RULESET, K_RS_VERSION, V_STRING, 0, "version" },
-    { F_LINE, K_L_ID, V_STRING, 0, "id" },
-    { F_LINE, K_L_SUBTOTAL, V_MONEY, 0, "subtotal" },
-    { F_LINE, K_L_DISCOUNTS, V_ARRAY, F_DISCOUNTS, "discounts" },
-    { F_LINE, K_L_REDEEMED, V_OBJECT, F_REDEEMED, "redeemed" },
-    { F_LINE, K_L_TOTAL, V_MONEY, 0, "total" },
-    { F_LINE, K_L_POINTS_EARNED, V_POINTS, 0, "points_earned" },
-    { F_DISCOUNT, K_D_AMOUNT, V_MONEY, 0, "amount" },
-    { F_REDEEMED, K_R_POINTS, V_POINTS, 0, "points" },
-    { F_REDEEMED, K_R_VALUE, V_MONEY, 0, "value" },
-    { F_TOTALS, K_T_SUBTOTAL, V_MONEY, 0, "subtotal" },
-    { F_TOTALS, K_T_DISCOUNT, V_MONEY, 0, "discount" },
-    { F_TOTALS, K_T_REDEEMED_VALUE, V_MONEY, 0, "redeemed_value" },
-    { F_TOTALS, K_T_DUE, V_MONEY, 0, "due" },
-    { F_POINTS, K_P_REDEEMED, V_POINTS, 0, "redeemed" },
-    { F_POINTS, K_P_EARNED, V_POINTS, 0, "earned" },
+    { F_TOP, K_RULESET, V_OBJECT, F_RULESET, false, "ruleset" },
+    { F_TOP, K_ORDER, V_STRING_OR_NULL, 0, false, "order" },
+    { F_TOP, K_CURRENCY, V_STRING, 0, false, "currency" },
+    { F_TOP, K_LINES, V_ARRAY, F_LINES, false, "lines" },
+    { F_TOP, K_TOTALS, V_OBJECT, F_TOTALS, false, "totals" },
+    { F_TOP, K_TAXES, V_ARRAY, F_TAXES, true, "taxes" },
+    { F_TOP, K_POINTS, V_OBJECT, F_POINTS, false, "points" },
+    { F_RULESET, K_RS_ID, V_STRING, 0, false, "id" },
+    { F_RULESET, K_RS_VERSION, V_STRING, 0, false, "version" },
+    { F_LINE, K_L_ID, V_STRING, 0, false, "id" },
+    { F_LINE, K_L_SUBTOTAL, V_MONEY, 0, false, "subtotal" },
+    { F_LINE, K_L_DISCOUNTS, V_ARRAY, F_DISCOUNTS, false, "discounts" },
+    { F_LINE, K_L_REDEEMED, V_OBJECT, F_REDEEMED, false, "redeemed" },
+    { F_LINE, K_L_TOTAL, V_MONEY, 0, false, "total" },
+    { F_LINE, K_L_TAX, V_OBJECT_OR_NULL, F_LINE_TAX, true, "tax" },
+    { F_LINE, K_L_POINTS_EARNED, V_POINTS, 0, false, "points_earned" },
+    { F_DISCOUNT, K_D_AMOUNT, V_MONEY, 0, false, "amount" },
+    { F_REDEEMED, K_R_POINTS, V_POINTS, 0, false, "points" },
+    { F_REDEEMED, K_R_VALUE, V_MONEY, 0, false, "value" },
+    { F_LINE_TAX, K_LT_ID, V_STRING, 0, false, "id" },
+    { F_LINE_TAX, K_LT_RATE, V_STRING, 0, false, "rate" },
+    { F_LINE_TAX, K_LT_AMOUNT, V_MONEY, 0, false, "amount" },
+    { F_TOTALS, K_T_SUBTOTAL, V_MONEY, 0, false, "subtotal" },
+    { F_TOTALS, K_T_DISCOUNT, V_MONEY, 0, false, "discount" },
+    { F_TOTALS, K_T_REDEEMED_VALUE, V_MONEY, 0, false, "redeemed_value" },
+    { F_TOTALS, K_T_TAX, V_MONEY, 0, true, "tax" },
+    { F_TOTALS, K_T_DUE, V_MONEY, 0, false, "due" },
+    { F_TAX, K_X_ID, V_STRING, 0, false, "id" },
+    { F_TAX, K_X_RATE, V_STRING, 0, false, "rate" },
+    { F_TAX, K_X_BASE, V_MONEY, 0, false, "base" },
+    { F_TAX, K_X_AMOUNT, V_MONEY, 0, false, "amount" },
+    { F_POINTS, K_P_REDEEMED, V_POINTS, 0, false, "redeemed" },
+    { F_POINTS, K_P_EARNED, V_POINTS, 0, false, "earned" },
 };
 
+/* An array whose elements are objects of their own kind. */
+static bool is_array(frame_kind k)
+{
+    return k == F_LINES || k == F_DISCOUNTS || k == F_TAXES;
+}
+
+static frame_kind element_of(frame_kind k)
+{
+    return k == F_LINES ? F_LINE : k == F_DISCOUNTS ? F_DISCOUNT : F_TAX;
+}
+
 #define MAX_DEPTH 8   /* the deepest path read: receipt.lines[i].discounts[j].amount */
+_Static_assert(K_P_EARNED < 64, "a frame's `seen` has a bit per key");
 
 typedef struct frame {
     frame_kind kind;
     const key_spec *spec;       /* maps: the current key's, NULL when skipped */
     size_t index;               /* arrays: elements begun */
-    uint32_t seen;              /* maps: bits of the keys met */
+    uint64_t seen;              /* maps: bits of the keys met */
 } frame;
 
 typedef struct rreader {
@@ -221,7 +251,7 @@ static void render_path(const rreader *r, unsigned depth, bool with_key, char *b
     for (i = 0; i < depth && len < size; i++) {
         const frame *f = &r->frames[i];
         bool last = i + 1 == depth;
-        if (f->kind == F_LINES || f->kind == F_DISCOUNTS) {
+        if (is_array(f->kind)) {
             if (f->index > 0)
                 len += (size_t)snprintf(buf + len, size - len, "[%zu]", f->index - 1);
         } else if (f->spec && (!last || with_key)) {
@@ -271,6 +301,7 @@ static const char *vkind_text(vkind k)
 {
     switch (k) {
     case V_OBJECT: return "an object";
+    case V_OBJECT_OR_NULL: return "an object or null";
     case V_ARRAY: return "an array";
     case V_STRING: return "a string";
     case V_STRING_OR_NULL: return "a string or null";
@@ -282,6 +313,11 @@ static const char *vkind_text(vkind k)
 static tsr_receipt_line *current_line(rreader *r)
 {
     return &r->out->lines[r->out->nlines - 1];
+}
+
+static tsr_receipt_tax *current_tax(rreader *r)
+{
+    return &r->out->taxes[r->out->ntaxes - 1];
 }
 
 static int store_string(rreader *r, const key_spec *k, tsr_otok tok, const char *s, size_t n)
@@ -301,6 +337,10 @@ static int store_string(rreader *r, const key_spec *k, tsr_otok tok, const char 
     case K_CURRENCY: r->out->currency = copy; break;
     case K_RS_ID: r->out->ruleset_id = copy; break;
     case K_RS_VERSION: r->out->ruleset_version = copy; break;
+    case K_LT_ID: current_line(r)->tax_id = copy; break;
+    case K_LT_RATE: current_line(r)->tax_rate = copy; break;
+    case K_X_ID: current_tax(r)->id = copy; break;
+    case K_X_RATE: current_tax(r)->rate = copy; break;
     default: current_line(r)->id = copy; break;
     }
     return TSR_OK;
@@ -347,6 +387,13 @@ static int store_number(rreader *r, const key_spec *k, int64_t v)
     case K_T_DISCOUNT: o->discount = v; break;
     case K_T_REDEEMED_VALUE: o->redeemed_value = v; break;
     case K_T_DUE: o->due = v; break;
+    case K_LT_AMOUNT: current_line(r)->tax = v; break;
+    case K_T_TAX:
+        o->tax = v;
+        o->has_tax = true;
+        break;
+    case K_X_BASE: current_tax(r)->base = v; break;
+    case K_X_AMOUNT: current_tax(r)->amount = v; break;
     case K_P_REDEEMED: o->points_redeemed = v; break;
     default: o->points_earned = v; break;
     }
@@ -365,13 +412,17 @@ static int r_scalar(rreader *r, tsr_otok tok, const char *s, size_t n)
     if (r->depth == 0)
         return fail_here(r, "a receipt is a JSON object (the result of an evaluation)");
     f = &r->frames[r->depth - 1];
-    if (f->kind == F_LINES || f->kind == F_DISCOUNTS) {
+    if (is_array(f->kind)) {
         r->frames[r->depth - 1].index++;   /* the path names this element */
         return fail_value(r, "expected an object");
     }
     if (!(k = f->spec))
         return TSR_OK;              /* a key the refund does not need */
-    if (k->vkind == V_OBJECT || k->vkind == V_ARRAY)
+    if (k->vkind == V_OBJECT_OR_NULL && tok == TSR_OT_NULL) {
+        current_line(r)->tax_given = TSR_RECEIPT_TAX_NULL;   /* "tax": null */
+        return TSR_OK;
+    }
+    if (k->vkind == V_OBJECT || k->vkind == V_OBJECT_OR_NULL || k->vkind == V_ARRAY)
         return fail_value(r, "expected %s", vkind_text((vkind)k->vkind));
     if (k->vkind == V_STRING || k->vkind == V_STRING_OR_NULL)
         return store_string(r, k, tok, s, n);
@@ -398,6 +449,23 @@ static int add_line(rreader *r)
         o->lines_cap = cap;
     }
     memset(&o->lines[o->nlines++], 0, sizeof o->lines[0]);
+    return TSR_OK;
+}
+
+/* An entry of `taxes`: at most one per rate of the rule set. */
+static int add_tax(rreader *r)
+{
+    tsr_receipt *o = r->out;
+
+    if (r->rs->taxes.nrates == 0)
+        return fail_value(r, "the receipt lists taxes, but the rule set has no `taxes`");
+    if (o->ntaxes >= r->rs->taxes.nrates)
+        return fail_value(r, "the receipt lists more tax rates than the rule set has (%zu)",
+                          r->rs->taxes.nrates);
+    if (!o->taxes && !(o->taxes = tsr__arena_calloc(r->arena, r->rs->taxes.nrates,
+                                                    sizeof *o->taxes)))
+        return r->rc = tsr__err(r->err, TSR_ENOMEM, NULL);
+    memset(&o->taxes[o->ntaxes++], 0, sizeof o->taxes[0]);
     return TSR_OK;
 }
 
@@ -429,20 +497,29 @@ static int r_start(rreader *r, bool is_map)
         return push(r, F_TOP);
     }
     f = &r->frames[r->depth - 1];
-    if (f->kind == F_LINES || f->kind == F_DISCOUNTS) {
-        int rc;
+    if (is_array(f->kind)) {
+        int rc = TSR_OK;
         f->index++;
         if (!is_map)
             return fail_value(r, "expected an object");
-        if (f->kind == F_LINES && (rc = add_line(r)) != TSR_OK)
+        if (f->kind == F_LINES)
+            rc = add_line(r);
+        else if (f->kind == F_TAXES)
+            rc = add_tax(r);
+        if (rc != TSR_OK)
             return rc;
-        return push(r, f->kind == F_LINES ? F_LINE : F_DISCOUNT);
+        return push(r, element_of(f->kind));
     }
     if (!(k = f->spec)) {
         r->skip = 1;
         return TSR_OK;
     }
-    if ((k->vkind == V_OBJECT && is_map) || (k->vkind == V_ARRAY && !is_map))
+    if (k->vkind == V_OBJECT_OR_NULL && is_map)
+        current_line(r)->tax_given = TSR_RECEIPT_TAX_RATE;
+    if (k->key == K_TAXES)
+        r->out->has_taxes = true;
+    if (((k->vkind == V_OBJECT || k->vkind == V_OBJECT_OR_NULL) && is_map) ||
+        (k->vkind == V_ARRAY && !is_map))
         return push(r, (frame_kind)k->child);
     return fail_value(r, "expected %s", vkind_text((vkind)k->vkind));
 }
@@ -458,9 +535,9 @@ static int r_key(rreader *r, const char *s, size_t n)
     f->spec = k = find_key(f->kind, s, n);
     if (!k)
         return TSR_OK;
-    if (f->seen & (1u << k->key))
+    if (f->seen & ((uint64_t)1 << k->key))
         return fail_value(r, "`%s` is given twice", k->name);
-    f->seen |= 1u << k->key;
+    f->seen |= (uint64_t)1 << k->key;
     return TSR_OK;
 }
 
@@ -469,7 +546,8 @@ static int check_complete(rreader *r, const frame *f)
 {
     size_t i;
     for (i = 0; i < TSR_ARRAY_LEN(keys); i++)
-        if (keys[i].frame == f->kind && !(f->seen & (1u << keys[i].key)))
+        if (keys[i].frame == f->kind && !keys[i].optional &&
+            !(f->seen & ((uint64_t)1 << keys[i].key)))
             return fail_here(r, "the %s has no `%s`",
                              f->kind == F_TOP ? "receipt" : f->kind == F_LINE ? "line" : "object",
                              keys[i].name);
@@ -489,7 +567,7 @@ static int r_end(rreader *r)
     }
     f = &r->frames[r->depth - 1];
     f->spec = NULL;             /* errors name the object, not its last key */
-    if (f->kind != F_LINES && f->kind != F_DISCOUNTS && (rc = check_complete(r, f)) != TSR_OK)
+    if (!is_array(f->kind) && (rc = check_complete(r, f)) != TSR_OK)
         return rc;
     if (--r->depth == 0)
         r->done = true;
@@ -606,9 +684,10 @@ static const char *money(char *buf, int64_t v, unsigned minor)
 }
 
 /* The receipt's own arithmetic: a line's subtotal − discounts − redeemed
- * value is its total; lines add up to the totals; subtotal − discount −
- * redeemed_value = due (SPEC §6).  Checked before comparing with the rule
- * set so that an edited receipt is named as such. */
+ * value is its total; lines add up to the totals (the lines' tax to
+ * totals.tax); subtotal − discount − redeemed_value = due, plus the tax
+ * when it is added on top (SPEC §6).  Checked before comparing with the
+ * rule set so that an edited receipt is named as such. */
 static int check_line_sums(const tsr_receipt *rc, unsigned minor, tsr_error *err)
 {
     char path[64], a[40], b[40];
@@ -629,11 +708,46 @@ static int check_line_sums(const tsr_receipt *rc, unsigned minor, tsr_error *err
 }
 
 typedef struct sums {
-    int64_t subtotal, discount, redeemed_value, due, points_redeemed, points_earned;
+    int64_t subtotal, discount, redeemed_value, tax, due, points_redeemed, points_earned;
 } sums;
 
-static int check_totals_sums(const tsr_receipt *rc, unsigned minor, tsr_error *err)
+/* The tax keys are there exactly when the rule set has `taxes` (before
+ * that, a receipt had none; a rule set without taxes writes none). */
+static int check_tax_keys(const tsr_receipt *rc, const tsr_ruleset *rs, tsr_error *err)
 {
+    char path[64];
+    size_t i;
+
+    for (i = 0; i < rc->nlines; i++) {
+        bool given = rc->lines[i].tax_given != TSR_RECEIPT_TAX_ABSENT;
+        if (given == rs->taxes.present)
+            continue;
+        snprintf(path, sizeof path, "receipt.lines[%zu]", i);
+        if (given)
+            return mismatch(err, path, "the line carries a `tax`, but the rule set has no "
+                                       "`taxes`");
+        return mismatch(err, path, "the line has no `tax`, but the rule set has `taxes`: the "
+                                   "receipt was priced by another rule file");
+    }
+    if (rc->has_tax != rs->taxes.present)
+        return mismatch(err, "receipt.totals", rc->has_tax
+                                                   ? "the totals carry `tax`, but the rule set "
+                                                     "has no `taxes`"
+                                                   : "the totals have no `tax`, but the rule set "
+                                                     "has `taxes`");
+    if (rc->has_taxes != rs->taxes.present)
+        return mismatch(err, "receipt", rc->has_taxes
+                                            ? "the receipt lists `taxes`, but the rule set has "
+                                              "no `taxes`"
+                                            : "the receipt has no `taxes`, but the rule set has "
+                                              "`taxes`");
+    return TSR_OK;
+}
+
+static int check_totals_sums(const tsr_receipt *rc, const tsr_ruleset *rs, tsr_error *err)
+{
+    unsigned minor = rs->minor_units;
+    bool added = rs->taxes.present && rs->taxes.prices == TSR_TAX_EXCLUSIVE;
     char a[40], b[40];
     sums s;
     size_t i;
@@ -645,7 +759,9 @@ static int check_totals_sums(const tsr_receipt *rc, unsigned minor, tsr_error *e
         if (!tsr__add(s.subtotal, l->subtotal, &s.subtotal) ||
             !tsr__add(s.discount, l->discount, &s.discount) ||
             !tsr__add(s.redeemed_value, l->redeemed_value, &s.redeemed_value) ||
+            !tsr__add(s.tax, l->tax, &s.tax) ||
             !tsr__add(s.due, l->total, &s.due) ||
+            (added && !tsr__add(s.due, l->tax, &s.due)) ||
             !tsr__add(s.points_redeemed, l->redeemed_points, &s.points_redeemed) ||
             !tsr__add(s.points_earned, l->points_earned, &s.points_earned))
             return mismatch(err, "receipt.lines", "the lines' amounts overflow");
@@ -657,12 +773,14 @@ static int check_totals_sums(const tsr_receipt *rc, unsigned minor, tsr_error *e
     SUM_CHECK(subtotal, "receipt.totals.subtotal", "the subtotal")
     SUM_CHECK(discount, "receipt.totals.discount", "the discount")
     SUM_CHECK(redeemed_value, "receipt.totals.redeemed_value", "the redeemed value")
+    SUM_CHECK(tax, "receipt.totals.tax", "the tax")
     SUM_CHECK(due, "receipt.totals.due", "the amount due")
 #undef SUM_CHECK
     if (!tsr__sub(rc->subtotal, rc->discount, &t) || !tsr__sub(t, rc->redeemed_value, &t) ||
-        t != rc->due)
+        (added && !tsr__add(t, rc->tax, &t)) || t != rc->due)
         return mismatch(err, "receipt.totals.due",
-                        "due %s is not subtotal − discount − redeemed_value (%s)",
+                        added ? "due %s is not subtotal − discount − redeemed_value + tax (%s)"
+                              : "due %s is not subtotal − discount − redeemed_value (%s)",
                         money(a, rc->due, minor), money(b, t, minor));
     if (s.points_redeemed != rc->points_redeemed)
         return mismatch(err, "receipt.points.redeemed",
@@ -734,7 +852,7 @@ static int same_amount(tsr_error *err, const char *path, int64_t receipt, int64_
                     (long long)receipt, (long long)now);
 }
 
-static int check_amounts(const tsr_receipt *rc, const tsr_result *res, tsr_error *err)
+static int check_line_amounts(const tsr_receipt *rc, const tsr_result *res, tsr_error *err)
 {
     unsigned m = res->rs->minor_units;
     char path[80];
@@ -756,11 +874,95 @@ static int check_amounts(const tsr_receipt *rc, const tsr_result *res, tsr_error
         LINE_CHECK(points_earned, b->points_earned, "points_earned", false)
 #undef LINE_CHECK
     }
+    return TSR_OK;
+}
+
+static int check_order_amounts(const tsr_receipt *rc, const tsr_result *res, tsr_error *err)
+{
+    unsigned m = res->rs->minor_units;
+    int e;
+
     if ((e = same_amount(err, "receipt.totals.due", rc->due, res->totals.due, true, m)) != TSR_OK ||
         (e = same_amount(err, "receipt.points.redeemed", rc->points_redeemed,
                          res->points_redeemed, false, m)) != TSR_OK)
         return e;
     return same_amount(err, "receipt.points.earned", rc->points_earned, res->points_earned, false, m);
+}
+
+/* One rate as the receipt names it (`id`, `rate`) against the rate the
+ * rule set gives (t; NULL: none). */
+static int same_rate(tsr_error *err, const char *path, const char *id, const char *rate,
+                     const tsr_tax_rate *t)
+{
+    if (!t && !id)
+        return TSR_OK;
+    if (!t)
+        return mismatch(err, path, "the receipt says tax rate `%s`, the rule set gives the line "
+                                   "no rate (an edited receipt, or a rule file changed without "
+                                   "a new version)", id);
+    if (!id)
+        return mismatch(err, path, "the receipt says the line takes no tax rate, the rule set "
+                                   "gives it `%s` (an edited receipt, or a rule file changed "
+                                   "without a new version)", t->id);
+    if (strcmp(id, t->id) != 0 || strcmp(rate, t->rate_text) != 0)
+        return mismatch(err, path, "the receipt says tax rate `%s` at %s %%, the rule set gives "
+                                   "`%s` at %s %% (an edited receipt, or a rule file changed "
+                                   "without a new version)", id, rate, t->id, t->rate_text);
+    return TSR_OK;
+}
+
+/* The tax figures against the re-evaluation: each line's rate and tax,
+ * totals.tax and the `taxes` summary, entry by entry. */
+static int check_taxes(const tsr_receipt *rc, const tsr_result *res, tsr_error *err)
+{
+    const tsr_taxes *tx = &res->rs->taxes;
+    unsigned m = res->rs->minor_units;
+    char path[80];
+    size_t i, k, n = 0;
+    int e;
+
+    if (!res->line_tax)
+        return TSR_OK;
+    for (i = 0; i < rc->nlines; i++) {
+        const tsr_receipt_line *a = &rc->lines[i];
+        const tsr_res_tax *b = &res->line_tax[i];
+        bool has = a->tax_given == TSR_RECEIPT_TAX_RATE;
+        snprintf(path, sizeof path, "receipt.lines[%zu].tax", i);
+        if ((e = same_rate(err, path, has ? a->tax_id : NULL, a->tax_rate,
+                           b->rate >= 0 ? &tx->rates[b->rate] : NULL)) != TSR_OK)
+            return e;
+        snprintf(path, sizeof path, "receipt.lines[%zu].tax.amount", i);
+        if (has && (e = same_amount(err, path, a->tax, b->amount, true, m)) != TSR_OK)
+            return e;
+    }
+    if ((e = same_amount(err, "receipt.totals.tax", rc->tax, res->totals.tax, true, m)) != TSR_OK)
+        return e;
+    for (k = 0; k < tx->nrates; k++) {
+        const tsr_rate_tax *rt = &res->rate_tax[k];
+        const tsr_receipt_tax *a;
+        if (rt->nlines == 0)
+            continue;
+        snprintf(path, sizeof path, "receipt.taxes[%zu]", n);
+        if (n >= rc->ntaxes)
+            return mismatch(err, n ? path : "receipt.taxes",
+                            "the receipt lists %zu tax rate%s; the rule set gives rate `%s` "
+                            "too", rc->ntaxes, rc->ntaxes == 1 ? "" : "s", tx->rates[k].id);
+        a = &rc->taxes[n++];
+        if ((e = same_rate(err, path, a->id, a->rate, &tx->rates[k])) != TSR_OK)
+            return e;
+        snprintf(path, sizeof path, "receipt.taxes[%zu].base", n - 1);
+        if ((e = same_amount(err, path, a->base, rt->base, true, m)) != TSR_OK)
+            return e;
+        snprintf(path, sizeof path, "receipt.taxes[%zu].amount", n - 1);
+        if ((e = same_amount(err, path, a->amount, rt->amount, true, m)) != TSR_OK)
+            return e;
+    }
+    if (n < rc->ntaxes) {
+        snprintf(path, sizeof path, "receipt.taxes[%zu]", n);
+        return mismatch(err, path, "the receipt lists tax rate `%s`, which no line of the order "
+                                   "takes", rc->taxes[n].id);
+    }
+    return TSR_OK;
 }
 
 int tsr__receipt_verify(const tsr_receipt *rc, const tsr_result *res, tsr_error *err)
@@ -769,9 +971,12 @@ int tsr__receipt_verify(const tsr_receipt *rc, const tsr_result *res, tsr_error 
     int e;
 
     if ((e = check_identity(rc, res, err)) != TSR_OK ||
+        (e = check_tax_keys(rc, res->rs, err)) != TSR_OK ||
         (e = check_line_sums(rc, minor, err)) != TSR_OK ||
-        (e = check_totals_sums(rc, minor, err)) != TSR_OK ||
-        (e = check_line_ids(rc, res, err)) != TSR_OK)
+        (e = check_totals_sums(rc, res->rs, err)) != TSR_OK ||
+        (e = check_line_ids(rc, res, err)) != TSR_OK ||
+        (e = check_line_amounts(rc, res, err)) != TSR_OK ||
+        (e = check_taxes(rc, res, err)) != TSR_OK)
         return e;
-    return check_amounts(rc, res, err);
+    return check_order_amounts(rc, res, err);
 }

@@ -592,6 +592,37 @@ static int line_fee(refund *r, tsr_refund_line *l, int64_t *fee, bool *ok)
     return TSR_OK;
 }
 
+/* What the customer paid for line i: its total, and with taxes added on
+ * top (`prices: exclusive`) its tax too. */
+static bool line_paid(const refund *r, size_t i, int64_t *paid)
+{
+    const tsr_result *res = r->res;
+
+    *paid = res->lines[i].total;
+    if (res->line_tax && r->rs->taxes.prices == TSR_TAX_EXCLUSIVE)
+        return tsr__add(*paid, res->line_tax[i].amount, paid);
+    return true;
+}
+
+/* With taxes: the rate of line li and the tax the refunded amount
+ * contains, amount × rate / (100 + rate) (what a refund receipt prints,
+ * whether the prices included the tax or had it added). */
+static int refund_tax(refund *r, size_t li, tsr_refund_line *l)
+{
+    const tsr_res_tax *lt;
+    const tsr_tax_rate *t;
+    tsr_arena *ar = &r->out->arena;
+
+    if (!r->res->line_tax || (lt = &r->res->line_tax[li])->rate < 0)
+        return TSR_OK;
+    t = &r->rs->taxes.rates[lt->rate];
+    if (!tsr__tax_of(l->amount, t->rate, true, r->rs->rounding, &l->tax))
+        return tsr__err(r->err, TSR_EEVAL, "refund amounts overflow");
+    l->tax_id = tsr__arena_strndup(ar, t->id, strlen(t->id));
+    l->tax_rate = tsr__arena_strndup(ar, t->rate_text, strlen(t->rate_text));
+    return l->tax_id && l->tax_rate ? TSR_OK : nomem(r);
+}
+
 /* Refund one line, or say why not. */
 static int refund_line(refund *r, size_t k, tsr_refund_line *l)
 {
@@ -599,7 +630,7 @@ static int refund_line(refund *r, size_t k, tsr_refund_line *l)
     size_t li = r->line_of[k];
     const tsr_res_line *rl = &r->res->lines[li];
     tsr_arena *ar = &r->out->arena;
-    int64_t fee;
+    int64_t fee, paid;
     bool holds, ok;
     int rc;
 
@@ -628,13 +659,15 @@ static int refund_line(refund *r, size_t k, tsr_refund_line *l)
     if ((rc = line_fee(r, l, &fee, &ok)) != TSR_OK || !ok)
         return rc;
     /* what the customer paid, less the fee; the fee kept is what was there */
+    if (!line_paid(r, li, &paid))
+        return tsr__err(r->err, TSR_EEVAL, "refund amounts overflow");
     l->status = TSR_REFUND_REFUNDED;
-    l->fee = fee < rl->total ? fee : rl->total;
-    l->amount = rl->total - l->fee;
+    l->fee = fee < paid ? fee : paid;
+    l->amount = paid - l->fee;
     l->points_restored = rl->redeemed_points;
     l->points_revoked = rl->points_earned;
     r->refunded[li] = 1;
-    return TSR_OK;
+    return refund_tax(r, li, l);
 }
 
 /* ---------------------------------------------------------------------
@@ -737,7 +770,11 @@ static int reprice(refund *r, bool with_this, repriced *p)
     tsr__order_fini(&sub);
     if (rc != TSR_OK)
         return rc == TSR_ENOMEM ? rc : prefix_path(r->err, "reprice", rc);
+    /* the lines' totals, as `paid` counts them: tax added on top is not a
+     * discount the kept lines lost */
     p->now = now->totals.due;
+    if (now->line_tax && r->rs->taxes.prices == TSR_TAX_EXCLUSIVE)
+        p->now -= now->totals.tax;   /* due = the lines' totals + tax: no overflow */
     tsr_result_free(now);
     if (!tsr__sub(p->now, p->paid, &gap))
         return tsr__err(r->err, TSR_EEVAL, "refund amounts overflow");
@@ -757,9 +794,11 @@ static int paid_before(const refund *r, int64_t *paid)
     size_t i;
 
     *paid = 0;
-    for (i = 0; i < r->res->nlines; i++)
-        if (r->before[i] && !tsr__add(*paid, r->receipt.lines[i].total, paid))
+    for (i = 0; i < r->res->nlines; i++) {
+        int64_t line;
+        if (r->before[i] && (!line_paid(r, i, &line) || !tsr__add(*paid, line, paid)))
             return tsr__err(r->err, TSR_EEVAL, "refund amounts overflow");
+    }
     return TSR_OK;
 }
 
@@ -900,9 +939,11 @@ static int check_payout(refund *r)
     char a[32], b[32], c[32];
     size_t i;
 
-    for (i = 0; i < r->res->nlines; i++)
-        if (r->refunded[i] && !tsr__add(paid, r->receipt.lines[i].total, &paid))
+    for (i = 0; i < r->res->nlines; i++) {
+        int64_t line;
+        if (r->refunded[i] && (!line_paid(r, i, &line) || !tsr__add(paid, line, &paid)))
             return tsr__err(r->err, TSR_EEVAL, "refund amounts overflow");
+    }
     if (!tsr__add(paid, t->clawback_returned, &bound))
         return tsr__err(r->err, TSR_EEVAL, "refund amounts overflow");
     if (t->amount >= 0 && t->amount <= bound && t->clawback >= 0 && t->clawback_returned >= 0 &&
@@ -938,6 +979,7 @@ static int new_result(refund *r)
     r->out = out;
     out->minor_units = rs->minor_units;
     out->to = rs->refunds.to;
+    out->taxes = rs->taxes.present;
     tsr__format_datetime(dt, r->in->at, r->in->at_offset);
     out->datetime = tsr__arena_strndup(&out->arena, dt, strlen(dt));
     out->ruleset_id = tsr__arena_strndup(&out->arena, rs->id, strlen(rs->id));
@@ -988,6 +1030,7 @@ static int refund_all(refund *r)
             continue;
         nrefunded++;
         if (!tsr__add(t->amount, l->amount, &t->amount) || !tsr__add(t->fee, l->fee, &t->fee) ||
+            !tsr__add(t->tax, l->tax, &t->tax) ||
             !tsr__add(t->points_restored, l->points_restored, &t->points_restored) ||
             !tsr__add(t->points_revoked, l->points_revoked, &t->points_revoked))
             return tsr__err(r->err, TSR_EEVAL, "refund amounts overflow");
@@ -1199,6 +1242,17 @@ static void put_line(tsr_buf *b, const tsr_refund_result *r, const tsr_refund_li
     put_money(b, r, l->amount);
     tsr__buf_puts(b, ",\"fee\":");
     put_money(b, r, l->fee);
+    if (r->taxes && !l->tax_id) {
+        tsr__buf_puts(b, ",\"tax\":null");
+    } else if (r->taxes) {
+        tsr__buf_puts(b, ",\"tax\":{\"id\":");
+        put_str(b, l->tax_id);
+        tsr__buf_puts(b, ",\"rate\":");
+        put_str(b, l->tax_rate);
+        tsr__buf_puts(b, ",\"amount\":");
+        put_money(b, r, l->tax);
+        tsr__buf_putc(b, '}');
+    }
     tsr__buf_printf(b, ",\"points_restored\":%lld,\"points_revoked\":%lld}",
                     (long long)l->points_restored, (long long)l->points_revoked);
 }
@@ -1230,6 +1284,10 @@ static void put_refund(tsr_buf *b, const tsr_refund_result *r)
     put_money(b, r, t->amount);
     tsr__buf_puts(b, ",\"fee\":");
     put_money(b, r, t->fee);
+    if (r->taxes) {
+        tsr__buf_puts(b, ",\"tax\":");
+        put_money(b, r, t->tax);
+    }
     tsr__buf_puts(b, ",\"clawback\":");
     put_money(b, r, t->clawback);
     tsr__buf_puts(b, ",\"clawback_returned\":");
@@ -1338,13 +1396,30 @@ int64_t tsr_refund_result_line_points_revoked(const tsr_refund_result *r, size_t
     return l ? l->points_revoked : 0;
 }
 
+int tsr_refund_result_line_tax(const tsr_refund_result *r, size_t i, const char **id,
+                               const char **rate, int64_t *amount)
+{
+    const tsr_refund_line *l = line_at(r, i);
+
+    if (!l)
+        return TSR_EINVAL;
+    if (id)
+        *id = l->tax_id;
+    if (rate)
+        *rate = l->tax_rate;
+    if (amount)
+        *amount = l->tax_id ? l->tax : 0;
+    return l->tax_id != NULL;
+}
+
 /* Bytes of tsr_refund_totals each version of the header declares (as
  * refund_options_size). */
 static const size_t refund_totals_size[TSR_REFUND_TOTALS_VERSION + 1] = {
     0,
     TSR_END_OF(tsr_refund_totals, clawback_returned),      /* version 1 */
+    TSR_END_OF(tsr_refund_totals, tax),                    /* version 2 */
 };
-_Static_assert(sizeof(tsr_refund_totals) == TSR_END_OF(tsr_refund_totals, clawback_returned),
+_Static_assert(sizeof(tsr_refund_totals) == TSR_END_OF(tsr_refund_totals, tax),
                "a field was appended to tsr_refund_totals: add a version and its size");
 
 int tsr_refund_result_totals(const tsr_refund_result *r, tsr_refund_totals *out)

@@ -46,16 +46,29 @@ size_t tsr__json_offset(const tsr_json_parse *jp);
  * in the result JSON (trace, offers, promo codes, ...) is skipped, so a
  * receipt from a newer library with more keys still reads.
  */
+/* A line's `tax` on the receipt: absent (a rule set without taxes wrote
+ * none), null (no rate took the line), or a rate with its amount. */
+enum { TSR_RECEIPT_TAX_ABSENT = 0, TSR_RECEIPT_TAX_NULL, TSR_RECEIPT_TAX_RATE };
+
 typedef struct tsr_receipt_line {
     const char *id;             /* NUL-terminated */
     int64_t subtotal;           /* money */
     int64_t discount;           /* sum of discounts[].amount */
     int64_t redeemed_points;
     int64_t redeemed_value;     /* money */
-    int64_t total;              /* money: what the customer paid for the line */
+    int64_t total;              /* money: what the customer paid for the line
+                                   (before tax added on top) */
     int64_t points_earned;
-    unsigned seen;              /* which fields were given (receipt.c) */
+    int tax_given;              /* TSR_RECEIPT_TAX_* */
+    const char *tax_id, *tax_rate;   /* TSR_RECEIPT_TAX_RATE: as written */
+    int64_t tax;                /* money */
 } tsr_receipt_line;
+
+/* An entry of the receipt's `taxes`: one rate over the order. */
+typedef struct tsr_receipt_tax {
+    const char *id, *rate;
+    int64_t base, amount;       /* money */
+} tsr_receipt_tax;
 
 typedef struct tsr_receipt {
     const char *ruleset_id, *ruleset_version, *currency;
@@ -63,8 +76,12 @@ typedef struct tsr_receipt {
     tsr_receipt_line *lines;
     size_t nlines, lines_cap;
     int64_t subtotal, discount, redeemed_value, due;     /* totals, money */
+    bool has_tax;               /* totals.tax was given */
+    int64_t tax;                /* totals.tax, money */
+    bool has_taxes;             /* `taxes` was given */
+    tsr_receipt_tax *taxes;     /* at most rs->taxes.nrates of them */
+    size_t ntaxes;
     int64_t points_redeemed, points_earned;
-    unsigned seen;
 } tsr_receipt;
 
 /* Read receipt text (JSON) into *out; strings and lines live in `arena`.
@@ -89,6 +106,10 @@ typedef struct tsr_refund_line {
     const char *why;            /* rejected: the reason; NULL when refunded */
     int64_t amount, fee;        /* money; both 0 when rejected */
     int64_t points_restored, points_revoked;
+    /* With `taxes`: the rate the line took (NULL: none) and the tax its
+     * amount contains, amount × rate / (100 + rate). */
+    const char *tax_id, *tax_rate;
+    int64_t tax;
 } tsr_refund_line;
 
 struct tsr_refund_result {
@@ -99,6 +120,7 @@ struct tsr_refund_result {
     const char *ruleset_id, *ruleset_version, *currency;
     const char *datetime;       /* the refund time, as ISO 8601 */
     tsr_refund_to to;
+    bool taxes;                 /* the rule set has `taxes`: lines and totals show tax */
     tsr_refund_line *lines;
     size_t nlines;
     bool repriced;              /* re-pricing ran: the `reprice` object is shown */

@@ -12,7 +12,8 @@
  *     expect:
  *       refund:
  *         to: account_credit
- *         totals: { amount: "118.00", fee: "2.00", clawback: "0.00", clawback_returned: "0.00",
+ *         totals: { amount: "118.00", fee: "2.00", tax: "10.73", clawback: "0.00",
+ *                   clawback_returned: "0.00",
  *                   points_restored: 0, points_revoked: 12, order_points_revoked: 0 }
  *         lines: { t1: { status: refunded, amount: "118.00", points_revoked: 12 },
  *                  t2: { status: rejected, why: "already refunded" } }
@@ -60,6 +61,7 @@ TSR_KEYSET(tsr__keys_refund_case, "refund_request",
 static const tsr_key totals_keys[] = {
     MONEY_KEY("amount", "118.00", "Paid back: the lines' amounts less clawback plus clawback_returned."),
     MONEY_KEY("fee", "2.00", "Kept as fees."),
+    MONEY_KEY("tax", "10.73", "The tax the lines' amounts contain (rule sets with `taxes`)."),
     MONEY_KEY("clawback", "0.00", "Withheld because what remains costs more priced again."),
     MONEY_KEY("clawback_returned", "0.00", "Withheld by earlier refunds and no longer owed."),
     POINTS_KEY("points_restored", "0", "Redeemed points given back."),
@@ -75,6 +77,7 @@ static const tsr_key line_keys[] = {
       .desc = "A part of the reason a rejected line gives." },
     MONEY_KEY("amount", "118.00", "Paid back for the line."),
     MONEY_KEY("fee", "2.00", "Kept as the fee."),
+    MONEY_KEY("tax", "10.73", "The tax its amount contains: amount × rate / (100 + rate); 0.00 when no rate took the line."),
     POINTS_KEY("points_restored", "0", "Redeemed points given back."),
     POINTS_KEY("points_revoked", "12", "Earned points taken back."),
 };
@@ -99,7 +102,7 @@ typedef enum kind { K_MONEY, K_POINTS, K_TEXT } kind;
 /* totals_keys / line_keys: which are money. */
 static kind key_kind(const char *key)
 {
-    if (strcmp(key, "amount") == 0 || strcmp(key, "fee") == 0 ||
+    if (strcmp(key, "amount") == 0 || strcmp(key, "fee") == 0 || strcmp(key, "tax") == 0 ||
         strncmp(key, "clawback", 8) == 0)
         return K_MONEY;
     if (strcmp(key, "status") == 0 || strcmp(key, "why") == 0)
@@ -354,6 +357,7 @@ static void compare_totals(runner *R, const tsr_ynode *want, const tsr_refund_re
         const char *key = text(want->u.map.pairs[i].key);
         int64_t got = strcmp(key, "amount") == 0 ? t->amount
                       : strcmp(key, "fee") == 0 ? t->fee
+                      : strcmp(key, "tax") == 0 ? t->tax
                       : strcmp(key, "clawback") == 0 ? t->clawback
                       : strcmp(key, "clawback_returned") == 0 ? t->clawback_returned
                       : strcmp(key, "points_restored") == 0 ? t->points_restored
@@ -407,6 +411,7 @@ static void compare_line(runner *R, const char *id, const tsr_ynode *want,
             compare_number(R, path, v, k,
                            strcmp(key, "amount") == 0 ? l->amount
                            : strcmp(key, "fee") == 0 ? l->fee
+                           : strcmp(key, "tax") == 0 ? l->tax
                            : strcmp(key, "points_restored") == 0 ? l->points_restored
                                                                  : l->points_revoked);
     }

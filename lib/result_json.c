@@ -69,8 +69,9 @@ int64_t tsr_result_line_points(const tsr_result *r, size_t i)
 static const size_t totals_size[TSR_TOTALS_VERSION + 1] = {
     0,
     TSR_END_OF(tsr_totals, points_redeemed),    /* version 1 */
+    TSR_END_OF(tsr_totals, tax),                /* version 2 */
 };
-_Static_assert(sizeof(tsr_totals) == TSR_END_OF(tsr_totals, points_redeemed),
+_Static_assert(sizeof(tsr_totals) == TSR_END_OF(tsr_totals, tax),
                "a field was appended to tsr_totals: add a TSR_TOTALS_VERSION and its size");
 
 int tsr_result_totals(const tsr_result *r, tsr_totals *out)
@@ -79,6 +80,57 @@ int tsr_result_totals(const tsr_result *r, tsr_totals *out)
     int rc = tsr__copy_out_versioned(out, r ? &r->totals : &zero, totals_size,
                                      TSR_ARRAY_LEN(totals_size));
     return rc == TSR_OK && !r ? TSR_EINVAL : rc;
+}
+
+int tsr_result_line_tax(const tsr_result *r, size_t i, const char **id, const char **rate,
+                        int64_t *amount)
+{
+    const tsr_tax_rate *t = NULL;
+
+    if (!r || i >= r->nlines)
+        return TSR_EINVAL;
+    if (r->line_tax && r->line_tax[i].rate >= 0)
+        t = &r->rs->taxes.rates[r->line_tax[i].rate];
+    if (id)
+        *id = t ? t->id : NULL;
+    if (rate)
+        *rate = t ? t->rate_text : NULL;
+    if (amount)
+        *amount = t ? r->line_tax[i].amount : 0;
+    return t != NULL;
+}
+
+size_t tsr_result_tax_count(const tsr_result *r)
+{
+    size_t k, n = 0;
+
+    if (!r || !r->rate_tax)
+        return 0;
+    for (k = 0; k < r->rs->taxes.nrates; k++)
+        n += r->rate_tax[k].nlines > 0;
+    return n;
+}
+
+int tsr_result_tax(const tsr_result *r, size_t i, const char **id, const char **rate,
+                   int64_t *base, int64_t *amount)
+{
+    size_t k;
+
+    for (k = 0; r && r->rate_tax && k < r->rs->taxes.nrates; k++) {
+        const tsr_rate_tax *rt = &r->rate_tax[k];
+        if (rt->nlines == 0 || i-- > 0)
+            continue;
+        if (id)
+            *id = r->rs->taxes.rates[k].id;
+        if (rate)
+            *rate = r->rs->taxes.rates[k].rate_text;
+        if (base)
+            *base = rt->base;
+        if (amount)
+            *amount = rt->amount;
+        return TSR_OK;
+    }
+    return TSR_EINVAL;
 }
 
 size_t tsr_result_segment_count(const tsr_result *r)
@@ -293,6 +345,53 @@ static void put_date(tsr_buf *b, int64_t days)
     put(b, d, n + 2);
 }
 
+/* ,"tax":{"id":…,"rate":…,"amount":…} or ,"tax":null (rule sets with taxes). */
+static void put_line_tax(tsr_buf *b, const tsr_result *r, const tsr_res_tax *lt)
+{
+    const tsr_tax_rate *t;
+
+    if (lt->rate < 0) {
+        LIT(b, ",\"tax\":null");
+        return;
+    }
+    t = &r->rs->taxes.rates[lt->rate];
+    LIT(b, ",\"tax\":{\"id\":");
+    put_str(b, t->id);
+    LIT(b, ",\"rate\":");
+    put_str(b, t->rate_text);
+    LIT(b, ",\"amount\":");
+    put_money(b, r, lt->amount);
+    putc_(b, '}');
+}
+
+/* ,"taxes":[{"id","rate","base","amount"}] for every rate used, in rates order. */
+static void put_taxes(tsr_buf *b, const tsr_result *r)
+{
+    const tsr_taxes *tx = &r->rs->taxes;
+    bool first = true;
+    size_t k;
+
+    LIT(b, ",\"taxes\":[");
+    for (k = 0; k < tx->nrates; k++) {
+        const tsr_rate_tax *rt = &r->rate_tax[k];
+        if (rt->nlines == 0)
+            continue;
+        if (!first)
+            putc_(b, ',');
+        first = false;
+        LIT(b, "{\"id\":");
+        put_str(b, tx->rates[k].id);
+        LIT(b, ",\"rate\":");
+        put_str(b, tx->rates[k].rate_text);
+        LIT(b, ",\"base\":");
+        put_money(b, r, rt->base);
+        LIT(b, ",\"amount\":");
+        put_money(b, r, rt->amount);
+        putc_(b, '}');
+    }
+    putc_(b, ']');
+}
+
 static void put_line(tsr_buf *b, const tsr_result *r, size_t i)
 {
     const tsr_ruleset *rs = r->rs;
@@ -330,6 +429,8 @@ static void put_line(tsr_buf *b, const tsr_result *r, size_t i)
     putc_(b, '}');
     LIT(b, ",\"total\":");
     put_money(b, r, l->total);
+    if (r->line_tax)
+        put_line_tax(b, r, &r->line_tax[i]);
     LIT(b, ",\"points_earned\":");
     put_int(b, l->points_earned);
     putc_(b, '}');
@@ -488,9 +589,16 @@ static void put_result(tsr_buf *b, const tsr_result *r)
     put_money(b, r, t->discount);
     LIT(b, ",\"redeemed_value\":");
     put_money(b, r, t->redeemed_value);
+    if (r->line_tax) {
+        LIT(b, ",\"tax\":");
+        put_money(b, r, t->tax);
+    }
     LIT(b, ",\"due\":");
     put_money(b, r, t->due);
-    LIT(b, "},\"points\":");
+    putc_(b, '}');
+    if (r->line_tax)
+        put_taxes(b, r);
+    LIT(b, ",\"points\":");
     put_points(b, r);
     LIT(b, ",\"offers\":");
     putc_(b, '[');

@@ -19,6 +19,7 @@
  *     when, redeem.for
  *   refunds allowed/fee        like discounts, item in scope
  *   offers when                like discounts when (order level)
+ *   taxes rates[].for          like discounts `for` (item in scope)
  *
  * "promo" means `promo.ID`; "line totals" means item.subtotal / item.total
  * (TSR_ENV_LINE_TOTALS), "items" the order's lines and count/sum/any/all.
@@ -153,6 +154,14 @@ typedef struct tsr_discount {
     bool has_limit;
     int64_t limit_max_amount;   /* money */
     bool exclusive;
+    /* `base: original`: percent / amount / price compute on the line's
+     * subtotal (price × quantity) instead of its current total; the saving
+     * is still taken from the current total.  Never with order_amount or a
+     * bundle (refused at load). */
+    bool base_original;
+    /* `pick: most_expensive`: an `every` discount sorts the units dearest
+     * first (ties: the earlier line); only with `every`. */
+    bool pick_dearest;
     const char *group;          /* NULL = none */
     int group_index;            /* -1 = none; discounts of one group share it:
                                    index into tsr_ruleset.groups, numbered in
@@ -216,6 +225,31 @@ typedef struct tsr_refunds {
     bool reprice;
     tsr_srcpos pos;
 } tsr_refunds;
+
+/* `taxes:` (step 10): a rate per line, the first whose `for` holds. */
+typedef enum tsr_tax_prices { TSR_TAX_INCLUSIVE = 0, TSR_TAX_EXCLUSIVE } tsr_tax_prices;
+typedef enum tsr_tax_base { TSR_TAX_BASE_PAID = 0, TSR_TAX_BASE_PRICE } tsr_tax_base;
+typedef enum tsr_tax_rounding { TSR_TAX_ROUND_LINE = 0, TSR_TAX_ROUND_RATE } tsr_tax_rounding;
+
+typedef struct tsr_tax_rate {
+    const char *id;
+    const char *label;          /* NULL if none */
+    tsr_expr *for_;             /* NULL = every line */
+    int64_t rate;               /* percent as a decimal (scale 10^6): 0 <= rate < 100,
+                                   at most 4 fractional digits (25.5 is 25500000) */
+    const char *rate_text;      /* as results write it: "25.5", "10", "8.875" */
+    tsr_srcpos pos;
+} tsr_tax_rate;
+
+typedef struct tsr_taxes {
+    bool present;
+    tsr_tax_prices prices;
+    tsr_tax_base base;
+    tsr_tax_rounding rounding;
+    tsr_tax_rate *rates;        /* nrates >= 1 when present */
+    size_t nrates;
+    tsr_srcpos pos;
+} tsr_taxes;
 
 typedef struct tsr_offer {
     const char *id;
@@ -290,6 +324,7 @@ struct tsr_ruleset {
     size_t ngroups;
     tsr_loyalty loyalty;
     tsr_refunds refunds;
+    tsr_taxes taxes;
     tsr_offer *offers;
     size_t noffers;
     const char **groups;        /* discount group names, by group_index */

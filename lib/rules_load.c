@@ -5,7 +5,8 @@
  * at evaluation time.
  *
  * Sections are read in dependency order (header, schema, tables, segments,
- * tiers, categories, promo codes, discounts, loyalty, refunds, offers), each
+ * tiers, categories, promo codes, discounts, loyalty, refunds, taxes,
+ * offers), each
  * expression compiled with exactly the names its step of SPEC §4 has decided
  * (see rules.h).  Every string kept is copied into the rule set's arena: the
  * YAML text is gone after loading.
@@ -15,8 +16,8 @@
  *     tables, segments, tiers, categories, promo_codes, discounts, loyalty,
  *     refunds, offers); the header keys (tessera, ruleset, version, currency,
  *     minor_units, rounding, timezone) belong to the main file, which is
- *     what a rule set's identity and money are.  `loyalty` and `refunds` may
- *     be given by one file only.
+ *     what a rule set's identity and money are.  `loyalty`, `refunds` and
+ *     `taxes` may be given by one file only.
  *   - `minor_units` for a currency of the built-in table must agree with it:
  *     a rule set that says JPY has 2 decimals is a mistake, not an override.
  *   - Money constants (min_total, limit.max_amount, per, point_value) must be
@@ -30,7 +31,8 @@
  *   - Earn rules: `for` only on `per` rules (a flat rule is attached to the
  *     order); `multiply` names `per`/flat rules, not other multipliers.
  *   - max_applications only with `every` or `bundle`; `reward` not with
- *     `bundle` — a key that would be ignored is refused.
+ *     `bundle`; `pick` only with `every`; `base: original` not with
+ *     `order_amount` or `bundle` — a key that would be ignored is refused.
  */
 #include "keys.h"
 #include "rules.h"
@@ -48,7 +50,12 @@
 KEYS(rounding_names, "half_up", "half_even", "down");
 KEYS(earn_on_names, "paid", "price");
 KEYS(refund_to_names, "account_credit", "original_payment");
+KEYS(tax_prices_names, "inclusive", "exclusive");
+KEYS(tax_base_names, "paid", "price");
+KEYS(tax_rounding_names, "line", "rate");
 KEYS(effect_keys, "percent", "amount", "price", "order_amount");
+KEYS(discount_base_names, "current", "original");
+KEYS(pick_names, "cheapest", "most_expensive");
 KEYS(type_names, "bool", "int", "decimal", "money", "string", "date", "datetime",
      "list<bool>", "list<int>", "list<decimal>", "list<money>", "list<string>", "list<date>",
      "list<datetime>");
@@ -171,7 +178,9 @@ static const tsr_key discount_keys[] = {
     { "every", TSR_KS_INT, 0, TSR_K_AT_LEAST(1), .example = "4",
       .desc = "Group size: for every full group of this many eligible units, `discounted` units get the effect." },
     { "discounted", TSR_KS_INT, 0, TSR_K_AT_LEAST(1), .example = "1",
-      .desc = "How many reward units per group get the effect, the cheapest first." },
+      .desc = "How many reward units per group get the effect, the cheapest first (see `pick`)." },
+    { "pick", TSR_KS_ENUM, 0, TSR_K_ENUM(pick_names), .dflt = "cheapest", .example = "most_expensive",
+      .desc = "With `every`: the units the groups take and the effect goes to, the cheapest or the most expensive first." },
     { "bundle", TSR_KS_LIST, TSR_KF_NONEMPTY, .sub = &bundle_set,
       .example = "[{\"for\": \"item.category == \\\"adult\\\"\", \"quantity\": 2}, "
                  "{\"for\": \"item.category == \\\"child\\\"\", \"quantity\": 2}]",
@@ -184,6 +193,8 @@ static const tsr_key discount_keys[] = {
       .desc = "At most this many groups (`every`) or bundles per order." },
     { "limit", TSR_KS_MAP, 0, .sub = &limit_set, .example = "{\"max_amount\": 1000.00}",
       .desc = "Caps on the discount's saving in one order." },
+    { "base", TSR_KS_ENUM, 0, TSR_K_ENUM(discount_base_names), .dflt = "current", .example = "original",
+      .desc = "What `percent`, `amount` and `price` compute on: the lines' current totals, or their price × quantity before any discount." },
     { "exclusive", TSR_KS_BOOL, 0, .dflt = "false", .example = "true",
       .desc = "true: later discounts do not see the lines this one claimed." },
     { "group", TSR_KS_TEXT, 0, .example = "ticket-offer",
@@ -257,6 +268,34 @@ static const tsr_key refund_keys[] = {
 };
 static TSR_KEYSET(refund_set, "refunds", "The refund policy.", refund_keys);
 
+/* The largest tax rate: below 100 %, with at most 4 decimal places. */
+#define TAX_RATE_MAX (100 * TSR_DEC_SCALE - 100)
+
+static const tsr_key tax_rate_keys[] = {
+    { "id", TSR_KS_TEXT, TSR_KF_REQUIRED, .example = "culture",
+      .desc = "The rate's id, unique among tax rates: what results and receipts name." },
+    KEY_LABEL("VAT 10 %"),
+    { "for", TSR_KS_LINE_CONDITION, 0, .dflt = "true", .example = "item.kind == \"ticket\"",
+      .desc = "Which lines take the rate: per line, the first rate whose `for` holds." },
+    { "rate", TSR_KS_DECIMAL, TSR_KF_REQUIRED, TSR_K_RANGE(0, TAX_RATE_MAX), .example = "25.5",
+      .desc = "The rate in percent: from 0, below 100, with at most 4 decimal places." },
+};
+static TSR_KEYSET(tax_rate_set, "tax_rate", "A tax rate and the lines that take it.",
+                  tax_rate_keys);
+
+static const tsr_key taxes_keys[] = {
+    { "prices", TSR_KS_ENUM, 0, TSR_K_ENUM(tax_prices_names), .dflt = "inclusive",
+      .example = "exclusive",
+      .desc = "Whether prices include the tax (part of each line's total) or exclude it (added on top: `due` grows by it)." },
+    { "base", TSR_KS_ENUM, 0, TSR_K_ENUM(tax_base_names), .dflt = "paid", .example = "price",
+      .desc = "A line's tax base: what is paid for it (after discounts and redeemed points), or its price after discounts, before redemption." },
+    { "rounding", TSR_KS_ENUM, 0, TSR_K_ENUM(tax_rounding_names), .dflt = "line", .example = "rate",
+      .desc = "Round each line's tax, or each rate's tax once over the order, shared over its lines by largest remainder." },
+    { "rates", TSR_KS_LIST, TSR_KF_REQUIRED | TSR_KF_NONEMPTY, .sub = &tax_rate_set,
+      .desc = "The rates: per line the first whose `for` holds; a line no rate takes carries no tax." },
+};
+static TSR_KEYSET(taxes_set, "taxes", "Tax per line, for fiscal receipts.", taxes_keys);
+
 static const tsr_key offer_keys[] = {
     { "id", TSR_KS_TEXT, TSR_KF_REQUIRED, .example = "intermission-upsell",
       .desc = "The offer's id, unique among offers." },
@@ -304,6 +343,8 @@ static const tsr_key rules_keys[] = {
       .desc = "The loyalty program: who is a member, how points are earned and redeemed." },
     { "refunds", TSR_KS_MAP, 0, .sub = &refund_set,
       .desc = "The refund policy: which lines may be refunded, the fee, where the money goes." },
+    { "taxes", TSR_KS_MAP, 0, .sub = &taxes_set,
+      .desc = "VAT or sales tax per line: the rates, whether prices include them, how they round." },
     { "offers", TSR_KS_LIST, 0, .sub = &offer_set,
       .desc = "Messages for the customer: every offer whose `when` holds is listed." },
 };
@@ -763,8 +804,16 @@ static int read_enum(builder *b, const tsr_ynode *n, const char *what, const cha
     if (n->kind != TSR_Y_SCALAR)
         return fail(b, n, TSR_ESCHEMA, "`%s` in %s must be one of %s, ... not %s", what, where,
                     names[0], kind_name(n));
+    /* nothing near: say what is allowed (every enum here has two or three values) */
+    if (!*suggest(hint, sizeof hint, n->u.scalar.text, n->u.scalar.len, names, count)) {
+        size_t len = 0;
+        for (i = 0; i < count && len < sizeof hint; i++)
+            len += (size_t)snprintf(hint + len, sizeof hint - len, "%s`%s`",
+                                    i == 0 ? "; one of " : i + 1 == count ? " or " : ", ",
+                                    names[i]);
+    }
     return fail(b, n, TSR_ESCHEMA, "unknown %s `%s` in %s%s", what, n->u.scalar.text, where,
-                suggest(hint, sizeof hint, n->u.scalar.text, n->u.scalar.len, names, count));
+                hint);
 }
 
 /* A decimal constant (scale 6) within [min, max]: percentages. */
@@ -2211,6 +2260,17 @@ static int discount_groups(builder *b, tsr_discount *d, const tsr_ynode *m, cons
         if ((rc = discount_bundle(b, d, bundle, where)) != TSR_OK)
             return rc;
     }
+    if ((n = get(m, "pick"))) {
+        int pick = 0;
+        if (!every)
+            return fail(b, key_node(m, "pick"), TSR_ESCHEMA,
+                        "`pick` in %s needs `every`: only `every` groups choose units%s", where,
+                        bundle ? " (a bundle always takes the most expensive first)" : "");
+        if ((rc = read_enum(b, n, "`pick` value", where, pick_names,
+                            TSR_ARRAY_LEN(pick_names), &pick)) != TSR_OK)
+            return rc;
+        d->pick_dearest = pick == 1;
+    }
     if ((n = get(m, "max_applications"))) {
         if (!every && !bundle)
             return fail(b, key_node(m, "max_applications"), TSR_ESCHEMA,
@@ -2292,6 +2352,31 @@ static int discount_limits(builder *b, tsr_discount *d, const tsr_ynode *m, cons
     return TSR_OK;
 }
 
+/* `base`: what percent / amount / price compute on.  `original` would be
+ * ignored by order_amount (shared by current totals) and by a bundle (its
+ * price replaces what its units cost now), so it is refused there. */
+static int discount_base(builder *b, tsr_discount *d, const tsr_ynode *m, const char *where)
+{
+    const tsr_ynode *n = get(m, "base");
+    int base = 0, rc;
+
+    if (!n)
+        return TSR_OK;
+    if ((rc = read_enum(b, n, "`base` value", where, discount_base_names,
+                        TSR_ARRAY_LEN(discount_base_names), &base)) != TSR_OK)
+        return rc;
+    d->base_original = base == 1;
+    if (d->base_original && d->effect == TSR_EFFECT_ORDER_AMOUNT)
+        return fail(b, key_node(m, "base"), TSR_ESCHEMA,
+                    "`base: original` in %s works with `percent`, `amount` or `price`, not "
+                    "`order_amount`", where);
+    if (d->base_original && d->nbundle > 0)
+        return fail(b, key_node(m, "base"), TSR_ESCHEMA,
+                    "`base: original` cannot be used with `bundle` in %s: a bundle's price "
+                    "replaces what its units cost", where);
+    return TSR_OK;
+}
+
 static int read_discount(builder *b, tsr_discount *d, const tsr_ynode *m, const char *where)
 {
     const tsr_ynode *n;
@@ -2311,6 +2396,7 @@ static int read_discount(builder *b, tsr_discount *d, const tsr_ynode *m, const 
         (rc = read_validity(b, m, where, &d->valid, &d->has_valid)) != TSR_OK ||
         (rc = discount_effect(b, d, m, where)) != TSR_OK ||
         (rc = discount_groups(b, d, m, where)) != TSR_OK ||
+        (rc = discount_base(b, d, m, where)) != TSR_OK ||
         (rc = discount_limits(b, d, m, where)) != TSR_OK)
         return rc;
     if ((n = get(m, "exclusive")) && (rc = read_bool(b, n, "exclusive", where, &d->exclusive)))
@@ -2697,6 +2783,109 @@ static int build_refunds(builder *b)
 }
 
 /* ---------------------------------------------------------------------
+ * taxes.
+ */
+static int read_tax_rate(builder *b, const entry *e, name_index *ix, size_t i)
+{
+    tsr_ruleset *rs = b->rs;
+    tsr_tax_rate *t = &rs->taxes.rates[i];
+    const tsr_ynode *m = e->node, *n;
+    char where[WHERE_MAX], text[32];
+    int rc;
+
+    /* named as the trace names it: taxes.ID */
+    if ((rc = begin_entry(b, e, "taxes", &tax_rate_set, where, sizeof where)) != TSR_OK)
+        return rc;
+    t->pos = pos_of(b, m);
+    if ((rc = read_id(b, m, where, "tax rate", ix, &rs->taxes.rates[0].pos, sizeof *t, (int)i,
+                      &t->id)) != TSR_OK ||
+        (rc = opt_string(b, m, "label", where, &t->label)) != TSR_OK ||
+        (rc = opt_expr(b, m, "for", TSR_T_BOOL, SCOPE_LINE, where, &t->for_)) != TSR_OK)
+        return rc;
+    if (!(n = get(m, "rate")))
+        return fail(b, m, TSR_ESCHEMA, "%s needs a `rate` (in percent, such as 10 or 25.5)",
+                    where);
+    if (n->kind != TSR_Y_SCALAR || tsr__parse_fixed(n->u.scalar.text, n->u.scalar.len,
+                                                    TSR_DEC_DIGITS, &t->rate) != TSR_OK ||
+        t->rate < 0 || t->rate > TAX_RATE_MAX || t->rate % 100 != 0)
+        return fail(b, n, n->kind == TSR_Y_SCALAR ? TSR_EVALUE : TSR_ESCHEMA,
+                    "`rate` in %s must be a percentage from 0 to below 100 with at most 4 "
+                    "decimal places (such as 10 or 25.5), not %s", where,
+                    n->kind == TSR_Y_SCALAR ? n->u.scalar.text : kind_name(n));
+    tsr__format_decimal(text, t->rate);
+    t->rate_text = copy_str(b, text, strlen(text));
+    return t->rate_text ? TSR_OK : nomem(b);
+}
+
+static int read_taxes(builder *b, tsr_taxes *t, const tsr_ynode *m, const char *where)
+{
+    const tsr_ynode *n;
+    int rc, v;
+
+    t->pos = pos_of(b, m);
+    if ((rc = check_keys(b, m, &taxes_set, where)) != TSR_OK)
+        return rc;
+    if ((n = get(m, "prices"))) {
+        if ((rc = read_enum(b, n, "`prices` value", where, tax_prices_names,
+                            TSR_ARRAY_LEN(tax_prices_names), &v)) != TSR_OK)
+            return rc;
+        t->prices = (tsr_tax_prices)v;
+    }
+    if ((n = get(m, "base"))) {
+        if ((rc = read_enum(b, n, "`base` value", where, tax_base_names,
+                            TSR_ARRAY_LEN(tax_base_names), &v)) != TSR_OK)
+            return rc;
+        t->base = (tsr_tax_base)v;
+    }
+    if ((n = get(m, "rounding"))) {
+        if ((rc = read_enum(b, n, "`rounding` value", where, tax_rounding_names,
+                            TSR_ARRAY_LEN(tax_rounding_names), &v)) != TSR_OK)
+            return rc;
+        t->rounding = (tsr_tax_rounding)v;
+    }
+    n = get(m, "rates");
+    if (!n || n->kind != TSR_Y_SEQ || n->u.seq.len == 0)
+        return fail(b, n ? n : m, TSR_ESCHEMA,
+                    "`taxes` needs `rates`, a non-empty list of {id, for, rate}");
+    return TSR_OK;
+}
+
+/* `taxes` is given by one file (like loyalty and refunds); its rates are
+ * read as the entries of a list section are, each on its own. */
+static int build_taxes(builder *b)
+{
+    tsr_taxes *t = &b->rs->taxes;
+    const tsr_ynode *m, *rates;
+    const char *file = NULL;
+    entry *es;
+    size_t n, i;
+    name_index ix = { 0 };
+    int rc;
+
+    if ((rc = singleton(b, "taxes", &m, &file)) != TSR_OK || !m)
+        return rc;
+    t->present = true;
+    if ((rc = read_taxes(b, t, m, "taxes")) != TSR_OK)
+        return keep_going(b, rc);
+    rates = get(m, "rates");
+    n = rates->u.seq.len;
+    es = tsr__arena_calloc(&b->tmp, n, sizeof *es);
+    t->rates = tsr__arena_calloc(b->ar, n, sizeof *t->rates);
+    if (!es || !t->rates || index_init(b, &ix, n) != TSR_OK)
+        return nomem(b);
+    for (i = 0; i < n; i++) {
+        es[i].node = rates->u.seq.items[i];
+        es[i].file = file;
+        es[i].index = i;
+    }
+    for (i = 0; i < n; i++)
+        if ((rc = keep_going(b, read_tax_rate(b, &es[i], &ix, i))) != TSR_OK)
+            return rc;
+    t->nrates = n;
+    return TSR_OK;
+}
+
+/* ---------------------------------------------------------------------
  * offers.
  */
 static int read_offer(builder *b, const entry *e, name_index *ix, size_t i)
@@ -2805,6 +2994,8 @@ static void label_exprs(tsr_ruleset *rs)
     label(rs->refunds.fee, "refunds", NULL, "fee");
     for (i = 0; i < rs->noffers; i++)
         label(rs->offers[i].when, "offers", rs->offers[i].id, "when");
+    for (i = 0; i < rs->taxes.nrates; i++)
+        label(rs->taxes.rates[i].for_, "taxes", rs->taxes.rates[i].id, "for");
 }
 
 static void init_env(builder *b)
@@ -2841,7 +3032,8 @@ static int build_all(builder *b)
         (rc = build_segments(b)) != TSR_OK || (rc = build_tiers(b, roots)) != TSR_OK ||
         (rc = build_categories(b, roots)) != TSR_OK || (rc = build_promos(b, roots)) != TSR_OK ||
         (rc = build_discounts(b, roots)) != TSR_OK || (rc = build_loyalty(b)) != TSR_OK ||
-        (rc = build_refunds(b)) != TSR_OK || (rc = build_offers(b, roots)) != TSR_OK)
+        (rc = build_refunds(b)) != TSR_OK || (rc = build_taxes(b)) != TSR_OK ||
+        (rc = build_offers(b, roots)) != TSR_OK)
         return rc;
     copy_used_marks(b);
     label_exprs(b->rs);

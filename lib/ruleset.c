@@ -977,5 +977,7 @@ size_t tsr_ruleset_count(const tsr_ruleset *rs, const char *section)
         return rs->loyalty.nearn;
     if (strcmp(section, "offers") == 0)
         return rs->noffers;
+    if (strcmp(section, "taxes") == 0)
+        return rs->taxes.nrates;
     return 0;
 }

@@ -57,8 +57,8 @@ typedef struct runner {
     rule_ref *rules;
     size_t nrules;
     uint8_t *covered;
-    const char **ids[5];        /* ids of each of `sections`, built when first needed */
-    size_t nids[5];
+    const char **ids[6];        /* ids of each of `sections`, built when first needed */
+    size_t nids[6];
     tsr_error *err;
 } runner;
 
@@ -86,6 +86,8 @@ int tsr__ruletest_check_case(runner *R, const tsr_ynode *c, size_t index);
 bool tsr__ruletest_int(const tsr_ynode *n, int64_t *out);
 bool tsr__ruletest_money(const runner *R, const tsr_ynode *n, int64_t *out);
 bool tsr__ruletest_date(const tsr_ynode *n, int64_t *out);
+/* A tax rate in percent (10, "25.5"), as a decimal (scale 10^6). */
+bool tsr__ruletest_rate(const tsr_ynode *n, int64_t *out);
 
 /* ---------------------------------------------------------------------
  * ruletest_compare.c: pass 2.  Mismatches go to R->diff.

@@ -9,7 +9,8 @@
  */
 #include "ruletest.h"
 
-static const char *const sections[] = { "categories", "promo_codes", "discounts", "earn", "offers" };
+static const char *const sections[] = { "categories", "promo_codes", "discounts", "earn", "offers",
+                                        "taxes" };
 
 /* The keys of every mapping of a test file (keys.h), checked in pass 1. */
 static const char *const promo_statuses[] = { "accepted", "rejected" };
@@ -32,6 +33,15 @@ static const tsr_key redeemed_keys[] = {
 };
 static TSR_KEYSET(redeemed_set, "expect_redeemed", "Points redeemed on a line.", redeemed_keys);
 
+static const tsr_key line_tax_keys[] = {
+    { "id", TSR_KS_TEXT, 0, .ids = TSR_KI_TAX, .example = "culture",
+      .desc = "The tax rate the line took." },
+    { "rate", TSR_KS_DECIMAL, 0, TSR_K_RANGE(0, 100 * TSR_DEC_SCALE), .example = "10",
+      .desc = "Its rate in percent (10, 25.5: compared as numbers)." },
+    MONEY_KEY("amount", "8.09", "The line's tax."),
+};
+static TSR_KEYSET(line_tax_set, "expect_line_tax", "The tax a line must carry.", line_tax_keys);
+
 static const tsr_key line_keys[] = {
     { "id", TSR_KS_TEXT, 0, .example = "t1", .desc = "The line's id." },
     { "kind", TSR_KS_TEXT, 0, .example = "ticket", .desc = "The line's kind." },
@@ -46,6 +56,8 @@ static const tsr_key line_keys[] = {
     { "redeemed", TSR_KS_MAP, 0, .sub = &redeemed_set, .example = "{\"points\": 122, \"value\": \"122.00\"}",
       .desc = "The points redeemed on the line and their value." },
     MONEY_KEY("total", "2124.08", "What the customer pays for the line."),
+    { "tax", TSR_KS_LINE_TAX, TSR_KF_NULL, .sub = &line_tax_set, .example = "8.09",
+      .desc = "The line's tax: its amount, ~ when no rate took the line, or a mapping of the rate's id, rate and amount." },
     INT_KEY("points_earned", "106", "Points earned on the line."),
 };
 static TSR_KEYSET(line_set, "expect_line", "What a line of the result must hold.", line_keys);
@@ -54,7 +66,8 @@ static const tsr_key totals_keys[] = {
     MONEY_KEY("subtotal", "11540.00", "The lines' subtotals together."),
     MONEY_KEY("discount", "2300.00", "All discounts together."),
     MONEY_KEY("redeemed_value", "500.00", "The value of the points redeemed."),
-    MONEY_KEY("due", "8740.00", "What the customer pays: subtotal - discount - redeemed_value."),
+    MONEY_KEY("tax", "794.55", "All tax of the order, included in the prices or added to them."),
+    MONEY_KEY("due", "8740.00", "What the customer pays: subtotal - discount - redeemed_value (+ tax added on top)."),
 };
 static TSR_KEYSET(totals_set, "expect_totals", "What the result's totals must be.", totals_keys);
 
@@ -110,6 +123,8 @@ static const tsr_key expect_keys[] = {
       .desc = "Exactly the ids of the offers that must be listed." },
     { "tier", TSR_KS_TEXT, TSR_KF_NULL, .ids = TSR_KI_TIER, .example = "gold",
       .desc = "The customer's tier; ~ for none." },
+    { "taxes", TSR_KS_AMOUNTS, 0, .ids = TSR_KI_TAX, .example = "{\"culture\": \"8.09\"}",
+      .desc = "By tax rate id: the rate's tax over the order (the rates written must be used)." },
     { "error", TSR_KS_TEXT, TSR_KF_NULL, .example = "items[1].id",
       .desc = "~: the order must be accepted; text: it must be refused with an error containing it." },
     { "refund", TSR_KS_MAP, 0, .sub = &tsr__keys_refund_expect,
@@ -267,6 +282,7 @@ static const char **section_ids(runner *R, size_t sec, size_t *n)
     case 2: count = rs->ndiscounts; break;
     case 3: count = rs->loyalty.nearn; break;
     case 4: count = rs->noffers; break;
+    case 5: count = rs->taxes.nrates; break;
     default: break;
     }
     ids = tsr__arena_calloc(&R->rep->arena, count ? count : 1, sizeof *ids);
@@ -278,7 +294,8 @@ static const char **section_ids(runner *R, size_t sec, size_t *n)
         case 1: ids[i] = rs->promos[i].id; break;
         case 2: ids[i] = rs->discounts[i].id; break;
         case 3: ids[i] = rs->loyalty.earn[i].id; break;
-        default: ids[i] = rs->offers[i].id; break;
+        case 4: ids[i] = rs->offers[i].id; break;
+        default: ids[i] = rs->taxes.rates[i].id; break;
         }
     }
     R->ids[sec] = ids;
@@ -310,7 +327,7 @@ static int check_rule_name(runner *R, const tsr_ynode *n)
 
     if (!tsr__yscalar(n) || !(dot = strchr(s, '.')))
         return fail(R, n, "expected a rule as SECTION.ID (e.g. discounts.family-pack), one of "
-                          "the sections categories, promo_codes, discounts, earn, offers");
+                          "the sections categories, promo_codes, discounts, earn, offers, taxes");
     /* redemption is traced too, though it is not a rule coverage counts */
     if (strcmp(s, "loyalty.redeem") == 0 && R->rs->loyalty.has_redeem)
         return TSR_OK;
@@ -425,6 +442,68 @@ static int check_line_discounts(runner *R, const tsr_ynode *n, const char *path)
     return TSR_OK;
 }
 
+/* A tax rate written in a test: a number of percent (10, "25.5"). */
+bool tsr__ruletest_rate(const tsr_ynode *n, int64_t *out)
+{
+    return tsr__yscalar(n) && !tsr__yaml_is_null(n) &&
+           tsr__parse_fixed(n->u.scalar.text, n->u.scalar.len, TSR_DEC_DIGITS, out) == TSR_OK;
+}
+
+/* lines.ID.tax: an amount, ~ (no rate took the line), or {id, rate, amount}. */
+static int check_line_tax(runner *R, const tsr_ynode *n, const char *path)
+{
+    const char **ids;
+    size_t i, count = 0;
+    int64_t v;
+    int rc;
+
+    if (tsr__yaml_is_null(n))
+        return TSR_OK;
+    if (n->kind != TSR_Y_MAP)
+        return check_value(R, n, V_MONEY, path);
+    if ((rc = check_keys(R, n, path, &line_tax_set)) != TSR_OK)
+        return rc;
+    if (!(ids = section_ids(R, 5, &count)))
+        return TSR_ENOMEM;
+    for (i = 0; i < n->u.map.len; i++) {
+        const tsr_ypair *pr = &n->u.map.pairs[i];
+        char p[300];
+        tsr__ruletest_join(p, sizeof p, path, tsr__ytext(pr->key));
+        if (tsr__yscalar_is(pr->key, "id"))
+            rc = check_name(R, pr->value, "tax rate", ids, count);
+        else if (tsr__yscalar_is(pr->key, "rate"))
+            rc = tsr__ruletest_rate(pr->value, &v)
+                     ? TSR_OK : fail(R, pr->value, "%s must be a rate in percent, like 10 or 25.5", p);
+        else
+            rc = check_value(R, pr->value, V_MONEY, p);
+        if (rc != TSR_OK)
+            return rc;
+    }
+    return TSR_OK;
+}
+
+/* expect.taxes: tax rate id -> amount. */
+static int check_taxes(runner *R, const tsr_ynode *n)
+{
+    const char **ids;
+    size_t i, count = 0;
+    int rc;
+
+    if ((rc = need_map(R, n, "expect.taxes (tax rate id: amount)")) != TSR_OK)
+        return rc;
+    if (!(ids = section_ids(R, 5, &count)))
+        return TSR_ENOMEM;
+    for (i = 0; i < n->u.map.len; i++) {
+        const tsr_ypair *pr = &n->u.map.pairs[i];
+        char p[256];
+        if ((rc = check_name(R, pr->key, "tax rate", ids, count)) != TSR_OK ||
+            (rc = check_value(R, pr->value, V_MONEY,
+                              tsr__ruletest_join(p, sizeof p, "expect.taxes", tsr__ytext(pr->key)))) != TSR_OK)
+            return rc;
+    }
+    return TSR_OK;
+}
+
 static int check_redeemed(runner *R, const tsr_ynode *n, const char *path)
 {
     size_t i;
@@ -464,6 +543,8 @@ static int check_lines(runner *R, const tsr_ynode *n)
             tsr__ruletest_join(p, sizeof p, where, key);
             if (strcmp(key, "discounts") == 0)
                 rc = check_line_discounts(R, f->value, p);
+            else if (strcmp(key, "tax") == 0)
+                rc = check_line_tax(R, f->value, p);
             else if (strcmp(key, "redeemed") == 0)
                 rc = check_redeemed(R, f->value, p);
             else
@@ -657,6 +738,8 @@ static int check_expect_key(runner *R, const char *key, const tsr_ynode *v)
         return check_points(R, v);
     if (strcmp(key, "promo_codes") == 0)
         return check_promo_codes(R, v);
+    if (strcmp(key, "taxes") == 0)
+        return check_taxes(R, v);
     if (strcmp(key, "applied") == 0 || strcmp(key, "not_applied") == 0)
         return check_rule_list(R, v, key);
     if (strcmp(key, "segments") == 0 || strcmp(key, "offers") == 0)

@@ -254,6 +254,46 @@ static void compare_line_discounts(runner *R, const char *path, const tsr_ynode 
     }
 }
 
+/* lines.ID.tax: an amount, ~ (no rate), or {id, rate, amount} partially. */
+static void compare_line_tax(runner *R, const char *path, const tsr_ynode *want,
+                             const tsr_result *res, size_t line)
+{
+    const tsr_res_tax *lt = res->line_tax ? &res->line_tax[line] : NULL;
+    const tsr_tax_rate *t = lt && lt->rate >= 0 ? &R->rs->taxes.rates[lt->rate] : NULL;
+    size_t i;
+
+    if (tsr__yaml_is_null(want)) {
+        if (t)
+            mismatch(R, path, "expected no tax rate, got `%s` (%s %%)", t->id, t->rate_text);
+        return;
+    }
+    if (!t) {
+        mismatch(R, path, "expected a tax, but %s", lt ? "no tax rate took the line"
+                                                       : "the rule set has no `taxes`");
+        return;
+    }
+    if (want->kind != TSR_Y_MAP) {
+        compare(R, path, want, got_num(V_MONEY, lt->amount));
+        return;
+    }
+    for (i = 0; i < want->u.map.len; i++) {
+        const tsr_ypair *pr = &want->u.map.pairs[i];
+        const char *key = tsr__ytext(pr->key);
+        char p[450];
+        int64_t rate = 0;
+        tsr__ruletest_join(p, sizeof p, path, key);
+        if (strcmp(key, "id") == 0) {
+            compare(R, p, pr->value, got_str(t->id));
+        } else if (strcmp(key, "amount") == 0) {
+            compare(R, p, pr->value, got_num(V_MONEY, lt->amount));
+        } else {
+            tsr__ruletest_rate(pr->value, &rate);
+            if (rate != t->rate)
+                mismatch(R, p, "expected %s, got %s", tsr__ytext(pr->value), t->rate_text);
+        }
+    }
+}
+
 static void compare_line(runner *R, const char *id, const tsr_ynode *want, const tsr_result *res)
 {
     const tsr_res_line *l = find_line(res, id);
@@ -272,6 +312,8 @@ static void compare_line(runner *R, const char *id, const tsr_ynode *want, const
         tsr__ruletest_join(p, sizeof p, path, key);
         if (strcmp(key, "discounts") == 0) {
             compare_line_discounts(R, p, pr->value, l);
+        } else if (strcmp(key, "tax") == 0) {
+            compare_line_tax(R, p, pr->value, res, (size_t)(l - res->lines));
         } else if (strcmp(key, "redeemed") == 0) {
             const tsr_ynode *pts = tsr__ymap_get(pr->value, "points");
             const tsr_ynode *val = tsr__ymap_get(pr->value, "value");
@@ -301,10 +343,34 @@ static void compare_totals(runner *R, const tsr_ynode *want, const tsr_result *r
         int64_t v = strcmp(key, "subtotal") == 0   ? res->totals.subtotal
                     : strcmp(key, "discount") == 0 ? res->totals.discount
                     : strcmp(key, "due") == 0      ? res->totals.due
+                    : strcmp(key, "tax") == 0      ? res->totals.tax
                                                    : res->totals.redeemed_value;
         char p[300];
         compare(R, tsr__ruletest_join(p, sizeof p, "totals", key), want->u.map.pairs[i].value,
                 got_num(V_MONEY, v));
+    }
+}
+
+/* expect.taxes: each rate's tax over the order; a rate written must be used. */
+static void compare_taxes(runner *R, const tsr_ynode *want, const tsr_result *res)
+{
+    const tsr_taxes *tx = &R->rs->taxes;
+    size_t i, k;
+
+    for (i = 0; i < want->u.map.len; i++) {
+        const char *id = tsr__ytext(want->u.map.pairs[i].key);
+        char p[300];
+        tsr__ruletest_join(p, sizeof p, "taxes", id);
+        for (k = 0; k < tx->nrates && strcmp(tx->rates[k].id, id) != 0; k++)
+            ;
+        if (k < tx->nrates && res->rate_tax && res->rate_tax[k].nlines > 0) {
+            compare(R, p, want->u.map.pairs[i].value, got_num(V_MONEY, res->rate_tax[k].amount));
+        } else {
+            got e = expected_of(R, want->u.map.pairs[i].value, V_MONEY);
+            char a[64];
+            render_got(R, &e, a, sizeof a);
+            mismatch(R, p, "expected %s, but no line took this rate", a);
+        }
     }
 }
 
@@ -637,6 +703,8 @@ void tsr__ruletest_compare_result(runner *R, const tsr_ynode *expect, const tsr_
             compare_points(R, v, res);
         else if (strcmp(key, "promo_codes") == 0)
             compare_promos(R, v, res);
+        else if (strcmp(key, "taxes") == 0)
+            compare_taxes(R, v, res);
         else if (strcmp(key, "applied") == 0)
             compare_applied(R, v, res, true);
         else if (strcmp(key, "not_applied") == 0)

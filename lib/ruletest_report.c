@@ -60,7 +60,8 @@ static size_t file_index_of(const tsr_ruleset *rs, const char *discount_id)
 int tsr__ruletest_collect_rules(runner *R)
 {
     const tsr_ruleset *rs = R->rs;
-    size_t n = rs->ncategories + rs->npromos + rs->ndiscounts + rs->loyalty.nearn + rs->noffers;
+    size_t n = rs->ncategories + rs->npromos + rs->ndiscounts + rs->loyalty.nearn + rs->noffers +
+               rs->taxes.nrates;
     size_t i, j, k = 0;
 
     R->rules = tsr__arena_calloc(&R->rep->arena, n + 1, sizeof *R->rules);
@@ -84,6 +85,8 @@ int tsr__ruletest_collect_rules(runner *R)
         R->rules[k++] = (rule_ref){ "earn", rs->loyalty.earn[i].id };
     for (i = 0; i < rs->noffers; i++)
         R->rules[k++] = (rule_ref){ "offers", rs->offers[i].id };
+    for (i = 0; i < rs->taxes.nrates; i++)
+        R->rules[k++] = (rule_ref){ "taxes", rs->taxes.rates[i].id };
     R->nrules = k;
     return TSR_OK;
 }

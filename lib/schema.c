@@ -93,6 +93,7 @@ static size_t id_count(const tsr_ruleset *rs, int ids)
     case TSR_KI_OFFER: return rs->noffers;
     case TSR_KI_DISCOUNT: return rs->ndiscounts;
     case TSR_KI_EARN: return rs->loyalty.nearn;
+    case TSR_KI_TAX: return rs->taxes.nrates;
     default: return 0;
     }
 }
@@ -105,6 +106,7 @@ static const char *id_at(const tsr_ruleset *rs, int ids, size_t i)
     case TSR_KI_TIER: return rs->tiers[i].id;
     case TSR_KI_OFFER: return rs->offers[i].id;
     case TSR_KI_DISCOUNT: return rs->discounts[i].id;
+    case TSR_KI_TAX: return rs->taxes.rates[i].id;
     default: return rs->loyalty.earn[i].id;
     }
 }
@@ -133,7 +135,7 @@ static bool restrict_ids(const gen *g, const tsr_key *k)
 static void rule_names(gen *g, const tsr_key *k)
 {
     static const int section_ids[] = { TSR_KI_CATEGORY, -1, TSR_KI_DISCOUNT, TSR_KI_EARN,
-                                       TSR_KI_OFFER };
+                                       TSR_KI_OFFER, TSR_KI_TAX };
     const tsr_ruleset *rs = g->rs;
     size_t s, i;
     bool first = true;
@@ -190,10 +192,13 @@ static void title(gen *g, const tsr_key *k)
             snprintf(t, sizeof t, "integer, %lld to %lld", (long long)k->min, (long long)k->max);
         break;
     case TSR_KS_BOOL: snprintf(t, sizeof t, "true or false"); break;
-    case TSR_KS_DECIMAL:
-        snprintf(t, sizeof t, "number, %lld to %lld", (long long)(k->min / TSR_DEC_SCALE),
-                 (long long)(k->max / TSR_DEC_SCALE));
+    case TSR_KS_DECIMAL: {
+        char lo[32], hi[32];
+        tsr__format_decimal(lo, k->min);
+        tsr__format_decimal(hi, k->max);
+        snprintf(t, sizeof t, "number, %s to %s", lo, hi);
         break;
+    }
     case TSR_KS_MONEY:
         snprintf(t, sizeof t, "%s", k->min >= 1 ? "amount above 0"
                                     : k->min == 0 ? "amount, 0 or more" : "amount");
@@ -227,6 +232,8 @@ static void title(gen *g, const tsr_key *k)
     case TSR_KS_PROMO_STATUSES: snprintf(t, sizeof t, "mapping of codes to statuses"); break;
     case TSR_KS_RULE_NAMES: snprintf(t, sizeof t, "list of rule names"); break;
     case TSR_KS_LINE_DISCOUNTS: snprintf(t, sizeof t, "mapping or list of discount ids"); break;
+    case TSR_KS_LINE_TAX: snprintf(t, sizeof t, "amount, ~, or mapping: %s", k->sub->name); break;
+    case TSR_KS_AMOUNTS: snprintf(t, sizeof t, "mapping of ids to amounts"); break;
     }
     if (k->flags & TSR_KF_NULL && (k->shape == TSR_KS_TEXT || k->shape == TSR_KS_ENUM ||
                                    k->shape == TSR_KS_DATE))
@@ -305,12 +312,15 @@ static void shape(gen *g, const tsr_key *k)
     case TSR_KS_BOOL:
         type(g, "\"boolean\"", null);
         return;
-    case TSR_KS_DECIMAL:
+    case TSR_KS_DECIMAL: {
+        char lo[32], hi[32];
+        tsr__format_decimal(lo, k->min);
+        tsr__format_decimal(hi, k->max);
         type(g, "[\"number\", \"string\"]", null);
-        tsr__buf_printf(g->b, ",\"pattern\":\"%s\",\"minimum\":%lld,\"maximum\":%lld",
-                        decimal_pattern, (long long)(k->min / TSR_DEC_SCALE),
-                        (long long)(k->max / TSR_DEC_SCALE));
+        tsr__buf_printf(g->b, ",\"pattern\":\"%s\",\"minimum\":%s,\"maximum\":%s",
+                        decimal_pattern, lo, hi);
         return;
+    }
     case TSR_KS_MONEY:
         money(g, k->min, null);
         return;
@@ -434,6 +444,25 @@ static void shape(gen *g, const tsr_key *k)
         put(g, "}},{\"type\":\"array\",\"items\":{");
         type(g, scalar_types, false);
         put(g, "}}]");
+        return;
+    case TSR_KS_LINE_TAX:
+        /* an amount, ~ (with TSR_KF_NULL), or a mapping of `sub` */
+        put(g, "\"anyOf\":[{");
+        money(g, INT64_MIN, null);
+        put(g, "},");
+        ref(g, k->sub);
+        put(g, "]");
+        return;
+    case TSR_KS_AMOUNTS:
+        put(g, "\"type\":\"object\",");
+        if (restrict_ids(g, k)) {
+            put(g, "\"propertyNames\":{");
+            id_enum(g, k->ids, false);
+            put(g, "},");
+        }
+        put(g, "\"additionalProperties\":{");
+        money(g, INT64_MIN, false);
+        put(g, "}");
         return;
     }
 }

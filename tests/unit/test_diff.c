@@ -355,6 +355,70 @@ static void allocation_failures_fail_cleanly(void **state)
     assert_int_equal(c.live, 0);
 }
 
+/* With `taxes` on either side the report has a tax row and the state
+ * sums the tax (version 2); a change of rate alone changes an order. */
+static void taxes_are_compared_and_carried_in_the_state(void **state)
+{
+    static const char head[] = "tessera: 1\nruleset: bar\ncurrency: EUR\n";
+    static const char order[] = "{\"id\":\"T-1\",\"datetime\":\"2026-07-01T10:00:00+03:00\","
+                                "\"items\":[{\"id\":\"t1\",\"kind\":\"ticket\",\"price\":\"89.00\"}]}";
+    char a[256], b[256];
+    tsr_ruleset *old_rs = NULL, *new_rs = NULL, *plain = NULL;
+    tsr_diff *d = NULL, *m = NULL;
+    const char *text, *st;
+    char *state_copy;
+    tsr_error err;
+    (void)state;
+
+    /* 89.00 at 10 % holds 8.09; at 13 %, 89 × 13 / 113 = 10.24: due stays */
+    snprintf(a, sizeof a, "%staxes: { rates: [{ id: culture, rate: 10 }] }\n", head);
+    snprintf(b, sizeof b, "%sversion: \"2\"\ntaxes: { rates: [{ id: culture, rate: 13 }] }\n", head);
+    assert_int_equal(tsr_ruleset_load_string(&old_rs, a, strlen(a), "a.yaml", NULL, &err), TSR_OK);
+    assert_int_equal(tsr_ruleset_load_string(&new_rs, b, strlen(b), "b.yaml", NULL, &err), TSR_OK);
+    assert_int_equal(tsr_ruleset_load_string(&plain, head, strlen(head), "p.yaml", NULL, &err),
+                     TSR_OK);
+    assert_int_equal(tsr_diff_new(&d, old_rs, new_rs, 5, &err), TSR_OK);
+    assert_int_equal(tsr_diff_add_line(d, order, strlen(order), &err), TSR_OK);
+    text = tsr_diff_report(d, TSR_DIFF_TEXT, "a.yaml", "b.yaml", NULL);
+    assert_non_null(strstr(text, "  tax                           8.09            10.24"
+                                 "            +2.15   +26.58%\n"));
+    assert_non_null(strstr(text, "1 changed"));
+    text = tsr_diff_report(d, TSR_DIFF_JSON, NULL, NULL, NULL);
+    assert_non_null(strstr(text, "\"tax\":{\"old\":\"8.09\",\"new\":\"10.24\",\"change\":\"2.15\","
+                                 "\"percent\":\"26.58\"}"));
+    st = tsr_diff_state_json(d, NULL);
+    assert_non_null(strstr(st, "{\"tessera_diff_state\":2,"));
+    assert_non_null(strstr(st, "\"old_sums\":[8900,0,0,0,809]"));
+    state_copy = strdup(st);
+    assert_non_null(state_copy);
+    /* merged, the tax adds up as in one pass */
+    assert_int_equal(tsr_diff_new(&m, old_rs, new_rs, 5, &err), TSR_OK);
+    assert_int_equal(tsr_diff_merge_json(m, state_copy, strlen(state_copy), &err), TSR_OK);
+    assert_int_equal(tsr_diff_merge_json(m, state_copy, strlen(state_copy), &err), TSR_OK);
+    assert_non_null(strstr(tsr_diff_state_json(m, NULL), "\"new_sums\":[17800,0,0,0,2048]"));
+    /* a state without the tax is not one of this comparison */
+    {
+        char *v1 = strdup(state_copy), *p = strstr(v1, ":2,");
+        assert_non_null(p);
+        p[1] = '1';
+        assert_int_equal(tsr_diff_merge_json(m, v1, strlen(v1), &err), TSR_EINVAL);
+        assert_non_null(strstr(err.message, "reads version 2"));
+        free(v1);
+    }
+    tsr_diff_free(m);
+    tsr_diff_free(d);
+    /* without taxes on either side: no tax row, the state of version 1 */
+    assert_int_equal(tsr_diff_new(&d, plain, plain, 5, &err), TSR_OK);
+    assert_null(strstr(tsr_diff_report(d, TSR_DIFF_TEXT, NULL, NULL, NULL), "tax"));
+    assert_non_null(strstr(tsr_diff_state_json(d, NULL), "{\"tessera_diff_state\":1,"));
+    assert_int_equal(tsr_diff_merge_json(d, state_copy, strlen(state_copy), &err), TSR_EINVAL);
+    tsr_diff_free(d);
+    free(state_copy);
+    tsr_ruleset_free(old_rs);
+    tsr_ruleset_free(new_rs);
+    tsr_ruleset_free(plain);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -366,6 +430,7 @@ int main(int argc, char **argv)
         T(states_of_other_comparisons_are_refused),
         T(limits_and_null_arguments),
         cmocka_unit_test(allocation_failures_fail_cleanly),
+        cmocka_unit_test(taxes_are_compared_and_carried_in_the_state),
 #undef T
     };
     /* `test_x NAME` runs the cases NAME matches (a * wildcard) alone */

@@ -906,6 +906,191 @@ static void test_evaluation_fails_cleanly_out_of_memory(void **state)
     assert_int_equal(c.live, 0);
 }
 
+/* ---------------------------------------------------------------------
+ * `base: original` and `pick: most_expensive`.
+ */
+#define ITEM(id, price, qty) "{\"id\": \"" id "\", \"kind\": \"ticket\", \"price\": \"" price \
+                             "\", \"quantity\": " #qty "}"
+
+static void test_base_original_percent_computes_on_the_subtotal(void **state)
+{
+    /* 100.00 - 20 % = 80.00; then 10 % of the original 100.00 = 10.00 (on
+     * the current total it would be 8.00) */
+    tsr_ruleset *rs = load(HEADER "discounts:\n"
+                           "  - { id: first, percent: 20 }\n"
+                           "  - { id: woo, percent: 10, base: original }\n"
+                           "  - { id: plain, percent: 10 }\n");
+    tsr_result *r = eval(rs, "{" DT ", \"items\": [" ITEM("a", "100.00", 1) "]}");
+    (void)state;
+
+    assert_true(rs->discounts[1].base_original);
+    assert_false(rs->discounts[2].base_original);
+    assert_int_equal(r->lines[0].discounts[1].amount, 1000);
+    /* a later discount on the current total again: 10 % of 70.00 */
+    assert_int_equal(r->lines[0].discounts[2].amount, 700);
+    ASSERT_TOTALS(r, 6300);
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
+}
+
+static void test_base_original_amount_and_price_never_go_below_zero(void **state)
+{
+    /* two units of 100.00 after 50 % off: 100.00 left.
+     * amount 30.00 per unit on the original: 60.00 off -> 40.00;
+     * price 60.00 per unit on the original 100.00: 80.00 off -> 20.00;
+     * 80 % of the original 200.00 is 160.00, more than the 100.00 left:
+     * the saving stops at the current total, 0.00. */
+    tsr_ruleset *rs = load(HEADER "discounts:\n"
+                           "  - { id: half, percent: 50 }\n"
+                           "  - { id: amt, for: item.sku == \"A\", amount: 30.00, base: original }\n"
+                           "  - { id: prc, for: item.sku == \"P\", price: 60.00, base: original }\n"
+                           "  - { id: big, for: item.sku == \"B\", percent: 80, base: original }\n");
+    tsr_result *r = eval(rs, "{" DT ", \"items\": ["
+                         "{\"id\": \"a\", \"kind\": \"x\", \"sku\": \"A\", \"price\": \"100.00\", \"quantity\": 2},"
+                         "{\"id\": \"p\", \"kind\": \"x\", \"sku\": \"P\", \"price\": \"100.00\", \"quantity\": 2},"
+                         "{\"id\": \"b\", \"kind\": \"x\", \"sku\": \"B\", \"price\": \"100.00\", \"quantity\": 2}]}");
+    (void)state;
+
+    ASSERT_TOTALS(r, 4000, 2000, 0);
+    assert_int_equal(r->lines[2].discounts[1].amount, 10000);
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
+}
+
+static void test_base_original_with_exclusive_group_and_limit(void **state)
+{
+#define ORIG_RULES(limit) HEADER "discounts:\n" \
+        "  - { id: half, percent: 50 }\n" \
+        "  - { id: cur, percent: 10, group: g }\n" \
+        "  - { id: orig, percent: 8, base: original, group: g, exclusive: true" limit " }\n" \
+        "  - { id: after, percent: 50 }\n"
+    tsr_ruleset *rs;
+    tsr_result *r;
+    (void)state;
+
+    /* Two lines of 100.00, 50 % off first: 50.00 each.  In the group,
+     * `cur` saves 10 % of 50.00 = 5.00, `orig` 8 % of 100.00 = 8.00 per
+     * line: `orig` wins both; it is exclusive, so `after` sees nothing. */
+    rs = load(ORIG_RULES(""));
+    r = eval(rs, "{" DT ", \"items\": [" ITEM("a", "100.00", 1) "," ITEM("b", "100.00", 1) "]}");
+    ASSERT_TOTALS(r, 4200, 4200);
+    assert_string_equal(line_discount(r, 0, 1), "orig");
+    assert_not_applied(r, "cur", "group `g`: another member saved more on every line");
+    assert_not_applied(r, "after", "no eligible lines");
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
+
+    /* Capped at 10.00, `orig` saves 5.00 a line (8 : 8), as much as `cur`:
+     * ties go to the earlier discount in the file, `cur`, which claims
+     * nothing, so `after` halves what is left: 45.00 -> 22.50. */
+    rs = load(ORIG_RULES(", limit: { max_amount: 10.00 }"));
+    r = eval(rs, "{" DT ", \"items\": [" ITEM("a", "100.00", 1) "," ITEM("b", "100.00", 1) "]}");
+    assert_applied(r, "cur");
+    assert_applied(r, "after");
+    ASSERT_TOTALS(r, 2250, 2250);
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
+#undef ORIG_RULES
+}
+
+static void test_pick_most_expensive_takes_the_dearest_units_ties_to_the_earlier_line(void **state)
+{
+    /* At most two units at half price: 30.00 (a), 30.00 (c) rather than
+     * 10.00 and 20.00; of the two at 30.00 the earlier line comes first. */
+    tsr_ruleset *rs = load(HEADER "discounts:\n"
+                           "  - { id: dear, every: 1, discounted: 1, max_applications: 2, percent: 50,\n"
+                           "      pick: most_expensive }\n"
+                           "  - { id: cheap, every: 1, discounted: 1, max_applications: 1, percent: 10,\n"
+                           "      pick: cheapest, priority: 200 }\n");
+    tsr_result *r = eval(rs, "{" DT ", \"items\": [" ITEM("a", "30.00", 1) "," ITEM("b", "10.00", 1)
+                         "," ITEM("c", "30.00", 1) "," ITEM("d", "20.00", 1) "," ITEM("e", "30.00", 1) "]}");
+    (void)state;
+
+    assert_true(rs->discounts[0].pick_dearest);
+    assert_false(rs->discounts[1].pick_dearest);
+    /* then `cheap` takes the cheapest unit: b, 10.00 -> 9.00 */
+    ASSERT_TOTALS(r, 1500, 900, 1500, 2000, 3000);
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
+}
+
+static void test_pick_most_expensive_buy_three_get_one(void **state)
+{
+    /* six items priced 1 to 6, every 4 get 1: the four dearest form the
+     * group and the dearest of the reward units, 6.00, is free */
+    tsr_ruleset *rs = load(HEADER "discounts:\n"
+                           "  - { id: b3g1, every: 4, discounted: 1, percent: 100, pick: most_expensive }\n");
+    tsr_result *r = eval(rs, "{" DT ", \"items\": [" ITEM("p1", "1.00", 1) "," ITEM("p2", "2.00", 1)
+                         "," ITEM("p3", "3.00", 1) "," ITEM("p4", "4.00", 1) "," ITEM("p5", "5.00", 1)
+                         "," ITEM("p6", "6.00", 1) "]}");
+    (void)state;
+
+    ASSERT_TOTALS(r, 100, 200, 300, 400, 500, 0);
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
+}
+
+static void test_pick_most_expensive_with_exclusive_group_and_limit(void **state)
+{
+    tsr_ruleset *rs;
+    tsr_result *r;
+    (void)state;
+
+    /* exclusive: the group counts the dearest units (30.00 and 20.00); the
+     * line of 10.00 is not claimed, and the later 10 % reaches it alone */
+    rs = load(HEADER "discounts:\n"
+              "  - { id: pair, every: 2, discounted: 1, percent: 100, pick: most_expensive,\n"
+              "      exclusive: true }\n"
+              "  - { id: ten, percent: 10 }\n");
+    r = eval(rs, "{" DT ", \"items\": [" ITEM("a", "10.00", 1) "," ITEM("b", "20.00", 1) ","
+             ITEM("c", "30.00", 1) "]}");
+    ASSERT_TOTALS(r, 900, 2000, 0);
+    assert_true(r->lines[1].claimed && r->lines[2].claimed);
+    assert_false(r->lines[0].claimed);
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
+
+    /* group: the cheapest-first member saves on a, the dearest-first member
+     * on c; per line the larger saving, so each keeps its own line */
+    rs = load(HEADER "discounts:\n"
+              "  - { id: low, every: 1, discounted: 1, max_applications: 1, percent: 50, group: g }\n"
+              "  - { id: high, every: 1, discounted: 1, max_applications: 1, percent: 50, group: g,\n"
+              "      pick: most_expensive }\n");
+    r = eval(rs, "{" DT ", \"items\": [" ITEM("a", "10.00", 1) "," ITEM("c", "30.00", 1) "]}");
+    ASSERT_TOTALS(r, 500, 1500);
+    assert_string_equal(line_discount(r, 0, 0), "low");
+    assert_string_equal(line_discount(r, 1, 0), "high");
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
+
+    /* limit: the two dearest at half price save 15.00 + 10.00; capped at
+     * 10.00, shared 15 : 10 -> 6.00 and 4.00 */
+    rs = load(HEADER "discounts:\n"
+              "  - { id: half, every: 1, discounted: 1, max_applications: 2, percent: 50,\n"
+              "      pick: most_expensive, limit: { max_amount: 10.00 } }\n");
+    r = eval(rs, "{" DT ", \"items\": [" ITEM("a", "10.00", 1) "," ITEM("b", "20.00", 1) ","
+             ITEM("c", "30.00", 1) "]}");
+    ASSERT_TOTALS(r, 1000, 1600, 2400);
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
+}
+
+static void test_base_original_and_pick_on_every_groups(void **state)
+{
+    /* 40 % off everything, then the dearest unit at half its original
+     * price: 30.00 -> 18.00 now, saving 15.00 (half of 30.00) -> 3.00 */
+    tsr_ruleset *rs = load(HEADER "discounts:\n"
+                           "  - { id: sale, percent: 40 }\n"
+                           "  - { id: one, every: 1, discounted: 1, max_applications: 1, percent: 50,\n"
+                           "      pick: most_expensive, base: original }\n");
+    tsr_result *r = eval(rs, "{" DT ", \"items\": [" ITEM("a", "10.00", 1) "," ITEM("c", "30.00", 1) "]}");
+    (void)state;
+
+    ASSERT_TOTALS(r, 600, 300);
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -951,6 +1136,13 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_a_run_time_percent_above_100_is_capped_and_says_so),
         cmocka_unit_test(test_exclusive_group_member_claims_only_the_lines_it_won),
         cmocka_unit_test(test_evaluation_fails_cleanly_out_of_memory),
+        cmocka_unit_test(test_base_original_percent_computes_on_the_subtotal),
+        cmocka_unit_test(test_base_original_amount_and_price_never_go_below_zero),
+        cmocka_unit_test(test_base_original_with_exclusive_group_and_limit),
+        cmocka_unit_test(test_pick_most_expensive_takes_the_dearest_units_ties_to_the_earlier_line),
+        cmocka_unit_test(test_pick_most_expensive_buy_three_get_one),
+        cmocka_unit_test(test_pick_most_expensive_with_exclusive_group_and_limit),
+        cmocka_unit_test(test_base_original_and_pick_on_every_groups),
     };
     /* `test_x NAME` runs the cases NAME matches (a * wildcard) alone */
     if (argc > 1)

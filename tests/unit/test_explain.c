@@ -177,6 +177,76 @@ static void test_escape_sequences_in_order_text_are_shown_clean(void **state)
     release(&f);
 }
 
+/* The explanation of an order under other rules (a fixture of its own). */
+static char *explain_with(const char *yaml, const char *order)
+{
+    tsr_ruleset *rs = NULL;
+    tsr_result *res = NULL;
+    tsr_error err;
+    char *text;
+    int n;
+
+    assert_int_equal(tsr_ruleset_load_string(&rs, yaml, strlen(yaml), "tax.yaml", NULL, &err),
+                     TSR_OK);
+    assert_int_equal(tsr_evaluate_text(&res, rs, order, strlen(order), NULL, &err), TSR_OK);
+    n = tsr_result_explain(NULL, 0, res);
+    assert_true(n > 0);
+    text = malloc((size_t)n + 1);
+    assert_non_null(text);
+    assert_int_equal(tsr_result_explain(text, (size_t)n + 1, res), n);
+    tsr_result_free(res);
+    tsr_ruleset_free(rs);
+    return text;
+}
+
+static void expect_in(const char *text, const char *part)
+{
+    if (!strstr(text, part))
+        fprintf(stderr, "explanation lacks:\n%s\n---- in:\n%s", part, text);
+    assert_non_null(strstr(text, part));
+}
+
+static void test_taxes_are_shown_per_line_and_summed_like_a_fiscal_receipt(void **state)
+{
+#define TAX_RULES(prices) "tessera: 1\nruleset: bar\ncurrency: EUR\n" \
+        "taxes:\n  prices: " prices "\n  rates:\n" \
+        "    - { id: culture, for: item.kind == \"ticket\", rate: 10, label: Reduced rate }\n" \
+        "    - { id: alcohol, for: item.kind == \"wine\", rate: 25.5 }\n"
+    static const char order[] =
+        "{\"datetime\": \"2026-06-10T11:00:00+03:00\", \"items\": ["
+        "{\"id\": \"t1\", \"kind\": \"ticket\", \"price\": \"89.00\"},"
+        "{\"id\": \"w1\", \"kind\": \"wine\", \"price\": \"9.00\"},"
+        "{\"id\": \"m1\", \"kind\": \"cap\", \"price\": \"5.00\"}]}";
+    char *text;
+    (void)state;
+
+    /* included: 8.09 and 1.83 (89 × 10 / 110, 9 × 25.5 / 125.5) */
+    text = explain_with(TAX_RULES("inclusive"), order);
+    expect_in(text, "  t1  ticket, no category: 1 \xc3\x97 89.00  89.00\n"
+                    "      = total                         89.00\n"
+                    "      incl. tax culture 10 %           8.09   Reduced rate\n"
+                    "  w1  wine, no category: 1 \xc3\x97 9.00      9.00\n"
+                    "      = total                          9.00\n"
+                    "      incl. tax alcohol 25.5 %         1.83\n"
+                    "  m1  cap, no category: 1 \xc3\x97 5.00       5.00\n"
+                    "      = total                          5.00\n"
+                    "      no tax\n");
+    expect_in(text, "  due        103.00\n  incl. tax    9.92\n");
+    expect_in(text, "Taxes (included in the prices)\n"
+                    "  culture 10 %   on 89.00  8.09   Reduced rate\n"
+                    "  alcohol 25.5 % on  9.00  1.83\n");
+    expect_in(text, "Trace\n  \xe2\x9c\x93 taxes.culture\n  \xe2\x9c\x93 taxes.alcohol\n");
+    free(text);
+
+    /* added: 8.90 and 2.30 (9 × 25.5 % = 2.295) on top of the totals */
+    text = explain_with(TAX_RULES("exclusive"), order);
+    expect_in(text, "      + tax culture 10 %               8.90   Reduced rate\n");
+    expect_in(text, "  redeemed    0.00\n  tax        11.20   added\n  due       114.20\n");
+    expect_in(text, "Taxes (added to the prices)\n");
+    free(text);
+#undef TAX_RULES
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -185,6 +255,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_customer_safe_explanations_do_not_name_codes),
         cmocka_unit_test(test_a_small_buffer_gets_a_truncated_terminated_prefix),
         cmocka_unit_test(test_escape_sequences_in_order_text_are_shown_clean),
+        cmocka_unit_test(test_taxes_are_shown_per_line_and_summed_like_a_fiscal_receipt),
     };
     /* `test_x NAME` runs the cases NAME matches (a * wildcard) alone */
     if (argc > 1)

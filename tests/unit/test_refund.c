@@ -751,6 +751,152 @@ static void the_low_level_call_checks_a_bare_receipt(void **state)
     tsr_order_free(o);
 }
 
+/* ---------------------------------------------------------------------
+ * Taxes: what a line cost includes tax added on top; each refunded line
+ * says the tax its amount contains; receipts are checked with their tax.
+ */
+#define TAX_RATES "  rates:\n" \
+    "    - { id: culture, for: item.kind == \"ticket\", rate: 10 }\n" \
+    "    - { id: food, for: item.kind == \"fnb\", rate: 14 }\n"
+
+static void use_taxes(fixture *f, const char *prices)
+{
+    char text[1024];
+    snprintf(text, sizeof text, "%staxes:\n  prices: %s\n" TAX_RATES, default_refunds, prices);
+    use_rules(f, text);
+    price(f, family_order);
+}
+
+static void a_refund_reports_the_tax_its_amount_contains(void **state)
+{
+    fixture *f = *state;
+    const char *id, *rate;
+    int64_t tax;
+    size_t i;
+
+    /* inclusive: f1 paid 18.00, less 2.00: 16.00 back, of which tax
+     * 16 × 14 / 114 = 1.9649… -> 1.96 */
+    use_taxes(f, "inclusive");
+    refund_ok(f, "[\"f1\"]", EARLY, "");
+    assert_refunded(f, "f1", 1600, 200, 0, 18);
+    i = line_index(f->res, "f1");
+    assert_int_equal(tsr_refund_result_line_tax(f->res, i, &id, &rate, &tax), 1);
+    assert_string_equal(id, "food");
+    assert_string_equal(rate, "14");
+    assert_int_equal(tax, 196);
+    assert_int_equal(totals(f).tax, 196);
+    assert_non_null(strstr(tsr_refund_result_json(f->res, NULL),
+                           "\"fee\":\"2.00\",\"tax\":{\"id\":\"food\",\"rate\":\"14\",\"amount\":"
+                           "\"1.96\"},\"points_restored\""));
+    assert_non_null(strstr(tsr_refund_result_json(f->res, NULL),
+                           "\"fee\":\"2.00\",\"tax\":\"1.96\",\"clawback\""));
+    assert_int_equal(tsr_refund_result_line_tax(f->res, 1, NULL, NULL, NULL), TSR_EINVAL);
+}
+
+static void with_tax_added_a_line_gives_back_its_tax_too(void **state)
+{
+    fixture *f = *state;
+    const char *id = "x";
+    int64_t tax = -1;
+    struct { tsr_refund_totals t; unsigned char guard[8]; } box;
+
+    /* exclusive: f1 cost 18.00 + 2.52 tax = 20.52; less 2.00: 18.52 back,
+     * of which tax 18.52 × 14 / 114 = 2.2743… -> 2.27 */
+    use_taxes(f, "exclusive");
+    refund_ok(f, "[\"f1\"]", EARLY, "");
+    assert_refunded(f, "f1", 1852, 200, 0, 18);
+    assert_int_equal(tsr_refund_result_line_tax(f->res, 0, NULL, NULL, &tax), 1);
+    assert_int_equal(tax, 227);
+    /* f2 alone no longer makes the 30.00 basket: 20.00 now, 18.00 paid,
+     * 2.00 withheld (re-priced before tax, as the lines' totals are) */
+    assert_int_equal(totals(f).clawback, 200);
+    assert_int_equal(totals(f).amount, 1652);
+
+    /* c1 took no rate: no tax in its refund; the kept a1 and f2 lose the
+     * pair and the basket: 20.00 + 20.00 now against 16.67 + 18.00 paid */
+    refund_ok(f, "[\"c1\",\"f1\"]", EARLY, "");
+    assert_refunded(f, "c1", 633, 200, 0, 8);
+    assert_int_equal(tsr_refund_result_line_tax(f->res, 0, &id, NULL, &tax), 0);
+    assert_null(id);
+    assert_int_equal(tax, 0);
+    assert_non_null(strstr(tsr_refund_result_json(f->res, NULL), "\"fee\":\"2.00\",\"tax\":null,"));
+    assert_int_equal(totals(f).tax, 227);
+    assert_int_equal(totals(f).clawback, 533);
+    assert_int_equal(totals(f).amount, 633 + 1852 - 533);
+
+    /* a caller of version 1 has no `tax`: nothing is written past it */
+    memset(&box, 0x5a, sizeof box);
+    box.t.version = 1;
+    assert_int_equal(tsr_refund_result_totals(f->res, &box.t), TSR_OK);
+    assert_int_equal((uint64_t)box.t.tax, 0x5a5a5a5a5a5a5a5aull);
+    box.t.version = 2;
+    assert_int_equal(tsr_refund_result_totals(f->res, &box.t), TSR_OK);
+    assert_int_equal(box.t.tax, 227);
+}
+
+static void a_receipt_with_a_wrong_tax_is_refused_at_its_path(void **state)
+{
+    fixture *f = *state;
+    char *r, *r2, *r3, *r4;
+
+    use_taxes(f, "exclusive");
+    /* the receipt's own sums: a line's tax that totals.tax does not add */
+    refund_fails_with_receipt(f, "\"tax\":{\"id\":\"food\",\"rate\":\"14\",\"amount\":\"2.52\"}",
+                              "\"tax\":{\"id\":\"food\",\"rate\":\"14\",\"amount\":\"2.62\"}",
+                              "receipt.totals.tax", "the tax is 6.71, but the lines add up to 6.81");
+    /* with tax added on top, due is the lines' totals and their tax */
+    refund_fails_with_receipt(f, "\"tax\":\"6.71\",\"due\":\"67.71\"",
+                              "\"tax\":\"6.71\",\"due\":\"61.00\"", "receipt.totals.due",
+                              "the amount due is 61.00, but the lines add up to 67.71");
+    /* edited consistently, the amount gives it away against the rule set */
+    r = replace(f->receipt, "\"tax\":{\"id\":\"food\",\"rate\":\"14\",\"amount\":\"2.52\"}",
+                "\"tax\":{\"id\":\"food\",\"rate\":\"14\",\"amount\":\"2.62\"}");
+    r2 = replace(r, "\"tax\":\"6.71\",\"due\":\"67.71\"", "\"tax\":\"6.81\",\"due\":\"67.81\"");
+    r3 = replace(r2, "\"base\":\"36.00\",\"amount\":\"5.04\"", "\"base\":\"36.00\",\"amount\":\"5.14\"");
+    refund_fails(f, r3, "[\"a1\"]", "", TSR_ERECEIPT, "receipt.lines[2].tax.amount",
+                 "the receipt says 2.62, the rule set gives 2.52 for this order");
+    free(r);
+    free(r2);
+    free(r3);
+    /* another rate for the line */
+    refund_fails_with_receipt(f, "\"tax\":{\"id\":\"food\",\"rate\":\"14\"",
+                              "\"tax\":{\"id\":\"food\",\"rate\":\"13\"", "receipt.lines[2].tax",
+                              "the receipt says tax rate `food` at 13 %, the rule set gives "
+                              "`food` at 14 %");
+    refund_fails_with_receipt(f, "\"total\":\"8.33\",\"tax\":null",
+                              "\"total\":\"8.33\",\"tax\":{\"id\":\"food\",\"rate\":\"14\",\"amount\":\"0.00\"}",
+                              "receipt.lines[1].tax", "the receipt says tax rate `food`, the rule "
+                              "set gives the line no rate");
+    /* the summary a fiscal receipt prints */
+    refund_fails_with_receipt(f, "\"base\":\"36.00\"", "\"base\":\"35.00\"",
+                              "receipt.taxes[1].base", "the receipt says 35.00, the rule set gives 36.00");
+    r = replace(f->receipt, ",{\"id\":\"food\",\"rate\":\"14\",\"base\":\"36.00\",\"amount\":\"5.04\"}", "");
+    refund_fails(f, r, "[\"a1\"]", "", TSR_ERECEIPT, "receipt.taxes[1]",
+                 "the receipt lists 1 tax rate; the rule set gives rate `food` too");
+    free(r);
+    refund_fails_with_receipt(f, "\"taxes\":[", "\"taxes\":[7,", "receipt.taxes[0]",
+                              "expected an object");
+    refund_fails_with_receipt(f, "\"amount\":\"5.04\"", "\"amount\":\"5.04\",\"base\":\"1.00\"",
+                              "receipt.taxes[1].base", "`base` is given twice");
+    /* tax keys missing for a rule set with taxes... */
+    refund_fails_with_receipt(f, ",\"tax\":{\"id\":\"culture\",\"rate\":\"10\",\"amount\":\"1.67\"}", "",
+                              "receipt.lines[0]", "the line has no `tax`, but the rule set has `taxes`");
+    refund_fails_with_receipt(f, "\"rate\":\"10\",\"amount\":\"1.67\"}", "\"rate\":\"10\"}",
+                              "receipt.lines[0].tax", "the object has no `amount`");
+    /* ... and present for one without */
+    r4 = dup(f->receipt);
+    use_rules(f, default_refunds);
+    price(f, family_order);
+    refund_fails(f, r4, "[\"a1\"]", "", TSR_ERECEIPT, "receipt.taxes[0]",
+                 "the receipt lists taxes, but the rule set has no `taxes`");
+    r = replace(r4, "\"taxes\":[{\"id\":\"culture\",\"rate\":\"10\",\"base\":\"16.67\",\"amount\":\"1.67\"},"
+                "{\"id\":\"food\",\"rate\":\"14\",\"base\":\"36.00\",\"amount\":\"5.04\"}],", "");
+    refund_fails(f, r, "[\"a1\"]", "", TSR_ERECEIPT, "receipt.lines[0]",
+                 "the line carries a `tax`, but the rule set has no `taxes`");
+    free(r);
+    free(r4);
+}
+
 /* The totals go into the caller's struct as its version declares it: a
  * version the library does not know gets nothing written, and no byte
  * after the struct is touched. */
@@ -1893,6 +2039,9 @@ int main(int argc, char **argv)
         T(a_malformed_receipt_is_refused_at_its_path),
         T(the_low_level_call_checks_a_bare_receipt),
         T(refund_totals_are_written_as_the_callers_version_says),
+        T(a_refund_reports_the_tax_its_amount_contains),
+        T(with_tax_added_a_line_gives_back_its_tax_too),
+        T(a_receipt_with_a_wrong_tax_is_refused_at_its_path),
         T(refund_options_are_versioned),
         T(line_ids_must_be_in_the_order_and_named_once),
         T(a_line_refunded_before_is_rejected),

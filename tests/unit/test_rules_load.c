@@ -379,6 +379,132 @@ static void test_discount_shapes(void **state)
     tsr_ruleset_free(rs);
 }
 
+static void test_discount_base_and_pick_are_checked(void **state)
+{
+    tsr_ruleset *rs;
+    (void)state;
+
+    rs = load_ok(HEADER "discounts:\n"
+                 "  - { id: a, percent: 5, base: original }\n"
+                 "  - { id: b, every: 2, discounted: 1, percent: 5, pick: most_expensive }\n"
+                 "  - { id: c, every: 2, discounted: 1, amount: 1, pick: cheapest, base: current }\n");
+    assert_true(discount(rs, "a")->base_original);
+    assert_false(discount(rs, "a")->pick_dearest);
+    assert_true(discount(rs, "b")->pick_dearest);
+    assert_false(discount(rs, "c")->pick_dearest);
+    assert_false(discount(rs, "c")->base_original);
+    tsr_ruleset_free(rs);
+    /* a key that would be ignored is refused */
+    assert_error(HEADER "discounts:\n  - { id: a, percent: 5, pick: most_expensive }\n",
+                 TSR_ESCHEMA, 5, 26, "`pick` in discounts.a needs `every`: only `every` groups "
+                 "choose units");
+    assert_error(HEADER "discounts:\n  - id: a\n    bundle: [{ for: 'true', quantity: 2 }]\n"
+                 "    price: 5.00\n    pick: cheapest\n", TSR_ESCHEMA, 8, 5,
+                 "`pick` in discounts.a needs `every`: only `every` groups choose units (a "
+                 "bundle always takes the most expensive first)");
+    assert_error(HEADER "discounts:\n  - { id: a, order_amount: 5.00, base: original }\n",
+                 TSR_ESCHEMA, 5, 34, "`base: original` in discounts.a works with `percent`, "
+                 "`amount` or `price`, not `order_amount`");
+    assert_error(HEADER "discounts:\n  - id: a\n    bundle: [{ for: 'true', quantity: 2 }]\n"
+                 "    price: 5.00\n    base: original\n", TSR_ESCHEMA, 8, 5,
+                 "`base: original` cannot be used with `bundle` in discounts.a: a bundle's price "
+                 "replaces what its units cost");
+    assert_error(HEADER "discounts:\n  - { id: a, percent: 5, base: orignal }\n", TSR_ESCHEMA,
+                 5, 32, "unknown `base` value `orignal` in discounts.a; did you mean `original`?");
+    assert_error(HEADER "discounts:\n  - { id: a, every: 1, discounted: 1, percent: 5, "
+                 "pick: dearest }\n", TSR_ESCHEMA, 5, 57,
+                 "unknown `pick` value `dearest` in discounts.a; one of `cheapest` or "
+                 "`most_expensive`");
+    end_errors();
+}
+
+static void test_taxes_are_read_with_their_rates(void **state)
+{
+    tsr_ruleset *rs;
+    (void)state;
+
+    rs = load_ok(HEADER "schema: { item: { alcohol: bool } }\n"
+                 "taxes:\n"
+                 "  prices: exclusive\n"
+                 "  base: price\n"
+                 "  rounding: rate\n"
+                 "  rates:\n"
+                 "    - { id: alcohol, for: item.kind == \"fnb\" and item.alcohol, rate: 25.5 }\n"
+                 "    - { id: sales, rate: \"8.875\", label: Sales tax }\n"
+                 "    - { id: none, rate: 0 }\n"
+                 "    - { id: top, rate: 99.9999 }\n");
+    assert_true(rs->taxes.present);
+    assert_int_equal(rs->taxes.prices, TSR_TAX_EXCLUSIVE);
+    assert_int_equal(rs->taxes.base, TSR_TAX_BASE_PRICE);
+    assert_int_equal(rs->taxes.rounding, TSR_TAX_ROUND_RATE);
+    assert_int_equal(rs->taxes.nrates, 4);
+    assert_int_equal(tsr_ruleset_count(rs, "taxes"), 4);
+    assert_string_equal(rs->taxes.rates[0].id, "alcohol");
+    assert_int_equal(rs->taxes.rates[0].rate, 25500000);
+    assert_string_equal(rs->taxes.rates[0].rate_text, "25.5");
+    assert_non_null(rs->taxes.rates[0].for_);
+    assert_null(rs->taxes.rates[1].for_);
+    assert_string_equal(rs->taxes.rates[1].rate_text, "8.875");
+    assert_string_equal(rs->taxes.rates[1].label, "Sales tax");
+    assert_string_equal(rs->taxes.rates[2].rate_text, "0");
+    assert_string_equal(rs->taxes.rates[3].rate_text, "99.9999");
+    assert_string_equal(rs->taxes.rates[0].for_->section, "taxes");
+    tsr_ruleset_free(rs);
+    /* the defaults */
+    rs = load_ok(HEADER "taxes: { rates: [{ id: vat, rate: 10 }] }\n");
+    assert_int_equal(rs->taxes.prices, TSR_TAX_INCLUSIVE);
+    assert_int_equal(rs->taxes.base, TSR_TAX_BASE_PAID);
+    assert_int_equal(rs->taxes.rounding, TSR_TAX_ROUND_LINE);
+    tsr_ruleset_free(rs);
+    rs = load_ok(HEADER "categories: [{ id: a, price: 1.00 }]\n");
+    assert_false(rs->taxes.present);
+    assert_int_equal(tsr_ruleset_count(rs, "taxes"), 0);
+    tsr_ruleset_free(rs);
+}
+
+static void test_tax_errors(void **state)
+{
+    (void)state;
+    assert_error(HEADER "taxes: { rates: [{ id: vat, rate: 100 }] }\n", TSR_EVALUE, 4, 35,
+                 "`rate` in taxes.vat must be a percentage from 0 to below 100 with at most 4 "
+                 "decimal places (such as 10 or 25.5), not 100");
+    assert_error(HEADER "taxes: { rates: [{ id: vat, rate: 8.12345 }] }\n", TSR_EVALUE, 4, 35,
+                 "`rate` in taxes.vat must be a percentage from 0 to below 100 with at most 4 "
+                 "decimal places (such as 10 or 25.5), not 8.12345");
+    assert_error(HEADER "taxes: { rates: [{ id: vat, rate: -1 }] }\n", TSR_EVALUE, 4, 35,
+                 "`rate` in taxes.vat must be a percentage from 0 to below 100 with at most 4 "
+                 "decimal places (such as 10 or 25.5), not -1");
+    assert_error(HEADER "taxes: { rates: [{ id: vat, rate: 1e1 }] }\n", TSR_EVALUE, 4, 35,
+                 "`rate` in taxes.vat must be a percentage from 0 to below 100 with at most 4 "
+                 "decimal places (such as 10 or 25.5), not 1e1");
+    assert_error(HEADER "taxes: { rates: [{ id: vat }] }\n", TSR_ESCHEMA, 4, 18,
+                 "taxes.vat needs a `rate` (in percent, such as 10 or 25.5)");
+    assert_error(HEADER "taxes: { rates: [{ rate: 5 }] }\n", TSR_ESCHEMA, 4, 18,
+                 "an entry of `taxes` needs an `id`");
+    assert_error(HEADER "taxes: { rates: [{ id: a, rate: 5 }, { id: a, rate: 6 }] }\n",
+                 TSR_ESCHEMA, 4, 44, "duplicate tax rate id `a` (first at line 4)");
+    assert_error(HEADER "taxes: { rates: [] }\n", TSR_ESCHEMA, 4, 17,
+                 "`taxes` needs `rates`, a non-empty list of {id, for, rate}");
+    assert_error(HEADER "taxes: { prices: included, rates: [{ id: a, rate: 5 }] }\n",
+                 TSR_ESCHEMA, 4, 18, "unknown `prices` value `included` in taxes; one of `inclusive` or "
+                 "`exclusive`");
+    assert_error(HEADER "taxes: { prices: exclusiv, rates: [{ id: a, rate: 5 }] }\n",
+                 TSR_ESCHEMA, 4, 18, "unknown `prices` value `exclusiv` in taxes; did you mean "
+                 "`exclusive`?");
+    assert_error(HEADER "taxes: { rounding: order, rates: [{ id: a, rate: 5 }] }\n",
+                 TSR_ESCHEMA, 4, 20, "unknown `rounding` value `order` in taxes; one of `line` or `rate`");
+    assert_error(HEADER "taxes: { rate: [{ id: a, rate: 5 }] }\n", TSR_ESCHEMA, 4, 10,
+                 "unknown key `rate` in taxes; did you mean `rates`?");
+    assert_error(HEADER "taxes: { rates: [{ id: a, rate: 5, valid: {} }] }\n", TSR_ESCHEMA, 4, 36,
+                 "`valid` is not allowed in taxes.a; only categories, discounts, promo codes "
+                 "and earn rules take it");
+    assert_error(HEADER "taxes: { rates: [{ id: a, rate: 5, for: item.totl > 0 }] }\n",
+                 TSR_ENAME, 4, 46, "unknown field `item.totl`; did you mean `item.total`?");
+    assert_error(HEADER "taxes: [{ id: a, rate: 5 }]\n", TSR_ESCHEMA, 4, 8,
+                 "`taxes` must be a mapping");
+    end_errors();
+}
+
 static void test_validity_and_channels_are_parsed(void **state)
 {
     tsr_ruleset *rs = load_ok(HEADER
@@ -1595,6 +1721,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_check_stops_at_the_limit),
         cmocka_unit_test(test_check_of_a_good_file_gives_the_rule_set),
         cmocka_unit_test(test_check_out_of_memory),
+        cmocka_unit_test(test_discount_base_and_pick_are_checked),
+        cmocka_unit_test(test_taxes_are_read_with_their_rates),
+        cmocka_unit_test(test_tax_errors),
     };
     /* `test_x NAME` runs the cases NAME matches (a * wildcard) alone */
     if (argc > 1)

@@ -409,6 +409,101 @@ static void test_the_report_text_ends_with_the_counts(void **state)
     tsr_test_report_free(rep);
 }
 
+/* A rule set with taxes beside shop.yaml, for the tax expectations. */
+static const char bar_rules[] =
+    "tessera: 1\nruleset: bar\ncurrency: EUR\n"
+    "refunds: { fee: 1.00 }\n"
+    "taxes:\n  rates:\n"
+    "    - { id: culture, for: item.kind == \"ticket\", rate: 10 }\n"
+    "    - { id: alcohol, for: item.kind == \"wine\", rate: 25.5 }\n"
+    "    - { id: food, for: item.kind == \"food\", rate: 14 }\n";
+
+#define BAR_HEAD "tessera_test: 1\nrules: bar.yaml\ncases:\n"
+/* 89.00 at 10 % holds 8.09, 9.00 at 25.5 % holds 1.83; a cap takes no rate */
+#define BAR_ORDER                                                                        \
+    "    order:\n"                                                                       \
+    "      datetime: \"2026-06-10T11:00:00+03:00\"\n"                                   \
+    "      items: [ { id: t1, kind: ticket, price: \"89.00\" }, { id: w1, kind: wine, price: \"9.00\" },\n" \
+    "               { id: m1, kind: cap, price: \"5.00\" } ]\n"
+
+static void with_bar(bool create)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/bar.yaml", dir);
+    if (create) {
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fputs(bar_rules, f);
+        fclose(f);
+    } else {
+        unlink(path);
+    }
+}
+
+static void test_tax_expectations_match_lines_totals_rates_and_refunds(void **state)
+{
+    tsr_test_report *rep;
+    (void)state;
+
+    with_bar(true);
+    rep = run_ok(BAR_HEAD
+        "  - name: every form of tax expectation\n"
+        BAR_ORDER
+        "    refund: { lines: [t1, m1], datetime: \"2026-06-11T11:00:00+03:00\" }\n"
+        "    expect:\n"
+        "      lines:\n"
+        "        t1: { tax: \"8.09\" }\n"
+        "        w1: { tax: { id: alcohol, rate: 25.50, amount: 1.83 } }\n"
+        "        m1: { tax: ~, total: \"5.00\" }\n"
+        "      totals: { tax: \"9.92\", due: \"103.00\" }\n"
+        "      taxes: { culture: \"8.09\", alcohol: \"1.83\" }\n"
+        "      applied: [ taxes.culture, taxes.alcohol ]\n"
+        "      not_applied: [ taxes.food ]\n"
+        "      refund:\n"
+        /* t1 back: 89.00 - 1.00 = 88.00, holding 88 × 10 / 110 = 8.00 */
+        "        totals: { amount: \"92.00\", tax: \"8.00\" }\n"
+        "        lines: { t1: { amount: \"88.00\", tax: \"8.00\" }, m1: { amount: \"4.00\", tax: \"0.00\" } }\n"
+        "  - name: and each of them failing\n"
+        BAR_ORDER
+        "    refund: { lines: [t1], datetime: \"2026-06-11T11:00:00+03:00\" }\n"
+        "    expect:\n"
+        "      lines:\n"
+        "        t1: { tax: { id: food, rate: \"14\", amount: \"8.10\" } }\n"
+        "        w1: { tax: ~ }\n"
+        "        m1: { tax: \"1.00\" }\n"
+        "      totals: { tax: \"9.93\" }\n"
+        "      taxes: { culture: \"8.00\", food: \"0.00\" }\n"
+        "      refund: { lines: { t1: { tax: \"8.09\" } } }\n");
+    expect_diff(rep, 0, "");
+    expect_diff(rep, 1,
+        "  lines.t1.tax.id: expected \"food\", got \"culture\"\n"
+        "  lines.t1.tax.rate: expected 14, got 10\n"
+        "  lines.t1.tax.amount: expected \"8.10\", got \"8.09\"\n"
+        "  lines.w1.tax: expected no tax rate, got `alcohol` (25.5 %)\n"
+        "  lines.m1.tax: expected a tax, but no tax rate took the line\n"
+        "  totals.tax: expected \"9.93\", got \"9.92\"\n"
+        "  taxes.culture: expected \"8.00\", got \"8.09\"\n"
+        "  taxes.food: expected \"0.00\", but no line took this rate\n"
+        "  refund.lines.t1.tax: expected \"8.09\", got \"8.00\"\n");
+    /* tax rates count for coverage like any rule */
+    assert_int_equal(tsr_test_report_rule_count(rep), 3);
+    assert_int_equal(tsr_test_report_uncovered_count(rep), 1);
+    assert_string_equal(tsr_test_report_uncovered(rep, 0), "taxes.food");
+    tsr_test_report_free(rep);
+
+    run_broken(BAR_HEAD "  - name: x\n" BAR_ORDER "    expect: { taxes: { cultur: 1 } }\n",
+               9, 24, "the rule set has no tax rate `cultur`; did you mean `culture`?");
+    run_broken(BAR_HEAD "  - name: x\n" BAR_ORDER "    expect: { lines: { t1: { tax: { id: x } } } }\n",
+               9, 41, "the rule set has no tax rate `x`");
+    run_broken(BAR_HEAD "  - name: x\n" BAR_ORDER "    expect: { lines: { t1: { tax: { rat: 1 } } } }\n",
+               9, 37, "unknown key `rat` in expect.lines.t1.tax; did you mean `rate`?");
+    run_broken(BAR_HEAD "  - name: x\n" BAR_ORDER "    expect: { lines: { t1: { tax: { rate: ten } } } }\n",
+               9, 43, "expect.lines.t1.tax.rate must be a rate in percent, like 10 or 25.5");
+    run_broken(BAR_HEAD "  - name: x\n" BAR_ORDER "    expect: { applied: [taxes.vat] }\n",
+               9, 25, "the rule set has no rule `vat` in taxes");
+    with_bar(false);
+}
+
 static void test_unknown_keys_are_errors_with_a_suggestion(void **state)
 {
     (void)state;
@@ -564,6 +659,7 @@ int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_expect_key_matches_a_correct_result),
+        cmocka_unit_test(test_tax_expectations_match_lines_totals_rates_and_refunds),
         cmocka_unit_test(test_only_what_is_written_is_compared),
         cmocka_unit_test(test_a_mismatch_reads_as_a_diff_line_per_field),
         cmocka_unit_test(test_sets_show_what_is_missing_and_what_is_extra),

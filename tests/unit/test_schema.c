@@ -121,7 +121,7 @@ static void test_every_key_set_is_well_formed(void **state)
             for (k = 0; k < j; k++)
                 assert_string_not_equal(ks->keys[k].name, key->name);
             switch (key->shape) {
-            case TSR_KS_MAP: case TSR_KS_LIST: case TSR_KS_MAP_OF:
+            case TSR_KS_MAP: case TSR_KS_LIST: case TSR_KS_MAP_OF: case TSR_KS_LINE_TAX:
                 assert_non_null(key->sub);
                 break;
             case TSR_KS_ENUM:

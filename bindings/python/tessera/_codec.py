@@ -143,7 +143,7 @@ _RESULT_SHAPE: dict[str, Any] = {
 }
 
 _REFUND_SHAPE: dict[str, Any] = {
-    "lines": [{"amount": MONEY, "fee": MONEY}],
+    "lines": [{"amount": MONEY, "fee": MONEY, "tax": {"amount": MONEY}}],
     "totals": EVERY_STRING,
     "reprice": {"paid": MONEY, "now": MONEY},
 }
