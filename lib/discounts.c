@@ -16,6 +16,7 @@
  * what applies where, applies it and explains it.
  */
 #include "discounts.h"
+#include "plan.h"
 
 #include <stdio.h>
 
@@ -749,28 +750,107 @@ static int setup(tsr_eval *ev, step *st)
     return TSR_OK;
 }
 
+/* Discount i, or its whole group at the group's first member. */
+static int run_discount(step *st, size_t i)
+{
+    int g = st->ev->rs->discounts[i].group_index;
+    size_t k = 1;
+
+    st->members[0] = i;
+    if (g >= 0) {
+        if (st->group_done[g])
+            return TSR_OK;   /* evaluated at the group's first member */
+        st->group_done[g] = 1;
+        k = gather_group(st, i, st->members);
+    }
+    return run_members(st, st->members, k);
+}
+
+/* The order's distinct line kinds that some indexed discount names, at
+ * most ROUTE_KINDS of them; false when there are more (then every
+ * discount is visited). */
+#define ROUTE_KINDS 8
+
+static bool order_kinds(const tsr_eval *ev, uint32_t *kinds, size_t *n)
+{
+    const tsr_plan *plan = ev->rs->plan;
+    size_t i, j;
+
+    *n = 0;
+    for (i = 0; i < ev->res->nlines; i++) {
+        uint32_t k = tsr__plan_kind(plan, &ev->recs[i * ev->stride + TSR_ITEM_KIND]);
+        if (k == TSR_PLAN_NO_KIND || plan->discounts.start[k] == plan->discounts.start[k + 1])
+            continue;
+        for (j = 0; j < *n && kinds[j] != k; j++)
+            ;
+        if (j < *n)
+            continue;
+        if (*n == ROUTE_KINDS)
+            return false;
+        kinds[(*n)++] = k;
+    }
+    return true;
+}
+
+/* Without a trace: only the discounts that can change one of the order's
+ * lines (plan.h), in application order: the general list merged with the
+ * lists of the order's kinds.  The skipped ones would each have found no
+ * eligible line and said so only in the trace; of what they do besides,
+ * only the codes they require remain (required, so `no_effect` unless
+ * another discount used them). */
+static int run_routed(step *st, const uint32_t *kinds, size_t nk)
+{
+    const tsr_plan *plan = st->ev->rs->plan;
+    const tsr_route *r = &plan->discounts;
+    const uint32_t *at[ROUTE_KINDS + 1], *end[ROUTE_KINDS + 1];
+    uint32_t d;
+    size_t j;
+    int rc;
+
+    for (j = 0; j < nk; j++) {
+        at[j] = r->idx + r->start[kinds[j]];
+        end[j] = r->idx + r->start[kinds[j] + 1];
+    }
+    at[nk] = r->general;
+    end[nk] = r->general + r->ngeneral;
+    for (;;) {
+        size_t best = nk + 1;
+        for (j = 0; j <= nk; j++)
+            if (at[j] != end[j] && (best > nk || *at[j] < *at[best]))
+                best = j;
+        if (best > nk)
+            break;
+        d = *at[best];
+        /* a discount listed under several of the order's kinds runs once */
+        for (j = 0; j <= nk; j++)
+            if (at[j] != end[j] && *at[j] == d)
+                at[j]++;
+        if ((rc = run_discount(st, d)) != TSR_OK)
+            return rc;
+    }
+    for (j = 0; j < plan->nrequired_promos; j++)
+        if (st->promo_effect[plan->required_promos[j]] == TSR_PROMO_EFFECT_UNUSED)
+            st->promo_effect[plan->required_promos[j]] = TSR_PROMO_EFFECT_NONE;
+    return TSR_OK;
+}
+
 int tsr__eval_discounts(tsr_eval *ev, const uint8_t **effect)
 {
     const tsr_ruleset *rs = ev->rs;
+    uint32_t kinds[ROUTE_KINDS];
+    size_t i, nk;
     step st;
-    size_t i;
     int rc;
 
     if ((rc = setup(ev, &st)) != TSR_OK)
         return rc;
-    for (i = 0; i < rs->ndiscounts; i++) {
-        int g = rs->discounts[i].group_index;
-        size_t k = 1;
-
-        st.members[0] = i;
-        if (g >= 0) {
-            if (st.group_done[g])
-                continue;   /* evaluated at the group's first member */
-            st.group_done[g] = 1;
-            k = gather_group(&st, i, st.members);
-        }
-        if ((rc = run_members(&st, st.members, k)) != TSR_OK)
+    if (!tsr__tracing(ev) && rs->plan && rs->plan->discounts.start && order_kinds(ev, kinds, &nk)) {
+        if ((rc = run_routed(&st, kinds, nk)) != TSR_OK)
             return rc;
+    } else {
+        for (i = 0; i < rs->ndiscounts; i++)
+            if ((rc = run_discount(&st, i)) != TSR_OK)
+                return rc;
     }
     ev->x.item = NULL;
     *effect = st.promo_effect;

@@ -11,6 +11,7 @@
  * evaluation makes a single call to the allocator.
  */
 #include "eval.h"
+#include "plan.h"
 
 #include <stdio.h>
 
@@ -234,14 +235,72 @@ static int price_line(tsr_eval *ev, size_t i, int c, price_cache *pc)
     return TSR_OK;
 }
 
+/* Does category c take the current line (its `valid`, `for`, `when`)?
+ * Sets *found to c when it does; when it does not and a trace is wanted,
+ * keeps the first reason in why[c]. */
+static int try_category(tsr_eval *ev, size_t c, bool trace, const char **why, int *found)
+{
+    const tsr_category *cat = &ev->rs->categories[c];
+    const char *w = NULL;
+    /* only the first reason per category is kept: ask for one only while
+     * the category has none */
+    bool holds = true, want = trace && !why[c];
+    int rc;
+
+    if (!tsr__validity_holds(ev, &cat->valid, want ? &w : NULL))
+        holds = false;
+    if (holds && (rc = tsr__eval_test(ev, cat->for_, &holds, want ? &w : NULL)) != TSR_OK)
+        return rc;
+    if (holds && (rc = tsr__eval_test(ev, cat->when, &holds, want ? &w : NULL)) != TSR_OK)
+        return rc;
+    if (holds)
+        *found = (int)c;
+    else if (want)
+        why[c] = w;
+    return TSR_OK;
+}
+
+/* The categories the plan routes line i to (its kind's and the general
+ * ones), in order, until one takes it.  With a trace, the categories it
+ * skipped before that point get the reason they would have given, as
+ * tested in full: every line before this one that reached a category gave
+ * it its reason, so only those from *filled on can lack one, and this is
+ * the first line that reaches them (their kind test, the first thing they
+ * evaluate, fails: no error, no match). */
+static int route_categories(tsr_eval *ev, size_t i, bool trace, const char **why, size_t *filled,
+                            int *found)
+{
+    const tsr_plan *plan = ev->rs->plan;
+    const tsr_value *rec = ev->recs + i * ev->stride;
+    size_t c, limit;
+    tsr_route_iter it;
+    uint32_t r;
+    int rc, none = -1;
+
+    tsr__route_begin(&it, &plan->categories, tsr__plan_kind(plan, &rec[TSR_ITEM_KIND]));
+    while (*found < 0 && tsr__route_next(&it, &r))
+        if ((rc = try_category(ev, r, trace, why, found)) != TSR_OK)
+            return rc;
+    if (!trace)
+        return TSR_OK;
+    limit = *found >= 0 ? (size_t)*found : ev->rs->ncategories;
+    for (c = *filled; c < limit; c++)
+        if (!why[c] && (rc = try_category(ev, c, trace, why, &none)) != TSR_OK)
+            return rc;
+    if (limit > *filled)
+        *filled = limit;
+    return TSR_OK;
+}
+
 static int eval_categories(tsr_eval *ev)
 {
     const tsr_ruleset *rs = ev->rs;
-    size_t nlines = ev->res->nlines, i, c;
+    size_t nlines = ev->res->nlines, i, c, filled = 0;
     /* Per category: did any line take it, and the first reason one did not. */
     uint8_t *taken = NULL;
     const char **why = NULL;
     bool trace = tsr__tracing(ev) && rs->ncategories;
+    bool routed = rs->plan && rs->plan->categories.start;
     /* up to 16 categories cached on the stack; more are priced per line */
     tsr_value pv[16];
     uint8_t phave[16] = { 0 };
@@ -266,24 +325,13 @@ static int eval_categories(tsr_eval *ev)
             /* named by the order: no matching, but the same conditions */
             if ((rc = chosen_category(ev, i, &found)) != TSR_OK)
                 return rc;
+        } else if (routed) {
+            if ((rc = route_categories(ev, i, trace, why, &filled, &found)) != TSR_OK)
+                return rc;
         } else {
-            for (c = 0; c < rs->ncategories && found < 0; c++) {
-                const tsr_category *cat = &rs->categories[c];
-                const char *w = NULL;
-                /* only the first reason per category is kept: ask for one
-                 * only while the category has none */
-                bool holds = true, want = trace && !why[c];
-                if (!tsr__validity_holds(ev, &cat->valid, want ? &w : NULL))
-                    holds = false;
-                if (holds && (rc = tsr__eval_test(ev, cat->for_, &holds, want ? &w : NULL)) != TSR_OK)
+            for (c = 0; c < rs->ncategories && found < 0; c++)
+                if ((rc = try_category(ev, c, trace, why, &found)) != TSR_OK)
                     return rc;
-                if (holds && (rc = tsr__eval_test(ev, cat->when, &holds, want ? &w : NULL)) != TSR_OK)
-                    return rc;
-                if (holds)
-                    found = (int)c;
-                else if (trace && !why[c])
-                    why[c] = w;
-            }
         }
         if ((rc = price_line(ev, i, found, &pc)) != TSR_OK)
             return rc;

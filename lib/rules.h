@@ -331,6 +331,7 @@ struct tsr_ruleset {
     size_t nmemo;               /* memo slots of line conditions (tsr_expr.memo) */
     uint32_t naggs;             /* aggregate cache slots (tsr_expr.agg_base) */
     tsr_okey_index okeys[TSR_REC__COUNT];   /* order keys by record (order_keys.c) */
+    struct tsr_plan *plan;      /* rules by the kinds they test (plan.c), built at load */
 
     const char **files;         /* every file loaded (the main file first, then
                                    the included ones in the order they were read) */

@@ -36,6 +36,7 @@
 #ifndef _XOPEN_SOURCE
 #  define _XOPEN_SOURCE 700      /* realpath */
 #endif
+#include "plan.h"
 #include "rules.h"
 
 #include <errno.h>
@@ -736,6 +737,8 @@ static int load_into(tsr_ruleset *rs, const tsr_load_options *eff, const char *n
             rs->categories[c].price_order_level = tsr__expr_order_level(rs->categories[c].price);
     }
     if (rc == TSR_OK && tsr__order_keys_build(rs) != TSR_OK)
+        rc = nomem(err);
+    if (rc == TSR_OK && tsr__plan_build(rs) != TSR_OK)
         rc = nomem(err);
     loader_free(&ld);
     return rc;

@@ -11,6 +11,7 @@
  * carry no tax at all (res->line_tax stays NULL).
  */
 #include "eval.h"
+#include "plan.h"
 
 #include <stdio.h>
 
@@ -32,31 +33,64 @@ static int overflow_at(tsr_eval *ev, const tsr_tax_rate *t, size_t line)
     return tsr__eval_locate(ev, TSR_EEVAL, &t->pos, path);
 }
 
-/* The line's rate: the first whose `for` holds (-1 for none).  Each rate
- * keeps the first reason a line did not take it, for the trace. */
-static int choose_rate(tsr_eval *ev, size_t i, const char **why, int *found)
+/* Does rate r take the current line (line i)?  Sets *found to r when it
+ * does; when not, keeps the first reason in why[r] (why NULL: no trace). */
+static int try_rate(tsr_eval *ev, size_t i, size_t r, const char **why, int *found)
 {
     const tsr_taxes *tx = &ev->rs->taxes;
-    size_t r;
+    const char *w = NULL;
+    bool holds, want = why && !why[r];
     int rc;
+
+    if ((rc = tsr__eval_test(ev, tx->rates[r].for_, &holds, want ? &w : NULL)) != TSR_OK) {
+        char path[40];
+        snprintf(path, sizeof path, "items[%zu]", i);
+        return tsr__eval_locate(ev, rc, &tx->rates[r].pos, path);
+    }
+    if (holds)
+        *found = (int)r;
+    else if (want)
+        why[r] = w;
+    return TSR_OK;
+}
+
+/* The line's rate: the first whose `for` holds (-1 for none), visiting
+ * only the rates the plan routes the line's kind to (plan.h).  Each rate
+ * keeps the first reason a line did not take it, for the trace: the rates
+ * skipped before the one found get theirs tested in full, as in
+ * eval_categories (every earlier line that reached a rate gave it its
+ * reason, so only rates from *filled on can lack one). */
+static int choose_rate(tsr_eval *ev, size_t i, const char **why, size_t *filled, int *found)
+{
+    const tsr_ruleset *rs = ev->rs;
+    size_t r, limit;
+    int rc, none = -1;
 
     *found = -1;
     tsr__eval_at_line(ev, i);
-    for (r = 0; r < tx->nrates; r++) {
-        const char *w = NULL;
-        bool holds, want = why && !why[r];
-        if ((rc = tsr__eval_test(ev, tx->rates[r].for_, &holds, want ? &w : NULL)) != TSR_OK) {
-            char path[40];
-            snprintf(path, sizeof path, "items[%zu]", i);
-            return tsr__eval_locate(ev, rc, &tx->rates[r].pos, path);
-        }
-        if (holds) {
-            *found = (int)r;
-            return TSR_OK;
-        }
-        if (want)
-            why[r] = w;
+    if (!rs->plan || !rs->plan->rates.start) {
+        for (r = 0; r < rs->taxes.nrates && *found < 0; r++)
+            if ((rc = try_rate(ev, i, r, why, found)) != TSR_OK)
+                return rc;
+        return TSR_OK;
     }
+    {
+        const tsr_value *kind = &ev->x.item[TSR_ITEM_KIND];
+        tsr_route_iter it;
+        uint32_t k;
+        tsr__route_begin(&it, &rs->plan->rates, tsr__plan_kind(rs->plan, kind));
+        while (*found < 0 && tsr__route_next(&it, &k))
+            if ((rc = try_rate(ev, i, k, why, found)) != TSR_OK)
+                return rc;
+    }
+    if (!why)
+        return TSR_OK;
+    limit = *found >= 0 ? (size_t)*found : rs->taxes.nrates;
+    for (r = *filled; r < limit; r++)
+        if (!why[r] && (rc = try_rate(ev, i, r, why, &none)) != TSR_OK)
+            return rc;
+    if (limit > *filled)
+        *filled = limit;
     return TSR_OK;
 }
 
@@ -129,7 +163,7 @@ int tsr__eval_taxes(tsr_eval *ev)
     const tsr_taxes *tx = &rs->taxes;
     tsr_result *res = ev->res;
     const char **why = NULL;
-    size_t i, r;
+    size_t i, r, filled = 0;
     int rc;
 
     if (!tx->present)
@@ -144,7 +178,7 @@ int tsr__eval_taxes(tsr_eval *ev)
         const tsr_res_line *l = &res->lines[i];
         tsr_res_tax *lt = &res->line_tax[i];
         int k;
-        if ((rc = choose_rate(ev, i, why, &k)) != TSR_OK)
+        if ((rc = choose_rate(ev, i, why, &filled, &k)) != TSR_OK)
             return rc;
         lt->rate = k;
         lt->base = 0;

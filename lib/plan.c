@@ -1,0 +1,243 @@
+/*
+ * plan.c — the evaluation plan compiled at load (see plan.h): which rules
+ * of the categories, the tax rates and the discounts can apply to a line of
+ * a given `item.kind`, read from the first conjunct of their conditions.
+ *
+ * The kind table hashes rule-file literals only; an order's kind is looked
+ * up in it and never inserted, so a probe is at most as long as the longest
+ * run of the rule file's own kinds (the table is kept at most half full).
+ */
+#include "plan.h"
+#include "rules.h"
+
+/* Whether e's first conjunct is `item.kind == "k"` or `item.kind in
+ * ["k1", ...]`: *out is then its constant (a string, or a list of strings;
+ * it points into e's program). */
+static bool kind_test(const tsr_expr *e, tsr_value *out)
+{
+    tsr_expr_cmp c;
+    uint32_t i;
+
+    if (!e || tsr__expr_conjuncts(e, &c, 1) == 0)
+        return false;
+    if (c.kind != TSR_CMP_FIELD || c.record != TSR_REC_ITEM || c.slot != TSR_ITEM_KIND)
+        return false;
+    if (c.rel == TSR_REL_EQ && c.constant.type == TSR_T_STRING && !c.constant.flags) {
+        *out = c.constant;
+        return true;
+    }
+    if (c.rel != TSR_REL_IN || c.constant.type != TSR_T_LIST || c.constant.elem != TSR_T_STRING)
+        return false;
+    for (i = 0; i < c.constant.len; i++)
+        if (c.constant.u.list[i].type != TSR_T_STRING || c.constant.u.list[i].flags)
+            return false;
+    *out = c.constant;
+    return true;
+}
+
+/* The literals of a kind test (a string or a list), one by one. */
+static size_t nliterals(const tsr_value *v)
+{
+    return v->type == TSR_T_LIST ? v->len : 1;
+}
+
+static const tsr_value *literal(const tsr_value *v, size_t i)
+{
+    return v->type == TSR_T_LIST ? &v->u.list[i] : v;
+}
+
+static uint32_t kind_hash(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;   /* FNV-1a */
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h;
+}
+
+/* The slot of kind s/n in p's table: where it is, or the empty slot where
+ * it would go. */
+static uint32_t kind_slot(const tsr_plan *p, const char *s, size_t n)
+{
+    uint32_t at = kind_hash(s, n) & p->mask;
+
+    for (;;) {
+        uint32_t k = p->table[at];
+        if (k == 0 || (p->kind_lens[k - 1] == n && (n == 0 || memcmp(p->kinds[k - 1], s, n) == 0)))
+            return at;
+        at = (at + 1) & p->mask;
+    }
+}
+
+uint32_t tsr__plan_kind(const tsr_plan *p, const tsr_value *kind)
+{
+    uint32_t k;
+
+    if (p->nkinds == 0 || kind->type != TSR_T_STRING || kind->flags)
+        return TSR_PLAN_NO_KIND;
+    k = p->table[kind_slot(p, kind->u.s, kind->len)];
+    return k ? k - 1 : TSR_PLAN_NO_KIND;
+}
+
+/* One section's conditions, for building its route: rule r's kind test is
+ * tests[r] when has[r]. */
+typedef struct section {
+    tsr_value *tests;
+    uint8_t *has;
+    size_t n;
+} section;
+
+static uint32_t intern(tsr_plan *p, const tsr_value *s)
+{
+    uint32_t at = kind_slot(p, s->u.s, s->len);
+
+    if (!p->table[at]) {
+        p->kinds[p->nkinds] = s->u.s;
+        p->kind_lens[p->nkinds] = s->len;
+        p->table[at] = (uint32_t)++p->nkinds;
+    }
+    return p->table[at] - 1;
+}
+
+/* The route of one section, from its kind tests (all interned already). */
+static int build_route(tsr_plan *p, const section *s, tsr_route *r, tsr_arena *ar)
+{
+    size_t i, j, nidx = 0, g = 0;
+    uint32_t *fill;
+
+    memset(r, 0, sizeof *r);
+    for (i = 0; i < s->n; i++)
+        if (s->has[i])
+            nidx += nliterals(&s->tests[i]);
+    if (nidx == 0)
+        return TSR_OK;   /* nothing indexed: every rule is visited */
+    r->start = tsr__arena_calloc(ar, p->nkinds + 1, sizeof *r->start);
+    fill = tsr__arena_calloc(ar, p->nkinds + 1, sizeof *fill);
+    r->idx = tsr__arena_calloc(ar, nidx, sizeof *r->idx);
+    r->general = tsr__arena_calloc(ar, s->n + 1, sizeof *r->general);
+    if (!r->start || !fill || !r->idx || !r->general)
+        return TSR_ENOMEM;
+    /* count per kind (a kind listed twice in one rule counts once), then
+     * lay the buckets end to end and fill them in rule order */
+    for (i = 0; i < s->n; i++) {
+        if (!s->has[i]) {
+            r->general[g++] = (uint32_t)i;
+            continue;
+        }
+        for (j = 0; j < nliterals(&s->tests[i]); j++) {
+            const tsr_value *l = literal(&s->tests[i], j);
+            uint32_t k = p->table[kind_slot(p, l->u.s, l->len)] - 1;
+            if (fill[k] != i + 1) {
+                fill[k] = (uint32_t)i + 1;
+                r->start[k + 1]++;
+            }
+        }
+    }
+    r->ngeneral = g;
+    for (i = 0; i < p->nkinds; i++) {
+        r->start[i + 1] += r->start[i];
+        fill[i] = r->start[i];
+    }
+    for (i = 0; i < s->n; i++) {
+        for (j = 0; s->has[i] && j < nliterals(&s->tests[i]); j++) {
+            const tsr_value *l = literal(&s->tests[i], j);
+            uint32_t k = p->table[kind_slot(p, l->u.s, l->len)] - 1;
+            if (fill[k] == r->start[k] || r->idx[fill[k] - 1] != i)
+                r->idx[fill[k]++] = (uint32_t)i;
+        }
+    }
+    return TSR_OK;
+}
+
+/* Can discount d be skipped for an order with none of its kinds?  Only
+ * when nothing but its `for` decides whether it touches a line: no
+ * `reward` (tested on every line, eligible or not), no bundle (its own
+ * conditions), no group (its members share one outcome), no `when` (which
+ * could end the evaluation with an error). */
+static bool discount_routable(const tsr_discount *d)
+{
+    return !d->reward && d->nbundle == 0 && d->group_index < 0 && !d->when;
+}
+
+static int sections_alloc(section *s, size_t n, tsr_arena *ar)
+{
+    s->n = n;
+    s->tests = tsr__arena_calloc(ar, n + 1, sizeof *s->tests);
+    s->has = tsr__arena_calloc(ar, n + 1, 1);
+    return s->tests && s->has ? TSR_OK : TSR_ENOMEM;
+}
+
+/* p->required_promos: the promo codes the indexed discounts require. */
+static int required_promos(tsr_ruleset *rs, tsr_plan *p, const section *d)
+{
+    uint8_t *seen;
+    size_t i;
+
+    seen = tsr__arena_calloc(&rs->arena, rs->npromos + 1, 1);
+    p->required_promos = tsr__arena_calloc(&rs->arena, rs->npromos + 1,
+                                           sizeof *p->required_promos);
+    if (!seen || !p->required_promos)
+        return TSR_ENOMEM;
+    for (i = 0; i < d->n; i++) {
+        int q = rs->discounts[i].requires;
+        if (d->has[i] && q >= 0 && (size_t)q < rs->npromos && !seen[q]) {
+            seen[q] = 1;
+            p->required_promos[p->nrequired_promos++] = (uint32_t)q;
+        }
+    }
+    return TSR_OK;
+}
+
+int tsr__plan_build(tsr_ruleset *rs)
+{
+    tsr_arena *ar = &rs->arena;
+    tsr_plan *p;
+    section sec[3];
+    size_t i, j, total = 0, cap;
+    int rc;
+
+    rs->plan = p = tsr__arena_calloc(ar, 1, sizeof *p);
+    if (!p)
+        return TSR_ENOMEM;
+    if (sections_alloc(&sec[0], rs->ncategories, ar) != TSR_OK ||
+        sections_alloc(&sec[1], rs->taxes.nrates, ar) != TSR_OK ||
+        sections_alloc(&sec[2], rs->ndiscounts, ar) != TSR_OK)
+        return TSR_ENOMEM;
+    for (i = 0; i < rs->ncategories; i++) {
+        const tsr_category *c = &rs->categories[i];
+        sec[0].has[i] = kind_test(c->for_ ? c->for_ : c->when, &sec[0].tests[i]);
+    }
+    for (i = 0; i < rs->taxes.nrates; i++)
+        sec[1].has[i] = kind_test(rs->taxes.rates[i].for_, &sec[1].tests[i]);
+    for (i = 0; i < rs->ndiscounts; i++)
+        sec[2].has[i] = discount_routable(&rs->discounts[i]) &&
+                        kind_test(rs->discounts[i].for_, &sec[2].tests[i]);
+    for (j = 0; j < 3; j++)
+        for (i = 0; i < sec[j].n; i++)
+            if (sec[j].has[i])
+                total += nliterals(&sec[j].tests[i]);
+    if (total == 0)
+        return TSR_OK;   /* no kind test anywhere: the plan is empty */
+    if (total > UINT32_MAX / 4)
+        return TSR_ENOMEM;
+    for (cap = 8; cap < 2 * total; cap *= 2)
+        ;
+    p->mask = (uint32_t)cap - 1;
+    p->table = tsr__arena_calloc(ar, cap, sizeof *p->table);
+    p->kinds = tsr__arena_calloc(ar, total, sizeof *p->kinds);
+    p->kind_lens = tsr__arena_calloc(ar, total, sizeof *p->kind_lens);
+    if (!p->table || !p->kinds || !p->kind_lens)
+        return TSR_ENOMEM;
+    for (j = 0; j < 3; j++)
+        for (i = 0; i < sec[j].n; i++) {
+            size_t l;
+            for (l = 0; sec[j].has[i] && l < nliterals(&sec[j].tests[i]); l++)
+                (void)intern(p, literal(&sec[j].tests[i], l));
+        }
+    if ((rc = build_route(p, &sec[0], &p->categories, ar)) != TSR_OK ||
+        (rc = build_route(p, &sec[1], &p->rates, ar)) != TSR_OK ||
+        (rc = build_route(p, &sec[2], &p->discounts, ar)) != TSR_OK)
+        return rc;
+    return required_promos(rs, p, &sec[2]);
+}

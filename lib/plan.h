@@ -1,0 +1,94 @@
+/*
+ * plan.h — the evaluation plan, compiled once at load (plan.c): the rules
+ * of each per-line section indexed by the `item.kind` literals their
+ * conditions test, so that evaluation visits, for a line, only the rules
+ * that can apply to it.
+ *
+ * A rule is indexed under kinds k1..kn when the first conjunct of its
+ * condition (its `for`; a category without `for`, its `when`) is
+ * `item.kind == "k"` or `item.kind in ["k1", ...]`: the condition is then
+ * false, without any error, for every line of another kind, since that
+ * conjunct is the first thing evaluated.  Every other rule (no such test,
+ * the test later in the chain, under `or`, negated) stays in the general
+ * list.  A line visits its kind's list merged with the general list in the
+ * original order, so first-match answers are those of visiting every rule.
+ */
+#ifndef TSR_PLAN_H
+#define TSR_PLAN_H
+
+#include "expr.h"
+
+/* tsr__plan_kind's answer for a line whose kind no rule names. */
+#define TSR_PLAN_NO_KIND UINT32_MAX
+
+/* One section's rules by kind. */
+typedef struct tsr_route {
+    /* Per kind id k, the rules indexed under it are idx[start[k] ..
+     * start[k + 1]), ascending.  start is NULL when no rule of the section
+     * is indexed: evaluation then visits every rule, as it always did. */
+    uint32_t *start;
+    uint32_t *idx;
+    uint32_t *general;          /* the rules of no kind, ascending */
+    size_t ngeneral;
+} tsr_route;
+
+typedef struct tsr_plan {
+    const char **kinds;         /* the distinct kind literals, by kind id */
+    uint32_t *kind_lens;
+    size_t nkinds;
+    uint32_t *table;            /* open addressing, mask + 1 slots: kind id + 1, 0 empty */
+    uint32_t mask;
+    tsr_route categories;       /* by `for` (or `when` without `for`) */
+    tsr_route rates;            /* tax rates, by `for` */
+    /* Discounts that an order with none of their kinds cannot change, and
+     * whose skipping cannot hide an error nor a trace entry: indexed by
+     * `for`, with no `reward`, no bundle, no group, and no `when` (a `when`
+     * is evaluated before the lines are, and could stop the evaluation with
+     * an error).  Used when no trace is wanted (a trace names every rule). */
+    tsr_route discounts;
+    /* The promo codes some indexed discount `requires`, each once: an
+     * order that skips such a discount still learns that the code was
+     * required (TSR_PROMO_EFFECT_NONE unless another discount used it). */
+    uint32_t *required_promos;
+    size_t nrequired_promos;
+} tsr_plan;
+
+/* Build rs->plan in rs's arena (once, at load, after the model is built).
+ * TSR_OK or TSR_ENOMEM. */
+int tsr__plan_build(tsr_ruleset *rs);
+
+/* The kind id of a line's `item.kind` value, TSR_PLAN_NO_KIND when no rule
+ * names it (or it is not a string). */
+uint32_t tsr__plan_kind(const tsr_plan *p, const tsr_value *kind);
+
+/* Walks a kind's rules merged with the general list, ascending. */
+typedef struct tsr_route_iter {
+    const uint32_t *a, *a_end, *b, *b_end;
+} tsr_route_iter;
+
+static inline void tsr__route_begin(tsr_route_iter *it, const tsr_route *r, uint32_t kind)
+{
+    it->a = it->a_end = NULL;
+    if (kind != TSR_PLAN_NO_KIND) {
+        it->a = r->idx + r->start[kind];
+        it->a_end = r->idx + r->start[kind + 1];
+    }
+    it->b = r->general;
+    it->b_end = r->general + r->ngeneral;
+}
+
+/* The next rule index into *out; false at the end. */
+static inline bool tsr__route_next(tsr_route_iter *it, uint32_t *out)
+{
+    bool a = it->a != it->a_end, b = it->b != it->b_end;
+
+    if (a && (!b || *it->a < *it->b))
+        *out = *it->a++;
+    else if (b)
+        *out = *it->b++;
+    else
+        return false;
+    return true;
+}
+
+#endif /* TSR_PLAN_H */

@@ -1,0 +1,275 @@
+/* Unit tests for the evaluation plan (lib/plan.c): which rules are indexed
+ * by the `item.kind` literals of their first conjunct and which stay in
+ * the general list (`or`, `not`, a kind test later in the chain, `reward`,
+ * `when`), the order a line visits them in, and that evaluating through
+ * the plan gives byte for byte the result (trace included) of visiting
+ * every rule, which the tests get by emptying the plan's routes. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "eval.h"
+#include "plan.h"
+
+#define HEADER "tessera: 1\nruleset: t\ncurrency: EUR\n"
+#define DT "\"datetime\": \"2026-06-10T11:00:00+03:00\""
+#define LINE(id, kind, price) "{\"id\": \"" id "\", \"kind\": \"" kind "\", \"price\": \"" price "\"}"
+
+static tsr_ruleset *load(const char *yaml)
+{
+    tsr_ruleset *rs = NULL;
+    tsr_error err;
+    if (tsr_ruleset_load_string(&rs, yaml, strlen(yaml), "test.yaml", NULL, &err) != TSR_OK) {
+        char buf[1024];
+        tsr_error_format(buf, sizeof buf, &err);
+        fail_msg("rule set did not load: %s", buf);
+    }
+    return rs;
+}
+
+/* The result JSON of `order`, with or without the trace (a copy). */
+static char *eval_json(const tsr_ruleset *rs, const char *order, bool trace)
+{
+    tsr_eval_options o = TSR_EVAL_OPTIONS_INIT;
+    tsr_result *r = NULL;
+    tsr_error err;
+    char *copy;
+
+    o.no_trace = !trace;
+    if (tsr_evaluate_text(&r, rs, order, strlen(order), &o, &err) != TSR_OK) {
+        char buf[1024];
+        tsr_error_format(buf, sizeof buf, &err);
+        fail_msg("evaluation failed: %s", buf);
+    }
+    copy = strdup(tsr_result_json(r, NULL));
+    assert_non_null(copy);
+    tsr_result_free(r);
+    return copy;
+}
+
+/* The rules a line of `kind` visits in route r, as "0 2 3 " */
+static void visits(const tsr_ruleset *rs, const tsr_route *r, const char *kind, char *out,
+                   size_t size)
+{
+    tsr_value v = tsr__missing();
+    tsr_route_iter it;
+    uint32_t i;
+    size_t n = 0;
+
+    v.type = TSR_T_STRING;
+    v.u.s = kind;
+    v.len = (uint32_t)strlen(kind);
+    tsr__route_begin(&it, r, tsr__plan_kind(rs->plan, &v));
+    out[0] = '\0';
+    while (tsr__route_next(&it, &i) && n + 12 < size)
+        n += (size_t)snprintf(out + n, size - n, "%u ", i);
+}
+
+/* The same order evaluated through the plan and past it (every rule
+ * visited), with and without the trace, must give the same bytes. */
+static void same_as_unrouted(tsr_ruleset *rs, const char *order)
+{
+    tsr_plan saved = *rs->plan;
+    char *routed[2], *full[2];
+    int t;
+
+    for (t = 0; t < 2; t++)
+        routed[t] = eval_json(rs, order, t);
+    rs->plan->categories.start = NULL;
+    rs->plan->rates.start = NULL;
+    rs->plan->discounts.start = NULL;
+    for (t = 0; t < 2; t++)
+        full[t] = eval_json(rs, order, t);
+    *rs->plan = saved;
+    for (t = 0; t < 2; t++) {
+        assert_string_equal(routed[t], full[t]);
+        free(routed[t]);
+        free(full[t]);
+    }
+}
+
+static const char categories_rules[] =
+    HEADER
+    "schema: { item: { age: int, vip: bool } }\n"
+    "categories:\n"
+    "  - { id: tk, for: item.kind == \"ticket\" and item.age < 3, price: 0.00 }\n"     /* 0 */
+    "  - { id: fd, for: 'item.kind in [\"food\", \"drink\"]', when: item.age < 18, price: 1.00 }\n"
+    "  - { id: all, when: item.vip, price: 2.00 }\n"                                   /* 2 */
+    "  - { id: either, for: item.kind == \"ticket\" or item.vip, when: item.age > 90, price: 3.00 }\n"
+    "  - { id: nt, for: not (item.kind == \"ticket\"), when: item.age > 80, price: 4.00 }\n"
+    "  - { id: late, for: item.age > 70 and item.kind == \"ticket\", price: 5.00 }\n"   /* 5 */
+    "  - { id: w, when: item.kind == \"drink\", price: 6.00 }\n"                       /* 6 */
+    "  - { id: tk2, for: item.kind == \"ticket\", price: 7.00 }\n";                    /* 7 */
+
+static void categories_are_indexed_by_their_first_kind_conjunct_only(void **state)
+{
+    tsr_ruleset *rs = load(categories_rules);
+    char buf[128];
+
+    (void)state;
+    assert_non_null(rs->plan->categories.start);
+    /* indexed: tk (0), fd (1, both kinds), w (6, by `when`: no `for`), tk2
+     * (7); general: all (2), either (3, `or`), nt (4, `not`), late (5, the
+     * kind test is not first) */
+    visits(rs, &rs->plan->categories, "ticket", buf, sizeof buf);
+    assert_string_equal(buf, "0 2 3 4 5 7 ");
+    visits(rs, &rs->plan->categories, "food", buf, sizeof buf);
+    assert_string_equal(buf, "1 2 3 4 5 ");
+    visits(rs, &rs->plan->categories, "drink", buf, sizeof buf);
+    assert_string_equal(buf, "1 2 3 4 5 6 ");
+    /* a kind no rule names visits the general list only */
+    visits(rs, &rs->plan->categories, "parking", buf, sizeof buf);
+    assert_string_equal(buf, "2 3 4 5 ");
+    tsr_ruleset_free(rs);
+}
+
+static void categories_through_the_plan_answer_and_trace_as_before(void **state)
+{
+    tsr_ruleset *rs = load(categories_rules);
+    static const char order[] =
+        "{" DT ", \"items\": ["
+        "{\"id\": \"p\", \"kind\": \"parking\", \"price\": \"9.00\"},"
+        "{\"id\": \"t1\", \"kind\": \"ticket\", \"age\": 2},"
+        "{\"id\": \"f\", \"kind\": \"food\", \"age\": 30, \"price\": \"8.00\"},"
+        "{\"id\": \"d\", \"kind\": \"drink\", \"age\": 30},"
+        "{\"id\": \"t2\", \"kind\": \"ticket\", \"age\": 75},"
+        "{\"id\": \"v\", \"kind\": \"merch\", \"vip\": true},"
+        "{\"id\": \"t3\", \"kind\": \"ticket\", \"age\": 40}]}";
+    char *json;
+
+    (void)state;
+    json = eval_json(rs, order, true);
+    /* first match per line: t1 free, d by `when` (w), t2 late, v all, t3 tk2 */
+    assert_non_null(strstr(json, "\"id\":\"t1\",\"kind\":\"ticket\",\"category\":\"tk\""));
+    assert_non_null(strstr(json, "\"id\":\"d\",\"kind\":\"drink\",\"category\":\"w\""));
+    assert_non_null(strstr(json, "\"id\":\"t2\",\"kind\":\"ticket\",\"category\":\"late\""));
+    assert_non_null(strstr(json, "\"id\":\"v\",\"kind\":\"merch\",\"category\":\"all\""));
+    assert_non_null(strstr(json, "\"id\":\"t3\",\"kind\":\"ticket\",\"category\":\"tk2\""));
+    /* fd's first reason is the first line's (parking: its kind), though
+     * the plan never routed that line there; the food and drink lines
+     * that reached it later failed its `when` */
+    assert_non_null(strstr(json, "{\"rule\":\"categories.fd\",\"applied\":false,\"why\":"
+                                 "\"`item.kind in [\\\"food\\\", \\\"drink\\\"]` was false\"}"));
+    assert_non_null(strstr(json, "{\"rule\":\"categories.w\",\"applied\":true}"));
+    free(json);
+    same_as_unrouted(rs, order);
+    tsr_ruleset_free(rs);
+}
+
+static void a_rule_set_without_kind_tests_has_an_empty_plan(void **state)
+{
+    tsr_ruleset *rs = load(HEADER "categories:\n  - { id: a, for: item.quantity > 1, price: 1.00 }\n"
+                                  "  - { id: b, price: 2.00 }\n");
+
+    (void)state;
+    assert_non_null(rs->plan);
+    assert_null(rs->plan->categories.start);
+    assert_null(rs->plan->discounts.start);
+    assert_int_equal(rs->plan->nkinds, 0);
+    tsr_ruleset_free(rs);
+}
+
+static const char discount_rules[] =
+    HEADER
+    "promo_codes: [ { id: p, code: P }, { id: q, code: Q } ]\n"
+    "discounts:\n"
+    "  - { id: both, for: 'item.kind in [\"ticket\", \"kid\"]', amount: 1.00 }\n"      /* 0 */
+    "  - { id: food, for: item.kind == \"food\", requires: p, percent: 10 }\n"         /* 1 */
+    "  - { id: gated, when: 'count(items, true) > 1', for: item.kind == \"food\", percent: 5 }\n"
+    "  - { id: rew, for: item.kind == \"ticket\", reward: item.kind == \"food\", percent: 5 }\n"
+    "  - { id: g1, group: g, for: item.kind == \"food\", percent: 20 }\n"              /* 4 */
+    "  - { id: g2, group: g, for: item.kind == \"kid\", percent: 30 }\n"               /* 5 */
+    "  - { id: any, percent: 1, priority: 200 }\n"                                     /* 6 */
+    "  - { id: tq, for: item.kind == \"ticket\", requires: q, percent: 50, exclusive: true }\n";
+
+static void only_discounts_decided_by_their_for_alone_are_indexed(void **state)
+{
+    tsr_ruleset *rs = load(discount_rules);
+    char buf[128];
+
+    (void)state;
+    /* application order: priority 100 in file order, then `any` (200) last */
+    assert_string_equal(rs->discounts[6].id, "tq");
+    assert_string_equal(rs->discounts[7].id, "any");
+    /* indexed: both (0), food (1), tq (6); general: gated (`when`), rew
+     * (`reward`), the group's members, any (no `for`) */
+    visits(rs, &rs->plan->discounts, "ticket", buf, sizeof buf);
+    assert_string_equal(buf, "0 2 3 4 5 6 7 ");
+    visits(rs, &rs->plan->discounts, "kid", buf, sizeof buf);
+    assert_string_equal(buf, "0 2 3 4 5 7 ");
+    visits(rs, &rs->plan->discounts, "food", buf, sizeof buf);
+    assert_string_equal(buf, "1 2 3 4 5 7 ");
+    /* the codes indexed discounts require, each once */
+    assert_int_equal(rs->plan->nrequired_promos, 2);
+    tsr_ruleset_free(rs);
+}
+
+static void discounts_through_the_plan_answer_as_before(void **state)
+{
+    tsr_ruleset *rs = load(discount_rules);
+    /* a kid and a ticket line: `both` is listed under both kinds and must
+     * apply once; P is required by `food`, skipped (no food line), so it
+     * has no effect; Q's `tq` applies */
+    static const char mixed[] = "{" DT ", \"promo_codes\": [\"P\", \"Q\"], \"items\": ["
+                                LINE("k", "kid", "10.00") "," LINE("t", "ticket", "20.00") "]}";
+    static const char food[] = "{" DT ", \"promo_codes\": [\"P\"], \"items\": ["
+                               LINE("f", "food", "10.00") "," LINE("m", "merch", "3.00") "]}";
+    char *json;
+
+    (void)state;
+    json = eval_json(rs, mixed, false);
+    assert_non_null(strstr(json, "{\"id\":\"both\",\"amount\":\"1.00\"}"));
+    assert_null(strstr(json, "{\"id\":\"both\",\"amount\":\"2.00\"}"));
+    assert_non_null(strstr(json, "\"code\":\"P\",\"id\":\"p\",\"status\":\"rejected\",\"reason\":\"no_effect\""));
+    assert_non_null(strstr(json, "\"code\":\"Q\",\"id\":\"q\",\"status\":\"accepted\""));
+    free(json);
+    same_as_unrouted(rs, mixed);
+    same_as_unrouted(rs, food);
+    tsr_ruleset_free(rs);
+}
+
+static void tax_rates_through_the_plan_answer_and_trace_as_before(void **state)
+{
+    tsr_ruleset *rs = load(HEADER "schema: { item: { alcohol: bool } }\n"
+                                  "taxes:\n  prices: inclusive\n  rates:\n"
+                                  "    - { id: alcohol, for: item.kind == \"fnb\" and item.alcohol, rate: 25.5 }\n"
+                                  "    - { id: food, for: item.kind == \"fnb\", rate: 14 }\n"
+                                  "    - { id: any, for: item.alcohol, rate: 20 }\n"
+                                  "    - { id: culture, for: item.kind == \"ticket\", rate: 10 }\n");
+    static const char order[] =
+        "{" DT ", \"items\": [" LINE("m", "merch", "5.00") "," LINE("t", "ticket", "89.00") ","
+        "{\"id\": \"w\", \"kind\": \"fnb\", \"alcohol\": true, \"price\": \"9.00\"},"
+        LINE("b", "fnb", "4.00") "]}";
+    char buf[128];
+    char *json;
+
+    (void)state;
+    visits(rs, &rs->plan->rates, "fnb", buf, sizeof buf);
+    assert_string_equal(buf, "0 1 2 ");
+    visits(rs, &rs->plan->rates, "ticket", buf, sizeof buf);
+    assert_string_equal(buf, "2 3 ");
+    json = eval_json(rs, order, true);
+    assert_non_null(strstr(json, "\"rate\":\"10\""));
+    assert_non_null(strstr(json, "\"rate\":\"25.5\""));
+    free(json);
+    same_as_unrouted(rs, order);
+    tsr_ruleset_free(rs);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(categories_are_indexed_by_their_first_kind_conjunct_only),
+        cmocka_unit_test(categories_through_the_plan_answer_and_trace_as_before),
+        cmocka_unit_test(a_rule_set_without_kind_tests_has_an_empty_plan),
+        cmocka_unit_test(only_discounts_decided_by_their_for_alone_are_indexed),
+        cmocka_unit_test(discounts_through_the_plan_answer_as_before),
+        cmocka_unit_test(tax_rates_through_the_plan_answer_and_trace_as_before),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
