@@ -778,7 +778,7 @@ static bool order_kinds(const tsr_eval *ev, uint32_t *kinds, size_t *n)
 
     *n = 0;
     for (i = 0; i < ev->res->nlines; i++) {
-        uint32_t k = tsr__plan_kind(plan, &ev->recs[i * ev->stride + TSR_ITEM_KIND]);
+        uint32_t k = ev->line_kinds[i];
         if (k == TSR_PLAN_NO_KIND || plan->discounts.start[k] == plan->discounts.start[k + 1])
             continue;
         for (j = 0; j < *n && kinds[j] != k; j++)
@@ -844,7 +844,7 @@ int tsr__eval_discounts(tsr_eval *ev, const uint8_t **effect)
 
     if ((rc = setup(ev, &st)) != TSR_OK)
         return rc;
-    if (!tsr__tracing(ev) && rs->plan && rs->plan->discounts.start && order_kinds(ev, kinds, &nk)) {
+    if (!tsr__tracing(ev) && ev->line_kinds && rs->plan->discounts.start && order_kinds(ev, kinds, &nk)) {
         if ((rc = run_routed(&st, kinds, nk)) != TSR_OK)
             return rc;
     } else {

@@ -238,7 +238,7 @@ static int price_line(tsr_eval *ev, size_t i, int c, price_cache *pc)
 /* Does category c take the current line (its `valid`, `for`, `when`)?
  * Sets *found to c when it does; when it does not and a trace is wanted,
  * keeps the first reason in why[c]. */
-static int try_category(tsr_eval *ev, size_t c, bool trace, const char **why, int *found)
+static inline int try_category(tsr_eval *ev, size_t c, bool trace, const char **why, int *found)
 {
     const tsr_category *cat = &ev->rs->categories[c];
     const char *w = NULL;
@@ -271,13 +271,12 @@ static int route_categories(tsr_eval *ev, size_t i, bool trace, const char **why
                             int *found)
 {
     const tsr_plan *plan = ev->rs->plan;
-    const tsr_value *rec = ev->recs + i * ev->stride;
     size_t c, limit;
     tsr_route_iter it;
     uint32_t r;
     int rc, none = -1;
 
-    tsr__route_begin(&it, &plan->categories, tsr__plan_kind(plan, &rec[TSR_ITEM_KIND]));
+    tsr__route_begin(&it, &plan->categories, ev->line_kinds[i]);
     while (*found < 0 && tsr__route_next(&it, &r))
         if ((rc = try_category(ev, r, trace, why, found)) != TSR_OK)
             return rc;
@@ -309,6 +308,14 @@ static int eval_categories(tsr_eval *ev)
     if (rs->ncategories <= 16) {
         pc.v = pv;
         pc.have = phave;
+    }
+    if (rs->plan && rs->plan->nkinds) {
+        /* each line's kind looked up once, for this step and the later ones */
+        ev->line_kinds = tsr__arena_alloc(ev->arena, (nlines + 1) * sizeof *ev->line_kinds);
+        if (!ev->line_kinds)
+            return TSR_ENOMEM;
+        for (i = 0; i < nlines; i++)
+            ev->line_kinds[i] = tsr__plan_kind(rs->plan, &ev->recs[i * ev->stride + TSR_ITEM_KIND]);
     }
     if (trace) {
         taken = tsr__arena_calloc(ev->arena, rs->ncategories, 1);

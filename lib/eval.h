@@ -9,7 +9,9 @@
  * (eval.c), taxes (taxes.c), then the totals.  The steps call no step and
  * not the driver: what they share is the kit below, gate.c (does a rule apply now:
  * conditions, `valid:`, `channels:`, `requires:`) and trace.c (the trace,
- * its sentences, where an evaluation error happened).  result_json.c reads
+ * its sentences, where an evaluation error happened); the plan built at
+ * load (plan.h) says which categories, tax rates and discounts a line's
+ * kind can reach.  result_json.c reads
  * a result out: its JSON text and the accessors; explain.c renders it for
  * people.  All of an evaluation's memory is the result's arena: one
  * allocation in the common case.
@@ -173,6 +175,10 @@ typedef struct tsr_eval {
     int64_t now_minutes;        /* local minutes since midnight */
     unsigned weekday;           /* of `today` */
     tsr_error *err;
+    /* Per line, the kind id the plan gives its `item.kind` (plan.h), set by
+     * the categories step for the steps after it; NULL when the rule set's
+     * plan names no kind. */
+    uint32_t *line_kinds;
 } tsr_eval;
 
 /* Point the expression context at line i (its record). */

@@ -46,25 +46,39 @@ static const tsr_value *literal(const tsr_value *v, size_t i)
     return v->type == TSR_T_LIST ? &v->u.list[i] : v;
 }
 
-static uint32_t kind_hash(const char *s, size_t n)
+/* A seeded mix of the length and three bytes (no pass over the kind):
+ * kinds are short and few, and this runs for every line of an order. */
+static inline uint32_t kind_hash(const char *s, size_t n)
 {
-    uint32_t h = 2166136261u;   /* FNV-1a */
+    uint32_t h = ((uint32_t)n + 0x9E3779B9u) * 0x85EBCA77u;
+
+    if (n) {
+        h = (h ^ (unsigned char)s[0]) * 0xC2B2AE3Du;
+        h = (h ^ (unsigned char)s[n / 2]) * 0x27D4EB2Fu;
+        h = (h ^ (unsigned char)s[n - 1]) * 0x165667B1u;
+    }
+    return h ^ (h >> 15);
+}
+
+static inline bool same_bytes(const char *a, const char *b, size_t n)
+{
     size_t i;
 
     for (i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 16777619u;
-    return h;
+        if (a[i] != b[i])
+            return false;
+    return true;
 }
 
 /* The slot of kind s/n in p's table: where it is, or the empty slot where
  * it would go. */
-static uint32_t kind_slot(const tsr_plan *p, const char *s, size_t n)
+static inline uint32_t kind_slot(const tsr_plan *p, const char *s, size_t n)
 {
     uint32_t at = kind_hash(s, n) & p->mask;
 
     for (;;) {
         uint32_t k = p->table[at];
-        if (k == 0 || (p->kind_lens[k - 1] == n && (n == 0 || memcmp(p->kinds[k - 1], s, n) == 0)))
+        if (k == 0 || (p->kind_lens[k - 1] == n && same_bytes(p->kinds[k - 1], s, n)))
             return at;
         at = (at + 1) & p->mask;
     }
@@ -100,6 +114,15 @@ static uint32_t intern(tsr_plan *p, const tsr_value *s)
     return p->table[at] - 1;
 }
 
+static size_t count_general(const section *s)
+{
+    size_t i, g = 0;
+
+    for (i = 0; i < s->n; i++)
+        g += !s->has[i];
+    return g;
+}
+
 /* The route of one section, from its kind tests (all interned already). */
 static int build_route(tsr_plan *p, const section *s, tsr_route *r, tsr_arena *ar)
 {
@@ -110,8 +133,8 @@ static int build_route(tsr_plan *p, const section *s, tsr_route *r, tsr_arena *a
     for (i = 0; i < s->n; i++)
         if (s->has[i])
             nidx += nliterals(&s->tests[i]);
-    if (nidx == 0)
-        return TSR_OK;   /* nothing indexed: every rule is visited */
+    if (s->n - (size_t)count_general(s) < TSR_PLAN_MIN_INDEXED)
+        return TSR_OK;   /* too few indexed: every rule is visited */
     r->start = tsr__arena_calloc(ar, p->nkinds + 1, sizeof *r->start);
     fill = tsr__arena_calloc(ar, p->nkinds + 1, sizeof *fill);
     r->idx = tsr__arena_calloc(ar, nidx, sizeof *r->idx);
@@ -239,5 +262,9 @@ int tsr__plan_build(tsr_ruleset *rs)
         (rc = build_route(p, &sec[1], &p->rates, ar)) != TSR_OK ||
         (rc = build_route(p, &sec[2], &p->discounts, ar)) != TSR_OK)
         return rc;
+    if (!p->categories.start && !p->rates.start && !p->discounts.start) {
+        p->nkinds = 0;   /* nothing routed: evaluation looks no kind up */
+        return TSR_OK;
+    }
     return required_promos(rs, p, &sec[2]);
 }

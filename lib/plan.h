@@ -18,6 +18,11 @@
 
 #include "expr.h"
 
+/* A section is routed only when at least this many of its rules are
+ * indexed: below it, visiting every rule (whose kind test the line's memo
+ * answers in a few instructions) costs less than merging two lists. */
+#define TSR_PLAN_MIN_INDEXED 8
+
 /* tsr__plan_kind's answer for a line whose kind no rule names. */
 #define TSR_PLAN_NO_KIND UINT32_MAX
 
@@ -35,7 +40,7 @@ typedef struct tsr_route {
 typedef struct tsr_plan {
     const char **kinds;         /* the distinct kind literals, by kind id */
     uint32_t *kind_lens;
-    size_t nkinds;
+    size_t nkinds;              /* 0 when no section is routed */
     uint32_t *table;            /* open addressing, mask + 1 slots: kind id + 1, 0 empty */
     uint32_t mask;
     tsr_route categories;       /* by `for` (or `when` without `for`) */

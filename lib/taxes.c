@@ -68,17 +68,16 @@ static int choose_rate(tsr_eval *ev, size_t i, const char **why, size_t *filled,
 
     *found = -1;
     tsr__eval_at_line(ev, i);
-    if (!rs->plan || !rs->plan->rates.start) {
+    if (!ev->line_kinds || !rs->plan->rates.start) {
         for (r = 0; r < rs->taxes.nrates && *found < 0; r++)
             if ((rc = try_rate(ev, i, r, why, found)) != TSR_OK)
                 return rc;
         return TSR_OK;
     }
     {
-        const tsr_value *kind = &ev->x.item[TSR_ITEM_KIND];
         tsr_route_iter it;
         uint32_t k;
-        tsr__route_begin(&it, &rs->plan->rates, tsr__plan_kind(rs->plan, kind));
+        tsr__route_begin(&it, &rs->plan->rates, ev->line_kinds[i]);
         while (*found < 0 && tsr__route_next(&it, &k))
             if ((rc = try_rate(ev, i, k, why, found)) != TSR_OK)
                 return rc;

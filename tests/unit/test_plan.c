@@ -18,6 +18,14 @@
 
 #define HEADER "tessera: 1\nruleset: t\ncurrency: EUR\n"
 #define DT "\"datetime\": \"2026-06-10T11:00:00+03:00\""
+/* Eight more indexed rules, so that each section reaches
+ * TSR_PLAN_MIN_INDEXED and is routed (after every other rule: the indexes
+ * the tests name stay as written). */
+#define PAD8(pre, post) pre "0" post pre "1" post pre "2" post pre "3" post \
+                        pre "4" post pre "5" post pre "6" post pre "7" post
+#define PAD_CATEGORIES PAD8("  - { id: p", ", for: item.kind == \"pad\", price: 1.00 }\n")
+#define PAD_DISCOUNTS PAD8("  - { id: p", ", for: item.kind == \"pad\", percent: 1, priority: 300 }\n")
+#define PAD_RATES PAD8("    - { id: p", ", for: item.kind == \"pad\", rate: 1 }\n")
 #define LINE(id, kind, price) "{\"id\": \"" id "\", \"kind\": \"" kind "\", \"price\": \"" price "\"}"
 
 static tsr_ruleset *load(const char *yaml)
@@ -104,7 +112,8 @@ static const char categories_rules[] =
     "  - { id: nt, for: not (item.kind == \"ticket\"), when: item.age > 80, price: 4.00 }\n"
     "  - { id: late, for: item.age > 70 and item.kind == \"ticket\", price: 5.00 }\n"   /* 5 */
     "  - { id: w, when: item.kind == \"drink\", price: 6.00 }\n"                       /* 6 */
-    "  - { id: tk2, for: item.kind == \"ticket\", price: 7.00 }\n";                    /* 7 */
+    "  - { id: tk2, for: item.kind == \"ticket\", price: 7.00 }\n"                     /* 7 */
+    PAD_CATEGORIES;
 
 static void categories_are_indexed_by_their_first_kind_conjunct_only(void **state)
 {
@@ -174,6 +183,30 @@ static void a_rule_set_without_kind_tests_has_an_empty_plan(void **state)
     tsr_ruleset_free(rs);
 }
 
+static void a_section_with_few_kind_tests_is_not_routed(void **state)
+{
+    /* routed from TSR_PLAN_MIN_INDEXED indexed categories on; below it
+     * every line visits every category, and no kind is looked up */
+    tsr_ruleset *rs = load(HEADER "categories:\n"
+                           PAD8("  - { id: c", ", for: item.kind == \"x\", price: 1.00 }\n")
+                           "  - { id: d, for: item.kind == \"y\", price: 2.00 }\n");
+    tsr_ruleset *more = load(HEADER "categories:\n"
+                             PAD8("  - { id: c", ", for: item.kind == \"x\", price: 1.00 }\n"));
+
+    (void)state;
+    assert_int_equal(TSR_PLAN_MIN_INDEXED, 8);
+    assert_non_null(rs->plan->categories.start);     /* 9 indexed */
+    assert_non_null(more->plan->categories.start);   /* 8 indexed */
+    tsr_ruleset_free(more);
+    more = load(HEADER "categories:\n"
+                "  - { id: a, for: item.kind == \"x\", price: 1.00 }\n"
+                "  - { id: b, for: item.kind == \"y\", price: 2.00 }\n");
+    assert_null(more->plan->categories.start);
+    assert_int_equal(more->plan->nkinds, 0);
+    tsr_ruleset_free(more);
+    tsr_ruleset_free(rs);
+}
+
 static const char discount_rules[] =
     HEADER
     "promo_codes: [ { id: p, code: P }, { id: q, code: Q } ]\n"
@@ -185,7 +218,8 @@ static const char discount_rules[] =
     "  - { id: g1, group: g, for: item.kind == \"food\", percent: 20 }\n"              /* 4 */
     "  - { id: g2, group: g, for: item.kind == \"kid\", percent: 30 }\n"               /* 5 */
     "  - { id: any, percent: 1, priority: 200 }\n"                                     /* 6 */
-    "  - { id: tq, for: item.kind == \"ticket\", requires: q, percent: 50, exclusive: true }\n";
+    "  - { id: tq, for: item.kind == \"ticket\", requires: q, percent: 50, exclusive: true }\n"
+    PAD_DISCOUNTS;
 
 static void only_discounts_decided_by_their_for_alone_are_indexed(void **state)
 {
@@ -240,7 +274,7 @@ static void tax_rates_through_the_plan_answer_and_trace_as_before(void **state)
                                   "    - { id: alcohol, for: item.kind == \"fnb\" and item.alcohol, rate: 25.5 }\n"
                                   "    - { id: food, for: item.kind == \"fnb\", rate: 14 }\n"
                                   "    - { id: any, for: item.alcohol, rate: 20 }\n"
-                                  "    - { id: culture, for: item.kind == \"ticket\", rate: 10 }\n");
+                                  "    - { id: culture, for: item.kind == \"ticket\", rate: 10 }\n" PAD_RATES);
     static const char order[] =
         "{" DT ", \"items\": [" LINE("m", "merch", "5.00") "," LINE("t", "ticket", "89.00") ","
         "{\"id\": \"w\", \"kind\": \"fnb\", \"alcohol\": true, \"price\": \"9.00\"},"
@@ -267,6 +301,7 @@ int main(void)
         cmocka_unit_test(categories_are_indexed_by_their_first_kind_conjunct_only),
         cmocka_unit_test(categories_through_the_plan_answer_and_trace_as_before),
         cmocka_unit_test(a_rule_set_without_kind_tests_has_an_empty_plan),
+        cmocka_unit_test(a_section_with_few_kind_tests_is_not_routed),
         cmocka_unit_test(only_discounts_decided_by_their_for_alone_are_indexed),
         cmocka_unit_test(discounts_through_the_plan_answer_as_before),
         cmocka_unit_test(tax_rates_through_the_plan_answer_and_trace_as_before),
