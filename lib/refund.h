@@ -3,12 +3,17 @@
  * against, the refund itself, and the hook through which rule tests (§7,
  * the `refund:` case form) run a refund.
  *
- *   receipt.c      reads a receipt (the result JSON an evaluation returned)
- *                  and checks it against the order re-evaluated under the
- *                  loaded rule set
- *   refund.c       the request, the per-line refund, re-pricing and
- *                  clawback, the refund result and its JSON
- *   refund_case.c  the §7 `refund:` case form, for lib/ruletest.c
+ *   receipt.c         reads a receipt (the result JSON an evaluation
+ *                     returned) and checks it against the order re-evaluated
+ *                     under the loaded rule set
+ *   refund.c          the refund itself: the per-line refund, re-pricing and
+ *                     clawback (tsr__refund_run), and tsr_refund_order
+ *   refund_request.c  a refund request in JSON, and tsr_refund
+ *   refund_json.c     the refund result: its JSON and accessors
+ *   refund_case.c     the §7 `refund:` case form, for lib/ruletest.c
+ *
+ * refund_request.c calls refund.c, which calls receipt.c; refund_json.c
+ * calls none of them.
  *
  * The library keeps no state between refunds: what was refunded before
  * comes in with the request (`previous`), and the result says exactly what
@@ -98,7 +103,7 @@ int tsr__receipt_read(tsr_receipt *out, const tsr_ruleset *rs, const char *text,
 int tsr__receipt_verify(const tsr_receipt *rc, const tsr_result *res, tsr_error *err);
 
 /* ---------------------------------------------------------------------
- * Refunds (refund.c).
+ * Refunds (refund.c; the result's JSON and accessors: refund_json.c).
  */
 typedef struct tsr_refund_line {
     const char *id;
@@ -152,6 +157,14 @@ typedef struct tsr_refund_input {
 
 int tsr__refund_run(tsr_refund_result **out, const tsr_ruleset *rs, const tsr_refund_input *in,
                     tsr_error *err);
+
+/* The refund time s[0..n), ISO 8601 with a UTC offset, into in->at and
+ * in->at_offset; else TSR_EORDER at `datetime` (s may be NULL). */
+int tsr__refund_time(tsr_refund_input *in, const char *s, size_t n, tsr_error *err);
+
+/* Make an error found inside a part of the request name its place in the
+ * whole request (items[1].id becomes order.items[1].id); returns code. */
+int tsr__refund_prefix_path(tsr_error *err, const char *prefix, int code);
 
 /* ---------------------------------------------------------------------
  * Rule tests (refund_case.c), for lib/ruletest.c.
