@@ -86,8 +86,6 @@ typedef struct tsr_category {
      * value once (eval_categories) rather than once per line. */
     bool price_order_level;
     tsr_validity valid;
-    bool has_valid;             /* unread, to go: valid.any says all (an empty
-                                   validity always holds) */
     tsr_srcpos pos;
 } tsr_category;
 
@@ -100,8 +98,6 @@ typedef struct tsr_promo {
     const char *match_src;
     tsr_expr *when;
     tsr_validity valid;
-    bool has_valid;             /* unread, to go: valid.any says all (an empty
-                                   validity always holds) */
     bool has_max_uses_per_customer, has_max_uses;
     int64_t max_uses_per_customer, max_uses;
     bool combinable;            /* default true */
@@ -136,8 +132,6 @@ typedef struct tsr_discount {
      * traced evaluation without the code says it for this discount */
     const char *requires_why;
     tsr_validity valid;
-    bool has_valid;             /* unread, to go: valid.any says all (an empty
-                                   validity always holds) */
     tsr_effect effect;
     tsr_expr *value;            /* percent (decimal), amount/price/order_amount (money);
                                    a constant unless written as an expression; a
@@ -178,8 +172,6 @@ typedef struct tsr_earn {
     tsr_expr *for_;             /* lines (per rules only); NULL = all lines */
     tsr_expr *when;
     tsr_validity valid;
-    bool has_valid;             /* unread, to go: valid.any says all (an empty
-                                   validity always holds) */
     bool has_per;
     int64_t per;                /* money, > 0 */
     int64_t points;             /* >= 0; per `per`, or flat when !has_per */
@@ -403,8 +395,9 @@ int tsr__load_options_effective(tsr_load_options *eff, const tsr_load_options *o
 int tsr__path_allowed(const char *root, const char *path, const char *const *allow, char *real);
 
 /* Read a rule's `valid:` and `channels:` nodes (either may be NULL) into
- * *out.  `where` names the rule in messages ("discounts.family-pack"). */
+ * *out; channel names are copied into `arena`.  `where` names the rule in
+ * messages ("discounts.family-pack"), which go to `at`. */
 int tsr__validity_load(tsr_validity *out, const tsr_ynode *valid, const tsr_ynode *channels,
-                       const char *file, const char *where, tsr_arena *arena, tsr_error *err);
+                       const tsr_ycheck *at, const char *where, tsr_arena *arena);
 
 #endif /* TSR_RULES_H */
