@@ -121,8 +121,9 @@ typedef struct checker {
 static int check_ids(const checker *c, const tsr_ynode *n, const char *what)
 {
     size_t i;
-    if (!n || n->kind != TSR_Y_SEQ)
-        return tsr__yfail(&c->at, n, TSR_ESCHEMA, "%s must be a sequence", what);
+    int rc = tsr__yneed_seq(&c->at, n, what);
+    if (rc != TSR_OK)
+        return rc;
     for (i = 0; i < n->u.seq.len; i++)
         if (!tsr__yscalar(n->u.seq.items[i]) || tsr__yaml_is_null(n->u.seq.items[i]))
             return tsr__yfail(&c->at, n->u.seq.items[i], TSR_ESCHEMA, "%s must list line ids",

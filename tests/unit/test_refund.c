@@ -1937,7 +1937,7 @@ static void ruletest_hook_checks_the_shape(void **state)
     fixture *f = *state;
     static const struct { const char *yaml, *message; int line, col; } cases[] = {
         { "refund: { lines: [t1] }\n", "`refund` needs `datetime`", 1, 9 },
-        { "refund: { lines: t1, datetime: \"" EARLY "\" }\n", "refund.lines must be a sequence", 1, 18 },
+        { "refund: { lines: t1, datetime: \"" EARLY "\" }\n", "refund.lines must be a list", 1, 18 },
         { "refund: { lines: [t1], datetime: tomorrow }\n", "refund.datetime must be ISO 8601", 1, 34 },
         { "refund: { lines: [t1], datetime: \"" EARLY "\", line: 1 }\n", "did you mean `lines`?", 1, 63 },
         { "refund: { lines: [t1], datetime: \"" EARLY "\" }\nexpect: { totals: { amount: x } }\n",
