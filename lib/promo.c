@@ -15,6 +15,7 @@
  * would end up `no_effect`.
  */
 #include "eval.h"
+#include "promo_index.h"
 
 #include <stdio.h>
 
@@ -77,29 +78,34 @@ static int regex_failed(tsr_eval *ev, const tsr_promo *p, size_t entry, const ch
     return tsr__eval_locate(ev, TSR_EEVAL, &p->pos, path);
 }
 
+/* Whether pattern rule i fits entered code `entry`: 1, 0, or an error. */
+static int try_pattern(tsr_eval *ev, size_t entry, const char *code, size_t len, size_t i)
+{
+    const tsr_promo *p = &ev->rs->promos[i];
+    int rc = tsr__regex_match(p->match, code, len, &ev->x.regex_scratch, ev->x.alloc);
+    return rc < 0 ? regex_failed(ev, p, entry, code, len, rc) : rc;
+}
+
 /* The first promo code rule, in file order, whose `code` or `match` fits
- * entered code `entry`; *found is -1 when none does. */
+ * entered code `entry`; *found is -1 when none does.  The index gives the
+ * exact code's rule and the patterns that can fit, in file order; a
+ * pattern before the exact code's rule comes first. */
 static int find_promo(tsr_eval *ev, size_t entry, const char *code, size_t len, int *found)
 {
     const tsr_ruleset *rs = ev->rs;
-    size_t i;
+    const tsr_promo_index *ix = rs->promo_index;
+    tsr_promo_cands cands;
+    int exact, i, rc;
 
-    *found = -1;
-    for (i = 0; i < rs->npromos; i++) {
-        const tsr_promo *p = &rs->promos[i];
-        if (p->code) {
-            if (p->code_len == len && memcmp(p->code, code, len) == 0) {
-                *found = (int)i;
-                return TSR_OK;
-            }
-        } else if (p->match) {
-            int rc = tsr__regex_match(p->match, code, len, &ev->x.regex_scratch, ev->x.alloc);
-            if (rc < 0)
-                return regex_failed(ev, p, entry, code, len, rc);
-            if (rc == 1) {
-                *found = (int)i;
-                return TSR_OK;
-            }
+    exact = tsr__promo_index_exact(ix, code, len);
+    *found = exact;
+    tsr__promo_cands_begin(ix, &cands, code, len);
+    while ((i = tsr__promo_cands_next(&cands)) >= 0 && (exact < 0 || i < exact)) {
+        if ((rc = try_pattern(ev, entry, code, len, (size_t)i)) < 0)
+            return rc;
+        if (rc == 1) {
+            *found = i;
+            break;
         }
     }
     return TSR_OK;
