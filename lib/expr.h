@@ -426,6 +426,15 @@ typedef struct tsr_expr_ctx {
     tsr_agg_memo *aggs;
     uint32_t naggs;
     uint64_t lines_gen, flags_gen;
+    /* The local date and offset of the last datetime date(), hour() or
+     * minute() read (most often `now`, asked by several rules of one
+     * evaluation), so a zone's offset is looked up once per instant: valid
+     * while local_set and the instant, its own offset and the zone are the
+     * same.  A zeroed context starts empty. */
+    bool local_set;
+    int32_t local_own, local_off;
+    int64_t local_usec, local_days;
+    const tsr_tz *local_tz;
 } tsr_expr_ctx;
 
 /* One slot of the aggregate cache: the value (missing: never computed) and

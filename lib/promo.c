@@ -17,6 +17,7 @@
 #include "eval.h"
 #include "promo_index.h"
 
+#include <limits.h>
 #include <stdio.h>
 
 /* One entered code while step 4 runs: what the trace should say about the
@@ -86,21 +87,17 @@ static int try_pattern(tsr_eval *ev, size_t entry, const char *code, size_t len,
     return rc < 0 ? regex_failed(ev, p, entry, code, len, rc) : rc;
 }
 
-/* The first promo code rule, in file order, whose `code` or `match` fits
- * entered code `entry`; *found is -1 when none does.  The index gives the
- * exact code's rule and the patterns that can fit, in file order; a
- * pattern before the exact code's rule comes first. */
-static int find_promo(tsr_eval *ev, size_t entry, const char *code, size_t len, int *found)
+/* The first pattern rule before rule `limit` that fits entered code
+ * `entry`, among those the index says can (in file order); *found is left
+ * alone when none does. */
+static int first_pattern(tsr_eval *ev, size_t entry, const char *code, size_t len, int limit,
+                         int *found)
 {
-    const tsr_ruleset *rs = ev->rs;
-    const tsr_promo_index *ix = rs->promo_index;
     tsr_promo_cands cands;
-    int exact, i, rc;
+    int i, rc;
 
-    exact = tsr__promo_index_exact(ix, code, len);
-    *found = exact;
-    tsr__promo_cands_begin(ix, &cands, code, len);
-    while ((i = tsr__promo_cands_next(&cands)) >= 0 && (exact < 0 || i < exact)) {
+    tsr__promo_cands_begin(ev->rs->promo_index, &cands, code, len);
+    while ((i = tsr__promo_cands_next(&cands)) >= 0 && i < limit) {
         if ((rc = try_pattern(ev, entry, code, len, (size_t)i)) < 0)
             return rc;
         if (rc == 1) {
@@ -109,6 +106,21 @@ static int find_promo(tsr_eval *ev, size_t entry, const char *code, size_t len, 
         }
     }
     return TSR_OK;
+}
+
+/* The first promo code rule, in file order, whose `code` or `match` fits
+ * entered code `entry`; *found is -1 when none does.  The index gives the
+ * exact code's rule and the patterns that can fit; a pattern before the
+ * exact code's rule comes first. */
+static int find_promo(tsr_eval *ev, size_t entry, const char *code, size_t len, int *found)
+{
+    const tsr_promo_index *ix = ev->rs->promo_index;
+    int exact = tsr__promo_index_exact(ix, code, len);
+
+    *found = exact;
+    if (!ix->npatterns)
+        return TSR_OK;
+    return first_pattern(ev, entry, code, len, exact < 0 ? INT_MAX : exact, found);
 }
 
 /* order.promo_uses[id] (or promo_total_uses[id]); absent counts as 0. */

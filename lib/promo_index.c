@@ -55,16 +55,30 @@ static size_t group_slot(const tsr_promo_index *ix, const char *s, size_t n)
     return i;
 }
 
-int tsr__promo_index_exact(const tsr_promo_index *ix, const char *code, size_t len)
+static uint64_t len_bit(size_t len)
+{
+    return UINT64_C(1) << (len < 63 ? len : 63);
+}
+
+static bool is_code(const tsr_promo_index *ix, int32_t p, const char *code, size_t len)
+{
+    return ix->promos[p].code_len == len && memcmp(ix->promos[p].code, code, len) == 0;
+}
+
+int tsr__promo_index_lookup(const tsr_promo_index *ix, const char *code, size_t len)
 {
     size_t i;
     int32_t p;
 
-    if (!ix->codes)
+    if (!ix->codes) {
+        for (i = 0; i < ix->nfew; i++)
+            if (is_code(ix, ix->few[i], code, len))
+                return ix->few[i];
         return -1;
+    }
     i = (size_t)tsr__hash(&ix->key, code, len) & ix->codes_mask;
     while ((p = ix->codes[i]) >= 0) {
-        if (ix->promos[p].code_len == len && memcmp(ix->promos[p].code, code, len) == 0)
+        if (is_code(ix, p, code, len))
             return p;
         i = (i + 1) & ix->codes_mask;
     }
@@ -191,7 +205,13 @@ int tsr__promo_index_build(tsr_ruleset *rs)
         ncodes += rs->promos[i].code != NULL;
         ix->npatterns += rs->promos[i].match != NULL;
     }
-    if (ncodes) {
+    for (i = 0; i < rs->npromos; i++)
+        if (rs->promos[i].code) {
+            ix->code_lens |= len_bit(rs->promos[i].code_len);
+            if (ncodes <= TSR_PROMO_FEW_CODES)
+                ix->few[ix->nfew++] = (int32_t)i;
+        }
+    if (ncodes > TSR_PROMO_FEW_CODES) {
         ix->codes_mask = table_cap(ncodes) - 1;
         if (!(ix->codes = tsr__arena_alloc(&rs->arena, (ix->codes_mask + 1) * sizeof *ix->codes)))
             return TSR_ENOMEM;

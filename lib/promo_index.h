@@ -9,6 +9,8 @@
 
 #include "rules.h"
 
+#define TSR_PROMO_FEW_CODES 8
+
 /* The patterns whose prefix is one text, in file order. */
 typedef struct tsr_promo_group {
     const char *prefix;         /* upper-cased ASCII; NULL: an empty slot */
@@ -20,6 +22,13 @@ typedef struct tsr_promo_group {
 struct tsr_promo_index {
     tsr_hash_key key;
     const tsr_promo *promos;
+    /* Exact codes: up to TSR_PROMO_FEW_CODES compared in turn (cheaper than
+     * hashing the entered code), more in a hash table; code_lens has bit
+     * min(len, 63) set for each code's length, so most unknown codes are
+     * refused without either. */
+    uint64_t code_lens;
+    int32_t few[TSR_PROMO_FEW_CODES];
+    size_t nfew;
     int32_t *codes;             /* slots: promo index of an exact code, -1 empty */
     size_t codes_mask;
     tsr_promo_group *groups;    /* open addressing by (prefix, len) */
@@ -39,8 +48,15 @@ typedef struct tsr_promo_cands {
     size_t nlists;
 } tsr_promo_cands;
 
-/* The rule whose exact `code` is code[0..len) (normalised), or -1. */
-int tsr__promo_index_exact(const tsr_promo_index *ix, const char *code, size_t len);
+/* The rule whose exact `code` is code[0..len) (normalised), or -1; the
+ * length is checked inline, as most unknown codes fail there. */
+int tsr__promo_index_lookup(const tsr_promo_index *ix, const char *code, size_t len);
+static inline int tsr__promo_index_exact(const tsr_promo_index *ix, const char *code, size_t len)
+{
+    if (!(ix->code_lens & (UINT64_C(1) << (len < 63 ? len : 63))))
+        return -1;
+    return tsr__promo_index_lookup(ix, code, len);
+}
 /* Start the candidate patterns for normalised code[0..len). */
 void tsr__promo_cands_begin(const tsr_promo_index *ix, tsr_promo_cands *c, const char *code,
                             size_t len);
