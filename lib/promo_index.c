@@ -55,11 +55,6 @@ static size_t group_slot(const tsr_promo_index *ix, const char *s, size_t n)
     return i;
 }
 
-static uint64_t len_bit(size_t len)
-{
-    return UINT64_C(1) << (len < 63 ? len : 63);
-}
-
 static bool is_code(const tsr_promo_index *ix, int32_t p, const char *code, size_t len)
 {
     return ix->promos[p].code_len == len && memcmp(ix->promos[p].code, code, len) == 0;
@@ -207,7 +202,7 @@ int tsr__promo_index_build(tsr_ruleset *rs)
     }
     for (i = 0; i < rs->npromos; i++)
         if (rs->promos[i].code) {
-            ix->code_lens |= len_bit(rs->promos[i].code_len);
+            ix->code_lens |= tsr__promo_len_bit(rs->promos[i].code_len);
             if (ncodes <= TSR_PROMO_FEW_CODES)
                 ix->few[ix->nfew++] = (int32_t)i;
         }

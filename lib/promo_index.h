@@ -51,9 +51,14 @@ typedef struct tsr_promo_cands {
 /* The rule whose exact `code` is code[0..len) (normalised), or -1; the
  * length is checked inline, as most unknown codes fail there. */
 int tsr__promo_index_lookup(const tsr_promo_index *ix, const char *code, size_t len);
+static inline uint64_t tsr__promo_len_bit(size_t len)
+{
+    return UINT64_C(1) << (len < 63 ? len : 63);
+}
+
 static inline int tsr__promo_index_exact(const tsr_promo_index *ix, const char *code, size_t len)
 {
-    if (!(ix->code_lens & (UINT64_C(1) << (len < 63 ? len : 63))))
+    if (!(ix->code_lens & tsr__promo_len_bit(len)))
         return -1;
     return tsr__promo_index_lookup(ix, code, len);
 }
