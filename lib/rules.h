@@ -89,6 +89,8 @@ typedef struct tsr_category {
     tsr_srcpos pos;
 } tsr_category;
 
+typedef struct tsr_promo_index tsr_promo_index;
+
 typedef struct tsr_promo {
     const char *id;
     const char *label;
@@ -311,6 +313,7 @@ struct tsr_ruleset {
     size_t ncategories;
     tsr_promo *promos;
     size_t npromos;
+    tsr_promo_index *promo_index;   /* built at load (promo_index.c) */
     tsr_discount *discounts;    /* in application order: priority, then file order */
     size_t ndiscounts;
     size_t ngroups;
@@ -329,6 +332,10 @@ struct tsr_ruleset {
                                    the included ones in the order they were read) */
     size_t nfiles;
 };
+
+/* Build rs->promo_index in rs's arena (once, at load, after the model is
+ * built).  TSR_OK or TSR_ENOMEM.  (promo_index.c) */
+int tsr__promo_index_build(tsr_ruleset *rs);
 
 /* Build rs->okeys in rs's arena from the built-in keys and the schema (once,
  * at load, after the model is built).  TSR_OK or TSR_ENOMEM.  (order_keys.c) */
