@@ -31,6 +31,8 @@
 
 #include "expr.h"
 
+#include <stdatomic.h>
+
 /* Where a rule came from, for diagnostics and lint. */
 typedef struct tsr_srcpos {
     const char *file;
@@ -294,6 +296,10 @@ static inline uint32_t tsr__okey_hash(const char *key, size_t n, uint32_t seed)
     return h ^ (h >> 16);
 }
 
+/* Spare orders a rule set keeps for tsr_evaluate_text: as many threads
+ * as this evaluate text at once without allocating. */
+#define TSR_SPARE_ORDERS 8
+
 struct tsr_ruleset {
     tsr_alloc alloc;
     tsr_arena arena;
@@ -331,11 +337,26 @@ struct tsr_ruleset {
     size_t nmemo;               /* memo slots of line conditions (tsr_expr.memo) */
     uint32_t naggs;             /* aggregate cache slots (tsr_expr.agg_base) */
     tsr_okey_index okeys[TSR_REC__COUNT];   /* order keys by record (order_keys.c) */
+    /* Spare orders of tsr_evaluate_text (order_pool.c): the one thing of a
+     * loaded rule set that changes, by atomic exchange only; freed with it. */
+    _Atomic(tsr_order *) spare_orders[TSR_SPARE_ORDERS];
+    /* Its constants as the result JSON writes them (result_json.c, at load). */
+    struct tsr_json_consts *json;
 
     const char **files;         /* every file loaded (the main file first, then
                                    the included ones in the order they were read) */
     size_t nfiles;
 };
+
+/* The rule set's pool of spare orders (order_pool.c).  take: a reset order
+ * for rs, from the pool or new (TSR_ENOMEM); give: back to the pool, or
+ * freed when the pool is full or the order grew large.  Any thread. */
+int tsr__ruleset_take_order(const tsr_ruleset *rs, tsr_order **out, tsr_error *err);
+void tsr__ruleset_give_order(const tsr_ruleset *rs, tsr_order *order);
+/* (tsr_ruleset_release_memory frees the pool's orders; tsr_ruleset_free calls it.) */
+
+/* Prepare rs->json (result_json.c), once at load.  TSR_OK or TSR_ENOMEM. */
+int tsr__result_json_prepare(tsr_ruleset *rs);
 
 /* Build rs->okeys in rs's arena from the built-in keys and the schema (once,
  * at load, after the model is built).  TSR_OK or TSR_ENOMEM.  (order_keys.c) */

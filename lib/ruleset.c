@@ -737,6 +737,8 @@ static int load_into(tsr_ruleset *rs, const tsr_load_options *eff, const char *n
     }
     if (rc == TSR_OK && tsr__order_keys_build(rs) != TSR_OK)
         rc = nomem(err);
+    if (rc == TSR_OK && tsr__result_json_prepare(rs) != TSR_OK)
+        rc = nomem(err);
     loader_free(&ld);
     return rc;
 }
@@ -926,6 +928,7 @@ void tsr_ruleset_free(tsr_ruleset *rs)
     if (!rs)
         return;
     alloc = rs->alloc;
+    tsr_ruleset_release_memory(rs);
     tsr__regex_pool_free(rs->regexes);
     tsr__tz_free(rs->tz, &rs->alloc);
     tsr__arena_free(&rs->arena);
