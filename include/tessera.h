@@ -32,8 +32,9 @@
  *
  * Threads
  *   The library has no global mutable state and needs no init call.  A loaded
- *   tsr_ruleset is immutable: any number of threads may evaluate against the
- *   same rule set at once.  What a function takes as `const` it does not
+ *   tsr_ruleset is immutable (but for the spare orders the text calls keep
+ *   in it, taken and given back atomically): any number of threads may
+ *   evaluate against the same rule set at once.  What a function takes as `const` it does not
  *   write to: threads may also evaluate (or refund, or profile) one order at
  *   once, as long as no thread changes it meanwhile.  Everything else
  *   (errors, results, profiles, an order being built) belongs to one thread

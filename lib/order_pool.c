@@ -18,19 +18,24 @@
 #define SPARE_MAX_LINES 1024
 #define SPARE_MAX_BYTES ((size_t)1 << 20)
 
-static _Atomic(tsr_order *) *slots(const tsr_ruleset *rs)
+int tsr__ruleset_pool_init(tsr_ruleset *rs)
 {
-    /* the pool is the rule set's only mutable part; rule sets are never
-     * defined const, so writing through the cast is sound */
-    return ((tsr_ruleset *)(uintptr_t)rs)->spare_orders;
+    size_t i;
+
+    rs->spare_orders = tsr__arena_alloc(&rs->arena, TSR_SPARE_ORDERS * sizeof *rs->spare_orders);
+    if (!rs->spare_orders)
+        return TSR_ENOMEM;
+    for (i = 0; i < TSR_SPARE_ORDERS; i++)
+        atomic_init(&rs->spare_orders[i], NULL);
+    return TSR_OK;
 }
 
 int tsr__ruleset_take_order(const tsr_ruleset *rs, tsr_order **out, tsr_error *err)
 {
-    _Atomic(tsr_order *) *s = slots(rs);
+    _Atomic(tsr_order *) *s = rs->spare_orders;
     size_t i;
 
-    for (i = 0; i < TSR_SPARE_ORDERS; i++) {
+    for (i = 0; s && i < TSR_SPARE_ORDERS; i++) {
         /* a relaxed load first: an empty slot costs no exclusive access */
         if (atomic_load_explicit(&s[i], memory_order_relaxed) &&
             (*out = atomic_exchange_explicit(&s[i], NULL, memory_order_acquire)) != NULL)
@@ -41,10 +46,10 @@ int tsr__ruleset_take_order(const tsr_ruleset *rs, tsr_order **out, tsr_error *e
 
 void tsr__ruleset_give_order(const tsr_ruleset *rs, tsr_order *order)
 {
-    _Atomic(tsr_order *) *s = slots(rs);
+    _Atomic(tsr_order *) *s = rs->spare_orders;
     size_t i;
 
-    if (order->lines_cap > SPARE_MAX_LINES || order->arena.total > SPARE_MAX_BYTES ||
+    if (!s || order->lines_cap > SPARE_MAX_LINES || order->arena.total > SPARE_MAX_BYTES ||
         order->scratch.total > SPARE_MAX_BYTES) {
         tsr_order_free(order);
         return;
@@ -65,9 +70,8 @@ void tsr_ruleset_release_memory(const tsr_ruleset *rs)
     _Atomic(tsr_order *) *s;
     size_t i;
 
-    if (!rs)
+    if (!rs || !(s = rs->spare_orders))
         return;
-    s = slots(rs);
     for (i = 0; i < TSR_SPARE_ORDERS; i++)
         tsr_order_free(atomic_exchange_explicit(&s[i], NULL, memory_order_acquire));
 }

@@ -337,9 +337,10 @@ struct tsr_ruleset {
     size_t nmemo;               /* memo slots of line conditions (tsr_expr.memo) */
     uint32_t naggs;             /* aggregate cache slots (tsr_expr.agg_base) */
     tsr_okey_index okeys[TSR_REC__COUNT];   /* order keys by record (order_keys.c) */
-    /* Spare orders of tsr_evaluate_text (order_pool.c): the one thing of a
-     * loaded rule set that changes, by atomic exchange only; freed with it. */
-    _Atomic(tsr_order *) spare_orders[TSR_SPARE_ORDERS];
+    /* Spare orders of tsr_evaluate_text (order_pool.c): TSR_SPARE_ORDERS
+     * slots in the arena, the one thing of a loaded rule set that changes,
+     * by atomic exchange only; their orders are freed with it.  NULL: none. */
+    _Atomic(tsr_order *) *spare_orders;
     /* Its constants as the result JSON writes them (result_json.c, at load). */
     struct tsr_json_consts *json;
 
@@ -353,7 +354,9 @@ struct tsr_ruleset {
  * freed when the pool is full or the order grew large.  Any thread. */
 int tsr__ruleset_take_order(const tsr_ruleset *rs, tsr_order **out, tsr_error *err);
 void tsr__ruleset_give_order(const tsr_ruleset *rs, tsr_order *order);
-/* (tsr_ruleset_release_memory frees the pool's orders; tsr_ruleset_free calls it.) */
+/* Make the pool's slots, once at load.  TSR_OK or TSR_ENOMEM.
+ * (tsr_ruleset_release_memory frees the pool's orders; tsr_ruleset_free calls it.) */
+int tsr__ruleset_pool_init(tsr_ruleset *rs);
 
 /* Prepare rs->json (result_json.c), once at load.  TSR_OK or TSR_ENOMEM. */
 int tsr__result_json_prepare(tsr_ruleset *rs);

@@ -737,7 +737,8 @@ static int load_into(tsr_ruleset *rs, const tsr_load_options *eff, const char *n
     }
     if (rc == TSR_OK && tsr__order_keys_build(rs) != TSR_OK)
         rc = nomem(err);
-    if (rc == TSR_OK && tsr__result_json_prepare(rs) != TSR_OK)
+    if (rc == TSR_OK && (tsr__result_json_prepare(rs) != TSR_OK ||
+                         tsr__ruleset_pool_init(rs) != TSR_OK))
         rc = nomem(err);
     loader_free(&ld);
     return rc;
