@@ -623,45 +623,22 @@ static int evaluate_in(tsr_result *res, const tsr_ruleset *rs, const tsr_order *
     return rc;
 }
 
-int tsr_evaluate(tsr_result **out, const tsr_ruleset *rs, const tsr_order *order,
-                 const tsr_eval_options *opts, tsr_error *err)
+/* tsr_evaluate (reuse false: *out is ignored) and tsr_evaluate_into (reuse
+ * true: *out NULL or a result to evaluate into again).  On failure *out is
+ * NULL, a result given freed. */
+static int evaluate(tsr_result **out, bool reuse, const char *fn, const tsr_ruleset *rs,
+                    const tsr_order *order, const tsr_eval_options *opts, tsr_error *err)
 {
     static const tsr_eval_options defaults = TSR_EVAL_OPTIONS_INIT;
     tsr_eval_options o = defaults;
-    tsr_result *res;
+    tsr_result *res = reuse ? *out : NULL;
     int rc;
 
-    tsr__error_clear(err);
-    if (!out)
-        return tsr__err(err, TSR_EINVAL, "tsr_evaluate: `out` is NULL");
     *out = NULL;
-    if ((rc = check_call("tsr_evaluate", rs, order, opts, &o, err)) != TSR_OK)
-        return rc;
-    if (!(res = result_new(rs, order->nlines)))
-        return tsr__err(err, TSR_ENOMEM, "out of memory");
-    if ((rc = evaluate_in(res, rs, order, &o, err)) != TSR_OK) {
+    if ((rc = check_call(fn, rs, order, opts, &o, err)) != TSR_OK) {
         tsr_result_free(res);
         return rc;
     }
-    *out = res;
-    return TSR_OK;
-}
-
-int tsr_evaluate_into(tsr_result **result, const tsr_ruleset *rs, const tsr_order *order,
-                      const tsr_eval_options *opts, tsr_error *err)
-{
-    static const tsr_eval_options defaults = TSR_EVAL_OPTIONS_INIT;
-    tsr_eval_options o = defaults;
-    tsr_result *res;
-    int rc;
-
-    tsr__error_clear(err);
-    if (!result)
-        return tsr__err(err, TSR_EINVAL, "tsr_evaluate_into: `result` is NULL");
-    if ((rc = check_call("tsr_evaluate_into", rs, order, opts, &o, err)) != TSR_OK)
-        goto fail;
-    res = *result;
-    *result = NULL;
     /* memory from another allocator than the rule set's is not reused:
      * what the evaluation allocates must come from the rule set's */
     if (res && (res->alloc.fn != rs->alloc.fn || res->alloc.ud != rs->alloc.ud)) {
@@ -682,18 +659,31 @@ int tsr_evaluate_into(tsr_result **result, const tsr_ruleset *rs, const tsr_orde
         tsr_result_free(res);
         return rc;
     }
-    *result = res;
+    *out = res;
     return TSR_OK;
-fail:
-    tsr_result_free(*result);
-    *result = NULL;
-    return rc;
+}
+
+int tsr_evaluate(tsr_result **out, const tsr_ruleset *rs, const tsr_order *order,
+                 const tsr_eval_options *opts, tsr_error *err)
+{
+    tsr__error_clear(err);
+    if (!out)
+        return tsr__err(err, TSR_EINVAL, "tsr_evaluate: `out` is NULL");
+    return evaluate(out, false, "tsr_evaluate", rs, order, opts, err);
+}
+
+int tsr_evaluate_into(tsr_result **result, const tsr_ruleset *rs, const tsr_order *order,
+                      const tsr_eval_options *opts, tsr_error *err)
+{
+    tsr__error_clear(err);
+    if (!result)
+        return tsr__err(err, TSR_EINVAL, "tsr_evaluate_into: `result` is NULL");
+    return evaluate(result, true, "tsr_evaluate_into", rs, order, opts, err);
 }
 
 /* tsr_evaluate_text and tsr_evaluate_text_into: read the text into an
- * order from the rule set's pool of spare orders (ruleset.c), evaluate,
- * and give the order back.  An order in the pool is reset, not freed: in
- * steady state reading allocates nothing. */
+ * order from the rule set's pool of spare orders (order_pool.c), evaluate,
+ * and give the order back: in steady state reading allocates nothing. */
 static int evaluate_text(tsr_result **out, bool reuse, const tsr_ruleset *rs, const char *text,
                          size_t len, const tsr_eval_options *opts, tsr_error *err)
 {
@@ -702,28 +692,18 @@ static int evaluate_text(tsr_result **out, bool reuse, const tsr_ruleset *rs, co
 
     if (!rs) {
         tsr__error_clear(err);
-        if (reuse && out) {
-            tsr_result_free(*out);
-            *out = NULL;
-        }
-        return tsr__err(err, TSR_EINVAL, "tsr_evaluate_text: rule set is NULL");
+        rc = tsr__err(err, TSR_EINVAL, "tsr_evaluate_text: rule set is NULL");
+    } else if ((rc = tsr__ruleset_take_order(rs, &order, err)) == TSR_OK) {
+        rc = tsr_order_parse(order, text, len, err);
+        if (rc == TSR_OK)   /* frees a reused result on failure */
+            rc = reuse ? tsr_evaluate_into(out, rs, order, opts, err)
+                       : tsr_evaluate(out, rs, order, opts, err);
+        tsr__ruleset_give_order(rs, order);
     }
-    if ((rc = tsr__ruleset_take_order(rs, &order, err)) != TSR_OK) {
-        if (out && reuse) {
-            tsr_result_free(*out);
-            *out = NULL;
-        }
-        return rc;
-    }
-    rc = tsr_order_parse(order, text, len, err);
-    if (rc == TSR_OK)
-        rc = reuse ? tsr_evaluate_into(out, rs, order, opts, err)
-                   : tsr_evaluate(out, rs, order, opts, err);
-    else if (out && reuse) {
+    if (rc != TSR_OK && reuse) {
         tsr_result_free(*out);
         *out = NULL;
     }
-    tsr__ruleset_give_order(rs, order);
     return rc;
 }
 

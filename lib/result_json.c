@@ -241,18 +241,18 @@ struct tsr_json_consts {
     jtext *offers;      /* {"id":…,"message":…} */
 };
 
-/* Text built in b (from mark on) copied into the rule set's arena. */
-static int jtext_take(tsr_ruleset *rs, tsr_buf *b, size_t mark, jtext *out)
+/* The text built in b, copied into the rule set's arena; b is emptied. */
+static int jtext_take(tsr_ruleset *rs, tsr_buf *b, jtext *out)
 {
     char *p;
 
     if (b->failed)
         return TSR_ENOMEM;
-    if (!(p = tsr__arena_strndup(&rs->arena, b->data + mark, b->len - mark)))
+    if (!(p = tsr__arena_strndup(&rs->arena, b->data, b->len)))
         return TSR_ENOMEM;
     out->s = p;
-    out->n = b->len - mark;
-    b->len = mark;
+    out->n = b->len;
+    b->len = 0;
     return TSR_OK;
 }
 
@@ -270,7 +270,7 @@ static int jtext_ids(tsr_ruleset *rs, tsr_buf *b, jtext **out, const void *base,
     for (i = 0; i < n; i++) {
         const char *id = *(const char *const *)(const void *)((const char *)base + i * stride);
         tsr__buf_json_string(b, id, strlen(id));
-        if (jtext_take(rs, b, 0, &(*out)[i]) != TSR_OK)
+        if (jtext_take(rs, b, &(*out)[i]) != TSR_OK)
             return TSR_ENOMEM;
     }
     return TSR_OK;
@@ -294,12 +294,12 @@ int tsr__result_json_prepare(tsr_ruleset *rs)
     tsr__buf_puts(&b, ",\"version\":");
     tsr__buf_json_string(&b, rs->version, strlen(rs->version));
     tsr__buf_puts(&b, "},\"order\":");
-    if (jtext_take(rs, &b, 0, &j->head) != TSR_OK)
+    if (jtext_take(rs, &b, &j->head) != TSR_OK)
         goto out;
     tsr__buf_puts(&b, ",\"currency\":");
     tsr__buf_json_string(&b, rs->currency, strlen(rs->currency));
     tsr__buf_puts(&b, ",\"segments\":[");
-    if (jtext_take(rs, &b, 0, &j->currency) != TSR_OK ||
+    if (jtext_take(rs, &b, &j->currency) != TSR_OK ||
         JTEXT_IDS(rs, &b, &j->segments, rs->segments, rs->nsegments) != TSR_OK ||
         JTEXT_IDS(rs, &b, &j->tiers, rs->tiers, rs->ntiers) != TSR_OK ||
         JTEXT_IDS(rs, &b, &j->categories, rs->categories, rs->ncategories) != TSR_OK ||
@@ -319,7 +319,7 @@ int tsr__result_json_prepare(tsr_ruleset *rs)
         else
             tsr__buf_puts(&b, "null");
         tsr__buf_putc(&b, '}');
-        if (jtext_take(rs, &b, 0, &j->offers[i]) != TSR_OK)
+        if (jtext_take(rs, &b, &j->offers[i]) != TSR_OK)
             goto out;
     }
     rs->json = j;

@@ -89,7 +89,10 @@ static void *work(void *arg)
     return NULL;
 }
 
-static void test_eight_threads_share_one_rule_set_and_agree_with_one(void **state)
+/* park10 loaded once and its orders priced alone, then `nthreads` threads
+ * running fn over them, each starting at another order: none may fail or
+ * disagree with the single-threaded JSON. */
+static void share_park10(void *(*fn)(void *), size_t nthreads)
 {
     static shared s;
     worker w[NTHREADS];
@@ -97,8 +100,8 @@ static void test_eight_threads_share_one_rule_set_and_agree_with_one(void **stat
     tsr_ruleset *rs = NULL;
     tsr_error err;
     size_t i;
-    (void)state;
 
+    assert_true(nthreads <= NTHREADS);
     assert_int_equal(tsr_ruleset_load_file(&rs, TSR_SOURCE_DIR "/rules/park10/park10.yaml", NULL, &err),
                      TSR_OK);
     s.rs = rs;
@@ -109,13 +112,13 @@ static void test_eight_threads_share_one_rule_set_and_agree_with_one(void **stat
         s.expected[i] = evaluate(rs, s.orders[i]);
         assert_non_null(s.expected[i]);
     }
-    for (i = 0; i < NTHREADS; i++) {
+    for (i = 0; i < nthreads; i++) {
         w[i].s = &s;
-        w[i].first = i * (s.n / NTHREADS);
+        w[i].first = i * (s.n / nthreads);
         w[i].mismatches = w[i].failures = 0;
-        assert_int_equal(pthread_create(&t[i], NULL, work, &w[i]), 0);
+        assert_int_equal(pthread_create(&t[i], NULL, fn, &w[i]), 0);
     }
-    for (i = 0; i < NTHREADS; i++) {
+    for (i = 0; i < nthreads; i++) {
         assert_int_equal(pthread_join(t[i], NULL), 0);
         assert_int_equal(w[i].failures, 0);
         assert_int_equal(w[i].mismatches, 0);
@@ -125,6 +128,12 @@ static void test_eight_threads_share_one_rule_set_and_agree_with_one(void **stat
         free(s.expected[i]);
     }
     tsr_ruleset_free(rs);
+}
+
+static void test_eight_threads_share_one_rule_set_and_agree_with_one(void **state)
+{
+    (void)state;
+    share_park10(work, NTHREADS);
 }
 
 /* ---------------------------------------------------------------------
@@ -356,40 +365,8 @@ static void *work_reusing(void *arg)
 
 static void test_four_threads_each_reuse_a_result_and_share_the_spare_orders(void **state)
 {
-    static shared s;
-    worker w[NREUSE_THREADS];
-    pthread_t t[NREUSE_THREADS];
-    tsr_ruleset *rs = NULL;
-    tsr_error err;
-    size_t i;
     (void)state;
-
-    assert_int_equal(tsr_ruleset_load_file(&rs, TSR_SOURCE_DIR "/rules/park10/park10.yaml", NULL, &err),
-                     TSR_OK);
-    s.rs = rs;
-    s.n = read_orders(TSR_SOURCE_DIR "/../shared/bench/park10/orders.jsonl", s.orders, MAX_ORDERS);
-    if (s.n == 0)
-        skip();
-    for (i = 0; i < s.n; i++) {
-        s.expected[i] = evaluate(rs, s.orders[i]);
-        assert_non_null(s.expected[i]);
-    }
-    for (i = 0; i < NREUSE_THREADS; i++) {
-        w[i].s = &s;
-        w[i].first = i * (s.n / NREUSE_THREADS);
-        w[i].mismatches = w[i].failures = 0;
-        assert_int_equal(pthread_create(&t[i], NULL, work_reusing, &w[i]), 0);
-    }
-    for (i = 0; i < NREUSE_THREADS; i++) {
-        assert_int_equal(pthread_join(t[i], NULL), 0);
-        assert_int_equal(w[i].failures, 0);
-        assert_int_equal(w[i].mismatches, 0);
-    }
-    for (i = 0; i < s.n; i++) {
-        free(s.orders[i]);
-        free(s.expected[i]);
-    }
-    tsr_ruleset_free(rs);
+    share_park10(work_reusing, NREUSE_THREADS);
 }
 
 int main(int argc, char **argv)
