@@ -241,8 +241,9 @@ int batch_eval_too_long(outbuf *o, size_t lineno, size_t max)
     return batch_eval_error(o, lineno, NULL, msg);
 }
 
-int batch_eval_line(const tsr_ruleset *rs, tsr_order *order, const tsr_eval_options *opts,
-                    outbuf *o, const char *line, size_t len, size_t lineno)
+int batch_eval_line(const tsr_ruleset *rs, tsr_order *order, tsr_result **kept,
+                    const tsr_eval_options *opts, outbuf *o, const char *line, size_t len,
+                    size_t lineno)
 {
     tsr_result *res = NULL;
     tsr_error err;
@@ -251,15 +252,25 @@ int batch_eval_line(const tsr_ruleset *rs, tsr_order *order, const tsr_eval_opti
     int rc;
 
     tsr_order_reset(order);
-    if (tsr_order_parse(order, line, len, &err) != TSR_OK ||
-        tsr_evaluate(&res, rs, order, opts, &err) != TSR_OK) {
+    if (tsr_order_parse(order, line, len, &err) == TSR_OK) {
+        if (kept) {
+            rc = tsr_evaluate_into(kept, rs, order, opts, &err);
+            res = *kept;
+        } else {
+            rc = tsr_evaluate(&res, rs, order, opts, &err);
+        }
+    } else {
+        rc = err.code;
+    }
+    if (rc != TSR_OK) {
         if (err.code == TSR_ENOMEM)
             return -1;
         return batch_eval_error(o, lineno, &err, err.message) == 0 ? 1 : -1;
     }
     json = tsr_result_json(res, &jlen);
     rc = json && ob_put(o, json, jlen) == 0 && ob_put(o, "\n", 1) == 0 ? 0 : -1;
-    tsr_result_free(res);
+    if (!kept)
+        tsr_result_free(res);
     return rc;
 }
 

@@ -60,9 +60,12 @@ void batch_error_line(FILE *out, size_t lineno, const char *path, const char *me
 /* One line of `tessera eval --jsonl` into `o`: the result JSON and a
  * newline, or the error object {"error":{"line":N,"path":...|null,
  * ["rule":"FILE:LINE:COL",]"message":...}} and a newline.  `order` is
- * reset first.  Returns 0 priced, 1 rejected, -1 out of memory. */
-int batch_eval_line(const tsr_ruleset *rs, tsr_order *order, const tsr_eval_options *opts,
-                    outbuf *o, const char *line, size_t len, size_t lineno);
+ * reset first.  `kept` NULL: a result per line; else the result kept
+ * between lines (tsr_evaluate_into; *kept NULL at first, freed by the
+ * caller).  Returns 0 priced, 1 rejected, -1 out of memory. */
+int batch_eval_line(const tsr_ruleset *rs, tsr_order *order, tsr_result **kept,
+                    const tsr_eval_options *opts, outbuf *o, const char *line, size_t len,
+                    size_t lineno);
 /* The error object of a line: `err` NULL or the library's error (its path
  * and rule), `message` the text.  0, or -1 out of memory. */
 int batch_eval_error(outbuf *o, size_t lineno, const tsr_error *err, const char *message);

@@ -231,6 +231,7 @@ static int eval_stream(const tsr_ruleset *rs, const eval_args *a)
     line_reader lr;
     outbuf o = { NULL, 0, 0 };
     tsr_order *order = NULL;
+    tsr_result *kept = NULL;   /* evaluated into line after line */
     const char *name;
     size_t lineno = 0, bad = 0, total = 0;
     tsr_error err;
@@ -271,7 +272,7 @@ static int eval_stream(const tsr_ruleset *rs, const eval_args *a)
         } else if (batch_is_blank(line, len)) {
             continue;
         } else {
-            r = batch_eval_line(rs, order, &a->opts, &o, line, len, lineno);
+            r = batch_eval_line(rs, order, &kept, &a->opts, &o, line, len, lineno);
         }
         if (r < 0) {
             fprintf(stderr, "tessera eval: out of memory at line %zu\n", lineno);
@@ -297,6 +298,7 @@ done:
     }
     if (lr.fd != STDIN_FILENO)
         close(lr.fd);
+    tsr_result_free(kept);
     tsr_order_free(order);
     lr_free(&lr);
     free(o.data);

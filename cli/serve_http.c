@@ -433,7 +433,7 @@ static void lines_fill(lines_answer *s, size_t want)
         } else if (!order && !(order = serve_version_order(s->v))) {
             r = -1;
         } else {
-            r = batch_eval_line(s->v->rs, order, &s->opts, &s->out, line, n, s->lineno);
+            r = batch_eval_line(s->v->rs, order, NULL, &s->opts, &s->out, line, n, s->lineno);
         }
         if (r < 0) {
             s->failed = 1;

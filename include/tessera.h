@@ -32,8 +32,9 @@
  *
  * Threads
  *   The library has no global mutable state and needs no init call.  A loaded
- *   tsr_ruleset is immutable: any number of threads may evaluate against the
- *   same rule set at once.  What a function takes as `const` it does not
+ *   tsr_ruleset is immutable (but for the spare orders the text calls keep
+ *   in it, taken and given back atomically): any number of threads may
+ *   evaluate against the same rule set at once.  What a function takes as `const` it does not
  *   write to: threads may also evaluate (or refund, or profile) one order at
  *   once, as long as no thread changes it meanwhile.  Everything else
  *   (errors, results, profiles, an order being built) belongs to one thread
@@ -387,10 +388,38 @@ TSR_API int tsr_evaluate(tsr_result **out, const tsr_ruleset *rs, const tsr_orde
 TSR_API int tsr_evaluate_text(tsr_result **out, const tsr_ruleset *rs, const char *text,
                               size_t len, const tsr_eval_options *opts, tsr_error *err);
 
+/* Evaluate again into a result that is reused, for callers that price many
+ * orders one after another: *result NULL makes a new result (as
+ * tsr_evaluate); a result from an earlier evaluation is emptied and filled
+ * with this one, keeping its memory, so in steady state an evaluation and
+ * its tsr_result_json allocate nothing.  Everything borrowed from the
+ * result before (strings, its JSON) is invalid after the call.  The result
+ * may come from an evaluation against another rule set, even one freed
+ * since (it is not looked at); its memory is reused when the two rule sets
+ * use the same allocator, else freed and made anew.  On failure *result is
+ * freed and set to NULL, and err says why, as with tsr_evaluate.  Free the
+ * last result with tsr_result_free. */
+TSR_API int tsr_evaluate_into(tsr_result **result, const tsr_ruleset *rs, const tsr_order *order,
+                              const tsr_eval_options *opts, tsr_error *err);
+
+/* tsr_evaluate_text into a reused result (as tsr_evaluate_into).  Both
+ * text calls read the text into an order the rule set keeps for them (a
+ * few, for as many threads), so they allocate nothing in steady state
+ * either; those orders are freed with the rule set. */
+TSR_API int tsr_evaluate_text_into(tsr_result **result, const tsr_ruleset *rs, const char *text,
+                                   size_t len, const tsr_eval_options *opts, tsr_error *err);
+
+/* Free the spare orders the rule set keeps for the text calls (as SQLite's
+ * sqlite3_db_release_memory): for callers that count their allocator's
+ * bytes, or after one very large order.  Any thread, at any time; later
+ * text calls make new ones as needed. */
+TSR_API void tsr_ruleset_release_memory(const tsr_ruleset *rs);
+
 TSR_API void tsr_result_free(tsr_result *result);
 
 /* The result as JSON (SPEC §6), NUL-terminated, built on first call; borrowed,
- * valid while the result lives.  NULL on out of memory. */
+ * valid while the result lives (and, for a reused result, until its next
+ * evaluation).  NULL on out of memory. */
 TSR_API const char *tsr_result_json(tsr_result *result, size_t *len);
 
 /* Accessors.  Money in minor units; strings borrowed from the result. */

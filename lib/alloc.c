@@ -245,6 +245,51 @@ void tsr__arena_reset(tsr_arena *ar)
     }
 }
 
+void *tsr__arena_rewind_holder(tsr_arena *ar, size_t keep)
+{
+    tsr_arena_chunk *first = ar->head, *c, *nc;
+    size_t off, size = ar->total;
+    tsr_alloc alloc;
+    tsr_arena *nar;
+
+    while (first->next)
+        first = first->next;
+    off = (size_t)((unsigned char *)ar - first->u.data);
+    if (first == ar->head) {
+        /* the steady state: one chunk, nothing to free or allocate */
+        first->used = keep;
+        ar->total = first->size;
+        return first->u.data;
+    }
+    /* Several chunks: one chunk as large as all of them, so that the next
+     * evaluation of the same size fits in it. */
+    if (size > SIZE_MAX - CHUNK_HEADER || size < keep)
+        return NULL;
+    nc = tsr__malloc(ar->alloc, CHUNK_HEADER + size);
+    if (!nc)
+        return NULL;
+    nc->size = size;
+    nc->used = keep;
+    nc->next = NULL;
+    memcpy(nc->u.data, first->u.data, keep);
+    alloc = *ar->alloc;
+    nar = (tsr_arena *)(void *)(nc->u.data + off);
+    nar->head = nc;
+    nar->total = size;
+    /* an allocator kept inside the holder moves with it */
+    if ((const unsigned char *)ar->alloc >= first->u.data &&
+        (const unsigned char *)ar->alloc < first->u.data + keep)
+        nar->alloc = (const tsr_alloc *)(const void *)
+            (nc->u.data + ((const unsigned char *)ar->alloc - first->u.data));
+    c = ar->head;
+    while (c) {
+        tsr_arena_chunk *n = c->next;
+        tsr__free(&alloc, c, CHUNK_HEADER + c->size);
+        c = n;
+    }
+    return nc->u.data;
+}
+
 void tsr__arena_free_holder(tsr_arena *ar)
 {
     /* ar and the tsr_alloc it points at both live inside the arena: copy

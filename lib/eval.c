@@ -579,24 +579,17 @@ int tsr_eval_options_init(tsr_eval_options *opts, unsigned version)
                                TSR_ARRAY_LEN(eval_options_size));
 }
 
-int tsr_evaluate(tsr_result **out, const tsr_ruleset *rs, const tsr_order *order,
-                 const tsr_eval_options *opts, tsr_error *err)
+/* The checks every entry point makes before evaluating, and the options
+ * read into `o` by the caller's version. */
+static int check_call(const char *fn, const tsr_ruleset *rs, const tsr_order *order,
+                      const tsr_eval_options *opts, tsr_eval_options *o, tsr_error *err)
 {
-    static const tsr_eval_options defaults = TSR_EVAL_OPTIONS_INIT;
-    tsr_eval_options o = defaults;
-    tsr_arena arena;
-    tsr_result *res;
-    tsr_eval ev;
     int rc;
 
-    tsr__error_clear(err);
-    if (!out)
-        return tsr__err(err, TSR_EINVAL, "tsr_evaluate: `out` is NULL");
-    *out = NULL;
     if (!rs || !order)
-        return tsr__err(err, TSR_EINVAL, "tsr_evaluate: rule set or order is NULL");
+        return tsr__err(err, TSR_EINVAL, "%s: rule set or order is NULL", fn);
     if (order->rs != rs)
-        return tsr__err(err, TSR_EINVAL, "tsr_evaluate: the order was built for another rule set");
+        return tsr__err(err, TSR_EINVAL, "%s: the order was built for another rule set", fn);
     if (opts && (rc = tsr__check_version(opts->version, TSR_ARRAY_LEN(eval_options_size),
                                          "tsr_evaluate: eval options", "TSR_EVAL_OPTIONS_INIT",
                                          err)) != TSR_OK)
@@ -608,24 +601,69 @@ int tsr_evaluate(tsr_result **out, const tsr_ruleset *rs, const tsr_order *order
     if (opts) {
         /* Version 1.  Fields of a later version are read only when
          * opts->version says the caller's struct has them. */
-        o.customer_safe = opts->customer_safe;
-        o.no_trace = opts->no_trace;
+        o->customer_safe = opts->customer_safe;
+        o->no_trace = opts->no_trace;
     }
+    return TSR_OK;
+}
 
-    /* The result lives in its own arena: size the first chunk so that a
-     * typical order needs no second one. */
-    tsr__arena_init(&arena, &rs->alloc, 4096 + order->nlines * 512);
+/* A new, empty result for rs: the struct is the first block of its own
+ * arena, whose first chunk is sized so that a typical order of `nlines`
+ * needs no second one.  NULL when out of memory. */
+static tsr_result *result_new(const tsr_ruleset *rs, size_t nlines)
+{
+    tsr_arena arena;
+    tsr_result *res;
+
+    tsr__arena_init(&arena, &rs->alloc, 4096 + nlines * 512);
     res = tsr__arena_calloc(&arena, 1, sizeof *res);
     if (!res) {
         tsr__arena_free(&arena);
-        return tsr__err(err, TSR_ENOMEM, "out of memory");
+        return NULL;
     }
     res->alloc = rs->alloc;
     res->arena = arena;
     res->arena.alloc = &res->alloc;
     res->rs = rs;
+    return res;
+}
 
-    rc = setup(&ev, res, rs, order, &o, err);
+/* Empty an evaluated result for the next evaluation against rs, keeping
+ * its memory: the arena as one chunk as large as the last evaluation
+ * needed, the JSON buffer.  NULL when out of memory (res is still whole). */
+static tsr_result *result_rewind(tsr_result *res, const tsr_ruleset *rs)
+{
+    tsr_result *r = tsr__arena_rewind_holder(&res->arena, sizeof *res);
+    tsr_alloc alloc;
+    tsr_arena arena;
+    char *json;
+    size_t json_cap;
+
+    if (!r)
+        return NULL;
+    alloc = r->alloc;
+    arena = r->arena;
+    json = r->json;
+    json_cap = r->json_cap;
+    memset(r, 0, sizeof *r);
+    r->alloc = alloc;
+    r->arena = arena;
+    r->arena.alloc = &r->alloc;
+    r->json = json;
+    r->json_cap = json_cap;
+    r->rs = rs;
+    return r;
+}
+
+/* Evaluate into res (new or rewound).  On failure err is set and the
+ * caller frees res. */
+static int evaluate_in(tsr_result *res, const tsr_ruleset *rs, const tsr_order *order,
+                       const tsr_eval_options *o, tsr_error *err)
+{
+    tsr_eval ev;
+    int rc;
+
+    rc = setup(&ev, res, rs, order, o, err);
     if (rc == TSR_OK)
         rc = run_steps(&ev);
     res->steps = tsr__expr_ctx_steps(&ev.x);
@@ -636,6 +674,43 @@ int tsr_evaluate(tsr_result **out, const tsr_ruleset *rs, const tsr_order *order
             tsr__err(err, TSR_ENOMEM, "out of memory");
         else if (err && err->code == TSR_OK)
             tsr__err(err, rc, "%s", tsr_strerror(rc));
+    }
+    return rc;
+}
+
+/* tsr_evaluate (reuse false: *out is ignored) and tsr_evaluate_into (reuse
+ * true: *out NULL or a result to evaluate into again).  On failure *out is
+ * NULL, a result given freed. */
+static int evaluate(tsr_result **out, bool reuse, const char *fn, const tsr_ruleset *rs,
+                    const tsr_order *order, const tsr_eval_options *opts, tsr_error *err)
+{
+    static const tsr_eval_options defaults = TSR_EVAL_OPTIONS_INIT;
+    tsr_eval_options o = defaults;
+    tsr_result *res = reuse ? *out : NULL;
+    int rc;
+
+    *out = NULL;
+    if ((rc = check_call(fn, rs, order, opts, &o, err)) != TSR_OK) {
+        tsr_result_free(res);
+        return rc;
+    }
+    /* memory from another allocator than the rule set's is not reused:
+     * what the evaluation allocates must come from the rule set's */
+    if (res && (res->alloc.fn != rs->alloc.fn || res->alloc.ud != rs->alloc.ud)) {
+        tsr_result_free(res);
+        res = NULL;
+    }
+    if (res) {
+        tsr_result *r = result_rewind(res, rs);
+        if (!r)
+            tsr_result_free(res);
+        res = r;
+    } else {
+        res = result_new(rs, order->nlines);
+    }
+    if (!res)
+        return tsr__err(err, TSR_ENOMEM, "out of memory");
+    if ((rc = evaluate_in(res, rs, order, &o, err)) != TSR_OK) {
         tsr_result_free(res);
         return rc;
     }
@@ -643,22 +718,66 @@ int tsr_evaluate(tsr_result **out, const tsr_ruleset *rs, const tsr_order *order
     return TSR_OK;
 }
 
+int tsr_evaluate(tsr_result **out, const tsr_ruleset *rs, const tsr_order *order,
+                 const tsr_eval_options *opts, tsr_error *err)
+{
+    tsr__error_clear(err);
+    if (!out)
+        return tsr__err(err, TSR_EINVAL, "tsr_evaluate: `out` is NULL");
+    return evaluate(out, false, "tsr_evaluate", rs, order, opts, err);
+}
+
+int tsr_evaluate_into(tsr_result **result, const tsr_ruleset *rs, const tsr_order *order,
+                      const tsr_eval_options *opts, tsr_error *err)
+{
+    tsr__error_clear(err);
+    if (!result)
+        return tsr__err(err, TSR_EINVAL, "tsr_evaluate_into: `result` is NULL");
+    return evaluate(result, true, "tsr_evaluate_into", rs, order, opts, err);
+}
+
+/* tsr_evaluate_text and tsr_evaluate_text_into: read the text into an
+ * order from the rule set's pool of spare orders (order_pool.c), evaluate,
+ * and give the order back: in steady state reading allocates nothing. */
+static int evaluate_text(tsr_result **out, bool reuse, const tsr_ruleset *rs, const char *text,
+                         size_t len, const tsr_eval_options *opts, tsr_error *err)
+{
+    tsr_order *order;
+    int rc;
+
+    if (!rs) {
+        tsr__error_clear(err);
+        rc = tsr__err(err, TSR_EINVAL, "tsr_evaluate_text: rule set is NULL");
+    } else if ((rc = tsr__ruleset_take_order(rs, &order, err)) == TSR_OK) {
+        rc = tsr_order_parse(order, text, len, err);
+        if (rc == TSR_OK)   /* frees a reused result on failure */
+            rc = reuse ? tsr_evaluate_into(out, rs, order, opts, err)
+                       : tsr_evaluate(out, rs, order, opts, err);
+        tsr__ruleset_give_order(rs, order);
+    }
+    if (rc != TSR_OK && reuse) {
+        tsr_result_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
 int tsr_evaluate_text(tsr_result **out, const tsr_ruleset *rs, const char *text, size_t len,
                       const tsr_eval_options *opts, tsr_error *err)
 {
-    tsr_order *order = NULL;
-    int rc;
-
     if (out)
         *out = NULL;
-    rc = tsr_order_new(&order, rs, err);
-    if (rc != TSR_OK)
-        return rc;
-    rc = tsr_order_parse(order, text, len, err);
-    if (rc == TSR_OK)
-        rc = tsr_evaluate(out, rs, order, opts, err);
-    tsr_order_free(order);
-    return rc;
+    return evaluate_text(out, false, rs, text, len, opts, err);
+}
+
+int tsr_evaluate_text_into(tsr_result **result, const tsr_ruleset *rs, const char *text,
+                           size_t len, const tsr_eval_options *opts, tsr_error *err)
+{
+    if (!result) {
+        tsr__error_clear(err);
+        return tsr__err(err, TSR_EINVAL, "tsr_evaluate_text_into: `result` is NULL");
+    }
+    return evaluate_text(result, true, rs, text, len, opts, err);
 }
 
 void tsr_result_free(tsr_result *r)

@@ -152,8 +152,9 @@ struct tsr_result {
     tsr_totals totals;
     uint64_t steps;             /* expression steps the evaluation took (budget) */
 
-    char *json;                 /* built on demand by tsr_result_json */
+    char *json;                 /* tsr_result_json's buffer (kept by a reused result) */
     size_t json_len, json_cap;
+    bool json_ready;            /* json holds this evaluation's text */
 };
 
 /* The state of one evaluation, passed from step to step.  `recs` is a

@@ -104,6 +104,13 @@ void tsr__arena_free(tsr_arena *ar);
 /* Free an arena that holds its own owner (a result allocated as the
  * arena's first block, with the arena and the allocator as fields). */
 void tsr__arena_free_holder(tsr_arena *ar);
+/* Empty the arena of a holder for reuse, keeping the holder: its first
+ * `keep` bytes (`ar` among them).  With one chunk nothing is allocated or
+ * freed; with several they are replaced by one chunk as large as all of
+ * them, so the next use of the same size needs no allocation.  Returns the
+ * holder's (possibly new) address, or NULL when out of memory (nothing
+ * changed: the holder is still whole and may be freed). */
+void *tsr__arena_rewind_holder(tsr_arena *ar, size_t keep);
 
 /* ---------------------------------------------------------------------
  * Errors (error.c).  All return `code` so callers can `return tsr__err(...)`.

@@ -227,6 +227,108 @@ int tsr_result_offer(const tsr_result *r, size_t i, const char **id, const char 
 /* ---------------------------------------------------------------------
  * The JSON text.
  */
+/* A rule set's constant as the JSON writes it: a string literal with its
+ * quotes, escaped once at load instead of scanned per result. */
+typedef struct jtext {
+    const char *s;
+    size_t n;
+} jtext;
+
+struct tsr_json_consts {
+    jtext head;         /* {"ruleset":{"id":…,"version":…},"order": */
+    jtext currency;     /* ,"currency":"RUB","segments":[ */
+    jtext *segments, *tiers, *categories, *promos, *discounts, *earn;
+    jtext *offers;      /* {"id":…,"message":…} */
+};
+
+/* The text built in b, copied into the rule set's arena; b is emptied. */
+static int jtext_take(tsr_ruleset *rs, tsr_buf *b, jtext *out)
+{
+    char *p;
+
+    if (b->failed)
+        return TSR_ENOMEM;
+    if (!(p = tsr__arena_strndup(&rs->arena, b->data, b->len)))
+        return TSR_ENOMEM;
+    out->s = p;
+    out->n = b->len;
+    b->len = 0;
+    return TSR_OK;
+}
+
+/* One quoted id per rule: ids[i] at (char *)base + i * stride. */
+static int jtext_ids(tsr_ruleset *rs, tsr_buf *b, jtext **out, const void *base, size_t n,
+                     size_t stride)
+{
+    size_t i;
+
+    *out = NULL;
+    if (!n)
+        return TSR_OK;
+    if (!(*out = tsr__arena_calloc(&rs->arena, n, sizeof **out)))
+        return TSR_ENOMEM;
+    for (i = 0; i < n; i++) {
+        const char *id = *(const char *const *)(const void *)((const char *)base + i * stride);
+        tsr__buf_json_string(b, id, strlen(id));
+        if (jtext_take(rs, b, &(*out)[i]) != TSR_OK)
+            return TSR_ENOMEM;
+    }
+    return TSR_OK;
+}
+
+#define JTEXT_IDS(rs, b, out, arr, n) \
+    jtext_ids((rs), (b), (out), (arr) ? (const void *)&(arr)[0].id : NULL, (n), sizeof *(arr))
+
+int tsr__result_json_prepare(tsr_ruleset *rs)
+{
+    struct tsr_json_consts *j = tsr__arena_calloc(&rs->arena, 1, sizeof *j);
+    tsr_buf b;
+    size_t i;
+    int rc = TSR_ENOMEM;
+
+    if (!j)
+        return TSR_ENOMEM;
+    tsr__buf_init(&b, &rs->alloc);
+    tsr__buf_puts(&b, "{\"ruleset\":{\"id\":");
+    tsr__buf_json_string(&b, rs->id, strlen(rs->id));
+    tsr__buf_puts(&b, ",\"version\":");
+    tsr__buf_json_string(&b, rs->version, strlen(rs->version));
+    tsr__buf_puts(&b, "},\"order\":");
+    if (jtext_take(rs, &b, &j->head) != TSR_OK)
+        goto out;
+    tsr__buf_puts(&b, ",\"currency\":");
+    tsr__buf_json_string(&b, rs->currency, strlen(rs->currency));
+    tsr__buf_puts(&b, ",\"segments\":[");
+    if (jtext_take(rs, &b, &j->currency) != TSR_OK ||
+        JTEXT_IDS(rs, &b, &j->segments, rs->segments, rs->nsegments) != TSR_OK ||
+        JTEXT_IDS(rs, &b, &j->tiers, rs->tiers, rs->ntiers) != TSR_OK ||
+        JTEXT_IDS(rs, &b, &j->categories, rs->categories, rs->ncategories) != TSR_OK ||
+        JTEXT_IDS(rs, &b, &j->promos, rs->promos, rs->npromos) != TSR_OK ||
+        JTEXT_IDS(rs, &b, &j->discounts, rs->discounts, rs->ndiscounts) != TSR_OK ||
+        JTEXT_IDS(rs, &b, &j->earn, rs->loyalty.earn, rs->loyalty.nearn) != TSR_OK)
+        goto out;
+    if (rs->noffers && !(j->offers = tsr__arena_calloc(&rs->arena, rs->noffers, sizeof *j->offers)))
+        goto out;
+    for (i = 0; i < rs->noffers; i++) {
+        const tsr_offer *o = &rs->offers[i];
+        tsr__buf_puts(&b, "{\"id\":");
+        tsr__buf_json_string(&b, o->id, strlen(o->id));
+        tsr__buf_puts(&b, ",\"message\":");
+        if (o->message)
+            tsr__buf_json_string(&b, o->message, strlen(o->message));
+        else
+            tsr__buf_puts(&b, "null");
+        tsr__buf_putc(&b, '}');
+        if (jtext_take(rs, &b, &j->offers[i]) != TSR_OK)
+            goto out;
+    }
+    rs->json = j;
+    rc = TSR_OK;
+out:
+    tsr__buf_free(&b);
+    return rc;
+}
+
 /* Append n bytes. */
 static inline void put(tsr_buf *b, const char *s, size_t n)
 {
@@ -285,47 +387,91 @@ static void put_jesc(tsr_buf *b, const char *s, size_t n)
         tsr__buf_json_escaped(b, s, n);
 }
 
-/* A decimal integer, digits from the right (as tsr__buf_int). */
+/* "00" "01" … "99": digits two at a time, half the divisions. */
+static const char digit_pairs[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+/* u in decimal, written backwards ending at p; returns the first digit. */
+static inline char *digits_back(char *p, uint64_t u)
+{
+    while (u >= 100) {
+        unsigned k = (unsigned)(u % 100u) * 2u;
+        u /= 100u;
+        *--p = digit_pairs[k + 1];
+        *--p = digit_pairs[k];
+    }
+    if (u >= 10) {
+        *--p = digit_pairs[u * 2u + 1];
+        *--p = digit_pairs[u * 2u];
+    } else {
+        *--p = (char)('0' + u);
+    }
+    return p;
+}
+
+/* A decimal integer (as tsr__buf_int). */
 static void put_int(tsr_buf *b, int64_t v)
 {
-    char tmp[24], *e = tmp + sizeof tmp, *p = e;
+    char tmp[24], *e = tmp + sizeof tmp, *p;
     uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
 
-    do {
-        *--p = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
+    p = digits_back(e, u);
     if (v < 0)
         *--p = '-';
     put(b, p, (size_t)(e - p));
 }
 
+static const uint64_t pow10_u64[19] = {
+    1u, 10u, 100u, 1000u, 10000u, 100000u, 1000000u, 10000000u, 100000000u, 1000000000u,
+    10000000000u, 100000000000u, 1000000000000u, 10000000000000u, 100000000000000u,
+    1000000000000000u, 10000000000000000u, 100000000000000000u, 1000000000000000000u
+};
+
 /* Money in minor units as a quoted fixed-point string, byte for byte what
- * tsr__format_fixed writes ("0.05", "-12.30"), formatted from the right
- * straight into one copy. */
+ * tsr__format_fixed writes ("0.05", "-12.30"): one division splits the
+ * units from the fraction, the fraction's digits come in pairs (one table
+ * load for the usual two), the units' too. */
 static void put_money(tsr_buf *b, const tsr_result *r, int64_t v)
 {
-    char tmp[48], *e = tmp + sizeof tmp, *p = e;
-    uint64_t m = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    unsigned scale = r->rs->minor_units, k;
+    char tmp[48], *e = tmp + sizeof tmp, *p = e - 1;
+    uint64_t m = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v, units, frac;
+    unsigned scale = r->rs->minor_units;
 
     if (scale > 18)   /* as tsr__format_fixed: the largest scale an int64 carries */
         scale = 18;
-    *--p = '"';
-    for (k = 0; k < scale; k++) {
-        *--p = (char)('0' + m % 10u);
-        m /= 10u;
-    }
-    if (scale)
+    *p = '"';
+    if (scale == 2) {
+        unsigned k;
+        units = m / 100u;
+        k = (unsigned)(m - units * 100u) * 2u;
+        *--p = digit_pairs[k + 1];
+        *--p = digit_pairs[k];
         *--p = '.';
-    do {
-        *--p = (char)('0' + m % 10u);
-        m /= 10u;
-    } while (m);
+    } else if (scale) {
+        char *stop;
+        units = m / pow10_u64[scale];
+        frac = m - units * pow10_u64[scale];
+        stop = p - scale;
+        p = digits_back(p, frac);
+        while (p > stop)
+            *--p = '0';
+        *--p = '.';
+    } else {
+        units = m;
+    }
+    p = digits_back(p, units);
     if (v < 0)
         *--p = '-';
     *--p = '"';
     put(b, p, (size_t)(e - p));
+}
+
+/* A constant prepared at load. */
+static inline void put_jt(tsr_buf *b, const jtext *t)
+{
+    put(b, t->s, t->n);
 }
 
 static void put_str(tsr_buf *b, const char *s)
@@ -403,7 +549,10 @@ static void put_line(tsr_buf *b, const tsr_result *r, size_t i)
     LIT(b, ",\"kind\":");
     put_str(b, l->kind);
     LIT(b, ",\"category\":");
-    put_str(b, l->category_name);
+    if (l->category >= 0)
+        put_jt(b, &rs->json->categories[l->category]);
+    else
+        put_str(b, l->category_name);
     LIT(b, ",\"quantity\":");
     put_int(b, l->quantity);
     LIT(b, ",\"unit_price\":");
@@ -416,7 +565,7 @@ static void put_line(tsr_buf *b, const tsr_result *r, size_t i)
         if (d)
             putc_(b, ',');
         LIT(b, "{\"id\":");
-        put_str(b, rs->discounts[l->discounts[d].discount].id);
+        put_jt(b, &rs->json->discounts[l->discounts[d].discount]);
         LIT(b, ",\"amount\":");
         put_money(b, r, l->discounts[d].amount);
         putc_(b, '}');
@@ -449,7 +598,7 @@ static void put_promos(tsr_buf *b, const tsr_result *r)
         /* Customer-safe results must not reveal which codes exist. */
         if (p->promo >= 0 && p->reason != TSR_PR_NOT_APPLICABLE) {
             LIT(b, ",\"id\":");
-            put_str(b, r->rs->promos[p->promo].id);
+            put_jt(b, &r->rs->json->promos[p->promo]);
         }
         LIT(b, ",\"status\":");
         if (p->status == TSR_PROMO_ACCEPTED)
@@ -499,7 +648,7 @@ static void put_points(tsr_buf *b, const tsr_result *r)
         if (i)
             putc_(b, ',');
         LIT(b, "{\"rule\":");
-        put_str(b, rs->loyalty.earn[e->earn].id);
+        put_jt(b, &rs->json->earn[e->earn]);
         LIT(b, ",\"line\":");
         put_str(b, e->line >= 0 ? r->lines[e->line].id : NULL);
         LIT(b, ",\"points\":");
@@ -552,27 +701,23 @@ static void put_result(tsr_buf *b, const tsr_result *r)
     size_t i;
     bool first = true;
 
-    LIT(b, "{\"ruleset\":{\"id\":");
-    put_str(b, rs->id);
-    LIT(b, ",\"version\":");
-    put_str(b, rs->version);
-    LIT(b, "},\"order\":");
+    put_jt(b, &rs->json->head);
     put_str(b, r->order_id);
-    LIT(b, ",\"currency\":");
-    put_str(b, rs->currency);
-    LIT(b, ",\"segments\":");
-    putc_(b, '[');
+    put_jt(b, &rs->json->currency);
     for (i = 0; i < rs->nsegments; i++) {
         if (!r->segments[i])
             continue;
         if (!first)
             putc_(b, ',');
         first = false;
-        put_str(b, rs->segments[i].id);
+        put_jt(b, &rs->json->segments[i]);
     }
     putc_(b, ']');
     LIT(b, ",\"tier\":");
-    put_str(b, r->tier >= 0 ? rs->tiers[r->tier].id : NULL);
+    if (r->tier >= 0)
+        put_jt(b, &rs->json->tiers[r->tier]);
+    else
+        LIT(b, "null");
     LIT(b, ",\"lines\":");
     putc_(b, '[');
     for (i = 0; i < r->nlines; i++) {
@@ -603,14 +748,9 @@ static void put_result(tsr_buf *b, const tsr_result *r)
     LIT(b, ",\"offers\":");
     putc_(b, '[');
     for (i = 0; i < r->noffers; i++) {
-        const tsr_offer *o = &rs->offers[r->offers[i]];
         if (i)
             putc_(b, ',');
-        LIT(b, "{\"id\":");
-        put_str(b, o->id);
-        LIT(b, ",\"message\":");
-        put_str(b, o->message);
-        putc_(b, '}');
+        put_jt(b, &rs->json->offers[r->offers[i]]);
     }
     putc_(b, ']');
     LIT(b, ",\"trace\":");
@@ -621,19 +761,28 @@ static void put_result(tsr_buf *b, const tsr_result *r)
 const char *tsr_result_json(tsr_result *r, size_t *len)
 {
     tsr_buf b;
+    size_t want;
 
     if (!r)
         return NULL;
-    if (!r->json) {
+    if (!r->json_ready) {
+        /* the buffer of a reused result's last JSON, or a new one; sized
+         * for a typical result (~300 bytes a line): one allocation at most */
         tsr__buf_init(&b, &r->alloc);
-        /* one allocation for a typical result: ~300 bytes a line */
-        tsr__buf_put(&b, "", 0);
-        if (!b.failed && b.cap < 1024 + r->nlines * 320) {
+        b.data = r->json;
+        b.cap = r->json_cap;
+        r->json = NULL;
+        r->json_cap = 0;
+        want = 1024 + r->nlines * 320;
+        if (b.cap < want) {
             void *p = b.data;
-            if (tsr__grow(&r->alloc, &p, &b.cap, 1024 + r->nlines * 320, 1) == TSR_OK)
+            if (tsr__grow(&r->alloc, &p, &b.cap, want, 1) == TSR_OK)
                 b.data = p;
+            else
+                b.failed = TSR_ENOMEM;
         }
-        put_result(&b, r);
+        if (!b.failed)
+            put_result(&b, r);
         tsr__buf_put(&b, "", 0);   /* the NUL the inline writers leave out */
         if (b.failed || !b.data) {
             tsr__buf_free(&b);
@@ -642,6 +791,7 @@ const char *tsr_result_json(tsr_result *r, size_t *len)
         r->json = b.data;
         r->json_len = b.len;
         r->json_cap = b.cap;
+        r->json_ready = true;
     }
     if (len)
         *len = r->json_len;

@@ -31,6 +31,8 @@
 
 #include "expr.h"
 
+#include <stdatomic.h>
+
 /* Where a rule came from, for diagnostics and lint. */
 typedef struct tsr_srcpos {
     const char *file;
@@ -288,6 +290,10 @@ static inline uint32_t tsr__okey_hash(const char *key, size_t n, uint32_t seed)
     return h ^ (h >> 16);
 }
 
+/* Spare orders a rule set keeps for tsr_evaluate_text: as many threads
+ * as this evaluate text at once without allocating. */
+#define TSR_SPARE_ORDERS 8
+
 struct tsr_ruleset {
     tsr_alloc alloc;
     tsr_arena arena;
@@ -327,6 +333,12 @@ struct tsr_ruleset {
     uint32_t naggs;             /* aggregate cache slots (tsr_expr.agg_base) */
     tsr_okey_index okeys[TSR_REC__COUNT];   /* order keys by record (order_keys.c) */
     struct tsr_plan *plan;      /* rules by the kinds they test (plan.c), built at load */
+    /* Spare orders of tsr_evaluate_text (order_pool.c): TSR_SPARE_ORDERS
+     * slots in the arena, the one thing of a loaded rule set that changes,
+     * by atomic exchange only; their orders are freed with it.  NULL: none. */
+    _Atomic(tsr_order *) *spare_orders;
+    /* Its constants as the result JSON writes them (result_json.c, at load). */
+    struct tsr_json_consts *json;
 
     const char **files;         /* every file loaded (the main file first, then
                                    the included ones in the order they were read) */
@@ -336,6 +348,17 @@ struct tsr_ruleset {
 /* Build rs->promo_index in rs's arena (once, at load, after the model is
  * built).  TSR_OK or TSR_ENOMEM.  (promo_index.c) */
 int tsr__promo_index_build(tsr_ruleset *rs);
+/* The rule set's pool of spare orders (order_pool.c).  take: a reset order
+ * for rs, from the pool or new (TSR_ENOMEM); give: back to the pool, or
+ * freed when the pool is full or the order grew large.  Any thread. */
+int tsr__ruleset_take_order(const tsr_ruleset *rs, tsr_order **out, tsr_error *err);
+void tsr__ruleset_give_order(const tsr_ruleset *rs, tsr_order *order);
+/* Make the pool's slots, once at load.  TSR_OK or TSR_ENOMEM.
+ * (tsr_ruleset_release_memory frees the pool's orders; tsr_ruleset_free calls it.) */
+int tsr__ruleset_pool_init(tsr_ruleset *rs);
+
+/* Prepare rs->json (result_json.c), once at load.  TSR_OK or TSR_ENOMEM. */
+int tsr__result_json_prepare(tsr_ruleset *rs);
 
 /* Build rs->okeys in rs's arena from the built-in keys and the schema (once,
  * at load, after the model is built).  TSR_OK or TSR_ENOMEM.  (order_keys.c) */

@@ -742,6 +742,9 @@ static int load_into(tsr_ruleset *rs, const tsr_load_options *eff, const char *n
         rc = nomem(err);
     if (rc == TSR_OK && tsr__promo_index_build(rs) != TSR_OK)
         rc = nomem(err);
+    if (rc == TSR_OK && (tsr__result_json_prepare(rs) != TSR_OK ||
+                         tsr__ruleset_pool_init(rs) != TSR_OK))
+        rc = nomem(err);
     loader_free(&ld);
     return rc;
 }
@@ -931,6 +934,7 @@ void tsr_ruleset_free(tsr_ruleset *rs)
     if (!rs)
         return;
     alloc = rs->alloc;
+    tsr_ruleset_release_memory(rs);
     tsr__regex_pool_free(rs->regexes);
     tsr__tz_free(rs->tz, &rs->alloc);
     tsr__arena_free(&rs->arena);

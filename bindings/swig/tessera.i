@@ -25,6 +25,7 @@
 %module tessera
 
 %{
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include "tessera.h"
@@ -126,9 +127,46 @@ typedef struct tsrb_text {
     void (*release)(void *owner);
 } tsrb_text;
 
+/* Results kept for the next evaluate_json (tsr_evaluate_text_into): with
+ * the rule set's own spare orders, a call allocates nothing in steady
+ * state.  A few slots shared by every thread and rule set, taken and
+ * filled by atomic exchange: a host thread that ends leaves nothing behind,
+ * and no destructor runs at exit or when the module is unloaded (what the
+ * slots hold then is a few results of reachable memory).  A result may
+ * outlive the rule set it came from only to be evaluated into again or
+ * freed, which the library allows. */
+#define TSRB_SPARE_RESULTS 8
+/* a result of a very large order is not kept */
+#define TSRB_KEEP_MAX_LINES 1000
+static _Atomic(tsr_result *) tsrb_spare_results[TSRB_SPARE_RESULTS];
+
+static tsr_result *tsrb_take_result(void)
+{
+    size_t i;
+    for (i = 0; i < TSRB_SPARE_RESULTS; i++) {
+        tsr_result *r;
+        if (atomic_load_explicit(&tsrb_spare_results[i], memory_order_relaxed) &&
+            (r = atomic_exchange_explicit(&tsrb_spare_results[i], NULL, memory_order_acquire)))
+            return r;
+    }
+    return NULL;
+}
+
 static void tsrb_release_result(void *owner)
 {
-    tsr_result_free((tsr_result *)owner);
+    tsr_result *r = (tsr_result *)owner;
+    size_t i;
+
+    if (tsr_result_line_count(r) <= TSRB_KEEP_MAX_LINES) {
+        for (i = 0; i < TSRB_SPARE_RESULTS; i++) {
+            tsr_result *empty = NULL;
+            if (atomic_compare_exchange_strong_explicit(&tsrb_spare_results[i], &empty, r,
+                                                        memory_order_release,
+                                                        memory_order_relaxed))
+                return;
+        }
+    }
+    tsr_result_free(r);
 }
 
 static void tsrb_release_refund(void *owner)
@@ -258,7 +296,8 @@ typedef struct {} tsrb_ruleset;
         opts.customer_safe = customer_safe;
         opts.no_trace = no_trace;
         TSRB_BEGIN_C
-        rc = tsr_evaluate_text(&res, $self, text, len, &opts, order_err);
+        res = tsrb_take_result();
+        rc = tsr_evaluate_text_into(&res, $self, text, len, &opts, order_err);
         if (rc == TSR_OK && !(out.text = tsr_result_json(res, &out.len)))
             rc = TSR_ENOMEM;
         TSRB_END_C

@@ -153,11 +153,24 @@ typedef struct bench {
     tsr_order *scratch;     /* reused for the JSON path */
     const tsr_eval_options *opts;
     int json;               /* time the JSON path */
+    int reuse;              /* tsr_evaluate_into one kept result (BENCH_REUSE=1) */
+    tsr_result *kept;
     int64_t sink;
     uint64_t evals;         /* evaluations made, for per-call profiles */
 } bench;
 
-/* One evaluation: evaluate, read categories, due and points, free. */
+/* Evaluate order o: into the kept result with BENCH_REUSE=1, else a new one. */
+static int evaluate(bench *b, tsr_result **r, const tsr_order *o)
+{
+    if (b->reuse) {
+        int rc = tsr_evaluate_into(&b->kept, b->rs, o, b->opts, NULL);
+        *r = b->kept;
+        return rc;
+    }
+    return tsr_evaluate(r, b->rs, o, b->opts, NULL);
+}
+
+/* One evaluation: evaluate, read categories, due and points, free (or keep). */
 static int one(bench *b, size_t i)
 {
     tsr_result *r = NULL;
@@ -170,11 +183,11 @@ static int one(bench *b, size_t i)
         const char *out;
         if (tsr_order_parse(b->scratch, b->text.v[i], strlen(b->text.v[i]), NULL) != TSR_OK)
             return -1;
-        if (tsr_evaluate(&r, b->rs, b->scratch, b->opts, NULL) != TSR_OK)
+        if (evaluate(b, &r, b->scratch) != TSR_OK)
             return -1;
         out = tsr_result_json(r, &len);
         b->sink += (int64_t)len + (out ? out[0] : 0);
-    } else if (tsr_evaluate(&r, b->rs, b->orders[i], b->opts, NULL) != TSR_OK) {
+    } else if (evaluate(b, &r, b->orders[i]) != TSR_OK) {
         return -1;
     }
     n = tsr_result_line_count(r);
@@ -184,7 +197,8 @@ static int one(bench *b, size_t i)
     }
     tsr_result_totals(r, &t);
     b->sink += t.due + t.points_earned;
-    tsr_result_free(r);
+    if (!b->reuse)
+        tsr_result_free(r);
     return 0;
 }
 
@@ -273,6 +287,7 @@ int main(int argc, char **argv)
     memset(&b, 0, sizeof b);
     b.rs = rs;
     b.opts = &opts;
+    b.reuse = strcmp(env_or("BENCH_REUSE", "0"), "1") == 0;
     if (read_lines(orders, &b.text))
         return 1;
     b.orders = calloc(b.text.n, sizeof *b.orders);
@@ -299,11 +314,11 @@ int main(int argc, char **argv)
     b.json = 1;
     eps_json = median_eps(&b, runs, secs);
 
-    printf("engine tessera %s ns_per_eval=%.2f evals_per_s=%.0f load_ms=%.3f answers=%s "
-           "input=prepared trace=off ns_per_eval_json=%.2f\n",
+    printf("engine tessera%s %s ns_per_eval=%.2f evals_per_s=%.0f load_ms=%.3f answers=%s "
+           "input=prepared trace=off ns_per_eval_json=%.2f\n", b.reuse ? "-reuse" : "",
            tsr_version(), 1e9 / eps, eps, load_ms, ok ? "ok" : "bad", 1e9 / eps_json);
-    printf("engine tessera-jsonl %s ns_per_eval=%.2f evals_per_s=%.0f load_ms=%.3f answers=%s "
-           "input=json output=json trace=off\n",
+    printf("engine tessera-jsonl%s %s ns_per_eval=%.2f evals_per_s=%.0f load_ms=%.3f answers=%s "
+           "input=json output=json trace=off\n", b.reuse ? "-reuse" : "",
            tsr_version(), 1e9 / eps_json, eps_json, load_ms, ok ? "ok" : "bad");
     fprintf(stderr, "(%" PRIu64 " evaluations, sink %" PRId64 ")\n", b.evals, b.sink);
 out:
@@ -311,6 +326,7 @@ out:
         tsr_order_free(b.orders[i]);
     free(b.orders);
     tsr_order_free(b.scratch);
+    tsr_result_free(b.kept);
     free_lines(&b.text);
     tsr_ruleset_free(rs);
     return ok ? 0 : 1;

@@ -119,6 +119,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fuzz_die("failed evaluation left a result in *out", 0, 0);
         fuzz_check_error(rc, &err);
     }
+    tsr_ruleset_release_memory(rs);   /* the spare order of tsr_evaluate_text */
     fuzz_check_balance(before);
     return 0;
 }

@@ -1167,6 +1167,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     stats.in_refunded += stats.refunded > refunded;
     stats.in_amount += stats.amount > amount;
     stats.in_clawback += stats.clawback + stats.returned > clawback;
+    /* the spare orders of tsr_evaluate_text */
+    tsr_ruleset_release_memory(park);
+    tsr_ruleset_release_memory(opera);
+    tsr_ruleset_release_memory(shop);
     fuzz_check_balance(before);
     return 0;
 }

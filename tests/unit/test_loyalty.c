@@ -1165,6 +1165,7 @@ static void test_out_of_memory_during_loyalty_fails_cleanly(void **state)
         c.fail_at = nth;
         rc = tsr_evaluate_text(&r, rs, order, strlen(order), NULL, &err);
         c.fail_at = 0;
+        tsr_ruleset_release_memory(rs);   /* the spare order of tsr_evaluate_text */
         if (rc == TSR_OK) {
             assert_non_null(r);
             assert_int_equal(r->nentries, NLINES * 8 + 1);

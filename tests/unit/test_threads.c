@@ -3,7 +3,9 @@
  * set is immutable and shareable).  And one const order shared the same
  * way: 4 threads meet a builder order nobody evaluated before at a barrier
  * and evaluate it at once (tsr_evaluate takes `const tsr_order *`, so it
- * must not finish the order in place).  Run under TSan by `.ci/test`. */
+ * must not finish the order in place).  And 4 threads each reusing its
+ * own result while sharing the rule set's spare orders.  Run under TSan by
+ * `.ci/test`. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -87,7 +89,10 @@ static void *work(void *arg)
     return NULL;
 }
 
-static void test_eight_threads_share_one_rule_set_and_agree_with_one(void **state)
+/* park10 loaded once and its orders priced alone, then `nthreads` threads
+ * running fn over them, each starting at another order: none may fail or
+ * disagree with the single-threaded JSON. */
+static void share_park10(void *(*fn)(void *), size_t nthreads)
 {
     static shared s;
     worker w[NTHREADS];
@@ -95,8 +100,8 @@ static void test_eight_threads_share_one_rule_set_and_agree_with_one(void **stat
     tsr_ruleset *rs = NULL;
     tsr_error err;
     size_t i;
-    (void)state;
 
+    assert_true(nthreads <= NTHREADS);
     assert_int_equal(tsr_ruleset_load_file(&rs, TSR_SOURCE_DIR "/rules/park10/park10.yaml", NULL, &err),
                      TSR_OK);
     s.rs = rs;
@@ -107,13 +112,13 @@ static void test_eight_threads_share_one_rule_set_and_agree_with_one(void **stat
         s.expected[i] = evaluate(rs, s.orders[i]);
         assert_non_null(s.expected[i]);
     }
-    for (i = 0; i < NTHREADS; i++) {
+    for (i = 0; i < nthreads; i++) {
         w[i].s = &s;
-        w[i].first = i * (s.n / NTHREADS);
+        w[i].first = i * (s.n / nthreads);
         w[i].mismatches = w[i].failures = 0;
-        assert_int_equal(pthread_create(&t[i], NULL, work, &w[i]), 0);
+        assert_int_equal(pthread_create(&t[i], NULL, fn, &w[i]), 0);
     }
-    for (i = 0; i < NTHREADS; i++) {
+    for (i = 0; i < nthreads; i++) {
         assert_int_equal(pthread_join(t[i], NULL), 0);
         assert_int_equal(w[i].failures, 0);
         assert_int_equal(w[i].mismatches, 0);
@@ -123,6 +128,12 @@ static void test_eight_threads_share_one_rule_set_and_agree_with_one(void **stat
         free(s.expected[i]);
     }
     tsr_ruleset_free(rs);
+}
+
+static void test_eight_threads_share_one_rule_set_and_agree_with_one(void **state)
+{
+    (void)state;
+    share_park10(work, NTHREADS);
 }
 
 /* ---------------------------------------------------------------------
@@ -309,10 +320,60 @@ static void test_four_threads_are_refused_one_invalid_builder_order_alike(void *
     tsr_ruleset_free(rs);
 }
 
+/* ---------------------------------------------------------------------
+ * 4 threads, each pricing the orders into its own kept result, through
+ * the text call (the rule set's spare orders are shared by all) and
+ * through orders of its own; the rule set's spare orders released by one
+ * of them meanwhile.  Every JSON must be the single-threaded one.
+ */
+#define NREUSE_THREADS 4
+
+static void *work_reusing(void *arg)
+{
+    worker *w = arg;
+    tsr_result *kept = NULL;
+    tsr_order *order = NULL;
+    size_t round, k;
+
+    if (tsr_order_new(&order, w->s->rs, NULL) != TSR_OK) {
+        w->failures++;
+        return NULL;
+    }
+    for (round = 0; round < ROUNDS; round++) {
+        for (k = 0; k < w->s->n; k++) {
+            size_t i = (w->first + k) % w->s->n;
+            const char *text = w->s->orders[i], *json;
+            int rc;
+
+            if ((k + round) & 1)
+                rc = tsr_evaluate_text_into(&kept, w->s->rs, text, strlen(text), NULL, NULL);
+            else if ((rc = tsr_order_parse(order, text, strlen(text), NULL)) == TSR_OK)
+                rc = tsr_evaluate_into(&kept, w->s->rs, order, NULL, NULL);
+            json = rc == TSR_OK ? tsr_result_json(kept, NULL) : NULL;
+            if (!json)
+                w->failures++;
+            else if (strcmp(json, w->s->expected[i]) != 0)
+                w->mismatches++;
+            if (w->first == 0 && k % 64 == 0)
+                tsr_ruleset_release_memory(w->s->rs);
+        }
+    }
+    tsr_result_free(kept);
+    tsr_order_free(order);
+    return NULL;
+}
+
+static void test_four_threads_each_reuse_a_result_and_share_the_spare_orders(void **state)
+{
+    (void)state;
+    share_park10(work_reusing, NREUSE_THREADS);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_eight_threads_share_one_rule_set_and_agree_with_one),
+        cmocka_unit_test(test_four_threads_each_reuse_a_result_and_share_the_spare_orders),
         cmocka_unit_test(test_four_threads_evaluate_one_never_evaluated_builder_order),
         cmocka_unit_test(test_four_threads_evaluate_one_never_evaluated_order_of_many_lines),
         cmocka_unit_test(test_four_threads_are_refused_one_invalid_builder_order_alike),

@@ -1,0 +1,358 @@
+/* The evaluation driver's reuse of memory (eval.c, order_pool.c):
+ * tsr_evaluate_into and tsr_evaluate_text_into give byte for byte what a
+ * fresh tsr_evaluate gives, across many orders and across rule sets, with
+ * no allocation in steady state, and fail cleanly at every allocation. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "tessera.h"
+#include "alloc_fixture.h"
+
+#define MAX_ORDERS 1100
+
+static const char *const park10 = TSR_SOURCE_DIR "/rules/park10/park10.yaml";
+static const char *const park10_orders = TSR_SOURCE_DIR "/../shared/bench/park10/orders.jsonl";
+static const char *const park = TSR_SOURCE_DIR "/../shared/scenarios/park/park.yaml";
+
+/* A park order with everything the result JSON writes: segments, a tier,
+ * points redeemed and earned, lots, offers. */
+static const char park_order[] =
+    "{\"id\":\"A-7\",\"datetime\":\"2026-06-10T11:00:00+03:00\","
+    "\"customer\":{\"id\":\"C5\",\"visits\":4,\"member\":true,\"points_balance\":1200,"
+    "\"last_visit\":\"2025-11-01\"},"
+    "\"items\":[{\"id\":\"t1\",\"kind\":\"ticket\",\"height_cm\":180},"
+    "{\"id\":\"t2\",\"kind\":\"ticket\",\"height_cm\":120},"
+    "{\"id\":\"f1\",\"kind\":\"fnb\",\"price\":\"150.00\",\"quantity\":2}],"
+    "\"redeem_points\":1000}";
+
+typedef struct orders {
+    char *v[MAX_ORDERS];
+    size_t n;
+} orders;
+
+static void read_orders(orders *o)
+{
+    FILE *f = fopen(park10_orders, "r");
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+
+    o->n = 0;
+    if (!f)
+        return;
+    while (o->n < MAX_ORDERS && (len = getline(&line, &cap, f)) > 0) {
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
+        if (len > 0)
+            o->v[o->n++] = strdup(line);
+    }
+    free(line);
+    fclose(f);
+}
+
+static void free_orders(orders *o)
+{
+    size_t i;
+    for (i = 0; i < o->n; i++)
+        free(o->v[i]);
+    o->n = 0;
+}
+
+/* The JSON of a fresh evaluation (tsr_evaluate on a new order), copied. */
+static char *fresh_json(const tsr_ruleset *rs, const char *text, const tsr_eval_options *opts)
+{
+    tsr_order *o = NULL;
+    tsr_result *r = NULL;
+    tsr_error err;
+    char *copy;
+
+    assert_int_equal(tsr_order_new(&o, rs, &err), TSR_OK);
+    if (tsr_order_parse(o, text, strlen(text), &err) != TSR_OK ||
+        tsr_evaluate(&r, rs, o, opts, &err) != TSR_OK)
+        fail_msg("fresh evaluation failed: %s (%s)", err.message, err.path);
+    copy = strdup(tsr_result_json(r, NULL));
+    assert_non_null(copy);
+    tsr_result_free(r);
+    tsr_order_free(o);
+    return copy;
+}
+
+static void assert_json(tsr_result *r, const char *want)
+{
+    size_t len;
+    const char *got = tsr_result_json(r, &len);
+
+    assert_non_null(got);
+    assert_int_equal(len, strlen(want));
+    assert_string_equal(got, want);
+}
+
+/* Every park10 order, trace on and off, through one kept result (prepared
+ * orders and text), each interleaved with the park scenario's order under
+ * its own rule set: the bytes of a fresh evaluation every time. */
+static void test_reused_result_gives_the_bytes_of_a_fresh_one_across_orders_and_rule_sets(void **state)
+{
+    static orders o;
+    tsr_ruleset *rs10 = NULL, *rsp = NULL;
+    tsr_eval_options opts = TSR_EVAL_OPTIONS_INIT;
+    tsr_result *kept = NULL, *kept_text = NULL;
+    tsr_order *order = NULL;
+    tsr_error err;
+    char *park_want[2];
+    int trace;
+    size_t i;
+    (void)state;
+
+    read_orders(&o);
+    if (o.n == 0)
+        skip();
+    assert_int_equal(tsr_ruleset_load_file(&rs10, park10, NULL, &err), TSR_OK);
+    assert_int_equal(tsr_ruleset_load_file(&rsp, park, NULL, &err), TSR_OK);
+    assert_int_equal(tsr_order_new(&order, rs10, &err), TSR_OK);
+    for (trace = 0; trace < 2; trace++) {
+        opts.no_trace = !trace;
+        park_want[trace] = fresh_json(rsp, park_order, &opts);
+        for (i = 0; i < o.n; i++) {
+            char *want = fresh_json(rs10, o.v[i], &opts);
+
+            assert_int_equal(tsr_order_parse(order, o.v[i], strlen(o.v[i]), &err), TSR_OK);
+            assert_int_equal(tsr_evaluate_into(&kept, rs10, order, &opts, &err), TSR_OK);
+            assert_json(kept, want);
+            assert_int_equal(tsr_evaluate_text_into(&kept_text, rs10, o.v[i], strlen(o.v[i]),
+                                                    &opts, &err), TSR_OK);
+            assert_json(kept_text, want);
+            free(want);
+            if (i % 97 == 0) {
+                /* another rule set into the same results */
+                assert_int_equal(tsr_evaluate_text_into(&kept, rsp, park_order,
+                                                        sizeof park_order - 1, &opts, &err),
+                                 TSR_OK);
+                assert_json(kept, park_want[trace]);
+                assert_string_equal(tsr_result_order_id(kept), "A-7");
+            }
+        }
+    }
+    free(park_want[0]);
+    free(park_want[1]);
+    tsr_result_free(kept);
+    tsr_result_free(kept_text);
+    tsr_order_free(order);
+    tsr_ruleset_free(rsp);
+    tsr_ruleset_free(rs10);
+    free_orders(&o);
+}
+
+/* After one pass over the orders, a second pass through the kept result
+ * and the rule set's spare order makes no call to the allocator. */
+static void test_reuse_allocates_nothing_in_steady_state(void **state)
+{
+    static orders o;
+    counting c = { 0 };
+    tsr_allocator a = { counting_realloc, &c };
+    tsr_load_options lo = TSR_LOAD_OPTIONS_INIT;
+    tsr_eval_options opts = TSR_EVAL_OPTIONS_INIT;
+    tsr_ruleset *rs = NULL;
+    tsr_result *kept = NULL;
+    tsr_order *order = NULL;
+    size_t i, pass, calls = 0;
+    (void)state;
+
+    read_orders(&o);
+    if (o.n == 0)
+        skip();
+    lo.allocator = &a;
+    assert_int_equal(tsr_ruleset_load_file(&rs, park10, &lo, NULL), TSR_OK);
+    assert_int_equal(tsr_order_new(&order, rs, NULL), TSR_OK);
+    for (pass = 0; pass < 2; pass++) {
+        if (pass == 1)
+            calls = c.calls;
+        for (i = 0; i < o.n; i++) {
+            opts.no_trace = (int)(i & 1);
+            assert_int_equal(tsr_evaluate_text_into(&kept, rs, o.v[i], strlen(o.v[i]), &opts,
+                                                    NULL), TSR_OK);
+            assert_non_null(tsr_result_json(kept, NULL));
+            assert_int_equal(tsr_order_parse(order, o.v[i], strlen(o.v[i]), NULL), TSR_OK);
+            assert_int_equal(tsr_evaluate_into(&kept, rs, order, &opts, NULL), TSR_OK);
+            assert_non_null(tsr_result_json(kept, NULL));
+        }
+    }
+    assert_int_equal(c.calls, calls);
+    /* tsr_evaluate_text itself reuses the spare order: one result a call */
+    calls = c.calls;
+    for (i = 0; i < o.n; i++) {
+        tsr_result *r = NULL;
+        assert_int_equal(tsr_evaluate_text(&r, rs, o.v[i], strlen(o.v[i]), NULL, NULL), TSR_OK);
+        tsr_result_free(r);
+    }
+    assert_int_equal(c.calls - calls, o.n);
+    tsr_result_free(kept);
+    tsr_order_free(order);
+    tsr_ruleset_free(rs);
+    assert_int_equal(c.live, 0);
+    free_orders(&o);
+}
+
+/* A failed evaluation frees the kept result and says why; the next call
+ * starts a new one.  A NULL `result` is refused. */
+static void test_failed_evaluation_into_frees_the_result(void **state)
+{
+    counting c = { 0 };
+    tsr_allocator a = { counting_realloc, &c };
+    tsr_load_options lo = TSR_LOAD_OPTIONS_INIT;
+    tsr_ruleset *rs = NULL;
+    tsr_result *kept = NULL;
+    tsr_error err;
+    static const char bad[] =
+        "{\"datetime\":\"2026-06-10T11:00:00+03:00\",\"items\":[{\"id\":\"t1\",\"kind\":7}]}";
+    (void)state;
+
+    lo.allocator = &a;
+    assert_int_equal(tsr_ruleset_load_file(&rs, park, &lo, NULL), TSR_OK);
+    assert_int_equal(tsr_evaluate_text_into(&kept, rs, park_order, sizeof park_order - 1, NULL,
+                                            &err), TSR_OK);
+    assert_non_null(kept);
+    assert_int_equal(tsr_evaluate_text_into(&kept, rs, bad, sizeof bad - 1, NULL, &err),
+                     TSR_EORDER);
+    assert_null(kept);
+    assert_string_equal(err.path, "items[0].kind");
+    assert_int_equal(tsr_evaluate_text_into(&kept, rs, park_order, sizeof park_order - 1, NULL,
+                                            &err), TSR_OK);
+    assert_int_equal(tsr_evaluate_into(&kept, rs, NULL, NULL, &err), TSR_EINVAL);
+    assert_null(kept);
+    assert_int_equal(tsr_evaluate_into(NULL, rs, NULL, NULL, &err), TSR_EINVAL);
+    assert_int_equal(tsr_evaluate_text_into(NULL, rs, park_order, sizeof park_order - 1, NULL,
+                                            &err), TSR_EINVAL);
+    tsr_ruleset_free(rs);
+    assert_int_equal(c.live, 0);
+}
+
+/* A result made under one allocator, reused for a rule set with another:
+ * its memory goes back to its own allocator and a new result is made from
+ * the rule set's. */
+static void test_result_of_another_allocator_is_made_anew(void **state)
+{
+    counting c = { 0 };
+    tsr_allocator a = { counting_realloc, &c };
+    tsr_load_options lo = TSR_LOAD_OPTIONS_INIT;
+    tsr_ruleset *counted = NULL, *plain = NULL;
+    tsr_result *kept = NULL;
+    char *want;
+    (void)state;
+
+    lo.allocator = &a;
+    assert_int_equal(tsr_ruleset_load_file(&counted, park, &lo, NULL), TSR_OK);
+    assert_int_equal(tsr_ruleset_load_file(&plain, park, NULL, NULL), TSR_OK);
+    want = fresh_json(plain, park_order, NULL);
+    assert_int_equal(tsr_evaluate_text_into(&kept, counted, park_order, sizeof park_order - 1,
+                                            NULL, NULL), TSR_OK);
+    assert_json(kept, want);
+    /* the counted rule set is freed: the result is not looked at, only freed */
+    tsr_ruleset_free(counted);
+    assert_true(c.live > 0);
+    assert_int_equal(tsr_evaluate_text_into(&kept, plain, park_order, sizeof park_order - 1,
+                                            NULL, NULL), TSR_OK);
+    assert_int_equal(c.live, 0);
+    assert_json(kept, want);
+    tsr_result_free(kept);
+    tsr_ruleset_free(plain);
+    free(want);
+}
+
+/* Fail allocation 1, 2, 3, ... of evaluating into a new and into a kept
+ * result (a small order, then one of 40 lines that outgrows the kept
+ * memory): every failure is TSR_ENOMEM with the result freed, nothing
+ * leaked, and the first success gives the right bytes. */
+static void test_evaluate_into_fails_cleanly_at_every_allocation(void **state)
+{
+    counting c = { 0 };
+    tsr_allocator a = { counting_realloc, &c };
+    tsr_load_options lo = TSR_LOAD_OPTIONS_INIT;
+    tsr_ruleset *rs = NULL;
+    char big[8192], *want_small, *want_big;
+    size_t n, len = 0;
+    int i, kind;
+    (void)state;
+
+    len += (size_t)snprintf(big + len, sizeof big - len,
+                            "{\"id\":\"B-1\",\"datetime\":\"2026-06-10T11:00:00+03:00\","
+                            "\"customer\":{\"id\":\"C5\",\"visits\":4,\"member\":true},\"items\":[");
+    for (i = 0; i < 40; i++)
+        len += (size_t)snprintf(big + len, sizeof big - len,
+                                "%s{\"id\":\"l%d\",\"kind\":\"ticket\",\"height_cm\":%d}",
+                                i ? "," : "", i, 100 + i);
+    len += (size_t)snprintf(big + len, sizeof big - len, "]}");
+    assert_true(len < sizeof big - 1);
+
+    lo.allocator = &a;
+    assert_int_equal(tsr_ruleset_load_file(&rs, park, &lo, NULL), TSR_OK);
+    want_small = fresh_json(rs, park_order, NULL);
+    want_big = fresh_json(rs, big, NULL);
+    for (kind = 0; kind < 4; kind++) {
+        for (n = 1;; n++) {
+            tsr_result *kept = NULL;
+            int rc;
+
+            /* kind 0: a new result; 1: a kept one of a small order given a
+             * big one; 2: a kept one given the same order again; 3: a kept
+             * one of the big order after a small one, in several chunks,
+             * given it again (the chunks become one) */
+            if (kind > 0)
+                assert_int_equal(tsr_evaluate_text_into(&kept, rs, park_order,
+                                                        sizeof park_order - 1, NULL, NULL),
+                                 TSR_OK);
+            if (kind == 3)
+                assert_int_equal(tsr_evaluate_text_into(&kept, rs, big, len, NULL, NULL), TSR_OK);
+            c.calls = 0;
+            c.fail_at = n;
+            c.fail_once = false;
+            if (kind == 2)
+                rc = tsr_evaluate_text_into(&kept, rs, park_order, sizeof park_order - 1, NULL,
+                                            NULL);
+            else
+                rc = tsr_evaluate_text_into(&kept, rs, big, len, NULL, NULL);
+            if (rc != TSR_OK) {
+                /* a failed evaluation frees the result */
+                assert_int_equal(rc, TSR_ENOMEM);
+                assert_null(kept);
+            } else if (tsr_result_json(kept, NULL) == NULL) {
+                /* a failed JSON leaves the result whole, to be freed */
+                rc = TSR_ENOMEM;
+                assert_int_equal(tsr_result_line_count(kept), kind == 2 ? 3 : 40);
+            }
+            c.fail_at = 0;
+            if (rc == TSR_OK) {
+                assert_json(kept, kind == 2 ? want_small : want_big);
+                tsr_result_free(kept);
+                break;
+            }
+            tsr_result_free(kept);
+            assert_true(n < 500);
+        }
+    }
+    /* nothing leaked by any attempt: what is left is the rule set's, with
+     * its spare orders, and goes with it */
+    free(want_small);
+    free(want_big);
+    tsr_ruleset_free(rs);
+    assert_int_equal(c.live, 0);
+}
+
+int main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reused_result_gives_the_bytes_of_a_fresh_one_across_orders_and_rule_sets),
+        cmocka_unit_test(test_reuse_allocates_nothing_in_steady_state),
+        cmocka_unit_test(test_failed_evaluation_into_frees_the_result),
+        cmocka_unit_test(test_result_of_another_allocator_is_made_anew),
+        cmocka_unit_test(test_evaluate_into_fails_cleanly_at_every_allocation),
+    };
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
