@@ -250,6 +250,47 @@ typedef struct tsr_ruleset tsrb_ruleset;
     }
 }
 
+/* `allow`: directories `include:` may read from besides the rule file's own
+ * tree (tsr_load_options.allow_paths), NUL-separated, allow_len bytes in
+ * all (0: none).  Loads with the library's defaults otherwise. */
+%apply (const char *text, size_t len) { (const char *allow, size_t allow_len) };
+%{
+static int tsrb_load(tsr_ruleset **rs, const char *path, const char *text, size_t len,
+                     const char *name, const char *allow, size_t allow_len, tsr_error *err)
+{
+    tsr_load_options opts;
+    char *copy = NULL;
+    const char **dirs = NULL;
+    size_t n = 0, i;
+    int rc;
+
+    tsr_load_options_init(&opts, TSR_LOAD_OPTIONS_VERSION);
+    if (allow_len > 0) {
+        copy = malloc(allow_len + 1);
+        dirs = malloc((allow_len / 2 + 2) * sizeof *dirs);
+        if (!copy || !dirs) {
+            free(copy);
+            free(dirs);
+            err->code = TSR_ENOMEM;
+            strcpy(err->message, "out of memory");
+            return TSR_ENOMEM;
+        }
+        memcpy(copy, allow, allow_len);
+        copy[allow_len] = '\0';
+        for (i = 0; i < allow_len; i += strlen(copy + i) + 1)
+            if (copy[i] != '\0')
+                dirs[n++] = copy + i;
+        dirs[n] = NULL;
+        opts.allow_paths = dirs;
+    }
+    rc = path ? tsr_ruleset_load_file(rs, path, &opts, err)
+              : tsr_ruleset_load_string(rs, text, len, name, &opts, err);
+    free(dirs);
+    free(copy);
+    return rc;
+}
+%}
+
 typedef struct {} tsrb_ruleset;
 
 %extend tsrb_ruleset {
@@ -261,18 +302,20 @@ typedef struct {} tsrb_ruleset;
     }
 
     /* Load, resolve and type-check a rule file and its includes. */
-    static tsrb_ruleset *load_file(const char *path, tsr_error *load_err) {
+    static tsrb_ruleset *load_file(const char *path, const char *allow, size_t allow_len,
+                                  tsr_error *load_err) {
         tsr_ruleset *rs = NULL;
-        tsrb_settle(load_err, tsr_ruleset_load_file(&rs, path, NULL, load_err));
+        tsrb_settle(load_err, tsrb_load(&rs, path, NULL, 0, NULL, allow, allow_len, load_err));
         return rs;
     }
 
     /* Load from text; `name` (may be null) is used in error messages and as
      * the base for relative includes. */
     static tsrb_ruleset *load_string(const char *text, size_t len, const char *name,
-                                    tsr_error *load_err) {
+                                    const char *allow, size_t allow_len, tsr_error *load_err) {
         tsr_ruleset *rs = NULL;
-        tsrb_settle(load_err, tsr_ruleset_load_string(&rs, text, len, name, NULL, load_err));
+        tsrb_settle(load_err, tsrb_load(&rs, NULL, text, len, name, allow, allow_len,
+                                        load_err));
         return rs;
     }
 

@@ -40,25 +40,44 @@ final class RuleSet
 
     /**
      * Load, resolve and type-check a rule file and the files it includes.
+     * `include:` may read only from the rule file's own directory and below;
+     * $allowPaths names further directories ("/" allows every path).
      *
+     * @param list<string> $allowPaths
      * @throws RuleError when the file cannot be read or is not a valid rule set
      */
-    public static function fromFile(string $path): self
+    public static function fromFile(string $path, array $allowPaths = []): self
     {
         self::requireExtension();
-        return new self(\TesseraNativeRuleSet::load_file($path));
+        return new self(\TesseraNativeRuleSet::load_file($path, self::allowed($allowPaths)));
     }
 
     /**
      * Load a rule set from YAML text.  $name is used in error messages and as
-     * the base for relative includes (default "<string>", the working directory).
+     * the base for relative includes (default "<string>", the working
+     * directory, which includes are confined to unless $allowPaths names more).
      *
+     * @param list<string> $allowPaths
      * @throws RuleError
      */
-    public static function fromString(string $text, ?string $name = null): self
+    public static function fromString(string $text, ?string $name = null, array $allowPaths = []): self
     {
         self::requireExtension();
-        return new self(\TesseraNativeRuleSet::load_string($text, $name));
+        return new self(\TesseraNativeRuleSet::load_string($text, $name, self::allowed($allowPaths)));
+    }
+
+    /** $allowPaths as the native loader takes them: NUL-separated. */
+    private static function allowed(array $allowPaths): string
+    {
+        foreach ($allowPaths as $dir) {
+            if (!is_string($dir)) {
+                throw new \TypeError('allowPaths must be a list of directory names');
+            }
+            if (str_contains($dir, "\0")) {
+                throw new \ValueError('allowPaths: a directory name cannot contain a NUL byte');
+            }
+        }
+        return implode("\0", $allowPaths);
     }
 
     /** The rule set's `ruleset` id. */

@@ -48,9 +48,9 @@ namespace {
         /** @throws Tessera\Error always: use load_file or load_string */
         public function __construct() {}
         /** @throws Tessera\RuleError */
-        public static function load_file(string $path): TesseraNativeRuleSet {}
+        public static function load_file(string $path, string $allow): TesseraNativeRuleSet {}
         /** @throws Tessera\RuleError */
-        public static function load_string(string $text, ?string $name): TesseraNativeRuleSet {}
+        public static function load_string(string $text, ?string $name, string $allow): TesseraNativeRuleSet {}
         public static function library_version(): string {}
         public function id(): ?string {}
         public function version(): ?string {}

@@ -125,6 +125,35 @@ final class LoadTest extends TestCase
         }
     }
 
+    public function testIncludeOutsideTheTreeNeedsAllowPaths(): void
+    {
+        $root = sys_get_temp_dir() . '/tessera-allow-' . getmypid();
+        @mkdir("$root/rules", 0700, true);
+        @mkdir("$root/shared", 0700, true);
+        file_put_contents("$root/shared/prices.yaml",
+            "categories:\n  - { id: adult, for: item.kind == \"ticket\", price: 25.00 }\n");
+        file_put_contents("$root/rules/main.yaml",
+            "tessera: 1\nruleset: shared-prices\ncurrency: EUR\ninclude: [../shared/prices.yaml]\n");
+        try {
+            try {
+                RuleSet::fromFile("$root/rules/main.yaml");
+                $this->fail('an include outside the tree was read');
+            } catch (RuleError $e) {
+                $this->assertStringContainsString('outside the directory', $e->getMessage());
+            }
+            $rs = RuleSet::fromFile("$root/rules/main.yaml", ["$root/shared"]);
+            $this->assertSame('shared-prices', $rs->id());
+            $this->expectException(\ValueError::class);
+            RuleSet::fromFile("$root/rules/main.yaml", ["a\0b"]);
+        } finally {
+            @unlink("$root/shared/prices.yaml");
+            @unlink("$root/rules/main.yaml");
+            @rmdir("$root/shared");
+            @rmdir("$root/rules");
+            @rmdir($root);
+        }
+    }
+
     public function testTheErrorClassHierarchy(): void
     {
         foreach ([RuleError::class, OrderError::class, EvaluationError::class, ReceiptError::class] as $class) {

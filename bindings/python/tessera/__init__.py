@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
-from typing import Any, Mapping, Sequence, Union
+from typing import Any, Iterable, Mapping, Sequence, Union
 
 from ._codec import decode, encode, decimal_refund_money, decimal_result_money
 from ._native import NativeRuleSet as _NativeRuleSet
@@ -66,6 +66,16 @@ __version__: str = _NativeRuleSet.library_version()
 StrPath = Union[str, "os.PathLike[str]"]
 
 
+def _allowed(paths: Iterable[StrPath]) -> str:
+    """allow_paths as the native loader takes them: NUL-separated."""
+    if isinstance(paths, (str, bytes, os.PathLike)):
+        raise TypeError("allow_paths must be a list of directories, not one path")
+    dirs = [os.fsdecode(p) for p in paths]
+    if any("\0" in d for d in dirs):
+        raise ValueError("allow_paths: a directory name cannot contain a NUL byte")
+    return "\0".join(dirs)
+
+
 def library_version() -> str:
     """The version of the libtessera the binding is running on."""
     return _NativeRuleSet.library_version()
@@ -93,23 +103,27 @@ class RuleSet:
         return self
 
     @classmethod
-    def from_file(cls, path: StrPath) -> RuleSet:
+    def from_file(cls, path: StrPath, *, allow_paths: Iterable[StrPath] = ()) -> RuleSet:
         """Load, resolve and type-check a rule file and the files it includes.
 
-        Raises :class:`RuleError` (``file``, ``line``, ``column``) when the
-        file cannot be read or is not a valid rule set.
+        ``include:`` may read only from the rule file's own directory and
+        below; ``allow_paths`` names further directories (``"/"`` allows
+        every path).  Raises :class:`RuleError` (``file``, ``line``,
+        ``column``) when the file cannot be read or is not a valid rule set.
         """
-        return cls._wrap(_NativeRuleSet.load_file(os.fsdecode(path)))
+        return cls._wrap(_NativeRuleSet.load_file(os.fsdecode(path), _allowed(allow_paths)))
 
     @classmethod
-    def from_string(cls, text: str, name: str | None = None) -> RuleSet:
+    def from_string(cls, text: str, name: str | None = None, *,
+                    allow_paths: Iterable[StrPath] = ()) -> RuleSet:
         """Load a rule set from YAML text.
 
         ``name`` is used in error messages and as the base for relative
         ``include:`` paths (default ``"<string>"``, includes relative to the
-        working directory).  Raises :class:`RuleError`.
+        working directory, and confined to it unless ``allow_paths`` names
+        more directories).  Raises :class:`RuleError`.
         """
-        return cls._wrap(_NativeRuleSet.load_string(text, name))
+        return cls._wrap(_NativeRuleSet.load_string(text, name, _allowed(allow_paths)))
 
     @property
     def id(self) -> str:

@@ -126,3 +126,32 @@ def test_rule_errors_are_not_order_errors() -> None:
                 tessera.ReceiptError):
         assert issubclass(cls, tessera.Error)
         assert cls.__module__ == "tessera" and cls.__doc__
+
+
+def test_include_outside_the_rule_files_tree_needs_allow_paths(tmp_path: Path) -> None:
+    rules, shared = tmp_path / "rules", tmp_path / "shared"
+    rules.mkdir()
+    shared.mkdir()
+    (shared / "prices.yaml").write_text(
+        'categories:\n  - { id: adult, for: item.kind == "ticket", price: 25.00 }\n')
+    main = rules / "main.yaml"
+    main.write_text("tessera: 1\nruleset: shared-prices\ncurrency: EUR\n"
+                    "include: [../shared/prices.yaml]\n")
+    with pytest.raises(tessera.RuleError) as e:
+        tessera.RuleSet.from_file(main)
+    assert "outside the directory" in str(e.value)
+    rs = tessera.RuleSet.from_file(main, allow_paths=[shared])
+    assert rs.id == "shared-prices"
+    assert rs.evaluate({"datetime": "2026-06-13T10:00:00+02:00",
+                        "items": [{"id": "t1", "kind": "ticket"}]})["totals"]["due"] == "25.00"
+    # the same through from_string, relative to the name's directory
+    text = main.read_text()
+    with pytest.raises(tessera.RuleError):
+        tessera.RuleSet.from_string(text, str(main))
+    assert tessera.RuleSet.from_string(text, str(main), allow_paths=[str(shared)]).id \
+        == "shared-prices"
+    # a single path is a mistake, not a list of its characters
+    with pytest.raises(TypeError):
+        tessera.RuleSet.from_file(main, allow_paths=str(shared))      # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        tessera.RuleSet.from_file(main, allow_paths=["a\0b"])
