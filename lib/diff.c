@@ -15,7 +15,8 @@
  * continues after the lines the tsr_diff has seen, so states merged in the
  * input's order give the line numbers of one pass over the whole input.
  */
-#include "refund.h"
+#include "eval.h"
+#include "json_sax.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -191,19 +191,24 @@ static inline void tsr__eval_at_line(tsr_eval *ev, size_t i)
     }
 }
 
-/* Keep the computed fields of line i's record in step with res->lines[i]
- * (and let the aggregate cache know they changed). */
-static inline void tsr__eval_sync_line(tsr_eval *ev, size_t i)
+/* The computed fields of a line's record (item.price, item.subtotal,
+ * item.total) from its result line l: evaluation keeps them in step as it
+ * goes, a refund sets them as evaluation left them. */
+static inline void tsr__line_rec_sync(tsr_value *rec, const tsr_res_line *l)
 {
-    tsr_value *rec = ev->recs + i * ev->stride;
-    const tsr_res_line *l = &ev->res->lines[i];
-
     rec[TSR_ITEM_PRICE].type = TSR_T_MONEY;
     rec[TSR_ITEM_PRICE].u.i = l->unit_price;
     rec[TSR_ITEM_SUBTOTAL].type = TSR_T_MONEY;
     rec[TSR_ITEM_SUBTOTAL].u.i = l->subtotal;
     rec[TSR_ITEM_TOTAL].type = TSR_T_MONEY;
     rec[TSR_ITEM_TOTAL].u.i = l->total;
+}
+
+/* Keep the computed fields of line i's record in step with res->lines[i]
+ * (and let the aggregate cache know they changed). */
+static inline void tsr__eval_sync_line(tsr_eval *ev, size_t i)
+{
+    tsr__line_rec_sync(ev->recs + i * ev->stride, &ev->res->lines[i]);
     ev->x.lines_gen++;
 }
 

@@ -160,6 +160,18 @@ int tsr__regex_match(const tsr_regex *re, const char *subject, size_t len,
                      tsr_regex_scratch **scratch, const tsr_alloc *alloc);
 /* The pattern as compiled (for messages). */
 const char *tsr__regex_source(const tsr_regex *re, size_t *len);
+/* The literal prefix of a full, case-insensitive pattern, upper-cased
+ * ASCII (at most cap bytes, not NUL-terminated): a subject PCRE2 matches
+ * starts with it, each letter in either case, and K or S also as U+212A or
+ * U+017F, the two non-ASCII characters that fold to them.  Under the
+ * pool's limits, a subject that does not start with it gets no match and
+ * no limit error either, so a caller may skip the pattern for it.  0: no
+ * prefix (none, the scan is unsure, another kind of pattern, or limits too
+ * small to tell). */
+#define TSR_REGEX_PREFIX_MAX 32
+size_t tsr__regex_prefix(const tsr_regex *re, char *out, size_t cap);
+/* The reading of pattern text alone that tsr__regex_prefix starts from. */
+size_t tsr__regex_text_prefix(const char *pattern, size_t len, char *out, size_t cap);
 /* After tsr__regex_match returned TSR_EEVAL: which limit was hit ("match
  * limit", "depth limit", "heap limit") or PCRE2's message for other errors. */
 const char *tsr__regex_last_error(const tsr_regex_scratch *s);
@@ -433,6 +445,15 @@ typedef struct tsr_expr_ctx {
     tsr_agg_memo *aggs;
     uint32_t naggs;
     uint64_t lines_gen, flags_gen;
+    /* The local date and offset of the last datetime date(), hour() or
+     * minute() read (most often `now`, asked by several rules of one
+     * evaluation), so a zone's offset is looked up once per instant: valid
+     * while local_set and the instant, its own offset and the zone are the
+     * same.  A zeroed context starts empty. */
+    bool local_set;
+    int32_t local_own, local_off;
+    int64_t local_usec, local_days;
+    const tsr_tz *local_tz;
 } tsr_expr_ctx;
 
 /* One slot of the aggregate cache: the value (missing: never computed) and

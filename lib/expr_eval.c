@@ -254,6 +254,27 @@ static inline const tsr_value *line_at(const tsr_expr_ctx *ctx, size_t k)
     return ctx->lines + k * ctx->line_stride;
 }
 
+/* Convert instant *a to local time into ctx's memo (local_*). */
+static void local_time_fill(tsr_expr_ctx *ctx, const tsr_value *a)
+{
+    ctx->local_off = tsr__local_offset(ctx->tz, a->u.i, a->offset);
+    ctx->local_days = tsr__local_days(a->u.i, ctx->local_off);
+    ctx->local_usec = a->u.i;
+    ctx->local_own = a->offset;
+    ctx->local_tz = ctx->tz;
+    ctx->local_set = true;
+}
+
+/* The local offset of datetime *a, with its local date in ctx->local_days:
+ * looked up in the zone only when *a is not the instant asked last. */
+static inline int32_t local_time(tsr_expr_ctx *ctx, const tsr_value *a)
+{
+    if (!ctx->local_set || ctx->local_usec != a->u.i || ctx->local_own != a->offset ||
+        ctx->local_tz != ctx->tz)
+        local_time_fill(ctx, a);
+    return ctx->local_off;
+}
+
 /* ---------------------------------------------------------------------
  * Aggregates and their cache (tsr_expr_ctx.aggs).
  */
@@ -697,12 +718,11 @@ static int ev(const est *s, uint32_t i, const tsr_value *item, tsr_value *out)
         *out = mkval(TSR_T_BOOL, m);
         return TSR_OK;
     }
-    case OP_DT_DATE: {
+    case OP_DT_DATE:
         ARG(o->a, a);
-        int32_t off = tsr__local_offset(ctx->tz, a.u.i, a.offset);
-        *out = mkval(TSR_T_DATE, tsr__local_days(a.u.i, off));
+        local_time(ctx, &a);
+        *out = mkval(TSR_T_DATE, ctx->local_days);
         return TSR_OK;
-    }
     case OP_WEEKDAY:
         ARG(o->a, a);
         *out = mkval(TSR_T_INT, tsr__weekday(a.u.i));
@@ -710,8 +730,7 @@ static int ev(const est *s, uint32_t i, const tsr_value *item, tsr_value *out)
     case OP_HOUR:
     case OP_MINUTE: {
         ARG(o->a, a);
-        int32_t off = tsr__local_offset(ctx->tz, a.u.i, a.offset);
-        int64_t tod = tsr__local_time_of_day(a.u.i, off);
+        int64_t tod = tsr__local_time_of_day(a.u.i, local_time(ctx, &a));
         int64_t v = o->op == OP_HOUR ? tod / (3600 * TSR_USEC_PER_SEC)
                                      : tod / (60 * TSR_USEC_PER_SEC) % 60;
         *out = mkval(TSR_T_INT, v);

@@ -142,6 +142,12 @@ const char *tsr__closest(const char *name, size_t len, const char *const *candid
  * name (a `const char *`): tables of keys, rules, fields. */
 const char *tsr__closest_in(const char *name, size_t len, const void *base, size_t n,
                             size_t stride);
+/* "; did you mean `x`?" with x the closest of `candidates`, written into
+ * buf, or "" when none is close. */
+const char *tsr__suggest(char *buf, size_t size, const char *name, size_t len,
+                         const char *const *candidates, size_t n);
+/* Whether s[0..len) is one of list[0..n). */
+bool tsr__in_list(const char *s, size_t len, const char *const *list, size_t n);
 
 /* True when s[0..n) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 bool tsr__utf8_valid(const char *s, size_t n);

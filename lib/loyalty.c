@@ -42,7 +42,6 @@
 
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 
 static int overflow(tsr_eval *ev, const char *what)
 {
@@ -138,6 +137,22 @@ typedef struct rank {
     size_t pos;
 } rank;
 
+/* Stable merge sort with its scratch from the evaluation's allocator, given
+ * back at once (qsort would malloc behind the allocator hook). */
+static int sort(tsr_eval *ev, void *base, size_t n, size_t size,
+                int (*cmp)(const void *, const void *))
+{
+    tsr_arena scratch;
+    int rc;
+
+    if (n < 2)
+        return TSR_OK;
+    tsr__arena_init(&scratch, ev->arena->alloc, n * size);
+    rc = tsr__sort_stable(&scratch, base, n, size, cmp);
+    tsr__arena_free(&scratch);
+    return rc == TSR_OK ? TSR_OK : nomem(ev);
+}
+
 static int rank_cmp(const void *a, const void *b)
 {
     const rank *x = a, *y = b;
@@ -160,6 +175,7 @@ static int allocate_capped(tsr_eval *ev, int64_t amount, const int64_t *w, const
     int64_t total = 0, given = 0, left, q, r;
     rank *order;
     size_t k;
+    int rc;
 
     for (k = 0; k < n; k++)
         if (!tsr__add(total, w[k], &total))
@@ -181,7 +197,8 @@ static int allocate_capped(tsr_eval *ev, int64_t amount, const int64_t *w, const
         order[k].rem = r;
         order[k].pos = k;
     }
-    qsort(order, n, sizeof *order, rank_cmp);
+    if ((rc = sort(ev, order, n, sizeof *order, rank_cmp)) != TSR_OK)
+        return rc;
     left = amount - given;
     for (k = 0; k < n && left > 0; k++) {
         size_t i = order[k].pos;
@@ -204,11 +221,10 @@ static int allocate_capped(tsr_eval *ev, int64_t amount, const int64_t *w, const
 
 typedef struct usable_lot {
     const tsr_points_lot *lot;
-    size_t pos;             /* order given */
 } usable_lot;
 
-/* Soonest expiry first, lots that never expire last, ties in the order the
- * lots were given (qsort is not stable, so the position decides). */
+/* Soonest expiry first, lots that never expire last; the sort is stable,
+ * so ties stay in the order the lots were given. */
 static int lot_cmp(const void *a, const void *b)
 {
     const usable_lot *x = a, *y = b;
@@ -216,17 +232,18 @@ static int lot_cmp(const void *a, const void *b)
         return x->lot->has_expires ? -1 : 1;
     if (x->lot->has_expires && x->lot->expires_on != y->lot->expires_on)
         return x->lot->expires_on < y->lot->expires_on ? -1 : 1;
-    return x->pos < y->pos ? -1 : x->pos > y->pos;
+    return 0;
 }
 
 /* The usable lots, sorted for spending, and their sum.  A lot whose
  * expires_on is on or before the order's local date is gone: expires_on is
- * the first day it can no longer be used. */
+ * the first day it can no longer be used.  O(n log n) in the lots. */
 static int usable_lots(tsr_eval *ev, usable_lot **out, size_t *n, int64_t *sum)
 {
     const tsr_order *o = ev->order;
     usable_lot *u;
     size_t i, k = 0;
+    int rc;
 
     *out = NULL;
     *n = 0;
@@ -242,11 +259,10 @@ static int usable_lots(tsr_eval *ev, usable_lot **out, size_t *n, int64_t *sum)
             continue;
         if (!tsr__add(*sum, lot->points, sum))
             return overflow(ev, "points lots");
-        u[k].lot = lot;
-        u[k].pos = i;
-        k++;
+        u[k++].lot = lot;
     }
-    qsort(u, k, sizeof *u, lot_cmp);
+    if ((rc = sort(ev, u, k, sizeof *u, lot_cmp)) != TSR_OK)
+        return rc;
     *out = u;
     *n = k;
     return TSR_OK;

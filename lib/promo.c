@@ -15,7 +15,9 @@
  * would end up `no_effect`.
  */
 #include "eval.h"
+#include "promo_index.h"
 
+#include <limits.h>
 #include <stdio.h>
 
 /* One entered code while step 4 runs: what the trace should say about the
@@ -77,32 +79,48 @@ static int regex_failed(tsr_eval *ev, const tsr_promo *p, size_t entry, const ch
     return tsr__eval_locate(ev, TSR_EEVAL, &p->pos, path);
 }
 
-/* The first promo code rule, in file order, whose `code` or `match` fits
- * entered code `entry`; *found is -1 when none does. */
-static int find_promo(tsr_eval *ev, size_t entry, const char *code, size_t len, int *found)
+/* Whether pattern rule i fits entered code `entry`: 1, 0, or an error. */
+static int try_pattern(tsr_eval *ev, size_t entry, const char *code, size_t len, size_t i)
 {
-    const tsr_ruleset *rs = ev->rs;
-    size_t i;
+    const tsr_promo *p = &ev->rs->promos[i];
+    int rc = tsr__regex_match(p->match, code, len, &ev->x.regex_scratch, ev->x.alloc);
+    return rc < 0 ? regex_failed(ev, p, entry, code, len, rc) : rc;
+}
 
-    *found = -1;
-    for (i = 0; i < rs->npromos; i++) {
-        const tsr_promo *p = &rs->promos[i];
-        if (p->code) {
-            if (p->code_len == len && memcmp(p->code, code, len) == 0) {
-                *found = (int)i;
-                return TSR_OK;
-            }
-        } else if (p->match) {
-            int rc = tsr__regex_match(p->match, code, len, &ev->x.regex_scratch, ev->x.alloc);
-            if (rc < 0)
-                return regex_failed(ev, p, entry, code, len, rc);
-            if (rc == 1) {
-                *found = (int)i;
-                return TSR_OK;
-            }
+/* The first pattern rule before rule `limit` that fits entered code
+ * `entry`, among those the index says can (in file order); *found is left
+ * alone when none does. */
+static int first_pattern(tsr_eval *ev, size_t entry, const char *code, size_t len, int limit,
+                         int *found)
+{
+    tsr_promo_cands cands;
+    int i, rc;
+
+    tsr__promo_cands_begin(ev->rs->promo_index, &cands, code, len);
+    while ((i = tsr__promo_cands_next(&cands)) >= 0 && i < limit) {
+        if ((rc = try_pattern(ev, entry, code, len, (size_t)i)) < 0)
+            return rc;
+        if (rc == 1) {
+            *found = i;
+            break;
         }
     }
     return TSR_OK;
+}
+
+/* The first promo code rule, in file order, whose `code` or `match` fits
+ * entered code `entry`; *found is -1 when none does.  The index gives the
+ * exact code's rule and the patterns that can fit; a pattern before the
+ * exact code's rule comes first. */
+static int find_promo(tsr_eval *ev, size_t entry, const char *code, size_t len, int *found)
+{
+    const tsr_promo_index *ix = ev->rs->promo_index;
+    int exact = tsr__promo_index_exact(ix, code, len);
+
+    *found = exact;
+    if (!ix->npatterns)
+        return TSR_OK;
+    return first_pattern(ev, entry, code, len, exact < 0 ? INT_MAX : exact, found);
 }
 
 /* order.promo_uses[id] (or promo_total_uses[id]); absent counts as 0. */

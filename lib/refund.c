@@ -1,7 +1,10 @@
 /*
- * refund.c — refunds (SPEC §4, Refund): the request, the refund of each
- * line, re-pricing what remains and the clawback, the refund result with
- * its JSON and accessors.  The receipt is read and checked by receipt.c.
+ * refund.c — the refund itself (SPEC §4, Refund): the lines asked for
+ * matched with the order and its receipt, the refund of each line (`allowed`,
+ * `fee`, points, tax), re-pricing what remains and the clawback, and the C
+ * entry point tsr_refund_order.  The request JSON is read by
+ * refund_request.c, the receipt by receipt.c; the result's JSON and
+ * accessors are in refund_json.c.
  *
  * A refund is a pure function of its inputs, like an evaluation: the
  * library keeps no record of refunds made.  What earlier refunds of the
@@ -16,19 +19,8 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <yajl/yajl_parse.h>
 
-/* The request holds the order and its receipt (which, with a trace, is
- * several times the order's size). */
-#define REQUEST_SIZE_FACTOR 4
-
-/* ---------------------------------------------------------------------
- * Small helpers.
- */
-
-/* Make an error found inside a part of the request name its place in the
- * whole request: items[1].id becomes order.items[1].id. */
-static int prefix_path(tsr_error *err, const char *prefix, int code)
+int tsr__refund_prefix_path(tsr_error *err, const char *prefix, int code)
 {
     char path[2 * TSR_ERROR_PATH_MAX];
     size_t n;
@@ -43,334 +35,6 @@ static int prefix_path(tsr_error *err, const char *prefix, int code)
     memcpy(err->path, path, n);
     err->path[n] = '\0';
     return code;
-}
-
-static const char *arena_printf(tsr_arena *ar, const char *fmt, ...) TSR_PRINTF(2, 3);
-
-static const char *arena_printf(tsr_arena *ar, const char *fmt, ...)
-{
-    char small[512];
-    va_list ap;
-    int n;
-
-    va_start(ap, fmt);
-    n = vsnprintf(small, sizeof small, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return NULL;
-    /* reasons are short; a longer one is cut rather than failed */
-    return tsr__arena_strndup(ar, small, (size_t)n < sizeof small ? (size_t)n : sizeof small - 1);
-}
-
-static const char *to_name(tsr_refund_to to)
-{
-    return to == TSR_REFUND_TO_ORIGINAL_PAYMENT ? "original_payment" : "account_credit";
-}
-
-/* ---------------------------------------------------------------------
- * The request: {"order", "receipt", "lines", "datetime", "previous"}.  The
- * order and the receipt are cut out of the text as they are and read by
- * their own readers (order_json.c, receipt.c), so their errors and limits
- * are the same as anywhere else.
- */
-enum { RK_NONE = 0, RK_ORDER, RK_RECEIPT, RK_LINES, RK_DATETIME, RK_PREVIOUS };
-static const char *const request_keys[] = { "order", "receipt", "lines", "datetime", "previous" };
-enum { SUB_NONE = 0, SUB_LINES, SUB_CLAWBACK };
-
-typedef struct idlist {
-    const char **ids;
-    size_t n, cap;
-} idlist;
-
-typedef struct req {
-    const tsr_ruleset *rs;
-    const char *text;
-    tsr_json_parse jp;
-    tsr_arena *arena;
-    tsr_error *err;
-    int rc;
-    unsigned depth;             /* open containers */
-    int key;                    /* the top-level key being read (RK_*) */
-    int sub;                    /* inside `previous`: SUB_* */
-    unsigned capture;           /* > 0: inside the order or the receipt */
-    size_t capture_start;
-    unsigned seen, previous_seen;
-    const char *order, *receipt;
-    size_t order_len, receipt_len;
-    idlist lines, previous;
-    const char *datetime;
-    int64_t clawback;
-} req;
-
-static int req_fail(req *q, const char *path, const char *fmt, ...) TSR_PRINTF(3, 4);
-
-static int req_fail(req *q, const char *path, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (q->rc != TSR_OK)
-        return q->rc;
-    va_start(ap, fmt);
-    q->rc = tsr__err_pathv(q->err, TSR_EORDER, path, fmt, ap);
-    va_end(ap);
-    return q->rc;
-}
-
-static int req_nomem(req *q)
-{
-    return q->rc = tsr__err(q->err, TSR_ENOMEM, NULL);
-}
-
-/* The path of the value being read, for messages. */
-static const char *req_path(const req *q, char *buf, size_t size)
-{
-    const char *base = q->key > 0 ? request_keys[q->key - 1] : "";
-    if (q->key == RK_LINES && q->depth >= 2)
-        snprintf(buf, size, "lines[%zu]", q->lines.n);
-    else if (q->key == RK_PREVIOUS && q->sub == SUB_LINES && q->depth == 3)
-        snprintf(buf, size, "previous.lines[%zu]", q->previous.n);
-    else if (q->key == RK_PREVIOUS && q->sub != SUB_NONE)
-        snprintf(buf, size, "previous.%s", q->sub == SUB_LINES ? "lines" : "clawback");
-    else
-        snprintf(buf, size, "%s", base);
-    return buf;
-}
-
-/* What belongs at the position being read, for messages. */
-static const char *req_expected(const req *q)
-{
-    if (q->depth == 1)
-        return q->key == RK_LINES      ? "expected a list of line ids"
-               : q->key == RK_DATETIME ? "expected the refund time, ISO 8601 with a UTC offset"
-                                       : "expected an object";
-    if (q->key == RK_PREVIOUS && q->depth == 2)
-        return q->sub == SUB_CLAWBACK ? "expected a money amount such as \"12.00\""
-                                      : "expected a list of line ids";
-    return "expected a line id (a string)";
-}
-
-static int add_id(req *q, idlist *l, const char *s, size_t n)
-{
-    char path[64];
-    char *copy;
-
-    if (l->n >= q->rs->limits.max_order_lines)
-        return req_fail(q, req_path(q, path, sizeof path),
-                        "more line ids than an order may have lines (%zu)",
-                        q->rs->limits.max_order_lines);
-    if (n == 0 || memchr(s, '\0', n))
-        return req_fail(q, req_path(q, path, sizeof path), "not a line id");
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 8;
-        const char **ids = tsr__arena_alloc(q->arena, cap * sizeof *ids);
-        if (!ids)
-            return req_nomem(q);
-        if (l->n)
-            memcpy(ids, l->ids, l->n * sizeof *ids);
-        l->ids = ids;
-        l->cap = cap;
-    }
-    if (!(copy = tsr__arena_strndup(q->arena, s, n)))
-        return req_nomem(q);
-    l->ids[l->n++] = copy;
-    return TSR_OK;
-}
-
-static int req_start(req *q, bool is_map)
-{
-    char path[64];
-
-    if (q->rc != TSR_OK)
-        return q->rc;
-    if (q->capture) {
-        q->capture++;
-        q->depth++;
-        return TSR_OK;
-    }
-    if (q->depth == 0) {
-        if (!is_map)
-            return req_fail(q, "", "a refund request is a JSON object: "
-                                   "{\"order\", \"receipt\", \"lines\", \"datetime\"}");
-        q->depth = 1;
-        return TSR_OK;
-    }
-    if (q->depth == 1 && is_map && (q->key == RK_ORDER || q->key == RK_RECEIPT)) {
-        /* yajl's offset is just past the `{` it reports */
-        q->capture_start = tsr__json_offset(&q->jp) - 1;
-        q->capture = 1;
-        q->depth++;
-        return TSR_OK;
-    }
-    if (q->depth == 1 && ((q->key == RK_LINES && !is_map) || (q->key == RK_PREVIOUS && is_map))) {
-        q->depth++;
-        return TSR_OK;
-    }
-    if (q->depth == 2 && q->key == RK_PREVIOUS && q->sub == SUB_LINES && !is_map) {
-        q->depth++;
-        return TSR_OK;
-    }
-    return req_fail(q, req_path(q, path, sizeof path), "%s", req_expected(q));
-}
-
-static int req_end(req *q)
-{
-    if (q->rc != TSR_OK)
-        return q->rc;
-    q->depth--;
-    if (q->capture && --q->capture == 0) {
-        size_t end = tsr__json_offset(&q->jp);
-        const char *start = q->text + q->capture_start;
-        if (q->key == RK_ORDER) {
-            q->order = start;
-            q->order_len = end - q->capture_start;
-        } else {
-            q->receipt = start;
-            q->receipt_len = end - q->capture_start;
-        }
-    }
-    return TSR_OK;
-}
-
-static int req_key(req *q, const char *s, size_t n)
-{
-    size_t i;
-
-    if (q->rc != TSR_OK || q->capture)
-        return q->rc;
-    if (q->depth == 1) {
-        for (i = 0; i < TSR_ARRAY_LEN(request_keys); i++)
-            if (strlen(request_keys[i]) == n && memcmp(request_keys[i], s, n) == 0)
-                break;
-        if (i == TSR_ARRAY_LEN(request_keys)) {
-            const char *close = tsr__closest(s, n, request_keys, TSR_ARRAY_LEN(request_keys));
-            char path[64];
-            tsr__clip(path, sizeof path, s, n, 40);
-            return req_fail(q, path, "unknown key in a refund request%s%s%s", close ? "; did you mean `" : "",
-                            close ? close : "", close ? "`?" : "");
-        }
-        if (q->seen & (1u << i))
-            return req_fail(q, request_keys[i], "`%s` is given twice", request_keys[i]);
-        q->seen |= 1u << i;
-        q->key = (int)i + 1;
-        q->sub = SUB_NONE;
-        return TSR_OK;
-    }
-    /* depth 2: inside `previous` */
-    if (n == 5 && memcmp(s, "lines", 5) == 0)
-        q->sub = SUB_LINES;
-    else if (n == 8 && memcmp(s, "clawback", 8) == 0)
-        q->sub = SUB_CLAWBACK;
-    else {
-        char shown[64];
-        return req_fail(q, "previous", "unknown key `%s`: `previous` holds `lines` (the line "
-                                       "ids refunded before) and `clawback` (what was withheld)",
-                        tsr__clip(shown, sizeof shown, s, n, 40));
-    }
-    if (q->previous_seen & (1u << q->sub))
-        return req_fail(q, "previous", "`%s` is given twice", q->sub == SUB_LINES ? "lines" : "clawback");
-    q->previous_seen |= 1u << q->sub;
-    return TSR_OK;
-}
-
-static int req_clawback(req *q, tsr_otok tok, const char *s, size_t n)
-{
-    char shown[64];
-    int rc;
-    if (tok != TSR_OT_STRING && tok != TSR_OT_NUMBER)
-        return req_fail(q, "previous.clawback", "%s", req_expected(q));
-    rc = tsr__parse_fixed(s, n, q->rs->minor_units, &q->clawback);
-    if (rc != TSR_OK)
-        return req_fail(q, "previous.clawback", "`%s` is not a money amount in %s",
-                        tsr__clip(shown, sizeof shown, s, n, 40), q->rs->currency);
-    if (q->clawback < 0)
-        return req_fail(q, "previous.clawback", "`%s` is negative: a clawback is what earlier "
-                        "refunds withheld, 0 or more", tsr__clip(shown, sizeof shown, s, n, 40));
-    return TSR_OK;
-}
-
-static int req_scalar(req *q, tsr_otok tok, const char *s, size_t n)
-{
-    char path[64];
-
-    if (q->rc != TSR_OK || q->capture)
-        return q->rc;
-    if (q->depth == 0)
-        return req_fail(q, "", "a refund request is a JSON object: "
-                               "{\"order\", \"receipt\", \"lines\", \"datetime\"}");
-    req_path(q, path, sizeof path);
-    if (q->depth == 1 && q->key == RK_DATETIME) {
-        if (tok != TSR_OT_STRING)
-            return req_fail(q, path, "%s", req_expected(q));
-        if (!(q->datetime = tsr__arena_strndup(q->arena, s, n)))
-            return req_nomem(q);
-        return TSR_OK;
-    }
-    if (q->depth == 2 && q->key == RK_LINES)
-        return tok == TSR_OT_STRING ? add_id(q, &q->lines, s, n)
-                                    : req_fail(q, path, "expected a line id (a string)");
-    if (q->depth == 3)
-        return tok == TSR_OT_STRING ? add_id(q, &q->previous, s, n)
-                                    : req_fail(q, path, "expected a line id (a string)");
-    if (q->depth == 2 && q->sub == SUB_CLAWBACK)
-        return req_clawback(q, tok, s, n);
-    return req_fail(q, path, "%s", req_expected(q));
-}
-
-static int rq_null(void *c) { return req_scalar(c, TSR_OT_NULL, NULL, 0) == TSR_OK; }
-static int rq_bool(void *c, int b)
-{
-    return req_scalar(c, b ? TSR_OT_TRUE : TSR_OT_FALSE, NULL, 0) == TSR_OK;
-}
-static int rq_number(void *c, const char *s, size_t n)
-{
-    return req_scalar(c, TSR_OT_NUMBER, s, n) == TSR_OK;
-}
-static int rq_string(void *c, const unsigned char *s, size_t n)
-{
-    return req_scalar(c, TSR_OT_STRING, (const char *)s, n) == TSR_OK;
-}
-static int rq_start_map(void *c) { return req_start(c, true) == TSR_OK; }
-static int rq_key(void *c, const unsigned char *s, size_t n)
-{
-    return req_key(c, (const char *)s, n) == TSR_OK;
-}
-static int rq_end(void *c) { return req_end(c) == TSR_OK; }
-static int rq_start_array(void *c) { return req_start(c, false) == TSR_OK; }
-
-static const yajl_callbacks request_callbacks = {
-    rq_null, rq_bool, NULL, NULL, rq_number, rq_string,
-    rq_start_map, rq_key, rq_end, rq_start_array, rq_end
-};
-
-static int read_request(req *q, const tsr_ruleset *rs, const char *text, size_t len,
-                        tsr_arena *arena, tsr_error *err)
-{
-    static const char *const required[] = { "order", "receipt", "lines", "datetime" };
-    char msg[TSR_ERROR_TEXT_MAX];
-    size_t i;
-    int rc;
-
-    memset(q, 0, sizeof *q);
-    q->rs = rs;
-    q->text = text;
-    q->arena = arena;
-    q->err = err;
-    q->jp.alloc = arena->alloc;
-    if (rs->limits.max_order_size <= SIZE_MAX / REQUEST_SIZE_FACTOR &&
-        len > rs->limits.max_order_size * REQUEST_SIZE_FACTOR)
-        return tsr__err_path(err, TSR_ELIMIT, "", "a refund request may have at most %zu bytes",
-                             rs->limits.max_order_size * REQUEST_SIZE_FACTOR);
-    rc = tsr__json_parse(&q->jp, &request_callbacks, q, text, len, TSR_JSON_CANCELLED, msg, sizeof msg);
-    if (rc == TSR_JSON_CANCELLED)
-        return q->rc;
-    if (rc == TSR_ENOMEM)
-        return tsr__err(err, TSR_ENOMEM, NULL);
-    if (rc != TSR_OK)
-        return tsr__err_path(err, TSR_EORDER, "", "the refund request is not valid JSON: %s", msg);
-    for (i = 0; i < TSR_ARRAY_LEN(required); i++)
-        if (!(q->seen & (1u << i)))
-            return tsr__err_path(err, TSR_EORDER, "", "the refund request has no `%s`", required[i]);
-    return TSR_OK;
 }
 
 /* ---------------------------------------------------------------------
@@ -520,12 +184,7 @@ static int setup_context(refund *r)
             rec[TSR_ITEM_CATEGORY].u.s = l->category_name;
             rec[TSR_ITEM_CATEGORY].len = (uint32_t)strlen(l->category_name);
         }
-        rec[TSR_ITEM_PRICE].type = TSR_T_MONEY;
-        rec[TSR_ITEM_PRICE].u.i = l->unit_price;
-        rec[TSR_ITEM_SUBTOTAL].type = TSR_T_MONEY;
-        rec[TSR_ITEM_SUBTOTAL].u.i = l->subtotal;
-        rec[TSR_ITEM_TOTAL].type = TSR_T_MONEY;
-        rec[TSR_ITEM_TOTAL].u.i = l->total;
+        tsr__line_rec_sync(rec, l);
     }
     memset(&r->x, 0, sizeof r->x);
     r->x.alloc = &rs->alloc;
@@ -566,27 +225,26 @@ static int line_fee(refund *r, tsr_refund_line *l, int64_t *fee, bool *ok)
     tsr_arena *ar = &r->out->arena;
     char buf[40];
     tsr_value v;
-    int rc;
+    int rc, quoted;
 
     *fee = 0;
     *ok = true;
     if (!e)
         return TSR_OK;
     if ((rc = tsr__expr_eval(e, &r->x, &v)) != TSR_OK)   /* items[k] is in the order */
-        return rc == TSR_EEVAL ? prefix_path(r->err, "order", rc) : rc;
+        return rc == TSR_EEVAL ? tsr__refund_prefix_path(r->err, "order", rc) : rc;
     /* a fee that cannot be computed, or would add money, refunds nothing */
+    quoted = (int)tsr__utf8_prefix(e->src, e->src_len, TSR_QUOTE_MAX);
     if (v.type != TSR_T_MONEY) {
         *ok = false;
-        return reject(r, l, arena_printf(ar, "fee: `%.*s` has no value for this line",
-                                         (int)tsr__utf8_prefix(e->src, e->src_len, TSR_QUOTE_MAX),
-                                         e->src));
+        return reject(r, l, tsr__arena_printf(ar, "fee: `%.*s` has no value for this line",
+                                              quoted, e->src));
     }
     if (v.u.i < 0) {
         *ok = false;
         tsr__format_fixed(buf, v.u.i, r->rs->minor_units);
-        return reject(r, l, arena_printf(ar, "fee: `%.*s` is negative (%s) for this line",
-                                         (int)tsr__utf8_prefix(e->src, e->src_len, TSR_QUOTE_MAX),
-                                         e->src, buf));
+        return reject(r, l, tsr__arena_printf(ar, "fee: `%.*s` is negative (%s) for this line",
+                                              quoted, e->src, buf));
     }
     *fee = v.u.i;
     return TSR_OK;
@@ -646,14 +304,14 @@ static int refund_line(refund *r, size_t k, tsr_refund_line *l)
         const char *w = NULL;
         size_t wl = 0;
         if ((rc = tsr__expr_test(R->allowed, &r->x, &holds, &w, &wl)) != TSR_OK)
-            return rc == TSR_EEVAL ? prefix_path(r->err, "order", rc) : rc;
+            return rc == TSR_EEVAL ? tsr__refund_prefix_path(r->err, "order", rc) : rc;
         if (!holds) {
             if (!w) {
                 w = R->allowed->src;
                 wl = R->allowed->src_len;
             }
-            return reject(r, l, arena_printf(ar, "allowed: `%.*s` was false",
-                                             (int)tsr__utf8_prefix(w, wl, TSR_QUOTE_MAX), w));
+            return reject(r, l, tsr__arena_printf(ar, "allowed: `%.*s` was false",
+                                                  (int)tsr__utf8_prefix(w, wl, TSR_QUOTE_MAX), w));
         }
     }
     if ((rc = line_fee(r, l, &fee, &ok)) != TSR_OK || !ok)
@@ -769,7 +427,7 @@ static int reprice(refund *r, bool with_this, repriced *p)
         rc = tsr_evaluate(&now, r->rs, &sub, &quiet, r->err);
     tsr__order_fini(&sub);
     if (rc != TSR_OK)
-        return rc == TSR_ENOMEM ? rc : prefix_path(r->err, "reprice", rc);
+        return rc == TSR_ENOMEM ? rc : tsr__refund_prefix_path(r->err, "reprice", rc);
     /* the lines' totals, as `paid` counts them: tax added on top is not a
      * discount the kept lines lost */
     p->now = now->totals.due;
@@ -1058,7 +716,7 @@ int tsr__refund_run(tsr_refund_result **out, const tsr_ruleset *rs, const tsr_re
     tsr__arena_init(&r.work, &rs->alloc, 4096);
     rc = tsr_evaluate(&r.res, rs, in->order, &quiet, err);
     if (rc != TSR_OK && rc != TSR_ENOMEM)
-        prefix_path(err, "order", rc);
+        tsr__refund_prefix_path(err, "order", rc);
     if (rc == TSR_OK)
         rc = tsr__receipt_read(&r.receipt, rs, in->receipt, in->receipt_len, &r.work, err);
     if (rc == TSR_OK)
@@ -1085,9 +743,9 @@ int tsr__refund_run(tsr_refund_result **out, const tsr_ruleset *rs, const tsr_re
 }
 
 /* ---------------------------------------------------------------------
- * Public entry points.
+ * The C entry point (tsr_refund, with a JSON request, is refund_request.c's).
  */
-static int parse_time(const char *s, size_t n, tsr_refund_input *in, tsr_error *err)
+int tsr__refund_time(tsr_refund_input *in, const char *s, size_t n, tsr_error *err)
 {
     if (!s || tsr__parse_datetime(s, n, &in->at, &in->at_offset) != TSR_OK)
         return tsr__err_path(err, TSR_EORDER, "datetime",
@@ -1138,7 +796,7 @@ int tsr_refund_order(tsr_refund_result **out, const tsr_ruleset *rs, const tsr_o
     if (opts && opts->nprevious_lines && !opts->previous_lines)
         return tsr__err(err, TSR_EINVAL, "tsr_refund_order: previous_lines is NULL");
     if ((rc = tsr__order_ready(order, err)) != TSR_OK)
-        return prefix_path(err, "order", rc);
+        return tsr__refund_prefix_path(err, "order", rc);
     memset(&in, 0, sizeof in);
     in.order = order;
     in.receipt = receipt;
@@ -1151,281 +809,7 @@ int tsr_refund_order(tsr_refund_result **out, const tsr_ruleset *rs, const tsr_o
         in.previous_clawback_stated = opts->previous_clawback != TSR_REFUND_CLAWBACK_UNSTATED;
         in.previous_clawback = in.previous_clawback_stated ? opts->previous_clawback : 0;
     }
-    if ((rc = parse_time(datetime, datetime ? strlen(datetime) : 0, &in, err)) != TSR_OK)
+    if ((rc = tsr__refund_time(&in, datetime, datetime ? strlen(datetime) : 0, err)) != TSR_OK)
         return rc;
     return tsr__refund_run(out, rs, &in, err);
-}
-
-int tsr_refund(tsr_refund_result **out, const tsr_ruleset *rs, const char *request, size_t len,
-               tsr_error *err)
-{
-    tsr_refund_input in;
-    tsr_arena arena;
-    tsr_order order;
-    req q;
-    int rc;
-
-    tsr__error_clear(err);
-    if (!out)
-        return tsr__err(err, TSR_EINVAL, "tsr_refund: `out` is NULL");
-    *out = NULL;
-    if (!rs || (!request && len))
-        return tsr__err(err, TSR_EINVAL, "tsr_refund: rule set or request is NULL");
-    tsr__arena_init(&arena, &rs->alloc, 1024);
-    memset(&order, 0, sizeof order);
-    rc = read_request(&q, rs, request ? request : "", len, &arena, err);
-    if (rc == TSR_OK && (rc = tsr__order_init(&order, rs)) != TSR_OK)
-        tsr__err(err, rc, NULL);
-    if (rc == TSR_OK && (rc = tsr__order_parse_text(&order, q.order, q.order_len, err)) != TSR_OK &&
-        rc != TSR_ENOMEM)
-        prefix_path(err, "order", rc);
-    if (rc == TSR_OK) {
-        memset(&in, 0, sizeof in);
-        in.order = &order;
-        in.receipt = q.receipt;
-        in.receipt_len = q.receipt_len;
-        in.lines = q.lines.ids;
-        in.nlines = q.lines.n;
-        in.previous = q.previous.ids;
-        in.nprevious = q.previous.n;
-        in.previous_clawback = q.clawback;
-        in.previous_clawback_stated = (q.previous_seen & (1u << SUB_CLAWBACK)) != 0;
-        rc = parse_time(q.datetime, strlen(q.datetime), &in, err);
-    }
-    if (rc == TSR_OK)
-        rc = tsr__refund_run(out, rs, &in, err);
-    tsr__order_fini(&order);
-    tsr__arena_free(&arena);
-    return rc;
-}
-
-/* ---------------------------------------------------------------------
- * The result.
- */
-void tsr_refund_result_free(tsr_refund_result *r)
-{
-    if (!r)
-        return;
-    if (r->json)
-        tsr__free(&r->alloc, r->json, r->json_cap);
-    tsr__arena_free_holder(&r->arena);   /* the result lives inside it */
-}
-
-static void put_money(tsr_buf *b, const tsr_refund_result *r, int64_t v)
-{
-    char num[40];
-    size_t n = tsr__format_fixed(num, v, r->minor_units);
-    tsr__buf_putc(b, '"');
-    tsr__buf_put(b, num, n);
-    tsr__buf_putc(b, '"');
-}
-
-static void put_str(tsr_buf *b, const char *s)
-{
-    if (s)
-        tsr__buf_json_string(b, s, strlen(s));
-    else
-        tsr__buf_puts(b, "null");
-}
-
-static void put_line(tsr_buf *b, const tsr_refund_result *r, const tsr_refund_line *l)
-{
-    tsr__buf_puts(b, "{\"id\":");
-    put_str(b, l->id);
-    if (l->status != TSR_REFUND_REFUNDED) {
-        tsr__buf_puts(b, ",\"status\":\"rejected\",\"why\":");
-        put_str(b, l->why);
-        tsr__buf_putc(b, '}');
-        return;
-    }
-    tsr__buf_puts(b, ",\"status\":\"refunded\",\"amount\":");
-    put_money(b, r, l->amount);
-    tsr__buf_puts(b, ",\"fee\":");
-    put_money(b, r, l->fee);
-    if (r->taxes && !l->tax_id) {
-        tsr__buf_puts(b, ",\"tax\":null");
-    } else if (r->taxes) {
-        tsr__buf_puts(b, ",\"tax\":{\"id\":");
-        put_str(b, l->tax_id);
-        tsr__buf_puts(b, ",\"rate\":");
-        put_str(b, l->tax_rate);
-        tsr__buf_puts(b, ",\"amount\":");
-        put_money(b, r, l->tax);
-        tsr__buf_putc(b, '}');
-    }
-    tsr__buf_printf(b, ",\"points_restored\":%lld,\"points_revoked\":%lld}",
-                    (long long)l->points_restored, (long long)l->points_revoked);
-}
-
-static void put_refund(tsr_buf *b, const tsr_refund_result *r)
-{
-    const tsr_refund_totals *t = &r->totals;
-    size_t i;
-
-    tsr__buf_puts(b, "{\"order\":");
-    put_str(b, r->order_id);
-    tsr__buf_puts(b, ",\"ruleset\":{\"id\":");
-    put_str(b, r->ruleset_id);
-    tsr__buf_puts(b, ",\"version\":");
-    put_str(b, r->ruleset_version);
-    tsr__buf_puts(b, "},\"currency\":");
-    put_str(b, r->currency);
-    tsr__buf_puts(b, ",\"datetime\":");
-    put_str(b, r->datetime);
-    tsr__buf_puts(b, ",\"to\":");
-    put_str(b, to_name(r->to));
-    tsr__buf_puts(b, ",\"lines\":[");
-    for (i = 0; i < r->nlines; i++) {
-        if (i)
-            tsr__buf_putc(b, ',');
-        put_line(b, r, &r->lines[i]);
-    }
-    tsr__buf_puts(b, "],\"totals\":{\"amount\":");
-    put_money(b, r, t->amount);
-    tsr__buf_puts(b, ",\"fee\":");
-    put_money(b, r, t->fee);
-    if (r->taxes) {
-        tsr__buf_puts(b, ",\"tax\":");
-        put_money(b, r, t->tax);
-    }
-    tsr__buf_puts(b, ",\"clawback\":");
-    put_money(b, r, t->clawback);
-    tsr__buf_puts(b, ",\"clawback_returned\":");
-    put_money(b, r, t->clawback_returned);
-    tsr__buf_printf(b, ",\"points_restored\":%lld,\"points_revoked\":%lld,"
-                       "\"order_points_revoked\":%lld}",
-                    (long long)t->points_restored, (long long)t->points_revoked,
-                    (long long)t->order_points_revoked);
-    if (r->repriced) {
-        tsr__buf_puts(b, ",\"reprice\":{\"lines\":[");
-        for (i = 0; i < r->nremaining; i++) {
-            if (i)
-                tsr__buf_putc(b, ',');
-            put_str(b, r->remaining[i]);
-        }
-        tsr__buf_puts(b, "],\"paid\":");
-        put_money(b, r, r->reprice_paid);
-        tsr__buf_puts(b, ",\"now\":");
-        put_money(b, r, r->reprice_now);
-        tsr__buf_putc(b, '}');
-    }
-    tsr__buf_putc(b, '}');
-}
-
-const char *tsr_refund_result_json(tsr_refund_result *r, size_t *len)
-{
-    tsr_buf b;
-
-    if (!r)
-        return NULL;
-    if (!r->json) {
-        tsr__buf_init(&b, &r->alloc);
-        put_refund(&b, r);
-        if (b.failed || !b.data) {
-            tsr__buf_free(&b);
-            return NULL;
-        }
-        r->json = b.data;
-        r->json_len = b.len;
-        r->json_cap = b.cap;
-    }
-    if (len)
-        *len = r->json_len;
-    return r->json;
-}
-
-const char *tsr_refund_result_order(const tsr_refund_result *r)
-{
-    return r ? r->order_id : NULL;
-}
-
-const char *tsr_refund_result_to(const tsr_refund_result *r)
-{
-    return r ? to_name(r->to) : NULL;
-}
-
-size_t tsr_refund_result_line_count(const tsr_refund_result *r)
-{
-    return r ? r->nlines : 0;
-}
-
-static const tsr_refund_line *line_at(const tsr_refund_result *r, size_t i)
-{
-    return r && i < r->nlines ? &r->lines[i] : NULL;
-}
-
-const char *tsr_refund_result_line_id(const tsr_refund_result *r, size_t i)
-{
-    const tsr_refund_line *l = line_at(r, i);
-    return l ? l->id : NULL;
-}
-
-int tsr_refund_result_line_status(const tsr_refund_result *r, size_t i)
-{
-    const tsr_refund_line *l = line_at(r, i);
-    return l ? (int)l->status : TSR_EINVAL;
-}
-
-const char *tsr_refund_result_line_why(const tsr_refund_result *r, size_t i)
-{
-    const tsr_refund_line *l = line_at(r, i);
-    return l ? l->why : NULL;
-}
-
-int64_t tsr_refund_result_line_amount(const tsr_refund_result *r, size_t i)
-{
-    const tsr_refund_line *l = line_at(r, i);
-    return l ? l->amount : 0;
-}
-
-int64_t tsr_refund_result_line_fee(const tsr_refund_result *r, size_t i)
-{
-    const tsr_refund_line *l = line_at(r, i);
-    return l ? l->fee : 0;
-}
-
-int64_t tsr_refund_result_line_points_restored(const tsr_refund_result *r, size_t i)
-{
-    const tsr_refund_line *l = line_at(r, i);
-    return l ? l->points_restored : 0;
-}
-
-int64_t tsr_refund_result_line_points_revoked(const tsr_refund_result *r, size_t i)
-{
-    const tsr_refund_line *l = line_at(r, i);
-    return l ? l->points_revoked : 0;
-}
-
-int tsr_refund_result_line_tax(const tsr_refund_result *r, size_t i, const char **id,
-                               const char **rate, int64_t *amount)
-{
-    const tsr_refund_line *l = line_at(r, i);
-
-    if (!l)
-        return TSR_EINVAL;
-    if (id)
-        *id = l->tax_id;
-    if (rate)
-        *rate = l->tax_rate;
-    if (amount)
-        *amount = l->tax_id ? l->tax : 0;
-    return l->tax_id != NULL;
-}
-
-/* Bytes of tsr_refund_totals each version of the header declares (as
- * refund_options_size). */
-static const size_t refund_totals_size[TSR_REFUND_TOTALS_VERSION + 1] = {
-    0,
-    TSR_END_OF(tsr_refund_totals, clawback_returned),      /* version 1 */
-    TSR_END_OF(tsr_refund_totals, tax),                    /* version 2 */
-};
-_Static_assert(sizeof(tsr_refund_totals) == TSR_END_OF(tsr_refund_totals, tax),
-               "a field was appended to tsr_refund_totals: add a version and its size");
-
-int tsr_refund_result_totals(const tsr_refund_result *r, tsr_refund_totals *out)
-{
-    static const tsr_refund_totals zero = TSR_REFUND_TOTALS_INIT;
-    int rc = tsr__copy_out_versioned(out, r ? &r->totals : &zero, refund_totals_size,
-                                     TSR_ARRAY_LEN(refund_totals_size));
-    return rc == TSR_OK && !r ? TSR_EINVAL : rc;
 }

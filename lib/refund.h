@@ -3,12 +3,17 @@
  * against, the refund itself, and the hook through which rule tests (§7,
  * the `refund:` case form) run a refund.
  *
- *   receipt.c      reads a receipt (the result JSON an evaluation returned)
- *                  and checks it against the order re-evaluated under the
- *                  loaded rule set
- *   refund.c       the request, the per-line refund, re-pricing and
- *                  clawback, the refund result and its JSON
- *   refund_case.c  the §7 `refund:` case form, for lib/ruletest.c
+ *   receipt.c         reads a receipt (the result JSON an evaluation
+ *                     returned) and checks it against the order re-evaluated
+ *                     under the loaded rule set
+ *   refund.c          the refund itself: the per-line refund, re-pricing and
+ *                     clawback (tsr__refund_run), and tsr_refund_order
+ *   refund_request.c  a refund request in JSON, and tsr_refund
+ *   refund_json.c     the refund result: its JSON and accessors
+ *   refund_case.c     the §7 `refund:` case form, for lib/ruletest.c
+ *
+ * refund_request.c calls refund.c, which calls receipt.c; refund_json.c
+ * calls none of them.
  *
  * The library keeps no state between refunds: what was refunded before
  * comes in with the request (`previous`), and the result says exactly what
@@ -18,28 +23,7 @@
 #define TSR_REFUND_H
 
 #include "eval.h"
-
-/* ---------------------------------------------------------------------
- * JSON through yajl's SAX parser, with the library's allocator (receipt.c).
- * yajl cannot survive an allocator that returns NULL, so a refused block is
- * taken from malloc instead and the parse reports TSR_ENOMEM at the end.
- */
-typedef struct tsr_json_parse {
-    const tsr_alloc *alloc;
-    bool oom;                   /* the caller's allocator refused a block */
-    void *handle;               /* the yajl handle while parsing (for offsets) */
-} tsr_json_parse;
-
-/* Parse text[0..len) completely, calling `callbacks` (a yajl_callbacks *)
- * with `ctx`.  Returns TSR_OK; TSR_ENOMEM; `cancelled` (pass a value that
- * is no TSR_* code, such as TSR_JSON_CANCELLED) when a callback stopped the
- * parse (the callback recorded why); or TSR_EPARSE with yajl's message and
- * the byte offset in msg. */
-#define TSR_JSON_CANCELLED 1
-int tsr__json_parse(tsr_json_parse *jp, const void *callbacks, void *ctx, const char *text,
-                    size_t len, int cancelled, char *msg, size_t msgsize);
-/* During a callback: bytes consumed so far (just past the current token). */
-size_t tsr__json_offset(const tsr_json_parse *jp);
+#include "json_sax.h"
 
 /* ---------------------------------------------------------------------
  * Receipts (receipt.c).  Only what a refund needs is read; everything else
@@ -98,7 +82,7 @@ int tsr__receipt_read(tsr_receipt *out, const tsr_ruleset *rs, const char *text,
 int tsr__receipt_verify(const tsr_receipt *rc, const tsr_result *res, tsr_error *err);
 
 /* ---------------------------------------------------------------------
- * Refunds (refund.c).
+ * Refunds (refund.c; the result's JSON and accessors: refund_json.c).
  */
 typedef struct tsr_refund_line {
     const char *id;
@@ -152,6 +136,14 @@ typedef struct tsr_refund_input {
 
 int tsr__refund_run(tsr_refund_result **out, const tsr_ruleset *rs, const tsr_refund_input *in,
                     tsr_error *err);
+
+/* The refund time s[0..n), ISO 8601 with a UTC offset, into in->at and
+ * in->at_offset; else TSR_EORDER at `datetime` (s may be NULL). */
+int tsr__refund_time(tsr_refund_input *in, const char *s, size_t n, tsr_error *err);
+
+/* Make an error found inside a part of the request name its place in the
+ * whole request (items[1].id becomes order.items[1].id); returns code. */
+int tsr__refund_prefix_path(tsr_error *err, const char *prefix, int code);
 
 /* ---------------------------------------------------------------------
  * Rule tests (refund_case.c), for lib/ruletest.c.

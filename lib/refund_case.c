@@ -115,66 +115,19 @@ static kind key_kind(const char *key)
  */
 typedef struct checker {
     const tsr_ruleset *rs;
-    const char *file;
-    tsr_error *err;
+    tsr_ycheck at;
 } checker;
-
-static int bad(const checker *c, const tsr_ynode *n, const char *fmt, ...) TSR_PRINTF(3, 4);
-
-static int bad(const checker *c, const tsr_ynode *n, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    tsr__err_atv(c->err, TSR_ESCHEMA, c->file, n ? n->line : 0, n ? n->col : 0, fmt, ap);
-    va_end(ap);
-    return TSR_ESCHEMA;
-}
-
-static bool is_scalar(const tsr_ynode *n)
-{
-    return n && n->kind == TSR_Y_SCALAR;
-}
-
-static const char *text(const tsr_ynode *n)
-{
-    return is_scalar(n) ? n->u.scalar.text : "";
-}
-
-static int need(const checker *c, const tsr_ynode *n, tsr_ynode_kind k, const char *what)
-{
-    if (n && n->kind == k)
-        return TSR_OK;
-    return bad(c, n, "%s must be a %s", what, k == TSR_Y_MAP ? "mapping" : k == TSR_Y_SEQ
-                                                                         ? "sequence" : "scalar");
-}
-
-static int known_keys(const checker *c, const tsr_ynode *m, const char *where,
-                      const tsr_keyset *ks)
-{
-    return tsr__keys_check(ks, m, c->file, where, c->err);
-}
-
-static bool parse_money(const tsr_ruleset *rs, const tsr_ynode *n, int64_t *v)
-{
-    return is_scalar(n) && tsr__parse_fixed(n->u.scalar.text, n->u.scalar.len, rs->minor_units,
-                                            v) == TSR_OK;
-}
-
-static bool parse_points(const tsr_ynode *n, int64_t *v)
-{
-    return is_scalar(n) && tsr__parse_fixed(n->u.scalar.text, n->u.scalar.len, 0, v) == TSR_OK;
-}
 
 static int check_ids(const checker *c, const tsr_ynode *n, const char *what)
 {
     size_t i;
-    int rc;
-    if ((rc = need(c, n, TSR_Y_SEQ, what)) != TSR_OK)
+    int rc = tsr__yneed_seq(&c->at, n, what);
+    if (rc != TSR_OK)
         return rc;
     for (i = 0; i < n->u.seq.len; i++)
-        if (!is_scalar(n->u.seq.items[i]) || tsr__yaml_is_null(n->u.seq.items[i]))
-            return bad(c, n->u.seq.items[i], "%s must list line ids", what);
+        if (!tsr__yscalar(n->u.seq.items[i]) || tsr__yaml_is_null(n->u.seq.items[i]))
+            return tsr__yfail(&c->at, n->u.seq.items[i], TSR_ESCHEMA, "%s must list line ids",
+                              what);
     return TSR_OK;
 }
 
@@ -185,32 +138,36 @@ static int check_request(const checker *c, const tsr_ynode *r)
     int32_t off;
     int rc;
 
-    if ((rc = need(c, r, TSR_Y_MAP, "`refund`")) != TSR_OK ||
-        (rc = known_keys(c, r, "`refund`", &tsr__keys_refund_case)) != TSR_OK)
+    if ((rc = tsr__yneed_map(&c->at, r, "`refund`")) != TSR_OK ||
+        (rc = tsr__ycheck_keys(&c->at, r, "`refund`", &tsr__keys_refund_case)) != TSR_OK)
         return rc;
     lines = tsr__ymap_get(r, "lines");
     dt = tsr__ymap_get(r, "datetime");
     if (!lines)
-        return bad(c, r, "`refund` needs `lines`: the ids of the lines to refund");
+        return tsr__yfail(&c->at, r, TSR_ESCHEMA,
+                          "`refund` needs `lines`: the ids of the lines to refund");
     if (!dt)
-        return bad(c, r, "`refund` needs `datetime`: the time of the refund");
+        return tsr__yfail(&c->at, r, TSR_ESCHEMA,
+                          "`refund` needs `datetime`: the time of the refund");
     if ((rc = check_ids(c, lines, "refund.lines")) != TSR_OK)
         return rc;
-    if (!is_scalar(dt) || tsr__parse_datetime(dt->u.scalar.text, dt->u.scalar.len, &usec, &off) != TSR_OK)
-        return bad(c, dt, "refund.datetime must be ISO 8601 with a UTC offset, such as "
+    if (!tsr__yscalar(dt) ||
+        tsr__parse_datetime(dt->u.scalar.text, dt->u.scalar.len, &usec, &off) != TSR_OK)
+        return tsr__yfail(&c->at, dt, TSR_ESCHEMA,
+                          "refund.datetime must be ISO 8601 with a UTC offset, such as "
                           "\"2026-11-20T10:00:00+02:00\"");
     if (!(prev = tsr__ymap_get(r, "previous")))
         return TSR_OK;
-    if ((rc = need(c, prev, TSR_Y_MAP, "refund.previous")) != TSR_OK ||
-        (rc = known_keys(c, prev, "refund.previous", &previous_set)) != TSR_OK)
+    if ((rc = tsr__yneed_map(&c->at, prev, "refund.previous")) != TSR_OK ||
+        (rc = tsr__ycheck_keys(&c->at, prev, "refund.previous", &previous_set)) != TSR_OK)
         return rc;
     if (tsr__ymap_get(prev, "lines") &&
         (rc = check_ids(c, tsr__ymap_get(prev, "lines"), "refund.previous.lines")) != TSR_OK)
         return rc;
     claw = tsr__ymap_get(prev, "clawback");
-    if (claw && (!parse_money(c->rs, claw, &v) || v < 0))
-        return bad(c, claw, "refund.previous.clawback must be a money amount in %s",
-                   c->rs->currency);
+    if (claw && (!tsr__yfixed(claw, c->rs->minor_units, &v) || v < 0))
+        return tsr__yfail(&c->at, claw, TSR_ESCHEMA,
+                          "refund.previous.clawback must be a money amount in %s", c->rs->currency);
     return TSR_OK;
 }
 
@@ -220,20 +177,22 @@ static int check_value(const checker *c, const tsr_ynode *v, const char *key, co
 
     switch (key_kind(key)) {
     case K_MONEY:
-        if (!parse_money(c->rs, v, &x))
-            return bad(c, v, "%s must be a money amount in %s, such as \"118.00\"", path,
-                       c->rs->currency);
+        if (!tsr__yfixed(v, c->rs->minor_units, &x))
+            return tsr__yfail(&c->at, v, TSR_ESCHEMA,
+                              "%s must be a money amount in %s, such as \"118.00\"", path,
+                              c->rs->currency);
         return TSR_OK;
     case K_POINTS:
-        if (!parse_points(v, &x))
-            return bad(c, v, "%s must be a whole number of points", path);
+        if (!tsr__yfixed(v, 0, &x))
+            return tsr__yfail(&c->at, v, TSR_ESCHEMA, "%s must be a whole number of points",
+                              path);
         return TSR_OK;
     default:
-        if (!is_scalar(v) || tsr__yaml_is_null(v))
-            return bad(c, v, "%s must be text", path);
-        if (strcmp(key, "status") == 0 && strcmp(text(v), "refunded") != 0 &&
-            strcmp(text(v), "rejected") != 0)
-            return bad(c, v, "%s is `refunded` or `rejected`", path);
+        if (!tsr__yscalar(v) || tsr__yaml_is_null(v))
+            return tsr__yfail(&c->at, v, TSR_ESCHEMA, "%s must be text", path);
+        if (strcmp(key, "status") == 0 && strcmp(tsr__ytext(v), "refunded") != 0 &&
+            strcmp(tsr__ytext(v), "rejected") != 0)
+            return tsr__yfail(&c->at, v, TSR_ESCHEMA, "%s is `refunded` or `rejected`", path);
         return TSR_OK;
     }
 }
@@ -245,11 +204,11 @@ static int check_map_values(const checker *c, const tsr_ynode *m, const char *wh
     size_t i;
     int rc;
 
-    if ((rc = need(c, m, TSR_Y_MAP, where)) != TSR_OK ||
-        (rc = known_keys(c, m, where, ks)) != TSR_OK)
+    if ((rc = tsr__yneed_map(&c->at, m, where)) != TSR_OK ||
+        (rc = tsr__ycheck_keys(&c->at, m, where, ks)) != TSR_OK)
         return rc;
     for (i = 0; i < m->u.map.len; i++) {
-        const char *key = text(m->u.map.pairs[i].key);
+        const char *key = tsr__ytext(m->u.map.pairs[i].key);
         snprintf(path, sizeof path, "%s.%s", where, key);
         if ((rc = check_value(c, m->u.map.pairs[i].value, key, path)) != TSR_OK)
             return rc;
@@ -264,27 +223,30 @@ static int check_expect(const checker *c, const tsr_ynode *e)
     size_t i;
     int rc;
 
-    if ((rc = need(c, e, TSR_Y_MAP, "expect.refund")) != TSR_OK ||
-        (rc = known_keys(c, e, "expect.refund", &tsr__keys_refund_expect)) != TSR_OK)
+    if ((rc = tsr__yneed_map(&c->at, e, "expect.refund")) != TSR_OK ||
+        (rc = tsr__ycheck_keys(&c->at, e, "expect.refund", &tsr__keys_refund_expect)) != TSR_OK)
         return rc;
-    if ((n = tsr__ymap_get(e, "to")) && strcmp(text(n), "account_credit") != 0 &&
-        strcmp(text(n), "original_payment") != 0)
-        return bad(c, n, "expect.refund.to is `account_credit` or `original_payment`");
+    if ((n = tsr__ymap_get(e, "to")) && strcmp(tsr__ytext(n), "account_credit") != 0 &&
+        strcmp(tsr__ytext(n), "original_payment") != 0)
+        return tsr__yfail(&c->at, n, TSR_ESCHEMA,
+                          "expect.refund.to is `account_credit` or `original_payment`");
     err = tsr__ymap_get(e, "error");
-    if (err && !is_scalar(err))
-        return bad(c, err, "expect.refund.error must be ~ or a part of the expected error");
+    if (err && !tsr__yscalar(err))
+        return tsr__yfail(&c->at, err, TSR_ESCHEMA,
+                          "expect.refund.error must be ~ or a part of the expected error");
     if (err && !tsr__yaml_is_null(err) && e->u.map.len > 1)
-        return bad(c, err, "nothing else in expect.refund can be checked when the refund is "
-                           "expected to fail; move it to another case");
+        return tsr__yfail(&c->at, err, TSR_ESCHEMA,
+                          "nothing else in expect.refund can be checked when the refund is "
+                          "expected to fail; move it to another case");
     if ((n = tsr__ymap_get(e, "totals")) &&
         (rc = check_map_values(c, n, "expect.refund.totals", &totals_set)) != TSR_OK)
         return rc;
     if (!(n = tsr__ymap_get(e, "lines")))
         return TSR_OK;
-    if ((rc = need(c, n, TSR_Y_MAP, "expect.refund.lines (line id: what to expect)")) != TSR_OK)
+    if ((rc = tsr__yneed_map(&c->at, n, "expect.refund.lines (line id: what to expect)")) != TSR_OK)
         return rc;
     for (i = 0; i < n->u.map.len; i++) {
-        snprintf(where, sizeof where, "expect.refund.lines.%s", text(n->u.map.pairs[i].key));
+        snprintf(where, sizeof where, "expect.refund.lines.%s", tsr__ytext(n->u.map.pairs[i].key));
         if ((rc = check_map_values(c, n->u.map.pairs[i].value, where, &line_set)) != TSR_OK)
             return rc;
     }
@@ -298,11 +260,12 @@ int tsr__ruletest_refund_check(const tsr_ynode *refund, const tsr_ynode *expect,
     int rc;
 
     c.rs = rs;
-    c.file = file;
-    c.err = err;
+    c.at.file = file;
+    c.at.err = err;
     if (expect && !refund)
-        return bad(&c, expect, "expect.refund needs a `refund:` in the case: the lines to "
-                               "refund and when");
+        return tsr__yfail(&c.at, expect, TSR_ESCHEMA,
+                          "expect.refund needs a `refund:` in the case: the lines to "
+                          "refund and when");
     if (refund && (rc = check_request(&c, refund)) != TSR_OK)
         return rc;
     return expect ? check_expect(&c, expect) : TSR_OK;
@@ -333,9 +296,9 @@ static void compare_number(runner *R, const char *path, const tsr_ynode *want, k
     int64_t w = 0;
 
     if (k == K_MONEY)
-        parse_money(R->rs, want, &w);
+        tsr__yfixed(want, R->rs->minor_units, &w);
     else
-        parse_points(want, &w);
+        tsr__yfixed(want, 0, &w);
     if (w == got)
         return;
     if (k == K_POINTS) {
@@ -354,7 +317,7 @@ static void compare_totals(runner *R, const tsr_ynode *want, const tsr_refund_re
     size_t i;
 
     for (i = 0; i < want->u.map.len; i++) {
-        const char *key = text(want->u.map.pairs[i].key);
+        const char *key = tsr__ytext(want->u.map.pairs[i].key);
         int64_t got = strcmp(key, "amount") == 0 ? t->amount
                       : strcmp(key, "fee") == 0 ? t->fee
                       : strcmp(key, "tax") == 0 ? t->tax
@@ -375,13 +338,13 @@ static void compare_text(runner *R, const char *path, const char *key, const tsr
                           ? (l->status == TSR_REFUND_REFUNDED ? "refunded" : "rejected")
                           : l->why;
     if (strcmp(key, "why") == 0) {
-        if (!got || !strstr(got, text(want)))
-            mismatch(R, path, "expected a reason containing \"%s\", got %s%s%s", text(want),
+        if (!got || !strstr(got, tsr__ytext(want)))
+            mismatch(R, path, "expected a reason containing \"%s\", got %s%s%s", tsr__ytext(want),
                      got ? "\"" : "", got ? got : "none (the line was refunded)", got ? "\"" : "");
         return;
     }
-    if (strcmp(got, text(want)) != 0)
-        mismatch(R, path, "expected %s, got %s%s%s", text(want), got,
+    if (strcmp(got, tsr__ytext(want)) != 0)
+        mismatch(R, path, "expected %s, got %s%s%s", tsr__ytext(want), got,
                  l->why ? ": " : "", l->why ? l->why : "");
 }
 
@@ -401,7 +364,7 @@ static void compare_line(runner *R, const char *id, const tsr_ynode *want,
         return;
     }
     for (i = 0; i < want->u.map.len; i++) {
-        const char *key = text(want->u.map.pairs[i].key);
+        const char *key = tsr__ytext(want->u.map.pairs[i].key);
         const tsr_ynode *v = want->u.map.pairs[i].value;
         kind k = key_kind(key);
         snprintf(path, sizeof path, "refund.lines.%s.%s", id, key);
@@ -424,13 +387,13 @@ static void compare(runner *R, const tsr_ynode *want, const tsr_refund_result *r
 
     if (!want)
         return;
-    if ((n = tsr__ymap_get(want, "to")) && strcmp(text(n), tsr_refund_result_to(res)) != 0)
-        mismatch(R, "refund.to", "expected %s, got %s", text(n), tsr_refund_result_to(res));
+    if ((n = tsr__ymap_get(want, "to")) && strcmp(tsr__ytext(n), tsr_refund_result_to(res)) != 0)
+        mismatch(R, "refund.to", "expected %s, got %s", tsr__ytext(n), tsr_refund_result_to(res));
     if ((n = tsr__ymap_get(want, "totals")))
         compare_totals(R, n, res);
     if ((n = tsr__ymap_get(want, "lines")))
         for (i = 0; i < n->u.map.len; i++)
-            compare_line(R, text(n->u.map.pairs[i].key), n->u.map.pairs[i].value, res);
+            compare_line(R, tsr__ytext(n->u.map.pairs[i].key), n->u.map.pairs[i].value, res);
 }
 
 /* Settle expect.refund.error against how the refund fared. */
@@ -443,14 +406,14 @@ static void compare_error(runner *R, const tsr_ynode *want, int rc, const tsr_er
     if (rc == TSR_OK) {
         if (expected)
             mismatch(R, "refund.error", "expected the refund to fail with \"%s\", but it "
-                                        "succeeded", text(w));
+                                        "succeeded", tsr__ytext(w));
         return;
     }
     tsr_error_format(msg, sizeof msg, err);
     if (!expected)
         mismatch(R, "refund", "the refund failed: %s", msg);
-    else if (!strstr(msg, text(w)))
-        mismatch(R, "refund.error", "expected \"%s\", got \"%s\"", text(w), msg);
+    else if (!strstr(msg, tsr__ytext(w)))
+        mismatch(R, "refund.error", "expected \"%s\", got \"%s\"", tsr__ytext(w), msg);
 }
 
 /* The ids of a YAML sequence, as the C API takes them (in `arena`). */
@@ -493,9 +456,9 @@ int tsr__ruletest_refund_case(const tsr_ruleset *rs, const tsr_order *order, tsr
     opts.nprevious_lines = nbefore;
     /* left out: 0 when nothing can have been withheld, else an error */
     if (prev && tsr__ymap_get(prev, "clawback"))
-        parse_money(rs, tsr__ymap_get(prev, "clawback"), &opts.previous_clawback);
+        tsr__yfixed(tsr__ymap_get(prev, "clawback"), rs->minor_units, &opts.previous_clawback);
     rc = tsr_refund_order(&res, rs, order, json, len, ids, n,
-                          text(tsr__ymap_get(refund, "datetime")), &opts, &err);
+                          tsr__ytext(tsr__ymap_get(refund, "datetime")), &opts, &err);
     tsr__arena_free(&arena);
     if (rc == TSR_ENOMEM)
         return rc;

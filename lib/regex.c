@@ -26,6 +26,7 @@ struct tsr_regex {
     pcre2_code *code;
     char *pattern;      /* NUL-terminated copy, for messages */
     size_t len;
+    bool caseless, full;
 };
 
 struct tsr_regex_pool {
@@ -33,6 +34,7 @@ struct tsr_regex_pool {
     pcre2_general_context *gctx;
     pcre2_compile_context *cctx;
     pcre2_match_context *mctx;
+    uint32_t match_limit, depth_limit, heap_limit_kib;   /* as set; 0: PCRE2's */
     tsr_regex *head;
 };
 
@@ -94,6 +96,9 @@ int tsr__regex_pool_new(tsr_regex_pool **out, const tsr_alloc *alloc, uint32_t m
         pcre2_set_depth_limit(p->mctx, depth_limit);
     if (heap_limit_kib)
         pcre2_set_heap_limit(p->mctx, heap_limit_kib);
+    p->match_limit = match_limit;
+    p->depth_limit = depth_limit;
+    p->heap_limit_kib = heap_limit_kib;
     *out = p;
     return TSR_OK;
 oom:
@@ -138,6 +143,8 @@ int tsr__regex_compile(tsr_regex_pool *pool, tsr_regex **out, const char *patter
     }
     r->len = len;
     r->pool = pool;
+    r->caseless = caseless;
+    r->full = full;
 
     uint32_t opts = PCRE2_UTF | PCRE2_NEVER_BACKSLASH_C;
     if (caseless)
@@ -268,4 +275,164 @@ const char *tsr__regex_last_error(const tsr_regex_scratch *s)
     /* Other failures (invalid UTF-8 in the subject, ...): PCRE2's words,
      * kept in the scratch so the pointer stays valid until the next match. */
     return s->msg;
+}
+
+/* ---------------------------------------------------------------------
+ * Literal prefixes: the text every match of a full, case-insensitive
+ * pattern must start with, so that a caller holding many patterns (promo
+ * codes) tries only those whose prefix fits the subject.  Read from the
+ * pattern's text, conservatively (anything the scan is unsure of gives no
+ * prefix), then checked against what PCRE2 itself derived.
+ */
+
+static bool is_ascii_alnum(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+/* Whether the scan can follow p[0..n) and finds no `|` outside every group
+ * (a top-level alternative need not start with the first one's text).
+ * Constructs that could hide a `|` or a parenthesis from a simple scan are
+ * refused: \Q...\E, \cX, (?#...), (*VERB:NAME), (?C"..."), POSIX classes
+ * and extended mode, whose # comments run to the end of the line. */
+static bool single_top_level_branch(const char *p, size_t n)
+{
+    size_t i = 0, j;
+    long depth = 0;
+
+    while (i < n) {
+        unsigned char c = (unsigned char)p[i];
+        if (c == '\\') {
+            if (i + 1 >= n || p[i + 1] == 'Q' || p[i + 1] == 'c')
+                return false;
+            i += 2;
+        } else if (c == '[') {
+            i++;
+            if (i < n && p[i] == '^')
+                i++;
+            if (i < n && p[i] == ']')   /* first: a literal `]` */
+                i++;
+            for (;;) {
+                if (i >= n)
+                    return false;
+                if (p[i] == '\\') {
+                    if (i + 1 >= n || p[i + 1] == 'Q' || p[i + 1] == 'c')
+                        return false;
+                    i += 2;
+                } else if (p[i] == '[' && i + 1 < n &&
+                           (p[i + 1] == ':' || p[i + 1] == '.' || p[i + 1] == '=')) {
+                    return false;
+                } else if (p[i++] == ']') {
+                    break;
+                }
+            }
+        } else if (c == '(') {
+            if (i + 1 < n && p[i + 1] == '*')
+                return false;
+            if (i + 1 < n && p[i + 1] == '?') {
+                if (i + 2 < n && (p[i + 2] == '#' || p[i + 2] == 'C'))
+                    return false;
+                for (j = i + 2; j < n && (is_ascii_alnum((unsigned char)p[j]) || p[j] == '^' ||
+                                          p[j] == '-');
+                     j++)
+                    if (p[j] == 'x')
+                        return false;
+            }
+            depth++;
+            i++;
+        } else if (c == ')') {
+            if (--depth < 0)
+                return false;
+            i++;
+        } else if (c == '|' && depth == 0) {
+            return false;
+        } else {
+            i++;
+        }
+    }
+    return depth == 0;
+}
+
+size_t tsr__regex_text_prefix(const char *p, size_t n, char *out, size_t cap)
+{
+    static const char plain[] = "-_/:@#%&=,;~!'\"<>";
+    size_t i = 0, k = 0;
+
+    if (!single_top_level_branch(p, n))
+        return 0;
+    if (n > 0 && p[0] == '^')
+        i = 1;
+    while (i < n && k < cap) {
+        unsigned char c = (unsigned char)p[i], lit;
+        size_t w = 1;
+        if (c == '\\') {
+            /* A backslash before any other ASCII punctuation is that
+             * character. */
+            unsigned char d = i + 1 < n ? (unsigned char)p[i + 1] : 0;
+            if (d <= ' ' || d >= 0x7F || is_ascii_alnum(d))
+                break;
+            lit = d;
+            w = 2;
+        } else if (is_ascii_alnum(c) || (c != '\0' && strchr(plain, c))) {
+            lit = c;
+        } else {
+            break;
+        }
+        /* A quantified character may be absent or repeated: it ends the
+         * prefix ({ even where PCRE2 would read it as a literal). */
+        if (i + w < n && strchr("?*+{", p[i + w]))
+            break;
+        out[k++] = (char)(lit >= 'a' && lit <= 'z' ? lit - ('a' - 'A') : lit);
+        i += w;
+    }
+    return k;
+}
+
+/* Whether byte b can start a match of literal letter-or-symbol c
+ * case-insensitively in UTF mode: c's two ASCII cases, and the first byte
+ * of the two non-ASCII characters that fold to an ASCII letter, U+212A
+ * KELVIN SIGN (k) and U+017F LATIN SMALL LETTER LONG S (s). */
+static bool may_start(unsigned char b, char c)
+{
+    unsigned char u = (unsigned char)c, l = u >= 'A' && u <= 'Z' ? (unsigned char)(u + 32) : u;
+    return b == u || b == l || (u == 'K' && b == 0xE2) || (u == 'S' && b == 0xC5);
+}
+
+size_t tsr__regex_prefix(const tsr_regex *re, char *out, size_t cap)
+{
+    const tsr_regex_pool *pool = re->pool;
+    uint32_t type = 0, unit = 0, minlen = 0;
+    const uint8_t *bitmap = NULL;
+    size_t k, frame = 0;
+    unsigned b;
+
+    if (!re->caseless || !re->full || cap == 0)
+        return 0;
+    /* A subject that leaves the prefix is refused by PCRE2 within its
+     * first two frames, two matching calls deep (measured on PCRE2 10.42
+     * and checked by test_regex.c): only then does skipping the pattern
+     * give the same answer as matching it.  Under smaller limits matching
+     * fails on the limit instead, so nothing is skipped. */
+    if (pcre2_pattern_info(re->code, PCRE2_INFO_FRAMESIZE, &frame) != 0 ||
+        (pool->match_limit && pool->match_limit < 2) ||
+        (pool->depth_limit && pool->depth_limit < 2) ||
+        (pool->heap_limit_kib && frame > (size_t)pool->heap_limit_kib * 1024 / 2))
+        return 0;
+    if (!(k = tsr__regex_text_prefix(re->pattern, re->len, out, cap)))
+        return 0;
+    /* PCRE2's own reading must agree: the first character, the least
+     * length.  Disagreement means the scan misread the pattern. */
+    if (pcre2_pattern_info(re->code, PCRE2_INFO_FIRSTCODETYPE, &type) != 0 ||
+        pcre2_pattern_info(re->code, PCRE2_INFO_FIRSTCODEUNIT, &unit) != 0 ||
+        pcre2_pattern_info(re->code, PCRE2_INFO_FIRSTBITMAP, &bitmap) != 0 ||
+        pcre2_pattern_info(re->code, PCRE2_INFO_MINLENGTH, &minlen) != 0 || minlen < k)
+        return 0;
+    if (type == 1)
+        return unit < 0x80 && may_start((unsigned char)unit, out[0]) ? k : 0;
+    if (type != 0 || !bitmap)
+        return 0;
+    for (b = 0; b < 256; b++)
+        if ((bitmap[b / 8] & (1u << (b % 8))) && !may_start((unsigned char)b, out[0]))
+            return 0;
+    return k;
 }

@@ -86,10 +86,10 @@ typedef struct tsr_category {
      * value once (eval_categories) rather than once per line. */
     bool price_order_level;
     tsr_validity valid;
-    bool has_valid;             /* unread, to go: valid.any says all (an empty
-                                   validity always holds) */
     tsr_srcpos pos;
 } tsr_category;
+
+typedef struct tsr_promo_index tsr_promo_index;
 
 typedef struct tsr_promo {
     const char *id;
@@ -100,8 +100,6 @@ typedef struct tsr_promo {
     const char *match_src;
     tsr_expr *when;
     tsr_validity valid;
-    bool has_valid;             /* unread, to go: valid.any says all (an empty
-                                   validity always holds) */
     bool has_max_uses_per_customer, has_max_uses;
     int64_t max_uses_per_customer, max_uses;
     bool combinable;            /* default true */
@@ -136,8 +134,6 @@ typedef struct tsr_discount {
      * traced evaluation without the code says it for this discount */
     const char *requires_why;
     tsr_validity valid;
-    bool has_valid;             /* unread, to go: valid.any says all (an empty
-                                   validity always holds) */
     tsr_effect effect;
     tsr_expr *value;            /* percent (decimal), amount/price/order_amount (money);
                                    a constant unless written as an expression; a
@@ -178,8 +174,6 @@ typedef struct tsr_earn {
     tsr_expr *for_;             /* lines (per rules only); NULL = all lines */
     tsr_expr *when;
     tsr_validity valid;
-    bool has_valid;             /* unread, to go: valid.any says all (an empty
-                                   validity always holds) */
     bool has_per;
     int64_t per;                /* money, > 0 */
     int64_t points;             /* >= 0; per `per`, or flat when !has_per */
@@ -319,6 +313,7 @@ struct tsr_ruleset {
     size_t ncategories;
     tsr_promo *promos;
     size_t npromos;
+    tsr_promo_index *promo_index;   /* built at load (promo_index.c) */
     tsr_discount *discounts;    /* in application order: priority, then file order */
     size_t ndiscounts;
     size_t ngroups;
@@ -337,6 +332,10 @@ struct tsr_ruleset {
                                    the included ones in the order they were read) */
     size_t nfiles;
 };
+
+/* Build rs->promo_index in rs's arena (once, at load, after the model is
+ * built).  TSR_OK or TSR_ENOMEM.  (promo_index.c) */
+int tsr__promo_index_build(tsr_ruleset *rs);
 
 /* Build rs->okeys in rs's arena from the built-in keys and the schema (once,
  * at load, after the model is built).  TSR_OK or TSR_ENOMEM.  (order_keys.c) */
@@ -403,8 +402,9 @@ int tsr__load_options_effective(tsr_load_options *eff, const tsr_load_options *o
 int tsr__path_allowed(const char *root, const char *path, const char *const *allow, char *real);
 
 /* Read a rule's `valid:` and `channels:` nodes (either may be NULL) into
- * *out.  `where` names the rule in messages ("discounts.family-pack"). */
+ * *out; channel names are copied into `arena`.  `where` names the rule in
+ * messages ("discounts.family-pack"), which go to `at`. */
 int tsr__validity_load(tsr_validity *out, const tsr_ynode *valid, const tsr_ynode *channels,
-                       const char *file, const char *where, tsr_arena *arena, tsr_error *err);
+                       const tsr_ycheck *at, const char *where, tsr_arena *arena);
 
 #endif /* TSR_RULES_H */

@@ -441,8 +441,8 @@ typedef struct builder {
     const tsr_rule_source *srcs;
     size_t nsrcs;
     const tsr_rule_source *main;
-    tsr_error *err;
-    const char *file;                /* file of the node being read */
+    tsr_ycheck at;                   /* the file of the node being read, and
+                                        where errors go */
     tsr_expr_env env;                /* the parts common to every expression */
     size_t seg_visible;              /* segments an expression may name */
     const char *item_note;           /* why `item` is out of scope, if not the generic */
@@ -468,21 +468,12 @@ typedef struct builder {
 /* Room for "discounts.<id cut to 64 bytes>…" and a key path after it. */
 #define WHERE_MAX 160
 
-static int fail(builder *b, const tsr_ynode *n, int code, const char *fmt, ...) TSR_PRINTF(4, 5);
-
-static int fail(builder *b, const tsr_ynode *n, int code, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    tsr__err_atv(b->err, code, b->file, n ? n->line : 0, n ? n->col : 0, fmt, ap);
-    va_end(ap);
-    return code;
-}
+/* An error at node n (yaml_tree.h): fail(b, n, code, fmt, ...) returns code. */
+#define fail(b, n, ...) tsr__yfail(&(b)->at, (n), __VA_ARGS__)
 
 static int nomem(builder *b)
 {
-    return tsr__err(b->err, TSR_ENOMEM, NULL);
+    return tsr__err(b->at.err, TSR_ENOMEM, NULL);
 }
 
 /* After a rule (an entry of a list section, a name of a map section, a
@@ -499,11 +490,11 @@ static int keep_going(builder *b, int rc)
         return rc;
     if (b->suppress) {
         b->suppress = false;
-        tsr__error_clear(b->err);
+        tsr__error_clear(b->at.err);
         return TSR_OK;
     }
-    added = tsr__check_report_add(b->diags, b->err);
-    tsr__error_clear(b->err);
+    added = tsr__check_report_add(b->diags, b->at.err);
+    tsr__error_clear(b->at.err);
     if (added == TSR_ENOMEM)
         return nomem(b);
     return added == TSR_OK ? TSR_OK : rc;
@@ -514,7 +505,7 @@ static int keep_going(builder *b, int rc)
 static int fatal(builder *b, int rc)
 {
     if (rc != TSR_OK && b->diags && rc != TSR_ENOMEM && rc != TSR_EINVAL && !b->suppress &&
-        tsr__check_report_add(b->diags, b->err) == TSR_ENOMEM)
+        tsr__check_report_add(b->diags, b->at.err) == TSR_ENOMEM)
         return nomem(b);
     return rc;
 }
@@ -552,38 +543,6 @@ static bool mentions_poison(const builder *b, const char *s, size_t n)
     return false;
 }
 
-/* "; did you mean `x`?" or "" — `buf` holds the text. */
-static const char *suggest(char *buf, size_t size, const char *name, size_t len,
-                           const char *const *cands, size_t n)
-{
-    const char *near = tsr__closest(name, len, cands, n);
-    if (!near)
-        return "";
-    snprintf(buf, size, "; did you mean `%s`?", near);
-    return buf;
-}
-
-static const char *kind_name(const tsr_ynode *n)
-{
-    switch (n->kind) {
-    case TSR_Y_SEQ: return "a list";
-    case TSR_Y_MAP: return "a mapping";
-    default: return "a scalar";
-    }
-}
-
-static bool is_null(const tsr_ynode *n)
-{
-    return !n || tsr__yaml_is_null(n);
-}
-
-/* Typed by its content (plain and untagged, or tagged !!int and the like),
- * as opposed to a string (quoted, block, or !!str). */
-static bool is_plain(const tsr_ynode *n)
-{
-    return n->kind == TSR_Y_SCALAR && tsr__yaml_is_plain(n);
-}
-
 static const tsr_ypair *find_pair(const tsr_ynode *map, const char *key)
 {
     size_t i;
@@ -597,22 +556,13 @@ static const tsr_ypair *find_pair(const tsr_ynode *map, const char *key)
 static const tsr_ynode *get(const tsr_ynode *map, const char *key)
 {
     const tsr_ynode *v = tsr__ymap_get(map, key);
-    return is_null(v) ? NULL : v;
+    return tsr__yaml_is_null(v) ? NULL : v;
 }
 
 static const tsr_ynode *key_node(const tsr_ynode *map, const char *key)
 {
     const tsr_ypair *p = find_pair(map, key);
     return p ? p->key : map;
-}
-
-static bool in_list(const char *s, const char *const *list, size_t n)
-{
-    size_t i;
-    for (i = 0; i < n; i++)
-        if (strcmp(s, list[i]) == 0)
-            return true;
-    return false;
 }
 
 /* Every key of `map` must be one of `ks`. */
@@ -624,7 +574,7 @@ static int check_keys(builder *b, const tsr_ynode *map, const tsr_keyset *ks, co
         return fail(b, k, TSR_ESCHEMA,
                     "`%s` is not allowed in %s; only categories, discounts, promo codes "
                     "and earn rules take it", k->u.scalar.text, where);
-    return k ? tsr__keys_check(ks, map, b->file, where, b->err) : TSR_OK;
+    return k ? tsr__ycheck_keys(&b->at, map, where, ks) : TSR_OK;
 }
 
 static int index_init(builder *b, name_index *ix, size_t n)
@@ -693,7 +643,7 @@ static bool is_identifier(const char *s, size_t n)
 /* "line 12" in the file being read, else "other.yaml:12". */
 static const char *place(char *buf, size_t size, const builder *b, const tsr_srcpos *pos)
 {
-    if (strcmp(pos->file, b->file) == 0)
+    if (strcmp(pos->file, b->at.file) == 0)
         snprintf(buf, size, "line %d", pos->line);
     else
         snprintf(buf, size, "%s:%d", pos->file, pos->line);
@@ -703,7 +653,7 @@ static const char *place(char *buf, size_t size, const builder *b, const tsr_src
 static tsr_srcpos pos_of(const builder *b, const tsr_ynode *n)
 {
     tsr_srcpos p;
-    p.file = b->file;
+    p.file = b->at.file;
     p.line = n->line;
     p.col = n->col;
     return p;
@@ -717,7 +667,7 @@ static int read_string(builder *b, const tsr_ynode *n, const char *what, const c
 {
     if (n->kind != TSR_Y_SCALAR || tsr__yaml_is_null(n))
         return fail(b, n, TSR_ESCHEMA, "`%s` in %s must be a string, not %s", what, where,
-                    n->kind == TSR_Y_SCALAR ? "null" : kind_name(n));
+                    n->kind == TSR_Y_SCALAR ? "null" : tsr__ykind_name(n));
     *out = copy_str(b, n->u.scalar.text, n->u.scalar.len);
     return *out ? TSR_OK : nomem(b);
 }
@@ -731,33 +681,11 @@ static int opt_string(builder *b, const tsr_ynode *map, const char *key, const c
     return n ? read_string(b, n, key, where, out) : TSR_OK;
 }
 
-static bool parse_int_text(const char *s, size_t n, int64_t *out)
-{
-    size_t i = 0;
-    bool neg = false;
-    int64_t v = 0;
-
-    if (n > 0 && (s[0] == '-' || s[0] == '+')) {
-        neg = s[0] == '-';
-        i = 1;
-    }
-    if (i == n)
-        return false;
-    for (; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        if (!tsr__mul(v, 10, &v) || !(neg ? tsr__sub(v, s[i] - '0', &v) : tsr__add(v, s[i] - '0', &v)))
-            return false;
-    }
-    *out = v;
-    return true;
-}
-
 /* A plain integer within [min, max]. */
 static int read_int(builder *b, const tsr_ynode *n, const char *what, const char *where,
                     int64_t min, int64_t max, int64_t *out)
 {
-    if (!is_plain(n) || !parse_int_text(n->u.scalar.text, n->u.scalar.len, out))
+    if (!tsr__yaml_is_plain(n) || !tsr__yint(n, out))
         return fail(b, n, TSR_ESCHEMA, "`%s` in %s must be a whole number", what, where);
     if (*out < min || *out > max) {
         if (max == INT64_MAX)
@@ -783,7 +711,7 @@ static bool bool_text(const char *s, bool *out)
 static int read_bool(builder *b, const tsr_ynode *n, const char *what, const char *where,
                      bool *out)
 {
-    if (!is_plain(n) || !bool_text(n->u.scalar.text, out))
+    if (!tsr__yaml_is_plain(n) || !bool_text(n->u.scalar.text, out))
         return fail(b, n, TSR_ESCHEMA, "`%s` in %s must be true or false", what, where);
     return TSR_OK;
 }
@@ -803,9 +731,9 @@ static int read_enum(builder *b, const tsr_ynode *n, const char *what, const cha
             }
     if (n->kind != TSR_Y_SCALAR)
         return fail(b, n, TSR_ESCHEMA, "`%s` in %s must be one of %s, ... not %s", what, where,
-                    names[0], kind_name(n));
+                    names[0], tsr__ykind_name(n));
     /* nothing near: say what is allowed (every enum here has two or three values) */
-    if (!*suggest(hint, sizeof hint, n->u.scalar.text, n->u.scalar.len, names, count)) {
+    if (!*tsr__suggest(hint, sizeof hint, n->u.scalar.text, n->u.scalar.len, names, count)) {
         size_t len = 0;
         for (i = 0; i < count && len < sizeof hint; i++)
             len += (size_t)snprintf(hint + len, sizeof hint - len, "%s`%s`",
@@ -874,7 +802,7 @@ static void make_env(const builder *b, tsr_expr_env *out, unsigned scope, const 
 {
     tsr_expr_env env = b->env;
 
-    env.file = b->file;
+    env.file = b->at.file;
     env.flags = scope;
     env.nsegments = b->seg_visible;
     if (!(scope & TSR_ENV_ITEM)) {
@@ -902,13 +830,13 @@ static int compile(builder *b, const tsr_ynode *n, tsr_type want, unsigned scope
 
     if (n->kind != TSR_Y_SCALAR)
         return fail(b, n, TSR_ESCHEMA, "`%s` in %s must be an expression, not %s", what, where,
-                    kind_name(n));
+                    tsr__ykind_name(n));
     if (tsr__yaml_is_null(n) || n->u.scalar.len == 0)
         return fail(b, n, TSR_ESCHEMA, "`%s` in %s is empty; it needs an expression", what,
                     where);
     make_env(b, &env, scope, what, note);
     rc = tsr__expr_compile(out, n->u.scalar.text, n->u.scalar.len, want, n, &env, b->ar,
-                           b->err);
+                           b->at.err);
     if (rc != TSR_OK && rc != TSR_ENOMEM && mentions_poison(b, n->u.scalar.text, n->u.scalar.len))
         b->suppress = true;
     return rc;
@@ -978,7 +906,7 @@ static int gather_list(builder *b, const tsr_ynode *const *roots, const char *ke
         if (!v)
             continue;
         if (v->kind != TSR_Y_SEQ) {
-            b->file = b->srcs[i].name;
+            b->at.file = b->srcs[i].name;
             if ((rc = keep_going(b, fail(b, v, TSR_ESCHEMA, "`%s` must be a list", key))))
                 return rc;
             continue;
@@ -986,7 +914,7 @@ static int gather_list(builder *b, const tsr_ynode *const *roots, const char *ke
         n += v->u.seq.len;
     }
     if (n > INT_MAX) {
-        b->file = b->main->name;
+        b->at.file = b->main->name;
         return fatal(b, fail(b, NULL, TSR_ELIMIT, "too many entries in `%s`", key));
     }
     e = tsr__arena_calloc(&b->tmp, n ? n : 1, sizeof *e);
@@ -1042,7 +970,7 @@ static int section_map(builder *b, size_t i, const char *key, const char *sub, b
     }
     if (!report)
         return TSR_OK;
-    b->file = b->srcs[i].name;
+    b->at.file = b->srcs[i].name;
     if (sub)
         return keep_going(b, fail(b, v, TSR_ESCHEMA,
                                    "`%s.%s` must be a mapping of field: type", key, sub));
@@ -1065,7 +993,7 @@ static int gather_map(builder *b, const char *key, const char *sub, named **out,
             n += v->u.map.len;
     }
     if (n > INT_MAX) {
-        b->file = b->main->name;
+        b->at.file = b->main->name;
         return fatal(b, fail(b, NULL, TSR_ELIMIT, "too many entries in `%s`", key));
     }
     e = tsr__arena_calloc(&b->tmp, n ? n : 1, sizeof *e);
@@ -1103,11 +1031,11 @@ static void rule_name(char *where, size_t wsize, const char *section, const tsr_
 static int begin_entry(builder *b, const entry *e, const char *section, const tsr_keyset *ks,
                        char *where, size_t wsize)
 {
-    b->file = e->file;
+    b->at.file = e->file;
     rule_name(where, wsize, section, e->node);
     if (e->node->kind != TSR_Y_MAP)
         return fail(b, e->node, TSR_ESCHEMA, "%s must be a mapping, not %s", where,
-                    kind_name(e->node));
+                    tsr__ykind_name(e->node));
     return check_keys(b, e->node, ks, where);
 }
 
@@ -1137,14 +1065,12 @@ static int read_id(builder *b, const tsr_ynode *map, const char *where, const ch
     return TSR_OK;
 }
 
-static int read_validity(builder *b, const tsr_ynode *map, const char *where, tsr_validity *v,
-                         bool *has)
+static int read_validity(builder *b, const tsr_ynode *map, const char *where, tsr_validity *v)
 {
     const tsr_ynode *valid = get(map, "valid"), *channels = get(map, "channels");
     int rc;
 
-    *has = valid || channels;
-    rc = tsr__validity_load(v, valid, channels, b->file, where, b->ar, b->err);
+    rc = tsr__validity_load(v, valid, channels, &b->at, where, b->ar);
     if (rc == TSR_OK && valid) {
         v->line = key_node(map, "valid")->line;
         v->col = key_node(map, "valid")->col;
@@ -1250,7 +1176,7 @@ static int check_root_keys(builder *b)
 
     for (i = 0; i < b->nsrcs; i++) {
         const tsr_ynode *root = b->srcs[i].root;
-        b->file = b->srcs[i].name;
+        b->at.file = b->srcs[i].name;
         for (j = 0; j < root->u.map.len; j++) {
             const tsr_ynode *k = root->u.map.pairs[j].key;
             const tsr_key *key = tsr__key_find(&tsr__keys_rules, k->u.scalar.text, k->u.scalar.len);
@@ -1286,7 +1212,7 @@ static int read_format(builder *b, const tsr_ynode *root)
 
     if (!n)
         return missing_key(b, root, "tessera", "the format version, `tessera: 1`");
-    if (!is_plain(n) || !parse_int_text(n->u.scalar.text, n->u.scalar.len, &v))
+    if (!tsr__yaml_is_plain(n) || !tsr__yint(n, &v))
         return fail(b, n, TSR_ESCHEMA, "`tessera` must be the format version, 1");
     if (v != 1)
         return fail(b, n, TSR_ESCHEMA,
@@ -1341,7 +1267,7 @@ static int read_timezone(builder *b, const tsr_ynode *n)
         return fail(b, n, TSR_ESCHEMA, "`timezone` must be an IANA zone name like Europe/Moscow");
     if (!(rs->timezone = copy_str(b, n->u.scalar.text, n->u.scalar.len)))
         return nomem(b);
-    rc = tsr__tz_load(&rs->tz, rs->timezone, b->tzdir, &rs->alloc, b->err);
+    rc = tsr__tz_load(&rs->tz, rs->timezone, b->tzdir, &rs->alloc, b->at.err);
     if (rc == TSR_OK || rc == TSR_ENOMEM)
         return rc == TSR_OK ? rc : nomem(b);
     rs->tz = NULL;
@@ -1349,8 +1275,8 @@ static int read_timezone(builder *b, const tsr_ynode *n)
         return fail(b, n, rc, "unknown time zone `%s`", rs->timezone);
     /* Keep the zone reader's words, placed at the key: they name the zone
      * already ("time zone \"X\": not a valid TZif file (...)"). */
-    if (b->err && b->err->message[0])
-        snprintf(msg, sizeof msg, "%s", b->err->message);
+    if (b->at.err && b->at.err->message[0])
+        snprintf(msg, sizeof msg, "%s", b->at.err->message);
     else
         snprintf(msg, sizeof msg, "time zone `%s`: %s", rs->timezone, tsr_strerror(rc));
     return fail(b, n, rc, "%s", msg);
@@ -1364,7 +1290,7 @@ static int read_header(builder *b)
     const tsr_ynode *root = b->main->root, *n;
     int rc, mode = 0;
 
-    b->file = b->main->name;
+    b->at.file = b->main->name;
     rs->id = "";
     rs->version = "";
     if ((rc = keep_going(b, read_format(b, root))) != TSR_OK)
@@ -1440,7 +1366,7 @@ static int read_type(builder *b, const tsr_ynode *n, const char *rec, const char
         return fail(b, n, TSR_ESCHEMA,
                     "the type of `%s.%s` must be a type name like int or list<string>", rec, field);
     return fail(b, n, TSR_ESCHEMA, "unknown type `%s` for `%s.%s`%s", s, rec, field,
-                suggest(hint, sizeof hint, s, len, type_names, TSR_ARRAY_LEN(type_names)));
+                tsr__suggest(hint, sizeof hint, s, len, type_names, TSR_ARRAY_LEN(type_names)));
 }
 
 /* One field of the schema: refused ones are left out (and, when checking,
@@ -1453,14 +1379,14 @@ static int schema_field(builder *b, const record_def *def, tsr_record_schema *re
     tsr_field *f = &rec->fields[rec->len];
     int prev, rc;
 
-    b->file = fd->file;
+    b->at.file = fd->file;
     if (!is_identifier(name, k->u.scalar.len))
         return fail(b, k, TSR_ESCHEMA,
                     "field name `%s.%s` must be letters, digits and _ (not starting with a "
                     "digit)", def->key, name);
     prev = index_get(ix, name, k->u.scalar.len);
     if ((prev >= 0 && (size_t)prev < def->nbuiltins) ||
-        in_list(name, def->reserved, def->nreserved)) {
+        tsr__in_list(name, k->u.scalar.len, def->reserved, def->nreserved)) {
         rc = fail(b, k, TSR_ESCHEMA,
                   "`%s.%s` is a built-in field; the schema declares only fields beyond "
                   "the built-in ones", def->key, name);
@@ -1507,7 +1433,7 @@ static int build_record(builder *b, tsr_record_kind kind)
     if ((rc = gather_map(b, "schema", def->key, &fs, &nf)) != TSR_OK)
         return rc;
     if (def->nbuiltins + nf > UINT16_MAX) {
-        b->file = b->main->name;
+        b->at.file = b->main->name;
         return fatal(b, fail(b, NULL, TSR_ELIMIT, "too many fields in `schema.%s`", def->key));
     }
     rec->fields = tsr__arena_calloc(b->ar, def->nbuiltins + nf, sizeof *rec->fields);
@@ -1538,7 +1464,7 @@ static int build_schema(builder *b)
         const tsr_ynode *s = get(b->srcs[i].root, "schema");
         if (!s)
             continue;
-        b->file = b->srcs[i].name;
+        b->at.file = b->srcs[i].name;
         if (s->kind != TSR_Y_MAP) {
             poison_section(b, "schema");
             rc = fail(b, s, TSR_ESCHEMA, "`schema` must be a mapping of item, customer, order");
@@ -1599,12 +1525,12 @@ static int table_value(builder *b, const tsr_table *t, const tsr_ynode *n, tsr_v
     if (!s)
         return fail(b, n, TSR_ESCHEMA,
                     "table `%s` holds %s; values must be numbers, dates, strings or bools",
-                    t->name, kind_name(n));
+                    t->name, tsr__ykind_name(n));
     if (tsr__yaml_is_null(n))
         return fail(b, n, TSR_ESCHEMA, "table `%s` holds a null value", t->name);
     if (len > UINT32_MAX)
         return fail(b, n, TSR_ELIMIT, "a value of table `%s` is too long", t->name);
-    if (is_plain(n)) {
+    if (tsr__yaml_is_plain(n)) {
         if (bool_text(s, &flag)) {
             v->type = TSR_T_BOOL;
             v->u.i = flag;
@@ -1738,7 +1664,7 @@ static int one_table(builder *b, const named *ts, size_t i, name_index *ix, cons
     char *q;
     int prev, rc;
 
-    b->file = ts[i].file;
+    b->at.file = ts[i].file;
     if (!is_identifier(k->u.scalar.text, k->u.scalar.len))
         return fail(b, k, TSR_ESCHEMA,
                     "table name `%s` must be letters, digits and _ (not starting with a "
@@ -1826,17 +1752,17 @@ static int explain_later_segment(builder *b, size_t i, const tsr_ynode *n, const
     int line, col, j;
     size_t len;
 
-    if (!b->err || strcmp(b->err->file, b->file) != 0)
+    if (!b->at.err || strcmp(b->at.err->file, b->at.file) != 0)
         return TSR_ENAME;
-    line = b->err->line;
-    col = b->err->column;
+    line = b->at.err->line;
+    col = b->at.err->column;
     if ((len = name_at(n, line, col, &name)) == 0 || (j = index_get(ix, name, len)) < 0 ||
         (size_t)j < i)
         return TSR_ENAME;
     if ((size_t)j == i)
-        return tsr__err_at(b->err, TSR_ENAME, b->file, line, col,
+        return tsr__err_at(b->at.err, TSR_ENAME, b->at.file, line, col,
                            "segment `%s` cannot use itself", rs->segments[i].id);
-    return tsr__err_at(b->err, TSR_ENAME, b->file, line, col,
+    return tsr__err_at(b->at.err, TSR_ENAME, b->at.file, line, col,
                        "segment `%s` is defined after `%s` (at %s); a segment may only use the "
                        "segments before it", rs->segments[j].id, rs->segments[i].id,
                        place(at, sizeof at, b, &rs->segments[j].pos));
@@ -1850,7 +1776,7 @@ static int segment_name(builder *b, const named *ss, size_t i, name_index *ix)
     const tsr_ynode *k = ss[i].key;
     int prev;
 
-    b->file = ss[i].file;
+    b->at.file = ss[i].file;
     if (!is_identifier(k->u.scalar.text, k->u.scalar.len))
         return fail(b, k, TSR_ESCHEMA,
                     "segment name `%s` must be letters, digits and _ (not starting with a "
@@ -1897,7 +1823,7 @@ static int build_segments(builder *b)
     b->item_note = "segments are computed once per order, not per line";
     for (i = 0; i < rs->nsegments; i++) {
         char where[TSR_ERROR_PATH_MAX];
-        b->file = src[i]->file;
+        b->at.file = src[i]->file;
         b->seg_visible = i;     /* only the segments defined before this one */
         snprintf(where, sizeof where, "segment `%s`", rs->segments[i].id);
         rc = compile(b, src[i]->value, TSR_T_BOOL, SCOPE_SEGMENT, "condition", where,
@@ -1975,7 +1901,7 @@ static int read_category(builder *b, const entry *e, name_index *ix, size_t i)
         (rc = opt_expr(b, m, "for", TSR_T_BOOL, SCOPE_CATEGORY, where, &c->for_)) != TSR_OK ||
         (rc = opt_expr(b, m, "when", TSR_T_BOOL, SCOPE_CATEGORY, where, &c->when)) != TSR_OK ||
         (rc = opt_expr(b, m, "price", TSR_T_MONEY, SCOPE_CATEGORY, where, &c->price)) != TSR_OK ||
-        (rc = read_validity(b, m, where, &c->valid, &c->has_valid)) != TSR_OK)
+        (rc = read_validity(b, m, where, &c->valid)) != TSR_OK)
         return rc;
     if (c->price && (rc = check_not_negative(b, get(m, "price"), c->price, "price", where)))
         return rc;
@@ -2063,7 +1989,7 @@ static int promo_match(builder *b, tsr_promo *p, const tsr_ynode *n, const char 
         if (off > n->u.scalar.len)
             off = n->u.scalar.len;
         tsr__yaml_scalar_pos(n, off, &line, &col);
-        return tsr__err_at(b->err, TSR_EPARSE, b->file, line, col,
+        return tsr__err_at(b->at.err, TSR_EPARSE, b->at.file, line, col,
                            "bad pattern in `match` of %s: %s", where, msg[0] ? msg : "invalid");
     }
     if (!(p->match_src = copy_str(b, n->u.scalar.text, n->u.scalar.len)))
@@ -2087,7 +2013,7 @@ static int read_promo(builder *b, tsr_promo *p, const tsr_ynode *m, const char *
         return rc;
     if ((rc = opt_string(b, m, "label", where, &p->label)) != TSR_OK ||
         (rc = opt_expr(b, m, "when", TSR_T_BOOL, SCOPE_PROMO, where, &p->when)) != TSR_OK ||
-        (rc = read_validity(b, m, where, &p->valid, &p->has_valid)) != TSR_OK)
+        (rc = read_validity(b, m, where, &p->valid)) != TSR_OK)
         return rc;
     if ((n = get(m, "max_uses_per_customer"))) {
         p->has_max_uses_per_customer = true;
@@ -2314,8 +2240,8 @@ static int discount_requires(builder *b, tsr_discount *d, const tsr_ynode *n, co
     if (idx < 0)
         return fail(b, n, TSR_ENAME, "`requires` in %s names no promo code `%s`%s", where,
                     d->requires_name,
-                    suggest(hint, sizeof hint, d->requires_name, n->u.scalar.len, b->promo_ids,
-                            b->rs->npromos));
+                    tsr__suggest(hint, sizeof hint, d->requires_name, n->u.scalar.len, b->promo_ids,
+                                 b->rs->npromos));
     d->requires = idx;
     b->promo_used[idx] = true;
     return discount_requires_why(b, d);
@@ -2393,7 +2319,7 @@ static int read_discount(builder *b, tsr_discount *d, const tsr_ynode *m, const 
         (rc = opt_expr(b, m, "when", TSR_T_BOOL, SCOPE_ORDER, where, &d->when)) != TSR_OK ||
         (rc = opt_expr(b, m, "for", TSR_T_BOOL, SCOPE_LINE, where, &d->for_)) != TSR_OK ||
         (rc = opt_expr(b, m, "reward", TSR_T_BOOL, SCOPE_LINE, where, &d->reward)) != TSR_OK ||
-        (rc = read_validity(b, m, where, &d->valid, &d->has_valid)) != TSR_OK ||
+        (rc = read_validity(b, m, where, &d->valid)) != TSR_OK ||
         (rc = discount_effect(b, d, m, where)) != TSR_OK ||
         (rc = discount_groups(b, d, m, where)) != TSR_OK ||
         (rc = discount_base(b, d, m, where)) != TSR_OK ||
@@ -2524,7 +2450,7 @@ static int read_earn(builder *b, tsr_earn *e, const tsr_ynode *m, const char *wh
     if ((rc = opt_string(b, m, "label", where, &e->label)) != TSR_OK ||
         (rc = earn_kind(b, e, m, where)) != TSR_OK ||
         (rc = opt_expr(b, m, "when", TSR_T_BOOL, SCOPE_ORDER, where, &e->when)) != TSR_OK ||
-        (rc = read_validity(b, m, where, &e->valid, &e->has_valid)) != TSR_OK)
+        (rc = read_validity(b, m, where, &e->valid)) != TSR_OK)
         return rc;
     if (tsr__ymap_get(m, "for") && !e->has_per)
         return fail(b, key_node(m, "for"), TSR_ESCHEMA,
@@ -2542,7 +2468,7 @@ static int resolve_one_multiply(builder *b, tsr_loyalty *l, tsr_earn *e, const e
     char hint[96], where[WHERE_MAX];
     size_t j;
 
-    b->file = es->file;
+    b->at.file = es->file;
     rule_name(where, sizeof where, "loyalty.earn", es->node);
     rules = get(es->node, "rules");
     if (rules->kind != TSR_Y_SEQ || rules->u.seq.len == 0)
@@ -2560,8 +2486,8 @@ static int resolve_one_multiply(builder *b, tsr_loyalty *l, tsr_earn *e, const e
         if (idx < 0)
             return fail(b, r, TSR_ENAME, "`rules` of earn rule `%s` names no earn rule `%s`%s",
                         e->id, r->u.scalar.text,
-                        suggest(hint, sizeof hint, r->u.scalar.text, r->u.scalar.len,
-                                b->earn_ids, l->nearn));
+                        tsr__suggest(hint, sizeof hint, r->u.scalar.text, r->u.scalar.len,
+                                     b->earn_ids, l->nearn));
         if (l->earn[idx].is_multiply)
             return fail(b, r, TSR_ESCHEMA,
                         "`rules` of earn rule `%s` names `%s`, which is a multiplier itself",
@@ -2667,7 +2593,7 @@ static int singleton(builder *b, const char *key, const tsr_ynode **out, const c
             continue;
         if (*out) {
             int rc;
-            b->file = b->srcs[i].name;
+            b->at.file = b->srcs[i].name;
             rc = fail(b, key_node(b->srcs[i].root, key), TSR_ESCHEMA,
                       "`%s` is already given in %s; a rule set has one", key, *file);
             if ((rc = keep_going(b, rc)) != TSR_OK)
@@ -2679,12 +2605,12 @@ static int singleton(builder *b, const char *key, const tsr_ynode **out, const c
     }
     if (*out && (*out)->kind != TSR_Y_MAP) {
         const tsr_ynode *v = *out;
-        b->file = *file;
+        b->at.file = *file;
         *out = NULL;
         return keep_going(b, fail(b, v, TSR_ESCHEMA, "`%s` must be a mapping", key));
     }
     if (*out)
-        b->file = *file;
+        b->at.file = *file;
     return TSR_OK;
 }
 
@@ -2737,7 +2663,7 @@ static int build_loyalty(builder *b)
     }
     if ((n = get(m, "redeem")) && (rc = keep_going(b, build_redeem(b, l, n))) != TSR_OK)
         return rc;
-    b->file = file;
+    b->at.file = file;
     if ((n = get(m, "earn")) && (rc = keep_going(b, build_earn(b, l, n, file))) != TSR_OK)
         return rc;
     return TSR_OK;
@@ -2811,7 +2737,7 @@ static int read_tax_rate(builder *b, const entry *e, name_index *ix, size_t i)
         return fail(b, n, n->kind == TSR_Y_SCALAR ? TSR_EVALUE : TSR_ESCHEMA,
                     "`rate` in %s must be a percentage from 0 to below 100 with at most 4 "
                     "decimal places (such as 10 or 25.5), not %s", where,
-                    n->kind == TSR_Y_SCALAR ? n->u.scalar.text : kind_name(n));
+                    n->kind == TSR_Y_SCALAR ? n->u.scalar.text : tsr__ykind_name(n));
     tsr__format_decimal(text, t->rate);
     t->rate_text = copy_str(b, text, strlen(text));
     return t->rate_text ? TSR_OK : nomem(b);
@@ -3053,18 +2979,18 @@ int tsr__rules_build(tsr_ruleset *rs, const tsr_rule_source *srcs, size_t n, con
     b.srcs = srcs;
     b.nsrcs = n;
     b.tzdir = tzdir;
-    b.err = err;
+    b.at.err = err;
     if (diags) {
         b.diags = diags;
-        b.err = &b.own_err;
-        tsr__error_clear(b.err);
+        b.at.err = &b.own_err;
+        tsr__error_clear(b.at.err);
     }
     for (i = 0; i < n; i++)
         if (srcs[i].is_main)
             b.main = &srcs[i];
     if (!b.main || n == 0)
         return tsr__err(err, TSR_EINVAL, "no main rule file");
-    b.file = b.main->name;
+    b.at.file = b.main->name;
     tsr__arena_init(&b.tmp, &rs->alloc, 16u << 10);
     rc = build_all(&b);
     tsr__arena_free(&b.tmp);

@@ -124,9 +124,9 @@ static int check_rules_path(runner *R, const tsr_ynode *rules, const char *path,
 {
     char real[PATH_MAX];
 
-    if (tsr__path_allowed(R->file, path, eff->allow_paths, real) != TSR_EINCLUDE)
+    if (tsr__path_allowed(R->at.file, path, eff->allow_paths, real) != TSR_EINCLUDE)
         return TSR_OK;   /* inside, or not there: loading it says so */
-    tsr__err_at(R->err, TSR_EINCLUDE, R->file, rules->line, rules->col,
+    tsr__err_at(R->at.err, TSR_EINCLUDE, R->at.file, rules->line, rules->col,
                 "`rules: %s` is outside the directory of the test file (the load option "
                 "allow_paths, or tessera --allow-path DIR, allows more)", rules->u.scalar.text);
     return TSR_EINCLUDE;
@@ -138,7 +138,7 @@ static int run_cases(runner *R, const tsr_ynode *cases)
     size_t i;
     int rc;
 
-    if ((rc = tsr_order_new(&R->order, R->rs, R->err)) != TSR_OK)
+    if ((rc = tsr_order_new(&R->order, R->rs, R->at.err)) != TSR_OK)
         return rc;
     if ((rc = tsr__ruletest_collect_rules(R)) != TSR_OK)
         return rc;
@@ -170,20 +170,20 @@ static int run(runner *R, const char *text, size_t len, const tsr_load_options *
     size_t i;
     int rc;
 
-    if ((rc = tsr__load_options_effective(&eff, opts, R->err)) != TSR_OK)
+    if ((rc = tsr__load_options_effective(&eff, opts, R->at.err)) != TSR_OK)
         return rc;
     test_limits(&lim, &eff);
-    if ((rc = tsr__yaml_parse(&parsed, text, len, R->file, &lim, tmp, R->err)) != TSR_OK)
+    if ((rc = tsr__yaml_parse(&parsed, text, len, R->at.file, &lim, tmp, R->at.err)) != TSR_OK)
         return rc;
     root = parsed;
     if ((rc = tsr__ruletest_check_top(R, root, &rules, &cases)) != TSR_OK)
         return rc;
     R->rules_file = tsr__arena_strndup(&R->rep->arena, rules->u.scalar.text, rules->u.scalar.len);
-    path = rules_path(tmp, R->file, rules->u.scalar.text);
+    path = rules_path(tmp, R->at.file, rules->u.scalar.text);
     if (!R->rules_file || !path)
         return TSR_ENOMEM;
     if ((rc = check_rules_path(R, rules, path, &eff)) != TSR_OK ||
-        (rc = tsr_ruleset_load_file(rs, path, opts, R->err)) != TSR_OK)
+        (rc = tsr_ruleset_load_file(rs, path, opts, R->at.err)) != TSR_OK)
         return rc;
     R->rs = *rs;
     for (i = 0; i < cases->u.seq.len; i++)
@@ -214,8 +214,8 @@ int tsr_test_run_string(tsr_test_report **out, const char *text, size_t len, con
 
     memset(&R, 0, sizeof R);
     R.rep = rep;
-    R.file = rep->file;
-    R.err = err;
+    R.at.file = rep->file;
+    R.at.err = err;
     tsr__buf_init(&R.diff, &rep->alloc);
     tsr__arena_init(&tmp, &rep->alloc, 16384);
 

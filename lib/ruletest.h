@@ -8,8 +8,9 @@
  *   ruletest_report.c   coverage, the report's texts and its accessors
  *   refund_case.c       a case's `refund:` (refund.h)
  *
- * ruletest.c calls the other three; they call none of each other but
- * ruletest_compare.c, which reads values as ruletest_check.c does.
+ * ruletest.c calls the others; they call none of each other.  They read
+ * the test file's YAML tree with the checking kit of yaml_tree.h, as the
+ * rule-file model does.
  */
 #ifndef TSR_RULETEST_H
 #define TSR_RULETEST_H
@@ -49,7 +50,7 @@ typedef struct rule_ref {
 
 typedef struct runner {
     tsr_test_report *rep;
-    const char *file;           /* test file name, for messages */
+    tsr_ycheck at;              /* the test file's name and the error, for messages */
     const tsr_ruleset *rs;
     const char *rules_file;     /* as written in `rules:`, for the coverage line */
     tsr_order *order;
@@ -59,7 +60,6 @@ typedef struct runner {
     uint8_t *covered;
     const char **ids[6];        /* ids of each of `sections`, built when first needed */
     size_t nids[6];
-    tsr_error *err;
 } runner;
 
 /* What an expectation holds, as pass 1 checks it and pass 2 compares it. */
@@ -81,13 +81,9 @@ int tsr__ruletest_check_top(runner *R, const tsr_ynode *root, const tsr_ynode **
 /* Case `index` (0-based): its keys, its order, everything its `expect` and
  * `refund` say, and every name they use against the rule set R->rs. */
 int tsr__ruletest_check_case(runner *R, const tsr_ynode *c, size_t index);
-/* Values as a test file writes them: a strict integer, an amount in the
- * rule set's currency, a date.  False when n is not one. */
-bool tsr__ruletest_int(const tsr_ynode *n, int64_t *out);
-bool tsr__ruletest_money(const runner *R, const tsr_ynode *n, int64_t *out);
-bool tsr__ruletest_date(const tsr_ynode *n, int64_t *out);
-/* A tax rate in percent (10, "25.5"), as a decimal (scale 10^6). */
-bool tsr__ruletest_rate(const tsr_ynode *n, int64_t *out);
+/* Values are read with the kit of yaml_tree.h: tsr__yint, tsr__yfixed
+ * (amounts in the rule set's minor units, tax rates in TSR_DEC_DIGITS),
+ * tsr__ydate. */
 
 /* ---------------------------------------------------------------------
  * ruletest_compare.c: pass 2.  Mismatches go to R->diff.

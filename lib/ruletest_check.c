@@ -158,98 +158,8 @@ TSR_KEYSET(tsr__keys_test, "test", "A rule-test file: a rule file and cases.", t
 
 #define N(a) TSR_ARRAY_LEN(a)
 
-/* ---------------------------------------------------------------------
- * Small helpers.
- */
-static int fail(runner *R, const tsr_ynode *n, const char *fmt, ...) TSR_PRINTF(3, 4);
-
 /* A problem with the test file itself, at node n. */
-static int fail(runner *R, const tsr_ynode *n, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    tsr__err_atv(R->err, TSR_ESCHEMA, R->file, n ? n->line : 0, n ? n->col : 0, fmt, ap);
-    va_end(ap);
-    return TSR_ESCHEMA;
-}
-
-static bool in_list(const char *s, size_t len, const char *const *list, size_t n)
-{
-    size_t i;
-    for (i = 0; i < n; i++)
-        if (strlen(list[i]) == len && memcmp(list[i], s, len) == 0)
-            return true;
-    return false;
-}
-
-/* "; did you mean `x`?" or "". */
-static const char *suggest(char *buf, size_t size, const char *s, size_t len,
-                           const char *const *cands, size_t n)
-{
-    const char *near = tsr__closest(s, len, cands, n);
-    if (!near)
-        return "";
-    snprintf(buf, size, "; did you mean `%s`?", near);
-    return buf;
-}
-
-/* Refuse keys of `map` that are not in `ks`. */
-static int check_keys(runner *R, const tsr_ynode *map, const char *where, const tsr_keyset *ks)
-{
-    return tsr__keys_check(ks, map, R->file, where, R->err);
-}
-
-static int need_map(runner *R, const tsr_ynode *n, const char *where)
-{
-    if (!n || n->kind != TSR_Y_MAP)
-        return fail(R, n, "%s must be a mapping", where);
-    return TSR_OK;
-}
-
-static int need_seq(runner *R, const tsr_ynode *n, const char *where)
-{
-    if (!n || n->kind != TSR_Y_SEQ)
-        return fail(R, n, "%s must be a list", where);
-    return TSR_OK;
-}
-
-/* A strict integer: optional '-', digits, no overflow. */
-bool tsr__ruletest_int(const tsr_ynode *n, int64_t *out)
-{
-    const char *s;
-    size_t len, i;
-    bool neg;
-    int64_t v = 0;
-
-    if (!tsr__yscalar(n) || tsr__yaml_is_null(n))
-        return false;
-    s = n->u.scalar.text;
-    len = n->u.scalar.len;
-    neg = len > 0 && s[0] == '-';
-    i = neg ? 1 : 0;
-    if (i == len)
-        return false;
-    for (; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        if (!tsr__mul(v, 10, &v) || !tsr__add(v, neg ? -(s[i] - '0') : s[i] - '0', &v))
-            return false;
-    }
-    *out = v;
-    return true;
-}
-
-bool tsr__ruletest_money(const runner *R, const tsr_ynode *n, int64_t *out)
-{
-    return tsr__yscalar(n) && !tsr__yaml_is_null(n) &&
-           tsr__parse_fixed(n->u.scalar.text, n->u.scalar.len, R->rs->minor_units, out) == TSR_OK;
-}
-
-bool tsr__ruletest_date(const tsr_ynode *n, int64_t *out)
-{
-    return tsr__yscalar(n) && tsr__parse_date(n->u.scalar.text, n->u.scalar.len, out) == TSR_OK;
-}
+#define fail(R, n, ...) tsr__yfail(&(R)->at, (n), TSR_ESCHEMA, __VA_ARGS__)
 
 /* ---------------------------------------------------------------------
  * Names the test may mention: rules by SECTION.ID, segments, tiers, offers.
@@ -312,10 +222,10 @@ static int check_name(runner *R, const tsr_ynode *n, const char *what, const cha
     char hint[96];
     if (!tsr__yscalar(n) || tsr__yaml_is_null(n))
         return fail(R, n, "expected the name of a %s", what);
-    if (in_list(n->u.scalar.text, n->u.scalar.len, ids, count))
+    if (tsr__in_list(n->u.scalar.text, n->u.scalar.len, ids, count))
         return TSR_OK;
     return fail(R, n, "the rule set has no %s `%s`%s", what, n->u.scalar.text,
-                suggest(hint, sizeof hint, n->u.scalar.text, n->u.scalar.len, ids, count));
+                tsr__suggest(hint, sizeof hint, n->u.scalar.text, n->u.scalar.len, ids, count));
 }
 
 static int check_rule_name(runner *R, const tsr_ynode *n)
@@ -334,14 +244,14 @@ static int check_rule_name(runner *R, const tsr_ynode *n)
     sec = section_index(s, (size_t)(dot - s));
     if (sec == N(sections))
         return fail(R, n, "no rule section `%.*s`%s", (int)(dot - s), s,
-                    suggest(hint, sizeof hint, s, (size_t)(dot - s), sections, N(sections)));
+                    tsr__suggest(hint, sizeof hint, s, (size_t)(dot - s), sections, N(sections)));
     if (!(ids = section_ids(R, sec, &count)))
         return TSR_ENOMEM;
-    if (in_list(dot + 1, strlen(dot + 1), ids, count))
+    if (tsr__in_list(dot + 1, strlen(dot + 1), ids, count))
         return TSR_OK;
     snprintf(what, sizeof what, "%s", sections[sec]);
     return fail(R, n, "the rule set has no rule `%s` in %s%s", dot + 1, what,
-                suggest(hint, sizeof hint, dot + 1, strlen(dot + 1), ids, count));
+                tsr__suggest(hint, sizeof hint, dot + 1, strlen(dot + 1), ids, count));
 }
 
 static const char **segment_ids(runner *R, size_t *n)
@@ -384,20 +294,20 @@ static int check_value(runner *R, const tsr_ynode *n, vkind kind, const char *pa
             return TSR_OK;
         return fail(R, n, "%s must be a string or ~ (none)", path);
     case V_INT:
-        if (tsr__ruletest_int(n, &v))
+        if (tsr__yint(n, &v))
             return TSR_OK;
         return fail(R, n, "%s must be a whole number", path);
     case V_MONEY:
-        if (tsr__ruletest_money(R, n, &v))
+        if (tsr__yfixed(n, R->rs->minor_units, &v))
             return TSR_OK;
         return fail(R, n, "%s must be an amount of %s with at most %u decimal places, "
                           "like \"25.00\"", path, R->rs->currency, R->rs->minor_units);
     case V_DATE:
-        if (tsr__ruletest_date(n, &v))
+        if (tsr__ydate(n, &v))
             return TSR_OK;
         return fail(R, n, "%s must be a date like 2026-06-14", path);
     case V_DATE_OR_NULL:
-        if (tsr__yaml_is_null(n) || tsr__ruletest_date(n, &v))
+        if (tsr__yaml_is_null(n) || tsr__ydate(n, &v))
             return TSR_OK;
         return fail(R, n, "%s must be a date like 2026-06-14, or ~ (none)", path);
     }
@@ -442,13 +352,6 @@ static int check_line_discounts(runner *R, const tsr_ynode *n, const char *path)
     return TSR_OK;
 }
 
-/* A tax rate written in a test: a number of percent (10, "25.5"). */
-bool tsr__ruletest_rate(const tsr_ynode *n, int64_t *out)
-{
-    return tsr__yscalar(n) && !tsr__yaml_is_null(n) &&
-           tsr__parse_fixed(n->u.scalar.text, n->u.scalar.len, TSR_DEC_DIGITS, out) == TSR_OK;
-}
-
 /* lines.ID.tax: an amount, ~ (no rate took the line), or {id, rate, amount}. */
 static int check_line_tax(runner *R, const tsr_ynode *n, const char *path)
 {
@@ -461,7 +364,7 @@ static int check_line_tax(runner *R, const tsr_ynode *n, const char *path)
         return TSR_OK;
     if (n->kind != TSR_Y_MAP)
         return check_value(R, n, V_MONEY, path);
-    if ((rc = check_keys(R, n, path, &line_tax_set)) != TSR_OK)
+    if ((rc = tsr__ycheck_keys(&R->at, n, path, &line_tax_set)) != TSR_OK)
         return rc;
     if (!(ids = section_ids(R, 5, &count)))
         return TSR_ENOMEM;
@@ -472,7 +375,7 @@ static int check_line_tax(runner *R, const tsr_ynode *n, const char *path)
         if (tsr__yscalar_is(pr->key, "id"))
             rc = check_name(R, pr->value, "tax rate", ids, count);
         else if (tsr__yscalar_is(pr->key, "rate"))
-            rc = tsr__ruletest_rate(pr->value, &v)
+            rc = tsr__yfixed(pr->value, TSR_DEC_DIGITS, &v)
                      ? TSR_OK : fail(R, pr->value, "%s must be a rate in percent, like 10 or 25.5", p);
         else
             rc = check_value(R, pr->value, V_MONEY, p);
@@ -489,7 +392,7 @@ static int check_taxes(runner *R, const tsr_ynode *n)
     size_t i, count = 0;
     int rc;
 
-    if ((rc = need_map(R, n, "expect.taxes (tax rate id: amount)")) != TSR_OK)
+    if ((rc = tsr__yneed_map(&R->at, n, "expect.taxes (tax rate id: amount)")) != TSR_OK)
         return rc;
     if (!(ids = section_ids(R, 5, &count)))
         return TSR_ENOMEM;
@@ -510,8 +413,8 @@ static int check_redeemed(runner *R, const tsr_ynode *n, const char *path)
     int rc;
     char p[256];
 
-    if ((rc = need_map(R, n, path)) != TSR_OK ||
-        (rc = check_keys(R, n, path, &redeemed_set)) != TSR_OK)
+    if ((rc = tsr__yneed_map(&R->at, n, path)) != TSR_OK ||
+        (rc = tsr__ycheck_keys(&R->at, n, path, &redeemed_set)) != TSR_OK)
         return rc;
     for (i = 0; i < n->u.map.len; i++) {
         const tsr_ypair *pr = &n->u.map.pairs[i];
@@ -527,14 +430,14 @@ static int check_lines(runner *R, const tsr_ynode *n)
     size_t i, j;
     int rc;
 
-    if ((rc = need_map(R, n, "expect.lines (line id: expected fields)")) != TSR_OK)
+    if ((rc = tsr__yneed_map(&R->at, n, "expect.lines (line id: expected fields)")) != TSR_OK)
         return rc;
     for (i = 0; i < n->u.map.len; i++) {
         const tsr_ypair *pr = &n->u.map.pairs[i];
         char where[256];
         tsr__ruletest_join(where, sizeof where, "expect.lines", tsr__ytext(pr->key));
-        if ((rc = need_map(R, pr->value, where)) != TSR_OK ||
-            (rc = check_keys(R, pr->value, where, &line_set)) != TSR_OK)
+        if ((rc = tsr__yneed_map(&R->at, pr->value, where)) != TSR_OK ||
+            (rc = tsr__ycheck_keys(&R->at, pr->value, where, &line_set)) != TSR_OK)
             return rc;
         for (j = 0; j < pr->value->u.map.len; j++) {
             const tsr_ypair *f = &pr->value->u.map.pairs[j];
@@ -561,8 +464,8 @@ static int check_totals(runner *R, const tsr_ynode *n)
     size_t i;
     int rc;
 
-    if ((rc = need_map(R, n, "expect.totals")) != TSR_OK ||
-        (rc = check_keys(R, n, "expect.totals", &totals_set)) != TSR_OK)
+    if ((rc = tsr__yneed_map(&R->at, n, "expect.totals")) != TSR_OK ||
+        (rc = tsr__ycheck_keys(&R->at, n, "expect.totals", &totals_set)) != TSR_OK)
         return rc;
     for (i = 0; i < n->u.map.len; i++) {
         char p[256];
@@ -594,7 +497,7 @@ static int check_partial_list(runner *R, const tsr_ynode *n, const char *path, b
     size_t i, j, nearn = 0;
     int rc;
 
-    if ((rc = need_seq(R, n, path)) != TSR_OK)
+    if ((rc = tsr__yneed_seq(&R->at, n, path)) != TSR_OK)
         return rc;
     if (entries && !(earn = section_ids(R, 3, &nearn)))
         return TSR_ENOMEM;
@@ -602,8 +505,8 @@ static int check_partial_list(runner *R, const tsr_ynode *n, const char *path, b
         const tsr_ynode *e = n->u.seq.items[i];
         char where[256];
         snprintf(where, sizeof where, "%s[%zu]", path, i);
-        if ((rc = need_map(R, e, where)) != TSR_OK ||
-            (rc = check_keys(R, e, where, entries ? &entry_set : &lot_set)) != TSR_OK)
+        if ((rc = tsr__yneed_map(&R->at, e, where)) != TSR_OK ||
+            (rc = tsr__ycheck_keys(&R->at, e, where, entries ? &entry_set : &lot_set)) != TSR_OK)
             return rc;
         for (j = 0; j < e->u.map.len; j++) {
             const tsr_ypair *pr = &e->u.map.pairs[j];
@@ -627,8 +530,8 @@ static int check_points(runner *R, const tsr_ynode *n)
     size_t i;
     int rc;
 
-    if ((rc = need_map(R, n, "expect.points")) != TSR_OK ||
-        (rc = check_keys(R, n, "expect.points", &points_set)) != TSR_OK)
+    if ((rc = tsr__yneed_map(&R->at, n, "expect.points")) != TSR_OK ||
+        (rc = tsr__ycheck_keys(&R->at, n, "expect.points", &points_set)) != TSR_OK)
         return rc;
     for (i = 0; i < n->u.map.len; i++) {
         const tsr_ypair *pr = &n->u.map.pairs[i];
@@ -641,11 +544,11 @@ static int check_points(runner *R, const tsr_ynode *n)
             const tsr_ynode *v = pr->value;
             if (!tsr__yscalar(v))
                 rc = fail(R, v, "%s must be a reason or ~ (none)", p);
-            else if (!tsr__yaml_is_null(v) &&
-                     !in_list(v->u.scalar.text, v->u.scalar.len, redeem_reasons, N(redeem_reasons)))
+            else if (!tsr__yaml_is_null(v) && !tsr__in_list(v->u.scalar.text, v->u.scalar.len,
+                                                            redeem_reasons, N(redeem_reasons)))
                 rc = fail(R, v, "no redeem reason `%s`%s", v->u.scalar.text,
-                          suggest(hint, sizeof hint, v->u.scalar.text, v->u.scalar.len,
-                                  redeem_reasons, N(redeem_reasons)));
+                          tsr__suggest(hint, sizeof hint, v->u.scalar.text, v->u.scalar.len,
+                                       redeem_reasons, N(redeem_reasons)));
         } else {
             rc = check_value(R, pr->value, V_INT, p);
         }
@@ -666,18 +569,18 @@ static int check_promo_status(runner *R, const tsr_ynode *v)
         return fail(R, v, "expected a promo code status: accepted, rejected or rejected/REASON");
     slash = strchr(s, '/');
     slen = slash ? (size_t)(slash - s) : strlen(s);
-    if (!in_list(s, slen, promo_statuses, N(promo_statuses)))
+    if (!tsr__in_list(s, slen, promo_statuses, N(promo_statuses)))
         return fail(R, v, "no promo code status `%.*s`%s (accepted, rejected or rejected/REASON)",
-                    (int)slen, s, suggest(hint, sizeof hint, s, slen, promo_statuses,
-                                          N(promo_statuses)));
+                    (int)slen, s, tsr__suggest(hint, sizeof hint, s, slen, promo_statuses,
+                                               N(promo_statuses)));
     if (!slash)
         return TSR_OK;
     if (s[0] == 'a')
         return fail(R, v, "an accepted promo code has no reason");
-    if (!in_list(slash + 1, strlen(slash + 1), promo_reasons, N(promo_reasons)))
+    if (!tsr__in_list(slash + 1, strlen(slash + 1), promo_reasons, N(promo_reasons)))
         return fail(R, v, "no promo code reason `%s`%s", slash + 1,
-                    suggest(hint, sizeof hint, slash + 1, strlen(slash + 1), promo_reasons,
-                            N(promo_reasons)));
+                    tsr__suggest(hint, sizeof hint, slash + 1, strlen(slash + 1), promo_reasons,
+                                 N(promo_reasons)));
     return TSR_OK;
 }
 
@@ -686,7 +589,7 @@ static int check_promo_codes(runner *R, const tsr_ynode *n)
     size_t i;
     int rc;
 
-    if ((rc = need_map(R, n, "expect.promo_codes (code: status)")) != TSR_OK)
+    if ((rc = tsr__yneed_map(&R->at, n, "expect.promo_codes (code: status)")) != TSR_OK)
         return rc;
     for (i = 0; i < n->u.map.len; i++)
         if ((rc = check_promo_status(R, n->u.map.pairs[i].value)) != TSR_OK)
@@ -699,7 +602,7 @@ static int check_rule_list(runner *R, const tsr_ynode *n, const char *path)
     size_t i;
     int rc;
 
-    if ((rc = need_seq(R, n, path)) != TSR_OK)
+    if ((rc = tsr__yneed_seq(&R->at, n, path)) != TSR_OK)
         return rc;
     for (i = 0; i < n->u.seq.len; i++)
         if ((rc = check_rule_name(R, n->u.seq.items[i])) != TSR_OK)
@@ -714,7 +617,7 @@ static int check_name_list(runner *R, const tsr_ynode *n, const char *path, bool
     size_t i, count = 0;
     int rc;
 
-    if ((rc = need_seq(R, n, path)) != TSR_OK)
+    if ((rc = tsr__yneed_seq(&R->at, n, path)) != TSR_OK)
         return rc;
     ids = offers ? section_ids(R, 4, &count) : segment_ids(R, &count);
     if (!ids)
@@ -766,8 +669,8 @@ static int check_expect(runner *R, const tsr_ynode *e)
     size_t i;
     int rc;
 
-    if ((rc = need_map(R, e, "expect")) != TSR_OK ||
-        (rc = check_keys(R, e, "expect", &expect_set)) != TSR_OK)
+    if ((rc = tsr__yneed_map(&R->at, e, "expect")) != TSR_OK ||
+        (rc = tsr__ycheck_keys(&R->at, e, "expect", &expect_set)) != TSR_OK)
         return rc;
     for (i = 0; i < e->u.map.len; i++)
         if ((rc = check_expect_key(R, tsr__ytext(e->u.map.pairs[i].key), e->u.map.pairs[i].value)) != TSR_OK)
@@ -791,8 +694,8 @@ int tsr__ruletest_check_case(runner *R, const tsr_ynode *c, size_t index)
     int rc;
 
     snprintf(where, sizeof where, "cases[%zu]", index);
-    if ((rc = need_map(R, c, where)) != TSR_OK ||
-        (rc = check_keys(R, c, "a case", &case_set)) != TSR_OK)
+    if ((rc = tsr__yneed_map(&R->at, c, where)) != TSR_OK ||
+        (rc = tsr__ycheck_keys(&R->at, c, "a case", &case_set)) != TSR_OK)
         return rc;
     name = tsr__ymap_get(c, "name");
     order = tsr__ymap_get(c, "order");
@@ -802,14 +705,14 @@ int tsr__ruletest_check_case(runner *R, const tsr_ynode *c, size_t index)
         return fail(R, name ? name : c, "every case needs a `name`");
     if (!order)
         return fail(R, c, "case `%s` has no `order`", name->u.scalar.text);
-    if ((rc = need_map(R, order, "`order` (an order as a YAML mapping)")) != TSR_OK)
+    if ((rc = tsr__yneed_map(&R->at, order, "`order` (an order as a YAML mapping)")) != TSR_OK)
         return rc;
-    if (refund && (rc = need_map(R, refund, "`refund`")) != TSR_OK)
+    if (refund && (rc = tsr__yneed_map(&R->at, refund, "`refund`")) != TSR_OK)
         return rc;
     if (expect && (rc = check_expect(R, expect)) != TSR_OK)
         return rc;
     return tsr__ruletest_refund_check(refund, expect ? tsr__ymap_get(expect, "refund") : NULL,
-                                      R->rs, R->file, R->err);
+                                      R->rs, R->at.file, R->at.err);
 }
 
 int tsr__ruletest_check_top(runner *R, const tsr_ynode *root, const tsr_ynode **rules,
@@ -820,7 +723,7 @@ int tsr__ruletest_check_top(runner *R, const tsr_ynode *root, const tsr_ynode **
 
     if (root->kind != TSR_Y_MAP)
         return fail(R, root, "a test file is a mapping with `tessera_test: 1`, `rules:` and `cases:`");
-    if ((rc = check_keys(R, root, "a test file", &tsr__keys_test)) != TSR_OK)
+    if ((rc = tsr__ycheck_keys(&R->at, root, "a test file", &tsr__keys_test)) != TSR_OK)
         return rc;
     version = tsr__ymap_get(root, "tessera_test");
     if (!version)
@@ -835,5 +738,5 @@ int tsr__ruletest_check_top(runner *R, const tsr_ynode *root, const tsr_ynode **
     *cases = tsr__ymap_get(root, "cases");
     if (!*cases)
         return fail(R, root, "the test file has no `cases:`");
-    return need_seq(R, *cases, "`cases`");
+    return tsr__yneed_seq(&R->at, *cases, "`cases`");
 }

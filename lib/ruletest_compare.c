@@ -91,16 +91,16 @@ static got expected_of(const runner *R, const tsr_ynode *n, vkind kind)
         g.s = tsr__yaml_is_null(n) ? NULL : tsr__ytext(n);
         break;
     case V_INT:
-        tsr__ruletest_int(n, &g.i);
+        tsr__yint(n, &g.i);
         break;
     case V_MONEY:
-        tsr__ruletest_money(R, n, &g.i);
+        tsr__yfixed(n, R->rs->minor_units, &g.i);
         break;
     case V_DATE:
     case V_DATE_OR_NULL:
         g.none = tsr__yaml_is_null(n);
         if (!g.none)
-            tsr__ruletest_date(n, &g.i);
+            tsr__ydate(n, &g.i);
         break;
     }
     return g;
@@ -287,7 +287,7 @@ static void compare_line_tax(runner *R, const char *path, const tsr_ynode *want,
         } else if (strcmp(key, "amount") == 0) {
             compare(R, p, pr->value, got_num(V_MONEY, lt->amount));
         } else {
-            tsr__ruletest_rate(pr->value, &rate);
+            tsr__yfixed(pr->value, TSR_DEC_DIGITS, &rate);
             if (rate != t->rate)
                 mismatch(R, p, "expected %s, got %s", tsr__ytext(pr->value), t->rate_text);
         }
@@ -735,7 +735,7 @@ void tsr__ruletest_compare_error(runner *R, const tsr_ynode *want, const tsr_res
     tsr_error_format(text, sizeof text, oerr);
     if (!expected && oerr->line > 0 && !oerr->file[0])
         /* the order reader knows where in the test file the bad value is */
-        mismatch(R, "error", "the order was rejected: %s (%s:%d:%d)", text, R->file, oerr->line,
+        mismatch(R, "error", "the order was rejected: %s (%s:%d:%d)", text, R->at.file, oerr->line,
                  oerr->column);
     else if (!expected)
         mismatch(R, "error", "the order was rejected: %s", text);

@@ -1,9 +1,12 @@
 /*
  * suggest.c — did-you-mean: the known name closest to a misspelt one (an
  * optimal string alignment distance, capped), for every message that
- * refuses an unknown key, rule, field or function.
+ * refuses an unknown key, rule, field or function, and whether a name is
+ * one of a list.
  */
 #include "internal.h"
+
+#include <stdio.h>
 
 size_t tsr__edit_distance(const char *a, size_t alen, const char *b, size_t blen, size_t cap)
 {
@@ -77,4 +80,23 @@ const char *tsr__closest_in(const char *name, size_t len, const void *base, size
 const char *tsr__closest(const char *name, size_t len, const char *const *candidates, size_t n)
 {
     return tsr__closest_in(name, len, candidates, n, sizeof *candidates);
+}
+
+const char *tsr__suggest(char *buf, size_t size, const char *name, size_t len,
+                         const char *const *candidates, size_t n)
+{
+    const char *near = tsr__closest(name, len, candidates, n);
+    if (!near)
+        return "";
+    snprintf(buf, size, "; did you mean `%s`?", near);
+    return buf;
+}
+
+bool tsr__in_list(const char *s, size_t len, const char *const *list, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (strlen(list[i]) == len && memcmp(list[i], s, len) == 0)
+            return true;
+    return false;
 }

@@ -4,7 +4,12 @@
  * load options enforced while reading (so a hostile file is refused early).
  *
  * The tree is allocated in an arena owned by the caller; it is the input of
- * the rule-file model (rules_load.c) and of the YAML order reader.
+ * the rule-file model (rules_load.c), of rule tests (ruletest*.c,
+ * refund_case.c) and of the YAML order reader.
+ *
+ * yaml_tree.c reads the tree; yaml_check.c holds the one kit those readers
+ * check its shape with (the end of this file), so that a mapping where a
+ * list belongs reads the same way, at the same line:col, in every file.
  */
 #ifndef TSR_YAML_TREE_H
 #define TSR_YAML_TREE_H
@@ -148,5 +153,45 @@ bool tsr__yaml_scalar_rescan_ok(const tsr_ynode *scalar);
  * untagged `~`, `null`, `Null`, `NULL` or empty scalar. */
 bool tsr__yaml_is_null(const tsr_ynode *n);
 bool tsr__yaml_is_plain(const tsr_ynode *n);
+
+/* ---------------------------------------------------------------------
+ * Checking a tree's shape (yaml_check.c).
+ */
+struct tsr_keyset;
+
+/* Where the errors of a check go: the file they name and the error. */
+typedef struct tsr_ycheck {
+    const char *file;
+    tsr_error *err;
+} tsr_ycheck;
+
+/* Set c->err to `code` and the message at node n (NULL: line and column 0,
+ * no place in the file); returns code. */
+int tsr__yfail(const tsr_ycheck *c, const tsr_ynode *n, int code, const char *fmt, ...)
+    TSR_PRINTF(4, 5);
+
+/* Refuse the first key of mapping `map` that `ks` does not list, at the key:
+ * "unknown key `k` in WHERE; did you mean `x`?" (TSR_ESCHEMA, keys.h). */
+int tsr__ycheck_keys(const tsr_ycheck *c, const tsr_ynode *map, const char *where,
+                     const struct tsr_keyset *ks);
+
+/* TSR_ESCHEMA "WHERE must be a mapping" / "WHERE must be a list" at n,
+ * unless n is one (NULL is neither). */
+int tsr__yneed_map(const tsr_ycheck *c, const tsr_ynode *n, const char *where);
+int tsr__yneed_seq(const tsr_ycheck *c, const tsr_ynode *n, const char *where);
+
+/* "a list", "a mapping" or "a scalar": for "must be ..., not a list". */
+const char *tsr__ykind_name(const tsr_ynode *n);
+
+/* Values written in a scalar of any style; false when n is not one (a
+ * collection, NULL and null are none), *out then untouched.
+ *   tsr__yint    an integer: optional sign, digits, within int64
+ *   tsr__yfixed  a decimal with `scale` fractional digits, as
+ *                tsr__parse_fixed reads it (money: the minor units; points:
+ *                0; a percentage: TSR_DEC_DIGITS)
+ *   tsr__ydate   a date YYYY-MM-DD, as a day number */
+bool tsr__yint(const tsr_ynode *n, int64_t *out);
+bool tsr__yfixed(const tsr_ynode *n, unsigned scale, int64_t *out);
+bool tsr__ydate(const tsr_ynode *n, int64_t *out);
 
 #endif /* TSR_YAML_TREE_H */

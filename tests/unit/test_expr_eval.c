@@ -212,6 +212,46 @@ static void weekday_and_hour_use_the_rule_set_zone_when_set(void **state)
     tsr__tz_free(tz, &f->alloc);
 }
 
+/* date(), hour() and minute() remember the last instant's local date and
+ * offset (the context's local_* memo), and never answer from it for
+ * another instant, another written offset or another zone. */
+static void the_local_date_of_an_instant_is_remembered_but_never_stale(void **state)
+{
+    fx *f = *state;
+    tsr_tz *tz = NULL;
+    tsr_error err;
+    memset(&err, 0, sizeof err);
+
+    f->order[TSR_ORDER_DATETIME] = vdt("2026-06-13T23:30:00Z");
+    assert_value(fx_eval(f, "date(now)", TSR_T_MISSING), TSR_T_DATE, vdate("2026-06-13").u.i);
+    assert_true(f->ctx.local_set);
+    assert_int_equal(f->ctx.local_usec, f->order[TSR_ORDER_DATETIME].u.i);
+    assert_int_equal(f->ctx.local_days, vdate("2026-06-13").u.i);
+    /* the same instant written with another offset: another local date */
+    f->order[TSR_ORDER_DATETIME] = vdt("2026-06-14T02:30:00+03:00");
+    assert_value(fx_eval(f, "date(now)", TSR_T_MISSING), TSR_T_DATE, vdate("2026-06-14").u.i);
+    assert_value(fx_eval(f, "hour(now)", TSR_T_MISSING), TSR_T_INT, 2);
+    /* two instants in one expression, each its own */
+    assert_value(fx_eval(f, "days_between(date(now), date(item.event_start))", TSR_T_MISSING),
+                 TSR_T_INT, 6);
+    assert_value(fx_eval(f, "days_between(date(item.event_start), date(now))", TSR_T_MISSING),
+                 TSR_T_INT, -6);
+    assert_value(fx_eval(f, "date(now)", TSR_T_MISSING), TSR_T_DATE, vdate("2026-06-14").u.i);
+    if (tsr__tz_load(&tz, "Europe/Moscow", NULL, &f->alloc, &err) != TSR_OK) {
+        print_message("no tz database here (%s): the zone part skipped\n", err.message);
+        return;
+    }
+    /* the same instant in a zone set afterwards */
+    f->order[TSR_ORDER_DATETIME] = vdt("2026-06-13T23:30:00Z");
+    assert_value(fx_eval(f, "date(now)", TSR_T_MISSING), TSR_T_DATE, vdate("2026-06-13").u.i);
+    f->ctx.tz = tz;
+    assert_value(fx_eval(f, "date(now)", TSR_T_MISSING), TSR_T_DATE, vdate("2026-06-14").u.i);
+    assert_value(fx_eval(f, "minute(now)", TSR_T_MISSING), TSR_T_INT, 30);
+    f->ctx.tz = NULL;
+    assert_value(fx_eval(f, "hour(now)", TSR_T_MISSING), TSR_T_INT, 23);
+    tsr__tz_free(tz, &f->alloc);
+}
+
 static void birthday_within_wraps_the_year_and_handles_29_february(void **state)
 {
     fx *f = *state;
@@ -871,6 +911,7 @@ int main(int argc, char **argv)
         T(arithmetic_on_a_table_price_is_money_where_money_is_expected),
         T(weekday_and_hour_use_the_values_own_offset_without_a_zone),
         T(weekday_and_hour_use_the_rule_set_zone_when_set),
+        T(the_local_date_of_an_instant_is_remembered_but_never_stale),
         T(birthday_within_wraps_the_year_and_handles_29_february),
         T(days_between_and_age_count_whole_days_and_years),
         T(durations_move_datetimes_and_dates),

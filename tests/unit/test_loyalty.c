@@ -967,6 +967,51 @@ static void test_lots_are_spent_soonest_expiring_first_and_listed(void **state)
     tsr_ruleset_free(rs);
 }
 
+/* Thousands of lots, most sharing an expiry date with hundreds of others:
+ * spent soonest first, ties in the order given, lots that never expire
+ * last, the whole list exactly. */
+static void test_many_lots_are_spent_in_expiry_then_given_order(void **state)
+{
+    enum { N = 3000, ASKED = N - 3 };
+    tsr_ruleset *rs = load(lots_rules);
+    char *order = malloc(N * 64 + 512), id[16];
+    size_t len, i, k = 0, used = 0;
+    int day;
+    tsr_result *r;
+    (void)state;
+
+    assert_non_null(order);
+    len = (size_t)sprintf(order, "{" WHEN ",\"customer\":{\"id\":\"C1\",\"points_lots\":[");
+    for (i = 0; i < N; i++)
+        len += i % 10 == 9
+                   ? (size_t)sprintf(order + len, "%s{\"id\":\"L%zu\",\"points\":1}", i ? "," : "", i)
+                   : (size_t)sprintf(order + len,
+                                     "%s{\"id\":\"L%zu\",\"points\":1,\"expires_on\":\"2026-07-%02d\"}",
+                                     i ? "," : "", i, (int)(1 + i * 7 % 28));
+    sprintf(order + len, "]},\"items\":[{\"id\":\"t\",\"kind\":\"ticket\",\"price\":\"100.00\"}],"
+                         "\"redeem_points\":%d}", ASKED);
+    r = eval(rs, order);
+    assert_int_equal(r->points_redeemed, ASKED);
+    assert_int_equal(r->nlots_used, ASKED);
+    /* the expected order: each day's lots as given, then the ones that never expire */
+    for (day = 1; day <= 29; day++)
+        for (i = 0; i < N && used < ASKED; i++) {
+            bool never = i % 10 == 9;
+            if (day <= 28 ? never || (int)(1 + i * 7 % 28) != day : !never)
+                continue;
+            snprintf(id, sizeof id, "L%zu", i);
+            if (strcmp(r->lots_used[k].id, id) != 0)
+                fail_msg("lot %zu spent is %s, want %s", k, r->lots_used[k].id, id);
+            assert_int_equal(r->lots_used[k].points, 1);
+            k++;
+            used++;
+        }
+    assert_int_equal(k, ASKED);
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
+    free(order);
+}
+
 /* ---------------------------------------------------------------------
  * The park scenario (shared/scenarios/park): points pay half a ticket at
  * most, and what is paid earns points.
@@ -1174,6 +1219,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_redemption_uses_line_totals_after_discounts),
         cmocka_unit_test(test_lots_expiring_on_the_order_date_are_ignored),
         cmocka_unit_test(test_lots_are_spent_soonest_expiring_first_and_listed),
+        cmocka_unit_test(test_many_lots_are_spent_in_expiry_then_given_order),
         cmocka_unit_test(test_park_points_pay_half_a_ticket_and_paid_money_earns),
         cmocka_unit_test(test_points_overflow_is_an_evaluation_error),
         cmocka_unit_test(test_without_a_trace_the_points_are_the_same),

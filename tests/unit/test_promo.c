@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "eval.h"
+#include "promo_index.h"
 
 static const char rules[] =
     "tessera: 1\nruleset: t\ncurrency: EUR\n"
@@ -471,6 +472,193 @@ static void test_minimum_spend_code_reads_line_totals_before_any_discount(void *
     tsr_ruleset_free(own);
 }
 
+
+/* ---------------------------------------------------------------------
+ * The index (lib/promo_index.c): the same rule as trying every rule in
+ * file order, without trying them all.
+ */
+
+/* Which rule code[0..len) (normalised) matches, trying every rule in file
+ * order as the SPEC words it: the oracle for the index. */
+static int first_rule_by_trying_all(const tsr_ruleset *set, const char *code, size_t len,
+                                    tsr_regex_scratch **scratch)
+{
+    size_t i;
+    for (i = 0; i < set->npromos; i++) {
+        const tsr_promo *p = &set->promos[i];
+        if (p->code ? p->code_len == len && memcmp(p->code, code, len) == 0
+                    : tsr__regex_match(p->match, code, len, scratch, &set->alloc) == 1)
+            return (int)i;
+    }
+    return -1;
+}
+
+/* Exact codes, patterns with and without a prefix, case-insensitive
+ * patterns, alternations, a pattern before an exact code it also matches
+ * and one after it: each entered code gets the rule trying every rule in
+ * file order gives. */
+static void test_index_finds_the_rule_trying_every_rule_would(void **state)
+{
+    static const char set_text[] =
+        "tessera: 1\nruleset: idx\ncurrency: EUR\n"
+        "promo_codes:\n"
+        "  - { id: c555, code: DOC-555 }\n"
+        "  - { id: p3, match: '^DOC-[0-9]{3}$' }\n"
+        "  - { id: c123, code: DOC-123 }\n"           /* p3 matches it first */
+        "  - { id: c9, code: DOC-9 }\n"               /* before the patterns that match it */
+        "  - { id: p1, match: 'doc-1.*' }\n"
+        "  - { id: palt, match: 'DOC-(1|2)2.' }\n"
+        "  - { id: ptop, match: 'AB|DOC-9+' }\n"      /* top-level |: no prefix */
+        "  - { id: pgroup, match: '(DOC)-9+' }\n"
+        "  - { id: ski, match: 'ski-[0-9]+' }\n"
+        "  - { id: sopt, match: 'SK?I-0' }\n"
+        "  - { id: dot, match: 'X\\.Y' }\n"
+        "  - { id: any3, match: '[A-Z]{3}-7' }\n"
+        "  - { id: do, match: 'DO' }\n"
+        "  - { id: cab, code: ab }\n"
+        "  - { id: fill1, match: 'FILL1-\\d' }\n"
+        "  - { id: fill2, match: 'fill2-\\d' }\n"
+        "  - { id: fill3, match: 'FILL3-\\d|X' }\n"
+        "  - { id: d, match: 'D' }\n";
+    static const char *codes[] = {
+        "DOC-123", "doc-123", " DOC-555 ", "DOC-1", "DOC-12X", "DOC-999", "DOC-9", "DOC-99",
+        "AB", "ab", "SKI-5", "\xc5\xbfKI-5", "S\xe2\x84\xaaI-5", "SI-0", "I-0", "X.Y", "XAY",
+        "ABC-7", "DO", "D", "ZZZ", "", "FILL1-1", "fill2-2", "FILL3-3", "X", "DOC-",
+        "DOC-12\xc5\xbf", "doc-1\xe2\x84\xaa",
+    };
+    tsr_ruleset *set = NULL;
+    tsr_regex_scratch *scratch = NULL;
+    tsr_result *r = NULL;
+    tsr_error err;
+    char order[2048];
+    size_t i, n = sizeof codes / sizeof codes[0];
+    (void)state;
+
+    assert_int_equal(tsr_ruleset_load_string(&set, set_text, strlen(set_text), "idx.yaml", NULL,
+                                             &err), TSR_OK);
+    /* the prefixes the index was built with */
+    assert_int_equal(set->promo_index->ngeneral, 4);   /* ptop, pgroup, any3, fill3 */
+    assert_int_equal(set->promo_index->npatterns, 14);
+    snprintf(order, sizeof order, "{\"datetime\": \"2026-06-10T11:00:00+03:00\","
+             " \"items\": [{\"id\": \"t1\", \"kind\": \"ticket\", \"price\": \"1.00\"}],"
+             " \"promo_codes\": [");
+    for (i = 0; i < n; i++)
+        snprintf(order + strlen(order), sizeof order - strlen(order), "%s\"%s\"",
+                 i ? ", " : "", codes[i]);
+    snprintf(order + strlen(order), sizeof order - strlen(order), "]}");
+    assert_int_equal(tsr_evaluate_text(&r, set, order, strlen(order), NULL, &err), TSR_OK);
+    assert_int_equal(r->npromos, n);
+    for (i = 0; i < n; i++) {
+        int want = first_rule_by_trying_all(set, r->promos[i].code, r->promos[i].code_len,
+                                            &scratch);
+        if (r->promos[i].promo != want)
+            fail_msg("`%s`: rule %d, trying all gives %d", codes[i], r->promos[i].promo, want);
+    }
+    /* a few spelled out, so the oracle is not the only witness */
+    assert_string_equal(set->promos[r->promos[0].promo].id, "p3");
+    assert_string_equal(set->promos[r->promos[2].promo].id, "c555");
+    assert_string_equal(set->promos[r->promos[6].promo].id, "c9");
+    assert_string_equal(set->promos[r->promos[11].promo].id, "ski");   /* long s */
+    assert_string_equal(set->promos[r->promos[12].promo].id, "ski");   /* Kelvin sign */
+    assert_int_equal(r->promos[20].promo, -1);
+    tsr_result_free(r);
+    tsr__regex_scratch_free(scratch, &set->alloc);
+    tsr_ruleset_free(set);
+}
+
+/* Thousands of exact codes and patterns: every code is found, unknown ones
+ * are not, including codes that share a slot of the hash table with
+ * another (at this load some always do). */
+static void test_many_codes_and_patterns_are_found_despite_colliding_slots(void **state)
+{
+    enum { N = 3000 };
+    const tsr_promo_index *ix;
+    tsr_ruleset *set = NULL;
+    tsr_regex_scratch *scratch = NULL;
+    tsr_error err;
+    char *text = malloc(N * 80 + 200), code[32];
+    size_t len = 0, i, displaced = 0;
+    (void)state;
+
+    assert_non_null(text);
+    len += (size_t)sprintf(text, "tessera: 1\nruleset: many\ncurrency: EUR\npromo_codes:\n");
+    for (i = 0; i < N; i++)
+        len += (size_t)sprintf(text + len, i % 2 ? "  - { id: p%zu, match: 'P%zu-[0-9]+' }\n"
+                                                 : "  - { id: c%zu, code: C%zu }\n", i, i);
+    assert_int_equal(tsr_ruleset_load_string(&set, text, len, "many.yaml", NULL, &err), TSR_OK);
+    ix = set->promo_index;
+    assert_int_equal(ix->ngeneral, 0);
+    for (i = 0; i <= ix->codes_mask; i++) {
+        int32_t p = ix->codes[i];
+        if (p >= 0 && ((size_t)tsr__hash(&ix->key, set->promos[p].code, set->promos[p].code_len) &
+                       ix->codes_mask) != i)
+            displaced++;
+    }
+    assert_true(displaced > 0);
+    for (i = 0; i < N; i++) {
+        tsr_promo_cands c;
+        int got = -1, k;
+        snprintf(code, sizeof code, i % 2 ? "P%zu-42" : "C%zu", i);
+        if (i % 2 == 0) {
+            got = tsr__promo_index_exact(ix, code, strlen(code));
+        } else {
+            /* P<i>-42 fits the prefix P<i>- and no other: one candidate */
+            size_t ncands = 0;
+            tsr__promo_cands_begin(ix, &c, code, strlen(code));
+            while ((k = tsr__promo_cands_next(&c)) >= 0) {
+                ncands++;
+                if (tsr__regex_match(set->promos[k].match, code, strlen(code), &scratch,
+                                     &set->alloc) == 1)
+                    got = k;
+            }
+            assert_int_equal(ncands, 1);
+        }
+        assert_int_equal(got, (int)i);
+        assert_int_equal(got, first_rule_by_trying_all(set, code, strlen(code), &scratch));
+    }
+    assert_int_equal(tsr__promo_index_exact(ix, "C1", 2), -1);       /* C1 is a pattern's P1 */
+    assert_int_equal(tsr__promo_index_exact(ix, "C30000", 6), -1);
+    tsr__regex_scratch_free(scratch, &set->alloc);
+    tsr_ruleset_free(set);
+    free(text);
+}
+
+/* Under a match limit of 1, PCRE2 fails on the limit even for a code
+ * outside a pattern's prefix, so the index must not skip the pattern:
+ * the evaluation still fails closed, as it did before there was an index. */
+static void test_limits_too_small_to_skip_safely_keep_every_pattern(void **state)
+{
+    static const char set_text[] =
+        "tessera: 1\nruleset: tight\ncurrency: EUR\n"
+        "promo_codes:\n  - { id: doc, match: '^DOC-[0-9]+$' }\n";
+    static const char order[] =
+        "{\"datetime\": \"2026-06-10T11:00:00+03:00\","
+        " \"items\": [{\"id\": \"t1\", \"kind\": \"ticket\", \"price\": \"1.00\"}],"
+        " \"promo_codes\": [\"DOX-1\"]}";
+    tsr_load_options lo = TSR_LOAD_OPTIONS_INIT;
+    tsr_ruleset *set = NULL;
+    tsr_result *r = NULL;
+    tsr_error err;
+    (void)state;
+
+    lo.regex_match_limit = 1;
+    assert_int_equal(tsr_ruleset_load_string(&set, set_text, strlen(set_text), "t.yaml", &lo,
+                                             &err), TSR_OK);
+    assert_int_equal(set->promo_index->ngeneral, 1);
+    assert_int_equal(tsr_evaluate_text(&r, set, order, strlen(order), NULL, &err), TSR_EEVAL);
+    assert_non_null(strstr(err.message, "match limit"));
+    tsr_ruleset_free(set);
+
+    lo.regex_match_limit = 2;   /* enough: DOX-1 is skipped, unknown */
+    assert_int_equal(tsr_ruleset_load_string(&set, set_text, strlen(set_text), "t.yaml", &lo,
+                                             &err), TSR_OK);
+    assert_int_equal(set->promo_index->ngeneral, 0);
+    assert_int_equal(tsr_evaluate_text(&r, set, order, strlen(order), NULL, &err), TSR_OK);
+    assert_int_equal(r->promos[0].reason, TSR_PR_UNKNOWN);
+    tsr_result_free(r);
+    tsr_ruleset_free(set);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -490,6 +678,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_minimum_spend_code_reads_line_totals_before_any_discount),
         cmocka_unit_test(test_a_pattern_past_its_limit_names_the_rule_and_the_entered_code),
         cmocka_unit_test(test_trace_quotes_a_long_code_without_splitting_a_character),
+        cmocka_unit_test(test_index_finds_the_rule_trying_every_rule_would),
+        cmocka_unit_test(test_many_codes_and_patterns_are_found_despite_colliding_slots),
+        cmocka_unit_test(test_limits_too_small_to_skip_safely_keep_every_pattern),
     };
     /* `test_x NAME` runs the cases NAME matches (a * wildcard) alone */
     if (argc > 1)

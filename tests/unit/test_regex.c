@@ -230,6 +230,163 @@ static void allocation_failures_are_enomem_and_leak_nothing(void **state)
     }
 }
 
+
+/* The prefix of a full caseless pattern: literal characters up to the first
+ * construct, quantified ones left out, nothing when a top-level `|` or
+ * something the scan cannot follow is anywhere in the pattern. */
+static void literal_prefixes_are_read_conservatively(void **state)
+{
+    static const struct { const char *pat, *text, *checked; } cases[] = {
+        { "^DOC-[0-9]{6}$", "DOC-", "DOC-" },
+        { "doc-\\d+", "DOC-", "DOC-" },
+        { "DOC-(A|B)", "DOC-", "DOC-" },
+        { "ABC|XYZ", "", "" },              /* alternation at the top */
+        { "ABC|ABD", "", "" },              /* even with a common first letter */
+        { "A[|]B|C", "", "" },              /* the `|` in the class is not, the last is */
+        { "A[]|]B", "A", "A" },             /* `]` first in a class is a literal */
+        { "A\\|B", "A|B", "A|B" },          /* an escaped `|` is a character */
+        { "A\\.B-7", "A.B-7", "A.B-7" },
+        { "AB?C", "A", "A" },               /* B may be absent */
+        { "AB*C", "A", "A" },
+        { "AB+C", "A", "A" },
+        { "AB{2}C", "A", "A" },
+        { "(?i)ABC", "", "" },
+        { "(ABC)D", "", "" },
+        { "[A]BC", "", "" },
+        { "^^A", "", "" },
+        { "\\x41BC", "", "" },
+        { "AB(?#|)|C", "", "" },            /* comments, quoting, verbs: not followed */
+        { "AB\\Q|\\E", "", "" },
+        { "AB(*ACCEPT)C", "", "" },
+        { "AB(?x)#(\n|XY", "", "" },        /* extended mode: `#(` is a comment */
+        { "AB(?-x:C)", "", "" },
+        { "SKI-\\d+", "SKI-", "SKI-" },     /* S and K have non-ASCII cases; still a prefix */
+        { "k1", "K1", "K1" },
+        { "\xc3\xa9mile", "", "" },         /* non-ASCII: no prefix */
+        { "abcdefghijabcdefghijabcdefghijabcdefghij",
+          "ABCDEFGHIJABCDEFGHIJABCDEFGHIJAB", "ABCDEFGHIJABCDEFGHIJABCDEFGHIJAB" },
+    };
+    rx *r = *state;
+    char out[TSR_REGEX_PREFIX_MAX];
+    size_t i, k;
+
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        k = tsr__regex_text_prefix(cases[i].pat, strlen(cases[i].pat), out, sizeof out);
+        if (k != strlen(cases[i].text) || memcmp(out, cases[i].text, k) != 0)
+            fail_msg("/%s/: text prefix `%.*s`, want `%s`", cases[i].pat, (int)k, out,
+                     cases[i].text);
+        k = tsr__regex_prefix(compile(r, cases[i].pat, true, true), out, sizeof out);
+        if (k != strlen(cases[i].checked) || memcmp(out, cases[i].checked, k) != 0)
+            fail_msg("/%s/: prefix `%.*s`, want `%s`", cases[i].pat, (int)k, out,
+                     cases[i].checked);
+    }
+    /* Only full caseless patterns have one. */
+    assert_int_equal(tsr__regex_prefix(compile(r, "ABC", false, true), out, sizeof out), 0);
+    assert_int_equal(tsr__regex_prefix(compile(r, "ABC", true, false), out, sizeof out), 0);
+}
+
+/* Skipping a pattern for a subject outside its prefix is only sound if
+ * PCRE2 would have said "no match" rather than hit a limit: true from a
+ * match and depth limit of 2, false at 1, where no prefix is given. */
+static void no_prefix_is_given_under_limits_a_mismatch_could_hit(void **state)
+{
+    static const char *pats[] = { "ABC[0-9]+", "^DOC-[0-9]{6}$", "AB(?:C|D)+[0-9]",
+                                  "ABCDEFGH.*", "AB\\d+(?<=5)" };
+    static const char *subjects[] = { "ABX12", "DOX-123456", "AX123", "ABCDEFGX12", "AX123" };
+    rx *r = *state;
+    tsr_regex_pool *two, *one;
+    tsr_regex *re;
+    size_t i, off;
+    char out[TSR_REGEX_PREFIX_MAX], msg[128];
+
+    assert_int_equal(tsr__regex_pool_new(&two, &r->alloc, 2, 2, 1024), TSR_OK);
+    assert_int_equal(tsr__regex_pool_new(&one, &r->alloc, 1, 1000, 1024), TSR_OK);
+    for (i = 0; i < sizeof pats / sizeof pats[0]; i++) {
+        assert_int_equal(tsr__regex_compile(two, &re, pats[i], strlen(pats[i]), true, true, &off,
+                                            msg, sizeof msg), TSR_OK);
+        assert_true(tsr__regex_prefix(re, out, sizeof out) > 0);
+        assert_int_equal(match(r, re, subjects[i]), 0);
+        assert_int_equal(tsr__regex_compile(one, &re, pats[i], strlen(pats[i]), true, true, &off,
+                                            msg, sizeof msg), TSR_OK);
+        assert_int_equal(tsr__regex_prefix(re, out, sizeof out), 0);
+        assert_int_equal(match(r, re, subjects[i]), TSR_EEVAL);
+    }
+    tsr__regex_pool_free(two);
+    tsr__regex_pool_free(one);
+}
+
+/* Whether s starts with prefix p as PCRE2 compares case-insensitively in
+ * UTF mode: ASCII letters in either case, K also as U+212A, S as U+017F. */
+static bool starts_caseless(const char *s, const char *p, size_t k)
+{
+    size_t i;
+    for (i = 0; i < k; i++) {
+        char c = *s >= 'a' && *s <= 'z' ? (char)(*s - 32) : *s;
+        if (c == p[i])
+            s++;
+        else if (p[i] == 'K' && strncmp(s, "\xe2\x84\xaa", 3) == 0)
+            s += 3;
+        else if (p[i] == 'S' && strncmp(s, "\xc5\xbf", 2) == 0)
+            s += 2;
+        else
+            return false;
+    }
+    return true;
+}
+
+/* Random patterns made of literals, classes, groups, alternations and
+ * quantifiers, against random subjects: whenever a subject does not start
+ * with the pattern's prefix, PCRE2 does not match it (and reaches no
+ * limit); and a subject that matches always starts with it. */
+static void random_patterns_never_match_outside_their_prefix(void **state)
+{
+    static const char *atoms[] = { "A", "b", "K", "s", "-", "7", "\\.", ".", "[a-c]", "\\d",
+                                   "(A|B)", "(?:k|x)", "|", "?", "*", "+", "{2}", "^", "$",
+                                   "(", ")", "[|]", "\\|", "S", "(?i)", "(?-i)" };
+    static const char *chars[] = { "A", "a", "B", "K", "k", "\xe2\x84\xaa", "S", "s",
+                                   "\xc5\xbf", "-", "7", ".", "|", "C", "X" };
+    rx *r = *state;
+    uint64_t seed = 0x9E3779B97F4A7C15u;
+    unsigned tried = 0, with_prefix = 0, outside = 0;
+    int n, m, j;
+
+#define NEXT() (seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17, seed)
+    for (n = 0; n < 3000; n++) {
+        char pat[128] = "", out[TSR_REGEX_PREFIX_MAX];
+        tsr_regex *re = NULL;
+        size_t off, k;
+        char msg[128];
+        int len = 1 + (int)(NEXT() % 8);
+        for (j = 0; j < len; j++)
+            strcat(pat, atoms[NEXT() % (sizeof atoms / sizeof atoms[0])]);
+        if (tsr__regex_compile(r->pool, &re, pat, strlen(pat), true, true, &off, msg,
+                               sizeof msg) != TSR_OK)
+            continue;
+        tried++;
+        k = tsr__regex_prefix(re, out, sizeof out);
+        with_prefix += k > 0;
+        for (m = 0; m < 60; m++) {
+            char subj[64] = "";
+            int sl = (int)(NEXT() % 7), rc;
+            for (j = 0; j < sl; j++)
+                strcat(subj, chars[NEXT() % (sizeof chars / sizeof chars[0])]);
+            rc = match(r, re, subj);
+            if (rc < 0)
+                fail_msg("/%s/ on `%s`: %d", pat, subj, rc);
+            if (k && !starts_caseless(subj, out, k)) {
+                outside++;
+                if (rc != 0)
+                    fail_msg("/%s/ (prefix `%.*s`) matched `%s`", pat, (int)k, out, subj);
+            }
+        }
+    }
+#undef NEXT
+    /* the run exercised what it claims to */
+    assert_true(tried > 1000);
+    assert_true(with_prefix > 100);
+    assert_true(outside > 1000);
+}
+
 int main(int argc, char **argv)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, rx_setup, rx_teardown)
@@ -243,6 +400,9 @@ int main(int argc, char **argv)
         T(the_depth_and_heap_limits_fail_closed_too),
         T(the_scratch_is_made_once_and_reused),
         T(allocation_failures_are_enomem_and_leak_nothing),
+        T(literal_prefixes_are_read_conservatively),
+        T(no_prefix_is_given_under_limits_a_mismatch_could_hit),
+        T(random_patterns_never_match_outside_their_prefix),
     };
     /* `test_x NAME` runs the cases NAME matches (a * wildcard) alone */
     if (argc > 1)
