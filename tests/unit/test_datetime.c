@@ -46,33 +46,6 @@ static int parse_d(const char *text, int64_t *days)
 /* ---------------------------------------------------------------------
  * Civil calendar.
  */
-static void test_civil_days_round_trip_over_every_day_of_years_1_to_9999(void **state)
-{
-    int32_t py = 0;
-    unsigned pm = 0, pd = 0;
-    (void)state;
-    assert_true(days_of(1, 1, 1) == TSR_DATE_MIN_DAYS);
-    assert_true(days_of(9999, 12, 31) == TSR_DATE_MAX_DAYS);
-    for (int64_t day = TSR_DATE_MIN_DAYS; day <= TSR_DATE_MAX_DAYS; day++) {
-        int32_t y;
-        unsigned m, d;
-        tsr__civil_from_days(day, &y, &m, &d);
-        if (tsr__days_from_civil(y, m, d) != day)
-            fail_msg("day %lld -> %d-%u-%u does not come back", (long long)day, (int)y, m, d);
-        /* Each day follows the previous one on the calendar. */
-        if (day > TSR_DATE_MIN_DAYS) {
-            bool next_in_month = y == py && m == pm && d == pd + 1;
-            bool next_month = y == py && m == pm + 1 && d == 1 && pd == tsr__days_in_month(py, pm);
-            bool next_year = y == py + 1 && m == 1 && d == 1 && pm == 12 && pd == 31;
-            if (!next_in_month && !next_month && !next_year)
-                fail_msg("%d-%u-%u follows %d-%u-%u", (int)y, m, d, (int)py, pm, pd);
-        }
-        py = y;
-        pm = m;
-        pd = d;
-    }
-}
-
 /* Days first .. last each come back through tsr__days_from_civil and
  * follow the day before on the calendar. */
 static void civil_days_round_trip(int64_t first, int64_t last)
@@ -93,6 +66,14 @@ static void civil_days_round_trip(int64_t first, int64_t last)
         pm = m;
         pd = d;
     }
+}
+
+static void test_civil_days_round_trip_over_every_day_of_years_1_to_9999(void **state)
+{
+    (void)state;
+    assert_true(days_of(1, 1, 1) == TSR_DATE_MIN_DAYS);
+    assert_true(days_of(9999, 12, 31) == TSR_DATE_MAX_DAYS);
+    civil_days_round_trip(TSR_DATE_MIN_DAYS, TSR_DATE_MAX_DAYS);
 }
 
 /* civil_from_days takes a 32-bit path from 0000-03-01 (day -719468) to
