@@ -306,7 +306,8 @@ int tsr__trace(tsr_eval *ev, const char *section, const char *id, bool applied, 
 /* A formatted why in the result arena ("`x` was false"); NULL when out of
  * memory. */
 const char *tsr__why(tsr_eval *ev, const char *fmt, ...) TSR_PRINTF(2, 3);
-/* tsr__why_false (above): "`text` was false" for a failing condition. */
+/* (tsr__why_false, the sentence for a failing condition, is declared with
+ * tsr__eval_test above.) */
 
 /* Give an evaluation error (rc TSR_EEVAL) the rule it happened in (its
  * place; NULL: none) and the part of the order (path, e.g. items[3] or

@@ -308,7 +308,6 @@ struct tsr_expr {
     bool pos_exact;
 };
 
-
 /* Decisions the SPEC leaves open (implemented in expr_check.c / expr_eval.c):
  *   - int / int is a decimal (7 / 2 == 3.5), rounded to 6 digits with the
  *     rule set's rounding; decimal * decimal likewise; `%` is for ints only
