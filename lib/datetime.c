@@ -46,8 +46,34 @@ int64_t tsr__days_from_civil(int32_t year, unsigned m, unsigned d)
     return era * 146097 + doe - 719468;
 }
 
+/* The days from 0000-03-01 (day -719468) to FAST_MAX take the 32-bit
+ * path of tsr__civil_from_days: 4 * (days + 719468) + 3 stays below 2^32. */
+#define FAST_MIN INT64_C(-719468)
+#define FAST_MAX INT64_C(1000000000)
+
 void tsr__civil_from_days(int64_t days, int32_t *year, unsigned *m, unsigned *d)
 {
+    if (TSR_LIKELY(days >= FAST_MIN && days <= FAST_MAX)) {
+        /* Cassio Neri and Lorenz Schneider, "Euclidean affine functions and
+         * their application to calendar algorithms" (2022): the same
+         * 1 March-based computational calendar, with the divisions by
+         * constants as 32-bit multiply-and-shift.  The years 1 to 9999 of
+         * every date the library reads lie well inside. */
+        uint32_t n = (uint32_t)(days - FAST_MIN);            /* days since 0000-03-01 */
+        uint32_t n1 = 4 * n + 3;
+        uint32_t c = n1 / 146097;                            /* centuries */
+        uint32_t nc = n1 % 146097 / 4;                       /* day of the century */
+        uint64_t p2 = UINT64_C(2939745) * (4 * nc + 3);
+        uint32_t z = (uint32_t)(p2 >> 32);                   /* year of the century */
+        uint32_t ny = (uint32_t)p2 / 2939745 / 4;            /* day of the year, from 1 March */
+        uint32_t n3 = 2141 * ny + 197913;
+        uint32_t mm = n3 >> 16, dd = (n3 & 0xFFFF) / 2141;
+        bool jan_feb = ny >= 306;
+        *year = (int32_t)(100 * c + z + jan_feb);
+        *m = jan_feb ? mm - 12 : mm;
+        *d = dd + 1;
+        return;
+    }
     /* Clamped to the int32 years; parsers and callers stay far inside. */
     int64_t z = (days < DAYS_MIN ? DAYS_MIN : days > DAYS_MAX ? DAYS_MAX : days) + 719468;
     int64_t era = (z >= 0 ? z : z - 146096) / 146097;

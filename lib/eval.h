@@ -236,6 +236,12 @@ static inline bool tsr__tracing(const tsr_eval *ev)
  * gate.c: does a rule apply now.
  */
 
+/* "`text` was false" for a failing condition of e (text/len as
+ * tsr__expr_test named it, quoted up to TSR_QUOTE_MAX bytes): prepared at
+ * load when it is one of e's sites, else formatted.  "" with no_trace
+ * (trace.c). */
+const char *tsr__why_false(tsr_eval *ev, const tsr_expr *e, const char *text, size_t len);
+
 /* tsr__eval_test when neither the memo nor the inline comparison answers. */
 int tsr__eval_test_full(tsr_eval *ev, const tsr_expr *e, bool *holds, const char **why);
 
@@ -245,22 +251,29 @@ int tsr__eval_test_full(tsr_eval *ev, const tsr_expr *e, bool *holds, const char
  * no_trace, NULL when out of memory). */
 static inline int tsr__eval_test(tsr_eval *ev, const tsr_expr *e, bool *holds, const char **why)
 {
+    uint32_t failed = 0;
     unsigned m;
 
     if (!e) {
         *holds = true;
         return TSR_OK;
     }
-    /* a memoised answer for this line: no call (see tsr__expr_memo_get) */
+    /* a memoised answer for this line: no call (see tsr__expr_memo_get);
+     * a false one that needs its trace text asks the memo through the
+     * full path, which charges nothing for it either */
     m = tsr__expr_memo_get(e, &ev->x);
     if (m == 2 || (m == 1 && !why)) {
         *holds = m == 2;
         return TSR_OK;
     }
-    /* a lone `FIELD <op> CONSTANT` answered inline (see tsr__expr_fast_test);
-     * a false answer that needs its trace text takes the full path */
-    if (tsr__expr_fast_test(e, &ev->x, holds) && (*holds || !why))
+    /* comparisons of fields with constants, flags, and `and` chains of
+     * them answered inline (see tsr__expr_fast_test), with the trace text
+     * of the conjunct that failed */
+    if (!m && tsr__expr_fast_test(e, &ev->x, holds, &failed)) {
+        if (!*holds && why)
+            *why = tsr__why_false(ev, e, e->src + e->fast[failed].off, e->fast[failed].len);
         return TSR_OK;
+    }
     return tsr__eval_test_full(ev, e, holds, why);
 }
 
@@ -294,10 +307,8 @@ int tsr__trace(tsr_eval *ev, const char *section, const char *id, bool applied, 
 /* A formatted why in the result arena ("`x` was false"); NULL when out of
  * memory. */
 const char *tsr__why(tsr_eval *ev, const char *fmt, ...) TSR_PRINTF(2, 3);
-/* "`text` was false" for a failing condition of e (text/len as
- * tsr__expr_test named it, quoted up to TSR_QUOTE_MAX bytes): prepared at
- * load when it is one of e's sites, else formatted.  "" with no_trace. */
-const char *tsr__why_false(tsr_eval *ev, const tsr_expr *e, const char *text, size_t len);
+/* (tsr__why_false, the sentence for a failing condition, is declared with
+ * tsr__eval_test above.) */
 
 /* Give an evaluation error (rc TSR_EEVAL) the rule it happened in (its
  * place; NULL: none) and the part of the order (path, e.g. items[3] or

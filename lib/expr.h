@@ -238,6 +238,29 @@ typedef struct tsr_why_site {
     const char *text;        /* NUL-terminated, in the rule set's arena */
 } tsr_why_site;
 
+/* One conjunct of a condition answered inline (tsr_expr.fast, see
+ * tsr__expr_fast_test): what fk_holds in expr_eval.c reads for the fused
+ * `FIELD <rel> CONSTANT`, or a segment / promo flag. */
+enum {
+    TSR_FAST_NUM = 1,   /* FIELD <rel> k, compared through u.i (a bool field alone: != 0) */
+    TSR_FAST_STR_EQ,    /* string FIELD == k (k without case-mapping flags) */
+    TSR_FAST_STR_NE,    /* string FIELD != k */
+    TSR_FAST_SEGMENT,   /* segment number `slot` holds */
+    TSR_FAST_PROMO      /* promo code number `slot` is accepted */
+};
+#define TSR_FAST_MAX 8
+
+typedef struct tsr_fast_cmp {
+    uint8_t kind;            /* TSR_FAST_* */
+    uint8_t record;          /* tsr_record_kind (fields) */
+    uint8_t type;            /* the field's declared type */
+    uint8_t rel;             /* tsr_rel (TSR_FAST_NUM) */
+    uint16_t slot;           /* field slot, segment or promo index */
+    uint32_t off, len;       /* its source range in e->src: the trace text of a false
+                                answer, as tsr__expr_test names it */
+    tsr_value k;             /* the constant */
+} tsr_fast_cmp;
+
 struct tsr_expr {
     uint8_t type;            /* static result type (tsr_type) */
     uint8_t elem;            /* for lists */
@@ -255,19 +278,16 @@ struct tsr_expr {
      * the root, each operand of a top-level `and`); see tsr__expr_why_false. */
     const tsr_why_site *whys;
     uint32_t nwhys;
-    /* A pre-decoded copy of a root that is one fused `FIELD <rel> CONSTANT`
-     * (OP_CMP_FK), set at load by tsr__expr_compile, then read-only: most
-     * `for`/`when` conditions are this shape, and answering them inline
-     * (tsr__expr_fast_test) costs a few instructions where the call into
-     * expr_eval.c through tsr__expr_test costs ~100.  fast: 0 none,
-     * TSR_FAST_NUM (compared through u.i), TSR_FAST_STR_EQ / _NE (string
-     * == / != with a constant of flags 0). */
-    uint8_t fast;
-    uint8_t fast_record;     /* tsr_record_kind */
-    uint8_t fast_type;       /* the field's declared type */
-    uint8_t fast_rel;        /* tsr_rel (TSR_FAST_NUM) */
-    uint16_t fast_slot;
-    tsr_value fast_k;        /* the constant */
+    /* A pre-decoded copy of a condition that is one comparison of a field
+     * with a constant (OP_CMP_FK), a bool field, a segment or promo flag,
+     * or an `and` chain of up to TSR_FAST_MAX of these (a band such as
+     * `item.height_cm >= 100 and item.height_cm < 130`): set at load by
+     * tsr__expr_compile, then read-only.  Most `for`/`when` conditions are
+     * these shapes, and answering them inline (tsr__expr_fast_test) costs
+     * a few instructions per comparison where the call into expr_eval.c
+     * through tsr__expr_test costs ~100.  nfast 0: none. */
+    uint8_t nfast;
+    const tsr_fast_cmp *fast;    /* nfast entries, in the chain's order */
     /* The work budget (see tsr_expr_ctx.steps_left): steps one evaluation
      * of the expression is charged, its operations outside the bodies of
      * count/sum/any/all (a body is charged per line it visits). */
@@ -287,8 +307,6 @@ struct tsr_expr {
      * the sub-expression that failed; otherwise at the start. */
     bool pos_exact;
 };
-
-enum { TSR_FAST_NONE = 0, TSR_FAST_NUM, TSR_FAST_STR_EQ, TSR_FAST_STR_NE };
 
 /* Decisions the SPEC leaves open (implemented in expr_check.c / expr_eval.c):
  *   - int / int is a decimal (7 / 2 == 3.5), rounded to 6 digits with the
@@ -411,7 +429,7 @@ typedef struct tsr_expr_ctx {
      * TSR_ELIMIT, out of max_steps (tsr_load_options.max_eval_steps).  An
      * evaluation of an expression is charged its cost, an aggregate its
      * body's cost per line it visits, a condition answered inline
-     * (tsr__expr_fast_test) one step; cached answers are free.  max_steps
+     * (tsr__expr_fast_test) its cost too; cached answers are free.  max_steps
      * 0 (a zeroed context): no budget. */
     int64_t steps_left;
     int64_t max_steps;
@@ -490,48 +508,65 @@ static inline unsigned tsr__expr_memo_get(const tsr_expr *e, const tsr_expr_ctx 
                ? ctx->memo_row[e->memo - 1] : 0u;
 }
 
-/* Answer e inline when it is a pre-decoded fused comparison (e->fast) and
- * the field holds a value of its declared type (strings: without case
- * mapping flags): returns 1 and sets *holds, exactly as fk_holds in
- * expr_eval.c would.  Returns 0 for anything else (no fast form, a missing
- * field, a type mismatch that must be reported): the caller then asks
- * tsr__expr_test, which also gives the trace text of a false answer. */
-static inline int tsr__expr_fast_test(const tsr_expr *e, tsr_expr_ctx *ctx, bool *holds)
+/* Answer e inline when it has a pre-decoded form (e->nfast, see
+ * tsr_expr.fast) and every field it reads holds a value of its declared
+ * type or is missing (strings: without case-mapping flags): returns 1 and
+ * sets *holds exactly as tsr__expr_test would, and, when it does not
+ * hold, *failed to the conjunct that failed (e->fast[*failed] gives the
+ * source range tsr__expr_test names).  It charges the budget what the full
+ * path charges (e->cost) and keeps the line's memo as it does.  Returns 0,
+ * having charged nothing, when it cannot answer (no fast form, a type
+ * mismatch that must be reported, a budget about to run out): the caller
+ * then asks tsr__expr_test. */
+static inline int tsr__expr_fast_test(const tsr_expr *e, tsr_expr_ctx *ctx, bool *holds,
+                                      uint32_t *failed)
 {
-    const tsr_value *rec, *v;
-    bool h;
+    uint32_t j;
+    bool h = true;
 
-    if (!e->fast)
+    if (!e->nfast)
         return 0;
-    /* one step; when the budget is spent the full path reports it */
-    if (TSR_UNLIKELY(--ctx->steps_left < 0))
+    /* the full path charges the cost and reports a spent budget */
+    if (TSR_UNLIKELY(ctx->steps_left < (int64_t)e->cost))
         return 0;
-    rec = e->fast_record == TSR_REC_ITEM ? ctx->item
-          : e->fast_record == TSR_REC_ORDER ? ctx->order : ctx->customer;
-    if (!rec)
-        return 0;
-    v = &rec[e->fast_slot];
-    if (v->type != e->fast_type)
-        return 0;
-    if (e->fast == TSR_FAST_NUM) {
-        int64_t x = v->u.i, y = e->fast_k.u.i;
-        int c = (x > y) - (x < y);
-        switch (e->fast_rel) {
-        case TSR_REL_EQ: h = c == 0; break;
-        case TSR_REL_NE: h = c != 0; break;
-        case TSR_REL_LT: h = c < 0; break;
-        case TSR_REL_LE: h = c <= 0; break;
-        case TSR_REL_GT: h = c > 0; break;
-        default: h = c >= 0; break;
+    for (j = 0; j < e->nfast && h; j++) {
+        const tsr_fast_cmp *f = &e->fast[j];
+        if (f->kind >= TSR_FAST_SEGMENT) {
+            const uint8_t *flags = f->kind == TSR_FAST_SEGMENT ? ctx->segments
+                                                               : ctx->promo_accepted;
+            h = flags && flags[f->slot];
+        } else {
+            const tsr_value *rec = f->record == TSR_REC_ITEM ? ctx->item
+                                   : f->record == TSR_REC_ORDER ? ctx->order : ctx->customer;
+            const tsr_value *v = rec ? &rec[f->slot] : NULL;
+            if (!v || v->type != f->type) {
+                if (v && v->type != TSR_T_MISSING)
+                    return 0;       /* the full path reports the mismatch */
+                h = false;          /* missing: the comparison is false */
+            } else if (f->kind == TSR_FAST_NUM) {
+                int64_t x = v->u.i, y = f->k.u.i;
+                int c = (x > y) - (x < y);
+                switch (f->rel) {
+                case TSR_REL_EQ: h = c == 0; break;
+                case TSR_REL_NE: h = c != 0; break;
+                case TSR_REL_LT: h = c < 0; break;
+                case TSR_REL_LE: h = c <= 0; break;
+                case TSR_REL_GT: h = c > 0; break;
+                default: h = c >= 0; break;
+                }
+            } else {
+                bool eq;
+                if (v->flags)
+                    return 0;
+                eq = v->len == f->k.len &&
+                     (v->len == 0 || memcmp(v->u.s, f->k.u.s, v->len) == 0);
+                h = f->kind == TSR_FAST_STR_EQ ? eq : !eq;
+            }
         }
-    } else {
-        bool eq;
-        if (v->flags)
-            return 0;
-        eq = v->len == e->fast_k.len &&
-             (v->len == 0 || memcmp(v->u.s, e->fast_k.u.s, v->len) == 0);
-        h = e->fast == TSR_FAST_STR_EQ ? eq : !eq;
+        if (!h)
+            *failed = j;
     }
+    ctx->steps_left -= e->cost;
     /* keep the line's memo as tsr__expr_test would (same answer, same
      * slot), so that later rules asking e on this line read it there */
     if (e->memo && ctx->memo_row && ctx->item == ctx->memo_item)

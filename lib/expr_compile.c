@@ -48,6 +48,85 @@ static int why_sites(tsr_expr *e, const tsr_prog *prog, tsr_arena *arena)
     return TSR_OK;
 }
 
+/* Op o as one conjunct answered inline (tsr_fast_cmp): the fused
+ * `FIELD <rel> CONSTANT` (string constants with case-mapping flags and
+ * ordering relations on strings excepted), a bool field, a segment or a
+ * promo flag.  False for anything else. */
+static bool fast_cmp(const tsr_op *o, tsr_fast_cmp *f)
+{
+    memset(f, 0, sizeof *f);
+    f->off = o->off;
+    f->len = o->len;
+    f->slot = (uint16_t)o->a;
+    if (o->a > UINT16_MAX)
+        return false;
+    switch (o->op) {
+    case OP_CMP_FK:
+        if (o->b >= TSR_T__COUNT || o->b == TSR_T_MISSING || o->aux >= TSR_REC__COUNT)
+            return false;
+        if (o->c == CLS_NUM)
+            f->kind = TSR_FAST_NUM;
+        else if (o->c == CLS_STR && o->k.flags == 0 && o->aux2 == REL_EQ)
+            f->kind = TSR_FAST_STR_EQ;
+        else if (o->c == CLS_STR && o->k.flags == 0 && o->aux2 == REL_NE)
+            f->kind = TSR_FAST_STR_NE;
+        else
+            return false;
+        f->record = o->aux;
+        f->type = (uint8_t)o->b;
+        f->rel = o->aux2;
+        f->k = o->k;
+        return true;
+    case OP_FIELD:
+        /* a bool field's truthiness: `!= false` */
+        if (o->type != TSR_T_BOOL || o->aux >= TSR_REC__COUNT)
+            return false;
+        f->kind = TSR_FAST_NUM;
+        f->record = o->aux;
+        f->type = TSR_T_BOOL;
+        f->rel = REL_NE;
+        f->k.type = TSR_T_BOOL;
+        return true;
+    case OP_SEGMENT:
+        f->kind = TSR_FAST_SEGMENT;
+        return true;
+    case OP_PROMO:
+        f->kind = TSR_FAST_PROMO;
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* The pre-decoded form of condition e for tsr__expr_fast_test (see
+ * tsr_expr.fast): its root when that is one inline conjunct, or each
+ * operand of a top-level `and` of up to TSR_FAST_MAX of them, in order.
+ * Anything else keeps nfast 0 (the full path). */
+static int fast_form(tsr_expr *e, const tsr_prog *prog, tsr_arena *arena)
+{
+    const tsr_op *r = &prog->ops[prog->root];
+    tsr_fast_cmp v[TSR_FAST_MAX], *f;
+    uint32_t n = 0, i;
+
+    if (e->is_const)
+        return TSR_OK;
+    if (r->op == OP_AND) {
+        if (r->b < 2 || r->b > TSR_FAST_MAX)
+            return TSR_OK;
+        for (i = 0; i < r->b; i++)
+            if (!fast_cmp(&prog->ops[prog->kids[r->a + i]], &v[n++]))
+                return TSR_OK;
+    } else if (!fast_cmp(r, &v[n++])) {
+        return TSR_OK;
+    }
+    if (!(f = tsr__arena_alloc(arena, n * sizeof *f)))
+        return TSR_ENOMEM;
+    memcpy(f, v, n * sizeof *f);
+    e->fast = f;
+    e->nfast = (uint8_t)n;
+    return TSR_OK;
+}
+
 int tsr__expr_compile(tsr_expr **out, const char *src, size_t len, tsr_type want,
                       const tsr_ynode *node, const tsr_expr_env *env, tsr_arena *arena,
                       tsr_error *err)
@@ -113,28 +192,9 @@ int tsr__expr_compile(tsr_expr **out, const char *src, size_t len, tsr_type want
          * nothing folded (an escape is never shorter than what it means) */
         e->pos_exact = l2 == e->line && len <= INT_MAX && c2 - e->col == (int)len;
     }
-    /* A lone fused comparison is pre-decoded for tsr__expr_fast_test (see
-     * tsr_expr.fast): the same reads fk_holds makes, answered inline by the
-     * callers.  String constants with case-mapping flags, ordering
-     * relations on strings and unusual records stay on the full path. */
-    if (r->op == OP_CMP_FK && r->a <= UINT16_MAX && r->b < TSR_T__COUNT &&
-        r->b != TSR_T_MISSING &&
-        (r->aux == TSR_REC_ORDER || r->aux == TSR_REC_CUSTOMER || r->aux == TSR_REC_ITEM)) {
-        uint8_t fast = TSR_FAST_NONE;
-        if (r->c == CLS_NUM)
-            fast = TSR_FAST_NUM;
-        else if (r->c == CLS_STR && r->k.flags == 0 && r->aux2 == REL_EQ)
-            fast = TSR_FAST_STR_EQ;
-        else if (r->c == CLS_STR && r->k.flags == 0 && r->aux2 == REL_NE)
-            fast = TSR_FAST_STR_NE;
-        if (fast != TSR_FAST_NONE) {
-            e->fast = fast;
-            e->fast_record = r->aux;
-            e->fast_type = (uint8_t)r->b;
-            e->fast_rel = r->aux2;
-            e->fast_slot = (uint16_t)r->a;
-            e->fast_k = r->k;
-        }
+    if (e->type == TSR_T_BOOL && fast_form(e, prog, arena) != TSR_OK) {
+        rc = tsr__err(err, TSR_ENOMEM, "out of memory");
+        goto done;
     }
     if (e->type == TSR_T_BOOL && why_sites(e, prog, arena) != TSR_OK) {
         rc = tsr__err(err, TSR_ENOMEM, "out of memory");

@@ -46,31 +46,44 @@ static int parse_d(const char *text, int64_t *days)
 /* ---------------------------------------------------------------------
  * Civil calendar.
  */
-static void test_civil_days_round_trip_over_every_day_of_years_1_to_9999(void **state)
+/* Days first .. last each come back through tsr__days_from_civil and
+ * follow the day before on the calendar. */
+static void civil_days_round_trip(int64_t first, int64_t last)
 {
     int32_t py = 0;
     unsigned pm = 0, pd = 0;
-    (void)state;
-    assert_true(days_of(1, 1, 1) == TSR_DATE_MIN_DAYS);
-    assert_true(days_of(9999, 12, 31) == TSR_DATE_MAX_DAYS);
-    for (int64_t day = TSR_DATE_MIN_DAYS; day <= TSR_DATE_MAX_DAYS; day++) {
+    for (int64_t day = first; day <= last; day++) {
         int32_t y;
         unsigned m, d;
         tsr__civil_from_days(day, &y, &m, &d);
         if (tsr__days_from_civil(y, m, d) != day)
             fail_msg("day %lld -> %d-%u-%u does not come back", (long long)day, (int)y, m, d);
-        /* Each day follows the previous one on the calendar. */
-        if (day > TSR_DATE_MIN_DAYS) {
-            bool next_in_month = y == py && m == pm && d == pd + 1;
-            bool next_month = y == py && m == pm + 1 && d == 1 && pd == tsr__days_in_month(py, pm);
-            bool next_year = y == py + 1 && m == 1 && d == 1 && pm == 12 && pd == 31;
-            if (!next_in_month && !next_month && !next_year)
-                fail_msg("%d-%u-%u follows %d-%u-%u", (int)y, m, d, (int)py, pm, pd);
-        }
+        if (day > first && !(y == py && m == pm && d == pd + 1) &&
+            !(y == py && m == pm + 1 && d == 1 && pd == tsr__days_in_month(py, pm)) &&
+            !(y == py + 1 && m == 1 && d == 1 && pm == 12 && pd == 31))
+            fail_msg("%d-%u-%u follows %d-%u-%u", (int)y, m, d, (int)py, pm, pd);
         py = y;
         pm = m;
         pd = d;
     }
+}
+
+static void test_civil_days_round_trip_over_every_day_of_years_1_to_9999(void **state)
+{
+    (void)state;
+    assert_true(days_of(1, 1, 1) == TSR_DATE_MIN_DAYS);
+    assert_true(days_of(9999, 12, 31) == TSR_DATE_MAX_DAYS);
+    civil_days_round_trip(TSR_DATE_MIN_DAYS, TSR_DATE_MAX_DAYS);
+}
+
+/* civil_from_days takes a 32-bit path from 0000-03-01 (day -719468) to
+ * day 10^9 and the general one outside: the two meet without a seam. */
+static void test_civil_days_agree_across_the_fast_paths_ends(void **state)
+{
+    (void)state;
+    civil_days_round_trip(-719468 - 800, -719468 + 800);
+    civil_days_round_trip(INT64_C(1000000000) - 800, INT64_C(1000000000) + 800);
+    civil_days_round_trip(-146097 * 3 - 800, -146097 * 3 + 800);
 }
 
 static void test_civil_days_of_known_dates_including_negative_years(void **state)
@@ -409,6 +422,7 @@ int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_civil_days_round_trip_over_every_day_of_years_1_to_9999),
+        cmocka_unit_test(test_civil_days_agree_across_the_fast_paths_ends),
         cmocka_unit_test(test_civil_days_of_known_dates_including_negative_years),
         cmocka_unit_test(test_weekday_of_known_dates),
         cmocka_unit_test(test_leap_years_follow_the_gregorian_rule),

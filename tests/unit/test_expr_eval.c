@@ -532,6 +532,189 @@ static void a_simple_condition_evaluates_fast(void **state)
     assert_int_equal(held, 333334);
 }
 
+/* ---------------------------------------------------------------------
+ * Conditions answered inline (tsr__expr_fast_test): the same answer, the
+ * same trace text and the same steps as tsr__expr_test, on every line of
+ * the fixture, for each fused form.
+ */
+
+/* e's inline answer on line `line` (-1: no line) against the full path's,
+ * starting both from a budget of 1000 steps.  Returns the answer. */
+static bool fast_agrees_on(fx *f, const tsr_expr *e, int line)
+{
+    bool fast_h = false, full_h = false;
+    const char *why = NULL;
+    size_t wl = 0;
+    uint32_t failed = UINT32_MAX;
+    int64_t fast_steps, full_steps;
+
+    f->ctx.item = line >= 0 ? f->lines[line] : NULL;
+    tsr__expr_ctx_budget(&f->ctx, 1000);
+    if (tsr__expr_fast_test(e, &f->ctx, &fast_h, &failed) != 1)
+        fail_msg("`%s` on line %d: not answered inline", e->src, line);
+    fast_steps = 1000 - f->ctx.steps_left;
+    tsr__expr_ctx_budget(&f->ctx, 1000);
+    assert_int_equal(tsr__expr_test(e, &f->ctx, &full_h, &why, &wl), TSR_OK);
+    full_steps = 1000 - f->ctx.steps_left;
+    tsr__expr_ctx_budget(&f->ctx, 0);
+    if (fast_h != full_h)
+        fail_msg("`%s` on line %d: inline %d, full %d", e->src, line, fast_h, full_h);
+    assert_int_equal(fast_steps, full_steps);
+    assert_int_equal(fast_steps, e->cost);
+    if (!fast_h) {
+        assert_true(failed < e->nfast);
+        assert_int_equal(wl, e->fast[failed].len);
+        assert_ptr_equal(why, e->src + e->fast[failed].off);
+    }
+    return fast_h;
+}
+
+/* e has no inline answer on line `line` (-1: no line), and asking charged nothing. */
+static void fast_declines(fx *f, const tsr_expr *e, int line)
+{
+    bool h = true;
+    uint32_t failed = 0;
+    int64_t before;
+
+    f->ctx.item = line >= 0 ? f->lines[line] : NULL;
+    before = f->ctx.steps_left;
+    assert_int_equal(tsr__expr_fast_test(e, &f->ctx, &h, &failed), 0);
+    assert_true(f->ctx.steps_left == before);   /* charged nothing */
+}
+
+/* Compile src, check it has an inline form of n conjuncts (0: none), and
+ * check it agrees with the full path on lines 0, 1, 2; returns the answers as bits
+ * (bit k: line k holds). */
+static unsigned fast_agrees(fx *f, const char *src, unsigned n)
+{
+    tsr_expr *e = fx_compile(f, src, TSR_T_BOOL);
+    unsigned bits = 0;
+
+    if (e->nfast != n)
+        fail_msg("`%s`: %u inline conjuncts, expected %u", src, e->nfast, n);
+    for (int k = 0; k < 3; k++) {
+        bool h = false;
+        if (n) {
+            bits |= (unsigned)fast_agrees_on(f, e, k) << k;
+            continue;
+        }
+        fast_declines(f, e, k);
+        assert_int_equal(tsr__expr_test(e, &f->ctx, &h, NULL, NULL), TSR_OK);
+        bits |= (unsigned)h << k;
+    }
+    return bits;
+}
+
+static void fused_comparisons_answer_each_operator_as_the_walker(void **state)
+{
+    fx *f = *state;   /* heights: line 0 118, line 1 missing, line 2 95 */
+
+    assert_int_equal(fast_agrees(f, "item.height_cm == 118", 1), 1u);
+    assert_int_equal(fast_agrees(f, "item.height_cm != 118", 1), 4u);   /* missing: false */
+    assert_int_equal(fast_agrees(f, "item.height_cm < 118", 1), 4u);
+    assert_int_equal(fast_agrees(f, "item.height_cm <= 118", 1), 5u);
+    assert_int_equal(fast_agrees(f, "item.height_cm > 95", 1), 1u);
+    assert_int_equal(fast_agrees(f, "item.height_cm >= 95", 1), 5u);
+    /* the constant on the left and `not` fold into the relation */
+    assert_int_equal(fast_agrees(f, "100 <= item.height_cm", 1), 1u);
+    /* `not` of a comparison holds where the field is missing: the walker */
+    assert_int_equal(fast_agrees(f, "not (item.height_cm < 100)", 0), 3u);
+    /* strings: == and != only; missing on line 1 */
+    assert_int_equal(fast_agrees(f, "item.zone == \"B\"", 1), 1u);
+    assert_int_equal(fast_agrees(f, "item.zone != \"B\"", 1), 4u);
+    assert_int_equal(fast_agrees(f, "item.kind == \"fnb\"", 1), 2u);
+    /* money, dates, order and customer fields */
+    assert_int_equal(fast_agrees(f, "item.price >= 150.00", 1), 6u);
+    assert_int_equal(fast_agrees(f, "customer.birthday < date(\"2016-01-01\")", 1), 7u);
+    assert_int_equal(fast_agrees(f, "customer.visits > 100", 1), 0u);
+}
+
+static void fused_band_chains_and_flags_answer_as_the_walker(void **state)
+{
+    fx *f = *state;
+
+    assert_int_equal(fast_agrees(f, "item.height_cm >= 100 and item.height_cm < 130", 2), 1u);
+    assert_int_equal(fast_agrees(f, "item.height_cm >= 90 and item.height_cm < 100", 2), 4u);
+    assert_int_equal(fast_agrees(f, "item.kind == \"ticket\" and item.height_cm < 130 and "
+                                    "item.zone != \"A\"", 3), 1u);
+    /* a bool field alone or in a chain (member: true; validated: missing) */
+    assert_int_equal(fast_agrees(f, "customer.member", 1), 7u);
+    assert_int_equal(fast_agrees(f, "item.validated", 1), 0u);
+    assert_int_equal(fast_agrees(f, "customer.member and item.kind == \"ticket\"", 2), 5u);
+    /* segments (first_timer 0, frequent 1) and promo codes (doctors 1, summer 0) */
+    assert_int_equal(fast_agrees(f, "segment.frequent", 1), 7u);
+    assert_int_equal(fast_agrees(f, "segment.first_timer", 1), 0u);
+    assert_int_equal(fast_agrees(f, "promo.doctors and item.price > 0.00", 2), 6u);
+    assert_int_equal(fast_agrees(f, "promo.summer", 1), 0u);
+    /* up to 8 conjuncts */
+    assert_int_equal(fast_agrees(f, "item.quantity > 0 and item.quantity > 0 and "
+                                    "item.quantity > 0 and item.quantity > 0 and "
+                                    "item.quantity > 0 and item.quantity > 0 and "
+                                    "item.quantity > 0 and item.kind != \"fnb\"", 8), 5u);
+
+    /* the rest stays with the walker */
+    assert_int_equal(fast_agrees(f, "item.zone < \"C\"", 0), 5u);
+    assert_int_equal(fast_agrees(f, "item.height_cm < 100 or item.zone == \"B\"", 0), 5u);
+    assert_int_equal(fast_agrees(f, "item.height_cm < 130 and (item.zone == \"B\" or "
+                                    "item.zone == \"A\")", 0), 5u);
+    assert_int_equal(fast_agrees(f, "item.quantity > 0 and item.quantity > 0 and "
+                                    "item.quantity > 0 and item.quantity > 0 and "
+                                    "item.quantity > 0 and item.quantity > 0 and "
+                                    "item.quantity > 0 and item.quantity > 0 and "
+                                    "item.quantity > 0", 0), 7u);
+    assert_int_equal(fast_agrees(f, "count(items, item.quantity > 1) > 0", 0), 7u);
+}
+
+static void a_fused_comparison_leaves_a_wrong_type_to_the_walker(void **state)
+{
+    fx *f = *state;
+    tsr_expr *e = fx_compile(f, "item.kind == \"ticket\" and item.height_cm > 100", TSR_T_BOOL);
+    bool h;
+
+    f->lines[0][I_HEIGHT] = vstr("tall");
+    tsr__expr_ctx_budget(&f->ctx, 1000);
+    fast_declines(f, e, 0);
+    assert_int_equal(tsr__expr_test(e, &f->ctx, &h, NULL, NULL), TSR_EEVAL);
+    assert_non_null(strstr(f->err.message, "item field 8 holds a string where a int"));
+    /* a line whose earlier conjunct fails never reads it, inline too */
+    f->lines[1][I_HEIGHT] = vstr("tall");
+    assert_false(fast_agrees_on(f, e, 1));
+    /* a bool field holding something else */
+    e = fx_compile(f, "customer.member", TSR_T_BOOL);
+    f->customer[C_MEMBER] = vnum(TSR_T_INT, 1);
+    fast_declines(f, e, -1);
+    assert_int_equal(tsr__expr_test(e, &f->ctx, &h, NULL, NULL), TSR_EEVAL);
+}
+
+static void a_fused_chain_is_charged_the_steps_it_replaces(void **state)
+{
+    fx *f = *state;
+    tsr_expr *e = fx_compile(f, "item.height_cm >= 100 and item.height_cm < 130", TSR_T_BOOL);
+    bool h = false;
+    uint32_t failed;
+
+    /* the and and its two comparisons */
+    assert_int_equal(e->cost, 3);
+    f->ctx.item = f->lines[0];
+    tsr__expr_ctx_budget(&f->ctx, 3);
+    assert_int_equal(tsr__expr_fast_test(e, &f->ctx, &h, &failed), 1);
+    assert_true(h);
+    assert_true(f->ctx.steps_left == 0);
+    /* one more evaluation does not fit: declined, and the walker stops it */
+    fast_declines(f, e, 0);
+    assert_int_equal(tsr__expr_test(e, &f->ctx, &h, NULL, NULL), TSR_ELIMIT);
+    assert_non_null(strstr(f->err.message, "more than 3 expression steps"));
+    /* nor does it fit in 2 */
+    tsr__expr_ctx_budget(&f->ctx, 2);
+    fast_declines(f, e, 0);
+    assert_int_equal(tsr__expr_test(e, &f->ctx, &h, NULL, NULL), TSR_ELIMIT);
+    /* a context without a budget */
+    tsr__expr_ctx_budget(&f->ctx, 0);
+    assert_int_equal(tsr__expr_test(e, &f->ctx, &h, NULL, NULL), TSR_OK);
+    assert_int_equal(tsr__expr_fast_test(e, &f->ctx, &h, &failed), 1);
+    assert_true(h);
+}
+
 /* The field a failing condition reads and the line does not carry, so
  * that an order error can say why a condition was false. */
 static void a_missing_field_of_the_line_is_named(void **state)
@@ -743,6 +926,10 @@ int main(int argc, char **argv)
         T(why_names_the_first_failing_operand_of_an_and_chain),
         T(a_field_of_the_wrong_runtime_type_is_reported),
         T(a_simple_condition_evaluates_fast),
+        T(fused_comparisons_answer_each_operator_as_the_walker),
+        T(fused_band_chains_and_flags_answer_as_the_walker),
+        T(a_fused_comparison_leaves_a_wrong_type_to_the_walker),
+        T(a_fused_chain_is_charged_the_steps_it_replaces),
         T(a_missing_field_of_the_line_is_named),
         cmocka_unit_test(an_order_names_only_a_selectable_category_whose_conditions_hold),
         cmocka_unit_test(a_builder_order_names_a_category_under_the_same_checks),
