@@ -360,8 +360,11 @@ enum {
 /* One conjunct of a condition, read from the compiled program, so that
  * every spelling the compiler takes to one form reads alike: the subject
  * always on the left (`100 <= item.h` is `item.h >= 100`), `not` folded
- * into the relation (`not (item.h < 110)` is `item.h >= 110`, which holds
- * for exactly the same lines, a missing value included), constant
+ * into the relation (`not (item.h < 110)` is `item.h >= 110`: the same
+ * lines among those that carry the field; a line without it satisfies the
+ * `not` form only, since a comparison with a missing value is false — the
+ * readers, lint's bands and the plan's kind index on the always-present
+ * `item.kind`, reason about lines that carry the field), constant
  * arithmetic folded (`100 + 10` is 110), parentheses gone, and an int
  * subject compared with a decimal (`item.h < 99.5`) read as the int. */
 typedef struct tsr_expr_cmp {
