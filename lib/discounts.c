@@ -766,68 +766,22 @@ static int run_discount(step *st, size_t i)
     return run_members(st, st->members, k);
 }
 
-/* The order's distinct line kinds that some indexed discount names, at
- * most ROUTE_KINDS of them; false when there are more (then every
- * discount is visited). */
-#define ROUTE_KINDS 8
-
-static bool order_kinds(const tsr_eval *ev, uint32_t *kinds, size_t *n)
-{
-    const tsr_plan *plan = ev->rs->plan;
-    size_t i, j;
-
-    *n = 0;
-    for (i = 0; i < ev->res->nlines; i++) {
-        uint32_t k = ev->line_kinds[i];
-        if (k == TSR_PLAN_NO_KIND || plan->discounts.start[k] == plan->discounts.start[k + 1])
-            continue;
-        for (j = 0; j < *n && kinds[j] != k; j++)
-            ;
-        if (j < *n)
-            continue;
-        if (*n == ROUTE_KINDS)
-            return false;
-        kinds[(*n)++] = k;
-    }
-    return true;
-}
-
 /* Without a trace: only the discounts that can change one of the order's
  * lines (plan.h), in application order: the general list merged with the
  * lists of the order's kinds.  The skipped ones would each have found no
  * eligible line and said so only in the trace; of what they do besides,
  * only the codes they require remain (required, so `no_effect` unless
  * another discount used them). */
-static int run_routed(step *st, const uint32_t *kinds, size_t nk)
+static int run_routed(step *st, tsr_route_walk *w)
 {
     const tsr_plan *plan = st->ev->rs->plan;
-    const tsr_route *r = &plan->discounts;
-    const uint32_t *at[ROUTE_KINDS + 1], *end[ROUTE_KINDS + 1];
     uint32_t d;
     size_t j;
     int rc;
 
-    for (j = 0; j < nk; j++) {
-        at[j] = r->idx + r->start[kinds[j]];
-        end[j] = r->idx + r->start[kinds[j] + 1];
-    }
-    at[nk] = r->general;
-    end[nk] = r->general + r->ngeneral;
-    for (;;) {
-        size_t best = nk + 1;
-        for (j = 0; j <= nk; j++)
-            if (at[j] != end[j] && (best > nk || *at[j] < *at[best]))
-                best = j;
-        if (best > nk)
-            break;
-        d = *at[best];
-        /* a discount listed under several of the order's kinds runs once */
-        for (j = 0; j <= nk; j++)
-            if (at[j] != end[j] && *at[j] == d)
-                at[j]++;
+    while (tsr__route_walk_next(w, &d))
         if ((rc = run_discount(st, d)) != TSR_OK)
             return rc;
-    }
     for (j = 0; j < plan->nrequired_promos; j++)
         if (st->promo_effect[plan->required_promos[j]] == TSR_PROMO_EFFECT_UNUSED)
             st->promo_effect[plan->required_promos[j]] = TSR_PROMO_EFFECT_NONE;
@@ -837,15 +791,16 @@ static int run_routed(step *st, const uint32_t *kinds, size_t nk)
 int tsr__eval_discounts(tsr_eval *ev, const uint8_t **effect)
 {
     const tsr_ruleset *rs = ev->rs;
-    uint32_t kinds[ROUTE_KINDS];
-    size_t i, nk;
+    tsr_route_walk w;
+    size_t i;
     step st;
     int rc;
 
     if ((rc = setup(ev, &st)) != TSR_OK)
         return rc;
-    if (!tsr__tracing(ev) && ev->line_kinds && rs->plan->discounts.start && order_kinds(ev, kinds, &nk)) {
-        if ((rc = run_routed(&st, kinds, nk)) != TSR_OK)
+    if (!tsr__tracing(ev) && ev->line_kinds && rs->plan->discounts.start &&
+        tsr__route_walk_begin(&w, &rs->plan->discounts, ev->line_kinds, ev->res->nlines)) {
+        if ((rc = run_routed(&st, &w)) != TSR_OK)
             return rc;
     } else {
         for (i = 0; i < rs->ndiscounts; i++)

@@ -39,6 +39,7 @@
  * decimals, every product and sum checked.  All memory from ev->arena.
  */
 #include "eval.h"
+#include "plan.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -663,11 +664,29 @@ static void settle_multiply_trace(tsr_eval *ev, size_t r, earn_state *st)
     st[r].why = WHY(ev, "nothing to multiply: the rules it names earned no points");
 }
 
+/* One earn rule (multipliers were settled before): its gate, then the
+ * points it gives. */
+static int earn_one(tsr_eval *ev, size_t r, earn_state *st, size_t *idx, int64_t *w,
+                    int64_t *alloc, int slot)
+{
+    const tsr_earn *e = &ev->rs->loyalty.earn[r];
+    int rc;
+
+    if (e->is_multiply)
+        return TSR_OK;
+    rc = tsr__rule_gate(ev, e->when, &e->valid, -1, NULL, &st[r].gated, &st[r].why);
+    if (rc != TSR_OK || !st[r].gated)
+        return rc;
+    rc = e->has_per ? earn_per(ev, r, st, idx, w, alloc, slot) : earn_flat(ev, r, st, slot);
+    return rc == TSR_OK ? TSR_OK : tsr__eval_locate(ev, rc, &e->pos, NULL);
+}
+
 int tsr__eval_earn(tsr_eval *ev)
 {
     const tsr_loyalty *L = &ev->rs->loyalty;
     tsr_result *res = ev->res;
     membership m;
+    tsr_route_walk walk;
     earn_state *st;
     size_t *idx;
     int64_t *w, *alloc;
@@ -711,18 +730,19 @@ int tsr__eval_earn(tsr_eval *ev)
     rc = settle_multipliers(ev, st);
     if (rc != TSR_OK)
         return rc;
-    for (r = 0; r < L->nearn; r++) {
-        const tsr_earn *e = &L->earn[r];
-        if (e->is_multiply)
-            continue;
-        rc = tsr__rule_gate(ev, e->when, &e->valid, -1, NULL, &st[r].gated, &st[r].why);
-        if (rc != TSR_OK)
-            return rc;
-        if (!st[r].gated)
-            continue;
-        rc = e->has_per ? earn_per(ev, r, st, idx, w, alloc, slot) : earn_flat(ev, r, st, slot);
-        if (rc != TSR_OK)
-            return tsr__eval_locate(ev, rc, &e->pos, NULL);
+    if (!tsr__tracing(ev) && ev->line_kinds && ev->rs->plan->earn.start &&
+        tsr__route_walk_begin(&walk, &ev->rs->plan->earn, ev->line_kinds, res->nlines)) {
+        /* Without a trace: only the rules that can give one of the order's
+         * lines points (plan.h), in file order; the skipped ones would
+         * have found no line and said so only in the trace. */
+        uint32_t k;
+        while (tsr__route_walk_next(&walk, &k))
+            if ((rc = earn_one(ev, k, st, idx, w, alloc, slot)) != TSR_OK)
+                return rc;
+    } else {
+        for (r = 0; r < L->nearn; r++)
+            if ((rc = earn_one(ev, r, st, idx, w, alloc, slot)) != TSR_OK)
+                return rc;
     }
 
     /* The trace in file order, multipliers included. */

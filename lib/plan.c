@@ -183,6 +183,15 @@ static bool discount_routable(const tsr_discount *d)
     return !d->reward && d->nbundle == 0 && d->group_index < 0 && !d->when;
 }
 
+/* Can earn rule e be skipped for an order with none of its kinds?  A
+ * `per` rule gives points only to the lines its `for` takes; a flat or a
+ * multiply rule has no `for`, and a `when` could end the evaluation with
+ * an error. */
+static bool earn_routable(const tsr_earn *e)
+{
+    return e->has_per && !e->is_multiply && !e->when;
+}
+
 static int sections_alloc(section *s, size_t n, tsr_arena *ar)
 {
     s->n = n;
@@ -216,7 +225,7 @@ int tsr__plan_build(tsr_ruleset *rs)
 {
     tsr_arena *ar = &rs->arena;
     tsr_plan *p;
-    section sec[3];
+    section sec[4];
     size_t i, j, total = 0, cap;
     int rc;
 
@@ -225,7 +234,8 @@ int tsr__plan_build(tsr_ruleset *rs)
         return TSR_ENOMEM;
     if (sections_alloc(&sec[0], rs->ncategories, ar) != TSR_OK ||
         sections_alloc(&sec[1], rs->taxes.nrates, ar) != TSR_OK ||
-        sections_alloc(&sec[2], rs->ndiscounts, ar) != TSR_OK)
+        sections_alloc(&sec[2], rs->ndiscounts, ar) != TSR_OK ||
+        sections_alloc(&sec[3], rs->loyalty.nearn, ar) != TSR_OK)
         return TSR_ENOMEM;
     for (i = 0; i < rs->ncategories; i++) {
         const tsr_category *c = &rs->categories[i];
@@ -236,7 +246,10 @@ int tsr__plan_build(tsr_ruleset *rs)
     for (i = 0; i < rs->ndiscounts; i++)
         sec[2].has[i] = discount_routable(&rs->discounts[i]) &&
                         kind_test(rs->discounts[i].for_, &sec[2].tests[i]);
-    for (j = 0; j < 3; j++)
+    for (i = 0; i < rs->loyalty.nearn; i++)
+        sec[3].has[i] = earn_routable(&rs->loyalty.earn[i]) &&
+                        kind_test(rs->loyalty.earn[i].for_, &sec[3].tests[i]);
+    for (j = 0; j < 4; j++)
         for (i = 0; i < sec[j].n; i++)
             if (sec[j].has[i])
                 total += nliterals(&sec[j].tests[i]);
@@ -252,7 +265,7 @@ int tsr__plan_build(tsr_ruleset *rs)
     p->kind_lens = tsr__arena_calloc(ar, total, sizeof *p->kind_lens);
     if (!p->table || !p->kinds || !p->kind_lens)
         return TSR_ENOMEM;
-    for (j = 0; j < 3; j++)
+    for (j = 0; j < 4; j++)
         for (i = 0; i < sec[j].n; i++) {
             size_t l;
             for (l = 0; sec[j].has[i] && l < nliterals(&sec[j].tests[i]); l++)
@@ -260,11 +273,59 @@ int tsr__plan_build(tsr_ruleset *rs)
         }
     if ((rc = build_route(p, &sec[0], &p->categories, ar)) != TSR_OK ||
         (rc = build_route(p, &sec[1], &p->rates, ar)) != TSR_OK ||
-        (rc = build_route(p, &sec[2], &p->discounts, ar)) != TSR_OK)
+        (rc = build_route(p, &sec[2], &p->discounts, ar)) != TSR_OK ||
+        (rc = build_route(p, &sec[3], &p->earn, ar)) != TSR_OK)
         return rc;
-    if (!p->categories.start && !p->rates.start && !p->discounts.start) {
+    if (!p->categories.start && !p->rates.start && !p->discounts.start && !p->earn.start) {
         p->nkinds = 0;   /* nothing routed: evaluation looks no kind up */
         return TSR_OK;
     }
     return required_promos(rs, p, &sec[2]);
+}
+
+bool tsr__route_walk_begin(tsr_route_walk *w, const tsr_route *r, const uint32_t *line_kinds,
+                           size_t nlines)
+{
+    size_t i, j, n = 0;
+    uint32_t kinds[TSR_ROUTE_KINDS];
+
+    for (i = 0; i < nlines; i++) {
+        uint32_t k = line_kinds[i];
+        if (k == TSR_PLAN_NO_KIND || r->start[k] == r->start[k + 1])
+            continue;
+        for (j = 0; j < n && kinds[j] != k; j++)
+            ;
+        if (j < n)
+            continue;
+        if (n == TSR_ROUTE_KINDS)
+            return false;
+        kinds[n++] = k;
+    }
+    for (j = 0; j < n; j++) {
+        w->at[j] = r->idx + r->start[kinds[j]];
+        w->end[j] = r->idx + r->start[kinds[j] + 1];
+    }
+    w->at[n] = r->general;
+    w->end[n] = r->general + r->ngeneral;
+    w->n = n + 1;
+    return true;
+}
+
+bool tsr__route_walk_next(tsr_route_walk *w, uint32_t *out)
+{
+    size_t j, best = w->n;
+    uint32_t rule;
+
+    for (j = 0; j < w->n; j++)
+        if (w->at[j] != w->end[j] && (best == w->n || *w->at[j] < *w->at[best]))
+            best = j;
+    if (best == w->n)
+        return false;
+    rule = *w->at[best];
+    /* a rule listed under several of the order's kinds comes once */
+    for (j = 0; j < w->n; j++)
+        if (w->at[j] != w->end[j] && *w->at[j] == rule)
+            w->at[j]++;
+    *out = rule;
+    return true;
 }

@@ -51,6 +51,10 @@ typedef struct tsr_plan {
      * is evaluated before the lines are, and could stop the evaluation with
      * an error).  Used when no trace is wanted (a trace names every rule). */
     tsr_route discounts;
+    /* Earn rules that an order with none of their kinds cannot give points:
+     * `per` rules indexed by `for`, without `when` (it could end the
+     * evaluation with an error).  Used when no trace is wanted. */
+    tsr_route earn;
     /* The promo codes some indexed discount `requires`, each once: an
      * order that skips such a discount still learns that the code was
      * required (TSR_PROMO_EFFECT_NONE unless another discount used it). */
@@ -95,5 +99,25 @@ static inline bool tsr__route_next(tsr_route_iter *it, uint32_t *out)
         return false;
     return true;
 }
+
+/* Walks the rules of route r that an order's lines can reach: the lists
+ * of the order's kinds merged with the general list, ascending, each rule
+ * once (a rule indexed under two of the order's kinds included).  For the
+ * sections skipped whole when they cannot apply (discounts, earn rules). */
+#define TSR_ROUTE_KINDS 8
+
+typedef struct tsr_route_walk {
+    const uint32_t *at[TSR_ROUTE_KINDS + 1], *end[TSR_ROUTE_KINDS + 1];
+    size_t n;                   /* lists: the order's kinds, then the general one */
+} tsr_route_walk;
+
+/* Begin a walk of r for lines of kinds line_kinds[0 .. nlines).  False when
+ * the order has more than TSR_ROUTE_KINDS kinds that r indexes: the caller
+ * then visits every rule. */
+bool tsr__route_walk_begin(tsr_route_walk *w, const tsr_route *r, const uint32_t *line_kinds,
+                           size_t nlines);
+
+/* The next rule into *out; false at the end. */
+bool tsr__route_walk_next(tsr_route_walk *w, uint32_t *out);
 
 #endif /* TSR_PLAN_H */

@@ -25,6 +25,7 @@
                         pre "4" post pre "5" post pre "6" post pre "7" post
 #define PAD_CATEGORIES PAD8("  - { id: p", ", for: item.kind == \"pad\", price: 1.00 }\n")
 #define PAD_DISCOUNTS PAD8("  - { id: p", ", for: item.kind == \"pad\", percent: 1, priority: 300 }\n")
+#define PAD_EARN PAD8("    - { id: p", ", for: item.kind == \"pad\", per: 1.00, points: 1 }\n")
 #define PAD_RATES PAD8("    - { id: p", ", for: item.kind == \"pad\", rate: 1 }\n")
 #define LINE(id, kind, price) "{\"id\": \"" id "\", \"kind\": \"" kind "\", \"price\": \"" price "\"}"
 
@@ -91,6 +92,7 @@ static void same_as_unrouted(tsr_ruleset *rs, const char *order)
     rs->plan->categories.start = NULL;
     rs->plan->rates.start = NULL;
     rs->plan->discounts.start = NULL;
+    rs->plan->earn.start = NULL;
     for (t = 0; t < 2; t++)
         full[t] = eval_json(rs, order, t);
     *rs->plan = saved;
@@ -267,6 +269,57 @@ static void discounts_through_the_plan_answer_as_before(void **state)
     tsr_ruleset_free(rs);
 }
 
+static const char earn_rules[] =
+    HEADER "loyalty:\n  redeem: { point_value: 0.01 }\n  earn:\n"
+    "    - { id: both, for: 'item.kind in [\"kid\", \"ticket\"]', per: 10.00, points: 1 }\n"
+    "    - { id: food, for: item.kind == \"food\", per: 5.00, points: 2 }\n"
+    "    - { id: gated, when: 'count(items, item.kind == \"kid\") > 0', for: item.kind == \"kid\", per: 1.00, points: 1 }\n"
+    "    - { id: flat, points: 5 }\n"
+    "    - { id: triple, multiply: 3, rules: [food] }\n"
+    "    - { id: tick, for: item.kind == \"ticket\", per: 20.00, points: 1 }\n"
+    PAD_EARN;
+
+static void only_per_rules_decided_by_their_for_alone_are_indexed(void **state)
+{
+    tsr_ruleset *rs = load(earn_rules);
+    char buf[128];
+
+    (void)state;
+    /* indexed: both (0), food (1), tick (5) and the pads; general: gated
+     * (`when`), flat (no `for`), triple (a multiplier) */
+    visits(rs, &rs->plan->earn, "ticket", buf, sizeof buf);
+    assert_string_equal(buf, "0 2 3 4 5 ");
+    visits(rs, &rs->plan->earn, "food", buf, sizeof buf);
+    assert_string_equal(buf, "1 2 3 4 ");
+    visits(rs, &rs->plan->earn, "merch", buf, sizeof buf);
+    assert_string_equal(buf, "2 3 4 ");
+    tsr_ruleset_free(rs);
+}
+
+static void earn_rules_through_the_plan_answer_as_before(void **state)
+{
+    tsr_ruleset *rs = load(earn_rules);
+    /* a kid and a ticket: `both` (listed under both kinds) earns once,
+     * 30.00 / 10.00 = 3 points; gated 10; flat 5; tick 20.00 / 20.00 = 1 */
+    static const char mixed[] = "{" DT ", \"customer\": {\"id\": \"C1\"}, \"items\": ["
+                                LINE("k", "kid", "10.00") "," LINE("t", "ticket", "20.00") "]}";
+    static const char food[] = "{" DT ", \"customer\": {\"id\": \"C1\"}, \"items\": ["
+                               LINE("f", "food", "10.00") "," LINE("m", "merch", "3.00") "]}";
+    char *json;
+
+    (void)state;
+    json = eval_json(rs, mixed, false);
+    assert_non_null(strstr(json, "\"earned\":19"));
+    free(json);
+    /* food: 10.00 / 5.00 * 2 = 4, tripled 12, and flat 5 */
+    json = eval_json(rs, food, false);
+    assert_non_null(strstr(json, "\"earned\":17"));
+    free(json);
+    same_as_unrouted(rs, mixed);
+    same_as_unrouted(rs, food);
+    tsr_ruleset_free(rs);
+}
+
 static void tax_rates_through_the_plan_answer_and_trace_as_before(void **state)
 {
     tsr_ruleset *rs = load(HEADER "schema: { item: { alcohol: bool } }\n"
@@ -305,6 +358,8 @@ int main(void)
         cmocka_unit_test(only_discounts_decided_by_their_for_alone_are_indexed),
         cmocka_unit_test(discounts_through_the_plan_answer_as_before),
         cmocka_unit_test(tax_rates_through_the_plan_answer_and_trace_as_before),
+        cmocka_unit_test(only_per_rules_decided_by_their_for_alone_are_indexed),
+        cmocka_unit_test(earn_rules_through_the_plan_answer_as_before),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
