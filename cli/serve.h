@@ -52,6 +52,13 @@ typedef struct serve_file {
 
 #define SERVE_ORDER_POOL 64     /* orders kept for reuse, per version */
 
+/* An order and a result kept for reuse (the result NULL until the first
+ * evaluation into it, and again after a failed one). */
+typedef struct serve_kept {
+    tsr_order *order;
+    tsr_result *result;
+} serve_kept;
+
 /* One loaded version of a rule file, immutable once published.  Requests
  * hold a reference while they use it, so a reload never frees a rule set
  * under a request: the last release frees it, with the orders it kept. */
@@ -61,11 +68,12 @@ typedef struct serve_version {
     char loaded_at[SERVE_TIME_LEN];
     serve_file *files;                  /* files[0] is the main file */
     size_t nfiles;
-    /* orders of this rule set, empty, for reuse: one taken per evaluation
-     * and given back at once, so there are never more than evaluations
-     * run at the same time (one per thread) */
+    /* orders of this rule set, empty, and results to evaluate into, for
+     * reuse: one pair taken per evaluation (or block of JSON lines) and
+     * given back at once, so there are never more than evaluations run at
+     * the same time (one per thread) */
     pthread_mutex_t pool_lock;
-    tsr_order *pool[SERVE_ORDER_POOL];
+    serve_kept pool[SERVE_ORDER_POOL];
     size_t npool;
 } serve_version;
 
@@ -87,12 +95,13 @@ void serve_rules_close(serve_rules *r);
 serve_version *serve_rules_acquire(serve_rules *r, const char *id);
 void serve_version_release(serve_version *v);
 
-/* An empty order of v's rule set: one it kept (with the memory of an
- * earlier order, which spares the allocations of a new one) or a new one;
- * NULL when out of memory.  Give it back with serve_version_order_done
- * before the version is released. */
-tsr_order *serve_version_order(serve_version *v);
-void serve_version_order_done(serve_version *v, tsr_order *o);
+/* An empty order of v's rule set and a result to evaluate into
+ * (tsr_evaluate_into): a pair it kept (with the memory of earlier
+ * evaluations, which spares the allocations of new ones) or a new order
+ * and no result yet; -1 when out of memory.  Give them back with
+ * serve_version_give before the version is released. */
+int serve_version_take(serve_version *v, serve_kept *k);
+void serve_version_give(serve_version *v, serve_kept *k);
 
 /* Look at the files on disk: reload the rule sets whose files changed
  * (settled: unchanged since the previous look) or all of them when

@@ -296,8 +296,8 @@ static enum MHD_Result evaluate(serve_http *h, struct MHD_Connection *c, request
                                 serve_version *v)
 {
     tsr_eval_options opts = TSR_EVAL_OPTIONS_INIT;
-    tsr_order *order;
-    tsr_result *res = NULL;
+    serve_kept k;
+    tsr_result *res;
     tsr_error err;
     enum MHD_Result rc;
 
@@ -305,14 +305,16 @@ static enum MHD_Result evaluate(serve_http *h, struct MHD_Connection *c, request
     opts.no_trace = q->no_trace;
     if (refuse_non_object(h, c, q, "invalid_order", &rc))
         return rc;
-    if (!(order = serve_version_order(v)))
+    if (serve_version_take(v, &k) != 0)
         return out_of_memory(h, c, q);
-    if (tsr_order_parse(order, q->body.data, q->body.len, &err) != TSR_OK ||
-        tsr_evaluate(&res, v->rs, order, &opts, &err) != TSR_OK) {
-        serve_version_order_done(v, order);
+    /* evaluated into the kept result: its memory is reused, and the answer
+     * is copied out of it before it is given back */
+    if (tsr_order_parse(k.order, q->body.data, q->body.len, &err) != TSR_OK ||
+        tsr_evaluate_into(&k.result, v->rs, k.order, &opts, &err) != TSR_OK) {
+        serve_version_give(v, &k);
         return refuse(h, c, q, &err, "invalid_order");
     }
-    serve_version_order_done(v, order);
+    res = k.result;
     if (q->explain) {
         int n = tsr_result_explain(NULL, 0, res);
         char *text = n >= 0 ? malloc((size_t)n + 1) : NULL;
@@ -327,7 +329,7 @@ static enum MHD_Result evaluate(serve_http *h, struct MHD_Connection *c, request
         const char *json = tsr_result_json(res, &len);
         rc = answer_json(h, c, q, json, len);
     }
-    tsr_result_free(res);
+    serve_version_give(v, &k);
     return rc;
 }
 
@@ -414,7 +416,7 @@ typedef struct lines_answer {
 static void lines_fill(lines_answer *s, size_t want)
 {
     static const tsr_load_options limits = TSR_LOAD_OPTIONS_INIT;
-    tsr_order *order = NULL;
+    serve_kept k = { NULL, NULL };
     uint64_t priced = 0, rejected = 0;
 
     while (s->out.len < want && s->pos < s->len) {
@@ -430,10 +432,11 @@ static void lines_fill(lines_answer *s, size_t want)
             r = batch_eval_too_long(&s->out, s->lineno, limits.max_order_size) == 0 ? 1 : -1;
         } else if (batch_is_blank(line, n)) {
             continue;
-        } else if (!order && !(order = serve_version_order(s->v))) {
+        } else if (!k.order && serve_version_take(s->v, &k) != 0) {
             r = -1;
         } else {
-            r = batch_eval_line(s->v->rs, order, NULL, &s->opts, &s->out, line, n, s->lineno);
+            r = batch_eval_line(s->v->rs, k.order, &k.result, &s->opts, &s->out, line, n,
+                                s->lineno);
         }
         if (r < 0) {
             s->failed = 1;
@@ -444,7 +447,7 @@ static void lines_fill(lines_answer *s, size_t want)
         else
             rejected++;
     }
-    serve_version_order_done(s->v, order);
+    serve_version_give(s->v, &k);
     serve_metrics_lines(priced, rejected);
 }
 

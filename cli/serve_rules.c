@@ -137,8 +137,10 @@ static void version_free(serve_version *v)
     size_t i;
     if (!v)
         return;
-    for (i = 0; i < v->npool; i++)
-        tsr_order_free(v->pool[i]);
+    for (i = 0; i < v->npool; i++) {
+        tsr_order_free(v->pool[i].order);
+        tsr_result_free(v->pool[i].result);
+    }
     pthread_mutex_destroy(&v->pool_lock);
     for (i = 0; i < v->nfiles; i++)
         free(v->files[i].name);
@@ -147,32 +149,39 @@ static void version_free(serve_version *v)
     free(v);
 }
 
-tsr_order *serve_version_order(serve_version *v)
+int serve_version_take(serve_version *v, serve_kept *k)
 {
-    tsr_order *o = NULL;
-
+    k->order = NULL;
+    k->result = NULL;
     pthread_mutex_lock(&v->pool_lock);
     if (v->npool > 0)
-        o = v->pool[--v->npool];
+        *k = v->pool[--v->npool];
     pthread_mutex_unlock(&v->pool_lock);
-    if (o)
-        tsr_order_reset(o);
-    else if (tsr_order_new(&o, v->rs, NULL) != TSR_OK)
-        o = NULL;
-    return o;
+    if (k->order)
+        tsr_order_reset(k->order);
+    else if (tsr_order_new(&k->order, v->rs, NULL) != TSR_OK)
+        return -1;
+    return 0;
 }
 
-void serve_version_order_done(serve_version *v, tsr_order *o)
+void serve_version_give(serve_version *v, serve_kept *k)
 {
-    if (!o)
+    if (!k->order) {
+        tsr_result_free(k->result);
+        k->result = NULL;
         return;
+    }
     pthread_mutex_lock(&v->pool_lock);
     if (v->npool < SERVE_ORDER_POOL) {
-        v->pool[v->npool++] = o;
-        o = NULL;
+        v->pool[v->npool++] = *k;
+        k->order = NULL;
+        k->result = NULL;
     }
     pthread_mutex_unlock(&v->pool_lock);
-    tsr_order_free(o);
+    tsr_order_free(k->order);
+    tsr_result_free(k->result);
+    k->order = NULL;
+    k->result = NULL;
 }
 
 void serve_version_release(serve_version *v)

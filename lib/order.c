@@ -46,15 +46,7 @@ const tsr_builtin_set tsr__order_builtins[TSR_REC__COUNT] = {
 
 const tsr_field *tsr__order_input_field(const tsr_ruleset *rs, tsr_record_kind rec, size_t slot)
 {
-    const tsr_builtin_set *b;
-    if (!rs || (unsigned)rec >= TSR_REC__COUNT)
-        return NULL;
-    b = &tsr__order_builtins[rec];
-    if (slot < b->nbuiltin)
-        return slot < b->ninput ? &b->fields[slot] : NULL;
-    if (slot < rs->records[rec].len)
-        return &rs->records[rec].fields[slot];
-    return NULL;
+    return tsr__order_input_field_of(rs, rec, slot);
 }
 
 /* ---------------------------------------------------------------------
@@ -534,7 +526,8 @@ int tsr__order_new_line(tsr_order *o, size_t *line, tsr_error *err)
     if (o->nlines >= o->rs->limits.max_order_lines)
         return tsr__err(err, TSR_ELIMIT, "an order may have at most %zu lines",
                         o->rs->limits.max_order_lines);
-    if (tsr__grow(&o->alloc, &p, &o->lines_cap, o->nlines + 1, o->stride * sizeof(tsr_value)) != TSR_OK)
+    if (o->nlines >= o->lines_cap &&   /* a reset order keeps its lines */
+        tsr__grow(&o->alloc, &p, &o->lines_cap, o->nlines + 1, o->stride * sizeof(tsr_value)) != TSR_OK)
         return tsr__err(err, TSR_ENOMEM, NULL);
     o->lines = p;
     memset(o->lines + o->nlines * o->stride, 0, o->stride * sizeof(tsr_value));

@@ -2,8 +2,8 @@
  * order_impl.h — what the files of an order share beyond order.h: the
  * built-in fields (order.c), the key tables and the reader's targets
  * (order_keys.c), the value rules a stored value passes (order.c), and the
- * path helpers.  For order.c, order_keys.c and order_read.c only; the
- * readers of text and the builder use order.h.
+ * path helpers.  For order.c, order_keys.c, order_read.c and the
+ * builder's setters (order_build.c); the other readers use order.h.
  */
 #ifndef TSR_ORDER_IMPL_H
 #define TSR_ORDER_IMPL_H
@@ -22,6 +22,21 @@ typedef struct tsr_builtin_set {
 } tsr_builtin_set;
 
 extern const tsr_builtin_set tsr__order_builtins[TSR_REC__COUNT];
+
+/* tsr__order_input_field, inline for the setters (one call per value). */
+static inline const tsr_field *tsr__order_input_field_of(const tsr_ruleset *rs,
+                                                         tsr_record_kind rec, size_t slot)
+{
+    const tsr_builtin_set *b;
+    if (!rs || (unsigned)rec >= TSR_REC__COUNT)
+        return NULL;
+    b = &tsr__order_builtins[rec];
+    if (slot < b->nbuiltin)
+        return slot < b->ninput ? &b->fields[slot] : NULL;
+    if (slot < rs->records[rec].len)
+        return &rs->records[rec].fields[slot];
+    return NULL;
+}
 
 /* ---------------------------------------------------------------------
  * What a value at the reader's position must be (order_read.c).  A key of

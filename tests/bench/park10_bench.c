@@ -11,6 +11,13 @@
  * 5. prints `engine tessera ...` lines: the prepared-order path (builder
  *    API) and the JSON path (parse + evaluate + result JSON, as
  *    `tessera eval --jsonl` does).
+ *
+ * BENCH_BUILD=1 adds the builder path: each order is turned (untimed) into
+ * the calls a till makes — tsr_order_reset, tsr_order_add_line, the typed
+ * setters with handles looked up once, tsr_order_add_promo_code — which are
+ * replayed on one reused order before each evaluation (`tessera-build`
+ * lines; its answers are checked against BENCH_EXPECTED too).  For
+ * instruction counts of the setters alone, callgrind --toggle-collect=build.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <inttypes.h>
@@ -146,6 +153,212 @@ static int check(const tsr_ruleset *rs, const char *orders_path, const char *exp
     return ok;
 }
 
+/* ---------------------------------------------------------------------
+ * The builder path: an order as the setter calls that make it.
+ */
+enum { OP_LINE, OP_STRING, OP_TEXT, OP_INT, OP_BOOL, OP_MONEY, OP_LIST, OP_PROMO };
+
+typedef struct op {
+    int kind, record, line, field;
+    const char *s, *s2;   /* into the order's text copy (NUL-terminated) */
+    size_t len;
+    int64_t i;
+} op;
+
+typedef struct built {
+    char *text;   /* the order's text, cut into NUL-terminated strings */
+    op *ops;
+    size_t n;
+} built;
+
+/* A string at *p (no escapes in park10's orders): NUL-terminated in place. */
+static char *take_string(char **p, size_t *len)
+{
+    char *s = ++*p, *e = strchr(s, '"');
+    if (!e)
+        return NULL;
+    *e = '\0';
+    *len = (size_t)(e - s);
+    *p = e + 1;
+    return s;
+}
+
+static int add_op(built *b, op o)
+{
+    op *v = realloc(b->ops, (b->n + 1) * sizeof *v);
+    if (!v)
+        return -1;
+    b->ops = v;
+    b->ops[b->n++] = o;
+    return 0;
+}
+
+/* Money "24.99" in minor units (park10: two decimals). */
+static int64_t money_minor(const char *s)
+{
+    int64_t v = 0;
+    int frac = -1;
+    for (; *s; s++) {
+        if (*s == '.') {
+            frac = 0;
+            continue;
+        }
+        v = v * 10 + (*s - '0');
+        if (frac >= 0)
+            frac++;
+    }
+    for (; frac < 2; frac = frac < 0 ? 1 : frac + 1)
+        v *= 10;
+    return v;
+}
+
+/* One object's members (record rec, line ln); items and nested customer recurse. */
+static int build_object(const tsr_ruleset *rs, built *b, char **p, int rec, int ln);
+
+static int build_value(const tsr_ruleset *rs, built *b, char **p, int rec, int ln, const char *key)
+{
+    op o;
+    int field;
+
+    memset(&o, 0, sizeof o);
+    o.record = rec;
+    o.line = ln;
+    if (rec == TSR_RECORD_ORDER && strcmp(key, "customer") == 0)
+        return build_object(rs, b, p, TSR_RECORD_CUSTOMER, 0);
+    if (rec == TSR_RECORD_ORDER && strcmp(key, "items") == 0) {
+        int n = 0;
+        for (++*p; **p != ']';) {
+            if (**p == ',')
+                ++*p;
+            if (build_object(rs, b, p, TSR_RECORD_ITEM, n++))
+                return -1;
+        }
+        ++*p;
+        return 0;
+    }
+    if (**p == '[') {   /* a list of strings: promo codes or a list field */
+        field = rec == TSR_RECORD_ORDER && strcmp(key, "promo_codes") == 0
+                    ? -1 : tsr_ruleset_field(rs, (tsr_record)rec, key);
+        for (++*p; **p != ']';) {
+            if (**p == ',')
+                ++*p;
+            o.kind = field < 0 ? OP_PROMO : OP_LIST;
+            o.field = field;
+            if (!(o.s = take_string(p, &o.len)) || add_op(b, o))
+                return -1;
+        }
+        ++*p;
+        return 0;
+    }
+    if ((field = tsr_ruleset_field(rs, (tsr_record)rec, key)) < 0) {
+        fprintf(stderr, "park10_bench: no field %s\n", key);
+        return -1;
+    }
+    o.field = field;
+    if (**p == '"') {
+        if (!(o.s = take_string(p, &o.len)))
+            return -1;
+        o.kind = strcmp(key, "price") == 0 ? OP_MONEY
+                 : strcmp(key, "datetime") == 0 || strcmp(key, "birthday") == 0 ? OP_TEXT
+                                                                                 : OP_STRING;
+        if (o.kind == OP_MONEY)
+            o.i = money_minor(o.s);
+    } else if (**p == 't' || **p == 'f') {
+        o.kind = OP_BOOL;
+        o.i = **p == 't';
+        *p += o.i ? 4 : 5;
+    } else {
+        o.kind = OP_INT;
+        o.i = strtoll(*p, p, 10);
+    }
+    return add_op(b, o);
+}
+
+static int build_object(const tsr_ruleset *rs, built *b, char **p, int rec, int ln)
+{
+    op line;
+
+    memset(&line, 0, sizeof line);
+    line.kind = OP_LINE;
+    if (**p != '{')
+        return -1;
+    for (++*p; **p != '}';) {
+        char *key;
+        size_t klen;
+        if (**p == ',')
+            ++*p;
+        if (!(key = take_string(p, &klen)) || *(*p)++ != ':')
+            return -1;
+        if (rec == TSR_RECORD_ITEM && (strcmp(key, "id") == 0 || strcmp(key, "kind") == 0 ||
+                                       strcmp(key, "quantity") == 0)) {
+            /* id, kind and quantity are tsr_order_add_line's; park10 gives them first */
+            if (key[0] == 'q') {
+                line.i = strtoll(*p, p, 10);
+                if (add_op(b, line))
+                    return -1;
+            } else if (!(*(key[0] == 'i' ? &line.s : &line.s2) = take_string(p, &klen))) {
+                return -1;
+            }
+            continue;
+        }
+        if (build_value(rs, b, p, rec, ln, key))
+            return -1;
+    }
+    ++*p;
+    return 0;
+}
+
+static int build_prepare(const tsr_ruleset *rs, const char *json, built *b)
+{
+    char *p;
+    memset(b, 0, sizeof *b);
+    if (!(b->text = strdup(json)))
+        return -1;
+    p = b->text;
+    return build_object(rs, b, &p, TSR_RECORD_ORDER, 0);
+}
+
+/* The timed part of the builder path (not static: callgrind's toggle-collect). */
+int build(tsr_order *o, const built *b);
+__attribute__((noinline)) int build(tsr_order *o, const built *b)
+{
+    size_t k;
+    int rc = TSR_OK, line = 0;
+
+    tsr_order_reset(o);
+    for (k = 0; k < b->n && rc == TSR_OK; k++) {
+        const op *x = &b->ops[k];
+        tsr_record r = (tsr_record)x->record;
+        switch (x->kind) {
+        case OP_LINE:
+            rc = tsr_order_add_line(o, x->s, x->s2, x->i, &line, NULL);
+            break;
+        case OP_STRING:
+            rc = tsr_order_set_string(o, r, x->line, x->field, x->s, x->len, NULL);
+            break;
+        case OP_TEXT:
+            rc = tsr_order_set_text(o, r, x->line, x->field, x->s, x->len, NULL);
+            break;
+        case OP_INT:
+            rc = tsr_order_set_int(o, r, x->line, x->field, x->i, NULL);
+            break;
+        case OP_BOOL:
+            rc = tsr_order_set_bool(o, r, x->line, x->field, (int)x->i, NULL);
+            break;
+        case OP_MONEY:
+            rc = tsr_order_set_money(o, r, x->line, x->field, x->i, NULL);
+            break;
+        case OP_LIST:
+            rc = tsr_order_add_to_list(o, r, x->line, x->field, x->s, x->len, NULL);
+            break;
+        default:
+            rc = tsr_order_add_promo_code(o, x->s, x->len, NULL);
+            break;
+        }
+    }
+    return rc;
+}
+
 typedef struct bench {
     const tsr_ruleset *rs;
     tsr_order **orders;     /* prepared (parsed) orders */
@@ -153,6 +366,8 @@ typedef struct bench {
     tsr_order *scratch;     /* reused for the JSON path */
     const tsr_eval_options *opts;
     int json;               /* time the JSON path */
+    built *builds;          /* BENCH_BUILD=1: the orders as setter calls */
+    int building;           /* time the builder path */
     int reuse;              /* tsr_evaluate_into one kept result (BENCH_REUSE=1) */
     tsr_result *kept;
     int64_t sink;
@@ -178,7 +393,10 @@ static int one(bench *b, size_t i)
     size_t k, n;
 
     b->evals++;
-    if (b->json) {
+    if (b->building) {
+        if (build(b->scratch, &b->builds[i]) != TSR_OK || evaluate(b, &r, b->scratch) != TSR_OK)
+            return -1;
+    } else if (b->json) {
         size_t len;
         const char *out;
         if (tsr_order_parse(b->scratch, b->text.v[i], strlen(b->text.v[i]), NULL) != TSR_OK)
@@ -300,6 +518,32 @@ int main(int argc, char **argv)
     }
     if (tsr_order_new(&b.scratch, rs, &err) != TSR_OK)
         return 1;
+    if (strcmp(env_or("BENCH_BUILD", "0"), "1") == 0) {
+        lines want;
+        int built_ok = 1;
+        b.builds = calloc(b.text.n, sizeof *b.builds);
+        if (!b.builds || read_lines(expected, &want))
+            return 1;
+        for (i = 0; i < b.text.n; i++) {
+            tsr_result *r = NULL;
+            char got[1024], id[64];
+            if (build_prepare(rs, b.text.v[i], &b.builds[i]) ||
+                build(b.scratch, &b.builds[i]) != TSR_OK ||
+                tsr_evaluate(&r, rs, b.scratch, &opts, &err) != TSR_OK) {
+                fprintf(stderr, "park10_bench: order %zu does not build\n", i + 1);
+                return 1;
+            }
+            answer(r, order_id(b.text.v[i], id, sizeof id), got, sizeof got);
+            tsr_result_free(r);
+            if (i >= want.n || strcmp(got, want.v[i]) != 0) {
+                fprintf(stderr, "park10_bench: built order %zu: got %s\n", i + 1, got);
+                built_ok = 0;
+            }
+        }
+        free_lines(&want);
+        printf("park10_bench: built orders=%s\n", built_ok ? "ok" : "bad");
+        ok = ok && built_ok;
+    }
 
     if (runs == 0) {
         /* BENCH_RUNS=0: check the answers only (the ctest smoke run) */
@@ -311,6 +555,16 @@ int main(int argc, char **argv)
     b.json = 0;
     eps = median_eps(&b, runs, secs);
     fprintf(stderr, "(prepared path: %" PRIu64 " evaluations)\n", b.evals);
+    if (b.builds) {
+        double eps_build;
+        b.building = 1;
+        eps_build = median_eps(&b, runs, secs);
+        b.building = 0;
+        fprintf(stderr, "(builder path: %" PRIu64 " evaluations in all)\n", b.evals);
+        printf("engine tessera-build%s %s ns_per_eval=%.2f evals_per_s=%.0f load_ms=%.3f "
+               "answers=%s input=setters trace=off\n", b.reuse ? "-reuse" : "", tsr_version(),
+               1e9 / eps_build, eps_build, load_ms, ok ? "ok" : "bad");
+    }
     b.json = 1;
     eps_json = median_eps(&b, runs, secs);
 
@@ -325,6 +579,11 @@ out:
     for (i = 0; i < b.text.n; i++)
         tsr_order_free(b.orders[i]);
     free(b.orders);
+    for (i = 0; b.builds && i < b.text.n; i++) {
+        free(b.builds[i].text);
+        free(b.builds[i].ops);
+    }
+    free(b.builds);
     tsr_order_free(b.scratch);
     tsr_result_free(b.kept);
     free_lines(&b.text);
