@@ -103,6 +103,29 @@ static void same_as_unrouted(tsr_ruleset *rs, const char *order)
     }
 }
 
+/* Without the shortcuts the plan decides at load (no exclusive discount:
+ * no line is claimed; no multiplier: no earn state per rule), with and
+ * without the trace, the same bytes. */
+static void same_as_full_steps(tsr_ruleset *rs, const char *order)
+{
+    tsr_plan saved = *rs->plan;
+    char *fast[2], *full[2];
+    int t;
+
+    for (t = 0; t < 2; t++)
+        fast[t] = eval_json(rs, order, t);
+    rs->plan->any_exclusive = true;
+    rs->plan->earn_multiply = true;
+    for (t = 0; t < 2; t++)
+        full[t] = eval_json(rs, order, t);
+    *rs->plan = saved;
+    for (t = 0; t < 2; t++) {
+        assert_string_equal(fast[t], full[t]);
+        free(fast[t]);
+        free(full[t]);
+    }
+}
+
 static const char categories_rules[] =
     HEADER
     "schema: { item: { age: int, vip: bool } }\n"
@@ -348,6 +371,72 @@ static void tax_rates_through_the_plan_answer_and_trace_as_before(void **state)
     tsr_ruleset_free(rs);
 }
 
+#define STEP_RULES(excl, mult) \
+    HEADER "discounts:\n" \
+    "  - { id: half, for: item.kind == \"ticket\", percent: 50" excl " }\n" \
+    "  - { id: off, amount: 1.00 }\n" \
+    "  - { id: g1, group: g, percent: 10 }\n" \
+    "  - { id: g2, group: g, for: item.kind == \"food\", percent: 20 }\n" \
+    "loyalty:\n  redeem: { point_value: 0.01 }\n  earn:\n" \
+    "    - { id: base, per: 10.00, points: 1 }\n" \
+    "    - { id: flat, when: 'count(items, true) > 1', points: 5 }\n" \
+    "    - { id: none, for: item.kind == \"none\", per: 1.00, points: 1 }\n" mult
+
+static const char step_order[] = "{" DT ", \"customer\": {\"id\": \"C1\"}, \"items\": ["
+                                 LINE("t", "ticket", "20.00") "," LINE("f", "food", "10.00") "]}";
+
+static void step_shortcuts_are_decided_at_load(void **state)
+{
+    tsr_ruleset *plain = load(STEP_RULES("", ""));
+    tsr_ruleset *full = load(STEP_RULES(", exclusive: true",
+                                        "    - { id: twice, multiply: 2, rules: [base] }\n"));
+
+    (void)state;
+    assert_false(plain->plan->any_exclusive);
+    assert_false(plain->plan->earn_multiply);
+    assert_true(full->plan->any_exclusive);
+    assert_true(full->plan->earn_multiply);
+    tsr_ruleset_free(plain);
+    tsr_ruleset_free(full);
+}
+
+static void steps_without_claims_or_multipliers_answer_as_the_full_steps(void **state)
+{
+    tsr_ruleset *rs = load(STEP_RULES("", ""));
+    static const char one[] = "{" DT ", \"customer\": {\"id\": \"C1\"}, \"items\": ["
+                              LINE("t", "ticket", "20.00") "]}";
+    static const char guest[] = "{" DT ", \"items\": [" LINE("t", "ticket", "20.00") "]}";
+    char *json;
+
+    (void)state;
+    /* ticket 20.00 - half 10.00 - off 1.00 - g1 0.90 = 8.10; food 10.00 -
+     * off 1.00 - g2 1.80 = 7.20; base: 15.30 / 10.00 = 1 point, flat 5 */
+    json = eval_json(rs, step_order, false);
+    assert_non_null(strstr(json, "\"due\":\"15.30\""));
+    assert_non_null(strstr(json, "\"earned\":6"));
+    free(json);
+    same_as_full_steps(rs, step_order);
+    same_as_full_steps(rs, one);
+    same_as_full_steps(rs, guest);
+    tsr_ruleset_free(rs);
+}
+
+static void exclusive_discounts_and_multipliers_still_take_effect(void **state)
+{
+    tsr_ruleset *rs = load(STEP_RULES(", exclusive: true",
+                                      "    - { id: twice, multiply: 2, rules: [base] }\n"));
+    char *json;
+
+    (void)state;
+    /* `half` claims the ticket: 10.00 there; food 10.00 - off 1.00 - g2
+     * 1.80 = 7.20; base: 17.20 / 10.00 = 1 point, doubled, flat 5 */
+    json = eval_json(rs, step_order, false);
+    assert_non_null(strstr(json, "\"due\":\"17.20\""));
+    assert_non_null(strstr(json, "\"earned\":7"));
+    free(json);
+    tsr_ruleset_free(rs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -360,6 +449,9 @@ int main(void)
         cmocka_unit_test(tax_rates_through_the_plan_answer_and_trace_as_before),
         cmocka_unit_test(only_per_rules_decided_by_their_for_alone_are_indexed),
         cmocka_unit_test(earn_rules_through_the_plan_answer_as_before),
+        cmocka_unit_test(step_shortcuts_are_decided_at_load),
+        cmocka_unit_test(steps_without_claims_or_multipliers_answer_as_the_full_steps),
+        cmocka_unit_test(exclusive_discounts_and_multipliers_still_take_effect),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
