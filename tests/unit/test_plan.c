@@ -79,51 +79,52 @@ static void visits(const tsr_ruleset *rs, const tsr_route *r, const char *kind, 
         n += (size_t)snprintf(out + n, size - n, "%u ", i);
 }
 
-/* The same order evaluated through the plan and past it (every rule
- * visited), with and without the trace, must give the same bytes. */
-static void same_as_unrouted(tsr_ruleset *rs, const char *order)
+/* The same order evaluated with rs's plan and with the plan as `change`
+ * leaves it, with and without the trace, must give the same bytes. */
+static void same_bytes_with(tsr_ruleset *rs, const char *order, void (*change)(tsr_plan *))
 {
     tsr_plan saved = *rs->plan;
-    char *routed[2], *full[2];
+    char *planned[2], *changed[2];
     int t;
 
     for (t = 0; t < 2; t++)
-        routed[t] = eval_json(rs, order, t);
-    rs->plan->categories.start = NULL;
-    rs->plan->rates.start = NULL;
-    rs->plan->discounts.start = NULL;
-    rs->plan->earn.start = NULL;
+        planned[t] = eval_json(rs, order, t);
+    change(rs->plan);
     for (t = 0; t < 2; t++)
-        full[t] = eval_json(rs, order, t);
+        changed[t] = eval_json(rs, order, t);
     *rs->plan = saved;
     for (t = 0; t < 2; t++) {
-        assert_string_equal(routed[t], full[t]);
-        free(routed[t]);
-        free(full[t]);
+        assert_string_equal(planned[t], changed[t]);
+        free(planned[t]);
+        free(changed[t]);
     }
 }
 
+/* Past the plan: every rule visited. */
+static void unroute(tsr_plan *p)
+{
+    p->categories.start = NULL;
+    p->rates.start = NULL;
+    p->discounts.start = NULL;
+    p->earn.start = NULL;
+}
+
 /* Without the shortcuts the plan decides at load (no exclusive discount:
- * no line is claimed; no multiplier: no earn state per rule), with and
- * without the trace, the same bytes. */
+ * no line is claimed; no multiplier: no earn state per rule). */
+static void full_steps(tsr_plan *p)
+{
+    p->any_exclusive = true;
+    p->earn_multiply = true;
+}
+
+static void same_as_unrouted(tsr_ruleset *rs, const char *order)
+{
+    same_bytes_with(rs, order, unroute);
+}
+
 static void same_as_full_steps(tsr_ruleset *rs, const char *order)
 {
-    tsr_plan saved = *rs->plan;
-    char *fast[2], *full[2];
-    int t;
-
-    for (t = 0; t < 2; t++)
-        fast[t] = eval_json(rs, order, t);
-    rs->plan->any_exclusive = true;
-    rs->plan->earn_multiply = true;
-    for (t = 0; t < 2; t++)
-        full[t] = eval_json(rs, order, t);
-    *rs->plan = saved;
-    for (t = 0; t < 2; t++) {
-        assert_string_equal(fast[t], full[t]);
-        free(fast[t]);
-        free(full[t]);
-    }
+    same_bytes_with(rs, order, full_steps);
 }
 
 static const char categories_rules[] =
@@ -385,6 +386,15 @@ static void tax_rates_through_the_plan_answer_and_trace_as_before(void **state)
 static const char step_order[] = "{" DT ", \"customer\": {\"id\": \"C1\"}, \"items\": ["
                                  LINE("t", "ticket", "20.00") "," LINE("f", "food", "10.00") "]}";
 
+/* step_order's amount due and points earned, without the trace. */
+static void assert_due_and_earned(const tsr_ruleset *rs, const char *due, const char *earned)
+{
+    char *json = eval_json(rs, step_order, false);
+    assert_non_null(strstr(json, due));
+    assert_non_null(strstr(json, earned));
+    free(json);
+}
+
 static void step_shortcuts_are_decided_at_load(void **state)
 {
     tsr_ruleset *plain = load(STEP_RULES("", ""));
@@ -406,15 +416,11 @@ static void steps_without_claims_or_multipliers_answer_as_the_full_steps(void **
     static const char one[] = "{" DT ", \"customer\": {\"id\": \"C1\"}, \"items\": ["
                               LINE("t", "ticket", "20.00") "]}";
     static const char guest[] = "{" DT ", \"items\": [" LINE("t", "ticket", "20.00") "]}";
-    char *json;
 
     (void)state;
     /* ticket 20.00 - half 10.00 - off 1.00 - g1 0.90 = 8.10; food 10.00 -
      * off 1.00 - g2 1.80 = 7.20; base: 15.30 / 10.00 = 1 point, flat 5 */
-    json = eval_json(rs, step_order, false);
-    assert_non_null(strstr(json, "\"due\":\"15.30\""));
-    assert_non_null(strstr(json, "\"earned\":6"));
-    free(json);
+    assert_due_and_earned(rs, "\"due\":\"15.30\"", "\"earned\":6");
     same_as_full_steps(rs, step_order);
     same_as_full_steps(rs, one);
     same_as_full_steps(rs, guest);
@@ -425,15 +431,11 @@ static void exclusive_discounts_and_multipliers_still_take_effect(void **state)
 {
     tsr_ruleset *rs = load(STEP_RULES(", exclusive: true",
                                       "    - { id: twice, multiply: 2, rules: [base] }\n"));
-    char *json;
 
     (void)state;
     /* `half` claims the ticket: 10.00 there; food 10.00 - off 1.00 - g2
      * 1.80 = 7.20; base: 17.20 / 10.00 = 1 point, doubled, flat 5 */
-    json = eval_json(rs, step_order, false);
-    assert_non_null(strstr(json, "\"due\":\"17.20\""));
-    assert_non_null(strstr(json, "\"earned\":7"));
-    free(json);
+    assert_due_and_earned(rs, "\"due\":\"17.20\"", "\"earned\":7");
     tsr_ruleset_free(rs);
 }
 
