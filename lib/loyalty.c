@@ -602,7 +602,7 @@ static int earn_per(tsr_eval *ev, size_t r, earn_state *s, size_t *idx, int64_t 
             s->why = WHY(ev, "0 points: `points` is 0");
         else
             s->why = WHY(ev, "0 points: %s total %s below per %s",
-                            L->on == TSR_EARN_ON_PRICE ? "price" : "paid", b1, b2);
+                         L->on == TSR_EARN_ON_PRICE ? "price" : "paid", b1, b2);
         return TSR_OK;
     }
     if (s->factor_overflow)
