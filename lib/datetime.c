@@ -367,6 +367,15 @@ bool tsr__birthday_within(int64_t birthday, int64_t on, int64_t n)
         return false;
     tsr__civil_from_days(birthday, &by, &bm, &bd);
     tsr__civil_from_days(on, &oy, &om, &od);
+    if (n == 0) {
+        /* on the day itself (the usual question): only the anniversary in
+         * on's own year can be that day; compare month and day */
+        if (oy < by)
+            return false;
+        if (bm == 2 && bd == 29 && !tsr__is_leap(oy))
+            bd = 28;
+        return om == bm && od == bd;
+    }
     for (int64_t y = (int64_t)oy - 1; y <= (int64_t)oy + 1; y++) {
         if (y < by || y > INT32_MAX)
             continue;

@@ -54,10 +54,16 @@ static bool percent_of_units(int64_t total, int64_t q, int64_t k, int64_t pct,
     const int64_t s = 100 * TSR_DEC_SCALE;
     int64_t x, r, q2, r2, q3, r3, t;
 
-    if (!tsr__muldiv_floor_rem(total, k, q, &x, &r) ||
-        !tsr__muldiv_floor_rem(x, pct, s, &q2, &r2) ||
-        !tsr__muldiv_floor_rem(r, pct, q, &q3, &r3))
+    if (k == q && total >= 0 && q > 0) {
+        /* every unit (the common case): x = total, r = 0, so q3 = r3 = 0 */
+        if (!tsr__muldiv_floor_rem(total, pct, s, &q2, &r2))
+            return false;
+        q3 = r3 = 0;
+    } else if (!tsr__muldiv_floor_rem(total, k, q, &x, &r) ||
+               !tsr__muldiv_floor_rem(x, pct, s, &q2, &r2) ||
+               !tsr__muldiv_floor_rem(r, pct, q, &q3, &r3)) {
         return false;
+    }
     t = r2 + q3;   /* r2 < s, q3 < pct <= s */
     if (t >= s) {
         q2++;

@@ -46,6 +46,7 @@ typedef struct step {
     uint8_t *changed;             /* per member: kept on some line */
     uint8_t *group_done;          /* per group */
     uint8_t *promo_effect;        /* per promo code: TSR_PROMO_EFFECT_* */
+    bool claims;                  /* some discount of the rule set is exclusive */
 } step;
 
 /* ---------------------------------------------------------------------
@@ -590,13 +591,15 @@ static int apply_members(step *st, const size_t *members, size_t k)
     if (m == k)
         return TSR_OK;
     for (i = 0; i < st->nlines; i++) {
-        long best = best_member(st, members, k, i);
+        /* one member (no group): it is not gated (see above) */
+        long best = k == 1 ? (st->out[0].saving[i] > 0 ? 0 : -1)
+                           : best_member(st, members, k, i);
         if (best >= 0) {
             if ((rc = record(ev, i, members[best], st->out[best].saving[i])) != TSR_OK)
                 return rc;
             st->changed[best] = 1;
         }
-        for (m = 0; m < k; m++)
+        for (m = 0; st->claims && m < k; m++)
             if (ds[members[m]].exclusive && !st->out[m].gated &&
                 ((long)m == best || st->out[m].counted[i]))
                 ev->res->lines[i].claimed = true;
@@ -716,6 +719,8 @@ static int setup(tsr_eval *ev, step *st)
     memset(st, 0, sizeof *st);
     st->ev = ev;
     st->nlines = n;
+    /* no exclusive discount (decided at load): no line is ever claimed */
+    st->claims = !ev->rs->plan || ev->rs->plan->any_exclusive;
     if ((rc = largest_group(ev, &k)) != TSR_OK)
         return rc;
     /* the per-member savings and counts are k arrays laid end to end */

@@ -562,7 +562,7 @@ static int settle_multipliers(tsr_eval *ev, earn_state *st)
 }
 
 /* One per/points rule: base, points, multipliers, allocation, entries. */
-static int earn_per(tsr_eval *ev, size_t r, earn_state *st, size_t *idx, int64_t *w,
+static int earn_per(tsr_eval *ev, size_t r, earn_state *s, size_t *idx, int64_t *w,
                     int64_t *alloc, int slot)
 {
     const tsr_loyalty *L = &ev->rs->loyalty;
@@ -590,7 +590,7 @@ static int earn_per(tsr_eval *ev, size_t r, earn_state *st, size_t *idx, int64_t
             return overflow(ev, "earn base");
     }
     if (n == 0) {
-        st[r].why = WHY(ev, "0 points: no line matches `%s`", e->for_ ? e->for_->src : "");
+        s->why = WHY(ev, "0 points: no line matches `%s`", e->for_ ? e->for_->src : "");
         return TSR_OK;
     }
     if (!tsr__mul(base / e->per, e->points, &points))
@@ -599,18 +599,18 @@ static int earn_per(tsr_eval *ev, size_t r, earn_state *st, size_t *idx, int64_t
         tsr__format_fixed(b1, base, ev->rs->minor_units);
         tsr__format_fixed(b2, e->per, ev->rs->minor_units);
         if (e->points == 0)
-            st[r].why = WHY(ev, "0 points: `points` is 0");
+            s->why = WHY(ev, "0 points: `points` is 0");
         else
-            st[r].why = WHY(ev, "0 points: %s total %s below per %s",
-                            L->on == TSR_EARN_ON_PRICE ? "price" : "paid", b1, b2);
+            s->why = WHY(ev, "0 points: %s total %s below per %s",
+                         L->on == TSR_EARN_ON_PRICE ? "price" : "paid", b1, b2);
         return TSR_OK;
     }
-    if (st[r].factor_overflow)
+    if (s->factor_overflow)
         return overflow(ev, "multiplied points");
-    if (!tsr__mul(points, st[r].factor, &points))
+    if (!tsr__mul(points, s->factor, &points))
         return overflow(ev, "multiplied points");
     if (points == 0) {
-        st[r].why = WHY(ev, "0 points: multiplied by 0 by `earn.%s`", st[r].zeroed_by);
+        s->why = WHY(ev, "0 points: multiplied by 0 by `earn.%s`", s->zeroed_by);
         return TSR_OK;
     }
     if (!tsr__allocate(points, w, n, alloc))
@@ -622,26 +622,26 @@ static int earn_per(tsr_eval *ev, size_t r, earn_state *st, size_t *idx, int64_t
         if (rc != TSR_OK)
             return rc;
     }
-    st[r].applied = true;
+    s->applied = true;
     return TSR_OK;
 }
 
-static int earn_flat(tsr_eval *ev, size_t r, earn_state *st, int slot)
+static int earn_flat(tsr_eval *ev, size_t r, earn_state *s, int slot)
 {
     const tsr_earn *e = &ev->rs->loyalty.earn[r];
     int64_t points = e->points;
 
     if (points == 0) {
-        st[r].why = WHY(ev, "0 points: `points` is 0");
+        s->why = WHY(ev, "0 points: `points` is 0");
         return TSR_OK;
     }
-    if (st[r].factor_overflow || !tsr__mul(points, st[r].factor, &points))
+    if (s->factor_overflow || !tsr__mul(points, s->factor, &points))
         return overflow(ev, "multiplied points");
     if (points == 0) {
-        st[r].why = WHY(ev, "0 points: multiplied by 0 by `earn.%s`", st[r].zeroed_by);
+        s->why = WHY(ev, "0 points: multiplied by 0 by `earn.%s`", s->zeroed_by);
         return TSR_OK;
     }
-    st[r].applied = true;
+    s->applied = true;
     return push_entry(ev, (int)r, -1, points, slot);
 }
 
@@ -666,7 +666,7 @@ static void settle_multiply_trace(tsr_eval *ev, size_t r, earn_state *st)
 
 /* One earn rule (multipliers were settled before): its gate, then the
  * points it gives. */
-static int earn_one(tsr_eval *ev, size_t r, earn_state *st, size_t *idx, int64_t *w,
+static int earn_one(tsr_eval *ev, size_t r, earn_state *s, size_t *idx, int64_t *w,
                     int64_t *alloc, int slot)
 {
     const tsr_earn *e = &ev->rs->loyalty.earn[r];
@@ -674,11 +674,25 @@ static int earn_one(tsr_eval *ev, size_t r, earn_state *st, size_t *idx, int64_t
 
     if (e->is_multiply)
         return TSR_OK;
-    rc = tsr__rule_gate(ev, e->when, &e->valid, -1, NULL, &st[r].gated, &st[r].why);
-    if (rc != TSR_OK || !st[r].gated)
+    rc = tsr__rule_gate(ev, e->when, &e->valid, -1, NULL, &s->gated, &s->why);
+    if (rc != TSR_OK || !s->gated)
         return rc;
-    rc = e->has_per ? earn_per(ev, r, st, idx, w, alloc, slot) : earn_flat(ev, r, st, slot);
+    rc = e->has_per ? earn_per(ev, r, s, idx, w, alloc, slot) : earn_flat(ev, r, s, slot);
     return rc == TSR_OK ? TSR_OK : tsr__eval_locate(ev, rc, &e->pos, NULL);
+}
+
+/* earn_one with rule r's state: st[r], or with st NULL (no trace, no
+ * multipliers: nothing else reads a rule's state) a fresh one. */
+static int earn_rule(tsr_eval *ev, size_t r, earn_state *st, size_t *idx, int64_t *w,
+                     int64_t *alloc, int slot)
+{
+    earn_state one;
+
+    if (st)
+        return earn_one(ev, r, &st[r], idx, w, alloc, slot);
+    memset(&one, 0, sizeof one);
+    one.factor = 1;
+    return earn_one(ev, r, &one, idx, w, alloc, slot);
 }
 
 int tsr__eval_earn(tsr_eval *ev)
@@ -709,27 +723,34 @@ int tsr__eval_earn(tsr_eval *ev)
         const char *why = tsr__tracing(ev) ? not_member_why(ev, &m) : NULL;
         if (tsr__tracing(ev) && why == NULL)
             return nomem(ev);
-        for (r = 0; r < L->nearn; r++) {
-            rc = tsr__tracing(ev) ? tsr__trace(ev, "earn", L->earn[r].id, false, why) : TSR_OK;
+        for (r = 0; tsr__tracing(ev) && r < L->nearn; r++) {
+            rc = tsr__trace(ev, "earn", L->earn[r].id, false, why);
             if (rc != TSR_OK)
                 return rc;
         }
         return TSR_OK;
     }
 
-    st = tsr__arena_calloc(ev->arena, L->nearn, sizeof *st);
     idx = tsr__arena_alloc(ev->arena, res->nlines * sizeof *idx);
     w = tsr__arena_alloc(ev->arena, res->nlines * sizeof *w);
     alloc = tsr__arena_alloc(ev->arena, res->nlines * sizeof *alloc);
-    if (!st || !idx || !w || !alloc)
+    if (!idx || !w || !alloc)
         return nomem(ev);
-    for (r = 0; r < L->nearn; r++)
-        st[r].factor = 1;
     slot = L->event_start_slot;
 
-    rc = settle_multipliers(ev, st);
-    if (rc != TSR_OK)
-        return rc;
+    /* Without a trace and without multipliers a rule's state is read by no
+     * other rule and by no trace: no state per rule of the rule set (an
+     * order then costs the same beside 10,000 earn rules it cannot reach). */
+    st = NULL;
+    if (tsr__tracing(ev) || !ev->rs->plan || ev->rs->plan->earn_multiply) {
+        st = tsr__arena_calloc(ev->arena, L->nearn, sizeof *st);
+        if (!st)
+            return nomem(ev);
+        for (r = 0; r < L->nearn; r++)
+            st[r].factor = 1;
+        if ((rc = settle_multipliers(ev, st)) != TSR_OK)
+            return rc;
+    }
     if (!tsr__tracing(ev) && ev->line_kinds && ev->rs->plan->earn.start &&
         tsr__route_walk_begin(&walk, &ev->rs->plan->earn, ev->line_kinds, res->nlines)) {
         /* Without a trace: only the rules that can give one of the order's
@@ -737,13 +758,15 @@ int tsr__eval_earn(tsr_eval *ev)
          * have found no line and said so only in the trace. */
         uint32_t k;
         while (tsr__route_walk_next(&walk, &k))
-            if ((rc = earn_one(ev, k, st, idx, w, alloc, slot)) != TSR_OK)
+            if ((rc = earn_rule(ev, k, st, idx, w, alloc, slot)) != TSR_OK)
                 return rc;
     } else {
         for (r = 0; r < L->nearn; r++)
-            if ((rc = earn_one(ev, r, st, idx, w, alloc, slot)) != TSR_OK)
+            if ((rc = earn_rule(ev, r, st, idx, w, alloc, slot)) != TSR_OK)
                 return rc;
     }
+    if (!st)
+        return TSR_OK;
 
     /* The trace in file order, multipliers included. */
     for (r = 0; r < L->nearn; r++) {

@@ -232,6 +232,10 @@ int tsr__plan_build(tsr_ruleset *rs)
     rs->plan = p = tsr__arena_calloc(ar, 1, sizeof *p);
     if (!p)
         return TSR_ENOMEM;
+    for (i = 0; i < rs->ndiscounts; i++)
+        p->any_exclusive |= rs->discounts[i].exclusive;
+    for (i = 0; i < rs->loyalty.nearn; i++)
+        p->earn_multiply |= rs->loyalty.earn[i].is_multiply;
     if (sections_alloc(&sec[0], rs->ncategories, ar) != TSR_OK ||
         sections_alloc(&sec[1], rs->taxes.nrates, ar) != TSR_OK ||
         sections_alloc(&sec[2], rs->ndiscounts, ar) != TSR_OK ||

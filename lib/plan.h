@@ -60,6 +60,11 @@ typedef struct tsr_plan {
      * required (TSR_PROMO_EFFECT_NONE unless another discount used it). */
     uint32_t *required_promos;
     size_t nrequired_promos;
+    /* Machinery the rule set uses, so that the steps skip what it does not:
+     * some discount is `exclusive` (claims lines); some earn rule is a
+     * multiplier (other rules read its state). */
+    bool any_exclusive;
+    bool earn_multiply;
 } tsr_plan;
 
 /* Build rs->plan in rs's arena (once, at load, after the model is built).

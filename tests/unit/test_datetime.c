@@ -405,6 +405,37 @@ static void test_birthday_within_crosses_the_year_end(void **state)
     assert_true(tsr__birthday_within(days_of(2026, 12, 30), days_of(2026, 12, 30), 0));
 }
 
+/* Did a birthday fall on `on` (the anniversary rule: 29 February kept on
+ * 28 February in common years, none before the birth), from first
+ * principles, as a reference for n = 0. */
+static bool birthday_on(int64_t birthday, int64_t on)
+{
+    int32_t by, oy;
+    unsigned bm, bd, om, od;
+    tsr__civil_from_days(birthday, &by, &bm, &bd);
+    tsr__civil_from_days(on, &oy, &om, &od);
+    for (int32_t y = by; y <= oy; y++) {
+        unsigned d = bm == 2 && bd == 29 && !tsr__is_leap(y) ? 28 : bd;
+        if (tsr__days_from_civil(y, bm, d) == on)
+            return true;
+    }
+    return false;
+}
+
+static void test_birthday_within_0_is_the_day_itself(void **state)
+{
+    int64_t b, on;
+    (void)state;
+    /* every third day of 1999-2001 against each day from a year before the
+     * birth to four years after; 29 February 2000 over 13 years */
+    for (b = days_of(1999, 1, 1); b <= days_of(2001, 12, 31); b += 3)
+        for (on = b - 370; on <= b + 1500; on++)
+            assert_int_equal(tsr__birthday_within(b, on, 0), birthday_on(b, on));
+    b = days_of(2000, 2, 29);
+    for (on = b - 800; on <= days_of(2013, 3, 5); on++)
+        assert_int_equal(tsr__birthday_within(b, on, 0), birthday_on(b, on));
+}
+
 static void test_birthday_within_keeps_29_february_on_28_february_in_common_years(void **state)
 {
     int64_t b = days_of(2000, 2, 29);
@@ -440,6 +471,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_age_of_a_29_february_birthday_goes_up_on_1_march_in_common_years),
         cmocka_unit_test(test_birthday_within_crosses_the_year_end),
         cmocka_unit_test(test_birthday_within_keeps_29_february_on_28_february_in_common_years),
+        cmocka_unit_test(test_birthday_within_0_is_the_day_itself),
     };
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "eval.h"
+#include "discounts.h"
 #include "alloc_fixture.h"
 
 #define HEADER "tessera: 1\nruleset: t\ncurrency: EUR\n"
@@ -1091,6 +1092,41 @@ static void test_base_original_and_pick_on_every_groups(void **state)
     tsr_ruleset_free(rs);
 }
 
+/* A percent on every unit of a line (k = q: total·k/q is not split) is
+ * total·pct rounded once, as tsr__muldiv rounds it; on q - 1 of the units
+ * it is never more. */
+static void test_percent_on_every_unit_rounds_once(void **state)
+{
+    static const int64_t totals[] = { 0, 1, 5, 99, 1000, 1999, 123457, INT64_MAX / 3, INT64_MAX };
+    static const int64_t qs[] = { 1, 2, 3, 7, 1000000007 };
+    static const int64_t pcts[] = { 0, 1, 500000, 10000000, 33333333, 50000000, 99000000,
+                                    100000000 };
+    static const tsr_rounding modes[] = { TSR_ROUND_HALF_UP, TSR_ROUND_HALF_EVEN,
+                                          TSR_ROUND_DOWN };
+    size_t a, b, c, m;
+    int64_t out;
+
+    (void)state;
+    for (a = 0; a < TSR_ARRAY_LEN(totals); a++)
+        for (b = 0; b < TSR_ARRAY_LEN(qs); b++)
+            for (c = 0; c < TSR_ARRAY_LEN(pcts); c++)
+                for (m = 0; m < TSR_ARRAY_LEN(modes); m++) {
+                    int64_t all, want, part;
+                    assert_true(tsr__units_saving(TSR_EFFECT_PERCENT, pcts[c], totals[a], qs[b],
+                                                  qs[b], modes[m], &all));
+                    assert_true(tsr__muldiv(totals[a], pcts[c], 100 * TSR_DEC_SCALE, modes[m],
+                                            &want));
+                    assert_int_equal(all, want);
+                    assert_true(tsr__units_saving(TSR_EFFECT_PERCENT, pcts[c], totals[a], qs[b],
+                                                  qs[b] - 1, modes[m], &part));
+                    assert_true(part <= all);
+                }
+    /* refused as before: a negative total or percent, no units */
+    assert_false(tsr__units_saving(TSR_EFFECT_PERCENT, 1, -1, 2, 2, TSR_ROUND_HALF_UP, &out));
+    assert_false(tsr__units_saving(TSR_EFFECT_PERCENT, -1, 100, 2, 2, TSR_ROUND_HALF_UP, &out));
+    assert_false(tsr__units_saving(TSR_EFFECT_PERCENT, 1, 100, 0, 0, TSR_ROUND_HALF_UP, &out));
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -1143,6 +1179,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_pick_most_expensive_buy_three_get_one),
         cmocka_unit_test(test_pick_most_expensive_with_exclusive_group_and_limit),
         cmocka_unit_test(test_base_original_and_pick_on_every_groups),
+        cmocka_unit_test(test_percent_on_every_unit_rounds_once),
     };
     /* `test_x NAME` runs the cases NAME matches (a * wildcard) alone */
     if (argc > 1)

@@ -79,28 +79,52 @@ static void visits(const tsr_ruleset *rs, const tsr_route *r, const char *kind, 
         n += (size_t)snprintf(out + n, size - n, "%u ", i);
 }
 
-/* The same order evaluated through the plan and past it (every rule
- * visited), with and without the trace, must give the same bytes. */
-static void same_as_unrouted(tsr_ruleset *rs, const char *order)
+/* The same order evaluated with rs's plan and with the plan as `change`
+ * leaves it, with and without the trace, must give the same bytes. */
+static void same_bytes_with(tsr_ruleset *rs, const char *order, void (*change)(tsr_plan *))
 {
     tsr_plan saved = *rs->plan;
-    char *routed[2], *full[2];
+    char *planned[2], *changed[2];
     int t;
 
     for (t = 0; t < 2; t++)
-        routed[t] = eval_json(rs, order, t);
-    rs->plan->categories.start = NULL;
-    rs->plan->rates.start = NULL;
-    rs->plan->discounts.start = NULL;
-    rs->plan->earn.start = NULL;
+        planned[t] = eval_json(rs, order, t);
+    change(rs->plan);
     for (t = 0; t < 2; t++)
-        full[t] = eval_json(rs, order, t);
+        changed[t] = eval_json(rs, order, t);
     *rs->plan = saved;
     for (t = 0; t < 2; t++) {
-        assert_string_equal(routed[t], full[t]);
-        free(routed[t]);
-        free(full[t]);
+        assert_string_equal(planned[t], changed[t]);
+        free(planned[t]);
+        free(changed[t]);
     }
+}
+
+/* Past the plan: every rule visited. */
+static void unroute(tsr_plan *p)
+{
+    p->categories.start = NULL;
+    p->rates.start = NULL;
+    p->discounts.start = NULL;
+    p->earn.start = NULL;
+}
+
+/* Without the shortcuts the plan decides at load (no exclusive discount:
+ * no line is claimed; no multiplier: no earn state per rule). */
+static void full_steps(tsr_plan *p)
+{
+    p->any_exclusive = true;
+    p->earn_multiply = true;
+}
+
+static void same_as_unrouted(tsr_ruleset *rs, const char *order)
+{
+    same_bytes_with(rs, order, unroute);
+}
+
+static void same_as_full_steps(tsr_ruleset *rs, const char *order)
+{
+    same_bytes_with(rs, order, full_steps);
 }
 
 static const char categories_rules[] =
@@ -348,6 +372,73 @@ static void tax_rates_through_the_plan_answer_and_trace_as_before(void **state)
     tsr_ruleset_free(rs);
 }
 
+#define STEP_RULES(excl, mult) \
+    HEADER "discounts:\n" \
+    "  - { id: half, for: item.kind == \"ticket\", percent: 50" excl " }\n" \
+    "  - { id: off, amount: 1.00 }\n" \
+    "  - { id: g1, group: g, percent: 10 }\n" \
+    "  - { id: g2, group: g, for: item.kind == \"food\", percent: 20 }\n" \
+    "loyalty:\n  redeem: { point_value: 0.01 }\n  earn:\n" \
+    "    - { id: base, per: 10.00, points: 1 }\n" \
+    "    - { id: flat, when: 'count(items, true) > 1', points: 5 }\n" \
+    "    - { id: none, for: item.kind == \"none\", per: 1.00, points: 1 }\n" mult
+
+static const char step_order[] = "{" DT ", \"customer\": {\"id\": \"C1\"}, \"items\": ["
+                                 LINE("t", "ticket", "20.00") "," LINE("f", "food", "10.00") "]}";
+
+/* step_order's amount due and points earned, without the trace. */
+static void assert_due_and_earned(const tsr_ruleset *rs, const char *due, const char *earned)
+{
+    char *json = eval_json(rs, step_order, false);
+    assert_non_null(strstr(json, due));
+    assert_non_null(strstr(json, earned));
+    free(json);
+}
+
+static void step_shortcuts_are_decided_at_load(void **state)
+{
+    tsr_ruleset *plain = load(STEP_RULES("", ""));
+    tsr_ruleset *full = load(STEP_RULES(", exclusive: true",
+                                        "    - { id: twice, multiply: 2, rules: [base] }\n"));
+
+    (void)state;
+    assert_false(plain->plan->any_exclusive);
+    assert_false(plain->plan->earn_multiply);
+    assert_true(full->plan->any_exclusive);
+    assert_true(full->plan->earn_multiply);
+    tsr_ruleset_free(plain);
+    tsr_ruleset_free(full);
+}
+
+static void steps_without_claims_or_multipliers_answer_as_the_full_steps(void **state)
+{
+    tsr_ruleset *rs = load(STEP_RULES("", ""));
+    static const char one[] = "{" DT ", \"customer\": {\"id\": \"C1\"}, \"items\": ["
+                              LINE("t", "ticket", "20.00") "]}";
+    static const char guest[] = "{" DT ", \"items\": [" LINE("t", "ticket", "20.00") "]}";
+
+    (void)state;
+    /* ticket 20.00 - half 10.00 - off 1.00 - g1 0.90 = 8.10; food 10.00 -
+     * off 1.00 - g2 1.80 = 7.20; base: 15.30 / 10.00 = 1 point, flat 5 */
+    assert_due_and_earned(rs, "\"due\":\"15.30\"", "\"earned\":6");
+    same_as_full_steps(rs, step_order);
+    same_as_full_steps(rs, one);
+    same_as_full_steps(rs, guest);
+    tsr_ruleset_free(rs);
+}
+
+static void exclusive_discounts_and_multipliers_still_take_effect(void **state)
+{
+    tsr_ruleset *rs = load(STEP_RULES(", exclusive: true",
+                                      "    - { id: twice, multiply: 2, rules: [base] }\n"));
+
+    (void)state;
+    /* `half` claims the ticket: 10.00 there; food 10.00 - off 1.00 - g2
+     * 1.80 = 7.20; base: 17.20 / 10.00 = 1 point, doubled, flat 5 */
+    assert_due_and_earned(rs, "\"due\":\"17.20\"", "\"earned\":7");
+    tsr_ruleset_free(rs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -360,6 +451,9 @@ int main(void)
         cmocka_unit_test(tax_rates_through_the_plan_answer_and_trace_as_before),
         cmocka_unit_test(only_per_rules_decided_by_their_for_alone_are_indexed),
         cmocka_unit_test(earn_rules_through_the_plan_answer_as_before),
+        cmocka_unit_test(step_shortcuts_are_decided_at_load),
+        cmocka_unit_test(steps_without_claims_or_multipliers_answer_as_the_full_steps),
+        cmocka_unit_test(exclusive_discounts_and_multipliers_still_take_effect),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
