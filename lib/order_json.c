@@ -827,6 +827,11 @@ static int value_here(jreader *j)
         }
         if ((c >= '0' && c <= '9') || c == '-')
             return value(j, lex_number(j));
+        if (c == '{') {   /* as lex() reads it */
+            j->off++;
+            j->toklen = 1;
+            return value(j, T_LBRACE);
+        }
     }
     return value(j, lex(j));
 }
@@ -909,6 +914,25 @@ static int field_here(jreader *j, const tsr_oframe *f)
         take_plain(j, n);
         return value(j, T_STRING);
     }
+    if (c >= '1' && c <= '9' && fd->type == TSR_T_INT) {
+        /* up to 18 digits, then a byte of the text that ends the number
+         * (what lex_number would read as an is_int number) */
+        const unsigned char *t = j->t;
+        size_t i = j->off, end = j->len - j->off > 18 ? j->off + 18 : j->len;
+        int64_t x = 0;
+        do
+            x = x * 10 + (t[i++] - '0');
+        while (i < end && t[i] >= '0' && t[i] <= '9');
+        if (i < j->len && !(t[i] >= '0' && t[i] <= '9') && t[i] != '.' && t[i] != 'e' &&
+            t[i] != 'E') {
+            v = (tsr_value){ .type = TSR_T_INT, .u.i = x };
+            if (!builtin || tsr__order_settle_owned(o, rec, slot, &v, NULL) == TSR_OK) {
+                j->off = i;
+                put_fast(o, f, &v);
+                return TSR_OK;
+            }
+        }
+    }
     if ((c >= '0' && c <= '9') || c == '-') {
         if ((tok = lex_number(j)) != T_NUMBER)
             return value(j, tok);
@@ -973,6 +997,8 @@ static int map(jreader *j)
             return rc;
         /* map_got_val */
         if (!take(j, ',')) {
+            if (take(j, '}'))
+                return tsr__oread_end_map(&j->r);
             tok = lex(j);
             if (tok == T_RBRACE)
                 return tsr__oread_end_map(&j->r);
@@ -990,23 +1016,31 @@ static int map(jreader *j)
 /* After '[' (the event reader has it). */
 static int array(jreader *j)
 {
-    int tok = lex(j), rc;
+    int tok, rc;
 
-    if (tok == T_RBRACK)   /* array_start: an empty array */
-        return tsr__oread_end_array(&j->r);
+    /* array_start: a value, or ']' for an empty array */
+    if (j->off < j->len && (j->t[j->off] == '{' || j->t[j->off] == '"')) {
+        rc = value_here(j);
+    } else {
+        if ((tok = lex(j)) == T_RBRACK)
+            return tsr__oread_end_array(&j->r);
+        rc = value(j, tok);
+    }
     for (;;) {
-        /* array_start, array_need_val */
-        if ((rc = value(j, tok)) != TSR_OK)
+        if (rc != TSR_OK)
             return rc;
         /* array_got_val */
         if (!take(j, ',')) {
+            if (take(j, ']'))
+                return tsr__oread_end_array(&j->r);
             tok = lex(j);
             if (tok == T_RBRACK)
                 return tsr__oread_end_array(&j->r);
             if (tok != T_COMMA)
                 return unexpected(j, tok, "after array element, I expect ',' or ']'");
         }
-        tok = lex(j);
+        /* array_need_val */
+        rc = value_here(j);
     }
 }
 
