@@ -4,13 +4,14 @@
  *
  * Each token goes to the order's event reader (order_read.c) as soon as it is
  * whole, and the event reader checks it against the built-in fields and
- * the rule set's schema at once.  The common cases take its fast path: a
- * key is resolved by the record's perfect hash (built at load from the
- * built-in fields and the schema) and checked for a duplicate;
- * a value its field's type takes as it stands is converted straight from
- * the text (int64, money in minor units, decimals in millionths, dates)
- * into its slot.  Everything else, and every error, goes the generic way,
- * which is also how YAML orders are read.
+ * the rule set's schema at once.  The common cases take the fast path
+ * below instead: a key is resolved where it lies by the record's perfect
+ * hash (built at load from the built-in fields and the schema) and checked
+ * for a duplicate; its value is then read as its field's type expects it
+ * and converted straight from the text (int64, money in minor units,
+ * decimals in millionths, dates) into its slot.  Everything else, and
+ * every error, goes the generic way, which is also how YAML orders are
+ * read.
  *
  * In the same pass:
  *   - strings are referenced in place: the order gets one copy of the text

@@ -1,8 +1,9 @@
 /*
  * order_read.c — the event reader that the JSON and YAML readers drive
  * (map and array starts and ends, keys, typed scalars), so that both read
- * orders by the same rules and fail at the same JSON paths; and its fast
- * path, which the JSON reader takes for the common case.
+ * orders by the same rules and fail at the same JSON paths.  (The JSON
+ * reader takes a fast path of its own for the common case, and comes here
+ * for everything else: order_json.c.)
  *
  * The reader is schema-driven: every key is resolved against the record's
  * key index (order_keys.c) when it arrives, and every value is checked
