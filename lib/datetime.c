@@ -129,7 +129,8 @@ static bool take_date(const char *s, size_t n, size_t *pos, int64_t *days)
         (d = two_digits(p + 8)) < 0)
         return false;
     y = (unsigned)(yh * 100 + yl);
-    if (y < 1 || m < 1 || m > 12 || d < 1 || (unsigned)d > tsr__days_in_month((int32_t)y, (unsigned)m))
+    if (y < 1 || m < 1 || m > 12 || d < 1 ||
+        (unsigned)d > tsr__days_in_month((int32_t)y, (unsigned)m))
         return false;
     *days = tsr__days_from_civil((int32_t)y, (unsigned)m, (unsigned)d);
     *pos += 10;

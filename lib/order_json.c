@@ -451,80 +451,91 @@ static int take_key(tsr_oreader *r, const tsr_okey_slot *k)
     return TSR_OK;
 }
 
-/* A scalar, where a key of a record's map was just taken. */
-static int field_fast(tsr_oreader *r, tsr_otok tok, const char *s, size_t n, unsigned hints,
-                      int64_t ival)
+/* Store v, a value fast_value made for the field of record map f. */
+static void put_fast(tsr_order *o, const tsr_oframe *f, const tsr_value *v)
 {
-    tsr_order *o = r->o;
-    tsr_oframe *f;
-    tsr_record_kind rec;
-    unsigned slot;
-    tsr_value v;
+    tsr_record_kind rec = (tsr_record_kind)f->kind;
 
-    /* Only a key of a record's map sets TSR_X_FIELD, and a frame pushed since
-     * (a list) has none: so the top frame is that map, its key just read. */
-    if (r->rc || !r->depth || (f = &r->frames[r->depth - 1])->target != TSR_X_FIELD ||
-        (tok == TSR_OT_STRING && n > o->rs->limits.max_string_length))
-        return SLOW;
-    rec = (tsr_record_kind)f->kind;
-    slot = f->field->slot;
+    /* what settle_owned notes besides (fast_value ran it where a rule applies) */
+    if (rec == TSR_REC_CUSTOMER)
+        o->has_customer = true;
+    o->finished = false;
+    tsr__order_record(o, rec, f->index)[f->field->slot] = *v;
+}
+
+/* The value the scalar makes for the field of record map f, when the field
+ * takes it as it stands: false, nothing changed, for anything else.
+ * Inlined where it is called, each caller's token kind is then known. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline bool fast_value(tsr_order *o, const tsr_oframe *f, tsr_otok tok, const char *s, size_t n,
+                       unsigned hints, int64_t ival, tsr_value *v)
+{
+    tsr_record_kind rec = (tsr_record_kind)f->kind;
+    unsigned slot = f->field->slot;
+
+    if (tok == TSR_OT_STRING && n > o->rs->limits.max_string_length)
+        return false;
     switch (f->field->type) {
     case TSR_T_STRING:
         /* a category must be one of the rule set's: the generic way */
         if (tok != TSR_OT_STRING || !(hints & HINT_OWNED) || n > UINT32_MAX ||
             (rec == TSR_REC_ITEM && slot == TSR_ITEM_CATEGORY))
-            return SLOW;
+            return false;
         /* valid, NUL-terminated, in the order's arena already */
-        v = (tsr_value){ .type = TSR_T_STRING, .len = (uint32_t)n, .u.s = s };
-        break;
+        *v = (tsr_value){ .type = TSR_T_STRING, .len = (uint32_t)n, .u.s = s };
+        return true;
     case TSR_T_INT:
-        v = (tsr_value){ .type = TSR_T_INT };
+        *v = (tsr_value){ .type = TSR_T_INT };
         if (tok != TSR_OT_NUMBER)
-            return SLOW;
+            return false;
         if (hints & HINT_INT)
-            v.u.i = ival;
-        else if (tsr__order_int_from_text(s, n, &v.u.i, NULL) != TSR_OK)
-            return SLOW;
+            v->u.i = ival;
+        else if (tsr__order_int_from_text(s, n, &v->u.i, NULL) != TSR_OK)
+            return false;
         /* the built-in rules (quantity >= 1, redeem_points and
          * points_balance >= 0) are for built-in slots only */
-        if (slot < tsr__order_builtins[rec].nbuiltin &&
-            tsr__order_settle_owned(o, rec, slot, &v, NULL) != TSR_OK)
-            return SLOW;
-        break;
+        return slot >= tsr__order_builtins[rec].nbuiltin ||
+               tsr__order_settle_owned(o, rec, slot, v, NULL) == TSR_OK;
     case TSR_T_DECIMAL:
     case TSR_T_MONEY:
-        v = (tsr_value){ .type = f->field->type };
+        *v = (tsr_value){ .type = f->field->type };
         if ((tok != TSR_OT_NUMBER && tok != TSR_OT_STRING) ||
-            tsr__parse_fixed(s, n, v.type == TSR_T_MONEY ? o->rs->minor_units : TSR_DEC_DIGITS,
-                             &v.u.i) != TSR_OK)
-            return SLOW;
-        if (slot < tsr__order_builtins[rec].nbuiltin &&
-            tsr__order_settle_owned(o, rec, slot, &v, NULL) != TSR_OK)
-            return SLOW;   /* price >= 0 */
-        break;
+            tsr__parse_fixed(s, n, v->type == TSR_T_MONEY ? o->rs->minor_units : TSR_DEC_DIGITS,
+                             &v->u.i) != TSR_OK)
+            return false;
+        return slot >= tsr__order_builtins[rec].nbuiltin ||   /* price >= 0 */
+               tsr__order_settle_owned(o, rec, slot, v, NULL) == TSR_OK;
     case TSR_T_DATE:
-        v = (tsr_value){ .type = TSR_T_DATE };
-        if (tok != TSR_OT_STRING || tsr__parse_date(s, n, &v.u.i) != TSR_OK)
-            return SLOW;
-        break;
+        *v = (tsr_value){ .type = TSR_T_DATE };
+        return tok == TSR_OT_STRING && tsr__parse_date(s, n, &v->u.i) == TSR_OK;
     case TSR_T_DATETIME:
-        v = (tsr_value){ .type = TSR_T_DATETIME };
-        if (tok != TSR_OT_STRING || tsr__parse_datetime(s, n, &v.u.i, &v.offset) != TSR_OK)
-            return SLOW;
-        break;
+        *v = (tsr_value){ .type = TSR_T_DATETIME };
+        return tok == TSR_OT_STRING && tsr__parse_datetime(s, n, &v->u.i, &v->offset) == TSR_OK;
     case TSR_T_BOOL:
         if (tok != TSR_OT_TRUE && tok != TSR_OT_FALSE)
-            return SLOW;
-        v = (tsr_value){ .type = TSR_T_BOOL, .u.i = tok == TSR_OT_TRUE };
-        break;
+            return false;
+        *v = (tsr_value){ .type = TSR_T_BOOL, .u.i = tok == TSR_OT_TRUE };
+        return true;
     default:   /* a list: elements come one by one, the generic way */
-        return SLOW;
+        return false;
     }
-    /* what settle_owned notes besides (it ran above where a rule applies) */
-    if (rec == TSR_REC_CUSTOMER)
-        o->has_customer = true;
-    o->finished = false;
-    tsr__order_record(o, rec, f->index)[slot] = v;
+}
+
+/* A scalar, where a key of a record's map was just taken. */
+static int field_fast(tsr_oreader *r, tsr_otok tok, const char *s, size_t n, unsigned hints,
+                      int64_t ival)
+{
+    tsr_oframe *f;
+    tsr_value v;
+
+    /* Only a key of a record's map sets TSR_X_FIELD, and a frame pushed since
+     * (a list) has none: so the top frame is that map, its key just read. */
+    if (r->rc || !r->depth || (f = &r->frames[r->depth - 1])->target != TSR_X_FIELD ||
+        !fast_value(r->o, f, tok, s, n, hints, ival, &v))
+        return SLOW;
+    put_fast(r->o, f, &v);
     return TSR_OK;
 }
 
@@ -837,18 +848,6 @@ static int value_here(jreader *j)
     return value(j, lex(j));
 }
 
-/* Store v, a value for the field of record map f that field_fast would
- * have taken: what field_fast does once it has the value. */
-static void put_fast(tsr_order *o, const tsr_oframe *f, const tsr_value *v)
-{
-    tsr_record_kind rec = (tsr_record_kind)f->kind;
-
-    if (rec == TSR_REC_CUSTOMER)
-        o->has_customer = true;
-    o->finished = false;
-    tsr__order_record(o, rec, f->index)[f->field->slot] = *v;
-}
-
 /* The value of a record's field whose key map() just took the fast way
  * (f, the innermost frame, has target TSR_X_FIELD), read from here.  The
  * common forms go straight from the text into the field's slot, typed by
@@ -859,10 +858,6 @@ static void put_fast(tsr_order *o, const tsr_oframe *f, const tsr_value *v)
 static int field_here(jreader *j, const tsr_oframe *f)
 {
     tsr_order *o = j->o;
-    const tsr_field *fd = f->field;
-    tsr_record_kind rec = (tsr_record_kind)f->kind;
-    unsigned slot = fd->slot;
-    bool builtin = slot < tsr__order_builtins[rec].nbuiltin;
     tsr_value v;
     unsigned char c;
     size_t n;
@@ -878,44 +873,15 @@ static int field_here(jreader *j, const tsr_oframe *f)
             return value_here(j);
         s = j->copy + j->off + 1;
         s[n] = '\0';   /* as on_scalar terminates it */
-        if (n > o->rs->limits.max_string_length)
-            goto slow_string;
-        switch (fd->type) {
-        case TSR_T_STRING:
-            /* a category must be one of the rule set's: the generic way */
-            if (n > UINT32_MAX || (rec == TSR_REC_ITEM && slot == TSR_ITEM_CATEGORY))
-                goto slow_string;
-            v = (tsr_value){ .type = TSR_T_STRING, .len = (uint32_t)n, .u.s = s };
-            break;
-        case TSR_T_DATE:
-            v = (tsr_value){ .type = TSR_T_DATE };
-            if (tsr__parse_date(s, n, &v.u.i) != TSR_OK)
-                goto slow_string;
-            break;
-        case TSR_T_DATETIME:
-            v = (tsr_value){ .type = TSR_T_DATETIME };
-            if (tsr__parse_datetime(s, n, &v.u.i, &v.offset) != TSR_OK)
-                goto slow_string;
-            break;
-        case TSR_T_DECIMAL:
-        case TSR_T_MONEY:
-            v = (tsr_value){ .type = fd->type };
-            if (tsr__parse_fixed(s, n, v.type == TSR_T_MONEY ? o->rs->minor_units : TSR_DEC_DIGITS,
-                                 &v.u.i) != TSR_OK ||
-                (builtin && tsr__order_settle_owned(o, rec, slot, &v, NULL) != TSR_OK))
-                goto slow_string;
-            break;
-        default:
-            goto slow_string;
+        if (!fast_value(o, f, TSR_OT_STRING, s, n, HINT_OWNED, 0, &v)) {
+            take_plain(j, n);
+            return value(j, T_STRING);
         }
         j->off += n + 2;
         put_fast(o, f, &v);
         return TSR_OK;
-    slow_string:
-        take_plain(j, n);
-        return value(j, T_STRING);
     }
-    if (c >= '1' && c <= '9' && fd->type == TSR_T_INT) {
+    if (c >= '1' && c <= '9' && f->field->type == TSR_T_INT) {
         /* up to 18 digits, then a byte of the text that ends the number
          * (what lex_number would read as an is_int number) */
         const unsigned char *t = j->t;
@@ -925,36 +891,15 @@ static int field_here(jreader *j, const tsr_oframe *f)
             x = x * 10 + (t[i++] - '0');
         while (i < end && t[i] >= '0' && t[i] <= '9');
         if (i < j->len && !(t[i] >= '0' && t[i] <= '9') && t[i] != '.' && t[i] != 'e' &&
-            t[i] != 'E') {
-            v = (tsr_value){ .type = TSR_T_INT, .u.i = x };
-            if (!builtin || tsr__order_settle_owned(o, rec, slot, &v, NULL) == TSR_OK) {
-                j->off = i;
-                put_fast(o, f, &v);
-                return TSR_OK;
-            }
+            t[i] != 'E' && fast_value(o, f, TSR_OT_NUMBER, NULL, 0, HINT_INT, x, &v)) {
+            j->off = i;
+            put_fast(o, f, &v);
+            return TSR_OK;
         }
     }
     if ((c >= '0' && c <= '9') || c == '-') {
-        if ((tok = lex_number(j)) != T_NUMBER)
-            return value(j, tok);
-        switch (fd->type) {
-        case TSR_T_INT:
-            if (!j->is_int)
-                return value(j, tok);
-            v = (tsr_value){ .type = TSR_T_INT, .u.i = j->ival };
-            break;
-        case TSR_T_DECIMAL:
-        case TSR_T_MONEY:
-            v = (tsr_value){ .type = fd->type };
-            if (tsr__parse_fixed(j->s, j->n,
-                                 v.type == TSR_T_MONEY ? o->rs->minor_units : TSR_DEC_DIGITS,
-                                 &v.u.i) != TSR_OK)
-                return value(j, tok);
-            break;
-        default:
-            return value(j, tok);
-        }
-        if (builtin && tsr__order_settle_owned(o, rec, slot, &v, NULL) != TSR_OK)
+        if ((tok = lex_number(j)) != T_NUMBER ||
+            !fast_value(o, f, TSR_OT_NUMBER, j->s, j->n, j->is_int ? HINT_INT : 0, j->ival, &v))
             return value(j, tok);
         put_fast(o, f, &v);
         return TSR_OK;
