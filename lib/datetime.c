@@ -110,43 +110,30 @@ unsigned tsr__weekday(int64_t days)
  * Parsing.  Every field has a fixed width; nothing is skipped or guessed.
  */
 
-/* `width` digits at s[*pos]; false if any is not a digit or s is short. */
-static bool take_digits(const char *s, size_t n, size_t *pos, unsigned width, unsigned *out)
+/* The two digits at s as a number, or -1 when either is not a digit. */
+static inline int two_digits(const char *s)
 {
-    unsigned v = 0;
-    if (n - *pos < width)
-        return false;
-    for (unsigned k = 0; k < width; k++) {
-        char c = s[*pos + k];
-        if (c < '0' || c > '9')
-            return false;
-        v = v * 10u + (unsigned)(c - '0');
-    }
-    *pos += width;
-    *out = v;
-    return true;
-}
-
-static bool take_char(const char *s, size_t n, size_t *pos, char c)
-{
-    if (*pos < n && s[*pos] == c) {
-        (*pos)++;
-        return true;
-    }
-    return false;
+    unsigned a = (unsigned)(unsigned char)s[0] - '0', b = (unsigned)(unsigned char)s[1] - '0';
+    return a < 10 && b < 10 ? (int)(a * 10 + b) : -1;
 }
 
 /* "YYYY-MM-DD" at s[*pos], a real calendar date in 0001..9999. */
 static bool take_date(const char *s, size_t n, size_t *pos, int64_t *days)
 {
-    unsigned y, m, d;
-    if (!take_digits(s, n, pos, 4, &y) || !take_char(s, n, pos, '-') ||
-        !take_digits(s, n, pos, 2, &m) || !take_char(s, n, pos, '-') ||
-        !take_digits(s, n, pos, 2, &d))
+    const char *p = s + *pos;
+    int yh, yl, m, d;
+    unsigned y;
+
+    if (n - *pos < 10 || p[4] != '-' || p[7] != '-' || (yh = two_digits(p)) < 0 ||
+        (yl = two_digits(p + 2)) < 0 || (m = two_digits(p + 5)) < 0 ||
+        (d = two_digits(p + 8)) < 0)
         return false;
-    if (y < 1 || m < 1 || m > 12 || d < 1 || d > tsr__days_in_month((int32_t)y, m))
+    y = (unsigned)(yh * 100 + yl);
+    if (y < 1 || m < 1 || m > 12 || d < 1 ||
+        (unsigned)d > tsr__days_in_month((int32_t)y, (unsigned)m))
         return false;
-    *days = tsr__days_from_civil((int32_t)y, m, d);
+    *days = tsr__days_from_civil((int32_t)y, (unsigned)m, (unsigned)d);
+    *pos += 10;
     return true;
 }
 
@@ -163,55 +150,61 @@ int tsr__parse_date(const char *s, size_t n, int64_t *days)
 /* Z, z, +HH:MM, -HH:MM, +HHMM, -HHMM; at most 18:00 either way. */
 static bool take_offset(const char *s, size_t n, size_t *pos, int32_t *offset)
 {
-    unsigned hh, mm;
-    int sign;
-    if (take_char(s, n, pos, 'Z') || take_char(s, n, pos, 'z')) {
+    size_t i = *pos;
+    int hh, mm, sign;
+
+    if (i >= n)
+        return false;
+    if (s[i] == 'Z' || s[i] == 'z') {
         *offset = 0;
+        *pos = i + 1;
         return true;
     }
-    if (take_char(s, n, pos, '+'))
-        sign = 1;
-    else if (take_char(s, n, pos, '-'))
-        sign = -1;
-    else
+    if (s[i] != '+' && s[i] != '-')
         return false;
-    if (!take_digits(s, n, pos, 2, &hh))
+    sign = s[i++] == '+' ? 1 : -1;
+    if (n - i < 2 || (hh = two_digits(s + i)) < 0)
         return false;
-    (void)take_char(s, n, pos, ':');   /* optional: +0300 is common in logs and APIs */
-    if (!take_digits(s, n, pos, 2, &mm))
+    i += 2;
+    if (i < n && s[i] == ':')   /* optional: +0300 is common in logs and APIs */
+        i++;
+    if (n - i < 2 || (mm = two_digits(s + i)) < 0)
         return false;
-    if (mm > 59 || hh * 3600u + mm * 60u > MAX_OFFSET_SEC)
+    i += 2;
+    if (mm > 59 || (unsigned)hh * 3600u + (unsigned)mm * 60u > MAX_OFFSET_SEC)
         return false;
-    *offset = sign * (int32_t)(hh * 3600u + mm * 60u);
+    *offset = sign * (int32_t)(hh * 3600 + mm * 60);
+    *pos = i;
     return true;
 }
 
 int tsr__parse_datetime(const char *s, size_t n, int64_t *usec, int32_t *offset)
 {
-    size_t pos = 0;
+    size_t i = 0;
     int64_t days, frac = 0;
-    unsigned hh, mm, ss = 0;
+    int hh, mm, ss = 0;
     int32_t off;
 
-    if (s == NULL || !take_date(s, n, &pos, &days))
+    if (s == NULL || !take_date(s, n, &i, &days))
         return TSR_EPARSE;
-    if (!take_char(s, n, &pos, 'T') && !take_char(s, n, &pos, 't') &&
-        !take_char(s, n, &pos, ' '))
+    /* "THH:MM" ('t' or a space for 'T') */
+    if (n - i < 6 || (s[i] != 'T' && s[i] != 't' && s[i] != ' ') || s[i + 3] != ':' ||
+        (hh = two_digits(s + i + 1)) < 0 || (mm = two_digits(s + i + 4)) < 0)
         return TSR_EPARSE;
-    if (!take_digits(s, n, &pos, 2, &hh) || !take_char(s, n, &pos, ':') ||
-        !take_digits(s, n, &pos, 2, &mm))
-        return TSR_EPARSE;
-    if (take_char(s, n, &pos, ':')) {
-        if (!take_digits(s, n, &pos, 2, &ss))
+    i += 6;
+    if (i < n && s[i] == ':') {
+        if (n - i < 3 || (ss = two_digits(s + i + 1)) < 0)
             return TSR_EPARSE;
-        if (take_char(s, n, &pos, '.')) {
+        i += 3;
+        if (i < n && s[i] == '.') {
             /* 1 to 6 digits, scaled to microseconds; a 7th digit would be
              * silently lost, so it is refused. */
             unsigned width = 0;
-            while (pos < n && s[pos] >= '0' && s[pos] <= '9') {
+            i++;
+            while (i < n && s[i] >= '0' && s[i] <= '9') {
                 if (++width > 6)
                     return TSR_EPARSE;
-                frac = frac * 10 + (s[pos++] - '0');
+                frac = frac * 10 + (s[i++] - '0');
             }
             if (width == 0)
                 return TSR_EPARSE;
@@ -223,7 +216,7 @@ int tsr__parse_datetime(const char *s, size_t n, int64_t *usec, int32_t *offset)
      * instant it names is not representable in POSIX time anyway. */
     if (hh > 23 || mm > 59 || ss > 59)
         return TSR_EPARSE;
-    if (!take_offset(s, n, &pos, &off) || pos != n)
+    if (!take_offset(s, n, &i, &off) || i != n)
         return TSR_EPARSE;
     *usec = ((days * SEC_PER_DAY + (int64_t)hh * 3600 + (int64_t)mm * 60 + ss) - off) *
                 TSR_USEC_PER_SEC + frac;

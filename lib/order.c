@@ -708,7 +708,11 @@ static int unique_line_ids(const tsr_order *o, tsr_idmap *ids, tsr_error *err)
             const tsr_value *a = &o->lines[i * o->stride + TSR_ITEM_ID];
             for (j = 0; j < i; j++) {
                 const tsr_value *b = &o->lines[j * o->stride + TSR_ITEM_ID];
-                if (a->len == b->len && memcmp(a->u.s, b->u.s, a->len) == 0) {
+                /* ids tend to differ at the end ("i1", "i2"): that byte
+                 * first, memcmp only for ids that may be equal */
+                if (a->len == b->len &&
+                    (a->len == 0 || (a->u.s[a->len - 1] == b->u.s[a->len - 1] &&
+                                     memcmp(a->u.s, b->u.s, a->len) == 0))) {
                     first = j;
                     break;
                 }

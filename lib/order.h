@@ -195,8 +195,13 @@ void tsr__order_field_path(char *buf, size_t size, tsr_record_kind rec, size_t l
 #define TSR_OREAD_DEPTH 8   /* the order's shape nests 4 deep: order, customer,
                                points_lots, a lot */
 
+/* Frame kinds.  The maps of the three records come first, numbered as the
+ * records are (TSR_REC_*): for them the kind is the record. */
+enum { TSR_OF_ORDER, TSR_OF_CUSTOMER, TSR_OF_ITEM, TSR_OF_LOT, TSR_OF_PROMO_MAP, TSR_OF_ITEMS,
+       TSR_OF_PROMO_CODES, TSR_OF_LOTS, TSR_OF_LIST };
+
 typedef struct tsr_oframe {
-    uint8_t kind;              /* what this container is (order_read.c) */
+    uint8_t kind;              /* what this container is (TSR_OF_*) */
     uint8_t target;            /* maps: what the current key names */
     uint8_t rec;               /* lists: the record holding the list; promo maps: 1 for
                                   promo_uses, 2 for promo_total_uses */
@@ -231,27 +236,16 @@ int tsr__oread_end_array(tsr_oreader *r);
  * syntax layer finds: bad JSON, a bad escape).  Returns `code`. */
 int tsr__oread_fail(tsr_oreader *r, int code, const char *fmt, ...) TSR_PRINTF(3, 4);
 
-/* The JSON reader's fast path (order_read.c): what tsr__oread_key and
- * tsr__oread_scalar do, for a key its record knows and meets for the first
- * time, and for a value its record field's type takes as it stands.  For
- * anything else they return TSR_OREAD_SLOW, having changed nothing: make
- * the generic call, which decides and words the error.  `hints` say what
- * the JSON reader knows already. */
-#define TSR_OREAD_SLOW 1
-#define TSR_OHINT_OWNED 1u  /* a string that is valid UTF-8 without NUL, NUL-terminated at
-                               s[n], in the order's arena: the order may keep s itself */
-#define TSR_OHINT_INT 2u    /* a number that is [-]digits, whose value (within int64) is ival */
-/* The key's bytes are read 8 at a time: 16 bytes from key must be readable
- * whatever n is (the JSON reader pads its copy of the text). */
-int tsr__oread_key_fast(tsr_oreader *r, const char *key, size_t n);
-int tsr__oread_field_fast(tsr_oreader *r, tsr_otok tok, const char *s, size_t n, unsigned hints,
-                          int64_t ival);
-/* For a map just started: the key index of its record, or NULL when it is
- * not a record's (a points lot, promo uses).  The JSON reader matches keys
- * against it where they lie in the text, then takes the one it found with
- * tsr__oread_take_key (same contract as tsr__oread_key_fast), while that
- * map is the innermost open one. */
-const tsr_okey_index *tsr__oread_key_index(const tsr_oreader *r);
-int tsr__oread_take_key(tsr_oreader *r, const tsr_okey_slot *k);
+/* The key of record map f is index entry k (found by name, met for the
+ * first time in this map): note it for duplicates and what its value must be. */
+static inline void tsr__oread_note_key(tsr_oframe *f, uint8_t *seen, const tsr_okey_slot *k,
+                                       size_t n)
+{
+    seen[k->seen_at] = 1;
+    f->target = k->target;
+    f->field = k->field;
+    f->key = k->name;
+    f->key_len = n;
+}
 
 #endif /* TSR_ORDER_H */

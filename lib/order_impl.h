@@ -2,8 +2,9 @@
  * order_impl.h — what the files of an order share beyond order.h: the
  * built-in fields (order.c), the key tables and the reader's targets
  * (order_keys.c), the value rules a stored value passes (order.c), and the
- * path helpers.  For order.c, order_keys.c, order_read.c and the
- * builder's setters (order_build.c); the other readers use order.h.
+ * path helpers.  For order.c, order_keys.c, order_read.c, the builder's
+ * setters (order_build.c) and the JSON reader's fast path (order_json.c);
+ * the YAML reader uses order.h.
  */
 #ifndef TSR_ORDER_IMPL_H
 #define TSR_ORDER_IMPL_H

@@ -4,13 +4,14 @@
  *
  * Each token goes to the order's event reader (order_read.c) as soon as it is
  * whole, and the event reader checks it against the built-in fields and
- * the rule set's schema at once.  The common cases take its fast path: a
- * key is resolved by the record's perfect hash (built at load from the
- * built-in fields and the schema) and checked for a duplicate;
- * a value its field's type takes as it stands is converted straight from
- * the text (int64, money in minor units, decimals in millionths, dates)
- * into its slot.  Everything else, and every error, goes the generic way,
- * which is also how YAML orders are read.
+ * the rule set's schema at once.  The common cases take the fast path
+ * below instead: a key is resolved where it lies by the record's perfect
+ * hash (built at load from the built-in fields and the schema) and checked
+ * for a duplicate; its value is then read as its field's type expects it
+ * and converted straight from the text (int64, money in minor units,
+ * decimals in millionths, dates) into its slot.  Everything else, and
+ * every error, goes the generic way, which is also how YAML orders are
+ * read.
  *
  * In the same pass:
  *   - strings are referenced in place: the order gets one copy of the text
@@ -38,7 +39,7 @@
  * reported at the text's length; so the lexer reads the text as if one
  * space followed it, and notes when it reads that space.
  */
-#include "order.h"
+#include "order_impl.h"
 
 /* Tokens. */
 enum {
@@ -360,6 +361,185 @@ static int lex(jreader *j)
 }
 
 /* ---------------------------------------------------------------------
+ * The fast path.  For the common case -- a key its record knows, met for
+ * the first time; a value its field's type takes as it stands -- these do
+ * what the event reader's tsr__oread_key and tsr__oread_scalar do, without
+ * their generality, here where they are inlined into the grammar.
+ * Anything else (another kind of frame, a key unknown or repeated, null, a
+ * value of another type, out of range or too long, a category, a string
+ * not known to be clean) returns SLOW having changed nothing, and the
+ * caller makes the generic call, which decides and words every error.  The
+ * differential fuzzer (tests/fuzz/fuzz_order_diff.c) holds this reader to
+ * the answers of the former yajl reader, which made only generic calls.
+ */
+#define SLOW 1
+#define HINT_OWNED 1u   /* a string that is valid UTF-8 without NUL, NUL-terminated at s[n],
+                           in the order's copy of the text: the order may keep s itself */
+#define HINT_INT 2u     /* a number that is [-]digits, whose value (within int64) is ival */
+
+/* The fast paths run in the maps of the records only, whose frame kinds
+ * are numbered as the records are: the kind is the record. */
+_Static_assert(TSR_OF_ORDER == (int)TSR_REC_ORDER && TSR_OF_CUSTOMER == (int)TSR_REC_CUSTOMER &&
+               TSR_OF_ITEM == (int)TSR_REC_ITEM, "record frames are numbered as records");
+
+/* The first 8 bytes at p, of which only the first n count (the rest are
+ * zeroed): 8 bytes must be readable at p.  Compared with a slot's head,
+ * it tells a key from a name without a call to memcmp. */
+static inline uint64_t head8(const char *p, size_t n)
+{
+    uint64_t x;
+
+    memcpy(&x, p, 8);
+    if (n >= 8)
+        return x;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    return n ? x & ~(~(uint64_t)0 >> (8 * n)) : 0;
+#else
+    return x & (((uint64_t)1 << (8 * n)) - 1);
+#endif
+}
+
+/* A key, wherever it is: the record's entry when the innermost map is a
+ * record's and the key is found in its home slot, unseen.  16 bytes must
+ * be readable at key whatever n is (the order's copy is padded). */
+static int key_fast(tsr_oreader *r, const char *key, size_t n)
+{
+    tsr_oframe *f = r->depth ? &r->frames[r->depth - 1] : NULL;
+    const tsr_okey_index *ix;
+    const tsr_okey_slot *k;
+    uint8_t *seen;
+
+    /* kinds up to TSR_OF_ITEM are the maps of the three records */
+    if (r->rc || !f || f->kind > TSR_OF_ITEM || n > r->o->rs->limits.max_string_length)
+        return SLOW;
+    /* The home slot only: in a perfect index a known key is there (a key
+     * that probes, in an index that is not perfect, goes the generic way). */
+    ix = &r->o->rs->okeys[(tsr_record_kind)f->kind];
+    k = &ix->slots[tsr__okey_hash(key, n, ix->seed) & ix->mask];
+    if (!k->name || k->len != n || head8(key, n) != k->head[0] ||
+        (n > 8 && head8(key + 8, n - 8) != k->head[1]) ||
+        (n > 16 && memcmp(k->name + 16, key + 16, n - 16) != 0))
+        return SLOW;
+    seen = r->o->seen[(tsr_record_kind)f->kind];
+    if (seen[k->seen_at])
+        return SLOW;
+    tsr__oread_note_key(f, seen, k, n);
+    return TSR_OK;
+}
+
+/* For a map just started: the key index of its record, or NULL when it is
+ * not a record's (a points lot, promo uses).  map() matches keys against
+ * it where they lie in the text, then takes the one it found with
+ * take_key while that map is the innermost open one. */
+static const tsr_okey_index *key_index(const tsr_oreader *r)
+{
+    const tsr_oframe *f = r->depth ? &r->frames[r->depth - 1] : NULL;
+    return !r->rc && f && f->kind <= TSR_OF_ITEM ? &r->o->rs->okeys[(tsr_record_kind)f->kind]
+                                                 : NULL;
+}
+
+/* key_fast for the entry k of the innermost map's index, the key's bytes
+ * known to be its name. */
+static int take_key(tsr_oreader *r, const tsr_okey_slot *k)
+{
+    tsr_oframe *f = &r->frames[r->depth - 1];
+    uint8_t *seen = r->o->seen[(tsr_record_kind)f->kind];
+
+    if (k->len > r->o->rs->limits.max_string_length || seen[k->seen_at])
+        return SLOW;
+    tsr__oread_note_key(f, seen, k, k->len);
+    return TSR_OK;
+}
+
+/* Store v, a value fast_value made for the field of record map f. */
+static void put_fast(tsr_order *o, const tsr_oframe *f, const tsr_value *v)
+{
+    tsr_record_kind rec = (tsr_record_kind)f->kind;
+
+    /* what settle_owned notes besides (fast_value ran it where a rule applies) */
+    if (rec == TSR_REC_CUSTOMER)
+        o->has_customer = true;
+    o->finished = false;
+    tsr__order_record(o, rec, f->index)[f->field->slot] = *v;
+}
+
+/* The value the scalar makes for the field of record map f, when the field
+ * takes it as it stands: false, nothing changed, for anything else.
+ * Inlined where it is called, each caller's token kind is then known. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline bool fast_value(tsr_order *o, const tsr_oframe *f, tsr_otok tok, const char *s, size_t n,
+                       unsigned hints, int64_t ival, tsr_value *v)
+{
+    tsr_record_kind rec = (tsr_record_kind)f->kind;
+    unsigned slot = f->field->slot;
+
+    if (tok == TSR_OT_STRING && n > o->rs->limits.max_string_length)
+        return false;
+    switch (f->field->type) {
+    case TSR_T_STRING:
+        /* a category must be one of the rule set's: the generic way */
+        if (tok != TSR_OT_STRING || !(hints & HINT_OWNED) || n > UINT32_MAX ||
+            (rec == TSR_REC_ITEM && slot == TSR_ITEM_CATEGORY))
+            return false;
+        /* valid, NUL-terminated, in the order's arena already */
+        *v = (tsr_value){ .type = TSR_T_STRING, .len = (uint32_t)n, .u.s = s };
+        return true;
+    case TSR_T_INT:
+        *v = (tsr_value){ .type = TSR_T_INT };
+        if (tok != TSR_OT_NUMBER)
+            return false;
+        if (hints & HINT_INT)
+            v->u.i = ival;
+        else if (tsr__order_int_from_text(s, n, &v->u.i, NULL) != TSR_OK)
+            return false;
+        /* the built-in rules (quantity >= 1, redeem_points and
+         * points_balance >= 0) are for built-in slots only */
+        return slot >= tsr__order_builtins[rec].nbuiltin ||
+               tsr__order_settle_owned(o, rec, slot, v, NULL) == TSR_OK;
+    case TSR_T_DECIMAL:
+    case TSR_T_MONEY:
+        *v = (tsr_value){ .type = f->field->type };
+        if ((tok != TSR_OT_NUMBER && tok != TSR_OT_STRING) ||
+            tsr__parse_fixed(s, n, v->type == TSR_T_MONEY ? o->rs->minor_units : TSR_DEC_DIGITS,
+                             &v->u.i) != TSR_OK)
+            return false;
+        return slot >= tsr__order_builtins[rec].nbuiltin ||   /* price >= 0 */
+               tsr__order_settle_owned(o, rec, slot, v, NULL) == TSR_OK;
+    case TSR_T_DATE:
+        *v = (tsr_value){ .type = TSR_T_DATE };
+        return tok == TSR_OT_STRING && tsr__parse_date(s, n, &v->u.i) == TSR_OK;
+    case TSR_T_DATETIME:
+        *v = (tsr_value){ .type = TSR_T_DATETIME };
+        return tok == TSR_OT_STRING && tsr__parse_datetime(s, n, &v->u.i, &v->offset) == TSR_OK;
+    case TSR_T_BOOL:
+        if (tok != TSR_OT_TRUE && tok != TSR_OT_FALSE)
+            return false;
+        *v = (tsr_value){ .type = TSR_T_BOOL, .u.i = tok == TSR_OT_TRUE };
+        return true;
+    default:   /* a list: elements come one by one, the generic way */
+        return false;
+    }
+}
+
+/* A scalar, where a key of a record's map was just taken. */
+static int field_fast(tsr_oreader *r, tsr_otok tok, const char *s, size_t n, unsigned hints,
+                      int64_t ival)
+{
+    tsr_oframe *f;
+    tsr_value v;
+
+    /* Only a key of a record's map sets TSR_X_FIELD, and a frame pushed since
+     * (a list) has none: so the top frame is that map, its key just read. */
+    if (r->rc || !r->depth || (f = &r->frames[r->depth - 1])->target != TSR_X_FIELD ||
+        !fast_value(r->o, f, tok, s, n, hints, ival, &v))
+        return SLOW;
+    put_fast(r->o, f, &v);
+    return TSR_OK;
+}
+
+/* ---------------------------------------------------------------------
  * Events.
  */
 static int syntax_error(jreader *j, const char *kind, const char *what)
@@ -464,8 +644,8 @@ static int on_key(jreader *j)
     } else {
         key = in_copy(j);
     }
-    rc = tsr__oread_key_fast(&j->r, key, j->n);
-    return rc == TSR_OREAD_SLOW ? tsr__oread_key(&j->r, key, j->n) : rc;
+    rc = key_fast(&j->r, key, j->n);
+    return rc == SLOW ? tsr__oread_key(&j->r, key, j->n) : rc;
 }
 
 static int on_scalar(jreader *j, int tok)
@@ -489,7 +669,7 @@ static int on_scalar(jreader *j, int tok)
             c[j->n] = '\0';
             s = c;
             if (j->clean)
-                hints = TSR_OHINT_OWNED;
+                hints = HINT_OWNED;
         }
         n = j->n;
         break;
@@ -498,7 +678,7 @@ static int on_scalar(jreader *j, int tok)
         s = j->s;
         n = j->n;
         if (j->is_int)
-            hints = TSR_OHINT_INT;
+            hints = HINT_INT;
         break;
     case T_TRUE:
         ot = TSR_OT_TRUE;
@@ -510,8 +690,8 @@ static int on_scalar(jreader *j, int tok)
         ot = TSR_OT_NULL;
         break;
     }
-    rc = tsr__oread_field_fast(&j->r, ot, s, n, hints, j->ival);
-    return rc == TSR_OREAD_SLOW ? tsr__oread_scalar(&j->r, ot, s, n) : rc;
+    rc = field_fast(&j->r, ot, s, n, hints, j->ival);
+    return rc == SLOW ? tsr__oread_scalar(&j->r, ot, s, n) : rc;
 }
 
 /* ---------------------------------------------------------------------
@@ -599,22 +779,34 @@ static void take_plain(jreader *j, size_t n)
 /* j->off at a '"' where a key is expected: when the string is one of the
  * record's names, plainly written and shorter than 16 bytes, its entry in
  * the key index, the token read.  NULL, nothing read: lex it the ordinary
- * way.  The key's 16 bytes are compared with the name's two words. */
+ * way.  Only the closing quote is looked for (in the first 16 bytes, which
+ * the order's copy of the text, padded, always has): bytes before it that
+ * equal a name are plain, as every name is letters, digits and '_' (the
+ * built-in ones, and the schema's by the rule file's loader), so they are
+ * what lex_string would have read with no escape and no byte to check.
+ * And a quote found lies in the text, as the padding is zeros.  The key's
+ * 16 bytes are compared with the name's two words. */
 static const tsr_okey_slot *match_key(jreader *j, const tsr_okey_index *ix)
 {
+#ifdef WORDWISE
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
     const char *p = j->copy + j->off + 1;
     const tsr_okey_slot *k;
-    uint64_t x0, x1;
-    size_t n = plain_len(j);
+    uint64_t x0, x1, q, m;
+    size_t n;
 
-    if (n >= 16)   /* SIZE_MAX too */
-        return NULL;
     memcpy(&x0, p, 8);
     memcpy(&x1, p + 8, 8);
-    if (n < 8) {
+    q = x0 ^ (ones * '"');
+    if ((m = (q - ones) & ~q & highs) != 0) {   /* the lowest bit is exact */
+        n = (size_t)__builtin_ctzll(m) / 8;
         x0 &= ((uint64_t)1 << (8 * n)) - 1;
         x1 = 0;
     } else {
+        q = x1 ^ (ones * '"');
+        if ((m = (q - ones) & ~q & highs) == 0)
+            return NULL;   /* 16 bytes or more */
+        n = 8 + (size_t)__builtin_ctzll(m) / 8;
         x1 &= ((uint64_t)1 << (8 * (n - 8))) - 1;
     }
     k = &ix->slots[tsr__okey_hash(p, n, ix->seed) & ix->mask];
@@ -622,6 +814,11 @@ static const tsr_okey_slot *match_key(jreader *j, const tsr_okey_index *ix)
         return NULL;
     take_plain(j, n);
     return k;
+#else
+    (void)j;
+    (void)ix;
+    return NULL;
+#endif
 }
 
 /* A value, read from here: the common first bytes go straight to their
@@ -642,24 +839,91 @@ static int value_here(jreader *j)
         }
         if ((c >= '0' && c <= '9') || c == '-')
             return value(j, lex_number(j));
+        if (c == '{') {   /* as lex() reads it */
+            j->off++;
+            j->toklen = 1;
+            return value(j, T_LBRACE);
+        }
     }
     return value(j, lex(j));
+}
+
+/* The value of a record's field whose key map() just took the fast way
+ * (f, the innermost frame, has target TSR_X_FIELD), read from here.  The
+ * common forms go straight from the text into the field's slot, typed by
+ * the field: a plain string (no escape, ASCII) for a string, date,
+ * datetime, money or decimal; a number for an integer, money or decimal.
+ * What is stored, and when, is what value_here and field_fast would store
+ * for the same token; whatever they would not take fast goes to them. */
+static int field_here(jreader *j, const tsr_oframe *f)
+{
+    tsr_order *o = j->o;
+    tsr_value v;
+    unsigned char c;
+    size_t n;
+    char *s;
+    int tok;
+
+    if (j->off >= j->len)
+        return value_here(j);
+    c = j->t[j->off];
+    j->start = j->off;
+    if (c == '"') {
+        if ((n = plain_len(j)) == SIZE_MAX)
+            return value_here(j);
+        s = j->copy + j->off + 1;
+        s[n] = '\0';   /* as on_scalar terminates it */
+        if (!fast_value(o, f, TSR_OT_STRING, s, n, HINT_OWNED, 0, &v)) {
+            take_plain(j, n);
+            return value(j, T_STRING);
+        }
+        j->off += n + 2;
+        put_fast(o, f, &v);
+        return TSR_OK;
+    }
+    if (c >= '1' && c <= '9' && f->field->type == TSR_T_INT) {
+        /* up to 18 digits, then a byte of the text that ends the number
+         * (what lex_number would read as an is_int number) */
+        const unsigned char *t = j->t;
+        size_t i = j->off, end = j->len - j->off > 18 ? j->off + 18 : j->len;
+        int64_t x = 0;
+        do
+            x = x * 10 + (t[i++] - '0');
+        while (i < end && t[i] >= '0' && t[i] <= '9');
+        if (i < j->len && !(t[i] >= '0' && t[i] <= '9') && t[i] != '.' && t[i] != 'e' &&
+            t[i] != 'E' && fast_value(o, f, TSR_OT_NUMBER, NULL, 0, HINT_INT, x, &v)) {
+            j->off = i;
+            put_fast(o, f, &v);
+            return TSR_OK;
+        }
+    }
+    if ((c >= '0' && c <= '9') || c == '-') {
+        if ((tok = lex_number(j)) != T_NUMBER ||
+            !fast_value(o, f, TSR_OT_NUMBER, j->s, j->n, j->is_int ? HINT_INT : 0, j->ival, &v))
+            return value(j, tok);
+        put_fast(o, f, &v);
+        return TSR_OK;
+    }
+    return value_here(j);
 }
 
 /* After '{' (the event reader has it). */
 static int map(jreader *j)
 {
-    const tsr_okey_index *ix = tsr__oread_key_index(&j->r);
+    const tsr_okey_index *ix = key_index(&j->r);
     const tsr_okey_slot *k;
-    bool first = true;
+    bool first = true, fast;
     int tok, rc;
 
     for (;;) {
         /* map_start, map_need_key */
         k = ix && j->off < j->len && j->t[j->off] == '"' ? match_key(j, ix) : NULL;
+        fast = false;
         if (k) {
-            if ((rc = tsr__oread_take_key(&j->r, k)) == TSR_OREAD_SLOW)
+            if ((rc = take_key(&j->r, k)) == SLOW)
                 rc = on_key(j);   /* met before, or too long: the generic way says so */
+            else
+                fast = k->target == TSR_X_FIELD;
         } else {
             tok = lex_key(j);
             if (first && tok == T_RBRACE)   /* map_start: an empty object */
@@ -675,10 +939,12 @@ static int map(jreader *j)
         if (!take(j, ':') && (tok = lex(j)) != T_COLON)
             return unexpected(j, tok, "object key and value must be separated by a colon (':')");
         /* map_need_val */
-        if ((rc = value_here(j)) != TSR_OK)
+        if ((rc = fast ? field_here(j, &j->r.frames[j->r.depth - 1]) : value_here(j)) != TSR_OK)
             return rc;
         /* map_got_val */
         if (!take(j, ',')) {
+            if (take(j, '}'))
+                return tsr__oread_end_map(&j->r);
             tok = lex(j);
             if (tok == T_RBRACE)
                 return tsr__oread_end_map(&j->r);
@@ -696,23 +962,31 @@ static int map(jreader *j)
 /* After '[' (the event reader has it). */
 static int array(jreader *j)
 {
-    int tok = lex(j), rc;
+    int tok, rc;
 
-    if (tok == T_RBRACK)   /* array_start: an empty array */
-        return tsr__oread_end_array(&j->r);
+    /* array_start: a value, or ']' for an empty array */
+    if (j->off < j->len && (j->t[j->off] == '{' || j->t[j->off] == '"')) {
+        rc = value_here(j);
+    } else {
+        if ((tok = lex(j)) == T_RBRACK)
+            return tsr__oread_end_array(&j->r);
+        rc = value(j, tok);
+    }
     for (;;) {
-        /* array_start, array_need_val */
-        if ((rc = value(j, tok)) != TSR_OK)
+        if (rc != TSR_OK)
             return rc;
         /* array_got_val */
         if (!take(j, ',')) {
+            if (take(j, ']'))
+                return tsr__oread_end_array(&j->r);
             tok = lex(j);
             if (tok == T_RBRACK)
                 return tsr__oread_end_array(&j->r);
             if (tok != T_COMMA)
                 return unexpected(j, tok, "after array element, I expect ',' or ']'");
         }
-        tok = lex(j);
+        /* array_need_val */
+        rc = value_here(j);
     }
 }
 
@@ -762,7 +1036,7 @@ int tsr__order_read_json(tsr_order *o, const char *text, size_t len, tsr_error *
         return tsr__err_path(err, TSR_ELIMIT, "$",
                              "order of %zu bytes is larger than the limit (%zu bytes)", len,
                              o->rs->limits.max_order_size);
-    /* + 16: a key is read 8 bytes at a time (tsr__oread_key_fast) */
+    /* + 16: a key is read 8 bytes at a time (key_fast, match_key) */
     if (len > SIZE_MAX - 1 - KEY_PAD || !(j.copy = tsr__arena_alloc(&o->arena, len + 1 + KEY_PAD)))
         return tsr__err(err, TSR_ENOMEM, NULL);
     if (len)

@@ -1,8 +1,9 @@
 /*
  * order_read.c — the event reader that the JSON and YAML readers drive
  * (map and array starts and ends, keys, typed scalars), so that both read
- * orders by the same rules and fail at the same JSON paths; and its fast
- * path, which the JSON reader takes for the common case.
+ * orders by the same rules and fail at the same JSON paths.  (The JSON
+ * reader takes a fast path of its own for the common case, and comes here
+ * for everything else: order_json.c.)
  *
  * The reader is schema-driven: every key is resolved against the record's
  * key index (order_keys.c) when it arrives, and every value is checked
@@ -22,12 +23,9 @@ static const tsr_field lot_fields[] = {
     { "expires_on", TSR_T_DATE, 0, 2, 0, 0 },
 };
 
-/* Frames of the reader. */
-enum { F_ORDER, F_CUSTOMER, F_ITEM, F_LOT, F_PROMO_MAP, F_ITEMS, F_PROMO_CODES, F_LOTS, F_LIST };
-
 static bool is_map(uint8_t kind)
 {
-    return kind <= F_PROMO_MAP;
+    return kind <= TSR_OF_PROMO_MAP;
 }
 
 /* Up to 40 bytes of s for a message, as tsr__clip shows outside text. */
@@ -184,22 +182,22 @@ static int begin_value(tsr_oreader *r, int *x, tsr_oframe **fp)
         return TSR_OK;
     }
     switch (f->kind) {
-    case F_ITEMS:
+    case TSR_OF_ITEMS:
         f->index++;
         if (f->index > r->o->rs->limits.max_order_lines)
             return failf(r, TSR_ELIMIT, "an order may have at most %zu lines",
                          r->o->rs->limits.max_order_lines);
         *x = TSR_X_ITEM;
         return TSR_OK;
-    case F_PROMO_CODES:
+    case TSR_OF_PROMO_CODES:
         f->index++;
         *x = TSR_X_PROMO_CODE;
         return TSR_OK;
-    case F_LOTS:
+    case TSR_OF_LOTS:
         f->index++;
         *x = TSR_X_LOT;
         return TSR_OK;
-    case F_LIST:
+    case TSR_OF_LIST:
         f->index++;
         *x = TSR_X_ELEM;
         return TSR_OK;
@@ -213,8 +211,9 @@ static int begin_value(tsr_oreader *r, int *x, tsr_oframe **fp)
 
 static tsr_record_kind frame_record(const tsr_oframe *f)
 {
-    return f->kind == F_ORDER ? TSR_REC_ORDER : f->kind == F_CUSTOMER ? TSR_REC_CUSTOMER
-                                                                       : TSR_REC_ITEM;
+    return f->kind == TSR_OF_ORDER      ? TSR_REC_ORDER
+           : f->kind == TSR_OF_CUSTOMER ? TSR_REC_CUSTOMER
+                                        : TSR_REC_ITEM;
 }
 
 /* Store v in the field named by map frame f's current key. */
@@ -343,29 +342,29 @@ int tsr__oread_start_map(tsr_oreader *r)
     switch (x) {
     case TSR_X_ROOT:
         memset(o->seen[TSR_REC_ORDER], 0, o->seen_len[TSR_REC_ORDER]);
-        return push(r, F_ORDER, &nf);
+        return push(r, TSR_OF_ORDER, &nf);
     case TSR_X_CUSTOMER:
         o->has_customer = true;
         memset(o->seen[TSR_REC_CUSTOMER], 0, o->seen_len[TSR_REC_CUSTOMER]);
-        return push(r, F_CUSTOMER, &nf);
+        return push(r, TSR_OF_CUSTOMER, &nf);
     case TSR_X_ITEM:
         if ((rc = tsr__order_new_line(o, &index, r->err)) != TSR_OK)
             return fail(r, rc);
         memset(o->seen[TSR_REC_ITEM], 0, o->seen_len[TSR_REC_ITEM]);
-        if ((rc = push(r, F_ITEM, &nf)) != TSR_OK)
+        if ((rc = push(r, TSR_OF_ITEM, &nf)) != TSR_OK)
             return rc;
         nf->index = index;
         return TSR_OK;
     case TSR_X_PROMO_USES:
     case TSR_X_PROMO_TOTAL:
-        if ((rc = push(r, F_PROMO_MAP, &nf)) != TSR_OK)
+        if ((rc = push(r, TSR_OF_PROMO_MAP, &nf)) != TSR_OK)
             return rc;
         nf->rec = x == TSR_X_PROMO_USES ? 1 : 2;
         return TSR_OK;
     case TSR_X_LOT:
         if ((rc = tsr__order_new_lot(o, &index, r->err)) != TSR_OK)
             return fail(r, rc);
-        if ((rc = push(r, F_LOT, &nf)) != TSR_OK)
+        if ((rc = push(r, TSR_OF_LOT, &nf)) != TSR_OK)
             return rc;
         nf->index = index;
         return TSR_OK;
@@ -385,7 +384,7 @@ int tsr__oread_start_array(tsr_oreader *r)
     switch (x) {
     case TSR_X_ITEMS:
         o->has_items = true;
-        return push(r, F_ITEMS, &nf);
+        return push(r, TSR_OF_ITEMS, &nf);
     case TSR_X_PROMO_CODES: {
         /* present, even if empty: `order.promo_codes` is then an empty list */
         tsr_value *slot = &o->order[TSR_ORDER_PROMO_CODES];
@@ -393,17 +392,17 @@ int tsr__oread_start_array(tsr_oreader *r)
         slot->type = TSR_T_LIST;
         slot->elem = TSR_T_STRING;
         slot->u.list = o->promo_values;
-        return push(r, F_PROMO_CODES, &nf);
+        return push(r, TSR_OF_PROMO_CODES, &nf);
     }
     case TSR_X_LOTS:
         o->has_lots = true;
-        return push(r, F_LOTS, &nf);
+        return push(r, TSR_OF_LOTS, &nf);
     case TSR_X_FIELD:
         if (f->field->type == TSR_T_LIST) {
             uint8_t rec = (uint8_t)frame_record(f);
             size_t line = f->index;
             const tsr_field *field = f->field;
-            if ((rc = push(r, F_LIST, &nf)) != TSR_OK)
+            if ((rc = push(r, TSR_OF_LIST, &nf)) != TSR_OK)
                 return rc;
             nf->rec = rec;
             nf->line = line;
@@ -428,7 +427,7 @@ static int unknown_key(tsr_oreader *r, tsr_oframe *f, const char *key, size_t n)
     size_t nkeys, nschema = 0, first = 0, total, i;
     char sn[64];
 
-    if (f->kind == F_LOT) {
+    if (f->kind == TSR_OF_LOT) {
         keys = &tsr__keys_points_lot;
         nkeys = keys->n;
         what = "a points lot";
@@ -454,7 +453,7 @@ static int unknown_key(tsr_oreader *r, tsr_oframe *f, const char *key, size_t n)
     snippet(sn, sizeof sn, key, n);
     if (best)
         failf(r, TSR_EORDER, "unknown field \"%s\" in %s; did you mean \"%s\"?", sn, what, best);
-    else if (f->kind == F_LOT)
+    else if (f->kind == TSR_OF_LOT)
         failf(r, TSR_EORDER, "unknown field \"%s\" in %s (it has id, points, expires_on)", sn,
               what);
     else
@@ -473,35 +472,6 @@ static int duplicate_key(tsr_oreader *r, tsr_oframe *f, const char *key, size_t 
     return failf(r, TSR_EORDER, "duplicate key \"%s\"", snippet(sn, sizeof sn, key, n));
 }
 
-/* The first 8 bytes at p, of which only the first n count (the rest are
- * zeroed): 8 bytes must be readable at p.  Compared with a slot's head,
- * it tells a key from a name without a call to memcmp. */
-static inline uint64_t head8(const char *p, size_t n)
-{
-    uint64_t x;
-
-    memcpy(&x, p, 8);
-    if (n >= 8)
-        return x;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    return n ? x & ~(~(uint64_t)0 >> (8 * n)) : 0;
-#else
-    return x & (((uint64_t)1 << (8 * n)) - 1);
-#endif
-}
-
-
-/* The key names entry k of the frame's record: note it for duplicates and
- * what its value must be. */
-static void take_key(tsr_oframe *f, uint8_t *seen, const tsr_okey_slot *k, size_t n)
-{
-    seen[k->seen_at] = 1;
-    f->target = k->target;
-    f->field = k->field;
-    f->key = k->name;
-    f->key_len = n;
-}
-
 static int record_key(tsr_oreader *r, tsr_oframe *f, const char *key, size_t n)
 {
     const tsr_okey_slot *k = tsr__okey_find(&r->o->rs->okeys[frame_record(f)], key, n);
@@ -511,7 +481,7 @@ static int record_key(tsr_oreader *r, tsr_oframe *f, const char *key, size_t n)
         return unknown_key(r, f, key, n);
     if (seen[k->seen_at])
         return duplicate_key(r, f, key, n);
-    take_key(f, seen, k, n);
+    tsr__oread_note_key(f, seen, k, n);
     return TSR_OK;
 }
 
@@ -529,7 +499,7 @@ int tsr__oread_key(tsr_oreader *r, const char *key, size_t n)
         return failf(r, TSR_ELIMIT, "key of %zu bytes is longer than the limit (%zu bytes)", n,
                      r->o->rs->limits.max_string_length);
     switch (f->kind) {
-    case F_LOT:
+    case TSR_OF_LOT:
         for (i = 0; i < tsr__keys_points_lot.n; i++) {
             const tsr_key *k = &tsr__keys_points_lot.keys[i];
             if (strlen(k->name) != n || memcmp(k->name, key, n) != 0)
@@ -544,7 +514,7 @@ int tsr__oread_key(tsr_oreader *r, const char *key, size_t n)
             return TSR_OK;
         }
         return unknown_key(r, f, key, n);
-    case F_PROMO_MAP: {
+    case TSR_OF_PROMO_MAP: {
         size_t index;
         bool created;
         tsr_promo_use *u;
@@ -573,14 +543,14 @@ int tsr__oread_end_map(tsr_oreader *r)
         return r->rc;
     if (!f || !is_map(f->kind))
         return failf(r, TSR_EORDER, "unbalanced end of an object");
-    if (f->kind == F_ITEM) {
+    if (f->kind == TSR_OF_ITEM) {
         tsr_value *q = &r->o->lines[f->index * r->o->stride + TSR_ITEM_QUANTITY];
         if (q->type == TSR_T_MISSING) {   /* SPEC §5: quantity defaults to 1 */
             q->type = TSR_T_INT;
             q->u.i = 1;
         }
     }
-    if (f->kind == F_ORDER)
+    if (f->kind == TSR_OF_ORDER)
         r->done = true;
     r->depth--;
     return TSR_OK;
@@ -595,144 +565,9 @@ int tsr__oread_end_array(tsr_oreader *r)
     if (!f || is_map(f->kind))
         return failf(r, TSR_EORDER, "unbalanced end of an array");
     r->depth--;
-    if (f->kind == F_LIST) {
+    if (f->kind == TSR_OF_LIST) {
         tsr_value list = f->list;
         return put_field(r, top(r), &list);
     }
-    return TSR_OK;
-}
-
-/* ---------------------------------------------------------------------
- * The JSON reader's fast path (order_json.c).  For the common case -- a
- * key its record knows, met for the first time; a value its field's type
- * takes as it stands -- these do what tsr__oread_key and tsr__oread_scalar
- * do, without their generality.  Anything else (another kind of frame, a
- * key unknown or repeated, null, a value of another type, out of range or
- * too long, a category, a string not known to be clean) returns
- * TSR_OREAD_SLOW having changed nothing, and the caller makes the generic
- * call, which decides and words every error.  The differential fuzzer
- * (tests/fuzz/fuzz_order_diff.c) holds the JSON reader to the answers of
- * the former yajl reader, which made only generic calls.
- */
-/* The fast paths run in the maps of the records only, whose frame kinds
- * are numbered as the records are: the kind is the record. */
-_Static_assert(F_ORDER == (int)TSR_REC_ORDER && F_CUSTOMER == (int)TSR_REC_CUSTOMER &&
-               F_ITEM == (int)TSR_REC_ITEM, "record frames are numbered as records");
-
-int tsr__oread_key_fast(tsr_oreader *r, const char *key, size_t n)
-{
-    tsr_oframe *f = top(r);
-    const tsr_okey_index *ix;
-    const tsr_okey_slot *k;
-    uint8_t *seen;
-
-    /* kinds up to F_ITEM are the maps of the three records */
-    if (r->rc || !f || f->kind > F_ITEM || n > r->o->rs->limits.max_string_length)
-        return TSR_OREAD_SLOW;
-    /* The home slot only: in a perfect index a known key is there (a key
-     * that probes, in an index that is not perfect, goes the generic way). */
-    ix = &r->o->rs->okeys[(tsr_record_kind)f->kind];
-    k = &ix->slots[tsr__okey_hash(key, n, ix->seed) & ix->mask];
-    if (!k->name || k->len != n || head8(key, n) != k->head[0] ||
-        (n > 8 && head8(key + 8, n - 8) != k->head[1]) ||
-        (n > 16 && memcmp(k->name + 16, key + 16, n - 16) != 0))
-        return TSR_OREAD_SLOW;
-    seen = r->o->seen[(tsr_record_kind)f->kind];
-    if (seen[k->seen_at])
-        return TSR_OREAD_SLOW;
-    take_key(f, seen, k, n);
-    return TSR_OK;
-}
-
-const tsr_okey_index *tsr__oread_key_index(const tsr_oreader *r)
-{
-    const tsr_oframe *f = r->depth ? &r->frames[r->depth - 1] : NULL;
-    return !r->rc && f && f->kind <= F_ITEM ? &r->o->rs->okeys[(tsr_record_kind)f->kind] : NULL;
-}
-
-int tsr__oread_take_key(tsr_oreader *r, const tsr_okey_slot *k)
-{
-    tsr_oframe *f = top(r);
-    uint8_t *seen = r->o->seen[(tsr_record_kind)f->kind];
-
-    if (k->len > r->o->rs->limits.max_string_length || seen[k->seen_at])
-        return TSR_OREAD_SLOW;
-    take_key(f, seen, k, k->len);
-    return TSR_OK;
-}
-
-int tsr__oread_field_fast(tsr_oreader *r, tsr_otok tok, const char *s, size_t n, unsigned hints,
-                          int64_t ival)
-{
-    tsr_order *o = r->o;
-    tsr_oframe *f;
-    tsr_record_kind rec;
-    unsigned slot;
-    tsr_value v;
-
-    /* Only a key of a record's map sets TSR_X_FIELD, and a frame pushed since
-     * (a list) has none: so the top frame is that map, its key just read. */
-    if (r->rc || !r->depth || (f = &r->frames[r->depth - 1])->target != TSR_X_FIELD ||
-        (tok == TSR_OT_STRING && n > o->rs->limits.max_string_length))
-        return TSR_OREAD_SLOW;
-    rec = (tsr_record_kind)f->kind;
-    slot = f->field->slot;
-    switch (f->field->type) {
-    case TSR_T_STRING:
-        /* a category must be one of the rule set's: the generic way */
-        if (tok != TSR_OT_STRING || !(hints & TSR_OHINT_OWNED) || n > UINT32_MAX ||
-            (rec == TSR_REC_ITEM && slot == TSR_ITEM_CATEGORY))
-            return TSR_OREAD_SLOW;
-        /* valid, NUL-terminated, in the order's arena already */
-        v = (tsr_value){ .type = TSR_T_STRING, .len = (uint32_t)n, .u.s = s };
-        break;
-    case TSR_T_INT:
-        v = (tsr_value){ .type = TSR_T_INT };
-        if (tok != TSR_OT_NUMBER)
-            return TSR_OREAD_SLOW;
-        if (hints & TSR_OHINT_INT)
-            v.u.i = ival;
-        else if (tsr__order_int_from_text(s, n, &v.u.i, NULL) != TSR_OK)
-            return TSR_OREAD_SLOW;
-        /* the built-in rules (quantity >= 1, redeem_points and
-         * points_balance >= 0) are for built-in slots only */
-        if (slot < tsr__order_builtins[rec].nbuiltin &&
-            tsr__order_settle_owned(o, rec, slot, &v, NULL) != TSR_OK)
-            return TSR_OREAD_SLOW;
-        break;
-    case TSR_T_DECIMAL:
-    case TSR_T_MONEY:
-        v = (tsr_value){ .type = f->field->type };
-        if ((tok != TSR_OT_NUMBER && tok != TSR_OT_STRING) ||
-            tsr__parse_fixed(s, n, v.type == TSR_T_MONEY ? o->rs->minor_units : TSR_DEC_DIGITS,
-                             &v.u.i) != TSR_OK)
-            return TSR_OREAD_SLOW;
-        if (slot < tsr__order_builtins[rec].nbuiltin &&
-            tsr__order_settle_owned(o, rec, slot, &v, NULL) != TSR_OK)
-            return TSR_OREAD_SLOW;   /* price >= 0 */
-        break;
-    case TSR_T_DATE:
-        v = (tsr_value){ .type = TSR_T_DATE };
-        if (tok != TSR_OT_STRING || tsr__parse_date(s, n, &v.u.i) != TSR_OK)
-            return TSR_OREAD_SLOW;
-        break;
-    case TSR_T_DATETIME:
-        v = (tsr_value){ .type = TSR_T_DATETIME };
-        if (tok != TSR_OT_STRING || tsr__parse_datetime(s, n, &v.u.i, &v.offset) != TSR_OK)
-            return TSR_OREAD_SLOW;
-        break;
-    case TSR_T_BOOL:
-        if (tok != TSR_OT_TRUE && tok != TSR_OT_FALSE)
-            return TSR_OREAD_SLOW;
-        v = (tsr_value){ .type = TSR_T_BOOL, .u.i = tok == TSR_OT_TRUE };
-        break;
-    default:   /* a list: elements come one by one, the generic way */
-        return TSR_OREAD_SLOW;
-    }
-    /* what settle_owned notes besides (it ran above where a rule applies) */
-    if (rec == TSR_REC_CUSTOMER)
-        o->has_customer = true;
-    o->finished = false;
-    tsr__order_record(o, rec, f->index)[slot] = v;
     return TSR_OK;
 }

@@ -704,6 +704,103 @@ static void test_keys_of_a_wide_schema_read_as_before(void **state)
     tsr_ruleset_free(rs);
 }
 
+/* an order placed at datetime `s`, and what refusing `s` says */
+#define AT(s) "{\"datetime\":\"" s "\",\"items\":[" LINE "]}"
+#define NOT_DT(s) \
+    "\"" s "\" is not an ISO 8601 datetime with a UTC offset (like 2026-06-13T14:30:00+03:00)"
+
+/* What the reader takes without the lexer -- a key found by its closing
+ * quote, a value typed by its field (an integer, a date, a datetime read
+ * where it lies), '{', '}' and ']' -- next to the forms that must still
+ * go the generic way, at every edge of each. */
+static void test_values_read_in_place_as_before(void **state)
+{
+    static const jcase cases[] = {
+        /* 0: integers of integer fields */
+        OK_CASE(ITEM("\"height_cm\":999999999999999999")),
+        OK_CASE(ITEM("\"height_cm\":1000000000000000000")),
+        OK_CASE(ITEM("\"height_cm\":7 ")),
+        OK_CASE(ITEM("\"quantity\":3")),
+        { ITEM("\"height_cm\":7.5"), 0, TSR_EORDER, "items[0].height_cm",
+          "expected an integer, got 7.5" },
+        /* 5 */
+        { ITEM("\"height_cm\":7e2"), 0, TSR_EORDER, "items[0].height_cm",
+          "numbers with an exponent are not accepted: 7e2 (write the digits out)" },
+        { ITEM("\"height_cm\":7x"), 0, TSR_EORDER, "items[0].height_cm",
+          "invalid JSON near byte 90: lexical error: invalid char in json text" },
+        { "{" DT ",\"items\":[{\"id\":\"t1\",\"kind\":\"ticket\",\"quantity\":12", 0,
+          TSR_EORDER, "items[0].quantity",
+          "invalid JSON near byte 89: parse error: premature EOF" },
+        { ITEM("\"quantity\":-2"), 0, TSR_EORDER, "items[0].quantity",
+          "quantity must be at least 1, got -2" },
+        { ITEM("\"height_cm\":\"7\""), 0, TSR_EORDER, "items[0].height_cm",
+          "expected an integer, got a string" },
+        /* 10: dates */
+        OK_CASE(CUSTOMER("\"birthday\":\"2000-02-29\"")),
+        { CUSTOMER("\"birthday\":\"1900-02-29\""), 0, TSR_EORDER, "customer.birthday",
+          "\"1900-02-29\" is not a date (YYYY-MM-DD)" },
+        { CUSTOMER("\"birthday\":\"1980-4-25\""), 0, TSR_EORDER, "customer.birthday",
+          "\"1980-4-25\" is not a date (YYYY-MM-DD)" },
+        { CUSTOMER("\"birthday\":\"0000-01-01\""), 0, TSR_EORDER, "customer.birthday",
+          "\"0000-01-01\" is not a date (YYYY-MM-DD)" },
+        { CUSTOMER("\"birthday\":\"1980-04-25 \""), 0, TSR_EORDER, "customer.birthday",
+          "\"1980-04-25 \" is not a date (YYYY-MM-DD)" },
+        /* 15 */
+        { CUSTOMER("\"birthday\":\"1980-04-2\""), 0, TSR_EORDER, "customer.birthday",
+          "\"1980-04-2\" is not a date (YYYY-MM-DD)" },
+        { CUSTOMER("\"birthday\":\"1980/04/25\""), 0, TSR_EORDER, "customer.birthday",
+          "\"1980/04/25\" is not a date (YYYY-MM-DD)" },
+        /* datetimes */
+        OK_CASE(AT("2026-06-13t14:30Z")),
+        OK_CASE(AT("2026-06-13 14:30:59.5-0330")),
+        OK_CASE(AT("2026-06-13T14:30:00.123456+18:00")),
+        /* 20 */
+        { AT("2026-06-13T14:30:00.1234567Z"), 0, TSR_EORDER, "datetime",
+          NOT_DT("2026-06-13T14:30:00.1234567Z") },
+        { AT("2026-06-13T14:30:00.Z"), 0, TSR_EORDER, "datetime", NOT_DT("2026-06-13T14:30:00.Z") },
+        { AT("2026-06-13T24:00:00Z"), 0, TSR_EORDER, "datetime", NOT_DT("2026-06-13T24:00:00Z") },
+        { AT("2026-06-13T14:30:60Z"), 0, TSR_EORDER, "datetime", NOT_DT("2026-06-13T14:30:60Z") },
+        { AT("2026-06-13T14:30:00+18:01"), 0, TSR_EORDER, "datetime",
+          NOT_DT("2026-06-13T14:30:00+18:01") },
+        /* 25 */
+        { AT("2026-06-13T14:30:00+03:0"), 0, TSR_EORDER, "datetime",
+          NOT_DT("2026-06-13T14:30:00+03:0") },
+        { AT("2026-06-13T14:30"), 0, TSR_EORDER, "datetime", NOT_DT("2026-06-13T14:30") },
+        { AT("2026-06-13T14:3Z"), 0, TSR_EORDER, "datetime", NOT_DT("2026-06-13T14:3Z") },
+        { AT("2026-06-13T14:30:00+0300 "), 0, TSR_EORDER, "datetime",
+          NOT_DT("2026-06-13T14:30:00+0300 ") },
+        OK_CASE(AT("2026-06-13T14:30:00-03:00")),
+        /* 30: arrays and objects, with and without white space */
+        OK_CASE("{" DT ",\"items\":[ " LINE " ]}"),
+        OK_CASE("{" DT ",\"items\":[" LINE ",{\"id\":\"t2\",\"kind\":\"fnb\"}]}"),
+        OK_CASE("{" DT ",\"items\":[\n" LINE "\n,\n{\"id\":\"t2\",\"kind\":\"ticket\" }\n]\n}"),
+        { "{" DT ",\"items\":[ ]}", 0, TSR_EORDER, "items",
+          "an order needs at least one line" },
+        { "{" DT ",\"items\":[" LINE ",]}", 0, TSR_EORDER, "items[1]",
+          "invalid JSON near byte 78: parse error: unallowed token at this point in JSON text" },
+        /* 35 */
+        { "{" DT ",\"items\":[" LINE "}", 0, TSR_EORDER, "items[1]",
+          "invalid JSON near byte 77: parse error: after array element, I expect ',' or ']'" },
+        OK_CASE(ITEM("\"labels\":[ \"a\" , \"b\"]")),
+        OK_CASE(ITEM("\"labels\":[]")),
+        /* keys: what looks like a name but is not, or not plainly */
+        { ITEM("\"i\\\"d\":\"x\""), 0, TSR_EORDER, "items[0].i\"d",
+          "unknown field \"i\"d\" in a line; did you mean \"id\"?" },
+        { ITEM("\"kin\\u0064\":\"x\""), 0, TSR_EORDER, "items[0].kind",
+          "duplicate key \"kind\"" },
+        /* 40 */
+        { ITEM("\"height_cm_and_then_some\":1"), 0, TSR_EORDER,
+          "items[0].height_cm_and_then_some",
+          "unknown field \"height_cm_and_then_some\" in a line: fields beyond the built-in "
+          "ones must be declared in the rule set's schema" },
+        { ITEM("\"height_cm\xc3\xa9\":1"), 0, TSR_EORDER, "items[0].height_cm\xc3\xa9",
+          "unknown field \"height_cm\xc3\xa9\" in a line; did you mean \"height_cm\"?" },
+        { "{\"datetime\":\"2026-06-13T14:30:00Z\",\"items\":[{\"id", 0, TSR_EORDER, "items[0]",
+          "invalid JSON near byte 48: parse error: premature EOF" },
+    };
+    run_cases(*state, ((fixture *)*state)->rs, cases, TSR_ARRAY_LEN(cases));
+}
+
 /* The park10 workload reads to the same orders through both readers. */
 static void test_park10_orders_read_as_before(void **state)
 {
@@ -754,6 +851,7 @@ int main(int argc, char **argv)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_keys_of_a_wide_schema_read_as_before, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_values_read_in_place_as_before, setup, teardown),
         cmocka_unit_test_setup_teardown(test_park10_orders_read_as_before, setup, teardown),
     };
     /* `test_x NAME` runs the cases NAME matches (a * wildcard) alone */
