@@ -351,23 +351,90 @@ static inline void putc_(tsr_buf *b, char c)
         tsr__buf_putc(b, c);
 }
 
-/* Ids, kinds and codes rarely need escaping: scan once, then copy. */
+/* Ids, kinds and codes rarely need escaping: they are tested eight bytes
+ * at a time and copied whole.  not_plain(x) is nonzero when a byte of x is
+ * below 0x20, '"' or '\\' (the usual has-zero-byte and has-less-than
+ * tricks, exact as a yes/no answer; bytes from 0x80 on are plain).
+ * Strings shorter than eight bytes are read as two overlapping halves (or
+ * three single bytes) packed into one word, so nothing is read past n. */
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+
+static inline uint64_t not_plain(uint64_t x)
+{
+    uint64_t q = x ^ (ONES * '"'), s = x ^ (ONES * '\\');
+    return (((x - ONES * 0x20) & ~x) | ((q - ONES) & ~q) | ((s - ONES) & ~s)) & HIGHS;
+}
+
+static inline uint32_t load32(const char *s)
+{
+    uint32_t v;
+    memcpy(&v, s, 4);
+    return v;
+}
+
+static inline uint64_t load64(const char *s)
+{
+    uint64_t v;
+    memcpy(&v, s, 8);
+    return v;
+}
+
+/* Up to 7 bytes of s as one word: which bytes land where does not matter
+ * to not_plain, as long as every byte of s is in it and the rest are
+ * plain ('A'). */
+static inline uint64_t short_word(const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+
+    if (n >= 4)
+        return (uint64_t)load32(s) | (uint64_t)load32(s + n - 4) << 32;
+    if (n)
+        return u[0] | (uint64_t)u[n >> 1] << 8 | (uint64_t)u[n - 1] << 16 |
+               (ONES * 'A' & ~UINT64_C(0xffffff));
+    return ONES * 'A';
+}
+
 static bool needs_no_escape(const char *s, size_t n)
 {
     size_t i;
 
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c == '"' || c == '\\')
+    if (n < 8)
+        return !not_plain(short_word(s, n));
+    for (i = 0; i + 8 < n; i += 8)
+        if (not_plain(load64(s + i)))
             return false;
-    }
-    return true;
+    return !not_plain(load64(s + n - 8));   /* the last eight, overlapping */
 }
 
 /* s as a JSON string literal, quotes included, in one copy when it can. */
 static void put_jstr(tsr_buf *b, const char *s, size_t n)
 {
-    if (needs_no_escape(s, n) && n + 2 < b->cap - b->len) {
+    if (TSR_LIKELY(n < 8) && n + 2 < b->cap - b->len) {
+        /* tested and copied from the same two loads */
+        char *d = b->data + b->len;
+        if (n >= 4) {
+            uint32_t lo = load32(s), hi = load32(s + n - 4);
+            if (!not_plain((uint64_t)lo | (uint64_t)hi << 32)) {
+                d[0] = '"';
+                memcpy(d + 1, &lo, 4);
+                memcpy(d + 1 + n - 4, &hi, 4);
+                d[n + 1] = '"';
+                b->len += n + 2;
+                return;
+            }
+        } else if (!not_plain(short_word(s, n))) {
+            d[0] = '"';
+            if (n) {
+                d[1] = s[0];
+                d[n] = s[n - 1];
+                d[1 + (n >> 1)] = s[n >> 1];
+            }
+            d[n + 1] = '"';
+            b->len += n + 2;
+            return;
+        }
+    } else if (needs_no_escape(s, n) && n + 2 < b->cap - b->len) {
         char *d = b->data + b->len;
         d[0] = '"';
         memcpy(d + 1, s, n);

@@ -240,6 +240,68 @@ static void test_eval_options_are_versioned(void **state)
     tsr_ruleset_free(rs);
 }
 
+/* Ids are tested for escaping eight bytes at a time (shorter ones as two
+ * overlapping halves or three bytes): every byte that needs an escape, and
+ * the plain bytes next to them in value, at every position of ids of 1 to
+ * 20 bytes, i.e. everywhere relative to an eight-byte word.  The order
+ * text carries the id escaped as the writer escapes it, so the result must
+ * give it back byte for byte, as the order id and as the line id. */
+static void test_ids_are_escaped_at_every_position_in_a_word(void **state)
+{
+    static const char *const odd[] = {
+        "\\\"", "\\\\", "\\n", "\\t", "\\u0001", "\\u001f",     /* escaped */
+        " ", "!", "#", "[", "]", "\x7f", "\xc3\xa9", "\xe2\x82\xac", "a", /* plain */
+    };
+    static const char raw1[] = { '"', '\\', '\n', '\t', 1, 0x1f };
+    tsr_ruleset *rs = NULL;
+    char id[64], order[512], want[256];
+    size_t k, n, pos, runs = 0;
+    (void)state;
+
+    assert_int_equal(tsr_ruleset_load_file(&rs, park, NULL, NULL), TSR_OK);
+    for (k = 0; k < sizeof odd / sizeof *odd; k++) {
+        for (n = 1; n <= 20; n++) {
+            for (pos = 0; pos < n; pos++) {
+                tsr_result *r;
+                const char *json;
+                size_t i, len;
+                int w;
+
+                /* n - 1 'a's with odd[k] at pos (one byte, when decoded,
+                 * for the escapes; its own bytes for the rest) */
+                w = snprintf(id, sizeof id, "%.*s%s%.*s", (int)pos, "aaaaaaaaaaaaaaaaaaaa",
+                             odd[k], (int)(n - 1 - pos), "aaaaaaaaaaaaaaaaaaaa");
+                assert_true(w > 0 && (size_t)w < sizeof id);
+                snprintf(order, sizeof order,
+                         "{\"id\":\"%s\",\"datetime\":\"2026-06-10T11:00:00+03:00\","
+                         "\"customer\":{\"id\":\"C3\"},"
+                         "\"items\":[{\"id\":\"%s\",\"kind\":\"ticket\",\"height_cm\":180}]}",
+                         id, id);
+                r = eval(rs, order, NULL);
+                if (k < sizeof raw1) {   /* the decoded id: the escape's one byte */
+                    assert_int_equal(strlen(tsr_result_line_id(r, 0)), n);
+                    assert_int_equal(tsr_result_line_id(r, 0)[pos], raw1[k]);
+                }
+                json = tsr_result_json(r, &len);
+                assert_non_null(json);
+                assert_int_equal(strlen(json), len);
+                snprintf(want, sizeof want, "},\"order\":\"%s\",\"currency\"", id);
+                if (!strstr(json, want))
+                    fail_msg("order id %s: %s", id, json);
+                snprintf(want, sizeof want, "\"lines\":[{\"id\":\"%s\",\"kind\":\"ticket\"", id);
+                if (!strstr(json, want))
+                    fail_msg("line id %s: %s", id, json);
+                for (i = 0; i < len; i++)   /* nothing raw below 0x20 in the JSON */
+                    assert_true((unsigned char)json[i] >= 0x20);
+                tsr_result_free(r);
+                runs++;
+            }
+        }
+    }
+    assert_int_equal(runs, 15 * 210);
+    tsr_ruleset_free(rs);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -249,6 +311,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_accessors_are_null_safe),
         cmocka_unit_test(test_totals_are_written_as_the_callers_version_says),
         cmocka_unit_test(test_eval_options_are_versioned),
+        cmocka_unit_test(test_ids_are_escaped_at_every_position_in_a_word),
     };
     /* `test_x NAME` runs the cases NAME matches (a * wildcard) alone */
     if (argc > 1)
