@@ -138,20 +138,14 @@ typedef struct rank {
     size_t pos;
 } rank;
 
-/* Stable merge sort with its scratch from the evaluation's allocator, given
- * back at once (qsort would malloc behind the allocator hook). */
+/* Stable merge sort with its scratch from the evaluation's arena, like the
+ * rest of its memory (qsort would malloc behind the allocator hook; a
+ * separate scratch arena would cost an allocation per sort, even when the
+ * result is evaluated into again). */
 static int sort(tsr_eval *ev, void *base, size_t n, size_t size,
                 int (*cmp)(const void *, const void *))
 {
-    tsr_arena scratch;
-    int rc;
-
-    if (n < 2)
-        return TSR_OK;
-    tsr__arena_init(&scratch, ev->arena->alloc, n * size);
-    rc = tsr__sort_stable(&scratch, base, n, size, cmp);
-    tsr__arena_free(&scratch);
-    return rc == TSR_OK ? TSR_OK : nomem(ev);
+    return tsr__sort_stable(ev->arena, base, n, size, cmp) == TSR_OK ? TSR_OK : nomem(ev);
 }
 
 static int rank_cmp(const void *a, const void *b)
