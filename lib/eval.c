@@ -236,15 +236,15 @@ static int price_line(tsr_eval *ev, size_t i, int c, price_cache *pc)
 }
 
 /* Does category c take the current line (its `valid`, `for`, `when`)?
- * Sets *found to c when it does; when it does not and a trace is wanted,
- * keeps the first reason in why[c]. */
-static inline int try_category(tsr_eval *ev, size_t c, bool trace, const char **why, int *found)
+ * A tsr_route_try (plan.h) with ctx the evaluation. */
+static inline int try_category(void *ctx, size_t c, const char **why, int *found)
 {
+    tsr_eval *ev = ctx;
     const tsr_category *cat = &ev->rs->categories[c];
     const char *w = NULL;
     /* only the first reason per category is kept: ask for one only while
      * the category has none */
-    bool holds = true, want = trace && !why[c];
+    bool holds = true, want = why && !why[c];
     int rc;
 
     if (!tsr__validity_holds(ev, &cat->valid, want ? &w : NULL))
@@ -260,37 +260,6 @@ static inline int try_category(tsr_eval *ev, size_t c, bool trace, const char **
     return TSR_OK;
 }
 
-/* The categories the plan routes line i to (its kind's and the general
- * ones), in order, until one takes it.  With a trace, the categories it
- * skipped before that point get the reason they would have given, as
- * tested in full: every line before this one that reached a category gave
- * it its reason, so only those from *filled on can lack one, and this is
- * the first line that reaches them (their kind test, the first thing they
- * evaluate, fails: no error, no match). */
-static int route_categories(tsr_eval *ev, size_t i, bool trace, const char **why, size_t *filled,
-                            int *found)
-{
-    const tsr_plan *plan = ev->rs->plan;
-    size_t c, limit;
-    tsr_route_iter it;
-    uint32_t r;
-    int rc, none = -1;
-
-    tsr__route_begin(&it, &plan->categories, ev->line_kinds[i]);
-    while (*found < 0 && tsr__route_next(&it, &r))
-        if ((rc = try_category(ev, r, trace, why, found)) != TSR_OK)
-            return rc;
-    if (!trace)
-        return TSR_OK;
-    limit = *found >= 0 ? (size_t)*found : ev->rs->ncategories;
-    for (c = *filled; c < limit; c++)
-        if (!why[c] && (rc = try_category(ev, c, trace, why, &none)) != TSR_OK)
-            return rc;
-    if (limit > *filled)
-        *filled = limit;
-    return TSR_OK;
-}
-
 static int eval_categories(tsr_eval *ev)
 {
     const tsr_ruleset *rs = ev->rs;
@@ -299,7 +268,6 @@ static int eval_categories(tsr_eval *ev)
     uint8_t *taken = NULL;
     const char **why = NULL;
     bool trace = tsr__tracing(ev) && rs->ncategories;
-    bool routed = rs->plan && rs->plan->categories.start;
     /* up to 16 categories cached on the stack; more are priced per line */
     tsr_value pv[16];
     uint8_t phave[16] = { 0 };
@@ -332,12 +300,13 @@ static int eval_categories(tsr_eval *ev)
             /* named by the order: no matching, but the same conditions */
             if ((rc = chosen_category(ev, i, &found)) != TSR_OK)
                 return rc;
-        } else if (routed) {
-            if ((rc = route_categories(ev, i, trace, why, &filled, &found)) != TSR_OK)
+        } else if (rs->plan->categories.start) {
+            if ((rc = tsr__route_first(&rs->plan->categories, ev->line_kinds[i], rs->ncategories,
+                                       why, &filled, &found, try_category, ev)) != TSR_OK)
                 return rc;
         } else {
             for (c = 0; c < rs->ncategories && found < 0; c++)
-                if ((rc = try_category(ev, c, trace, why, &found)) != TSR_OK)
+                if ((rc = try_category(ev, c, why, &found)) != TSR_OK)
                     return rc;
         }
         if ((rc = price_line(ev, i, found, &pc)) != TSR_OK)

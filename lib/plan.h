@@ -105,6 +105,46 @@ static inline bool tsr__route_next(tsr_route_iter *it, uint32_t *out)
     return true;
 }
 
+/* Tries rule `rule` on the current line: sets *found to it when it takes
+ * the line; when not and `why` is not NULL (a trace is wanted), keeps the
+ * first reason in why[rule] if it has none.  TSR_OK or an error. */
+typedef int (*tsr_route_try)(void *ctx, size_t rule, const char **why, int *found);
+
+/* The first of a routed section's n rules (r->start not NULL) that takes
+ * the current line (*found, -1 for none), for a first-match section
+ * (categories, tax rates; an unrouted one tries its rules in order, in the
+ * step itself, where `try` is inlined): the rules of the line's kind and
+ * the general ones, in order; with a trace, the rules
+ * skipped before the one found then get the reason they would have given,
+ * tested in full — every earlier line that reached a rule gave it its
+ * reason, so only rules from *filled on can lack one, and this is the
+ * first line that reaches them (their kind test, the first thing they
+ * evaluate, fails: no error, no match).  *filled starts at 0 for each
+ * evaluation. */
+static inline int tsr__route_first(const tsr_route *r, uint32_t kind, size_t n, const char **why,
+                                   size_t *filled, int *found, tsr_route_try try, void *ctx)
+{
+    tsr_route_iter it;
+    uint32_t k;
+    size_t c, limit;
+    int rc, none = -1;
+
+    *found = -1;
+    tsr__route_begin(&it, r, kind);
+    while (*found < 0 && tsr__route_next(&it, &k))
+        if ((rc = try(ctx, k, why, found)) != TSR_OK)
+            return rc;
+    if (!why)
+        return TSR_OK;
+    limit = *found >= 0 ? (size_t)*found : n;
+    for (c = *filled; c < limit; c++)
+        if (!why[c] && (rc = try(ctx, c, why, &none)) != TSR_OK)
+            return rc;
+    if (limit > *filled)
+        *filled = limit;
+    return TSR_OK;
+}
+
 /* Walks the rules of route r that an order's lines can reach: the lists
  * of the order's kinds merged with the general list, ascending, each rule
  * once (a rule indexed under two of the order's kinds included).  For the

@@ -33,19 +33,25 @@ static int overflow_at(tsr_eval *ev, const tsr_tax_rate *t, size_t line)
     return tsr__eval_locate(ev, TSR_EEVAL, &t->pos, path);
 }
 
-/* Does rate r take the current line (line i)?  Sets *found to r when it
- * does; when not, keeps the first reason in why[r] (why NULL: no trace). */
-static int try_rate(tsr_eval *ev, size_t i, size_t r, const char **why, int *found)
+/* The line a rate is tried on (its index, for an error's path). */
+typedef struct rate_try {
+    tsr_eval *ev;
+    size_t line;
+} rate_try;
+
+/* Does rate r take the current line?  A tsr_route_try (plan.h). */
+static inline int try_rate(void *ctx, size_t r, const char **why, int *found)
 {
-    const tsr_taxes *tx = &ev->rs->taxes;
+    const rate_try *t = ctx;
+    const tsr_taxes *tx = &t->ev->rs->taxes;
     const char *w = NULL;
     bool holds, want = why && !why[r];
     int rc;
 
-    if ((rc = tsr__eval_test(ev, tx->rates[r].for_, &holds, want ? &w : NULL)) != TSR_OK) {
+    if ((rc = tsr__eval_test(t->ev, tx->rates[r].for_, &holds, want ? &w : NULL)) != TSR_OK) {
         char path[40];
-        snprintf(path, sizeof path, "items[%zu]", i);
-        return tsr__eval_locate(ev, rc, &tx->rates[r].pos, path);
+        snprintf(path, sizeof path, "items[%zu]", t->line);
+        return tsr__eval_locate(t->ev, rc, &tx->rates[r].pos, path);
     }
     if (holds)
         *found = (int)r;
@@ -55,41 +61,22 @@ static int try_rate(tsr_eval *ev, size_t i, size_t r, const char **why, int *fou
 }
 
 /* The line's rate: the first whose `for` holds (-1 for none), visiting
- * only the rates the plan routes the line's kind to (plan.h).  Each rate
- * keeps the first reason a line did not take it, for the trace: the rates
- * skipped before the one found get theirs tested in full, as in
- * eval_categories (every earlier line that reached a rate gave it its
- * reason, so only rates from *filled on can lack one). */
+ * only the rates the plan routes the line's kind to; each rate keeps the
+ * first reason a line did not take it, for the trace (tsr__route_first). */
 static int choose_rate(tsr_eval *ev, size_t i, const char **why, size_t *filled, int *found)
 {
-    const tsr_ruleset *rs = ev->rs;
-    size_t r, limit;
-    int rc, none = -1;
+    rate_try t = { ev, i };
+    size_t r;
+    int rc;
 
-    *found = -1;
     tsr__eval_at_line(ev, i);
-    if (!ev->line_kinds || !rs->plan->rates.start) {
-        for (r = 0; r < rs->taxes.nrates && *found < 0; r++)
-            if ((rc = try_rate(ev, i, r, why, found)) != TSR_OK)
-                return rc;
-        return TSR_OK;
-    }
-    {
-        tsr_route_iter it;
-        uint32_t k;
-        tsr__route_begin(&it, &rs->plan->rates, ev->line_kinds[i]);
-        while (*found < 0 && tsr__route_next(&it, &k))
-            if ((rc = try_rate(ev, i, k, why, found)) != TSR_OK)
-                return rc;
-    }
-    if (!why)
-        return TSR_OK;
-    limit = *found >= 0 ? (size_t)*found : rs->taxes.nrates;
-    for (r = *filled; r < limit; r++)
-        if (!why[r] && (rc = try_rate(ev, i, r, why, &none)) != TSR_OK)
+    if (ev->rs->plan->rates.start)
+        return tsr__route_first(&ev->rs->plan->rates, ev->line_kinds[i], ev->rs->taxes.nrates,
+                                why, filled, found, try_rate, &t);
+    *found = -1;
+    for (r = 0; r < ev->rs->taxes.nrates && *found < 0; r++)
+        if ((rc = try_rate(&t, r, why, found)) != TSR_OK)
             return rc;
-    if (limit > *filled)
-        *filled = limit;
     return TSR_OK;
 }
 
