@@ -183,11 +183,11 @@ static int req_key(req *q, const char *s, size_t n)
             if (strlen(request_keys[i]) == n && memcmp(request_keys[i], s, n) == 0)
                 break;
         if (i == TSR_ARRAY_LEN(request_keys)) {
-            const char *close = tsr__closest(s, n, request_keys, TSR_ARRAY_LEN(request_keys));
-            char path[64];
+            char path[64], hint[64];
             tsr__clip(path, sizeof path, s, n, 40);
-            return req_fail(q, path, "unknown key in a refund request%s%s%s", close ? "; did you mean `" : "",
-                            close ? close : "", close ? "`?" : "");
+            return req_fail(q, path, "unknown key in a refund request%s",
+                            tsr__suggest(hint, sizeof hint, s, n, request_keys,
+                                         TSR_ARRAY_LEN(request_keys)));
         }
         if (q->seen & (1u << i))
             return req_fail(q, request_keys[i], "`%s` is given twice", request_keys[i]);
