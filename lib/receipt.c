@@ -333,14 +333,10 @@ static int add_line(rreader *r)
         return fail_value(r, "the receipt has more lines than an order may have (%zu)",
                           r->rs->limits.max_order_lines);
     if (o->nlines == o->lines_cap) {
-        size_t cap = o->lines_cap ? o->lines_cap * 2 : 16;
-        tsr_receipt_line *n = tsr__arena_calloc(r->arena, cap, sizeof *n);
-        if (!n)
+        void *p = o->lines;
+        if (tsr__arena_grow(r->arena, &p, &o->lines_cap, o->nlines, sizeof *o->lines, 16) != TSR_OK)
             return r->rc = tsr__err(r->err, TSR_ENOMEM, NULL);
-        if (o->nlines)
-            memcpy(n, o->lines, o->nlines * sizeof *n);
-        o->lines = n;
-        o->lines_cap = cap;
+        o->lines = p;
     }
     memset(&o->lines[o->nlines++], 0, sizeof o->lines[0]);
     return TSR_OK;

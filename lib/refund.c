@@ -128,8 +128,9 @@ static int index_lines(refund *r)
         r->index[i].id = r->res->lines[i].id;
         r->index[i].line = i;
     }
-    qsort(r->index, n, sizeof *r->index, cmp_index);
-    return TSR_OK;
+    return tsr__sort_stable(&r->work, r->index, n, sizeof *r->index, cmp_index) == TSR_OK
+               ? TSR_OK
+               : nomem(r);
 }
 
 static int check_request(refund *r)

@@ -106,14 +106,10 @@ static int add_id(req *q, idlist *l, const char *s, size_t n)
     if (n == 0 || memchr(s, '\0', n))
         return req_fail(q, req_path(q, path, sizeof path), "not a line id");
     if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 8;
-        const char **ids = tsr__arena_alloc(q->arena, cap * sizeof *ids);
-        if (!ids)
+        void *p = l->ids;
+        if (tsr__arena_grow(q->arena, &p, &l->cap, l->n, sizeof *l->ids, 8) != TSR_OK)
             return req_nomem(q);
-        if (l->n)
-            memcpy(ids, l->ids, l->n * sizeof *ids);
-        l->ids = ids;
-        l->cap = cap;
+        l->ids = p;
     }
     if (!(copy = tsr__arena_strndup(q->arena, s, n)))
         return req_nomem(q);
@@ -187,11 +183,11 @@ static int req_key(req *q, const char *s, size_t n)
             if (strlen(request_keys[i]) == n && memcmp(request_keys[i], s, n) == 0)
                 break;
         if (i == TSR_ARRAY_LEN(request_keys)) {
-            const char *close = tsr__closest(s, n, request_keys, TSR_ARRAY_LEN(request_keys));
-            char path[64];
+            char path[64], hint[64];
             tsr__clip(path, sizeof path, s, n, 40);
-            return req_fail(q, path, "unknown key in a refund request%s%s%s", close ? "; did you mean `" : "",
-                            close ? close : "", close ? "`?" : "");
+            return req_fail(q, path, "unknown key in a refund request%s",
+                            tsr__suggest(hint, sizeof hint, s, n, request_keys,
+                                         TSR_ARRAY_LEN(request_keys)));
         }
         if (q->seen & (1u << i))
             return req_fail(q, request_keys[i], "`%s` is given twice", request_keys[i]);
