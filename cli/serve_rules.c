@@ -166,18 +166,16 @@ int serve_version_take(serve_version *v, serve_kept *k)
 
 void serve_version_give(serve_version *v, serve_kept *k)
 {
-    if (!k->order) {
-        tsr_result_free(k->result);
-        k->result = NULL;
-        return;
+    if (k->order) {
+        pthread_mutex_lock(&v->pool_lock);
+        if (v->npool < SERVE_ORDER_POOL) {
+            v->pool[v->npool++] = *k;
+            k->order = NULL;
+            k->result = NULL;
+        }
+        pthread_mutex_unlock(&v->pool_lock);
     }
-    pthread_mutex_lock(&v->pool_lock);
-    if (v->npool < SERVE_ORDER_POOL) {
-        v->pool[v->npool++] = *k;
-        k->order = NULL;
-        k->result = NULL;
-    }
-    pthread_mutex_unlock(&v->pool_lock);
+    /* what the pool did not keep (or a result without its order) */
     tsr_order_free(k->order);
     tsr_result_free(k->result);
     k->order = NULL;

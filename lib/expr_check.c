@@ -900,15 +900,13 @@ static size_t literal_at(const tsr_xcx *cx, size_t off, size_t len, const tsr_va
  * (==, in), else always (!=). */
 static int check_id(tsr_xcx *cx, const id_set *set, const tsr_value *v, size_t off, bool never)
 {
-    char sug[160] = "";
-    const char *near;
+    char sug[160];
 
     if (v->type != TSR_T_STRING || v->flags || id_known(set, v->u.s, v->len))
         return TSR_OK;
-    near = set->n ? tsr__closest(v->u.s, v->len, set->ids, set->n) : NULL;
-    if (near)
-        snprintf(sug, sizeof sug, "; did you mean `%s`?", near);
-    else if (set->n == 0)
+    if (set->n)
+        suggest(sug, sizeof sug, v->u.s, v->len, set->ids, set->n, "");
+    else
         snprintf(sug, sizeof sug, " (no %s is declared)", set->what);
     return tsr__xerr(cx, TSR_ENAME, off,
                      "unknown %s `%.*s%s`: no %s has this id, so this comparison %s holds%s",
