@@ -133,7 +133,7 @@ static const char *want_of(const tsr_oreader *r, int x, const tsr_oframe *f)
     case TSR_X_ITEMS:
     case TSR_X_LOTS:
     case TSR_X_PROMO_CODES:
-        return r->yaml ? "a sequence" : "an array";
+        return array_word(r);
     case TSR_X_PROMO_CODE:
         return "a string";
     case TSR_X_PROMO_COUNT:
