@@ -199,6 +199,8 @@ void tsr__order_field_path(char *buf, size_t size, tsr_record_kind rec, size_t l
  * records are (TSR_REC_*): for them the kind is the record. */
 enum { TSR_OF_ORDER, TSR_OF_CUSTOMER, TSR_OF_ITEM, TSR_OF_LOT, TSR_OF_PROMO_MAP, TSR_OF_ITEMS,
        TSR_OF_PROMO_CODES, TSR_OF_LOTS, TSR_OF_LIST };
+_Static_assert(TSR_OF_ORDER == (int)TSR_REC_ORDER && TSR_OF_CUSTOMER == (int)TSR_REC_CUSTOMER &&
+               TSR_OF_ITEM == (int)TSR_REC_ITEM, "record frames are numbered as records");
 
 typedef struct tsr_oframe {
     uint8_t kind;              /* what this container is (TSR_OF_*) */

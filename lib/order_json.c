@@ -377,11 +377,6 @@ static int lex(jreader *j)
                            in the order's copy of the text: the order may keep s itself */
 #define HINT_INT 2u     /* a number that is [-]digits, whose value (within int64) is ival */
 
-/* The fast paths run in the maps of the records only, whose frame kinds
- * are numbered as the records are: the kind is the record. */
-_Static_assert(TSR_OF_ORDER == (int)TSR_REC_ORDER && TSR_OF_CUSTOMER == (int)TSR_REC_CUSTOMER &&
-               TSR_OF_ITEM == (int)TSR_REC_ITEM, "record frames are numbered as records");
-
 /* The first 8 bytes at p, of which only the first n count (the rest are
  * zeroed): 8 bytes must be readable at p.  Compared with a slot's head,
  * it tells a key from a name without a call to memcmp. */

@@ -209,11 +209,10 @@ static int begin_value(tsr_oreader *r, int *x, tsr_oframe **fp)
     }
 }
 
+/* The record of a record's map frame: its kind (order.h). */
 static tsr_record_kind frame_record(const tsr_oframe *f)
 {
-    return f->kind == TSR_OF_ORDER      ? TSR_REC_ORDER
-           : f->kind == TSR_OF_CUSTOMER ? TSR_REC_CUSTOMER
-                                        : TSR_REC_ITEM;
+    return (tsr_record_kind)f->kind;
 }
 
 /* Store v in the field named by map frame f's current key. */
