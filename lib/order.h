@@ -205,15 +205,13 @@ _Static_assert(TSR_OF_ORDER == (int)TSR_REC_ORDER && TSR_OF_CUSTOMER == (int)TSR
 typedef struct tsr_oframe {
     uint8_t kind;              /* what this container is (TSR_OF_*) */
     uint8_t target;            /* maps: what the current key names */
-    uint8_t rec;               /* lists: the record holding the list; promo maps: 1 for
-                                  promo_uses, 2 for promo_total_uses */
+    uint8_t rec;               /* promo maps: 1 for promo_uses, 2 for promo_total_uses */
     uint8_t lot_seen;          /* a points lot: keys met (bits) */
-    const tsr_field *field;    /* maps: the current key's field; lists: the list's field */
+    const tsr_field *field;    /* maps: the current key's field */
     const char *key;           /* maps: the current key, in memory that outlives the event */
     size_t key_len;
     size_t index;              /* arrays: elements begun; item maps: the line; lot maps:
                                   the lot; promo maps: the current entry */
-    size_t line;               /* lists: the line holding the list (item lists) */
     tsr_value list;            /* lists: the list being built */
 } tsr_oframe;
 

@@ -398,16 +398,12 @@ int tsr__oread_start_array(tsr_oreader *r)
         return push(r, TSR_OF_LOTS, &nf);
     case TSR_X_FIELD:
         if (f->field->type == TSR_T_LIST) {
-            uint8_t rec = (uint8_t)frame_record(f);
-            size_t line = f->index;
-            const tsr_field *field = f->field;
+            /* built in the frame; stored in f's field when it ends */
+            uint8_t elem = f->field->elem;
             if ((rc = push(r, TSR_OF_LIST, &nf)) != TSR_OK)
                 return rc;
-            nf->rec = rec;
-            nf->line = line;
-            nf->field = field;
             nf->list.type = TSR_T_LIST;
-            nf->list.elem = field->elem;
+            nf->list.elem = elem;
             return TSR_OK;
         }
         /* fall through */
