@@ -28,12 +28,6 @@ static bool is_map(uint8_t kind)
     return kind <= TSR_OF_PROMO_MAP;
 }
 
-/* Up to 40 bytes of s for a message, as tsr__clip shows outside text. */
-static const char *snippet(char *buf, size_t size, const char *s, size_t n)
-{
-    return tsr__clip(buf, size, s, n, 40);
-}
-
 void tsr__oread_init(tsr_oreader *r, tsr_order *o, bool yaml, tsr_error *err)
 {
     /* Frames are set up when pushed: no need to clear them for every order. */
@@ -445,7 +439,7 @@ static int unknown_key(tsr_oreader *r, tsr_oframe *f, const char *key, size_t n)
     }
     f->key = key;     /* only for the path, rendered now */
     f->key_len = n;
-    snippet(sn, sizeof sn, key, n);
+    tsr__order_snippet(sn, sizeof sn, key, n);
     if (best)
         failf(r, TSR_EORDER, "unknown field \"%s\" in %s; did you mean \"%s\"?", sn, what, best);
     else if (f->kind == TSR_OF_LOT)
@@ -464,7 +458,7 @@ static int duplicate_key(tsr_oreader *r, tsr_oframe *f, const char *key, size_t 
     char sn[64];
     f->key = key;
     f->key_len = n;
-    return failf(r, TSR_EORDER, "duplicate key \"%s\"", snippet(sn, sizeof sn, key, n));
+    return failf(r, TSR_EORDER, "duplicate key \"%s\"", tsr__order_snippet(sn, sizeof sn, key, n));
 }
 
 static int record_key(tsr_oreader *r, tsr_oframe *f, const char *key, size_t n)
