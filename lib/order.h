@@ -19,8 +19,9 @@
  *   order.c        lifetime, built-in fields, the rules every value passes,
  *                  required fields and unique line ids (tsr__order_finish)
  *   order_keys.c   the keys of an order's objects and their index per record
- *   order_read.c   the event reader and its fast path
- *   order_json.c, order_yaml.c   JSON and YAML text into events
+ *   order_read.c   the event reader
+ *   order_json.c, order_yaml.c   JSON and YAML text into events (the JSON
+ *                  reader with a fast path of its own for common values)
  *   order_build.c  the public API: builder, tsr_order_parse (JSON or YAML)
  */
 #ifndef TSR_ORDER_H
