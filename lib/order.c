@@ -53,10 +53,14 @@ const tsr_field *tsr__order_input_field(const tsr_ruleset *rs, tsr_record_kind r
  * The hash sets of an order (idmap.c): their entries are lines and promo
  * uses, read by these.
  */
+static const tsr_value *line_id(const tsr_order *o, size_t line)
+{
+    return &o->lines[line * o->stride + TSR_ITEM_ID];
+}
+
 static void line_id_key(const void *ctx, size_t i, const char **s, size_t *n)
 {
-    const tsr_order *o = ctx;
-    const tsr_value *v = &o->lines[i * o->stride + TSR_ITEM_ID];
+    const tsr_value *v = line_id(ctx, i);
     *s = v->u.s;
     *n = v->len;
 }
@@ -702,9 +706,9 @@ static int unique_line_ids(const tsr_order *o, tsr_idmap *ids, tsr_error *err)
     if (o->nlines <= 16) {
         /* Few lines (the common case): comparing them all is cheaper than hashing. */
         for (i = 1; i < o->nlines && first == SIZE_MAX; i++) {
-            const tsr_value *a = &o->lines[i * o->stride + TSR_ITEM_ID];
+            const tsr_value *a = line_id(o, i);
             for (j = 0; j < i; j++) {
-                const tsr_value *b = &o->lines[j * o->stride + TSR_ITEM_ID];
+                const tsr_value *b = line_id(o, j);
                 /* ids tend to differ at the end ("i1", "i2"): that byte
                  * first, memcmp only for ids that may be equal */
                 if (a->len == b->len &&
@@ -721,7 +725,7 @@ static int unique_line_ids(const tsr_order *o, tsr_idmap *ids, tsr_error *err)
     } else {
         tsr__idmap_begin(ids);
         for (i = 0; i < o->nlines; i++) {
-            const tsr_value *a = &o->lines[i * o->stride + TSR_ITEM_ID];
+            const tsr_value *a = line_id(o, i);
             if (tsr__idmap_reserve(ids, &o->alloc, line_id_key, o) != TSR_OK)
                 return tsr__err(err, TSR_ENOMEM, NULL);
             first = tsr__idmap_find(ids, a->u.s, a->len, line_id_key, o);
@@ -734,8 +738,7 @@ static int unique_line_ids(const tsr_order *o, tsr_idmap *ids, tsr_error *err)
     }
     snprintf(path, sizeof path, "items[%zu].id", i);
     return finish_error(err, path, "duplicate line id \"%s\": items[%zu] has it already",
-                        tsr__order_snippet(sn, sizeof sn, o->lines[i * o->stride + TSR_ITEM_ID].u.s,
-                                o->lines[i * o->stride + TSR_ITEM_ID].len),
+                        tsr__order_snippet(sn, sizeof sn, line_id(o, i)->u.s, line_id(o, i)->len),
                         first);
 }
 
