@@ -554,6 +554,13 @@ static char *in_copy(const jreader *j)
     return j->copy + (j->s - (const char *)j->t);
 }
 
+/* The four hex digits of a \u escape (the lexer checked them). */
+static uint32_t hex4(const char *h)
+{
+    return (uint32_t)(hex_digit(h[0]) << 12 | hex_digit(h[1]) << 8 | hex_digit(h[2]) << 4 |
+                      hex_digit(h[3]));
+}
+
 /* Decode the escapes of the string token, as yajl did, into the order's
  * copy of the text, where it lies (it never grows: an escape of 2, 6 or 12
  * bytes gives 1 to 4), NUL-terminated.  A \u escape of a lone UTF-16
@@ -585,14 +592,12 @@ static int decode(jreader *j, const char *what)
         case 'u': break;
         default: out[w++] = s[i + 1]; i += 2; continue;   /* " \ / */
         }
-        cp = (uint32_t)(hex_digit(s[i + 2]) << 12 | hex_digit(s[i + 3]) << 8 |
-                        hex_digit(s[i + 4]) << 4 | hex_digit(s[i + 5]));
+        cp = hex4(s + i + 2);
         i += 6;
         if (cp >= 0xD800 && cp <= 0xDBFF) {
             uint32_t lo = 0;
             if (i + 6 <= n && s[i] == '\\' && s[i + 1] == 'u')
-                lo = (uint32_t)(hex_digit(s[i + 2]) << 12 | hex_digit(s[i + 3]) << 8 |
-                                hex_digit(s[i + 4]) << 4 | hex_digit(s[i + 5]));
+                lo = hex4(s + i + 2);
             if (lo < 0xDC00 || lo > 0xDFFF)
                 cp = 0xD800;   /* lone: refused below */
             else {
