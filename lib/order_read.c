@@ -13,8 +13,6 @@
  */
 #include "order_impl.h"
 
-#include <stdio.h>
-
 /* A points lot is not a record; its fields only lend their types, by the
  * slot in the tags of tsr__keys_points_lot. */
 static const tsr_field lot_fields[] = {
