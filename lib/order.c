@@ -53,10 +53,14 @@ const tsr_field *tsr__order_input_field(const tsr_ruleset *rs, tsr_record_kind r
  * The hash sets of an order (idmap.c): their entries are lines and promo
  * uses, read by these.
  */
+static const tsr_value *line_id(const tsr_order *o, size_t line)
+{
+    return &o->lines[line * o->stride + TSR_ITEM_ID];
+}
+
 static void line_id_key(const void *ctx, size_t i, const char **s, size_t *n)
 {
-    const tsr_order *o = ctx;
-    const tsr_value *v = &o->lines[i * o->stride + TSR_ITEM_ID];
+    const tsr_value *v = line_id(ctx, i);
     *s = v->u.s;
     *n = v->len;
 }
@@ -147,12 +151,6 @@ void tsr__order_fini(tsr_order *o)
  * Messages.
  */
 
-/* Up to 40 bytes of s for a message, as tsr__clip shows outside text. */
-static const char *snippet(char *buf, size_t size, const char *s, size_t n)
-{
-    return tsr__clip(buf, size, s, n, 40);
-}
-
 const char *tsr__order_type_want(uint8_t type)
 {
     switch (type) {
@@ -186,7 +184,7 @@ int tsr__order_type_error(const char *want, tsr_otok tok, const char *s, size_t 
                         tok == TSR_OT_TRUE ? "true" : "false");
     case TSR_OT_NUMBER:
         return tsr__err(err, TSR_EORDER, "expected %s, got the number %s%s", want,
-                        snippet(sn, sizeof sn, s, n),
+                        tsr__order_snippet(sn, sizeof sn, s, n),
                         yaml && strcmp(want, "a string") == 0 ? " (quote it to make it a string)"
                                                               : "");
     default:
@@ -220,15 +218,16 @@ int tsr__order_int_from_text(const char *s, size_t n, int64_t *out, tsr_error *e
         if (has_exponent(s, n))
             return tsr__err(err, TSR_EORDER,
                             "numbers with an exponent are not accepted: %s (write the digits out)",
-                            snippet(sn, sizeof sn, s, n));
-        return tsr__err(err, TSR_EORDER, "expected an integer, got %s", snippet(sn, sizeof sn, s, n));
+                            tsr__order_snippet(sn, sizeof sn, s, n));
+        return tsr__err(err, TSR_EORDER, "expected an integer, got %s",
+                        tsr__order_snippet(sn, sizeof sn, s, n));
     }
     limit = neg ? (uint64_t)INT64_MAX + 1u : (uint64_t)INT64_MAX;
     for (i = neg ? 1 : 0; i < n; i++) {
         unsigned d = (unsigned)(s[i] - '0');
         if (v > (limit - d) / 10u)
             return tsr__err(err, TSR_EORDER, "integer %s is out of range (64-bit signed)",
-                            snippet(sn, sizeof sn, s, n));
+                            tsr__order_snippet(sn, sizeof sn, s, n));
         v = v * 10u + d;
     }
     if (!neg)
@@ -270,19 +269,20 @@ static int fixed_from_text(const tsr_order *o, uint8_t type, tsr_otok tok, const
     if (tok == TSR_OT_NUMBER && has_exponent(s, n))
         return tsr__err(err, TSR_EORDER,
                         "numbers with an exponent are not accepted: %s (write the digits out)",
-                        snippet(sn, sizeof sn, s, n));
+                        tsr__order_snippet(sn, sizeof sn, s, n));
     if (rc == TSR_EPARSE)
         return tsr__err(err, TSR_EORDER, "expected %s, got \"%s\"", tsr__order_type_want(type),
-                        snippet(sn, sizeof sn, s, n));
+                        tsr__order_snippet(sn, sizeof sn, s, n));
     if (significant_decimals(s, n) > digits) {
         if (type == TSR_T_MONEY)
             return tsr__err(err, TSR_EORDER, "%s has more decimals than %s allows (%u)",
-                            snippet(sn, sizeof sn, s, n), o->rs->currency ? o->rs->currency : "the currency",
+                            tsr__order_snippet(sn, sizeof sn, s, n),
+                            o->rs->currency ? o->rs->currency : "the currency",
                             digits);
         return tsr__err(err, TSR_EORDER, "%s has more than %u decimals",
-                        snippet(sn, sizeof sn, s, n), digits);
+                        tsr__order_snippet(sn, sizeof sn, s, n), digits);
     }
-    return tsr__err(err, TSR_EORDER, "%s is out of range", snippet(sn, sizeof sn, s, n));
+    return tsr__err(err, TSR_EORDER, "%s is out of range", tsr__order_snippet(sn, sizeof sn, s, n));
 }
 
 int tsr__order_convert(const tsr_order *o, uint8_t type, tsr_otok tok, const char *s, size_t n,
@@ -328,7 +328,7 @@ int tsr__order_convert(const tsr_order *o, uint8_t type, tsr_otok tok, const cha
             break;
         if (tsr__parse_date(s, n, &out->u.i) != TSR_OK)
             return tsr__err(err, TSR_EORDER, "\"%s\" is not a date (YYYY-MM-DD)",
-                            snippet(sn, sizeof sn, s, n));
+                            tsr__order_snippet(sn, sizeof sn, s, n));
         out->type = TSR_T_DATE;
         return TSR_OK;
     case TSR_T_DATETIME:
@@ -337,7 +337,8 @@ int tsr__order_convert(const tsr_order *o, uint8_t type, tsr_otok tok, const cha
         if (tsr__parse_datetime(s, n, &out->u.i, &out->offset) != TSR_OK)
             return tsr__err(err, TSR_EORDER,
                             "\"%s\" is not an ISO 8601 datetime with a UTC offset "
-                            "(like 2026-06-13T14:30:00+03:00)", snippet(sn, sizeof sn, s, n));
+                            "(like 2026-06-13T14:30:00+03:00)",
+                            tsr__order_snippet(sn, sizeof sn, s, n));
         out->type = TSR_T_DATETIME;
         return TSR_OK;
     default:
@@ -443,10 +444,10 @@ int tsr__order_check_category(const tsr_order *o, const char *s, size_t n, tsr_e
     }
     if (best)
         tsr__err(err, TSR_EORDER, "unknown category \"%s\"; did you mean \"%s\"?",
-                 snippet(sn, sizeof sn, s, n), best);
+                 tsr__order_snippet(sn, sizeof sn, s, n), best);
     else
         tsr__err(err, TSR_EORDER, "unknown category \"%s\": the rule set has no such category%s",
-                 snippet(sn, sizeof sn, s, n), selectable_note(rs, note, sizeof note));
+                 tsr__order_snippet(sn, sizeof sn, s, n), selectable_note(rs, note, sizeof note));
     tsr__free(&o->alloc, names, rs->ncategories * sizeof *names);
     return TSR_EORDER;
 }
@@ -705,9 +706,9 @@ static int unique_line_ids(const tsr_order *o, tsr_idmap *ids, tsr_error *err)
     if (o->nlines <= 16) {
         /* Few lines (the common case): comparing them all is cheaper than hashing. */
         for (i = 1; i < o->nlines && first == SIZE_MAX; i++) {
-            const tsr_value *a = &o->lines[i * o->stride + TSR_ITEM_ID];
+            const tsr_value *a = line_id(o, i);
             for (j = 0; j < i; j++) {
-                const tsr_value *b = &o->lines[j * o->stride + TSR_ITEM_ID];
+                const tsr_value *b = line_id(o, j);
                 /* ids tend to differ at the end ("i1", "i2"): that byte
                  * first, memcmp only for ids that may be equal */
                 if (a->len == b->len &&
@@ -724,7 +725,7 @@ static int unique_line_ids(const tsr_order *o, tsr_idmap *ids, tsr_error *err)
     } else {
         tsr__idmap_begin(ids);
         for (i = 0; i < o->nlines; i++) {
-            const tsr_value *a = &o->lines[i * o->stride + TSR_ITEM_ID];
+            const tsr_value *a = line_id(o, i);
             if (tsr__idmap_reserve(ids, &o->alloc, line_id_key, o) != TSR_OK)
                 return tsr__err(err, TSR_ENOMEM, NULL);
             first = tsr__idmap_find(ids, a->u.s, a->len, line_id_key, o);
@@ -737,8 +738,7 @@ static int unique_line_ids(const tsr_order *o, tsr_idmap *ids, tsr_error *err)
     }
     snprintf(path, sizeof path, "items[%zu].id", i);
     return finish_error(err, path, "duplicate line id \"%s\": items[%zu] has it already",
-                        snippet(sn, sizeof sn, o->lines[i * o->stride + TSR_ITEM_ID].u.s,
-                                o->lines[i * o->stride + TSR_ITEM_ID].len),
+                        tsr__order_snippet(sn, sizeof sn, line_id(o, i)->u.s, line_id(o, i)->len),
                         first);
 }
 

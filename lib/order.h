@@ -19,8 +19,9 @@
  *   order.c        lifetime, built-in fields, the rules every value passes,
  *                  required fields and unique line ids (tsr__order_finish)
  *   order_keys.c   the keys of an order's objects and their index per record
- *   order_read.c   the event reader and its fast path
- *   order_json.c, order_yaml.c   JSON and YAML text into events
+ *   order_read.c   the event reader
+ *   order_json.c, order_yaml.c   JSON and YAML text into events (the JSON
+ *                  reader with a fast path of its own for common values)
  *   order_build.c  the public API: builder, tsr_order_parse (JSON or YAML)
  */
 #ifndef TSR_ORDER_H
@@ -199,19 +200,19 @@ void tsr__order_field_path(char *buf, size_t size, tsr_record_kind rec, size_t l
  * records are (TSR_REC_*): for them the kind is the record. */
 enum { TSR_OF_ORDER, TSR_OF_CUSTOMER, TSR_OF_ITEM, TSR_OF_LOT, TSR_OF_PROMO_MAP, TSR_OF_ITEMS,
        TSR_OF_PROMO_CODES, TSR_OF_LOTS, TSR_OF_LIST };
+_Static_assert(TSR_OF_ORDER == (int)TSR_REC_ORDER && TSR_OF_CUSTOMER == (int)TSR_REC_CUSTOMER &&
+               TSR_OF_ITEM == (int)TSR_REC_ITEM, "record frames are numbered as records");
 
 typedef struct tsr_oframe {
     uint8_t kind;              /* what this container is (TSR_OF_*) */
     uint8_t target;            /* maps: what the current key names */
-    uint8_t rec;               /* lists: the record holding the list; promo maps: 1 for
-                                  promo_uses, 2 for promo_total_uses */
+    uint8_t rec;               /* promo maps: 1 for promo_uses, 2 for promo_total_uses */
     uint8_t lot_seen;          /* a points lot: keys met (bits) */
-    const tsr_field *field;    /* maps: the current key's field; lists: the list's field */
+    const tsr_field *field;    /* maps: the current key's field */
     const char *key;           /* maps: the current key, in memory that outlives the event */
     size_t key_len;
     size_t index;              /* arrays: elements begun; item maps: the line; lot maps:
                                   the lot; promo maps: the current entry */
-    size_t line;               /* lists: the line holding the list (item lists) */
     tsr_value list;            /* lists: the list being built */
 } tsr_oframe;
 

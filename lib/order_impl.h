@@ -86,6 +86,11 @@ static inline tsr_value *tsr__order_record(tsr_order *o, tsr_record_kind rec, si
     }
 }
 
+/* Up to 40 bytes of outside text s for a message, as tsr__clip shows it. */
+static inline const char *tsr__order_snippet(char *buf, size_t size, const char *s, size_t n)
+{
+    return tsr__clip(buf, size, s, n, 40);
+}
 /* What a value of `type` is, in words ("an integer"). */
 const char *tsr__order_type_want(uint8_t type);
 /* "expected `want`, got ..." for a scalar of the wrong kind; returns

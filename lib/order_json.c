@@ -377,11 +377,6 @@ static int lex(jreader *j)
                            in the order's copy of the text: the order may keep s itself */
 #define HINT_INT 2u     /* a number that is [-]digits, whose value (within int64) is ival */
 
-/* The fast paths run in the maps of the records only, whose frame kinds
- * are numbered as the records are: the kind is the record. */
-_Static_assert(TSR_OF_ORDER == (int)TSR_REC_ORDER && TSR_OF_CUSTOMER == (int)TSR_REC_CUSTOMER &&
-               TSR_OF_ITEM == (int)TSR_REC_ITEM, "record frames are numbered as records");
-
 /* The first 8 bytes at p, of which only the first n count (the rest are
  * zeroed): 8 bytes must be readable at p.  Compared with a slot's head,
  * it tells a key from a name without a call to memcmp. */
@@ -559,6 +554,13 @@ static char *in_copy(const jreader *j)
     return j->copy + (j->s - (const char *)j->t);
 }
 
+/* The four hex digits of a \u escape (the lexer checked them). */
+static uint32_t hex4(const char *h)
+{
+    return (uint32_t)(hex_digit(h[0]) << 12 | hex_digit(h[1]) << 8 | hex_digit(h[2]) << 4 |
+                      hex_digit(h[3]));
+}
+
 /* Decode the escapes of the string token, as yajl did, into the order's
  * copy of the text, where it lies (it never grows: an escape of 2, 6 or 12
  * bytes gives 1 to 4), NUL-terminated.  A \u escape of a lone UTF-16
@@ -590,14 +592,12 @@ static int decode(jreader *j, const char *what)
         case 'u': break;
         default: out[w++] = s[i + 1]; i += 2; continue;   /* " \ / */
         }
-        cp = (uint32_t)(hex_digit(s[i + 2]) << 12 | hex_digit(s[i + 3]) << 8 |
-                        hex_digit(s[i + 4]) << 4 | hex_digit(s[i + 5]));
+        cp = hex4(s + i + 2);
         i += 6;
         if (cp >= 0xD800 && cp <= 0xDBFF) {
             uint32_t lo = 0;
             if (i + 6 <= n && s[i] == '\\' && s[i + 1] == 'u')
-                lo = (uint32_t)(hex_digit(s[i + 2]) << 12 | hex_digit(s[i + 3]) << 8 |
-                                hex_digit(s[i + 4]) << 4 | hex_digit(s[i + 5]));
+                lo = hex4(s + i + 2);
             if (lo < 0xDC00 || lo > 0xDFFF)
                 cp = 0xD800;   /* lone: refused below */
             else {

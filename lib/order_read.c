@@ -13,8 +13,6 @@
  */
 #include "order_impl.h"
 
-#include <stdio.h>
-
 /* A points lot is not a record; its fields only lend their types, by the
  * slot in the tags of tsr__keys_points_lot. */
 static const tsr_field lot_fields[] = {
@@ -26,12 +24,6 @@ static const tsr_field lot_fields[] = {
 static bool is_map(uint8_t kind)
 {
     return kind <= TSR_OF_PROMO_MAP;
-}
-
-/* Up to 40 bytes of s for a message, as tsr__clip shows outside text. */
-static const char *snippet(char *buf, size_t size, const char *s, size_t n)
-{
-    return tsr__clip(buf, size, s, n, 40);
 }
 
 void tsr__oread_init(tsr_oreader *r, tsr_order *o, bool yaml, tsr_error *err)
@@ -133,7 +125,7 @@ static const char *want_of(const tsr_oreader *r, int x, const tsr_oframe *f)
     case TSR_X_ITEMS:
     case TSR_X_LOTS:
     case TSR_X_PROMO_CODES:
-        return r->yaml ? "a sequence" : "an array";
+        return array_word(r);
     case TSR_X_PROMO_CODE:
         return "a string";
     case TSR_X_PROMO_COUNT:
@@ -209,11 +201,10 @@ static int begin_value(tsr_oreader *r, int *x, tsr_oframe **fp)
     }
 }
 
+/* The record of a record's map frame: its kind (order.h). */
 static tsr_record_kind frame_record(const tsr_oframe *f)
 {
-    return f->kind == TSR_OF_ORDER      ? TSR_REC_ORDER
-           : f->kind == TSR_OF_CUSTOMER ? TSR_REC_CUSTOMER
-                                        : TSR_REC_ITEM;
+    return (tsr_record_kind)f->kind;
 }
 
 /* Store v in the field named by map frame f's current key. */
@@ -399,16 +390,12 @@ int tsr__oread_start_array(tsr_oreader *r)
         return push(r, TSR_OF_LOTS, &nf);
     case TSR_X_FIELD:
         if (f->field->type == TSR_T_LIST) {
-            uint8_t rec = (uint8_t)frame_record(f);
-            size_t line = f->index;
-            const tsr_field *field = f->field;
+            /* built in the frame; stored in f's field when it ends */
+            uint8_t elem = f->field->elem;
             if ((rc = push(r, TSR_OF_LIST, &nf)) != TSR_OK)
                 return rc;
-            nf->rec = rec;
-            nf->line = line;
-            nf->field = field;
             nf->list.type = TSR_T_LIST;
-            nf->list.elem = field->elem;
+            nf->list.elem = elem;
             return TSR_OK;
         }
         /* fall through */
@@ -450,7 +437,7 @@ static int unknown_key(tsr_oreader *r, tsr_oframe *f, const char *key, size_t n)
     }
     f->key = key;     /* only for the path, rendered now */
     f->key_len = n;
-    snippet(sn, sizeof sn, key, n);
+    tsr__order_snippet(sn, sizeof sn, key, n);
     if (best)
         failf(r, TSR_EORDER, "unknown field \"%s\" in %s; did you mean \"%s\"?", sn, what, best);
     else if (f->kind == TSR_OF_LOT)
@@ -469,7 +456,7 @@ static int duplicate_key(tsr_oreader *r, tsr_oframe *f, const char *key, size_t 
     char sn[64];
     f->key = key;
     f->key_len = n;
-    return failf(r, TSR_EORDER, "duplicate key \"%s\"", snippet(sn, sizeof sn, key, n));
+    return failf(r, TSR_EORDER, "duplicate key \"%s\"", tsr__order_snippet(sn, sizeof sn, key, n));
 }
 
 static int record_key(tsr_oreader *r, tsr_oframe *f, const char *key, size_t n)
