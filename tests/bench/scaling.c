@@ -2,12 +2,15 @@
  * scaling.c — how the cost of one order grows with the order and with the
  * rule set (docs/performance.md, "Scaling"):
  *
- *   scaling [AXIS]      AXIS: lines, categories, discounts, earn, promo, lots
- *                       (default: all of them)
+ *   scaling [--new] [AXIS]   AXIS: lines, categories, discounts, earn, promo,
+ *                            lots (default: all of them)
  *
  * Each row generates a rule file and one order, loads the rule set (load
- * ms), reads the order once, then times tsr_evaluate + tsr_result_free with
+ * ms), reads the order once, then times tsr_evaluate_into a kept result
+ * (what the bindings, `tessera eval --jsonl` and `tessera serve` do) with
  * the trace off: the median of 5 runs of at least 50 ms, in ns per order.
+ * With --new each evaluation makes a new result and frees it
+ * (tsr_evaluate + tsr_result_free), so the figure includes the memory.
  * The axes:
  *
  *   lines       1 -> 5,000 ticket lines against a small park rule set;
@@ -20,7 +23,8 @@
  *               pattern's code from the end of the list and an unknown one;
  *   lots        1 -> 10,000 points lots (28 expiry dates), half redeemed.
  *
- * Only the public API is used, so the same file measures an older build.
+ * Only the public API is used, so the same file measures an older build
+ * (one without tsr_evaluate_into: with --new).
  * Timings are never asserted; this program is built, not run, by ctest.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -137,6 +141,24 @@ static void order_for(text *o, const char *axis, size_t n)
     put(o, "}");
 }
 
+static int new_results;     /* --new: tsr_evaluate + tsr_result_free per order */
+
+static void evaluate_n(tsr_result **res, const tsr_ruleset *rs, const tsr_order *order,
+                       const tsr_eval_options *eo, long iters)
+{
+    long k;
+
+    for (k = 0; k < iters; k++) {
+        if (new_results) {
+            tsr_evaluate(res, rs, order, eo, NULL);
+            tsr_result_free(*res);
+            *res = NULL;
+        } else {
+            tsr_evaluate_into(res, rs, order, eo, NULL);
+        }
+    }
+}
+
 static int row(const char *axis, size_t n)
 {
     tsr_load_options lo = TSR_LOAD_OPTIONS_INIT;
@@ -147,7 +169,7 @@ static int row(const char *axis, size_t n)
     tsr_result *res = NULL;
     tsr_error err;
     double t0, load_ms, runs[5];
-    long iters = 1, k;
+    long iters = 1;
     int run;
 
     rules_for(&r, axis, n);
@@ -168,26 +190,24 @@ static int row(const char *axis, size_t n)
         fprintf(stderr, "scaling: %s %zu: order: %s %s\n", axis, n, err.path, err.message);
         return 1;
     }
-    tsr_result_free(res);
+    if (new_results) {
+        tsr_result_free(res);
+        res = NULL;
+    }
     /* calibrate: at least 50 ms a run */
     for (;;) {
         t0 = now_s();
-        for (k = 0; k < iters; k++) {
-            tsr_evaluate(&res, rs, order, &eo, NULL);
-            tsr_result_free(res);
-        }
+        evaluate_n(&res, rs, order, &eo, iters);
         if (now_s() - t0 >= 0.05)
             break;
         iters *= 2;
     }
     for (run = 0; run < 5; run++) {
         t0 = now_s();
-        for (k = 0; k < iters; k++) {
-            tsr_evaluate(&res, rs, order, &eo, NULL);
-            tsr_result_free(res);
-        }
+        evaluate_n(&res, rs, order, &eo, iters);
         runs[run] = (now_s() - t0) * 1e9 / (double)iters;
     }
+    tsr_result_free(res);
     qsort(runs, 5, sizeof runs[0], cmp_double);
     printf("| %s | %zu | %.1f | %.0f | %.0f–%.0f |\n", axis, n, load_ms, runs[2], runs[0],
            runs[4]);
@@ -215,6 +235,11 @@ int main(int argc, char **argv)
     size_t a, i;
     int found = 0;
 
+    if (argc > 1 && strcmp(argv[1], "--new") == 0) {
+        new_results = 1;
+        argc--;
+        argv++;
+    }
     printf("| axis | N | load ms | ns/order (median) | range of 5 |\n|---|---:|---:|---:|---|\n");
     for (a = 0; a < sizeof axes / sizeof axes[0]; a++) {
         if (argc > 1 && strcmp(argv[1], axes[a].axis) != 0)
@@ -225,7 +250,7 @@ int main(int argc, char **argv)
                 return 1;
     }
     if (!found) {
-        fprintf(stderr, "usage: scaling [lines|categories|discounts|earn|promo|lots]\n");
+        fprintf(stderr, "usage: scaling [--new] [lines|categories|discounts|earn|promo|lots]\n");
         return 2;
     }
     return 0;
