@@ -338,14 +338,12 @@ static int redeem(tsr_eval *ev)
     const char *why = NULL;
     int rc;
 
+    /* The lines' redeemed points and value are zero: setup() zeroed the
+     * lines, and redemption is the only step that writes them. */
     res->points_redeemed = 0;
     res->redeem_reason = TSR_RR_NONE;
     res->lots_used = NULL;
     res->nlots_used = 0;
-    for (k = 0; k < res->nlines; k++) {
-        res->lines[k].redeemed_points = 0;
-        res->lines[k].redeemed_value = 0;
-    }
 
     rc = settle_membership(ev, &m);
     if (rc != TSR_OK)
@@ -488,21 +486,44 @@ static int64_t service_date(const tsr_eval *ev, int slot, int line)
     return tsr__local_days(v->u.i, tsr__local_offset(ev->rs->tz, v->u.i, v->offset));
 }
 
+/* Room for `more` entries past the last: a rule reserves once for all the
+ * entries it may write, so that writing one checks nothing (doubling from
+ * 8, like tsr__arena_grow; the entries written so far are copied). */
+static int reserve_entries(tsr_eval *ev, size_t more)
+{
+    tsr_result *res = ev->res;
+    size_t ncap;
+    tsr_points_entry *p;
+
+    if (TSR_LIKELY(more <= res->entries_cap - res->nentries))
+        return TSR_OK;
+    if (more > SIZE_MAX - res->nentries)
+        return nomem(ev);
+    ncap = res->entries_cap ? res->entries_cap : 8;
+    while (ncap < res->nentries + more) {
+        if (ncap > SIZE_MAX / 2)
+            return nomem(ev);
+        ncap *= 2;
+    }
+    if (ncap > SIZE_MAX / sizeof *p)
+        return nomem(ev);
+    p = tsr__arena_alloc(ev->arena, ncap * sizeof *p);
+    if (!p)
+        return nomem(ev);
+    if (res->nentries)
+        memcpy(p, res->entries, res->nentries * sizeof *p);
+    res->entries = p;
+    res->entries_cap = ncap;
+    return TSR_OK;
+}
+
+/* One entry, in room reserve_entries made. */
 static int push_entry(tsr_eval *ev, int rule, int line, int64_t points, int slot)
 {
     const tsr_loyalty *L = &ev->rs->loyalty;
     tsr_result *res = ev->res;
-    tsr_points_entry *e;
+    tsr_points_entry *e = &res->entries[res->nentries];
 
-    if (res->nentries == res->entries_cap) {
-        void *p = res->entries;
-        if (tsr__arena_grow(ev->arena, &p, &res->entries_cap, res->nentries,
-                            sizeof *res->entries, 8) != TSR_OK)
-            return nomem(ev);
-        res->entries = p;
-    }
-    e = &res->entries[res->nentries];
-    memset(e, 0, sizeof *e);
     e->earn = rule;
     e->line = line;
     e->points = points;
@@ -510,12 +531,12 @@ static int push_entry(tsr_eval *ev, int rule, int line, int64_t points, int slot
     if (!tsr__add(service_date(ev, slot, line), L->pending_days, &e->available_on) ||
         e->available_on > TSR_DATE_MAX_DAYS)
         return tsr__err(ev->err, TSR_EEVAL, "loyalty: available_on is past 9999-12-31");
-    if (L->has_expire_days) {
-        e->has_expires = true;
-        if (!tsr__add(e->available_on, L->expire_days, &e->expires_on) ||
-            e->expires_on > TSR_DATE_MAX_DAYS)
-            return tsr__err(ev->err, TSR_EEVAL, "loyalty: expires_on is past 9999-12-31");
-    }
+    e->has_expires = L->has_expire_days;
+    e->expires_on = 0;
+    if (L->has_expire_days &&
+        (!tsr__add(e->available_on, L->expire_days, &e->expires_on) ||
+         e->expires_on > TSR_DATE_MAX_DAYS))
+        return tsr__err(ev->err, TSR_EEVAL, "loyalty: expires_on is past 9999-12-31");
     if (!tsr__add(res->points_earned, points, &res->points_earned))
         return overflow(ev, "points earned");
     if (line >= 0 && !tsr__add(res->lines[line].points_earned, points,
@@ -609,6 +630,8 @@ static int earn_per(tsr_eval *ev, size_t r, earn_state *s, size_t *idx, int64_t 
     }
     if (!tsr__allocate(points, w, n, alloc))
         return overflow(ev, "points allocation");
+    if ((rc = reserve_entries(ev, n)) != TSR_OK)
+        return rc;
     for (k = 0; k < n; k++) {
         if (alloc[k] == 0)
             continue;
@@ -624,6 +647,7 @@ static int earn_flat(tsr_eval *ev, size_t r, earn_state *s, int slot)
 {
     const tsr_earn *e = &ev->rs->loyalty.earn[r];
     int64_t points = e->points;
+    int rc;
 
     if (points == 0) {
         s->why = WHY(ev, "0 points: `points` is 0");
@@ -636,6 +660,8 @@ static int earn_flat(tsr_eval *ev, size_t r, earn_state *s, int slot)
         return TSR_OK;
     }
     s->applied = true;
+    if ((rc = reserve_entries(ev, 1)) != TSR_OK)
+        return rc;
     return push_entry(ev, (int)r, -1, points, slot);
 }
 
@@ -689,6 +715,9 @@ static int earn_rule(tsr_eval *ev, size_t r, earn_state *st, size_t *idx, int64_
     return earn_one(ev, r, &one, idx, w, alloc, slot);
 }
 
+/* Lines of an order whose earning scratch lives on the stack. */
+#define EARN_SMALL_LINES 16
+
 int tsr__eval_earn(tsr_eval *ev)
 {
     const tsr_loyalty *L = &ev->rs->loyalty;
@@ -696,15 +725,15 @@ int tsr__eval_earn(tsr_eval *ev)
     membership m;
     tsr_route_walk walk;
     earn_state *st;
-    size_t *idx;
-    int64_t *w, *alloc;
-    size_t r, i;
+    size_t idx_small[EARN_SMALL_LINES], *idx;
+    int64_t w_small[EARN_SMALL_LINES], alloc_small[EARN_SMALL_LINES], *w, *alloc;
+    size_t r;
     int slot, rc;
 
+    /* The lines' points_earned are zero: setup() zeroed the lines, and
+     * earning is the only step that writes them. */
     res->points_earned = 0;
     res->nentries = 0;
-    for (i = 0; i < res->nlines; i++)
-        res->lines[i].points_earned = 0;
     if (!L->present || L->nearn == 0)
         return TSR_OK;
 
@@ -725,11 +754,18 @@ int tsr__eval_earn(tsr_eval *ev)
         return TSR_OK;
     }
 
-    idx = tsr__arena_alloc(ev->arena, res->nlines * sizeof *idx);
-    w = tsr__arena_alloc(ev->arena, res->nlines * sizeof *w);
-    alloc = tsr__arena_alloc(ev->arena, res->nlines * sizeof *alloc);
-    if (!idx || !w || !alloc)
-        return nomem(ev);
+    /* Scratch for the rules' lines: on the stack for a short order, else
+     * from the arena. */
+    idx = idx_small;
+    w = w_small;
+    alloc = alloc_small;
+    if (res->nlines > EARN_SMALL_LINES) {
+        idx = tsr__arena_alloc(ev->arena, res->nlines * sizeof *idx);
+        w = tsr__arena_alloc(ev->arena, res->nlines * sizeof *w);
+        alloc = tsr__arena_alloc(ev->arena, res->nlines * sizeof *alloc);
+        if (!idx || !w || !alloc)
+            return nomem(ev);
+    }
     slot = L->event_start_slot;
 
     /* Without a trace and without multipliers a rule's state is read by no

@@ -521,12 +521,23 @@ static bool allocate_small(int64_t amount, const int64_t *w, size_t n, int64_t t
     uint64_t left;
     size_t i;
 
-    for (i = 0; i < n; i++) {
-        if (!muldiv_floor_rem_with(umuldiv, amount, w[i], total, &q, &r))
-            return false;
-        out[i] = q;
-        rem[i] = r;
-        given += q;   /* the floors add up to at most `amount` */
+    if (amount <= INT32_MAX && total <= INT32_MAX) {
+        /* Points over a till's order: amount * w[i] < 2^62 (w[i] <= total),
+         * so one 64-bit product and division give floor and remainder. */
+        for (i = 0; i < n; i++) {
+            uint64_t p = (uint64_t)amount * (uint64_t)w[i];
+            out[i] = (int64_t)(p / (uint64_t)total);
+            rem[i] = (int64_t)(p % (uint64_t)total);
+            given += out[i];
+        }
+    } else {
+        for (i = 0; i < n; i++) {
+            if (!muldiv_floor_rem_with(umuldiv, amount, w[i], total, &q, &r))
+                return false;
+            out[i] = q;
+            rem[i] = r;
+            given += q;   /* the floors add up to at most `amount` */
+        }
     }
     for (left = (uint64_t)(amount - given); left > 0; left--) {
         size_t best = 0;

@@ -845,13 +845,17 @@ static void test_allocate_short_order_path_matches_general_path(void **state)
     (void)state;
     for (int iter = 0; iter < 50000; iter++) {
         size_t n = 2 + (size_t)(next_u64() % (ALLOCATE_SMALL_MAX - 1u));
-        int kind = (int)(next_u64() % 4u);
+        int kind = (int)(next_u64() % 5u);
         int64_t amount = kind == 0 ? (int64_t)(next_u64() % 100u)
                          : kind == 1 ? (int64_t)(next_u64() % 1000000u)
+                         : kind == 4 ? INT32_MAX - (int64_t)(next_u64() % 3u)
                                      : (int64_t)(next_u64() >> (1 + next_u64() % 63u));
         int64_t total = 0;
         for (size_t i = 0; i < n; i++) {
-            int64_t cap = kind == 3 ? (INT64_MAX / ALLOCATE_SMALL_MAX) : 10000;
+            /* kind 4: amount and total at the edge of the 64-bit product */
+            int64_t cap = kind == 3   ? (INT64_MAX / ALLOCATE_SMALL_MAX)
+                          : kind == 4 ? (INT32_MAX / (int64_t)n)
+                                      : 10000;
             w[i] = next_u64() % 5u == 0 ? 0 : (int64_t)(next_u64() % (uint64_t)cap);
             if (kind == 0)
                 w[i] %= 4;   /* many equal weights: many ties */
