@@ -112,14 +112,19 @@ static int eligible_lines(tsr_eval *ev, const tsr_expr *for_, size_t *idx, size_
     size_t i, k = 0;
     int rc;
 
+    if (!for_) {   /* every line, without a test per line */
+        for (i = 0; i < ev->res->nlines; i++)
+            idx[i] = i;
+        ev->x.item = NULL;
+        *n = ev->res->nlines;
+        return TSR_OK;
+    }
     for (i = 0; i < ev->res->nlines; i++) {
-        bool holds = true;
-        if (for_) {
-            tsr__eval_at_line(ev, i);
-            if ((rc = tsr__eval_test(ev, for_, &holds, NULL)) != TSR_OK) {
-                ev->x.item = NULL;
-                return rc;
-            }
+        bool holds;
+        tsr__eval_at_line(ev, i);
+        if ((rc = tsr__eval_test(ev, for_, &holds, NULL)) != TSR_OK) {
+            ev->x.item = NULL;
+            return rc;
         }
         if (holds)
             idx[k++] = i;
@@ -517,26 +522,43 @@ static int reserve_entries(tsr_eval *ev, size_t more)
     return TSR_OK;
 }
 
-/* One entry, in room reserve_entries made. */
-static int push_entry(tsr_eval *ev, int rule, int line, int64_t points, int slot)
+/* The dates of an entry: available_on, pending_days after its service
+ * date, and expires_on, expire_days after that.  Dates must stay printable
+ * (years 1..9999), like all date arithmetic. */
+typedef struct entry_dates {
+    int64_t available_on, expires_on;
+    bool has_expires;
+} entry_dates;
+
+static int entry_dates_of(tsr_eval *ev, int slot, int line, entry_dates *d)
 {
     const tsr_loyalty *L = &ev->rs->loyalty;
+
+    if (!tsr__add(service_date(ev, slot, line), L->pending_days, &d->available_on) ||
+        d->available_on > TSR_DATE_MAX_DAYS)
+        return tsr__err(ev->err, TSR_EEVAL, "loyalty: available_on is past 9999-12-31");
+    d->has_expires = L->has_expire_days;
+    d->expires_on = 0;
+    if (L->has_expire_days &&
+        (!tsr__add(d->available_on, L->expire_days, &d->expires_on) ||
+         d->expires_on > TSR_DATE_MAX_DAYS))
+        return tsr__err(ev->err, TSR_EEVAL, "loyalty: expires_on is past 9999-12-31");
+    return TSR_OK;
+}
+
+/* One entry with its dates, in room reserve_entries made. */
+static inline int push_entry(tsr_eval *ev, int rule, int line, int64_t points,
+                             const entry_dates *d)
+{
     tsr_result *res = ev->res;
     tsr_points_entry *e = &res->entries[res->nentries];
 
     e->earn = rule;
     e->line = line;
     e->points = points;
-    /* Dates must stay printable (years 1..9999), like all date arithmetic. */
-    if (!tsr__add(service_date(ev, slot, line), L->pending_days, &e->available_on) ||
-        e->available_on > TSR_DATE_MAX_DAYS)
-        return tsr__err(ev->err, TSR_EEVAL, "loyalty: available_on is past 9999-12-31");
-    e->has_expires = L->has_expire_days;
-    e->expires_on = 0;
-    if (L->has_expire_days &&
-        (!tsr__add(e->available_on, L->expire_days, &e->expires_on) ||
-         e->expires_on > TSR_DATE_MAX_DAYS))
-        return tsr__err(ev->err, TSR_EEVAL, "loyalty: expires_on is past 9999-12-31");
+    e->available_on = d->available_on;
+    e->has_expires = d->has_expires;
+    e->expires_on = d->expires_on;
     if (!tsr__add(res->points_earned, points, &res->points_earned))
         return overflow(ev, "points earned");
     if (line >= 0 && !tsr__add(res->lines[line].points_earned, points,
@@ -584,6 +606,7 @@ static int earn_per(tsr_eval *ev, size_t r, earn_state *s, size_t *idx, int64_t 
     const tsr_earn *e = &L->earn[r];
     tsr_result *res = ev->res;
     int64_t base = 0, points;
+    entry_dates dates;
     size_t n, k;
     char b1[32], b2[32];
     int rc;
@@ -632,11 +655,16 @@ static int earn_per(tsr_eval *ev, size_t r, earn_state *s, size_t *idx, int64_t 
         return overflow(ev, "points allocation");
     if ((rc = reserve_entries(ev, n)) != TSR_OK)
         return rc;
+    /* Without an event_start every entry is dated from the order's date:
+     * once for all of them (an error then is the first entry's, as before). */
+    if (slot < 0 && (rc = entry_dates_of(ev, slot, -1, &dates)) != TSR_OK)
+        return rc;
     for (k = 0; k < n; k++) {
         if (alloc[k] == 0)
             continue;
-        rc = push_entry(ev, (int)r, (int)idx[k], alloc[k], slot);
-        if (rc != TSR_OK)
+        if (slot >= 0 && (rc = entry_dates_of(ev, slot, (int)idx[k], &dates)) != TSR_OK)
+            return rc;
+        if ((rc = push_entry(ev, (int)r, (int)idx[k], alloc[k], &dates)) != TSR_OK)
             return rc;
     }
     s->applied = true;
@@ -647,6 +675,7 @@ static int earn_flat(tsr_eval *ev, size_t r, earn_state *s, int slot)
 {
     const tsr_earn *e = &ev->rs->loyalty.earn[r];
     int64_t points = e->points;
+    entry_dates dates;
     int rc;
 
     if (points == 0) {
@@ -660,9 +689,10 @@ static int earn_flat(tsr_eval *ev, size_t r, earn_state *s, int slot)
         return TSR_OK;
     }
     s->applied = true;
-    if ((rc = reserve_entries(ev, 1)) != TSR_OK)
+    if ((rc = reserve_entries(ev, 1)) != TSR_OK ||
+        (rc = entry_dates_of(ev, slot, -1, &dates)) != TSR_OK)
         return rc;
-    return push_entry(ev, (int)r, -1, points, slot);
+    return push_entry(ev, (int)r, -1, points, &dates);
 }
 
 /* A multiply rule applies when its conditions held and some rule it names

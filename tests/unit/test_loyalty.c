@@ -590,6 +590,50 @@ static const char event_rules[] =
     "    - { id: base, per: 1.00, points: 1 }\n"
     "    - { id: bonus, points: 5 }\n";
 
+/* An entry's dates must stay printable: past 9999-12-31 the evaluation
+ * fails and says which date, whether the dates come from the order (one
+ * computation for all the entries of a rule) or from each line's
+ * event_start. */
+static void assert_eval_fails_with(const tsr_ruleset *rs, const char *order, const char *what)
+{
+    tsr_result *r = NULL;
+    tsr_error err;
+    assert_int_equal(tsr_evaluate_text(&r, rs, order, strlen(order), NULL, &err), TSR_EEVAL);
+    assert_null(r);
+    if (!strstr(err.message, what))
+        fail_msg("error `%s` does not say `%s`", err.message, what);
+}
+
+static void test_entry_dates_past_9999_are_evaluation_errors(void **state)
+{
+    tsr_ruleset *pending = load(DATE_RULES("  pending_days: 10\n"));
+    tsr_ruleset *expiring = load(DATE_RULES("  pending_days: 1\n  expire_days: 30\n"));
+    tsr_ruleset *events = load(event_rules);
+    tsr_result *r;
+    (void)state;
+
+    assert_eval_fails_with(pending, "{\"datetime\":\"9999-12-25T10:00:00Z\"," MEMBER ",\"items\":["
+                           "{\"id\":\"a\",\"kind\":\"ticket\",\"price\":\"3.00\"},"
+                           "{\"id\":\"b\",\"kind\":\"ticket\",\"price\":\"3.00\"}]}",
+                           "available_on is past 9999-12-31");
+    assert_eval_fails_with(expiring, "{\"datetime\":\"9999-12-20T10:00:00Z\"," MEMBER ",\"items\":["
+                           "{\"id\":\"a\",\"kind\":\"ticket\",\"price\":\"3.00\"}]}",
+                           "expires_on is past 9999-12-31");
+    r = eval_at(expiring, "9999-11-30T10:00:00Z");   /* the last day that fits */
+    assert_date(entry(r, "base", "a")->expires_on, "9999-12-31");
+    assert_date(entry(r, "bonus", NULL)->expires_on, "9999-12-31");
+    tsr_result_free(r);
+    /* The second line's event is on the last day: its entry cannot be dated. */
+    assert_eval_fails_with(events, "{" WHEN ",\"customer\":{\"id\":\"C1\"},\"items\":["
+                           "{\"id\":\"a\",\"kind\":\"ticket\",\"price\":\"3.00\"},"
+                           "{\"id\":\"b\",\"kind\":\"ticket\",\"price\":\"3.00\","
+                           "\"event_start\":\"9999-12-31T20:00:00Z\"}]}",
+                           "available_on is past 9999-12-31");
+    tsr_ruleset_free(pending);
+    tsr_ruleset_free(expiring);
+    tsr_ruleset_free(events);
+}
+
 static void test_event_start_is_the_service_date_of_its_line(void **state)
 {
     tsr_ruleset *rs = load(event_rules);
@@ -1269,6 +1313,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_available_on_is_pending_days_after_the_order_date_across_month_ends),
         cmocka_unit_test(test_expires_on_is_expire_days_after_available_on_across_leap_years),
         cmocka_unit_test(test_event_start_is_the_service_date_of_its_line),
+        cmocka_unit_test(test_entry_dates_past_9999_are_evaluation_errors),
         cmocka_unit_test(test_event_start_date_is_taken_in_the_rule_set_timezone),
         cmocka_unit_test(test_redemption_within_every_limit_is_granted_in_full),
         cmocka_unit_test(test_redemption_is_capped_by_the_balance),
