@@ -251,7 +251,7 @@ static bool muldiv_floor_rem_with(umuldiv_fn f, int64_t a, int64_t b, int64_t d,
     return true;
 }
 
-bool tsr__muldiv_floor_rem(int64_t a, int64_t b, int64_t d, int64_t *q, int64_t *rem)
+bool tsr__muldiv_floor_rem_wide(int64_t a, int64_t b, int64_t d, int64_t *q, int64_t *rem)
 {
     return muldiv_floor_rem_with(umuldiv, a, b, d, q, rem);
 }

@@ -81,8 +81,23 @@ int64_t tsr__pow10(unsigned n);
 bool tsr__muldiv(int64_t a, int64_t b, int64_t d, tsr_rounding mode, int64_t *out);
 
 /* floor(a * b / d) for a, b >= 0, d > 0, plus the remainder (for largest-
- * remainder allocation): false on overflow. */
-bool tsr__muldiv_floor_rem(int64_t a, int64_t b, int64_t d, int64_t *q, int64_t *rem);
+ * remainder allocation): false on overflow or when a, b or d is out of
+ * that range.  Inline for a, b below 2^31 (money of a line times a count
+ * or a percent: the product fits 62 bits, one division), out of line
+ * (tsr__muldiv_floor_rem_wide, 128-bit product) for the rest. */
+bool tsr__muldiv_floor_rem_wide(int64_t a, int64_t b, int64_t d, int64_t *q, int64_t *rem);
+
+static inline bool tsr__muldiv_floor_rem(int64_t a, int64_t b, int64_t d, int64_t *q,
+                                         int64_t *rem)
+{
+    if ((uint64_t)a <= INT32_MAX && (uint64_t)b <= INT32_MAX && d > 0) {
+        uint64_t p = (uint64_t)a * (uint64_t)b;
+        *q = (int64_t)(p / (uint64_t)d);
+        *rem = (int64_t)(p % (uint64_t)d);
+        return true;
+    }
+    return tsr__muldiv_floor_rem_wide(a, b, d, q, rem);
+}
 
 /* Parse a decimal number: optional '-', digits, optional '.' and digits.
  * No exponent, no '+', no leading or trailing '.', no spaces; leading zeros

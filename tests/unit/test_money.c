@@ -53,6 +53,7 @@ static const int64_t edge_values[] = {
     0, 1, -1, 2, -2, 3, 10, -10, 99, 100, 1000000, -1000000,
     INT64_C(3037000499), INT64_C(3037000500), -INT64_C(3037000500),
     INT64_C(4294967295), INT64_C(4294967296), -INT64_C(4294967296),
+    INT32_MAX - 1, INT32_MAX, INT64_C(2147483648), INT32_MIN,   /* the inline floor_rem's edge */
     INT64_MAX, INT64_MAX - 1, INT64_MAX / 2, INT64_MAX / 2 + 1,
     INT64_MIN, INT64_MIN + 1, INT64_MIN / 2, INT64_MIN / 2 - 1,
     INT64_C(1000000000000000000), -INT64_C(1000000000000000000),
@@ -307,7 +308,7 @@ static void check_muldiv_paths(int64_t a, int64_t b, int64_t d)
                      (long long)rp);
 #endif
     }
-    if (a >= 0 && b >= 0 && d > 0) {
+    {   /* any a, b, d: the inline path and the wide one refuse the same */
         int64_t qp = 0, rp = 0, ql = 0, rl = 0;
         bool okp = muldiv_floor_rem_with(umuldiv_portable, a, b, d, &qp, &rp);
         bool okl = tsr__muldiv_floor_rem(a, b, d, &ql, &rl);
@@ -328,6 +329,8 @@ static void test_muldiv_portable_path_matches_native_path_and_oracle(void **stat
         /* Quotients that fit, with ties: d divides 2ab. */
         check_muldiv_paths(a >> 32, b >> 33, 2);
         check_muldiv_paths(a, b % 1000, (d % 1000) * 2 + 1);
+        /* Both sides of 2^31, where floor_rem leaves its inline path. */
+        check_muldiv_paths(INT32_MAX - (a & 3), INT32_MAX + (b & 3) - 1, d >> (d & 63));
     }
 }
 
