@@ -370,19 +370,24 @@ static int sum_totals(tsr_eval *ev)
 {
     tsr_result *r = ev->res;
     tsr_totals *t = &r->totals;
-    int64_t added = 0;
+    int64_t added = 0, subtotal = 0, discount = 0, redeemed = 0, due = 0;
     size_t i;
     int rc;
 
-    memset(t, 0, sizeof *t);
+    /* Sums in locals (registers), every partial sum checked. */
     for (i = 0; i < r->nlines; i++) {
         const tsr_res_line *l = &r->lines[i];
-        if (!tsr__add(t->subtotal, l->subtotal, &t->subtotal) ||
-            !tsr__add(t->discount, l->discount, &t->discount) ||
-            !tsr__add(t->redeemed_value, l->redeemed_value, &t->redeemed_value) ||
-            !tsr__add(t->due, l->total, &t->due))
+        if (!tsr__add(subtotal, l->subtotal, &subtotal) ||
+            !tsr__add(discount, l->discount, &discount) ||
+            !tsr__add(redeemed, l->redeemed_value, &redeemed) ||
+            !tsr__add(due, l->total, &due))
             return tsr__err(ev->err, TSR_EEVAL, "order totals overflow");
     }
+    memset(t, 0, sizeof *t);
+    t->subtotal = subtotal;
+    t->discount = discount;
+    t->redeemed_value = redeemed;
+    t->due = due;
     t->points_earned = r->points_earned;
     t->points_redeemed = r->points_redeemed;
     if (r->line_tax) {
@@ -403,6 +408,33 @@ static int sum_totals(tsr_eval *ev)
 /* ---------------------------------------------------------------------
  * Setup and the public entry points.
  */
+
+/* Copy the n bytes at src to dst and a NUL after them; returns the byte
+ * after the NUL.  Line ids and kinds are a few bytes long: up to 16 they
+ * are copied with two (possibly overlapping) fixed-size moves the compiler
+ * inlines — below 4, the first, middle and last byte — where a call to
+ * memcpy per string cost more than the copy. */
+static inline char *copy_text(char *dst, const char *src, size_t n)
+{
+    if (n >= 8) {
+        if (n <= 16) {
+            memcpy(dst, src, 8);
+            memcpy(dst + n - 8, src + n - 8, 8);
+        } else {
+            memcpy(dst, src, n);
+        }
+    } else if (n >= 4) {
+        memcpy(dst, src, 4);
+        memcpy(dst + n - 4, src + n - 4, 4);
+    } else if (n > 0) {
+        dst[0] = src[0];
+        dst[n / 2] = src[n / 2];
+        dst[n - 1] = src[n - 1];
+    }
+    dst[n] = '\0';
+    return dst + n + 1;
+}
+
 static int setup(tsr_eval *ev, tsr_result *res, const tsr_ruleset *rs, const tsr_order *order,
                  const tsr_eval_options *opts, tsr_error *err)
 {
@@ -472,23 +504,15 @@ static int setup(tsr_eval *ev, tsr_result *res, const tsr_ruleset *rs, const tsr
             const tsr_value *rec = order->lines + i * ev->stride;
             tsr_res_line *l = &res->lines[i];
             l->id = sp;
-            if (rec[TSR_ITEM_ID].len)
-                memcpy(sp, rec[TSR_ITEM_ID].u.s, rec[TSR_ITEM_ID].len);
-            sp += rec[TSR_ITEM_ID].len;
-            *sp++ = '\0';
+            sp = copy_text(sp, rec[TSR_ITEM_ID].u.s, rec[TSR_ITEM_ID].len);
             l->kind = sp;
-            if (rec[TSR_ITEM_KIND].len)
-                memcpy(sp, rec[TSR_ITEM_KIND].u.s, rec[TSR_ITEM_KIND].len);
-            sp += rec[TSR_ITEM_KIND].len;
-            *sp++ = '\0';
+            sp = copy_text(sp, rec[TSR_ITEM_KIND].u.s, rec[TSR_ITEM_KIND].len);
             l->quantity = rec[TSR_ITEM_QUANTITY].type == TSR_T_INT ? rec[TSR_ITEM_QUANTITY].u.i : 1;
             l->category = -1;
         }
         if (oid->type == TSR_T_STRING) {
             res->order_id = sp;
-            if (oid->len)
-                memcpy(sp, oid->u.s, oid->len);
-            sp[oid->len] = '\0';
+            copy_text(sp, oid->u.s, oid->len);
         }
     }
 

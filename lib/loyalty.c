@@ -112,14 +112,19 @@ static int eligible_lines(tsr_eval *ev, const tsr_expr *for_, size_t *idx, size_
     size_t i, k = 0;
     int rc;
 
+    if (!for_) {   /* every line, without a test per line */
+        for (i = 0; i < ev->res->nlines; i++)
+            idx[i] = i;
+        ev->x.item = NULL;
+        *n = ev->res->nlines;
+        return TSR_OK;
+    }
     for (i = 0; i < ev->res->nlines; i++) {
-        bool holds = true;
-        if (for_) {
-            tsr__eval_at_line(ev, i);
-            if ((rc = tsr__eval_test(ev, for_, &holds, NULL)) != TSR_OK) {
-                ev->x.item = NULL;
-                return rc;
-            }
+        bool holds;
+        tsr__eval_at_line(ev, i);
+        if ((rc = tsr__eval_test(ev, for_, &holds, NULL)) != TSR_OK) {
+            ev->x.item = NULL;
+            return rc;
         }
         if (holds)
             idx[k++] = i;
@@ -338,14 +343,12 @@ static int redeem(tsr_eval *ev)
     const char *why = NULL;
     int rc;
 
+    /* The lines' redeemed points and value are zero: setup() zeroed the
+     * lines, and redemption is the only step that writes them. */
     res->points_redeemed = 0;
     res->redeem_reason = TSR_RR_NONE;
     res->lots_used = NULL;
     res->nlots_used = 0;
-    for (k = 0; k < res->nlines; k++) {
-        res->lines[k].redeemed_points = 0;
-        res->lines[k].redeemed_value = 0;
-    }
 
     rc = settle_membership(ev, &m);
     if (rc != TSR_OK)
@@ -488,34 +491,74 @@ static int64_t service_date(const tsr_eval *ev, int slot, int line)
     return tsr__local_days(v->u.i, tsr__local_offset(ev->rs->tz, v->u.i, v->offset));
 }
 
-static int push_entry(tsr_eval *ev, int rule, int line, int64_t points, int slot)
+/* Room for `more` entries past the last: a rule reserves once for all the
+ * entries it may write, so that writing one checks nothing (doubling from
+ * 8, like tsr__arena_grow; the entries written so far are copied). */
+static int reserve_entries(tsr_eval *ev, size_t more)
+{
+    tsr_result *res = ev->res;
+    size_t ncap;
+    tsr_points_entry *p;
+
+    if (TSR_LIKELY(more <= res->entries_cap - res->nentries))
+        return TSR_OK;
+    if (more > SIZE_MAX - res->nentries)
+        return nomem(ev);
+    ncap = res->entries_cap ? res->entries_cap : 8;
+    while (ncap < res->nentries + more) {
+        if (ncap > SIZE_MAX / 2)
+            return nomem(ev);
+        ncap *= 2;
+    }
+    if (ncap > SIZE_MAX / sizeof *p)
+        return nomem(ev);
+    p = tsr__arena_alloc(ev->arena, ncap * sizeof *p);
+    if (!p)
+        return nomem(ev);
+    if (res->nentries)
+        memcpy(p, res->entries, res->nentries * sizeof *p);
+    res->entries = p;
+    res->entries_cap = ncap;
+    return TSR_OK;
+}
+
+/* The dates of an entry: available_on, pending_days after its service
+ * date, and expires_on, expire_days after that.  Dates must stay printable
+ * (years 1..9999), like all date arithmetic. */
+typedef struct entry_dates {
+    int64_t available_on, expires_on;
+    bool has_expires;
+} entry_dates;
+
+static int entry_dates_of(tsr_eval *ev, int slot, int line, entry_dates *d)
 {
     const tsr_loyalty *L = &ev->rs->loyalty;
-    tsr_result *res = ev->res;
-    tsr_points_entry *e;
 
-    if (res->nentries == res->entries_cap) {
-        void *p = res->entries;
-        if (tsr__arena_grow(ev->arena, &p, &res->entries_cap, res->nentries,
-                            sizeof *res->entries, 8) != TSR_OK)
-            return nomem(ev);
-        res->entries = p;
-    }
-    e = &res->entries[res->nentries];
-    memset(e, 0, sizeof *e);
+    if (!tsr__add(service_date(ev, slot, line), L->pending_days, &d->available_on) ||
+        d->available_on > TSR_DATE_MAX_DAYS)
+        return tsr__err(ev->err, TSR_EEVAL, "loyalty: available_on is past 9999-12-31");
+    d->has_expires = L->has_expire_days;
+    d->expires_on = 0;
+    if (L->has_expire_days &&
+        (!tsr__add(d->available_on, L->expire_days, &d->expires_on) ||
+         d->expires_on > TSR_DATE_MAX_DAYS))
+        return tsr__err(ev->err, TSR_EEVAL, "loyalty: expires_on is past 9999-12-31");
+    return TSR_OK;
+}
+
+/* One entry with its dates, in room reserve_entries made. */
+static inline int push_entry(tsr_eval *ev, int rule, int line, int64_t points,
+                             const entry_dates *d)
+{
+    tsr_result *res = ev->res;
+    tsr_points_entry *e = &res->entries[res->nentries];
+
     e->earn = rule;
     e->line = line;
     e->points = points;
-    /* Dates must stay printable (years 1..9999), like all date arithmetic. */
-    if (!tsr__add(service_date(ev, slot, line), L->pending_days, &e->available_on) ||
-        e->available_on > TSR_DATE_MAX_DAYS)
-        return tsr__err(ev->err, TSR_EEVAL, "loyalty: available_on is past 9999-12-31");
-    if (L->has_expire_days) {
-        e->has_expires = true;
-        if (!tsr__add(e->available_on, L->expire_days, &e->expires_on) ||
-            e->expires_on > TSR_DATE_MAX_DAYS)
-            return tsr__err(ev->err, TSR_EEVAL, "loyalty: expires_on is past 9999-12-31");
-    }
+    e->available_on = d->available_on;
+    e->has_expires = d->has_expires;
+    e->expires_on = d->expires_on;
     if (!tsr__add(res->points_earned, points, &res->points_earned))
         return overflow(ev, "points earned");
     if (line >= 0 && !tsr__add(res->lines[line].points_earned, points,
@@ -563,6 +606,7 @@ static int earn_per(tsr_eval *ev, size_t r, earn_state *s, size_t *idx, int64_t 
     const tsr_earn *e = &L->earn[r];
     tsr_result *res = ev->res;
     int64_t base = 0, points;
+    entry_dates dates;
     size_t n, k;
     char b1[32], b2[32];
     int rc;
@@ -609,11 +653,18 @@ static int earn_per(tsr_eval *ev, size_t r, earn_state *s, size_t *idx, int64_t 
     }
     if (!tsr__allocate(points, w, n, alloc))
         return overflow(ev, "points allocation");
+    if ((rc = reserve_entries(ev, n)) != TSR_OK)
+        return rc;
+    /* Without an event_start every entry is dated from the order's date:
+     * once for all of them (an error then is the first entry's, as before). */
+    if (slot < 0 && (rc = entry_dates_of(ev, slot, -1, &dates)) != TSR_OK)
+        return rc;
     for (k = 0; k < n; k++) {
         if (alloc[k] == 0)
             continue;
-        rc = push_entry(ev, (int)r, (int)idx[k], alloc[k], slot);
-        if (rc != TSR_OK)
+        if (slot >= 0 && (rc = entry_dates_of(ev, slot, (int)idx[k], &dates)) != TSR_OK)
+            return rc;
+        if ((rc = push_entry(ev, (int)r, (int)idx[k], alloc[k], &dates)) != TSR_OK)
             return rc;
     }
     s->applied = true;
@@ -624,6 +675,8 @@ static int earn_flat(tsr_eval *ev, size_t r, earn_state *s, int slot)
 {
     const tsr_earn *e = &ev->rs->loyalty.earn[r];
     int64_t points = e->points;
+    entry_dates dates;
+    int rc;
 
     if (points == 0) {
         s->why = WHY(ev, "0 points: `points` is 0");
@@ -636,7 +689,10 @@ static int earn_flat(tsr_eval *ev, size_t r, earn_state *s, int slot)
         return TSR_OK;
     }
     s->applied = true;
-    return push_entry(ev, (int)r, -1, points, slot);
+    if ((rc = reserve_entries(ev, 1)) != TSR_OK ||
+        (rc = entry_dates_of(ev, slot, -1, &dates)) != TSR_OK)
+        return rc;
+    return push_entry(ev, (int)r, -1, points, &dates);
 }
 
 /* A multiply rule applies when its conditions held and some rule it names
@@ -689,6 +745,9 @@ static int earn_rule(tsr_eval *ev, size_t r, earn_state *st, size_t *idx, int64_
     return earn_one(ev, r, &one, idx, w, alloc, slot);
 }
 
+/* Lines of an order whose earning scratch lives on the stack. */
+#define EARN_SMALL_LINES 16
+
 int tsr__eval_earn(tsr_eval *ev)
 {
     const tsr_loyalty *L = &ev->rs->loyalty;
@@ -696,15 +755,15 @@ int tsr__eval_earn(tsr_eval *ev)
     membership m;
     tsr_route_walk walk;
     earn_state *st;
-    size_t *idx;
-    int64_t *w, *alloc;
-    size_t r, i;
+    size_t idx_small[EARN_SMALL_LINES], *idx;
+    int64_t w_small[EARN_SMALL_LINES], alloc_small[EARN_SMALL_LINES], *w, *alloc;
+    size_t r;
     int slot, rc;
 
+    /* The lines' points_earned are zero: setup() zeroed the lines, and
+     * earning is the only step that writes them. */
     res->points_earned = 0;
     res->nentries = 0;
-    for (i = 0; i < res->nlines; i++)
-        res->lines[i].points_earned = 0;
     if (!L->present || L->nearn == 0)
         return TSR_OK;
 
@@ -725,11 +784,18 @@ int tsr__eval_earn(tsr_eval *ev)
         return TSR_OK;
     }
 
-    idx = tsr__arena_alloc(ev->arena, res->nlines * sizeof *idx);
-    w = tsr__arena_alloc(ev->arena, res->nlines * sizeof *w);
-    alloc = tsr__arena_alloc(ev->arena, res->nlines * sizeof *alloc);
-    if (!idx || !w || !alloc)
-        return nomem(ev);
+    /* Scratch for the rules' lines: on the stack for a short order, else
+     * from the arena. */
+    idx = idx_small;
+    w = w_small;
+    alloc = alloc_small;
+    if (res->nlines > EARN_SMALL_LINES) {
+        idx = tsr__arena_alloc(ev->arena, res->nlines * sizeof *idx);
+        w = tsr__arena_alloc(ev->arena, res->nlines * sizeof *w);
+        alloc = tsr__arena_alloc(ev->arena, res->nlines * sizeof *alloc);
+        if (!idx || !w || !alloc)
+            return nomem(ev);
+    }
     slot = L->event_start_slot;
 
     /* Without a trace and without multipliers a rule's state is read by no

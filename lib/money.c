@@ -20,18 +20,7 @@
 __extension__ typedef unsigned __int128 u128;   /* __extension__: quiet under -pedantic */
 #endif
 
-#if !defined(TSR_NO_BUILTIN_OVERFLOW)
-#  if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 5
-#    define HAVE_BUILTIN_OVERFLOW 1
-#  elif defined(__has_builtin)
-#    if __has_builtin(__builtin_add_overflow) && __has_builtin(__builtin_sub_overflow) && \
-        __has_builtin(__builtin_mul_overflow)
-#      define HAVE_BUILTIN_OVERFLOW 1
-#    endif
-#  endif
-#endif
-
-#if !defined(HAVE_BUILTIN_OVERFLOW) || defined(TSR_MONEY_BOTH_PATHS)
+#if !defined(TSR_HAVE_BUILTIN_OVERFLOW) || defined(TSR_MONEY_BOTH_PATHS)
 #  define PORTABLE_CHECKED 1
 #endif
 #if !defined(HAVE_INT128) || defined(TSR_MONEY_BOTH_PATHS)
@@ -95,44 +84,23 @@ static bool mul_portable(int64_t a, int64_t b, int64_t *out)
 }
 #endif
 
+/* With the overflow built-ins these are inline in money.h. */
+#ifndef TSR_HAVE_BUILTIN_OVERFLOW
 bool tsr__add(int64_t a, int64_t b, int64_t *out)
 {
-#ifdef HAVE_BUILTIN_OVERFLOW
-    int64_t r;
-    if (__builtin_add_overflow(a, b, &r))
-        return false;
-    *out = r;
-    return true;
-#else
     return add_portable(a, b, out);
-#endif
 }
 
 bool tsr__sub(int64_t a, int64_t b, int64_t *out)
 {
-#ifdef HAVE_BUILTIN_OVERFLOW
-    int64_t r;
-    if (__builtin_sub_overflow(a, b, &r))
-        return false;
-    *out = r;
-    return true;
-#else
     return sub_portable(a, b, out);
-#endif
 }
 
 bool tsr__mul(int64_t a, int64_t b, int64_t *out)
 {
-#ifdef HAVE_BUILTIN_OVERFLOW
-    int64_t r;
-    if (__builtin_mul_overflow(a, b, &r))
-        return false;
-    *out = r;
-    return true;
-#else
     return mul_portable(a, b, out);
-#endif
 }
+#endif
 
 static const int64_t pow10_table[19] = {
     INT64_C(1), INT64_C(10), INT64_C(100), INT64_C(1000), INT64_C(10000), INT64_C(100000),
@@ -283,7 +251,7 @@ static bool muldiv_floor_rem_with(umuldiv_fn f, int64_t a, int64_t b, int64_t d,
     return true;
 }
 
-bool tsr__muldiv_floor_rem(int64_t a, int64_t b, int64_t d, int64_t *q, int64_t *rem)
+bool tsr__muldiv_floor_rem_wide(int64_t a, int64_t b, int64_t d, int64_t *q, int64_t *rem)
 {
     return muldiv_floor_rem_with(umuldiv, a, b, d, q, rem);
 }
@@ -520,10 +488,11 @@ static size_t count_at_least(const int64_t *rem, size_t n, int64_t t)
 /* The remainder of the last line to get a leftover unit: the largest t
  * with at least `left` remainders >= t.  Binary search over the value
  * range costs ~64 passes over rem[] whatever n and `left` are, where
- * picking the maximum `left` times would be O(n^2) on a 10,000-line order.
+ * picking the maximum `left` times would be O(n^2) on a 10,000-line order
+ * (a short order does just that: allocate_small).
  * Since sum(rem) = left * W and every rem < W, more than `left`
  * remainders are positive, so t = 1 always qualifies. */
-static int64_t remainder_cut_search(const int64_t *rem, size_t n, size_t left, int64_t total)
+static int64_t remainder_cut(const int64_t *rem, size_t n, size_t left, int64_t total)
 {
     int64_t lo = 1, hi = total - 1;
     while (lo < hi) {
@@ -536,66 +505,62 @@ static int64_t remainder_cut_search(const int64_t *rem, size_t n, size_t left, i
     return lo;
 }
 
-/* The same cut for a short order: the left-th largest remainder, counted
- * with repeats, found by walking down the distinct values from the top.
- * Each step is one pass and at most `left` < n steps are taken, so up to
- * REMAINDER_WALK_MAX lines this beats the ~log2(W) passes of the search
- * (a typical order has a few lines, W tens of thousands of cents). */
-#define REMAINDER_WALK_MAX 16
+/* The same allocation for an order of a few lines (every order a till
+ * sends): floors and remainders in one pass, the remainders on the stack,
+ * then each leftover unit to the largest remainder not yet served, the
+ * earlier line on ties (strictly greater replaces) — the rule itself, in
+ * O(n * left) with left < n <= ALLOCATE_SMALL_MAX.  As in the general
+ * path, more than `left` remainders are positive, so no line with a zero
+ * remainder is ever served.  total > 0, every w[i] >= 0. */
+#define ALLOCATE_SMALL_MAX 16
 
-static int64_t remainder_cut(const int64_t *rem, size_t n, size_t left, int64_t total)
+static bool allocate_small(int64_t amount, const int64_t *w, size_t n, int64_t total,
+                           int64_t *out)
 {
-    int64_t below = INT64_MAX;   /* the values >= below are counted */
-    size_t counted = 0;
+    int64_t rem[ALLOCATE_SMALL_MAX], given = 0, q, r;
+    uint64_t left;
+    size_t i;
 
-    if (n > REMAINDER_WALK_MAX)
-        return remainder_cut_search(rem, n, left, total);
-    for (;;) {
+    if (amount <= INT32_MAX && total <= INT32_MAX) {
+        /* Points over a till's order: amount * w[i] < 2^62 (w[i] <= total),
+         * so one 64-bit product and division give floor and remainder. */
+        for (i = 0; i < n; i++) {
+            uint64_t p = (uint64_t)amount * (uint64_t)w[i];
+            out[i] = (int64_t)(p / (uint64_t)total);
+            rem[i] = (int64_t)(p % (uint64_t)total);
+            given += out[i];
+        }
+    } else {
+        for (i = 0; i < n; i++) {
+            if (!muldiv_floor_rem_with(umuldiv, amount, w[i], total, &q, &r))
+                return false;
+            out[i] = q;
+            rem[i] = r;
+            given += q;   /* the floors add up to at most `amount` */
+        }
+    }
+    for (left = (uint64_t)(amount - given); left > 0; left--) {
+        size_t best = 0;
         int64_t top = -1;
-        size_t at_top = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (rem[i] >= below)
-                continue;
+        for (i = 0; i < n; i++) {
             if (rem[i] > top) {
                 top = rem[i];
-                at_top = 1;
-            } else if (rem[i] == top) {
-                at_top++;
+                best = i;
             }
         }
-        if (at_top == 0)   /* cannot happen (left < n); the search is the rule */
-            return remainder_cut_search(rem, n, left, total);
-        counted += at_top;
-        if (counted >= left)
-            return top;
-        below = top;
+        out[best]++;
+        rem[best] = -1;   /* served */
     }
+    return true;
 }
 
-bool tsr__allocate(int64_t amount, const int64_t *w, size_t n, int64_t *out)
+/* The general path: any n, no memory but out[]. */
+static bool allocate_general(int64_t amount, const int64_t *w, size_t n, int64_t total,
+                             int64_t *out)
 {
-    int64_t total = 0, given = 0, q, r, cut;
+    int64_t given = 0, q, r, cut;
     size_t left, ties_taken;
 
-    if (amount < 0)
-        return false;
-    if (n == 0)
-        return amount == 0;   /* nothing to give to */
-    if (n == 1) {
-        /* One line takes everything, whatever its weight (amount·w/w, or
-         * split_evenly over one line): skip the divisions. */
-        if (w[0] < 0)
-            return false;
-        out[0] = amount;
-        return true;
-    }
-    for (size_t i = 0; i < n; i++)
-        if (w[i] < 0 || !tsr__add(total, w[i], &total))
-            return false;
-    if (total == 0) {
-        split_evenly(amount, n, out);
-        return true;
-    }
     /* First pass: out[] holds each line's remainder (the fractional part
      * times W), which is all the ranking needs; the floors are recomputed
      * at the end rather than kept in memory we may not allocate. */
@@ -621,4 +586,31 @@ bool tsr__allocate(int64_t amount, const int64_t *w, size_t n, int64_t *out)
         out[i] = q + (extra ? 1 : 0);
     }
     return true;
+}
+
+bool tsr__allocate(int64_t amount, const int64_t *w, size_t n, int64_t *out)
+{
+    int64_t total = 0;
+
+    if (amount < 0)
+        return false;
+    if (n == 0)
+        return amount == 0;   /* nothing to give to */
+    if (n == 1) {
+        /* One line takes everything, whatever its weight (amount·w/w, or
+         * split_evenly over one line): skip the divisions. */
+        if (w[0] < 0)
+            return false;
+        out[0] = amount;
+        return true;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (w[i] < 0 || !tsr__add(total, w[i], &total))
+            return false;
+    if (total == 0) {
+        split_evenly(amount, n, out);
+        return true;
+    }
+    return n <= ALLOCATE_SMALL_MAX ? allocate_small(amount, w, n, total, out)
+                                   : allocate_general(amount, w, n, total, out);
 }

@@ -24,10 +24,54 @@ typedef enum tsr_rounding {
     TSR_ROUND_DOWN            /* toward zero */
 } tsr_rounding;
 
-/* Checked int64 arithmetic: false on overflow (*out untouched). */
+/* Checked int64 arithmetic: false on overflow (*out untouched).  Where the
+ * compiler has the overflow built-ins (gcc >= 5, clang) they are inline:
+ * every step of an evaluation adds money, and a call per sum cost more than
+ * the sum.  Elsewhere (or with TSR_NO_BUILTIN_OVERFLOW) money.c has portable
+ * versions out of line. */
+#if !defined(TSR_NO_BUILTIN_OVERFLOW)
+#  if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 5
+#    define TSR_HAVE_BUILTIN_OVERFLOW 1
+#  elif defined(__has_builtin)
+#    if __has_builtin(__builtin_add_overflow) && __has_builtin(__builtin_sub_overflow) && \
+        __has_builtin(__builtin_mul_overflow)
+#      define TSR_HAVE_BUILTIN_OVERFLOW 1
+#    endif
+#  endif
+#endif
+
+#ifdef TSR_HAVE_BUILTIN_OVERFLOW
+static inline bool tsr__add(int64_t a, int64_t b, int64_t *out)
+{
+    int64_t r;
+    if (__builtin_add_overflow(a, b, &r))
+        return false;
+    *out = r;
+    return true;
+}
+
+static inline bool tsr__sub(int64_t a, int64_t b, int64_t *out)
+{
+    int64_t r;
+    if (__builtin_sub_overflow(a, b, &r))
+        return false;
+    *out = r;
+    return true;
+}
+
+static inline bool tsr__mul(int64_t a, int64_t b, int64_t *out)
+{
+    int64_t r;
+    if (__builtin_mul_overflow(a, b, &r))
+        return false;
+    *out = r;
+    return true;
+}
+#else
 bool tsr__add(int64_t a, int64_t b, int64_t *out);
 bool tsr__sub(int64_t a, int64_t b, int64_t *out);
 bool tsr__mul(int64_t a, int64_t b, int64_t *out);
+#endif
 
 /* 10^n for n in 0..18; 0 for larger n (no int64 holds it). */
 int64_t tsr__pow10(unsigned n);
@@ -37,8 +81,23 @@ int64_t tsr__pow10(unsigned n);
 bool tsr__muldiv(int64_t a, int64_t b, int64_t d, tsr_rounding mode, int64_t *out);
 
 /* floor(a * b / d) for a, b >= 0, d > 0, plus the remainder (for largest-
- * remainder allocation): false on overflow. */
-bool tsr__muldiv_floor_rem(int64_t a, int64_t b, int64_t d, int64_t *q, int64_t *rem);
+ * remainder allocation): false on overflow or when a, b or d is out of
+ * that range.  Inline for a, b below 2^31 (money of a line times a count
+ * or a percent: the product fits 62 bits, one division), out of line
+ * (tsr__muldiv_floor_rem_wide, 128-bit product) for the rest. */
+bool tsr__muldiv_floor_rem_wide(int64_t a, int64_t b, int64_t d, int64_t *q, int64_t *rem);
+
+static inline bool tsr__muldiv_floor_rem(int64_t a, int64_t b, int64_t d, int64_t *q,
+                                         int64_t *rem)
+{
+    if ((uint64_t)a <= INT32_MAX && (uint64_t)b <= INT32_MAX && d > 0) {
+        uint64_t p = (uint64_t)a * (uint64_t)b;
+        *q = (int64_t)(p / (uint64_t)d);
+        *rem = (int64_t)(p % (uint64_t)d);
+        return true;
+    }
+    return tsr__muldiv_floor_rem_wide(a, b, d, q, rem);
+}
 
 /* Parse a decimal number: optional '-', digits, optional '.' and digits.
  * No exponent, no '+', no leading or trailing '.', no spaces; leading zeros

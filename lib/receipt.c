@@ -585,7 +585,7 @@ static int check_line_sums(const tsr_receipt *rc, unsigned minor, tsr_error *err
 
     for (i = 0; i < rc->nlines; i++) {
         const tsr_receipt_line *l = &rc->lines[i];
-        int64_t t;
+        int64_t t = 0;   /* printed below even when a subtraction overflowed */
         if (!tsr__sub(l->subtotal, l->discount, &t) || !tsr__sub(t, l->redeemed_value, &t) ||
             t != l->total) {
             snprintf(path, sizeof path, "receipt.lines[%zu].total", i);
@@ -641,7 +641,7 @@ static int check_totals_sums(const tsr_receipt *rc, const tsr_ruleset *rs, tsr_e
     char a[40], b[40];
     sums s;
     size_t i;
-    int64_t t;
+    int64_t t = 0;   /* printed below even when a subtraction overflowed */
 
     memset(&s, 0, sizeof s);
     for (i = 0; i < rc->nlines; i++) {

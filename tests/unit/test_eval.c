@@ -343,6 +343,50 @@ static void test_evaluate_into_fails_cleanly_at_every_allocation(void **state)
     assert_int_equal(c.live, 0);
 }
 
+/* Setup copies each line's id and kind and the order id into the result
+ * (strings of up to 16 bytes with inline fixed-size moves, longer ones
+ * with memcpy): every length from 1 to 40, each string at its own offset
+ * in the result's block, must come back exactly, NUL-terminated. */
+static void test_result_keeps_ids_and_kinds_of_every_length(void **state)
+{
+    static const char rules[] = "tessera: 1\nruleset: lengths\nversion: \"1\"\ncurrency: EUR\n";
+    static const char alphabet[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    tsr_ruleset *rs = NULL;
+    tsr_result *r = NULL;
+    tsr_error err;
+    char order[8192], want[64];
+    size_t len = 0, n = 40;
+    (void)state;
+
+    assert_int_equal(tsr_ruleset_load_string(&rs, rules, sizeof rules - 1, "lengths.yaml", NULL,
+                                             &err), TSR_OK);
+    for (size_t k = 1; k <= n; k++) {
+        len = (size_t)snprintf(order, sizeof order,
+                               "{\"id\":\"%.*s\",\"datetime\":\"2026-06-10T11:00:00Z\",\"items\":[",
+                               (int)k, alphabet);
+        for (size_t i = 1; i <= n; i++)
+            len += (size_t)snprintf(order + len, sizeof order - len,
+                                    "%s{\"id\":\"%.*s\",\"kind\":\"%.*s\",\"price\":\"1.00\"}",
+                                    i > 1 ? "," : "", (int)i, alphabet + (k % 7),
+                                    (int)((i + k) % n + 1), alphabet + 3);
+        snprintf(order + len, sizeof order - len, "]}");
+        assert_int_equal(tsr_evaluate_text_into(&r, rs, order, strlen(order), NULL, &err), TSR_OK);
+        snprintf(want, sizeof want, "%.*s", (int)k, alphabet);
+        assert_string_equal(tsr_result_order_id(r), want);
+        assert_int_equal(tsr_result_line_count(r), n);
+        for (size_t i = 1; i <= n; i++) {
+            snprintf(want, sizeof want, "%.*s", (int)i, alphabet + (k % 7));
+            assert_string_equal(tsr_result_line_id(r, i - 1), want);
+            snprintf(want, sizeof want, "\"kind\":\"%.*s\"", (int)((i + k) % n + 1),
+                     alphabet + 3);
+            if (!strstr(tsr_result_json(r, NULL), want))
+                fail_msg("order id length %zu: no %s in the result", k, want);
+        }
+    }
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -351,6 +395,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_failed_evaluation_into_frees_the_result),
         cmocka_unit_test(test_result_of_another_allocator_is_made_anew),
         cmocka_unit_test(test_evaluate_into_fails_cleanly_at_every_allocation),
+        cmocka_unit_test(test_result_keeps_ids_and_kinds_of_every_length),
     };
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);

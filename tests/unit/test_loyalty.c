@@ -590,6 +590,50 @@ static const char event_rules[] =
     "    - { id: base, per: 1.00, points: 1 }\n"
     "    - { id: bonus, points: 5 }\n";
 
+/* An entry's dates must stay printable: past 9999-12-31 the evaluation
+ * fails and says which date, whether the dates come from the order (one
+ * computation for all the entries of a rule) or from each line's
+ * event_start. */
+static void assert_eval_fails_with(const tsr_ruleset *rs, const char *order, const char *what)
+{
+    tsr_result *r = NULL;
+    tsr_error err;
+    assert_int_equal(tsr_evaluate_text(&r, rs, order, strlen(order), NULL, &err), TSR_EEVAL);
+    assert_null(r);
+    if (!strstr(err.message, what))
+        fail_msg("error `%s` does not say `%s`", err.message, what);
+}
+
+static void test_entry_dates_past_9999_are_evaluation_errors(void **state)
+{
+    tsr_ruleset *pending = load(DATE_RULES("  pending_days: 10\n"));
+    tsr_ruleset *expiring = load(DATE_RULES("  pending_days: 1\n  expire_days: 30\n"));
+    tsr_ruleset *events = load(event_rules);
+    tsr_result *r;
+    (void)state;
+
+    assert_eval_fails_with(pending, "{\"datetime\":\"9999-12-25T10:00:00Z\"," MEMBER ",\"items\":["
+                           "{\"id\":\"a\",\"kind\":\"ticket\",\"price\":\"3.00\"},"
+                           "{\"id\":\"b\",\"kind\":\"ticket\",\"price\":\"3.00\"}]}",
+                           "available_on is past 9999-12-31");
+    assert_eval_fails_with(expiring, "{\"datetime\":\"9999-12-20T10:00:00Z\"," MEMBER ",\"items\":["
+                           "{\"id\":\"a\",\"kind\":\"ticket\",\"price\":\"3.00\"}]}",
+                           "expires_on is past 9999-12-31");
+    r = eval_at(expiring, "9999-11-30T10:00:00Z");   /* the last day that fits */
+    assert_date(entry(r, "base", "a")->expires_on, "9999-12-31");
+    assert_date(entry(r, "bonus", NULL)->expires_on, "9999-12-31");
+    tsr_result_free(r);
+    /* The second line's event is on the last day: its entry cannot be dated. */
+    assert_eval_fails_with(events, "{" WHEN ",\"customer\":{\"id\":\"C1\"},\"items\":["
+                           "{\"id\":\"a\",\"kind\":\"ticket\",\"price\":\"3.00\"},"
+                           "{\"id\":\"b\",\"kind\":\"ticket\",\"price\":\"3.00\","
+                           "\"event_start\":\"9999-12-31T20:00:00Z\"}]}",
+                           "available_on is past 9999-12-31");
+    tsr_ruleset_free(pending);
+    tsr_ruleset_free(expiring);
+    tsr_ruleset_free(events);
+}
+
 static void test_event_start_is_the_service_date_of_its_line(void **state)
 {
     tsr_ruleset *rs = load(event_rules);
@@ -1110,6 +1154,69 @@ static void test_without_a_trace_the_points_are_the_same(void **state)
     tsr_ruleset_free(rs);
 }
 
+/* Earning keeps its per-line scratch on the stack up to 16 lines and in
+ * the arena beyond, and reserves room for a rule's entries at once (the
+ * list doubling from 8, earlier entries copied): orders of 16, 17 and 40
+ * lines under two per rules and a flat one must give, entry by entry, the
+ * largest-remainder shares of each rule's points, in rule then line order,
+ * with and without a trace. */
+static void test_earning_on_short_and_long_orders_gives_every_entry_in_order(void **state)
+{
+    static const size_t sizes[] = {16, 17, 40};
+    tsr_ruleset *rs = load(HEAD
+        "loyalty:\n"
+        "  member_when: customer.member\n"
+        "  earn:\n"
+        "    - { id: one, per: 1.00, points: 1 }\n"
+        "    - { id: two, per: 0.70, points: 3 }\n"
+        "    - { id: flat, points: 5 }\n");
+    (void)state;
+
+    for (size_t z = 0; z < TSR_ARRAY_LEN(sizes); z++) {
+        size_t n = sizes[z], len = 0;
+        char order[8192];
+        int64_t w[40], want[40], base = 0;
+        len += (size_t)snprintf(order + len, sizeof order - len, "{" WHEN "," MEMBER ",\"items\":[");
+        for (size_t i = 0; i < n; i++) {
+            w[i] = 100 + (int64_t)((i * 7919u) % 2000u);   /* 1.00 .. 20.99 */
+            base += w[i];
+            len += (size_t)snprintf(order + len, sizeof order - len,
+                                    "%s{\"id\":\"l%zu\",\"kind\":\"ticket\",\"price\":\"%lld.%02lld\"}",
+                                    i ? "," : "", i, (long long)(w[i] / 100), (long long)(w[i] % 100));
+        }
+        snprintf(order + len, sizeof order - len, "]}");
+        for (int traced = 0; traced < 2; traced++) {
+            tsr_eval_options opts = TSR_EVAL_OPTIONS_INIT;
+            tsr_result *r = NULL;
+            tsr_error err;
+            size_t e = 0;
+            opts.no_trace = !traced;
+            assert_int_equal(tsr_evaluate_text(&r, rs, order, strlen(order), &opts, &err), TSR_OK);
+            for (int rule = 0; rule < 2; rule++) {
+                int64_t points = rule == 0 ? base / 100 : base / 70 * 3;
+                assert_true(tsr__allocate(points, w, n, want));
+                for (size_t i = 0; i < n; i++) {
+                    if (want[i] == 0)
+                        continue;
+                    assert_true(e < r->nentries);
+                    assert_int_equal(r->entries[e].earn, rule);
+                    assert_int_equal(r->entries[e].line, (int)i);
+                    assert_int_equal(r->entries[e].points, want[i]);
+                    e++;
+                }
+            }
+            assert_int_equal(r->nentries, e + 1);
+            assert_int_equal(r->entries[e].earn, 2);
+            assert_int_equal(r->entries[e].line, -1);
+            assert_int_equal(r->entries[e].points, 5);
+            assert_int_equal(r->points_earned, base / 100 + base / 70 * 3 + 5);
+            assert_points_consistent(r);
+            tsr_result_free(r);
+        }
+    }
+    tsr_ruleset_free(rs);
+}
+
 /* Fail allocation 1, 2, 3, ... of an evaluation that redeems lots and earns
  * on many lines: each failure is a clean TSR_ENOMEM with nothing leaked.
  * Eight per-rules give every line eight entries, more than the evaluation
@@ -1206,6 +1313,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_available_on_is_pending_days_after_the_order_date_across_month_ends),
         cmocka_unit_test(test_expires_on_is_expire_days_after_available_on_across_leap_years),
         cmocka_unit_test(test_event_start_is_the_service_date_of_its_line),
+        cmocka_unit_test(test_entry_dates_past_9999_are_evaluation_errors),
         cmocka_unit_test(test_event_start_date_is_taken_in_the_rule_set_timezone),
         cmocka_unit_test(test_redemption_within_every_limit_is_granted_in_full),
         cmocka_unit_test(test_redemption_is_capped_by_the_balance),
@@ -1224,6 +1332,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_park_points_pay_half_a_ticket_and_paid_money_earns),
         cmocka_unit_test(test_points_overflow_is_an_evaluation_error),
         cmocka_unit_test(test_without_a_trace_the_points_are_the_same),
+        cmocka_unit_test(test_earning_on_short_and_long_orders_gives_every_entry_in_order),
         cmocka_unit_test(test_out_of_memory_during_loyalty_fails_cleanly),
     };
     /* `test_x NAME` runs the cases NAME matches (a * wildcard) alone */

@@ -53,6 +53,7 @@ static const int64_t edge_values[] = {
     0, 1, -1, 2, -2, 3, 10, -10, 99, 100, 1000000, -1000000,
     INT64_C(3037000499), INT64_C(3037000500), -INT64_C(3037000500),
     INT64_C(4294967295), INT64_C(4294967296), -INT64_C(4294967296),
+    INT32_MAX - 1, INT32_MAX, INT64_C(2147483648), INT32_MIN,   /* the inline floor_rem's edge */
     INT64_MAX, INT64_MAX - 1, INT64_MAX / 2, INT64_MAX / 2 + 1,
     INT64_MIN, INT64_MIN + 1, INT64_MIN / 2, INT64_MIN / 2 - 1,
     INT64_C(1000000000000000000), -INT64_C(1000000000000000000),
@@ -307,7 +308,7 @@ static void check_muldiv_paths(int64_t a, int64_t b, int64_t d)
                      (long long)rp);
 #endif
     }
-    if (a >= 0 && b >= 0 && d > 0) {
+    {   /* any a, b, d: the inline path and the wide one refuse the same */
         int64_t qp = 0, rp = 0, ql = 0, rl = 0;
         bool okp = muldiv_floor_rem_with(umuldiv_portable, a, b, d, &qp, &rp);
         bool okl = tsr__muldiv_floor_rem(a, b, d, &ql, &rl);
@@ -328,6 +329,8 @@ static void test_muldiv_portable_path_matches_native_path_and_oracle(void **stat
         /* Quotients that fit, with ties: d divides 2ab. */
         check_muldiv_paths(a >> 32, b >> 33, 2);
         check_muldiv_paths(a, b % 1000, (d % 1000) * 2 + 1);
+        /* Both sides of 2^31, where floor_rem leaves its inline path. */
+        check_muldiv_paths(INT32_MAX - (a & 3), INT32_MAX + (b & 3) - 1, d >> (d & 63));
     }
 }
 
@@ -682,7 +685,7 @@ static void test_allocate_family_pack_saving_over_four_units(void **state)
 {
     /* 1600.00 saved over units of 2500, 2500, 1800, 1800 */
     const int64_t w[] = {250000, 250000, 180000, 180000};
-    int64_t out[4];
+    int64_t out[4] = {0};   /* gcc cannot see that a true return filled it */
     (void)state;
     assert_true(tsr__allocate(160000, w, 4, out));
     assert_int_equal(out[0], 46512);
@@ -695,7 +698,7 @@ static void test_allocate_ties_go_to_the_lower_index(void **state)
 {
     const int64_t w3[] = {1, 1, 1};
     const int64_t w4[] = {2, 1, 1, 2};
-    int64_t out[4];
+    int64_t out[4] = {0};   /* gcc cannot see that a true return filled it */
     (void)state;
     assert_true(tsr__allocate(100, w3, 3, out));
     assert_int_equal(out[0], 34);
@@ -717,7 +720,7 @@ static void test_allocate_ties_go_to_the_lower_index(void **state)
 static void test_allocate_zero_total_weight_splits_equally(void **state)
 {
     const int64_t w[] = {0, 0, 0};
-    int64_t out[3];
+    int64_t out[3] = {0};   /* gcc cannot see that a true return filled it */
     (void)state;
     assert_true(tsr__allocate(10, w, 3, out));
     assert_int_equal(out[0], 4);
@@ -730,7 +733,7 @@ static void test_allocate_zero_total_weight_splits_equally(void **state)
 static void test_allocate_gives_nothing_to_zero_weight_lines(void **state)
 {
     const int64_t w[] = {1, 0, 1, 0};
-    int64_t out[4];
+    int64_t out[4] = {0};   /* gcc cannot see that a true return filled it */
     (void)state;
     assert_true(tsr__allocate(11, w, 4, out));
     assert_int_equal(out[0], 6);
@@ -836,6 +839,49 @@ static void test_allocate_matches_a_reference_on_random_inputs(void **state)
 }
 #endif
 
+/* The short-order path (allocate_small, up to ALLOCATE_SMALL_MAX lines)
+ * and the general one (remainder cut by binary search) must give the same
+ * shares on the same input: ties, zero weights, huge amounts and weights. */
+static void test_allocate_short_order_path_matches_general_path(void **state)
+{
+    int64_t w[ALLOCATE_SMALL_MAX], fast[ALLOCATE_SMALL_MAX], slow[ALLOCATE_SMALL_MAX];
+    (void)state;
+    for (int iter = 0; iter < 50000; iter++) {
+        size_t n = 2 + (size_t)(next_u64() % (ALLOCATE_SMALL_MAX - 1u));
+        int kind = (int)(next_u64() % 5u);
+        int64_t amount = kind == 0 ? (int64_t)(next_u64() % 100u)
+                         : kind == 1 ? (int64_t)(next_u64() % 1000000u)
+                         : kind == 4 ? INT32_MAX - (int64_t)(next_u64() % 3u)
+                                     : (int64_t)(next_u64() >> (1 + next_u64() % 63u));
+        int64_t total = 0;
+        for (size_t i = 0; i < n; i++) {
+            /* kind 4: amount and total at the edge of the 64-bit product */
+            int64_t cap = kind == 3   ? (INT64_MAX / ALLOCATE_SMALL_MAX)
+                          : kind == 4 ? (INT32_MAX / (int64_t)n)
+                                      : 10000;
+            w[i] = next_u64() % 5u == 0 ? 0 : (int64_t)(next_u64() % (uint64_t)cap);
+            if (kind == 0)
+                w[i] %= 4;   /* many equal weights: many ties */
+            total += w[i];
+        }
+        if (total == 0)
+            continue;   /* split_evenly, before either path */
+        assert_true(allocate_small(amount, w, n, total, fast));
+        assert_true(allocate_general(amount, w, n, total, slow));
+        for (size_t i = 0; i < n; i++)
+            if (fast[i] != slow[i])
+                fail_msg("iteration %d, line %zu of %zu: short path %lld, general %lld", iter,
+                         i, n, (long long)fast[i], (long long)slow[i]);
+    }
+    /* The boundary itself: ALLOCATE_SMALL_MAX lines take the short path,
+     * one more the general one, with the same leftover rule. */
+    for (size_t i = 0; i < ALLOCATE_SMALL_MAX; i++)
+        w[i] = 3;
+    assert_true(tsr__allocate(ALLOCATE_SMALL_MAX * 3 + 5, w, ALLOCATE_SMALL_MAX, fast));
+    for (size_t i = 0; i < ALLOCATE_SMALL_MAX; i++)
+        assert_int_equal(fast[i], i < 5 ? 4 : 3);
+}
+
 static void test_allocate_over_ten_thousand_lines_stays_linear(void **state)
 {
     enum { N = 10000 };
@@ -899,6 +945,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_allocate_refuses_negative_inputs_and_empty_targets),
         cmocka_unit_test(test_allocate_extreme_values_without_overflow),
         cmocka_unit_test(test_allocate_matches_a_reference_on_random_inputs),
+        cmocka_unit_test(test_allocate_short_order_path_matches_general_path),
         cmocka_unit_test(test_allocate_over_ten_thousand_lines_stays_linear),
     };
     /* `test_x NAME` runs the cases NAME matches (a * wildcard) alone */
