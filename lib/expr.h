@@ -528,6 +528,15 @@ static inline unsigned tsr__expr_memo_get(const tsr_expr *e, const tsr_expr_ctx 
                ? ctx->memo_row[e->memo - 1] : 0u;
 }
 
+/* The current line's memo cell of e (what tsr__expr_memo_get reads), or
+ * NULL when e has none there: for a caller that reads it and then answers
+ * e inline (tsr__expr_fast_test_cell), so that the cell is found once. */
+static inline uint8_t *tsr__expr_memo_cell(const tsr_expr *e, const tsr_expr_ctx *ctx)
+{
+    return e->memo && ctx->memo_row && ctx->item == ctx->memo_item
+               ? &ctx->memo_row[e->memo - 1] : NULL;
+}
+
 /* One conjunct of a kind from TSR_FAST_IN on (a list, a calendar function
  * of `now` or of a date field): 1 and *holds as the walker answers it, 0
  * when a field holds another type than declared (the walker reports it).
@@ -598,8 +607,19 @@ static inline int tsr__expr_fast_conjs(const tsr_fast_cmp *fs, uint32_t n, tsr_e
  * having charged nothing, when it cannot answer (no fast form, a type
  * mismatch that must be reported, a budget about to run out): the caller
  * then asks tsr__expr_test. */
+static inline int tsr__expr_fast_test_cell(const tsr_expr *e, tsr_expr_ctx *ctx, bool *holds,
+                                           uint32_t *failed, uint8_t *cell);
+
 static inline int tsr__expr_fast_test(const tsr_expr *e, tsr_expr_ctx *ctx, bool *holds,
                                       uint32_t *failed)
+{
+    return tsr__expr_fast_test_cell(e, ctx, holds, failed, tsr__expr_memo_cell(e, ctx));
+}
+
+/* tsr__expr_fast_test with e's memo cell on the current line already
+ * found (tsr__expr_memo_cell; NULL: none). */
+static inline int tsr__expr_fast_test_cell(const tsr_expr *e, tsr_expr_ctx *ctx, bool *holds,
+                                           uint32_t *failed, uint8_t *cell)
 {
     bool h;
 
@@ -613,8 +633,8 @@ static inline int tsr__expr_fast_test(const tsr_expr *e, tsr_expr_ctx *ctx, bool
     ctx->steps_left -= e->cost;
     /* keep the line's memo as tsr__expr_test would (same answer, same
      * slot), so that later rules asking e on this line read it there */
-    if (e->memo && ctx->memo_row && ctx->item == ctx->memo_item)
-        ctx->memo_row[e->memo - 1] = h ? 2 : 1;
+    if (cell)
+        *cell = h ? 2 : 1;
     *holds = h;
     return 1;
 }
