@@ -304,6 +304,16 @@ static int eval_categories(tsr_eval *ev)
             if ((rc = tsr__route_first(&rs->plan->categories, ev->line_kinds[i], rs->ncategories,
                                        why, &filled, &found, try_category, ev)) != TSR_OK)
                 return rc;
+        } else if (!why && rs->plan->cat_next_for) {
+            /* a `for` the line's memo holds false fails the categories
+             * that repeat it: the next to try is past them */
+            for (c = 0; c < rs->ncategories && found < 0;) {
+                const tsr_expr *f = rs->categories[c].for_;
+                if ((rc = try_category(ev, c, NULL, &found)) != TSR_OK)
+                    return rc;
+                c = found < 0 && f && tsr__expr_memo_get(f, &ev->x) == 1
+                        ? rs->plan->cat_next_for[c] : c + 1;
+            }
         } else {
             for (c = 0; c < rs->ncategories && found < 0; c++)
                 if ((rc = try_category(ev, c, why, &found)) != TSR_OK)

@@ -252,6 +252,7 @@ int tsr__eval_test_full(tsr_eval *ev, const tsr_expr *e, bool *holds, const char
 static inline int tsr__eval_test(tsr_eval *ev, const tsr_expr *e, bool *holds, const char **why)
 {
     uint32_t failed = 0;
+    uint8_t *cell;
     unsigned m;
 
     if (!e) {
@@ -261,7 +262,8 @@ static inline int tsr__eval_test(tsr_eval *ev, const tsr_expr *e, bool *holds, c
     /* a memoised answer for this line: no call (see tsr__expr_memo_get);
      * a false one that needs its trace text asks the memo through the
      * full path, which charges nothing for it either */
-    m = tsr__expr_memo_get(e, &ev->x);
+    cell = tsr__expr_memo_cell(e, &ev->x);
+    m = cell ? *cell : 0u;
     if (m == 2 || (m == 1 && !why)) {
         *holds = m == 2;
         return TSR_OK;
@@ -269,7 +271,7 @@ static inline int tsr__eval_test(tsr_eval *ev, const tsr_expr *e, bool *holds, c
     /* comparisons of fields with constants, flags, and `and` chains of
      * them answered inline (see tsr__expr_fast_test), with the trace text
      * of the conjunct that failed */
-    if (!m && tsr__expr_fast_test(e, &ev->x, holds, &failed)) {
+    if (!m && tsr__expr_fast_test_cell(e, &ev->x, holds, &failed, cell)) {
         if (!*holds && why)
             *why = tsr__why_false(ev, e, e->src + e->fast[failed].off, e->fast[failed].len);
         return TSR_OK;

@@ -246,7 +246,15 @@ enum {
     TSR_FAST_STR_EQ,    /* string FIELD == k (k without case-mapping flags) */
     TSR_FAST_STR_NE,    /* string FIELD != k */
     TSR_FAST_SEGMENT,   /* segment number `slot` holds */
-    TSR_FAST_PROMO      /* promo code number `slot` is accepted */
+    TSR_FAST_PROMO,     /* promo code number `slot` is accepted */
+    /* Answered out of line (tsr__expr_fast_call, expr_eval.c): */
+    TSR_FAST_IN,        /* constant k `in` list FIELD (rel: the comparison class) */
+    TSR_FAST_WEEKDAY,   /* weekday(FIELD) <rel> k: a date field, or a datetime's local date */
+    TSR_FAST_HOUR,      /* hour(FIELD) <rel> k: a datetime field */
+    TSR_FAST_MINUTE,    /* minute(FIELD) <rel> k: a datetime field */
+    TSR_FAST_DATE,      /* date(FIELD) <rel> k: a datetime field's local date */
+    TSR_FAST_BDAY       /* birthday_within(FIELD, FIELD2, k): each a date field or a
+                           datetime's local date; k >= 0 */
 };
 #define TSR_FAST_MAX 8
 
@@ -256,6 +264,8 @@ typedef struct tsr_fast_cmp {
     uint8_t type;            /* the field's declared type */
     uint8_t rel;             /* tsr_rel (TSR_FAST_NUM) */
     uint16_t slot;           /* field slot, segment or promo index */
+    uint8_t record2, type2;  /* TSR_FAST_BDAY: the second argument's field */
+    uint16_t slot2;
     uint32_t off, len;       /* its source range in e->src: the trace text of a false
                                 answer, as tsr__expr_test names it */
     tsr_value k;             /* the constant */
@@ -288,6 +298,13 @@ struct tsr_expr {
      * through tsr__expr_test costs ~100.  nfast 0: none. */
     uint8_t nfast;
     const tsr_fast_cmp *fast;    /* nfast entries, in the chain's order */
+    /* The same for a value `K1 if CONDITION else K2` whose branches are
+     * constants and whose condition has such a form (`50.00 if weekday(now)
+     * >= 6 else 40.00`): tsr__expr_eval answers it without the walker.
+     * ncond_fast 0: none. */
+    uint8_t ncond_fast;
+    const tsr_fast_cmp *cond_fast;
+    tsr_value cond_k[2];         /* the value when the condition holds, when not */
     /* The work budget (see tsr_expr_ctx.steps_left): steps one evaluation
      * of the expression is charged, its operations outside the bodies of
      * count/sum/any/all (a body is charged per line it visits). */
@@ -511,30 +528,37 @@ static inline unsigned tsr__expr_memo_get(const tsr_expr *e, const tsr_expr_ctx 
                ? ctx->memo_row[e->memo - 1] : 0u;
 }
 
-/* Answer e inline when it has a pre-decoded form (e->nfast, see
- * tsr_expr.fast) and every field it reads holds a value of its declared
- * type or is missing (strings: without case-mapping flags): returns 1 and
- * sets *holds exactly as tsr__expr_test would, and, when it does not
- * hold, *failed to the conjunct that failed (e->fast[*failed] gives the
- * source range tsr__expr_test names).  It charges the budget what the full
- * path charges (e->cost) and keeps the line's memo as it does.  Returns 0,
- * having charged nothing, when it cannot answer (no fast form, a type
- * mismatch that must be reported, a budget about to run out): the caller
- * then asks tsr__expr_test. */
-static inline int tsr__expr_fast_test(const tsr_expr *e, tsr_expr_ctx *ctx, bool *holds,
-                                      uint32_t *failed)
+/* The current line's memo cell of e (what tsr__expr_memo_get reads), or
+ * NULL when e has none there: for a caller that reads it and then answers
+ * e inline (tsr__expr_fast_test_cell), so that the cell is found once. */
+static inline uint8_t *tsr__expr_memo_cell(const tsr_expr *e, const tsr_expr_ctx *ctx)
+{
+    return e->memo && ctx->memo_row && ctx->item == ctx->memo_item
+               ? &ctx->memo_row[e->memo - 1] : NULL;
+}
+
+/* One conjunct of a kind from TSR_FAST_IN on (a list, a calendar function
+ * of `now` or of a date field): 1 and *holds as the walker answers it, 0
+ * when a field holds another type than declared (the walker reports it).
+ * Charges nothing. */
+int tsr__expr_fast_call(const tsr_fast_cmp *f, tsr_expr_ctx *ctx, bool *holds);
+
+/* The conjuncts fs[0 .. n) answered inline, in order, stopping at the
+ * first that fails (its index in *failed): 1 and *holds, or 0 when one
+ * must be left to the walker (a field of another type than declared).
+ * Charges nothing. */
+static inline int tsr__expr_fast_conjs(const tsr_fast_cmp *fs, uint32_t n, tsr_expr_ctx *ctx,
+                                       bool *holds, uint32_t *failed)
 {
     uint32_t j;
     bool h = true;
 
-    if (!e->nfast)
-        return 0;
-    /* the full path charges the cost and reports a spent budget */
-    if (TSR_UNLIKELY(ctx->steps_left < (int64_t)e->cost))
-        return 0;
-    for (j = 0; j < e->nfast && h; j++) {
-        const tsr_fast_cmp *f = &e->fast[j];
-        if (f->kind >= TSR_FAST_SEGMENT) {
+    for (j = 0; j < n && h; j++) {
+        const tsr_fast_cmp *f = &fs[j];
+        if (f->kind >= TSR_FAST_IN) {
+            if (!tsr__expr_fast_call(f, ctx, &h))
+                return 0;
+        } else if (f->kind >= TSR_FAST_SEGMENT) {
             const uint8_t *flags = f->kind == TSR_FAST_SEGMENT ? ctx->segments
                                                                : ctx->promo_accepted;
             h = flags && flags[f->slot];
@@ -569,11 +593,48 @@ static inline int tsr__expr_fast_test(const tsr_expr *e, tsr_expr_ctx *ctx, bool
         if (!h)
             *failed = j;
     }
+    *holds = h;
+    return 1;
+}
+
+/* Answer e inline when it has a pre-decoded form (e->nfast, see
+ * tsr_expr.fast) and every field it reads holds a value of its declared
+ * type or is missing (strings: without case-mapping flags): returns 1 and
+ * sets *holds exactly as tsr__expr_test would, and, when it does not
+ * hold, *failed to the conjunct that failed (e->fast[*failed] gives the
+ * source range tsr__expr_test names).  It charges the budget what the full
+ * path charges (e->cost) and keeps the line's memo as it does.  Returns 0,
+ * having charged nothing, when it cannot answer (no fast form, a type
+ * mismatch that must be reported, a budget about to run out): the caller
+ * then asks tsr__expr_test. */
+static inline int tsr__expr_fast_test_cell(const tsr_expr *e, tsr_expr_ctx *ctx, bool *holds,
+                                           uint32_t *failed, uint8_t *cell);
+
+static inline int tsr__expr_fast_test(const tsr_expr *e, tsr_expr_ctx *ctx, bool *holds,
+                                      uint32_t *failed)
+{
+    return tsr__expr_fast_test_cell(e, ctx, holds, failed, tsr__expr_memo_cell(e, ctx));
+}
+
+/* tsr__expr_fast_test with e's memo cell on the current line already
+ * found (tsr__expr_memo_cell; NULL: none). */
+static inline int tsr__expr_fast_test_cell(const tsr_expr *e, tsr_expr_ctx *ctx, bool *holds,
+                                           uint32_t *failed, uint8_t *cell)
+{
+    bool h;
+
+    if (!e->nfast)
+        return 0;
+    /* the full path charges the cost and reports a spent budget */
+    if (TSR_UNLIKELY(ctx->steps_left < (int64_t)e->cost))
+        return 0;
+    if (!tsr__expr_fast_conjs(e->fast, e->nfast, ctx, &h, failed))
+        return 0;
     ctx->steps_left -= e->cost;
     /* keep the line's memo as tsr__expr_test would (same answer, same
      * slot), so that later rules asking e on this line read it there */
-    if (e->memo && ctx->memo_row && ctx->item == ctx->memo_item)
-        ctx->memo_row[e->memo - 1] = h ? 2 : 1;
+    if (cell)
+        *cell = h ? 2 : 1;
     *holds = h;
     return 1;
 }

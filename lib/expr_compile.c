@@ -48,11 +48,92 @@ static int why_sites(tsr_expr *e, const tsr_prog *prog, tsr_arena *arena)
     return TSR_OK;
 }
 
+/* Op i of prog as a field of record/slot/type (types from `want` only),
+ * read by a fused conjunct. */
+static bool fast_field_op(const tsr_prog *prog, uint32_t i, uint8_t want, uint8_t *record,
+                          uint16_t *slot, uint8_t *type)
+{
+    const tsr_op *o = &prog->ops[i];
+
+    if (o->op != OP_FIELD || o->type != want || o->aux >= TSR_REC__COUNT || o->a > UINT16_MAX)
+        return false;
+    *record = o->aux;
+    *slot = (uint16_t)o->a;
+    *type = o->type;
+    return true;
+}
+
+/* Op i as a date argument read from a field: a date field, or the local
+ * date of a datetime field (OP_DT_DATE). */
+static bool fast_date_op(const tsr_prog *prog, uint32_t i, uint8_t *record, uint16_t *slot,
+                         uint8_t *type)
+{
+    const tsr_op *o = &prog->ops[i];
+
+    if (o->op == OP_DT_DATE)
+        return fast_field_op(prog, o->a, TSR_T_DATETIME, record, slot, type);
+    return fast_field_op(prog, i, TSR_T_DATE, record, slot, type);
+}
+
+/* A scalar constant (not a list, table or missing). */
+static bool is_scalar_const(const tsr_value *k)
+{
+    return k->type != TSR_T_MISSING && k->type != TSR_T_LIST && k->type != TSR_T_MAP &&
+           k->type != TSR_T_ITEMS;
+}
+
+/* Op i as a non-missing constant. */
+static bool fast_const_op(const tsr_prog *prog, uint32_t i)
+{
+    return prog->ops[i].op == OP_K && prog->ops[i].k.type != TSR_T_MISSING;
+}
+
+/* OP_CMP o as a calendar function of a field compared with a constant:
+ * `weekday(now) >= 6`, `hour(now) < 12`, `date(now) <= date("2026-06-30")`
+ * (the constant on either side). */
+static bool fast_calendar(const tsr_prog *prog, const tsr_op *o, tsr_fast_cmp *f)
+{
+    static const uint8_t flip[] = { [REL_EQ] = REL_EQ, [REL_NE] = REL_NE, [REL_LT] = REL_GT,
+                                    [REL_LE] = REL_GE, [REL_GT] = REL_LT, [REL_GE] = REL_LE };
+    uint32_t subj = o->a, k = o->b;
+    const tsr_op *x;
+
+    if (o->aux != CLS_NUM || o->aux2 > REL_GE)
+        return false;
+    f->rel = o->aux2;
+    if (fast_const_op(prog, o->a) && !fast_const_op(prog, o->b)) {
+        subj = o->b;
+        k = o->a;
+        f->rel = flip[o->aux2];
+    }
+    if (!fast_const_op(prog, k))
+        return false;
+    f->k = prog->ops[k].k;
+    x = &prog->ops[subj];
+    switch (x->op) {
+    case OP_WEEKDAY:
+        f->kind = TSR_FAST_WEEKDAY;
+        return fast_date_op(prog, x->a, &f->record, &f->slot, &f->type);
+    case OP_HOUR:
+    case OP_MINUTE:
+        f->kind = x->op == OP_HOUR ? TSR_FAST_HOUR : TSR_FAST_MINUTE;
+        return fast_field_op(prog, x->a, TSR_T_DATETIME, &f->record, &f->slot, &f->type);
+    case OP_DT_DATE:
+        f->kind = TSR_FAST_DATE;
+        return fast_field_op(prog, x->a, TSR_T_DATETIME, &f->record, &f->slot, &f->type);
+    default:
+        return false;
+    }
+}
+
 /* Op o as one conjunct answered inline (tsr_fast_cmp): the fused
  * `FIELD <rel> CONSTANT` (string constants with case-mapping flags and
  * ordering relations on strings excepted), a bool field, a segment or a
- * promo flag.  False for anything else. */
-static bool fast_cmp(const tsr_op *o, tsr_fast_cmp *f)
+ * promo flag; out of line, a constant in a list field (`"vip" in
+ * customer.tags`), a calendar function of a field compared with a
+ * constant, `birthday_within` of two date fields (or `date(now)`) and a
+ * constant.  False for anything else. */
+static bool fast_cmp(const tsr_prog *prog, const tsr_op *o, tsr_fast_cmp *f)
 {
     memset(f, 0, sizeof *f);
     f->off = o->off;
@@ -87,6 +168,23 @@ static bool fast_cmp(const tsr_op *o, tsr_fast_cmp *f)
         f->rel = REL_NE;
         f->k.type = TSR_T_BOOL;
         return true;
+    case OP_IN_DYN:
+        if (!fast_const_op(prog, o->a) || !is_scalar_const(&prog->ops[o->a].k))
+            return false;
+        f->kind = TSR_FAST_IN;
+        f->rel = o->aux;
+        f->k = prog->ops[o->a].k;
+        return fast_field_op(prog, o->b, TSR_T_LIST, &f->record, &f->slot, &f->type);
+    case OP_CMP:
+        return fast_calendar(prog, o, f);
+    case OP_BDAY_WITHIN:
+        if (!fast_const_op(prog, o->c) || prog->ops[o->c].k.type != TSR_T_INT ||
+            prog->ops[o->c].k.u.i < 0)
+            return false;
+        f->kind = TSR_FAST_BDAY;
+        f->k = prog->ops[o->c].k;
+        return fast_date_op(prog, o->a, &f->record, &f->slot, &f->type) &&
+               fast_date_op(prog, o->b, &f->record2, &f->slot2, &f->type2);
     case OP_SEGMENT:
         f->kind = TSR_FAST_SEGMENT;
         return true;
@@ -98,33 +196,50 @@ static bool fast_cmp(const tsr_op *o, tsr_fast_cmp *f)
     }
 }
 
-/* The pre-decoded form of condition e for tsr__expr_fast_test (see
- * tsr_expr.fast): its root when that is one inline conjunct, or each
- * operand of a top-level `and` of up to TSR_FAST_MAX of them, in order.
- * Anything else keeps nfast 0 (the full path). */
-static int fast_form(tsr_expr *e, const tsr_prog *prog, tsr_arena *arena)
+/* The pre-decoded form of condition op `root` (tsr_expr.fast): the op
+ * when it is one inline conjunct, or each operand of an `and` of up to
+ * TSR_FAST_MAX of them, in order, into *out (arena) and *n.  Anything else
+ * leaves *n 0 (the full path). */
+static int fast_conjs(const tsr_prog *prog, uint32_t root, tsr_arena *arena,
+                      const tsr_fast_cmp **out, uint8_t *nout)
 {
-    const tsr_op *r = &prog->ops[prog->root];
+    const tsr_op *r = &prog->ops[root];
     tsr_fast_cmp v[TSR_FAST_MAX], *f;
     uint32_t n = 0, i;
 
-    if (e->is_const)
-        return TSR_OK;
+    *nout = 0;
     if (r->op == OP_AND) {
         if (r->b < 2 || r->b > TSR_FAST_MAX)
             return TSR_OK;
         for (i = 0; i < r->b; i++)
-            if (!fast_cmp(&prog->ops[prog->kids[r->a + i]], &v[n++]))
+            if (!fast_cmp(prog, &prog->ops[prog->kids[r->a + i]], &v[n++]))
                 return TSR_OK;
-    } else if (!fast_cmp(r, &v[n++])) {
+    } else if (!fast_cmp(prog, r, &v[n++])) {
         return TSR_OK;
     }
     if (!(f = tsr__arena_alloc(arena, n * sizeof *f)))
         return TSR_ENOMEM;
     memcpy(f, v, n * sizeof *f);
-    e->fast = f;
-    e->nfast = (uint8_t)n;
+    *out = f;
+    *nout = (uint8_t)n;
     return TSR_OK;
+}
+
+/* The inline forms of e: a condition's (tsr__expr_fast_test), or a value
+ * `K1 if CONDITION else K2`'s (tsr__expr_eval). */
+static int fast_form(tsr_expr *e, const tsr_prog *prog, tsr_arena *arena)
+{
+    const tsr_op *r = &prog->ops[prog->root];
+
+    if (e->is_const)
+        return TSR_OK;
+    if (e->type == TSR_T_BOOL)
+        return fast_conjs(prog, prog->root, arena, &e->fast, &e->nfast);
+    if (r->op != OP_COND || prog->ops[r->b].op != OP_K || prog->ops[r->c].op != OP_K)
+        return TSR_OK;
+    e->cond_k[0] = prog->ops[r->b].k;
+    e->cond_k[1] = prog->ops[r->c].k;
+    return fast_conjs(prog, r->a, arena, &e->cond_fast, &e->ncond_fast);
 }
 
 int tsr__expr_compile(tsr_expr **out, const char *src, size_t len, tsr_type want,
@@ -192,7 +307,7 @@ int tsr__expr_compile(tsr_expr **out, const char *src, size_t len, tsr_type want
          * nothing folded (an escape is never shorter than what it means) */
         e->pos_exact = l2 == e->line && len <= INT_MAX && c2 - e->col == (int)len;
     }
-    if (e->type == TSR_T_BOOL && fast_form(e, prog, arena) != TSR_OK) {
+    if (fast_form(e, prog, arena) != TSR_OK) {
         rc = tsr__err(err, TSR_ENOMEM, "out of memory");
         goto done;
     }

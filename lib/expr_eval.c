@@ -775,6 +775,99 @@ static int ev(const est *s, uint32_t i, const tsr_value *item, tsr_value *out)
     return fail(s, o, item, "internal error: unknown op");
 }
 
+/* ---------------------------------------------------------------------
+ * Conjuncts answered without the walk (tsr_fast_cmp kinds from
+ * TSR_FAST_IN on): each reads its fields as load() does and answers what
+ * the ops it replaces answer, missing values included.
+ */
+
+/* The field (record rk, slot, declared type) of a fused conjunct: 1 and
+ * *v when present, 0 when missing, -1 when it holds another type (the
+ * walker reports it). */
+static inline int fast_field(const tsr_expr_ctx *ctx, unsigned rk, uint32_t slot, uint8_t type,
+                             const tsr_value **v)
+{
+    const tsr_value *rec = rk == TSR_REC_ITEM ? ctx->item
+                           : rk == TSR_REC_ORDER ? ctx->order : ctx->customer;
+    const tsr_value *x = rec ? &rec[slot] : &missing_value;
+
+    if (TSR_LIKELY(x->type == type)) {
+        *v = x;
+        return 1;
+    }
+    return x->type == TSR_T_MISSING ? 0 : -1;
+}
+
+/* A date argument read from a field: a date as is, a datetime at its local
+ * date (OP_DT_DATE).  As fast_field. */
+static inline int fast_date(tsr_expr_ctx *ctx, unsigned rk, uint32_t slot, uint8_t type,
+                            int64_t *days)
+{
+    const tsr_value *v;
+    int r = fast_field(ctx, rk, slot, type, &v);
+
+    if (r <= 0)
+        return r;
+    if (type == TSR_T_DATE) {
+        *days = v->u.i;
+    } else {
+        local_time(ctx, v);
+        *days = ctx->local_days;
+    }
+    return 1;
+}
+
+int tsr__expr_fast_call(const tsr_fast_cmp *f, tsr_expr_ctx *ctx, bool *holds)
+{
+    const tsr_value *v;
+    int64_t x, y;
+    int r;
+
+    switch (f->kind) {
+    case TSR_FAST_IN:
+        /* OP_IN_DYN: the constant needle, then the list */
+        if ((r = fast_field(ctx, f->record, f->slot, f->type, &v)) < 0)
+            return 0;
+        *holds = r && list_has(v->u.list, v->len, &f->k, f->rel);
+        return 1;
+    case TSR_FAST_BDAY:
+        /* OP_BDAY_WITHIN: a missing argument makes it missing (false),
+         * and the second is not read when the first is missing */
+        if ((r = fast_date(ctx, f->record, f->slot, f->type, &x)) <= 0 ||
+            (r = fast_date(ctx, f->record2, f->slot2, f->type2, &y)) <= 0) {
+            *holds = false;
+            return r == 0;
+        }
+        *holds = tsr__birthday_within(x, y, f->k.u.i);
+        return 1;
+    case TSR_FAST_WEEKDAY:
+    case TSR_FAST_DATE:
+        if ((r = fast_date(ctx, f->record, f->slot, f->type, &x)) <= 0) {
+            *holds = false;
+            return r == 0;
+        }
+        if (f->kind == TSR_FAST_WEEKDAY)
+            x = tsr__weekday(x);
+        break;
+    case TSR_FAST_HOUR:
+    case TSR_FAST_MINUTE: {
+        int64_t tod;
+        if ((r = fast_field(ctx, f->record, f->slot, f->type, &v)) <= 0) {
+            *holds = false;
+            return r == 0;
+        }
+        tod = tsr__local_time_of_day(v->u.i, local_time(ctx, v));
+        x = f->kind == TSR_FAST_HOUR ? tod / (3600 * TSR_USEC_PER_SEC)
+                                     : tod / (60 * TSR_USEC_PER_SEC) % 60;
+        break;
+    }
+    default:
+        return 0;
+    }
+    *holds = rel_holds((x > f->k.u.i) - (x < f->k.u.i), f->rel);
+    return 1;
+}
+
 int tsr__prog_eval(const tsr_prog *p, uint32_t idx, const char *src, tsr_expr_ctx *ctx,
                    tsr_value *out)
 {
@@ -787,6 +880,17 @@ int tsr__expr_eval(const tsr_expr *e, tsr_expr_ctx *ctx, tsr_value *out)
     if (e->is_const) {
         *out = e->constant;
         return TSR_OK;
+    }
+    /* `K1 if CONDITION else K2` with an inline condition: the same value,
+     * charged the same steps, without the walk */
+    if (e->ncond_fast && TSR_LIKELY(ctx->steps_left >= (int64_t)e->cost)) {
+        bool h;
+        uint32_t failed;
+        if (tsr__expr_fast_conjs(e->cond_fast, e->ncond_fast, ctx, &h, &failed)) {
+            ctx->steps_left -= e->cost;
+            *out = e->cond_k[!h];
+            return TSR_OK;
+        }
     }
     const tsr_prog *p = e->code;
     est s = { p->ops, p->kids, ctx, e->src, e };

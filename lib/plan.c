@@ -221,6 +221,31 @@ static int required_promos(tsr_ruleset *rs, tsr_plan *p, const section *d)
     return TSR_OK;
 }
 
+/* rs->plan->cat_next_for (see tsr_plan), left NULL when it would skip
+ * nothing. */
+static int cat_next_for_build(const tsr_ruleset *rs, tsr_plan *p, tsr_arena *ar)
+{
+    size_t i, n = rs->ncategories;
+    bool any = false;
+
+    for (i = 0; i + 1 < n; i++) {
+        const tsr_expr *a = rs->categories[i].for_, *b = rs->categories[i + 1].for_;
+        any |= a && b && a->memo && a->memo == b->memo;
+    }
+    if (!any)
+        return TSR_OK;
+    p->cat_next_for = tsr__arena_alloc(ar, n * sizeof *p->cat_next_for);
+    if (!p->cat_next_for)
+        return TSR_ENOMEM;
+    for (i = n; i-- > 0;) {
+        const tsr_expr *a = rs->categories[i].for_;
+        const tsr_expr *b = i + 1 < n ? rs->categories[i + 1].for_ : NULL;
+        p->cat_next_for[i] = a && b && a->memo && a->memo == b->memo
+                                 ? p->cat_next_for[i + 1] : (uint32_t)i + 1;
+    }
+    return TSR_OK;
+}
+
 int tsr__plan_build(tsr_ruleset *rs)
 {
     tsr_arena *ar = &rs->arena;
@@ -236,6 +261,8 @@ int tsr__plan_build(tsr_ruleset *rs)
         p->any_exclusive |= rs->discounts[i].exclusive;
     for (i = 0; i < rs->loyalty.nearn; i++)
         p->earn_multiply |= rs->loyalty.earn[i].is_multiply;
+    if ((rc = cat_next_for_build(rs, p, ar)) != TSR_OK)
+        return rc;
     if (sections_alloc(&sec[0], rs->ncategories, ar) != TSR_OK ||
         sections_alloc(&sec[1], rs->taxes.nrates, ar) != TSR_OK ||
         sections_alloc(&sec[2], rs->ndiscounts, ar) != TSR_OK ||

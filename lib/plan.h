@@ -44,6 +44,11 @@ typedef struct tsr_plan {
     uint32_t *table;            /* open addressing, mask + 1 slots: kind id + 1, 0 empty */
     uint32_t mask;
     tsr_route categories;       /* by `for` (or `when` without `for`) */
+    /* Per category c, the first category after it whose `for` is not
+     * c's memoised one (the same memo slot): a line whose memo says c's
+     * `for` is false fails every category before it, without a trace.
+     * NULL when no two adjacent categories share a memoised `for`. */
+    uint32_t *cat_next_for;
     tsr_route rates;            /* tax rates, by `for` */
     /* Discounts that an order with none of their kinds cannot change, and
      * whose skipping cannot hide an error nor a trace entry: indexed by

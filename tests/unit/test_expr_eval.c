@@ -715,6 +715,170 @@ static void a_fused_chain_is_charged_the_steps_it_replaces(void **state)
     assert_true(h);
 }
 
+/* Conjuncts answered out of line (tsr__expr_fast_call): a constant in a
+ * list field, calendar functions of `now` or of a date field compared with
+ * a constant, birthday_within of two date fields.  Order 2026-06-13T14:30
+ * +03:00, a Saturday; customer born 2015-06-15 (a Monday), tags
+ * [season_pass, vip]; line 0's show 2026-06-20T19:00+03:00 (a Saturday). */
+static void fused_lists_and_calendar_answer_as_the_walker(void **state)
+{
+    fx *f = *state;
+
+    assert_int_equal(fast_agrees(f, "\"season_pass\" in customer.tags", 1), 7u);
+    assert_int_equal(fast_agrees(f, "\"gold\" in customer.tags", 1), 0u);
+    assert_int_equal(fast_agrees(f, "weekday(now) >= 6", 1), 7u);
+    assert_int_equal(fast_agrees(f, "6 > weekday(now)", 1), 0u);   /* constant on the left */
+    assert_int_equal(fast_agrees(f, "weekday(now) != 6", 1), 0u);
+    assert_int_equal(fast_agrees(f, "hour(now) < 12", 1), 0u);
+    assert_int_equal(fast_agrees(f, "hour(now) == 14", 1), 7u);
+    assert_int_equal(fast_agrees(f, "minute(now) == 30", 1), 7u);
+    assert_int_equal(fast_agrees(f, "date(now) >= date(\"2026-06-13\")", 1), 7u);
+    assert_int_equal(fast_agrees(f, "date(now) > date(\"2026-06-13\")", 1), 0u);
+    assert_int_equal(fast_agrees(f, "weekday(customer.birthday) == 1", 1), 7u);
+    /* a line field: present on line 0 only */
+    assert_int_equal(fast_agrees(f, "weekday(item.event_start) == 6", 1), 1u);
+    assert_int_equal(fast_agrees(f, "hour(item.event_start) >= 19", 1), 1u);
+    assert_int_equal(fast_agrees(f, "birthday_within(customer.birthday, date(now), 2)", 1), 7u);
+    assert_int_equal(fast_agrees(f, "birthday_within(customer.birthday, date(now), 1)", 1), 0u);
+    assert_int_equal(fast_agrees(f, "birthday_within(customer.birthday, date(now), 0)", 1), 0u);
+    assert_int_equal(fast_agrees(f, "birthday_within(customer.birthday, item.event_start, 5)",
+                                 1), 1u);
+    assert_int_equal(fast_agrees(f, "customer.member and \"vip\" in customer.tags and "
+                                    "weekday(now) >= 6 and item.kind == \"ticket\"", 4), 5u);
+
+    /* the rest stays with the walker */
+    assert_int_equal(fast_agrees(f, "customer.id in customer.tags", 0), 0u);
+    assert_int_equal(fast_agrees(f, "birthday_within(customer.birthday, date(now), "
+                                    "customer.visits)", 0), 7u);
+    assert_int_equal(fast_agrees(f, "weekday(now) >= customer.visits", 0), 7u);
+    assert_int_equal(fast_agrees(f, "weekday(now + days(1)) == 7", 0), 7u);
+
+    /* the order on a Tuesday, at 09:05 */
+    f->order[TSR_ORDER_DATETIME] = vdt("2026-06-16T09:05:00+03:00");
+    assert_int_equal(fast_agrees(f, "weekday(now) >= 6", 1), 0u);
+    assert_int_equal(fast_agrees(f, "hour(now) < 12 and minute(now) == 5", 2), 7u);
+    assert_int_equal(fast_agrees(f, "birthday_within(customer.birthday, date(now), 1)", 1), 7u);
+}
+
+/* A customer without tags or birthday, no customer at all, an order
+ * without `now`: each missing value is false inline as in the walker, and
+ * the second argument of birthday_within is not read when the first is
+ * missing (not even to report its type). */
+static void fused_lists_and_calendar_treat_missing_values_as_the_walker(void **state)
+{
+    fx *f = *state;
+
+    f->customer[TSR_CUST_TAGS] = tsr__missing();
+    f->customer[C_BIRTHDAY] = tsr__missing();
+    assert_int_equal(fast_agrees(f, "\"season_pass\" in customer.tags", 1), 0u);
+    assert_int_equal(fast_agrees(f, "birthday_within(customer.birthday, date(now), 2)", 1), 0u);
+    assert_int_equal(fast_agrees(f, "weekday(customer.birthday) == 1", 1), 0u);
+    f->order[TSR_ORDER_DATETIME] = vstr("not a datetime");
+    assert_int_equal(fast_agrees(f, "birthday_within(customer.birthday, date(now), 2)", 1), 0u);
+
+    /* no customer: every field missing */
+    for (int k = 0; k < C__N; k++)
+        f->customer[k] = tsr__missing();
+    f->order[TSR_ORDER_DATETIME] = vdt("2026-06-13T14:30:00+03:00");
+    assert_int_equal(fast_agrees(f, "\"season_pass\" in customer.tags", 1), 0u);
+    assert_int_equal(fast_agrees(f, "birthday_within(customer.birthday, date(now), 2)", 1), 0u);
+    assert_int_equal(fast_agrees(f, "weekday(now) >= 6", 1), 7u);
+
+    /* no `now` */
+    f->order[TSR_ORDER_DATETIME] = tsr__missing();
+    assert_int_equal(fast_agrees(f, "weekday(now) >= 6", 1), 0u);
+    assert_int_equal(fast_agrees(f, "hour(now) < 23", 1), 0u);
+    assert_int_equal(fast_agrees(f, "date(now) >= date(\"2000-01-01\")", 1), 0u);
+}
+
+/* A field of another type than declared: not answered inline, and the
+ * walker reports it. */
+static void fused_lists_and_calendar_leave_a_wrong_type_to_the_walker(void **state)
+{
+    fx *f = *state;
+    tsr_expr *in = fx_compile(f, "\"vip\" in customer.tags", TSR_T_BOOL);
+    tsr_expr *bd = fx_compile(f, "birthday_within(customer.birthday, date(now), 2)", TSR_T_BOOL);
+    tsr_expr *wd = fx_compile(f, "weekday(now) >= 6", TSR_T_BOOL);
+    bool h;
+
+    tsr__expr_ctx_budget(&f->ctx, 1000);
+    f->customer[TSR_CUST_TAGS] = vstr("vip");
+    fast_declines(f, in, -1);
+    assert_int_equal(tsr__expr_test(in, &f->ctx, &h, NULL, NULL), TSR_EEVAL);
+    assert_non_null(strstr(f->err.message, "holds a string where a list was declared"));
+
+    f->customer[C_BIRTHDAY] = vstr("2015-06-15");
+    fast_declines(f, bd, -1);
+    assert_int_equal(tsr__expr_test(bd, &f->ctx, &h, NULL, NULL), TSR_EEVAL);
+    assert_non_null(strstr(f->err.message, "holds a string where a date was declared"));
+
+    f->customer[C_BIRTHDAY] = vdate("2015-06-15");
+    f->order[TSR_ORDER_DATETIME] = vnum(TSR_T_INT, 7);
+    fast_declines(f, bd, -1);
+    fast_declines(f, wd, -1);
+    assert_int_equal(tsr__expr_test(wd, &f->ctx, &h, NULL, NULL), TSR_EEVAL);
+    assert_non_null(strstr(f->err.message, "holds a int where a datetime was declared"));
+}
+
+/* `K1 if CONDITION else K2` with constant branches and an inline
+ * condition: tsr__expr_eval's value and steps are the walker's
+ * (tsr__prog_eval walks the program), and a budget too small for it stops
+ * the evaluation as the walker does. */
+static void a_choice_of_constants_is_valued_as_the_walker(void **state)
+{
+    fx *f = *state;
+    static const char *const srcs[] = {
+        "50.00 if weekday(now) >= 6 else 40.00",
+        "50.00 if weekday(now) >= 6 and \"vip\" in customer.tags else 40.00",
+        "1.00 if customer.member and birthday_within(customer.birthday, date(now), 2) else 0",
+    };
+    static const char *const nows[] = { "2026-06-13T14:30:00+03:00", "2026-06-16T09:05:00+03:00" };
+
+    for (size_t i = 0; i < sizeof srcs / sizeof *srcs; i++) {
+        tsr_expr *e = fx_compile(f, srcs[i], TSR_T_MONEY);
+        const tsr_prog *p = e->code;
+        assert_true(e->ncond_fast > 0);
+        for (size_t k = 0; k < 2; k++) {
+            tsr_value fast, full;
+            int64_t steps;
+            f->order[TSR_ORDER_DATETIME] = vdt(nows[k]);
+            tsr__expr_ctx_budget(&f->ctx, 1000);
+            assert_int_equal(tsr__expr_eval(e, &f->ctx, &fast), TSR_OK);
+            steps = 1000 - f->ctx.steps_left;
+            assert_int_equal(steps, e->cost);
+            assert_int_equal(tsr__prog_eval(p, p->root, e->src, &f->ctx, &full), TSR_OK);
+            assert_int_equal(fast.type, TSR_T_MONEY);
+            assert_int_equal(fast.type, full.type);
+            assert_true(fast.u.i == full.u.i);
+        }
+        /* one step short: stopped, with the walker's message */
+        tsr__expr_ctx_budget(&f->ctx, e->cost - 1);
+        tsr_value v;
+        assert_int_equal(tsr__expr_eval(e, &f->ctx, &v), TSR_ELIMIT);
+        assert_non_null(strstr(f->err.message, "expression steps (max_eval_steps)"));
+        tsr__expr_ctx_budget(&f->ctx, 0);
+    }
+    /* Saturday: the first branch; Tuesday: the second */
+    f->order[TSR_ORDER_DATETIME] = vdt(nows[0]);
+    assert_value(fx_eval(f, srcs[0], TSR_T_MONEY), TSR_T_MONEY, 5000);
+    f->order[TSR_ORDER_DATETIME] = vdt(nows[1]);
+    assert_value(fx_eval(f, srcs[0], TSR_T_MONEY), TSR_T_MONEY, 4000);
+    /* a branch that is no constant, or a condition the walker must run */
+    assert_int_equal(fx_compile(f, "item.price if weekday(now) >= 6 else 40.00",
+                                TSR_T_MONEY)->ncond_fast, 0);
+    assert_int_equal(fx_compile(f, "50.00 if weekday(now) >= 6 or customer.member else 40.00",
+                                TSR_T_MONEY)->ncond_fast, 0);
+    /* a wrong type: left to the walker, which reports it */
+    f->order[TSR_ORDER_DATETIME] = vstr("x");
+    tsr__expr_ctx_budget(&f->ctx, 1000);
+    {
+        tsr_value v;
+        tsr_expr *e = fx_compile(f, srcs[0], TSR_T_MONEY);
+        assert_int_equal(tsr__expr_eval(e, &f->ctx, &v), TSR_EEVAL);
+        assert_non_null(strstr(f->err.message, "where a datetime was declared"));
+    }
+}
+
 /* The field a failing condition reads and the line does not carry, so
  * that an order error can say why a condition was false. */
 static void a_missing_field_of_the_line_is_named(void **state)
@@ -930,6 +1094,10 @@ int main(int argc, char **argv)
         T(fused_band_chains_and_flags_answer_as_the_walker),
         T(a_fused_comparison_leaves_a_wrong_type_to_the_walker),
         T(a_fused_chain_is_charged_the_steps_it_replaces),
+        T(fused_lists_and_calendar_answer_as_the_walker),
+        T(fused_lists_and_calendar_treat_missing_values_as_the_walker),
+        T(fused_lists_and_calendar_leave_a_wrong_type_to_the_walker),
+        T(a_choice_of_constants_is_valued_as_the_walker),
         T(a_missing_field_of_the_line_is_named),
         cmocka_unit_test(an_order_names_only_a_selectable_category_whose_conditions_hold),
         cmocka_unit_test(a_builder_order_names_a_category_under_the_same_checks),

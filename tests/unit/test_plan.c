@@ -439,6 +439,125 @@ static void exclusive_discounts_and_multipliers_still_take_effect(void **state)
     tsr_ruleset_free(rs);
 }
 
+/* ---------------------------------------------------------------------
+ * Categories that repeat a memoised `for` (tsr_plan.cat_next_for).
+ */
+static const char repeated_for_rules[] =
+    HEADER
+    "schema: { item: { age: int } }\n"
+    "categories:\n"
+    "  - { id: baby, for: item.kind == \"ticket\", when: item.age < 3, price: 0.00 }\n"  /* 0 */
+    "  - { id: kid, for: item.kind == \"ticket\", when: item.age < 12,"
+    " valid: { weekdays: [6, 7] }, price: 4.00 }\n"
+    "  - { id: adult, for: item.kind == \"ticket\", when: item.age < 65, price: 9.00 }\n"
+    "  - { id: old, when: item.age >= 65, price: 5.00 }\n"                                /* 3 */
+    "  - { id: snack, for: item.kind == \"food\", when: item.age < 12, price: 1.00 }\n"
+    "  - { id: meal, for: item.kind == \"food\", price: 2.00 }\n"                        /* 5 */
+    "  - { id: late, for: item.kind == \"ticket\", price: 7.00 }\n";
+
+static const char repeated_for_order[] =
+    "{" DT ", \"items\": ["
+    "{\"id\": \"a\", \"kind\": \"ticket\", \"age\": 2},"
+    "{\"id\": \"b\", \"kind\": \"ticket\", \"age\": 8},"
+    "{\"id\": \"c\", \"kind\": \"ticket\", \"age\": 70},"
+    "{\"id\": \"d\", \"kind\": \"food\", \"age\": 70},"
+    "{\"id\": \"e\", \"kind\": \"food\", \"age\": 5},"
+    "{\"id\": \"f\", \"kind\": \"food\", \"age\": 30},"
+    "{\"id\": \"g\", \"kind\": \"parking\", \"age\": 30, \"price\": \"4.00\"},"
+    "{\"id\": \"h\", \"kind\": \"ticket\"}]}";
+
+/* Every category tried in turn. */
+static void no_for_skips(tsr_plan *p)
+{
+    p->cat_next_for = NULL;
+}
+
+static void categories_that_repeat_a_failed_for_are_skipped_as_before(void **state)
+{
+    tsr_ruleset *rs = load(repeated_for_rules);
+    const uint32_t *next;
+    char *json;
+
+    (void)state;
+    next = rs->plan->cat_next_for;
+    assert_non_null(next);
+    /* the three tickets, then old (no `for`), the two foods, late */
+    assert_int_equal(next[0], 3);
+    assert_int_equal(next[1], 3);
+    assert_int_equal(next[2], 3);
+    assert_int_equal(next[3], 4);
+    assert_int_equal(next[4], 6);
+    assert_int_equal(next[5], 6);
+    assert_int_equal(next[6], 7);
+    json = eval_json(rs, repeated_for_order, false);
+    /* a Wednesday: kid is not valid; a baby, an adult, old (as a ticket
+     * past its age bands and as food), a snack, a meal, parking keeps its
+     * price, a ticket without age: late */
+    assert_non_null(strstr(json, "\"id\":\"a\",\"kind\":\"ticket\",\"category\":\"baby\""));
+    assert_non_null(strstr(json, "\"id\":\"b\",\"kind\":\"ticket\",\"category\":\"adult\""));
+    assert_non_null(strstr(json, "\"id\":\"c\",\"kind\":\"ticket\",\"category\":\"old\""));
+    assert_non_null(strstr(json, "\"id\":\"d\",\"kind\":\"food\",\"category\":\"old\""));
+    assert_non_null(strstr(json, "\"id\":\"e\",\"kind\":\"food\",\"category\":\"snack\""));
+    assert_non_null(strstr(json, "\"id\":\"f\",\"kind\":\"food\",\"category\":\"meal\""));
+    assert_non_null(strstr(json, "\"id\":\"g\",\"kind\":\"parking\",\"category\":null"));
+    assert_non_null(strstr(json, "\"id\":\"h\",\"kind\":\"ticket\",\"category\":\"late\""));
+    free(json);
+    same_bytes_with(rs, repeated_for_order, no_for_skips);
+    tsr_ruleset_free(rs);
+
+    /* no two adjacent categories share a memoised `for`: nothing to skip */
+    rs = load(HEADER "categories:\n"
+                     "  - { id: a, for: item.kind == \"ticket\", price: 1.00 }\n"
+                     "  - { id: b, when: item.kind == \"ticket\", price: 1.00 }\n"
+                     "  - { id: c, for: item.kind == \"ticket\", price: 1.00 }\n");
+    assert_null(rs->plan->cat_next_for);
+    tsr_ruleset_free(rs);
+}
+
+/* The error of an evaluation of `order` that must fail (formatted). */
+static char *eval_error(const tsr_ruleset *rs, const char *order)
+{
+    tsr_eval_options o = TSR_EVAL_OPTIONS_INIT;
+    tsr_result *r = NULL;
+    tsr_error err;
+    char buf[1024];
+
+    o.no_trace = true;
+    assert_int_not_equal(tsr_evaluate_text(&r, rs, order, strlen(order), &o, &err), TSR_OK);
+    tsr_error_format(buf, sizeof buf, &err);
+    return strdup(buf);
+}
+
+/* A skipped category would have cost nothing (its `for` answered by the
+ * memo): a budget runs out at the same place with and without skips. */
+static void skipping_categories_spends_the_budget_as_before(void **state)
+{
+    tsr_load_options opts = TSR_LOAD_OPTIONS_INIT;
+    tsr_ruleset *rs = NULL;
+    tsr_error err;
+    uint64_t budget;
+
+    (void)state;
+    for (budget = 1; budget <= 16; budget++) {
+        char *with, *without;
+        tsr_plan saved;
+        opts.max_eval_steps = budget;
+        assert_int_equal(tsr_ruleset_load_string(&rs, repeated_for_rules,
+                                                 strlen(repeated_for_rules), "test.yaml", &opts,
+                                                 &err), TSR_OK);
+        saved = *rs->plan;
+        with = eval_error(rs, repeated_for_order);
+        no_for_skips(rs->plan);
+        without = eval_error(rs, repeated_for_order);
+        *rs->plan = saved;
+        assert_string_equal(with, without);
+        assert_non_null(strstr(with, "max_eval_steps"));
+        free(with);
+        free(without);
+        tsr_ruleset_free(rs);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -454,6 +573,8 @@ int main(void)
         cmocka_unit_test(step_shortcuts_are_decided_at_load),
         cmocka_unit_test(steps_without_claims_or_multipliers_answer_as_the_full_steps),
         cmocka_unit_test(exclusive_discounts_and_multipliers_still_take_effect),
+        cmocka_unit_test(categories_that_repeat_a_failed_for_are_skipped_as_before),
+        cmocka_unit_test(skipping_categories_spends_the_budget_as_before),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
