@@ -57,6 +57,9 @@ typedef struct tsr_promo_entry {
  * their ids directly). */
 size_t tsr__order_line_id_bucket(const tsr_order *o, const char *s, size_t n);
 
+/* The guesses of the next key the JSON reader keeps per record. */
+#define TSR_ORDER_KEY_GUESSES 33
+
 struct tsr_order {
     const tsr_ruleset *rs;
     tsr_alloc alloc;
@@ -93,6 +96,11 @@ struct tsr_order {
     size_t seen_len[TSR_REC__COUNT];
     tsr_idmap promo_map;       /* promo_uses entries by id (lives as long as they do) */
     tsr_idmap line_map;        /* line ids, rebuilt by each finish */
+    /* The JSON reader's guesses, kept from order to order: per record, the
+     * key that last came first in its object ([0]) or after the key whose
+     * seen_at is i - 1 ([i]); it is checked before it is taken
+     * (order_json.c). */
+    const tsr_okey_slot *key_next[TSR_REC__COUNT][TSR_ORDER_KEY_GUESSES];
 };
 
 /* Set up an order for a rule set (used by the public builder, the readers
@@ -209,6 +217,7 @@ typedef struct tsr_oframe {
     uint8_t rec;               /* promo maps: 1 for promo_uses, 2 for promo_total_uses */
     uint8_t lot_seen;          /* a points lot: keys met (bits) */
     const tsr_field *field;    /* maps: the current key's field */
+    const tsr_okey_slot *last; /* record maps: the last key noted, or NULL */
     const char *key;           /* maps: the current key, in memory that outlives the event */
     size_t key_len;
     size_t index;              /* arrays: elements begun; item maps: the line; lot maps:
@@ -243,6 +252,7 @@ static inline void tsr__oread_note_key(tsr_oframe *f, uint8_t *seen, const tsr_o
                                        size_t n)
 {
     seen[k->seen_at] = 1;
+    f->last = k;
     f->target = k->target;
     f->field = k->field;
     f->key = k->name;
