@@ -152,8 +152,7 @@ static int push(tsr_oreader *r, uint8_t kind, tsr_oframe **out)
     if (r->depth == TSR_OREAD_DEPTH)   /* not reachable with the order's shape */
         return failf(r, TSR_ELIMIT, "nesting too deep");
     f = &r->frames[r->depth++];
-    memset(f, 0, sizeof *f);
-    f->kind = kind;
+    *f = (tsr_oframe){ .kind = kind };   /* stores the compiler writes out: no memset call */
     *out = f;
     return TSR_OK;
 }
