@@ -1156,6 +1156,20 @@ static int map(jreader *j)
     }
 }
 
+/* An element of an array, read from here: an object (a line, a points
+ * lot) straight to map(), as value_here and value would take it there. */
+static int element_here(jreader *j)
+{
+    int rc;
+
+    if (j->off < j->len && j->t[j->off] == '{') {
+        j->start = j->off++;
+        j->toklen = 1;
+        return (rc = tsr__oread_start_map(&j->r)) != TSR_OK ? rc : map(j);
+    }
+    return value_here(j);
+}
+
 /* After '[' (the event reader has it). */
 static int array(jreader *j)
 {
@@ -1163,7 +1177,7 @@ static int array(jreader *j)
 
     /* array_start: a value, or ']' for an empty array */
     if (j->off < j->len && (j->t[j->off] == '{' || j->t[j->off] == '"')) {
-        rc = value_here(j);
+        rc = element_here(j);
     } else {
         if ((tok = lex(j)) == T_RBRACK)
             return tsr__oread_end_array(&j->r);
@@ -1183,7 +1197,7 @@ static int array(jreader *j)
                 return unexpected(j, tok, "after array element, I expect ',' or ']'");
         }
         /* array_need_val */
-        rc = value_here(j);
+        rc = element_here(j);
     }
 }
 
