@@ -182,11 +182,17 @@ int tsr__order_store(tsr_order *o, tsr_record_kind rec, size_t line, const tsr_f
  * that is empty or was built by this function (its storage is in the
  * order's arena, behind a note that keeps it writable). */
 int tsr__order_list_append(tsr_order *o, tsr_value *list, const tsr_value *elem, tsr_error *err);
+/* The same for an element whose string (if any) the order owns already:
+ * valid UTF-8 without NUL, NUL-terminated, in its arena (kept, not copied). */
+int tsr__order_list_append_owned(tsr_order *o, tsr_value *list, const tsr_value *elem,
+                                 tsr_error *err);
 
 /* Append an empty line (all fields missing); TSR_ELIMIT past max_order_lines. */
 int tsr__order_new_line(tsr_order *o, size_t *line, tsr_error *err);
 /* Append a promo code (copied); TSR_ELIMIT past max_promo_codes. */
 int tsr__order_add_promo(tsr_order *o, const char *code, size_t len, tsr_error *err);
+/* The same for a code the order owns already (as tsr__order_list_append_owned). */
+int tsr__order_add_promo_owned(tsr_order *o, const char *code, size_t len, tsr_error *err);
 /* The promo_uses entry of a promo id, added when new (*created). */
 int tsr__order_promo_use(tsr_order *o, const char *id, size_t len, size_t *index, bool *created,
                          tsr_error *err);
@@ -231,6 +237,8 @@ typedef struct tsr_oreader {
     int rc;                    /* sticky: the first error */
     bool yaml;                 /* say "mapping"/"sequence" and hint at quoting */
     bool done;                 /* the order object was closed */
+    bool owned;                /* the string scalar being passed is the order's already
+                                  (tsr__order_list_append_owned): set by the JSON reader */
     unsigned depth;
     tsr_oframe frames[TSR_OREAD_DEPTH];
 } tsr_oreader;

@@ -691,7 +691,14 @@ static int on_scalar(jreader *j, int tok)
         break;
     }
     rc = field_fast(&j->r, ot, s, n, hints, j->ival);
-    return rc == SLOW ? tsr__oread_scalar(&j->r, ot, s, n) : rc;
+    if (rc != SLOW)
+        return rc;
+    /* a promo code or a list's string that is the order's already is kept
+     * as it is, not checked and copied again */
+    j->r.owned = (hints & HINT_OWNED) && n <= UINT32_MAX;
+    rc = tsr__oread_scalar(&j->r, ot, s, n);
+    j->r.owned = false;
+    return rc;
 }
 
 /* ---------------------------------------------------------------------

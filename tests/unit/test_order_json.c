@@ -925,6 +925,50 @@ static void test_pairs_read_whole_as_before(void **state)
                          TSR_ELIMIT);
 }
 
+/* A promo code or a list's string written plainly (valid UTF-8, no escape)
+ * is kept where it lies in the order's copy of the text, not checked and
+ * copied again; one with an escape, a bad byte or over a limit goes the
+ * general way.  Each must read as the oracle reads it. */
+static void test_codes_and_list_strings_kept_as_they_lie(void **state)
+{
+    static const struct {
+        const char *text;
+        int code;
+    } cases[] = {
+        { ORDER(",\"promo_codes\":[\"SUMMER\",\"DOC2022\"]"), TSR_OK },
+        { ORDER(",\"promo_codes\":[\"SUM\\u004dER\",\"caf\xc3\xa9\"]"), TSR_OK },
+        { ORDER(",\"promo_codes\":[\"SUMMER\",\"\xc3\"]"), TSR_EORDER },
+        { ORDER(",\"promo_codes\":[\"\\u0000\"]"), TSR_EORDER },
+        { ORDER(",\"promo_codes\":[\"SUMMER\",7]"), TSR_EORDER },
+        { ITEM("\"labels\":[\"a\",\"caf\xc3\xa9\",\"b\\\"c\"]"), TSR_OK },
+        { ITEM("\"labels\":[\"a\",\"\xed\xa0\x80\"]"), TSR_EORDER },
+        { ITEM("\"labels\":[\"a\",null]"), TSR_EORDER },
+    };
+    fixture *f = *state;
+    size_t i;
+    const char *text;
+
+    for (i = 0; i < TSR_ARRAY_LEN(cases); i++) {
+        int rc = read_both_into(f, f->rs, cases[i].text, strlen(cases[i].text), true);
+        if (rc != cases[i].code)
+            fail_msg("case %zu: want %d, got %d [%s] %s", i, cases[i].code, rc, f->err.path,
+                     f->err.message);
+    }
+    /* the limits: codes, string length */
+    text = ORDER(",\"promo_codes\":[\"A\",\"B\"]");
+    assert_int_equal(read_both(f, f->small, text, strlen(text)), TSR_ELIMIT);
+    text = ORDER(",\"promo_codes\":[\"0123456789012345678901234567890123\"]");
+    assert_int_equal(read_both(f, f->small, text, strlen(text)), TSR_ELIMIT);
+    text = ITEM("\"labels\":[\"0123456789012345678901234567890123\"]");
+    assert_int_equal(read_both(f, f->small, text, strlen(text)), TSR_ELIMIT);
+    /* a kept code reads back as written */
+    text = ORDER(",\"promo_codes\":[\"caf\xc3\xa9\"]");
+    assert_int_equal(read_both(f, f->rs, text, strlen(text)), TSR_OK);
+    assert_int_equal(f->order->npromo_codes, 1);
+    assert_int_equal(f->order->promo_codes[0].len, 5);
+    assert_string_equal(f->order->promo_codes[0].code, "caf\xc3\xa9");
+}
+
 /* The park10 workload reads to the same orders through both readers. */
 static void test_park10_orders_read_as_before(void **state)
 {
@@ -977,6 +1021,8 @@ int main(int argc, char **argv)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_values_read_in_place_as_before, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pairs_read_whole_as_before, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_codes_and_list_strings_kept_as_they_lie, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_park10_orders_read_as_before, setup, teardown),
     };
     /* `test_x NAME` runs the cases NAME matches (a * wildcard) alone */
