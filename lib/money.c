@@ -280,6 +280,32 @@ int tsr__parse_fixed(const char *s, size_t n, unsigned scale_digits, int64_t *ou
 
     if (s == NULL)
         return TSR_EPARSE;
+    /* The common form in one pass: unsigned digits with at most one '.'
+     * inside them, no more decimals than the scale, at most 18 digits once
+     * scaled -- what the general way below computes without its checks of
+     * range.  Anything else is left to it. */
+    if (n != 0 && n <= 19 && scale_digits < TSR_ARRAY_LEN(pow10_table)) {
+        uint64_t v = 0;
+        size_t dot = SIZE_MAX;
+
+        for (; i < n; i++) {
+            unsigned d = (unsigned)(unsigned char)s[i] - '0';
+            if (d < 10)
+                v = v * 10u + d;
+            else if (s[i] == '.' && dot == SIZE_MAX)
+                dot = i;
+            else
+                break;
+        }
+        if (i == n && dot != 0 && dot != n - 1) {
+            size_t frac = dot == SIZE_MAX ? 0 : n - dot - 1, digits = n - (dot != SIZE_MAX);
+            if (frac <= scale_digits && digits - frac + scale_digits <= 18) {
+                *out = (int64_t)(v * (uint64_t)pow10_table[scale_digits - frac]);
+                return TSR_OK;
+            }
+        }
+        i = 0;
+    }
     /* Syntax first, so that "99999999999999999999x" is a parse error rather
      * than a range error. */
     if (i < n && s[i] == '-') {

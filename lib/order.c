@@ -491,13 +491,16 @@ static tsr_value *list_items(const tsr_value *list)
     return b->items;
 }
 
-int tsr__order_list_append(tsr_order *o, tsr_value *list, const tsr_value *elem, tsr_error *err)
+/* tsr__order_list_append; `owned`: a string element is the order's already
+ * (valid UTF-8 without NUL, in its arena, NUL-terminated), kept as it is. */
+static int list_append(tsr_order *o, tsr_value *list, const tsr_value *elem, bool owned,
+                       tsr_error *err)
 {
     tsr_value val = *elem, *items;
     uint32_t n = list->len;
     int rc;
 
-    if (val.type == TSR_T_STRING && (rc = tsr__order_own_string(o, &val, err)) != TSR_OK)
+    if (val.type == TSR_T_STRING && !owned && (rc = tsr__order_own_string(o, &val, err)) != TSR_OK)
         return rc;
     if (n == UINT32_MAX)
         return tsr__err(err, TSR_ELIMIT, "list too long");
@@ -518,6 +521,17 @@ int tsr__order_list_append(tsr_order *o, tsr_value *list, const tsr_value *elem,
     list->len = n + 1;
     o->finished = false;
     return TSR_OK;
+}
+
+int tsr__order_list_append(tsr_order *o, tsr_value *list, const tsr_value *elem, tsr_error *err)
+{
+    return list_append(o, list, elem, false, err);
+}
+
+int tsr__order_list_append_owned(tsr_order *o, tsr_value *list, const tsr_value *elem,
+                                 tsr_error *err)
+{
+    return list_append(o, list, elem, true, err);
 }
 
 int tsr__order_new_line(tsr_order *o, size_t *line, tsr_error *err)
@@ -541,10 +555,11 @@ int tsr__order_new_line(tsr_order *o, size_t *line, tsr_error *err)
     return TSR_OK;
 }
 
-int tsr__order_add_promo(tsr_order *o, const char *code, size_t len, tsr_error *err)
+/* tsr__order_add_promo; `owned` as for list_append. */
+static int add_promo(tsr_order *o, const char *code, size_t len, bool owned, tsr_error *err)
 {
     void *p;
-    char *copy;
+    const char *copy;
     tsr_value *slot = &o->order[TSR_ORDER_PROMO_CODES];
     size_t n = o->npromo_codes;
     int rc;
@@ -552,7 +567,7 @@ int tsr__order_add_promo(tsr_order *o, const char *code, size_t len, tsr_error *
     if (n >= o->rs->limits.max_promo_codes)
         return tsr__err(err, TSR_ELIMIT, "an order may carry at most %zu promo codes",
                         o->rs->limits.max_promo_codes);
-    if ((rc = tsr__order_check_string(o, code, len, err)) != TSR_OK)
+    if (!owned && (rc = tsr__order_check_string(o, code, len, err)) != TSR_OK)
         return rc;
     p = o->promo_codes;
     if (tsr__grow(&o->alloc, &p, &o->promo_codes_cap, n + 1, sizeof *o->promo_codes) != TSR_OK)
@@ -562,7 +577,7 @@ int tsr__order_add_promo(tsr_order *o, const char *code, size_t len, tsr_error *
     if (tsr__grow(&o->alloc, &p, &o->promo_values_cap, n + 1, sizeof *o->promo_values) != TSR_OK)
         return tsr__err(err, TSR_ENOMEM, NULL);
     o->promo_values = p;
-    if (!(copy = tsr__arena_strndup(&o->arena, code, len)))
+    if (!(copy = owned ? code : tsr__arena_strndup(&o->arena, code, len)))
         return tsr__err(err, TSR_ENOMEM, NULL);
     o->promo_codes[n].code = copy;
     o->promo_codes[n].len = len;
@@ -579,6 +594,16 @@ int tsr__order_add_promo(tsr_order *o, const char *code, size_t len, tsr_error *
     slot->u.list = o->promo_values;
     o->finished = false;
     return TSR_OK;
+}
+
+int tsr__order_add_promo(tsr_order *o, const char *code, size_t len, tsr_error *err)
+{
+    return add_promo(o, code, len, false, err);
+}
+
+int tsr__order_add_promo_owned(tsr_order *o, const char *code, size_t len, tsr_error *err)
+{
+    return add_promo(o, code, len, true, err);
 }
 
 int tsr__order_promo_use(tsr_order *o, const char *id, size_t len, size_t *index, bool *created,

@@ -57,6 +57,9 @@ typedef struct tsr_promo_entry {
  * their ids directly). */
 size_t tsr__order_line_id_bucket(const tsr_order *o, const char *s, size_t n);
 
+/* The guesses of the next key the JSON reader keeps per record. */
+#define TSR_ORDER_KEY_GUESSES 33
+
 struct tsr_order {
     const tsr_ruleset *rs;
     tsr_alloc alloc;
@@ -93,6 +96,11 @@ struct tsr_order {
     size_t seen_len[TSR_REC__COUNT];
     tsr_idmap promo_map;       /* promo_uses entries by id (lives as long as they do) */
     tsr_idmap line_map;        /* line ids, rebuilt by each finish */
+    /* The JSON reader's guesses, kept from order to order: per record, the
+     * key that last came first in its object ([0]) or after the key whose
+     * seen_at is i - 1 ([i]); it is checked before it is taken
+     * (order_json.c). */
+    const tsr_okey_slot *key_next[TSR_REC__COUNT][TSR_ORDER_KEY_GUESSES];
 };
 
 /* Set up an order for a rule set (used by the public builder, the readers
@@ -174,11 +182,17 @@ int tsr__order_store(tsr_order *o, tsr_record_kind rec, size_t line, const tsr_f
  * that is empty or was built by this function (its storage is in the
  * order's arena, behind a note that keeps it writable). */
 int tsr__order_list_append(tsr_order *o, tsr_value *list, const tsr_value *elem, tsr_error *err);
+/* The same for an element whose string (if any) the order owns already:
+ * valid UTF-8 without NUL, NUL-terminated, in its arena (kept, not copied). */
+int tsr__order_list_append_owned(tsr_order *o, tsr_value *list, const tsr_value *elem,
+                                 tsr_error *err);
 
 /* Append an empty line (all fields missing); TSR_ELIMIT past max_order_lines. */
 int tsr__order_new_line(tsr_order *o, size_t *line, tsr_error *err);
 /* Append a promo code (copied); TSR_ELIMIT past max_promo_codes. */
 int tsr__order_add_promo(tsr_order *o, const char *code, size_t len, tsr_error *err);
+/* The same for a code the order owns already (as tsr__order_list_append_owned). */
+int tsr__order_add_promo_owned(tsr_order *o, const char *code, size_t len, tsr_error *err);
 /* The promo_uses entry of a promo id, added when new (*created). */
 int tsr__order_promo_use(tsr_order *o, const char *id, size_t len, size_t *index, bool *created,
                          tsr_error *err);
@@ -209,6 +223,7 @@ typedef struct tsr_oframe {
     uint8_t rec;               /* promo maps: 1 for promo_uses, 2 for promo_total_uses */
     uint8_t lot_seen;          /* a points lot: keys met (bits) */
     const tsr_field *field;    /* maps: the current key's field */
+    const tsr_okey_slot *last; /* record maps: the last key noted, or NULL */
     const char *key;           /* maps: the current key, in memory that outlives the event */
     size_t key_len;
     size_t index;              /* arrays: elements begun; item maps: the line; lot maps:
@@ -222,6 +237,8 @@ typedef struct tsr_oreader {
     int rc;                    /* sticky: the first error */
     bool yaml;                 /* say "mapping"/"sequence" and hint at quoting */
     bool done;                 /* the order object was closed */
+    bool owned;                /* the string scalar being passed is the order's already
+                                  (tsr__order_list_append_owned): set by the JSON reader */
     unsigned depth;
     tsr_oframe frames[TSR_OREAD_DEPTH];
 } tsr_oreader;
@@ -243,6 +260,7 @@ static inline void tsr__oread_note_key(tsr_oframe *f, uint8_t *seen, const tsr_o
                                        size_t n)
 {
     seen[k->seen_at] = 1;
+    f->last = k;
     f->target = k->target;
     f->field = k->field;
     f->key = k->name;

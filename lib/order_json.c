@@ -464,15 +464,15 @@ static void put_fast(tsr_order *o, const tsr_oframe *f, const tsr_value *v)
 #if defined(__GNUC__)
 __attribute__((always_inline))
 #endif
-static inline bool fast_value(tsr_order *o, const tsr_oframe *f, tsr_otok tok, const char *s, size_t n,
-                       unsigned hints, int64_t ival, tsr_value *v)
+static inline bool fast_value(tsr_order *o, tsr_record_kind rec, const tsr_field *field,
+                              tsr_otok tok, const char *s, size_t n, unsigned hints, int64_t ival,
+                              tsr_value *v)
 {
-    tsr_record_kind rec = (tsr_record_kind)f->kind;
-    unsigned slot = f->field->slot;
+    unsigned slot = field->slot;
 
     if (tok == TSR_OT_STRING && n > o->rs->limits.max_string_length)
         return false;
-    switch (f->field->type) {
+    switch (field->type) {
     case TSR_T_STRING:
         /* a category must be one of the rule set's: the generic way */
         if (tok != TSR_OT_STRING || !(hints & HINT_OWNED) || n > UINT32_MAX ||
@@ -495,7 +495,7 @@ static inline bool fast_value(tsr_order *o, const tsr_oframe *f, tsr_otok tok, c
                tsr__order_settle_owned(o, rec, slot, v, NULL) == TSR_OK;
     case TSR_T_DECIMAL:
     case TSR_T_MONEY:
-        *v = (tsr_value){ .type = f->field->type };
+        *v = (tsr_value){ .type = field->type };
         if ((tok != TSR_OT_NUMBER && tok != TSR_OT_STRING) ||
             tsr__parse_fixed(s, n, v->type == TSR_T_MONEY ? o->rs->minor_units : TSR_DEC_DIGITS,
                              &v->u.i) != TSR_OK)
@@ -528,7 +528,7 @@ static int field_fast(tsr_oreader *r, tsr_otok tok, const char *s, size_t n, uns
     /* Only a key of a record's map sets TSR_X_FIELD, and a frame pushed since
      * (a list) has none: so the top frame is that map, its key just read. */
     if (r->rc || !r->depth || (f = &r->frames[r->depth - 1])->target != TSR_X_FIELD ||
-        !fast_value(r->o, f, tok, s, n, hints, ival, &v))
+        !fast_value(r->o, (tsr_record_kind)f->kind, f->field, tok, s, n, hints, ival, &v))
         return SLOW;
     put_fast(r->o, f, &v);
     return TSR_OK;
@@ -691,7 +691,14 @@ static int on_scalar(jreader *j, int tok)
         break;
     }
     rc = field_fast(&j->r, ot, s, n, hints, j->ival);
-    return rc == SLOW ? tsr__oread_scalar(&j->r, ot, s, n) : rc;
+    if (rc != SLOW)
+        return rc;
+    /* a promo code or a list's string that is the order's already is kept
+     * as it is, not checked and copied again */
+    j->r.owned = (hints & HINT_OWNED) && n <= UINT32_MAX;
+    rc = tsr__oread_scalar(&j->r, ot, s, n);
+    j->r.owned = false;
+    return rc;
 }
 
 /* ---------------------------------------------------------------------
@@ -736,6 +743,41 @@ static int lex_key(jreader *j)
     return lex(j);
 }
 
+#ifdef WORDWISE
+/* The index of the first byte from p on that is not plain (stops), in the
+ * order's copy of the text: its zeroed padding stops the scan at the end of
+ * the text at the latest, and the 8-byte reads stay inside the padding. */
+static inline size_t plain_at(const char *p)
+{
+    size_t i = 0;
+    uint64_t x, m;
+
+    for (;;) {
+        memcpy(&x, p + i, 8);
+        if ((m = stops(x)) != 0)
+            return i + (size_t)__builtin_ctzll(m) / 8;
+        i += 8;
+    }
+}
+
+/* The index of the first '"' or NUL from p on, in the order's copy of the
+ * text (as plain_at). */
+static inline size_t quote_at(const char *p)
+{
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    size_t i = 0;
+    uint64_t x, q, m;
+
+    for (;;) {
+        memcpy(&x, p + i, 8);
+        q = x ^ (ones * '"');
+        if ((m = (((q - ones) & ~q) | ((x - ones) & ~x)) & highs) != 0)
+            return i + (size_t)__builtin_ctzll(m) / 8;
+        i += 8;
+    }
+}
+#endif
+
 /* j->off at a '"': the length of the string when it is plain ASCII up to
  * its closing quote (no escape, control or non-ASCII byte), else SIZE_MAX.
  * Read from the order's copy, eight bytes at a time: its zeroed padding
@@ -747,16 +789,8 @@ static inline size_t plain_len(const jreader *j)
 {
 #ifdef WORDWISE
     const char *p = j->copy + j->off + 1;
-    size_t i = 0;
-    uint64_t x, m;
+    size_t i = plain_at(p);
 
-    for (;;) {
-        memcpy(&x, p + i, 8);
-        if ((m = stops(x)) != 0)
-            break;
-        i += 8;
-    }
-    i += (size_t)__builtin_ctzll(m) / 8;
     return j->off + 1 + i < j->len && p[i] == '"' ? i : SIZE_MAX;
 #else
     (void)j;
@@ -776,21 +810,13 @@ static void take_plain(jreader *j, size_t n)
     j->off += n + 2;
 }
 
-/* j->off at a '"' where a key is expected: when the string is one of the
- * record's names, plainly written and shorter than 16 bytes, its entry in
- * the key index, the token read.  NULL, nothing read: lex it the ordinary
- * way.  Only the closing quote is looked for (in the first 16 bytes, which
- * the order's copy of the text, padded, always has): bytes before it that
- * equal a name are plain, as every name is letters, digits and '_' (the
- * built-in ones, and the schema's by the rule file's loader), so they are
- * what lex_string would have read with no escape and no byte to check.
- * And a quote found lies in the text, as the padding is zeros.  The key's
- * 16 bytes are compared with the name's two words. */
-static const tsr_okey_slot *match_key(jreader *j, const tsr_okey_index *ix)
-{
 #ifdef WORDWISE
+/* The entry of ix whose name is the key at p (just past its opening quote
+ * in the order's copy of the text), when the key is plainly written and
+ * shorter than 16 bytes, its length in *np; else NULL.  See match_key. */
+static inline const tsr_okey_slot *key_at(const tsr_okey_index *ix, const char *p, size_t *np)
+{
     const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
-    const char *p = j->copy + j->off + 1;
     const tsr_okey_slot *k;
     uint64_t x0, x1, q, m;
     size_t n;
@@ -812,7 +838,29 @@ static const tsr_okey_slot *match_key(jreader *j, const tsr_okey_index *ix)
     k = &ix->slots[tsr__okey_hash(p, n, ix->seed) & ix->mask];
     if (!k->name || k->len != n || x0 != k->head[0] || x1 != k->head[1])
         return NULL;
-    take_plain(j, n);
+    *np = n;
+    return k;
+}
+#endif
+
+/* j->off at a '"' where a key is expected: when the string is one of the
+ * record's names, plainly written and shorter than 16 bytes, its entry in
+ * the key index, the token read.  NULL, nothing read: lex it the ordinary
+ * way.  Only the closing quote is looked for (in the first 16 bytes, which
+ * the order's copy of the text, padded, always has): bytes before it that
+ * equal a name are plain, as every name is letters, digits and '_' (the
+ * built-in ones, and the schema's by the rule file's loader), so they are
+ * what lex_string would have read with no escape and no byte to check.
+ * And a quote found lies in the text, as the padding is zeros.  The key's
+ * 16 bytes are compared with the name's two words. */
+static const tsr_okey_slot *match_key(jreader *j, const tsr_okey_index *ix)
+{
+#ifdef WORDWISE
+    size_t n;
+    const tsr_okey_slot *k = key_at(ix, j->copy + j->off + 1, &n);
+
+    if (k)
+        take_plain(j, n);
     return k;
 #else
     (void)j;
@@ -858,6 +906,7 @@ static int value_here(jreader *j)
 static int field_here(jreader *j, const tsr_oframe *f)
 {
     tsr_order *o = j->o;
+    tsr_record_kind rec = (tsr_record_kind)f->kind;
     tsr_value v;
     unsigned char c;
     size_t n;
@@ -873,7 +922,7 @@ static int field_here(jreader *j, const tsr_oframe *f)
             return value_here(j);
         s = j->copy + j->off + 1;
         s[n] = '\0';   /* as on_scalar terminates it */
-        if (!fast_value(o, f, TSR_OT_STRING, s, n, HINT_OWNED, 0, &v)) {
+        if (!fast_value(o, rec, f->field, TSR_OT_STRING, s, n, HINT_OWNED, 0, &v)) {
             take_plain(j, n);
             return value(j, T_STRING);
         }
@@ -891,7 +940,8 @@ static int field_here(jreader *j, const tsr_oframe *f)
             x = x * 10 + (t[i++] - '0');
         while (i < end && t[i] >= '0' && t[i] <= '9');
         if (i < j->len && !(t[i] >= '0' && t[i] <= '9') && t[i] != '.' && t[i] != 'e' &&
-            t[i] != 'E' && fast_value(o, f, TSR_OT_NUMBER, NULL, 0, HINT_INT, x, &v)) {
+            t[i] != 'E' &&
+            fast_value(o, rec, f->field, TSR_OT_NUMBER, NULL, 0, HINT_INT, x, &v)) {
             j->off = i;
             put_fast(o, f, &v);
             return TSR_OK;
@@ -899,12 +949,151 @@ static int field_here(jreader *j, const tsr_oframe *f)
     }
     if ((c >= '0' && c <= '9') || c == '-') {
         if ((tok = lex_number(j)) != T_NUMBER ||
-            !fast_value(o, f, TSR_OT_NUMBER, j->s, j->n, j->is_int ? HINT_INT : 0, j->ival, &v))
+            !fast_value(o, rec, f->field, TSR_OT_NUMBER, j->s, j->n, j->is_int ? HINT_INT : 0,
+                        j->ival, &v))
             return value(j, tok);
         put_fast(o, f, &v);
         return TSR_OK;
     }
     return value_here(j);
+}
+
+/* Where the guess of the key after k (NULL: of the first key) in a map of
+ * a record is kept, in row, the record's guesses in the order; or *spare
+ * for a key too far into the record to have a place there. */
+static inline const tsr_okey_slot **guess_after(const tsr_okey_slot **row, const tsr_okey_slot *k,
+                                                const tsr_okey_slot **spare)
+{
+    size_t i = k ? (size_t)k->seen_at + 1 : 0;
+    return i < TSR_ORDER_KEY_GUESSES ? &row[i] : spare;
+}
+
+/* What record_pairs leaves map() to do next. */
+enum {
+    RP_NONE,   /* it took nothing: map_need_key, as map() came */
+    RP_KEY,    /* it took pairs and a ',': map_need_key, not the first key */
+    RP_VAL,    /* it took pairs, the last without its ',': map_got_val */
+    RP_END     /* it took pairs and the closing '}': the map ends */
+};
+
+/* The pairs of a record's map as compact JSON writes them, from j->off,
+ * each read whole before anything of it is stored: `"key":value` with a
+ * key of the record's index (found where it lies, as match_key finds it)
+ * that names a field, unseen, and a value its field takes as it stands --
+ * a plain string for a string field; a string its parser takes whole for
+ * a date, datetime, money or decimal (their parsers take only ASCII
+ * digits and punctuation, never '"', '\\' or a control byte, so only the
+ * closing quote is looked for); digits, not starting with 0, for an
+ * integer; true or false for a boolean.  Such a pair is stored as map()
+ * and field_here would store it, and the separator after it taken.  At
+ * the first pair that is anything else, it stops where that pair begins,
+ * and map() reads it the general way, which words every error. */
+static int record_pairs(jreader *j, const tsr_okey_index *ix)
+{
+#ifdef WORDWISE
+    tsr_order *o = j->o;
+    tsr_oframe *f = &j->r.frames[j->r.depth - 1];
+    tsr_record_kind rec = (tsr_record_kind)f->kind;
+    uint8_t *seen = o->seen[rec];
+    tsr_value *vals = tsr__order_record(o, rec, f->index);
+    const unsigned char *t = j->t;
+    char *copy = j->copy;
+    size_t len = j->len, off = j->off, max = o->rs->limits.max_string_length;
+    const tsr_okey_slot **row = o->key_next[rec], *spare = NULL, **next, *last = NULL;
+    int state = RP_NONE;
+
+    next = guess_after(row, f->last, &spare);
+    while (off < len && t[off] == '"') {
+        const tsr_okey_slot *k;
+        const tsr_field *field;
+        tsr_value v;
+        size_t kn, n, at, end;
+        char *s;
+
+        /* the key that came after the last one the last time, when it is
+         * written here as key_at would find it (o->key_next holds only
+         * what key_at found: names shorter than 16 bytes) */
+        k = *next;
+        if (k && head8(copy + off + 1, k->len) == k->head[0] &&
+            (k->len <= 8 || head8(copy + off + 9, k->len - 8) == k->head[1]) &&
+            copy[off + 1 + k->len] == '"') {
+            kn = k->len;
+        } else {
+            if (!(k = key_at(ix, copy + off + 1, &kn)))
+                break;
+            *next = k;
+        }
+        next = guess_after(row, k, &spare);
+        if (k->target != TSR_X_FIELD || kn > max || seen[k->seen_at])
+            break;
+        at = off + kn + 2;   /* past the key's closing quote */
+        if (at + 1 >= len || t[at] != ':')
+            break;
+        at++;
+        field = k->field;
+        if (t[at] == '"') {
+            /* a quote found lies in the text: the padding is zeros */
+            s = copy + at + 1;
+            n = field->type == TSR_T_STRING ? plain_at(s) : quote_at(s);
+            if (s[n] != '"' ||
+                !fast_value(o, rec, field, TSR_OT_STRING, s, n, HINT_OWNED, 0, &v))
+                break;
+            if (field->type == TSR_T_STRING)
+                s[n] = '\0';   /* as on_scalar terminates it */
+            end = at + n + 2;
+        } else if (t[at] >= '1' && t[at] <= '9' && field->type == TSR_T_INT) {
+            /* as field_here reads it */
+            size_t lim = len - at > 18 ? at + 18 : len;
+            int64_t x = 0;
+            end = at;
+            do
+                x = x * 10 + (t[end++] - '0');
+            while (end < lim && t[end] >= '0' && t[end] <= '9');
+            if (end >= len || (t[end] >= '0' && t[end] <= '9') || t[end] == '.' ||
+                t[end] == 'e' || t[end] == 'E' ||
+                !fast_value(o, rec, field, TSR_OT_NUMBER, NULL, 0, HINT_INT, x, &v))
+                break;
+        } else if (field->type == TSR_T_BOOL && len - at >= 4 && memcmp(t + at, "true", 4) == 0) {
+            v = (tsr_value){ .type = TSR_T_BOOL, .u.i = 1 };
+            end = at + 4;
+        } else if (field->type == TSR_T_BOOL && len - at >= 5 &&
+                   memcmp(t + at, "false", 5) == 0) {
+            v = (tsr_value){ .type = TSR_T_BOOL, .u.i = 0 };
+            end = at + 5;
+        } else {
+            break;
+        }
+        /* the pair is whole: take it (the frame notes the last key only) */
+        seen[k->seen_at] = 1;
+        last = k;
+        vals[field->slot] = v;
+        off = end;
+        state = RP_VAL;
+        if (off < len && t[off] == ',') {
+            off++;
+            state = RP_KEY;
+            continue;
+        }
+        if (off < len && t[off] == '}') {
+            off++;
+            state = RP_END;
+        }
+        break;
+    }
+    if (last)
+        tsr__oread_note_key(f, seen, last, last->len);
+    if (state != RP_NONE) {   /* what put_fast notes besides */
+        if (rec == TSR_REC_CUSTOMER)
+            o->has_customer = true;
+        o->finished = false;
+    }
+    j->off = off;
+    return state;
+#else
+    (void)j;
+    (void)ix;
+    return RP_NONE;
+#endif
 }
 
 /* After '{' (the event reader has it). */
@@ -917,6 +1106,20 @@ static int map(jreader *j)
 
     for (;;) {
         /* map_start, map_need_key */
+        if (ix) {
+            switch (record_pairs(j, ix)) {
+            case RP_END:
+                return tsr__oread_end_map(&j->r);
+            case RP_VAL:
+                first = false;
+                goto got_val;
+            case RP_KEY:
+                first = false;
+                break;
+            default:
+                break;
+            }
+        }
         k = ix && j->off < j->len && j->t[j->off] == '"' ? match_key(j, ix) : NULL;
         fast = false;
         if (k) {
@@ -941,6 +1144,7 @@ static int map(jreader *j)
         /* map_need_val */
         if ((rc = fast ? field_here(j, &j->r.frames[j->r.depth - 1]) : value_here(j)) != TSR_OK)
             return rc;
+    got_val:
         /* map_got_val */
         if (!take(j, ',')) {
             if (take(j, '}'))
@@ -959,6 +1163,20 @@ static int map(jreader *j)
     }
 }
 
+/* An element of an array, read from here: an object (a line, a points
+ * lot) straight to map(), as value_here and value would take it there. */
+static int element_here(jreader *j)
+{
+    int rc;
+
+    if (j->off < j->len && j->t[j->off] == '{') {
+        j->start = j->off++;
+        j->toklen = 1;
+        return (rc = tsr__oread_start_map(&j->r)) != TSR_OK ? rc : map(j);
+    }
+    return value_here(j);
+}
+
 /* After '[' (the event reader has it). */
 static int array(jreader *j)
 {
@@ -966,7 +1184,7 @@ static int array(jreader *j)
 
     /* array_start: a value, or ']' for an empty array */
     if (j->off < j->len && (j->t[j->off] == '{' || j->t[j->off] == '"')) {
-        rc = value_here(j);
+        rc = element_here(j);
     } else {
         if ((tok = lex(j)) == T_RBRACK)
             return tsr__oread_end_array(&j->r);
@@ -986,7 +1204,7 @@ static int array(jreader *j)
                 return unexpected(j, tok, "after array element, I expect ',' or ']'");
         }
         /* array_need_val */
-        rc = value_here(j);
+        rc = element_here(j);
     }
 }
 

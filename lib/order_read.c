@@ -32,6 +32,7 @@ void tsr__oread_init(tsr_oreader *r, tsr_order *o, bool yaml, tsr_error *err)
     r->rc = TSR_OK;
     r->done = false;
     r->depth = 0;
+    r->owned = false;
     r->o = o;
     r->yaml = yaml;
     r->err = err;
@@ -152,8 +153,7 @@ static int push(tsr_oreader *r, uint8_t kind, tsr_oframe **out)
     if (r->depth == TSR_OREAD_DEPTH)   /* not reachable with the order's shape */
         return failf(r, TSR_ELIMIT, "nesting too deep");
     f = &r->frames[r->depth++];
-    memset(f, 0, sizeof *f);
-    f->kind = kind;
+    *f = (tsr_oframe){ .kind = kind };   /* stores the compiler writes out: no memset call */
     *out = f;
     return TSR_OK;
 }
@@ -297,12 +297,14 @@ int tsr__oread_scalar(tsr_oreader *r, tsr_otok tok, const char *s, size_t n)
             tsr__order_type_error("a string", tok, s, n, r->yaml, r->err);
             return fail(r, TSR_EORDER);
         }
-        rc = tsr__order_add_promo(o, s, n, r->err);
+        rc = r->owned ? tsr__order_add_promo_owned(o, s, n, r->err)
+                      : tsr__order_add_promo(o, s, n, r->err);
         return rc == TSR_OK ? TSR_OK : fail(r, rc);
     case TSR_X_ELEM:
         if ((rc = tsr__order_convert(o, f->list.elem, tok, s, n, r->yaml, &v, r->err)) != TSR_OK)
             return fail(r, rc);
-        rc = tsr__order_list_append(o, &f->list, &v, r->err);
+        rc = r->owned ? tsr__order_list_append_owned(o, &f->list, &v, r->err)
+                      : tsr__order_list_append(o, &f->list, &v, r->err);
         return rc == TSR_OK ? TSR_OK : fail(r, rc);
     case TSR_X_CUSTOMER:
     case TSR_X_ITEMS:

@@ -181,6 +181,18 @@ static void compare(const ruleset_case *c, const char *text, size_t len)
     } else if (strcmp(d1, d2) != 0) {
         differ(c->name, "the order", d1, d2);
     }
+    free(d2);
+    /* Again into the same order: the reader now guesses each key from the
+     * first read (o->key_next), and must read exactly as before. */
+    rc2 = read_one(tsr__order_read_json, mine, text, len, &e2, &d2);
+    snprintf(b, sizeof b, "%d", rc2);
+    if (rc1 != rc2)
+        differ(c->name, "the verdict read again", a, b);
+    if (rc1 != TSR_OK && (e1.code != e2.code || strcmp(e1.message, e2.message) != 0 ||
+                          strcmp(e1.path, e2.path) != 0))
+        differ(c->name, "the error read again", e1.message, e2.message);
+    if (rc1 == TSR_OK && strcmp(d1, d2) != 0)
+        differ(c->name, "the order read again", d1, d2);
     free(d1);
     free(d2);
     tsr_order_free(mine);

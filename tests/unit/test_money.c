@@ -440,6 +440,39 @@ static void test_parse_reads_exactly_n_bytes(void **state)
     assert_int_equal(tsr__parse_fixed("125", 0, 2, &v), TSR_EPARSE);
 }
 
+/* The common form (unsigned, no decimals beyond the scale, at most 18
+ * digits scaled) is read in one pass; appending a zero beyond the scale,
+ * or a sign, sends the same number the general way: both must agree, at
+ * every scale, up to the edge of 18 digits and past it. */
+static void test_parse_common_form_agrees_with_the_general_way(void **state)
+{
+    static const char *const texts[] = {
+        "0", "7", "24.99", "12.5", "0.05", "007.10", "1800", "999999999999999999",
+        "99999999999999999.9", "9999999999999999.99", "9999999999999999999", "1.123456",
+        "123456789012.345678", "1234567890123.456789", "0.000000000000000001",
+    };
+    unsigned scale;
+    size_t i;
+    (void)state;
+    for (scale = 0; scale <= 18; scale++)
+        for (i = 0; i < TSR_ARRAY_LEN(texts); i++) {
+            char general[64], negative[64];
+            int64_t a = -1, b = -2, c = -3;
+            int ra = parse(texts[i], scale, &a), rb, rc;
+            snprintf(general, sizeof general, "%s%s0", texts[i],
+                     strchr(texts[i], '.') ? "" : ".");
+            snprintf(negative, sizeof negative, "-%s", texts[i]);
+            rb = parse(general, scale, &b);
+            rc = parse(negative, scale, &c);
+            if (ra != rb || (ra == TSR_OK && a != b))
+                fail_msg("\"%s\" at scale %u: %d %lld, the general way %d %lld", texts[i],
+                         scale, ra, (long long)a, rb, (long long)b);
+            /* a negative number goes the general way too */
+            if (ra == TSR_OK && (rc != TSR_OK || c != -a))
+                fail_msg("\"-%s\" at scale %u: %d %lld", texts[i], scale, rc, (long long)c);
+        }
+}
+
 static void test_parse_huge_values_up_to_the_int64_limits(void **state)
 {
     int64_t v = 0;
@@ -947,6 +980,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_allocate_matches_a_reference_on_random_inputs),
         cmocka_unit_test(test_allocate_short_order_path_matches_general_path),
         cmocka_unit_test(test_allocate_over_ten_thousand_lines_stays_linear),
+        cmocka_unit_test(test_parse_common_form_agrees_with_the_general_way),
     };
     /* `test_x NAME` runs the cases NAME matches (a * wildcard) alone */
     if (argc > 1)

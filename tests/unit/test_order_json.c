@@ -74,15 +74,23 @@ static int teardown(void **state)
 }
 
 /* Read `text` with the library's reader and with the oracle, each into a
- * fresh order of rs, and finish both when read: the library's status. */
-static int read_both(fixture *f, const tsr_ruleset *rs, const char *text, size_t len)
+ * fresh order of rs (`reuse`: the library's into its order of the last
+ * call, reset, as `tessera eval --jsonl` reads its orders), and finish
+ * both when read: the library's status. */
+static int read_both_into(fixture *f, const tsr_ruleset *rs, const char *text, size_t len,
+                          bool reuse)
 {
     int rc, orc;
 
-    tsr_order_free(f->order);
+    if (reuse && f->order) {
+        tsr_order_reset(f->order);
+    } else {
+        tsr_order_free(f->order);
+        f->order = NULL;
+        assert_int_equal(tsr_order_new(&f->order, rs, &f->err), TSR_OK);
+    }
     tsr_order_free(f->oracle);
-    f->order = f->oracle = NULL;
-    assert_int_equal(tsr_order_new(&f->order, rs, &f->err), TSR_OK);
+    f->oracle = NULL;
     assert_int_equal(tsr_order_new(&f->oracle, rs, &f->err), TSR_OK);
     memset(&f->err, 0, sizeof f->err);
     memset(&f->oracle_err, 0, sizeof f->oracle_err);
@@ -109,6 +117,11 @@ static int read_both(fixture *f, const tsr_ruleset *rs, const char *text, size_t
         free(b);
     }
     return rc;
+}
+
+static int read_both(fixture *f, const tsr_ruleset *rs, const char *text, size_t len)
+{
+    return read_both_into(f, rs, text, len, false);
 }
 
 static int read_str(fixture *f, const tsr_ruleset *rs, const char *text)
@@ -801,6 +814,161 @@ static void test_values_read_in_place_as_before(void **state)
     run_cases(*state, ((fixture *)*state)->rs, cases, TSR_ARRAY_LEN(cases));
 }
 
+/* Compact pairs are read whole from the text where the key is guessed
+ * from the order before (the order is reused, as `tessera eval --jsonl`
+ * reuses it) or found by the key index: every way such a pair can fail to
+ * be one -- an escape, a value its field does not take as it stands, a
+ * value a rule refuses, a duplicate, white space, text that ends -- must
+ * read as the oracle (the former yajl reader) reads it, and so must the
+ * pairs after it.  Each case runs twice, so the second time every guess
+ * is of the case itself. */
+#define FULL_CUSTOMER(c) \
+    "\"customer\":{\"id\":\"c1\",\"visits\":3," c ",\"member\":true,\"spend_12m\":\"12.50\"}"
+#define FULL_LINE(l) \
+    "{\"id\":\"t1\",\"kind\":\"ticket\",\"quantity\":2," l ",\"event_start\":" \
+    "\"2026-06-13T18:00:00Z\",\"validated\":false,\"ratio\":\"0.125\"}"
+#define FULL(c, l) \
+    "{\"id\":\"o1\"," DT ",\"note\":\"hi\"," FULL_CUSTOMER(c) ",\"items\":[" FULL_LINE(l) \
+    ",{\"id\":\"t2\",\"kind\":\"ticket\",\"height_cm\":95,\"zone\":\"B\"}]}"
+#define GOOD_C "\"birthday\":\"1980-04-25\""
+#define GOOD_L "\"height_cm\":120,\"zone\":\"A\""
+
+static void test_pairs_read_whole_as_before(void **state)
+{
+    static const struct {
+        const char *text;
+        int code;
+    } cases[] = {
+        { FULL(GOOD_C, GOOD_L), TSR_OK },
+        /* strings a typed field's parser refuses as they lie: escapes, bytes */
+        { FULL("\"birthday\":\"1980-04-2\\u0035\"", GOOD_L), TSR_OK },
+        { FULL("\"birthday\":\"1980-04-25\\u0000\"", GOOD_L), TSR_EORDER },
+        { FULL("\"birthday\":\"1980-04-2\x01\"", GOOD_L), TSR_EORDER },
+        { FULL("\"birthday\":\"1980-04-25\xc3\xa9\"", GOOD_L), TSR_EORDER },
+        { FULL("\"birthday\":\"1980-02-30\"", GOOD_L), TSR_EORDER },
+        { FULL("\"birthday\":null", GOOD_L), TSR_OK },
+        { FULL("\"birthday\":19800425", GOOD_L), TSR_EORDER },
+        { FULL("\"birthday\":\"1980-04-25\\\"", GOOD_L), TSR_EORDER },
+        /* money and decimals */
+        { FULL(GOOD_C ",\"visits\":4", GOOD_L), TSR_EORDER },
+        { "{" DT ",\"customer\":{\"spend_12m\":\"12.505\"},\"items\":[" LINE "]}", TSR_EORDER },
+        { "{" DT ",\"customer\":{\"spend_12m\":12.5},\"items\":[" LINE "]}", TSR_OK },
+        { "{" DT ",\"customer\":{\"spend_12m\":\"-0.01\"},\"items\":[" LINE "]}", TSR_OK },
+        { FULL(GOOD_C, GOOD_L ",\"price\":\"-1.00\""), TSR_EORDER },
+        { FULL(GOOD_C, GOOD_L ",\"price\":\"1.00\""), TSR_OK },
+        { FULL(GOOD_C, "\"ratio\":\"1.1234567\""), TSR_EORDER },
+        /* booleans */
+        { "{" DT ",\"customer\":{\"member\":tru},\"items\":[" LINE "]}", TSR_EORDER },
+        { "{" DT ",\"customer\":{\"member\":truex},\"items\":[" LINE "]}", TSR_EORDER },
+        { "{" DT ",\"customer\":{\"member\":false ,\"id\":\"c\"},\"items\":[" LINE "]}",
+          TSR_OK },
+        { "{" DT ",\"customer\":{\"member\":\"true\"},\"items\":[" LINE "]}", TSR_EORDER },
+        { "{" DT ",\"customer\":{\"member\":fals", TSR_EORDER },
+        /* integers */
+        { FULL(GOOD_C, "\"height_cm\":0,\"zone\":\"A\""), TSR_OK },
+        { FULL(GOOD_C, "\"height_cm\":-5,\"zone\":\"A\""), TSR_OK },
+        { FULL(GOOD_C, "\"height_cm\":12345678901234567890"), TSR_EORDER },
+        { FULL(GOOD_C, "\"height_cm\":1234567890123456789"), TSR_OK },
+        { FULL(GOOD_C, "\"height_cm\":1e2"), TSR_EORDER },
+        { FULL(GOOD_C, "\"height_cm\":12.0"), TSR_EORDER },
+        { FULL(GOOD_C, "\"height_cm\":12,\"quantity\":0"), TSR_EORDER },
+        { "{" DT ",\"items\":[{\"id\":\"t1\",\"kind\":\"ticket\",\"quantity\":0}]}", TSR_EORDER },
+        { "{" DT ",\"items\":[{\"id\":\"t1\",\"kind\":\"ticket\",\"quantity\":7", TSR_EORDER },
+        /* strings */
+        { FULL(GOOD_C, "\"height_cm\":1,\"zone\":\"a\\nb\""), TSR_OK },
+        { FULL(GOOD_C, "\"height_cm\":1,\"zone\":\"\xc3\xa9\""), TSR_OK },
+        { FULL(GOOD_C, "\"height_cm\":1,\"zone\":\"\xff\""), TSR_EORDER },
+        { FULL(GOOD_C, "\"height_cm\":1,\"zone\":7"), TSR_EORDER },
+        { FULL(GOOD_C, "\"height_cm\":1,\"category\":\"student\""), TSR_OK },
+        { FULL(GOOD_C, "\"height_cm\":1,\"category\":\"adult\""), TSR_EORDER },
+        { FULL(GOOD_C, "\"height_cm\":1,\"labels\":[\"x\"]"), TSR_OK },
+        /* keys: duplicates, out of the guessed order, white space, escapes */
+        { FULL(GOOD_C, GOOD_L ",\"zone\":\"B\""), TSR_EORDER },
+        { FULL(GOOD_C ",\"id\":\"c2\"", GOOD_L), TSR_EORDER },
+        { "{\"items\":[{\"kind\":\"ticket\",\"id\":\"t1\"}]," DT ",\"id\":\"o\"}", TSR_OK },
+        { "{" DT ",\"items\":[{\"id\" :\"t1\",\"kind\": \"ticket\"}]}", TSR_OK },
+        { "{" DT ",\"items\":[{\"id\":\"t1\" ,\"kind\":\"ticket\" }]}", TSR_OK },
+        { "{" DT ",\"items\":[{\"i\\u0064\":\"t1\",\"kind\":\"ticket\"}]}", TSR_OK },
+        { "{" DT ",\"items\":[{\"id\":\"t1\",\"kind\":\"ticket\",}]}", TSR_EORDER },
+        { "{" DT ",\"items\":[{\"id\":,\"kind\":\"ticket\"}]}", TSR_EORDER },
+        { "{" DT ",\"items\":[{\"id\":\"t1\",\"kind\":\"ticket\"}x]}", TSR_EORDER },
+        { "{" DT ",\"items\":[{\"id\":\"t1\",\"kind\":\"ticket\"\"x\":1}]}", TSR_EORDER },
+        { "{" DT ",\"items\":[{\"id\":\"t1\",\"kind\":\"ticket\",\"zone\":\"A", TSR_EORDER },
+        { "{" DT ",\"items\":[{\"id\":\"t1\",\"kind\":\"ticket\",\"zone\"", TSR_EORDER },
+        { "{" DT ",\"items\":[{\"id\":\"t1\",\"kind\":\"ticket\",\"zone\":", TSR_EORDER },
+        { "{\"datetime\":\"2026-06-13T14:30:00Z\"", TSR_EORDER },
+        { "{\"datetime\":\"2026-06-13T14:30:00Z", TSR_EORDER },
+        { FULL(GOOD_C, GOOD_L), TSR_OK },
+    };
+    fixture *f = *state;
+    size_t pass, i;
+
+    for (pass = 0; pass < 2; pass++)
+        for (i = 0; i < TSR_ARRAY_LEN(cases); i++) {
+            /* read_both_into holds the reader to the oracle's answer */
+            int rc = read_both_into(f, f->rs, cases[i].text, strlen(cases[i].text), true);
+            if (rc != cases[i].code)
+                fail_msg("case %zu: want %d, got %d [%s] %s", i, cases[i].code, rc, f->err.path,
+                         f->err.message);
+            /* the same case again at once: every guess is now its own */
+            assert_int_equal(read_both_into(f, f->rs, cases[i].text, strlen(cases[i].text),
+                                            true), rc);
+        }
+    /* a string over the limit, guessed or not */
+    for (i = 0; i < 2; i++)
+        assert_int_equal(read_both_into(f, f->small,
+                                        "{" DT ",\"items\":[{\"id\":\"t1\",\"kind\":\"ticket\","
+                                        "\"zone\":\"0123456789012345678901234567890123\"}]}",
+                                        strlen("{" DT ",\"items\":[{\"id\":\"t1\",\"kind\":"
+                                               "\"ticket\",\"zone\":\"01234567890123456789"
+                                               "01234567890123\"}]}"), i > 0),
+                         TSR_ELIMIT);
+}
+
+/* A promo code or a list's string written plainly (valid UTF-8, no escape)
+ * is kept where it lies in the order's copy of the text, not checked and
+ * copied again; one with an escape, a bad byte or over a limit goes the
+ * general way.  Each must read as the oracle reads it. */
+static void test_codes_and_list_strings_kept_as_they_lie(void **state)
+{
+    static const struct {
+        const char *text;
+        int code;
+    } cases[] = {
+        { ORDER(",\"promo_codes\":[\"SUMMER\",\"DOC2022\"]"), TSR_OK },
+        { ORDER(",\"promo_codes\":[\"SUM\\u004dER\",\"caf\xc3\xa9\"]"), TSR_OK },
+        { ORDER(",\"promo_codes\":[\"SUMMER\",\"\xc3\"]"), TSR_EORDER },
+        { ORDER(",\"promo_codes\":[\"\\u0000\"]"), TSR_EORDER },
+        { ORDER(",\"promo_codes\":[\"SUMMER\",7]"), TSR_EORDER },
+        { ITEM("\"labels\":[\"a\",\"caf\xc3\xa9\",\"b\\\"c\"]"), TSR_OK },
+        { ITEM("\"labels\":[\"a\",\"\xed\xa0\x80\"]"), TSR_EORDER },
+        { ITEM("\"labels\":[\"a\",null]"), TSR_EORDER },
+    };
+    fixture *f = *state;
+    size_t i;
+    const char *text;
+
+    for (i = 0; i < TSR_ARRAY_LEN(cases); i++) {
+        int rc = read_both_into(f, f->rs, cases[i].text, strlen(cases[i].text), true);
+        if (rc != cases[i].code)
+            fail_msg("case %zu: want %d, got %d [%s] %s", i, cases[i].code, rc, f->err.path,
+                     f->err.message);
+    }
+    /* the limits: codes, string length */
+    text = ORDER(",\"promo_codes\":[\"A\",\"B\"]");
+    assert_int_equal(read_both(f, f->small, text, strlen(text)), TSR_ELIMIT);
+    text = ORDER(",\"promo_codes\":[\"0123456789012345678901234567890123\"]");
+    assert_int_equal(read_both(f, f->small, text, strlen(text)), TSR_ELIMIT);
+    text = ITEM("\"labels\":[\"0123456789012345678901234567890123\"]");
+    assert_int_equal(read_both(f, f->small, text, strlen(text)), TSR_ELIMIT);
+    /* a kept code reads back as written */
+    text = ORDER(",\"promo_codes\":[\"caf\xc3\xa9\"]");
+    assert_int_equal(read_both(f, f->rs, text, strlen(text)), TSR_OK);
+    assert_int_equal(f->order->npromo_codes, 1);
+    assert_int_equal(f->order->promo_codes[0].len, 5);
+    assert_string_equal(f->order->promo_codes[0].code, "caf\xc3\xa9");
+}
+
 /* The park10 workload reads to the same orders through both readers. */
 static void test_park10_orders_read_as_before(void **state)
 {
@@ -852,6 +1020,9 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_keys_of_a_wide_schema_read_as_before, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_values_read_in_place_as_before, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pairs_read_whole_as_before, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_codes_and_list_strings_kept_as_they_lie, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_park10_orders_read_as_before, setup, teardown),
     };
     /* `test_x NAME` runs the cases NAME matches (a * wildcard) alone */
