@@ -55,9 +55,15 @@ static bool percent_of_units(int64_t total, int64_t q, int64_t k, int64_t pct,
     int64_t x, r, q2, r2, q3, r3, t;
 
     if (k == q && total >= 0 && q > 0) {
-        /* every unit (the common case): x = total, r = 0, so q3 = r3 = 0 */
-        if (!tsr__muldiv_floor_rem(total, pct, s, &q2, &r2))
+        /* every unit (the common case): x = total, r = 0, so q3 = r3 = 0.
+         * With pct <= s, total·pct <= total·s fits in 64 bits for totals up
+         * to ~9·10^10 minor units: no wide division needed */
+        if (pct >= 0 && pct <= s && total <= INT64_MAX / s) {
+            q2 = total * pct / s;
+            r2 = total * pct % s;
+        } else if (!tsr__muldiv_floor_rem(total, pct, s, &q2, &r2)) {
             return false;
+        }
         q3 = r3 = 0;
     } else if (!tsr__muldiv_floor_rem(total, k, q, &x, &r) ||
                !tsr__muldiv_floor_rem(x, pct, s, &q2, &r2) ||

@@ -45,8 +45,13 @@ typedef struct step {
     size_t *members;
     uint8_t *changed;             /* per member: kept on some line */
     uint8_t *group_done;          /* per group */
-    uint8_t *promo_effect;        /* per promo code: TSR_PROMO_EFFECT_* */
+    /* per promo code: TSR_PROMO_EFFECT_*; NULL when the order entered no
+     * code (tsr__promos_settle then reads none) */
+    uint8_t *promo_effect;
     bool claims;                  /* some discount of the rule set is exclusive */
+    bool quiet;                   /* no trace: simple discounts take run_simple */
+    bool ready;                   /* the per-line scratch above is allocated */
+    bool roomy;                   /* every line has room for two discounts */
 } step;
 
 /* ---------------------------------------------------------------------
@@ -607,6 +612,19 @@ static int apply_members(step *st, const size_t *members, size_t k)
     return TSR_OK;
 }
 
+/* What d did for the code it requires: SOME once a requiring discount
+ * changed a line, else NONE. */
+static void note_effect(step *st, const tsr_discount *d, bool changed)
+{
+    uint8_t *e;
+
+    if (d->requires < 0 || !st->promo_effect)
+        return;
+    e = &st->promo_effect[d->requires];
+    if (*e != TSR_PROMO_EFFECT_SOME)
+        *e = changed ? TSR_PROMO_EFFECT_SOME : TSR_PROMO_EFFECT_NONE;
+}
+
 static int trace_member(step *st, size_t di, size_t m)
 {
     tsr_eval *ev = st->ev;
@@ -614,9 +632,7 @@ static int trace_member(step *st, size_t di, size_t m)
     const outcome *o = &st->out[m];
     const char *why;
 
-    if (d->requires >= 0 && st->promo_effect[d->requires] != TSR_PROMO_EFFECT_SOME)
-        st->promo_effect[d->requires] = st->changed[m] ? TSR_PROMO_EFFECT_SOME
-                                                       : TSR_PROMO_EFFECT_NONE;
+    note_effect(st, d, st->changed[m]);
     if (!tsr__tracing(ev))
         return TSR_OK;
     if (st->changed[m]) {
@@ -705,22 +721,21 @@ static bool carve(size_t *off, size_t count, size_t size, size_t *at)
     return true;
 }
 
-/* Scratch for the whole step, sized by the line count once.  It is one
- * zeroed block from the arena rather than a dozen arena_calloc calls: this
- * runs on every evaluation, and the calls cost more than the work. */
-static int setup(tsr_eval *ev, step *st)
+/* The per-line scratch of the general path, sized by the line count once
+ * and allocated when a discount first needs it.  It is one zeroed block
+ * from the arena rather than a dozen arena_calloc calls: the calls would
+ * cost more than the work. */
+static int scratch(step *st)
 {
-    size_t n = ev->res->nlines, k, m, off = 0;
+    tsr_eval *ev = st->ev;
+    size_t n = st->nlines, k, m, off = 0;
     size_t o_elig, o_rew, o_runs, o_w, o_share, o_idx, o_out, o_members, o_changed, o_gdone,
-        o_peff, o_saving, o_counted;
+        o_saving, o_counted;
     unsigned char *base;
     int rc;
 
-    memset(st, 0, sizeof *st);
-    st->ev = ev;
-    st->nlines = n;
-    /* no exclusive discount (decided at load): no line is ever claimed */
-    st->claims = !ev->rs->plan || ev->rs->plan->any_exclusive;
+    if (st->ready)
+        return TSR_OK;
     if ((rc = largest_group(ev, &k)) != TSR_OK)
         return rc;
     /* the per-member savings and counts are k arrays laid end to end */
@@ -732,7 +747,7 @@ static int setup(tsr_eval *ev, step *st)
         !carve(&off, k * n, sizeof *st->out[0].saving, &o_saving) ||
         !carve(&off, n, 1, &o_elig) || !carve(&off, n, 1, &o_rew) ||
         !carve(&off, k, 1, &o_changed) || !carve(&off, ev->rs->ngroups + 1, 1, &o_gdone) ||
-        !carve(&off, ev->rs->npromos + 1, 1, &o_peff) || !carve(&off, k * n, 1, &o_counted))
+        !carve(&off, k * n, 1, &o_counted))
         return TSR_ENOMEM;
     base = tsr__arena_calloc(ev->arena, off, 1);
     if (!base)
@@ -747,20 +762,193 @@ static int setup(tsr_eval *ev, step *st)
     st->members = (size_t *)(void *)(base + o_members);
     st->changed = base + o_changed;
     st->group_done = base + o_gdone;
-    st->promo_effect = base + o_peff;
     for (m = 0; m < k; m++) {
         st->out[m].saving = (int64_t *)(void *)(base + o_saving) + m * n;
         st->out[m].counted = base + o_counted + m * n;
     }
+    st->ready = true;
     return TSR_OK;
 }
+
+/* Did the order enter a code that was accepted?  Only those are settled
+ * by what the discounts did with them (tsr__promos_settle). */
+static bool some_accepted(const tsr_result *r)
+{
+    size_t i;
+
+    for (i = 0; i < r->npromos; i++)
+        if (r->promos[i].status == TSR_PROMO_ACCEPTED)
+            return true;
+    return false;
+}
+
+/* The step's state; the effect per promo code only when it will be read. */
+static int setup(tsr_eval *ev, step *st)
+{
+    memset(st, 0, sizeof *st);
+    st->ev = ev;
+    st->nlines = ev->res->nlines;
+    /* no exclusive discount (decided at load): no line is ever claimed */
+    st->claims = !ev->rs->plan || ev->rs->plan->any_exclusive;
+    st->quiet = !tsr__tracing(ev);
+    if (some_accepted(ev->res) &&
+        !(st->promo_effect = tsr__arena_calloc(ev->arena, ev->rs->npromos + 1, 1)))
+        return TSR_ENOMEM;
+    return TSR_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * Simple discounts without a trace.
+ */
+
+/* run_simple keeps a line's eligibility and saving on the stack: orders of
+ * more lines take the general path. */
+#define SIMPLE_MAX_LINES 64
+
+/* tsr__rule_gate without a trace: `when`, `valid`/`channels`, `requires`. */
+static int gate_quiet(tsr_eval *ev, const tsr_discount *d, bool *ok)
+{
+    int rc;
+
+    ev->x.item = NULL;
+    if ((rc = tsr__eval_test(ev, d->when, ok, NULL)) != TSR_OK)
+        return rc;
+    if (*ok && !tsr__validity_holds(ev, &d->valid, NULL))
+        *ok = false;
+    else if (*ok && d->requires >= 0 && !ev->res->promo_accepted[d->requires])
+        *ok = false;
+    return TSR_OK;
+}
+
+/* Up to the saving of each line: what evaluate() does for a simple
+ * discount, in the same order (the gates; `for` on every unclaimed line;
+ * the eligible units and totals; the effect's value; the savings), so the
+ * same conditions are evaluated and the same error comes first.  *ok:
+ * there is a saving to apply. */
+static int simple_outcome(step *st, const tsr_discount *d, uint64_t *elig, int64_t *saving,
+                          bool *ok)
+{
+    tsr_eval *ev = st->ev;
+    const tsr_res_line *lines = ev->res->lines;
+    int64_t units = 0, total = 0, value;
+    bool over = false, any = false, e;
+    outcome o;
+    size_t i;
+    int rc;
+
+    *ok = false;
+    *elig = 0;
+    if ((rc = gate_quiet(ev, d, &e)) != TSR_OK || !e)
+        return rc;
+    for (i = 0; i < st->nlines; i++) {
+        if (lines[i].claimed)
+            continue;
+        tsr__eval_at_line(ev, i);
+        if ((rc = tsr__eval_test(ev, d->for_, &e, NULL)) != TSR_OK)
+            return rc;
+        if (!e)
+            continue;
+        *elig |= (uint64_t)1 << i;
+        over |= !tsr__add(units, lines[i].quantity, &units) ||
+                !tsr__add(total, lines[i].total, &total);
+    }
+    ev->x.item = NULL;
+    if (!*elig)
+        return TSR_OK;   /* no eligible lines */
+    if (over)
+        return overflow(ev, d);
+    memset(&o, 0, sizeof o);
+    if ((rc = effect_value(st, d, &o, &value, &e)) != TSR_OK || !e)
+        return rc;
+    for (i = 0; i < st->nlines; i++) {
+        if (!(*elig >> i & 1))
+            continue;
+        if ((rc = unit_saving(ev, d, value, i, lines[i].quantity, &saving[i])) != TSR_OK)
+            return rc;
+        /* a line total never goes below zero */
+        if (saving[i] > lines[i].total)
+            saving[i] = lines[i].total;
+        any |= saving[i] > 0;
+    }
+    *ok = any;   /* else it saves nothing on the current totals */
+    return TSR_OK;
+}
+
+/* Room for two discounts on every line that has none yet, in one block:
+ * one allocation per evaluation instead of one per line a discount changes
+ * (record() grows a line's array from there as it always does). */
+static int make_room(step *st)
+{
+    tsr_res_line *lines = st->ev->res->lines;
+    tsr_line_discount *block;
+    size_t i;
+
+    if (st->roomy)
+        return TSR_OK;
+    block = tsr__arena_alloc(st->ev->arena, 2 * st->nlines * sizeof *block);
+    if (!block)
+        return TSR_ENOMEM;
+    for (i = 0; i < st->nlines; i++)
+        if (lines[i].discounts_cap == 0) {
+            lines[i].discounts = block + 2 * i;
+            lines[i].discounts_cap = 2;
+        }
+    st->roomy = true;
+    return TSR_OK;
+}
+
+/* A simple discount (tsr_discount.simple) without a trace: the answer of
+ * run_members for it, without the per-line scratch. */
+static int run_simple(step *st, size_t di)
+{
+    const tsr_discount *d = &st->ev->rs->discounts[di];
+    int64_t saving[SIMPLE_MAX_LINES];
+    uint64_t elig;
+    size_t i;
+    bool ok;
+    int rc;
+
+    if ((rc = simple_outcome(st, d, &elig, saving, &ok)) != TSR_OK)
+        return tsr__eval_locate(st->ev, rc, &d->pos, NULL);
+    if (ok && (rc = make_room(st)) != TSR_OK)
+        return rc;
+    for (i = 0; ok && i < st->nlines; i++)
+        if ((elig >> i & 1) && saving[i] > 0 &&
+            (rc = record(st->ev, i, di, saving[i])) != TSR_OK)
+            return rc;
+    note_effect(st, d, ok);
+    return TSR_OK;
+}
+
+void tsr__discounts_prepare(tsr_ruleset *rs)
+{
+    size_t i;
+
+    for (i = 0; i < rs->ndiscounts; i++) {
+        tsr_discount *d = &rs->discounts[i];
+        d->simple = d->group_index < 0 && !d->exclusive && !d->has_limit && d->every == 0 &&
+                    d->nbundle == 0 && !d->reward && d->min_quantity == 0 &&
+                    !d->has_min_total && d->value != NULL &&
+                    (d->effect == TSR_EFFECT_PERCENT || d->effect == TSR_EFFECT_AMOUNT ||
+                     d->effect == TSR_EFFECT_PRICE);
+    }
+}
+
+/* ---------------------------------------------------------------------
+ * The step.
+ */
 
 /* Discount i, or its whole group at the group's first member. */
 static int run_discount(step *st, size_t i)
 {
     int g = st->ev->rs->discounts[i].group_index;
     size_t k = 1;
+    int rc;
 
+    if (st->quiet && st->ev->rs->discounts[i].simple && st->nlines <= SIMPLE_MAX_LINES)
+        return run_simple(st, i);
+    if ((rc = scratch(st)) != TSR_OK)
+        return rc;
     st->members[0] = i;
     if (g >= 0) {
         if (st->group_done[g])
@@ -787,7 +975,7 @@ static int run_routed(step *st, tsr_route_walk *w)
     while (tsr__route_walk_next(w, &d))
         if ((rc = run_discount(st, d)) != TSR_OK)
             return rc;
-    for (j = 0; j < plan->nrequired_promos; j++)
+    for (j = 0; st->promo_effect && j < plan->nrequired_promos; j++)
         if (st->promo_effect[plan->required_promos[j]] == TSR_PROMO_EFFECT_UNUSED)
             st->promo_effect[plan->required_promos[j]] = TSR_PROMO_EFFECT_NONE;
     return TSR_OK;
@@ -803,7 +991,7 @@ int tsr__eval_discounts(tsr_eval *ev, const uint8_t **effect)
 
     if ((rc = setup(ev, &st)) != TSR_OK)
         return rc;
-    if (!tsr__tracing(ev) && ev->line_kinds && rs->plan->discounts.start &&
+    if (st.quiet && ev->line_kinds && rs->plan->discounts.start &&
         tsr__route_walk_begin(&w, &rs->plan->discounts, ev->line_kinds, ev->res->nlines)) {
         if ((rc = run_routed(&st, &w)) != TSR_OK)
             return rc;
