@@ -180,8 +180,41 @@ static int check_thresholds(step *st, const tsr_discount *d, outcome *o, bool *o
     return TSR_OK;
 }
 
-/* The effect's value, evaluated once per order: a percent as a decimal
- * (scale 6, at most 100 %), an amount or price in minor units. */
+/* What an effect's value v comes to (effect_value). */
+typedef enum value_verdict {
+    VALUE_OK,
+    VALUE_CAPPED,       /* a percent above 100: to be capped at 100 % */
+    VALUE_MISSING,
+    VALUE_OVERFLOW,
+    VALUE_INEXACT,      /* an amount or price not exact in the currency */
+    VALUE_NEGATIVE
+} value_verdict;
+
+/* v as the effect's value of d in rs: a percent as a decimal (scale 6, at
+ * most 100 %), an amount or price in minor units.  Depends on nothing but
+ * v, d and rs, so a constant is judged once at load
+ * (tsr__discounts_prepare). */
+static value_verdict value_judge(const tsr_ruleset *rs, const tsr_discount *d,
+                                 const tsr_value *v, int64_t *out)
+{
+    if (v->type == TSR_T_MISSING)
+        return VALUE_MISSING;
+    *out = v->u.i;
+    if (d->effect == TSR_EFFECT_PERCENT && v->type == TSR_T_INT &&
+        !tsr__mul(v->u.i, TSR_DEC_SCALE, out))
+        return VALUE_OVERFLOW;
+    if (d->effect != TSR_EFFECT_PERCENT && v->type == TSR_T_DECIMAL &&
+        tsr__decimal_to_money(v->u.i, rs->minor_units, out) != TSR_OK)
+        return VALUE_INEXACT;
+    if (*out < 0)
+        return VALUE_NEGATIVE;
+    /* beyond 100 % a line could only fall below zero, which it never does */
+    if (d->effect == TSR_EFFECT_PERCENT && *out > 100 * TSR_DEC_SCALE)
+        return VALUE_CAPPED;
+    return VALUE_OK;
+}
+
+/* The effect's value, evaluated once per order (value_judge). */
 static int effect_value(step *st, const tsr_discount *d, outcome *o, int64_t *out,
                         bool *ok)
 {
@@ -198,21 +231,20 @@ static int effect_value(step *st, const tsr_discount *d, outcome *o, int64_t *ou
         v = d->value->constant;
     else if ((rc = tsr__expr_eval(d->value, &ev->x, &v)) != TSR_OK)
         return rc;
-    if (v.type == TSR_T_MISSING)
+    switch (value_judge(ev->rs, d, &v, out)) {
+    case VALUE_MISSING:
         return stop(o, tr ? tsr__why(ev, "`%s` is missing", d->value->src) : "");
-    *out = v.u.i;
-    if (d->effect == TSR_EFFECT_PERCENT && v.type == TSR_T_INT &&
-        !tsr__mul(v.u.i, TSR_DEC_SCALE, out))
+    case VALUE_OVERFLOW:
         return overflow(ev, d);
-    if (d->effect != TSR_EFFECT_PERCENT && v.type == TSR_T_DECIMAL &&
-        tsr__decimal_to_money(v.u.i, ev->rs->minor_units, out) != TSR_OK)
+    case VALUE_INEXACT:
         return stop(o, tr ? tsr__why(ev, "`%s` is not exact in the currency", d->value->src)
                           : "");
-    if (*out < 0)
+    case VALUE_NEGATIVE:
         return stop(o, tr ? tsr__why(ev, "`%s` is negative", d->value->src) : "");
-    /* beyond 100 % a line could only fall below zero, which it never does;
-     * the trace says so, as it says a negative value stopped the discount */
-    if (d->effect == TSR_EFFECT_PERCENT && *out > 100 * TSR_DEC_SCALE) {
+    case VALUE_OK:
+        break;
+    case VALUE_CAPPED:
+        /* the trace says so, as it says a negative value stopped the discount */
         if (tr) {
             char pct[32];
             tsr__format_decimal(pct, *out);
@@ -220,6 +252,7 @@ static int effect_value(step *st, const tsr_discount *d, outcome *o, int64_t *ou
                 return TSR_ENOMEM;
         }
         *out = 100 * TSR_DEC_SCALE;
+        break;
     }
     *ok = true;
     return TSR_OK;
@@ -820,55 +853,85 @@ static int gate_quiet(tsr_eval *ev, const tsr_discount *d, bool *ok)
     return TSR_OK;
 }
 
+/* The memo's column for condition e (its answer for line i at [i *
+ * ev->rs->nmemo]: 0 not known, 1 false, 2 true; see tsr__expr_memo_get),
+ * NULL when e has none.  A known answer costs no step either way. */
+static const uint8_t *memo_column(const tsr_eval *ev, const tsr_expr *e)
+{
+    return e && e->memo && ev->memo ? ev->memo + (e->memo - 1) : NULL;
+}
+
+/* The lines a simple discount changes: at[j] for j < n, with its saving. */
+typedef struct simple_lines {
+    uint8_t at[SIMPLE_MAX_LINES];
+    int64_t saving[SIMPLE_MAX_LINES];
+    size_t n;
+} simple_lines;
+
 /* Up to the saving of each line: what evaluate() does for a simple
  * discount, in the same order (the gates; `for` on every unclaimed line;
  * the eligible units and totals; the effect's value; the savings), so the
  * same conditions are evaluated and the same error comes first.  *ok:
  * there is a saving to apply. */
-static int simple_outcome(step *st, const tsr_discount *d, uint64_t *elig, int64_t *saving,
-                          bool *ok)
+static int simple_outcome(step *st, const tsr_discount *d, simple_lines *sl, bool *ok)
 {
     tsr_eval *ev = st->ev;
     const tsr_res_line *lines = ev->res->lines;
+    const size_t nmemo = ev->rs->nmemo;
+    const uint8_t *memo;
     int64_t units = 0, total = 0, value;
     bool over = false, any = false, e;
     outcome o;
-    size_t i;
+    size_t i, j;
     int rc;
 
     *ok = false;
-    *elig = 0;
+    sl->n = 0;
     if ((rc = gate_quiet(ev, d, &e)) != TSR_OK || !e)
         return rc;
+    memo = memo_column(ev, d->for_);
     for (i = 0; i < st->nlines; i++) {
+        unsigned m;
         if (lines[i].claimed)
             continue;
-        tsr__eval_at_line(ev, i);
-        if ((rc = tsr__eval_test(ev, d->for_, &e, NULL)) != TSR_OK)
-            return rc;
-        if (!e)
-            continue;
-        *elig |= (uint64_t)1 << i;
-        over |= !tsr__add(units, lines[i].quantity, &units) ||
-                !tsr__add(total, lines[i].total, &total);
+        if (memo && (m = memo[i * nmemo]) != 0) {
+            e = m == 2;
+        } else {
+            tsr__eval_at_line(ev, i);
+            if ((rc = tsr__eval_test(ev, d->for_, &e, NULL)) != TSR_OK)
+                return rc;
+        }
+        if (e)
+            sl->at[sl->n++] = (uint8_t)i;
     }
     ev->x.item = NULL;
-    if (!*elig)
+    if (sl->n == 0)
         return TSR_OK;   /* no eligible lines */
+    /* the eligible units and totals must add up (one line always does) */
+    for (j = 0; sl->n > 1 && j < sl->n; j++)
+        over |= !tsr__add(units, lines[sl->at[j]].quantity, &units) ||
+                !tsr__add(total, lines[sl->at[j]].total, &total);
     if (over)
         return overflow(ev, d);
-    memset(&o, 0, sizeof o);
-    if ((rc = effect_value(st, d, &o, &value, &e)) != TSR_OK || !e)
-        return rc;
-    for (i = 0; i < st->nlines; i++) {
-        if (!(*elig >> i & 1))
-            continue;
-        if ((rc = unit_saving(ev, d, value, i, lines[i].quantity, &saving[i])) != TSR_OK)
+    if (d->has_quiet_value) {
+        value = d->quiet_value;
+    } else {
+        memset(&o, 0, sizeof o);
+        if ((rc = effect_value(st, d, &o, &value, &e)) != TSR_OK || !e)
+            return rc;
+    }
+    for (j = 0; j < sl->n; j++) {
+        const tsr_res_line *l = &lines[sl->at[j]];
+        int64_t *s = &sl->saving[j];
+        if (d->effect == TSR_EFFECT_PERCENT && !d->base_original &&
+            tsr__percent_all_fits(l->total, l->quantity, value))
+            *s = tsr__percent_all(l->total, value, ev->rs->rounding);
+        else if ((rc = unit_saving(ev, d, value, sl->at[j], l->quantity, s)) != TSR_OK)
             return rc;
         /* a line total never goes below zero */
-        if (saving[i] > lines[i].total)
-            saving[i] = lines[i].total;
-        any |= saving[i] > 0;
+        if (*s > l->total)
+            *s = l->total;
+        any |= *s > 0;
     }
     *ok = any;   /* else it saves nothing on the current totals */
     return TSR_OK;
@@ -902,19 +965,17 @@ static int make_room(step *st)
 static int run_simple(step *st, size_t di)
 {
     const tsr_discount *d = &st->ev->rs->discounts[di];
-    int64_t saving[SIMPLE_MAX_LINES];
-    uint64_t elig;
-    size_t i;
+    simple_lines sl;
+    size_t j;
     bool ok;
     int rc;
 
-    if ((rc = simple_outcome(st, d, &elig, saving, &ok)) != TSR_OK)
+    if ((rc = simple_outcome(st, d, &sl, &ok)) != TSR_OK)
         return tsr__eval_locate(st->ev, rc, &d->pos, NULL);
     if (ok && (rc = make_room(st)) != TSR_OK)
         return rc;
-    for (i = 0; ok && i < st->nlines; i++)
-        if ((elig >> i & 1) && saving[i] > 0 &&
-            (rc = record(st->ev, i, di, saving[i])) != TSR_OK)
+    for (j = 0; ok && j < sl.n; j++)
+        if (sl.saving[j] > 0 && (rc = record(st->ev, sl.at[j], di, sl.saving[j])) != TSR_OK)
             return rc;
     note_effect(st, d, ok);
     return TSR_OK;
@@ -926,6 +987,15 @@ void tsr__discounts_prepare(tsr_ruleset *rs)
 
     for (i = 0; i < rs->ndiscounts; i++) {
         tsr_discount *d = &rs->discounts[i];
+        value_verdict v = VALUE_MISSING;
+
+        if (d->value && d->value->is_const)
+            v = value_judge(rs, d, &d->value->constant, &d->quiet_value);
+        /* a constant's verdict is the same on every order; capped, only
+         * the trace (which run_simple never writes) would note it */
+        if (v == VALUE_CAPPED)
+            d->quiet_value = 100 * TSR_DEC_SCALE;
+        d->has_quiet_value = v == VALUE_OK || v == VALUE_CAPPED;
         d->simple = d->group_index < 0 && !d->exclusive && !d->has_limit && d->every == 0 &&
                     d->nbundle == 0 && !d->reward && d->min_quantity == 0 &&
                     !d->has_min_total && d->value != NULL &&

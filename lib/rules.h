@@ -170,6 +170,11 @@ typedef struct tsr_discount {
      * applied line by line, without the per-line scratch of the general
      * path.  False in a rule set that was not prepared. */
     bool simple;
+    /* A constant effect value as the discount step uses it (a percent at
+     * scale 10^6, at most 100; money in minor units), judged at load when
+     * it is valid (has_quiet_value).  For run_simple, without a trace. */
+    bool has_quiet_value;
+    int64_t quiet_value;
     tsr_srcpos pos;
 } tsr_discount;
 
