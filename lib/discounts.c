@@ -839,7 +839,7 @@ static int setup(tsr_eval *ev, step *st)
 #define SIMPLE_MAX_LINES 64
 
 /* tsr__rule_gate without a trace: `when`, `valid`/`channels`, `requires`. */
-static int gate_quiet(tsr_eval *ev, const tsr_discount *d, bool *ok)
+static inline int gate_quiet(tsr_eval *ev, const tsr_discount *d, bool *ok)
 {
     int rc;
 
@@ -861,6 +861,12 @@ static const uint8_t *memo_column(const tsr_eval *ev, const tsr_expr *e)
     return e && e->memo && ev->memo ? ev->memo + (e->memo - 1) : NULL;
 }
 
+/* Can SIMPLE_MAX_LINES values like v be added without overflow? */
+static inline bool within_sum(int64_t v)
+{
+    return v <= INT64_MAX / SIMPLE_MAX_LINES && v >= -(INT64_MAX / SIMPLE_MAX_LINES);
+}
+
 /* The lines a simple discount changes: at[j] for j < n, with its saving. */
 typedef struct simple_lines {
     uint8_t at[SIMPLE_MAX_LINES];
@@ -869,7 +875,7 @@ typedef struct simple_lines {
 } simple_lines;
 
 /* Up to the saving of each line: what evaluate() does for a simple
- * discount, in the same order (the gates; `for` on every unclaimed line;
+ * discount past its gates, in the same order (`for` on every unclaimed line;
  * the eligible units and totals; the effect's value; the savings), so the
  * same conditions are evaluated and the same error comes first.  *ok:
  * there is a saving to apply. */
@@ -887,8 +893,6 @@ static int simple_outcome(step *st, const tsr_discount *d, simple_lines *sl, boo
 
     *ok = false;
     sl->n = 0;
-    if ((rc = gate_quiet(ev, d, &e)) != TSR_OK || !e)
-        return rc;
     memo = memo_column(ev, d->for_);
     for (i = 0; i < st->nlines; i++) {
         unsigned m;
@@ -907,12 +911,15 @@ static int simple_outcome(step *st, const tsr_discount *d, simple_lines *sl, boo
     ev->x.item = NULL;
     if (sl->n == 0)
         return TSR_OK;   /* no eligible lines */
-    /* the eligible units and totals must add up (one line always does) */
+    /* the eligible units and totals must add up: they do when each is
+     * within ±INT64_MAX / SIMPLE_MAX_LINES (one line always does); else
+     * check */
     for (j = 0; sl->n > 1 && j < sl->n; j++)
-        over |= !tsr__add(units, lines[sl->at[j]].quantity, &units) ||
-                !tsr__add(total, lines[sl->at[j]].total, &total);
-    if (over)
-        return overflow(ev, d);
+        over |= !within_sum(lines[sl->at[j]].quantity) || !within_sum(lines[sl->at[j]].total);
+    for (j = 0; over && j < sl->n; j++)
+        if (!tsr__add(units, lines[sl->at[j]].quantity, &units) ||
+            !tsr__add(total, lines[sl->at[j]].total, &total))
+            return overflow(ev, d);
     if (d->has_quiet_value) {
         value = d->quiet_value;
     } else {
@@ -960,8 +967,9 @@ static int make_room(step *st)
     return TSR_OK;
 }
 
-/* A simple discount (tsr_discount.simple) without a trace: the answer of
- * run_members for it, without the per-line scratch. */
+/* A simple discount (tsr_discount.simple) that passed its gates, without
+ * a trace: the answer of run_members for it, without the per-line
+ * scratch. */
 static int run_simple(step *st, size_t di)
 {
     const tsr_discount *d = &st->ev->rs->discounts[di];
@@ -1015,8 +1023,16 @@ static int run_discount(step *st, size_t i)
     size_t k = 1;
     int rc;
 
-    if (st->quiet && st->ev->rs->discounts[i].simple && st->nlines <= SIMPLE_MAX_LINES)
-        return run_simple(st, i);
+    if (st->quiet && st->ev->rs->discounts[i].simple && st->nlines <= SIMPLE_MAX_LINES) {
+        const tsr_discount *d = &st->ev->rs->discounts[i];
+        bool ok;
+        if ((rc = gate_quiet(st->ev, d, &ok)) != TSR_OK)
+            return tsr__eval_locate(st->ev, rc, &d->pos, NULL);
+        if (ok)
+            return run_simple(st, i);
+        note_effect(st, d, false);   /* stopped at its gates: changed nothing */
+        return TSR_OK;
+    }
     if ((rc = scratch(st)) != TSR_OK)
         return rc;
     st->members[0] = i;
