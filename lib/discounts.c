@@ -569,7 +569,7 @@ static int evaluate(step *st, const tsr_discount *d, outcome *o)
  * Applying outcomes.
  */
 
-static int record(tsr_eval *ev, size_t line, size_t di, int64_t amount)
+static inline int record(tsr_eval *ev, size_t line, size_t di, int64_t amount)
 {
     tsr_res_line *l = &ev->res->lines[line];
 
@@ -818,7 +818,9 @@ static bool some_accepted(const tsr_result *r)
 /* The step's state; the effect per promo code only when it will be read. */
 static int setup(tsr_eval *ev, step *st)
 {
-    memset(st, 0, sizeof *st);
+    /* the scratch pointers are set by scratch(), before anything reads them */
+    st->ready = st->roomy = false;
+    st->promo_effect = NULL;
     st->ev = ev;
     st->nlines = ev->res->nlines;
     /* no exclusive discount (decided at load): no line is ever claimed */
@@ -886,7 +888,7 @@ static int simple_outcome(step *st, const tsr_discount *d, simple_lines *sl, boo
     const size_t nmemo = ev->rs->nmemo;
     const uint8_t *memo;
     int64_t units = 0, total = 0, value;
-    bool over = false, any = false, e;
+    bool over = false, any = false, pct, e;
     outcome o;
     size_t i, j;
     int rc;
@@ -927,11 +929,13 @@ static int simple_outcome(step *st, const tsr_discount *d, simple_lines *sl, boo
         if ((rc = effect_value(st, d, &o, &value, &e)) != TSR_OK || !e)
             return rc;
     }
+    /* the percent on all units inline, when the line's figures allow */
+    pct = d->effect == TSR_EFFECT_PERCENT && !d->base_original &&
+          tsr__percent_all_fits(0, 1, value);
     for (j = 0; j < sl->n; j++) {
         const tsr_res_line *l = &lines[sl->at[j]];
         int64_t *s = &sl->saving[j];
-        if (d->effect == TSR_EFFECT_PERCENT && !d->base_original &&
-            tsr__percent_all_fits(l->total, l->quantity, value))
+        if (pct && tsr__percent_all_fits(l->total, l->quantity, value))
             *s = tsr__percent_all(l->total, value, ev->rs->rounding);
         else if ((rc = unit_saving(ev, d, value, sl->at[j], l->quantity, s)) != TSR_OK)
             return rc;
