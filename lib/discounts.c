@@ -755,15 +755,15 @@ static bool carve(size_t *off, size_t count, size_t size, size_t *at)
 }
 
 /* The per-line scratch of the general path, sized by the line count once
- * and allocated when a discount first needs it.  It is one zeroed block
- * from the arena rather than a dozen arena_calloc calls: the calls would
- * cost more than the work. */
-static int scratch(step *st)
+ * and allocated when a discount first needs it (with `effect`, the effect
+ * per promo code too).  It is one zeroed block from the arena rather than
+ * a dozen arena_calloc calls: the calls would cost more than the work. */
+static int scratch(step *st, bool effect)
 {
     tsr_eval *ev = st->ev;
     size_t n = st->nlines, k, m, off = 0;
     size_t o_elig, o_rew, o_runs, o_w, o_share, o_idx, o_out, o_members, o_changed, o_gdone,
-        o_saving, o_counted;
+        o_saving, o_counted, o_peff = 0;
     unsigned char *base;
     int rc;
 
@@ -780,7 +780,8 @@ static int scratch(step *st)
         !carve(&off, k * n, sizeof *st->out[0].saving, &o_saving) ||
         !carve(&off, n, 1, &o_elig) || !carve(&off, n, 1, &o_rew) ||
         !carve(&off, k, 1, &o_changed) || !carve(&off, ev->rs->ngroups + 1, 1, &o_gdone) ||
-        !carve(&off, k * n, 1, &o_counted))
+        !carve(&off, k * n, 1, &o_counted) ||
+        (effect && !carve(&off, ev->rs->npromos + 1, 1, &o_peff)))
         return TSR_ENOMEM;
     base = tsr__arena_calloc(ev->arena, off, 1);
     if (!base)
@@ -795,6 +796,8 @@ static int scratch(step *st)
     st->members = (size_t *)(void *)(base + o_members);
     st->changed = base + o_changed;
     st->group_done = base + o_gdone;
+    if (effect)
+        st->promo_effect = base + o_peff;
     for (m = 0; m < k; m++) {
         st->out[m].saving = (int64_t *)(void *)(base + o_saving) + m * n;
         st->out[m].counted = base + o_counted + m * n;
@@ -818,6 +821,8 @@ static bool some_accepted(const tsr_result *r)
 /* The step's state; the effect per promo code only when it will be read. */
 static int setup(tsr_eval *ev, step *st)
 {
+    bool effect;
+
     /* the scratch pointers are set by scratch(), before anything reads them */
     st->ready = st->roomy = false;
     st->promo_effect = NULL;
@@ -826,8 +831,10 @@ static int setup(tsr_eval *ev, step *st)
     /* no exclusive discount (decided at load): no line is ever claimed */
     st->claims = !ev->rs->plan || ev->rs->plan->any_exclusive;
     st->quiet = !tsr__tracing(ev);
-    if (some_accepted(ev->res) &&
-        !(st->promo_effect = tsr__arena_calloc(ev->arena, ev->rs->npromos + 1, 1)))
+    effect = some_accepted(ev->res);
+    if (!st->quiet)
+        return scratch(st, effect);   /* a trace: the general path, one block */
+    if (effect && !(st->promo_effect = tsr__arena_calloc(ev->arena, ev->rs->npromos + 1, 1)))
         return TSR_ENOMEM;
     return TSR_OK;
 }
@@ -1037,7 +1044,7 @@ static int run_discount(step *st, size_t i)
         note_effect(st, d, false);   /* stopped at its gates: changed nothing */
         return TSR_OK;
     }
-    if ((rc = scratch(st)) != TSR_OK)
+    if ((rc = scratch(st, false)) != TSR_OK)
         return rc;
     st->members[0] = i;
     if (g >= 0) {
