@@ -855,9 +855,8 @@ static inline int gate_quiet(tsr_eval *ev, const tsr_discount *d, bool *ok)
     ev->x.item = NULL;
     if ((rc = tsr__eval_test(ev, d->when, ok, NULL)) != TSR_OK)
         return rc;
-    if (*ok && !tsr__validity_holds(ev, &d->valid, NULL))
-        *ok = false;
-    else if (*ok && d->requires >= 0 && !ev->res->promo_accepted[d->requires])
+    if (*ok && (!tsr__validity_holds(ev, &d->valid, NULL) ||
+                (d->requires >= 0 && !ev->res->promo_accepted[d->requires])))
         *ok = false;
     return TSR_OK;
 }

@@ -45,7 +45,7 @@ static size_t normalise(const char *s, size_t n, char *out)
     while (n > 0 && is_ascii_space((unsigned char)s[n - 1]))
         n--;
     for (i = 0; i < n; i++)
-        out[i] = s[i] >= 'a' && s[i] <= 'z' ? (char)(s[i] - ('a' - 'A')) : s[i];
+        out[i] = (char)(s[i] >= 'a' && s[i] <= 'z' ? s[i] - ('a' - 'A') : s[i]);
     out[n] = '\0';
     return n;
 }
