@@ -1370,6 +1370,47 @@ static void test_simple_discount_on_a_long_order(void **state)
     tsr_ruleset_free(rs);
 }
 
+/* The work budget runs out at every point of an evaluation in turn: the
+ * simple path stops where the general path does, with the same message. */
+static void test_simple_path_keeps_the_work_budget(void **state)
+{
+    static const char order[] =
+        "{" DT ", \"customer\": {\"tags\": [\"vip\"], \"pct\": 20},"
+        " \"promo_codes\": [\"DOC2022\", \"FREE\"], \"items\": ["
+        LINE("ticket", "60.00", 1) "," LINE("merch", "3.10", 2) ","
+        LINE("ticket", "40.01", 3) "]}";
+    static const char yaml[] = HEADER SIMPLE_RULES;
+    tsr_load_options opts = TSR_LOAD_OPTIONS_INIT;
+    uint64_t budget, full;
+    size_t stopped = 0;
+    bool last = true;
+    char *answer;
+    (void)state;
+
+    {
+        tsr_ruleset *rs = load(yaml);
+        free(quiet_answer(rs, order, &full));
+        tsr_ruleset_free(rs);
+    }
+    assert_true(full > 0);
+    for (budget = 1; budget <= full; budget++) {
+        tsr_ruleset *rs = NULL;
+        tsr_error err;
+        opts.max_eval_steps = budget;
+        assert_int_equal(tsr_ruleset_load_string(&rs, yaml, strlen(yaml), "test.yaml", &opts,
+                                                 &err), TSR_OK);
+        answer = same_both_ways(rs, order);
+        last = strstr(answer, "max_eval_steps") != NULL;
+        stopped += last;
+        free(answer);
+        tsr_ruleset_free(rs);
+    }
+    /* smaller budgets ran out, in the discount step among others; the
+     * whole count did not */
+    assert_true(stopped > 0);
+    assert_false(last);
+}
+
 static void test_inline_percent_matches_units_saving(void **state)
 {
     static const int64_t totals[] = { 0, 1, 5, 50, 99, 1999, 123457, 92233720367 };
@@ -1453,6 +1494,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_simple_path_gives_the_general_paths_answers),
         cmocka_unit_test(test_simple_path_answers),
         cmocka_unit_test(test_simple_discount_on_a_long_order),
+        cmocka_unit_test(test_simple_path_keeps_the_work_budget),
         cmocka_unit_test(test_inline_percent_matches_units_saving),
     };
     /* `test_x NAME` runs the cases NAME matches (a * wildcard) alone */
