@@ -45,8 +45,8 @@ typedef struct step {
     size_t *members;
     uint8_t *changed;             /* per member: kept on some line */
     uint8_t *group_done;          /* per group */
-    /* per promo code: TSR_PROMO_EFFECT_*; NULL when the order entered no
-     * code (tsr__promos_settle then reads none) */
+    /* per promo code: TSR_PROMO_EFFECT_*; NULL when the order has no
+     * accepted code (tsr__promos_settle then reads none) */
     uint8_t *promo_effect;
     bool claims;                  /* some discount of the rule set is exclusive */
     bool quiet;                   /* no trace: simple discounts take run_simple */

@@ -61,11 +61,11 @@ static int alloc_entries(tsr_eval *ev, char **text)
     if (n > SIZE_MAX / sizeof *ev->res->promos)
         return TSR_ENOMEM;
     size = n * sizeof *ev->res->promos;
-    for (i = 0; i < n; i++)
+    for (i = 0; i < n; i++) {
         if (o->promo_codes[i].len >= SIZE_MAX - size)
             return TSR_ENOMEM;
-        else
-            size += o->promo_codes[i].len + 1;
+        size += o->promo_codes[i].len + 1;
+    }
     if (!(block = tsr__arena_alloc(ev->arena, size)))
         return TSR_ENOMEM;
     memset(block, 0, n * sizeof *ev->res->promos);
