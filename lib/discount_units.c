@@ -17,34 +17,6 @@
  * Exact savings.
  */
 
-/* Where (t + r/q) / s lies against 1/2, for 0 <= t < s and 0 <= r < q:
- * -1 below, 0 exactly, 1 above. */
-static int against_half(int64_t t, int64_t r, int64_t q, int64_t s)
-{
-    int64_t d = 2 * t - s;   /* t < s <= 10^8: no overflow */
-
-    if (d >= 1)
-        return 1;
-    if (d <= -2)
-        return -1;
-    if (d == 0)
-        return r > 0 ? 1 : 0;
-    /* 2t = s - 1 (odd s): the rest decides, 2r/q against 1 */
-    return r > q - r ? 1 : (r == q - r ? 0 : -1);
-}
-
-static bool round_up(tsr_rounding mode, int64_t q, int c)
-{
-    switch (mode) {
-    case TSR_ROUND_HALF_UP:
-        return c >= 0;
-    case TSR_ROUND_HALF_EVEN:
-        return c > 0 || (c == 0 && (q & 1));
-    default:
-        return false;
-    }
-}
-
 /* round(total · k/q · pct / (100·10^6)) exactly, where total·k·pct may need
  * ~150 bits: split it as x + r/q = total·k/q, then x·pct/S = q2 + r2/S and
  * r·pct/q = q3 + r3/q, so the result is q2 + (r2 + q3 + r3/q) / S. */
@@ -56,6 +28,10 @@ static bool percent_of_units(int64_t total, int64_t q, int64_t k, int64_t pct,
 
     if (k == q && total >= 0 && q > 0) {
         /* every unit (the common case): x = total, r = 0, so q3 = r3 = 0 */
+        if (tsr__percent_all_fits(total, q, pct)) {
+            *out = tsr__percent_all(total, pct, mode);
+            return true;
+        }
         if (!tsr__muldiv_floor_rem(total, pct, s, &q2, &r2))
             return false;
         q3 = r3 = 0;
@@ -69,7 +45,7 @@ static bool percent_of_units(int64_t total, int64_t q, int64_t k, int64_t pct,
         q2++;
         t -= s;
     }
-    if (round_up(mode, q2, against_half(t, r3, q, s)))
+    if (tsr__round_up(mode, q2, tsr__against_half(t, r3, q, s)))
         q2++;
     *out = q2;
     return true;

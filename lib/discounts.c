@@ -45,8 +45,13 @@ typedef struct step {
     size_t *members;
     uint8_t *changed;             /* per member: kept on some line */
     uint8_t *group_done;          /* per group */
-    uint8_t *promo_effect;        /* per promo code: TSR_PROMO_EFFECT_* */
+    /* per promo code: TSR_PROMO_EFFECT_*; NULL when the order has no
+     * accepted code (tsr__promos_settle then reads none) */
+    uint8_t *promo_effect;
     bool claims;                  /* some discount of the rule set is exclusive */
+    bool quiet;                   /* no trace: simple discounts take run_simple */
+    bool ready;                   /* the per-line scratch above is allocated */
+    bool roomy;                   /* every line has room for two discounts */
 } step;
 
 /* ---------------------------------------------------------------------
@@ -175,8 +180,41 @@ static int check_thresholds(step *st, const tsr_discount *d, outcome *o, bool *o
     return TSR_OK;
 }
 
-/* The effect's value, evaluated once per order: a percent as a decimal
- * (scale 6, at most 100 %), an amount or price in minor units. */
+/* What an effect's value v comes to (effect_value). */
+typedef enum value_verdict {
+    VALUE_OK,
+    VALUE_CAPPED,       /* a percent above 100: to be capped at 100 % */
+    VALUE_MISSING,
+    VALUE_OVERFLOW,
+    VALUE_INEXACT,      /* an amount or price not exact in the currency */
+    VALUE_NEGATIVE
+} value_verdict;
+
+/* v as the effect's value of d in rs: a percent as a decimal (scale 6, at
+ * most 100 %), an amount or price in minor units.  Depends on nothing but
+ * v, d and rs, so a constant is judged once at load
+ * (tsr__discounts_prepare). */
+static value_verdict value_judge(const tsr_ruleset *rs, const tsr_discount *d,
+                                 const tsr_value *v, int64_t *out)
+{
+    if (v->type == TSR_T_MISSING)
+        return VALUE_MISSING;
+    *out = v->u.i;
+    if (d->effect == TSR_EFFECT_PERCENT && v->type == TSR_T_INT &&
+        !tsr__mul(v->u.i, TSR_DEC_SCALE, out))
+        return VALUE_OVERFLOW;
+    if (d->effect != TSR_EFFECT_PERCENT && v->type == TSR_T_DECIMAL &&
+        tsr__decimal_to_money(v->u.i, rs->minor_units, out) != TSR_OK)
+        return VALUE_INEXACT;
+    if (*out < 0)
+        return VALUE_NEGATIVE;
+    /* beyond 100 % a line could only fall below zero, which it never does */
+    if (d->effect == TSR_EFFECT_PERCENT && *out > 100 * TSR_DEC_SCALE)
+        return VALUE_CAPPED;
+    return VALUE_OK;
+}
+
+/* The effect's value, evaluated once per order (value_judge). */
 static int effect_value(step *st, const tsr_discount *d, outcome *o, int64_t *out,
                         bool *ok)
 {
@@ -193,21 +231,20 @@ static int effect_value(step *st, const tsr_discount *d, outcome *o, int64_t *ou
         v = d->value->constant;
     else if ((rc = tsr__expr_eval(d->value, &ev->x, &v)) != TSR_OK)
         return rc;
-    if (v.type == TSR_T_MISSING)
+    switch (value_judge(ev->rs, d, &v, out)) {
+    case VALUE_MISSING:
         return stop(o, tr ? tsr__why(ev, "`%s` is missing", d->value->src) : "");
-    *out = v.u.i;
-    if (d->effect == TSR_EFFECT_PERCENT && v.type == TSR_T_INT &&
-        !tsr__mul(v.u.i, TSR_DEC_SCALE, out))
+    case VALUE_OVERFLOW:
         return overflow(ev, d);
-    if (d->effect != TSR_EFFECT_PERCENT && v.type == TSR_T_DECIMAL &&
-        tsr__decimal_to_money(v.u.i, ev->rs->minor_units, out) != TSR_OK)
+    case VALUE_INEXACT:
         return stop(o, tr ? tsr__why(ev, "`%s` is not exact in the currency", d->value->src)
                           : "");
-    if (*out < 0)
+    case VALUE_NEGATIVE:
         return stop(o, tr ? tsr__why(ev, "`%s` is negative", d->value->src) : "");
-    /* beyond 100 % a line could only fall below zero, which it never does;
-     * the trace says so, as it says a negative value stopped the discount */
-    if (d->effect == TSR_EFFECT_PERCENT && *out > 100 * TSR_DEC_SCALE) {
+    case VALUE_OK:
+        break;
+    case VALUE_CAPPED:
+        /* the trace says so, as it says a negative value stopped the discount */
         if (tr) {
             char pct[32];
             tsr__format_decimal(pct, *out);
@@ -215,6 +252,7 @@ static int effect_value(step *st, const tsr_discount *d, outcome *o, int64_t *ou
                 return TSR_ENOMEM;
         }
         *out = 100 * TSR_DEC_SCALE;
+        break;
     }
     *ok = true;
     return TSR_OK;
@@ -531,7 +569,7 @@ static int evaluate(step *st, const tsr_discount *d, outcome *o)
  * Applying outcomes.
  */
 
-static int record(tsr_eval *ev, size_t line, size_t di, int64_t amount)
+static inline int record(tsr_eval *ev, size_t line, size_t di, int64_t amount)
 {
     tsr_res_line *l = &ev->res->lines[line];
 
@@ -607,6 +645,19 @@ static int apply_members(step *st, const size_t *members, size_t k)
     return TSR_OK;
 }
 
+/* What d did for the code it requires: SOME once a requiring discount
+ * changed a line, else NONE. */
+static void note_effect(step *st, const tsr_discount *d, bool changed)
+{
+    uint8_t *e;
+
+    if (d->requires < 0 || !st->promo_effect)
+        return;
+    e = &st->promo_effect[d->requires];
+    if (*e != TSR_PROMO_EFFECT_SOME)
+        *e = changed ? TSR_PROMO_EFFECT_SOME : TSR_PROMO_EFFECT_NONE;
+}
+
 static int trace_member(step *st, size_t di, size_t m)
 {
     tsr_eval *ev = st->ev;
@@ -614,9 +665,7 @@ static int trace_member(step *st, size_t di, size_t m)
     const outcome *o = &st->out[m];
     const char *why;
 
-    if (d->requires >= 0 && st->promo_effect[d->requires] != TSR_PROMO_EFFECT_SOME)
-        st->promo_effect[d->requires] = st->changed[m] ? TSR_PROMO_EFFECT_SOME
-                                                       : TSR_PROMO_EFFECT_NONE;
+    note_effect(st, d, st->changed[m]);
     if (!tsr__tracing(ev))
         return TSR_OK;
     if (st->changed[m]) {
@@ -705,22 +754,21 @@ static bool carve(size_t *off, size_t count, size_t size, size_t *at)
     return true;
 }
 
-/* Scratch for the whole step, sized by the line count once.  It is one
- * zeroed block from the arena rather than a dozen arena_calloc calls: this
- * runs on every evaluation, and the calls cost more than the work. */
-static int setup(tsr_eval *ev, step *st)
+/* The per-line scratch of the general path, sized by the line count once
+ * and allocated when a discount first needs it (with `effect`, the effect
+ * per promo code too).  It is one zeroed block from the arena rather than
+ * a dozen arena_calloc calls: the calls would cost more than the work. */
+static int scratch(step *st, bool effect)
 {
-    size_t n = ev->res->nlines, k, m, off = 0;
+    tsr_eval *ev = st->ev;
+    size_t n = st->nlines, k, m, off = 0;
     size_t o_elig, o_rew, o_runs, o_w, o_share, o_idx, o_out, o_members, o_changed, o_gdone,
-        o_peff, o_saving, o_counted;
+        o_saving, o_counted, o_peff = 0;
     unsigned char *base;
     int rc;
 
-    memset(st, 0, sizeof *st);
-    st->ev = ev;
-    st->nlines = n;
-    /* no exclusive discount (decided at load): no line is ever claimed */
-    st->claims = !ev->rs->plan || ev->rs->plan->any_exclusive;
+    if (st->ready)
+        return TSR_OK;
     if ((rc = largest_group(ev, &k)) != TSR_OK)
         return rc;
     /* the per-member savings and counts are k arrays laid end to end */
@@ -732,7 +780,8 @@ static int setup(tsr_eval *ev, step *st)
         !carve(&off, k * n, sizeof *st->out[0].saving, &o_saving) ||
         !carve(&off, n, 1, &o_elig) || !carve(&off, n, 1, &o_rew) ||
         !carve(&off, k, 1, &o_changed) || !carve(&off, ev->rs->ngroups + 1, 1, &o_gdone) ||
-        !carve(&off, ev->rs->npromos + 1, 1, &o_peff) || !carve(&off, k * n, 1, &o_counted))
+        !carve(&off, k * n, 1, &o_counted) ||
+        (effect && !carve(&off, ev->rs->npromos + 1, 1, &o_peff)))
         return TSR_ENOMEM;
     base = tsr__arena_calloc(ev->arena, off, 1);
     if (!base)
@@ -747,20 +796,255 @@ static int setup(tsr_eval *ev, step *st)
     st->members = (size_t *)(void *)(base + o_members);
     st->changed = base + o_changed;
     st->group_done = base + o_gdone;
-    st->promo_effect = base + o_peff;
+    if (effect)
+        st->promo_effect = base + o_peff;
     for (m = 0; m < k; m++) {
         st->out[m].saving = (int64_t *)(void *)(base + o_saving) + m * n;
         st->out[m].counted = base + o_counted + m * n;
     }
+    st->ready = true;
     return TSR_OK;
 }
+
+/* Did the order enter a code that was accepted?  Only those are settled
+ * by what the discounts did with them (tsr__promos_settle). */
+static bool some_accepted(const tsr_result *r)
+{
+    size_t i;
+
+    for (i = 0; i < r->npromos; i++)
+        if (r->promos[i].status == TSR_PROMO_ACCEPTED)
+            return true;
+    return false;
+}
+
+/* The step's state; the effect per promo code only when it will be read. */
+static int setup(tsr_eval *ev, step *st)
+{
+    bool effect;
+
+    /* the scratch pointers are set by scratch(), before anything reads them */
+    st->ready = st->roomy = false;
+    st->promo_effect = NULL;
+    st->ev = ev;
+    st->nlines = ev->res->nlines;
+    /* no exclusive discount (decided at load): no line is ever claimed */
+    st->claims = !ev->rs->plan || ev->rs->plan->any_exclusive;
+    st->quiet = !tsr__tracing(ev);
+    effect = some_accepted(ev->res);
+    if (!st->quiet)
+        return scratch(st, effect);   /* a trace: the general path, one block */
+    if (effect && !(st->promo_effect = tsr__arena_calloc(ev->arena, ev->rs->npromos + 1, 1)))
+        return TSR_ENOMEM;
+    return TSR_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * Simple discounts without a trace.
+ */
+
+/* run_simple keeps a line's eligibility and saving on the stack: orders of
+ * more lines take the general path. */
+#define SIMPLE_MAX_LINES 64
+
+/* tsr__rule_gate without a trace: `when`, `valid`/`channels`, `requires`. */
+static inline int gate_quiet(tsr_eval *ev, const tsr_discount *d, bool *ok)
+{
+    int rc;
+
+    ev->x.item = NULL;
+    if ((rc = tsr__eval_test(ev, d->when, ok, NULL)) != TSR_OK)
+        return rc;
+    if (*ok && (!tsr__validity_holds(ev, &d->valid, NULL) ||
+                (d->requires >= 0 && !ev->res->promo_accepted[d->requires])))
+        *ok = false;
+    return TSR_OK;
+}
+
+/* The memo's column for condition e (its answer for line i at [i *
+ * ev->rs->nmemo]: 0 not known, 1 false, 2 true; see tsr__expr_memo_get),
+ * NULL when e has none.  A known answer costs no step either way. */
+static const uint8_t *memo_column(const tsr_eval *ev, const tsr_expr *e)
+{
+    return e && e->memo && ev->memo ? ev->memo + (e->memo - 1) : NULL;
+}
+
+/* Can SIMPLE_MAX_LINES values like v be added without overflow? */
+static inline bool within_sum(int64_t v)
+{
+    return v <= INT64_MAX / SIMPLE_MAX_LINES && v >= -(INT64_MAX / SIMPLE_MAX_LINES);
+}
+
+/* The lines a simple discount changes: at[j] for j < n, with its saving. */
+typedef struct simple_lines {
+    uint8_t at[SIMPLE_MAX_LINES];
+    int64_t saving[SIMPLE_MAX_LINES];
+    size_t n;
+} simple_lines;
+
+/* Up to the saving of each line: what evaluate() does for a simple
+ * discount past its gates, in the same order (`for` on every unclaimed line;
+ * the eligible units and totals; the effect's value; the savings), so the
+ * same conditions are evaluated and the same error comes first.  *ok:
+ * there is a saving to apply. */
+static int simple_outcome(step *st, const tsr_discount *d, simple_lines *sl, bool *ok)
+{
+    tsr_eval *ev = st->ev;
+    const tsr_res_line *lines = ev->res->lines;
+    const size_t nmemo = ev->rs->nmemo;
+    const uint8_t *memo;
+    int64_t units = 0, total = 0, value;
+    bool over = false, any = false, pct, e;
+    outcome o;
+    size_t i, j;
+    int rc;
+
+    *ok = false;
+    sl->n = 0;
+    memo = memo_column(ev, d->for_);
+    for (i = 0; i < st->nlines; i++) {
+        unsigned m;
+        if (lines[i].claimed)
+            continue;
+        if (memo && (m = memo[i * nmemo]) != 0) {
+            e = m == 2;
+        } else {
+            tsr__eval_at_line(ev, i);
+            if ((rc = tsr__eval_test(ev, d->for_, &e, NULL)) != TSR_OK)
+                return rc;
+        }
+        if (e)
+            sl->at[sl->n++] = (uint8_t)i;
+    }
+    ev->x.item = NULL;
+    if (sl->n == 0)
+        return TSR_OK;   /* no eligible lines */
+    /* the eligible units and totals must add up: they do when each is
+     * within ±INT64_MAX / SIMPLE_MAX_LINES (one line always does); else
+     * check */
+    for (j = 0; sl->n > 1 && j < sl->n; j++)
+        over |= !within_sum(lines[sl->at[j]].quantity) || !within_sum(lines[sl->at[j]].total);
+    for (j = 0; over && j < sl->n; j++)
+        if (!tsr__add(units, lines[sl->at[j]].quantity, &units) ||
+            !tsr__add(total, lines[sl->at[j]].total, &total))
+            return overflow(ev, d);
+    if (d->has_quiet_value) {
+        value = d->quiet_value;
+    } else {
+        memset(&o, 0, sizeof o);
+        if ((rc = effect_value(st, d, &o, &value, &e)) != TSR_OK || !e)
+            return rc;
+    }
+    /* the percent on all units inline, when the line's figures allow */
+    pct = d->effect == TSR_EFFECT_PERCENT && !d->base_original &&
+          tsr__percent_all_fits(0, 1, value);
+    for (j = 0; j < sl->n; j++) {
+        const tsr_res_line *l = &lines[sl->at[j]];
+        int64_t *s = &sl->saving[j];
+        if (pct && tsr__percent_all_fits(l->total, l->quantity, value))
+            *s = tsr__percent_all(l->total, value, ev->rs->rounding);
+        else if ((rc = unit_saving(ev, d, value, sl->at[j], l->quantity, s)) != TSR_OK)
+            return rc;
+        /* a line total never goes below zero */
+        if (*s > l->total)
+            *s = l->total;
+        any |= *s > 0;
+    }
+    *ok = any;   /* else it saves nothing on the current totals */
+    return TSR_OK;
+}
+
+/* Room for two discounts on every line that has none yet, in one block:
+ * one allocation per evaluation instead of one per line a discount changes
+ * (record() grows a line's array from there as it always does). */
+static int make_room(step *st)
+{
+    tsr_res_line *lines = st->ev->res->lines;
+    tsr_line_discount *block;
+    size_t i;
+
+    if (st->roomy)
+        return TSR_OK;
+    block = tsr__arena_alloc(st->ev->arena, 2 * st->nlines * sizeof *block);
+    if (!block)
+        return TSR_ENOMEM;
+    for (i = 0; i < st->nlines; i++)
+        if (lines[i].discounts_cap == 0) {
+            lines[i].discounts = block + 2 * i;
+            lines[i].discounts_cap = 2;
+        }
+    st->roomy = true;
+    return TSR_OK;
+}
+
+/* A simple discount (tsr_discount.simple) that passed its gates, without
+ * a trace: the answer of run_members for it, without the per-line
+ * scratch. */
+static int run_simple(step *st, size_t di)
+{
+    const tsr_discount *d = &st->ev->rs->discounts[di];
+    simple_lines sl;
+    size_t j;
+    bool ok;
+    int rc;
+
+    if ((rc = simple_outcome(st, d, &sl, &ok)) != TSR_OK)
+        return tsr__eval_locate(st->ev, rc, &d->pos, NULL);
+    if (ok && (rc = make_room(st)) != TSR_OK)
+        return rc;
+    for (j = 0; ok && j < sl.n; j++)
+        if (sl.saving[j] > 0 && (rc = record(st->ev, sl.at[j], di, sl.saving[j])) != TSR_OK)
+            return rc;
+    note_effect(st, d, ok);
+    return TSR_OK;
+}
+
+void tsr__discounts_prepare(tsr_ruleset *rs)
+{
+    size_t i;
+
+    for (i = 0; i < rs->ndiscounts; i++) {
+        tsr_discount *d = &rs->discounts[i];
+        value_verdict v = VALUE_MISSING;
+
+        if (d->value && d->value->is_const)
+            v = value_judge(rs, d, &d->value->constant, &d->quiet_value);
+        /* a constant's verdict is the same on every order; capped, only
+         * the trace (which run_simple never writes) would note it */
+        if (v == VALUE_CAPPED)
+            d->quiet_value = 100 * TSR_DEC_SCALE;
+        d->has_quiet_value = v == VALUE_OK || v == VALUE_CAPPED;
+        d->simple = d->group_index < 0 && !d->exclusive && !d->has_limit && d->every == 0 &&
+                    d->nbundle == 0 && !d->reward && d->min_quantity == 0 &&
+                    !d->has_min_total && d->value != NULL &&
+                    (d->effect == TSR_EFFECT_PERCENT || d->effect == TSR_EFFECT_AMOUNT ||
+                     d->effect == TSR_EFFECT_PRICE);
+    }
+}
+
+/* ---------------------------------------------------------------------
+ * The step.
+ */
 
 /* Discount i, or its whole group at the group's first member. */
 static int run_discount(step *st, size_t i)
 {
     int g = st->ev->rs->discounts[i].group_index;
     size_t k = 1;
+    int rc;
 
+    if (st->quiet && st->ev->rs->discounts[i].simple && st->nlines <= SIMPLE_MAX_LINES) {
+        const tsr_discount *d = &st->ev->rs->discounts[i];
+        bool ok;
+        if ((rc = gate_quiet(st->ev, d, &ok)) != TSR_OK)
+            return tsr__eval_locate(st->ev, rc, &d->pos, NULL);
+        if (ok)
+            return run_simple(st, i);
+        note_effect(st, d, false);   /* stopped at its gates: changed nothing */
+        return TSR_OK;
+    }
+    if ((rc = scratch(st, false)) != TSR_OK)
+        return rc;
     st->members[0] = i;
     if (g >= 0) {
         if (st->group_done[g])
@@ -787,7 +1071,7 @@ static int run_routed(step *st, tsr_route_walk *w)
     while (tsr__route_walk_next(w, &d))
         if ((rc = run_discount(st, d)) != TSR_OK)
             return rc;
-    for (j = 0; j < plan->nrequired_promos; j++)
+    for (j = 0; st->promo_effect && j < plan->nrequired_promos; j++)
         if (st->promo_effect[plan->required_promos[j]] == TSR_PROMO_EFFECT_UNUSED)
             st->promo_effect[plan->required_promos[j]] = TSR_PROMO_EFFECT_NONE;
     return TSR_OK;
@@ -803,7 +1087,7 @@ int tsr__eval_discounts(tsr_eval *ev, const uint8_t **effect)
 
     if ((rc = setup(ev, &st)) != TSR_OK)
         return rc;
-    if (!tsr__tracing(ev) && ev->line_kinds && rs->plan->discounts.start &&
+    if (st.quiet && ev->line_kinds && rs->plan->discounts.start &&
         tsr__route_walk_begin(&w, &rs->plan->discounts, ev->line_kinds, ev->res->nlines)) {
         if ((rc = run_routed(&st, &w)) != TSR_OK)
             return rc;

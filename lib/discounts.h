@@ -24,6 +24,56 @@ typedef struct tsr_unit_run {
  * on overflow. */
 bool tsr__units_saving(tsr_effect effect, int64_t value, int64_t total, int64_t q, int64_t k,
                        tsr_rounding mode, int64_t *out);
+/* Where (t + r/q) / s lies against 1/2, for 0 <= t < s and 0 <= r < q:
+ * -1 below, 0 exactly, 1 above. */
+static inline int tsr__against_half(int64_t t, int64_t r, int64_t q, int64_t s)
+{
+    int64_t d = 2 * t - s;   /* t < s <= 10^8: no overflow */
+
+    if (d >= 1)
+        return 1;
+    if (d <= -2)
+        return -1;
+    if (d == 0)
+        return r > 0 ? 1 : 0;
+    /* 2t = s - 1 (odd s): the rest decides, 2r/q against 1 */
+    return r > q - r ? 1 : (r == q - r ? 0 : -1);
+}
+
+/* Whether a result q with `c` (tsr__against_half) rounds up to q + 1. */
+static inline bool tsr__round_up(tsr_rounding mode, int64_t q, int c)
+{
+    switch (mode) {
+    case TSR_ROUND_HALF_UP:
+        return c >= 0;
+    case TSR_ROUND_HALF_EVEN:
+        return c > 0 || (c == 0 && (q & 1));
+    default:
+        return false;
+    }
+}
+
+/* The common case of a percent on all q units of a line: q > 0, a total
+ * of 0 .. ~9·10^10 minor units and a percent (scale 10^6) of 0 .. 100, so
+ * that total·pct fits in 64 bits. */
+static inline bool tsr__percent_all_fits(int64_t total, int64_t q, int64_t pct)
+{
+    return q > 0 && total >= 0 && total <= INT64_MAX / (100 * TSR_DEC_SCALE) && pct >= 0 &&
+           pct <= 100 * TSR_DEC_SCALE;
+}
+
+/* tsr__units_saving(TSR_EFFECT_PERCENT, pct, total, q, q, mode) where
+ * tsr__percent_all_fits(total, q, pct): round(total·pct / (100·10^6)),
+ * inline for the discount step. */
+static inline int64_t tsr__percent_all(int64_t total, int64_t pct, tsr_rounding mode)
+{
+    const int64_t s = 100 * TSR_DEC_SCALE;
+    int64_t q = total * pct / s, r = total * pct % s;
+
+    /* the remainder alone decides: s is even, so 2r - s is never -1 */
+    return q + tsr__round_up(mode, q, tsr__against_half(r, 0, 1, s));
+}
+
 /* By current unit price, cheapest (or dearest) first, ties to the earlier line. */
 void tsr__units_sort(tsr_unit_run *runs, size_t n, bool dearest_first);
 /* The first `units` units of sorted runs go into .take. */

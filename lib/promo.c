@@ -32,10 +32,10 @@ static bool is_ascii_space(unsigned char c)
 }
 
 /* Trim surrounding ASCII white space, upper-case ASCII letters: what the
- * customer typed becomes what the result echoes and what is matched. */
-static const char *normalise(tsr_eval *ev, const char *s, size_t n, size_t *out_len)
+ * customer typed becomes what the result echoes and what is matched.  Into
+ * `out` (room for n + 1 bytes), NUL-terminated; returns its length. */
+static size_t normalise(const char *s, size_t n, char *out)
 {
-    char *out;
     size_t i;
 
     while (n > 0 && is_ascii_space((unsigned char)s[0])) {
@@ -44,14 +44,34 @@ static const char *normalise(tsr_eval *ev, const char *s, size_t n, size_t *out_
     }
     while (n > 0 && is_ascii_space((unsigned char)s[n - 1]))
         n--;
-    out = tsr__arena_strndup(ev->arena, s, n);
-    if (!out)
-        return NULL;
     for (i = 0; i < n; i++)
-        if (out[i] >= 'a' && out[i] <= 'z')
-            out[i] = (char)(out[i] - ('a' - 'A'));
-    *out_len = n;
-    return out;
+        out[i] = (char)(s[i] >= 'a' && s[i] <= 'z' ? s[i] - ('a' - 'A') : s[i]);
+    out[n] = '\0';
+    return n;
+}
+
+/* The result's entries (zeroed) and room for the normalised codes after
+ * them, in one block: one allocation per order that enters codes. */
+static int alloc_entries(tsr_eval *ev, char **text)
+{
+    const tsr_order *o = ev->order;
+    size_t n = o->npromo_codes, size, i;
+    unsigned char *block;
+
+    if (n > SIZE_MAX / sizeof *ev->res->promos)
+        return TSR_ENOMEM;
+    size = n * sizeof *ev->res->promos;
+    for (i = 0; i < n; i++) {
+        if (o->promo_codes[i].len >= SIZE_MAX - size)
+            return TSR_ENOMEM;
+        size += o->promo_codes[i].len + 1;
+    }
+    if (!(block = tsr__arena_alloc(ev->arena, size)))
+        return TSR_ENOMEM;
+    memset(block, 0, n * sizeof *ev->res->promos);
+    ev->res->promos = (tsr_res_promo *)(void *)block;
+    *text = (char *)block + n * sizeof *ev->res->promos;
+    return TSR_OK;
 }
 
 /* The pattern of promo rule p could not be matched against entry
@@ -307,24 +327,27 @@ int tsr__eval_promos(tsr_eval *ev)
 {
     const tsr_order *o = ev->order;
     tsr_result *r = ev->res;
-    entry_note *notes = NULL;
+    entry_note *notes = NULL, quiet;
+    char *text = NULL;
     size_t i;
     int rc;
 
     ev->x.promo_accepted = r->promo_accepted;
     if (o->npromo_codes) {
-        r->promos = tsr__arena_calloc(ev->arena, o->npromo_codes, sizeof *r->promos);
-        notes = tsr__arena_calloc(ev->arena, o->npromo_codes, sizeof *notes);
-        if (!r->promos || !notes)
+        if (alloc_entries(ev, &text) != TSR_OK)
+            return TSR_ENOMEM;
+        /* the notes are the trace's: nothing writes them without one */
+        if (tsr__tracing(ev) &&
+            !(notes = tsr__arena_calloc(ev->arena, o->npromo_codes, sizeof *notes)))
             return TSR_ENOMEM;
     }
     for (i = 0; i < o->npromo_codes; i++) {
         tsr_res_promo *e = &r->promos[i];
         int promo;
 
-        e->code = normalise(ev, o->promo_codes[i].code, o->promo_codes[i].len, &e->code_len);
-        if (!e->code)
-            return TSR_ENOMEM;
+        e->code = text;
+        e->code_len = normalise(o->promo_codes[i].code, o->promo_codes[i].len, text);
+        text += o->promo_codes[i].len + 1;
         r->npromos = i + 1;   /* the checks look at the entries before this one */
         e->promo = -1;
         if ((rc = find_promo(ev, i, e->code, e->code_len, &promo)) != TSR_OK)
@@ -335,12 +358,13 @@ int tsr__eval_promos(tsr_eval *ev)
             e->reason = TSR_PR_UNKNOWN;
             continue;
         }
-        if ((rc = check_entry(ev, i, promo, &notes[i])) != TSR_OK) {
+        quiet.why = NULL;
+        if ((rc = check_entry(ev, i, promo, notes ? &notes[i] : &quiet)) != TSR_OK) {
             char path[40];
             snprintf(path, sizeof path, "promo_codes[%zu]", i);
             return tsr__eval_locate(ev, rc, &ev->rs->promos[promo].pos, path);
         }
-        if (tsr__tracing(ev) && e->status == TSR_PROMO_REJECTED && !notes[i].why)
+        if (notes && e->status == TSR_PROMO_REJECTED && !notes[i].why)
             return TSR_ENOMEM;   /* tsr__why ran out of memory */
     }
     for (i = 0; tsr__tracing(ev) && i < ev->rs->npromos; i++)

@@ -164,6 +164,17 @@ typedef struct tsr_discount {
     int group_index;            /* -1 = none; discounts of one group share it:
                                    index into tsr_ruleset.groups, numbered in
                                    application order of each group's first member */
+    /* Decided at load (tsr__discounts_prepare): percent / amount / price on
+     * every unit of its `for` lines, with none of group, exclusive, limit,
+     * every, bundle, reward, min_quantity, min_total: without a trace it is
+     * applied line by line, without the per-line scratch of the general
+     * path.  False in a rule set that was not prepared. */
+    bool simple;
+    /* A constant effect value as the discount step uses it (a percent at
+     * scale 10^6, at most 100; money in minor units), judged at load when
+     * it is valid (has_quiet_value).  For run_simple, without a trace. */
+    bool has_quiet_value;
+    int64_t quiet_value;
     tsr_srcpos pos;
 } tsr_discount;
 
@@ -348,6 +359,9 @@ struct tsr_ruleset {
 /* Build rs->promo_index in rs's arena (once, at load, after the model is
  * built).  TSR_OK or TSR_ENOMEM.  (promo_index.c) */
 int tsr__promo_index_build(tsr_ruleset *rs);
+/* Decide tsr_discount.simple for each discount of rs (discounts.c), once at
+ * load, after the model is built. */
+void tsr__discounts_prepare(tsr_ruleset *rs);
 /* The rule set's pool of spare orders (order_pool.c).  take: a reset order
  * for rs, from the pool or new (TSR_ENOMEM); give: back to the pool, or
  * freed when the pool is full or the order grew large.  Any thread. */

@@ -740,6 +740,8 @@ static int load_into(tsr_ruleset *rs, const tsr_load_options *eff, const char *n
         rc = nomem(err);
     if (rc == TSR_OK && tsr__plan_build(rs) != TSR_OK)
         rc = nomem(err);
+    if (rc == TSR_OK)
+        tsr__discounts_prepare(rs);
     if (rc == TSR_OK && tsr__promo_index_build(rs) != TSR_OK)
         rc = nomem(err);
     if (rc == TSR_OK && (tsr__result_json_prepare(rs) != TSR_OK ||

@@ -1127,6 +1127,316 @@ static void test_percent_on_every_unit_rounds_once(void **state)
     assert_false(tsr__units_saving(TSR_EFFECT_PERCENT, 1, 100, 0, 0, TSR_ROUND_HALF_UP, &out));
 }
 
+/* ---------------------------------------------------------------------
+ * Simple discounts (tsr_discount.simple): without a trace they take a path
+ * of their own, which must answer exactly what the general path does.
+ */
+
+static const tsr_discount *discount_named(const tsr_ruleset *rs, const char *id)
+{
+    size_t i;
+    for (i = 0; i < rs->ndiscounts; i++)
+        if (strcmp(rs->discounts[i].id, id) == 0)
+            return &rs->discounts[i];
+    fail_msg("no discount %s", id);
+    return NULL;
+}
+
+static void test_simple_discounts_are_decided_at_load(void **state)
+{
+    static const char *const simple[] = { "pct", "amt", "prc", "orig", "expr", "gated" };
+    static const char *const general[] = { "grp", "excl", "lim", "every", "rew", "minq",
+                                           "mint", "ordamt", "bundle" };
+    tsr_ruleset *rs = load(HEADER "schema:\n  customer: { pct: int }\n"
+                           "promo_codes:\n  - { id: c, code: C }\n"
+                           "discounts:\n"
+                           "  - { id: pct, percent: 10 }\n"
+                           "  - { id: amt, for: item.kind == \"a\", amount: 1.00 }\n"
+                           "  - { id: prc, price: 2.00 }\n"
+                           "  - { id: orig, percent: 5, base: original }\n"
+                           "  - { id: expr, percent: 'customer.pct' }\n"
+                           "  - { id: gated, when: customer.pct > 1, requires: c, percent: 1,\n"
+                           "      valid: { weekdays: [1] } }\n"
+                           "  - { id: grp, percent: 10, group: g }\n"
+                           "  - { id: excl, percent: 10, exclusive: true }\n"
+                           "  - { id: lim, percent: 10, limit: { max_amount: 5.00 } }\n"
+                           "  - { id: every, every: 3, discounted: 1, percent: 100 }\n"
+                           "  - { id: rew, for: item.kind == \"a\", reward: item.kind == \"b\","
+                           " percent: 10 }\n"
+                           "  - { id: minq, percent: 10, min_quantity: 2 }\n"
+                           "  - { id: mint, percent: 10, min_total: 5.00 }\n"
+                           "  - { id: ordamt, order_amount: 5.00 }\n"
+                           "  - id: bundle\n"
+                           "    bundle: [ { for: item.kind == \"a\", quantity: 1 } ]\n"
+                           "    price: 1.00\n");
+    size_t i;
+    (void)state;
+
+    for (i = 0; i < TSR_ARRAY_LEN(simple); i++)
+        if (!discount_named(rs, simple[i])->simple)
+            fail_msg("%s should be simple", simple[i]);
+    for (i = 0; i < TSR_ARRAY_LEN(general); i++)
+        if (discount_named(rs, general[i])->simple)
+            fail_msg("%s should take the general path", general[i]);
+    /* a constant value is judged at load; an expression per order */
+    assert_true(discount_named(rs, "pct")->has_quiet_value);
+    assert_int_equal(discount_named(rs, "pct")->quiet_value, 10 * TSR_DEC_SCALE);
+    assert_true(discount_named(rs, "amt")->has_quiet_value);
+    assert_int_equal(discount_named(rs, "amt")->quiet_value, 100);
+    assert_false(discount_named(rs, "expr")->has_quiet_value);
+    tsr_ruleset_free(rs);
+}
+
+/* The answer to `order` without a trace: the result JSON, or the error;
+ * *steps: the work the budget counted. */
+static char *quiet_answer(const tsr_ruleset *rs, const char *order, uint64_t *steps)
+{
+    tsr_eval_options o = TSR_EVAL_OPTIONS_INIT;
+    tsr_result *r = NULL;
+    tsr_error err;
+    char buf[1200], msg[1024];
+    char *copy;
+    int rc;
+
+    o.no_trace = 1;
+    rc = tsr_evaluate_text(&r, rs, order, strlen(order), &o, &err);
+    if (rc != TSR_OK) {
+        tsr_error_format(msg, sizeof msg, &err);
+        snprintf(buf, sizeof buf, "error %d: %s", rc, msg);
+        copy = strdup(buf);
+        *steps = 0;
+    } else {
+        copy = strdup(tsr_result_json(r, NULL));
+        *steps = r->steps;
+        tsr_result_free(r);
+    }
+    assert_non_null(copy);
+    return copy;
+}
+
+/* `order` through the simple path and, every discount's flag cleared,
+ * through the general path: the same bytes (or error) and the same count
+ * of steps.  The answer is returned (free it). */
+static char *same_both_ways(tsr_ruleset *rs, const char *order)
+{
+    bool saved[32];
+    uint64_t fast_steps, slow_steps;
+    char *fast, *slow;
+    size_t i, n = 0;
+
+    assert_true(rs->ndiscounts <= TSR_ARRAY_LEN(saved));
+    fast = quiet_answer(rs, order, &fast_steps);
+    for (i = 0; i < rs->ndiscounts; i++) {
+        saved[i] = rs->discounts[i].simple;
+        n += saved[i];
+        rs->discounts[i].simple = false;
+    }
+    assert_true(n > 0);   /* there was a simple path to compare */
+    slow = quiet_answer(rs, order, &slow_steps);
+    for (i = 0; i < rs->ndiscounts; i++)
+        rs->discounts[i].simple = saved[i];
+    assert_string_equal(fast, slow);
+    assert_int_equal(fast_steps, slow_steps);
+    free(slow);
+    return fast;
+}
+
+#define SIMPLE_RULES \
+    "schema:\n  item: { n: int }\n  customer: { pct: int }\n" \
+    "segments:\n  vip: '\"vip\" in customer.tags'\n" \
+    "promo_codes:\n  - { id: doc, code: DOC2022 }\n  - { id: free, code: FREE }\n" \
+    "  - { id: late, code: LATE }\n" \
+    "discounts:\n" \
+    "  - { id: claim, for: item.kind == \"locked\", percent: 1, exclusive: true }\n" \
+    "  - { id: vip, when: segment.vip, for: item.kind == \"ticket\", percent: 12.5 }\n" \
+    "  - { id: doc, requires: doc, for: item.kind == \"ticket\", percent: 99 }\n" \
+    "  - { id: off, for: item.kind == \"merch\", amount: 0.35 }\n" \
+    "  - { id: price, for: item.kind == \"food\", price: 2.99 }\n" \
+    "  - { id: orig, for: item.kind == \"ticket\", percent: 3, base: original }\n" \
+    "  - { id: expr, requires: free, for: item.kind == \"merch\", percent: 'customer.pct' }\n" \
+    "  - { id: boom, for: 'item.kind == \"boom\" and 10 / item.n > 1', percent: 50 }\n" \
+    "  - { id: late, when: segment.vip, requires: late, for: item.kind == \"ticket\"," \
+    " percent: 5 }\n"
+
+#define LINE(kind, price, q) \
+    "{\"id\": \"" kind price "\", \"kind\": \"" kind "\", \"price\": \"" price "\"," \
+    " \"quantity\": " #q "}"
+
+static void test_simple_path_gives_the_general_paths_answers(void **state)
+{
+    static const char *const modes[] = { "half_up", "half_even", "down" };
+    static const char *const orders[] = {
+        /* park10's shape: a segment's percent, then a code's, stacked */
+        "{" DT ", \"customer\": {\"tags\": [\"vip\"]}, \"promo_codes\": [\"DOC2022\"],"
+        " \"items\": [" LINE("ticket", "60.00", 1) "," LINE("ticket", "40.01", 3) ","
+        LINE("food", "4.50", 2) "," LINE("merch", "0.20", 7) "]}",
+        /* a code typed loosely; a code no discount can use (no_effect) */
+        "{" DT ", \"promo_codes\": [\" doc2022 \"], \"items\": [" LINE("ticket", "0.05", 3) "]}",
+        "{" DT ", \"promo_codes\": [\"DOC2022\", \"SUMMER\"], \"items\": ["
+        LINE("food", "1.00", 1) "]}",
+        /* a code whose only discount stops at its `when`: no_effect */
+        "{" DT ", \"promo_codes\": [\"LATE\"], \"items\": [" LINE("ticket", "5.00", 1) "]}",
+        /* the effect as an expression: a value, missing, negative, above 100 */
+        "{" DT ", \"customer\": {\"pct\": 33}, \"promo_codes\": [\"FREE\"], \"items\": ["
+        LINE("merch", "9.99", 3) "]}",
+        "{" DT ", \"promo_codes\": [\"FREE\"], \"items\": [" LINE("merch", "9.99", 3) "]}",
+        "{" DT ", \"customer\": {\"pct\": -5}, \"promo_codes\": [\"FREE\"], \"items\": ["
+        LINE("merch", "9.99", 3) "]}",
+        "{" DT ", \"customer\": {\"pct\": 150}, \"promo_codes\": [\"FREE\"], \"items\": ["
+        LINE("merch", "9.99", 3) "]}",
+        /* a line an exclusive discount claimed first */
+        "{" DT ", \"customer\": {\"tags\": [\"vip\"]}, \"items\": [" LINE("locked", "10.00", 1)
+        "," LINE("ticket", "10.00", 1) "]}",
+        /* a total too large for the 64-bit shortcut of a percent */
+        "{" DT ", \"customer\": {\"tags\": [\"vip\"]}, \"items\": ["
+        LINE("ticket", "1000000000001.01", 3) "]}",
+        /* eligible totals that overflow when added: the evaluation fails */
+        "{" DT ", \"customer\": {\"tags\": [\"vip\"]}, \"items\": ["
+        "{\"id\": \"a\", \"kind\": \"ticket\", \"price\": \"50000000000000000.00\"},"
+        "{\"id\": \"b\", \"kind\": \"ticket\", \"price\": \"50000000000000000.00\"}]}",
+        /* a `for` that fails on a line after eligible ones */
+        "{" DT ", \"customer\": {\"tags\": [\"vip\"]}, \"items\": ["
+        LINE("ticket", "10.00", 1) ", {\"id\": \"b\", \"kind\": \"boom\", \"price\": \"1.00\","
+        " \"n\": 0}]}",
+        "{" DT ", \"items\": [" LINE("merch", "0.20", 1) "]}",
+    };
+    char yaml[4096];
+    size_t m, i;
+    (void)state;
+
+    for (m = 0; m < TSR_ARRAY_LEN(modes); m++) {
+        tsr_ruleset *rs;
+        snprintf(yaml, sizeof yaml, HEADER "rounding: %s\n" SIMPLE_RULES, modes[m]);
+        rs = load(yaml);
+        assert_true(discount_named(rs, "vip")->simple);
+        assert_false(discount_named(rs, "claim")->simple);
+        for (i = 0; i < TSR_ARRAY_LEN(orders); i++)
+            free(same_both_ways(rs, orders[i]));
+        tsr_ruleset_free(rs);
+    }
+}
+
+/* What the simple path answers is also right on its own (not only the same
+ * as the general path): stacking, rounding, amount and price, no_effect. */
+static void test_simple_path_answers(void **state)
+{
+    tsr_ruleset *rs = load(HEADER SIMPLE_RULES);
+    char *json;
+    (void)state;
+
+    json = same_both_ways(rs, "{" DT ", \"customer\": {\"tags\": [\"vip\"]},"
+                          " \"promo_codes\": [\"DOC2022\"], \"items\": ["
+                          LINE("ticket", "40.01", 3) "," LINE("food", "4.50", 2) ","
+                          LINE("merch", "0.20", 7) "]}");
+    /* 120.03: vip 12.5 % = 15.00 (15.00375), leaves 105.03; doc 99 % = 103.98
+     * (103.9797), leaves 1.05; orig 3 % of 120.03 = 3.60 (3.6009), capped at
+     * 1.05: 0.00.  food 9.00 at 2.99 a unit: 5.98.  merch 1.40 - 7 × 0.35:
+     * 0.00 */
+    assert_non_null(strstr(json, "\"total\":\"0.00\""));
+    assert_non_null(strstr(json, "\"total\":\"5.98\""));
+    assert_non_null(strstr(json, "\"status\":\"accepted\""));
+    free(json);
+    json = same_both_ways(rs, "{" DT ", \"promo_codes\": [\"DOC2022\"], \"items\": ["
+                          LINE("food", "1.00", 1) "]}");
+    assert_non_null(strstr(json, "\"reason\":\"no_effect\""));
+    free(json);
+    json = same_both_ways(rs, "{" DT ", \"promo_codes\": [\"LATE\"], \"items\": ["
+                          LINE("ticket", "5.00", 1) "]}");
+    assert_non_null(strstr(json, "\"reason\":\"no_effect\""));
+    free(json);
+    tsr_ruleset_free(rs);
+}
+
+/* More lines than the simple path keeps on its stack: the general path
+ * answers, the same. */
+static void test_simple_discount_on_a_long_order(void **state)
+{
+    tsr_ruleset *rs = load(HEADER SIMPLE_RULES);
+    char order[16384];
+    size_t n = 0, i;
+    char *json;
+    (void)state;
+
+    n += (size_t)snprintf(order + n, sizeof order - n,
+                          "{" DT ", \"customer\": {\"tags\": [\"vip\"]}, \"items\": [");
+    for (i = 0; i < 70; i++)
+        n += (size_t)snprintf(order + n, sizeof order - n,
+                              "%s{\"id\": \"t%zu\", \"kind\": \"ticket\", \"price\": \"%zu.07\"}",
+                              i ? "," : "", i, i + 1);
+    snprintf(order + n, sizeof order - n, "]}");
+    json = same_both_ways(rs, order);
+    assert_non_null(strstr(json, "\"id\":\"t69\""));
+    free(json);
+    tsr_ruleset_free(rs);
+}
+
+/* The work budget runs out at every point of an evaluation in turn: the
+ * simple path stops where the general path does, with the same message. */
+static void test_simple_path_keeps_the_work_budget(void **state)
+{
+    static const char order[] =
+        "{" DT ", \"customer\": {\"tags\": [\"vip\"], \"pct\": 20},"
+        " \"promo_codes\": [\"DOC2022\", \"FREE\"], \"items\": ["
+        LINE("ticket", "60.00", 1) "," LINE("merch", "3.10", 2) ","
+        LINE("ticket", "40.01", 3) "]}";
+    static const char yaml[] = HEADER SIMPLE_RULES;
+    tsr_load_options opts = TSR_LOAD_OPTIONS_INIT;
+    uint64_t budget, full;
+    size_t stopped = 0;
+    bool last = true;
+    char *answer;
+    (void)state;
+
+    {
+        tsr_ruleset *rs = load(yaml);
+        free(quiet_answer(rs, order, &full));
+        tsr_ruleset_free(rs);
+    }
+    assert_true(full > 0);
+    for (budget = 1; budget <= full; budget++) {
+        tsr_ruleset *rs = NULL;
+        tsr_error err;
+        opts.max_eval_steps = budget;
+        assert_int_equal(tsr_ruleset_load_string(&rs, yaml, strlen(yaml), "test.yaml", &opts,
+                                                 &err), TSR_OK);
+        answer = same_both_ways(rs, order);
+        last = strstr(answer, "max_eval_steps") != NULL;
+        stopped += last;
+        free(answer);
+        tsr_ruleset_free(rs);
+    }
+    /* smaller budgets ran out, in the discount step among others; the
+     * whole count did not */
+    assert_true(stopped > 0);
+    assert_false(last);
+}
+
+static void test_inline_percent_matches_units_saving(void **state)
+{
+    static const int64_t totals[] = { 0, 1, 5, 50, 99, 1999, 123457, 92233720367 };
+    static const int64_t pcts[] = { 0, 1, 500000, 12500000, 50000000, 99000000, 100000000 };
+    static const tsr_rounding modes[] = { TSR_ROUND_HALF_UP, TSR_ROUND_HALF_EVEN,
+                                          TSR_ROUND_DOWN };
+    size_t a, c, m;
+    int64_t want;
+
+    (void)state;
+    for (a = 0; a < TSR_ARRAY_LEN(totals); a++)
+        for (c = 0; c < TSR_ARRAY_LEN(pcts); c++)
+            for (m = 0; m < TSR_ARRAY_LEN(modes); m++) {
+                assert_true(tsr__percent_all_fits(totals[a], 3, pcts[c]));
+                assert_true(tsr__muldiv(totals[a], pcts[c], 100 * TSR_DEC_SCALE, modes[m],
+                                        &want));
+                assert_int_equal(tsr__percent_all(totals[a], pcts[c], modes[m]), want);
+            }
+    /* outside its range it declines, and tsr__units_saving takes the wide way */
+    assert_false(tsr__percent_all_fits(92233720369, 1, 1));
+    assert_false(tsr__percent_all_fits(-1, 1, 1));
+    assert_false(tsr__percent_all_fits(1, 0, 1));
+    assert_false(tsr__percent_all_fits(1, 1, 100000001));
+    assert_false(tsr__percent_all_fits(1, 1, -1));
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -1180,6 +1490,12 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_pick_most_expensive_with_exclusive_group_and_limit),
         cmocka_unit_test(test_base_original_and_pick_on_every_groups),
         cmocka_unit_test(test_percent_on_every_unit_rounds_once),
+        cmocka_unit_test(test_simple_discounts_are_decided_at_load),
+        cmocka_unit_test(test_simple_path_gives_the_general_paths_answers),
+        cmocka_unit_test(test_simple_path_answers),
+        cmocka_unit_test(test_simple_discount_on_a_long_order),
+        cmocka_unit_test(test_simple_path_keeps_the_work_budget),
+        cmocka_unit_test(test_inline_percent_matches_units_saving),
     };
     /* `test_x NAME` runs the cases NAME matches (a * wildcard) alone */
     if (argc > 1)

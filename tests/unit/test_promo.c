@@ -69,7 +69,8 @@ static int free_rules(void **state)
 
 /* An order on Wednesday 2026-06-10 (or `when`), one 100.00 ticket, the
  * codes given as a JSON list body, and `extra` JSON members. */
-static tsr_result *eval_codes(const char *when, const char *codes, const char *extra, int safe)
+static tsr_result *eval_codes_opts(const char *when, const char *codes, const char *extra,
+                                   int safe, int no_trace)
 {
     tsr_eval_options o = TSR_EVAL_OPTIONS_INIT;
     char order[1024];
@@ -77,6 +78,7 @@ static tsr_result *eval_codes(const char *when, const char *codes, const char *e
     tsr_error err;
 
     o.customer_safe = safe;
+    o.no_trace = no_trace;
     snprintf(order, sizeof order,
              "{\"datetime\": \"%s\", \"channel\": \"app\","
              " \"customer\": {\"id\": \"C1\", \"member\": false},"
@@ -90,6 +92,11 @@ static tsr_result *eval_codes(const char *when, const char *codes, const char *e
         fail_msg("evaluation failed: %s\n%s", buf, order);
     }
     return r;
+}
+
+static tsr_result *eval_codes(const char *when, const char *codes, const char *extra, int safe)
+{
+    return eval_codes_opts(when, codes, extra, safe, 0);
 }
 
 static const char *promo_id(const tsr_result *r, size_t i)
@@ -143,6 +150,41 @@ static bool has_offer(const tsr_result *r, const char *id)
 
 /* ---------------------------------------------------------------------
  */
+
+/* Without a trace the entries are laid out in one block and no notes are
+ * kept: every entry must still read as with a trace, byte for byte. */
+static void test_codes_read_the_same_without_a_trace(void **state)
+{
+    static const char *const lists[] = {
+        "\" doc-123456 \", \"\\tSummer10\\n\"",
+        "\"\", \"  \", \"solo\", \"WEB\", \"doc-000000\", \"DOC-123456\", \"doc-123456\"",
+        "\" a b \", \"sp\u00e4t-x\", \"nothing\", \"points\", \"later\", \"member\"",
+    };
+    size_t l, i;
+    int safe;
+    (void)state;
+
+    for (l = 0; l < sizeof lists / sizeof lists[0]; l++)
+        for (safe = 0; safe < 2; safe++) {
+            tsr_result *traced = eval_codes_opts(NULL, lists[l], NULL, safe, 0);
+            tsr_result *quiet = eval_codes_opts(NULL, lists[l], NULL, safe, 1);
+            assert_int_equal(quiet->npromos, traced->npromos);
+            assert_true(quiet->npromos > 0);
+            for (i = 0; i < quiet->npromos; i++) {
+                const tsr_res_promo *a = &traced->promos[i], *b = &quiet->promos[i];
+                assert_int_equal(b->code_len, a->code_len);
+                assert_memory_equal(b->code, a->code, a->code_len);
+                assert_int_equal(b->code[b->code_len], '\0');
+                assert_int_equal(b->promo, a->promo);
+                assert_int_equal(b->status, a->status);
+                assert_int_equal(b->reason, a->reason);
+            }
+            assert_int_equal(tsr_result_line_total(quiet, 0), tsr_result_line_total(traced, 0));
+            tsr_result_free(traced);
+            tsr_result_free(quiet);
+        }
+}
+
 static void test_code_is_trimmed_and_upper_cased_then_echoed(void **state)
 {
     tsr_result *r = eval_codes(NULL, "\" doc-123456 \", \"\\tSummer10\\n\"", NULL, 0);
@@ -663,6 +705,7 @@ int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_code_is_trimmed_and_upper_cased_then_echoed),
+        cmocka_unit_test(test_codes_read_the_same_without_a_trace),
         cmocka_unit_test(test_pattern_must_match_the_whole_code),
         cmocka_unit_test(test_first_matching_promo_in_file_order_wins),
         cmocka_unit_test(test_validity_window_rejects_expired_and_not_yet_valid),
