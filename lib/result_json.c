@@ -5,13 +5,9 @@
  * set and order always give byte-identical output.
  *
  * Speed: the JSON is the largest cost of `tessera eval --jsonl` after
- * parsing.  tsr_result_json sizes the buffer for a typical result up front,
- * so nearly every append fits.  The writers below therefore copy inline (a
- * literal's length is a compile-time constant: no strlen, no call) and fall
- * back to the tsr__buf_* functions only when the buffer has to grow.  They
- * do not write a terminating NUL after each append as tsr__buf_put does:
- * their fast path always leaves room for one (n < cap - len) and
- * tsr_result_json writes it once at the end.
+ * parsing.  tsr_result_json sizes the buffer for a typical result up front;
+ * the writers make room once per object, not per token (see "The writer"
+ * below), and rule-set constants are escaped once at load.
  */
 #include "eval.h"
 
@@ -239,17 +235,26 @@ struct tsr_json_consts {
     jtext currency;     /* ,"currency":"RUB","segments":[ */
     jtext *segments, *tiers, *categories, *promos, *discounts, *earn;
     jtext *offers;      /* {"id":…,"message":…} */
+    jtext *taxes;       /* {"id":…,"rate":… (its "base" or "amount" follows) */
 };
 
-/* The text built in b, copied into the rule set's arena; b is emptied. */
+/* Readable bytes after a constant's text: the writer copies a constant of
+ * up to JT_PAD bytes as one JT_PAD-byte move (put_jt). */
+enum { JT_PAD = 16 };
+
+/* The text built in b, copied into the rule set's arena with JT_PAD zero
+ * bytes after it; b is emptied. */
 static int jtext_take(tsr_ruleset *rs, tsr_buf *b, jtext *out)
 {
     char *p;
 
-    if (b->failed)
+    if (b->failed || b->len > SIZE_MAX - JT_PAD)
         return TSR_ENOMEM;
-    if (!(p = tsr__arena_strndup(&rs->arena, b->data, b->len)))
+    if (!(p = tsr__arena_alloc(&rs->arena, b->len + JT_PAD)))
         return TSR_ENOMEM;
+    if (b->len)
+        memcpy(p, b->data, b->len);
+    memset(p + b->len, 0, JT_PAD);
     out->s = p;
     out->n = b->len;
     b->len = 0;
@@ -278,6 +283,14 @@ static int jtext_ids(tsr_ruleset *rs, tsr_buf *b, jtext **out, const void *base,
 
 #define JTEXT_IDS(rs, b, out, arr, n) \
     jtext_ids((rs), (b), (out), (arr) ? (const void *)&(arr)[0].id : NULL, (n), sizeof *(arr))
+
+static void put_json_or_null(tsr_buf *b, const char *s)
+{
+    if (s)
+        tsr__buf_json_string(b, s, strlen(s));
+    else
+        tsr__buf_puts(b, "null");
+}
 
 int tsr__result_json_prepare(tsr_ruleset *rs)
 {
@@ -314,12 +327,21 @@ int tsr__result_json_prepare(tsr_ruleset *rs)
         tsr__buf_puts(&b, "{\"id\":");
         tsr__buf_json_string(&b, o->id, strlen(o->id));
         tsr__buf_puts(&b, ",\"message\":");
-        if (o->message)
-            tsr__buf_json_string(&b, o->message, strlen(o->message));
-        else
-            tsr__buf_puts(&b, "null");
+        put_json_or_null(&b, o->message);
         tsr__buf_putc(&b, '}');
         if (jtext_take(rs, &b, &j->offers[i]) != TSR_OK)
+            goto out;
+    }
+    if (rs->taxes.nrates &&
+        !(j->taxes = tsr__arena_calloc(&rs->arena, rs->taxes.nrates, sizeof *j->taxes)))
+        goto out;
+    for (i = 0; i < rs->taxes.nrates; i++) {
+        const tsr_tax_rate *t = &rs->taxes.rates[i];
+        tsr__buf_puts(&b, "{\"id\":");
+        put_json_or_null(&b, t->id);
+        tsr__buf_puts(&b, ",\"rate\":");
+        put_json_or_null(&b, t->rate_text);
+        if (jtext_take(rs, &b, &j->taxes[i]) != TSR_OK)
             goto out;
     }
     rs->json = j;
@@ -329,26 +351,83 @@ out:
     return rc;
 }
 
-/* Append n bytes. */
-static inline void put(tsr_buf *b, const char *s, size_t n)
+/* ---------------------------------------------------------------------
+ * The writer.  A cursor p runs through b's buffer.  Each object (the
+ * head, a line, a discount, a points entry, ...) first makes room for the
+ * most it can write — its key text, a number's widest text, six bytes per
+ * byte of a string that might need escaping, JT_PAD past a constant — and
+ * then writes without a check per token: key runs are memcpy of a
+ * constant size (a few moves once inlined), numbers go forwards two digits
+ * at a time, constants prepared at load are copied sixteen bytes at once.
+ * b->len is brought up to date only on the slow paths (growing, escaping);
+ * tsr_result_json sets it from the final cursor.  A writer that makes room
+ * returns NULL when the buffer could not grow (b->failed is then set).
+ */
+
+/* The widest texts: "-9223372036854775808"; money as 19 digits, a point,
+ * a sign and two quotes (scale 18 pads "0.000…" within that); a date,
+ * "+999999-12-31" quoted, copied as DATE_COPY bytes. */
+enum { INT_MAX_LEN = 20, MONEY_MAX_LEN = 24, DATE_COPY = 24, NULL_SLACK = 2 };
+
+/* Key text: the length of a literal; a run of keys as one literal shows
+ * what an object's room covers. */
+#define K(s) (sizeof(s) - 1)
+
+/* A literal appended at p: its length is a compile-time constant. */
+#define LIT(p, s) (memcpy((p), "" s, K(s)), (p) + K(s))
+
+/* At most what n bytes become as a JSON string with quotes ("\u001f" is
+ * six bytes for one).  Saturates instead of wrapping, so room() fails. */
+static inline size_t esc_max(size_t n)
 {
-    if (TSR_LIKELY(n < b->cap - b->len)) {
-        memcpy(b->data + b->len, s, n);
-        b->len += n;
-    } else {
-        tsr__buf_put(b, s, n);   /* grows, or marks the buffer failed */
-    }
+    return n < SIZE_MAX / 8 ? 6 * n + 2 : SIZE_MAX / 4;
 }
 
-/* Append a string literal (its length is known at compile time). */
-#define LIT(b, s) put((b), "" s, sizeof(s) - 1)
-
-static inline void putc_(tsr_buf *b, char c)
+static inline size_t slen(const char *s)
 {
-    if (TSR_LIKELY(1 < b->cap - b->len))
-        b->data[b->len++] = c;
+    return s ? strlen(s) : 0;
+}
+
+static char *grow(tsr_buf *b, char *p, size_t n)
+{
+    size_t len = (size_t)(p - b->data);
+    void *d = b->data;
+
+    b->len = len;
+    if (b->failed || n >= SIZE_MAX / 2 - len ||
+        tsr__grow(b->alloc, &d, &b->cap, len + n + 1, 1) != TSR_OK) {
+        b->failed = TSR_ENOMEM;
+        return NULL;
+    }
+    b->data = d;
+    return b->data + len;
+}
+
+/* p, with room after it for n bytes and the final NUL (p in the grown
+ * buffer when it had to grow); NULL when it could not. */
+static inline char *room(tsr_buf *b, char *p, size_t n)
+{
+    if (TSR_LIKELY(n < (size_t)(b->data + b->cap - p)))
+        return p;
+    return grow(b, p, n);
+}
+
+#define ROOM(n)                           \
+    do {                                  \
+        if (!(p = room(b, p, (n))))       \
+            return NULL;                  \
+    } while (0)
+
+/* A constant prepared at load.  Its text is followed by JT_PAD readable
+ * bytes (jtext_take), so a short one is copied by one constant-size move:
+ * its room is t->n + JT_PAD. */
+static inline char *put_jt(char *p, const jtext *t)
+{
+    if (TSR_LIKELY(t->n <= JT_PAD))
+        memcpy(p, t->s, JT_PAD);
     else
-        tsr__buf_putc(b, c);
+        memcpy(p, t->s, t->n);
+    return p + t->n;
 }
 
 /* Ids, kinds and codes rarely need escaping: they are tested eight bytes
@@ -407,54 +486,67 @@ static bool needs_no_escape(const char *s, size_t n)
     return !not_plain(load64(s + n - 8));   /* the last eight, overlapping */
 }
 
-/* s as a JSON string literal, quotes included, in one copy when it can. */
-static void put_jstr(tsr_buf *b, const char *s, size_t n)
+/* The general path: tsr__buf's escaper, at the cursor.  The caller made
+ * room for esc_max(n), so it does not grow the buffer. */
+static char *jstr_escaped(tsr_buf *b, char *p, const char *s, size_t n, bool quoted)
 {
-    if (TSR_LIKELY(n < 8) && n + 2 < b->cap - b->len) {
-        /* tested and copied from the same two loads */
-        char *d = b->data + b->len;
-        if (n >= 4) {
-            uint32_t lo = load32(s), hi = load32(s + n - 4);
-            if (!not_plain((uint64_t)lo | (uint64_t)hi << 32)) {
-                d[0] = '"';
-                memcpy(d + 1, &lo, 4);
-                memcpy(d + 1 + n - 4, &hi, 4);
-                d[n + 1] = '"';
-                b->len += n + 2;
-                return;
-            }
-        } else if (!not_plain(short_word(s, n))) {
-            d[0] = '"';
-            if (n) {
-                d[1] = s[0];
-                d[n] = s[n - 1];
-                d[1 + (n >> 1)] = s[n >> 1];
-            }
-            d[n + 1] = '"';
-            b->len += n + 2;
-            return;
-        }
-    } else if (needs_no_escape(s, n) && n + 2 < b->cap - b->len) {
-        char *d = b->data + b->len;
-        d[0] = '"';
-        memcpy(d + 1, s, n);
-        d[n + 1] = '"';
-        b->len += n + 2;
-        return;
-    }
-    tsr__buf_json_string(b, s, n);
-}
-
-/* s escaped for inside a JSON string, without quotes. */
-static void put_jesc(tsr_buf *b, const char *s, size_t n)
-{
-    if (needs_no_escape(s, n))
-        put(b, s, n);
+    b->len = (size_t)(p - b->data);
+    if (quoted)
+        tsr__buf_json_string(b, s, n);
     else
         tsr__buf_json_escaped(b, s, n);
+    return b->data + b->len;
 }
 
-/* "00" "01" … "99": digits two at a time, half the divisions. */
+/* jstr's other cases: 8 bytes or more, or a string that needs escaping. */
+static char *jstr_long(tsr_buf *b, char *p, const char *s, size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        uint64_t lo = load64(s), hi = load64(s + n - 8);
+        if (!(not_plain(lo) | not_plain(hi))) {
+            p[0] = '"';
+            memcpy(p + 1, &lo, 8);
+            memcpy(p + 1 + n - 8, &hi, 8);
+            p[n + 1] = '"';
+            return p + n + 2;
+        }
+    } else if (n > 16 && needs_no_escape(s, n)) {
+        p[0] = '"';
+        memcpy(p + 1, s, n);
+        p[n + 1] = '"';
+        return p + n + 2;
+    }
+    return jstr_escaped(b, p, s, n, true);
+}
+
+/* s as a JSON string literal, quotes included, in one copy when it can
+ * (room: esc_max(n)).  Inline for the usual short id or kind: tested and
+ * copied from the same loads. */
+static inline char *jstr(tsr_buf *b, char *p, const char *s, size_t n)
+{
+    if (TSR_LIKELY(n < 8) && !not_plain(short_word(s, n))) {
+        p[0] = '"';
+        if (n >= 4) {
+            memcpy(p + 1, s, 4);
+            memcpy(p + 1 + n - 4, s + n - 4, 4);
+        } else if (n) {
+            p[1] = s[0];
+            p[n] = s[n - 1];
+            p[1 + (n >> 1)] = s[n >> 1];
+        }
+        p[n + 1] = '"';
+        return p + n + 2;
+    }
+    return jstr_long(b, p, s, n);
+}
+
+/* s (n = slen(s)) as a JSON string, or null (room: esc_max(n) + NULL_SLACK). */
+static inline char *jstr_z(tsr_buf *b, char *p, const char *s, size_t n)
+{
+    return s ? jstr(b, p, s, n) : LIT(p, "null");
+}
+
+/* "00" "01" … "99": digits two at a time. */
 static const char digit_pairs[201] =
     "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
@@ -478,16 +570,50 @@ static inline char *digits_back(char *p, uint64_t u)
     return p;
 }
 
-/* A decimal integer (as tsr__buf_int). */
-static void put_int(tsr_buf *b, int64_t v)
+/* u of five digits or more. */
+static char *put_uint_long(char *p, uint64_t u)
 {
-    char tmp[24], *e = tmp + sizeof tmp, *p;
-    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    char tmp[INT_MAX_LEN], *e = tmp + sizeof tmp, *s = digits_back(e, u);
+    memcpy(p, s, (size_t)(e - s));
+    return p + (e - s);
+}
 
-    p = digits_back(e, u);
-    if (v < 0)
-        *--p = '-';
-    put(b, p, (size_t)(e - p));
+/* u in decimal, forwards: up to four digits (nearly every quantity, price
+ * and point count) with one division at most. */
+static inline char *put_uint(char *p, uint64_t u)
+{
+    unsigned h;
+
+    if (u < 10) {
+        *p = (char)('0' + u);
+        return p + 1;
+    }
+    if (u < 100) {
+        memcpy(p, digit_pairs + 2 * u, 2);
+        return p + 2;
+    }
+    if (u >= 10000)
+        return put_uint_long(p, u);
+    h = (unsigned)u / 100u;
+    u -= h * 100u;
+    if (h < 10) {
+        *p = (char)('0' + h);
+        memcpy(p + 1, digit_pairs + 2 * u, 2);
+        return p + 3;
+    }
+    memcpy(p, digit_pairs + 2 * h, 2);
+    memcpy(p + 2, digit_pairs + 2 * u, 2);
+    return p + 4;
+}
+
+/* A decimal integer (as tsr__buf_int; room: INT_MAX_LEN). */
+static inline char *put_int(char *p, int64_t v)
+{
+    if (v < 0) {
+        *p++ = '-';
+        return put_uint(p, (uint64_t)0 - (uint64_t)v);
+    }
+    return put_uint(p, (uint64_t)v);
 }
 
 static const uint64_t pow10_u64[19] = {
@@ -496,333 +622,402 @@ static const uint64_t pow10_u64[19] = {
     1000000000000000u, 10000000000000000u, 100000000000000000u, 1000000000000000000u
 };
 
+/* The units and fraction of m for a scale other than 2 (0 to 18). */
+static char *put_scaled(char *p, uint64_t m, unsigned scale)
+{
+    char tmp[INT_MAX_LEN], *e = tmp + sizeof tmp, *s;
+    uint64_t units = m / pow10_u64[scale];
+
+    p = put_uint(p, units);
+    if (!scale)
+        return p;
+    s = digits_back(e, m - units * pow10_u64[scale]);
+    while (s > e - scale)
+        *--s = '0';
+    *p = '.';
+    memcpy(p + 1, s, scale);
+    return p + 1 + scale;
+}
+
 /* Money in minor units as a quoted fixed-point string, byte for byte what
- * tsr__format_fixed writes ("0.05", "-12.30"): one division splits the
- * units from the fraction, the fraction's digits come in pairs (one table
- * load for the usual two), the units' too. */
-static void put_money(tsr_buf *b, const tsr_result *r, int64_t v)
+ * tsr__format_fixed writes ("0.05", "-12.30"; room: MONEY_MAX_LEN).  scale
+ * is the rule set's minor units, at most 18 (jctx_init). */
+static inline char *put_money(char *p, int64_t v, unsigned scale)
 {
-    char tmp[48], *e = tmp + sizeof tmp, *p = e - 1;
-    uint64_t m = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v, units, frac;
-    unsigned scale = r->rs->minor_units;
+    uint64_t m = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
 
-    if (scale > 18)   /* as tsr__format_fixed: the largest scale an int64 carries */
-        scale = 18;
-    *p = '"';
-    if (scale == 2) {
-        unsigned k;
-        units = m / 100u;
-        k = (unsigned)(m - units * 100u) * 2u;
-        *--p = digit_pairs[k + 1];
-        *--p = digit_pairs[k];
-        *--p = '.';
-    } else if (scale) {
-        char *stop;
-        units = m / pow10_u64[scale];
-        frac = m - units * pow10_u64[scale];
-        stop = p - scale;
-        p = digits_back(p, frac);
-        while (p > stop)
-            *--p = '0';
-        *--p = '.';
-    } else {
-        units = m;
-    }
-    p = digits_back(p, units);
+    if (v == 0 && TSR_LIKELY(scale == 2))   /* redeemed values, most discounts */
+        return LIT(p, "\"0.00\"");
+    *p++ = '"';
     if (v < 0)
-        *--p = '-';
-    *--p = '"';
-    put(b, p, (size_t)(e - p));
-}
-
-/* A constant prepared at load. */
-static inline void put_jt(tsr_buf *b, const jtext *t)
-{
-    put(b, t->s, t->n);
-}
-
-static void put_str(tsr_buf *b, const char *s)
-{
-    if (s)
-        put_jstr(b, s, strlen(s));
-    else
-        LIT(b, "null");
-}
-
-static void put_date(tsr_buf *b, int64_t days)
-{
-    char d[24];
-    size_t n = tsr__format_date(d + 1, days);
-    d[0] = '"';
-    d[n + 1] = '"';
-    put(b, d, n + 2);
-}
-
-/* ,"tax":{"id":…,"rate":…,"amount":…} or ,"tax":null (rule sets with taxes). */
-static void put_line_tax(tsr_buf *b, const tsr_result *r, const tsr_res_tax *lt)
-{
-    const tsr_tax_rate *t;
-
-    if (lt->rate < 0) {
-        LIT(b, ",\"tax\":null");
-        return;
+        *p++ = '-';
+    if (TSR_LIKELY(scale == 2)) {
+        uint64_t units = m / 100u;
+        p = put_uint(p, units);
+        *p = '.';
+        memcpy(p + 1, digit_pairs + 2 * (m - units * 100u), 2);
+        p += 3;
+    } else {
+        p = put_scaled(p, m, scale);
     }
-    t = &r->rs->taxes.rates[lt->rate];
-    LIT(b, ",\"tax\":{\"id\":");
-    put_str(b, t->id);
-    LIT(b, ",\"rate\":");
-    put_str(b, t->rate_text);
-    LIT(b, ",\"amount\":");
-    put_money(b, r, lt->amount);
-    putc_(b, '}');
+    *p = '"';
+    return p + 1;
 }
 
-/* ,"taxes":[{"id","rate","base","amount"}] for every rate used, in rates order. */
-static void put_taxes(tsr_buf *b, const tsr_result *r)
+/* What the writers share for one result.  Points entries repeat their
+ * dates, so the last one formatted is kept. */
+typedef struct jctx {
+    tsr_buf *b;
+    const tsr_result *r;
+    const struct tsr_json_consts *j;
+    unsigned scale;
+    int64_t date_days;
+    size_t date_len;            /* 0: none formatted yet */
+    char date[DATE_COPY];       /* quoted */
+} jctx;
+
+/* A date, quoted (room: DATE_COPY). */
+static inline char *put_date(jctx *c, char *p, int64_t days)
 {
-    const tsr_taxes *tx = &r->rs->taxes;
+    if (c->date_len == 0 || c->date_days != days) {
+        c->date_len = tsr__format_date(c->date + 1, days) + 2;
+        c->date[0] = '"';
+        c->date[c->date_len - 1] = '"';
+        c->date_days = days;
+    }
+    memcpy(p, c->date, DATE_COPY);
+    return p + c->date_len;
+}
+
+enum {
+    /* the three strings' esc_max(idn + kn + cn) counts one pair of quotes */
+    LINE_HEAD_MAX = K("{\"id\":,\"kind\":,\"category\":,\"quantity\":,\"unit_price\":,\"subtotal\":"
+                      ",\"discounts\":[\"\"\"\"") + INT_MAX_LEN + 2 * MONEY_MAX_LEN + 3 * NULL_SLACK,
+    LINE_DISCOUNT_MAX = K(",{\"id\":,\"amount\":}") + MONEY_MAX_LEN + JT_PAD,
+    LINE_TAIL_MAX = K("],\"redeemed\":{\"points\":,\"value\":},\"total\":,\"tax\":,\"amount\":}"
+                      ",\"points_earned\":}") + 2 * INT_MAX_LEN + 3 * MONEY_MAX_LEN + JT_PAD,
+};
+
+static char *put_line(const jctx *c, char *p, size_t i)
+{
+    tsr_buf *b = c->b;
+    const tsr_result *r = c->r;
+    const struct tsr_json_consts *j = c->j;
+    const unsigned scale = c->scale;
+    const tsr_res_line *l = &r->lines[i];
+    const jtext *cat = l->category >= 0 ? &j->categories[l->category] : NULL;
+    const jtext *tax = NULL;
+    size_t idn = slen(l->id), kn = slen(l->kind), cn = cat ? 0 : slen(l->category_name), d;
+
+    ROOM(LINE_HEAD_MAX + esc_max(idn + kn + cn) + (cat ? cat->n + JT_PAD : 0));
+    p = LIT(p, "{\"id\":");
+    p = jstr_z(b, p, l->id, idn);
+    p = LIT(p, ",\"kind\":");
+    p = jstr_z(b, p, l->kind, kn);
+    p = LIT(p, ",\"category\":");
+    p = cat ? put_jt(p, cat) : jstr_z(b, p, l->category_name, cn);
+    p = LIT(p, ",\"quantity\":");
+    p = put_int(p, l->quantity);
+    p = LIT(p, ",\"unit_price\":");
+    p = put_money(p, l->unit_price, scale);
+    p = LIT(p, ",\"subtotal\":");
+    p = put_money(p, l->subtotal, scale);
+    p = LIT(p, ",\"discounts\":[");
+    for (d = 0; d < l->ndiscounts; d++) {
+        const jtext *id = &j->discounts[l->discounts[d].discount];
+        ROOM(LINE_DISCOUNT_MAX + id->n);
+        if (d)
+            *p++ = ',';
+        p = LIT(p, "{\"id\":");
+        p = put_jt(p, id);
+        p = LIT(p, ",\"amount\":");
+        p = put_money(p, l->discounts[d].amount, scale);
+        *p++ = '}';
+    }
+    if (r->line_tax && r->line_tax[i].rate >= 0)
+        tax = &j->taxes[r->line_tax[i].rate];
+    ROOM(LINE_TAIL_MAX + (tax ? tax->n : 0));
+    p = LIT(p, "],\"redeemed\":{\"points\":");
+    p = put_int(p, l->redeemed_points);
+    p = LIT(p, ",\"value\":");
+    p = put_money(p, l->redeemed_value, scale);
+    p = LIT(p, "},\"total\":");
+    p = put_money(p, l->total, scale);
+    if (tax) {
+        /* ,"tax":{"id":…,"rate":…,"amount":…} */
+        p = LIT(p, ",\"tax\":");
+        p = put_jt(p, tax);
+        p = LIT(p, ",\"amount\":");
+        p = put_money(p, r->line_tax[i].amount, scale);
+        *p++ = '}';
+    } else if (r->line_tax) {
+        p = LIT(p, ",\"tax\":null");
+    }
+    p = LIT(p, ",\"points_earned\":");
+    p = put_int(p, l->points_earned);
+    *p++ = '}';
+    return p;
+}
+
+/* ,"taxes":[{"id","rate","base","amount"}] for every rate used, in rates
+ * order (rule sets with taxes). */
+static char *put_taxes(const jctx *c, char *p)
+{
+    tsr_buf *b = c->b;
+    const tsr_result *r = c->r;
     bool first = true;
     size_t k;
 
-    LIT(b, ",\"taxes\":[");
-    for (k = 0; k < tx->nrates; k++) {
+    ROOM(K(",\"taxes\":["));
+    p = LIT(p, ",\"taxes\":[");
+    for (k = 0; k < r->rs->taxes.nrates; k++) {
         const tsr_rate_tax *rt = &r->rate_tax[k];
+        const jtext *t = &c->j->taxes[k];
         if (rt->nlines == 0)
             continue;
+        ROOM(K(",,\"base\":,\"amount\":}") + t->n + JT_PAD + 2 * MONEY_MAX_LEN);
         if (!first)
-            putc_(b, ',');
+            *p++ = ',';
         first = false;
-        LIT(b, "{\"id\":");
-        put_str(b, tx->rates[k].id);
-        LIT(b, ",\"rate\":");
-        put_str(b, tx->rates[k].rate_text);
-        LIT(b, ",\"base\":");
-        put_money(b, r, rt->base);
-        LIT(b, ",\"amount\":");
-        put_money(b, r, rt->amount);
-        putc_(b, '}');
+        p = put_jt(p, t);
+        p = LIT(p, ",\"base\":");
+        p = put_money(p, rt->base, c->scale);
+        p = LIT(p, ",\"amount\":");
+        p = put_money(p, rt->amount, c->scale);
+        *p++ = '}';
     }
-    putc_(b, ']');
+    ROOM(1);
+    *p++ = ']';
+    return p;
 }
 
-static void put_line(tsr_buf *b, const tsr_result *r, size_t i)
+static char *put_promos(const jctx *c, char *p)
 {
-    const tsr_ruleset *rs = r->rs;
-    const tsr_res_line *l = &r->lines[i];
-    size_t d;
-
-    LIT(b, "{\"id\":");
-    put_str(b, l->id);
-    LIT(b, ",\"kind\":");
-    put_str(b, l->kind);
-    LIT(b, ",\"category\":");
-    if (l->category >= 0)
-        put_jt(b, &rs->json->categories[l->category]);
-    else
-        put_str(b, l->category_name);
-    LIT(b, ",\"quantity\":");
-    put_int(b, l->quantity);
-    LIT(b, ",\"unit_price\":");
-    put_money(b, r, l->unit_price);
-    LIT(b, ",\"subtotal\":");
-    put_money(b, r, l->subtotal);
-    LIT(b, ",\"discounts\":");
-    putc_(b, '[');
-    for (d = 0; d < l->ndiscounts; d++) {
-        if (d)
-            putc_(b, ',');
-        LIT(b, "{\"id\":");
-        put_jt(b, &rs->json->discounts[l->discounts[d].discount]);
-        LIT(b, ",\"amount\":");
-        put_money(b, r, l->discounts[d].amount);
-        putc_(b, '}');
-    }
-    putc_(b, ']');
-    LIT(b, ",\"redeemed\":{\"points\":");
-    put_int(b, l->redeemed_points);
-    LIT(b, ",\"value\":");
-    put_money(b, r, l->redeemed_value);
-    putc_(b, '}');
-    LIT(b, ",\"total\":");
-    put_money(b, r, l->total);
-    if (r->line_tax)
-        put_line_tax(b, r, &r->line_tax[i]);
-    LIT(b, ",\"points_earned\":");
-    put_int(b, l->points_earned);
-    putc_(b, '}');
-}
-
-static void put_promos(tsr_buf *b, const tsr_result *r)
-{
+    tsr_buf *b = c->b;
+    const tsr_result *r = c->r;
     size_t i;
-    putc_(b, '[');
+
+    ROOM(K(",\"promo_codes\":["));
+    p = LIT(p, ",\"promo_codes\":[");
     for (i = 0; i < r->npromos; i++) {
-        const tsr_res_promo *p = &r->promos[i];
-        if (i)
-            putc_(b, ',');
-        LIT(b, "{\"code\":");
-        put_jstr(b, p->code, p->code_len);
+        const tsr_res_promo *pr = &r->promos[i];
         /* Customer-safe results must not reveal which codes exist. */
-        if (p->promo >= 0 && p->reason != TSR_PR_NOT_APPLICABLE) {
-            LIT(b, ",\"id\":");
-            put_jt(b, &r->rs->json->promos[p->promo]);
+        const jtext *id = pr->promo >= 0 && pr->reason != TSR_PR_NOT_APPLICABLE
+                              ? &c->j->promos[pr->promo] : NULL;
+        const char *why = pr->status == TSR_PROMO_ACCEPTED ? NULL
+                                                           : tsr__promo_reason_name(pr->reason);
+        size_t wn = slen(why);
+
+        ROOM(K(",{\"code\":,\"id\":,\"status\":\"rejected\",\"reason\":}") +
+             esc_max(pr->code_len) + (id ? id->n + JT_PAD : 0) + esc_max(wn));
+        if (i)
+            *p++ = ',';
+        p = LIT(p, "{\"code\":");
+        p = jstr(b, p, pr->code, pr->code_len);
+        if (id) {
+            p = LIT(p, ",\"id\":");
+            p = put_jt(p, id);
         }
-        LIT(b, ",\"status\":");
-        if (p->status == TSR_PROMO_ACCEPTED)
-            LIT(b, "\"accepted\"");
-        else
-            LIT(b, "\"rejected\"");
-        if (p->status != TSR_PROMO_ACCEPTED) {
-            LIT(b, ",\"reason\":");
-            put_str(b, tsr__promo_reason_name(p->reason));
+        if (!why) {
+            p = LIT(p, ",\"status\":\"accepted\"");
+        } else {
+            p = LIT(p, ",\"status\":\"rejected\",\"reason\":");
+            p = jstr(b, p, why, wn);
         }
-        putc_(b, '}');
+        *p++ = '}';
     }
-    putc_(b, ']');
+    ROOM(1);
+    *p++ = ']';
+    return p;
 }
 
-static void put_points(tsr_buf *b, const tsr_result *r)
+static char *put_points(jctx *c, char *p)
 {
-    const tsr_ruleset *rs = r->rs;
-    size_t i;
+    tsr_buf *b = c->b;
+    const tsr_result *r = c->r;
+    const char *why = r->redeem_reason != TSR_RR_NONE ? tsr__redeem_reason_name(r->redeem_reason)
+                                                      : NULL;
+    size_t i, wn = slen(why);
 
-    LIT(b, "{\"redeemed\":");
-    put_int(b, r->points_redeemed);
-    LIT(b, ",\"earned\":");
-    put_int(b, r->points_earned);
-    if (r->redeem_reason != TSR_RR_NONE) {
-        LIT(b, ",\"redeem_reason\":");
-        put_str(b, tsr__redeem_reason_name(r->redeem_reason));
+    ROOM(K(",\"points\":{\"redeemed\":,\"earned\":,\"redeem_reason\":,\"lots_used\":[") +
+         2 * INT_MAX_LEN + esc_max(wn));
+    p = LIT(p, ",\"points\":{\"redeemed\":");
+    p = put_int(p, r->points_redeemed);
+    p = LIT(p, ",\"earned\":");
+    p = put_int(p, r->points_earned);
+    if (why) {
+        p = LIT(p, ",\"redeem_reason\":");
+        p = jstr(b, p, why, wn);
     }
     if (r->nlots_used) {
-        LIT(b, ",\"lots_used\":");
-        putc_(b, '[');
+        p = LIT(p, ",\"lots_used\":[");
         for (i = 0; i < r->nlots_used; i++) {
+            size_t n = slen(r->lots_used[i].id);
+            ROOM(K(",{\"id\":,\"points\":}") + esc_max(n) + NULL_SLACK + INT_MAX_LEN);
             if (i)
-                putc_(b, ',');
-            LIT(b, "{\"id\":");
-            put_str(b, r->lots_used[i].id);
-            LIT(b, ",\"points\":");
-            put_int(b, r->lots_used[i].points);
-            putc_(b, '}');
+                *p++ = ',';
+            p = LIT(p, "{\"id\":");
+            p = jstr_z(b, p, r->lots_used[i].id, n);
+            p = LIT(p, ",\"points\":");
+            p = put_int(p, r->lots_used[i].points);
+            *p++ = '}';
         }
-        putc_(b, ']');
+        ROOM(1);
+        *p++ = ']';
     }
-    LIT(b, ",\"entries\":");
-    putc_(b, '[');
+    ROOM(K(",\"entries\":["));
+    p = LIT(p, ",\"entries\":[");
     for (i = 0; i < r->nentries; i++) {
         const tsr_points_entry *e = &r->entries[i];
+        const jtext *rule = &c->j->earn[e->earn];
+        const char *line = e->line >= 0 ? r->lines[e->line].id : NULL;
+        size_t n = slen(line);
+
+        ROOM(K(",{\"rule\":,\"line\":,\"points\":,\"available_on\":,\"expires_on\":}") +
+             rule->n + JT_PAD + esc_max(n) + NULL_SLACK + INT_MAX_LEN + 2 * DATE_COPY);
         if (i)
-            putc_(b, ',');
-        LIT(b, "{\"rule\":");
-        put_jt(b, &rs->json->earn[e->earn]);
-        LIT(b, ",\"line\":");
-        put_str(b, e->line >= 0 ? r->lines[e->line].id : NULL);
-        LIT(b, ",\"points\":");
-        put_int(b, e->points);
-        LIT(b, ",\"available_on\":");
-        put_date(b, e->available_on);
-        LIT(b, ",\"expires_on\":");
+            *p++ = ',';
+        p = LIT(p, "{\"rule\":");
+        p = put_jt(p, rule);
+        p = LIT(p, ",\"line\":");
+        p = jstr_z(b, p, line, n);
+        p = LIT(p, ",\"points\":");
+        p = put_int(p, e->points);
+        p = LIT(p, ",\"available_on\":");
+        p = put_date(c, p, e->available_on);
+        p = LIT(p, ",\"expires_on\":");
         if (e->has_expires)
-            put_date(b, e->expires_on);
+            p = put_date(c, p, e->expires_on);
         else
-            LIT(b, "null");
-        putc_(b, '}');
+            p = LIT(p, "null");
+        *p++ = '}';
     }
-    LIT(b, "]}");
+    ROOM(K("]}"));
+    return LIT(p, "]}");
 }
 
-static void put_trace(tsr_buf *b, const tsr_result *r)
+static char *put_trace(const jctx *c, char *p)
 {
+    tsr_buf *b = c->b;
+    const tsr_result *r = c->r;
     size_t i;
-    putc_(b, '[');
+
+    ROOM(K(",\"trace\":["));
+    p = LIT(p, ",\"trace\":[");
     for (i = 0; i < r->ntrace; i++) {
         const tsr_trace_entry *t = &r->trace[i];
+        const char *why = t->applied ? t->note : t->why;
+        size_t sn = strlen(t->section), idn = strlen(t->id), wn = slen(why);
+
+        ROOM(K(",{\"rule\":\".\",\"applied\":false,\"note\":}") + sn + esc_max(idn) +
+             esc_max(wn) + NULL_SLACK);
         if (i)
-            putc_(b, ',');
-        LIT(b, "{\"rule\":\"");
-        put(b, t->section, strlen(t->section));
-        putc_(b, '.');
-        put_jesc(b, t->id, strlen(t->id));
-        LIT(b, "\",\"applied\":");
-        if (t->applied)
-            LIT(b, "true");
-        else
-            LIT(b, "false");
-        if (!t->applied) {
-            LIT(b, ",\"why\":");
-            put_str(b, t->why);
-        } else if (t->note) {
-            LIT(b, ",\"note\":");
-            put_str(b, t->note);
+            *p++ = ',';
+        p = LIT(p, "{\"rule\":\"");
+        memcpy(p, t->section, sn);   /* sections are ASCII words */
+        p += sn;
+        *p++ = '.';
+        if (TSR_LIKELY(needs_no_escape(t->id, idn))) {
+            memcpy(p, t->id, idn);
+            p += idn;
+        } else {
+            p = jstr_escaped(b, p, t->id, idn, false);
         }
-        putc_(b, '}');
+        if (!t->applied) {
+            p = LIT(p, "\",\"applied\":false,\"why\":");
+            p = jstr_z(b, p, why, wn);
+        } else if (why) {
+            p = LIT(p, "\",\"applied\":true,\"note\":");
+            p = jstr(b, p, why, wn);
+        } else {
+            p = LIT(p, "\",\"applied\":true");
+        }
+        *p++ = '}';
     }
-    putc_(b, ']');
+    ROOM(1);
+    *p++ = ']';
+    return p;
 }
 
-static void put_result(tsr_buf *b, const tsr_result *r)
+static char *put_result(jctx *c, char *p)
 {
+    tsr_buf *b = c->b;
+    const tsr_result *r = c->r;
     const tsr_ruleset *rs = r->rs;
+    const struct tsr_json_consts *j = c->j;
     const tsr_totals *t = &r->totals;
-    size_t i;
+    const unsigned scale = c->scale;
+    size_t i, on = slen(r->order_id);
     bool first = true;
 
-    put_jt(b, &rs->json->head);
-    put_str(b, r->order_id);
-    put_jt(b, &rs->json->currency);
+    /* {"ruleset":{…},"order":…,"currency":…,"segments":[ */
+    ROOM(j->head.n + JT_PAD + esc_max(on) + NULL_SLACK + j->currency.n + JT_PAD);
+    p = put_jt(p, &j->head);
+    p = jstr_z(b, p, r->order_id, on);
+    p = put_jt(p, &j->currency);
     for (i = 0; i < rs->nsegments; i++) {
         if (!r->segments[i])
             continue;
+        ROOM(1 + j->segments[i].n + JT_PAD);
         if (!first)
-            putc_(b, ',');
+            *p++ = ',';
         first = false;
-        put_jt(b, &rs->json->segments[i]);
+        p = put_jt(p, &j->segments[i]);
     }
-    putc_(b, ']');
-    LIT(b, ",\"tier\":");
+    ROOM(K("],\"tier\":null,\"lines\":[") + (r->tier >= 0 ? j->tiers[r->tier].n + JT_PAD : 0));
+    p = LIT(p, "],\"tier\":");
     if (r->tier >= 0)
-        put_jt(b, &rs->json->tiers[r->tier]);
+        p = put_jt(p, &j->tiers[r->tier]);
     else
-        LIT(b, "null");
-    LIT(b, ",\"lines\":");
-    putc_(b, '[');
+        p = LIT(p, "null");
+    p = LIT(p, ",\"lines\":[");
     for (i = 0; i < r->nlines; i++) {
-        if (i)
-            putc_(b, ',');
-        put_line(b, r, i);
+        if (i) {
+            ROOM(1);
+            *p++ = ',';
+        }
+        if (!(p = put_line(c, p, i)))
+            return NULL;
     }
-    putc_(b, ']');
-    LIT(b, ",\"promo_codes\":");
-    put_promos(b, r);
-    LIT(b, ",\"totals\":{\"subtotal\":");
-    put_money(b, r, t->subtotal);
-    LIT(b, ",\"discount\":");
-    put_money(b, r, t->discount);
-    LIT(b, ",\"redeemed_value\":");
-    put_money(b, r, t->redeemed_value);
+    ROOM(1);
+    *p++ = ']';
+    if (!(p = put_promos(c, p)))
+        return NULL;
+    ROOM(K(",\"totals\":{\"subtotal\":,\"discount\":,\"redeemed_value\":,\"tax\":,\"due\":}") +
+         5 * MONEY_MAX_LEN);
+    p = LIT(p, ",\"totals\":{\"subtotal\":");
+    p = put_money(p, t->subtotal, scale);
+    p = LIT(p, ",\"discount\":");
+    p = put_money(p, t->discount, scale);
+    p = LIT(p, ",\"redeemed_value\":");
+    p = put_money(p, t->redeemed_value, scale);
     if (r->line_tax) {
-        LIT(b, ",\"tax\":");
-        put_money(b, r, t->tax);
+        p = LIT(p, ",\"tax\":");
+        p = put_money(p, t->tax, scale);
     }
-    LIT(b, ",\"due\":");
-    put_money(b, r, t->due);
-    putc_(b, '}');
-    if (r->line_tax)
-        put_taxes(b, r);
-    LIT(b, ",\"points\":");
-    put_points(b, r);
-    LIT(b, ",\"offers\":");
-    putc_(b, '[');
+    p = LIT(p, ",\"due\":");
+    p = put_money(p, t->due, scale);
+    *p++ = '}';
+    if (r->line_tax && !(p = put_taxes(c, p)))
+        return NULL;
+    if (!(p = put_points(c, p)))
+        return NULL;
+    ROOM(K(",\"offers\":["));
+    p = LIT(p, ",\"offers\":[");
     for (i = 0; i < r->noffers; i++) {
+        const jtext *o = &j->offers[r->offers[i]];
+        ROOM(1 + o->n + JT_PAD);
         if (i)
-            putc_(b, ',');
-        put_jt(b, &rs->json->offers[r->offers[i]]);
+            *p++ = ',';
+        p = put_jt(p, o);
     }
-    putc_(b, ']');
-    LIT(b, ",\"trace\":");
-    put_trace(b, r);
-    putc_(b, '}');
+    ROOM(1);
+    *p++ = ']';
+    if (!(p = put_trace(c, p)))
+        return NULL;
+    ROOM(1);
+    *p++ = '}';
+    return p;
 }
 
 const char *tsr_result_json(tsr_result *r, size_t *len)
@@ -848,9 +1043,22 @@ const char *tsr_result_json(tsr_result *r, size_t *len)
             else
                 b.failed = TSR_ENOMEM;
         }
+        if (!b.failed) {
+            jctx c;
+            char *end;
+
+            c.b = &b;
+            c.r = r;
+            c.j = r->rs->json;
+            c.scale = r->rs->minor_units > 18 ? 18 : r->rs->minor_units;
+            c.date_len = 0;
+            c.date_days = 0;
+            memset(c.date, 0, sizeof c.date);
+            if ((end = put_result(&c, b.data)) != NULL)
+                b.len = (size_t)(end - b.data);
+        }
         if (!b.failed)
-            put_result(&b, r);
-        tsr__buf_put(&b, "", 0);   /* the NUL the inline writers leave out */
+            b.data[b.len] = '\0';   /* room() always leaves a byte for it */
         if (b.failed || !b.data) {
             tsr__buf_free(&b);
             return NULL;

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "tessera.h"
+#include "alloc_fixture.h"
 
 static const char *const park = TSR_SOURCE_DIR "/../shared/scenarios/park/park.yaml";
 
@@ -302,6 +303,221 @@ static void test_ids_are_escaped_at_every_position_in_a_word(void **state)
     tsr_ruleset_free(rs);
 }
 
+/* A rule set in the given currency scale with nothing but lines: what the
+ * JSON writes is the order's own prices and quantities. */
+static tsr_ruleset *bare_rules(unsigned scale, const tsr_allocator *a)
+{
+    tsr_load_options lo;
+    tsr_ruleset *rs = NULL;
+    tsr_error err;
+    char text[128];
+    int n = snprintf(text, sizeof text,
+                     "tessera: 1\nruleset: w\ncurrency: XYZ\nminor_units: %u\n", scale);
+
+    assert_int_equal(tsr_load_options_init(&lo, TSR_LOAD_OPTIONS_VERSION), TSR_OK);
+    lo.allocator = a;
+    if (tsr_ruleset_load_string(&rs, text, (size_t)n, "w.yaml", &lo, &err) != TSR_OK)
+        fail_msg("load: %s", err.message);
+    return rs;
+}
+
+/* v minor units in `scale` digits as the general formatter (and SPEC) has
+ * it, written here independently with printf. */
+static void ref_money(char *out, size_t size, int64_t v, unsigned scale)
+{
+    uint64_t m = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v, p = 1;
+    unsigned k;
+
+    for (k = 0; k < scale; k++)
+        p *= 10;
+    if (scale)
+        snprintf(out, size, "%s%llu.%0*llu", v < 0 ? "-" : "", (unsigned long long)(m / p),
+                 (int)scale, (unsigned long long)(m % p));
+    else
+        snprintf(out, size, "%s%llu", v < 0 ? "-" : "", (unsigned long long)m);
+}
+
+/* One line of price v and quantity q through the builder, as JSON. */
+static const char *one_line_json(const tsr_ruleset *rs, tsr_result **r, int64_t v, int64_t q)
+{
+    tsr_order *o = NULL;
+    tsr_error err;
+    int fp = tsr_ruleset_field(rs, TSR_RECORD_ITEM, "price");
+    int fdt = tsr_ruleset_field(rs, TSR_RECORD_ORDER, "datetime");
+    int line;
+    const char *json;
+
+    assert_int_equal(tsr_order_new(&o, rs, &err), TSR_OK);
+    assert_int_equal(tsr_order_set_text(o, TSR_RECORD_ORDER, 0, fdt, "2026-06-10T11:00:00+03:00",
+                                        25, &err), TSR_OK);
+    assert_int_equal(tsr_order_add_line(o, "l", "k", q, &line, &err), TSR_OK);
+    if (tsr_order_set_money(o, TSR_RECORD_ITEM, line, fp, v, &err) != TSR_OK)
+        fail_msg("price %lld: %s", (long long)v, err.message);
+    if (tsr_evaluate(r, rs, o, NULL, &err) != TSR_OK)
+        fail_msg("price %lld x %lld: %s", (long long)v, (long long)q, err.message);
+    tsr_order_free(o);
+    json = tsr_result_json(*r, NULL);
+    assert_non_null(json);
+    return json;
+}
+
+/* The writer formats numbers itself (forwards, a digit pair at a time, a
+ * constant for zero at two decimals, another path for other scales): every
+ * digit count and its edges, at each scale a currency can have, must come
+ * out as the general formatter writes them. */
+static void test_money_and_counts_are_written_as_the_general_formatter_writes_them(void **state)
+{
+    static const unsigned scales[] = { 0, 1, 2, 3, 6 };
+    static const int64_t quantities[] = { 1, 9, 10, 11, 99, 100, 101, 999, 1000, 1001, 9999,
+                                          10000, 10001, 123456 };
+    int64_t values[64];
+    size_t nvalues = 0, si, k;
+    int64_t p;
+    (void)state;
+
+    values[nvalues++] = 0;
+    for (p = 1; p <= INT64_C(100000000000000); p *= 10) {   /* 1 .. 10^14 and neighbours */
+        values[nvalues++] = p;
+        if (p > 1)
+            values[nvalues++] = p - 1;
+        values[nvalues++] = p + 1;
+        values[nvalues++] = p * 5 + 7;
+    }
+    assert_true(nvalues <= sizeof values / sizeof *values);
+    for (si = 0; si < sizeof scales / sizeof *scales; si++) {
+        tsr_ruleset *rs = bare_rules(scales[si], NULL);
+        for (k = 0; k < nvalues + sizeof quantities / sizeof *quantities; k++) {
+            int64_t v = k < nvalues ? values[k] : 1;
+            int64_t q = k < nvalues ? 1 : quantities[k - nvalues];
+            tsr_result *r = NULL;
+            const char *json = one_line_json(rs, &r, v, q);
+            char m[32], sub[32], want[160];
+
+            ref_money(m, sizeof m, v, scales[si]);
+            ref_money(sub, sizeof sub, v * q, scales[si]);
+            snprintf(want, sizeof want,
+                     "\"quantity\":%lld,\"unit_price\":\"%s\",\"subtotal\":\"%s\",\"discounts\":[]",
+                     (long long)q, m, sub);
+            if (!strstr(json, want))
+                fail_msg("scale %u, %lld x %lld: want %s in %s", scales[si], (long long)v,
+                         (long long)q, want, json);
+            snprintf(want, sizeof want, "\"due\":\"%s\"}", sub);
+            if (!strstr(json, want))
+                fail_msg("scale %u: want %s in %s", scales[si], want, json);
+            tsr_result_free(r);
+        }
+        tsr_ruleset_free(rs);
+    }
+}
+
+/* Points entries keep the last date formatted: dates that change from
+ * entry to entry and between available_on and expires_on must each be
+ * written as they are (the ticket's visit day, then the order day). */
+static void test_points_dates_change_from_entry_to_entry(void **state)
+{
+    static const char order[] =
+        "{\"datetime\":\"2026-07-10T11:00:00+03:00\","
+        "\"customer\":{\"id\":\"C8\",\"visits\":3,\"member\":true,\"points_balance\":1500},"
+        "\"items\":[{\"id\":\"t1\",\"kind\":\"ticket\",\"height_cm\":180,"
+        "\"event_start\":\"2026-07-15T10:00:00+03:00\"},"
+        "{\"id\":\"f1\",\"kind\":\"fnb\",\"sku\":\"COLA\",\"price\":\"150.00\",\"quantity\":2},"
+        "{\"id\":\"m1\",\"kind\":\"merch\",\"sku\":\"CAP\",\"price\":\"1200.00\"}],"
+        "\"redeem_points\":1000}";
+    static const char entries[] =
+        "\"entries\":["
+        "{\"rule\":\"base\",\"line\":\"t1\",\"points\":94,"
+        "\"available_on\":\"2026-07-16\",\"expires_on\":\"2027-07-16\"},"
+        "{\"rule\":\"base\",\"line\":\"f1\",\"points\":11,"
+        "\"available_on\":\"2026-07-11\",\"expires_on\":\"2027-07-11\"},"
+        "{\"rule\":\"base\",\"line\":\"m1\",\"points\":45,"
+        "\"available_on\":\"2026-07-11\",\"expires_on\":\"2027-07-11\"}]";
+    tsr_ruleset *rs = NULL;
+    tsr_result *r;
+    const char *json;
+    (void)state;
+
+    assert_int_equal(tsr_ruleset_load_file(&rs, TSR_SOURCE_DIR "/rules/park/park.yaml", NULL,
+                                           NULL), TSR_OK);
+    r = eval(rs, order, NULL);
+    json = tsr_result_json(r, NULL);
+    assert_non_null(json);
+    if (!strstr(json, entries))
+        fail_msg("want %s in %s", entries, json);
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
+}
+
+/* Ids that escape to six bytes a byte make the text far longer than the
+ * buffer sized up front, so it grows while lines are written.  Failing
+ * each allocation in turn: tsr_result_json returns NULL and keeps nothing,
+ * a later call builds the same bytes as an evaluation that never failed,
+ * and nothing leaks. */
+static void test_json_grows_and_fails_cleanly_at_every_allocation(void **state)
+{
+    counting c = { 0 };
+    tsr_allocator a = { counting_realloc, &c };
+    tsr_ruleset *rs;
+    tsr_order *o = NULL;
+    tsr_error err;
+    char id[64];
+    const char *want, *json;
+    size_t want_len, len, n, i;
+    int line, fp;
+    tsr_result *ref = NULL;
+    (void)state;
+
+    rs = bare_rules(2, &a);
+    fp = tsr_ruleset_field(rs, TSR_RECORD_ITEM, "price");
+    assert_int_equal(tsr_order_new(&o, rs, &err), TSR_OK);
+    assert_int_equal(tsr_order_set_text(o, TSR_RECORD_ORDER, 0,
+                                        tsr_ruleset_field(rs, TSR_RECORD_ORDER, "datetime"),
+                                        "2026-06-10T11:00:00+03:00", 25, &err), TSR_OK);
+    for (i = 0; i < 40; i++) {
+        memset(id, 1, sizeof id - 1);   /* "\u0001" × 63 */
+        id[sizeof id - 1] = '\0';
+        id[0] = (char)('A' + i % 26);
+        id[1] = (char)('a' + i / 26);
+        assert_int_equal(tsr_order_add_line(o, id, "k\x1fk", 3, &line, &err), TSR_OK);
+        assert_int_equal(tsr_order_set_money(o, TSR_RECORD_ITEM, line, fp, 1234567, &err),
+                         TSR_OK);
+    }
+    assert_int_equal(tsr_evaluate(&ref, rs, o, NULL, &err), TSR_OK);
+    want = tsr_result_json(ref, &want_len);
+    assert_non_null(want);
+    assert_true(want_len > 1024 + 40 * 320);   /* more than sized up front */
+
+    for (n = 1;; n++) {
+        tsr_result *r = NULL;
+        assert_true(n < 50);
+        c.calls = 0;
+        c.fail_at = 0;
+        assert_int_equal(tsr_evaluate(&r, rs, o, NULL, &err), TSR_OK);
+        c.calls = 0;
+        c.fail_at = n;
+        json = tsr_result_json(r, &len);
+        c.fail_at = 0;
+        if (!json) {
+            /* a failed call keeps nothing: the next one builds it whole */
+            json = tsr_result_json(r, &len);
+            assert_non_null(json);
+            assert_int_equal(len, want_len);
+            assert_memory_equal(json, want, len);
+            tsr_result_free(r);
+            continue;
+        }
+        assert_int_equal(len, want_len);
+        assert_memory_equal(json, want, len);
+        assert_int_equal(json[len], '\0');
+        tsr_result_free(r);
+        break;
+    }
+    assert_true(n > 2);   /* it grew at least once after the first buffer */
+    tsr_result_free(ref);
+    tsr_order_free(o);
+    tsr_ruleset_free(rs);
+    assert_int_equal(c.live, 0);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -312,6 +528,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_totals_are_written_as_the_callers_version_says),
         cmocka_unit_test(test_eval_options_are_versioned),
         cmocka_unit_test(test_ids_are_escaped_at_every_position_in_a_word),
+        cmocka_unit_test(test_money_and_counts_are_written_as_the_general_formatter_writes_them),
+        cmocka_unit_test(test_points_dates_change_from_entry_to_entry),
+        cmocka_unit_test(test_json_grows_and_fails_cleanly_at_every_allocation),
     };
     /* `test_x NAME` runs the cases NAME matches (a * wildcard) alone */
     if (argc > 1)
