@@ -236,11 +236,42 @@ struct tsr_json_consts {
     jtext *segments, *tiers, *categories, *promos, *discounts, *earn;
     jtext *offers;      /* {"id":…,"message":…} */
     jtext *taxes;       /* {"id":…,"rate":… (its "base" or "amount" follows) */
+    /* The trace names rules by their id pointers: each rule id, escaped
+     * without quotes, in an open-addressed table keyed by the pointer. */
+    struct jid {
+        const char *id;     /* NULL: an empty slot */
+        jtext text;
+    } *ids;
+    size_t ids_mask;
+    /* The room a line's writer makes at once: the most a line takes with
+     * its strings and discounts left out (the longest category and rate
+     * constants in), and the most each discount adds. */
+    size_t line_room, discount_room;
 };
 
 /* Readable bytes after a constant's text: the writer copies a constant of
  * up to JT_PAD bytes as one JT_PAD-byte move (put_jt). */
 enum { JT_PAD = 16 };
+
+/* The widest texts: "-9223372036854775808"; money as 19 digits, a point,
+ * a sign and two quotes (scale 18 pads "0.000…" within that); a date,
+ * "+999999-12-31" quoted, copied as DATE_COPY bytes. */
+enum { INT_MAX_LEN = 20, MONEY_MAX_LEN = 24, DATE_COPY = 24, NULL_SLACK = 2 };
+
+/* Key text: the length of a literal; a run of keys as one literal shows
+ * what an object's room covers. */
+#define K(s) (sizeof(s) - 1)
+
+enum {
+    /* the three strings' esc_max(idn + kn + cn) counts one pair of quotes */
+    LINE_HEAD_MAX = K("{\"id\":,\"kind\":,\"category\":,\"quantity\":,\"unit_price\":,\"subtotal\":"
+                      ",\"discounts\":[\"\"\"\"") + INT_MAX_LEN + 2 * MONEY_MAX_LEN + 3 * NULL_SLACK,
+    LINE_DISCOUNT_MAX = K(",{\"id\":,\"amount\":}") + MONEY_MAX_LEN + JT_PAD,
+    LINE_TAIL_MAX = K("],\"redeemed\":{\"points\":,\"value\":},\"total\":,\"tax\":,\"amount\":}"
+                      ",\"points_earned\":}") + 2 * INT_MAX_LEN + 3 * MONEY_MAX_LEN + JT_PAD,
+    /* a line with more discounts makes room for each in turn */
+    LINE_DISCOUNTS_AT_ONCE = 16,
+};
 
 /* The text built in b, copied into the rule set's arena with JT_PAD zero
  * bytes after it; b is emptied. */
@@ -283,6 +314,67 @@ static int jtext_ids(tsr_ruleset *rs, tsr_buf *b, jtext **out, const void *base,
 
 #define JTEXT_IDS(rs, b, out, arr, n) \
     jtext_ids((rs), (b), (out), (arr) ? (const void *)&(arr)[0].id : NULL, (n), sizeof *(arr))
+
+static inline size_t id_slot(const char *id, size_t mask)
+{
+    return (size_t)(((uint64_t)(uintptr_t)id * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & mask;
+}
+
+/* Add the ids at (char *)base + i * stride to j->ids. */
+static int jid_add(tsr_ruleset *rs, tsr_buf *b, struct tsr_json_consts *j, const void *base,
+                   size_t n, size_t stride)
+{
+    size_t i, h;
+
+    for (i = 0; i < n; i++) {
+        const char *id = *(const char *const *)(const void *)((const char *)base + i * stride);
+        for (h = id_slot(id, j->ids_mask); j->ids[h].id && j->ids[h].id != id;
+             h = (h + 1) & j->ids_mask)
+            ;
+        if (j->ids[h].id)
+            continue;
+        tsr__buf_json_escaped(b, id, strlen(id));
+        if (jtext_take(rs, b, &j->ids[h].text) != TSR_OK)
+            return TSR_ENOMEM;
+        j->ids[h].id = id;
+    }
+    return TSR_OK;
+}
+
+#define JID_ADD(rs, b, j, arr, n) \
+    jid_add((rs), (b), (j), (arr) ? (const void *)&(arr)[0].id : NULL, (n), sizeof *(arr))
+
+/* The table of the rule ids the trace names (at most half full). */
+static int jid_table(tsr_ruleset *rs, tsr_buf *b, struct tsr_json_consts *j)
+{
+    size_t n = rs->ncategories + rs->ndiscounts + rs->noffers + rs->loyalty.nearn +
+               rs->npromos + rs->taxes.nrates, cap = 8;
+
+    while (cap < 2 * n) {
+        if (cap > SIZE_MAX / 4 / sizeof *j->ids)
+            return TSR_ENOMEM;
+        cap *= 2;
+    }
+    if (!(j->ids = tsr__arena_calloc(&rs->arena, cap, sizeof *j->ids)))
+        return TSR_ENOMEM;
+    j->ids_mask = cap - 1;
+    if (JID_ADD(rs, b, j, rs->categories, rs->ncategories) != TSR_OK ||
+        JID_ADD(rs, b, j, rs->discounts, rs->ndiscounts) != TSR_OK ||
+        JID_ADD(rs, b, j, rs->offers, rs->noffers) != TSR_OK ||
+        JID_ADD(rs, b, j, rs->loyalty.earn, rs->loyalty.nearn) != TSR_OK ||
+        JID_ADD(rs, b, j, rs->promos, rs->npromos) != TSR_OK ||
+        JID_ADD(rs, b, j, rs->taxes.rates, rs->taxes.nrates) != TSR_OK)
+        return TSR_ENOMEM;
+    return TSR_OK;
+}
+
+static size_t jtext_max(const jtext *t, size_t n)
+{
+    size_t i, m = 0;
+    for (i = 0; i < n; i++)
+        m = t[i].n > m ? t[i].n : m;
+    return m;
+}
 
 static void put_json_or_null(tsr_buf *b, const char *s)
 {
@@ -344,6 +436,11 @@ int tsr__result_json_prepare(tsr_ruleset *rs)
         if (jtext_take(rs, &b, &j->taxes[i]) != TSR_OK)
             goto out;
     }
+    if (jid_table(rs, &b, j) != TSR_OK)
+        goto out;
+    j->line_room = LINE_HEAD_MAX + LINE_TAIL_MAX + JT_PAD + jtext_max(j->categories, rs->ncategories) +
+                   jtext_max(j->taxes, rs->taxes.nrates);
+    j->discount_room = LINE_DISCOUNT_MAX + jtext_max(j->discounts, rs->ndiscounts);
     rs->json = j;
     rc = TSR_OK;
 out:
@@ -363,15 +460,6 @@ out:
  * tsr_result_json sets it from the final cursor.  A writer that makes room
  * returns NULL when the buffer could not grow (b->failed is then set).
  */
-
-/* The widest texts: "-9223372036854775808"; money as 19 digits, a point,
- * a sign and two quotes (scale 18 pads "0.000…" within that); a date,
- * "+999999-12-31" quoted, copied as DATE_COPY bytes. */
-enum { INT_MAX_LEN = 20, MONEY_MAX_LEN = 24, DATE_COPY = 24, NULL_SLACK = 2 };
-
-/* Key text: the length of a literal; a run of keys as one literal shows
- * what an object's room covers. */
-#define K(s) (sizeof(s) - 1)
 
 /* A literal appended at p: its length is a compile-time constant. */
 #define LIT(p, s) (memcpy((p), "" s, K(s)), (p) + K(s))
@@ -431,7 +519,7 @@ static inline char *put_jt(char *p, const jtext *t)
 }
 
 /* Ids, kinds and codes rarely need escaping: they are tested eight bytes
- * at a time and copied whole.  not_plain(x) is nonzero when a byte of x is
+ * at a time and copied whole, tested and copied from the same loads.  not_plain(x) is nonzero when a byte of x is
  * below 0x20, '"' or '\\' (the usual has-zero-byte and has-less-than
  * tricks, exact as a yes/no answer; bytes from 0x80 on are plain).
  * Strings shorter than eight bytes are read as two overlapping halves (or
@@ -474,76 +562,121 @@ static inline uint64_t short_word(const char *s, size_t n)
     return ONES * 'A';
 }
 
-static bool needs_no_escape(const char *s, size_t n)
+/* How many bytes of the word at s come before the first that needs an
+ * escape; m = not_plain(that word), nonzero.  Below that byte not_plain's
+ * flags are exact, so on a little-endian machine it is the lowest flag. */
+static inline size_t plain_prefix(const char *s, uint64_t m)
 {
-    size_t i;
-
-    if (n < 8)
-        return !not_plain(short_word(s, n));
-    for (i = 0; i + 8 < n; i += 8)
-        if (not_plain(load64(s + i)))
-            return false;
-    return !not_plain(load64(s + n - 8));   /* the last eight, overlapping */
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    (void)s;
+    return (size_t)__builtin_ctzll(m) >> 3;
+#else
+    size_t k = 0;
+    (void)m;
+    while ((unsigned char)s[k] >= 0x20 && s[k] != '"' && s[k] != '\\')
+        k++;
+    return k;
+#endif
 }
 
-/* The general path: tsr__buf's escaper, at the cursor.  The caller made
- * room for esc_max(n), so it does not grow the buffer. */
-static char *jstr_escaped(tsr_buf *b, char *p, const char *s, size_t n, bool quoted)
+/* The escape of byte c (< 0x20, '"' or '\\'), as tsr__buf_json_escaped
+ * writes it. */
+static char *esc_byte(char *p, unsigned char c)
 {
-    b->len = (size_t)(p - b->data);
-    if (quoted)
-        tsr__buf_json_string(b, s, n);
-    else
-        tsr__buf_json_escaped(b, s, n);
-    return b->data + b->len;
+    static const char hex[] = "0123456789abcdef";
+
+    *p++ = '\\';
+    switch (c) {
+    case '"':  *p++ = '"'; break;
+    case '\\': *p++ = '\\'; break;
+    case '\n': *p++ = 'n'; break;
+    case '\r': *p++ = 'r'; break;
+    case '\t': *p++ = 't'; break;
+    case '\b': *p++ = 'b'; break;
+    case '\f': *p++ = 'f'; break;
+    default:
+        memcpy(p, "u00", 3);
+        p[3] = hex[c >> 4];
+        p[4] = hex[c & 15];
+        p += 5;
+        break;
+    }
+    return p;
 }
 
-/* jstr's other cases: 8 bytes or more, or a string that needs escaping. */
-static char *jstr_long(tsr_buf *b, char *p, const char *s, size_t n)
+/* s escaped for inside a JSON string (room: 6n), byte for byte as
+ * tsr__buf_json_escaped writes it, but at the cursor and a word at a time:
+ * each word is stored whole and kept up to its first byte that needs an
+ * escape.  (The tsr_buf escaper appends a span per escape: on trace
+ * sentences that quote strings it cost several times as much.)  Storing
+ * eight bytes while eight are left to read stays within the room. */
+static char *esc_copy(char *p, const char *s, size_t n)
 {
-    if (n >= 8 && n <= 16) {
+    const char *e = s + n;
+
+    while (e - s >= 8) {
+        uint64_t w = load64(s), m = not_plain(w);
+        size_t k;
+        memcpy(p, &w, 8);
+        if (!m) {
+            p += 8;
+            s += 8;
+            continue;
+        }
+        k = plain_prefix(s, m);
+        p = esc_byte(p + k, (unsigned char)s[k]);
+        s += k + 1;
+    }
+    while (s < e) {
+        unsigned char c = (unsigned char)*s++;
+        if (c >= 0x20 && c != '"' && c != '\\')
+            *p++ = (char)c;
+        else
+            p = esc_byte(p, c);
+    }
+    return p;
+}
+
+/* s escaped for inside a JSON string (room: 6n).  Inline for the usual
+ * short id or kind: tested and copied from the same loads. */
+static inline char *put_esc(char *p, const char *s, size_t n)
+{
+    if (TSR_LIKELY(n < 8)) {
+        if (!not_plain(short_word(s, n))) {
+            if (n >= 4) {
+                memcpy(p, s, 4);
+                memcpy(p + n - 4, s + n - 4, 4);
+            } else if (n) {
+                p[0] = s[0];
+                p[n - 1] = s[n - 1];
+                p[n >> 1] = s[n >> 1];
+            }
+            return p + n;
+        }
+    } else if (n <= 16) {
         uint64_t lo = load64(s), hi = load64(s + n - 8);
         if (!(not_plain(lo) | not_plain(hi))) {
-            p[0] = '"';
-            memcpy(p + 1, &lo, 8);
-            memcpy(p + 1 + n - 8, &hi, 8);
-            p[n + 1] = '"';
-            return p + n + 2;
+            memcpy(p, &lo, 8);
+            memcpy(p + n - 8, &hi, 8);
+            return p + n;
         }
-    } else if (n > 16 && needs_no_escape(s, n)) {
-        p[0] = '"';
-        memcpy(p + 1, s, n);
-        p[n + 1] = '"';
-        return p + n + 2;
     }
-    return jstr_escaped(b, p, s, n, true);
+    return esc_copy(p, s, n);
 }
 
-/* s as a JSON string literal, quotes included, in one copy when it can
- * (room: esc_max(n)).  Inline for the usual short id or kind: tested and
- * copied from the same loads. */
-static inline char *jstr(tsr_buf *b, char *p, const char *s, size_t n)
+/* s as a JSON string literal, quotes included (room: esc_max(n)). */
+static inline char *jstr(char *p, const char *s, size_t n)
 {
-    if (TSR_LIKELY(n < 8) && !not_plain(short_word(s, n))) {
-        p[0] = '"';
-        if (n >= 4) {
-            memcpy(p + 1, s, 4);
-            memcpy(p + 1 + n - 4, s + n - 4, 4);
-        } else if (n) {
-            p[1] = s[0];
-            p[n] = s[n - 1];
-            p[1 + (n >> 1)] = s[n >> 1];
-        }
-        p[n + 1] = '"';
-        return p + n + 2;
-    }
-    return jstr_long(b, p, s, n);
+    *p = '"';
+    p = put_esc(p + 1, s, n);
+    *p = '"';
+    return p + 1;
 }
 
 /* s (n = slen(s)) as a JSON string, or null (room: esc_max(n) + NULL_SLACK). */
-static inline char *jstr_z(tsr_buf *b, char *p, const char *s, size_t n)
+static inline char *jstr_z(char *p, const char *s, size_t n)
 {
-    return s ? jstr(b, p, s, n) : LIT(p, "null");
+    return s ? jstr(p, s, n) : LIT(p, "null");
 }
 
 /* "00" "01" … "99": digits two at a time. */
@@ -689,14 +822,6 @@ static inline char *put_date(jctx *c, char *p, int64_t days)
     return p + c->date_len;
 }
 
-enum {
-    /* the three strings' esc_max(idn + kn + cn) counts one pair of quotes */
-    LINE_HEAD_MAX = K("{\"id\":,\"kind\":,\"category\":,\"quantity\":,\"unit_price\":,\"subtotal\":"
-                      ",\"discounts\":[\"\"\"\"") + INT_MAX_LEN + 2 * MONEY_MAX_LEN + 3 * NULL_SLACK,
-    LINE_DISCOUNT_MAX = K(",{\"id\":,\"amount\":}") + MONEY_MAX_LEN + JT_PAD,
-    LINE_TAIL_MAX = K("],\"redeemed\":{\"points\":,\"value\":},\"total\":,\"tax\":,\"amount\":}"
-                      ",\"points_earned\":}") + 2 * INT_MAX_LEN + 3 * MONEY_MAX_LEN + JT_PAD,
-};
 
 static char *put_line(const jctx *c, char *p, size_t i)
 {
@@ -709,23 +834,32 @@ static char *put_line(const jctx *c, char *p, size_t i)
     const jtext *tax = NULL;
     size_t idn = slen(l->id), kn = slen(l->kind), cn = cat ? 0 : slen(l->category_name), d;
 
-    ROOM(LINE_HEAD_MAX + esc_max(idn + kn + cn) + (cat ? cat->n + JT_PAD : 0));
+    ROOM(j->line_room + esc_max(idn + kn + cn) +
+         (l->ndiscounts <= LINE_DISCOUNTS_AT_ONCE ? l->ndiscounts * j->discount_room : 0));
     p = LIT(p, "{\"id\":");
-    p = jstr_z(b, p, l->id, idn);
+    p = jstr_z(p, l->id, idn);
     p = LIT(p, ",\"kind\":");
-    p = jstr_z(b, p, l->kind, kn);
+    p = jstr_z(p, l->kind, kn);
     p = LIT(p, ",\"category\":");
-    p = cat ? put_jt(p, cat) : jstr_z(b, p, l->category_name, cn);
+    p = cat ? put_jt(p, cat) : jstr_z(p, l->category_name, cn);
     p = LIT(p, ",\"quantity\":");
     p = put_int(p, l->quantity);
     p = LIT(p, ",\"unit_price\":");
     p = put_money(p, l->unit_price, scale);
     p = LIT(p, ",\"subtotal\":");
     p = put_money(p, l->subtotal, scale);
+    if (l->ndiscounts == 0 && l->redeemed_points == 0 && l->redeemed_value == 0 &&
+        scale == 2) {
+        /* the usual line, neither discounted nor paid with points: its
+         * keys and zeros in one copy */
+        p = LIT(p, ",\"discounts\":[],\"redeemed\":{\"points\":0,\"value\":\"0.00\"},\"total\":");
+        goto total;
+    }
     p = LIT(p, ",\"discounts\":[");
     for (d = 0; d < l->ndiscounts; d++) {
         const jtext *id = &j->discounts[l->discounts[d].discount];
-        ROOM(LINE_DISCOUNT_MAX + id->n);
+        if (l->ndiscounts > LINE_DISCOUNTS_AT_ONCE)
+            ROOM(j->discount_room);
         if (d)
             *p++ = ',';
         p = LIT(p, "{\"id\":");
@@ -734,15 +868,15 @@ static char *put_line(const jctx *c, char *p, size_t i)
         p = put_money(p, l->discounts[d].amount, scale);
         *p++ = '}';
     }
-    if (r->line_tax && r->line_tax[i].rate >= 0)
-        tax = &j->taxes[r->line_tax[i].rate];
-    ROOM(LINE_TAIL_MAX + (tax ? tax->n : 0));
     p = LIT(p, "],\"redeemed\":{\"points\":");
     p = put_int(p, l->redeemed_points);
     p = LIT(p, ",\"value\":");
     p = put_money(p, l->redeemed_value, scale);
     p = LIT(p, "},\"total\":");
+total:
     p = put_money(p, l->total, scale);
+    if (r->line_tax && r->line_tax[i].rate >= 0)
+        tax = &j->taxes[r->line_tax[i].rate];
     if (tax) {
         /* ,"tax":{"id":…,"rate":…,"amount":…} */
         p = LIT(p, ",\"tax\":");
@@ -813,7 +947,7 @@ static char *put_promos(const jctx *c, char *p)
         if (i)
             *p++ = ',';
         p = LIT(p, "{\"code\":");
-        p = jstr(b, p, pr->code, pr->code_len);
+        p = jstr(p, pr->code, pr->code_len);
         if (id) {
             p = LIT(p, ",\"id\":");
             p = put_jt(p, id);
@@ -822,7 +956,7 @@ static char *put_promos(const jctx *c, char *p)
             p = LIT(p, ",\"status\":\"accepted\"");
         } else {
             p = LIT(p, ",\"status\":\"rejected\",\"reason\":");
-            p = jstr(b, p, why, wn);
+            p = jstr(p, why, wn);
         }
         *p++ = '}';
     }
@@ -847,7 +981,7 @@ static char *put_points(jctx *c, char *p)
     p = put_int(p, r->points_earned);
     if (why) {
         p = LIT(p, ",\"redeem_reason\":");
-        p = jstr(b, p, why, wn);
+        p = jstr(p, why, wn);
     }
     if (r->nlots_used) {
         p = LIT(p, ",\"lots_used\":[");
@@ -857,7 +991,7 @@ static char *put_points(jctx *c, char *p)
             if (i)
                 *p++ = ',';
             p = LIT(p, "{\"id\":");
-            p = jstr_z(b, p, r->lots_used[i].id, n);
+            p = jstr_z(p, r->lots_used[i].id, n);
             p = LIT(p, ",\"points\":");
             p = put_int(p, r->lots_used[i].points);
             *p++ = '}';
@@ -880,7 +1014,7 @@ static char *put_points(jctx *c, char *p)
         p = LIT(p, "{\"rule\":");
         p = put_jt(p, rule);
         p = LIT(p, ",\"line\":");
-        p = jstr_z(b, p, line, n);
+        p = jstr_z(p, line, n);
         p = LIT(p, ",\"points\":");
         p = put_int(p, e->points);
         p = LIT(p, ",\"available_on\":");
@@ -896,39 +1030,51 @@ static char *put_points(jctx *c, char *p)
     return LIT(p, "]}");
 }
 
+/* The rule id's escaped text prepared at load, or NULL when id is not one
+ * of the rule set's own ids ("loyalty.redeem"). */
+static inline const jtext *id_text(const struct tsr_json_consts *j, const char *id)
+{
+    size_t h;
+
+    for (h = id_slot(id, j->ids_mask); j->ids[h].id; h = (h + 1) & j->ids_mask)
+        if (j->ids[h].id == id)
+            return &j->ids[h].text;
+    return NULL;
+}
+
 static char *put_trace(const jctx *c, char *p)
 {
     tsr_buf *b = c->b;
     const tsr_result *r = c->r;
-    size_t i;
+    const char *section = NULL;   /* entries come in runs of one section */
+    size_t i, sn = 0;
 
     ROOM(K(",\"trace\":["));
     p = LIT(p, ",\"trace\":[");
     for (i = 0; i < r->ntrace; i++) {
         const tsr_trace_entry *t = &r->trace[i];
         const char *why = t->applied ? t->note : t->why;
-        size_t sn = strlen(t->section), idn = strlen(t->id), wn = slen(why);
+        const jtext *id = id_text(c->j, t->id);
+        size_t idn = id ? 0 : strlen(t->id), wn = slen(why);
 
-        ROOM(K(",{\"rule\":\".\",\"applied\":false,\"note\":}") + sn + esc_max(idn) +
-             esc_max(wn) + NULL_SLACK);
+        if (t->section != section) {
+            section = t->section;
+            sn = strlen(section);
+        }
+        ROOM(K(",{\"rule\":\".\",\"applied\":false,\"note\":}") + esc_max(sn) +
+             (id ? id->n + JT_PAD : esc_max(idn)) + esc_max(wn) + NULL_SLACK);
         if (i)
             *p++ = ',';
         p = LIT(p, "{\"rule\":\"");
-        memcpy(p, t->section, sn);   /* sections are ASCII words */
-        p += sn;
+        p = put_esc(p, section, sn);   /* ASCII words: copied as they are */
         *p++ = '.';
-        if (TSR_LIKELY(needs_no_escape(t->id, idn))) {
-            memcpy(p, t->id, idn);
-            p += idn;
-        } else {
-            p = jstr_escaped(b, p, t->id, idn, false);
-        }
+        p = id ? put_jt(p, id) : put_esc(p, t->id, idn);
         if (!t->applied) {
             p = LIT(p, "\",\"applied\":false,\"why\":");
-            p = jstr_z(b, p, why, wn);
+            p = jstr_z(p, why, wn);
         } else if (why) {
             p = LIT(p, "\",\"applied\":true,\"note\":");
-            p = jstr(b, p, why, wn);
+            p = jstr(p, why, wn);
         } else {
             p = LIT(p, "\",\"applied\":true");
         }
@@ -953,7 +1099,7 @@ static char *put_result(jctx *c, char *p)
     /* {"ruleset":{…},"order":…,"currency":…,"segments":[ */
     ROOM(j->head.n + JT_PAD + esc_max(on) + NULL_SLACK + j->currency.n + JT_PAD);
     p = put_jt(p, &j->head);
-    p = jstr_z(b, p, r->order_id, on);
+    p = jstr_z(p, r->order_id, on);
     p = put_jt(p, &j->currency);
     for (i = 0; i < rs->nsegments; i++) {
         if (!r->segments[i])

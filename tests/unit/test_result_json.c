@@ -11,6 +11,7 @@
 
 #include "tessera.h"
 #include "alloc_fixture.h"
+#include "internal.h"   /* tsr__buf_json_string: the general escaper, as the oracle */
 
 static const char *const park = TSR_SOURCE_DIR "/../shared/scenarios/park/park.yaml";
 
@@ -391,7 +392,7 @@ static void test_money_and_counts_are_written_as_the_general_formatter_writes_th
             int64_t q = k < nvalues ? 1 : quantities[k - nvalues];
             tsr_result *r = NULL;
             const char *json = one_line_json(rs, &r, v, q);
-            char m[32], sub[32], want[160];
+            char m[32], sub[32], zero[32], want[160];
 
             ref_money(m, sizeof m, v, scales[si]);
             ref_money(sub, sizeof sub, v * q, scales[si]);
@@ -401,6 +402,13 @@ static void test_money_and_counts_are_written_as_the_general_formatter_writes_th
             if (!strstr(json, want))
                 fail_msg("scale %u, %lld x %lld: want %s in %s", scales[si], (long long)v,
                          (long long)q, want, json);
+            /* at two decimals an undiscounted line's zeros are one constant */
+            ref_money(zero, sizeof zero, 0, scales[si]);
+            snprintf(want, sizeof want,
+                     "\"discounts\":[],\"redeemed\":{\"points\":0,\"value\":\"%s\"},"
+                     "\"total\":\"%s\",\"points_earned\":0}", zero, sub);
+            if (!strstr(json, want))
+                fail_msg("scale %u: want %s in %s", scales[si], want, json);
             snprintf(want, sizeof want, "\"due\":\"%s\"}", sub);
             if (!strstr(json, want))
                 fail_msg("scale %u: want %s in %s", scales[si], want, json);
@@ -518,6 +526,143 @@ static void test_json_grows_and_fails_cleanly_at_every_allocation(void **state)
     assert_int_equal(c.live, 0);
 }
 
+/* raw as the general escaper writes it, quoted, into out. */
+static void oracle_json_string(char *out, size_t size, const char *raw)
+{
+    tsr_alloc a;
+    tsr_buf b;
+
+    tsr__alloc_init(&a, NULL);
+    tsr__buf_init(&b, &a);
+    tsr__buf_json_string(&b, raw, strlen(raw));
+    assert_false(b.failed);
+    assert_true(b.len < size);
+    memcpy(out, b.data, b.len + 1);
+    tsr__buf_free(&b);
+}
+
+/* The writer escapes at its cursor, a word at a time (whole words while
+ * plain, then up to the first byte that needs an escape): every byte that
+ * needs one, and plain bytes next to them in value, at every position of
+ * ids of 1 to 40 bytes, must come out as the general escaper writes them,
+ * as the order id and as a line's id.  (UTF-8 is plain to both:
+ * test_ids_are_escaped_at_every_position_in_a_word has it.) */
+static void test_strings_are_escaped_as_the_general_escaper_escapes_them(void **state)
+{
+    static const char odd[] = { '"', '\\', '\n', '\r', '\t', '\b', '\f', 1, 0x1f, ' ', '!',
+                                '#', '[', ']', 0x7f, '/' };
+    tsr_ruleset *rs = bare_rules(2, NULL);
+    int fid = tsr_ruleset_field(rs, TSR_RECORD_ORDER, "id");
+    int fdt = tsr_ruleset_field(rs, TSR_RECORD_ORDER, "datetime");
+    int fp = tsr_ruleset_field(rs, TSR_RECORD_ITEM, "price");
+    size_t k, n, pos, runs = 0;
+    (void)state;
+
+    assert_true(fid >= 0 && fdt >= 0 && fp >= 0);
+    for (k = 0; k < sizeof odd; k++) {
+        for (n = 1; n <= 40; n++) {
+            for (pos = 0; pos < n; pos++) {
+                char id[48], want[400], frag[480];
+                tsr_order *o = NULL;
+                tsr_result *r = NULL;
+                tsr_error err;
+                const char *json;
+                int line;
+
+                memset(id, 'a', n);
+                id[pos] = odd[k];
+                id[(pos + 3) % n] = odd[(k + 5) % sizeof odd];   /* a second one, when n > 3 */
+                id[n] = '\0';
+                assert_int_equal(tsr_order_new(&o, rs, &err), TSR_OK);
+                assert_int_equal(tsr_order_set_text(o, TSR_RECORD_ORDER, 0, fdt,
+                                                    "2026-06-10T11:00:00+03:00", 25, &err), TSR_OK);
+                if (tsr_order_set_string(o, TSR_RECORD_ORDER, 0, fid, id, strlen(id), &err) != TSR_OK)
+                    fail_msg("order id: %s", err.message);
+                assert_int_equal(tsr_order_add_line(o, id, "k", 1, &line, &err), TSR_OK);
+                assert_int_equal(tsr_order_set_money(o, TSR_RECORD_ITEM, line, fp, 100, &err),
+                                 TSR_OK);
+                if (tsr_evaluate(&r, rs, o, NULL, &err) != TSR_OK)
+                    fail_msg("evaluate: %s", err.message);
+                json = tsr_result_json(r, NULL);
+                assert_non_null(json);
+                oracle_json_string(want, sizeof want, id);
+                snprintf(frag, sizeof frag, "\"order\":%s,\"currency\"", want);
+                if (!strstr(json, frag))
+                    fail_msg("order id: want %s in %s", frag, json);
+                snprintf(frag, sizeof frag, "\"lines\":[{\"id\":%s,\"kind\":\"k\",", want);
+                if (!strstr(json, frag))
+                    fail_msg("line: want %s in %s", frag, json);
+                tsr_result_free(r);
+                tsr_order_free(o);
+                runs++;
+            }
+        }
+    }
+    assert_int_equal(runs, sizeof odd * 820);
+    tsr_ruleset_free(rs);
+}
+
+/* Trace entries name rules through a table of the rule set's ids
+ * prepared at load (an id outside it, "loyalty.redeem", the general way)
+ * and quote their sentences escaped at the cursor: each entry of traced
+ * evaluations must read in the JSON as the accessors give it, escaped by
+ * the general escaper. */
+static void test_trace_entries_read_as_the_accessors_give_them(void **state)
+{
+    static const char *const orders[] = {
+        "{\"id\":\"A-7\",\"datetime\":\"2026-06-10T11:00:00+03:00\","
+        "\"customer\":{\"id\":\"C5\",\"visits\":4,\"member\":true,\"points_balance\":1200,"
+        "\"last_visit\":\"2025-11-01\"},"
+        "\"items\":[{\"id\":\"t1\",\"kind\":\"ticket\",\"height_cm\":180},"
+        "{\"id\":\"t2\",\"kind\":\"ticket\",\"height_cm\":120},"
+        "{\"id\":\"f1\",\"kind\":\"fnb\",\"price\":\"150.00\",\"quantity\":2}],"
+        "\"redeem_points\":1000}",
+        "{\"datetime\":\"2026-06-10T11:00:00+03:00\","
+        "\"customer\":{\"id\":\"C3\",\"visits\":0,\"tags\":[\"season_pass\"]},"
+        "\"items\":[{\"id\":\"t1\",\"kind\":\"ticket\",\"height_cm\":180}],"
+        "\"promo_codes\":[\" doc-123456 \",\"SUMMER\"],\"promo_uses\":{\"doctors\":0}}",
+    };
+    tsr_ruleset *rs = NULL;
+    size_t o, i, checked = 0, redeem = 0, quoted = 0;
+    (void)state;
+
+    assert_int_equal(tsr_ruleset_load_file(&rs, park, NULL, NULL), TSR_OK);
+    for (o = 0; o < sizeof orders / sizeof *orders; o++) {
+        tsr_result *r = eval(rs, orders[o], NULL);
+        const char *json = tsr_result_json(r, NULL), *at;
+
+        assert_non_null(json);
+        at = strstr(json, ",\"trace\":[");
+        assert_non_null(at);
+        for (i = 0; i < tsr_result_trace_count(r); i++) {
+            char rule[256], qrule[512], qwhy[1024], frag[1600];
+            const char *why;
+            int applied;
+
+            assert_int_equal(tsr_result_trace(r, i, rule, sizeof rule, &applied, &why), TSR_OK);
+            oracle_json_string(qrule, sizeof qrule, rule);
+            if (applied) {
+                snprintf(frag, sizeof frag, "{%s:%s,%s:true", "\"rule\"", qrule, "\"applied\"");
+            } else {
+                oracle_json_string(qwhy, sizeof qwhy, why);
+                snprintf(frag, sizeof frag, "{\"rule\":%s,\"applied\":false,\"why\":%s}", qrule,
+                         qwhy);
+                quoted += strchr(why, '"') != NULL;
+            }
+            /* in order: each entry after the one before */
+            if (!(at = strstr(at, frag)))
+                fail_msg("trace %zu: want %s in %s", i, frag, json);
+            redeem += strcmp(rule, "loyalty.redeem") == 0;
+            checked++;
+        }
+        tsr_result_free(r);
+    }
+    assert_true(checked > 10);
+    assert_int_equal(redeem, 1);
+    assert_true(quoted > 0);   /* a sentence that quotes a string ("ticket") */
+    tsr_ruleset_free(rs);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -531,6 +676,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_money_and_counts_are_written_as_the_general_formatter_writes_them),
         cmocka_unit_test(test_points_dates_change_from_entry_to_entry),
         cmocka_unit_test(test_json_grows_and_fails_cleanly_at_every_allocation),
+        cmocka_unit_test(test_strings_are_escaped_as_the_general_escaper_escapes_them),
+        cmocka_unit_test(test_trace_entries_read_as_the_accessors_give_them),
     };
     /* `test_x NAME` runs the cases NAME matches (a * wildcard) alone */
     if (argc > 1)
