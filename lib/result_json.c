@@ -461,6 +461,15 @@ out:
  * returns NULL when the buffer could not grow (b->failed is then set).
  */
 
+/* The writers' small helpers are inlined into each object's writer
+ * whatever the compiler's size heuristics say: a call costs more than most
+ * of them, and which calls GCC kept changed with unrelated edits. */
+#if defined(__GNUC__)
+#  define WINLINE inline __attribute__((always_inline))
+#else
+#  define WINLINE inline
+#endif
+
 /* A literal appended at p: its length is a compile-time constant. */
 #define LIT(p, s) (memcpy((p), "" s, K(s)), (p) + K(s))
 
@@ -493,7 +502,7 @@ static char *grow(tsr_buf *b, char *p, size_t n)
 
 /* p, with room after it for n bytes and the final NUL (p in the grown
  * buffer when it had to grow); NULL when it could not. */
-static inline char *room(tsr_buf *b, char *p, size_t n)
+static WINLINE char *room(tsr_buf *b, char *p, size_t n)
 {
     if (TSR_LIKELY(n < (size_t)(b->data + b->cap - p)))
         return p;
@@ -509,7 +518,7 @@ static inline char *room(tsr_buf *b, char *p, size_t n)
 /* A constant prepared at load.  Its text is followed by JT_PAD readable
  * bytes (jtext_take), so a short one is copied by one constant-size move:
  * its room is t->n + JT_PAD. */
-static inline char *put_jt(char *p, const jtext *t)
+static WINLINE char *put_jt(char *p, const jtext *t)
 {
     if (TSR_LIKELY(t->n <= JT_PAD))
         memcpy(p, t->s, JT_PAD);
@@ -527,20 +536,20 @@ static inline char *put_jt(char *p, const jtext *t)
 #define ONES UINT64_C(0x0101010101010101)
 #define HIGHS UINT64_C(0x8080808080808080)
 
-static inline uint64_t not_plain(uint64_t x)
+static WINLINE uint64_t not_plain(uint64_t x)
 {
     uint64_t q = x ^ (ONES * '"'), s = x ^ (ONES * '\\');
     return (((x - ONES * 0x20) & ~x) | ((q - ONES) & ~q) | ((s - ONES) & ~s)) & HIGHS;
 }
 
-static inline uint32_t load32(const char *s)
+static WINLINE uint32_t load32(const char *s)
 {
     uint32_t v;
     memcpy(&v, s, 4);
     return v;
 }
 
-static inline uint64_t load64(const char *s)
+static WINLINE uint64_t load64(const char *s)
 {
     uint64_t v;
     memcpy(&v, s, 8);
@@ -550,7 +559,7 @@ static inline uint64_t load64(const char *s)
 /* Up to 7 bytes of s as one word: which bytes land where does not matter
  * to not_plain, as long as every byte of s is in it and the rest are
  * plain ('A'). */
-static inline uint64_t short_word(const char *s, size_t n)
+static WINLINE uint64_t short_word(const char *s, size_t n)
 {
     const unsigned char *u = (const unsigned char *)s;
 
@@ -565,7 +574,7 @@ static inline uint64_t short_word(const char *s, size_t n)
 /* How many bytes of the word at s come before the first that needs an
  * escape; m = not_plain(that word), nonzero.  Below that byte not_plain's
  * flags are exact, so on a little-endian machine it is the lowest flag. */
-static inline size_t plain_prefix(const char *s, uint64_t m)
+static WINLINE size_t plain_prefix(const char *s, uint64_t m)
 {
 #if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     (void)s;
@@ -639,7 +648,7 @@ static char *esc_copy(char *p, const char *s, size_t n)
 
 /* s escaped for inside a JSON string (room: 6n).  Inline for the usual
  * short id or kind: tested and copied from the same loads. */
-static inline char *put_esc(char *p, const char *s, size_t n)
+static WINLINE char *put_esc(char *p, const char *s, size_t n)
 {
     if (TSR_LIKELY(n < 8)) {
         if (!not_plain(short_word(s, n))) {
@@ -665,7 +674,7 @@ static inline char *put_esc(char *p, const char *s, size_t n)
 }
 
 /* s as a JSON string literal, quotes included (room: esc_max(n)). */
-static inline char *jstr(char *p, const char *s, size_t n)
+static WINLINE char *jstr(char *p, const char *s, size_t n)
 {
     *p = '"';
     p = put_esc(p + 1, s, n);
@@ -674,7 +683,7 @@ static inline char *jstr(char *p, const char *s, size_t n)
 }
 
 /* s (n = slen(s)) as a JSON string, or null (room: esc_max(n) + NULL_SLACK). */
-static inline char *jstr_z(char *p, const char *s, size_t n)
+static WINLINE char *jstr_z(char *p, const char *s, size_t n)
 {
     return s ? jstr(p, s, n) : LIT(p, "null");
 }
@@ -713,7 +722,7 @@ static char *put_uint_long(char *p, uint64_t u)
 
 /* u in decimal, forwards: up to four digits (nearly every quantity, price
  * and point count) with one division at most. */
-static inline char *put_uint(char *p, uint64_t u)
+static WINLINE char *put_uint(char *p, uint64_t u)
 {
     unsigned h;
 
@@ -740,7 +749,7 @@ static inline char *put_uint(char *p, uint64_t u)
 }
 
 /* A decimal integer (as tsr__buf_int; room: INT_MAX_LEN). */
-static inline char *put_int(char *p, int64_t v)
+static WINLINE char *put_int(char *p, int64_t v)
 {
     if (v < 0) {
         *p++ = '-';
@@ -775,7 +784,7 @@ static char *put_scaled(char *p, uint64_t m, unsigned scale)
 /* Money in minor units as a quoted fixed-point string, byte for byte what
  * tsr__format_fixed writes ("0.05", "-12.30"; room: MONEY_MAX_LEN).  scale
  * is the rule set's minor units, at most 18 (jctx_init). */
-static inline char *put_money(char *p, int64_t v, unsigned scale)
+static WINLINE char *put_money(char *p, int64_t v, unsigned scale)
 {
     uint64_t m = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
 
@@ -784,7 +793,31 @@ static inline char *put_money(char *p, int64_t v, unsigned scale)
     *p++ = '"';
     if (v < 0)
         *p++ = '-';
-    if (TSR_LIKELY(scale == 2)) {
+    if (TSR_LIKELY(scale == 2 && m < 1000000)) {
+        /* below 10,000.00, as nearly every price: 32-bit arithmetic */
+        uint32_t x = (uint32_t)m, u = x / 100u, f = x - u * 100u;
+        if (u < 10) {
+            *p++ = (char)('0' + u);
+        } else if (u < 100) {
+            memcpy(p, digit_pairs + 2 * u, 2);
+            p += 2;
+        } else {
+            uint32_t h = u / 100u, l = u - h * 100u;
+            if (h < 10) {
+                *p++ = (char)('0' + h);
+            } else {
+                memcpy(p, digit_pairs + 2 * h, 2);
+                p += 2;
+            }
+            memcpy(p, digit_pairs + 2 * l, 2);
+            p += 2;
+        }
+        p[0] = '.';
+        memcpy(p + 1, digit_pairs + 2 * f, 2);
+        p[3] = '"';
+        return p + 4;
+    }
+    if (scale == 2) {
         uint64_t units = m / 100u;
         p = put_uint(p, units);
         *p = '.';
@@ -797,8 +830,12 @@ static inline char *put_money(char *p, int64_t v, unsigned scale)
     return p + 1;
 }
 
+/* Lines whose id text the writer keeps for the points entries. */
+enum { KEPT_LINE_IDS = 32 };
+
 /* What the writers share for one result.  Points entries repeat their
- * dates, so the last one formatted is kept. */
+ * dates, so the last one formatted is kept; they name lines, so where each
+ * line's id was written (quoted and escaped) is kept too. */
 typedef struct jctx {
     tsr_buf *b;
     const tsr_result *r;
@@ -807,10 +844,28 @@ typedef struct jctx {
     int64_t date_days;
     size_t date_len;            /* 0: none formatted yet */
     char date[DATE_COPY];       /* quoted */
+    size_t line_id_at[KEPT_LINE_IDS], line_id_len[KEPT_LINE_IDS];   /* offsets in b */
 } jctx;
 
+/* n bytes from s, n at most 16 (room: 16). */
+static WINLINE char *copy_short(char *p, const char *s, size_t n)
+{
+    if (n >= 8) {
+        memcpy(p, s, 8);
+        memcpy(p + n - 8, s + n - 8, 8);
+    } else if (n >= 4) {
+        memcpy(p, s, 4);
+        memcpy(p + n - 4, s + n - 4, 4);
+    } else if (n) {
+        p[0] = s[0];
+        p[n - 1] = s[n - 1];
+        p[n >> 1] = s[n >> 1];
+    }
+    return p + n;
+}
+
 /* A date, quoted (room: DATE_COPY). */
-static inline char *put_date(jctx *c, char *p, int64_t days)
+static WINLINE char *put_date(jctx *c, char *p, int64_t days)
 {
     if (c->date_len == 0 || c->date_days != days) {
         c->date_len = tsr__format_date(c->date + 1, days) + 2;
@@ -823,7 +878,7 @@ static inline char *put_date(jctx *c, char *p, int64_t days)
 }
 
 
-static char *put_line(const jctx *c, char *p, size_t i)
+static char *put_line(jctx *c, char *p, size_t i)
 {
     tsr_buf *b = c->b;
     const tsr_result *r = c->r;
@@ -837,7 +892,14 @@ static char *put_line(const jctx *c, char *p, size_t i)
     ROOM(j->line_room + esc_max(idn + kn + cn) +
          (l->ndiscounts <= LINE_DISCOUNTS_AT_ONCE ? l->ndiscounts * j->discount_room : 0));
     p = LIT(p, "{\"id\":");
-    p = jstr_z(p, l->id, idn);
+    if (i < KEPT_LINE_IDS) {
+        char *at = p;
+        p = jstr_z(p, l->id, idn);
+        c->line_id_at[i] = (size_t)(at - b->data);
+        c->line_id_len[i] = (size_t)(p - at);
+    } else {
+        p = jstr_z(p, l->id, idn);
+    }
     p = LIT(p, ",\"kind\":");
     p = jstr_z(p, l->kind, kn);
     p = LIT(p, ",\"category\":");
@@ -1004,8 +1066,10 @@ static char *put_points(jctx *c, char *p)
     for (i = 0; i < r->nentries; i++) {
         const tsr_points_entry *e = &r->entries[i];
         const jtext *rule = &c->j->earn[e->earn];
-        const char *line = e->line >= 0 ? r->lines[e->line].id : NULL;
-        size_t n = slen(line);
+        /* the line's id as put_line wrote it, when it was kept */
+        bool kept = e->line >= 0 && (size_t)e->line < KEPT_LINE_IDS;
+        const char *line = e->line >= 0 && !kept ? r->lines[e->line].id : NULL;
+        size_t n = kept ? c->line_id_len[e->line] : slen(line);
 
         ROOM(K(",{\"rule\":,\"line\":,\"points\":,\"available_on\":,\"expires_on\":}") +
              rule->n + JT_PAD + esc_max(n) + NULL_SLACK + INT_MAX_LEN + 2 * DATE_COPY);
@@ -1014,7 +1078,12 @@ static char *put_points(jctx *c, char *p)
         p = LIT(p, "{\"rule\":");
         p = put_jt(p, rule);
         p = LIT(p, ",\"line\":");
-        p = jstr_z(p, line, n);
+        if (!kept)
+            p = jstr_z(p, line, n);
+        else if (n <= 16)
+            p = copy_short(p, b->data + c->line_id_at[e->line], n);
+        else
+            p = (char *)memcpy(p, b->data + c->line_id_at[e->line], n) + n;
         p = LIT(p, ",\"points\":");
         p = put_int(p, e->points);
         p = LIT(p, ",\"available_on\":");
