@@ -663,6 +663,58 @@ static void test_trace_entries_read_as_the_accessors_give_them(void **state)
     tsr_ruleset_free(rs);
 }
 
+/* Points entries copy their line's id as the line's writer wrote it, for
+ * the first 32 lines; later lines are written again from the id.  Both
+ * must name the line as the general escaper writes its id: short, long
+ * (more than 16 bytes) and escaped ids, before and past line 32. */
+static void test_points_entries_name_their_lines_before_and_past_the_kept_ones(void **state)
+{
+    char order[16384], id[64];
+    size_t len, i, named = 0;
+    tsr_ruleset *rs = NULL;
+    tsr_result *r;
+    const char *json;
+    (void)state;
+
+    len = (size_t)snprintf(order, sizeof order, "{\"datetime\":\"2026-07-10T11:00:00+03:00\","
+                           "\"customer\":{\"id\":\"C8\",\"visits\":3,\"member\":true},\"items\":[");
+    for (i = 0; i < 40; i++) {
+        if (i % 3 == 0)
+            snprintf(id, sizeof id, "f%zu", i);
+        else if (i % 3 == 1)   /* escaped, and longer than 16 bytes */
+            snprintf(id, sizeof id, "q\\\"%zu-an-id-longer-than-16", i);
+        else
+            snprintf(id, sizeof id, "c\\u0001%zu", i);
+        len += (size_t)snprintf(order + len, sizeof order - len,
+                                "%s{\"id\":\"%s\",\"kind\":\"fnb\",\"sku\":\"COLA\","
+                                "\"price\":\"150.00\"}", i ? "," : "", id);
+    }
+    len += (size_t)snprintf(order + len, sizeof order - len, "]}");
+    assert_true(len < sizeof order);
+
+    assert_int_equal(tsr_ruleset_load_file(&rs, TSR_SOURCE_DIR "/rules/park/park.yaml", NULL,
+                                           NULL), TSR_OK);
+    r = eval(rs, order, NULL);
+    json = tsr_result_json(r, NULL);
+    assert_non_null(json);
+    json = strstr(json, "\"entries\":[");
+    assert_non_null(json);
+    for (i = 0; i < tsr_result_line_count(r); i++) {
+        char want[256], frag[300];
+        if (tsr_result_line_points(r, i) <= 0)
+            continue;
+        oracle_json_string(want, sizeof want, tsr_result_line_id(r, i));
+        snprintf(frag, sizeof frag, "\"line\":%s,\"points\":%lld,", want,
+                 (long long)tsr_result_line_points(r, i));
+        if (!(json = strstr(json, frag)))   /* in line order */
+            fail_msg("line %zu: want %s", i, frag);
+        named += i >= 32;
+    }
+    assert_true(named >= 4);   /* past the kept ones too */
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -678,6 +730,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_json_grows_and_fails_cleanly_at_every_allocation),
         cmocka_unit_test(test_strings_are_escaped_as_the_general_escaper_escapes_them),
         cmocka_unit_test(test_trace_entries_read_as_the_accessors_give_them),
+        cmocka_unit_test(test_points_entries_name_their_lines_before_and_past_the_kept_ones),
     };
     /* `test_x NAME` runs the cases NAME matches (a * wildcard) alone */
     if (argc > 1)
