@@ -12,6 +12,9 @@
 #include "eval.h"
 
 #include <stdio.h>
+#if defined(__SSE2__)
+#  include <emmintrin.h>
+#endif
 
 const char *tsr__promo_reason_name(tsr_promo_reason r)
 {
@@ -613,16 +616,54 @@ static char *esc_byte(char *p, unsigned char c)
     return p;
 }
 
+#if defined(__SSE2__)
+/* not_plain for sixteen bytes: bit i set when byte i needs an escape
+ * (exact; x <= 0x1f as min(x, 0x1f) == x, unsigned). */
+static WINLINE unsigned not_plain16(__m128i x)
+{
+    __m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x1f)), x);
+    __m128i q = _mm_cmpeq_epi8(x, _mm_set1_epi8('"'));
+    __m128i bs = _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'));
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(ctl, _mm_or_si128(q, bs)));
+}
+#endif
+
 /* s escaped for inside a JSON string (room: 6n), byte for byte as
- * tsr__buf_json_escaped writes it, but at the cursor and a word at a time:
- * each word is stored whole and kept up to its first byte that needs an
- * escape.  (The tsr_buf escaper appends a span per escape: on trace
- * sentences that quote strings it cost several times as much.)  Storing
- * eight bytes while eight are left to read stays within the room. */
+ * tsr__buf_json_escaped writes it, but at the cursor and sixteen (SSE2) or
+ * eight bytes at a time: each block is stored whole and kept up to its
+ * first byte that needs an escape; the last bytes of a string with no
+ * escape before them come as one block overlapping what was copied.  (The
+ * tsr_buf escaper appends a span per escape: on trace sentences that quote
+ * strings it cost several times as much.)  Storing a block while as many
+ * bytes are left to read stays within the room. */
 static char *esc_copy(char *p, const char *s, size_t n)
 {
-    const char *e = s + n;
+    const char *e = s + n, *s0 = s;
+    char *p0 = p;
 
+#if defined(__SSE2__)
+    while (e - s >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
+        unsigned m = not_plain16(x);
+        size_t k;
+        _mm_storeu_si128((__m128i *)(void *)p, x);
+        if (!m) {
+            p += 16;
+            s += 16;
+            continue;
+        }
+        k = (size_t)__builtin_ctz(m);
+        p = esc_byte(p + k, (unsigned char)s[k]);
+        s += k + 1;
+    }
+    if (s < e && n >= 16 && p - p0 == s - s0) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(e - 16));
+        if (!not_plain16(x)) {
+            _mm_storeu_si128((__m128i *)(void *)(p - (16 - (e - s))), x);
+            return p + (e - s);
+        }
+    }
+#endif
     while (e - s >= 8) {
         uint64_t w = load64(s), m = not_plain(w);
         size_t k;
@@ -635,6 +676,13 @@ static char *esc_copy(char *p, const char *s, size_t n)
         k = plain_prefix(s, m);
         p = esc_byte(p + k, (unsigned char)s[k]);
         s += k + 1;
+    }
+    if (s < e && n >= 8 && p - p0 == s - s0) {
+        uint64_t w = load64(e - 8);
+        if (!not_plain(w)) {
+            memcpy(p - (8 - (e - s)), &w, 8);
+            return p + (e - s);
+        }
     }
     while (s < e) {
         unsigned char c = (unsigned char)*s++;
