@@ -268,7 +268,8 @@ enum { INT_MAX_LEN = 20, MONEY_MAX_LEN = 24, DATE_COPY = 24, NULL_SLACK = 2 };
 enum {
     /* the three strings' esc_max(idn + kn + cn) counts one pair of quotes */
     LINE_HEAD_MAX = K("{\"id\":,\"kind\":,\"category\":,\"quantity\":,\"unit_price\":,\"subtotal\":"
-                      ",\"discounts\":[\"\"\"\"") + INT_MAX_LEN + 2 * MONEY_MAX_LEN + 3 * NULL_SLACK,
+                      ",\"discounts\":[\"\"\"\"") +
+                    INT_MAX_LEN + 2 * MONEY_MAX_LEN + 3 * NULL_SLACK,
     LINE_DISCOUNT_MAX = K(",{\"id\":,\"amount\":}") + MONEY_MAX_LEN + JT_PAD,
     LINE_TAIL_MAX = K("],\"redeemed\":{\"points\":,\"value\":},\"total\":,\"tax\":,\"amount\":}"
                       ",\"points_earned\":}") + 2 * INT_MAX_LEN + 3 * MONEY_MAX_LEN + JT_PAD,
@@ -323,9 +324,11 @@ static inline size_t id_slot(const char *id, size_t mask)
     return (size_t)(((uint64_t)(uintptr_t)id * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & mask;
 }
 
-/* Add the ids at (char *)base + i * stride to j->ids. */
+/* Add the ids at (char *)base + i * stride to j->ids: their text taken
+ * from quoted[i] without its quotes when the writer has them already
+ * (what follows stays readable for put_jt), else escaped here. */
 static int jid_add(tsr_ruleset *rs, tsr_buf *b, struct tsr_json_consts *j, const void *base,
-                   size_t n, size_t stride)
+                   size_t n, size_t stride, const jtext *quoted)
 {
     size_t i, h;
 
@@ -336,22 +339,30 @@ static int jid_add(tsr_ruleset *rs, tsr_buf *b, struct tsr_json_consts *j, const
             ;
         if (j->ids[h].id)
             continue;
-        tsr__buf_json_escaped(b, id, strlen(id));
-        if (jtext_take(rs, b, &j->ids[h].text) != TSR_OK)
-            return TSR_ENOMEM;
+        if (quoted) {
+            j->ids[h].text.s = quoted[i].s + 1;
+            j->ids[h].text.n = quoted[i].n - 2;
+        } else {
+            tsr__buf_json_escaped(b, id, strlen(id));
+            if (jtext_take(rs, b, &j->ids[h].text) != TSR_OK)
+                return TSR_ENOMEM;
+        }
         j->ids[h].id = id;
     }
     return TSR_OK;
 }
 
-#define JID_ADD(rs, b, j, arr, n) \
-    jid_add((rs), (b), (j), (arr) ? (const void *)&(arr)[0].id : NULL, (n), sizeof *(arr))
+#define JID_ADD(rs, b, j, arr, n, quoted) \
+    jid_add((rs), (b), (j), (arr) ? (const void *)&(arr)[0].id : NULL, (n), sizeof *(arr), \
+            (quoted))
 
-/* The table of the rule ids the trace names (at most half full). */
+/* The table of the rule ids the trace names (at most half full): the
+ * sections a traced evaluation lists rule by rule.  Promo codes are not in
+ * it (the trace names only those entered, and a rule set may have 100,000). */
 static int jid_table(tsr_ruleset *rs, tsr_buf *b, struct tsr_json_consts *j)
 {
     size_t n = rs->ncategories + rs->ndiscounts + rs->noffers + rs->loyalty.nearn +
-               rs->npromos + rs->taxes.nrates, cap = 8;
+               rs->taxes.nrates, cap = 8;
 
     while (cap < 2 * n) {
         if (cap > SIZE_MAX / 4 / sizeof *j->ids)
@@ -361,12 +372,11 @@ static int jid_table(tsr_ruleset *rs, tsr_buf *b, struct tsr_json_consts *j)
     if (!(j->ids = tsr__arena_calloc(&rs->arena, cap, sizeof *j->ids)))
         return TSR_ENOMEM;
     j->ids_mask = cap - 1;
-    if (JID_ADD(rs, b, j, rs->categories, rs->ncategories) != TSR_OK ||
-        JID_ADD(rs, b, j, rs->discounts, rs->ndiscounts) != TSR_OK ||
-        JID_ADD(rs, b, j, rs->offers, rs->noffers) != TSR_OK ||
-        JID_ADD(rs, b, j, rs->loyalty.earn, rs->loyalty.nearn) != TSR_OK ||
-        JID_ADD(rs, b, j, rs->promos, rs->npromos) != TSR_OK ||
-        JID_ADD(rs, b, j, rs->taxes.rates, rs->taxes.nrates) != TSR_OK)
+    if (JID_ADD(rs, b, j, rs->categories, rs->ncategories, j->categories) != TSR_OK ||
+        JID_ADD(rs, b, j, rs->discounts, rs->ndiscounts, j->discounts) != TSR_OK ||
+        JID_ADD(rs, b, j, rs->loyalty.earn, rs->loyalty.nearn, j->earn) != TSR_OK ||
+        JID_ADD(rs, b, j, rs->offers, rs->noffers, NULL) != TSR_OK ||
+        JID_ADD(rs, b, j, rs->taxes.rates, rs->taxes.nrates, NULL) != TSR_OK)
         return TSR_ENOMEM;
     return TSR_OK;
 }
@@ -441,7 +451,8 @@ int tsr__result_json_prepare(tsr_ruleset *rs)
     }
     if (jid_table(rs, &b, j) != TSR_OK)
         goto out;
-    j->line_room = LINE_HEAD_MAX + LINE_TAIL_MAX + JT_PAD + jtext_max(j->categories, rs->ncategories) +
+    j->line_room = LINE_HEAD_MAX + LINE_TAIL_MAX + JT_PAD +
+                   jtext_max(j->categories, rs->ncategories) +
                    jtext_max(j->taxes, rs->taxes.nrates);
     j->discount_room = LINE_DISCOUNT_MAX + jtext_max(j->discounts, rs->ndiscounts);
     rs->json = j;
@@ -531,9 +542,10 @@ static WINLINE char *put_jt(char *p, const jtext *t)
 }
 
 /* Ids, kinds and codes rarely need escaping: they are tested eight bytes
- * at a time and copied whole, tested and copied from the same loads.  not_plain(x) is nonzero when a byte of x is
- * below 0x20, '"' or '\\' (the usual has-zero-byte and has-less-than
- * tricks, exact as a yes/no answer; bytes from 0x80 on are plain).
+ * at a time and copied whole, tested and copied from the same loads.
+ * not_plain(x) is nonzero when a byte of x is below 0x20, '"' or '\\'
+ * (the usual has-zero-byte and has-less-than tricks, exact as a yes/no
+ * answer; bytes from 0x80 on are plain).
  * Strings shorter than eight bytes are read as two overlapping halves (or
  * three single bytes) packed into one word, so nothing is read past n. */
 #define ONES UINT64_C(0x0101010101010101)

@@ -576,7 +576,8 @@ static void test_strings_are_escaped_as_the_general_escaper_escapes_them(void **
                 assert_int_equal(tsr_order_new(&o, rs, &err), TSR_OK);
                 assert_int_equal(tsr_order_set_text(o, TSR_RECORD_ORDER, 0, fdt,
                                                     "2026-06-10T11:00:00+03:00", 25, &err), TSR_OK);
-                if (tsr_order_set_string(o, TSR_RECORD_ORDER, 0, fid, id, strlen(id), &err) != TSR_OK)
+                if (tsr_order_set_string(o, TSR_RECORD_ORDER, 0, fid, id, strlen(id), &err) !=
+                    TSR_OK)
                     fail_msg("order id: %s", err.message);
                 assert_int_equal(tsr_order_add_line(o, id, "k", 1, &line, &err), TSR_OK);
                 assert_int_equal(tsr_order_set_money(o, TSR_RECORD_ITEM, line, fp, 100, &err),
