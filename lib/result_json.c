@@ -269,10 +269,11 @@ enum {
     /* the three strings' esc_max(idn + kn + cn) counts one pair of quotes */
     LINE_HEAD_MAX = K("{\"id\":,\"kind\":,\"category\":,\"quantity\":,\"unit_price\":,\"subtotal\":"
                       ",\"discounts\":[\"\"\"\"") +
-                    INT_MAX_LEN + 2 * MONEY_MAX_LEN + 3 * NULL_SLACK,
+                    INT_MAX_LEN + (size_t)2 * MONEY_MAX_LEN + (size_t)3 * NULL_SLACK,
     LINE_DISCOUNT_MAX = K(",{\"id\":,\"amount\":}") + MONEY_MAX_LEN + JT_PAD,
     LINE_TAIL_MAX = K("],\"redeemed\":{\"points\":,\"value\":},\"total\":,\"tax\":,\"amount\":}"
-                      ",\"points_earned\":}") + 2 * INT_MAX_LEN + 3 * MONEY_MAX_LEN + JT_PAD,
+                      ",\"points_earned\":}") +
+                    (size_t)2 * INT_MAX_LEN + (size_t)3 * MONEY_MAX_LEN + JT_PAD,
     /* a line with more discounts makes room for each in turn */
     LINE_DISCOUNTS_AT_ONCE = 16,
 };
@@ -619,7 +620,9 @@ static char *esc_byte(char *p, unsigned char c)
     case '\b': *p++ = 'b'; break;
     case '\f': *p++ = 'f'; break;
     default:
-        memcpy(p, "u00", 3);
+        p[0] = 'u';
+        p[1] = '0';
+        p[2] = '0';
         p[3] = hex[c >> 4];
         p[4] = hex[c & 15];
         p += 5;
@@ -754,6 +757,12 @@ static const char digit_pairs[201] =
     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
     "8081828384858687888990919293949596979899";
 
+/* The two digits of v < 100. */
+static WINLINE const char *pair(size_t v)
+{
+    return digit_pairs + 2 * v;
+}
+
 /* u in decimal, written backwards ending at p; returns the first digit. */
 static inline char *digits_back(char *p, uint64_t u)
 {
@@ -791,20 +800,20 @@ static WINLINE char *put_uint(char *p, uint64_t u)
         return p + 1;
     }
     if (u < 100) {
-        memcpy(p, digit_pairs + 2 * u, 2);
+        memcpy(p, pair(u), 2);
         return p + 2;
     }
     if (u >= 10000)
         return put_uint_long(p, u);
     h = (unsigned)u / 100u;
-    u -= h * 100u;
+    u -= (uint64_t)h * 100u;
     if (h < 10) {
         *p = (char)('0' + h);
-        memcpy(p + 1, digit_pairs + 2 * u, 2);
+        memcpy(p + 1, pair(u), 2);
         return p + 3;
     }
-    memcpy(p, digit_pairs + 2 * h, 2);
-    memcpy(p + 2, digit_pairs + 2 * u, 2);
+    memcpy(p, pair(h), 2);
+    memcpy(p + 2, pair(u), 2);
     return p + 4;
 }
 
@@ -855,25 +864,25 @@ static WINLINE char *put_money(char *p, int64_t v, unsigned scale)
         *p++ = '-';
     if (TSR_LIKELY(scale == 2 && m < 1000000)) {
         /* below 10,000.00, as nearly every price: 32-bit arithmetic */
-        uint32_t x = (uint32_t)m, u = x / 100u, f = x - u * 100u;
+        uint32_t x = (uint32_t)m, u = x / 100u, f = x % 100u;
         if (u < 10) {
             *p++ = (char)('0' + u);
         } else if (u < 100) {
-            memcpy(p, digit_pairs + 2 * u, 2);
+            memcpy(p, pair(u), 2);
             p += 2;
         } else {
-            uint32_t h = u / 100u, l = u - h * 100u;
+            uint32_t h = u / 100u, l = u % 100u;
             if (h < 10) {
                 *p++ = (char)('0' + h);
             } else {
-                memcpy(p, digit_pairs + 2 * h, 2);
+                memcpy(p, pair(h), 2);
                 p += 2;
             }
-            memcpy(p, digit_pairs + 2 * l, 2);
+            memcpy(p, pair(l), 2);
             p += 2;
         }
         p[0] = '.';
-        memcpy(p + 1, digit_pairs + 2 * f, 2);
+        memcpy(p + 1, pair(f), 2);
         p[3] = '"';
         return p + 4;
     }
@@ -881,7 +890,7 @@ static WINLINE char *put_money(char *p, int64_t v, unsigned scale)
         uint64_t units = m / 100u;
         p = put_uint(p, units);
         *p = '.';
-        memcpy(p + 1, digit_pairs + 2 * (m - units * 100u), 2);
+        memcpy(p + 1, pair((size_t)(m - units * 100u)), 2);
         p += 3;
     } else {
         p = put_scaled(p, m, scale);
@@ -1031,7 +1040,7 @@ static char *put_taxes(const jctx *c, char *p)
         const jtext *t = &c->j->taxes[k];
         if (rt->nlines == 0)
             continue;
-        ROOM(K(",,\"base\":,\"amount\":}") + t->n + JT_PAD + 2 * MONEY_MAX_LEN);
+        ROOM(K(",,\"base\":,\"amount\":}") + t->n + JT_PAD + (size_t)2 * MONEY_MAX_LEN);
         if (!first)
             *p++ = ',';
         first = false;
@@ -1096,7 +1105,7 @@ static char *put_points(jctx *c, char *p)
     size_t i, wn = slen(why);
 
     ROOM(K(",\"points\":{\"redeemed\":,\"earned\":,\"redeem_reason\":,\"lots_used\":[") +
-         2 * INT_MAX_LEN + esc_max(wn));
+         (size_t)2 * INT_MAX_LEN + esc_max(wn));
     p = LIT(p, ",\"points\":{\"redeemed\":");
     p = put_int(p, r->points_redeemed);
     p = LIT(p, ",\"earned\":");
@@ -1132,7 +1141,7 @@ static char *put_points(jctx *c, char *p)
         size_t n = kept ? c->line_id_len[e->line] : slen(line);
 
         ROOM(K(",{\"rule\":,\"line\":,\"points\":,\"available_on\":,\"expires_on\":}") +
-             rule->n + JT_PAD + esc_max(n) + NULL_SLACK + INT_MAX_LEN + 2 * DATE_COPY);
+             rule->n + JT_PAD + esc_max(n) + NULL_SLACK + INT_MAX_LEN + (size_t)2 * DATE_COPY);
         if (i)
             *p++ = ',';
         p = LIT(p, "{\"rule\":");
@@ -1259,7 +1268,7 @@ static char *put_result(jctx *c, char *p)
     if (!(p = put_promos(c, p)))
         return NULL;
     ROOM(K(",\"totals\":{\"subtotal\":,\"discount\":,\"redeemed_value\":,\"tax\":,\"due\":}") +
-         5 * MONEY_MAX_LEN);
+         (size_t)5 * MONEY_MAX_LEN);
     p = LIT(p, ",\"totals\":{\"subtotal\":");
     p = put_money(p, t->subtotal, scale);
     p = LIT(p, ",\"discount\":");
