@@ -709,22 +709,30 @@ static char *esc_copy(char *p, const char *s, size_t n)
     return p;
 }
 
+/* n bytes from s, n at most 16 (room: 16). */
+static WINLINE char *copy_short(char *p, const char *s, size_t n)
+{
+    if (n >= 8) {
+        memcpy(p, s, 8);
+        memcpy(p + n - 8, s + n - 8, 8);
+    } else if (n >= 4) {
+        memcpy(p, s, 4);
+        memcpy(p + n - 4, s + n - 4, 4);
+    } else if (n) {
+        p[0] = s[0];
+        p[n - 1] = s[n - 1];
+        p[n >> 1] = s[n >> 1];
+    }
+    return p + n;
+}
+
 /* s escaped for inside a JSON string (room: 6n).  Inline for the usual
  * short id or kind: tested and copied from the same loads. */
 static WINLINE char *put_esc(char *p, const char *s, size_t n)
 {
     if (TSR_LIKELY(n < 8)) {
-        if (!not_plain(short_word(s, n))) {
-            if (n >= 4) {
-                memcpy(p, s, 4);
-                memcpy(p + n - 4, s + n - 4, 4);
-            } else if (n) {
-                p[0] = s[0];
-                p[n - 1] = s[n - 1];
-                p[n >> 1] = s[n >> 1];
-            }
-            return p + n;
-        }
+        if (!not_plain(short_word(s, n)))
+            return copy_short(p, s, n);
     } else if (n <= 16) {
         uint64_t lo = load64(s), hi = load64(s + n - 8);
         if (!(not_plain(lo) | not_plain(hi))) {
@@ -915,23 +923,6 @@ typedef struct jctx {
     char date[DATE_COPY];       /* quoted */
     size_t line_id_at[KEPT_LINE_IDS], line_id_len[KEPT_LINE_IDS];   /* offsets in b */
 } jctx;
-
-/* n bytes from s, n at most 16 (room: 16). */
-static WINLINE char *copy_short(char *p, const char *s, size_t n)
-{
-    if (n >= 8) {
-        memcpy(p, s, 8);
-        memcpy(p + n - 8, s + n - 8, 8);
-    } else if (n >= 4) {
-        memcpy(p, s, 4);
-        memcpy(p + n - 4, s + n - 4, 4);
-    } else if (n) {
-        p[0] = s[0];
-        p[n - 1] = s[n - 1];
-        p[n >> 1] = s[n >> 1];
-    }
-    return p + n;
-}
 
 /* A date, quoted (room: DATE_COPY). */
 static WINLINE char *put_date(jctx *c, char *p, int64_t days)

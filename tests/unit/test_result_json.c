@@ -15,6 +15,22 @@
 
 static const char *const park = TSR_SOURCE_DIR "/../shared/scenarios/park/park.yaml";
 
+/* Park orders: points redeemed, earned, a welcome-back discount (A-7);
+ * promo codes accepted and rejected, segments, an offer. */
+static const char order_a7[] =
+    "{\"id\":\"A-7\",\"datetime\":\"2026-06-10T11:00:00+03:00\","
+    "\"customer\":{\"id\":\"C5\",\"visits\":4,\"member\":true,\"points_balance\":1200,"
+    "\"last_visit\":\"2025-11-01\"},"
+    "\"items\":[{\"id\":\"t1\",\"kind\":\"ticket\",\"height_cm\":180},"
+    "{\"id\":\"t2\",\"kind\":\"ticket\",\"height_cm\":120},"
+    "{\"id\":\"f1\",\"kind\":\"fnb\",\"price\":\"150.00\",\"quantity\":2}],"
+    "\"redeem_points\":1000}";
+static const char order_promos[] =
+    "{\"datetime\":\"2026-06-10T11:00:00+03:00\","
+    "\"customer\":{\"id\":\"C3\",\"visits\":0,\"tags\":[\"season_pass\"]},"
+    "\"items\":[{\"id\":\"t1\",\"kind\":\"ticket\",\"height_cm\":180}],"
+    "\"promo_codes\":[\" doc-123456 \",\"SUMMER\"],\"promo_uses\":{\"doctors\":0}}";
+
 static tsr_result *eval(const tsr_ruleset *rs, const char *order, const tsr_eval_options *o)
 {
     tsr_result *r = NULL;
@@ -36,11 +52,7 @@ static void test_promo_codes_segments_and_trace_are_readable(void **state)
     (void)state;
 
     assert_int_equal(tsr_ruleset_load_file(&rs, park, NULL, NULL), TSR_OK);
-    r = eval(rs, "{\"datetime\":\"2026-06-10T11:00:00+03:00\","
-                 "\"customer\":{\"id\":\"C3\",\"visits\":0,\"tags\":[\"season_pass\"]},"
-                 "\"items\":[{\"id\":\"t1\",\"kind\":\"ticket\",\"height_cm\":180}],"
-                 "\"promo_codes\":[\" doc-123456 \",\"SUMMER\"],\"promo_uses\":{\"doctors\":0}}",
-             NULL);
+    r = eval(rs, order_promos, NULL);
     assert_int_equal(tsr_result_promo_count(r), 2);
     assert_int_equal(tsr_result_promo(r, 0, &code, &id, &status, &reason), TSR_OK);
     assert_string_equal(code, "DOC-123456");
@@ -110,14 +122,7 @@ static void test_customer_safe_mode_hides_which_codes_exist(void **state)
 
 static void test_json_is_byte_identical_and_totals_add_up(void **state)
 {
-    static const char order[] =
-        "{\"id\":\"A-7\",\"datetime\":\"2026-06-10T11:00:00+03:00\","
-        "\"customer\":{\"id\":\"C5\",\"visits\":4,\"member\":true,\"points_balance\":1200,"
-        "\"last_visit\":\"2025-11-01\"},"
-        "\"items\":[{\"id\":\"t1\",\"kind\":\"ticket\",\"height_cm\":180},"
-        "{\"id\":\"t2\",\"kind\":\"ticket\",\"height_cm\":120},"
-        "{\"id\":\"f1\",\"kind\":\"fnb\",\"price\":\"150.00\",\"quantity\":2}],"
-        "\"redeem_points\":1000}";
+    const char *order = order_a7;
     tsr_ruleset *rs = NULL;
     tsr_result *a, *b;
     tsr_totals t = TSR_TOTALS_INIT;
@@ -610,19 +615,7 @@ static void test_strings_are_escaped_as_the_general_escaper_escapes_them(void **
  * the general escaper. */
 static void test_trace_entries_read_as_the_accessors_give_them(void **state)
 {
-    static const char *const orders[] = {
-        "{\"id\":\"A-7\",\"datetime\":\"2026-06-10T11:00:00+03:00\","
-        "\"customer\":{\"id\":\"C5\",\"visits\":4,\"member\":true,\"points_balance\":1200,"
-        "\"last_visit\":\"2025-11-01\"},"
-        "\"items\":[{\"id\":\"t1\",\"kind\":\"ticket\",\"height_cm\":180},"
-        "{\"id\":\"t2\",\"kind\":\"ticket\",\"height_cm\":120},"
-        "{\"id\":\"f1\",\"kind\":\"fnb\",\"price\":\"150.00\",\"quantity\":2}],"
-        "\"redeem_points\":1000}",
-        "{\"datetime\":\"2026-06-10T11:00:00+03:00\","
-        "\"customer\":{\"id\":\"C3\",\"visits\":0,\"tags\":[\"season_pass\"]},"
-        "\"items\":[{\"id\":\"t1\",\"kind\":\"ticket\",\"height_cm\":180}],"
-        "\"promo_codes\":[\" doc-123456 \",\"SUMMER\"],\"promo_uses\":{\"doctors\":0}}",
-    };
+    const char *const orders[] = { order_a7, order_promos };
     tsr_ruleset *rs = NULL;
     size_t o, i, checked = 0, redeem = 0, quoted = 0;
     (void)state;
