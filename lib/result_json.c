@@ -5,17 +5,16 @@
  * set and order always give byte-identical output.
  *
  * Speed: the JSON is the largest cost of `tessera eval --jsonl` after
- * parsing.  tsr_result_json sizes the buffer for a typical result up front,
- * so nearly every append fits.  The writers below therefore copy inline (a
- * literal's length is a compile-time constant: no strlen, no call) and fall
- * back to the tsr__buf_* functions only when the buffer has to grow.  They
- * do not write a terminating NUL after each append as tsr__buf_put does:
- * their fast path always leaves room for one (n < cap - len) and
- * tsr_result_json writes it once at the end.
+ * parsing.  tsr_result_json sizes the buffer for a typical result up front;
+ * the writers make room once per object, not per token (see "The writer"
+ * below), and rule-set constants are escaped once at load.
  */
 #include "eval.h"
 
 #include <stdio.h>
+#if defined(__SSE2__)
+#  include <emmintrin.h>
+#endif
 
 const char *tsr__promo_reason_name(tsr_promo_reason r)
 {
@@ -239,17 +238,59 @@ struct tsr_json_consts {
     jtext currency;     /* ,"currency":"RUB","segments":[ */
     jtext *segments, *tiers, *categories, *promos, *discounts, *earn;
     jtext *offers;      /* {"id":…,"message":…} */
+    jtext *taxes;       /* {"id":…,"rate":… (its "base" or "amount" follows) */
+    /* The trace names rules by their id pointers: each rule id, escaped
+     * without quotes, in an open-addressed table keyed by the pointer. */
+    struct jid {
+        const char *id;     /* NULL: an empty slot */
+        jtext text;
+    } *ids;
+    size_t ids_mask;
+    /* The room a line's writer makes at once: the most a line takes with
+     * its strings and discounts left out (the longest category and rate
+     * constants in), and the most each discount adds. */
+    size_t line_room, discount_room;
 };
 
-/* The text built in b, copied into the rule set's arena; b is emptied. */
+/* Readable bytes after a constant's text: the writer copies a constant of
+ * up to JT_PAD bytes as one JT_PAD-byte move (put_jt). */
+enum { JT_PAD = 16 };
+
+/* The widest texts: "-9223372036854775808"; money as 19 digits, a point,
+ * a sign and two quotes (scale 18 pads "0.000…" within that); a date,
+ * "+999999-12-31" quoted, copied as DATE_COPY bytes. */
+enum { INT_MAX_LEN = 20, MONEY_MAX_LEN = 24, DATE_COPY = 24, NULL_SLACK = 2 };
+
+/* Key text: the length of a literal; a run of keys as one literal shows
+ * what an object's room covers. */
+#define K(s) (sizeof(s) - 1)
+
+enum {
+    /* the three strings' esc_max(idn + kn + cn) counts one pair of quotes */
+    LINE_HEAD_MAX = K("{\"id\":,\"kind\":,\"category\":,\"quantity\":,\"unit_price\":,\"subtotal\":"
+                      ",\"discounts\":[\"\"\"\"") +
+                    INT_MAX_LEN + (size_t)2 * MONEY_MAX_LEN + (size_t)3 * NULL_SLACK,
+    LINE_DISCOUNT_MAX = K(",{\"id\":,\"amount\":}") + MONEY_MAX_LEN + JT_PAD,
+    LINE_TAIL_MAX = K("],\"redeemed\":{\"points\":,\"value\":},\"total\":,\"tax\":,\"amount\":}"
+                      ",\"points_earned\":}") +
+                    (size_t)2 * INT_MAX_LEN + (size_t)3 * MONEY_MAX_LEN + JT_PAD,
+    /* a line with more discounts makes room for each in turn */
+    LINE_DISCOUNTS_AT_ONCE = 16,
+};
+
+/* The text built in b, copied into the rule set's arena with JT_PAD zero
+ * bytes after it; b is emptied. */
 static int jtext_take(tsr_ruleset *rs, tsr_buf *b, jtext *out)
 {
     char *p;
 
-    if (b->failed)
+    if (b->failed || b->len > SIZE_MAX - JT_PAD)
         return TSR_ENOMEM;
-    if (!(p = tsr__arena_strndup(&rs->arena, b->data, b->len)))
+    if (!(p = tsr__arena_alloc(&rs->arena, b->len + JT_PAD)))
         return TSR_ENOMEM;
+    if (b->len)
+        memcpy(p, b->data, b->len);
+    memset(p + b->len, 0, JT_PAD);
     out->s = p;
     out->n = b->len;
     b->len = 0;
@@ -278,6 +319,84 @@ static int jtext_ids(tsr_ruleset *rs, tsr_buf *b, jtext **out, const void *base,
 
 #define JTEXT_IDS(rs, b, out, arr, n) \
     jtext_ids((rs), (b), (out), (arr) ? (const void *)&(arr)[0].id : NULL, (n), sizeof *(arr))
+
+static inline size_t id_slot(const char *id, size_t mask)
+{
+    return (size_t)(((uint64_t)(uintptr_t)id * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & mask;
+}
+
+/* Add the ids at (char *)base + i * stride to j->ids: their text taken
+ * from quoted[i] without its quotes when the writer has them already
+ * (what follows stays readable for put_jt), else escaped here. */
+static int jid_add(tsr_ruleset *rs, tsr_buf *b, struct tsr_json_consts *j, const void *base,
+                   size_t n, size_t stride, const jtext *quoted)
+{
+    size_t i, h;
+
+    for (i = 0; i < n; i++) {
+        const char *id = *(const char *const *)(const void *)((const char *)base + i * stride);
+        for (h = id_slot(id, j->ids_mask); j->ids[h].id && j->ids[h].id != id;
+             h = (h + 1) & j->ids_mask)
+            ;
+        if (j->ids[h].id)
+            continue;
+        if (quoted) {
+            j->ids[h].text.s = quoted[i].s + 1;
+            j->ids[h].text.n = quoted[i].n - 2;
+        } else {
+            tsr__buf_json_escaped(b, id, strlen(id));
+            if (jtext_take(rs, b, &j->ids[h].text) != TSR_OK)
+                return TSR_ENOMEM;
+        }
+        j->ids[h].id = id;
+    }
+    return TSR_OK;
+}
+
+#define JID_ADD(rs, b, j, arr, n, quoted) \
+    jid_add((rs), (b), (j), (arr) ? (const void *)&(arr)[0].id : NULL, (n), sizeof *(arr), \
+            (quoted))
+
+/* The table of the rule ids the trace names (at most half full): the
+ * sections a traced evaluation lists rule by rule.  Promo codes are not in
+ * it (the trace names only those entered, and a rule set may have 100,000). */
+static int jid_table(tsr_ruleset *rs, tsr_buf *b, struct tsr_json_consts *j)
+{
+    size_t n = rs->ncategories + rs->ndiscounts + rs->noffers + rs->loyalty.nearn +
+               rs->taxes.nrates, cap = 8;
+
+    while (cap < 2 * n) {
+        if (cap > SIZE_MAX / 4 / sizeof *j->ids)
+            return TSR_ENOMEM;
+        cap *= 2;
+    }
+    if (!(j->ids = tsr__arena_calloc(&rs->arena, cap, sizeof *j->ids)))
+        return TSR_ENOMEM;
+    j->ids_mask = cap - 1;
+    if (JID_ADD(rs, b, j, rs->categories, rs->ncategories, j->categories) != TSR_OK ||
+        JID_ADD(rs, b, j, rs->discounts, rs->ndiscounts, j->discounts) != TSR_OK ||
+        JID_ADD(rs, b, j, rs->loyalty.earn, rs->loyalty.nearn, j->earn) != TSR_OK ||
+        JID_ADD(rs, b, j, rs->offers, rs->noffers, NULL) != TSR_OK ||
+        JID_ADD(rs, b, j, rs->taxes.rates, rs->taxes.nrates, NULL) != TSR_OK)
+        return TSR_ENOMEM;
+    return TSR_OK;
+}
+
+static size_t jtext_max(const jtext *t, size_t n)
+{
+    size_t i, m = 0;
+    for (i = 0; i < n; i++)
+        m = t[i].n > m ? t[i].n : m;
+    return m;
+}
+
+static void put_json_or_null(tsr_buf *b, const char *s)
+{
+    if (s)
+        tsr__buf_json_string(b, s, strlen(s));
+    else
+        tsr__buf_puts(b, "null");
+}
 
 int tsr__result_json_prepare(tsr_ruleset *rs)
 {
@@ -314,14 +433,29 @@ int tsr__result_json_prepare(tsr_ruleset *rs)
         tsr__buf_puts(&b, "{\"id\":");
         tsr__buf_json_string(&b, o->id, strlen(o->id));
         tsr__buf_puts(&b, ",\"message\":");
-        if (o->message)
-            tsr__buf_json_string(&b, o->message, strlen(o->message));
-        else
-            tsr__buf_puts(&b, "null");
+        put_json_or_null(&b, o->message);
         tsr__buf_putc(&b, '}');
         if (jtext_take(rs, &b, &j->offers[i]) != TSR_OK)
             goto out;
     }
+    if (rs->taxes.nrates &&
+        !(j->taxes = tsr__arena_calloc(&rs->arena, rs->taxes.nrates, sizeof *j->taxes)))
+        goto out;
+    for (i = 0; i < rs->taxes.nrates; i++) {
+        const tsr_tax_rate *t = &rs->taxes.rates[i];
+        tsr__buf_puts(&b, "{\"id\":");
+        put_json_or_null(&b, t->id);
+        tsr__buf_puts(&b, ",\"rate\":");
+        put_json_or_null(&b, t->rate_text);
+        if (jtext_take(rs, &b, &j->taxes[i]) != TSR_OK)
+            goto out;
+    }
+    if (jid_table(rs, &b, j) != TSR_OK)
+        goto out;
+    j->line_room = LINE_HEAD_MAX + LINE_TAIL_MAX + JT_PAD +
+                   jtext_max(j->categories, rs->ncategories) +
+                   jtext_max(j->taxes, rs->taxes.nrates);
+    j->discount_room = LINE_DISCOUNT_MAX + jtext_max(j->discounts, rs->ndiscounts);
     rs->json = j;
     rc = TSR_OK;
 out:
@@ -329,51 +463,109 @@ out:
     return rc;
 }
 
-/* Append n bytes. */
-static inline void put(tsr_buf *b, const char *s, size_t n)
+/* ---------------------------------------------------------------------
+ * The writer.  A cursor p runs through b's buffer.  Each object (the
+ * head, a line, a discount, a points entry, ...) first makes room for the
+ * most it can write — its key text, a number's widest text, six bytes per
+ * byte of a string that might need escaping, JT_PAD past a constant — and
+ * then writes without a check per token: key runs are memcpy of a
+ * constant size (a few moves once inlined), numbers go forwards two digits
+ * at a time, constants prepared at load are copied sixteen bytes at once.
+ * b->len is brought up to date only on the slow paths (growing, escaping);
+ * tsr_result_json sets it from the final cursor.  A writer that makes room
+ * returns NULL when the buffer could not grow (b->failed is then set).
+ */
+
+/* The writers' small helpers are inlined into each object's writer
+ * whatever the compiler's size heuristics say: a call costs more than most
+ * of them, and which calls GCC kept changed with unrelated edits. */
+#if defined(__GNUC__)
+#  define WINLINE inline __attribute__((always_inline))
+#else
+#  define WINLINE inline
+#endif
+
+/* A literal appended at p: its length is a compile-time constant. */
+#define LIT(p, s) (memcpy((p), "" s, K(s)), (p) + K(s))
+
+/* At most what n bytes become as a JSON string with quotes ("\u001f" is
+ * six bytes for one).  Saturates instead of wrapping, so room() fails. */
+static inline size_t esc_max(size_t n)
 {
-    if (TSR_LIKELY(n < b->cap - b->len)) {
-        memcpy(b->data + b->len, s, n);
-        b->len += n;
-    } else {
-        tsr__buf_put(b, s, n);   /* grows, or marks the buffer failed */
-    }
+    return n < SIZE_MAX / 8 ? 6 * n + 2 : SIZE_MAX / 4;
 }
 
-/* Append a string literal (its length is known at compile time). */
-#define LIT(b, s) put((b), "" s, sizeof(s) - 1)
-
-static inline void putc_(tsr_buf *b, char c)
+static inline size_t slen(const char *s)
 {
-    if (TSR_LIKELY(1 < b->cap - b->len))
-        b->data[b->len++] = c;
+    return s ? strlen(s) : 0;
+}
+
+static char *grow(tsr_buf *b, char *p, size_t n)
+{
+    size_t len = (size_t)(p - b->data);
+    void *d = b->data;
+
+    b->len = len;
+    if (b->failed || n >= SIZE_MAX / 2 - len ||
+        tsr__grow(b->alloc, &d, &b->cap, len + n + 1, 1) != TSR_OK) {
+        b->failed = TSR_ENOMEM;
+        return NULL;
+    }
+    b->data = d;
+    return b->data + len;
+}
+
+/* p, with room after it for n bytes and the final NUL (p in the grown
+ * buffer when it had to grow); NULL when it could not. */
+static WINLINE char *room(tsr_buf *b, char *p, size_t n)
+{
+    if (TSR_LIKELY(n < (size_t)(b->data + b->cap - p)))
+        return p;
+    return grow(b, p, n);
+}
+
+#define ROOM(n)                           \
+    do {                                  \
+        if (!(p = room(b, p, (n))))       \
+            return NULL;                  \
+    } while (0)
+
+/* A constant prepared at load.  Its text is followed by JT_PAD readable
+ * bytes (jtext_take), so a short one is copied by one constant-size move:
+ * its room is t->n + JT_PAD. */
+static WINLINE char *put_jt(char *p, const jtext *t)
+{
+    if (TSR_LIKELY(t->n <= JT_PAD))
+        memcpy(p, t->s, JT_PAD);
     else
-        tsr__buf_putc(b, c);
+        memcpy(p, t->s, t->n);
+    return p + t->n;
 }
 
 /* Ids, kinds and codes rarely need escaping: they are tested eight bytes
- * at a time and copied whole.  not_plain(x) is nonzero when a byte of x is
- * below 0x20, '"' or '\\' (the usual has-zero-byte and has-less-than
- * tricks, exact as a yes/no answer; bytes from 0x80 on are plain).
+ * at a time and copied whole, tested and copied from the same loads.
+ * not_plain(x) is nonzero when a byte of x is below 0x20, '"' or '\\'
+ * (the usual has-zero-byte and has-less-than tricks, exact as a yes/no
+ * answer; bytes from 0x80 on are plain).
  * Strings shorter than eight bytes are read as two overlapping halves (or
  * three single bytes) packed into one word, so nothing is read past n. */
 #define ONES UINT64_C(0x0101010101010101)
 #define HIGHS UINT64_C(0x8080808080808080)
 
-static inline uint64_t not_plain(uint64_t x)
+static WINLINE uint64_t not_plain(uint64_t x)
 {
     uint64_t q = x ^ (ONES * '"'), s = x ^ (ONES * '\\');
     return (((x - ONES * 0x20) & ~x) | ((q - ONES) & ~q) | ((s - ONES) & ~s)) & HIGHS;
 }
 
-static inline uint32_t load32(const char *s)
+static WINLINE uint32_t load32(const char *s)
 {
     uint32_t v;
     memcpy(&v, s, 4);
     return v;
 }
 
-static inline uint64_t load64(const char *s)
+static WINLINE uint64_t load64(const char *s)
 {
     uint64_t v;
     memcpy(&v, s, 8);
@@ -383,7 +575,7 @@ static inline uint64_t load64(const char *s)
 /* Up to 7 bytes of s as one word: which bytes land where does not matter
  * to not_plain, as long as every byte of s is in it and the rest are
  * plain ('A'). */
-static inline uint64_t short_word(const char *s, size_t n)
+static WINLINE uint64_t short_word(const char *s, size_t n)
 {
     const unsigned char *u = (const unsigned char *)s;
 
@@ -395,70 +587,189 @@ static inline uint64_t short_word(const char *s, size_t n)
     return ONES * 'A';
 }
 
-static bool needs_no_escape(const char *s, size_t n)
+/* How many bytes of the word at s come before the first that needs an
+ * escape; m = not_plain(that word), nonzero.  Below that byte not_plain's
+ * flags are exact, so on a little-endian machine it is the lowest flag. */
+static WINLINE size_t plain_prefix(const char *s, uint64_t m)
 {
-    size_t i;
-
-    if (n < 8)
-        return !not_plain(short_word(s, n));
-    for (i = 0; i + 8 < n; i += 8)
-        if (not_plain(load64(s + i)))
-            return false;
-    return !not_plain(load64(s + n - 8));   /* the last eight, overlapping */
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    (void)s;
+    return (size_t)__builtin_ctzll(m) >> 3;
+#else
+    size_t k = 0;
+    (void)m;
+    while ((unsigned char)s[k] >= 0x20 && s[k] != '"' && s[k] != '\\')
+        k++;
+    return k;
+#endif
 }
 
-/* s as a JSON string literal, quotes included, in one copy when it can. */
-static void put_jstr(tsr_buf *b, const char *s, size_t n)
+/* The escape of byte c (< 0x20, '"' or '\\'), as tsr__buf_json_escaped
+ * writes it. */
+static char *esc_byte(char *p, unsigned char c)
 {
-    if (TSR_LIKELY(n < 8) && n + 2 < b->cap - b->len) {
-        /* tested and copied from the same two loads */
-        char *d = b->data + b->len;
-        if (n >= 4) {
-            uint32_t lo = load32(s), hi = load32(s + n - 4);
-            if (!not_plain((uint64_t)lo | (uint64_t)hi << 32)) {
-                d[0] = '"';
-                memcpy(d + 1, &lo, 4);
-                memcpy(d + 1 + n - 4, &hi, 4);
-                d[n + 1] = '"';
-                b->len += n + 2;
-                return;
-            }
-        } else if (!not_plain(short_word(s, n))) {
-            d[0] = '"';
-            if (n) {
-                d[1] = s[0];
-                d[n] = s[n - 1];
-                d[1 + (n >> 1)] = s[n >> 1];
-            }
-            d[n + 1] = '"';
-            b->len += n + 2;
-            return;
-        }
-    } else if (needs_no_escape(s, n) && n + 2 < b->cap - b->len) {
-        char *d = b->data + b->len;
-        d[0] = '"';
-        memcpy(d + 1, s, n);
-        d[n + 1] = '"';
-        b->len += n + 2;
-        return;
+    static const char hex[] = "0123456789abcdef";
+
+    *p++ = '\\';
+    switch (c) {
+    case '"':  *p++ = '"'; break;
+    case '\\': *p++ = '\\'; break;
+    case '\n': *p++ = 'n'; break;
+    case '\r': *p++ = 'r'; break;
+    case '\t': *p++ = 't'; break;
+    case '\b': *p++ = 'b'; break;
+    case '\f': *p++ = 'f'; break;
+    default:
+        p[0] = 'u';
+        p[1] = '0';
+        p[2] = '0';
+        p[3] = hex[c >> 4];
+        p[4] = hex[c & 15];
+        p += 5;
+        break;
     }
-    tsr__buf_json_string(b, s, n);
+    return p;
 }
 
-/* s escaped for inside a JSON string, without quotes. */
-static void put_jesc(tsr_buf *b, const char *s, size_t n)
+#if defined(__SSE2__)
+/* not_plain for sixteen bytes: bit i set when byte i needs an escape
+ * (exact; x <= 0x1f as min(x, 0x1f) == x, unsigned). */
+static WINLINE unsigned not_plain16(__m128i x)
 {
-    if (needs_no_escape(s, n))
-        put(b, s, n);
-    else
-        tsr__buf_json_escaped(b, s, n);
+    __m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x1f)), x);
+    __m128i q = _mm_cmpeq_epi8(x, _mm_set1_epi8('"'));
+    __m128i bs = _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'));
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(ctl, _mm_or_si128(q, bs)));
+}
+#endif
+
+/* s escaped for inside a JSON string (room: 6n), byte for byte as
+ * tsr__buf_json_escaped writes it, but at the cursor and sixteen (SSE2) or
+ * eight bytes at a time: each block is stored whole and kept up to its
+ * first byte that needs an escape; the last bytes of a string with no
+ * escape before them come as one block overlapping what was copied.  (The
+ * tsr_buf escaper appends a span per escape: on trace sentences that quote
+ * strings it cost several times as much.)  Storing a block while as many
+ * bytes are left to read stays within the room. */
+static char *esc_copy(char *p, const char *s, size_t n)
+{
+    const char *e = s + n, *s0 = s;
+    char *p0 = p;
+
+#if defined(__SSE2__)
+    while (e - s >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
+        unsigned m = not_plain16(x);
+        size_t k;
+        _mm_storeu_si128((__m128i *)(void *)p, x);
+        if (!m) {
+            p += 16;
+            s += 16;
+            continue;
+        }
+        k = (size_t)__builtin_ctz(m);
+        p = esc_byte(p + k, (unsigned char)s[k]);
+        s += k + 1;
+    }
+    if (s < e && n >= 16 && p - p0 == s - s0) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(e - 16));
+        if (!not_plain16(x)) {
+            _mm_storeu_si128((__m128i *)(void *)(p - (16 - (e - s))), x);
+            return p + (e - s);
+        }
+    }
+#endif
+    while (e - s >= 8) {
+        uint64_t w = load64(s), m = not_plain(w);
+        size_t k;
+        memcpy(p, &w, 8);
+        if (!m) {
+            p += 8;
+            s += 8;
+            continue;
+        }
+        k = plain_prefix(s, m);
+        p = esc_byte(p + k, (unsigned char)s[k]);
+        s += k + 1;
+    }
+    if (s < e && n >= 8 && p - p0 == s - s0) {
+        uint64_t w = load64(e - 8);
+        if (!not_plain(w)) {
+            memcpy(p - (8 - (e - s)), &w, 8);
+            return p + (e - s);
+        }
+    }
+    while (s < e) {
+        unsigned char c = (unsigned char)*s++;
+        if (c >= 0x20 && c != '"' && c != '\\')
+            *p++ = (char)c;
+        else
+            p = esc_byte(p, c);
+    }
+    return p;
 }
 
-/* "00" "01" … "99": digits two at a time, half the divisions. */
+/* n bytes from s, n at most 16 (room: 16). */
+static WINLINE char *copy_short(char *p, const char *s, size_t n)
+{
+    if (n >= 8) {
+        memcpy(p, s, 8);
+        memcpy(p + n - 8, s + n - 8, 8);
+    } else if (n >= 4) {
+        memcpy(p, s, 4);
+        memcpy(p + n - 4, s + n - 4, 4);
+    } else if (n) {
+        p[0] = s[0];
+        p[n - 1] = s[n - 1];
+        p[n >> 1] = s[n >> 1];
+    }
+    return p + n;
+}
+
+/* s escaped for inside a JSON string (room: 6n).  Inline for the usual
+ * short id or kind: tested and copied from the same loads. */
+static WINLINE char *put_esc(char *p, const char *s, size_t n)
+{
+    if (TSR_LIKELY(n < 8)) {
+        if (!not_plain(short_word(s, n)))
+            return copy_short(p, s, n);
+    } else if (n <= 16) {
+        uint64_t lo = load64(s), hi = load64(s + n - 8);
+        if (!(not_plain(lo) | not_plain(hi))) {
+            memcpy(p, &lo, 8);
+            memcpy(p + n - 8, &hi, 8);
+            return p + n;
+        }
+    }
+    return esc_copy(p, s, n);
+}
+
+/* s as a JSON string literal, quotes included (room: esc_max(n)). */
+static WINLINE char *jstr(char *p, const char *s, size_t n)
+{
+    *p = '"';
+    p = put_esc(p + 1, s, n);
+    *p = '"';
+    return p + 1;
+}
+
+/* s (n = slen(s)) as a JSON string, or null (room: esc_max(n) + NULL_SLACK). */
+static WINLINE char *jstr_z(char *p, const char *s, size_t n)
+{
+    return s ? jstr(p, s, n) : LIT(p, "null");
+}
+
+/* "00" "01" … "99": digits two at a time. */
 static const char digit_pairs[201] =
     "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
     "8081828384858687888990919293949596979899";
+
+/* The two digits of v < 100. */
+static WINLINE const char *pair(size_t v)
+{
+    return digit_pairs + 2 * v;
+}
 
 /* u in decimal, written backwards ending at p; returns the first digit. */
 static inline char *digits_back(char *p, uint64_t u)
@@ -478,16 +789,50 @@ static inline char *digits_back(char *p, uint64_t u)
     return p;
 }
 
-/* A decimal integer (as tsr__buf_int). */
-static void put_int(tsr_buf *b, int64_t v)
+/* u of five digits or more. */
+static char *put_uint_long(char *p, uint64_t u)
 {
-    char tmp[24], *e = tmp + sizeof tmp, *p;
-    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    char tmp[INT_MAX_LEN], *e = tmp + sizeof tmp, *s = digits_back(e, u);
+    memcpy(p, s, (size_t)(e - s));
+    return p + (e - s);
+}
 
-    p = digits_back(e, u);
-    if (v < 0)
-        *--p = '-';
-    put(b, p, (size_t)(e - p));
+/* u in decimal, forwards: up to four digits (nearly every quantity, price
+ * and point count) with one division at most. */
+static WINLINE char *put_uint(char *p, uint64_t u)
+{
+    unsigned h;
+
+    if (u < 10) {
+        *p = (char)('0' + u);
+        return p + 1;
+    }
+    if (u < 100) {
+        memcpy(p, pair(u), 2);
+        return p + 2;
+    }
+    if (u >= 10000)
+        return put_uint_long(p, u);
+    h = (unsigned)u / 100u;
+    u -= (uint64_t)h * 100u;
+    if (h < 10) {
+        *p = (char)('0' + h);
+        memcpy(p + 1, pair(u), 2);
+        return p + 3;
+    }
+    memcpy(p, pair(h), 2);
+    memcpy(p + 2, pair(u), 2);
+    return p + 4;
+}
+
+/* A decimal integer (as tsr__buf_int; room: INT_MAX_LEN). */
+static WINLINE char *put_int(char *p, int64_t v)
+{
+    if (v < 0) {
+        *p++ = '-';
+        return put_uint(p, (uint64_t)0 - (uint64_t)v);
+    }
+    return put_uint(p, (uint64_t)v);
 }
 
 static const uint64_t pow10_u64[19] = {
@@ -496,333 +841,458 @@ static const uint64_t pow10_u64[19] = {
     1000000000000000u, 10000000000000000u, 100000000000000000u, 1000000000000000000u
 };
 
+/* The units and fraction of m for a scale other than 2 (0 to 18). */
+static char *put_scaled(char *p, uint64_t m, unsigned scale)
+{
+    char tmp[INT_MAX_LEN], *e = tmp + sizeof tmp, *s;
+    uint64_t units = m / pow10_u64[scale];
+
+    p = put_uint(p, units);
+    if (!scale)
+        return p;
+    s = digits_back(e, m - units * pow10_u64[scale]);
+    while (s > e - scale)
+        *--s = '0';
+    *p = '.';
+    memcpy(p + 1, s, scale);
+    return p + 1 + scale;
+}
+
 /* Money in minor units as a quoted fixed-point string, byte for byte what
- * tsr__format_fixed writes ("0.05", "-12.30"): one division splits the
- * units from the fraction, the fraction's digits come in pairs (one table
- * load for the usual two), the units' too. */
-static void put_money(tsr_buf *b, const tsr_result *r, int64_t v)
+ * tsr__format_fixed writes ("0.05", "-12.30"; room: MONEY_MAX_LEN).  scale
+ * is the rule set's minor units, at most 18 (jctx_init). */
+static WINLINE char *put_money(char *p, int64_t v, unsigned scale)
 {
-    char tmp[48], *e = tmp + sizeof tmp, *p = e - 1;
-    uint64_t m = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v, units, frac;
-    unsigned scale = r->rs->minor_units;
+    uint64_t m = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
 
-    if (scale > 18)   /* as tsr__format_fixed: the largest scale an int64 carries */
-        scale = 18;
-    *p = '"';
-    if (scale == 2) {
-        unsigned k;
-        units = m / 100u;
-        k = (unsigned)(m - units * 100u) * 2u;
-        *--p = digit_pairs[k + 1];
-        *--p = digit_pairs[k];
-        *--p = '.';
-    } else if (scale) {
-        char *stop;
-        units = m / pow10_u64[scale];
-        frac = m - units * pow10_u64[scale];
-        stop = p - scale;
-        p = digits_back(p, frac);
-        while (p > stop)
-            *--p = '0';
-        *--p = '.';
-    } else {
-        units = m;
-    }
-    p = digits_back(p, units);
+    if (v == 0 && TSR_LIKELY(scale == 2))   /* redeemed values, most discounts */
+        return LIT(p, "\"0.00\"");
+    *p++ = '"';
     if (v < 0)
-        *--p = '-';
-    *--p = '"';
-    put(b, p, (size_t)(e - p));
-}
-
-/* A constant prepared at load. */
-static inline void put_jt(tsr_buf *b, const jtext *t)
-{
-    put(b, t->s, t->n);
-}
-
-static void put_str(tsr_buf *b, const char *s)
-{
-    if (s)
-        put_jstr(b, s, strlen(s));
-    else
-        LIT(b, "null");
-}
-
-static void put_date(tsr_buf *b, int64_t days)
-{
-    char d[24];
-    size_t n = tsr__format_date(d + 1, days);
-    d[0] = '"';
-    d[n + 1] = '"';
-    put(b, d, n + 2);
-}
-
-/* ,"tax":{"id":…,"rate":…,"amount":…} or ,"tax":null (rule sets with taxes). */
-static void put_line_tax(tsr_buf *b, const tsr_result *r, const tsr_res_tax *lt)
-{
-    const tsr_tax_rate *t;
-
-    if (lt->rate < 0) {
-        LIT(b, ",\"tax\":null");
-        return;
+        *p++ = '-';
+    if (TSR_LIKELY(scale == 2 && m < 1000000)) {
+        /* below 10,000.00, as nearly every price: 32-bit arithmetic */
+        uint32_t x = (uint32_t)m, u = x / 100u, f = x % 100u;
+        if (u < 10) {
+            *p++ = (char)('0' + u);
+        } else if (u < 100) {
+            memcpy(p, pair(u), 2);
+            p += 2;
+        } else {
+            uint32_t h = u / 100u, l = u % 100u;
+            if (h < 10) {
+                *p++ = (char)('0' + h);
+            } else {
+                memcpy(p, pair(h), 2);
+                p += 2;
+            }
+            memcpy(p, pair(l), 2);
+            p += 2;
+        }
+        p[0] = '.';
+        memcpy(p + 1, pair(f), 2);
+        p[3] = '"';
+        return p + 4;
     }
-    t = &r->rs->taxes.rates[lt->rate];
-    LIT(b, ",\"tax\":{\"id\":");
-    put_str(b, t->id);
-    LIT(b, ",\"rate\":");
-    put_str(b, t->rate_text);
-    LIT(b, ",\"amount\":");
-    put_money(b, r, lt->amount);
-    putc_(b, '}');
+    if (scale == 2) {
+        uint64_t units = m / 100u;
+        p = put_uint(p, units);
+        *p = '.';
+        memcpy(p + 1, pair((size_t)(m - units * 100u)), 2);
+        p += 3;
+    } else {
+        p = put_scaled(p, m, scale);
+    }
+    *p = '"';
+    return p + 1;
 }
 
-/* ,"taxes":[{"id","rate","base","amount"}] for every rate used, in rates order. */
-static void put_taxes(tsr_buf *b, const tsr_result *r)
+/* Lines whose id text the writer keeps for the points entries. */
+enum { KEPT_LINE_IDS = 32 };
+
+/* What the writers share for one result.  Points entries repeat their
+ * dates, so the last one formatted is kept; they name lines, so where each
+ * line's id was written (quoted and escaped) is kept too. */
+typedef struct jctx {
+    tsr_buf *b;
+    const tsr_result *r;
+    const struct tsr_json_consts *j;
+    unsigned scale;
+    int64_t date_days;
+    size_t date_len;            /* 0: none formatted yet */
+    char date[DATE_COPY];       /* quoted */
+    size_t line_id_at[KEPT_LINE_IDS], line_id_len[KEPT_LINE_IDS];   /* offsets in b */
+} jctx;
+
+/* A date, quoted (room: DATE_COPY). */
+static WINLINE char *put_date(jctx *c, char *p, int64_t days)
 {
-    const tsr_taxes *tx = &r->rs->taxes;
+    if (c->date_len == 0 || c->date_days != days) {
+        c->date_len = tsr__format_date(c->date + 1, days) + 2;
+        c->date[0] = '"';
+        c->date[c->date_len - 1] = '"';
+        c->date_days = days;
+    }
+    memcpy(p, c->date, DATE_COPY);
+    return p + c->date_len;
+}
+
+
+static char *put_line(jctx *c, char *p, size_t i)
+{
+    tsr_buf *b = c->b;
+    const tsr_result *r = c->r;
+    const struct tsr_json_consts *j = c->j;
+    const unsigned scale = c->scale;
+    const tsr_res_line *l = &r->lines[i];
+    const jtext *cat = l->category >= 0 ? &j->categories[l->category] : NULL;
+    const jtext *tax = NULL;
+    size_t idn = slen(l->id), kn = slen(l->kind), cn = cat ? 0 : slen(l->category_name), d;
+
+    ROOM(j->line_room + esc_max(idn + kn + cn) +
+         (l->ndiscounts <= LINE_DISCOUNTS_AT_ONCE ? l->ndiscounts * j->discount_room : 0));
+    p = LIT(p, "{\"id\":");
+    if (i < KEPT_LINE_IDS) {
+        char *at = p;
+        p = jstr_z(p, l->id, idn);
+        c->line_id_at[i] = (size_t)(at - b->data);
+        c->line_id_len[i] = (size_t)(p - at);
+    } else {
+        p = jstr_z(p, l->id, idn);
+    }
+    p = LIT(p, ",\"kind\":");
+    p = jstr_z(p, l->kind, kn);
+    p = LIT(p, ",\"category\":");
+    p = cat ? put_jt(p, cat) : jstr_z(p, l->category_name, cn);
+    p = LIT(p, ",\"quantity\":");
+    p = put_int(p, l->quantity);
+    p = LIT(p, ",\"unit_price\":");
+    p = put_money(p, l->unit_price, scale);
+    p = LIT(p, ",\"subtotal\":");
+    p = put_money(p, l->subtotal, scale);
+    if (l->ndiscounts == 0 && l->redeemed_points == 0 && l->redeemed_value == 0 &&
+        scale == 2) {
+        /* the usual line, neither discounted nor paid with points: its
+         * keys and zeros in one copy */
+        p = LIT(p, ",\"discounts\":[],\"redeemed\":{\"points\":0,\"value\":\"0.00\"},\"total\":");
+        goto total;
+    }
+    p = LIT(p, ",\"discounts\":[");
+    for (d = 0; d < l->ndiscounts; d++) {
+        const jtext *id = &j->discounts[l->discounts[d].discount];
+        if (l->ndiscounts > LINE_DISCOUNTS_AT_ONCE)
+            ROOM(j->discount_room);
+        if (d)
+            *p++ = ',';
+        p = LIT(p, "{\"id\":");
+        p = put_jt(p, id);
+        p = LIT(p, ",\"amount\":");
+        p = put_money(p, l->discounts[d].amount, scale);
+        *p++ = '}';
+    }
+    p = LIT(p, "],\"redeemed\":{\"points\":");
+    p = put_int(p, l->redeemed_points);
+    p = LIT(p, ",\"value\":");
+    p = put_money(p, l->redeemed_value, scale);
+    p = LIT(p, "},\"total\":");
+total:
+    p = put_money(p, l->total, scale);
+    if (r->line_tax && r->line_tax[i].rate >= 0)
+        tax = &j->taxes[r->line_tax[i].rate];
+    if (tax) {
+        /* ,"tax":{"id":…,"rate":…,"amount":…} */
+        p = LIT(p, ",\"tax\":");
+        p = put_jt(p, tax);
+        p = LIT(p, ",\"amount\":");
+        p = put_money(p, r->line_tax[i].amount, scale);
+        *p++ = '}';
+    } else if (r->line_tax) {
+        p = LIT(p, ",\"tax\":null");
+    }
+    p = LIT(p, ",\"points_earned\":");
+    p = put_int(p, l->points_earned);
+    *p++ = '}';
+    return p;
+}
+
+/* ,"taxes":[{"id","rate","base","amount"}] for every rate used, in rates
+ * order (rule sets with taxes). */
+static char *put_taxes(const jctx *c, char *p)
+{
+    tsr_buf *b = c->b;
+    const tsr_result *r = c->r;
     bool first = true;
     size_t k;
 
-    LIT(b, ",\"taxes\":[");
-    for (k = 0; k < tx->nrates; k++) {
+    ROOM(K(",\"taxes\":["));
+    p = LIT(p, ",\"taxes\":[");
+    for (k = 0; k < r->rs->taxes.nrates; k++) {
         const tsr_rate_tax *rt = &r->rate_tax[k];
+        const jtext *t = &c->j->taxes[k];
         if (rt->nlines == 0)
             continue;
+        ROOM(K(",,\"base\":,\"amount\":}") + t->n + JT_PAD + (size_t)2 * MONEY_MAX_LEN);
         if (!first)
-            putc_(b, ',');
+            *p++ = ',';
         first = false;
-        LIT(b, "{\"id\":");
-        put_str(b, tx->rates[k].id);
-        LIT(b, ",\"rate\":");
-        put_str(b, tx->rates[k].rate_text);
-        LIT(b, ",\"base\":");
-        put_money(b, r, rt->base);
-        LIT(b, ",\"amount\":");
-        put_money(b, r, rt->amount);
-        putc_(b, '}');
+        p = put_jt(p, t);
+        p = LIT(p, ",\"base\":");
+        p = put_money(p, rt->base, c->scale);
+        p = LIT(p, ",\"amount\":");
+        p = put_money(p, rt->amount, c->scale);
+        *p++ = '}';
     }
-    putc_(b, ']');
+    ROOM(1);
+    *p++ = ']';
+    return p;
 }
 
-static void put_line(tsr_buf *b, const tsr_result *r, size_t i)
+static char *put_promos(const jctx *c, char *p)
 {
-    const tsr_ruleset *rs = r->rs;
-    const tsr_res_line *l = &r->lines[i];
-    size_t d;
-
-    LIT(b, "{\"id\":");
-    put_str(b, l->id);
-    LIT(b, ",\"kind\":");
-    put_str(b, l->kind);
-    LIT(b, ",\"category\":");
-    if (l->category >= 0)
-        put_jt(b, &rs->json->categories[l->category]);
-    else
-        put_str(b, l->category_name);
-    LIT(b, ",\"quantity\":");
-    put_int(b, l->quantity);
-    LIT(b, ",\"unit_price\":");
-    put_money(b, r, l->unit_price);
-    LIT(b, ",\"subtotal\":");
-    put_money(b, r, l->subtotal);
-    LIT(b, ",\"discounts\":");
-    putc_(b, '[');
-    for (d = 0; d < l->ndiscounts; d++) {
-        if (d)
-            putc_(b, ',');
-        LIT(b, "{\"id\":");
-        put_jt(b, &rs->json->discounts[l->discounts[d].discount]);
-        LIT(b, ",\"amount\":");
-        put_money(b, r, l->discounts[d].amount);
-        putc_(b, '}');
-    }
-    putc_(b, ']');
-    LIT(b, ",\"redeemed\":{\"points\":");
-    put_int(b, l->redeemed_points);
-    LIT(b, ",\"value\":");
-    put_money(b, r, l->redeemed_value);
-    putc_(b, '}');
-    LIT(b, ",\"total\":");
-    put_money(b, r, l->total);
-    if (r->line_tax)
-        put_line_tax(b, r, &r->line_tax[i]);
-    LIT(b, ",\"points_earned\":");
-    put_int(b, l->points_earned);
-    putc_(b, '}');
-}
-
-static void put_promos(tsr_buf *b, const tsr_result *r)
-{
+    tsr_buf *b = c->b;
+    const tsr_result *r = c->r;
     size_t i;
-    putc_(b, '[');
+
+    ROOM(K(",\"promo_codes\":["));
+    p = LIT(p, ",\"promo_codes\":[");
     for (i = 0; i < r->npromos; i++) {
-        const tsr_res_promo *p = &r->promos[i];
-        if (i)
-            putc_(b, ',');
-        LIT(b, "{\"code\":");
-        put_jstr(b, p->code, p->code_len);
+        const tsr_res_promo *pr = &r->promos[i];
         /* Customer-safe results must not reveal which codes exist. */
-        if (p->promo >= 0 && p->reason != TSR_PR_NOT_APPLICABLE) {
-            LIT(b, ",\"id\":");
-            put_jt(b, &r->rs->json->promos[p->promo]);
+        const jtext *id = pr->promo >= 0 && pr->reason != TSR_PR_NOT_APPLICABLE
+                              ? &c->j->promos[pr->promo] : NULL;
+        const char *why = pr->status == TSR_PROMO_ACCEPTED ? NULL
+                                                           : tsr__promo_reason_name(pr->reason);
+        size_t wn = slen(why);
+
+        ROOM(K(",{\"code\":,\"id\":,\"status\":\"rejected\",\"reason\":}") +
+             esc_max(pr->code_len) + (id ? id->n + JT_PAD : 0) + esc_max(wn));
+        if (i)
+            *p++ = ',';
+        p = LIT(p, "{\"code\":");
+        p = jstr(p, pr->code, pr->code_len);
+        if (id) {
+            p = LIT(p, ",\"id\":");
+            p = put_jt(p, id);
         }
-        LIT(b, ",\"status\":");
-        if (p->status == TSR_PROMO_ACCEPTED)
-            LIT(b, "\"accepted\"");
-        else
-            LIT(b, "\"rejected\"");
-        if (p->status != TSR_PROMO_ACCEPTED) {
-            LIT(b, ",\"reason\":");
-            put_str(b, tsr__promo_reason_name(p->reason));
+        if (!why) {
+            p = LIT(p, ",\"status\":\"accepted\"");
+        } else {
+            p = LIT(p, ",\"status\":\"rejected\",\"reason\":");
+            p = jstr(p, why, wn);
         }
-        putc_(b, '}');
+        *p++ = '}';
     }
-    putc_(b, ']');
+    ROOM(1);
+    *p++ = ']';
+    return p;
 }
 
-static void put_points(tsr_buf *b, const tsr_result *r)
+static char *put_points(jctx *c, char *p)
 {
-    const tsr_ruleset *rs = r->rs;
-    size_t i;
+    tsr_buf *b = c->b;
+    const tsr_result *r = c->r;
+    const char *why = r->redeem_reason != TSR_RR_NONE ? tsr__redeem_reason_name(r->redeem_reason)
+                                                      : NULL;
+    size_t i, wn = slen(why);
 
-    LIT(b, "{\"redeemed\":");
-    put_int(b, r->points_redeemed);
-    LIT(b, ",\"earned\":");
-    put_int(b, r->points_earned);
-    if (r->redeem_reason != TSR_RR_NONE) {
-        LIT(b, ",\"redeem_reason\":");
-        put_str(b, tsr__redeem_reason_name(r->redeem_reason));
+    ROOM(K(",\"points\":{\"redeemed\":,\"earned\":,\"redeem_reason\":,\"lots_used\":[") +
+         (size_t)2 * INT_MAX_LEN + esc_max(wn));
+    p = LIT(p, ",\"points\":{\"redeemed\":");
+    p = put_int(p, r->points_redeemed);
+    p = LIT(p, ",\"earned\":");
+    p = put_int(p, r->points_earned);
+    if (why) {
+        p = LIT(p, ",\"redeem_reason\":");
+        p = jstr(p, why, wn);
     }
     if (r->nlots_used) {
-        LIT(b, ",\"lots_used\":");
-        putc_(b, '[');
+        p = LIT(p, ",\"lots_used\":[");
         for (i = 0; i < r->nlots_used; i++) {
+            size_t n = slen(r->lots_used[i].id);
+            ROOM(K(",{\"id\":,\"points\":}") + esc_max(n) + NULL_SLACK + INT_MAX_LEN);
             if (i)
-                putc_(b, ',');
-            LIT(b, "{\"id\":");
-            put_str(b, r->lots_used[i].id);
-            LIT(b, ",\"points\":");
-            put_int(b, r->lots_used[i].points);
-            putc_(b, '}');
+                *p++ = ',';
+            p = LIT(p, "{\"id\":");
+            p = jstr_z(p, r->lots_used[i].id, n);
+            p = LIT(p, ",\"points\":");
+            p = put_int(p, r->lots_used[i].points);
+            *p++ = '}';
         }
-        putc_(b, ']');
+        ROOM(1);
+        *p++ = ']';
     }
-    LIT(b, ",\"entries\":");
-    putc_(b, '[');
+    ROOM(K(",\"entries\":["));
+    p = LIT(p, ",\"entries\":[");
     for (i = 0; i < r->nentries; i++) {
         const tsr_points_entry *e = &r->entries[i];
+        const jtext *rule = &c->j->earn[e->earn];
+        /* the line's id as put_line wrote it, when it was kept */
+        bool kept = e->line >= 0 && (size_t)e->line < KEPT_LINE_IDS;
+        const char *line = e->line >= 0 && !kept ? r->lines[e->line].id : NULL;
+        size_t n = kept ? c->line_id_len[e->line] : slen(line);
+
+        ROOM(K(",{\"rule\":,\"line\":,\"points\":,\"available_on\":,\"expires_on\":}") +
+             rule->n + JT_PAD + esc_max(n) + NULL_SLACK + INT_MAX_LEN + (size_t)2 * DATE_COPY);
         if (i)
-            putc_(b, ',');
-        LIT(b, "{\"rule\":");
-        put_jt(b, &rs->json->earn[e->earn]);
-        LIT(b, ",\"line\":");
-        put_str(b, e->line >= 0 ? r->lines[e->line].id : NULL);
-        LIT(b, ",\"points\":");
-        put_int(b, e->points);
-        LIT(b, ",\"available_on\":");
-        put_date(b, e->available_on);
-        LIT(b, ",\"expires_on\":");
-        if (e->has_expires)
-            put_date(b, e->expires_on);
+            *p++ = ',';
+        p = LIT(p, "{\"rule\":");
+        p = put_jt(p, rule);
+        p = LIT(p, ",\"line\":");
+        if (!kept)
+            p = jstr_z(p, line, n);
+        else if (n <= 16)
+            p = copy_short(p, b->data + c->line_id_at[e->line], n);
         else
-            LIT(b, "null");
-        putc_(b, '}');
+            p = (char *)memcpy(p, b->data + c->line_id_at[e->line], n) + n;
+        p = LIT(p, ",\"points\":");
+        p = put_int(p, e->points);
+        p = LIT(p, ",\"available_on\":");
+        p = put_date(c, p, e->available_on);
+        p = LIT(p, ",\"expires_on\":");
+        if (e->has_expires)
+            p = put_date(c, p, e->expires_on);
+        else
+            p = LIT(p, "null");
+        *p++ = '}';
     }
-    LIT(b, "]}");
+    ROOM(K("]}"));
+    return LIT(p, "]}");
 }
 
-static void put_trace(tsr_buf *b, const tsr_result *r)
+/* The rule id's escaped text prepared at load, or NULL when id is not one
+ * of the rule set's own ids ("loyalty.redeem"). */
+static inline const jtext *id_text(const struct tsr_json_consts *j, const char *id)
 {
-    size_t i;
-    putc_(b, '[');
+    size_t h;
+
+    for (h = id_slot(id, j->ids_mask); j->ids[h].id; h = (h + 1) & j->ids_mask)
+        if (j->ids[h].id == id)
+            return &j->ids[h].text;
+    return NULL;
+}
+
+static char *put_trace(const jctx *c, char *p)
+{
+    tsr_buf *b = c->b;
+    const tsr_result *r = c->r;
+    const char *section = NULL;   /* entries come in runs of one section */
+    size_t i, sn = 0;
+
+    ROOM(K(",\"trace\":["));
+    p = LIT(p, ",\"trace\":[");
     for (i = 0; i < r->ntrace; i++) {
         const tsr_trace_entry *t = &r->trace[i];
-        if (i)
-            putc_(b, ',');
-        LIT(b, "{\"rule\":\"");
-        put(b, t->section, strlen(t->section));
-        putc_(b, '.');
-        put_jesc(b, t->id, strlen(t->id));
-        LIT(b, "\",\"applied\":");
-        if (t->applied)
-            LIT(b, "true");
-        else
-            LIT(b, "false");
-        if (!t->applied) {
-            LIT(b, ",\"why\":");
-            put_str(b, t->why);
-        } else if (t->note) {
-            LIT(b, ",\"note\":");
-            put_str(b, t->note);
+        const char *why = t->applied ? t->note : t->why;
+        const jtext *id = id_text(c->j, t->id);
+        size_t idn = id ? 0 : strlen(t->id), wn = slen(why);
+
+        if (t->section != section) {
+            section = t->section;
+            sn = strlen(section);
         }
-        putc_(b, '}');
+        ROOM(K(",{\"rule\":\".\",\"applied\":false,\"note\":}") + esc_max(sn) +
+             (id ? id->n + JT_PAD : esc_max(idn)) + esc_max(wn) + NULL_SLACK);
+        if (i)
+            *p++ = ',';
+        p = LIT(p, "{\"rule\":\"");
+        p = put_esc(p, section, sn);   /* ASCII words: copied as they are */
+        *p++ = '.';
+        p = id ? put_jt(p, id) : put_esc(p, t->id, idn);
+        if (!t->applied) {
+            p = LIT(p, "\",\"applied\":false,\"why\":");
+            p = jstr_z(p, why, wn);
+        } else if (why) {
+            p = LIT(p, "\",\"applied\":true,\"note\":");
+            p = jstr(p, why, wn);
+        } else {
+            p = LIT(p, "\",\"applied\":true");
+        }
+        *p++ = '}';
     }
-    putc_(b, ']');
+    ROOM(1);
+    *p++ = ']';
+    return p;
 }
 
-static void put_result(tsr_buf *b, const tsr_result *r)
+static char *put_result(jctx *c, char *p)
 {
+    tsr_buf *b = c->b;
+    const tsr_result *r = c->r;
     const tsr_ruleset *rs = r->rs;
+    const struct tsr_json_consts *j = c->j;
     const tsr_totals *t = &r->totals;
-    size_t i;
+    const unsigned scale = c->scale;
+    size_t i, on = slen(r->order_id);
     bool first = true;
 
-    put_jt(b, &rs->json->head);
-    put_str(b, r->order_id);
-    put_jt(b, &rs->json->currency);
+    /* {"ruleset":{…},"order":…,"currency":…,"segments":[ */
+    ROOM(j->head.n + JT_PAD + esc_max(on) + NULL_SLACK + j->currency.n + JT_PAD);
+    p = put_jt(p, &j->head);
+    p = jstr_z(p, r->order_id, on);
+    p = put_jt(p, &j->currency);
     for (i = 0; i < rs->nsegments; i++) {
         if (!r->segments[i])
             continue;
+        ROOM(1 + j->segments[i].n + JT_PAD);
         if (!first)
-            putc_(b, ',');
+            *p++ = ',';
         first = false;
-        put_jt(b, &rs->json->segments[i]);
+        p = put_jt(p, &j->segments[i]);
     }
-    putc_(b, ']');
-    LIT(b, ",\"tier\":");
+    ROOM(K("],\"tier\":null,\"lines\":[") + (r->tier >= 0 ? j->tiers[r->tier].n + JT_PAD : 0));
+    p = LIT(p, "],\"tier\":");
     if (r->tier >= 0)
-        put_jt(b, &rs->json->tiers[r->tier]);
+        p = put_jt(p, &j->tiers[r->tier]);
     else
-        LIT(b, "null");
-    LIT(b, ",\"lines\":");
-    putc_(b, '[');
+        p = LIT(p, "null");
+    p = LIT(p, ",\"lines\":[");
     for (i = 0; i < r->nlines; i++) {
-        if (i)
-            putc_(b, ',');
-        put_line(b, r, i);
+        if (i) {
+            ROOM(1);
+            *p++ = ',';
+        }
+        if (!(p = put_line(c, p, i)))
+            return NULL;
     }
-    putc_(b, ']');
-    LIT(b, ",\"promo_codes\":");
-    put_promos(b, r);
-    LIT(b, ",\"totals\":{\"subtotal\":");
-    put_money(b, r, t->subtotal);
-    LIT(b, ",\"discount\":");
-    put_money(b, r, t->discount);
-    LIT(b, ",\"redeemed_value\":");
-    put_money(b, r, t->redeemed_value);
+    ROOM(1);
+    *p++ = ']';
+    if (!(p = put_promos(c, p)))
+        return NULL;
+    ROOM(K(",\"totals\":{\"subtotal\":,\"discount\":,\"redeemed_value\":,\"tax\":,\"due\":}") +
+         (size_t)5 * MONEY_MAX_LEN);
+    p = LIT(p, ",\"totals\":{\"subtotal\":");
+    p = put_money(p, t->subtotal, scale);
+    p = LIT(p, ",\"discount\":");
+    p = put_money(p, t->discount, scale);
+    p = LIT(p, ",\"redeemed_value\":");
+    p = put_money(p, t->redeemed_value, scale);
     if (r->line_tax) {
-        LIT(b, ",\"tax\":");
-        put_money(b, r, t->tax);
+        p = LIT(p, ",\"tax\":");
+        p = put_money(p, t->tax, scale);
     }
-    LIT(b, ",\"due\":");
-    put_money(b, r, t->due);
-    putc_(b, '}');
-    if (r->line_tax)
-        put_taxes(b, r);
-    LIT(b, ",\"points\":");
-    put_points(b, r);
-    LIT(b, ",\"offers\":");
-    putc_(b, '[');
+    p = LIT(p, ",\"due\":");
+    p = put_money(p, t->due, scale);
+    *p++ = '}';
+    if (r->line_tax && !(p = put_taxes(c, p)))
+        return NULL;
+    if (!(p = put_points(c, p)))
+        return NULL;
+    ROOM(K(",\"offers\":["));
+    p = LIT(p, ",\"offers\":[");
     for (i = 0; i < r->noffers; i++) {
+        const jtext *o = &j->offers[r->offers[i]];
+        ROOM(1 + o->n + JT_PAD);
         if (i)
-            putc_(b, ',');
-        put_jt(b, &rs->json->offers[r->offers[i]]);
+            *p++ = ',';
+        p = put_jt(p, o);
     }
-    putc_(b, ']');
-    LIT(b, ",\"trace\":");
-    put_trace(b, r);
-    putc_(b, '}');
+    ROOM(1);
+    *p++ = ']';
+    if (!(p = put_trace(c, p)))
+        return NULL;
+    ROOM(1);
+    *p++ = '}';
+    return p;
 }
 
 const char *tsr_result_json(tsr_result *r, size_t *len)
@@ -848,9 +1318,22 @@ const char *tsr_result_json(tsr_result *r, size_t *len)
             else
                 b.failed = TSR_ENOMEM;
         }
+        if (!b.failed) {
+            jctx c;
+            char *end;
+
+            c.b = &b;
+            c.r = r;
+            c.j = r->rs->json;
+            c.scale = r->rs->minor_units > 18 ? 18 : r->rs->minor_units;
+            c.date_len = 0;
+            c.date_days = 0;
+            memset(c.date, 0, sizeof c.date);
+            if ((end = put_result(&c, b.data)) != NULL)
+                b.len = (size_t)(end - b.data);
+        }
         if (!b.failed)
-            put_result(&b, r);
-        tsr__buf_put(&b, "", 0);   /* the NUL the inline writers leave out */
+            b.data[b.len] = '\0';   /* room() always leaves a byte for it */
         if (b.failed || !b.data) {
             tsr__buf_free(&b);
             return NULL;

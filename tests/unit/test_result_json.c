@@ -10,8 +10,26 @@
 #include <cmocka.h>
 
 #include "tessera.h"
+#include "alloc_fixture.h"
+#include "internal.h"   /* tsr__buf_json_string: the general escaper, as the oracle */
 
 static const char *const park = TSR_SOURCE_DIR "/../shared/scenarios/park/park.yaml";
+
+/* Park orders: points redeemed, earned, a welcome-back discount (A-7);
+ * promo codes accepted and rejected, segments, an offer. */
+static const char order_a7[] =
+    "{\"id\":\"A-7\",\"datetime\":\"2026-06-10T11:00:00+03:00\","
+    "\"customer\":{\"id\":\"C5\",\"visits\":4,\"member\":true,\"points_balance\":1200,"
+    "\"last_visit\":\"2025-11-01\"},"
+    "\"items\":[{\"id\":\"t1\",\"kind\":\"ticket\",\"height_cm\":180},"
+    "{\"id\":\"t2\",\"kind\":\"ticket\",\"height_cm\":120},"
+    "{\"id\":\"f1\",\"kind\":\"fnb\",\"price\":\"150.00\",\"quantity\":2}],"
+    "\"redeem_points\":1000}";
+static const char order_promos[] =
+    "{\"datetime\":\"2026-06-10T11:00:00+03:00\","
+    "\"customer\":{\"id\":\"C3\",\"visits\":0,\"tags\":[\"season_pass\"]},"
+    "\"items\":[{\"id\":\"t1\",\"kind\":\"ticket\",\"height_cm\":180}],"
+    "\"promo_codes\":[\" doc-123456 \",\"SUMMER\"],\"promo_uses\":{\"doctors\":0}}";
 
 static tsr_result *eval(const tsr_ruleset *rs, const char *order, const tsr_eval_options *o)
 {
@@ -34,11 +52,7 @@ static void test_promo_codes_segments_and_trace_are_readable(void **state)
     (void)state;
 
     assert_int_equal(tsr_ruleset_load_file(&rs, park, NULL, NULL), TSR_OK);
-    r = eval(rs, "{\"datetime\":\"2026-06-10T11:00:00+03:00\","
-                 "\"customer\":{\"id\":\"C3\",\"visits\":0,\"tags\":[\"season_pass\"]},"
-                 "\"items\":[{\"id\":\"t1\",\"kind\":\"ticket\",\"height_cm\":180}],"
-                 "\"promo_codes\":[\" doc-123456 \",\"SUMMER\"],\"promo_uses\":{\"doctors\":0}}",
-             NULL);
+    r = eval(rs, order_promos, NULL);
     assert_int_equal(tsr_result_promo_count(r), 2);
     assert_int_equal(tsr_result_promo(r, 0, &code, &id, &status, &reason), TSR_OK);
     assert_string_equal(code, "DOC-123456");
@@ -108,14 +122,7 @@ static void test_customer_safe_mode_hides_which_codes_exist(void **state)
 
 static void test_json_is_byte_identical_and_totals_add_up(void **state)
 {
-    static const char order[] =
-        "{\"id\":\"A-7\",\"datetime\":\"2026-06-10T11:00:00+03:00\","
-        "\"customer\":{\"id\":\"C5\",\"visits\":4,\"member\":true,\"points_balance\":1200,"
-        "\"last_visit\":\"2025-11-01\"},"
-        "\"items\":[{\"id\":\"t1\",\"kind\":\"ticket\",\"height_cm\":180},"
-        "{\"id\":\"t2\",\"kind\":\"ticket\",\"height_cm\":120},"
-        "{\"id\":\"f1\",\"kind\":\"fnb\",\"price\":\"150.00\",\"quantity\":2}],"
-        "\"redeem_points\":1000}";
+    const char *order = order_a7;
     tsr_ruleset *rs = NULL;
     tsr_result *a, *b;
     tsr_totals t = TSR_TOTALS_INIT;
@@ -302,6 +309,406 @@ static void test_ids_are_escaped_at_every_position_in_a_word(void **state)
     tsr_ruleset_free(rs);
 }
 
+/* A rule set in the given currency scale with nothing but lines: what the
+ * JSON writes is the order's own prices and quantities. */
+static tsr_ruleset *bare_rules(unsigned scale, const tsr_allocator *a)
+{
+    tsr_load_options lo;
+    tsr_ruleset *rs = NULL;
+    tsr_error err;
+    char text[128];
+    int n = snprintf(text, sizeof text,
+                     "tessera: 1\nruleset: w\ncurrency: XYZ\nminor_units: %u\n", scale);
+
+    assert_int_equal(tsr_load_options_init(&lo, TSR_LOAD_OPTIONS_VERSION), TSR_OK);
+    lo.allocator = a;
+    if (tsr_ruleset_load_string(&rs, text, (size_t)n, "w.yaml", &lo, &err) != TSR_OK)
+        fail_msg("load: %s", err.message);
+    return rs;
+}
+
+/* v minor units in `scale` digits as the general formatter (and SPEC) has
+ * it, written here independently with printf. */
+static void ref_money(char *out, size_t size, int64_t v, unsigned scale)
+{
+    uint64_t m = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v, p = 1;
+    unsigned k;
+
+    for (k = 0; k < scale; k++)
+        p *= 10;
+    if (scale)
+        snprintf(out, size, "%s%llu.%0*llu", v < 0 ? "-" : "", (unsigned long long)(m / p),
+                 (int)scale, (unsigned long long)(m % p));
+    else
+        snprintf(out, size, "%s%llu", v < 0 ? "-" : "", (unsigned long long)m);
+}
+
+/* One line of price v and quantity q through the builder, as JSON. */
+static const char *one_line_json(const tsr_ruleset *rs, tsr_result **r, int64_t v, int64_t q)
+{
+    tsr_order *o = NULL;
+    tsr_error err;
+    int fp = tsr_ruleset_field(rs, TSR_RECORD_ITEM, "price");
+    int fdt = tsr_ruleset_field(rs, TSR_RECORD_ORDER, "datetime");
+    int line;
+    const char *json;
+
+    assert_int_equal(tsr_order_new(&o, rs, &err), TSR_OK);
+    assert_int_equal(tsr_order_set_text(o, TSR_RECORD_ORDER, 0, fdt, "2026-06-10T11:00:00+03:00",
+                                        25, &err), TSR_OK);
+    assert_int_equal(tsr_order_add_line(o, "l", "k", q, &line, &err), TSR_OK);
+    if (tsr_order_set_money(o, TSR_RECORD_ITEM, line, fp, v, &err) != TSR_OK)
+        fail_msg("price %lld: %s", (long long)v, err.message);
+    if (tsr_evaluate(r, rs, o, NULL, &err) != TSR_OK)
+        fail_msg("price %lld x %lld: %s", (long long)v, (long long)q, err.message);
+    tsr_order_free(o);
+    json = tsr_result_json(*r, NULL);
+    assert_non_null(json);
+    return json;
+}
+
+/* The writer formats numbers itself (forwards, a digit pair at a time, a
+ * constant for zero at two decimals, another path for other scales): every
+ * digit count and its edges, at each scale a currency can have, must come
+ * out as the general formatter writes them. */
+static void test_money_and_counts_are_written_as_the_general_formatter_writes_them(void **state)
+{
+    static const unsigned scales[] = { 0, 1, 2, 3, 6 };
+    static const int64_t quantities[] = { 1, 9, 10, 11, 99, 100, 101, 999, 1000, 1001, 9999,
+                                          10000, 10001, 123456 };
+    int64_t values[64];
+    size_t nvalues = 0, si, k;
+    int64_t p;
+    (void)state;
+
+    values[nvalues++] = 0;
+    for (p = 1; p <= INT64_C(100000000000000); p *= 10) {   /* 1 .. 10^14 and neighbours */
+        values[nvalues++] = p;
+        if (p > 1)
+            values[nvalues++] = p - 1;
+        values[nvalues++] = p + 1;
+        values[nvalues++] = p * 5 + 7;
+    }
+    assert_true(nvalues <= sizeof values / sizeof *values);
+    for (si = 0; si < sizeof scales / sizeof *scales; si++) {
+        tsr_ruleset *rs = bare_rules(scales[si], NULL);
+        for (k = 0; k < nvalues + sizeof quantities / sizeof *quantities; k++) {
+            int64_t v = k < nvalues ? values[k] : 1;
+            int64_t q = k < nvalues ? 1 : quantities[k - nvalues];
+            tsr_result *r = NULL;
+            const char *json = one_line_json(rs, &r, v, q);
+            char m[32], sub[32], zero[32], want[160];
+
+            ref_money(m, sizeof m, v, scales[si]);
+            ref_money(sub, sizeof sub, v * q, scales[si]);
+            snprintf(want, sizeof want,
+                     "\"quantity\":%lld,\"unit_price\":\"%s\",\"subtotal\":\"%s\",\"discounts\":[]",
+                     (long long)q, m, sub);
+            if (!strstr(json, want))
+                fail_msg("scale %u, %lld x %lld: want %s in %s", scales[si], (long long)v,
+                         (long long)q, want, json);
+            /* at two decimals an undiscounted line's zeros are one constant */
+            ref_money(zero, sizeof zero, 0, scales[si]);
+            snprintf(want, sizeof want,
+                     "\"discounts\":[],\"redeemed\":{\"points\":0,\"value\":\"%s\"},"
+                     "\"total\":\"%s\",\"points_earned\":0}", zero, sub);
+            if (!strstr(json, want))
+                fail_msg("scale %u: want %s in %s", scales[si], want, json);
+            snprintf(want, sizeof want, "\"due\":\"%s\"}", sub);
+            if (!strstr(json, want))
+                fail_msg("scale %u: want %s in %s", scales[si], want, json);
+            tsr_result_free(r);
+        }
+        tsr_ruleset_free(rs);
+    }
+}
+
+/* Points entries keep the last date formatted: dates that change from
+ * entry to entry and between available_on and expires_on must each be
+ * written as they are (the ticket's visit day, then the order day). */
+static void test_points_dates_change_from_entry_to_entry(void **state)
+{
+    static const char order[] =
+        "{\"datetime\":\"2026-07-10T11:00:00+03:00\","
+        "\"customer\":{\"id\":\"C8\",\"visits\":3,\"member\":true,\"points_balance\":1500},"
+        "\"items\":[{\"id\":\"t1\",\"kind\":\"ticket\",\"height_cm\":180,"
+        "\"event_start\":\"2026-07-15T10:00:00+03:00\"},"
+        "{\"id\":\"f1\",\"kind\":\"fnb\",\"sku\":\"COLA\",\"price\":\"150.00\",\"quantity\":2},"
+        "{\"id\":\"m1\",\"kind\":\"merch\",\"sku\":\"CAP\",\"price\":\"1200.00\"}],"
+        "\"redeem_points\":1000}";
+    static const char entries[] =
+        "\"entries\":["
+        "{\"rule\":\"base\",\"line\":\"t1\",\"points\":94,"
+        "\"available_on\":\"2026-07-16\",\"expires_on\":\"2027-07-16\"},"
+        "{\"rule\":\"base\",\"line\":\"f1\",\"points\":11,"
+        "\"available_on\":\"2026-07-11\",\"expires_on\":\"2027-07-11\"},"
+        "{\"rule\":\"base\",\"line\":\"m1\",\"points\":45,"
+        "\"available_on\":\"2026-07-11\",\"expires_on\":\"2027-07-11\"}]";
+    tsr_ruleset *rs = NULL;
+    tsr_result *r;
+    const char *json;
+    (void)state;
+
+    assert_int_equal(tsr_ruleset_load_file(&rs, TSR_SOURCE_DIR "/rules/park/park.yaml", NULL,
+                                           NULL), TSR_OK);
+    r = eval(rs, order, NULL);
+    json = tsr_result_json(r, NULL);
+    assert_non_null(json);
+    if (!strstr(json, entries))
+        fail_msg("want %s in %s", entries, json);
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
+}
+
+/* Ids that escape to six bytes a byte make the text far longer than the
+ * buffer sized up front, so it grows while lines are written.  Failing
+ * each allocation in turn: tsr_result_json returns NULL and keeps nothing,
+ * a later call builds the same bytes as an evaluation that never failed,
+ * and nothing leaks. */
+static void test_json_grows_and_fails_cleanly_at_every_allocation(void **state)
+{
+    counting c = { 0 };
+    tsr_allocator a = { counting_realloc, &c };
+    tsr_ruleset *rs;
+    tsr_order *o = NULL;
+    tsr_error err;
+    char id[64];
+    const char *want, *json;
+    size_t want_len, len, n, i;
+    int line, fp;
+    tsr_result *ref = NULL;
+    (void)state;
+
+    rs = bare_rules(2, &a);
+    fp = tsr_ruleset_field(rs, TSR_RECORD_ITEM, "price");
+    assert_int_equal(tsr_order_new(&o, rs, &err), TSR_OK);
+    assert_int_equal(tsr_order_set_text(o, TSR_RECORD_ORDER, 0,
+                                        tsr_ruleset_field(rs, TSR_RECORD_ORDER, "datetime"),
+                                        "2026-06-10T11:00:00+03:00", 25, &err), TSR_OK);
+    for (i = 0; i < 40; i++) {
+        memset(id, 1, sizeof id - 1);   /* "\u0001" × 63 */
+        id[sizeof id - 1] = '\0';
+        id[0] = (char)('A' + i % 26);
+        id[1] = (char)('a' + i / 26);
+        assert_int_equal(tsr_order_add_line(o, id, "k\x1fk", 3, &line, &err), TSR_OK);
+        assert_int_equal(tsr_order_set_money(o, TSR_RECORD_ITEM, line, fp, 1234567, &err),
+                         TSR_OK);
+    }
+    assert_int_equal(tsr_evaluate(&ref, rs, o, NULL, &err), TSR_OK);
+    want = tsr_result_json(ref, &want_len);
+    assert_non_null(want);
+    assert_true(want_len > 1024 + 40 * 320);   /* more than sized up front */
+
+    for (n = 1;; n++) {
+        tsr_result *r = NULL;
+        assert_true(n < 50);
+        c.calls = 0;
+        c.fail_at = 0;
+        assert_int_equal(tsr_evaluate(&r, rs, o, NULL, &err), TSR_OK);
+        c.calls = 0;
+        c.fail_at = n;
+        json = tsr_result_json(r, &len);
+        c.fail_at = 0;
+        if (!json) {
+            /* a failed call keeps nothing: the next one builds it whole */
+            json = tsr_result_json(r, &len);
+            assert_non_null(json);
+            assert_int_equal(len, want_len);
+            assert_memory_equal(json, want, len);
+            tsr_result_free(r);
+            continue;
+        }
+        assert_int_equal(len, want_len);
+        assert_memory_equal(json, want, len);
+        assert_int_equal(json[len], '\0');
+        tsr_result_free(r);
+        break;
+    }
+    assert_true(n > 2);   /* it grew at least once after the first buffer */
+    tsr_result_free(ref);
+    tsr_order_free(o);
+    tsr_ruleset_free(rs);
+    assert_int_equal(c.live, 0);
+}
+
+/* raw as the general escaper writes it, quoted, into out. */
+static void oracle_json_string(char *out, size_t size, const char *raw)
+{
+    tsr_alloc a;
+    tsr_buf b;
+
+    tsr__alloc_init(&a, NULL);
+    tsr__buf_init(&b, &a);
+    tsr__buf_json_string(&b, raw, strlen(raw));
+    assert_false(b.failed);
+    assert_true(b.len < size);
+    memcpy(out, b.data, b.len + 1);
+    tsr__buf_free(&b);
+}
+
+/* The writer escapes at its cursor, a word at a time (whole words while
+ * plain, then up to the first byte that needs an escape): every byte that
+ * needs one, and plain bytes next to them in value, at every position of
+ * ids of 1 to 40 bytes, must come out as the general escaper writes them,
+ * as the order id and as a line's id.  (UTF-8 is plain to both:
+ * test_ids_are_escaped_at_every_position_in_a_word has it.) */
+static void test_strings_are_escaped_as_the_general_escaper_escapes_them(void **state)
+{
+    static const char odd[] = { '"', '\\', '\n', '\r', '\t', '\b', '\f', 1, 0x1f, ' ', '!',
+                                '#', '[', ']', 0x7f, '/' };
+    tsr_ruleset *rs = bare_rules(2, NULL);
+    int fid = tsr_ruleset_field(rs, TSR_RECORD_ORDER, "id");
+    int fdt = tsr_ruleset_field(rs, TSR_RECORD_ORDER, "datetime");
+    int fp = tsr_ruleset_field(rs, TSR_RECORD_ITEM, "price");
+    size_t k, n, pos, runs = 0;
+    (void)state;
+
+    assert_true(fid >= 0 && fdt >= 0 && fp >= 0);
+    for (k = 0; k < sizeof odd; k++) {
+        for (n = 1; n <= 40; n++) {
+            for (pos = 0; pos < n; pos++) {
+                char id[48], want[400], frag[480];
+                tsr_order *o = NULL;
+                tsr_result *r = NULL;
+                tsr_error err;
+                const char *json;
+                int line;
+
+                memset(id, 'a', n);
+                id[pos] = odd[k];
+                id[(pos + 3) % n] = odd[(k + 5) % sizeof odd];   /* a second one, when n > 3 */
+                id[n] = '\0';
+                assert_int_equal(tsr_order_new(&o, rs, &err), TSR_OK);
+                assert_int_equal(tsr_order_set_text(o, TSR_RECORD_ORDER, 0, fdt,
+                                                    "2026-06-10T11:00:00+03:00", 25, &err), TSR_OK);
+                if (tsr_order_set_string(o, TSR_RECORD_ORDER, 0, fid, id, strlen(id), &err) !=
+                    TSR_OK)
+                    fail_msg("order id: %s", err.message);
+                assert_int_equal(tsr_order_add_line(o, id, "k", 1, &line, &err), TSR_OK);
+                assert_int_equal(tsr_order_set_money(o, TSR_RECORD_ITEM, line, fp, 100, &err),
+                                 TSR_OK);
+                if (tsr_evaluate(&r, rs, o, NULL, &err) != TSR_OK)
+                    fail_msg("evaluate: %s", err.message);
+                json = tsr_result_json(r, NULL);
+                assert_non_null(json);
+                oracle_json_string(want, sizeof want, id);
+                snprintf(frag, sizeof frag, "\"order\":%s,\"currency\"", want);
+                if (!strstr(json, frag))
+                    fail_msg("order id: want %s in %s", frag, json);
+                snprintf(frag, sizeof frag, "\"lines\":[{\"id\":%s,\"kind\":\"k\",", want);
+                if (!strstr(json, frag))
+                    fail_msg("line: want %s in %s", frag, json);
+                tsr_result_free(r);
+                tsr_order_free(o);
+                runs++;
+            }
+        }
+    }
+    assert_int_equal(runs, sizeof odd * 820);
+    tsr_ruleset_free(rs);
+}
+
+/* Trace entries name rules through a table of the rule set's ids
+ * prepared at load (an id outside it, "loyalty.redeem", the general way)
+ * and quote their sentences escaped at the cursor: each entry of traced
+ * evaluations must read in the JSON as the accessors give it, escaped by
+ * the general escaper. */
+static void test_trace_entries_read_as_the_accessors_give_them(void **state)
+{
+    const char *const orders[] = { order_a7, order_promos };
+    tsr_ruleset *rs = NULL;
+    size_t o, i, checked = 0, redeem = 0, quoted = 0;
+    (void)state;
+
+    assert_int_equal(tsr_ruleset_load_file(&rs, park, NULL, NULL), TSR_OK);
+    for (o = 0; o < sizeof orders / sizeof *orders; o++) {
+        tsr_result *r = eval(rs, orders[o], NULL);
+        const char *json = tsr_result_json(r, NULL), *at;
+
+        assert_non_null(json);
+        at = strstr(json, ",\"trace\":[");
+        assert_non_null(at);
+        for (i = 0; i < tsr_result_trace_count(r); i++) {
+            char rule[256], qrule[512], qwhy[1024], frag[1600];
+            const char *why;
+            int applied;
+
+            assert_int_equal(tsr_result_trace(r, i, rule, sizeof rule, &applied, &why), TSR_OK);
+            oracle_json_string(qrule, sizeof qrule, rule);
+            if (applied) {
+                snprintf(frag, sizeof frag, "{%s:%s,%s:true", "\"rule\"", qrule, "\"applied\"");
+            } else {
+                oracle_json_string(qwhy, sizeof qwhy, why);
+                snprintf(frag, sizeof frag, "{\"rule\":%s,\"applied\":false,\"why\":%s}", qrule,
+                         qwhy);
+                quoted += strchr(why, '"') != NULL;
+            }
+            /* in order: each entry after the one before */
+            if (!(at = strstr(at, frag)))
+                fail_msg("trace %zu: want %s in %s", i, frag, json);
+            redeem += strcmp(rule, "loyalty.redeem") == 0;
+            checked++;
+        }
+        tsr_result_free(r);
+    }
+    assert_true(checked > 10);
+    assert_int_equal(redeem, 1);
+    assert_true(quoted > 0);   /* a sentence that quotes a string ("ticket") */
+    tsr_ruleset_free(rs);
+}
+
+/* Points entries copy their line's id as the line's writer wrote it, for
+ * the first 32 lines; later lines are written again from the id.  Both
+ * must name the line as the general escaper writes its id: short, long
+ * (more than 16 bytes) and escaped ids, before and past line 32. */
+static void test_points_entries_name_their_lines_before_and_past_the_kept_ones(void **state)
+{
+    char order[16384], id[64];
+    size_t len, i, named = 0;
+    tsr_ruleset *rs = NULL;
+    tsr_result *r;
+    const char *json;
+    (void)state;
+
+    len = (size_t)snprintf(order, sizeof order, "{\"datetime\":\"2026-07-10T11:00:00+03:00\","
+                           "\"customer\":{\"id\":\"C8\",\"visits\":3,\"member\":true},\"items\":[");
+    for (i = 0; i < 40; i++) {
+        if (i % 3 == 0)
+            snprintf(id, sizeof id, "f%zu", i);
+        else if (i % 3 == 1)   /* escaped, and longer than 16 bytes */
+            snprintf(id, sizeof id, "q\\\"%zu-an-id-longer-than-16", i);
+        else
+            snprintf(id, sizeof id, "c\\u0001%zu", i);
+        len += (size_t)snprintf(order + len, sizeof order - len,
+                                "%s{\"id\":\"%s\",\"kind\":\"fnb\",\"sku\":\"COLA\","
+                                "\"price\":\"150.00\"}", i ? "," : "", id);
+    }
+    len += (size_t)snprintf(order + len, sizeof order - len, "]}");
+    assert_true(len < sizeof order);
+
+    assert_int_equal(tsr_ruleset_load_file(&rs, TSR_SOURCE_DIR "/rules/park/park.yaml", NULL,
+                                           NULL), TSR_OK);
+    r = eval(rs, order, NULL);
+    json = tsr_result_json(r, NULL);
+    assert_non_null(json);
+    json = strstr(json, "\"entries\":[");
+    assert_non_null(json);
+    for (i = 0; i < tsr_result_line_count(r); i++) {
+        char want[256], frag[300];
+        if (tsr_result_line_points(r, i) <= 0)
+            continue;
+        oracle_json_string(want, sizeof want, tsr_result_line_id(r, i));
+        snprintf(frag, sizeof frag, "\"line\":%s,\"points\":%lld,", want,
+                 (long long)tsr_result_line_points(r, i));
+        if (!(json = strstr(json, frag)))   /* in line order */
+            fail_msg("line %zu: want %s", i, frag);
+        named += i >= 32;
+    }
+    assert_true(named >= 4);   /* past the kept ones too */
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -312,6 +719,12 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_totals_are_written_as_the_callers_version_says),
         cmocka_unit_test(test_eval_options_are_versioned),
         cmocka_unit_test(test_ids_are_escaped_at_every_position_in_a_word),
+        cmocka_unit_test(test_money_and_counts_are_written_as_the_general_formatter_writes_them),
+        cmocka_unit_test(test_points_dates_change_from_entry_to_entry),
+        cmocka_unit_test(test_json_grows_and_fails_cleanly_at_every_allocation),
+        cmocka_unit_test(test_strings_are_escaped_as_the_general_escaper_escapes_them),
+        cmocka_unit_test(test_trace_entries_read_as_the_accessors_give_them),
+        cmocka_unit_test(test_points_entries_name_their_lines_before_and_past_the_kept_ones),
     };
     /* `test_x NAME` runs the cases NAME matches (a * wildcard) alone */
     if (argc > 1)
