@@ -33,6 +33,10 @@ typedef struct outcome {
     const char *note;    /* for the trace when it applies ("percent 150 capped at 100") */
 } outcome;
 
+/* run_simple keeps a line's eligibility and saving on the stack: orders of
+ * more lines take the general path. */
+#define SIMPLE_MAX_LINES 64
+
 /* Scratch for the whole step, allocated once from the result arena. */
 typedef struct step {
     tsr_eval *ev;
@@ -49,9 +53,13 @@ typedef struct step {
      * accepted code (tsr__promos_settle then reads none) */
     uint8_t *promo_effect;
     bool claims;                  /* some discount of the rule set is exclusive */
-    bool quiet;                   /* no trace: simple discounts take run_simple */
+    bool quiet;                   /* no trace */
+    bool simple;                  /* no trace and at most SIMPLE_MAX_LINES lines:
+                                     simple discounts take run_simple */
     bool ready;                   /* the per-line scratch above is allocated */
-    bool roomy;                   /* every line has room for two discounts */
+    /* room for two discount records per line (give_room), NULL until a
+     * simple discount first changes a line */
+    tsr_line_discount *room;
 } step;
 
 /* ---------------------------------------------------------------------
@@ -645,17 +653,54 @@ static int apply_members(step *st, const size_t *members, size_t k)
     return TSR_OK;
 }
 
+/* Without a trace: room for two discount records per line (give_room)
+ * and the effect per promo code (effect_slot), zeroed, in one block
+ * allocated when either is first needed.  With a trace, scratch() has
+ * already carved the effect array when the order has an accepted code, and
+ * only that array is ever asked for. */
+static int quiet_block(step *st)
+{
+    tsr_eval *ev = st->ev;
+    size_t room = 2 * st->nlines * sizeof *st->room, n = ev->rs->npromos + 1;
+    unsigned char *b;
+
+    if (st->room)
+        return TSR_OK;
+    if (st->nlines > SIZE_MAX / (4 * sizeof *st->room) ||
+        !(b = tsr__arena_alloc(ev->arena, room + n)))
+        return TSR_ENOMEM;
+    memset(b + room, 0, n);
+    st->room = (tsr_line_discount *)(void *)b;
+    if (!st->promo_effect)
+        st->promo_effect = b + room;
+    return TSR_OK;
+}
+
+/* The effect slot of promo code rule p, the per-code array allocated when
+ * it is first needed: only codes the order had accepted are ever settled
+ * (tsr__promos_settle reads none when it stays NULL). */
+static int effect_slot(step *st, int p, uint8_t **slot)
+{
+    if (!st->promo_effect && quiet_block(st) != TSR_OK)
+        return TSR_ENOMEM;
+    *slot = &st->promo_effect[p];
+    return TSR_OK;
+}
+
 /* What d did for the code it requires: SOME once a requiring discount
- * changed a line, else NONE. */
-static void note_effect(step *st, const tsr_discount *d, bool changed)
+ * changed a line, else NONE.  Only for an accepted code: the others are
+ * not settled. */
+static int note_effect(step *st, const tsr_discount *d, bool changed)
 {
     uint8_t *e;
 
-    if (d->requires < 0 || !st->promo_effect)
-        return;
-    e = &st->promo_effect[d->requires];
+    if (d->requires < 0 || !st->ev->res->promo_accepted[d->requires])
+        return TSR_OK;
+    if (effect_slot(st, d->requires, &e) != TSR_OK)
+        return TSR_ENOMEM;
     if (*e != TSR_PROMO_EFFECT_SOME)
         *e = changed ? TSR_PROMO_EFFECT_SOME : TSR_PROMO_EFFECT_NONE;
+    return TSR_OK;
 }
 
 static int trace_member(step *st, size_t di, size_t m)
@@ -665,7 +710,8 @@ static int trace_member(step *st, size_t di, size_t m)
     const outcome *o = &st->out[m];
     const char *why;
 
-    note_effect(st, d, st->changed[m]);
+    if (note_effect(st, d, st->changed[m]) != TSR_OK)
+        return TSR_ENOMEM;
     if (!tsr__tracing(ev))
         return TSR_OK;
     if (st->changed[m]) {
@@ -818,24 +864,24 @@ static bool some_accepted(const tsr_result *r)
     return false;
 }
 
-/* The step's state; the effect per promo code only when it will be read. */
+/* The step's state.  With a trace, the general path's scratch in one
+ * block (with the effect per promo code when the order has an accepted
+ * code); without, the effect array is allocated when a discount first
+ * requires an accepted code (effect_slot). */
 static int setup(tsr_eval *ev, step *st)
 {
-    bool effect;
-
     /* the scratch pointers are set by scratch(), before anything reads them */
-    st->ready = st->roomy = false;
+    st->ready = false;
+    st->room = NULL;
     st->promo_effect = NULL;
     st->ev = ev;
     st->nlines = ev->res->nlines;
     /* no exclusive discount (decided at load): no line is ever claimed */
     st->claims = !ev->rs->plan || ev->rs->plan->any_exclusive;
     st->quiet = !tsr__tracing(ev);
-    effect = some_accepted(ev->res);
+    st->simple = st->quiet && st->nlines <= SIMPLE_MAX_LINES;
     if (!st->quiet)
-        return scratch(st, effect);   /* a trace: the general path, one block */
-    if (effect && !(st->promo_effect = tsr__arena_calloc(ev->arena, ev->rs->npromos + 1, 1)))
-        return TSR_ENOMEM;
+        return scratch(st, some_accepted(ev->res));   /* a trace: the general path */
     return TSR_OK;
 }
 
@@ -843,18 +889,42 @@ static int setup(tsr_eval *ev, step *st)
  * Simple discounts without a trace.
  */
 
-/* run_simple keeps a line's eligibility and saving on the stack: orders of
- * more lines take the general path. */
-#define SIMPLE_MAX_LINES 64
+/* A `when` that is one segment or promo flag (`segment.vip`), answered as
+ * tsr__eval_test answers it inline, charging the same steps: 1 and *ok, or
+ * 0 when it has another shape, a memo slot, or the budget is about to run
+ * out (tsr__eval_test then answers, and reports a spent budget). */
+static inline int when_flag(tsr_eval *ev, const tsr_expr *e, bool *ok)
+{
+    const tsr_fast_cmp *f = e->fast;
+    const uint8_t *flags;
 
-/* tsr__rule_gate without a trace: `when`, `valid`/`channels`, `requires`. */
+    if (e->nfast != 1 || e->memo || ev->x.steps_left < (int64_t)e->cost)
+        return 0;
+    if (f->kind == TSR_FAST_SEGMENT)
+        flags = ev->x.segments;
+    else if (f->kind == TSR_FAST_PROMO)
+        flags = ev->x.promo_accepted;
+    else
+        return 0;
+    *ok = flags && flags[f->slot];
+    ev->x.steps_left -= e->cost;
+    return 1;
+}
+
+/* tsr__rule_gate without a trace: `when`, `valid`/`channels`, `requires`.
+ * A required code not accepted, with no `when` to evaluate first, stops
+ * the discount at once. */
 static inline int gate_quiet(tsr_eval *ev, const tsr_discount *d, bool *ok)
 {
     int rc;
 
     ev->x.item = NULL;
-    if ((rc = tsr__eval_test(ev, d->when, ok, NULL)) != TSR_OK)
+    if (!d->when) {
+        *ok = true;
+    } else if (!when_flag(ev, d->when, ok) &&
+               (rc = tsr__eval_test(ev, d->when, ok, NULL)) != TSR_OK) {
         return rc;
+    }
     if (*ok && (!tsr__validity_holds(ev, &d->valid, NULL) ||
                 (d->requires >= 0 && !ev->res->promo_accepted[d->requires])))
         *ok = false;
@@ -882,6 +952,49 @@ typedef struct simple_lines {
     size_t n;
 } simple_lines;
 
+/* simple_outcome for a percent with a constant value, in one pass over
+ * the lines, when it cannot fail: the memo answers the `for` on every
+ * unclaimed line (no step, no error), each eligible line's units and total
+ * are within ±INT64_MAX / SIMPLE_MAX_LINES (their sums cannot overflow),
+ * and each saving is the inline percent (tsr__percent_all_fits).  False,
+ * having changed nothing but *sl, when one of these does not hold:
+ * simple_outcome then takes the steps one by one. */
+static bool simple_percent_pass(step *st, const tsr_discount *d, const uint8_t *memo,
+                                simple_lines *sl, bool *ok)
+{
+    const tsr_res_line *l = st->ev->res->lines;
+    const size_t nmemo = st->ev->rs->nmemo;
+    const tsr_rounding mode = st->ev->rs->rounding;
+    const int64_t value = d->quiet_value;
+    bool any = false;
+    size_t i, n = 0;
+
+    for (i = 0; i < st->nlines; i++, l++, memo += nmemo) {
+        int64_t s;
+        if (*memo != 2) {
+            if (*memo == 0 && !l->claimed)
+                return false;   /* not known: the `for` must be evaluated */
+            continue;
+        }
+        if (l->claimed)
+            continue;
+        /* tsr__percent_all_fits (the value, judged at load, is a percent
+         * of 0 .. 100) and within_sum, which it implies for the total */
+        if (l->quantity <= 0 || l->quantity > INT64_MAX / SIMPLE_MAX_LINES || l->total < 0 ||
+            l->total > INT64_MAX / (100 * TSR_DEC_SCALE))
+            return false;
+        s = tsr__percent_all(l->total, value, mode);
+        if (s > l->total)
+            s = l->total;   /* a line total never goes below zero */
+        sl->at[n] = (uint8_t)i;
+        sl->saving[n++] = s;
+        any |= s > 0;
+    }
+    sl->n = n;
+    *ok = any;
+    return true;
+}
+
 /* Up to the saving of each line: what evaluate() does for a simple
  * discount past its gates, in the same order (`for` on every unclaimed line;
  * the eligible units and totals; the effect's value; the savings), so the
@@ -900,8 +1013,11 @@ static int simple_outcome(step *st, const tsr_discount *d, simple_lines *sl, boo
     int rc;
 
     *ok = false;
-    sl->n = 0;
     memo = memo_column(ev, d->for_);
+    if (memo && d->has_quiet_value && d->effect == TSR_EFFECT_PERCENT && !d->base_original &&
+        simple_percent_pass(st, d, memo, sl, ok))
+        return TSR_OK;
+    sl->n = 0;
     for (i = 0; i < st->nlines; i++) {
         unsigned m;
         if (lines[i].claimed)
@@ -954,26 +1070,20 @@ static int simple_outcome(step *st, const tsr_discount *d, simple_lines *sl, boo
     return TSR_OK;
 }
 
-/* Room for two discounts on every line that has none yet, in one block:
- * one allocation per evaluation instead of one per line a discount changes
- * (record() grows a line's array from there as it always does). */
-static int make_room(step *st)
+/* Room for two discounts on line i when it has none yet, from one block
+ * for all lines: one allocation per evaluation instead of one per line a
+ * discount changes (record() grows a line's array from there as it always
+ * does). */
+static inline int give_room(step *st, size_t i)
 {
-    tsr_res_line *lines = st->ev->res->lines;
-    tsr_line_discount *block;
-    size_t i;
+    tsr_res_line *l = &st->ev->res->lines[i];
 
-    if (st->roomy)
+    if (l->discounts_cap != 0)
         return TSR_OK;
-    block = tsr__arena_alloc(st->ev->arena, 2 * st->nlines * sizeof *block);
-    if (!block)
+    if (quiet_block(st) != TSR_OK)
         return TSR_ENOMEM;
-    for (i = 0; i < st->nlines; i++)
-        if (lines[i].discounts_cap == 0) {
-            lines[i].discounts = block + 2 * i;
-            lines[i].discounts_cap = 2;
-        }
-    st->roomy = true;
+    l->discounts = st->room + 2 * i;
+    l->discounts_cap = 2;
     return TSR_OK;
 }
 
@@ -990,13 +1100,11 @@ static int run_simple(step *st, size_t di)
 
     if ((rc = simple_outcome(st, d, &sl, &ok)) != TSR_OK)
         return tsr__eval_locate(st->ev, rc, &d->pos, NULL);
-    if (ok && (rc = make_room(st)) != TSR_OK)
-        return rc;
     for (j = 0; ok && j < sl.n; j++)
-        if (sl.saving[j] > 0 && (rc = record(st->ev, sl.at[j], di, sl.saving[j])) != TSR_OK)
+        if (sl.saving[j] > 0 && ((rc = give_room(st, sl.at[j])) != TSR_OK ||
+                                 (rc = record(st->ev, sl.at[j], di, sl.saving[j])) != TSR_OK))
             return rc;
-    note_effect(st, d, ok);
-    return TSR_OK;
+    return note_effect(st, d, ok);
 }
 
 void tsr__discounts_prepare(tsr_ruleset *rs)
@@ -1029,23 +1137,23 @@ void tsr__discounts_prepare(tsr_ruleset *rs)
 /* Discount i, or its whole group at the group's first member. */
 static int run_discount(step *st, size_t i)
 {
-    int g = st->ev->rs->discounts[i].group_index;
+    const tsr_discount *d = &st->ev->rs->discounts[i];
+    int g;
     size_t k = 1;
     int rc;
 
-    if (st->quiet && st->ev->rs->discounts[i].simple && st->nlines <= SIMPLE_MAX_LINES) {
-        const tsr_discount *d = &st->ev->rs->discounts[i];
+    if (st->simple && d->simple) {
         bool ok;
         if ((rc = gate_quiet(st->ev, d, &ok)) != TSR_OK)
             return tsr__eval_locate(st->ev, rc, &d->pos, NULL);
         if (ok)
             return run_simple(st, i);
-        note_effect(st, d, false);   /* stopped at its gates: changed nothing */
-        return TSR_OK;
+        return note_effect(st, d, false);   /* stopped at its gates: changed nothing */
     }
     if ((rc = scratch(st, false)) != TSR_OK)
         return rc;
     st->members[0] = i;
+    g = d->group_index;
     if (g >= 0) {
         if (st->group_done[g])
             return TSR_OK;   /* evaluated at the group's first member */
@@ -1071,9 +1179,16 @@ static int run_routed(step *st, tsr_route_walk *w)
     while (tsr__route_walk_next(w, &d))
         if ((rc = run_discount(st, d)) != TSR_OK)
             return rc;
-    for (j = 0; st->promo_effect && j < plan->nrequired_promos; j++)
-        if (st->promo_effect[plan->required_promos[j]] == TSR_PROMO_EFFECT_UNUSED)
-            st->promo_effect[plan->required_promos[j]] = TSR_PROMO_EFFECT_NONE;
+    for (j = 0; j < plan->nrequired_promos; j++) {
+        uint32_t p = plan->required_promos[j];
+        uint8_t *e;
+        if (!st->ev->res->promo_accepted[p])
+            continue;   /* not settled */
+        if (effect_slot(st, (int)p, &e) != TSR_OK)
+            return TSR_ENOMEM;
+        if (*e == TSR_PROMO_EFFECT_UNUSED)
+            *e = TSR_PROMO_EFFECT_NONE;
+    }
     return TSR_OK;
 }
 

@@ -31,9 +31,30 @@ static bool is_ascii_space(unsigned char c)
     return c == ' ' || (c >= '\t' && c <= '\r');
 }
 
+/* The ASCII lower-case letters of the bytes of w upper-cased, every other
+ * byte (upper case, digits, bytes of UTF-8 sequences) unchanged: per byte,
+ * whether its low seven bits reach 'a' and pass 'z' is the carry into its
+ * top bit of two additions that never carry into the next byte. */
+static inline uint64_t upcase8(uint64_t w)
+{
+    const uint64_t ones = UINT64_C(0x0101010101010101), top = ones * 0x80;
+    uint64_t low = w & ~top;
+    uint64_t from_a = low + ones * (0x80 - 'a'), past_z = low + ones * (0x80 - 'z' - 1);
+
+    return w ^ ((from_a & ~past_z & ~w & top) >> 2);   /* 0x80 >> 2: the case bit */
+}
+
+static inline uint32_t upcase4(uint32_t w)
+{
+    return (uint32_t)upcase8(w);   /* the four high bytes stay zero */
+}
+
 /* Trim surrounding ASCII white space, upper-case ASCII letters: what the
  * customer typed becomes what the result echoes and what is matched.  Into
- * `out` (room for n + 1 bytes), NUL-terminated; returns its length. */
+ * `out` (room for n + 1 bytes), NUL-terminated; returns its length.  The
+ * letters are upper-cased a word at a time: eight bytes (the last word of
+ * a code that is no multiple of eight overlapping the one before it), or
+ * two overlapping words of four for 4 to 7 bytes. */
 static size_t normalise(const char *s, size_t n, char *out)
 {
     size_t i;
@@ -44,14 +65,37 @@ static size_t normalise(const char *s, size_t n, char *out)
     }
     while (n > 0 && is_ascii_space((unsigned char)s[n - 1]))
         n--;
-    for (i = 0; i < n; i++)
-        out[i] = (char)(s[i] >= 'a' && s[i] <= 'z' ? s[i] - ('a' - 'A') : s[i]);
     out[n] = '\0';
+    if (n >= 8) {
+        uint64_t w;
+        for (i = 0; i + 8 <= n; i += 8) {
+            memcpy(&w, s + i, 8);
+            w = upcase8(w);
+            memcpy(out + i, &w, 8);
+        }
+        if (i < n) {
+            memcpy(&w, s + n - 8, 8);
+            w = upcase8(w);
+            memcpy(out + n - 8, &w, 8);
+        }
+    } else if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        a = upcase4(a);
+        b = upcase4(b);
+        memcpy(out + n - 4, &b, 4);
+        memcpy(out, &a, 4);
+    } else {
+        for (i = 0; i < n; i++)
+            out[i] = (char)(s[i] >= 'a' && s[i] <= 'z' ? s[i] - ('a' - 'A') : s[i]);
+    }
     return n;
 }
 
-/* The result's entries (zeroed) and room for the normalised codes after
- * them, in one block: one allocation per order that enters codes. */
+/* The result's entries and room for the normalised codes after them, in
+ * one block: one allocation per order that enters codes.  The entries are
+ * filled one by one (each cleared first) as the codes are read. */
 static int alloc_entries(tsr_eval *ev, char **text)
 {
     const tsr_order *o = ev->order;
@@ -68,7 +112,6 @@ static int alloc_entries(tsr_eval *ev, char **text)
     }
     if (!(block = tsr__arena_alloc(ev->arena, size)))
         return TSR_ENOMEM;
-    memset(block, 0, n * sizeof *ev->res->promos);
     ev->res->promos = (tsr_res_promo *)(void *)block;
     *text = (char *)block + n * sizeof *ev->res->promos;
     return TSR_OK;
@@ -182,19 +225,30 @@ static tsr_promo_reason check_window(tsr_eval *ev, const tsr_promo *p, const cha
     return TSR_PR_NONE;
 }
 
+/* v without its date window (check_window has its reasons for it). */
+static bool rest_holds(tsr_eval *ev, const tsr_validity *v, const char **why)
+{
+    tsr_validity rest = *v;
+
+    rest.has_from = rest.has_until = false;
+    return tsr__validity_check(ev, &rest, why);
+}
+
 /* `when`, `valid.weekdays` / `valid.hours` and `channels`.  The date window
  * has its own reasons (check_window), so it is masked out here. */
 static int check_eligible(tsr_eval *ev, const tsr_promo *p, tsr_promo_reason *reason,
                           const char **why)
 {
-    tsr_validity rest = p->valid;
+    const tsr_validity *v = &p->valid;
     const char *w = NULL;
     size_t wl = 0;
     bool holds = true;
     int rc;
 
-    rest.has_from = rest.has_until = false;
-    if (rest.any && !tsr__validity_check(ev, &rest, tsr__tracing(ev) ? &w : NULL)) {
+    /* the window masked out: the rest restricts nothing unless it names
+     * weekdays, hours or channels */
+    if (v->any && (v->weekdays || v->has_hours || v->channels) &&
+        !rest_holds(ev, v, tsr__tracing(ev) ? &w : NULL)) {
         *reason = TSR_PR_NOT_ELIGIBLE;
         if (tsr__tracing(ev))
             *why = tsr__why(ev, "not eligible: %s", w ? w : "valid");
@@ -323,7 +377,8 @@ static int trace_promo(tsr_eval *ev, size_t p, const entry_note *notes)
                       why ? why : r->npromos ? "no entered code matches it" : "no code entered");
 }
 
-int tsr__eval_promos(tsr_eval *ev)
+/* Step 4 for an order that enters codes, or with a trace. */
+static int read_codes(tsr_eval *ev)
 {
     const tsr_order *o = ev->order;
     tsr_result *r = ev->res;
@@ -332,7 +387,6 @@ int tsr__eval_promos(tsr_eval *ev)
     size_t i;
     int rc;
 
-    ev->x.promo_accepted = r->promo_accepted;
     if (o->npromo_codes) {
         if (alloc_entries(ev, &text) != TSR_OK)
             return TSR_ENOMEM;
@@ -345,6 +399,7 @@ int tsr__eval_promos(tsr_eval *ev)
         tsr_res_promo *e = &r->promos[i];
         int promo;
 
+        memset(e, 0, sizeof *e);
         e->code = text;
         e->code_len = normalise(o->promo_codes[i].code, o->promo_codes[i].len, text);
         text += o->promo_codes[i].len + 1;
@@ -371,6 +426,15 @@ int tsr__eval_promos(tsr_eval *ev)
         if ((rc = trace_promo(ev, i, notes)) != TSR_OK)
             return rc;
     return TSR_OK;
+}
+
+int tsr__eval_promos(tsr_eval *ev)
+{
+    ev->x.promo_accepted = ev->res->promo_accepted;
+    /* no code and no trace: nothing to read, nothing to say */
+    if (!ev->order->npromo_codes && !tsr__tracing(ev))
+        return TSR_OK;
+    return read_codes(ev);
 }
 
 /* ---------------------------------------------------------------------
@@ -439,7 +503,8 @@ int tsr__promos_settle(tsr_eval *ev, const uint8_t *effect)
     size_t i;
     int rc;
 
-    for (i = 0; i < r->npromos; i++) {
+    /* no effect array: no discount required an accepted code */
+    for (i = 0; effect && i < r->npromos; i++) {
         const tsr_res_promo *e = &r->promos[i];
         if (e->status != TSR_PROMO_ACCEPTED || effect[e->promo] != TSR_PROMO_EFFECT_NONE)
             continue;
