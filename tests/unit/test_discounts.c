@@ -1245,7 +1245,7 @@ static char *same_both_ways(tsr_ruleset *rs, const char *order)
     "schema:\n  item: { n: int }\n  customer: { pct: int }\n" \
     "segments:\n  vip: '\"vip\" in customer.tags'\n" \
     "promo_codes:\n  - { id: doc, code: DOC2022 }\n  - { id: free, code: FREE }\n" \
-    "  - { id: late, code: LATE }\n" \
+    "  - { id: late, code: LATE }\n  - { id: gift, code: GIFT }\n" \
     "discounts:\n" \
     "  - { id: claim, for: item.kind == \"locked\", percent: 1, exclusive: true }\n" \
     "  - { id: vip, when: segment.vip, for: item.kind == \"ticket\", percent: 12.5 }\n" \
@@ -1256,7 +1256,8 @@ static char *same_both_ways(tsr_ruleset *rs, const char *order)
     "  - { id: expr, requires: free, for: item.kind == \"merch\", percent: 'customer.pct' }\n" \
     "  - { id: boom, for: 'item.kind == \"boom\" and 10 / item.n > 1', percent: 50 }\n" \
     "  - { id: late, when: segment.vip, requires: late, for: item.kind == \"ticket\"," \
-    " percent: 5 }\n"
+    " percent: 5 }\n" \
+    "  - { id: gift, when: promo.gift, for: item.kind == \"gift\", percent: 20 }\n"
 
 #define LINE(kind, price, q) \
     "{\"id\": \"" kind price "\", \"kind\": \"" kind "\", \"price\": \"" price "\"," \
@@ -1299,6 +1300,21 @@ static void test_simple_path_gives_the_general_paths_answers(void **state)
         LINE("ticket", "10.00", 1) ", {\"id\": \"b\", \"kind\": \"boom\", \"price\": \"1.00\","
         " \"n\": 0}]}",
         "{" DT ", \"items\": [" LINE("merch", "0.20", 1) "]}",
+        /* a code's percent after the segment's, on a claimed line (its
+         * `for` never asked) and on one too large for the one-pass percent */
+        "{" DT ", \"customer\": {\"tags\": [\"vip\"]}, \"promo_codes\": [\"DOC2022\"],"
+        " \"items\": [" LINE("locked", "10.00", 1) "," LINE("ticket", "10.00", 1) ","
+        LINE("ticket", "1000000000001.01", 3) "," LINE("ticket", "0.03", 1) "]}",
+        /* eligible totals that overflow when added, for the code's percent */
+        "{" DT ", \"promo_codes\": [\"DOC2022\"], \"items\": ["
+        "{\"id\": \"a\", \"kind\": \"ticket\", \"price\": \"50000000000000000.00\"},"
+        "{\"id\": \"b\", \"kind\": \"ticket\", \"price\": \"50000000000000000.00\"}]}",
+        /* a `when` on a code's flag; a code no discount requires */
+        "{" DT ", \"promo_codes\": [\"GIFT\"], \"items\": [" LINE("gift", "7.77", 2) ","
+        LINE("ticket", "3.00", 1) "]}",
+        "{" DT ", \"promo_codes\": [\"GIFT\", \"LATE\"], \"items\": ["
+        LINE("ticket", "3.00", 1) "]}",
+        "{" DT ", \"items\": [" LINE("gift", "7.77", 2) "]}",
     };
     char yaml[4096];
     size_t m, i;
@@ -1343,6 +1359,14 @@ static void test_simple_path_answers(void **state)
     json = same_both_ways(rs, "{" DT ", \"promo_codes\": [\"LATE\"], \"items\": ["
                           LINE("ticket", "5.00", 1) "]}");
     assert_non_null(strstr(json, "\"reason\":\"no_effect\""));
+    free(json);
+    /* GIFT opens `gift` through promo.gift (20 % of 15.54: 3.11), and stays
+     * accepted: no discount requires it */
+    json = same_both_ways(rs, "{" DT ", \"promo_codes\": [\"GIFT\"], \"items\": ["
+                          LINE("gift", "7.77", 2) "]}");
+    assert_non_null(strstr(json, "\"total\":\"12.43\""));
+    assert_non_null(strstr(json, "\"status\":\"accepted\""));
+    assert_null(strstr(json, "\"rejected\""));
     free(json);
     tsr_ruleset_free(rs);
 }

@@ -201,6 +201,65 @@ static void test_code_is_trimmed_and_upper_cased_then_echoed(void **state)
     tsr_result_free(r);
 }
 
+/* The entered code upper-cased and trimmed a byte at a time, as the
+ * language defines it: what promo.c's word-at-a-time normalising must give
+ * for every length (its 4-, 8- and overlapping-tail cases). */
+static size_t normalise_by_bytes(const char *s, size_t n, char *out)
+{
+    size_t i;
+
+    while (n > 0 && (s[0] == ' ' || (s[0] >= '\t' && s[0] <= '\r'))) {
+        s++;
+        n--;
+    }
+    while (n > 0 && (s[n - 1] == ' ' || (s[n - 1] >= '\t' && s[n - 1] <= '\r')))
+        n--;
+    for (i = 0; i < n; i++)
+        out[i] = (char)(s[i] >= 'a' && s[i] <= 'z' ? s[i] - 32 : s[i]);
+    return n;
+}
+
+static void test_codes_of_every_length_are_upper_cased_byte_for_byte(void **state)
+{
+    /* letters next to the ranges' ends, digits, an inner space, and UTF-8
+     * whose bytes carry 'a'..'z' in their low seven bits (E3 = 0x80 | 'c') */
+    static const char *const atoms[] = {
+        "a", "z", "m", "A", "Z", "`", "{", "@", "[", "0", "9", "-", " ",
+        "\xc3\xa4", "\xe3\x81\xb2", "\xf0\x9f\x98\x80", "\x7f", "~"
+    };
+    char code[64], json[96], want[64];
+    uint32_t seed = 12345;
+    size_t len, v;
+    (void)state;
+
+    for (len = 0; len <= 24; len++)
+        for (v = 0; v < 6; v++) {
+            tsr_result *r;
+            size_t n = 0, wn;
+            /* leading and trailing white space on some variants */
+            if (v & 1)
+                code[n++] = ' ';
+            while (n < len + (v & 1)) {
+                const char *a;
+                seed = seed * 1103515245u + 12345u;
+                a = atoms[(seed >> 16) % (sizeof atoms / sizeof atoms[0])];
+                memcpy(code + n, a, strlen(a));
+                n += strlen(a);
+            }
+            if (v & 2)
+                code[n++] = ' ';
+            code[n] = '\0';
+            wn = normalise_by_bytes(code, n, want);
+            snprintf(json, sizeof json, "\"%s\"", code);
+            r = eval_codes_opts(NULL, json, NULL, 0, (int)(v % 3 == 0));
+            assert_int_equal(r->npromos, 1);
+            assert_int_equal(r->promos[0].code_len, wn);
+            assert_memory_equal(r->promos[0].code, want, wn);
+            assert_int_equal(r->promos[0].code[wn], '\0');
+            tsr_result_free(r);
+        }
+}
+
 static void test_pattern_must_match_the_whole_code(void **state)
 {
     tsr_result *r = eval_codes(NULL, "\"DOC-1234567\", \"XDOC-123456\", \"NOPE\"", NULL, 0);
@@ -706,6 +765,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_code_is_trimmed_and_upper_cased_then_echoed),
         cmocka_unit_test(test_codes_read_the_same_without_a_trace),
+        cmocka_unit_test(test_codes_of_every_length_are_upper_cased_byte_for_byte),
         cmocka_unit_test(test_pattern_must_match_the_whole_code),
         cmocka_unit_test(test_first_matching_promo_in_file_order_wins),
         cmocka_unit_test(test_validity_window_rejects_expired_and_not_yet_valid),
