@@ -1080,7 +1080,7 @@ static inline int give_room(step *st, size_t i)
 
     if (l->discounts_cap != 0)
         return TSR_OK;
-    if (quiet_block(st) != TSR_OK)
+    if (!st->room && quiet_block(st) != TSR_OK)
         return TSR_ENOMEM;
     l->discounts = st->room + 2 * i;
     l->discounts_cap = 2;

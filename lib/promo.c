@@ -497,13 +497,16 @@ static void mask_for_customer(tsr_eval *ev)
     }
 }
 
-int tsr__promos_settle(tsr_eval *ev, const uint8_t *effect)
+/* tsr__promos_settle when there is something to settle or mask. */
+#if defined(__GNUC__)
+__attribute__((noinline))   /* its frame would weigh on the common case */
+#endif
+static int settle(tsr_eval *ev, const uint8_t *effect)
 {
     tsr_result *r = ev->res;
     size_t i;
     int rc;
 
-    /* no effect array: no discount required an accepted code */
     for (i = 0; effect && i < r->npromos; i++) {
         const tsr_res_promo *e = &r->promos[i];
         if (e->status != TSR_PROMO_ACCEPTED || effect[e->promo] != TSR_PROMO_EFFECT_NONE)
@@ -514,4 +517,12 @@ int tsr__promos_settle(tsr_eval *ev, const uint8_t *effect)
     if (ev->opts->customer_safe)
         mask_for_customer(ev);
     return TSR_OK;
+}
+
+int tsr__promos_settle(tsr_eval *ev, const uint8_t *effect)
+{
+    /* no effect array: no discount required an accepted code */
+    if (!effect && !ev->opts->customer_safe)
+        return TSR_OK;
+    return settle(ev, effect);
 }
