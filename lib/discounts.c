@@ -911,9 +911,8 @@ static inline int when_flag(tsr_eval *ev, const tsr_expr *e, bool *ok)
     return 1;
 }
 
-/* tsr__rule_gate without a trace: `when`, `valid`/`channels`, `requires`.
- * A required code not accepted, with no `when` to evaluate first, stops
- * the discount at once. */
+/* tsr__rule_gate without a trace: `when` (a flag read directly, see
+ * when_flag), `valid`/`channels`, `requires`. */
 static inline int gate_quiet(tsr_eval *ev, const tsr_discount *d, bool *ok)
 {
     int rc;
