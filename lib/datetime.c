@@ -19,18 +19,6 @@
 #define DAYS_MIN INT64_C(-784353015833)   /* -2147483648-01-01 */
 #define DAYS_MAX INT64_C(784351576776)    /*  2147483647-12-31 */
 
-static int64_t floor_div(int64_t a, int64_t b)   /* b > 0 */
-{
-    int64_t q = a / b;
-    return (a % b < 0) ? q - 1 : q;
-}
-
-static int64_t floor_mod(int64_t a, int64_t b)   /* b > 0; result in [0, b) */
-{
-    int64_t r = a % b;
-    return r < 0 ? r + b : r;
-}
-
 /* ---------------------------------------------------------------------
  * Civil calendar.  Howard Hinnant, "chrono-Compatible Low-Level Date
  * Algorithms": eras of 400 years (146097 days) starting on 1 March, so
@@ -51,7 +39,9 @@ int64_t tsr__days_from_civil(int32_t year, unsigned m, unsigned d)
 #define FAST_MIN INT64_C(-719468)
 #define FAST_MAX INT64_C(1000000000)
 
-void tsr__civil_from_days(int64_t days, int32_t *year, unsigned *m, unsigned *d)
+/* tsr__civil_from_days, inlined where a caller converts two dates at once
+ * (ages, birthdays), so the two conversions interleave without calls. */
+static inline void civil_of(int64_t days, int32_t *year, unsigned *m, unsigned *d)
 {
     if (TSR_LIKELY(days >= FAST_MIN && days <= FAST_MAX)) {
         /* Cassio Neri and Lorenz Schneider, "Euclidean affine functions and
@@ -87,6 +77,11 @@ void tsr__civil_from_days(int64_t days, int32_t *year, unsigned *m, unsigned *d)
     *year = (int32_t)(yoe + era * 400 + (month <= 2));
 }
 
+void tsr__civil_from_days(int64_t days, int32_t *year, unsigned *m, unsigned *d)
+{
+    civil_of(days, year, m, d);
+}
+
 bool tsr__is_leap(int32_t y)
 {
     return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
@@ -98,12 +93,6 @@ unsigned tsr__days_in_month(int32_t y, unsigned m)
     if (m < 1 || m > 12)
         return 0;
     return m == 2 && tsr__is_leap(y) ? 29u : dim[m - 1];
-}
-
-unsigned tsr__weekday(int64_t days)
-{
-    /* Day 0, 1970-01-01, was a Thursday (4). */
-    return (unsigned)((floor_mod(days, 7) + 3) % 7) + 1u;
 }
 
 /* ---------------------------------------------------------------------
@@ -290,23 +279,6 @@ size_t tsr__format_datetime(char *buf, int64_t usec, int32_t offset)
 }
 
 /* ---------------------------------------------------------------------
- * Local time of an instant.  Split into whole days and a remainder before
- * adding the offset, so no intermediate can overflow whatever usec is.
- */
-int64_t tsr__local_days(int64_t usec, int32_t offset)
-{
-    int64_t days = floor_div(usec, TSR_USEC_PER_DAY);
-    int64_t rest = floor_mod(usec, TSR_USEC_PER_DAY) + (int64_t)offset * TSR_USEC_PER_SEC;
-    return days + floor_div(rest, TSR_USEC_PER_DAY);
-}
-
-int64_t tsr__local_time_of_day(int64_t usec, int32_t offset)
-{
-    int64_t rest = floor_mod(usec, TSR_USEC_PER_DAY) + (int64_t)offset * TSR_USEC_PER_SEC;
-    return floor_mod(rest, TSR_USEC_PER_DAY);
-}
-
-/* ---------------------------------------------------------------------
  * Birthdays.
  */
 
@@ -337,8 +309,8 @@ int64_t tsr__age(int64_t birthday, int64_t on)
 {
     int32_t by, oy;
     unsigned bm, bd, om, od;
-    tsr__civil_from_days(birthday, &by, &bm, &bd);
-    tsr__civil_from_days(on, &oy, &om, &od);
+    civil_of(birthday, &by, &bm, &bd);
+    civil_of(on, &oy, &om, &od);
     int64_t years = (int64_t)oy - by;
     if (om < bm || (om == bm && od < bd))
         years--;
@@ -358,8 +330,8 @@ bool tsr__birthday_within(int64_t birthday, int64_t on, int64_t n)
 
     if (n < 0)
         return false;
-    tsr__civil_from_days(birthday, &by, &bm, &bd);
-    tsr__civil_from_days(on, &oy, &om, &od);
+    civil_of(birthday, &by, &bm, &bd);
+    civil_of(on, &oy, &om, &od);
     if (n == 0) {
         /* on the day itself (the usual question): only the anniversary in
          * on's own year can be that day; compare month and day */

@@ -450,6 +450,7 @@ static int setup(tsr_eval *ev, tsr_result *res, const tsr_ruleset *rs, const tsr
 {
     const tsr_value *dt = &order->order[TSR_ORDER_DATETIME];
     size_t n = order->nlines, i;
+    int64_t tod;
     int32_t off;
 
     memset(ev, 0, sizeof *ev);
@@ -514,8 +515,10 @@ static int setup(tsr_eval *ev, tsr_result *res, const tsr_ruleset *rs, const tsr
             const tsr_value *rec = order->lines + i * ev->stride;
             tsr_res_line *l = &res->lines[i];
             l->id = sp;
+            l->id_len = rec[TSR_ITEM_ID].len;
             sp = copy_text(sp, rec[TSR_ITEM_ID].u.s, rec[TSR_ITEM_ID].len);
             l->kind = sp;
+            l->kind_len = rec[TSR_ITEM_KIND].len;
             sp = copy_text(sp, rec[TSR_ITEM_KIND].u.s, rec[TSR_ITEM_KIND].len);
             l->quantity = rec[TSR_ITEM_QUANTITY].type == TSR_T_INT ? rec[TSR_ITEM_QUANTITY].u.i : 1;
             l->category = -1;
@@ -543,9 +546,21 @@ static int setup(tsr_eval *ev, tsr_result *res, const tsr_ruleset *rs, const tsr
         return TSR_ENOMEM;
 
     off = tsr__local_offset(rs->tz, dt->u.i, dt->offset);
-    ev->today = tsr__local_days(dt->u.i, off);
-    ev->now_minutes = tsr__local_time_of_day(dt->u.i, off) / (60 * TSR_USEC_PER_SEC);
+    ev->today = tsr__local_day_time(dt->u.i, off, &tod);
+    ev->now_minutes = tod / (60 * TSR_USEC_PER_SEC);
     ev->weekday = tsr__weekday(ev->today);
+    /* What setup has just computed is what date(now), hour(now) and
+     * minute(now) would compute again: the context's memo of the last
+     * instant converted starts with `now` (the same values the expression
+     * code would store: tsr_expr_ctx.local_*). */
+    if (dt->type == TSR_T_DATETIME) {
+        ev->x.local_set = true;
+        ev->x.local_usec = dt->u.i;
+        ev->x.local_own = dt->offset;
+        ev->x.local_off = off;
+        ev->x.local_days = ev->today;
+        ev->x.local_tz = rs->tz;
+    }
     return TSR_OK;
 }
 

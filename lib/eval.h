@@ -56,10 +56,12 @@ typedef struct tsr_line_discount {
 } tsr_line_discount;
 
 typedef struct tsr_res_line {
-    const char *id;
-    const char *kind;
+    const char *id;             /* NUL-terminated, id_len bytes */
+    const char *kind;           /* NUL-terminated, kind_len bytes */
     int category;               /* index into rs->categories, -1 none (or preset by
                                    the order, see category_name) */
+    uint32_t id_len;            /* bytes of id (kind_len: of kind), set by
+                                   setup: the result writer measures nothing */
     const char *category_name;  /* NULL when none */
     int64_t quantity;
     int64_t unit_price;
@@ -73,6 +75,8 @@ typedef struct tsr_res_line {
     int64_t redeemed_value;
     int64_t points_earned;
     bool claimed;               /* by an exclusive discount */
+    uint32_t kind_len;          /* (both lengths sit in padding: a line is
+                                   128 bytes with them as without) */
 } tsr_res_line;
 
 /* One line's tax (step 10; rule sets with `taxes` only). */

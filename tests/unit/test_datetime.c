@@ -358,6 +358,34 @@ static void test_local_day_floors_negative_instants(void **state)
     assert_true(tsr__local_time_of_day(INT64_MAX, 64800) < TSR_USEC_PER_DAY);
 }
 
+/* Setup asks for the local day and time of `now` in one call: the same
+ * answers as the two calls, around midnights, on negative instants, at the
+ * ends of the range and at every offset the parser takes. */
+static void test_local_day_time_agrees_with_local_days_and_time_of_day(void **state)
+{
+    static const int64_t at[] = {
+        0, 1, -1, TSR_USEC_PER_DAY - 1, TSR_USEC_PER_DAY, -TSR_USEC_PER_DAY,
+        -TSR_USEC_PER_DAY - 1, INT64_C(1784334600000000), INT64_C(-62135596800000000),
+        INT64_MIN, INT64_MIN + 1, INT64_MAX, INT64_MAX - 1,
+    };
+    static const int32_t off[] = { 0, 1, -1, 3600, -3600, 10800, -36000, 64800, -64800, 59 };
+    size_t i, j;
+    int64_t k;
+
+    (void)state;
+    for (i = 0; i < sizeof at / sizeof at[0]; i++)
+        for (j = 0; j < sizeof off / sizeof off[0]; j++)
+            for (k = -2; k <= 2; k++) {
+                int64_t u = at[i], tod = -1;
+                if ((k > 0 && u > INT64_MAX - k * 3600 * TSR_USEC_PER_SEC) ||
+                    (k < 0 && u < INT64_MIN - k * 3600 * TSR_USEC_PER_SEC))
+                    continue;
+                u += k * 3600 * TSR_USEC_PER_SEC;
+                assert_true(tsr__local_day_time(u, off[j], &tod) == tsr__local_days(u, off[j]));
+                assert_true(tod == tsr__local_time_of_day(u, off[j]));
+            }
+}
+
 /* ---------------------------------------------------------------------
  * Ages and birthdays.
  */
@@ -467,6 +495,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_format_then_parse_datetime_round_trips),
         cmocka_unit_test(test_local_day_of_half_past_midnight_plus_three_differs_from_utc),
         cmocka_unit_test(test_local_day_floors_negative_instants),
+        cmocka_unit_test(test_local_day_time_agrees_with_local_days_and_time_of_day),
         cmocka_unit_test(test_age_counts_whole_years),
         cmocka_unit_test(test_age_of_a_29_february_birthday_goes_up_on_1_march_in_common_years),
         cmocka_unit_test(test_birthday_within_crosses_the_year_end),
