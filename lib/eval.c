@@ -445,6 +445,11 @@ static inline char *copy_text(char *dst, const char *src, size_t n)
     return dst + n + 1;
 }
 
+/* Orders of up to SETUP_ENTRIES_LINES lines get room for their lines'
+ * points entries and SETUP_ENTRIES_MORE more in setup's block. */
+#define SETUP_ENTRIES_LINES 64
+#define SETUP_ENTRIES_MORE 8
+
 static int setup(tsr_eval *ev, tsr_result *res, const tsr_ruleset *rs, const tsr_order *order,
                  const tsr_eval_options *opts, tsr_error *err)
 {
@@ -470,7 +475,7 @@ static int setup(tsr_eval *ev, tsr_result *res, const tsr_ruleset *rs, const tsr
      * outlives the order (tsr_evaluate_text frees it, a builder order may
      * be reset), so the strings are copied. */
     {
-        size_t strings = 0, lines_sz, recs_sz, flags_sz, memo_sz, total;
+        size_t strings = 0, lines_sz, entries_n = 0, recs_sz, flags_sz, memo_sz, total;
         const tsr_value *oid = &order->order[TSR_ORDER_ID];
         unsigned char *block;
         char *sp;
@@ -488,6 +493,12 @@ static int setup(tsr_eval *ev, tsr_result *res, const tsr_ruleset *rs, const tsr
             (ev->stride && n > SIZE_MAX / (ev->stride * sizeof(tsr_value))))
             return TSR_ENOMEM;
         lines_sz = (n * sizeof *res->lines + 7u) & ~(size_t)7u;
+        /* Room for the points entries of a short order (a line each per
+         * rule of `per`, one per flat rule: earning reserves more when
+         * a rule needs it), so that earning need not ask the arena. */
+        if (rs->loyalty.present && rs->loyalty.nearn && n <= SETUP_ENTRIES_LINES)
+            entries_n = n + SETUP_ENTRIES_MORE;
+        lines_sz += entries_n * sizeof *res->entries;
         recs_sz = n * ev->stride * sizeof(tsr_value);
         if (rs->nmemo && n > SIZE_MAX / rs->nmemo)
             return TSR_ENOMEM;
@@ -503,6 +514,11 @@ static int setup(tsr_eval *ev, tsr_result *res, const tsr_ruleset *rs, const tsr
             return TSR_ENOMEM;
         res->lines = (tsr_res_line *)(void *)block;
         memset(res->lines, 0, n * sizeof *res->lines);
+        if (entries_n) {
+            res->entries = (tsr_points_entry *)(void *)(block + lines_sz -
+                                                        entries_n * sizeof *res->entries);
+            res->entries_cap = entries_n;
+        }
         ev->recs = (tsr_value *)(void *)(block + lines_sz);
         res->segments = block + lines_sz + recs_sz;
         res->promo_accepted = res->segments + rs->nsegments + 1;
@@ -649,26 +665,25 @@ static tsr_result *result_new(const tsr_ruleset *rs, size_t nlines)
 /* Empty an evaluated result for the next evaluation against rs, keeping
  * its memory: the arena as one chunk as large as the last evaluation
  * needed, the JSON buffer.  NULL when out of memory (res is still whole). */
+_Static_assert(offsetof(tsr_result, rs) < offsetof(tsr_result, order_id) &&
+               offsetof(tsr_result, steps) < offsetof(tsr_result, json) &&
+               offsetof(tsr_result, json) < offsetof(tsr_result, json_len) &&
+               offsetof(tsr_result, json_len) < offsetof(tsr_result, json_cap) &&
+               offsetof(tsr_result, json_cap) < offsetof(tsr_result, json_ready),
+               "result_rewind zeroes order_id .. steps and keeps what lies outside");
+
 static tsr_result *result_rewind(tsr_result *res, const tsr_ruleset *rs)
 {
     tsr_result *r = tsr__arena_rewind_holder(&res->arena, sizeof *res);
-    tsr_alloc alloc;
-    tsr_arena arena;
-    char *json;
-    size_t json_cap;
 
     if (!r)
         return NULL;
-    alloc = r->alloc;
-    arena = r->arena;
-    json = r->json;
-    json_cap = r->json_cap;
-    memset(r, 0, sizeof *r);
-    r->alloc = alloc;
-    r->arena = arena;
-    r->arena.alloc = &r->alloc;
-    r->json = json;
-    r->json_cap = json_cap;
+    /* The allocator and the arena stay (the arena's allocator is r->alloc,
+     * moved with the holder), as do the JSON buffer and its size: what lies
+     * between is the last evaluation's, zeroed as a new result has it. */
+    memset(&r->order_id, 0, offsetof(tsr_result, json) - offsetof(tsr_result, order_id));
+    r->json_len = 0;
+    r->json_ready = false;
     r->rs = rs;
     return r;
 }

@@ -131,6 +131,9 @@ struct tsr_result {
     tsr_arena arena;
     const tsr_ruleset *rs;      /* the rule set must outlive the result */
 
+    /* An evaluation into a kept result zeroes order_id ... steps and keeps
+     * the rest (result_rewind in eval.c): a field of one evaluation goes
+     * in that range. */
     const char *order_id;       /* NULL when the order has none */
     uint8_t *segments;          /* 0/1 per rs->segments */
     int tier;                   /* index into rs->tiers, -1 none */
@@ -302,6 +305,22 @@ static inline bool tsr__validity_holds(tsr_eval *ev, const tsr_validity *v, cons
  * no_trace).  TSR_OK, an evaluation error, or TSR_ENOMEM. */
 int tsr__rule_gate(tsr_eval *ev, const tsr_expr *when, const tsr_validity *valid, int requires,
                    const char *requires_why, bool *holds, const char **why);
+
+/* tsr__rule_gate when no trace is wanted (no sentence for it), inline:
+ * the same gates in the same order, the same errors. */
+static inline int tsr__rule_gate_quiet(tsr_eval *ev, const tsr_expr *when,
+                                       const tsr_validity *valid, int requires, bool *holds)
+{
+    int rc;
+
+    ev->x.item = NULL;
+    if ((rc = tsr__eval_test(ev, when, holds, NULL)) != TSR_OK)
+        return rc;
+    if (*holds && (!tsr__validity_holds(ev, valid, NULL) ||
+                   (requires >= 0 && !ev->res->promo_accepted[requires])))
+        *holds = false;
+    return TSR_OK;
+}
 
 /* ---------------------------------------------------------------------
  * trace.c: what an evaluation says about itself.

@@ -724,7 +724,9 @@ static int earn_one(tsr_eval *ev, size_t r, earn_state *s, size_t *idx, int64_t 
 
     if (e->is_multiply)
         return TSR_OK;
-    rc = tsr__rule_gate(ev, e->when, &e->valid, -1, NULL, &s->gated, &s->why);
+    /* without a trace nothing reads s->why: the gate inline, without it */
+    rc = tsr__tracing(ev) ? tsr__rule_gate(ev, e->when, &e->valid, -1, NULL, &s->gated, &s->why)
+                          : tsr__rule_gate_quiet(ev, e->when, &e->valid, -1, &s->gated);
     if (rc != TSR_OK || !s->gated)
         return rc;
     rc = e->has_per ? earn_per(ev, r, s, idx, w, alloc, slot) : earn_flat(ev, r, s, slot);

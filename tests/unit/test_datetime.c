@@ -358,17 +358,36 @@ static void test_local_day_floors_negative_instants(void **state)
     assert_true(tsr__local_time_of_day(INT64_MAX, 64800) < TSR_USEC_PER_DAY);
 }
 
-/* Setup asks for the local day and time of `now` in one call: the same
- * answers as the two calls, around midnights, on negative instants, at the
- * ends of the range and at every offset the parser takes. */
+/* The local day and time of an instant as floors: the general formula,
+ * which the unsigned path for instants from 1970-01-02 on must agree with. */
+static int64_t floor_div_ref(int64_t a, int64_t b)
+{
+    return a / b - (a % b < 0);
+}
+
+static int64_t local_days_ref(int64_t usec, int32_t off, int64_t *tod)
+{
+    int64_t days = floor_div_ref(usec, TSR_USEC_PER_DAY);
+    int64_t rest = usec - days * TSR_USEC_PER_DAY + (int64_t)off * TSR_USEC_PER_SEC;
+    int64_t carry = floor_div_ref(rest, TSR_USEC_PER_DAY);
+    *tod = rest - carry * TSR_USEC_PER_DAY;
+    return days + carry;
+}
+
+/* The local day and time of an instant (setup asks for both in one call,
+ * the expressions one at a time), and its weekday, against the floors
+ * above: around midnights, on negative instants, at the ends of the range,
+ * at the edges of the unsigned path and at every kind of offset. */
 static void test_local_day_time_agrees_with_local_days_and_time_of_day(void **state)
 {
     static const int64_t at[] = {
-        0, 1, -1, TSR_USEC_PER_DAY - 1, TSR_USEC_PER_DAY, -TSR_USEC_PER_DAY,
+        0, 1, -1, TSR_USEC_PER_DAY - 1, TSR_USEC_PER_DAY, TSR_USEC_PER_DAY + 1,
+        -TSR_USEC_PER_DAY, INT64_MAX - TSR_USEC_PER_DAY, INT64_MAX - TSR_USEC_PER_DAY + 1,
         -TSR_USEC_PER_DAY - 1, INT64_C(1784334600000000), INT64_C(-62135596800000000),
         INT64_MIN, INT64_MIN + 1, INT64_MAX, INT64_MAX - 1,
     };
-    static const int32_t off[] = { 0, 1, -1, 3600, -3600, 10800, -36000, 64800, -64800, 59 };
+    static const int32_t off[] = { 0, 1, -1, 3600, -3600, 10800, -36000, 64800, -64800, 59,
+                                   86399, -86399, 86400, -86400 };
     size_t i, j;
     int64_t k;
 
@@ -381,8 +400,13 @@ static void test_local_day_time_agrees_with_local_days_and_time_of_day(void **st
                     (k < 0 && u < INT64_MIN - k * 3600 * TSR_USEC_PER_SEC))
                     continue;
                 u += k * 3600 * TSR_USEC_PER_SEC;
-                assert_true(tsr__local_day_time(u, off[j], &tod) == tsr__local_days(u, off[j]));
-                assert_true(tod == tsr__local_time_of_day(u, off[j]));
+                int64_t want_tod, want = local_days_ref(u, off[j], &want_tod);
+                assert_true(tsr__local_day_time(u, off[j], &tod) == want);
+                assert_true(tod == want_tod);
+                assert_true(tsr__local_days(u, off[j]) == want);
+                assert_true(tsr__local_time_of_day(u, off[j]) == want_tod);
+                assert_int_equal(tsr__weekday(want),
+                                 (unsigned)(((want % 7) + 7 + 3) % 7) + 1u);
             }
 }
 
