@@ -486,6 +486,18 @@ static void test_birthday_within_0_is_the_day_itself(void **state)
     b = days_of(2000, 2, 29);
     for (on = b - 800; on <= days_of(2013, 3, 5); on++)
         assert_int_equal(tsr__birthday_within(b, on, 0), birthday_on(b, on));
+    /* century years (1900 and 2100 common, 2000 leap) for 29 February and
+     * its neighbours, and birthdays across the start of the 32-bit path
+     * (0000-03-01: the days before it take the general one) */
+    for (b = days_of(1896, 2, 27); b <= days_of(1896, 3, 2); b++)
+        for (on = days_of(1899, 12, 1); on <= days_of(1904, 3, 2); on++)
+            assert_int_equal(tsr__birthday_within(b, on, 0), birthday_on(b, on));
+    for (b = days_of(2096, 2, 27); b <= days_of(2096, 3, 2); b++)
+        for (on = days_of(2099, 12, 1); on <= days_of(2101, 3, 2); on++)
+            assert_int_equal(tsr__birthday_within(b, on, 0), birthday_on(b, on));
+    for (b = days_of(-1, 12, 25); b <= days_of(0, 3, 5); b++)
+        for (on = b - 3; on <= b + 800; on++)
+            assert_int_equal(tsr__birthday_within(b, on, 0), birthday_on(b, on));
 }
 
 static void test_birthday_within_keeps_29_february_on_28_february_in_common_years(void **state)
