@@ -368,7 +368,8 @@ static int64_t floor_div_ref(int64_t a, int64_t b)
 static int64_t local_days_ref(int64_t usec, int32_t off, int64_t *tod)
 {
     int64_t days = floor_div_ref(usec, TSR_USEC_PER_DAY);
-    int64_t rest = usec - days * TSR_USEC_PER_DAY + (int64_t)off * TSR_USEC_PER_SEC;
+    int64_t rest = usec % TSR_USEC_PER_DAY;   /* the floor's remainder, in [0, a day) */
+    rest += (rest < 0 ? TSR_USEC_PER_DAY : 0) + (int64_t)off * TSR_USEC_PER_SEC;
     int64_t carry = floor_div_ref(rest, TSR_USEC_PER_DAY);
     *tod = rest - carry * TSR_USEC_PER_DAY;
     return days + carry;
