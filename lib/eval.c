@@ -662,9 +662,6 @@ static tsr_result *result_new(const tsr_ruleset *rs, size_t nlines)
     return res;
 }
 
-/* Empty an evaluated result for the next evaluation against rs, keeping
- * its memory: the arena as one chunk as large as the last evaluation
- * needed, the JSON buffer.  NULL when out of memory (res is still whole). */
 _Static_assert(offsetof(tsr_result, rs) < offsetof(tsr_result, order_id) &&
                offsetof(tsr_result, steps) < offsetof(tsr_result, json) &&
                offsetof(tsr_result, json) < offsetof(tsr_result, json_len) &&
@@ -672,6 +669,9 @@ _Static_assert(offsetof(tsr_result, rs) < offsetof(tsr_result, order_id) &&
                offsetof(tsr_result, json_cap) < offsetof(tsr_result, json_ready),
                "result_rewind zeroes order_id .. steps and keeps what lies outside");
 
+/* Empty an evaluated result for the next evaluation against rs, keeping
+ * its memory: the arena as one chunk as large as the last evaluation
+ * needed, the JSON buffer.  NULL when out of memory (res is still whole). */
 static tsr_result *result_rewind(tsr_result *res, const tsr_ruleset *rs)
 {
     tsr_result *r = tsr__arena_rewind_holder(&res->arena, sizeof *res);

@@ -322,7 +322,6 @@ static int trace_redeem(tsr_eval *ev, bool applied, const char *why)
 
 static int redeem(tsr_eval *ev);
 
-/* An error while redeeming names the loyalty section. */
 /* What redemption settles whether or not points are asked for: nothing
  * redeemed yet, and membership (res->member).  The lines' redeemed points
  * and value are zero: setup() zeroed the lines, and redemption is the only
@@ -342,6 +341,7 @@ static int redeem_start(tsr_eval *ev, membership *m)
     return rc;
 }
 
+/* An error while redeeming names the loyalty section. */
 int tsr__eval_redeem(tsr_eval *ev)
 {
     membership m;
