@@ -444,6 +444,56 @@ static void test_earn_rule_valid_window_and_channels_gate_it(void **state)
     tsr_ruleset_free(rs);
 }
 
+/* Without a trace an earn rule's gate is asked inline (no sentence for the
+ * trace): `when`, `valid` (dates, weekdays, hours) and `channels` must
+ * decide as they do with the trace, rule by rule. */
+static void test_earn_gates_without_a_trace_decide_as_with_it(void **state)
+{
+    tsr_ruleset *rs = load(HEAD
+        "loyalty:\n"
+        "  earn:\n"
+        "    - { id: gold, when: customer.gold, points: 1 }\n"
+        "    - { id: next-year, valid: { from: 2027-01-01 }, points: 2 }\n"
+        "    - { id: app-only, channels: [app], points: 4 }\n"
+        "    - { id: june, valid: { from: 2026-06-01, until: 2026-06-30 }, points: 8 }\n"
+        "    - { id: weekend, valid: { weekdays: [6, 7] }, points: 16 }\n"
+        "    - { id: morning, valid: { hours: \"09:00-12:00\" }, points: 32 }\n"
+        "    - { id: gold-per, when: customer.gold, per: 1.00, points: 64 }\n");
+    static const char *const orders[] = {
+        "{" WHEN ",\"channel\":\"web\"," MEMBER ",\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"5.00\"}]}",
+        "{" WHEN ",\"channel\":\"app\",\"customer\":{\"id\":\"C1\",\"gold\":true},"
+        "\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"5.00\"},"
+        "{\"id\":\"b\",\"kind\":\"t\",\"price\":\"2.50\"}]}",
+        "{\"datetime\":\"2026-06-13T13:00:00+03:00\",\"customer\":{\"id\":\"C1\",\"gold\":false},"
+        "\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"5.00\"}]}",
+        "{\"datetime\":\"2027-01-03T09:30:00+03:00\",\"channel\":\"app\","
+        "\"customer\":{\"id\":\"C1\",\"gold\":true},"
+        "\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"5.00\"}]}",
+    };
+    static const int64_t want[] = { 8 + 32, 1 + 4 + 8 + 32 + 64 * 7, 8 + 16, 1 + 2 + 4 + 16 + 32 + 64 * 5 };
+    (void)state;
+
+    for (size_t i = 0; i < TSR_ARRAY_LEN(orders); i++) {
+        tsr_eval_options quiet = TSR_EVAL_OPTIONS_INIT;
+        tsr_result *traced = eval(rs, orders[i]), *r = NULL;
+        tsr_error err;
+        quiet.no_trace = 1;
+        assert_int_equal(tsr_evaluate_text(&r, rs, orders[i], strlen(orders[i]), &quiet, &err),
+                         TSR_OK);
+        assert_int_equal(traced->points_earned, want[i]);
+        assert_int_equal(r->points_earned, want[i]);
+        assert_int_equal(r->nentries, traced->nentries);
+        for (size_t k = 0; k < r->nentries; k++) {
+            assert_int_equal(r->entries[k].earn, traced->entries[k].earn);
+            assert_int_equal(r->entries[k].line, traced->entries[k].line);
+            assert_int_equal(r->entries[k].points, traced->entries[k].points);
+        }
+        tsr_result_free(r);
+        tsr_result_free(traced);
+    }
+    tsr_ruleset_free(rs);
+}
+
 /* ---------------------------------------------------------------------
  * Membership.
  */
@@ -1321,6 +1371,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_earn_rule_when_false_is_traced_with_its_source),
         cmocka_unit_test(test_earn_rule_long_when_is_quoted_like_any_rule),
         cmocka_unit_test(test_earn_rule_valid_window_and_channels_gate_it),
+        cmocka_unit_test(test_earn_gates_without_a_trace_decide_as_with_it),
         cmocka_unit_test(test_member_when_false_earns_nothing_and_says_why),
         cmocka_unit_test(test_default_membership_is_having_a_customer_id),
         cmocka_unit_test(test_available_on_is_pending_days_after_the_order_date_across_month_ends),
