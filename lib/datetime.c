@@ -19,18 +19,6 @@
 #define DAYS_MIN INT64_C(-784353015833)   /* -2147483648-01-01 */
 #define DAYS_MAX INT64_C(784351576776)    /*  2147483647-12-31 */
 
-static int64_t floor_div(int64_t a, int64_t b)   /* b > 0 */
-{
-    int64_t q = a / b;
-    return (a % b < 0) ? q - 1 : q;
-}
-
-static int64_t floor_mod(int64_t a, int64_t b)   /* b > 0; result in [0, b) */
-{
-    int64_t r = a % b;
-    return r < 0 ? r + b : r;
-}
-
 /* ---------------------------------------------------------------------
  * Civil calendar.  Howard Hinnant, "chrono-Compatible Low-Level Date
  * Algorithms": eras of 400 years (146097 days) starting on 1 March, so
@@ -51,7 +39,9 @@ int64_t tsr__days_from_civil(int32_t year, unsigned m, unsigned d)
 #define FAST_MIN INT64_C(-719468)
 #define FAST_MAX INT64_C(1000000000)
 
-void tsr__civil_from_days(int64_t days, int32_t *year, unsigned *m, unsigned *d)
+/* tsr__civil_from_days, inlined where a caller converts two dates at once
+ * (ages, birthdays), so the two conversions interleave without calls. */
+static inline void civil_of(int64_t days, int32_t *year, unsigned *m, unsigned *d)
 {
     if (TSR_LIKELY(days >= FAST_MIN && days <= FAST_MAX)) {
         /* Cassio Neri and Lorenz Schneider, "Euclidean affine functions and
@@ -87,6 +77,11 @@ void tsr__civil_from_days(int64_t days, int32_t *year, unsigned *m, unsigned *d)
     *year = (int32_t)(yoe + era * 400 + (month <= 2));
 }
 
+void tsr__civil_from_days(int64_t days, int32_t *year, unsigned *m, unsigned *d)
+{
+    civil_of(days, year, m, d);
+}
+
 bool tsr__is_leap(int32_t y)
 {
     return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
@@ -98,12 +93,6 @@ unsigned tsr__days_in_month(int32_t y, unsigned m)
     if (m < 1 || m > 12)
         return 0;
     return m == 2 && tsr__is_leap(y) ? 29u : dim[m - 1];
-}
-
-unsigned tsr__weekday(int64_t days)
-{
-    /* Day 0, 1970-01-01, was a Thursday (4). */
-    return (unsigned)((floor_mod(days, 7) + 3) % 7) + 1u;
 }
 
 /* ---------------------------------------------------------------------
@@ -290,23 +279,6 @@ size_t tsr__format_datetime(char *buf, int64_t usec, int32_t offset)
 }
 
 /* ---------------------------------------------------------------------
- * Local time of an instant.  Split into whole days and a remainder before
- * adding the offset, so no intermediate can overflow whatever usec is.
- */
-int64_t tsr__local_days(int64_t usec, int32_t offset)
-{
-    int64_t days = floor_div(usec, TSR_USEC_PER_DAY);
-    int64_t rest = floor_mod(usec, TSR_USEC_PER_DAY) + (int64_t)offset * TSR_USEC_PER_SEC;
-    return days + floor_div(rest, TSR_USEC_PER_DAY);
-}
-
-int64_t tsr__local_time_of_day(int64_t usec, int32_t offset)
-{
-    int64_t rest = floor_mod(usec, TSR_USEC_PER_DAY) + (int64_t)offset * TSR_USEC_PER_SEC;
-    return floor_mod(rest, TSR_USEC_PER_DAY);
-}
-
-/* ---------------------------------------------------------------------
  * Birthdays.
  */
 
@@ -337,12 +309,42 @@ int64_t tsr__age(int64_t birthday, int64_t on)
 {
     int32_t by, oy;
     unsigned bm, bd, om, od;
-    tsr__civil_from_days(birthday, &by, &bm, &bd);
-    tsr__civil_from_days(on, &oy, &om, &od);
+    civil_of(birthday, &by, &bm, &bd);
+    civil_of(on, &oy, &om, &od);
     int64_t years = (int64_t)oy - by;
     if (om < bm || (om == bm && od < bd))
         years--;
     return years;
+}
+
+/* The year and the day of the year of the 1 March-based calendar of
+ * civil_of's 32-bit path (days in [FAST_MIN, FAST_MAX]): a month and day
+ * are a day of that year, the same in every year; 29 February, the last
+ * day of a leap year, is day 365 and 28 February day 364 in every year. */
+static inline void march_year_day(int64_t days, uint32_t *year, uint32_t *yday)
+{
+    uint32_t n1 = 4 * (uint32_t)(days - FAST_MIN) + 3;
+    uint32_t nc = n1 % 146097 / 4;
+    uint64_t p2 = UINT64_C(2939745) * (4 * nc + 3);
+
+    *year = 100 * (n1 / 146097) + (uint32_t)(p2 >> 32);
+    *yday = (uint32_t)p2 / 2939745 / 4;
+}
+
+/* tsr__birthday_within(birthday, on, 0) for days of the 32-bit path: on
+ * the same month and day (29 February kept on 28 February in common
+ * years), not before the year of birth, without the months and days. */
+static inline bool birthday_today(int64_t birthday, int64_t on)
+{
+    uint32_t by, bday, oy, oday;
+
+    march_year_day(birthday, &by, &bday);
+    march_year_day(on, &oy, &oday);
+    by += bday >= 306;   /* January and February: the civil year is the next */
+    oy += oday >= 306;
+    if (oy < by)
+        return false;
+    return oday == bday || (bday == 365 && oday == 364 && !tsr__is_leap((int32_t)oy));
 }
 
 /*
@@ -358,8 +360,11 @@ bool tsr__birthday_within(int64_t birthday, int64_t on, int64_t n)
 
     if (n < 0)
         return false;
-    tsr__civil_from_days(birthday, &by, &bm, &bd);
-    tsr__civil_from_days(on, &oy, &om, &od);
+    if (n == 0 && birthday >= FAST_MIN && birthday <= FAST_MAX && on >= FAST_MIN &&
+        on <= FAST_MAX)
+        return birthday_today(birthday, on);
+    civil_of(birthday, &by, &bm, &bd);
+    civil_of(on, &oy, &om, &od);
     if (n == 0) {
         /* on the day itself (the usual question): only the anniversary in
          * on's own year can be that day; compare month and day */

@@ -26,8 +26,31 @@ int64_t tsr__days_from_civil(int32_t y, unsigned m, unsigned d);
 void tsr__civil_from_days(int64_t days, int32_t *y, unsigned *m, unsigned *d);
 bool tsr__is_leap(int32_t y);
 unsigned tsr__days_in_month(int32_t y, unsigned m);
+/* Floor division and its remainder by b > 0 (the remainder in [0, b)).
+ * Inline with the calendar helpers below: an evaluation asks for the local
+ * day, time and weekday of `now` several times, and a call cost more than
+ * the arithmetic. */
+static inline int64_t tsr__floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b < 0) ? q - 1 : q;
+}
+
+static inline int64_t tsr__floor_mod(int64_t a, int64_t b)
+{
+    int64_t r = a % b;
+    return r < 0 ? r + b : r;
+}
+
 /* 1 = Monday ... 7 = Sunday. */
-unsigned tsr__weekday(int64_t days);
+static inline unsigned tsr__weekday(int64_t days)
+{
+    /* Day 0, 1970-01-01, was a Thursday (4); from then on the remainder
+     * needs no sign fix and the division is unsigned (cheaper). */
+    if (TSR_LIKELY(days >= 0 && days <= INT64_MAX - 3))
+        return (unsigned)(((uint64_t)days + 3u) % 7u) + 1u;
+    return (unsigned)((tsr__floor_mod(days, 7) + 3) % 7) + 1u;
+}
 
 /* Parse "YYYY-MM-DD" exactly (the whole of s[0..n)).  TSR_OK or TSR_EPARSE. */
 int tsr__parse_date(const char *s, size_t n, int64_t *days);
@@ -51,8 +74,37 @@ int64_t tsr__age(int64_t birthday, int64_t on);
  * common years.  n >= 0. */
 bool tsr__birthday_within(int64_t birthday, int64_t on, int64_t n);
 
-/* Local calendar day and microseconds since local midnight of an instant. */
-int64_t tsr__local_days(int64_t usec, int32_t offset);
-int64_t tsr__local_time_of_day(int64_t usec, int32_t offset);
+/* The local calendar day of an instant, and in *tod the microseconds since
+ * local midnight.  Split into whole days and a remainder before adding the
+ * offset, so no intermediate can overflow whatever usec is. */
+static inline int64_t tsr__local_day_time(int64_t usec, int32_t offset, int64_t *tod)
+{
+    /* Instants from 1970-01-02 on (where the local instant is not negative
+     * at any offset under a day): one unsigned division gives both. */
+    if (TSR_LIKELY(usec >= TSR_USEC_PER_DAY && usec <= INT64_MAX - TSR_USEC_PER_DAY &&
+                   offset > -86400 && offset < 86400)) {
+        uint64_t local = (uint64_t)(usec + (int64_t)offset * TSR_USEC_PER_SEC);
+        *tod = (int64_t)(local % (uint64_t)TSR_USEC_PER_DAY);
+        return (int64_t)(local / (uint64_t)TSR_USEC_PER_DAY);
+    }
+    int64_t days = tsr__floor_div(usec, TSR_USEC_PER_DAY);
+    int64_t rest = tsr__floor_mod(usec, TSR_USEC_PER_DAY) + (int64_t)offset * TSR_USEC_PER_SEC;
+    int64_t carry = tsr__floor_div(rest, TSR_USEC_PER_DAY);
+    *tod = rest - carry * TSR_USEC_PER_DAY;
+    return days + carry;
+}
+
+static inline int64_t tsr__local_days(int64_t usec, int32_t offset)
+{
+    int64_t tod;
+    return tsr__local_day_time(usec, offset, &tod);
+}
+
+static inline int64_t tsr__local_time_of_day(int64_t usec, int32_t offset)
+{
+    int64_t tod;
+    (void)tsr__local_day_time(usec, offset, &tod);
+    return tod;
+}
 
 #endif /* TSR_DATETIME_H */

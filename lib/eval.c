@@ -445,11 +445,17 @@ static inline char *copy_text(char *dst, const char *src, size_t n)
     return dst + n + 1;
 }
 
+/* Orders of up to SETUP_ENTRIES_LINES lines get room for their lines'
+ * points entries and SETUP_ENTRIES_MORE more in setup's block. */
+#define SETUP_ENTRIES_LINES 64
+#define SETUP_ENTRIES_MORE 8
+
 static int setup(tsr_eval *ev, tsr_result *res, const tsr_ruleset *rs, const tsr_order *order,
                  const tsr_eval_options *opts, tsr_error *err)
 {
     const tsr_value *dt = &order->order[TSR_ORDER_DATETIME];
     size_t n = order->nlines, i;
+    int64_t tod;
     int32_t off;
 
     memset(ev, 0, sizeof *ev);
@@ -469,7 +475,7 @@ static int setup(tsr_eval *ev, tsr_result *res, const tsr_ruleset *rs, const tsr
      * outlives the order (tsr_evaluate_text frees it, a builder order may
      * be reset), so the strings are copied. */
     {
-        size_t strings = 0, lines_sz, recs_sz, flags_sz, memo_sz, total;
+        size_t strings = 0, lines_sz, entries_n = 0, recs_sz, flags_sz, memo_sz, total;
         const tsr_value *oid = &order->order[TSR_ORDER_ID];
         unsigned char *block;
         char *sp;
@@ -487,6 +493,12 @@ static int setup(tsr_eval *ev, tsr_result *res, const tsr_ruleset *rs, const tsr
             (ev->stride && n > SIZE_MAX / (ev->stride * sizeof(tsr_value))))
             return TSR_ENOMEM;
         lines_sz = (n * sizeof *res->lines + 7u) & ~(size_t)7u;
+        /* Room for the points entries of a short order (a line each per
+         * rule of `per`, one per flat rule: earning reserves more when
+         * a rule needs it), so that earning need not ask the arena. */
+        if (rs->loyalty.present && rs->loyalty.nearn && n <= SETUP_ENTRIES_LINES)
+            entries_n = n + SETUP_ENTRIES_MORE;
+        lines_sz += entries_n * sizeof *res->entries;
         recs_sz = n * ev->stride * sizeof(tsr_value);
         if (rs->nmemo && n > SIZE_MAX / rs->nmemo)
             return TSR_ENOMEM;
@@ -502,6 +514,11 @@ static int setup(tsr_eval *ev, tsr_result *res, const tsr_ruleset *rs, const tsr
             return TSR_ENOMEM;
         res->lines = (tsr_res_line *)(void *)block;
         memset(res->lines, 0, n * sizeof *res->lines);
+        if (entries_n) {
+            res->entries = (tsr_points_entry *)(void *)(block + lines_sz -
+                                                        entries_n * sizeof *res->entries);
+            res->entries_cap = entries_n;
+        }
         ev->recs = (tsr_value *)(void *)(block + lines_sz);
         res->segments = block + lines_sz + recs_sz;
         res->promo_accepted = res->segments + rs->nsegments + 1;
@@ -514,8 +531,10 @@ static int setup(tsr_eval *ev, tsr_result *res, const tsr_ruleset *rs, const tsr
             const tsr_value *rec = order->lines + i * ev->stride;
             tsr_res_line *l = &res->lines[i];
             l->id = sp;
+            l->id_len = rec[TSR_ITEM_ID].len;
             sp = copy_text(sp, rec[TSR_ITEM_ID].u.s, rec[TSR_ITEM_ID].len);
             l->kind = sp;
+            l->kind_len = rec[TSR_ITEM_KIND].len;
             sp = copy_text(sp, rec[TSR_ITEM_KIND].u.s, rec[TSR_ITEM_KIND].len);
             l->quantity = rec[TSR_ITEM_QUANTITY].type == TSR_T_INT ? rec[TSR_ITEM_QUANTITY].u.i : 1;
             l->category = -1;
@@ -543,9 +562,21 @@ static int setup(tsr_eval *ev, tsr_result *res, const tsr_ruleset *rs, const tsr
         return TSR_ENOMEM;
 
     off = tsr__local_offset(rs->tz, dt->u.i, dt->offset);
-    ev->today = tsr__local_days(dt->u.i, off);
-    ev->now_minutes = tsr__local_time_of_day(dt->u.i, off) / (60 * TSR_USEC_PER_SEC);
+    ev->today = tsr__local_day_time(dt->u.i, off, &tod);
+    ev->now_minutes = tod / (60 * TSR_USEC_PER_SEC);
     ev->weekday = tsr__weekday(ev->today);
+    /* What setup has just computed is what date(now), hour(now) and
+     * minute(now) would compute again: the context's memo of the last
+     * instant converted starts with `now` (the same values the expression
+     * code would store: tsr_expr_ctx.local_*). */
+    if (dt->type == TSR_T_DATETIME) {
+        ev->x.local_set = true;
+        ev->x.local_usec = dt->u.i;
+        ev->x.local_own = dt->offset;
+        ev->x.local_off = off;
+        ev->x.local_days = ev->today;
+        ev->x.local_tz = rs->tz;
+    }
     return TSR_OK;
 }
 
@@ -631,29 +662,28 @@ static tsr_result *result_new(const tsr_ruleset *rs, size_t nlines)
     return res;
 }
 
+_Static_assert(offsetof(tsr_result, rs) < offsetof(tsr_result, order_id) &&
+               offsetof(tsr_result, steps) < offsetof(tsr_result, json) &&
+               offsetof(tsr_result, json) < offsetof(tsr_result, json_len) &&
+               offsetof(tsr_result, json_len) < offsetof(tsr_result, json_cap) &&
+               offsetof(tsr_result, json_cap) < offsetof(tsr_result, json_ready),
+               "result_rewind zeroes order_id .. steps and keeps what lies outside");
+
 /* Empty an evaluated result for the next evaluation against rs, keeping
  * its memory: the arena as one chunk as large as the last evaluation
  * needed, the JSON buffer.  NULL when out of memory (res is still whole). */
 static tsr_result *result_rewind(tsr_result *res, const tsr_ruleset *rs)
 {
     tsr_result *r = tsr__arena_rewind_holder(&res->arena, sizeof *res);
-    tsr_alloc alloc;
-    tsr_arena arena;
-    char *json;
-    size_t json_cap;
 
     if (!r)
         return NULL;
-    alloc = r->alloc;
-    arena = r->arena;
-    json = r->json;
-    json_cap = r->json_cap;
-    memset(r, 0, sizeof *r);
-    r->alloc = alloc;
-    r->arena = arena;
-    r->arena.alloc = &r->alloc;
-    r->json = json;
-    r->json_cap = json_cap;
+    /* The allocator and the arena stay (the arena's allocator is r->alloc,
+     * moved with the holder), as do the JSON buffer and its size: what lies
+     * between is the last evaluation's, zeroed as a new result has it. */
+    memset(&r->order_id, 0, offsetof(tsr_result, json) - offsetof(tsr_result, order_id));
+    r->json_len = 0;
+    r->json_ready = false;
     r->rs = rs;
     return r;
 }

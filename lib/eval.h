@@ -56,10 +56,12 @@ typedef struct tsr_line_discount {
 } tsr_line_discount;
 
 typedef struct tsr_res_line {
-    const char *id;
-    const char *kind;
+    const char *id;             /* NUL-terminated, id_len bytes */
+    const char *kind;           /* NUL-terminated, kind_len bytes */
     int category;               /* index into rs->categories, -1 none (or preset by
                                    the order, see category_name) */
+    uint32_t id_len;            /* bytes of id (kind_len: of kind), set by
+                                   setup: the result writer measures nothing */
     const char *category_name;  /* NULL when none */
     int64_t quantity;
     int64_t unit_price;
@@ -73,6 +75,8 @@ typedef struct tsr_res_line {
     int64_t redeemed_value;
     int64_t points_earned;
     bool claimed;               /* by an exclusive discount */
+    uint32_t kind_len;          /* (both lengths sit in padding: a line is
+                                   128 bytes with them as without) */
 } tsr_res_line;
 
 /* One line's tax (step 10; rule sets with `taxes` only). */
@@ -127,6 +131,9 @@ struct tsr_result {
     tsr_arena arena;
     const tsr_ruleset *rs;      /* the rule set must outlive the result */
 
+    /* An evaluation into a kept result zeroes order_id ... steps and keeps
+     * the rest (result_rewind in eval.c): a field of one evaluation goes
+     * in that range. */
     const char *order_id;       /* NULL when the order has none */
     uint8_t *segments;          /* 0/1 per rs->segments */
     int tier;                   /* index into rs->tiers, -1 none */
@@ -298,6 +305,22 @@ static inline bool tsr__validity_holds(tsr_eval *ev, const tsr_validity *v, cons
  * no_trace).  TSR_OK, an evaluation error, or TSR_ENOMEM. */
 int tsr__rule_gate(tsr_eval *ev, const tsr_expr *when, const tsr_validity *valid, int requires,
                    const char *requires_why, bool *holds, const char **why);
+
+/* tsr__rule_gate when no trace is wanted (no sentence for it), inline:
+ * the same gates in the same order, the same errors. */
+static inline int tsr__rule_gate_quiet(tsr_eval *ev, const tsr_expr *when,
+                                       const tsr_validity *valid, int requires, bool *holds)
+{
+    int rc;
+
+    ev->x.item = NULL;
+    if ((rc = tsr__eval_test(ev, when, holds, NULL)) != TSR_OK)
+        return rc;
+    if (*holds && (!tsr__validity_holds(ev, valid, NULL) ||
+                   (requires >= 0 && !ev->res->promo_accepted[requires])))
+        *holds = false;
+    return TSR_OK;
+}
 
 /* ---------------------------------------------------------------------
  * trace.c: what an evaluation says about itself.

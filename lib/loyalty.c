@@ -322,9 +322,37 @@ static int trace_redeem(tsr_eval *ev, bool applied, const char *why)
 
 static int redeem(tsr_eval *ev);
 
+/* What redemption settles whether or not points are asked for: nothing
+ * redeemed yet, and membership (res->member).  The lines' redeemed points
+ * and value are zero: setup() zeroed the lines, and redemption is the only
+ * step that writes them. */
+static int redeem_start(tsr_eval *ev, membership *m)
+{
+    tsr_result *res = ev->res;
+    int rc;
+
+    res->points_redeemed = 0;
+    res->redeem_reason = TSR_RR_NONE;
+    res->lots_used = NULL;
+    res->nlots_used = 0;
+    rc = settle_membership(ev, m);
+    if (rc == TSR_OK)
+        res->member = m->member;
+    return rc;
+}
+
 /* An error while redeeming names the loyalty section. */
 int tsr__eval_redeem(tsr_eval *ev)
 {
+    membership m;
+    int rc;
+
+    /* Nothing asked (most orders): nothing to explain, and none of
+     * redeem()'s frame to set up. */
+    if (requested_points(ev) <= 0) {
+        rc = redeem_start(ev, &m);
+        return rc == TSR_OK ? TSR_OK : tsr__eval_locate(ev, rc, &ev->rs->loyalty.pos, NULL);
+    }
     return tsr__eval_locate(ev, redeem(ev), &ev->rs->loyalty.pos, NULL);
 }
 
@@ -343,18 +371,8 @@ static int redeem(tsr_eval *ev)
     const char *why = NULL;
     int rc;
 
-    /* The lines' redeemed points and value are zero: setup() zeroed the
-     * lines, and redemption is the only step that writes them. */
-    res->points_redeemed = 0;
-    res->redeem_reason = TSR_RR_NONE;
-    res->lots_used = NULL;
-    res->nlots_used = 0;
-
-    rc = settle_membership(ev, &m);
-    if (rc != TSR_OK)
+    if ((rc = redeem_start(ev, &m)) != TSR_OK)
         return rc;
-    res->member = m.member;
-
     request = requested_points(ev);
     if (request <= 0)
         return TSR_OK;      /* nothing asked: nothing to explain */
@@ -599,6 +617,7 @@ static int settle_multipliers(tsr_eval *ev, earn_state *st)
 }
 
 /* One per/points rule: base, points, multipliers, allocation, entries. */
+__attribute__((noinline))   /* earn_one is inlined in the rules' loop, this is not */
 static int earn_per(tsr_eval *ev, size_t r, earn_state *s, size_t *idx, int64_t *w,
                     int64_t *alloc, int slot)
 {
@@ -671,6 +690,7 @@ static int earn_per(tsr_eval *ev, size_t r, earn_state *s, size_t *idx, int64_t 
     return TSR_OK;
 }
 
+__attribute__((noinline))
 static int earn_flat(tsr_eval *ev, size_t r, earn_state *s, int slot)
 {
     const tsr_earn *e = &ev->rs->loyalty.earn[r];
@@ -716,15 +736,18 @@ static void settle_multiply_trace(tsr_eval *ev, size_t r, earn_state *st)
 
 /* One earn rule (multipliers were settled before): its gate, then the
  * points it gives. */
-static int earn_one(tsr_eval *ev, size_t r, earn_state *s, size_t *idx, int64_t *w,
-                    int64_t *alloc, int slot)
+static inline __attribute__((always_inline))   /* a call per rule cost more than its gate */
+int earn_one(tsr_eval *ev, size_t r, earn_state *s, size_t *idx, int64_t *w, int64_t *alloc,
+             int slot)
 {
     const tsr_earn *e = &ev->rs->loyalty.earn[r];
     int rc;
 
     if (e->is_multiply)
         return TSR_OK;
-    rc = tsr__rule_gate(ev, e->when, &e->valid, -1, NULL, &s->gated, &s->why);
+    /* without a trace nothing reads s->why: the gate inline, without it */
+    rc = tsr__tracing(ev) ? tsr__rule_gate(ev, e->when, &e->valid, -1, NULL, &s->gated, &s->why)
+                          : tsr__rule_gate_quiet(ev, e->when, &e->valid, -1, &s->gated);
     if (rc != TSR_OK || !s->gated)
         return rc;
     rc = e->has_per ? earn_per(ev, r, s, idx, w, alloc, slot) : earn_flat(ev, r, s, slot);
@@ -733,8 +756,9 @@ static int earn_one(tsr_eval *ev, size_t r, earn_state *s, size_t *idx, int64_t 
 
 /* earn_one with rule r's state: st[r], or with st NULL (no trace, no
  * multipliers: nothing else reads a rule's state) a fresh one. */
-static int earn_rule(tsr_eval *ev, size_t r, earn_state *st, size_t *idx, int64_t *w,
-                     int64_t *alloc, int slot)
+static inline __attribute__((always_inline))
+int earn_rule(tsr_eval *ev, size_t r, earn_state *st, size_t *idx, int64_t *w, int64_t *alloc,
+              int slot)
 {
     earn_state one;
 

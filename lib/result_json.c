@@ -947,7 +947,7 @@ static char *put_line(jctx *c, char *p, size_t i)
     const tsr_res_line *l = &r->lines[i];
     const jtext *cat = l->category >= 0 ? &j->categories[l->category] : NULL;
     const jtext *tax = NULL;
-    size_t idn = slen(l->id), kn = slen(l->kind), cn = cat ? 0 : slen(l->category_name), d;
+    size_t idn = l->id_len, kn = l->kind_len, cn = cat ? 0 : slen(l->category_name), d;
 
     ROOM(j->line_room + esc_max(idn + kn + cn) +
          (l->ndiscounts <= LINE_DISCOUNTS_AT_ONCE ? l->ndiscounts * j->discount_room : 0));
@@ -1129,7 +1129,7 @@ static char *put_points(jctx *c, char *p)
         /* the line's id as put_line wrote it, when it was kept */
         bool kept = e->line >= 0 && (size_t)e->line < KEPT_LINE_IDS;
         const char *line = e->line >= 0 && !kept ? r->lines[e->line].id : NULL;
-        size_t n = kept ? c->line_id_len[e->line] : slen(line);
+        size_t n = kept ? c->line_id_len[e->line] : line ? r->lines[e->line].id_len : 0;
 
         ROOM(K(",{\"rule\":,\"line\":,\"points\":,\"available_on\":,\"expires_on\":}") +
              rule->n + JT_PAD + esc_max(n) + NULL_SLACK + INT_MAX_LEN + (size_t)2 * DATE_COPY);

@@ -358,6 +358,59 @@ static void test_local_day_floors_negative_instants(void **state)
     assert_true(tsr__local_time_of_day(INT64_MAX, 64800) < TSR_USEC_PER_DAY);
 }
 
+/* The local day and time of an instant as floors: the general formula,
+ * which the unsigned path for instants from 1970-01-02 on must agree with. */
+static int64_t floor_div_ref(int64_t a, int64_t b)
+{
+    return a / b - (a % b < 0);
+}
+
+static int64_t local_days_ref(int64_t usec, int32_t off, int64_t *tod)
+{
+    int64_t days = floor_div_ref(usec, TSR_USEC_PER_DAY);
+    int64_t rest = usec % TSR_USEC_PER_DAY;   /* the floor's remainder, in [0, a day) */
+    rest += (rest < 0 ? TSR_USEC_PER_DAY : 0) + (int64_t)off * TSR_USEC_PER_SEC;
+    int64_t carry = floor_div_ref(rest, TSR_USEC_PER_DAY);
+    *tod = rest - carry * TSR_USEC_PER_DAY;
+    return days + carry;
+}
+
+/* The local day and time of an instant (setup asks for both in one call,
+ * the expressions one at a time), and its weekday, against the floors
+ * above: around midnights, on negative instants, at the ends of the range,
+ * at the edges of the unsigned path and at every kind of offset. */
+static void test_local_day_time_agrees_with_local_days_and_time_of_day(void **state)
+{
+    static const int64_t at[] = {
+        0, 1, -1, TSR_USEC_PER_DAY - 1, TSR_USEC_PER_DAY, TSR_USEC_PER_DAY + 1,
+        -TSR_USEC_PER_DAY, INT64_MAX - TSR_USEC_PER_DAY, INT64_MAX - TSR_USEC_PER_DAY + 1,
+        -TSR_USEC_PER_DAY - 1, INT64_C(1784334600000000), INT64_C(-62135596800000000),
+        INT64_MIN, INT64_MIN + 1, INT64_MAX, INT64_MAX - 1,
+    };
+    static const int32_t off[] = { 0, 1, -1, 3600, -3600, 10800, -36000, 64800, -64800, 59,
+                                   86399, -86399, 86400, -86400 };
+    size_t i, j;
+    int64_t k;
+
+    (void)state;
+    for (i = 0; i < sizeof at / sizeof at[0]; i++)
+        for (j = 0; j < sizeof off / sizeof off[0]; j++)
+            for (k = -2; k <= 2; k++) {
+                int64_t u = at[i], tod = -1;
+                if ((k > 0 && u > INT64_MAX - k * 3600 * TSR_USEC_PER_SEC) ||
+                    (k < 0 && u < INT64_MIN - k * 3600 * TSR_USEC_PER_SEC))
+                    continue;
+                u += k * 3600 * TSR_USEC_PER_SEC;
+                int64_t want_tod, want = local_days_ref(u, off[j], &want_tod);
+                assert_true(tsr__local_day_time(u, off[j], &tod) == want);
+                assert_true(tod == want_tod);
+                assert_true(tsr__local_days(u, off[j]) == want);
+                assert_true(tsr__local_time_of_day(u, off[j]) == want_tod);
+                assert_int_equal(tsr__weekday(want),
+                                 (unsigned)(((want % 7) + 7 + 3) % 7) + 1u);
+            }
+}
+
 /* ---------------------------------------------------------------------
  * Ages and birthdays.
  */
@@ -434,6 +487,18 @@ static void test_birthday_within_0_is_the_day_itself(void **state)
     b = days_of(2000, 2, 29);
     for (on = b - 800; on <= days_of(2013, 3, 5); on++)
         assert_int_equal(tsr__birthday_within(b, on, 0), birthday_on(b, on));
+    /* century years (1900 and 2100 common, 2000 leap) for 29 February and
+     * its neighbours, and birthdays across the start of the 32-bit path
+     * (0000-03-01: the days before it take the general one) */
+    for (b = days_of(1896, 2, 27); b <= days_of(1896, 3, 2); b++)
+        for (on = days_of(1899, 12, 1); on <= days_of(1904, 3, 2); on++)
+            assert_int_equal(tsr__birthday_within(b, on, 0), birthday_on(b, on));
+    for (b = days_of(2096, 2, 27); b <= days_of(2096, 3, 2); b++)
+        for (on = days_of(2099, 12, 1); on <= days_of(2101, 3, 2); on++)
+            assert_int_equal(tsr__birthday_within(b, on, 0), birthday_on(b, on));
+    for (b = days_of(-1, 12, 25); b <= days_of(0, 3, 5); b++)
+        for (on = b - 3; on <= b + 800; on++)
+            assert_int_equal(tsr__birthday_within(b, on, 0), birthday_on(b, on));
 }
 
 static void test_birthday_within_keeps_29_february_on_28_february_in_common_years(void **state)
@@ -467,6 +532,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_format_then_parse_datetime_round_trips),
         cmocka_unit_test(test_local_day_of_half_past_midnight_plus_three_differs_from_utc),
         cmocka_unit_test(test_local_day_floors_negative_instants),
+        cmocka_unit_test(test_local_day_time_agrees_with_local_days_and_time_of_day),
         cmocka_unit_test(test_age_counts_whole_years),
         cmocka_unit_test(test_age_of_a_29_february_birthday_goes_up_on_1_march_in_common_years),
         cmocka_unit_test(test_birthday_within_crosses_the_year_end),

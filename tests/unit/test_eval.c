@@ -381,7 +381,83 @@ static void test_result_keeps_ids_and_kinds_of_every_length(void **state)
                      alphabet + 3);
             if (!strstr(tsr_result_json(r, NULL), want))
                 fail_msg("order id length %zu: no %s in the result", k, want);
+            /* the writer takes the id's length from the result line */
+            snprintf(want, sizeof want, "{\"id\":\"%.*s\",\"kind\"", (int)i, alphabet + (k % 7));
+            if (!strstr(tsr_result_json(r, NULL), want))
+                fail_msg("order id length %zu: no %s in the result", k, want);
         }
+    }
+    /* ids and kinds that need escapes or are not ASCII: their lengths are
+     * bytes of the text as read, written escaped in full */
+    snprintf(order, sizeof order, "%s",
+             "{\"datetime\":\"2026-06-10T11:00:00Z\",\"items\":["
+             "{\"id\":\"a\\\"b\\\\c\\u00e9\",\"kind\":\"k\\u2603\\n\",\"price\":\"1.00\"}]}");
+    assert_int_equal(tsr_evaluate_text_into(&r, rs, order, strlen(order), NULL, &err), TSR_OK);
+    assert_string_equal(tsr_result_line_id(r, 0), "a\"b\\c\xc3\xa9");
+    assert_non_null(strstr(tsr_result_json(r, NULL),
+                           "{\"id\":\"a\\\"b\\\\c\xc3\xa9\",\"kind\":\"k\xe2\x98\x83\\n\","));
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
+}
+
+/* Setup converts `now` to local time once and hands the conversion to the
+ * expressions (their memo of the last instant converted): date, weekday,
+ * hour and minute of `now`, answered inline from it and through the
+ * expression walker (`+ 0` keeps them off the inline path), must be those
+ * of the local time in the rule set's zone, whatever the order's own
+ * offset, around local and UTC midnights, in summer and winter time. */
+static void test_local_time_of_now_from_setup_is_the_zones(void **state)
+{
+    static const char rules[] =
+        "tessera: 1\nruleset: now\nversion: \"1\"\ncurrency: EUR\ntimezone: Europe/Vienna\n"
+        "segments:\n"
+        "  wd_fast: weekday(now) >= 6\n"
+        "  wd_walk: weekday(now) + 0 >= 6\n"
+        "  h_fast: hour(now) < 1\n"
+        "  h_walk: hour(now) + 0 < 1\n"
+        "  m_fast: minute(now) >= 30\n"
+        "  m_walk: minute(now) + 0 >= 30\n"
+        "  d_fast: date(now) >= date(\"2026-03-29\")\n"
+        "  d_walk: days_between(date(\"2026-03-29\"), date(now)) >= 0\n";
+    static const char *const names[8] = { "wd_fast", "wd_walk", "h_fast", "h_walk",
+                                          "m_fast", "m_walk", "d_fast", "d_walk" };
+    /* the instant, then whether (weekend, hour 0, minute >= 30, from
+     * 2026-03-29) hold at its local time in Vienna */
+    static const struct { const char *at, *want; } cases[] = {
+        { "2026-03-28T22:59:00Z", "1010" },        /* Sat 23:59 CET */
+        { "2026-03-28T23:00:00Z", "1101" },        /* Sun 00:00 CET */
+        { "2026-03-29T00:30:00+02:00", "1010" },   /* Sat 23:30 CET */
+        { "2026-03-28T23:45:00+00:00", "1111" },   /* Sun 00:45 CET */
+        { "2026-03-29T01:59:00+01:00", "1011" },   /* Sun 01:59 CET, before the change */
+        { "2026-10-24T22:30:00Z", "1111" },        /* Sun 00:30 CEST */
+        { "2026-10-25T00:15:00+05:30", "1011" },   /* Sat 20:45 CEST */
+        { "2026-12-31T23:30:00-10:00", "0011" },   /* Fri 2027-01-01 10:30 CET */
+        { "2027-01-02T23:40:00Z", "1111" },        /* Sun 2027-01-03 00:40 CET */
+        { "2026-06-10T09:05:00Z", "0001" },        /* Wed 11:05 CEST */
+    };
+    tsr_ruleset *rs = NULL;
+    tsr_result *r = NULL;
+    tsr_error err;
+    char order[256];
+    size_t i, j, k;
+    (void)state;
+
+    if (tsr_ruleset_load_string(&rs, rules, sizeof rules - 1, "now.yaml", NULL, &err) != TSR_OK)
+        fail_msg("%s", err.message);
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        bool in[8] = { false };
+        snprintf(order, sizeof order,
+                 "{\"datetime\":\"%s\",\"items\":[{\"id\":\"l\",\"kind\":\"k\","
+                 "\"price\":\"1.00\"}]}", cases[i].at);
+        if (tsr_evaluate_text_into(&r, rs, order, strlen(order), NULL, &err) != TSR_OK)
+            fail_msg("%s: %s", cases[i].at, err.message);
+        for (k = 0; k < tsr_result_segment_count(r); k++)
+            for (j = 0; j < 8; j++)
+                if (strcmp(tsr_result_segment(r, k), names[j]) == 0)
+                    in[j] = true;
+        for (j = 0; j < 8; j++)
+            if (in[j] != (cases[i].want[j / 2] == '1'))
+                fail_msg("%s: %s is %d", cases[i].at, names[j], in[j]);
     }
     tsr_result_free(r);
     tsr_ruleset_free(rs);
@@ -396,6 +472,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_result_of_another_allocator_is_made_anew),
         cmocka_unit_test(test_evaluate_into_fails_cleanly_at_every_allocation),
         cmocka_unit_test(test_result_keeps_ids_and_kinds_of_every_length),
+        cmocka_unit_test(test_local_time_of_now_from_setup_is_the_zones),
     };
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);

@@ -444,6 +444,56 @@ static void test_earn_rule_valid_window_and_channels_gate_it(void **state)
     tsr_ruleset_free(rs);
 }
 
+/* Without a trace an earn rule's gate is asked inline (no sentence for the
+ * trace): `when`, `valid` (dates, weekdays, hours) and `channels` must
+ * decide as they do with the trace, rule by rule. */
+static void test_earn_gates_without_a_trace_decide_as_with_it(void **state)
+{
+    tsr_ruleset *rs = load(HEAD
+        "loyalty:\n"
+        "  earn:\n"
+        "    - { id: gold, when: customer.gold, points: 1 }\n"
+        "    - { id: next-year, valid: { from: 2027-01-01 }, points: 2 }\n"
+        "    - { id: app-only, channels: [app], points: 4 }\n"
+        "    - { id: june, valid: { from: 2026-06-01, until: 2026-06-30 }, points: 8 }\n"
+        "    - { id: weekend, valid: { weekdays: [6, 7] }, points: 16 }\n"
+        "    - { id: morning, valid: { hours: \"09:00-12:00\" }, points: 32 }\n"
+        "    - { id: gold-per, when: customer.gold, per: 1.00, points: 64 }\n");
+    static const char *const orders[] = {
+        "{" WHEN ",\"channel\":\"web\"," MEMBER ",\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"5.00\"}]}",
+        "{" WHEN ",\"channel\":\"app\",\"customer\":{\"id\":\"C1\",\"gold\":true},"
+        "\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"5.00\"},"
+        "{\"id\":\"b\",\"kind\":\"t\",\"price\":\"2.50\"}]}",
+        "{\"datetime\":\"2026-06-13T13:00:00+03:00\",\"customer\":{\"id\":\"C1\",\"gold\":false},"
+        "\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"5.00\"}]}",
+        "{\"datetime\":\"2027-01-03T09:30:00+03:00\",\"channel\":\"app\","
+        "\"customer\":{\"id\":\"C1\",\"gold\":true},"
+        "\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"5.00\"}]}",
+    };
+    static const int64_t want[] = { 8 + 32, 1 + 4 + 8 + 32 + 64 * 7, 8 + 16, 1 + 2 + 4 + 16 + 32 + 64 * 5 };
+    (void)state;
+
+    for (size_t i = 0; i < TSR_ARRAY_LEN(orders); i++) {
+        tsr_eval_options quiet = TSR_EVAL_OPTIONS_INIT;
+        tsr_result *traced = eval(rs, orders[i]), *r = NULL;
+        tsr_error err;
+        quiet.no_trace = 1;
+        assert_int_equal(tsr_evaluate_text(&r, rs, orders[i], strlen(orders[i]), &quiet, &err),
+                         TSR_OK);
+        assert_int_equal(traced->points_earned, want[i]);
+        assert_int_equal(r->points_earned, want[i]);
+        assert_int_equal(r->nentries, traced->nentries);
+        for (size_t k = 0; k < r->nentries; k++) {
+            assert_int_equal(r->entries[k].earn, traced->entries[k].earn);
+            assert_int_equal(r->entries[k].line, traced->entries[k].line);
+            assert_int_equal(r->entries[k].points, traced->entries[k].points);
+        }
+        tsr_result_free(r);
+        tsr_result_free(traced);
+    }
+    tsr_ruleset_free(rs);
+}
+
 /* ---------------------------------------------------------------------
  * Membership.
  */
@@ -1155,14 +1205,18 @@ static void test_without_a_trace_the_points_are_the_same(void **state)
 }
 
 /* Earning keeps its per-line scratch on the stack up to 16 lines and in
- * the arena beyond, and reserves room for a rule's entries at once (the
- * list doubling from 8, earlier entries copied): orders of 16, 17 and 40
- * lines under two per rules and a flat one must give, entry by entry, the
- * largest-remainder shares of each rule's points, in rule then line order,
- * with and without a trace. */
+ * the arena beyond; setup gives an order of up to 64 lines room for a
+ * line's worth of entries and 8 more, and a rule reserves room for its
+ * entries at once beyond that (the list doubling, earlier entries copied):
+ * orders of 3 (in setup's room), 16, 17, 40, 64 (outgrowing it) and 65
+ * lines (no room from setup) under two per rules and a flat one must give,
+ * entry by entry, the largest-remainder shares of each rule's points, in
+ * rule then line order, with and without a trace, into a new result and
+ * into one kept across the orders. */
 static void test_earning_on_short_and_long_orders_gives_every_entry_in_order(void **state)
 {
-    static const size_t sizes[] = {16, 17, 40};
+    static const size_t sizes[] = {3, 16, 17, 40, 64, 65, 3};
+    tsr_result *kept = NULL;
     tsr_ruleset *rs = load(HEAD
         "loyalty:\n"
         "  member_when: customer.member\n"
@@ -1175,7 +1229,7 @@ static void test_earning_on_short_and_long_orders_gives_every_entry_in_order(voi
     for (size_t z = 0; z < TSR_ARRAY_LEN(sizes); z++) {
         size_t n = sizes[z], len = 0;
         char order[8192];
-        int64_t w[40], want[40], base = 0;
+        int64_t w[65], want[65], base = 0;
         len += (size_t)snprintf(order + len, sizeof order - len, "{" WHEN "," MEMBER ",\"items\":[");
         for (size_t i = 0; i < n; i++) {
             w[i] = 100 + (int64_t)((i * 7919u) % 2000u);   /* 1.00 .. 20.99 */
@@ -1185,13 +1239,20 @@ static void test_earning_on_short_and_long_orders_gives_every_entry_in_order(voi
                                     i ? "," : "", i, (long long)(w[i] / 100), (long long)(w[i] % 100));
         }
         snprintf(order + len, sizeof order - len, "]}");
-        for (int traced = 0; traced < 2; traced++) {
+        for (int mode = 0; mode < 3; mode++) {   /* no trace, trace, kept result */
             tsr_eval_options opts = TSR_EVAL_OPTIONS_INIT;
             tsr_result *r = NULL;
             tsr_error err;
             size_t e = 0;
-            opts.no_trace = !traced;
-            assert_int_equal(tsr_evaluate_text(&r, rs, order, strlen(order), &opts, &err), TSR_OK);
+            opts.no_trace = mode != 1;
+            if (mode == 2) {
+                assert_int_equal(tsr_evaluate_text_into(&kept, rs, order, strlen(order), &opts,
+                                                        &err), TSR_OK);
+                r = kept;
+            } else {
+                assert_int_equal(tsr_evaluate_text(&r, rs, order, strlen(order), &opts, &err),
+                                 TSR_OK);
+            }
             for (int rule = 0; rule < 2; rule++) {
                 int64_t points = rule == 0 ? base / 100 : base / 70 * 3;
                 assert_true(tsr__allocate(points, w, n, want));
@@ -1211,9 +1272,11 @@ static void test_earning_on_short_and_long_orders_gives_every_entry_in_order(voi
             assert_int_equal(r->entries[e].points, 5);
             assert_int_equal(r->points_earned, base / 100 + base / 70 * 3 + 5);
             assert_points_consistent(r);
-            tsr_result_free(r);
+            if (r != kept)
+                tsr_result_free(r);
         }
     }
+    tsr_result_free(kept);
     tsr_ruleset_free(rs);
 }
 
@@ -1308,6 +1371,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_earn_rule_when_false_is_traced_with_its_source),
         cmocka_unit_test(test_earn_rule_long_when_is_quoted_like_any_rule),
         cmocka_unit_test(test_earn_rule_valid_window_and_channels_gate_it),
+        cmocka_unit_test(test_earn_gates_without_a_trace_decide_as_with_it),
         cmocka_unit_test(test_member_when_false_earns_nothing_and_says_why),
         cmocka_unit_test(test_default_membership_is_having_a_customer_id),
         cmocka_unit_test(test_available_on_is_pending_days_after_the_order_date_across_month_ends),
