@@ -889,47 +889,6 @@ static int setup(tsr_eval *ev, step *st)
  * Simple discounts without a trace.
  */
 
-/* A `when` that is one segment or promo flag (`segment.vip`), answered as
- * tsr__eval_test answers it inline, charging the same steps: 1 and *ok, or
- * 0 when it has another shape, a memo slot, or the budget is about to run
- * out (tsr__eval_test then answers, and reports a spent budget). */
-static inline int when_flag(tsr_eval *ev, const tsr_expr *e, bool *ok)
-{
-    const tsr_fast_cmp *f = e->fast;
-    const uint8_t *flags;
-
-    if (e->nfast != 1 || e->memo || ev->x.steps_left < (int64_t)e->cost)
-        return 0;
-    if (f->kind == TSR_FAST_SEGMENT)
-        flags = ev->x.segments;
-    else if (f->kind == TSR_FAST_PROMO)
-        flags = ev->x.promo_accepted;
-    else
-        return 0;
-    *ok = flags && flags[f->slot];
-    ev->x.steps_left -= e->cost;
-    return 1;
-}
-
-/* tsr__rule_gate without a trace: `when` (a flag read directly, see
- * when_flag), `valid`/`channels`, `requires`. */
-static inline int gate_quiet(tsr_eval *ev, const tsr_discount *d, bool *ok)
-{
-    int rc;
-
-    ev->x.item = NULL;
-    if (!d->when) {
-        *ok = true;
-    } else if (!when_flag(ev, d->when, ok) &&
-               (rc = tsr__eval_test(ev, d->when, ok, NULL)) != TSR_OK) {
-        return rc;
-    }
-    if (*ok && (!tsr__validity_holds(ev, &d->valid, NULL) ||
-                (d->requires >= 0 && !ev->res->promo_accepted[d->requires])))
-        *ok = false;
-    return TSR_OK;
-}
-
 /* The memo's column for condition e (its answer for line i at [i *
  * ev->rs->nmemo]: 0 not known, 1 false, 2 true; see tsr__expr_memo_get),
  * NULL when e has none.  A known answer costs no step either way. */
@@ -1143,7 +1102,7 @@ static int run_discount(step *st, size_t i)
 
     if (st->simple && d->simple) {
         bool ok;
-        if ((rc = gate_quiet(st->ev, d, &ok)) != TSR_OK)
+        if ((rc = tsr__rule_gate_quiet(st->ev, d->when, &d->valid, d->requires, &ok)) != TSR_OK)
             return tsr__eval_locate(st->ev, rc, &d->pos, NULL);
         if (ok)
             return run_simple(st, i);

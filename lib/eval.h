@@ -306,15 +306,41 @@ static inline bool tsr__validity_holds(tsr_eval *ev, const tsr_validity *v, cons
 int tsr__rule_gate(tsr_eval *ev, const tsr_expr *when, const tsr_validity *valid, int requires,
                    const char *requires_why, bool *holds, const char **why);
 
+/* A `when` that is one segment or promo flag (`segment.vip`), answered as
+ * tsr__eval_test answers it inline, charging the same steps: 1 and *holds,
+ * or 0 when it has another shape, a memo slot, or the budget is about to
+ * run out (tsr__eval_test then answers, and reports a spent budget). */
+static inline int tsr__when_flag(tsr_eval *ev, const tsr_expr *e, bool *holds)
+{
+    const tsr_fast_cmp *f = e->fast;
+    const uint8_t *flags;
+
+    if (e->nfast != 1 || e->memo || ev->x.steps_left < (int64_t)e->cost)
+        return 0;
+    if (f->kind == TSR_FAST_SEGMENT)
+        flags = ev->x.segments;
+    else if (f->kind == TSR_FAST_PROMO)
+        flags = ev->x.promo_accepted;
+    else
+        return 0;
+    *holds = flags && flags[f->slot];
+    ev->x.steps_left -= e->cost;
+    return 1;
+}
+
 /* tsr__rule_gate when no trace is wanted (no sentence for it), inline:
- * the same gates in the same order, the same errors. */
+ * the same gates in the same order, the same errors and steps; a `when`
+ * that is one flag is read directly (tsr__when_flag). */
 static inline int tsr__rule_gate_quiet(tsr_eval *ev, const tsr_expr *when,
                                        const tsr_validity *valid, int requires, bool *holds)
 {
     int rc;
 
     ev->x.item = NULL;
-    if ((rc = tsr__eval_test(ev, when, holds, NULL)) != TSR_OK)
+    if (!when)
+        *holds = true;
+    else if (!tsr__when_flag(ev, when, holds) &&
+             (rc = tsr__eval_test(ev, when, holds, NULL)) != TSR_OK)
         return rc;
     if (*holds && (!tsr__validity_holds(ev, valid, NULL) ||
                    (requires >= 0 && !ev->res->promo_accepted[requires])))
