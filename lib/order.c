@@ -545,13 +545,7 @@ int tsr__order_new_line(tsr_order *o, size_t *line, tsr_error *err)
         tsr__grow(&o->alloc, &p, &o->lines_cap, o->nlines + 1, o->stride * sizeof(tsr_value)) != TSR_OK)
         return tsr__err(err, TSR_ENOMEM, NULL);
     o->lines = p;
-    memset(o->lines + o->nlines * o->stride, 0, o->stride * sizeof(tsr_value));
-    /* SPEC §5: quantity defaults to 1.  Set at birth, so that checking an
-     * order never has to fill it in (tsr__order_ready writes nothing). */
-    o->lines[o->nlines * o->stride + TSR_ITEM_QUANTITY].type = TSR_T_INT;
-    o->lines[o->nlines * o->stride + TSR_ITEM_QUANTITY].u.i = 1;
-    *line = o->nlines++;
-    o->finished = false;
+    *line = tsr__order_line_blank(o);
     return TSR_OK;
 }
 
@@ -729,7 +723,21 @@ static int unique_line_ids(const tsr_order *o, tsr_idmap *ids, tsr_error *err)
     size_t i, j, first = SIZE_MAX;
 
     if (o->nlines <= 16) {
-        /* Few lines (the common case): comparing them all is cheaper than hashing. */
+        /* Few lines (the common case): first a 64-bit filter of the ids'
+         * lengths and last bytes (they tend to differ there: "i1", "i2");
+         * only when two ids fall on one bit are they all compared, which
+         * is cheaper than hashing, and finds the same first duplicate. */
+        uint64_t bits = 0;
+        for (i = 0; i < o->nlines; i++) {
+            const tsr_value *a = line_id(o, i);
+            unsigned h = a->len ? (unsigned char)a->u.s[a->len - 1] + 7u * a->len : 0u;
+            uint64_t bit = (uint64_t)1 << (h & 63u);
+            if (bits & bit)
+                break;
+            bits |= bit;
+        }
+        if (i == o->nlines)
+            return TSR_OK;
         for (i = 1; i < o->nlines && first == SIZE_MAX; i++) {
             const tsr_value *a = line_id(o, i);
             for (j = 0; j < i; j++) {

@@ -91,9 +91,13 @@ struct tsr_order {
     bool finished;             /* tsr__order_finish passed and nothing changed since */
 
     /* Readers: which keys the object being read has had, per record, so a
-     * duplicate key is refused (index: slot, or record length + special). */
+     * duplicate key is refused (index: slot, or record length + special):
+     * those whose byte is the record's seen_gen, which each object of the
+     * record bumps (tsr__order_seen_begin), so that starting one clears
+     * nothing but once in 255 times. */
     uint8_t *seen[TSR_REC__COUNT];
     size_t seen_len[TSR_REC__COUNT];
+    uint8_t seen_gen[TSR_REC__COUNT];
     tsr_idmap promo_map;       /* promo_uses entries by id (lives as long as they do) */
     tsr_idmap line_map;        /* line ids, rebuilt by each finish */
     /* The JSON reader's guesses, kept from order to order: per record, the
@@ -120,6 +124,15 @@ void tsr__order_fini(tsr_order *o);
  * (a builder's caller may fix it).  The readers' callers finish; so does
  * tsr_order_parse. */
 int tsr__order_finish(tsr_order *o, tsr_error *err);
+
+/* A new object of record rec begins: no key of it seen yet. */
+static inline void tsr__order_seen_begin(tsr_order *o, tsr_record_kind rec)
+{
+    if (++o->seen_gen[rec] == 0) {   /* wrapped: clear the bytes once */
+        memset(o->seen[rec], 0, o->seen_len[rec]);
+        o->seen_gen[rec] = 1;
+    }
+}
 
 /* For the evaluator: TSR_OK at once when the order was finished and not
  * changed since, else the same checks as tsr__order_finish made on the
@@ -256,10 +269,10 @@ int tsr__oread_fail(tsr_oreader *r, int code, const char *fmt, ...) TSR_PRINTF(3
 
 /* The key of record map f is index entry k (found by name, met for the
  * first time in this map): note it for duplicates and what its value must be. */
-static inline void tsr__oread_note_key(tsr_oframe *f, uint8_t *seen, const tsr_okey_slot *k,
-                                       size_t n)
+static inline void tsr__oread_note_key(tsr_oframe *f, uint8_t *seen, uint8_t gen,
+                                       const tsr_okey_slot *k, size_t n)
 {
-    seen[k->seen_at] = 1;
+    seen[k->seen_at] = gen;
     f->last = k;
     f->target = k->target;
     f->field = k->field;

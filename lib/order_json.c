@@ -402,7 +402,7 @@ static int key_fast(tsr_oreader *r, const char *key, size_t n)
     tsr_oframe *f = r->depth ? &r->frames[r->depth - 1] : NULL;
     const tsr_okey_index *ix;
     const tsr_okey_slot *k;
-    uint8_t *seen;
+    uint8_t *seen, gen;
 
     /* kinds up to TSR_OF_ITEM are the maps of the three records */
     if (r->rc || !f || f->kind > TSR_OF_ITEM || n > r->o->rs->limits.max_string_length)
@@ -416,9 +416,10 @@ static int key_fast(tsr_oreader *r, const char *key, size_t n)
         (n > 16 && memcmp(k->name + 16, key + 16, n - 16) != 0))
         return SLOW;
     seen = r->o->seen[(tsr_record_kind)f->kind];
-    if (seen[k->seen_at])
+    gen = r->o->seen_gen[(tsr_record_kind)f->kind];
+    if (seen[k->seen_at] == gen)
         return SLOW;
-    tsr__oread_note_key(f, seen, k, n);
+    tsr__oread_note_key(f, seen, gen, k, n);
     return TSR_OK;
 }
 
@@ -439,10 +440,11 @@ static int take_key(tsr_oreader *r, const tsr_okey_slot *k)
 {
     tsr_oframe *f = &r->frames[r->depth - 1];
     uint8_t *seen = r->o->seen[(tsr_record_kind)f->kind];
+    uint8_t gen = r->o->seen_gen[(tsr_record_kind)f->kind];
 
-    if (k->len > r->o->rs->limits.max_string_length || seen[k->seen_at])
+    if (k->len > r->o->rs->limits.max_string_length || seen[k->seen_at] == gen)
         return SLOW;
-    tsr__oread_note_key(f, seen, k, k->len);
+    tsr__oread_note_key(f, seen, gen, k, k->len);
     return TSR_OK;
 }
 
@@ -994,7 +996,7 @@ static int record_pairs(jreader *j, const tsr_okey_index *ix)
     tsr_order *o = j->o;
     tsr_oframe *f = &j->r.frames[j->r.depth - 1];
     tsr_record_kind rec = (tsr_record_kind)f->kind;
-    uint8_t *seen = o->seen[rec];
+    uint8_t *seen = o->seen[rec], gen = o->seen_gen[rec];
     tsr_value *vals = tsr__order_record(o, rec, f->index);
     const unsigned char *t = j->t;
     char *copy = j->copy;
@@ -1024,7 +1026,7 @@ static int record_pairs(jreader *j, const tsr_okey_index *ix)
             *next = k;
         }
         next = guess_after(row, k, &spare);
-        if (k->target != TSR_X_FIELD || kn > max || seen[k->seen_at])
+        if (k->target != TSR_X_FIELD || kn > max || seen[k->seen_at] == gen)
             break;
         at = off + kn + 2;   /* past the key's closing quote */
         if (at + 1 >= len || t[at] != ':')
@@ -1064,7 +1066,7 @@ static int record_pairs(jreader *j, const tsr_okey_index *ix)
             break;
         }
         /* the pair is whole: take it (the frame notes the last key only) */
-        seen[k->seen_at] = 1;
+        seen[k->seen_at] = gen;
         last = k;
         vals[field->slot] = v;
         off = end;
@@ -1081,7 +1083,7 @@ static int record_pairs(jreader *j, const tsr_okey_index *ix)
         break;
     }
     if (last)
-        tsr__oread_note_key(f, seen, last, last->len);
+        tsr__oread_note_key(f, seen, gen, last, last->len);
     if (state != RP_NONE) {   /* what put_fast notes besides */
         if (rec == TSR_REC_CUSTOMER)
             o->has_customer = true;
@@ -1163,6 +1165,30 @@ static int map(jreader *j)
     }
 }
 
+/* The '{' of a line at j->off, in items (the innermost frame, f): its
+ * line and frame set up as tsr__oread_start_map would set them up, when
+ * neither limit is reached and the order has room for the line (any
+ * other case goes the general way, which says what is wrong). */
+static bool line_here(jreader *j, tsr_oframe *f)
+{
+    tsr_oreader *r = &j->r;
+    tsr_order *o = j->o;
+    size_t max = o->rs->limits.max_order_lines;
+    tsr_oframe *nf;
+
+    if (r->rc || r->depth >= TSR_OREAD_DEPTH || f->index >= max || o->nlines >= max ||
+        o->nlines >= o->lines_cap)
+        return false;
+    f->index++;
+    nf = &r->frames[r->depth++];
+    *nf = (tsr_oframe){ .kind = TSR_OF_ITEM };
+    nf->index = tsr__order_line_blank(o);
+    tsr__order_seen_begin(o, TSR_REC_ITEM);
+    j->start = j->off++;
+    j->toklen = 1;
+    return true;
+}
+
 /* An element of an array, read from here: an object (a line, a points
  * lot) straight to map(), as value_here and value would take it there. */
 static int element_here(jreader *j)
@@ -1170,6 +1196,9 @@ static int element_here(jreader *j)
     int rc;
 
     if (j->off < j->len && j->t[j->off] == '{') {
+        tsr_oframe *f = j->r.depth ? &j->r.frames[j->r.depth - 1] : NULL;
+        if (f && f->kind == TSR_OF_ITEMS && line_here(j, f))
+            return map(j);
         j->start = j->off++;
         j->toklen = 1;
         return (rc = tsr__oread_start_map(&j->r)) != TSR_OK ? rc : map(j);

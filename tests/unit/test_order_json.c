@@ -969,6 +969,61 @@ static void test_codes_and_list_strings_kept_as_they_lie(void **state)
     assert_string_equal(f->order->promo_codes[0].code, "caf\xc3\xa9");
 }
 
+/* A line of items is set up straight where its '{' is read, and the keys
+ * met in an object are told by a generation that each object bumps (once
+ * in 255 objects of a record the bytes are cleared): lines past the line
+ * limit, duplicate keys after any number of objects, into a new order and
+ * into a reused one, read as the oracle reads them. */
+static void test_lines_and_their_keys_read_as_before(void **state)
+{
+    fixture *f = *state;
+    char *buf = malloc(65536);
+    size_t len, i, k;
+    int rc;
+
+    assert_non_null(buf);
+    /* 600 lines in one order: the generation wraps twice inside it; then
+     * the same with a key repeated in line 599, 256 and 255 */
+    for (k = 0; k < 4; k++) {
+        static const size_t dup_at[] = { SIZE_MAX, 599, 256, 255 };
+        len = (size_t)snprintf(buf, 65536, "{" DT ",\"items\":[");
+        for (i = 0; i < 600; i++)
+            len += (size_t)snprintf(buf + len, 65536 - len,
+                                    "%s{\"id\":\"t%zu\",\"kind\":\"ticket\",\"zone\":\"A\"%s}",
+                                    i ? "," : "", i, i == dup_at[k] ? ",\"zone\":\"B\"" : "");
+        len += (size_t)snprintf(buf + len, 65536 - len, "]}");
+        for (i = 0; i < 2; i++) {   /* a new order, then the same reused */
+            rc = read_both_into(f, f->rs, buf, len, i > 0);
+            assert_int_equal(rc, k == 0 ? TSR_OK : TSR_EORDER);
+            if (k == 0)
+                assert_int_equal(f->order->nlines, 600);
+            else
+                assert_non_null(strstr(f->err.message, "duplicate key"));
+        }
+    }
+    /* orders one after another into one order, a duplicate now and then:
+     * every object's generation is its own */
+    for (i = 0; i < 700; i++) {
+        const char *text = i % 97 == 5 ? "{" DT ",\"customer\":{\"id\":\"c\",\"id\":\"d\"},"
+                                         "\"items\":[" LINE "]}"
+                           : i % 89 == 7 ? "{" DT ",\"items\":[" LINE ",{\"id\":\"t2\",\"kind\":"
+                                           "\"ticket\",\"kind\":\"ticket\"}]}"
+                           : i % 83 == 3 ? "{" DT ",\"items\":[" LINE "]," DT "}"
+                                         : "{" DT ",\"customer\":{\"id\":\"c\"},\"items\":[" LINE
+                                           ",{\"id\":\"t2\",\"kind\":\"ticket\"}]}";
+        rc = read_both_into(f, f->rs, text, strlen(text), true);
+        assert_int_equal(rc, i % 97 == 5 || i % 89 == 7 || i % 83 == 3 ? TSR_EORDER : TSR_OK);
+    }
+    /* the line limit (2), into a new order and a reused one that has room */
+    for (i = 0; i < 3; i++) {
+        const char *text = "{" DT ",\"items\":[" LINE ",{\"id\":\"t2\",\"kind\":\"ticket\"},"
+                           "{\"id\":\"t3\",\"kind\":\"ticket\"}]}";
+        assert_int_equal(read_both_into(f, f->small, text, strlen(text), i > 0), TSR_ELIMIT);
+        assert_string_equal(f->err.path, "items[2]");
+    }
+    free(buf);
+}
+
 /* The park10 workload reads to the same orders through both readers. */
 static void test_park10_orders_read_as_before(void **state)
 {
@@ -1022,6 +1077,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_values_read_in_place_as_before, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pairs_read_whole_as_before, setup, teardown),
         cmocka_unit_test_setup_teardown(test_codes_and_list_strings_kept_as_they_lie, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_lines_and_their_keys_read_as_before, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_park10_orders_read_as_before, setup, teardown),
     };
