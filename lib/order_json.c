@@ -86,6 +86,11 @@ typedef struct jreader {
     bool clean;          /* strings: no escapes, valid UTF-8 (so no NUL either) */
     bool is_int;         /* numbers: [-]digits, at most 18 of them: ival is the value */
     int64_t ival;
+    /* The key at off, as match_key would find it, when record_pairs found
+     * it and stopped there (a record, a list, a repeat, a value to read
+     * the general way); NULL otherwise. */
+    const tsr_okey_slot *pending;
+    size_t pending_len;
 } jreader;
 
 /* Bytes that go on a string unremarked: printable ASCII but '"' and '\\'. */
@@ -889,10 +894,10 @@ static int value_here(jreader *j)
         }
         if ((c >= '0' && c <= '9') || c == '-')
             return value(j, lex_number(j));
-        if (c == '{') {   /* as lex() reads it */
+        if (c == '{' || c == '[') {   /* as lex() reads them */
             j->off++;
             j->toklen = 1;
-            return value(j, T_LBRACE);
+            return value(j, c == '{' ? T_LBRACE : T_LBRACK);
         }
     }
     return value(j, lex(j));
@@ -1026,6 +1031,9 @@ static int record_pairs(jreader *j, const tsr_okey_index *ix)
             *next = k;
         }
         next = guess_after(row, k, &spare);
+        /* from here, a pair not taken leaves its key to map() */
+        j->pending = k;
+        j->pending_len = kn;
         if (k->target != TSR_X_FIELD || kn > max || seen[k->seen_at] == gen)
             break;
         at = off + kn + 2;   /* past the key's closing quote */
@@ -1066,6 +1074,7 @@ static int record_pairs(jreader *j, const tsr_okey_index *ix)
             break;
         }
         /* the pair is whole: take it (the frame notes the last key only) */
+        j->pending = NULL;
         seen[k->seen_at] = gen;
         last = k;
         vals[field->slot] = v;
@@ -1122,7 +1131,12 @@ static int map(jreader *j)
                 break;
             }
         }
-        k = ix && j->off < j->len && j->t[j->off] == '"' ? match_key(j, ix) : NULL;
+        if ((k = j->pending) != NULL) {   /* record_pairs found it */
+            j->pending = NULL;
+            take_plain(j, j->pending_len);
+        } else {
+            k = ix && j->off < j->len && j->t[j->off] == '"' ? match_key(j, ix) : NULL;
+        }
         fast = false;
         if (k) {
             if ((rc = take_key(&j->r, k)) == SLOW)
@@ -1296,6 +1310,7 @@ int tsr__order_read_json(tsr_order *o, const char *text, size_t len, tsr_error *
     j.off = 0;
     j.past_end = false;
     j.ival = 0;
+    j.pending = NULL;
     rc = parse(&j);
     if (rc == TSR_OK && !j.r.done)   /* not reachable: a whole value was read */
         rc = tsr__err_path(err, TSR_EORDER, "$", "the order is incomplete");
