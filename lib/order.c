@@ -563,12 +563,14 @@ static int add_promo(tsr_order *o, const char *code, size_t len, bool owned, tsr
                         o->rs->limits.max_promo_codes);
     if (!owned && (rc = tsr__order_check_string(o, code, len, err)) != TSR_OK)
         return rc;
-    p = o->promo_codes;
-    if (tsr__grow(&o->alloc, &p, &o->promo_codes_cap, n + 1, sizeof *o->promo_codes) != TSR_OK)
+    p = o->promo_codes;   /* a reset order keeps its arrays */
+    if (n >= o->promo_codes_cap &&
+        tsr__grow(&o->alloc, &p, &o->promo_codes_cap, n + 1, sizeof *o->promo_codes) != TSR_OK)
         return tsr__err(err, TSR_ENOMEM, NULL);
     o->promo_codes = p;
     p = o->promo_values;
-    if (tsr__grow(&o->alloc, &p, &o->promo_values_cap, n + 1, sizeof *o->promo_values) != TSR_OK)
+    if (n >= o->promo_values_cap &&
+        tsr__grow(&o->alloc, &p, &o->promo_values_cap, n + 1, sizeof *o->promo_values) != TSR_OK)
         return tsr__err(err, TSR_ENOMEM, NULL);
     o->promo_values = p;
     if (!(copy = owned ? code : tsr__arena_strndup(&o->arena, code, len)))

@@ -991,7 +991,7 @@ enum {
  * a date, datetime, money or decimal (their parsers take only ASCII
  * digits and punctuation, never '"', '\\' or a control byte, so only the
  * closing quote is looked for); digits, not starting with 0, for an
- * integer; true or false for a boolean.  Such a pair is stored as map()
+ * integer; true or false for a boolean; `[]` for a list.  Such a pair is stored as map()
  * and field_here would store it, and the separator after it taken.  At
  * the first pair that is anything else, it stops where that pair begins,
  * and map() reads it the general way, which words every error. */
@@ -1063,6 +1063,10 @@ static int record_pairs(jreader *j, const tsr_okey_index *ix)
                 t[end] == 'e' || t[end] == 'E' ||
                 !fast_value(o, rec, field, TSR_OT_NUMBER, NULL, 0, HINT_INT, x, &v))
                 break;
+        } else if (field->type == TSR_T_LIST && t[at] == '[' && len - at >= 2 && t[at + 1] == ']') {
+            /* an empty list: what tsr__oread_start_array and end_array store */
+            v = (tsr_value){ .type = TSR_T_LIST, .elem = field->elem };
+            end = at + 2;
         } else if (field->type == TSR_T_BOOL && len - at >= 4 && memcmp(t + at, "true", 4) == 0) {
             v = (tsr_value){ .type = TSR_T_BOOL, .u.i = 1 };
             end = at + 4;
