@@ -718,27 +718,17 @@ static int finish_error(tsr_error *err, const char *path, const char *fmt, ...)
 
 /* `ids` is the hash set for orders of more than 16 lines: the order's own
  * (kept across orders) when finishing, a temporary one when checking an
- * order that must not change. */
-static int unique_line_ids(const tsr_order *o, tsr_idmap *ids, tsr_error *err)
+ * order that must not change.  `alike`: for up to 16 lines, whether two
+ * ids fell on one bit of line_id_bit (if not, they all differ). */
+static int unique_line_ids(const tsr_order *o, tsr_idmap *ids, bool alike, tsr_error *err)
 {
     char path[64], sn[64];
     size_t i, j, first = SIZE_MAX;
 
     if (o->nlines <= 16) {
-        /* Few lines (the common case): first a 64-bit filter of the ids'
-         * lengths and last bytes (they tend to differ there: "i1", "i2");
-         * only when two ids fall on one bit are they all compared, which
-         * is cheaper than hashing, and finds the same first duplicate. */
-        uint64_t bits = 0;
-        for (i = 0; i < o->nlines; i++) {
-            const tsr_value *a = line_id(o, i);
-            unsigned h = a->len ? (unsigned char)a->u.s[a->len - 1] + 7u * a->len : 0u;
-            uint64_t bit = (uint64_t)1 << (h & 63u);
-            if (bits & bit)
-                break;
-            bits |= bit;
-        }
-        if (i == o->nlines)
+        /* Few lines (the common case): comparing them all is cheaper than
+         * hashing, and needed only when the filter saw two ids alike. */
+        if (!alike)
             return TSR_OK;
         for (i = 1; i < o->nlines && first == SIZE_MAX; i++) {
             const tsr_value *a = line_id(o, i);
@@ -777,6 +767,14 @@ static int unique_line_ids(const tsr_order *o, tsr_idmap *ids, tsr_error *err)
                         first);
 }
 
+/* A 64-bit filter of line ids by their lengths and last bytes (ids tend
+ * to differ there: "i1", "i2"): different bits, different ids. */
+static inline uint64_t line_id_bit(const tsr_value *id)
+{
+    unsigned h = id->len ? (unsigned char)id->u.s[id->len - 1] + 7u * id->len : 0u;
+    return (uint64_t)1 << (h & 63u);
+}
+
 /* Everything finishing checks, without changing the order.  The default
  * quantity needs no filling here: a line is born with quantity 1
  * (tsr__order_new_line) and neither the builder nor the readers can leave
@@ -785,6 +783,8 @@ static int check_order(const tsr_order *o, tsr_idmap *ids, tsr_error *err)
 {
     char path[64];
     size_t i;
+    uint64_t bits = 0;
+    bool alike = false;
     int rc;
 
     if (o->order[TSR_ORDER_DATETIME].type != TSR_T_DATETIME)
@@ -803,8 +803,10 @@ static int check_order(const tsr_order *o, tsr_idmap *ids, tsr_error *err)
             snprintf(path, sizeof path, "items[%zu].kind", i);
             return finish_error(err, path, "a line needs a kind");
         }
+        alike |= (bits & line_id_bit(&rec[TSR_ITEM_ID])) != 0;
+        bits |= line_id_bit(&rec[TSR_ITEM_ID]);
     }
-    if ((rc = unique_line_ids(o, ids, err)) != TSR_OK)
+    if ((rc = unique_line_ids(o, ids, alike, err)) != TSR_OK)
         return rc;
     for (i = 0; i < o->nlots; i++) {
         if (!o->lots[i].id) {

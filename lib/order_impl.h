@@ -101,6 +101,17 @@ static inline size_t tsr__order_line_blank(tsr_order *o)
     return o->nlines++;
 }
 
+/* A line's object ends: a quantity given as null is the default again. */
+static inline void tsr__order_line_end(tsr_order *o, size_t line)
+{
+    tsr_value *q = &o->lines[line * o->stride + TSR_ITEM_QUANTITY];
+
+    if (q->type == TSR_T_MISSING) {   /* SPEC §5: quantity defaults to 1 */
+        q->type = TSR_T_INT;
+        q->u.i = 1;
+    }
+}
+
 /* Up to 40 bytes of outside text s for a message, as tsr__clip shows it. */
 static inline const char *tsr__order_snippet(char *buf, size_t size, const char *s, size_t n)
 {

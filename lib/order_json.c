@@ -1111,6 +1111,21 @@ static int record_pairs(jreader *j, const tsr_okey_index *ix)
 #endif
 }
 
+/* The '}' of a map: a line's or the customer's ends here, as
+ * tsr__oread_end_map would end it; anything else goes to it. */
+static int end_map(jreader *j)
+{
+    tsr_oreader *r = &j->r;
+    tsr_oframe *f = r->depth ? &r->frames[r->depth - 1] : NULL;
+
+    if (r->rc || !f || (f->kind != TSR_OF_ITEM && f->kind != TSR_OF_CUSTOMER))
+        return tsr__oread_end_map(r);
+    if (f->kind == TSR_OF_ITEM)
+        tsr__order_line_end(j->o, f->index);
+    r->depth--;
+    return TSR_OK;
+}
+
 /* After '{' (the event reader has it). */
 static int map(jreader *j)
 {
@@ -1124,7 +1139,7 @@ static int map(jreader *j)
         if (ix) {
             switch (record_pairs(j, ix)) {
             case RP_END:
-                return tsr__oread_end_map(&j->r);
+                return end_map(j);
             case RP_VAL:
                 first = false;
                 goto got_val;
@@ -1150,7 +1165,7 @@ static int map(jreader *j)
         } else {
             tok = lex_key(j);
             if (first && tok == T_RBRACE)   /* map_start: an empty object */
-                return tsr__oread_end_map(&j->r);
+                return end_map(j);
             if (tok != T_STRING)
                 return unexpected(j, tok, "invalid object key (must be a string)");
             rc = on_key(j);
@@ -1168,10 +1183,10 @@ static int map(jreader *j)
         /* map_got_val */
         if (!take(j, ',')) {
             if (take(j, '}'))
-                return tsr__oread_end_map(&j->r);
+                return end_map(j);
             tok = lex(j);
             if (tok == T_RBRACE)
-                return tsr__oread_end_map(&j->r);
+                return end_map(j);
             if (tok != T_COMMA) {
                 /* yajl steps back by the token's length (a string's
                  * without its quotes) for this one message */
@@ -1199,7 +1214,14 @@ static bool line_here(jreader *j, tsr_oframe *f)
         return false;
     f->index++;
     nf = &r->frames[r->depth++];
-    *nf = (tsr_oframe){ .kind = TSR_OF_ITEM };
+    /* what a record's map frame reads before its first key sets the rest
+     * (push() clears the whole frame) */
+    nf->kind = TSR_OF_ITEM;
+    nf->target = TSR_X_ROOT;
+    nf->field = NULL;
+    nf->last = NULL;
+    nf->key = NULL;
+    nf->key_len = 0;
     nf->index = tsr__order_line_blank(o);
     tsr__order_seen_begin(o, TSR_REC_ITEM);
     j->start = j->off++;

@@ -532,13 +532,8 @@ int tsr__oread_end_map(tsr_oreader *r)
         return r->rc;
     if (!f || !is_map(f->kind))
         return failf(r, TSR_EORDER, "unbalanced end of an object");
-    if (f->kind == TSR_OF_ITEM) {
-        tsr_value *q = &r->o->lines[f->index * r->o->stride + TSR_ITEM_QUANTITY];
-        if (q->type == TSR_T_MISSING) {   /* SPEC §5: quantity defaults to 1 */
-            q->type = TSR_T_INT;
-            q->u.i = 1;
-        }
-    }
+    if (f->kind == TSR_OF_ITEM)
+        tsr__order_line_end(r->o, f->index);
     if (f->kind == TSR_OF_ORDER)
         r->done = true;
     r->depth--;
