@@ -259,6 +259,11 @@ typedef struct tsr_oreader {
 void tsr__oread_init(tsr_oreader *r, tsr_order *o, bool yaml, tsr_error *err);
 int tsr__oread_scalar(tsr_oreader *r, tsr_otok tok, const char *s, size_t n);
 int tsr__oread_start_map(tsr_oreader *r);
+/* What tsr__oread_scalar does with a string that is the order's already
+ * (as r->owned says), n bytes within the string limit, as an element of
+ * promo_codes or of a list of strings, the innermost frame f: without its
+ * dispatch (the JSON reader's fast path). */
+int tsr__oread_owned_element(tsr_oreader *r, tsr_oframe *f, const char *s, size_t n);
 int tsr__oread_key(tsr_oreader *r, const char *key, size_t n);
 int tsr__oread_end_map(tsr_oreader *r);
 int tsr__oread_start_array(tsr_oreader *r);

@@ -1230,13 +1230,26 @@ static bool line_here(jreader *j, tsr_oframe *f)
 }
 
 /* An element of an array, read from here: an object (a line, a points
- * lot) straight to map(), as value_here and value would take it there. */
+ * lot) straight to map(), as value_here and value would take it there; a
+ * promo code or a string of a list, written plainly, straight to where
+ * on_scalar would put it. */
 static int element_here(jreader *j)
 {
+    tsr_oframe *f = j->r.depth ? &j->r.frames[j->r.depth - 1] : NULL;
     int rc;
 
+    if (j->off < j->len && j->t[j->off] == '"' && f && !j->r.rc &&
+        (f->kind == TSR_OF_PROMO_CODES ||
+         (f->kind == TSR_OF_LIST && f->list.elem == TSR_T_STRING))) {
+        size_t n = plain_len(j);
+        if (n != SIZE_MAX && n <= j->o->rs->limits.max_string_length && n <= UINT32_MAX) {
+            char *s = j->copy + j->off + 1;
+            s[n] = '\0';   /* as on_scalar terminates it */
+            take_plain(j, n);
+            return tsr__oread_owned_element(&j->r, f, s, n);
+        }
+    }
     if (j->off < j->len && j->t[j->off] == '{') {
-        tsr_oframe *f = j->r.depth ? &j->r.frames[j->r.depth - 1] : NULL;
         if (f && f->kind == TSR_OF_ITEMS && line_here(j, f))
             return map(j);
         j->start = j->off++;

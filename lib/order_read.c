@@ -323,6 +323,20 @@ int tsr__oread_scalar(tsr_oreader *r, tsr_otok tok, const char *s, size_t n)
     }
 }
 
+int tsr__oread_owned_element(tsr_oreader *r, tsr_oframe *f, const char *s, size_t n)
+{
+    int rc;
+
+    f->index++;
+    if (f->kind == TSR_OF_PROMO_CODES)
+        rc = tsr__order_add_promo_owned(r->o, s, n, r->err);
+    else
+        rc = tsr__order_list_append_owned(
+            r->o, &f->list, &(tsr_value){ .type = TSR_T_STRING, .len = (uint32_t)n, .u.s = s },
+            r->err);
+    return rc == TSR_OK ? TSR_OK : fail(r, rc);
+}
+
 int tsr__oread_start_map(tsr_oreader *r)
 {
     tsr_order *o = r->o;

@@ -957,6 +957,14 @@ static void test_codes_and_list_strings_kept_as_they_lie(void **state)
         { ITEM("\"labels\":[\"a\",\"caf\xc3\xa9\",\"b\\\"c\"]"), TSR_OK },
         { ITEM("\"labels\":[\"a\",\"\xed\xa0\x80\"]"), TSR_EORDER },
         { ITEM("\"labels\":[\"a\",null]"), TSR_EORDER },
+        /* straight from the array to the order */
+        { ORDER(",\"promo_codes\":[\"A\",\"A\",\"\"]"), TSR_OK },
+        { ORDER(",\"promo_codes\":[\"A\" ,\"B\"]"), TSR_OK },
+        { ORDER(",\"promo_codes\":[\"A\",\"B"), TSR_EORDER },
+        { ORDER(",\"promo_codes\":[\"A\"\"B\"]"), TSR_EORDER },
+        { CUSTOMER("\"tags\":[\"vip\",\"season_pass\",\"x\\u0041\"]"), TSR_OK },
+        { CUSTOMER("\"tags\":[\"vip\",1]"), TSR_EORDER },
+        { ITEM("\"labels\":[\"a\",\"b\",\"c\",\"d\",\"e\"]"), TSR_OK },
     };
     fixture *f = *state;
     size_t i;
