@@ -60,6 +60,13 @@ size_t tsr__order_line_id_bucket(const tsr_order *o, const char *s, size_t n);
 /* The guesses of the next key the JSON reader keeps per record. */
 #define TSR_ORDER_KEY_GUESSES 33
 
+/* A guessed key (NULL: none yet) and the 16 bytes its name and closing
+ * quote make in the text: those under the masks m equal w. */
+typedef struct tsr_okey_guess {
+    const tsr_okey_slot *k;
+    uint64_t w[2], m[2];
+} tsr_okey_guess;
+
 struct tsr_order {
     const tsr_ruleset *rs;
     tsr_alloc alloc;
@@ -104,7 +111,7 @@ struct tsr_order {
      * key that last came first in its object ([0]) or after the key whose
      * seen_at is i - 1 ([i]); it is checked before it is taken
      * (order_json.c). */
-    const tsr_okey_slot *key_next[TSR_REC__COUNT][TSR_ORDER_KEY_GUESSES];
+    tsr_okey_guess key_next[TSR_REC__COUNT][TSR_ORDER_KEY_GUESSES];
 };
 
 /* Set up an order for a rule set (used by the public builder, the readers

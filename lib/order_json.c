@@ -968,12 +968,33 @@ static int field_here(jreader *j, const tsr_oframe *f)
 /* Where the guess of the key after k (NULL: of the first key) in a map of
  * a record is kept, in row, the record's guesses in the order; or *spare
  * for a key too far into the record to have a place there. */
-static inline const tsr_okey_slot **guess_after(const tsr_okey_slot **row, const tsr_okey_slot *k,
-                                                const tsr_okey_slot **spare)
+static inline tsr_okey_guess *guess_after(tsr_okey_guess *row, const tsr_okey_slot *k,
+                                          tsr_okey_guess *spare)
 {
     size_t i = k ? (size_t)k->seen_at + 1 : 0;
     return i < TSR_ORDER_KEY_GUESSES ? &row[i] : spare;
 }
+
+#ifdef WORDWISE
+/* Guess k, a name key_at found (shorter than 16 bytes), at g. */
+static void guess_set(tsr_okey_guess *g, const tsr_okey_slot *k)
+{
+    size_t n = k->len;   /* the quote's byte */
+
+    g->k = k;
+    g->w[0] = k->head[0];
+    g->w[1] = k->head[1];
+    if (n < 8) {
+        g->w[0] |= (uint64_t)'"' << (8 * n);
+        g->m[0] = n + 1 < 8 ? ((uint64_t)1 << (8 * (n + 1))) - 1 : ~(uint64_t)0;
+        g->m[1] = 0;
+    } else {
+        g->w[1] |= (uint64_t)'"' << (8 * (n - 8));
+        g->m[0] = ~(uint64_t)0;
+        g->m[1] = n + 1 < 16 ? ((uint64_t)1 << (8 * (n - 7))) - 1 : ~(uint64_t)0;
+    }
+}
+#endif
 
 /* What record_pairs leaves map() to do next. */
 enum {
@@ -1006,9 +1027,11 @@ static int record_pairs(jreader *j, const tsr_okey_index *ix)
     const unsigned char *t = j->t;
     char *copy = j->copy;
     size_t len = j->len, off = j->off, max = o->rs->limits.max_string_length;
-    const tsr_okey_slot **row = o->key_next[rec], *spare = NULL, **next, *last = NULL;
+    tsr_okey_guess *row = o->key_next[rec], spare, *next;
+    const tsr_okey_slot *last = NULL;
     int state = RP_NONE;
 
+    spare.k = NULL;
     next = guess_after(row, f->last, &spare);
     while (off < len && t[off] == '"') {
         const tsr_okey_slot *k;
@@ -1016,19 +1039,21 @@ static int record_pairs(jreader *j, const tsr_okey_index *ix)
         tsr_value v;
         size_t kn, n, at, end;
         char *s;
+        uint64_t x0, x1;
 
         /* the key that came after the last one the last time, when it is
          * written here as key_at would find it (o->key_next holds only
-         * what key_at found: names shorter than 16 bytes) */
-        k = *next;
-        if (k && head8(copy + off + 1, k->len) == k->head[0] &&
-            (k->len <= 8 || head8(copy + off + 9, k->len - 8) == k->head[1]) &&
-            copy[off + 1 + k->len] == '"') {
+         * what key_at found: names shorter than 16 bytes), its closing
+         * quote too */
+        memcpy(&x0, copy + off + 1, 8);
+        memcpy(&x1, copy + off + 9, 8);
+        k = next->k;
+        if (k && (x0 & next->m[0]) == next->w[0] && (x1 & next->m[1]) == next->w[1]) {
             kn = k->len;
         } else {
             if (!(k = key_at(ix, copy + off + 1, &kn)))
                 break;
-            *next = k;
+            guess_set(next, k);
         }
         next = guess_after(row, k, &spare);
         /* from here, a pair not taken leaves its key to map() */

@@ -991,6 +991,62 @@ static void test_codes_and_list_strings_kept_as_they_lie(void **state)
     assert_string_equal(f->order->promo_codes[0].code, "caf\xc3\xa9");
 }
 
+/* The guess of the next key is matched with its closing quote under masks
+ * made for its length: names of every length up to 15 bytes, names that
+ * are prefixes of others, read in one order of keys and then in others,
+ * into one reused order, as the oracle reads them. */
+static void test_guessed_keys_of_every_length_read_as_before(void **state)
+{
+    static const char *const names[] = {
+        "a", "ab", "abc", "abcd", "abcde", "abcdef", "abcdefg", "abcdefgh", "abcdefghi",
+        "abcdefghij", "abcdefghijk", "abcdefghijkl", "abcdefghijklm", "abcdefghijklmn",
+        "abcdefghijklmno", "abcdefghijklmnop", "b", "abcdefgi", "abcdefghijklmnp",
+    };
+    enum { N = sizeof names / sizeof names[0] };
+    fixture *f = *state;
+    char text[4096], order[4096];
+    size_t used, o, i, pass;
+    tsr_ruleset *rs = NULL;
+
+    used = (size_t)snprintf(text, sizeof text, "tessera: 1\nruleset: lengths\nversion: \"1\"\n"
+                            "currency: EUR\nschema:\n  item:\n");
+    for (i = 0; i < N; i++)
+        used += (size_t)snprintf(text + used, sizeof text - used, "    %s: int\n", names[i]);
+    assert_int_equal(tsr_ruleset_load_string(&rs, text, used, "lengths.yaml", NULL, &f->err),
+                     TSR_OK);
+    for (pass = 0; pass < 8; pass++) {
+        /* pass 0, 1: in order; 2, 3: reversed; 4, 5: every other; 6, 7: a
+         * key cut short ("abcdefgh" where "abcdefghi" was guessed) */
+        o = (size_t)snprintf(order, sizeof order, "{" DT ",\"items\":[{\"id\":\"t1\",\"kind\":\"k\"");
+        for (i = 0; i < N; i++) {
+            size_t at = pass < 2 ? i : pass < 4 ? N - 1 - i : pass < 6 ? (i * 2) % N : i;
+            if (pass >= 6 && at == 8)
+                continue;   /* "abcdefghi" left out: "abcdefgh" is followed by "abcdefghij" */
+            o += (size_t)snprintf(order + o, sizeof order - o, ",\"%s\":%zu", names[at], at + 1);
+        }
+        o += (size_t)snprintf(order + o, sizeof order - o, "}]}");
+        assert_int_equal(read_both_into(f, rs, order, o, true), TSR_OK);
+        for (i = 0; i < N; i++) {
+            const tsr_value *v = item_value(f, tsr_ruleset_field(rs, TSR_RECORD_ITEM, names[i]));
+            if (pass >= 6 && i == 8)
+                assert_int_equal(v->type, TSR_T_MISSING);
+            else
+                assert_int_equal(v->u.i, (int64_t)i + 1);
+        }
+    }
+    /* a key that is a guessed name plus more, or less */
+    o = (size_t)snprintf(order, sizeof order, "{" DT ",\"items\":[{\"id\":\"t1\",\"kind\":\"k\","
+                         "\"abcdefghijklmnopq\":1}]}");
+    assert_int_equal(read_both_into(f, rs, order, o, true), TSR_EORDER);
+    o = (size_t)snprintf(order, sizeof order, "{" DT ",\"items\":[{\"id\":\"t1\",\"kind\":\"k\","
+                         "\"abcdefghijklmnopq\"");
+    assert_int_equal(read_both_into(f, rs, order, o, true), TSR_EORDER);
+    tsr_order_free(f->order);
+    tsr_order_free(f->oracle);
+    f->order = f->oracle = NULL;
+    tsr_ruleset_free(rs);
+}
+
 /* A key the pairs' loop finds but does not take (a record, a list, a key
  * met before, a value to be read the general way) is handed on as found:
  * the same answers as the oracle's, with and without guesses. */
@@ -1141,6 +1197,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_values_read_in_place_as_before, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pairs_read_whole_as_before, setup, teardown),
         cmocka_unit_test_setup_teardown(test_codes_and_list_strings_kept_as_they_lie, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_guessed_keys_of_every_length_read_as_before, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_keys_handed_on_read_as_before, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lines_and_their_keys_read_as_before, setup,
