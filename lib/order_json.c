@@ -1066,15 +1066,24 @@ static int record_pairs(jreader *j, const tsr_okey_index *ix)
             break;
         at++;
         field = k->field;
-        if (t[at] == '"') {
-            /* a quote found lies in the text: the padding is zeros */
+        if (t[at] == '"' && field->type == TSR_T_STRING) {
+            /* what fast_value takes of a plain string (a category is the
+             * rule set's to check); a quote found lies in the text: the
+             * padding is zeros */
             s = copy + at + 1;
-            n = field->type == TSR_T_STRING ? plain_at(s) : quote_at(s);
+            n = plain_at(s);
+            if (s[n] != '"' || n > max || (rec == TSR_REC_ITEM && field->slot == TSR_ITEM_CATEGORY) ||
+                n > UINT32_MAX)
+                break;
+            s[n] = '\0';   /* as on_scalar terminates it */
+            v = (tsr_value){ .type = TSR_T_STRING, .len = (uint32_t)n, .u.s = s };
+            end = at + n + 2;
+        } else if (t[at] == '"') {
+            s = copy + at + 1;
+            n = quote_at(s);
             if (s[n] != '"' ||
                 !fast_value(o, rec, field, TSR_OT_STRING, s, n, HINT_OWNED, 0, &v))
                 break;
-            if (field->type == TSR_T_STRING)
-                s[n] = '\0';   /* as on_scalar terminates it */
             end = at + n + 2;
         } else if (t[at] >= '1' && t[at] <= '9' && field->type == TSR_T_INT) {
             /* as field_here reads it */
