@@ -1094,8 +1094,14 @@ static int record_pairs(jreader *j, const tsr_okey_index *ix)
                 x = x * 10 + (t[end++] - '0');
             while (end < lim && t[end] >= '0' && t[end] <= '9');
             if (end >= len || (t[end] >= '0' && t[end] <= '9') || t[end] == '.' ||
-                t[end] == 'e' || t[end] == 'E' ||
-                !fast_value(o, rec, field, TSR_OT_NUMBER, NULL, 0, HINT_INT, x, &v))
+                t[end] == 'e' || t[end] == 'E')
+                break;
+            /* what fast_value makes of it: x >= 1 passes every built-in
+             * rule on integers (quantity >= 1, balances and points >= 0);
+             * an order's built-in one is noted as settle_owned notes it */
+            v = (tsr_value){ .type = TSR_T_INT, .u.i = x };
+            if (rec == TSR_REC_ORDER && field->slot < tsr__order_builtins[rec].nbuiltin &&
+                tsr__order_settle_owned(o, rec, field->slot, &v, NULL) != TSR_OK)
                 break;
         } else if (field->type == TSR_T_LIST && t[at] == '[' && len - at >= 2 && t[at + 1] == ']') {
             /* an empty list: what tsr__oread_start_array and end_array store */

@@ -866,6 +866,13 @@ static void test_pairs_read_whole_as_before(void **state)
         { "{" DT ",\"customer\":{\"member\":fals", TSR_EORDER },
         /* integers */
         { FULL(GOOD_C, "\"height_cm\":0,\"zone\":\"A\""), TSR_OK },
+        { "{\"redeem_points\":250," DT ",\"items\":[" LINE "]}", TSR_OK },
+        { "{\"redeem_points\":0," DT ",\"items\":[" LINE "]}", TSR_OK },
+        { "{\"redeem_points\":-1," DT ",\"items\":[" LINE "]}", TSR_EORDER },
+        { "{" DT ",\"customer\":{\"points_balance\":12,\"visits\":3},\"items\":[" LINE "]}",
+          TSR_OK },
+        { "{" DT ",\"customer\":{\"points_balance\":-12},\"items\":[" LINE "]}", TSR_EORDER },
+        { "{" DT ",\"items\":[{\"id\":\"t1\",\"kind\":\"ticket\",\"quantity\":3}]}", TSR_OK },
         { FULL(GOOD_C, "\"height_cm\":-5,\"zone\":\"A\""), TSR_OK },
         { FULL(GOOD_C, "\"height_cm\":12345678901234567890"), TSR_EORDER },
         { FULL(GOOD_C, "\"height_cm\":1234567890123456789"), TSR_OK },
