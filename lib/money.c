@@ -296,7 +296,7 @@ int tsr__parse_fixed(const char *s, size_t n, unsigned scale_digits, int64_t *ou
             v = v * 10u + d;
         }
         if (k == n - 3 && d1 < 10 && d2 < 10) {
-            *out = (int64_t)(v * 100u + d1 * 10u + d2);
+            *out = (int64_t)(v * 100u + (uint64_t)(d1 * 10u + d2));
             return TSR_OK;
         }
     }
