@@ -126,10 +126,47 @@ static bool take_date(const char *s, size_t n, size_t *pos, int64_t *days)
     return true;
 }
 
+/* The canonical forms by fixed positions: "YYYY-MM-DD" at s (10 bytes),
+ * and the time "HH:MM:SS" and offset "±HH:MM" of a datetime, each taken
+ * only when it is that form with values in range; anything else, valid or
+ * not, is left to take_date and the general parser, which then answer as
+ * they always did.  The days are Hinnant's days_from_civil for a year in
+ * 1..9999, unsigned, so its divisions are by constants only. */
+static inline unsigned digit(const char *s, size_t i)
+{
+    return (unsigned)(unsigned char)s[i] - '0';
+}
+
+static inline bool fixed_date(const char *s, int64_t *days)
+{
+    static const unsigned char dim[13] = { 0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    unsigned y0 = digit(s, 0), y1 = digit(s, 1), y2 = digit(s, 2), y3 = digit(s, 3);
+    unsigned m0 = digit(s, 5), m1 = digit(s, 6), d0 = digit(s, 8), d1 = digit(s, 9);
+    unsigned y, m, d, yy, era, yoe, doy;
+
+    if (s[4] != '-' || s[7] != '-' || y0 > 9 || y1 > 9 || y2 > 9 || y3 > 9 || m0 > 9 ||
+        m1 > 9 || d0 > 9 || d1 > 9)
+        return false;
+    y = ((y0 * 10 + y1) * 10 + y2) * 10 + y3;
+    m = m0 * 10 + m1;
+    d = d0 * 10 + d1;
+    if (y < 1 || m < 1 || m > 12 || d < 1 || d > dim[m] ||
+        (m == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))))
+        return false;
+    yy = y - (m <= 2);
+    era = yy / 400;
+    yoe = yy - era * 400;
+    doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    *days = (int64_t)era * 146097 + (int64_t)(yoe * 365 + yoe / 4 - yoe / 100 + doy) - 719468;
+    return true;
+}
+
 int tsr__parse_date(const char *s, size_t n, int64_t *days)
 {
     size_t pos = 0;
     int64_t v;
+    if (s != NULL && n == 10 && fixed_date(s, days))
+        return TSR_OK;
     if (s == NULL || !take_date(s, n, &pos, &v) || pos != n)
         return TSR_EPARSE;
     *days = v;
@@ -174,6 +211,31 @@ int tsr__parse_datetime(const char *s, size_t n, int64_t *usec, int32_t *offset)
     int hh, mm, ss = 0;
     int32_t off;
 
+    /* "YYYY-MM-DDTHH:MM:SS+HH:MM" (or -HH:MM), as orders and APIs write it */
+    if (s != NULL && n == 25 && s[10] == 'T' && s[13] == ':' && s[16] == ':' &&
+        (s[19] == '+' || s[19] == '-') && s[22] == ':' && fixed_date(s, &days)) {
+        unsigned h0 = digit(s, 11), h1 = digit(s, 12), m0 = digit(s, 14), m1 = digit(s, 15);
+        unsigned s0 = digit(s, 17), s1 = digit(s, 18), oh0 = digit(s, 20), oh1 = digit(s, 21);
+        unsigned om0 = digit(s, 23), om1 = digit(s, 24), h, m, sec, oh, om;
+
+        if (h0 <= 2 && h1 <= 9 && m0 <= 5 && m1 <= 9 && s0 <= 5 && s1 <= 9 && oh0 <= 1 &&
+            oh1 <= 9 && om0 <= 5 && om1 <= 9) {
+            h = h0 * 10 + h1;
+            m = m0 * 10 + m1;
+            sec = s0 * 10 + s1;
+            oh = oh0 * 10 + oh1;
+            om = om0 * 10 + om1;
+            if (h <= 23 && oh * 3600 + om * 60 <= MAX_OFFSET_SEC) {
+                off = (int32_t)(oh * 3600 + om * 60);
+                if (s[19] == '-')
+                    off = -off;
+                *usec = (days * SEC_PER_DAY + (int64_t)(h * 3600 + m * 60 + sec) - off) *
+                        TSR_USEC_PER_SEC;
+                *offset = off;
+                return TSR_OK;
+            }
+        }
+    }
     if (s == NULL || !take_date(s, n, &i, &days))
         return TSR_EPARSE;
     /* "THH:MM" ('t' or a space for 'T') */

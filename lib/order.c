@@ -545,13 +545,7 @@ int tsr__order_new_line(tsr_order *o, size_t *line, tsr_error *err)
         tsr__grow(&o->alloc, &p, &o->lines_cap, o->nlines + 1, o->stride * sizeof(tsr_value)) != TSR_OK)
         return tsr__err(err, TSR_ENOMEM, NULL);
     o->lines = p;
-    memset(o->lines + o->nlines * o->stride, 0, o->stride * sizeof(tsr_value));
-    /* SPEC §5: quantity defaults to 1.  Set at birth, so that checking an
-     * order never has to fill it in (tsr__order_ready writes nothing). */
-    o->lines[o->nlines * o->stride + TSR_ITEM_QUANTITY].type = TSR_T_INT;
-    o->lines[o->nlines * o->stride + TSR_ITEM_QUANTITY].u.i = 1;
-    *line = o->nlines++;
-    o->finished = false;
+    *line = tsr__order_line_blank(o);
     return TSR_OK;
 }
 
@@ -569,12 +563,14 @@ static int add_promo(tsr_order *o, const char *code, size_t len, bool owned, tsr
                         o->rs->limits.max_promo_codes);
     if (!owned && (rc = tsr__order_check_string(o, code, len, err)) != TSR_OK)
         return rc;
-    p = o->promo_codes;
-    if (tsr__grow(&o->alloc, &p, &o->promo_codes_cap, n + 1, sizeof *o->promo_codes) != TSR_OK)
+    p = o->promo_codes;   /* a reset order keeps its arrays */
+    if (n >= o->promo_codes_cap &&
+        tsr__grow(&o->alloc, &p, &o->promo_codes_cap, n + 1, sizeof *o->promo_codes) != TSR_OK)
         return tsr__err(err, TSR_ENOMEM, NULL);
     o->promo_codes = p;
     p = o->promo_values;
-    if (tsr__grow(&o->alloc, &p, &o->promo_values_cap, n + 1, sizeof *o->promo_values) != TSR_OK)
+    if (n >= o->promo_values_cap &&
+        tsr__grow(&o->alloc, &p, &o->promo_values_cap, n + 1, sizeof *o->promo_values) != TSR_OK)
         return tsr__err(err, TSR_ENOMEM, NULL);
     o->promo_values = p;
     if (!(copy = owned ? code : tsr__arena_strndup(&o->arena, code, len)))
@@ -722,14 +718,18 @@ static int finish_error(tsr_error *err, const char *path, const char *fmt, ...)
 
 /* `ids` is the hash set for orders of more than 16 lines: the order's own
  * (kept across orders) when finishing, a temporary one when checking an
- * order that must not change. */
-static int unique_line_ids(const tsr_order *o, tsr_idmap *ids, tsr_error *err)
+ * order that must not change.  `alike`: for up to 16 lines, whether two
+ * ids fell on one bit of line_id_bit (if not, they all differ). */
+static int unique_line_ids(const tsr_order *o, tsr_idmap *ids, bool alike, tsr_error *err)
 {
     char path[64], sn[64];
     size_t i, j, first = SIZE_MAX;
 
     if (o->nlines <= 16) {
-        /* Few lines (the common case): comparing them all is cheaper than hashing. */
+        /* Few lines (the common case): comparing them all is cheaper than
+         * hashing, and needed only when the filter saw two ids alike. */
+        if (!alike)
+            return TSR_OK;
         for (i = 1; i < o->nlines && first == SIZE_MAX; i++) {
             const tsr_value *a = line_id(o, i);
             for (j = 0; j < i; j++) {
@@ -767,6 +767,14 @@ static int unique_line_ids(const tsr_order *o, tsr_idmap *ids, tsr_error *err)
                         first);
 }
 
+/* A 64-bit filter of line ids by their lengths and last bytes (ids tend
+ * to differ there: "i1", "i2"): different bits, different ids. */
+static inline uint64_t line_id_bit(const tsr_value *id)
+{
+    unsigned h = id->len ? (unsigned char)id->u.s[id->len - 1] + 7u * id->len : 0u;
+    return (uint64_t)1 << (h & 63u);
+}
+
 /* Everything finishing checks, without changing the order.  The default
  * quantity needs no filling here: a line is born with quantity 1
  * (tsr__order_new_line) and neither the builder nor the readers can leave
@@ -775,6 +783,8 @@ static int check_order(const tsr_order *o, tsr_idmap *ids, tsr_error *err)
 {
     char path[64];
     size_t i;
+    uint64_t bits = 0;
+    bool alike = false;
     int rc;
 
     if (o->order[TSR_ORDER_DATETIME].type != TSR_T_DATETIME)
@@ -793,8 +803,10 @@ static int check_order(const tsr_order *o, tsr_idmap *ids, tsr_error *err)
             snprintf(path, sizeof path, "items[%zu].kind", i);
             return finish_error(err, path, "a line needs a kind");
         }
+        alike |= (bits & line_id_bit(&rec[TSR_ITEM_ID])) != 0;
+        bits |= line_id_bit(&rec[TSR_ITEM_ID]);
     }
-    if ((rc = unique_line_ids(o, ids, err)) != TSR_OK)
+    if ((rc = unique_line_ids(o, ids, alike, err)) != TSR_OK)
         return rc;
     for (i = 0; i < o->nlots; i++) {
         if (!o->lots[i].id) {

@@ -60,6 +60,13 @@ size_t tsr__order_line_id_bucket(const tsr_order *o, const char *s, size_t n);
 /* The guesses of the next key the JSON reader keeps per record. */
 #define TSR_ORDER_KEY_GUESSES 33
 
+/* A guessed key (NULL: none yet) and the 16 bytes its name and closing
+ * quote make in the text: those under the masks m equal w. */
+typedef struct tsr_okey_guess {
+    const tsr_okey_slot *k;
+    uint64_t w[2], m[2];
+} tsr_okey_guess;
+
 struct tsr_order {
     const tsr_ruleset *rs;
     tsr_alloc alloc;
@@ -91,16 +98,20 @@ struct tsr_order {
     bool finished;             /* tsr__order_finish passed and nothing changed since */
 
     /* Readers: which keys the object being read has had, per record, so a
-     * duplicate key is refused (index: slot, or record length + special). */
+     * duplicate key is refused (index: slot, or record length + special):
+     * those whose byte is the record's seen_gen, which each object of the
+     * record bumps (tsr__order_seen_begin), so that starting one clears
+     * nothing but once in 255 times. */
     uint8_t *seen[TSR_REC__COUNT];
     size_t seen_len[TSR_REC__COUNT];
+    uint8_t seen_gen[TSR_REC__COUNT];
     tsr_idmap promo_map;       /* promo_uses entries by id (lives as long as they do) */
     tsr_idmap line_map;        /* line ids, rebuilt by each finish */
     /* The JSON reader's guesses, kept from order to order: per record, the
      * key that last came first in its object ([0]) or after the key whose
      * seen_at is i - 1 ([i]); it is checked before it is taken
      * (order_json.c). */
-    const tsr_okey_slot *key_next[TSR_REC__COUNT][TSR_ORDER_KEY_GUESSES];
+    tsr_okey_guess key_next[TSR_REC__COUNT][TSR_ORDER_KEY_GUESSES];
 };
 
 /* Set up an order for a rule set (used by the public builder, the readers
@@ -120,6 +131,15 @@ void tsr__order_fini(tsr_order *o);
  * (a builder's caller may fix it).  The readers' callers finish; so does
  * tsr_order_parse. */
 int tsr__order_finish(tsr_order *o, tsr_error *err);
+
+/* A new object of record rec begins: no key of it seen yet. */
+static inline void tsr__order_seen_begin(tsr_order *o, tsr_record_kind rec)
+{
+    if (++o->seen_gen[rec] == 0) {   /* wrapped: clear the bytes once */
+        memset(o->seen[rec], 0, o->seen_len[rec]);
+        o->seen_gen[rec] = 1;
+    }
+}
 
 /* For the evaluator: TSR_OK at once when the order was finished and not
  * changed since, else the same checks as tsr__order_finish made on the
@@ -246,6 +266,11 @@ typedef struct tsr_oreader {
 void tsr__oread_init(tsr_oreader *r, tsr_order *o, bool yaml, tsr_error *err);
 int tsr__oread_scalar(tsr_oreader *r, tsr_otok tok, const char *s, size_t n);
 int tsr__oread_start_map(tsr_oreader *r);
+/* What tsr__oread_scalar does with a string that is the order's already
+ * (as r->owned says), n bytes within the string limit, as an element of
+ * promo_codes or of a list of strings, the innermost frame f: without its
+ * dispatch (the JSON reader's fast path). */
+int tsr__oread_owned_element(tsr_oreader *r, tsr_oframe *f, const char *s, size_t n);
 int tsr__oread_key(tsr_oreader *r, const char *key, size_t n);
 int tsr__oread_end_map(tsr_oreader *r);
 int tsr__oread_start_array(tsr_oreader *r);
@@ -256,10 +281,10 @@ int tsr__oread_fail(tsr_oreader *r, int code, const char *fmt, ...) TSR_PRINTF(3
 
 /* The key of record map f is index entry k (found by name, met for the
  * first time in this map): note it for duplicates and what its value must be. */
-static inline void tsr__oread_note_key(tsr_oframe *f, uint8_t *seen, const tsr_okey_slot *k,
-                                       size_t n)
+static inline void tsr__oread_note_key(tsr_oframe *f, uint8_t *seen, uint8_t gen,
+                                       const tsr_okey_slot *k, size_t n)
 {
-    seen[k->seen_at] = 1;
+    seen[k->seen_at] = gen;
     f->last = k;
     f->target = k->target;
     f->field = k->field;

@@ -86,6 +86,32 @@ static inline tsr_value *tsr__order_record(tsr_order *o, tsr_record_kind rec, si
     }
 }
 
+/* tsr__order_new_line once it has checked the limit and made room (nlines <
+ * lines_cap): the next line, blank; its index. */
+static inline size_t tsr__order_line_blank(tsr_order *o)
+{
+    tsr_value *line = o->lines + o->nlines * o->stride;
+
+    memset(line, 0, o->stride * sizeof *line);
+    /* SPEC §5: quantity defaults to 1.  Set at birth, so that checking an
+     * order never has to fill it in (tsr__order_ready writes nothing). */
+    line[TSR_ITEM_QUANTITY].type = TSR_T_INT;
+    line[TSR_ITEM_QUANTITY].u.i = 1;
+    o->finished = false;
+    return o->nlines++;
+}
+
+/* A line's object ends: a quantity given as null is the default again. */
+static inline void tsr__order_line_end(tsr_order *o, size_t line)
+{
+    tsr_value *q = &o->lines[line * o->stride + TSR_ITEM_QUANTITY];
+
+    if (q->type == TSR_T_MISSING) {   /* SPEC §5: quantity defaults to 1 */
+        q->type = TSR_T_INT;
+        q->u.i = 1;
+    }
+}
+
 /* Up to 40 bytes of outside text s for a message, as tsr__clip shows it. */
 static inline const char *tsr__order_snippet(char *buf, size_t size, const char *s, size_t n)
 {

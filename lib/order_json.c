@@ -86,6 +86,11 @@ typedef struct jreader {
     bool clean;          /* strings: no escapes, valid UTF-8 (so no NUL either) */
     bool is_int;         /* numbers: [-]digits, at most 18 of them: ival is the value */
     int64_t ival;
+    /* The key at off, as match_key would find it, when record_pairs found
+     * it and stopped there (a record, a list, a repeat, a value to read
+     * the general way); NULL otherwise. */
+    const tsr_okey_slot *pending;
+    size_t pending_len;
 } jreader;
 
 /* Bytes that go on a string unremarked: printable ASCII but '"' and '\\'. */
@@ -402,7 +407,7 @@ static int key_fast(tsr_oreader *r, const char *key, size_t n)
     tsr_oframe *f = r->depth ? &r->frames[r->depth - 1] : NULL;
     const tsr_okey_index *ix;
     const tsr_okey_slot *k;
-    uint8_t *seen;
+    uint8_t *seen, gen;
 
     /* kinds up to TSR_OF_ITEM are the maps of the three records */
     if (r->rc || !f || f->kind > TSR_OF_ITEM || n > r->o->rs->limits.max_string_length)
@@ -416,9 +421,10 @@ static int key_fast(tsr_oreader *r, const char *key, size_t n)
         (n > 16 && memcmp(k->name + 16, key + 16, n - 16) != 0))
         return SLOW;
     seen = r->o->seen[(tsr_record_kind)f->kind];
-    if (seen[k->seen_at])
+    gen = r->o->seen_gen[(tsr_record_kind)f->kind];
+    if (seen[k->seen_at] == gen)
         return SLOW;
-    tsr__oread_note_key(f, seen, k, n);
+    tsr__oread_note_key(f, seen, gen, k, n);
     return TSR_OK;
 }
 
@@ -439,10 +445,11 @@ static int take_key(tsr_oreader *r, const tsr_okey_slot *k)
 {
     tsr_oframe *f = &r->frames[r->depth - 1];
     uint8_t *seen = r->o->seen[(tsr_record_kind)f->kind];
+    uint8_t gen = r->o->seen_gen[(tsr_record_kind)f->kind];
 
-    if (k->len > r->o->rs->limits.max_string_length || seen[k->seen_at])
+    if (k->len > r->o->rs->limits.max_string_length || seen[k->seen_at] == gen)
         return SLOW;
-    tsr__oread_note_key(f, seen, k, k->len);
+    tsr__oread_note_key(f, seen, gen, k, k->len);
     return TSR_OK;
 }
 
@@ -887,10 +894,10 @@ static int value_here(jreader *j)
         }
         if ((c >= '0' && c <= '9') || c == '-')
             return value(j, lex_number(j));
-        if (c == '{') {   /* as lex() reads it */
+        if (c == '{' || c == '[') {   /* as lex() reads them */
             j->off++;
             j->toklen = 1;
-            return value(j, T_LBRACE);
+            return value(j, c == '{' ? T_LBRACE : T_LBRACK);
         }
     }
     return value(j, lex(j));
@@ -961,12 +968,33 @@ static int field_here(jreader *j, const tsr_oframe *f)
 /* Where the guess of the key after k (NULL: of the first key) in a map of
  * a record is kept, in row, the record's guesses in the order; or *spare
  * for a key too far into the record to have a place there. */
-static inline const tsr_okey_slot **guess_after(const tsr_okey_slot **row, const tsr_okey_slot *k,
-                                                const tsr_okey_slot **spare)
+static inline tsr_okey_guess *guess_after(tsr_okey_guess *row, const tsr_okey_slot *k,
+                                          tsr_okey_guess *spare)
 {
     size_t i = k ? (size_t)k->seen_at + 1 : 0;
     return i < TSR_ORDER_KEY_GUESSES ? &row[i] : spare;
 }
+
+#ifdef WORDWISE
+/* Guess k, a name key_at found (shorter than 16 bytes), at g. */
+static void guess_set(tsr_okey_guess *g, const tsr_okey_slot *k)
+{
+    size_t n = k->len;   /* the quote's byte */
+
+    g->k = k;
+    g->w[0] = k->head[0];
+    g->w[1] = k->head[1];
+    if (n < 8) {
+        g->w[0] |= (uint64_t)'"' << (8 * n);
+        g->m[0] = n + 1 < 8 ? ((uint64_t)1 << (8 * (n + 1))) - 1 : ~(uint64_t)0;
+        g->m[1] = 0;
+    } else {
+        g->w[1] |= (uint64_t)'"' << (8 * (n - 8));
+        g->m[0] = ~(uint64_t)0;
+        g->m[1] = n + 1 < 16 ? ((uint64_t)1 << (8 * (n - 7))) - 1 : ~(uint64_t)0;
+    }
+}
+#endif
 
 /* What record_pairs leaves map() to do next. */
 enum {
@@ -984,7 +1012,7 @@ enum {
  * a date, datetime, money or decimal (their parsers take only ASCII
  * digits and punctuation, never '"', '\\' or a control byte, so only the
  * closing quote is looked for); digits, not starting with 0, for an
- * integer; true or false for a boolean.  Such a pair is stored as map()
+ * integer; true or false for a boolean; `[]` for a list.  Such a pair is stored as map()
  * and field_here would store it, and the separator after it taken.  At
  * the first pair that is anything else, it stops where that pair begins,
  * and map() reads it the general way, which words every error. */
@@ -994,14 +1022,16 @@ static int record_pairs(jreader *j, const tsr_okey_index *ix)
     tsr_order *o = j->o;
     tsr_oframe *f = &j->r.frames[j->r.depth - 1];
     tsr_record_kind rec = (tsr_record_kind)f->kind;
-    uint8_t *seen = o->seen[rec];
+    uint8_t *seen = o->seen[rec], gen = o->seen_gen[rec];
     tsr_value *vals = tsr__order_record(o, rec, f->index);
     const unsigned char *t = j->t;
     char *copy = j->copy;
     size_t len = j->len, off = j->off, max = o->rs->limits.max_string_length;
-    const tsr_okey_slot **row = o->key_next[rec], *spare = NULL, **next, *last = NULL;
+    tsr_okey_guess *row = o->key_next[rec], spare, *next;
+    const tsr_okey_slot *last = NULL;
     int state = RP_NONE;
 
+    spare.k = NULL;
     next = guess_after(row, f->last, &spare);
     while (off < len && t[off] == '"') {
         const tsr_okey_slot *k;
@@ -1009,37 +1039,51 @@ static int record_pairs(jreader *j, const tsr_okey_index *ix)
         tsr_value v;
         size_t kn, n, at, end;
         char *s;
+        uint64_t x0, x1;
 
         /* the key that came after the last one the last time, when it is
          * written here as key_at would find it (o->key_next holds only
-         * what key_at found: names shorter than 16 bytes) */
-        k = *next;
-        if (k && head8(copy + off + 1, k->len) == k->head[0] &&
-            (k->len <= 8 || head8(copy + off + 9, k->len - 8) == k->head[1]) &&
-            copy[off + 1 + k->len] == '"') {
+         * what key_at found: names shorter than 16 bytes), its closing
+         * quote too */
+        memcpy(&x0, copy + off + 1, 8);
+        memcpy(&x1, copy + off + 9, 8);
+        k = next->k;
+        if (k && (x0 & next->m[0]) == next->w[0] && (x1 & next->m[1]) == next->w[1]) {
             kn = k->len;
         } else {
             if (!(k = key_at(ix, copy + off + 1, &kn)))
                 break;
-            *next = k;
+            guess_set(next, k);
         }
         next = guess_after(row, k, &spare);
-        if (k->target != TSR_X_FIELD || kn > max || seen[k->seen_at])
+        /* from here, a pair not taken leaves its key to map() */
+        j->pending = k;
+        j->pending_len = kn;
+        if (k->target != TSR_X_FIELD || kn > max || seen[k->seen_at] == gen)
             break;
         at = off + kn + 2;   /* past the key's closing quote */
         if (at + 1 >= len || t[at] != ':')
             break;
         at++;
         field = k->field;
-        if (t[at] == '"') {
-            /* a quote found lies in the text: the padding is zeros */
+        if (t[at] == '"' && field->type == TSR_T_STRING) {
+            /* what fast_value takes of a plain string (a category is the
+             * rule set's to check); a quote found lies in the text: the
+             * padding is zeros */
             s = copy + at + 1;
-            n = field->type == TSR_T_STRING ? plain_at(s) : quote_at(s);
+            n = plain_at(s);
+            if (s[n] != '"' || n > max || (rec == TSR_REC_ITEM && field->slot == TSR_ITEM_CATEGORY) ||
+                n > UINT32_MAX)
+                break;
+            s[n] = '\0';   /* as on_scalar terminates it */
+            v = (tsr_value){ .type = TSR_T_STRING, .len = (uint32_t)n, .u.s = s };
+            end = at + n + 2;
+        } else if (t[at] == '"') {
+            s = copy + at + 1;
+            n = quote_at(s);
             if (s[n] != '"' ||
                 !fast_value(o, rec, field, TSR_OT_STRING, s, n, HINT_OWNED, 0, &v))
                 break;
-            if (field->type == TSR_T_STRING)
-                s[n] = '\0';   /* as on_scalar terminates it */
             end = at + n + 2;
         } else if (t[at] >= '1' && t[at] <= '9' && field->type == TSR_T_INT) {
             /* as field_here reads it */
@@ -1050,9 +1094,19 @@ static int record_pairs(jreader *j, const tsr_okey_index *ix)
                 x = x * 10 + (t[end++] - '0');
             while (end < lim && t[end] >= '0' && t[end] <= '9');
             if (end >= len || (t[end] >= '0' && t[end] <= '9') || t[end] == '.' ||
-                t[end] == 'e' || t[end] == 'E' ||
-                !fast_value(o, rec, field, TSR_OT_NUMBER, NULL, 0, HINT_INT, x, &v))
+                t[end] == 'e' || t[end] == 'E')
                 break;
+            /* what fast_value makes of it: x >= 1 passes every built-in
+             * rule on integers (quantity >= 1, balances and points >= 0);
+             * an order's built-in one is noted as settle_owned notes it */
+            v = (tsr_value){ .type = TSR_T_INT, .u.i = x };
+            if (rec == TSR_REC_ORDER && field->slot < tsr__order_builtins[rec].nbuiltin &&
+                tsr__order_settle_owned(o, rec, field->slot, &v, NULL) != TSR_OK)
+                break;
+        } else if (field->type == TSR_T_LIST && t[at] == '[' && len - at >= 2 && t[at + 1] == ']') {
+            /* an empty list: what tsr__oread_start_array and end_array store */
+            v = (tsr_value){ .type = TSR_T_LIST, .elem = field->elem };
+            end = at + 2;
         } else if (field->type == TSR_T_BOOL && len - at >= 4 && memcmp(t + at, "true", 4) == 0) {
             v = (tsr_value){ .type = TSR_T_BOOL, .u.i = 1 };
             end = at + 4;
@@ -1064,7 +1118,8 @@ static int record_pairs(jreader *j, const tsr_okey_index *ix)
             break;
         }
         /* the pair is whole: take it (the frame notes the last key only) */
-        seen[k->seen_at] = 1;
+        j->pending = NULL;
+        seen[k->seen_at] = gen;
         last = k;
         vals[field->slot] = v;
         off = end;
@@ -1081,7 +1136,7 @@ static int record_pairs(jreader *j, const tsr_okey_index *ix)
         break;
     }
     if (last)
-        tsr__oread_note_key(f, seen, last, last->len);
+        tsr__oread_note_key(f, seen, gen, last, last->len);
     if (state != RP_NONE) {   /* what put_fast notes besides */
         if (rec == TSR_REC_CUSTOMER)
             o->has_customer = true;
@@ -1094,6 +1149,21 @@ static int record_pairs(jreader *j, const tsr_okey_index *ix)
     (void)ix;
     return RP_NONE;
 #endif
+}
+
+/* The '}' of a map: a line's or the customer's ends here, as
+ * tsr__oread_end_map would end it; anything else goes to it. */
+static int end_map(jreader *j)
+{
+    tsr_oreader *r = &j->r;
+    tsr_oframe *f = r->depth ? &r->frames[r->depth - 1] : NULL;
+
+    if (r->rc || !f || (f->kind != TSR_OF_ITEM && f->kind != TSR_OF_CUSTOMER))
+        return tsr__oread_end_map(r);
+    if (f->kind == TSR_OF_ITEM)
+        tsr__order_line_end(j->o, f->index);
+    r->depth--;
+    return TSR_OK;
 }
 
 /* After '{' (the event reader has it). */
@@ -1109,7 +1179,7 @@ static int map(jreader *j)
         if (ix) {
             switch (record_pairs(j, ix)) {
             case RP_END:
-                return tsr__oread_end_map(&j->r);
+                return end_map(j);
             case RP_VAL:
                 first = false;
                 goto got_val;
@@ -1120,7 +1190,12 @@ static int map(jreader *j)
                 break;
             }
         }
-        k = ix && j->off < j->len && j->t[j->off] == '"' ? match_key(j, ix) : NULL;
+        if ((k = j->pending) != NULL) {   /* record_pairs found it */
+            j->pending = NULL;
+            take_plain(j, j->pending_len);
+        } else {
+            k = ix && j->off < j->len && j->t[j->off] == '"' ? match_key(j, ix) : NULL;
+        }
         fast = false;
         if (k) {
             if ((rc = take_key(&j->r, k)) == SLOW)
@@ -1130,7 +1205,7 @@ static int map(jreader *j)
         } else {
             tok = lex_key(j);
             if (first && tok == T_RBRACE)   /* map_start: an empty object */
-                return tsr__oread_end_map(&j->r);
+                return end_map(j);
             if (tok != T_STRING)
                 return unexpected(j, tok, "invalid object key (must be a string)");
             rc = on_key(j);
@@ -1148,10 +1223,10 @@ static int map(jreader *j)
         /* map_got_val */
         if (!take(j, ',')) {
             if (take(j, '}'))
-                return tsr__oread_end_map(&j->r);
+                return end_map(j);
             tok = lex(j);
             if (tok == T_RBRACE)
-                return tsr__oread_end_map(&j->r);
+                return end_map(j);
             if (tok != T_COMMA) {
                 /* yajl steps back by the token's length (a string's
                  * without its quotes) for this one message */
@@ -1163,13 +1238,60 @@ static int map(jreader *j)
     }
 }
 
+/* The '{' of a line at j->off, in items (the innermost frame, f): its
+ * line and frame set up as tsr__oread_start_map would set them up, when
+ * neither limit is reached and the order has room for the line (any
+ * other case goes the general way, which says what is wrong). */
+static bool line_here(jreader *j, tsr_oframe *f)
+{
+    tsr_oreader *r = &j->r;
+    tsr_order *o = j->o;
+    size_t max = o->rs->limits.max_order_lines;
+    tsr_oframe *nf;
+
+    if (r->rc || r->depth >= TSR_OREAD_DEPTH || f->index >= max || o->nlines >= max ||
+        o->nlines >= o->lines_cap)
+        return false;
+    f->index++;
+    nf = &r->frames[r->depth++];
+    /* what a record's map frame reads before its first key sets the rest
+     * (push() clears the whole frame) */
+    nf->kind = TSR_OF_ITEM;
+    nf->target = TSR_X_ROOT;
+    nf->field = NULL;
+    nf->last = NULL;
+    nf->key = NULL;
+    nf->key_len = 0;
+    nf->index = tsr__order_line_blank(o);
+    tsr__order_seen_begin(o, TSR_REC_ITEM);
+    j->start = j->off++;
+    j->toklen = 1;
+    return true;
+}
+
 /* An element of an array, read from here: an object (a line, a points
- * lot) straight to map(), as value_here and value would take it there. */
+ * lot) straight to map(), as value_here and value would take it there; a
+ * promo code or a string of a list, written plainly, straight to where
+ * on_scalar would put it. */
 static int element_here(jreader *j)
 {
+    tsr_oframe *f = j->r.depth ? &j->r.frames[j->r.depth - 1] : NULL;
     int rc;
 
+    if (j->off < j->len && j->t[j->off] == '"' && f && !j->r.rc &&
+        (f->kind == TSR_OF_PROMO_CODES ||
+         (f->kind == TSR_OF_LIST && f->list.elem == TSR_T_STRING))) {
+        size_t n = plain_len(j);
+        if (n != SIZE_MAX && n <= j->o->rs->limits.max_string_length && n <= UINT32_MAX) {
+            char *s = j->copy + j->off + 1;
+            s[n] = '\0';   /* as on_scalar terminates it */
+            take_plain(j, n);
+            return tsr__oread_owned_element(&j->r, f, s, n);
+        }
+    }
     if (j->off < j->len && j->t[j->off] == '{') {
+        if (f && f->kind == TSR_OF_ITEMS && line_here(j, f))
+            return map(j);
         j->start = j->off++;
         j->toklen = 1;
         return (rc = tsr__oread_start_map(&j->r)) != TSR_OK ? rc : map(j);
@@ -1267,6 +1389,7 @@ int tsr__order_read_json(tsr_order *o, const char *text, size_t len, tsr_error *
     j.off = 0;
     j.past_end = false;
     j.ival = 0;
+    j.pending = NULL;
     rc = parse(&j);
     if (rc == TSR_OK && !j.r.done)   /* not reachable: a whole value was read */
         rc = tsr__err_path(err, TSR_EORDER, "$", "the order is incomplete");

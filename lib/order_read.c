@@ -323,6 +323,20 @@ int tsr__oread_scalar(tsr_oreader *r, tsr_otok tok, const char *s, size_t n)
     }
 }
 
+int tsr__oread_owned_element(tsr_oreader *r, tsr_oframe *f, const char *s, size_t n)
+{
+    int rc;
+
+    f->index++;
+    if (f->kind == TSR_OF_PROMO_CODES)
+        rc = tsr__order_add_promo_owned(r->o, s, n, r->err);
+    else
+        rc = tsr__order_list_append_owned(
+            r->o, &f->list, &(tsr_value){ .type = TSR_T_STRING, .len = (uint32_t)n, .u.s = s },
+            r->err);
+    return rc == TSR_OK ? TSR_OK : fail(r, rc);
+}
+
 int tsr__oread_start_map(tsr_oreader *r)
 {
     tsr_order *o = r->o;
@@ -334,16 +348,16 @@ int tsr__oread_start_map(tsr_oreader *r)
         return rc;
     switch (x) {
     case TSR_X_ROOT:
-        memset(o->seen[TSR_REC_ORDER], 0, o->seen_len[TSR_REC_ORDER]);
+        tsr__order_seen_begin(o, TSR_REC_ORDER);
         return push(r, TSR_OF_ORDER, &nf);
     case TSR_X_CUSTOMER:
         o->has_customer = true;
-        memset(o->seen[TSR_REC_CUSTOMER], 0, o->seen_len[TSR_REC_CUSTOMER]);
+        tsr__order_seen_begin(o, TSR_REC_CUSTOMER);
         return push(r, TSR_OF_CUSTOMER, &nf);
     case TSR_X_ITEM:
         if ((rc = tsr__order_new_line(o, &index, r->err)) != TSR_OK)
             return fail(r, rc);
-        memset(o->seen[TSR_REC_ITEM], 0, o->seen_len[TSR_REC_ITEM]);
+        tsr__order_seen_begin(o, TSR_REC_ITEM);
         if ((rc = push(r, TSR_OF_ITEM, &nf)) != TSR_OK)
             return rc;
         nf->index = index;
@@ -464,13 +478,13 @@ static int duplicate_key(tsr_oreader *r, tsr_oframe *f, const char *key, size_t 
 static int record_key(tsr_oreader *r, tsr_oframe *f, const char *key, size_t n)
 {
     const tsr_okey_slot *k = tsr__okey_find(&r->o->rs->okeys[frame_record(f)], key, n);
-    uint8_t *seen = r->o->seen[frame_record(f)];
+    uint8_t *seen = r->o->seen[frame_record(f)], gen = r->o->seen_gen[frame_record(f)];
 
     if (!k)
         return unknown_key(r, f, key, n);
-    if (seen[k->seen_at])
+    if (seen[k->seen_at] == gen)
         return duplicate_key(r, f, key, n);
-    tsr__oread_note_key(f, seen, k, n);
+    tsr__oread_note_key(f, seen, gen, k, n);
     return TSR_OK;
 }
 
@@ -532,13 +546,8 @@ int tsr__oread_end_map(tsr_oreader *r)
         return r->rc;
     if (!f || !is_map(f->kind))
         return failf(r, TSR_EORDER, "unbalanced end of an object");
-    if (f->kind == TSR_OF_ITEM) {
-        tsr_value *q = &r->o->lines[f->index * r->o->stride + TSR_ITEM_QUANTITY];
-        if (q->type == TSR_T_MISSING) {   /* SPEC §5: quantity defaults to 1 */
-            q->type = TSR_T_INT;
-            q->u.i = 1;
-        }
-    }
+    if (f->kind == TSR_OF_ITEM)
+        tsr__order_line_end(r->o, f->index);
     if (f->kind == TSR_OF_ORDER)
         r->done = true;
     r->depth--;

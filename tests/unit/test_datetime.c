@@ -325,6 +325,65 @@ static void test_format_then_parse_datetime_round_trips(void **state)
     }
 }
 
+/* The canonical forms ("YYYY-MM-DD", "YYYY-MM-DDTHH:MM:SS+HH:MM") are read by
+ * fixed positions; each is held to the general parser through a spelling
+ * only the general parser reads: the date inside a datetime with 'T' and
+ * "Z", the datetime with 't' and an offset without its colon. */
+static void test_canonical_forms_read_as_the_general_parser_reads_them(void **state)
+{
+    char a[40], b[40];
+    int years[] = { 1, 2, 4, 99, 100, 400, 1600, 1900, 1970, 2000, 2024, 2026, 2100, 9999 };
+    (void)state;
+    for (size_t yi = 0; yi < sizeof years / sizeof years[0]; yi++) {
+        for (unsigned m = 0; m <= 13; m++) {
+            for (unsigned d = 0; d <= 32; d++) {
+                int64_t fast = -1, slow = -2, u1 = -1, u2 = -2;
+                int32_t o1 = -1, o2 = -2;
+                int r1, r2;
+                snprintf(a, sizeof a, "%04d-%02u-%02u", years[yi], m, d);
+                snprintf(b, sizeof b, "%04d-%02u-%02uT00:00Z", years[yi], m, d);
+                r1 = parse_d(a, &fast);
+                r2 = parse_dt(b, &slow, &o2);
+                assert_int_equal(r1, r2);
+                if (r1 == TSR_OK) {
+                    assert_true(fast * TSR_USEC_PER_DAY == slow);
+                    assert_true(fast == days_of(years[yi], m, d));
+                }
+                /* the same date in a canonical datetime, times and offsets
+                 * at and beyond their limits */
+                unsigned hh = (m * 7 + d) % 26, mi = (d * 13) % 61, ss = (m * 11 + d) % 61;
+                unsigned oh = (d + m) % 20, om = (m == 6 ? 1 : (d * 7) % 61);
+                char sign = d % 2 ? '-' : '+';
+                snprintf(a, sizeof a, "%04d-%02u-%02uT%02u:%02u:%02u%c%02u:%02u", years[yi], m, d,
+                         hh, mi, ss, sign, oh, om);
+                snprintf(b, sizeof b, "%04d-%02u-%02ut%02u:%02u:%02u%c%02u%02u", years[yi], m, d,
+                         hh, mi, ss, sign, oh, om);
+                r1 = parse_dt(a, &u1, &o1);
+                r2 = parse_dt(b, &u2, &o2);
+                if (r1 != r2)
+                    fail_msg("\"%s\" and \"%s\" parse differently", a, b);
+                if (r1 == TSR_OK)
+                    assert_true(u1 == u2 && o1 == o2);
+            }
+        }
+    }
+    /* every canonical byte replaced by a letter: refused like the general parser */
+    strcpy(a, "2026-07-18T00:30:00+03:00");
+    for (size_t i = 0; i < strlen(a); i++) {
+        int64_t u = 0;
+        int32_t o = 0;
+        char keep = a[i];
+        a[i] = 'x';
+        assert_int_equal(parse_dt(a, &u, &o), TSR_EPARSE);
+        if (i < 10) {
+            memcpy(b, a, 10);
+            b[10] = '\0';
+            assert_int_equal(parse_d(b, &u), TSR_EPARSE);
+        }
+        a[i] = keep;
+    }
+}
+
 /* ---------------------------------------------------------------------
  * Local days and times.
  */
@@ -530,6 +589,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_format_date_writes_iso_dates_and_expanded_years),
         cmocka_unit_test(test_format_datetime_writes_the_offset_it_is_given),
         cmocka_unit_test(test_format_then_parse_datetime_round_trips),
+        cmocka_unit_test(test_canonical_forms_read_as_the_general_parser_reads_them),
         cmocka_unit_test(test_local_day_of_half_past_midnight_plus_three_differs_from_utc),
         cmocka_unit_test(test_local_day_floors_negative_instants),
         cmocka_unit_test(test_local_day_time_agrees_with_local_days_and_time_of_day),

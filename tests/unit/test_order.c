@@ -558,6 +558,43 @@ static void test_duplicate_line_id_names_the_first(void **state)
     expect_error(f, buf, TSR_EORDER, "items[33].id", "duplicate line id \"l7\": items[7]");
 }
 
+/* Up to 16 lines, ids are first told apart by their lengths and last
+ * bytes: ids that share them, or fall on one bit of the filter, are still
+ * compared in full, and the first duplicate is the one named. */
+static void test_line_ids_alike_at_the_end_are_compared_whole(void **state)
+{
+    fixture *f = *state;
+    /* distinct ids, many alike at the end ("i1", "j1", "k1": one length,
+     * one last byte), and the empty id */
+    static const char *const ok[] = { "i1", "j1", "k1", "1", "ab1", "xx1", "yyyyyyyy1", "zzzzzzzzz",
+                                      "", "A", "B", "C", "D", "E", "F", "G" };
+    char buf[4096];
+    size_t len, i, dup;
+
+    for (dup = 0; dup <= 15; dup++) {
+        /* 16 lines; with dup < 15, line 15 repeats line dup's id */
+        len = (size_t)snprintf(buf, sizeof buf, "{\"datetime\":\"2026-06-13T14:30:00Z\",\"items\":[");
+        for (i = 0; i < 16; i++)
+            len += (size_t)snprintf(buf + len, sizeof buf - len, "%s{\"id\":\"%s\",\"kind\":\"k\"}",
+                                    i ? "," : "", ok[i == 15 && dup < 15 ? dup : i]);
+        snprintf(buf + len, sizeof buf - len, "]}");
+        if (dup == 15) {
+            assert_int_equal(parse(f, buf), TSR_OK);
+            assert_int_equal(f->order->nlines, 16);
+        } else {
+            char msg[64];
+            snprintf(msg, sizeof msg, "\": items[%zu] has it already", dup);
+            expect_error(f, buf, TSR_EORDER, "items[15].id", msg);
+        }
+    }
+    /* two duplicates: the first line that repeats an earlier id is named */
+    expect_error(f,
+                 "{\"datetime\":\"2026-06-13T14:30:00Z\",\"items\":[{\"id\":\"a\",\"kind\":\"k\"},"
+                 "{\"id\":\"b\",\"kind\":\"k\"},{\"id\":\"b\",\"kind\":\"k\"},"
+                 "{\"id\":\"a\",\"kind\":\"k\"}]}",
+                 TSR_EORDER, "items[2].id", "duplicate line id \"b\": items[1] has it already");
+}
+
 /* Plain FNV-1a, 32 bits: the hash line ids used to be put in buckets by. */
 static uint32_t fnv1a(const char *s)
 {
@@ -1273,6 +1310,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_items_must_be_a_non_empty_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_line_needs_id_and_kind, setup, teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_line_id_names_the_first, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_line_ids_alike_at_the_end_are_compared_whole, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_crafted_colliding_line_ids_do_not_collide, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_quantity_must_be_at_least_one, setup, teardown),

@@ -866,6 +866,13 @@ static void test_pairs_read_whole_as_before(void **state)
         { "{" DT ",\"customer\":{\"member\":fals", TSR_EORDER },
         /* integers */
         { FULL(GOOD_C, "\"height_cm\":0,\"zone\":\"A\""), TSR_OK },
+        { "{\"redeem_points\":250," DT ",\"items\":[" LINE "]}", TSR_OK },
+        { "{\"redeem_points\":0," DT ",\"items\":[" LINE "]}", TSR_OK },
+        { "{\"redeem_points\":-1," DT ",\"items\":[" LINE "]}", TSR_EORDER },
+        { "{" DT ",\"customer\":{\"points_balance\":12,\"visits\":3},\"items\":[" LINE "]}",
+          TSR_OK },
+        { "{" DT ",\"customer\":{\"points_balance\":-12},\"items\":[" LINE "]}", TSR_EORDER },
+        { "{" DT ",\"items\":[{\"id\":\"t1\",\"kind\":\"ticket\",\"quantity\":3}]}", TSR_OK },
         { FULL(GOOD_C, "\"height_cm\":-5,\"zone\":\"A\""), TSR_OK },
         { FULL(GOOD_C, "\"height_cm\":12345678901234567890"), TSR_EORDER },
         { FULL(GOOD_C, "\"height_cm\":1234567890123456789"), TSR_OK },
@@ -882,6 +889,20 @@ static void test_pairs_read_whole_as_before(void **state)
         { FULL(GOOD_C, "\"height_cm\":1,\"category\":\"student\""), TSR_OK },
         { FULL(GOOD_C, "\"height_cm\":1,\"category\":\"adult\""), TSR_EORDER },
         { FULL(GOOD_C, "\"height_cm\":1,\"labels\":[\"x\"]"), TSR_OK },
+        /* empty lists */
+        { FULL(GOOD_C, "\"labels\":[],\"height_cm\":1"), TSR_OK },
+        { FULL(GOOD_C, "\"labels\":[ ],\"height_cm\":1"), TSR_OK },
+        { FULL(GOOD_C, "\"labels\":[],\"labels\":[]"), TSR_EORDER },
+        { FULL(GOOD_C, "\"labels\":[],\"labels\":[\"x\"]"), TSR_EORDER },
+        { FULL(GOOD_C, "\"height_cm\":[]"), TSR_EORDER },
+        { FULL("\"tags\":[]," GOOD_C, GOOD_L), TSR_OK },
+        { FULL("\"tags\":[]", GOOD_L), TSR_OK },
+        { FULL("\"tags\":[\"a\"],\"tags\":[]", GOOD_L), TSR_EORDER },
+        { FULL("\"tags\":[]]", GOOD_L), TSR_EORDER },
+        { FULL("\"tags\":[],", GOOD_L), TSR_EORDER },
+        { "{" DT ",\"items\":[{\"id\":\"t1\",\"kind\":\"ticket\",\"labels\":[", TSR_EORDER },
+        { "{" DT ",\"items\":[{\"id\":\"t1\",\"kind\":\"ticket\",\"labels\":[]", TSR_EORDER },
+        { "{" DT ",\"items\":[{\"id\":\"t1\",\"kind\":\"ticket\",\"labels\":[]}", TSR_EORDER },
         /* keys: duplicates, out of the guessed order, white space, escapes */
         { FULL(GOOD_C, GOOD_L ",\"zone\":\"B\""), TSR_EORDER },
         { FULL(GOOD_C ",\"id\":\"c2\"", GOOD_L), TSR_EORDER },
@@ -943,6 +964,14 @@ static void test_codes_and_list_strings_kept_as_they_lie(void **state)
         { ITEM("\"labels\":[\"a\",\"caf\xc3\xa9\",\"b\\\"c\"]"), TSR_OK },
         { ITEM("\"labels\":[\"a\",\"\xed\xa0\x80\"]"), TSR_EORDER },
         { ITEM("\"labels\":[\"a\",null]"), TSR_EORDER },
+        /* straight from the array to the order */
+        { ORDER(",\"promo_codes\":[\"A\",\"A\",\"\"]"), TSR_OK },
+        { ORDER(",\"promo_codes\":[\"A\" ,\"B\"]"), TSR_OK },
+        { ORDER(",\"promo_codes\":[\"A\",\"B"), TSR_EORDER },
+        { ORDER(",\"promo_codes\":[\"A\"\"B\"]"), TSR_EORDER },
+        { CUSTOMER("\"tags\":[\"vip\",\"season_pass\",\"x\\u0041\"]"), TSR_OK },
+        { CUSTOMER("\"tags\":[\"vip\",1]"), TSR_EORDER },
+        { ITEM("\"labels\":[\"a\",\"b\",\"c\",\"d\",\"e\"]"), TSR_OK },
     };
     fixture *f = *state;
     size_t i;
@@ -967,6 +996,159 @@ static void test_codes_and_list_strings_kept_as_they_lie(void **state)
     assert_int_equal(f->order->npromo_codes, 1);
     assert_int_equal(f->order->promo_codes[0].len, 5);
     assert_string_equal(f->order->promo_codes[0].code, "caf\xc3\xa9");
+}
+
+/* The guess of the next key is matched with its closing quote under masks
+ * made for its length: names of every length up to 15 bytes, names that
+ * are prefixes of others, read in one order of keys and then in others,
+ * into one reused order, as the oracle reads them. */
+static void test_guessed_keys_of_every_length_read_as_before(void **state)
+{
+    static const char *const names[] = {
+        "a", "ab", "abc", "abcd", "abcde", "abcdef", "abcdefg", "abcdefgh", "abcdefghi",
+        "abcdefghij", "abcdefghijk", "abcdefghijkl", "abcdefghijklm", "abcdefghijklmn",
+        "abcdefghijklmno", "abcdefghijklmnop", "b", "abcdefgi", "abcdefghijklmnp",
+    };
+    enum { N = sizeof names / sizeof names[0] };
+    fixture *f = *state;
+    char text[4096], order[4096];
+    size_t used, o, i, pass;
+    tsr_ruleset *rs = NULL;
+
+    used = (size_t)snprintf(text, sizeof text, "tessera: 1\nruleset: lengths\nversion: \"1\"\n"
+                            "currency: EUR\nschema:\n  item:\n");
+    for (i = 0; i < N; i++)
+        used += (size_t)snprintf(text + used, sizeof text - used, "    %s: int\n", names[i]);
+    assert_int_equal(tsr_ruleset_load_string(&rs, text, used, "lengths.yaml", NULL, &f->err),
+                     TSR_OK);
+    for (pass = 0; pass < 8; pass++) {
+        /* pass 0, 1: in order; 2, 3: reversed; 4, 5: every other; 6, 7: a
+         * key cut short ("abcdefgh" where "abcdefghi" was guessed) */
+        o = (size_t)snprintf(order, sizeof order, "{" DT ",\"items\":[{\"id\":\"t1\",\"kind\":\"k\"");
+        for (i = 0; i < N; i++) {
+            size_t at = pass < 2 ? i : pass < 4 ? N - 1 - i : pass < 6 ? (i * 2) % N : i;
+            if (pass >= 6 && at == 8)
+                continue;   /* "abcdefghi" left out: "abcdefgh" is followed by "abcdefghij" */
+            o += (size_t)snprintf(order + o, sizeof order - o, ",\"%s\":%zu", names[at], at + 1);
+        }
+        o += (size_t)snprintf(order + o, sizeof order - o, "}]}");
+        assert_int_equal(read_both_into(f, rs, order, o, true), TSR_OK);
+        for (i = 0; i < N; i++) {
+            const tsr_value *v = item_value(f, tsr_ruleset_field(rs, TSR_RECORD_ITEM, names[i]));
+            if (pass >= 6 && i == 8)
+                assert_int_equal(v->type, TSR_T_MISSING);
+            else
+                assert_int_equal(v->u.i, (int64_t)i + 1);
+        }
+    }
+    /* a key that is a guessed name plus more, or less */
+    o = (size_t)snprintf(order, sizeof order, "{" DT ",\"items\":[{\"id\":\"t1\",\"kind\":\"k\","
+                         "\"abcdefghijklmnopq\":1}]}");
+    assert_int_equal(read_both_into(f, rs, order, o, true), TSR_EORDER);
+    o = (size_t)snprintf(order, sizeof order, "{" DT ",\"items\":[{\"id\":\"t1\",\"kind\":\"k\","
+                         "\"abcdefghijklmnopq\"");
+    assert_int_equal(read_both_into(f, rs, order, o, true), TSR_EORDER);
+    tsr_order_free(f->order);
+    tsr_order_free(f->oracle);
+    f->order = f->oracle = NULL;
+    tsr_ruleset_free(rs);
+}
+
+/* A key the pairs' loop finds but does not take (a record, a list, a key
+ * met before, a value to be read the general way) is handed on as found:
+ * the same answers as the oracle's, with and without guesses. */
+static void test_keys_handed_on_read_as_before(void **state)
+{
+    static const char *const cases[] = {
+        "{\"id\":\"o\"," DT ",\"customer\":{\"id\":\"c\"},\"items\":[" LINE "],"
+        "\"promo_codes\":[\"A\"]}",
+        "{\"id\":\"o\"," DT ",\"customer\":{\"id\":\"c\"},\"customer\":{},\"items\":[" LINE "]}",
+        "{\"id\":\"o\"," DT ",\"items\":[" LINE "],\"items\":[" LINE "]}",
+        "{\"id\":\"o\"," DT ",\"customer\":null,\"items\":[" LINE "]}",
+        "{\"id\":\"o\"," DT ",\"customer\":[],\"items\":[" LINE "]}",
+        "{\"id\":\"o\"," DT ",\"items\":{}}",
+        "{\"id\":\"o\"," DT ",\"items\":[" LINE "],\"promo_codes\":\"A\"}",
+        "{\"id\":\"o\"," DT ",\"items\":[" LINE "],\"promo_codes\":[]}",
+        "{\"id\":\"o\"," DT ",\"items\" :[" LINE "],\"promo_codes\": [\"A\" ]}",
+        "{\"id\":\"o\"," DT ",\"items\":[" LINE "],\"promo_codes\":[\"A\",\"B\"],\"id\":\"p\"}",
+        "{\"id\":\"o\",\"id\":\"p\"," DT ",\"items\":[" LINE "]}",
+        "{\"id\":7," DT ",\"items\":[" LINE "]}",
+        "{\"id\":\"o\"," DT ",\"items\":[" LINE "],\"customer\":{\"tags\":[\"a\"],"
+        "\"tags\":[]}}",
+        "{\"id\":\"o\"," DT ",\"items\":[{\"id\":\"t1\",\"labels\":[\"x\"],\"kind\":\"k\","
+        "\"id\":\"t2\"}]}",
+        "{\"id\":\"o\"," DT ",\"items\":[{\"id\":\"t1\",\"kind\":\"k\",\"category\":\"x\"}]}",
+        "{\"id\":\"o\"," DT ",\"items\":[" LINE "],\"promo_uses\":{\"A\":1},\"redeem_points\":5}",
+        "{\"id\":\"o\"," DT ",\"items\":[" LINE "],\"customer\":{\"id\":\"c\",\"points_lots\":"
+        "[{\"id\":\"l\",\"points\":3}]}}",
+        "{\"id\":\"o\"," DT ",\"items\":[" LINE "],\"customer\":",
+        "{\"id\":\"o\"," DT ",\"items\":[" LINE "],\"customer\"",
+        "{\"id\":\"o\"," DT ",\"items\":[",
+    };
+    fixture *f = *state;
+    size_t pass, i;
+
+    for (pass = 0; pass < 3; pass++)
+        for (i = 0; i < TSR_ARRAY_LEN(cases); i++)
+            read_both_into(f, f->rs, cases[i], strlen(cases[i]), pass > 0);
+    assert_int_equal(read_both_into(f, f->rs, cases[0], strlen(cases[0]), true), TSR_OK);
+    assert_int_equal(read_both_into(f, f->rs, cases[1], strlen(cases[1]), true), TSR_EORDER);
+    assert_string_equal(f->err.path, "customer");
+}
+
+/* A line of items is set up straight where its '{' is read, and the keys
+ * met in an object are told by a generation that each object bumps (once
+ * in 255 objects of a record the bytes are cleared): lines past the line
+ * limit, duplicate keys after any number of objects, into a new order and
+ * into a reused one, read as the oracle reads them. */
+static void test_lines_and_their_keys_read_as_before(void **state)
+{
+    fixture *f = *state;
+    char *buf = malloc(65536);
+    size_t len, i, k;
+    int rc;
+
+    assert_non_null(buf);
+    /* 600 lines in one order: the generation wraps twice inside it; then
+     * the same with a key repeated in line 599, 256 and 255 */
+    for (k = 0; k < 4; k++) {
+        static const size_t dup_at[] = { SIZE_MAX, 599, 256, 255 };
+        len = (size_t)snprintf(buf, 65536, "{" DT ",\"items\":[");
+        for (i = 0; i < 600; i++)
+            len += (size_t)snprintf(buf + len, 65536 - len,
+                                    "%s{\"id\":\"t%zu\",\"kind\":\"ticket\",\"zone\":\"A\"%s}",
+                                    i ? "," : "", i, i == dup_at[k] ? ",\"zone\":\"B\"" : "");
+        len += (size_t)snprintf(buf + len, 65536 - len, "]}");
+        for (i = 0; i < 2; i++) {   /* a new order, then the same reused */
+            rc = read_both_into(f, f->rs, buf, len, i > 0);
+            assert_int_equal(rc, k == 0 ? TSR_OK : TSR_EORDER);
+            if (k == 0)
+                assert_int_equal(f->order->nlines, 600);
+            else
+                assert_non_null(strstr(f->err.message, "duplicate key"));
+        }
+    }
+    /* orders one after another into one order, a duplicate now and then:
+     * every object's generation is its own */
+    for (i = 0; i < 700; i++) {
+        const char *text = i % 97 == 5 ? "{" DT ",\"customer\":{\"id\":\"c\",\"id\":\"d\"},"
+                                         "\"items\":[" LINE "]}"
+                           : i % 89 == 7 ? "{" DT ",\"items\":[" LINE ",{\"id\":\"t2\",\"kind\":"
+                                           "\"ticket\",\"kind\":\"ticket\"}]}"
+                           : i % 83 == 3 ? "{" DT ",\"items\":[" LINE "]," DT "}"
+                                         : "{" DT ",\"customer\":{\"id\":\"c\"},\"items\":[" LINE
+                                           ",{\"id\":\"t2\",\"kind\":\"ticket\"}]}";
+        rc = read_both_into(f, f->rs, text, strlen(text), true);
+        assert_int_equal(rc, i % 97 == 5 || i % 89 == 7 || i % 83 == 3 ? TSR_EORDER : TSR_OK);
+    }
+    /* the line limit (2), into a new order and a reused one that has room */
+    for (i = 0; i < 3; i++) {
+        const char *text = "{" DT ",\"items\":[" LINE ",{\"id\":\"t2\",\"kind\":\"ticket\"},"
+                           "{\"id\":\"t3\",\"kind\":\"ticket\"}]}";
+        assert_int_equal(read_both_into(f, f->small, text, strlen(text), i > 0), TSR_ELIMIT);
+        assert_string_equal(f->err.path, "items[2]");
+    }
+    free(buf);
 }
 
 /* The park10 workload reads to the same orders through both readers. */
@@ -1022,6 +1204,11 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_values_read_in_place_as_before, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pairs_read_whole_as_before, setup, teardown),
         cmocka_unit_test_setup_teardown(test_codes_and_list_strings_kept_as_they_lie, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_guessed_keys_of_every_length_read_as_before, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_keys_handed_on_read_as_before, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lines_and_their_keys_read_as_before, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_park10_orders_read_as_before, setup, teardown),
     };
