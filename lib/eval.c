@@ -260,6 +260,51 @@ static inline int try_category(void *ctx, size_t c, const char **why, int *found
     return TSR_OK;
 }
 
+/* Band run r (plan.h) on the current line, without a trace: its shared
+ * `for` tested once (as the first category would test it), then the first
+ * band that holds the line's value, read once.  *next is where matching
+ * goes on (past the run, or past the categories repeating a `for` that
+ * failed; found or not), or 0 when the run must be tried category by
+ * category: a field of another type than declared (the walker reports it
+ * where it reads it), or a budget that would run out on the way (the walker
+ * stops where it does).  It charges what trying the categories in turn
+ * charges, and the `for`'s memo cell is kept by tsr__eval_test as then. */
+static int band_match(tsr_eval *ev, const tsr_band_run *r, int *found, size_t *next)
+{
+    const tsr_band *b = r->bands;
+    const tsr_value *v = &ev->x.item[r->slot];
+    uint32_t j, n = r->n;
+    uint64_t steps;
+    bool holds;
+    int rc;
+
+    *next = 0;
+    if ((rc = tsr__eval_test(ev, ev->rs->categories[r->first].for_, &holds, NULL)) != TSR_OK)
+        return rc;
+    if (!holds) {
+        *next = ev->rs->plan->cat_next_for[r->first];
+        return TSR_OK;
+    }
+    if (TSR_LIKELY(v->type == r->type)) {
+        int64_t x = v->u.i;
+        for (j = 0; j < n && !(b[j].lo <= x && x <= b[j].hi); j++)
+            ;
+    } else if (v->type == TSR_T_MISSING) {
+        /* every comparison of a missing field is false */
+        for (j = 0; j < n && !b[j].always; j++)
+            ;
+    } else {
+        return TSR_OK;
+    }
+    steps = b[j < n ? j : n - 1].steps;
+    if (TSR_UNLIKELY(ev->x.steps_left < 0 || (uint64_t)ev->x.steps_left < steps))
+        return TSR_OK;
+    ev->x.steps_left -= (int64_t)steps;
+    *found = j < n ? (int)(r->first + j) : -1;
+    *next = (size_t)r->first + n;
+    return TSR_OK;
+}
+
 static int eval_categories(tsr_eval *ev)
 {
     const tsr_ruleset *rs = ev->rs;
@@ -307,8 +352,19 @@ static int eval_categories(tsr_eval *ev)
         } else if (!why && rs->plan->cat_next_for) {
             /* a `for` the line's memo holds false fails the categories
              * that repeat it: the next to try is past them */
+            const uint32_t *band = rs->plan->cat_band;
             for (c = 0; c < rs->ncategories && found < 0;) {
                 const tsr_expr *f = rs->categories[c].for_;
+                if (band && band[c]) {
+                    size_t next;
+                    if ((rc = band_match(ev, &rs->plan->band_runs[band[c] - 1], &found,
+                                         &next)) != TSR_OK)
+                        return rc;
+                    if (next) {
+                        c = next;
+                        continue;
+                    }
+                }
                 if ((rc = try_category(ev, c, NULL, &found)) != TSR_OK)
                     return rc;
                 c = found < 0 && f && tsr__expr_memo_get(f, &ev->x) == 1
