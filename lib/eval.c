@@ -229,7 +229,7 @@ static int price_line(tsr_eval *ev, size_t i, int c, price_cache *pc)
         tsr_value *r = ev->recs + i * ev->stride;
         r[TSR_ITEM_CATEGORY].type = TSR_T_STRING;
         r[TSR_ITEM_CATEGORY].u.s = rs->categories[c].id;
-        r[TSR_ITEM_CATEGORY].len = (uint32_t)strlen(rs->categories[c].id);
+        r[TSR_ITEM_CATEGORY].len = rs->plan->cat_id_len[c];
     }
     tsr__eval_sync_line(ev, i);
     return TSR_OK;

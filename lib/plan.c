@@ -392,6 +392,13 @@ int tsr__plan_build(tsr_ruleset *rs)
     if ((rc = cat_next_for_build(rs, p, ar)) != TSR_OK ||
         (rc = band_runs_build(rs, p, ar)) != TSR_OK)
         return rc;
+    if (rs->ncategories) {
+        p->cat_id_len = tsr__arena_alloc(ar, rs->ncategories * sizeof *p->cat_id_len);
+        if (!p->cat_id_len)
+            return TSR_ENOMEM;
+        for (i = 0; i < rs->ncategories; i++)
+            p->cat_id_len[i] = (uint32_t)strlen(rs->categories[i].id);
+    }
     if (sections_alloc(&sec[0], rs->ncategories, ar) != TSR_OK ||
         sections_alloc(&sec[1], rs->taxes.nrates, ar) != TSR_OK ||
         sections_alloc(&sec[2], rs->ndiscounts, ar) != TSR_OK ||

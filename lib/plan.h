@@ -79,6 +79,9 @@ typedef struct tsr_plan {
     uint32_t *cat_band;
     const struct tsr_band_run *band_runs;
     size_t nband_runs;
+    /* Per category, strlen of its id (the line's item.category once
+     * matched); NULL when there are no categories. */
+    uint32_t *cat_id_len;
     tsr_route rates;            /* tax rates, by `for` */
     /* Discounts that an order with none of their kinds cannot change, and
      * whose skipping cannot hide an error nor a trace entry: indexed by
