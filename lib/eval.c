@@ -198,8 +198,9 @@ static int price_line(tsr_eval *ev, size_t i, int c, price_cache *pc)
         if (pc->v && pc->have[c]) {
             v = pc->v[c];
         } else {
-            int rc = tsr__expr_eval(rs->categories[c].price, &ev->x, &v);
-            if (rc != TSR_OK)
+            int rc;
+            if (!tsr__expr_value_fast(rs->categories[c].price, &ev->x, &v) &&
+                (rc = tsr__expr_eval(rs->categories[c].price, &ev->x, &v)) != TSR_OK)
                 return rc;
             if (pc->v && rs->categories[c].price_order_level) {
                 pc->v[c] = v;
@@ -260,6 +261,27 @@ static inline int try_category(void *ctx, size_t c, const char **why, int *found
     return TSR_OK;
 }
 
+/* The shared `for` of band run r on the current line, as tsr__eval_test
+ * answers it (memo, steps), a string comparison answered here. */
+static inline int band_for(tsr_eval *ev, const tsr_band_run *r, bool *holds)
+{
+    const tsr_expr *f = ev->rs->categories[r->first].for_;
+    uint8_t *cell = tsr__expr_memo_cell(f, &ev->x);
+
+    if (cell && *cell) {
+        *holds = *cell == 2;
+        return TSR_OK;
+    }
+    if (r->for_str && TSR_LIKELY(ev->x.steps_left >= (int64_t)f->cost) &&
+        tsr__fast_str(r->for_str, &ev->x.item[r->for_str->slot], holds)) {
+        ev->x.steps_left -= f->cost;
+        if (cell)
+            *cell = *holds ? 2 : 1;
+        return TSR_OK;
+    }
+    return tsr__eval_test(ev, f, holds, NULL);
+}
+
 /* Band run r (plan.h) on the current line, without a trace: its shared
  * `for` tested once (as the first category would test it), then the first
  * band that holds the line's value, read once.  *next is where matching
@@ -279,7 +301,7 @@ static int band_match(tsr_eval *ev, const tsr_band_run *r, int *found, size_t *n
     int rc;
 
     *next = 0;
-    if ((rc = tsr__eval_test(ev, ev->rs->categories[r->first].for_, &holds, NULL)) != TSR_OK)
+    if ((rc = band_for(ev, r, &holds)) != TSR_OK)
         return rc;
     if (!holds) {
         *next = ev->rs->plan->cat_next_for[r->first];
@@ -308,7 +330,10 @@ static int band_match(tsr_eval *ev, const tsr_band_run *r, int *found, size_t *n
 static int eval_categories(tsr_eval *ev)
 {
     const tsr_ruleset *rs = ev->rs;
-    size_t nlines = ev->res->nlines, i, c, filled = 0;
+    const tsr_plan *plan = rs->plan;
+    size_t nlines = ev->res->nlines, ncat = rs->ncategories, i, c, filled = 0;
+    bool routed = plan->categories.start != NULL;
+    const uint32_t *next_for, *band;
     /* Per category: did any line take it, and the first reason one did not. */
     uint8_t *taken = NULL;
     const char **why = NULL;
@@ -322,13 +347,13 @@ static int eval_categories(tsr_eval *ev)
         pc.v = pv;
         pc.have = phave;
     }
-    if (rs->plan && rs->plan->nkinds) {
+    if (plan->nkinds) {
         /* each line's kind looked up once, for this step and the later ones */
         ev->line_kinds = tsr__arena_alloc(ev->arena, (nlines + 1) * sizeof *ev->line_kinds);
         if (!ev->line_kinds)
             return TSR_ENOMEM;
         for (i = 0; i < nlines; i++)
-            ev->line_kinds[i] = tsr__plan_kind(rs->plan, &ev->recs[i * ev->stride + TSR_ITEM_KIND]);
+            ev->line_kinds[i] = tsr__plan_kind(plan, &ev->recs[i * ev->stride + TSR_ITEM_KIND]);
     }
     if (trace) {
         taken = tsr__arena_calloc(ev->arena, rs->ncategories, 1);
@@ -336,6 +361,10 @@ static int eval_categories(tsr_eval *ev)
         if (!taken || !why)
             return TSR_ENOMEM;
     }
+    /* without a trace, an unrouted step skips the categories that repeat
+     * a `for` the line's memo holds false, and matches band runs whole */
+    next_for = routed || why ? NULL : plan->cat_next_for;
+    band = plan->cat_band;
     for (i = 0; i < nlines; i++) {
         const tsr_value *rec = ev->recs + i * ev->stride;
         int found = -1, rc;
@@ -345,20 +374,17 @@ static int eval_categories(tsr_eval *ev)
             /* named by the order: no matching, but the same conditions */
             if ((rc = chosen_category(ev, i, &found)) != TSR_OK)
                 return rc;
-        } else if (rs->plan->categories.start) {
-            if ((rc = tsr__route_first(&rs->plan->categories, ev->line_kinds[i], rs->ncategories,
-                                       why, &filled, &found, try_category, ev)) != TSR_OK)
+        } else if (routed) {
+            if ((rc = tsr__route_first(&plan->categories, ev->line_kinds[i], ncat, why, &filled,
+                                       &found, try_category, ev)) != TSR_OK)
                 return rc;
-        } else if (!why && rs->plan->cat_next_for) {
-            /* a `for` the line's memo holds false fails the categories
-             * that repeat it: the next to try is past them */
-            const uint32_t *band = rs->plan->cat_band;
-            for (c = 0; c < rs->ncategories && found < 0;) {
+        } else if (next_for) {
+            for (c = 0; c < ncat && found < 0;) {
                 const tsr_expr *f = rs->categories[c].for_;
                 if (band && band[c]) {
                     size_t next;
-                    if ((rc = band_match(ev, &rs->plan->band_runs[band[c] - 1], &found,
-                                         &next)) != TSR_OK)
+                    if ((rc = band_match(ev, &plan->band_runs[band[c] - 1], &found, &next)) !=
+                        TSR_OK)
                         return rc;
                     if (next) {
                         c = next;
@@ -367,11 +393,10 @@ static int eval_categories(tsr_eval *ev)
                 }
                 if ((rc = try_category(ev, c, NULL, &found)) != TSR_OK)
                     return rc;
-                c = found < 0 && f && tsr__expr_memo_get(f, &ev->x) == 1
-                        ? rs->plan->cat_next_for[c] : c + 1;
+                c = found < 0 && f && tsr__expr_memo_get(f, &ev->x) == 1 ? next_for[c] : c + 1;
             }
         } else {
-            for (c = 0; c < rs->ncategories && found < 0; c++)
+            for (c = 0; c < ncat && found < 0; c++)
                 if ((rc = try_category(ev, c, why, &found)) != TSR_OK)
                     return rc;
         }

@@ -338,6 +338,7 @@ static int band_runs_build(const tsr_ruleset *rs, tsr_plan *p, tsr_arena *ar)
     size_t n = rs->ncategories, i, e, nruns = 0, nbands = 0;
     tsr_band_run *runs;
     tsr_band *bands;
+    const tsr_expr *f;
     uint16_t slot = 0;
     uint8_t type = 0;
 
@@ -367,6 +368,10 @@ static int band_runs_build(const tsr_ruleset *rs, tsr_plan *p, tsr_arena *ar)
         runs->slot = slot;
         runs->type = type;
         runs->bands = bands;
+        f = rs->categories[i].for_;
+        if (f->nfast == 1 && f->fast[0].record == TSR_REC_ITEM &&
+            (f->fast[0].kind == TSR_FAST_STR_EQ || f->fast[0].kind == TSR_FAST_STR_NE))
+            runs->for_str = &f->fast[0];
         p->cat_band[i] = (uint32_t)p->nband_runs++ + 1;
         runs++;
         bands += e - i;

@@ -60,6 +60,10 @@ typedef struct tsr_band_run {
     uint16_t slot;
     uint8_t type;
     const tsr_band *bands;      /* n, in the categories' order */
+    /* The `for` when it is one string comparison of an item field with a
+     * constant (`item.kind == "ticket"`), answered in the step; NULL: it is
+     * tested as any condition. */
+    const tsr_fast_cmp *for_str;
 } tsr_band_run;
 
 typedef struct tsr_plan {
