@@ -174,12 +174,12 @@ static int chosen_category(tsr_eval *ev, size_t i, int *out)
     return TSR_OK;
 }
 
-/* Per category, the value of an order-level price (price_order_level)
- * once computed in this step: such a price is the same for every line
+/* Per category, its order-level price (price_order_level) once computed
+ * and found valid in this step: such a price is the same for every line
  * (`70.00 if weekday(now) >= 6 else 60.00`), so it is evaluated for the
  * first line that takes the category only.  NULL: no cache. */
 typedef struct price_cache {
-    tsr_value *v;
+    int64_t *price;
     uint8_t *have;
 } price_cache;
 
@@ -187,38 +187,37 @@ typedef struct price_cache {
 static int price_line(tsr_eval *ev, size_t i, int c, price_cache *pc)
 {
     tsr_res_line *l = &ev->res->lines[i];
-    const tsr_value *rec = ev->recs + i * ev->stride;
+    tsr_value *rec = ev->recs + i * ev->stride;
     const tsr_ruleset *rs = ev->rs;
+    const tsr_category *cat = c >= 0 ? &rs->categories[c] : NULL;
     int64_t price;
 
     l->category = c;
-    l->category_name = c >= 0 ? rs->categories[c].id : NULL;
-    if (c >= 0 && rs->categories[c].price) {
+    l->category_name = cat ? cat->id : NULL;
+    if (cat && pc->price && pc->have[c]) {
+        price = pc->price[c];
+    } else if (cat && cat->price) {
         tsr_value v;
-        if (pc->v && pc->have[c]) {
-            v = pc->v[c];
-        } else {
-            int rc;
-            if (!tsr__expr_value_fast(rs->categories[c].price, &ev->x, &v) &&
-                (rc = tsr__expr_eval(rs->categories[c].price, &ev->x, &v)) != TSR_OK)
-                return rc;
-            if (pc->v && rs->categories[c].price_order_level) {
-                pc->v[c] = v;
-                pc->have[c] = 1;
-            }
-        }
+        int rc;
+        if (!tsr__expr_value_fast(cat->price, &ev->x, &v) &&
+            (rc = tsr__expr_eval(cat->price, &ev->x, &v)) != TSR_OK)
+            return rc;
         if (v.type != TSR_T_MONEY)
             return line_error(ev, i, NULL, "the price of category `%s` is missing for this line",
-                              rs->categories[c].id);
+                              cat->id);
         if (v.u.i < 0)
             return line_error(ev, i, NULL, "the price of category `%s` is negative for this line",
-                              rs->categories[c].id);
+                              cat->id);
         price = v.u.i;
+        if (pc->price && cat->price_order_level) {
+            pc->price[c] = price;
+            pc->have[c] = 1;
+        }
     } else if (rec[TSR_ITEM_PRICE].type == TSR_T_MONEY) {
         price = rec[TSR_ITEM_PRICE].u.i;
-    } else if (c >= 0) {
+    } else if (cat) {
         return line_error(ev, i, "price", "category `%s` has no price and the line gives none",
-                          rs->categories[c].id);
+                          cat->id);
     } else {
         return line_error(ev, i, NULL, "the line has no price and matches no category");
     }
@@ -226,11 +225,10 @@ static int price_line(tsr_eval *ev, size_t i, int c, price_cache *pc)
     if (!tsr__mul(price, l->quantity, &l->subtotal))
         return line_error(ev, i, NULL, "price × quantity overflows");
     l->total = l->subtotal;
-    if (c >= 0) {
-        tsr_value *r = ev->recs + i * ev->stride;
-        r[TSR_ITEM_CATEGORY].type = TSR_T_STRING;
-        r[TSR_ITEM_CATEGORY].u.s = rs->categories[c].id;
-        r[TSR_ITEM_CATEGORY].len = rs->plan->cat_id_len[c];
+    if (cat) {
+        rec[TSR_ITEM_CATEGORY].type = TSR_T_STRING;
+        rec[TSR_ITEM_CATEGORY].u.s = cat->id;
+        rec[TSR_ITEM_CATEGORY].len = rs->plan->cat_id_len[c];
     }
     tsr__eval_sync_line(ev, i);
     return TSR_OK;
@@ -339,12 +337,12 @@ static int eval_categories(tsr_eval *ev)
     const char **why = NULL;
     bool trace = tsr__tracing(ev) && rs->ncategories;
     /* up to 16 categories cached on the stack; more are priced per line */
-    tsr_value pv[16];
+    int64_t pprice[16];
     uint8_t phave[16] = { 0 };
     price_cache pc = { NULL, NULL };
 
     if (rs->ncategories <= 16) {
-        pc.v = pv;
+        pc.price = pprice;
         pc.have = phave;
     }
     if (plan->nkinds) {

@@ -738,6 +738,40 @@ static void band_runs_answer_as_the_categories_tried_in_turn(void **state)
     tsr_ruleset_free(rs);
 }
 
+/* A band run whose `for` is another string comparison (`!=`), or no string
+ * comparison at all (tested as any condition), answers as before too. */
+static void band_runs_under_other_fors_answer_as_before(void **state)
+{
+    static const char *const fors[] = { "item.kind != \"food\"", "item.age >= 0",
+                                        "item.id != \"b\"" };
+    static const char order[] =
+        "{" DT ", \"items\": [" TICKET("a", 99) "," TICKET("b", 100) ","
+        "{\"id\": \"c\", \"kind\": \"food\", \"age\": 3, \"height_cm\": 100},"
+        "{\"id\": \"d\", \"kind\": \"ticket\", \"age\": 30, \"height_cm\": 129},"
+        "{\"id\": \"e\", \"kind\": \"ticket\", \"age\": -1, \"height_cm\": 1}]}";
+    size_t k;
+
+    (void)state;
+    for (k = 0; k < sizeof fors / sizeof *fors; k++) {
+        char yaml[1024];
+        tsr_ruleset *rs;
+        snprintf(yaml, sizeof yaml,
+                 HEADER "schema: { item: { height_cm: int, age: int } }\ncategories:\n"
+                        "  - { id: free, for: %s, when: item.height_cm < 100, price: 0.00 }\n"
+                        "  - { id: child, for: %s, when: item.height_cm <= 129, price: 1.00 }\n"
+                        "  - { id: adult, for: %s, price: 2.00 }\n"
+                        "  - { id: other, price: 3.00 }\n",
+                 fors[k], fors[k], fors[k]);
+        rs = load(yaml);
+        assert_int_equal(rs->plan->nband_runs, 1);
+        /* only the string comparisons are answered in the step */
+        assert_true((rs->plan->band_runs[0].for_str != NULL) == (k != 1));
+        same_outcome_without_bands(rs, order);
+        same_bytes_with(rs, order, no_bands);
+        tsr_ruleset_free(rs);
+    }
+}
+
 /* With every budget from 1 step up, the band runs stop an evaluation where
  * the categories tried in turn stop it, and with the same message. */
 static void band_runs_spend_the_budget_as_before(void **state)
@@ -784,6 +818,7 @@ int main(void)
         cmocka_unit_test(band_runs_are_read_at_load),
         cmocka_unit_test(band_runs_answer_as_the_categories_tried_in_turn),
         cmocka_unit_test(band_runs_spend_the_budget_as_before),
+        cmocka_unit_test(band_runs_under_other_fors_answer_as_before),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
