@@ -263,8 +263,9 @@ static inline int try_category(void *ctx, size_t c, const char **why, int *found
  * answers it (memo, steps), a string comparison answered here. */
 static inline int band_for(tsr_eval *ev, const tsr_band_run *r, bool *holds)
 {
-    const tsr_expr *f = ev->rs->categories[r->first].for_;
-    uint8_t *cell = tsr__expr_memo_cell(f, &ev->x);
+    const tsr_expr *f = r->for_;
+    /* the line's memo row is in place (tsr__eval_at_line) and f has a slot */
+    uint8_t *cell = ev->x.memo_row ? &ev->x.memo_row[f->memo - 1] : NULL;
 
     if (cell && *cell) {
         *holds = *cell == 2;

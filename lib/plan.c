@@ -368,7 +368,7 @@ static int band_runs_build(const tsr_ruleset *rs, tsr_plan *p, tsr_arena *ar)
         runs->slot = slot;
         runs->type = type;
         runs->bands = bands;
-        f = rs->categories[i].for_;
+        runs->for_ = f = rs->categories[i].for_;
         if (f->nfast == 1 && f->fast[0].record == TSR_REC_ITEM &&
             (f->fast[0].kind == TSR_FAST_STR_EQ || f->fast[0].kind == TSR_FAST_STR_NE))
             runs->for_str = &f->fast[0];

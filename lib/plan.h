@@ -64,6 +64,7 @@ typedef struct tsr_band_run {
      * constant (`item.kind == "ticket"`), answered in the step; NULL: it is
      * tested as any condition. */
     const tsr_fast_cmp *for_str;
+    const tsr_expr *for_;       /* the shared `for` (it has a memo slot) */
 } tsr_band_run;
 
 typedef struct tsr_plan {
