@@ -303,6 +303,8 @@ static int band_match(tsr_eval *ev, const tsr_band_run *r, int *found, size_t *n
     if ((rc = band_for(ev, r, &holds)) != TSR_OK)
         return rc;
     if (!holds) {
+        /* the memo now holds it false (band_for, tsr__expr_test keep it):
+         * the walk would go on past the categories that repeat it */
         *next = ev->rs->plan->cat_next_for[r->first];
         return TSR_OK;
     }
