@@ -174,12 +174,12 @@ static int chosen_category(tsr_eval *ev, size_t i, int *out)
     return TSR_OK;
 }
 
-/* Per category, the value of an order-level price (price_order_level)
- * once computed in this step: such a price is the same for every line
+/* Per category, its order-level price (price_order_level) once computed
+ * and found valid in this step: such a price is the same for every line
  * (`70.00 if weekday(now) >= 6 else 60.00`), so it is evaluated for the
  * first line that takes the category only.  NULL: no cache. */
 typedef struct price_cache {
-    tsr_value *v;
+    int64_t *price;
     uint8_t *have;
 } price_cache;
 
@@ -187,37 +187,37 @@ typedef struct price_cache {
 static int price_line(tsr_eval *ev, size_t i, int c, price_cache *pc)
 {
     tsr_res_line *l = &ev->res->lines[i];
-    const tsr_value *rec = ev->recs + i * ev->stride;
+    tsr_value *rec = ev->recs + i * ev->stride;
     const tsr_ruleset *rs = ev->rs;
+    const tsr_category *cat = c >= 0 ? &rs->categories[c] : NULL;
     int64_t price;
 
     l->category = c;
-    l->category_name = c >= 0 ? rs->categories[c].id : NULL;
-    if (c >= 0 && rs->categories[c].price) {
+    l->category_name = cat ? cat->id : NULL;
+    if (cat && pc->price && pc->have[c]) {
+        price = pc->price[c];
+    } else if (cat && cat->price) {
         tsr_value v;
-        if (pc->v && pc->have[c]) {
-            v = pc->v[c];
-        } else {
-            int rc = tsr__expr_eval(rs->categories[c].price, &ev->x, &v);
-            if (rc != TSR_OK)
-                return rc;
-            if (pc->v && rs->categories[c].price_order_level) {
-                pc->v[c] = v;
-                pc->have[c] = 1;
-            }
-        }
+        int rc;
+        if (!tsr__expr_value_fast(cat->price, &ev->x, &v) &&
+            (rc = tsr__expr_eval(cat->price, &ev->x, &v)) != TSR_OK)
+            return rc;
         if (v.type != TSR_T_MONEY)
             return line_error(ev, i, NULL, "the price of category `%s` is missing for this line",
-                              rs->categories[c].id);
+                              cat->id);
         if (v.u.i < 0)
             return line_error(ev, i, NULL, "the price of category `%s` is negative for this line",
-                              rs->categories[c].id);
+                              cat->id);
         price = v.u.i;
+        if (pc->price && cat->price_order_level) {
+            pc->price[c] = price;
+            pc->have[c] = 1;
+        }
     } else if (rec[TSR_ITEM_PRICE].type == TSR_T_MONEY) {
         price = rec[TSR_ITEM_PRICE].u.i;
-    } else if (c >= 0) {
+    } else if (cat) {
         return line_error(ev, i, "price", "category `%s` has no price and the line gives none",
-                          rs->categories[c].id);
+                          cat->id);
     } else {
         return line_error(ev, i, NULL, "the line has no price and matches no category");
     }
@@ -225,11 +225,10 @@ static int price_line(tsr_eval *ev, size_t i, int c, price_cache *pc)
     if (!tsr__mul(price, l->quantity, &l->subtotal))
         return line_error(ev, i, NULL, "price × quantity overflows");
     l->total = l->subtotal;
-    if (c >= 0) {
-        tsr_value *r = ev->recs + i * ev->stride;
-        r[TSR_ITEM_CATEGORY].type = TSR_T_STRING;
-        r[TSR_ITEM_CATEGORY].u.s = rs->categories[c].id;
-        r[TSR_ITEM_CATEGORY].len = (uint32_t)strlen(rs->categories[c].id);
+    if (cat) {
+        rec[TSR_ITEM_CATEGORY].type = TSR_T_STRING;
+        rec[TSR_ITEM_CATEGORY].u.s = cat->id;
+        rec[TSR_ITEM_CATEGORY].len = rs->plan->cat_id_len[c];
     }
     tsr__eval_sync_line(ev, i);
     return TSR_OK;
@@ -260,30 +259,102 @@ static inline int try_category(void *ctx, size_t c, const char **why, int *found
     return TSR_OK;
 }
 
+/* The shared `for` of band run r on the current line, as tsr__eval_test
+ * answers it (memo, steps), a string comparison answered here. */
+static inline int band_for(tsr_eval *ev, const tsr_band_run *r, bool *holds)
+{
+    const tsr_expr *f = r->for_;
+    /* the line's memo row is in place (tsr__eval_at_line) and f has a slot */
+    uint8_t *cell = ev->x.memo_row ? &ev->x.memo_row[f->memo - 1] : NULL;
+
+    if (cell && *cell) {
+        *holds = *cell == 2;
+        return TSR_OK;
+    }
+    if (r->for_str && TSR_LIKELY(ev->x.steps_left >= (int64_t)f->cost) &&
+        tsr__fast_str(r->for_str, &ev->x.item[r->for_str->slot], holds)) {
+        ev->x.steps_left -= f->cost;
+        if (cell)
+            *cell = *holds ? 2 : 1;
+        return TSR_OK;
+    }
+    return tsr__eval_test(ev, f, holds, NULL);
+}
+
+/* Band run r (plan.h) on the current line, without a trace: its shared
+ * `for` tested once (as the first category would test it), then the first
+ * band that holds the line's value, read once.  *next is where matching
+ * goes on (past the run, or past the categories repeating a `for` that
+ * failed; found or not), or 0 when the run must be tried category by
+ * category: a field of another type than declared (the walker reports it
+ * where it reads it), or a budget that would run out on the way (the walker
+ * stops where it does).  It charges what trying the categories in turn
+ * charges, and the `for`'s memo cell is kept by tsr__eval_test as then. */
+static int band_match(tsr_eval *ev, const tsr_band_run *r, int *found, size_t *next)
+{
+    const tsr_band *b = r->bands;
+    const tsr_value *v = &ev->x.item[r->slot];
+    uint32_t j, n = r->n;
+    uint64_t steps;
+    bool holds;
+    int rc;
+
+    *next = 0;
+    if ((rc = band_for(ev, r, &holds)) != TSR_OK)
+        return rc;
+    if (!holds) {
+        /* the memo now holds it false (band_for, tsr__expr_test keep it):
+         * the walk would go on past the categories that repeat it */
+        *next = ev->rs->plan->cat_next_for[r->first];
+        return TSR_OK;
+    }
+    if (TSR_LIKELY(v->type == r->type)) {
+        int64_t x = v->u.i;
+        for (j = 0; j < n && !(b[j].lo <= x && x <= b[j].hi); j++)
+            ;
+    } else if (v->type == TSR_T_MISSING) {
+        /* every comparison of a missing field is false */
+        for (j = 0; j < n && !b[j].always; j++)
+            ;
+    } else {
+        return TSR_OK;
+    }
+    steps = b[j < n ? j : n - 1].steps;
+    if (TSR_UNLIKELY(ev->x.steps_left < 0 || (uint64_t)ev->x.steps_left < steps))
+        return TSR_OK;
+    ev->x.steps_left -= (int64_t)steps;
+    *found = j < n ? (int)(r->first + j) : -1;
+    *next = (size_t)r->first + n;
+    return TSR_OK;
+}
+
 static int eval_categories(tsr_eval *ev)
 {
     const tsr_ruleset *rs = ev->rs;
-    size_t nlines = ev->res->nlines, i, c, filled = 0;
+    const tsr_plan *plan = rs->plan;
+    size_t nlines = ev->res->nlines, ncat = rs->ncategories, i, c, filled = 0;
+    bool routed = plan->categories.start != NULL;
+    const uint32_t *next_for, *band;
     /* Per category: did any line take it, and the first reason one did not. */
     uint8_t *taken = NULL;
     const char **why = NULL;
     bool trace = tsr__tracing(ev) && rs->ncategories;
     /* up to 16 categories cached on the stack; more are priced per line */
-    tsr_value pv[16];
+    int64_t pprice[16];
     uint8_t phave[16] = { 0 };
     price_cache pc = { NULL, NULL };
 
     if (rs->ncategories <= 16) {
-        pc.v = pv;
+        pc.price = pprice;
         pc.have = phave;
     }
-    if (rs->plan && rs->plan->nkinds) {
+    if (plan->nkinds) {
         /* each line's kind looked up once, for this step and the later ones */
         ev->line_kinds = tsr__arena_alloc(ev->arena, (nlines + 1) * sizeof *ev->line_kinds);
         if (!ev->line_kinds)
             return TSR_ENOMEM;
         for (i = 0; i < nlines; i++)
-            ev->line_kinds[i] = tsr__plan_kind(rs->plan, &ev->recs[i * ev->stride + TSR_ITEM_KIND]);
+            ev->line_kinds[i] = tsr__plan_kind(plan, &ev->recs[i * ev->stride + TSR_ITEM_KIND]);
     }
     if (trace) {
         taken = tsr__arena_calloc(ev->arena, rs->ncategories, 1);
@@ -291,6 +362,10 @@ static int eval_categories(tsr_eval *ev)
         if (!taken || !why)
             return TSR_ENOMEM;
     }
+    /* without a trace, an unrouted step skips the categories that repeat
+     * a `for` the line's memo holds false, and matches band runs whole */
+    next_for = routed || why ? NULL : plan->cat_next_for;
+    band = plan->cat_band;
     for (i = 0; i < nlines; i++) {
         const tsr_value *rec = ev->recs + i * ev->stride;
         int found = -1, rc;
@@ -300,22 +375,29 @@ static int eval_categories(tsr_eval *ev)
             /* named by the order: no matching, but the same conditions */
             if ((rc = chosen_category(ev, i, &found)) != TSR_OK)
                 return rc;
-        } else if (rs->plan->categories.start) {
-            if ((rc = tsr__route_first(&rs->plan->categories, ev->line_kinds[i], rs->ncategories,
-                                       why, &filled, &found, try_category, ev)) != TSR_OK)
+        } else if (routed) {
+            if ((rc = tsr__route_first(&plan->categories, ev->line_kinds[i], ncat, why, &filled,
+                                       &found, try_category, ev)) != TSR_OK)
                 return rc;
-        } else if (!why && rs->plan->cat_next_for) {
-            /* a `for` the line's memo holds false fails the categories
-             * that repeat it: the next to try is past them */
-            for (c = 0; c < rs->ncategories && found < 0;) {
+        } else if (next_for) {
+            for (c = 0; c < ncat && found < 0;) {
                 const tsr_expr *f = rs->categories[c].for_;
+                if (band && band[c]) {
+                    size_t next;
+                    if ((rc = band_match(ev, &plan->band_runs[band[c] - 1], &found, &next)) !=
+                        TSR_OK)
+                        return rc;
+                    if (next) {
+                        c = next;
+                        continue;
+                    }
+                }
                 if ((rc = try_category(ev, c, NULL, &found)) != TSR_OK)
                     return rc;
-                c = found < 0 && f && tsr__expr_memo_get(f, &ev->x) == 1
-                        ? rs->plan->cat_next_for[c] : c + 1;
+                c = found < 0 && f && tsr__expr_memo_get(f, &ev->x) == 1 ? next_for[c] : c + 1;
             }
         } else {
-            for (c = 0; c < rs->ncategories && found < 0; c++)
+            for (c = 0; c < ncat && found < 0; c++)
                 if ((rc = try_category(ev, c, why, &found)) != TSR_OK)
                     return rc;
         }

@@ -543,6 +543,54 @@ static inline uint8_t *tsr__expr_memo_cell(const tsr_expr *e, const tsr_expr_ctx
  * Charges nothing. */
 int tsr__expr_fast_call(const tsr_fast_cmp *f, tsr_expr_ctx *ctx, bool *holds);
 
+/* Whether a[0 .. n) and b[0 .. n) are the same bytes: up to 16 bytes with
+ * two overlapping loads each side (the kinds, codes and names conditions
+ * compare are short), memcmp above. */
+static inline bool tsr__same_bytes(const char *a, const char *b, size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        uint64_t a0, a1, b0, b1;
+        memcpy(&a0, a, 8);
+        memcpy(&b0, b, 8);
+        memcpy(&a1, a + n - 8, 8);
+        memcpy(&b1, b + n - 8, 8);
+        return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+    }
+    if (n >= 4 && n < 8) {
+        uint32_t a0, a1, b0, b1;
+        memcpy(&a0, a, 4);
+        memcpy(&b0, b, 4);
+        memcpy(&a1, a + n - 4, 4);
+        memcpy(&b1, b + n - 4, 4);
+        return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+    }
+    if (n < 4) {
+        size_t i;
+        for (i = 0; i < n; i++)
+            if (a[i] != b[i])
+                return false;
+        return true;
+    }
+    return memcmp(a, b, n) == 0;
+}
+
+/* A TSR_FAST_STR_EQ / TSR_FAST_STR_NE conjunct f on the value v of its
+ * field: 1 and *holds, or 0 when the walker must answer (a value of another
+ * type than declared, or with case-mapping flags).  A missing value makes
+ * the comparison false. */
+static inline int tsr__fast_str(const tsr_fast_cmp *f, const tsr_value *v, bool *holds)
+{
+    bool eq;
+
+    if (v->type != f->type || v->flags) {
+        *holds = false;
+        return v->type == TSR_T_MISSING;
+    }
+    eq = v->len == f->k.len && tsr__same_bytes(v->u.s, f->k.u.s, v->len);
+    *holds = f->kind == TSR_FAST_STR_EQ ? eq : !eq;
+    return 1;
+}
+
 /* The conjuncts fs[0 .. n) answered inline, in order, stopping at the
  * first that fails (its index in *failed): 1 and *holds, or 0 when one
  * must be left to the walker (a field of another type than declared).
@@ -581,13 +629,8 @@ static inline int tsr__expr_fast_conjs(const tsr_fast_cmp *fs, uint32_t n, tsr_e
                 case TSR_REL_GT: h = c > 0; break;
                 default: h = c >= 0; break;
                 }
-            } else {
-                bool eq;
-                if (v->flags)
-                    return 0;
-                eq = v->len == f->k.len &&
-                     (v->len == 0 || memcmp(v->u.s, f->k.u.s, v->len) == 0);
-                h = f->kind == TSR_FAST_STR_EQ ? eq : !eq;
+            } else if (!tsr__fast_str(f, v, &h)) {
+                return 0;
             }
         }
         if (!h)
@@ -595,6 +638,28 @@ static inline int tsr__expr_fast_conjs(const tsr_fast_cmp *fs, uint32_t n, tsr_e
     }
     *holds = h;
     return 1;
+}
+
+/* tsr__expr_eval's answers that need no walk: a constant, or `K1 if
+ * CONDITION else K2` whose condition is answered inline (e->cond_fast),
+ * charged the steps the walk would charge.  1 with *out, or 0 (nothing
+ * charged): ask tsr__expr_eval. */
+static inline int tsr__expr_value_fast(const tsr_expr *e, tsr_expr_ctx *ctx, tsr_value *out)
+{
+    bool h;
+    uint32_t failed;
+
+    if (e->is_const) {
+        *out = e->constant;
+        return 1;
+    }
+    if (e->ncond_fast && TSR_LIKELY(ctx->steps_left >= (int64_t)e->cost) &&
+        tsr__expr_fast_conjs(e->cond_fast, e->ncond_fast, ctx, &h, &failed)) {
+        ctx->steps_left -= e->cost;
+        *out = e->cond_k[!h];
+        return 1;
+    }
+    return 0;
 }
 
 /* Answer e inline when it has a pre-decoded form (e->nfast, see

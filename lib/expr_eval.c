@@ -877,21 +877,8 @@ int tsr__prog_eval(const tsr_prog *p, uint32_t idx, const char *src, tsr_expr_ct
 
 int tsr__expr_eval(const tsr_expr *e, tsr_expr_ctx *ctx, tsr_value *out)
 {
-    if (e->is_const) {
-        *out = e->constant;
+    if (tsr__expr_value_fast(e, ctx, out))
         return TSR_OK;
-    }
-    /* `K1 if CONDITION else K2` with an inline condition: the same value,
-     * charged the same steps, without the walk */
-    if (e->ncond_fast && TSR_LIKELY(ctx->steps_left >= (int64_t)e->cost)) {
-        bool h;
-        uint32_t failed;
-        if (tsr__expr_fast_conjs(e->cond_fast, e->ncond_fast, ctx, &h, &failed)) {
-            ctx->steps_left -= e->cost;
-            *out = e->cond_k[!h];
-            return TSR_OK;
-        }
-    }
     const tsr_prog *p = e->code;
     est s = { p->ops, p->kids, ctx, e->src, e };
     int rc = charge(&s, e->cost);

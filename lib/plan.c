@@ -246,6 +246,139 @@ static int cat_next_for_build(const tsr_ruleset *rs, tsr_plan *p, tsr_arena *ar)
     return TSR_OK;
 }
 
+/* Category cat's `when` as a band (tsr_band: lo, hi, always): true when it
+ * can be one, with the field it reads in *slot / *type (untouched for a
+ * catch-all).  Its `for` is checked by the caller. */
+static bool band_read(const tsr_category *cat, tsr_band *b, uint16_t *slot, uint8_t *type)
+{
+    const tsr_expr *w = cat->when;
+    uint32_t j;
+
+    b->lo = INT64_MIN;
+    b->hi = INT64_MAX;
+    b->always = !w;
+    if (cat->valid.any)
+        return false;
+    if (!w)
+        return true;
+    if (w->memo || !w->nfast)
+        return false;
+    for (j = 0; j < w->nfast; j++) {
+        const tsr_fast_cmp *f = &w->fast[j];
+        int64_t k = f->k.u.i;
+        if (f->kind != TSR_FAST_NUM || f->record != TSR_REC_ITEM ||
+            (j && (f->slot != *slot || f->type != *type)))
+            return false;
+        *slot = f->slot;
+        *type = f->type;
+        switch (f->rel) {
+        case TSR_REL_EQ:
+            if (k > b->lo) b->lo = k;
+            if (k < b->hi) b->hi = k;
+            break;
+        case TSR_REL_LT:
+            if (k == INT64_MIN) b->lo = 1, b->hi = 0;   /* nothing is below */
+            else if (k - 1 < b->hi) b->hi = k - 1;
+            break;
+        case TSR_REL_LE:
+            if (k < b->hi) b->hi = k;
+            break;
+        case TSR_REL_GT:
+            if (k == INT64_MAX) b->lo = 1, b->hi = 0;
+            else if (k + 1 > b->lo) b->lo = k + 1;
+            break;
+        case TSR_REL_GE:
+            if (k > b->lo) b->lo = k;
+            break;
+        default:
+            return false;   /* `!=` is two bands; `in` is not a comparison */
+        }
+    }
+    return true;
+}
+
+/* The end of the band run that would start at category i (see
+ * tsr_band_run): i when category i cannot start one.  Sets *slot / *type,
+ * and fills bands[0 .. end - i) when bands is not NULL (only for a run:
+ * it writes the bands it reads). */
+static size_t band_run_end(const tsr_ruleset *rs, size_t i, tsr_band *bands, uint16_t *slot,
+                           uint8_t *type)
+{
+    const tsr_expr *f = rs->categories[i].for_;
+    size_t e, n = rs->ncategories;
+    uint64_t steps = 0;
+    bool ranged = false;
+
+    if (!f || !f->memo)
+        return i;
+    for (e = i; e < n && e - i < UINT32_MAX && rs->categories[e].for_ &&
+                rs->categories[e].for_->memo == f->memo; e++) {
+        uint16_t s = *slot;
+        uint8_t t = *type;
+        tsr_band b;
+        if (!band_read(&rs->categories[e], &b, &s, &t) ||
+            (!b.always && ranged && (s != *slot || t != *type)))
+            break;
+        if (!b.always) {
+            ranged = true;
+            *slot = s;
+            *type = t;
+            steps += rs->categories[e].when->cost;
+        }
+        b.steps = steps;
+        if (bands)
+            bands[e - i] = b;
+    }
+    return e - i >= 2 && ranged ? e : i;
+}
+
+/* rs->plan's band runs (see tsr_band_run), after cat_next_for. */
+static int band_runs_build(const tsr_ruleset *rs, tsr_plan *p, tsr_arena *ar)
+{
+    size_t n = rs->ncategories, i, e, nruns = 0, nbands = 0;
+    tsr_band_run *runs;
+    tsr_band *bands;
+    const tsr_expr *f;
+    uint16_t slot = 0;
+    uint8_t type = 0;
+
+    if (!p->cat_next_for)
+        return TSR_OK;   /* no two adjacent categories share a memoised `for` */
+    for (i = 0; i < n; i = e > i ? e : i + 1) {
+        e = band_run_end(rs, i, NULL, &slot, &type);
+        if (e > i) {
+            nruns++;
+            nbands += e - i;
+        }
+    }
+    if (!nruns)
+        return TSR_OK;
+    runs = tsr__arena_calloc(ar, nruns, sizeof *runs);
+    bands = tsr__arena_calloc(ar, nbands, sizeof *bands);
+    p->cat_band = tsr__arena_calloc(ar, n, sizeof *p->cat_band);
+    if (!runs || !bands || !p->cat_band)
+        return TSR_ENOMEM;
+    p->band_runs = runs;
+    for (i = 0; i < n; i = e > i ? e : i + 1) {
+        if ((e = band_run_end(rs, i, NULL, &slot, &type)) == i)
+            continue;
+        (void)band_run_end(rs, i, bands, &slot, &type);
+        runs->first = (uint32_t)i;
+        runs->n = (uint32_t)(e - i);
+        runs->slot = slot;
+        runs->type = type;
+        runs->bands = bands;
+        runs->for_ = f = rs->categories[i].for_;
+        if (f->nfast == 1 && f->fast[0].record == TSR_REC_ITEM &&
+            (f->fast[0].kind == TSR_FAST_STR_EQ || f->fast[0].kind == TSR_FAST_STR_NE))
+            runs->for_str = &f->fast[0];
+        p->cat_band[i] = (uint32_t)p->nband_runs++ + 1;
+        runs++;
+        bands += e - i;
+    }
+    return TSR_OK;
+}
+
 int tsr__plan_build(tsr_ruleset *rs)
 {
     tsr_arena *ar = &rs->arena;
@@ -261,8 +394,16 @@ int tsr__plan_build(tsr_ruleset *rs)
         p->any_exclusive |= rs->discounts[i].exclusive;
     for (i = 0; i < rs->loyalty.nearn; i++)
         p->earn_multiply |= rs->loyalty.earn[i].is_multiply;
-    if ((rc = cat_next_for_build(rs, p, ar)) != TSR_OK)
+    if ((rc = cat_next_for_build(rs, p, ar)) != TSR_OK ||
+        (rc = band_runs_build(rs, p, ar)) != TSR_OK)
         return rc;
+    if (rs->ncategories) {
+        p->cat_id_len = tsr__arena_alloc(ar, rs->ncategories * sizeof *p->cat_id_len);
+        if (!p->cat_id_len)
+            return TSR_ENOMEM;
+        for (i = 0; i < rs->ncategories; i++)
+            p->cat_id_len[i] = (uint32_t)strlen(rs->categories[i].id);
+    }
     if (sections_alloc(&sec[0], rs->ncategories, ar) != TSR_OK ||
         sections_alloc(&sec[1], rs->taxes.nrates, ar) != TSR_OK ||
         sections_alloc(&sec[2], rs->ndiscounts, ar) != TSR_OK ||

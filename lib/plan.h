@@ -37,6 +37,36 @@ typedef struct tsr_route {
     size_t ngeneral;
 } tsr_route;
 
+/* One category of a band run: its `when` as the values of the field it
+ * takes, lo .. hi inclusive (compared as tsr_value.u.i, as the inline
+ * comparisons do; lo > hi: none), or every line (`always`: no `when`). */
+typedef struct tsr_band {
+    int64_t lo, hi;
+    bool always;
+    /* The steps matching charges up to and including this category: the
+     * costs of the `when`s tried from the first of the run on. */
+    uint64_t steps;
+} tsr_band;
+
+/* A run of n >= 2 adjacent categories first .. first + n - 1 that share one
+ * memoised `for`, have no `valid`/`channels` of their own, and whose `when`
+ * is absent or an `and` chain of comparisons of one item field (slot, of
+ * declared type `type`) with constants, none `!=` (the bands
+ * `item.height_cm < 100`, `item.height_cm >= 100 and item.height_cm < 130`,
+ * and a catch-all).  Without a trace, a line that passes the `for` takes
+ * the first band that holds its value, read once (eval_categories). */
+typedef struct tsr_band_run {
+    uint32_t first, n;
+    uint16_t slot;
+    uint8_t type;
+    const tsr_band *bands;      /* n, in the categories' order */
+    /* The `for` when it is one string comparison of an item field with a
+     * constant (`item.kind == "ticket"`), answered in the step; NULL: it is
+     * tested as any condition. */
+    const tsr_fast_cmp *for_str;
+    const tsr_expr *for_;       /* the shared `for` (it has a memo slot) */
+} tsr_band_run;
+
 typedef struct tsr_plan {
     const char **kinds;         /* the distinct kind literals, by kind id */
     uint32_t *kind_lens;
@@ -49,6 +79,14 @@ typedef struct tsr_plan {
      * `for` is false fails every category before it, without a trace.
      * NULL when no two adjacent categories share a memoised `for`. */
     uint32_t *cat_next_for;
+    /* Band runs (tsr_band_run): per category c, 0, or 1 + the index in
+     * band_runs of the run that starts at c.  NULL when there is none. */
+    uint32_t *cat_band;
+    const struct tsr_band_run *band_runs;
+    size_t nband_runs;
+    /* Per category, strlen of its id (the line's item.category once
+     * matched); NULL when there are no categories. */
+    uint32_t *cat_id_len;
     tsr_route rates;            /* tax rates, by `for` */
     /* Discounts that an order with none of their kinds cannot change, and
      * whose skipping cannot hide an error nor a trace entry: indexed by

@@ -1060,6 +1060,30 @@ static void a_builder_order_names_a_category_under_the_same_checks(void **state)
     tsr_ruleset_free(rs);
 }
 
+/* tsr__same_bytes (the inline string comparison of tsr__expr_fast_test)
+ * agrees with memcmp at every length around its word sizes, for a
+ * difference at each position. */
+static void inline_string_comparison_agrees_with_memcmp(void **state)
+{
+    char a[40], b[40];
+    size_t n, k;
+
+    (void)state;
+    for (n = 0; n <= 33; n++) {
+        for (k = 0; k < n; k++) {
+            a[k] = (char)('a' + k % 26);
+            b[k] = a[k];
+        }
+        assert_true(tsr__same_bytes(a, b, n));
+        for (k = 0; k < n; k++) {
+            b[k] = 'Z';
+            assert_false(tsr__same_bytes(a, b, n));
+            assert_int_not_equal(memcmp(a, b, n), 0);
+            b[k] = a[k];
+        }
+    }
+}
+
 int main(int argc, char **argv)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
@@ -1101,6 +1125,7 @@ int main(int argc, char **argv)
         T(a_missing_field_of_the_line_is_named),
         cmocka_unit_test(an_order_names_only_a_selectable_category_whose_conditions_hold),
         cmocka_unit_test(a_builder_order_names_a_category_under_the_same_checks),
+        cmocka_unit_test(inline_string_comparison_agrees_with_memcmp),
     };
     /* `test_x NAME` runs the cases NAME matches (a * wildcard) alone */
     if (argc > 1)

@@ -61,6 +61,21 @@ static char *eval_json(const tsr_ruleset *rs, const char *order, bool trace)
     return copy;
 }
 
+/* The result JSON gives line `id` of `kind` category `cat` (NULL: none). */
+static void assert_line_category(const char *json, const char *id, const char *kind,
+                                 const char *cat)
+{
+    char want[256];
+
+    if (cat)
+        snprintf(want, sizeof want, "\"id\":\"%s\",\"kind\":\"%s\",\"category\":\"%s\"", id,
+                 kind, cat);
+    else
+        snprintf(want, sizeof want, "\"id\":\"%s\",\"kind\":\"%s\",\"category\":null", id, kind);
+    if (!strstr(json, want))
+        fail_msg("%s not in %s", want, json);
+}
+
 /* The rules a line of `kind` visits in route r, as "0 2 3 " */
 static void visits(const tsr_ruleset *rs, const tsr_route *r, const char *kind, char *out,
                    size_t size)
@@ -180,11 +195,11 @@ static void categories_through_the_plan_answer_and_trace_as_before(void **state)
     (void)state;
     json = eval_json(rs, order, true);
     /* first match per line: t1 free, d by `when` (w), t2 late, v all, t3 tk2 */
-    assert_non_null(strstr(json, "\"id\":\"t1\",\"kind\":\"ticket\",\"category\":\"tk\""));
-    assert_non_null(strstr(json, "\"id\":\"d\",\"kind\":\"drink\",\"category\":\"w\""));
-    assert_non_null(strstr(json, "\"id\":\"t2\",\"kind\":\"ticket\",\"category\":\"late\""));
-    assert_non_null(strstr(json, "\"id\":\"v\",\"kind\":\"merch\",\"category\":\"all\""));
-    assert_non_null(strstr(json, "\"id\":\"t3\",\"kind\":\"ticket\",\"category\":\"tk2\""));
+    assert_line_category(json, "t1", "ticket", "tk");
+    assert_line_category(json, "d", "drink", "w");
+    assert_line_category(json, "t2", "ticket", "late");
+    assert_line_category(json, "v", "merch", "all");
+    assert_line_category(json, "t3", "ticket", "tk2");
     /* fd's first reason is the first line's (parking: its kind), though
      * the plan never routed that line there; the food and drink lines
      * that reached it later failed its `when` */
@@ -493,14 +508,14 @@ static void categories_that_repeat_a_failed_for_are_skipped_as_before(void **sta
     /* a Wednesday: kid is not valid; a baby, an adult, old (as a ticket
      * past its age bands and as food), a snack, a meal, parking keeps its
      * price, a ticket without age: late */
-    assert_non_null(strstr(json, "\"id\":\"a\",\"kind\":\"ticket\",\"category\":\"baby\""));
-    assert_non_null(strstr(json, "\"id\":\"b\",\"kind\":\"ticket\",\"category\":\"adult\""));
-    assert_non_null(strstr(json, "\"id\":\"c\",\"kind\":\"ticket\",\"category\":\"old\""));
-    assert_non_null(strstr(json, "\"id\":\"d\",\"kind\":\"food\",\"category\":\"old\""));
-    assert_non_null(strstr(json, "\"id\":\"e\",\"kind\":\"food\",\"category\":\"snack\""));
-    assert_non_null(strstr(json, "\"id\":\"f\",\"kind\":\"food\",\"category\":\"meal\""));
-    assert_non_null(strstr(json, "\"id\":\"g\",\"kind\":\"parking\",\"category\":null"));
-    assert_non_null(strstr(json, "\"id\":\"h\",\"kind\":\"ticket\",\"category\":\"late\""));
+    assert_line_category(json, "a", "ticket", "baby");
+    assert_line_category(json, "b", "ticket", "adult");
+    assert_line_category(json, "c", "ticket", "old");
+    assert_line_category(json, "d", "food", "old");
+    assert_line_category(json, "e", "food", "snack");
+    assert_line_category(json, "f", "food", "meal");
+    assert_line_category(json, "g", "parking", NULL);
+    assert_line_category(json, "h", "ticket", "late");
     free(json);
     same_bytes_with(rs, repeated_for_order, no_for_skips);
     tsr_ruleset_free(rs);
@@ -558,6 +573,246 @@ static void skipping_categories_spends_the_budget_as_before(void **state)
     }
 }
 
+/* ---------------------------------------------------------------------
+ * Band runs (tsr_plan.band_runs): adjacent categories sharing a memoised
+ * `for` whose `when`s compare one item field with constants.
+ */
+static const char band_rules[] =
+    HEADER
+    "schema: { item: { height_cm: int, age: int } }\n"
+    "categories:\n"
+    "  - { id: free, for: item.kind == \"ticket\", when: item.height_cm < 100, price: 0.00 }\n"
+    "  - { id: child, for: item.kind == \"ticket\","
+    " when: item.height_cm >= 100 and item.height_cm < 130,"
+    " price: '50.00 if weekday(now) >= 6 else 40.00' }\n"
+    "  - { id: pick, for: item.kind == \"ticket\", when: item.height_cm >= 200, selectable: true,"
+    " price: 5.00 }\n"
+    "  - { id: adult, for: item.kind == \"ticket\", selectable: true,"
+    " price: '70.00 if weekday(now) >= 6 else 60.00' }\n"
+    "  - { id: snack, for: item.kind == \"food\", when: item.age < 12, price: 1.00 }\n"
+    "  - { id: meal, for: item.kind == \"food\", when: item.age != 12, price: 2.00 }\n"
+    "  - { id: late, for: item.kind == \"food\", price: 3.00 }\n";
+
+#define TICKET(id, h) "{\"id\": \"" id "\", \"kind\": \"ticket\", \"height_cm\": " #h "}"
+
+static const char *const band_orders[] = {
+    "{" DT ", \"items\": [" TICKET("a", 99) "," TICKET("b", 100) "," TICKET("c", 129) ","
+    TICKET("d", 130) "," TICKET("e", 200) "]}",
+    "{" DT ", \"items\": [" TICKET("a", -9223372036854775807) "," TICKET("b", 0) ","
+    TICKET("c", 199) "," TICKET("d", 9223372036854775807) "]}",
+    /* no height: every band is false, the catch-all takes it */
+    "{" DT ", \"items\": [{\"id\": \"a\", \"kind\": \"ticket\"}," TICKET("b", 120) "]}",
+    /* other kinds: the `for` fails and the run is skipped */
+    "{" DT ", \"items\": [" LINE("f", "fnb", "2.00") ",{\"id\": \"g\", \"kind\": \"food\","
+    " \"age\": 12}," "{\"id\": \"h\", \"kind\": \"food\", \"age\": 5},"
+    "{\"id\": \"i\", \"kind\": \"food\"}," TICKET("j", 50) "]}",
+    /* a line naming its own category: no matching */
+    "{" DT ", \"items\": [{\"id\": \"a\", \"kind\": \"ticket\", \"height_cm\": 120,"
+    " \"category\": \"adult\"}," TICKET("b", 120) "]}",
+    /* a weekend: the other price of child and adult */
+    "{\"datetime\": \"2026-06-13T11:00:00+03:00\", \"items\": [" TICKET("a", 120) ","
+    TICKET("b", 150) "]}",
+};
+
+/* Every category tried in turn. */
+static void no_bands(tsr_plan *p)
+{
+    p->cat_band = NULL;
+}
+
+/* The result JSON (trace off) or the error of `order`, and the steps the
+ * evaluation took, as "steps N: ...". */
+static char *eval_outcome(const tsr_ruleset *rs, const char *order)
+{
+    tsr_eval_options o = TSR_EVAL_OPTIONS_INIT;
+    tsr_result *r = NULL;
+    tsr_error err;
+    char buf[1024], *out;
+    const char *text;
+    size_t n;
+
+    o.no_trace = true;
+    if (tsr_evaluate_text(&r, rs, order, strlen(order), &o, &err) != TSR_OK) {
+        tsr_error_format(buf, sizeof buf, &err);
+        text = buf;
+    } else {
+        text = tsr_result_json(r, NULL);
+    }
+    n = strlen(text) + 32;
+    out = malloc(n);
+    assert_non_null(out);
+    snprintf(out, n, "steps %llu: %s", r ? (unsigned long long)r->steps : 0ull, text);
+    tsr_result_free(r);
+    return out;
+}
+
+/* The same outcome, steps included, with and without the band runs. */
+static void same_outcome_without_bands(tsr_ruleset *rs, const char *order)
+{
+    tsr_plan saved = *rs->plan;
+    char *with = eval_outcome(rs, order), *without;
+
+    no_bands(rs->plan);
+    without = eval_outcome(rs, order);
+    *rs->plan = saved;
+    assert_string_equal(with, without);
+    free(with);
+    free(without);
+}
+
+static void band_runs_are_read_at_load(void **state)
+{
+    tsr_ruleset *rs = load(band_rules);
+    const tsr_band_run *r;
+
+    (void)state;
+    /* the tickets; the foods' `!=` is no band */
+    assert_int_equal(rs->plan->nband_runs, 1);
+    r = &rs->plan->band_runs[0];
+    assert_int_equal(rs->plan->cat_band[0], 1);
+    assert_int_equal(rs->plan->cat_band[1], 0);
+    assert_int_equal(rs->plan->cat_band[4], 0);
+    assert_int_equal(r->first, 0);
+    assert_int_equal(r->n, 4);
+    assert_true(r->bands[0].lo == INT64_MIN && r->bands[0].hi == 99 && !r->bands[0].always);
+    assert_true(r->bands[1].lo == 100 && r->bands[1].hi == 129);
+    assert_true(r->bands[2].lo == 200 && r->bands[2].hi == INT64_MAX);
+    assert_true(r->bands[3].always);
+    /* the walker's steps: 1, then 3 more, then 1 more; the catch-all none */
+    assert_int_equal(r->bands[0].steps, 1);
+    assert_int_equal(r->bands[1].steps, 4);
+    assert_int_equal(r->bands[2].steps, 5);
+    assert_int_equal(r->bands[3].steps, 5);
+    tsr_ruleset_free(rs);
+
+    /* a `valid`, two fields, a list test: no run */
+    rs = load(HEADER "schema: { item: { h: int, w: int } }\ncategories:\n"
+                     "  - { id: a, for: item.kind == \"t\", when: item.h < 1, price: 1.00,"
+                     " valid: { weekdays: [1] } }\n"
+                     "  - { id: b, for: item.kind == \"t\", when: item.h < 2, price: 1.00 }\n"
+                     "  - { id: c, for: item.kind == \"t\", when: item.w < 3, price: 1.00 }\n"
+                     "  - { id: d, for: item.kind == \"t\", when: 'item.kind in [\"t\"]',"
+                     " price: 1.00 }\n");
+    assert_null(rs->plan->cat_band);
+    tsr_ruleset_free(rs);
+}
+
+static void band_runs_answer_as_the_categories_tried_in_turn(void **state)
+{
+    tsr_ruleset *rs = load(band_rules);
+    size_t k;
+    char *json;
+
+    (void)state;
+    for (k = 0; k < sizeof band_orders / sizeof *band_orders; k++) {
+        same_outcome_without_bands(rs, band_orders[k]);
+        same_bytes_with(rs, band_orders[k], no_bands);
+    }
+    json = eval_outcome(rs, band_orders[0]);
+    /* the bounds: 99 | 100 .. 129 | 130 | 200 */
+    assert_line_category(json, "a", "ticket", "free");
+    assert_line_category(json, "b", "ticket", "child");
+    assert_line_category(json, "c", "ticket", "child");
+    assert_line_category(json, "d", "ticket", "adult");
+    assert_line_category(json, "e", "ticket", "pick");
+    free(json);
+    json = eval_outcome(rs, band_orders[2]);
+    assert_line_category(json, "a", "ticket", "adult");
+    free(json);
+    json = eval_outcome(rs, band_orders[3]);
+    assert_line_category(json, "f", "fnb", NULL);
+    assert_line_category(json, "g", "food", "late");
+    assert_line_category(json, "h", "food", "snack");
+    assert_line_category(json, "j", "ticket", "free");
+    free(json);
+    tsr_ruleset_free(rs);
+
+    /* a band run that is not the first try of its `for`, and one that
+     * ends in no category: lines go on to the categories after it */
+    rs = load(HEADER "schema: { item: { h: int } }\ncategories:\n"
+                     "  - { id: x, for: item.kind == \"ticket\", when: item.h * 2 == 8,"
+                     " price: 1.00 }\n"
+                     "  - { id: lo, for: item.kind == \"ticket\", when: item.h < 3, price: 2.00 }\n"
+                     "  - { id: mid, for: item.kind == \"ticket\", when: item.h == 5,"
+                     " price: 3.00 }\n"
+                     "  - { id: rest, when: item.h > 0, price: 4.00 }\n");
+    assert_non_null(rs->plan->cat_band);
+    assert_int_equal(rs->plan->cat_band[1], 1);
+    for (k = 0; k < 2; k++) {
+        const char *o = k ? "{" DT ", \"items\": [{\"id\": \"a\", \"kind\": \"ticket\", \"h\": 4},"
+                            "{\"id\": \"b\", \"kind\": \"ticket\", \"h\": 5},"
+                            "{\"id\": \"c\", \"kind\": \"ticket\", \"h\": 6},"
+                            "{\"id\": \"d\", \"kind\": \"ticket\", \"h\": 2}]}"
+                          : "{" DT ", \"items\": [" LINE("a", "ticket", "1.00") "]}";
+        same_outcome_without_bands(rs, o);
+        same_bytes_with(rs, o, no_bands);
+    }
+    json = eval_outcome(rs, "{" DT ", \"items\": [{\"id\": \"c\", \"kind\": \"ticket\", \"h\": 6}]}");
+    assert_non_null(strstr(json, "\"category\":\"rest\""));
+    free(json);
+    tsr_ruleset_free(rs);
+}
+
+/* A band run whose `for` is another string comparison (`!=`), or no string
+ * comparison at all (tested as any condition), answers as before too. */
+static void band_runs_under_other_fors_answer_as_before(void **state)
+{
+    static const char *const fors[] = { "item.kind != \"food\"", "item.age >= 0",
+                                        "item.id != \"b\"" };
+    static const char order[] =
+        "{" DT ", \"items\": [" TICKET("a", 99) "," TICKET("b", 100) ","
+        "{\"id\": \"c\", \"kind\": \"food\", \"age\": 3, \"height_cm\": 100},"
+        "{\"id\": \"d\", \"kind\": \"ticket\", \"age\": 30, \"height_cm\": 129},"
+        "{\"id\": \"e\", \"kind\": \"ticket\", \"age\": -1, \"height_cm\": 1}]}";
+    size_t k;
+
+    (void)state;
+    for (k = 0; k < sizeof fors / sizeof *fors; k++) {
+        char yaml[1024];
+        tsr_ruleset *rs;
+        snprintf(yaml, sizeof yaml,
+                 HEADER "schema: { item: { height_cm: int, age: int } }\ncategories:\n"
+                        "  - { id: free, for: %s, when: item.height_cm < 100, price: 0.00 }\n"
+                        "  - { id: child, for: %s, when: item.height_cm <= 129, price: 1.00 }\n"
+                        "  - { id: adult, for: %s, price: 2.00 }\n"
+                        "  - { id: other, price: 3.00 }\n",
+                 fors[k], fors[k], fors[k]);
+        rs = load(yaml);
+        assert_int_equal(rs->plan->nband_runs, 1);
+        /* only the string comparisons are answered in the step */
+        assert_true((rs->plan->band_runs[0].for_str != NULL) == (k != 1));
+        same_outcome_without_bands(rs, order);
+        same_bytes_with(rs, order, no_bands);
+        tsr_ruleset_free(rs);
+    }
+}
+
+/* With every budget from 1 step up, the band runs stop an evaluation where
+ * the categories tried in turn stop it, and with the same message. */
+static void band_runs_spend_the_budget_as_before(void **state)
+{
+    tsr_load_options opts = TSR_LOAD_OPTIONS_INIT;
+    tsr_ruleset *rs = NULL;
+    tsr_error err;
+    uint64_t budget;
+    size_t k, stopped = 0;
+
+    (void)state;
+    for (budget = 1; budget <= 40; budget++) {
+        opts.max_eval_steps = budget;
+        assert_int_equal(tsr_ruleset_load_string(&rs, band_rules, strlen(band_rules),
+                                                 "test.yaml", &opts, &err), TSR_OK);
+        for (k = 0; k < sizeof band_orders / sizeof *band_orders; k++) {
+            char *out = eval_outcome(rs, band_orders[k]);
+            stopped += strstr(out, "max_eval_steps") != NULL;
+            free(out);
+            same_outcome_without_bands(rs, band_orders[k]);
+        }
+        tsr_ruleset_free(rs);
+    }
+    assert_true(stopped > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -575,6 +830,10 @@ int main(void)
         cmocka_unit_test(exclusive_discounts_and_multipliers_still_take_effect),
         cmocka_unit_test(categories_that_repeat_a_failed_for_are_skipped_as_before),
         cmocka_unit_test(skipping_categories_spends_the_budget_as_before),
+        cmocka_unit_test(band_runs_are_read_at_load),
+        cmocka_unit_test(band_runs_answer_as_the_categories_tried_in_turn),
+        cmocka_unit_test(band_runs_spend_the_budget_as_before),
+        cmocka_unit_test(band_runs_under_other_fors_answer_as_before),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
