@@ -627,22 +627,29 @@ static int earn_per(tsr_eval *ev, size_t r, earn_state *s, size_t *idx, int64_t 
     int64_t base = 0, points;
     entry_dates dates;
     size_t n, k;
+    bool equal = true;      /* every weight the same so far */
     char b1[32], b2[32];
     int rc;
 
     if (e->per <= 0)             /* the loader refuses it; never divide by it */
         return tsr__err(ev->err, TSR_EEVAL, "loyalty: `per` of earn rule `%s` is not positive",
                         e->id);
-    rc = eligible_lines(ev, e->for_, idx, &n);
-    if (rc != TSR_OK)
-        return rc;
+    /* a rule without `for` takes every line: no list of them to build */
+    if (e->for_) {
+        if ((rc = eligible_lines(ev, e->for_, idx, &n)) != TSR_OK)
+            return rc;
+    } else {
+        ev->x.item = NULL;
+        n = res->nlines;
+    }
     for (k = 0; k < n; k++) {
-        const tsr_res_line *line = &res->lines[idx[k]];
+        const tsr_res_line *line = &res->lines[e->for_ ? idx[k] : k];
         int64_t paid = line->total;
         /* on: price = after discounts, before redemption. */
         if (L->on == TSR_EARN_ON_PRICE && !tsr__add(paid, line->redeemed_value, &paid))
             return overflow(ev, "line total");
         w[k] = paid > 0 ? paid : 0;
+        equal &= w[k] == w[0];
         if (!tsr__add(base, w[k], &base))
             return overflow(ev, "earn base");
     }
@@ -670,7 +677,7 @@ static int earn_per(tsr_eval *ev, size_t r, earn_state *s, size_t *idx, int64_t 
         s->why = WHY(ev, "0 points: multiplied by 0 by `earn.%s`", s->zeroed_by);
         return TSR_OK;
     }
-    if (!tsr__allocate(points, w, n, alloc))
+    if (!tsr__allocate_sum(points, w, n, base, equal, alloc))
         return overflow(ev, "points allocation");
     if ((rc = reserve_entries(ev, n)) != TSR_OK)
         return rc;
@@ -679,11 +686,12 @@ static int earn_per(tsr_eval *ev, size_t r, earn_state *s, size_t *idx, int64_t 
     if (slot < 0 && (rc = entry_dates_of(ev, slot, -1, &dates)) != TSR_OK)
         return rc;
     for (k = 0; k < n; k++) {
+        int line = (int)(e->for_ ? idx[k] : k);
         if (alloc[k] == 0)
             continue;
-        if (slot >= 0 && (rc = entry_dates_of(ev, slot, (int)idx[k], &dates)) != TSR_OK)
+        if (slot >= 0 && (rc = entry_dates_of(ev, slot, line, &dates)) != TSR_OK)
             return rc;
-        if ((rc = push_entry(ev, (int)r, (int)idx[k], alloc[k], &dates)) != TSR_OK)
+        if ((rc = push_entry(ev, (int)r, line, alloc[k], &dates)) != TSR_OK)
             return rc;
     }
     s->applied = true;

@@ -653,7 +653,22 @@ bool tsr__allocate(int64_t amount, const int64_t *w, size_t n, int64_t *out)
     for (size_t i = 0; i < n; i++)
         if (w[i] < 0 || !tsr__add(total, w[i], &total))
             return false;
-    if (total == 0) {
+    return tsr__allocate_sum(amount, w, n, total, false, out);
+}
+
+bool tsr__allocate_sum(int64_t amount, const int64_t *w, size_t n, int64_t total, bool equal,
+                       int64_t *out)
+{
+    if (amount < 0 || n == 0)
+        return amount == 0 && n == 0;
+    if (n == 1) {
+        out[0] = amount;
+        return true;
+    }
+    /* equal weights (all zero included): amount * w / (n * w) = amount / n
+     * for every line, the same remainder for each, so the leftover units go
+     * to the first lines */
+    if (total == 0 || equal) {
         split_evenly(amount, n, out);
         return true;
     }

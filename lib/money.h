@@ -139,4 +139,13 @@ int tsr__currency_minor_units(const char *code);
  * is found by binary search over its value, not by n picks. */
 bool tsr__allocate(int64_t amount, const int64_t *w, size_t n, int64_t *out);
 
+/* tsr__allocate for a caller that has summed the weights already (every
+ * w[i] >= 0, total their sum, computed with overflow checks): the same
+ * shares, without checking and summing them again.  equal: the caller saw
+ * every weight equal, so each line takes amount / n and the first
+ * amount % n lines one more (their remainders tie), without a division
+ * per line.  n > 0, amount >= 0. */
+bool tsr__allocate_sum(int64_t amount, const int64_t *w, size_t n, int64_t total, bool equal,
+                       int64_t *out);
+
 #endif /* TSR_MONEY_H */

@@ -290,6 +290,73 @@ static void test_earn_for_limits_the_lines_that_earn(void **state)
     tsr_ruleset_free(rs);
 }
 
+/* A rule without `for` takes every line without building the list of
+ * them, and equal weights are split without a division per line: the
+ * same entries as a `for` that holds on every line (the general path),
+ * for equal, unequal, zero and single lines. */
+static void test_earn_without_for_matches_a_for_that_always_holds(void **state)
+{
+    static const char *const orders[] = {
+        "{" WHEN "," MEMBER ",\"items\":["
+        "{\"id\":\"a\",\"kind\":\"ticket\",\"price\":\"7.00\"},"
+        "{\"id\":\"b\",\"kind\":\"fnb\",\"price\":\"7.00\"},"
+        "{\"id\":\"c\",\"kind\":\"ticket\",\"price\":\"7.00\"}]}",
+        "{" WHEN "," MEMBER ",\"items\":["
+        "{\"id\":\"a\",\"kind\":\"ticket\",\"price\":\"19.99\"},"
+        "{\"id\":\"b\",\"kind\":\"fnb\",\"price\":\"40.00\"},"
+        "{\"id\":\"c\",\"kind\":\"ticket\",\"price\":\"0.00\"},"
+        "{\"id\":\"d\",\"kind\":\"merch\",\"price\":\"3.01\",\"quantity\":3}]}",
+        "{" WHEN "," MEMBER ",\"items\":["
+        "{\"id\":\"a\",\"kind\":\"ticket\",\"price\":\"0.00\"},"
+        "{\"id\":\"b\",\"kind\":\"ticket\",\"price\":\"9.00\"},"
+        "{\"id\":\"c\",\"kind\":\"ticket\",\"price\":\"9.00\"}]}",
+        "{" WHEN "," MEMBER ",\"items\":["
+        "{\"id\":\"a\",\"kind\":\"ticket\",\"price\":\"31.00\"}]}",
+    };
+    tsr_ruleset *all = load(HEAD
+        "loyalty:\n"
+        "  member_when: customer.member\n"
+        "  expire_days: 30\n"
+        "  earn:\n"
+        "    - { id: base, per: 3.00, points: 1 }\n");
+    tsr_ruleset *tested = load(HEAD
+        "loyalty:\n"
+        "  member_when: customer.member\n"
+        "  expire_days: 30\n"
+        "  earn:\n"
+        "    - { id: base, for: item.kind != \"none\", per: 3.00, points: 1 }\n");
+    (void)state;
+
+    for (size_t o = 0; o < TSR_ARRAY_LEN(orders); o++) {
+        tsr_result *a = eval(all, orders[o]), *b = eval(tested, orders[o]);
+        assert_true(a->points_earned > 0);
+        assert_int_equal(a->points_earned, b->points_earned);
+        assert_int_equal(a->nentries, b->nentries);
+        for (size_t i = 0; i < a->nentries; i++) {
+            assert_int_equal(a->entries[i].line, b->entries[i].line);
+            assert_int_equal(a->entries[i].points, b->entries[i].points);
+            assert_int_equal(a->entries[i].available_on, b->entries[i].available_on);
+            assert_int_equal(a->entries[i].expires_on, b->entries[i].expires_on);
+        }
+        for (size_t i = 0; i < a->nlines; i++)
+            assert_int_equal(a->lines[i].points_earned, b->lines[i].points_earned);
+        assert_points_consistent(a);
+        tsr_result_free(a);
+        tsr_result_free(b);
+    }
+    /* equal lines: 21.00 / 3.00 = 7 points, 7 / 3 each and the leftover
+     * to the first line */
+    {
+        tsr_result *r = eval(all, orders[0]);
+        assert_int_equal(line(r, "a")->points_earned, 3);
+        assert_int_equal(line(r, "b")->points_earned, 2);
+        assert_int_equal(line(r, "c")->points_earned, 2);
+        tsr_result_free(r);
+    }
+    tsr_ruleset_free(all);
+    tsr_ruleset_free(tested);
+}
+
 /* ---------------------------------------------------------------------
  * Earning: flat and multiply.
  */
@@ -1365,6 +1432,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_earning_on_paid_counts_after_redemption),
         cmocka_unit_test(test_earning_on_price_counts_before_redemption),
         cmocka_unit_test(test_earn_for_limits_the_lines_that_earn),
+        cmocka_unit_test(test_earn_without_for_matches_a_for_that_always_holds),
         cmocka_unit_test(test_flat_rule_gives_its_points_once_to_the_order),
         cmocka_unit_test(test_multipliers_scale_order_points_before_allocation_and_compose),
         cmocka_unit_test(test_multiplier_with_nothing_to_multiply_is_not_applied),

@@ -918,6 +918,59 @@ static void test_allocate_short_order_path_matches_general_path(void **state)
         assert_int_equal(fast[i], i < 5 ? 4 : 3);
 }
 
+/* tsr__allocate_sum (the caller summed the weights) must give what the
+ * general path gives: with equal weights its split (amount / n each, the
+ * leftover to the first lines) against the remainder ranking itself, short
+ * orders and long, and otherwise tsr__allocate's shares. */
+static void test_allocate_sum_equal_weights_match_the_ranking(void **state)
+{
+    enum { N = 40 };
+    int64_t w[N], fast[N], slow[N];
+    (void)state;
+    for (int iter = 0; iter < 20000; iter++) {
+        size_t n = 1 + (size_t)(next_u64() % N);
+        int64_t each = next_u64() % 4u == 0 ? (int64_t)(next_u64() % 3u)
+                                            : (int64_t)(next_u64() % 100000u);
+        int64_t amount = next_u64() % 2u ? (int64_t)(next_u64() % 1000u)
+                                         : (int64_t)(next_u64() >> (1 + next_u64() % 63u));
+        int64_t total;
+        for (size_t i = 0; i < n; i++)
+            w[i] = each;
+        if (__builtin_mul_overflow(each, (int64_t)n, &total))
+            continue;
+        assert_true(tsr__allocate_sum(amount, w, n, total, true, fast));
+        if (n == 1 || total == 0)
+            assert_true(tsr__allocate(amount, w, n, slow));
+        else if (n <= ALLOCATE_SMALL_MAX)
+            assert_true(allocate_small(amount, w, n, total, slow));
+        else
+            assert_true(allocate_general(amount, w, n, total, slow));
+        for (size_t i = 0; i < n; i++)
+            if (fast[i] != slow[i])
+                fail_msg("iteration %d, line %zu of %zu: equal split %lld, ranking %lld", iter,
+                         i, n, (long long)fast[i], (long long)slow[i]);
+    }
+    for (int iter = 0; iter < 20000; iter++) {
+        size_t n = 1 + (size_t)(next_u64() % N);
+        int64_t amount = (int64_t)(next_u64() % 100000u), total = 0;
+        for (size_t i = 0; i < n; i++) {
+            w[i] = next_u64() % 4u == 0 ? 0 : (int64_t)(next_u64() % 1000000u);
+            total += w[i];
+        }
+        assert_true(tsr__allocate_sum(amount, w, n, total, false, fast));
+        assert_true(tsr__allocate(amount, w, n, slow));
+        for (size_t i = 0; i < n; i++)
+            if (fast[i] != slow[i])
+                fail_msg("iteration %d, line %zu of %zu: summed %lld, tsr__allocate %lld", iter,
+                         i, n, (long long)fast[i], (long long)slow[i]);
+    }
+    /* as tsr__allocate: a negative amount is refused, nothing to give to
+     * takes only nothing */
+    assert_false(tsr__allocate_sum(-1, w, 2, 0, true, fast));
+    assert_true(tsr__allocate_sum(0, NULL, 0, 0, true, NULL));
+    assert_false(tsr__allocate_sum(1, NULL, 0, 0, true, NULL));
+}
+
 static void test_allocate_over_ten_thousand_lines_stays_linear(void **state)
 {
     enum { N = 10000 };
@@ -982,6 +1035,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_allocate_extreme_values_without_overflow),
         cmocka_unit_test(test_allocate_matches_a_reference_on_random_inputs),
         cmocka_unit_test(test_allocate_short_order_path_matches_general_path),
+        cmocka_unit_test(test_allocate_sum_equal_weights_match_the_ranking),
         cmocka_unit_test(test_allocate_over_ten_thousand_lines_stays_linear),
         cmocka_unit_test(test_parse_common_form_agrees_with_the_general_way),
     };
