@@ -34,10 +34,9 @@ int64_t tsr__days_from_civil(int32_t year, unsigned m, unsigned d)
     return era * 146097 + doe - 719468;
 }
 
-/* The days from 0000-03-01 (day -719468) to FAST_MAX take the 32-bit
- * path of tsr__civil_from_days: 4 * (days + 719468) + 3 stays below 2^32. */
-#define FAST_MIN INT64_C(-719468)
-#define FAST_MAX INT64_C(1000000000)
+/* The days of the 32-bit path of tsr__civil_from_days (datetime.h). */
+#define FAST_MIN TSR_CIVIL_FAST_MIN
+#define FAST_MAX TSR_CIVIL_FAST_MAX
 
 /* tsr__civil_from_days, inlined where a caller converts two dates at once
  * (ages, birthdays), so the two conversions interleave without calls. */
@@ -379,36 +378,6 @@ int64_t tsr__age(int64_t birthday, int64_t on)
     return years;
 }
 
-/* The year and the day of the year of the 1 March-based calendar of
- * civil_of's 32-bit path (days in [FAST_MIN, FAST_MAX]): a month and day
- * are a day of that year, the same in every year; 29 February, the last
- * day of a leap year, is day 365 and 28 February day 364 in every year. */
-static inline void march_year_day(int64_t days, uint32_t *year, uint32_t *yday)
-{
-    uint32_t n1 = 4 * (uint32_t)(days - FAST_MIN) + 3;
-    uint32_t nc = n1 % 146097 / 4;
-    uint64_t p2 = UINT64_C(2939745) * (4 * nc + 3);
-
-    *year = 100 * (n1 / 146097) + (uint32_t)(p2 >> 32);
-    *yday = (uint32_t)p2 / 2939745 / 4;
-}
-
-/* tsr__birthday_within(birthday, on, 0) for days of the 32-bit path: on
- * the same month and day (29 February kept on 28 February in common
- * years), not before the year of birth, without the months and days. */
-static inline bool birthday_today(int64_t birthday, int64_t on)
-{
-    uint32_t by, bday, oy, oday;
-
-    march_year_day(birthday, &by, &bday);
-    march_year_day(on, &oy, &oday);
-    by += bday >= 306;   /* January and February: the civil year is the next */
-    oy += oday >= 306;
-    if (oy < by)
-        return false;
-    return oday == bday || (bday == 365 && oday == 364 && !tsr__is_leap((int32_t)oy));
-}
-
 /*
  * Anniversaries are looked for in the years before, of and after `on`,
  * which covers every window that crosses a year end (a window wider than
@@ -424,7 +393,7 @@ bool tsr__birthday_within(int64_t birthday, int64_t on, int64_t n)
         return false;
     if (n == 0 && birthday >= FAST_MIN && birthday <= FAST_MAX && on >= FAST_MIN &&
         on <= FAST_MAX)
-        return birthday_today(birthday, on);
+        return tsr__birthday_today(birthday, on);
     civil_of(birthday, &by, &bm, &bd);
     civil_of(on, &oy, &om, &od);
     if (n == 0) {

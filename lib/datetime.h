@@ -74,6 +74,46 @@ int64_t tsr__age(int64_t birthday, int64_t on);
  * common years.  n >= 0. */
 bool tsr__birthday_within(int64_t birthday, int64_t on, int64_t n);
 
+/* The days from 0000-03-01 (day -719468) to TSR_CIVIL_FAST_MAX take the
+ * 32-bit path of the calendar conversions: 4 * (days + 719468) + 3 stays
+ * below 2^32. */
+#define TSR_CIVIL_FAST_MIN INT64_C(-719468)
+#define TSR_CIVIL_FAST_MAX INT64_C(1000000000)
+
+/* The year and the day of the year of the 1 March-based calendar, for days
+ * in [TSR_CIVIL_FAST_MIN, TSR_CIVIL_FAST_MAX]: a month and day are a day of
+ * that year, the same in every year; 29 February, the last day of a leap
+ * year, is day 365 and 28 February day 364 in every year. */
+static inline void tsr__march_year_day(int64_t days, uint32_t *year, uint32_t *yday)
+{
+    uint32_t n1 = 4 * (uint32_t)(days - TSR_CIVIL_FAST_MIN) + 3;
+    uint32_t nc = n1 % 146097 / 4;
+    uint64_t p2 = UINT64_C(2939745) * (4 * nc + 3);
+
+    *year = 100 * (n1 / 146097) + (uint32_t)(p2 >> 32);
+    *yday = (uint32_t)p2 / 2939745 / 4;
+}
+
+/* tsr__birthday_within(birthday, on, 0), inline for the days of the 32-bit
+ * path (every date a customer record holds): on the same month and day (29
+ * February kept on 28 February in common years), not before the year of
+ * birth, without the months and days; other days ask tsr__birthday_within. */
+static inline bool tsr__birthday_today(int64_t birthday, int64_t on)
+{
+    uint32_t by, bday, oy, oday;
+
+    if (TSR_UNLIKELY(birthday < TSR_CIVIL_FAST_MIN || birthday > TSR_CIVIL_FAST_MAX ||
+                     on < TSR_CIVIL_FAST_MIN || on > TSR_CIVIL_FAST_MAX))
+        return tsr__birthday_within(birthday, on, 0);
+    tsr__march_year_day(birthday, &by, &bday);
+    tsr__march_year_day(on, &oy, &oday);
+    by += bday >= 306;   /* January and February: the civil year is the next */
+    oy += oday >= 306;
+    if (oy < by)
+        return false;
+    return oday == bday || (bday == 365 && oday == 364 && !tsr__is_leap((int32_t)oy));
+}
+
 /* The local calendar day of an instant, and in *tod the microseconds since
  * local midnight.  Split into whole days and a remainder before adding the
  * offset, so no intermediate can overflow whatever usec is. */

@@ -181,7 +181,7 @@ static inline bool str_eq(const tsr_value *a, const tsr_value *b)
     if (a->len != b->len)
         return false;
     if (!a->flags && !b->flags)
-        return a->len == 0 || memcmp(a->u.s, b->u.s, a->len) == 0;
+        return tsr__same_bytes(a->u.s, b->u.s, a->len);
     return tsr__value_strcmp(a, b) == 0;
 }
 
@@ -254,8 +254,9 @@ static inline const tsr_value *line_at(const tsr_expr_ctx *ctx, size_t k)
     return ctx->lines + k * ctx->line_stride;
 }
 
-/* Convert instant *a to local time into ctx's memo (local_*). */
-static void local_time_fill(tsr_expr_ctx *ctx, const tsr_value *a)
+/* Convert instant *a to local time into ctx's memo (local_*): out of line,
+ * as an evaluation asks it about one instant, `now`, converted in setup. */
+__attribute__((noinline)) static void local_time_fill(tsr_expr_ctx *ctx, const tsr_value *a)
 {
     ctx->local_off = tsr__local_offset(ctx->tz, a->u.i, a->offset);
     ctx->local_days = tsr__local_days(a->u.i, ctx->local_off);
@@ -838,7 +839,8 @@ int tsr__expr_fast_call(const tsr_fast_cmp *f, tsr_expr_ctx *ctx, bool *holds)
             *holds = false;
             return r == 0;
         }
-        *holds = tsr__birthday_within(x, y, f->k.u.i);
+        /* on the day itself (k 0, the usual question): inline */
+        *holds = f->k.u.i == 0 ? tsr__birthday_today(x, y) : tsr__birthday_within(x, y, f->k.u.i);
         return 1;
     case TSR_FAST_WEEKDAY:
     case TSR_FAST_DATE:

@@ -558,6 +558,16 @@ static void test_birthday_within_0_is_the_day_itself(void **state)
     for (b = days_of(-1, 12, 25); b <= days_of(0, 3, 5); b++)
         for (on = b - 3; on <= b + 800; on++)
             assert_int_equal(tsr__birthday_within(b, on, 0), birthday_on(b, on));
+    /* the inline form the expressions call (tsr__birthday_today), on the
+     * same days and past both ends of its 32-bit path */
+    for (b = days_of(1999, 1, 1); b <= days_of(2001, 12, 31); b += 7)
+        for (on = b - 370; on <= b + 1500; on += 3)
+            assert_int_equal(tsr__birthday_today(b, on), birthday_on(b, on));
+    for (b = days_of(-1, 12, 25); b <= days_of(0, 3, 5); b++)
+        for (on = b - 3; on <= b + 800; on++)
+            assert_int_equal(tsr__birthday_today(b, on), birthday_on(b, on));
+    assert_int_equal(tsr__birthday_today(TSR_CIVIL_FAST_MAX - 365, TSR_CIVIL_FAST_MAX + 1),
+                     tsr__birthday_within(TSR_CIVIL_FAST_MAX - 365, TSR_CIVIL_FAST_MAX + 1, 0));
 }
 
 static void test_birthday_within_keeps_29_february_on_28_february_in_common_years(void **state)

@@ -758,6 +758,12 @@ static void fused_lists_and_calendar_answer_as_the_walker(void **state)
     assert_int_equal(fast_agrees(f, "weekday(now) >= 6", 1), 0u);
     assert_int_equal(fast_agrees(f, "hour(now) < 12 and minute(now) == 5", 2), 7u);
     assert_int_equal(fast_agrees(f, "birthday_within(customer.birthday, date(now), 1)", 1), 7u);
+
+    /* the birthday itself (k 0, answered inline), and the day before */
+    f->order[TSR_ORDER_DATETIME] = vdt("2026-06-15T00:30:00+03:00");
+    assert_int_equal(fast_agrees(f, "birthday_within(customer.birthday, date(now), 0)", 1), 7u);
+    f->order[TSR_ORDER_DATETIME] = vdt("2026-06-14T23:59:00+03:00");
+    assert_int_equal(fast_agrees(f, "birthday_within(customer.birthday, date(now), 0)", 1), 0u);
 }
 
 /* A customer without tags or birthday, no customer at all, an order
