@@ -564,6 +564,59 @@ static void test_earn_gates_without_a_trace_decide_as_with_it(void **state)
 /* ---------------------------------------------------------------------
  * Membership.
  */
+/* Earn gates answered inline without a trace (a `when` of fields and
+ * segments, no `valid`) charge the work budget as the traced path does:
+ * under every budget both succeed or both fail with TSR_ELIMIT, with the
+ * same points. */
+static void test_earn_gates_without_a_trace_charge_the_same_steps(void **state)
+{
+    static const char rules[] = HEAD
+        "segments:\n"
+        "  gold: customer.gold and customer.member\n"
+        "loyalty:\n"
+        "  earn:\n"
+        "    - { id: base, when: customer.member, per: 1.00, points: 1 }\n"
+        "    - { id: gold, when: segment.gold, points: 10 }\n"
+        "    - { id: both, when: customer.gold and customer.member, points: 100 }\n"
+        "    - { id: not-gold, when: not customer.gold, points: 1000 }\n";
+    static const char order[] = "{" WHEN ",\"customer\":{\"id\":\"C1\",\"member\":true,"
+        "\"gold\":true},\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"5.00\"}]}";
+    int ok_traced = 0, ok_quiet = 0;
+    (void)state;
+
+    for (uint64_t budget = 1; budget <= 40; budget++) {
+        tsr_load_options lo = TSR_LOAD_OPTIONS_INIT;
+        tsr_eval_options quiet = TSR_EVAL_OPTIONS_INIT;
+        tsr_ruleset *rs = NULL;
+        tsr_result *traced = NULL, *r = NULL;
+        tsr_error err;
+        int rt, rq;
+        lo.max_eval_steps = budget;
+        assert_int_equal(tsr_ruleset_load_string(&rs, rules, strlen(rules), "loyalty.yaml", &lo,
+                                                 &err), TSR_OK);
+        quiet.no_trace = 1;
+        rt = tsr_evaluate_text(&traced, rs, order, strlen(order), NULL, &err);
+        rq = tsr_evaluate_text(&r, rs, order, strlen(order), &quiet, &err);
+        if (rt != rq)
+            fail_msg("budget %llu: traced %d, without a trace %d", (unsigned long long)budget,
+                     rt, rq);
+        if (rt == TSR_OK) {
+            assert_int_equal(traced->points_earned, 5 + 10 + 100);
+            assert_int_equal(r->points_earned, traced->points_earned);
+            ok_traced++;
+        } else {
+            assert_int_equal(rt, TSR_ELIMIT);
+        }
+        ok_quiet += rq == TSR_OK;
+        tsr_result_free(traced);
+        tsr_result_free(r);
+        tsr_ruleset_free(rs);
+    }
+    /* the budget both cut and let through */
+    assert_true(ok_traced > 0 && ok_traced < 40);
+    assert_int_equal(ok_quiet, ok_traced);
+}
+
 static void test_member_when_false_earns_nothing_and_says_why(void **state)
 {
     tsr_ruleset *rs = load(per_rules);
@@ -1440,6 +1493,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_earn_rule_long_when_is_quoted_like_any_rule),
         cmocka_unit_test(test_earn_rule_valid_window_and_channels_gate_it),
         cmocka_unit_test(test_earn_gates_without_a_trace_decide_as_with_it),
+        cmocka_unit_test(test_earn_gates_without_a_trace_charge_the_same_steps),
         cmocka_unit_test(test_member_when_false_earns_nothing_and_says_why),
         cmocka_unit_test(test_default_membership_is_having_a_customer_id),
         cmocka_unit_test(test_available_on_is_pending_days_after_the_order_date_across_month_ends),
