@@ -174,6 +174,9 @@ typedef struct tsr_discount {
      * scale 10^6, at most 100; money in minor units), judged at load when
      * it is valid (has_quiet_value).  For run_simple, without a trace. */
     bool has_quiet_value;
+    /* simple, a percent of the current totals with such a value: the
+     * one-pass percent may answer (simple_percent_pass) */
+    bool quiet_percent;
     int64_t quiet_value;
     tsr_srcpos pos;
 } tsr_discount;

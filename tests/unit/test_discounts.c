@@ -1184,6 +1184,13 @@ static void test_simple_discounts_are_decided_at_load(void **state)
     assert_true(discount_named(rs, "amt")->has_quiet_value);
     assert_int_equal(discount_named(rs, "amt")->quiet_value, 100);
     assert_false(discount_named(rs, "expr")->has_quiet_value);
+    /* the one-pass percent: a constant percent of the current totals only */
+    assert_true(discount_named(rs, "pct")->quiet_percent);
+    assert_true(discount_named(rs, "gated")->quiet_percent);
+    assert_false(discount_named(rs, "amt")->quiet_percent);
+    assert_false(discount_named(rs, "orig")->quiet_percent);
+    assert_false(discount_named(rs, "expr")->quiet_percent);
+    assert_false(discount_named(rs, "grp")->quiet_percent);
     tsr_ruleset_free(rs);
 }
 
@@ -1371,6 +1378,60 @@ static void test_simple_path_answers(void **state)
     tsr_ruleset_free(rs);
 }
 
+/* The one-pass percent records only the lines it saves on (not a free
+ * line, nor the lines a 0 % leaves as they were), and the effect per code sits after the
+ * lines' room, zeroed: in one store for a few codes, else with memset (20
+ * codes here; the code used is the last).  The same answers both ways. */
+static void test_simple_percent_records_only_what_it_saves(void **state)
+{
+    static const char *const orders[] = {
+        "{" DT ", \"promo_codes\": [\"C20\"], \"items\": [" LINE("ticket", "0.00", 2) ","
+        LINE("ticket", "10.00", 1) "," LINE("food", "3.00", 1) "," LINE("ticket", "0.05", 1)
+        "]}",
+        "{" DT ", \"promo_codes\": [\"C20\"], \"items\": [" LINE("ticket", "0.00", 2) "]}",
+        "{" DT ", \"promo_codes\": [\"C19\"], \"items\": [" LINE("ticket", "7.00", 1) "]}",
+        "{" DT ", \"promo_codes\": [\"C19\", \"C20\"], \"items\": ["
+        LINE("ticket", "7.00", 1) "]}",
+    };
+    char yaml[4096];
+    size_t n, k, i;
+    char *json;
+    (void)state;
+
+    for (k = 2; k <= 20; k += 18) {   /* few codes, then many */
+        tsr_ruleset *rs;
+        n = (size_t)snprintf(yaml, sizeof yaml, HEADER "promo_codes:\n");
+        for (i = 1; i <= k; i++)
+            n += (size_t)snprintf(yaml + n, sizeof yaml - n, "  - { id: c%zu, code: C%zu }\n",
+                                  i + 20 - k, i + 20 - k);
+        snprintf(yaml + n, sizeof yaml - n,
+                 "discounts:\n"
+                 "  - { id: half, requires: c20, for: item.kind == \"ticket\", percent: 50 }\n"
+                 "  - { id: none, requires: c19, for: item.kind == \"ticket\", percent: 0 }\n");
+        rs = load(yaml);
+        assert_true(discount_named(rs, "half")->quiet_percent);
+        for (i = 0; i < TSR_ARRAY_LEN(orders); i++)
+            free(same_both_ways(rs, orders[i]));
+        /* 10.00 -> 5.00, 0.05 -> 0.02 (half up), the free lines untouched */
+        json = same_both_ways(rs, orders[0]);
+        assert_non_null(strstr(json, "\"total\":\"5.00\""));
+        assert_non_null(strstr(json, "\"total\":\"0.02\""));
+        assert_non_null(strstr(json, "\"total\":\"3.00\""));
+        assert_non_null(strstr(json, "\"discount\":\"5.03\""));
+        assert_non_null(strstr(json, "\"status\":\"accepted\""));
+        free(json);
+        /* nothing to save: the code had no effect */
+        json = same_both_ways(rs, orders[1]);
+        assert_non_null(strstr(json, "\"reason\":\"no_effect\""));
+        free(json);
+        json = same_both_ways(rs, orders[3]);
+        assert_non_null(strstr(json, "\"status\":\"accepted\""));
+        assert_non_null(strstr(json, "\"reason\":\"no_effect\""));
+        free(json);
+        tsr_ruleset_free(rs);
+    }
+}
+
 /* More lines than the simple path keeps on its stack: the general path
  * answers, the same. */
 static void test_simple_discount_on_a_long_order(void **state)
@@ -1517,6 +1578,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_simple_discounts_are_decided_at_load),
         cmocka_unit_test(test_simple_path_gives_the_general_paths_answers),
         cmocka_unit_test(test_simple_path_answers),
+        cmocka_unit_test(test_simple_percent_records_only_what_it_saves),
         cmocka_unit_test(test_simple_discount_on_a_long_order),
         cmocka_unit_test(test_simple_path_keeps_the_work_budget),
         cmocka_unit_test(test_inline_percent_matches_units_saving),
