@@ -336,6 +336,7 @@ struct tsr_ruleset {
     tsr_promo_index *promo_index;   /* built at load (promo_index.c) */
     tsr_discount *discounts;    /* in application order: priority, then file order */
     size_t ndiscounts;
+    bool discounts_simple;      /* every discount simple (tsr__discounts_prepare) */
     size_t ngroups;
     tsr_loyalty loyalty;
     tsr_refunds refunds;

@@ -1191,6 +1191,7 @@ static void test_simple_discounts_are_decided_at_load(void **state)
     assert_false(discount_named(rs, "orig")->quiet_percent);
     assert_false(discount_named(rs, "expr")->quiet_percent);
     assert_false(discount_named(rs, "grp")->quiet_percent);
+    assert_false(rs->discounts_simple);
     tsr_ruleset_free(rs);
 }
 
@@ -1226,7 +1227,7 @@ static char *quiet_answer(const tsr_ruleset *rs, const char *order, uint64_t *st
  * of steps.  The answer is returned (free it). */
 static char *same_both_ways(tsr_ruleset *rs, const char *order)
 {
-    bool saved[32];
+    bool saved[32], all = rs->discounts_simple;
     uint64_t fast_steps, slow_steps;
     char *fast, *slow;
     size_t i, n = 0;
@@ -1238,23 +1239,32 @@ static char *same_both_ways(tsr_ruleset *rs, const char *order)
         n += saved[i];
         rs->discounts[i].simple = false;
     }
+    rs->discounts_simple = false;
     assert_true(n > 0);   /* there was a simple path to compare */
     slow = quiet_answer(rs, order, &slow_steps);
     for (i = 0; i < rs->ndiscounts; i++)
         rs->discounts[i].simple = saved[i];
+    rs->discounts_simple = all;
     assert_string_equal(fast, slow);
     assert_int_equal(fast_steps, slow_steps);
     free(slow);
     return fast;
 }
 
-#define SIMPLE_RULES \
+/* SIMPLE_RULES has an exclusive discount (the general path's) among simple
+ * ones; ALL_SIMPLE_RULES, the same without it, only simple ones (their
+ * step takes a loop of its own). */
+#define SIMPLE_RULES SIMPLE_HEAD \
+    "  - { id: claim, for: item.kind == \"locked\", percent: 1, exclusive: true }\n" \
+    SIMPLE_DISCOUNTS
+#define ALL_SIMPLE_RULES SIMPLE_HEAD SIMPLE_DISCOUNTS
+#define SIMPLE_HEAD \
     "schema:\n  item: { n: int }\n  customer: { pct: int }\n" \
     "segments:\n  vip: '\"vip\" in customer.tags'\n" \
     "promo_codes:\n  - { id: doc, code: DOC2022 }\n  - { id: free, code: FREE }\n" \
     "  - { id: late, code: LATE }\n  - { id: gift, code: GIFT }\n" \
-    "discounts:\n" \
-    "  - { id: claim, for: item.kind == \"locked\", percent: 1, exclusive: true }\n" \
+    "discounts:\n"
+#define SIMPLE_DISCOUNTS \
     "  - { id: vip, when: segment.vip, for: item.kind == \"ticket\", percent: 12.5 }\n" \
     "  - { id: doc, requires: doc, for: item.kind == \"ticket\", percent: 99 }\n" \
     "  - { id: off, for: item.kind == \"merch\", amount: 0.35 }\n" \
@@ -1327,12 +1337,14 @@ static void test_simple_path_gives_the_general_paths_answers(void **state)
     size_t m, i;
     (void)state;
 
-    for (m = 0; m < TSR_ARRAY_LEN(modes); m++) {
+    for (m = 0; m < 2 * TSR_ARRAY_LEN(modes); m++) {
         tsr_ruleset *rs;
-        snprintf(yaml, sizeof yaml, HEADER "rounding: %s\n" SIMPLE_RULES, modes[m]);
+        /* with the exclusive discount, then every discount simple */
+        snprintf(yaml, sizeof yaml, HEADER "rounding: %s\n%s", modes[m / 2],
+                 m % 2 ? ALL_SIMPLE_RULES : SIMPLE_RULES);
         rs = load(yaml);
         assert_true(discount_named(rs, "vip")->simple);
-        assert_false(discount_named(rs, "claim")->simple);
+        assert_true(rs->discounts_simple == (m % 2 == 1));
         for (i = 0; i < TSR_ARRAY_LEN(orders); i++)
             free(same_both_ways(rs, orders[i]));
         tsr_ruleset_free(rs);
@@ -1410,6 +1422,7 @@ static void test_simple_percent_records_only_what_it_saves(void **state)
                  "  - { id: none, requires: c19, for: item.kind == \"ticket\", percent: 0 }\n");
         rs = load(yaml);
         assert_true(discount_named(rs, "half")->quiet_percent);
+        assert_true(rs->discounts_simple);
         for (i = 0; i < TSR_ARRAY_LEN(orders); i++)
             free(same_both_ways(rs, orders[i]));
         /* 10.00 -> 5.00, 0.05 -> 0.02 (half up), the free lines untouched */
@@ -1453,24 +1466,24 @@ static void test_simple_discount_on_a_long_order(void **state)
     assert_non_null(strstr(json, "\"id\":\"t69\""));
     free(json);
     tsr_ruleset_free(rs);
+    /* every discount simple: the same general path past 64 lines */
+    rs = load(HEADER ALL_SIMPLE_RULES);
+    json = same_both_ways(rs, order);
+    assert_non_null(strstr(json, "\"id\":\"t69\""));
+    free(json);
+    tsr_ruleset_free(rs);
 }
 
-/* The work budget runs out at every point of an evaluation in turn: the
- * simple path stops where the general path does, with the same message. */
-static void test_simple_path_keeps_the_work_budget(void **state)
+/* The work budget of `yaml` runs out at every point of evaluating `order`
+ * in turn: the simple path stops where the general path does, with the
+ * same message. */
+static void check_budget_both_ways(const char *yaml, const char *order)
 {
-    static const char order[] =
-        "{" DT ", \"customer\": {\"tags\": [\"vip\"], \"pct\": 20},"
-        " \"promo_codes\": [\"DOC2022\", \"FREE\"], \"items\": ["
-        LINE("ticket", "60.00", 1) "," LINE("merch", "3.10", 2) ","
-        LINE("ticket", "40.01", 3) "]}";
-    static const char yaml[] = HEADER SIMPLE_RULES;
     tsr_load_options opts = TSR_LOAD_OPTIONS_INIT;
     uint64_t budget, full;
     size_t stopped = 0;
     bool last = true;
     char *answer;
-    (void)state;
 
     {
         tsr_ruleset *rs = load(yaml);
@@ -1494,6 +1507,21 @@ static void test_simple_path_keeps_the_work_budget(void **state)
      * whole count did not */
     assert_true(stopped > 0);
     assert_false(last);
+}
+
+/* With an exclusive discount among the simple ones, and every discount
+ * simple. */
+static void test_simple_path_keeps_the_work_budget(void **state)
+{
+    static const char order[] =
+        "{" DT ", \"customer\": {\"tags\": [\"vip\"], \"pct\": 20},"
+        " \"promo_codes\": [\"DOC2022\", \"FREE\"], \"items\": ["
+        LINE("ticket", "60.00", 1) "," LINE("merch", "3.10", 2) ","
+        LINE("ticket", "40.01", 3) "]}";
+    (void)state;
+
+    check_budget_both_ways(HEADER SIMPLE_RULES, order);
+    check_budget_both_ways(HEADER ALL_SIMPLE_RULES, order);
 }
 
 static void test_inline_percent_matches_units_saving(void **state)
