@@ -1425,7 +1425,8 @@ static void test_simple_percent_records_only_what_it_saves(void **state)
         assert_true(rs->discounts_simple);
         for (i = 0; i < TSR_ARRAY_LEN(orders); i++)
             free(same_both_ways(rs, orders[i]));
-        /* 10.00 -> 5.00, 0.05 -> 0.02 (half up), the free lines untouched */
+        /* 10.00 -> 5.00, 0.05 -> 0.02 (half up); the free line and the food
+         * line untouched */
         json = same_both_ways(rs, orders[0]);
         assert_non_null(strstr(json, "\"total\":\"5.00\""));
         assert_non_null(strstr(json, "\"total\":\"0.02\""));
