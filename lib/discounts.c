@@ -57,9 +57,10 @@ typedef struct step {
     bool simple;                  /* no trace and at most SIMPLE_MAX_LINES lines:
                                      simple discounts take run_simple */
     bool ready;                   /* the per-line scratch above is allocated */
-    /* room for two discount records per line (give_room), NULL until a
+    /* room for two discount records per line (record_simple), NULL until a
      * simple discount first changes a line */
     tsr_line_discount *room;
+    size_t nnone;                 /* slots of promo_effect at TSR_PROMO_EFFECT_NONE */
 } step;
 
 /* ---------------------------------------------------------------------
@@ -653,7 +654,7 @@ static int apply_members(step *st, const size_t *members, size_t k)
     return TSR_OK;
 }
 
-/* Without a trace: room for two discount records per line (give_room)
+/* Without a trace: room for two discount records per line (record_simple)
  * and the effect per promo code (effect_slot), zeroed, in one block
  * allocated when either is first needed.  With a trace, scratch() has
  * already carved the effect array when the order has an accepted code, and
@@ -661,15 +662,23 @@ static int apply_members(step *st, const size_t *members, size_t k)
 static int quiet_block(step *st)
 {
     tsr_eval *ev = st->ev;
+    static const unsigned char zeros[16];
     size_t room = 2 * st->nlines * sizeof *st->room, n = ev->rs->npromos + 1;
     unsigned char *b;
 
     if (st->room)
         return TSR_OK;
-    if (st->nlines > SIZE_MAX / (4 * sizeof *st->room) ||
+    /* a few codes (the usual case): the effects zeroed in one 16-byte
+     * store, without a call */
+    if (n < sizeof zeros)
+        n = sizeof zeros;
+    if (st->nlines > SIZE_MAX / (4 * sizeof *st->room) || n > SIZE_MAX / 2 - room ||
         !(b = tsr__arena_alloc(ev->arena, room + n)))
         return TSR_ENOMEM;
-    memset(b + room, 0, n);
+    if (n == sizeof zeros)
+        memcpy(b + room, zeros, sizeof zeros);
+    else
+        memset(b + room, 0, n);
     st->room = (tsr_line_discount *)(void *)b;
     if (!st->promo_effect)
         st->promo_effect = b + room;
@@ -698,8 +707,14 @@ static int note_effect(step *st, const tsr_discount *d, bool changed)
         return TSR_OK;
     if (effect_slot(st, d->requires, &e) != TSR_OK)
         return TSR_ENOMEM;
-    if (*e != TSR_PROMO_EFFECT_SOME)
-        *e = changed ? TSR_PROMO_EFFECT_SOME : TSR_PROMO_EFFECT_NONE;
+    if (*e == TSR_PROMO_EFFECT_SOME)
+        return TSR_OK;
+    /* count the slots at NONE: only those are settled */
+    if (changed)
+        st->nnone -= *e == TSR_PROMO_EFFECT_NONE;
+    else
+        st->nnone += *e == TSR_PROMO_EFFECT_UNUSED;
+    *e = changed ? TSR_PROMO_EFFECT_SOME : TSR_PROMO_EFFECT_NONE;
     return TSR_OK;
 }
 
@@ -874,6 +889,7 @@ static int setup(tsr_eval *ev, step *st)
     st->ready = false;
     st->room = NULL;
     st->promo_effect = NULL;
+    st->nnone = 0;
     st->ev = ev;
     st->nlines = ev->res->nlines;
     /* no exclusive discount (decided at load): no line is ever claimed */
@@ -924,7 +940,6 @@ static bool simple_percent_pass(step *st, const tsr_discount *d, const uint8_t *
     const size_t nmemo = st->ev->rs->nmemo;
     const tsr_rounding mode = st->ev->rs->rounding;
     const int64_t value = d->quiet_value;
-    bool any = false;
     size_t i, n = 0;
 
     for (i = 0; i < st->nlines; i++, l++, memo += nmemo) {
@@ -944,12 +959,13 @@ static bool simple_percent_pass(step *st, const tsr_discount *d, const uint8_t *
         s = tsr__percent_all(l->total, value, mode);
         if (s > l->total)
             s = l->total;   /* a line total never goes below zero */
+        /* only the lines it saves on: run_simple records no other */
         sl->at[n] = (uint8_t)i;
-        sl->saving[n++] = s;
-        any |= s > 0;
+        sl->saving[n] = s;
+        n += s > 0;
     }
     sl->n = n;
-    *ok = any;
+    *ok = n > 0;
     return true;
 }
 
@@ -972,9 +988,6 @@ static int simple_outcome(step *st, const tsr_discount *d, simple_lines *sl, boo
 
     *ok = false;
     memo = memo_column(ev, d->for_);
-    if (memo && d->has_quiet_value && d->effect == TSR_EFFECT_PERCENT && !d->base_original &&
-        simple_percent_pass(st, d, memo, sl, ok))
-        return TSR_OK;
     sl->n = 0;
     for (i = 0; i < st->nlines; i++) {
         unsigned m;
@@ -1028,20 +1041,32 @@ static int simple_outcome(step *st, const tsr_discount *d, simple_lines *sl, boo
     return TSR_OK;
 }
 
-/* Room for two discounts on line i when it has none yet, from one block
- * for all lines: one allocation per evaluation instead of one per line a
- * discount changes (record() grows a line's array from there as it always
- * does). */
-static inline int give_room(step *st, size_t i)
+/* Record the savings of a simple discount (run_simple): each line
+ * without discount records yet gets its room for two from one block for
+ * all lines, allocated before the first record (one allocation per
+ * evaluation instead of one per line a discount changes; record() grows a
+ * line's array from there as it always does).  Lines saving nothing are
+ * skipped. */
+static int record_simple(step *st, size_t di, const simple_lines *sl)
 {
-    tsr_res_line *l = &st->ev->res->lines[i];
+    tsr_eval *ev = st->ev;
+    tsr_res_line *lines = ev->res->lines;
+    size_t j;
+    int rc;
 
-    if (l->discounts_cap != 0)
-        return TSR_OK;
     if (!st->room && quiet_block(st) != TSR_OK)
         return TSR_ENOMEM;
-    l->discounts = st->room + 2 * i;
-    l->discounts_cap = 2;
+    for (j = 0; j < sl->n; j++) {
+        size_t i = sl->at[j];
+        if (sl->saving[j] <= 0)
+            continue;
+        if (lines[i].discounts_cap == 0) {
+            lines[i].discounts = st->room + 2 * i;
+            lines[i].discounts_cap = 2;
+        }
+        if ((rc = record(ev, i, di, sl->saving[j])) != TSR_OK)
+            return rc;
+    }
     return TSR_OK;
 }
 
@@ -1051,17 +1076,18 @@ static inline int give_room(step *st, size_t i)
 static int run_simple(step *st, size_t di)
 {
     const tsr_discount *d = &st->ev->rs->discounts[di];
+    const uint8_t *memo;
     simple_lines sl;
-    size_t j;
     bool ok;
     int rc;
 
-    if ((rc = simple_outcome(st, d, &sl, &ok)) != TSR_OK)
+    /* the one pass when it answers, else the steps one by one */
+    if (!(d->quiet_percent && (memo = memo_column(st->ev, d->for_)) != NULL &&
+          simple_percent_pass(st, d, memo, &sl, &ok)) &&
+        (rc = simple_outcome(st, d, &sl, &ok)) != TSR_OK)
         return tsr__eval_locate(st->ev, rc, &d->pos, NULL);
-    for (j = 0; ok && j < sl.n; j++)
-        if (sl.saving[j] > 0 && ((rc = give_room(st, sl.at[j])) != TSR_OK ||
-                                 (rc = record(st->ev, sl.at[j], di, sl.saving[j])) != TSR_OK))
-            return rc;
+    if (ok && (rc = record_simple(st, di, &sl)) != TSR_OK)
+        return rc;
     return note_effect(st, d, ok);
 }
 
@@ -1085,12 +1111,31 @@ void tsr__discounts_prepare(tsr_ruleset *rs)
                     !d->has_min_total && d->value != NULL &&
                     (d->effect == TSR_EFFECT_PERCENT || d->effect == TSR_EFFECT_AMOUNT ||
                      d->effect == TSR_EFFECT_PRICE);
+        d->quiet_percent = d->simple && d->has_quiet_value && d->effect == TSR_EFFECT_PERCENT &&
+                           !d->base_original;
     }
+    rs->discounts_simple = true;
+    for (i = 0; i < rs->ndiscounts; i++)
+        rs->discounts_simple &= rs->discounts[i].simple;
 }
 
 /* ---------------------------------------------------------------------
  * The step.
  */
+
+/* Simple discount i without a trace: its gates, then run_simple. */
+static inline int simple_discount(step *st, size_t i)
+{
+    const tsr_discount *d = &st->ev->rs->discounts[i];
+    bool ok;
+    int rc;
+
+    if ((rc = tsr__rule_gate_quiet(st->ev, d->when, &d->valid, d->requires, &ok)) != TSR_OK)
+        return tsr__eval_locate(st->ev, rc, &d->pos, NULL);
+    if (ok)
+        return run_simple(st, i);
+    return note_effect(st, d, false);   /* stopped at its gates: changed nothing */
+}
 
 /* Discount i, or its whole group at the group's first member. */
 static int run_discount(step *st, size_t i)
@@ -1100,14 +1145,8 @@ static int run_discount(step *st, size_t i)
     size_t k = 1;
     int rc;
 
-    if (st->simple && d->simple) {
-        bool ok;
-        if ((rc = tsr__rule_gate_quiet(st->ev, d->when, &d->valid, d->requires, &ok)) != TSR_OK)
-            return tsr__eval_locate(st->ev, rc, &d->pos, NULL);
-        if (ok)
-            return run_simple(st, i);
-        return note_effect(st, d, false);   /* stopped at its gates: changed nothing */
-    }
+    if (st->simple && d->simple)
+        return simple_discount(st, i);
     if ((rc = scratch(st, false)) != TSR_OK)
         return rc;
     st->members[0] = i;
@@ -1144,9 +1183,39 @@ static int run_routed(step *st, tsr_route_walk *w)
             continue;   /* not settled */
         if (effect_slot(st, (int)p, &e) != TSR_OK)
             return TSR_ENOMEM;
-        if (*e == TSR_PROMO_EFFECT_UNUSED)
+        if (*e == TSR_PROMO_EFFECT_UNUSED) {
             *e = TSR_PROMO_EFFECT_NONE;
+            st->nnone++;
+        }
     }
+    return TSR_OK;
+}
+
+/* The step without a trace for an order of at most SIMPLE_MAX_LINES lines
+ * when every discount is simple and none is routed (the loop of
+ * tsr__eval_discounts for this case, in a frame of its own: each
+ * discount's gates, then run_simple). */
+static int run_all_simple(tsr_eval *ev, const uint8_t **effect)
+{
+    const tsr_ruleset *rs = ev->rs;
+    step st;
+    size_t i;
+    int rc;
+
+    st.ready = false;   /* run_simple needs no scratch */
+    st.room = NULL;
+    st.promo_effect = NULL;
+    st.nnone = 0;
+    st.ev = ev;
+    st.nlines = ev->res->nlines;
+    st.claims = false;   /* no discount is exclusive */
+    st.quiet = true;
+    st.simple = true;
+    for (i = 0; i < rs->ndiscounts; i++)
+        if ((rc = simple_discount(&st, i)) != TSR_OK)
+            return rc;
+    ev->x.item = NULL;
+    *effect = st.nnone ? st.promo_effect : NULL;
     return TSR_OK;
 }
 
@@ -1158,6 +1227,9 @@ int tsr__eval_discounts(tsr_eval *ev, const uint8_t **effect)
     step st;
     int rc;
 
+    if (rs->discounts_simple && !tsr__tracing(ev) && ev->res->nlines <= SIMPLE_MAX_LINES &&
+        !(ev->line_kinds && rs->plan->discounts.start))
+        return run_all_simple(ev, effect);
     if ((rc = setup(ev, &st)) != TSR_OK)
         return rc;
     if (st.quiet && ev->line_kinds && rs->plan->discounts.start &&
@@ -1170,6 +1242,7 @@ int tsr__eval_discounts(tsr_eval *ev, const uint8_t **effect)
                 return rc;
     }
     ev->x.item = NULL;
-    *effect = st.promo_effect;
+    /* no code left without effect: settling has nothing to do */
+    *effect = st.nnone ? st.promo_effect : NULL;
     return TSR_OK;
 }

@@ -174,6 +174,9 @@ typedef struct tsr_discount {
      * scale 10^6, at most 100; money in minor units), judged at load when
      * it is valid (has_quiet_value).  For run_simple, without a trace. */
     bool has_quiet_value;
+    /* simple, a percent of the current totals with such a value: the
+     * one-pass percent may answer (simple_percent_pass) */
+    bool quiet_percent;
     int64_t quiet_value;
     tsr_srcpos pos;
 } tsr_discount;
@@ -333,6 +336,7 @@ struct tsr_ruleset {
     tsr_promo_index *promo_index;   /* built at load (promo_index.c) */
     tsr_discount *discounts;    /* in application order: priority, then file order */
     size_t ndiscounts;
+    bool discounts_simple;      /* every discount simple (tsr__discounts_prepare) */
     size_t ngroups;
     tsr_loyalty loyalty;
     tsr_refunds refunds;

@@ -1184,6 +1184,14 @@ static void test_simple_discounts_are_decided_at_load(void **state)
     assert_true(discount_named(rs, "amt")->has_quiet_value);
     assert_int_equal(discount_named(rs, "amt")->quiet_value, 100);
     assert_false(discount_named(rs, "expr")->has_quiet_value);
+    /* the one-pass percent: a constant percent of the current totals only */
+    assert_true(discount_named(rs, "pct")->quiet_percent);
+    assert_true(discount_named(rs, "gated")->quiet_percent);
+    assert_false(discount_named(rs, "amt")->quiet_percent);
+    assert_false(discount_named(rs, "orig")->quiet_percent);
+    assert_false(discount_named(rs, "expr")->quiet_percent);
+    assert_false(discount_named(rs, "grp")->quiet_percent);
+    assert_false(rs->discounts_simple);
     tsr_ruleset_free(rs);
 }
 
@@ -1219,7 +1227,7 @@ static char *quiet_answer(const tsr_ruleset *rs, const char *order, uint64_t *st
  * of steps.  The answer is returned (free it). */
 static char *same_both_ways(tsr_ruleset *rs, const char *order)
 {
-    bool saved[32];
+    bool saved[32], all = rs->discounts_simple;
     uint64_t fast_steps, slow_steps;
     char *fast, *slow;
     size_t i, n = 0;
@@ -1231,23 +1239,32 @@ static char *same_both_ways(tsr_ruleset *rs, const char *order)
         n += saved[i];
         rs->discounts[i].simple = false;
     }
+    rs->discounts_simple = false;
     assert_true(n > 0);   /* there was a simple path to compare */
     slow = quiet_answer(rs, order, &slow_steps);
     for (i = 0; i < rs->ndiscounts; i++)
         rs->discounts[i].simple = saved[i];
+    rs->discounts_simple = all;
     assert_string_equal(fast, slow);
     assert_int_equal(fast_steps, slow_steps);
     free(slow);
     return fast;
 }
 
-#define SIMPLE_RULES \
+/* SIMPLE_RULES has an exclusive discount (the general path's) among simple
+ * ones; ALL_SIMPLE_RULES, the same without it, only simple ones (their
+ * step takes a loop of its own). */
+#define SIMPLE_RULES SIMPLE_HEAD \
+    "  - { id: claim, for: item.kind == \"locked\", percent: 1, exclusive: true }\n" \
+    SIMPLE_DISCOUNTS
+#define ALL_SIMPLE_RULES SIMPLE_HEAD SIMPLE_DISCOUNTS
+#define SIMPLE_HEAD \
     "schema:\n  item: { n: int }\n  customer: { pct: int }\n" \
     "segments:\n  vip: '\"vip\" in customer.tags'\n" \
     "promo_codes:\n  - { id: doc, code: DOC2022 }\n  - { id: free, code: FREE }\n" \
     "  - { id: late, code: LATE }\n  - { id: gift, code: GIFT }\n" \
-    "discounts:\n" \
-    "  - { id: claim, for: item.kind == \"locked\", percent: 1, exclusive: true }\n" \
+    "discounts:\n"
+#define SIMPLE_DISCOUNTS \
     "  - { id: vip, when: segment.vip, for: item.kind == \"ticket\", percent: 12.5 }\n" \
     "  - { id: doc, requires: doc, for: item.kind == \"ticket\", percent: 99 }\n" \
     "  - { id: off, for: item.kind == \"merch\", amount: 0.35 }\n" \
@@ -1320,12 +1337,14 @@ static void test_simple_path_gives_the_general_paths_answers(void **state)
     size_t m, i;
     (void)state;
 
-    for (m = 0; m < TSR_ARRAY_LEN(modes); m++) {
+    for (m = 0; m < 2 * TSR_ARRAY_LEN(modes); m++) {
         tsr_ruleset *rs;
-        snprintf(yaml, sizeof yaml, HEADER "rounding: %s\n" SIMPLE_RULES, modes[m]);
+        /* with the exclusive discount, then every discount simple */
+        snprintf(yaml, sizeof yaml, HEADER "rounding: %s\n%s", modes[m / 2],
+                 m % 2 ? ALL_SIMPLE_RULES : SIMPLE_RULES);
         rs = load(yaml);
         assert_true(discount_named(rs, "vip")->simple);
-        assert_false(discount_named(rs, "claim")->simple);
+        assert_true(rs->discounts_simple == (m % 2 == 1));
         for (i = 0; i < TSR_ARRAY_LEN(orders); i++)
             free(same_both_ways(rs, orders[i]));
         tsr_ruleset_free(rs);
@@ -1371,6 +1390,62 @@ static void test_simple_path_answers(void **state)
     tsr_ruleset_free(rs);
 }
 
+/* The one-pass percent records only the lines it saves on (not a free
+ * line, nor the lines a 0 % leaves as they were), and the effect per code sits after the
+ * lines' room, zeroed: in one store for a few codes, else with memset (20
+ * codes here; the code used is the last).  The same answers both ways. */
+static void test_simple_percent_records_only_what_it_saves(void **state)
+{
+    static const char *const orders[] = {
+        "{" DT ", \"promo_codes\": [\"C20\"], \"items\": [" LINE("ticket", "0.00", 2) ","
+        LINE("ticket", "10.00", 1) "," LINE("food", "3.00", 1) "," LINE("ticket", "0.05", 1)
+        "]}",
+        "{" DT ", \"promo_codes\": [\"C20\"], \"items\": [" LINE("ticket", "0.00", 2) "]}",
+        "{" DT ", \"promo_codes\": [\"C19\"], \"items\": [" LINE("ticket", "7.00", 1) "]}",
+        "{" DT ", \"promo_codes\": [\"C19\", \"C20\"], \"items\": ["
+        LINE("ticket", "7.00", 1) "]}",
+    };
+    char yaml[4096];
+    size_t n, k, i;
+    char *json;
+    (void)state;
+
+    for (k = 2; k <= 20; k += 18) {   /* few codes, then many */
+        tsr_ruleset *rs;
+        n = (size_t)snprintf(yaml, sizeof yaml, HEADER "promo_codes:\n");
+        for (i = 1; i <= k; i++)
+            n += (size_t)snprintf(yaml + n, sizeof yaml - n, "  - { id: c%zu, code: C%zu }\n",
+                                  i + 20 - k, i + 20 - k);
+        snprintf(yaml + n, sizeof yaml - n,
+                 "discounts:\n"
+                 "  - { id: half, requires: c20, for: item.kind == \"ticket\", percent: 50 }\n"
+                 "  - { id: none, requires: c19, for: item.kind == \"ticket\", percent: 0 }\n");
+        rs = load(yaml);
+        assert_true(discount_named(rs, "half")->quiet_percent);
+        assert_true(rs->discounts_simple);
+        for (i = 0; i < TSR_ARRAY_LEN(orders); i++)
+            free(same_both_ways(rs, orders[i]));
+        /* 10.00 -> 5.00, 0.05 -> 0.02 (half up); the free line and the food
+         * line untouched */
+        json = same_both_ways(rs, orders[0]);
+        assert_non_null(strstr(json, "\"total\":\"5.00\""));
+        assert_non_null(strstr(json, "\"total\":\"0.02\""));
+        assert_non_null(strstr(json, "\"total\":\"3.00\""));
+        assert_non_null(strstr(json, "\"discount\":\"5.03\""));
+        assert_non_null(strstr(json, "\"status\":\"accepted\""));
+        free(json);
+        /* nothing to save: the code had no effect */
+        json = same_both_ways(rs, orders[1]);
+        assert_non_null(strstr(json, "\"reason\":\"no_effect\""));
+        free(json);
+        json = same_both_ways(rs, orders[3]);
+        assert_non_null(strstr(json, "\"status\":\"accepted\""));
+        assert_non_null(strstr(json, "\"reason\":\"no_effect\""));
+        free(json);
+        tsr_ruleset_free(rs);
+    }
+}
+
 /* More lines than the simple path keeps on its stack: the general path
  * answers, the same. */
 static void test_simple_discount_on_a_long_order(void **state)
@@ -1392,24 +1467,24 @@ static void test_simple_discount_on_a_long_order(void **state)
     assert_non_null(strstr(json, "\"id\":\"t69\""));
     free(json);
     tsr_ruleset_free(rs);
+    /* every discount simple: the same general path past 64 lines */
+    rs = load(HEADER ALL_SIMPLE_RULES);
+    json = same_both_ways(rs, order);
+    assert_non_null(strstr(json, "\"id\":\"t69\""));
+    free(json);
+    tsr_ruleset_free(rs);
 }
 
-/* The work budget runs out at every point of an evaluation in turn: the
- * simple path stops where the general path does, with the same message. */
-static void test_simple_path_keeps_the_work_budget(void **state)
+/* The work budget of `yaml` runs out at every point of evaluating `order`
+ * in turn: the simple path stops where the general path does, with the
+ * same message. */
+static void check_budget_both_ways(const char *yaml, const char *order)
 {
-    static const char order[] =
-        "{" DT ", \"customer\": {\"tags\": [\"vip\"], \"pct\": 20},"
-        " \"promo_codes\": [\"DOC2022\", \"FREE\"], \"items\": ["
-        LINE("ticket", "60.00", 1) "," LINE("merch", "3.10", 2) ","
-        LINE("ticket", "40.01", 3) "]}";
-    static const char yaml[] = HEADER SIMPLE_RULES;
     tsr_load_options opts = TSR_LOAD_OPTIONS_INIT;
     uint64_t budget, full;
     size_t stopped = 0;
     bool last = true;
     char *answer;
-    (void)state;
 
     {
         tsr_ruleset *rs = load(yaml);
@@ -1433,6 +1508,21 @@ static void test_simple_path_keeps_the_work_budget(void **state)
      * whole count did not */
     assert_true(stopped > 0);
     assert_false(last);
+}
+
+/* With an exclusive discount among the simple ones, and every discount
+ * simple. */
+static void test_simple_path_keeps_the_work_budget(void **state)
+{
+    static const char order[] =
+        "{" DT ", \"customer\": {\"tags\": [\"vip\"], \"pct\": 20},"
+        " \"promo_codes\": [\"DOC2022\", \"FREE\"], \"items\": ["
+        LINE("ticket", "60.00", 1) "," LINE("merch", "3.10", 2) ","
+        LINE("ticket", "40.01", 3) "]}";
+    (void)state;
+
+    check_budget_both_ways(HEADER SIMPLE_RULES, order);
+    check_budget_both_ways(HEADER ALL_SIMPLE_RULES, order);
 }
 
 static void test_inline_percent_matches_units_saving(void **state)
@@ -1517,6 +1607,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_simple_discounts_are_decided_at_load),
         cmocka_unit_test(test_simple_path_gives_the_general_paths_answers),
         cmocka_unit_test(test_simple_path_answers),
+        cmocka_unit_test(test_simple_percent_records_only_what_it_saves),
         cmocka_unit_test(test_simple_discount_on_a_long_order),
         cmocka_unit_test(test_simple_path_keeps_the_work_budget),
         cmocka_unit_test(test_inline_percent_matches_units_saving),
