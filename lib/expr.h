@@ -684,6 +684,17 @@ static inline int tsr__expr_value_fast(const tsr_expr *e, tsr_expr_ctx *ctx, tsr
         *out = e->constant;
         return 1;
     }
+    if (e->ncond_fast == 1 && e->cond_fast->kind == TSR_FAST_WEEKDAY &&
+        TSR_LIKELY(ctx->steps_left >= (int64_t)e->cost)) {
+        /* `K1 if weekday(now) <rel> k else K2`, the weekday read from the
+         * instant ctx keeps converted (setup stores `now` there) */
+        int64_t wd;
+        if (tsr__fast_memo_weekday(e->cond_fast, ctx, &wd)) {
+            ctx->steps_left -= e->cost;
+            *out = e->cond_k[!tsr__fast_rel(wd, e->cond_fast->k.u.i, e->cond_fast->rel)];
+            return 1;
+        }
+    }
     if (e->ncond_fast && TSR_LIKELY(ctx->steps_left >= (int64_t)e->cost) &&
         tsr__expr_fast_conjs(e->cond_fast, e->ncond_fast, ctx, &h, &failed)) {
         ctx->steps_left -= e->cost;
@@ -724,8 +735,17 @@ static inline int tsr__expr_fast_test_cell(const tsr_expr *e, tsr_expr_ctx *ctx,
     /* the full path charges the cost and reports a spent budget */
     if (TSR_UNLIKELY(ctx->steps_left < (int64_t)e->cost))
         return 0;
-    if (!tsr__expr_fast_conjs(e->fast, e->nfast, ctx, &h, failed))
+    if (e->nfast == 1 && e->fast->kind >= TSR_FAST_IN && e->fast->kind != TSR_FAST_WEEKDAY) {
+        /* one conjunct answered out of line (a list, `birthday_within`,
+         * the hour, minute or date): its one call, without the loop over
+         * conjuncts (a weekday goes there: of `now`, it is read inline) */
+        if (!tsr__expr_fast_call(e->fast, ctx, &h))
+            return 0;
+        if (!h)
+            *failed = 0;
+    } else if (!tsr__expr_fast_conjs(e->fast, e->nfast, ctx, &h, failed)) {
         return 0;
+    }
     ctx->steps_left -= e->cost;
     /* keep the line's memo as tsr__expr_test would (same answer, same
      * slot), so that later rules asking e on this line read it there */
