@@ -183,11 +183,11 @@ typedef struct price_cache {
     uint8_t *have;
 } price_cache;
 
-/* Set line i's category and unit price; `c` is -1 for "keep the price". */
-static int price_line(tsr_eval *ev, size_t i, int c, price_cache *pc)
+/* Set line i's category and unit price; `c` is -1 for "keep the price".
+ * rec is the line's working record (ev->recs + i * ev->stride). */
+static int price_line(tsr_eval *ev, size_t i, tsr_value *rec, int c, price_cache *pc)
 {
     tsr_res_line *l = &ev->res->lines[i];
-    tsr_value *rec = ev->recs + i * ev->stride;
     const tsr_ruleset *rs = ev->rs;
     const tsr_category *cat = c >= 0 ? &rs->categories[c] : NULL;
     int64_t price;
@@ -230,7 +230,9 @@ static int price_line(tsr_eval *ev, size_t i, int c, price_cache *pc)
         rec[TSR_ITEM_CATEGORY].u.s = cat->id;
         rec[TSR_ITEM_CATEGORY].len = rs->plan->cat_id_len[c];
     }
-    tsr__eval_sync_line(ev, i);
+    /* tsr__eval_sync_line, with the record and the line at hand */
+    tsr__line_rec_sync(rec, l);
+    ev->x.lines_gen++;
     return TSR_OK;
 }
 
@@ -343,6 +345,9 @@ static int eval_categories(tsr_eval *ev)
     int64_t pprice[16];
     uint8_t phave[16] = { 0 };
     price_cache pc = { NULL, NULL };
+    tsr_value *rec;
+    const size_t stride = ev->stride, nmemo = rs->nmemo;
+    uint8_t *const memo = ev->memo;
 
     if (rs->ncategories <= 16) {
         pc.price = pprice;
@@ -366,11 +371,15 @@ static int eval_categories(tsr_eval *ev)
      * a `for` the line's memo holds false, and matches band runs whole */
     next_for = routed || why ? NULL : plan->cat_next_for;
     band = plan->cat_band;
-    for (i = 0; i < nlines; i++) {
-        const tsr_value *rec = ev->recs + i * ev->stride;
+    for (i = 0, rec = ev->recs; i < nlines; i++, rec += stride) {
         int found = -1, rc;
 
-        tsr__eval_at_line(ev, i);
+        /* tsr__eval_at_line, from locals */
+        ev->x.item = rec;
+        if (memo) {
+            ev->x.memo_row = memo + i * nmemo;
+            ev->x.memo_item = rec;
+        }
         if (rec[TSR_ITEM_CATEGORY].type == TSR_T_STRING) {
             /* named by the order: no matching, but the same conditions */
             if ((rc = chosen_category(ev, i, &found)) != TSR_OK)
@@ -401,7 +410,7 @@ static int eval_categories(tsr_eval *ev)
                 if ((rc = try_category(ev, c, why, &found)) != TSR_OK)
                     return rc;
         }
-        if ((rc = price_line(ev, i, found, &pc)) != TSR_OK)
+        if ((rc = price_line(ev, i, rec, found, &pc)) != TSR_OK)
             return rc;
         if (trace && found >= 0)
             taken[found] = 1;
@@ -558,14 +567,13 @@ static int setup(tsr_eval *ev, tsr_result *res, const tsr_ruleset *rs, const tsr
      * be reset), so the strings are copied. */
     {
         size_t strings = 0, lines_sz, entries_n = 0, recs_sz, flags_sz, memo_sz, total;
-        const tsr_value *oid = &order->order[TSR_ORDER_ID];
+        const tsr_value *oid = &order->order[TSR_ORDER_ID], *rec;
+        const size_t stride = order->stride;   /* a local: stores below cannot change it */
         unsigned char *block;
         char *sp;
 
-        for (i = 0; i < n; i++) {
-            const tsr_value *rec = order->lines + i * ev->stride;
+        for (i = 0, rec = order->lines; i < n; i++, rec += stride)
             strings += (size_t)rec[TSR_ITEM_ID].len + rec[TSR_ITEM_KIND].len + 2;
-        }
         if (oid->type == TSR_T_STRING)
             strings += (size_t)oid->len + 1;
         /* n and the stride are bounded by the order's limits: no overflow
@@ -609,8 +617,7 @@ static int setup(tsr_eval *ev, tsr_result *res, const tsr_ruleset *rs, const tsr
         sp = (char *)(res->segments + flags_sz);
         if (recs_sz)
             memcpy(ev->recs, order->lines, recs_sz);
-        for (i = 0; i < n; i++) {
-            const tsr_value *rec = order->lines + i * ev->stride;
+        for (i = 0, rec = order->lines; i < n; i++, rec += stride) {
             tsr_res_line *l = &res->lines[i];
             l->id = sp;
             l->id_len = rec[TSR_ITEM_ID].len;

@@ -591,6 +591,43 @@ static inline int tsr__fast_str(const tsr_fast_cmp *f, const tsr_value *v, bool 
     return 1;
 }
 
+/* x <rel> y, for a TSR_FAST_NUM or calendar conjunct's tsr_rel. */
+static inline bool tsr__fast_rel(int64_t x, int64_t y, uint8_t rel)
+{
+    int c = (x > y) - (x < y);
+    switch (rel) {
+    case TSR_REL_EQ: return c == 0;
+    case TSR_REL_NE: return c != 0;
+    case TSR_REL_LT: return c < 0;
+    case TSR_REL_LE: return c <= 0;
+    case TSR_REL_GT: return c > 0;
+    default: return c >= 0;
+    }
+}
+
+/* A TSR_FAST_WEEKDAY conjunct on a datetime field that holds the instant
+ * whose local date ctx already keeps (tsr_expr_ctx.local_*: the
+ * evaluation's setup stores `now` there): 1 and its weekday in *wd,
+ * without the call (tsr__expr_fast_call would find the same memo and
+ * answer the same).  0: ask tsr__expr_fast_call. */
+static inline int tsr__fast_memo_weekday(const tsr_fast_cmp *f, const tsr_expr_ctx *ctx,
+                                         int64_t *wd)
+{
+    const tsr_value *rec, *v;
+
+    if (f->type != TSR_T_DATETIME || !ctx->local_set || ctx->local_tz != ctx->tz)
+        return 0;
+    rec = f->record == TSR_REC_ITEM ? ctx->item
+          : f->record == TSR_REC_ORDER ? ctx->order : ctx->customer;
+    if (!rec)
+        return 0;
+    v = &rec[f->slot];
+    if (v->type != TSR_T_DATETIME || v->u.i != ctx->local_usec || v->offset != ctx->local_own)
+        return 0;
+    *wd = (int64_t)tsr__weekday(ctx->local_days);
+    return 1;
+}
+
 /* The conjuncts fs[0 .. n) answered inline, in order, stopping at the
  * first that fails (its index in *failed): 1 and *holds, or 0 when one
  * must be left to the walker (a field of another type than declared).
@@ -604,7 +641,10 @@ static inline int tsr__expr_fast_conjs(const tsr_fast_cmp *fs, uint32_t n, tsr_e
     for (j = 0; j < n && h; j++) {
         const tsr_fast_cmp *f = &fs[j];
         if (f->kind >= TSR_FAST_IN) {
-            if (!tsr__expr_fast_call(f, ctx, &h))
+            int64_t wd;
+            if (f->kind == TSR_FAST_WEEKDAY && tsr__fast_memo_weekday(f, ctx, &wd))
+                h = tsr__fast_rel(wd, f->k.u.i, f->rel);
+            else if (!tsr__expr_fast_call(f, ctx, &h))
                 return 0;
         } else if (f->kind >= TSR_FAST_SEGMENT) {
             const uint8_t *flags = f->kind == TSR_FAST_SEGMENT ? ctx->segments
@@ -619,16 +659,7 @@ static inline int tsr__expr_fast_conjs(const tsr_fast_cmp *fs, uint32_t n, tsr_e
                     return 0;       /* the full path reports the mismatch */
                 h = false;          /* missing: the comparison is false */
             } else if (f->kind == TSR_FAST_NUM) {
-                int64_t x = v->u.i, y = f->k.u.i;
-                int c = (x > y) - (x < y);
-                switch (f->rel) {
-                case TSR_REL_EQ: h = c == 0; break;
-                case TSR_REL_NE: h = c != 0; break;
-                case TSR_REL_LT: h = c < 0; break;
-                case TSR_REL_LE: h = c <= 0; break;
-                case TSR_REL_GT: h = c > 0; break;
-                default: h = c >= 0; break;
-                }
+                h = tsr__fast_rel(v->u.i, f->k.u.i, f->rel);
             } else if (!tsr__fast_str(f, v, &h)) {
                 return 0;
             }
@@ -652,6 +683,17 @@ static inline int tsr__expr_value_fast(const tsr_expr *e, tsr_expr_ctx *ctx, tsr
     if (e->is_const) {
         *out = e->constant;
         return 1;
+    }
+    if (e->ncond_fast == 1 && e->cond_fast->kind == TSR_FAST_WEEKDAY &&
+        TSR_LIKELY(ctx->steps_left >= (int64_t)e->cost)) {
+        /* `K1 if weekday(now) <rel> k else K2`, the weekday read from the
+         * instant ctx keeps converted (setup stores `now` there) */
+        int64_t wd;
+        if (tsr__fast_memo_weekday(e->cond_fast, ctx, &wd)) {
+            ctx->steps_left -= e->cost;
+            *out = e->cond_k[!tsr__fast_rel(wd, e->cond_fast->k.u.i, e->cond_fast->rel)];
+            return 1;
+        }
     }
     if (e->ncond_fast && TSR_LIKELY(ctx->steps_left >= (int64_t)e->cost) &&
         tsr__expr_fast_conjs(e->cond_fast, e->ncond_fast, ctx, &h, &failed)) {
@@ -693,8 +735,17 @@ static inline int tsr__expr_fast_test_cell(const tsr_expr *e, tsr_expr_ctx *ctx,
     /* the full path charges the cost and reports a spent budget */
     if (TSR_UNLIKELY(ctx->steps_left < (int64_t)e->cost))
         return 0;
-    if (!tsr__expr_fast_conjs(e->fast, e->nfast, ctx, &h, failed))
+    if (e->nfast == 1 && e->fast->kind >= TSR_FAST_IN && e->fast->kind != TSR_FAST_WEEKDAY) {
+        /* one conjunct answered out of line (a list, `birthday_within`,
+         * the hour, minute or date): its one call, without the loop over
+         * conjuncts (a weekday goes there: of `now`, it is read inline) */
+        if (!tsr__expr_fast_call(e->fast, ctx, &h))
+            return 0;
+        if (!h)
+            *failed = 0;
+    } else if (!tsr__expr_fast_conjs(e->fast, e->nfast, ctx, &h, failed)) {
         return 0;
+    }
     ctx->steps_left -= e->cost;
     /* keep the line's memo as tsr__expr_test would (same answer, same
      * slot), so that later rules asking e on this line read it there */

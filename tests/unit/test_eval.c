@@ -463,6 +463,55 @@ static void test_local_time_of_now_from_setup_is_the_zones(void **state)
     tsr_ruleset_free(rs);
 }
 
+/* A category price `K1 if weekday(now) >= 6 else K2` reads the weekday
+ * of the local date setup keeps (no call); `+ 0` keeps its twin on the
+ * expression walker: both give the same price at every instant around
+ * local midnights of the rule set's zone, into one kept result, and
+ * keep the line totals in step.  (That the inline answer charges what the
+ * walk charges: test_expr_eval.c, fused_lists_and_calendar_answer_as_the_walker,
+ * where the same memo is set by the walk before the inline answer.) */
+static void test_weekday_price_from_setup_agrees_with_the_walker(void **state)
+{
+    static const char head[] =
+        "tessera: 1\nruleset: wd\nversion: \"1\"\ncurrency: EUR\ntimezone: Europe/Vienna\n"
+        "categories:\n"
+        "  - id: fast\n    for: item.kind == \"a\"\n"
+        "    price: 50.00 if weekday(now) >= 6 else 40.00\n"
+        "  - id: walk\n    for: item.kind == \"b\"\n"
+        "    price: 50.00 if weekday(now) + 0 >= 6 else 40.00\n";
+    static const struct { const char *at; int64_t want; } cases[] = {
+        { "2026-03-28T22:59:00Z", 5000 },          /* Sat 23:59 CET */
+        { "2026-03-27T23:00:00Z", 5000 },          /* Sat 00:00 CET */
+        { "2026-03-27T22:59:00Z", 4000 },          /* Fri 23:59 CET */
+        { "2026-03-29T22:30:00+02:00", 5000 },     /* Sun 22:30 CEST */
+        { "2026-03-29T22:30:00Z", 4000 },          /* Mon 00:30 CEST */
+        { "2026-10-25T00:15:00+05:30", 5000 },     /* Sat 20:45 CEST */
+        { "2026-12-31T23:30:00-10:00", 4000 },     /* Fri 2027-01-01 10:30 CET */
+    };
+    tsr_ruleset *rs = NULL;
+    tsr_result *r = NULL;
+    tsr_error err;
+    char order[256];
+    size_t i;
+    (void)state;
+
+    if (tsr_ruleset_load_string(&rs, head, sizeof head - 1, "wd.yaml", NULL, &err) != TSR_OK)
+        fail_msg("%s", err.message);
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(order, sizeof order,
+                 "{\"datetime\":\"%s\",\"items\":[{\"id\":\"x\",\"kind\":\"a\"},"
+                 "{\"id\":\"y\",\"kind\":\"b\"},{\"id\":\"z\",\"kind\":\"a\"}]}",
+                 cases[i].at);
+        if (tsr_evaluate_text_into(&r, rs, order, strlen(order), NULL, &err) != TSR_OK)
+            fail_msg("%s: %s", cases[i].at, err.message);
+        assert_int_equal(tsr_result_line_total(r, 0), cases[i].want);
+        assert_int_equal(tsr_result_line_total(r, 1), cases[i].want);
+        assert_int_equal(tsr_result_line_total(r, 2), cases[i].want);
+    }
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -473,6 +522,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_evaluate_into_fails_cleanly_at_every_allocation),
         cmocka_unit_test(test_result_keeps_ids_and_kinds_of_every_length),
         cmocka_unit_test(test_local_time_of_now_from_setup_is_the_zones),
+        cmocka_unit_test(test_weekday_price_from_setup_agrees_with_the_walker),
     };
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);
