@@ -384,7 +384,8 @@ enum {
 
 int tsr__eval_promos(tsr_eval *ev);          /* step 4 (promo.c) */
 /* Step 5 (discounts.c).  *effect: per promo code rule, TSR_PROMO_EFFECT_*
- * (in the result arena); NULL when the order has no accepted code. */
+ * (in the result arena); NULL when no accepted code was left without
+ * effect (nothing for tsr__promos_settle to turn into no_effect). */
 int tsr__eval_discounts(tsr_eval *ev, const uint8_t **effect);
 /* After step 5 (promo.c): accepted codes whose effect[] is
  * TSR_PROMO_EFFECT_NONE become rejected/no_effect (promo.ID false from

@@ -591,10 +591,9 @@ static inline int tsr__fast_str(const tsr_fast_cmp *f, const tsr_value *v, bool 
     return 1;
 }
 
-/* x <rel> y, for a TSR_FAST_NUM or calendar conjunct's tsr_rel. */
-static inline bool tsr__fast_rel(int64_t x, int64_t y, uint8_t rel)
+/* Whether a three-way comparison c (<0, 0, >0) satisfies tsr_rel rel. */
+static inline bool tsr__rel_holds(int c, uint8_t rel)
 {
-    int c = (x > y) - (x < y);
     switch (rel) {
     case TSR_REL_EQ: return c == 0;
     case TSR_REL_NE: return c != 0;
@@ -603,6 +602,12 @@ static inline bool tsr__fast_rel(int64_t x, int64_t y, uint8_t rel)
     case TSR_REL_GT: return c > 0;
     default: return c >= 0;
     }
+}
+
+/* x <rel> y, for a TSR_FAST_NUM or calendar conjunct's tsr_rel. */
+static inline bool tsr__fast_rel(int64_t x, int64_t y, uint8_t rel)
+{
+    return tsr__rel_holds((x > y) - (x < y), rel);
 }
 
 /* A TSR_FAST_WEEKDAY conjunct on a datetime field that holds the instant

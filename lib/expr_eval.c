@@ -185,17 +185,6 @@ static inline bool str_eq(const tsr_value *a, const tsr_value *b)
     return tsr__value_strcmp(a, b) == 0;
 }
 
-static inline bool rel_holds(int c, uint8_t rel)
-{
-    switch (rel) {
-    case REL_EQ: return c == 0;
-    case REL_NE: return c != 0;
-    case REL_LT: return c < 0;
-    case REL_LE: return c <= 0;
-    case REL_GT: return c > 0;
-    default: return c >= 0;
-    }
-}
 
 static inline bool compare(const tsr_value *a, const tsr_value *b, uint8_t cls, uint8_t rel)
 {
@@ -204,10 +193,10 @@ static inline bool compare(const tsr_value *a, const tsr_value *b, uint8_t cls, 
             return str_eq(a, b);
         if (rel == REL_NE)
             return !str_eq(a, b);
-        return rel_holds(tsr__value_strcmp(a, b), rel);
+        return tsr__rel_holds(tsr__value_strcmp(a, b), rel);
     }
     int c = (a->u.i > b->u.i) - (a->u.i < b->u.i);
-    return rel_holds(c, rel);
+    return tsr__rel_holds(c, rel);
 }
 
 static bool map_has(const tsr_table *t, bool linear, const tsr_value *key, size_t *at)
@@ -367,7 +356,7 @@ static inline int fk_holds(const est *s, const tsr_op *o, const tsr_value *item,
     if (TSR_LIKELY(v->type == o->b)) {
         if (o->c == CLS_NUM) {
             int64_t x = v->u.i, y = o->k.u.i;
-            *out = rel_holds((x > y) - (x < y), o->aux2);
+            *out = tsr__rel_holds((x > y) - (x < y), o->aux2);
         } else {
             *out = compare(v, &o->k, CLS_STR, o->aux2);
         }
@@ -866,7 +855,7 @@ int tsr__expr_fast_call(const tsr_fast_cmp *f, tsr_expr_ctx *ctx, bool *holds)
     default:
         return 0;
     }
-    *holds = rel_holds((x > f->k.u.i) - (x < f->k.u.i), f->rel);
+    *holds = tsr__rel_holds((x > f->k.u.i) - (x < f->k.u.i), f->rel);
     return 1;
 }
 
