@@ -225,6 +225,9 @@ static int eval_one(const tsr_ruleset *rs, const eval_args *a)
 /* ---------------------------------------------------------------------
  * --jsonl: one order per line in, one result per line out.
  */
+/* stdout's buffer while --jsonl runs (until exit: stdio flushes it then). */
+static char out_buffer[(size_t)1 << 16];
+
 static int eval_stream(const tsr_ruleset *rs, const eval_args *a)
 {
     static const tsr_load_options limits = TSR_LOAD_OPTIONS_INIT;
@@ -246,6 +249,13 @@ static int eval_stream(const tsr_ruleset *rs, const eval_args *a)
     progress_init(&prog, "orders");
     if (isatty(lr.fd) || isatty(STDOUT_FILENO))
         prog.on = 0;
+    /* Into a pipe or a file, results leave in 64 KiB writes rather than
+     * stdio's 4 KiB (a result is 1-2 KiB): a sixteenth of the system calls.
+     * Still line by line when driven interactively: the reader flushes
+     * before it waits for input (lr_fill).  The buffer is given: glibc
+     * ignores the size asked for when setvbuf allocates it. */
+    if (!isatty(STDOUT_FILENO))
+        setvbuf(stdout, out_buffer, _IOFBF, sizeof out_buffer);
     if (lr_init(&lr, lr.fd, limits.max_order_size) != 0 ||
         tsr_order_new(&order, rs, &err) != TSR_OK) {
         fprintf(stderr, "tessera eval: out of memory\n");

@@ -82,6 +82,25 @@ expect_status 0
 expect_lines out 2
 expect_empty err
 
+# Driven line by line through pipes (a till program talking to a
+# co-process): each answer arrives before the next order is sent, although
+# results into a pipe are buffered.
+what="--jsonl answers each line before the next arrives"
+coproc EVAL { "$TESSERA" eval --jsonl "$FIX/shop.yaml" 2>"$TMP/coproc.err"; }
+answered=0
+while IFS= read -r order; do
+  printf '%s\n' "$order" >&"${EVAL[1]}"
+  if IFS= read -r -t 20 answer <&"${EVAL[0]}" && [[ $answer == '{"ruleset":'* ]]; then
+    answered=$((answered + 1))
+  else
+    bad "no answer to order $((answered + 1)) within 20 s"
+    break
+  fi
+done <"$FIX/good.jsonl"
+exec {EVAL[1]}>&-
+wait "$EVAL_PID" || bad "exit status $?, expected 0"
+[ "$answered" -eq 2 ] || bad "$answered of 2 orders answered"
+
 run "--jsonl with a line that is not JSON" sh -c "printf '%s\n' 'not an order' | '$TESSERA' eval --jsonl '$FIX/shop.yaml'"
 expect_status 2
 expect_regex out '^\{"error":\{"line":1,'
