@@ -87,18 +87,22 @@ expect_empty err
 # results into a pipe are buffered.
 what="--jsonl answers each line before the next arrives"
 coproc EVAL { "$TESSERA" eval --jsonl "$FIX/shop.yaml" 2>"$TMP/coproc.err"; }
+# bash unsets EVAL and EVAL_PID once the co-process ends: keep copies
+eval_pid=$EVAL_PID
+exec {to_eval}>&"${EVAL[1]}" {from_eval}<&"${EVAL[0]}"
+exec {EVAL[1]}>&- {EVAL[0]}<&-
 answered=0
 while IFS= read -r order; do
-  printf '%s\n' "$order" >&"${EVAL[1]}"
-  if IFS= read -r -t 20 answer <&"${EVAL[0]}" && [[ $answer == '{"ruleset":'* ]]; then
+  printf '%s\n' "$order" >&"$to_eval"
+  if IFS= read -r -t 20 answer <&"$from_eval" && [[ $answer == '{"ruleset":'* ]]; then
     answered=$((answered + 1))
   else
     bad "no answer to order $((answered + 1)) within 20 s"
     break
   fi
 done <"$FIX/good.jsonl"
-exec {EVAL[1]}>&-
-wait "$EVAL_PID" || bad "exit status $?, expected 0"
+exec {to_eval}>&- {from_eval}<&-
+wait "$eval_pid" || bad "exit status $?, expected 0"
 [ "$answered" -eq 2 ] || bad "$answered of 2 orders answered"
 
 run "--jsonl with a line that is not JSON" sh -c "printf '%s\n' 'not an order' | '$TESSERA' eval --jsonl '$FIX/shop.yaml'"
