@@ -49,8 +49,9 @@ typedef struct step {
     size_t *members;
     uint8_t *changed;             /* per member: kept on some line */
     uint8_t *group_done;          /* per group */
-    /* per promo code: TSR_PROMO_EFFECT_*; NULL when the order has no
-     * accepted code (tsr__promos_settle then reads none) */
+    /* per entered code (an index of res->promos, so its size is the
+     * order's, not the rule set's): TSR_PROMO_EFFECT_*; NULL when the
+     * order has no accepted code (tsr__promos_settle then reads none) */
     uint8_t *promo_effect;
     bool claims;                  /* some discount of the rule set is exclusive */
     bool quiet;                   /* no trace */
@@ -663,7 +664,7 @@ static int quiet_block(step *st)
 {
     tsr_eval *ev = st->ev;
     static const unsigned char zeros[16];
-    size_t room = 2 * st->nlines * sizeof *st->room, n = ev->rs->npromos + 1;
+    size_t room = 2 * st->nlines * sizeof *st->room, n = ev->res->npromos + 1;
     unsigned char *b;
 
     if (st->room)
@@ -685,14 +686,24 @@ static int quiet_block(step *st)
     return TSR_OK;
 }
 
-/* The effect slot of promo code rule p, the per-code array allocated when
- * it is first needed: only codes the order had accepted are ever settled
- * (tsr__promos_settle reads none when it stays NULL). */
+/* The effect slot of promo code rule p, which the order has accepted: that
+ * of the entry that was accepted (a rule is accepted once an order), in
+ * the per-entry array allocated when it is first needed.  Only accepted
+ * codes are ever settled (tsr__promos_settle reads none when it stays
+ * NULL). */
 static int effect_slot(step *st, int p, uint8_t **slot)
 {
+    const tsr_result *r = st->ev->res;
+    size_t i;
+
     if (!st->promo_effect && quiet_block(st) != TSR_OK)
         return TSR_ENOMEM;
-    *slot = &st->promo_effect[p];
+    for (i = 0; i < r->npromos; i++)
+        if (r->promos[i].promo == p && r->promos[i].status == TSR_PROMO_ACCEPTED)
+            break;
+    /* i == npromos (the code was not accepted; callers ask only for
+     * accepted ones) lands on the spare slot at the end, read by nobody */
+    *slot = &st->promo_effect[i];
     return TSR_OK;
 }
 
@@ -842,7 +853,7 @@ static int scratch(step *st, bool effect)
         !carve(&off, n, 1, &o_elig) || !carve(&off, n, 1, &o_rew) ||
         !carve(&off, k, 1, &o_changed) || !carve(&off, ev->rs->ngroups + 1, 1, &o_gdone) ||
         !carve(&off, k * n, 1, &o_counted) ||
-        (effect && !carve(&off, ev->rs->npromos + 1, 1, &o_peff)))
+        (effect && !carve(&off, ev->res->npromos + 1, 1, &o_peff)))
         return TSR_ENOMEM;
     base = tsr__arena_calloc(ev->arena, off, 1);
     if (!base)

@@ -593,7 +593,8 @@ static int setup(tsr_eval *ev, tsr_result *res, const tsr_ruleset *rs, const tsr
         if (rs->nmemo && n > SIZE_MAX / rs->nmemo)
             return TSR_ENOMEM;
         memo_sz = n * rs->nmemo;
-        flags_sz = (rs->nsegments + 1) + (rs->npromos + 1) + memo_sz;
+        /* the promo flags of a kept result live outside the arena, zero */
+        flags_sz = (rs->nsegments + 1) + (res->promo_flags ? 0 : rs->npromos + 1) + memo_sz;
         total = lines_sz;
         if (recs_sz > SIZE_MAX - total || flags_sz > SIZE_MAX - total - recs_sz ||
             strings > SIZE_MAX - total - recs_sz - flags_sz)
@@ -611,8 +612,13 @@ static int setup(tsr_eval *ev, tsr_result *res, const tsr_ruleset *rs, const tsr
         }
         ev->recs = (tsr_value *)(void *)(block + lines_sz);
         res->segments = block + lines_sz + recs_sz;
-        res->promo_accepted = res->segments + rs->nsegments + 1;
-        ev->memo = memo_sz ? res->promo_accepted + rs->npromos + 1 : NULL;
+        if (res->promo_flags) {
+            res->promo_accepted = res->promo_flags;
+            ev->memo = memo_sz ? res->segments + rs->nsegments + 1 : NULL;
+        } else {
+            res->promo_accepted = res->segments + rs->nsegments + 1;
+            ev->memo = memo_sz ? res->promo_accepted + rs->npromos + 1 : NULL;
+        }
         memset(res->segments, 0, flags_sz);
         sp = (char *)(res->segments + flags_sz);
         if (recs_sz)
@@ -755,16 +761,43 @@ _Static_assert(offsetof(tsr_result, rs) < offsetof(tsr_result, order_id) &&
                offsetof(tsr_result, steps) < offsetof(tsr_result, json) &&
                offsetof(tsr_result, json) < offsetof(tsr_result, json_len) &&
                offsetof(tsr_result, json_len) < offsetof(tsr_result, json_cap) &&
-               offsetof(tsr_result, json_cap) < offsetof(tsr_result, json_ready),
+               offsetof(tsr_result, json_cap) < offsetof(tsr_result, json_ready) &&
+               offsetof(tsr_result, json_ready) < offsetof(tsr_result, promo_flags),
                "result_rewind zeroes order_id .. steps and keeps what lies outside");
+
+/* After an evaluation into a kept result: the promo flags its entered
+ * codes set back to zero (the flags of other rules were never set), so the
+ * next evaluation finds them all zero without clearing every rule's. */
+static void clear_promo_flags(tsr_result *res)
+{
+    size_t i;
+
+    if (!res->promo_flags || res->promo_accepted != res->promo_flags)
+        return;
+    for (i = 0; i < res->npromos; i++)
+        if (res->promos[i].promo >= 0)
+            res->promo_flags[res->promos[i].promo] = 0;
+}
 
 /* Empty an evaluated result for the next evaluation against rs, keeping
  * its memory: the arena as one chunk as large as the last evaluation
- * needed, the JSON buffer.  NULL when out of memory (res is still whole). */
+ * needed, the JSON buffer, the promo flags (all zero; sized anew when rs
+ * has another number of promo code rules).  NULL when out of memory (res
+ * is still whole). */
 static tsr_result *result_rewind(tsr_result *res, const tsr_ruleset *rs)
 {
-    tsr_result *r = tsr__arena_rewind_holder(&res->arena, sizeof *res);
+    tsr_result *r;
 
+    if (res->promo_flags_n != rs->npromos + 1) {
+        uint8_t *f = tsr__calloc(&res->alloc, rs->npromos + 1, 1);
+        if (!f)
+            return NULL;
+        if (res->promo_flags)
+            tsr__free(&res->alloc, res->promo_flags, res->promo_flags_n);
+        res->promo_flags = f;
+        res->promo_flags_n = rs->npromos + 1;
+    }
+    r = tsr__arena_rewind_holder(&res->arena, sizeof *res);
     if (!r)
         return NULL;
     /* The allocator and the arena stay (the arena's allocator is r->alloc,
@@ -789,6 +822,7 @@ static int evaluate_in(tsr_result *res, const tsr_ruleset *rs, const tsr_order *
     if (rc == TSR_OK)
         rc = run_steps(&ev);
     res->steps = tsr__expr_ctx_steps(&ev.x);
+    clear_promo_flags(res);
     tsr__regex_scratch_free(ev.x.regex_scratch, &res->alloc);
     ev.x.regex_scratch = NULL;
     if (rc != TSR_OK) {
@@ -908,5 +942,7 @@ void tsr_result_free(tsr_result *r)
         return;
     if (r->json)
         tsr__free(&r->alloc, r->json, r->json_cap);
+    if (r->promo_flags)
+        tsr__free(&r->alloc, r->promo_flags, r->promo_flags_n);
     tsr__arena_free_holder(&r->arena);   /* the result lives inside it */
 }

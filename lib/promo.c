@@ -509,7 +509,7 @@ static int settle(tsr_eval *ev, const uint8_t *effect)
 
     for (i = 0; effect && i < r->npromos; i++) {
         const tsr_res_promo *e = &r->promos[i];
-        if (e->status != TSR_PROMO_ACCEPTED || effect[e->promo] != TSR_PROMO_EFFECT_NONE)
+        if (e->status != TSR_PROMO_ACCEPTED || effect[i] != TSR_PROMO_EFFECT_NONE)
             continue;
         if ((rc = settle_no_effect(ev, i)) != TSR_OK)
             return rc;

@@ -512,6 +512,81 @@ static void test_weekday_price_from_setup_agrees_with_the_walker(void **state)
     tsr_ruleset_free(rs);
 }
 
+/* A kept result keeps its promo code flags between evaluations and clears
+ * only those its entered codes set (eval.c, clear_promo_flags): an order
+ * after one that entered codes sees none of them accepted, whether they
+ * were accepted, rejected, settled to no_effect or entered twice, and
+ * across a rule set with another number of codes.  Each result is
+ * compared with a fresh evaluation's bytes. */
+static void test_kept_promo_flags_do_not_outlive_their_order(void **state)
+{
+    static const char head[] =
+        "tessera: 1\nruleset: codes\nversion: \"1\"\ncurrency: EUR\nminor_units: 2\n"
+        "rounding: half_up\n"
+        "categories:\n"
+        "  - { id: plain, price: 10.00 }\n"
+        "discounts:\n"
+        "  - { id: d7, when: promo.p7, for: item.kind == \"ticket\", percent: 10 }\n"
+        "  - { id: d3, requires: p3, for: item.kind == \"ticket\", percent: 50 }\n"
+        "  - { id: d5, requires: p5, for: item.kind == \"nothing\", percent: 50 }\n"
+        "promo_codes:\n";
+    static const char *const texts[] = {
+        "{\"id\":\"o1\",\"datetime\":\"2026-06-10T11:00:00+02:00\",\"items\":"
+        "[{\"id\":\"a\",\"kind\":\"ticket\"}],\"promo_codes\":[\"C7\",\"C3\",\"C5\"]}",
+        "{\"id\":\"o2\",\"datetime\":\"2026-06-10T11:00:00+02:00\",\"items\":"
+        "[{\"id\":\"a\",\"kind\":\"ticket\"}]}",
+        "{\"id\":\"o3\",\"datetime\":\"2026-06-10T11:00:00+02:00\",\"items\":"
+        "[{\"id\":\"a\",\"kind\":\"ticket\"}],\"promo_codes\":[\"C7\",\"C7\",\"NOPE\"]}",
+        "{\"id\":\"o4\",\"datetime\":\"2026-06-10T11:00:00+02:00\",\"items\":"
+        "[{\"id\":\"a\",\"kind\":\"ticket\"}],\"promo_codes\":[\"C39\"]}",
+        "{\"id\":\"o5\",\"datetime\":\"2026-06-10T11:00:00+02:00\",\"items\":"
+        "[{\"id\":\"a\",\"kind\":\"ticket\"}]}",
+    };
+    char rules[4096], few[1024];
+    size_t len = 0, i, round;
+    tsr_ruleset *rs = NULL, *rs_few = NULL;
+    tsr_eval_options opts = TSR_EVAL_OPTIONS_INIT;
+    tsr_result *kept = NULL;
+    tsr_error err;
+    (void)state;
+
+    len = (size_t)snprintf(rules, sizeof rules, "%s", head);
+    for (i = 0; i < 40; i++)
+        len += (size_t)snprintf(rules + len, sizeof rules - len, "  - { id: p%zu, code: C%zu }\n",
+                                i, i);
+    assert_true(len < sizeof rules);
+    assert_int_equal(tsr_ruleset_load_string(&rs, rules, len, "codes.yaml", NULL, &err), TSR_OK);
+    len = (size_t)snprintf(few, sizeof few, "%s  - { id: p3, code: C3 }\n  - { id: p5, code: C5 }\n"
+                           "  - { id: p7, code: C7 }\n", head);
+    assert_true(len < sizeof few);
+    assert_int_equal(tsr_ruleset_load_string(&rs_few, few, len, "few.yaml", NULL, &err), TSR_OK);
+    for (round = 0; round < 2; round++) {
+        opts.no_trace = (int)round;
+        for (i = 0; i < 2 * (sizeof texts / sizeof texts[0]); i++) {
+            /* every third evaluation against the rule set of three codes */
+            const tsr_ruleset *r = i % 3 == 2 ? rs_few : rs;
+            const char *t = texts[i % (sizeof texts / sizeof texts[0])];
+            char *want = fresh_json(r, t, &opts);
+
+            assert_int_equal(tsr_evaluate_text_into(&kept, r, t, strlen(t), &opts, &err), TSR_OK);
+            assert_json(kept, want);
+            free(want);
+        }
+    }
+    /* what the orders without codes say, spelled out */
+    assert_int_equal(tsr_evaluate_text_into(&kept, rs, texts[0], strlen(texts[0]), &opts, &err),
+                     TSR_OK);
+    assert_non_null(strstr(tsr_result_json(kept, NULL), "{\"id\":\"d7\",\"amount\":\"1.00\"}"));
+    assert_int_equal(tsr_evaluate_text_into(&kept, rs, texts[1], strlen(texts[1]), &opts, &err),
+                     TSR_OK);
+    assert_non_null(strstr(tsr_result_json(kept, NULL), "\"discounts\":[]"));
+    assert_null(strstr(tsr_result_json(kept, NULL), "d7"));
+    assert_null(strstr(tsr_result_json(kept, NULL), "d3"));
+    tsr_result_free(kept);
+    tsr_ruleset_free(rs_few);
+    tsr_ruleset_free(rs);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -523,6 +598,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_result_keeps_ids_and_kinds_of_every_length),
         cmocka_unit_test(test_local_time_of_now_from_setup_is_the_zones),
         cmocka_unit_test(test_weekday_price_from_setup_agrees_with_the_walker),
+        cmocka_unit_test(test_kept_promo_flags_do_not_outlive_their_order),
     };
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);
