@@ -586,6 +586,47 @@ static inline int push_entry(tsr_eval *ev, int rule, int line, int64_t points,
     return TSR_OK;
 }
 
+/* Rule r's shares alloc[0 .. n) of `points` (idx: their lines, NULL for
+ * lines 0 .. n), every entry dated from the order's date, in room
+ * reserve_entries made: the dates once (an error then is the first
+ * entry's, as push_entry's would be), and the total checked once.  The
+ * shares are >= 0 and add up to `points`, so the order's total overflows
+ * exactly when one of push_entry's running sums would, and a line's
+ * points, a part of that total, cannot overflow when it does not. */
+static int push_order_dated(tsr_eval *ev, int rule, earn_state *s, const size_t *idx,
+                            const int64_t *alloc, size_t n, int64_t points)
+{
+    tsr_result *res = ev->res;
+    tsr_res_line *lines = res->lines;
+    tsr_points_entry *out = res->entries;
+    size_t m = res->nentries, k;
+    entry_dates d;
+    int rc;
+
+    if ((rc = entry_dates_of(ev, -1, -1, &d)) != TSR_OK)
+        return rc;
+    if (!tsr__add(res->points_earned, points, &res->points_earned))
+        return overflow(ev, "points earned");
+    for (k = 0; k < n; k++) {
+        int line = (int)(idx ? idx[k] : k);
+        tsr_points_entry *o;
+        if (alloc[k] == 0)
+            continue;
+        o = &out[m++];
+        o->earn = rule;
+        o->line = line;
+        o->points = alloc[k];
+        o->available_on = d.available_on;
+        o->has_expires = d.has_expires;
+        o->expires_on = d.expires_on;
+        if (!tsr__add(lines[line].points_earned, alloc[k], &lines[line].points_earned))
+            return overflow(ev, "points earned");   /* unreachable: see above */
+    }
+    res->nentries = m;
+    s->applied = true;
+    return TSR_OK;
+}
+
 /* Multipliers first: their conditions are order level and do not depend on
  * what other rules earn, so each target's factor is known before it earns. */
 static int settle_multipliers(tsr_eval *ev, earn_state *st)
@@ -642,16 +683,23 @@ static int earn_per(tsr_eval *ev, size_t r, earn_state *s, size_t *idx, int64_t 
         ev->x.item = NULL;
         n = res->nlines;
     }
-    for (k = 0; k < n; k++) {
-        const tsr_res_line *line = &res->lines[e->for_ ? idx[k] : k];
-        int64_t paid = line->total;
-        /* on: price = after discounts, before redemption. */
-        if (L->on == TSR_EARN_ON_PRICE && !tsr__add(paid, line->redeemed_value, &paid))
-            return overflow(ev, "line total");
-        w[k] = paid > 0 ? paid : 0;
-        equal &= w[k] == w[0];
-        if (!tsr__add(base, w[k], &base))
-            return overflow(ev, "earn base");
+    {
+        /* locals: the stores to w[] would otherwise reload them each line */
+        const tsr_res_line *lines = res->lines;
+        const bool on_price = L->on == TSR_EARN_ON_PRICE;
+        const bool all = e->for_ == NULL;
+        for (k = 0; k < n; k++) {
+            const tsr_res_line *line = &lines[all ? k : idx[k]];
+            int64_t paid = line->total, wk;
+            /* on: price = after discounts, before redemption. */
+            if (on_price && !tsr__add(paid, line->redeemed_value, &paid))
+                return overflow(ev, "line total");
+            wk = paid > 0 ? paid : 0;
+            w[k] = wk;
+            equal &= wk == w[0];
+            if (!tsr__add(base, wk, &base))
+                return overflow(ev, "earn base");
+        }
     }
     if (n == 0) {
         s->why = WHY(ev, "0 points: no line matches `%s`", e->for_ ? e->for_->src : "");
@@ -681,15 +729,13 @@ static int earn_per(tsr_eval *ev, size_t r, earn_state *s, size_t *idx, int64_t 
         return overflow(ev, "points allocation");
     if ((rc = reserve_entries(ev, n)) != TSR_OK)
         return rc;
-    /* Without an event_start every entry is dated from the order's date:
-     * once for all of them (an error then is the first entry's, as before). */
-    if (slot < 0 && (rc = entry_dates_of(ev, slot, -1, &dates)) != TSR_OK)
-        return rc;
+    if (slot < 0)
+        return push_order_dated(ev, (int)r, s, e->for_ ? idx : NULL, alloc, n, points);
     for (k = 0; k < n; k++) {
         int line = (int)(e->for_ ? idx[k] : k);
         if (alloc[k] == 0)
             continue;
-        if (slot >= 0 && (rc = entry_dates_of(ev, slot, line, &dates)) != TSR_OK)
+        if ((rc = entry_dates_of(ev, slot, line, &dates)) != TSR_OK)
             return rc;
         if ((rc = push_entry(ev, (int)r, line, alloc[k], &dates)) != TSR_OK)
             return rc;

@@ -1324,6 +1324,89 @@ static void test_without_a_trace_the_points_are_the_same(void **state)
     tsr_ruleset_free(rs);
 }
 
+/* Without an event_start in the schema every entry of a per rule is dated
+ * from the order's date, written in one pass with the points earned added
+ * once (push_order_dated); with one, each entry is dated and added on its
+ * own.  An order whose lines carry no event_start takes the order's date
+ * either way, so the two rule sets must give the same entries, field by
+ * field, the same points per line and in all (rules with and without
+ * `for`, shares of 0 omitted, two rules on the same lines), and the same
+ * error when the points earned overflow on the second rule. */
+#define SAME_DATED_EARN \
+    "loyalty:\n" \
+    "  pending_days: 3\n" \
+    "  expire_days: 400\n" \
+    "  earn:\n" \
+    "    - { id: base, per: 1.00, points: 7 }\n" \
+    "    - { id: tix, for: item.kind == \"ticket\", per: 0.30, points: 2 }\n" \
+    "    - { id: bonus, points: 5 }\n"
+
+static void test_entries_dated_from_the_order_match_entries_dated_per_line(void **state)
+{
+    tsr_ruleset *once = load(HEAD SAME_DATED_EARN);
+    tsr_ruleset *each = load(HEAD "  item: { event_start: datetime }\n" SAME_DATED_EARN);
+    static const char *const orders[] = {
+        "{" WHEN "," MEMBER ",\"items\":[{\"id\":\"a\",\"kind\":\"ticket\",\"price\":\"3.35\"},"
+        "{\"id\":\"b\",\"kind\":\"food\",\"price\":\"0.01\"},{\"id\":\"c\",\"kind\":\"ticket\",\"price\":\"1.70\"},"
+        "{\"id\":\"d\",\"kind\":\"ticket\",\"price\":\"0.00\"},{\"id\":\"e\",\"kind\":\"gift\",\"price\":\"9.99\"}]}",
+        "{" WHEN "," MEMBER ",\"items\":[{\"id\":\"a\",\"kind\":\"food\",\"price\":\"2.00\"}]}",
+        "{" WHEN "," MEMBER ",\"items\":[{\"id\":\"a\",\"kind\":\"ticket\",\"price\":\"1.00\"},"
+        "{\"id\":\"b\",\"kind\":\"ticket\",\"price\":\"1.00\"},{\"id\":\"c\",\"kind\":\"ticket\",\"price\":\"1.00\"}]}",
+    };
+    size_t o, i;
+    (void)state;
+
+    for (o = 0; o < sizeof orders / sizeof orders[0]; o++) {
+        tsr_result *a = eval(once, orders[o]), *b = eval(each, orders[o]);
+        assert_true(a->points_earned > 0);
+        assert_int_equal(a->points_earned, b->points_earned);
+        assert_int_equal(a->nentries, b->nentries);
+        for (i = 0; i < a->nentries; i++) {
+            assert_int_equal(a->entries[i].earn, b->entries[i].earn);
+            assert_int_equal(a->entries[i].line, b->entries[i].line);
+            assert_int_equal(a->entries[i].points, b->entries[i].points);
+            assert_true(a->entries[i].points > 0);
+            assert_int_equal(a->entries[i].available_on, b->entries[i].available_on);
+            assert_true(a->entries[i].has_expires && b->entries[i].has_expires);
+            assert_int_equal(a->entries[i].expires_on, b->entries[i].expires_on);
+        }
+        assert_int_equal(a->nlines, b->nlines);
+        for (i = 0; i < a->nlines; i++)
+            assert_int_equal(a->lines[i].points_earned, b->lines[i].points_earned);
+        assert_points_consistent(a);
+        tsr_result_free(a);
+        tsr_result_free(b);
+    }
+    tsr_ruleset_free(once);
+    tsr_ruleset_free(each);
+
+    /* each rule's points fit; their sum does not */
+#define OVER_EARN \
+    "loyalty:\n" \
+    "  earn:\n" \
+    "    - { id: one, per: 1.00, points: 2305843009213693952 }\n" \
+    "    - { id: two, per: 1.00, points: 2305843009213693952 }\n"
+    {
+        const char *order = "{" WHEN "," MEMBER ",\"items\":[{\"id\":\"a\",\"kind\":\"ticket\",\"price\":\"1.00\"},"
+                            "{\"id\":\"b\",\"kind\":\"ticket\",\"price\":\"0.50\"},{\"id\":\"c\",\"kind\":\"ticket\",\"price\":\"0.50\"}]}";
+        tsr_ruleset *sets[2];
+        tsr_error err[2];
+        tsr_result *r = NULL;
+        sets[0] = load(HEAD OVER_EARN);
+        sets[1] = load(HEAD "  item: { event_start: datetime }\n" OVER_EARN);
+        for (i = 0; i < 2; i++) {
+            assert_int_equal(tsr_evaluate_text(&r, sets[i], order, strlen(order), NULL, &err[i]), TSR_EEVAL);
+            assert_null(r);
+            tsr_ruleset_free(sets[i]);
+        }
+        assert_non_null(strstr(err[0].message, "points earned"));
+        assert_string_equal(err[0].message, err[1].message);
+        assert_string_equal(err[0].path, err[1].path);
+    }
+#undef OVER_EARN
+}
+#undef SAME_DATED_EARN
+
 /* Earning keeps its per-line scratch on the stack up to 16 lines and in
  * the arena beyond; setup gives an order of up to 64 lines room for a
  * line's worth of entries and 8 more, and a rule reserves room for its
@@ -1501,6 +1584,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_event_start_is_the_service_date_of_its_line),
         cmocka_unit_test(test_entry_dates_past_9999_are_evaluation_errors),
         cmocka_unit_test(test_event_start_date_is_taken_in_the_rule_set_timezone),
+        cmocka_unit_test(test_entries_dated_from_the_order_match_entries_dated_per_line),
         cmocka_unit_test(test_redemption_within_every_limit_is_granted_in_full),
         cmocka_unit_test(test_redemption_is_capped_by_the_balance),
         cmocka_unit_test(test_redemption_is_capped_by_max_percent_of_the_eligible_lines),
