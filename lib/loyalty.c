@@ -788,6 +788,36 @@ static void settle_multiply_trace(tsr_eval *ev, size_t r, earn_state *st)
     st[r].why = WHY(ev, "nothing to multiply: the rules it names earned no points");
 }
 
+/* A gate of one conjunct, the kinds earn rules write most (`segment.x`,
+ * `customer.member`, a number compared with a constant), answered without
+ * tsr__expr_fast_conjs's call and loop; any other kind goes to it.  The
+ * same answers: a field missing is false, a field of another type than
+ * declared (0) is left to the walker, which reports it. */
+static inline __attribute__((always_inline))
+int earn_gate_one(const tsr_fast_cmp *f, tsr_expr_ctx *ctx, bool *holds, uint32_t *failed)
+{
+    const tsr_value *rec, *v;
+
+    if (f->kind == TSR_FAST_SEGMENT) {
+        *holds = ctx->segments && ctx->segments[f->slot];
+    } else if (f->kind == TSR_FAST_NUM) {
+        rec = f->record == TSR_REC_ITEM ? ctx->item
+              : f->record == TSR_REC_ORDER ? ctx->order : ctx->customer;
+        v = rec ? &rec[f->slot] : NULL;
+        if (v && v->type == f->type)
+            *holds = tsr__fast_rel(v->u.i, f->k.u.i, f->rel);
+        else if (!v || v->type == TSR_T_MISSING)
+            *holds = false;
+        else
+            return 0;
+    } else {
+        return tsr__expr_fast_conjs(f, 1, ctx, holds, failed);
+    }
+    if (!*holds)
+        *failed = 0;
+    return 1;
+}
+
 /* An earn rule's gate without a trace: a `when` of conjuncts answered
  * inline (`customer.member`, `segment.birthday`), without a memo slot, on
  * a rule without `valid`/`channels`, is answered here, charged as
@@ -802,7 +832,8 @@ int earn_gate_quiet(tsr_eval *ev, const tsr_earn *e, bool *holds)
     ev->x.item = NULL;
     if (c && c->nfast && !c->memo && !e->valid.any &&
         TSR_LIKELY(ev->x.steps_left >= (int64_t)c->cost) &&
-        tsr__expr_fast_conjs(c->fast, c->nfast, &ev->x, holds, &failed)) {
+        (c->nfast == 1 ? earn_gate_one(c->fast, &ev->x, holds, &failed)
+                       : tsr__expr_fast_conjs(c->fast, c->nfast, &ev->x, holds, &failed))) {
         ev->x.steps_left -= c->cost;
         return TSR_OK;
     }

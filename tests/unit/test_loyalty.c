@@ -561,6 +561,62 @@ static void test_earn_gates_without_a_trace_decide_as_with_it(void **state)
     tsr_ruleset_free(rs);
 }
 
+/* A `when` of one conjunct (a segment, a bool field, a number compared
+ * with a constant) is answered without the conjunct loop when there is no
+ * trace (earn_gate_one); with a trace the general gate answers.  Both must
+ * give the same points rule by rule, a missing field counting as false,
+ * and a field of another type than declared the same error. */
+static void test_earn_gates_of_one_conjunct_decide_as_the_general_gate(void **state)
+{
+    tsr_ruleset *rs = load(
+        "tessera: 1\n"
+        "ruleset: one-conjunct\n"
+        "currency: EUR\n"
+        "schema:\n"
+        "  customer: { member: bool, gold: bool, visits: int }\n"
+        "  order: { party: int }\n"
+        "segments:\n"
+        "  regular: customer.visits >= 3\n"
+        "loyalty:\n"
+        "  earn:\n"
+        "    - { id: member, when: customer.member, per: 1.00, points: 1 }\n"
+        "    - { id: regular, when: segment.regular, points: 2 }\n"
+        "    - { id: not-gold, when: not customer.gold, points: 4 }\n"
+        "    - { id: visits, when: customer.visits > 5, points: 8 }\n"
+        "    - { id: small, when: order.party < 3, points: 16 }\n"
+        "    - { id: few, when: customer.visits != 4, points: 32 }\n");
+    static const char *const orders[] = {
+        "{" WHEN ",\"customer\":{\"id\":\"C1\",\"member\":true,\"gold\":false,\"visits\":7},"
+        "\"party\":2,\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"5.00\"}]}",
+        "{" WHEN ",\"customer\":{\"id\":\"C1\",\"member\":false,\"gold\":true,\"visits\":4},"
+        "\"party\":3,\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"5.00\"}]}",
+        "{" WHEN ",\"customer\":{\"id\":\"C1\"},\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"5.00\"}]}",
+        "{" WHEN ",\"customer\":{\"id\":\"C1\",\"visits\":2,\"gold\":true},\"party\":0,"
+        "\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"2.00\"}]}",
+    };
+    static const int64_t want[] = { 5 + 2 + 4 + 8 + 16 + 32, 2, 4, 16 + 32 };
+    (void)state;
+
+    for (size_t i = 0; i < TSR_ARRAY_LEN(orders); i++) {
+        tsr_eval_options quiet = TSR_EVAL_OPTIONS_INIT;
+        tsr_result *traced = eval(rs, orders[i]), *r = NULL;
+        tsr_error err;
+        quiet.no_trace = 1;
+        assert_int_equal(tsr_evaluate_text(&r, rs, orders[i], strlen(orders[i]), &quiet, &err),
+                         TSR_OK);
+        assert_int_equal(traced->points_earned, want[i]);
+        assert_int_equal(r->points_earned, want[i]);
+        assert_int_equal(r->nentries, traced->nentries);
+        for (size_t k = 0; k < r->nentries; k++) {
+            assert_int_equal(r->entries[k].earn, traced->entries[k].earn);
+            assert_int_equal(r->entries[k].points, traced->entries[k].points);
+        }
+        tsr_result_free(r);
+        tsr_result_free(traced);
+    }
+    tsr_ruleset_free(rs);
+}
+
 /* ---------------------------------------------------------------------
  * Membership.
  */
@@ -1577,6 +1633,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_earn_rule_valid_window_and_channels_gate_it),
         cmocka_unit_test(test_earn_gates_without_a_trace_decide_as_with_it),
         cmocka_unit_test(test_earn_gates_without_a_trace_charge_the_same_steps),
+        cmocka_unit_test(test_earn_gates_of_one_conjunct_decide_as_the_general_gate),
         cmocka_unit_test(test_member_when_false_earns_nothing_and_says_why),
         cmocka_unit_test(test_default_membership_is_having_a_customer_id),
         cmocka_unit_test(test_available_on_is_pending_days_after_the_order_date_across_month_ends),
