@@ -320,6 +320,7 @@ static int trace_redeem(tsr_eval *ev, bool applied, const char *why)
     return tsr__trace(ev, "loyalty", "redeem", applied, applied ? NULL : why);
 }
 
+__attribute__((noinline))   /* its frame only when points are asked for */
 static int redeem(tsr_eval *ev);
 
 /* What redemption settles whether or not points are asked for: nothing
@@ -804,8 +805,9 @@ int earn_gate_one(const tsr_fast_cmp *f, tsr_expr_ctx *ctx, bool *holds, uint32_
         rec = f->record == TSR_REC_ITEM ? ctx->item
               : f->record == TSR_REC_ORDER ? ctx->order : ctx->customer;
         v = rec ? &rec[f->slot] : NULL;
-        if (v && v->type == f->type)
-            *holds = tsr__fast_rel(v->u.i, f->k.u.i, f->rel);
+        if (v && v->type == f->type)        /* `!=` (a bool field alone) without a call */
+            *holds = f->rel == TSR_REL_NE ? v->u.i != f->k.u.i
+                                          : tsr__fast_rel(v->u.i, f->k.u.i, f->rel);
         else if (!v || v->type == TSR_T_MISSING)
             *holds = false;
         else
@@ -861,18 +863,14 @@ int earn_one(tsr_eval *ev, size_t r, earn_state *s, size_t *idx, int64_t *w, int
 }
 
 /* earn_one with rule r's state: st[r], or with st NULL (no trace, no
- * multipliers: nothing else reads a rule's state) a fresh one. */
+ * multipliers: nothing else reads a rule's state) `one`, shared by all the
+ * rules: its factor stays 1 (no multiplier settles it), and a rule reads
+ * only what it writes first (its gate) or nothing of the rest. */
 static inline __attribute__((always_inline))
-int earn_rule(tsr_eval *ev, size_t r, earn_state *st, size_t *idx, int64_t *w, int64_t *alloc,
-              int slot)
+int earn_rule(tsr_eval *ev, size_t r, earn_state *st, earn_state *one, size_t *idx, int64_t *w,
+              int64_t *alloc, int slot)
 {
-    earn_state one;
-
-    if (st)
-        return earn_one(ev, r, &st[r], idx, w, alloc, slot);
-    memset(&one, 0, sizeof one);
-    one.factor = 1;
-    return earn_one(ev, r, &one, idx, w, alloc, slot);
+    return earn_one(ev, r, st ? &st[r] : one, idx, w, alloc, slot);
 }
 
 /* Lines of an order whose earning scratch lives on the stack. */
@@ -884,7 +882,7 @@ int tsr__eval_earn(tsr_eval *ev)
     tsr_result *res = ev->res;
     membership m;
     tsr_route_walk walk;
-    earn_state *st;
+    earn_state *st, one;
     size_t idx_small[EARN_SMALL_LINES], *idx;
     int64_t w_small[EARN_SMALL_LINES], alloc_small[EARN_SMALL_LINES], *w, *alloc;
     size_t r;
@@ -932,6 +930,8 @@ int tsr__eval_earn(tsr_eval *ev)
      * other rule and by no trace: no state per rule of the rule set (an
      * order then costs the same beside 10,000 earn rules it cannot reach). */
     st = NULL;
+    memset(&one, 0, sizeof one);
+    one.factor = 1;
     if (tsr__tracing(ev) || !ev->rs->plan || ev->rs->plan->earn_multiply) {
         st = tsr__arena_calloc(ev->arena, L->nearn, sizeof *st);
         if (!st)
@@ -948,11 +948,11 @@ int tsr__eval_earn(tsr_eval *ev)
          * have found no line and said so only in the trace. */
         uint32_t k;
         while (tsr__route_walk_next(&walk, &k))
-            if ((rc = earn_rule(ev, k, st, idx, w, alloc, slot)) != TSR_OK)
+            if ((rc = earn_rule(ev, k, st, &one, idx, w, alloc, slot)) != TSR_OK)
                 return rc;
     } else {
         for (r = 0; r < L->nearn; r++)
-            if ((rc = earn_rule(ev, r, st, idx, w, alloc, slot)) != TSR_OK)
+            if ((rc = earn_rule(ev, r, st, &one, idx, w, alloc, slot)) != TSR_OK)
                 return rc;
     }
     if (!st)
