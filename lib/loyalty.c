@@ -513,14 +513,13 @@ static int64_t service_date(const tsr_eval *ev, int slot, int line)
 /* Room for `more` entries past the last: a rule reserves once for all the
  * entries it may write, so that writing one checks nothing (doubling from
  * 8, like tsr__arena_grow; the entries written so far are copied). */
-static int reserve_entries(tsr_eval *ev, size_t more)
+__attribute__((noinline))
+static int grow_entries(tsr_eval *ev, size_t more)
 {
     tsr_result *res = ev->res;
     size_t ncap;
     tsr_points_entry *p;
 
-    if (TSR_LIKELY(more <= res->entries_cap - res->nentries))
-        return TSR_OK;
     if (more > SIZE_MAX - res->nentries)
         return nomem(ev);
     ncap = res->entries_cap ? res->entries_cap : 8;
@@ -549,20 +548,38 @@ typedef struct entry_dates {
     bool has_expires;
 } entry_dates;
 
-static int entry_dates_of(tsr_eval *ev, int slot, int line, entry_dates *d)
+/* Inline: dated from the order, an entry's dates are today's, without a
+ * call.  The errors return TSR_EEVAL itself so that the callers, inlined,
+ * see that *d is read only on success. */
+static inline __attribute__((always_inline))
+int entry_dates_of(tsr_eval *ev, int slot, int line, entry_dates *d)
 {
     const tsr_loyalty *L = &ev->rs->loyalty;
 
     if (!tsr__add(service_date(ev, slot, line), L->pending_days, &d->available_on) ||
-        d->available_on > TSR_DATE_MAX_DAYS)
-        return tsr__err(ev->err, TSR_EEVAL, "loyalty: available_on is past 9999-12-31");
+        d->available_on > TSR_DATE_MAX_DAYS) {
+        (void)tsr__err(ev->err, TSR_EEVAL, "loyalty: available_on is past 9999-12-31");
+        return TSR_EEVAL;
+    }
     d->has_expires = L->has_expire_days;
     d->expires_on = 0;
     if (L->has_expire_days &&
         (!tsr__add(d->available_on, L->expire_days, &d->expires_on) ||
-         d->expires_on > TSR_DATE_MAX_DAYS))
-        return tsr__err(ev->err, TSR_EEVAL, "loyalty: expires_on is past 9999-12-31");
+         d->expires_on > TSR_DATE_MAX_DAYS)) {
+        (void)tsr__err(ev->err, TSR_EEVAL, "loyalty: expires_on is past 9999-12-31");
+        return TSR_EEVAL;
+    }
     return TSR_OK;
+}
+
+/* reserve_entries: room at hand (most rules) answered without a call. */
+static inline int reserve_entries(tsr_eval *ev, size_t more)
+{
+    const tsr_result *res = ev->res;
+
+    if (TSR_LIKELY(more <= res->entries_cap - res->nentries))
+        return TSR_OK;
+    return grow_entries(ev, more);
 }
 
 /* One entry with its dates, in room reserve_entries made. */
