@@ -514,6 +514,28 @@ static void test_earn_rule_valid_window_and_channels_gate_it(void **state)
 /* Without a trace an earn rule's gate is asked inline (no sentence for the
  * trace): `when`, `valid` (dates, weekdays, hours) and `channels` must
  * decide as they do with the trace, rule by rule. */
+/* The order earns `want` points with a trace and without one (where the
+ * gates are answered inline), entry by entry the same. */
+static void assert_quiet_earns_as_traced(const tsr_ruleset *rs, const char *order, int64_t want)
+{
+    tsr_eval_options quiet = TSR_EVAL_OPTIONS_INIT;
+    tsr_result *traced = eval(rs, order), *r = NULL;
+    tsr_error err;
+
+    quiet.no_trace = 1;
+    assert_int_equal(tsr_evaluate_text(&r, rs, order, strlen(order), &quiet, &err), TSR_OK);
+    assert_int_equal(traced->points_earned, want);
+    assert_int_equal(r->points_earned, want);
+    assert_int_equal(r->nentries, traced->nentries);
+    for (size_t k = 0; k < r->nentries; k++) {
+        assert_int_equal(r->entries[k].earn, traced->entries[k].earn);
+        assert_int_equal(r->entries[k].line, traced->entries[k].line);
+        assert_int_equal(r->entries[k].points, traced->entries[k].points);
+    }
+    tsr_result_free(r);
+    tsr_result_free(traced);
+}
+
 static void test_earn_gates_without_a_trace_decide_as_with_it(void **state)
 {
     tsr_ruleset *rs = load(HEAD
@@ -540,24 +562,8 @@ static void test_earn_gates_without_a_trace_decide_as_with_it(void **state)
     static const int64_t want[] = { 8 + 32, 1 + 4 + 8 + 32 + 64 * 7, 8 + 16, 1 + 2 + 4 + 16 + 32 + 64 * 5 };
     (void)state;
 
-    for (size_t i = 0; i < TSR_ARRAY_LEN(orders); i++) {
-        tsr_eval_options quiet = TSR_EVAL_OPTIONS_INIT;
-        tsr_result *traced = eval(rs, orders[i]), *r = NULL;
-        tsr_error err;
-        quiet.no_trace = 1;
-        assert_int_equal(tsr_evaluate_text(&r, rs, orders[i], strlen(orders[i]), &quiet, &err),
-                         TSR_OK);
-        assert_int_equal(traced->points_earned, want[i]);
-        assert_int_equal(r->points_earned, want[i]);
-        assert_int_equal(r->nentries, traced->nentries);
-        for (size_t k = 0; k < r->nentries; k++) {
-            assert_int_equal(r->entries[k].earn, traced->entries[k].earn);
-            assert_int_equal(r->entries[k].line, traced->entries[k].line);
-            assert_int_equal(r->entries[k].points, traced->entries[k].points);
-        }
-        tsr_result_free(r);
-        tsr_result_free(traced);
-    }
+    for (size_t i = 0; i < TSR_ARRAY_LEN(orders); i++)
+        assert_quiet_earns_as_traced(rs, orders[i], want[i]);
     tsr_ruleset_free(rs);
 }
 
@@ -597,23 +603,8 @@ static void test_earn_gates_of_one_conjunct_decide_as_the_general_gate(void **st
     static const int64_t want[] = { 5 + 2 + 4 + 8 + 16 + 32, 2, 4, 16 + 32 };
     (void)state;
 
-    for (size_t i = 0; i < TSR_ARRAY_LEN(orders); i++) {
-        tsr_eval_options quiet = TSR_EVAL_OPTIONS_INIT;
-        tsr_result *traced = eval(rs, orders[i]), *r = NULL;
-        tsr_error err;
-        quiet.no_trace = 1;
-        assert_int_equal(tsr_evaluate_text(&r, rs, orders[i], strlen(orders[i]), &quiet, &err),
-                         TSR_OK);
-        assert_int_equal(traced->points_earned, want[i]);
-        assert_int_equal(r->points_earned, want[i]);
-        assert_int_equal(r->nentries, traced->nentries);
-        for (size_t k = 0; k < r->nentries; k++) {
-            assert_int_equal(r->entries[k].earn, traced->entries[k].earn);
-            assert_int_equal(r->entries[k].points, traced->entries[k].points);
-        }
-        tsr_result_free(r);
-        tsr_result_free(traced);
-    }
+    for (size_t i = 0; i < TSR_ARRAY_LEN(orders); i++)
+        assert_quiet_earns_as_traced(rs, orders[i], want[i]);
     tsr_ruleset_free(rs);
 }
 
