@@ -32,6 +32,23 @@ int tsr__eval_ctx_limits(tsr_expr_ctx *x, const tsr_ruleset *rs, tsr_arena *aren
     return TSR_OK;
 }
 
+/* Zero the n bytes at p, n a compile-time constant (a struct's size): in
+ * fixed 64-byte pieces the compiler turns into vector stores, where one
+ * memset of a few hundred bytes becomes `rep stos`, a store per 8 bytes
+ * after a start-up cost.  Same bytes zeroed either way. */
+static inline __attribute__((always_inline)) void zero_fixed(void *p, size_t n)
+{
+    unsigned char *b = p;
+    size_t o;
+#if defined(__GNUC__)
+#pragma GCC unroll 16
+#endif
+    for (o = 0; o + 64 <= n; o += 64)
+        memset(b + o, 0, 64);
+    if (n > o)
+        memset(b + o, 0, n - o);
+}
+
 /* ---------------------------------------------------------------------
  * Steps 2 and 3: segments, tier, categories.
  */
@@ -484,7 +501,7 @@ static int sum_totals(tsr_eval *ev)
             !tsr__add(due, l->total, &due))
             return tsr__err(ev->err, TSR_EEVAL, "order totals overflow");
     }
-    memset(t, 0, sizeof *t);
+    zero_fixed(t, sizeof *t);
     t->subtotal = subtotal;
     t->discount = discount;
     t->redeemed_value = redeemed;
@@ -549,7 +566,7 @@ static int setup(tsr_eval *ev, tsr_result *res, const tsr_ruleset *rs, const tsr
     int64_t tod;
     int32_t off;
 
-    memset(ev, 0, sizeof *ev);
+    zero_fixed(ev, sizeof *ev);
     ev->rs = rs;
     ev->order = order;
     ev->opts = opts;
@@ -604,7 +621,6 @@ static int setup(tsr_eval *ev, tsr_result *res, const tsr_ruleset *rs, const tsr
         if (!block)
             return TSR_ENOMEM;
         res->lines = (tsr_res_line *)(void *)block;
-        memset(res->lines, 0, n * sizeof *res->lines);
         if (entries_n) {
             res->entries = (tsr_points_entry *)(void *)(block + lines_sz -
                                                         entries_n * sizeof *res->entries);
@@ -625,6 +641,7 @@ static int setup(tsr_eval *ev, tsr_result *res, const tsr_ruleset *rs, const tsr
             memcpy(ev->recs, order->lines, recs_sz);
         for (i = 0, rec = order->lines; i < n; i++, rec += stride) {
             tsr_res_line *l = &res->lines[i];
+            zero_fixed(l, sizeof *l);   /* all of the line; what follows sets some */
             l->id = sp;
             l->id_len = rec[TSR_ITEM_ID].len;
             sp = copy_text(sp, rec[TSR_ITEM_ID].u.s, rec[TSR_ITEM_ID].len);
@@ -803,7 +820,7 @@ static tsr_result *result_rewind(tsr_result *res, const tsr_ruleset *rs)
     /* The allocator and the arena stay (the arena's allocator is r->alloc,
      * moved with the holder), as do the JSON buffer and its size: what lies
      * between is the last evaluation's, zeroed as a new result has it. */
-    memset(&r->order_id, 0, offsetof(tsr_result, json) - offsetof(tsr_result, order_id));
+    zero_fixed(&r->order_id, offsetof(tsr_result, json) - offsetof(tsr_result, order_id));
     r->json_len = 0;
     r->json_ready = false;
     r->rs = rs;
