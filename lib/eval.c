@@ -309,7 +309,7 @@ static inline int band_for(tsr_eval *ev, const tsr_band_run *r, bool *holds)
  * where it reads it), or a budget that would run out on the way (the walker
  * stops where it does).  It charges what trying the categories in turn
  * charges, and the `for`'s memo cell is kept by tsr__eval_test as then. */
-static int band_match(tsr_eval *ev, const tsr_band_run *r, int *found, size_t *next)
+static inline __attribute__((always_inline)) int band_match(tsr_eval *ev, const tsr_band_run *r, int *found, size_t *next)
 {
     const tsr_band *b = r->bands;
     const tsr_value *v = &ev->x.item[r->slot];
@@ -354,6 +354,7 @@ static int eval_categories(tsr_eval *ev)
     size_t nlines = ev->res->nlines, ncat = rs->ncategories, i, c, filled = 0;
     bool routed = plan->categories.start != NULL;
     const uint32_t *next_for, *band;
+    const tsr_band_run *run0;
     /* Per category: did any line take it, and the first reason one did not. */
     uint8_t *taken = NULL;
     const char **why = NULL;
@@ -388,6 +389,7 @@ static int eval_categories(tsr_eval *ev)
      * a `for` the line's memo holds false, and matches band runs whole */
     next_for = routed || why ? NULL : plan->cat_next_for;
     band = plan->cat_band;
+    run0 = next_for && band && ncat && band[0] ? &plan->band_runs[band[0] - 1] : NULL;
     for (i = 0, rec = ev->recs; i < nlines; i++, rec += stride) {
         int found = -1, rc;
 
@@ -406,7 +408,19 @@ static int eval_categories(tsr_eval *ev)
                                        &found, try_category, ev)) != TSR_OK)
                 return rc;
         } else if (next_for) {
-            for (c = 0; c < ncat && found < 0;) {
+            c = 0;
+            if (run0) {
+                /* the loop's first turn when category 0 starts a band run
+                 * (park10: the whole step is one run), without its tests;
+                 * next 0 (a field of another type, a budget running out):
+                 * the loop asks the run again, which charges nothing more
+                 * (the `for` is in the memo) and gives 0 again */
+                size_t next;
+                if ((rc = band_match(ev, run0, &found, &next)) != TSR_OK)
+                    return rc;
+                c = next;
+            }
+            while (c < ncat && found < 0) {
                 const tsr_expr *f = rs->categories[c].for_;
                 if (band && band[c]) {
                     size_t next;
