@@ -309,7 +309,8 @@ static inline int band_for(tsr_eval *ev, const tsr_band_run *r, bool *holds)
  * where it reads it), or a budget that would run out on the way (the walker
  * stops where it does).  It charges what trying the categories in turn
  * charges, and the `for`'s memo cell is kept by tsr__eval_test as then. */
-static inline __attribute__((always_inline)) int band_match(tsr_eval *ev, const tsr_band_run *r, int *found, size_t *next)
+static inline __attribute__((always_inline))   /* out of line, the step left evaluate_in */
+int band_match(tsr_eval *ev, const tsr_band_run *r, int *found, size_t *next)
 {
     const tsr_band *b = r->bands;
     const tsr_value *v = &ev->x.item[r->slot];
