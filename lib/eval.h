@@ -314,31 +314,45 @@ static inline bool tsr__validity_holds(tsr_eval *ev, const tsr_validity *v, cons
 int tsr__rule_gate(tsr_eval *ev, const tsr_expr *when, const tsr_validity *valid, int requires,
                    const char *requires_why, bool *holds, const char **why);
 
-/* A `when` that is one segment or promo flag (`segment.vip`), answered as
- * tsr__eval_test answers it inline, charging the same steps: 1 and *holds,
- * or 0 when it has another shape, a memo slot, or the budget is about to
- * run out (tsr__eval_test then answers, and reports a spent budget). */
-static inline int tsr__when_flag(tsr_eval *ev, const tsr_expr *e, bool *holds)
+/* An order-level condition whose conjuncts are all answered inline
+ * (flags such as `segment.vip`, `customer.member`, numbers compared with
+ * constants; see tsr__expr_fast_conjs), without a memo slot: answered here
+ * and charged as tsr__eval_test charges it: 1 and *holds, or 0 when it has
+ * another shape, a field holds another type than declared, or the budget is
+ * about to run out (tsr__eval_test then answers, and reports either). */
+static inline int tsr__when_inline(tsr_eval *ev, const tsr_expr *e, bool *holds)
 {
     const tsr_fast_cmp *f = e->fast;
-    const uint8_t *flags;
+    uint32_t failed;
 
-    if (e->nfast != 1 || e->memo || ev->x.steps_left < (int64_t)e->cost)
+    if (!e->nfast || e->memo || ev->x.steps_left < (int64_t)e->cost)
         return 0;
-    if (f->kind == TSR_FAST_SEGMENT)
-        flags = ev->x.segments;
-    else if (f->kind == TSR_FAST_PROMO)
-        flags = ev->x.promo_accepted;
-    else
+    /* one flag or number, what rule gates write most, without the call
+     * and loop of tsr__expr_fast_conjs (gcc keeps that one out of line) */
+    if (e->nfast == 1 && (f->kind == TSR_FAST_SEGMENT || f->kind == TSR_FAST_PROMO)) {
+        const uint8_t *flags = f->kind == TSR_FAST_SEGMENT ? ev->x.segments
+                                                           : ev->x.promo_accepted;
+        *holds = flags && flags[f->slot];
+    } else if (e->nfast == 1 && f->kind == TSR_FAST_NUM) {
+        const tsr_value *rec = f->record == TSR_REC_ITEM ? ev->x.item
+                               : f->record == TSR_REC_ORDER ? ev->x.order : ev->x.customer;
+        const tsr_value *v = rec ? &rec[f->slot] : NULL;
+        if (v && v->type == f->type)
+            *holds = tsr__fast_rel(v->u.i, f->k.u.i, f->rel);
+        else if (!v || v->type == TSR_T_MISSING)
+            *holds = false;             /* missing: the comparison is false */
+        else
+            return 0;                   /* another type: the walker reports it */
+    } else if (!tsr__expr_fast_conjs(f, e->nfast, &ev->x, holds, &failed)) {
         return 0;
-    *holds = flags && flags[f->slot];
+    }
     ev->x.steps_left -= e->cost;
     return 1;
 }
 
 /* tsr__rule_gate when no trace is wanted (no sentence for it), inline:
  * the same gates in the same order, the same errors and steps; a `when`
- * that is one flag is read directly (tsr__when_flag). */
+ * answered inline is read directly (tsr__when_inline). */
 static inline int tsr__rule_gate_quiet(tsr_eval *ev, const tsr_expr *when,
                                        const tsr_validity *valid, int requires, bool *holds)
 {
@@ -347,7 +361,7 @@ static inline int tsr__rule_gate_quiet(tsr_eval *ev, const tsr_expr *when,
     ev->x.item = NULL;
     if (!when)
         *holds = true;
-    else if (!tsr__when_flag(ev, when, holds) &&
+    else if (!tsr__when_inline(ev, when, holds) &&
              (rc = tsr__eval_test(ev, when, holds, NULL)) != TSR_OK)
         return rc;
     if (*holds && (!tsr__validity_holds(ev, valid, NULL) ||

@@ -806,59 +806,6 @@ static void settle_multiply_trace(tsr_eval *ev, size_t r, earn_state *st)
     st[r].why = WHY(ev, "nothing to multiply: the rules it names earned no points");
 }
 
-/* A gate of one conjunct, the kinds earn rules write most (`segment.x`,
- * `customer.member`, a number compared with a constant), answered without
- * tsr__expr_fast_conjs's call and loop; any other kind goes to it.  The
- * same answers: a field missing is false, a field of another type than
- * declared (0) is left to the walker, which reports it. */
-static inline __attribute__((always_inline))
-int earn_gate_one(const tsr_fast_cmp *f, tsr_expr_ctx *ctx, bool *holds, uint32_t *failed)
-{
-    const tsr_value *rec, *v;
-
-    if (f->kind == TSR_FAST_SEGMENT) {
-        *holds = ctx->segments && ctx->segments[f->slot];
-    } else if (f->kind == TSR_FAST_NUM) {
-        rec = f->record == TSR_REC_ITEM ? ctx->item
-              : f->record == TSR_REC_ORDER ? ctx->order : ctx->customer;
-        v = rec ? &rec[f->slot] : NULL;
-        if (v && v->type == f->type)        /* `!=` (a bool field alone) without a call */
-            *holds = f->rel == TSR_REL_NE ? v->u.i != f->k.u.i
-                                          : tsr__fast_rel(v->u.i, f->k.u.i, f->rel);
-        else if (!v || v->type == TSR_T_MISSING)
-            *holds = false;
-        else
-            return 0;
-    } else {
-        return tsr__expr_fast_conjs(f, 1, ctx, holds, failed);
-    }
-    if (!*holds)
-        *failed = 0;
-    return 1;
-}
-
-/* An earn rule's gate without a trace: a `when` of conjuncts answered
- * inline (`customer.member`, `segment.birthday`), without a memo slot, on
- * a rule without `valid`/`channels`, is answered here, charged as
- * tsr__eval_test charges it; anything else, or a budget about to run out,
- * goes to tsr__rule_gate_quiet (the same answer, errors and steps). */
-static inline __attribute__((always_inline))
-int earn_gate_quiet(tsr_eval *ev, const tsr_earn *e, bool *holds)
-{
-    const tsr_expr *c = e->when;
-    uint32_t failed;
-
-    ev->x.item = NULL;
-    if (c && c->nfast && !c->memo && !e->valid.any &&
-        TSR_LIKELY(ev->x.steps_left >= (int64_t)c->cost) &&
-        (c->nfast == 1 ? earn_gate_one(c->fast, &ev->x, holds, &failed)
-                       : tsr__expr_fast_conjs(c->fast, c->nfast, &ev->x, holds, &failed))) {
-        ev->x.steps_left -= c->cost;
-        return TSR_OK;
-    }
-    return tsr__rule_gate_quiet(ev, c, &e->valid, -1, holds);
-}
-
 /* One earn rule (multipliers were settled before): its gate, then the
  * points it gives. */
 static inline __attribute__((always_inline))   /* a call per rule cost more than its gate */
@@ -872,7 +819,7 @@ int earn_one(tsr_eval *ev, size_t r, earn_state *s, size_t *idx, int64_t *w, int
         return TSR_OK;
     /* without a trace nothing reads s->why: the gate inline, without it */
     rc = tsr__tracing(ev) ? tsr__rule_gate(ev, e->when, &e->valid, -1, NULL, &s->gated, &s->why)
-                          : earn_gate_quiet(ev, e, &s->gated);
+                          : tsr__rule_gate_quiet(ev, e->when, &e->valid, -1, &s->gated);
     if (rc != TSR_OK || !s->gated)
         return rc;
     rc = e->has_per ? earn_per(ev, r, s, idx, w, alloc, slot) : earn_flat(ev, r, s, slot);
