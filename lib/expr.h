@@ -543,37 +543,6 @@ static inline uint8_t *tsr__expr_memo_cell(const tsr_expr *e, const tsr_expr_ctx
  * Charges nothing. */
 int tsr__expr_fast_call(const tsr_fast_cmp *f, tsr_expr_ctx *ctx, bool *holds);
 
-/* Whether a[0 .. n) and b[0 .. n) are the same bytes: up to 16 bytes with
- * two overlapping loads each side (the kinds, codes and names conditions
- * compare are short), memcmp above. */
-static inline bool tsr__same_bytes(const char *a, const char *b, size_t n)
-{
-    if (n >= 8 && n <= 16) {
-        uint64_t a0, a1, b0, b1;
-        memcpy(&a0, a, 8);
-        memcpy(&b0, b, 8);
-        memcpy(&a1, a + n - 8, 8);
-        memcpy(&b1, b + n - 8, 8);
-        return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-    }
-    if (n >= 4 && n < 8) {
-        uint32_t a0, a1, b0, b1;
-        memcpy(&a0, a, 4);
-        memcpy(&b0, b, 4);
-        memcpy(&a1, a + n - 4, 4);
-        memcpy(&b1, b + n - 4, 4);
-        return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-    }
-    if (n < 4) {
-        size_t i;
-        for (i = 0; i < n; i++)
-            if (a[i] != b[i])
-                return false;
-        return true;
-    }
-    return memcmp(a, b, n) == 0;
-}
-
 /* A TSR_FAST_STR_EQ / TSR_FAST_STR_NE conjunct f on the value v of its
  * field: 1 and *holds, or 0 when the walker must answer (a value of another
  * type than declared, or with case-mapping flags).  A missing value makes

@@ -156,6 +156,38 @@ const char *tsr__suggest(char *buf, size_t size, const char *name, size_t len,
 /* Whether s[0..len) is one of list[0..n). */
 bool tsr__in_list(const char *s, size_t len, const char *const *list, size_t n);
 
+/* Whether a[0 .. n) and b[0 .. n) are the same bytes: up to 16 bytes with
+ * two overlapping loads each side (the kinds, codes and names that
+ * conditions, the plan and the promo index compare are short), memcmp
+ * above. */
+static inline bool tsr__same_bytes(const char *a, const char *b, size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        uint64_t a0, a1, b0, b1;
+        memcpy(&a0, a, 8);
+        memcpy(&b0, b, 8);
+        memcpy(&a1, a + n - 8, 8);
+        memcpy(&b1, b + n - 8, 8);
+        return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+    }
+    if (n >= 4 && n < 8) {
+        uint32_t a0, a1, b0, b1;
+        memcpy(&a0, a, 4);
+        memcpy(&b0, b, 4);
+        memcpy(&a1, a + n - 4, 4);
+        memcpy(&b1, b + n - 4, 4);
+        return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+    }
+    if (n < 4) {
+        size_t i;
+        for (i = 0; i < n; i++)
+            if (a[i] != b[i])
+                return false;
+        return true;
+    }
+    return memcmp(a, b, n) == 0;
+}
+
 /* True when s[0..n) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 bool tsr__utf8_valid(const char *s, size_t n);
 

@@ -60,16 +60,6 @@ static inline uint32_t kind_hash(const char *s, size_t n)
     return h ^ (h >> 15);
 }
 
-static inline bool same_bytes(const char *a, const char *b, size_t n)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++)
-        if (a[i] != b[i])
-            return false;
-    return true;
-}
-
 /* The slot of kind s/n in p's table: where it is, or the empty slot where
  * it would go. */
 static inline uint32_t kind_slot(const tsr_plan *p, const char *s, size_t n)
@@ -78,7 +68,7 @@ static inline uint32_t kind_slot(const tsr_plan *p, const char *s, size_t n)
 
     for (;;) {
         uint32_t k = p->table[at];
-        if (k == 0 || (p->kind_lens[k - 1] == n && same_bytes(p->kinds[k - 1], s, n)))
+        if (k == 0 || (p->kind_lens[k - 1] == n && tsr__same_bytes(p->kinds[k - 1], s, n)))
             return at;
         at = (at + 1) & p->mask;
     }
