@@ -903,6 +903,23 @@ static int value_here(jreader *j)
     return value(j, lex(j));
 }
 
+/* At t[i], a digit 1 to 9: up to 18 digits, their value in *x, followed by
+ * a byte of the text that ends the number (what lex_number would read as
+ * an is_int number); *end is past the digits.  False: read it otherwise. */
+static inline bool plain_int(const unsigned char *t, size_t i, size_t len, size_t *end,
+                             int64_t *x)
+{
+    size_t lim = len - i > 18 ? i + 18 : len;
+    int64_t v = 0;
+
+    do
+        v = v * 10 + (t[i++] - '0');
+    while (i < lim && t[i] >= '0' && t[i] <= '9');
+    *end = i;
+    *x = v;
+    return i < len && !(t[i] >= '0' && t[i] <= '9') && t[i] != '.' && t[i] != 'e' && t[i] != 'E';
+}
+
 /* The value of a record's field whose key map() just took the fast way
  * (f, the innermost frame, has target TSR_X_FIELD), read from here.  The
  * common forms go straight from the text into the field's slot, typed by
@@ -938,16 +955,9 @@ static int field_here(jreader *j, const tsr_oframe *f)
         return TSR_OK;
     }
     if (c >= '1' && c <= '9' && f->field->type == TSR_T_INT) {
-        /* up to 18 digits, then a byte of the text that ends the number
-         * (what lex_number would read as an is_int number) */
-        const unsigned char *t = j->t;
-        size_t i = j->off, end = j->len - j->off > 18 ? j->off + 18 : j->len;
-        int64_t x = 0;
-        do
-            x = x * 10 + (t[i++] - '0');
-        while (i < end && t[i] >= '0' && t[i] <= '9');
-        if (i < j->len && !(t[i] >= '0' && t[i] <= '9') && t[i] != '.' && t[i] != 'e' &&
-            t[i] != 'E' &&
+        size_t i;
+        int64_t x;
+        if (plain_int(j->t, j->off, j->len, &i, &x) &&
             fast_value(o, rec, f->field, TSR_OT_NUMBER, NULL, 0, HINT_INT, x, &v)) {
             j->off = i;
             put_fast(o, f, &v);
@@ -1086,15 +1096,8 @@ static int record_pairs(jreader *j, const tsr_okey_index *ix)
                 break;
             end = at + n + 2;
         } else if (t[at] >= '1' && t[at] <= '9' && field->type == TSR_T_INT) {
-            /* as field_here reads it */
-            size_t lim = len - at > 18 ? at + 18 : len;
-            int64_t x = 0;
-            end = at;
-            do
-                x = x * 10 + (t[end++] - '0');
-            while (end < lim && t[end] >= '0' && t[end] <= '9');
-            if (end >= len || (t[end] >= '0' && t[end] <= '9') || t[end] == '.' ||
-                t[end] == 'e' || t[end] == 'E')
+            int64_t x;
+            if (!plain_int(t, at, len, &end, &x))
                 break;
             /* what fast_value makes of it: x >= 1 passes every built-in
              * rule on integers (quantity >= 1, balances and points >= 0);
