@@ -453,15 +453,21 @@ static int take_key(tsr_oreader *r, const tsr_okey_slot *k)
     return TSR_OK;
 }
 
+/* A value was stored fast in record rec: what settle_owned notes besides
+ * (fast_value ran it where a rule applies). */
+static inline void note_stored(tsr_order *o, tsr_record_kind rec)
+{
+    if (rec == TSR_REC_CUSTOMER)
+        o->has_customer = true;
+    o->finished = false;
+}
+
 /* Store v, a value fast_value made for the field of record map f. */
 static void put_fast(tsr_order *o, const tsr_oframe *f, const tsr_value *v)
 {
     tsr_record_kind rec = (tsr_record_kind)f->kind;
 
-    /* what settle_owned notes besides (fast_value ran it where a rule applies) */
-    if (rec == TSR_REC_CUSTOMER)
-        o->has_customer = true;
-    o->finished = false;
+    note_stored(o, rec);
     tsr__order_record(o, rec, f->index)[f->field->slot] = *v;
 }
 
@@ -1140,11 +1146,8 @@ static int record_pairs(jreader *j, const tsr_okey_index *ix)
     }
     if (last)
         tsr__oread_note_key(f, seen, gen, last, last->len);
-    if (state != RP_NONE) {   /* what put_fast notes besides */
-        if (rec == TSR_REC_CUSTOMER)
-            o->has_customer = true;
-        o->finished = false;
-    }
+    if (state != RP_NONE)
+        note_stored(o, rec);
     j->off = off;
     return state;
 #else
