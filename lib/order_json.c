@@ -399,35 +399,6 @@ static inline uint64_t head8(const char *p, size_t n)
 #endif
 }
 
-/* A key, wherever it is: the record's entry when the innermost map is a
- * record's and the key is found in its home slot, unseen.  16 bytes must
- * be readable at key whatever n is (the order's copy is padded). */
-static int key_fast(tsr_oreader *r, const char *key, size_t n)
-{
-    tsr_oframe *f = r->depth ? &r->frames[r->depth - 1] : NULL;
-    const tsr_okey_index *ix;
-    const tsr_okey_slot *k;
-    uint8_t *seen, gen;
-
-    /* kinds up to TSR_OF_ITEM are the maps of the three records */
-    if (r->rc || !f || f->kind > TSR_OF_ITEM || n > r->o->rs->limits.max_string_length)
-        return SLOW;
-    /* The home slot only: in a perfect index a known key is there (a key
-     * that probes, in an index that is not perfect, goes the generic way). */
-    ix = &r->o->rs->okeys[(tsr_record_kind)f->kind];
-    k = &ix->slots[tsr__okey_hash(key, n, ix->seed) & ix->mask];
-    if (!k->name || k->len != n || head8(key, n) != k->head[0] ||
-        (n > 8 && head8(key + 8, n - 8) != k->head[1]) ||
-        (n > 16 && memcmp(k->name + 16, key + 16, n - 16) != 0))
-        return SLOW;
-    seen = r->o->seen[(tsr_record_kind)f->kind];
-    gen = r->o->seen_gen[(tsr_record_kind)f->kind];
-    if (seen[k->seen_at] == gen)
-        return SLOW;
-    tsr__oread_note_key(f, seen, gen, k, n);
-    return TSR_OK;
-}
-
 /* For a map just started: the key index of its record, or NULL when it is
  * not a record's (a points lot, promo uses).  map() matches keys against
  * it where they lie in the text, then takes the one it found with
@@ -451,6 +422,26 @@ static int take_key(tsr_oreader *r, const tsr_okey_slot *k)
         return SLOW;
     tsr__oread_note_key(f, seen, gen, k, k->len);
     return TSR_OK;
+}
+
+/* A key, wherever it is: the record's entry when the innermost map is a
+ * record's and the key is found in its home slot, unseen.  16 bytes must
+ * be readable at key whatever n is (the order's copy is padded). */
+static int key_fast(tsr_oreader *r, const char *key, size_t n)
+{
+    const tsr_okey_index *ix = key_index(r);
+    const tsr_okey_slot *k;
+
+    if (!ix || n > r->o->rs->limits.max_string_length)
+        return SLOW;
+    /* The home slot only: in a perfect index a known key is there (a key
+     * that probes, in an index that is not perfect, goes the generic way). */
+    k = &ix->slots[tsr__okey_hash(key, n, ix->seed) & ix->mask];
+    if (!k->name || k->len != n || head8(key, n) != k->head[0] ||
+        (n > 8 && head8(key + 8, n - 8) != k->head[1]) ||
+        (n > 16 && memcmp(k->name + 16, key + 16, n - 16) != 0))
+        return SLOW;
+    return take_key(r, k);
 }
 
 /* A value was stored fast in record rec: what settle_owned notes besides
