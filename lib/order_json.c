@@ -399,35 +399,6 @@ static inline uint64_t head8(const char *p, size_t n)
 #endif
 }
 
-/* A key, wherever it is: the record's entry when the innermost map is a
- * record's and the key is found in its home slot, unseen.  16 bytes must
- * be readable at key whatever n is (the order's copy is padded). */
-static int key_fast(tsr_oreader *r, const char *key, size_t n)
-{
-    tsr_oframe *f = r->depth ? &r->frames[r->depth - 1] : NULL;
-    const tsr_okey_index *ix;
-    const tsr_okey_slot *k;
-    uint8_t *seen, gen;
-
-    /* kinds up to TSR_OF_ITEM are the maps of the three records */
-    if (r->rc || !f || f->kind > TSR_OF_ITEM || n > r->o->rs->limits.max_string_length)
-        return SLOW;
-    /* The home slot only: in a perfect index a known key is there (a key
-     * that probes, in an index that is not perfect, goes the generic way). */
-    ix = &r->o->rs->okeys[(tsr_record_kind)f->kind];
-    k = &ix->slots[tsr__okey_hash(key, n, ix->seed) & ix->mask];
-    if (!k->name || k->len != n || head8(key, n) != k->head[0] ||
-        (n > 8 && head8(key + 8, n - 8) != k->head[1]) ||
-        (n > 16 && memcmp(k->name + 16, key + 16, n - 16) != 0))
-        return SLOW;
-    seen = r->o->seen[(tsr_record_kind)f->kind];
-    gen = r->o->seen_gen[(tsr_record_kind)f->kind];
-    if (seen[k->seen_at] == gen)
-        return SLOW;
-    tsr__oread_note_key(f, seen, gen, k, n);
-    return TSR_OK;
-}
-
 /* For a map just started: the key index of its record, or NULL when it is
  * not a record's (a points lot, promo uses).  map() matches keys against
  * it where they lie in the text, then takes the one it found with
@@ -453,15 +424,41 @@ static int take_key(tsr_oreader *r, const tsr_okey_slot *k)
     return TSR_OK;
 }
 
+/* A key, wherever it is: the record's entry when the innermost map is a
+ * record's and the key is found in its home slot, unseen.  16 bytes must
+ * be readable at key whatever n is (the order's copy is padded). */
+static int key_fast(tsr_oreader *r, const char *key, size_t n)
+{
+    const tsr_okey_index *ix = key_index(r);
+    const tsr_okey_slot *k;
+
+    if (!ix || n > r->o->rs->limits.max_string_length)
+        return SLOW;
+    /* The home slot only: in a perfect index a known key is there (a key
+     * that probes, in an index that is not perfect, goes the generic way). */
+    k = &ix->slots[tsr__okey_hash(key, n, ix->seed) & ix->mask];
+    if (!k->name || k->len != n || head8(key, n) != k->head[0] ||
+        (n > 8 && head8(key + 8, n - 8) != k->head[1]) ||
+        (n > 16 && memcmp(k->name + 16, key + 16, n - 16) != 0))
+        return SLOW;
+    return take_key(r, k);
+}
+
+/* A value was stored fast in record rec: what settle_owned notes besides
+ * (fast_value ran it where a rule applies). */
+static inline void note_stored(tsr_order *o, tsr_record_kind rec)
+{
+    if (rec == TSR_REC_CUSTOMER)
+        o->has_customer = true;
+    o->finished = false;
+}
+
 /* Store v, a value fast_value made for the field of record map f. */
 static void put_fast(tsr_order *o, const tsr_oframe *f, const tsr_value *v)
 {
     tsr_record_kind rec = (tsr_record_kind)f->kind;
 
-    /* what settle_owned notes besides (fast_value ran it where a rule applies) */
-    if (rec == TSR_REC_CUSTOMER)
-        o->has_customer = true;
-    o->finished = false;
+    note_stored(o, rec);
     tsr__order_record(o, rec, f->index)[f->field->slot] = *v;
 }
 
@@ -903,6 +900,23 @@ static int value_here(jreader *j)
     return value(j, lex(j));
 }
 
+/* At t[i], a digit 1 to 9: up to 18 digits, their value in *x, followed by
+ * a byte of the text that ends the number (what lex_number would read as
+ * an is_int number); *end is past the digits.  False: read it otherwise. */
+static inline bool plain_int(const unsigned char *t, size_t i, size_t len, size_t *end,
+                             int64_t *x)
+{
+    size_t lim = len - i > 18 ? i + 18 : len;
+    int64_t v = 0;
+
+    do
+        v = v * 10 + (t[i++] - '0');
+    while (i < lim && t[i] >= '0' && t[i] <= '9');
+    *end = i;
+    *x = v;
+    return i < len && !(t[i] >= '0' && t[i] <= '9') && t[i] != '.' && t[i] != 'e' && t[i] != 'E';
+}
+
 /* The value of a record's field whose key map() just took the fast way
  * (f, the innermost frame, has target TSR_X_FIELD), read from here.  The
  * common forms go straight from the text into the field's slot, typed by
@@ -938,16 +952,9 @@ static int field_here(jreader *j, const tsr_oframe *f)
         return TSR_OK;
     }
     if (c >= '1' && c <= '9' && f->field->type == TSR_T_INT) {
-        /* up to 18 digits, then a byte of the text that ends the number
-         * (what lex_number would read as an is_int number) */
-        const unsigned char *t = j->t;
-        size_t i = j->off, end = j->len - j->off > 18 ? j->off + 18 : j->len;
-        int64_t x = 0;
-        do
-            x = x * 10 + (t[i++] - '0');
-        while (i < end && t[i] >= '0' && t[i] <= '9');
-        if (i < j->len && !(t[i] >= '0' && t[i] <= '9') && t[i] != '.' && t[i] != 'e' &&
-            t[i] != 'E' &&
+        size_t i;
+        int64_t x;
+        if (plain_int(j->t, j->off, j->len, &i, &x) &&
             fast_value(o, rec, f->field, TSR_OT_NUMBER, NULL, 0, HINT_INT, x, &v)) {
             j->off = i;
             put_fast(o, f, &v);
@@ -1086,15 +1093,8 @@ static int record_pairs(jreader *j, const tsr_okey_index *ix)
                 break;
             end = at + n + 2;
         } else if (t[at] >= '1' && t[at] <= '9' && field->type == TSR_T_INT) {
-            /* as field_here reads it */
-            size_t lim = len - at > 18 ? at + 18 : len;
-            int64_t x = 0;
-            end = at;
-            do
-                x = x * 10 + (t[end++] - '0');
-            while (end < lim && t[end] >= '0' && t[end] <= '9');
-            if (end >= len || (t[end] >= '0' && t[end] <= '9') || t[end] == '.' ||
-                t[end] == 'e' || t[end] == 'E')
+            int64_t x;
+            if (!plain_int(t, at, len, &end, &x))
                 break;
             /* what fast_value makes of it: x >= 1 passes every built-in
              * rule on integers (quantity >= 1, balances and points >= 0);
@@ -1137,11 +1137,8 @@ static int record_pairs(jreader *j, const tsr_okey_index *ix)
     }
     if (last)
         tsr__oread_note_key(f, seen, gen, last, last->len);
-    if (state != RP_NONE) {   /* what put_fast notes besides */
-        if (rec == TSR_REC_CUSTOMER)
-            o->has_customer = true;
-        o->finished = false;
-    }
+    if (state != RP_NONE)
+        note_stored(o, rec);
     j->off = off;
     return state;
 #else
