@@ -890,11 +890,8 @@ static bool some_accepted(const tsr_result *r)
     return false;
 }
 
-/* The step's state.  With a trace, the general path's scratch in one
- * block (with the effect per promo code when the order has an accepted
- * code); without, the effect array is allocated when a discount first
- * requires an accepted code (effect_slot). */
-static int setup(tsr_eval *ev, step *st)
+/* The step's fields, no scratch yet (setup, run_all_simple); quiet: no trace. */
+static inline void step_init(tsr_eval *ev, step *st, bool quiet)
 {
     /* the scratch pointers are set by scratch(), before anything reads them */
     st->ready = false;
@@ -905,8 +902,17 @@ static int setup(tsr_eval *ev, step *st)
     st->nlines = ev->res->nlines;
     /* no exclusive discount (decided at load): no line is ever claimed */
     st->claims = !ev->rs->plan || ev->rs->plan->any_exclusive;
-    st->quiet = !tsr__tracing(ev);
-    st->simple = st->quiet && st->nlines <= SIMPLE_MAX_LINES;
+    st->quiet = quiet;
+    st->simple = quiet && st->nlines <= SIMPLE_MAX_LINES;
+}
+
+/* The step's state.  With a trace, the general path's scratch in one
+ * block (with the effect per promo code when the order has an accepted
+ * code); without, the effect array is allocated when a discount first
+ * requires an accepted code (effect_slot). */
+static int setup(tsr_eval *ev, step *st)
+{
+    step_init(ev, st, !tsr__tracing(ev));
     if (!st->quiet)
         return scratch(st, some_accepted(ev->res));   /* a trace: the general path */
     return TSR_OK;
@@ -1213,15 +1219,7 @@ static int run_all_simple(tsr_eval *ev, const uint8_t **effect)
     size_t i;
     int rc;
 
-    st.ready = false;   /* run_simple needs no scratch */
-    st.room = NULL;
-    st.promo_effect = NULL;
-    st.nnone = 0;
-    st.ev = ev;
-    st.nlines = ev->res->nlines;
-    st.claims = false;   /* no discount is exclusive */
-    st.quiet = true;
-    st.simple = true;
+    step_init(ev, &st, true);   /* quiet and simple; run_simple needs no scratch */
     for (i = 0; i < rs->ndiscounts; i++)
         if ((rc = simple_discount(&st, i)) != TSR_OK)
             return rc;
