@@ -55,24 +55,9 @@ static size_t group_slot(const tsr_promo_index *ix, const char *s, size_t n)
     return i;
 }
 
-/* a[0 .. n) == b[0 .. n): codes of 4 to 8 bytes (most) as two words of
- * four that overlap, without a call. */
-static inline bool same_bytes(const char *a, const char *b, size_t n)
-{
-    uint32_t a0, a1, b0, b1;
-
-    if (n < 4 || n > 8)
-        return memcmp(a, b, n) == 0;
-    memcpy(&a0, a, 4);
-    memcpy(&b0, b, 4);
-    memcpy(&a1, a + n - 4, 4);
-    memcpy(&b1, b + n - 4, 4);
-    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-}
-
 static bool is_code(const tsr_promo_index *ix, int32_t p, const char *code, size_t len)
 {
-    return ix->promos[p].code_len == len && same_bytes(ix->promos[p].code, code, len);
+    return ix->promos[p].code_len == len && tsr__same_bytes(ix->promos[p].code, code, len);
 }
 
 int tsr__promo_index_lookup(const tsr_promo_index *ix, const char *code, size_t len)
