@@ -188,6 +188,33 @@ static inline bool tsr__same_bytes(const char *a, const char *b, size_t n)
     return memcmp(a, b, n) == 0;
 }
 
+/* Write code point cp as UTF-8 at out (room for 4 bytes); its length in
+ * bytes.  The caller has refused surrogates; a value above U+1FFFFF keeps
+ * only the bits a 4-byte form holds. */
+static inline size_t tsr__utf8_encode(unsigned long cp, char *out)
+{
+    if (cp <= 0x7F) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp <= 0x7FF) {
+        out[0] = (char)(0xC0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp <= 0xFFFF) {
+        out[0] = (char)(0xE0 | (cp >> 12));
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (char)(0xF0 | ((cp >> 18) & 0x07));
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
 /* True when s[0..n) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 bool tsr__utf8_valid(const char *s, size_t n);
 

@@ -612,21 +612,8 @@ static int decode(jreader *j, const char *what)
         if (cp >= 0xD800 && cp <= 0xDFFF)
             return tsr__oread_fail(&j->r, TSR_EORDER,
                                    "%s has a \\u escape of a lone UTF-16 surrogate", what);
-        if (cp < 0x80) {
-            out[w++] = (char)cp;   /* \u0000 too: a NUL, which the event reader refuses */
-        } else if (cp < 0x800) {
-            out[w++] = (char)(0xC0 | cp >> 6);
-            out[w++] = (char)(0x80 | (cp & 0x3F));
-        } else if (cp < 0x10000) {
-            out[w++] = (char)(0xE0 | cp >> 12);
-            out[w++] = (char)(0x80 | (cp >> 6 & 0x3F));
-            out[w++] = (char)(0x80 | (cp & 0x3F));
-        } else {
-            out[w++] = (char)(0xF0 | cp >> 18);
-            out[w++] = (char)(0x80 | (cp >> 12 & 0x3F));
-            out[w++] = (char)(0x80 | (cp >> 6 & 0x3F));
-            out[w++] = (char)(0x80 | (cp & 0x3F));
-        }
+        /* \u0000 too: a NUL, which the event reader refuses */
+        w += tsr__utf8_encode(cp, out + w);
     }
     out[w] = '\0';
     j->s = out;

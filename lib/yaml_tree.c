@@ -605,24 +605,7 @@ static size_t rs_escape(rescan *r, const char *R, size_t n, size_t i)
             v = (v << 4) | (unsigned long)hex_val(R[k + d]);
         }
         k += code;
-        if (v <= 0x7F) {
-            buf[0] = (char)v;
-        } else if (v <= 0x7FF) {
-            buf[0] = (char)(0xC0 | (v >> 6));
-            buf[1] = (char)(0x80 | (v & 0x3F));
-            blen = 2;
-        } else if (v <= 0xFFFF) {
-            buf[0] = (char)(0xE0 | (v >> 12));
-            buf[1] = (char)(0x80 | ((v >> 6) & 0x3F));
-            buf[2] = (char)(0x80 | (v & 0x3F));
-            blen = 3;
-        } else {
-            buf[0] = (char)(0xF0 | ((v >> 18) & 0x07));
-            buf[1] = (char)(0x80 | ((v >> 12) & 0x3F));
-            buf[2] = (char)(0x80 | ((v >> 6) & 0x3F));
-            buf[3] = (char)(0x80 | (v & 0x3F));
-            blen = 4;
-        }
+        blen = tsr__utf8_encode(v, buf);
     }
     rs_emit(r, i, k, buf, blen);
     return k;
