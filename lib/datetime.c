@@ -105,31 +105,11 @@ static inline int two_digits(const char *s)
     return a < 10 && b < 10 ? (int)(a * 10 + b) : -1;
 }
 
-/* "YYYY-MM-DD" at s[*pos], a real calendar date in 0001..9999. */
-static bool take_date(const char *s, size_t n, size_t *pos, int64_t *days)
-{
-    const char *p = s + *pos;
-    int yh, yl, m, d;
-    unsigned y;
-
-    if (n - *pos < 10 || p[4] != '-' || p[7] != '-' || (yh = two_digits(p)) < 0 ||
-        (yl = two_digits(p + 2)) < 0 || (m = two_digits(p + 5)) < 0 ||
-        (d = two_digits(p + 8)) < 0)
-        return false;
-    y = (unsigned)(yh * 100 + yl);
-    if (y < 1 || m < 1 || m > 12 || d < 1 ||
-        (unsigned)d > tsr__days_in_month((int32_t)y, (unsigned)m))
-        return false;
-    *days = tsr__days_from_civil((int32_t)y, (unsigned)m, (unsigned)d);
-    *pos += 10;
-    return true;
-}
-
 /* The canonical forms by fixed positions: "YYYY-MM-DD" at s (10 bytes),
  * and the time "HH:MM:SS" and offset "±HH:MM" of a datetime, each taken
  * only when it is that form with values in range; anything else, valid or
- * not, is left to take_date and the general parser, which then answer as
- * they always did.  The days are Hinnant's days_from_civil for a year in
+ * not, is left to the general parser, which then answers as it always
+ * did.  The days are Hinnant's days_from_civil for a year in
  * 1..9999, unsigned, so its divisions are by constants only. */
 static inline unsigned digit(const char *s, size_t i)
 {
@@ -160,16 +140,18 @@ static inline bool fixed_date(const char *s, int64_t *days)
     return true;
 }
 
+/* "YYYY-MM-DD" at s[*pos], a real calendar date in 0001..9999. */
+static inline bool take_date(const char *s, size_t n, size_t *pos, int64_t *days)
+{
+    if (n - *pos < 10 || !fixed_date(s + *pos, days))
+        return false;
+    *pos += 10;
+    return true;
+}
+
 int tsr__parse_date(const char *s, size_t n, int64_t *days)
 {
-    size_t pos = 0;
-    int64_t v;
-    if (s != NULL && n == 10 && fixed_date(s, days))
-        return TSR_OK;
-    if (s == NULL || !take_date(s, n, &pos, &v) || pos != n)
-        return TSR_EPARSE;
-    *days = v;
-    return TSR_OK;
+    return s != NULL && n == 10 && fixed_date(s, days) ? TSR_OK : TSR_EPARSE;
 }
 
 /* Z, z, +HH:MM, -HH:MM, +HHMM, -HHMM; at most 18:00 either way. */
