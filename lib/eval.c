@@ -573,6 +573,18 @@ static inline char *copy_text(char *dst, const char *src, size_t n)
 #define SETUP_ENTRIES_LINES 64
 #define SETUP_ENTRIES_MORE 8
 
+/* Setup writes each field of a result line once: it sets id, kind, their
+ * lengths, the quantity and the category, zeroes discount .. points_earned
+ * and claimed; the categories step sets category_name, unit_price,
+ * subtotal and total.  A field added to tsr_res_line goes in that range or
+ * in one of those two places. */
+_Static_assert(offsetof(tsr_res_line, total) < offsetof(tsr_res_line, discount) &&
+               offsetof(tsr_res_line, points_earned) + sizeof(int64_t) ==
+                   offsetof(tsr_res_line, claimed) &&
+               offsetof(tsr_res_line, kind_len) + sizeof(uint32_t) == sizeof(tsr_res_line) &&
+               sizeof(tsr_res_line) == 128,
+               "setup writes every field of a result line");
+
 static int setup(tsr_eval *ev, tsr_result *res, const tsr_ruleset *rs, const tsr_order *order,
                  const tsr_eval_options *opts, tsr_error *err)
 {
@@ -656,7 +668,13 @@ static int setup(tsr_eval *ev, tsr_result *res, const tsr_ruleset *rs, const tsr
             memcpy(ev->recs, order->lines, recs_sz);
         for (i = 0, rec = order->lines; i < n; i++, rec += stride) {
             tsr_res_line *l = &res->lines[i];
-            zero_fixed(l, sizeof *l);   /* all of the line; what follows sets some */
+            /* What the steps after add to starts at zero; the category,
+             * its name, the unit price, the subtotal and the total are
+             * not zeroed: the categories step sets them on every line
+             * (an evaluation that fails before is discarded whole). */
+            memset(&l->discount, 0, offsetof(tsr_res_line, claimed) -
+                                        offsetof(tsr_res_line, discount));
+            l->claimed = false;
             l->id = sp;
             l->id_len = rec[TSR_ITEM_ID].len;
             sp = copy_text(sp, rec[TSR_ITEM_ID].u.s, rec[TSR_ITEM_ID].len);
