@@ -585,6 +585,12 @@ _Static_assert(offsetof(tsr_res_line, total) < offsetof(tsr_res_line, discount) 
                sizeof(tsr_res_line) == 128,
                "setup writes every field of a result line");
 
+/* Setup stores each field of the evaluation state (and of its expression
+ * context) itself, without zeroing the whole first: a field added to either
+ * must be set there too. */
+_Static_assert(sizeof(tsr_eval) == 336 && sizeof(tsr_expr_ctx) == 232,
+               "a new field of tsr_eval or tsr_expr_ctx: set it in setup");
+
 static int setup(tsr_eval *ev, tsr_result *res, const tsr_ruleset *rs, const tsr_order *order,
                  const tsr_eval_options *opts, tsr_error *err)
 {
@@ -593,7 +599,15 @@ static int setup(tsr_eval *ev, tsr_result *res, const tsr_ruleset *rs, const tsr
     int64_t tod;
     int32_t off;
 
-    zero_fixed(ev, sizeof *ev);
+    /* Each field of the state is stored once: setup sets every field but
+     * these, which start at zero (no line in scope, no memo row, no regex
+     * scratch, no kinds; the budget before it is set, for a failure below) */
+    ev->x.item = NULL;
+    ev->x.memo_row = NULL;
+    ev->x.memo_item = NULL;
+    ev->x.regex_scratch = NULL;
+    ev->x.steps_left = ev->x.max_steps = 0;
+    ev->line_kinds = NULL;
     ev->rs = rs;
     ev->order = order;
     ev->opts = opts;
@@ -721,6 +735,8 @@ static int setup(tsr_eval *ev, tsr_result *res, const tsr_ruleset *rs, const tsr
         ev->x.local_off = off;
         ev->x.local_days = ev->today;
         ev->x.local_tz = rs->tz;
+    } else {
+        ev->x.local_set = false;   /* the memo starts empty */
     }
     return TSR_OK;
 }
