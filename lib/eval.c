@@ -588,8 +588,10 @@ _Static_assert(offsetof(tsr_res_line, total) < offsetof(tsr_res_line, discount) 
 /* Setup stores each field of the evaluation state (and of its expression
  * context) itself, without zeroing the whole first: a field added to either
  * must be set there too. */
+#if UINTPTR_MAX == UINT64_MAX   /* the sizes of a 64-bit build */
 _Static_assert(sizeof(tsr_eval) == 336 && sizeof(tsr_expr_ctx) == 232,
                "a new field of tsr_eval or tsr_expr_ctx: set it in setup");
+#endif
 
 static int setup(tsr_eval *ev, tsr_result *res, const tsr_ruleset *rs, const tsr_order *order,
                  const tsr_eval_options *opts, tsr_error *err)
