@@ -793,8 +793,9 @@ static int check_call(const char *fn, const tsr_ruleset *rs, const tsr_order *or
                                          err)) != TSR_OK)
         return rc;
     /* A builder order is checked as a whole here (required fields, unique
-     * line ids), as the readers check theirs. */
-    if ((rc = tsr__order_ready(order, err)) != TSR_OK)
+     * line ids), as the readers check theirs; a finished one (every order
+     * read, a builder order finished) without the call. */
+    if (!order->finished && (rc = tsr__order_ready(order, err)) != TSR_OK)
         return rc;
     if (opts) {
         /* Version 1.  Fields of a later version are read only when
@@ -892,8 +893,10 @@ static int evaluate_in(tsr_result *res, const tsr_ruleset *rs, const tsr_order *
         rc = run_steps(&ev);
     res->steps = tsr__expr_ctx_steps(&ev.x);
     clear_promo_flags(res);
-    tsr__regex_scratch_free(ev.x.regex_scratch, &res->alloc);
-    ev.x.regex_scratch = NULL;
+    if (ev.x.regex_scratch) {   /* only a rule set with `matches` makes one */
+        tsr__regex_scratch_free(ev.x.regex_scratch, &res->alloc);
+        ev.x.regex_scratch = NULL;
+    }
     if (rc != TSR_OK) {
         if (rc == TSR_ENOMEM)
             tsr__err(err, TSR_ENOMEM, "out of memory");

@@ -400,6 +400,46 @@ static void test_result_keeps_ids_and_kinds_of_every_length(void **state)
     tsr_ruleset_free(rs);
 }
 
+/* A finished order (one read) is evaluated without checking it again; one
+ * changed since by a setter is checked again at each evaluation: a
+ * duplicate line id made after the read is reported, into a kept result
+ * and a new one, and evaluating the order read again is fine. */
+static void test_order_changed_after_reading_is_checked_again(void **state)
+{
+    static const char rules[] = "tessera: 1\nruleset: ready\nversion: \"1\"\ncurrency: EUR\n";
+    static const char text[] =
+        "{\"datetime\":\"2026-06-10T11:00:00Z\",\"items\":["
+        "{\"id\":\"a\",\"kind\":\"k\",\"price\":\"1.00\"},"
+        "{\"id\":\"b\",\"kind\":\"k\",\"price\":\"2.00\"}]}";
+    tsr_ruleset *rs = NULL;
+    tsr_order *o = NULL;
+    tsr_result *kept = NULL, *r = NULL;
+    tsr_error err;
+    int id;
+    (void)state;
+
+    assert_int_equal(tsr_ruleset_load_string(&rs, rules, sizeof rules - 1, "ready.yaml", NULL,
+                                             &err), TSR_OK);
+    id = tsr_ruleset_field(rs, TSR_RECORD_ITEM, "id");
+    assert_true(id >= 0);
+    assert_int_equal(tsr_order_new(&o, rs, &err), TSR_OK);
+    assert_int_equal(tsr_order_parse(o, text, sizeof text - 1, &err), TSR_OK);
+    assert_int_equal(tsr_evaluate_into(&kept, rs, o, NULL, &err), TSR_OK);
+    assert_string_equal(tsr_result_line_id(kept, 1), "b");
+    assert_int_equal(tsr_order_set_string(o, TSR_RECORD_ITEM, 1, id, "a", 1, &err), TSR_OK);
+    assert_int_equal(tsr_evaluate_into(&kept, rs, o, NULL, &err), TSR_EORDER);
+    assert_null(kept);
+    assert_string_equal(err.path, "items[1].id");
+    assert_int_equal(tsr_evaluate(&r, rs, o, NULL, &err), TSR_EORDER);
+    assert_null(r);
+    assert_int_equal(tsr_order_parse(o, text, sizeof text - 1, &err), TSR_OK);
+    assert_int_equal(tsr_evaluate_into(&kept, rs, o, NULL, &err), TSR_OK);
+    assert_int_equal(tsr_result_line_count(kept), 2);
+    tsr_result_free(kept);
+    tsr_order_free(o);
+    tsr_ruleset_free(rs);
+}
+
 /* Setup converts `now` to local time once and hands the conversion to the
  * expressions (their memo of the last instant converted): date, weekday,
  * hour and minute of `now`, answered inline from it and through the
@@ -596,6 +636,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_result_of_another_allocator_is_made_anew),
         cmocka_unit_test(test_evaluate_into_fails_cleanly_at_every_allocation),
         cmocka_unit_test(test_result_keeps_ids_and_kinds_of_every_length),
+        cmocka_unit_test(test_order_changed_after_reading_is_checked_again),
         cmocka_unit_test(test_local_time_of_now_from_setup_is_the_zones),
         cmocka_unit_test(test_weekday_price_from_setup_agrees_with_the_walker),
         cmocka_unit_test(test_kept_promo_flags_do_not_outlive_their_order),
