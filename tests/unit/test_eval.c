@@ -400,6 +400,50 @@ static void test_result_keeps_ids_and_kinds_of_every_length(void **state)
     tsr_ruleset_free(rs);
 }
 
+/* Setup zeroes the segment flags and the lines' condition memo (park10:
+ * one row per line) with fixed-size stores up to 32 bytes: orders of 1 to
+ * 20 lines, their kinds swapped from one order to the next, through one
+ * kept result give the bytes of a fresh evaluation (a memo byte left from
+ * the order before would keep a line in the wrong category). */
+static void test_memo_zeroed_for_every_order_size(void **state)
+{
+    tsr_ruleset *rs = NULL;
+    tsr_result *kept = NULL;
+    tsr_order *o = NULL;
+    tsr_eval_options opts = TSR_EVAL_OPTIONS_INIT;
+    tsr_error err;
+    char text[4096];
+    size_t n, i, swap;
+    int at;
+    (void)state;
+
+    assert_int_equal(tsr_ruleset_load_file(&rs, park10, NULL, &err), TSR_OK);
+    assert_int_equal(tsr_order_new(&o, rs, &err), TSR_OK);
+    opts.no_trace = 1;
+    for (n = 1; n <= 20; n++)
+        for (swap = 0; swap < 2; swap++) {
+            char *want;
+            at = snprintf(text, sizeof text, "{\"id\":\"M\",\"datetime\":"
+                          "\"2026-06-13T11:00:00+03:00\",\"items\":[");
+            for (i = 0; i < n; i++)
+                at += snprintf(text + at, sizeof text - (size_t)at,
+                               (i + swap) % 2 ? "%s{\"id\":\"l%zu\",\"kind\":\"ticket\","
+                                                "\"height_cm\":%zu}"
+                                              : "%s{\"id\":\"l%zu\",\"kind\":\"fnb\","
+                                                "\"price\":\"2.50\",\"height_cm\":%zu}",
+                               i ? "," : "", i, 90 + 5 * i);
+            snprintf(text + at, sizeof text - (size_t)at, "]}");
+            want = fresh_json(rs, text, &opts);
+            assert_int_equal(tsr_order_parse(o, text, strlen(text), &err), TSR_OK);
+            assert_int_equal(tsr_evaluate_into(&kept, rs, o, &opts, &err), TSR_OK);
+            assert_json(kept, want);
+            free(want);
+        }
+    tsr_result_free(kept);
+    tsr_order_free(o);
+    tsr_ruleset_free(rs);
+}
+
 /* A finished order (one read) is evaluated without checking it again; one
  * changed since by a setter is checked again at each evaluation: a
  * duplicate line id made after the read is reported, into a kept result
@@ -637,6 +681,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_evaluate_into_fails_cleanly_at_every_allocation),
         cmocka_unit_test(test_result_keeps_ids_and_kinds_of_every_length),
         cmocka_unit_test(test_order_changed_after_reading_is_checked_again),
+        cmocka_unit_test(test_memo_zeroed_for_every_order_size),
         cmocka_unit_test(test_local_time_of_now_from_setup_is_the_zones),
         cmocka_unit_test(test_weekday_price_from_setup_agrees_with_the_walker),
         cmocka_unit_test(test_kept_promo_flags_do_not_outlive_their_order),
