@@ -68,9 +68,10 @@ typedef struct membership {
     size_t src_len;
 } membership;
 
-/* Evaluated by both steps rather than passed along in the result: the
- * refund's re-pricing may run earning without redemption, and the
- * condition is pure, so both see the same answer. */
+/* Settled by redemption (step 6), which every evaluation runs just before
+ * earning and which stores the answer in res->member; earning settles it
+ * again only for its trace, which names the failing condition (the
+ * condition is pure: the same answer). */
 static int settle_membership(tsr_eval *ev, membership *m)
 {
     const tsr_loyalty *L = &ev->rs->loyalty;
@@ -859,16 +860,17 @@ int tsr__eval_earn(tsr_eval *ev)
     if (!L->present || L->nearn == 0)
         return TSR_OK;
 
-    rc = settle_membership(ev, &m);
-    if (rc != TSR_OK)
-        return rc;
-    res->member = m.member;
-    if (!m.member) {
+    /* res->member: redemption's answer (settle_membership) */
+    if (!res->member) {
         /* Every rule still appears in the trace, with the reason. */
-        const char *why = tsr__tracing(ev) ? not_member_why(ev, &m) : NULL;
-        if (tsr__tracing(ev) && why == NULL)
+        const char *why;
+        if (!tsr__tracing(ev))
+            return TSR_OK;
+        if ((rc = settle_membership(ev, &m)) != TSR_OK)
+            return rc;
+        if ((why = not_member_why(ev, &m)) == NULL)
             return nomem(ev);
-        for (r = 0; tsr__tracing(ev) && r < L->nearn; r++) {
+        for (r = 0; r < L->nearn; r++) {
             rc = tsr__trace(ev, "earn", L->earn[r].id, false, why);
             if (rc != TSR_OK)
                 return rc;

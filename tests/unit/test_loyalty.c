@@ -608,6 +608,62 @@ static void test_earn_gates_of_one_conjunct_decide_as_the_general_gate(void **st
     tsr_ruleset_free(rs);
 }
 
+/* Without a trace earning takes membership as redemption settled it (one
+ * evaluation of member_when): the same points as with a trace, and never a
+ * budget error where the traced evaluation has none. */
+static void test_earning_reads_the_membership_redemption_settled(void **state)
+{
+    static const char rules[] = HEAD
+        "loyalty:\n"
+        "  member_when: customer.gold\n"
+        "  earn:\n"
+        "    - { id: base, per: 1.00, points: 1 }\n"
+        "    - { id: bonus, when: customer.member, points: 10 }\n";
+    static const char *const orders[] = {
+        "{" WHEN ",\"customer\":{\"id\":\"C1\",\"member\":true,\"gold\":true},"
+        "\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"5.00\"}]}",
+        "{" WHEN ",\"customer\":{\"id\":\"C1\",\"member\":true,\"gold\":false},"
+        "\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"5.00\"}]}",
+        "{" WHEN ",\"customer\":{\"id\":\"C1\",\"member\":true},"
+        "\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"5.00\"}]}",
+    };
+    static const int64_t want[] = { 15, 0, 0 };
+    int ok_traced = 0;
+    tsr_ruleset *rs = load(rules);
+    (void)state;
+
+    for (size_t i = 0; i < TSR_ARRAY_LEN(orders); i++)
+        assert_quiet_earns_as_traced(rs, orders[i], want[i]);
+    tsr_ruleset_free(rs);
+    for (uint64_t budget = 1; budget <= 20; budget++) {
+        tsr_load_options lo = TSR_LOAD_OPTIONS_INIT;
+        tsr_eval_options quiet = TSR_EVAL_OPTIONS_INIT;
+        tsr_result *traced = NULL, *r = NULL;
+        tsr_error err;
+        int rt, rq;
+        lo.max_eval_steps = budget;
+        rs = NULL;
+        assert_int_equal(tsr_ruleset_load_string(&rs, rules, strlen(rules), "loyalty.yaml", &lo,
+                                                 &err), TSR_OK);
+        quiet.no_trace = 1;
+        rt = tsr_evaluate_text(&traced, rs, orders[0], strlen(orders[0]), NULL, &err);
+        rq = tsr_evaluate_text(&r, rs, orders[0], strlen(orders[0]), &quiet, &err);
+        if (rt == TSR_OK) {
+            assert_int_equal(rq, TSR_OK);
+            assert_int_equal(traced->points_earned, 15);
+            ok_traced++;
+        }
+        if (rq == TSR_OK)
+            assert_int_equal(r->points_earned, 15);
+        else
+            assert_int_equal(rq, TSR_ELIMIT);
+        tsr_result_free(traced);
+        tsr_result_free(r);
+        tsr_ruleset_free(rs);
+    }
+    assert_true(ok_traced > 0 && ok_traced < 20);   /* the budget both cut and let through */
+}
+
 /* ---------------------------------------------------------------------
  * Membership.
  */
@@ -1625,6 +1681,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_earn_gates_without_a_trace_decide_as_with_it),
         cmocka_unit_test(test_earn_gates_without_a_trace_charge_the_same_steps),
         cmocka_unit_test(test_earn_gates_of_one_conjunct_decide_as_the_general_gate),
+        cmocka_unit_test(test_earning_reads_the_membership_redemption_settled),
         cmocka_unit_test(test_member_when_false_earns_nothing_and_says_why),
         cmocka_unit_test(test_default_membership_is_having_a_customer_id),
         cmocka_unit_test(test_available_on_is_pending_days_after_the_order_date_across_month_ends),
