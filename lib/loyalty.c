@@ -807,6 +807,48 @@ static void settle_multiply_trace(tsr_eval *ev, size_t r, earn_state *st)
     st[r].why = WHY(ev, "nothing to multiply: the rules it names earned no points");
 }
 
+/* Rule e's gate without a trace when its shape was decided at load
+ * (tsr_earn.gate): the answer and the steps of tsr__rule_gate_quiet, which
+ * answers the rest (another shape, a field of another type than declared,
+ * the budget about to run out: it then reports either). */
+static inline __attribute__((always_inline))
+int earn_gate_quiet(tsr_eval *ev, const tsr_earn *e, bool *holds)
+{
+    const tsr_value *rec;
+    const uint8_t *flags;
+
+    ev->x.item = NULL;          /* order level */
+    switch (e->gate) {
+    case TSR_EARN_GATE_OPEN:
+        *holds = true;
+        return TSR_OK;
+    case TSR_EARN_GATE_SEGMENT:
+    case TSR_EARN_GATE_PROMO:
+        if (ev->x.steps_left < (int64_t)e->gate_cost)
+            break;
+        flags = e->gate == TSR_EARN_GATE_SEGMENT ? ev->x.segments : ev->x.promo_accepted;
+        *holds = flags && flags[e->gate_slot];
+        ev->x.steps_left -= e->gate_cost;
+        return TSR_OK;
+    case TSR_EARN_GATE_CUSTOMER_TRUE:
+    case TSR_EARN_GATE_ORDER_TRUE:
+        if (ev->x.steps_left < (int64_t)e->gate_cost)
+            break;
+        rec = e->gate == TSR_EARN_GATE_CUSTOMER_TRUE ? ev->x.customer : ev->x.order;
+        if (!rec || rec[e->gate_slot].type == TSR_T_MISSING)
+            *holds = false;     /* missing: the comparison is false */
+        else if (rec[e->gate_slot].type == TSR_T_BOOL)
+            *holds = rec[e->gate_slot].u.i != 0;
+        else
+            break;              /* another type: the walker reports it */
+        ev->x.steps_left -= e->gate_cost;
+        return TSR_OK;
+    default:
+        break;
+    }
+    return tsr__rule_gate_quiet(ev, e->when, &e->valid, -1, holds);
+}
+
 /* One earn rule (multipliers were settled before): its gate, then the
  * points it gives. */
 static inline __attribute__((always_inline))   /* a call per rule cost more than its gate */
@@ -820,7 +862,7 @@ int earn_one(tsr_eval *ev, size_t r, earn_state *s, size_t *idx, int64_t *w, int
         return TSR_OK;
     /* without a trace nothing reads s->why: the gate inline, without it */
     rc = tsr__tracing(ev) ? tsr__rule_gate(ev, e->when, &e->valid, -1, NULL, &s->gated, &s->why)
-                          : tsr__rule_gate_quiet(ev, e->when, &e->valid, -1, &s->gated);
+                          : earn_gate_quiet(ev, e, &s->gated);
     if (rc != TSR_OK || !s->gated)
         return rc;
     rc = e->has_per ? earn_per(ev, r, s, idx, w, alloc, slot) : earn_flat(ev, r, s, slot);

@@ -608,6 +608,65 @@ static void test_earn_gates_of_one_conjunct_decide_as_the_general_gate(void **st
     tsr_ruleset_free(rs);
 }
 
+/* The gates earning answers in the rules' loop without a trace, their
+ * shape decided at load (tsr_earn.gate): no `when`, a segment, a promo code,
+ * a bool field of the customer or of the order.  Each rule (points 1 .. 16)
+ * has a twin that the general gate must answer (an always-open `valid`,
+ * points 32 .. 512): without a trace both give the same answer, and the
+ * points are those of the traced evaluation, a missing field false. */
+static void test_earn_gates_decided_at_load_answer_as_the_general_gate(void **state)
+{
+    tsr_ruleset *rs = load(
+        "tessera: 1\n"
+        "ruleset: gate-shapes\n"
+        "currency: EUR\n"
+        "schema:\n"
+        "  customer: { member: bool, gold: bool }\n"
+        "  order: { gift: bool }\n"
+        "segments:\n"
+        "  gold: customer.gold\n"
+        "promo_codes:\n"
+        "  - { id: bonus, code: BONUS }\n"
+        "loyalty:\n"
+        "  earn:\n"
+        "    - { id: open, points: 1 }\n"
+        "    - { id: seg, when: segment.gold, points: 2 }\n"
+        "    - { id: code, when: promo.bonus, points: 4 }\n"
+        "    - { id: member, when: customer.member, per: 1.00, points: 8 }\n"
+        "    - { id: gift, when: order.gift, points: 16 }\n"
+        "    - { id: open2, valid: { from: 2000-01-01 }, points: 32 }\n"
+        "    - { id: seg2, when: segment.gold, valid: { from: 2000-01-01 }, points: 64 }\n"
+        "    - { id: code2, when: promo.bonus, valid: { from: 2000-01-01 }, points: 128 }\n"
+        "    - { id: member2, when: customer.member, valid: { from: 2000-01-01 },"
+        " per: 1.00, points: 256 }\n"
+        "    - { id: gift2, when: order.gift, valid: { from: 2000-01-01 }, points: 512 }\n");
+    static const uint8_t gates[] = {
+        TSR_EARN_GATE_OPEN, TSR_EARN_GATE_SEGMENT, TSR_EARN_GATE_PROMO,
+        TSR_EARN_GATE_CUSTOMER_TRUE, TSR_EARN_GATE_ORDER_TRUE,
+    };
+    static const char *const orders[] = {
+        "{" WHEN ",\"customer\":{\"id\":\"C1\",\"member\":true,\"gold\":true},\"gift\":true,"
+        "\"promo_codes\":[\"BONUS\"],\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"1.00\"}]}",
+        "{" WHEN ",\"customer\":{\"id\":\"C1\",\"member\":false,\"gold\":false},\"gift\":false,"
+        "\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"1.00\"}]}",
+        "{" WHEN ",\"customer\":{\"id\":\"C1\",\"gold\":true},"
+        "\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"1.00\"}]}",
+        "{" WHEN ",\"customer\":{\"id\":\"C1\",\"member\":true},\"promo_codes\":[\"BONUS\"],"
+        "\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"1.00\"}]}",
+        "{" WHEN ",\"gift\":true,\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"1.00\"}]}",
+    };
+    static const int64_t fast[] = { 1 + 2 + 4 + 8 + 16, 1, 1 + 2, 1 + 4 + 8, 0 };
+    (void)state;
+
+    for (size_t i = 0; i < TSR_ARRAY_LEN(gates); i++) {
+        assert_int_equal(rs->loyalty.earn[i].gate, gates[i]);
+        assert_int_equal(rs->loyalty.earn[i + 5].gate, TSR_EARN_GATE_GENERAL);
+    }
+    for (size_t i = 0; i < TSR_ARRAY_LEN(orders); i++)
+        assert_quiet_earns_as_traced(rs, orders[i], fast[i] * 33);
+    tsr_ruleset_free(rs);
+}
+
 /* Without a trace earning takes membership as redemption settled it (one
  * evaluation of member_when): the same points as with a trace, and never a
  * budget error where the traced evaluation has none. */
@@ -1681,6 +1740,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_earn_gates_without_a_trace_decide_as_with_it),
         cmocka_unit_test(test_earn_gates_without_a_trace_charge_the_same_steps),
         cmocka_unit_test(test_earn_gates_of_one_conjunct_decide_as_the_general_gate),
+        cmocka_unit_test(test_earn_gates_decided_at_load_answer_as_the_general_gate),
         cmocka_unit_test(test_earning_reads_the_membership_redemption_settled),
         cmocka_unit_test(test_member_when_false_earns_nothing_and_says_why),
         cmocka_unit_test(test_default_membership_is_having_a_customer_id),
