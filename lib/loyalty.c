@@ -343,19 +343,42 @@ static int redeem_start(tsr_eval *ev, membership *m)
     return rc;
 }
 
-/* An error while redeeming names the loyalty section. */
-int tsr__eval_redeem(tsr_eval *ev)
+/* tsr__eval_redeem when points are asked for or membership has a
+ * condition.  An error while redeeming names the loyalty section. */
+__attribute__((noinline))
+static int redeem_located(tsr_eval *ev)
 {
     membership m;
     int rc;
 
-    /* Nothing asked (most orders): nothing to explain, and none of
-     * redeem()'s frame to set up. */
+    /* Nothing asked: nothing to explain, and none of redeem()'s frame to
+     * set up. */
     if (requested_points(ev) <= 0) {
         rc = redeem_start(ev, &m);
         return rc == TSR_OK ? TSR_OK : tsr__eval_locate(ev, rc, &ev->rs->loyalty.pos, NULL);
     }
     return tsr__eval_locate(ev, redeem(ev), &ev->rs->loyalty.pos, NULL);
+}
+
+int tsr__eval_redeem(tsr_eval *ev)
+{
+    const tsr_loyalty *L = &ev->rs->loyalty;
+    tsr_result *res = ev->res;
+    const tsr_value *cust = ev->x.customer;
+
+    /* Nothing asked (most orders) and membership without a condition:
+     * redeem_start and settle_membership in a call without a frame.  The
+     * result's fields are zero (nothing redeemed, no member, no lots): a
+     * new result is zeroed and a kept one rewound (eval.c, result_rewind),
+     * and no step before this one writes them. */
+    if (TSR_LIKELY(L->member_when == NULL) && requested_points(ev) <= 0) {
+        if (L->present) {
+            ev->x.item = NULL;      /* order level */
+            res->member = cust != NULL && cust[TSR_CUST_ID].type != TSR_T_MISSING;
+        }
+        return TSR_OK;
+    }
+    return redeem_located(ev);
 }
 
 static int redeem(tsr_eval *ev)
@@ -896,9 +919,8 @@ int tsr__eval_earn(tsr_eval *ev)
     int slot, rc;
 
     /* The lines' points_earned are zero: setup() zeroed the lines, and
-     * earning is the only step that writes them. */
-    res->points_earned = 0;
-    res->nentries = 0;
+     * earning is the only step that writes them; so are res->points_earned
+     * and res->nentries (a new result is zeroed, a kept one rewound). */
     if (!L->present || L->nearn == 0)
         return TSR_OK;
 

@@ -1190,6 +1190,66 @@ static void test_no_request_redeems_nothing_and_gives_no_reason(void **state)
     tsr_ruleset_free(rs);
 }
 
+/* Without a request and without member_when redemption settles its fields
+ * and membership in a short path (tsr__eval_redeem); `member_when:
+ * has(customer.id)`, the same membership written out, takes the general
+ * one.  Into a kept result that has just redeemed points, with a trace and
+ * without, both must leave the same membership and nothing redeemed; a rule
+ * set without `loyalty` no member. */
+static void test_redemption_without_a_request_settles_as_the_general_path(void **state)
+{
+#define SHORT_RULES HEAD "loyalty:\n%s  redeem: { point_value: 1.00 }\n" \
+    "  earn:\n    - { id: base, per: 1.00, points: 1 }\n"
+    static const char *const orders[] = {
+        "{" WHEN ",\"customer\":{\"id\":\"C1\"},\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"5.00\"}]}",
+        "{" WHEN ",\"customer\":{\"id\":\"C1\"},\"redeem_points\":0,"
+        "\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"5.00\"}]}",
+        "{" WHEN ",\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"5.00\"}]}",
+        "{" WHEN ",\"customer\":{\"member\":true},\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"5.00\"}]}",
+    };
+    static const bool member[] = { true, true, false, false };
+    static const char redeeming[] = "{" WHEN ",\"customer\":{\"id\":\"C1\",\"points_balance\":50},"
+        "\"redeem_points\":2,\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"5.00\"}]}";
+    char text[2][512];
+    tsr_ruleset *rs[3];
+    (void)state;
+
+    snprintf(text[0], sizeof text[0], SHORT_RULES, "");
+    snprintf(text[1], sizeof text[1], SHORT_RULES, "  member_when: has(customer.id)\n");
+#undef SHORT_RULES
+    rs[0] = load(text[0]);
+    rs[1] = load(text[1]);
+    rs[2] = load(HEAD);
+    assert_null(rs[0]->loyalty.member_when);
+    assert_non_null(rs[1]->loyalty.member_when);
+    for (int quiet = 0; quiet < 2; quiet++) {
+        tsr_eval_options opts = TSR_EVAL_OPTIONS_INIT;
+        opts.no_trace = quiet;
+        for (size_t i = 0; i < TSR_ARRAY_LEN(orders); i++) {
+            for (size_t k = 0; k < 3; k++) {
+                tsr_result *r = NULL;
+                tsr_error err;
+                assert_int_equal(tsr_evaluate_text_into(&r, rs[k], redeeming, strlen(redeeming),
+                                                        &opts, &err), TSR_OK);
+                if (k < 2)
+                    assert_int_equal(r->points_redeemed, 2);
+                assert_int_equal(tsr_evaluate_text_into(&r, rs[k], orders[i], strlen(orders[i]),
+                                                        &opts, &err), TSR_OK);
+                assert_int_equal(r->member, k < 2 && member[i]);
+                assert_int_equal(r->points_earned, k < 2 && member[i] ? 5 : 0);
+                assert_redeemed(r, 0, TSR_RR_NONE);
+                assert_int_equal(r->lines[0].redeemed_points, 0);
+                assert_int_equal(r->lines[0].redeemed_value, 0);
+                assert_null(r->lots_used);
+                assert_int_equal(r->nlots_used, 0);
+                tsr_result_free(r);
+            }
+        }
+    }
+    for (size_t k = 0; k < 3; k++)
+        tsr_ruleset_free(rs[k]);
+}
+
 static const char redeem_all_rules[] = HEAD
     "loyalty:\n"
     "  redeem: { point_value: 1.00 }\n";
@@ -1758,6 +1818,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_redemption_below_min_points_redeems_nothing),
         cmocka_unit_test(test_redemption_is_refused_to_non_members),
         cmocka_unit_test(test_no_request_redeems_nothing_and_gives_no_reason),
+        cmocka_unit_test(test_redemption_without_a_request_settles_as_the_general_path),
         cmocka_unit_test(test_redeemed_points_are_allocated_by_line_totals_ties_to_the_earlier_line),
         cmocka_unit_test(test_points_worth_more_than_a_line_never_push_it_below_zero),
         cmocka_unit_test(test_redemption_uses_line_totals_after_discounts),
