@@ -876,16 +876,19 @@ int earn_gate_quiet(tsr_eval *ev, const tsr_earn *e, bool *holds)
  * points it gives. */
 static inline __attribute__((always_inline))   /* a call per rule cost more than its gate */
 int earn_one(tsr_eval *ev, size_t r, earn_state *s, size_t *idx, int64_t *w, int64_t *alloc,
-             int slot)
+             int slot, bool plain)
 {
     const tsr_earn *e = &ev->rs->loyalty.earn[r];
     int rc;
 
-    if (e->is_multiply)
+    /* plain (a constant where this is inlined): no trace and no multiply
+     * rule in the rule set, so neither is asked again per rule */
+    if (!plain && e->is_multiply)
         return TSR_OK;
     /* without a trace nothing reads s->why: the gate inline, without it */
-    rc = tsr__tracing(ev) ? tsr__rule_gate(ev, e->when, &e->valid, -1, NULL, &s->gated, &s->why)
-                          : earn_gate_quiet(ev, e, &s->gated);
+    rc = !plain && tsr__tracing(ev)
+             ? tsr__rule_gate(ev, e->when, &e->valid, -1, NULL, &s->gated, &s->why)
+             : earn_gate_quiet(ev, e, &s->gated);
     if (rc != TSR_OK || !s->gated)
         return rc;
     rc = e->has_per ? earn_per(ev, r, s, idx, w, alloc, slot) : earn_flat(ev, r, s, slot);
@@ -895,12 +898,14 @@ int earn_one(tsr_eval *ev, size_t r, earn_state *s, size_t *idx, int64_t *w, int
 /* earn_one with rule r's state: st[r], or with st NULL (no trace, no
  * multipliers: nothing else reads a rule's state) `one`, shared by all the
  * rules: its factor stays 1 (no multiplier settles it), and a rule reads
- * only what it writes first (its gate) or nothing of the rest. */
+ * only what it writes first (its gate) or nothing of the rest.  The two
+ * cases apart, so that each is compiled for itself. */
 static inline __attribute__((always_inline))
 int earn_rule(tsr_eval *ev, size_t r, earn_state *st, earn_state *one, size_t *idx, int64_t *w,
               int64_t *alloc, int slot)
 {
-    return earn_one(ev, r, st ? &st[r] : one, idx, w, alloc, slot);
+    return st ? earn_one(ev, r, &st[r], idx, w, alloc, slot, false)
+              : earn_one(ev, r, one, idx, w, alloc, slot, true);
 }
 
 /* Lines of an order whose earning scratch lives on the stack. */
