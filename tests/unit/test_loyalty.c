@@ -536,6 +536,28 @@ static void assert_quiet_earns_as_traced(const tsr_ruleset *rs, const char *orde
     tsr_result_free(traced);
 }
 
+/* `rules` loaded with a work budget of `budget` steps, `order` evaluated
+ * with a trace (*traced, returning *rt) and without one (*quiet, *rq); the
+ * caller frees the results and the rule set returned. */
+static tsr_ruleset *eval_both_with_budget(const char *rules, const char *order, uint64_t budget,
+                                          tsr_result **traced, int *rt, tsr_result **quiet,
+                                          int *rq)
+{
+    tsr_load_options lo = TSR_LOAD_OPTIONS_INIT;
+    tsr_eval_options no_trace = TSR_EVAL_OPTIONS_INIT;
+    tsr_ruleset *rs = NULL;
+    tsr_error err;
+
+    lo.max_eval_steps = budget;
+    assert_int_equal(tsr_ruleset_load_string(&rs, rules, strlen(rules), "loyalty.yaml", &lo, &err),
+                     TSR_OK);
+    no_trace.no_trace = 1;
+    *traced = *quiet = NULL;
+    *rt = tsr_evaluate_text(traced, rs, order, strlen(order), NULL, &err);
+    *rq = tsr_evaluate_text(quiet, rs, order, strlen(order), &no_trace, &err);
+    return rs;
+}
+
 static void test_earn_gates_without_a_trace_decide_as_with_it(void **state)
 {
     tsr_ruleset *rs = load(HEAD
@@ -695,18 +717,9 @@ static void test_earning_reads_the_membership_redemption_settled(void **state)
         assert_quiet_earns_as_traced(rs, orders[i], want[i]);
     tsr_ruleset_free(rs);
     for (uint64_t budget = 1; budget <= 20; budget++) {
-        tsr_load_options lo = TSR_LOAD_OPTIONS_INIT;
-        tsr_eval_options quiet = TSR_EVAL_OPTIONS_INIT;
-        tsr_result *traced = NULL, *r = NULL;
-        tsr_error err;
+        tsr_result *traced, *r;
         int rt, rq;
-        lo.max_eval_steps = budget;
-        rs = NULL;
-        assert_int_equal(tsr_ruleset_load_string(&rs, rules, strlen(rules), "loyalty.yaml", &lo,
-                                                 &err), TSR_OK);
-        quiet.no_trace = 1;
-        rt = tsr_evaluate_text(&traced, rs, orders[0], strlen(orders[0]), NULL, &err);
-        rq = tsr_evaluate_text(&r, rs, orders[0], strlen(orders[0]), &quiet, &err);
+        rs = eval_both_with_budget(rules, orders[0], budget, &traced, &rt, &r, &rq);
         if (rt == TSR_OK) {
             assert_int_equal(rq, TSR_OK);
             assert_int_equal(traced->points_earned, 15);
@@ -747,18 +760,9 @@ static void test_earn_gates_without_a_trace_charge_the_same_steps(void **state)
     (void)state;
 
     for (uint64_t budget = 1; budget <= 40; budget++) {
-        tsr_load_options lo = TSR_LOAD_OPTIONS_INIT;
-        tsr_eval_options quiet = TSR_EVAL_OPTIONS_INIT;
-        tsr_ruleset *rs = NULL;
-        tsr_result *traced = NULL, *r = NULL;
-        tsr_error err;
+        tsr_result *traced, *r;
         int rt, rq;
-        lo.max_eval_steps = budget;
-        assert_int_equal(tsr_ruleset_load_string(&rs, rules, strlen(rules), "loyalty.yaml", &lo,
-                                                 &err), TSR_OK);
-        quiet.no_trace = 1;
-        rt = tsr_evaluate_text(&traced, rs, order, strlen(order), NULL, &err);
-        rq = tsr_evaluate_text(&r, rs, order, strlen(order), &quiet, &err);
+        tsr_ruleset *rs = eval_both_with_budget(rules, order, budget, &traced, &rt, &r, &rq);
         if (rt != rq)
             fail_msg("budget %llu: traced %d, without a trace %d", (unsigned long long)budget,
                      rt, rq);
