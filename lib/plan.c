@@ -207,11 +207,10 @@ static void earn_gate_form(tsr_earn *e)
     else if (f->kind == TSR_FAST_PROMO)
         e->gate = TSR_EARN_GATE_PROMO;
     else if (f->kind == TSR_FAST_NUM && f->type == TSR_T_BOOL && f->rel == TSR_REL_NE &&
-             f->k.u.i == 0 && f->record == TSR_REC_CUSTOMER)
-        e->gate = TSR_EARN_GATE_CUSTOMER_TRUE;
-    else if (f->kind == TSR_FAST_NUM && f->type == TSR_T_BOOL && f->rel == TSR_REL_NE &&
-             f->k.u.i == 0 && f->record == TSR_REC_ORDER)
-        e->gate = TSR_EARN_GATE_ORDER_TRUE;
+             f->k.u.i == 0)     /* a bool field alone: `!= false` */
+        e->gate = f->record == TSR_REC_CUSTOMER ? TSR_EARN_GATE_CUSTOMER_TRUE
+                  : f->record == TSR_REC_ORDER  ? TSR_EARN_GATE_ORDER_TRUE
+                                                : TSR_EARN_GATE_GENERAL;
 }
 
 static int sections_alloc(section *s, size_t n, tsr_arena *ar)
