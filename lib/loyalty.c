@@ -68,9 +68,10 @@ typedef struct membership {
     size_t src_len;
 } membership;
 
-/* Evaluated by both steps rather than passed along in the result: the
- * refund's re-pricing may run earning without redemption, and the
- * condition is pure, so both see the same answer. */
+/* Settled by redemption (step 6), which every evaluation runs just before
+ * earning and which stores the answer in res->member; earning settles it
+ * again only for its trace, which names the failing condition (the
+ * condition is pure: the same answer). */
 static int settle_membership(tsr_eval *ev, membership *m)
 {
     const tsr_loyalty *L = &ev->rs->loyalty;
@@ -342,19 +343,42 @@ static int redeem_start(tsr_eval *ev, membership *m)
     return rc;
 }
 
-/* An error while redeeming names the loyalty section. */
-int tsr__eval_redeem(tsr_eval *ev)
+/* tsr__eval_redeem when points are asked for or membership has a
+ * condition.  An error while redeeming names the loyalty section. */
+__attribute__((noinline))
+static int redeem_located(tsr_eval *ev)
 {
     membership m;
     int rc;
 
-    /* Nothing asked (most orders): nothing to explain, and none of
-     * redeem()'s frame to set up. */
+    /* Nothing asked: nothing to explain, and none of redeem()'s frame to
+     * set up. */
     if (requested_points(ev) <= 0) {
         rc = redeem_start(ev, &m);
         return rc == TSR_OK ? TSR_OK : tsr__eval_locate(ev, rc, &ev->rs->loyalty.pos, NULL);
     }
     return tsr__eval_locate(ev, redeem(ev), &ev->rs->loyalty.pos, NULL);
+}
+
+int tsr__eval_redeem(tsr_eval *ev)
+{
+    const tsr_loyalty *L = &ev->rs->loyalty;
+    tsr_result *res = ev->res;
+    const tsr_value *cust = ev->x.customer;
+
+    /* Nothing asked (most orders) and membership without a condition:
+     * redeem_start and settle_membership in a call without a frame.  The
+     * result's fields are zero (nothing redeemed, no member, no lots): a
+     * new result is zeroed and a kept one rewound (eval.c, result_rewind),
+     * and no step before this one writes them. */
+    if (TSR_LIKELY(L->member_when == NULL) && requested_points(ev) <= 0) {
+        if (L->present) {
+            ev->x.item = NULL;      /* order level */
+            res->member = cust != NULL && cust[TSR_CUST_ID].type != TSR_T_MISSING;
+        }
+        return TSR_OK;
+    }
+    return redeem_located(ev);
 }
 
 static int redeem(tsr_eval *ev)
@@ -806,20 +830,65 @@ static void settle_multiply_trace(tsr_eval *ev, size_t r, earn_state *st)
     st[r].why = WHY(ev, "nothing to multiply: the rules it names earned no points");
 }
 
+/* Rule e's gate without a trace when its shape was decided at load
+ * (tsr_earn.gate): the answer and the steps of tsr__rule_gate_quiet, which
+ * answers the rest (another shape, a field of another type than declared,
+ * the budget about to run out: it then reports either). */
+static inline __attribute__((always_inline))
+int earn_gate_quiet(tsr_eval *ev, const tsr_earn *e, bool *holds)
+{
+    const tsr_value *rec;
+    const uint8_t *flags;
+
+    ev->x.item = NULL;          /* order level */
+    switch (e->gate) {
+    case TSR_EARN_GATE_OPEN:
+        *holds = true;
+        return TSR_OK;
+    case TSR_EARN_GATE_SEGMENT:
+    case TSR_EARN_GATE_PROMO:
+        if (ev->x.steps_left < (int64_t)e->gate_cost)
+            break;
+        flags = e->gate == TSR_EARN_GATE_SEGMENT ? ev->x.segments : ev->x.promo_accepted;
+        *holds = flags && flags[e->gate_slot];
+        ev->x.steps_left -= e->gate_cost;
+        return TSR_OK;
+    case TSR_EARN_GATE_CUSTOMER_TRUE:
+    case TSR_EARN_GATE_ORDER_TRUE:
+        if (ev->x.steps_left < (int64_t)e->gate_cost)
+            break;
+        rec = e->gate == TSR_EARN_GATE_CUSTOMER_TRUE ? ev->x.customer : ev->x.order;
+        if (!rec || rec[e->gate_slot].type == TSR_T_MISSING)
+            *holds = false;     /* missing: the comparison is false */
+        else if (rec[e->gate_slot].type == TSR_T_BOOL)
+            *holds = rec[e->gate_slot].u.i != 0;
+        else
+            break;              /* another type: the walker reports it */
+        ev->x.steps_left -= e->gate_cost;
+        return TSR_OK;
+    default:
+        break;
+    }
+    return tsr__rule_gate_quiet(ev, e->when, &e->valid, -1, holds);
+}
+
 /* One earn rule (multipliers were settled before): its gate, then the
  * points it gives. */
 static inline __attribute__((always_inline))   /* a call per rule cost more than its gate */
 int earn_one(tsr_eval *ev, size_t r, earn_state *s, size_t *idx, int64_t *w, int64_t *alloc,
-             int slot)
+             int slot, bool plain)
 {
     const tsr_earn *e = &ev->rs->loyalty.earn[r];
     int rc;
 
-    if (e->is_multiply)
+    /* plain (a constant where this is inlined): no trace and no multiply
+     * rule in the rule set, so neither is asked again per rule */
+    if (!plain && e->is_multiply)
         return TSR_OK;
     /* without a trace nothing reads s->why: the gate inline, without it */
-    rc = tsr__tracing(ev) ? tsr__rule_gate(ev, e->when, &e->valid, -1, NULL, &s->gated, &s->why)
-                          : tsr__rule_gate_quiet(ev, e->when, &e->valid, -1, &s->gated);
+    rc = !plain && tsr__tracing(ev)
+             ? tsr__rule_gate(ev, e->when, &e->valid, -1, NULL, &s->gated, &s->why)
+             : earn_gate_quiet(ev, e, &s->gated);
     if (rc != TSR_OK || !s->gated)
         return rc;
     rc = e->has_per ? earn_per(ev, r, s, idx, w, alloc, slot) : earn_flat(ev, r, s, slot);
@@ -829,12 +898,14 @@ int earn_one(tsr_eval *ev, size_t r, earn_state *s, size_t *idx, int64_t *w, int
 /* earn_one with rule r's state: st[r], or with st NULL (no trace, no
  * multipliers: nothing else reads a rule's state) `one`, shared by all the
  * rules: its factor stays 1 (no multiplier settles it), and a rule reads
- * only what it writes first (its gate) or nothing of the rest. */
+ * only what it writes first (its gate) or nothing of the rest.  The two
+ * cases apart, so that each is compiled for itself. */
 static inline __attribute__((always_inline))
 int earn_rule(tsr_eval *ev, size_t r, earn_state *st, earn_state *one, size_t *idx, int64_t *w,
               int64_t *alloc, int slot)
 {
-    return earn_one(ev, r, st ? &st[r] : one, idx, w, alloc, slot);
+    return st ? earn_one(ev, r, &st[r], idx, w, alloc, slot, false)
+              : earn_one(ev, r, one, idx, w, alloc, slot, true);
 }
 
 /* Lines of an order whose earning scratch lives on the stack. */
@@ -853,22 +924,22 @@ int tsr__eval_earn(tsr_eval *ev)
     int slot, rc;
 
     /* The lines' points_earned are zero: setup() zeroed the lines, and
-     * earning is the only step that writes them. */
-    res->points_earned = 0;
-    res->nentries = 0;
+     * earning is the only step that writes them; so are res->points_earned
+     * and res->nentries (a new result is zeroed, a kept one rewound). */
     if (!L->present || L->nearn == 0)
         return TSR_OK;
 
-    rc = settle_membership(ev, &m);
-    if (rc != TSR_OK)
-        return rc;
-    res->member = m.member;
-    if (!m.member) {
+    /* res->member: redemption's answer (settle_membership) */
+    if (!res->member) {
         /* Every rule still appears in the trace, with the reason. */
-        const char *why = tsr__tracing(ev) ? not_member_why(ev, &m) : NULL;
-        if (tsr__tracing(ev) && why == NULL)
+        const char *why;
+        if (!tsr__tracing(ev))
+            return TSR_OK;
+        if ((rc = settle_membership(ev, &m)) != TSR_OK)
+            return rc;
+        if ((why = not_member_why(ev, &m)) == NULL)
             return nomem(ev);
-        for (r = 0; tsr__tracing(ev) && r < L->nearn; r++) {
+        for (r = 0; r < L->nearn; r++) {
             rc = tsr__trace(ev, "earn", L->earn[r].id, false, why);
             if (rc != TSR_OK)
                 return rc;

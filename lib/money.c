@@ -563,9 +563,9 @@ static int64_t remainder_cut(const int64_t *rem, size_t n, size_t left, int64_t 
 static bool allocate_small(int64_t amount, const int64_t *w, size_t n, int64_t total,
                            int64_t *out)
 {
-    int64_t rem[ALLOCATE_SMALL_MAX], given = 0, q, r;
+    int64_t rem[ALLOCATE_SMALL_MAX], given = 0, q, r, t1 = -1;
     uint64_t left;
-    size_t i;
+    size_t i, b1 = 0;
 
     if (amount <= INT32_MAX && total <= INT32_MAX) {
         /* Points over a till's order: amount * w[i] < 2^62 (w[i] <= total),
@@ -575,6 +575,10 @@ static bool allocate_small(int64_t amount, const int64_t *w, size_t n, int64_t t
             out[i] = (int64_t)(p / (uint64_t)total);
             rem[i] = (int64_t)(p % (uint64_t)total);
             given += out[i];
+            if (rem[i] > t1) {  /* the first leftover unit's line */
+                t1 = rem[i];
+                b1 = i;
+            }
         }
     } else {
         for (i = 0; i < n; i++) {
@@ -583,9 +587,20 @@ static bool allocate_small(int64_t amount, const int64_t *w, size_t n, int64_t t
             out[i] = q;
             rem[i] = r;
             given += q;   /* the floors add up to at most `amount` */
+            if (r > t1) {
+                t1 = r;
+                b1 = i;
+            }
         }
     }
-    for (left = (uint64_t)(amount - given); left > 0; left--) {
+    /* The first leftover unit goes where the first pass below would send
+     * it: the largest remainder, the earlier line on ties. */
+    left = (uint64_t)(amount - given);
+    if (left == 0)
+        return true;
+    out[b1]++;
+    rem[b1] = -1;
+    for (left--; left > 0; left--) {
         size_t best = 0;
         int64_t top = -1;
         for (i = 0; i < n; i++) {

@@ -182,6 +182,37 @@ static bool earn_routable(const tsr_earn *e)
     return e->has_per && !e->is_multiply && !e->when;
 }
 
+/* tsr_earn.gate of e: the shape of its gate, when earning can answer it
+ * without tsr__rule_gate_quiet (no `valid`/`channels`, a `when` of one
+ * conjunct without a memo slot). */
+static void earn_gate_form(tsr_earn *e)
+{
+    const tsr_expr *w = e->when;
+    const tsr_fast_cmp *f;
+
+    e->gate = TSR_EARN_GATE_GENERAL;
+    if (e->valid.any)
+        return;
+    if (!w) {
+        e->gate = TSR_EARN_GATE_OPEN;
+        return;
+    }
+    if (w->nfast != 1 || w->memo)
+        return;
+    f = &w->fast[0];
+    e->gate_slot = f->slot;
+    e->gate_cost = w->cost;
+    if (f->kind == TSR_FAST_SEGMENT)
+        e->gate = TSR_EARN_GATE_SEGMENT;
+    else if (f->kind == TSR_FAST_PROMO)
+        e->gate = TSR_EARN_GATE_PROMO;
+    else if (f->kind == TSR_FAST_NUM && f->type == TSR_T_BOOL && f->rel == TSR_REL_NE &&
+             f->k.u.i == 0)     /* a bool field alone: `!= false` */
+        e->gate = f->record == TSR_REC_CUSTOMER ? TSR_EARN_GATE_CUSTOMER_TRUE
+                  : f->record == TSR_REC_ORDER  ? TSR_EARN_GATE_ORDER_TRUE
+                                                : TSR_EARN_GATE_GENERAL;
+}
+
 static int sections_alloc(section *s, size_t n, tsr_arena *ar)
 {
     s->n = n;
@@ -382,8 +413,10 @@ int tsr__plan_build(tsr_ruleset *rs)
         return TSR_ENOMEM;
     for (i = 0; i < rs->ndiscounts; i++)
         p->any_exclusive |= rs->discounts[i].exclusive;
-    for (i = 0; i < rs->loyalty.nearn; i++)
+    for (i = 0; i < rs->loyalty.nearn; i++) {
         p->earn_multiply |= rs->loyalty.earn[i].is_multiply;
+        earn_gate_form(&rs->loyalty.earn[i]);
+    }
     if ((rc = cat_next_for_build(rs, p, ar)) != TSR_OK ||
         (rc = band_runs_build(rs, p, ar)) != TSR_OK)
         return rc;

@@ -199,7 +199,26 @@ typedef struct tsr_earn {
                                    another multiply rule), in the order written */
     size_t nrules;
     tsr_srcpos pos;
+    /* How earning answers the rule's gate without a trace, decided at load
+     * (tsr__plan_build; tsr_earn_gate): a shape answered in the rules' loop
+     * with the answer and steps of the general gate, or
+     * TSR_EARN_GATE_GENERAL.  gate_slot: the segment, promo code or field
+     * slot; gate_cost: the steps the `when` is charged. */
+    uint8_t gate;
+    uint16_t gate_slot;
+    uint32_t gate_cost;
 } tsr_earn;
+
+/* tsr_earn.gate.  Every shape but GENERAL is a rule without `valid` and
+ * `channels` whose `when`, if any, has no memo slot. */
+typedef enum tsr_earn_gate {
+    TSR_EARN_GATE_GENERAL = 0,      /* tsr__rule_gate_quiet (a rule set built by hand too) */
+    TSR_EARN_GATE_OPEN,             /* no `when`: the rule always applies */
+    TSR_EARN_GATE_SEGMENT,          /* when: segment.X */
+    TSR_EARN_GATE_PROMO,            /* when: promo.X */
+    TSR_EARN_GATE_CUSTOMER_TRUE,    /* when: a bool field of the customer (customer.member) */
+    TSR_EARN_GATE_ORDER_TRUE        /* when: a bool field of the order */
+} tsr_earn_gate;
 
 typedef enum tsr_earn_on { TSR_EARN_ON_PAID = 0, TSR_EARN_ON_PRICE } tsr_earn_on;
 

@@ -536,6 +536,28 @@ static void assert_quiet_earns_as_traced(const tsr_ruleset *rs, const char *orde
     tsr_result_free(traced);
 }
 
+/* `rules` loaded with a work budget of `budget` steps, `order` evaluated
+ * with a trace (*traced, returning *rt) and without one (*quiet, *rq); the
+ * caller frees the results and the rule set returned. */
+static tsr_ruleset *eval_both_with_budget(const char *rules, const char *order, uint64_t budget,
+                                          tsr_result **traced, int *rt, tsr_result **quiet,
+                                          int *rq)
+{
+    tsr_load_options lo = TSR_LOAD_OPTIONS_INIT;
+    tsr_eval_options no_trace = TSR_EVAL_OPTIONS_INIT;
+    tsr_ruleset *rs = NULL;
+    tsr_error err;
+
+    lo.max_eval_steps = budget;
+    assert_int_equal(tsr_ruleset_load_string(&rs, rules, strlen(rules), "loyalty.yaml", &lo, &err),
+                     TSR_OK);
+    no_trace.no_trace = 1;
+    *traced = *quiet = NULL;
+    *rt = tsr_evaluate_text(traced, rs, order, strlen(order), NULL, &err);
+    *rq = tsr_evaluate_text(quiet, rs, order, strlen(order), &no_trace, &err);
+    return rs;
+}
+
 static void test_earn_gates_without_a_trace_decide_as_with_it(void **state)
 {
     tsr_ruleset *rs = load(HEAD
@@ -608,6 +630,112 @@ static void test_earn_gates_of_one_conjunct_decide_as_the_general_gate(void **st
     tsr_ruleset_free(rs);
 }
 
+/* The gates earning answers in the rules' loop without a trace, their
+ * shape decided at load (tsr_earn.gate): no `when`, a segment, a promo code,
+ * a bool field of the customer or of the order.  Each rule (points 1 .. 16)
+ * has a twin that the general gate must answer (an always-open `valid`,
+ * points 32 .. 512): without a trace both give the same answer, and the
+ * points are those of the traced evaluation, a missing field false. */
+static void test_earn_gates_decided_at_load_answer_as_the_general_gate(void **state)
+{
+    tsr_ruleset *rs = load(
+        "tessera: 1\n"
+        "ruleset: gate-shapes\n"
+        "currency: EUR\n"
+        "schema:\n"
+        "  customer: { member: bool, gold: bool }\n"
+        "  order: { gift: bool }\n"
+        "segments:\n"
+        "  gold: customer.gold\n"
+        "promo_codes:\n"
+        "  - { id: bonus, code: BONUS }\n"
+        "loyalty:\n"
+        "  earn:\n"
+        "    - { id: open, points: 1 }\n"
+        "    - { id: seg, when: segment.gold, points: 2 }\n"
+        "    - { id: code, when: promo.bonus, points: 4 }\n"
+        "    - { id: member, when: customer.member, per: 1.00, points: 8 }\n"
+        "    - { id: gift, when: order.gift, points: 16 }\n"
+        "    - { id: open2, valid: { from: 2000-01-01 }, points: 32 }\n"
+        "    - { id: seg2, when: segment.gold, valid: { from: 2000-01-01 }, points: 64 }\n"
+        "    - { id: code2, when: promo.bonus, valid: { from: 2000-01-01 }, points: 128 }\n"
+        "    - { id: member2, when: customer.member, valid: { from: 2000-01-01 },"
+        " per: 1.00, points: 256 }\n"
+        "    - { id: gift2, when: order.gift, valid: { from: 2000-01-01 }, points: 512 }\n");
+    static const uint8_t gates[] = {
+        TSR_EARN_GATE_OPEN, TSR_EARN_GATE_SEGMENT, TSR_EARN_GATE_PROMO,
+        TSR_EARN_GATE_CUSTOMER_TRUE, TSR_EARN_GATE_ORDER_TRUE,
+    };
+    static const char *const orders[] = {
+        "{" WHEN ",\"customer\":{\"id\":\"C1\",\"member\":true,\"gold\":true},\"gift\":true,"
+        "\"promo_codes\":[\"BONUS\"],\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"1.00\"}]}",
+        "{" WHEN ",\"customer\":{\"id\":\"C1\",\"member\":false,\"gold\":false},\"gift\":false,"
+        "\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"1.00\"}]}",
+        "{" WHEN ",\"customer\":{\"id\":\"C1\",\"gold\":true},"
+        "\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"1.00\"}]}",
+        "{" WHEN ",\"customer\":{\"id\":\"C1\",\"member\":true},\"promo_codes\":[\"BONUS\"],"
+        "\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"1.00\"}]}",
+        "{" WHEN ",\"gift\":true,\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"1.00\"}]}",
+    };
+    static const int64_t fast[] = { 1 + 2 + 4 + 8 + 16, 1, 1 + 2, 1 + 4 + 8, 0 };
+    (void)state;
+
+    for (size_t i = 0; i < TSR_ARRAY_LEN(gates); i++) {
+        assert_int_equal(rs->loyalty.earn[i].gate, gates[i]);
+        assert_int_equal(rs->loyalty.earn[i + 5].gate, TSR_EARN_GATE_GENERAL);
+    }
+    for (size_t i = 0; i < TSR_ARRAY_LEN(orders); i++)
+        assert_quiet_earns_as_traced(rs, orders[i], fast[i] * 33);
+    tsr_ruleset_free(rs);
+}
+
+/* Without a trace earning takes membership as redemption settled it (one
+ * evaluation of member_when): the same points as with a trace, and never a
+ * budget error where the traced evaluation has none. */
+static void test_earning_reads_the_membership_redemption_settled(void **state)
+{
+    static const char rules[] = HEAD
+        "loyalty:\n"
+        "  member_when: customer.gold\n"
+        "  earn:\n"
+        "    - { id: base, per: 1.00, points: 1 }\n"
+        "    - { id: bonus, when: customer.member, points: 10 }\n";
+    static const char *const orders[] = {
+        "{" WHEN ",\"customer\":{\"id\":\"C1\",\"member\":true,\"gold\":true},"
+        "\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"5.00\"}]}",
+        "{" WHEN ",\"customer\":{\"id\":\"C1\",\"member\":true,\"gold\":false},"
+        "\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"5.00\"}]}",
+        "{" WHEN ",\"customer\":{\"id\":\"C1\",\"member\":true},"
+        "\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"5.00\"}]}",
+    };
+    static const int64_t want[] = { 15, 0, 0 };
+    int ok_traced = 0;
+    tsr_ruleset *rs = load(rules);
+    (void)state;
+
+    for (size_t i = 0; i < TSR_ARRAY_LEN(orders); i++)
+        assert_quiet_earns_as_traced(rs, orders[i], want[i]);
+    tsr_ruleset_free(rs);
+    for (uint64_t budget = 1; budget <= 20; budget++) {
+        tsr_result *traced, *r;
+        int rt, rq;
+        rs = eval_both_with_budget(rules, orders[0], budget, &traced, &rt, &r, &rq);
+        if (rt == TSR_OK) {
+            assert_int_equal(rq, TSR_OK);
+            assert_int_equal(traced->points_earned, 15);
+            ok_traced++;
+        }
+        if (rq == TSR_OK)
+            assert_int_equal(r->points_earned, 15);
+        else
+            assert_int_equal(rq, TSR_ELIMIT);
+        tsr_result_free(traced);
+        tsr_result_free(r);
+        tsr_ruleset_free(rs);
+    }
+    assert_true(ok_traced > 0 && ok_traced < 20);   /* the budget both cut and let through */
+}
+
 /* ---------------------------------------------------------------------
  * Membership.
  */
@@ -632,18 +760,9 @@ static void test_earn_gates_without_a_trace_charge_the_same_steps(void **state)
     (void)state;
 
     for (uint64_t budget = 1; budget <= 40; budget++) {
-        tsr_load_options lo = TSR_LOAD_OPTIONS_INIT;
-        tsr_eval_options quiet = TSR_EVAL_OPTIONS_INIT;
-        tsr_ruleset *rs = NULL;
-        tsr_result *traced = NULL, *r = NULL;
-        tsr_error err;
+        tsr_result *traced, *r;
         int rt, rq;
-        lo.max_eval_steps = budget;
-        assert_int_equal(tsr_ruleset_load_string(&rs, rules, strlen(rules), "loyalty.yaml", &lo,
-                                                 &err), TSR_OK);
-        quiet.no_trace = 1;
-        rt = tsr_evaluate_text(&traced, rs, order, strlen(order), NULL, &err);
-        rq = tsr_evaluate_text(&r, rs, order, strlen(order), &quiet, &err);
+        tsr_ruleset *rs = eval_both_with_budget(rules, order, budget, &traced, &rt, &r, &rq);
         if (rt != rq)
             fail_msg("budget %llu: traced %d, without a trace %d", (unsigned long long)budget,
                      rt, rq);
@@ -1073,6 +1192,66 @@ static void test_no_request_redeems_nothing_and_gives_no_reason(void **state)
     assert_redeemed(r, 0, TSR_RR_NONE);
     tsr_result_free(r);
     tsr_ruleset_free(rs);
+}
+
+/* Without a request and without member_when redemption settles its fields
+ * and membership in a short path (tsr__eval_redeem); `member_when:
+ * has(customer.id)`, the same membership written out, takes the general
+ * one.  Into a kept result that has just redeemed points, with a trace and
+ * without, both must leave the same membership and nothing redeemed; a rule
+ * set without `loyalty` no member. */
+static void test_redemption_without_a_request_settles_as_the_general_path(void **state)
+{
+#define SHORT_RULES HEAD "loyalty:\n%s  redeem: { point_value: 1.00 }\n" \
+    "  earn:\n    - { id: base, per: 1.00, points: 1 }\n"
+    static const char *const orders[] = {
+        "{" WHEN ",\"customer\":{\"id\":\"C1\"},\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"5.00\"}]}",
+        "{" WHEN ",\"customer\":{\"id\":\"C1\"},\"redeem_points\":0,"
+        "\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"5.00\"}]}",
+        "{" WHEN ",\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"5.00\"}]}",
+        "{" WHEN ",\"customer\":{\"member\":true},\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"5.00\"}]}",
+    };
+    static const bool member[] = { true, true, false, false };
+    static const char redeeming[] = "{" WHEN ",\"customer\":{\"id\":\"C1\",\"points_balance\":50},"
+        "\"redeem_points\":2,\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"5.00\"}]}";
+    char text[2][512];
+    tsr_ruleset *rs[3];
+    (void)state;
+
+    snprintf(text[0], sizeof text[0], SHORT_RULES, "");
+    snprintf(text[1], sizeof text[1], SHORT_RULES, "  member_when: has(customer.id)\n");
+#undef SHORT_RULES
+    rs[0] = load(text[0]);
+    rs[1] = load(text[1]);
+    rs[2] = load(HEAD);
+    assert_null(rs[0]->loyalty.member_when);
+    assert_non_null(rs[1]->loyalty.member_when);
+    for (int quiet = 0; quiet < 2; quiet++) {
+        tsr_eval_options opts = TSR_EVAL_OPTIONS_INIT;
+        opts.no_trace = quiet;
+        for (size_t i = 0; i < TSR_ARRAY_LEN(orders); i++) {
+            for (size_t k = 0; k < 3; k++) {
+                tsr_result *r = NULL;
+                tsr_error err;
+                assert_int_equal(tsr_evaluate_text_into(&r, rs[k], redeeming, strlen(redeeming),
+                                                        &opts, &err), TSR_OK);
+                if (k < 2)
+                    assert_int_equal(r->points_redeemed, 2);
+                assert_int_equal(tsr_evaluate_text_into(&r, rs[k], orders[i], strlen(orders[i]),
+                                                        &opts, &err), TSR_OK);
+                assert_int_equal(r->member, k < 2 && member[i]);
+                assert_int_equal(r->points_earned, k < 2 && member[i] ? 5 : 0);
+                assert_redeemed(r, 0, TSR_RR_NONE);
+                assert_int_equal(r->lines[0].redeemed_points, 0);
+                assert_int_equal(r->lines[0].redeemed_value, 0);
+                assert_null(r->lots_used);
+                assert_int_equal(r->nlots_used, 0);
+                tsr_result_free(r);
+            }
+        }
+    }
+    for (size_t k = 0; k < 3; k++)
+        tsr_ruleset_free(rs[k]);
 }
 
 static const char redeem_all_rules[] = HEAD
@@ -1625,6 +1804,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_earn_gates_without_a_trace_decide_as_with_it),
         cmocka_unit_test(test_earn_gates_without_a_trace_charge_the_same_steps),
         cmocka_unit_test(test_earn_gates_of_one_conjunct_decide_as_the_general_gate),
+        cmocka_unit_test(test_earn_gates_decided_at_load_answer_as_the_general_gate),
+        cmocka_unit_test(test_earning_reads_the_membership_redemption_settled),
         cmocka_unit_test(test_member_when_false_earns_nothing_and_says_why),
         cmocka_unit_test(test_default_membership_is_having_a_customer_id),
         cmocka_unit_test(test_available_on_is_pending_days_after_the_order_date_across_month_ends),
@@ -1641,6 +1822,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_redemption_below_min_points_redeems_nothing),
         cmocka_unit_test(test_redemption_is_refused_to_non_members),
         cmocka_unit_test(test_no_request_redeems_nothing_and_gives_no_reason),
+        cmocka_unit_test(test_redemption_without_a_request_settles_as_the_general_path),
         cmocka_unit_test(test_redeemed_points_are_allocated_by_line_totals_ties_to_the_earlier_line),
         cmocka_unit_test(test_points_worth_more_than_a_line_never_push_it_below_zero),
         cmocka_unit_test(test_redemption_uses_line_totals_after_discounts),
