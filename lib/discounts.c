@@ -674,7 +674,7 @@ static int quiet_block(step *st)
     if (n < sizeof zeros)
         n = sizeof zeros;
     if (st->nlines > SIZE_MAX / (4 * sizeof *st->room) || n > SIZE_MAX / 2 - room ||
-        !(b = tsr__arena_alloc(ev->arena, room + n)))
+        !(b = tsr__arena_bump(ev->arena, room + n)))
         return TSR_ENOMEM;
     if (n == sizeof zeros)
         memcpy(b + room, zeros, sizeof zeros);

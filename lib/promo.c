@@ -110,7 +110,7 @@ static int alloc_entries(tsr_eval *ev, char **text)
             return TSR_ENOMEM;
         size += o->promo_codes[i].len + 1;
     }
-    if (!(block = tsr__arena_alloc(ev->arena, size)))
+    if (!(block = tsr__arena_bump(ev->arena, size)))
         return TSR_ENOMEM;
     ev->res->promos = (tsr_res_promo *)(void *)block;
     *text = (char *)block + n * sizeof *ev->res->promos;
