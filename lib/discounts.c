@@ -707,15 +707,11 @@ static int effect_slot(step *st, int p, uint8_t **slot)
     return TSR_OK;
 }
 
-/* What d did for the code it requires: SOME once a requiring discount
- * changed a line, else NONE.  Only for an accepted code: the others are
- * not settled. */
-static int note_effect(step *st, const tsr_discount *d, bool changed)
+/* note_effect for a discount that requires an accepted code. */
+static int note_code_effect(step *st, const tsr_discount *d, bool changed)
 {
     uint8_t *e;
 
-    if (d->requires < 0 || !st->ev->res->promo_accepted[d->requires])
-        return TSR_OK;
     if (effect_slot(st, d->requires, &e) != TSR_OK)
         return TSR_ENOMEM;
     if (*e == TSR_PROMO_EFFECT_SOME)
@@ -727,6 +723,17 @@ static int note_effect(step *st, const tsr_discount *d, bool changed)
         st->nnone += *e == TSR_PROMO_EFFECT_UNUSED;
     *e = changed ? TSR_PROMO_EFFECT_SOME : TSR_PROMO_EFFECT_NONE;
     return TSR_OK;
+}
+
+/* What d did for the code it requires: SOME once a requiring discount
+ * changed a line, else NONE.  Only for an accepted code: the others are
+ * not settled.  Inline: most discounts require no code, or one the order
+ * did not enter, and return at once. */
+static inline int note_effect(step *st, const tsr_discount *d, bool changed)
+{
+    if (d->requires < 0 || !st->ev->res->promo_accepted[d->requires])
+        return TSR_OK;
+    return note_code_effect(st, d, changed);
 }
 
 static int trace_member(step *st, size_t di, size_t m)
