@@ -579,6 +579,15 @@ static int evaluate(step *st, const tsr_discount *d, outcome *o)
  * Applying outcomes.
  */
 
+/* tsr__eval_sync_line for a discount, which changes a line's total alone:
+ * the record's item.price and item.subtotal have been in step since the
+ * categories step set them, and item.total already holds a money value. */
+static inline void sync_total(tsr_eval *ev, size_t line, int64_t total)
+{
+    ev->recs[line * ev->stride + TSR_ITEM_TOTAL].u.i = total;
+    ev->x.lines_gen++;
+}
+
 static inline int record(tsr_eval *ev, size_t line, size_t di, int64_t amount)
 {
     tsr_res_line *l = &ev->res->lines[line];
@@ -595,7 +604,7 @@ static inline int record(tsr_eval *ev, size_t line, size_t di, int64_t amount)
     l->discounts[l->ndiscounts].discount = (int)di;
     l->discounts[l->ndiscounts++].amount = amount;
     l->total -= amount;   /* amount <= total: never below zero */
-    tsr__eval_sync_line(ev, line);
+    sync_total(ev, line, l->total);
     return TSR_OK;
 }
 
