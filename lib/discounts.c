@@ -669,7 +669,7 @@ static int apply_members(step *st, const size_t *members, size_t k)
  * allocated when either is first needed.  With a trace, scratch() has
  * already carved the effect array when the order has an accepted code, and
  * only that array is ever asked for. */
-static int quiet_block(step *st)
+static inline int quiet_block(step *st)
 {
     tsr_eval *ev = st->ev;
     static const unsigned char zeros[16];
