@@ -1244,7 +1244,9 @@ static int run_all_simple(tsr_eval *ev, const uint8_t **effect)
     return TSR_OK;
 }
 
-int tsr__eval_discounts(tsr_eval *ev, const uint8_t **effect)
+/* The step on the general path (setup's state, groups, routes, a trace). */
+__attribute__((noinline))   /* its frame only when the step takes it */
+static int run_general(tsr_eval *ev, const uint8_t **effect)
 {
     const tsr_ruleset *rs = ev->rs;
     tsr_route_walk w;
@@ -1252,9 +1254,6 @@ int tsr__eval_discounts(tsr_eval *ev, const uint8_t **effect)
     step st;
     int rc;
 
-    if (rs->discounts_simple && !tsr__tracing(ev) && ev->res->nlines <= SIMPLE_MAX_LINES &&
-        !(ev->line_kinds && rs->plan->discounts.start))
-        return run_all_simple(ev, effect);
     if ((rc = setup(ev, &st)) != TSR_OK)
         return rc;
     if (st.quiet && ev->line_kinds && rs->plan->discounts.start &&
@@ -1270,4 +1269,14 @@ int tsr__eval_discounts(tsr_eval *ev, const uint8_t **effect)
     /* no code left without effect: settling has nothing to do */
     *effect = st.nnone ? st.promo_effect : NULL;
     return TSR_OK;
+}
+
+int tsr__eval_discounts(tsr_eval *ev, const uint8_t **effect)
+{
+    const tsr_ruleset *rs = ev->rs;
+
+    if (rs->discounts_simple && !tsr__tracing(ev) && ev->res->nlines <= SIMPLE_MAX_LINES &&
+        !(ev->line_kinds && rs->plan->discounts.start))
+        return run_all_simple(ev, effect);
+    return run_general(ev, effect);
 }
