@@ -44,17 +44,12 @@ static inline uint64_t upcase8(uint64_t w)
     return w ^ ((from_a & ~past_z & ~w & top) >> 2);   /* 0x80 >> 2: the case bit */
 }
 
-static inline uint32_t upcase4(uint32_t w)
-{
-    return (uint32_t)upcase8(w);   /* the four high bytes stay zero */
-}
-
 /* Trim surrounding ASCII white space, upper-case ASCII letters: what the
  * customer typed becomes what the result echoes and what is matched.  Into
  * `out` (room for n + 1 bytes), NUL-terminated; returns its length.  The
  * letters are upper-cased a word at a time: eight bytes (the last word of
  * a code that is no multiple of eight overlapping the one before it), or
- * two overlapping words of four for 4 to 7 bytes. */
+ * two overlapping words of four, upper-cased together, for 4 to 7 bytes. */
 static size_t normalise(const char *s, size_t n, char *out)
 {
     size_t i;
@@ -79,11 +74,14 @@ static size_t normalise(const char *s, size_t n, char *out)
             memcpy(out + n - 8, &w, 8);
         }
     } else if (n >= 4) {
+        /* the two words upper-cased together, as one of eight bytes */
         uint32_t a, b;
+        uint64_t w;
         memcpy(&a, s, 4);
         memcpy(&b, s + n - 4, 4);
-        a = upcase4(a);
-        b = upcase4(b);
+        w = upcase8((uint64_t)a | (uint64_t)b << 32);
+        a = (uint32_t)w;
+        b = (uint32_t)(w >> 32);
         memcpy(out + n - 4, &b, 4);
         memcpy(out, &a, 4);
     } else {
