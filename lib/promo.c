@@ -381,6 +381,7 @@ static int read_codes(tsr_eval *ev)
     const tsr_order *o = ev->order;
     tsr_result *r = ev->res;
     entry_note *notes = NULL, quiet;
+    const bool trace = tsr__tracing(ev);   /* read once: the calls below hide it */
     char *text = NULL;
     size_t i;
     int rc;
@@ -389,7 +390,7 @@ static int read_codes(tsr_eval *ev)
         if (alloc_entries(ev, &text) != TSR_OK)
             return TSR_ENOMEM;
         /* the notes are the trace's: nothing writes them without one */
-        if (tsr__tracing(ev) &&
+        if (trace &&
             !(notes = tsr__arena_calloc(ev->arena, o->npromo_codes, sizeof *notes)))
             return TSR_ENOMEM;
     }
@@ -420,7 +421,7 @@ static int read_codes(tsr_eval *ev)
         if (notes && e->status == TSR_PROMO_REJECTED && !notes[i].why)
             return TSR_ENOMEM;   /* tsr__why ran out of memory */
     }
-    for (i = 0; tsr__tracing(ev) && i < ev->rs->npromos; i++)
+    for (i = 0; trace && i < ev->rs->npromos; i++)
         if ((rc = trace_promo(ev, i, notes)) != TSR_OK)
             return rc;
     return TSR_OK;
