@@ -588,10 +588,10 @@ static inline void sync_total(tsr_eval *ev, size_t line, int64_t total)
     ev->x.lines_gen++;
 }
 
-static inline int record(tsr_eval *ev, size_t line, size_t di, int64_t amount)
+/* Record d's saving `amount` on line `line`, l (= &ev->res->lines[line]). */
+static inline int record_on(tsr_eval *ev, tsr_res_line *l, size_t line, size_t di,
+                            int64_t amount)
 {
-    tsr_res_line *l = &ev->res->lines[line];
-
     if (l->ndiscounts == l->discounts_cap) {
         void *p = l->discounts;
         if (tsr__arena_grow(ev->arena, &p, &l->discounts_cap, l->ndiscounts,
@@ -606,6 +606,11 @@ static inline int record(tsr_eval *ev, size_t line, size_t di, int64_t amount)
     l->total -= amount;   /* amount <= total: never below zero */
     sync_total(ev, line, l->total);
     return TSR_OK;
+}
+
+static inline int record(tsr_eval *ev, size_t line, size_t di, int64_t amount)
+{
+    return record_on(ev, &ev->res->lines[line], line, di, amount);
 }
 
 /* Of the members that save on line i, the one kept: the largest saving,
@@ -1091,13 +1096,14 @@ static int record_simple(step *st, size_t di, const simple_lines *sl)
         return TSR_ENOMEM;
     for (j = 0; j < sl->n; j++) {
         size_t i = sl->at[j];
+        tsr_res_line *l = &lines[i];
         if (sl->saving[j] <= 0)
             continue;
-        if (lines[i].discounts_cap == 0) {
-            lines[i].discounts = st->room + 2 * i;
-            lines[i].discounts_cap = 2;
+        if (l->discounts_cap == 0) {
+            l->discounts = st->room + 2 * i;
+            l->discounts_cap = 2;
         }
-        if ((rc = record(ev, i, di, sl->saving[j])) != TSR_OK)
+        if ((rc = record_on(ev, l, i, di, sl->saving[j])) != TSR_OK)
             return rc;
     }
     return TSR_OK;
