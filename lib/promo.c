@@ -151,6 +151,7 @@ static int try_pattern(tsr_eval *ev, size_t entry, const char *code, size_t len,
 /* The first pattern rule before rule `limit` that fits entered code
  * `entry`, among those the index says can (in file order); *found is left
  * alone when none does. */
+__attribute__((noinline))   /* only for a rule set with patterns */
 static int first_pattern(tsr_eval *ev, size_t entry, const char *code, size_t len, int limit,
                          int *found)
 {
@@ -351,6 +352,7 @@ static int check_entry(tsr_eval *ev, size_t i, int promo, entry_note *note)
 
 /* The `promo_codes.ID` trace entry of one rule, from the entries that
  * matched it: applied when one was accepted, else the first one's reason. */
+__attribute__((noinline))   /* with a trace only: out of the quiet path */
 static int trace_promo(tsr_eval *ev, size_t p, const entry_note *notes)
 {
     const tsr_result *r = ev->res;
