@@ -100,16 +100,8 @@ int tsr__grow(const tsr_alloc *a, void **items, size_t *cap, size_t need, size_t
 /* ---------------------------------------------------------------------
  * Arena.
  */
-struct tsr_arena_chunk {
-    tsr_arena_chunk *next;
-    size_t size;        /* usable bytes in data */
-    size_t used;
-    /* max_align_t keeps data aligned for any type */
-    union { max_align_t align; unsigned char data[1]; } u;
-};
-
 #define CHUNK_HEADER offsetof(tsr_arena_chunk, u)
-#define ARENA_ALIGN 8u
+#define ARENA_ALIGN TSR_ARENA_ALIGN
 
 void tsr__arena_init(tsr_arena *ar, const tsr_alloc *alloc, size_t first_chunk)
 {

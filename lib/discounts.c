@@ -579,10 +579,19 @@ static int evaluate(step *st, const tsr_discount *d, outcome *o)
  * Applying outcomes.
  */
 
-static inline int record(tsr_eval *ev, size_t line, size_t di, int64_t amount)
+/* tsr__eval_sync_line for a discount, which changes a line's total alone:
+ * the record's item.price and item.subtotal have been in step since the
+ * categories step set them, and item.total already holds a money value. */
+static inline void sync_total(tsr_eval *ev, size_t line, int64_t total)
 {
-    tsr_res_line *l = &ev->res->lines[line];
+    ev->recs[line * ev->stride + TSR_ITEM_TOTAL].u.i = total;
+    ev->x.lines_gen++;
+}
 
+/* Record d's saving `amount` on line `line`, l (= &ev->res->lines[line]). */
+static inline int record_on(tsr_eval *ev, tsr_res_line *l, size_t line, size_t di,
+                            int64_t amount)
+{
     if (l->ndiscounts == l->discounts_cap) {
         void *p = l->discounts;
         if (tsr__arena_grow(ev->arena, &p, &l->discounts_cap, l->ndiscounts,
@@ -595,8 +604,13 @@ static inline int record(tsr_eval *ev, size_t line, size_t di, int64_t amount)
     l->discounts[l->ndiscounts].discount = (int)di;
     l->discounts[l->ndiscounts++].amount = amount;
     l->total -= amount;   /* amount <= total: never below zero */
-    tsr__eval_sync_line(ev, line);
+    sync_total(ev, line, l->total);
     return TSR_OK;
+}
+
+static inline int record(tsr_eval *ev, size_t line, size_t di, int64_t amount)
+{
+    return record_on(ev, &ev->res->lines[line], line, di, amount);
 }
 
 /* Of the members that save on line i, the one kept: the largest saving,
@@ -660,7 +674,7 @@ static int apply_members(step *st, const size_t *members, size_t k)
  * allocated when either is first needed.  With a trace, scratch() has
  * already carved the effect array when the order has an accepted code, and
  * only that array is ever asked for. */
-static int quiet_block(step *st)
+static inline int quiet_block(step *st)
 {
     tsr_eval *ev = st->ev;
     static const unsigned char zeros[16];
@@ -674,7 +688,7 @@ static int quiet_block(step *st)
     if (n < sizeof zeros)
         n = sizeof zeros;
     if (st->nlines > SIZE_MAX / (4 * sizeof *st->room) || n > SIZE_MAX / 2 - room ||
-        !(b = tsr__arena_alloc(ev->arena, room + n)))
+        !(b = tsr__arena_bump(ev->arena, room + n)))
         return TSR_ENOMEM;
     if (n == sizeof zeros)
         memcpy(b + room, zeros, sizeof zeros);
@@ -707,15 +721,11 @@ static int effect_slot(step *st, int p, uint8_t **slot)
     return TSR_OK;
 }
 
-/* What d did for the code it requires: SOME once a requiring discount
- * changed a line, else NONE.  Only for an accepted code: the others are
- * not settled. */
-static int note_effect(step *st, const tsr_discount *d, bool changed)
+/* note_effect for a discount that requires an accepted code. */
+static int note_code_effect(step *st, const tsr_discount *d, bool changed)
 {
     uint8_t *e;
 
-    if (d->requires < 0 || !st->ev->res->promo_accepted[d->requires])
-        return TSR_OK;
     if (effect_slot(st, d->requires, &e) != TSR_OK)
         return TSR_ENOMEM;
     if (*e == TSR_PROMO_EFFECT_SOME)
@@ -727,6 +737,17 @@ static int note_effect(step *st, const tsr_discount *d, bool changed)
         st->nnone += *e == TSR_PROMO_EFFECT_UNUSED;
     *e = changed ? TSR_PROMO_EFFECT_SOME : TSR_PROMO_EFFECT_NONE;
     return TSR_OK;
+}
+
+/* What d did for the code it requires: SOME once a requiring discount
+ * changed a line, else NONE.  Only for an accepted code: the others are
+ * not settled.  Inline: most discounts require no code, or one the order
+ * did not enter, and return at once. */
+static inline int note_effect(step *st, const tsr_discount *d, bool changed)
+{
+    if (d->requires < 0 || !st->ev->res->promo_accepted[d->requires])
+        return TSR_OK;
+    return note_code_effect(st, d, changed);
 }
 
 static int trace_member(step *st, size_t di, size_t m)
@@ -1075,13 +1096,14 @@ static int record_simple(step *st, size_t di, const simple_lines *sl)
         return TSR_ENOMEM;
     for (j = 0; j < sl->n; j++) {
         size_t i = sl->at[j];
+        tsr_res_line *l = &lines[i];
         if (sl->saving[j] <= 0)
             continue;
-        if (lines[i].discounts_cap == 0) {
-            lines[i].discounts = st->room + 2 * i;
-            lines[i].discounts_cap = 2;
+        if (l->discounts_cap == 0) {
+            l->discounts = st->room + 2 * i;
+            l->discounts_cap = 2;
         }
-        if ((rc = record(ev, i, di, sl->saving[j])) != TSR_OK)
+        if ((rc = record_on(ev, l, i, di, sl->saving[j])) != TSR_OK)
             return rc;
     }
     return TSR_OK;
@@ -1228,7 +1250,9 @@ static int run_all_simple(tsr_eval *ev, const uint8_t **effect)
     return TSR_OK;
 }
 
-int tsr__eval_discounts(tsr_eval *ev, const uint8_t **effect)
+/* The step on the general path (setup's state, groups, routes, a trace). */
+__attribute__((noinline))   /* its frame only when the step takes it */
+static int run_general(tsr_eval *ev, const uint8_t **effect)
 {
     const tsr_ruleset *rs = ev->rs;
     tsr_route_walk w;
@@ -1236,9 +1260,6 @@ int tsr__eval_discounts(tsr_eval *ev, const uint8_t **effect)
     step st;
     int rc;
 
-    if (rs->discounts_simple && !tsr__tracing(ev) && ev->res->nlines <= SIMPLE_MAX_LINES &&
-        !(ev->line_kinds && rs->plan->discounts.start))
-        return run_all_simple(ev, effect);
     if ((rc = setup(ev, &st)) != TSR_OK)
         return rc;
     if (st.quiet && ev->line_kinds && rs->plan->discounts.start &&
@@ -1254,4 +1275,14 @@ int tsr__eval_discounts(tsr_eval *ev, const uint8_t **effect)
     /* no code left without effect: settling has nothing to do */
     *effect = st.nnone ? st.promo_effect : NULL;
     return TSR_OK;
+}
+
+int tsr__eval_discounts(tsr_eval *ev, const uint8_t **effect)
+{
+    const tsr_ruleset *rs = ev->rs;
+
+    if (rs->discounts_simple && !tsr__tracing(ev) && ev->res->nlines <= SIMPLE_MAX_LINES &&
+        !(ev->line_kinds && rs->plan->discounts.start))
+        return run_all_simple(ev, effect);
+    return run_general(ev, effect);
 }

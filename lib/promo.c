@@ -44,17 +44,12 @@ static inline uint64_t upcase8(uint64_t w)
     return w ^ ((from_a & ~past_z & ~w & top) >> 2);   /* 0x80 >> 2: the case bit */
 }
 
-static inline uint32_t upcase4(uint32_t w)
-{
-    return (uint32_t)upcase8(w);   /* the four high bytes stay zero */
-}
-
 /* Trim surrounding ASCII white space, upper-case ASCII letters: what the
  * customer typed becomes what the result echoes and what is matched.  Into
  * `out` (room for n + 1 bytes), NUL-terminated; returns its length.  The
  * letters are upper-cased a word at a time: eight bytes (the last word of
  * a code that is no multiple of eight overlapping the one before it), or
- * two overlapping words of four for 4 to 7 bytes. */
+ * two overlapping words of four, upper-cased together, for 4 to 7 bytes. */
 static size_t normalise(const char *s, size_t n, char *out)
 {
     size_t i;
@@ -79,11 +74,14 @@ static size_t normalise(const char *s, size_t n, char *out)
             memcpy(out + n - 8, &w, 8);
         }
     } else if (n >= 4) {
+        /* the two words upper-cased together, as one of eight bytes */
         uint32_t a, b;
+        uint64_t w;
         memcpy(&a, s, 4);
         memcpy(&b, s + n - 4, 4);
-        a = upcase4(a);
-        b = upcase4(b);
+        w = upcase8((uint64_t)a | (uint64_t)b << 32);
+        a = (uint32_t)w;
+        b = (uint32_t)(w >> 32);
         memcpy(out + n - 4, &b, 4);
         memcpy(out, &a, 4);
     } else {
@@ -110,7 +108,7 @@ static int alloc_entries(tsr_eval *ev, char **text)
             return TSR_ENOMEM;
         size += o->promo_codes[i].len + 1;
     }
-    if (!(block = tsr__arena_alloc(ev->arena, size)))
+    if (!(block = tsr__arena_bump(ev->arena, size)))
         return TSR_ENOMEM;
     ev->res->promos = (tsr_res_promo *)(void *)block;
     *text = (char *)block + n * sizeof *ev->res->promos;
@@ -153,6 +151,7 @@ static int try_pattern(tsr_eval *ev, size_t entry, const char *code, size_t len,
 /* The first pattern rule before rule `limit` that fits entered code
  * `entry`, among those the index says can (in file order); *found is left
  * alone when none does. */
+__attribute__((noinline))   /* only for a rule set with patterns */
 static int first_pattern(tsr_eval *ev, size_t entry, const char *code, size_t len, int limit,
                          int *found)
 {
@@ -353,6 +352,7 @@ static int check_entry(tsr_eval *ev, size_t i, int promo, entry_note *note)
 
 /* The `promo_codes.ID` trace entry of one rule, from the entries that
  * matched it: applied when one was accepted, else the first one's reason. */
+__attribute__((noinline))   /* with a trace only: out of the quiet path */
 static int trace_promo(tsr_eval *ev, size_t p, const entry_note *notes)
 {
     const tsr_result *r = ev->res;
@@ -383,6 +383,7 @@ static int read_codes(tsr_eval *ev)
     const tsr_order *o = ev->order;
     tsr_result *r = ev->res;
     entry_note *notes = NULL, quiet;
+    const bool trace = tsr__tracing(ev);   /* read once: the calls below hide it */
     char *text = NULL;
     size_t i;
     int rc;
@@ -391,7 +392,7 @@ static int read_codes(tsr_eval *ev)
         if (alloc_entries(ev, &text) != TSR_OK)
             return TSR_ENOMEM;
         /* the notes are the trace's: nothing writes them without one */
-        if (tsr__tracing(ev) &&
+        if (trace &&
             !(notes = tsr__arena_calloc(ev->arena, o->npromo_codes, sizeof *notes)))
             return TSR_ENOMEM;
     }
@@ -422,7 +423,7 @@ static int read_codes(tsr_eval *ev)
         if (notes && e->status == TSR_PROMO_REJECTED && !notes[i].why)
             return TSR_ENOMEM;   /* tsr__why ran out of memory */
     }
-    for (i = 0; tsr__tracing(ev) && i < ev->rs->npromos; i++)
+    for (i = 0; trace && i < ev->rs->npromos; i++)
         if ((rc = trace_promo(ev, i, notes)) != TSR_OK)
             return rc;
     return TSR_OK;

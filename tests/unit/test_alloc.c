@@ -70,6 +70,51 @@ static void test_grow_keeps_the_array_on_failure(void **state)
     assert_int_equal(c.live, 0);
 }
 
+/* tsr__arena_bump (the inline bump) places every block where
+ * tsr__arena_alloc does: the same offset in the same-sized chunk, a new
+ * chunk at the same moment, NULL for the same sizes and when the hook
+ * fails, the same calls to the hook. */
+static void test_arena_bump_places_blocks_as_arena_alloc_does(void **state)
+{
+    static const size_t sizes[] = {
+        1, 0, 7, 8, 9, 1, 16, 3, 40, 0, 24, 57, 64, 1, 100, 200, 13, 8, 1000, 5,
+        SIZE_MAX, SIZE_MAX - 7, SIZE_MAX - 8, 6, 4096, 2, 130, 0, 11,
+    };
+    counting ca = { 0 }, cb = { 0 };
+    tsr_allocator ua = { counting_realloc, &ca }, ub = { counting_realloc, &cb };
+    tsr_alloc a, b;
+    tsr_arena ara, arb;
+    size_t i, round;
+    (void)state;
+
+    for (round = 0; round < 2; round++) {
+        tsr__alloc_init(&a, &ua);
+        tsr__alloc_init(&b, &ub);
+        tsr__arena_init(&ara, &a, 64);
+        tsr__arena_init(&arb, &b, 64);
+        /* the second round: the hook fails at its fourth call */
+        ca.fail_at = cb.fail_at = round ? ca.calls + 4 : 0;
+        for (i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+            unsigned char *pa = tsr__arena_alloc(&ara, sizes[i]);
+            unsigned char *pb = tsr__arena_bump(&arb, sizes[i]);
+
+            assert_int_equal(pa == NULL, pb == NULL);
+            assert_int_equal(ca.calls, cb.calls);
+            assert_int_equal(ara.total, arb.total);
+            if (!pa)
+                continue;
+            assert_int_equal((uintptr_t)pb % 8, 0);
+            assert_int_equal(pa - ara.head->u.data, pb - arb.head->u.data);
+            assert_int_equal(ara.head->used, arb.head->used);
+            memset(pb, 'x', sizes[i] ? sizes[i] : 1);
+        }
+        tsr__arena_free(&ara);
+        tsr__arena_free(&arb);
+        assert_int_equal(ca.live, 0);
+        assert_int_equal(cb.live, 0);
+    }
+}
+
 /* An array in the arena grows by doubling from its first capacity, keeps
  * what it held, and is left as it was when the arena cannot give more. */
 static void test_arena_grow_doubles_and_keeps_the_elements(void **state)
@@ -131,6 +176,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_arena_frees_everything_through_the_hook),
         cmocka_unit_test(test_arena_alloc_fails_cleanly_when_the_hook_fails),
+        cmocka_unit_test(test_arena_bump_places_blocks_as_arena_alloc_does),
         cmocka_unit_test(test_grow_keeps_the_array_on_failure),
         cmocka_unit_test(test_arena_grow_doubles_and_keeps_the_elements),
         cmocka_unit_test(test_arena_printf_formats_any_length),

@@ -649,22 +649,43 @@ static void test_priorities_decide_the_stacking_order(void **state)
     tsr_ruleset_free(rs);
 }
 
-/* `for` sees item.total after the discounts before it. */
+/* `for` sees item.total after the discounts before it, and item.price and
+ * item.subtotal as the categories left them, with a trace and without
+ * (where a discount keeps only item.total in step), after an amount and
+ * after a constant percent (the one-pass percent without a trace). */
 static void test_for_sees_the_current_total(void **state)
 {
-    tsr_ruleset *rs = load(HEADER "discounts:\n"
-                           "  - { id: first, amount: 10.00 }\n"
-                           "  - { id: big-only, for: item.total >= 50.00, percent: 50 }\n"
-                           "  - { id: by-price, for: item.price >= 55.00 and item.subtotal >= 55.00,"
-                           " amount: 1.00 }\n");
-    tsr_result *r = eval(rs, "{" DT ", \"items\": ["
-                         "{\"id\": \"a\", \"kind\": \"x\", \"price\": \"55.00\"},"
-                         "{\"id\": \"b\", \"kind\": \"x\", \"price\": \"70.00\"}]}");
+    static const char *const first[] = { "amount: 10.00", "percent: 10" };
+    static const int64_t want[][2] = { { 4400, 2900 }, { 4850, 3050 } };
+    tsr_eval_options o;
+    size_t f;
+    int quiet;
     (void)state;
 
-    ASSERT_TOTALS(r, 4400, 2900);
-    tsr_result_free(r);
-    tsr_ruleset_free(rs);
+    for (f = 0; f < 2; f++) {
+        char yaml[1024];
+        tsr_ruleset *rs;
+
+        snprintf(yaml, sizeof yaml,
+                 HEADER "discounts:\n"
+                 "  - { id: first, %s }\n"
+                 "  - { id: big-only, for: item.total >= 50.00, percent: 50 }\n"
+                 "  - { id: by-price, for: item.price >= 55.00 and item.subtotal >= 55.00,"
+                 " amount: 1.00 }\n", first[f]);
+        rs = load(yaml);
+        for (quiet = 0; quiet < 2; quiet++) {
+            tsr_result *r;
+
+            o = (tsr_eval_options)TSR_EVAL_OPTIONS_INIT;
+            o.no_trace = quiet;
+            r = eval_opts(rs, "{" DT ", \"items\": ["
+                          "{\"id\": \"a\", \"kind\": \"x\", \"price\": \"55.00\"},"
+                          "{\"id\": \"b\", \"kind\": \"x\", \"price\": \"70.00\"}]}", &o);
+            ASSERT_TOTALS(r, want[f][0], want[f][1]);
+            tsr_result_free(r);
+        }
+        tsr_ruleset_free(rs);
+    }
 }
 
 static void test_when_valid_and_channels_gate_a_discount(void **state)
