@@ -771,6 +771,7 @@ static int run_steps(tsr_eval *ev)
     if ((rc = tsr__eval_promos(ev)) != TSR_OK) return rc;
     if ((rc = tsr__eval_discounts(ev, &effect)) != TSR_OK) return rc;
     if ((rc = tsr__promos_settle(ev, effect)) != TSR_OK) return rc;
+    /* redemption settles membership (res->member), which earning reads */
     if ((rc = tsr__eval_redeem(ev)) != TSR_OK) return rc;
     if ((rc = tsr__eval_earn(ev)) != TSR_OK) return rc;
     if ((rc = eval_offers(ev)) != TSR_OK) return rc;
