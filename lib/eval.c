@@ -70,7 +70,29 @@ static inline void zero_short(void *p, size_t n)
 /* ---------------------------------------------------------------------
  * Steps 2 and 3: segments, tier, categories.
  */
-static int eval_segments(tsr_eval *ev)
+
+/* A segment's condition as tsr__eval_test answers it (no line in scope, so
+ * no memo cell): one list or birthday conjunct (park10's two segments,
+ * `"season_pass" in customer.tags`, `birthday_within(customer.birthday,
+ * date(now), 0)`) answered here, without the call to tsr__expr_fast_call,
+ * and charged as there; anything else, a field of another type or a budget
+ * about to run out go to tsr__eval_test. */
+static inline int segment_test(tsr_eval *ev, const tsr_expr *e, bool *holds)
+{
+    if (e && e->nfast == 1 && TSR_LIKELY(ev->x.steps_left >= (int64_t)e->cost)) {
+        const tsr_fast_cmp *f = e->fast;
+        int r = f->kind == TSR_FAST_IN ? tsr__fast_in(f, &ev->x, holds)
+                : f->kind == TSR_FAST_BDAY ? tsr__fast_bday(f, &ev->x, holds) : 0;
+        if (r) {
+            ev->x.steps_left -= e->cost;
+            return TSR_OK;
+        }
+    }
+    return tsr__eval_test(ev, e, holds, NULL);
+}
+
+/* Out of line: inlined, it grew evaluate_in and cost more than its call. */
+static __attribute__((noinline)) int eval_segments(tsr_eval *ev)
 {
     const tsr_ruleset *rs = ev->rs;
     size_t i;
@@ -78,7 +100,7 @@ static int eval_segments(tsr_eval *ev)
     ev->x.item = NULL;
     for (i = 0; i < rs->nsegments; i++) {
         bool holds;
-        int rc = tsr__eval_test(ev, rs->segments[i].when, &holds, NULL);
+        int rc = segment_test(ev, rs->segments[i].when, &holds);
         if (rc != TSR_OK)
             return rc;
         ev->res->segments[i] = holds;

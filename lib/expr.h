@@ -10,6 +10,7 @@
 #ifndef TSR_EXPR_H
 #define TSR_EXPR_H
 
+#include "datetime.h"
 #include "internal.h"
 #include "money.h"
 #include "tz.h"
@@ -542,6 +543,123 @@ static inline uint8_t *tsr__expr_memo_cell(const tsr_expr *e, const tsr_expr_ctx
  * when a field holds another type than declared (the walker reports it).
  * Charges nothing. */
 int tsr__expr_fast_call(const tsr_fast_cmp *f, tsr_expr_ctx *ctx, bool *holds);
+
+/* The pieces of tsr__expr_fast_call that callers answering a conjunct
+ * themselves share with it (the segments step answers park10's list and
+ * birthday segments without the call). */
+
+/* Convert datetime *a to local time into ctx's memo (local_*), out of
+ * line (expr_eval.c): an evaluation asks it about one instant, `now`,
+ * which setup converts. */
+void tsr__expr_local_fill(tsr_expr_ctx *ctx, const tsr_value *a);
+
+/* The local offset of datetime *a, with its local date in ctx->local_days:
+ * looked up in the zone only when *a is not the instant asked last. */
+static inline int32_t tsr__expr_local_time(tsr_expr_ctx *ctx, const tsr_value *a)
+{
+    if (!ctx->local_set || ctx->local_usec != a->u.i || ctx->local_own != a->offset ||
+        ctx->local_tz != ctx->tz)
+        tsr__expr_local_fill(ctx, a);
+    return ctx->local_off;
+}
+
+/* The field (record rk, slot, declared type) of a fused conjunct: 1 and
+ * *v when present, 0 when missing, -1 when it holds another type (the
+ * walker reports it). */
+static inline int tsr__fast_field(const tsr_expr_ctx *ctx, unsigned rk, uint32_t slot,
+                                  uint8_t type, const tsr_value **v)
+{
+    const tsr_value *rec = rk == TSR_REC_ITEM ? ctx->item
+                           : rk == TSR_REC_ORDER ? ctx->order : ctx->customer;
+    const tsr_value *x;
+
+    if (!rec)
+        return 0;
+    x = &rec[slot];
+    if (TSR_LIKELY(x->type == type)) {
+        *v = x;
+        return 1;
+    }
+    return x->type == TSR_T_MISSING ? 0 : -1;
+}
+
+/* A date argument read from a field: a date as is, a datetime at its local
+ * date (OP_DT_DATE).  As tsr__fast_field. */
+static inline int tsr__fast_date(tsr_expr_ctx *ctx, unsigned rk, uint32_t slot, uint8_t type,
+                                 int64_t *days)
+{
+    const tsr_value *v;
+    int r = tsr__fast_field(ctx, rk, slot, type, &v);
+
+    if (r <= 0)
+        return r;
+    if (type == TSR_T_DATE) {
+        *days = v->u.i;
+    } else {
+        tsr__expr_local_time(ctx, v);
+        *days = ctx->local_days;
+    }
+    return 1;
+}
+
+/* Compare two strings honouring case-mapping flags: <0, 0, >0 (expr_eval.c). */
+int tsr__value_strcmp(const tsr_value *a, const tsr_value *b);
+
+/* Are strings a and b equal (case-mapping flags honoured)? */
+static inline bool tsr__str_eq(const tsr_value *a, const tsr_value *b)
+{
+    if (a->len != b->len)
+        return false;
+    if (!a->flags && !b->flags)
+        return tsr__same_bytes(a->u.s, b->u.s, a->len);
+    return tsr__value_strcmp(a, b) == 0;
+}
+
+/* Does list[0 .. n) hold x, compared as strings (str true) or numbers?
+ * Missing elements hold nothing. */
+static inline bool tsr__list_has(const tsr_value *list, size_t n, const tsr_value *x, bool str)
+{
+    for (size_t i = 0; i < n; i++) {
+        const tsr_value *e = &list[i];
+        if (e->type == TSR_T_MISSING)
+            continue;
+        if (str ? tsr__str_eq(x, e) : x->u.i == e->u.i)
+            return true;
+    }
+    return false;
+}
+
+/* A TSR_FAST_IN or TSR_FAST_BDAY conjunct, as tsr__expr_fast_call answers
+ * it (inline where the caller wants it so): 1 and *holds, 0 when a field
+ * holds another type than declared (the walker reports it). */
+static inline int tsr__fast_in(const tsr_fast_cmp *f, tsr_expr_ctx *ctx, bool *holds)
+{
+    const tsr_value *v;
+    int r;
+
+    /* OP_IN_DYN: the constant needle, then the list */
+    if ((r = tsr__fast_field(ctx, f->record, f->slot, f->type, &v)) < 0)
+        return 0;
+    *holds = r && tsr__list_has(v->u.list, v->len, &f->k, f->rel != 0);
+    return 1;
+}
+
+static inline int tsr__fast_bday(const tsr_fast_cmp *f, tsr_expr_ctx *ctx, bool *holds)
+{
+    int64_t x, y;
+    int r;
+
+    /* OP_BDAY_WITHIN: a missing argument makes it missing (false), and
+     * the second is not read when the first is missing */
+    if ((r = tsr__fast_date(ctx, f->record, f->slot, f->type, &x)) <= 0 ||
+        (r = tsr__fast_date(ctx, f->record2, f->slot2, f->type2, &y)) <= 0) {
+        *holds = false;
+        return r == 0;
+    }
+    /* on the day itself (k 0, the usual question): inline */
+    *holds = f->k.u.i == 0 ? tsr__birthday_today(x, y) : tsr__birthday_within(x, y, f->k.u.i);
+    return 1;
+}
 
 /* A TSR_FAST_STR_EQ / TSR_FAST_STR_NE conjunct f on the value v of its
  * field: 1 and *holds, or 0 when the walker must answer (a value of another

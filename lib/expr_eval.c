@@ -176,23 +176,13 @@ int tsr__value_strcmp(const tsr_value *a, const tsr_value *b)
     return bytes_cmp(a->u.s, a->len, a->flags, b->u.s, b->len, b->flags);
 }
 
-static inline bool str_eq(const tsr_value *a, const tsr_value *b)
-{
-    if (a->len != b->len)
-        return false;
-    if (!a->flags && !b->flags)
-        return tsr__same_bytes(a->u.s, b->u.s, a->len);
-    return tsr__value_strcmp(a, b) == 0;
-}
-
-
 static inline bool compare(const tsr_value *a, const tsr_value *b, uint8_t cls, uint8_t rel)
 {
     if (cls == CLS_STR) {
         if (rel == REL_EQ)
-            return str_eq(a, b);
+            return tsr__str_eq(a, b);
         if (rel == REL_NE)
-            return !str_eq(a, b);
+            return !tsr__str_eq(a, b);
         return tsr__rel_holds(tsr__value_strcmp(a, b), rel);
     }
     int c = (a->u.i > b->u.i) - (a->u.i < b->u.i);
@@ -223,14 +213,7 @@ static bool map_has(const tsr_table *t, bool linear, const tsr_value *key, size_
 
 static bool list_has(const tsr_value *list, size_t n, const tsr_value *x, uint8_t cls)
 {
-    for (size_t i = 0; i < n; i++) {
-        const tsr_value *e = &list[i];
-        if (e->type == TSR_T_MISSING)
-            continue;
-        if (cls == CLS_STR ? str_eq(x, e) : x->u.i == e->u.i)
-            return true;
-    }
-    return false;
+    return tsr__list_has(list, n, x, cls == CLS_STR);
 }
 
 /* ---------------------------------------------------------------------
@@ -245,7 +228,7 @@ static inline const tsr_value *line_at(const tsr_expr_ctx *ctx, size_t k)
 
 /* Convert instant *a to local time into ctx's memo (local_*): out of line,
  * as an evaluation asks it about one instant, `now`, converted in setup. */
-__attribute__((noinline)) static void local_time_fill(tsr_expr_ctx *ctx, const tsr_value *a)
+void tsr__expr_local_fill(tsr_expr_ctx *ctx, const tsr_value *a)
 {
     ctx->local_off = tsr__local_offset(ctx->tz, a->u.i, a->offset);
     ctx->local_days = tsr__local_days(a->u.i, ctx->local_off);
@@ -253,16 +236,6 @@ __attribute__((noinline)) static void local_time_fill(tsr_expr_ctx *ctx, const t
     ctx->local_own = a->offset;
     ctx->local_tz = ctx->tz;
     ctx->local_set = true;
-}
-
-/* The local offset of datetime *a, with its local date in ctx->local_days:
- * looked up in the zone only when *a is not the instant asked last. */
-static inline int32_t local_time(tsr_expr_ctx *ctx, const tsr_value *a)
-{
-    if (!ctx->local_set || ctx->local_usec != a->u.i || ctx->local_own != a->offset ||
-        ctx->local_tz != ctx->tz)
-        local_time_fill(ctx, a);
-    return ctx->local_off;
 }
 
 /* ---------------------------------------------------------------------
@@ -710,7 +683,7 @@ static int ev(const est *s, uint32_t i, const tsr_value *item, tsr_value *out)
     }
     case OP_DT_DATE:
         ARG(o->a, a);
-        local_time(ctx, &a);
+        tsr__expr_local_time(ctx, &a);
         *out = mkval(TSR_T_DATE, ctx->local_days);
         return TSR_OK;
     case OP_WEEKDAY:
@@ -720,7 +693,7 @@ static int ev(const est *s, uint32_t i, const tsr_value *item, tsr_value *out)
     case OP_HOUR:
     case OP_MINUTE: {
         ARG(o->a, a);
-        int64_t tod = tsr__local_time_of_day(a.u.i, local_time(ctx, &a));
+        int64_t tod = tsr__local_time_of_day(a.u.i, tsr__expr_local_time(ctx, &a));
         int64_t v = o->op == OP_HOUR ? tod / (3600 * TSR_USEC_PER_SEC)
                                      : tod / (60 * TSR_USEC_PER_SEC) % 60;
         *out = mkval(TSR_T_INT, v);
@@ -771,69 +744,20 @@ static int ev(const est *s, uint32_t i, const tsr_value *item, tsr_value *out)
  * the ops it replaces answer, missing values included.
  */
 
-/* The field (record rk, slot, declared type) of a fused conjunct: 1 and
- * *v when present, 0 when missing, -1 when it holds another type (the
- * walker reports it). */
-static inline int fast_field(const tsr_expr_ctx *ctx, unsigned rk, uint32_t slot, uint8_t type,
-                             const tsr_value **v)
-{
-    const tsr_value *rec = rk == TSR_REC_ITEM ? ctx->item
-                           : rk == TSR_REC_ORDER ? ctx->order : ctx->customer;
-    const tsr_value *x = rec ? &rec[slot] : &missing_value;
-
-    if (TSR_LIKELY(x->type == type)) {
-        *v = x;
-        return 1;
-    }
-    return x->type == TSR_T_MISSING ? 0 : -1;
-}
-
-/* A date argument read from a field: a date as is, a datetime at its local
- * date (OP_DT_DATE).  As fast_field. */
-static inline int fast_date(tsr_expr_ctx *ctx, unsigned rk, uint32_t slot, uint8_t type,
-                            int64_t *days)
-{
-    const tsr_value *v;
-    int r = fast_field(ctx, rk, slot, type, &v);
-
-    if (r <= 0)
-        return r;
-    if (type == TSR_T_DATE) {
-        *days = v->u.i;
-    } else {
-        local_time(ctx, v);
-        *days = ctx->local_days;
-    }
-    return 1;
-}
-
 int tsr__expr_fast_call(const tsr_fast_cmp *f, tsr_expr_ctx *ctx, bool *holds)
 {
     const tsr_value *v;
-    int64_t x, y;
+    int64_t x;
     int r;
 
     switch (f->kind) {
     case TSR_FAST_IN:
-        /* OP_IN_DYN: the constant needle, then the list */
-        if ((r = fast_field(ctx, f->record, f->slot, f->type, &v)) < 0)
-            return 0;
-        *holds = r && list_has(v->u.list, v->len, &f->k, f->rel);
-        return 1;
+        return tsr__fast_in(f, ctx, holds);
     case TSR_FAST_BDAY:
-        /* OP_BDAY_WITHIN: a missing argument makes it missing (false),
-         * and the second is not read when the first is missing */
-        if ((r = fast_date(ctx, f->record, f->slot, f->type, &x)) <= 0 ||
-            (r = fast_date(ctx, f->record2, f->slot2, f->type2, &y)) <= 0) {
-            *holds = false;
-            return r == 0;
-        }
-        /* on the day itself (k 0, the usual question): inline */
-        *holds = f->k.u.i == 0 ? tsr__birthday_today(x, y) : tsr__birthday_within(x, y, f->k.u.i);
-        return 1;
+        return tsr__fast_bday(f, ctx, holds);
     case TSR_FAST_WEEKDAY:
     case TSR_FAST_DATE:
-        if ((r = fast_date(ctx, f->record, f->slot, f->type, &x)) <= 0) {
+        if ((r = tsr__fast_date(ctx, f->record, f->slot, f->type, &x)) <= 0) {
             *holds = false;
             return r == 0;
         }
@@ -843,11 +767,11 @@ int tsr__expr_fast_call(const tsr_fast_cmp *f, tsr_expr_ctx *ctx, bool *holds)
     case TSR_FAST_HOUR:
     case TSR_FAST_MINUTE: {
         int64_t tod;
-        if ((r = fast_field(ctx, f->record, f->slot, f->type, &v)) <= 0) {
+        if ((r = tsr__fast_field(ctx, f->record, f->slot, f->type, &v)) <= 0) {
             *holds = false;
             return r == 0;
         }
-        tod = tsr__local_time_of_day(v->u.i, local_time(ctx, v));
+        tod = tsr__local_time_of_day(v->u.i, tsr__expr_local_time(ctx, v));
         x = f->kind == TSR_FAST_HOUR ? tod / (3600 * TSR_USEC_PER_SEC)
                                      : tod / (60 * TSR_USEC_PER_SEC) % 60;
         break;

@@ -202,9 +202,6 @@ typedef struct tsr_prog {
 int tsr__prog_eval(const tsr_prog *p, uint32_t idx, const char *src, tsr_expr_ctx *ctx,
                    tsr_value *out);
 
-/* Compare two strings honouring case-mapping flags: <0, 0, >0. */
-int tsr__value_strcmp(const tsr_value *a, const tsr_value *b);
-
 /* ---------------------------------------------------------------------
  * Compile context, shared by the compiler stages (expr_ctx.c).
  */

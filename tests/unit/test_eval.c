@@ -671,6 +671,121 @@ static void test_kept_promo_flags_do_not_outlive_their_order(void **state)
     tsr_ruleset_free(rs);
 }
 
+/* Does the result (r) or the profile (p) hold segment `id`? */
+static bool result_holds(const tsr_result *r, const char *id)
+{
+    size_t i;
+    for (i = 0; i < tsr_result_segment_count(r); i++)
+        if (strcmp(tsr_result_segment(r, i), id) == 0)
+            return true;
+    return false;
+}
+
+static bool profile_holds(const tsr_profile *p, const char *id)
+{
+    size_t i;
+    for (i = 0; i < tsr_profile_segment_count(p); i++)
+        if (strcmp(tsr_profile_segment(p, i), id) == 0)
+            return true;
+    return false;
+}
+
+/* The segments step answers a segment that is one list or birthday test
+ * (`"vip" in customer.tags`, `birthday_within(customer.birthday,
+ * date(now), 0)`) itself (eval.c, segment_test); a profile asks the
+ * expression walker (profile.c).  Both give the same segments for lists
+ * with and without the value, missing lists and fields, birthdays on and
+ * off the day (29 February in leap and common years, the day of birth,
+ * days before it, the calendar's ends), at `now` in a zone or its own
+ * offset; and under every budget from 1 step on, the same outcome (the
+ * limit reached or not; segments are the only step that charges here). */
+static void test_segments_answered_in_the_step_agree_with_the_walker(void **state)
+{
+    static const char rules[] =
+        "tessera: 1\nruleset: seg\nversion: \"1\"\ncurrency: EUR\ntimezone: Europe/Vienna\n"
+        "schema:\n  customer: { birthday: date, visit: date, nums: [int] }\n"
+        "segments:\n"
+        "  vip: '\"vip\" in customer.tags'\n"
+        "  three: 3 in customer.nums\n"
+        "  bday: birthday_within(customer.birthday, date(now), 0)\n"
+        "  visit: birthday_within(customer.birthday, customer.visit, 0)\n"
+        "  near: birthday_within(customer.birthday, date(now), 2)\n";
+    static const char *const ids[] = { "vip", "three", "bday", "visit", "near" };
+    static const char *const customers[] = {
+        "{\"id\":\"a\"}",
+        "{\"id\":\"b\",\"tags\":[],\"nums\":[]}",
+        "{\"id\":\"c\",\"tags\":[\"vip\"],\"nums\":[3]}",
+        "{\"id\":\"d\",\"tags\":[\"a\",\"vipx\",\"vip\"],\"nums\":[1,2,3,4]}",
+        "{\"id\":\"e\",\"tags\":[\"VIP\",\"vi\",\"season_pass\"],\"nums\":[30,-3]}",
+        "{\"id\":\"f\",\"birthday\":\"1980-04-25\",\"visit\":\"2031-04-25\"}",
+        "{\"id\":\"g\",\"birthday\":\"2000-02-29\",\"visit\":\"2027-02-28\"}",
+        "{\"id\":\"h\",\"birthday\":\"2000-02-29\",\"visit\":\"2028-02-28\"}",
+        "{\"id\":\"i\",\"birthday\":\"2000-02-29\",\"visit\":\"2028-02-29\"}",
+        "{\"id\":\"j\",\"birthday\":\"2026-03-01\",\"visit\":\"2026-03-01\"}",
+        "{\"id\":\"k\",\"birthday\":\"2027-03-01\",\"visit\":\"2026-03-01\"}",
+        "{\"id\":\"l\",\"birthday\":\"0001-01-01\",\"visit\":\"9999-01-01\"}",
+        "{\"id\":\"m\",\"birthday\":\"1999-12-31\",\"visit\":\"0001-12-31\"}",
+        "{\"id\":\"n\",\"birthday\":\"1970-02-28\",\"visit\":\"2027-03-01\"}",
+        "{\"id\":\"o\",\"birthday\":\"1964-02-29\"}",
+        "{\"id\":\"p\",\"birthday\":\"2026-02-28\",\"visit\":\"2026-02-27\"}",
+    };
+    static const char *const nows[] = {
+        "2026-04-25T10:00:00+02:00", "2026-02-28T23:30:00Z", "2026-03-01T00:30:00+01:00",
+        "2028-02-28T12:00:00Z", "2028-02-29T12:00:00Z", "2026-12-31T23:30:00-10:00",
+        "2026-01-01T00:00:00+14:00",
+    };
+    tsr_load_options lo = TSR_LOAD_OPTIONS_INIT;
+    tsr_result *r = NULL;
+    tsr_error err;
+    char order[512];
+    size_t c, n, k;
+    uint64_t budget;
+    unsigned held[5] = { 0 }, failed[5] = { 0 }, limited = 0;
+    (void)state;
+
+    for (budget = 0; budget <= 24; budget++) {
+        tsr_ruleset *rs = NULL;
+        tsr_profile *p = NULL;
+        lo.max_eval_steps = budget;
+        if (tsr_ruleset_load_string(&rs, rules, sizeof rules - 1, "seg.yaml", &lo, &err) != TSR_OK)
+            fail_msg("%s:%d:%d: %s", err.file, err.line, err.column, err.message);
+        assert_int_equal(tsr_profile_new(&p, rs, &err), TSR_OK);
+        for (n = 0; n < sizeof nows / sizeof nows[0]; n++) {
+            for (c = 0; c < sizeof customers / sizeof customers[0]; c++) {
+                int rc, prc;
+                snprintf(order, sizeof order,
+                         "{\"datetime\":\"%s\",\"customer\":%s,"
+                         "\"items\":[{\"id\":\"x\",\"kind\":\"a\",\"price\":\"1.00\"}]}",
+                         nows[n], customers[c]);
+                rc = tsr_evaluate_text_into(&r, rs, order, strlen(order), NULL, &err);
+                prc = tsr_profile_parse(p, order, strlen(order), &err);
+                if (rc != prc)
+                    fail_msg("budget %u, %s: evaluation %d, profile %d", (unsigned)budget, order,
+                             rc, prc);
+                if (rc != TSR_OK) {
+                    assert_int_equal(rc, TSR_ELIMIT);
+                    limited++;
+                    continue;
+                }
+                for (k = 0; k < sizeof ids / sizeof ids[0]; k++) {
+                    bool h = result_holds(r, ids[k]);
+                    if (h != profile_holds(p, ids[k]))
+                        fail_msg("budget %u, segment %s: %s", (unsigned)budget, ids[k], order);
+                    h ? held[k]++ : failed[k]++;
+                }
+            }
+        }
+        tsr_profile_free(p);
+        tsr_ruleset_free(rs);
+    }
+    tsr_result_free(r);
+    /* every segment both held and failed, and some budgets ran out */
+    for (k = 0; k < sizeof ids / sizeof ids[0]; k++)
+        if (!held[k] || !failed[k])
+            fail_msg("segment %s held %u times, failed %u", ids[k], held[k], failed[k]);
+    assert_true(limited > 0);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -685,6 +800,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_local_time_of_now_from_setup_is_the_zones),
         cmocka_unit_test(test_weekday_price_from_setup_agrees_with_the_walker),
         cmocka_unit_test(test_kept_promo_flags_do_not_outlive_their_order),
+        cmocka_unit_test(test_segments_answered_in_the_step_agree_with_the_walker),
     };
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);
