@@ -710,7 +710,6 @@ static int earn_per(tsr_eval *ev, size_t r, earn_state *s, size_t *idx, int64_t 
     int64_t base = 0, points;
     entry_dates dates;
     size_t n, k;
-    bool equal = true;      /* every weight the same so far */
     char b1[32], b2[32];
     int rc;
 
@@ -738,7 +737,6 @@ static int earn_per(tsr_eval *ev, size_t r, earn_state *s, size_t *idx, int64_t 
                 return overflow(ev, "line total");
             wk = paid > 0 ? paid : 0;
             w[k] = wk;
-            equal &= wk == w[0];
             if (!tsr__add(base, wk, &base))
                 return overflow(ev, "earn base");
         }
@@ -767,8 +765,17 @@ static int earn_per(tsr_eval *ev, size_t r, earn_state *s, size_t *idx, int64_t 
         s->why = WHY(ev, "0 points: multiplied by 0 by `earn.%s`", s->zeroed_by);
         return TSR_OK;
     }
-    if (!tsr__allocate_sum(points, w, n, base, equal, alloc))
-        return overflow(ev, "points allocation");
+    /* base >= per > 0 here.  A till's order: the allocation inline, equal
+     * weights without a test of their own (the same shares) */
+    if (n <= TSR_ALLOCATE_SMALL_MAX && points <= INT32_MAX && base <= INT32_MAX) {
+        tsr__allocate_small32(points, w, n, base, alloc);
+    } else {
+        bool equal = true;
+        for (k = 1; k < n && equal; k++)
+            equal = w[k] == w[0];
+        if (!tsr__allocate_sum(points, w, n, base, equal, alloc))
+            return overflow(ev, "points allocation");
+    }
     if ((rc = reserve_entries(ev, n)) != TSR_OK)
         return rc;
     if (slot < 0)
