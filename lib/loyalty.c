@@ -716,6 +716,31 @@ static int settle_multipliers(tsr_eval *ev, earn_state *st)
     return TSR_OK;
 }
 
+/* A per rule's weights w[0 .. n): the paid totals (on_price: before
+ * redemption) of lines idx[0 .. n) (NULL: lines 0 .. n), negative ones
+ * as 0, and their sum *base.  Locals: the stores to w[] would otherwise
+ * reload them each line. */
+static inline __attribute__((always_inline))
+int earn_weights(tsr_eval *ev, const tsr_res_line *lines, const size_t *idx, size_t n,
+                 bool on_price, int64_t *w, int64_t *base)
+{
+    int64_t sum = 0;
+
+    for (size_t k = 0; k < n; k++) {
+        const tsr_res_line *line = &lines[idx ? idx[k] : k];
+        int64_t paid = line->total, wk;
+        /* on: price = after discounts, before redemption. */
+        if (on_price && !tsr__add(paid, line->redeemed_value, &paid))
+            return overflow(ev, "line total");
+        wk = paid > 0 ? paid : 0;
+        w[k] = wk;
+        if (!tsr__add(sum, wk, &sum))
+            return overflow(ev, "earn base");
+    }
+    *base = sum;
+    return TSR_OK;
+}
+
 /* A per rule's scratch for the order's lines (on the stack for a short
  * order), and where its entries take their dates from (slot: the line
  * field event_start, or -1: the order's date). */
@@ -752,23 +777,15 @@ static int earn_per(tsr_eval *ev, size_t r, earn_state *s, const earn_scratch *s
         ev->x.item = NULL;
         n = res->nlines;
     }
-    {
-        /* locals: the stores to w[] would otherwise reload them each line */
-        const tsr_res_line *lines = res->lines;
-        const bool on_price = L->on == TSR_EARN_ON_PRICE;
-        const bool all = e->for_ == NULL;
-        for (k = 0; k < n; k++) {
-            const tsr_res_line *line = &lines[all ? k : idx[k]];
-            int64_t paid = line->total, wk;
-            /* on: price = after discounts, before redemption. */
-            if (on_price && !tsr__add(paid, line->redeemed_value, &paid))
-                return overflow(ev, "line total");
-            wk = paid > 0 ? paid : 0;
-            w[k] = wk;
-            if (!tsr__add(base, wk, &base))
-                return overflow(ev, "earn base");
-        }
-    }
+    /* two copies of the loop: every line paid (the common case), or
+     * another shape */
+    if (!e->for_ && L->on != TSR_EARN_ON_PRICE)
+        rc = earn_weights(ev, res->lines, NULL, n, false, w, &base);
+    else
+        rc = earn_weights(ev, res->lines, e->for_ ? idx : NULL, n, L->on == TSR_EARN_ON_PRICE,
+                          w, &base);
+    if (rc != TSR_OK)
+        return rc;
     if (n == 0) {
         s->why = WHY(ev, "0 points: no line matches `%s`", e->for_ ? e->for_->src : "");
         return TSR_OK;
