@@ -838,8 +838,8 @@ static int earn_per(tsr_eval *ev, size_t r, earn_state *s, const earn_scratch *s
     return TSR_OK;
 }
 
-__attribute__((noinline))
-static int earn_flat(tsr_eval *ev, size_t r, earn_state *s, int slot)
+static inline __attribute__((always_inline))
+int earn_flat(tsr_eval *ev, size_t r, earn_state *s, int slot)
 {
     const tsr_earn *e = &ev->rs->loyalty.earn[r];
     int64_t points = e->points;
