@@ -793,6 +793,8 @@ static int earn_per(tsr_eval *ev, size_t r, earn_state *s, const earn_scratch *s
     if (!tsr__mul(base / e->per, e->points, &points))
         return overflow(ev, "earned points");
     if (points == 0) {
+        if (!tsr__tracing(ev))
+            return TSR_OK;      /* nobody reads the reason */
         tsr__format_fixed(b1, base, ev->rs->minor_units);
         tsr__format_fixed(b2, e->per, ev->rs->minor_units);
         if (e->points == 0)
