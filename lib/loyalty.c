@@ -1037,9 +1037,14 @@ int tsr__eval_earn(tsr_eval *ev)
         while (tsr__route_walk_next(&walk, &k))
             if ((rc = earn_rule(ev, k, st, &one, &sc)) != TSR_OK)
                 return rc;
+    } else if (!st) {
+        /* the plain loop apart: no test of st per rule */
+        for (r = 0; r < L->nearn; r++)
+            if ((rc = earn_one(ev, r, &one, &sc, true)) != TSR_OK)
+                return rc;
     } else {
         for (r = 0; r < L->nearn; r++)
-            if ((rc = earn_rule(ev, r, st, &one, &sc)) != TSR_OK)
+            if ((rc = earn_one(ev, r, &st[r], &sc, false)) != TSR_OK)
                 return rc;
     }
     if (!st)
