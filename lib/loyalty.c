@@ -628,6 +628,32 @@ static inline int push_entry(tsr_eval *ev, int rule, int line, int64_t points,
     return TSR_OK;
 }
 
+/* The entries of push_order_dated from o on, in line order: one per
+ * nonzero share, with the lines' points.  Returns the end of what it
+ * wrote, NULL when a line's points overflow. */
+static inline __attribute__((always_inline))
+tsr_points_entry *write_order_dated(tsr_res_line *lines, tsr_points_entry *o, int rule,
+                                    const size_t *idx, const int64_t *alloc, size_t n,
+                                    const entry_dates *d)
+{
+    for (size_t k = 0; k < n; k++) {
+        int64_t a = alloc[k];
+        size_t line = idx ? idx[k] : k;
+        if (a == 0)
+            continue;
+        o->earn = rule;
+        o->line = (int)line;
+        o->points = a;
+        o->available_on = d->available_on;
+        o->has_expires = d->has_expires;
+        o->expires_on = d->expires_on;
+        o++;
+        if (!tsr__add(lines[line].points_earned, a, &lines[line].points_earned))
+            return NULL;
+    }
+    return o;
+}
+
 /* Rule r's shares alloc[0 .. n) of `points` (idx: their lines, NULL for
  * lines 0 .. n), every entry dated from the order's date, in room
  * reserve_entries made: the dates once (an error then is the first
@@ -641,7 +667,7 @@ static int push_order_dated(tsr_eval *ev, int rule, earn_state *s, const size_t 
     tsr_result *res = ev->res;
     tsr_res_line *lines = res->lines;
     tsr_points_entry *out = res->entries;
-    size_t m = res->nentries, k;
+    tsr_points_entry *end;
     entry_dates d;
     int rc;
 
@@ -649,22 +675,13 @@ static int push_order_dated(tsr_eval *ev, int rule, earn_state *s, const size_t 
         return rc;
     if (!tsr__add(res->points_earned, points, &res->points_earned))
         return overflow(ev, "points earned");
-    for (k = 0; k < n; k++) {
-        int line = (int)(idx ? idx[k] : k);
-        tsr_points_entry *o;
-        if (alloc[k] == 0)
-            continue;
-        o = &out[m++];
-        o->earn = rule;
-        o->line = line;
-        o->points = alloc[k];
-        o->available_on = d.available_on;
-        o->has_expires = d.has_expires;
-        o->expires_on = d.expires_on;
-        if (!tsr__add(lines[line].points_earned, alloc[k], &lines[line].points_earned))
-            return overflow(ev, "points earned");   /* unreachable: see above */
-    }
-    res->nentries = m;
+    /* two copies of the loop: every line (the common case, no idx[] to
+     * read), or the lines listed */
+    end = idx ? write_order_dated(lines, out + res->nentries, rule, idx, alloc, n, &d)
+              : write_order_dated(lines, out + res->nentries, rule, NULL, alloc, n, &d);
+    if (!end)
+        return overflow(ev, "points earned");   /* unreachable: see above */
+    res->nentries = (size_t)(end - out);
     s->applied = true;
     return TSR_OK;
 }
@@ -699,18 +716,53 @@ static int settle_multipliers(tsr_eval *ev, earn_state *st)
     return TSR_OK;
 }
 
+/* A per rule's weights w[0 .. n): the paid totals (on_price: before
+ * redemption) of lines idx[0 .. n) (NULL: lines 0 .. n), negative ones
+ * as 0, and their sum *base.  Locals: the stores to w[] would otherwise
+ * reload them each line. */
+static inline __attribute__((always_inline))
+int earn_weights(tsr_eval *ev, const tsr_res_line *lines, const size_t *idx, size_t n,
+                 bool on_price, int64_t *w, int64_t *base)
+{
+    int64_t sum = 0;
+
+    for (size_t k = 0; k < n; k++) {
+        const tsr_res_line *line = &lines[idx ? idx[k] : k];
+        int64_t paid = line->total, wk;
+        /* on: price = after discounts, before redemption. */
+        if (on_price && !tsr__add(paid, line->redeemed_value, &paid))
+            return overflow(ev, "line total");
+        wk = paid > 0 ? paid : 0;
+        w[k] = wk;
+        if (!tsr__add(sum, wk, &sum))
+            return overflow(ev, "earn base");
+    }
+    *base = sum;
+    return TSR_OK;
+}
+
+/* A per rule's scratch for the order's lines (on the stack for a short
+ * order), and where its entries take their dates from (slot: the line
+ * field event_start, or -1: the order's date). */
+typedef struct earn_scratch {
+    size_t *idx;
+    int64_t *w, *alloc;
+    int slot;
+} earn_scratch;
+
 /* One per/points rule: base, points, multipliers, allocation, entries. */
 __attribute__((noinline))   /* earn_one is inlined in the rules' loop, this is not */
-static int earn_per(tsr_eval *ev, size_t r, earn_state *s, size_t *idx, int64_t *w,
-                    int64_t *alloc, int slot)
+static int earn_per(tsr_eval *ev, size_t r, earn_state *s, const earn_scratch *sc)
 {
+    size_t *idx = sc->idx;
+    int64_t *w = sc->w, *alloc = sc->alloc;
+    int slot = sc->slot;
     const tsr_loyalty *L = &ev->rs->loyalty;
     const tsr_earn *e = &L->earn[r];
     tsr_result *res = ev->res;
     int64_t base = 0, points;
     entry_dates dates;
     size_t n, k;
-    bool equal = true;      /* every weight the same so far */
     char b1[32], b2[32];
     int rc;
 
@@ -725,24 +777,15 @@ static int earn_per(tsr_eval *ev, size_t r, earn_state *s, size_t *idx, int64_t 
         ev->x.item = NULL;
         n = res->nlines;
     }
-    {
-        /* locals: the stores to w[] would otherwise reload them each line */
-        const tsr_res_line *lines = res->lines;
-        const bool on_price = L->on == TSR_EARN_ON_PRICE;
-        const bool all = e->for_ == NULL;
-        for (k = 0; k < n; k++) {
-            const tsr_res_line *line = &lines[all ? k : idx[k]];
-            int64_t paid = line->total, wk;
-            /* on: price = after discounts, before redemption. */
-            if (on_price && !tsr__add(paid, line->redeemed_value, &paid))
-                return overflow(ev, "line total");
-            wk = paid > 0 ? paid : 0;
-            w[k] = wk;
-            equal &= wk == w[0];
-            if (!tsr__add(base, wk, &base))
-                return overflow(ev, "earn base");
-        }
-    }
+    /* two copies of the loop: every line paid (the common case), or
+     * another shape */
+    if (!e->for_ && L->on != TSR_EARN_ON_PRICE)
+        rc = earn_weights(ev, res->lines, NULL, n, false, w, &base);
+    else
+        rc = earn_weights(ev, res->lines, e->for_ ? idx : NULL, n, L->on == TSR_EARN_ON_PRICE,
+                          w, &base);
+    if (rc != TSR_OK)
+        return rc;
     if (n == 0) {
         s->why = WHY(ev, "0 points: no line matches `%s`", e->for_ ? e->for_->src : "");
         return TSR_OK;
@@ -750,6 +793,8 @@ static int earn_per(tsr_eval *ev, size_t r, earn_state *s, size_t *idx, int64_t 
     if (!tsr__mul(base / e->per, e->points, &points))
         return overflow(ev, "earned points");
     if (points == 0) {
+        if (!tsr__tracing(ev))
+            return TSR_OK;      /* nobody reads the reason */
         tsr__format_fixed(b1, base, ev->rs->minor_units);
         tsr__format_fixed(b2, e->per, ev->rs->minor_units);
         if (e->points == 0)
@@ -767,8 +812,17 @@ static int earn_per(tsr_eval *ev, size_t r, earn_state *s, size_t *idx, int64_t 
         s->why = WHY(ev, "0 points: multiplied by 0 by `earn.%s`", s->zeroed_by);
         return TSR_OK;
     }
-    if (!tsr__allocate_sum(points, w, n, base, equal, alloc))
-        return overflow(ev, "points allocation");
+    /* base >= per > 0 here.  A till's order: the allocation inline, equal
+     * weights without a test of their own (the same shares) */
+    if (n <= TSR_ALLOCATE_SMALL_MAX && points <= INT32_MAX && base <= INT32_MAX) {
+        tsr__allocate_small32(points, w, n, base, alloc);
+    } else {
+        bool equal = true;
+        for (k = 1; k < n && equal; k++)
+            equal = w[k] == w[0];
+        if (!tsr__allocate_sum(points, w, n, base, equal, alloc))
+            return overflow(ev, "points allocation");
+    }
     if ((rc = reserve_entries(ev, n)) != TSR_OK)
         return rc;
     if (slot < 0)
@@ -786,8 +840,8 @@ static int earn_per(tsr_eval *ev, size_t r, earn_state *s, size_t *idx, int64_t 
     return TSR_OK;
 }
 
-__attribute__((noinline))
-static int earn_flat(tsr_eval *ev, size_t r, earn_state *s, int slot)
+static inline __attribute__((always_inline))
+int earn_flat(tsr_eval *ev, size_t r, earn_state *s, int slot)
 {
     const tsr_earn *e = &ev->rs->loyalty.earn[r];
     int64_t points = e->points;
@@ -875,8 +929,7 @@ int earn_gate_quiet(tsr_eval *ev, const tsr_earn *e, bool *holds)
 /* One earn rule (multipliers were settled before): its gate, then the
  * points it gives. */
 static inline __attribute__((always_inline))   /* a call per rule cost more than its gate */
-int earn_one(tsr_eval *ev, size_t r, earn_state *s, size_t *idx, int64_t *w, int64_t *alloc,
-             int slot, bool plain)
+int earn_one(tsr_eval *ev, size_t r, earn_state *s, const earn_scratch *sc, bool plain)
 {
     const tsr_earn *e = &ev->rs->loyalty.earn[r];
     int rc;
@@ -891,7 +944,7 @@ int earn_one(tsr_eval *ev, size_t r, earn_state *s, size_t *idx, int64_t *w, int
              : earn_gate_quiet(ev, e, &s->gated);
     if (rc != TSR_OK || !s->gated)
         return rc;
-    rc = e->has_per ? earn_per(ev, r, s, idx, w, alloc, slot) : earn_flat(ev, r, s, slot);
+    rc = e->has_per ? earn_per(ev, r, s, sc) : earn_flat(ev, r, s, sc->slot);
     return rc == TSR_OK ? TSR_OK : tsr__eval_locate(ev, rc, &e->pos, NULL);
 }
 
@@ -901,11 +954,9 @@ int earn_one(tsr_eval *ev, size_t r, earn_state *s, size_t *idx, int64_t *w, int
  * only what it writes first (its gate) or nothing of the rest.  The two
  * cases apart, so that each is compiled for itself. */
 static inline __attribute__((always_inline))
-int earn_rule(tsr_eval *ev, size_t r, earn_state *st, earn_state *one, size_t *idx, int64_t *w,
-              int64_t *alloc, int slot)
+int earn_rule(tsr_eval *ev, size_t r, earn_state *st, earn_state *one, const earn_scratch *sc)
 {
-    return st ? earn_one(ev, r, &st[r], idx, w, alloc, slot, false)
-              : earn_one(ev, r, one, idx, w, alloc, slot, true);
+    return st ? earn_one(ev, r, &st[r], sc, false) : earn_one(ev, r, one, sc, true);
 }
 
 /* Lines of an order whose earning scratch lives on the stack. */
@@ -918,10 +969,11 @@ int tsr__eval_earn(tsr_eval *ev)
     membership m;
     tsr_route_walk walk;
     earn_state *st, one;
-    size_t idx_small[EARN_SMALL_LINES], *idx;
-    int64_t w_small[EARN_SMALL_LINES], alloc_small[EARN_SMALL_LINES], *w, *alloc;
+    size_t idx_small[EARN_SMALL_LINES];
+    int64_t w_small[EARN_SMALL_LINES], alloc_small[EARN_SMALL_LINES];
+    earn_scratch sc;
     size_t r;
-    int slot, rc;
+    int rc;
 
     /* The lines' points_earned are zero: setup() zeroed the lines, and
      * earning is the only step that writes them; so are res->points_earned
@@ -949,17 +1001,17 @@ int tsr__eval_earn(tsr_eval *ev)
 
     /* Scratch for the rules' lines: on the stack for a short order, else
      * from the arena. */
-    idx = idx_small;
-    w = w_small;
-    alloc = alloc_small;
+    sc.idx = idx_small;
+    sc.w = w_small;
+    sc.alloc = alloc_small;
     if (res->nlines > EARN_SMALL_LINES) {
-        idx = tsr__arena_alloc(ev->arena, res->nlines * sizeof *idx);
-        w = tsr__arena_alloc(ev->arena, res->nlines * sizeof *w);
-        alloc = tsr__arena_alloc(ev->arena, res->nlines * sizeof *alloc);
-        if (!idx || !w || !alloc)
+        sc.idx = tsr__arena_alloc(ev->arena, res->nlines * sizeof *sc.idx);
+        sc.w = tsr__arena_alloc(ev->arena, res->nlines * sizeof *sc.w);
+        sc.alloc = tsr__arena_alloc(ev->arena, res->nlines * sizeof *sc.alloc);
+        if (!sc.idx || !sc.w || !sc.alloc)
             return nomem(ev);
     }
-    slot = L->event_start_slot;
+    sc.slot = L->event_start_slot;
 
     /* Without a trace and without multipliers a rule's state is read by no
      * other rule and by no trace: no state per rule of the rule set (an
@@ -983,11 +1035,16 @@ int tsr__eval_earn(tsr_eval *ev)
          * have found no line and said so only in the trace. */
         uint32_t k;
         while (tsr__route_walk_next(&walk, &k))
-            if ((rc = earn_rule(ev, k, st, &one, idx, w, alloc, slot)) != TSR_OK)
+            if ((rc = earn_rule(ev, k, st, &one, &sc)) != TSR_OK)
+                return rc;
+    } else if (!st) {
+        /* the plain loop apart: no test of st per rule */
+        for (r = 0; r < L->nearn; r++)
+            if ((rc = earn_one(ev, r, &one, &sc, true)) != TSR_OK)
                 return rc;
     } else {
         for (r = 0; r < L->nearn; r++)
-            if ((rc = earn_rule(ev, r, st, &one, idx, w, alloc, slot)) != TSR_OK)
+            if ((rc = earn_one(ev, r, &st[r], &sc, false)) != TSR_OK)
                 return rc;
     }
     if (!st)

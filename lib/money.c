@@ -558,60 +558,31 @@ static int64_t remainder_cut(const int64_t *rem, size_t n, size_t left, int64_t 
  * O(n * left) with left < n <= ALLOCATE_SMALL_MAX.  As in the general
  * path, more than `left` remainders are positive, so no line with a zero
  * remainder is ever served.  total > 0, every w[i] >= 0. */
-#define ALLOCATE_SMALL_MAX 16
+#define ALLOCATE_SMALL_MAX TSR_ALLOCATE_SMALL_MAX
 
 static bool allocate_small(int64_t amount, const int64_t *w, size_t n, int64_t total,
                            int64_t *out)
 {
     int64_t rem[ALLOCATE_SMALL_MAX], given = 0, q, r, t1 = -1;
-    uint64_t left;
     size_t i, b1 = 0;
 
     if (amount <= INT32_MAX && total <= INT32_MAX) {
-        /* Points over a till's order: amount * w[i] < 2^62 (w[i] <= total),
-         * so one 64-bit product and division give floor and remainder. */
-        for (i = 0; i < n; i++) {
-            uint64_t p = (uint64_t)amount * (uint64_t)w[i];
-            out[i] = (int64_t)(p / (uint64_t)total);
-            rem[i] = (int64_t)(p % (uint64_t)total);
-            given += out[i];
-            if (rem[i] > t1) {  /* the first leftover unit's line */
-                t1 = rem[i];
-                b1 = i;
-            }
-        }
-    } else {
-        for (i = 0; i < n; i++) {
-            if (!muldiv_floor_rem_with(umuldiv, amount, w[i], total, &q, &r))
-                return false;
-            out[i] = q;
-            rem[i] = r;
-            given += q;   /* the floors add up to at most `amount` */
-            if (r > t1) {
-                t1 = r;
-                b1 = i;
-            }
-        }
-    }
-    /* The first leftover unit goes where the first pass below would send
-     * it: the largest remainder, the earlier line on ties. */
-    left = (uint64_t)(amount - given);
-    if (left == 0)
+        /* Points over a till's order: one 64-bit product and division. */
+        tsr__allocate_small32(amount, w, n, total, out);
         return true;
-    out[b1]++;
-    rem[b1] = -1;
-    for (left--; left > 0; left--) {
-        size_t best = 0;
-        int64_t top = -1;
-        for (i = 0; i < n; i++) {
-            if (rem[i] > top) {
-                top = rem[i];
-                best = i;
-            }
-        }
-        out[best]++;
-        rem[best] = -1;   /* served */
     }
+    for (i = 0; i < n; i++) {
+        if (!muldiv_floor_rem_with(umuldiv, amount, w[i], total, &q, &r))
+            return false;
+        out[i] = q;
+        rem[i] = r;
+        given += q;   /* the floors add up to at most `amount` */
+        if (r > t1) {   /* the first leftover unit's line */
+            t1 = r;
+            b1 = i;
+        }
+    }
+    tsr__allocate_leftovers(out, rem, n, (uint64_t)(amount - given), b1);
     return true;
 }
 

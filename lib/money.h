@@ -148,4 +148,61 @@ bool tsr__allocate(int64_t amount, const int64_t *w, size_t n, int64_t *out);
 bool tsr__allocate_sum(int64_t amount, const int64_t *w, size_t n, int64_t total, bool equal,
                        int64_t *out);
 
+/* Orders of up to this many lines are allocated with their remainders on
+ * the stack, each leftover unit picked in a pass of its own. */
+#define TSR_ALLOCATE_SMALL_MAX 16
+
+/* The leftover units of a short allocation (left < n): the first to line
+ * b1, whose remainder the floors' pass found largest (the earlier line on
+ * ties), each other to the largest remainder not yet served, the earlier
+ * line on ties (strictly greater replaces).  Served remainders become -1;
+ * more than `left` remainders are positive, so a line with a zero
+ * remainder is never served. */
+static inline void tsr__allocate_leftovers(int64_t *out, int64_t *rem, size_t n, uint64_t left,
+                                           size_t b1)
+{
+    if (left == 0)
+        return;
+    out[b1]++;
+    rem[b1] = -1;
+    for (left--; left > 0; left--) {
+        size_t i, best = 0;
+        int64_t top = -1;
+        for (i = 0; i < n; i++) {
+            if (rem[i] > top) {
+                top = rem[i];
+                best = i;
+            }
+        }
+        out[best]++;
+        rem[best] = -1;   /* served */
+    }
+}
+
+/* tsr__allocate_sum's shares for a short order of small numbers, inline
+ * (earning's per rule): 1 <= n <= TSR_ALLOCATE_SMALL_MAX, 0 <= amount <=
+ * INT32_MAX, 0 < total <= INT32_MAX the sum of the w[i] >= 0.  Then
+ * amount * w[i] < 2^62, so one 64-bit product and division give each floor
+ * and remainder; equal weights need no test of their own (their
+ * remainders tie: the first lines get the leftover units, as
+ * tsr__allocate_sum's even split gives them). */
+static inline void tsr__allocate_small32(int64_t amount, const int64_t *w, size_t n,
+                                         int64_t total, int64_t *out)
+{
+    int64_t rem[TSR_ALLOCATE_SMALL_MAX], given = 0, t1 = -1;
+    size_t i, b1 = 0;
+
+    for (i = 0; i < n; i++) {
+        uint64_t p = (uint64_t)amount * (uint64_t)w[i];
+        out[i] = (int64_t)(p / (uint64_t)total);
+        rem[i] = (int64_t)(p % (uint64_t)total);
+        given += out[i];
+        if (rem[i] > t1) {  /* the first leftover unit's line */
+            t1 = rem[i];
+            b1 = i;
+        }
+    }
+    tsr__allocate_leftovers(out, rem, n, (uint64_t)(amount - given), b1);
+}
+
 #endif /* TSR_MONEY_H */

@@ -918,6 +918,55 @@ static void test_allocate_short_order_path_matches_general_path(void **state)
         assert_int_equal(fast[i], i < 5 ? 4 : 3);
 }
 
+/* tsr__allocate_small32 (earning's per rule, inline: no test for equal
+ * weights, no check of its inputs) must give the general path's shares
+ * over its whole domain: 1..16 lines, amount and total up to INT32_MAX,
+ * zero weights, ties, every weight the same (where tsr__allocate_sum
+ * splits evenly). */
+static void test_allocate_inline_short_path_matches_general_path(void **state)
+{
+    int64_t w[TSR_ALLOCATE_SMALL_MAX], fast[TSR_ALLOCATE_SMALL_MAX],
+        slow[TSR_ALLOCATE_SMALL_MAX];
+    (void)state;
+    for (int iter = 0; iter < 50000; iter++) {
+        size_t n = 1 + (size_t)(next_u64() % TSR_ALLOCATE_SMALL_MAX);
+        int kind = (int)(next_u64() % 5u);
+        int64_t amount = kind == 0   ? (int64_t)(next_u64() % 100u)
+                         : kind == 1 ? (int64_t)(next_u64() % 1000000u)
+                         : kind == 4 ? INT32_MAX - (int64_t)(next_u64() % 3u)
+                                     : (int64_t)(next_u64() % ((uint64_t)INT32_MAX + 1u));
+        int64_t cap = kind == 4 ? INT32_MAX / (int64_t)n : 10000, total = 0;
+        bool equal = next_u64() % 4u == 0;
+        for (size_t i = 0; i < n; i++) {
+            w[i] = equal && i > 0 ? w[0]
+                   : next_u64() % 5u == 0 ? 0
+                                          : (int64_t)(next_u64() % (uint64_t)cap);
+            if (kind == 0 && !equal)
+                w[i] %= 4;   /* many equal weights: many ties */
+            total += w[i];
+        }
+        if (total == 0)
+            continue;   /* outside its domain: the caller has no points then */
+        tsr__allocate_small32(amount, w, n, total, fast);
+        if (equal)
+            assert_true(tsr__allocate_sum(amount, w, n, total, true, slow));
+        else if (n == 1)
+            assert_true(tsr__allocate(amount, w, n, slow));
+        else
+            assert_true(allocate_general(amount, w, n, total, slow));
+        for (size_t i = 0; i < n; i++)
+            if (fast[i] != slow[i])
+                fail_msg("iteration %d, line %zu of %zu: inline %lld, general %lld", iter, i,
+                         n, (long long)fast[i], (long long)slow[i]);
+    }
+    /* the edge: both at INT32_MAX, one weight a unit below the total */
+    w[0] = INT32_MAX - 1;
+    w[1] = 1;
+    tsr__allocate_small32(INT32_MAX, w, 2, INT32_MAX, fast);
+    assert_int_equal(fast[0], INT32_MAX - 1);
+    assert_int_equal(fast[1], 1);
+}
+
 /* tsr__allocate_sum (the caller summed the weights) must give what the
  * general path gives: with equal weights its split (amount / n each, the
  * leftover to the first lines) against the remainder ranking itself, short
@@ -1035,6 +1084,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_allocate_extreme_values_without_overflow),
         cmocka_unit_test(test_allocate_matches_a_reference_on_random_inputs),
         cmocka_unit_test(test_allocate_short_order_path_matches_general_path),
+        cmocka_unit_test(test_allocate_inline_short_path_matches_general_path),
         cmocka_unit_test(test_allocate_sum_equal_weights_match_the_ranking),
         cmocka_unit_test(test_allocate_over_ten_thousand_lines_stays_linear),
         cmocka_unit_test(test_parse_common_form_agrees_with_the_general_way),
