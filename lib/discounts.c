@@ -1130,6 +1130,24 @@ static int run_simple(step *st, size_t di)
     return note_effect(st, d, ok);
 }
 
+/* How simple_gate reads d's gates (tsr_discount.quiet_gate). */
+static void quiet_gate_prepare(tsr_discount *d)
+{
+    const tsr_expr *w = d->when;
+
+    d->quiet_gate = TSR_QGATE_ANY;
+    if (d->valid.any)
+        return;
+    if (!w) {
+        d->quiet_gate = TSR_QGATE_OPEN;
+    } else if (w->nfast == 1 && !w->memo &&
+               (w->fast->kind == TSR_FAST_SEGMENT || w->fast->kind == TSR_FAST_PROMO)) {
+        d->quiet_gate = w->fast->kind == TSR_FAST_SEGMENT ? TSR_QGATE_SEGMENT : TSR_QGATE_PROMO;
+        d->quiet_gate_slot = w->fast->slot;
+        d->quiet_gate_cost = w->cost;
+    }
+}
+
 void tsr__discounts_prepare(tsr_ruleset *rs)
 {
     size_t i;
@@ -1152,6 +1170,7 @@ void tsr__discounts_prepare(tsr_ruleset *rs)
                      d->effect == TSR_EFFECT_PRICE);
         d->quiet_percent = d->simple && d->has_quiet_value && d->effect == TSR_EFFECT_PERCENT &&
                            !d->base_original;
+        quiet_gate_prepare(d);
     }
     rs->discounts_simple = true;
     for (i = 0; i < rs->ndiscounts; i++)
@@ -1162,6 +1181,29 @@ void tsr__discounts_prepare(tsr_ruleset *rs)
  * The step.
  */
 
+/* A simple discount's gates without a trace: tsr__rule_gate_quiet, with
+ * the shape of its `when` and `valid` read once at load.  Only for the
+ * loop of run_all_simple, which has cleared ev->x.item (the `when` of one
+ * flag reads no line, as nothing it runs leaves an item in scope). */
+static inline int simple_gate(tsr_eval *ev, const tsr_discount *d, bool *ok)
+{
+    if (d->quiet_gate == TSR_QGATE_OPEN) {
+        *ok = d->requires < 0 || ev->res->promo_accepted[d->requires];
+        return TSR_OK;
+    }
+    /* tsr__when_inline's one flag: the same steps; a budget about to run
+     * out takes the condition's own evaluation, which reports it */
+    if (d->quiet_gate != TSR_QGATE_ANY && ev->x.steps_left >= (int64_t)d->quiet_gate_cost) {
+        const uint8_t *flags = d->quiet_gate == TSR_QGATE_SEGMENT ? ev->x.segments
+                                                              : ev->x.promo_accepted;
+        ev->x.steps_left -= d->quiet_gate_cost;
+        *ok = flags && flags[d->quiet_gate_slot] &&
+              (d->requires < 0 || ev->res->promo_accepted[d->requires]);
+        return TSR_OK;
+    }
+    return tsr__rule_gate_quiet(ev, d->when, &d->valid, d->requires, ok);
+}
+
 /* Simple discount i without a trace: its gates, then run_simple. */
 static inline int simple_discount(step *st, size_t i)
 {
@@ -1169,7 +1211,7 @@ static inline int simple_discount(step *st, size_t i)
     bool ok;
     int rc;
 
-    if ((rc = tsr__rule_gate_quiet(st->ev, d->when, &d->valid, d->requires, &ok)) != TSR_OK)
+    if ((rc = simple_gate(st->ev, d, &ok)) != TSR_OK)
         return tsr__eval_locate(st->ev, rc, &d->pos, NULL);
     if (ok)
         return run_simple(st, i);
@@ -1242,6 +1284,7 @@ static int run_all_simple(tsr_eval *ev, const uint8_t **effect)
     int rc;
 
     step_init(ev, &st, true);   /* quiet and simple; run_simple needs no scratch */
+    ev->x.item = NULL;          /* simple_gate leaves it so */
     for (i = 0; i < rs->ndiscounts; i++)
         if ((rc = simple_discount(&st, i)) != TSR_OK)
             return rc;

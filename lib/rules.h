@@ -177,6 +177,12 @@ typedef struct tsr_discount {
     /* simple, a percent of the current totals with such a value: the
      * one-pass percent may answer (simple_percent_pass) */
     bool quiet_percent;
+    /* How its gates are read without a trace, decided at load (TSR_QGATE_* in
+     * discounts.h); for a `when` of one flag, the flag's slot and the steps
+     * tsr__eval_test charges for it. */
+    uint8_t quiet_gate;
+    uint16_t quiet_gate_slot;
+    uint32_t quiet_gate_cost;
     int64_t quiet_value;
     tsr_srcpos pos;
 } tsr_discount;

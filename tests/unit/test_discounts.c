@@ -1216,6 +1216,45 @@ static void test_simple_discounts_are_decided_at_load(void **state)
     tsr_ruleset_free(rs);
 }
 
+/* How the simple path reads each discount's gates is decided at load: a
+ * discount with only `requires`, or whose `when` is one segment or code
+ * flag, is read without the general gate; every other shape takes it.
+ * (test_simple_path_gives_the_general_paths_answers and
+ * test_simple_path_keeps_the_work_budget check the answers and steps.) */
+static void test_simple_gates_are_decided_at_load(void **state)
+{
+    tsr_ruleset *rs = load(HEADER "schema:\n  customer: { pct: int }\n"
+                           "segments:\n  vip: '\"vip\" in customer.tags'\n"
+                           "promo_codes:\n  - { id: c, code: C }\n  - { id: g, code: G }\n"
+                           "discounts:\n"
+                           "  - { id: open, percent: 10 }\n"
+                           "  - { id: req, requires: c, percent: 10 }\n"
+                           "  - { id: seg, when: segment.vip, requires: c, percent: 10 }\n"
+                           "  - { id: code, when: promo.g, percent: 10 }\n"
+                           "  - { id: cmp, when: customer.pct > 1, percent: 10 }\n"
+                           "  - { id: both, when: segment.vip and promo.g, percent: 10 }\n"
+                           "  - { id: valid, when: segment.vip, percent: 10,\n"
+                           "      valid: { weekdays: [1] } }\n"
+                           "  - { id: chan, percent: 10, channels: [web] }\n");
+    const tsr_discount *d;
+    (void)state;
+
+    assert_int_equal(discount_named(rs, "open")->quiet_gate, TSR_QGATE_OPEN);
+    assert_int_equal(discount_named(rs, "req")->quiet_gate, TSR_QGATE_OPEN);
+    d = discount_named(rs, "seg");
+    assert_int_equal(d->quiet_gate, TSR_QGATE_SEGMENT);
+    assert_int_equal(d->quiet_gate_slot, 0);
+    assert_int_equal(d->quiet_gate_cost, d->when->cost);
+    d = discount_named(rs, "code");
+    assert_int_equal(d->quiet_gate, TSR_QGATE_PROMO);
+    assert_int_equal(d->quiet_gate_slot, 1);
+    assert_int_equal(discount_named(rs, "cmp")->quiet_gate, TSR_QGATE_ANY);
+    assert_int_equal(discount_named(rs, "both")->quiet_gate, TSR_QGATE_ANY);
+    assert_int_equal(discount_named(rs, "valid")->quiet_gate, TSR_QGATE_ANY);
+    assert_int_equal(discount_named(rs, "chan")->quiet_gate, TSR_QGATE_ANY);
+    tsr_ruleset_free(rs);
+}
+
 /* The answer to `order` without a trace: the result JSON, or the error;
  * *steps: the work the budget counted. */
 static char *quiet_answer(const tsr_ruleset *rs, const char *order, uint64_t *steps)
@@ -1626,6 +1665,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_base_original_and_pick_on_every_groups),
         cmocka_unit_test(test_percent_on_every_unit_rounds_once),
         cmocka_unit_test(test_simple_discounts_are_decided_at_load),
+        cmocka_unit_test(test_simple_gates_are_decided_at_load),
         cmocka_unit_test(test_simple_path_gives_the_general_paths_answers),
         cmocka_unit_test(test_simple_path_answers),
         cmocka_unit_test(test_simple_percent_records_only_what_it_saves),
