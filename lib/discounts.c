@@ -911,7 +911,7 @@ static bool some_accepted(const tsr_result *r)
     return false;
 }
 
-/* The step's fields, no scratch yet (setup, run_all_simple); quiet: no trace. */
+/* The step's fields, no scratch yet (setup); quiet: no trace. */
 static inline void step_init(tsr_eval *ev, step *st, bool quiet)
 {
     /* the scratch pointers are set by scratch(), before anything reads them */
@@ -1283,7 +1283,13 @@ static int run_all_simple(tsr_eval *ev, const uint8_t **effect)
     size_t i;
     int rc;
 
-    step_init(ev, &st, true);   /* quiet and simple; run_simple needs no scratch */
+    /* quiet and simple: run_simple reads only these fields (no scratch,
+     * no claims of its own) */
+    st.ev = ev;
+    st.nlines = ev->res->nlines;
+    st.room = NULL;
+    st.promo_effect = NULL;
+    st.nnone = 0;
     ev->x.item = NULL;          /* simple_gate leaves it so */
     for (i = 0; i < rs->ndiscounts; i++)
         if ((rc = simple_discount(&st, i)) != TSR_OK)
