@@ -667,6 +667,44 @@ static void test_index_finds_the_rule_trying_every_rule_would(void **state)
     tsr_ruleset_free(set);
 }
 
+/* A rule set of a few exact codes (compared in turn, without the hash
+ * table): codes of one length that differ in their first, middle or last
+ * byte, long and short ones, each found as itself; unknown codes of a
+ * length some code has, and of none, are not found. */
+static void test_few_exact_codes_are_found_and_only_they(void **state)
+{
+    static const char yaml[] = "tessera: 1\nruleset: few\ncurrency: EUR\npromo_codes:\n"
+                               "  - { id: a, code: AB12 }\n  - { id: b, code: AB13 }\n"
+                               "  - { id: c, code: XB12 }\n  - { id: d, code: A }\n"
+                               "  - { id: e, code: SUMMER-2026-LONG }\n"
+                               "  - { id: f, code: SUMMER-2026-LONF }\n"
+                               "  - { id: g, code: ACB12 }\n";
+    static const struct { const char *code; const char *id; } cases[] = {
+        { "AB12", "a" }, { "AB13", "b" }, { "XB12", "c" }, { "A", "d" },
+        { "SUMMER-2026-LONG", "e" }, { "SUMMER-2026-LONF", "f" }, { "ACB12", "g" },
+        { "AB14", NULL }, { "YB12", NULL }, { "AC12", NULL }, { "B", NULL },
+        { "SUMMER-2026-LONH", NULL }, { "AB123", NULL }, { "AB1", NULL }, { "", NULL },
+    };
+    const tsr_promo_index *ix;
+    tsr_ruleset *set = NULL;
+    tsr_error err;
+    size_t i;
+    (void)state;
+
+    assert_int_equal(tsr_ruleset_load_string(&set, yaml, sizeof yaml - 1, "few.yaml", NULL, &err),
+                     TSR_OK);
+    ix = set->promo_index;
+    assert_null(ix->codes);   /* the few are compared in turn */
+    assert_int_equal(ix->nfew, 7);
+    for (i = 0; i < TSR_ARRAY_LEN(cases); i++) {
+        int got = tsr__promo_index_exact(ix, cases[i].code, strlen(cases[i].code));
+        if (!cases[i].id ? got != -1 : got < 0 || strcmp(set->promos[got].id, cases[i].id) != 0)
+            fail_msg("`%s`: rule %d", cases[i].code, got);
+        assert_int_equal(got, tsr__promo_index_lookup(ix, cases[i].code, strlen(cases[i].code)));
+    }
+    tsr_ruleset_free(set);
+}
+
 /* Thousands of exact codes and patterns: every code is found, unknown ones
  * are not, including codes that share a slot of the hash table with
  * another (at this load some always do). */
@@ -782,6 +820,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_a_pattern_past_its_limit_names_the_rule_and_the_entered_code),
         cmocka_unit_test(test_trace_quotes_a_long_code_without_splitting_a_character),
         cmocka_unit_test(test_index_finds_the_rule_trying_every_rule_would),
+        cmocka_unit_test(test_few_exact_codes_are_found_and_only_they),
         cmocka_unit_test(test_many_codes_and_patterns_are_found_despite_colliding_slots),
         cmocka_unit_test(test_limits_too_small_to_skip_safely_keep_every_pattern),
     };
