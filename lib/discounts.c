@@ -971,12 +971,12 @@ typedef struct simple_lines {
  * and each saving is the inline percent (tsr__percent_all_fits).  False,
  * having changed nothing but *sl, when one of these does not hold:
  * simple_outcome then takes the steps one by one. */
-static bool simple_percent_pass(step *st, const tsr_discount *d, const uint8_t *memo,
-                                simple_lines *sl, bool *ok)
+static inline __attribute__((always_inline)) bool
+percent_pass_in(step *st, const tsr_discount *d, const uint8_t *memo, simple_lines *sl, bool *ok,
+                tsr_rounding mode)
 {
     const tsr_res_line *l = st->ev->res->lines;
     const size_t nmemo = st->ev->rs->nmemo;
-    const tsr_rounding mode = st->ev->rs->rounding;
     const int64_t value = d->quiet_value;
     size_t i, n = 0;
 
@@ -1005,6 +1005,21 @@ static bool simple_percent_pass(step *st, const tsr_discount *d, const uint8_t *
     sl->n = n;
     *ok = n > 0;
     return true;
+}
+
+/* percent_pass_in with the rule set's rounding known in each copy: no
+ * switch per line. */
+static bool simple_percent_pass(step *st, const tsr_discount *d, const uint8_t *memo,
+                                simple_lines *sl, bool *ok)
+{
+    switch (st->ev->rs->rounding) {
+    case TSR_ROUND_HALF_UP:
+        return percent_pass_in(st, d, memo, sl, ok, TSR_ROUND_HALF_UP);
+    case TSR_ROUND_HALF_EVEN:
+        return percent_pass_in(st, d, memo, sl, ok, TSR_ROUND_HALF_EVEN);
+    default:
+        return percent_pass_in(st, d, memo, sl, ok, st->ev->rs->rounding);
+    }
 }
 
 /* Up to the saving of each line: what evaluate() does for a simple

@@ -1450,6 +1450,56 @@ static void test_simple_path_answers(void **state)
     tsr_ruleset_free(rs);
 }
 
+/* The one-pass percent rounds each saving as the rule set says (it is
+ * compiled once per rounding mode): exact halves of an even and an odd
+ * result under each mode, the same both ways. */
+static void test_simple_percent_rounds_as_the_rule_set_says(void **state)
+{
+    static const char *const modes[] = { "half_up", "half_even", "down" };
+    /* 50 % of 0.05 = 0.025 and of 0.07 = 0.035, 12.5 % of 0.04 = 0.005
+     * (0.00 leaves the code without effect) */
+    static const char *const want[][3] = {
+        { "\"amount\":\"0.03\"", "\"amount\":\"0.04\"", "\"amount\":\"0.01\"" },
+        { "\"amount\":\"0.02\"", "\"amount\":\"0.04\"", "no_effect" },
+        { "\"amount\":\"0.02\"", "\"amount\":\"0.03\"", "no_effect" },
+    };
+    char yaml[512];
+    size_t m;
+    (void)state;
+
+    for (m = 0; m < TSR_ARRAY_LEN(modes); m++) {
+        tsr_ruleset *rs;
+        char *json;
+        /* the category's `for` fills the per-line memo the one pass reads */
+        snprintf(yaml, sizeof yaml, HEADER "rounding: %s\nschema:\n  item: { n: int }\n"
+                 "categories:\n  - { id: never, for: item.kind == \"ticket\","
+                 " when: item.n > 1, price: 0.00 }\n"
+                 "promo_codes:\n  - { id: h, code: H }\n  - { id: e, code: E }\n"
+                 "discounts:\n"
+                 "  - { id: half, requires: h, for: item.kind == \"ticket\", percent: 50 }\n"
+                 "  - { id: eighth, requires: e, for: item.kind == \"ticket\","
+                 " percent: 12.5 }\n", modes[m]);
+        rs = load(yaml);
+        assert_true(rs->discounts_simple);
+        json = same_both_ways(rs, "{" DT ", \"promo_codes\": [\"H\"], \"items\": ["
+                              LINE("ticket", "0.05", 1) "]}");
+        if (!strstr(json, want[m][0]))
+            fail_msg("%s: %s", modes[m], json);
+        free(json);
+        json = same_both_ways(rs, "{" DT ", \"promo_codes\": [\"H\"], \"items\": ["
+                              LINE("ticket", "0.07", 1) "]}");
+        if (!strstr(json, want[m][1]))
+            fail_msg("%s: %s", modes[m], json);
+        free(json);
+        json = same_both_ways(rs, "{" DT ", \"promo_codes\": [\"E\"], \"items\": ["
+                              LINE("ticket", "0.04", 1) "]}");
+        if (!strstr(json, want[m][2]))
+            fail_msg("%s: %s", modes[m], json);
+        free(json);
+        tsr_ruleset_free(rs);
+    }
+}
+
 /* The one-pass percent records only the lines it saves on (not a free
  * line, nor the lines a 0 % leaves as they were), and the effect per code sits after the
  * lines' room, zeroed: in one store for a few codes, else with memset (20
@@ -1669,6 +1719,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_simple_path_gives_the_general_paths_answers),
         cmocka_unit_test(test_simple_path_answers),
         cmocka_unit_test(test_simple_percent_records_only_what_it_saves),
+        cmocka_unit_test(test_simple_percent_rounds_as_the_rule_set_says),
         cmocka_unit_test(test_simple_discount_on_a_long_order),
         cmocka_unit_test(test_simple_path_keeps_the_work_budget),
         cmocka_unit_test(test_inline_percent_matches_units_saving),
