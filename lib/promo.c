@@ -54,11 +54,12 @@ static size_t normalise(const char *s, size_t n, char *out)
 {
     size_t i;
 
-    while (n > 0 && is_ascii_space((unsigned char)s[0])) {
+    /* a byte above ' ' is no space: one test for the usual ends */
+    while (n > 0 && (unsigned char)s[0] <= ' ' && is_ascii_space((unsigned char)s[0])) {
         s++;
         n--;
     }
-    while (n > 0 && is_ascii_space((unsigned char)s[n - 1]))
+    while (n > 0 && (unsigned char)s[n - 1] <= ' ' && is_ascii_space((unsigned char)s[n - 1]))
         n--;
     out[n] = '\0';
     if (n >= 8) {
