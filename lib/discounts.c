@@ -1295,7 +1295,7 @@ static int run_all_simple(tsr_eval *ev, const uint8_t **effect)
 {
     const tsr_ruleset *rs = ev->rs;
     step st;
-    size_t i;
+    size_t i, n;
     int rc;
 
     /* quiet and simple: run_simple reads only these fields (no scratch,
@@ -1305,11 +1305,12 @@ static int run_all_simple(tsr_eval *ev, const uint8_t **effect)
     st.room = NULL;
     st.promo_effect = NULL;
     st.nnone = 0;
-    ev->x.item = NULL;          /* simple_gate leaves it so */
-    for (i = 0; i < rs->ndiscounts; i++)
+    /* simple_gate leaves it so, and run_simple clears it after a line's
+     * `for`: no line is in scope after the step */
+    ev->x.item = NULL;
+    for (i = 0, n = rs->ndiscounts; i < n; i++)
         if ((rc = simple_discount(&st, i)) != TSR_OK)
             return rc;
-    ev->x.item = NULL;
     *effect = st.nnone ? st.promo_effect : NULL;
     return TSR_OK;
 }
