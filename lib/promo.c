@@ -335,13 +335,19 @@ static int check_entry(tsr_eval *ev, size_t i, int promo, entry_note *note)
     tsr_promo_reason reason;
     int rc;
 
-    reason = check_window(ev, p, &note->why);
-    if (reason == TSR_PR_NONE && (rc = check_eligible(ev, p, &reason, &note->why)) != TSR_OK)
-        return rc;
-    if (reason == TSR_PR_NONE)
-        reason = check_usage(ev, i, promo, &note->why);
-    if (reason == TSR_PR_NONE)
-        reason = check_combinable(ev, i, promo, &note->why);
+    /* an open rule (the usual one) passes every check but the entries
+     * before it, and the first entry has none */
+    if (p->open && i == 0) {
+        reason = TSR_PR_NONE;
+    } else {
+        reason = check_window(ev, p, &note->why);
+        if (reason == TSR_PR_NONE && (rc = check_eligible(ev, p, &reason, &note->why)) != TSR_OK)
+            return rc;
+        if (reason == TSR_PR_NONE)
+            reason = check_usage(ev, i, promo, &note->why);
+        if (reason == TSR_PR_NONE)
+            reason = check_combinable(ev, i, promo, &note->why);
+    }
     e->status = reason == TSR_PR_NONE ? TSR_PROMO_ACCEPTED : TSR_PROMO_REJECTED;
     e->reason = reason;
     if (reason == TSR_PR_NONE) {

@@ -107,6 +107,9 @@ typedef struct tsr_promo {
     bool combinable;            /* default true */
     tsr_srcpos pos;
     bool used;                  /* named by some `requires` or `promo.ID` */
+    /* No `when`, `valid`, `channels` nor usage limit: only the codes entered
+     * before it can refuse it (set at load with the promo index) */
+    bool open;
 } tsr_promo;
 
 typedef enum tsr_effect {

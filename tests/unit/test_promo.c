@@ -201,6 +201,55 @@ static void test_code_is_trimmed_and_upper_cased_then_echoed(void **state)
     tsr_result_free(r);
 }
 
+/* A rule without `when`, `valid`, `channels` or usage limits is marked open
+ * at load, and its code entered first is accepted without the checks: the
+ * same answers, with and without a trace, as with every check run (every
+ * rule's mark cleared), for codes of open and of other rules in either
+ * order. */
+static void test_open_codes_give_the_answers_of_every_check(void **state)
+{
+    static const char *const open_ids[] = { "doc-zero", "solo", "nothing", "points" };
+    static const char *const other_ids[] = { "doctors", "summer", "members", "weekend", "web",
+                                             "later" };
+    static const struct { const char *codes, *extra; } orders[] = {
+        { "\"DOC-000000\"", NULL }, { "\"SOLO\"", NULL }, { "\"POINTS\", \"POINTS\"", NULL },
+        { "\"SOLO\", \"NOTHING\"", NULL }, { "\"NOTHING\", \"SOLO\"", NULL },
+        { "\"SUMMER10\"", "\"promo_total_uses\": {\"summer\": 100}" },
+        { "\"SUMMER10\", \"SOLO\"", NULL }, { "\"MEMBER\", \"POINTS\"", NULL },
+        { "\"WEEKEND\"", NULL }, { "\"WEB\"", NULL }, { "\"LATER\", \"DOC-000000\"", NULL },
+        { "\"DOC-123456\"", "\"promo_uses\": {\"doctors\": 1}" }, { "\"UNKNOWN\"", NULL },
+    };
+    bool saved[16];
+    size_t i, k;
+    int quiet;
+    (void)state;
+
+    for (i = 0; i < TSR_ARRAY_LEN(open_ids); i++)
+        assert_true(rs->promos[promo_index(open_ids[i])].open);
+    for (i = 0; i < TSR_ARRAY_LEN(other_ids); i++)
+        assert_false(rs->promos[promo_index(other_ids[i])].open);
+    assert_true(rs->npromos <= TSR_ARRAY_LEN(saved));
+    for (k = 0; k < TSR_ARRAY_LEN(orders); k++)
+        for (quiet = 0; quiet <= 1; quiet++) {
+            tsr_result *r = eval_codes_opts(NULL, orders[k].codes, orders[k].extra, 0, quiet);
+            char *fast = strdup(tsr_result_json(r, NULL));
+            tsr_result_free(r);
+            assert_non_null(fast);
+            for (i = 0; i < rs->npromos; i++) {
+                saved[i] = rs->promos[i].open;
+                rs->promos[i].open = false;
+            }
+            r = eval_codes_opts(NULL, orders[k].codes, orders[k].extra, 0, quiet);
+            for (i = 0; i < rs->npromos; i++)
+                rs->promos[i].open = saved[i];
+            if (strcmp(fast, tsr_result_json(r, NULL)) != 0)
+                fail_msg("[%s]: %s\nevery check: %s", orders[k].codes, fast,
+                         tsr_result_json(r, NULL));
+            tsr_result_free(r);
+            free(fast);
+        }
+}
+
 /* The entered code upper-cased and trimmed a byte at a time, as the
  * language defines it: what promo.c's word-at-a-time normalising must give
  * for every length (its 4-, 8- and overlapping-tail cases). */
@@ -802,6 +851,7 @@ int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_code_is_trimmed_and_upper_cased_then_echoed),
+        cmocka_unit_test(test_open_codes_give_the_answers_of_every_check),
         cmocka_unit_test(test_codes_read_the_same_without_a_trace),
         cmocka_unit_test(test_codes_of_every_length_are_upper_cased_byte_for_byte),
         cmocka_unit_test(test_pattern_must_match_the_whole_code),
