@@ -385,6 +385,9 @@ static int trace_promo(tsr_eval *ev, size_t p, const entry_note *notes)
 }
 
 /* Step 4 for an order that enters codes, or with a trace. */
+#if defined(__GNUC__)
+__attribute__((noinline))   /* its frame only for an order that enters codes */
+#endif
 static int read_codes(tsr_eval *ev)
 {
     const tsr_order *o = ev->order;
