@@ -1197,9 +1197,8 @@ void tsr__discounts_prepare(tsr_ruleset *rs)
  */
 
 /* A simple discount's gates without a trace: tsr__rule_gate_quiet, with
- * the shape of its `when` and `valid` read once at load.  Only for the
- * loop of run_all_simple, which has cleared ev->x.item (the `when` of one
- * flag reads no line, as nothing it runs leaves an item in scope). */
+ * the shape of its `when` and `valid` read once at load.  Its callers have
+ * left no line in scope (ev->x.item NULL), as tsr__rule_gate_quiet would. */
 static inline int simple_gate(tsr_eval *ev, const tsr_discount *d, bool *ok)
 {
     if (d->quiet_gate == TSR_QGATE_OPEN) {
@@ -1241,8 +1240,10 @@ static int run_discount(step *st, size_t i)
     size_t k = 1;
     int rc;
 
-    if (st->simple && d->simple)
+    if (st->simple && d->simple) {
+        st->ev->x.item = NULL;   /* for simple_gate */
         return simple_discount(st, i);
+    }
     if ((rc = scratch(st, false)) != TSR_OK)
         return rc;
     st->members[0] = i;
@@ -1305,8 +1306,8 @@ static int run_all_simple(tsr_eval *ev, const uint8_t **effect)
     st.room = NULL;
     st.promo_effect = NULL;
     st.nnone = 0;
-    /* simple_gate leaves it so, and run_simple clears it after a line's
-     * `for`: no line is in scope after the step */
+    /* no line in scope for simple_gate, nor after the step: run_simple
+     * clears it again after a line's `for` */
     ev->x.item = NULL;
     for (i = 0, n = rs->ndiscounts; i < n; i++)
         if ((rc = simple_discount(&st, i)) != TSR_OK)
