@@ -911,7 +911,7 @@ static bool some_accepted(const tsr_result *r)
     return false;
 }
 
-/* The step's fields, no scratch yet (setup, run_all_simple); quiet: no trace. */
+/* The step's fields, no scratch yet (setup); quiet: no trace. */
 static inline void step_init(tsr_eval *ev, step *st, bool quiet)
 {
     /* the scratch pointers are set by scratch(), before anything reads them */
@@ -971,12 +971,12 @@ typedef struct simple_lines {
  * and each saving is the inline percent (tsr__percent_all_fits).  False,
  * having changed nothing but *sl, when one of these does not hold:
  * simple_outcome then takes the steps one by one. */
-static bool simple_percent_pass(step *st, const tsr_discount *d, const uint8_t *memo,
-                                simple_lines *sl, bool *ok)
+static inline __attribute__((always_inline)) bool
+percent_pass_in(step *st, const tsr_discount *d, const uint8_t *memo, simple_lines *sl, bool *ok,
+                tsr_rounding mode)
 {
     const tsr_res_line *l = st->ev->res->lines;
     const size_t nmemo = st->ev->rs->nmemo;
-    const tsr_rounding mode = st->ev->rs->rounding;
     const int64_t value = d->quiet_value;
     size_t i, n = 0;
 
@@ -1005,6 +1005,21 @@ static bool simple_percent_pass(step *st, const tsr_discount *d, const uint8_t *
     sl->n = n;
     *ok = n > 0;
     return true;
+}
+
+/* percent_pass_in with the rule set's rounding known in each copy: no
+ * switch per line. */
+static bool simple_percent_pass(step *st, const tsr_discount *d, const uint8_t *memo,
+                                simple_lines *sl, bool *ok)
+{
+    switch (st->ev->rs->rounding) {
+    case TSR_ROUND_HALF_UP:
+        return percent_pass_in(st, d, memo, sl, ok, TSR_ROUND_HALF_UP);
+    case TSR_ROUND_HALF_EVEN:
+        return percent_pass_in(st, d, memo, sl, ok, TSR_ROUND_HALF_EVEN);
+    default:
+        return percent_pass_in(st, d, memo, sl, ok, st->ev->rs->rounding);
+    }
 }
 
 /* Up to the saving of each line: what evaluate() does for a simple
@@ -1130,6 +1145,24 @@ static int run_simple(step *st, size_t di)
     return note_effect(st, d, ok);
 }
 
+/* How simple_gate reads d's gates (tsr_discount.quiet_gate). */
+static void quiet_gate_prepare(tsr_discount *d)
+{
+    const tsr_expr *w = d->when;
+
+    d->quiet_gate = TSR_QGATE_ANY;
+    if (d->valid.any)
+        return;
+    if (!w) {
+        d->quiet_gate = TSR_QGATE_OPEN;
+    } else if (w->nfast == 1 && !w->memo &&
+               (w->fast->kind == TSR_FAST_SEGMENT || w->fast->kind == TSR_FAST_PROMO)) {
+        d->quiet_gate = w->fast->kind == TSR_FAST_SEGMENT ? TSR_QGATE_SEGMENT : TSR_QGATE_PROMO;
+        d->quiet_gate_slot = w->fast->slot;
+        d->quiet_gate_cost = w->cost;
+    }
+}
+
 void tsr__discounts_prepare(tsr_ruleset *rs)
 {
     size_t i;
@@ -1152,6 +1185,7 @@ void tsr__discounts_prepare(tsr_ruleset *rs)
                      d->effect == TSR_EFFECT_PRICE);
         d->quiet_percent = d->simple && d->has_quiet_value && d->effect == TSR_EFFECT_PERCENT &&
                            !d->base_original;
+        quiet_gate_prepare(d);
     }
     rs->discounts_simple = true;
     for (i = 0; i < rs->ndiscounts; i++)
@@ -1162,6 +1196,28 @@ void tsr__discounts_prepare(tsr_ruleset *rs)
  * The step.
  */
 
+/* A simple discount's gates without a trace: tsr__rule_gate_quiet, with
+ * the shape of its `when` and `valid` read once at load.  Its callers have
+ * left no line in scope (ev->x.item NULL), as tsr__rule_gate_quiet would. */
+static inline int simple_gate(tsr_eval *ev, const tsr_discount *d, bool *ok)
+{
+    if (d->quiet_gate == TSR_QGATE_OPEN) {
+        *ok = d->requires < 0 || ev->res->promo_accepted[d->requires];
+        return TSR_OK;
+    }
+    /* tsr__when_inline's one flag: the same steps; a budget about to run
+     * out takes the condition's own evaluation, which reports it */
+    if (d->quiet_gate != TSR_QGATE_ANY && ev->x.steps_left >= (int64_t)d->quiet_gate_cost) {
+        const uint8_t *flags = d->quiet_gate == TSR_QGATE_SEGMENT ? ev->x.segments
+                                                              : ev->x.promo_accepted;
+        ev->x.steps_left -= d->quiet_gate_cost;
+        *ok = flags && flags[d->quiet_gate_slot] &&
+              (d->requires < 0 || ev->res->promo_accepted[d->requires]);
+        return TSR_OK;
+    }
+    return tsr__rule_gate_quiet(ev, d->when, &d->valid, d->requires, ok);
+}
+
 /* Simple discount i without a trace: its gates, then run_simple. */
 static inline int simple_discount(step *st, size_t i)
 {
@@ -1169,7 +1225,7 @@ static inline int simple_discount(step *st, size_t i)
     bool ok;
     int rc;
 
-    if ((rc = tsr__rule_gate_quiet(st->ev, d->when, &d->valid, d->requires, &ok)) != TSR_OK)
+    if ((rc = simple_gate(st->ev, d, &ok)) != TSR_OK)
         return tsr__eval_locate(st->ev, rc, &d->pos, NULL);
     if (ok)
         return run_simple(st, i);
@@ -1184,8 +1240,10 @@ static int run_discount(step *st, size_t i)
     size_t k = 1;
     int rc;
 
-    if (st->simple && d->simple)
+    if (st->simple && d->simple) {
+        st->ev->x.item = NULL;   /* for simple_gate */
         return simple_discount(st, i);
+    }
     if ((rc = scratch(st, false)) != TSR_OK)
         return rc;
     st->members[0] = i;
@@ -1238,14 +1296,22 @@ static int run_all_simple(tsr_eval *ev, const uint8_t **effect)
 {
     const tsr_ruleset *rs = ev->rs;
     step st;
-    size_t i;
+    size_t i, n;
     int rc;
 
-    step_init(ev, &st, true);   /* quiet and simple; run_simple needs no scratch */
-    for (i = 0; i < rs->ndiscounts; i++)
+    /* quiet and simple: run_simple reads only these fields (no scratch,
+     * no claims of its own) */
+    st.ev = ev;
+    st.nlines = ev->res->nlines;
+    st.room = NULL;
+    st.promo_effect = NULL;
+    st.nnone = 0;
+    /* no line in scope for simple_gate, nor after the step: run_simple
+     * clears it again after a line's `for` */
+    ev->x.item = NULL;
+    for (i = 0, n = rs->ndiscounts; i < n; i++)
         if ((rc = simple_discount(&st, i)) != TSR_OK)
             return rc;
-    ev->x.item = NULL;
     *effect = st.nnone ? st.promo_effect : NULL;
     return TSR_OK;
 }

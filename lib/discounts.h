@@ -8,6 +8,15 @@
 
 #include "eval.h"
 
+/* tsr_discount.quiet_gate: how a simple discount's gates are read without
+ * a trace (simple_gate in discounts.c), decided at load. */
+enum {
+    TSR_QGATE_ANY = 0,   /* tsr__rule_gate_quiet */
+    TSR_QGATE_OPEN,      /* no `when`, `valid` nor `channels`: `requires` alone */
+    TSR_QGATE_SEGMENT,   /* `when` one segment flag, no `valid` nor `channels` */
+    TSR_QGATE_PROMO      /* `when` one promo code flag, no `valid` nor `channels` */
+};
+
 /* The unit-level mechanics of step 5 (discount_units.c, used by
  * discounts.c).  A line is a run of `qty` units at its current unit price
  * total/qty, a fraction in general, always compared and used exactly. */

@@ -54,11 +54,12 @@ static size_t normalise(const char *s, size_t n, char *out)
 {
     size_t i;
 
-    while (n > 0 && is_ascii_space((unsigned char)s[0])) {
+    /* a byte above ' ' is no space: one test for the usual ends */
+    while (n > 0 && (unsigned char)s[0] <= ' ' && is_ascii_space((unsigned char)s[0])) {
         s++;
         n--;
     }
-    while (n > 0 && is_ascii_space((unsigned char)s[n - 1]))
+    while (n > 0 && (unsigned char)s[n - 1] <= ' ' && is_ascii_space((unsigned char)s[n - 1]))
         n--;
     out[n] = '\0';
     if (n >= 8) {
@@ -334,13 +335,19 @@ static int check_entry(tsr_eval *ev, size_t i, int promo, entry_note *note)
     tsr_promo_reason reason;
     int rc;
 
-    reason = check_window(ev, p, &note->why);
-    if (reason == TSR_PR_NONE && (rc = check_eligible(ev, p, &reason, &note->why)) != TSR_OK)
-        return rc;
-    if (reason == TSR_PR_NONE)
-        reason = check_usage(ev, i, promo, &note->why);
-    if (reason == TSR_PR_NONE)
-        reason = check_combinable(ev, i, promo, &note->why);
+    /* an open rule (the usual one) passes every check but the entries
+     * before it, and the first entry has none */
+    if (p->open && i == 0) {
+        reason = TSR_PR_NONE;
+    } else {
+        reason = check_window(ev, p, &note->why);
+        if (reason == TSR_PR_NONE && (rc = check_eligible(ev, p, &reason, &note->why)) != TSR_OK)
+            return rc;
+        if (reason == TSR_PR_NONE)
+            reason = check_usage(ev, i, promo, &note->why);
+        if (reason == TSR_PR_NONE)
+            reason = check_combinable(ev, i, promo, &note->why);
+    }
     e->status = reason == TSR_PR_NONE ? TSR_PROMO_ACCEPTED : TSR_PROMO_REJECTED;
     e->reason = reason;
     if (reason == TSR_PR_NONE) {
@@ -378,6 +385,9 @@ static int trace_promo(tsr_eval *ev, size_t p, const entry_note *notes)
 }
 
 /* Step 4 for an order that enters codes, or with a trace. */
+#if defined(__GNUC__)
+__attribute__((noinline))   /* its frame only for an order that enters codes */
+#endif
 static int read_codes(tsr_eval *ev)
 {
     const tsr_order *o = ev->order;

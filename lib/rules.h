@@ -107,6 +107,9 @@ typedef struct tsr_promo {
     bool combinable;            /* default true */
     tsr_srcpos pos;
     bool used;                  /* named by some `requires` or `promo.ID` */
+    /* No `when`, `valid`, `channels` nor usage limit: only the codes entered
+     * before it can refuse it (set at load with the promo index) */
+    bool open;
 } tsr_promo;
 
 typedef enum tsr_effect {
@@ -177,6 +180,12 @@ typedef struct tsr_discount {
     /* simple, a percent of the current totals with such a value: the
      * one-pass percent may answer (simple_percent_pass) */
     bool quiet_percent;
+    /* How its gates are read without a trace, decided at load (TSR_QGATE_* in
+     * discounts.h); for a `when` of one flag, the flag's slot and the steps
+     * tsr__eval_test charges for it. */
+    uint8_t quiet_gate;
+    uint16_t quiet_gate_slot;
+    uint32_t quiet_gate_cost;
     int64_t quiet_value;
     tsr_srcpos pos;
 } tsr_discount;

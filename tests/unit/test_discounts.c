@@ -1216,6 +1216,45 @@ static void test_simple_discounts_are_decided_at_load(void **state)
     tsr_ruleset_free(rs);
 }
 
+/* How the simple path reads each discount's gates is decided at load: a
+ * discount with only `requires`, or whose `when` is one segment or code
+ * flag, is read without the general gate; every other shape takes it.
+ * (test_simple_path_gives_the_general_paths_answers and
+ * test_simple_path_keeps_the_work_budget check the answers and steps.) */
+static void test_simple_gates_are_decided_at_load(void **state)
+{
+    tsr_ruleset *rs = load(HEADER "schema:\n  customer: { pct: int }\n"
+                           "segments:\n  vip: '\"vip\" in customer.tags'\n"
+                           "promo_codes:\n  - { id: c, code: C }\n  - { id: g, code: G }\n"
+                           "discounts:\n"
+                           "  - { id: open, percent: 10 }\n"
+                           "  - { id: req, requires: c, percent: 10 }\n"
+                           "  - { id: seg, when: segment.vip, requires: c, percent: 10 }\n"
+                           "  - { id: code, when: promo.g, percent: 10 }\n"
+                           "  - { id: cmp, when: customer.pct > 1, percent: 10 }\n"
+                           "  - { id: both, when: segment.vip and promo.g, percent: 10 }\n"
+                           "  - { id: valid, when: segment.vip, percent: 10,\n"
+                           "      valid: { weekdays: [1] } }\n"
+                           "  - { id: chan, percent: 10, channels: [web] }\n");
+    const tsr_discount *d;
+    (void)state;
+
+    assert_int_equal(discount_named(rs, "open")->quiet_gate, TSR_QGATE_OPEN);
+    assert_int_equal(discount_named(rs, "req")->quiet_gate, TSR_QGATE_OPEN);
+    d = discount_named(rs, "seg");
+    assert_int_equal(d->quiet_gate, TSR_QGATE_SEGMENT);
+    assert_int_equal(d->quiet_gate_slot, 0);
+    assert_int_equal(d->quiet_gate_cost, d->when->cost);
+    d = discount_named(rs, "code");
+    assert_int_equal(d->quiet_gate, TSR_QGATE_PROMO);
+    assert_int_equal(d->quiet_gate_slot, 1);
+    assert_int_equal(discount_named(rs, "cmp")->quiet_gate, TSR_QGATE_ANY);
+    assert_int_equal(discount_named(rs, "both")->quiet_gate, TSR_QGATE_ANY);
+    assert_int_equal(discount_named(rs, "valid")->quiet_gate, TSR_QGATE_ANY);
+    assert_int_equal(discount_named(rs, "chan")->quiet_gate, TSR_QGATE_ANY);
+    tsr_ruleset_free(rs);
+}
+
 /* The answer to `order` without a trace: the result JSON, or the error;
  * *steps: the work the budget counted. */
 static char *quiet_answer(const tsr_ruleset *rs, const char *order, uint64_t *steps)
@@ -1409,6 +1448,56 @@ static void test_simple_path_answers(void **state)
     assert_null(strstr(json, "\"rejected\""));
     free(json);
     tsr_ruleset_free(rs);
+}
+
+/* The one-pass percent rounds each saving as the rule set says (it is
+ * compiled once per rounding mode): exact halves of an even and an odd
+ * result under each mode, the same both ways. */
+static void test_simple_percent_rounds_as_the_rule_set_says(void **state)
+{
+    static const char *const modes[] = { "half_up", "half_even", "down" };
+    /* 50 % of 0.05 = 0.025 and of 0.07 = 0.035, 12.5 % of 0.04 = 0.005
+     * (0.00 leaves the code without effect) */
+    static const char *const want[][3] = {
+        { "\"amount\":\"0.03\"", "\"amount\":\"0.04\"", "\"amount\":\"0.01\"" },
+        { "\"amount\":\"0.02\"", "\"amount\":\"0.04\"", "no_effect" },
+        { "\"amount\":\"0.02\"", "\"amount\":\"0.03\"", "no_effect" },
+    };
+    char yaml[512];
+    size_t m;
+    (void)state;
+
+    for (m = 0; m < TSR_ARRAY_LEN(modes); m++) {
+        tsr_ruleset *rs;
+        char *json;
+        /* the category's `for` fills the per-line memo the one pass reads */
+        snprintf(yaml, sizeof yaml, HEADER "rounding: %s\nschema:\n  item: { n: int }\n"
+                 "categories:\n  - { id: never, for: item.kind == \"ticket\","
+                 " when: item.n > 1, price: 0.00 }\n"
+                 "promo_codes:\n  - { id: h, code: H }\n  - { id: e, code: E }\n"
+                 "discounts:\n"
+                 "  - { id: half, requires: h, for: item.kind == \"ticket\", percent: 50 }\n"
+                 "  - { id: eighth, requires: e, for: item.kind == \"ticket\","
+                 " percent: 12.5 }\n", modes[m]);
+        rs = load(yaml);
+        assert_true(rs->discounts_simple);
+        json = same_both_ways(rs, "{" DT ", \"promo_codes\": [\"H\"], \"items\": ["
+                              LINE("ticket", "0.05", 1) "]}");
+        if (!strstr(json, want[m][0]))
+            fail_msg("%s: %s", modes[m], json);
+        free(json);
+        json = same_both_ways(rs, "{" DT ", \"promo_codes\": [\"H\"], \"items\": ["
+                              LINE("ticket", "0.07", 1) "]}");
+        if (!strstr(json, want[m][1]))
+            fail_msg("%s: %s", modes[m], json);
+        free(json);
+        json = same_both_ways(rs, "{" DT ", \"promo_codes\": [\"E\"], \"items\": ["
+                              LINE("ticket", "0.04", 1) "]}");
+        if (!strstr(json, want[m][2]))
+            fail_msg("%s: %s", modes[m], json);
+        free(json);
+        tsr_ruleset_free(rs);
+    }
 }
 
 /* The one-pass percent records only the lines it saves on (not a free
@@ -1626,9 +1715,11 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_base_original_and_pick_on_every_groups),
         cmocka_unit_test(test_percent_on_every_unit_rounds_once),
         cmocka_unit_test(test_simple_discounts_are_decided_at_load),
+        cmocka_unit_test(test_simple_gates_are_decided_at_load),
         cmocka_unit_test(test_simple_path_gives_the_general_paths_answers),
         cmocka_unit_test(test_simple_path_answers),
         cmocka_unit_test(test_simple_percent_records_only_what_it_saves),
+        cmocka_unit_test(test_simple_percent_rounds_as_the_rule_set_says),
         cmocka_unit_test(test_simple_discount_on_a_long_order),
         cmocka_unit_test(test_simple_path_keeps_the_work_budget),
         cmocka_unit_test(test_inline_percent_matches_units_saving),

@@ -201,6 +201,55 @@ static void test_code_is_trimmed_and_upper_cased_then_echoed(void **state)
     tsr_result_free(r);
 }
 
+/* A rule without `when`, `valid`, `channels` or usage limits is marked open
+ * at load, and its code entered first is accepted without the checks: the
+ * same answers, with and without a trace, as with every check run (every
+ * rule's mark cleared), for codes of open and of other rules in either
+ * order. */
+static void test_open_codes_give_the_answers_of_every_check(void **state)
+{
+    static const char *const open_ids[] = { "doc-zero", "solo", "nothing", "points" };
+    static const char *const other_ids[] = { "doctors", "summer", "members", "weekend", "web",
+                                             "later" };
+    static const struct { const char *codes, *extra; } orders[] = {
+        { "\"DOC-000000\"", NULL }, { "\"SOLO\"", NULL }, { "\"POINTS\", \"POINTS\"", NULL },
+        { "\"SOLO\", \"NOTHING\"", NULL }, { "\"NOTHING\", \"SOLO\"", NULL },
+        { "\"SUMMER10\"", "\"promo_total_uses\": {\"summer\": 100}" },
+        { "\"SUMMER10\", \"SOLO\"", NULL }, { "\"MEMBER\", \"POINTS\"", NULL },
+        { "\"WEEKEND\"", NULL }, { "\"WEB\"", NULL }, { "\"LATER\", \"DOC-000000\"", NULL },
+        { "\"DOC-123456\"", "\"promo_uses\": {\"doctors\": 1}" }, { "\"UNKNOWN\"", NULL },
+    };
+    bool saved[16];
+    size_t i, k;
+    int quiet;
+    (void)state;
+
+    for (i = 0; i < TSR_ARRAY_LEN(open_ids); i++)
+        assert_true(rs->promos[promo_index(open_ids[i])].open);
+    for (i = 0; i < TSR_ARRAY_LEN(other_ids); i++)
+        assert_false(rs->promos[promo_index(other_ids[i])].open);
+    assert_true(rs->npromos <= TSR_ARRAY_LEN(saved));
+    for (k = 0; k < TSR_ARRAY_LEN(orders); k++)
+        for (quiet = 0; quiet <= 1; quiet++) {
+            tsr_result *r = eval_codes_opts(NULL, orders[k].codes, orders[k].extra, 0, quiet);
+            char *fast = strdup(tsr_result_json(r, NULL));
+            tsr_result_free(r);
+            assert_non_null(fast);
+            for (i = 0; i < rs->npromos; i++) {
+                saved[i] = rs->promos[i].open;
+                rs->promos[i].open = false;
+            }
+            r = eval_codes_opts(NULL, orders[k].codes, orders[k].extra, 0, quiet);
+            for (i = 0; i < rs->npromos; i++)
+                rs->promos[i].open = saved[i];
+            if (strcmp(fast, tsr_result_json(r, NULL)) != 0)
+                fail_msg("[%s]: %s\nevery check: %s", orders[k].codes, fast,
+                         tsr_result_json(r, NULL));
+            tsr_result_free(r);
+            free(fast);
+        }
+}
+
 /* The entered code upper-cased and trimmed a byte at a time, as the
  * language defines it: what promo.c's word-at-a-time normalising must give
  * for every length (its 4-, 8- and overlapping-tail cases). */
@@ -667,6 +716,44 @@ static void test_index_finds_the_rule_trying_every_rule_would(void **state)
     tsr_ruleset_free(set);
 }
 
+/* A rule set of a few exact codes (compared in turn, without the hash
+ * table): codes of one length that differ in their first, middle or last
+ * byte, long and short ones, each found as itself; unknown codes of a
+ * length some code has, and of none, are not found. */
+static void test_few_exact_codes_are_found_and_only_they(void **state)
+{
+    static const char yaml[] = "tessera: 1\nruleset: few\ncurrency: EUR\npromo_codes:\n"
+                               "  - { id: a, code: AB12 }\n  - { id: b, code: AB13 }\n"
+                               "  - { id: c, code: XB12 }\n  - { id: d, code: A }\n"
+                               "  - { id: e, code: SUMMER-2026-LONG }\n"
+                               "  - { id: f, code: SUMMER-2026-LONF }\n"
+                               "  - { id: g, code: ACB12 }\n";
+    static const struct { const char *code; const char *id; } cases[] = {
+        { "AB12", "a" }, { "AB13", "b" }, { "XB12", "c" }, { "A", "d" },
+        { "SUMMER-2026-LONG", "e" }, { "SUMMER-2026-LONF", "f" }, { "ACB12", "g" },
+        { "AB14", NULL }, { "YB12", NULL }, { "AC12", NULL }, { "B", NULL },
+        { "SUMMER-2026-LONH", NULL }, { "AB123", NULL }, { "AB1", NULL }, { "", NULL },
+    };
+    const tsr_promo_index *ix;
+    tsr_ruleset *set = NULL;
+    tsr_error err;
+    size_t i;
+    (void)state;
+
+    assert_int_equal(tsr_ruleset_load_string(&set, yaml, sizeof yaml - 1, "few.yaml", NULL, &err),
+                     TSR_OK);
+    ix = set->promo_index;
+    assert_null(ix->codes);   /* the few are compared in turn */
+    assert_int_equal(ix->nfew, 7);
+    for (i = 0; i < TSR_ARRAY_LEN(cases); i++) {
+        int got = tsr__promo_index_exact(ix, cases[i].code, strlen(cases[i].code));
+        if (!cases[i].id ? got != -1 : got < 0 || strcmp(set->promos[got].id, cases[i].id) != 0)
+            fail_msg("`%s`: rule %d", cases[i].code, got);
+        assert_int_equal(got, tsr__promo_index_lookup(ix, cases[i].code, strlen(cases[i].code)));
+    }
+    tsr_ruleset_free(set);
+}
+
 /* Thousands of exact codes and patterns: every code is found, unknown ones
  * are not, including codes that share a slot of the hash table with
  * another (at this load some always do). */
@@ -764,6 +851,7 @@ int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_code_is_trimmed_and_upper_cased_then_echoed),
+        cmocka_unit_test(test_open_codes_give_the_answers_of_every_check),
         cmocka_unit_test(test_codes_read_the_same_without_a_trace),
         cmocka_unit_test(test_codes_of_every_length_are_upper_cased_byte_for_byte),
         cmocka_unit_test(test_pattern_must_match_the_whole_code),
@@ -782,6 +870,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_a_pattern_past_its_limit_names_the_rule_and_the_entered_code),
         cmocka_unit_test(test_trace_quotes_a_long_code_without_splitting_a_character),
         cmocka_unit_test(test_index_finds_the_rule_trying_every_rule_would),
+        cmocka_unit_test(test_few_exact_codes_are_found_and_only_they),
         cmocka_unit_test(test_many_codes_and_patterns_are_found_despite_colliding_slots),
         cmocka_unit_test(test_limits_too_small_to_skip_safely_keep_every_pattern),
     };
