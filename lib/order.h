@@ -61,10 +61,12 @@ size_t tsr__order_line_id_bucket(const tsr_order *o, const char *s, size_t n);
 #define TSR_ORDER_KEY_GUESSES 33
 
 /* A guessed key (NULL: none yet) and the 16 bytes its name and closing
- * quote make in the text: those under the masks m equal w. */
+ * quote make in the text: those under the masks m equal w; and where the
+ * guess of the key after k is kept, in the same row. */
 typedef struct tsr_okey_guess {
     const tsr_okey_slot *k;
     uint64_t w[2], m[2];
+    struct tsr_okey_guess *after;
 } tsr_okey_guess;
 
 struct tsr_order {

@@ -959,23 +959,25 @@ static int field_here(jreader *j, const tsr_oframe *f)
     return value_here(j);
 }
 
-/* Where the guess of the key after k (NULL: of the first key) in a map of
- * a record is kept, in row, the record's guesses in the order; or *spare
- * for a key too far into the record to have a place there. */
-static inline tsr_okey_guess *guess_after(tsr_okey_guess *row, const tsr_okey_slot *k,
-                                          tsr_okey_guess *spare)
+/* Where the guess of the key after k in a map of a record is kept, in
+ * row, the record's guesses in the order (row[0]: of the first key). */
+static inline tsr_okey_guess *guess_after(tsr_okey_guess *row, const tsr_okey_slot *k)
 {
-    size_t i = k ? (size_t)k->seen_at + 1 : 0;
-    return i < TSR_ORDER_KEY_GUESSES ? &row[i] : spare;
+    size_t i = (size_t)k->seen_at + 1;
+    /* the keys too far into the record share the last place: a guess is
+     * only ever a guess, checked before it is taken */
+    return &row[i < TSR_ORDER_KEY_GUESSES - 1 ? i : TSR_ORDER_KEY_GUESSES - 1];
 }
 
 #ifdef WORDWISE
-/* Guess k, a name key_at found (shorter than 16 bytes), at g. */
-static void guess_set(tsr_okey_guess *g, const tsr_okey_slot *k)
+/* Guess k, a name key_at found (shorter than 16 bytes), at g, a place in
+ * row. */
+static void guess_set(tsr_okey_guess *g, tsr_okey_guess *row, const tsr_okey_slot *k)
 {
     size_t n = k->len;   /* the quote's byte */
 
     g->k = k;
+    g->after = guess_after(row, k);
     g->w[0] = k->head[0];
     g->w[1] = k->head[1];
     if (n < 8) {
@@ -1021,18 +1023,27 @@ static int record_pairs(jreader *j, const tsr_okey_index *ix)
     const unsigned char *t = j->t;
     char *copy = j->copy;
     size_t len = j->len, off = j->off, max = o->rs->limits.max_string_length;
-    tsr_okey_guess *row = o->key_next[rec], spare, *next;
+    tsr_okey_guess *row = o->key_next[rec], *next;
     const tsr_okey_slot *last = NULL;
     int state = RP_NONE;
 
-    spare.k = NULL;
-    next = guess_after(row, f->last, &spare);
-    while (off < len && t[off] == '"') {
+    /* below 16, a key's length (key_at's names are shorter) may pass the
+     * limit: the general way says so */
+    if (max < 16)
+        return RP_NONE;
+    if (max > UINT32_MAX)
+        max = UINT32_MAX;
+    next = f->last ? guess_after(row, f->last) : &row[0];
+    /* the text is read in the order's copy, whose zeroed padding ends it:
+     * a byte compared with '"', ':', ',' or '}' there is one of the text
+     * (the copy differs only where strings already read were ended) */
+    while (copy[off] == '"') {
         const tsr_okey_slot *k;
         const tsr_field *field;
         tsr_value v;
         size_t kn, n, at, end;
         char *s;
+        unsigned char c;
         uint64_t x0, x1;
 
         /* the key that came after the last one the last time, when it is
@@ -1047,39 +1058,38 @@ static int record_pairs(jreader *j, const tsr_okey_index *ix)
         } else {
             if (!(k = key_at(ix, copy + off + 1, &kn)))
                 break;
-            guess_set(next, k);
+            guess_set(next, row, k);
         }
-        next = guess_after(row, k, &spare);
+        next = next->after;
         /* from here, a pair not taken leaves its key to map() */
         j->pending = k;
         j->pending_len = kn;
-        if (k->target != TSR_X_FIELD || kn > max || seen[k->seen_at] == gen)
+        if (k->target != TSR_X_FIELD || seen[k->seen_at] == gen)
             break;
         at = off + kn + 2;   /* past the key's closing quote */
-        if (at + 1 >= len || t[at] != ':')
+        if (copy[at] != ':')
             break;
-        at++;
+        c = (unsigned char)copy[++at];   /* at <= len: 0 there */
         field = k->field;
-        if (t[at] == '"' && field->type == TSR_T_STRING) {
+        if (c == '"' && field->type == TSR_T_STRING) {
             /* what fast_value takes of a plain string (a category is the
              * rule set's to check); a quote found lies in the text: the
              * padding is zeros */
             s = copy + at + 1;
             n = plain_at(s);
-            if (s[n] != '"' || n > max || (rec == TSR_REC_ITEM && field->slot == TSR_ITEM_CATEGORY) ||
-                n > UINT32_MAX)
+            if (s[n] != '"' || n > max || (rec == TSR_REC_ITEM && field->slot == TSR_ITEM_CATEGORY))
                 break;
             s[n] = '\0';   /* as on_scalar terminates it */
             v = (tsr_value){ .type = TSR_T_STRING, .len = (uint32_t)n, .u.s = s };
             end = at + n + 2;
-        } else if (t[at] == '"') {
+        } else if (c == '"') {
             s = copy + at + 1;
             n = quote_at(s);
             if (s[n] != '"' ||
                 !fast_value(o, rec, field, TSR_OT_STRING, s, n, HINT_OWNED, 0, &v))
                 break;
             end = at + n + 2;
-        } else if (t[at] >= '1' && t[at] <= '9' && field->type == TSR_T_INT) {
+        } else if (c >= '1' && c <= '9' && field->type == TSR_T_INT) {
             int64_t x;
             if (!plain_int(t, at, len, &end, &x))
                 break;
@@ -1090,7 +1100,7 @@ static int record_pairs(jreader *j, const tsr_okey_index *ix)
             if (rec == TSR_REC_ORDER && field->slot < tsr__order_builtins[rec].nbuiltin &&
                 tsr__order_settle_owned(o, rec, field->slot, &v, NULL) != TSR_OK)
                 break;
-        } else if (field->type == TSR_T_LIST && t[at] == '[' && len - at >= 2 && t[at + 1] == ']') {
+        } else if (field->type == TSR_T_LIST && c == '[' && copy[at + 1] == ']') {
             /* an empty list: what tsr__oread_start_array and end_array store */
             v = (tsr_value){ .type = TSR_T_LIST, .elem = field->elem };
             end = at + 2;
@@ -1111,12 +1121,12 @@ static int record_pairs(jreader *j, const tsr_okey_index *ix)
         vals[field->slot] = v;
         off = end;
         state = RP_VAL;
-        if (off < len && t[off] == ',') {
+        if (copy[off] == ',') {
             off++;
             state = RP_KEY;
             continue;
         }
-        if (off < len && t[off] == '}') {
+        if (copy[off] == '}') {
             off++;
             state = RP_END;
         }

@@ -1054,6 +1054,85 @@ static void test_guessed_keys_of_every_length_read_as_before(void **state)
     tsr_ruleset_free(rs);
 }
 
+/* Keys far into a record (past the order's row of guesses, whose last
+ * place they share) read in one order and then in others, into one reused
+ * order, with a duplicate among them, as the oracle reads them. */
+static void test_keys_past_the_row_of_guesses_read_as_before(void **state)
+{
+    enum { N = 48 };
+    fixture *f = *state;
+    char text[4096], order[4096];
+    size_t used, o, i, pass;
+    tsr_ruleset *rs = NULL;
+
+    used = (size_t)snprintf(text, sizeof text, "tessera: 1\nruleset: far\nversion: \"1\"\n"
+                            "currency: EUR\nschema:\n  item:\n");
+    for (i = 0; i < N; i++)
+        used += (size_t)snprintf(text + used, sizeof text - used, "    g%zu: int\n", i);
+    assert_int_equal(tsr_ruleset_load_string(&rs, text, used, "far.yaml", NULL, &f->err),
+                     TSR_OK);
+    for (pass = 0; pass < 8; pass++) {
+        /* 0, 1: in order; 2, 3: reversed; 4, 5: the far keys swapped in
+         * pairs; 6, 7: in order, the last key twice */
+        o = (size_t)snprintf(order, sizeof order, "{" DT ",\"items\":[{\"id\":\"t1\",\"kind\":\"k\"");
+        for (i = 0; i < N; i++) {
+            size_t at = pass < 2 ? i : pass < 4 ? N - 1 - i : pass < 6 && i >= 30 ? i ^ 1 : i;
+            o += (size_t)snprintf(order + o, sizeof order - o, ",\"g%zu\":%zu", at, at + 1);
+        }
+        if (pass >= 6)
+            o += (size_t)snprintf(order + o, sizeof order - o, ",\"g%d\":1", N - 1);
+        o += (size_t)snprintf(order + o, sizeof order - o, "}]}");
+        if (pass >= 6) {
+            assert_int_equal(read_both_into(f, rs, order, o, true), TSR_EORDER);
+            continue;
+        }
+        assert_int_equal(read_both_into(f, rs, order, o, true), TSR_OK);
+        for (i = 0; i < N; i++) {
+            char name[8];
+            snprintf(name, sizeof name, "g%zu", i);
+            assert_int_equal(item_value(f, tsr_ruleset_field(rs, TSR_RECORD_ITEM, name))->u.i,
+                             (int64_t)i + 1);
+        }
+    }
+    tsr_order_free(f->order);
+    tsr_order_free(f->oracle);
+    f->order = f->oracle = NULL;
+    tsr_ruleset_free(rs);
+}
+
+/* Under a limit on strings shorter than some keys, the keys over it are
+ * refused as the oracle refuses them, guessed or not, and the rest read. */
+static void test_keys_over_a_short_string_limit_read_as_before(void **state)
+{
+    static const char *const texts[] = {
+        "{\"id\":\"o1\"," DT ",\"items\":[{\"id\":\"t1\",\"kind\":\"tic\"}]}",
+        "{\"id\":\"o1\"," DT ",\"items\":[{\"id\":\"t1\",\"kind\":\"tic\",\"zone\":\"A\"}]}",
+        "{\"id\":\"o1\"," DT ",\"items\":[{\"id\":\"t1\",\"kind\":\"tic\",\"quantity\":2}]}",
+        "{\"id\":\"o1\",\"customer\":{\"id\":\"c\"}}",
+        /* a long key with a short value, which the pairs' loop could take */
+        "{\"id\":\"o1\",\"redeem_points\":5,\"note\":\"x\"}",
+        "{\"note\":\"x\",\"redeem_points\":5}",
+    };
+    fixture *f = *state;
+    tsr_load_options opts = TSR_LOAD_OPTIONS_INIT;
+    tsr_ruleset *rs;
+    size_t i, pass;
+
+    opts.max_string_length = 4;
+    assert_non_null(rs = load(&opts));
+    for (pass = 0; pass < 2; pass++)
+        for (i = 0; i < TSR_ARRAY_LEN(texts); i++) {
+            /* twice in a row: the second time with every key guessed */
+            int rc = read_both_into(f, rs, texts[i], strlen(texts[i]), true);
+            assert_int_equal(read_both_into(f, rs, texts[i], strlen(texts[i]), true), rc);
+            assert_int_equal(rc, TSR_ELIMIT);   /* "datetime", "customer", ... */
+        }
+    tsr_order_free(f->order);
+    tsr_order_free(f->oracle);
+    f->order = f->oracle = NULL;
+    tsr_ruleset_free(rs);
+}
+
 /* A key the pairs' loop finds but does not take (a record, a list, a key
  * met before, a value to be read the general way) is handed on as found:
  * the same answers as the oracle's, with and without guesses. */
@@ -1207,6 +1286,10 @@ int main(int argc, char **argv)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_guessed_keys_of_every_length_read_as_before, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_keys_past_the_row_of_guesses_read_as_before, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_keys_over_a_short_string_limit_read_as_before,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_keys_handed_on_read_as_before, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lines_and_their_keys_read_as_before, setup,
                                         teardown),
