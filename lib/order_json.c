@@ -1160,10 +1160,25 @@ static int end_map(jreader *j)
     return TSR_OK;
 }
 
-/* After '{' (the event reader has it). */
-static int map(jreader *j)
+/* The '}' of a record's map that record_pairs took: as
+ * tsr__oread_end_map ends it (the reader has no error: the map's index was
+ * found, and the pairs' loop stores nothing that fails). */
+static int end_record(jreader *j)
 {
-    const tsr_okey_index *ix = key_index(&j->r);
+    tsr_oreader *r = &j->r;
+    tsr_oframe *f = &r->frames[r->depth - 1];
+
+    if (f->kind == TSR_OF_ITEM)
+        tsr__order_line_end(j->o, f->index);
+    else if (f->kind == TSR_OF_ORDER)
+        r->done = true;
+    r->depth--;
+    return TSR_OK;
+}
+
+/* After '{' (the event reader has it); ix: key_index() there. */
+static int map(jreader *j, const tsr_okey_index *ix)
+{
     const tsr_okey_slot *k;
     bool first = true, fast;
     int tok, rc;
@@ -1173,7 +1188,7 @@ static int map(jreader *j)
         if (ix) {
             switch (record_pairs(j, ix)) {
             case RP_END:
-                return end_map(j);
+                return end_record(j);
             case RP_VAL:
                 first = false;
                 goto got_val;
@@ -1285,10 +1300,10 @@ static int element_here(jreader *j)
     }
     if (j->off < j->len && j->t[j->off] == '{') {
         if (f && f->kind == TSR_OF_ITEMS && line_here(j, f))
-            return map(j);
+            return map(j, &j->o->rs->okeys[TSR_REC_ITEM]);
         j->start = j->off++;
         j->toklen = 1;
-        return (rc = tsr__oread_start_map(&j->r)) != TSR_OK ? rc : map(j);
+        return (rc = tsr__oread_start_map(&j->r)) != TSR_OK ? rc : map(j, key_index(&j->r));
     }
     return value_here(j);
 }
@@ -1334,7 +1349,7 @@ static int value(jreader *j, int tok)
     case T_LBRACE:
         if ((rc = tsr__oread_start_map(&j->r)) != TSR_OK)
             return rc;
-        return map(j);
+        return map(j, key_index(&j->r));
     case T_LBRACK:
         if ((rc = tsr__oread_start_array(&j->r)) != TSR_OK)
             return rc;
@@ -1354,9 +1369,19 @@ static int parse(jreader *j)
 {
     int rc, tok;
 
-    if ((rc = value(j, lex(j))) != TSR_OK)
+    if (j->len && j->t[0] == '{') {   /* as lex() reads it */
+        j->start = 0;
+        j->off = 1;
+        j->toklen = 1;
+        tok = T_LBRACE;
+    } else {
+        tok = lex(j);
+    }
+    if ((rc = value(j, tok)) != TSR_OK)
         return rc;
     /* parse_complete: nothing but white space may follow */
+    if (j->off == j->len)
+        return TSR_OK;
     tok = lex(j);
     return tok == T_EOF ? TSR_OK : parse_error(j, "trailing garbage");
 }
