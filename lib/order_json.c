@@ -91,6 +91,7 @@ typedef struct jreader {
      * the general way); NULL otherwise. */
     const tsr_okey_slot *pending;
     size_t pending_len;
+    int pairs_rc;        /* record_pairs' RP_ERR: the error of what it read */
 } jreader;
 
 /* Bytes that go on a string unremarked: printable ASCII but '"' and '\\'. */
@@ -997,8 +998,58 @@ enum {
     RP_NONE,   /* it took nothing: map_need_key, as map() came */
     RP_KEY,    /* it took pairs and a ',': map_need_key, not the first key */
     RP_VAL,    /* it took pairs, the last without its ',': map_got_val */
-    RP_END     /* it took pairs and the closing '}': the map ends */
+    RP_END,    /* it took pairs and the closing '}': the map ends */
+    RP_ERR     /* what it read failed with j->pairs_rc */
 };
+
+static int map(jreader *j, const tsr_okey_index *ix);
+static int array(jreader *j);
+
+/* At copy[at], c: the '{' of the customer or the '[' of items or promo
+ * codes, as the order's key k (unseen) expects, with room for its frame:
+ * the frame pushed as tsr__oread_start_map or start_array pushes it, j at
+ * the byte after c.  False, nothing done: anything else. */
+static bool open_here(jreader *j, const tsr_okey_slot *k, unsigned char c, size_t at)
+{
+    tsr_oreader *r = &j->r;
+    tsr_order *o = j->o;
+    tsr_oframe *nf;
+    uint8_t kind;
+
+    if (r->depth >= TSR_OREAD_DEPTH)
+        return false;
+    switch (k->target) {
+    case TSR_X_CUSTOMER:
+        if (c != '{')
+            return false;
+        o->has_customer = true;
+        tsr__order_seen_begin(o, TSR_REC_CUSTOMER);
+        kind = TSR_OF_CUSTOMER;
+        break;
+    case TSR_X_ITEMS:
+        if (c != '[')
+            return false;
+        o->has_items = true;
+        kind = TSR_OF_ITEMS;
+        break;
+    case TSR_X_PROMO_CODES:
+        if (c != '[')
+            return false;
+        /* present, even if empty: `order.promo_codes` is then an empty list */
+        o->order[TSR_ORDER_PROMO_CODES] = (tsr_value){ .type = TSR_T_LIST, .elem = TSR_T_STRING,
+                                                       .u.list = o->promo_values };
+        kind = TSR_OF_PROMO_CODES;
+        break;
+    default:
+        return false;
+    }
+    nf = &r->frames[r->depth++];
+    *nf = (tsr_oframe){ .kind = kind };
+    j->start = at;
+    j->off = at + 1;
+    j->toklen = 1;
+    return true;
+}
 
 /* The pairs of a record's map as compact JSON writes them, from j->off,
  * each read whole before anything of it is stored: `"key":value` with a
@@ -1064,12 +1115,31 @@ static int record_pairs(jreader *j, const tsr_okey_index *ix)
         /* from here, a pair not taken leaves its key to map() */
         j->pending = k;
         j->pending_len = kn;
-        if (k->target != TSR_X_FIELD || seen[k->seen_at] == gen)
+        if (seen[k->seen_at] == gen)
             break;
         at = off + kn + 2;   /* past the key's closing quote */
         if (copy[at] != ':')
             break;
         c = (unsigned char)copy[++at];   /* at <= len: 0 there */
+        if (k->target != TSR_X_FIELD) {
+            /* the customer's object, the items' or promo codes' array:
+             * read from its first byte as map() would read it, the key
+             * noted first (its path) */
+            int rc;
+            if (!open_here(j, k, c, at))
+                break;
+            j->pending = NULL;
+            tsr__oread_note_key(f, seen, gen, k, kn);
+            last = k;
+            rc = k->target == TSR_X_CUSTOMER ? map(j, &o->rs->okeys[TSR_REC_CUSTOMER]) : array(j);
+            if (rc != TSR_OK) {
+                j->pairs_rc = rc;
+                return RP_ERR;
+            }
+            off = j->off;
+            state = RP_VAL;
+            goto separator;
+        }
         field = k->field;
         if (c == '"' && field->type == TSR_T_STRING) {
             /* what fast_value takes of a plain string (a category is the
@@ -1121,6 +1191,7 @@ static int record_pairs(jreader *j, const tsr_okey_index *ix)
         vals[field->slot] = v;
         off = end;
         state = RP_VAL;
+    separator:
         if (copy[off] == ',') {
             off++;
             state = RP_KEY;
@@ -1189,6 +1260,8 @@ static int map(jreader *j, const tsr_okey_index *ix)
             switch (record_pairs(j, ix)) {
             case RP_END:
                 return end_record(j);
+            case RP_ERR:
+                return j->pairs_rc;
             case RP_VAL:
                 first = false;
                 goto got_val;
@@ -1409,6 +1482,7 @@ int tsr__order_read_json(tsr_order *o, const char *text, size_t len, tsr_error *
     j.past_end = false;
     j.ival = 0;
     j.pending = NULL;
+    j.pairs_rc = TSR_OK;
     rc = parse(&j);
     if (rc == TSR_OK && !j.r.done)   /* not reachable: a whole value was read */
         rc = tsr__err_path(err, TSR_EORDER, "$", "the order is incomplete");

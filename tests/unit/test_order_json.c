@@ -164,6 +164,7 @@ static void run_cases(fixture *f, const tsr_ruleset *rs, const jcase *cases, siz
 #define OK_CASE(t) { t, 0, TSR_OK, NULL, NULL }
 #define DT "\"datetime\":\"2026-06-13T14:30:00+03:00\""
 #define LINE "{\"id\":\"t1\",\"kind\":\"ticket\"}"
+#define LINE2 "{\"id\":\"t2\",\"kind\":\"ticket\"}"
 /* an order with one line, plus `more` at the top level */
 #define ORDER(more) "{" DT ",\"items\":[" LINE "]" more "}"
 /* an order whose one line holds `fields` too */
@@ -1054,6 +1055,71 @@ static void test_guessed_keys_of_every_length_read_as_before(void **state)
     tsr_ruleset_free(rs);
 }
 
+/* The customer's object and the items' and promo codes' arrays, met in
+ * the order's pairs, are read from there (their key noted for the paths of
+ * what fails inside them), and the pairs after them too: every case twice
+ * into one reused order, so the second time every key is guessed, as the
+ * oracle reads it. */
+static void test_records_and_lists_inside_the_pairs_read_as_before(void **state)
+{
+    static const struct {
+        const char *text;
+        int code;
+    } cases[] = {
+        { "{\"id\":\"o1\",\"customer\":{\"id\":\"c1\",\"visits\":2}," DT
+          ",\"items\":[" LINE "],\"promo_codes\":[\"A\",\"B\"],\"note\":\"n\"}", TSR_OK },
+        { "{" DT ",\"promo_codes\":[],\"items\":[" LINE "," LINE2 "],\"customer\":{}}", TSR_OK },
+        { "{" DT ",\"items\":[],\"customer\":{\"id\":\"c1\"}}", TSR_EORDER },
+        { "{" DT ",\"items\":[" LINE "],\"customer\":null}", TSR_OK },
+        { "{" DT ",\"items\":{},\"customer\":{}}", TSR_EORDER },
+        { "{" DT ",\"customer\":[],\"items\":[" LINE "]}", TSR_EORDER },
+        { "{" DT ",\"promo_codes\":{},\"items\":[" LINE "]}", TSR_EORDER },
+        /* errors inside, with their paths */
+        { "{" DT ",\"customer\":{\"birthday\":\"1980-02-30\"},\"items\":[" LINE "]}",
+          TSR_EORDER },
+        { "{" DT ",\"customer\":{\"visits\":\"2\"},\"items\":[" LINE "]}", TSR_EORDER },
+        { "{" DT ",\"items\":[{\"id\":\"t1\",\"kind\":\"ticket\",\"quantity\":0}]}",
+          TSR_EORDER },
+        { "{" DT ",\"items\":[" LINE ",7]}", TSR_EORDER },
+        { "{" DT ",\"items\":[" LINE "],\"promo_codes\":[\"A\",1]}", TSR_EORDER },
+        { "{" DT ",\"customer\":{\"id\":\"c1\",\"id\":\"c2\"},\"items\":[" LINE "]}",
+          TSR_EORDER },
+        { "{" DT ",\"customer\":{\"id\":\"c1\"" , TSR_EORDER },
+        { "{" DT ",\"items\":[" LINE, TSR_EORDER },
+        { "{" DT ",\"items\":[" LINE "]", TSR_EORDER },
+        { "{" DT ",\"items\":[" LINE "]x", TSR_EORDER },
+        { "{" DT ",\"customer\":{", TSR_EORDER },
+        { "{" DT ",\"customer\":", TSR_EORDER },
+        /* twice, and after them what the pairs' loop does not take */
+        { "{" DT ",\"customer\":{},\"items\":[" LINE "],\"customer\":{}}", TSR_EORDER },
+        { "{" DT ",\"items\":[" LINE "],\"items\":[" LINE "]}", TSR_EORDER },
+        { "{" DT ",\"promo_codes\":[],\"items\":[" LINE "],\"promo_codes\":[]}", TSR_EORDER },
+        { "{" DT ",\"items\":[" LINE "] ,\"customer\":{} }", TSR_OK },
+        { "{" DT ",\"items\":[" LINE "],\"promo_uses\":{\"A\":1},\"customer\":{}}", TSR_OK },
+        { "{" DT ",\"items\":[" LINE "]}  ", TSR_OK },
+        { "{" DT ",\"items\":[" LINE "]} {}", TSR_EORDER },
+    };
+    fixture *f = *state;
+    size_t pass, i;
+
+    for (pass = 0; pass < 2; pass++)
+        for (i = 0; i < TSR_ARRAY_LEN(cases); i++) {
+            int rc = read_both_into(f, f->rs, cases[i].text, strlen(cases[i].text), true);
+            if (rc != cases[i].code)
+                fail_msg("case %zu: want %d, got %d [%s] %s", i, cases[i].code, rc, f->err.path,
+                         f->err.message);
+            assert_int_equal(read_both_into(f, f->rs, cases[i].text, strlen(cases[i].text),
+                                            true), rc);
+        }
+    /* the limits inside: lines, codes */
+    for (i = 0; i < 2; i++) {
+        const char *text = "{" DT ",\"items\":[" LINE "," LINE2 "," LINE "]}";
+        assert_int_equal(read_both_into(f, f->small, text, strlen(text), i > 0), TSR_ELIMIT);
+        text = "{" DT ",\"items\":[" LINE "],\"promo_codes\":[\"A\",\"B\"]}";
+        assert_int_equal(read_both_into(f, f->small, text, strlen(text), true), TSR_ELIMIT);
+    }
+}
+
 /* Keys far into a record (past the order's row of guesses, whose last
  * place they share) read in one order and then in others, into one reused
  * order, with a duplicate among them, as the oracle reads them. */
@@ -1286,6 +1352,8 @@ int main(int argc, char **argv)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_guessed_keys_of_every_length_read_as_before, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_records_and_lists_inside_the_pairs_read_as_before,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_keys_past_the_row_of_guesses_read_as_before, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_keys_over_a_short_string_limit_read_as_before,
