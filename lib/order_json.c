@@ -1381,34 +1381,49 @@ static int element_here(jreader *j)
     return value_here(j);
 }
 
-/* After '[' (the event reader has it). */
+/* The ']' of the array of frame f, the innermost: as
+ * tsr__oread_end_array ends it (items, promo codes and points lots store
+ * nothing there; a list goes to it). */
+static int end_array(jreader *j, const tsr_oframe *f)
+{
+    if (j->r.rc || f->kind == TSR_OF_LIST)
+        return tsr__oread_end_array(&j->r);
+    j->r.depth--;
+    return TSR_OK;
+}
+
+/* After '[' (the event reader has it, its frame pushed). */
 static int array(jreader *j)
 {
+    tsr_oframe *f = &j->r.frames[j->r.depth - 1];
     int tok, rc;
 
     /* array_start: a value, or ']' for an empty array */
-    if (j->off < j->len && (j->t[j->off] == '{' || j->t[j->off] == '"')) {
-        rc = element_here(j);
-    } else {
+    if (!(j->off < j->len && (j->t[j->off] == '{' || j->t[j->off] == '"'))) {
         if ((tok = lex(j)) == T_RBRACK)
-            return tsr__oread_end_array(&j->r);
+            return end_array(j, f);
         rc = value(j, tok);
+        goto got_val;
     }
     for (;;) {
+        /* array_need_val: a line's '{' straight to its map */
+        if (f->kind == TSR_OF_ITEMS && j->off < j->len && j->t[j->off] == '{' && line_here(j, f))
+            rc = map(j, &j->o->rs->okeys[TSR_REC_ITEM]);
+        else
+            rc = element_here(j);
+    got_val:
         if (rc != TSR_OK)
             return rc;
         /* array_got_val */
         if (!take(j, ',')) {
             if (take(j, ']'))
-                return tsr__oread_end_array(&j->r);
+                return end_array(j, f);
             tok = lex(j);
             if (tok == T_RBRACK)
-                return tsr__oread_end_array(&j->r);
+                return end_array(j, f);
             if (tok != T_COMMA)
                 return unexpected(j, tok, "after array element, I expect ',' or ']'");
         }
-        /* array_need_val */
-        rc = element_here(j);
     }
 }
 
