@@ -1103,8 +1103,8 @@ static int record_pairs(jreader *j, const tsr_okey_index *ix)
          * quote too */
         memcpy(&x0, copy + off + 1, 8);
         memcpy(&x1, copy + off + 9, 8);
-        k = next->k;
-        if (k && (x0 & next->m[0]) == next->w[0] && (x1 & next->m[1]) == next->w[1]) {
+        if ((x0 & next->m[0]) == next->w[0] && (x1 & next->m[1]) == next->w[1]) {
+            k = next->k;   /* a guess was set: nothing matches the blank ones */
             kn = k->len;
         } else {
             if (!(k = key_at(ix, copy + off + 1, &kn)))
