@@ -119,6 +119,33 @@ static int read_both_into(fixture *f, const tsr_ruleset *rs, const char *text, s
     return rc;
 }
 
+/* A rule set whose lines have an int field of each name. */
+static tsr_ruleset *load_item_ints(fixture *f, const char *const *names, size_t n)
+{
+    char text[4096];
+    size_t used, i;
+    tsr_ruleset *rs = NULL;
+
+    used = (size_t)snprintf(text, sizeof text, "tessera: 1\nruleset: ints\nversion: \"1\"\n"
+                            "currency: EUR\nschema:\n  item:\n");
+    for (i = 0; i < n; i++)
+        used += (size_t)snprintf(text + used, sizeof text - used, "    %s: int\n", names[i]);
+    assert_true(used < sizeof text);
+    assert_int_equal(tsr_ruleset_load_string(&rs, text, used, "ints.yaml", NULL, &f->err),
+                     TSR_OK);
+    return rs;
+}
+
+/* Free a rule set a test loaded, and the fixture's orders, which may be
+ * of it. */
+static void drop_rules(fixture *f, tsr_ruleset *rs)
+{
+    tsr_order_free(f->order);
+    tsr_order_free(f->oracle);
+    f->order = f->oracle = NULL;
+    tsr_ruleset_free(rs);
+}
+
 static int read_both(fixture *f, const tsr_ruleset *rs, const char *text, size_t len)
 {
     return read_both_into(f, rs, text, len, false);
@@ -712,10 +739,7 @@ static void test_keys_of_a_wide_schema_read_as_before(void **state)
     o = (size_t)snprintf(order, sizeof order, ITEM("\"pdxb\":1"));
     assert_int_equal(read_both(f, rs, order, o), TSR_EORDER);
     assert_string_equal(f->err.path, "items[0].pdxb");
-    tsr_order_free(f->order);
-    tsr_order_free(f->oracle);
-    f->order = f->oracle = NULL;
-    tsr_ruleset_free(rs);
+    drop_rules(f, rs);
 }
 
 /* an order placed at datetime `s`, and what refusing `s` says */
@@ -834,12 +858,33 @@ static void test_values_read_in_place_as_before(void **state)
 #define GOOD_C "\"birthday\":\"1980-04-25\""
 #define GOOD_L "\"height_cm\":120,\"zone\":\"A\""
 
+/* A text and the status reading it must give. */
+typedef struct rcase {
+    const char *text;
+    int code;
+} rcase;
+
+/* Each case read into the fixture's reused order of f->rs, twice in a row
+ * (the second time every key is guessed from the first), the reader held
+ * to the oracle's answer each time (read_both_into), in two passes. */
+static void run_twice(fixture *f, const rcase *cases, size_t n)
+{
+    size_t pass, i;
+
+    for (pass = 0; pass < 2; pass++)
+        for (i = 0; i < n; i++) {
+            int rc = read_both_into(f, f->rs, cases[i].text, strlen(cases[i].text), true);
+            if (rc != cases[i].code)
+                fail_msg("case %zu: want %d, got %d [%s] %s", i, cases[i].code, rc, f->err.path,
+                         f->err.message);
+            assert_int_equal(read_both_into(f, f->rs, cases[i].text, strlen(cases[i].text),
+                                            true), rc);
+        }
+}
+
 static void test_pairs_read_whole_as_before(void **state)
 {
-    static const struct {
-        const char *text;
-        int code;
-    } cases[] = {
+    static const rcase cases[] = {
         { FULL(GOOD_C, GOOD_L), TSR_OK },
         /* strings a typed field's parser refuses as they lie: escapes, bytes */
         { FULL("\"birthday\":\"1980-04-2\\u0035\"", GOOD_L), TSR_OK },
@@ -923,19 +968,9 @@ static void test_pairs_read_whole_as_before(void **state)
         { FULL(GOOD_C, GOOD_L), TSR_OK },
     };
     fixture *f = *state;
-    size_t pass, i;
+    size_t i;
 
-    for (pass = 0; pass < 2; pass++)
-        for (i = 0; i < TSR_ARRAY_LEN(cases); i++) {
-            /* read_both_into holds the reader to the oracle's answer */
-            int rc = read_both_into(f, f->rs, cases[i].text, strlen(cases[i].text), true);
-            if (rc != cases[i].code)
-                fail_msg("case %zu: want %d, got %d [%s] %s", i, cases[i].code, rc, f->err.path,
-                         f->err.message);
-            /* the same case again at once: every guess is now its own */
-            assert_int_equal(read_both_into(f, f->rs, cases[i].text, strlen(cases[i].text),
-                                            true), rc);
-        }
+    run_twice(f, cases, TSR_ARRAY_LEN(cases));
     /* a string over the limit, guessed or not */
     for (i = 0; i < 2; i++)
         assert_int_equal(read_both_into(f, f->small,
@@ -1012,16 +1047,9 @@ static void test_guessed_keys_of_every_length_read_as_before(void **state)
     };
     enum { N = sizeof names / sizeof names[0] };
     fixture *f = *state;
-    char text[4096], order[4096];
-    size_t used, o, i, pass;
-    tsr_ruleset *rs = NULL;
-
-    used = (size_t)snprintf(text, sizeof text, "tessera: 1\nruleset: lengths\nversion: \"1\"\n"
-                            "currency: EUR\nschema:\n  item:\n");
-    for (i = 0; i < N; i++)
-        used += (size_t)snprintf(text + used, sizeof text - used, "    %s: int\n", names[i]);
-    assert_int_equal(tsr_ruleset_load_string(&rs, text, used, "lengths.yaml", NULL, &f->err),
-                     TSR_OK);
+    char order[4096];
+    size_t o, i, pass;
+    tsr_ruleset *rs = load_item_ints(f, names, N);
     for (pass = 0; pass < 8; pass++) {
         /* pass 0, 1: in order; 2, 3: reversed; 4, 5: every other; 6, 7: a
          * key cut short ("abcdefgh" where "abcdefghi" was guessed) */
@@ -1049,10 +1077,7 @@ static void test_guessed_keys_of_every_length_read_as_before(void **state)
     o = (size_t)snprintf(order, sizeof order, "{" DT ",\"items\":[{\"id\":\"t1\",\"kind\":\"k\","
                          "\"abcdefghijklmnopq\"");
     assert_int_equal(read_both_into(f, rs, order, o, true), TSR_EORDER);
-    tsr_order_free(f->order);
-    tsr_order_free(f->oracle);
-    f->order = f->oracle = NULL;
-    tsr_ruleset_free(rs);
+    drop_rules(f, rs);
 }
 
 /* The customer's object and the items' and promo codes' arrays, met in
@@ -1062,10 +1087,7 @@ static void test_guessed_keys_of_every_length_read_as_before(void **state)
  * oracle reads it. */
 static void test_records_and_lists_inside_the_pairs_read_as_before(void **state)
 {
-    static const struct {
-        const char *text;
-        int code;
-    } cases[] = {
+    static const rcase cases[] = {
         { "{\"id\":\"o1\",\"customer\":{\"id\":\"c1\",\"visits\":2}," DT
           ",\"items\":[" LINE "],\"promo_codes\":[\"A\",\"B\"],\"note\":\"n\"}", TSR_OK },
         { "{" DT ",\"promo_codes\":[],\"items\":[" LINE "," LINE2 "],\"customer\":{}}", TSR_OK },
@@ -1100,17 +1122,9 @@ static void test_records_and_lists_inside_the_pairs_read_as_before(void **state)
         { "{" DT ",\"items\":[" LINE "]} {}", TSR_EORDER },
     };
     fixture *f = *state;
-    size_t pass, i;
+    size_t i;
 
-    for (pass = 0; pass < 2; pass++)
-        for (i = 0; i < TSR_ARRAY_LEN(cases); i++) {
-            int rc = read_both_into(f, f->rs, cases[i].text, strlen(cases[i].text), true);
-            if (rc != cases[i].code)
-                fail_msg("case %zu: want %d, got %d [%s] %s", i, cases[i].code, rc, f->err.path,
-                         f->err.message);
-            assert_int_equal(read_both_into(f, f->rs, cases[i].text, strlen(cases[i].text),
-                                            true), rc);
-        }
+    run_twice(f, cases, TSR_ARRAY_LEN(cases));
     /* the limits inside: lines, codes */
     for (i = 0; i < 2; i++) {
         const char *text = "{" DT ",\"items\":[" LINE "," LINE2 "," LINE "]}";
@@ -1127,16 +1141,16 @@ static void test_keys_past_the_row_of_guesses_read_as_before(void **state)
 {
     enum { N = 48 };
     fixture *f = *state;
-    char text[4096], order[4096];
-    size_t used, o, i, pass;
-    tsr_ruleset *rs = NULL;
+    char order[4096], names[N][8];
+    const char *np[N];
+    size_t o, i, pass;
+    tsr_ruleset *rs;
 
-    used = (size_t)snprintf(text, sizeof text, "tessera: 1\nruleset: far\nversion: \"1\"\n"
-                            "currency: EUR\nschema:\n  item:\n");
-    for (i = 0; i < N; i++)
-        used += (size_t)snprintf(text + used, sizeof text - used, "    g%zu: int\n", i);
-    assert_int_equal(tsr_ruleset_load_string(&rs, text, used, "far.yaml", NULL, &f->err),
-                     TSR_OK);
+    for (i = 0; i < N; i++) {
+        snprintf(names[i], sizeof names[i], "g%zu", i);
+        np[i] = names[i];
+    }
+    rs = load_item_ints(f, np, N);
     for (pass = 0; pass < 8; pass++) {
         /* 0, 1: in order; 2, 3: reversed; 4, 5: the far keys swapped in
          * pairs; 6, 7: in order, the last key twice */
@@ -1153,17 +1167,11 @@ static void test_keys_past_the_row_of_guesses_read_as_before(void **state)
             continue;
         }
         assert_int_equal(read_both_into(f, rs, order, o, true), TSR_OK);
-        for (i = 0; i < N; i++) {
-            char name[8];
-            snprintf(name, sizeof name, "g%zu", i);
-            assert_int_equal(item_value(f, tsr_ruleset_field(rs, TSR_RECORD_ITEM, name))->u.i,
+        for (i = 0; i < N; i++)
+            assert_int_equal(item_value(f, tsr_ruleset_field(rs, TSR_RECORD_ITEM, np[i]))->u.i,
                              (int64_t)i + 1);
-        }
     }
-    tsr_order_free(f->order);
-    tsr_order_free(f->oracle);
-    f->order = f->oracle = NULL;
-    tsr_ruleset_free(rs);
+    drop_rules(f, rs);
 }
 
 /* Under a limit on strings shorter than some keys, the keys over it are
@@ -1193,10 +1201,7 @@ static void test_keys_over_a_short_string_limit_read_as_before(void **state)
             assert_int_equal(read_both_into(f, rs, texts[i], strlen(texts[i]), true), rc);
             assert_int_equal(rc, TSR_ELIMIT);   /* "datetime", "customer", ... */
         }
-    tsr_order_free(f->order);
-    tsr_order_free(f->oracle);
-    f->order = f->oracle = NULL;
-    tsr_ruleset_free(rs);
+    drop_rules(f, rs);
 }
 
 /* A key the pairs' loop finds but does not take (a record, a list, a key
