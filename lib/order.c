@@ -82,9 +82,14 @@ size_t tsr__order_line_id_bucket(const tsr_order *o, const char *s, size_t n)
  */
 int tsr__order_init(tsr_order *o, const tsr_ruleset *rs)
 {
-    int k;
+    int k, i;
 
     memset(o, 0, sizeof *o);
+    /* no guess yet: masks that take nothing, compared with a word that
+     * nothing under them equals */
+    for (k = 0; k < TSR_REC__COUNT; k++)
+        for (i = 0; i < TSR_ORDER_KEY_GUESSES; i++)
+            o->key_next[k][i].w[0] = 1;
     o->rs = rs;
     o->alloc = rs->alloc;
     /* A park-sized order (a few hundred bytes of strings) fits the first

@@ -60,11 +60,14 @@ size_t tsr__order_line_id_bucket(const tsr_order *o, const char *s, size_t n);
 /* The guesses of the next key the JSON reader keeps per record. */
 #define TSR_ORDER_KEY_GUESSES 33
 
-/* A guessed key (NULL: none yet) and the 16 bytes its name and closing
- * quote make in the text: those under the masks m equal w. */
+/* A guessed key and the 16 bytes its name and closing quote make in the
+ * text: those under the masks m equal w (none yet: k NULL, m zero, w[0]
+ * 1, which no text matches); and where the guess of the key after k is
+ * kept, in the same row. */
 typedef struct tsr_okey_guess {
     const tsr_okey_slot *k;
     uint64_t w[2], m[2];
+    struct tsr_okey_guess *after;
 } tsr_okey_guess;
 
 struct tsr_order {

@@ -7,6 +7,7 @@
  * the JSON and YAML readers, so a built order obeys exactly the rules a
  * parsed one does.
  */
+#include "datetime.h"
 #include "order_impl.h"
 
 #include <limits.h>
@@ -256,6 +257,18 @@ int tsr_order_set_text(tsr_order *order, tsr_record record, int line, int field,
         text = "";
     if (f->type == TSR_T_LIST)
         return type_mismatch(err, record, ln, f, "text");
+    if (f->type == TSR_T_DATETIME || f->type == TSR_T_DATE) {
+        /* what tsr__order_convert makes of a date or datetime its parser
+         * takes, without its dispatch; one it refuses goes there, which
+         * words the error */
+        int64_t x;
+        int32_t offset = 0;
+        if ((f->type == TSR_T_DATETIME ? tsr__parse_datetime(text, len, &x, &offset)
+                                        : tsr__parse_date(text, len, &x)) == TSR_OK) {
+            v = (tsr_value){ .type = f->type, .offset = offset, .u.i = x };
+            return store(order, record, ln, f, &v, err);
+        }
+    }
     rc = tsr__order_convert(order, f->type, text_token(f->type, text, len), text, len, false, &v,
                             err);
     if (rc != TSR_OK)

@@ -91,6 +91,7 @@ typedef struct jreader {
      * the general way); NULL otherwise. */
     const tsr_okey_slot *pending;
     size_t pending_len;
+    int pairs_rc;        /* record_pairs' RP_ERR: the error of what it read */
 } jreader;
 
 /* Bytes that go on a string unremarked: printable ASCII but '"' and '\\'. */
@@ -959,23 +960,25 @@ static int field_here(jreader *j, const tsr_oframe *f)
     return value_here(j);
 }
 
-/* Where the guess of the key after k (NULL: of the first key) in a map of
- * a record is kept, in row, the record's guesses in the order; or *spare
- * for a key too far into the record to have a place there. */
-static inline tsr_okey_guess *guess_after(tsr_okey_guess *row, const tsr_okey_slot *k,
-                                          tsr_okey_guess *spare)
+/* Where the guess of the key after k in a map of a record is kept, in
+ * row, the record's guesses in the order (row[0]: of the first key). */
+static inline tsr_okey_guess *guess_after(tsr_okey_guess *row, const tsr_okey_slot *k)
 {
-    size_t i = k ? (size_t)k->seen_at + 1 : 0;
-    return i < TSR_ORDER_KEY_GUESSES ? &row[i] : spare;
+    size_t i = (size_t)k->seen_at + 1;
+    /* the keys too far into the record share the last place: a guess is
+     * only ever a guess, checked before it is taken */
+    return &row[i < TSR_ORDER_KEY_GUESSES - 1 ? i : TSR_ORDER_KEY_GUESSES - 1];
 }
 
 #ifdef WORDWISE
-/* Guess k, a name key_at found (shorter than 16 bytes), at g. */
-static void guess_set(tsr_okey_guess *g, const tsr_okey_slot *k)
+/* Guess k, a name key_at found (shorter than 16 bytes), at g, a place in
+ * row. */
+static void guess_set(tsr_okey_guess *g, tsr_okey_guess *row, const tsr_okey_slot *k)
 {
     size_t n = k->len;   /* the quote's byte */
 
     g->k = k;
+    g->after = guess_after(row, k);
     g->w[0] = k->head[0];
     g->w[1] = k->head[1];
     if (n < 8) {
@@ -995,8 +998,58 @@ enum {
     RP_NONE,   /* it took nothing: map_need_key, as map() came */
     RP_KEY,    /* it took pairs and a ',': map_need_key, not the first key */
     RP_VAL,    /* it took pairs, the last without its ',': map_got_val */
-    RP_END     /* it took pairs and the closing '}': the map ends */
+    RP_END,    /* it took pairs and the closing '}': the map ends */
+    RP_ERR     /* what it read failed with j->pairs_rc */
 };
+
+static int map(jreader *j, const tsr_okey_index *ix);
+static int array(jreader *j);
+
+/* At copy[at], c: the '{' of the customer or the '[' of items or promo
+ * codes, as the order's key k (unseen) expects, with room for its frame:
+ * the frame pushed as tsr__oread_start_map or start_array pushes it, j at
+ * the byte after c.  False, nothing done: anything else. */
+static bool open_here(jreader *j, const tsr_okey_slot *k, unsigned char c, size_t at)
+{
+    tsr_oreader *r = &j->r;
+    tsr_order *o = j->o;
+    tsr_oframe *nf;
+    uint8_t kind;
+
+    if (r->depth >= TSR_OREAD_DEPTH)
+        return false;
+    switch (k->target) {
+    case TSR_X_CUSTOMER:
+        if (c != '{')
+            return false;
+        o->has_customer = true;
+        tsr__order_seen_begin(o, TSR_REC_CUSTOMER);
+        kind = TSR_OF_CUSTOMER;
+        break;
+    case TSR_X_ITEMS:
+        if (c != '[')
+            return false;
+        o->has_items = true;
+        kind = TSR_OF_ITEMS;
+        break;
+    case TSR_X_PROMO_CODES:
+        if (c != '[')
+            return false;
+        /* present, even if empty: `order.promo_codes` is then an empty list */
+        o->order[TSR_ORDER_PROMO_CODES] = (tsr_value){ .type = TSR_T_LIST, .elem = TSR_T_STRING,
+                                                       .u.list = o->promo_values };
+        kind = TSR_OF_PROMO_CODES;
+        break;
+    default:
+        return false;
+    }
+    nf = &r->frames[r->depth++];
+    *nf = (tsr_oframe){ .kind = kind };
+    j->start = at;
+    j->off = at + 1;
+    j->toklen = 1;
+    return true;
+}
 
 /* The pairs of a record's map as compact JSON writes them, from j->off,
  * each read whole before anything of it is stored: `"key":value` with a
@@ -1021,18 +1074,27 @@ static int record_pairs(jreader *j, const tsr_okey_index *ix)
     const unsigned char *t = j->t;
     char *copy = j->copy;
     size_t len = j->len, off = j->off, max = o->rs->limits.max_string_length;
-    tsr_okey_guess *row = o->key_next[rec], spare, *next;
+    tsr_okey_guess *row = o->key_next[rec], *next;
     const tsr_okey_slot *last = NULL;
     int state = RP_NONE;
 
-    spare.k = NULL;
-    next = guess_after(row, f->last, &spare);
-    while (off < len && t[off] == '"') {
+    /* below 16, a key's length (key_at's names are shorter) may pass the
+     * limit: the general way says so */
+    if (max < 16)
+        return RP_NONE;
+    if (max > UINT32_MAX)
+        max = UINT32_MAX;
+    next = f->last ? guess_after(row, f->last) : &row[0];
+    /* the text is read in the order's copy, whose zeroed padding ends it:
+     * a byte compared with '"', ':', ',' or '}' there is one of the text
+     * (the copy differs only where strings already read were ended) */
+    while (copy[off] == '"') {
         const tsr_okey_slot *k;
         const tsr_field *field;
         tsr_value v;
         size_t kn, n, at, end;
         char *s;
+        unsigned char c;
         uint64_t x0, x1;
 
         /* the key that came after the last one the last time, when it is
@@ -1041,45 +1103,63 @@ static int record_pairs(jreader *j, const tsr_okey_index *ix)
          * quote too */
         memcpy(&x0, copy + off + 1, 8);
         memcpy(&x1, copy + off + 9, 8);
-        k = next->k;
-        if (k && (x0 & next->m[0]) == next->w[0] && (x1 & next->m[1]) == next->w[1]) {
+        if ((x0 & next->m[0]) == next->w[0] && (x1 & next->m[1]) == next->w[1]) {
+            k = next->k;   /* a guess was set: nothing matches the blank ones */
             kn = k->len;
         } else {
             if (!(k = key_at(ix, copy + off + 1, &kn)))
                 break;
-            guess_set(next, k);
+            guess_set(next, row, k);
         }
-        next = guess_after(row, k, &spare);
+        next = next->after;
         /* from here, a pair not taken leaves its key to map() */
         j->pending = k;
         j->pending_len = kn;
-        if (k->target != TSR_X_FIELD || kn > max || seen[k->seen_at] == gen)
+        if (seen[k->seen_at] == gen)
             break;
         at = off + kn + 2;   /* past the key's closing quote */
-        if (at + 1 >= len || t[at] != ':')
+        if (copy[at] != ':')
             break;
-        at++;
+        c = (unsigned char)copy[++at];   /* at <= len: 0 there */
+        if (k->target != TSR_X_FIELD) {
+            /* the customer's object, the items' or promo codes' array:
+             * read from its first byte as map() would read it, the key
+             * noted first (its path) */
+            int rc;
+            if (!open_here(j, k, c, at))
+                break;
+            j->pending = NULL;
+            tsr__oread_note_key(f, seen, gen, k, kn);
+            last = k;
+            rc = k->target == TSR_X_CUSTOMER ? map(j, &o->rs->okeys[TSR_REC_CUSTOMER]) : array(j);
+            if (rc != TSR_OK) {
+                j->pairs_rc = rc;
+                return RP_ERR;
+            }
+            off = j->off;
+            state = RP_VAL;
+            goto separator;
+        }
         field = k->field;
-        if (t[at] == '"' && field->type == TSR_T_STRING) {
+        if (c == '"' && field->type == TSR_T_STRING) {
             /* what fast_value takes of a plain string (a category is the
              * rule set's to check); a quote found lies in the text: the
              * padding is zeros */
             s = copy + at + 1;
             n = plain_at(s);
-            if (s[n] != '"' || n > max || (rec == TSR_REC_ITEM && field->slot == TSR_ITEM_CATEGORY) ||
-                n > UINT32_MAX)
+            if (s[n] != '"' || n > max || (rec == TSR_REC_ITEM && field->slot == TSR_ITEM_CATEGORY))
                 break;
             s[n] = '\0';   /* as on_scalar terminates it */
             v = (tsr_value){ .type = TSR_T_STRING, .len = (uint32_t)n, .u.s = s };
             end = at + n + 2;
-        } else if (t[at] == '"') {
+        } else if (c == '"') {
             s = copy + at + 1;
             n = quote_at(s);
             if (s[n] != '"' ||
                 !fast_value(o, rec, field, TSR_OT_STRING, s, n, HINT_OWNED, 0, &v))
                 break;
             end = at + n + 2;
-        } else if (t[at] >= '1' && t[at] <= '9' && field->type == TSR_T_INT) {
+        } else if (c >= '1' && c <= '9' && field->type == TSR_T_INT) {
             int64_t x;
             if (!plain_int(t, at, len, &end, &x))
                 break;
@@ -1090,7 +1170,7 @@ static int record_pairs(jreader *j, const tsr_okey_index *ix)
             if (rec == TSR_REC_ORDER && field->slot < tsr__order_builtins[rec].nbuiltin &&
                 tsr__order_settle_owned(o, rec, field->slot, &v, NULL) != TSR_OK)
                 break;
-        } else if (field->type == TSR_T_LIST && t[at] == '[' && len - at >= 2 && t[at + 1] == ']') {
+        } else if (field->type == TSR_T_LIST && c == '[' && copy[at + 1] == ']') {
             /* an empty list: what tsr__oread_start_array and end_array store */
             v = (tsr_value){ .type = TSR_T_LIST, .elem = field->elem };
             end = at + 2;
@@ -1111,12 +1191,13 @@ static int record_pairs(jreader *j, const tsr_okey_index *ix)
         vals[field->slot] = v;
         off = end;
         state = RP_VAL;
-        if (off < len && t[off] == ',') {
+    separator:
+        if (copy[off] == ',') {
             off++;
             state = RP_KEY;
             continue;
         }
-        if (off < len && t[off] == '}') {
+        if (copy[off] == '}') {
             off++;
             state = RP_END;
         }
@@ -1150,10 +1231,25 @@ static int end_map(jreader *j)
     return TSR_OK;
 }
 
-/* After '{' (the event reader has it). */
-static int map(jreader *j)
+/* The '}' of a record's map that record_pairs took: as
+ * tsr__oread_end_map ends it (the reader has no error: the map's index was
+ * found, and the pairs' loop stores nothing that fails). */
+static int end_record(jreader *j)
 {
-    const tsr_okey_index *ix = key_index(&j->r);
+    tsr_oreader *r = &j->r;
+    tsr_oframe *f = &r->frames[r->depth - 1];
+
+    if (f->kind == TSR_OF_ITEM)
+        tsr__order_line_end(j->o, f->index);
+    else if (f->kind == TSR_OF_ORDER)
+        r->done = true;
+    r->depth--;
+    return TSR_OK;
+}
+
+/* After '{' (the event reader has it); ix: key_index() there. */
+static int map(jreader *j, const tsr_okey_index *ix)
+{
     const tsr_okey_slot *k;
     bool first = true, fast;
     int tok, rc;
@@ -1163,7 +1259,9 @@ static int map(jreader *j)
         if (ix) {
             switch (record_pairs(j, ix)) {
             case RP_END:
-                return end_map(j);
+                return end_record(j);
+            case RP_ERR:
+                return j->pairs_rc;
             case RP_VAL:
                 first = false;
                 goto got_val;
@@ -1275,42 +1373,57 @@ static int element_here(jreader *j)
     }
     if (j->off < j->len && j->t[j->off] == '{') {
         if (f && f->kind == TSR_OF_ITEMS && line_here(j, f))
-            return map(j);
+            return map(j, &j->o->rs->okeys[TSR_REC_ITEM]);
         j->start = j->off++;
         j->toklen = 1;
-        return (rc = tsr__oread_start_map(&j->r)) != TSR_OK ? rc : map(j);
+        return (rc = tsr__oread_start_map(&j->r)) != TSR_OK ? rc : map(j, key_index(&j->r));
     }
     return value_here(j);
 }
 
-/* After '[' (the event reader has it). */
+/* The ']' of the array of frame f, the innermost: as
+ * tsr__oread_end_array ends it (items, promo codes and points lots store
+ * nothing there; a list goes to it). */
+static int end_array(jreader *j, const tsr_oframe *f)
+{
+    if (j->r.rc || f->kind == TSR_OF_LIST)
+        return tsr__oread_end_array(&j->r);
+    j->r.depth--;
+    return TSR_OK;
+}
+
+/* After '[' (the event reader has it, its frame pushed). */
 static int array(jreader *j)
 {
+    tsr_oframe *f = &j->r.frames[j->r.depth - 1];
     int tok, rc;
 
     /* array_start: a value, or ']' for an empty array */
-    if (j->off < j->len && (j->t[j->off] == '{' || j->t[j->off] == '"')) {
-        rc = element_here(j);
-    } else {
+    if (!(j->off < j->len && (j->t[j->off] == '{' || j->t[j->off] == '"'))) {
         if ((tok = lex(j)) == T_RBRACK)
-            return tsr__oread_end_array(&j->r);
+            return end_array(j, f);
         rc = value(j, tok);
+        goto got_val;
     }
     for (;;) {
+        /* array_need_val: a line's '{' straight to its map */
+        if (f->kind == TSR_OF_ITEMS && j->off < j->len && j->t[j->off] == '{' && line_here(j, f))
+            rc = map(j, &j->o->rs->okeys[TSR_REC_ITEM]);
+        else
+            rc = element_here(j);
+    got_val:
         if (rc != TSR_OK)
             return rc;
         /* array_got_val */
         if (!take(j, ',')) {
             if (take(j, ']'))
-                return tsr__oread_end_array(&j->r);
+                return end_array(j, f);
             tok = lex(j);
             if (tok == T_RBRACK)
-                return tsr__oread_end_array(&j->r);
+                return end_array(j, f);
             if (tok != T_COMMA)
                 return unexpected(j, tok, "after array element, I expect ',' or ']'");
         }
-        /* array_need_val */
-        rc = element_here(j);
     }
 }
 
@@ -1324,7 +1437,7 @@ static int value(jreader *j, int tok)
     case T_LBRACE:
         if ((rc = tsr__oread_start_map(&j->r)) != TSR_OK)
             return rc;
-        return map(j);
+        return map(j, key_index(&j->r));
     case T_LBRACK:
         if ((rc = tsr__oread_start_array(&j->r)) != TSR_OK)
             return rc;
@@ -1344,9 +1457,19 @@ static int parse(jreader *j)
 {
     int rc, tok;
 
-    if ((rc = value(j, lex(j))) != TSR_OK)
+    if (j->len && j->t[0] == '{') {   /* as lex() reads it */
+        j->start = 0;
+        j->off = 1;
+        j->toklen = 1;
+        tok = T_LBRACE;
+    } else {
+        tok = lex(j);
+    }
+    if ((rc = value(j, tok)) != TSR_OK)
         return rc;
     /* parse_complete: nothing but white space may follow */
+    if (j->off == j->len)
+        return TSR_OK;
     tok = lex(j);
     return tok == T_EOF ? TSR_OK : parse_error(j, "trailing garbage");
 }
@@ -1374,6 +1497,7 @@ int tsr__order_read_json(tsr_order *o, const char *text, size_t len, tsr_error *
     j.past_end = false;
     j.ival = 0;
     j.pending = NULL;
+    j.pairs_rc = TSR_OK;
     rc = parse(&j);
     if (rc == TSR_OK && !j.r.done)   /* not reachable: a whole value was read */
         rc = tsr__err_path(err, TSR_EORDER, "$", "the order is incomplete");

@@ -1076,6 +1076,67 @@ static void test_field_handles_cover_input_fields_only(void **state)
     assert_int_equal(tsr_ruleset_field(f->rs, (tsr_record)7, "id"), TSR_EINVAL);
 }
 
+/* A datetime or date given as text to tsr_order_set_text (which parses
+ * it itself when it can) is what the JSON reader makes of the same text:
+ * the same value, or the same error. */
+static void test_builder_dates_as_text_are_what_the_reader_reads(void **state)
+{
+    static const char *const datetimes[] = {
+        "2026-06-13T14:30:00+03:00", "2026-06-13T14:30:00Z", "2026-06-13T14:30:00.25-05:30",
+        "2026-06-13 14:30:00+03:00", "2026-06-13T14:30:00", "2026-02-30T00:00:00Z",
+        "2026-06-13T24:00:00Z", "", "2026-06-13",
+    };
+    static const char *const dates[] = {
+        "1980-04-25", "2024-02-29", "2023-02-29", "1980-4-25", "1980-04-25T00:00:00Z", "", "x",
+    };
+    fixture *f = *state;
+    size_t i, kind;
+
+    for (kind = 0; kind < 2; kind++) {
+        size_t n = kind ? TSR_ARRAY_LEN(dates) : TSR_ARRAY_LEN(datetimes);
+        for (i = 0; i < n; i++) {
+            const char *text = kind ? dates[i] : datetimes[i];
+            char json[256];
+            tsr_order *built = NULL, *read = NULL;
+            tsr_error berr, rerr;
+            const tsr_value *bv, *rv;
+            int brc, rrc;
+
+            memset(&berr, 0, sizeof berr);
+            memset(&rerr, 0, sizeof rerr);
+            assert_int_equal(tsr_order_new(&built, f->rs, &f->err), TSR_OK);
+            assert_int_equal(tsr_order_new(&read, f->rs, &f->err), TSR_OK);
+            if (kind) {
+                brc = tsr_order_set_text(built, TSR_RECORD_CUSTOMER, 0, f->birthday, text,
+                                         strlen(text), &berr);
+                snprintf(json, sizeof json, "{\"customer\":{\"birthday\":\"%s\"}}", text);
+            } else {
+                brc = tsr_order_set_text(built, TSR_RECORD_ORDER, 0, TSR_ORDER_DATETIME, text,
+                                         strlen(text), &berr);
+                snprintf(json, sizeof json, "{\"datetime\":\"%s\"}", text);
+            }
+            /* read only: finishing would refuse the order's missing parts */
+            rrc = tsr__order_read_json(read, json, strlen(json), &rerr);
+            if (brc != rrc)
+                fail_msg("%s: built %d (%s), read %d (%s)", text, brc, berr.message, rrc,
+                         rerr.message);
+            if (brc != TSR_OK) {
+                assert_string_equal(berr.message, rerr.message);
+                assert_string_equal(berr.path, rerr.path);
+            } else {
+                bv = kind ? &built->customer[f->birthday] : &built->order[TSR_ORDER_DATETIME];
+                rv = kind ? &read->customer[f->birthday] : &read->order[TSR_ORDER_DATETIME];
+                assert_int_equal(bv->type, kind ? TSR_T_DATE : TSR_T_DATETIME);
+                assert_int_equal(bv->type, rv->type);
+                assert_int_equal(bv->offset, rv->offset);
+                assert_true(bv->u.i == rv->u.i);
+            }
+            tsr_order_free(built);
+            tsr_order_free(read);
+        }
+    }
+}
+
 static void test_builder_refuses_wrong_types_with_a_path(void **state)
 {
     fixture *f = *state;
@@ -1335,6 +1396,8 @@ int main(int argc, char **argv)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_builder_refuses_bad_handles_and_lines, setup, teardown),
         cmocka_unit_test_setup_teardown(test_builder_order_is_checked_when_finished, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_builder_dates_as_text_are_what_the_reader_reads, setup,
                                         teardown),
         cmocka_unit_test(test_reset_reuses_memory_without_allocating),
         cmocka_unit_test_setup_teardown(test_failed_parse_leaves_the_order_cleared_and_reusable,

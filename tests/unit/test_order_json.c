@@ -119,6 +119,33 @@ static int read_both_into(fixture *f, const tsr_ruleset *rs, const char *text, s
     return rc;
 }
 
+/* A rule set whose lines have an int field of each name. */
+static tsr_ruleset *load_item_ints(fixture *f, const char *const *names, size_t n)
+{
+    char text[4096];
+    size_t used, i;
+    tsr_ruleset *rs = NULL;
+
+    used = (size_t)snprintf(text, sizeof text, "tessera: 1\nruleset: ints\nversion: \"1\"\n"
+                            "currency: EUR\nschema:\n  item:\n");
+    for (i = 0; i < n; i++)
+        used += (size_t)snprintf(text + used, sizeof text - used, "    %s: int\n", names[i]);
+    assert_true(used < sizeof text);
+    assert_int_equal(tsr_ruleset_load_string(&rs, text, used, "ints.yaml", NULL, &f->err),
+                     TSR_OK);
+    return rs;
+}
+
+/* Free a rule set a test loaded, and the fixture's orders, which may be
+ * of it. */
+static void drop_rules(fixture *f, tsr_ruleset *rs)
+{
+    tsr_order_free(f->order);
+    tsr_order_free(f->oracle);
+    f->order = f->oracle = NULL;
+    tsr_ruleset_free(rs);
+}
+
 static int read_both(fixture *f, const tsr_ruleset *rs, const char *text, size_t len)
 {
     return read_both_into(f, rs, text, len, false);
@@ -164,6 +191,7 @@ static void run_cases(fixture *f, const tsr_ruleset *rs, const jcase *cases, siz
 #define OK_CASE(t) { t, 0, TSR_OK, NULL, NULL }
 #define DT "\"datetime\":\"2026-06-13T14:30:00+03:00\""
 #define LINE "{\"id\":\"t1\",\"kind\":\"ticket\"}"
+#define LINE2 "{\"id\":\"t2\",\"kind\":\"ticket\"}"
 /* an order with one line, plus `more` at the top level */
 #define ORDER(more) "{" DT ",\"items\":[" LINE "]" more "}"
 /* an order whose one line holds `fields` too */
@@ -711,10 +739,7 @@ static void test_keys_of_a_wide_schema_read_as_before(void **state)
     o = (size_t)snprintf(order, sizeof order, ITEM("\"pdxb\":1"));
     assert_int_equal(read_both(f, rs, order, o), TSR_EORDER);
     assert_string_equal(f->err.path, "items[0].pdxb");
-    tsr_order_free(f->order);
-    tsr_order_free(f->oracle);
-    f->order = f->oracle = NULL;
-    tsr_ruleset_free(rs);
+    drop_rules(f, rs);
 }
 
 /* an order placed at datetime `s`, and what refusing `s` says */
@@ -833,12 +858,33 @@ static void test_values_read_in_place_as_before(void **state)
 #define GOOD_C "\"birthday\":\"1980-04-25\""
 #define GOOD_L "\"height_cm\":120,\"zone\":\"A\""
 
+/* A text and the status reading it must give. */
+typedef struct rcase {
+    const char *text;
+    int code;
+} rcase;
+
+/* Each case read into the fixture's reused order of f->rs, twice in a row
+ * (the second time every key is guessed from the first), the reader held
+ * to the oracle's answer each time (read_both_into), in two passes. */
+static void run_twice(fixture *f, const rcase *cases, size_t n)
+{
+    size_t pass, i;
+
+    for (pass = 0; pass < 2; pass++)
+        for (i = 0; i < n; i++) {
+            int rc = read_both_into(f, f->rs, cases[i].text, strlen(cases[i].text), true);
+            if (rc != cases[i].code)
+                fail_msg("case %zu: want %d, got %d [%s] %s", i, cases[i].code, rc, f->err.path,
+                         f->err.message);
+            assert_int_equal(read_both_into(f, f->rs, cases[i].text, strlen(cases[i].text),
+                                            true), rc);
+        }
+}
+
 static void test_pairs_read_whole_as_before(void **state)
 {
-    static const struct {
-        const char *text;
-        int code;
-    } cases[] = {
+    static const rcase cases[] = {
         { FULL(GOOD_C, GOOD_L), TSR_OK },
         /* strings a typed field's parser refuses as they lie: escapes, bytes */
         { FULL("\"birthday\":\"1980-04-2\\u0035\"", GOOD_L), TSR_OK },
@@ -922,19 +968,9 @@ static void test_pairs_read_whole_as_before(void **state)
         { FULL(GOOD_C, GOOD_L), TSR_OK },
     };
     fixture *f = *state;
-    size_t pass, i;
+    size_t i;
 
-    for (pass = 0; pass < 2; pass++)
-        for (i = 0; i < TSR_ARRAY_LEN(cases); i++) {
-            /* read_both_into holds the reader to the oracle's answer */
-            int rc = read_both_into(f, f->rs, cases[i].text, strlen(cases[i].text), true);
-            if (rc != cases[i].code)
-                fail_msg("case %zu: want %d, got %d [%s] %s", i, cases[i].code, rc, f->err.path,
-                         f->err.message);
-            /* the same case again at once: every guess is now its own */
-            assert_int_equal(read_both_into(f, f->rs, cases[i].text, strlen(cases[i].text),
-                                            true), rc);
-        }
+    run_twice(f, cases, TSR_ARRAY_LEN(cases));
     /* a string over the limit, guessed or not */
     for (i = 0; i < 2; i++)
         assert_int_equal(read_both_into(f, f->small,
@@ -1011,16 +1047,9 @@ static void test_guessed_keys_of_every_length_read_as_before(void **state)
     };
     enum { N = sizeof names / sizeof names[0] };
     fixture *f = *state;
-    char text[4096], order[4096];
-    size_t used, o, i, pass;
-    tsr_ruleset *rs = NULL;
-
-    used = (size_t)snprintf(text, sizeof text, "tessera: 1\nruleset: lengths\nversion: \"1\"\n"
-                            "currency: EUR\nschema:\n  item:\n");
-    for (i = 0; i < N; i++)
-        used += (size_t)snprintf(text + used, sizeof text - used, "    %s: int\n", names[i]);
-    assert_int_equal(tsr_ruleset_load_string(&rs, text, used, "lengths.yaml", NULL, &f->err),
-                     TSR_OK);
+    char order[4096];
+    size_t o, i, pass;
+    tsr_ruleset *rs = load_item_ints(f, names, N);
     for (pass = 0; pass < 8; pass++) {
         /* pass 0, 1: in order; 2, 3: reversed; 4, 5: every other; 6, 7: a
          * key cut short ("abcdefgh" where "abcdefghi" was guessed) */
@@ -1048,10 +1077,131 @@ static void test_guessed_keys_of_every_length_read_as_before(void **state)
     o = (size_t)snprintf(order, sizeof order, "{" DT ",\"items\":[{\"id\":\"t1\",\"kind\":\"k\","
                          "\"abcdefghijklmnopq\"");
     assert_int_equal(read_both_into(f, rs, order, o, true), TSR_EORDER);
-    tsr_order_free(f->order);
-    tsr_order_free(f->oracle);
-    f->order = f->oracle = NULL;
-    tsr_ruleset_free(rs);
+    drop_rules(f, rs);
+}
+
+/* The customer's object and the items' and promo codes' arrays, met in
+ * the order's pairs, are read from there (their key noted for the paths of
+ * what fails inside them), and the pairs after them too: every case twice
+ * into one reused order, so the second time every key is guessed, as the
+ * oracle reads it. */
+static void test_records_and_lists_inside_the_pairs_read_as_before(void **state)
+{
+    static const rcase cases[] = {
+        { "{\"id\":\"o1\",\"customer\":{\"id\":\"c1\",\"visits\":2}," DT
+          ",\"items\":[" LINE "],\"promo_codes\":[\"A\",\"B\"],\"note\":\"n\"}", TSR_OK },
+        { "{" DT ",\"promo_codes\":[],\"items\":[" LINE "," LINE2 "],\"customer\":{}}", TSR_OK },
+        { "{" DT ",\"items\":[],\"customer\":{\"id\":\"c1\"}}", TSR_EORDER },
+        { "{" DT ",\"items\":[" LINE "],\"customer\":null}", TSR_OK },
+        { "{" DT ",\"items\":{},\"customer\":{}}", TSR_EORDER },
+        { "{" DT ",\"customer\":[],\"items\":[" LINE "]}", TSR_EORDER },
+        { "{" DT ",\"promo_codes\":{},\"items\":[" LINE "]}", TSR_EORDER },
+        /* errors inside, with their paths */
+        { "{" DT ",\"customer\":{\"birthday\":\"1980-02-30\"},\"items\":[" LINE "]}",
+          TSR_EORDER },
+        { "{" DT ",\"customer\":{\"visits\":\"2\"},\"items\":[" LINE "]}", TSR_EORDER },
+        { "{" DT ",\"items\":[{\"id\":\"t1\",\"kind\":\"ticket\",\"quantity\":0}]}",
+          TSR_EORDER },
+        { "{" DT ",\"items\":[" LINE ",7]}", TSR_EORDER },
+        { "{" DT ",\"items\":[" LINE "],\"promo_codes\":[\"A\",1]}", TSR_EORDER },
+        { "{" DT ",\"customer\":{\"id\":\"c1\",\"id\":\"c2\"},\"items\":[" LINE "]}",
+          TSR_EORDER },
+        { "{" DT ",\"customer\":{\"id\":\"c1\"" , TSR_EORDER },
+        { "{" DT ",\"items\":[" LINE, TSR_EORDER },
+        { "{" DT ",\"items\":[" LINE "]", TSR_EORDER },
+        { "{" DT ",\"items\":[" LINE "]x", TSR_EORDER },
+        { "{" DT ",\"customer\":{", TSR_EORDER },
+        { "{" DT ",\"customer\":", TSR_EORDER },
+        /* twice, and after them what the pairs' loop does not take */
+        { "{" DT ",\"customer\":{},\"items\":[" LINE "],\"customer\":{}}", TSR_EORDER },
+        { "{" DT ",\"items\":[" LINE "],\"items\":[" LINE "]}", TSR_EORDER },
+        { "{" DT ",\"promo_codes\":[],\"items\":[" LINE "],\"promo_codes\":[]}", TSR_EORDER },
+        { "{" DT ",\"items\":[" LINE "] ,\"customer\":{} }", TSR_OK },
+        { "{" DT ",\"items\":[" LINE "],\"promo_uses\":{\"A\":1},\"customer\":{}}", TSR_OK },
+        { "{" DT ",\"items\":[" LINE "]}  ", TSR_OK },
+        { "{" DT ",\"items\":[" LINE "]} {}", TSR_EORDER },
+    };
+    fixture *f = *state;
+    size_t i;
+
+    run_twice(f, cases, TSR_ARRAY_LEN(cases));
+    /* the limits inside: lines, codes */
+    for (i = 0; i < 2; i++) {
+        const char *text = "{" DT ",\"items\":[" LINE "," LINE2 "," LINE "]}";
+        assert_int_equal(read_both_into(f, f->small, text, strlen(text), i > 0), TSR_ELIMIT);
+        text = "{" DT ",\"items\":[" LINE "],\"promo_codes\":[\"A\",\"B\"]}";
+        assert_int_equal(read_both_into(f, f->small, text, strlen(text), true), TSR_ELIMIT);
+    }
+}
+
+/* Keys far into a record (past the order's row of guesses, whose last
+ * place they share) read in one order and then in others, into one reused
+ * order, with a duplicate among them, as the oracle reads them. */
+static void test_keys_past_the_row_of_guesses_read_as_before(void **state)
+{
+    enum { N = 48 };
+    fixture *f = *state;
+    char order[4096], names[N][8];
+    const char *np[N];
+    size_t o, i, pass;
+    tsr_ruleset *rs;
+
+    for (i = 0; i < N; i++) {
+        snprintf(names[i], sizeof names[i], "g%zu", i);
+        np[i] = names[i];
+    }
+    rs = load_item_ints(f, np, N);
+    for (pass = 0; pass < 8; pass++) {
+        /* 0, 1: in order; 2, 3: reversed; 4, 5: the far keys swapped in
+         * pairs; 6, 7: in order, the last key twice */
+        o = (size_t)snprintf(order, sizeof order, "{" DT ",\"items\":[{\"id\":\"t1\",\"kind\":\"k\"");
+        for (i = 0; i < N; i++) {
+            size_t at = pass < 2 ? i : pass < 4 ? N - 1 - i : pass < 6 && i >= 30 ? i ^ 1 : i;
+            o += (size_t)snprintf(order + o, sizeof order - o, ",\"g%zu\":%zu", at, at + 1);
+        }
+        if (pass >= 6)
+            o += (size_t)snprintf(order + o, sizeof order - o, ",\"g%d\":1", N - 1);
+        o += (size_t)snprintf(order + o, sizeof order - o, "}]}");
+        if (pass >= 6) {
+            assert_int_equal(read_both_into(f, rs, order, o, true), TSR_EORDER);
+            continue;
+        }
+        assert_int_equal(read_both_into(f, rs, order, o, true), TSR_OK);
+        for (i = 0; i < N; i++)
+            assert_int_equal(item_value(f, tsr_ruleset_field(rs, TSR_RECORD_ITEM, np[i]))->u.i,
+                             (int64_t)i + 1);
+    }
+    drop_rules(f, rs);
+}
+
+/* Under a limit on strings shorter than some keys, the keys over it are
+ * refused as the oracle refuses them, guessed or not, and the rest read. */
+static void test_keys_over_a_short_string_limit_read_as_before(void **state)
+{
+    static const char *const texts[] = {
+        "{\"id\":\"o1\"," DT ",\"items\":[{\"id\":\"t1\",\"kind\":\"tic\"}]}",
+        "{\"id\":\"o1\"," DT ",\"items\":[{\"id\":\"t1\",\"kind\":\"tic\",\"zone\":\"A\"}]}",
+        "{\"id\":\"o1\"," DT ",\"items\":[{\"id\":\"t1\",\"kind\":\"tic\",\"quantity\":2}]}",
+        "{\"id\":\"o1\",\"customer\":{\"id\":\"c\"}}",
+        /* a long key with a short value, which the pairs' loop could take */
+        "{\"id\":\"o1\",\"redeem_points\":5,\"note\":\"x\"}",
+        "{\"note\":\"x\",\"redeem_points\":5}",
+    };
+    fixture *f = *state;
+    tsr_load_options opts = TSR_LOAD_OPTIONS_INIT;
+    tsr_ruleset *rs;
+    size_t i, pass;
+
+    opts.max_string_length = 4;
+    assert_non_null(rs = load(&opts));
+    for (pass = 0; pass < 2; pass++)
+        for (i = 0; i < TSR_ARRAY_LEN(texts); i++) {
+            /* twice in a row: the second time with every key guessed */
+            int rc = read_both_into(f, rs, texts[i], strlen(texts[i]), true);
+            assert_int_equal(read_both_into(f, rs, texts[i], strlen(texts[i]), true), rc);
+            assert_int_equal(rc, TSR_ELIMIT);   /* "datetime", "customer", ... */
+        }
+    drop_rules(f, rs);
 }
 
 /* A key the pairs' loop finds but does not take (a record, a list, a key
@@ -1207,6 +1357,12 @@ int main(int argc, char **argv)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_guessed_keys_of_every_length_read_as_before, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_records_and_lists_inside_the_pairs_read_as_before,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_keys_past_the_row_of_guesses_read_as_before, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_keys_over_a_short_string_limit_read_as_before,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_keys_handed_on_read_as_before, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lines_and_their_keys_read_as_before, setup,
                                         teardown),
