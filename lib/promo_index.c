@@ -198,12 +198,10 @@ int tsr__promo_index_build(tsr_ruleset *rs)
     tsr__hash_key_init(&ix->key, ix, rs->npromos);
     for (i = 0; i < rs->npromos; i++) {
         tsr_promo *p = &rs->promos[i];
-        const tsr_validity *v = &p->valid;
         ncodes += p->code != NULL;
         ix->npatterns += p->match != NULL;
-        p->open = !p->when && !v->any && !v->has_from && !v->has_until && !v->weekdays &&
-                  !v->has_hours && !v->channels && !p->has_max_uses_per_customer &&
-                  !p->has_max_uses;
+        /* valid.any: its window, weekdays, hours or channels */
+        p->open = !p->when && !p->valid.any && !p->has_max_uses_per_customer && !p->has_max_uses;
     }
     for (i = 0; i < rs->npromos; i++)
         if (rs->promos[i].code) {
