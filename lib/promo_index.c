@@ -65,12 +65,8 @@ int tsr__promo_index_lookup(const tsr_promo_index *ix, const char *code, size_t 
     size_t i;
     int32_t p;
 
-    if (!ix->codes) {
-        for (i = 0; i < ix->nfew; i++)
-            if (is_code(ix, ix->few[i], code, len))
-                return ix->few[i];
-        return -1;
-    }
+    if (!ix->codes)
+        return tsr__promo_index_few(ix, code, len);
     i = (size_t)tsr__hash(&ix->key, code, len) & ix->codes_mask;
     while ((p = ix->codes[i]) >= 0) {
         if (is_code(ix, p, code, len))

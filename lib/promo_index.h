@@ -56,16 +56,12 @@ static inline uint64_t tsr__promo_len_bit(size_t len)
     return UINT64_C(1) << (len < 63 ? len : 63);
 }
 
-/* tsr__promo_index_lookup with its few codes (the common rule set) compared
- * inline, without the call. */
-static inline int tsr__promo_index_exact(const tsr_promo_index *ix, const char *code, size_t len)
+/* The rule among the few codes (ix->codes NULL) whose code is
+ * code[0..len), or -1: each compared in turn. */
+static inline int tsr__promo_index_few(const tsr_promo_index *ix, const char *code, size_t len)
 {
     size_t i;
 
-    if (!(ix->code_lens & tsr__promo_len_bit(len)))
-        return -1;
-    if (ix->codes)
-        return tsr__promo_index_lookup(ix, code, len);
     for (i = 0; i < ix->nfew; i++) {
         const tsr_promo *p = &ix->promos[ix->few[i]];
         if (p->code_len == len && tsr__same_bytes(p->code, code, len))
@@ -73,6 +69,18 @@ static inline int tsr__promo_index_exact(const tsr_promo_index *ix, const char *
     }
     return -1;
 }
+
+/* tsr__promo_index_lookup with its few codes (the common rule set) compared
+ * inline, without the call. */
+static inline int tsr__promo_index_exact(const tsr_promo_index *ix, const char *code, size_t len)
+{
+    if (!(ix->code_lens & tsr__promo_len_bit(len)))
+        return -1;
+    if (ix->codes)
+        return tsr__promo_index_lookup(ix, code, len);
+    return tsr__promo_index_few(ix, code, len);
+}
+
 /* Start the candidate patterns for normalised code[0..len). */
 void tsr__promo_cands_begin(const tsr_promo_index *ix, tsr_promo_cands *c, const char *code,
                             size_t len);
