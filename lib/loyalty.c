@@ -68,6 +68,12 @@ typedef struct membership {
     size_t src_len;
 } membership;
 
+/* Membership without `member_when`: the order names a customer id. */
+static inline bool customer_has_id(const tsr_value *cust)
+{
+    return cust != NULL && cust[TSR_CUST_ID].type != TSR_T_MISSING;
+}
+
 /* Settled by redemption (step 6), which every evaluation runs just before
  * earning and which stores the answer in res->member; earning settles it
  * again only for its trace, which names the failing condition (the
@@ -75,7 +81,6 @@ typedef struct membership {
 static int settle_membership(tsr_eval *ev, membership *m)
 {
     const tsr_loyalty *L = &ev->rs->loyalty;
-    const tsr_value *cust = ev->x.customer;
     int rc;
 
     m->member = false;
@@ -85,7 +90,7 @@ static int settle_membership(tsr_eval *ev, membership *m)
         return TSR_OK;
     ev->x.item = NULL;      /* order level */
     if (L->member_when == NULL) {
-        m->member = cust != NULL && cust[TSR_CUST_ID].type != TSR_T_MISSING;
+        m->member = customer_has_id(ev->x.customer);
         return TSR_OK;
     }
     rc = tsr__expr_test(L->member_when, &ev->x, &m->member, &m->src, &m->src_len);
@@ -364,7 +369,6 @@ int tsr__eval_redeem(tsr_eval *ev)
 {
     const tsr_loyalty *L = &ev->rs->loyalty;
     tsr_result *res = ev->res;
-    const tsr_value *cust = ev->x.customer;
 
     /* Nothing asked (most orders) and membership without a condition:
      * redeem_start and settle_membership in a call without a frame.  The
@@ -374,7 +378,7 @@ int tsr__eval_redeem(tsr_eval *ev)
     if (TSR_LIKELY(L->member_when == NULL) && requested_points(ev) <= 0) {
         if (L->present) {
             ev->x.item = NULL;      /* order level */
-            res->member = cust != NULL && cust[TSR_CUST_ID].type != TSR_T_MISSING;
+            res->member = customer_has_id(ev->x.customer);
         }
         return TSR_OK;
     }

@@ -555,15 +555,13 @@ static int64_t remainder_cut(const int64_t *rem, size_t n, size_t left, int64_t 
  * sends): floors and remainders in one pass, the remainders on the stack,
  * then each leftover unit to the largest remainder not yet served, the
  * earlier line on ties (strictly greater replaces) — the rule itself, in
- * O(n * left) with left < n <= ALLOCATE_SMALL_MAX.  As in the general
+ * O(n * left) with left < n <= TSR_ALLOCATE_SMALL_MAX.  As in the general
  * path, more than `left` remainders are positive, so no line with a zero
  * remainder is ever served.  total > 0, every w[i] >= 0. */
-#define ALLOCATE_SMALL_MAX TSR_ALLOCATE_SMALL_MAX
-
 static bool allocate_small(int64_t amount, const int64_t *w, size_t n, int64_t total,
                            int64_t *out)
 {
-    int64_t rem[ALLOCATE_SMALL_MAX], given = 0, q, r, t1 = -1;
+    int64_t rem[TSR_ALLOCATE_SMALL_MAX], given = 0, q, r, t1 = -1;
     size_t i, b1 = 0;
 
     if (amount <= INT32_MAX && total <= INT32_MAX) {
@@ -658,6 +656,6 @@ bool tsr__allocate_sum(int64_t amount, const int64_t *w, size_t n, int64_t total
         split_evenly(amount, n, out);
         return true;
     }
-    return n <= ALLOCATE_SMALL_MAX ? allocate_small(amount, w, n, total, out)
-                                   : allocate_general(amount, w, n, total, out);
+    return n <= TSR_ALLOCATE_SMALL_MAX ? allocate_small(amount, w, n, total, out)
+                                       : allocate_general(amount, w, n, total, out);
 }

@@ -875,15 +875,16 @@ static void test_allocate_matches_a_reference_on_random_inputs(void **state)
 }
 #endif
 
-/* The short-order path (allocate_small, up to ALLOCATE_SMALL_MAX lines)
+/* The short-order path (allocate_small, up to TSR_ALLOCATE_SMALL_MAX lines)
  * and the general one (remainder cut by binary search) must give the same
  * shares on the same input: ties, zero weights, huge amounts and weights. */
 static void test_allocate_short_order_path_matches_general_path(void **state)
 {
-    int64_t w[ALLOCATE_SMALL_MAX], fast[ALLOCATE_SMALL_MAX], slow[ALLOCATE_SMALL_MAX];
+    int64_t w[TSR_ALLOCATE_SMALL_MAX], fast[TSR_ALLOCATE_SMALL_MAX],
+        slow[TSR_ALLOCATE_SMALL_MAX];
     (void)state;
     for (int iter = 0; iter < 50000; iter++) {
-        size_t n = 2 + (size_t)(next_u64() % (ALLOCATE_SMALL_MAX - 1u));
+        size_t n = 2 + (size_t)(next_u64() % (TSR_ALLOCATE_SMALL_MAX - 1u));
         int kind = (int)(next_u64() % 5u);
         int64_t amount = kind == 0 ? (int64_t)(next_u64() % 100u)
                          : kind == 1 ? (int64_t)(next_u64() % 1000000u)
@@ -892,7 +893,7 @@ static void test_allocate_short_order_path_matches_general_path(void **state)
         int64_t total = 0;
         for (size_t i = 0; i < n; i++) {
             /* kind 4: amount and total at the edge of the 64-bit product */
-            int64_t cap = kind == 3   ? (INT64_MAX / ALLOCATE_SMALL_MAX)
+            int64_t cap = kind == 3   ? (INT64_MAX / TSR_ALLOCATE_SMALL_MAX)
                           : kind == 4 ? (INT32_MAX / (int64_t)n)
                                       : 10000;
             w[i] = next_u64() % 5u == 0 ? 0 : (int64_t)(next_u64() % (uint64_t)cap);
@@ -909,12 +910,12 @@ static void test_allocate_short_order_path_matches_general_path(void **state)
                 fail_msg("iteration %d, line %zu of %zu: short path %lld, general %lld", iter,
                          i, n, (long long)fast[i], (long long)slow[i]);
     }
-    /* The boundary itself: ALLOCATE_SMALL_MAX lines take the short path,
+    /* The boundary itself: TSR_ALLOCATE_SMALL_MAX lines take the short path,
      * one more the general one, with the same leftover rule. */
-    for (size_t i = 0; i < ALLOCATE_SMALL_MAX; i++)
+    for (size_t i = 0; i < TSR_ALLOCATE_SMALL_MAX; i++)
         w[i] = 3;
-    assert_true(tsr__allocate(ALLOCATE_SMALL_MAX * 3 + 5, w, ALLOCATE_SMALL_MAX, fast));
-    for (size_t i = 0; i < ALLOCATE_SMALL_MAX; i++)
+    assert_true(tsr__allocate(TSR_ALLOCATE_SMALL_MAX * 3 + 5, w, TSR_ALLOCATE_SMALL_MAX, fast));
+    for (size_t i = 0; i < TSR_ALLOCATE_SMALL_MAX; i++)
         assert_int_equal(fast[i], i < 5 ? 4 : 3);
 }
 
@@ -990,7 +991,7 @@ static void test_allocate_sum_equal_weights_match_the_ranking(void **state)
         assert_true(tsr__allocate_sum(amount, w, n, total, true, fast));
         if (n == 1 || total == 0)
             assert_true(tsr__allocate(amount, w, n, slow));
-        else if (n <= ALLOCATE_SMALL_MAX)
+        else if (n <= TSR_ALLOCATE_SMALL_MAX)
             assert_true(allocate_small(amount, w, n, total, slow));
         else
             assert_true(allocate_general(amount, w, n, total, slow));
