@@ -669,11 +669,9 @@ static int apply_members(step *st, const size_t *members, size_t k)
     return TSR_OK;
 }
 
-/* Without a trace: room for two discount records per line (record_simple)
+/* Room for two discount records per line (record_simple)
  * and the effect per promo code (effect_slot), zeroed, in one block
- * allocated when either is first needed.  With a trace, scratch() has
- * already carved the effect array when the order has an accepted code, and
- * only that array is ever asked for. */
+ * allocated when either is first needed (with a trace or without). */
 static inline int quiet_block(step *st)
 {
     tsr_eval *ev = st->ev;
@@ -848,15 +846,14 @@ static bool carve(size_t *off, size_t count, size_t size, size_t *at)
 }
 
 /* The per-line scratch of the general path, sized by the line count once
- * and allocated when a discount first needs it (with `effect`, the effect
- * per promo code too).  It is one zeroed block from the arena rather than
+ * and allocated when a discount that is not simple first needs it.  It is one zeroed block from the arena rather than
  * a dozen arena_calloc calls: the calls would cost more than the work. */
-static int scratch(step *st, bool effect)
+static int scratch(step *st)
 {
     tsr_eval *ev = st->ev;
     size_t n = st->nlines, k, m, off = 0;
     size_t o_elig, o_rew, o_runs, o_w, o_share, o_idx, o_out, o_members, o_changed, o_gdone,
-        o_saving, o_counted, o_peff = 0;
+        o_saving, o_counted;
     unsigned char *base;
     int rc;
 
@@ -873,8 +870,7 @@ static int scratch(step *st, bool effect)
         !carve(&off, k * n, sizeof *st->out[0].saving, &o_saving) ||
         !carve(&off, n, 1, &o_elig) || !carve(&off, n, 1, &o_rew) ||
         !carve(&off, k, 1, &o_changed) || !carve(&off, ev->rs->ngroups + 1, 1, &o_gdone) ||
-        !carve(&off, k * n, 1, &o_counted) ||
-        (effect && !carve(&off, ev->res->npromos + 1, 1, &o_peff)))
+        !carve(&off, k * n, 1, &o_counted))
         return TSR_ENOMEM;
     base = tsr__arena_calloc(ev->arena, off, 1);
     if (!base)
@@ -889,26 +885,12 @@ static int scratch(step *st, bool effect)
     st->members = (size_t *)(void *)(base + o_members);
     st->changed = base + o_changed;
     st->group_done = base + o_gdone;
-    if (effect)
-        st->promo_effect = base + o_peff;
     for (m = 0; m < k; m++) {
         st->out[m].saving = (int64_t *)(void *)(base + o_saving) + m * n;
         st->out[m].counted = base + o_counted + m * n;
     }
     st->ready = true;
     return TSR_OK;
-}
-
-/* Did the order enter a code that was accepted?  Only those are settled
- * by what the discounts did with them (tsr__promos_settle). */
-static bool some_accepted(const tsr_result *r)
-{
-    size_t i;
-
-    for (i = 0; i < r->npromos; i++)
-        if (r->promos[i].status == TSR_PROMO_ACCEPTED)
-            return true;
-    return false;
 }
 
 /* The step's fields, no scratch yet (setup); quiet: no trace. */
@@ -924,18 +906,16 @@ static inline void step_init(tsr_eval *ev, step *st, bool quiet)
     /* no exclusive discount (decided at load): no line is ever claimed */
     st->claims = !ev->rs->plan || ev->rs->plan->any_exclusive;
     st->quiet = quiet;
-    st->simple = quiet && st->nlines <= SIMPLE_MAX_LINES;
+    st->simple = st->nlines <= SIMPLE_MAX_LINES;
 }
 
-/* The step's state.  With a trace, the general path's scratch in one
- * block (with the effect per promo code when the order has an accepted
- * code); without, the effect array is allocated when a discount first
- * requires an accepted code (effect_slot). */
+/* The step's state.  The general path's scratch is allocated when a
+ * discount that is not simple first needs it (run_discount), the effect
+ * per promo code when a discount first requires an accepted code
+ * (effect_slot), with a trace or without. */
 static int setup(tsr_eval *ev, step *st)
 {
     step_init(ev, st, !tsr__tracing(ev));
-    if (!st->quiet)
-        return scratch(st, some_accepted(ev->res));   /* a trace: the general path */
     return TSR_OK;
 }
 
@@ -1027,7 +1007,8 @@ static bool simple_percent_pass(step *st, const tsr_discount *d, const uint8_t *
  * the eligible units and totals; the effect's value; the savings), so the
  * same conditions are evaluated and the same error comes first.  *ok:
  * there is a saving to apply. */
-static int simple_outcome(step *st, const tsr_discount *d, simple_lines *sl, bool *ok)
+static int simple_outcome(step *st, const tsr_discount *d, simple_lines *sl, bool *ok,
+                          outcome *o)
 {
     tsr_eval *ev = st->ev;
     const tsr_res_line *lines = ev->res->lines;
@@ -1035,7 +1016,6 @@ static int simple_outcome(step *st, const tsr_discount *d, simple_lines *sl, boo
     const uint8_t *memo;
     int64_t units = 0, total = 0, value;
     bool over = false, any = false, pct, e;
-    outcome o;
     size_t i, j;
     int rc;
 
@@ -1068,12 +1048,12 @@ static int simple_outcome(step *st, const tsr_discount *d, simple_lines *sl, boo
         if (!tsr__add(units, lines[sl->at[j]].quantity, &units) ||
             !tsr__add(total, lines[sl->at[j]].total, &total))
             return overflow(ev, d);
-    if (d->has_quiet_value) {
+    /* with a trace, a capped percent takes effect_value for its note */
+    if (d->has_quiet_value &&
+        !(d->quiet_value == 100 * TSR_DEC_SCALE && tsr__tracing(ev))) {
         value = d->quiet_value;
-    } else {
-        memset(&o, 0, sizeof o);
-        if ((rc = effect_value(st, d, &o, &value, &e)) != TSR_OK || !e)
-            return rc;
+    } else if ((rc = effect_value(st, d, o, &value, &e)) != TSR_OK || !e) {
+        return rc;
     }
     /* the percent on all units inline, when the line's figures allow */
     pct = d->effect == TSR_EFFECT_PERCENT && !d->base_original &&
@@ -1100,7 +1080,8 @@ static int simple_outcome(step *st, const tsr_discount *d, simple_lines *sl, boo
  * evaluation instead of one per line a discount changes; record() grows a
  * line's array from there as it always does).  Lines saving nothing are
  * skipped. */
-static int record_simple(step *st, size_t di, const simple_lines *sl)
+static inline __attribute__((always_inline)) int
+record_simple(step *st, size_t di, const simple_lines *sl)
 {
     tsr_eval *ev = st->ev;
     tsr_res_line *lines = ev->res->lines;
@@ -1132,17 +1113,57 @@ static int run_simple(step *st, size_t di)
     const tsr_discount *d = &st->ev->rs->discounts[di];
     const uint8_t *memo;
     simple_lines sl;
+    outcome o;
     bool ok;
     int rc;
 
     /* the one pass when it answers, else the steps one by one */
     if (!(d->quiet_percent && (memo = memo_column(st->ev, d->for_)) != NULL &&
           simple_percent_pass(st, d, memo, &sl, &ok)) &&
-        (rc = simple_outcome(st, d, &sl, &ok)) != TSR_OK)
+        (rc = simple_outcome(st, d, &sl, &ok, &o)) != TSR_OK)
         return tsr__eval_locate(st->ev, rc, &d->pos, NULL);
     if (ok && (rc = record_simple(st, di, &sl)) != TSR_OK)
         return rc;
     return note_effect(st, d, ok);
+}
+
+/* A simple discount with a trace: what run_members does for it and the
+ * trace entry trace_member writes (applied, with the note of a capped
+ * percent; or the why of the gate or step that stopped it), without the
+ * per-line scratch. */
+static int simple_traced(step *st, size_t di)
+{
+    tsr_eval *ev = st->ev;
+    const tsr_discount *d = &ev->rs->discounts[di];
+    simple_lines sl;
+    outcome o;
+    const char *why;
+    bool ok;
+    int rc;
+
+    rc = tsr__rule_gate(ev, d->when, &d->valid, d->requires, d->requires_why, &ok, &why);
+    if (rc != TSR_OK)
+        return tsr__eval_locate(ev, rc, &d->pos, NULL);
+    if (ok) {
+        o.stopped = false;
+        o.note = NULL;
+        if ((rc = simple_outcome(st, d, &sl, &ok, &o)) != TSR_OK)
+            return tsr__eval_locate(ev, rc, &d->pos, NULL);
+        if (ok) {
+            if ((rc = record_simple(st, di, &sl)) != TSR_OK ||
+                (rc = note_effect(st, d, true)) != TSR_OK ||
+                (rc = tsr__trace(ev, "discounts", d->id, true, NULL)) != TSR_OK)
+                return rc;
+            ev->res->trace[ev->res->ntrace - 1].note = o.note;
+            return TSR_OK;
+        }
+        why = o.stopped ? o.why
+              : sl.n == 0 ? "no eligible lines"
+                          : "saves nothing on the current totals";
+    }
+    if (note_effect(st, d, false) != TSR_OK)
+        return TSR_ENOMEM;
+    return tsr__trace(ev, "discounts", d->id, false, why);
 }
 
 /* How simple_gate reads d's gates (tsr_discount.quiet_gate). */
@@ -1241,10 +1262,12 @@ static int run_discount(step *st, size_t i)
     int rc;
 
     if (st->simple && d->simple) {
+        if (!st->quiet)
+            return simple_traced(st, i);
         st->ev->x.item = NULL;   /* for simple_gate */
         return simple_discount(st, i);
     }
-    if ((rc = scratch(st, false)) != TSR_OK)
+    if ((rc = scratch(st)) != TSR_OK)
         return rc;
     st->members[0] = i;
     g = d->group_index;

@@ -1255,9 +1255,9 @@ static void test_simple_gates_are_decided_at_load(void **state)
     tsr_ruleset_free(rs);
 }
 
-/* The answer to `order` without a trace: the result JSON, or the error;
- * *steps: the work the budget counted. */
-static char *quiet_answer(const tsr_ruleset *rs, const char *order, uint64_t *steps)
+/* The answer to `order` with a trace or without: the result JSON (the
+ * trace in it), or the error; *steps: the work the budget counted. */
+static char *answer_of(const tsr_ruleset *rs, const char *order, bool quiet, uint64_t *steps)
 {
     tsr_eval_options o = TSR_EVAL_OPTIONS_INIT;
     tsr_result *r = NULL;
@@ -1266,7 +1266,7 @@ static char *quiet_answer(const tsr_ruleset *rs, const char *order, uint64_t *st
     char *copy;
     int rc;
 
-    o.no_trace = 1;
+    o.no_trace = quiet;
     rc = tsr_evaluate_text(&r, rs, order, strlen(order), &o, &err);
     if (rc != TSR_OK) {
         tsr_error_format(msg, sizeof msg, &err);
@@ -1283,9 +1283,9 @@ static char *quiet_answer(const tsr_ruleset *rs, const char *order, uint64_t *st
 }
 
 /* `order` through the simple path and, every discount's flag cleared,
- * through the general path: the same bytes (or error) and the same count
- * of steps.  The answer is returned (free it). */
-static char *same_both_ways(tsr_ruleset *rs, const char *order)
+ * through the general path: the same bytes (or error, or trace) and the
+ * same count of steps.  The answer is returned (free it). */
+static char *same_both_ways_as(tsr_ruleset *rs, const char *order, bool quiet)
 {
     bool saved[32], all = rs->discounts_simple;
     uint64_t fast_steps, slow_steps;
@@ -1293,7 +1293,7 @@ static char *same_both_ways(tsr_ruleset *rs, const char *order)
     size_t i, n = 0;
 
     assert_true(rs->ndiscounts <= TSR_ARRAY_LEN(saved));
-    fast = quiet_answer(rs, order, &fast_steps);
+    fast = answer_of(rs, order, quiet, &fast_steps);
     for (i = 0; i < rs->ndiscounts; i++) {
         saved[i] = rs->discounts[i].simple;
         n += saved[i];
@@ -1301,7 +1301,7 @@ static char *same_both_ways(tsr_ruleset *rs, const char *order)
     }
     rs->discounts_simple = false;
     assert_true(n > 0);   /* there was a simple path to compare */
-    slow = quiet_answer(rs, order, &slow_steps);
+    slow = answer_of(rs, order, quiet, &slow_steps);
     for (i = 0; i < rs->ndiscounts; i++)
         rs->discounts[i].simple = saved[i];
     rs->discounts_simple = all;
@@ -1309,6 +1309,15 @@ static char *same_both_ways(tsr_ruleset *rs, const char *order)
     assert_int_equal(fast_steps, slow_steps);
     free(slow);
     return fast;
+}
+
+/* same_both_ways_as with a trace (the simple path writes the entries the
+ * general path writes: applied, or why not), then without: the answer
+ * without a trace is returned (free it). */
+static char *same_both_ways(tsr_ruleset *rs, const char *order)
+{
+    free(same_both_ways_as(rs, order, false));
+    return same_both_ways_as(rs, order, true);
 }
 
 /* SIMPLE_RULES has an exclusive discount (the general path's) among simple
@@ -1334,7 +1343,8 @@ static char *same_both_ways(tsr_ruleset *rs, const char *order)
     "  - { id: boom, for: 'item.kind == \"boom\" and 10 / item.n > 1', percent: 50 }\n" \
     "  - { id: late, when: segment.vip, requires: late, for: item.kind == \"ticket\"," \
     " percent: 5 }\n" \
-    "  - { id: gift, when: promo.gift, for: item.kind == \"gift\", percent: 20 }\n"
+    "  - { id: gift, when: promo.gift, for: item.kind == \"gift\", percent: 20 }\n" \
+    "  - { id: over, for: item.kind == \"over\", percent: 100 }\n"
 
 #define LINE(kind, price, q) \
     "{\"id\": \"" kind price "\", \"kind\": \"" kind "\", \"price\": \"" price "\"," \
@@ -1392,6 +1402,8 @@ static void test_simple_path_gives_the_general_paths_answers(void **state)
         "{" DT ", \"promo_codes\": [\"GIFT\", \"LATE\"], \"items\": ["
         LINE("ticket", "3.00", 1) "]}",
         "{" DT ", \"items\": [" LINE("gift", "7.77", 2) "]}",
+        /* a constant 100 % (with a trace, effect_value judges it again) */
+        "{" DT ", \"items\": [" LINE("over", "7.77", 2) "," LINE("ticket", "0.00", 1) "]}",
     };
     char yaml[4096];
     size_t m, i;
@@ -1598,7 +1610,7 @@ static void check_budget_both_ways(const char *yaml, const char *order)
 
     {
         tsr_ruleset *rs = load(yaml);
-        free(quiet_answer(rs, order, &full));
+        free(answer_of(rs, order, true, &full));
         tsr_ruleset_free(rs);
     }
     assert_true(full > 0);
