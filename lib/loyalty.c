@@ -888,12 +888,13 @@ static void settle_multiply_trace(tsr_eval *ev, size_t r, earn_state *st)
     st[r].why = WHY(ev, "nothing to multiply: the rules it names earned no points");
 }
 
-/* Rule e's gate without a trace when its shape was decided at load
- * (tsr_earn.gate): the answer and the steps of tsr__rule_gate_quiet, which
- * answers the rest (another shape, a field of another type than declared,
- * the budget about to run out: it then reports either). */
+/* Rule e's gate when its shape was decided at load (tsr_earn.gate): 1 with
+ * the answer and the steps of tsr__rule_gate_quiet; 0 for the rest
+ * (another shape, a field of another type than declared, the budget about
+ * to run out: tsr__rule_gate_quiet or tsr__rule_gate then answers, and
+ * reports either).  Leaves no line in scope. */
 static inline __attribute__((always_inline))
-int earn_gate_quiet(tsr_eval *ev, const tsr_earn *e, bool *holds)
+int earn_gate_inline(tsr_eval *ev, const tsr_earn *e, bool *holds)
 {
     const tsr_value *rec;
     const uint8_t *flags;
@@ -902,7 +903,7 @@ int earn_gate_quiet(tsr_eval *ev, const tsr_earn *e, bool *holds)
     switch (e->gate) {
     case TSR_EARN_GATE_OPEN:
         *holds = true;
-        return TSR_OK;
+        return 1;
     case TSR_EARN_GATE_SEGMENT:
     case TSR_EARN_GATE_PROMO:
         if (ev->x.steps_left < (int64_t)e->gate_cost)
@@ -910,7 +911,7 @@ int earn_gate_quiet(tsr_eval *ev, const tsr_earn *e, bool *holds)
         flags = e->gate == TSR_EARN_GATE_SEGMENT ? ev->x.segments : ev->x.promo_accepted;
         *holds = flags && flags[e->gate_slot];
         ev->x.steps_left -= e->gate_cost;
-        return TSR_OK;
+        return 1;
     case TSR_EARN_GATE_CUSTOMER_TRUE:
     case TSR_EARN_GATE_ORDER_TRUE:
         if (ev->x.steps_left < (int64_t)e->gate_cost)
@@ -923,11 +924,37 @@ int earn_gate_quiet(tsr_eval *ev, const tsr_earn *e, bool *holds)
         else
             break;              /* another type: the walker reports it */
         ev->x.steps_left -= e->gate_cost;
-        return TSR_OK;
+        return 1;
     default:
         break;
     }
+    return 0;
+}
+
+/* Rule e's gate without a trace. */
+static inline __attribute__((always_inline))
+int earn_gate_quiet(tsr_eval *ev, const tsr_earn *e, bool *holds)
+{
+    if (earn_gate_inline(ev, e, holds))
+        return TSR_OK;
     return tsr__rule_gate_quiet(ev, e->when, &e->valid, -1, holds);
+}
+
+/* Rule e's gate with a trace: tsr__rule_gate's answer, steps and why.  A
+ * gate of one conjunct that earn_gate_inline answers fails at that
+ * conjunct: its sentence, as tsr__eval_test names it. */
+static int earn_gate_traced(tsr_eval *ev, const tsr_earn *e, earn_state *s)
+{
+    const tsr_expr *w = e->when;
+
+    if (!earn_gate_inline(ev, e, &s->gated))
+        return tsr__rule_gate(ev, w, &e->valid, -1, NULL, &s->gated, &s->why);
+    s->why = NULL;
+    if (s->gated)
+        return TSR_OK;
+    /* not OPEN (it holds): a `when` of one fast conjunct (earn_gate_form) */
+    s->why = tsr__why_false(ev, w, w->src + w->fast[0].off, w->fast[0].len);
+    return s->why ? TSR_OK : TSR_ENOMEM;
 }
 
 /* One earn rule (multipliers were settled before): its gate, then the
@@ -943,9 +970,8 @@ int earn_one(tsr_eval *ev, size_t r, earn_state *s, const earn_scratch *sc, bool
     if (!plain && e->is_multiply)
         return TSR_OK;
     /* without a trace nothing reads s->why: the gate inline, without it */
-    rc = !plain && tsr__tracing(ev)
-             ? tsr__rule_gate(ev, e->when, &e->valid, -1, NULL, &s->gated, &s->why)
-             : earn_gate_quiet(ev, e, &s->gated);
+    rc = !plain && tsr__tracing(ev) ? earn_gate_traced(ev, e, s)
+                                    : earn_gate_quiet(ev, e, &s->gated);
     if (rc != TSR_OK || !s->gated)
         return rc;
     rc = e->has_per ? earn_per(ev, r, s, sc) : earn_flat(ev, r, s, sc->slot);

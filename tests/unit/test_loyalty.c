@@ -689,6 +689,101 @@ static void test_earn_gates_decided_at_load_answer_as_the_general_gate(void **st
     tsr_ruleset_free(rs);
 }
 
+/* The traced answer to `order` (result JSON with its trace, or the error)
+ * and the steps counted. */
+static char *traced_answer(const tsr_ruleset *rs, const char *order, uint64_t *steps)
+{
+    tsr_result *r = NULL;
+    tsr_error err;
+    char buf[1200], msg[1024];
+    char *copy;
+    int rc = tsr_evaluate_text(&r, rs, order, strlen(order), NULL, &err);
+
+    *steps = 0;
+    if (rc != TSR_OK) {
+        tsr_error_format(msg, sizeof msg, &err);
+        snprintf(buf, sizeof buf, "error %d: %s", rc, msg);
+        copy = strdup(buf);
+    } else {
+        copy = strdup(tsr_result_json(r, NULL));
+        *steps = r->steps;
+        tsr_result_free(r);
+    }
+    assert_non_null(copy);
+    return copy;
+}
+
+/* With a trace, the gates of the shapes decided at load are answered
+ * inline too (earn_gate_traced), with the sentence of the conjunct that
+ * failed: the same result, trace and steps as the general gate
+ * (tsr__rule_gate, every rule's shape set to GENERAL), under every
+ * budget. */
+static void test_earn_gates_with_a_trace_answer_as_the_general_gate(void **state)
+{
+    static const char rules[] =
+        "tessera: 1\n"
+        "ruleset: gate-shapes\n"
+        "currency: EUR\n"
+        "schema:\n"
+        "  customer: { member: bool, gold: bool }\n"
+        "  order: { gift: bool }\n"
+        "segments:\n"
+        "  gold: customer.gold\n"
+        "promo_codes:\n"
+        "  - { id: bonus, code: BONUS }\n"
+        "loyalty:\n"
+        "  earn:\n"
+        "    - { id: open, points: 1 }\n"
+        "    - { id: seg, when: segment.gold, points: 2 }\n"
+        "    - { id: code, when: promo.bonus, points: 4 }\n"
+        "    - { id: member, when: customer.member, per: 1.00, points: 8 }\n"
+        "    - { id: gift, when: order.gift, points: 16 }\n";
+    static const char *const orders[] = {
+        "{" WHEN ",\"customer\":{\"id\":\"C1\",\"member\":true,\"gold\":true},\"gift\":true,"
+        "\"promo_codes\":[\"BONUS\"],\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"1.00\"}]}",
+        "{" WHEN ",\"customer\":{\"id\":\"C1\",\"member\":false,\"gold\":false},\"gift\":false,"
+        "\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"1.00\"}]}",
+        "{" WHEN ",\"customer\":{\"id\":\"C1\",\"gold\":true},"
+        "\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"1.00\"}]}",
+        "{" WHEN ",\"customer\":{\"id\":\"C1\",\"member\":true},\"promo_codes\":[\"BONUS\"],"
+        "\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"1.00\"}]}",
+        "{" WHEN ",\"customer\":{\"id\":\"C1\"},\"gift\":true,"
+        "\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"1.00\"}]}",
+    };
+    int limited = 0;
+    (void)state;
+
+    for (uint64_t budget = 0; budget <= 40; budget++) {
+        tsr_load_options lo = TSR_LOAD_OPTIONS_INIT;
+        tsr_ruleset *rs = NULL;
+        tsr_error err;
+        uint8_t saved[5];
+
+        lo.max_eval_steps = budget;   /* 0: the default */
+        assert_int_equal(tsr_ruleset_load_string(&rs, rules, strlen(rules), "l.yaml", &lo, &err),
+                         TSR_OK);
+        assert_int_equal(rs->loyalty.nearn, TSR_ARRAY_LEN(saved));
+        for (size_t i = 0; i < TSR_ARRAY_LEN(orders); i++) {
+            uint64_t fast_steps, slow_steps;
+            char *fast = traced_answer(rs, orders[i], &fast_steps), *slow;
+            for (size_t r = 0; r < rs->loyalty.nearn; r++) {
+                saved[r] = rs->loyalty.earn[r].gate;
+                rs->loyalty.earn[r].gate = TSR_EARN_GATE_GENERAL;
+            }
+            slow = traced_answer(rs, orders[i], &slow_steps);
+            for (size_t r = 0; r < rs->loyalty.nearn; r++)
+                rs->loyalty.earn[r].gate = saved[r];
+            assert_string_equal(fast, slow);
+            assert_int_equal(fast_steps, slow_steps);
+            limited += strncmp(fast, "error", 5) == 0;
+            free(fast);
+            free(slow);
+        }
+        tsr_ruleset_free(rs);
+    }
+    assert_true(limited > 0);   /* some budget ran out */
+}
+
 /* Without a trace earning takes membership as redemption settled it (one
  * evaluation of member_when): the same points as with a trace, and never a
  * budget error where the traced evaluation has none. */
@@ -1803,6 +1898,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_earn_rule_valid_window_and_channels_gate_it),
         cmocka_unit_test(test_earn_gates_without_a_trace_decide_as_with_it),
         cmocka_unit_test(test_earn_gates_without_a_trace_charge_the_same_steps),
+        cmocka_unit_test(test_earn_gates_with_a_trace_answer_as_the_general_gate),
         cmocka_unit_test(test_earn_gates_of_one_conjunct_decide_as_the_general_gate),
         cmocka_unit_test(test_earn_gates_decided_at_load_answer_as_the_general_gate),
         cmocka_unit_test(test_earning_reads_the_membership_redemption_settled),
