@@ -991,6 +991,8 @@ int earn_rule(tsr_eval *ev, size_t r, earn_state *st, earn_state *one, const ear
 
 /* Lines of an order whose earning scratch lives on the stack. */
 #define EARN_SMALL_LINES 16
+/* Earn rules of a rule set whose states live on the stack. */
+#define EARN_SMALL_RULES 8
 
 int tsr__eval_earn(tsr_eval *ev)
 {
@@ -998,7 +1000,7 @@ int tsr__eval_earn(tsr_eval *ev)
     tsr_result *res = ev->res;
     membership m;
     tsr_route_walk walk;
-    earn_state *st, one;
+    earn_state *st, one, st_small[EARN_SMALL_RULES];
     size_t idx_small[EARN_SMALL_LINES];
     int64_t w_small[EARN_SMALL_LINES], alloc_small[EARN_SMALL_LINES];
     earn_scratch sc;
@@ -1050,11 +1052,13 @@ int tsr__eval_earn(tsr_eval *ev)
     memset(&one, 0, sizeof one);
     one.factor = 1;
     if (tsr__tracing(ev) || !ev->rs->plan || ev->rs->plan->earn_multiply) {
-        st = tsr__arena_calloc(ev->arena, L->nearn, sizeof *st);
+        /* a few rules (the usual case): their states on the stack */
+        st = L->nearn <= EARN_SMALL_RULES ? st_small
+                                          : tsr__arena_calloc(ev->arena, L->nearn, sizeof *st);
         if (!st)
             return nomem(ev);
         for (r = 0; r < L->nearn; r++)
-            st[r].factor = 1;
+            st[r] = one;   /* zeroed, factor 1 */
         if ((rc = settle_multipliers(ev, st)) != TSR_OK)
             return rc;
     }

@@ -784,6 +784,71 @@ static void test_earn_gates_with_a_trace_answer_as_the_general_gate(void **state
     assert_true(limited > 0);   /* some budget ran out */
 }
 
+/* Earn rules' states live on the stack for a few rules and in the arena
+ * beyond (EARN_SMALL_RULES): with 7, 8, 9 and 12 rules, the traced and the
+ * quiet evaluation give every rule its points, the multiplier included,
+ * and the trace names every rule in file order. */
+static void test_earn_states_for_few_and_many_rules(void **state)
+{
+    static const size_t counts[] = { 7, 8, 9, 12 };
+    (void)state;
+
+    for (size_t c = 0; c < TSR_ARRAY_LEN(counts); c++) {
+        char rules[2048], *p = rules;
+        size_t n = counts[c], left = sizeof rules;
+        tsr_eval_options q = TSR_EVAL_OPTIONS_INIT;
+        tsr_result *r, *quiet = NULL;
+        tsr_ruleset *rs;
+        tsr_error err;
+        int64_t want = 0;
+        int k;
+
+        k = snprintf(p, left, HEAD "loyalty:\n  earn:\n");
+        p += k, left -= (size_t)k;
+        /* rule i gives 1 << i points; the last one doubles rule 0 */
+        for (size_t i = 0; i + 1 < n; i++) {
+            k = snprintf(p, left, "    - { id: r%zu, points: %lld }\n", i, 1LL << i);
+            p += k, left -= (size_t)k;
+            want += 1LL << i;
+        }
+        k = snprintf(p, left, "    - { id: twice, multiply: 2, rules: [r0] }\n");
+        assert_true(k > 0 && (size_t)k < left);
+        want += 1;   /* r0 doubled */
+        rs = load(rules);
+        r = eval(rs, "{" WHEN "," MEMBER ",\"items\":[{\"id\":\"a\",\"kind\":\"t\","
+                 "\"price\":\"1.00\"}]}");
+        assert_int_equal(r->points_earned, want);
+        q.no_trace = 1;
+        assert_int_equal(tsr_evaluate_text(&quiet, rs, "{" WHEN "," MEMBER ",\"items\":[{"
+                                           "\"id\":\"a\",\"kind\":\"t\",\"price\":\"1.00\"}]}",
+                                           strlen("{" WHEN "," MEMBER ",\"items\":[{\"id\":"
+                                                  "\"a\",\"kind\":\"t\",\"price\":\"1.00\"}]}"),
+                                           &q, &err),
+                         TSR_OK);
+        assert_int_equal(quiet->points_earned, want);
+        {
+            size_t seen = 0;
+            for (size_t t = 0; t < r->ntrace; t++) {
+                if (strcmp(r->trace[t].section, "earn") != 0)
+                    continue;
+                assert_true(r->trace[t].applied);
+                if (seen + 1 < n) {
+                    char id[16];
+                    snprintf(id, sizeof id, "r%zu", seen);
+                    assert_string_equal(r->trace[t].id, id);
+                } else {
+                    assert_string_equal(r->trace[t].id, "twice");
+                }
+                seen++;
+            }
+            assert_int_equal(seen, n);
+        }
+        tsr_result_free(quiet);
+        tsr_result_free(r);
+        tsr_ruleset_free(rs);
+    }
+}
+
 /* Without a trace earning takes membership as redemption settled it (one
  * evaluation of member_when): the same points as with a trace, and never a
  * budget error where the traced evaluation has none. */
@@ -1899,6 +1964,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_earn_gates_without_a_trace_decide_as_with_it),
         cmocka_unit_test(test_earn_gates_without_a_trace_charge_the_same_steps),
         cmocka_unit_test(test_earn_gates_with_a_trace_answer_as_the_general_gate),
+        cmocka_unit_test(test_earn_states_for_few_and_many_rules),
         cmocka_unit_test(test_earn_gates_of_one_conjunct_decide_as_the_general_gate),
         cmocka_unit_test(test_earn_gates_decided_at_load_answer_as_the_general_gate),
         cmocka_unit_test(test_earning_reads_the_membership_redemption_settled),
