@@ -989,8 +989,9 @@ percent_pass_in(step *st, const tsr_discount *d, const uint8_t *memo, simple_lin
 
 /* percent_pass_in with the rule set's rounding known in each copy: no
  * switch per line. */
-static bool simple_percent_pass(step *st, const tsr_discount *d, const uint8_t *memo,
-                                simple_lines *sl, bool *ok)
+static inline __attribute__((always_inline)) bool
+simple_percent_pass(step *st, const tsr_discount *d, const uint8_t *memo, simple_lines *sl,
+                    bool *ok)
 {
     switch (st->ev->rs->rounding) {
     case TSR_ROUND_HALF_UP:
@@ -1145,9 +1146,16 @@ static int simple_traced(step *st, size_t di)
     if (rc != TSR_OK)
         return tsr__eval_locate(ev, rc, &d->pos, NULL);
     if (ok) {
+        const uint8_t *memo;
         o.stopped = false;
         o.note = NULL;
-        if ((rc = simple_outcome(st, d, &sl, &ok, &o)) != TSR_OK)
+        /* the one pass when it answers and saves (it tells no eligible
+         * line from no saving, nor a capped percent: simple_outcome does,
+         * at no step, the memo having answered every line) */
+        if (!(d->quiet_percent && d->quiet_value < 100 * TSR_DEC_SCALE &&
+              (memo = memo_column(ev, d->for_)) != NULL &&
+              simple_percent_pass(st, d, memo, &sl, &ok) && ok) &&
+            (rc = simple_outcome(st, d, &sl, &ok, &o)) != TSR_OK)
             return tsr__eval_locate(ev, rc, &d->pos, NULL);
         if (ok) {
             if ((rc = record_simple(st, di, &sl)) != TSR_OK ||
