@@ -13,6 +13,7 @@
 #include "eval.h"
 #include "discounts.h"
 #include "alloc_fixture.h"
+#include "answer_fixture.h"
 
 #define HEADER "tessera: 1\nruleset: t\ncurrency: EUR\n"
 
@@ -1255,33 +1256,6 @@ static void test_simple_gates_are_decided_at_load(void **state)
     tsr_ruleset_free(rs);
 }
 
-/* The answer to `order` with a trace or without: the result JSON (the
- * trace in it), or the error; *steps: the work the budget counted. */
-static char *answer_of(const tsr_ruleset *rs, const char *order, bool quiet, uint64_t *steps)
-{
-    tsr_eval_options o = TSR_EVAL_OPTIONS_INIT;
-    tsr_result *r = NULL;
-    tsr_error err;
-    char buf[1200], msg[1024];
-    char *copy;
-    int rc;
-
-    o.no_trace = quiet;
-    rc = tsr_evaluate_text(&r, rs, order, strlen(order), &o, &err);
-    if (rc != TSR_OK) {
-        tsr_error_format(msg, sizeof msg, &err);
-        snprintf(buf, sizeof buf, "error %d: %s", rc, msg);
-        copy = strdup(buf);
-        *steps = 0;
-    } else {
-        copy = strdup(tsr_result_json(r, NULL));
-        *steps = r->steps;
-        tsr_result_free(r);
-    }
-    assert_non_null(copy);
-    return copy;
-}
-
 /* `order` through the simple path and, every discount's flag cleared,
  * through the general path: the same bytes (or error, or trace) and the
  * same count of steps.  The answer is returned (free it). */
@@ -1293,7 +1267,7 @@ static char *same_both_ways_as(tsr_ruleset *rs, const char *order, bool quiet)
     size_t i, n = 0;
 
     assert_true(rs->ndiscounts <= TSR_ARRAY_LEN(saved));
-    fast = answer_of(rs, order, quiet, &fast_steps);
+    fast = tsr_test_answer(rs, order, quiet, &fast_steps);
     for (i = 0; i < rs->ndiscounts; i++) {
         saved[i] = rs->discounts[i].simple;
         n += saved[i];
@@ -1301,7 +1275,7 @@ static char *same_both_ways_as(tsr_ruleset *rs, const char *order, bool quiet)
     }
     rs->discounts_simple = false;
     assert_true(n > 0);   /* there was a simple path to compare */
-    slow = answer_of(rs, order, quiet, &slow_steps);
+    slow = tsr_test_answer(rs, order, quiet, &slow_steps);
     for (i = 0; i < rs->ndiscounts; i++)
         rs->discounts[i].simple = saved[i];
     rs->discounts_simple = all;
@@ -1610,7 +1584,7 @@ static void check_budget_both_ways(const char *yaml, const char *order)
 
     {
         tsr_ruleset *rs = load(yaml);
-        free(answer_of(rs, order, true, &full));
+        free(tsr_test_answer(rs, order, true, &full));
         tsr_ruleset_free(rs);
     }
     assert_true(full > 0);

@@ -12,6 +12,7 @@
 
 #include "eval.h"
 #include "alloc_fixture.h"
+#include "answer_fixture.h"
 
 /* ---------------------------------------------------------------------
  * Helpers.
@@ -636,26 +637,43 @@ static void test_earn_gates_of_one_conjunct_decide_as_the_general_gate(void **st
  * has a twin that the general gate must answer (an always-open `valid`,
  * points 32 .. 512): without a trace both give the same answer, and the
  * points are those of the traced evaluation, a missing field false. */
+/* Earn rules of each gate shape decided at load (tsr_earn.gate), points
+ * 1 .. 16, and orders that hold and miss each gate. */
+#define GATE_SHAPES \
+    "tessera: 1\n" \
+    "ruleset: gate-shapes\n" \
+    "currency: EUR\n" \
+    "schema:\n" \
+    "  customer: { member: bool, gold: bool }\n" \
+    "  order: { gift: bool }\n" \
+    "segments:\n" \
+    "  gold: customer.gold\n" \
+    "promo_codes:\n" \
+    "  - { id: bonus, code: BONUS }\n" \
+    "loyalty:\n" \
+    "  earn:\n" \
+    "    - { id: open, points: 1 }\n" \
+    "    - { id: seg, when: segment.gold, points: 2 }\n" \
+    "    - { id: code, when: promo.bonus, points: 4 }\n" \
+    "    - { id: member, when: customer.member, per: 1.00, points: 8 }\n" \
+    "    - { id: gift, when: order.gift, points: 16 }\n"
+static const char *const GATE_ORDERS[] = {
+    "{" WHEN ",\"customer\":{\"id\":\"C1\",\"member\":true,\"gold\":true},\"gift\":true,"
+    "\"promo_codes\":[\"BONUS\"],\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"1.00\"}]}",
+    "{" WHEN ",\"customer\":{\"id\":\"C1\",\"member\":false,\"gold\":false},\"gift\":false,"
+    "\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"1.00\"}]}",
+    "{" WHEN ",\"customer\":{\"id\":\"C1\",\"gold\":true},"
+    "\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"1.00\"}]}",
+    "{" WHEN ",\"customer\":{\"id\":\"C1\",\"member\":true},\"promo_codes\":[\"BONUS\"],"
+    "\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"1.00\"}]}",
+    "{" WHEN ",\"gift\":true,\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"1.00\"}]}",
+    "{" WHEN ",\"customer\":{\"id\":\"C1\"},\"gift\":true,"
+    "\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"1.00\"}]}",
+};
+
 static void test_earn_gates_decided_at_load_answer_as_the_general_gate(void **state)
 {
-    tsr_ruleset *rs = load(
-        "tessera: 1\n"
-        "ruleset: gate-shapes\n"
-        "currency: EUR\n"
-        "schema:\n"
-        "  customer: { member: bool, gold: bool }\n"
-        "  order: { gift: bool }\n"
-        "segments:\n"
-        "  gold: customer.gold\n"
-        "promo_codes:\n"
-        "  - { id: bonus, code: BONUS }\n"
-        "loyalty:\n"
-        "  earn:\n"
-        "    - { id: open, points: 1 }\n"
-        "    - { id: seg, when: segment.gold, points: 2 }\n"
-        "    - { id: code, when: promo.bonus, points: 4 }\n"
-        "    - { id: member, when: customer.member, per: 1.00, points: 8 }\n"
-        "    - { id: gift, when: order.gift, points: 16 }\n"
+    tsr_ruleset *rs = load(GATE_SHAPES
         "    - { id: open2, valid: { from: 2000-01-01 }, points: 32 }\n"
         "    - { id: seg2, when: segment.gold, valid: { from: 2000-01-01 }, points: 64 }\n"
         "    - { id: code2, when: promo.bonus, valid: { from: 2000-01-01 }, points: 128 }\n"
@@ -666,51 +684,17 @@ static void test_earn_gates_decided_at_load_answer_as_the_general_gate(void **st
         TSR_EARN_GATE_OPEN, TSR_EARN_GATE_SEGMENT, TSR_EARN_GATE_PROMO,
         TSR_EARN_GATE_CUSTOMER_TRUE, TSR_EARN_GATE_ORDER_TRUE,
     };
-    static const char *const orders[] = {
-        "{" WHEN ",\"customer\":{\"id\":\"C1\",\"member\":true,\"gold\":true},\"gift\":true,"
-        "\"promo_codes\":[\"BONUS\"],\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"1.00\"}]}",
-        "{" WHEN ",\"customer\":{\"id\":\"C1\",\"member\":false,\"gold\":false},\"gift\":false,"
-        "\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"1.00\"}]}",
-        "{" WHEN ",\"customer\":{\"id\":\"C1\",\"gold\":true},"
-        "\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"1.00\"}]}",
-        "{" WHEN ",\"customer\":{\"id\":\"C1\",\"member\":true},\"promo_codes\":[\"BONUS\"],"
-        "\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"1.00\"}]}",
-        "{" WHEN ",\"gift\":true,\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"1.00\"}]}",
-    };
-    static const int64_t fast[] = { 1 + 2 + 4 + 8 + 16, 1, 1 + 2, 1 + 4 + 8, 0 };
+    static const int64_t fast[] = { 1 + 2 + 4 + 8 + 16, 1, 1 + 2, 1 + 4 + 8, 0, 1 + 16 };
     (void)state;
 
     for (size_t i = 0; i < TSR_ARRAY_LEN(gates); i++) {
         assert_int_equal(rs->loyalty.earn[i].gate, gates[i]);
         assert_int_equal(rs->loyalty.earn[i + 5].gate, TSR_EARN_GATE_GENERAL);
     }
-    for (size_t i = 0; i < TSR_ARRAY_LEN(orders); i++)
-        assert_quiet_earns_as_traced(rs, orders[i], fast[i] * 33);
+    assert_int_equal(TSR_ARRAY_LEN(fast), TSR_ARRAY_LEN(GATE_ORDERS));
+    for (size_t i = 0; i < TSR_ARRAY_LEN(GATE_ORDERS); i++)
+        assert_quiet_earns_as_traced(rs, GATE_ORDERS[i], fast[i] * 33);
     tsr_ruleset_free(rs);
-}
-
-/* The traced answer to `order` (result JSON with its trace, or the error)
- * and the steps counted. */
-static char *traced_answer(const tsr_ruleset *rs, const char *order, uint64_t *steps)
-{
-    tsr_result *r = NULL;
-    tsr_error err;
-    char buf[1200], msg[1024];
-    char *copy;
-    int rc = tsr_evaluate_text(&r, rs, order, strlen(order), NULL, &err);
-
-    *steps = 0;
-    if (rc != TSR_OK) {
-        tsr_error_format(msg, sizeof msg, &err);
-        snprintf(buf, sizeof buf, "error %d: %s", rc, msg);
-        copy = strdup(buf);
-    } else {
-        copy = strdup(tsr_result_json(r, NULL));
-        *steps = r->steps;
-        tsr_result_free(r);
-    }
-    assert_non_null(copy);
-    return copy;
 }
 
 /* With a trace, the gates of the shapes decided at load are answered
@@ -720,36 +704,7 @@ static char *traced_answer(const tsr_ruleset *rs, const char *order, uint64_t *s
  * budget. */
 static void test_earn_gates_with_a_trace_answer_as_the_general_gate(void **state)
 {
-    static const char rules[] =
-        "tessera: 1\n"
-        "ruleset: gate-shapes\n"
-        "currency: EUR\n"
-        "schema:\n"
-        "  customer: { member: bool, gold: bool }\n"
-        "  order: { gift: bool }\n"
-        "segments:\n"
-        "  gold: customer.gold\n"
-        "promo_codes:\n"
-        "  - { id: bonus, code: BONUS }\n"
-        "loyalty:\n"
-        "  earn:\n"
-        "    - { id: open, points: 1 }\n"
-        "    - { id: seg, when: segment.gold, points: 2 }\n"
-        "    - { id: code, when: promo.bonus, points: 4 }\n"
-        "    - { id: member, when: customer.member, per: 1.00, points: 8 }\n"
-        "    - { id: gift, when: order.gift, points: 16 }\n";
-    static const char *const orders[] = {
-        "{" WHEN ",\"customer\":{\"id\":\"C1\",\"member\":true,\"gold\":true},\"gift\":true,"
-        "\"promo_codes\":[\"BONUS\"],\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"1.00\"}]}",
-        "{" WHEN ",\"customer\":{\"id\":\"C1\",\"member\":false,\"gold\":false},\"gift\":false,"
-        "\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"1.00\"}]}",
-        "{" WHEN ",\"customer\":{\"id\":\"C1\",\"gold\":true},"
-        "\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"1.00\"}]}",
-        "{" WHEN ",\"customer\":{\"id\":\"C1\",\"member\":true},\"promo_codes\":[\"BONUS\"],"
-        "\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"1.00\"}]}",
-        "{" WHEN ",\"customer\":{\"id\":\"C1\"},\"gift\":true,"
-        "\"items\":[{\"id\":\"a\",\"kind\":\"t\",\"price\":\"1.00\"}]}",
-    };
+    static const char rules[] = GATE_SHAPES;
     int limited = 0;
     (void)state;
 
@@ -763,14 +718,14 @@ static void test_earn_gates_with_a_trace_answer_as_the_general_gate(void **state
         assert_int_equal(tsr_ruleset_load_string(&rs, rules, strlen(rules), "l.yaml", &lo, &err),
                          TSR_OK);
         assert_int_equal(rs->loyalty.nearn, TSR_ARRAY_LEN(saved));
-        for (size_t i = 0; i < TSR_ARRAY_LEN(orders); i++) {
+        for (size_t i = 0; i < TSR_ARRAY_LEN(GATE_ORDERS); i++) {
             uint64_t fast_steps, slow_steps;
-            char *fast = traced_answer(rs, orders[i], &fast_steps), *slow;
+            char *fast = tsr_test_answer(rs, GATE_ORDERS[i], false, &fast_steps), *slow;
             for (size_t r = 0; r < rs->loyalty.nearn; r++) {
                 saved[r] = rs->loyalty.earn[r].gate;
                 rs->loyalty.earn[r].gate = TSR_EARN_GATE_GENERAL;
             }
-            slow = traced_answer(rs, orders[i], &slow_steps);
+            slow = tsr_test_answer(rs, GATE_ORDERS[i], false, &slow_steps);
             for (size_t r = 0; r < rs->loyalty.nearn; r++)
                 rs->loyalty.earn[r].gate = saved[r];
             assert_string_equal(fast, slow);
