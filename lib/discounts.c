@@ -669,9 +669,9 @@ static int apply_members(step *st, const size_t *members, size_t k)
     return TSR_OK;
 }
 
-/* Room for two discount records per line (record_simple)
- * and the effect per promo code (effect_slot), zeroed, in one block
- * allocated when either is first needed (with a trace or without). */
+/* Room for two discount records per line (record_simple) and the effect
+ * per promo code (effect_slot), zeroed, in one block allocated when either
+ * is first needed (with a trace or without). */
 static inline int quiet_block(step *st)
 {
     tsr_eval *ev = st->ev;
@@ -846,8 +846,9 @@ static bool carve(size_t *off, size_t count, size_t size, size_t *at)
 }
 
 /* The per-line scratch of the general path, sized by the line count once
- * and allocated when a discount that is not simple first needs it.  It is one zeroed block from the arena rather than
- * a dozen arena_calloc calls: the calls would cost more than the work. */
+ * and allocated when a discount that is not simple first needs it.  It is
+ * one zeroed block from the arena rather than a dozen arena_calloc calls:
+ * the calls would cost more than the work. */
 static int scratch(step *st)
 {
     tsr_eval *ev = st->ev;
