@@ -420,11 +420,14 @@ static int band_match_traced(tsr_eval *ev, const tsr_band_run *r, const char **w
         return rc;
     }
     if (!holds) {
-        /* asked again, the memo gives every later category the same text */
+        /* asked again, the memo gives every later category the same text,
+         * the one prepared at load when the memo holds the answer */
         const char *w = NULL;
         for (k = r->first + 1; k < r->first + n; k++) {
             if (why[k])
                 continue;
+            if (!w && tsr__expr_memo_get(r->for_, &ev->x) == 1)
+                w = ev->rs->plan->band_for_why[r - ev->rs->plan->band_runs];
             if (!w && (rc = tsr__eval_test(ev, r->for_, &holds, &w)) != TSR_OK)
                 return rc;
             why[k] = w;

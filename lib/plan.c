@@ -377,7 +377,8 @@ static int band_runs_build(const tsr_ruleset *rs, tsr_plan *p, tsr_arena *ar)
     runs = tsr__arena_calloc(ar, nruns, sizeof *runs);
     bands = tsr__arena_calloc(ar, nbands, sizeof *bands);
     p->cat_band = tsr__arena_calloc(ar, n, sizeof *p->cat_band);
-    if (!runs || !bands || !p->cat_band)
+    p->band_for_why = tsr__arena_calloc(ar, nruns, sizeof *p->band_for_why);
+    if (!runs || !bands || !p->cat_band || !p->band_for_why)
         return TSR_ENOMEM;
     p->band_runs = runs;
     for (i = 0; i < n; i = e > i ? e : i + 1) {
@@ -390,6 +391,7 @@ static int band_runs_build(const tsr_ruleset *rs, tsr_plan *p, tsr_arena *ar)
         runs->type = type;
         runs->bands = bands;
         runs->for_ = f = rs->categories[i].for_;
+        p->band_for_why[p->nband_runs] = tsr__expr_memo_why(f);
         if (f->nfast == 1 && f->fast[0].record == TSR_REC_ITEM &&
             (f->fast[0].kind == TSR_FAST_STR_EQ || f->fast[0].kind == TSR_FAST_STR_NE))
             runs->for_str = &f->fast[0];
