@@ -422,15 +422,15 @@ static int band_match_traced(tsr_eval *ev, const tsr_band_run *r, const char **w
     if (!holds) {
         /* asked again, the memo gives every later category the same text,
          * the one prepared at load when the memo holds the answer */
-        const char *w = NULL;
-        for (k = r->first + 1; k < r->first + n; k++) {
-            if (why[k])
+        const char *w = NULL, **wr = why + r->first;
+        for (k = 1; k < n; k++) {
+            if (wr[k])
                 continue;
             if (!w && tsr__expr_memo_get(r->for_, &ev->x) == 1)
                 w = ev->rs->plan->band_for_why[r - ev->rs->plan->band_runs];
             if (!w && (rc = tsr__eval_test(ev, r->for_, &holds, &w)) != TSR_OK)
                 return rc;
-            why[k] = w;
+            wr[k] = w;
         }
         *next = (size_t)r->first + n;
         return TSR_OK;
@@ -450,6 +450,7 @@ static int band_match_traced(tsr_eval *ev, const tsr_band_run *r, const char **w
         return TSR_OK;
     for (k = 0; k < j && k < n; k++) {
         const tsr_expr *e = cats[r->first + k].when;
+        const char *w;
         uint32_t failed = 0;
         if (why[r->first + k])
             continue;
@@ -464,8 +465,10 @@ static int band_match_traced(tsr_eval *ev, const tsr_band_run *r, const char **w
                 failed++;
         if (failed == e->nfast)
             return TSR_OK;
-        why[r->first + k] = tsr__why_false(ev, e, e->src + e->fast[failed].off,
-                                           e->fast[failed].len);
+        /* the sentence tsr__why_false would find, prepared at load */
+        w = ev->rs->plan->band_when_why[r->first + k][failed];
+        why[r->first + k] = w ? w : tsr__why_false(ev, e, e->src + e->fast[failed].off,
+                                                   e->fast[failed].len);
     }
     ev->x.steps_left -= (int64_t)steps;
     *found = j < n ? (int)(r->first + j) : -1;
@@ -481,10 +484,12 @@ static __attribute__((noinline)) int match_traced(tsr_eval *ev, const char **why
     size_t c = 0, ncat = ev->rs->ncategories;
     int rc;
 
-    while (c < ncat && *found < 0) {
+    int f = -1;
+
+    while (c < ncat && f < 0) {
         if (plan->cat_band[c]) {
             size_t next;
-            if ((rc = band_match_traced(ev, &plan->band_runs[plan->cat_band[c] - 1], why, found,
+            if ((rc = band_match_traced(ev, &plan->band_runs[plan->cat_band[c] - 1], why, &f,
                                         &next)) != TSR_OK)
                 return rc;
             if (next) {
@@ -492,10 +497,11 @@ static __attribute__((noinline)) int match_traced(tsr_eval *ev, const char **why
                 continue;
             }
         }
-        if ((rc = try_category(ev, c, why, found)) != TSR_OK)
+        if ((rc = try_category(ev, c, why, &f)) != TSR_OK)
             return rc;
         c++;
     }
+    *found = f;
     return TSR_OK;
 }
 
