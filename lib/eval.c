@@ -476,8 +476,9 @@ static int band_match_traced(tsr_eval *ev, const tsr_band_run *r, const char **w
     return TSR_OK;
 }
 
-/* The categories of the current line with a trace, unrouted, when the
- * step has band runs: try_category in turn, band runs matched whole. */
+/* The categories of the current line, unrouted, when the step has band
+ * runs but does not skip repeated `for`s (with a trace): try_category in
+ * turn, band runs matched whole (with a trace only). */
 static __attribute__((noinline)) int match_traced(tsr_eval *ev, const char **why, int *found)
 {
     const tsr_plan *plan = ev->rs->plan;
@@ -486,6 +487,13 @@ static __attribute__((noinline)) int match_traced(tsr_eval *ev, const char **why
 
     int f = -1;
 
+    if (TSR_UNLIKELY(!why)) {
+        for (; c < ncat && f < 0; c++)
+            if ((rc = try_category(ev, c, NULL, &f)) != TSR_OK)
+                return rc;
+        *found = f;
+        return TSR_OK;
+    }
     while (c < ncat && f < 0) {
         if (plan->cat_band[c]) {
             size_t next;
@@ -594,13 +602,12 @@ static int eval_categories(tsr_eval *ev)
                     return rc;
                 c = found < 0 && f && tsr__expr_memo_get(f, &ev->x) == 1 ? next_for[c] : c + 1;
             }
-        } else if (why && band) {
-            if ((rc = match_traced(ev, why, &found)) != TSR_OK)
-                return rc;
-        } else {
+        } else if (!band) {
             for (c = 0; c < ncat && found < 0; c++)
                 if ((rc = try_category(ev, c, why, &found)) != TSR_OK)
                     return rc;
+        } else if ((rc = match_traced(ev, why, &found)) != TSR_OK) {
+            return rc;
         }
         if ((rc = price_line(ev, i, rec, found, &pc)) != TSR_OK)
             return rc;
