@@ -479,15 +479,14 @@ static int band_match_traced(tsr_eval *ev, const tsr_band_run *r, const char **w
 }
 
 /* The categories of the current line, unrouted, when the step has band
- * runs but does not skip repeated `for`s (with a trace): try_category in
- * turn, band runs matched whole (with a trace only). */
+ * runs but does not skip repeated `for`s (with a trace; without one, only
+ * a plan a test left without cat_next_for): try_category in turn, band
+ * runs matched whole with a trace. */
 static __attribute__((noinline)) int match_traced(tsr_eval *ev, const char **why, int *found)
 {
     const tsr_plan *plan = ev->rs->plan;
     size_t c = 0, ncat = ev->rs->ncategories;
-    int rc;
-
-    int f = -1;
+    int rc, f = -1;
 
     if (TSR_UNLIKELY(!why)) {
         for (; c < ncat && f < 0; c++)
