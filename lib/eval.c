@@ -388,6 +388,132 @@ int band_match(tsr_eval *ev, const tsr_band_run *r, int *found, size_t *next)
     return TSR_OK;
 }
 
+/* Band run r on the current line with a trace (why: per category, the
+ * first reason one did not take a line): what trying its categories in
+ * turn with try_category does, from what the run knows.  The `for` is
+ * tested as the first category tests it; when it fails, every category of
+ * the run that still lacks a reason asks for the `for`'s (from the memo,
+ * charging nothing, as try_category does).  When it holds, the first band
+ * that holds the line's value is the match, and each category before it
+ * failed its `when` on the first conjunct its band rules out: its reason
+ * is that conjunct's, as the inline test writes it.  *next as band_match
+ * (the end of the run), 0 when the categories must be tried in turn. */
+static int band_match_traced(tsr_eval *ev, const tsr_band_run *r, const char **why, int *found,
+                             size_t *next)
+{
+    const tsr_category *cats = ev->rs->categories;
+    const tsr_band *b = r->bands;
+    const tsr_value *v = &ev->x.item[r->slot];
+    uint32_t j, k, n = r->n;
+    uint64_t steps;
+    bool holds;
+    int rc;
+
+    *next = 0;
+    if (!why[r->first]) {
+        const char *w = NULL;
+        if ((rc = tsr__eval_test(ev, r->for_, &holds, &w)) != TSR_OK)
+            return rc;
+        if (!holds)
+            why[r->first] = w;
+    } else if ((rc = band_for(ev, r, &holds)) != TSR_OK) {
+        return rc;
+    }
+    if (!holds) {
+        /* asked again, the memo gives every later category the same text,
+         * the one prepared at load when the memo holds the answer */
+        const char *w = NULL, **wr = why + r->first;
+        for (k = 1; k < n; k++) {
+            if (wr[k])
+                continue;
+            if (!w && tsr__expr_memo_get(r->for_, &ev->x) == 1)
+                w = ev->rs->plan->band_for_why[r - ev->rs->plan->band_runs];
+            if (!w && (rc = tsr__eval_test(ev, r->for_, &holds, &w)) != TSR_OK)
+                return rc;
+            wr[k] = w;
+        }
+        *next = (size_t)r->first + n;
+        return TSR_OK;
+    }
+    /* band_match's search, written again: one inline helper for both cost
+     * the step without a trace 45 instructions an order (measured) */
+    if (TSR_LIKELY(v->type == r->type)) {
+        int64_t x = v->u.i;
+        for (j = 0; j < n && !(b[j].lo <= x && x <= b[j].hi); j++)
+            ;
+    } else if (v->type == TSR_T_MISSING) {
+        for (j = 0; j < n && !b[j].always; j++)
+            ;
+    } else {
+        return TSR_OK;
+    }
+    steps = b[j < n ? j : n - 1].steps;
+    if (ev->x.steps_left < 0 || (uint64_t)ev->x.steps_left < steps)
+        return TSR_OK;
+    for (k = 0; k < j && k < n; k++) {
+        const tsr_expr *e = cats[r->first + k].when;
+        const char *w;
+        uint32_t failed = 0;
+        if (why[r->first + k])
+            continue;
+        /* a band before the match has a `when` of comparisons of the field
+         * with constants (band_read, plan.c): the first that is false on
+         * its value (any, on a missing field) is the one that failed */
+        if (!e)
+            return TSR_OK;
+        if (v->type == r->type)
+            while (failed < e->nfast &&
+                   tsr__fast_rel(v->u.i, e->fast[failed].k.u.i, e->fast[failed].rel))
+                failed++;
+        if (failed == e->nfast)
+            return TSR_OK;
+        /* the sentence tsr__why_false would find, prepared at load */
+        w = ev->rs->plan->band_when_why[r->first + k][failed];
+        why[r->first + k] = w ? w : tsr__why_false(ev, e, e->src + e->fast[failed].off,
+                                                   e->fast[failed].len);
+    }
+    ev->x.steps_left -= (int64_t)steps;
+    *found = j < n ? (int)(r->first + j) : -1;
+    *next = (size_t)r->first + n;
+    return TSR_OK;
+}
+
+/* The categories of the current line, unrouted, when the step has band
+ * runs but does not skip repeated `for`s (with a trace; without one, only
+ * a plan a test left without cat_next_for): try_category in turn, band
+ * runs matched whole with a trace. */
+static __attribute__((noinline)) int match_traced(tsr_eval *ev, const char **why, int *found)
+{
+    const tsr_plan *plan = ev->rs->plan;
+    size_t c = 0, ncat = ev->rs->ncategories;
+    int rc, f = -1;
+
+    if (TSR_UNLIKELY(!why)) {
+        for (; c < ncat && f < 0; c++)
+            if ((rc = try_category(ev, c, NULL, &f)) != TSR_OK)
+                return rc;
+        *found = f;
+        return TSR_OK;
+    }
+    while (c < ncat && f < 0) {
+        if (plan->cat_band[c]) {
+            size_t next;
+            if ((rc = band_match_traced(ev, &plan->band_runs[plan->cat_band[c] - 1], why, &f,
+                                        &next)) != TSR_OK)
+                return rc;
+            if (next) {
+                c = next;
+                continue;
+            }
+        }
+        if ((rc = try_category(ev, c, why, &f)) != TSR_OK)
+            return rc;
+        c++;
+    }
+    *found = f;
+    return TSR_OK;
+}
+
 static int eval_categories(tsr_eval *ev)
 {
     const tsr_ruleset *rs = ev->rs;
@@ -477,10 +603,12 @@ static int eval_categories(tsr_eval *ev)
                     return rc;
                 c = found < 0 && f && tsr__expr_memo_get(f, &ev->x) == 1 ? next_for[c] : c + 1;
             }
-        } else {
+        } else if (!band) {
             for (c = 0; c < ncat && found < 0; c++)
                 if ((rc = try_category(ev, c, why, &found)) != TSR_OK)
                     return rc;
+        } else if ((rc = match_traced(ev, why, &found)) != TSR_OK) {
+            return rc;
         }
         if ((rc = price_line(ev, i, rec, found, &pc)) != TSR_OK)
             return rc;

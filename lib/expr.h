@@ -511,6 +511,11 @@ int tsr__expr_test(const tsr_expr *e, tsr_expr_ctx *ctx, bool *holds, const char
  * e's sites (the caller formats the sentence itself). */
 const char *tsr__expr_why_false(const tsr_expr *e, const char *w, size_t wl);
 
+/* The sentence tsr__expr_test gives (through tsr__expr_why_false) when the
+ * line's memo holds a memoised e false: its lone comparison's, as formatted
+ * at load; NULL when e has no memo slot or no such sentence. */
+const char *tsr__expr_memo_why(const tsr_expr *e);
+
 /* Can a and b share a memo slot: is each a single comparison of an item
  * field that evaluation never changes (id, kind, sku, quantity, schema
  * fields) with a constant, and are the two the same comparison?  Such a

@@ -917,6 +917,18 @@ const char *tsr__expr_why_false(const tsr_expr *e, const char *w, size_t wl)
     return NULL;
 }
 
+const char *tsr__expr_memo_why(const tsr_expr *e)
+{
+    const tsr_prog *p = e->code;
+    const tsr_op *root;
+
+    if (!e->memo || !p)
+        return NULL;
+    /* what tsr__expr_test below answers from the memo */
+    root = &p->ops[p->root];
+    return tsr__expr_why_false(e, e->src + root->off, root->len);
+}
+
 int tsr__expr_test(const tsr_expr *e, tsr_expr_ctx *ctx, bool *holds, const char **why,
                    size_t *why_len)
 {

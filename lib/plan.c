@@ -356,7 +356,7 @@ static size_t band_run_end(const tsr_ruleset *rs, size_t i, tsr_band *bands, uin
 /* rs->plan's band runs (see tsr_band_run), after cat_next_for. */
 static int band_runs_build(const tsr_ruleset *rs, tsr_plan *p, tsr_arena *ar)
 {
-    size_t n = rs->ncategories, i, e, nruns = 0, nbands = 0;
+    size_t n = rs->ncategories, i, e, c, nruns = 0, nbands = 0;
     tsr_band_run *runs;
     tsr_band *bands;
     const tsr_expr *f;
@@ -377,7 +377,9 @@ static int band_runs_build(const tsr_ruleset *rs, tsr_plan *p, tsr_arena *ar)
     runs = tsr__arena_calloc(ar, nruns, sizeof *runs);
     bands = tsr__arena_calloc(ar, nbands, sizeof *bands);
     p->cat_band = tsr__arena_calloc(ar, n, sizeof *p->cat_band);
-    if (!runs || !bands || !p->cat_band)
+    p->band_for_why = tsr__arena_calloc(ar, nruns, sizeof *p->band_for_why);
+    p->band_when_why = tsr__arena_calloc(ar, n, sizeof *p->band_when_why);
+    if (!runs || !bands || !p->cat_band || !p->band_for_why || !p->band_when_why)
         return TSR_ENOMEM;
     p->band_runs = runs;
     for (i = 0; i < n; i = e > i ? e : i + 1) {
@@ -390,6 +392,19 @@ static int band_runs_build(const tsr_ruleset *rs, tsr_plan *p, tsr_arena *ar)
         runs->type = type;
         runs->bands = bands;
         runs->for_ = f = rs->categories[i].for_;
+        p->band_for_why[p->nband_runs] = tsr__expr_memo_why(f);
+        for (c = i; c < e; c++) {
+            const tsr_expr *w = rs->categories[c].when;
+            const char **texts;
+            uint32_t j;
+            if (!w)
+                continue;
+            if (!(texts = tsr__arena_calloc(ar, w->nfast, sizeof *texts)))
+                return TSR_ENOMEM;
+            for (j = 0; j < w->nfast; j++)
+                texts[j] = tsr__expr_why_false(w, w->src + w->fast[j].off, w->fast[j].len);
+            p->band_when_why[c] = texts;
+        }
         if (f->nfast == 1 && f->fast[0].record == TSR_REC_ITEM &&
             (f->fast[0].kind == TSR_FAST_STR_EQ || f->fast[0].kind == TSR_FAST_STR_NE))
             runs->for_str = &f->fast[0];

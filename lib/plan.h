@@ -84,6 +84,14 @@ typedef struct tsr_plan {
     uint32_t *cat_band;
     const struct tsr_band_run *band_runs;
     size_t nband_runs;
+    /* Per band run, the trace text of its `for` answered false from the
+     * memo (tsr__expr_memo_why); NULL: it is asked as any condition.  Apart
+     * from tsr_band_run, which the step without a trace reads. */
+    const char **band_for_why;
+    /* Per category of a band run with a `when`, per conjunct of it
+     * (when->fast), the trace text of that conjunct failing
+     * (tsr__expr_why_false; NULL: formatted then); NULL elsewhere. */
+    const char ***band_when_why;
     /* Per category, strlen of its id (the line's item.category once
      * matched); NULL when there are no categories. */
     uint32_t *cat_id_len;

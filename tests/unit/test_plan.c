@@ -620,9 +620,9 @@ static void no_bands(tsr_plan *p)
     p->cat_band = NULL;
 }
 
-/* The result JSON (trace off) or the error of `order`, and the steps the
- * evaluation took, as "steps N: ...". */
-static char *eval_outcome(const tsr_ruleset *rs, const char *order)
+/* The result JSON or the error of `order`, and the steps the evaluation
+ * took, as "steps N: ...". */
+static char *eval_outcome_with(const tsr_ruleset *rs, const char *order, bool trace)
 {
     tsr_eval_options o = TSR_EVAL_OPTIONS_INIT;
     tsr_result *r = NULL;
@@ -631,7 +631,7 @@ static char *eval_outcome(const tsr_ruleset *rs, const char *order)
     const char *text;
     size_t n;
 
-    o.no_trace = true;
+    o.no_trace = !trace;
     if (tsr_evaluate_text(&r, rs, order, strlen(order), &o, &err) != TSR_OK) {
         tsr_error_format(buf, sizeof buf, &err);
         text = buf;
@@ -646,18 +646,28 @@ static char *eval_outcome(const tsr_ruleset *rs, const char *order)
     return out;
 }
 
-/* The same outcome, steps included, with and without the band runs. */
+/* eval_outcome_with, trace off. */
+static char *eval_outcome(const tsr_ruleset *rs, const char *order)
+{
+    return eval_outcome_with(rs, order, false);
+}
+
+/* The same outcome, steps included, with and without the band runs, with
+ * and without the trace. */
 static void same_outcome_without_bands(tsr_ruleset *rs, const char *order)
 {
     tsr_plan saved = *rs->plan;
-    char *with = eval_outcome(rs, order), *without;
+    int t;
 
-    no_bands(rs->plan);
-    without = eval_outcome(rs, order);
-    *rs->plan = saved;
-    assert_string_equal(with, without);
-    free(with);
-    free(without);
+    for (t = 0; t < 2; t++) {
+        char *with = eval_outcome_with(rs, order, t), *without;
+        no_bands(rs->plan);
+        without = eval_outcome_with(rs, order, t);
+        *rs->plan = saved;
+        assert_string_equal(with, without);
+        free(with);
+        free(without);
+    }
 }
 
 static void band_runs_are_read_at_load(void **state)
@@ -753,6 +763,52 @@ static void band_runs_answer_as_the_categories_tried_in_turn(void **state)
     tsr_ruleset_free(rs);
 }
 
+/* With a trace, a band run gives each category it passes over the reason
+ * trying it would: the conjunct of its `when` that failed (the second one
+ * too), or its `for`, the first line that failed it only. */
+static void band_runs_with_a_trace_give_the_reasons_of_the_categories_in_turn(void **state)
+{
+    static const char *const orders[] = {
+        /* child fails on its second conjunct, pick on its first */
+        "{" DT ", \"items\": [" TICKET("a", 150) ",{\"id\": \"g\", \"kind\": \"food\","
+        " \"age\": 5}," TICKET("b", 99) "]}",
+        /* the `for` fails first (free tests it, child asks the memo), then
+         * the `when`s: the first reason stays */
+        "{" DT ", \"items\": [{\"id\": \"g\", \"kind\": \"food\", \"age\": 5},"
+        TICKET("a", 150) "," TICKET("b", 250) "]}",
+        /* a missing height fails every band on its first conjunct */
+        "{" DT ", \"items\": [{\"id\": \"a\", \"kind\": \"ticket\"}," TICKET("b", 150) "]}",
+    };
+    tsr_ruleset *rs = load(band_rules);
+    char *out;
+    size_t k;
+
+    (void)state;
+    for (k = 0; k < sizeof orders / sizeof *orders; k++) {
+        same_outcome_without_bands(rs, orders[k]);
+        same_bytes_with(rs, orders[k], no_bands);
+    }
+    out = eval_outcome_with(rs, orders[0], true);
+    assert_non_null(strstr(out, "\"rule\":\"categories.child\",\"applied\":false,"
+                                "\"why\":\"`item.height_cm < 130` was false\""));
+    assert_non_null(strstr(out, "\"rule\":\"categories.pick\",\"applied\":false,"
+                                "\"why\":\"`item.height_cm >= 200` was false\""));
+    free(out);
+    out = eval_outcome_with(rs, orders[1], true);
+    assert_non_null(strstr(out, "\"rule\":\"categories.free\",\"applied\":false,"
+                                "\"why\":\"`item.kind == \\\"ticket\\\"` was false\""));
+    assert_non_null(strstr(out, "\"rule\":\"categories.child\",\"applied\":false,"
+                                "\"why\":\"`item.kind == \\\"ticket\\\"` was false\""));
+    free(out);
+    out = eval_outcome_with(rs, orders[2], true);
+    assert_non_null(strstr(out, "\"rule\":\"categories.free\",\"applied\":false,"
+                                "\"why\":\"`item.height_cm < 100` was false\""));
+    assert_non_null(strstr(out, "\"rule\":\"categories.child\",\"applied\":false,"
+                                "\"why\":\"`item.height_cm >= 100` was false\""));
+    free(out);
+    tsr_ruleset_free(rs);
+}
+
 /* A band run whose `for` is another string comparison (`!=`), or no string
  * comparison at all (tested as any condition), answers as before too. */
 static void band_runs_under_other_fors_answer_as_before(void **state)
@@ -834,6 +890,7 @@ int main(void)
         cmocka_unit_test(band_runs_answer_as_the_categories_tried_in_turn),
         cmocka_unit_test(band_runs_spend_the_budget_as_before),
         cmocka_unit_test(band_runs_under_other_fors_answer_as_before),
+        cmocka_unit_test(band_runs_with_a_trace_give_the_reasons_of_the_categories_in_turn),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
