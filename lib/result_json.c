@@ -246,6 +246,11 @@ struct tsr_json_consts {
         jtext text;
     } *ids;
     size_t ids_mask;
+    /* The trace sentences prepared at load (jwhy_table), each as a quoted
+     * JSON string, in a table of the same kind keyed by the sentence's
+     * pointer; NULL when the rule set prepares none. */
+    struct jid *whys;
+    size_t whys_mask;
     /* The room a line's writer makes at once: the most a line takes with
      * its strings and discounts left out (the longest category and rate
      * constants in), and the most each discount adds. */
@@ -382,6 +387,98 @@ static int jid_table(tsr_ruleset *rs, tsr_buf *b, struct tsr_json_consts *j)
     return TSR_OK;
 }
 
+/* The sentences a trace entry quotes that the rule set prepared at load:
+ * the `why` of each condition site (the whole text, the root, each operand
+ * of a top-level `and`) of the rules the trace lists, and a discount's
+ * "requires promo code ..., not accepted".  They are quoted and escaped
+ * once here; the writer finds them by their pointer and copies them.
+ * Promo codes' conditions are left out, as in the ids' table.  A walk
+ * first counts (whys NULL), then fills. */
+typedef struct jwhy_walk {
+    tsr_ruleset *rs;
+    tsr_buf *b;
+    struct tsr_json_consts *j;
+    size_t n;
+    int rc;
+} jwhy_walk;
+
+static void jwhy_text(jwhy_walk *w, const char *text)
+{
+    struct tsr_json_consts *j = w->j;
+    size_t h;
+
+    if (!text || w->rc != TSR_OK)
+        return;
+    if (!j->whys) {
+        w->n++;
+        return;
+    }
+    for (h = id_slot(text, j->whys_mask); j->whys[h].id && j->whys[h].id != text;
+         h = (h + 1) & j->whys_mask)
+        ;
+    if (j->whys[h].id)
+        return;
+    tsr__buf_json_string(w->b, text, strlen(text));
+    if ((w->rc = jtext_take(w->rs, w->b, &j->whys[h].text)) == TSR_OK)
+        j->whys[h].id = text;
+}
+
+static void jwhy_expr(jwhy_walk *w, const tsr_expr *e)
+{
+    uint32_t i;
+
+    if (e)
+        for (i = 0; i < e->nwhys; i++)
+            jwhy_text(w, e->whys[i].text);
+}
+
+static void jwhy_walk_rules(jwhy_walk *w)
+{
+    const tsr_ruleset *rs = w->rs;
+    size_t i;
+
+    for (i = 0; i < rs->ncategories; i++) {
+        jwhy_expr(w, rs->categories[i].for_);
+        jwhy_expr(w, rs->categories[i].when);
+    }
+    for (i = 0; i < rs->ndiscounts; i++) {
+        jwhy_expr(w, rs->discounts[i].when);
+        jwhy_expr(w, rs->discounts[i].for_);
+        jwhy_expr(w, rs->discounts[i].reward);
+        jwhy_text(w, rs->discounts[i].requires_why);
+    }
+    for (i = 0; i < rs->loyalty.nearn; i++) {
+        jwhy_expr(w, rs->loyalty.earn[i].for_);
+        jwhy_expr(w, rs->loyalty.earn[i].when);
+    }
+    jwhy_expr(w, rs->loyalty.member_when);
+    jwhy_expr(w, rs->loyalty.redeem_for);
+    for (i = 0; i < rs->noffers; i++)
+        jwhy_expr(w, rs->offers[i].when);
+    for (i = 0; i < rs->taxes.nrates; i++)
+        jwhy_expr(w, rs->taxes.rates[i].for_);
+}
+
+static int jwhy_table(tsr_ruleset *rs, tsr_buf *b, struct tsr_json_consts *j)
+{
+    jwhy_walk w = {rs, b, j, 0, TSR_OK};
+    size_t cap = 8;
+
+    jwhy_walk_rules(&w);
+    if (!w.n)
+        return TSR_OK;
+    while (cap < 2 * w.n) {
+        if (cap > SIZE_MAX / 4 / sizeof *j->whys)
+            return TSR_ENOMEM;
+        cap *= 2;
+    }
+    if (!(j->whys = tsr__arena_calloc(&rs->arena, cap, sizeof *j->whys)))
+        return TSR_ENOMEM;
+    j->whys_mask = cap - 1;
+    jwhy_walk_rules(&w);
+    return w.rc;
+}
+
 static size_t jtext_max(const jtext *t, size_t n)
 {
     size_t i, m = 0;
@@ -450,7 +547,7 @@ int tsr__result_json_prepare(tsr_ruleset *rs)
         if (jtext_take(rs, &b, &j->taxes[i]) != TSR_OK)
             goto out;
     }
-    if (jid_table(rs, &b, j) != TSR_OK)
+    if (jid_table(rs, &b, j) != TSR_OK || jwhy_table(rs, &b, j) != TSR_OK)
         goto out;
     j->line_room = LINE_HEAD_MAX + LINE_TAIL_MAX + JT_PAD +
                    jtext_max(j->categories, rs->ncategories) +
@@ -1159,6 +1256,20 @@ static char *put_points(jctx *c, char *p)
     return LIT(p, "]}");
 }
 
+/* The sentence's quoted text prepared at load, or NULL when the evaluation
+ * formatted it (or it is a literal of the steps). */
+static inline const jtext *why_text(const struct tsr_json_consts *j, const char *why)
+{
+    size_t h;
+
+    if (!j->whys)
+        return NULL;
+    for (h = id_slot(why, j->whys_mask); j->whys[h].id; h = (h + 1) & j->whys_mask)
+        if (j->whys[h].id == why)
+            return &j->whys[h].text;
+    return NULL;
+}
+
 /* The rule id's escaped text prepared at load, or NULL when id is not one
  * of the rule set's own ids ("loyalty.redeem"). */
 static inline const jtext *id_text(const struct tsr_json_consts *j, const char *id)
@@ -1184,14 +1295,16 @@ static char *put_trace(const jctx *c, char *p)
         const tsr_trace_entry *t = &r->trace[i];
         const char *why = t->applied ? t->note : t->why;
         const jtext *id = id_text(c->j, t->id);
-        size_t idn = id ? 0 : strlen(t->id), wn = slen(why);
+        const jtext *wt = why ? why_text(c->j, why) : NULL;
+        size_t idn = id ? 0 : strlen(t->id), wn = wt ? 0 : slen(why);
 
         if (t->section != section) {
             section = t->section;
             sn = strlen(section);
         }
         ROOM(K(",{\"rule\":\".\",\"applied\":false,\"note\":}") + esc_max(sn) +
-             (id ? id->n + JT_PAD : esc_max(idn)) + esc_max(wn) + NULL_SLACK);
+             (id ? id->n + JT_PAD : esc_max(idn)) + (wt ? wt->n + JT_PAD : esc_max(wn)) +
+             NULL_SLACK);
         if (i)
             *p++ = ',';
         p = LIT(p, "{\"rule\":\"");
@@ -1200,10 +1313,10 @@ static char *put_trace(const jctx *c, char *p)
         p = id ? put_jt(p, id) : put_esc(p, t->id, idn);
         if (!t->applied) {
             p = LIT(p, "\",\"applied\":false,\"why\":");
-            p = jstr_z(p, why, wn);
+            p = wt ? put_jt(p, wt) : jstr_z(p, why, wn);
         } else if (why) {
             p = LIT(p, "\",\"applied\":true,\"note\":");
-            p = jstr(p, why, wn);
+            p = wt ? put_jt(p, wt) : jstr(p, why, wn);
         } else {
             p = LIT(p, "\",\"applied\":true");
         }

@@ -657,6 +657,84 @@ static void test_trace_entries_read_as_the_accessors_give_them(void **state)
     tsr_ruleset_free(rs);
 }
 
+/* Every trace entry of r reads in its JSON as the accessors give it,
+ * escaped by the general escaper; returns how many were checked and adds
+ * up in *seen how many quote each of the sentences in want. */
+static size_t trace_matches_accessors(tsr_result *r, const char *const *want, size_t nwant,
+                                      size_t *seen)
+{
+    const char *json = tsr_result_json(r, NULL), *at;
+    size_t i, k;
+
+    assert_non_null(json);
+    at = strstr(json, ",\"trace\":[");
+    assert_non_null(at);
+    for (i = 0; i < tsr_result_trace_count(r); i++) {
+        char rule[256], qrule[512], qwhy[1024], frag[1600];
+        const char *why;
+        int applied;
+
+        assert_int_equal(tsr_result_trace(r, i, rule, sizeof rule, &applied, &why), TSR_OK);
+        oracle_json_string(qrule, sizeof qrule, rule);
+        if (applied && !why) {
+            snprintf(frag, sizeof frag, "{\"rule\":%s,\"applied\":true}", qrule);
+        } else {
+            oracle_json_string(qwhy, sizeof qwhy, why);
+            snprintf(frag, sizeof frag, "{\"rule\":%s,\"applied\":%s,\"%s\":%s}", qrule,
+                     applied ? "true" : "false", applied ? "note" : "why", qwhy);
+            for (k = 0; k < nwant; k++)
+                seen[k] += strcmp(why, want[k]) == 0;
+        }
+        if (!(at = strstr(at, frag)))
+            fail_msg("trace %zu: want %s in %s", i, frag, json);
+    }
+    return i;
+}
+
+/* The sentences a rule set prepares at load (each condition site's, a
+ * discount's required code) are quoted once at load and copied by the
+ * writer: short and long ones, ones with quotes to escape, the same
+ * sentence in two rules, an `and`'s operand, and "requires promo code":
+ * each must read as the general escaper writes the accessor's sentence. */
+static void test_trace_sentences_prepared_at_load_read_as_escaped_in_full(void **state)
+{
+    static const char rules[] =
+        "tessera: 1\nruleset: w\ncurrency: XYZ\nminor_units: 2\n"
+        "schema:\n  item: { h: int }\n"
+        "promo_codes:\n  - id: doc\n    match: '^DOC$'\n"
+        "categories:\n"
+        "  - id: q\n    for: item.kind == \"a\\\"\"\n    price: 1.00\n"
+        "  - id: s\n    when: item.h < 1\n    price: 1.00\n"
+        "  - id: l\n    when: item.h >= 100 and item.kind == \"long \\\"quoted\\\" kind\"\n"
+        "    price: 1.00\n"
+        "  - id: l2\n    when: item.h < 1\n    price: 1.00\n"
+        "discounts:\n"
+        "  - id: d\n    requires: doc\n    percent: 5\n"
+        "  - id: e\n    when: customer.id == \"zz\"\n    percent: 5\n"
+        "loyalty:\n  earn:\n    - id: x\n      when: customer.id == \"\\\"\"\n      points: 1\n";
+    static const char order[] =
+        "{\"datetime\":\"2026-06-10T11:00:00+03:00\",\"customer\":{\"id\":\"c\"},"
+        "\"items\":[{\"id\":\"t1\",\"kind\":\"k\",\"price\":\"5.00\",\"h\":150},"
+        "{\"id\":\"t2\",\"kind\":\"k\",\"price\":\"5.00\",\"h\":50}]}";
+    const char *const want[] = { "requires promo code `doc`, not accepted",
+                                 "`item.h < 1` was false",
+                                 "`item.kind == \"long \\\"quoted\\\" kind\"` was false" };
+    size_t seen[3] = { 0 }, checked;
+    tsr_ruleset *rs = NULL;
+    tsr_result *r;
+    tsr_error err;
+    (void)state;
+
+    if (tsr_ruleset_load_string(&rs, rules, sizeof rules - 1, "w.yaml", NULL, &err) != TSR_OK)
+        fail_msg("load: %s (line %d)", err.message, err.line);
+    r = eval(rs, order, NULL);
+    checked = trace_matches_accessors(r, want, 3, seen);
+    assert_true(checked >= 8);
+    assert_true(seen[0] == 1 && seen[1] >= 2 && seen[2] == 1);
+    tsr_result_free(r);
+    tsr_ruleset_free(rs);
+}
+
 /* Points entries copy their line's id as the line's writer wrote it, for
  * the first 32 lines; later lines are written again from the id.  Both
  * must name the line as the general escaper writes its id: short, long
@@ -724,6 +802,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_json_grows_and_fails_cleanly_at_every_allocation),
         cmocka_unit_test(test_strings_are_escaped_as_the_general_escaper_escapes_them),
         cmocka_unit_test(test_trace_entries_read_as_the_accessors_give_them),
+        cmocka_unit_test(test_trace_sentences_prepared_at_load_read_as_escaped_in_full),
         cmocka_unit_test(test_points_entries_name_their_lines_before_and_past_the_kept_ones),
     };
     /* `test_x NAME` runs the cases NAME matches (a * wildcard) alone */
