@@ -244,6 +244,10 @@ struct tsr_json_consts {
     struct jid {
         const char *id;     /* NULL: an empty slot */
         jtext text;
+        /* An entry's head, {"rule":"<section>.<id>","applied":, for the
+         * section jsec_names[sec] the id was added for (0: whys' table) */
+        jtext rule;
+        unsigned sec;
     } *ids;
     size_t ids_mask;
     /* The trace sentences prepared at load (jwhy_table), each as a quoted
@@ -333,8 +337,29 @@ static inline size_t id_slot(const char *id, size_t mask)
 /* Add the ids at (char *)base + i * stride to j->ids: their text taken
  * from quoted[i] without its quotes when the writer has them already
  * (what follows stays readable for put_jt), else escaped here. */
+/* The sections whose rules the ids' table holds (a trace entry's section). */
+enum { JSEC_NONE, JSEC_CATEGORIES, JSEC_DISCOUNTS, JSEC_EARN, JSEC_OFFERS, JSEC_TAXES };
+static const char *const jsec_names[] = { NULL, "categories", "discounts", "earn", "offers",
+                                          "taxes" };
+
+/* The JSEC_ of a trace entry's section, JSEC_NONE for another one. */
+static unsigned jsec_of(const char *section)
+{
+    unsigned k;
+
+    switch (section[0]) {
+    case 'c': k = JSEC_CATEGORIES; break;
+    case 'd': k = JSEC_DISCOUNTS; break;
+    case 'e': k = JSEC_EARN; break;
+    case 'o': k = JSEC_OFFERS; break;
+    case 't': k = JSEC_TAXES; break;
+    default: return JSEC_NONE;
+    }
+    return strcmp(section, jsec_names[k]) == 0 ? k : JSEC_NONE;
+}
+
 static int jid_add(tsr_ruleset *rs, tsr_buf *b, struct tsr_json_consts *j, const void *base,
-                   size_t n, size_t stride, const jtext *quoted)
+                   size_t n, size_t stride, const jtext *quoted, unsigned sec)
 {
     size_t i, h;
 
@@ -353,14 +378,22 @@ static int jid_add(tsr_ruleset *rs, tsr_buf *b, struct tsr_json_consts *j, const
             if (jtext_take(rs, b, &j->ids[h].text) != TSR_OK)
                 return TSR_ENOMEM;
         }
+        tsr__buf_puts(b, "{\"rule\":\"");
+        tsr__buf_puts(b, jsec_names[sec]);
+        tsr__buf_puts(b, ".");
+        tsr__buf_json_escaped(b, id, strlen(id));
+        tsr__buf_puts(b, "\",\"applied\":");
+        if (jtext_take(rs, b, &j->ids[h].rule) != TSR_OK)
+            return TSR_ENOMEM;
+        j->ids[h].sec = sec;
         j->ids[h].id = id;
     }
     return TSR_OK;
 }
 
-#define JID_ADD(rs, b, j, arr, n, quoted) \
+#define JID_ADD(rs, b, j, arr, n, quoted, sec) \
     jid_add((rs), (b), (j), (arr) ? (const void *)&(arr)[0].id : NULL, (n), sizeof *(arr), \
-            (quoted))
+            (quoted), (sec))
 
 /* The table of the rule ids the trace names (at most half full): the
  * sections a traced evaluation lists rule by rule.  Promo codes are not in
@@ -378,11 +411,12 @@ static int jid_table(tsr_ruleset *rs, tsr_buf *b, struct tsr_json_consts *j)
     if (!(j->ids = tsr__arena_calloc(&rs->arena, cap, sizeof *j->ids)))
         return TSR_ENOMEM;
     j->ids_mask = cap - 1;
-    if (JID_ADD(rs, b, j, rs->categories, rs->ncategories, j->categories) != TSR_OK ||
-        JID_ADD(rs, b, j, rs->discounts, rs->ndiscounts, j->discounts) != TSR_OK ||
-        JID_ADD(rs, b, j, rs->loyalty.earn, rs->loyalty.nearn, j->earn) != TSR_OK ||
-        JID_ADD(rs, b, j, rs->offers, rs->noffers, NULL) != TSR_OK ||
-        JID_ADD(rs, b, j, rs->taxes.rates, rs->taxes.nrates, NULL) != TSR_OK)
+    if (JID_ADD(rs, b, j, rs->categories, rs->ncategories, j->categories, JSEC_CATEGORIES) !=
+            TSR_OK ||
+        JID_ADD(rs, b, j, rs->discounts, rs->ndiscounts, j->discounts, JSEC_DISCOUNTS) != TSR_OK ||
+        JID_ADD(rs, b, j, rs->loyalty.earn, rs->loyalty.nearn, j->earn, JSEC_EARN) != TSR_OK ||
+        JID_ADD(rs, b, j, rs->offers, rs->noffers, NULL, JSEC_OFFERS) != TSR_OK ||
+        JID_ADD(rs, b, j, rs->taxes.rates, rs->taxes.nrates, NULL, JSEC_TAXES) != TSR_OK)
         return TSR_ENOMEM;
     return TSR_OK;
 }
@@ -1270,15 +1304,15 @@ static inline const jtext *why_text(const struct tsr_json_consts *j, const char 
     return NULL;
 }
 
-/* The rule id's escaped text prepared at load, or NULL when id is not one
- * of the rule set's own ids ("loyalty.redeem"). */
-static inline const jtext *id_text(const struct tsr_json_consts *j, const char *id)
+/* The rule id's entry prepared at load, or NULL when id is not one of the
+ * rule set's own ids ("loyalty.redeem"). */
+static inline const struct jid *id_entry(const struct tsr_json_consts *j, const char *id)
 {
     size_t h;
 
     for (h = id_slot(id, j->ids_mask); j->ids[h].id; h = (h + 1) & j->ids_mask)
         if (j->ids[h].id == id)
-            return &j->ids[h].text;
+            return &j->ids[h];
     return NULL;
 }
 
@@ -1287,38 +1321,53 @@ static char *put_trace(const jctx *c, char *p)
     tsr_buf *b = c->b;
     const tsr_result *r = c->r;
     const char *section = NULL;   /* entries come in runs of one section */
-    size_t i, sn = 0;
+    unsigned sec = JSEC_NONE;
+    size_t i;
 
     ROOM(K(",\"trace\":["));
     p = LIT(p, ",\"trace\":[");
     for (i = 0; i < r->ntrace; i++) {
         const tsr_trace_entry *t = &r->trace[i];
         const char *why = t->applied ? t->note : t->why;
-        const jtext *id = id_text(c->j, t->id);
+        const struct jid *id = id_entry(c->j, t->id);
         const jtext *wt = why ? why_text(c->j, why) : NULL;
-        size_t idn = id ? 0 : strlen(t->id), wn = wt ? 0 : slen(why);
+        size_t wn = wt ? 0 : slen(why), sn, idn, head;
+        bool whole;   /* the entry's head as written at load */
 
         if (t->section != section) {
             section = t->section;
-            sn = strlen(section);
+            sec = jsec_of(section);
         }
-        ROOM(K(",{\"rule\":\".\",\"applied\":false,\"note\":}") + esc_max(sn) +
-             (id ? id->n + JT_PAD : esc_max(idn)) + (wt ? wt->n + JT_PAD : esc_max(wn)) +
-             NULL_SLACK);
+        if ((whole = id && id->sec == sec)) {
+            sn = 0;
+            idn = 0;
+            head = id->rule.n + JT_PAD;
+        } else {
+            sn = strlen(section);
+            idn = id ? 0 : strlen(t->id);
+            head = K("{\"rule\":\".\",\"applied\":") + esc_max(sn) +
+                   (id ? id->text.n + JT_PAD : esc_max(idn));
+        }
+        ROOM(K(",false,\"note\":}") + head + (wt ? wt->n + JT_PAD : esc_max(wn)) + NULL_SLACK);
         if (i)
             *p++ = ',';
-        p = LIT(p, "{\"rule\":\"");
-        p = put_esc(p, section, sn);   /* ASCII words: copied as they are */
-        *p++ = '.';
-        p = id ? put_jt(p, id) : put_esc(p, t->id, idn);
+        if (whole) {
+            p = put_jt(p, &id->rule);   /* {"rule":"<section>.<id>","applied": */
+        } else {
+            p = LIT(p, "{\"rule\":\"");
+            p = put_esc(p, section, sn);   /* ASCII words: copied as they are */
+            *p++ = '.';
+            p = id ? put_jt(p, &id->text) : put_esc(p, t->id, idn);
+            p = LIT(p, "\",\"applied\":");
+        }
         if (!t->applied) {
-            p = LIT(p, "\",\"applied\":false,\"why\":");
+            p = LIT(p, "false,\"why\":");
             p = wt ? put_jt(p, wt) : jstr_z(p, why, wn);
         } else if (why) {
-            p = LIT(p, "\",\"applied\":true,\"note\":");
+            p = LIT(p, "true,\"note\":");
             p = wt ? put_jt(p, wt) : jstr(p, why, wn);
         } else {
-            p = LIT(p, "\",\"applied\":true");
+            p = LIT(p, "true");
         }
         *p++ = '}';
     }

@@ -695,7 +695,9 @@ static size_t trace_matches_accessors(tsr_result *r, const char *const *want, si
  * discount's required code) are quoted once at load and copied by the
  * writer: short and long ones, ones with quotes to escape, the same
  * sentence in two rules, an `and`'s operand, and "requires promo code":
- * each must read as the general escaper writes the accessor's sentence. */
+ * each must read as the general escaper writes the accessor's sentence.
+ * Entries name their rules by a head prepared at load, for the section
+ * the id was prepared for: "s" is a category's id and a discount's. */
 static void test_trace_sentences_prepared_at_load_read_as_escaped_in_full(void **state)
 {
     static const char rules[] =
@@ -711,6 +713,7 @@ static void test_trace_sentences_prepared_at_load_read_as_escaped_in_full(void *
         "discounts:\n"
         "  - id: d\n    requires: doc\n    percent: 5\n"
         "  - id: e\n    when: customer.id == \"zz\"\n    percent: 5\n"
+        "  - id: s\n    when: customer.id == \"zz\"\n    percent: 6\n"
         "loyalty:\n  earn:\n    - id: x\n      when: customer.id == \"\\\"\"\n      points: 1\n";
     static const char order[] =
         "{\"datetime\":\"2026-06-10T11:00:00+03:00\",\"customer\":{\"id\":\"c\"},"
