@@ -673,6 +673,25 @@ static WINLINE char *put_jt(char *p, const jtext *t)
     return p + t->n;
 }
 
+/* put_jt for the trace's heads and sentences, most of them 17 to 48 bytes:
+ * up to three JT_PAD-byte moves, the last ending where the text ends. */
+static WINLINE char *put_jt48(char *p, const jtext *t)
+{
+    size_t n = t->n;
+
+    if (TSR_LIKELY(n <= JT_PAD)) {
+        memcpy(p, t->s, JT_PAD);
+    } else if (TSR_LIKELY(n <= 3 * JT_PAD)) {
+        memcpy(p, t->s, JT_PAD);
+        if (n > 2 * JT_PAD)
+            memcpy(p + JT_PAD, t->s + JT_PAD, JT_PAD);
+        memcpy(p + n - JT_PAD, t->s + n - JT_PAD, JT_PAD);
+    } else {
+        memcpy(p, t->s, n);
+    }
+    return p + n;
+}
+
 /* Ids, kinds and codes rarely need escaping: they are tested eight bytes
  * at a time and copied whole, tested and copied from the same loads.
  * not_plain(x) is nonzero when a byte of x is below 0x20, '"' or '\\'
@@ -1352,7 +1371,7 @@ static char *put_trace(const jctx *c, char *p)
         if (i)
             *p++ = ',';
         if (whole) {
-            p = put_jt(p, &id->rule);   /* {"rule":"<section>.<id>","applied": */
+            p = put_jt48(p, &id->rule);   /* {"rule":"<section>.<id>","applied": */
         } else {
             p = LIT(p, "{\"rule\":\"");
             p = put_esc(p, section, sn);   /* ASCII words: copied as they are */
@@ -1362,10 +1381,10 @@ static char *put_trace(const jctx *c, char *p)
         }
         if (!t->applied) {
             p = LIT(p, "false,\"why\":");
-            p = wt ? put_jt(p, wt) : jstr_z(p, why, wn);
+            p = wt ? put_jt48(p, wt) : jstr_z(p, why, wn);
         } else if (why) {
             p = LIT(p, "true,\"note\":");
-            p = wt ? put_jt(p, wt) : jstr(p, why, wn);
+            p = wt ? put_jt48(p, wt) : jstr(p, why, wn);
         } else {
             p = LIT(p, "true");
         }
