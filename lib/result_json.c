@@ -355,7 +355,8 @@ static unsigned jsec_of(const char *section)
     case 't': k = JSEC_TAXES; break;
     default: return JSEC_NONE;
     }
-    return strcmp(section, jsec_names[k]) == 0 ? k : JSEC_NONE;
+    /* the steps' literals are most often the same as these (merged) */
+    return section == jsec_names[k] || strcmp(section, jsec_names[k]) == 0 ? k : JSEC_NONE;
 }
 
 static int jid_add(tsr_ruleset *rs, tsr_buf *b, struct tsr_json_consts *j, const void *base,
