@@ -682,9 +682,9 @@ static WINLINE char *put_jt48(char *p, const jtext *t)
 
     if (TSR_LIKELY(n <= JT_PAD)) {
         memcpy(p, t->s, JT_PAD);
-    } else if (TSR_LIKELY(n <= 3 * JT_PAD)) {
+    } else if (TSR_LIKELY(n <= (size_t)3 * JT_PAD)) {
         memcpy(p, t->s, JT_PAD);
-        if (n > 2 * JT_PAD)
+        if (n > (size_t)2 * JT_PAD)
             memcpy(p + JT_PAD, t->s + JT_PAD, JT_PAD);
         memcpy(p + n - JT_PAD, t->s + n - JT_PAD, JT_PAD);
     } else {

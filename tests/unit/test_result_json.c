@@ -608,58 +608,9 @@ static void test_strings_are_escaped_as_the_general_escaper_escapes_them(void **
     tsr_ruleset_free(rs);
 }
 
-/* Trace entries name rules through a table of the rule set's ids
- * prepared at load (an id outside it, "loyalty.redeem", the general way)
- * and quote their sentences escaped at the cursor: each entry of traced
- * evaluations must read in the JSON as the accessors give it, escaped by
- * the general escaper. */
-static void test_trace_entries_read_as_the_accessors_give_them(void **state)
-{
-    const char *const orders[] = { order_a7, order_promos };
-    tsr_ruleset *rs = NULL;
-    size_t o, i, checked = 0, redeem = 0, quoted = 0;
-    (void)state;
-
-    assert_int_equal(tsr_ruleset_load_file(&rs, park, NULL, NULL), TSR_OK);
-    for (o = 0; o < sizeof orders / sizeof *orders; o++) {
-        tsr_result *r = eval(rs, orders[o], NULL);
-        const char *json = tsr_result_json(r, NULL), *at;
-
-        assert_non_null(json);
-        at = strstr(json, ",\"trace\":[");
-        assert_non_null(at);
-        for (i = 0; i < tsr_result_trace_count(r); i++) {
-            char rule[256], qrule[512], qwhy[1024], frag[1600];
-            const char *why;
-            int applied;
-
-            assert_int_equal(tsr_result_trace(r, i, rule, sizeof rule, &applied, &why), TSR_OK);
-            oracle_json_string(qrule, sizeof qrule, rule);
-            if (applied) {
-                snprintf(frag, sizeof frag, "{%s:%s,%s:true", "\"rule\"", qrule, "\"applied\"");
-            } else {
-                oracle_json_string(qwhy, sizeof qwhy, why);
-                snprintf(frag, sizeof frag, "{\"rule\":%s,\"applied\":false,\"why\":%s}", qrule,
-                         qwhy);
-                quoted += strchr(why, '"') != NULL;
-            }
-            /* in order: each entry after the one before */
-            if (!(at = strstr(at, frag)))
-                fail_msg("trace %zu: want %s in %s", i, frag, json);
-            redeem += strcmp(rule, "loyalty.redeem") == 0;
-            checked++;
-        }
-        tsr_result_free(r);
-    }
-    assert_true(checked > 10);
-    assert_int_equal(redeem, 1);
-    assert_true(quoted > 0);   /* a sentence that quotes a string ("ticket") */
-    tsr_ruleset_free(rs);
-}
-
 /* Every trace entry of r reads in its JSON as the accessors give it,
  * escaped by the general escaper; returns how many were checked and adds
- * up in *seen how many quote each of the sentences in want. */
+ * up in seen[k] how many sentences hold want[k]. */
 static size_t trace_matches_accessors(tsr_result *r, const char *const *want, size_t nwant,
                                       size_t *seen)
 {
@@ -683,12 +634,39 @@ static size_t trace_matches_accessors(tsr_result *r, const char *const *want, si
             snprintf(frag, sizeof frag, "{\"rule\":%s,\"applied\":%s,\"%s\":%s}", qrule,
                      applied ? "true" : "false", applied ? "note" : "why", qwhy);
             for (k = 0; k < nwant; k++)
-                seen[k] += strcmp(why, want[k]) == 0;
+                seen[k] += strstr(why, want[k]) != NULL;
         }
         if (!(at = strstr(at, frag)))
             fail_msg("trace %zu: want %s in %s", i, frag, json);
     }
     return i;
+}
+
+/* Trace entries name rules through a table of the rule set's ids
+ * prepared at load (an id outside it, "loyalty.redeem", the general way)
+ * and quote their sentences escaped at the cursor: each entry of traced
+ * evaluations must read in the JSON as the accessors give it, escaped by
+ * the general escaper. */
+static void test_trace_entries_read_as_the_accessors_give_them(void **state)
+{
+    const char *const orders[] = { order_a7, order_promos };
+    const char *const want[] = { "\"" };   /* a sentence that quotes a string */
+    tsr_ruleset *rs = NULL;
+    size_t o, checked = 0, redeem = 0, quoted = 0;
+    (void)state;
+
+    assert_int_equal(tsr_ruleset_load_file(&rs, park, NULL, NULL), TSR_OK);
+    for (o = 0; o < sizeof orders / sizeof *orders; o++) {
+        tsr_result *r = eval(rs, orders[o], NULL);
+
+        checked += trace_matches_accessors(r, want, 1, &quoted);
+        redeem += strstr(tsr_result_json(r, NULL), "{\"rule\":\"loyalty.redeem\",") != NULL;
+        tsr_result_free(r);
+    }
+    assert_true(checked > 10);
+    assert_int_equal(redeem, 1);
+    assert_true(quoted > 0);
+    tsr_ruleset_free(rs);
 }
 
 /* The sentences a rule set prepares at load (each condition site's, a
