@@ -399,19 +399,29 @@ static int jid_add(tsr_ruleset *rs, tsr_buf *b, struct tsr_json_consts *j, const
 /* The table of the rule ids the trace names (at most half full): the
  * sections a traced evaluation lists rule by rule.  Promo codes are not in
  * it (the trace names only those entered, and a rule set may have 100,000). */
+/* An empty table for n keys, at most half full: *mask its size - 1. */
+static struct jid *jid_alloc(tsr_ruleset *rs, size_t n, size_t *mask)
+{
+    struct jid *t;
+    size_t cap = 8;
+
+    while (cap < 2 * n) {
+        if (cap > SIZE_MAX / 4 / sizeof *t)
+            return NULL;
+        cap *= 2;
+    }
+    if ((t = tsr__arena_calloc(&rs->arena, cap, sizeof *t)) != NULL)
+        *mask = cap - 1;
+    return t;
+}
+
 static int jid_table(tsr_ruleset *rs, tsr_buf *b, struct tsr_json_consts *j)
 {
     size_t n = rs->ncategories + rs->ndiscounts + rs->noffers + rs->loyalty.nearn +
-               rs->taxes.nrates, cap = 8;
+               rs->taxes.nrates;
 
-    while (cap < 2 * n) {
-        if (cap > SIZE_MAX / 4 / sizeof *j->ids)
-            return TSR_ENOMEM;
-        cap *= 2;
-    }
-    if (!(j->ids = tsr__arena_calloc(&rs->arena, cap, sizeof *j->ids)))
+    if (!(j->ids = jid_alloc(rs, n, &j->ids_mask)))
         return TSR_ENOMEM;
-    j->ids_mask = cap - 1;
     if (JID_ADD(rs, b, j, rs->categories, rs->ncategories, j->categories, JSEC_CATEGORIES) !=
             TSR_OK ||
         JID_ADD(rs, b, j, rs->discounts, rs->ndiscounts, j->discounts, JSEC_DISCOUNTS) != TSR_OK ||
@@ -497,19 +507,12 @@ static void jwhy_walk_rules(jwhy_walk *w)
 static int jwhy_table(tsr_ruleset *rs, tsr_buf *b, struct tsr_json_consts *j)
 {
     jwhy_walk w = {rs, b, j, 0, TSR_OK};
-    size_t cap = 8;
 
     jwhy_walk_rules(&w);
     if (!w.n)
         return TSR_OK;
-    while (cap < 2 * w.n) {
-        if (cap > SIZE_MAX / 4 / sizeof *j->whys)
-            return TSR_ENOMEM;
-        cap *= 2;
-    }
-    if (!(j->whys = tsr__arena_calloc(&rs->arena, cap, sizeof *j->whys)))
+    if (!(j->whys = jid_alloc(rs, w.n, &j->whys_mask)))
         return TSR_ENOMEM;
-    j->whys_mask = cap - 1;
     jwhy_walk_rules(&w);
     return w.rc;
 }
