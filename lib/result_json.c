@@ -338,9 +338,15 @@ static inline size_t id_slot(const char *id, size_t mask)
  * from quoted[i] without its quotes when the writer has them already
  * (what follows stays readable for put_jt), else escaped here. */
 /* The sections whose rules the ids' table holds (a trace entry's section). */
-enum { JSEC_NONE, JSEC_CATEGORIES, JSEC_DISCOUNTS, JSEC_EARN, JSEC_OFFERS, JSEC_TAXES };
+enum { JSEC_NONE, JSEC_CATEGORIES, JSEC_DISCOUNTS, JSEC_EARN, JSEC_OFFERS, JSEC_TAXES,
+       JSEC_PROMOS };
 static const char *const jsec_names[] = { NULL, "categories", "discounts", "earn", "offers",
-                                          "taxes" };
+                                          "taxes", "promo_codes" };
+
+/* Promo codes are in the ids' table only while they are this few (a rule
+ * set may have 100,000; past this their entries are written the general
+ * way). */
+enum { JID_PROMOS_MAX = 256 };
 
 /* The JSEC_ of a trace entry's section, JSEC_NONE for another one. */
 static unsigned jsec_of(const char *section)
@@ -353,6 +359,7 @@ static unsigned jsec_of(const char *section)
     case 'e': k = JSEC_EARN; break;
     case 'o': k = JSEC_OFFERS; break;
     case 't': k = JSEC_TAXES; break;
+    case 'p': k = JSEC_PROMOS; break;
     default: return JSEC_NONE;
     }
     /* the steps' literals are most often the same as these (merged) */
@@ -396,9 +403,6 @@ static int jid_add(tsr_ruleset *rs, tsr_buf *b, struct tsr_json_consts *j, const
     jid_add((rs), (b), (j), (arr) ? (const void *)&(arr)[0].id : NULL, (n), sizeof *(arr), \
             (quoted), (sec))
 
-/* The table of the rule ids the trace names (at most half full): the
- * sections a traced evaluation lists rule by rule.  Promo codes are not in
- * it (the trace names only those entered, and a rule set may have 100,000). */
 /* An empty table for n keys, at most half full: *mask its size - 1. */
 static struct jid *jid_alloc(tsr_ruleset *rs, size_t n, size_t *mask)
 {
@@ -415,10 +419,14 @@ static struct jid *jid_alloc(tsr_ruleset *rs, size_t n, size_t *mask)
     return t;
 }
 
+/* The table of the rule ids the trace names (at most half full): the
+ * sections a traced evaluation lists rule by rule, and the promo codes of a
+ * rule set of up to JID_PROMOS_MAX. */
 static int jid_table(tsr_ruleset *rs, tsr_buf *b, struct tsr_json_consts *j)
 {
+    size_t np = rs->npromos <= JID_PROMOS_MAX ? rs->npromos : 0;
     size_t n = rs->ncategories + rs->ndiscounts + rs->noffers + rs->loyalty.nearn +
-               rs->taxes.nrates;
+               rs->taxes.nrates + np;
 
     if (!(j->ids = jid_alloc(rs, n, &j->ids_mask)))
         return TSR_ENOMEM;
@@ -427,7 +435,8 @@ static int jid_table(tsr_ruleset *rs, tsr_buf *b, struct tsr_json_consts *j)
         JID_ADD(rs, b, j, rs->discounts, rs->ndiscounts, j->discounts, JSEC_DISCOUNTS) != TSR_OK ||
         JID_ADD(rs, b, j, rs->loyalty.earn, rs->loyalty.nearn, j->earn, JSEC_EARN) != TSR_OK ||
         JID_ADD(rs, b, j, rs->offers, rs->noffers, NULL, JSEC_OFFERS) != TSR_OK ||
-        JID_ADD(rs, b, j, rs->taxes.rates, rs->taxes.nrates, NULL, JSEC_TAXES) != TSR_OK)
+        JID_ADD(rs, b, j, rs->taxes.rates, rs->taxes.nrates, NULL, JSEC_TAXES) != TSR_OK ||
+        JID_ADD(rs, b, j, rs->promos, np, NULL, JSEC_PROMOS) != TSR_OK)
         return TSR_ENOMEM;
     return TSR_OK;
 }

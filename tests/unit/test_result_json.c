@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -716,6 +717,46 @@ static void test_trace_sentences_prepared_at_load_read_as_escaped_in_full(void *
     tsr_ruleset_free(rs);
 }
 
+/* Promo code entries name their codes by heads prepared at load while the
+ * rule set has up to 256 codes, the general way past that: both read as
+ * the accessors give them. */
+static void test_promo_entries_read_alike_with_few_and_many_codes(void **state)
+{
+    static const char head[] = "tessera: 1\nruleset: w\ncurrency: XYZ\nminor_units: 2\n"
+                               "promo_codes:\n";
+    static const char order[] =
+        "{\"datetime\":\"2026-06-10T11:00:00+03:00\",\"customer\":{\"id\":\"c\"},"
+        "\"items\":[{\"id\":\"t1\",\"kind\":\"k\",\"price\":\"5.00\"}],"
+        "\"promo_codes\":[\"P3\",\"nope\"]}";
+    const size_t counts[] = { 4, 256, 257, 300 };
+    size_t ci;
+    (void)state;
+
+    for (ci = 0; ci < sizeof counts / sizeof *counts; ci++) {
+        char *rules = malloc(sizeof head + counts[ci] * 40);
+        const char *const want[] = { "no entered code matches it" };
+        size_t n = sizeof head - 1, k, seen = 0;
+        tsr_ruleset *rs = NULL;
+        tsr_result *r;
+        tsr_error err;
+
+        assert_non_null(rules);
+        memcpy(rules, head, n);
+        for (k = 0; k < counts[ci]; k++)
+            n += (size_t)sprintf(rules + n, "  - id: c-%zu\n    match: '^P%zu$'\n", k, k);
+        if (tsr_ruleset_load_string(&rs, rules, n, "w.yaml", NULL, &err) != TSR_OK)
+            fail_msg("load: %s (line %d)", err.message, err.line);
+        r = eval(rs, order, NULL);
+        assert_true(trace_matches_accessors(r, want, 1, &seen) == counts[ci]);
+        assert_int_equal(seen, counts[ci] - 1);
+        assert_non_null(strstr(tsr_result_json(r, NULL), "{\"rule\":\"promo_codes.c-3\","
+                                                         "\"applied\":true}"));
+        tsr_result_free(r);
+        tsr_ruleset_free(rs);
+        free(rules);
+    }
+}
+
 /* Points entries copy their line's id as the line's writer wrote it, for
  * the first 32 lines; later lines are written again from the id.  Both
  * must name the line as the general escaper writes its id: short, long
@@ -784,6 +825,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_strings_are_escaped_as_the_general_escaper_escapes_them),
         cmocka_unit_test(test_trace_entries_read_as_the_accessors_give_them),
         cmocka_unit_test(test_trace_sentences_prepared_at_load_read_as_escaped_in_full),
+        cmocka_unit_test(test_promo_entries_read_alike_with_few_and_many_codes),
         cmocka_unit_test(test_points_entries_name_their_lines_before_and_past_the_kept_ones),
     };
     /* `test_x NAME` runs the cases NAME matches (a * wildcard) alone */
