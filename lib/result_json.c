@@ -334,9 +334,6 @@ static inline size_t id_slot(const char *id, size_t mask)
     return (size_t)(((uint64_t)(uintptr_t)id * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & mask;
 }
 
-/* Add the ids at (char *)base + i * stride to j->ids: their text taken
- * from quoted[i] without its quotes when the writer has them already
- * (what follows stays readable for put_jt), else escaped here. */
 /* The sections whose rules the ids' table holds (a trace entry's section). */
 enum { JSEC_NONE, JSEC_CATEGORIES, JSEC_DISCOUNTS, JSEC_EARN, JSEC_OFFERS, JSEC_TAXES,
        JSEC_PROMOS };
@@ -366,6 +363,10 @@ static unsigned jsec_of(const char *section)
     return section == jsec_names[k] || strcmp(section, jsec_names[k]) == 0 ? k : JSEC_NONE;
 }
 
+/* Add the ids at (char *)base + i * stride to j->ids: their text taken
+ * from quoted[i] without its quotes when the writer has them already
+ * (what follows stays readable for put_jt), else escaped here;
+ * and their entries' heads for section sec. */
 static int jid_add(tsr_ruleset *rs, tsr_buf *b, struct tsr_json_consts *j, const void *base,
                    size_t n, size_t stride, const jtext *quoted, unsigned sec)
 {
@@ -446,7 +447,7 @@ static int jid_table(tsr_ruleset *rs, tsr_buf *b, struct tsr_json_consts *j)
  * of a top-level `and`) of the rules the trace lists, and a discount's
  * "requires promo code ..., not accepted".  They are quoted and escaped
  * once here; the writer finds them by their pointer and copies them.
- * Promo codes' conditions are left out, as in the ids' table.  A walk
+ * Promo codes' conditions are left out (a rule set may have 100,000).  A walk
  * first counts (whys NULL), then fills. */
 typedef struct jwhy_walk {
     tsr_ruleset *rs;
