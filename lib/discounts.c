@@ -67,6 +67,11 @@ typedef struct step {
 /* ---------------------------------------------------------------------
  * Small helpers.
  */
+/* Why a discount whose gates hold did not apply, the general path's
+ * (evaluate) and the simple one's (simple_traced) alike. */
+static const char WHY_NO_LINES[] = "no eligible lines";
+static const char WHY_SAVES_NOTHING[] = "saves nothing on the current totals";
+
 static int stop(outcome *o, const char *why)
 {
     o->stopped = true;
@@ -552,7 +557,7 @@ static int evaluate(step *st, const tsr_discount *d, outcome *o)
     if ((rc = select_lines(st, d, &ne, &nr)) != TSR_OK)
         return rc;
     if (ne == 0)
-        return stop(o, "no eligible lines");
+        return stop(o, WHY_NO_LINES);
     if ((rc = check_thresholds(st, d, o, &ok)) != TSR_OK || !ok)
         return rc;
     if (nr == 0 && d->nbundle == 0)
@@ -571,7 +576,7 @@ static int evaluate(step *st, const tsr_discount *d, outcome *o)
     if ((rc = apply_limit(st, d, o)) != TSR_OK)
         return rc;
     if (!saves_anything(st, o))
-        return stop(o, "saves nothing on the current totals");
+        return stop(o, WHY_SAVES_NOTHING);
     return TSR_OK;
 }
 
@@ -748,6 +753,16 @@ static inline int note_effect(step *st, const tsr_discount *d, bool changed)
     return note_code_effect(st, d, changed);
 }
 
+/* d applied: its trace entry, with the note of a capped percent (or none). */
+static int trace_applied(tsr_eval *ev, const tsr_discount *d, const char *note)
+{
+    int rc = tsr__trace(ev, "discounts", d->id, true, NULL);
+
+    if (rc == TSR_OK)
+        ev->res->trace[ev->res->ntrace - 1].note = note;
+    return rc;
+}
+
 static int trace_member(step *st, size_t di, size_t m)
 {
     tsr_eval *ev = st->ev;
@@ -759,12 +774,8 @@ static int trace_member(step *st, size_t di, size_t m)
         return TSR_ENOMEM;
     if (!tsr__tracing(ev))
         return TSR_OK;
-    if (st->changed[m]) {
-        int rc = tsr__trace(ev, "discounts", d->id, true, NULL);
-        if (rc == TSR_OK)
-            ev->res->trace[ev->res->ntrace - 1].note = o->note;
-        return rc;
-    }
+    if (st->changed[m])
+        return trace_applied(ev, d, o->note);
     if (o->stopped)
         why = o->why;
     else
@@ -1160,15 +1171,13 @@ static int simple_traced(step *st, size_t di)
             return tsr__eval_locate(ev, rc, &d->pos, NULL);
         if (ok) {
             if ((rc = record_simple(st, di, &sl)) != TSR_OK ||
-                (rc = note_effect(st, d, true)) != TSR_OK ||
-                (rc = tsr__trace(ev, "discounts", d->id, true, NULL)) != TSR_OK)
+                (rc = note_effect(st, d, true)) != TSR_OK)
                 return rc;
-            ev->res->trace[ev->res->ntrace - 1].note = o.note;
-            return TSR_OK;
+            return trace_applied(ev, d, o.note);
         }
         why = o.stopped ? o.why
-              : sl.n == 0 ? "no eligible lines"
-                          : "saves nothing on the current totals";
+              : sl.n == 0 ? WHY_NO_LINES
+                          : WHY_SAVES_NOTHING;
     }
     if (note_effect(st, d, false) != TSR_OK)
         return TSR_ENOMEM;
