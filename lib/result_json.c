@@ -334,6 +334,17 @@ static inline size_t id_slot(const char *id, size_t mask)
     return (size_t)(((uint64_t)(uintptr_t)id * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & mask;
 }
 
+/* The slot of t (mask: its size - 1) holding key, else the empty slot where
+ * key goes: the one probe of the ids' and sentences' tables. */
+static inline struct jid *jid_slot(struct jid *t, size_t mask, const char *key)
+{
+    size_t h;
+
+    for (h = id_slot(key, mask); t[h].id && t[h].id != key; h = (h + 1) & mask)
+        ;
+    return &t[h];
+}
+
 /* The sections whose rules the ids' table holds (a trace entry's section). */
 enum { JSEC_NONE, JSEC_CATEGORIES, JSEC_DISCOUNTS, JSEC_EARN, JSEC_OFFERS, JSEC_TAXES,
        JSEC_PROMOS };
@@ -370,21 +381,20 @@ static unsigned jsec_of(const char *section)
 static int jid_add(tsr_ruleset *rs, tsr_buf *b, struct tsr_json_consts *j, const void *base,
                    size_t n, size_t stride, const jtext *quoted, unsigned sec)
 {
-    size_t i, h;
+    size_t i;
 
     for (i = 0; i < n; i++) {
         const char *id = *(const char *const *)(const void *)((const char *)base + i * stride);
-        for (h = id_slot(id, j->ids_mask); j->ids[h].id && j->ids[h].id != id;
-             h = (h + 1) & j->ids_mask)
-            ;
-        if (j->ids[h].id)
+        struct jid *s = jid_slot(j->ids, j->ids_mask, id);
+
+        if (s->id)
             continue;
         if (quoted) {
-            j->ids[h].text.s = quoted[i].s + 1;
-            j->ids[h].text.n = quoted[i].n - 2;
+            s->text.s = quoted[i].s + 1;
+            s->text.n = quoted[i].n - 2;
         } else {
             tsr__buf_json_escaped(b, id, strlen(id));
-            if (jtext_take(rs, b, &j->ids[h].text) != TSR_OK)
+            if (jtext_take(rs, b, &s->text) != TSR_OK)
                 return TSR_ENOMEM;
         }
         tsr__buf_puts(b, "{\"rule\":\"");
@@ -392,10 +402,10 @@ static int jid_add(tsr_ruleset *rs, tsr_buf *b, struct tsr_json_consts *j, const
         tsr__buf_puts(b, ".");
         tsr__buf_json_escaped(b, id, strlen(id));
         tsr__buf_puts(b, "\",\"applied\":");
-        if (jtext_take(rs, b, &j->ids[h].rule) != TSR_OK)
+        if (jtext_take(rs, b, &s->rule) != TSR_OK)
             return TSR_ENOMEM;
-        j->ids[h].sec = sec;
-        j->ids[h].id = id;
+        s->sec = sec;
+        s->id = id;
     }
     return TSR_OK;
 }
@@ -460,7 +470,7 @@ typedef struct jwhy_walk {
 static void jwhy_text(jwhy_walk *w, const char *text)
 {
     struct tsr_json_consts *j = w->j;
-    size_t h;
+    struct jid *s;
 
     if (!text || w->rc != TSR_OK)
         return;
@@ -468,14 +478,11 @@ static void jwhy_text(jwhy_walk *w, const char *text)
         w->n++;
         return;
     }
-    for (h = id_slot(text, j->whys_mask); j->whys[h].id && j->whys[h].id != text;
-         h = (h + 1) & j->whys_mask)
-        ;
-    if (j->whys[h].id)
+    if ((s = jid_slot(j->whys, j->whys_mask, text))->id)
         return;
     tsr__buf_json_string(w->b, text, strlen(text));
-    if ((w->rc = jtext_take(w->rs, w->b, &j->whys[h].text)) == TSR_OK)
-        j->whys[h].id = text;
+    if ((w->rc = jtext_take(w->rs, w->b, &s->text)) == TSR_OK)
+        s->id = text;
 }
 
 static void jwhy_expr(jwhy_walk *w, const tsr_expr *e)
@@ -1327,26 +1334,21 @@ static char *put_points(jctx *c, char *p)
  * formatted it (or it is a literal of the steps). */
 static inline const jtext *why_text(const struct tsr_json_consts *j, const char *why)
 {
-    size_t h;
+    const struct jid *s;
 
     if (!j->whys)
         return NULL;
-    for (h = id_slot(why, j->whys_mask); j->whys[h].id; h = (h + 1) & j->whys_mask)
-        if (j->whys[h].id == why)
-            return &j->whys[h].text;
-    return NULL;
+    s = jid_slot(j->whys, j->whys_mask, why);
+    return s->id ? &s->text : NULL;
 }
 
 /* The rule id's entry prepared at load, or NULL when id is not one of the
  * rule set's own ids ("loyalty.redeem"). */
 static inline const struct jid *id_entry(const struct tsr_json_consts *j, const char *id)
 {
-    size_t h;
+    const struct jid *s = jid_slot(j->ids, j->ids_mask, id);
 
-    for (h = id_slot(id, j->ids_mask); j->ids[h].id; h = (h + 1) & j->ids_mask)
-        if (j->ids[h].id == id)
-            return &j->ids[h];
-    return NULL;
+    return s->id ? s : NULL;
 }
 
 static char *put_trace(const jctx *c, char *p)
